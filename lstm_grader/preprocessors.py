@@ -1,0 +1,400 @@
+"""nbgrader preprocessors that compute every verdict outside the learner's kernel.
+
+``nbgrader_config.py`` puts them into nbgrader's own autograde pipeline:
+
+sanitize step (on the submitted notebook)
+    :class:`CheckSubmission` first, then nbgrader's own ``OverwriteCells`` (which
+    restores the locked cells and re-adds deleted test cells).
+autograde step (on the sanitized copy in ``autograded/``)
+    :class:`StageAnswers` replaces each test cell with a line that hands the answer
+    over as data; :class:`SandboxedExecute` runs the notebook in the sandboxed kernel;
+    :class:`JudgeAnswers` compares the handed-over answers with ``references/`` and
+    writes the verdicts as the test cells' outputs, which nbgrader's ``SaveAutoGrades``
+    then scores; :class:`FlagForReview` marks flagged submissions for manual grading.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+from lstm_grader import hidden, report
+from lstm_grader.references import load_references
+from lstm_grader.sandbox import SandboxKernelManager, bwrap_path
+from lstm_lib import checks
+
+_STATE = "lstm_grading"
+_NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
+
+
+def _course_root(preprocessor: Any) -> str:
+    return CourseDirectory(config=preprocessor.config).root
+
+
+def _report_file(preprocessor: Any, resources: ResourcesDict) -> Path:
+    ids = resources["nbgrader"]
+    return report.report_path(
+        _course_root(preprocessor), ids["student"], ids["assignment"], ids["notebook"]
+    )
+
+
+def _is_test_cell(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def _grade_id(cell: NotebookNode) -> str | None:
+    nbgrader_meta = cell.get("metadata", {}).get("nbgrader", {})
+    grade_id = nbgrader_meta.get("grade_id")
+    return grade_id if isinstance(grade_id, str) else None
+
+
+class CheckSubmission(NbGraderPreprocessor):
+    """Compare a submission with the released notebook and flag what a test cell cannot stop.
+
+    Deleted, duplicated, retyped or edited test and locked cells, changed nbgrader
+    metadata and renamed ``grade_id``\\ s are recorded as flags; the test cells involved
+    score 0 (nbgrader's ``OverwriteCells`` then restores their source). Runs first in the
+    sanitize step, before anything is changed.
+    """
+
+    release_notebook_path = Unicode(
+        "",
+        help="Override the released notebook to compare with (default: from the course's "
+        "release directory).",
+    ).tag(config=True)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        ids = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        released_path = self.release_notebook_path or os.path.join(
+            coursedir.root, coursedir.release_directory, ids["assignment"], f"{ids['notebook']}.ipynb"
+        )
+        released = nbformat.read(released_path, as_version=4)
+        flags, tampered = compare_with_release(nb, released)
+        new_report = {
+            "student": ids["student"],
+            "assignment": ids["assignment"],
+            "notebook": ids["notebook"],
+            "flags": flags,
+            "tampered_cells": sorted(tampered),
+            "questions": {},
+            "events": [],
+            "sandboxed": bwrap_path() is not None,
+            "started": time.time(),
+        }
+        report.write_report(_report_file(self, resources), new_report)
+        return nb, resources
+
+
+def compare_with_release(
+    submitted: NotebookNode, released: NotebookNode
+) -> tuple[list[str], set[str]]:
+    """List how a submission's locked and test cells differ from the released notebook.
+
+    Returns
+    -------
+    flags : list of str
+        One human-readable reason per difference.
+    tampered : set of str
+        The ``grade_id`` of every test cell whose question must score 0.
+    """
+    flags: list[str] = []
+    tampered: set[str] = set()
+    by_id: dict[str, list[NotebookNode]] = {}
+    for cell in submitted.cells:
+        grade_id = _grade_id(cell)
+        if grade_id is not None:
+            by_id.setdefault(grade_id, []).append(cell)
+    released_ids = set()
+    for original in released.cells:
+        grade_id = _grade_id(original)
+        if grade_id is None:
+            continue
+        released_ids.add(grade_id)
+        is_test = _is_test_cell(original)
+        copies = by_id.get(grade_id, [])
+        problem = None
+        if not copies:
+            problem = "was deleted (or its nbgrader metadata was stripped)"
+        elif len(copies) > 1:
+            problem = f"appears {len(copies)} times"
+        else:
+            cell = copies[0]
+            mine = cell.get("metadata", {}).get("nbgrader", {})
+            theirs = original.metadata.nbgrader
+            if cell.cell_type != original.cell_type:
+                problem = f"was retyped from {original.cell_type} to {cell.cell_type}"
+            elif any(mine.get(key) != theirs.get(key) for key in _NBGRADER_KEYS):
+                problem = "has altered nbgrader metadata"
+            elif theirs.get("locked") and not theirs.get("solution") and (
+                _source(cell) != _source(original)
+            ):
+                problem = "was edited although it is locked"
+        if problem:
+            flags.append(f"cell {grade_id!r} {problem}")
+            if is_test:
+                tampered.add(grade_id)
+    for grade_id in sorted(set(by_id) - released_ids):
+        flags.append(f"cell {grade_id!r} is not in the released notebook (renamed or added)")
+    return flags, tampered
+
+
+def _source(cell: NotebookNode) -> str:
+    source = cell.get("source", "")
+    return ("".join(source) if isinstance(source, list) else source).rstrip()
+
+
+class StageAnswers(NbGraderPreprocessor):
+    """Replace each test cell's code with lines that hand its answers over as data.
+
+    The hidden region's ``grade_answer("q3", answer_q3)`` declarations are kept aside
+    for :class:`JudgeAnswers`; neither they nor the visible checks run in the kernel,
+    so nothing a learner redefines can change a verdict.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        staged: dict[str, dict[str, Any]] = {}
+        for cell in nb.cells:
+            if not _is_test_cell(cell):
+                continue
+            visible, hidden_text = hidden.split_hidden(_source(cell) + "\n")
+            answers = hidden.graded_answers(hidden_text)
+            staged[_grade_id(cell)] = {
+                "visible": visible.rstrip("\n"),
+                "answers": [(a.question, a.expression) for a in answers],
+            }
+            cell.source = "\n".join(
+                f"__import__('lstm_lib.checks', fromlist=['emit_answer'])"
+                f".emit_answer({question!r}, {expression})"
+                for question, expression in staged[_grade_id(cell)]["answers"]
+            ) or "pass"
+        resources[_STATE] = {"staged": staged, "events": [], "not_run": []}
+        return nb, resources
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's ``Execute`` with a sandboxed kernel, output caps and a notebook deadline.
+
+    A kernel that dies, or a cell that times out, stops the run: the cells already run
+    keep their outputs (and so their points), the rest are recorded as not run.
+    """
+
+    max_output_bytes_per_cell = Integer(
+        100_000, help="Output kept per cell, in bytes; the rest is dropped with a note."
+    ).tag(config=True)
+    max_output_bytes = Integer(
+        2_000_000, help="Output kept for the whole notebook, in bytes."
+    ).tag(config=True)
+    notebook_timeout = Integer(
+        300, help="Wall-clock seconds for the whole notebook; later cells are not run."
+    ).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["kernel_manager_class"] = SandboxKernelManager
+        super().__init__(*args, **kwargs)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict, km: Any = None
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        self._stopped: str | None = None
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._cell_bytes: dict[int, int] = {}
+        self._total_bytes = 0
+        state = resources.setdefault(_STATE, {"staged": {}, "events": [], "not_run": []})
+        try:
+            return super().preprocess(nb, resources, km=km)
+        finally:
+            if self._stopped:
+                state["events"].append(self._stopped)
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        if cell.cell_type != "code":
+            return cell, resources
+        if self._stopped is None and time.monotonic() > self._deadline:
+            self._stopped = "timed-out"
+        if self._stopped is not None:
+            resources[_STATE]["not_run"].append(index)
+            return cell, resources
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            self._stopped = "kernel-died"
+            cell.outputs.append(_error_output("DeadKernelError", "The kernel died in this cell."))
+        except CellTimeoutError:
+            self._stopped = "timed-out"
+        if any(
+            output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
+            for output in cell.get("outputs", [])
+        ):
+            self._stopped = "timed-out"
+        return cell, resources
+
+    def output(
+        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+        cell_index: int,
+    ) -> NotebookNode | None:
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        used = self._cell_bytes.get(cell_index, 0)
+        budget = min(self.max_output_bytes_per_cell - used, self.max_output_bytes - self._total_bytes)
+        if budget <= 0:
+            return None
+        if size > budget:
+            self._cell_bytes[cell_index] = self.max_output_bytes_per_cell
+            self._total_bytes += budget
+            note = NotebookNode(
+                output_type="stream", name="stdout",
+                text=f"\n[output truncated: more than {self.max_output_bytes_per_cell} bytes]\n",
+            )
+            if msg["msg_type"] == "stream":
+                note.text = msg["content"]["text"][: max(budget - 200, 0)] + note.text
+            outs.append(note)
+            return note
+        self._cell_bytes[cell_index] = used + size
+        self._total_bytes += size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+def _error_output(ename: str, message: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[message])
+
+
+def _stream(text: str) -> NotebookNode:
+    return NotebookNode(output_type="stream", name="stdout", text=text)
+
+
+class JudgeAnswers(NbGraderPreprocessor):
+    """Judge each handed-over answer against ``references/`` in the grader's process.
+
+    Each test cell's outputs are replaced by the verdict (a pass line, or an error that
+    names the mistake), which is all nbgrader's ``SaveAutoGrades`` looks at; its source
+    goes back to the visible part, so feedback never shows a hidden region.
+    """
+
+    references_directory = Unicode(
+        "", help="Folder of the recorded references (default: <course root>/references)."
+    ).tag(config=True)
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        ids = resources["nbgrader"]
+        folder = self.references_directory or os.path.join(_course_root(self), "references")
+        refs = load_references(folder, ids["assignment"])
+        state = resources.get(_STATE, {"staged": {}, "events": [], "not_run": []})
+        path = _report_file(self, resources)
+        notebook_report = report.read_report(path)
+        tampered = set(notebook_report.get("tampered_cells", []))
+        stop_reason = state["events"][0] if state["events"] else None
+        not_run = set(state["not_run"])
+        for index, cell in enumerate(nb.cells):
+            if not _is_test_cell(cell):
+                continue
+            grade_id = _grade_id(cell)
+            staged = state["staged"].get(grade_id, {"visible": _source(cell), "answers": []})
+            outcome = self._judge_cell(
+                cell, staged, refs, tampered=grade_id in tampered,
+                not_run=(index in not_run, stop_reason), flags=notebook_report["flags"],
+            )
+            for question, verdict in outcome.items():
+                notebook_report["questions"][question] = {
+                    "cell": grade_id, "correct": verdict.correct, "message": verdict.message,
+                }
+            cell.source = staged["visible"]
+            cell.outputs = [
+                _stream(f"✔ {question}: {v.message}\n") if v.correct
+                else _error_output("WrongAnswer", f"{question}: {v.message}")
+                for question, v in outcome.items()
+            ] or [_error_output("NoAnswer", "This test cell declares no graded answer.")]
+        notebook_report["events"] = sorted(set(notebook_report.get("events", []) + state["events"]))
+        notebook_report["seconds"] = round(time.time() - notebook_report.get("started", time.time()), 2)
+        notebook_report["status"] = report.final_status(notebook_report)
+        report.write_report(path, notebook_report)
+        return nb, resources
+
+    def _judge_cell(
+        self, cell: NotebookNode, staged: dict[str, Any], refs: dict[str, Any], *,
+        tampered: bool, not_run: tuple[bool, str | None], flags: list[str],
+    ) -> dict[str, checks.Verdict]:
+        outcome = {}
+        handed_over: dict[str, list[Any]] = {}
+        for output in cell.get("outputs", []):
+            data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
+            record = data.get(checks.ANSWER_MIME)
+            if isinstance(record, dict) and isinstance(record.get("question"), str):
+                handed_over.setdefault(record["question"], []).append(record.get("answer"))
+        kernel_error = next(
+            (f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", [])
+             if o.get("output_type") == "error"), None,
+        )
+        for question, _expression in staged["answers"]:
+            if question not in refs:
+                raise KeyError(f"question {question!r} has no recorded reference value")
+            ref = refs[question]
+            records = handed_over.get(question, [])
+            if tampered:
+                verdict = checks.Verdict(False, "This test cell was changed or removed in the "
+                                                "submission; the question scores 0 and the "
+                                                "submission is flagged for review.")
+            elif not_run[0]:
+                why = "the kernel died" if not_run[1] == "kernel-died" else "time ran out"
+                verdict = checks.Verdict(False, f"Not graded: {why} before this cell ran.")
+            elif not records:
+                verdict = checks.Verdict(False, "No answer reached the grader"
+                                         + (f" ({kernel_error})." if kernel_error else "."))
+            elif len({json.dumps(r, sort_keys=True, default=str) for r in records}) > 1:
+                flags.append(f"question {question!r} handed over several different answers")
+                verdict = checks.Verdict(False, "Several different answers were handed over "
+                                                "for this question.")
+            else:
+                verdict = self._verdict(ref, records[0])
+            outcome[question] = verdict
+        return outcome
+
+    @staticmethod
+    def _verdict(ref: Any, record: Any) -> checks.Verdict:
+        try:
+            answer = checks.parse_answer_json(json.dumps(record, allow_nan=True))
+        except ValueError as exc:
+            return checks.Verdict(False, f"The answer could not be read as plain data ({exc}).")
+        return checks.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
+
+
+class FlagForReview(NbGraderPreprocessor):
+    """Mark a flagged submission as needing manual grading in nbgrader's gradebook.
+
+    Runs after ``SaveAutoGrades`` so the formgrader lists the submission for review.
+    """
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        notebook_report = report.read_report(_report_file(self, resources))
+        if notebook_report.get("flags"):
+            ids = resources["nbgrader"]
+            with Gradebook(ids["db_url"]) as gradebook:
+                submission = gradebook.find_submission_notebook(
+                    ids["notebook"], ids["assignment"], ids["student"]
+                )
+                for grade in submission.grades:
+                    grade.needs_manual_grade = True
+                gradebook.db.commit()
+        return nb, resources

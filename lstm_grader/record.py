@@ -1,0 +1,115 @@
+"""Record each question's reference value from live Keras by running the solution notebook.
+
+Usage, from the repository root::
+
+    python -m lstm_grader.record                 # every assignment in solutions/
+    python -m lstm_grader.record 05-return-flags # one assignment
+
+Each "see it in Keras" cell calls :func:`lstm_lib.checks.reveal`; with
+``LSTM_COURSE_RECORD`` set, ``reveal`` stores what Keras computed instead of judging.
+The result, ``references/<assignment>.json``, is the only origin of the values learners
+are graded against; ``tests/test_references.py`` records them again and compares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from nbclient import NotebookClient
+
+from lstm_grader.hidden import graded_answers, split_hidden
+from lstm_lib.checks import RECORD_ENV
+
+
+def solution_notebook(root: Path, assignment: str) -> Path:
+    """The instructor's notebook of an assignment: ``solutions/<assignment>/<assignment>.ipynb``."""
+    return root / "solutions" / assignment / f"{assignment}.ipynb"
+
+
+def declared_questions(notebook: nbformat.NotebookNode) -> list[str]:
+    """The question ids the notebook's hidden test regions grade, in order."""
+    questions = []
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
+            _, hidden = split_hidden(cell.source + "\n")
+            questions += [answer.question for answer in graded_answers(hidden)]
+    return questions
+
+
+def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[str, Any]:
+    """Run an assignment's solution notebook with recording on; return the references.
+
+    Raises
+    ------
+    RuntimeError
+        If a graded question has no recorded value, or a recorded one is not graded.
+    """
+    path = solution_notebook(root, assignment)
+    notebook = nbformat.read(path, as_version=4)
+    with tempfile.TemporaryDirectory() as scratch:
+        record_file = Path(scratch) / "record.json"
+        env_before = os.environ.get(RECORD_ENV)
+        os.environ[RECORD_ENV] = str(record_file)
+        os.environ.pop("NBGRADER_EXECUTION", None)
+        try:
+            client = NotebookClient(
+                notebook, timeout=timeout, kernel_name="python3",
+                resources={"metadata": {"path": str(path.parent)}},
+            )
+            client.execute()
+        finally:
+            if env_before is None:
+                os.environ.pop(RECORD_ENV, None)
+            else:
+                os.environ[RECORD_ENV] = env_before
+        recorded = json.loads(record_file.read_text(encoding="utf-8"))["questions"]
+    declared = declared_questions(notebook)
+    missing = [q for q in declared if q not in recorded]
+    extra = [q for q in recorded if q not in declared]
+    if missing or extra:
+        raise RuntimeError(
+            f"{assignment}: graded questions without a recorded value: {missing}; "
+            f"recorded values no test cell grades: {extra}"
+        )
+    import keras  # only to say which release the values came from
+
+    return {
+        "assignment": assignment,
+        "keras_version": keras.__version__,
+        "questions": {question: recorded[question] for question in declared},
+    }
+
+
+def write_references(root: Path, assignment: str, references: dict[str, Any]) -> Path:
+    """Write ``references/<assignment>.json`` (stable order, so diffs stay small)."""
+    target = root / "references" / f"{assignment}.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(json.dumps(references, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", help="assignment ids (default: all)")
+    parser.add_argument("--root", default=".", help="the course root (default: .)")
+    args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    assignments = args.assignments or sorted(
+        p.name for p in (root / "solutions").iterdir() if solution_notebook(root, p.name).exists()
+    )
+    for assignment in assignments:
+        target = write_references(root, assignment, record_assignment(root, assignment))
+        print(f"recorded {target.relative_to(root)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
