@@ -1,0 +1,760 @@
+"""Shape and parameter rules for Keras layers, worked out from a layer's config alone.
+
+Each rule is the arithmetic the course teaches: how a layer turns an input of shape
+``(batch, timesteps, features)`` into its outputs, and how many weights it creates. The
+module needs only the standard library, so graders can check a learner's model
+specification (a JSON list of layer specs) without importing TensorFlow or Keras.
+
+A *layer* argument may be
+
+* a Keras layer instance (its ``get_config()`` is read; Keras itself is never imported),
+* the dict ``keras.layers.serialize(layer)`` returns, or
+* a plain ``{"class_name": ..., "config": {...}}`` listing only the options that differ
+  from the Keras 3 defaults.
+
+Input shapes always include the batch axis, e.g. ``(None, 10, 64)``; ``None`` marks an
+axis whose size is not fixed.
+
+Taught in ``book/02-dense.md`` through ``book/07-gru-bidirectional.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+__all__ = [
+    "LayerRow",
+    "UnsupportedLayerError",
+    "count_params",
+    "layer_spec",
+    "output_shapes",
+    "param_formula",
+    "stack_shapes",
+]
+
+Shape = tuple[int | None, ...]
+ShapeLike = Sequence[int | None]
+InputShape = Shape | list[Shape]
+
+
+class UnsupportedLayerError(ValueError):
+    """A layer class that :mod:`lstm_lib.shapes` has no rule for.
+
+    The message names the layer class and lists the supported ones.
+
+    Examples
+    --------
+    >>> try:
+    ...     count_params({"class_name": "Conv1D", "config": {"filters": 4}}, (None, 10, 3))
+    ... except UnsupportedLayerError as err:
+    ...     print(str(err).split(";")[0])
+    Conv1D is not covered by lstm_lib.shapes
+
+    Taught in ``book/02-dense.md``.
+    """
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One layer of a stack: what goes in, what comes out, and how many weights it holds.
+
+    Parameters
+    ----------
+    name : str
+        The layer's name, e.g. ``"lstm"``.
+    class_name : str
+        The Keras class, e.g. ``"LSTM"``.
+    input_shape : tuple or list of tuple
+        The input shape, batch axis included, e.g. ``(None, 10, 64)``; a list of shapes
+        for layers that join several inputs (``Concatenate``, ``Add``).
+    output_shapes : list of tuple
+        One shape per tensor the layer returns, in Keras's order.
+    params : int
+        The number of weights (trainable or not).
+    formula : str
+        The parameter arithmetic with the numbers filled in, ending in ``= params``.
+
+    Examples
+    --------
+    >>> row = stack_shapes([{"class_name": "Dense", "config": {"units": 3}}], (None, 4))[0]
+    >>> row.name, row.input_shape, row.output_shapes
+    ('dense', (None, 4), [(None, 3)])
+    >>> row.params, row.formula
+    (15, '4 × 3 + 3 = 15')
+
+    Taught in ``book/02-dense.md``.
+    """
+
+    name: str
+    class_name: str
+    input_shape: InputShape
+    output_shapes: list[Shape]
+    params: int
+    formula: str
+
+
+class _Result(NamedTuple):
+    outputs: list[Shape]
+    params: int
+    arithmetic: str  # the formula's left-hand side
+
+
+_RECURRENT_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+_ELEMENTWISE = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
+_RECURRENT_DEFAULTS = {
+    "use_bias": True,
+    "return_sequences": False,
+    "return_state": False,
+    "stateful": False,
+}
+# Only the options the rules read; everything else in a config is passed through untouched.
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Dense": {"use_bias": True},
+    "SimpleRNN": _RECURRENT_DEFAULTS,
+    "LSTM": _RECURRENT_DEFAULTS,
+    "GRU": {**_RECURRENT_DEFAULTS, "reset_after": True},
+    "Bidirectional": {"merge_mode": "concat", "backward_layer": None},
+    "Concatenate": {"axis": -1},
+}
+_REQUIRED = {
+    "Dense": ("units",),
+    "SimpleRNN": ("units",),
+    "LSTM": ("units",),
+    "GRU": ("units",),
+    "Embedding": ("input_dim", "output_dim"),
+    "Bidirectional": ("layer",),
+    "TimeDistributed": ("layer",),
+    "Reshape": ("target_shape",),
+    "RepeatVector": ("n",),
+}
+_WRAPPERS = ("Bidirectional", "TimeDistributed")
+
+
+def layer_spec(layer: Any) -> dict[str, Any]:
+    """Normalize a layer to ``{"class_name", "config"}`` with the Keras 3 defaults filled in.
+
+    Parameters
+    ----------
+    layer : keras layer or dict
+        A Keras layer instance, the dict ``keras.layers.serialize(layer)`` returns, or a
+        plain ``{"class_name": ..., "config": {...}}`` with only the non-default options.
+
+    Returns
+    -------
+    dict
+        ``{"class_name": str, "config": dict}``. The config keeps every key it was given and
+        gains the defaults the shape rules read (``use_bias``, ``return_sequences``,
+        ``return_state``, ``reset_after``, ``merge_mode``, ...). Wrapped layers
+        (``config["layer"]`` and ``config["backward_layer"]``) are normalized too.
+
+    Raises
+    ------
+    UnsupportedLayerError
+        If the layer class has no rule here.
+    ValueError
+        If a required option such as ``units`` is missing.
+
+    Examples
+    --------
+    >>> spec = layer_spec({"class_name": "GRU", "config": {"units": 8}})
+    >>> spec["config"]["reset_after"], spec["config"]["return_state"]
+    (True, False)
+    >>> inner = layer_spec({"class_name": "Bidirectional",
+    ...                     "config": {"layer": {"class_name": "LSTM", "config": {"units": 4}}}})
+    >>> inner["config"]["merge_mode"], inner["config"]["layer"]["config"]["use_bias"]
+    ('concat', True)
+
+    Taught in ``book/02-dense.md``.
+    """
+    class_name, config = _class_and_config(layer)
+    if class_name not in _RULES:
+        supported = ", ".join(sorted(_RULES))
+        raise UnsupportedLayerError(
+            f"{class_name} is not covered by lstm_lib.shapes; supported layers: {supported}."
+        )
+    config = {**_DEFAULTS.get(class_name, {}), **config}
+    missing = [key for key in _REQUIRED.get(class_name, ()) if config.get(key) is None]
+    if missing:
+        names = ", ".join(repr(key) for key in missing)
+        raise ValueError(f"{class_name} config needs {names}.")
+    if class_name in _WRAPPERS:
+        for key in ("layer", "backward_layer"):
+            if config.get(key) is not None:
+                config[key] = layer_spec(config[key])
+    return {"class_name": class_name, "config": config}
+
+
+def output_shapes(
+    layer: Any,
+    input_shape: ShapeLike | Sequence[ShapeLike] | None = None,
+) -> list[Shape]:
+    """The shape of every tensor a layer returns, in Keras's order.
+
+    Parameters
+    ----------
+    layer : keras layer or dict
+        See :func:`layer_spec`.
+    input_shape : tuple, optional
+        The input shape with the batch axis, e.g. ``(batch, timesteps, features)``;
+        ``None`` is allowed for ``batch`` and ``timesteps``. A list of shapes for
+        ``Concatenate`` and ``Add``. May be left out for an ``InputLayer``, a built layer
+        instance or a serialized dict that records its ``build_config``.
+
+    Returns
+    -------
+    list of tuple
+        ``[output]``, or with ``return_state=True``: ``[output, h, c]`` for LSTM and
+        ``[output, h]`` for GRU and SimpleRNN. ``Bidirectional`` returns its output (two
+        outputs with ``merge_mode=None``), then the forward states, then the backward ones.
+
+    Raises
+    ------
+    ValueError
+        If the input has the wrong rank for the layer, with a hint on how to fix it.
+
+    Examples
+    --------
+    >>> lstm = {"class_name": "LSTM", "config": {"units": 32}}
+    >>> output_shapes(lstm, (None, 10, 64))
+    [(None, 32)]
+    >>> output_shapes({"class_name": "LSTM",
+    ...                "config": {"units": 32, "return_sequences": True, "return_state": True}},
+    ...               (None, 10, 64))
+    [(None, 10, 32), (None, 32), (None, 32)]
+    >>> output_shapes({"class_name": "Bidirectional", "config": {"layer": lstm}}, (None, 10, 64))
+    [(None, 64)]
+    >>> output_shapes(lstm, (None, 64))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: LSTM expects input of shape (batch, timesteps, features); got rank 2 (None, 64). ...
+
+    Taught in ``book/05-return-flags.md``.
+    """
+    return _evaluate_layer(layer, input_shape).outputs
+
+
+def count_params(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None = None) -> int:
+    """The number of weights a layer creates for a given input shape.
+
+    Parameters
+    ----------
+    layer : keras layer or dict
+        See :func:`layer_spec`.
+    input_shape : tuple, optional
+        The input shape with the batch axis, e.g. ``(batch, timesteps, features)``; see
+        :func:`output_shapes`. Only ``features`` matters for the recurrent layers.
+
+    Returns
+    -------
+    int
+        The same number as ``layer.count_params()`` once Keras has built the layer.
+
+    Examples
+    --------
+    >>> count_params({"class_name": "LSTM", "config": {"units": 2}}, (None, 5, 1))
+    32
+    >>> count_params({"class_name": "LSTM", "config": {"units": 10}}, (None, 1000, 5))
+    640
+    >>> count_params({"class_name": "Embedding", "config": {"input_dim": 1000, "output_dim": 8}},
+    ...              (None, 20))
+    8000
+
+    Taught in ``book/04-lstm.md``.
+    """
+    return _evaluate_layer(layer, input_shape).params
+
+
+def param_formula(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None = None) -> str:
+    """The parameter count written out as arithmetic with the layer's numbers.
+
+    The general forms, with ``features`` the last input axis:
+
+    * Dense: ``features × units + units``
+    * SimpleRNN: ``units × (units + features) + units``
+    * LSTM: ``4 × (units × (units + features) + units)``
+    * GRU: ``3 × (units × (units + features) + 2 × units)`` (``reset_after=True``, the
+      Keras 3 default, keeps two biases; ``reset_after=False`` has ``+ units``)
+    * Embedding: ``input_dim × output_dim``
+    * Bidirectional: ``2 × (...)`` of the wrapped layer; TimeDistributed: its wrapped layer
+
+    Without bias (``use_bias=False``) the bias term is dropped. Layers without weights
+    give ``0 = 0``.
+
+    Parameters
+    ----------
+    layer : keras layer or dict
+        See :func:`layer_spec`.
+    input_shape : tuple, optional
+        The input shape with the batch axis; see :func:`output_shapes`.
+
+    Returns
+    -------
+    str
+        ``"<arithmetic> = <count>"``, using the × sign.
+
+    Examples
+    --------
+    >>> param_formula({"class_name": "LSTM", "config": {"units": 2}}, (None, 5, 1))
+    '4 × (2 × (2 + 1) + 2) = 32'
+    >>> param_formula({"class_name": "GRU", "config": {"units": 2}}, (None, 5, 1))
+    '3 × (2 × (2 + 1) + 2 × 2) = 30'
+    >>> param_formula({"class_name": "Dense", "config": {"units": 1, "use_bias": False}},
+    ...               (None, 4))
+    '4 × 1 = 4'
+
+    Taught in ``book/04-lstm.md``.
+    """
+    result = _evaluate_layer(layer, input_shape)
+    return f"{result.arithmetic} = {result.params}"
+
+
+def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[LayerRow]:
+    """Run a sequential stack of layers through the shape rules, one row per layer.
+
+    Each layer receives the first output of the layer before it, as in
+    ``keras.Sequential``. ``InputLayer`` entries set the input shape but, as in
+    ``model.summary()``, get no row.
+
+    Parameters
+    ----------
+    layers : list of keras layers or dicts, or a Sequential config
+        The stack, e.g. a learner's model specification loaded from JSON. The dict
+        ``json.loads(model.to_json())`` or ``model.get_config()`` of a Sequential model is
+        accepted too.
+    input_shape : tuple, optional
+        The input shape with the batch axis, e.g. ``(batch, timesteps, features)``.
+        Optional when the stack starts with an ``InputLayer`` or a serialized layer that
+        records its ``build_config``.
+
+    Returns
+    -------
+    list of LayerRow
+        Name, class, input shape, output shapes, parameter count and formula per layer.
+
+    Raises
+    ------
+    ValueError
+        If a layer cannot take the shape it receives; the message says which layer.
+
+    Examples
+    --------
+    >>> spec = [
+    ...     {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True}},
+    ...     {"class_name": "LSTM", "config": {"units": 8}},
+    ...     {"class_name": "Dense", "config": {"units": 1}},
+    ... ]
+    >>> for row in stack_shapes(spec, (None, 10, 3)):
+    ...     print(row.name, row.output_shapes, row.formula)
+    lstm [(None, 10, 16)] 4 × (16 × (16 + 3) + 16) = 1280
+    lstm_1 [(None, 8)] 4 × (8 × (8 + 16) + 8) = 800
+    dense [(None, 1)] 8 × 1 + 1 = 9
+    >>> spec[0]["config"]["return_sequences"] = False
+    >>> stack_shapes(spec, (None, 10, 3))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Layer 2 ('lstm_1', LSTM): LSTM expects input of shape (batch, timesteps, ...
+
+    Taught in ``book/05-return-flags.md``.
+    """
+    stack = _layer_list(layers)
+    if input_shape is None and stack:
+        input_shape = _stored_input_shape(stack[0])
+    shape = None if input_shape is None else _as_input(input_shape)
+    rows: list[LayerRow] = []
+    seen: Counter[str] = Counter()
+    previous: dict[str, Any] | None = None
+    for position, layer in enumerate(stack, start=1):
+        spec = layer_spec(layer)
+        class_name = spec["class_name"]
+        name = spec["config"].get("name") or _auto_name(class_name, seen)
+        try:
+            result = _evaluate(spec, shape)
+        except ValueError as err:
+            hint = _stack_hint(previous, class_name, shape)
+            message = f"Layer {position} ({name!r}, {class_name}): {err}{hint}"
+            raise type(err)(message) from err
+        if class_name != "InputLayer":
+            formula = f"{result.arithmetic} = {result.params}"
+            rows.append(LayerRow(name, class_name, shape, result.outputs, result.params, formula))
+        shape, previous = result.outputs[0], spec
+    return rows
+
+
+# --- reading layers -------------------------------------------------------------------
+
+
+def _class_and_config(layer: Any) -> tuple[str, dict[str, Any]]:
+    if isinstance(layer, Mapping):
+        if "class_name" not in layer:
+            raise ValueError(
+                f"a layer dict needs 'class_name' and 'config'; got keys {sorted(layer)}."
+            )
+        return str(layer["class_name"]), dict(layer.get("config") or {})
+    if callable(getattr(layer, "get_config", None)):
+        return type(layer).__name__, dict(layer.get_config())
+    raise TypeError(f"expected a Keras layer or a layer dict; got {type(layer).__name__}.")
+
+
+def _stored_input_shape(layer: Any) -> Any:
+    """The input shape a serialized or built layer remembers, if any."""
+    if isinstance(layer, Mapping):
+        build = layer.get("build_config")
+    elif callable(getattr(layer, "get_build_config", None)):
+        build = layer.get_build_config()
+    else:
+        build = None
+    return (build or {}).get("input_shape")
+
+
+def _layer_list(layers: Any) -> list[Any]:
+    if isinstance(layers, Mapping):
+        config = layers.get("config", layers)
+        if "layers" not in config:
+            raise ValueError("expected a list of layers or a Sequential config with 'layers'.")
+        return list(config["layers"])
+    return list(layers)
+
+
+def _auto_name(class_name: str, seen: Counter[str]) -> str:
+    # Keras's own naming: snake_case of the class, then _1, _2, ... for repeats.
+    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
+    count = seen[base]
+    seen[base] += 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _stack_hint(previous: dict[str, Any] | None, class_name: str, shape: Any) -> str:
+    # The classic mistake: stacking recurrent layers without return_sequences=True.
+    wants_sequences = class_name in _RECURRENT_GATES or class_name in _WRAPPERS
+    if previous is None or not wants_sequences or not isinstance(shape, tuple) or len(shape) != 2:
+        return ""
+    config = previous["config"]
+    if previous["class_name"] == "Bidirectional":
+        config = config["layer"]["config"]
+    if "return_sequences" in config and not config["return_sequences"]:
+        return (
+            f" The layer before it ({previous['class_name']}) has return_sequences=False, "
+            "so it passes on only its last output."
+        )
+    return ""
+
+
+def _as_shape(value: Any) -> Shape:
+    if isinstance(value, str | bytes):
+        raise TypeError(f"input_shape must be a tuple such as (None, 10, 64); got {value!r}.")
+    dims = tuple(None if dim is None else operator.index(dim) for dim in value)
+    if not dims:
+        raise ValueError("input_shape must include the batch axis, e.g. (None, 10, 64).")
+    if any(dim is not None and dim < 0 for dim in dims):
+        raise ValueError(f"input_shape sizes must be >= 0 or None; got {dims}.")
+    return dims
+
+
+def _as_input(value: Any) -> InputShape:
+    items = list(value)
+    if items and all(isinstance(item, Sequence) and not isinstance(item, str) for item in items):
+        return [_as_shape(item) for item in items]
+    return _as_shape(items)
+
+
+# --- the rules ------------------------------------------------------------------------
+
+
+def _evaluate_layer(layer: Any, input_shape: Any) -> _Result:
+    spec = layer_spec(layer)
+    if input_shape is None:
+        input_shape = _stored_input_shape(layer)
+    return _evaluate(spec, None if input_shape is None else _as_input(input_shape))
+
+
+def _evaluate(spec: dict[str, Any], shape: InputShape | None) -> _Result:
+    class_name = spec["class_name"]
+    if class_name == "InputLayer":
+        return _input_layer(spec["config"], shape)
+    if shape is None:
+        raise ValueError(f"{class_name} needs an input_shape, e.g. (None, timesteps, features).")
+    joins_inputs = class_name == "Concatenate" or class_name in _ELEMENTWISE
+    if joins_inputs and not isinstance(shape, list):
+        raise ValueError(f"{class_name} joins several inputs: pass a list of input shapes.")
+    if not joins_inputs and isinstance(shape, list):
+        raise ValueError(f"{class_name} takes one input; got {len(shape)} shapes {shape}.")
+    return _RULES[class_name](class_name, spec["config"], shape)
+
+
+def _units(class_name: str, config: dict[str, Any], key: str = "units") -> int:
+    value = operator.index(config[key])
+    if value <= 0:
+        raise ValueError(f"{class_name} needs {key} > 0; got {value}.")
+    return value
+
+
+def _known_features(class_name: str, shape: Shape) -> int:
+    features = shape[-1]
+    if features is None:
+        raise ValueError(
+            f"{class_name} creates its weights from features (the last input axis), so that "
+            f"axis must have a known size; got {shape}."
+        )
+    return features
+
+
+def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    if len(shape) != 3:
+        raise ValueError(_recurrent_rank_message(class_name, shape))
+    batch, timesteps, features = shape
+    features = _known_features(class_name, shape)
+    if config["stateful"] and batch is None:
+        raise ValueError(
+            f"{class_name} with stateful=True needs a fixed batch size; got {shape}. "
+            f"Give the Input a batch_shape such as (32, {timesteps}, {features})."
+        )
+    units = _units(class_name, config)
+    gates = _RECURRENT_GATES[class_name]
+    core = f"{units} × ({units} + {features})"
+    bias = 0
+    if config["use_bias"]:
+        # reset_after=True keeps separate input and recurrent biases for every gate.
+        bias = 2 * units if class_name == "GRU" and config["reset_after"] else units
+    per_gate = core
+    if bias:
+        per_gate += f" + {units}" if bias == units else f" + 2 × {units}"
+    if gates == 1:
+        arithmetic = per_gate
+    else:
+        arithmetic = f"{gates} × ({per_gate})" if bias else f"{gates} × {core}"
+    params = gates * (units * (units + features) + bias)
+    output = (batch, timesteps, units) if config["return_sequences"] else (batch, units)
+    outputs = [output]
+    if config["return_state"]:
+        outputs += [(batch, units)] * (2 if class_name == "LSTM" else 1)
+    return _Result(outputs, params, arithmetic)
+
+
+def _recurrent_rank_message(class_name: str, shape: Shape) -> str:
+    start = (
+        f"{class_name} expects input of shape (batch, timesteps, features); "
+        f"got rank {len(shape)} {shape}."
+    )
+    if len(shape) == 1:
+        return f"{start} Add timesteps and features axes, e.g. reshape to (batch, timesteps, 1)."
+    if len(shape) == 2:
+        return (
+            f"{start} Add a timesteps axis, e.g. reshape to (batch, 1, {shape[1]}) — or, if "
+            "it comes after another recurrent layer, give that layer return_sequences=True "
+            "so it passes on every timestep."
+        )
+    rest = shape[2:]
+    merged = None if None in rest else math.prod(rest)
+    return (
+        f"{start} Merge the axes after timesteps into one features axis, e.g. reshape to "
+        f"(batch, {shape[1]}, {merged}), or wrap the layer in TimeDistributed."
+    )
+
+
+def _dense(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    if len(shape) < 2:
+        raise ValueError(
+            f"Dense expects input of shape (batch, ..., features); got rank 1 {shape}. "
+            "Add a features axis, e.g. reshape to (batch, 1)."
+        )
+    features = _known_features(class_name, shape)
+    units = _units(class_name, config)
+    if config["use_bias"]:
+        arithmetic, params = f"{features} × {units} + {units}", features * units + units
+    else:
+        arithmetic, params = f"{features} × {units}", features * units
+    return _Result([shape[:-1] + (units,)], params, arithmetic)
+
+
+def _embedding(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    input_dim = _units(class_name, config, "input_dim")
+    output_dim = _units(class_name, config, "output_dim")
+    return _Result([shape + (output_dim,)], input_dim * output_dim, f"{input_dim} × {output_dim}")
+
+
+def _bidirectional(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    forward = config["layer"]
+    backward = config["backward_layer"] or forward
+    for part in (forward, backward):
+        if part["class_name"] not in _RECURRENT_GATES:
+            raise ValueError(
+                "Bidirectional wraps a recurrent layer (SimpleRNN, LSTM or GRU); "
+                f"got {part['class_name']}."
+            )
+    flags = ("return_sequences", "return_state")
+    if any(forward["config"][flag] != backward["config"][flag] for flag in flags):
+        raise ValueError(
+            "Bidirectional needs the same return_sequences and return_state on its forward "
+            "and backward layers."
+        )
+    ahead, behind = _evaluate(forward, shape), _evaluate(backward, shape)
+    ahead_output, *ahead_states = ahead.outputs
+    behind_output, *behind_states = behind.outputs
+    mode = config["merge_mode"]
+    if mode is None:
+        outputs = [ahead_output, behind_output]
+    elif mode == "concat":
+        outputs = [ahead_output[:-1] + (ahead_output[-1] + behind_output[-1],)]
+    elif mode in ("sum", "mul", "ave"):
+        if ahead_output != behind_output:
+            raise ValueError(
+                f"Bidirectional merge_mode={mode!r} combines outputs element by element, so "
+                f"both directions need the same units; got {ahead_output} and {behind_output}."
+            )
+        outputs = [ahead_output]
+    else:
+        raise ValueError(
+            f"Bidirectional merge_mode must be 'concat', 'sum', 'mul', 'ave' or None; got {mode!r}."
+        )
+    if forward["config"]["return_state"]:
+        outputs += ahead_states + behind_states
+    if ahead.arithmetic == behind.arithmetic:
+        arithmetic = f"2 × ({ahead.arithmetic})"
+    else:
+        arithmetic = f"({ahead.arithmetic}) + ({behind.arithmetic})"
+    return _Result(outputs, ahead.params + behind.params, arithmetic)
+
+
+def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    if len(shape) < 3:
+        raise ValueError(
+            "TimeDistributed expects input of shape (batch, timesteps, ...) with at least 3 "
+            f"axes, and applies its layer to each timestep; got rank {len(shape)} {shape}."
+        )
+    inner = _evaluate(config["layer"], (shape[0],) + shape[2:])
+    if len(inner.outputs) != 1:
+        raise ValueError(
+            f"TimeDistributed needs a layer with one output; {config['layer']['class_name']} "
+            f"returns {len(inner.outputs)} (is return_state=True?)."
+        )
+    return _Result([shape[:2] + inner.outputs[0][1:]], inner.params, inner.arithmetic)
+
+
+def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:
+    declared = config.get("batch_shape") or config.get("batch_input_shape")
+    if declared is None and config.get("shape") is not None:
+        declared = (None, *config["shape"])
+    if declared is None:
+        if shape is None:
+            raise ValueError("InputLayer needs a shape or batch_shape in its config.")
+        declared = shape
+    declared = _as_shape(declared)
+    if shape is not None and not _compatible(declared, shape):
+        raise ValueError(f"InputLayer declares {declared} but the input shape given is {shape}.")
+    return _Result([declared], 0, "0")
+
+
+def _compatible(first: Any, second: Any) -> bool:
+    return len(first) == len(second) and all(
+        a is None or b is None or a == b for a, b in zip(first, second, strict=True)
+    )
+
+
+def _same_shape(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    return _Result([shape], 0, "0")
+
+
+def _flatten(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    rest = shape[1:]
+    return _Result([(shape[0], None if None in rest else math.prod(rest))], 0, "0")
+
+
+def _reshape(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    target = tuple(config["target_shape"])
+    size = None if None in shape[1:] else math.prod(shape[1:])
+    if target.count(-1) > 1:
+        raise ValueError(f"Reshape target_shape may contain at most one -1; got {target}.")
+    if -1 in target:
+        others = math.prod(dim for dim in target if dim != -1)
+        if size is not None and (others == 0 or size % others):
+            raise ValueError(f"Reshape cannot fit {shape} into target_shape {target}.")
+        fill = None if size is None else size // others
+        target = tuple(fill if dim == -1 else dim for dim in target)
+    elif size is not None and math.prod(target) != size:
+        raise ValueError(
+            f"Reshape keeps the number of values per sample: {shape} holds {size}, "
+            f"target_shape {target} holds {math.prod(target)}."
+        )
+    return _Result([(shape[0], *target)], 0, "0")
+
+
+def _repeat_vector(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
+    if len(shape) != 2:
+        raise ValueError(
+            f"RepeatVector expects input of shape (batch, features); got rank {len(shape)} {shape}."
+        )
+    return _Result([(shape[0], _units(class_name, config, "n"), shape[1])], 0, "0")
+
+
+def _concatenate(class_name: str, config: dict[str, Any], shapes: list[Shape]) -> _Result:
+    rank = len(shapes[0])
+    if any(len(shape) != rank for shape in shapes):
+        raise ValueError(f"Concatenate needs inputs of the same rank; got {shapes}.")
+    axis = config["axis"]
+    if not -rank <= axis < rank:
+        raise ValueError(f"Concatenate axis {axis} is out of range for rank {rank}.")
+    axis %= rank
+    for position, sizes in enumerate(zip(*shapes, strict=True)):
+        known = {size for size in sizes if size is not None}
+        if position != axis and len(known) > 1:
+            raise ValueError(
+                f"Concatenate joins along axis {axis}; all other axes must match, got {shapes}."
+            )
+    # Keras takes every other axis from the first input, even where a later one knows more.
+    output = list(shapes[0])
+    joined = [shape[axis] for shape in shapes]
+    output[axis] = None if None in joined else sum(joined)
+    return _Result([tuple(output)], 0, "0")
+
+
+def _elementwise(class_name: str, config: dict[str, Any], shapes: list[Shape]) -> _Result:
+    batches = {shape[0] for shape in shapes} - {None}
+    if len(batches) > 1:
+        raise ValueError(f"{class_name} needs inputs with the same batch size; got {shapes}.")
+    output = shapes[0][1:]
+    for shape in shapes[1:]:
+        output = _broadcast(class_name, output, shape[1:], shapes)
+    return _Result([(batches.pop() if batches else None, *output)], 0, "0")
+
+
+def _broadcast(class_name: str, first: Shape, second: Shape, shapes: list[Shape]) -> Shape:
+    if len(first) < len(second):
+        first, second = second, first
+    lead = len(first) - len(second)
+    output = list(first[:lead])
+    for a, b in zip(first[lead:], second, strict=True):
+        if a is None or b is None:
+            output.append(None)
+        elif a == 1:
+            output.append(b)
+        elif b == 1 or a == b:
+            output.append(a)
+        else:
+            raise ValueError(f"{class_name} cannot combine inputs of shapes {shapes}.")
+    return tuple(output)
+
+
+_RULES: dict[str, Callable[..., _Result]] = {
+    "Dense": _dense,
+    "SimpleRNN": _recurrent,
+    "LSTM": _recurrent,
+    "GRU": _recurrent,
+    "Embedding": _embedding,
+    "Bidirectional": _bidirectional,
+    "TimeDistributed": _time_distributed,
+    "InputLayer": _input_layer,
+    "Dropout": _same_shape,
+    "Activation": _same_shape,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "RepeatVector": _repeat_vector,
+    "Concatenate": _concatenate,
+    **{class_name: _elementwise for class_name in _ELEMENTWISE},
+}

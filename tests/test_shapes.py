@@ -1,0 +1,530 @@
+"""Do the shape and parameter rules in lstm_lib.shapes agree with what Keras builds?
+
+Each property draws a random layer configuration, builds the layer with Keras, calls it
+on a symbolic ``keras.Input`` and compares the tensors' shapes and ``count_params()`` with
+the rules, for the plain spec dict, the layer instance and ``keras.layers.serialize``.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstm_lib.shapes import (
+    LayerRow,
+    UnsupportedLayerError,
+    count_params,
+    layer_spec,
+    output_shapes,
+    param_formula,
+    stack_shapes,
+)
+
+# Building a layer costs tens of milliseconds, so keep the example counts modest.
+PROPERTY = settings(deadline=None, max_examples=25)
+
+RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+RECURRENT_DEFAULTS = {"use_bias": True, "return_sequences": False, "return_state": False}
+
+sizes = st.integers(1, 6)
+maybe_size = st.none() | sizes
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def fresh_session() -> None:
+    # The default free_memory=True runs gc.collect(), about 0.16 s a call: most of the
+    # suite's runtime. Resetting Keras's state is all each example needs.
+    keras.backend.clear_session(free_memory=False)
+
+
+def build(spec: dict[str, Any]) -> keras.layers.Layer:
+    """Construct the Keras layer a plain ``{"class_name", "config"}`` spec describes."""
+    config = dict(spec["config"])
+    for key in ("layer", "backward_layer"):
+        if key in config:
+            config[key] = build(config[key])
+    return getattr(keras.layers, spec["class_name"])(**config)
+
+
+def keras_output_shapes(layer: keras.layers.Layer, input_shape: Any) -> list[tuple]:
+    if isinstance(input_shape, list):
+        inputs = [keras.Input(batch_shape=shape) for shape in input_shape]
+    else:
+        inputs = keras.Input(batch_shape=input_shape)
+    outputs = layer(inputs)
+    if not isinstance(outputs, list | tuple):
+        outputs = [outputs]
+    return [tuple(tensor.shape) for tensor in outputs]
+
+
+def evaluate_formula(formula: str, expected: int) -> None:
+    arithmetic, separator, result = formula.rpartition(" = ")
+    assert separator and result == str(expected), formula
+    assert re.fullmatch(r"[0-9 ×+()]+", arithmetic), formula
+    assert eval(arithmetic.replace("×", "*"), {"__builtins__": {}}) == expected, formula
+
+
+def assert_matches_keras(spec: dict[str, Any], input_shape: Any) -> None:
+    """The rules give Keras's shapes and count for the spec, the layer and its dict."""
+    fresh_session()
+    layer = build(spec)
+    expected_shapes = keras_output_shapes(layer, input_shape)
+    expected_count = layer.count_params()
+    for form in (spec, layer, keras.layers.serialize(layer)):
+        assert output_shapes(form, input_shape) == expected_shapes
+        assert count_params(form, input_shape) == expected_count
+        evaluate_formula(param_formula(form, input_shape), expected_count)
+
+
+def non_default(options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in options.items() if defaults.get(key, object()) != value}
+
+
+@st.composite
+def recurrent_specs(draw: st.DrawFn, class_names: tuple[str, ...] = RECURRENT) -> dict:
+    class_name = draw(st.sampled_from(class_names))
+    options = {
+        "units": draw(sizes),
+        "use_bias": draw(st.booleans()),
+        "return_sequences": draw(st.booleans()),
+        "return_state": draw(st.booleans()),
+    }
+    defaults = dict(RECURRENT_DEFAULTS)
+    if class_name == "GRU":
+        options["reset_after"] = draw(st.booleans())
+        defaults["reset_after"] = True
+    return {"class_name": class_name, "config": non_default(options, defaults)}
+
+
+def sequence_shapes() -> st.SearchStrategy[tuple]:
+    return st.tuples(maybe_size, maybe_size, sizes)
+
+
+def shapes_of_rank(low: int, high: int, last: st.SearchStrategy = sizes) -> st.SearchStrategy:
+    middle = st.lists(maybe_size, min_size=low - 2, max_size=high - 2)
+    return st.tuples(maybe_size, middle, last).map(lambda t: (t[0], *t[1], t[2]))
+
+
+# --- every supported layer against Keras ----------------------------------------------
+
+
+@PROPERTY
+@given(spec=recurrent_specs(), input_shape=sequence_shapes())
+def test_recurrent_layers_match_keras(spec: dict, input_shape: tuple) -> None:
+    """Do SimpleRNN, LSTM and GRU return the shapes and counts Keras gives, for every flag?"""
+    assert_matches_keras(spec, input_shape)
+
+
+@PROPERTY
+@given(units=sizes, use_bias=st.booleans(), input_shape=shapes_of_rank(2, 4))
+def test_dense_matches_keras_on_any_rank(units: int, use_bias: bool, input_shape: tuple) -> None:
+    """Does Dense act on the last axis only, for inputs of rank 2 to 4?"""
+    config = non_default({"units": units, "use_bias": use_bias}, {"use_bias": True})
+    assert_matches_keras({"class_name": "Dense", "config": config}, input_shape)
+
+
+@PROPERTY
+@given(
+    input_dim=st.integers(2, 50),
+    output_dim=sizes,
+    input_shape=st.lists(maybe_size, min_size=1, max_size=4).map(tuple),
+)
+def test_embedding_matches_keras_on_any_rank(
+    input_dim: int, output_dim: int, input_shape: tuple
+) -> None:
+    """Does Embedding append output_dim to any input shape, with input_dim × output_dim weights?"""
+    spec = {"class_name": "Embedding", "config": {"input_dim": input_dim, "output_dim": output_dim}}
+    assert_matches_keras(spec, input_shape)
+
+
+@PROPERTY
+@given(
+    inner=recurrent_specs(),
+    merge_mode=st.sampled_from(["concat", "sum", "mul", "ave", None]),
+    explicit_backward=st.booleans(),
+    input_shape=sequence_shapes(),
+)
+def test_bidirectional_matches_keras_for_every_merge_mode(
+    inner: dict, merge_mode: str | None, explicit_backward: bool, input_shape: tuple
+) -> None:
+    """Does Bidirectional order outputs, then forward states, then backward states?"""
+    config: dict[str, Any] = {"layer": inner}
+    if merge_mode != "concat":
+        config["merge_mode"] = merge_mode
+    if explicit_backward:
+        backward_config = {**inner["config"], "go_backwards": True}
+        config["backward_layer"] = {"class_name": inner["class_name"], "config": backward_config}
+    assert_matches_keras({"class_name": "Bidirectional", "config": config}, input_shape)
+
+
+@PROPERTY
+@given(
+    units=sizes,
+    use_bias=st.booleans(),
+    input_shape=st.tuples(maybe_size, maybe_size, st.lists(maybe_size, max_size=1), sizes).map(
+        lambda t: (t[0], t[1], *t[2], t[3])
+    ),
+)
+def test_time_distributed_dense_matches_keras(
+    units: int, use_bias: bool, input_shape: tuple
+) -> None:
+    """Does TimeDistributed(Dense) keep (batch, timesteps) and count only the Dense weights?"""
+    dense = {
+        "class_name": "Dense",
+        "config": non_default({"units": units, "use_bias": use_bias}, {"use_bias": True}),
+    }
+    assert_matches_keras({"class_name": "TimeDistributed", "config": {"layer": dense}}, input_shape)
+
+
+def test_time_distributed_lstm_matches_keras() -> None:
+    """Does TimeDistributed run an LSTM over the inner axis of a rank-4 input?"""
+    lstm = {"class_name": "LSTM", "config": {"units": 3}}
+    assert_matches_keras(
+        {"class_name": "TimeDistributed", "config": {"layer": lstm}}, (None, 2, 4, 5)
+    )
+
+
+@PROPERTY
+@given(input_shape=st.lists(maybe_size, min_size=1, max_size=4).map(tuple))
+def test_flatten_dropout_activation_match_keras(input_shape: tuple) -> None:
+    """Do the weightless layers keep or flatten the shape as Keras does?"""
+    for spec in (
+        {"class_name": "Flatten", "config": {}},
+        {"class_name": "Dropout", "config": {"rate": 0.5}},
+        {"class_name": "Activation", "config": {"activation": "relu"}},
+    ):
+        assert_matches_keras(spec, input_shape)
+
+
+@pytest.mark.parametrize(
+    ("target_shape", "input_shape"),
+    [
+        ((-1, 2), (None, 3, 4)),
+        ((-1, 2), (None, None, 4)),
+        ((12,), (2, 3, 4)),
+        ((4, 1, 3), (None, 12)),
+    ],
+)
+def test_reshape_matches_keras(target_shape: tuple, input_shape: tuple) -> None:
+    """Does Reshape fill in -1 from the values per sample?"""
+    assert_matches_keras(
+        {"class_name": "Reshape", "config": {"target_shape": target_shape}}, input_shape
+    )
+
+
+def test_repeat_vector_matches_keras() -> None:
+    """Does RepeatVector turn (batch, features) into (batch, n, features)?"""
+    assert_matches_keras({"class_name": "RepeatVector", "config": {"n": 4}}, (None, 3))
+
+
+@PROPERTY
+@given(
+    base=st.lists(maybe_size, min_size=2, max_size=3),
+    joined=st.lists(maybe_size, min_size=2, max_size=3),
+    axis=st.sampled_from([-1, 1, 2]),
+    data=st.data(),
+)
+def test_concatenate_matches_keras(
+    base: list, joined: list, axis: int, data: st.DataObject
+) -> None:
+    """Does Concatenate add up the joined axis and keep every other axis?"""
+    # Joining along the batch axis is legal but no course model does it.
+    rank = len(base)
+    axis = min(axis, rank - 1)
+    position = axis % rank
+    input_shape = []
+    for size in joined:
+        shape = [data.draw(st.sampled_from([dim, None])) for dim in base]
+        shape[position] = size
+        input_shape.append(tuple(shape))
+    config = {} if axis == -1 else {"axis": axis}
+    assert_matches_keras({"class_name": "Concatenate", "config": config}, input_shape)
+
+
+@PROPERTY
+@given(
+    class_name=st.sampled_from(["Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]),
+    base=st.lists(maybe_size, min_size=2, max_size=3),
+    data=st.data(),
+)
+def test_elementwise_merges_match_keras(class_name: str, base: list, data: st.DataObject) -> None:
+    """Do Add and friends broadcast shapes as Keras does, including size-1 and None axes?"""
+    count = 2 if class_name == "Subtract" else data.draw(st.integers(2, 3))
+    input_shape = [
+        tuple(
+            data.draw(st.sampled_from([dim, None, 1])) if i else dim for i, dim in enumerate(base)
+        )
+        for _ in range(count)
+    ]
+    assert_matches_keras({"class_name": class_name, "config": {}}, input_shape)
+
+
+# --- the course's worked examples -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("features", "expected"), [(1, 32), (3, 48)])
+def test_lstm_2_units(features: int, expected: int) -> None:
+    """Does LSTM(2) hold 32 weights on 1 feature and 48 on 3?"""
+    spec = {"class_name": "LSTM", "config": {"units": 2}}
+    assert count_params(spec, (None, 5, features)) == expected
+    assert_matches_keras(spec, (None, 5, features))
+    if features == 1:
+        assert param_formula(spec, (None, 5, 1)) == "4 × (2 × (2 + 1) + 2) = 32"
+
+
+def test_lstm_32_on_64_features() -> None:
+    """Does LSTM(32) on (None, 10, 64) return (None, 32) with 12416 weights?"""
+    spec = {"class_name": "LSTM", "config": {"units": 32}}
+    assert output_shapes(spec, (None, 10, 64)) == [(None, 32)]
+    assert count_params(spec, (None, 10, 64)) == 12416
+    assert_matches_keras(spec, (None, 10, 64))
+
+
+@pytest.mark.parametrize("timesteps", [1, 7, 1000, None])
+def test_lstm_count_ignores_timesteps(timesteps: int | None) -> None:
+    """Does LSTM(10) on 5 features hold 640 weights however long the sequence?"""
+    assert (
+        count_params({"class_name": "LSTM", "config": {"units": 10}}, (None, timesteps, 5)) == 640
+    )
+
+
+def test_formulas_read_as_taught() -> None:
+    """Are the formulas written in the course's order, with × and without a bias when off?"""
+    shape = (None, 4, 3)
+    cases = {
+        "SimpleRNN": "2 × (2 + 3) + 2 = 12",
+        "GRU": "3 × (2 × (2 + 3) + 2 × 2) = 42",
+    }
+    for class_name, expected in cases.items():
+        assert param_formula({"class_name": class_name, "config": {"units": 2}}, shape) == expected
+    no_reset = {"class_name": "GRU", "config": {"units": 2, "reset_after": False}}
+    assert param_formula(no_reset, shape) == "3 × (2 × (2 + 3) + 2) = 36"
+    no_bias = {"class_name": "LSTM", "config": {"units": 2, "use_bias": False}}
+    assert param_formula(no_bias, shape) == "4 × 2 × (2 + 3) = 40"
+    bidirectional = {
+        "class_name": "Bidirectional",
+        "config": {"layer": {"class_name": "LSTM", "config": {"units": 2}}},
+    }
+    assert param_formula(bidirectional, shape) == "2 × (4 × (2 × (2 + 3) + 2)) = 96"
+    embedding = {"class_name": "Embedding", "config": {"input_dim": 100, "output_dim": 8}}
+    assert param_formula(embedding, (None, 4)) == "100 × 8 = 800"
+    assert param_formula({"class_name": "Dropout", "config": {"rate": 0.2}}, shape) == "0 = 0"
+
+
+# --- Keras 3 details worth pinning down ----------------------------------------------
+
+
+def test_gru_and_bidirectional_state_shapes() -> None:
+    """Does GRU return one state, and Bidirectional(LSTM) four, each (batch, units)?"""
+    gru = {"class_name": "GRU", "config": {"units": 3, "return_state": True}}
+    assert output_shapes(gru, (None, 5, 2)) == [(None, 3), (None, 3)]
+    lstm = {"class_name": "LSTM", "config": {"units": 3, "return_state": True}}
+    both = {"class_name": "Bidirectional", "config": {"layer": lstm, "merge_mode": None}}
+    assert output_shapes(both, (None, 5, 2)) == [(None, 3)] * 6
+
+
+def test_bidirectional_with_a_wider_backward_layer_matches_eager_keras() -> None:
+    """With backward units differing, do the rules give the shapes Keras computes on data?
+
+    Keras 3's symbolic shape inference copies the forward layer's shapes here (it reports
+    (None, 6) for the concat below); running the layer on data gives the true (2, 8).
+    """
+    fresh_session()
+    layer = keras.layers.Bidirectional(
+        keras.layers.LSTM(3, return_state=True),
+        backward_layer=keras.layers.LSTM(5, return_state=True, go_backwards=True),
+    )
+    eager = [tuple(t.shape) for t in layer(np.zeros((2, 4, 5), "float32"))]
+    assert output_shapes(layer, (2, 4, 5)) == eager == [(2, 8), (2, 3), (2, 3), (2, 5), (2, 5)]
+    assert count_params(layer, (2, 4, 5)) == layer.count_params() == 328
+    assert param_formula(layer, (2, 4, 5)).startswith("(4 × (3 × (3 + 5) + 3)) + (4 × ")
+
+
+def test_serialized_dict_form() -> None:
+    """Does a keras.layers.serialize dict nest Bidirectional's layers as dicts we can read?"""
+    fresh_session()
+    layer = keras.layers.Bidirectional(keras.layers.GRU(4, return_sequences=True))
+    layer(keras.Input((7, 2)))
+    serialized = keras.layers.serialize(layer)
+    assert set(serialized) >= {"module", "class_name", "config", "registered_name"}
+    assert serialized["config"]["layer"]["class_name"] == "GRU"
+    spec = layer_spec(serialized)
+    assert spec["config"]["layer"]["config"]["reset_after"] is True
+    assert spec["config"]["backward_layer"]["config"]["go_backwards"] is True
+    # A built layer remembers its input shape, so none needs to be passed.
+    assert output_shapes(serialized) == output_shapes(layer) == [(None, 7, 8)]
+
+
+def test_layer_spec_fills_defaults_for_plain_dicts() -> None:
+    """Does a plain dict with only non-default options get the Keras 3 defaults?"""
+    spec = layer_spec({"class_name": "LSTM", "config": {"units": 4}})
+    assert spec == {
+        "class_name": "LSTM",
+        "config": {
+            "units": 4,
+            "use_bias": True,
+            "return_sequences": False,
+            "return_state": False,
+            "stateful": False,
+        },
+    }
+    assert (
+        layer_spec(
+            {
+                "class_name": "Bidirectional",
+                "config": {"layer": {"class_name": "SimpleRNN", "config": {"units": 1}}},
+            }
+        )["config"]["merge_mode"]
+        == "concat"
+    )
+
+
+# --- stacks ---------------------------------------------------------------------------
+
+
+def test_stack_matches_a_keras_sequential_model() -> None:
+    """Do the rows for Embedding → LSTM → LSTM → Dense match a built Sequential model?"""
+    fresh_session()
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(20,)),
+            keras.layers.Embedding(1000, 16),
+            keras.layers.LSTM(32, return_sequences=True),
+            keras.layers.Dropout(0.2),
+            keras.layers.LSTM(16),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    spec = [keras.layers.serialize(layer) for layer in model.layers]
+    for layers in (model.layers, spec):
+        rows = stack_shapes(layers, (None, 20))
+        assert [row.name for row in rows] == [layer.name for layer in model.layers]
+        assert [row.output_shapes[0] for row in rows] == [
+            tuple(layer.output.shape) for layer in model.layers
+        ]
+        assert [row.params for row in rows] == [layer.count_params() for layer in model.layers]
+    import json
+
+    from_json = stack_shapes(json.loads(model.to_json()))
+    assert sum(row.params for row in from_json) == model.count_params()
+    assert all(isinstance(row, LayerRow) for row in from_json)
+
+
+def test_stack_of_plain_dicts_names_layers_like_keras() -> None:
+    """Do unnamed layers get Keras-style names and InputLayer no row?"""
+    rows = stack_shapes(
+        [
+            {"class_name": "InputLayer", "config": {"shape": [8, 3]}},
+            {"class_name": "SimpleRNN", "config": {"units": 4, "return_sequences": True}},
+            {"class_name": "SimpleRNN", "config": {"units": 4}},
+            {"class_name": "Dense", "config": {"units": 2}},
+        ]
+    )
+    assert [row.name for row in rows] == ["simple_rnn", "simple_rnn_1", "dense"]
+    assert rows[0].input_shape == (None, 8, 3)
+    assert rows[-1].output_shapes == [(None, 2)]
+
+
+def test_stacking_without_return_sequences_is_explained() -> None:
+    """Does stacking LSTMs without return_sequences=True say which layer and how to fix it?"""
+    spec = [
+        {"class_name": "LSTM", "config": {"units": 8}},
+        {"class_name": "LSTM", "config": {"units": 4}},
+    ]
+    with pytest.raises(ValueError, match=r"Layer 2 \('lstm_1', LSTM\)") as info:
+        stack_shapes(spec, (None, 10, 3))
+    message = str(info.value)
+    assert "got rank 2 (None, 8)" in message
+    assert "return_sequences=True" in message
+    assert "return_sequences=False" in message
+
+
+# --- errors ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "input_shape", "pattern"),
+    [
+        (
+            {"class_name": "LSTM", "config": {"units": 4}},
+            (None, 8),
+            r"LSTM expects input of shape \(batch, timesteps, features\); got rank 2 \(None, 8\)\. "
+            r"Add a timesteps axis, e\.g\. reshape to \(batch, 1, 8\)",
+        ),
+        (
+            {"class_name": "GRU", "config": {"units": 4}},
+            (None, 5, 3, 2),
+            r"got rank 4 .* reshape to \(batch, 5, 6\)",
+        ),
+        ({"class_name": "Dense", "config": {"units": 4}}, (None,), r"Dense expects .* rank 1"),
+        (
+            {"class_name": "LSTM", "config": {"units": 4}},
+            (None, 5, None),
+            r"features \(the last input axis\)",
+        ),
+        (
+            {
+                "class_name": "TimeDistributed",
+                "config": {"layer": {"class_name": "Dense", "config": {"units": 2}}},
+            },
+            (None, 4),
+            r"TimeDistributed expects .* rank 2",
+        ),
+    ],
+)
+def test_rank_errors_are_clear_and_keras_agrees(
+    spec: dict,
+    input_shape: tuple,
+    pattern: str,
+) -> None:
+    """Is a wrong input rank refused with a message saying what to change, as Keras refuses it?"""
+    with pytest.raises(ValueError, match=pattern):
+        output_shapes(spec, input_shape)
+    fresh_session()
+    with pytest.raises(ValueError):
+        keras_output_shapes(build(spec), input_shape)
+
+
+def test_unsupported_layers_are_named() -> None:
+    """Does an unsupported layer raise an error naming its class, for dicts and instances?"""
+    with pytest.raises(UnsupportedLayerError, match="Conv1D"):
+        count_params(keras.layers.Conv1D(4, 3), (None, 10, 2))
+    with pytest.raises(ValueError, match="LayerNormalization is not covered"):
+        output_shapes({"class_name": "LayerNormalization", "config": {}}, (None, 10, 2))
+    with pytest.raises(UnsupportedLayerError, match="ConvLSTM1D"):
+        layer_spec(
+            {
+                "class_name": "Bidirectional",
+                "config": {"layer": {"class_name": "ConvLSTM1D", "config": {}}},
+            }
+        )
+
+
+def test_missing_input_shape_and_options_are_reported() -> None:
+    """Are a missing input_shape and a missing units option reported plainly?"""
+    with pytest.raises(ValueError, match="needs an input_shape"):
+        output_shapes({"class_name": "LSTM", "config": {"units": 4}})
+    with pytest.raises(ValueError, match="needs 'units'"):
+        output_shapes({"class_name": "LSTM", "config": {}}, (None, 5, 3))
+
+
+def test_importing_shapes_does_not_import_tensorflow() -> None:
+    """Can graders import lstm_lib.shapes without TensorFlow or Keras being loaded?"""
+    code = (
+        "import sys, lstm_lib.shapes\n"
+        "print([name for name in ('tensorflow', 'keras') if name in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
