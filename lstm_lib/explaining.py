@@ -1,0 +1,240 @@
+"""Tabulate a built Keras model layer by layer: output shapes, parameters and their formula.
+
+Unlike :mod:`lstm_lib.shapes`, this module talks to a built Keras model: it reads each
+layer's input shape from the model's graph and lets :mod:`lstm_lib.shapes` work out the
+output shapes, parameter counts and formulas the course teaches, so the table shows
+*why* ``model.summary()`` prints the numbers it does. It never imports TensorFlow or Keras
+itself; the model passed in brings them along.
+
+Taught in ``book/02-dense.md``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lstm_lib import shapes
+from lstm_lib.shapes import InputShape, LayerRow, Shape
+
+__all__ = ["ModelTable", "explain"]
+
+_HEADERS = ("Layer", "Output shape", "Params", "Formula")
+
+
+@dataclass(frozen=True)
+class ModelTable:
+    """A model's layers as a table, printable as text and as HTML in Jupyter.
+
+    Parameters
+    ----------
+    rows : list of LayerRow
+        One row per layer, as :func:`explain` or :func:`lstm_lib.shapes.stack_shapes`
+        returns them.
+    name : str, optional
+        The model's name, printed above the table.
+
+    Examples
+    --------
+    >>> from lstm_lib.shapes import stack_shapes
+    >>> table = ModelTable(stack_shapes([
+    ...     {"class_name": "LSTM", "config": {"units": 32}},
+    ...     {"class_name": "Dense", "config": {"units": 1}},
+    ... ], (None, 10, 64)))
+    >>> table.total_params
+    12449
+    >>> print(table)
+    Layer          Output shape  Params  Formula
+    -------------  ------------  ------  ---------------------------------
+    lstm (LSTM)    (None, 32)    12,416  4 × (32 × (32 + 64) + 32) = 12416
+    dense (Dense)  (None, 1)         33  32 × 1 + 1 = 33
+    -------------  ------------  ------  ---------------------------------
+    Total                        12,449
+    >>> table.to_records()[1]["formula"]
+    '32 × 1 + 1 = 33'
+
+    Taught in ``book/02-dense.md``.
+    """
+
+    rows: list[LayerRow]
+    name: str = ""
+
+    @property
+    def total_params(self) -> int:
+        """The sum of the rows' parameter counts, as ``Total params`` in ``model.summary()``.
+
+        Returns
+        -------
+        int
+            The total number of weights.
+
+        Examples
+        --------
+        >>> ModelTable([]).total_params
+        0
+        """
+        return sum(row.params for row in self.rows)
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """The rows as plain dicts, e.g. for ``pandas.DataFrame`` or JSON.
+
+        Returns
+        -------
+        list of dict
+            Keys ``name``, ``class_name``, ``input_shape``, ``output_shapes``, ``params``
+            and ``formula``.
+
+        Examples
+        --------
+        >>> from lstm_lib.shapes import stack_shapes
+        >>> rows = stack_shapes([{"class_name": "Dense", "config": {"units": 2}}], (None, 3))
+        >>> ModelTable(rows).to_records()[0]["params"]
+        8
+        """
+        return [asdict(row) for row in self.rows]
+
+    def __str__(self) -> str:
+        body = [_cells(row) for row in self.rows]
+        total = ("Total", "", f"{self.total_params:,}", "")
+        widths = [max(len(line[i]) for line in [_HEADERS, *body, total]) for i in range(4)]
+        rule = ("-" * width for width in widths)
+
+        def line(cells: Sequence[str]) -> str:
+            padded = [
+                cell.rjust(width) if column == 2 else cell.ljust(width)
+                for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+            ]
+            return "  ".join(padded).rstrip()
+
+        rule_line = line(list(rule))
+        lines = [line(_HEADERS), rule_line, *map(line, body), rule_line, line(total)]
+        if self.name:
+            lines.insert(0, f'Model: "{self.name}"')
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        right = ' style="text-align: right"'
+
+        def row_html(cells: Sequence[str], tag: str) -> str:
+            parts = [
+                f"<{tag}{right if column == 2 else ''}>{html.escape(cell)}</{tag}>"
+                for column, cell in enumerate(cells)
+            ]
+            return "<tr>" + "".join(parts) + "</tr>"
+
+        caption = f"<caption>{html.escape(self.name)}</caption>" if self.name else ""
+        body = "".join(row_html(_cells(row), "td") for row in self.rows)
+        total = row_html(("Total", "", f"{self.total_params:,}", ""), "th")
+        return (
+            f'<table class="lstm-lib-model-table">{caption}'
+            f"<thead>{row_html(_HEADERS, 'th')}</thead>"
+            f"<tbody>{body}</tbody><tfoot>{total}</tfoot></table>"
+        )
+
+
+def explain(model: Any) -> ModelTable:
+    """Tabulate a built Sequential or functional Keras model, with each layer's formula.
+
+    Each layer's input shape is read from the built model; the output shapes, parameter
+    counts and formulas come from :mod:`lstm_lib.shapes`, and match ``model.summary()``
+    and ``layer.count_params()``. ``InputLayer`` rows are left out, as in
+    ``model.summary()``. Layers the course does not cover keep Keras's own numbers and an
+    empty formula.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built ``keras.Sequential`` or functional model, e.g. one that starts with
+        ``keras.Input(shape=(timesteps, features))``.
+
+    Returns
+    -------
+    ModelTable
+        Print it for a text table; in Jupyter it shows as an HTML table.
+
+    Raises
+    ------
+    ValueError
+        If the model is not built yet.
+
+    Examples
+    --------
+    >>> import keras
+    >>> model = keras.Sequential([
+    ...     keras.Input(shape=(10, 64)),
+    ...     keras.layers.LSTM(32, name="lstm"),
+    ...     keras.layers.Dense(1, name="dense"),
+    ... ])
+    >>> table = explain(model)
+    >>> table.total_params == model.count_params()
+    True
+    >>> [(row.name, row.output_shapes, row.params) for row in table.rows]
+    [('lstm', [(None, 32)], 12416), ('dense', [(None, 1)], 33)]
+
+    Taught in ``book/02-dense.md``.
+    """
+    layers = getattr(model, "layers", None)
+    if layers is None:
+        raise TypeError(
+            f"explain() takes a Sequential or functional Keras model; got {type(model).__name__}."
+        )
+    if not getattr(model, "built", False):
+        raise ValueError(
+            "explain() needs a built model. Start it with keras.Input(shape=(timesteps, "
+            "features)), or call model.build((None, timesteps, features)) first."
+        )
+    rows = [_row(layer) for layer in layers if type(layer).__name__ != "InputLayer"]
+    return ModelTable(rows, name=str(getattr(model, "name", "")))
+
+
+def _row(layer: Any) -> LayerRow:
+    input_shape = _input_shape(layer)
+    class_name = type(layer).__name__
+    try:
+        outputs = shapes.output_shapes(layer, input_shape)
+        params = shapes.count_params(layer, input_shape)
+        formula = shapes.param_formula(layer, input_shape)
+    except shapes.UnsupportedLayerError:
+        outputs, params, formula = _keras_output_shapes(layer), int(layer.count_params()), ""
+    return LayerRow(layer.name, class_name, input_shape, outputs, params, formula)
+
+
+def _input_shape(layer: Any) -> InputShape:
+    # The first positional argument of the layer's first call is its input proper;
+    # keyword inputs such as an RNN's initial_state do not change its shape rule.
+    # Keras keeps the call in a private Node, so fall back to the public ``layer.input``.
+    nodes = getattr(layer, "_inbound_nodes", None) or []
+    args = getattr(getattr(nodes[0], "arguments", None), "args", None) if nodes else None
+    try:
+        source = args[0] if args else layer.input
+        if isinstance(source, list | tuple):
+            return [_shape_of(tensor) for tensor in source]
+        return _shape_of(source)
+    except (AttributeError, ValueError) as err:
+        raise ValueError(
+            f"explain() could not find the input of layer {layer.name!r}; it reads "
+            "Sequential and functional models whose layers have been called on keras.Input."
+        ) from err
+
+
+def _shape_of(tensor: Any) -> Shape:
+    return tuple(tensor.shape)
+
+
+def _keras_output_shapes(layer: Any) -> list[Shape]:
+    output = layer.output
+    if isinstance(output, list | tuple):
+        return [_shape_of(tensor) for tensor in output]
+    return [_shape_of(output)]
+
+
+def _cells(row: LayerRow) -> tuple[str, str, str, str]:
+    if len(row.output_shapes) == 1:
+        shown = str(row.output_shapes[0])
+    else:
+        shown = "[" + ", ".join(str(shape) for shape in row.output_shapes) + "]"
+    # "0 = 0" on every Dropout or Flatten row is noise; a blank says "no weights" as well.
+    formula = "" if row.params == 0 else row.formula
+    return f"{row.name} ({row.class_name})", shown, f"{row.params:,}", formula

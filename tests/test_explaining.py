@@ -1,0 +1,209 @@
+"""Does lstm_lib.explain tell the same story as model.summary(), with the formulas added?"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import keras
+import pytest
+
+import lstm_lib
+from lstm_lib.explaining import ModelTable, explain
+from lstm_lib.shapes import LayerRow
+
+layers = keras.layers
+
+
+@pytest.fixture(autouse=True)
+def fresh_session() -> None:
+    # free_memory=False skips a 0.16 s gc.collect(); resetting Keras's names is enough.
+    keras.backend.clear_session(free_memory=False)
+
+
+def summary_text(model: keras.Model) -> str:
+    chunks: list[str] = []
+    model.summary(print_fn=lambda text, **_: chunks.append(text))
+    return "\n".join(chunks)
+
+
+def output_shapes_of(layer: keras.layers.Layer) -> list[tuple]:
+    output = layer.output
+    outputs = output if isinstance(output, list | tuple) else [output]
+    return [tuple(tensor.shape) for tensor in outputs]
+
+
+def assert_agrees_with_keras(model: keras.Model) -> ModelTable:
+    """The table's rows and total are the numbers model.summary() and Keras report."""
+    table = explain(model)
+    text = summary_text(model)
+    total = re.search(r"Total params: ([\d,]+)", text)
+    assert total is not None, text
+    assert table.total_params == int(total.group(1).replace(",", "")) == model.count_params()
+    built = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    assert [row.name for row in table.rows] == [layer.name for layer in built]
+    for row, layer in zip(table.rows, built, strict=True):
+        assert isinstance(row, LayerRow)
+        assert row.class_name == type(layer).__name__
+        assert row.params == layer.count_params()
+        assert row.output_shapes == output_shapes_of(layer)
+        arithmetic, _, result = row.formula.rpartition(" = ")
+        assert int(result) == row.params
+        assert eval(arithmetic.replace("×", "*"), {"__builtins__": {}}) == row.params
+        summary_row = next(line for line in text.splitlines() if line.startswith(f"│ {row.name} "))
+        assert f"│ {row.params:,} │".replace(" ", "") in summary_row.replace(" ", "")
+    return table
+
+
+def test_sequential_embedding_lstm_stack() -> None:
+    """Does Embedding → LSTM(return_sequences) → LSTM → Dense match the summary row by row?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(20,)),
+            layers.Embedding(1000, 16),
+            layers.LSTM(32, return_sequences=True),
+            layers.LSTM(16),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    table = assert_agrees_with_keras(model)
+    assert [row.output_shapes[0] for row in table.rows] == [
+        (None, 20, 16),
+        (None, 20, 32),
+        (None, 16),
+        (None, 1),
+    ]
+    assert table.rows[0].formula == "1000 × 16 = 16000"
+    assert table.rows[2].formula == "4 × (16 × (16 + 32) + 16) = 3136"
+
+
+def test_functional_encoder_decoder_with_states() -> None:
+    """With return_state and initial_state, are states listed and inputs read correctly?"""
+    encoder_input = keras.Input(shape=(None, 4))
+    _, h, c = layers.LSTM(6, return_state=True, name="encoder")(encoder_input)
+    decoder_input = keras.Input(shape=(None, 3))
+    decoded = layers.LSTM(6, return_sequences=True, name="decoder")(
+        decoder_input, initial_state=[h, c]
+    )
+    states = layers.Concatenate(name="states")([h, c])
+    model = keras.Model(
+        [encoder_input, decoder_input],
+        [layers.Dense(2, name="step")(decoded), layers.Dense(1, name="summary")(states)],
+    )
+    table = assert_agrees_with_keras(model)
+    rows = {row.name: row for row in table.rows}
+    assert rows["encoder"].output_shapes == [(None, 6), (None, 6), (None, 6)]
+    # The decoder's own input is the sequence; the initial states do not change its weights.
+    assert rows["decoder"].input_shape == (None, None, 3)
+    assert rows["states"].input_shape == [(None, 6), (None, 6)]
+    assert rows["states"].output_shapes == [(None, 12)]
+
+
+def test_bidirectional_layers() -> None:
+    """Do Bidirectional rows double the wrapped layer, for concat and sum merges?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(12, 5)),
+            layers.Bidirectional(layers.LSTM(8, return_sequences=True)),
+            layers.Bidirectional(layers.GRU(4), merge_mode="sum"),
+            layers.Dense(3),
+        ]
+    )
+    table = assert_agrees_with_keras(model)
+    assert table.rows[0].output_shapes == [(None, 12, 16)]
+    assert table.rows[0].formula == "2 × (4 × (8 × (8 + 5) + 8)) = 896"
+    assert table.rows[1].output_shapes == [(None, 4)]
+
+
+def test_bidirectional_with_states_in_a_functional_model() -> None:
+    """Are a Bidirectional LSTM's five outputs listed as output, forward and backward states?"""
+    inputs = keras.Input(shape=(7, 3))
+    outputs = layers.Bidirectional(layers.LSTM(5, return_state=True), name="both")(inputs)
+    model = keras.Model(inputs, outputs[0])
+    table = assert_agrees_with_keras(model)
+    assert table.rows[0].output_shapes == [(None, 10)] + [(None, 5)] * 4
+
+
+def test_time_distributed_and_gru() -> None:
+    """Do TimeDistributed(Dense) and GRU (with and without reset_after) match the summary?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None, 6)),
+            layers.GRU(8, return_sequences=True),
+            layers.GRU(4, return_sequences=True, reset_after=False),
+            layers.Dropout(0.1),
+            layers.TimeDistributed(layers.Dense(2)),
+        ]
+    )
+    table = assert_agrees_with_keras(model)
+    assert table.rows[0].formula == "3 × (8 × (8 + 6) + 2 × 8) = 384"
+    assert table.rows[1].formula == "3 × (4 × (4 + 8) + 4) = 156"
+    assert table.rows[3].output_shapes == [(None, None, 2)]
+    assert table.rows[3].formula == "4 × 2 + 2 = 10"
+
+
+def test_model_built_with_build() -> None:
+    """Does a Sequential model built with model.build(...) explain like one built on an Input?"""
+    model = keras.Sequential([layers.SimpleRNN(4), layers.Dense(1)])
+    model.build((None, 9, 2))
+    table = assert_agrees_with_keras(model)
+    assert table.rows[0].formula == "4 × (4 + 2) + 4 = 28"
+
+
+def test_layers_outside_the_course_keep_keras_numbers() -> None:
+    """Does a layer without a rule still get Keras's shape and count, with no formula?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10, 3)),
+            layers.LSTM(4, return_sequences=True),
+            layers.LayerNormalization(),
+            layers.Dense(1),
+        ]
+    )
+    table = explain(model)
+    assert table.rows[1].formula == ""
+    assert table.rows[1].params == model.layers[1].count_params() == 8
+    assert table.total_params == model.count_params()
+
+
+def test_unbuilt_model_is_refused() -> None:
+    """Does an unbuilt model get a message saying how to build it?"""
+    model = keras.Sequential([layers.LSTM(4)])
+    with pytest.raises(ValueError, match="keras.Input"):
+        explain(model)
+
+
+def test_text_and_html_rendering() -> None:
+    """Do the text and HTML tables show every layer, its shape, count, formula and total?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10, 64)),
+            layers.LSTM(32, return_state=True, name="lstm"),
+        ],
+        name="demo",
+    )
+    table = lstm_lib.explain(model)
+    text = str(table)
+    lines = text.splitlines()
+    assert lines[0] == 'Model: "demo"'
+    assert lines[1].split() == ["Layer", "Output", "shape", "Params", "Formula"]
+    assert "lstm (LSTM)  [(None, 32), (None, 32), (None, 32)]  12,416" in text
+    assert lines[-1].split() == ["Total", "12,416"]
+    page = table._repr_html_()
+    assert page.startswith("<table") and page.endswith("</table>")
+    assert "4 × (32 × (32 + 64) + 32) = 12416" in page
+    assert '<th style="text-align: right">12,416</th>' in page
+    assert table.to_records()[0]["output_shapes"] == [(None, 32)] * 3
+
+
+def test_importing_explaining_does_not_import_tensorflow() -> None:
+    """Can the module be imported without loading TensorFlow or Keras?"""
+    code = (
+        "import sys, lstm_lib.explaining\n"
+        "print([name for name in ('tensorflow', 'keras') if name in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
