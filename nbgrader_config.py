@@ -7,13 +7,6 @@ the same pipeline. Each setting says why it is what it is.
 
 import os
 
-from lstm_grader.preprocessors import (
-    CheckSubmission,
-    FlagForReview,
-    JudgeAnswers,
-    SandboxedExecute,
-    StageAnswers,
-)
 from nbconvert.preprocessors import ClearMetadataPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
@@ -25,6 +18,14 @@ from nbgrader.preprocessors import (
     OverwriteCells,
     OverwriteKernelspec,
     SaveAutoGrades,
+)
+
+from lstm_grader.preprocessors import (
+    CheckSubmission,
+    FlagForReview,
+    JudgeAnswers,
+    SandboxedExecute,
+    StageAnswers,
 )
 
 c = get_config()  # noqa: F821  (traitlets provides get_config when it loads this file)

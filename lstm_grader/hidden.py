@@ -80,7 +80,7 @@ def graded_answers(hidden: str) -> list[GradedAnswer]:
             and isinstance(call.args[0].value, str)
         ):
             raise ValueError(
-                "a hidden test region may only hold grade_answer(\"<question>\", <answer>) "
+                'a hidden test region may only hold grade_answer("<question>", <answer>) '
                 f"lines; found: {ast.unparse(statement)!r}"
             )
         answers.append(GradedAnswer(call.args[0].value, ast.unparse(call.args[1])))

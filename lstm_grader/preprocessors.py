@@ -82,7 +82,10 @@ class CheckSubmission(NbGraderPreprocessor):
         ids = resources["nbgrader"]
         coursedir = CourseDirectory(config=self.config)
         released_path = self.release_notebook_path or os.path.join(
-            coursedir.root, coursedir.release_directory, ids["assignment"], f"{ids['notebook']}.ipynb"
+            coursedir.root,
+            coursedir.release_directory,
+            ids["assignment"],
+            f"{ids['notebook']}.ipynb",
         )
         released = nbformat.read(released_path, as_version=4)
         flags, tampered = compare_with_release(nb, released)
@@ -141,8 +144,10 @@ def compare_with_release(
                 problem = f"was retyped from {original.cell_type} to {cell.cell_type}"
             elif any(mine.get(key) != theirs.get(key) for key in _NBGRADER_KEYS):
                 problem = "has altered nbgrader metadata"
-            elif theirs.get("locked") and not theirs.get("solution") and (
-                _source(cell) != _source(original)
+            elif (
+                theirs.get("locked")
+                and not theirs.get("solution")
+                and (_source(cell) != _source(original))
             ):
                 problem = "was edited although it is locked"
         if problem:
@@ -180,11 +185,14 @@ class StageAnswers(NbGraderPreprocessor):
                 "visible": visible.rstrip("\n"),
                 "answers": [(a.question, a.expression) for a in answers],
             }
-            cell.source = "\n".join(
-                f"__import__('lstm_lib.checks', fromlist=['emit_answer'])"
-                f".emit_answer({question!r}, {expression})"
-                for question, expression in staged[_grade_id(cell)]["answers"]
-            ) or "pass"
+            cell.source = (
+                "\n".join(
+                    f"__import__('lstm_lib.checks', fromlist=['emit_answer'])"
+                    f".emit_answer({question!r}, {expression})"
+                    for question, expression in staged[_grade_id(cell)]["answers"]
+                )
+                or "pass"
+            )
         resources[_STATE] = {"staged": staged, "events": [], "not_run": []}
         return nb, resources
 
@@ -199,9 +207,9 @@ class SandboxedExecute(Execute):
     max_output_bytes_per_cell = Integer(
         100_000, help="Output kept per cell, in bytes; the rest is dropped with a note."
     ).tag(config=True)
-    max_output_bytes = Integer(
-        2_000_000, help="Output kept for the whole notebook, in bytes."
-    ).tag(config=True)
+    max_output_bytes = Integer(2_000_000, help="Output kept for the whole notebook, in bytes.").tag(
+        config=True
+    )
     notebook_timeout = Integer(
         300, help="Wall-clock seconds for the whole notebook; later cells are not run."
     ).tag(config=True)
@@ -249,19 +257,25 @@ class SandboxedExecute(Execute):
         return cell, resources
 
     def output(
-        self, outs: list[NotebookNode], msg: dict[str, Any], display_id: str | None,
+        self,
+        outs: list[NotebookNode],
+        msg: dict[str, Any],
+        display_id: str | None,
         cell_index: int,
     ) -> NotebookNode | None:
         size = len(json.dumps(msg.get("content", {}), default=str))
         used = self._cell_bytes.get(cell_index, 0)
-        budget = min(self.max_output_bytes_per_cell - used, self.max_output_bytes - self._total_bytes)
+        budget = min(
+            self.max_output_bytes_per_cell - used, self.max_output_bytes - self._total_bytes
+        )
         if budget <= 0:
             return None
         if size > budget:
             self._cell_bytes[cell_index] = self.max_output_bytes_per_cell
             self._total_bytes += budget
             note = NotebookNode(
-                output_type="stream", name="stdout",
+                output_type="stream",
+                name="stdout",
                 text=f"\n[output truncated: more than {self.max_output_bytes_per_cell} bytes]\n",
             )
             if msg["msg_type"] == "stream":
@@ -311,28 +325,43 @@ class JudgeAnswers(NbGraderPreprocessor):
             grade_id = _grade_id(cell)
             staged = state["staged"].get(grade_id, {"visible": _source(cell), "answers": []})
             outcome = self._judge_cell(
-                cell, staged, refs, tampered=grade_id in tampered,
-                not_run=(index in not_run, stop_reason), flags=notebook_report["flags"],
+                cell,
+                staged,
+                refs,
+                tampered=grade_id in tampered,
+                not_run=(index in not_run, stop_reason),
+                flags=notebook_report["flags"],
             )
             for question, verdict in outcome.items():
                 notebook_report["questions"][question] = {
-                    "cell": grade_id, "correct": verdict.correct, "message": verdict.message,
+                    "cell": grade_id,
+                    "correct": verdict.correct,
+                    "message": verdict.message,
                 }
             cell.source = staged["visible"]
             cell.outputs = [
-                _stream(f"✔ {question}: {v.message}\n") if v.correct
+                _stream(f"✔ {question}: {v.message}\n")
+                if v.correct
                 else _error_output("WrongAnswer", f"{question}: {v.message}")
                 for question, v in outcome.items()
             ] or [_error_output("NoAnswer", "This test cell declares no graded answer.")]
         notebook_report["events"] = sorted(set(notebook_report.get("events", []) + state["events"]))
-        notebook_report["seconds"] = round(time.time() - notebook_report.get("started", time.time()), 2)
+        notebook_report["seconds"] = round(
+            time.time() - notebook_report.get("started", time.time()), 2
+        )
         notebook_report["status"] = report.final_status(notebook_report)
         report.write_report(path, notebook_report)
         return nb, resources
 
     def _judge_cell(
-        self, cell: NotebookNode, staged: dict[str, Any], refs: dict[str, Any], *,
-        tampered: bool, not_run: tuple[bool, str | None], flags: list[str],
+        self,
+        cell: NotebookNode,
+        staged: dict[str, Any],
+        refs: dict[str, Any],
+        *,
+        tampered: bool,
+        not_run: tuple[bool, str | None],
+        flags: list[str],
     ) -> dict[str, checks.Verdict]:
         outcome = {}
         handed_over: dict[str, list[Any]] = {}
@@ -342,8 +371,12 @@ class JudgeAnswers(NbGraderPreprocessor):
             if isinstance(record, dict) and isinstance(record.get("question"), str):
                 handed_over.setdefault(record["question"], []).append(record.get("answer"))
         kernel_error = next(
-            (f"{o.get('ename')}: {o.get('evalue')}" for o in cell.get("outputs", [])
-             if o.get("output_type") == "error"), None,
+            (
+                f"{o.get('ename')}: {o.get('evalue')}"
+                for o in cell.get("outputs", [])
+                if o.get("output_type") == "error"
+            ),
+            None,
         )
         for question, _expression in staged["answers"]:
             if question not in refs:
@@ -351,19 +384,26 @@ class JudgeAnswers(NbGraderPreprocessor):
             ref = refs[question]
             records = handed_over.get(question, [])
             if tampered:
-                verdict = checks.Verdict(False, "This test cell was changed or removed in the "
-                                                "submission; the question scores 0 and the "
-                                                "submission is flagged for review.")
+                verdict = checks.Verdict(
+                    False,
+                    "This test cell was changed or removed in the "
+                    "submission; the question scores 0 and the "
+                    "submission is flagged for review.",
+                )
             elif not_run[0]:
                 why = "the kernel died" if not_run[1] == "kernel-died" else "time ran out"
                 verdict = checks.Verdict(False, f"Not graded: {why} before this cell ran.")
             elif not records:
-                verdict = checks.Verdict(False, "No answer reached the grader"
-                                         + (f" ({kernel_error})." if kernel_error else "."))
+                verdict = checks.Verdict(
+                    False,
+                    "No answer reached the grader"
+                    + (f" ({kernel_error})." if kernel_error else "."),
+                )
             elif len({json.dumps(r, sort_keys=True, default=str) for r in records}) > 1:
                 flags.append(f"question {question!r} handed over several different answers")
-                verdict = checks.Verdict(False, "Several different answers were handed over "
-                                                "for this question.")
+                verdict = checks.Verdict(
+                    False, "Several different answers were handed over for this question."
+                )
             else:
                 verdict = self._verdict(ref, records[0])
             outcome[question] = verdict

@@ -60,7 +60,9 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
         os.environ.pop("NBGRADER_EXECUTION", None)
         try:
             client = NotebookClient(
-                notebook, timeout=timeout, kernel_name="python3",
+                notebook,
+                timeout=timeout,
+                kernel_name="python3",
                 resources={"metadata": {"path": str(path.parent)}},
             )
             client.execute()

@@ -69,9 +69,9 @@ def readable_paths() -> list[str]:
         sysconfig.get_paths()["platlib"],
     }
     spec = importlib.util.find_spec("lstm_lib")
-    if spec is not None and spec.origin:
+    if spec is not None:
         # an editable install points outside site-packages, at the repository's lstm_lib/
-        paths.add(str(Path(spec.origin).parent))
+        paths.update(str(Path(p)) for p in spec.submodule_search_locations or [])
     return sorted(p for p in paths if os.path.exists(p))
 
 
@@ -102,13 +102,22 @@ def bwrap_command(
         bwrap,
         "--die-with-parent",
         "--unshare-all",  # network, PID, IPC, UTS, user and cgroup namespaces
-        "--ro-bind", "/usr", "/usr",
-        "--ro-bind", "/etc", "/etc",
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--tmpfs", "/tmp",
-        "--tmpfs", "/root",
-        "--tmpfs", "/home",
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--tmpfs",
+        "/tmp",
+        "--tmpfs",
+        "/root",
+        "--tmpfs",
+        "/home",
     ]
     for name in ("bin", "sbin", "lib", "lib64", "lib32"):
         target = Path("/") / name
@@ -119,13 +128,23 @@ def bwrap_command(
     for path in readable_paths():
         args += ["--ro-bind", path, path]
     args += [
-        "--bind", private_dir, private_dir,
-        "--bind", workdir, workdir,
-        "--chdir", workdir,
-        "--setenv", "HOME", "/tmp",
-        "--setenv", "MPLCONFIGDIR", "/tmp",
+        "--bind",
+        private_dir,
+        private_dir,
+        "--bind",
+        workdir,
+        workdir,
+        "--chdir",
+        workdir,
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--setenv",
+        "MPLCONFIGDIR",
+        "/tmp",
         # ipykernel exits when its parent PID changes; in a new PID namespace it always has
-        "--unsetenv", "JPY_PARENT_PID",
+        "--unsetenv",
+        "JPY_PARENT_PID",
         "--",
         "prlimit",
         f"--as={memory_limit_mb * 1024 * 1024}",
@@ -145,12 +164,12 @@ class SandboxKernelManager(AsyncKernelManager):
     they are.
     """
 
-    memory_limit_mb = Integer(
-        2048, help="Address-space limit of the grading kernel, in MiB."
-    ).tag(config=True)
-    cpu_limit_seconds = Integer(
-        120, help="CPU-time limit of the grading kernel, in seconds."
-    ).tag(config=True)
+    memory_limit_mb = Integer(2048, help="Address-space limit of the grading kernel, in MiB.").tag(
+        config=True
+    )
+    cpu_limit_seconds = Integer(120, help="CPU-time limit of the grading kernel, in seconds.").tag(
+        config=True
+    )
     require_sandbox = Bool(
         False, help="Refuse to start a kernel when bubblewrap is not available."
     ).tag(config=True)

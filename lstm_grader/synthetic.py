@@ -26,8 +26,9 @@ def solution_sources(source: NotebookNode) -> dict[str, str]:
     return found
 
 
-def answered(release: NotebookNode, source: NotebookNode,
-             overrides: dict[str, str] | None = None) -> NotebookNode:
+def answered(
+    release: NotebookNode, source: NotebookNode, overrides: dict[str, str] | None = None
+) -> NotebookNode:
     """A copy of the released notebook with every answer cell filled in.
 
     Parameters

@@ -150,8 +150,9 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
             "t": "ndarray",
             "dtype": str(value.dtype),
             "shape": list(value.shape),
-            "v": value.astype(float).ravel().tolist() if value.dtype.kind == "f" else
-            value.ravel().tolist(),
+            "v": value.astype(float).ravel().tolist()
+            if value.dtype.kind == "f"
+            else value.ravel().tolist(),
         }
     raise _NotPlain(_type_name(value))
 
@@ -368,8 +369,7 @@ def expect_layer_specs(value: Any) -> None:
     for index, spec in enumerate(value):
         if type(spec) is not dict or type(spec.get("class_name")) is not str:
             raise AnswerError(
-                f"Layer {index} should be a dict with a 'class_name' string; "
-                f"got {_describe(spec)}."
+                f"Layer {index} should be a dict with a 'class_name' string; got {_describe(spec)}."
             )
         if type(spec.get("config", {})) is not dict:
             raise AnswerError(f"Layer {index}: 'config' should be a dict.")
@@ -451,60 +451,74 @@ def _count_mistakes(answer: int, expected: int, context: Mapping[str, Any]) -> s
 
     candidates: list[tuple[int | None, str]] = []
     if name == "Bidirectional" and inner is not None:
-        candidates.append((
-            count(inner),
-            "That counts one direction only: Bidirectional holds two copies of the layer, "
-            "a forward and a backward one, so the count doubles.",
-        ))
+        candidates.append(
+            (
+                count(inner),
+                "That counts one direction only: Bidirectional holds two copies of the layer, "
+                "a forward and a backward one, so the count doubles.",
+            )
+        )
     if name == "GRU":
         flipped = not config.get("reset_after", True)
-        candidates.append((
-            count(with_config(reset_after=flipped)),
-            "That is the count for `reset_after="
-            f"{flipped}`. With reset_after={not flipped}, GRU keeps "
-            + ("two bias vectors (input and recurrent), 2 × 3 × units biases."
-               if not flipped else "a single bias vector of 3 × units."),
-        ))
+        candidates.append(
+            (
+                count(with_config(reset_after=flipped)),
+                "That is the count for `reset_after="
+                f"{flipped}`. With reset_after={not flipped}, GRU keeps "
+                + (
+                    "two bias vectors (input and recurrent), 2 × 3 × units biases."
+                    if not flipped
+                    else "a single bias vector of 3 × units."
+                ),
+            )
+        )
     gates = {"LSTM": 4, "GRU": 3}.get(name)
     if gates and expected % gates == 0:
-        candidates.append((
-            expected // gates,
-            f"That is the count for one gate. {name} has {gates} gated blocks, each with "
-            f"its own kernel, recurrent kernel and bias: multiply by {gates}.",
-        ))
+        candidates.append(
+            (
+                expected // gates,
+                f"That is the count for one gate. {name} has {gates} gated blocks, each with "
+                f"its own kernel, recurrent kernel and bias: multiply by {gates}.",
+            )
+        )
     if config.get("use_bias", True) and name in ("Dense", "SimpleRNN", "LSTM", "GRU"):
-        candidates.append((
-            count(with_config(use_bias=False)),
-            "That leaves out the bias: each unit (and each gate) has one bias term "
-            "when use_bias=True, the default.",
-        ))
+        candidates.append(
+            (
+                count(with_config(use_bias=False)),
+                "That leaves out the bias: each unit (and each gate) has one bias term "
+                "when use_bias=True, the default.",
+            )
+        )
     timesteps = input_shape[1] if len(input_shape) >= 3 else None
     if name in ("SimpleRNN", "LSTM", "GRU") and timesteps:
-        candidates.append((
-            expected * timesteps,
-            "The number of timesteps does not change the parameter count: the same "
-            "weights are reused at every step.",
-        ))
+        candidates.append(
+            (
+                expected * timesteps,
+                "The number of timesteps does not change the parameter count: the same "
+                "weights are reused at every step.",
+            )
+        )
         features = input_shape[-1]
         units = config.get("units")
         if gates is None:
             gates = 1
         if units:
-            candidates.append((
-                gates * (units * features + units) if config.get("use_bias", True)
-                else gates * units * features,
-                "That leaves out the recurrent kernel U (units × units per gate): a "
-                "recurrent layer also weighs its previous output h(t-1).",
-            ))
+            candidates.append(
+                (
+                    gates * (units * features + units)
+                    if config.get("use_bias", True)
+                    else gates * units * features,
+                    "That leaves out the recurrent kernel U (units × units per gate): a "
+                    "recurrent layer also weighs its previous output h(t-1).",
+                )
+            )
     for value, message in candidates:
         if value is not None and value == answer and value != expected:
             return message
     return None
 
 
-def _shapes_list_mistakes(
-    answer: list, expected: list, context: Mapping[str, Any]
-) -> str | None:
+def _shapes_list_mistakes(answer: list, expected: list, context: Mapping[str, Any]) -> str | None:
     if len(answer) != len(expected):
         if len(expected) > 1 and len(answer) == 1:
             return (
@@ -541,8 +555,11 @@ def _compare_shape(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     expected = _as_shape(expected)
     if answer == expected:
         return Verdict(True, f"Correct: {expected!r}.")
-    return Verdict(False, _shape_mistakes(answer, expected, context) or
-                   f"{answer!r} is not the shape this layer returns; check each axis.")
+    return Verdict(
+        False,
+        _shape_mistakes(answer, expected, context)
+        or f"{answer!r} is not the shape this layer returns; check each axis.",
+    )
 
 
 def _as_shape(value: Any) -> tuple:
@@ -557,8 +574,11 @@ def _compare_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> V
     expected = [_as_shape(shape) for shape in expected]
     if answer == expected:
         return Verdict(True, "Correct: " + ", ".join(map(repr, expected)) + ".")
-    return Verdict(False, _shapes_list_mistakes(answer, expected, context) or
-                   "These are not the shapes this call returns.")
+    return Verdict(
+        False,
+        _shapes_list_mistakes(answer, expected, context)
+        or "These are not the shapes this call returns.",
+    )
 
 
 def _compare_int(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -568,8 +588,11 @@ def _compare_int(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verd
         return Verdict(False, str(exc))
     if answer == int(expected):
         return Verdict(True, f"Correct: {int(expected)}.")
-    return Verdict(False, _count_mistakes(answer, int(expected), context) or
-                   f"{answer} is not the count; write the formula out term by term.")
+    return Verdict(
+        False,
+        _count_mistakes(answer, int(expected), context)
+        or f"{answer} is not the count; write the formula out term by term.",
+    )
 
 
 def _compare_choice(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -594,8 +617,11 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
         return Verdict(True, "Correct, within 1e-5.")
     worst = int(np.argmax(np.abs(np.asarray(answer, dtype=float) - expected)))
     index = np.unravel_index(worst, expected.shape)
-    return Verdict(False, f"Not within 1e-5 of the Keras value; the largest difference is at "
-                          f"index {tuple(int(i) for i in index)}.")
+    return Verdict(
+        False,
+        f"Not within 1e-5 of the Keras value; the largest difference is at "
+        f"index {tuple(int(i) for i in index)}.",
+    )
 
 
 def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -620,11 +646,15 @@ def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     want_shape = _as_shape(expected["output_shape"])
     if output != want_shape:
         named = _shape_mistakes(output, want_shape, context)
-        return Verdict(False, f"Your model outputs {output!r}, not {want_shape!r}. "
-                              + (named or ""))
+        return Verdict(
+            False, f"Your model outputs {output!r}, not {want_shape!r}. " + (named or "")
+        )
     if "params" in expected and params != int(expected["params"]):
-        return Verdict(False, f"Your model has {params} parameters; the specification asks "
-                              f"for exactly {int(expected['params'])}.")
+        return Verdict(
+            False,
+            f"Your model has {params} parameters; the specification asks "
+            f"for exactly {int(expected['params'])}.",
+        )
     return Verdict(True, f"Correct: outputs {output!r} with {params} parameters.")
 
 
@@ -633,9 +663,12 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     from lstm_lib import shapes
 
     if type(answer) is not dict or type(answer.get("class_name")) is not str:
-        return Verdict(False, 'Describe the layer as a dict, e.g. '
-                              '{"class_name": "LSTM", "config": {"units": 8}}; '
-                              f"got {_describe(answer)}.")
+        return Verdict(
+            False,
+            "Describe the layer as a dict, e.g. "
+            '{"class_name": "LSTM", "config": {"units": 8}}; '
+            f"got {_describe(answer)}.",
+        )
     try:
         produced = shapes.output_shapes(answer, tuple(context["input_shape"]))
     except ValueError as exc:
@@ -721,8 +754,11 @@ def verdict(
         raise ValueError(f"unknown question kind {kind!r}; expected one of {KINDS}")
     context = dict(context or {})
     if isinstance(answer, _Unsupported):
-        return Verdict(False, f"Your answer is {_describe(answer)}; answer with plain Python "
-                              "values (tuples, ints, lists, dicts) or a NumPy array.")
+        return Verdict(
+            False,
+            f"Your answer is {_describe(answer)}; answer with plain Python "
+            "values (tuples, ints, lists, dicts) or a NumPy array.",
+        )
     result = _COMPARERS[kind](answer, expected, context)
     if result.correct:
         return result
@@ -739,8 +775,8 @@ def _coerce_like(recorded: Any, answer: Any) -> Any:
         return tuple(_coerce_like(item, None) for item in recorded)
     if type(answer) is list and isinstance(recorded, list):
         return [
-            _coerce_like(item, sub) for item, sub in zip(recorded, answer + [None] * len(recorded),
-                                                       strict=False)
+            _coerce_like(item, sub)
+            for item, sub in zip(recorded, answer + [None] * len(recorded), strict=False)
         ]
     return recorded
 
@@ -771,8 +807,10 @@ def emit_answer(question: str, value: Any) -> None:
     from IPython.display import display
 
     record = {"question": question, "answer": to_plain(value)}
-    display({ANSWER_MIME: record, "text/plain": f"[answer for {question} handed to the grader]"},
-            raw=True)
+    display(
+        {ANSWER_MIME: record, "text/plain": f"[answer for {question} handed to the grader]"},
+        raw=True,
+    )
 
 
 @dataclass
@@ -909,7 +947,8 @@ def grade_answer(question: str, value: Any) -> None:
         folder = parent
     with open(candidate, encoding="utf-8") as handle:
         entry = json.load(handle)["questions"][question]
-    result = verdict(entry["kind"], value, entry["expected"], entry.get("context"),
-                     entry.get("mistakes", ()))
+    result = verdict(
+        entry["kind"], value, entry["expected"], entry.get("context"), entry.get("mistakes", ())
+    )
     if not result.correct:
         raise AnswerError(f"{question}: {result.message}")
