@@ -588,10 +588,11 @@ def _compare_int(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verd
         return Verdict(False, str(exc))
     if answer == int(expected):
         return Verdict(True, f"Correct: {int(expected)}.")
+    noun = context.get("noun", "count")
+    hint = "; write the formula out term by term" if noun == "count" else ""
     return Verdict(
         False,
-        _count_mistakes(answer, int(expected), context)
-        or f"{answer} is not the count; write the formula out term by term.",
+        _count_mistakes(answer, int(expected), context) or f"{answer} is not the {noun}{hint}.",
     )
 
 
@@ -762,11 +763,23 @@ def verdict(
     result = _COMPARERS[kind](answer, expected, context)
     if result.correct:
         return result
-    plain_answer = to_plain(answer)
     for mistake in mistakes:
-        if to_plain(_coerce_like(mistake.get("value"), answer)) == plain_answer:
+        if _matches(answer, mistake.get("value")):
             return Verdict(False, str(mistake.get("message", result.message)))
     return result
+
+
+def _matches(answer: Any, recorded: Any) -> bool:
+    """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly."""
+    if type(answer) is np.ndarray:
+        try:
+            value = np.asarray(recorded, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        return value.shape == answer.shape and bool(
+            np.allclose(answer, value, rtol=ARRAY_RTOL, atol=ARRAY_ATOL)
+        )
+    return to_plain(_coerce_like(recorded, answer)) == to_plain(answer)
 
 
 def _coerce_like(recorded: Any, answer: Any) -> Any:
