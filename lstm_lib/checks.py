@@ -635,7 +635,7 @@ def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     input_shape = tuple(context["input_shape"])
     try:
         rows = shapes.stack_shapes(answer, input_shape)
-    except ValueError as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This model does not build: {exc}")
     required = context.get("required_layers") or []
     classes = [row.class_name for row in rows]
@@ -670,9 +670,16 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             '{"class_name": "LSTM", "config": {"units": 8}}; '
             f"got {_describe(answer)}.",
         )
+    required = context.get("required_layers") or []
+    if required and answer["class_name"] not in required:
+        return Verdict(
+            False,
+            f"The question asks for a {' or '.join(required)} layer; "
+            f"yours is a {answer['class_name']}.",
+        )
     try:
         produced = shapes.output_shapes(answer, tuple(context["input_shape"]))
-    except ValueError as exc:
+    except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This layer does not build on this input: {exc}")
     produced = [_as_shape(shape) for shape in produced]
     wanted = [_as_shape(shape) for shape in expected]

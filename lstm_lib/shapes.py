@@ -489,7 +489,14 @@ def _evaluate(spec: dict[str, Any], shape: InputShape | None) -> _Result:
 
 
 def _units(class_name: str, config: dict[str, Any], key: str = "units") -> int:
-    value = operator.index(config[key])
+    if key not in config:
+        raise ValueError(f"{class_name} needs {key!r} in its config.")
+    try:
+        value = operator.index(config[key])
+    except TypeError:
+        raise ValueError(
+            f"{class_name} needs {key} to be a whole number; got {config[key]!r}."
+        ) from None
     if value <= 0:
         raise ValueError(f"{class_name} needs {key} > 0; got {value}.")
     return value

@@ -1,0 +1,350 @@
+"""Grade a whole class: nbgrader's autograde per submission, in parallel, with a grades file.
+
+Usage, from the course root (the folder holding ``nbgrader_config.py``)::
+
+    lstm-grade 05-return-flags            # one assignment, every submitted student
+    lstm-grade --all --workers 4          # every assignment
+    lstm-grade 05-return-flags --force    # regrade even unchanged submissions
+
+Each submission is graded by its own ``nbgrader autograde ASSIGNMENT --student STUDENT``
+process, so the gradebook stays nbgrader's and the protections configured in
+``nbgrader_config.py`` apply. One submission that crashes, hangs or is malformed never
+stops the others. The results are written to ``grades.csv`` (one row per student and
+notebook) and ``grades_totals.csv`` (one row per student).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import nbformat
+
+from lstm_grader import report
+
+GRADES_FILE = "grades.csv"
+TOTALS_FILE = "grades_totals.csv"
+ROW_FILE = "class-rows.json"
+COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason",
+           "seconds")
+
+
+@dataclass
+class Row:
+    """One line of ``grades.csv``: a student's notebook."""
+
+    student: str
+    assignment: str
+    notebook: str
+    score: float
+    max_score: float
+    status: str
+    reason: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A student's submitted folder for one assignment."""
+
+    student: str
+    assignment: str
+    folder: Path
+
+
+def find_submissions(root: Path, assignments: Iterable[str]) -> list[Submission]:
+    """Every ``submitted/<student>/<assignment>/`` folder for the given assignments."""
+    wanted = set(assignments)
+    found = []
+    submitted = root / "submitted"
+    if not submitted.is_dir():
+        return found
+    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
+            if folder.name in wanted:
+                found.append(Submission(student.name, folder.name, folder))
+    return found
+
+
+def expected_notebooks(root: Path, assignment: str) -> list[str]:
+    """The notebooks an assignment consists of: those of its released version."""
+    release = root / "exercises" / assignment
+    return sorted(p.stem for p in release.glob("*.ipynb"))
+
+
+def fingerprint(root: Path, submission: Submission) -> str:
+    """A hash of everything a grade depends on: the submission, source, references, config."""
+    digest = hashlib.sha256()
+    paths = sorted(p for p in submission.folder.rglob("*") if p.is_file())
+    paths += sorted((root / "solutions" / submission.assignment).rglob("*.ipynb"))
+    paths += [root / "references" / f"{submission.assignment}.json", root / "nbgrader_config.py"]
+    for path in paths:
+        if path.is_file():
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def readable_notebook(path: Path) -> str | None:
+    """Why a notebook cannot be graded (unreadable JSON, invalid schema), or None."""
+    try:
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+    except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+    return None
+
+
+class ClassGrader:
+    """Grade submissions with nbgrader in parallel and collect one row per notebook."""
+
+    def __init__(self, root: Path, *, workers: int, force: bool, timeout: int,
+                 db_url: str | None = None) -> None:
+        self.root = root
+        self.workers = workers
+        self.force = force
+        self.timeout = timeout
+        self.db_url = db_url
+
+    # ---------------------------------------------------------------- one submission
+    def grade(self, submission: Submission) -> list[Row]:
+        """Grade one submission (or reuse its rows if nothing changed) and return its rows."""
+        state_file = self._state_file(submission)
+        stamp = fingerprint(self.root, submission)
+        if not self.force and state_file.exists():
+            saved = json.loads(state_file.read_text(encoding="utf-8"))
+            if saved.get("fingerprint") == stamp:
+                return [Row(**row) for row in saved["rows"]]
+        started = time.monotonic()
+        notebooks = expected_notebooks(self.root, submission.assignment)
+        problems = {
+            name: readable_notebook(submission.folder / f"{name}.ipynb")
+            for name in notebooks if (submission.folder / f"{name}.ipynb").exists()
+        }
+        gradable = [name for name in notebooks if name in problems and problems[name] is None]
+        outcome = "graded"
+        log = ""
+        if gradable:
+            outcome, log = self._autograde(submission)
+        elapsed = round(time.monotonic() - started, 2)
+        rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
+        state_file.parent.mkdir(parents=True, exist_ok=True)
+        state_file.write_text(json.dumps({"fingerprint": stamp,
+                                          "rows": [asdict(r) for r in rows]}, indent=1))
+        return rows
+
+    def _state_file(self, submission: Submission) -> Path:
+        return (self.root / report.REPORTS_DIRECTORY / submission.student
+                / submission.assignment / ROW_FILE)
+
+    def _autograde(self, submission: Submission) -> tuple[str, str]:
+        env = dict(os.environ)
+        env.pop("NBGRADER_EXECUTION", None)
+        if self.db_url:
+            env["NBGRADER_DB_URL"] = self.db_url
+        command = [sys.executable, "-m", "nbgrader", "autograde", submission.assignment,
+                   "--student", submission.student, "--force"]
+        try:
+            result = subprocess.run(command, cwd=self.root, env=env, capture_output=True,
+                                    text=True, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            return "timed-out", f"grading took longer than {self.timeout} s"
+        if result.returncode != 0:
+            return "error", (result.stderr or result.stdout)[-2000:]
+        return "graded", ""
+
+    def _row(self, submission: Submission, notebook: str, problems: dict[str, str | None],
+             outcome: str, log: str, elapsed: float) -> Row:
+        max_score = self._max_score(submission.assignment, notebook)
+        base = Row(submission.student, submission.assignment, notebook, 0.0, max_score,
+                   "graded", "", elapsed)
+        if notebook not in problems:
+            base.status, base.reason = "missing", f"{notebook}.ipynb was not submitted"
+            return base
+        if problems[notebook]:
+            base.status, base.reason = "invalid-notebook", problems[notebook]
+            return base
+        if outcome == "timed-out":
+            base.status, base.reason = "timed-out", log
+            return base
+        notebook_report = report.read_report(report.report_path(
+            self.root, submission.student, submission.assignment, notebook))
+        score = self._score(submission, notebook)
+        if outcome == "error" or score is None:
+            base.status = "invalid-notebook"
+            base.reason = "nbgrader could not grade it: " + _last_line(log)
+            return base
+        base.score = score
+        base.status = notebook_report.get("status", "graded")
+        base.reason = "; ".join(notebook_report.get("flags", []))
+        if base.status == "graded" and self._needs_manual_grade(submission, notebook):
+            base.status = "needs-manual-grade"
+        return base
+
+    # ---------------------------------------------------------------- gradebook reads
+    def _gradebook(self):  # noqa: ANN202  (nbgrader's Gradebook, imported lazily)
+        from nbgrader.api import Gradebook
+
+        return Gradebook(self.db_url or _configured_db_url(self.root))
+
+    def _max_score(self, assignment: str, notebook: str) -> float:
+        with self._gradebook() as gradebook:
+            try:
+                return float(gradebook.find_notebook(notebook, assignment).max_score)
+            except Exception:
+                return 0.0
+
+    def _score(self, submission: Submission, notebook: str) -> float | None:
+        with self._gradebook() as gradebook:
+            try:
+                found = gradebook.find_submission_notebook(
+                    notebook, submission.assignment, submission.student)
+            except Exception:
+                return None
+            return float(found.score)
+
+    def _needs_manual_grade(self, submission: Submission, notebook: str) -> bool:
+        with self._gradebook() as gradebook:
+            found = gradebook.find_submission_notebook(
+                notebook, submission.assignment, submission.student)
+            return bool(found.needs_manual_grade)
+
+    # ---------------------------------------------------------------- the class
+    def grade_all(self, submissions: list[Submission], progress: bool = True) -> list[Row]:
+        """Grade every submission with ``workers`` parallel nbgrader processes."""
+        self._prepare_gradebook({s.assignment for s in submissions})
+        rows: list[Row] = []
+        bar = _progress_bar(len(submissions), progress)
+        failed = 0
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            futures = {pool.submit(self.grade, s): s for s in submissions}
+            for future in as_completed(futures):
+                submission = futures[future]
+                try:
+                    new_rows = future.result()
+                except Exception as exc:  # a grader bug must not stop the class
+                    new_rows = [Row(submission.student, submission.assignment, name, 0.0, 0.0,
+                                    "invalid-notebook", f"grader error: {exc}", 0.0)
+                                for name in expected_notebooks(self.root, submission.assignment)]
+                rows += new_rows
+                failed += any(r.status not in ("graded", "needs-manual-grade") for r in new_rows)
+                bar.update(1)
+                bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
+        bar.close()
+        return sorted(rows, key=lambda r: (r.student, r.assignment, r.notebook))
+
+    def _prepare_gradebook(self, assignments: set[str]) -> None:
+        """Make sure each assignment is in the gradebook before workers write to it at once."""
+        with self._gradebook() as gradebook:
+            known = {a.name for a in gradebook.assignments}
+        for assignment in sorted(assignments - known):
+            subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
+                            "--force"], cwd=self.root, check=True, capture_output=True,
+                           env=self._env())
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.db_url:
+            env["NBGRADER_DB_URL"] = self.db_url
+        return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
+
+
+def _configured_db_url(root: Path) -> str:
+    """The gradebook URL ``nbgrader_config.py`` sets, as nbgrader itself would read it."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    return CourseDirectory(config=config).db_url
+
+
+def _progress_bar(total: int, enabled: bool):  # noqa: ANN202
+    from tqdm import tqdm
+
+    return tqdm(total=total, disable=not enabled, unit="submission", desc="grading",
+                file=sys.stderr)
+
+
+def write_grades(root: Path, rows: list[Row], grades: str = GRADES_FILE,
+                 totals: str = TOTALS_FILE) -> tuple[Path, Path]:
+    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student)."""
+    grades_path = root / grades
+    with grades_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow([getattr(row, column) for column in COLUMNS])
+    per_student: dict[str, dict[str, float]] = {}
+    assignments = sorted({row.assignment for row in rows})
+    for row in rows:
+        entry = per_student.setdefault(row.student, {"total": 0.0, "max_total": 0.0})
+        entry[row.assignment] = entry.get(row.assignment, 0.0) + row.score
+        entry["total"] += row.score
+        entry["max_total"] += row.max_score
+    totals_path = root / totals
+    with totals_path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *assignments, "total", "max_total"])
+        for student, entry in sorted(per_student.items()):
+            writer.writerow([student, *(entry.get(a, 0.0) for a in assignments),
+                             entry["total"], entry["max_total"]])
+    return grades_path, totals_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``lstm-grade`` command."""
+    parser = argparse.ArgumentParser(prog="lstm-grade", description=__doc__.splitlines()[0])
+    parser.add_argument("assignments", nargs="*", help="assignment ids, e.g. 05-return-flags")
+    parser.add_argument("--all", action="store_true", help="grade every released assignment")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="parallel nbgrader processes (default: the CPU count)")
+    parser.add_argument("--force", action="store_true", help="regrade unchanged submissions")
+    parser.add_argument("--timeout", type=int, default=900,
+                        help="seconds one submission may take before it is stopped")
+    parser.add_argument("--root", default=".", help="the course root (default: .)")
+    parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    root = Path(args.root).resolve()
+    if not (root / "nbgrader_config.py").exists():
+        parser.error(f"{root} has no nbgrader_config.py: run from the course root")
+    assignments = args.assignments
+    if args.all:
+        assignments = sorted(p.name for p in (root / "exercises").iterdir() if p.is_dir())
+    if not assignments:
+        parser.error("name at least one assignment, or --all")
+    from lstm_grader.sandbox import bwrap_path, warn_no_sandbox_once
+
+    if bwrap_path() is None:
+        warn_no_sandbox_once()
+    submissions = find_submissions(root, assignments)
+    grader = ClassGrader(root, workers=max(1, args.workers), force=args.force,
+                         timeout=args.timeout, db_url=args.db_url)
+    rows = grader.grade_all(submissions, progress=not args.no_progress)
+    grades_path, totals_path = write_grades(root, rows)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.status] = counts.get(row.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"{len(submissions)} submissions, {len(rows)} notebooks: {summary or 'none'}")
+    print(f"wrote {grades_path.name} and {totals_path.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
