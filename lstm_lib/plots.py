@@ -161,8 +161,8 @@ def unrolled_rnn(
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
 
-    Used in ``book/03-simplernn.md``, ``book/05-return-flags.md`` and
-    ``book/07-gru-bidirectional.md``.
+    Used in ``book/01-start-here.md``, ``book/03-simplernn.md``,
+    ``book/05-return-flags.md`` and ``book/07-gru-bidirectional.md``.
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
@@ -619,8 +619,8 @@ def param_breakdown(rows: Mapping[str, int] | Sequence[tuple[str, int]]) -> Figu
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
 
-    Used in ``book/02-dense.md``, ``book/03-simplernn.md`` and
-    ``book/07-gru-bidirectional.md``.
+    Used in ``book/02-dense.md``, ``book/03-simplernn.md``,
+    ``book/07-gru-bidirectional.md`` and ``book/09-keras2-to-keras3.md``.
     """
     from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
@@ -1230,7 +1230,7 @@ def embedding_scatter(vectors: Any, labels: Sequence[str]) -> Figure:
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
 
-    Used in ``book/08-putting-together.md``.
+    Used in ``book/06-embedding.md`` and ``book/08-putting-together.md``.
     """
     plt = _pyplot()
     points = np.asarray(vectors, dtype=float)
