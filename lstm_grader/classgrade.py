@@ -20,6 +20,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -136,6 +137,9 @@ class ClassGrader:
         log = ""
         if gradable:
             outcome, log = self._autograde(submission)
+            log_file = self._state_file(submission).with_name("autograde.log")
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.write_text(log, encoding="utf-8")
         elapsed = round(time.monotonic() - started, 2)
         rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
         state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +163,10 @@ class ClassGrader:
                                     text=True, timeout=self.timeout)
         except subprocess.TimeoutExpired:
             return "timed-out", f"grading took longer than {self.timeout} s"
+        log = f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}"
         if result.returncode != 0:
-            return "error", (result.stderr or result.stdout)[-2000:]
-        return "graded", ""
+            return "error", log
+        return "graded", log
 
     def _row(self, submission: Submission, notebook: str, problems: dict[str, str | None],
              outcome: str, log: str, elapsed: float) -> Row:
@@ -260,8 +265,11 @@ class ClassGrader:
 
 
 def _last_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no output"
+    """The most telling line of nbgrader's log: its last exception, else its last line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b.*:", line)]
+    chosen = raised[-1] if raised else (lines[-1] if lines else "no output")
+    return chosen[:300]
 
 
 def _configured_db_url(root: Path) -> str:

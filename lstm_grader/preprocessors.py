@@ -89,6 +89,7 @@ class CheckSubmission(NbGraderPreprocessor):
         )
         released = nbformat.read(released_path, as_version=4)
         flags, tampered = compare_with_release(nb, released)
+        _neutralise_unknown_cells(nb, released)
         new_report = {
             "student": ids["student"],
             "assignment": ids["assignment"],
@@ -159,6 +160,26 @@ def compare_with_release(
     return flags, tampered
 
 
+def _neutralise_unknown_cells(submitted: NotebookNode, released: NotebookNode) -> None:
+    """Strip nbgrader metadata from renamed and duplicated cells, in the copy being graded.
+
+    nbgrader's own sanitizers fail on such cells (so the whole notebook would go
+    ungraded); stripped, they are plain cells, and the released cells they imitate are
+    re-added by ``OverwriteCells`` and score 0 (see :func:`compare_with_release`).
+    """
+    known = {_grade_id(cell) for cell in released.cells} - {None}
+    seen: set[str] = set()
+    for cell in submitted.cells:
+        meta = cell.get("metadata", {})
+        if "nbgrader" not in meta:
+            continue
+        grade_id = _grade_id(cell)
+        if grade_id not in known or grade_id in seen:
+            del meta["nbgrader"]
+        else:
+            seen.add(grade_id)
+
+
 def _source(cell: NotebookNode) -> str:
     source = cell.get("source", "")
     return ("".join(source) if isinstance(source, list) else source).rstrip()
@@ -185,16 +206,33 @@ class StageAnswers(NbGraderPreprocessor):
                 "visible": visible.rstrip("\n"),
                 "answers": [(a.question, a.expression) for a in answers],
             }
-            cell.source = (
-                "\n".join(
-                    f"__import__('lstm_lib.checks', fromlist=['emit_answer'])"
-                    f".emit_answer({question!r}, {expression})"
-                    for question, expression in staged[_grade_id(cell)]["answers"]
-                )
-                or "pass"
-            )
+            cell.source = _handover_source(staged[_grade_id(cell)]["answers"])
         resources[_STATE] = {"staged": staged, "events": [], "not_run": []}
         return nb, resources
+
+
+def _handover_source(answers: list[tuple[str, str]]) -> str:
+    """The code a staged test cell runs: hand each answer over, and nothing else.
+
+    It loads a private copy of ``lstm_lib.checks`` from its file, bound to a name of its
+    own, so neither a redefined name (``emit_answer``, ``__import__``) nor a patched
+    attribute of the shared ``lstm_lib.checks`` module changes what is handed over. A
+    learner who breaks the kernel's own machinery can lose points this way, never gain
+    them: the verdict is computed by the grader.
+    """
+    if not answers:
+        return "pass"
+    lines = [
+        "import importlib.util as _lstm_course_util",
+        "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
+        "_lstm_course_checks = _lstm_course_util.module_from_spec(_lstm_course_spec)",
+        "_lstm_course_spec.loader.exec_module(_lstm_course_checks)",
+    ]
+    lines += [
+        f"_lstm_course_checks.emit_answer({question!r}, {expression})"
+        for question, expression in answers
+    ]
+    return "\n".join(lines)
 
 
 class SandboxedExecute(Execute):
