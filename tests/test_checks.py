@@ -1,0 +1,1081 @@
+"""Does lstm_lib.checks accept only plain answers, and name the learner's mistake?
+
+The grader decodes what a learner's kernel hands over with ``from_plain`` and judges it with
+``verdict`` in its own process, so these tests ask two kinds of question: can anything that
+is not exact plain data get through (look-alikes, NaN, malformed records), and does every
+kind of question give the message that names the classic confusion behind a wrong answer?
+No test here imports TensorFlow: the checks must work without it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from lstm_lib import checks
+from lstm_lib.checks import AnswerError, Verdict, from_plain, parse_answer_json, to_plain
+
+# Bounded on purpose: these run in the quick suite (make check).
+PROPERTY = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+GARBAGE = settings(PROPERTY, max_examples=60)
+
+
+@pytest.fixture(autouse=True)
+def _no_recording(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test judges, unless it sets the recording variable itself."""
+    monkeypatch.delenv(checks.RECORD_ENV, raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+
+
+# --- strategies -----------------------------------------------------------------------
+
+finite_floats = st.floats(allow_nan=False, allow_infinity=False)
+scalars = st.none() | st.booleans() | st.integers() | finite_floats | st.text(max_size=8)
+float_arrays = hnp.arrays(
+    dtype=st.sampled_from([np.float64, np.float32]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4),
+    elements={"allow_nan": False, "allow_infinity": False},
+)
+plain_values = st.recursive(
+    scalars | float_arrays,
+    lambda inner: (
+        st.tuples(inner, inner)
+        | st.lists(inner, max_size=4).map(tuple)
+        | st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def same_plain(a: Any, b: Any) -> bool:
+    """Equal with exact types: True is not 1, (1,) is not [1], arrays compare by value."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is np.ndarray:
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    if type(a) in (tuple, list):
+        return len(a) == len(b) and all(same_plain(x, y) for x, y in zip(a, b, strict=True))
+    if type(a) is dict:
+        return a.keys() == b.keys() and all(same_plain(a[k], b[k]) for k in a)
+    return a == b
+
+
+def as_decoded(value: Any) -> Any:
+    """What from_plain gives back for a value: arrays come back as float64."""
+    if type(value) is np.ndarray:
+        return value.astype(np.float64)
+    if type(value) in (tuple, list):
+        return type(value)(as_decoded(item) for item in value)
+    if type(value) is dict:
+        return {key: as_decoded(item) for key, item in value.items()}
+    return value
+
+
+# --- look-alikes ----------------------------------------------------------------------
+
+
+class AlwaysEqual:
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+class SneakyInt(int):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+class SneakyTuple(tuple):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = tuple.__hash__
+
+
+class SneakyList(list):
+    pass
+
+
+class SneakyDict(dict):
+    pass
+
+
+class SneakyStr(str):
+    pass
+
+
+class SneakyFloat(float):
+    pass
+
+
+class SneakyArray(np.ndarray):
+    pass
+
+
+LOOK_ALIKES = {
+    "always-equal object": AlwaysEqual(),
+    "int subclass": SneakyInt(32),
+    "tuple subclass": SneakyTuple((None, 32)),
+    "list subclass": SneakyList([1, 2]),
+    "dict subclass": SneakyDict(a=1),
+    "str subclass": SneakyStr("b"),
+    "float subclass": SneakyFloat(1.0),
+    "ndarray subclass": np.zeros(2).view(SneakyArray),
+    "masked array": np.ma.masked_array([1.0, 2.0]),
+    "numpy int64": np.int64(32),
+    "numpy float32": np.float32(1.0),
+    "numpy bool": np.bool_(True),
+    "object array": np.array([1, "a"], dtype=object),
+    "string array": np.array(["a"]),
+    "complex array": np.zeros(2, dtype=complex),
+    "dict with int keys": {1: 2},
+    "set": {1, 2},
+    "bytes": b"32",
+    "inside a tuple": (None, np.int64(32)),
+    "inside a dict": {"units": SneakyInt(8)},
+}
+
+
+# ===================================================================== plain data
+
+
+class TestPlainData:
+    @PROPERTY
+    @given(plain_values)
+    def test_round_trip(self, value: Any) -> None:
+        """Does every accepted value survive to_plain / from_plain with its exact types?"""
+        assert same_plain(from_plain(to_plain(value)), as_decoded(value))
+
+    @PROPERTY
+    @given(plain_values)
+    def test_round_trip_through_json(self, value: Any) -> None:
+        """Does it also survive the JSON text the grader reads from the notebook?"""
+        text = json.dumps(to_plain(value), allow_nan=False)
+        assert same_plain(parse_answer_json(text), as_decoded(value))
+
+    def test_examples_of_each_type(self) -> None:
+        """Do the documented encodings hold, e.g. (None, 32) as a tagged tuple?"""
+        assert to_plain((None, 32)) == {
+            "t": "tuple",
+            "v": [{"t": "none"}, {"t": "int", "v": 32}],
+        }
+        assert to_plain(True) == {"t": "bool", "v": True}
+        assert to_plain(1.5) == {"t": "float", "v": 1.5}
+        assert to_plain([1]) == {"t": "list", "v": [{"t": "int", "v": 1}]}
+        encoded = to_plain(np.arange(6, dtype=np.float32).reshape(2, 3))
+        assert encoded["t"] == "ndarray" and encoded["shape"] == [2, 3]
+        assert encoded["dtype"] == "float32"
+
+    def test_int_arrays_come_back_as_floats(self) -> None:
+        """Does an int array decode to the same numbers, as a float array?"""
+        decoded = from_plain(to_plain(np.array([[1, 2], [3, 4]])))
+        assert decoded.dtype == np.float64
+        np.testing.assert_array_equal(decoded, [[1.0, 2.0], [3.0, 4.0]])
+
+    @pytest.mark.parametrize("name", sorted(LOOK_ALIKES))
+    def test_look_alikes_are_refused(self, name: str) -> None:
+        """Does an answer that only looks plain become 'unsupported', never itself?"""
+        encoded = to_plain(LOOK_ALIKES[name])
+        assert encoded["t"] == "unsupported"
+        decoded = from_plain(encoded)
+        assert type(decoded).__name__ == "_Unsupported"
+
+    def test_look_alike_names_its_type(self) -> None:
+        """Does the refusal keep the type's name, so feedback can say what was given?"""
+        assert to_plain(SneakyInt(3)) == {"t": "unsupported", "type": "SneakyInt"}
+        assert to_plain(np.int64(3))["type"] == "int64"
+
+    def test_nesting_is_bounded(self) -> None:
+        """Is a value nested deeper than 20 levels refused rather than recursed into?"""
+        value: Any = 1
+        for _ in range(25):
+            value = [value]
+        assert to_plain(value)["t"] == "unsupported"
+        cyclic: list = []
+        cyclic.append(cyclic)
+        assert to_plain(cyclic)["t"] == "unsupported"
+
+    def test_bool_is_not_an_int(self) -> None:
+        """Does True stay a bool, so it cannot pass where an int is expected?"""
+        assert type(from_plain(to_plain(True))) is bool
+        assert from_plain({"t": "int", "v": 1}) == 1
+        with pytest.raises(ValueError):
+            from_plain({"t": "int", "v": True})
+        verdict = checks.verdict("int", True, 1)
+        assert not verdict.correct and "plain int" in verdict.message
+
+    @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+    def test_nan_and_infinity_are_refused(self, bad: float) -> None:
+        """Is NaN (equal to nothing, not even itself) or infinity never decoded as an answer?"""
+        with pytest.raises(ValueError, match="NaN and infinity"):
+            from_plain(to_plain(bad))
+        with pytest.raises(ValueError, match="finite"):
+            from_plain(to_plain(np.array([1.0, bad])))
+        with pytest.raises(ValueError):
+            from_plain(to_plain((None, [bad])))
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"t": "float", "v": NaN}',
+            '{"t": "float", "v": Infinity}',
+            '{"t": "float", "v": -Infinity}',
+            '{"t": "ndarray", "dtype": "float64", "shape": [2], "v": [1.0, NaN]}',
+            '{"t": "tuple", "v": [{"t": "float", "v": NaN}]}',
+        ],
+    )
+    def test_parse_answer_json_refuses_nan(self, text: str) -> None:
+        """Does the JSON reader refuse NaN and Infinity constants wherever they appear?"""
+        with pytest.raises(ValueError):
+            parse_answer_json(text)
+
+    @pytest.mark.parametrize(
+        "record",
+        [
+            None,
+            [],
+            "int",
+            {},
+            {"v": 3},
+            {"t": 3, "v": 3},
+            {"t": "integer", "v": 3},
+            {"t": "int", "v": 3.0},
+            {"t": "int", "v": "3"},
+            {"t": "float", "v": "1.0"},
+            {"t": "float", "v": True},
+            {"t": "bool", "v": 1},
+            {"t": "str", "v": 3},
+            {"t": "tuple", "v": {"t": "int", "v": 1}},
+            {"t": "tuple", "v": "ab"},
+            {"t": "list", "v": None},
+            {"t": "list", "v": [3]},
+            {"t": "dict", "v": [1]},
+            {"t": "dict", "v": {"a": 1}},
+            {"t": "ndarray", "shape": [2], "v": {"a": 1}},
+            {"t": "ndarray", "shape": [3], "v": [1.0, 2.0]},
+            {"t": "ndarray", "shape": [2, 2], "v": [1.0, 2.0, 3.0]},
+            {"t": "ndarray", "shape": "2", "v": [1.0, 2.0]},
+            {"t": "ndarray", "shape": [-1], "v": [1.0]},
+            {"t": "ndarray", "shape": [True], "v": [1.0]},
+            {"t": "ndarray", "shape": [1.0], "v": [1.0]},
+            {"t": "ndarray", "v": [1.0]},
+            {"t": "ndarray", "shape": [2], "v": [1.0, "2"]},
+            {"t": "ndarray", "shape": [2], "v": [1.0, [2.0]]},
+            {"t": "ndarray", "shape": [1], "v": [True]},
+            {"t": "ndarray", "shape": [1] * 70, "v": [1.0]},
+            {"t": "tuple", "v": [{"t": "int", "v": 1}, {"t": "bogus"}]},
+        ],
+        ids=repr,
+    )
+    def test_malformed_records_raise_value_error(self, record: Any) -> None:
+        """Is every malformed record (wrong tag, payload or array shape) a ValueError?"""
+        with pytest.raises(ValueError):
+            from_plain(record)
+
+    @pytest.mark.parametrize(
+        "record",
+        [
+            {"t": "float", "v": 10**400},
+            {"t": "ndarray", "dtype": "float64", "shape": [1], "v": [10**400]},
+        ],
+        ids=["float", "ndarray"],
+    )
+    def test_huge_ints_raise_value_error(self, record: Any) -> None:
+        """Is a number too large for a float refused with ValueError (which the grader
+        catches), not an OverflowError that stops the grading of the whole notebook?
+
+        A kernel is untrusted and can forge any record; the grader's preprocessor only
+        catches ValueError from parse_answer_json.
+        """
+        with pytest.raises(ValueError):
+            from_plain(record)
+        with pytest.raises(ValueError):
+            parse_answer_json(json.dumps(record))
+
+
+def only_plain(value: Any) -> bool:
+    """Whether a decoded value is built only of exact plain types (and refusal markers)."""
+    if value is None or type(value) in (bool, int, str):
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
+    if type(value) is np.ndarray:
+        return value.dtype == np.float64 and bool(np.all(np.isfinite(value)))
+    if type(value) in (tuple, list):
+        return all(only_plain(item) for item in value)
+    if type(value) is dict:
+        return all(type(k) is str and only_plain(v) for k, v in value.items())
+    return type(value).__name__ == "_Unsupported"
+
+
+TAGS = [
+    "none",
+    "bool",
+    "int",
+    "float",
+    "str",
+    "tuple",
+    "list",
+    "dict",
+    "ndarray",
+    "unsupported",
+    "x",
+]
+json_data = st.recursive(
+    st.none() | st.booleans() | st.integers() | finite_floats | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(["t", "v", "shape", "dtype", "type"]), inner, max_size=4)
+        | st.fixed_dictionaries(
+            {"t": st.sampled_from(TAGS)}, optional={"v": inner, "shape": inner, "type": inner}
+        )
+    ),
+    max_leaves=10,
+)
+
+
+@PROPERTY
+@given(json_data)
+@example({"t": "float", "v": 10**400})
+def test_from_plain_raises_only_value_error(data: Any) -> None:
+    """Whatever JSON an untrusted kernel sends, does decoding either give plain data or
+    raise ValueError (the one exception the grader catches)?"""
+    try:
+        decoded = from_plain(data)
+    except ValueError:
+        return
+    assert only_plain(decoded)
+
+
+# ===================================================================== form checks
+
+
+class TestFormChecks:
+    @pytest.mark.parametrize("value", [(None, 32), (None, 10, 32), (32, 10, 1), (0,), ()])
+    def test_expect_shape_accepts_tuples(self, value: tuple) -> None:
+        """Is a tuple of plain ints and None accepted as a shape?"""
+        checks.expect_shape(value)
+
+    @pytest.mark.parametrize(
+        ("value", "phrases"),
+        [
+            ([None, 32], ["is a list", "write a shape as a tuple", "(None, 32)"]),
+            ("(None, 32)", ["A shape is a tuple such as (None, 10, 32)", "type str"]),
+            (32, ["A shape is a tuple", "32 (type int)"]),
+            (np.array([1, 2]), ["A shape is a tuple"]),
+            (SneakyTuple((None, 32)), ["A shape is a tuple", "SneakyTuple"]),
+            ((None, np.int64(32)), ["plain int or None", "Convert it with int(...)"]),
+            ((None, 32.0), ["plain int or None", "32.0 (type float)"]),
+            ((None, True), ["plain int or None", "True (type bool)"]),
+            ((None, "32"), ["plain int or None"]),
+            ((None, -3), ["never negative", "-3"]),
+        ],
+        ids=repr,
+    )
+    def test_expect_shape_refuses(self, value: Any, phrases: list[str]) -> None:
+        """Does a wrong form of shape get a message that says how to write it?"""
+        with pytest.raises(AnswerError) as info:
+            checks.expect_shape(value)
+        for phrase in phrases:
+            assert phrase in str(info.value)
+
+    def test_answer_error_is_an_assertion_error(self) -> None:
+        """Does nbgrader count an AnswerError as a failed test (an AssertionError)?"""
+        assert issubclass(AnswerError, AssertionError)
+
+    def test_expect_shapes(self) -> None:
+        """Is a list of shapes accepted, and a tuple of them or a bad item refused by name?"""
+        checks.expect_shapes([(None, 4), (None, 4), (None, 4)])
+        checks.expect_shapes([])
+        with pytest.raises(AnswerError, match=r"Write the shapes as a list, one tuple"):
+            checks.expect_shapes(((None, 4), (None, 4)))
+        with pytest.raises(AnswerError, match=r"Item 1 of your list: \[None, 4\] is a list"):
+            checks.expect_shapes([(None, 4), [None, 4]])
+        with pytest.raises(AnswerError, match=r"Item 0 of your list: A shape is a tuple"):
+            checks.expect_shapes([4])
+
+    @pytest.mark.parametrize(
+        ("value", "phrases"),
+        [
+            (32.0, ["A count is a plain int such as 32", "32.0 (type float)"]),
+            (True, ["plain int", "True (type bool)"]),
+            (np.int64(32), ["plain int", "Convert it with int(...)"]),
+            ("32", ["plain int", "'32' (type str)"]),
+            (SneakyInt(32), ["plain int", "SneakyInt"]),
+            (None, ["plain int", "None (type NoneType)"]),
+        ],
+        ids=repr,
+    )
+    def test_expect_int_refuses(self, value: Any, phrases: list[str]) -> None:
+        """Is only a plain int a count: not a float, bool, string or NumPy integer?"""
+        checks.expect_int(32)
+        with pytest.raises(AnswerError) as info:
+            checks.expect_int(value)
+        for phrase in phrases:
+            assert phrase in str(info.value)
+
+    def test_expect_choice(self) -> None:
+        """Is one of the options accepted, and anything else told which options there are?"""
+        checks.expect_choice("b", ["a", "b", "c"])
+        for wrong in ("d", "B", SneakyStr("b"), 1, None, ["b"]):
+            with pytest.raises(AnswerError, match=r"Answer with one of 'a', 'b', 'c'; got"):
+                checks.expect_choice(wrong, ["a", "b", "c"])
+
+    def test_expect_array(self) -> None:
+        """Is a finite numeric array of the right shape accepted, and other forms refused?"""
+        checks.expect_array(np.zeros((1, 2)), shape=(1, 2))
+        checks.expect_array(np.arange(3))
+        checks.expect_array(np.zeros((2, 2), dtype=np.float32), shape=[2, 2])
+        for wrong in ([[0.0, 0.0]], 0.0, np.array(["a"]), np.zeros(2).view(SneakyArray)):
+            with pytest.raises(AnswerError, match="Answer with a NumPy array of numbers"):
+                checks.expect_array(wrong)
+        with pytest.raises(
+            AnswerError, match=r"should have shape \(1, 2\); yours has shape \(2,\)"
+        ):
+            checks.expect_array(np.zeros(2), shape=(1, 2))
+        for bad in (np.nan, np.inf):
+            with pytest.raises(AnswerError, match="NaN or infinity"):
+                checks.expect_array(np.array([1.0, bad]))
+
+    def test_expect_layer_specs(self) -> None:
+        """Is a list of layer dicts accepted, and each wrong form named with its position?"""
+        checks.expect_layer_specs([{"class_name": "LSTM", "config": {"units": 8}}])
+        checks.expect_layer_specs([{"class_name": "Dense"}])
+        for wrong in ([], {"class_name": "LSTM"}, "LSTM(8)", None):
+            with pytest.raises(AnswerError, match="Describe the model as a list of layer dicts"):
+                checks.expect_layer_specs(wrong)
+        with pytest.raises(AnswerError, match="Layer 1 should be a dict with a 'class_name'"):
+            checks.expect_layer_specs([{"class_name": "LSTM"}, {"class": "Dense"}])
+        with pytest.raises(AnswerError, match="Layer 0 should be a dict"):
+            checks.expect_layer_specs([("LSTM", {"units": 8})])
+        with pytest.raises(AnswerError, match="Layer 0: 'config' should be a dict"):
+            checks.expect_layer_specs([{"class_name": "LSTM", "config": [8]}])
+
+
+# ===================================================================== verdicts
+
+LSTM16 = {"class_name": "LSTM", "config": {"units": 16}}
+# LSTM(16) on 3 features: 4 × (16 × (16 + 3) + 16) = 1280.
+LSTM_COUNT = {"layer": LSTM16, "input_shape": [None, 8, 3]}
+SHAPE_CONTEXT = {"features": 8, "timesteps": 10, "input_shape": [None, 10, 8]}
+STACK = [
+    {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True}},
+    {"class_name": "LSTM", "config": {"units": 8}},
+]
+MODEL_EXPECTED = {"output_shape": [None, 8], "params": 2080}
+MODEL_CONTEXT = {"input_shape": [None, 8, 3], "required_layers": ["LSTM"]}
+LAYER_EXPECTED = [[None, 5, 4], [None, 4], [None, 4]]
+LAYER_CONTEXT = {
+    "input_shape": [None, 5, 2],
+    "features": 2,
+    "timesteps": 5,
+    "roles": ["output", "h", "c"],
+    "required_layers": ["LSTM"],
+}
+LAYER_ANSWER = {
+    "class_name": "LSTM",
+    "config": {"units": 4, "return_sequences": True, "return_state": True},
+}
+
+# kind -> (a right answer, a wrong answer, expected as recorded JSON, context)
+CASES: dict[str, tuple[Any, Any, Any, dict[str, Any]]] = {
+    "shape": ((None, 10, 16), (None, 16), [None, 10, 16], SHAPE_CONTEXT),
+    "shapes": (
+        [(None, 16), (None, 16), (None, 16)],
+        [(None, 16)],
+        [[None, 16], [None, 16], [None, 16]],
+        {"roles": ["output", "h", "c"]},
+    ),
+    "int": (1280, 1281, 1280, LSTM_COUNT),
+    "choice": ("b", "a", "b", {"options": ["a", "b", "c"], "why_not": {"a": "Not a: why."}}),
+    "array": (np.array([[1.0, 2.0]]), np.array([[1.0, 3.0]]), [[1.0, 2.0]], {}),
+    "model": (STACK, STACK[1:], MODEL_EXPECTED, MODEL_CONTEXT),
+    "layer_shapes": (LAYER_ANSWER, LSTM16, LAYER_EXPECTED, LAYER_CONTEXT),
+    "value": (
+        {"units": 128, "activation": "sigmoid"},
+        {"units": 128, "activation": "tanh"},
+        {"activation": "sigmoid", "units": 128},
+        {},
+    ),
+}
+
+
+class TestVerdictKinds:
+    def test_every_kind_is_covered(self) -> None:
+        """Does this file test every kind of question verdict understands?"""
+        assert set(CASES) == set(checks.KINDS)
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_right_answer(self, kind: str) -> None:
+        """Is the right answer, decoded as the grader decodes it, judged correct?"""
+        right, _, expected, context = CASES[kind]
+        result = checks.verdict(kind, from_plain(to_plain(right)), expected, context)
+        assert isinstance(result, Verdict)
+        assert result.correct is True
+        assert result.message.startswith("Correct")
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_wrong_answer(self, kind: str) -> None:
+        """Is a wrong answer judged wrong, with a message that is more than a bare no?"""
+        _, wrong, expected, context = CASES[kind]
+        result = checks.verdict(kind, from_plain(to_plain(wrong)), expected, context)
+        assert result.correct is False
+        assert result.message and not result.message.startswith("Correct")
+
+    def test_unknown_kind(self) -> None:
+        """Is a question of an unknown kind an instructor's error, raised at once?"""
+        with pytest.raises(ValueError, match="unknown question kind"):
+            checks.verdict("shpae", (None, 1), [None, 1])
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_unsupported_answer(self, kind: str) -> None:
+        """Does an answer of a refused type get told to use plain values, for every kind?"""
+        _, _, expected, context = CASES[kind]
+        answer = from_plain(to_plain(SneakyInt(1280)))
+        result = checks.verdict(kind, answer, expected, context)
+        assert not result.correct
+        assert "an object of type SneakyInt" in result.message
+        assert "plain Python values" in result.message
+
+    def test_value_is_type_strict(self) -> None:
+        """Does a value question tell 1 from True and a tuple from a list?"""
+        assert checks.verdict("value", "TypeError", "TypeError").correct
+        assert not checks.verdict("value", True, 1).correct
+        assert not checks.verdict("value", 1, 1.0).correct
+        assert not checks.verdict("value", ("a",), ["a"]).correct
+        assert checks.verdict("value", ["a"], ["a"]).correct
+        assert "is not the answer" in checks.verdict("value", "x", "y").message
+
+
+class TestNamedMistakes:
+    @pytest.mark.parametrize(
+        ("answer", "expected", "phrases"),
+        [
+            (
+                (None, 10, 32),
+                [None, 32],
+                ["(None, 10, 32) keeps the time axis", "return_sequences=True"],
+            ),
+            (
+                (None, 32),
+                [None, 10, 32],
+                ["(None, 32) drops the time axis", "(batch, timesteps, units)"],
+            ),
+            ((10, 32), [None, 10, 32], ["leaves out the batch axis", "None"]),
+            ((32,), [None, 32], ["leaves out the batch axis"]),
+            ((32, 10, 16), [None, 10, 16], ["batch size", "does not fix", "None"]),
+            ((None, 8), [None, 16], ["`units`, not the 8 input features"]),
+            ((None, 10, 8), [None, 10, 16], ["`units`, not the 8 input features"]),
+            ((None, 10), [None, 16], ["number of timesteps is an axis of the input"]),
+            ((None, 16, 10), [None, 10, 16], ["wrong order", "(batch, timesteps, units)"]),
+            ((None, 3, 7), [None, 5, 9], ["is not the shape this layer returns"]),
+        ],
+        ids=repr,
+    )
+    def test_shape_confusions(self, answer: tuple, expected: list, phrases: list[str]) -> None:
+        """Does each classic shape confusion get the message that names it?"""
+        result = checks.verdict("shape", answer, expected, SHAPE_CONTEXT)
+        assert not result.correct
+        for phrase in phrases:
+            assert phrase in result.message, result.message
+
+    def test_return_state_count(self) -> None:
+        """Does a single shape where return_state gives three say so, and count them?"""
+        expected = [[None, 16], [None, 16], [None, 16]]
+        result = checks.verdict("shapes", [(None, 16)], expected)
+        assert "With `return_state=True`" in result.message
+        assert "3 tensors here, not one" in result.message
+        result = checks.verdict("shapes", [(None, 16), (None, 16)], expected)
+        assert "returns 3 tensor(s)" in result.message and "your list has 2" in result.message
+
+    def test_shapes_name_the_tensor(self) -> None:
+        """Does a wrong shape in a list say which tensor, by its role, and what is wrong?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        context = {"roles": ["output", "h", "c"], "features": 3, "timesteps": 8}
+        result = checks.verdict("shapes", [(None, 16), (None, 16), (None, 16)], expected, context)
+        assert result.message.startswith("Tensor 0 (output): (None, 16) drops the time axis")
+        result = checks.verdict("shapes", [(None, 8, 16), (None, 16), (None, 3)], expected, context)
+        assert result.message.startswith("Tensor 2 (c): The last axis of the output is `units`")
+        result = checks.verdict("shapes", [(None, 8, 16), (7, 7)], [[None, 8, 16], [None, 16]])
+        assert result.message.startswith("Tensor 1 (a state): (7, 7) is not its shape")
+
+    @pytest.mark.parametrize(
+        ("answer", "phrase"),
+        [
+            (320, "the count for one gate"),
+            (1216, "leaves out the bias"),
+            (1280 * 8, "timesteps does not change the parameter count"),
+            (4 * (16 * 3 + 16), "leaves out the recurrent kernel U"),
+            (1000, "1000 is not the count; write the formula out term by term"),
+        ],
+    )
+    def test_lstm_count_confusions(self, answer: int, phrase: str) -> None:
+        """Does each classic LSTM counting mistake get its own message?"""
+        result = checks.verdict("int", answer, 1280, LSTM_COUNT)
+        assert not result.correct
+        assert phrase in result.message, result.message
+
+    def test_count_without_a_layer(self) -> None:
+        """Without a layer in the context, is the wrong count still answered plainly?"""
+        result = checks.verdict("int", 7, 10, {"noun": "number of weight arrays"})
+        assert result.message == "7 is not the number of weight arrays."
+
+    def test_dense_count_without_bias(self) -> None:
+        """Does Dense(16) on 8 features counted as 8 × 16 name the missing bias?"""
+        layer = {"class_name": "Dense", "config": {"units": 16}}
+        result = checks.verdict("int", 128, 144, {"layer": layer, "input_shape": [None, 8]})
+        assert "leaves out the bias" in result.message
+
+    def test_gru_reset_after_flipped(self) -> None:
+        """Does the GRU count for the other reset_after name that flag, both ways?"""
+        context = {
+            "layer": {"class_name": "GRU", "config": {"units": 8}},
+            "input_shape": [None, 10, 5],
+        }
+        result = checks.verdict("int", 336, 360, context)
+        assert "count for `reset_after=False`" in result.message
+        assert "two bias vectors" in result.message
+        old = {
+            "layer": {"class_name": "GRU", "config": {"units": 8, "reset_after": False}},
+            "input_shape": [None, 10, 5],
+        }
+        result = checks.verdict("int", 360, 336, old)
+        assert "count for `reset_after=True`" in result.message
+        assert "a single bias vector" in result.message
+
+    def test_bidirectional_one_direction(self) -> None:
+        """Does counting one direction of a Bidirectional say the count doubles?"""
+        layer = {
+            "class_name": "Bidirectional",
+            "config": {"layer": {"class_name": "LSTM", "config": {"units": 8}}},
+        }
+        context = {"layer": layer, "input_shape": [None, 10, 5]}
+        assert checks.verdict("int", 896, 896, context).correct
+        result = checks.verdict("int", 448, 896, context)
+        assert "one direction only" in result.message and "doubles" in result.message
+
+    def test_recorded_mistakes_exact(self) -> None:
+        """Does a recorded wrong answer get its recorded message, matched exactly?"""
+        mistakes = [
+            {"value": [32, 10, 1], "message": "That is batch_input_shape."},
+            {"value": {"units": 128}, "message": "Keep the activations."},
+            {"value": 30, "message": "Thirty."},
+            {"value": [[None, 16], [None, 16]], "message": "Two states."},
+        ]
+        assert (
+            checks.verdict("shape", (32, 10, 1), [None, 10, 1], mistakes=mistakes).message
+            == "That is batch_input_shape."
+        )
+        assert (
+            checks.verdict("value", {"units": 128}, {"units": 1}, mistakes=mistakes).message
+            == "Keep the activations."
+        )
+        assert checks.verdict("int", 30, 31, mistakes=mistakes).message == "Thirty."
+        assert (
+            checks.verdict(
+                "shapes", [(None, 16), (None, 16)], [[None, 8]], mistakes=mistakes
+            ).message
+            == "Two states."
+        )
+        # exact means exact: 30.0 is not 30, (32, 10, 2) is not (32, 10, 1)
+        assert checks.verdict("value", 30.0, 31, mistakes=mistakes).message != "Thirty."
+        assert (
+            "batch_input_shape"
+            not in checks.verdict("shape", (32, 10, 2), [None, 10, 1], mistakes=mistakes).message
+        )
+
+    def test_recorded_mistakes_never_override_a_right_answer(self) -> None:
+        """Is a right answer right even if it was also recorded as a mistake?"""
+        mistakes = [{"value": [None, 16], "message": "wrong"}]
+        assert checks.verdict("shape", (None, 16), [None, 16], mistakes=mistakes).correct
+
+    def test_recorded_array_mistakes_within_tolerance(self) -> None:
+        """Is an array recorded as a mistake (h and c swapped) matched within 1e-5, only?"""
+        expected = [[0.1, 0.2]]
+        swapped = [[0.7, -0.3]]
+        mistakes = [{"value": swapped, "message": "That is c, not h."}]
+        near = np.array(swapped) + 5e-6
+        assert (
+            checks.verdict("array", near, expected, mistakes=mistakes).message
+            == "That is c, not h."
+        )
+        far = np.array(swapped) + 1e-3
+        result = checks.verdict("array", far, expected, mistakes=mistakes)
+        assert "Not within 1e-5" in result.message
+        other_shape = np.array(swapped).ravel()
+        result = checks.verdict("array", other_shape, expected, mistakes=mistakes)
+        assert "should have shape (1, 2)" in result.message
+
+    def test_array_messages(self) -> None:
+        """Does a wrong array say where the largest difference is, within 1e-5 otherwise?"""
+        expected = [[1.0, 2.0, 3.0]]
+        assert checks.verdict("array", np.array([[1.0, 2.0, 3.0 + 5e-6]]), expected).correct
+        result = checks.verdict("array", np.array([[1.0, 2.5, 3.0]]), expected)
+        assert result.message == (
+            "Not within 1e-5 of the Keras value; the largest difference is at index (0, 1)."
+        )
+        result = checks.verdict("array", [[1.0, 2.0, 3.0]], expected)
+        assert "Answer with a NumPy array of numbers" in result.message
+
+    def test_choice_messages(self) -> None:
+        """Does a wrong choice get its 'why not', and an unlisted one the list of options?"""
+        _, _, expected, context = CASES["choice"]
+        assert checks.verdict("choice", "a", expected, context).message == "Not a: why."
+        assert (
+            checks.verdict("choice", "c", expected, context).message
+            == "'c' is not the right choice."
+        )
+        assert (
+            "Answer with one of 'a', 'b', 'c'"
+            in checks.verdict("choice", "d", expected, context).message
+        )
+
+    def test_model_that_does_not_build(self) -> None:
+        """Does a model spec that Keras would refuse say why, naming the layer?"""
+        unstacked = [
+            {"class_name": "LSTM", "config": {"units": 16}},
+            {"class_name": "LSTM", "config": {"units": 8}},
+        ]
+        result = checks.verdict("model", unstacked, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message.startswith("This model does not build: Layer 2")
+        assert "return_sequences=False" in result.message
+        result = checks.verdict(
+            "model",
+            [{"class_name": "Conv1D", "config": {"filters": 4}}],
+            MODEL_EXPECTED,
+            MODEL_CONTEXT,
+        )
+        assert "does not build" in result.message and "Conv1D is not covered" in result.message
+
+    def test_model_messages(self) -> None:
+        """Does a wrong model say what it outputs, or how many parameters it has?"""
+        sequences = [
+            STACK[0],
+            {"class_name": "LSTM", "config": {"units": 8, "return_sequences": True}},
+        ]
+        result = checks.verdict("model", sequences, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message.startswith("Your model outputs (None, 8, 8), not (None, 8).")
+        assert "keeps the time axis" in result.message
+        result = checks.verdict("model", STACK[1:], MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message == (
+            "Your model has 384 parameters; the specification asks for exactly 2080."
+        )
+        result = checks.verdict(
+            "model", [{"class_name": "GRU", "config": {"units": 8}}], MODEL_EXPECTED, MODEL_CONTEXT
+        )
+        assert result.message == "The specification asks for a LSTM layer."
+        result = checks.verdict("model", {"class_name": "LSTM"}, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert "Describe the model as a list of layer dicts" in result.message
+
+    def test_model_of_only_an_input_layer(self) -> None:
+        """Does a model spec with nothing after its InputLayer get a verdict, not an
+        IndexError (stack_shapes gives no rows, and _compare_model reads rows[-1])?
+
+        Every recorded model question sets required_layers, which answers first today.
+        """
+        answer = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 3]}}]
+        for context in (MODEL_CONTEXT, {"input_shape": [None, 8, 3]}):
+            assert checks.verdict("model", answer, MODEL_EXPECTED, context).correct is False
+
+    @pytest.mark.parametrize("target", [[-1, "ab"], [[2]], [-1, None]], ids=repr)
+    def test_model_with_a_non_numeric_reshape(self, target: list) -> None:
+        """Does a Reshape whose target_shape is not numbers get a verdict, not an exception?
+
+        The shape rules pass such a target through when the input size is unknown, and
+        the checks then call int() on it outside their try block.
+        """
+        answer = [
+            {"class_name": "InputLayer", "config": {"batch_shape": [None, None]}},
+            {"class_name": "Embedding", "config": {"input_dim": 10, "output_dim": 4}},
+            {"class_name": "Reshape", "config": {"target_shape": target}},
+        ]
+        context = {"input_shape": [None, 20], "required_layers": ["Embedding"]}
+        result = checks.verdict("model", answer, {"output_shape": [None, 1], "params": 40}, context)
+        assert result.correct is False
+        result = checks.verdict(
+            "layer_shapes",
+            {"class_name": "Reshape", "config": {"target_shape": target}},
+            [[None, 7]],
+            {"input_shape": [None, None, 3]},
+        )
+        assert result.correct is False
+
+    def test_layer_shapes_messages(self) -> None:
+        """Does an inverse question name a wrong class, a missing flag or a layer that
+        does not build?"""
+        result = checks.verdict(
+            "layer_shapes",
+            {"class_name": "GRU", "config": {"units": 4}},
+            LAYER_EXPECTED,
+            LAYER_CONTEXT,
+        )
+        assert result.message == "The question asks for a LSTM layer; yours is a GRU."
+        no_state = {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True}}
+        result = checks.verdict("layer_shapes", no_state, LAYER_EXPECTED, LAYER_CONTEXT)
+        assert result.message.startswith("Your layer returns (None, 5, 4). With `return_state")
+        result = checks.verdict(
+            "layer_shapes", {"class_name": "LSTM", "config": {}}, LAYER_EXPECTED, LAYER_CONTEXT
+        )
+        assert result.message.startswith("This layer does not build on this input:")
+        result = checks.verdict("layer_shapes", [LAYER_ANSWER], LAYER_EXPECTED, LAYER_CONTEXT)
+        assert result.message.startswith("Describe the layer as a dict")
+
+
+# --- never raising on garbage -----------------------------------------------------------
+
+CLASS_NAMES = st.sampled_from(
+    [
+        "Dense",
+        "SimpleRNN",
+        "LSTM",
+        "GRU",
+        "Embedding",
+        "Bidirectional",
+        "TimeDistributed",
+        "InputLayer",
+        "Dropout",
+        "Flatten",
+        "Reshape",
+        "RepeatVector",
+        "Concatenate",
+        "Add",
+        "Conv1D",
+        "",
+    ]
+)
+CONFIG_KEYS = st.sampled_from(
+    [
+        "units",
+        "return_sequences",
+        "return_state",
+        "use_bias",
+        "reset_after",
+        "stateful",
+        "merge_mode",
+        "target_shape",
+        "input_dim",
+        "output_dim",
+        "n",
+        "axis",
+        "batch_shape",
+        "shape",
+        "layer",
+        "backward_layer",
+        "name",
+    ]
+)
+JUNK = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 40)
+    | st.text(max_size=3)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.lists(st.none() | st.integers(-2, 12) | st.text(max_size=2), max_size=4)
+)
+layer_specs = st.recursive(
+    st.builds(
+        lambda name, config: {"class_name": name, "config": config},
+        CLASS_NAMES,
+        st.dictionaries(CONFIG_KEYS, JUNK, max_size=6),
+    ),
+    lambda inner: st.builds(
+        lambda name, config, key, sub: {"class_name": name, "config": {**config, key: sub}},
+        CLASS_NAMES,
+        st.dictionaries(CONFIG_KEYS, JUNK, max_size=4),
+        st.sampled_from(["layer", "backward_layer"]),
+        inner,
+    ),
+    max_leaves=4,
+)
+garbage = (
+    plain_values
+    | layer_specs
+    | st.lists(layer_specs, min_size=1, max_size=4)
+    | st.text(max_size=10).map(lambda name: from_plain({"t": "unsupported", "type": name}))
+)
+MISTAKES = [
+    {"value": [None, 16], "message": "recorded shape"},
+    {"value": [[None, 16]], "message": "recorded shapes"},
+    {"value": 320, "message": "recorded count"},
+    {"value": [[1.0, 3.0]], "message": "recorded array"},
+    {"value": {"units": 128}, "message": "recorded value"},
+    {"value": None, "message": "recorded None"},
+]
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+@GARBAGE
+@given(answer=garbage)
+@example(answer=[{"class_name": "InputLayer", "config": {}}])
+@example(answer={"class_name": "Reshape", "config": {"target_shape": [-1, "ab"]}})
+@example(
+    answer=[
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, None, 3]}},
+        {"class_name": "Reshape", "config": {"target_shape": [-1, "ab"]}},
+    ]
+)
+def test_verdict_never_raises(kind: str, answer: Any) -> None:
+    """Whatever plain data a learner hands over, does every kind of question return a
+    Verdict (right or wrong, with a message) rather than raise?
+
+    The contexts leave out required_layers, which would refuse most garbage before the
+    shape rules see it, and the inverse question gets an input of unknown length.
+    """
+    _, _, expected, context = CASES[kind]
+    context = {key: value for key, value in context.items() if key != "required_layers"}
+    if kind == "layer_shapes":
+        context["input_shape"] = [None, None, 3]
+    result = checks.verdict(kind, answer, expected, context, MISTAKES)
+    assert isinstance(result, Verdict)
+    assert type(result.correct) is bool
+    assert type(result.message) is str and result.message
+
+
+# ===================================================================== kernel side
+
+
+class TestReveal:
+    def test_prints_a_right_prediction(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Does a right prediction print a tick and the verdict, and return it?"""
+        result = checks.reveal("q1", (None, 16), (None, 16), kind="shape")
+        assert result == Verdict(True, "Correct: (None, 16).")
+        assert capsys.readouterr().out == "✔ q1: Correct: (None, 16).\n"
+
+    def test_prints_a_wrong_prediction(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Does a wrong prediction print a cross, the named mistake and what Keras says?"""
+        result = checks.reveal(
+            "q2", (None, 8, 16), (None, 16), kind="shape", context={"features": 3}
+        )
+        assert result is not None and not result.correct
+        out = capsys.readouterr().out
+        assert out.startswith("✘ q2: (None, 8, 16) keeps the time axis")
+        assert out.endswith("  Keras says: (None, 16)\n")
+
+    def test_prints_arrays(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Does the Keras value of an array question print as an array?"""
+        checks.reveal("q6", np.zeros((1, 2)), np.array([[0.5, 0.25]]), kind="array")
+        assert "Keras says: [[0.5  0.25]]" in capsys.readouterr().out
+
+    def test_records_instead_of_judging(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """With the recording variable set, is the Keras value stored, not judged?"""
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+
+        class LSTM:  # stands for a Keras layer: only get_config() is read
+            def get_config(self) -> dict[str, Any]:
+                return {"units": 16, "name": "lstm"}
+
+        mistakes = [{"value": (None, 8, 16), "message": "keeps time"}]
+        assert (
+            checks.reveal(
+                "q1",
+                "anything",
+                (None, np.int64(16)),
+                kind="shape",
+                context={"layer": LSTM(), "input_shape": (None, 8, 3)},
+                mistakes=mistakes,
+            )
+            is None
+        )
+        assert checks.reveal("q2", None, np.array([[0.5, 1.5]]), kind="array") is None
+        assert capsys.readouterr().out == ""
+        data = json.loads(record.read_text(encoding="utf-8"))
+        q1, q2 = data["questions"]["q1"], data["questions"]["q2"]
+        assert q1["kind"] == "shape" and q1["expected"] == [None, 16]
+        assert q1["context"]["input_shape"] == [None, 8, 3]
+        assert q1["context"]["layer"]["class_name"] == "LSTM"
+        assert q1["context"]["layer"]["config"]["units"] == 16
+        assert q1["context"]["layer"]["config"]["return_sequences"] is False
+        assert q1["mistakes"] == [{"value": [None, 8, 16], "message": "keeps time"}]
+        assert q2 == {"kind": "array", "expected": [[0.5, 1.5]], "context": {}, "mistakes": []}
+
+    def test_keras_allowed(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Do "see it in Keras" cells stand down while nbgrader executes the notebook?"""
+        assert checks.keras_allowed() is True
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        assert checks.keras_allowed() is False
+
+
+REFERENCE = {
+    "assignment": "05-x",
+    "questions": {
+        "q1": {"kind": "shape", "expected": [None, 16], "context": {"features": 3}, "mistakes": []},
+        "q2": {
+            "kind": "int",
+            "expected": 1280,
+            "context": LSTM_COUNT,
+            "mistakes": [{"value": 1, "message": "One is lonely."}],
+        },
+    },
+}
+
+
+class TestGradeAnswer:
+    @pytest.fixture
+    def course(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        (tmp_path / "references").mkdir()
+        (tmp_path / "references" / "05-x.json").write_text(json.dumps(REFERENCE))
+        folder = tmp_path / "solutions" / "05-x"
+        folder.mkdir(parents=True)
+        monkeypatch.chdir(folder)
+        return tmp_path
+
+    def test_right_answer_passes(self, course: Path) -> None:
+        """Does a right answer pass silently, with the reference found two folders up?"""
+        checks.grade_answer("q1", (None, 16))
+        checks.grade_answer("q2", 1280)
+
+    def test_wrong_answer_raises_the_message(self, course: Path) -> None:
+        """Does a wrong answer raise AnswerError carrying the question and the message?"""
+        with pytest.raises(AnswerError) as info:
+            checks.grade_answer("q1", (None, 8, 16))
+        assert str(info.value).startswith("q1: (None, 8, 16) keeps the time axis")
+        with pytest.raises(AnswerError, match=r"^q2: One is lonely\.$"):
+            checks.grade_answer("q2", 1)
+        with pytest.raises(AnswerError, match="the count for one gate"):
+            checks.grade_answer("q2", 320)
+
+    def test_no_reference(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without references above the working folder, is the learner told so?"""
+        folder = tmp_path / "05-x"
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        with pytest.raises(AnswerError, match="only available to the grader"):
+            checks.grade_answer("q1", (None, 16))
+
+    def test_recording_skips_grading(self, course: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """While references are recorded, is a test cell a no-op even for a wrong answer?"""
+        monkeypatch.setenv(checks.RECORD_ENV, str(course / "record.json"))
+        checks.grade_answer("q1", "wrong")
+
+
+def test_emit_answer_displays_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Is an answer handed over as a raw display under ANSWER_MIME, decodable as plain data?"""
+    import IPython.display
+
+    shown: list[tuple[tuple, dict]] = []
+    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append((a, k)))
+    checks.emit_answer("q3", (None, 8, 16))
+    assert len(shown) == 1
+    (bundle,), options = shown[0]
+    assert options == {"raw": True}
+    assert bundle[checks.ANSWER_MIME] == {"question": "q3", "answer": to_plain((None, 8, 16))}
+    assert "q3" in bundle["text/plain"]
+    record = json.loads(json.dumps(bundle[checks.ANSWER_MIME]))
+    assert parse_answer_json(json.dumps(record["answer"])) == (None, 8, 16)
+    checks.emit_answer("q4", SneakyInt(3))
+    assert shown[1][0][0][checks.ANSWER_MIME]["answer"]["t"] == "unsupported"
