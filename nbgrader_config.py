@@ -43,8 +43,10 @@ c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
 # SQLite by default: nothing to set up. For PostgreSQL set NBGRADER_DB_URL, e.g.
 # postgresql://grader@localhost/course (see the README's instructor guide).
+# The SQLite timeout lets parallel graders (lstm-grade --workers N) wait for each other's
+# short writes instead of failing with "database is locked".
 c.CourseDirectory.db_url = os.environ.get(
-    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(_ROOT, "gradebook.db")
+    "NBGRADER_DB_URL", "sqlite:///" + os.path.join(_ROOT, "gradebook.db") + "?timeout=120"
 )
 
 # --- Exchange ----------------------------------------------------------------------------

@@ -328,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
+    # nbgrader runs `alembic` by name when it creates a gradebook: keep this environment's
+    # scripts on PATH even when lstm-grade was started by its full path, unactivated
+    scripts = str(Path(sys.executable).parent)
+    os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     root = Path(args.root).resolve()
     if not (root / "nbgrader_config.py").exists():
         parser.error(f"{root} has no nbgrader_config.py: run from the course root")

@@ -40,8 +40,15 @@ NO_SANDBOX_WARNING = (
 
 @functools.cache
 def bwrap_path() -> str | None:
-    """The path of a working ``bwrap``, or None if it is missing or cannot create a sandbox."""
-    path = shutil.which("bwrap")
+    """The path of a working ``bwrap``, or None if it is missing or cannot create a sandbox.
+
+    ``LSTM_GRADER_BWRAP`` may name another ``bwrap`` binary, or be ``none`` to grade
+    without a sandbox (the grader then says so loudly).
+    """
+    configured = os.environ.get("LSTM_GRADER_BWRAP", "")
+    if configured.lower() == "none":  # an explicit opt-out, e.g. to test the fallback
+        return None
+    path = shutil.which(configured or "bwrap")
     if path is None:
         return None
     probe = [path, "--unshare-all", "--ro-bind", "/", "/", "--", "true"]

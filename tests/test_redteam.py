@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import os
 import socket
 import subprocess
 import sys
@@ -239,7 +240,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
                              keep_before="q3", status="timed-out"),
         "memory-bomb": Case(
             answers={"q3-answer": "hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n"},
-            zero={"q3"}, status=("graded", "kernel-died")),
+            zero={"q3"}, status=("graded", "kernel-died", "timed-out")),
         "os-exit": Case(answers={"q3-answer": "import os\nos._exit(1)\n"},
                         keep_before="q3", status="kernel-died"),
         "sys-exit": Case(answers={"q3-answer": "import sys\nsys.exit(3)\n"}, zero={"q3"}),
@@ -339,7 +340,7 @@ def test_attack(graded: Graded, name: str) -> None:
     scores = graded.course.scores(name, ASSIGNMENT)
     cells = list(graded.full)
     lost = set(case.zero)
-    if row["status"] == "kernel-died" and not case.keep_before:
+    if row["status"] in ("kernel-died", "timed-out") and not case.keep_before:
         case.keep_before = min(case.zero)  # a crash costs the cells after it, no more
     if case.keep_before:
         lost |= set(cells[cells.index(case.keep_before):])
@@ -388,3 +389,20 @@ def test_validate_still_works_without_the_sandbox(graded: Graded, tmp_path: Path
         cwd=learner, capture_output=True, text=True, timeout=600,
     )
     assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout
+
+
+def test_without_a_sandbox_the_grader_says_so_and_still_grades(graded: Graded) -> None:
+    """Where bubblewrap is unavailable, does grading warn loudly at start and still give a
+    correct notebook full marks?"""
+    course = graded.course
+    env_student = "no-sandbox"
+    course.submit(env_student, ASSIGNMENT, answered(course.release(ASSIGNMENT),
+                                                    course.source(ASSIGNMENT)))
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", env_student],
+        cwd=course.root, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "LSTM_GRADER_BWRAP": "none"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "NO SANDBOX" in result.stderr
+    assert course.scores(env_student, ASSIGNMENT) == graded.full
