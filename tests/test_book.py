@@ -1,0 +1,242 @@
+"""Does the book build cleanly, with every chapter executed, closed and linked as promised?
+
+The book is built with the command ``make book`` runs, from the repository root, into the
+shared ``_build`` (its execution cache makes a rebuild of unchanged chapters take seconds).
+The built HTML is then read: executed outputs and figures on every chapter page, no
+traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
+the end with a link to the chapter's notebook, the README's instructor guide included in the
+instructor chapter, and no concrete shape such as ``(None, 10, 64)`` in a chapter's prose that
+its executed code does not print.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path, PurePosixPath
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+HTML = ROOT / "_build" / "html"
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+CHAPTERS = sorted(path.stem for path in BOOK.glob("[0-9][0-9]-*.md"))
+BUILD = [
+    str(Path(sys.executable).parent / "jb"),
+    "build",
+    ".",
+    "--warningiserror",
+    "--nitpick",
+    "--keep-going",
+]
+# When a chapter runs (a cache miss), the kernel process writes these two lines to the
+# build's stderr itself; they are not Sphinx warnings and no setting of the book removes
+# them. Every other line that says WARNING fails the test.
+KERNEL_NOISE = (
+    re.compile(r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption"),
+    re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called"),
+)
+# A concrete shape written in prose: (None, 10, 64), (None,), (None, None, 3).
+SHAPE = re.compile(r"\(None(?:\s*,\s*(?:None|\d+))*\s*,?\s*\)")
+CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def build_output() -> str:
+    """Build the book once for this module; fail every test here if the build fails."""
+    result = subprocess.run(BUILD, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f"`jb build` exited with {result.returncode}:\n{output[-6000:]}")
+    return output
+
+
+def page(chapter: str) -> BeautifulSoup:
+    path = HTML / "book" / f"{chapter}.html"
+    assert path.exists(), f"{path.relative_to(ROOT)} was not built"
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def source_cells(chapter: str) -> tuple[list[tuple[int, str]], list[str]]:
+    """A chapter's prose lines (number, text) and its code cells' sources."""
+    lines = (BOOK / f"{chapter}.md").read_text(encoding="utf-8").splitlines()
+    prose: list[tuple[int, str]] = []
+    code: list[str] = []
+    fence = None
+    front_matter = bool(lines) and lines[0].strip() == "---"
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if front_matter:
+            front_matter = number == 1 or stripped != "---"
+            continue
+        if fence is not None:
+            if stripped == fence:
+                fence = None
+            else:
+                code[-1] += line + "\n"
+            continue
+        opening = CODE_CELL.match(stripped)
+        if opening:
+            fence = opening.group(1)
+            code.append("")
+            continue
+        prose.append((number, line))
+    return prose, code
+
+
+def draws_a_figure(code: list[str]) -> bool:
+    """Whether any code cell of a chapter makes a figure (lstm_lib.plots or matplotlib)."""
+    return any(re.search(r"\bplots\.\w+\(|\bplt\.|figure:", cell) for cell in code)
+
+
+def heading_text(tag) -> str:
+    text = tag.get_text().strip().rstrip("#¶").strip()
+    return text.replace("\u2019", "'")
+
+
+def executed_text(chapter: str) -> str:
+    """Everything a chapter's executed notebook shows: code, printed text, rich text, errors."""
+    path = EXECUTED / f"{chapter}.ipynb"
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: the chapter did not execute"
+    pieces = []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        pieces.append(cell.source)
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                pieces.append(output.text)
+            elif output.output_type in ("execute_result", "display_data"):
+                for mime, value in output.data.items():
+                    if mime.startswith("text/"):
+                        pieces.append(value if isinstance(value, str) else "".join(value))
+            elif output.output_type == "error":
+                pieces += [output.evalue, *output.traceback]
+    return "\n".join(pieces)
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --- the build --------------------------------------------------------------------------
+
+
+def test_build_has_no_warnings(build_output: str) -> None:
+    """Does ``make book``'s command succeed without a single warning?"""
+    warnings = [
+        line
+        for line in build_output.splitlines()
+        if "WARNING" in line and not any(noise.search(line) for noise in KERNEL_NOISE)
+    ]
+    assert not warnings, "the book build warned:\n" + "\n".join(warnings)
+
+
+def test_ten_chapters() -> None:
+    """Are there the ten chapters the table of contents lists?"""
+    assert len(CHAPTERS) == 10, CHAPTERS
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    for chapter in CHAPTERS:
+        assert f"file: book/{chapter}" in toc
+
+
+# --- each chapter -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_is_executed(build_output: str, chapter: str) -> None:
+    """Does the chapter page show executed outputs, and a figure drawn by code where its
+    source makes one?"""
+    soup = page(chapter)
+    _, code = source_cells(chapter)
+    outputs = soup.select("div.cell_output")
+    if code:
+        assert outputs, f"{chapter}: no executed output on the page"
+    images = soup.select("div.cell_output img")
+    if draws_a_figure(code):
+        assert images, f"{chapter}: its code draws a figure, but no figure is on the page"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_tracebacks_only_where_tagged(build_output: str, chapter: str) -> None:
+    """Does a traceback appear only in cells tagged raises-exception, and does every such
+    cell really show its error (the chapter's text relies on it)?"""
+    for cell in page(chapter).select("div.cell"):
+        tagged = "tag_raises-exception" in cell.get("class", [])
+        outputs = cell.select("div.cell_output")
+        shows_error = any(
+            output.select("div.traceback") or "Traceback (most recent call last)" in output.text
+            for output in outputs
+        )
+        source = cell.select_one("div.cell_input")
+        first_line = source.get_text().strip().splitlines()[0] if source else "?"
+        if tagged:
+            assert shows_error, (
+                f"{chapter}: tagged raises-exception but raised nothing: {first_line}"
+            )
+        else:
+            assert not shows_error, f"{chapter}: an untagged cell shows a traceback: {first_line}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_ends_with_summary_and_exercises(build_output: str, chapter: str) -> None:
+    """Does the chapter end with Summary then Exercises, and link its graded notebook?"""
+    soup = page(chapter)
+    sections = [heading_text(h2) for h2 in soup.select("article h2, main h2") or soup("h2")]
+    assert sections[-2:] == ["Summary", "Exercises"], f"{chapter}: sections end {sections[-3:]}"
+    exercises = soup.find("section", id="exercises")
+    assert exercises is not None
+    targets = []
+    for link in exercises.find_all("a", href=True):
+        href = link["href"].split("#")[0]
+        if "exercises/" in href and not href.startswith(("http:", "https:")):
+            targets.append(PurePosixPath("book", href))
+    if (ROOT / "solutions" / chapter).is_dir():
+        wanted = [t for t in targets if t.stem == chapter and t.parent.name == chapter]
+        assert wanted, f"{chapter}: the Exercises section does not link its own notebook"
+    assert targets, f"{chapter}: the Exercises section links no exercise notebook"
+    for target in targets:
+        resolved = (HTML / target).resolve()
+        assert resolved.exists(), f"{chapter}: the link to {target} leads nowhere"
+
+
+def test_instructor_chapter_includes_the_readme_guide(build_output: str) -> None:
+    """Does the instructor chapter carry the README's guide, every heading of it (one
+    source, included, not copied)?"""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
+    wanted = [
+        line.lstrip("#").strip().replace("`", "")
+        for line in guide.splitlines()
+        if line.startswith("#")
+    ]
+    assert "What the grader defends against, and what it does not" in wanted
+    soup = page("10-for-instructors")
+    headings = {heading_text(h) for h in soup.select("h1, h2, h3, h4")}
+    missing = [heading for heading in wanted if heading not in headings]
+    assert not missing, f"the instructor chapter lacks the README's headings {missing}"
+    text = squeeze(soup.get_text())
+    assert squeeze("nbgrader generate_assignment 05-return-flags --force") in text
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
+    """Is every concrete shape the chapter's prose writes, such as (None, 10, 64), also in
+    the chapter's code or executed outputs, so no shape in the text is a hand-typed copy?"""
+    prose, code = source_cells(chapter)
+    shown = squeeze(executed_text(chapter) + "\n".join(code))
+    violations = [
+        f"book/{chapter}.md:{number}: {shape}"
+        for number, line in prose
+        for shape in SHAPE.findall(line)
+        if squeeze(shape) not in shown
+    ]
+    assert not violations, (
+        "shapes written in prose that no code cell prints or contains:\n" + "\n".join(violations)
+    )
