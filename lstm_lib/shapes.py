@@ -552,10 +552,18 @@ def _recurrent_rank_message(class_name: str, shape: Shape) -> str:
     if len(shape) == 1:
         return f"{start} Add timesteps and features axes, e.g. reshape to (batch, timesteps, 1)."
     if len(shape) == 2:
+        n = "n" if shape[1] is None else shape[1]
+        if n == 1:
+            fix = "Add a timesteps axis: reshape to (batch, 1, 1)."
+        else:
+            fix = (
+                f"Add the missing axis: reshape to (batch, 1, {n}) if the {n} values are "
+                f"{n} features at one timestep, or to (batch, {n}, 1) if they are a series "
+                f"of {n} readings of 1 feature ({n} timesteps)."
+            )
         return (
-            f"{start} Add a timesteps axis, e.g. reshape to (batch, 1, {shape[1]}) — or, if "
-            "it comes after another recurrent layer, give that layer return_sequences=True "
-            "so it passes on every timestep."
+            f"{start} {fix} If the input comes from another recurrent layer, give that layer "
+            "return_sequences=True so it passes on every timestep."
         )
     rest = shape[2:]
     merged = None if None in rest else math.prod(rest)

@@ -459,7 +459,7 @@ def test_stacking_without_return_sequences_is_explained() -> None:
             {"class_name": "LSTM", "config": {"units": 4}},
             (None, 8),
             r"LSTM expects input of shape \(batch, timesteps, features\); got rank 2 \(None, 8\)\. "
-            r"Add a timesteps axis, e\.g\. reshape to \(batch, 1, 8\)",
+            r"Add the missing axis: reshape to \(batch, 1, 8\)",
         ),
         (
             {"class_name": "GRU", "config": {"units": 4}},
@@ -528,3 +528,29 @@ def test_importing_shapes_does_not_import_tensorflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- the rank hint ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("class_name", RECURRENT)
+def test_rank_2_hint_offers_both_reshapes_and_says_which_is_which(class_name: str) -> None:
+    """For (batch, n), are (batch, 1, n) and (batch, n, 1) both offered, each with its meaning?
+
+    Both reshapes must then build in Keras.
+    """
+    spec = {"class_name": class_name, "config": {"units": 2}}
+    with pytest.raises(ValueError) as info:
+        output_shapes(spec, (None, 8))
+    message = str(info.value)
+    assert "reshape to (batch, 1, 8) if the 8 values are 8 features at one timestep" in message
+    assert "(batch, 8, 1) if they are a series of 8 readings of 1 feature" in message
+    assert "return_sequences=True" in message
+    for fixed in ((None, 1, 8), (None, 8, 1)):
+        assert output_shapes(spec, fixed) == [(None, 2)]
+        fresh_session()
+        assert keras_output_shapes(build(spec), fixed) == [(None, 2)]
+    with pytest.raises(ValueError, match=r"\(batch, 1, n\) if the n values .* \(batch, n, 1\)"):
+        output_shapes(spec, (None, None))
+    with pytest.raises(ValueError, match=r"Add a timesteps axis: reshape to \(batch, 1, 1\)\."):
+        output_shapes(spec, (None, 1))
