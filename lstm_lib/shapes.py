@@ -20,6 +20,7 @@ Taught in ``book/02-dense.md`` through ``book/07-gru-bidirectional.md``.
 
 from __future__ import annotations
 
+import difflib
 import math
 import operator
 import re
@@ -135,6 +136,88 @@ _REQUIRED = {
 }
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
 
+# --- the keyword arguments each class takes -------------------------------------------
+# Keras 3 raises "Unrecognized keyword arguments passed to LSTM" for any other key, so a spec
+# with one would not build in the learner's "see it in Keras" cell either. Kept as data, so
+# graders need no Keras: tests/test_shapes.py rebuilds every set from the installed Keras
+# (the class's constructor parameters, keras.layers.Layer's, and the keys get_config()
+# writes) and fails when an upgrade changes one. Recorded from Keras 3.15.1.
+_LAYER_ARGUMENTS = ("activity_regularizer", "autocast", "dtype", "name", "trainable")
+_RECURRENT_ARGUMENTS = (
+    *("units", "activation", "use_bias", "dropout", "recurrent_dropout", "seed"),
+    *("kernel_initializer", "recurrent_initializer", "bias_initializer"),
+    *("kernel_regularizer", "recurrent_regularizer", "bias_regularizer"),
+    *("kernel_constraint", "recurrent_constraint", "bias_constraint"),
+    *("return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
+    "zero_output_for_mask",
+)
+_ARGUMENTS: dict[str, frozenset[str]] = {
+    class_name: frozenset(_LAYER_ARGUMENTS + extra)
+    for class_name, extra in {
+        "Dense": (
+            *("units", "activation", "use_bias", "kernel_initializer", "bias_initializer"),
+            *("kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint"),
+            *("lora_rank", "lora_alpha", "quantization_config"),
+        ),
+        "SimpleRNN": _RECURRENT_ARGUMENTS,
+        "LSTM": (*_RECURRENT_ARGUMENTS, "recurrent_activation", "unit_forget_bias", "use_cudnn"),
+        "GRU": (*_RECURRENT_ARGUMENTS, "recurrent_activation", "reset_after", "use_cudnn"),
+        "Embedding": (
+            *("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer"),
+            *("embeddings_constraint", "mask_zero", "weights"),
+            *("lora_rank", "lora_alpha", "quantization_config"),
+        ),
+        "Bidirectional": ("layer", "merge_mode", "backward_layer", "weights"),
+        "TimeDistributed": ("layer",),
+        "InputLayer": (
+            *("shape", "batch_size", "batch_shape", "dtype", "sparse", "ragged"),
+            *("input_tensor", "optional"),
+        ),
+        "Dropout": ("rate", "noise_shape", "seed"),
+        "Activation": ("activation",),
+        "Flatten": ("data_format",),
+        "Reshape": ("target_shape",),
+        "RepeatVector": ("n",),
+        "Concatenate": ("axis",),
+        **{class_name: () for class_name in _ELEMENTWISE},
+    }.items()
+}
+# Keys Keras 3 takes out of **kwargs without naming them: keras.layers.Layer warns about
+# input_shape and input_dim (and a Sequential model builds its input from the first layer's),
+# Embedding warns that input_length is deprecated and drops it, and LSTM and GRU drop
+# implementation silently. Accepted here too; only a first layer's input_shape or input_dim
+# is ever read.
+_LEGACY_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "Embedding": ("input_length",),
+    "LSTM": ("implementation",),
+    "GRU": ("implementation",),
+}
+_ANY_LAYER_LEGACY = ("input_shape", "input_dim")
+# InputLayer never hands its **kwargs on, so Keras 3 ignores any key it does not know.
+_IGNORES_UNKNOWN_KEYS = frozenset({"InputLayer"})
+# Keras 1 spellings that Keras 2 still translated, with a warning, and Keras 3 rejects; the
+# names that replaced them. Embedding renamed its own weights' options.
+_KERAS1_NAMES = {
+    "output_dim": "units",
+    "inner_activation": "recurrent_activation",
+    "init": "kernel_initializer",
+    "inner_init": "recurrent_initializer",
+    "W_regularizer": "kernel_regularizer",
+    "U_regularizer": "recurrent_regularizer",
+    "b_regularizer": "bias_regularizer",
+    "W_constraint": "kernel_constraint",
+    "U_constraint": "recurrent_constraint",
+    "b_constraint": "bias_constraint",
+    "dropout_W": "dropout",
+    "dropout_U": "recurrent_dropout",
+    "bias": "use_bias",
+}
+_KERAS1_EMBEDDING_NAMES = {
+    "init": "embeddings_initializer",
+    "W_regularizer": "embeddings_regularizer",
+    "W_constraint": "embeddings_constraint",
+}
+
 
 def layer_spec(layer: Any) -> dict[str, Any]:
     """Normalize a layer to ``{"class_name", "config"}`` with the Keras 3 defaults filled in.
@@ -158,7 +241,11 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     UnsupportedLayerError
         If the layer class has no rule here.
     ValueError
-        If a required option such as ``units`` is missing.
+        If a required option such as ``units`` is missing, or the config has a key that
+        Keras 3 rejects for this class ("Unrecognized keyword arguments"). The message names
+        each such key and, for a Keras 1 or 2 spelling, what replaced it. Keys that Keras 3
+        accepts with a deprecation warning (``input_shape``, ``input_dim``, and Embedding's
+        ``input_length``) are kept; ``input_length`` never changes a shape.
 
     Examples
     --------
@@ -169,8 +256,15 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     ...                     "config": {"layer": {"class_name": "LSTM", "config": {"units": 4}}}})
     >>> inner["config"]["merge_mode"], inner["config"]["layer"]["config"]["use_bias"]
     ('concat', True)
+    >>> layer_spec({"class_name": "LSTM",
+    ...             "config": {"units": 64, "inner_activation": "hard_sigmoid"}})
+    ...             # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: LSTM has no argument 'inner_activation': ... calls it 'recurrent_activation'.
 
-    Taught in ``book/02-dense.md``.
+    Taught in ``book/02-dense.md``; the Keras 1 and 2 names in
+    ``book/09-keras2-to-keras3.md``.
     """
     class_name, config = _class_and_config(layer)
     if class_name not in _RULES:
@@ -178,11 +272,29 @@ def layer_spec(layer: Any) -> dict[str, Any]:
         raise UnsupportedLayerError(
             f"{class_name} is not covered by lstm_lib.shapes; supported layers: {supported}."
         )
-    config = {**_DEFAULTS.get(class_name, {}), **config}
-    missing = [key for key in _REQUIRED.get(class_name, ()) if config.get(key) is None]
-    if missing:
-        names = ", ".join(repr(key) for key in missing)
-        raise ValueError(f"{class_name} config needs {names}.")
+    # Python reports a missing required argument before Keras reads any keyword, so the
+    # missing options come first; then every key Keras would refuse, not just the first.
+    defaults = _DEFAULTS.get(class_name, {})
+    missing = [
+        repr(key)
+        for key in _REQUIRED.get(class_name, ())
+        if config.get(key, defaults.get(key)) is None
+    ]
+    problems = [f"{class_name} config needs {', '.join(missing)}."] if missing else []
+    if class_name not in _IGNORES_UNKNOWN_KEYS:
+        accepted = _accepted_arguments(class_name)
+        problems += [
+            _unknown_argument(class_name, key, value, accepted)
+            for key, value in config.items()
+            if key not in accepted
+        ]
+    if problems:
+        raise ValueError(" ".join(problems))
+    if not isinstance(config.get("trainable", True), bool):
+        raise ValueError(
+            f"{class_name} needs trainable to be True or False; got {config['trainable']!r}."
+        )
+    config = {**defaults, **config}
     if class_name in _WRAPPERS:
         for key in ("layer", "backward_layer"):
             if config.get(key) is not None:
@@ -319,7 +431,9 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
 
     Each layer receives the first output of the layer before it, as in
     ``keras.Sequential``. ``InputLayer`` entries set the input shape but, as in
-    ``model.summary()``, get no row.
+    ``model.summary()``, get no row. As in ``keras.Sequential``, a first layer's
+    ``input_shape`` (or ``input_dim``) option also sets it; Embedding's ``input_length``
+    does not.
 
     Parameters
     ----------
@@ -329,8 +443,8 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
         accepted too.
     input_shape : tuple, optional
         The input shape with the batch axis, e.g. ``(batch, timesteps, features)``.
-        Optional when the stack starts with an ``InputLayer`` or a serialized layer that
-        records its ``build_config``.
+        Optional when the stack starts with an ``InputLayer``, a serialized layer that
+        records its ``build_config``, or a layer with ``input_shape`` in its config.
 
     Returns
     -------
@@ -340,7 +454,8 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     Raises
     ------
     ValueError
-        If a layer cannot take the shape it receives; the message says which layer.
+        If a layer's config is not valid Keras 3 (see :func:`layer_spec`) or a layer cannot
+        take the shape it receives; the message says which layer.
 
     Examples
     --------
@@ -370,13 +485,14 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     seen: Counter[str] = Counter()
     previous: dict[str, Any] | None = None
     for position, layer in enumerate(stack, start=1):
-        spec = layer_spec(layer)
-        class_name = spec["class_name"]
-        name = spec["config"].get("name") or _auto_name(class_name, seen)
+        class_name, config = _class_and_config(layer)
+        name = config.get("name") or _auto_name(class_name, seen)
+        spec = None
         try:
+            spec = layer_spec(layer)
             result = _evaluate(spec, shape)
         except ValueError as err:
-            hint = _stack_hint(previous, class_name, shape)
+            hint = "" if spec is None else _stack_hint(previous, class_name, shape)
             message = f"Layer {position} ({name!r}, {class_name}): {err}{hint}"
             raise type(err)(message) from err
         if class_name != "InputLayer":
@@ -409,7 +525,70 @@ def _stored_input_shape(layer: Any) -> Any:
         build = layer.get_build_config()
     else:
         build = None
-    return (build or {}).get("input_shape")
+    stored = (build or {}).get("input_shape")
+    if stored is not None or not isinstance(layer, Mapping):
+        return stored
+    # The Keras 2 way, which Keras 3 still honours with a warning: keras.Sequential gives
+    # its first layer an Input of shape input_shape, or (input_dim,).
+    class_name, config = _class_and_config(layer)
+    if class_name == "InputLayer":
+        return None
+    if config.get("input_shape") is not None:
+        return (None, *_per_sample(class_name, config["input_shape"]))
+    if class_name != "Embedding" and config.get("input_dim") is not None:
+        return (None, config["input_dim"])
+    return None
+
+
+def _accepted_arguments(class_name: str) -> frozenset[str]:
+    return (
+        _ARGUMENTS[class_name]
+        | frozenset(_ANY_LAYER_LEGACY)
+        | frozenset(_LEGACY_ARGUMENTS.get(class_name, ()))
+    )
+
+
+def _unknown_argument(class_name: str, key: Any, value: Any, accepted: frozenset[str]) -> str:
+    """Why Keras 3 refuses a config key, and what to write instead."""
+    start = f"{class_name} has no argument {key!r}"
+    renamed = {**_KERAS1_NAMES, **(_KERAS1_EMBEDDING_NAMES if class_name == "Embedding" else {})}
+    if key in renamed:
+        new = renamed[key]
+        if new in accepted:
+            return (
+                f"{start}: Keras 1 called it that (Keras 2 still translated it); "
+                f"Keras 3 calls it {new!r}."
+            )
+        return f"{start}: it is the Keras 1 name of {new!r}, which {class_name} does not take."
+    if key == "batch_input_shape":
+        shape = _shape_text(value)
+        return (
+            f"{start}: Keras 2 read the batch shape from the first layer, Keras 3 from the "
+            f"input. Start the model with keras.Input(batch_shape={shape}); in a list of layer "
+            f'specs, {{"class_name": "InputLayer", "config": {{"batch_shape": {shape}}}}}.'
+        )
+    if key == "input_length":
+        return (
+            f"{start}: Keras 1 read the sequence length from the layer, Keras 3 from the "
+            "input. Start the model with keras.Input(shape=(timesteps, features))."
+        )
+    if key == "consume_less":
+        return (
+            f"{start}: Keras 1 used it to choose an implementation; Keras 3 picks one "
+            "itself: remove it."
+        )
+    close = difflib.get_close_matches(str(key), sorted(accepted), n=1, cutoff=0.75)
+    if close:
+        return f"{start}; did you mean {close[0]!r}?"
+    return f"{start}: Keras 3 rejects it as an unrecognized keyword argument."
+
+
+def _shape_text(value: Any) -> str:
+    try:
+        dims = tuple(None if dim is None else operator.index(dim) for dim in value)
+    except TypeError:
+        return "(batch, timesteps, features)"
+    return repr(dims)
 
 
 def _layer_list(layers: Any) -> list[Any]:
@@ -457,6 +636,16 @@ def _as_shape(value: Any) -> Shape:
     return dims
 
 
+def _per_sample(class_name: str, value: Any) -> Sequence[Any]:
+    # A shape without the batch axis, as keras.Input(shape=...) takes it.
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{class_name}'s shape leaves out the batch axis and is a tuple such as (10, 3); "
+            f"got {value!r}."
+        )
+    return value
+
+
 def _as_input(value: Any) -> InputShape:
     items = list(value)
     if items and all(isinstance(item, Sequence) and not isinstance(item, str) for item in items):
@@ -479,13 +668,25 @@ def _evaluate(spec: dict[str, Any], shape: InputShape | None) -> _Result:
     if class_name == "InputLayer":
         return _input_layer(spec["config"], shape)
     if shape is None:
-        raise ValueError(f"{class_name} needs an input_shape, e.g. (None, timesteps, features).")
+        raise ValueError(_no_input_message(class_name, spec["config"]))
     joins_inputs = class_name == "Concatenate" or class_name in _ELEMENTWISE
     if joins_inputs and not isinstance(shape, list):
         raise ValueError(f"{class_name} joins several inputs: pass a list of input shapes.")
     if not joins_inputs and isinstance(shape, list):
         raise ValueError(f"{class_name} takes one input; got {len(shape)} shapes {shape}.")
     return _RULES[class_name](class_name, spec["config"], shape)
+
+
+def _no_input_message(class_name: str, config: dict[str, Any]) -> str:
+    if class_name == "Embedding":
+        message = "Embedding needs an input_shape, e.g. (None, timesteps)."
+        if config.get("input_length") is not None:
+            message += (
+                f" Keras 3 ignores input_length={config['input_length']!r}: start the model "
+                f"with keras.Input(shape=({config['input_length']!r},)) instead."
+            )
+        return message
+    return f"{class_name} needs an input_shape, e.g. (None, timesteps, features)."
 
 
 def _units(class_name: str, config: dict[str, Any], key: str = "units") -> int:
@@ -653,9 +854,13 @@ def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> 
 
 
 def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:
+    # Keras 3 still reads the Keras 2 names batch_input_shape and input_shape here.
     declared = config.get("batch_shape") or config.get("batch_input_shape")
-    if declared is None and config.get("shape") is not None:
-        declared = (None, *config["shape"])
+    per_sample = config.get("shape")
+    if per_sample is None:
+        per_sample = config.get("input_shape")
+    if declared is None and per_sample is not None:
+        declared = (config.get("batch_size"), *_per_sample("InputLayer", per_sample))
     if declared is None:
         if shape is None:
             raise ValueError("InputLayer needs a shape or batch_shape in its config.")

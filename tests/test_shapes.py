@@ -7,9 +7,11 @@ the rules, for the plain spec dict, the layer instance and ``keras.layers.serial
 
 from __future__ import annotations
 
+import inspect
 import re
 import subprocess
 import sys
+import warnings
 from typing import Any
 
 import keras
@@ -18,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_lib import shapes
 from lstm_lib.shapes import (
     LayerRow,
     UnsupportedLayerError,
@@ -528,6 +531,265 @@ def test_importing_shapes_does_not_import_tensorflow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- the keyword arguments Keras 3 accepts -------------------------------------------
+
+# The smallest config each supported class builds from.
+MINIMAL: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 2},
+    "SimpleRNN": {"units": 2},
+    "LSTM": {"units": 2},
+    "GRU": {"units": 2},
+    "Embedding": {"input_dim": 5, "output_dim": 2},
+    "Bidirectional": {"layer": {"class_name": "LSTM", "config": {"units": 2}}},
+    "TimeDistributed": {"layer": {"class_name": "Dense", "config": {"units": 2}}},
+    "InputLayer": {"shape": (3,)},
+    "Dropout": {"rate": 0.5},
+    "Activation": {"activation": "relu"},
+    "Flatten": {},
+    "Reshape": {"target_shape": (2,)},
+    "RepeatVector": {"n": 2},
+    "Concatenate": {},
+    **{name: {} for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")},
+}
+SUPPORTED = sorted(MINIMAL)
+KERAS1_NAMES = sorted(shapes._KERAS1_NAMES)
+
+
+def keras_keywords(class_name: str) -> set[str]:
+    """The keys Keras 3 names for a class: its constructor's, Layer's and get_config()'s."""
+    cls = getattr(keras.layers, class_name)
+    skip = {"self", "args", "kwargs"}
+    own = set(inspect.signature(cls.__init__).parameters) - skip
+    base = set(inspect.signature(keras.layers.Layer.__init__).parameters) - skip
+    layer = build({"class_name": class_name, "config": MINIMAL[class_name]})
+    return own | base | set(layer.get_config())
+
+
+def keras_accepts(class_name: str, **extra: Any) -> bool:
+    """Does the Keras 3 constructor take the minimal config plus these keys?"""
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build({"class_name": class_name, "config": {**MINIMAL[class_name], **extra}})
+    except ValueError as err:
+        assert "Unrecognized keyword arguments" in str(err), err
+        return False
+    return True
+
+
+def spec_accepted(class_name: str, **extra: Any) -> bool:
+    try:
+        layer_spec({"class_name": class_name, "config": {**MINIMAL[class_name], **extra}})
+    except ValueError as err:
+        # Every refusal names the key in the learner's words.
+        assert all(f"has no argument {key!r}" in str(err) for key in extra), err
+        return False
+    return True
+
+
+@pytest.mark.parametrize("class_name", SUPPORTED)
+def test_argument_lists_match_keras(class_name: str) -> None:
+    """Does each class accept exactly the keys Keras 3's constructor and get_config() name?"""
+    assert shapes._ARGUMENTS[class_name] == keras_keywords(class_name)
+    # Every form a real layer serializes to passes, with or without build_config.
+    fresh_session()
+    layer = build({"class_name": class_name, "config": MINIMAL[class_name]})
+    layer_spec(layer)
+    layer_spec(keras.layers.serialize(layer))
+
+
+@pytest.mark.parametrize("class_name", SUPPORTED)
+def test_every_accepted_key_builds_in_keras(class_name: str) -> None:
+    """Does Keras 3 build the layer with each key we accept, the deprecated ones included?"""
+    cls = getattr(keras.layers, class_name)
+    defaults = {
+        name: parameter.default
+        for init in (keras.layers.Layer.__init__, cls.__init__)
+        for name, parameter in inspect.signature(init).parameters.items()
+        if parameter.default is not inspect.Parameter.empty
+    }
+    legacy_values = {"input_shape": (3,), "input_dim": 3, "input_length": 4, "implementation": 2}
+    config = build({"class_name": class_name, "config": MINIMAL[class_name]}).get_config()
+    for key in sorted(shapes._accepted_arguments(class_name) - set(MINIMAL[class_name])):
+        value = legacy_values.get(key, config.get(key, defaults.get(key)))
+        if class_name == "InputLayer" and key in ("batch_shape", "input_tensor"):
+            continue  # these replace `shape`, not add to it
+        assert keras_accepts(class_name, **{key: value}), key
+        assert spec_accepted(class_name, **{key: value}), key
+
+
+@pytest.mark.parametrize("class_name", SUPPORTED)
+def test_keras1_names_are_refused_where_keras_refuses_them(class_name: str) -> None:
+    """Is each Keras 1 spelling refused exactly where Keras 3 refuses it, naming its new name?"""
+    renamed = {**shapes._KERAS1_NAMES}
+    if class_name == "Embedding":
+        renamed.update(shapes._KERAS1_EMBEDDING_NAMES)
+    extra = ["batch_input_shape", "input_length", "consume_less", "return_sequence", "xyz"]
+    config = build({"class_name": class_name, "config": MINIMAL[class_name]}).get_config()
+    for key in [*KERAS1_NAMES, *extra]:
+        if class_name == "InputLayer" and key == "batch_input_shape":
+            continue  # InputLayer reads it, as its batch_shape: see the test below
+        value = [2, 3, 1] if key == "batch_input_shape" else 1
+        accepted = keras_accepts(class_name, **{key: value})
+        assert spec_accepted(class_name, **{key: value}) == accepted, key
+        if accepted:
+            continue
+        with pytest.raises(ValueError) as info:
+            layer_spec({"class_name": class_name, "config": {**MINIMAL[class_name], key: value}})
+        new = renamed.get(key)
+        if new in shapes._ARGUMENTS[class_name]:
+            assert f"Keras 3 calls it {new!r}." in str(info.value)
+            assert keras_accepts(class_name, **{new: config[new]})
+
+
+def test_keras1_lstm_message_is_actionable() -> None:
+    """Does an old LSTM spelling get a message saying what Keras 3 calls it?"""
+    spec = {"class_name": "LSTM", "config": {"units": 64, "inner_activation": "hard_sigmoid"}}
+    with pytest.raises(ValueError) as info:
+        count_params(spec, (None, 10, 3))
+    assert str(info.value) == (
+        "LSTM has no argument 'inner_activation': Keras 1 called it that (Keras 2 still "
+        "translated it); Keras 3 calls it 'recurrent_activation'."
+    )
+    fresh_session()
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to LSTM"):
+        build(spec)
+    dense = {"class_name": "Dense", "config": {"output_dim": 1}}
+    with pytest.raises(ValueError, match=r"needs 'units'\. .*Keras 3 calls it 'units'\.$"):
+        output_shapes(dense, (None, 4))
+    simple = {"class_name": "SimpleRNN", "config": {"units": 2, "inner_activation": "sigmoid"}}
+    with pytest.raises(ValueError, match="Keras 1 name of 'recurrent_activation', which SimpleRNN"):
+        output_shapes(simple, (None, 4, 1))
+    frozen_init = {"class_name": "Embedding", "config": {**MINIMAL["Embedding"], "init": "zeros"}}
+    with pytest.raises(ValueError, match="Keras 3 calls it 'embeddings_initializer'"):
+        layer_spec(frozen_init)
+
+
+def test_keras2_sequential_spec_names_every_old_spelling_and_the_layer() -> None:
+    """Does a Keras 2 model spec name the layer, the missing units and each old keyword?"""
+    spec = [
+        {
+            "class_name": "Embedding",
+            "config": {"input_dim": 2000, "output_dim": 16, "input_length": 40},
+        },
+        {
+            "class_name": "LSTM",
+            "config": {
+                "output_dim": 32,
+                "activation": "sigmoid",
+                "inner_activation": "hard_sigmoid",
+            },
+        },
+        {"class_name": "Dense", "config": {"units": 1}},
+    ]
+    with pytest.raises(ValueError) as info:
+        stack_shapes(spec, (None, 40))
+    message = str(info.value)
+    assert message.startswith("Layer 2 ('lstm', LSTM): LSTM config needs 'units'. ")
+    assert "'output_dim': Keras 1 called it that" in message
+    assert "Keras 3 calls it 'units'." in message
+    assert "Keras 3 calls it 'recurrent_activation'." in message
+    # The repaired spec builds, and input_length does not change a shape.
+    spec[1]["config"] = {
+        "units": 32,
+        "activation": "sigmoid",
+        "recurrent_activation": "hard_sigmoid",
+    }
+    rows = stack_shapes(spec, (None, 40))
+    assert rows[0].output_shapes == [(None, 40, 16)]
+    assert sum(row.params for row in rows) == 2000 * 16 + 4 * (32 * (32 + 16) + 32) + 33
+
+
+def test_input_length_is_accepted_and_ignored_as_in_keras() -> None:
+    """Does Embedding's input_length pass with no effect on shapes, as Keras 3 only warns?"""
+    spec = {
+        "class_name": "Embedding",
+        "config": {"input_dim": 50, "output_dim": 4, "input_length": 40},
+    }
+    fresh_session()
+    with pytest.warns(UserWarning, match="input_length"):
+        layer = build(spec)
+    assert "input_length" not in layer.get_config()
+    assert output_shapes(spec, (None, 20)) == keras_output_shapes(layer, (None, 20))
+    assert output_shapes(spec, (None, 20)) == [(None, 20, 4)]
+    # Keras 3 leaves a Sequential model that starts this way unbuilt; so do the rules.
+    with pytest.warns(UserWarning):
+        model = keras.Sequential([build(spec), keras.layers.LSTM(2)])
+    assert not model.built
+    with pytest.raises(ValueError, match=r"ignores input_length=40.*keras\.Input\(shape=\(40,\)\)"):
+        stack_shapes([spec, {"class_name": "LSTM", "config": {"units": 2}}])
+
+
+def test_batch_input_shape_points_to_keras_input() -> None:
+    """Is batch_input_shape refused on a layer, with the keras.Input that replaces it?"""
+    spec = {
+        "class_name": "LSTM",
+        "config": {"units": 2, "stateful": True, "batch_input_shape": [2, 3, 1]},
+    }
+    with pytest.raises(ValueError) as info:
+        layer_spec(spec)
+    message = str(info.value)
+    assert "LSTM has no argument 'batch_input_shape'" in message
+    assert "keras.Input(batch_shape=(2, 3, 1))" in message
+    assert '{"class_name": "InputLayer", "config": {"batch_shape": (2, 3, 1)}}' in message
+    fresh_session()
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+        build(spec)
+    # The repair the message suggests works, and InputLayer still reads the old name.
+    lstm = {"class_name": "LSTM", "config": {"units": 2, "stateful": True}}
+    for first in (
+        {"class_name": "InputLayer", "config": {"batch_shape": (2, 3, 1)}},
+        {"class_name": "InputLayer", "config": {"batch_input_shape": [2, 3, 1]}},
+    ):
+        assert stack_shapes([first, lstm])[0].output_shapes == [(2, 2)]
+        assert build(first).batch_shape == (2, 3, 1)
+
+
+def test_input_shape_on_the_first_layer_builds_as_in_keras() -> None:
+    """Does a first layer's input_shape (or input_dim) set the input, as keras.Sequential does?"""
+    for first, rest in (
+        ({"class_name": "LSTM", "config": {"units": 4, "input_shape": [5, 3]}}, []),
+        ({"class_name": "Dense", "config": {"units": 4, "input_dim": 3}}, []),
+        (
+            {
+                "class_name": "SimpleRNN",
+                "config": {"units": 4, "input_shape": [5, 3], "return_sequences": True},
+            },
+            [{"class_name": "LSTM", "config": {"units": 2, "input_shape": [99, 99]}}],
+        ),
+    ):
+        fresh_session()
+        with pytest.warns(UserWarning, match="input_shape"):
+            model = keras.Sequential([build(first), *map(build, rest)])
+        assert model.built
+        rows = stack_shapes([first, *rest])
+        assert rows[-1].output_shapes == [tuple(model.layers[-1].output.shape)]
+        assert sum(row.params for row in rows) == model.count_params()
+    inputs = {"class_name": "InputLayer", "config": {"input_shape": [5, 3], "batch_size": 8}}
+    assert stack_shapes([inputs, first])[0].input_shape == (8, 5, 3)
+
+
+def test_input_layer_ignores_unknown_keys_as_keras_does() -> None:
+    """Does InputLayer let unknown keys pass, as Keras 3 (which never reads them) does?"""
+    assert keras_accepts("InputLayer", not_an_argument=1)
+    assert spec_accepted("InputLayer", not_an_argument=1)
+
+
+def test_typos_get_the_closest_argument() -> None:
+    """Does a misspelt option get a 'did you mean', and an unknown one a plain refusal?"""
+    with pytest.raises(
+        ValueError,
+        match=r"no argument 'return_sequence'; did you mean "
+        r"'return_sequences'\?",
+    ):
+        layer_spec({"class_name": "GRU", "config": {"units": 2, "return_sequence": True}})
+    with pytest.raises(ValueError, match="rejects it as an unrecognized keyword argument"):
+        layer_spec({"class_name": "Dropout", "config": {"rate": 0.1, "p": 0.1}})
+    with pytest.raises(ValueError, match="trainable to be True or False"):
+        layer_spec({"class_name": "Dense", "config": {"units": 1, "trainable": "no"}})
 
 
 # --- the rank hint ---------------------------------------------------------------------
