@@ -12,6 +12,7 @@ Taught in ``book/02-dense.md``.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -22,11 +23,17 @@ from lstm_lib.shapes import InputShape, LayerRow, Shape
 __all__ = ["ModelTable", "explain"]
 
 _HEADERS = ("Layer", "Output shape", "Params", "Formula")
+_TRAINABLE_HEADERS = ("Layer", "Output shape", "Params", "Trainable", "Formula")
+_Cells = tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ModelTable:
     """A model's layers as a table, printable as text and as HTML in Jupyter.
+
+    Below the rows come the totals ``model.summary()`` prints: every weight, the trainable
+    ones and the non-trainable (frozen) ones. When some layer is frozen, a ``Trainable``
+    column shows each row's trainable count, so the frozen rows stand out.
 
     Parameters
     ----------
@@ -52,10 +59,29 @@ class ModelTable:
     dense (Dense)  (None, 1)         33  32 × 1 + 1 = 33
     -------------  ------------  ------  ---------------------------------
     Total                        12,449
+    Trainable                    12,449
+    Non-trainable                     0
     >>> table.to_records()[1]["formula"]
     '32 × 1 + 1 = 33'
 
-    Taught in ``book/02-dense.md``.
+    A frozen, pretrained Embedding keeps its weights in the total but not in training:
+
+    >>> frozen = ModelTable(stack_shapes([
+    ...     {"class_name": "Embedding",
+    ...      "config": {"input_dim": 5, "output_dim": 2, "trainable": False}},
+    ...     {"class_name": "LSTM", "config": {"units": 4}},
+    ... ], (None, 6)))
+    >>> print(frozen)
+    Layer                  Output shape  Params  Trainable  Formula
+    ---------------------  ------------  ------  ---------  ---------------------------
+    embedding (Embedding)  (None, 6, 2)      10          0  5 × 2 = 10
+    lstm (LSTM)            (None, 4)        112        112  4 × (4 × (4 + 2) + 4) = 112
+    ---------------------  ------------  ------  ---------  ---------------------------
+    Total                                   122
+    Trainable                               112
+    Non-trainable                            10
+
+    Taught in ``book/02-dense.md``; frozen layers in ``book/06-embedding.md``.
     """
 
     rows: list[LayerRow]
@@ -77,60 +103,116 @@ class ModelTable:
         """
         return sum(row.params for row in self.rows)
 
+    @property
+    def trainable_params(self) -> int:
+        """The weights training updates, as ``Trainable params`` in ``model.summary()``.
+
+        Returns
+        -------
+        int
+            The sum of the rows' trainable counts.
+
+        Examples
+        --------
+        >>> from lstm_lib.shapes import stack_shapes
+        >>> rows = stack_shapes([{"class_name": "Dense", "config": {"units": 2}}], (None, 3))
+        >>> ModelTable(rows).trainable_params
+        8
+        """
+        return sum(row.trainable_params for row in self.rows)
+
+    @property
+    def non_trainable_params(self) -> int:
+        """The frozen weights, as ``Non-trainable params`` in ``model.summary()``.
+
+        Returns
+        -------
+        int
+            The sum of the rows' non-trainable counts.
+
+        Examples
+        --------
+        >>> from lstm_lib.shapes import stack_shapes
+        >>> rows = stack_shapes(
+        ...     [{"class_name": "Dense", "config": {"units": 2, "trainable": False}}], (None, 3)
+        ... )
+        >>> ModelTable(rows).non_trainable_params
+        8
+        """
+        return sum(row.non_trainable_params for row in self.rows)
+
     def to_records(self) -> list[dict[str, Any]]:
         """The rows as plain dicts, e.g. for ``pandas.DataFrame`` or JSON.
 
         Returns
         -------
         list of dict
-            Keys ``name``, ``class_name``, ``input_shape``, ``output_shapes``, ``params``
-            and ``formula``.
+            Keys ``name``, ``class_name``, ``input_shape``, ``output_shapes``, ``params``,
+            ``formula``, ``non_trainable_params`` and ``trainable_params``.
 
         Examples
         --------
         >>> from lstm_lib.shapes import stack_shapes
         >>> rows = stack_shapes([{"class_name": "Dense", "config": {"units": 2}}], (None, 3))
-        >>> ModelTable(rows).to_records()[0]["params"]
-        8
+        >>> record = ModelTable(rows).to_records()[0]
+        >>> record["params"], record["trainable_params"], record["non_trainable_params"]
+        (8, 8, 0)
         """
-        return [asdict(row) for row in self.rows]
+        return [{**asdict(row), "trainable_params": row.trainable_params} for row in self.rows]
+
+    def _layout(self) -> tuple[_Cells, list[_Cells], list[_Cells], set[int]]:
+        """Headers, body rows, total rows and the right-aligned columns, as text cells."""
+        with_trainable = self.non_trainable_params > 0
+        headers = _TRAINABLE_HEADERS if with_trainable else _HEADERS
+        body = [_cells(row, with_trainable) for row in self.rows]
+        blank = ("",) if with_trainable else ()
+        totals = [
+            (label, "", f"{count:,}", *blank, "")
+            for label, count in (
+                ("Total", self.total_params),
+                ("Trainable", self.trainable_params),
+                ("Non-trainable", self.non_trainable_params),
+            )
+        ]
+        right = {2, 3} if with_trainable else {2}
+        return headers, body, totals, right
 
     def __str__(self) -> str:
-        body = [_cells(row) for row in self.rows]
-        total = ("Total", "", f"{self.total_params:,}", "")
-        widths = [max(len(line[i]) for line in [_HEADERS, *body, total]) for i in range(4)]
-        rule = ("-" * width for width in widths)
+        headers, body, totals, right = self._layout()
+        columns = range(len(headers))
+        widths = [max(len(line[i]) for line in [headers, *body, *totals]) for i in columns]
 
         def line(cells: Sequence[str]) -> str:
             padded = [
-                cell.rjust(width) if column == 2 else cell.ljust(width)
+                cell.rjust(width) if column in right else cell.ljust(width)
                 for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
             ]
             return "  ".join(padded).rstrip()
 
-        rule_line = line(list(rule))
-        lines = [line(_HEADERS), rule_line, *map(line, body), rule_line, line(total)]
+        rule_line = line(["-" * width for width in widths])
+        lines = [line(headers), rule_line, *map(line, body), rule_line, *map(line, totals)]
         if self.name:
             lines.insert(0, f'Model: "{self.name}"')
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        right = ' style="text-align: right"'
+        headers, body, totals, right = self._layout()
+        style = ' style="text-align: right"'
 
         def row_html(cells: Sequence[str], tag: str) -> str:
             parts = [
-                f"<{tag}{right if column == 2 else ''}>{html.escape(cell)}</{tag}>"
+                f"<{tag}{style if column in right else ''}>{html.escape(cell)}</{tag}>"
                 for column, cell in enumerate(cells)
             ]
             return "<tr>" + "".join(parts) + "</tr>"
 
         caption = f"<caption>{html.escape(self.name)}</caption>" if self.name else ""
-        body = "".join(row_html(_cells(row), "td") for row in self.rows)
-        total = row_html(("Total", "", f"{self.total_params:,}", ""), "th")
+        rows = "".join(row_html(cells, "td") for cells in body)
+        foot = "".join(row_html(cells, "th") for cells in totals)
         return (
             f'<table class="lstm-lib-model-table">{caption}'
-            f"<thead>{row_html(_HEADERS, 'th')}</thead>"
-            f"<tbody>{body}</tbody><tfoot>{total}</tfoot></table>"
+            f"<thead>{row_html(headers, 'th')}</thead>"
+            f"<tbody>{rows}</tbody><tfoot>{foot}</tfoot></table>"
         )
 
 
@@ -138,10 +220,10 @@ def explain(model: Any) -> ModelTable:
     """Tabulate a built Sequential or functional Keras model, with each layer's formula.
 
     Each layer's input shape is read from the built model; the output shapes, parameter
-    counts and formulas come from :mod:`lstm_lib.shapes`, and match ``model.summary()``
-    and ``layer.count_params()``. ``InputLayer`` rows are left out, as in
-    ``model.summary()``. Layers the course does not cover keep Keras's own numbers and an
-    empty formula.
+    counts (trainable and frozen) and formulas come from :mod:`lstm_lib.shapes`, and match
+    ``model.summary()`` and ``layer.count_params()``. ``InputLayer`` rows are left out, as
+    in ``model.summary()``. Layers the course does not cover keep Keras's own numbers and
+    an empty formula.
 
     Parameters
     ----------
@@ -172,6 +254,10 @@ def explain(model: Any) -> ModelTable:
     True
     >>> [(row.name, row.output_shapes, row.params) for row in table.rows]
     [('lstm', [(None, 32)], 12416), ('dense', [(None, 1)], 33)]
+    >>> model.layers[0].trainable = False  # freeze the LSTM
+    >>> frozen = explain(model)
+    >>> frozen.trainable_params, frozen.non_trainable_params
+    (33, 12416)
 
     Taught in ``book/02-dense.md``.
     """
@@ -196,9 +282,12 @@ def _row(layer: Any) -> LayerRow:
         outputs = shapes.output_shapes(layer, input_shape)
         params = shapes.count_params(layer, input_shape)
         formula = shapes.param_formula(layer, input_shape)
+        frozen = shapes.count_params(layer, input_shape, trainable=False)
     except shapes.UnsupportedLayerError:
         outputs, params, formula = _keras_output_shapes(layer), int(layer.count_params()), ""
-    return LayerRow(layer.name, class_name, input_shape, outputs, params, formula)
+        # Some layers hold weights that are never trained (BatchNormalization's averages).
+        frozen = sum(math.prod(weight.shape) for weight in layer.non_trainable_weights)
+    return LayerRow(layer.name, class_name, input_shape, outputs, params, formula, frozen)
 
 
 def _input_shape(layer: Any) -> InputShape:
@@ -230,11 +319,12 @@ def _keras_output_shapes(layer: Any) -> list[Shape]:
     return [_shape_of(output)]
 
 
-def _cells(row: LayerRow) -> tuple[str, str, str, str]:
+def _cells(row: LayerRow, with_trainable: bool = False) -> _Cells:
     if len(row.output_shapes) == 1:
         shown = str(row.output_shapes[0])
     else:
         shown = "[" + ", ".join(str(shape) for shape in row.output_shapes) + "]"
     # "0 = 0" on every Dropout or Flatten row is noise; a blank says "no weights" as well.
     formula = "" if row.params == 0 else row.formula
-    return f"{row.name} ({row.class_name})", shown, f"{row.params:,}", formula
+    trainable = (f"{row.trainable_params:,}",) if with_trainable else ()
+    return f"{row.name} ({row.class_name})", shown, f"{row.params:,}", *trainable, formula

@@ -80,6 +80,9 @@ class LayerRow:
         The number of weights (trainable or not).
     formula : str
         The parameter arithmetic with the numbers filled in, ending in ``= params``.
+    non_trainable_params : int, default 0
+        How many of ``params`` training leaves alone: all of them for a layer built with
+        ``trainable=False``, as in the "Non-trainable params" line of ``model.summary()``.
 
     Examples
     --------
@@ -88,8 +91,10 @@ class LayerRow:
     ('dense', (None, 4), [(None, 3)])
     >>> row.params, row.formula
     (15, '4 × 3 + 3 = 15')
+    >>> row.trainable_params, row.non_trainable_params
+    (15, 0)
 
-    Taught in ``book/02-dense.md``.
+    Taught in ``book/02-dense.md``; freezing in ``book/06-embedding.md``.
     """
 
     name: str
@@ -98,12 +103,26 @@ class LayerRow:
     output_shapes: list[Shape]
     params: int
     formula: str
+    non_trainable_params: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.non_trainable_params <= self.params:
+            raise ValueError(
+                f"non_trainable_params must be between 0 and params ({self.params}); "
+                f"got {self.non_trainable_params}."
+            )
+
+    @property
+    def trainable_params(self) -> int:
+        """The weights training updates: ``params - non_trainable_params``."""
+        return self.params - self.non_trainable_params
 
 
 class _Result(NamedTuple):
     outputs: list[Shape]
     params: int
     arithmetic: str  # the formula's left-hand side
+    non_trainable: int = 0  # how many of params sit in layers with trainable=False
 
 
 _RECURRENT_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
@@ -351,7 +370,12 @@ def output_shapes(
     return _evaluate_layer(layer, input_shape).outputs
 
 
-def count_params(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None = None) -> int:
+def count_params(
+    layer: Any,
+    input_shape: ShapeLike | Sequence[ShapeLike] | None = None,
+    *,
+    trainable: bool | None = None,
+) -> int:
     """The number of weights a layer creates for a given input shape.
 
     Parameters
@@ -361,11 +385,17 @@ def count_params(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None
     input_shape : tuple, optional
         The input shape with the batch axis, e.g. ``(batch, timesteps, features)``; see
         :func:`output_shapes`. Only ``features`` matters for the recurrent layers.
+    trainable : bool, optional
+        ``None`` (the default) counts every weight. ``True`` counts only the weights
+        training updates and ``False`` only the frozen ones, as ``model.summary()`` splits
+        its total: a layer with ``trainable=False`` (or inside a wrapper with it) is frozen.
 
     Returns
     -------
     int
-        The same number as ``layer.count_params()`` once Keras has built the layer.
+        The same number as ``layer.count_params()`` once Keras has built the layer, or with
+        ``trainable`` set, the size of ``layer.trainable_weights`` or
+        ``layer.non_trainable_weights``.
 
     Examples
     --------
@@ -373,13 +403,20 @@ def count_params(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None
     32
     >>> count_params({"class_name": "LSTM", "config": {"units": 10}}, (None, 1000, 5))
     640
-    >>> count_params({"class_name": "Embedding", "config": {"input_dim": 1000, "output_dim": 8}},
-    ...              (None, 20))
+    >>> frozen = {"class_name": "Embedding",
+    ...           "config": {"input_dim": 1000, "output_dim": 8, "trainable": False}}
+    >>> count_params(frozen, (None, 20))
     8000
+    >>> count_params(frozen, (None, 20), trainable=True), count_params(frozen, (None, 20),
+    ...                                                               trainable=False)
+    (0, 8000)
 
-    Taught in ``book/04-lstm.md``.
+    Taught in ``book/04-lstm.md``; frozen weights in ``book/06-embedding.md``.
     """
-    return _evaluate_layer(layer, input_shape).params
+    result = _evaluate_layer(layer, input_shape)
+    if trainable is None:
+        return result.params
+    return result.params - result.non_trainable if trainable else result.non_trainable
 
 
 def param_formula(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None = None) -> str:
@@ -449,7 +486,8 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     Returns
     -------
     list of LayerRow
-        Name, class, input shape, output shapes, parameter count and formula per layer.
+        Name, class, input shape, output shapes, parameter count, formula and frozen
+        (non-trainable) count per layer.
 
     Raises
     ------
@@ -497,7 +535,17 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
             raise type(err)(message) from err
         if class_name != "InputLayer":
             formula = f"{result.arithmetic} = {result.params}"
-            rows.append(LayerRow(name, class_name, shape, result.outputs, result.params, formula))
+            rows.append(
+                LayerRow(
+                    name,
+                    class_name,
+                    shape,
+                    result.outputs,
+                    result.params,
+                    formula,
+                    result.non_trainable,
+                )
+            )
         shape, previous = result.outputs[0], spec
     return rows
 
@@ -674,7 +722,11 @@ def _evaluate(spec: dict[str, Any], shape: InputShape | None) -> _Result:
         raise ValueError(f"{class_name} joins several inputs: pass a list of input shapes.")
     if not joins_inputs and isinstance(shape, list):
         raise ValueError(f"{class_name} takes one input; got {len(shape)} shapes {shape}.")
-    return _RULES[class_name](class_name, spec["config"], shape)
+    result = _RULES[class_name](class_name, spec["config"], shape)
+    if spec["config"].get("trainable", True) is False:
+        # A frozen layer freezes everything inside it, wrapped layers included.
+        result = result._replace(non_trainable=result.params)
+    return result
 
 
 def _no_input_message(class_name: str, config: dict[str, Any]) -> str:
@@ -835,7 +887,8 @@ def _bidirectional(class_name: str, config: dict[str, Any], shape: Shape) -> _Re
         arithmetic = f"2 × ({ahead.arithmetic})"
     else:
         arithmetic = f"({ahead.arithmetic}) + ({behind.arithmetic})"
-    return _Result(outputs, ahead.params + behind.params, arithmetic)
+    frozen = ahead.non_trainable + behind.non_trainable
+    return _Result(outputs, ahead.params + behind.params, arithmetic, frozen)
 
 
 def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
@@ -850,7 +903,8 @@ def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> 
             f"TimeDistributed needs a layer with one output; {config['layer']['class_name']} "
             f"returns {len(inner.outputs)} (is return_state=True?)."
         )
-    return _Result([shape[:2] + inner.outputs[0][1:]], inner.params, inner.arithmetic)
+    outputs = [shape[:2] + inner.outputs[0][1:]]
+    return _Result(outputs, inner.params, inner.arithmetic, inner.non_trainable)
 
 
 def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:

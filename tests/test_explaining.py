@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import keras
+import numpy as np
 import pytest
 
 import lstm_lib
@@ -34,25 +35,49 @@ def output_shapes_of(layer: keras.layers.Layer) -> list[tuple]:
     return [tuple(tensor.shape) for tensor in outputs]
 
 
+def weight_count(weights: list) -> int:
+    return int(sum(np.prod(weight.shape) for weight in weights))
+
+
+def summary_count(text: str, label: str) -> int:
+    found = re.search(rf"^ *{label} params: ([\d,]+)", text, re.MULTILINE)
+    assert found is not None, text
+    return int(found.group(1).replace(",", ""))
+
+
 def assert_agrees_with_keras(model: keras.Model) -> ModelTable:
-    """The table's rows and total are the numbers model.summary() and Keras report."""
+    """The table's rows and totals are the numbers model.summary() and Keras report."""
     table = explain(model)
     text = summary_text(model)
-    total = re.search(r"Total params: ([\d,]+)", text)
-    assert total is not None, text
-    assert table.total_params == int(total.group(1).replace(",", "")) == model.count_params()
+    assert table.total_params == summary_count(text, "Total") == model.count_params()
+    assert table.trainable_params == summary_count(text, "Trainable")
+    assert table.trainable_params == weight_count(model.trainable_weights)
+    assert table.non_trainable_params == summary_count(text, "Non-trainable")
+    assert table.non_trainable_params == weight_count(model.non_trainable_weights)
     built = [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
     assert [row.name for row in table.rows] == [layer.name for layer in built]
     for row, layer in zip(table.rows, built, strict=True):
         assert isinstance(row, LayerRow)
         assert row.class_name == type(layer).__name__
         assert row.params == layer.count_params()
+        assert row.trainable_params == weight_count(layer.trainable_weights)
+        assert row.non_trainable_params == weight_count(layer.non_trainable_weights)
         assert row.output_shapes == output_shapes_of(layer)
         arithmetic, _, result = row.formula.rpartition(" = ")
         assert int(result) == row.params
         assert eval(arithmetic.replace("×", "*"), {"__builtins__": {}}) == row.params
         summary_row = next(line for line in text.splitlines() if line.startswith(f"│ {row.name} "))
         assert f"│ {row.params:,} │".replace(" ", "") in summary_row.replace(" ", "")
+    return table
+
+
+def assert_agrees_with_keras_counts(model: keras.Model) -> ModelTable:
+    """Only the counts: rows without a formula cannot go through assert_agrees_with_keras."""
+    table = explain(model)
+    text = summary_text(model)
+    assert table.total_params == summary_count(text, "Total")
+    assert table.trainable_params == summary_count(text, "Trainable")
+    assert table.non_trainable_params == summary_count(text, "Non-trainable")
     return table
 
 
@@ -188,13 +213,81 @@ def test_text_and_html_rendering() -> None:
     lines = text.splitlines()
     assert lines[0] == 'Model: "demo"'
     assert lines[1].split() == ["Layer", "Output", "shape", "Params", "Formula"]
-    assert "lstm (LSTM)  [(None, 32), (None, 32), (None, 32)]  12,416" in text
-    assert lines[-1].split() == ["Total", "12,416"]
+    assert re.search(r"lstm \(LSTM\) +\[\(None, 32\), \(None, 32\), \(None, 32\)\] +12,416", text)
+    assert [line.split() for line in lines[-3:]] == [
+        ["Total", "12,416"],
+        ["Trainable", "12,416"],
+        ["Non-trainable", "0"],
+    ]
     page = table._repr_html_()
     assert page.startswith("<table") and page.endswith("</table>")
     assert "4 × (32 × (32 + 64) + 32) = 12416" in page
     assert '<th style="text-align: right">12,416</th>' in page
+    assert "<th>Non-trainable</th>" in page
     assert table.to_records()[0]["output_shapes"] == [(None, 32)] * 3
+
+
+def test_frozen_pretrained_embedding() -> None:
+    """Does a frozen Embedding move its weights to Non-trainable, as in model.summary()?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6,)),
+            layers.Embedding(5, 2, trainable=False),
+            layers.LSTM(4),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    table = assert_agrees_with_keras(model)
+    assert (table.total_params, table.trainable_params, table.non_trainable_params) == (
+        127,
+        117,
+        10,
+    )
+    assert [(row.trainable_params, row.non_trainable_params) for row in table.rows] == [
+        (0, 10),
+        (112, 0),
+        (5, 0),
+    ]
+    lines = str(table).splitlines()
+    assert lines[1].split() == ["Layer", "Output", "shape", "Params", "Trainable", "Formula"]
+    assert lines[3].split()[:7] == ["embedding", "(Embedding)", "(None,", "6,", "2)", "10", "0"]
+    assert [line.split() for line in lines[-3:]] == [
+        ["Total", "127"],
+        ["Trainable", "117"],
+        ["Non-trainable", "10"],
+    ]
+    assert table.to_records()[0]["trainable_params"] == 0
+    assert '<td style="text-align: right">0</td>' in table._repr_html_()
+
+
+def test_frozen_lstm_and_bidirectional() -> None:
+    """Is an LSTM frozen after building, or inside a Bidirectional, counted as Keras counts it?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(7, 3)),
+            layers.Bidirectional(layers.LSTM(4, return_sequences=True)),
+            layers.LSTM(5),
+            layers.Dense(2),
+        ]
+    )
+    model.layers[1].trainable = False
+    table = assert_agrees_with_keras(model)
+    assert table.rows[1].trainable_params == 0
+    assert table.non_trainable_params == 4 * (5 * (5 + 8) + 5)
+    # Freezing only the wrapped forward layer freezes half of the Bidirectional.
+    model.layers[1].trainable = True
+    model.layers[0].forward_layer.trainable = False
+    table = assert_agrees_with_keras(model)
+    assert table.rows[0].non_trainable_params == table.rows[0].params // 2
+
+
+def test_unsupported_layer_with_non_trainable_weights() -> None:
+    """Does a layer outside the rules keep Keras's split, e.g. BatchNormalization's averages?"""
+    model = keras.Sequential(
+        [keras.Input(shape=(10, 3)), layers.LSTM(4), layers.BatchNormalization()]
+    )
+    table = assert_agrees_with_keras_counts(model)
+    assert table.rows[1].non_trainable_params == 8
 
 
 def test_importing_explaining_does_not_import_tensorflow() -> None:

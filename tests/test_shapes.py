@@ -792,6 +792,77 @@ def test_typos_get_the_closest_argument() -> None:
         layer_spec({"class_name": "Dense", "config": {"units": 1, "trainable": "no"}})
 
 
+# --- trainable and frozen weights ----------------------------------------------------
+
+
+def keras_weight_count(weights: list) -> int:
+    return int(sum(np.prod(weight.shape) for weight in weights))
+
+
+@pytest.mark.parametrize(
+    ("spec", "input_shape"),
+    [
+        (
+            {
+                "class_name": "Embedding",
+                "config": {"input_dim": 30, "output_dim": 4, "trainable": False},
+            },
+            (None, 7),
+        ),
+        ({"class_name": "LSTM", "config": {"units": 3, "trainable": False}}, (None, 5, 2)),
+        (
+            {
+                "class_name": "Bidirectional",
+                "config": {
+                    "layer": {"class_name": "GRU", "config": {"units": 3, "trainable": False}}
+                },
+            },
+            (None, 5, 2),
+        ),
+        (
+            {
+                "class_name": "Bidirectional",
+                "config": {
+                    "layer": {"class_name": "LSTM", "config": {"units": 3}},
+                    "backward_layer": {
+                        "class_name": "LSTM",
+                        "config": {"units": 2, "go_backwards": True, "trainable": False},
+                    },
+                },
+            },
+            (2, 5, 2),
+        ),
+        (
+            {
+                "class_name": "TimeDistributed",
+                "config": {
+                    "trainable": False,
+                    "layer": {"class_name": "Dense", "config": {"units": 2}},
+                },
+            },
+            (None, 5, 2),
+        ),
+        ({"class_name": "Dense", "config": {"units": 2}}, (None, 3)),
+    ],
+)
+def test_trainable_counts_match_keras(spec: dict, input_shape: tuple) -> None:
+    """Are frozen weights counted as Keras's trainable_weights and non_trainable_weights do?"""
+    fresh_session()
+    layer = build(spec)
+    layer(np.zeros([dim or 1 for dim in input_shape], "float32"))
+    for form in (spec, layer, keras.layers.serialize(layer)):
+        assert count_params(form, input_shape, trainable=True) == keras_weight_count(
+            layer.trainable_weights
+        )
+        assert count_params(form, input_shape, trainable=False) == keras_weight_count(
+            layer.non_trainable_weights
+        )
+        assert count_params(form, input_shape) == layer.count_params()
+    row = stack_shapes([spec], input_shape)[0]
+    assert row.trainable_params == keras_weight_count(layer.trainable_weights)
+    assert row.non_trainable_params == keras_weight_count(layer.non_trainable_weights)
+
+
 # --- the rank hint ---------------------------------------------------------------------
 
 
