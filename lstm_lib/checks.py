@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
             raise _NotPlain("dict with non-string keys")
         return {"t": "dict", "v": {key: _encode(item, depth + 1) for key, item in value.items()}}
     if kind is np.ndarray:
-        if value.dtype.kind not in "biuf":
+        if value.dtype.kind not in "iuf":
             raise _NotPlain(f"ndarray of dtype {value.dtype}")
         return {
             "t": "ndarray",
@@ -179,7 +180,7 @@ def from_plain(data: Any) -> Any:
     if tag == "int" and type(payload) is int:
         return payload
     if tag == "float" and type(payload) in (int, float):
-        if not math.isfinite(payload):
+        if not _finite(payload):
             raise ValueError("NaN and infinity are not answers")
         return float(payload)
     if tag == "str" and type(payload) is str:
@@ -193,7 +194,7 @@ def from_plain(data: Any) -> Any:
         shape = data.get("shape")
         if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
             raise ValueError("malformed array shape")
-        if not all(type(x) in (int, float) and math.isfinite(x) for x in payload):
+        if not all(type(x) in (int, float) and _finite(x) for x in payload):
             raise ValueError("malformed array data (numbers only, all finite)")
         if math.prod(shape) != len(payload):
             raise ValueError("array data does not match its shape")
@@ -201,6 +202,13 @@ def from_plain(data: Any) -> Any:
     if tag == "unsupported":
         return _Unsupported(str(data.get("type", "object")))
     raise ValueError(f"malformed answer record (tag {tag!r})")
+
+
+def _finite(number: int | float) -> bool:
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int too large for a float is no answer either
+        return False
 
 
 @dataclass(frozen=True)
@@ -340,7 +348,7 @@ def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
     --------
     >>> expect_array(np.zeros((1, 2)), shape=(1, 2))
     """
-    if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+    if type(value) is not np.ndarray or value.dtype.kind not in "iuf":
         raise AnswerError(f"Answer with a NumPy array of numbers; got {_describe(value)}.")
     if shape is not None and value.shape != tuple(shape):
         raise AnswerError(
@@ -563,7 +571,7 @@ def _compare_shape(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
 
 
 def _as_shape(value: Any) -> tuple:
-    return tuple(None if n is None else int(n) for n in value)
+    return tuple(None if n is None else operator.index(n) for n in value)
 
 
 def _compare_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -635,6 +643,10 @@ def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     input_shape = tuple(context["input_shape"])
     try:
         rows = shapes.stack_shapes(answer, input_shape)
+        if not rows:
+            raise ValueError("it has no layer after its InputLayer.")
+        output = _as_shape(rows[-1].output_shapes[0])
+        params = sum(operator.index(row.params) for row in rows)
     except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This model does not build: {exc}")
     required = context.get("required_layers") or []
@@ -642,8 +654,6 @@ def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     for class_name in required:
         if class_name not in classes:
             return Verdict(False, f"The specification asks for a {class_name} layer.")
-    output = _as_shape(rows[-1].output_shapes[0])
-    params = sum(row.params for row in rows)
     want_shape = _as_shape(expected["output_shape"])
     if output != want_shape:
         named = _shape_mistakes(output, want_shape, context)
@@ -678,10 +688,12 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             f"yours is a {answer['class_name']}.",
         )
     try:
-        produced = shapes.output_shapes(answer, tuple(context["input_shape"]))
+        produced = [
+            _as_shape(shape)
+            for shape in shapes.output_shapes(answer, tuple(context["input_shape"]))
+        ]
     except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This layer does not build on this input: {exc}")
-    produced = [_as_shape(shape) for shape in produced]
     wanted = [_as_shape(shape) for shape in expected]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
