@@ -1,0 +1,343 @@
+"""Does the built book work in a real browser, offline?
+
+The book is built once with the README's command, served from ``_build/html`` on 127.0.0.1
+and opened in headless Chromium (the system's, never a downloaded one) through Playwright.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib.util
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+import pytest
+import yaml
+from conftest import ROOT, require_or_skip
+
+pytestmark = pytest.mark.slow
+
+BUILD = ROOT / "_build" / "html"
+BUILD_COMMAND = [
+    str(Path(sys.executable).parent / "jb"),
+    *("build", ".", "--warningiserror", "--nitpick", "--keep-going"),
+]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # Chromium refuses to run as root (CI) with its sandbox on
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Bounded waits: a page of this book loads in well under a second from 127.0.0.1.
+PAGE_TIMEOUT_MS = 30_000
+IMAGE_TIMEOUT_MS = 10_000
+
+# Lazy images load once scrolled to; this loads them all, waits (bounded) and returns the
+# ones that did not decode.
+BROKEN_IMAGES_JS = """async (timeout) => {
+  const images = [...document.images];
+  for (const image of images) { image.loading = "eager"; }
+  window.scrollTo(0, document.body.scrollHeight);
+  const settled = (image) => image.complete ? Promise.resolve() : new Promise((done) => {
+    image.addEventListener("load", done, {once: true});
+    image.addEventListener("error", done, {once: true});
+  });
+  await Promise.race([Promise.all(images.map(settled)),
+                      new Promise((done) => setTimeout(done, timeout))]);
+  return images.filter((image) => !(image.complete && image.naturalWidth > 0))
+               .map((image) => image.currentSrc || image.src || image.outerHTML);
+}"""
+
+# Every TeX fragment the page holds, typeset by MathJax, and none in error.
+MATH_JS = """async () => {
+  const fragments = document.querySelectorAll(".math");
+  if (fragments.length === 0) return {fragments: 0, untypeset: 0, errors: 0};
+  await window.MathJax.startup.promise;
+  const untypeset = [...fragments].filter((el) => !el.querySelector("mjx-container")).length;
+  return {fragments: fragments.length, untypeset,
+          errors: document.querySelectorAll("mjx-merror").length};
+}"""
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 (the base class's signature)
+        pass
+
+
+def chromium_ready() -> None:
+    """Skip (locally) or fail (under CI) when Playwright or the system Chromium is missing."""
+    require_or_skip(
+        importlib.util.find_spec("playwright") is not None, "the playwright Python package"
+    )
+    require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[str]:
+    """Build the book once, serve ``_build/html`` on a free port of 127.0.0.1; yield its URL."""
+    chromium_ready()
+    built = subprocess.run(BUILD_COMMAND, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    if built.returncode != 0:
+        pytest.fail(
+            f"{' '.join(BUILD_COMMAND)} failed ({built.returncode}):\n"
+            f"{built.stdout[-20_000:]}\n{built.stderr[-20_000:]}"
+        )
+    handler = functools.partial(_QuietHandler, directory=str(BUILD))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(site: str, tmp_path_factory: pytest.TempPathFactory):
+    """One headless Chromium context with a fresh profile; requests off 127.0.0.1 are refused."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+        context.set_default_timeout(PAGE_TIMEOUT_MS)
+        # The book must work offline: never let a request leave the machine (the page
+        # listeners below record it as a failure).
+        context.route(lambda url: not url.startswith(site), lambda route: route.abort())
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def book_pages() -> list[str]:
+    """Every HTML page of the built book, relative to ``_build/html``.
+
+    Skipped: Sphinx's asset folders (``_static`` holds template fragments, not pages) and
+    hidden folders, which only a stale build can leave behind.
+    """
+    return sorted(
+        path.relative_to(BUILD).as_posix()
+        for path in BUILD.rglob("*.html")
+        if not any(part.startswith((".", "_")) for part in path.relative_to(BUILD).parts[:-1])
+    )
+
+
+def toc_pages() -> list[str]:
+    """The page each ``_toc.yml`` entry becomes."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return [f"{file}.html" for file in files]
+
+
+def chapters() -> list[str]:
+    """The book's chapter pages (``book/NN-topic.html``)."""
+    return [page for page in toc_pages() if page.startswith("book/") and page[5:7].isdigit()]
+
+
+def test_every_page_opens_offline_without_errors(site: str, browser) -> None:
+    """Does every page load with HTTP 200 for itself and every request it makes, stay on
+    127.0.0.1, log no console error, show every image and typeset every formula? And does
+    every link between the book's pages land on a page (and anchor) that exists?"""
+    pages = book_pages()
+    missing = sorted(set(toc_pages()) - set(pages))
+    assert not missing, f"table-of-contents entries without a built page: {missing}"
+
+    problems: list[str] = []
+    current = {"page": ""}
+
+    def note(kind: str, detail: str) -> None:
+        problems.append(f"{current['page']}: {kind}: {detail}")
+
+    def on_request(request) -> None:
+        if urlsplit(request.url).scheme not in ("data", "blob", "about") and not (
+            request.url.startswith(site)
+        ):
+            note("request leaves 127.0.0.1 (the book must work offline)", request.url)
+
+    page = browser.new_page()
+    page.on("request", on_request)
+    page.on("requestfailed", lambda r: note("request failed", f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and note(f"HTTP {r.status}", r.url))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and note("console error", f"{m.text} (at {m.location.get('url', '?')})")
+        ),
+    )
+    page.on("pageerror", lambda error: note("uncaught JavaScript exception", str(error)))
+
+    links: dict[str, set[str]] = {}  # link target -> pages holding it
+    anchors: dict[str, set[str]] = {}  # page URL -> the ids it holds
+    try:
+        for name in pages:
+            current["page"] = name
+            response = page.goto(site + name, wait_until="load")
+            if response is None or response.status != 200:
+                note("page status", str(response and response.status))
+            # Settles the root index.html's redirect too, before the page is inspected.
+            page.wait_for_load_state("networkidle")
+            broken = page.evaluate(BROKEN_IMAGES_JS, IMAGE_TIMEOUT_MS)
+            for source in broken:
+                note("image not shown (naturalWidth 0)", source)
+            math = page.evaluate(MATH_JS)
+            if math["untypeset"] or math["errors"]:
+                note("MathJax", f"{math}")
+            page.wait_for_load_state("networkidle")  # what the scroll started
+            # Without a declared icon every browser asks the server root for /favicon.ico (a
+            # 404 in the console); Chromium under Playwright does not always ask, so look.
+            icons = page.eval_on_selector_all("link[rel~='icon']", "els => els.map(e => e.href)")
+            if not icons:
+                note("no <link rel=icon>", "browsers will request /favicon.ico and get a 404")
+            for icon in icons:
+                links.setdefault(icon, set()).add(name)
+            anchors[urldefrag(page.url).url] = set(
+                page.eval_on_selector_all("[id]", "els => els.map(e => e.id)")
+            )
+            for href in page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                if href.startswith(site):
+                    links.setdefault(href, set()).add(name)
+    finally:
+        page.close()
+
+    # Links between pages: the target answers 200 and, for a page of the book, holds the anchor.
+    request = browser.request
+    for href, sources in sorted(links.items()):
+        target, fragment = urldefrag(href)
+        where = ", ".join(sorted(sources))
+        if target in anchors:
+            if fragment and fragment not in anchors[target]:
+                problems.append(f"{where}: broken anchor: {href}")
+            continue
+        status = request.get(target).status
+        if status != 200:
+            problems.append(f"{where}: broken link (HTTP {status}): {href}")
+
+    assert not problems, "the book in a browser:\n" + "\n".join(problems)
+
+
+def test_search_finds_the_return_flags_chapter(site: str, browser) -> None:
+    """Does the search page, offline, find ``return_state`` in the return-flags chapter?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + "search.html?q=return_state", wait_until="load")
+        page.wait_for_selector("#search-results ul.search li a")
+        page.wait_for_function(
+            "() => document.querySelector('#search-results .search-summary')"
+            " ?.textContent.includes('finished')"
+        )
+        results = page.eval_on_selector_all(
+            "#search-results ul.search li a", "els => els.map(e => e.href)"
+        )
+    finally:
+        page.close()
+    targets = [urldefrag(href).url.split("?")[0] for href in results]
+    assert site + "book/05-return-flags.html" in targets, results
+
+
+def test_exercise_links_reach_the_student_notebooks(site: str, browser) -> None:
+    """Does every link a chapter's text makes to a graded notebook resolve, and does the
+    download it leads to serve the committed student notebook, byte for byte? Does each
+    chapter with an assignment of its own link it?
+
+    A chapter's Markdown link to ``../exercises/NN/NN.ipynb`` is a link to a document of the
+    book, so Sphinx renders it as a link to the notebook's page; that page's download button
+    links the ``.ipynb`` itself (``_sources/exercises/NN/NN.ipynb``). A chapter linking an
+    ``.ipynb`` directly is checked the same way. The navigation's links to the notebooks are
+    the same on every page; the page test checks them.
+    """
+    request = browser.request
+    page = browser.new_page()
+    problems: list[str] = []
+    linked: dict[str, set[str]] = {}  # chapter -> the notebooks its text links
+    downloads: dict[str, list[str]] = {}  # link -> the .ipynb URLs it offers
+    try:
+        for chapter in chapters():
+            page.goto(site + chapter, wait_until="load")
+            hrefs = page.eval_on_selector_all(
+                "article.bd-article a[href]", "els => els.map(e => e.href)"
+            )
+            for href in {urldefrag(h).url for h in hrefs if h.startswith(site + "exercises/")}:
+                path = urlsplit(href).path
+                if path.endswith((".ipynb", ".html")):
+                    linked.setdefault(chapter, set()).add(href)
+        for href in sorted(set().union(*linked.values())):
+            if href.endswith(".ipynb"):
+                downloads[href] = [href]
+                continue
+            response = page.goto(href, wait_until="load")
+            if response is None or response.status != 200:
+                problems.append(f"exercise page HTTP {response and response.status}: {href}")
+                continue
+            offered = page.eval_on_selector_all("a[href$='.ipynb']", "els => els.map(e => e.href)")
+            # The book's own copy; the launch buttons (Binder, Colab) point elsewhere.
+            downloads[href] = sorted({d for d in offered if d.startswith(site)})
+            if not downloads[href]:
+                problems.append(f"{href} offers no .ipynb download")
+    finally:
+        page.close()
+
+    for href, offered in sorted(downloads.items()):
+        slug = urlsplit(href).path.rsplit("/", 2)[-2]
+        committed = ROOT / "exercises" / slug / f"{slug}.ipynb"
+        for download in offered:
+            response = request.get(download)
+            if response.status != 200:
+                problems.append(f"{href}: download HTTP {response.status}: {download}")
+            elif not committed.exists() or response.body() != committed.read_bytes():
+                problems.append(f"{href}: {download} is not {committed.relative_to(ROOT)}")
+
+    for chapter in chapters():
+        slug = Path(chapter).stem
+        if (ROOT / "exercises" / slug / f"{slug}.ipynb").exists():
+            slugs = {urlsplit(h).path.rsplit("/", 2)[-2] for h in linked.get(chapter, ())}
+            if slug not in slugs:
+                problems.append(f"{chapter}: its text never links exercises/{slug}/{slug}.ipynb")
+    assert linked, "no chapter links a graded notebook"
+    assert not problems, "\n".join(problems)
+
+
+def test_home_page_and_lstm_chapter_render(site: str, browser, tmp_path: Path) -> None:
+    """Do the home page and the LSTM chapter render their title, typeset formulas and
+    figures? Full-page screenshots are kept in this test's temporary folder for a human
+    to look at."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    try:
+        for name, shot in (("book/index.html", "index.png"), ("book/04-lstm.html", "lstm.png")):
+            page.goto(site + name, wait_until="load")
+            assert page.locator("article.bd-article h1").first.is_visible(), name
+            assert not page.evaluate(BROKEN_IMAGES_JS, IMAGE_TIMEOUT_MS), name
+            math = page.evaluate(MATH_JS)
+            assert not math["untypeset"] and not math["errors"], (name, math)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=tmp_path / shot, full_page=True)
+            if name.endswith("04-lstm.html"):
+                assert math["fragments"] > 0, "the LSTM chapter lost its formulas"
+                figures = page.locator("figure img, .cell_output img")
+                assert figures.count() > 0, "the LSTM chapter lost its figures"
+                box = figures.first.bounding_box()
+                assert box and box["width"] > 100 and box["height"] > 100, box
+    finally:
+        page.close()
+    print(f"screenshots: {tmp_path / 'index.png'} {tmp_path / 'lstm.png'}")
