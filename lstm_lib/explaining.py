@@ -197,11 +197,14 @@ class ModelTable:
 
     def _repr_html_(self) -> str:
         headers, body, totals, right = self._layout()
-        style = ' style="text-align: right"'
+        # inline styles, because a notebook or a book page has no stylesheet for this table
+        padded = "padding: 0.15em 0.75em"
+        left = f' style="{padded}; text-align: left"'
+        right_aligned = f' style="{padded}; text-align: right"'
 
         def row_html(cells: Sequence[str], tag: str) -> str:
             parts = [
-                f"<{tag}{style if column in right else ''}>{html.escape(cell)}</{tag}>"
+                f"<{tag}{right_aligned if column in right else left}>{html.escape(cell)}</{tag}>"
                 for column, cell in enumerate(cells)
             ]
             return "<tr>" + "".join(parts) + "</tr>"

@@ -222,8 +222,8 @@ def test_text_and_html_rendering() -> None:
     page = table._repr_html_()
     assert page.startswith("<table") and page.endswith("</table>")
     assert "4 × (32 × (32 + 64) + 32) = 12416" in page
-    assert '<th style="text-align: right">12,416</th>' in page
-    assert "<th>Non-trainable</th>" in page
+    assert '<th style="padding: 0.15em 0.75em; text-align: right">12,416</th>' in page
+    assert 'text-align: left">Non-trainable</th>' in page
     assert table.to_records()[0]["output_shapes"] == [(None, 32)] * 3
 
 
@@ -257,7 +257,7 @@ def test_frozen_pretrained_embedding() -> None:
         ["Non-trainable", "10"],
     ]
     assert table.to_records()[0]["trainable_params"] == 0
-    assert '<td style="text-align: right">0</td>' in table._repr_html_()
+    assert 'text-align: right">0</td>' in table._repr_html_()
 
 
 def test_frozen_lstm_and_bidirectional() -> None:
