@@ -254,6 +254,14 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-line": Case(answers={"q3-answer": (
             "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
             "print('x' * 30_000_000)\n")}),
+        # warnings that Keras or NumPy print never cost a correct answer its points
+        "noisy-warnings": Case(answers={"q1-answer": (
+            "import sys, warnings\n"
+            "import numpy as np\n"
+            "warnings.warn('a deprecation a library printed', DeprecationWarning)\n"
+            "np.log(np.zeros(1))\n"
+            "print('W0000 a TensorFlow-style log line', file=sys.stderr)\n"
+            "answer_q1 = (None, 16)\n")}),
         # 8. malformed and missing notebooks
         "truncated-json": Case(raw=_truncate, status="invalid-notebook"),
         "schema-invalid": Case(raw=_schema_invalid, status="invalid-notebook"),
