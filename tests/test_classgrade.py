@@ -1,0 +1,573 @@
+"""``lstm-grade``: its pieces on tiny folders (fast), whole classes through real nbgrader (slow).
+
+The slow tests run the installed ``lstm-grade`` command as an instructor does, from a
+throwaway course root, on a class that mixes good submissions with every kind of broken one,
+and once against a real PostgreSQL server.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import Course, classic_mistakes, make_course, require_or_skip
+
+from lstm_grader import classgrade
+from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
+
+ASSIGNMENT = "05-return-flags"
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+# --------------------------------------------------------------------------- fast: pieces
+
+
+def _touch(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_find_submissions_lists_each_student_folder_of_the_wanted_assignments(
+    tmp_path: Path,
+) -> None:
+    """Does it find submitted/<student>/<assignment>/ for the wanted assignments only, sorted,
+    ignoring stray files and other assignments, and nothing when submitted/ is absent?"""
+    assert classgrade.find_submissions(tmp_path, ["a1"]) == []
+    submitted = tmp_path / "submitted"
+    _touch(submitted / "bob" / "a1" / "a1.ipynb")
+    _touch(submitted / "alice" / "a1" / "a1.ipynb")
+    _touch(submitted / "alice" / "a2" / "a2.ipynb")
+    _touch(submitted / "alice" / "a3" / "a3.ipynb")
+    _touch(submitted / "carol" / "a1")  # a file named like an assignment, not a folder
+    (submitted / "dave").mkdir()  # a student who submitted nothing
+    _touch(submitted / "notes.txt")  # a stray file beside the student folders
+
+    found = classgrade.find_submissions(tmp_path, ["a1", "a2"])
+
+    assert found == [
+        Submission("alice", "a1", submitted / "alice" / "a1"),
+        Submission("alice", "a2", submitted / "alice" / "a2"),
+        Submission("bob", "a1", submitted / "bob" / "a1"),
+    ]
+    assert classgrade.find_submissions(tmp_path, []) == []
+
+
+def _tiny_course(root: Path) -> Submission:
+    _touch(root / "nbgrader_config.py", "c = get_config()\n")
+    _touch(root / "solutions" / "a1" / "a1.ipynb", '{"source": 1}')
+    _touch(root / "references" / "a1.json", '{"questions": {}}')
+    _touch(root / "submitted" / "alice" / "a1" / "a1.ipynb", '{"answer": 1}')
+    _touch(root / "submitted" / "bob" / "a1" / "a1.ipynb", '{"answer": 1}')
+    return Submission("alice", "a1", root / "submitted" / "alice" / "a1")
+
+
+def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes(
+    tmp_path: Path,
+) -> None:
+    """Is the fingerprint stable, and does it change when the submitted notebook, a new file in
+    the submission, the solution, the references or the config change, but not when another
+    student's submission does?"""
+    alice = _tiny_course(tmp_path)
+    first = classgrade.fingerprint(tmp_path, alice)
+    assert classgrade.fingerprint(tmp_path, alice) == first
+
+    _touch(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb", '{"answer": 2}')
+    assert classgrade.fingerprint(tmp_path, alice) == first, "another student's file counted"
+
+    seen = {first}
+    changes = [
+        ("submitted/alice/a1/a1.ipynb", '{"answer": 2}'),
+        ("submitted/alice/a1/data/extra.csv", "1,2"),
+        ("solutions/a1/a1.ipynb", '{"source": 2}'),
+        ("references/a1.json", '{"questions": {"q1": 1}}'),
+        ("nbgrader_config.py", "c = get_config()\nc.Execute.timeout = 5\n"),
+    ]
+    for relative, text in changes:
+        _touch(tmp_path / relative, text)
+        now = classgrade.fingerprint(tmp_path, alice)
+        assert now not in seen, f"changing {relative} did not change the fingerprint"
+        seen.add(now)
+
+    # The same bytes again give the same fingerprint: it hashes content, not modification times.
+    before = classgrade.fingerprint(tmp_path, alice)
+    notebook = tmp_path / "submitted" / "alice" / "a1" / "a1.ipynb"
+    os.utime(notebook, (1, 1))
+    assert classgrade.fingerprint(tmp_path, alice) == before
+
+
+def _read_csv(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def test_write_grades_writes_one_row_per_notebook_and_one_total_per_student(
+    tmp_path: Path,
+) -> None:
+    """Does grades.csv carry every column for every notebook, and grades_totals.csv one row per
+    student with a column per assignment (0 where a student has none), the total and the
+    maximum?"""
+    rows = [
+        Row("alice", "a1", "a1", 3.0, 4.0, "graded", "", 1.5),
+        Row("alice", "a2", "a2-part1", 1.0, 2.0, "graded", "", 1.0),
+        Row("alice", "a2", "a2-part2", 2.0, 2.0, "flagged", "cell 'q1' was deleted", 1.0),
+        Row("bob", "a1", "a1", 0.0, 4.0, "missing", "a1.ipynb was not submitted", 0.0),
+    ]
+
+    grades, totals = classgrade.write_grades(tmp_path, rows)
+
+    assert grades == tmp_path / "grades.csv" and totals == tmp_path / "grades_totals.csv"
+    table = _read_csv(grades)
+    assert table[0] == list(COLUMNS)
+    assert table[1:] == [[str(getattr(r, c)) for c in COLUMNS] for r in rows]
+    assert table[3][COLUMNS.index("reason")] == "cell 'q1' was deleted"
+
+    assert _read_csv(totals) == [
+        ["student", "a1", "a2", "total", "max_total"],
+        ["alice", "3.0", "3.0", "6.0", "8.0"],
+        ["bob", "0.0", "0.0", "0.0", "4.0"],
+    ]
+
+
+def test_write_grades_with_no_rows_writes_the_headers_only(tmp_path: Path) -> None:
+    """Does a class without submissions still get both files, with headers?"""
+    grades, totals = classgrade.write_grades(tmp_path, [])
+    assert _read_csv(grades) == [list(COLUMNS)]
+    assert _read_csv(totals) == [["student", "total", "max_total"]]
+
+
+def _notebook_text() -> str:
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("answer_q1 = (None, 16)")])
+    return nbformat.writes(notebook)
+
+
+@pytest.mark.parametrize(
+    ("name", "mutate", "expected"),
+    [
+        ("truncated", lambda text: text[: len(text) // 2], "NotJSONError"),
+        ("empty", lambda text: "", "NotJSONError"),
+        ("not-json", lambda text: "print('hello')\n", "NotJSONError"),
+        ("json-list", lambda text: "[]", "Error"),
+        (
+            "unknown-cell-type",
+            lambda text: text.replace('"cell_type": "code"', '"cell_type": "answer"'),
+            "ValidationError",
+        ),
+        (
+            "cell-without-outputs",
+            lambda text: _edit_json(text, lambda nb: nb["cells"][0].pop("outputs")),
+            "ValidationError",
+        ),
+        (
+            "no-cells",
+            lambda text: _edit_json(text, lambda nb: nb.pop("cells")),
+            "ValidationError",
+        ),
+        (
+            "unknown-top-level-key",
+            lambda text: _edit_json(text, lambda nb: nb.update(answers=[1])),
+            "ValidationError",
+        ),
+    ],
+)
+def test_readable_notebook_names_why_a_file_is_not_a_notebook(
+    tmp_path: Path, name: str, mutate, expected: str
+) -> None:
+    """Does readable_notebook return a short one-line reason for truncated JSON, non-JSON and
+    schema-invalid notebooks, and None for a valid one?"""
+    good = _touch(tmp_path / "good.ipynb", _notebook_text())
+    assert classgrade.readable_notebook(good) is None
+
+    broken = _touch(tmp_path / f"{name}.ipynb", mutate(_notebook_text()))
+    reason = classgrade.readable_notebook(broken)
+
+    assert reason is not None, f"{name} was accepted as a notebook"
+    assert expected in reason.split(":")[0], reason
+    assert "\n" not in reason and len(reason) < 300
+
+
+def _edit_json(text: str, change) -> str:
+    data = json.loads(text)
+    change(data)
+    return json.dumps(data)
+
+
+# --------------------------------------------------------------------------- slow: a class
+
+#: Seconds a single cell may run in the test course. The real config's 30 s would make each
+#: endless-loop grading take about 40 s, twice per test; 5 s proves the same path.
+CELL_TIMEOUT = 5
+
+
+def _points(cell: nbformat.NotebookNode) -> float:
+    meta = cell.metadata.get("nbgrader", {})
+    is_test = cell.cell_type == "code" and meta.get("grade") and not meta.get("solution")
+    return float(meta.get("points", 0)) if is_test else 0.0
+
+
+def _points_before(notebook: nbformat.NotebookNode, grade_id: str) -> float:
+    """Points of the test cells that run before the cell ``grade_id``."""
+    total = 0.0
+    for cell in notebook.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return total
+        total += _points(cell)
+    raise KeyError(grade_id)
+
+
+def _next_test_cell_points(notebook: nbformat.NotebookNode, grade_id: str) -> float:
+    """Points of the first test cell after the answer cell ``grade_id``: what a wrong answer
+    there loses."""
+    cells = notebook.cells
+    start = next(
+        i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+    )
+    return next(_points(c) for c in cells[start + 1 :] if _points(c))
+
+
+def submit_class(course: Course, *, endless_loop: bool = True) -> dict[str, tuple[str, float]]:
+    """Submit a class with every kind of submission; return {student: (status, score)}."""
+    release = course.release(ASSIGNMENT)
+    full = sum(_points(c) for c in release.cells)
+    mistake = classic_mistakes(ASSIGNMENT)["q1"]
+    expected: dict[str, tuple[str, float]] = {}
+
+    def add(student: str, notebook, status: str, score: float) -> Path:
+        expected[student] = (status, score)
+        return course.submit(student, ASSIGNMENT, notebook)
+
+    add("s01-correct", answered_notebook(course), "graded", full)
+    add(
+        "s02-partial",
+        answered_notebook(course, {mistake["cell"]: mistake["code"]}),
+        "graded",
+        full - _next_test_cell_points(release, mistake["cell"]),
+    )
+    add("s03-blank", release, "graded", 0.0)
+    truncated = add("s04-truncated", answered_notebook(course), "invalid-notebook", 0.0)
+    truncated.write_bytes(truncated.read_bytes()[:2000])
+    # A learner who saved under another name: the expected notebook is missing.
+    wrong_name = add("s05-missing", answered_notebook(course), "missing", 0.0)
+    wrong_name.rename(wrong_name.with_name("Untitled.ipynb"))
+    if endless_loop:
+        add(
+            "s06-endless-loop",
+            answered_notebook(course, {"q3-answer": "while True:\n    pass"}),
+            "timed-out",
+            _points_before(release, "q3-answer"),
+        )
+    add(
+        "s07-kernel-killer",
+        answered_notebook(course, {"q4-answer": "import os; os._exit(1)"}),
+        "kernel-died",
+        _points_before(release, "q4-answer"),
+    )
+    add("s08-correct", answered_notebook(course), "graded", full)
+    assert 0 < expected["s02-partial"][1] < full
+    assert 0 < expected["s07-kernel-killer"][1] < full
+    return expected
+
+
+def answered_notebook(course: Course, overrides: dict[str, str] | None = None):
+    from lstm_grader.synthetic import answered
+
+    return answered(course.release(ASSIGNMENT), course.source(ASSIGNMENT), overrides)
+
+
+def lstm_grade(course: Course, *args: str, db_url: str | None = None) -> str:
+    """Run ``lstm-grade ASSIGNMENT --workers 2 --no-progress ARGS`` from the course root."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    command = ["lstm-grade", ASSIGNMENT, "--workers", "2", "--no-progress", *args]
+    if db_url:
+        command += ["--db-url", db_url]
+    result = subprocess.run(
+        command, cwd=course.root, env=env, capture_output=True, text=True, timeout=1200
+    )
+    assert result.returncode == 0, f"lstm-grade failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def grade_rows(course: Course) -> dict[str, dict[str, str]]:
+    with (course.root / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    by_student = {row["student"]: row for row in rows}
+    assert len(by_student) == len(rows), "a student has more than one row for one notebook"
+    return by_student
+
+
+def row_stamps(course: Course) -> dict[str, int]:
+    """When each student's rows were last computed (the state file lstm-grade rewrites)."""
+    return {
+        path.parent.parent.name: path.stat().st_mtime_ns
+        for path in (course.root / "grading_reports").glob(f"*/{ASSIGNMENT}/{ROW_FILE}")
+    }
+
+
+def _without_seconds(rows: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    return {s: {k: v for k, v in row.items() if k != "seconds"} for s, row in rows.items()}
+
+
+def _submitted_bytes(course: Course) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in (course.root / "submitted").rglob("*") if p.is_file()}
+
+
+def _limit_cell_time(course: Course) -> None:
+    with (course.root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+
+
+@pytest.mark.slow
+def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_changed(
+    course_factory,
+) -> None:
+    """lstm-grade on a class of correct, partial, blank, truncated, missing, endless-loop and
+    kernel-killing submissions: one row per student with the right status and score, totals
+    that add up, the broken ones not stopping the others and nothing submitted modified; a
+    second run regrades nothing, a changed submission alone is regraded, --force regrades all."""
+    course = course_factory(ASSIGNMENT)
+    _limit_cell_time(course)
+    expected = submit_class(course)
+    full = expected["s01-correct"][1]
+    submitted_before = _submitted_bytes(course)
+
+    out = lstm_grade(course)
+
+    rows = grade_rows(course)
+    assert sorted(rows) == sorted(expected)
+    got = {s: (row["status"], float(row["score"])) for s, row in rows.items()}
+    assert got == expected
+    for student, row in rows.items():
+        assert row["assignment"] == ASSIGNMENT and row["notebook"] == ASSIGNMENT, student
+        assert float(row["max_score"]) == full, f"{student}: max_score {row['max_score']}"
+    assert "NotJSONError" in rows["s04-truncated"]["reason"]
+    assert "was not submitted" in rows["s05-missing"]["reason"]
+    assert float(rows["s06-endless-loop"]["seconds"]) >= CELL_TIMEOUT
+    assert f"{len(expected)} submissions, {len(expected)} notebooks" in out
+    # The grader's report says the same as grades.csv, question by question.
+    killed = course.report("s07-kernel-killer", ASSIGNMENT)
+    assert killed["status"] == "kernel-died"
+    assert not killed["questions"]["q4"]["correct"]
+    assert killed["questions"]["q3"]["correct"]
+
+    with (course.root / "grades_totals.csv").open(newline="", encoding="utf-8") as handle:
+        totals = {row["student"]: row for row in csv.DictReader(handle)}
+    assert sorted(totals) == sorted(expected)
+    for student, (_status, score) in expected.items():
+        assert float(totals[student][ASSIGNMENT]) == score
+        assert float(totals[student]["total"]) == score
+        assert float(totals[student]["max_total"]) == full
+    assert _submitted_bytes(course) == submitted_before, "grading modified a submitted file"
+
+    # A second run regrades nothing: same rows, no state file rewritten, no autograde.
+    grades_before = (course.root / "grades.csv").read_bytes()
+    stamps = row_stamps(course)
+    assert sorted(stamps) == sorted(expected), "each submission keeps its rows"
+    autograded = course.root / "autograded" / "s01-correct" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    autograded_stamp = autograded.stat().st_mtime_ns
+    lstm_grade(course)
+    assert (course.root / "grades.csv").read_bytes() == grades_before
+    assert row_stamps(course) == stamps, "an unchanged submission was regraded"
+    assert autograded.stat().st_mtime_ns == autograded_stamp
+
+    # Changing one submission regrades that one only.
+    time.sleep(0.05)  # so a rewritten file gets a new modification time on coarse clocks
+    course.submit("s03-blank", ASSIGNMENT, answered_notebook(course))
+    lstm_grade(course)
+    after_change = grade_rows(course)
+    changed = {s for s in stamps if row_stamps(course)[s] != stamps[s]}
+    assert changed == {"s03-blank"}
+    assert (after_change["s03-blank"]["status"], float(after_change["s03-blank"]["score"])) == (
+        "graded",
+        full,
+    )
+    assert {s: r for s, r in after_change.items() if s != "s03-blank"} == {
+        s: r for s, r in rows.items() if s != "s03-blank"
+    }
+
+    # --force regrades everyone, with the same results.
+    stamps = row_stamps(course)
+    time.sleep(0.05)
+    lstm_grade(course, "--force")
+    forced = grade_rows(course)
+    assert all(row_stamps(course)[s] != stamps[s] for s in stamps), "--force skipped someone"
+    assert _without_seconds(forced) == _without_seconds(after_change)
+
+
+# --------------------------------------------------------------------------- slow: PostgreSQL
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_available() -> bool:
+    import sqlalchemy
+
+    try:  # the driver SQLAlchemy picks for a bare postgresql:// URL (psycopg 3 since 2.1)
+        sqlalchemy.create_engine("postgresql://grader@localhost/course").dispose()
+    except ImportError:
+        return False
+    try:
+        import pwd
+
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return False
+    return all((PG_BIN / tool).exists() for tool in ("initdb", "pg_ctl", "psql")) and bool(
+        shutil.which("runuser")
+    )
+
+
+@pytest.fixture
+def postgres_url():
+    """A real PostgreSQL server on a free localhost port, run as the postgres user, with a
+    database ``course`` owned by a role ``grader``; stopped and removed afterwards."""
+    require_or_skip(_postgres_available(), "PostgreSQL 15 (initdb, pg_ctl) and its Python driver")
+    base = Path(tempfile.mkdtemp(prefix="lstm-pg-"))
+    shutil.chown(base, "postgres", "postgres")
+    data, log = base / "data", base / "server.log"
+    port = _free_port()
+
+    def as_postgres(*args: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["runuser", "-u", "postgres", "--", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        log_text = log.read_text(errors="replace") if log.exists() else ""
+        assert result.returncode == 0, f"{args}:\n{result.stdout}\n{result.stderr}\n{log_text}"
+        return result
+
+    as_postgres(
+        str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync"
+    )
+    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+    as_postgres(
+        str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"
+    )
+    try:
+        psql = [
+            str(PG_BIN / "psql"),
+            "-h",
+            str(base),
+            "-p",
+            str(port),
+            "-U",
+            "postgres",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            "postgres",
+            "-c",
+        ]
+        as_postgres(*psql, "CREATE ROLE grader LOGIN PASSWORD 'grader'")
+        as_postgres(*psql, "CREATE DATABASE course OWNER grader")
+        # The README's form of the URL: SQLAlchemy picks the driver.
+        yield f"postgresql://grader:grader@127.0.0.1:{port}/course"
+    finally:
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _cell_scores(db_url: str, students: list[str]) -> dict[str, dict[str, float]]:
+    from nbgrader.api import Gradebook
+
+    scores = {}
+    with Gradebook(db_url) as gradebook:
+        for student in students:
+            try:
+                found = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+            except Exception:  # not in this gradebook: a missing or unreadable submission
+                continue
+            scores[student] = {grade.name: grade.score for grade in found.grades}
+    return scores
+
+
+@pytest.mark.slow
+def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(
+    course_factory, postgres_url: str, monkeypatch
+) -> None:
+    """The same class graded by lstm-grade into SQLite and into a real PostgreSQL server
+    (--db-url): are grades.csv, the totals and every cell's score in the gradebook equal,
+    and did the PostgreSQL run write nothing to the SQLite gradebook?"""
+    # nbgrader's Gradebook runs the `alembic` command for any database but SQLite.
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    sqlite_course = course_factory(ASSIGNMENT)
+    expected = submit_class(sqlite_course, endless_loop=False)
+    lstm_grade(sqlite_course)
+    sqlite_rows = grade_rows(sqlite_course)
+    assert {s: (r["status"], float(r["score"])) for s, r in sqlite_rows.items()} == expected
+
+    (sqlite_course.root.parent / "pg-course").mkdir()
+    pg_course = make_course(sqlite_course.root.parent / "pg-course", [ASSIGNMENT])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env["NBGRADER_DB_URL"] = postgres_url
+    generated = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"],
+        cwd=pg_course.root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert generated.returncode == 0, generated.stderr[-3000:]
+    shutil.rmtree(pg_course.root / "submitted", ignore_errors=True)
+    shutil.copytree(sqlite_course.root / "submitted", pg_course.root / "submitted")
+    lstm_grade(pg_course, db_url=postgres_url)
+    pg_rows = grade_rows(pg_course)
+
+    assert _without_seconds(pg_rows) == _without_seconds(sqlite_rows)
+    assert (pg_course.root / "grades_totals.csv").read_text() == (
+        sqlite_course.root / "grades_totals.csv"
+    ).read_text()
+    students = sorted(expected)
+    sqlite_scores = _cell_scores("sqlite:///" + str(sqlite_course.root / "gradebook.db"), students)
+    pg_scores = _cell_scores(postgres_url, students)
+    graded = {s for s, (status, _) in expected.items() if status in ("graded", "kernel-died")}
+    assert graded <= set(sqlite_scores)
+    assert pg_scores == sqlite_scores
+    untouched = _cell_scores("sqlite:///" + str(pg_course.root / "gradebook.db"), students)
+    assert untouched == {}, "the PostgreSQL run wrote to the SQLite gradebook"
+
+
+def test_the_readme_postgresql_url_loads_with_the_installed_driver() -> None:
+    """Can SQLAlchemy load a driver for the gradebook URL the README tells instructors to set
+    (no connection is made)?"""
+    import re
+
+    import sqlalchemy
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    urls = re.findall(r"NBGRADER_DB_URL=(postgresql[^`\s]*)", readme)
+    assert urls, "the README no longer documents a PostgreSQL gradebook URL"
+    for url in urls:
+        sqlalchemy.create_engine(url).dispose()
