@@ -55,6 +55,14 @@ c.CourseDirectory.db_url = os.environ.get(
 c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(_ROOT, "exchange"))
 os.makedirs(c.Exchange.root, exist_ok=True)
 
+# --- Collecting from a learning-management system ------------------------------------------
+# `nbgrader zip_collect` reads the LMS's download from downloaded/<assignment>/archive/; its
+# files are named like 05-return-flags_carol_attempt_2026-01-30-15-00-00_05-return-flags.ipynb
+# (the Blackboard pattern nbgrader documents). Adjust the pattern to your LMS's naming.
+c.FileNameCollectorPlugin.named_regexp = (
+    r".+_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
+)
+
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).

@@ -226,8 +226,15 @@ class Guide:
                 message = self.mistakes[mistake]["message"]
                 assert message in text, f"{student}'s feedback does not name {message!r}"
 
-    def expect_feedback_reaches_exchange_learners(self) -> None:
-        for student in EXCHANGE_LEARNERS:
+    def expect_feedback_reaches_exchange_learners(self, named: list[str]) -> None:
+        """Each exchange learner the command names (all of them if it names none) fetches
+        their feedback through the exchange."""
+        unknown = [s for s in named if s not in EXCHANGE_LEARNERS]
+        assert not unknown, (
+            f"the guide releases feedback to {unknown}, but the learners who submitted through "
+            f"the exchange in this test are {sorted(EXCHANGE_LEARNERS)}"
+        )
+        for student in named or EXCHANGE_LEARNERS:
             if student not in self.submitted():
                 continue
             self.learner_command(student, "fetch_feedback")
@@ -331,7 +338,12 @@ def test_every_command_of_the_instructor_guide_works_as_written(tmp_path: Path) 
         elif step == "nbgrader generate_feedback":
             guide.check(command, guide.expect_feedback)
         elif step == "nbgrader release_feedback":
-            guide.check(command, guide.expect_feedback_reaches_exchange_learners)
+            named = [w.split("=", 1)[1] for w in words if w.startswith("--student=")] + [
+                words[i + 1] for i, w in enumerate(words[:-1]) if w == "--student"
+            ]
+            guide.check(
+                command, lambda named=named: guide.expect_feedback_reaches_exchange_learners(named)
+            )
         elif step == "nbgrader export":
             # nbgrader export writes grades.csv unless told otherwise
             target = words[words.index("--to") + 1] if "--to" in words else "grades.csv"
