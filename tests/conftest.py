@@ -15,6 +15,19 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+#: Debian's Chromium (never a downloaded browser) and the flags it needs here: headless, as
+#: root, and quiet on a machine with no network but loopback.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",  # Chromium refuses to run as root (CI) with its sandbox on
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def assignments() -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 import yaml
-from conftest import ROOT, require_or_skip
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -27,17 +26,6 @@ BUILD = ROOT / "_build" / "html"
 BUILD_COMMAND = [
     str(Path(sys.executable).parent / "jb"),
     *("build", ".", "--warningiserror", "--nitpick", "--keep-going"),
-]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",  # Chromium refuses to run as root (CI) with its sandbox on
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 # Bounded waits: a page of this book loads in well under a second from 127.0.0.1.
 PAGE_TIMEOUT_MS = 30_000

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, read_notebook, require_or_skip
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, read_notebook, require_or_skip
 
 pytestmark = pytest.mark.slow
 
@@ -36,17 +36,6 @@ MISTAKE = ("q1-answer", "answer_q1 = (None, 8, 16)")
 MISTAKE_MESSAGE = "✘ q1: (None, 8, 16) keeps the time axis"
 RIGHT_MESSAGE = "✔ q2: Correct: (None, 8, 16)"
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",  # Chromium refuses to run as root (CI) with its sandbox on
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Bounded waits. The first "See it in Keras" cell imports TensorFlow (about 10 s warm,
 # up to a minute cold on two cores); validating runs the notebook without Keras.
 START_TIMEOUT_S = 90
