@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -38,6 +39,17 @@ TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
 COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason",
            "seconds")
+
+
+#: nbgrader's entry point, started without ``rfc3987_syntax``: jsonschema imports it to
+#: check IRI formats that no notebook schema uses, and compiling its grammars is a third
+#: of the cost of grading one notebook. jsonschema treats the package as optional.
+_NBGRADER_MAIN = (
+    "import sys\n"
+    "sys.modules['rfc3987_syntax'] = None\n"
+    "from nbgrader.apps.nbgraderapp import main\n"
+    "sys.exit(main())\n"
+)
 
 
 @dataclass
@@ -140,12 +152,28 @@ class ClassGrader:
             log_file = self._state_file(submission).with_name("autograde.log")
             log_file.parent.mkdir(parents=True, exist_ok=True)
             log_file.write_text(log, encoding="utf-8")
+        else:
+            self._forget_grades(submission)
         elapsed = round(time.monotonic() - started, 2)
         rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
         state_file.parent.mkdir(parents=True, exist_ok=True)
         state_file.write_text(json.dumps({"fingerprint": stamp,
                                           "rows": [asdict(r) for r in rows]}, indent=1))
         return rows
+
+    def _forget_grades(self, submission: Submission) -> None:
+        """Drop an earlier grade of a submission that can no longer be graded, so the
+        gradebook, ``nbgrader export`` and the feedback agree with ``grades.csv``."""
+        from nbgrader.api import MissingEntry
+
+        with self._gradebook() as gradebook:
+            try:
+                gradebook.remove_submission(submission.assignment, submission.student)
+            except MissingEntry:
+                pass
+        for folder in ("autograded", "feedback"):
+            shutil.rmtree(self.root / folder / submission.student / submission.assignment,
+                          ignore_errors=True)
 
     def _state_file(self, submission: Submission) -> Path:
         return (self.root / report.REPORTS_DIRECTORY / submission.student
@@ -156,7 +184,7 @@ class ClassGrader:
         env.pop("NBGRADER_EXECUTION", None)
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
-        command = [sys.executable, "-m", "nbgrader", "autograde", submission.assignment,
+        command = [sys.executable, "-c", _NBGRADER_MAIN, "autograde", submission.assignment,
                    "--student", submission.student, "--force"]
         try:
             result = subprocess.run(command, cwd=self.root, env=env, capture_output=True,
