@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -28,6 +27,7 @@ from matplotlib.image import AxesImage  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from lstm_lib import plots  # noqa: E402
+from lstm_lib.reference import LSTMTrace  # noqa: E402
 
 PLOTS_SOURCE = Path(plots.__file__)
 STATES = {"LSTM": ["h", "c"], "GRU": ["h"], "SimpleRNN": ["h"]}
@@ -42,19 +42,7 @@ def close_figures():
     plt.close("all")
 
 
-@dataclass
-class Trace:
-    """Stand-in for lstm_lib.reference's LSTMTrace: the six arrays, nothing else."""
-
-    i: np.ndarray
-    f: np.ndarray
-    c_tilde: np.ndarray
-    o: np.ndarray
-    c: np.ndarray
-    h: np.ndarray
-
-
-def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0) -> Trace:
+def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0) -> LSTMTrace:
     """Run the LSTM recurrence on random pre-activations, so c and h are consistent."""
     rng = np.random.default_rng(seed)
     shape = (batch, timesteps, units)
@@ -64,7 +52,7 @@ def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0
     for t in range(timesteps):
         previous = c[:, t - 1] if t else 0.0
         c[:, t] = f[:, t] * previous + i[:, t] * c_tilde[:, t]
-    return Trace(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=o * np.tanh(c))
+    return LSTMTrace(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=o * np.tanh(c))
 
 
 def gids(fig, prefix: str) -> list[str]:
