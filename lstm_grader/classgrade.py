@@ -198,7 +198,7 @@ class ClassGrader:
 
     def _row(self, submission: Submission, notebook: str, problems: dict[str, str | None],
              outcome: str, log: str, elapsed: float) -> Row:
-        max_score = self._max_score(submission.assignment, notebook)
+        max_score, score, needs_manual_grade = self._gradebook_entry(submission, notebook)
         base = Row(submission.student, submission.assignment, notebook, 0.0, max_score,
                    "graded", "", elapsed)
         if notebook not in problems:
@@ -212,7 +212,6 @@ class ClassGrader:
             return base
         notebook_report = report.read_report(report.report_path(
             self.root, submission.student, submission.assignment, notebook))
-        score = self._score(submission, notebook)
         if outcome == "error" or score is None:
             base.status = "invalid-notebook"
             base.reason = "nbgrader could not grade it: " + _last_line(log)
@@ -220,7 +219,7 @@ class ClassGrader:
         base.score = score
         base.status = notebook_report.get("status", "graded")
         base.reason = "; ".join(notebook_report.get("flags", []))
-        if base.status == "graded" and self._needs_manual_grade(submission, notebook):
+        if base.status == "graded" and needs_manual_grade:
             base.status = "needs-manual-grade"
         return base
 
@@ -230,27 +229,24 @@ class ClassGrader:
 
         return Gradebook(self.db_url or _configured_db_url(self.root))
 
-    def _max_score(self, assignment: str, notebook: str) -> float:
+    def _gradebook_entry(self, submission: Submission,
+                         notebook: str) -> tuple[float, float | None, bool]:
+        """The notebook's max score, the student's score (None if never graded) and
+        whether it needs manual grading, read in one visit to the gradebook."""
+        from nbgrader.api import MissingEntry
+
         with self._gradebook() as gradebook:
             try:
-                return float(gradebook.find_notebook(notebook, assignment).max_score)
-            except Exception:
-                return 0.0
-
-    def _score(self, submission: Submission, notebook: str) -> float | None:
-        with self._gradebook() as gradebook:
+                max_score = float(gradebook.find_notebook(notebook, submission.assignment)
+                                  .max_score)
+            except MissingEntry:
+                return 0.0, None, False
             try:
                 found = gradebook.find_submission_notebook(
                     notebook, submission.assignment, submission.student)
-            except Exception:
-                return None
-            return float(found.score)
-
-    def _needs_manual_grade(self, submission: Submission, notebook: str) -> bool:
-        with self._gradebook() as gradebook:
-            found = gradebook.find_submission_notebook(
-                notebook, submission.assignment, submission.student)
-            return bool(found.needs_manual_grade)
+            except MissingEntry:
+                return max_score, None, False
+            return max_score, float(found.score), bool(found.needs_manual_grade)
 
     # ---------------------------------------------------------------- the class
     def grade_all(self, submissions: list[Submission], progress: bool = True) -> list[Row]:

@@ -40,6 +40,11 @@ _STATE = "lstm_grading"
 _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
 
 
+def _new_state() -> dict[str, Any]:
+    """What the autograde step's preprocessors pass each other through ``resources``."""
+    return {"staged": {}, "events": [], "not_run": []}
+
+
 def _course_root(preprocessor: Any) -> str:
     return CourseDirectory(config=preprocessor.config).root
 
@@ -207,7 +212,7 @@ class StageAnswers(NbGraderPreprocessor):
                 "answers": [(a.question, a.expression) for a in answers],
             }
             cell.source = _handover_source(staged[_grade_id(cell)]["answers"])
-        resources[_STATE] = {"staged": staged, "events": [], "not_run": []}
+        resources[_STATE] = {**_new_state(), "staged": staged}
         return nb, resources
 
 
@@ -263,7 +268,7 @@ class SandboxedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
-        state = resources.setdefault(_STATE, {"staged": {}, "events": [], "not_run": []})
+        state = resources.setdefault(_STATE, _new_state())
         try:
             return super().preprocess(nb, resources, km=km)
         finally:
@@ -351,7 +356,7 @@ class JudgeAnswers(NbGraderPreprocessor):
         ids = resources["nbgrader"]
         folder = self.references_directory or os.path.join(_course_root(self), "references")
         refs = load_references(folder, ids["assignment"])
-        state = resources.get(_STATE, {"staged": {}, "events": [], "not_run": []})
+        state = resources.get(_STATE) or _new_state()
         path = _report_file(self, resources)
         notebook_report = report.read_report(path)
         tampered = set(notebook_report.get("tampered_cells", []))

@@ -21,7 +21,7 @@ import math
 import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -704,17 +704,9 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
 
 def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
     """Exact comparison of plain data (bools, strings, dicts of them)."""
-    if to_plain(answer) == to_plain(_normalise_json(expected)):
+    if to_plain(answer) == to_plain(expected):
         return Verdict(True, f"Correct: {answer!r}.")
     return Verdict(False, f"{_describe(answer)} is not the answer.")
-
-
-def _normalise_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_normalise_json(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _normalise_json(item) for key, item in value.items()}
-    return value
 
 
 _COMPARERS: dict[str, Callable[[Any, Any, Mapping[str, Any]], Verdict]] = {
@@ -843,11 +835,6 @@ def emit_answer(question: str, value: Any) -> None:
         {ANSWER_MIME: record, "text/plain": f"[answer for {question} handed to the grader]"},
         raw=True,
     )
-
-
-@dataclass
-class _Record:
-    questions: dict[str, Any] = field(default_factory=dict)
 
 
 def reveal(
