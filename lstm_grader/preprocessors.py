@@ -15,6 +15,8 @@ autograde step (on the sanitized copy in ``autograded/``)
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import os
 import time
@@ -23,6 +25,7 @@ from typing import Any
 
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
@@ -33,7 +36,7 @@ from traitlets import Integer, Unicode
 
 from lstm_grader import hidden, report
 from lstm_grader.references import load_references
-from lstm_grader.sandbox import SandboxKernelManager, bwrap_path
+from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
 from lstm_lib import checks
 
 _STATE = "lstm_grading"
@@ -42,7 +45,8 @@ _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
 
 def _new_state() -> dict[str, Any]:
     """What the autograde step's preprocessors pass each other through ``resources``."""
-    return {"staged": {}, "events": [], "not_run": []}
+    return {"staged": {}, "events": [], "not_run": [], "requested": {}, "replies": {},
+            "grader_errors": [], "sandbox": {}}
 
 
 def _course_root(preprocessor: Any) -> str:
@@ -103,7 +107,7 @@ class CheckSubmission(NbGraderPreprocessor):
             "tampered_cells": sorted(tampered),
             "questions": {},
             "events": [],
-            "sandboxed": bwrap_path() is not None,
+            "sandboxed": sandbox_problem() is None,
             "started": time.time(),
         }
         report.write_report(_report_file(self, resources), new_report)
@@ -191,11 +195,14 @@ def _source(cell: NotebookNode) -> str:
 
 
 class StageAnswers(NbGraderPreprocessor):
-    """Replace each test cell's code with lines that hand its answers over as data.
+    """Replace each test cell's code with the loading of a private answer encoder.
 
-    The hidden region's ``grade_answer("q3", answer_q3)`` declarations are kept aside
-    for :class:`JudgeAnswers`; neither they nor the visible checks run in the kernel,
-    so nothing a learner redefines can change a verdict.
+    The hidden region's ``grade_answer("q3", answer_q3)`` declarations are kept aside:
+    :class:`SandboxedExecute` asks for each answer in the test cell's own execute request
+    (``user_expressions``), and :class:`JudgeAnswers` judges what that cell's reply
+    carries. Neither the declarations nor the visible checks run in the kernel, so
+    nothing a learner redefines can change a verdict, and no display, print or
+    background thread can stand in for an answer.
     """
 
     def preprocess(
@@ -206,45 +213,43 @@ class StageAnswers(NbGraderPreprocessor):
             if not _is_test_cell(cell):
                 continue
             visible, hidden_text = hidden.split_hidden(_source(cell) + "\n")
-            answers = hidden.graded_answers(hidden_text)
+            answers = [(a.question, a.expression) for a in hidden.graded_answers(hidden_text)]
             staged[_grade_id(cell)] = {
                 "visible": visible.rstrip("\n"),
-                "answers": [(a.question, a.expression) for a in answers],
+                "answers": answers,
+                "expressions": {
+                    question: f"{_ENCODER}.answer_json({expression})"
+                    for question, expression in answers
+                },
             }
-            cell.source = _handover_source(staged[_grade_id(cell)]["answers"])
+            cell.source = _HANDOVER_SOURCE if answers else "pass"
         resources[_STATE] = {**_new_state(), "staged": staged}
         return nb, resources
 
 
-def _handover_source(answers: list[tuple[str, str]]) -> str:
-    """The code a staged test cell runs: hand each answer over, and nothing else.
-
-    It loads a private copy of ``lstm_lib.checks`` from its file, bound to a name of its
-    own, so neither a redefined name (``emit_answer``, ``__import__``) nor a patched
-    attribute of the shared ``lstm_lib.checks`` module changes what is handed over. A
-    learner who breaks the kernel's own machinery can lose points this way, never gain
-    them: the verdict is computed by the grader.
-    """
-    if not answers:
-        return "pass"
-    lines = [
-        "import importlib.util as _lstm_course_util",
-        "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
-        "_lstm_course_checks = _lstm_course_util.module_from_spec(_lstm_course_spec)",
-        "_lstm_course_spec.loader.exec_module(_lstm_course_checks)",
-    ]
-    lines += [
-        f"_lstm_course_checks.emit_answer({question!r}, {expression})"
-        for question, expression in answers
-    ]
-    return "\n".join(lines)
+#: The name the staged test cell binds its private copy of ``lstm_lib.checks`` to.
+_ENCODER = "_lstm_course_checks"
+#: What a staged test cell runs: load a private copy of ``lstm_lib.checks`` from its file,
+#: so neither a redefined name nor a patched attribute of the shared module changes how
+#: an answer is encoded. A learner who breaks the kernel's own machinery can lose points
+#: this way, never gain them: the verdict is computed by the grader.
+_HANDOVER_SOURCE = "\n".join([
+    "import importlib.util as _lstm_course_util",
+    "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
+    f"{_ENCODER} = _lstm_course_util.module_from_spec(_lstm_course_spec)",
+    f"_lstm_course_spec.loader.exec_module({_ENCODER})",
+])
+#: The longest encoded answer the grader reads; longer ones are refused unread.
+MAX_ANSWER_CHARS = 1_000_000
 
 
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute`` with a sandboxed kernel, output caps and a notebook deadline.
 
-    A kernel that dies, or a cell that times out, stops the run: the cells already run
-    keep their outputs (and so their points), the rest are recorded as not run.
+    A kernel that dies, a cell that times out, or a whole-sandbox limit that is reached
+    stops the run: the cells already run keep their outputs (and so their points), the
+    rest are recorded as not run. Each test cell's answers are requested in its own
+    execute request and read from its own reply.
     """
 
     max_output_bytes_per_cell = Integer(
@@ -260,6 +265,11 @@ class SandboxedExecute(Execute):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(*args, **kwargs)
+        self.on_cell_executed = self._keep_reply
+
+    def create_kernel_manager(self) -> Any:
+        self._sandbox_km = super().create_kernel_manager()
+        return self._sandbox_km
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict, km: Any = None
@@ -268,12 +278,21 @@ class SandboxedExecute(Execute):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
+        self._sandbox_km = None
+        self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())
+        self._state = state
         try:
             return super().preprocess(nb, resources, km=km)
+        except SandboxUnavailable as exc:
+            state["grader_errors"].append(str(exc))
+            return nb, resources
         finally:
             if self._stopped:
                 state["events"].append(self._stopped)
+            sandbox = getattr(self._sandbox_km, "sandbox_report", None) or {}
+            state["sandbox"] = sandbox
+            state["events"] += sandbox.get("hit", [])
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
@@ -292,12 +311,75 @@ class SandboxedExecute(Execute):
             cell.outputs.append(_error_output("DeadKernelError", "The kernel died in this cell."))
         except CellTimeoutError:
             self._stopped = "timed-out"
-        if any(
-            output.get("output_type") == "error" and output.get("ename") == "CellTimeoutError"
-            for output in cell.get("outputs", [])
-        ):
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if any(o.get("ename") == "CellTimeoutError" for o in errors):
             self._stopped = "timed-out"
+        self._check_course_preamble(cell, errors)
+        self._check_limits(errors)
         return cell, resources
+
+    def _check_course_preamble(self, cell: NotebookNode, errors: list[NotebookNode]) -> None:
+        """A failing cell of the course's own preamble (the locked cells before anything a
+        learner can edit or add) is the grader's failure, never the learner's."""
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if not (meta.get("locked") and not meta.get("solution") and not meta.get("grade")):
+            self._in_preamble = False
+            return
+        if self._in_preamble and errors:
+            first = errors[0]
+            self._state["grader_errors"].append(
+                f"the course's setup cell {meta.get('grade_id')!r} failed in the sandbox "
+                f"({first.get('ename')}: {first.get('evalue')}); is lstm_lib importable there?"
+            )
+
+    def _check_limits(self, errors: list[NotebookNode]) -> None:
+        km = self._sandbox_km
+        hit = set(km.limits_hit()) if km is not None and hasattr(km, "limits_hit") else set()
+        for error in errors:
+            if error.get("ename") == "MemoryError":
+                hit.add("memory-limit")
+            elif "[Errno 28]" in str(error.get("evalue")) or "[Errno 27]" in str(
+                error.get("evalue")
+            ):
+                hit.add("disk-limit")
+        events = self._state["events"]
+        events += sorted(hit - set(events))
+        if "cpu-limit" in hit and self._stopped is None:
+            self._stopped = "cpu-limit"
+
+    async def async_execute_cell(
+        self, cell: NotebookNode, cell_index: int, execution_count: int | None = None,
+        store_history: bool = True,
+    ) -> NotebookNode:
+        """Run a cell; a staged test cell's request also asks for its answers."""
+        expressions = self._state["staged"].get(_grade_id(cell) or "", {}).get("expressions")
+        if not (_is_test_cell(cell) and expressions and self.kc is not None):
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        self._state["requested"][cell_index] = _grade_id(cell)
+        self.kc.execute = functools.partial(type(self.kc).execute, self.kc,
+                                            user_expressions=dict(expressions))
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count,
+                                                    store_history)
+        finally:
+            del self.kc.execute
+
+    execute_cell = run_sync(async_execute_cell)
+
+    def _keep_reply(self, cell: NotebookNode, cell_index: int,
+                    execute_reply: dict[str, Any]) -> None:
+        """Keep what the reply to a staged test cell's own request carries."""
+        grade_id = self._state["requested"].get(cell_index)
+        if grade_id is None:
+            return
+        content = execute_reply.get("content", {}) if isinstance(execute_reply, dict) else {}
+        self._state["replies"][grade_id] = {
+            "status": content.get("status"),
+            "error": f"{content.get('ename')}: {content.get('evalue')}"
+            if content.get("status") == "error" else None,
+            "user_expressions": content.get("user_expressions") or {},
+        }
 
     def output(
         self,
@@ -316,6 +398,8 @@ class SandboxedExecute(Execute):
         if size > budget:
             self._cell_bytes[cell_index] = self.max_output_bytes_per_cell
             self._total_bytes += budget
+            if "output-limit" not in self._state["events"]:
+                self._state["events"].append("output-limit")
             note = NotebookNode(
                 output_type="stream",
                 name="stdout",
@@ -343,7 +427,9 @@ class JudgeAnswers(NbGraderPreprocessor):
 
     Each test cell's outputs are replaced by the verdict (a pass line, or an error that
     names the mistake), which is all nbgrader's ``SaveAutoGrades`` looks at; its source
-    goes back to the visible part, so feedback never shows a hidden region.
+    goes back to the visible part, so feedback never shows a hidden region. A failure
+    while judging one question costs that question only, and is reported as the
+    grader's error.
     """
 
     references_directory = Unicode(
@@ -360,21 +446,34 @@ class JudgeAnswers(NbGraderPreprocessor):
         path = _report_file(self, resources)
         notebook_report = report.read_report(path)
         tampered = set(notebook_report.get("tampered_cells", []))
-        stop_reason = state["events"][0] if state["events"] else None
+        stop_reason = next((e for e in state["events"] if e in _STOPS), None)
         not_run = set(state["not_run"])
+        grader_errors = list(state["grader_errors"])
+        answered = 0
+        asked = 0
         for index, cell in enumerate(nb.cells):
             if not _is_test_cell(cell):
                 continue
             grade_id = _grade_id(cell)
             staged = state["staged"].get(grade_id, {"visible": _source(cell), "answers": []})
-            outcome = self._judge_cell(
-                cell,
-                staged,
-                refs,
-                tampered=grade_id in tampered,
-                not_run=(index in not_run, stop_reason),
-                flags=notebook_report["flags"],
-            )
+            outcome = {}
+            for question, _expression in staged["answers"]:
+                asked += 1
+                try:
+                    verdict, reached = self._judge_question(
+                        question, refs, state["replies"].get(grade_id),
+                        tampered=grade_id in tampered,
+                        not_run=(index in not_run, stop_reason),
+                    )
+                except Exception as exc:  # a grader bug costs this question only
+                    grader_errors.append(f"judging {question!r} failed: "
+                                         f"{type(exc).__name__}: {exc}")
+                    verdict, reached = checks.Verdict(
+                        False, "The grader could not judge this answer; the instructor "
+                        "has been told.",
+                    ), False
+                answered += reached
+                outcome[question] = verdict
             for question, verdict in outcome.items():
                 notebook_report["questions"][question] = {
                     "cell": grade_id,
@@ -388,7 +487,19 @@ class JudgeAnswers(NbGraderPreprocessor):
                 else _error_output("WrongAnswer", f"{question}: {v.message}")
                 for question, v in outcome.items()
             ] or [_error_output("NoAnswer", "This test cell declares no graded answer.")]
-        notebook_report["events"] = sorted(set(notebook_report.get("events", []) + state["events"]))
+        events = set(notebook_report.get("events", [])) | set(state["events"])
+        if asked and not answered and not tampered:
+            events.add("no-answers")
+        if grader_errors:
+            events.add("grader-error")
+        notebook_report["events"] = sorted(events)
+        notebook_report["grader_errors"] = grader_errors
+        sandbox = state.get("sandbox") or {}
+        notebook_report["limits"] = sandbox.get("limits", [])
+        notebook_report["limits_not_applied"] = sandbox.get("limits_not_applied", [])
+        notebook_report["sandbox_usage"] = sandbox.get("usage", {})
+        if sandbox.get("skipped_files"):
+            notebook_report["skipped_files"] = sandbox["skipped_files"]
         notebook_report["seconds"] = round(
             time.time() - notebook_report.get("started", time.time()), 2
         )
@@ -396,69 +507,62 @@ class JudgeAnswers(NbGraderPreprocessor):
         report.write_report(path, notebook_report)
         return nb, resources
 
-    def _judge_cell(
+    def _judge_question(
         self,
-        cell: NotebookNode,
-        staged: dict[str, Any],
+        question: str,
         refs: dict[str, Any],
+        reply: dict[str, Any] | None,
         *,
         tampered: bool,
         not_run: tuple[bool, str | None],
-        flags: list[str],
-    ) -> dict[str, checks.Verdict]:
-        outcome = {}
-        handed_over: dict[str, list[Any]] = {}
-        for output in cell.get("outputs", []):
-            data = output.get("data", {}) if output.get("output_type") == "display_data" else {}
-            record = data.get(checks.ANSWER_MIME)
-            if isinstance(record, dict) and isinstance(record.get("question"), str):
-                handed_over.setdefault(record["question"], []).append(record.get("answer"))
-        kernel_error = next(
-            (
-                f"{o.get('ename')}: {o.get('evalue')}"
-                for o in cell.get("outputs", [])
-                if o.get("output_type") == "error"
-            ),
-            None,
-        )
-        for question, _expression in staged["answers"]:
-            if question not in refs:
-                raise KeyError(f"question {question!r} has no recorded reference value")
-            ref = refs[question]
-            records = handed_over.get(question, [])
-            if tampered:
-                verdict = checks.Verdict(
-                    False,
-                    "This test cell was changed or removed in the "
-                    "submission; the question scores 0 and the "
-                    "submission is flagged for review.",
-                )
-            elif not_run[0]:
-                why = "the kernel died" if not_run[1] == "kernel-died" else "time ran out"
-                verdict = checks.Verdict(False, f"Not graded: {why} before this cell ran.")
-            elif not records:
-                verdict = checks.Verdict(
-                    False,
-                    "No answer reached the grader"
-                    + (f" ({kernel_error})." if kernel_error else "."),
-                )
-            elif len({json.dumps(r, sort_keys=True, default=str) for r in records}) > 1:
-                flags.append(f"question {question!r} handed over several different answers")
-                verdict = checks.Verdict(
-                    False, "Several different answers were handed over for this question."
-                )
-            else:
-                verdict = self._verdict(ref, records[0])
-            outcome[question] = verdict
-        return outcome
+    ) -> tuple[checks.Verdict, bool]:
+        """The verdict on one question, and whether an answer reached the grader."""
+        if question not in refs:
+            raise KeyError(f"question {question!r} has no recorded reference value")
+        ref = refs[question]
+        if tampered:
+            return checks.Verdict(
+                False,
+                "This test cell was changed or removed in the submission; the question "
+                "scores 0 and the submission is flagged for review.",
+            ), False
+        if not_run[0]:
+            why = _STOPS.get(not_run[1] or "", "the run stopped")
+            return checks.Verdict(False, f"Not graded: {why} before this cell ran."), False
+        if reply is None:
+            return checks.Verdict(False, "No answer reached the grader: this cell did not "
+                                  "finish."), False
+        if reply.get("error"):
+            return checks.Verdict(False, f"No answer reached the grader ({reply['error']})."), \
+                False
+        result = reply["user_expressions"].get(question)
+        if not isinstance(result, dict) or result.get("status") != "ok":
+            why = (f"{result.get('ename')}: {result.get('evalue')}"
+                   if isinstance(result, dict) else "nothing came back")
+            return checks.Verdict(False, f"No answer reached the grader ({why})."), False
+        return self._verdict(ref, result), True
 
     @staticmethod
-    def _verdict(ref: Any, record: Any) -> checks.Verdict:
+    def _verdict(ref: Any, result: dict[str, Any]) -> checks.Verdict:
+        text = (result.get("data") or {}).get("text/plain")
+        if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
+            return checks.Verdict(False, "The answer is too large to be read.")
         try:
-            answer = checks.parse_answer_json(json.dumps(record, allow_nan=True))
-        except ValueError as exc:
+            encoded = ast.literal_eval(text)
+            if type(encoded) is not str:
+                raise ValueError("the kernel did not hand over an encoded answer")
+            answer = checks.parse_answer_json(encoded)
+        except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
             return checks.Verdict(False, f"The answer could not be read as plain data ({exc}).")
         return checks.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
+
+
+#: Why a run stopped before a cell, for the verdict of the cells it never reached.
+_STOPS = {
+    "kernel-died": "the kernel died",
+    "timed-out": "time ran out",
+    "cpu-limit": "the sandbox used up its CPU time",
+}
 
 
 class FlagForReview(NbGraderPreprocessor):

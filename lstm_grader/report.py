@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from lstm_grader import safefiles
 
 #: Report folder under the course root; the grading kernel never sees it.
 REPORTS_DIRECTORY = "grading_reports"
 
-#: Statuses, most serious first: the one a notebook ends with is the first that applies.
-STATUSES = (
-    "flagged",
-    "invalid-notebook",
-    "missing",
-    "kernel-died",
-    "timed-out",
-    "needs-manual-grade",
-    "graded",
-)
+#: Every status a notebook can end with, most serious first, with what it means: the one
+#: a notebook ends with is the first that applies. ``grades.csv``, the README and the
+#: tests all take the vocabulary from here.
+STATUSES = {
+    "grader-error": "the grader failed, not the learner (a setup cell could not import "
+                    "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
+    "flagged": "tampering the test cells cannot stop; marked for manual grading",
+    "invalid-notebook": "the file is not a readable notebook",
+    "missing": "the notebook was not submitted",
+    "memory-limit": "the sandbox reached its memory limit",
+    "process-limit": "the sandbox reached its limit on processes",
+    "disk-limit": "the sandbox filled its tmpfs or wrote a file over the size limit",
+    "cpu-limit": "the sandbox used up its CPU time",
+    "output-limit": "output was cut at the byte cap",
+    "kernel-died": "the kernel died; points earned before are kept",
+    "timed-out": "a cell or the notebook ran out of time; points earned before are kept",
+    "no-answers": "no answer reached the grader (blank, or every answer cell failed)",
+    "needs-manual-grade": "graded, with cells awaiting the instructor",
+    "graded": "graded",
+}
 
 
 def report_path(root: str | Path, student: str, assignment: str, notebook: str) -> Path:
@@ -30,17 +41,14 @@ def report_path(root: str | Path, student: str, assignment: str, notebook: str) 
 def read_report(path: Path) -> dict[str, Any]:
     """Read a report, or start an empty one."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        return json.loads(safefiles.read_text(path))
+    except (OSError, ValueError):
         return {"flags": [], "tampered_cells": [], "questions": {}, "events": []}
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
-    """Write a report atomically, so a reader never sees half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    """Write a report atomically, so a reader never sees half of one, and through no link."""
+    safefiles.write_text(path, json.dumps(report, indent=1, sort_keys=True) + "\n")
 
 
 def final_status(report: dict[str, Any]) -> str:
@@ -48,6 +56,8 @@ def final_status(report: dict[str, Any]) -> str:
     found = set(report.get("events", []))
     if report.get("flags"):
         found.add("flagged")
+    if report.get("grader_errors"):
+        found.add("grader-error")
     for status in STATUSES:
         if status in found:
             return status

@@ -1,223 +1,550 @@
-"""Start the grading kernel inside a bubblewrap sandbox with memory and CPU limits.
+"""Start the grading kernel in a sandbox that holds no privilege on the host.
 
-The kernel sees the installed Python packages and the submission's own working folder,
-read-only except for that folder; not the course directory (``solutions/``, the
-gradebook, ``references/``, other students), not the network, not the home directory.
-It talks to the grader over ZMQ ``ipc`` sockets in a private folder, since a kernel in
-its own network namespace cannot be reached over TCP.
+What the kernel gets:
 
-Where bubblewrap is missing or cannot start (no user namespaces), the kernel runs with
-the resource limits only and the grader says so loudly once per process.
+- an **unprivileged identity**: a dedicated uid when the grader runs as root (see
+  :func:`sandbox_identity`), the grader's own uid otherwise; no capabilities, an empty
+  bounding set, ``no_new_privs``, a user namespace in which it cannot create another one,
+  and a new session (no terminal to inject keystrokes into);
+- a **mount namespace of read-only binds**: ``/usr``, ``/etc``, the Python installation
+  and this environment's packages, and the grader's own ``lstm_lib`` at
+  :data:`COURSE_LIBRARY_MOUNT`; never the course directory (``solutions/``,
+  ``references/``, the gradebook, other learners); ``/proc/sys`` read-only;
+- a **throwaway working folder** on a size-limited tmpfs: the regular files of the
+  submission (never links or special files) are bound into it read-only, and whatever
+  the kernel writes vanishes with it, so nothing it creates can be met by the grader;
+- **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs);
+- a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
+- **limits for the whole sandbox** through control groups (memory, processes, CPU; see
+  :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
+  size, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``.
+
+As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
+works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
+adds the user namespace that forbids further namespaces. As an ordinary user one
+unprivileged bubblewrap does all of it.
+
+If the sandbox cannot be built, no kernel starts: grading stops with
+:data:`CANNOT_SANDBOX`, unless the instructor passes the explicit unsafe switch
+(``LSTM_GRADER_UNSAFE_NO_SANDBOX=1``, or ``lstm-grade --unsafe-no-sandbox``), which
+grades without isolation, says so loudly, and still drops root and applies the limits.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import functools
 import importlib.util
 import logging
 import os
+import pwd
 import resource
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Integer
+from traitlets import Bool, Float, Integer
+
+from lstm_grader import cgroups
 
 log = logging.getLogger(__name__)
 
+#: Set to ``1`` to grade even where the sandbox cannot be built (loud, never silent).
+UNSAFE_SWITCH = "LSTM_GRADER_UNSAFE_NO_SANDBOX"
+#: Names another ``bwrap`` binary, or ``none`` to act as if bubblewrap were missing.
+BWRAP_VARIABLE = "LSTM_GRADER_BWRAP"
+#: The user the kernel runs as when the grader is root, if the host has one by that name.
+SANDBOX_USER = "lstm-sandbox"
+#: Otherwise this uid and gid: no account, no files, no groups on a usual host.
+DEFAULT_SANDBOX_UID = 61999
+#: Where the grader's own ``lstm_lib`` appears inside the sandbox (first on ``sys.path``).
+COURSE_LIBRARY_MOUNT = "/opt/lstm-course/lib"
+#: Variables copied from the grader's environment; nothing else reaches the kernel.
+#: OPENBLAS_* select a CPU kernel some hosts need for correct results;
+#: NBGRADER_EXECUTION tells the notebook it is being graded (no TensorFlow).
+PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                  "NBGRADER_EXECUTION")
+#: Variables the kernel always gets: one thread per numeric library (the sandbox has one
+#: core), a home in its own tmpfs, no user site-packages, the grader's lstm_lib first.
+FIXED_ENVIRONMENT = {
+    "HOME": "/tmp",
+    "MPLCONFIGDIR": "/tmp/.matplotlib",
+    "PYTHONPATH": COURSE_LIBRARY_MOUNT,
+    "PYTHONNOUSERSITE": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+CANNOT_SANDBOX = (
+    "Refusing to grade: the grading sandbox cannot be built here ({why}). A learner's "
+    "notebook would run with the grader's rights and could read the solutions, the "
+    "references, the gradebook and other learners' work. Install bubblewrap (Debian: "
+    "apt-get install bubblewrap) and allow user namespaces, or, on a machine you accept "
+    f"to expose, set {UNSAFE_SWITCH}=1 (lstm-grade --unsafe-no-sandbox)."
+)
 NO_SANDBOX_WARNING = (
-    "!! NO SANDBOX: bubblewrap (bwrap) is not available or cannot start here, so the "
-    "grading kernel can read the course directory, the gradebook and other submissions, "
-    "and reach the network. Memory and CPU limits still apply. Install bubblewrap "
-    "(Debian: apt-get install bubblewrap) before grading real submissions. !!"
+    "!! NO SANDBOX ({why}): grading anyway because {switch}=1. The grading kernel can "
+    "read the course directory, the gradebook and other submissions, and reach the "
+    "network. The limits still apply. !!"
 )
 
 
-@functools.cache
-def bwrap_path() -> str | None:
-    """The path of a working ``bwrap``, or None if it is missing or cannot create a sandbox.
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be built and the unsafe switch is off: nothing is graded."""
 
-    ``LSTM_GRADER_BWRAP`` may name another ``bwrap`` binary, or be ``none`` to grade
-    without a sandbox (the grader then says so loudly).
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the kernel runs as on the host."""
+
+    uid: int
+    gid: int
+
+    @property
+    def drops_root(self) -> bool:
+        """Whether starting the kernel changes identity (the grader is root)."""
+        return os.geteuid() == 0
+
+
+def sandbox_identity() -> Identity:
+    """The unprivileged identity a grading kernel runs as.
+
+    As root: the ``lstm-sandbox`` account if the host has one, else uid and gid
+    :data:`DEFAULT_SANDBOX_UID` (an id no account or file uses). As anyone else: the
+    grader's own ids, which hold no privilege.
     """
-    configured = os.environ.get("LSTM_GRADER_BWRAP", "")
-    if configured.lower() == "none":  # an explicit opt-out, e.g. to test the fallback
-        return None
-    path = shutil.which(configured or "bwrap")
-    if path is None:
-        return None
-    probe = [path, "--unshare-all", "--ro-bind", "/", "/", "--", "true"]
+    if os.geteuid() != 0:
+        return Identity(os.getuid(), os.getgid())
     try:
-        subprocess.run(probe, check=True, capture_output=True, timeout=20)
-    except (OSError, subprocess.SubprocessError):
+        account = pwd.getpwnam(SANDBOX_USER)
+        return Identity(account.pw_uid, account.pw_gid)
+    except KeyError:
+        return Identity(DEFAULT_SANDBOX_UID, DEFAULT_SANDBOX_UID)
+
+
+def unsafe_allowed() -> bool:
+    """Whether the instructor passed the explicit switch to grade without a sandbox."""
+    return os.environ.get(UNSAFE_SWITCH, "").strip().lower() in ("1", "true", "yes")
+
+
+def bwrap_path() -> str | None:
+    """The ``bwrap`` to use, or None (missing, or :data:`BWRAP_VARIABLE` is ``none``)."""
+    configured = os.environ.get(BWRAP_VARIABLE, "")
+    if configured.lower() == "none":
         return None
-    return path
+    return shutil.which(configured or "bwrap")
 
 
 @functools.cache
-def warn_no_sandbox_once() -> None:
+def sandbox_problem() -> str | None:
+    """Why the sandbox cannot be built on this host, or None when it can.
+
+    Builds the real sandbox once (cached per process) around ``true``.
+    """
+    bwrap = bwrap_path()
+    if bwrap is None:
+        return "bubblewrap (bwrap) is not installed"
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is missing, so root cannot be dropped"
+    with tempfile.TemporaryDirectory(prefix="lstm-grade-probe-") as folder:
+        os.chmod(folder, 0o755)
+        command = _bwrap_command(["true"], bwrap=bwrap, identity=sandbox_identity(),
+                                 kernel_dir=folder, workdir="/tmp/probe", seed_files=[],
+                                 environment={}, disk_bytes=2**20)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=30,
+                                    env={"PATH": os.defpath})
+        except (OSError, subprocess.SubprocessError) as exc:
+            return f"bubblewrap could not start ({exc})"
+    if result.returncode != 0:
+        return f"bubblewrap failed: {result.stderr.strip()[:300] or result.returncode}"
+    return None
+
+
+@functools.cache
+def warn_no_sandbox_once(why: str) -> None:
     """Print the no-sandbox warning to the log and to stderr, once per process."""
-    log.warning(NO_SANDBOX_WARNING)
-    print(NO_SANDBOX_WARNING, file=sys.stderr, flush=True)
+    message = NO_SANDBOX_WARNING.format(why=why, switch=UNSAFE_SWITCH)
+    log.warning(message)
+    print(message, file=sys.stderr, flush=True)
+
+
+def check_can_grade() -> str | None:
+    """Raise :class:`SandboxUnavailable` unless grading may go on; return the reason
+    the sandbox is missing when the unsafe switch lets it go on without one."""
+    problem = sandbox_problem()
+    if problem is None:
+        return None
+    if not unsafe_allowed():
+        raise SandboxUnavailable(CANNOT_SANDBOX.format(why=problem))
+    warn_no_sandbox_once(problem)
+    return problem
+
+
+def course_library_folder() -> str:
+    """The folder holding the ``lstm_lib`` package this grader process uses."""
+    module = sys.modules.get("lstm_lib")
+    locations = list(getattr(module, "__path__", []) or [])
+    if not locations:
+        spec = importlib.util.find_spec("lstm_lib")
+        locations = list(spec.submodule_search_locations or []) if spec else []
+    if not locations:
+        raise SandboxUnavailable("lstm_lib cannot be found by the grader itself")
+    return os.path.realpath(locations[0])
 
 
 def readable_paths() -> list[str]:
-    """What the kernel must read: the interpreter, the packages and an editable lstm_lib."""
+    """The host folders the kernel reads: the interpreter and the installed packages."""
     paths = {
         sys.prefix,
         sys.base_prefix,
-        os.path.realpath(sys.executable),
+        os.path.dirname(os.path.realpath(sys.executable)),
         sysconfig.get_paths()["purelib"],
         sysconfig.get_paths()["platlib"],
     }
-    spec = importlib.util.find_spec("lstm_lib")
-    if spec is not None:
-        # an editable install points outside site-packages, at the repository's lstm_lib/
-        paths.update(str(Path(p)) for p in spec.submodule_search_locations or [])
-    return sorted(p for p in paths if os.path.exists(p))
+    found = sorted(os.path.realpath(p) for p in paths if os.path.isdir(p))
+    # a folder inside another one is already there
+    return [p for p in found if not any(p != q and p.startswith(q + os.sep) for q in found)]
 
 
-def bwrap_command(
+def kernel_environment() -> dict[str, str]:
+    """The kernel's whole environment: an allow-list, never the grader's secrets."""
+    environment = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    environment.update(FIXED_ENVIRONMENT)
+    scripts = os.path.dirname(sys.executable)
+    environment["PATH"] = f"{scripts}:/usr/local/bin:/usr/bin:/bin"
+    return environment
+
+
+def submission_files(folder: str, *, max_files: int = 100,
+                     max_bytes: int = 50 * 2**20) -> tuple[list[tuple[str, str]], list[str]]:
+    """The regular files of a folder the kernel may read, and what was left out and why.
+
+    Notebooks are left out (the kernel receives its cells from the grader); so are links,
+    FIFOs, sockets, devices, files with other hard links, and anything over the limits.
+
+    Returns
+    -------
+    files : list of (str, str)
+        ``(absolute host path, path relative to the folder)``.
+    skipped : list of str
+        One line per entry left out.
+    """
+    files: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    total = 0
+    for here, directories, names in os.walk(folder, followlinks=False):
+        for name in list(directories):
+            if os.path.islink(os.path.join(here, name)):
+                skipped.append(f"{os.path.relpath(os.path.join(here, name), folder)}: a link")
+                directories.remove(name)
+        for name in sorted(names):
+            path = os.path.join(here, name)
+            relative = os.path.relpath(path, folder)
+            if name.endswith(".ipynb"):
+                continue
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode):
+                skipped.append(f"{relative}: not a regular file")
+            elif info.st_nlink > 1:
+                skipped.append(f"{relative}: has other hard links")
+            elif len(files) >= max_files or total + info.st_size > max_bytes:
+                skipped.append(f"{relative}: over the limit of {max_files} files, "
+                               f"{max_bytes} bytes")
+            else:
+                files.append((path, relative))
+                total += info.st_size
+    return files, skipped
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = Path(path).parts[1:-1]
+    return [str(Path("/", *parts[: i + 1])) for i in range(len(parts))]
+
+
+def _bwrap_command(
     kernel_cmd: list[str],
     *,
+    bwrap: str,
+    identity: Identity,
+    kernel_dir: str,
     workdir: str,
-    private_dir: str,
-    memory_limit_mb: int,
-    cpu_limit_seconds: int,
+    seed_files: list[tuple[str, str]],
+    environment: dict[str, str],
+    disk_bytes: int,
 ) -> list[str]:
-    """Wrap a kernel command line in bubblewrap and ``prlimit``.
-
-    Parameters
-    ----------
-    kernel_cmd : list of str
-        The kernel's own command line (``python -m ipykernel_launcher -f ...``).
-    workdir : str
-        The submission's working folder: the only writable place the kernel sees.
-    private_dir : str
-        The folder holding the connection file and the ``ipc`` sockets.
-    memory_limit_mb, cpu_limit_seconds : int
-        Address-space and CPU-time limits for the kernel process.
-    """
-    bwrap = bwrap_path()
-    assert bwrap is not None
-    args = [
-        bwrap,
-        "--die-with-parent",
-        "--unshare-all",  # network, PID, IPC, UTS, user and cgroup namespaces
-        "--ro-bind",
-        "/usr",
-        "/usr",
-        "--ro-bind",
-        "/etc",
-        "/etc",
-        "--proc",
-        "/proc",
-        "--dev",
-        "/dev",
-        "--tmpfs",
-        "/tmp",
-        "--tmpfs",
-        "/root",
-        "--tmpfs",
-        "/home",
-    ]
+    """The command line that runs ``kernel_cmd`` in the sandbox (see the module's doc)."""
+    lockdown = ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--new-session",
+                "--die-with-parent"]
+    args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try"]
+    if not identity.drops_root:
+        args += lockdown
+    args += ["--clearenv"]
+    for name, value in sorted(environment.items()):
+        args += ["--setenv", name, value]
+    args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+             "--proc", "/proc", "--dev", "/dev"]
     for name in ("bin", "sbin", "lib", "lib64", "lib32"):
         target = Path("/") / name
         if target.is_symlink():
             args += ["--symlink", os.readlink(target), str(target)]
         elif target.exists():
             args += ["--ro-bind", str(target), str(target)]
-    for path in readable_paths():
-        args += ["--ro-bind", path, path]
-    args += [
-        "--bind",
-        private_dir,
-        private_dir,
-        "--bind",
-        workdir,
-        workdir,
-        "--chdir",
-        workdir,
-        "--setenv",
-        "HOME",
-        "/tmp",
-        "--setenv",
-        "MPLCONFIGDIR",
-        "/tmp",
-        # ipykernel exits when its parent PID changes; in a new PID namespace it always has
-        "--unsetenv",
-        "JPY_PARENT_PID",
-        "--",
-        "prlimit",
-        f"--as={memory_limit_mb * 1024 * 1024}",
-        f"--cpu={cpu_limit_seconds}",
-        "--core=0",
-        "--",
-        *kernel_cmd,
-    ]
-    return args
+    size = str(disk_bytes)
+    args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+             "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+    made: set[str] = {"/", "/tmp", "/usr", "/etc", "/proc", "/dev", "/dev/shm"}
+    binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in readable_paths()]
+    library = course_library_folder()
+    binds.append(("--ro-bind", library, f"{COURSE_LIBRARY_MOUNT}/lstm_lib"))
+    binds.append(("--bind", kernel_dir, kernel_dir))
+    for kind, source, destination in binds:
+        for folder in _ancestors(destination):
+            if folder not in made and not any(folder.startswith(m + "/") for m in ("/usr", "/etc")):
+                args += ["--perms", "0755", "--dir", folder]
+                made.add(folder)
+        args += [kind, source, destination]
+        made.add(destination)
+    args += ["--perms", "1777", "--dir", workdir]
+    for source, relative in seed_files:
+        args += ["--ro-bind", source, os.path.join(workdir, relative)]
+    args += ["--chdir", workdir, "--"]
+    if identity.drops_root:
+        args += ["setpriv", f"--reuid={identity.uid}", f"--regid={identity.gid}",
+                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
+                 "--", bwrap, *lockdown, "--bind", "/", "/", "--ro-bind", "/proc/sys", "/proc/sys",
+                 "--chdir", workdir, "--"]
+    return args + kernel_cmd
+
+
+@dataclass(frozen=True)
+class ProcessLimits:
+    """Per-process limits, inherited by everything the kernel starts."""
+
+    address_space_bytes: int
+    cpu_seconds: int
+    file_bytes: int
+    processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
+
+
+def _enter_sandbox(procs_files: list[str], limits: ProcessLimits,
+                   drop_to: Identity | None) -> None:
+    """Run in the new process before it becomes the sandbox: join the control groups
+    (as root, before anything can fork), set the limits, and, without bubblewrap, drop
+    root here."""
+    pid = str(os.getpid()).encode()
+    for procs in procs_files:
+        fd = os.open(procs, os.O_WRONLY)
+        try:
+            os.write(fd, pid)
+        finally:
+            os.close(fd)
+    for which, value in (
+        (resource.RLIMIT_AS, limits.address_space_bytes),
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(which, (value, value))
+    if limits.processes is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    if drop_to is not None:
+        os.setgroups([])
+        os.setresgid(drop_to.gid, drop_to.gid, drop_to.gid)
+        os.setresuid(drop_to.uid, drop_to.uid, drop_to.uid)
+        _LIBC.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _private_parent() -> str | None:
+    """A tmpfs for the kernel's private folder, so nothing it writes there reaches a disk
+    (and its pages count against its memory limit); None for the default temp folder."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        with contextlib.suppress(OSError):
+            if os.statvfs(shm).f_bavail > 0:
+                return shm
+    return None
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager that starts each kernel sandboxed and resource-limited.
+    """A kernel manager that starts each kernel sandboxed and limited as a whole.
 
-    Configured from ``nbgrader_config.py`` through :class:`lstm_grader.preprocessors.
-    SandboxedExecute`; the limits are traits so the config file can say why they are what
-    they are.
+    Configured from ``nbgrader_config.py``; each limit is a trait so the config file can
+    say why it is what it is. After the kernel stops, :attr:`sandbox_report` says which
+    limits were in force, which could not be applied, and which were hit.
     """
 
-    memory_limit_mb = Integer(2048, help="Address-space limit of the grading kernel, in MiB.").tag(
-        config=True
-    )
-    cpu_limit_seconds = Integer(120, help="CPU-time limit of the grading kernel, in seconds.").tag(
-        config=True
-    )
+    memory_limit_mb = Integer(
+        2048, help="Memory of the whole sandbox (every process and its tmpfs files), in MiB; "
+        "also each process's address-space limit."
+    ).tag(config=True)
+    cpu_limit_seconds = Integer(
+        120, help="CPU time of the whole sandbox (and of each process), in seconds."
+    ).tag(config=True)
+    max_processes = Integer(
+        64, help="Processes and threads alive at once in the sandbox."
+    ).tag(config=True)
+    cpus = Float(1.0, help="CPU cores the sandbox may keep busy at once.").tag(config=True)
+    disk_limit_mb = Integer(
+        256, help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
+        "one file it writes, in MiB."
+    ).tag(config=True)
     require_sandbox = Bool(
-        False, help="Refuse to start a kernel when bubblewrap is not available."
+        True, help="Refuse to start a kernel without the sandbox, unless the unsafe switch "
+        f"{UNSAFE_SWITCH}=1 is set. Kept for configuration files of earlier versions."
     ).tag(config=True)
 
     _private_dir: str | None = None
+    _cgroup: cgroups.ControlGroup | None = None
+    sandbox_report: dict[str, Any] | None = None
+
+    def _limits_words(self) -> list[str]:
+        return [f"tmpfs: /tmp (the working folder) and /dev/shm hold {self.disk_limit_mb} MiB "
+                "each; no file over that size",
+                f"per process: {self.memory_limit_mb} MiB of address space, "
+                f"{self.cpu_limit_seconds} s of CPU, no core dumps"]
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        if bwrap_path() is not None:
-            self._private_dir = tempfile.mkdtemp(prefix="lstm-grade-kernel-")
-            self.connection_file = os.path.join(self._private_dir, "kernel.json")
-            self.transport = "ipc"
-            self.ip = os.path.join(self._private_dir, "ipc")
-        elif self.require_sandbox:
-            raise RuntimeError(NO_SANDBOX_WARNING)
-        else:
-            warn_no_sandbox_once()
-        return await super()._async_pre_start_kernel(**kw)
+        self._no_sandbox = check_can_grade()
+        self._identity = sandbox_identity()
+        self._private_dir = tempfile.mkdtemp(prefix="lstm-grade-kernel-", dir=_private_parent())
+        os.chmod(self._private_dir, 0o711)
+        kernel_dir = os.path.join(self._private_dir, "kernel")
+        os.mkdir(kernel_dir, 0o700)
+        if self._identity.drops_root:
+            os.chown(kernel_dir, self._identity.uid, self._identity.gid)
+        self._kernel_dir = kernel_dir
+        self.connection_file = os.path.join(kernel_dir, "kernel.json")
+        self.transport = "ipc"
+        self.ip = os.path.join(kernel_dir, "ipc")
+        self._cgroup = None
+        group = cgroups.create(cgroups.Limits(
+            memory_bytes=self.memory_limit_mb * 2**20,
+            processes=self.max_processes,
+            cpus=self.cpus,
+        )) if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers") \
+            else cgroups.ControlGroup(not_applied=[
+                "memory, processes and cpu for the whole sandbox: the grader is not root and "
+                "has no control group of its own to divide"])
+        self._cgroup = group
+        self.sandbox_report = {
+            "sandboxed": self._no_sandbox is None,
+            "no_sandbox_reason": self._no_sandbox,
+            "uid": self._identity.uid,
+            "limits": group.applied + self._limits_words(),
+            "limits_not_applied": list(group.not_applied),
+            "usage": {},
+        }
+        result = await super()._async_pre_start_kernel(**kw)
+        if self._identity.drops_root and os.path.exists(self.connection_file):
+            os.chown(self.connection_file, self._identity.uid, self._identity.gid)
+        return result
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
-        workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
-        if self._private_dir is not None:
-            kernel_cmd = bwrap_command(
-                kernel_cmd,
-                workdir=workdir,
-                private_dir=self._private_dir,
-                memory_limit_mb=self.memory_limit_mb,
-                cpu_limit_seconds=self.cpu_limit_seconds,
-            )
+        host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
+        seed, skipped = submission_files(host_workdir, max_bytes=self.disk_limit_mb * 2**20)
+        if skipped:
+            self.sandbox_report["skipped_files"] = skipped
+        group = self._cgroup or cgroups.ControlGroup()
+        processes = None
+        if "pids" not in group.directories and "unified" not in group.directories \
+                and self._identity.drops_root:
+            processes = self.max_processes
+            self.sandbox_report["limits"].append(
+                f"processes: {processes} for the sandbox uid (RLIMIT_NPROC)")
+        limits = ProcessLimits(
+            address_space_bytes=self.memory_limit_mb * 2**20,
+            cpu_seconds=self.cpu_limit_seconds,
+            file_bytes=self.disk_limit_mb * 2**20,
+            processes=processes,
+        )
+        environment = kernel_environment()
+        workdir = "/tmp/" + (os.path.basename(host_workdir) or "work")
+        if self._no_sandbox is None:
+            kernel_cmd = _bwrap_command(
+                kernel_cmd, bwrap=bwrap_path() or "bwrap", identity=self._identity,
+                kernel_dir=self._kernel_dir, workdir=workdir, seed_files=seed,
+                environment=environment, disk_bytes=self.disk_limit_mb * 2**20)
+            drop_to = None
+            kw["cwd"] = self._private_dir
+            kw["env"] = {"PATH": os.defpath}
         else:
-            limits = (self.memory_limit_mb * 1024 * 1024, self.cpu_limit_seconds)
-            kw["preexec_fn"] = functools.partial(_apply_limits, *limits)
+            # unsafe mode: no isolation, but never root, never the grader's environment,
+            # and still a throwaway folder of copies
+            throwaway = os.path.join(self._kernel_dir, "work")
+            os.mkdir(throwaway)
+            for source, relative in seed:
+                target = os.path.join(throwaway, relative)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                shutil.copyfile(source, target, follow_symlinks=False)
+            if self._identity.drops_root:
+                for here, _, names in os.walk(throwaway):
+                    for name in [here, *(os.path.join(here, n) for n in names)]:
+                        os.chown(name, self._identity.uid, self._identity.gid)
+            environment.pop("PYTHONPATH")
+            environment["PYTHONPATH"] = os.path.dirname(course_library_folder())
+            environment["HOME"] = throwaway
+            environment["MPLCONFIGDIR"] = throwaway
+            kw["cwd"] = throwaway
+            kw["env"] = environment
+            drop_to = self._identity if self._identity.drops_root else None
+            self.sandbox_report["limits_not_applied"].append(
+                f"isolation: no sandbox ({self._no_sandbox})")
+        kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
         await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    def sample_usage(self) -> cgroups.Usage:
+        """What the sandbox uses now; the peak of its tmpfs use is kept in the report."""
+        usage = (self._cgroup or cgroups.ControlGroup()).usage()
+        if self.sandbox_report is not None and usage.shmem_bytes is not None:
+            peak = self.sandbox_report["usage"].get("tmpfs_peak_bytes", 0)
+            self.sandbox_report["usage"]["tmpfs_peak_bytes"] = max(peak, usage.shmem_bytes)
+        return usage
+
+    def limits_hit(self) -> list[str]:
+        """The statuses of the whole-sandbox limits the kernel ran into so far."""
+        usage = self.sample_usage()
+        hit = []
+        if usage.memory_limit_hit:
+            hit.append("memory-limit")
+        if usage.process_limit_hit:
+            hit.append("process-limit")
+        if usage.cpu_seconds is not None and usage.cpu_seconds >= self.cpu_limit_seconds:
+            hit.append("cpu-limit")
+        peak = (self.sandbox_report or {}).get("usage", {}).get("tmpfs_peak_bytes", 0)
+        if peak >= 0.95 * self.disk_limit_mb * 2**20:
+            hit.append("disk-limit")
+        return hit
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)
-        if self._private_dir is not None and not restart:
+        if restart:
+            return
+        if self._cgroup is not None:
+            with contextlib.suppress(Exception):
+                usage = self._cgroup.usage()
+                if self.sandbox_report is not None:
+                    self.sandbox_report["usage"].update(
+                        cpu_seconds=usage.cpu_seconds, oom_kills=usage.oom_kills)
+                    self.sandbox_report["hit"] = sorted(
+                        set(self.sandbox_report.get("hit", [])) | set(self.limits_hit()))
+            self._cgroup.remove()
+            self._cgroup = None
+        if self._private_dir is not None:
+            # rmtree never follows the links a kernel may have left in its folder
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
-
-
-def _apply_limits(memory_bytes: int, cpu_seconds: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

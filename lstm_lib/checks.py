@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 
 __all__ = [
-    "ANSWER_MIME",
     "RECORD_ENV",
+    "answer_json",
     "AnswerError",
     "Verdict",
     "expect_array",
@@ -37,7 +37,6 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
-    "emit_answer",
     "grade_answer",
     "from_plain",
     "keras_allowed",
@@ -46,8 +45,6 @@ __all__ = [
     "verdict",
 ]
 
-#: MIME type under which a kernel hands an answer over to the grader.
-ANSWER_MIME = "application/vnd.lstm-course.answer+json"
 #: When set to a file path, :func:`reveal` appends what Keras computed to that file
 #: instead of judging the prediction: this is how reference values are recorded.
 RECORD_ENV = "LSTM_COURSE_RECORD"
@@ -822,19 +819,20 @@ def keras_allowed() -> bool:
     return not os.environ.get("NBGRADER_EXECUTION")
 
 
-def emit_answer(question: str, value: Any) -> None:
-    """Hand an answer over to the grader as plain data (called by the grading path only).
+def answer_json(value: Any) -> str:
+    """Encode an answer for the grader: the JSON text of :func:`to_plain` (grading path only).
 
-    The record is displayed under :data:`ANSWER_MIME`; the grader reads it from the
-    test cell's outputs and judges it in its own process.
+    The grader asks for it in the test cell's own execute request (as a
+    ``user_expressions`` entry), so it reads the answer from that cell's reply and from
+    nothing else: no display, print or background thread can stand in for it. The text
+    is decoded type-strictly by :func:`parse_answer_json` in the grader's process.
+
+    Examples
+    --------
+    >>> answer_json((None, 16))
+    '{"t": "tuple", "v": [{"t": "none"}, {"t": "int", "v": 16}]}'
     """
-    from IPython.display import display
-
-    record = {"question": question, "answer": to_plain(value)}
-    display(
-        {ANSWER_MIME: record, "text/plain": f"[answer for {question} handed to the grader]"},
-        raw=True,
-    )
+    return json.dumps(to_plain(value), allow_nan=True)
 
 
 def reveal(
