@@ -7,12 +7,13 @@ the same pipeline. Each setting says why it is what it is.
 
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
+    GetGrades,
     IgnorePattern,
     LimitOutput,
     OverwriteCells,
@@ -25,6 +26,7 @@ from lstm_grader.preprocessors import (
     FlagForReview,
     JudgeAnswers,
     SandboxedExecute,
+    SanitizeLearnerHTML,
     StageAnswers,
 )
 
@@ -82,11 +84,15 @@ c.Autograde.autograde_preprocessors = [
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
+    SanitizeLearnerHTML,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
     FlagForReview,
 ]
+# Feedback renders the autograded notebook as HTML: sanitize learner markdown and kernel
+# output there too, for notebooks autograded before SanitizeLearnerHTML was in the pipeline.
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeLearnerHTML]
 
 # --- Limits --------------------------------------------------------------------------------
 # No exercise cell needs more than a second without TensorFlow (grading never imports it);
@@ -98,11 +104,24 @@ c.SandboxedExecute.notebook_timeout = 300
 # Outputs are capped in bytes, not only lines: one 30 MB line must not reach the gradebook.
 c.SandboxedExecute.max_output_bytes_per_cell = 100_000
 c.SandboxedExecute.max_output_bytes = 2_000_000
-# 2 GiB of address space: NumPy and the kernel need about 600 MB; a memory bomb stops here.
+# The sandbox as a whole (every process the kernel starts, and the files it keeps in its
+# tmpfs) gets 2 GiB of memory: NumPy and the kernel need about 600 MB; a memory bomb, or
+# memory spread over forked processes, stops here. Each process also gets 2 GiB of address
+# space, so a single bomb meets a MemoryError before the kernel is killed.
 c.SandboxKernelManager.memory_limit_mb = 2048
-# CPU seconds for the kernel process: above the notebook's wall-clock budget for honest
-# work, low enough that a busy loop that ignores interrupts is killed.
+# CPU seconds for the whole sandbox and for each process: above the notebook's budget for
+# honest work (a graded exercise needs a few seconds), low enough that a busy loop that
+# ignores interrupts, or one spread over processes, is stopped.
 c.SandboxKernelManager.cpu_limit_seconds = 120
+# One core at a time: parallel graders (lstm-grade --workers N) share the host fairly, and
+# CPU time can never exceed wall-clock time.
+c.SandboxKernelManager.cpus = 1.0
+# A kernel runs about ten threads; 64 leaves room for a learner's own subprocess while a
+# fork bomb stops at once.
+c.SandboxKernelManager.max_processes = 64
+# The working folder and /tmp are a 256 MiB tmpfs (and so is /dev/shm): ample for an
+# exercise, and nothing a learner writes ever reaches the host's disk.
+c.SandboxKernelManager.disk_limit_mb = 256
 # nbgrader's own line cap, kept as a second net after the byte cap.
 c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import io
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from lstm_grader import report
+from lstm_grader import report, safefiles
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -98,20 +99,22 @@ def expected_notebooks(root: Path, assignment: str) -> list[str]:
 def fingerprint(root: Path, submission: Submission) -> str:
     """A hash of everything a grade depends on: the submission, source, references, config."""
     digest = hashlib.sha256()
-    paths = sorted(p for p in submission.folder.rglob("*") if p.is_file())
+    paths = sorted(p for p in submission.folder.rglob("*")
+                   if p.is_file() and not p.is_symlink())
     paths += sorted((root / "solutions" / submission.assignment).rglob("*.ipynb"))
     paths += [root / "references" / f"{submission.assignment}.json", root / "nbgrader_config.py"]
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
+            digest.update(safefiles.read_bytes(path))
     return digest.hexdigest()
 
 
 def readable_notebook(path: Path) -> str | None:
-    """Why a notebook cannot be graded (unreadable JSON, invalid schema), or None."""
+    """Why a notebook cannot be graded (a link or special file, too large, unreadable
+    JSON, invalid schema), or None."""
     try:
-        notebook = nbformat.read(path, as_version=4)
+        notebook = nbformat.reads(safefiles.read_text(path), as_version=4)
         nbformat.validate(notebook)
     except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
@@ -133,9 +136,16 @@ class ClassGrader:
     def grade(self, submission: Submission) -> list[Row]:
         """Grade one submission (or reuse its rows if nothing changed) and return its rows."""
         state_file = self._state_file(submission)
+        unsafe = safefiles.unsafe_entries(submission.folder)
+        if unsafe:
+            self._forget_grades(submission)
+            reason = "the grader will not open these entries: " + "; ".join(unsafe[:5])
+            return [Row(submission.student, submission.assignment, name, 0.0,
+                        self._gradebook_entry(submission, name)[0], "refused", reason, 0.0)
+                    for name in expected_notebooks(self.root, submission.assignment)]
         stamp = fingerprint(self.root, submission)
         if not self.force and state_file.exists():
-            saved = json.loads(state_file.read_text(encoding="utf-8"))
+            saved = json.loads(safefiles.read_text(state_file))
             if saved.get("fingerprint") == stamp:
                 return [Row(**row) for row in saved["rows"]]
         started = time.monotonic()
@@ -150,15 +160,14 @@ class ClassGrader:
         if gradable:
             outcome, log = self._autograde(submission)
             log_file = self._state_file(submission).with_name("autograde.log")
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            log_file.write_text(log, encoding="utf-8")
+            safefiles.write_text(log_file, log)
         else:
             self._forget_grades(submission)
         elapsed = round(time.monotonic() - started, 2)
         rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
-        state_file.parent.mkdir(parents=True, exist_ok=True)
-        state_file.write_text(json.dumps({"fingerprint": stamp,
-                                          "rows": [asdict(r) for r in rows]}, indent=1))
+        safefiles.write_text(state_file, json.dumps({"fingerprint": stamp,
+                                                     "rows": [asdict(r) for r in rows]},
+                                                    indent=1))
         return rows
 
     def _forget_grades(self, submission: Submission) -> None:
@@ -213,12 +222,17 @@ class ClassGrader:
         notebook_report = report.read_report(report.report_path(
             self.root, submission.student, submission.assignment, notebook))
         if outcome == "error" or score is None:
-            base.status = "invalid-notebook"
+            base.status = "grader-error"
             base.reason = "nbgrader could not grade it: " + _last_line(log)
             return base
         base.score = score
         base.status = notebook_report.get("status", "graded")
-        base.reason = "; ".join(notebook_report.get("flags", []))
+        base.reason = "; ".join(notebook_report.get("grader_errors", [])
+                                + notebook_report.get("flags", []))
+        not_applied = notebook_report.get("limits_not_applied", [])
+        if not_applied:
+            base.reason = "; ".join(filter(None, [base.reason, "limits not applied: "
+                                                   + ", ".join(not_applied)]))
         if base.status == "graded" and needs_manual_grade:
             base.status = "needs-manual-grade"
         return base
@@ -263,7 +277,7 @@ class ClassGrader:
                     new_rows = future.result()
                 except Exception as exc:  # a grader bug must not stop the class
                     new_rows = [Row(submission.student, submission.assignment, name, 0.0, 0.0,
-                                    "invalid-notebook", f"grader error: {exc}", 0.0)
+                                    "grader-error", f"{type(exc).__name__}: {exc}", 0.0)
                                 for name in expected_notebooks(self.root, submission.assignment)]
                 rows += new_rows
                 failed += any(r.status not in ("graded", "needs-manual-grade") for r in new_rows)
@@ -312,15 +326,18 @@ def _progress_bar(total: int, enabled: bool):  # noqa: ANN202
                 file=sys.stderr)
 
 
+def _csv_text(rows: Iterable[Iterable[object]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue()
+
+
 def write_grades(root: Path, rows: list[Row], grades: str = GRADES_FILE,
                  totals: str = TOTALS_FILE) -> tuple[Path, Path]:
     """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student)."""
     grades_path = root / grades
-    with grades_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([getattr(row, column) for column in COLUMNS])
+    safefiles.write_text(grades_path, _csv_text([COLUMNS, *(
+        [getattr(row, column) for column in COLUMNS] for row in rows)]))
     per_student: dict[str, dict[str, float]] = {}
     assignments = sorted({row.assignment for row in rows})
     for row in rows:
@@ -329,12 +346,11 @@ def write_grades(root: Path, rows: list[Row], grades: str = GRADES_FILE,
         entry["total"] += row.score
         entry["max_total"] += row.max_score
     totals_path = root / totals
-    with totals_path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *assignments, "total", "max_total"])
-        for student, entry in sorted(per_student.items()):
-            writer.writerow([student, *(entry.get(a, 0.0) for a in assignments),
-                             entry["total"], entry["max_total"]])
+    safefiles.write_text(totals_path, _csv_text([
+        ["student", *assignments, "total", "max_total"],
+        *([student, *(entry.get(a, 0.0) for a in assignments), entry["total"],
+           entry["max_total"]] for student, entry in sorted(per_student.items())),
+    ]))
     return grades_path, totals_path
 
 
@@ -351,7 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=".", help="the course root (default: .)")
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--unsafe-no-sandbox", action="store_true",
+                        help="grade even where the sandbox cannot be built (no isolation: "
+                        "learners' code can read the course and other learners' work)")
     args = parser.parse_args(argv)
+    if args.unsafe_no_sandbox:
+        from lstm_grader.sandbox import UNSAFE_SWITCH
+
+        os.environ[UNSAFE_SWITCH] = "1"
     # nbgrader runs `alembic` by name when it creates a gradebook: keep this environment's
     # scripts on PATH even when lstm-grade was started by its full path, unactivated
     scripts = str(Path(sys.executable).parent)
@@ -364,10 +387,13 @@ def main(argv: list[str] | None = None) -> int:
         assignments = sorted(p.name for p in (root / "exercises").iterdir() if p.is_dir())
     if not assignments:
         parser.error("name at least one assignment, or --all")
-    from lstm_grader.sandbox import bwrap_path, warn_no_sandbox_once
+    from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
 
-    if bwrap_path() is None:
-        warn_no_sandbox_once()
+    try:
+        check_can_grade()
+    except SandboxUnavailable as exc:
+        print(f"lstm-grade: {exc}", file=sys.stderr)
+        return 2
     submissions = find_submissions(root, assignments)
     grader = ClassGrader(root, workers=max(1, args.workers), force=args.force,
                          timeout=args.timeout, db_url=args.db_url)

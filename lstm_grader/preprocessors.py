@@ -27,6 +27,7 @@ import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
@@ -34,7 +35,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode
 
-from lstm_grader import hidden, report
+from lstm_grader import hidden, report, safefiles
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
 from lstm_lib import checks
@@ -90,6 +91,15 @@ class CheckSubmission(NbGraderPreprocessor):
     ) -> tuple[NotebookNode, ResourcesDict]:
         ids = resources["nbgrader"]
         coursedir = CourseDirectory(config=self.config)
+        submitted = coursedir.format_path(
+            coursedir.submitted_directory, ids["student"], ids["assignment"]
+        )
+        unsafe = safefiles.unsafe_entries(submitted) if os.path.isdir(submitted) else []
+        if unsafe:
+            raise ValueError(
+                "refusing to grade: the submission holds entries the grader will not open "
+                "(" + "; ".join(unsafe[:5]) + ")"
+            )
         released_path = self.release_notebook_path or os.path.join(
             coursedir.root,
             coursedir.release_directory,
@@ -585,3 +595,21 @@ class FlagForReview(NbGraderPreprocessor):
                     grade.needs_manual_grade = True
                 gradebook.db.commit()
         return nb, resources
+
+
+class SanitizeLearnerHTML(SanitizeHTML):
+    """Render what a learner wrote as text, never as live HTML, in feedback and formgrader.
+
+    Markdown and raw cells the learner could edit or add, and every output of the
+    learner's kernel, go through bleach: ``<script>``, event handlers and ``javascript:``
+    links are escaped, scripts and widgets in outputs are dropped. The course's own locked
+    cells are left as written.
+    """
+
+    def preprocess_cell(
+        self, cell: NotebookNode, resources: ResourcesDict, index: int
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
+        if cell.cell_type in ("markdown", "raw") and locked:
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)

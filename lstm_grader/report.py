@@ -17,6 +17,7 @@ REPORTS_DIRECTORY = "grading_reports"
 STATUSES = {
     "grader-error": "the grader failed, not the learner (a setup cell could not import "
                     "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
+    "refused": "the submission folder holds links or special files; nothing was opened",
     "flagged": "tampering the test cells cannot stop; marked for manual grading",
     "invalid-notebook": "the file is not a readable notebook",
     "missing": "the notebook was not submitted",
