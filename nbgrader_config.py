@@ -60,10 +60,31 @@ os.makedirs(c.Exchange.root, exist_ok=True)
 # --- Collecting from a learning-management system ------------------------------------------
 # `nbgrader zip_collect` reads the LMS's download from downloaded/<assignment>/archive/; its
 # files are named like 05-return-flags_carol_attempt_2026-01-30-15-00-00_05-return-flags.ipynb
-# (the Blackboard pattern nbgrader documents). Adjust the pattern to your LMS's naming.
-c.FileNameCollectorPlugin.named_regexp = (
-    r".+_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
+# (Blackboard's naming: <assignment>_<student id>_attempt_<time>_<the learner's file name>).
+# The learner chooses the end of that name and may upload anything, so both steps are ours
+# (lstm_grader/collection.py):
+# The extractor unpacks only the zips in archive/ itself, never zips a learner uploaded, and
+# refuses entries that leave the folder, links, special files and entries over the size caps.
+c.ZipCollectApp.extractor_plugin = "lstm_grader.collection.SafeZipExtractor"
+# The collector reads student id and time from the LMS-written start of the base name only
+# (anchored, up to the first "_attempt_"), so the learner's tail cannot name a classmate or
+# back-date; it maps the file to a released notebook and refuses links and special files.
+c.ZipCollectApp.collector_plugin = "lstm_grader.collection.SafeFileNameCollector"
+# Blackboard's naming; "{assignment}" stands for SafeFileNameCollector.lms_assignment_name
+# (default: the nbgrader assignment id). Adjust to your LMS, keeping the student id and the
+# time out of reach of the learner's part of the name.
+c.SafeFileNameCollector.basename_regexp = (
+    r"{assignment}_(?P<student_id>(?:(?!_attempt_).)+?)_attempt_"
+    r"(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})"
+    r"_(?P<file_id>(?s:.+))"
 )
+
+# --- Collecting from the exchange ----------------------------------------------------------
+# `nbgrader collect` with our class: a learner names, fills and owns their inbound folder, so
+# it refuses folders owned by someone other than the claimed student (or the instructor),
+# copies regular files only and never through a link, and dates each submission no earlier
+# than the folder's last change (ctime), which a learner cannot set back.
+c.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
 
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has

@@ -33,7 +33,7 @@ from nbgrader import utils
 from nbgrader.api import Gradebook
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import hidden, report, safefiles
 from lstm_grader.references import load_references
@@ -295,6 +295,7 @@ class SandboxedExecute(Execute):
         try:
             return super().preprocess(nb, resources, km=km)
         except SandboxUnavailable as exc:
+            self.log.error("%s", exc)
             state["grader_errors"].append(str(exc))
             return nb, resources
         finally:
@@ -600,11 +601,15 @@ class FlagForReview(NbGraderPreprocessor):
 class SanitizeLearnerHTML(SanitizeHTML):
     """Render what a learner wrote as text, never as live HTML, in feedback and formgrader.
 
-    Markdown and raw cells the learner could edit or add, and every output of the
-    learner's kernel, go through bleach: ``<script>``, event handlers and ``javascript:``
-    links are escaped, scripts and widgets in outputs are dropped. The course's own locked
-    cells are left as written.
+    A learner's markdown (cells they could edit or add) is rendered to HTML here and
+    cleaned by bleach, so ``<script>``, event handlers and ``javascript:`` links (however
+    spelled: markdown decodes entities in link targets) never reach a browser; the cell
+    then holds that clean HTML. Every output of the learner's kernel goes through bleach
+    too, and scripts and widgets in outputs are dropped. The course's own locked cells are
+    left as written.
     """
+
+    enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
 
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
@@ -612,4 +617,35 @@ class SanitizeLearnerHTML(SanitizeHTML):
         locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
         if cell.cell_type in ("markdown", "raw") and locked:
             return cell, resources
+        if cell.cell_type == "markdown":
+            cell.source = clean_learner_markdown(_source(cell))
+            cell.pop("attachments", None)
+            return cell, resources
         return super().preprocess_cell(cell, resources, index)
+
+
+#: What a learner's rendered markdown may keep: text structure, links and images over
+#: http(s), nothing that runs.
+_LEARNER_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
+    "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "span", "strong", "sub", "sup",
+    "table", "tbody", "td", "th", "thead", "tr", "ul",
+})
+_LEARNER_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"],
+                       "span": ["class"], "div": ["class"], "code": ["class"]}
+
+
+def clean_learner_markdown(source: str) -> str:
+    """A learner's markdown, rendered to HTML with only inert markup left.
+
+    Examples
+    --------
+    >>> clean_learner_markdown("[x](javascript:alert(1)) <b onclick=go()>hi</b>")
+    '<p><a>x</a> <b>hi</b></p>'
+    """
+    from bleach import clean
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    html = markdown2html_mistune(source)
+    return clean(html, tags=_LEARNER_TAGS, attributes=_LEARNER_ATTRIBUTES,
+                 protocols={"http", "https", "mailto"}, strip=True).strip()

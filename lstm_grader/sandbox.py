@@ -244,6 +244,9 @@ def submission_files(folder: str, *, max_files: int = 100,
     skipped: list[str] = []
     total = 0
     for here, directories, names in os.walk(folder, followlinks=False):
+        if len(skipped) > max_files:
+            skipped.append("... and more: the listing stopped here")
+            break
         for name in list(directories):
             if os.path.islink(os.path.join(here, name)):
                 skipped.append(f"{os.path.relpath(os.path.join(here, name), folder)}: a link")
@@ -367,6 +370,19 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits,
 
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+@functools.cache
+def _can_run_as(identity: Identity) -> bool:
+    """Whether this Python starts under ``identity`` (it may live in root's home)."""
+    limits = ProcessLimits(2**34, 60, 2**30, None)
+    try:
+        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True,
+                       timeout=60, cwd="/", env={"PATH": os.defpath},
+                       preexec_fn=functools.partial(_enter_sandbox, [], limits, identity))
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return True
 
 
 def _private_parent() -> str | None:
@@ -504,6 +520,11 @@ class SandboxKernelManager(AsyncKernelManager):
             drop_to = self._identity if self._identity.drops_root else None
             self.sandbox_report["limits_not_applied"].append(
                 f"isolation: no sandbox ({self._no_sandbox})")
+            if drop_to is not None and not _can_run_as(drop_to):
+                drop_to = None
+                self.sandbox_report["limits_not_applied"].append(
+                    f"identity: uid {self._identity.uid} cannot run {sys.executable}, so the "
+                    "kernel runs as root")
         kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
         await super()._async_launch_kernel(kernel_cmd, **kw)
 

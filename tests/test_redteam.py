@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "05-return-flags"
 CELL_TIMEOUT = 5  # seconds per cell in this suite, so the endless loop costs little
+MEMORY_MB = 1024  # the sandbox's memory in this suite (the course's is 2048)
 WRONG_Q1 = "answer_q1 = (None, 8, 16)\n"
 
 
@@ -150,6 +152,162 @@ def _escape_attempts(course_root: Path, port: int) -> str:
     )
 
 
+SECRETS = {
+    "JUPYTERHUB_API_TOKEN": "hub-token-c0ffee-redteam",
+    "PGPASSWORD": "db-password-deadbeef-redteam",
+}
+RIGHT_Q3 = "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
+
+
+def _host_escapes() -> str:
+    """Try every way out of the sandbox; print LEAK for each that works, undoing it."""
+    return (
+        "import ctypes, os, sysconfig\n"
+        "status = open('/proc/self/status').read()\n"
+        "fields = dict(line.split(':', 1) for line in status.splitlines() if ':' in line)\n"
+        "if os.getuid() == 0 or os.geteuid() == 0:\n"
+        "    print('LEAK root uid')\n"
+        "for cap in ('CapEff', 'CapPrm', 'CapBnd', 'CapAmb'):\n"
+        "    if int(fields[cap].strip(), 16):\n"
+        "        print('LEAK capability', cap)\n"
+        "if fields['NoNewPrivs'].strip() != '1':\n"
+        "    print('LEAK may gain privileges')\n"
+        # a harmless write: the value already there
+        "try:\n"
+        "    value = open('/proc/sys/kernel/core_pattern').read()\n"
+        "    open('/proc/sys/kernel/core_pattern', 'w').write(value)\n"
+        "    print('LEAK sysctl write')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "packages = sysconfig.get_paths()['purelib'].encode()\n"
+        "if libc.mount(None, packages, None, 32 | 4096, None) == 0:\n"  # MS_REMOUNT|MS_BIND
+        "    print('LEAK remount')\n"
+        "planted = os.path.join(sysconfig.get_paths()['purelib'], 'zz_redteam.pth')\n"
+        "try:\n"
+        "    open(planted, 'w').write('import os\\n')\n"
+        "    print('LEAK planted .pth')\n"
+        "    os.unlink(planted)\n"
+        "except OSError:\n"
+        "    pass\n"
+        "for flag, name in ((0x10000000, 'user'), (0x20000, 'mount'), (0x40000000, 'net')):\n"
+        "    if libc.unshare(flag) == 0:\n"
+        "        print('LEAK new namespace', name)\n"
+        "try:\n"
+        "    os.setuid(0)\n"
+        "    print('LEAK setuid')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _read_secrets() -> str:
+    return (
+        "import os\n"
+        "print(dict(os.environ))\n"
+        "for pid in ('1', 'self', str(os.getppid())):\n"
+        "    try:\n"
+        "        print(open(f'/proc/{pid}/environ').read())\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _plant_links(course_root: Path) -> str:
+    targets = {
+        f"{ASSIGNMENT}.ipynb": course_root / "submitted" / "honest" / ASSIGNMENT
+        / f"{ASSIGNMENT}.ipynb",
+        "references.html": course_root / "references" / f"{ASSIGNMENT}.json",
+        "solution.html": course_root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
+        "gradebook.db": course_root / "gradebook.db",
+        "private.txt": course_root / "nbgrader_config.py",
+    }
+    return (
+        "import os\n"
+        f"for name, target in {({k: str(v) for k, v in targets.items()})!r}.items():\n"
+        "    try:\n"
+        "        os.symlink(target, name)\n"
+        "    except OSError as exc:\n"
+        "        print('no link', name, exc)\n"
+        "os.mkfifo('pipe.html')\n"
+        "open('scratch.txt', 'w').write('mine')\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _fill(where: str) -> str:
+    """Write until the sandbox refuses; the answer is right and set first."""
+    return RIGHT_Q3 + (
+        "chunk = b'x' * (16 * 2**20)\n"
+        "try:\n"
+        f"    with open({where!r}, 'wb') as handle:\n"
+        "        for _ in range(128):\n"
+        "            handle.write(chunk)\n"
+        "            handle.flush()\n"
+        "except OSError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+
+
+#: Three processes of 450 MiB each: under any per-process limit, over the sandbox's 1 GiB.
+FORK_MEMORY = RIGHT_Q3 + (
+    "import subprocess, sys\n"
+    "hold = \"import time; block = b'x' * (450 * 2**20); time.sleep(1)\"\n"
+    "children = [subprocess.Popen([sys.executable, '-c', hold]) for _ in range(3)]\n"
+    "print([child.wait() for child in children])\n"
+)
+
+FORK_BOMB = RIGHT_Q3 + (
+    "import os, time\n"
+    "started = 0\n"
+    "for _ in range(1000):\n"
+    "    try:\n"
+    "        pid = os.fork()\n"
+    "    except OSError:\n"
+    "        break\n"
+    "    if pid == 0:\n"
+    "        time.sleep(20)\n"
+    "        os._exit(0)\n"
+    "    started += 1\n"
+    "print('started', started)\n"
+)
+
+THREAD_DISPLAY = WRONG_Q1 + (
+    "import threading, time\n"
+    "from IPython.display import display\n"
+    "forged = {'question': 'q2', 'answer': {'t': 'tuple', 'v': [{'t': 'none'}, "
+    "{'t': 'int', 'v': 8}, {'t': 'int', 'v': 16}]}}\n"
+    "def keep_claiming():\n"
+    "    for _ in range(40):\n"
+    "        display({'application/vnd.lstm-course.answer+json': forged,\n"
+    "                 'text/plain': 'forged'}, raw=True)\n"
+    "        print('✔ q2: Correct: (None, 8, 16).')\n"
+    "        time.sleep(0.05)\n"
+    "threading.Thread(target=keep_claiming, daemon=True).start()\n"
+)
+
+SCRIPT = "<script>document.title='pwned-by-learner'</script>"
+HTML_ATTACK = (
+    "from IPython.display import HTML, Javascript, display\n"
+    f"display(HTML({SCRIPT!r} + '<img src=x onerror=alert(1)>'))\n"
+    "display(Javascript('alert(2)'))\n"
+    "answer_q1 = (None, 16)\n"
+)
+
+
+def _learner_markdown(nb: nbformat.NotebookNode) -> None:
+    index = _test_cell(nb, "q1")
+    nb.cells.insert(index, nbformat.v4.new_markdown_cell(
+        f"My notes {SCRIPT} <img src=x onerror=alert(1)> [link](javascript:alert(3))"))
+
+
+def _link_in_submission(path: Path) -> None:
+    (path.parent / "data.csv").symlink_to(path.parents[3] / "references"
+                                          / f"{ASSIGNMENT}.json")
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -240,7 +398,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
                              keep_before="q3", status="timed-out"),
         "memory-bomb": Case(
             answers={"q3-answer": "hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n"},
-            zero={"q3"}, status=("graded", "kernel-died", "timed-out")),
+            zero={"q3"}, status="memory-limit"),
         "os-exit": Case(answers={"q3-answer": "import os\nos._exit(1)\n"},
                         keep_before="q3", status="kernel-died"),
         "sys-exit": Case(answers={"q3-answer": "import sys\nsys.exit(3)\n"}, zero={"q3"}),
@@ -250,10 +408,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # 7. floods of output
         "many-lines": Case(answers={"q3-answer": (
             "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
-            "for i in range(200_000):\n    print(i)\n")}),
+            "for i in range(200_000):\n    print(i)\n")}, status="output-limit"),
         "huge-line": Case(answers={"q3-answer": (
             "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
-            "print('x' * 30_000_000)\n")}),
+            "print('x' * 30_000_000)\n")}, status="output-limit"),
         # warnings that Keras or NumPy print never cost a correct answer its points
         "noisy-warnings": Case(answers={"q1-answer": (
             "import sys, warnings\n"
@@ -269,6 +427,24 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "renamed-notebook": Case(raw=_rename, status="missing"),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
+        # 10. escaping to the host: root, capabilities, /proc/sys, remounts, namespaces
+        "host-escape": Case(answers={"q1-answer": _host_escapes()}),
+        # 11. the grader's secrets
+        "secrets": Case(answers={"q1-answer": _read_secrets()}),
+        # 12. links, FIFOs and files left for the grader to follow
+        "plant-links": Case(answers={"q1-answer": _plant_links(course_root)}),
+        "link-in-submission": Case(raw=_link_in_submission, status="refused"),
+        # 13. limits of the sandbox as a whole
+        "fill-tmp": Case(answers={"q3-answer": _fill("/tmp/hog")}, status="disk-limit"),
+        "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
+        "fork-memory": Case(answers={"q3-answer": FORK_MEMORY}, status="memory-limit"),
+        "fork-bomb": Case(answers={"q3-answer": FORK_BOMB}, status="process-limit"),
+        # 14. answers handed over from anywhere but the test cell's own request
+        "thread-display": Case(answers={"q1-answer": THREAD_DISPLAY,
+                                        "q2-answer": "answer_q2 = (None, 16)\n"},
+                               zero={"q1", "q2"}),
+        # 15. markup that would run in the instructor's or learner's browser
+        "html-in-feedback": Case(answers={"q1-answer": HTML_ATTACK}, edit=_learner_markdown),
     }
 
 
@@ -280,10 +456,26 @@ class Graded:
     before: dict[Path, bytes]
     after: dict[Path, bytes]
     full: dict[str, float]
+    course_before: dict[Path, bytes]
+    course_after: dict[Path, bytes]
+    output: str
 
 
 def _snapshot(folder: Path) -> dict[Path, bytes]:
-    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every entry under a folder, read without following a link or opening a FIFO."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink():
+            found[path] = b"link to " + os.readlink(path).encode()
+        elif path.is_file():
+            found[path] = path.read_bytes()
+    return found
+
+
+def _course_files(root: Path) -> dict[Path, bytes]:
+    """The instructor's files no grading may change."""
+    return {**_snapshot(root / "references"), **_snapshot(root / "solutions"),
+            root / "nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
 
 
 @pytest.fixture(scope="module")
@@ -293,6 +485,8 @@ def graded(tmp_path_factory) -> Graded:
     course = make_course(root, [ASSIGNMENT])
     with (root / "nbgrader_config.py").open("a") as config:
         config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        # half the memory, so the memory attacks reach the limit within CELL_TIMEOUT
+        config.write(f"c.SandboxKernelManager.memory_limit_mb = {MEMORY_MB}\n")
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -308,15 +502,26 @@ def graded(tmp_path_factory) -> Graded:
         if case.raw:
             case.raw(path)
     before = _snapshot(root / "submitted")
+    course_before = _course_files(root)
+    saved = {name: os.environ.get(name) for name in SECRETS}
+    os.environ.update(SECRETS)  # as a hub or a database would set them for the grader
     try:
-        course.run(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
-                   "--workers", "2", "--no-progress", timeout=1800)
+        graded = course.run(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
+                            "--workers", "2", "--no-progress", timeout=1800)
+        feedback = course.run("nbgrader", "generate_feedback", ASSIGNMENT, check=False)
     finally:
         listener.close()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     after = _snapshot(root / "submitted")
     with (root / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
-    return Graded(course, cases, rows, before, after, course.scores("honest", ASSIGNMENT))
+    output = "\n".join([graded.stdout, graded.stderr, feedback.stdout, feedback.stderr])
+    return Graded(course, cases, rows, before, after, course.scores("honest", ASSIGNMENT),
+                  course_before, _course_files(root), output)
 
 
 CASE_NAMES = list(_cases(Path("/nowhere"), 0))
@@ -383,7 +588,103 @@ def test_the_kernel_cannot_reach_the_course_or_the_network(graded: Graded) -> No
     assert "LEAK network" not in text.replace("print('LEAK network", "")
     assert not (graded.course.root / "pwned.txt").exists()
     assert not (graded.course.root / "references" / "pwned.json").exists()
-    assert (path.parent / "my-own-scratch.txt").exists(), "its own folder stays writable"
+    # its own folder is writable (no error above), and throwaway: nothing reaches the host
+    assert "my-own-scratch" not in " ".join(p.name for p in path.parent.iterdir())
+
+
+def _autograded_text(graded: Graded, student: str) -> str:
+    path = graded.course.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return path.read_text()
+
+
+def _leaks(text: str) -> list[str]:
+    """LEAK lines the kernel printed (not the source lines that would print them)."""
+    outputs = [o for cell in nbformat.reads(text, as_version=4).cells
+               for o in cell.get("outputs", [])]
+    printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+    return [line for line in printed.splitlines() if "LEAK" in line]
+
+
+def test_the_kernel_holds_no_privilege_on_the_host(graded: Graded) -> None:
+    """Does a kernel graded by root run without root, capabilities or a way to gain them,
+    unable to write /proc/sys, remount a read-only bind, plant a .pth file in the grader's
+    packages or make new namespaces?"""
+    import sysconfig
+
+    text = _autograded_text(graded, "host-escape")
+    assert "answer_q1" in text, "the attack ran"
+    assert _leaks(text) == []
+    assert not Path(sysconfig.get_paths()["purelib"], "zz_redteam.pth").exists()
+
+
+def test_no_secret_of_the_grader_reaches_any_output(graded: Graded) -> None:
+    """Do a hub token and a database password in the grader's environment stay out of the
+    autograded notebook, the feedback, the reports, the gradebook and the logs?"""
+    root = graded.course.root
+    text = _autograded_text(graded, "secrets")
+    assert "HOME" in text, "the kernel printed its environment"
+    places = [root / folder for folder in ("autograded", "feedback", "grading_reports")]
+    contents = [p.read_bytes() for folder in places for p in folder.rglob("*") if p.is_file()]
+    contents += [(root / "gradebook.db").read_bytes(), (root / "grades.csv").read_bytes(),
+                 graded.output.encode()]
+    for secret in SECRETS.values():
+        assert not any(secret.encode() in blob for blob in contents), secret
+
+
+def test_links_left_by_the_kernel_are_never_followed(graded: Graded) -> None:
+    """Do links and FIFOs a kernel leaves in its folder (to a classmate's notebook, the
+    references, a solution, the gradebook) change nothing and publish nothing?"""
+    root = graded.course.root
+    assert graded.course_before == graded.course_after
+    assert graded.before == graded.after
+    for folder in ("autograded", "feedback"):
+        mine = root / folder / "plant-links" / ASSIGNMENT
+        assert mine.is_dir(), f"{folder} was produced for the attacker"
+        for path in mine.rglob("*"):
+            assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
+        names = {p.name for p in mine.iterdir()}
+        assert names <= {f"{ASSIGNMENT}.ipynb", f"{ASSIGNMENT}.html"}, names
+    assert graded.rows["honest"]["status"] == "graded"
+    assert graded.course.scores("honest", ASSIGNMENT) == graded.full
+
+
+class _LiveMarkup(HTMLParser):
+    """Collects what a browser would run: script bodies, on* handlers, javascript: links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.live: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._in_script = tag == "script"
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.live.append(f"<{tag} {name}={value}>")
+            if name in ("href", "src") and (value or "").strip().lower().startswith(
+                    "javascript:"):
+                self.live.append(f"<{tag} {name}={value}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and ("pwned-by-learner" in data or "alert(" in data):
+            self.live.append(f"<script>{data[:80]}")
+
+
+def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
+    """Is a learner's <script>, event handler or javascript: link shown as text in the
+    feedback HTML, and a script output dropped from the autograded notebook?"""
+    root = graded.course.root
+    page = (root / "feedback" / "html-in-feedback" / ASSIGNMENT
+            / f"{ASSIGNMENT}.html").read_text()
+    assert "My notes" in page
+    parser = _LiveMarkup()
+    parser.feed(page)
+    assert parser.live == []
+    notebook = _autograded_text(graded, "html-in-feedback")
+    assert "application/javascript" not in notebook
 
 
 def test_validate_still_works_without_the_sandbox(graded: Graded, tmp_path: Path) -> None:
@@ -399,18 +700,31 @@ def test_validate_still_works_without_the_sandbox(graded: Graded, tmp_path: Path
     assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout
 
 
-def test_without_a_sandbox_the_grader_says_so_and_still_grades(graded: Graded) -> None:
-    """Where bubblewrap is unavailable, does grading warn loudly at start and still give a
-    correct notebook full marks?"""
+def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
+    graded: Graded,
+) -> None:
+    """Where the sandbox cannot be built, does grading refuse with a clear message (nbgrader
+    and lstm-grade alike), and grade, loudly, only with the explicit unsafe switch?"""
     course = graded.course
-    env_student = "no-sandbox"
-    course.submit(env_student, ASSIGNMENT, answered(course.release(ASSIGNMENT),
-                                                    course.source(ASSIGNMENT)))
-    result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", env_student],
-        cwd=course.root, capture_output=True, text=True, timeout=600,
-        env={**os.environ, "LSTM_GRADER_BWRAP": "none"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "NO SANDBOX" in result.stderr
-    assert course.scores(env_student, ASSIGNMENT) == graded.full
+    student = "no-sandbox"
+    course.submit(student, ASSIGNMENT, answered(course.release(ASSIGNMENT),
+                                                course.source(ASSIGNMENT)))
+    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student,
+               "--force"]
+    no_bwrap = {**os.environ, "LSTM_GRADER_BWRAP": "none"}
+    refused = subprocess.run(command, cwd=course.root, capture_output=True, text=True,
+                             timeout=600, env=no_bwrap)
+    assert "Refusing to grade" in refused.stderr
+    assert course.report(student, ASSIGNMENT)["status"] == "grader-error"
+    assert sum(course.scores(student, ASSIGNMENT).values()) == 0
+    lstm_grade = subprocess.run(
+        [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--no-progress"],
+        cwd=course.root, capture_output=True, text=True, timeout=600, env=no_bwrap)
+    assert lstm_grade.returncode == 2 and "Refusing to grade" in lstm_grade.stderr
+    unsafe = subprocess.run(command, cwd=course.root, capture_output=True, text=True,
+                            timeout=600, env={**no_bwrap, "LSTM_GRADER_UNSAFE_NO_SANDBOX": "1"})
+    assert unsafe.returncode == 0, unsafe.stderr[-2000:]
+    assert "NO SANDBOX" in unsafe.stderr
+    assert course.scores(student, ASSIGNMENT) == graded.full
+    report = course.report(student, ASSIGNMENT)
+    assert any("no sandbox" in line for line in report["limits_not_applied"])

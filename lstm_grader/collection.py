@@ -1,0 +1,948 @@
+"""Submission collection that a learner's file names, links and special files cannot redirect.
+
+Learners choose the file names of their uploads to a learning-management system (LMS) and,
+in an nbgrader exchange, the names, kinds and contents of everything in their inbound
+folder; the grader may run as root. ``nbgrader_config.py`` wires three classes into
+nbgrader:
+
+:class:`SafeZipExtractor` (``nbgrader zip_collect``, first step)
+    Extracts the LMS's zip downloads without letting an entry leave the extraction
+    folder, become a link or a special file, or expand without bound.
+:class:`SafeFileNameCollector` (``nbgrader zip_collect``, second step)
+    Reads student id and timestamp from the LMS-written start of each file's base name
+    only, so the learner-chosen tail cannot pick whose submission a file is or when it was
+    made, and maps the file to one of the assignment's released notebooks.
+:class:`SafeExchangeCollect` (``nbgrader collect``)
+    Collects inbound folders only from their owner (or the instructor running collect),
+    copies plain folders and regular files only, without ever opening through a link, and
+    dates each submission no earlier than the last change to its inbound folder.
+
+Every refused entry is logged as a warning that names it and says why.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import glob
+import os
+import posixpath
+import pwd
+import re
+import shutil
+import stat
+import tempfile
+import zipfile
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.default.collect import ExchangeCollect
+from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.utils import check_mode, parse_utc
+from traitlets import Integer, TraitError, Unicode, validate
+
+from lstm_grader import safefiles
+
+#: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
+#: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
+#: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
+SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
+
+#: Blackboard's file names: ``<assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<the
+#: learner's own file name>``. The student id is everything up to the FIRST ``_attempt_``
+#: (it cannot contain one), and the timestamp is the fixed-width time right after it, so
+#: both come from the part the LMS writes and nothing in the learner's tail can change them.
+#: ``{assignment}`` is replaced by :attr:`SafeFileNameCollector.lms_assignment_name`.
+BLACKBOARD_REGEXP = (
+    r"{assignment}_(?P<student_id>(?:(?!_attempt_).)+?)_attempt_"
+    r"(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})"
+    r"_(?P<file_id>(?s:.+))"
+)
+
+#: Open a folder without following a link in its last component.
+_FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: Open a file without following a link, and without blocking if it turns out to be a FIFO.
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+#: Create a new file; fail rather than reuse (or follow) whatever already has its name.
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+_CHUNK = 2**16
+
+
+def is_safe_student_id(student_id: str) -> bool:
+    """Whether ``student_id`` can name a folder under ``submitted/`` and nothing else.
+
+    Parameters
+    ----------
+    student_id
+        The id read from a file or folder name a learner may have chosen.
+
+    Returns
+    -------
+    bool
+        True for ASCII letters, digits and ``_ . - @`` only, not starting with ``.`` or
+        ``-``, without ``..``, at most 128 characters.
+    """
+    return bool(SAFE_STUDENT_ID.fullmatch(student_id)) and ".." not in student_id
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether the real path of ``path`` is ``folder`` (a real path) or below it."""
+    real = os.path.realpath(path)
+    return real == folder or real.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _utc(epoch_seconds: float) -> datetime.datetime:
+    """A file time as the naive UTC datetime that nbgrader compares timestamps as."""
+    moment = datetime.datetime.fromtimestamp(epoch_seconds, tz=datetime.UTC)
+    return moment.replace(tzinfo=None)
+
+
+def format_timestamp(moment: datetime.datetime) -> str:
+    """``timestamp.txt``'s text for a naive UTC time, in the format ``nbgrader submit``
+    writes by default, which ``CourseDirectory.get_existing_timestamp`` reads back."""
+    return f"{moment:%Y-%m-%d %H:%M:%S.%f} UTC"
+
+
+# ------------------------------------------------------------------------------------------
+# Copying a learner's folder
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TreeCopy(safefiles.CopyResult):
+    """What :func:`copy_regular_tree_at` copied and refused, and when the tree last changed.
+
+    Attributes
+    ----------
+    newest_ctime
+        The latest inode change time (``st_ctime``, epoch seconds) of the folder and of
+        every folder and file copied. A user cannot set a ctime back, so this bounds from
+        below when the copied content was last written.
+    total_bytes
+        Bytes copied.
+    """
+
+    newest_ctime: float = 0.0
+    total_bytes: int = 0
+    entries: int = 0
+
+
+@dataclass(frozen=True)
+class _Limits:
+    max_file_bytes: int
+    max_total_bytes: int
+    max_entries: int
+    max_depth: int
+    ignore: tuple[str, ...]
+    include: tuple[str, ...]
+    owner: int | None
+
+
+class _TooManyEntries(Exception):
+    """Raised to stop a copy when a folder holds more entries than allowed."""
+
+
+def copy_regular_tree_at(
+    folder_fd: int,
+    destination: str,
+    *,
+    max_file_bytes: int = safefiles.MAX_FILE_BYTES,
+    max_total_bytes: int = 4 * safefiles.MAX_FILE_BYTES,
+    max_entries: int = 10_000,
+    max_depth: int = 32,
+    ignore: Iterable[str] = (),
+    include: Iterable[str] = ("*",),
+    owner: int | None = None,
+) -> TreeCopy:
+    """Copy the plain folders and regular files under an open folder; refuse everything else.
+
+    Like :func:`lstm_grader.safefiles.copy_regular_tree`, but every entry is reached
+    relative to its parent's open descriptor (``dir_fd``) and every folder is opened with
+    ``O_NOFOLLOW``. ``copy_regular_tree`` walks by path: a learner who owns the folder can
+    swap a subfolder for a link between the listing and the read, and the read then goes
+    through the link (``O_NOFOLLOW`` guards only the last component). Here a swap makes the
+    open fail instead.
+
+    Parameters
+    ----------
+    folder_fd
+        A descriptor of the folder to copy, opened with ``O_DIRECTORY | O_NOFOLLOW``.
+    destination
+        A folder the grader owns (created if missing); files are written with
+        :func:`lstm_grader.safefiles.write_bytes`.
+    max_file_bytes, max_total_bytes
+        Files larger than ``max_file_bytes``, and files that would take the total over
+        ``max_total_bytes``, are refused.
+    max_entries, max_depth
+        More entries than ``max_entries`` stop the copy; folders nested deeper than
+        ``max_depth`` are refused (a learner could otherwise make the walk endless).
+    ignore, include
+        File-name globs, as nbgrader's ``CourseDirectory.ignore`` (files and folders
+        skipped silently) and ``CourseDirectory.include`` (only matching files copied).
+    owner
+        The uid whose own files may have other hard links (the folder's owner): a link to
+        a file of theirs shows nothing that is not already theirs, while refusing it would
+        let anyone who can hard-link a classmate's file (possible where
+        ``fs.protected_hardlinks`` is 0) get that classmate's work refused. None: every
+        file with other hard links is refused.
+
+    Returns
+    -------
+    TreeCopy
+        Relative paths copied; refused entries as ``"<relative path>: <reason>"``.
+    """
+    limits = _Limits(max_file_bytes, max_total_bytes, max_entries, max_depth,
+                     tuple(ignore), tuple(include), owner)
+    result = TreeCopy(newest_ctime=os.fstat(folder_fd).st_ctime)
+    os.makedirs(destination, exist_ok=True)
+    try:
+        _copy_folder_at(folder_fd, destination, "", result, limits, depth=0)
+    except _TooManyEntries:
+        result.refused.append(f".: more than {max_entries} entries; the rest was not copied")
+    return result
+
+
+def _copy_folder_at(folder_fd: int, destination: str, relative: str, result: TreeCopy,
+                    limits: _Limits, depth: int) -> None:
+    for name in sorted(os.listdir(folder_fd)):
+        path = posixpath.join(relative, name) if relative else name
+        if any(fnmatch.fnmatch(name, pattern) for pattern in limits.ignore):
+            continue  # nbgrader's own CourseDirectory.ignore: checkpoints, caches, feedback
+        result.entries += 1
+        if result.entries > limits.max_entries:
+            raise _TooManyEntries
+        try:
+            info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+        except OSError as exc:
+            result.refused.append(f"{path}: could not be examined ({exc.strerror})")
+            continue
+        if stat.S_ISLNK(info.st_mode):
+            result.refused.append(f"{path}: a symbolic link")
+        elif stat.S_ISDIR(info.st_mode):
+            _copy_subfolder_at(folder_fd, name, destination, path, result, limits, depth)
+        elif not stat.S_ISREG(info.st_mode):
+            # Refused before any open: opening a device can have effects of its own.
+            result.refused.append(f"{path}: not a regular file (a FIFO, socket or device)")
+        elif any(fnmatch.fnmatch(name, pattern) for pattern in limits.include):
+            _copy_file_at(folder_fd, name, destination, path, result, limits)
+
+
+def _copy_subfolder_at(parent_fd: int, name: str, destination: str, path: str,
+                       result: TreeCopy, limits: _Limits, depth: int) -> None:
+    if depth + 1 > limits.max_depth:
+        result.refused.append(f"{path}: nested more than {limits.max_depth} folders deep")
+        return
+    try:
+        child = os.open(name, _FOLDER_FLAGS, dir_fd=parent_fd)
+    except OSError as exc:
+        # ELOOP or ENOTDIR: swapped for a link or a file since it was listed
+        result.refused.append(f"{path}: could not be opened as a folder ({exc.strerror})")
+        return
+    try:
+        result.newest_ctime = max(result.newest_ctime, os.fstat(child).st_ctime)
+        os.makedirs(os.path.join(destination, path), exist_ok=True)
+        _copy_folder_at(child, destination, path, result, limits, depth + 1)
+    finally:
+        os.close(child)
+
+
+def _copy_file_at(parent_fd: int, name: str, destination: str, path: str,
+                  result: TreeCopy, limits: _Limits) -> None:
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=parent_fd)
+    except OSError as exc:
+        result.refused.append(f"{path}: could not be opened without following a link "
+                              f"({exc.strerror})")
+        return
+    with os.fdopen(fd, "rb") as handle:
+        # Judge the file that is open, not the name listed a moment ago.
+        info = os.fstat(fd)
+        left = limits.max_total_bytes - result.total_bytes
+        problem = None
+        if not stat.S_ISREG(info.st_mode):
+            problem = "not a regular file (a FIFO, socket or device)"
+        elif info.st_nlink > 1 and info.st_uid != limits.owner:
+            problem = "a file with other hard links, owned by someone else"
+        elif info.st_size > limits.max_file_bytes:
+            problem = f"larger than the limit ({info.st_size} > {limits.max_file_bytes} bytes)"
+        elif info.st_size > left:
+            problem = f"over the submission's total limit of {limits.max_total_bytes} bytes"
+        if problem is None:
+            data = handle.read(min(limits.max_file_bytes, left) + 1)
+            if len(data) > min(limits.max_file_bytes, left):
+                problem = "grew past the size limit while it was read"
+    if problem is not None:
+        result.refused.append(f"{path}: {problem}")
+        return
+    safefiles.write_bytes(os.path.join(destination, path), data)
+    result.copied.append(path)
+    result.total_bytes += len(data)
+    result.newest_ctime = max(result.newest_ctime, info.st_ctime)
+
+
+# ------------------------------------------------------------------------------------------
+# nbgrader zip_collect
+# ------------------------------------------------------------------------------------------
+
+
+class _Refusals:
+    """A list of refused entries, each also logged as a warning naming it and the reason."""
+
+    log: Any
+    refused: list[str]
+
+    def refuse(self, what: str, why: str) -> None:
+        """Record and log that ``what`` is not collected, and why."""
+        self.refused.append(f"{what}: {why}")
+        self.log.warning("Refused %s: %s", what, why)
+
+
+class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
+    """Read student id, timestamp and notebook from the LMS-written part of a file's name.
+
+    nbgrader's own plugin runs ``re.match`` with ``named_regexp`` on the absolute path, so a
+    greedy pattern lets the end of the name, which the learner chose, decide the student
+    and the time. This plugin matches :attr:`basename_regexp` with ``re.fullmatch`` against
+    the base name alone, refuses unsafe student ids and unreadable times, maps the file to
+    one of the assignment's released notebooks (the one it names, else the only one, unless
+    the same attempt also uploaded a file named after it), and refuses links, special
+    files, hard-linked files and files whose real path leaves the extracted folder.
+    ``named_regexp`` is ignored, so an old setting cannot bring the greedy match back.
+    """
+
+    basename_regexp = Unicode(
+        BLACKBOARD_REGEXP,
+        help="Regular expression that must match each extracted file's whole base name; "
+        "named groups student_id, file_id and optionally timestamp. '{assignment}' is "
+        "replaced by lms_assignment_name. Keep the student id and timestamp to the part of "
+        "the name the LMS writes: they must not be able to extend into the learner's tail.",
+    ).tag(config=True)
+
+    lms_assignment_name = Unicode(
+        "",
+        help="The assignment's name as it starts the LMS's file names, as a regular "
+        "expression. Empty: re.escape of the nbgrader assignment id being collected.",
+    ).tag(config=True)
+
+    timestamp_format = Unicode(
+        "%Y-%m-%d-%H-%M-%S",
+        help="strptime format of the timestamp group (Blackboard's by default).",
+    ).tag(config=True)
+
+    @validate("basename_regexp")
+    def _check_regexp(self, proposal: dict[str, Any]) -> str:
+        pattern = proposal["value"]
+        for group in ("student_id", "file_id"):
+            if f"(?P<{group}>" not in pattern:
+                raise TraitError(f"basename_regexp needs a (?P<{group}>...) group")
+        try:
+            re.compile(pattern.replace("{assignment}", "assignment"))
+        except re.error as exc:
+            raise TraitError(f"basename_regexp is not a regular expression: {exc}") from exc
+        return pattern
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.refused: list[str] = []
+        self._released: list[str] | None = None
+        self._named_attempts: set[tuple[str, str | None]] | None = None
+        if self.named_regexp:
+            self.log.warning("FileNameCollectorPlugin.named_regexp is ignored by %s; it "
+                             "matches SafeFileNameCollector.basename_regexp against base "
+                             "names only", type(self).__name__)
+
+    # -------------------------------------------------------------- what the parent app knows
+    def _coursedir(self) -> CourseDirectory:
+        # ZipCollectApp passes itself as parent (init_plugins) and holds the course directory
+        # with the assignment id being collected.
+        coursedir = getattr(self.parent, "coursedir", None)
+        return coursedir if coursedir is not None else CourseDirectory(parent=self)
+
+    def _extracted_root(self) -> str | None:
+        parent = self.parent
+        locate = getattr(parent, "_format_collect_path", None)
+        if locate is None:
+            return None
+        return os.path.realpath(locate(parent.extracted_directory))
+
+    def assignment_regexp(self) -> str:
+        """The regular expression the LMS's file names start with."""
+        if self.lms_assignment_name:
+            return self.lms_assignment_name
+        return re.escape(self._coursedir().assignment_id)
+
+    def released_notebooks(self) -> list[str]:
+        """Base names of the assignment's released notebooks (``exercises/<id>/*.ipynb``)."""
+        if self._released is None:
+            coursedir = self._coursedir()
+            folder = coursedir.format_path(coursedir.release_directory, ".",
+                                           coursedir.assignment_id)
+            self._released = sorted(
+                os.path.basename(p) for p in glob.glob(os.path.join(glob.escape(folder),
+                                                                    "*.ipynb"))
+            )
+        return self._released
+
+    # -------------------------------------------------------------- collecting
+    def collect(self, submitted_file: str) -> dict[str, Any] | None:
+        """Whose file ``submitted_file`` is, when it was made and which notebook it is.
+
+        Parameters
+        ----------
+        submitted_file
+            Absolute path of a file in the extracted folder.
+
+        Returns
+        -------
+        dict or None
+            ``student_id``, ``file_id`` (a released notebook's name) and, if the pattern
+            has one, ``timestamp`` (a naive datetime, taken as UTC by nbgrader); None for a
+            file that is skipped (wrong extension) or refused (logged with the reason).
+        """
+        name = os.path.basename(submitted_file)
+        if os.path.splitext(name)[1] not in self.valid_ext:
+            # The LMS's own receipts (.txt) and the like: not submissions, as in nbgrader.
+            self.log.debug("Skipping %s: extension not in %s", submitted_file, self.valid_ext)
+            return None
+        problem = self._file_problem(submitted_file)
+        if problem is not None:
+            self.refuse(submitted_file, problem)
+            return None
+        info = self._read_name(name)
+        if isinstance(info, str):
+            self.refuse(submitted_file, info)
+            return None
+        self.log.debug("%s is %s", submitted_file, info)
+        return info
+
+    def _file_problem(self, path: str) -> str | None:
+        try:
+            problem = safefiles.entry_problem(path)
+        except OSError as exc:
+            return f"could not be examined ({exc.strerror})"
+        if problem is None and os.path.isdir(path):
+            problem = "a folder, not a regular file"
+        if problem is not None:
+            return problem
+        root = self._extracted_root()
+        if root is None:
+            return "the extracted folder is unknown, so the file's location cannot be checked"
+        if not _inside(path, root):
+            return f"its real path {os.path.realpath(path)} is outside {root}"
+        return None
+
+    def _regexp(self) -> str:
+        return self.basename_regexp.replace("{assignment}", self.assignment_regexp())
+
+    def _attempts_naming_a_notebook(self) -> set[tuple[str, str | None]]:
+        """(student id, timestamp) of every upload whose own name is a released notebook's.
+
+        Another upload of the same attempt with some other name (a scratch notebook) then
+        is not taken for the assignment's single notebook, whatever the files' order.
+        """
+        if self._named_attempts is None:
+            self._named_attempts = set()
+            root = self._extracted_root()
+            for _, _, names in os.walk(root) if root else ():
+                for name in names:
+                    match = re.fullmatch(self._regexp(), name)
+                    if match and _tail(match) in self.released_notebooks():
+                        self._named_attempts.add(
+                            (match["student_id"], match.groupdict().get("timestamp")))
+        return self._named_attempts
+
+    def _read_name(self, name: str) -> dict[str, Any] | str:
+        """The collected data for a base name, or why it is refused."""
+        regexp = self._regexp()
+        match = re.fullmatch(regexp, name)
+        if match is None:
+            return f"its name does not match the LMS's naming ({regexp})"
+        groups = match.groupdict()
+        student_id = groups.get("student_id") or ""
+        if not is_safe_student_id(student_id):
+            return (f"student id {student_id!r} is not a safe id (ASCII letters, digits, "
+                    "'_.-@', not starting with '.' or '-', no '..')")
+        info: dict[str, Any] = {"student_id": student_id}
+        if groups.get("timestamp") is not None:
+            try:
+                info["timestamp"] = datetime.datetime.strptime(
+                    groups["timestamp"], self.timestamp_format)
+            except ValueError:
+                return f"timestamp {groups['timestamp']!r} is not a valid time"
+        # The tail is the learner's own file name: it may choose among the released
+        # notebooks, never a path of its own.
+        released = self.released_notebooks()
+        tail = _tail(match)
+        if tail in released:
+            info["file_id"] = tail
+        elif len(released) != 1:
+            return f"its own name {tail!r} is none of the released notebooks {released}"
+        elif (student_id, groups.get("timestamp")) in self._attempts_naming_a_notebook():
+            return (f"the same attempt also uploaded {released[0]}, which is collected; "
+                    f"{tail!r} is not")
+        else:
+            info["file_id"] = released[0]
+        return info
+
+
+def _tail(match: re.Match[str]) -> str:
+    """The base name of the learner's own file name (the file_id group)."""
+    return os.path.basename((match["file_id"] or "").replace("\\", "/"))
+
+
+class SafeZipExtractor(_Refusals, ExtractorPlugin):
+    """Extract the LMS's zip downloads so that no entry can escape, link or explode.
+
+    nbgrader's own extractor unpacks with ``shutil.unpack_archive`` and unpacks archives
+    found inside archives (learner uploads, whose entry names the learner chose in full).
+    This one extracts only the zip archives in the archive folder itself, refuses entries
+    whose normalised path leaves the target, symbolic-link and special-file entries,
+    duplicate names, and entries over the size limits, and refuses a whole archive with too
+    many entries. Other files in the archive folder are copied if they are regular files
+    without other hard links. Archives inside archives are extracted as plain files, which
+    the collector then skips for their extension.
+    """
+
+    max_members = Integer(
+        10_000, help="Archives with more entries than this are not extracted."
+    ).tag(config=True)
+
+    max_member_bytes = Integer(
+        safefiles.MAX_FILE_BYTES, help="Entries that expand to more bytes than this are refused."
+    ).tag(config=True)
+
+    max_total_bytes = Integer(
+        2**30, help="Bytes written in all by one extraction; entries past it are refused."
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.refused: list[str] = []
+        self._left = 0
+
+    def extract(self, archive_path: str, extracted_path: str) -> None:
+        """Extract each zip archive of ``archive_path`` into its own folder of
+        ``extracted_path``, and copy the other regular files there.
+
+        Parameters
+        ----------
+        archive_path
+            The LMS download folder (``downloaded/<assignment>/archive``).
+        extracted_path
+            The folder to fill (``downloaded/<assignment>/extracted``), already emptied
+            by ``ZipCollectApp`` when ``--force`` is given.
+        """
+        self._left = self.max_total_bytes
+        archive_path, extracted_path = map(os.path.abspath, (archive_path, extracted_path))
+        if not os.listdir(archive_path):
+            self.log.warning("No files found in directory: %s", archive_path)
+            return
+        for here, folders, names in os.walk(archive_path, followlinks=False):
+            for folder in list(folders):
+                if os.path.islink(os.path.join(here, folder)):
+                    self.refuse(os.path.join(here, folder), "a symbolic link to a folder")
+                    folders.remove(folder)
+            target = os.path.normpath(
+                os.path.join(extracted_path, os.path.relpath(here, archive_path)))
+            for name in sorted(names):
+                self._extract_file(os.path.join(here, name), target)
+
+    def _extract_file(self, path: str, target: str) -> None:
+        try:
+            problem = safefiles.entry_problem(path)
+        except OSError as exc:
+            problem = f"could not be examined ({exc.strerror})"
+        if problem is not None:
+            self.refuse(path, problem)
+            return
+        stem, extension = os.path.splitext(os.path.basename(path))
+        if extension not in self.zip_ext:
+            self._copy_plain_file(path, target)
+            return
+        try:
+            fd = os.open(path, _FILE_FLAGS)
+        except OSError as exc:
+            self.refuse(path, f"could not be opened without following a link ({exc.strerror})")
+            return
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode) or not zipfile.is_zipfile(handle):
+                self.refuse(path, "not a zip archive (only zip archives are extracted)")
+                return
+            handle.seek(0)
+            if stem.endswith(".tar"):
+                stem = stem[: -len(".tar")]
+            self.log.info("Extracting from: %s", path)
+            self.log.info("  Extracting to: %s", os.path.join(target, stem))
+            self._extract_zip(handle, path, os.path.join(target, stem))
+
+    def _copy_plain_file(self, path: str, target: str) -> None:
+        try:
+            data = safefiles.read_bytes(path, min(self.max_member_bytes, self._left))
+        except OSError as exc:
+            self.refuse(path, str(exc))
+            return
+        self._left -= len(data)
+        self.log.info("Copying from: %s", path)
+        safefiles.write_bytes(os.path.join(target, os.path.basename(path)), data)
+
+    def _extract_zip(self, handle: Any, path: str, target: str) -> None:
+        try:
+            bundle = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            self.refuse(path, f"not a readable zip archive ({exc})")
+            return
+        with bundle:
+            members = bundle.infolist()
+            if len(members) > self.max_members:
+                self.refuse(path, f"{len(members)} entries, more than the limit of "
+                                  f"{self.max_members}: not extracted (a zip bomb?)")
+                return
+            os.makedirs(target, exist_ok=True)
+            real_target = os.path.realpath(target)
+            for member in members:
+                problem = self._extract_member(bundle, member, real_target)
+                if problem is not None:
+                    self.refuse(f"{path}!{member.filename}", problem)
+
+    def _extract_member(self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo,
+                        target: str) -> str | None:
+        """Extract one entry; return why it is refused, or None."""
+        mode = member.external_attr >> 16
+        kind = stat.S_IFMT(mode)
+        if stat.S_ISLNK(mode):
+            return "a symbolic link entry"
+        relative = zip_member_path(member.filename)
+        if relative is None:
+            return "its path escapes the extraction folder"
+        if not relative:
+            return None
+        destination = os.path.join(target, relative)
+        if member.is_dir() or stat.S_ISDIR(mode):
+            os.makedirs(destination, exist_ok=True)
+            return None
+        if kind not in (0, stat.S_IFREG):
+            return "a special file entry (a FIFO, socket or device)"
+        if member.file_size > self.max_member_bytes:
+            return (f"expands to {member.file_size} bytes, over the per-entry limit of "
+                    f"{self.max_member_bytes} (a zip bomb?)")
+        if member.file_size > self._left:
+            return f"over the extraction's total limit of {self.max_total_bytes} bytes"
+        try:
+            os.makedirs(os.path.dirname(destination), exist_ok=True)
+        except OSError as exc:
+            return f"its folder could not be made ({exc.strerror})"
+        if not _inside(os.path.dirname(destination), target):
+            return "its folder is outside the extraction folder"
+        return self._write_member(bundle, member, destination)
+
+    def _write_member(self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo,
+                      destination: str) -> str | None:
+        # The declared size may lie: count what decompression really produces.
+        limit = min(self.max_member_bytes, self._left)
+        try:
+            fd = os.open(destination, _NEW_FILE_FLAGS, 0o644)
+        except FileExistsError:
+            return "a second entry with the same name"
+        except OSError as exc:
+            return f"could not be written ({exc.strerror})"
+        written = 0
+        problem = None
+        try:
+            with os.fdopen(fd, "wb") as out, bundle.open(member) as source:
+                while chunk := source.read(_CHUNK):
+                    written += len(chunk)
+                    if written > limit:
+                        problem = f"expands past the limit of {limit} bytes (a zip bomb?)"
+                        break
+                    out.write(chunk)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError,
+                zlib.error) as exc:
+            problem = f"could not be read ({exc})"
+        if problem is not None:
+            os.unlink(destination)
+            return problem
+        self._left -= written
+        return None
+
+
+def zip_member_path(name: str) -> str | None:
+    """The relative path a zip entry may be extracted to, ``""`` for the root, or None.
+
+    Parameters
+    ----------
+    name
+        The entry's name as stored in the archive.
+
+    Returns
+    -------
+    str or None
+        The normalised relative path (``/``-separated; ``\\`` counts as a separator);
+        None if the name is absolute, has a drive letter or a NUL, or normalises to a path
+        outside the folder (``..``).
+    """
+    text = name.replace("\\", "/")
+    if "\x00" in text or text.startswith("/") or re.match(r"[A-Za-z]:", text):
+        return None
+    normal = posixpath.normpath(text)
+    if normal == ".":
+        return ""
+    if normal == ".." or normal.startswith("../"):
+        return None
+    return normal
+
+
+# ------------------------------------------------------------------------------------------
+# nbgrader collect
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InboundSubmission:
+    """One inbound folder that passed the checks, as ``SafeExchangeCollect`` sees it."""
+
+    name: str
+    student_id: str
+    claimed: datetime.datetime
+    changed: datetime.datetime
+    device: int
+    inode: int
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """The later of the time the name claims and the folder's last change (ctime)."""
+        return max(self.claimed, self.changed)
+
+
+def owner_problem(claimed: str, owner_uid: int) -> str | None:
+    """Why a folder owned by ``owner_uid`` cannot be ``claimed``'s submission, or None.
+
+    The owner must be the account named ``claimed`` (a pwd lookup) or the user running
+    collect (an instructor's own test submissions).
+    """
+    if owner_uid == os.geteuid():
+        return None
+    try:
+        if pwd.getpwnam(claimed).pw_uid == owner_uid:
+            return None
+    except KeyError:
+        pass
+    try:
+        owner = pwd.getpwuid(owner_uid).pw_name
+    except KeyError:
+        owner = f"uid {owner_uid}"
+    return (f"it claims to be {claimed}'s but is owned by {owner}, who is neither {claimed} "
+            "nor the user running collect")
+
+
+class SafeExchangeCollect(_Refusals, ExchangeCollect):
+    """``nbgrader collect`` that a learner's inbound folder cannot redirect or back-date.
+
+    nbgrader's collect takes student and time from the folder name, only warns about an
+    owner who is not the claimed student, and copies with ``shutil.copytree``, which follows
+    links. Here inbound entries that are links or not folders are skipped, a folder owned by
+    neither the claimed student nor the user running collect is refused (unless
+    ``check_owner`` is switched off, which is then warned about), the copy takes plain
+    folders and regular files only (:func:`copy_regular_tree_at`), and the collected
+    ``timestamp.txt`` holds the later of the claimed time and the last change (ctime) of the
+    folder and everything copied from it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused: list[str] = []
+        self.src_records: list[InboundSubmission] = []
+
+    # -------------------------------------------------------------- finding submissions
+    def init_src(self) -> None:
+        """Find each student's submission to collect among the inbound folders."""
+        if self.coursedir.course_id == "":
+            self.fail("No course id specified. Re-run with --course flag.")
+        self.course_path = os.path.join(self.root, self.coursedir.course_id)
+        self.inbound_path = os.path.join(self.course_path, "inbound")
+        if not os.path.isdir(self.inbound_path):
+            self.fail(f"Course not found: {self.inbound_path}")
+        if not check_mode(self.inbound_path, read=True, execute=True):
+            self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
+        marker = f"+{self.coursedir.assignment_id}+"
+        found = [self._examine(name) for name in sorted(os.listdir(self.inbound_path))
+                 if marker in name]
+        by_student: dict[str, list[InboundSubmission]] = defaultdict(list)
+        for submission in found:
+            if submission is not None:
+                by_student[submission.student_id].append(submission)
+        self.duedate = None
+        if self.before_duedate:
+            # nbgrader opens the gradebook every time, but only before_duedate uses it.
+            with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
+                try:
+                    self.duedate = gradebook.find_assignment(
+                        self.coursedir.assignment_id).duedate
+                except MissingEntry:
+                    pass
+        self.src_records = [self._choose(subs) for _, subs in sorted(by_student.items())]
+
+    def _choose(self, submissions: list[InboundSubmission]) -> InboundSubmission:
+        # As nbgrader: the latest, or with before_duedate the latest one on time; but by the
+        # time that cannot be back-dated.
+        ordered = sorted(submissions, key=lambda s: (s.timestamp, s.name), reverse=True)
+        if self.before_duedate and self.duedate is not None:
+            on_time = [s for s in ordered if s.timestamp <= self.duedate]
+            if on_time:
+                return on_time[0]
+        return ordered[0]
+
+    def _wanted(self, student_id: str) -> bool:
+        wanted = self.coursedir.student_id
+        return wanted in ("", "*") or fnmatch.fnmatchcase(student_id, wanted)
+
+    def _examine(self, name: str) -> InboundSubmission | None:
+        """The submission an inbound entry holds, or None (refused or not asked for)."""
+        where = os.path.join(self.inbound_path, name)
+        parts = name.split("+")
+        if not self._wanted(parts[0]):
+            return None
+        if len(parts) not in (3, 4) or parts[1] != self.coursedir.assignment_id:
+            self.refuse(where, "its name is not <student>+<assignment>+<timestamp>[+<random>]")
+            return None
+        student_id = parts[0]
+        if not is_safe_student_id(student_id):
+            self.refuse(where, f"student id {student_id!r} is not a safe id")
+            return None
+        try:
+            claimed = parse_utc(parts[2])
+        except (ValueError, OverflowError):
+            self.refuse(where, f"its timestamp {parts[2]!r} cannot be read")
+            return None
+        try:
+            info = os.lstat(where)
+        except OSError as exc:
+            self.refuse(where, f"could not be examined ({exc.strerror})")
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            self.refuse(where, "a symbolic link, not a submission folder")
+            return None
+        if not stat.S_ISDIR(info.st_mode):
+            self.refuse(where, "not a folder")
+            return None
+        problem = owner_problem(student_id, info.st_uid)
+        if problem is not None:
+            if self.check_owner:
+                self.refuse(where, problem)
+                return None
+            self.log.warning("%s: %s (collected anyway: ExchangeCollect.check_owner is off)",
+                             where, problem)
+        return InboundSubmission(name, student_id, claimed, _utc(info.st_ctime),
+                                 info.st_dev, info.st_ino)
+
+    # -------------------------------------------------------------- copying
+    def copy_files(self) -> None:
+        """Copy each chosen submission to ``submitted/<student>/<assignment>/``."""
+        assignment, course = self.coursedir.assignment_id, self.coursedir.course_id
+        if not self.src_records:
+            self.log.warning("No submissions of '%s' for course '%s' to collect",
+                             assignment, course)
+        else:
+            self.log.info("Processing %d submissions of '%s' for course '%s'",
+                          len(self.src_records), assignment, course)
+        for submission in self.src_records:
+            self._collect(submission)
+        if self.refused:
+            self.log.warning("%d inbound entries were refused (see the warnings above)",
+                             len(self.refused))
+
+    def _needs_copy(self, submission: InboundSubmission, dest_path: str) -> tuple[bool, bool]:
+        """(copy, updating), decided as nbgrader decides it."""
+        if not os.path.isdir(dest_path):
+            return True, False
+        existing = self.coursedir.get_existing_timestamp(dest_path)
+        if self.update and (existing is None or submission.timestamp > existing):
+            return True, True
+        if self.before_duedate and existing != submission.timestamp:
+            return True, True
+        return False, False
+
+    def _collect(self, submission: InboundSubmission) -> None:
+        student, assignment = submission.student_id, self.coursedir.assignment_id
+        where = os.path.join(self.inbound_path, submission.name)
+        try:
+            fd = os.open(where, _FOLDER_FLAGS)
+        except OSError as exc:
+            self.refuse(where, f"could not be opened as a folder ({exc.strerror})")
+            return
+        try:
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) != (submission.device, submission.inode):
+                self.refuse(where, "replaced by another folder while collecting")
+                return
+            dest_path = self.coursedir.format_path(
+                self.coursedir.submitted_directory, student, assignment)
+            copy, updating = self._needs_copy(submission, dest_path)
+            if not copy:
+                if self.update:
+                    self.log.info("No newer submission to collect: %s %s", student, assignment)
+                else:
+                    self.log.info("Submission already exists, use --update to update: %s %s",
+                                  student, assignment)
+                return
+            self.log.info("%s submission: %s %s", "Updating" if updating else "Collecting",
+                          student, assignment)
+            self._copy_into(fd, submission, where, dest_path)
+        finally:
+            os.close(fd)
+
+    def _copy_into(self, fd: int, submission: InboundSubmission, where: str,
+                   dest_path: str) -> None:
+        coursedir = self.coursedir
+        os.makedirs(os.path.dirname(dest_path), exist_ok=True)
+        # Copy beside the destination and rename: a refused or failed copy leaves the
+        # previously collected submission as it was.
+        staging = tempfile.mkdtemp(prefix=f".{coursedir.assignment_id}.collecting-",
+                                   dir=os.path.dirname(dest_path))
+        try:
+            os.chmod(staging, 0o755)
+            result = copy_regular_tree_at(
+                fd, staging,
+                max_file_bytes=min(safefiles.MAX_FILE_BYTES, 1000 * coursedir.max_file_size),
+                max_total_bytes=1000 * coursedir.max_dir_size,
+                ignore=coursedir.ignore, include=coursedir.include, owner=os.fstat(fd).st_uid,
+            )
+            for entry in result.refused:
+                self.refuse(f"{where}/{entry.split(': ', 1)[0]}", entry.split(": ", 1)[1])
+            # ctime after the copy, so a change made while copying also counts.
+            changed = _utc(max(result.newest_ctime, os.fstat(fd).st_ctime))
+            timestamp = max(submission.claimed, changed)
+            if timestamp > submission.claimed:
+                self.log.info("%s claims %s but was last changed %s; collected as %s",
+                              where, submission.claimed, changed, timestamp)
+            # Never the learner's own timestamp.txt: it is theirs to write.
+            safefiles.write_text(os.path.join(staging, "timestamp.txt"),
+                                 format_timestamp(timestamp))
+            if os.path.islink(dest_path) or os.path.isfile(dest_path):
+                os.unlink(dest_path)
+            elif os.path.isdir(dest_path):
+                shutil.rmtree(dest_path)
+            os.rename(staging, dest_path)
+            staging = None
+            if coursedir.groupshared:
+                _make_groupshared(dest_path, self.log)
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make_groupshared(folder: str, log: Any) -> None:
+    """As nbgrader's ``do_copy`` with ``groupshared``: folders ug+rwx, files ug+rw."""
+    for here, _, names in os.walk(folder):
+        for path, wanted in [(here, 0o2770)] + [(os.path.join(here, n), 0o660) for n in names]:
+            mode = os.lstat(path).st_mode
+            if mode & wanted != wanted:
+                try:
+                    os.chmod(path, (mode | wanted) & 0o2777)
+                except PermissionError:
+                    log.warning("Could not make %s groupshared", path)

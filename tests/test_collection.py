@@ -1,0 +1,937 @@
+"""Collecting submissions from a hostile learner: ``lstm_grader.collection``.
+
+A learner chooses the tail of their LMS file name and, in the exchange, the name, kind,
+owner-visible contents and links of their inbound folder. The fast tests drive the plugins
+on tiny folders; the slow ones run the real ``nbgrader zip_collect`` and ``nbgrader collect``
+on a throwaway course, one attack class per test, and check that nothing outside the
+learner's own submission is collected or changed, that the honest classmate's collected files
+are byte-identical to what they submitted, that the refused entry is named in the command's
+log, and that no submission is dated earlier than it really was made.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+from conftest import Course, make_course
+from nbgrader.apps.zipcollectapp import ZipCollectApp
+from nbgrader.auth import Authenticator
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from lstm_grader import collection
+from lstm_grader.collection import (
+    SafeExchangeCollect,
+    SafeFileNameCollector,
+    SafeZipExtractor,
+    copy_regular_tree_at,
+    is_safe_student_id,
+    owner_problem,
+    zip_member_path,
+)
+
+ASSIGNMENT = "05-return-flags"
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+COURSE_ID = "keras-recurrent-layers"
+LMS_TIME = "2026-01-30-15-00-00"
+LATER_LMS_TIME = "2026-01-30-16-00-00"
+#: Exchange learners need accounts in pwd, so the owner check can tie a uid to the name a
+#: folder claims without adding users to this machine: ``daemon`` (uid 1) is the honest
+#: classmate, ``bin`` (uid 2) the learner who attacks.
+HONEST, LEARNER = "daemon", "bin"
+#: A uid with no account, which owns the folder that claims to be the honest classmate's.
+STRANGER_UID = 61001
+#: The ordinary (non-root) user that runs ``nbgrader collect`` in the non-root test.
+INSTRUCTOR_UID = 61002
+#: File times come from the kernel's coarse clock, which may lag ``time.time()`` by a tick.
+CLOCK_SLACK = datetime.timedelta(seconds=1)
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="creates files owned by other uids")
+
+
+def lms_name(student: str, tail: str = NOTEBOOK, when: str = LMS_TIME) -> str:
+    """Blackboard's name for a learner's upload called ``tail``."""
+    return f"{ASSIGNMENT}_{student}_attempt_{when}_{tail}"
+
+
+def now_utc() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def notebook_bytes(who: str) -> bytes:
+    """A small notebook that says whose it is."""
+    notebook = {"cells": [], "metadata": {"learner": who}, "nbformat": 4, "nbformat_minor": 5}
+    return json.dumps(notebook, indent=1).encode()
+
+
+# ------------------------------------------------------------------------------------------
+# Fast: the plugins on tiny folders
+# ------------------------------------------------------------------------------------------
+
+
+def tiny_course(root: Path, notebooks: Iterable[str] = (NOTEBOOK,)) -> ZipCollectApp:
+    """A course folder with released notebooks only, and a ZipCollectApp over it."""
+    release = root / "exercises" / ASSIGNMENT
+    release.mkdir(parents=True)
+    for name in notebooks:
+        (release / name).write_bytes(notebook_bytes("release"))
+    (root / "downloaded" / ASSIGNMENT / "extracted").mkdir(parents=True)
+    (root / "downloaded" / ASSIGNMENT / "archive").mkdir(parents=True)
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.release_directory = "exercises"
+    config.CourseDirectory.assignment_id = ASSIGNMENT
+    app = ZipCollectApp(config=config)
+    app.coursedir = CourseDirectory(parent=app)
+    return app
+
+
+def extracted(root: Path) -> Path:
+    return root / "downloaded" / ASSIGNMENT / "extracted"
+
+
+def collect_name(tmp_path: Path, name: str, app: ZipCollectApp | None = None,
+                 **traits: object) -> tuple[dict | None, SafeFileNameCollector]:
+    app = app or tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(parent=app, **traits)
+    path = extracted(tmp_path) / name
+    path.write_bytes(notebook_bytes("someone"))
+    return plugin.collect(str(path)), plugin
+
+
+@pytest.mark.parametrize("tail", [
+    f"x_alice_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
+    f"_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
+    f"{ASSIGNMENT}_alice_attempt_2030-12-31-23-59-59_{NOTEBOOK}",
+    "alice.ipynb",
+    "Untitled (3).ipynb",
+])
+def test_learner_chosen_tail_cannot_change_student_or_time(tmp_path: Path, tail: str) -> None:
+    """Does a learner-chosen tail that names a classmate or another time leave the student
+    id and the timestamp those of the LMS-written start of the name?"""
+    info, plugin = collect_name(tmp_path, lms_name("mallory", tail))
+    assert info == {
+        "student_id": "mallory",
+        "timestamp": datetime.datetime(2026, 1, 30, 15, 0, 0),
+        "file_id": NOTEBOOK,
+    }
+    assert plugin.refused == []
+
+
+@pytest.mark.parametrize("student", ["john_doe", "a_b_c", "j.doe@uni.example", "x-1"])
+def test_underscore_ids_stay_whole(tmp_path: Path, student: str) -> None:
+    """Does a student id with underscores, dots, dashes or an @ stay whole (john_doe is
+    john_doe, not doe)?"""
+    info, _ = collect_name(tmp_path, lms_name(student))
+    assert info is not None and info["student_id"] == student
+
+
+@pytest.mark.parametrize("student", ["..", ".hidden", "a..b", "-rf", "ünïcode", "a b", "a*"])
+def test_unsafe_student_ids_are_refused(tmp_path: Path, student: str) -> None:
+    """Is a file whose student id could name another folder, hide itself or read as an
+    option refused and reported?"""
+    info, plugin = collect_name(tmp_path, lms_name(student))
+    assert info is None
+    assert len(plugin.refused) == 1 and "not a safe id" in plugin.refused[0]
+
+
+def test_safe_student_id_rules() -> None:
+    """Does the safe-id check accept LMS and Unix ids and refuse path tricks?"""
+    assert all(map(is_safe_student_id, ["alice", "john_doe", "a.b@c.org", "s123-x", "_x"]))
+    assert not any(map(is_safe_student_id, ["", ".", "..", "a/b", "a\\b", ".x", "a..b",
+                                            "-x", "a\nb", "a+b", "x" * 129]))
+
+
+@pytest.mark.parametrize("name", [
+    f"other-assignment_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
+    f"x{ASSIGNMENT}_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
+    f"{ASSIGNMENT}_alice_attempt_2026-13-40-15-00-00_{NOTEBOOK}",
+    f"{ASSIGNMENT}_alice_attempt_2026-1-30-15-00-00_{NOTEBOOK}",
+    f"{ASSIGNMENT}_alice_{NOTEBOOK}",
+])
+def test_names_not_in_lms_form_are_refused(tmp_path: Path, name: str) -> None:
+    """Is a file of another assignment, or with a malformed or impossible time, refused and
+    reported rather than guessed at?"""
+    info, plugin = collect_name(tmp_path, name)
+    assert info is None and len(plugin.refused) == 1
+    assert plugin.refused[0].startswith(str(extracted(tmp_path) / name))
+
+
+def test_lms_assignment_name_is_configurable(tmp_path: Path) -> None:
+    """Does lms_assignment_name replace the assignment id as the expected prefix?"""
+    name = f"Return flags (week 5)_alice_attempt_{LMS_TIME}_{NOTEBOOK}"
+    info, _ = collect_name(tmp_path, name, lms_assignment_name=r"Return flags \(week 5\)")
+    assert info is not None and info["student_id"] == "alice"
+
+
+def test_old_named_regexp_cannot_bring_back_the_greedy_match(tmp_path: Path) -> None:
+    """Is FileNameCollectorPlugin.named_regexp (the old greedy pattern) ignored?"""
+    app = tiny_course(tmp_path)
+    app.config.FileNameCollectorPlugin.named_regexp = (
+        r".+_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)")
+    info, _ = collect_name(tmp_path, lms_name("john_doe", f"x_alice_attempt_{LMS_TIME}_a.ipynb"),
+                           app=app)
+    assert info is not None and info["student_id"] == "john_doe"
+
+
+def test_file_id_maps_to_a_released_notebook(tmp_path: Path) -> None:
+    """With two released notebooks, does the tail pick one only by naming it exactly, and
+    is any other tail refused instead of becoming a path of its own?"""
+    app = tiny_course(tmp_path, [NOTEBOOK, "extra.ipynb"])
+    info, _ = collect_name(tmp_path, lms_name("alice", "extra.ipynb"), app=app)
+    assert info is not None and info["file_id"] == "extra.ipynb"
+    info, plugin = collect_name(tmp_path, lms_name("alice", "..%2F..%2Fnbgrader_config.ipynb"),
+                                app=app)
+    assert info is None and "none of the released notebooks" in plugin.refused[0]
+
+
+def test_scratch_notebook_of_the_same_attempt_is_not_the_submission(tmp_path: Path) -> None:
+    """When one attempt uploads the assignment's notebook and a scratch notebook, is the
+    scratch one refused (not mapped over the real one, whatever the order), while a lone
+    differently named upload still counts as the single notebook?"""
+    app = tiny_course(tmp_path)
+    folder = extracted(tmp_path)
+    for name in [lms_name("alice"), lms_name("alice", "zzz-scratch.ipynb"),
+                 lms_name("bob", "my work.ipynb")]:
+        (folder / name).write_bytes(notebook_bytes(name))
+    plugin = SafeFileNameCollector(parent=app)
+    assert plugin.collect(str(folder / lms_name("alice")))["file_id"] == NOTEBOOK
+    assert plugin.collect(str(folder / lms_name("alice", "zzz-scratch.ipynb"))) is None
+    assert "the same attempt also uploaded" in plugin.refused[0]
+    assert plugin.collect(str(folder / lms_name("bob", "my work.ipynb")))["file_id"] == NOTEBOOK
+
+
+def test_links_special_and_hard_linked_files_are_refused(tmp_path: Path) -> None:
+    """Is an extracted entry that is a link, a FIFO, a hard-linked file or a file whose real
+    path leaves the extracted folder refused and reported?"""
+    app = tiny_course(tmp_path)
+    outside = tmp_path / "outside.ipynb"
+    outside.write_bytes(notebook_bytes("outside"))
+    folder = extracted(tmp_path)
+    (folder / lms_name("a1")).symlink_to(outside)
+    os.mkfifo(folder / lms_name("a2"))
+    os.link(outside, folder / lms_name("a3"))
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / lms_name("a4")).write_bytes(notebook_bytes("elsewhere"))
+    (folder / "sub").symlink_to(tmp_path / "elsewhere")  # a folder link: files resolve outside
+    plugin = SafeFileNameCollector(parent=app)
+    for name in [lms_name("a1"), lms_name("a2"), lms_name("a3"), f"sub/{lms_name('a4')}"]:
+        assert plugin.collect(str(folder / name)) is None
+    reasons = "\n".join(plugin.refused)
+    assert "a symbolic link" in reasons and "not a regular file" in reasons
+    assert "hard links" in reasons and "is outside" in reasons
+    assert len(plugin.refused) == 4
+
+
+# ---------------------------------------------------------------------- the zip extractor
+
+
+def make_zip(path: Path, entries: list[tuple[str | zipfile.ZipInfo, bytes]]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in entries:
+            bundle.writestr(name, data)
+    return path
+
+
+def kind_entry(name: str, kind: int, data: bytes = b"") -> tuple[zipfile.ZipInfo, bytes]:
+    """A zip entry whose Unix mode (external_attr) says ``kind`` (S_IFLNK, S_IFIFO, ...)."""
+    info = zipfile.ZipInfo(name)
+    info.external_attr = (kind | 0o777) << 16
+    return info, data
+
+
+def extract(tmp_path: Path, entries: list, **traits: object) -> SafeZipExtractor:
+    archive = tmp_path / "archive"
+    make_zip(archive / "submissions.zip", entries)
+    extractor = SafeZipExtractor(**traits)
+    (tmp_path / "extracted").mkdir()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    return extractor
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path) -> None:
+    """Are zip entries with ``..``, absolute or drive paths, symlink or FIFO modes, or a
+    second copy of a name refused and reported, while the honest entry is extracted?"""
+    honest = lms_name("alice")
+    extractor = extract(tmp_path, [
+        (honest, notebook_bytes("alice")),
+        ("../escaped.ipynb", b"x"),
+        ("a/../../escaped2.ipynb", b"x"),
+        ("/tmp/absolute.ipynb", b"x"),
+        ("..\\windows.ipynb", b"x"),
+        ("C:/drive.ipynb", b"x"),
+        kind_entry(lms_name("mallory"), stat.S_IFLNK, b"/etc/passwd"),
+        kind_entry("fifo.ipynb", stat.S_IFIFO),
+        kind_entry("device.ipynb", stat.S_IFCHR),
+        (honest, notebook_bytes("mallory")),
+    ])
+    target = tmp_path / "extracted" / "submissions"
+    assert sorted(p.name for p in target.rglob("*")) == [honest]
+    assert (target / honest).read_bytes() == notebook_bytes("alice")
+    assert not list(tmp_path.rglob("escaped*")) and not Path("/tmp/absolute.ipynb").exists()
+    reasons = "\n".join(extractor.refused)
+    for name in ["../escaped.ipynb", "escaped2", "/tmp/absolute", "windows", "drive"]:
+        assert name in reasons
+    assert "symbolic link entry" in reasons and reasons.count("special file") == 2
+    assert "a second entry with the same name" in reasons
+    assert len(extractor.refused) == 9
+
+
+def test_zip_member_paths_are_normalised_inside() -> None:
+    """Does zip_member_path keep entries inside and refuse every way out?"""
+    assert zip_member_path("a/./b/../c.ipynb") == "a/c.ipynb"
+    assert zip_member_path("./") == ""
+    for name in ["..", "../x", "a/../../x", "/x", "\\x", "C:x", "a\x00b", "..\\x"]:
+        assert zip_member_path(name) is None, name
+
+
+def test_zip_bombs_stop_at_the_caps(tmp_path: Path) -> None:
+    """Is an entry that expands past the per-entry cap, or past the total cap, refused
+    without writing more than the caps, and the honest entry still extracted?"""
+    bomb = b"\0" * 5_000_000  # 5 MB of zeros: about 5 kB compressed
+    extractor = extract(tmp_path, [
+        (lms_name("alice"), notebook_bytes("alice")),
+        (lms_name("mallory"), bomb),
+        ("b1.ipynb", b"1" * 600_000), ("b2.ipynb", b"2" * 600_000),
+    ], max_member_bytes=1_000_000, max_total_bytes=1_000_000)
+    target = tmp_path / "extracted" / "submissions"
+    assert sorted(p.name for p in target.iterdir()) == [lms_name("alice"), "b1.ipynb"]
+    assert sum(p.stat().st_size for p in target.iterdir()) <= 1_000_000
+    assert "per-entry limit" in extractor.refused[0] and "total limit" in extractor.refused[1]
+
+
+def test_zip_with_too_many_entries_is_not_extracted(tmp_path: Path) -> None:
+    """Is an archive with more entries than max_members refused as a whole?"""
+    extractor = extract(tmp_path, [(f"f{i}.txt", b"") for i in range(30)], max_members=20)
+    assert not (tmp_path / "extracted" / "submissions").exists()
+    assert "30 entries" in extractor.refused[0]
+
+
+def test_zip_entry_that_lies_about_its_size_is_refused(tmp_path: Path) -> None:
+    """Is an entry whose headers understate its size refused and nothing of it kept?"""
+    archive = make_zip(tmp_path / "archive" / "submissions.zip", [("big.ipynb", b"\0" * 300_000)])
+    data = bytearray(archive.read_bytes())
+    declared = (300_000).to_bytes(4, "little")
+    small = (10).to_bytes(4, "little")
+    data = data.replace(declared, small)  # both the local and the central header
+    archive.write_bytes(bytes(data))
+    extractor = SafeZipExtractor(max_member_bytes=100_000)
+    (tmp_path / "extracted").mkdir()
+    extractor.extract(str(tmp_path / "archive"), str(tmp_path / "extracted"))
+    assert not (tmp_path / "extracted" / "submissions" / "big.ipynb").exists()
+    assert len(extractor.refused) == 1 and "big.ipynb" in extractor.refused[0]
+
+
+def test_archive_folder_links_fifos_and_nested_zips(tmp_path: Path) -> None:
+    """In the archive folder, are links and FIFOs refused, plain files copied, and a zip a
+    learner uploaded left unextracted (its entry names are the learner's own)?"""
+    archive = tmp_path / "archive"
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as bundle:
+        bundle.writestr(lms_name("alice", when="2030-01-01-00-00-00"), notebook_bytes("x"))
+    make_zip(archive / "submissions.zip", [(lms_name("mallory", "upload.zip"), inner.getvalue())])
+    (archive / "loose.ipynb").write_bytes(notebook_bytes("loose"))
+    (archive / "link.ipynb").symlink_to(archive / "loose.ipynb")
+    (archive / "zero.zip").symlink_to("/dev/zero")
+    os.mkfifo(archive / "pipe.ipynb")
+    (archive / "dir-link").symlink_to(tmp_path)
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    names = sorted(str(p.relative_to(tmp_path / "extracted"))
+                   for p in (tmp_path / "extracted").rglob("*") if p.is_file())
+    assert names == ["loose.ipynb", f"submissions/{lms_name('mallory', 'upload.zip')}"]
+    reasons = "\n".join(extractor.refused)
+    for name in ["link.ipynb", "zero.zip", "pipe.ipynb", "dir-link"]:
+        assert name in reasons
+    assert len(extractor.refused) == 4
+
+
+# ---------------------------------------------------------------------- copying a folder
+
+
+def copy_tree(source: Path, destination: Path, **limits: object) -> collection.TreeCopy:
+    fd = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        return copy_regular_tree_at(fd, str(destination), **limits)
+    finally:
+        os.close(fd)
+
+
+def test_copy_takes_regular_files_only(tmp_path: Path) -> None:
+    """Does the inbound copy take plain folders and regular files, and refuse links (to
+    files, folders and /dev/zero), FIFOs, others' hard-linked files and oversize files?"""
+    source, secret = tmp_path / "inbound", tmp_path / "secret.txt"
+    secret.write_text("secret")
+    (source / "sub").mkdir(parents=True)
+    (source / NOTEBOOK).write_bytes(notebook_bytes("me"))
+    (source / "sub" / "data.csv").write_text("1,2")
+    (source / "link.txt").symlink_to(secret)
+    (source / "zero.bin").symlink_to("/dev/zero")
+    (source / "outside").symlink_to(tmp_path)
+    os.mkfifo(source / "sub" / "pipe")
+    os.link(secret, source / "hard.txt")
+    (source / "big.bin").write_bytes(b"x" * 2000)
+    start = time.monotonic()
+    result = copy_tree(source, tmp_path / "copy", max_file_bytes=1000)
+    assert time.monotonic() - start < 5
+    assert sorted(result.copied) == [NOTEBOOK, "sub/data.csv"]
+    refused = sorted(r.split(":")[0] for r in result.refused)
+    assert refused == ["big.bin", "hard.txt", "link.txt", "outside", "sub/pipe", "zero.bin"]
+    assert (tmp_path / "copy" / NOTEBOOK).read_bytes() == notebook_bytes("me")
+
+
+def test_own_hard_links_are_copied(tmp_path: Path) -> None:
+    """Is a file with other hard links copied when it belongs to the folder's owner, so a
+    classmate who links to it cannot get it refused?"""
+    source = tmp_path / "inbound"
+    source.mkdir()
+    (source / NOTEBOOK).write_bytes(notebook_bytes("me"))
+    os.link(source / NOTEBOOK, tmp_path / "someone-elses-link")
+    result = copy_tree(source, tmp_path / "copy", owner=os.geteuid())
+    assert result.copied == [NOTEBOOK] and result.refused == []
+    result = copy_tree(source, tmp_path / "copy2", owner=None)
+    assert result.copied == [] and "hard links" in result.refused[0]
+
+
+def test_copy_refuses_a_folder_swapped_for_a_link_after_listing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """If a learner swaps a listed subfolder (or file) for a link before it is opened, is
+    the open refused instead of followed?"""
+    source, secret = tmp_path / "inbound", tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key").write_text("secret")
+    source.mkdir()
+    (source / "sub").symlink_to(secret)
+    (source / "file").symlink_to(secret / "key")
+    real_stat = os.stat
+
+    def listed_before_the_swap(name, *args, dir_fd=None, follow_symlinks=True):
+        # What lstat said before the learner's rename: a folder and a regular file.
+        if dir_fd is not None and name in ("sub", "file"):
+            return real_stat(secret if name == "sub" else secret / "key")
+        return real_stat(name, *args, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(collection.os, "stat", listed_before_the_swap)
+    result = copy_tree(source, tmp_path / "copy")
+    monkeypatch.undo()
+    assert result.copied == [] and len(result.refused) == 2
+    assert not (tmp_path / "copy" / "sub" / "key").exists()
+
+
+def test_copy_limits_entries_and_depth(tmp_path: Path) -> None:
+    """Does a folder nested too deep, or with too many entries, stop the walk?"""
+    deep = tmp_path / "inbound" / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    (deep / "f").write_text("x")
+    result = copy_tree(tmp_path / "inbound", tmp_path / "copy", max_depth=2)
+    assert result.refused == ["a/b/c: nested more than 2 folders deep"]
+    result = copy_tree(tmp_path / "inbound", tmp_path / "copy2", max_entries=2)
+    assert "more than 2 entries" in result.refused[0]
+
+
+def test_owner_must_be_the_claimed_student_or_the_runner() -> None:
+    """Is a folder owned by someone other than the claimed student or the user running
+    collect refused, with the owner named?"""
+    assert owner_problem("daemon", 1) is None
+    assert owner_problem("anyone", os.geteuid()) is None
+    assert "owned by bin" in (owner_problem("daemon", 2) or "")
+    assert f"uid {STRANGER_UID}" in (owner_problem("daemon", STRANGER_UID) or "")
+    assert owner_problem("no-such-account-xyz", 2) is not None
+
+
+def exchange_collect(root: Path, exchange: Path, **traits: object) -> SafeExchangeCollect:
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = COURSE_ID
+    config.CourseDirectory.assignment_id = ASSIGNMENT
+    config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+    config.Exchange.root = str(exchange)
+    coursedir = CourseDirectory(config=config)
+    return SafeExchangeCollect(coursedir=coursedir, authenticator=Authenticator(config=config),
+                               config=config, **traits)
+
+
+def submission_name(student: str, claimed: datetime.datetime) -> str:
+    """The inbound folder name nbgrader submit makes: student+assignment+time+random."""
+    random = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+    return f"{student}+{ASSIGNMENT}+{claimed:%Y-%m-%d %H:%M:%S.%f} UTC+{random}"
+
+
+def inbound_folder(exchange: Path, student: str, files: dict[str, bytes],
+                   claimed: datetime.datetime | None = None, owner: int | None = None) -> Path:
+    """A submission folder as nbgrader submit leaves it (0777 folder, 0644 files)."""
+    claimed = claimed or now_utc()
+    folder = exchange / COURSE_ID / "inbound" / submission_name(student, claimed)
+    folder.mkdir(parents=True)
+    files = {"timestamp.txt": f"{claimed:%Y-%m-%d %H:%M:%S.%f} UTC".encode(), **files}
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        (folder / name).chmod(0o644)
+    folder.chmod(0o777)
+    if owner is not None:
+        for path in [folder, *folder.rglob("*")]:
+            os.chown(path, owner, owner, follow_symlinks=False)
+    return folder
+
+
+def test_exchange_collect_in_process(tmp_path: Path) -> None:
+    """Run in-process: are malformed, linked and non-folder inbound entries refused, is the
+    learner's timestamp.txt replaced by the later of claim and ctime, and does a claim
+    of 2020 stay out of the collected timestamp?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    truth = now_utc()
+    folder = inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me")},
+                            claimed=datetime.datetime(2020, 1, 1))
+    inbound = folder.parent
+    (inbound / f"you+{ASSIGNMENT}+2020-01-01 00:00:00 UTC+r").symlink_to(folder)
+    (inbound / f"him+{ASSIGNMENT}+2020-01-01 00:00:00 UTC+r").write_text("not a folder")
+    (inbound / f"her+{ASSIGNMENT}+x+y+z").mkdir()
+    (inbound / f"it+{ASSIGNMENT}+not a time").mkdir()
+    (inbound / "someone+other-assignment+2020-01-01 00:00:00 UTC").mkdir()
+    collect = exchange_collect(root, exchange)
+    collect.start()
+    assert sorted(p.name for p in (root / "submitted").iterdir()) == ["me"]
+    collected = root / "submitted" / "me" / ASSIGNMENT
+    assert (collected / NOTEBOOK).read_bytes() == notebook_bytes("me")
+    stamp = collect.coursedir.get_existing_timestamp(str(collected))
+    assert stamp >= truth - CLOCK_SLACK
+    reasons = "\n".join(collect.refused)
+    assert len(collect.refused) == 4, reasons
+    for who in ["you", "him", "her", "it"]:
+        assert f"/{who}+{ASSIGNMENT}" in reasons
+
+
+def test_before_duedate_uses_the_time_that_cannot_be_back_dated(tmp_path: Path) -> None:
+    """With before_duedate, is a folder made after the due date but claiming an earlier time
+    treated as late, so the learner's real on-time submission is the one collected?"""
+    collect = exchange_collect(tmp_path, tmp_path / "exchange", before_duedate=True)
+    collect.duedate = datetime.datetime(2026, 2, 1)
+    on_time = collection.InboundSubmission(
+        "me+a+1", "me", claimed=datetime.datetime(2026, 1, 30),
+        changed=datetime.datetime(2026, 1, 30, 0, 0, 1), device=0, inode=1)
+    late = collection.InboundSubmission(
+        "me+a+2", "me", claimed=datetime.datetime(2026, 1, 31),
+        changed=datetime.datetime(2026, 2, 3), device=0, inode=2)
+    assert late.timestamp == datetime.datetime(2026, 2, 3)
+    assert collect._choose([late, on_time]) is on_time
+    collect.before_duedate = False
+    assert collect._choose([on_time, late]) is late
+
+
+# ------------------------------------------------------------------------------------------
+# Slow: the real commands on a throwaway course
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One generated course to copy for each test (generate_assignment takes seconds)."""
+    root = tmp_path_factory.mktemp("template") / "course"
+    root.mkdir()
+    make_course(root, [ASSIGNMENT])
+    return root
+
+
+@pytest.fixture
+def course(template: Path, tmp_path: Path) -> Course:
+    """A copy of the template course whose exchange is ``tmp_path/exchange``."""
+    root = tmp_path / "course"
+    shutil.copytree(template, root, symlinks=True)
+    exchange = tmp_path / "exchange"
+    (exchange / COURSE_ID / "inbound").mkdir(parents=True)
+    with (root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    return Course(root)
+
+
+def snapshot(folder: Path, skip: Iterable[Path] = ()) -> dict[str, tuple[str, str]]:
+    """Every entry under ``folder`` with its kind and content hash; never opens a link,
+    FIFO or device."""
+    skip = {str(p) for p in skip}
+    found = {}
+    for here, folders, names in os.walk(folder):
+        folders[:] = [f for f in folders if os.path.join(here, f) not in skip]
+        for name in folders + names:
+            path = os.path.join(here, name)
+            if path in skip:
+                continue
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                found[path] = ("link", os.readlink(path))
+            elif stat.S_ISREG(info.st_mode):
+                found[path] = ("file", hashlib.sha256(Path(path).read_bytes()).hexdigest())
+            else:
+                found[path] = (stat.filemode(info.st_mode)[0], "")
+    return found
+
+
+def log_of(result) -> str:
+    return result.stdout + result.stderr
+
+
+def submitted_files(course: Course) -> dict[str, bytes]:
+    """Every file under submitted/, by path relative to it."""
+    folder = course.root / "submitted"
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def timestamp_of(course: Course, student: str) -> datetime.datetime:
+    from nbgrader.utils import parse_utc
+
+    text = (course.root / "submitted" / student / ASSIGNMENT / "timestamp.txt").read_text()
+    return parse_utc(text.strip())
+
+
+# ---------------------------------------------------------------------- nbgrader zip_collect
+
+
+def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Path):
+    """Place an LMS download with ``entries`` and run ``nbgrader zip_collect --force``;
+    check that nothing but submitted/ and the extracted folder changed."""
+    if config_lines:
+        with (course.root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write("\n" + "\n".join(config_lines) + "\n")
+    make_zip(course.root / "downloaded" / ASSIGNMENT / "archive" / "submissions.zip", entries)
+    changing = [course.root / "submitted", course.root / "downloaded" / ASSIGNMENT / "extracted",
+                course.root / ".nbgrader.log"]
+    before = snapshot(tmp_path, changing)
+    result = course.run("nbgrader", "zip_collect", ASSIGNMENT, "--force", timeout=120)
+    assert snapshot(tmp_path, changing) == before, "zip_collect changed files outside"
+    return result
+
+
+@pytest.mark.slow
+def test_zip_collect_tail_naming_a_classmate(course: Course, tmp_path: Path) -> None:
+    """Does a later upload whose tail names a classmate stay the uploader's, leaving the
+    classmate's collected notebook byte-identical?"""
+    attack = lms_name("mallory", f"x_alice_attempt_2026-02-01-00-00-00_{NOTEBOOK}",
+                      when=LATER_LMS_TIME)
+    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
+                                  (attack, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    assert submitted_files(course) == {
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice"),
+        f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 15:00:00",
+        f"mallory/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("mallory"),
+        f"mallory/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 16:00:00",
+    }
+    assert f"submitted/mallory/{ASSIGNMENT}/{NOTEBOOK}" in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_tail_that_back_dates(course: Course, tmp_path: Path) -> None:
+    """Does a tail that carries an earlier time leave the LMS's time in timestamp.txt?"""
+    attack = lms_name("mallory", f"x_mallory_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
+                      when=LATER_LMS_TIME)
+    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
+                                  (attack, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    assert timestamp_of(course, "mallory") == datetime.datetime(2026, 1, 30, 16)
+    assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
+    assert sorted(p.name for p in (course.root / "submitted").iterdir()) == ["alice", "mallory"]
+    assert "Creating timestamp" in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_underscore_ids(course: Course, tmp_path: Path) -> None:
+    """Are john_doe's and doe's uploads collected as john_doe's and doe's (the greedy
+    pattern made john_doe into doe and mixed them)?"""
+    zip_collect(course, [(lms_name("doe"), notebook_bytes("doe")),
+                         (lms_name("john_doe", when=LATER_LMS_TIME), notebook_bytes("john_doe"))],
+                tmp_path=tmp_path)
+    files = submitted_files(course)
+    assert files[f"doe/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("doe")
+    assert files[f"john_doe/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("john_doe")
+    assert len(files) == 4
+
+
+@pytest.mark.slow
+def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) -> None:
+    """Is a zip entry with ``../`` aimed at the course's files refused and reported, with
+    nothing written outside the extracted folder?"""
+    escape = "../../../../nbgrader_config.py"
+    aimed = f"../../../../submitted/alice/{ASSIGNMENT}/{NOTEBOOK}"
+    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
+                                  (escape, b"c.Exchange.root = '/'\n"),
+                                  (aimed, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
+    assert f"Refused {course.root}/downloaded/{ASSIGNMENT}/archive/submissions.zip!{escape}" \
+        in log_of(result)
+    assert aimed in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_symlink_member(course: Course, tmp_path: Path) -> None:
+    """Is a zip entry that is a symbolic link (to the classmate's file, and to /etc/shadow)
+    refused and reported instead of collected?"""
+    result = zip_collect(course, [
+        (lms_name("alice"), notebook_bytes("alice")),
+        kind_entry(lms_name("mallory"), stat.S_IFLNK, lms_name("alice").encode()),
+        kind_entry(lms_name("mallory", "b.ipynb"), stat.S_IFLNK, b"/etc/shadow"),
+    ], tmp_path=tmp_path)
+    assert submitted_files(course) == {
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice"),
+        f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 15:00:00",
+    }
+    assert log_of(result).count("a symbolic link entry") == 2
+    assert lms_name("mallory") in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_zip_bomb(course: Course, tmp_path: Path) -> None:
+    """With the cap lowered by config, is an entry that expands past it refused and
+    reported, and the classmate's file still collected?"""
+    result = zip_collect(
+        course,
+        [(lms_name("alice"), notebook_bytes("alice")),
+         (lms_name("mallory"), b"\0" * 20_000_000)],  # 20 MB of zeros, ~20 kB compressed
+        "c.SafeZipExtractor.max_member_bytes = 1_000_000",
+        tmp_path=tmp_path,
+    )
+    assert sorted(submitted_files(course)) == [f"alice/{ASSIGNMENT}/{NOTEBOOK}",
+                                               f"alice/{ASSIGNMENT}/timestamp.txt"]
+    assert f"{lms_name('mallory')}: expands to 20000000 bytes" in log_of(result)
+    extracted_bytes = sum(p.stat().st_size for p in extracted(course.root).rglob("*"))
+    assert extracted_bytes < 1_000_000
+
+
+# ---------------------------------------------------------------------- nbgrader collect
+
+
+class Inbound:
+    """The hand-made inbound folder of one test: the honest classmate's submission and
+    whatever the attacking learner adds."""
+
+    def __init__(self, course: Course, root: Path) -> None:
+        self.course, self.root = course, root
+        self.inbound = root / COURSE_ID / "inbound"
+        self.honest_files = {NOTEBOOK: notebook_bytes(HONEST), "data/notes.txt": b"mine"}
+        self.honest_claim = now_utc()
+        self.honest = inbound_folder(root, HONEST, self.honest_files,
+                                     claimed=self.honest_claim, owner=1)
+        self.truth = now_utc()  # nothing of the learner's exists before this
+
+    def learner(self, files: dict[str, bytes] | None = None,
+                claimed: datetime.datetime | None = None) -> Path:
+        return inbound_folder(self.root, LEARNER, files or {}, claimed=claimed)
+
+    def collect(self, *args: str, runner: tuple[str, ...] = (), program: str = "nbgrader",
+                changing: Iterable[Path] = ()):
+        """Run ``nbgrader collect``; check nothing outside submitted/ changed, and that the
+        honest classmate's collected files are byte-identical and dated no earlier than
+        their submission."""
+        changing = [self.course.root / "submitted", self.course.root / ".nbgrader.log",
+                    self.course.root / "gradebook.db", *changing]
+        before = snapshot(self.root.parent, changing)
+        result = self.course.run(*runner, program, "collect", ASSIGNMENT, *args,
+                                 timeout=120)
+        assert snapshot(self.root.parent, changing) == before, "collect changed files outside"
+        files = submitted_files(self.course)
+        for name, data in self.honest_files.items():
+            assert files[f"{HONEST}/{ASSIGNMENT}/{name}"] == data
+        assert timestamp_of(self.course, HONEST) >= self.honest_claim
+        return result
+
+    def learner_files(self) -> dict[str, bytes]:
+        return {k.split("/", 2)[2]: v for k, v in submitted_files(self.course).items()
+                if k.startswith(f"{LEARNER}/")}
+
+
+def finish_learner(folder: Path) -> None:
+    """Hand the learner's folder to the learner's uid, as if they had made it."""
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, 2, 2, follow_symlinks=False)
+
+
+@pytest.fixture
+def exchange(course: Course, tmp_path: Path) -> Inbound:
+    return Inbound(course, tmp_path / "exchange")
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_inbound_link_to_classmate_folder(exchange: Inbound) -> None:
+    """Is an inbound entry in the learner's name that links to the classmate's folder
+    refused and reported, instead of collecting the classmate's work as the learner's?"""
+    link = exchange.inbound / submission_name(LEARNER, now_utc())
+    link.symlink_to(exchange.honest)
+    os.chown(link, 2, 2, follow_symlinks=False)
+    result = exchange.collect()
+    assert exchange.learner_files() == {}
+    assert f"Refused {link}: a symbolic link" in log_of(result)
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_link_to_file_outside(exchange: Inbound, tmp_path: Path) -> None:
+    """Is a link inside the learner's folder, to a root-only file and to the classmate's
+    notebook, refused and reported, while the learner's own files are collected?"""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root only")
+    secret.chmod(0o600)
+    folder = exchange.learner({"mine.txt": b"mine"})
+    (folder / "secret.txt").symlink_to(secret)
+    (folder / NOTEBOOK).symlink_to(exchange.honest / NOTEBOOK)
+    finish_learner(folder)
+    result = exchange.collect()
+    assert set(exchange.learner_files()) == {"mine.txt", "timestamp.txt"}
+    assert f"Refused {folder}/secret.txt: a symbolic link" in log_of(result)
+    assert f"Refused {folder}/{NOTEBOOK}: a symbolic link" in log_of(result)
+    assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_fifo(exchange: Inbound) -> None:
+    """Does a FIFO in the learner's folder get refused and reported quickly, instead of
+    blocking collect forever?"""
+    folder = exchange.learner({NOTEBOOK: notebook_bytes(LEARNER)})
+    os.mkfifo(folder / "pipe.ipynb")
+    finish_learner(folder)
+    result = exchange.collect()
+    assert exchange.learner_files()[NOTEBOOK] == notebook_bytes(LEARNER)
+    assert f"Refused {folder}/pipe.ipynb: not a regular file" in log_of(result)
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_link_to_dev_zero(exchange: Inbound) -> None:
+    """Does a link to /dev/zero get refused and reported, so collect finishes (within the
+    120 s guard) instead of copying forever?"""
+    folder = exchange.learner({NOTEBOOK: notebook_bytes(LEARNER)})
+    (folder / "data.bin").symlink_to("/dev/zero")
+    finish_learner(folder)
+    result = exchange.collect()
+    assert set(exchange.learner_files()) == {NOTEBOOK, "timestamp.txt"}
+    assert f"Refused {folder}/data.bin: a symbolic link" in log_of(result)
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_folder_owned_by_another_uid(exchange: Inbound) -> None:
+    """Is a later folder that claims to be the classmate's but is owned by another uid
+    refused and reported (not just warned about), so the classmate's own is collected?"""
+    forged = inbound_folder(exchange.root, HONEST, {NOTEBOOK: notebook_bytes("forged")},
+                            claimed=now_utc() + datetime.timedelta(days=1), owner=STRANGER_UID)
+    result = exchange.collect()
+    assert f"Refused {forged}: it claims to be {HONEST}'s but is owned by uid {STRANGER_UID}" \
+        in log_of(result)
+    assert exchange.learner_files() == {}
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_hard_link(exchange: Inbound, tmp_path: Path) -> None:
+    """Is a hard link in the learner's folder to the classmate's notebook or to a root-only
+    file refused and reported, while the classmate's own (now doubly linked) notebook is
+    still collected? (Where fs.protected_hardlinks is 1 a learner cannot make these links;
+    the test makes them as root, as a learner could where it is 0.)"""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root only")
+    secret.chmod(0o600)
+    folder = exchange.learner({"mine.txt": b"mine"})
+    os.link(exchange.honest / NOTEBOOK, folder / NOTEBOOK)
+    os.link(secret, folder / "secret.txt")
+    finish_learner(folder)
+    os.chown(exchange.honest / NOTEBOOK, 1, 1)  # finish_learner changed the shared inode
+    os.chown(secret, 0, 0)
+    result = exchange.collect()
+    assert set(exchange.learner_files()) == {"mine.txt", "timestamp.txt"}
+    for name in [NOTEBOOK, "secret.txt"]:
+        assert f"Refused {folder}/{name}: a file with other hard links" in log_of(result)
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_back_dated_claim(exchange: Inbound) -> None:
+    """Does a folder (and timestamp.txt) claiming 2020 get collected with a time no earlier
+    than the folder's creation, with the correction logged?"""
+    folder = exchange.learner({NOTEBOOK: notebook_bytes(LEARNER),
+                               "timestamp.txt": b"2020-01-01 00:00:00.000000 UTC"},
+                              claimed=datetime.datetime(2020, 1, 1))
+    finish_learner(folder)
+    result = exchange.collect()
+    assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
+    assert f"{folder} claims 2020-01-01 00:00:00 but was last changed" in log_of(result)
+    assert exchange.learner_files()[NOTEBOOK] == notebook_bytes(LEARNER)
+
+
+@pytest.mark.slow
+@needs_root
+def test_collect_attacks_as_an_ordinary_user(template: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run by an ordinary user (uid 61002, no capabilities) over every inbound attack at
+    once, does collect refuse and report each, and collect the classmate's work intact?
+
+    pytest's own temporary folder is private to root, so this course lives in a folder of
+    its own in /tmp, handed to uid 61002. Every attack runs: the test (as root) plays the
+    learners, including the hard link a learner could only make where
+    fs.protected_hardlinks is 0.
+    """
+    with tempfile.TemporaryDirectory(prefix="collect-nonroot-") as scratch:
+        base = Path(scratch)
+        root, home = base / "course", base / "home"
+        shutil.copytree(template, root, symlinks=True)
+        home.mkdir()
+        (base / "exchange" / COURSE_ID / "inbound").mkdir(parents=True)
+        with (root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
+            config.write(f"\nc.Exchange.root = {str(base / 'exchange')!r}\n")
+        for path in [base, *base.rglob("*")]:
+            os.chown(path, INSTRUCTOR_UID, INSTRUCTOR_UID, follow_symlinks=False)
+        (base / "exchange" / COURSE_ID / "inbound").chmod(0o2733)
+        secret = base / "secret.txt"
+        secret.write_text("root only")
+        secret.chmod(0o600)
+
+        exchange = Inbound(Course(root), base / "exchange")
+        link = exchange.inbound / submission_name(LEARNER, now_utc())
+        link.symlink_to(exchange.honest)
+        folder = exchange.learner({"mine.txt": b"mine"},
+                                  claimed=datetime.datetime(2020, 1, 1))
+        (folder / "secret.txt").symlink_to(secret)
+        os.mkfifo(folder / "pipe.ipynb")
+        (folder / "data.bin").symlink_to("/dev/zero")
+        os.link(exchange.honest / NOTEBOOK, folder / NOTEBOOK)
+        finish_learner(folder)
+        os.chown(link, 2, 2, follow_symlinks=False)
+        os.chown(exchange.honest / NOTEBOOK, 1, 1)
+        forged = inbound_folder(exchange.root, HONEST, {NOTEBOOK: notebook_bytes("forged")},
+                                claimed=now_utc() + datetime.timedelta(days=1),
+                                owner=STRANGER_UID)
+
+        # The venv's nbgrader by its absolute path: a PATH search walks root's private
+        # folders first, which an ordinary user may not enter. HOME: one the user may write.
+        monkeypatch.setenv("HOME", str(home))
+        runner = ("setpriv", f"--reuid={INSTRUCTOR_UID}", f"--regid={INSTRUCTOR_UID}",
+                  "--clear-groups")
+        program = str(Path(sys.executable).parent / "nbgrader")
+        log = log_of(exchange.collect(runner=runner, program=program, changing=[home]))
+        assert set(exchange.learner_files()) == {"mine.txt", "timestamp.txt"}
+        assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
+        for refused in [f"{link}: a symbolic link", f"{folder}/secret.txt: a symbolic link",
+                        f"{folder}/pipe.ipynb: not a regular file",
+                        f"{folder}/data.bin: a symbolic link",
+                        f"{folder}/{NOTEBOOK}: a file with other hard links",
+                        f"{forged}: it claims to be {HONEST}'s but is owned by uid"]:
+            assert f"Refused {refused}" in log
+        owners = {p.stat().st_uid for p in (root / "submitted").rglob("*")}
+        assert owners == {INSTRUCTOR_UID}
