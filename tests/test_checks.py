@@ -1063,19 +1063,12 @@ class TestGradeAnswer:
         checks.grade_answer("q1", "wrong")
 
 
-def test_emit_answer_displays_the_record(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Is an answer handed over as a raw display under ANSWER_MIME, decodable as plain data?"""
-    import IPython.display
-
-    shown: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(IPython.display, "display", lambda *a, **k: shown.append((a, k)))
-    checks.emit_answer("q3", (None, 8, 16))
-    assert len(shown) == 1
-    (bundle,), options = shown[0]
-    assert options == {"raw": True}
-    assert bundle[checks.ANSWER_MIME] == {"question": "q3", "answer": to_plain((None, 8, 16))}
-    assert "q3" in bundle["text/plain"]
-    record = json.loads(json.dumps(bundle[checks.ANSWER_MIME]))
-    assert parse_answer_json(json.dumps(record["answer"])) == (None, 8, 16)
-    checks.emit_answer("q4", SneakyInt(3))
-    assert shown[1][0][0][checks.ANSWER_MIME]["answer"]["t"] == "unsupported"
+def test_answer_json_round_trips_and_refuses_look_alikes() -> None:
+    """Is the text a test cell's request asks for exactly the plain-data encoding, decoded
+    back to the answer, and does a look-alike still arrive as unsupported?"""
+    text = checks.answer_json((None, 8, 16))
+    assert json.loads(text) == to_plain((None, 8, 16))
+    assert parse_answer_json(text) == (None, 8, 16)
+    assert json.loads(checks.answer_json(SneakyInt(3)))["t"] == "unsupported"
+    with pytest.raises(ValueError):
+        parse_answer_json(checks.answer_json(float("nan")))

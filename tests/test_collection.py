@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import pwd
 import shutil
 import stat
 import sys
@@ -53,6 +54,7 @@ LATER_LMS_TIME = "2026-01-30-16-00-00"
 #: folder claims without adding users to this machine: ``daemon`` (uid 1) is the honest
 #: classmate, ``bin`` (uid 2) the learner who attacks.
 HONEST, LEARNER = "daemon", "bin"
+HONEST_UID, LEARNER_UID = pwd.getpwnam(HONEST).pw_uid, pwd.getpwnam(LEARNER).pw_uid
 #: A uid with no account, which owns the folder that claims to be the honest classmate's.
 STRANGER_UID = 61001
 #: The ordinary (non-root) user that runs ``nbgrader collect`` in the non-root test.
@@ -449,11 +451,11 @@ def test_copy_limits_entries_and_depth(tmp_path: Path) -> None:
 def test_owner_must_be_the_claimed_student_or_the_runner() -> None:
     """Is a folder owned by someone other than the claimed student or the user running
     collect refused, with the owner named?"""
-    assert owner_problem("daemon", 1) is None
+    assert owner_problem(HONEST, HONEST_UID) is None
     assert owner_problem("anyone", os.geteuid()) is None
-    assert "owned by bin" in (owner_problem("daemon", 2) or "")
-    assert f"uid {STRANGER_UID}" in (owner_problem("daemon", STRANGER_UID) or "")
-    assert owner_problem("no-such-account-xyz", 2) is not None
+    assert f"owned by {LEARNER}" in (owner_problem(HONEST, LEARNER_UID) or "")
+    assert f"uid {STRANGER_UID}" in (owner_problem(HONEST, STRANGER_UID) or "")
+    assert owner_problem("no-such-account-xyz", LEARNER_UID) is not None
 
 
 def exchange_collect(root: Path, exchange: Path, **traits: object) -> SafeExchangeCollect:
@@ -727,7 +729,7 @@ class Inbound:
         self.honest_files = {NOTEBOOK: notebook_bytes(HONEST), "data/notes.txt": b"mine"}
         self.honest_claim = now_utc()
         self.honest = inbound_folder(root, HONEST, self.honest_files,
-                                     claimed=self.honest_claim, owner=1)
+                                     claimed=self.honest_claim, owner=HONEST_UID)
         self.truth = now_utc()  # nothing of the learner's exists before this
 
     def learner(self, files: dict[str, bytes] | None = None,
@@ -759,7 +761,7 @@ class Inbound:
 def finish_learner(folder: Path) -> None:
     """Hand the learner's folder to the learner's uid, as if they had made it."""
     for path in [folder, *folder.rglob("*")]:
-        os.chown(path, 2, 2, follow_symlinks=False)
+        os.chown(path, LEARNER_UID, LEARNER_UID, follow_symlinks=False)
 
 
 @pytest.fixture
@@ -774,7 +776,7 @@ def test_collect_inbound_link_to_classmate_folder(exchange: Inbound) -> None:
     refused and reported, instead of collecting the classmate's work as the learner's?"""
     link = exchange.inbound / submission_name(LEARNER, now_utc())
     link.symlink_to(exchange.honest)
-    os.chown(link, 2, 2, follow_symlinks=False)
+    os.chown(link, LEARNER_UID, LEARNER_UID, follow_symlinks=False)
     result = exchange.collect()
     assert exchange.learner_files() == {}
     assert f"Refused {link}: a symbolic link" in log_of(result)
@@ -852,7 +854,8 @@ def test_collect_hard_link(exchange: Inbound, tmp_path: Path) -> None:
     os.link(exchange.honest / NOTEBOOK, folder / NOTEBOOK)
     os.link(secret, folder / "secret.txt")
     finish_learner(folder)
-    os.chown(exchange.honest / NOTEBOOK, 1, 1)  # finish_learner changed the shared inode
+    # finish_learner gave the shared inode to the learner; it is the classmate's
+    os.chown(exchange.honest / NOTEBOOK, HONEST_UID, HONEST_UID)
     os.chown(secret, 0, 0)
     result = exchange.collect()
     assert set(exchange.learner_files()) == {"mine.txt", "timestamp.txt"}
@@ -912,8 +915,8 @@ def test_collect_attacks_as_an_ordinary_user(template: Path,
         (folder / "data.bin").symlink_to("/dev/zero")
         os.link(exchange.honest / NOTEBOOK, folder / NOTEBOOK)
         finish_learner(folder)
-        os.chown(link, 2, 2, follow_symlinks=False)
-        os.chown(exchange.honest / NOTEBOOK, 1, 1)
+        os.chown(link, LEARNER_UID, LEARNER_UID, follow_symlinks=False)
+        os.chown(exchange.honest / NOTEBOOK, HONEST_UID, HONEST_UID)
         forged = inbound_folder(exchange.root, HONEST, {NOTEBOOK: notebook_bytes("forged")},
                                 claimed=now_utc() + datetime.timedelta(days=1),
                                 owner=STRANGER_UID)

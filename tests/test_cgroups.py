@@ -1,0 +1,105 @@
+"""lstm_grader.cgroups: whole-sandbox limits, on a fake tree and on the host's own."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import CI, require_or_skip
+
+from lstm_grader import cgroups
+
+LIMITS = cgroups.Limits(memory_bytes=512 * 2**20, processes=32, cpus=0.5)
+
+
+def _fake_v1(root: Path) -> dict[str, Path]:
+    """A cgroup v1 layout with this process's own group in each hierarchy."""
+    groups = {}
+    for controller in ("memory", "pids", "cpu", "cpuacct"):
+        own = root / controller / cgroups._own_path(controller).lstrip("/")
+        own.mkdir(parents=True, exist_ok=True)
+        groups[controller] = own
+    return groups
+
+
+def test_v1_limits_are_written_and_read_back(tmp_path: Path) -> None:
+    """On cgroup v1, does each controller get its limit, and is usage read back?"""
+    own = _fake_v1(tmp_path)
+    group = cgroups.create(LIMITS, root=tmp_path)
+    assert group.version == 1 and group.not_applied == []
+    memory = group.directories["memory"]
+    assert memory.parent == own["memory"]
+    assert (memory / "memory.limit_in_bytes").read_text() == str(512 * 2**20)
+    assert (group.directories["pids"] / "pids.max").read_text() == "32"
+    assert (group.directories["cpu"] / "cpu.cfs_quota_us").read_text() == "50000"
+    (memory / "memory.stat").write_text("cache 1\nshmem 4096\n")
+    (memory / "memory.oom_control").write_text("oom_kill_disable 0\noom_kill 2\n")
+    (group.directories["pids"] / "pids.events").write_text("max 7\n")
+    (group.directories["cpuacct"] / "cpuacct.usage").write_text("2500000000\n")
+    usage = group.usage()
+    assert (usage.shmem_bytes, usage.oom_kills, usage.memory_limit_hit) == (4096, 2, True)
+    assert usage.process_limit_hit and usage.cpu_seconds == 2.5
+    assert sorted(group.procs_files) == sorted(
+        str(d / "cgroup.procs") for d in group.directories.values())
+
+
+def test_missing_controllers_are_reported_not_skipped(tmp_path: Path) -> None:
+    """Where a controller is absent, does the group say which limit is not applied?"""
+    group = cgroups.create(LIMITS, root=tmp_path)
+    assert group.version == 0 and group.directories == {}
+    assert len(group.not_applied) == 4
+    assert any(line.startswith("memory") for line in group.not_applied)
+    assert any(line.startswith("processes") for line in group.not_applied)
+
+
+def test_v2_without_delegation_is_reported(tmp_path: Path) -> None:
+    """On a cgroup v2 tree the grader may not write, is every limit reported missing?"""
+    (tmp_path / "cgroup.controllers").write_text("memory pids cpu\n")
+    own = tmp_path / cgroups._own_path("").lstrip("/")
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "cgroup.subtree_control").write_text("memory pids cpu\n")
+    group = cgroups.create(LIMITS, root=tmp_path)
+    assert group.version == 2
+    folder = group.directories["unified"]
+    assert (folder / "memory.max").read_text() == str(512 * 2**20)
+    assert (folder / "cpu.max").read_text() == "50000 100000"
+    (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+    (folder / "cpu.stat").write_text("usage_usec 1500000\n")
+    usage = group.usage()
+    assert usage.memory_limit_hit and usage.oom_kills == 1 and usage.cpu_seconds == 1.5
+
+
+def test_v2_without_a_group_of_its_own_is_reported(tmp_path: Path) -> None:
+    """On a cgroup v2 tree with nothing delegated to the grader, is every limit reported
+    as not applied (never silently skipped)?"""
+    (tmp_path / "cgroup.controllers").write_text("memory pids cpu\n")
+    refused = cgroups.create(LIMITS, root=tmp_path / "elsewhere")
+    assert refused.version == 0
+    refused = cgroups._create_v2(LIMITS, tmp_path / "missing", "x")
+    assert refused.version == 0 and len(refused.not_applied) == 3
+    assert all("not delegated" in line for line in refused.not_applied)
+
+
+def test_the_hosts_groups_bound_a_real_process() -> None:
+    """On this host, as root, does a process that joins the group count against it, and is
+    it killed and the group removed afterwards?"""
+    import subprocess
+    import sys
+
+    usable = os.geteuid() == 0 and (cgroups.CGROUP_ROOT / "pids").is_dir()
+    require_or_skip(usable or not CI, "root with cgroup v1 memory and pids (as on CI)")
+    if not usable:
+        pytest.skip("needs root and cgroup v1")
+    group = cgroups.create(LIMITS)
+    assert "memory" in group.directories and "pids" in group.directories, group.not_applied
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for procs in group.procs_files:
+            Path(procs).write_text(str(child.pid))
+        assert str(child.pid) in (group.directories["pids"] / "cgroup.procs").read_text()
+        assert int((group.directories["pids"] / "pids.current").read_text()) >= 1
+    finally:
+        group.remove()
+    assert child.wait(timeout=10) == -9
+    assert not any(folder.exists() for folder in group.directories.values())

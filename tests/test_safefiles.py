@@ -1,0 +1,74 @@
+"""lstm_grader.safefiles: no read or write the grader makes can be steered by a link."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lstm_grader import safefiles
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    path = tmp_path / "instructor-only.txt"
+    path.write_text("the answers")
+    return path
+
+
+def test_reads_refuse_links_fifos_and_oversized_files(tmp_path: Path, secret: Path) -> None:
+    """Does a read refuse a link, a FIFO (without blocking) and a file over the limit?"""
+    (tmp_path / "link").symlink_to(secret)
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "big").write_bytes(b"x" * 101)
+    for name in ("link", "pipe"):
+        with pytest.raises(OSError):
+            safefiles.read_bytes(tmp_path / name)
+    with pytest.raises(OSError, match="larger"):
+        safefiles.read_bytes(tmp_path / "big", limit=100)
+    assert safefiles.read_text(secret) == "the answers"
+
+
+def test_a_write_replaces_a_planted_link_instead_of_following_it(tmp_path: Path,
+                                                                  secret: Path) -> None:
+    """Does writing over a planted link leave the link's target untouched?"""
+    target = tmp_path / "report.json"
+    target.symlink_to(secret)
+    safefiles.write_text(target, "{}")
+    assert secret.read_text() == "the answers"
+    assert not target.is_symlink() and target.read_text() == "{}"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_unsafe_entries_are_named(tmp_path: Path, secret: Path) -> None:
+    """Are links (to files and folders), FIFOs and hard-linked files listed, plain ones not?"""
+    folder = tmp_path / "submission"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "notebook.ipynb").write_text("{}")
+    (folder / "sub" / "data.csv").write_text("1,2")
+    (folder / "answers.html").symlink_to(secret)
+    (folder / "everything").symlink_to(tmp_path)
+    os.mkfifo(folder / "sub" / "pipe")
+    os.link(secret, folder / "hard.txt")
+    found = safefiles.unsafe_entries(folder)
+    assert [line.split(":")[0] for line in found] == [
+        "answers.html", "everything", "hard.txt", "sub/pipe"]
+
+
+def test_copy_takes_plain_files_and_refuses_the_rest(tmp_path: Path, secret: Path) -> None:
+    """Does a copy take folders and regular files only, never reading through a link?"""
+    source = tmp_path / "inbound"
+    (source / "sub").mkdir(parents=True)
+    (source / "a.ipynb").write_text("{}")
+    (source / "sub" / "b.txt").write_text("b")
+    (source / "link.txt").symlink_to(secret)
+    (source / "dir-link").symlink_to(tmp_path)
+    os.mkfifo(source / "pipe")
+    (source / "zero").symlink_to("/dev/zero")
+    result = safefiles.copy_regular_tree(source, tmp_path / "copy")
+    assert sorted(result.copied) == ["a.ipynb", "sub/b.txt"]
+    assert sorted(r.split(":")[0] for r in result.refused) == [
+        "dir-link", "link.txt", "pipe", "zero"]
+    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
+    assert copied == ["a.ipynb", "sub", "sub/b.txt"]

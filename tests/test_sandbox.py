@@ -1,0 +1,217 @@
+"""lstm_grader.sandbox: the kernel's identity, mounts, environment and limits.
+
+The quick tests read the command line the sandbox is built from; the slow ones start a
+real sandboxed kernel and ask it about itself. The whole attack suite, graded through
+nbgrader, is in test_redteam.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, require_or_skip
+
+from lstm_grader import sandbox
+
+SECRET = "hub-token-sandbox-test"
+
+
+def _command(tmp_path: Path, *, root: bool, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0 if root else 1000)
+    identity = sandbox.Identity(61999, 61999) if root else sandbox.Identity(1000, 1000)
+    return sandbox._bwrap_command(
+        ["python", "-m", "ipykernel_launcher"], bwrap="bwrap", identity=identity,
+        kernel_dir=str(tmp_path / "kernel"), workdir="/tmp/05-return-flags",
+        seed_files=[(str(tmp_path / "data.csv"), "data.csv")], environment={"HOME": "/tmp"},
+        disk_bytes=2**20)
+
+
+def _after(command: list[str], flag: str) -> list[str]:
+    return [command[i + 1] for i, word in enumerate(command) if word == flag]
+
+
+def test_as_root_the_kernel_drops_to_an_unprivileged_uid(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As root, does the command drop to the sandbox uid with no capabilities, no way to
+    gain them, and an inner user namespace that forbids new namespaces?"""
+    command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
+    drop = command.index("setpriv")
+    assert "--reuid=61999" in command[drop:] and "--bounding-set=-all" in command[drop:]
+    assert "--no-new-privs" in command[drop:] and "--clear-groups" in command[drop:]
+    inner = command[drop:]
+    for flag in ("--unshare-user", "--disable-userns", "--new-session"):
+        assert flag in inner
+    assert inner[inner.index("--cap-drop") + 1] == "ALL"
+    assert command.index("--clearenv") < drop
+
+
+def test_as_a_user_one_unprivileged_sandbox_does_it_all(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """As an ordinary user, is there no setpriv, and the lockdown in the one bubblewrap?"""
+    command = _command(tmp_path, root=False, monkeypatch=monkeypatch)
+    assert "setpriv" not in command
+    assert command.count("bwrap") == 1
+    for flag in ("--unshare-user", "--disable-userns", "--new-session", "--unshare-net"):
+        assert flag in command
+
+
+def test_only_the_packages_and_the_course_library_are_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Is nothing of the course directory bound but lstm_lib itself (read-only), and is the
+    working folder a tmpfs with the submission's files bound read-only into it?"""
+    command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
+    sources = _after(command, "--ro-bind") + _after(command, "--bind")
+    for forbidden in ("solutions", "references", "submitted", "gradebook.db", "exercises"):
+        assert not any(forbidden in source for source in sources), forbidden
+    assert str(ROOT) not in sources, "the course root itself is never bound"
+    outer = command[: command.index("setpriv")]
+    assert _after(outer, "--bind") == [str(tmp_path / "kernel")]
+    library = command[command.index(sandbox.COURSE_LIBRARY_MOUNT + "/lstm_lib") - 1]
+    assert library == sandbox.course_library_folder()
+    assert "/tmp" in _after(command, "--tmpfs") and "/dev/shm" in _after(command, "--tmpfs")
+    assert _after(command, "--size") == [str(2**20)] * 2
+    assert str(tmp_path / "data.csv") in _after(command, "--ro-bind")
+
+
+def test_the_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does the kernel get the allow-listed variables and never a secret of the grader's?"""
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SECRET)
+    monkeypatch.setenv("PGPASSWORD", SECRET)
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    environment = sandbox.kernel_environment()
+    assert SECRET not in json.dumps(environment)
+    assert set(environment) <= set(sandbox.PASSED_THROUGH) | set(sandbox.FIXED_ENVIRONMENT) | {
+        "PATH"}
+    assert environment["OPENBLAS_CORETYPE"] == "Haswell"
+    assert environment["NBGRADER_EXECUTION"] == "autograde"
+    assert environment["PYTHONPATH"] == sandbox.COURSE_LIBRARY_MOUNT
+
+
+def test_without_a_sandbox_grading_is_refused_unless_switched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where bubblewrap is missing, is grading refused with a message that says what to do,
+    and allowed (loudly) only with the unsafe switch?"""
+    monkeypatch.setenv(sandbox.BWRAP_VARIABLE, "none")
+    monkeypatch.delenv(sandbox.UNSAFE_SWITCH, raising=False)
+    sandbox.sandbox_problem.cache_clear()
+    try:
+        with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+            sandbox.check_can_grade()
+        monkeypatch.setenv(sandbox.UNSAFE_SWITCH, "1")
+        assert "not installed" in sandbox.check_can_grade()
+    finally:
+        sandbox.sandbox_problem.cache_clear()
+
+
+def test_submission_files_leave_out_links_fifos_and_notebooks(tmp_path: Path) -> None:
+    """Are only the submission's own regular files offered to the kernel?"""
+    (tmp_path / "data.csv").write_text("1")
+    (tmp_path / "nb.ipynb").write_text("{}")
+    (tmp_path / "link").symlink_to("/etc/passwd")
+    os.mkfifo(tmp_path / "pipe")
+    files, skipped = sandbox.submission_files(str(tmp_path))
+    assert files == [(str(tmp_path / "data.csv"), "data.csv")]
+    assert sorted(line.split(":")[0] for line in skipped) == ["link", "pipe"]
+
+
+def test_as_root_the_kernel_never_runs_as_root() -> None:
+    """Is the sandbox identity of a root grader an unprivileged uid?"""
+    identity = sandbox.sandbox_identity()
+    if os.geteuid() == 0:
+        assert identity.uid != 0 and identity.gid != 0
+    else:
+        assert identity.uid == os.getuid()
+
+
+# ------------------------------------------------------------------ a real kernel
+
+PROBE = r"""
+import json, os
+status = dict(l.split(':', 1) for l in open('/proc/self/status').read().splitlines() if ':' in l)
+facts = {
+    'uid': os.getuid(), 'cwd': os.getcwd(), 'environ': dict(os.environ),
+    'cap_eff': status['CapEff'].strip(), 'cap_bnd': status['CapBnd'].strip(),
+    'no_new_privs': status['NoNewPrivs'].strip(),
+    'sees_course': os.path.exists(%r), 'lstm_lib': __import__('lstm_lib').__file__,
+}
+open('scratch.txt', 'w').write('mine')
+facts['writable'] = open('scratch.txt').read() == 'mine'
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    import time
+    time.sleep(300)
+    os._exit(0)
+facts['orphan'] = pid
+print(json.dumps(facts))
+"""
+
+
+def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    client = NotebookClient(notebook, timeout=60, kernel_manager_class=sandbox.SandboxKernelManager,
+                            resources={"metadata": {"path": str(workdir)}})
+    manager = client.create_kernel_manager()
+    client.execute()
+    text = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    return json.loads(text.strip().splitlines()[-1]), manager.sandbox_report
+
+
+@pytest.mark.slow
+def test_a_real_kernel_is_confined_and_its_orphans_die(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Does a real sandboxed kernel run unprivileged, in a throwaway folder, with only the
+    allow-listed environment and the grader's own lstm_lib, blind to the course, and does
+    a process it detached die with it?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", SECRET)
+    workdir = tmp_path / "05-return-flags"
+    workdir.mkdir()
+    facts, report = _run_in_sandbox(PROBE % str(ROOT / "references"), workdir)
+    assert facts["uid"] != 0 or os.geteuid() != 0
+    assert int(facts["cap_eff"], 16) == 0 and int(facts["cap_bnd"], 16) == 0
+    assert facts["no_new_privs"] == "1"
+    assert not facts["sees_course"]
+    assert SECRET not in json.dumps(facts["environ"])
+    assert facts["lstm_lib"].startswith(sandbox.COURSE_LIBRARY_MOUNT)
+    assert facts["writable"] and facts["cwd"] == "/tmp/05-return-flags"
+    assert list(workdir.iterdir()) == [], "nothing the kernel wrote reaches the host"
+    assert report["sandboxed"] and report["limits"]
+    time.sleep(0.5)
+    leftover = subprocess.run(["pgrep", "-u", str(sandbox.sandbox_identity().uid)],
+                              capture_output=True, text=True)
+    if os.geteuid() == 0:
+        assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
+
+
+@pytest.mark.slow
+def test_the_kernel_imports_the_graders_lstm_lib_from_any_course_copy(tmp_path: Path) -> None:
+    """Graded from a copy of the course that holds its own lstm_lib, does the kernel import
+    exactly the copy the grader imported, not the installed one it cannot reach?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    copy = tmp_path / "course"
+    (copy / "lstm_lib").mkdir(parents=True)
+    for path in (ROOT / "lstm_lib").glob("*.py"):
+        (copy / "lstm_lib" / path.name).write_text(path.read_text())
+    (copy / "lstm_lib" / "marker.py").write_text("WHERE = 'the course copy'\n")
+    code = (
+        "import sys, json, pathlib\n"
+        f"sys.path.insert(0, {str(copy)!r})\n"
+        "from lstm_grader.sandbox import course_library_folder\n"
+        "print(json.dumps(course_library_folder()))\n"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           cwd=copy, check=True)
+    assert json.loads(found.stdout) == str(copy / "lstm_lib")
