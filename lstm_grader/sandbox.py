@@ -372,6 +372,20 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits,
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
+def _tasks_of(uid: int) -> int:
+    """How many tasks (threads) a uid runs now, as RLIMIT_NPROC counts them."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = dict(line.split(":", 1) for line in
+                          Path(entry.path, "status").read_text().splitlines() if ":" in line)
+            if int(fields["Uid"].split()[0]) == uid:
+                count += int(fields["Threads"])
+    return count
+
+
 @functools.cache
 def _can_run_as(identity: Identity) -> bool:
     """Whether this Python starts under ``identity`` (it may live in root's home)."""
@@ -477,11 +491,14 @@ class SandboxKernelManager(AsyncKernelManager):
             self.sandbox_report["skipped_files"] = skipped
         group = self._cgroup or cgroups.ControlGroup()
         processes = None
-        if "pids" not in group.directories and "unified" not in group.directories \
-                and self._identity.drops_root:
-            processes = self.max_processes
+        if "pids" not in group.directories and "unified" not in group.directories:
+            # RLIMIT_NPROC counts every task of the uid: the sandbox uid's alone when root
+            # grades, the grader's own too otherwise
+            already = 0 if self._identity.drops_root else _tasks_of(self._identity.uid)
+            processes = already + self.max_processes
             self.sandbox_report["limits"].append(
-                f"processes: {processes} for the sandbox uid (RLIMIT_NPROC)")
+                f"processes: {self.max_processes} more than uid {self._identity.uid} already "
+                "runs (RLIMIT_NPROC; reaching it is not detected)")
         limits = ProcessLimits(
             address_space_bytes=self.memory_limit_mb * 2**20,
             cpu_seconds=self.cpu_limit_seconds,
@@ -531,10 +548,25 @@ class SandboxKernelManager(AsyncKernelManager):
     def sample_usage(self) -> cgroups.Usage:
         """What the sandbox uses now; the peak of its tmpfs use is kept in the report."""
         usage = (self._cgroup or cgroups.ControlGroup()).usage()
-        if self.sandbox_report is not None and usage.shmem_bytes is not None:
+        used = self._tmpfs_used()
+        if self.sandbox_report is not None and used is not None:
             peak = self.sandbox_report["usage"].get("tmpfs_peak_bytes", 0)
-            self.sandbox_report["usage"]["tmpfs_peak_bytes"] = max(peak, usage.shmem_bytes)
+            self.sandbox_report["usage"]["tmpfs_peak_bytes"] = max(peak, used)
         return usage
+
+    def _tmpfs_used(self) -> int | None:
+        """Bytes held in the sandbox's ``/tmp`` (the working folder), read from the host
+        through ``/proc/<pid>/root`` of a process inside it (statvfs only: nothing in the
+        sandbox is opened)."""
+        pid = getattr(self.provisioner, "pid", None)
+        if pid is None or self._no_sandbox is not None:
+            return None
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            info = os.statvfs(f"/proc/{children[0]}/root/tmp")
+        except (OSError, IndexError):
+            return None
+        return (info.f_blocks - info.f_bfree) * info.f_frsize
 
     def limits_hit(self) -> list[str]:
         """The statuses of the whole-sandbox limits the kernel ran into so far."""

@@ -16,7 +16,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -728,3 +728,95 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
     assert course.scores(student, ASSIGNMENT) == graded.full
     report = course.report(student, ASSIGNMENT)
     assert any("no sandbox" in line for line in report["limits_not_applied"])
+
+
+#: The attacks run again with the grader as an ordinary user: the sandbox is then one
+#: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
+NON_ROOT_CASES = ("host-escape", "secrets", "plant-links", "fill-tmp", "thread-display",
+                  "fork-bomb")
+GRADER_UID = 61010
+
+
+@pytest.fixture(scope="module")
+def graded_by_a_user() -> Iterator[Graded]:
+    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
+    import shutil
+    import tempfile
+
+    if os.geteuid() != 0:
+        pytest.skip("already an ordinary user: the module's own run covers it")
+    interpreter = os.path.realpath(sys.executable)
+    root_mode = os.stat("/root").st_mode & 0o7777
+    # the interpreter may live in root's home (pyenv): let the grader's user through
+    # while the test runs, and put the mode back whatever happens
+    opened = interpreter.startswith("/root/") and not root_mode & 0o001
+    folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
+    try:
+        if opened:
+            os.chmod("/root", root_mode | 0o001)
+        os.chmod(folder, 0o755)
+        (folder / "course").mkdir()
+        course = make_course(folder / "course", [ASSIGNMENT])
+        with (course.root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        # rebuilt for this course, whose paths the link attack names
+        cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
+        release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+        course.submit("honest", ASSIGNMENT, answered(release, source))
+        for name, case in cases.items():
+            notebook = answered(release, source, case.answers)
+            if case.edit:
+                case.edit(notebook)
+            course.submit(name, ASSIGNMENT, notebook)
+        subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
+        before = _snapshot(course.root / "submitted")
+        course_before = _course_files(course.root)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+        env.update(SECRETS, HOME=str(course.root))
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        as_user = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}",
+                   "--clear-groups", "--"]
+        run = subprocess.run(
+            [*as_user, sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
+             "--workers", "2", "--no-progress"],
+            cwd=course.root, env=env, capture_output=True, text=True, timeout=1800)
+        assert run.returncode == 0, run.stderr[-3000:]
+        feedback = subprocess.run([*as_user, sys.executable, "-m", "nbgrader",
+                                   "generate_feedback", ASSIGNMENT],
+                                  cwd=course.root, env=env, capture_output=True, text=True,
+                                  timeout=900)
+        with (course.root / "grades.csv").open() as handle:
+            rows = {row["student"]: row for row in csv.DictReader(handle)}
+        output = "\n".join([run.stdout, run.stderr, feedback.stdout, feedback.stderr])
+        yield Graded(course, cases, rows, before, _snapshot(course.root / "submitted"),
+                     course.scores("honest", ASSIGNMENT), course_before,
+                     _course_files(course.root), output)
+    finally:
+        if opened:
+            os.chmod("/root", root_mode)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
+    """Graded by an ordinary user, do the escapes, secret reads, planted links and limit
+    attacks gain nothing, change nothing, leak nothing, and leave the honest classmate's
+    full marks, with the limits that could not be applied named in the reason?"""
+    graded = graded_by_a_user
+    root = graded.course.root
+    honest = graded.rows["honest"]
+    assert honest["status"] == "graded" and float(honest["score"]) == float(honest["max_score"])
+    assert "limits not applied" in honest["reason"], honest["reason"]
+    assert graded.before == graded.after
+    assert graded.course_before == graded.course_after
+    assert _leaks(_autograded_text(graded, "host-escape")) == []
+    blobs = [p.read_bytes() for folder in ("autograded", "feedback", "grading_reports")
+             for p in (root / folder).rglob("*") if p.is_file() and not p.is_symlink()]
+    for secret in SECRETS.values():
+        assert not any(secret.encode() in blob for blob in blobs + [graded.output.encode()])
+    for folder in ("autograded", "feedback"):
+        for path in (root / folder / "plant-links").rglob("*"):
+            assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
+    assert graded.rows["fill-tmp"]["status"] == "disk-limit"
+    scores = graded.course.scores("thread-display", ASSIGNMENT)
+    assert scores["q1"] == scores["q2"] == 0.0
+    assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
