@@ -397,7 +397,12 @@ def main(argv: list[str] | None = None) -> int:
     submissions = find_submissions(root, assignments)
     grader = ClassGrader(root, workers=max(1, args.workers), force=args.force,
                          timeout=args.timeout, db_url=args.db_url)
-    rows = grader.grade_all(submissions, progress=not args.no_progress)
+    try:
+        rows = grader.grade_all(submissions, progress=not args.no_progress)
+    except Exception as exc:  # the course's own setup is broken: nothing can be graded
+        print(f"lstm-grade: grader error, nothing was graded: the course's configuration or "
+              f"library cannot be loaded ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
     grades_path, totals_path = write_grades(root, rows)
     counts: dict[str, int] = {}
     for row in rows:

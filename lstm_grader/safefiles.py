@@ -100,48 +100,15 @@ def entry_problem(path: str | Path) -> str | None:
 
 @dataclass
 class CopyResult:
-    """What :func:`copy_regular_tree` copied and what it refused."""
+    """What a copy of a learner's folder took and what it refused.
+
+    Attributes
+    ----------
+    copied : list of str
+        Relative paths of the regular files copied.
+    refused : list of str
+        One line per entry left out, with the reason.
+    """
 
     copied: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-
-
-def copy_regular_tree(source: str | Path, destination: str | Path, *,
-                      max_file_bytes: int = MAX_FILE_BYTES,
-                      max_total_bytes: int = 4 * MAX_FILE_BYTES) -> CopyResult:
-    """Copy the plain folders and regular files of ``source``; refuse everything else.
-
-    Links (to files or folders), FIFOs, sockets, devices, hard-linked files and files
-    over the size limits are not copied and are listed in ``refused``. Nothing is ever
-    opened through a link, and no read can block.
-    """
-    result = CopyResult()
-    source, destination = str(source), str(destination)
-    total = 0
-    os.makedirs(destination, exist_ok=True)
-    for here, directories, names in os.walk(source, followlinks=False):
-        relative_here = os.path.relpath(here, source)
-        for name in sorted([*directories, *names]):
-            path = os.path.join(here, name)
-            relative = os.path.normpath(os.path.join(relative_here, name))
-            problem = entry_problem(path)
-            if problem is None and os.path.isdir(path):
-                os.makedirs(os.path.join(destination, relative), exist_ok=True)
-                continue
-            if problem is None:
-                size = os.lstat(path).st_size
-                if size > max_file_bytes or total + size > max_total_bytes:
-                    problem = f"larger than the limit ({size} bytes)"
-            if problem is None:
-                try:
-                    data = read_bytes(path, max_file_bytes)
-                except OSError as exc:
-                    problem = str(exc)
-                else:
-                    total += len(data)
-                    write_bytes(os.path.join(destination, relative), data)
-                    result.copied.append(relative)
-                    continue
-            result.refused.append(f"{relative}: {problem}")
-        directories[:] = [d for d in directories if not os.path.islink(os.path.join(here, d))]
-    return result

@@ -820,3 +820,36 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["own-copy", "broken-copy"])
+def test_a_course_folder_with_its_own_lstm_lib(tmp_path: Path, broken: bool) -> None:
+    """Graded from a course folder that holds its own lstm_lib, does the kernel import that
+    same copy (honest work keeps full marks), and does a copy that cannot be imported give
+    grader-error, never a learner's 0 with status graded?"""
+    import shutil
+
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    course = make_course(tmp_path, [ASSIGNMENT])
+    shutil.copytree(Path(__file__).resolve().parent.parent / "lstm_lib", tmp_path / "lstm_lib",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    init = tmp_path / "lstm_lib" / "__init__.py"
+    marker = "raise ImportError('a stale copy')\n" if broken else "COURSE_COPY = True\n"
+    init.write_text(init.read_text() + marker)
+    probe = ("import lstm_lib\n"
+             "print('LIB', lstm_lib.__file__, getattr(lstm_lib, 'COURSE_COPY', False))\n"
+             "answer_q1 = (None, 16)\n")
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit("honest", ASSIGNMENT, answered(release, source, {"q1-answer": probe}))
+    run = course.run(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
+                     "--no-progress", timeout=900, check=not broken)
+    if broken:
+        assert run.returncode == 2
+        assert "grader error, nothing was graded" in run.stderr and "stale copy" in run.stderr
+        assert not (tmp_path / "grades.csv").exists(), "no grade is claimed for anyone"
+        return
+    with (tmp_path / "grades.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert row["status"] == "graded" and float(row["score"]) == float(row["max_score"]), row
+    text = (tmp_path / "autograded" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert "LIB /opt/lstm-course/lib/lstm_lib/__init__.py True" in text

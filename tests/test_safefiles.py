@@ -54,21 +54,3 @@ def test_unsafe_entries_are_named(tmp_path: Path, secret: Path) -> None:
     found = safefiles.unsafe_entries(folder)
     assert [line.split(":")[0] for line in found] == [
         "answers.html", "everything", "hard.txt", "sub/pipe"]
-
-
-def test_copy_takes_plain_files_and_refuses_the_rest(tmp_path: Path, secret: Path) -> None:
-    """Does a copy take folders and regular files only, never reading through a link?"""
-    source = tmp_path / "inbound"
-    (source / "sub").mkdir(parents=True)
-    (source / "a.ipynb").write_text("{}")
-    (source / "sub" / "b.txt").write_text("b")
-    (source / "link.txt").symlink_to(secret)
-    (source / "dir-link").symlink_to(tmp_path)
-    os.mkfifo(source / "pipe")
-    (source / "zero").symlink_to("/dev/zero")
-    result = safefiles.copy_regular_tree(source, tmp_path / "copy")
-    assert sorted(result.copied) == ["a.ipynb", "sub/b.txt"]
-    assert sorted(r.split(":")[0] for r in result.refused) == [
-        "dir-link", "link.txt", "pipe", "zero"]
-    copied = sorted(str(p.relative_to(tmp_path / "copy")) for p in (tmp_path / "copy").rglob("*"))
-    assert copied == ["a.ipynb", "sub", "sub/b.txt"]
