@@ -611,6 +611,23 @@ class SanitizeLearnerHTML(SanitizeHTML):
 
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
 
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        # nbgrader writes the autograded notebook and the feedback page next: refuse if
+        # anything in those folders could redirect the write (nothing the kernel does can
+        # put it there; this guards against any other way)
+        ids = resources.get("nbgrader", {})
+        if "student" in ids:
+            coursedir = CourseDirectory(config=self.config)
+            for folder in (coursedir.autograded_directory, coursedir.feedback_directory):
+                path = coursedir.format_path(folder, ids["student"], ids["assignment"])
+                unsafe = safefiles.unsafe_entries(path) if os.path.isdir(path) else []
+                if unsafe or os.path.islink(path):
+                    raise ValueError(f"refusing to write into {path}: it holds "
+                                     + ("; ".join(unsafe[:5]) or "a link"))
+        return super().preprocess(nb, resources)
+
     def preprocess_cell(
         self, cell: NotebookNode, resources: ResourcesDict, index: int
     ) -> tuple[NotebookNode, ResourcesDict]:
