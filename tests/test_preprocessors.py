@@ -1,0 +1,119 @@
+"""lstm_grader.preprocessors, piece by piece: judging, hand-over and sanitizing, without a
+kernel. The whole pipeline through real nbgrader is in test_redteam.py and test_classgrade.py.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from traitlets.config import Config
+
+from lstm_grader import preprocessors, report
+from lstm_lib import checks
+
+ASSIGNMENT = "a1"
+
+
+def _test_cell(grade_id: str, question: str) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell(
+        f'"""{grade_id}"""\n### BEGIN HIDDEN TESTS\ngrade_answer("{question}", answer_{question})\n'
+        "### END HIDDEN TESTS\n")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True,
+                                 "points": 1, "schema_version": 3, "solution": False,
+                                 "task": False}
+    return cell
+
+
+def _reply(value: object) -> dict:
+    text = repr(checks.answer_json(value))
+    return {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    (tmp_path / "references").mkdir()
+    entry = {"kind": "shape", "expected": [None, 16], "context": {}, "mistakes": []}
+    (tmp_path / "references" / f"{ASSIGNMENT}.json").write_text(
+        json.dumps({"questions": {"q1": entry, "q2": entry}}))
+    return tmp_path
+
+
+def _judge(course: Path, cells: list, replies: dict, *, staged_questions: dict) -> tuple:
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    resources = {"nbgrader": {"student": "s", "assignment": ASSIGNMENT, "notebook": "nb"}}
+    staged = preprocessors.StageAnswers(config=config)
+    notebook, resources = staged.preprocess(notebook, resources)
+    state = resources[preprocessors._STATE]
+    for grade_id, questions in staged_questions.items():
+        state["replies"][grade_id] = {"status": "ok", "error": None,
+                                      "user_expressions": questions}
+    state["replies"].update(replies)
+    judge = preprocessors.JudgeAnswers(config=config)
+    notebook, resources = judge.preprocess(notebook, resources)
+    path = report.report_path(course, "s", ASSIGNMENT, "nb")
+    return notebook, report.read_report(path)
+
+
+def test_answers_come_only_from_the_cells_own_reply(course: Path) -> None:
+    """Is a test cell's answer read from its own reply, right or wrong, and does a test
+    cell whose reply carried nothing get 'no answer', never another cell's value?"""
+    cells = [_test_cell("t1", "q1"), _test_cell("t2", "q2")]
+    notebook, found = _judge(course, cells, {}, staged_questions={
+        "t1": {"q1": _reply((None, 16))}, "t2": {}})
+    assert found["questions"]["q1"]["correct"] is True
+    assert found["questions"]["q2"]["correct"] is False
+    assert "No answer reached the grader" in found["questions"]["q2"]["message"]
+    assert found["status"] == "graded"
+    assert notebook.cells[0].source.strip() == '"""t1"""', "the hidden region is gone"
+
+
+def test_a_notebook_with_no_answer_at_all_is_loud(course: Path) -> None:
+    """When no answer reached the grader, is the status no-answers, not a quiet graded?"""
+    cells = [_test_cell("t1", "q1"), _test_cell("t2", "q2")]
+    error = {"status": "error", "ename": "NameError", "evalue": "answer_q1", "traceback": []}
+    _, found = _judge(course, cells, {}, staged_questions={"t1": {"q1": error}, "t2": {}})
+    assert found["status"] == "no-answers"
+    assert "NameError" in found["questions"]["q1"]["message"]
+
+
+def test_a_failure_while_judging_costs_that_question_only(course: Path) -> None:
+    """Does a question the grader cannot judge (no recorded reference) score 0 alone, while
+    the others are judged, and the notebook say grader-error with the reason?"""
+    cells = [_test_cell("t1", "q1"), _test_cell("t3", "q3")]
+    _, found = _judge(course, cells, {}, staged_questions={
+        "t1": {"q1": _reply((None, 16))}, "t3": {"q3": _reply((None, 16))}})
+    assert found["questions"]["q1"]["correct"] is True
+    assert found["questions"]["q3"]["correct"] is False
+    assert found["status"] == "grader-error"
+    assert any("q3" in line for line in found["grader_errors"])
+
+
+@pytest.mark.parametrize("text", [
+    "'" + "x" * (preprocessors.MAX_ANSWER_CHARS + 10) + "'",  # too large to read
+    "__import__('os').system('true')",  # not a literal: never evaluated
+    "42",  # a literal, but not an encoded answer
+    repr(json.dumps({"t": "float", "v": float("nan")})),  # NaN is never an answer
+])
+def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
+    """Is a reply that is too large, not a literal, not an encoded answer, or NaN refused
+    without being evaluated?"""
+    forged = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
+    _, found = _judge(course, [_test_cell("t1", "q1")], {},
+                      staged_questions={"t1": {"q1": forged}})
+    assert found["questions"]["q1"]["correct"] is False
+
+
+def test_learner_markdown_is_rendered_inert() -> None:
+    """Does a learner's markdown lose scripts, handlers and javascript: links, however
+    spelled, and keep its text, code and links over https?"""
+    clean = preprocessors.clean_learner_markdown(
+        "**Mine** <script>steal()</script> <img src=x onerror=alert(1)> "
+        "[a](javascript:alert(1)) [b](java&#115;cript:alert(2)) [c](https://keras.io) `a<b`")
+    assert "<script" not in clean and "onerror" not in clean and "javascript" not in clean
+    assert '<a href="https://keras.io">c</a>' in clean
+    assert "<strong>Mine</strong>" in clean and "<code>a&lt;b</code>" in clean
