@@ -50,8 +50,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Type, default
 
 from lstm_grader import cgroups
 
@@ -487,6 +490,23 @@ def _private_parent() -> str | None:
     return None
 
 
+#: The largest message the grader accepts from a kernel. Outputs are capped far lower
+#: (SandboxedExecute), but only after a message has arrived: this keeps one enormous
+#: message from ever filling the grader's memory. A larger one is dropped by ZMQ.
+MAX_MESSAGE_BYTES = 64 * 2**20
+
+
+class SandboxKernelClient(AsyncKernelClient):
+    """A kernel client whose sockets refuse any message over :data:`MAX_MESSAGE_BYTES`."""
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return context
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel sandboxed and limited as a whole.
 
@@ -517,6 +537,8 @@ class SandboxKernelManager(AsyncKernelManager):
         help="Refuse to start a kernel without the sandbox, unless the unsafe switch "
         f"{UNSAFE_SWITCH}=1 is set. Kept for configuration files of earlier versions.",
     ).tag(config=True)
+
+    client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     _private_dir: str | None = None
     _cgroup: cgroups.ControlGroup | None = None

@@ -510,6 +510,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
         "fork-memory": Case(answers={"q3-answer": FORK_MEMORY}, status="memory-limit"),
         "fork-bomb": Case(answers={"q3-answer": FORK_BOMB}, status="process-limit"),
+        # one message larger than the grader accepts: dropped, never held in its memory
+        "giant-message": Case(answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
+                              status=("graded", "output-limit")),
         # 14. answers handed over from anywhere but the test cell's own request
         "thread-display": Case(
             answers={"q1-answer": THREAD_DISPLAY, "q2-answer": "answer_q2 = (None, 16)\n"},
