@@ -511,8 +511,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "fork-memory": Case(answers={"q3-answer": FORK_MEMORY}, status="memory-limit"),
         "fork-bomb": Case(answers={"q3-answer": FORK_BOMB}, status="process-limit"),
         # one message larger than the grader accepts: dropped, never held in its memory
-        "giant-message": Case(answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
-                              status=("graded", "output-limit")),
+        "giant-message": Case(
+            answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
+            status=("graded", "output-limit"),
+        ),
         # 14. answers handed over from anywhere but the test cell's own request
         "thread-display": Case(
             answers={"q1-answer": THREAD_DISPLAY, "q2-answer": "answer_q2 = (None, 16)\n"},
@@ -531,8 +533,8 @@ class Graded:
     before: dict[Path, bytes]
     after: dict[Path, bytes]
     full: dict[str, float]
-    course_before: dict[Path, bytes]
-    course_after: dict[Path, bytes]
+    course_before: dict[Path, tuple[bytes, int]]
+    course_after: dict[Path, tuple[bytes, int]]
     output: str
 
 
@@ -547,13 +549,14 @@ def _snapshot(folder: Path) -> dict[Path, bytes]:
     return found
 
 
-def _course_files(root: Path) -> dict[Path, bytes]:
-    """The instructor's files no grading may change."""
-    return {
+def _course_files(root: Path) -> dict[Path, tuple[bytes, int]]:
+    """The instructor's files no grading may change: content and mode."""
+    files = {
         **_snapshot(root / "references"),
         **_snapshot(root / "solutions"),
         root / "nbgrader_config.py": (root / "nbgrader_config.py").read_bytes(),
     }
+    return {path: (data, path.lstat().st_mode) for path, data in files.items()}
 
 
 @pytest.fixture(scope="module")
