@@ -21,8 +21,9 @@ book: $(STAMP)  ## build the HTML book into _build/html (cached: unchanged chapt
 	$(BIN)/jb build . --warningiserror --nitpick --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
-lint: $(STAMP)  ## ruff
+lint: $(STAMP)  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 check: lint  ## lint and the quick tests (the inner loop)
 	$(BIN)/python -m pytest -m "not slow" -q

@@ -192,8 +192,10 @@ def _create_v1(limits: Limits, root: Path, name: str) -> ControlGroup:
     wanted = {
         "memory": (
             f"memory: {limits.memory_bytes // 2**20} MiB for the whole sandbox",
-            [("memory.limit_in_bytes", limits.memory_bytes),
-             ("memory.memsw.limit_in_bytes", limits.memory_bytes)],
+            [
+                ("memory.limit_in_bytes", limits.memory_bytes),
+                ("memory.memsw.limit_in_bytes", limits.memory_bytes),
+            ],
         ),
         "pids": (
             f"processes: {limits.processes} at once",
@@ -201,8 +203,10 @@ def _create_v1(limits: Limits, root: Path, name: str) -> ControlGroup:
         ),
         "cpu": (
             f"cpu: {limits.cpus:g} core(s) at once",
-            [("cpu.cfs_period_us", _CPU_PERIOD_US),
-             ("cpu.cfs_quota_us", int(limits.cpus * _CPU_PERIOD_US))],
+            [
+                ("cpu.cfs_period_us", _CPU_PERIOD_US),
+                ("cpu.cfs_quota_us", int(limits.cpus * _CPU_PERIOD_US)),
+            ],
         ),
         "cpuacct": ("cpu time: counted for the whole sandbox", []),
     }
@@ -221,8 +225,10 @@ def _create_v1(limits: Limits, root: Path, name: str) -> ControlGroup:
         except OSError as exc:
             with contextlib.suppress(OSError):
                 folder.rmdir()
-            group.not_applied.append(f"{words.split(':')[0]}: {controller} control group not "
-                                     f"writable ({exc.strerror or exc})")
+            group.not_applied.append(
+                f"{words.split(':')[0]}: {controller} control group not "
+                f"writable ({exc.strerror or exc})"
+            )
             continue
         group.directories[controller] = folder
         group.applied.append(words)
@@ -244,16 +250,24 @@ def _create_v2(limits: Limits, root: Path, name: str) -> ControlGroup:
         folder.mkdir()
     except OSError as exc:
         group.version = 0
-        group.not_applied += [f"{c}: cgroup v2 controllers not delegated to the grader "
-                              f"({exc.strerror or exc})" for c in ("memory", "processes", "cpu")]
+        group.not_applied += [
+            f"{c}: cgroup v2 controllers not delegated to the grader ({exc.strerror or exc})"
+            for c in ("memory", "processes", "cpu")
+        ]
         return group
     group.directories["unified"] = folder
     settings = [
-        ("memory", f"memory: {limits.memory_bytes // 2**20} MiB for the whole sandbox",
-         [("memory.max", limits.memory_bytes), ("memory.swap.max", 0)]),
+        (
+            "memory",
+            f"memory: {limits.memory_bytes // 2**20} MiB for the whole sandbox",
+            [("memory.max", limits.memory_bytes), ("memory.swap.max", 0)],
+        ),
         ("processes", f"processes: {limits.processes} at once", [("pids.max", limits.processes)]),
-        ("cpu", f"cpu: {limits.cpus:g} core(s) at once",
-         [("cpu.max", f"{int(limits.cpus * _CPU_PERIOD_US)} {_CPU_PERIOD_US}")]),
+        (
+            "cpu",
+            f"cpu: {limits.cpus:g} core(s) at once",
+            [("cpu.max", f"{int(limits.cpus * _CPU_PERIOD_US)} {_CPU_PERIOD_US}")],
+        ),
     ]
     for what, words, files in settings:
         try:

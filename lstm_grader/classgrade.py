@@ -38,8 +38,7 @@ from lstm_grader import report, safefiles
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
-COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason",
-           "seconds")
+COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason", "seconds")
 
 
 #: nbgrader's entry point, started without ``rfc3987_syntax``: jsonschema imports it to
@@ -96,17 +95,84 @@ def expected_notebooks(root: Path, assignment: str) -> list[str]:
     return sorted(p.stem for p in release.glob("*.ipynb"))
 
 
-def fingerprint(root: Path, submission: Submission) -> str:
-    """A hash of everything a grade depends on: the submission, source, references, config."""
+#: The packages whose code decides a grade: their source is part of every fingerprint.
+GRADING_PACKAGES = ("lstm_lib", "lstm_grader")
+#: Installed distributions whose version decides how a notebook is run and graded.
+GRADING_DISTRIBUTIONS = (
+    "lstm-course",
+    "nbgrader",
+    "nbconvert",
+    "nbclient",
+    "jupyter_client",
+    "ipykernel",
+    "numpy",
+)
+#: Environment settings that change how grading runs (the sandbox, the gradebook).
+GRADING_SETTINGS = ("NBGRADER_DB_URL", "LSTM_GRADER_UNSAFE_NO_SANDBOX", "LSTM_GRADER_BWRAP")
+
+
+def _package_folder(root: Path, name: str) -> Path | None:
+    """Where ``name`` is imported from by nbgrader started in the course root (a copy in the
+    root wins over the installed one, as it does for ``python -c`` there)."""
+    import importlib.machinery
+    import importlib.util
+
+    spec = importlib.machinery.PathFinder.find_spec(name, [str(root)]) or importlib.util.find_spec(
+        name
+    )
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
+
+
+def grading_code_digest(root: Path) -> str:
+    """A hash of the grading code a course root grades with: the source of
+    :data:`GRADING_PACKAGES` and the versions of :data:`GRADING_DISTRIBUTIONS`."""
+    from importlib import metadata
+
     digest = hashlib.sha256()
-    paths = sorted(p for p in submission.folder.rglob("*")
-                   if p.is_file() and not p.is_symlink())
-    paths += sorted((root / "solutions" / submission.assignment).rglob("*.ipynb"))
+    for name in GRADING_PACKAGES:
+        folder = _package_folder(root, name)
+        digest.update(f"package {name} at {folder}\n".encode())
+        for path in sorted(folder.rglob("*.py")) if folder else []:
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(safefiles.read_bytes(path))
+    for name in GRADING_DISTRIBUTIONS:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{name}=={version}\n".encode())
+    return digest.hexdigest()
+
+
+def fingerprint(
+    root: Path,
+    submission: Submission,
+    *,
+    code: str | None = None,
+    settings: dict[str, str] | None = None,
+) -> str:
+    """A hash of everything a grade depends on.
+
+    The submission's files, the assignment's source and released notebooks (the sanitize
+    step compares with the release), its references, ``nbgrader_config.py``, the grading
+    code and its versions (``code``, default :func:`grading_code_digest`), and the
+    settings that change how it runs (``settings``, default the :data:`GRADING_SETTINGS`
+    in the environment). Change any of them and ``lstm-grade`` regrades.
+    """
+    digest = hashlib.sha256()
+    paths = sorted(p for p in submission.folder.rglob("*") if p.is_file() and not p.is_symlink())
+    for folder in ("solutions", "exercises"):
+        paths += sorted((root / folder / submission.assignment).rglob("*.ipynb"))
     paths += [root / "references" / f"{submission.assignment}.json", root / "nbgrader_config.py"]
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(root)).encode())
             digest.update(safefiles.read_bytes(path))
+    digest.update((code if code is not None else grading_code_digest(root)).encode())
+    if settings is None:
+        settings = {name: os.environ.get(name, "") for name in GRADING_SETTINGS}
+    digest.update(json.dumps(settings, sort_keys=True).encode())
     return digest.hexdigest()
 
 
@@ -124,13 +190,21 @@ def readable_notebook(path: Path) -> str | None:
 class ClassGrader:
     """Grade submissions with nbgrader in parallel and collect one row per notebook."""
 
-    def __init__(self, root: Path, *, workers: int, force: bool, timeout: int,
-                 db_url: str | None = None) -> None:
+    def __init__(
+        self, root: Path, *, workers: int, force: bool, timeout: int, db_url: str | None = None
+    ) -> None:
         self.root = root
         self.workers = workers
         self.force = force
         self.timeout = timeout
         self.db_url = db_url
+        self._code_digest = grading_code_digest(root)
+
+    def _settings(self) -> dict[str, str]:
+        settings = {name: os.environ.get(name, "") for name in GRADING_SETTINGS}
+        if self.db_url:
+            settings["NBGRADER_DB_URL"] = self.db_url
+        return settings
 
     # ---------------------------------------------------------------- one submission
     def grade(self, submission: Submission) -> list[Row]:
@@ -140,10 +214,22 @@ class ClassGrader:
         if unsafe:
             self._forget_grades(submission)
             reason = "the grader will not open these entries: " + "; ".join(unsafe[:5])
-            return [Row(submission.student, submission.assignment, name, 0.0,
-                        self._gradebook_entry(submission, name)[0], "refused", reason, 0.0)
-                    for name in expected_notebooks(self.root, submission.assignment)]
-        stamp = fingerprint(self.root, submission)
+            return [
+                Row(
+                    submission.student,
+                    submission.assignment,
+                    name,
+                    0.0,
+                    self._gradebook_entry(submission, name)[0],
+                    "refused",
+                    reason,
+                    0.0,
+                )
+                for name in expected_notebooks(self.root, submission.assignment)
+            ]
+        stamp = fingerprint(
+            self.root, submission, code=self._code_digest, settings=self._settings()
+        )
         if not self.force and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
             if saved.get("fingerprint") == stamp:
@@ -152,7 +238,8 @@ class ClassGrader:
         notebooks = expected_notebooks(self.root, submission.assignment)
         problems = {
             name: readable_notebook(submission.folder / f"{name}.ipynb")
-            for name in notebooks if (submission.folder / f"{name}.ipynb").exists()
+            for name in notebooks
+            if (submission.folder / f"{name}.ipynb").exists()
         }
         gradable = [name for name in notebooks if name in problems and problems[name] is None]
         outcome = "graded"
@@ -165,9 +252,10 @@ class ClassGrader:
             self._forget_grades(submission)
         elapsed = round(time.monotonic() - started, 2)
         rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
-        safefiles.write_text(state_file, json.dumps({"fingerprint": stamp,
-                                                     "rows": [asdict(r) for r in rows]},
-                                                    indent=1))
+        safefiles.write_text(
+            state_file,
+            json.dumps({"fingerprint": stamp, "rows": [asdict(r) for r in rows]}, indent=1),
+        )
         return rows
 
     def _forget_grades(self, submission: Submission) -> None:
@@ -181,23 +269,43 @@ class ClassGrader:
             except MissingEntry:
                 pass
         for folder in ("autograded", "feedback"):
-            shutil.rmtree(self.root / folder / submission.student / submission.assignment,
-                          ignore_errors=True)
+            shutil.rmtree(
+                self.root / folder / submission.student / submission.assignment, ignore_errors=True
+            )
 
     def _state_file(self, submission: Submission) -> Path:
-        return (self.root / report.REPORTS_DIRECTORY / submission.student
-                / submission.assignment / ROW_FILE)
+        return (
+            self.root
+            / report.REPORTS_DIRECTORY
+            / submission.student
+            / submission.assignment
+            / ROW_FILE
+        )
 
     def _autograde(self, submission: Submission) -> tuple[str, str]:
         env = dict(os.environ)
         env.pop("NBGRADER_EXECUTION", None)
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
-        command = [sys.executable, "-c", _NBGRADER_MAIN, "autograde", submission.assignment,
-                   "--student", submission.student, "--force"]
+        command = [
+            sys.executable,
+            "-c",
+            _NBGRADER_MAIN,
+            "autograde",
+            submission.assignment,
+            "--student",
+            submission.student,
+            "--force",
+        ]
         try:
-            result = subprocess.run(command, cwd=self.root, env=env, capture_output=True,
-                                    text=True, timeout=self.timeout)
+            result = subprocess.run(
+                command,
+                cwd=self.root,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+            )
         except subprocess.TimeoutExpired:
             return "timed-out", f"grading took longer than {self.timeout} s"
         log = f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}"
@@ -205,11 +313,26 @@ class ClassGrader:
             return "error", log
         return "graded", log
 
-    def _row(self, submission: Submission, notebook: str, problems: dict[str, str | None],
-             outcome: str, log: str, elapsed: float) -> Row:
+    def _row(
+        self,
+        submission: Submission,
+        notebook: str,
+        problems: dict[str, str | None],
+        outcome: str,
+        log: str,
+        elapsed: float,
+    ) -> Row:
         max_score, score, needs_manual_grade = self._gradebook_entry(submission, notebook)
-        base = Row(submission.student, submission.assignment, notebook, 0.0, max_score,
-                   "graded", "", elapsed)
+        base = Row(
+            submission.student,
+            submission.assignment,
+            notebook,
+            0.0,
+            max_score,
+            "graded",
+            "",
+            elapsed,
+        )
         if notebook not in problems:
             base.status, base.reason = "missing", f"{notebook}.ipynb was not submitted"
             return base
@@ -219,45 +342,51 @@ class ClassGrader:
         if outcome == "timed-out":
             base.status, base.reason = "timed-out", log
             return base
-        notebook_report = report.read_report(report.report_path(
-            self.root, submission.student, submission.assignment, notebook))
+        notebook_report = report.read_report(
+            report.report_path(self.root, submission.student, submission.assignment, notebook)
+        )
         if outcome == "error" or score is None:
             base.status = "grader-error"
             base.reason = "nbgrader could not grade it: " + _last_line(log)
             return base
         base.score = score
         base.status = notebook_report.get("status", "graded")
-        base.reason = "; ".join(notebook_report.get("grader_errors", [])
-                                + notebook_report.get("flags", []))
+        base.reason = "; ".join(
+            notebook_report.get("grader_errors", []) + notebook_report.get("flags", [])
+        )
         not_applied = notebook_report.get("limits_not_applied", [])
         if not_applied:
-            base.reason = "; ".join(filter(None, [base.reason, "limits not applied: "
-                                                   + ", ".join(not_applied)]))
+            base.reason = "; ".join(
+                filter(None, [base.reason, "limits not applied: " + ", ".join(not_applied)])
+            )
         if base.status == "graded" and needs_manual_grade:
             base.status = "needs-manual-grade"
         return base
 
     # ---------------------------------------------------------------- gradebook reads
-    def _gradebook(self):  # noqa: ANN202  (nbgrader's Gradebook, imported lazily)
+    def _gradebook(self):
         from nbgrader.api import Gradebook
 
         return Gradebook(self.db_url or _configured_db_url(self.root))
 
-    def _gradebook_entry(self, submission: Submission,
-                         notebook: str) -> tuple[float, float | None, bool]:
+    def _gradebook_entry(
+        self, submission: Submission, notebook: str
+    ) -> tuple[float, float | None, bool]:
         """The notebook's max score, the student's score (None if never graded) and
         whether it needs manual grading, read in one visit to the gradebook."""
         from nbgrader.api import MissingEntry
 
         with self._gradebook() as gradebook:
             try:
-                max_score = float(gradebook.find_notebook(notebook, submission.assignment)
-                                  .max_score)
+                max_score = float(
+                    gradebook.find_notebook(notebook, submission.assignment).max_score
+                )
             except MissingEntry:
                 return 0.0, None, False
             try:
                 found = gradebook.find_submission_notebook(
-                    notebook, submission.assignment, submission.student)
+                    notebook, submission.assignment, submission.student
+                )
             except MissingEntry:
                 return max_score, None, False
             return max_score, float(found.score), bool(found.needs_manual_grade)
@@ -276,9 +405,19 @@ class ClassGrader:
                 try:
                     new_rows = future.result()
                 except Exception as exc:  # a grader bug must not stop the class
-                    new_rows = [Row(submission.student, submission.assignment, name, 0.0, 0.0,
-                                    "grader-error", f"{type(exc).__name__}: {exc}", 0.0)
-                                for name in expected_notebooks(self.root, submission.assignment)]
+                    new_rows = [
+                        Row(
+                            submission.student,
+                            submission.assignment,
+                            name,
+                            0.0,
+                            0.0,
+                            "grader-error",
+                            f"{type(exc).__name__}: {exc}",
+                            0.0,
+                        )
+                        for name in expected_notebooks(self.root, submission.assignment)
+                    ]
                 rows += new_rows
                 failed += any(r.status not in ("graded", "needs-manual-grade") for r in new_rows)
                 bar.update(1)
@@ -291,9 +430,13 @@ class ClassGrader:
         with self._gradebook() as gradebook:
             known = {a.name for a in gradebook.assignments}
         for assignment in sorted(assignments - known):
-            subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", assignment,
-                            "--force"], cwd=self.root, check=True, capture_output=True,
-                           env=self._env())
+            subprocess.run(
+                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+                cwd=self.root,
+                check=True,
+                capture_output=True,
+                env=self._env(),
+            )
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -319,11 +462,12 @@ def _configured_db_url(root: Path) -> str:
     return CourseDirectory(config=config).db_url
 
 
-def _progress_bar(total: int, enabled: bool):  # noqa: ANN202
+def _progress_bar(total: int, enabled: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, disable=not enabled, unit="submission", desc="grading",
-                file=sys.stderr)
+    return tqdm(
+        total=total, disable=not enabled, unit="submission", desc="grading", file=sys.stderr
+    )
 
 
 def _csv_text(rows: Iterable[Iterable[object]]) -> str:
@@ -332,12 +476,15 @@ def _csv_text(rows: Iterable[Iterable[object]]) -> str:
     return buffer.getvalue()
 
 
-def write_grades(root: Path, rows: list[Row], grades: str = GRADES_FILE,
-                 totals: str = TOTALS_FILE) -> tuple[Path, Path]:
+def write_grades(
+    root: Path, rows: list[Row], grades: str = GRADES_FILE, totals: str = TOTALS_FILE
+) -> tuple[Path, Path]:
     """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student)."""
     grades_path = root / grades
-    safefiles.write_text(grades_path, _csv_text([COLUMNS, *(
-        [getattr(row, column) for column in COLUMNS] for row in rows)]))
+    safefiles.write_text(
+        grades_path,
+        _csv_text([COLUMNS, *([getattr(row, column) for column in COLUMNS] for row in rows)]),
+    )
     per_student: dict[str, dict[str, float]] = {}
     assignments = sorted({row.assignment for row in rows})
     for row in rows:
@@ -346,11 +493,23 @@ def write_grades(root: Path, rows: list[Row], grades: str = GRADES_FILE,
         entry["total"] += row.score
         entry["max_total"] += row.max_score
     totals_path = root / totals
-    safefiles.write_text(totals_path, _csv_text([
-        ["student", *assignments, "total", "max_total"],
-        *([student, *(entry.get(a, 0.0) for a in assignments), entry["total"],
-           entry["max_total"]] for student, entry in sorted(per_student.items())),
-    ]))
+    safefiles.write_text(
+        totals_path,
+        _csv_text(
+            [
+                ["student", *assignments, "total", "max_total"],
+                *(
+                    [
+                        student,
+                        *(entry.get(a, 0.0) for a in assignments),
+                        entry["total"],
+                        entry["max_total"],
+                    ]
+                    for student, entry in sorted(per_student.items())
+                ),
+            ]
+        ),
+    )
     return grades_path, totals_path
 
 
@@ -359,17 +518,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lstm-grade", description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="assignment ids, e.g. 05-return-flags")
     parser.add_argument("--all", action="store_true", help="grade every released assignment")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="parallel nbgrader processes (default: the CPU count)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="parallel nbgrader processes (default: the CPU count)",
+    )
     parser.add_argument("--force", action="store_true", help="regrade unchanged submissions")
-    parser.add_argument("--timeout", type=int, default=900,
-                        help="seconds one submission may take before it is stopped")
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=900,
+        help="seconds one submission may take before it is stopped",
+    )
     parser.add_argument("--root", default=".", help="the course root (default: .)")
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument("--unsafe-no-sandbox", action="store_true",
-                        help="grade even where the sandbox cannot be built (no isolation: "
-                        "learners' code can read the course and other learners' work)")
+    parser.add_argument(
+        "--unsafe-no-sandbox",
+        action="store_true",
+        help="grade even where the sandbox cannot be built (no isolation: "
+        "learners' code can read the course and other learners' work)",
+    )
     args = parser.parse_args(argv)
     if args.unsafe_no_sandbox:
         from lstm_grader.sandbox import UNSAFE_SWITCH
@@ -395,13 +565,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lstm-grade: {exc}", file=sys.stderr)
         return 2
     submissions = find_submissions(root, assignments)
-    grader = ClassGrader(root, workers=max(1, args.workers), force=args.force,
-                         timeout=args.timeout, db_url=args.db_url)
+    grader = ClassGrader(
+        root,
+        workers=max(1, args.workers),
+        force=args.force,
+        timeout=args.timeout,
+        db_url=args.db_url,
+    )
     try:
         rows = grader.grade_all(submissions, progress=not args.no_progress)
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
-        print(f"lstm-grade: grader error, nothing was graded: the course's configuration or "
-              f"library cannot be loaded ({type(exc).__name__}: {exc})", file=sys.stderr)
+        print(
+            f"lstm-grade: grader error, nothing was graded: the course's configuration or "
+            f"library cannot be loaded ({type(exc).__name__}: {exc})",
+            file=sys.stderr,
+        )
         return 2
     grades_path, totals_path = write_grades(root, rows)
     counts: dict[str, int] = {}

@@ -197,8 +197,15 @@ def copy_regular_tree_at(
     TreeCopy
         Relative paths copied; refused entries as ``"<relative path>: <reason>"``.
     """
-    limits = _Limits(max_file_bytes, max_total_bytes, max_entries, max_depth,
-                     tuple(ignore), tuple(include), owner)
+    limits = _Limits(
+        max_file_bytes,
+        max_total_bytes,
+        max_entries,
+        max_depth,
+        tuple(ignore),
+        tuple(include),
+        owner,
+    )
     result = TreeCopy(newest_ctime=os.fstat(folder_fd).st_ctime)
     os.makedirs(destination, exist_ok=True)
     try:
@@ -208,8 +215,9 @@ def copy_regular_tree_at(
     return result
 
 
-def _copy_folder_at(folder_fd: int, destination: str, relative: str, result: TreeCopy,
-                    limits: _Limits, depth: int) -> None:
+def _copy_folder_at(
+    folder_fd: int, destination: str, relative: str, result: TreeCopy, limits: _Limits, depth: int
+) -> None:
     for name in sorted(os.listdir(folder_fd)):
         path = posixpath.join(relative, name) if relative else name
         if any(fnmatch.fnmatch(name, pattern) for pattern in limits.ignore):
@@ -233,8 +241,15 @@ def _copy_folder_at(folder_fd: int, destination: str, relative: str, result: Tre
             _copy_file_at(folder_fd, name, destination, path, result, limits)
 
 
-def _copy_subfolder_at(parent_fd: int, name: str, destination: str, path: str,
-                       result: TreeCopy, limits: _Limits, depth: int) -> None:
+def _copy_subfolder_at(
+    parent_fd: int,
+    name: str,
+    destination: str,
+    path: str,
+    result: TreeCopy,
+    limits: _Limits,
+    depth: int,
+) -> None:
     if depth + 1 > limits.max_depth:
         result.refused.append(f"{path}: nested more than {limits.max_depth} folders deep")
         return
@@ -252,13 +267,15 @@ def _copy_subfolder_at(parent_fd: int, name: str, destination: str, path: str,
         os.close(child)
 
 
-def _copy_file_at(parent_fd: int, name: str, destination: str, path: str,
-                  result: TreeCopy, limits: _Limits) -> None:
+def _copy_file_at(
+    parent_fd: int, name: str, destination: str, path: str, result: TreeCopy, limits: _Limits
+) -> None:
     try:
         fd = os.open(name, _FILE_FLAGS, dir_fd=parent_fd)
     except OSError as exc:
-        result.refused.append(f"{path}: could not be opened without following a link "
-                              f"({exc.strerror})")
+        result.refused.append(
+            f"{path}: could not be opened without following a link ({exc.strerror})"
+        )
         return
     with os.fdopen(fd, "rb") as handle:
         # Judge the file that is open, not the name listed a moment ago.
@@ -353,9 +370,12 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         self._released: list[str] | None = None
         self._named_attempts: set[tuple[str, str | None]] | None = None
         if self.named_regexp:
-            self.log.warning("FileNameCollectorPlugin.named_regexp is ignored by %s; it "
-                             "matches SafeFileNameCollector.basename_regexp against base "
-                             "names only", type(self).__name__)
+            self.log.warning(
+                "FileNameCollectorPlugin.named_regexp is ignored by %s; it "
+                "matches SafeFileNameCollector.basename_regexp against base "
+                "names only",
+                type(self).__name__,
+            )
 
     # -------------------------------------------------------------- what the parent app knows
     def _coursedir(self) -> CourseDirectory:
@@ -381,11 +401,11 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         """Base names of the assignment's released notebooks (``exercises/<id>/*.ipynb``)."""
         if self._released is None:
             coursedir = self._coursedir()
-            folder = coursedir.format_path(coursedir.release_directory, ".",
-                                           coursedir.assignment_id)
+            folder = coursedir.format_path(
+                coursedir.release_directory, ".", coursedir.assignment_id
+            )
             self._released = sorted(
-                os.path.basename(p) for p in glob.glob(os.path.join(glob.escape(folder),
-                                                                    "*.ipynb"))
+                os.path.basename(p) for p in glob.glob(os.path.join(glob.escape(folder), "*.ipynb"))
             )
         return self._released
 
@@ -454,7 +474,8 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
                     match = re.fullmatch(self._regexp(), name)
                     if match and _tail(match) in self.released_notebooks():
                         self._named_attempts.add(
-                            (match["student_id"], match.groupdict().get("timestamp")))
+                            (match["student_id"], match.groupdict().get("timestamp"))
+                        )
         return self._named_attempts
 
     def _read_name(self, name: str) -> dict[str, Any] | str:
@@ -466,13 +487,16 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         groups = match.groupdict()
         student_id = groups.get("student_id") or ""
         if not is_safe_student_id(student_id):
-            return (f"student id {student_id!r} is not a safe id (ASCII letters, digits, "
-                    "'_.-@', not starting with '.' or '-', no '..')")
+            return (
+                f"student id {student_id!r} is not a safe id (ASCII letters, digits, "
+                "'_.-@', not starting with '.' or '-', no '..')"
+            )
         info: dict[str, Any] = {"student_id": student_id}
         if groups.get("timestamp") is not None:
             try:
                 info["timestamp"] = datetime.datetime.strptime(
-                    groups["timestamp"], self.timestamp_format)
+                    groups["timestamp"], self.timestamp_format
+                )
             except ValueError:
                 return f"timestamp {groups['timestamp']!r} is not a valid time"
         # The tail is the learner's own file name: it may choose among the released
@@ -484,8 +508,9 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         elif len(released) != 1:
             return f"its own name {tail!r} is none of the released notebooks {released}"
         elif (student_id, groups.get("timestamp")) in self._attempts_naming_a_notebook():
-            return (f"the same attempt also uploaded {released[0]}, which is collected; "
-                    f"{tail!r} is not")
+            return (
+                f"the same attempt also uploaded {released[0]}, which is collected; {tail!r} is not"
+            )
         else:
             info["file_id"] = released[0]
         return info
@@ -549,7 +574,8 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                     self.refuse(os.path.join(here, folder), "a symbolic link to a folder")
                     folders.remove(folder)
             target = os.path.normpath(
-                os.path.join(extracted_path, os.path.relpath(here, archive_path)))
+                os.path.join(extracted_path, os.path.relpath(here, archive_path))
+            )
             for name in sorted(names):
                 self._extract_file(os.path.join(here, name), target)
 
@@ -600,8 +626,11 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         with bundle:
             members = bundle.infolist()
             if len(members) > self.max_members:
-                self.refuse(path, f"{len(members)} entries, more than the limit of "
-                                  f"{self.max_members}: not extracted (a zip bomb?)")
+                self.refuse(
+                    path,
+                    f"{len(members)} entries, more than the limit of "
+                    f"{self.max_members}: not extracted (a zip bomb?)",
+                )
                 return
             os.makedirs(target, exist_ok=True)
             real_target = os.path.realpath(target)
@@ -610,8 +639,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                 if problem is not None:
                     self.refuse(f"{path}!{member.filename}", problem)
 
-    def _extract_member(self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo,
-                        target: str) -> str | None:
+    def _extract_member(
+        self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: str
+    ) -> str | None:
         """Extract one entry; return why it is refused, or None."""
         mode = member.external_attr >> 16
         kind = stat.S_IFMT(mode)
@@ -629,8 +659,10 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         if kind not in (0, stat.S_IFREG):
             return "a special file entry (a FIFO, socket or device)"
         if member.file_size > self.max_member_bytes:
-            return (f"expands to {member.file_size} bytes, over the per-entry limit of "
-                    f"{self.max_member_bytes} (a zip bomb?)")
+            return (
+                f"expands to {member.file_size} bytes, over the per-entry limit of "
+                f"{self.max_member_bytes} (a zip bomb?)"
+            )
         if member.file_size > self._left:
             return f"over the extraction's total limit of {self.max_total_bytes} bytes"
         try:
@@ -641,8 +673,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             return "its folder is outside the extraction folder"
         return self._write_member(bundle, member, destination)
 
-    def _write_member(self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo,
-                      destination: str) -> str | None:
+    def _write_member(
+        self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo, destination: str
+    ) -> str | None:
         # The declared size may lie: count what decompression really produces.
         limit = min(self.max_member_bytes, self._left)
         try:
@@ -661,8 +694,14 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                         problem = f"expands past the limit of {limit} bytes (a zip bomb?)"
                         break
                     out.write(chunk)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError,
-                zlib.error) as exc:
+        except (
+            zipfile.BadZipFile,
+            RuntimeError,
+            NotImplementedError,
+            EOFError,
+            OSError,
+            zlib.error,
+        ) as exc:
             problem = f"could not be read ({exc})"
         if problem is not None:
             os.unlink(destination)
@@ -736,8 +775,10 @@ def owner_problem(claimed: str, owner_uid: int) -> str | None:
         owner = pwd.getpwuid(owner_uid).pw_name
     except KeyError:
         owner = f"uid {owner_uid}"
-    return (f"it claims to be {claimed}'s but is owned by {owner}, who is neither {claimed} "
-            "nor the user running collect")
+    return (
+        f"it claims to be {claimed}'s but is owned by {owner}, who is neither {claimed} "
+        "nor the user running collect"
+    )
 
 
 class SafeExchangeCollect(_Refusals, ExchangeCollect):
@@ -770,8 +811,9 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
         marker = f"+{self.coursedir.assignment_id}+"
-        found = [self._examine(name) for name in sorted(os.listdir(self.inbound_path))
-                 if marker in name]
+        found = [
+            self._examine(name) for name in sorted(os.listdir(self.inbound_path)) if marker in name
+        ]
         by_student: dict[str, list[InboundSubmission]] = defaultdict(list)
         for submission in found:
             if submission is not None:
@@ -781,8 +823,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             # nbgrader opens the gradebook every time, but only before_duedate uses it.
             with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gradebook:
                 try:
-                    self.duedate = gradebook.find_assignment(
-                        self.coursedir.assignment_id).duedate
+                    self.duedate = gradebook.find_assignment(self.coursedir.assignment_id).duedate
                 except MissingEntry:
                     pass
         self.src_records = [self._choose(subs) for _, subs in sorted(by_student.items())]
@@ -835,26 +876,34 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             if self.check_owner:
                 self.refuse(where, problem)
                 return None
-            self.log.warning("%s: %s (collected anyway: ExchangeCollect.check_owner is off)",
-                             where, problem)
-        return InboundSubmission(name, student_id, claimed, _utc(info.st_ctime),
-                                 info.st_dev, info.st_ino)
+            self.log.warning(
+                "%s: %s (collected anyway: ExchangeCollect.check_owner is off)", where, problem
+            )
+        return InboundSubmission(
+            name, student_id, claimed, _utc(info.st_ctime), info.st_dev, info.st_ino
+        )
 
     # -------------------------------------------------------------- copying
     def copy_files(self) -> None:
         """Copy each chosen submission to ``submitted/<student>/<assignment>/``."""
         assignment, course = self.coursedir.assignment_id, self.coursedir.course_id
         if not self.src_records:
-            self.log.warning("No submissions of '%s' for course '%s' to collect",
-                             assignment, course)
+            self.log.warning(
+                "No submissions of '%s' for course '%s' to collect", assignment, course
+            )
         else:
-            self.log.info("Processing %d submissions of '%s' for course '%s'",
-                          len(self.src_records), assignment, course)
+            self.log.info(
+                "Processing %d submissions of '%s' for course '%s'",
+                len(self.src_records),
+                assignment,
+                course,
+            )
         for submission in self.src_records:
             self._collect(submission)
         if self.refused:
-            self.log.warning("%d inbound entries were refused (see the warnings above)",
-                             len(self.refused))
+            self.log.warning(
+                "%d inbound entries were refused (see the warnings above)", len(self.refused)
+            )
 
     def _needs_copy(self, submission: InboundSubmission, dest_path: str) -> tuple[bool, bool]:
         """(copy, updating), decided as nbgrader decides it."""
@@ -881,36 +930,49 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                 self.refuse(where, "replaced by another folder while collecting")
                 return
             dest_path = self.coursedir.format_path(
-                self.coursedir.submitted_directory, student, assignment)
+                self.coursedir.submitted_directory, student, assignment
+            )
             copy, updating = self._needs_copy(submission, dest_path)
             if not copy:
                 if self.update:
                     self.log.info("No newer submission to collect: %s %s", student, assignment)
                 else:
-                    self.log.info("Submission already exists, use --update to update: %s %s",
-                                  student, assignment)
+                    self.log.info(
+                        "Submission already exists, use --update to update: %s %s",
+                        student,
+                        assignment,
+                    )
                 return
-            self.log.info("%s submission: %s %s", "Updating" if updating else "Collecting",
-                          student, assignment)
+            self.log.info(
+                "%s submission: %s %s",
+                "Updating" if updating else "Collecting",
+                student,
+                assignment,
+            )
             self._copy_into(fd, submission, where, dest_path)
         finally:
             os.close(fd)
 
-    def _copy_into(self, fd: int, submission: InboundSubmission, where: str,
-                   dest_path: str) -> None:
+    def _copy_into(
+        self, fd: int, submission: InboundSubmission, where: str, dest_path: str
+    ) -> None:
         coursedir = self.coursedir
         os.makedirs(os.path.dirname(dest_path), exist_ok=True)
         # Copy beside the destination and rename: a refused or failed copy leaves the
         # previously collected submission as it was.
-        staging = tempfile.mkdtemp(prefix=f".{coursedir.assignment_id}.collecting-",
-                                   dir=os.path.dirname(dest_path))
+        staging = tempfile.mkdtemp(
+            prefix=f".{coursedir.assignment_id}.collecting-", dir=os.path.dirname(dest_path)
+        )
         try:
             os.chmod(staging, 0o755)
             result = copy_regular_tree_at(
-                fd, staging,
+                fd,
+                staging,
                 max_file_bytes=min(safefiles.MAX_FILE_BYTES, 1000 * coursedir.max_file_size),
                 max_total_bytes=1000 * coursedir.max_dir_size,
-                ignore=coursedir.ignore, include=coursedir.include, owner=os.fstat(fd).st_uid,
+                ignore=coursedir.ignore,
+                include=coursedir.include,
+                owner=os.fstat(fd).st_uid,
             )
             for entry in result.refused:
                 self.refuse(f"{where}/{entry.split(': ', 1)[0]}", entry.split(": ", 1)[1])
@@ -918,11 +980,17 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             changed = _utc(max(result.newest_ctime, os.fstat(fd).st_ctime))
             timestamp = max(submission.claimed, changed)
             if timestamp > submission.claimed:
-                self.log.info("%s claims %s but was last changed %s; collected as %s",
-                              where, submission.claimed, changed, timestamp)
+                self.log.info(
+                    "%s claims %s but was last changed %s; collected as %s",
+                    where,
+                    submission.claimed,
+                    changed,
+                    timestamp,
+                )
             # Never the learner's own timestamp.txt: it is theirs to write.
-            safefiles.write_text(os.path.join(staging, "timestamp.txt"),
-                                 format_timestamp(timestamp))
+            safefiles.write_text(
+                os.path.join(staging, "timestamp.txt"), format_timestamp(timestamp)
+            )
             if os.path.islink(dest_path) or os.path.isfile(dest_path):
                 os.unlink(dest_path)
             elif os.path.isdir(dest_path):

@@ -46,8 +46,15 @@ _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
 
 def _new_state() -> dict[str, Any]:
     """What the autograde step's preprocessors pass each other through ``resources``."""
-    return {"staged": {}, "events": [], "not_run": [], "requested": {}, "replies": {},
-            "grader_errors": [], "sandbox": {}}
+    return {
+        "staged": {},
+        "events": [],
+        "not_run": [],
+        "requested": {},
+        "replies": {},
+        "grader_errors": [],
+        "sandbox": {},
+    }
 
 
 def _course_root(preprocessor: Any) -> str:
@@ -243,12 +250,14 @@ _ENCODER = "_lstm_course_checks"
 #: so neither a redefined name nor a patched attribute of the shared module changes how
 #: an answer is encoded. A learner who breaks the kernel's own machinery can lose points
 #: this way, never gain them: the verdict is computed by the grader.
-_HANDOVER_SOURCE = "\n".join([
-    "import importlib.util as _lstm_course_util",
-    "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
-    f"{_ENCODER} = _lstm_course_util.module_from_spec(_lstm_course_spec)",
-    f"_lstm_course_spec.loader.exec_module({_ENCODER})",
-])
+_HANDOVER_SOURCE = "\n".join(
+    [
+        "import importlib.util as _lstm_course_util",
+        "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
+        f"{_ENCODER} = _lstm_course_util.module_from_spec(_lstm_course_spec)",
+        f"_lstm_course_spec.loader.exec_module({_ENCODER})",
+    ]
+)
 #: The longest encoded answer the grader reads; longer ones are refused unread.
 MAX_ANSWER_CHARS = 1_000_000
 
@@ -359,27 +368,34 @@ class SandboxedExecute(Execute):
             self._stopped = "cpu-limit"
 
     async def async_execute_cell(
-        self, cell: NotebookNode, cell_index: int, execution_count: int | None = None,
+        self,
+        cell: NotebookNode,
+        cell_index: int,
+        execution_count: int | None = None,
         store_history: bool = True,
     ) -> NotebookNode:
         """Run a cell; a staged test cell's request also asks for its answers."""
         expressions = self._state["staged"].get(_grade_id(cell) or "", {}).get("expressions")
         if not (_is_test_cell(cell) and expressions and self.kc is not None):
-            return await super().async_execute_cell(cell, cell_index, execution_count,
-                                                    store_history)
+            return await super().async_execute_cell(
+                cell, cell_index, execution_count, store_history
+            )
         self._state["requested"][cell_index] = _grade_id(cell)
-        self.kc.execute = functools.partial(type(self.kc).execute, self.kc,
-                                            user_expressions=dict(expressions))
+        self.kc.execute = functools.partial(
+            type(self.kc).execute, self.kc, user_expressions=dict(expressions)
+        )
         try:
-            return await super().async_execute_cell(cell, cell_index, execution_count,
-                                                    store_history)
+            return await super().async_execute_cell(
+                cell, cell_index, execution_count, store_history
+            )
         finally:
             del self.kc.execute
 
     execute_cell = run_sync(async_execute_cell)
 
-    def _keep_reply(self, cell: NotebookNode, cell_index: int,
-                    execute_reply: dict[str, Any]) -> None:
+    def _keep_reply(
+        self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]
+    ) -> None:
         """Keep what the reply to a staged test cell's own request carries."""
         grade_id = self._state["requested"].get(cell_index)
         if grade_id is None:
@@ -388,7 +404,8 @@ class SandboxedExecute(Execute):
         self._state["replies"][grade_id] = {
             "status": content.get("status"),
             "error": f"{content.get('ename')}: {content.get('evalue')}"
-            if content.get("status") == "error" else None,
+            if content.get("status") == "error"
+            else None,
             "user_expressions": content.get("user_expressions") or {},
         }
 
@@ -472,17 +489,23 @@ class JudgeAnswers(NbGraderPreprocessor):
                 asked += 1
                 try:
                     verdict, reached = self._judge_question(
-                        question, refs, state["replies"].get(grade_id),
+                        question,
+                        refs,
+                        state["replies"].get(grade_id),
                         tampered=grade_id in tampered,
                         not_run=(index in not_run, stop_reason),
                     )
                 except Exception as exc:  # a grader bug costs this question only
-                    grader_errors.append(f"judging {question!r} failed: "
-                                         f"{type(exc).__name__}: {exc}")
-                    verdict, reached = checks.Verdict(
-                        False, "The grader could not judge this answer; the instructor "
-                        "has been told.",
-                    ), False
+                    grader_errors.append(
+                        f"judging {question!r} failed: {type(exc).__name__}: {exc}"
+                    )
+                    verdict, reached = (
+                        checks.Verdict(
+                            False,
+                            "The grader could not judge this answer; the instructor has been told.",
+                        ),
+                        False,
+                    )
                 answered += reached
                 outcome[question] = verdict
             for question, verdict in outcome.items():
@@ -541,15 +564,18 @@ class JudgeAnswers(NbGraderPreprocessor):
             why = _STOPS.get(not_run[1] or "", "the run stopped")
             return checks.Verdict(False, f"Not graded: {why} before this cell ran."), False
         if reply is None:
-            return checks.Verdict(False, "No answer reached the grader: this cell did not "
-                                  "finish."), False
+            return checks.Verdict(
+                False, "No answer reached the grader: this cell did not finish."
+            ), False
         if reply.get("error"):
-            return checks.Verdict(False, f"No answer reached the grader ({reply['error']})."), \
-                False
+            return checks.Verdict(False, f"No answer reached the grader ({reply['error']})."), False
         result = reply["user_expressions"].get(question)
         if not isinstance(result, dict) or result.get("status") != "ok":
-            why = (f"{result.get('ename')}: {result.get('evalue')}"
-                   if isinstance(result, dict) else "nothing came back")
+            why = (
+                f"{result.get('ename')}: {result.get('evalue')}"
+                if isinstance(result, dict)
+                else "nothing came back"
+            )
             return checks.Verdict(False, f"No answer reached the grader ({why})."), False
         return self._verdict(ref, result), True
 
@@ -624,8 +650,10 @@ class SanitizeLearnerHTML(SanitizeHTML):
                 path = coursedir.format_path(folder, ids["student"], ids["assignment"])
                 unsafe = safefiles.unsafe_entries(path) if os.path.isdir(path) else []
                 if unsafe or os.path.islink(path):
-                    raise ValueError(f"refusing to write into {path}: it holds "
-                                     + ("; ".join(unsafe[:5]) or "a link"))
+                    raise ValueError(
+                        f"refusing to write into {path}: it holds "
+                        + ("; ".join(unsafe[:5]) or "a link")
+                    )
         return super().preprocess(nb, resources)
 
     def preprocess_cell(
@@ -643,13 +671,50 @@ class SanitizeLearnerHTML(SanitizeHTML):
 
 #: What a learner's rendered markdown may keep: text structure, links and images over
 #: http(s), nothing that runs.
-_LEARNER_TAGS = frozenset({
-    "a", "abbr", "b", "blockquote", "br", "code", "del", "div", "em", "h1", "h2", "h3", "h4",
-    "h5", "h6", "hr", "i", "img", "li", "ol", "p", "pre", "span", "strong", "sub", "sup",
-    "table", "tbody", "td", "th", "thead", "tr", "ul",
-})
-_LEARNER_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"],
-                       "span": ["class"], "div": ["class"], "code": ["class"]}
+_LEARNER_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "code",
+        "del",
+        "div",
+        "em",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "li",
+        "ol",
+        "p",
+        "pre",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
+_LEARNER_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "img": ["src", "alt", "title"],
+    "span": ["class"],
+    "div": ["class"],
+    "code": ["class"],
+}
 
 
 def clean_learner_markdown(source: str) -> str:
@@ -664,5 +729,10 @@ def clean_learner_markdown(source: str) -> str:
     from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
     html = markdown2html_mistune(source)
-    return clean(html, tags=_LEARNER_TAGS, attributes=_LEARNER_ATTRIBUTES,
-                 protocols={"http", "https", "mailto"}, strip=True).strip()
+    return clean(
+        html,
+        tags=_LEARNER_TAGS,
+        attributes=_LEARNER_ATTRIBUTES,
+        protocols={"http", "https", "mailto"},
+        strip=True,
+    ).strip()

@@ -25,6 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 
 from lstm_grader.hidden import graded_answers, split_hidden
+from lstm_grader.references import write_references
 from lstm_lib.checks import RECORD_ENV
 
 
@@ -89,14 +90,6 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
     }
 
 
-def write_references(root: Path, assignment: str, references: dict[str, Any]) -> Path:
-    """Write ``references/<assignment>.json`` (stable order, so diffs stay small)."""
-    target = root / "references" / f"{assignment}.json"
-    target.parent.mkdir(exist_ok=True)
-    target.write_text(json.dumps(references, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return target
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -108,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         p.name for p in (root / "solutions").iterdir() if solution_notebook(root, p.name).exists()
     )
     for assignment in assignments:
-        target = write_references(root, assignment, record_assignment(root, assignment))
+        target = write_references(
+            root / "references", assignment, record_assignment(root, assignment)
+        )
         print(f"recorded {target.relative_to(root)}")
     return 0
 

@@ -16,7 +16,7 @@ REPORTS_DIRECTORY = "grading_reports"
 #: tests all take the vocabulary from here.
 STATUSES = {
     "grader-error": "the grader failed, not the learner (a setup cell could not import "
-                    "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
+    "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
     "refused": "the submission folder holds links or special files; nothing was opened",
     "flagged": "tampering the test cells cannot stop; marked for manual grading",
     "invalid-notebook": "the file is not a readable notebook",

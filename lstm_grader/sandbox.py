@@ -50,8 +50,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import zmq
+import zmq.asyncio
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Float, Integer
+from traitlets import Bool, Float, Integer, Type, default
 
 from lstm_grader import cgroups
 
@@ -70,8 +73,15 @@ COURSE_LIBRARY_MOUNT = "/opt/lstm-course/lib"
 #: Variables copied from the grader's environment; nothing else reaches the kernel.
 #: OPENBLAS_* select a CPU kernel some hosts need for correct results;
 #: NBGRADER_EXECUTION tells the notebook it is being graded (no TensorFlow).
-PASSED_THROUGH = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-                  "NBGRADER_EXECUTION")
+PASSED_THROUGH = (
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "NBGRADER_EXECUTION",
+)
 #: Variables the kernel always gets: one thread per numeric library (the sandbox has one
 #: core), a home in its own tmpfs, no user site-packages, the grader's lstm_lib first.
 FIXED_ENVIRONMENT = {
@@ -158,12 +168,20 @@ def sandbox_problem() -> str | None:
         return "setpriv (util-linux) is missing, so root cannot be dropped"
     with tempfile.TemporaryDirectory(prefix="lstm-grade-probe-") as folder:
         os.chmod(folder, 0o755)
-        command = _bwrap_command(["true"], bwrap=bwrap, identity=sandbox_identity(),
-                                 kernel_dir=folder, workdir="/tmp/probe", seed_files=[],
-                                 environment={}, disk_bytes=2**20)
+        command = _bwrap_command(
+            ["true"],
+            bwrap=bwrap,
+            identity=sandbox_identity(),
+            kernel_dir=folder,
+            workdir="/tmp/probe",
+            seed_files=[],
+            environment={},
+            disk_bytes=2**20,
+        )
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=30,
-                                    env={"PATH": os.defpath})
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=30, env={"PATH": os.defpath}
+            )
         except (OSError, subprocess.SubprocessError) as exc:
             return f"bubblewrap could not start ({exc})"
     if result.returncode != 0:
@@ -226,8 +244,9 @@ def kernel_environment() -> dict[str, str]:
     return environment
 
 
-def submission_files(folder: str, *, max_files: int = 100,
-                     max_bytes: int = 50 * 2**20) -> tuple[list[tuple[str, str]], list[str]]:
+def submission_files(
+    folder: str, *, max_files: int = 100, max_bytes: int = 50 * 2**20
+) -> tuple[list[tuple[str, str]], list[str]]:
     """The regular files of a folder the kernel may read, and what was left out and why.
 
     Notebooks are left out (the kernel receives its cells from the grader); so are links,
@@ -262,8 +281,9 @@ def submission_files(folder: str, *, max_files: int = 100,
             elif info.st_nlink > 1:
                 skipped.append(f"{relative}: has other hard links")
             elif len(files) >= max_files or total + info.st_size > max_bytes:
-                skipped.append(f"{relative}: over the limit of {max_files} files, "
-                               f"{max_bytes} bytes")
+                skipped.append(
+                    f"{relative}: over the limit of {max_files} files, {max_bytes} bytes"
+                )
             else:
                 files.append((path, relative))
                 total += info.st_size
@@ -287,17 +307,40 @@ def _bwrap_command(
     disk_bytes: int,
 ) -> list[str]:
     """The command line that runs ``kernel_cmd`` in the sandbox (see the module's doc)."""
-    lockdown = ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--new-session",
-                "--die-with-parent"]
-    args = [bwrap, "--die-with-parent", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-            "--unshare-uts", "--unshare-cgroup-try"]
+    lockdown = [
+        "--unshare-user",
+        "--disable-userns",
+        "--cap-drop",
+        "ALL",
+        "--new-session",
+        "--die-with-parent",
+    ]
+    args = [
+        bwrap,
+        "--die-with-parent",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     if not identity.drops_root:
         args += lockdown
     args += ["--clearenv"]
     for name, value in sorted(environment.items()):
         args += ["--setenv", name, value]
-    args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-             "--proc", "/proc", "--dev", "/dev"]
+    args += [
+        "--ro-bind",
+        "/usr",
+        "/usr",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+    ]
     for name in ("bin", "sbin", "lib", "lib64", "lib32"):
         target = Path("/") / name
         if target.is_symlink():
@@ -305,8 +348,20 @@ def _bwrap_command(
         elif target.exists():
             args += ["--ro-bind", str(target), str(target)]
     size = str(disk_bytes)
-    args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-             "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
+    args += [
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        "/dev/shm",
+    ]
     made: set[str] = {"/", "/tmp", "/usr", "/etc", "/proc", "/dev", "/dev/shm"}
     binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in readable_paths()]
     library = course_library_folder()
@@ -324,10 +379,27 @@ def _bwrap_command(
         args += ["--ro-bind", source, os.path.join(workdir, relative)]
     args += ["--chdir", workdir, "--"]
     if identity.drops_root:
-        args += ["setpriv", f"--reuid={identity.uid}", f"--regid={identity.gid}",
-                 "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs",
-                 "--", bwrap, *lockdown, "--bind", "/", "/", "--ro-bind", "/proc/sys", "/proc/sys",
-                 "--chdir", workdir, "--"]
+        args += [
+            "setpriv",
+            f"--reuid={identity.uid}",
+            f"--regid={identity.gid}",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--no-new-privs",
+            "--",
+            bwrap,
+            *lockdown,
+            "--bind",
+            "/",
+            "/",
+            "--ro-bind",
+            "/proc/sys",
+            "/proc/sys",
+            "--chdir",
+            workdir,
+            "--",
+        ]
     return args + kernel_cmd
 
 
@@ -341,8 +413,7 @@ class ProcessLimits:
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
 
-def _enter_sandbox(procs_files: list[str], limits: ProcessLimits,
-                   drop_to: Identity | None) -> None:
+def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Identity | None) -> None:
     """Run in the new process before it becomes the sandbox: join the control groups
     (as root, before anything can fork), set the limits, and, without bubblewrap, drop
     root here."""
@@ -379,8 +450,11 @@ def _tasks_of(uid: int) -> int:
         if not entry.name.isdigit():
             continue
         with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = dict(line.split(":", 1) for line in
-                          Path(entry.path, "status").read_text().splitlines() if ":" in line)
+            fields = dict(
+                line.split(":", 1)
+                for line in Path(entry.path, "status").read_text().splitlines()
+                if ":" in line
+            )
             if int(fields["Uid"].split()[0]) == uid:
                 count += int(fields["Threads"])
     return count
@@ -391,9 +465,15 @@ def _can_run_as(identity: Identity) -> bool:
     """Whether this Python starts under ``identity`` (it may live in root's home)."""
     limits = ProcessLimits(2**34, 60, 2**30, None)
     try:
-        subprocess.run([sys.executable, "-c", "pass"], check=True, capture_output=True,
-                       timeout=60, cwd="/", env={"PATH": os.defpath},
-                       preexec_fn=functools.partial(_enter_sandbox, [], limits, identity))
+        subprocess.run(
+            [sys.executable, "-c", "pass"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+            cwd="/",
+            env={"PATH": os.defpath},
+            preexec_fn=functools.partial(_enter_sandbox, [], limits, identity),
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return True
@@ -410,6 +490,23 @@ def _private_parent() -> str | None:
     return None
 
 
+#: The largest message the grader accepts from a kernel. Outputs are capped far lower
+#: (SandboxedExecute), but only after a message has arrived: this keeps one enormous
+#: message from ever filling the grader's memory. A larger one is dropped by ZMQ.
+MAX_MESSAGE_BYTES = 64 * 2**20
+
+
+class SandboxKernelClient(AsyncKernelClient):
+    """A kernel client whose sockets refuse any message over :data:`MAX_MESSAGE_BYTES`."""
+
+    @default("context")
+    def _context_default(self) -> zmq.asyncio.Context:
+        self._created_context = True
+        context = zmq.asyncio.Context()
+        context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        return context
+
+
 class SandboxKernelManager(AsyncKernelManager):
     """A kernel manager that starts each kernel sandboxed and limited as a whole.
 
@@ -419,34 +516,41 @@ class SandboxKernelManager(AsyncKernelManager):
     """
 
     memory_limit_mb = Integer(
-        2048, help="Memory of the whole sandbox (every process and its tmpfs files), in MiB; "
-        "also each process's address-space limit."
+        2048,
+        help="Memory of the whole sandbox (every process and its tmpfs files), in MiB; "
+        "also each process's address-space limit.",
     ).tag(config=True)
     cpu_limit_seconds = Integer(
         120, help="CPU time of the whole sandbox (and of each process), in seconds."
     ).tag(config=True)
-    max_processes = Integer(
-        64, help="Processes and threads alive at once in the sandbox."
-    ).tag(config=True)
+    max_processes = Integer(64, help="Processes and threads alive at once in the sandbox.").tag(
+        config=True
+    )
     cpus = Float(1.0, help="CPU cores the sandbox may keep busy at once.").tag(config=True)
     disk_limit_mb = Integer(
-        256, help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
-        "one file it writes, in MiB."
+        256,
+        help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
+        "one file it writes, in MiB.",
     ).tag(config=True)
     require_sandbox = Bool(
-        True, help="Refuse to start a kernel without the sandbox, unless the unsafe switch "
-        f"{UNSAFE_SWITCH}=1 is set. Kept for configuration files of earlier versions."
+        True,
+        help="Refuse to start a kernel without the sandbox, unless the unsafe switch "
+        f"{UNSAFE_SWITCH}=1 is set. Kept for configuration files of earlier versions.",
     ).tag(config=True)
+
+    client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     _private_dir: str | None = None
     _cgroup: cgroups.ControlGroup | None = None
     sandbox_report: dict[str, Any] | None = None
 
     def _limits_words(self) -> list[str]:
-        return [f"tmpfs: /tmp (the working folder) and /dev/shm hold {self.disk_limit_mb} MiB "
-                "each; no file over that size",
-                f"per process: {self.memory_limit_mb} MiB of address space, "
-                f"{self.cpu_limit_seconds} s of CPU, no core dumps"]
+        return [
+            f"tmpfs: /tmp (the working folder) and /dev/shm hold {self.disk_limit_mb} MiB "
+            "each; no file over that size",
+            f"per process: {self.memory_limit_mb} MiB of address space, "
+            f"{self.cpu_limit_seconds} s of CPU, no core dumps",
+        ]
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         self._no_sandbox = check_can_grade()
@@ -462,14 +566,22 @@ class SandboxKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         self.ip = os.path.join(kernel_dir, "ipc")
         self._cgroup = None
-        group = cgroups.create(cgroups.Limits(
-            memory_bytes=self.memory_limit_mb * 2**20,
-            processes=self.max_processes,
-            cpus=self.cpus,
-        )) if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers") \
-            else cgroups.ControlGroup(not_applied=[
-                "memory, processes and cpu for the whole sandbox: the grader is not root and "
-                "has no control group of its own to divide"])
+        group = (
+            cgroups.create(
+                cgroups.Limits(
+                    memory_bytes=self.memory_limit_mb * 2**20,
+                    processes=self.max_processes,
+                    cpus=self.cpus,
+                )
+            )
+            if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers")
+            else cgroups.ControlGroup(
+                not_applied=[
+                    "memory, processes and cpu for the whole sandbox: the grader is not root and "
+                    "has no control group of its own to divide"
+                ]
+            )
+        )
         self._cgroup = group
         self.sandbox_report = {
             "sandboxed": self._no_sandbox is None,
@@ -498,7 +610,8 @@ class SandboxKernelManager(AsyncKernelManager):
             processes = already + self.max_processes
             self.sandbox_report["limits"].append(
                 f"processes: {self.max_processes} more than uid {self._identity.uid} already "
-                "runs (RLIMIT_NPROC; reaching it is not detected)")
+                "runs (RLIMIT_NPROC; reaching it is not detected)"
+            )
         limits = ProcessLimits(
             address_space_bytes=self.memory_limit_mb * 2**20,
             cpu_seconds=self.cpu_limit_seconds,
@@ -509,9 +622,15 @@ class SandboxKernelManager(AsyncKernelManager):
         workdir = "/tmp/" + (os.path.basename(host_workdir) or "work")
         if self._no_sandbox is None:
             kernel_cmd = _bwrap_command(
-                kernel_cmd, bwrap=bwrap_path() or "bwrap", identity=self._identity,
-                kernel_dir=self._kernel_dir, workdir=workdir, seed_files=seed,
-                environment=environment, disk_bytes=self.disk_limit_mb * 2**20)
+                kernel_cmd,
+                bwrap=bwrap_path() or "bwrap",
+                identity=self._identity,
+                kernel_dir=self._kernel_dir,
+                workdir=workdir,
+                seed_files=seed,
+                environment=environment,
+                disk_bytes=self.disk_limit_mb * 2**20,
+            )
             drop_to = None
             kw["cwd"] = self._private_dir
             kw["env"] = {"PATH": os.defpath}
@@ -536,12 +655,14 @@ class SandboxKernelManager(AsyncKernelManager):
             kw["env"] = environment
             drop_to = self._identity if self._identity.drops_root else None
             self.sandbox_report["limits_not_applied"].append(
-                f"isolation: no sandbox ({self._no_sandbox})")
+                f"isolation: no sandbox ({self._no_sandbox})"
+            )
             if drop_to is not None and not _can_run_as(drop_to):
                 drop_to = None
                 self.sandbox_report["limits_not_applied"].append(
                     f"identity: uid {self._identity.uid} cannot run {sys.executable}, so the "
-                    "kernel runs as root")
+                    "kernel runs as root"
+                )
         kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
         await super()._async_launch_kernel(kernel_cmd, **kw)
 
@@ -592,9 +713,11 @@ class SandboxKernelManager(AsyncKernelManager):
                 usage = self._cgroup.usage()
                 if self.sandbox_report is not None:
                     self.sandbox_report["usage"].update(
-                        cpu_seconds=usage.cpu_seconds, oom_kills=usage.oom_kills)
+                        cpu_seconds=usage.cpu_seconds, oom_kills=usage.oom_kills
+                    )
                     self.sandbox_report["hit"] = sorted(
-                        set(self.sandbox_report.get("hit", [])) | set(self.limits_hit()))
+                        set(self.sandbox_report.get("hit", [])) | set(self.limits_hit())
+                    )
             self._cgroup.remove()
             self._cgroup = None
         if self._private_dir is not None:

@@ -486,12 +486,22 @@ def _count_mistakes(answer: int, expected: int, context: Mapping[str, Any]) -> s
                 f"its own kernel, recurrent kernel and bias: multiply by {gates}.",
             )
         )
-    if config.get("use_bias", True) and name in ("Dense", "SimpleRNN", "LSTM", "GRU"):
+    # the blocks Keras stores, from shapes: "you left out X" is the total without X
+    try:
+        terms = shapes.param_terms(spec, input_shape)
+    except (ValueError, KeyError, TypeError):
+        terms = {}
+    if terms.get("bias"):
         candidates.append(
             (
-                count(with_config(use_bias=False)),
+                expected - terms["bias"],
                 "That leaves out the bias: each unit (and each gate) has one bias term "
-                "when use_bias=True, the default.",
+                "when use_bias=True, the default"
+                + (
+                    " (a GRU with reset_after=True has two: input and recurrent)."
+                    if name == "GRU" and config.get("reset_after", True)
+                    else "."
+                ),
             )
         )
     timesteps = input_shape[1] if len(input_shape) >= 3 else None
@@ -503,20 +513,14 @@ def _count_mistakes(answer: int, expected: int, context: Mapping[str, Any]) -> s
                 "weights are reused at every step.",
             )
         )
-        features = input_shape[-1]
-        units = config.get("units")
-        if gates is None:
-            gates = 1
-        if units:
-            candidates.append(
-                (
-                    gates * (units * features + units)
-                    if config.get("use_bias", True)
-                    else gates * units * features,
-                    "That leaves out the recurrent kernel U (units × units per gate): a "
-                    "recurrent layer also weighs its previous output h(t-1).",
-                )
+    if terms.get("recurrent_kernel"):
+        candidates.append(
+            (
+                expected - terms["recurrent_kernel"],
+                "That leaves out the recurrent kernel U (units × units per gate): a "
+                "recurrent layer also weighs its previous output h(t-1).",
             )
+        )
     for value, message in candidates:
         if value is not None and value == answer and value != expected:
             return message

@@ -36,6 +36,7 @@ __all__ = [
     "layer_spec",
     "output_shapes",
     "param_formula",
+    "param_terms",
     "stack_shapes",
 ]
 
@@ -123,6 +124,7 @@ class _Result(NamedTuple):
     params: int
     arithmetic: str  # the formula's left-hand side
     non_trainable: int = 0  # how many of params sit in layers with trainable=False
+    terms: dict[str, int] | None = None  # params split by weight block (see param_terms)
 
 
 _RECURRENT_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
@@ -417,6 +419,44 @@ def count_params(
     if trainable is None:
         return result.params
     return result.params - result.non_trainable if trainable else result.non_trainable
+
+
+def param_terms(layer: Any, input_shape: ShapeLike | None = None) -> dict[str, int]:
+    """A layer's parameter count split by weight block, as Keras stores the weights.
+
+    Parameters
+    ----------
+    layer : keras layer or dict
+        A ``Dense``, ``SimpleRNN``, ``LSTM`` or ``GRU``; see :func:`layer_spec`.
+    input_shape : tuple, optional
+        The input shape with the batch axis, e.g. ``(batch, timesteps, features)``.
+
+    Returns
+    -------
+    dict of str to int
+        ``kernel`` (W, features × units per gate), ``recurrent_kernel`` (U, units × units
+        per gate; recurrent layers only) and ``bias`` (b; two vectors per gate for a GRU
+        with ``reset_after=True``). They add up to :func:`count_params`.
+
+    Raises
+    ------
+    ValueError
+        For a layer without these blocks (Embedding, wrappers, ...).
+
+    Examples
+    --------
+    >>> param_terms({"class_name": "GRU", "config": {"units": 4}}, (None, 10, 3))
+    {'kernel': 36, 'recurrent_kernel': 48, 'bias': 24}
+    >>> param_terms({"class_name": "Dense", "config": {"units": 2}}, (None, 3))
+    {'kernel': 6, 'bias': 2}
+
+    Taught in ``book/04-lstm.md`` and ``book/07-gru-bidirectional.md``.
+    """
+    result = _evaluate_layer(layer, input_shape)
+    if result.terms is None:
+        name = layer_spec(layer)["class_name"]
+        raise ValueError(f"{name} has no kernel, recurrent kernel and bias blocks")
+    return dict(result.terms)
 
 
 def param_formula(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | None = None) -> str:
@@ -790,11 +830,16 @@ def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result
     else:
         arithmetic = f"{gates} × ({per_gate})" if bias else f"{gates} × {core}"
     params = gates * (units * (units + features) + bias)
+    terms = {
+        "kernel": gates * units * features,
+        "recurrent_kernel": gates * units * units,
+        "bias": gates * bias,
+    }
     output = (batch, timesteps, units) if config["return_sequences"] else (batch, units)
     outputs = [output]
     if config["return_state"]:
         outputs += [(batch, units)] * (2 if class_name == "LSTM" else 1)
-    return _Result(outputs, params, arithmetic)
+    return _Result(outputs, params, arithmetic, terms=terms)
 
 
 def _recurrent_rank_message(class_name: str, shape: Shape) -> str:
@@ -838,7 +883,8 @@ def _dense(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
         arithmetic, params = f"{features} × {units} + {units}", features * units + units
     else:
         arithmetic, params = f"{features} × {units}", features * units
-    return _Result([shape[:-1] + (units,)], params, arithmetic)
+    terms = {"kernel": features * units, "bias": params - features * units}
+    return _Result([shape[:-1] + (units,)], params, arithmetic, terms=terms)
 
 
 def _embedding(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:

@@ -41,7 +41,8 @@ def test_v1_limits_are_written_and_read_back(tmp_path: Path) -> None:
     assert (usage.shmem_bytes, usage.oom_kills, usage.memory_limit_hit) == (4096, 2, True)
     assert usage.process_limit_hit and usage.cpu_seconds == 2.5
     assert sorted(group.procs_files) == sorted(
-        str(d / "cgroup.procs") for d in group.directories.values())
+        str(d / "cgroup.procs") for d in group.directories.values()
+    )
 
 
 def test_missing_controllers_are_reported_not_skipped(tmp_path: Path) -> None:

@@ -1072,3 +1072,45 @@ def test_answer_json_round_trips_and_refuses_look_alikes() -> None:
     assert json.loads(checks.answer_json(SneakyInt(3)))["t"] == "unsupported"
     with pytest.raises(ValueError):
         parse_answer_json(checks.answer_json(float("nan")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(["SimpleRNN", "LSTM", "GRU"]),
+    units=st.integers(1, 64),
+    features=st.integers(1, 64),
+    use_bias=st.booleans(),
+    reset_after=st.booleans(),
+)
+def test_left_out_blocks_are_named_for_every_layer_and_flag(
+    name: str, units: int, features: int, use_bias: bool, reset_after: bool
+) -> None:
+    """For every recurrent layer and flag (GRU's reset_after included), is a count that
+    leaves out the recurrent kernel, or the bias, named as exactly that, with the blocks
+    taken from lstm_lib.shapes rather than a second copy of the arithmetic?"""
+    from lstm_lib import shapes
+
+    config: dict[str, Any] = {"units": units, "use_bias": use_bias}
+    if name == "GRU":
+        config["reset_after"] = reset_after
+    layer = {"class_name": name, "config": config}
+    context = {"layer": layer, "input_shape": [None, 7, features]}
+    expected = shapes.count_params(layer, (None, 7, features))
+    terms = shapes.param_terms(layer, (None, 7, features))
+    assert sum(terms.values()) == expected
+    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[name]
+    flipped = dict(config, reset_after=not reset_after) if name == "GRU" else None
+    earlier = {
+        expected // gates if gates > 1 and expected % gates == 0 else None,
+        shapes.count_params({"class_name": name, "config": flipped}, (None, 7, features))
+        if flipped
+        else None,
+    }
+    without_u = expected - terms["recurrent_kernel"]
+    # a bias as large as U (units of 1, or 2 for a GRU with two biases) reads either way
+    if without_u not in earlier | {expected - terms["bias"]}:
+        assert "recurrent kernel U" in checks._count_mistakes(without_u, expected, context)
+    if terms["bias"] and expected - terms["bias"] not in earlier:
+        assert "leaves out the bias" in checks._count_mistakes(
+            expected - terms["bias"], expected, context
+        )

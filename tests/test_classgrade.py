@@ -75,8 +75,9 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
     tmp_path: Path,
 ) -> None:
     """Is the fingerprint stable, and does it change when the submitted notebook, a new file in
-    the submission, the solution, the references or the config change, but not when another
-    student's submission does?"""
+    the submission, the solution, the release, the references, the config, the grading code
+    or the gradebook and sandbox settings change, but not when another student's submission
+    does?"""
     alice = _tiny_course(tmp_path)
     first = classgrade.fingerprint(tmp_path, alice)
     assert classgrade.fingerprint(tmp_path, alice) == first
@@ -91,11 +92,26 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
         ("solutions/a1/a1.ipynb", '{"source": 2}'),
         ("references/a1.json", '{"questions": {"q1": 1}}'),
         ("nbgrader_config.py", "c = get_config()\nc.Execute.timeout = 5\n"),
+        ("exercises/a1/a1.ipynb", '{"released": 2}'),
+        ("lstm_lib/checks.py", "# a fixed verdict\n"),
+        ("lstm_grader/preprocessors.py", "# a fixed pipeline\n"),
     ]
+    # a course copy holding its own grading code grades with it (see _package_folder)
+    for package in classgrade.GRADING_PACKAGES:
+        _touch(tmp_path / package / "__init__.py", "")
+    first = classgrade.fingerprint(tmp_path, alice)
+    seen = {first}
     for relative, text in changes:
         _touch(tmp_path / relative, text)
         now = classgrade.fingerprint(tmp_path, alice)
         assert now not in seen, f"changing {relative} did not change the fingerprint"
+        seen.add(now)
+    for settings in (
+        {"NBGRADER_DB_URL": "postgresql://grader@db/course"},
+        {"LSTM_GRADER_UNSAFE_NO_SANDBOX": "1"},
+    ):
+        now = classgrade.fingerprint(tmp_path, alice, settings=settings)
+        assert now not in seen, f"{settings} did not change the fingerprint"
         seen.add(now)
 
     # The same bytes again give the same fingerprint: it hashes content, not modification times.
@@ -553,8 +569,11 @@ def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(
     students = sorted(expected)
     sqlite_scores = _cell_scores("sqlite:///" + str(sqlite_course.root / "gradebook.db"), students)
     pg_scores = _cell_scores(postgres_url, students)
-    graded = {s for s, (status, _) in expected.items()
-              if status in ("graded", "kernel-died", "no-answers")}
+    graded = {
+        s
+        for s, (status, _) in expected.items()
+        if status in ("graded", "kernel-died", "no-answers")
+    }
     assert graded <= set(sqlite_scores)
     assert pg_scores == sqlite_scores
     untouched = _cell_scores("sqlite:///" + str(pg_course.root / "gradebook.db"), students)

@@ -106,8 +106,9 @@ def extracted(root: Path) -> Path:
     return root / "downloaded" / ASSIGNMENT / "extracted"
 
 
-def collect_name(tmp_path: Path, name: str, app: ZipCollectApp | None = None,
-                 **traits: object) -> tuple[dict | None, SafeFileNameCollector]:
+def collect_name(
+    tmp_path: Path, name: str, app: ZipCollectApp | None = None, **traits: object
+) -> tuple[dict | None, SafeFileNameCollector]:
     app = app or tiny_course(tmp_path)
     plugin = SafeFileNameCollector(parent=app, **traits)
     path = extracted(tmp_path) / name
@@ -115,13 +116,16 @@ def collect_name(tmp_path: Path, name: str, app: ZipCollectApp | None = None,
     return plugin.collect(str(path)), plugin
 
 
-@pytest.mark.parametrize("tail", [
-    f"x_alice_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
-    f"_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
-    f"{ASSIGNMENT}_alice_attempt_2030-12-31-23-59-59_{NOTEBOOK}",
-    "alice.ipynb",
-    "Untitled (3).ipynb",
-])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        f"x_alice_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
+        f"_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
+        f"{ASSIGNMENT}_alice_attempt_2030-12-31-23-59-59_{NOTEBOOK}",
+        "alice.ipynb",
+        "Untitled (3).ipynb",
+    ],
+)
 def test_learner_chosen_tail_cannot_change_student_or_time(tmp_path: Path, tail: str) -> None:
     """Does a learner-chosen tail that names a classmate or another time leave the student
     id and the timestamp those of the LMS-written start of the name?"""
@@ -154,17 +158,24 @@ def test_unsafe_student_ids_are_refused(tmp_path: Path, student: str) -> None:
 def test_safe_student_id_rules() -> None:
     """Does the safe-id check accept LMS and Unix ids and refuse path tricks?"""
     assert all(map(is_safe_student_id, ["alice", "john_doe", "a.b@c.org", "s123-x", "_x"]))
-    assert not any(map(is_safe_student_id, ["", ".", "..", "a/b", "a\\b", ".x", "a..b",
-                                            "-x", "a\nb", "a+b", "x" * 129]))
+    assert not any(
+        map(
+            is_safe_student_id,
+            ["", ".", "..", "a/b", "a\\b", ".x", "a..b", "-x", "a\nb", "a+b", "x" * 129],
+        )
+    )
 
 
-@pytest.mark.parametrize("name", [
-    f"other-assignment_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
-    f"x{ASSIGNMENT}_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
-    f"{ASSIGNMENT}_alice_attempt_2026-13-40-15-00-00_{NOTEBOOK}",
-    f"{ASSIGNMENT}_alice_attempt_2026-1-30-15-00-00_{NOTEBOOK}",
-    f"{ASSIGNMENT}_alice_{NOTEBOOK}",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"other-assignment_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
+        f"x{ASSIGNMENT}_alice_attempt_{LMS_TIME}_{NOTEBOOK}",
+        f"{ASSIGNMENT}_alice_attempt_2026-13-40-15-00-00_{NOTEBOOK}",
+        f"{ASSIGNMENT}_alice_attempt_2026-1-30-15-00-00_{NOTEBOOK}",
+        f"{ASSIGNMENT}_alice_{NOTEBOOK}",
+    ],
+)
 def test_names_not_in_lms_form_are_refused(tmp_path: Path, name: str) -> None:
     """Is a file of another assignment, or with a malformed or impossible time, refused and
     reported rather than guessed at?"""
@@ -184,9 +195,11 @@ def test_old_named_regexp_cannot_bring_back_the_greedy_match(tmp_path: Path) -> 
     """Is FileNameCollectorPlugin.named_regexp (the old greedy pattern) ignored?"""
     app = tiny_course(tmp_path)
     app.config.FileNameCollectorPlugin.named_regexp = (
-        r".+_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)")
-    info, _ = collect_name(tmp_path, lms_name("john_doe", f"x_alice_attempt_{LMS_TIME}_a.ipynb"),
-                           app=app)
+        r".+_(?P<student_id>\w+)_attempt_(?P<timestamp>[0-9\-]+)_(?P<file_id>.+)"
+    )
+    info, _ = collect_name(
+        tmp_path, lms_name("john_doe", f"x_alice_attempt_{LMS_TIME}_a.ipynb"), app=app
+    )
     assert info is not None and info["student_id"] == "john_doe"
 
 
@@ -196,8 +209,9 @@ def test_file_id_maps_to_a_released_notebook(tmp_path: Path) -> None:
     app = tiny_course(tmp_path, [NOTEBOOK, "extra.ipynb"])
     info, _ = collect_name(tmp_path, lms_name("alice", "extra.ipynb"), app=app)
     assert info is not None and info["file_id"] == "extra.ipynb"
-    info, plugin = collect_name(tmp_path, lms_name("alice", "..%2F..%2Fnbgrader_config.ipynb"),
-                                app=app)
+    info, plugin = collect_name(
+        tmp_path, lms_name("alice", "..%2F..%2Fnbgrader_config.ipynb"), app=app
+    )
     assert info is None and "none of the released notebooks" in plugin.refused[0]
 
 
@@ -207,8 +221,11 @@ def test_scratch_notebook_of_the_same_attempt_is_not_the_submission(tmp_path: Pa
     differently named upload still counts as the single notebook?"""
     app = tiny_course(tmp_path)
     folder = extracted(tmp_path)
-    for name in [lms_name("alice"), lms_name("alice", "zzz-scratch.ipynb"),
-                 lms_name("bob", "my work.ipynb")]:
+    for name in [
+        lms_name("alice"),
+        lms_name("alice", "zzz-scratch.ipynb"),
+        lms_name("bob", "my work.ipynb"),
+    ]:
         (folder / name).write_bytes(notebook_bytes(name))
     plugin = SafeFileNameCollector(parent=app)
     assert plugin.collect(str(folder / lms_name("alice")))["file_id"] == NOTEBOOK
@@ -271,18 +288,21 @@ def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path)
     """Are zip entries with ``..``, absolute or drive paths, symlink or FIFO modes, or a
     second copy of a name refused and reported, while the honest entry is extracted?"""
     honest = lms_name("alice")
-    extractor = extract(tmp_path, [
-        (honest, notebook_bytes("alice")),
-        ("../escaped.ipynb", b"x"),
-        ("a/../../escaped2.ipynb", b"x"),
-        ("/tmp/absolute.ipynb", b"x"),
-        ("..\\windows.ipynb", b"x"),
-        ("C:/drive.ipynb", b"x"),
-        kind_entry(lms_name("mallory"), stat.S_IFLNK, b"/etc/passwd"),
-        kind_entry("fifo.ipynb", stat.S_IFIFO),
-        kind_entry("device.ipynb", stat.S_IFCHR),
-        (honest, notebook_bytes("mallory")),
-    ])
+    extractor = extract(
+        tmp_path,
+        [
+            (honest, notebook_bytes("alice")),
+            ("../escaped.ipynb", b"x"),
+            ("a/../../escaped2.ipynb", b"x"),
+            ("/tmp/absolute.ipynb", b"x"),
+            ("..\\windows.ipynb", b"x"),
+            ("C:/drive.ipynb", b"x"),
+            kind_entry(lms_name("mallory"), stat.S_IFLNK, b"/etc/passwd"),
+            kind_entry("fifo.ipynb", stat.S_IFIFO),
+            kind_entry("device.ipynb", stat.S_IFCHR),
+            (honest, notebook_bytes("mallory")),
+        ],
+    )
     target = tmp_path / "extracted" / "submissions"
     assert sorted(p.name for p in target.rglob("*")) == [honest]
     assert (target / honest).read_bytes() == notebook_bytes("alice")
@@ -307,11 +327,17 @@ def test_zip_bombs_stop_at_the_caps(tmp_path: Path) -> None:
     """Is an entry that expands past the per-entry cap, or past the total cap, refused
     without writing more than the caps, and the honest entry still extracted?"""
     bomb = b"\0" * 5_000_000  # 5 MB of zeros: about 5 kB compressed
-    extractor = extract(tmp_path, [
-        (lms_name("alice"), notebook_bytes("alice")),
-        (lms_name("mallory"), bomb),
-        ("b1.ipynb", b"1" * 600_000), ("b2.ipynb", b"2" * 600_000),
-    ], max_member_bytes=1_000_000, max_total_bytes=1_000_000)
+    extractor = extract(
+        tmp_path,
+        [
+            (lms_name("alice"), notebook_bytes("alice")),
+            (lms_name("mallory"), bomb),
+            ("b1.ipynb", b"1" * 600_000),
+            ("b2.ipynb", b"2" * 600_000),
+        ],
+        max_member_bytes=1_000_000,
+        max_total_bytes=1_000_000,
+    )
     target = tmp_path / "extracted" / "submissions"
     assert sorted(p.name for p in target.iterdir()) == [lms_name("alice"), "b1.ipynb"]
     assert sum(p.stat().st_size for p in target.iterdir()) <= 1_000_000
@@ -356,8 +382,11 @@ def test_archive_folder_links_fifos_and_nested_zips(tmp_path: Path) -> None:
     (tmp_path / "extracted").mkdir()
     extractor = SafeZipExtractor()
     extractor.extract(str(archive), str(tmp_path / "extracted"))
-    names = sorted(str(p.relative_to(tmp_path / "extracted"))
-                   for p in (tmp_path / "extracted").rglob("*") if p.is_file())
+    names = sorted(
+        str(p.relative_to(tmp_path / "extracted"))
+        for p in (tmp_path / "extracted").rglob("*")
+        if p.is_file()
+    )
     assert names == ["loose.ipynb", f"submissions/{lms_name('mallory', 'upload.zip')}"]
     reasons = "\n".join(extractor.refused)
     for name in ["link.ipynb", "zero.zip", "pipe.ipynb", "dir-link"]:
@@ -413,7 +442,8 @@ def test_own_hard_links_are_copied(tmp_path: Path) -> None:
 
 
 def test_copy_refuses_a_folder_swapped_for_a_link_after_listing(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If a learner swaps a listed subfolder (or file) for a link before it is opened, is
     the open refused instead of followed?"""
     source, secret = tmp_path / "inbound", tmp_path / "secret"
@@ -466,8 +496,9 @@ def exchange_collect(root: Path, exchange: Path, **traits: object) -> SafeExchan
     config.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
     config.Exchange.root = str(exchange)
     coursedir = CourseDirectory(config=config)
-    return SafeExchangeCollect(coursedir=coursedir, authenticator=Authenticator(config=config),
-                               config=config, **traits)
+    return SafeExchangeCollect(
+        coursedir=coursedir, authenticator=Authenticator(config=config), config=config, **traits
+    )
 
 
 def submission_name(student: str, claimed: datetime.datetime) -> str:
@@ -476,8 +507,13 @@ def submission_name(student: str, claimed: datetime.datetime) -> str:
     return f"{student}+{ASSIGNMENT}+{claimed:%Y-%m-%d %H:%M:%S.%f} UTC+{random}"
 
 
-def inbound_folder(exchange: Path, student: str, files: dict[str, bytes],
-                   claimed: datetime.datetime | None = None, owner: int | None = None) -> Path:
+def inbound_folder(
+    exchange: Path,
+    student: str,
+    files: dict[str, bytes],
+    claimed: datetime.datetime | None = None,
+    owner: int | None = None,
+) -> Path:
     """A submission folder as nbgrader submit leaves it (0777 folder, 0644 files)."""
     claimed = claimed or now_utc()
     folder = exchange / COURSE_ID / "inbound" / submission_name(student, claimed)
@@ -501,8 +537,9 @@ def test_exchange_collect_in_process(tmp_path: Path) -> None:
     exchange, root = tmp_path / "exchange", tmp_path / "course"
     root.mkdir()
     truth = now_utc()
-    folder = inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me")},
-                            claimed=datetime.datetime(2020, 1, 1))
+    folder = inbound_folder(
+        exchange, "me", {NOTEBOOK: notebook_bytes("me")}, claimed=datetime.datetime(2020, 1, 1)
+    )
     inbound = folder.parent
     (inbound / f"you+{ASSIGNMENT}+2020-01-01 00:00:00 UTC+r").symlink_to(folder)
     (inbound / f"him+{ASSIGNMENT}+2020-01-01 00:00:00 UTC+r").write_text("not a folder")
@@ -528,11 +565,21 @@ def test_before_duedate_uses_the_time_that_cannot_be_back_dated(tmp_path: Path) 
     collect = exchange_collect(tmp_path, tmp_path / "exchange", before_duedate=True)
     collect.duedate = datetime.datetime(2026, 2, 1)
     on_time = collection.InboundSubmission(
-        "me+a+1", "me", claimed=datetime.datetime(2026, 1, 30),
-        changed=datetime.datetime(2026, 1, 30, 0, 0, 1), device=0, inode=1)
+        "me+a+1",
+        "me",
+        claimed=datetime.datetime(2026, 1, 30),
+        changed=datetime.datetime(2026, 1, 30, 0, 0, 1),
+        device=0,
+        inode=1,
+    )
     late = collection.InboundSubmission(
-        "me+a+2", "me", claimed=datetime.datetime(2026, 1, 31),
-        changed=datetime.datetime(2026, 2, 3), device=0, inode=2)
+        "me+a+2",
+        "me",
+        claimed=datetime.datetime(2026, 1, 31),
+        changed=datetime.datetime(2026, 2, 3),
+        device=0,
+        inode=2,
+    )
     assert late.timestamp == datetime.datetime(2026, 2, 3)
     assert collect._choose([late, on_time]) is on_time
     collect.before_duedate = False
@@ -615,8 +662,11 @@ def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Pat
         with (course.root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
             config.write("\n" + "\n".join(config_lines) + "\n")
     make_zip(course.root / "downloaded" / ASSIGNMENT / "archive" / "submissions.zip", entries)
-    changing = [course.root / "submitted", course.root / "downloaded" / ASSIGNMENT / "extracted",
-                course.root / ".nbgrader.log"]
+    changing = [
+        course.root / "submitted",
+        course.root / "downloaded" / ASSIGNMENT / "extracted",
+        course.root / ".nbgrader.log",
+    ]
     before = snapshot(tmp_path, changing)
     result = course.run("nbgrader", "zip_collect", ASSIGNMENT, "--force", timeout=120)
     assert snapshot(tmp_path, changing) == before, "zip_collect changed files outside"
@@ -627,10 +677,14 @@ def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Pat
 def test_zip_collect_tail_naming_a_classmate(course: Course, tmp_path: Path) -> None:
     """Does a later upload whose tail names a classmate stay the uploader's, leaving the
     classmate's collected notebook byte-identical?"""
-    attack = lms_name("mallory", f"x_alice_attempt_2026-02-01-00-00-00_{NOTEBOOK}",
-                      when=LATER_LMS_TIME)
-    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
-                                  (attack, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    attack = lms_name(
+        "mallory", f"x_alice_attempt_2026-02-01-00-00-00_{NOTEBOOK}", when=LATER_LMS_TIME
+    )
+    result = zip_collect(
+        course,
+        [(lms_name("alice"), notebook_bytes("alice")), (attack, notebook_bytes("mallory"))],
+        tmp_path=tmp_path,
+    )
     assert submitted_files(course) == {
         f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice"),
         f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 15:00:00",
@@ -643,10 +697,14 @@ def test_zip_collect_tail_naming_a_classmate(course: Course, tmp_path: Path) -> 
 @pytest.mark.slow
 def test_zip_collect_tail_that_back_dates(course: Course, tmp_path: Path) -> None:
     """Does a tail that carries an earlier time leave the LMS's time in timestamp.txt?"""
-    attack = lms_name("mallory", f"x_mallory_attempt_2020-01-01-00-00-00_{NOTEBOOK}",
-                      when=LATER_LMS_TIME)
-    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
-                                  (attack, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    attack = lms_name(
+        "mallory", f"x_mallory_attempt_2020-01-01-00-00-00_{NOTEBOOK}", when=LATER_LMS_TIME
+    )
+    result = zip_collect(
+        course,
+        [(lms_name("alice"), notebook_bytes("alice")), (attack, notebook_bytes("mallory"))],
+        tmp_path=tmp_path,
+    )
     assert timestamp_of(course, "mallory") == datetime.datetime(2026, 1, 30, 16)
     assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
     assert sorted(p.name for p in (course.root / "submitted").iterdir()) == ["alice", "mallory"]
@@ -657,9 +715,14 @@ def test_zip_collect_tail_that_back_dates(course: Course, tmp_path: Path) -> Non
 def test_zip_collect_underscore_ids(course: Course, tmp_path: Path) -> None:
     """Are john_doe's and doe's uploads collected as john_doe's and doe's (the greedy
     pattern made john_doe into doe and mixed them)?"""
-    zip_collect(course, [(lms_name("doe"), notebook_bytes("doe")),
-                         (lms_name("john_doe", when=LATER_LMS_TIME), notebook_bytes("john_doe"))],
-                tmp_path=tmp_path)
+    zip_collect(
+        course,
+        [
+            (lms_name("doe"), notebook_bytes("doe")),
+            (lms_name("john_doe", when=LATER_LMS_TIME), notebook_bytes("john_doe")),
+        ],
+        tmp_path=tmp_path,
+    )
     files = submitted_files(course)
     assert files[f"doe/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("doe")
     assert files[f"john_doe/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("john_doe")
@@ -672,12 +735,20 @@ def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) 
     nothing written outside the extracted folder?"""
     escape = "../../../../nbgrader_config.py"
     aimed = f"../../../../submitted/alice/{ASSIGNMENT}/{NOTEBOOK}"
-    result = zip_collect(course, [(lms_name("alice"), notebook_bytes("alice")),
-                                  (escape, b"c.Exchange.root = '/'\n"),
-                                  (aimed, notebook_bytes("mallory"))], tmp_path=tmp_path)
+    result = zip_collect(
+        course,
+        [
+            (lms_name("alice"), notebook_bytes("alice")),
+            (escape, b"c.Exchange.root = '/'\n"),
+            (aimed, notebook_bytes("mallory")),
+        ],
+        tmp_path=tmp_path,
+    )
     assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
-    assert f"Refused {course.root}/downloaded/{ASSIGNMENT}/archive/submissions.zip!{escape}" \
+    assert (
+        f"Refused {course.root}/downloaded/{ASSIGNMENT}/archive/submissions.zip!{escape}"
         in log_of(result)
+    )
     assert aimed in log_of(result)
 
 
@@ -685,11 +756,15 @@ def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) 
 def test_zip_collect_symlink_member(course: Course, tmp_path: Path) -> None:
     """Is a zip entry that is a symbolic link (to the classmate's file, and to /etc/shadow)
     refused and reported instead of collected?"""
-    result = zip_collect(course, [
-        (lms_name("alice"), notebook_bytes("alice")),
-        kind_entry(lms_name("mallory"), stat.S_IFLNK, lms_name("alice").encode()),
-        kind_entry(lms_name("mallory", "b.ipynb"), stat.S_IFLNK, b"/etc/shadow"),
-    ], tmp_path=tmp_path)
+    result = zip_collect(
+        course,
+        [
+            (lms_name("alice"), notebook_bytes("alice")),
+            kind_entry(lms_name("mallory"), stat.S_IFLNK, lms_name("alice").encode()),
+            kind_entry(lms_name("mallory", "b.ipynb"), stat.S_IFLNK, b"/etc/shadow"),
+        ],
+        tmp_path=tmp_path,
+    )
     assert submitted_files(course) == {
         f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice"),
         f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 15:00:00",
@@ -704,13 +779,17 @@ def test_zip_collect_zip_bomb(course: Course, tmp_path: Path) -> None:
     reported, and the classmate's file still collected?"""
     result = zip_collect(
         course,
-        [(lms_name("alice"), notebook_bytes("alice")),
-         (lms_name("mallory"), b"\0" * 20_000_000)],  # 20 MB of zeros, ~20 kB compressed
+        [
+            (lms_name("alice"), notebook_bytes("alice")),
+            (lms_name("mallory"), b"\0" * 20_000_000),
+        ],  # 20 MB of zeros, ~20 kB compressed
         "c.SafeZipExtractor.max_member_bytes = 1_000_000",
         tmp_path=tmp_path,
     )
-    assert sorted(submitted_files(course)) == [f"alice/{ASSIGNMENT}/{NOTEBOOK}",
-                                               f"alice/{ASSIGNMENT}/timestamp.txt"]
+    assert sorted(submitted_files(course)) == [
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}",
+        f"alice/{ASSIGNMENT}/timestamp.txt",
+    ]
     assert f"{lms_name('mallory')}: expands to 20000000 bytes" in log_of(result)
     extracted_bytes = sum(p.stat().st_size for p in extracted(course.root).rglob("*"))
     assert extracted_bytes < 1_000_000
@@ -728,24 +807,34 @@ class Inbound:
         self.inbound = root / COURSE_ID / "inbound"
         self.honest_files = {NOTEBOOK: notebook_bytes(HONEST), "data/notes.txt": b"mine"}
         self.honest_claim = now_utc()
-        self.honest = inbound_folder(root, HONEST, self.honest_files,
-                                     claimed=self.honest_claim, owner=HONEST_UID)
+        self.honest = inbound_folder(
+            root, HONEST, self.honest_files, claimed=self.honest_claim, owner=HONEST_UID
+        )
         self.truth = now_utc()  # nothing of the learner's exists before this
 
-    def learner(self, files: dict[str, bytes] | None = None,
-                claimed: datetime.datetime | None = None) -> Path:
+    def learner(
+        self, files: dict[str, bytes] | None = None, claimed: datetime.datetime | None = None
+    ) -> Path:
         return inbound_folder(self.root, LEARNER, files or {}, claimed=claimed)
 
-    def collect(self, *args: str, runner: tuple[str, ...] = (), program: str = "nbgrader",
-                changing: Iterable[Path] = ()):
+    def collect(
+        self,
+        *args: str,
+        runner: tuple[str, ...] = (),
+        program: str = "nbgrader",
+        changing: Iterable[Path] = (),
+    ):
         """Run ``nbgrader collect``; check nothing outside submitted/ changed, and that the
         honest classmate's collected files are byte-identical and dated no earlier than
         their submission."""
-        changing = [self.course.root / "submitted", self.course.root / ".nbgrader.log",
-                    self.course.root / "gradebook.db", *changing]
+        changing = [
+            self.course.root / "submitted",
+            self.course.root / ".nbgrader.log",
+            self.course.root / "gradebook.db",
+            *changing,
+        ]
         before = snapshot(self.root.parent, changing)
-        result = self.course.run(*runner, program, "collect", ASSIGNMENT, *args,
-                                 timeout=120)
+        result = self.course.run(*runner, program, "collect", ASSIGNMENT, *args, timeout=120)
         assert snapshot(self.root.parent, changing) == before, "collect changed files outside"
         files = submitted_files(self.course)
         for name, data in self.honest_files.items():
@@ -754,8 +843,11 @@ class Inbound:
         return result
 
     def learner_files(self) -> dict[str, bytes]:
-        return {k.split("/", 2)[2]: v for k, v in submitted_files(self.course).items()
-                if k.startswith(f"{LEARNER}/")}
+        return {
+            k.split("/", 2)[2]: v
+            for k, v in submitted_files(self.course).items()
+            if k.startswith(f"{LEARNER}/")
+        }
 
 
 def finish_learner(folder: Path) -> None:
@@ -832,11 +924,18 @@ def test_collect_link_to_dev_zero(exchange: Inbound) -> None:
 def test_collect_folder_owned_by_another_uid(exchange: Inbound) -> None:
     """Is a later folder that claims to be the classmate's but is owned by another uid
     refused and reported (not just warned about), so the classmate's own is collected?"""
-    forged = inbound_folder(exchange.root, HONEST, {NOTEBOOK: notebook_bytes("forged")},
-                            claimed=now_utc() + datetime.timedelta(days=1), owner=STRANGER_UID)
+    forged = inbound_folder(
+        exchange.root,
+        HONEST,
+        {NOTEBOOK: notebook_bytes("forged")},
+        claimed=now_utc() + datetime.timedelta(days=1),
+        owner=STRANGER_UID,
+    )
     result = exchange.collect()
-    assert f"Refused {forged}: it claims to be {HONEST}'s but is owned by uid {STRANGER_UID}" \
+    assert (
+        f"Refused {forged}: it claims to be {HONEST}'s but is owned by uid {STRANGER_UID}"
         in log_of(result)
+    )
     assert exchange.learner_files() == {}
 
 
@@ -868,9 +967,10 @@ def test_collect_hard_link(exchange: Inbound, tmp_path: Path) -> None:
 def test_collect_back_dated_claim(exchange: Inbound) -> None:
     """Does a folder (and timestamp.txt) claiming 2020 get collected with a time no earlier
     than the folder's creation, with the correction logged?"""
-    folder = exchange.learner({NOTEBOOK: notebook_bytes(LEARNER),
-                               "timestamp.txt": b"2020-01-01 00:00:00.000000 UTC"},
-                              claimed=datetime.datetime(2020, 1, 1))
+    folder = exchange.learner(
+        {NOTEBOOK: notebook_bytes(LEARNER), "timestamp.txt": b"2020-01-01 00:00:00.000000 UTC"},
+        claimed=datetime.datetime(2020, 1, 1),
+    )
     finish_learner(folder)
     result = exchange.collect()
     assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
@@ -880,8 +980,9 @@ def test_collect_back_dated_claim(exchange: Inbound) -> None:
 
 @pytest.mark.slow
 @needs_root
-def test_collect_attacks_as_an_ordinary_user(template: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_collect_attacks_as_an_ordinary_user(
+    template: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run by an ordinary user (uid 61002, no capabilities) over every inbound attack at
     once, does collect refuse and report each, and collect the classmate's work intact?
 
@@ -908,8 +1009,7 @@ def test_collect_attacks_as_an_ordinary_user(template: Path,
         exchange = Inbound(Course(root), base / "exchange")
         link = exchange.inbound / submission_name(LEARNER, now_utc())
         link.symlink_to(exchange.honest)
-        folder = exchange.learner({"mine.txt": b"mine"},
-                                  claimed=datetime.datetime(2020, 1, 1))
+        folder = exchange.learner({"mine.txt": b"mine"}, claimed=datetime.datetime(2020, 1, 1))
         (folder / "secret.txt").symlink_to(secret)
         os.mkfifo(folder / "pipe.ipynb")
         (folder / "data.bin").symlink_to("/dev/zero")
@@ -917,24 +1017,35 @@ def test_collect_attacks_as_an_ordinary_user(template: Path,
         finish_learner(folder)
         os.chown(link, LEARNER_UID, LEARNER_UID, follow_symlinks=False)
         os.chown(exchange.honest / NOTEBOOK, HONEST_UID, HONEST_UID)
-        forged = inbound_folder(exchange.root, HONEST, {NOTEBOOK: notebook_bytes("forged")},
-                                claimed=now_utc() + datetime.timedelta(days=1),
-                                owner=STRANGER_UID)
+        forged = inbound_folder(
+            exchange.root,
+            HONEST,
+            {NOTEBOOK: notebook_bytes("forged")},
+            claimed=now_utc() + datetime.timedelta(days=1),
+            owner=STRANGER_UID,
+        )
 
         # The venv's nbgrader by its absolute path: a PATH search walks root's private
         # folders first, which an ordinary user may not enter. HOME: one the user may write.
         monkeypatch.setenv("HOME", str(home))
-        runner = ("setpriv", f"--reuid={INSTRUCTOR_UID}", f"--regid={INSTRUCTOR_UID}",
-                  "--clear-groups")
+        runner = (
+            "setpriv",
+            f"--reuid={INSTRUCTOR_UID}",
+            f"--regid={INSTRUCTOR_UID}",
+            "--clear-groups",
+        )
         program = str(Path(sys.executable).parent / "nbgrader")
         log = log_of(exchange.collect(runner=runner, program=program, changing=[home]))
         assert set(exchange.learner_files()) == {"mine.txt", "timestamp.txt"}
         assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
-        for refused in [f"{link}: a symbolic link", f"{folder}/secret.txt: a symbolic link",
-                        f"{folder}/pipe.ipynb: not a regular file",
-                        f"{folder}/data.bin: a symbolic link",
-                        f"{folder}/{NOTEBOOK}: a file with other hard links",
-                        f"{forged}: it claims to be {HONEST}'s but is owned by uid"]:
+        for refused in [
+            f"{link}: a symbolic link",
+            f"{folder}/secret.txt: a symbolic link",
+            f"{folder}/pipe.ipynb: not a regular file",
+            f"{folder}/data.bin: a symbolic link",
+            f"{folder}/{NOTEBOOK}: a file with other hard links",
+            f"{forged}: it claims to be {HONEST}'s but is owned by uid",
+        ]:
             assert f"Refused {refused}" in log
         owners = {p.stat().st_uid for p in (root / "submitted").rglob("*")}
         assert owners == {INSTRUCTOR_UID}

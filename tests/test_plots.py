@@ -18,16 +18,16 @@ import matplotlib
 # wherever the tests run.
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.image import AxesImage  # noqa: E402
-from matplotlib.text import Text  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.image import AxesImage
+from matplotlib.text import Text
 
-from lstm_lib import plots  # noqa: E402
-from lstm_lib.reference import LSTMTrace  # noqa: E402
+from lstm_lib import plots
+from lstm_lib.reference import LSTMTrace
 
 PLOTS_SOURCE = Path(plots.__file__)
 STATES = {"LSTM": ["h", "c"], "GRU": ["h"], "SimpleRNN": ["h"]}

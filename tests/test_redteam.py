@@ -217,7 +217,10 @@ def _read_secrets() -> str:
 
 def _plant_links(course_root: Path) -> str:
     targets = {
-        f"{ASSIGNMENT}.ipynb": course_root / "submitted" / "honest" / ASSIGNMENT
+        f"{ASSIGNMENT}.ipynb": course_root
+        / "submitted"
+        / "honest"
+        / ASSIGNMENT
         / f"{ASSIGNMENT}.ipynb",
         "references.html": course_root / "references" / f"{ASSIGNMENT}.json",
         "solution.html": course_root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
@@ -226,7 +229,7 @@ def _plant_links(course_root: Path) -> str:
     }
     return (
         "import os\n"
-        f"for name, target in {({k: str(v) for k, v in targets.items()})!r}.items():\n"
+        f"for name, target in { ({k: str(v) for k, v in targets.items()})!r}.items():\n"
         "    try:\n"
         "        os.symlink(target, name)\n"
         "    except OSError as exc:\n"
@@ -299,127 +302,195 @@ HTML_ATTACK = (
 
 def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     index = _test_cell(nb, "q1")
-    nb.cells.insert(index, nbformat.v4.new_markdown_cell(
-        f"My notes {SCRIPT} <img src=x onerror=alert(1)> [link](javascript:alert(3))"))
+    nb.cells.insert(
+        index,
+        nbformat.v4.new_markdown_cell(
+            f"My notes {SCRIPT} <img src=x onerror=alert(1)> [link](javascript:alert(3))"
+        ),
+    )
 
 
 def _link_in_submission(path: Path) -> None:
-    (path.parent / "data.csv").symlink_to(path.parents[3] / "references"
-                                          / f"{ASSIGNMENT}.json")
+    (path.parent / "data.csv").symlink_to(path.parents[3] / "references" / f"{ASSIGNMENT}.json")
 
 
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
         "redefine-helpers": Case(
-            answers={"q1-answer": WRONG_Q1 + (
-                "def expect_shape(*args, **kwargs): pass\n"
-                "def grade_answer(*args, **kwargs): pass\n"
-                "def reveal(*args, **kwargs): pass\n"
-                "keras_allowed = lambda: False\n"
-                "__import__ = None\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "def expect_shape(*args, **kwargs): pass\n"
+                    "def grade_answer(*args, **kwargs): pass\n"
+                    "def reveal(*args, **kwargs): pass\n"
+                    "keras_allowed = lambda: False\n"
+                    "__import__ = None\n"
+                )
+            },
+            zero={"q1"},
+        ),
         # 2. monkeypatching lstm_lib.checks, numpy, numpy.testing, builtins, math
         "patch-checks": Case(
-            answers={"q1-answer": WRONG_Q1 + (
-                "import lstm_lib.checks as checks\n"
-                "checks.verdict = lambda *a, **k: checks.Verdict(True, 'Correct')\n"
-                "checks.to_plain = lambda value: {'t': 'tuple', 'v': [{'t': 'none'}]}\n"
-                "checks.expect_shape = lambda *a, **k: None\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "import lstm_lib.checks as checks\n"
+                    "checks.verdict = lambda *a, **k: checks.Verdict(True, 'Correct')\n"
+                    "checks.to_plain = lambda value: {'t': 'tuple', 'v': [{'t': 'none'}]}\n"
+                    "checks.expect_shape = lambda *a, **k: None\n"
+                )
+            },
+            zero={"q1"},
+        ),
         "patch-numpy-math-builtins": Case(
-            answers={"q1-answer": WRONG_Q1 + (
-                "import builtins, math, numpy, numpy.testing\n"
-                "numpy.allclose = lambda *a, **k: True\n"
-                "numpy.array_equal = lambda *a, **k: True\n"
-                "numpy.testing.assert_allclose = lambda *a, **k: None\n"
-                "numpy.testing.assert_array_equal = lambda *a, **k: None\n"
-                "math.isclose = lambda *a, **k: True\n"
-                "builtins.AssertionError = type('Harmless', (Exception,), {})\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "import builtins, math, numpy, numpy.testing\n"
+                    "numpy.allclose = lambda *a, **k: True\n"
+                    "numpy.array_equal = lambda *a, **k: True\n"
+                    "numpy.testing.assert_allclose = lambda *a, **k: None\n"
+                    "numpy.testing.assert_array_equal = lambda *a, **k: None\n"
+                    "math.isclose = lambda *a, **k: True\n"
+                    "builtins.AssertionError = type('Harmless', (Exception,), {})\n"
+                )
+            },
+            zero={"q1"},
+        ),
         # 3. answers that claim equality with anything
         "always-equal": Case(
-            answers={"q1-answer": (
-                "class Anything:\n"
-                "    def __eq__(self, other): return True\n"
-                "    def __ne__(self, other): return False\n"
-                "    __hash__ = object.__hash__\n"
-                "answer_q1 = Anything()\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": (
+                    "class Anything:\n"
+                    "    def __eq__(self, other): return True\n"
+                    "    def __ne__(self, other): return False\n"
+                    "    __hash__ = object.__hash__\n"
+                    "answer_q1 = Anything()\n"
+                )
+            },
+            zero={"q1"},
+        ),
         "subclass-tricks": Case(
             answers={
                 "q1-answer": (
                     "class Sneaky(int):\n"
                     "    def __eq__(self, other): return True\n"
                     "    __hash__ = int.__hash__\n"
-                    "answer_q1 = (None, Sneaky(3))\n"),
+                    "answer_q1 = (None, Sneaky(3))\n"
+                ),
                 "q2-answer": (
                     "class Shape(tuple):\n"
                     "    def __eq__(self, other): return True\n"
                     "    __hash__ = tuple.__hash__\n"
-                    "answer_q2 = Shape((None,))\n"),
+                    "answer_q2 = Shape((None,))\n"
+                ),
             },
-            zero={"q1", "q2"}),
+            zero={"q1", "q2"},
+        ),
         "nan": Case(answers={"q1-answer": "answer_q1 = (None, float('nan'))\n"}, zero={"q1"}),
         # 4. IPython hooks that change later cells
         "input-transformer": Case(
-            answers={"q1-answer": WRONG_Q1 + (
-                "def blank_q1_test(lines):\n"
-                "    return ['pass\\n'] if any(\"'q1'\" in line for line in lines) else lines\n"
-                "get_ipython().input_transformers_post.append(blank_q1_test)\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "def blank_q1_test(lines):\n"
+                    "    return ['pass\\n'] if any(\"'q1'\" in line for line in lines) else lines\n"
+                    "get_ipython().input_transformers_post.append(blank_q1_test)\n"
+                )
+            },
+            zero={"q1"},
+        ),
         "pre-run-cell": Case(
-            answers={"q1-answer": WRONG_Q1 + (
-                "get_ipython().events.register(\n"
-                "    'pre_run_cell', lambda *a: print('✔ q1: Correct: (None, 16).'))\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "get_ipython().events.register(\n"
+                    "    'pre_run_cell', lambda *a: print('✔ q1: Correct: (None, 16).'))\n"
+                )
+            },
+            zero={"q1"},
+        ),
         "custom-exception-handler": Case(
-            answers={"q1-answer": (
-                "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
-                "get_ipython().showtraceback = lambda *a, **k: None\n")},
-            zero={"q1"}),
+            answers={
+                "q1-answer": (
+                    "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)\n"
+                    "get_ipython().showtraceback = lambda *a, **k: None\n"
+                )
+            },
+            zero={"q1"},
+        ),
         # 5. test cells deleted, duplicated, retyped, edited; metadata edited; ids renamed
         "delete-test-cell": Case(edit=_delete("q1"), zero={"q1"}, status="flagged"),
         "duplicate-test-cell": Case(edit=_duplicate("q2"), zero={"q2"}, status="flagged"),
         "retype-test-cell": Case(edit=_retype("q3"), zero={"q3"}, status="flagged"),
-        "edit-test-cell": Case(edit=_rewrite("q4", '"""q4"""\npass'), zero={"q4"},
-                               status="flagged"),
+        "edit-test-cell": Case(
+            edit=_rewrite("q4", '"""q4"""\npass'), zero={"q4"}, status="flagged"
+        ),
         "strip-metadata": Case(
-            edit=_metadata("q5", lambda meta: meta.pop("nbgrader")), zero={"q5"},
-            status="flagged"),
+            edit=_metadata("q5", lambda meta: meta.pop("nbgrader")), zero={"q5"}, status="flagged"
+        ),
         "rename-grade-id": Case(
             edit=_metadata("q6", lambda meta: meta["nbgrader"].update(grade_id="q6-mine")),
-            zero={"q6"}, status="flagged"),
+            zero={"q6"},
+            status="flagged",
+        ),
         "inflate-points": Case(
             edit=_metadata("q7", lambda meta: meta["nbgrader"].update(points=100)),
-            zero={"q7"}, status="flagged"),
+            zero={"q7"},
+            status="flagged",
+        ),
         # 6. endless loops, memory bombs, exits and kills
-        "endless-loop": Case(answers={"q3-answer": "while True:\n    pass\n"},
-                             keep_before="q3", status="timed-out"),
+        "endless-loop": Case(
+            answers={"q3-answer": "while True:\n    pass\n"}, keep_before="q3", status="timed-out"
+        ),
         "memory-bomb": Case(
             answers={"q3-answer": "hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n"},
-            zero={"q3"}, status="memory-limit"),
-        "os-exit": Case(answers={"q3-answer": "import os\nos._exit(1)\n"},
-                        keep_before="q3", status="kernel-died"),
+            zero={"q3"},
+            status="memory-limit",
+        ),
+        "os-exit": Case(
+            answers={"q3-answer": "import os\nos._exit(1)\n"},
+            keep_before="q3",
+            status="kernel-died",
+        ),
         "sys-exit": Case(answers={"q3-answer": "import sys\nsys.exit(3)\n"}, zero={"q3"}),
         "kill-kernel": Case(
             answers={"q3-answer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n"},
-            keep_before="q3", status="kernel-died"),
+            keep_before="q3",
+            status="kernel-died",
+        ),
         # 7. floods of output
-        "many-lines": Case(answers={"q3-answer": (
-            "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
-            "for i in range(200_000):\n    print(i)\n")}, status="output-limit"),
-        "huge-line": Case(answers={"q3-answer": (
-            "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
-            "print('x' * 30_000_000)\n")}, status="output-limit"),
+        "many-lines": Case(
+            answers={
+                "q3-answer": (
+                    "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
+                    "for i in range(200_000):\n    print(i)\n"
+                )
+            },
+            status="output-limit",
+        ),
+        "huge-line": Case(
+            answers={
+                "q3-answer": (
+                    "answer_q3 = [(None, 16), (None, 16), (None, 16)]\nprint('x' * 30_000_000)\n"
+                )
+            },
+            status="output-limit",
+        ),
         # warnings that Keras or NumPy print never cost a correct answer its points
-        "noisy-warnings": Case(answers={"q1-answer": (
-            "import sys, warnings\n"
-            "import numpy as np\n"
-            "warnings.warn('a deprecation a library printed', DeprecationWarning)\n"
-            "np.log(np.zeros(1))\n"
-            "print('W0000 a TensorFlow-style log line', file=sys.stderr)\n"
-            "answer_q1 = (None, 16)\n")}),
+        "noisy-warnings": Case(
+            answers={
+                "q1-answer": (
+                    "import sys, warnings\n"
+                    "import numpy as np\n"
+                    "warnings.warn('a deprecation a library printed', DeprecationWarning)\n"
+                    "np.log(np.zeros(1))\n"
+                    "print('W0000 a TensorFlow-style log line', file=sys.stderr)\n"
+                    "answer_q1 = (None, 16)\n"
+                )
+            }
+        ),
         # 8. malformed and missing notebooks
         "truncated-json": Case(raw=_truncate, status="invalid-notebook"),
         "schema-invalid": Case(raw=_schema_invalid, status="invalid-notebook"),
@@ -439,10 +510,16 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
         "fork-memory": Case(answers={"q3-answer": FORK_MEMORY}, status="memory-limit"),
         "fork-bomb": Case(answers={"q3-answer": FORK_BOMB}, status="process-limit"),
+        # one message larger than the grader accepts: dropped, never held in its memory
+        "giant-message": Case(
+            answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
+            status=("graded", "output-limit"),
+        ),
         # 14. answers handed over from anywhere but the test cell's own request
-        "thread-display": Case(answers={"q1-answer": THREAD_DISPLAY,
-                                        "q2-answer": "answer_q2 = (None, 16)\n"},
-                               zero={"q1", "q2"}),
+        "thread-display": Case(
+            answers={"q1-answer": THREAD_DISPLAY, "q2-answer": "answer_q2 = (None, 16)\n"},
+            zero={"q1", "q2"},
+        ),
         # 15. markup that would run in the instructor's or learner's browser
         "html-in-feedback": Case(answers={"q1-answer": HTML_ATTACK}, edit=_learner_markdown),
     }
@@ -456,8 +533,8 @@ class Graded:
     before: dict[Path, bytes]
     after: dict[Path, bytes]
     full: dict[str, float]
-    course_before: dict[Path, bytes]
-    course_after: dict[Path, bytes]
+    course_before: dict[Path, tuple[bytes, int]]
+    course_after: dict[Path, tuple[bytes, int]]
     output: str
 
 
@@ -472,10 +549,14 @@ def _snapshot(folder: Path) -> dict[Path, bytes]:
     return found
 
 
-def _course_files(root: Path) -> dict[Path, bytes]:
-    """The instructor's files no grading may change."""
-    return {**_snapshot(root / "references"), **_snapshot(root / "solutions"),
-            root / "nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
+def _course_files(root: Path) -> dict[Path, tuple[bytes, int]]:
+    """The instructor's files no grading may change: content and mode."""
+    files = {
+        **_snapshot(root / "references"),
+        **_snapshot(root / "solutions"),
+        root / "nbgrader_config.py": (root / "nbgrader_config.py").read_bytes(),
+    }
+    return {path: (data, path.lstat().st_mode) for path, data in files.items()}
 
 
 @pytest.fixture(scope="module")
@@ -506,8 +587,16 @@ def graded(tmp_path_factory) -> Graded:
     saved = {name: os.environ.get(name) for name in SECRETS}
     os.environ.update(SECRETS)  # as a hub or a database would set them for the grader
     try:
-        graded = course.run(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
-                            "--workers", "2", "--no-progress", timeout=1800)
+        graded = course.run(
+            sys.executable,
+            "-m",
+            "lstm_grader.classgrade",
+            ASSIGNMENT,
+            "--workers",
+            "2",
+            "--no-progress",
+            timeout=1800,
+        )
         feedback = course.run("nbgrader", "generate_feedback", ASSIGNMENT, check=False)
     finally:
         listener.close()
@@ -520,8 +609,17 @@ def graded(tmp_path_factory) -> Graded:
     with (root / "grades.csv").open() as handle:
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     output = "\n".join([graded.stdout, graded.stderr, feedback.stdout, feedback.stderr])
-    return Graded(course, cases, rows, before, after, course.scores("honest", ASSIGNMENT),
-                  course_before, _course_files(root), output)
+    return Graded(
+        course,
+        cases,
+        rows,
+        before,
+        after,
+        course.scores("honest", ASSIGNMENT),
+        course_before,
+        _course_files(root),
+        output,
+    )
 
 
 CASE_NAMES = list(_cases(Path("/nowhere"), 0))
@@ -556,7 +654,7 @@ def test_attack(graded: Graded, name: str) -> None:
     if row["status"] in ("kernel-died", "timed-out") and not case.keep_before:
         case.keep_before = min(case.zero)  # a crash costs the cells after it, no more
     if case.keep_before:
-        lost |= set(cells[cells.index(case.keep_before):])
+        lost |= set(cells[cells.index(case.keep_before) :])
     for cell in cells:
         expected = 0.0 if cell in lost else graded.full[cell]
         assert (scores.get(cell) or 0.0) == expected, f"{name}: {cell} scored {scores.get(cell)}"
@@ -599,8 +697,9 @@ def _autograded_text(graded: Graded, student: str) -> str:
 
 def _leaks(text: str) -> list[str]:
     """LEAK lines the kernel printed (not the source lines that would print them)."""
-    outputs = [o for cell in nbformat.reads(text, as_version=4).cells
-               for o in cell.get("outputs", [])]
+    outputs = [
+        o for cell in nbformat.reads(text, as_version=4).cells for o in cell.get("outputs", [])
+    ]
     printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     return [line for line in printed.splitlines() if "LEAK" in line]
 
@@ -625,8 +724,11 @@ def test_no_secret_of_the_grader_reaches_any_output(graded: Graded) -> None:
     assert "HOME" in text, "the kernel printed its environment"
     places = [root / folder for folder in ("autograded", "feedback", "grading_reports")]
     contents = [p.read_bytes() for folder in places for p in folder.rglob("*") if p.is_file()]
-    contents += [(root / "gradebook.db").read_bytes(), (root / "grades.csv").read_bytes(),
-                 graded.output.encode()]
+    contents += [
+        (root / "gradebook.db").read_bytes(),
+        (root / "grades.csv").read_bytes(),
+        graded.output.encode(),
+    ]
     for secret in SECRETS.values():
         assert not any(secret.encode() in blob for blob in contents), secret
 
@@ -661,8 +763,7 @@ class _LiveMarkup(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.live.append(f"<{tag} {name}={value}>")
-            if name in ("href", "src") and (value or "").strip().lower().startswith(
-                    "javascript:"):
+            if name in ("href", "src") and (value or "").strip().lower().startswith("javascript:"):
                 self.live.append(f"<{tag} {name}={value}>")
 
     def handle_endtag(self, tag: str) -> None:
@@ -677,8 +778,7 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     """Is a learner's <script>, event handler or javascript: link shown as text in the
     feedback HTML, and a script output dropped from the autograded notebook?"""
     root = graded.course.root
-    page = (root / "feedback" / "html-in-feedback" / ASSIGNMENT
-            / f"{ASSIGNMENT}.html").read_text()
+    page = (root / "feedback" / "html-in-feedback" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "My notes" in page
     parser = _LiveMarkup()
     parser.feed(page)
@@ -695,7 +795,10 @@ def test_validate_still_works_without_the_sandbox(graded: Graded, tmp_path: Path
     nbformat.write(answered(release, source), learner / f"{ASSIGNMENT}.ipynb")
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", "validate", f"{ASSIGNMENT}.ipynb"],
-        cwd=learner, capture_output=True, text=True, timeout=600,
+        cwd=learner,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert "Success! Your notebook passes all the tests." in result.stdout, result.stdout
 
@@ -707,22 +810,43 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
     and lstm-grade alike), and grade, loudly, only with the explicit unsafe switch?"""
     course = graded.course
     student = "no-sandbox"
-    course.submit(student, ASSIGNMENT, answered(course.release(ASSIGNMENT),
-                                                course.source(ASSIGNMENT)))
-    command = [sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, "--student", student,
-               "--force"]
+    course.submit(
+        student, ASSIGNMENT, answered(course.release(ASSIGNMENT), course.source(ASSIGNMENT))
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "autograde",
+        ASSIGNMENT,
+        "--student",
+        student,
+        "--force",
+    ]
     no_bwrap = {**os.environ, "LSTM_GRADER_BWRAP": "none"}
-    refused = subprocess.run(command, cwd=course.root, capture_output=True, text=True,
-                             timeout=600, env=no_bwrap)
+    refused = subprocess.run(
+        command, cwd=course.root, capture_output=True, text=True, timeout=600, env=no_bwrap
+    )
     assert "Refusing to grade" in refused.stderr
     assert course.report(student, ASSIGNMENT)["status"] == "grader-error"
     assert sum(course.scores(student, ASSIGNMENT).values()) == 0
     lstm_grade = subprocess.run(
         [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--no-progress"],
-        cwd=course.root, capture_output=True, text=True, timeout=600, env=no_bwrap)
+        cwd=course.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=no_bwrap,
+    )
     assert lstm_grade.returncode == 2 and "Refusing to grade" in lstm_grade.stderr
-    unsafe = subprocess.run(command, cwd=course.root, capture_output=True, text=True,
-                            timeout=600, env={**no_bwrap, "LSTM_GRADER_UNSAFE_NO_SANDBOX": "1"})
+    unsafe = subprocess.run(
+        command,
+        cwd=course.root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**no_bwrap, "LSTM_GRADER_UNSAFE_NO_SANDBOX": "1"},
+    )
     assert unsafe.returncode == 0, unsafe.stderr[-2000:]
     assert "NO SANDBOX" in unsafe.stderr
     assert course.scores(student, ASSIGNMENT) == graded.full
@@ -732,8 +856,14 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 
 #: The attacks run again with the grader as an ordinary user: the sandbox is then one
 #: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
-NON_ROOT_CASES = ("host-escape", "secrets", "plant-links", "fill-tmp", "thread-display",
-                  "fork-bomb")
+NON_ROOT_CASES = (
+    "host-escape",
+    "secrets",
+    "plant-links",
+    "fill-tmp",
+    "thread-display",
+    "fork-bomb",
+)
 GRADER_UID = 61010
 
 
@@ -774,23 +904,53 @@ def graded_by_a_user() -> Iterator[Graded]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
         env.update(SECRETS, HOME=str(course.root))
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        as_user = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}",
-                   "--clear-groups", "--"]
+        as_user = [
+            "setpriv",
+            f"--reuid={GRADER_UID}",
+            f"--regid={GRADER_UID}",
+            "--clear-groups",
+            "--",
+        ]
         run = subprocess.run(
-            [*as_user, sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
-             "--workers", "2", "--no-progress"],
-            cwd=course.root, env=env, capture_output=True, text=True, timeout=1800)
+            [
+                *as_user,
+                sys.executable,
+                "-m",
+                "lstm_grader.classgrade",
+                ASSIGNMENT,
+                "--workers",
+                "2",
+                "--no-progress",
+            ],
+            cwd=course.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert run.returncode == 0, run.stderr[-3000:]
-        feedback = subprocess.run([*as_user, sys.executable, "-m", "nbgrader",
-                                   "generate_feedback", ASSIGNMENT],
-                                  cwd=course.root, env=env, capture_output=True, text=True,
-                                  timeout=900)
+        feedback = subprocess.run(
+            [*as_user, sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT],
+            cwd=course.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         with (course.root / "grades.csv").open() as handle:
             rows = {row["student"]: row for row in csv.DictReader(handle)}
         output = "\n".join([run.stdout, run.stderr, feedback.stdout, feedback.stderr])
-        yield Graded(course, cases, rows, before, _snapshot(course.root / "submitted"),
-                     course.scores("honest", ASSIGNMENT), course_before,
-                     _course_files(course.root), output)
+        yield Graded(
+            course,
+            cases,
+            rows,
+            before,
+            _snapshot(course.root / "submitted"),
+            course.scores("honest", ASSIGNMENT),
+            course_before,
+            _course_files(course.root),
+            output,
+        )
     finally:
         if opened:
             os.chmod("/root", root_mode)
@@ -809,8 +969,12 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     assert graded.before == graded.after
     assert graded.course_before == graded.course_after
     assert _leaks(_autograded_text(graded, "host-escape")) == []
-    blobs = [p.read_bytes() for folder in ("autograded", "feedback", "grading_reports")
-             for p in (root / folder).rglob("*") if p.is_file() and not p.is_symlink()]
+    blobs = [
+        p.read_bytes()
+        for folder in ("autograded", "feedback", "grading_reports")
+        for p in (root / folder).rglob("*")
+        if p.is_file() and not p.is_symlink()
+    ]
     for secret in SECRETS.values():
         assert not any(secret.encode() in blob for blob in blobs + [graded.output.encode()])
     for folder in ("autograded", "feedback"):
@@ -831,18 +995,30 @@ def test_a_course_folder_with_its_own_lstm_lib(tmp_path: Path, broken: bool) -> 
 
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
     course = make_course(tmp_path, [ASSIGNMENT])
-    shutil.copytree(Path(__file__).resolve().parent.parent / "lstm_lib", tmp_path / "lstm_lib",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "lstm_lib",
+        tmp_path / "lstm_lib",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     init = tmp_path / "lstm_lib" / "__init__.py"
     marker = "raise ImportError('a stale copy')\n" if broken else "COURSE_COPY = True\n"
     init.write_text(init.read_text() + marker)
-    probe = ("import lstm_lib\n"
-             "print('LIB', lstm_lib.__file__, getattr(lstm_lib, 'COURSE_COPY', False))\n"
-             "answer_q1 = (None, 16)\n")
+    probe = (
+        "import lstm_lib\n"
+        "print('LIB', lstm_lib.__file__, getattr(lstm_lib, 'COURSE_COPY', False))\n"
+        "answer_q1 = (None, 16)\n"
+    )
     release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
     course.submit("honest", ASSIGNMENT, answered(release, source, {"q1-answer": probe}))
-    run = course.run(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT,
-                     "--no-progress", timeout=900, check=not broken)
+    run = course.run(
+        sys.executable,
+        "-m",
+        "lstm_grader.classgrade",
+        ASSIGNMENT,
+        "--no-progress",
+        timeout=900,
+        check=not broken,
+    )
     if broken:
         assert run.returncode == 2
         assert "grader error, nothing was graded" in run.stderr and "stale copy" in run.stderr

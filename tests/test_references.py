@@ -145,3 +145,28 @@ def test_compare_references_names_the_question() -> None:
     assert "questions: committed ['q1', 'q2'], recorded ['q1', 'q3']" in compare_references(
         base, renamed
     )
+
+
+def test_a_malformed_references_file_says_where_and_what(tmp_path: Path) -> None:
+    """Does a references file with a missing key, an unknown kind, bad mistakes or broken
+    JSON raise an error that names the file and the question, never a bare KeyError?"""
+    from lstm_grader.references import ReferenceFileError, load_references, write_references
+
+    good = {"kind": "shape", "expected": [None, 4], "context": {}, "mistakes": []}
+    write_references(tmp_path, "a1", {"questions": {"q1": good}, "keras_version": "3"})
+    assert load_references(tmp_path, "a1")["q1"].expected == [None, 4]
+    broken = {
+        "has no 'expected'": {"kind": "shape"},
+        "kind 'size' is not one of": {**good, "kind": "size"},
+        "'mistakes' must be": {**good, "mistakes": ["wrong"]},
+    }
+    for words, entry in broken.items():
+        (tmp_path / "a2.json").write_text(json.dumps({"questions": {"q7": entry}}))
+        with pytest.raises(ReferenceFileError, match="'q7'") as raised:
+            load_references(tmp_path, "a2")
+        assert words in str(raised.value) and "a2.json" in str(raised.value)
+        with pytest.raises(ReferenceFileError):
+            write_references(tmp_path, "a3", {"questions": {"q7": entry}})
+    (tmp_path / "a2.json").write_text("{not json")
+    with pytest.raises(ReferenceFileError, match="not valid JSON"):
+        load_references(tmp_path, "a2")

@@ -13,7 +13,7 @@ def test_the_readme_lists_every_status_in_order() -> None:
     """Does the instructor guide name exactly the statuses the grader produces, most
     serious first?"""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    paragraph = readme[readme.index("Statuses in `grades.csv`"):]
+    paragraph = readme[readme.index("Statuses in `grades.csv`") :]
     paragraph = paragraph[: paragraph.index("\n\n")]
     named = [n for n in re.findall(r"`([a-z-]+)`", paragraph) if n in report.STATUSES]
     assert named == list(report.STATUSES)

@@ -30,8 +30,9 @@ def test_reads_refuse_links_fifos_and_oversized_files(tmp_path: Path, secret: Pa
     assert safefiles.read_text(secret) == "the answers"
 
 
-def test_a_write_replaces_a_planted_link_instead_of_following_it(tmp_path: Path,
-                                                                  secret: Path) -> None:
+def test_a_write_replaces_a_planted_link_instead_of_following_it(
+    tmp_path: Path, secret: Path
+) -> None:
     """Does writing over a planted link leave the link's target untouched?"""
     target = tmp_path / "report.json"
     target.symlink_to(secret)
@@ -53,4 +54,8 @@ def test_unsafe_entries_are_named(tmp_path: Path, secret: Path) -> None:
     os.link(secret, folder / "hard.txt")
     found = safefiles.unsafe_entries(folder)
     assert [line.split(":")[0] for line in found] == [
-        "answers.html", "everything", "hard.txt", "sub/pipe"]
+        "answers.html",
+        "everything",
+        "hard.txt",
+        "sub/pipe",
+    ]

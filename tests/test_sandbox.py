@@ -27,18 +27,24 @@ def _command(tmp_path: Path, *, root: bool, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0 if root else 1000)
     identity = sandbox.Identity(61999, 61999) if root else sandbox.Identity(1000, 1000)
     return sandbox._bwrap_command(
-        ["python", "-m", "ipykernel_launcher"], bwrap="bwrap", identity=identity,
-        kernel_dir=str(tmp_path / "kernel"), workdir="/tmp/05-return-flags",
-        seed_files=[(str(tmp_path / "data.csv"), "data.csv")], environment={"HOME": "/tmp"},
-        disk_bytes=2**20)
+        ["python", "-m", "ipykernel_launcher"],
+        bwrap="bwrap",
+        identity=identity,
+        kernel_dir=str(tmp_path / "kernel"),
+        workdir="/tmp/05-return-flags",
+        seed_files=[(str(tmp_path / "data.csv"), "data.csv")],
+        environment={"HOME": "/tmp"},
+        disk_bytes=2**20,
+    )
 
 
 def _after(command: list[str], flag: str) -> list[str]:
     return [command[i + 1] for i, word in enumerate(command) if word == flag]
 
 
-def test_as_root_the_kernel_drops_to_an_unprivileged_uid(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_as_root_the_kernel_drops_to_an_unprivileged_uid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As root, does the command drop to the sandbox uid with no capabilities, no way to
     gain them, and an inner user namespace that forbids new namespaces?"""
     command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
@@ -52,8 +58,9 @@ def test_as_root_the_kernel_drops_to_an_unprivileged_uid(tmp_path: Path,
     assert command.index("--clearenv") < drop
 
 
-def test_as_a_user_one_unprivileged_sandbox_does_it_all(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_as_a_user_one_unprivileged_sandbox_does_it_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As an ordinary user, is there no setpriv, and the lockdown in the one bubblewrap?"""
     command = _command(tmp_path, root=False, monkeypatch=monkeypatch)
     assert "setpriv" not in command
@@ -90,7 +97,8 @@ def test_the_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> No
     environment = sandbox.kernel_environment()
     assert SECRET not in json.dumps(environment)
     assert set(environment) <= set(sandbox.PASSED_THROUGH) | set(sandbox.FIXED_ENVIRONMENT) | {
-        "PATH"}
+        "PATH"
+    }
     assert environment["OPENBLAS_CORETYPE"] == "Haswell"
     assert environment["NBGRADER_EXECUTION"] == "autograde"
     assert environment["PYTHONPATH"] == sandbox.COURSE_LIBRARY_MOUNT
@@ -161,8 +169,12 @@ def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
     from nbclient import NotebookClient
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
-    client = NotebookClient(notebook, timeout=60, kernel_manager_class=sandbox.SandboxKernelManager,
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        notebook,
+        timeout=60,
+        kernel_manager_class=sandbox.SandboxKernelManager,
+        resources={"metadata": {"path": str(workdir)}},
+    )
     manager = client.create_kernel_manager()
     client.execute()
     text = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
@@ -170,8 +182,9 @@ def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
 
 
 @pytest.mark.slow
-def test_a_real_kernel_is_confined_and_its_orphans_die(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_real_kernel_is_confined_and_its_orphans_die(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Does a real sandboxed kernel run unprivileged, in a throwaway folder, with only the
     allow-listed environment and the grader's own lstm_lib, blind to the course, and does
     a process it detached die with it?"""
@@ -190,8 +203,9 @@ def test_a_real_kernel_is_confined_and_its_orphans_die(tmp_path: Path,
     assert list(workdir.iterdir()) == [], "nothing the kernel wrote reaches the host"
     assert report["sandboxed"] and report["limits"]
     time.sleep(0.5)
-    leftover = subprocess.run(["pgrep", "-u", str(sandbox.sandbox_identity().uid)],
-                              capture_output=True, text=True)
+    leftover = subprocess.run(
+        ["pgrep", "-u", str(sandbox.sandbox_identity().uid)], capture_output=True, text=True
+    )
     if os.geteuid() == 0:
         assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
 
@@ -212,6 +226,7 @@ def test_the_kernel_imports_the_graders_lstm_lib_from_any_course_copy(tmp_path: 
         "from lstm_grader.sandbox import course_library_folder\n"
         "print(json.dumps(course_library_folder()))\n"
     )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           cwd=copy, check=True)
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=copy, check=True
+    )
     assert json.loads(found.stdout) == str(copy / "lstm_lib")

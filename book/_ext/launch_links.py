@@ -13,18 +13,21 @@ from typing import Any
 UNSUPPORTED_ON_TEXT_NOTEBOOKS = {"Colab"}
 
 
-def _drop_unopenable(app: Any, pagename: str, templatename: str, context: dict,
-                     doctree: Any) -> None:
+def _drop_unopenable(
+    app: Any, pagename: str, templatename: str, context: dict, doctree: Any
+) -> None:
     if Path(str(app.env.doc2path(pagename))).suffix == ".ipynb":
         return
     for group in context.get("header_buttons", []):
         if group.get("label") == "launch-buttons":
             group["buttons"] = [
-                button for button in group["buttons"]
+                button
+                for button in group["buttons"]
                 if button.get("text") not in UNSUPPORTED_ON_TEXT_NOTEBOOKS
             ]
     context["header_buttons"] = [
-        group for group in context.get("header_buttons", [])
+        group
+        for group in context.get("header_buttons", [])
         if group.get("label") != "launch-buttons" or group["buttons"]
     ]
 
