@@ -20,10 +20,17 @@ ASSIGNMENT = "a1"
 def _test_cell(grade_id: str, question: str) -> nbformat.NotebookNode:
     cell = nbformat.v4.new_code_cell(
         f'"""{grade_id}"""\n### BEGIN HIDDEN TESTS\ngrade_answer("{question}", answer_{question})\n'
-        "### END HIDDEN TESTS\n")
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": grade_id, "locked": True,
-                                 "points": 1, "schema_version": 3, "solution": False,
-                                 "task": False}
+        "### END HIDDEN TESTS\n"
+    )
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": grade_id,
+        "locked": True,
+        "points": 1,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     return cell
 
 
@@ -37,7 +44,8 @@ def course(tmp_path: Path) -> Path:
     (tmp_path / "references").mkdir()
     entry = {"kind": "shape", "expected": [None, 16], "context": {}, "mistakes": []}
     (tmp_path / "references" / f"{ASSIGNMENT}.json").write_text(
-        json.dumps({"questions": {"q1": entry, "q2": entry}}))
+        json.dumps({"questions": {"q1": entry, "q2": entry}})
+    )
     return tmp_path
 
 
@@ -50,8 +58,7 @@ def _judge(course: Path, cells: list, replies: dict, *, staged_questions: dict) 
     notebook, resources = staged.preprocess(notebook, resources)
     state = resources[preprocessors._STATE]
     for grade_id, questions in staged_questions.items():
-        state["replies"][grade_id] = {"status": "ok", "error": None,
-                                      "user_expressions": questions}
+        state["replies"][grade_id] = {"status": "ok", "error": None, "user_expressions": questions}
     state["replies"].update(replies)
     judge = preprocessors.JudgeAnswers(config=config)
     notebook, resources = judge.preprocess(notebook, resources)
@@ -63,8 +70,9 @@ def test_answers_come_only_from_the_cells_own_reply(course: Path) -> None:
     """Is a test cell's answer read from its own reply, right or wrong, and does a test
     cell whose reply carried nothing get 'no answer', never another cell's value?"""
     cells = [_test_cell("t1", "q1"), _test_cell("t2", "q2")]
-    notebook, found = _judge(course, cells, {}, staged_questions={
-        "t1": {"q1": _reply((None, 16))}, "t2": {}})
+    notebook, found = _judge(
+        course, cells, {}, staged_questions={"t1": {"q1": _reply((None, 16))}, "t2": {}}
+    )
     assert found["questions"]["q1"]["correct"] is True
     assert found["questions"]["q2"]["correct"] is False
     assert "No answer reached the grader" in found["questions"]["q2"]["message"]
@@ -85,26 +93,32 @@ def test_a_failure_while_judging_costs_that_question_only(course: Path) -> None:
     """Does a question the grader cannot judge (no recorded reference) score 0 alone, while
     the others are judged, and the notebook say grader-error with the reason?"""
     cells = [_test_cell("t1", "q1"), _test_cell("t3", "q3")]
-    _, found = _judge(course, cells, {}, staged_questions={
-        "t1": {"q1": _reply((None, 16))}, "t3": {"q3": _reply((None, 16))}})
+    _, found = _judge(
+        course,
+        cells,
+        {},
+        staged_questions={"t1": {"q1": _reply((None, 16))}, "t3": {"q3": _reply((None, 16))}},
+    )
     assert found["questions"]["q1"]["correct"] is True
     assert found["questions"]["q3"]["correct"] is False
     assert found["status"] == "grader-error"
     assert any("q3" in line for line in found["grader_errors"])
 
 
-@pytest.mark.parametrize("text", [
-    "'" + "x" * (preprocessors.MAX_ANSWER_CHARS + 10) + "'",  # too large to read
-    "__import__('os').system('true')",  # not a literal: never evaluated
-    "42",  # a literal, but not an encoded answer
-    repr(json.dumps({"t": "float", "v": float("nan")})),  # NaN is never an answer
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'" + "x" * (preprocessors.MAX_ANSWER_CHARS + 10) + "'",  # too large to read
+        "__import__('os').system('true')",  # not a literal: never evaluated
+        "42",  # a literal, but not an encoded answer
+        repr(json.dumps({"t": "float", "v": float("nan")})),  # NaN is never an answer
+    ],
+)
 def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
     """Is a reply that is too large, not a literal, not an encoded answer, or NaN refused
     without being evaluated?"""
     forged = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
-    _, found = _judge(course, [_test_cell("t1", "q1")], {},
-                      staged_questions={"t1": {"q1": forged}})
+    _, found = _judge(course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}})
     assert found["questions"]["q1"]["correct"] is False
 
 
@@ -113,7 +127,8 @@ def test_learner_markdown_is_rendered_inert() -> None:
     spelled, and keep its text, code and links over https?"""
     clean = preprocessors.clean_learner_markdown(
         "**Mine** <script>steal()</script> <img src=x onerror=alert(1)> "
-        "[a](javascript:alert(1)) [b](java&#115;cript:alert(2)) [c](https://keras.io) `a<b`")
+        "[a](javascript:alert(1)) [b](java&#115;cript:alert(2)) [c](https://keras.io) `a<b`"
+    )
     assert "<script" not in clean and "onerror" not in clean and "javascript" not in clean
     assert '<a href="https://keras.io">c</a>' in clean
     assert "<strong>Mine</strong>" in clean and "<code>a&lt;b</code>" in clean
