@@ -532,11 +532,6 @@ class SandboxKernelManager(AsyncKernelManager):
         help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
         "one file it writes, in MiB.",
     ).tag(config=True)
-    require_sandbox = Bool(
-        True,
-        help="Refuse to start a kernel without the sandbox, unless the unsafe switch "
-        f"{UNSAFE_SWITCH}=1 is set. Kept for configuration files of earlier versions.",
-    ).tag(config=True)
 
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
