@@ -54,7 +54,7 @@ import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Float, Integer, Type, default
+from traitlets import Float, Integer, Type, default
 
 from lstm_grader import cgroups
 
