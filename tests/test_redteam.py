@@ -559,6 +559,62 @@ def _course_files(root: Path) -> dict[Path, tuple[bytes, int]]:
     return {path: (data, path.lstat().st_mode) for path, data in files.items()}
 
 
+def _submit_class(course: Course, cases: dict[str, Case]) -> None:
+    """The honest classmate and one submission per attack."""
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit("honest", ASSIGNMENT, answered(release, source))
+    for name, case in cases.items():
+        notebook = answered(release, source, case.answers)
+        if case.edit:
+            case.edit(notebook)
+        path = course.submit(name, ASSIGNMENT, notebook)
+        if case.raw:
+            case.raw(path)
+
+
+def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> Graded:
+    """Grade the class with lstm-grade, then generate feedback, as ``as_user`` (a command
+    prefix; empty for this process's user), with the grader's secrets in its environment."""
+    root = course.root
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env.update(SECRETS)  # as a hub or a database would set them for the grader
+    env["HOME"] = str(root)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    before, course_before = _snapshot(root / "submitted"), _course_files(root)
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"]
+    run = subprocess.run(
+        [*as_user, *grade, "--no-progress"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    feedback = subprocess.run(
+        [*as_user, sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    with (root / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    output = "\n".join([run.stdout, run.stderr, feedback.stdout, feedback.stderr])
+    return Graded(
+        course,
+        cases,
+        rows,
+        before,
+        _snapshot(root / "submitted"),
+        course.scores("honest", ASSIGNMENT),
+        course_before,
+        _course_files(root),
+        output,
+    )
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> Graded:
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
@@ -572,54 +628,12 @@ def graded(tmp_path_factory) -> Graded:
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
-    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
     cases = _cases(root, port)
-    course.submit("honest", ASSIGNMENT, answered(release, source))
-    for name, case in cases.items():
-        notebook = answered(release, source, case.answers)
-        if case.edit:
-            case.edit(notebook)
-        path = course.submit(name, ASSIGNMENT, notebook)
-        if case.raw:
-            case.raw(path)
-    before = _snapshot(root / "submitted")
-    course_before = _course_files(root)
-    saved = {name: os.environ.get(name) for name in SECRETS}
-    os.environ.update(SECRETS)  # as a hub or a database would set them for the grader
+    _submit_class(course, cases)
     try:
-        graded = course.run(
-            sys.executable,
-            "-m",
-            "lstm_grader.classgrade",
-            ASSIGNMENT,
-            "--workers",
-            "2",
-            "--no-progress",
-            timeout=1800,
-        )
-        feedback = course.run("nbgrader", "generate_feedback", ASSIGNMENT, check=False)
+        return _grade_class(course, cases, as_user=[])
     finally:
         listener.close()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    after = _snapshot(root / "submitted")
-    with (root / "grades.csv").open() as handle:
-        rows = {row["student"]: row for row in csv.DictReader(handle)}
-    output = "\n".join([graded.stdout, graded.stderr, feedback.stdout, feedback.stderr])
-    return Graded(
-        course,
-        cases,
-        rows,
-        before,
-        after,
-        course.scores("honest", ASSIGNMENT),
-        course_before,
-        _course_files(root),
-        output,
-    )
 
 
 CASE_NAMES = list(_cases(Path("/nowhere"), 0))
@@ -891,19 +905,8 @@ def graded_by_a_user() -> Iterator[Graded]:
             config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
         # rebuilt for this course, whose paths the link attack names
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
-        release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
-        course.submit("honest", ASSIGNMENT, answered(release, source))
-        for name, case in cases.items():
-            notebook = answered(release, source, case.answers)
-            if case.edit:
-                case.edit(notebook)
-            course.submit(name, ASSIGNMENT, notebook)
+        _submit_class(course, cases)
         subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
-        before = _snapshot(course.root / "submitted")
-        course_before = _course_files(course.root)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
-        env.update(SECRETS, HOME=str(course.root))
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
         as_user = [
             "setpriv",
             f"--reuid={GRADER_UID}",
@@ -911,46 +914,7 @@ def graded_by_a_user() -> Iterator[Graded]:
             "--clear-groups",
             "--",
         ]
-        run = subprocess.run(
-            [
-                *as_user,
-                sys.executable,
-                "-m",
-                "lstm_grader.classgrade",
-                ASSIGNMENT,
-                "--workers",
-                "2",
-                "--no-progress",
-            ],
-            cwd=course.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        assert run.returncode == 0, run.stderr[-3000:]
-        feedback = subprocess.run(
-            [*as_user, sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT],
-            cwd=course.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        with (course.root / "grades.csv").open() as handle:
-            rows = {row["student"]: row for row in csv.DictReader(handle)}
-        output = "\n".join([run.stdout, run.stderr, feedback.stdout, feedback.stderr])
-        yield Graded(
-            course,
-            cases,
-            rows,
-            before,
-            _snapshot(course.root / "submitted"),
-            course.scores("honest", ASSIGNMENT),
-            course_before,
-            _course_files(course.root),
-            output,
-        )
+        yield _grade_class(course, cases, as_user)
     finally:
         if opened:
             os.chmod("/root", root_mode)
