@@ -373,7 +373,7 @@ def bench_class(scratch: Path, size: int, workers: int) -> list[Result]:
     status_of = {
         "correct": "graded",
         "partial": "graded",
-        "blank": "graded",
+        "blank": "no-answers",  # nothing answered: the grader says so
         "truncated": "invalid-notebook",
         "schema-invalid": "invalid-notebook",
         "missing": "missing",
