@@ -34,6 +34,7 @@ from pathlib import Path
 import nbformat
 
 from lstm_grader import report, safefiles
+from lstm_grader.course import CONFIG_FILE, CourseLayout
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -75,24 +76,15 @@ class Submission:
     folder: Path
 
 
-def find_submissions(root: Path, assignments: Iterable[str]) -> list[Submission]:
-    """Every ``submitted/<student>/<assignment>/`` folder for the given assignments."""
-    wanted = set(assignments)
-    found = []
-    submitted = root / "submitted"
-    if not submitted.is_dir():
-        return found
-    for student in sorted(p for p in submitted.iterdir() if p.is_dir()):
-        for folder in sorted(p for p in student.iterdir() if p.is_dir()):
-            if folder.name in wanted:
-                found.append(Submission(student.name, folder.name, folder))
-    return found
-
-
-def expected_notebooks(root: Path, assignment: str) -> list[str]:
-    """The notebooks an assignment consists of: those of its released version."""
-    release = root / "exercises" / assignment
-    return sorted(p.stem for p in release.glob("*.ipynb"))
+def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:
+    """Every submitted folder (``submitted/<student>/<assignment>/`` by default) of the
+    given assignments, by student then assignment."""
+    found = [
+        Submission(student, assignment, folder)
+        for assignment in set(assignments)
+        for student, folder in layout.submissions(assignment)
+    ]
+    return sorted(found, key=lambda s: (s.student, s.assignment))
 
 
 #: The packages whose code decides a grade: their source is part of every fingerprint.
@@ -146,7 +138,7 @@ def grading_code_digest(root: Path) -> str:
 
 
 def fingerprint(
-    root: Path,
+    layout: CourseLayout,
     submission: Submission,
     *,
     code: str | None = None,
@@ -160,11 +152,12 @@ def fingerprint(
     settings that change how it runs (``settings``, default the :data:`GRADING_SETTINGS`
     in the environment). Change any of them and ``lstm-grade`` regrades.
     """
+    root = layout.root
     digest = hashlib.sha256()
     paths = sorted(p for p in submission.folder.rglob("*") if p.is_file() and not p.is_symlink())
-    for folder in ("solutions", "exercises"):
-        paths += sorted((root / folder / submission.assignment).rglob("*.ipynb"))
-    paths += [root / "references" / f"{submission.assignment}.json", root / "nbgrader_config.py"]
+    for folder in (layout.source(submission.assignment), layout.release(submission.assignment)):
+        paths += sorted(folder.rglob("*.ipynb"))
+    paths += [layout.references_file(submission.assignment), root / CONFIG_FILE]
     for path in paths:
         if path.is_file():
             digest.update(str(path.relative_to(root)).encode())
@@ -194,6 +187,7 @@ class ClassGrader:
         self, root: Path, *, workers: int, force: bool, timeout: int, db_url: str | None = None
     ) -> None:
         self.root = root
+        self.layout = CourseLayout.from_root(root)
         self.workers = workers
         self.force = force
         self.timeout = timeout
@@ -213,7 +207,9 @@ class ClassGrader:
         unsafe = safefiles.unsafe_entries(submission.folder)
         if unsafe:
             self._forget_grades(submission)
-            reason = "the grader will not open these entries: " + "; ".join(unsafe[:5])
+            refused = report.notebook_outcome(
+                refused="the grader will not open these entries: " + "; ".join(unsafe[:5])
+            )
             return [
                 Row(
                     submission.student,
@@ -221,28 +217,28 @@ class ClassGrader:
                     name,
                     0.0,
                     self._gradebook_entry(submission, name)[0],
-                    "refused",
-                    reason,
+                    refused.status,
+                    refused.reason,
                     0.0,
                 )
-                for name in expected_notebooks(self.root, submission.assignment)
+                for name in self.layout.notebooks(submission.assignment)
             ]
         stamp = fingerprint(
-            self.root, submission, code=self._code_digest, settings=self._settings()
+            self.layout, submission, code=self._code_digest, settings=self._settings()
         )
         if not self.force and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
             if saved.get("fingerprint") == stamp:
                 return [Row(**row) for row in saved["rows"]]
         started = time.monotonic()
-        notebooks = expected_notebooks(self.root, submission.assignment)
+        notebooks = self.layout.notebooks(submission.assignment)
         problems = {
             name: readable_notebook(submission.folder / f"{name}.ipynb")
             for name in notebooks
             if (submission.folder / f"{name}.ipynb").exists()
         }
         gradable = [name for name in notebooks if name in problems and problems[name] is None]
-        outcome = "graded"
+        outcome = "ran"
         log = ""
         if gradable:
             outcome, log = self._autograde(submission)
@@ -268,19 +264,14 @@ class ClassGrader:
                 gradebook.remove_submission(submission.assignment, submission.student)
             except MissingEntry:
                 pass
-        for folder in ("autograded", "feedback"):
-            shutil.rmtree(
-                self.root / folder / submission.student / submission.assignment, ignore_errors=True
-            )
+        for folder in (
+            self.layout.autograded(submission.student, submission.assignment),
+            self.layout.feedback(submission.student, submission.assignment),
+        ):
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _state_file(self, submission: Submission) -> Path:
-        return (
-            self.root
-            / report.REPORTS_DIRECTORY
-            / submission.student
-            / submission.assignment
-            / ROW_FILE
-        )
+        return self.layout.reports(submission.student, submission.assignment) / ROW_FILE
 
     def _autograde(self, submission: Submission) -> tuple[str, str]:
         env = dict(os.environ)
@@ -310,8 +301,8 @@ class ClassGrader:
             return "timed-out", f"grading took longer than {self.timeout} s"
         log = f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}"
         if result.returncode != 0:
-            return "error", log
-        return "graded", log
+            return "crashed", log
+        return "ran", log
 
     def _row(
         self,
@@ -323,51 +314,39 @@ class ClassGrader:
         elapsed: float,
     ) -> Row:
         max_score, score, needs_manual_grade = self._gradebook_entry(submission, notebook)
-        base = Row(
+        submitted = notebook in problems
+        graded_run = submitted and not problems[notebook] and outcome != "timed-out"
+        failure = None
+        if graded_run and (outcome == "crashed" or score is None):
+            failure = "nbgrader could not grade it: " + _last_line(log)
+        decided = report.notebook_outcome(
+            submitted=submitted,
+            unreadable=problems.get(notebook),
+            timed_out=log if outcome == "timed-out" else None,
+            grader_failure=failure,
+            report=report.read_report(
+                self.layout.report_file(submission.student, submission.assignment, notebook)
+            )
+            if graded_run
+            else None,
+            needs_manual_grade=needs_manual_grade,
+        )
+        return Row(
             submission.student,
             submission.assignment,
             notebook,
-            0.0,
+            score if graded_run and failure is None and score is not None else 0.0,
             max_score,
-            "graded",
-            "",
+            decided.status,
+            decided.reason,
             elapsed,
         )
-        if notebook not in problems:
-            base.status, base.reason = "missing", f"{notebook}.ipynb was not submitted"
-            return base
-        if problems[notebook]:
-            base.status, base.reason = "invalid-notebook", problems[notebook]
-            return base
-        if outcome == "timed-out":
-            base.status, base.reason = "timed-out", log
-            return base
-        notebook_report = report.read_report(
-            report.report_path(self.root, submission.student, submission.assignment, notebook)
-        )
-        if outcome == "error" or score is None:
-            base.status = "grader-error"
-            base.reason = "nbgrader could not grade it: " + _last_line(log)
-            return base
-        base.score = score
-        base.status = notebook_report.get("status", "graded")
-        base.reason = "; ".join(
-            notebook_report.get("grader_errors", []) + notebook_report.get("flags", [])
-        )
-        not_applied = notebook_report.get("limits_not_applied", [])
-        if not_applied:
-            base.reason = "; ".join(
-                filter(None, [base.reason, "limits not applied: " + ", ".join(not_applied)])
-            )
-        if base.status == "graded" and needs_manual_grade:
-            base.status = "needs-manual-grade"
-        return base
 
     # ---------------------------------------------------------------- gradebook reads
     def _gradebook(self):
         from nbgrader.api import Gradebook
 
-        return Gradebook(self.db_url or _configured_db_url(self.root))
+        return Gradebook(self.db_url or self.layout.db_url)
 
     def _gradebook_entry(
         self, submission: Submission, notebook: str
@@ -405,6 +384,7 @@ class ClassGrader:
                 try:
                     new_rows = future.result()
                 except Exception as exc:  # a grader bug must not stop the class
+                    crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
                     new_rows = [
                         Row(
                             submission.student,
@@ -412,14 +392,14 @@ class ClassGrader:
                             name,
                             0.0,
                             0.0,
-                            "grader-error",
-                            f"{type(exc).__name__}: {exc}",
+                            crashed.status,
+                            crashed.reason,
                             0.0,
                         )
-                        for name in expected_notebooks(self.root, submission.assignment)
+                        for name in self.layout.notebooks(submission.assignment)
                     ]
                 rows += new_rows
-                failed += any(r.status not in ("graded", "needs-manual-grade") for r in new_rows)
+                failed += any(r.status not in report.GRADED_STATUSES for r in new_rows)
                 bar.update(1)
                 bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
         bar.close()
@@ -451,15 +431,6 @@ def _last_line(text: str) -> str:
     raised = [line for line in lines if re.match(r"^[\w.]+(Error|Exception)\b.*:", line)]
     chosen = raised[-1] if raised else (lines[-1] if lines else "no output")
     return chosen[:300]
-
-
-def _configured_db_url(root: Path) -> str:
-    """The gradebook URL ``nbgrader_config.py`` sets, as nbgrader itself would read it."""
-    from nbgrader.coursedir import CourseDirectory
-    from traitlets.config.loader import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    return CourseDirectory(config=config).db_url
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -550,12 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     scripts = str(Path(sys.executable).parent)
     os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     root = Path(args.root).resolve()
-    if not (root / "nbgrader_config.py").exists():
-        parser.error(f"{root} has no nbgrader_config.py: run from the course root")
-    assignments = args.assignments
-    if args.all:
-        assignments = sorted(p.name for p in (root / "exercises").iterdir() if p.is_dir())
-    if not assignments:
+    if not (root / CONFIG_FILE).exists():
+        parser.error(f"{root} has no {CONFIG_FILE}: run from the course root")
+    if not args.all and not args.assignments:
         parser.error("name at least one assignment, or --all")
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
 
@@ -564,15 +532,16 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as exc:
         print(f"lstm-grade: {exc}", file=sys.stderr)
         return 2
-    submissions = find_submissions(root, assignments)
-    grader = ClassGrader(
-        root,
-        workers=max(1, args.workers),
-        force=args.force,
-        timeout=args.timeout,
-        db_url=args.db_url,
-    )
     try:
+        grader = ClassGrader(
+            root,
+            workers=max(1, args.workers),
+            force=args.force,
+            timeout=args.timeout,
+            db_url=args.db_url,
+        )
+        assignments = grader.layout.released_assignments() if args.all else args.assignments
+        submissions = find_submissions(grader.layout, assignments)
         rows = grader.grade_all(submissions, progress=not args.no_progress)
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
         print(

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lstm_grader import safefiles
-
-#: Report folder under the course root; the grading kernel never sees it.
-REPORTS_DIRECTORY = "grading_reports"
 
 #: Every status a notebook can end with, most serious first, with what it means: the one
 #: a notebook ends with is the first that applies. ``grades.csv``, the README and the
@@ -32,11 +30,6 @@ STATUSES = {
     "needs-manual-grade": "graded, with cells awaiting the instructor",
     "graded": "graded",
 }
-
-
-def report_path(root: str | Path, student: str, assignment: str, notebook: str) -> Path:
-    """``grading_reports/<student>/<assignment>/<notebook>.json`` under the course root."""
-    return Path(root) / REPORTS_DIRECTORY / student / assignment / f"{notebook}.json"
 
 
 def read_report(path: Path) -> dict[str, Any]:
@@ -63,3 +56,79 @@ def final_status(report: dict[str, Any]) -> str:
         if status in found:
             return status
     return "graded"
+
+
+#: The statuses of a notebook whose grade stands as the gradebook has it.
+GRADED_STATUSES = ("graded", "needs-manual-grade")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What ``grades.csv`` says of one submitted notebook: a status of :data:`STATUSES`
+    and the reason behind it."""
+
+    status: str
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}; add it to report.STATUSES")
+
+
+def notebook_outcome(
+    *,
+    refused: str | None = None,
+    submitted: bool = True,
+    unreadable: str | None = None,
+    timed_out: str | None = None,
+    grader_failure: str | None = None,
+    report: dict[str, Any] | None = None,
+    needs_manual_grade: bool = False,
+) -> Outcome:
+    """The one place a notebook's final status is decided, from what happened to it.
+
+    Parameters
+    ----------
+    refused
+        Why the submission folder was not opened (links, special files), if it was not.
+    submitted
+        Whether the notebook was submitted at all.
+    unreadable
+        Why the file is not a readable notebook, if it is not.
+    timed_out
+        Why grading the submission was stopped for taking too long, if it was.
+    grader_failure
+        What went wrong in the grader itself (nbgrader crashed, no score was recorded).
+    report
+        The notebook's grading report, as the preprocessors left it.
+    needs_manual_grade
+        Whether the gradebook holds cells awaiting the instructor.
+
+    Examples
+    --------
+    >>> notebook_outcome(submitted=False)
+    Outcome(status='missing', reason='the notebook was not submitted')
+    >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).status
+    'kernel-died'
+    >>> notebook_outcome(report={"events": []}, needs_manual_grade=True).status
+    'needs-manual-grade'
+    """
+    if grader_failure:
+        return Outcome("grader-error", grader_failure)
+    if refused:
+        return Outcome("refused", refused)
+    if not submitted:
+        return Outcome("missing", STATUSES["missing"])
+    if unreadable:
+        return Outcome("invalid-notebook", unreadable)
+    if timed_out:
+        return Outcome("timed-out", timed_out)
+    report = report or {}
+    reasons = list(report.get("grader_errors", [])) + list(report.get("flags", []))
+    not_applied = report.get("limits_not_applied", [])
+    if not_applied:
+        reasons.append("limits not applied: " + ", ".join(not_applied))
+    status = final_status(report)
+    if status == "graded" and needs_manual_grade:
+        status = "needs-manual-grade"
+    return Outcome(status, "; ".join(reasons))

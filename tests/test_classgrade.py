@@ -24,6 +24,7 @@ from conftest import Course, classic_mistakes, make_course, require_or_skip
 
 from lstm_grader import classgrade
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
+from lstm_grader.course import CourseLayout
 
 ASSIGNMENT = "05-return-flags"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -42,7 +43,9 @@ def test_find_submissions_lists_each_student_folder_of_the_wanted_assignments(
 ) -> None:
     """Does it find submitted/<student>/<assignment>/ for the wanted assignments only, sorted,
     ignoring stray files and other assignments, and nothing when submitted/ is absent?"""
-    assert classgrade.find_submissions(tmp_path, ["a1"]) == []
+    _touch(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    layout = CourseLayout.from_root(tmp_path)
+    assert classgrade.find_submissions(layout, ["a1"]) == []
     submitted = tmp_path / "submitted"
     _touch(submitted / "bob" / "a1" / "a1.ipynb")
     _touch(submitted / "alice" / "a1" / "a1.ipynb")
@@ -52,20 +55,30 @@ def test_find_submissions_lists_each_student_folder_of_the_wanted_assignments(
     (submitted / "dave").mkdir()  # a student who submitted nothing
     _touch(submitted / "notes.txt")  # a stray file beside the student folders
 
-    found = classgrade.find_submissions(tmp_path, ["a1", "a2"])
+    found = classgrade.find_submissions(layout, ["a1", "a2"])
 
     assert found == [
         Submission("alice", "a1", submitted / "alice" / "a1"),
         Submission("alice", "a2", submitted / "alice" / "a2"),
         Submission("bob", "a1", submitted / "bob" / "a1"),
     ]
-    assert classgrade.find_submissions(tmp_path, []) == []
+    assert classgrade.find_submissions(layout, []) == []
+
+
+_TINY_CONFIG = (
+    "c = get_config()\n"
+    "c.CourseDirectory.source_directory = 'instructor'\n"
+    "c.CourseDirectory.release_directory = 'handout'\n"
+    "c.CourseLayout.references_directory = 'recorded'\n"
+)
 
 
 def _tiny_course(root: Path) -> Submission:
-    _touch(root / "nbgrader_config.py", "c = get_config()\n")
-    _touch(root / "solutions" / "a1" / "a1.ipynb", '{"source": 1}')
-    _touch(root / "references" / "a1.json", '{"questions": {}}')
+    """A course whose folders are not the defaults, so only a layout read from its config
+    finds them."""
+    _touch(root / "nbgrader_config.py", _TINY_CONFIG)
+    _touch(root / "instructor" / "a1" / "a1.ipynb", '{"source": 1}')
+    _touch(root / "recorded" / "a1.json", '{"questions": {}}')
     _touch(root / "submitted" / "alice" / "a1" / "a1.ipynb", '{"answer": 1}')
     _touch(root / "submitted" / "bob" / "a1" / "a1.ipynb", '{"answer": 1}')
     return Submission("alice", "a1", root / "submitted" / "alice" / "a1")
@@ -79,46 +92,47 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
     or the gradebook and sandbox settings change, but not when another student's submission
     does?"""
     alice = _tiny_course(tmp_path)
-    first = classgrade.fingerprint(tmp_path, alice)
-    assert classgrade.fingerprint(tmp_path, alice) == first
+    layout = CourseLayout.from_root(tmp_path)
+    first = classgrade.fingerprint(layout, alice)
+    assert classgrade.fingerprint(layout, alice) == first
 
     _touch(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb", '{"answer": 2}')
-    assert classgrade.fingerprint(tmp_path, alice) == first, "another student's file counted"
+    assert classgrade.fingerprint(layout, alice) == first, "another student's file counted"
 
     seen = {first}
     changes = [
         ("submitted/alice/a1/a1.ipynb", '{"answer": 2}'),
         ("submitted/alice/a1/data/extra.csv", "1,2"),
-        ("solutions/a1/a1.ipynb", '{"source": 2}'),
-        ("references/a1.json", '{"questions": {"q1": 1}}'),
-        ("nbgrader_config.py", "c = get_config()\nc.Execute.timeout = 5\n"),
-        ("exercises/a1/a1.ipynb", '{"released": 2}'),
+        ("instructor/a1/a1.ipynb", '{"source": 2}'),
+        ("recorded/a1.json", '{"questions": {"q1": 1}}'),
+        ("nbgrader_config.py", _TINY_CONFIG + "c.Execute.timeout = 5\n"),
+        ("handout/a1/a1.ipynb", '{"released": 2}'),
         ("lstm_lib/checks.py", "# a fixed verdict\n"),
         ("lstm_grader/preprocessors.py", "# a fixed pipeline\n"),
     ]
     # a course copy holding its own grading code grades with it (see _package_folder)
     for package in classgrade.GRADING_PACKAGES:
         _touch(tmp_path / package / "__init__.py", "")
-    first = classgrade.fingerprint(tmp_path, alice)
+    first = classgrade.fingerprint(layout, alice)
     seen = {first}
     for relative, text in changes:
         _touch(tmp_path / relative, text)
-        now = classgrade.fingerprint(tmp_path, alice)
+        now = classgrade.fingerprint(layout, alice)
         assert now not in seen, f"changing {relative} did not change the fingerprint"
         seen.add(now)
     for settings in (
         {"NBGRADER_DB_URL": "postgresql://grader@db/course"},
         {"LSTM_GRADER_UNSAFE_NO_SANDBOX": "1"},
     ):
-        now = classgrade.fingerprint(tmp_path, alice, settings=settings)
+        now = classgrade.fingerprint(layout, alice, settings=settings)
         assert now not in seen, f"{settings} did not change the fingerprint"
         seen.add(now)
 
     # The same bytes again give the same fingerprint: it hashes content, not modification times.
-    before = classgrade.fingerprint(tmp_path, alice)
+    before = classgrade.fingerprint(layout, alice)
     notebook = tmp_path / "submitted" / "alice" / "a1" / "a1.ipynb"
     os.utime(notebook, (1, 1))
-    assert classgrade.fingerprint(tmp_path, alice) == before
+    assert classgrade.fingerprint(layout, alice) == before
 
 
 def _read_csv(path: Path) -> list[list[str]]:

@@ -25,3 +25,50 @@ def test_the_most_serious_status_wins() -> None:
     assert report.final_status({"events": ["no-answers"], "flags": ["x"]}) == "flagged"
     assert report.final_status({"flags": ["x"], "grader_errors": ["y"]}) == "grader-error"
     assert report.final_status({"events": []}) == "graded"
+
+
+def test_every_status_is_decided_by_notebook_outcome() -> None:
+    """Can each status of the vocabulary be reached through notebook_outcome, the one
+    place a status is decided, and does a grader failure outrank everything the learner
+    did?"""
+    reached = {
+        report.notebook_outcome(grader_failure="nbgrader crashed").status,
+        report.notebook_outcome(refused="a link").status,
+        report.notebook_outcome(submitted=False).status,
+        report.notebook_outcome(unreadable="not JSON").status,
+        report.notebook_outcome(timed_out="took too long").status,
+        report.notebook_outcome(report={"flags": ["tampered"]}).status,
+        report.notebook_outcome(report={"grader_errors": ["verdict raised"]}).status,
+        report.notebook_outcome(report={}, needs_manual_grade=True).status,
+        report.notebook_outcome(report={}).status,
+    }
+    for event in report.STATUSES:
+        reached.add(report.notebook_outcome(report={"events": [event]}).status)
+    assert reached == set(report.STATUSES)
+    blamed = report.notebook_outcome(
+        grader_failure="nbgrader crashed", unreadable="x", report={"flags": ["y"]}
+    )
+    assert blamed == report.Outcome("grader-error", "nbgrader crashed")
+
+
+def test_the_reason_names_grader_errors_flags_and_limits_not_applied() -> None:
+    """Does the reason carry the grader's own errors, then the flags, then the limits the
+    host could not apply, so an instructor sees why without opening the report?"""
+    outcome = report.notebook_outcome(
+        report={
+            "grader_errors": ["q2: verdict raised"],
+            "flags": ["a test cell was edited"],
+            "limits_not_applied": ["memory"],
+        }
+    )
+    assert (
+        outcome.reason == "q2: verdict raised; a test cell was edited; limits not applied: memory"
+    )
+
+
+def test_an_unknown_status_is_refused() -> None:
+    """Does a status outside the vocabulary fail loudly instead of reaching grades.csv?"""
+    import pytest
+
+    with pytest.raises(ValueError, match="STATUSES"):
+        report.Outcome("passed")

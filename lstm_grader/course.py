@@ -1,0 +1,150 @@
+"""Where a course keeps each kind of file, read from its ``nbgrader_config.py``.
+
+nbgrader's :class:`~nbgrader.coursedir.CourseDirectory` owns the layout nbgrader itself
+uses (``source_directory``, ``release_directory``, ``submitted_directory``,
+``autograded_directory``, ``feedback_directory``, ``directory_structure``, ``root``,
+``db_url``); :class:`CourseLayout` adds the two folders only this grader keeps (the
+recorded references and the grading reports) and answers every "where is it?" the
+grader asks, so no other module spells a folder name.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from traitlets import Unicode
+from traitlets.config import Config, LoggingConfigurable
+
+#: The file a course root is recognised by, and its layout read from.
+CONFIG_FILE = "nbgrader_config.py"
+
+
+def load_config(root: str | Path) -> Config:
+    """Read ``<root>/nbgrader_config.py`` as nbgrader would."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+
+
+class CourseLayout(LoggingConfigurable):
+    """The course's folders, as nbgrader's ``CourseDirectory`` and this config set them.
+
+    Parameters
+    ----------
+    config
+        The loaded course configuration (see :meth:`from_root`).
+    """
+
+    references_directory = Unicode(
+        "references",
+        help="Folder, under the course root, of the recorded references "
+        "(``<assignment>.json``, written by ``lstm-record``).",
+    ).tag(config=True)
+    reports_directory = Unicode(
+        "grading_reports",
+        help="Folder, under the course root, of the grader's per-notebook reports; "
+        "the grading kernel never sees it.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        from nbgrader.coursedir import CourseDirectory
+
+        self.coursedir = CourseDirectory(config=self.config)
+
+    @classmethod
+    def from_root(cls, root: str | Path) -> CourseLayout:
+        """The layout of the course whose ``nbgrader_config.py`` is in ``root``.
+
+        A config that leaves ``CourseDirectory.root`` unset gets ``root``.
+        """
+        config = load_config(root)
+        if "root" not in config.get("CourseDirectory", {}):
+            config.CourseDirectory.root = str(Path(root).resolve())
+        return cls(config=config)
+
+    # ------------------------------------------------------------------ folders
+    @property
+    def root(self) -> Path:
+        """The course root."""
+        return Path(self.coursedir.root)
+
+    @property
+    def db_url(self) -> str:
+        """The gradebook's URL."""
+        return self.coursedir.db_url
+
+    def _step(self, step: str, student: str, assignment: str) -> Path:
+        return Path(os.path.normpath(self.coursedir.format_path(step, student, assignment)))
+
+    def source(self, assignment: str) -> Path:
+        """The instructor's version of an assignment (``solutions/<assignment>``)."""
+        return self._step(self.coursedir.source_directory, ".", assignment)
+
+    def release(self, assignment: str) -> Path:
+        """The generated student version (``exercises/<assignment>``)."""
+        return self._step(self.coursedir.release_directory, ".", assignment)
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        """A student's submitted folder (``submitted/<student>/<assignment>``)."""
+        return self._step(self.coursedir.submitted_directory, student, assignment)
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        """nbgrader's graded copy of a submission."""
+        return self._step(self.coursedir.autograded_directory, student, assignment)
+
+    def feedback(self, student: str, assignment: str) -> Path:
+        """The feedback nbgrader generates for a submission."""
+        return self._step(self.coursedir.feedback_directory, student, assignment)
+
+    def references_file(self, assignment: str) -> Path:
+        """The recorded references of an assignment (``references/<assignment>.json``)."""
+        return self.root / self.references_directory / f"{assignment}.json"
+
+    def reports(self, student: str, assignment: str) -> Path:
+        """The folder of a submission's grading reports."""
+        return self.root / self.reports_directory / student / assignment
+
+    def report_file(self, student: str, assignment: str, notebook: str) -> Path:
+        """The grading report of one submitted notebook."""
+        return self.reports(student, assignment) / f"{notebook}.json"
+
+    # ------------------------------------------------------------------ listings
+    def released_assignments(self) -> list[str]:
+        """Every assignment with a generated student version."""
+        folder = self.release("*").parent
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def source_assignments(self) -> list[str]:
+        """Every assignment with an instructor's version."""
+        folder = self.source("*").parent
+        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+
+    def notebooks(self, assignment: str) -> list[str]:
+        """The notebooks (names without ``.ipynb``) an assignment's release consists of."""
+        return sorted(p.stem for p in self.release(assignment).glob("*.ipynb"))
+
+    def submissions(self, assignment: str) -> list[tuple[str, Path]]:
+        """``(student, folder)`` for every submitted folder of an assignment, by student."""
+        pattern = self.coursedir.format_path(
+            self.coursedir.submitted_directory, "*", glob.escape(assignment)
+        )
+        parse = re.compile(
+            self.coursedir.format_path(
+                self.coursedir.submitted_directory,
+                "(?P<student>[^/]+)",
+                re.escape(assignment),
+                escape=True,
+            )
+            + "$"
+        )
+        found = []
+        for path in glob.glob(pattern):
+            match = parse.match(path)
+            if match and os.path.isdir(path):
+                found.append((match.group("student"), Path(path)))
+        return sorted(found)

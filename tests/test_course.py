@@ -1,0 +1,91 @@
+"""lstm_grader.course: the course's folders come from its nbgrader_config.py, nowhere else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ROOT
+
+from lstm_grader.course import CourseLayout
+
+_MOVED = """\
+c = get_config()
+c.CourseDirectory.source_directory = "instructor"
+c.CourseDirectory.release_directory = "handout"
+c.CourseDirectory.submitted_directory = "inbox"
+c.CourseDirectory.autograded_directory = "marked"
+c.CourseDirectory.feedback_directory = "returned"
+c.CourseDirectory.directory_structure = "{nbgrader_step}/{assignment_id}/{student_id}"
+c.CourseLayout.references_directory = "recorded"
+c.CourseLayout.reports_directory = "audit"
+"""
+
+
+def _write(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_repository_layout_is_the_one_its_config_sets() -> None:
+    """Does the course's own config put the instructor's notebooks in solutions/, the
+    student versions in exercises/ and the references in references/?"""
+    layout = CourseLayout.from_root(ROOT)
+    assert layout.root == ROOT
+    assert layout.source("04-lstm") == ROOT / "solutions" / "04-lstm"
+    assert layout.release("04-lstm") == ROOT / "exercises" / "04-lstm"
+    assert layout.references_file("04-lstm") == ROOT / "references" / "04-lstm.json"
+    assert layout.submitted("ada", "04-lstm") == ROOT / "submitted" / "ada" / "04-lstm"
+    assert layout.notebooks("04-lstm") == ["04-lstm"]
+    assert "04-lstm" in layout.released_assignments()
+    assert layout.released_assignments() == layout.source_assignments()
+
+
+def test_every_folder_follows_a_moved_layout(tmp_path: Path) -> None:
+    """With every folder renamed and the student/assignment order swapped in the config,
+    does each question about where a file lives follow the config?"""
+    _write(tmp_path / "nbgrader_config.py", _MOVED)
+    layout = CourseLayout.from_root(tmp_path)
+    assert layout.source("a1") == tmp_path / "instructor" / "a1"
+    assert layout.release("a1") == tmp_path / "handout" / "a1"
+    assert layout.submitted("ada", "a1") == tmp_path / "inbox" / "a1" / "ada"
+    assert layout.autograded("ada", "a1") == tmp_path / "marked" / "a1" / "ada"
+    assert layout.feedback("ada", "a1") == tmp_path / "returned" / "a1" / "ada"
+    assert layout.references_file("a1") == tmp_path / "recorded" / "a1.json"
+    assert layout.report_file("ada", "a1", "nb") == tmp_path / "audit" / "ada" / "a1" / "nb.json"
+
+
+def test_submissions_are_listed_under_a_moved_layout(tmp_path: Path) -> None:
+    """Are the submitted folders of one assignment found, by student, whatever the
+    directory structure, ignoring files and other assignments?"""
+    _write(tmp_path / "nbgrader_config.py", _MOVED)
+    _write(tmp_path / "inbox" / "a1" / "bob" / "a1.ipynb")
+    _write(tmp_path / "inbox" / "a1" / "ada" / "a1.ipynb")
+    _write(tmp_path / "inbox" / "a1" / "notes.txt")
+    _write(tmp_path / "inbox" / "a2" / "cy" / "a2.ipynb")
+    _write(tmp_path / "handout" / "a1" / "a1.ipynb")
+    _write(tmp_path / "handout" / "a2" / "a2.ipynb")
+    layout = CourseLayout.from_root(tmp_path)
+    assert layout.submissions("a1") == [
+        ("ada", tmp_path / "inbox" / "a1" / "ada"),
+        ("bob", tmp_path / "inbox" / "a1" / "bob"),
+    ]
+    assert layout.released_assignments() == ["a1", "a2"]
+    assert layout.submissions("a3") == []
+
+
+def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
+    """Is an assignment id with glob or regex characters matched literally?"""
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    _write(tmp_path / "submitted" / "ada" / "a1" / "a1.ipynb")
+    _write(tmp_path / "submitted" / "ada" / "a[1]" / "x.ipynb")
+    layout = CourseLayout.from_root(tmp_path)
+    assert layout.submissions("a?") == []
+    assert layout.submissions("a[1]") == [("ada", tmp_path / "submitted" / "ada" / "a[1]")]
+
+
+def test_a_config_without_a_root_is_rooted_where_it_was_found(tmp_path: Path) -> None:
+    """Does a config that does not set CourseDirectory.root still place the folders under
+    its own folder, not under the current directory?"""
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    assert CourseLayout.from_root(tmp_path).release("a1") == tmp_path / "release" / "a1"
