@@ -47,13 +47,17 @@ import sys
 import sysconfig
 import tempfile
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import zmq
 import zmq.asyncio
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.connect import KernelConnectionInfo
+from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Float, Integer, Type, default
 
 from lstm_grader import cgroups
@@ -507,12 +511,20 @@ class SandboxKernelClient(AsyncKernelClient):
         return context
 
 
+#: The name this package registers its kernel provisioner under (the
+#: ``jupyter_client.kernel_provisioners`` entry point in ``pyproject.toml``).
+PROVISIONER_NAME = "lstm-grader-sandbox"
+PROVISIONER_GROUP = "jupyter_client.kernel_provisioners"
+
+
 class SandboxKernelManager(AsyncKernelManager):
-    """A kernel manager that starts each kernel sandboxed and limited as a whole.
+    """A kernel manager whose kernels are started by :class:`SandboxProvisioner`.
 
     Configured from ``nbgrader_config.py``; each limit is a trait so the config file can
-    say why it is what it is. After the kernel stops, :attr:`sandbox_report` says which
-    limits were in force, which could not be applied, and which were hit.
+    say why it is what it is. jupyter_client's public extension point does the work: the
+    manager names the provisioner in the kernel spec it launches, and the provisioner
+    builds the sandbox around the kernel. After the kernel stops, :attr:`sandbox_report`
+    says which limits were in force, which could not be applied, and which were hit.
     """
 
     memory_limit_mb = Integer(
@@ -535,19 +547,72 @@ class SandboxKernelManager(AsyncKernelManager):
 
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
+    @property
+    def kernel_spec(self) -> KernelSpec | None:
+        """The named kernel's spec, with :data:`PROVISIONER_NAME` as its provisioner.
+
+        Raises
+        ------
+        SandboxUnavailable
+            If the provisioner is not registered (the course package is not installed).
+        """
+        spec = super().kernel_spec
+        wanted = {"provisioner_name": PROVISIONER_NAME, "config": {}}
+        if spec is not None and spec.metadata.get("kernel_provisioner") != wanted:
+            if not entry_points(group=PROVISIONER_GROUP, name=PROVISIONER_NAME):
+                raise SandboxUnavailable(
+                    f"the {PROVISIONER_NAME!r} kernel provisioner is not registered: install "
+                    "the course package (pip install -e '.[grading]') in the grader's environment"
+                )
+            spec = KernelSpec(
+                resource_dir=spec.resource_dir,
+                **{**spec.to_dict(), "metadata": {**spec.metadata, "kernel_provisioner": wanted}},
+            )
+            self._kernel_spec = spec
+        return spec
+
+    @property
+    def sandbox_report(self) -> dict[str, Any] | None:
+        """What the provisioner recorded of the last sandbox, or None before a start."""
+        return getattr(self.provisioner, "sandbox_report", None)
+
+    def sample_usage(self) -> cgroups.Usage:
+        """What the sandbox uses now (see :meth:`SandboxProvisioner.sample_usage`)."""
+        if isinstance(self.provisioner, SandboxProvisioner):
+            return self.provisioner.sample_usage()
+        return cgroups.ControlGroup().usage()
+
+    def limits_hit(self) -> list[str]:
+        """The statuses of the whole-sandbox limits the kernel ran into so far."""
+        if isinstance(self.provisioner, SandboxProvisioner):
+            return self.provisioner.limits_hit()
+        return []
+
+
+class SandboxProvisioner(LocalProvisioner):
+    """Starts a kernel inside the sandbox, under its limits, and tears both down after.
+
+    Registered as the ``lstm-grader-sandbox`` kernel provisioner. Its parent is a
+    :class:`SandboxKernelManager`, whose traits set the limits.
+    """
+
     _private_dir: str | None = None
     _cgroup: cgroups.ControlGroup | None = None
     sandbox_report: dict[str, Any] | None = None
 
     def _limits_words(self) -> list[str]:
+        km = self.parent
         return [
-            f"tmpfs: /tmp (the working folder) and /dev/shm hold {self.disk_limit_mb} MiB "
+            f"tmpfs: /tmp (the working folder) and /dev/shm hold {km.disk_limit_mb} MiB "
             "each; no file over that size",
-            f"per process: {self.memory_limit_mb} MiB of address space, "
-            f"{self.cpu_limit_seconds} s of CPU, no core dumps",
+            f"per process: {km.memory_limit_mb} MiB of address space, "
+            f"{km.cpu_limit_seconds} s of CPU, no core dumps",
         ]
 
-    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        """Make the private kernel folder, the connection over ``ipc`` in it, and the
+        control group; then let jupyter_client write the connection file there."""
+        km = self.parent
         self._no_sandbox = check_can_grade()
         self._identity = sandbox_identity()
         self._private_dir = tempfile.mkdtemp(prefix="lstm-grade-kernel-", dir=_private_parent())
@@ -557,16 +622,16 @@ class SandboxKernelManager(AsyncKernelManager):
         if self._identity.drops_root:
             os.chown(kernel_dir, self._identity.uid, self._identity.gid)
         self._kernel_dir = kernel_dir
-        self.connection_file = os.path.join(kernel_dir, "kernel.json")
-        self.transport = "ipc"
-        self.ip = os.path.join(kernel_dir, "ipc")
+        km.connection_file = os.path.join(kernel_dir, "kernel.json")
+        km.transport = "ipc"
+        km.ip = os.path.join(kernel_dir, "ipc")
         self._cgroup = None
         group = (
             cgroups.create(
                 cgroups.Limits(
-                    memory_bytes=self.memory_limit_mb * 2**20,
-                    processes=self.max_processes,
-                    cpus=self.cpus,
+                    memory_bytes=km.memory_limit_mb * 2**20,
+                    processes=km.max_processes,
+                    cpus=km.cpus,
                 )
             )
             if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers")
@@ -586,14 +651,17 @@ class SandboxKernelManager(AsyncKernelManager):
             "limits_not_applied": list(group.not_applied),
             "usage": {},
         }
-        result = await super()._async_pre_start_kernel(**kw)
-        if self._identity.drops_root and os.path.exists(self.connection_file):
-            os.chown(self.connection_file, self._identity.uid, self._identity.gid)
+        result = await super().pre_launch(**kwargs)
+        if self._identity.drops_root and os.path.exists(km.connection_file):
+            os.chown(km.connection_file, self._identity.uid, self._identity.gid)
         return result
 
-    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        """Wrap the kernel's command in the sandbox and start it with the limits."""
+        km = self.parent
+        kernel_cmd, kw = cmd, kwargs
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
-        seed, skipped = submission_files(host_workdir, max_bytes=self.disk_limit_mb * 2**20)
+        seed, skipped = submission_files(host_workdir, max_bytes=km.disk_limit_mb * 2**20)
         if skipped:
             self.sandbox_report["skipped_files"] = skipped
         group = self._cgroup or cgroups.ControlGroup()
@@ -602,15 +670,15 @@ class SandboxKernelManager(AsyncKernelManager):
             # RLIMIT_NPROC counts every task of the uid: the sandbox uid's alone when root
             # grades, the grader's own too otherwise
             already = 0 if self._identity.drops_root else _tasks_of(self._identity.uid)
-            processes = already + self.max_processes
+            processes = already + km.max_processes
             self.sandbox_report["limits"].append(
-                f"processes: {self.max_processes} more than uid {self._identity.uid} already "
+                f"processes: {km.max_processes} more than uid {self._identity.uid} already "
                 "runs (RLIMIT_NPROC; reaching it is not detected)"
             )
         limits = ProcessLimits(
-            address_space_bytes=self.memory_limit_mb * 2**20,
-            cpu_seconds=self.cpu_limit_seconds,
-            file_bytes=self.disk_limit_mb * 2**20,
+            address_space_bytes=km.memory_limit_mb * 2**20,
+            cpu_seconds=km.cpu_limit_seconds,
+            file_bytes=km.disk_limit_mb * 2**20,
             processes=processes,
         )
         environment = kernel_environment()
@@ -624,7 +692,7 @@ class SandboxKernelManager(AsyncKernelManager):
                 workdir=workdir,
                 seed_files=seed,
                 environment=environment,
-                disk_bytes=self.disk_limit_mb * 2**20,
+                disk_bytes=km.disk_limit_mb * 2**20,
             )
             drop_to = None
             kw["cwd"] = self._private_dir
@@ -659,7 +727,7 @@ class SandboxKernelManager(AsyncKernelManager):
                     "kernel runs as root"
                 )
         kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
-        await super()._async_launch_kernel(kernel_cmd, **kw)
+        return await super().launch_kernel(kernel_cmd, **kw)
 
     def sample_usage(self) -> cgroups.Usage:
         """What the sandbox uses now; the peak of its tmpfs use is kept in the report."""
@@ -674,7 +742,7 @@ class SandboxKernelManager(AsyncKernelManager):
         """Bytes held in the sandbox's ``/tmp`` (the working folder), read from the host
         through ``/proc/<pid>/root`` of a process inside it (statvfs only: nothing in the
         sandbox is opened)."""
-        pid = getattr(self.provisioner, "pid", None)
+        pid = self.pid
         if pid is None or self._no_sandbox is not None:
             return None
         try:
@@ -692,15 +760,16 @@ class SandboxKernelManager(AsyncKernelManager):
             hit.append("memory-limit")
         if usage.process_limit_hit:
             hit.append("process-limit")
-        if usage.cpu_seconds is not None and usage.cpu_seconds >= self.cpu_limit_seconds:
+        if usage.cpu_seconds is not None and usage.cpu_seconds >= self.parent.cpu_limit_seconds:
             hit.append("cpu-limit")
         peak = (self.sandbox_report or {}).get("usage", {}).get("tmpfs_peak_bytes", 0)
-        if peak >= 0.95 * self.disk_limit_mb * 2**20:
+        if peak >= 0.95 * self.parent.disk_limit_mb * 2**20:
             hit.append("disk-limit")
         return hit
 
-    async def _async_cleanup_resources(self, restart: bool = False) -> None:
-        await super()._async_cleanup_resources(restart=restart)
+    async def cleanup(self, restart: bool = False) -> None:
+        """Record the sandbox's last usage, remove its control group and its folder."""
+        await super().cleanup(restart=restart)
         if restart:
             return
         if self._cgroup is not None:

@@ -230,3 +230,32 @@ def test_the_kernel_imports_the_graders_lstm_lib_from_any_course_copy(tmp_path: 
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=copy, check=True
     )
     assert json.loads(found.stdout) == str(copy / "lstm_lib")
+
+
+def test_kernels_are_started_by_the_registered_provisioner() -> None:
+    """Does the manager launch through jupyter_client's public provisioner interface: the
+    kernel spec names the sandbox provisioner, and that name is registered?"""
+    manager = sandbox.SandboxKernelManager(kernel_name="python3")
+    spec = manager.kernel_spec
+    assert spec.metadata["kernel_provisioner"]["provisioner_name"] == sandbox.PROVISIONER_NAME
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    factory = KernelProvisionerFactory.instance()
+    assert factory.is_provisioner_available(spec)
+    provisioner = factory.create_provisioner_instance("k", spec, parent=manager)
+    assert isinstance(provisioner, sandbox.SandboxProvisioner)
+
+
+def test_without_the_registered_provisioner_no_kernel_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If the package's entry point is missing (a grader run from an uninstalled copy), is
+    the kernel refused with a way out, never started unsandboxed by the default
+    provisioner?"""
+    monkeypatch.setattr(sandbox, "entry_points", lambda **_: ())
+    manager = sandbox.SandboxKernelManager(kernel_name="python3")
+    import asyncio
+
+    with pytest.raises(sandbox.SandboxUnavailable, match="not registered"):
+        asyncio.run(manager.start_kernel())
+    assert manager.provisioner is None
