@@ -1,17 +1,78 @@
-"""Read the graded answers that a test cell's hidden region declares."""
+"""Read nbgrader's delimited regions: the graded answers a hidden test region declares,
+and the solution regions of the instructor's notebooks.
+
+The delimiters are nbgrader's own settings (``ClearHiddenTests.begin_test_delimeter``,
+``ClearSolutions.begin_solution_delimeter`` and their ends), read from the course's
+configuration, and a region is found the way nbgrader finds it (a line that contains the
+delimiter), so the grader reads exactly the region nbgrader hides from learners.
+"""
 
 from __future__ import annotations
 
 import ast
-import re
 from dataclasses import dataclass
+from typing import Any
 
-BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
-END_HIDDEN = "### END HIDDEN TESTS"
-_HIDDEN_RE = re.compile(
-    r"^[ \t]*### BEGIN HIDDEN TESTS[ \t]*\n(?P<body>.*?)^[ \t]*### END HIDDEN TESTS[ \t]*\n?",
-    re.MULTILINE | re.DOTALL,
-)
+#: A region's opening and closing delimiter.
+Delimiters = tuple[str, str]
+
+
+def hidden_test_delimiters(config: Any = None) -> Delimiters:
+    """The hidden-test delimiters nbgrader uses under ``config`` (default: its own defaults).
+
+    Examples
+    --------
+    >>> hidden_test_delimiters()
+    ('BEGIN HIDDEN TESTS', 'END HIDDEN TESTS')
+    """
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    clear = ClearHiddenTests(config=config) if config is not None else ClearHiddenTests()
+    return clear.begin_test_delimeter, clear.end_test_delimeter
+
+
+def solution_delimiters(config: Any = None) -> Delimiters:
+    """The solution delimiters nbgrader uses under ``config`` (default: its own defaults).
+
+    Examples
+    --------
+    >>> solution_delimiters()
+    ('BEGIN SOLUTION', 'END SOLUTION')
+    """
+    from nbgrader.preprocessors import ClearSolutions
+
+    clear = ClearSolutions(config=config) if config is not None else ClearSolutions()
+    return clear.begin_solution_delimeter, clear.end_solution_delimeter
+
+
+def split_region(source: str, delimiters: Delimiters) -> tuple[str, str]:
+    """Split ``source`` into the text outside the delimited regions and the text inside.
+
+    The delimiter lines themselves belong to neither, as in nbgrader.
+
+    Raises
+    ------
+    ValueError
+        If a region opens inside another or never closes.
+    """
+    begin, end = delimiters
+    outside: list[str] = []
+    inside: list[str] = []
+    in_region = False
+    for line in source.split("\n"):
+        if begin in line:
+            if in_region:
+                raise ValueError(f"a {begin!r} region opens inside another")
+            in_region = True
+        elif end in line:
+            in_region = False
+        elif in_region:
+            inside.append(line + "\n")
+        else:
+            outside.append(line)
+    if in_region:
+        raise ValueError(f"a {begin!r} region is never closed with {end!r}")
+    return "\n".join(outside), "".join(inside)
 
 
 @dataclass(frozen=True)
@@ -30,8 +91,11 @@ class GradedAnswer:
     expression: str
 
 
-def split_hidden(source: str) -> tuple[str, str]:
+def split_hidden(source: str, delimiters: Delimiters | None = None) -> tuple[str, str]:
     """Split a test cell's source into its visible part and its hidden regions' text.
+
+    ``delimiters`` defaults to :func:`hidden_test_delimiters` (nbgrader's defaults); the grader
+    passes the course's.
 
     Examples
     --------
@@ -42,9 +106,7 @@ def split_hidden(source: str) -> tuple[str, str]:
     >>> hidden
     'grade_answer("q1", a)\\n'
     """
-    hidden = "".join(match.group("body") for match in _HIDDEN_RE.finditer(source))
-    visible = _HIDDEN_RE.sub("", source)
-    return visible, hidden
+    return split_region(source, delimiters or hidden_test_delimiters())
 
 
 def graded_answers(hidden: str) -> list[GradedAnswer]:

@@ -5,24 +5,29 @@ Used by the tests and the benchmarks to build classes of realistic submissions.
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-_SOLUTION_RE = re.compile(
-    r"^[ \t]*### BEGIN SOLUTION[ \t]*\n(?P<body>.*?)^[ \t]*### END SOLUTION[ \t]*\n?",
-    re.MULTILINE | re.DOTALL,
-)
+from lstm_grader.hidden import solution_delimiters
 
 
-def solution_sources(source: NotebookNode) -> dict[str, str]:
-    """The source of each solution cell, markers removed, by ``grade_id``."""
+def solution_sources(source: NotebookNode, config: Any = None) -> dict[str, str]:
+    """The source of each solution cell, delimiter lines removed, by ``grade_id``.
+
+    ``config`` is the course's configuration, whose solution delimiters are used
+    (default: nbgrader's).
+    """
+    begin, end = solution_delimiters(config)
     found = {}
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("solution"):
-            found[meta["grade_id"]] = _SOLUTION_RE.sub(lambda m: m.group("body"), cell.source)
+            lines = [
+                line for line in cell.source.split("\n") if begin not in line and end not in line
+            ]
+            found[meta["grade_id"]] = "\n".join(lines)
     return found
 
 
