@@ -1,7 +1,7 @@
 """Read and write the reference values recorded from Keras, against one schema.
 
 ``references/<assignment>.json`` is ``{"questions": {<id>: {"kind", "expected",
-"context", "mistakes"}}}``: ``kind`` one of :data:`lstm_lib.checks.KINDS`, ``expected``
+"context", "mistakes"}}}``: ``kind`` one of :data:`lstm_lib.verdicts.KINDS`, ``expected``
 the value Keras produced as JSON data, ``context`` a dict, ``mistakes`` a list of dicts
 with a ``message``. This module is the only reader and writer of that format.
 """
@@ -21,7 +21,7 @@ class Reference:
     Attributes
     ----------
     kind : str
-        The checker, one of :data:`lstm_lib.checks.KINDS`.
+        The checker, one of :data:`lstm_lib.verdicts.KINDS`.
     expected : Any
         The value Keras produced, as JSON data.
     context : dict
@@ -46,7 +46,7 @@ class ReferenceFileError(ValueError):
 
 
 def _check_entry(path: Path, question: Any, entry: Any) -> None:
-    from lstm_lib.checks import KINDS
+    from lstm_lib.verdicts import KINDS
 
     where = f"{path}: question {question!r}"
     if not isinstance(question, str) or not isinstance(entry, dict):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["checks", "explain", "plots", "reference", "shapes"]
+__all__ = ["answers", "checks", "explain", "plots", "reference", "shapes", "verdicts"]
 
-_SUBMODULES = {"checks", "plots", "reference", "shapes"}
+_SUBMODULES = {"answers", "checks", "plots", "reference", "shapes", "verdicts"}
 
 
 def explain(model: Any, **kwargs: Any) -> Any:

@@ -22,10 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("tensorflow", "keras", "matplotlib")
 LIGHT_MODULES = [
     "lstm_lib",
+    "lstm_lib.answers",
+    "lstm_lib.verdicts",
     "lstm_lib.checks",
     "lstm_lib.shapes",
     "lstm_lib.reference",
     "lstm_lib.plots",
+    "lstm_lib.plots._style",
+    "lstm_lib.plots.embeddings",
+    "lstm_lib.plots.parameters",
+    "lstm_lib.plots.recurrence",
+    "lstm_lib.plots.training",
 ]
 PUBLIC_MODULES = [*LIGHT_MODULES, "lstm_lib.explaining"]
 
@@ -75,7 +82,7 @@ import inspect
 import lstm_lib
 before = sorted(m for m in sys.modules if m.startswith("lstm_lib."))
 kinds = {name: type(getattr(lstm_lib, name)).__name__
-         for name in ("checks", "shapes", "reference", "plots")}
+         for name in ("answers", "verdicts", "checks", "shapes", "reference", "plots")}
 try:
     lstm_lib.no_such_name
     unknown = "no error"
@@ -96,7 +103,15 @@ result = {
     assert seen["same"] is True
     assert seen["explain"] is True
     assert seen["unknown"] == "AttributeError"
-    assert seen["all"] == ["checks", "explain", "plots", "reference", "shapes"]
+    assert seen["all"] == [
+        "answers",
+        "checks",
+        "explain",
+        "plots",
+        "reference",
+        "shapes",
+        "verdicts",
+    ]
 
 
 def test_plots_imports_matplotlib_only_when_drawing(tmp_path: Path) -> None:

@@ -330,7 +330,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             zero={"q1"},
         ),
-        # 2. monkeypatching lstm_lib.checks, numpy, numpy.testing, builtins, math
+        # 2. monkeypatching lstm_lib.checks, lstm_lib.answers (the wire format), numpy,
+        #    numpy.testing, builtins, math
         "patch-checks": Case(
             answers={
                 "q1-answer": WRONG_Q1
@@ -339,6 +340,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
                     "checks.verdict = lambda *a, **k: checks.Verdict(True, 'Correct')\n"
                     "checks.to_plain = lambda value: {'t': 'tuple', 'v': [{'t': 'none'}]}\n"
                     "checks.expect_shape = lambda *a, **k: None\n"
+                    "import lstm_lib.answers as answers\n"
+                    'answers.answer_json = lambda value: \'{"t": "none"}\'\n'
+                    "answers.to_plain = lambda value: {'t': 'tuple', 'v': [{'t': 'none'}]}\n"
                 )
             },
             zero={"q1"},

@@ -1,0 +1,656 @@
+"""Do the verdicts judge every kind of question, and name the learner's mistake?
+
+The grader judges each decoded answer with ``lstm_lib.verdicts.verdict`` in its own
+process. These tests ask whether the form checks a test cell runs (``expect_*``) say how to
+fix a badly written answer, whether every kind of question gives the message that names the
+classic confusion behind a wrong answer, and whether no plain data makes a verdict raise.
+No test here imports TensorFlow: the verdicts must work without it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from test_answers import SneakyArray, SneakyInt, SneakyStr, SneakyTuple, plain_values
+
+from lstm_lib import verdicts
+from lstm_lib.answers import from_plain, to_plain
+from lstm_lib.verdicts import AnswerError, Verdict
+
+# Bounded on purpose: these run in the quick suite (make check).
+PROPERTY = settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+GARBAGE = settings(PROPERTY, max_examples=60)
+
+
+# ===================================================================== form checks
+
+
+class TestFormChecks:
+    @pytest.mark.parametrize("value", [(None, 32), (None, 10, 32), (32, 10, 1), (0,), ()])
+    def test_expect_shape_accepts_tuples(self, value: tuple) -> None:
+        """Is a tuple of plain ints and None accepted as a shape?"""
+        verdicts.expect_shape(value)
+
+    @pytest.mark.parametrize(
+        ("value", "phrases"),
+        [
+            ([None, 32], ["is a list", "write a shape as a tuple", "(None, 32)"]),
+            ("(None, 32)", ["A shape is a tuple such as (None, 10, 32)", "type str"]),
+            (32, ["A shape is a tuple", "32 (type int)"]),
+            (np.array([1, 2]), ["A shape is a tuple"]),
+            (SneakyTuple((None, 32)), ["A shape is a tuple", "SneakyTuple"]),
+            ((None, np.int64(32)), ["plain int or None", "Convert it with int(...)"]),
+            ((None, 32.0), ["plain int or None", "32.0 (type float)"]),
+            ((None, True), ["plain int or None", "True (type bool)"]),
+            ((None, "32"), ["plain int or None"]),
+            ((None, -3), ["never negative", "-3"]),
+        ],
+        ids=repr,
+    )
+    def test_expect_shape_refuses(self, value: Any, phrases: list[str]) -> None:
+        """Does a wrong form of shape get a message that says how to write it?"""
+        with pytest.raises(AnswerError) as info:
+            verdicts.expect_shape(value)
+        for phrase in phrases:
+            assert phrase in str(info.value)
+
+    def test_answer_error_is_an_assertion_error(self) -> None:
+        """Does nbgrader count an AnswerError as a failed test (an AssertionError)?"""
+        assert issubclass(AnswerError, AssertionError)
+
+    def test_expect_shapes(self) -> None:
+        """Is a list of shapes accepted, and a tuple of them or a bad item refused by name?"""
+        verdicts.expect_shapes([(None, 4), (None, 4), (None, 4)])
+        verdicts.expect_shapes([])
+        with pytest.raises(AnswerError, match=r"Write the shapes as a list, one tuple"):
+            verdicts.expect_shapes(((None, 4), (None, 4)))
+        with pytest.raises(AnswerError, match=r"Item 1 of your list: \[None, 4\] is a list"):
+            verdicts.expect_shapes([(None, 4), [None, 4]])
+        with pytest.raises(AnswerError, match=r"Item 0 of your list: A shape is a tuple"):
+            verdicts.expect_shapes([4])
+
+    @pytest.mark.parametrize(
+        ("value", "phrases"),
+        [
+            (32.0, ["A count is a plain int such as 32", "32.0 (type float)"]),
+            (True, ["plain int", "True (type bool)"]),
+            (np.int64(32), ["plain int", "Convert it with int(...)"]),
+            ("32", ["plain int", "'32' (type str)"]),
+            (SneakyInt(32), ["plain int", "SneakyInt"]),
+            (None, ["plain int", "None (type NoneType)"]),
+        ],
+        ids=repr,
+    )
+    def test_expect_int_refuses(self, value: Any, phrases: list[str]) -> None:
+        """Is only a plain int a count: not a float, bool, string or NumPy integer?"""
+        verdicts.expect_int(32)
+        with pytest.raises(AnswerError) as info:
+            verdicts.expect_int(value)
+        for phrase in phrases:
+            assert phrase in str(info.value)
+
+    def test_expect_choice(self) -> None:
+        """Is one of the options accepted, and anything else told which options there are?"""
+        verdicts.expect_choice("b", ["a", "b", "c"])
+        for wrong in ("d", "B", SneakyStr("b"), 1, None, ["b"]):
+            with pytest.raises(AnswerError, match=r"Answer with one of 'a', 'b', 'c'; got"):
+                verdicts.expect_choice(wrong, ["a", "b", "c"])
+
+    def test_expect_array(self) -> None:
+        """Is a finite numeric array of the right shape accepted, and other forms refused?"""
+        verdicts.expect_array(np.zeros((1, 2)), shape=(1, 2))
+        verdicts.expect_array(np.arange(3))
+        verdicts.expect_array(np.zeros((2, 2), dtype=np.float32), shape=[2, 2])
+        for wrong in ([[0.0, 0.0]], 0.0, np.array(["a"]), np.zeros(2).view(SneakyArray)):
+            with pytest.raises(AnswerError, match="Answer with a NumPy array of numbers"):
+                verdicts.expect_array(wrong)
+        with pytest.raises(
+            AnswerError, match=r"should have shape \(1, 2\); yours has shape \(2,\)"
+        ):
+            verdicts.expect_array(np.zeros(2), shape=(1, 2))
+        for bad in (np.nan, np.inf):
+            with pytest.raises(AnswerError, match="NaN or infinity"):
+                verdicts.expect_array(np.array([1.0, bad]))
+
+    def test_expect_layer_specs(self) -> None:
+        """Is a list of layer dicts accepted, and each wrong form named with its position?"""
+        verdicts.expect_layer_specs([{"class_name": "LSTM", "config": {"units": 8}}])
+        verdicts.expect_layer_specs([{"class_name": "Dense"}])
+        for wrong in ([], {"class_name": "LSTM"}, "LSTM(8)", None):
+            with pytest.raises(AnswerError, match="Describe the model as a list of layer dicts"):
+                verdicts.expect_layer_specs(wrong)
+        with pytest.raises(AnswerError, match="Layer 1 should be a dict with a 'class_name'"):
+            verdicts.expect_layer_specs([{"class_name": "LSTM"}, {"class": "Dense"}])
+        with pytest.raises(AnswerError, match="Layer 0 should be a dict"):
+            verdicts.expect_layer_specs([("LSTM", {"units": 8})])
+        with pytest.raises(AnswerError, match="Layer 0: 'config' should be a dict"):
+            verdicts.expect_layer_specs([{"class_name": "LSTM", "config": [8]}])
+
+
+# ===================================================================== verdicts
+
+LSTM16 = {"class_name": "LSTM", "config": {"units": 16}}
+# LSTM(16) on 3 features: 4 × (16 × (16 + 3) + 16) = 1280.
+LSTM_COUNT = {"layer": LSTM16, "input_shape": [None, 8, 3]}
+SHAPE_CONTEXT = {"features": 8, "timesteps": 10, "input_shape": [None, 10, 8]}
+STACK = [
+    {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True}},
+    {"class_name": "LSTM", "config": {"units": 8}},
+]
+MODEL_EXPECTED = {"output_shape": [None, 8], "params": 2080}
+MODEL_CONTEXT = {"input_shape": [None, 8, 3], "required_layers": ["LSTM"]}
+LAYER_EXPECTED = [[None, 5, 4], [None, 4], [None, 4]]
+LAYER_CONTEXT = {
+    "input_shape": [None, 5, 2],
+    "features": 2,
+    "timesteps": 5,
+    "roles": ["output", "h", "c"],
+    "required_layers": ["LSTM"],
+}
+LAYER_ANSWER = {
+    "class_name": "LSTM",
+    "config": {"units": 4, "return_sequences": True, "return_state": True},
+}
+
+# kind -> (a right answer, a wrong answer, expected as recorded JSON, context)
+CASES: dict[str, tuple[Any, Any, Any, dict[str, Any]]] = {
+    "shape": ((None, 10, 16), (None, 16), [None, 10, 16], SHAPE_CONTEXT),
+    "shapes": (
+        [(None, 16), (None, 16), (None, 16)],
+        [(None, 16)],
+        [[None, 16], [None, 16], [None, 16]],
+        {"roles": ["output", "h", "c"]},
+    ),
+    "int": (1280, 1281, 1280, LSTM_COUNT),
+    "choice": ("b", "a", "b", {"options": ["a", "b", "c"], "why_not": {"a": "Not a: why."}}),
+    "array": (np.array([[1.0, 2.0]]), np.array([[1.0, 3.0]]), [[1.0, 2.0]], {}),
+    "model": (STACK, STACK[1:], MODEL_EXPECTED, MODEL_CONTEXT),
+    "layer_shapes": (LAYER_ANSWER, LSTM16, LAYER_EXPECTED, LAYER_CONTEXT),
+    "value": (
+        {"units": 128, "activation": "sigmoid"},
+        {"units": 128, "activation": "tanh"},
+        {"activation": "sigmoid", "units": 128},
+        {},
+    ),
+}
+
+
+class TestVerdictKinds:
+    def test_every_kind_is_covered(self) -> None:
+        """Does this file test every kind of question verdict understands?"""
+        assert set(CASES) == set(verdicts.KINDS)
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_right_answer(self, kind: str) -> None:
+        """Is the right answer, decoded as the grader decodes it, judged correct?"""
+        right, _, expected, context = CASES[kind]
+        result = verdicts.verdict(kind, from_plain(to_plain(right)), expected, context)
+        assert isinstance(result, Verdict)
+        assert result.correct is True
+        assert result.message.startswith("Correct")
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_wrong_answer(self, kind: str) -> None:
+        """Is a wrong answer judged wrong, with a message that is more than a bare no?"""
+        _, wrong, expected, context = CASES[kind]
+        result = verdicts.verdict(kind, from_plain(to_plain(wrong)), expected, context)
+        assert result.correct is False
+        assert result.message and not result.message.startswith("Correct")
+
+    def test_unknown_kind(self) -> None:
+        """Is a question of an unknown kind an instructor's error, raised at once?"""
+        with pytest.raises(ValueError, match="unknown question kind"):
+            verdicts.verdict("shpae", (None, 1), [None, 1])
+
+    @pytest.mark.parametrize("kind", sorted(CASES))
+    def test_unsupported_answer(self, kind: str) -> None:
+        """Does an answer of a refused type get told to use plain values, for every kind?"""
+        _, _, expected, context = CASES[kind]
+        answer = from_plain(to_plain(SneakyInt(1280)))
+        result = verdicts.verdict(kind, answer, expected, context)
+        assert not result.correct
+        assert "an object of type SneakyInt" in result.message
+        assert "plain Python values" in result.message
+
+    def test_value_is_type_strict(self) -> None:
+        """Does a value question tell 1 from True and a tuple from a list?"""
+        assert verdicts.verdict("value", "TypeError", "TypeError").correct
+        assert not verdicts.verdict("value", True, 1).correct
+        assert not verdicts.verdict("value", 1, 1.0).correct
+        assert not verdicts.verdict("value", ("a",), ["a"]).correct
+        assert verdicts.verdict("value", ["a"], ["a"]).correct
+        assert "is not the answer" in verdicts.verdict("value", "x", "y").message
+
+
+class TestNamedMistakes:
+    @pytest.mark.parametrize(
+        ("answer", "expected", "phrases"),
+        [
+            (
+                (None, 10, 32),
+                [None, 32],
+                ["(None, 10, 32) keeps the time axis", "return_sequences=True"],
+            ),
+            (
+                (None, 32),
+                [None, 10, 32],
+                ["(None, 32) drops the time axis", "(batch, timesteps, units)"],
+            ),
+            ((10, 32), [None, 10, 32], ["leaves out the batch axis", "None"]),
+            ((32,), [None, 32], ["leaves out the batch axis"]),
+            ((32, 10, 16), [None, 10, 16], ["batch size", "does not fix", "None"]),
+            ((None, 8), [None, 16], ["`units`, not the 8 input features"]),
+            ((None, 10, 8), [None, 10, 16], ["`units`, not the 8 input features"]),
+            ((None, 10), [None, 16], ["number of timesteps is an axis of the input"]),
+            ((None, 16, 10), [None, 10, 16], ["wrong order", "(batch, timesteps, units)"]),
+            ((None, 3, 7), [None, 5, 9], ["is not the shape this layer returns"]),
+        ],
+        ids=repr,
+    )
+    def test_shape_confusions(self, answer: tuple, expected: list, phrases: list[str]) -> None:
+        """Does each classic shape confusion get the message that names it?"""
+        result = verdicts.verdict("shape", answer, expected, SHAPE_CONTEXT)
+        assert not result.correct
+        for phrase in phrases:
+            assert phrase in result.message, result.message
+
+    def test_return_state_count(self) -> None:
+        """Does a single shape where return_state gives three say so, and count them?"""
+        expected = [[None, 16], [None, 16], [None, 16]]
+        result = verdicts.verdict("shapes", [(None, 16)], expected)
+        assert "With `return_state=True`" in result.message
+        assert "3 tensors here, not one" in result.message
+        result = verdicts.verdict("shapes", [(None, 16), (None, 16)], expected)
+        assert "returns 3 tensor(s)" in result.message and "your list has 2" in result.message
+
+    def test_shapes_name_the_tensor(self) -> None:
+        """Does a wrong shape in a list say which tensor, by its role, and what is wrong?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        context = {"roles": ["output", "h", "c"], "features": 3, "timesteps": 8}
+        result = verdicts.verdict("shapes", [(None, 16), (None, 16), (None, 16)], expected, context)
+        assert result.message.startswith("Tensor 0 (output): (None, 16) drops the time axis")
+        result = verdicts.verdict(
+            "shapes", [(None, 8, 16), (None, 16), (None, 3)], expected, context
+        )
+        assert result.message.startswith("Tensor 2 (c): The last axis of the output is `units`")
+        result = verdicts.verdict("shapes", [(None, 8, 16), (7, 7)], [[None, 8, 16], [None, 16]])
+        assert result.message.startswith("Tensor 1 (a state): (7, 7) is not its shape")
+
+    @pytest.mark.parametrize(
+        ("answer", "phrase"),
+        [
+            (320, "the count for one gate"),
+            (1216, "leaves out the bias"),
+            (1280 * 8, "timesteps does not change the parameter count"),
+            (4 * (16 * 3 + 16), "leaves out the recurrent kernel U"),
+            (1000, "1000 is not the count; write the formula out term by term"),
+        ],
+    )
+    def test_lstm_count_confusions(self, answer: int, phrase: str) -> None:
+        """Does each classic LSTM counting mistake get its own message?"""
+        result = verdicts.verdict("int", answer, 1280, LSTM_COUNT)
+        assert not result.correct
+        assert phrase in result.message, result.message
+
+    def test_count_without_a_layer(self) -> None:
+        """Without a layer in the context, is the wrong count still answered plainly?"""
+        result = verdicts.verdict("int", 7, 10, {"noun": "number of weight arrays"})
+        assert result.message == "7 is not the number of weight arrays."
+
+    def test_dense_count_without_bias(self) -> None:
+        """Does Dense(16) on 8 features counted as 8 × 16 name the missing bias?"""
+        layer = {"class_name": "Dense", "config": {"units": 16}}
+        result = verdicts.verdict("int", 128, 144, {"layer": layer, "input_shape": [None, 8]})
+        assert "leaves out the bias" in result.message
+
+    def test_gru_reset_after_flipped(self) -> None:
+        """Does the GRU count for the other reset_after name that flag, both ways?"""
+        context = {
+            "layer": {"class_name": "GRU", "config": {"units": 8}},
+            "input_shape": [None, 10, 5],
+        }
+        result = verdicts.verdict("int", 336, 360, context)
+        assert "count for `reset_after=False`" in result.message
+        assert "two bias vectors" in result.message
+        old = {
+            "layer": {"class_name": "GRU", "config": {"units": 8, "reset_after": False}},
+            "input_shape": [None, 10, 5],
+        }
+        result = verdicts.verdict("int", 360, 336, old)
+        assert "count for `reset_after=True`" in result.message
+        assert "a single bias vector" in result.message
+
+    def test_bidirectional_one_direction(self) -> None:
+        """Does counting one direction of a Bidirectional say the count doubles?"""
+        layer = {
+            "class_name": "Bidirectional",
+            "config": {"layer": {"class_name": "LSTM", "config": {"units": 8}}},
+        }
+        context = {"layer": layer, "input_shape": [None, 10, 5]}
+        assert verdicts.verdict("int", 896, 896, context).correct
+        result = verdicts.verdict("int", 448, 896, context)
+        assert "one direction only" in result.message and "doubles" in result.message
+
+    def test_recorded_mistakes_exact(self) -> None:
+        """Does a recorded wrong answer get its recorded message, matched exactly?"""
+        mistakes = [
+            {"value": [32, 10, 1], "message": "That is batch_input_shape."},
+            {"value": {"units": 128}, "message": "Keep the activations."},
+            {"value": 30, "message": "Thirty."},
+            {"value": [[None, 16], [None, 16]], "message": "Two states."},
+        ]
+        assert (
+            verdicts.verdict("shape", (32, 10, 1), [None, 10, 1], mistakes=mistakes).message
+            == "That is batch_input_shape."
+        )
+        assert (
+            verdicts.verdict("value", {"units": 128}, {"units": 1}, mistakes=mistakes).message
+            == "Keep the activations."
+        )
+        assert verdicts.verdict("int", 30, 31, mistakes=mistakes).message == "Thirty."
+        assert (
+            verdicts.verdict(
+                "shapes", [(None, 16), (None, 16)], [[None, 8]], mistakes=mistakes
+            ).message
+            == "Two states."
+        )
+        # exact means exact: 30.0 is not 30, (32, 10, 2) is not (32, 10, 1)
+        assert verdicts.verdict("value", 30.0, 31, mistakes=mistakes).message != "Thirty."
+        assert (
+            "batch_input_shape"
+            not in verdicts.verdict("shape", (32, 10, 2), [None, 10, 1], mistakes=mistakes).message
+        )
+
+    def test_recorded_mistakes_never_override_a_right_answer(self) -> None:
+        """Is a right answer right even if it was also recorded as a mistake?"""
+        mistakes = [{"value": [None, 16], "message": "wrong"}]
+        assert verdicts.verdict("shape", (None, 16), [None, 16], mistakes=mistakes).correct
+
+    def test_recorded_array_mistakes_within_tolerance(self) -> None:
+        """Is an array recorded as a mistake (h and c swapped) matched within 1e-5, only?"""
+        expected = [[0.1, 0.2]]
+        swapped = [[0.7, -0.3]]
+        mistakes = [{"value": swapped, "message": "That is c, not h."}]
+        near = np.array(swapped) + 5e-6
+        assert (
+            verdicts.verdict("array", near, expected, mistakes=mistakes).message
+            == "That is c, not h."
+        )
+        far = np.array(swapped) + 1e-3
+        result = verdicts.verdict("array", far, expected, mistakes=mistakes)
+        assert "Not within 1e-5" in result.message
+        other_shape = np.array(swapped).ravel()
+        result = verdicts.verdict("array", other_shape, expected, mistakes=mistakes)
+        assert "should have shape (1, 2)" in result.message
+
+    def test_array_messages(self) -> None:
+        """Does a wrong array say where the largest difference is, within 1e-5 otherwise?"""
+        expected = [[1.0, 2.0, 3.0]]
+        assert verdicts.verdict("array", np.array([[1.0, 2.0, 3.0 + 5e-6]]), expected).correct
+        result = verdicts.verdict("array", np.array([[1.0, 2.5, 3.0]]), expected)
+        assert result.message == (
+            "Not within 1e-5 of the Keras value; the largest difference is at index (0, 1)."
+        )
+        result = verdicts.verdict("array", [[1.0, 2.0, 3.0]], expected)
+        assert "Answer with a NumPy array of numbers" in result.message
+
+    def test_choice_messages(self) -> None:
+        """Does a wrong choice get its 'why not', and an unlisted one the list of options?"""
+        _, _, expected, context = CASES["choice"]
+        assert verdicts.verdict("choice", "a", expected, context).message == "Not a: why."
+        assert (
+            verdicts.verdict("choice", "c", expected, context).message
+            == "'c' is not the right choice."
+        )
+        assert (
+            "Answer with one of 'a', 'b', 'c'"
+            in verdicts.verdict("choice", "d", expected, context).message
+        )
+
+    def test_model_that_does_not_build(self) -> None:
+        """Does a model spec that Keras would refuse say why, naming the layer?"""
+        unstacked = [
+            {"class_name": "LSTM", "config": {"units": 16}},
+            {"class_name": "LSTM", "config": {"units": 8}},
+        ]
+        result = verdicts.verdict("model", unstacked, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message.startswith("This model does not build: Layer 2")
+        assert "return_sequences=False" in result.message
+        result = verdicts.verdict(
+            "model",
+            [{"class_name": "Conv1D", "config": {"filters": 4}}],
+            MODEL_EXPECTED,
+            MODEL_CONTEXT,
+        )
+        assert "does not build" in result.message and "Conv1D is not covered" in result.message
+
+    def test_model_messages(self) -> None:
+        """Does a wrong model say what it outputs, or how many parameters it has?"""
+        sequences = [
+            STACK[0],
+            {"class_name": "LSTM", "config": {"units": 8, "return_sequences": True}},
+        ]
+        result = verdicts.verdict("model", sequences, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message.startswith("Your model outputs (None, 8, 8), not (None, 8).")
+        assert "keeps the time axis" in result.message
+        result = verdicts.verdict("model", STACK[1:], MODEL_EXPECTED, MODEL_CONTEXT)
+        assert result.message == (
+            "Your model has 384 parameters; the specification asks for exactly 2080."
+        )
+        result = verdicts.verdict(
+            "model", [{"class_name": "GRU", "config": {"units": 8}}], MODEL_EXPECTED, MODEL_CONTEXT
+        )
+        assert result.message == "The specification asks for a LSTM layer."
+        result = verdicts.verdict("model", {"class_name": "LSTM"}, MODEL_EXPECTED, MODEL_CONTEXT)
+        assert "Describe the model as a list of layer dicts" in result.message
+
+    def test_model_of_only_an_input_layer(self) -> None:
+        """Does a model spec with nothing after its InputLayer get a verdict, not an
+        IndexError (stack_shapes gives no rows, and _compare_model reads rows[-1])?
+
+        Every recorded model question sets required_layers, which answers first today.
+        """
+        answer = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 3]}}]
+        for context in (MODEL_CONTEXT, {"input_shape": [None, 8, 3]}):
+            assert verdicts.verdict("model", answer, MODEL_EXPECTED, context).correct is False
+
+    @pytest.mark.parametrize("target", [[-1, "ab"], [[2]], [-1, None]], ids=repr)
+    def test_model_with_a_non_numeric_reshape(self, target: list) -> None:
+        """Does a Reshape whose target_shape is not numbers get a verdict, not an exception?
+
+        The shape rules pass such a target through when the input size is unknown, and
+        the checks then call int() on it outside their try block.
+        """
+        answer = [
+            {"class_name": "InputLayer", "config": {"batch_shape": [None, None]}},
+            {"class_name": "Embedding", "config": {"input_dim": 10, "output_dim": 4}},
+            {"class_name": "Reshape", "config": {"target_shape": target}},
+        ]
+        context = {"input_shape": [None, 20], "required_layers": ["Embedding"]}
+        result = verdicts.verdict(
+            "model", answer, {"output_shape": [None, 1], "params": 40}, context
+        )
+        assert result.correct is False
+        result = verdicts.verdict(
+            "layer_shapes",
+            {"class_name": "Reshape", "config": {"target_shape": target}},
+            [[None, 7]],
+            {"input_shape": [None, None, 3]},
+        )
+        assert result.correct is False
+
+    def test_layer_shapes_messages(self) -> None:
+        """Does an inverse question name a wrong class, a missing flag or a layer that
+        does not build?"""
+        result = verdicts.verdict(
+            "layer_shapes",
+            {"class_name": "GRU", "config": {"units": 4}},
+            LAYER_EXPECTED,
+            LAYER_CONTEXT,
+        )
+        assert result.message == "The question asks for a LSTM layer; yours is a GRU."
+        no_state = {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True}}
+        result = verdicts.verdict("layer_shapes", no_state, LAYER_EXPECTED, LAYER_CONTEXT)
+        assert result.message.startswith("Your layer returns (None, 5, 4). With `return_state")
+        result = verdicts.verdict(
+            "layer_shapes", {"class_name": "LSTM", "config": {}}, LAYER_EXPECTED, LAYER_CONTEXT
+        )
+        assert result.message.startswith("This layer does not build on this input:")
+        result = verdicts.verdict("layer_shapes", [LAYER_ANSWER], LAYER_EXPECTED, LAYER_CONTEXT)
+        assert result.message.startswith("Describe the layer as a dict")
+
+
+# --- never raising on garbage -----------------------------------------------------------
+
+CLASS_NAMES = st.sampled_from(
+    [
+        "Dense",
+        "SimpleRNN",
+        "LSTM",
+        "GRU",
+        "Embedding",
+        "Bidirectional",
+        "TimeDistributed",
+        "InputLayer",
+        "Dropout",
+        "Flatten",
+        "Reshape",
+        "RepeatVector",
+        "Concatenate",
+        "Add",
+        "Conv1D",
+        "",
+    ]
+)
+CONFIG_KEYS = st.sampled_from(
+    [
+        "units",
+        "return_sequences",
+        "return_state",
+        "use_bias",
+        "reset_after",
+        "stateful",
+        "merge_mode",
+        "target_shape",
+        "input_dim",
+        "output_dim",
+        "n",
+        "axis",
+        "batch_shape",
+        "shape",
+        "layer",
+        "backward_layer",
+        "name",
+    ]
+)
+JUNK = (
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 40)
+    | st.text(max_size=3)
+    | st.floats(allow_nan=False, allow_infinity=False, width=32)
+    | st.lists(st.none() | st.integers(-2, 12) | st.text(max_size=2), max_size=4)
+)
+layer_specs = st.recursive(
+    st.builds(
+        lambda name, config: {"class_name": name, "config": config},
+        CLASS_NAMES,
+        st.dictionaries(CONFIG_KEYS, JUNK, max_size=6),
+    ),
+    lambda inner: st.builds(
+        lambda name, config, key, sub: {"class_name": name, "config": {**config, key: sub}},
+        CLASS_NAMES,
+        st.dictionaries(CONFIG_KEYS, JUNK, max_size=4),
+        st.sampled_from(["layer", "backward_layer"]),
+        inner,
+    ),
+    max_leaves=4,
+)
+garbage = (
+    plain_values
+    | layer_specs
+    | st.lists(layer_specs, min_size=1, max_size=4)
+    | st.text(max_size=10).map(lambda name: from_plain({"t": "unsupported", "type": name}))
+)
+MISTAKES = [
+    {"value": [None, 16], "message": "recorded shape"},
+    {"value": [[None, 16]], "message": "recorded shapes"},
+    {"value": 320, "message": "recorded count"},
+    {"value": [[1.0, 3.0]], "message": "recorded array"},
+    {"value": {"units": 128}, "message": "recorded value"},
+    {"value": None, "message": "recorded None"},
+]
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+@GARBAGE
+@given(answer=garbage)
+@example(answer=[{"class_name": "InputLayer", "config": {}}])
+@example(answer={"class_name": "Reshape", "config": {"target_shape": [-1, "ab"]}})
+@example(
+    answer=[
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, None, 3]}},
+        {"class_name": "Reshape", "config": {"target_shape": [-1, "ab"]}},
+    ]
+)
+def test_verdict_never_raises(kind: str, answer: Any) -> None:
+    """Whatever plain data a learner hands over, does every kind of question return a
+    Verdict (right or wrong, with a message) rather than raise?
+
+    The contexts leave out required_layers, which would refuse most garbage before the
+    shape rules see it, and the inverse question gets an input of unknown length.
+    """
+    _, _, expected, context = CASES[kind]
+    context = {key: value for key, value in context.items() if key != "required_layers"}
+    if kind == "layer_shapes":
+        context["input_shape"] = [None, None, 3]
+    result = verdicts.verdict(kind, answer, expected, context, MISTAKES)
+    assert isinstance(result, Verdict)
+    assert type(result.correct) is bool
+    assert type(result.message) is str and result.message
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    name=st.sampled_from(["SimpleRNN", "LSTM", "GRU"]),
+    units=st.integers(1, 64),
+    features=st.integers(1, 64),
+    use_bias=st.booleans(),
+    reset_after=st.booleans(),
+)
+def test_left_out_blocks_are_named_for_every_layer_and_flag(
+    name: str, units: int, features: int, use_bias: bool, reset_after: bool
+) -> None:
+    """For every recurrent layer and flag (GRU's reset_after included), is a count that
+    leaves out the recurrent kernel, or the bias, named as exactly that, with the blocks
+    taken from lstm_lib.shapes rather than a second copy of the arithmetic?"""
+    from lstm_lib import shapes
+
+    config: dict[str, Any] = {"units": units, "use_bias": use_bias}
+    if name == "GRU":
+        config["reset_after"] = reset_after
+    layer = {"class_name": name, "config": config}
+    context = {"layer": layer, "input_shape": [None, 7, features]}
+    expected = shapes.count_params(layer, (None, 7, features))
+    terms = shapes.param_terms(layer, (None, 7, features))
+    assert sum(terms.values()) == expected
+    gates = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[name]
+    flipped = dict(config, reset_after=not reset_after) if name == "GRU" else None
+    earlier = {
+        expected // gates if gates > 1 and expected % gates == 0 else None,
+        shapes.count_params({"class_name": name, "config": flipped}, (None, 7, features))
+        if flipped
+        else None,
+    }
+    without_u = expected - terms["recurrent_kernel"]
+    # a bias as large as U (units of 1, or 2 for a GRU with two biases) reads either way
+    if without_u not in earlier | {expected - terms["bias"]}:
+        assert "recurrent kernel U" in verdicts._count_mistakes(without_u, expected, context)
+    if terms["bias"] and expected - terms["bias"] not in earlier:
+        assert "leaves out the bias" in verdicts._count_mistakes(
+            expected - terms["bias"], expected, context
+        )
