@@ -43,6 +43,11 @@ c.CourseDirectory.root = _ROOT
 # committed, so the book can link the student notebooks for download.
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
+# The two folders only this course's grader keeps (lstm_grader.course.CourseLayout): the
+# values recorded from Keras, and the per-notebook grading reports. Neither is inside an
+# assignment folder, so nbgrader never copies them to learners or into a grading kernel.
+c.CourseLayout.references_directory = "references"
+c.CourseLayout.reports_directory = "grading_reports"
 # SQLite by default: nothing to set up. For PostgreSQL set NBGRADER_DB_URL, e.g.
 # postgresql://grader@localhost/course (see the README's instructor guide).
 # The SQLite timeout lets parallel graders (lstm-grade --workers N) wait for each other's

@@ -31,14 +31,15 @@ from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook
-from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import hidden, report, safefiles
+from lstm_grader.course import CourseLayout
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
-from lstm_lib import checks
+from lstm_lib import verdicts
+from lstm_lib.answers import parse_answer_json
 
 _STATE = "lstm_grading"
 _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
@@ -57,15 +58,10 @@ def _new_state() -> dict[str, Any]:
     }
 
 
-def _course_root(preprocessor: Any) -> str:
-    return CourseDirectory(config=preprocessor.config).root
-
-
 def _report_file(preprocessor: Any, resources: ResourcesDict) -> Path:
     ids = resources["nbgrader"]
-    return report.report_path(
-        _course_root(preprocessor), ids["student"], ids["assignment"], ids["notebook"]
-    )
+    layout = CourseLayout(config=preprocessor.config)
+    return layout.report_file(ids["student"], ids["assignment"], ids["notebook"])
 
 
 def _is_test_cell(cell: NotebookNode) -> bool:
@@ -97,10 +93,8 @@ class CheckSubmission(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         ids = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        submitted = coursedir.format_path(
-            coursedir.submitted_directory, ids["student"], ids["assignment"]
-        )
+        layout = CourseLayout(config=self.config)
+        submitted = layout.submitted(ids["student"], ids["assignment"])
         unsafe = safefiles.unsafe_entries(submitted) if os.path.isdir(submitted) else []
         if unsafe:
             raise ValueError(
@@ -108,9 +102,7 @@ class CheckSubmission(NbGraderPreprocessor):
                 "(" + "; ".join(unsafe[:5]) + ")"
             )
         released_path = self.release_notebook_path or os.path.join(
-            coursedir.root,
-            coursedir.release_directory,
-            ids["assignment"],
+            layout.release(ids["assignment"]),
             f"{ids['notebook']}.ipynb",
         )
         released = nbformat.read(released_path, as_version=4)
@@ -226,10 +218,11 @@ class StageAnswers(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         staged: dict[str, dict[str, Any]] = {}
+        delimiters = hidden.hidden_test_delimiters(self.config)
         for cell in nb.cells:
             if not _is_test_cell(cell):
                 continue
-            visible, hidden_text = hidden.split_hidden(_source(cell) + "\n")
+            visible, hidden_text = hidden.split_hidden(_source(cell) + "\n", delimiters)
             answers = [(a.question, a.expression) for a in hidden.graded_answers(hidden_text)]
             staged[_grade_id(cell)] = {
                 "visible": visible.rstrip("\n"),
@@ -244,16 +237,17 @@ class StageAnswers(NbGraderPreprocessor):
         return nb, resources
 
 
-#: The name the staged test cell binds its private copy of ``lstm_lib.checks`` to.
-_ENCODER = "_lstm_course_checks"
-#: What a staged test cell runs: load a private copy of ``lstm_lib.checks`` from its file,
-#: so neither a redefined name nor a patched attribute of the shared module changes how
-#: an answer is encoded. A learner who breaks the kernel's own machinery can lose points
-#: this way, never gain them: the verdict is computed by the grader.
+#: The name the staged test cell binds its private copy of ``lstm_lib.answers`` to.
+_ENCODER = "_lstm_course_answers"
+#: What a staged test cell runs: load a private copy of ``lstm_lib.answers``, the answer
+#: wire format, from its file. That module imports no other part of ``lstm_lib``, so the
+#: copy stands alone: neither a redefined name nor a patched attribute of a shared module
+#: changes how an answer is encoded. A learner who breaks the kernel's own machinery can
+#: lose points this way, never gain them: the verdict is computed by the grader.
 _HANDOVER_SOURCE = "\n".join(
     [
         "import importlib.util as _lstm_course_util",
-        "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.checks')",
+        "_lstm_course_spec = _lstm_course_util.find_spec('lstm_lib.answers')",
         f"{_ENCODER} = _lstm_course_util.module_from_spec(_lstm_course_spec)",
         f"_lstm_course_spec.loader.exec_module({_ENCODER})",
     ]
@@ -460,16 +454,12 @@ class JudgeAnswers(NbGraderPreprocessor):
     grader's error.
     """
 
-    references_directory = Unicode(
-        "", help="Folder of the recorded references (default: <course root>/references)."
-    ).tag(config=True)
-
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         ids = resources["nbgrader"]
-        folder = self.references_directory or os.path.join(_course_root(self), "references")
-        refs = load_references(folder, ids["assignment"])
+        references_file = CourseLayout(config=self.config).references_file(ids["assignment"])
+        refs = load_references(references_file.parent, ids["assignment"])
         state = resources.get(_STATE) or _new_state()
         path = _report_file(self, resources)
         notebook_report = report.read_report(path)
@@ -500,7 +490,7 @@ class JudgeAnswers(NbGraderPreprocessor):
                         f"judging {question!r} failed: {type(exc).__name__}: {exc}"
                     )
                     verdict, reached = (
-                        checks.Verdict(
+                        verdicts.Verdict(
                             False,
                             "The grader could not judge this answer; the instructor has been told.",
                         ),
@@ -549,26 +539,28 @@ class JudgeAnswers(NbGraderPreprocessor):
         *,
         tampered: bool,
         not_run: tuple[bool, str | None],
-    ) -> tuple[checks.Verdict, bool]:
+    ) -> tuple[verdicts.Verdict, bool]:
         """The verdict on one question, and whether an answer reached the grader."""
         if question not in refs:
             raise KeyError(f"question {question!r} has no recorded reference value")
         ref = refs[question]
         if tampered:
-            return checks.Verdict(
+            return verdicts.Verdict(
                 False,
                 "This test cell was changed or removed in the submission; the question "
                 "scores 0 and the submission is flagged for review.",
             ), False
         if not_run[0]:
             why = _STOPS.get(not_run[1] or "", "the run stopped")
-            return checks.Verdict(False, f"Not graded: {why} before this cell ran."), False
+            return verdicts.Verdict(False, f"Not graded: {why} before this cell ran."), False
         if reply is None:
-            return checks.Verdict(
+            return verdicts.Verdict(
                 False, "No answer reached the grader: this cell did not finish."
             ), False
         if reply.get("error"):
-            return checks.Verdict(False, f"No answer reached the grader ({reply['error']})."), False
+            return verdicts.Verdict(
+                False, f"No answer reached the grader ({reply['error']})."
+            ), False
         result = reply["user_expressions"].get(question)
         if not isinstance(result, dict) or result.get("status") != "ok":
             why = (
@@ -576,22 +568,22 @@ class JudgeAnswers(NbGraderPreprocessor):
                 if isinstance(result, dict)
                 else "nothing came back"
             )
-            return checks.Verdict(False, f"No answer reached the grader ({why})."), False
+            return verdicts.Verdict(False, f"No answer reached the grader ({why})."), False
         return self._verdict(ref, result), True
 
     @staticmethod
-    def _verdict(ref: Any, result: dict[str, Any]) -> checks.Verdict:
+    def _verdict(ref: Any, result: dict[str, Any]) -> verdicts.Verdict:
         text = (result.get("data") or {}).get("text/plain")
         if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
-            return checks.Verdict(False, "The answer is too large to be read.")
+            return verdicts.Verdict(False, "The answer is too large to be read.")
         try:
             encoded = ast.literal_eval(text)
             if type(encoded) is not str:
                 raise ValueError("the kernel did not hand over an encoded answer")
-            answer = checks.parse_answer_json(encoded)
+            answer = parse_answer_json(encoded)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            return checks.Verdict(False, f"The answer could not be read as plain data ({exc}).")
-        return checks.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
+            return verdicts.Verdict(False, f"The answer could not be read as plain data ({exc}).")
+        return verdicts.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
 
 
 #: Why a run stopped before a cell, for the verdict of the cells it never reached.
@@ -645,9 +637,11 @@ class SanitizeLearnerHTML(SanitizeHTML):
         # put it there; this guards against any other way)
         ids = resources.get("nbgrader", {})
         if "student" in ids:
-            coursedir = CourseDirectory(config=self.config)
-            for folder in (coursedir.autograded_directory, coursedir.feedback_directory):
-                path = coursedir.format_path(folder, ids["student"], ids["assignment"])
+            layout = CourseLayout(config=self.config)
+            for path in (
+                layout.autograded(ids["student"], ids["assignment"]),
+                layout.feedback(ids["student"], ids["assignment"]),
+            ):
                 unsafe = safefiles.unsafe_entries(path) if os.path.isdir(path) else []
                 if unsafe or os.path.islink(path):
                     raise ValueError(

@@ -24,22 +24,27 @@ from typing import Any
 import nbformat
 from nbclient import NotebookClient
 
-from lstm_grader.hidden import graded_answers, split_hidden
+from lstm_grader.course import CourseLayout, load_config
+from lstm_grader.hidden import graded_answers, hidden_test_delimiters, split_hidden
 from lstm_grader.references import write_references
 from lstm_lib.checks import RECORD_ENV
 
 
 def solution_notebook(root: Path, assignment: str) -> Path:
-    """The instructor's notebook of an assignment: ``solutions/<assignment>/<assignment>.ipynb``."""
-    return root / "solutions" / assignment / f"{assignment}.ipynb"
+    """The instructor's notebook of an assignment (by default
+    ``solutions/<assignment>/<assignment>.ipynb``; the folder is the course's
+    ``CourseDirectory.source_directory``)."""
+    return CourseLayout.from_root(root).source(assignment) / f"{assignment}.ipynb"
 
 
-def declared_questions(notebook: nbformat.NotebookNode) -> list[str]:
-    """The question ids the notebook's hidden test regions grade, in order."""
+def declared_questions(notebook: nbformat.NotebookNode, config: Any = None) -> list[str]:
+    """The question ids the notebook's hidden test regions grade, in order, found with the
+    hidden-test delimiters of ``config`` (default: nbgrader's)."""
+    delimiters = hidden_test_delimiters(config)
     questions = []
     for cell in notebook.cells:
         if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("grade"):
-            _, hidden = split_hidden(cell.source + "\n")
+            _, hidden = split_hidden(cell.source + "\n", delimiters)
             questions += [answer.question for answer in graded_answers(hidden)]
     return questions
 
@@ -73,7 +78,7 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
             else:
                 os.environ[RECORD_ENV] = env_before
         recorded = json.loads(record_file.read_text(encoding="utf-8"))["questions"]
-    declared = declared_questions(notebook)
+    declared = declared_questions(notebook, load_config(root))
     missing = [q for q in declared if q not in recorded]
     extra = [q for q in recorded if q not in declared]
     if missing or extra:
@@ -97,13 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default=".", help="the course root (default: .)")
     args = parser.parse_args(argv)
     root = Path(args.root).resolve()
-    assignments = args.assignments or sorted(
-        p.name for p in (root / "solutions").iterdir() if solution_notebook(root, p.name).exists()
-    )
+    layout = CourseLayout.from_root(root)
+    assignments = args.assignments or [
+        name for name in layout.source_assignments() if solution_notebook(root, name).exists()
+    ]
     for assignment in assignments:
-        target = write_references(
-            root / "references", assignment, record_assignment(root, assignment)
-        )
+        record = record_assignment(root, assignment)
+        target = write_references(layout.references_file(assignment).parent, assignment, record)
         print(f"recorded {target.relative_to(root)}")
     return 0
 

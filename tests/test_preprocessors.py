@@ -12,6 +12,7 @@ import pytest
 from traitlets.config import Config
 
 from lstm_grader import preprocessors, report
+from lstm_grader.course import CourseLayout
 from lstm_lib import checks
 
 ASSIGNMENT = "a1"
@@ -62,7 +63,7 @@ def _judge(course: Path, cells: list, replies: dict, *, staged_questions: dict) 
     state["replies"].update(replies)
     judge = preprocessors.JudgeAnswers(config=config)
     notebook, resources = judge.preprocess(notebook, resources)
-    path = report.report_path(course, "s", ASSIGNMENT, "nb")
+    path = CourseLayout(config=config).report_file("s", ASSIGNMENT, "nb")
     return notebook, report.read_report(path)
 
 
