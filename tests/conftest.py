@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
 
+from lstm_grader.course import CONFIG_FILE, CourseLayout
+
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = ROOT / "solutions"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: Debian's Chromium (never a downloaded browser) and the flags it needs here: headless, as
 #: root, and quiet on a machine with no network but loopback.
@@ -31,8 +34,13 @@ CHROMIUM_ARGS = [
 
 
 def assignments() -> list[str]:
-    """Every assignment with a solution notebook, in order."""
-    return sorted(p.name for p in SOLUTIONS.iterdir() if (p / f"{p.name}.ipynb").exists())
+    """Every assignment with an instructor's notebook, in order."""
+    layout = CourseLayout.from_root(ROOT)
+    return [
+        name
+        for name in layout.source_assignments()
+        if (layout.source(name) / f"{name}.ipynb").exists()
+    ]
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -45,12 +53,26 @@ def classic_mistakes(assignment: str) -> dict[str, dict[str, str]]:
 
 
 def require_or_skip(available: bool, what: str) -> None:
-    """Skip when a component is missing, except under CI, where missing means failure."""
+    """The suite's one rule for a missing component: skip on a developer's machine, fail
+    under CI (``CI=true``), where a missing component is a broken install.
+
+    Use it at module level (a missing component fails or skips the whole file at
+    collection) or inside a test or fixture.
+    """
     if available:
         return
     if CI:
-        pytest.fail(f"{what} is required under CI=true but is not available")
-    pytest.skip(f"{what} is not available on this machine")
+        pytest.fail(f"{what} is required under CI=true but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available on this machine", allow_module_level=True)
+
+
+def require_module(name: str, what: str | None = None) -> ModuleType:
+    """Import ``name`` under :func:`require_or_skip`'s rule and return it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        require_or_skip(False, what or f"the {name} package")
+        raise  # unreachable: require_or_skip raised
 
 
 class Course:
@@ -106,21 +128,27 @@ class Course:
             )
             return {grade.name: grade.score for grade in submission.grades}
 
+    @property
+    def layout(self) -> CourseLayout:
+        """Where this course keeps each kind of file, from its config."""
+        return CourseLayout.from_root(self.root)
+
     def release(self, assignment: str) -> nbformat.NotebookNode:
-        return read_notebook(self.root / "exercises" / assignment / f"{assignment}.ipynb")
+        return read_notebook(self.layout.release(assignment) / f"{assignment}.ipynb")
 
     def source(self, assignment: str) -> nbformat.NotebookNode:
-        return read_notebook(self.root / "solutions" / assignment / f"{assignment}.ipynb")
+        return read_notebook(self.layout.source(assignment) / f"{assignment}.ipynb")
 
 
 def make_course(root: Path, names: list[str]) -> Course:
     """Copy the config, lstm references and the named assignments; generate student versions."""
-    shutil.copy(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    (root / "references").mkdir()
-    for name in names:
-        shutil.copytree(SOLUTIONS / name, root / "solutions" / name)
-        shutil.copy(ROOT / "references" / f"{name}.json", root / "references" / f"{name}.json")
+    shutil.copy(ROOT / CONFIG_FILE, root / CONFIG_FILE)
     course = Course(root)
+    ours, theirs = CourseLayout.from_root(ROOT), course.layout
+    for name in names:
+        shutil.copytree(ours.source(name), theirs.source(name))
+        theirs.references_file(name).parent.mkdir(exist_ok=True)
+        shutil.copy(ours.references_file(name), theirs.references_file(name))
     for name in names:
         course.run("nbgrader", "generate_assignment", name, "--force")
     return course

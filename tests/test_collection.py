@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from conftest import Course, make_course
+from conftest import Course, make_course, require_or_skip
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
@@ -62,7 +62,13 @@ INSTRUCTOR_UID = 61002
 #: File times come from the kernel's coarse clock, which may lag ``time.time()`` by a tick.
 CLOCK_SLACK = datetime.timedelta(seconds=1)
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="creates files owned by other uids")
+
+@pytest.fixture
+def _as_root() -> None:
+    require_or_skip(os.geteuid() == 0, "root (the test creates files owned by other uids)")
+
+
+needs_root = pytest.mark.usefixtures("_as_root")
 
 
 def lms_name(student: str, tail: str = NOTEBOOK, when: str = LMS_TIME) -> str:

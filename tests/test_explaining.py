@@ -6,13 +6,15 @@ import re
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
+from conftest import require_module
 
 import lstm_lib
 from lstm_lib.explaining import ModelTable, explain
 from lstm_lib.shapes import LayerRow
+
+keras = require_module("keras", "Keras (pip install .[keras])")
 
 layers = keras.layers
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstm_lib import reference as ref
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-keras = pytest.importorskip("keras")
+keras = require_module("keras", "Keras (pip install .[keras])")
 layers = keras.layers
 
 RTOL = ATOL = 1e-5

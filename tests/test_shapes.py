@@ -14,9 +14,9 @@ import sys
 import warnings
 from typing import Any
 
-import keras
 import numpy as np
 import pytest
+from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +30,8 @@ from lstm_lib.shapes import (
     param_formula,
     stack_shapes,
 )
+
+keras = require_module("keras", "Keras (pip install .[keras])")
 
 # Building a layer costs tens of milliseconds, so keep the example counts modest.
 PROPERTY = settings(deadline=None, max_examples=25)
