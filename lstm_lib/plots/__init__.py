@@ -1,0 +1,45 @@
+"""Figures for the book, drawn from the tensors and numbers they are given.
+
+Every function returns a :class:`matplotlib.figure.Figure` made with ``plt.subplots`` and
+never calls ``plt.show()`` or changes matplotlib's global style. matplotlib is imported
+inside the functions, so ``import lstm_lib.plots`` costs only NumPy; TensorFlow is never
+imported here: pass the arrays a Keras layer produced, and this package draws them.
+
+In a notebook cell, bind the result (``fig = plots.unrolled_rnn(3)``) or end the line with
+``;``. The inline backend already shows every figure a cell made, so a figure that is also
+the cell's value is shown twice.
+
+Colours come from the Okabe-Ito palette, and every distinction a colour makes is also made
+by a line style, a marker or a label, so the figures read in greyscale too.
+
+The figures come in families, one module each; every public name is re-exported here, so
+``plots.unrolled_rnn`` and ``from lstm_lib.plots import unrolled_rnn`` both work:
+
+- ``recurrence``: ``unrolled_rnn`` (a layer unrolled over time, and the tensors it
+  returns) and ``gate_activations`` (an LSTM's gates and states over time).
+- ``parameters``: ``param_breakdown`` (parameter counts per layer or weight block) and
+  ``lstm_weight_layout`` (an LSTM's ``W``, ``U`` and ``b`` in four gate groups).
+- ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
+  and ``embedding_scatter`` (embedding vectors in 2-D, labelled).
+- ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins).
+
+``_style`` holds what they share: the palette, colormaps, figure size, fonts, the lazy
+matplotlib import and the small argument checks.
+"""
+
+from __future__ import annotations
+
+from lstm_lib.plots.embeddings import embedding_lookup, embedding_scatter
+from lstm_lib.plots.parameters import lstm_weight_layout, param_breakdown
+from lstm_lib.plots.recurrence import gate_activations, unrolled_rnn
+from lstm_lib.plots.training import training_curve
+
+__all__ = [
+    "embedding_lookup",
+    "embedding_scatter",
+    "gate_activations",
+    "lstm_weight_layout",
+    "param_breakdown",
+    "training_curve",
+    "unrolled_rnn",
+]

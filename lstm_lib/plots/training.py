@@ -1,0 +1,112 @@
+"""Figures of a model's training: metrics per epoch from ``History.history``.
+
+``training_curve`` draws one panel per metric, with its ``val_`` twin beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstm_lib.plots._style import _BLUE, _FIGSIZE, _FONT, _ORANGE, _SMALL, _pyplot
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["training_curve"]
+
+
+def _history_series(history: Any, metrics: Any) -> tuple[list[str], dict[str, np.ndarray]]:
+    """The metric names to draw, and each drawn series (metrics and val_ twins) as floats."""
+    record = getattr(history, "history", history)
+    if not isinstance(record, Mapping):
+        raise ValueError(
+            f"history must be a dict of metric -> list (History.history), got "
+            f"{type(history).__name__}"
+        )
+    names = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not names:
+        raise ValueError("metrics is empty: name at least one, e.g. ('loss',)")
+    for name in names:
+        if name not in record:
+            raise ValueError(f"history has no {name!r}; it has {sorted(record)}")
+    series = {}
+    for name in names + [f"val_{name}" for name in names if f"val_{name}" in record]:
+        values = np.asarray(record[name], dtype=float)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(
+                f"history[{name!r}] must be a non-empty list of numbers, one per "
+                f"epoch; got shape {values.shape}"
+            )
+        series[name] = values
+    return names, series
+
+
+def training_curve(history: Any, *, metrics: str | Sequence[str] = ("loss",)) -> Figure:
+    """Plot training metrics over epochs, each with its ``val_`` twin when there is one.
+
+    Parameters
+    ----------
+    history : mapping or keras.callbacks.History
+        ``History.history`` (a dict of metric name to a list with one value per epoch), or
+        the ``History`` object itself.
+    metrics : str or sequence of str, default ("loss",)
+        The metrics to draw, one panel each; ``"val_<name>"`` is added to ``<name>``'s
+        panel when present.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per metric; epochs are counted from 1, as Keras prints them.
+
+    Raises
+    ------
+    ValueError
+        If ``history`` is not a mapping, a metric is missing, or a metric has no values.
+
+    Examples
+    --------
+    >>> history = {"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6],
+    ...            "accuracy": [0.5, 0.7, 0.8]}
+    >>> fig = training_curve(history, metrics=("loss", "accuracy"))
+    >>> [len(ax.get_lines()) for ax in fig.axes]
+    [2, 1]
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(fig)
+
+    Used in ``book/08-putting-together.md``.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    plt = _pyplot()
+    names, series = _history_series(history, metrics)
+
+    fig, axes = plt.subplots(1, len(names), figsize=_FIGSIZE, layout="constrained", squeeze=False)
+    for ax, name in zip(axes[0], names, strict=True):
+        for key, label, colour, style, marker in (
+            (name, "training", _BLUE, "-", "o"),
+            (f"val_{name}", "validation", _ORANGE, "--", "s"),
+        ):
+            if key not in series:
+                continue
+            values = series[key]
+            ax.plot(
+                np.arange(1, values.size + 1),
+                values,
+                color=colour,
+                linestyle=style,
+                marker=marker if values.size <= 30 else None,
+                markersize=4,
+                linewidth=1.6,
+                label=label,
+            )
+        ax.set_title(name, fontsize=_FONT)
+        ax.set_xlabel("epoch", fontsize=_SMALL)
+        ax.set_ylabel(name, fontsize=_SMALL)
+        ax.tick_params(labelsize=_SMALL)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=_SMALL, frameon=False)
+    return fig

@@ -1,0 +1,152 @@
+"""Tests for lstm_lib.plots.embeddings: embedding_lookup and embedding_scatter."""
+
+from __future__ import annotations
+
+import matplotlib
+
+# Before pyplot is imported anywhere in this process: no display, and the same pixels
+# wherever the tests run.
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_plots_style import layout_problems
+
+from lstm_lib import plots
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts and ends with no open figure, so none leaks into the next."""
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+# --- embedding_lookup ------------------------------------------------------------------
+
+
+def test_embedding_lookup_draws_table_and_looked_up_rows():
+    """Are the table and table[indices] drawn, with one outline per highlighted position?"""
+    table = np.random.default_rng(0).normal(size=(10, 4))
+    indices = np.array([3, 7, 3, 1])
+    fig = plots.embedding_lookup(indices, table)
+    ax_ids, ax_table, ax_out = fig.axes[:3]
+    assert len(fig.axes) == 4  # and the colorbar
+    np.testing.assert_allclose(ax_table.get_images()[0].get_array(), table)
+    np.testing.assert_allclose(ax_out.get_images()[0].get_array(), table[indices])
+    assert [p.get_gid() for p in ax_table.patches] == [
+        "lookup:0:3",
+        "lookup:1:7",
+        "lookup:2:3",
+        "lookup:3:1",
+    ]
+    assert [t.get_text() for t in ax_ids.texts] == ["3", "7", "3", "1"]
+    plt.close(fig)
+
+
+def test_embedding_lookup_highlight_selects_positions():
+    """Does highlight= outline only the chosen positions of the sequence?"""
+    table = np.arange(12.0).reshape(6, 2)
+    fig = plots.embedding_lookup([5, 0, 2], table, highlight=[2, 0])
+    assert [p.get_gid() for p in fig.axes[1].patches] == ["lookup:0:5", "lookup:2:2"]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("indices", "table", "kwargs", "message"),
+    [
+        (
+            [1, 10, 2],
+            np.zeros((10, 3)),
+            {},
+            r"index 10 at position 1 is out of range .* input_dim=10",
+        ),
+        ([-1], np.zeros((10, 3)), {}, "index -1 at position 0 is out of range"),
+        ([1.5, 2], np.zeros((10, 3)), {}, "indices must be integers"),
+        ([[1, 2, 3]], np.zeros((10, 3)), {}, r"pass one sequence, e\.g\. indices\[0\]"),
+        ([], np.zeros((10, 3)), {}, "non-empty 1-D"),
+        ([1, 2], np.zeros(10), {}, "table must be a non-empty 2-D array"),
+        ([1, 2], np.zeros((10, 3)), {"highlight": 2}, r"highlight must hold positions"),
+    ],
+)
+def test_embedding_lookup_rejects_bad_inputs(indices, table, kwargs, message):
+    """Do out-of-range ids, non-integers, batches and bad tables raise a clear ValueError?"""
+    with pytest.raises(ValueError, match=message):
+        plots.embedding_lookup(indices, table, **kwargs)
+
+
+# --- embedding_scatter -----------------------------------------------------------------
+
+
+def test_embedding_scatter_2d_draws_vectors_as_given():
+    """Are two-dimensional vectors drawn where they are, each with its label?"""
+    vectors = np.array([[0.0, 1.0], [2.0, -1.0], [-1.5, 0.5]])
+    fig = plots.embedding_scatter(vectors, ["a", "b", "c"])
+    ax = fig.axes[0]
+    np.testing.assert_allclose(ax.collections[0].get_offsets(), vectors)
+    assert [text.get_text() for text in ax.texts] == ["a", "b", "c"]
+    plt.close(fig)
+
+
+# Few examples: each one renders the figure to place its labels.
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**16), dim=st.integers(3, 12), n=st.integers(3, 8))
+def test_embedding_scatter_pca_keeps_distances_of_planar_points(seed, dim, n):
+    """Do vectors lying in a plane keep their pairwise distances after the PCA projection?"""
+    rng = np.random.default_rng(seed)
+    plane, _ = np.linalg.qr(rng.normal(size=(dim, 2)))
+    vectors = rng.normal(size=(n, 2)) @ plane.T + rng.normal(size=dim)
+    fig = plots.embedding_scatter(vectors, [f"w{k}" for k in range(n)])
+    projected = np.asarray(fig.axes[0].collections[0].get_offsets())
+
+    def distances(points):
+        return np.linalg.norm(points[:, None] - points[None], axis=-1)
+
+    np.testing.assert_allclose(distances(projected), distances(vectors), atol=1e-9)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("vectors", "labels", "message"),
+    [
+        (np.zeros((3, 4)), ["a", "b"], "got 2 labels for 3 vectors"),
+        (np.zeros((3, 1)), ["a", "b", "c"], "at least 2 dimensions"),
+        (np.zeros(4), ["a"], "non-empty 2-D array"),
+        (np.array([[0.0, np.nan], [1.0, 2.0]]), ["a", "b"], "NaN or infinite"),
+    ],
+)
+def test_embedding_scatter_rejects_bad_inputs(vectors, labels, message):
+    """Do mismatched labels, 1-D vectors or NaNs raise a clear ValueError?"""
+    with pytest.raises(ValueError, match=message):
+        plots.embedding_scatter(vectors, labels)
+
+
+# --- legibility ------------------------------------------------------------------------
+
+
+def legibility_cases():
+    # One generator for every case, drawn from in the cases' sorted (run) order.
+    rng = np.random.default_rng(3)
+    words = "the cat sat on a mat dog ran to park big small red blue king queen".split()
+    return {
+        "lookup-small": lambda: plots.embedding_lookup([3, 7, 3, 1, 0], rng.normal(size=(10, 4))),
+        "lookup-large": lambda: plots.embedding_lookup(
+            rng.integers(0, 1000, size=20), rng.normal(size=(1000, 16)), highlight=[2, 5]
+        ),
+        "scatter": lambda: plots.embedding_scatter(rng.normal(size=(len(words), 16)), words),
+    }
+
+
+LEGIBILITY = legibility_cases()
+
+
+@pytest.mark.parametrize("case", sorted(LEGIBILITY))
+def test_no_text_overlaps_or_runs_off_at_default_size(case):
+    """At the default size, does every label stay clear of the others and inside the figure?"""
+    fig = LEGIBILITY[case]()
+    assert layout_problems(fig) == []
+    plt.close(fig)

@@ -1,0 +1,259 @@
+"""Tests for lstm_lib.plots.recurrence: unrolled_rnn and gate_activations."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from types import SimpleNamespace
+
+import matplotlib
+
+# Before pyplot is imported anywhere in this process: no display, and the same pixels
+# wherever the tests run.
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import require_module
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.image import AxesImage
+from test_plots_style import layout_problems, make_trace
+
+from lstm_lib import plots
+
+STATES = {"LSTM": ["h", "c"], "GRU": ["h"], "SimpleRNN": ["h"]}
+FLAGS = list(itertools.product([False, True], repeat=2))
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts and ends with no open figure, so none leaks into the next."""
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def gids(fig, prefix: str) -> list[str]:
+    return [a.get_gid() for a in fig.findobj() if str(a.get_gid()).startswith(prefix)]
+
+
+def returned_in_order(fig) -> list[str]:
+    """Names of the outlined returned tensors, ordered by their index in Keras's list."""
+    tagged = [gid.split(":") for gid in gids(fig, "returned:")]
+    return [name for _, _, name in sorted(tagged, key=lambda parts: int(parts[1]))]
+
+
+def listed_returns(fig) -> list[tuple[str, str]]:
+    """(name, shape) pairs from the "returns [...]" line of the title, in written order."""
+    title = fig.axes[0].get_title()
+    listing = re.search(r"returns \[(.*)\]", title).group(1)
+    return re.findall(r"(\w+) (\(batch[^)]*\))", listing)
+
+
+# --- unrolled_rnn ----------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    timesteps=st.integers(1, 8),
+    flags=st.sampled_from(FLAGS),
+    cell=st.sampled_from(sorted(STATES)),
+)
+def test_unrolled_highlights_exactly_what_keras_returns(timesteps, flags, cell):
+    """Are the tensors outlined as returned the ones Keras returns, in Keras's order?"""
+    return_sequences, return_state = flags
+    fig = plots.unrolled_rnn(
+        timesteps, cell=cell, return_sequences=return_sequences, return_state=return_state
+    )
+    expected = ["output"] + (STATES[cell] if return_state else [])
+    assert returned_in_order(fig) == expected
+    assert [name for name, _ in listed_returns(fig)] == expected
+
+    steps = [gid.split(":") for gid in gids(fig, "step:")]
+    assert sorted(int(t) for _, t, _ in steps) == list(range(1, timesteps + 1))
+    kept = sorted(int(t) for _, t, status in steps if status == "returned")
+    assert kept == (list(range(1, timesteps + 1)) if return_sequences else [timesteps])
+
+    state_status = {gid.split(":")[1]: gid.split(":")[2] for gid in gids(fig, "state:")}
+    wanted = "returned" if return_state else "dropped"
+    assert state_status == dict.fromkeys(STATES[cell], wanted)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("return_sequences", "return_state"), FLAGS)
+def test_unrolled_title_gives_keras_shapes(return_sequences, return_state):
+    """With units and features given, does the title write each returned shape in numbers?"""
+    fig = plots.unrolled_rnn(
+        3, return_sequences=return_sequences, return_state=return_state, units=2, features=1
+    )
+    output = "(batch, 3, 2)" if return_sequences else "(batch, 2)"
+    expected = [("output", output)] + (
+        [("h", "(batch, 2)"), ("c", "(batch, 2)")] if return_state else []
+    )
+    assert listed_returns(fig) == expected
+    assert "LSTM(2) on input (batch, 3, 1)" in fig.axes[0].get_title()
+    plt.close(fig)
+
+
+def test_unrolled_title_is_symbolic_without_sizes():
+    """Without units or features, does the title use Keras's names for the axes?"""
+    fig = plots.unrolled_rnn(5, cell="gru", return_sequences=True, return_state=True)
+    assert listed_returns(fig) == [("output", "(batch, timesteps, units)"), ("h", "(batch, units)")]
+    assert fig.axes[0].get_title().startswith("GRU on input (batch, timesteps, features)")
+    plt.close(fig)
+
+
+def test_unrolled_agrees_with_live_keras():
+    """Does the figure list the same tensors, with the same shapes, as Keras returns?"""
+    # Skipped without Keras locally; under CI a missing Keras is a broken install: a failure.
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    timesteps, features, units = 4, 3, 5
+    for cell, (return_sequences, return_state) in itertools.product(sorted(STATES), FLAGS):
+        layer = getattr(keras.layers, cell)(
+            units, return_sequences=return_sequences, return_state=return_state
+        )
+        result = layer(keras.Input(shape=(timesteps, features)))
+        tensors = result if isinstance(result, list | tuple) else [result]
+        keras_shapes = [
+            "(" + ", ".join("batch" if d is None else str(d) for d in tensor.shape) + ")"
+            for tensor in tensors
+        ]
+        fig = plots.unrolled_rnn(
+            timesteps,
+            cell=cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            units=units,
+            features=features,
+        )
+        assert [shape for _, shape in listed_returns(fig)] == keras_shapes, (cell, layer)
+        assert len(gids(fig, "returned:")) == len(tensors)
+        plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timesteps": 0}, "timesteps must be a positive integer"),
+        ({"timesteps": 2.5}, "timesteps must be a positive integer"),
+        ({"timesteps": True}, "timesteps must be a positive integer"),
+        ({"timesteps": 3, "cell": "Transformer"}, "cell must be one of"),
+        ({"timesteps": 3, "units": 0}, "units must be a positive integer"),
+        ({"timesteps": 3, "features": "3"}, "features must be a positive integer"),
+    ],
+)
+def test_unrolled_rejects_bad_arguments(kwargs, message):
+    """Do impossible sizes or an unknown cell raise a ValueError that names the argument?"""
+    timesteps = kwargs.pop("timesteps")
+    with pytest.raises(ValueError, match=message):
+        plots.unrolled_rnn(timesteps, **kwargs)
+
+
+# --- gate_activations ------------------------------------------------------------------
+
+
+def test_gates_one_unit_draws_that_units_values():
+    """For one unit, are there three panels plotting exactly that unit's numbers?"""
+    trace = make_trace()
+    fig = plots.gate_activations(trace, sample=1, unit=2)
+    assert len(fig.axes) == 3
+    plotted = {
+        line.get_label(): line.get_ydata()
+        for ax in fig.axes
+        for line in ax.get_lines()
+        if not line.get_label().startswith("_")
+    }
+    assert len(plotted) == 6
+    by_field = {
+        "i": "$i_t$ input",
+        "f": "$f_t$ forget",
+        "o": "$o_t$ output",
+        "c_tilde": "$\\tilde{c}_t$",
+        "c": "$c_t$ cell",
+        "h": "$h_t$ hidden",
+    }
+    for field, label in by_field.items():
+        np.testing.assert_allclose(plotted[label], getattr(trace, field)[1, :, 2])
+    plt.close(fig)
+
+
+def test_gates_all_units_draws_heatmaps_of_the_sample():
+    """For all units, are there six heatmaps (units x timesteps) and two colorbars?"""
+    trace = make_trace(units=4)
+    fig = plots.gate_activations(trace, sample=0)
+    images = [image for ax in fig.axes for image in ax.get_images()]
+    assert len(fig.axes) == 8
+    assert len(images) == 6
+    np.testing.assert_allclose(images[0].get_array(), trace.i[0].T)
+    np.testing.assert_allclose(images[4].get_array(), trace.c[0].T)
+    assert images[0].get_clim() == (0.0, 1.0)
+    plt.close(fig)
+
+
+def test_gates_single_unit_layer_uses_lines():
+    """With a one-unit layer and no unit given, are lines drawn rather than 1-row heatmaps?"""
+    fig = plots.gate_activations(make_trace(units=1))
+    assert len(fig.axes) == 3
+    assert not any(isinstance(a, AxesImage) for a in fig.findobj())
+    plt.close(fig)
+
+
+def _broken(**changes):
+    fields = vars(make_trace()).copy()
+    fields.update(changes)
+    return SimpleNamespace(**fields)
+
+
+@pytest.mark.parametrize(
+    ("trace", "kwargs", "message"),
+    [
+        (_broken(c=np.zeros((2, 6, 3))), {}, "same shape"),
+        (_broken(h=np.zeros((7, 3))), {}, "must be 3-D"),
+        (SimpleNamespace(i=1, f=1), {}, "missing: c_tilde, o, c, h"),
+        (_broken(f=np.full((2, 7, 3), 2.0)), {}, r"gate f must lie in \[0, 1\]"),
+        (make_trace(), {"sample": 2}, r"sample must be an integer in \[0, 2\)"),
+        (make_trace(), {"unit": 3}, r"unit must be None or an integer in \[0, 3\)"),
+        (make_trace(), {"unit": 1.0}, "unit must be None or an integer"),
+    ],
+)
+def test_gates_reject_inconsistent_traces(trace, kwargs, message):
+    """Do mismatched, missing or impossible arrays raise a ValueError that says which?"""
+    with pytest.raises(ValueError, match=message):
+        plots.gate_activations(trace, **kwargs)
+
+
+# --- legibility ------------------------------------------------------------------------
+
+
+def legibility_cases():
+    # Eight steps is the most the docstring promises; every flag pair changes the labels.
+    cases = {
+        f"unrolled-LSTM-8-{int(rs)}{int(rst)}": (
+            lambda rs=rs, rst=rst: plots.unrolled_rnn(
+                8, return_sequences=rs, return_state=rst, units=64, features=300
+            )
+        )
+        for rs, rst in FLAGS
+    }
+    cases |= {
+        "unrolled-GRU-8-11": lambda: plots.unrolled_rnn(
+            8, cell="GRU", return_sequences=True, return_state=True
+        ),
+        "unrolled-1": lambda: plots.unrolled_rnn(1, return_state=True),
+        "gates-unit": lambda: plots.gate_activations(make_trace(timesteps=12), unit=1),
+        "gates-all": lambda: plots.gate_activations(make_trace(batch=1, timesteps=40, units=16)),
+    }
+    return cases
+
+
+LEGIBILITY = legibility_cases()
+
+
+@pytest.mark.parametrize("case", sorted(LEGIBILITY))
+def test_no_text_overlaps_or_runs_off_at_default_size(case):
+    """At the default size, does every label stay clear of the others and inside the figure?"""
+    fig = LEGIBILITY[case]()
+    assert layout_problems(fig) == []
+    plt.close(fig)

@@ -1,0 +1,263 @@
+"""Tests for lstm_lib.plots as a whole: what every figure family shares.
+
+The package stays light to import, its modules import matplotlib only inside functions, the
+docstring examples run, every figure leaves matplotlib's global state alone, and the look
+(palette, sizes) has one home, ``lstm_lib.plots._style``. The helpers here (``make_trace``,
+``layout_problems``) are shared with the family test files ``test_plots_<family>.py``.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+import importlib
+import itertools
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+# Before pyplot is imported anywhere in this process: no display, and the same pixels
+# wherever the tests run.
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.text import Text
+
+from lstm_lib import plots
+from lstm_lib.plots import _style
+from lstm_lib.reference import LSTMTrace
+
+PLOTS_DIR = Path(plots.__file__).parent
+PLOT_SOURCES = sorted(PLOTS_DIR.glob("*.py"))
+PLOT_MODULES = [f"lstm_lib.plots.{info.name}" for info in pkgutil.iter_modules(plots.__path__)]
+FAMILY_MODULES = [name for name in PLOT_MODULES if not name.rsplit(".", 1)[1].startswith("_")]
+FAMILY_SOURCES = [path for path in PLOT_SOURCES if not path.name.startswith("_")]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test starts and ends with no open figure, so none leaks into the next."""
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+# --- helpers shared with the family test files --------------------------------------------
+
+
+def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0) -> LSTMTrace:
+    """Run the LSTM recurrence on random pre-activations, so c and h are consistent."""
+    rng = np.random.default_rng(seed)
+    shape = (batch, timesteps, units)
+    i, f, o = (1 / (1 + np.exp(-2 * rng.normal(size=shape))) for _ in range(3))
+    c_tilde = np.tanh(2 * rng.normal(size=shape))
+    c = np.zeros(shape)
+    for t in range(timesteps):
+        previous = c[:, t - 1] if t else 0.0
+        c[:, t] = f[:, t] * previous + i[:, t] * c_tilde[:, t]
+    return LSTMTrace(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=o * np.tanh(c))
+
+
+def drawn_texts(fig) -> list[Text]:
+    """The non-empty texts a render shows, tick labels only for ticks inside the view."""
+    fig.canvas.draw()
+    texts, tick_labels = [], set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                shown = (
+                    ax.axison and axis.get_visible() and low - span <= tick.get_loc() <= high + span
+                )
+                for label in (tick.label1, tick.label2):
+                    tick_labels.add(id(label))
+                    if shown and label.get_visible() and label.get_text().strip():
+                        texts.append(label)
+    for text in fig.findobj(Text):
+        if id(text) not in tick_labels and text.get_visible() and text.get_text().strip():
+            texts.append(text)
+    return texts
+
+
+def layout_problems(fig) -> list[str]:
+    """Pairs of texts that overlap, and texts that run off the figure."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in texts]
+    frame = fig.bbox
+    problems = []
+    for text, box in zip(texts, boxes, strict=True):
+        if (
+            box.x0 < frame.x0 - 1
+            or box.x1 > frame.x1 + 1
+            or box.y0 < frame.y0 - 1
+            or box.y1 > frame.y1 + 1
+        ):
+            problems.append(f"{text.get_text()!r} runs off the figure")
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(texts, boxes, strict=True), 2):
+        width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+        height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+        # A pixel of slack: neighbouring labels may share an anti-aliased edge.
+        if width > 1 and height > 1:
+            problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
+    return problems
+
+
+# --- the package itself ---------------------------------------------------------------------
+
+
+def test_import_loads_neither_matplotlib_nor_tensorflow():
+    """Does importing lstm_lib.plots and each of its modules, in a fresh interpreter, leave
+    matplotlib and TF unloaded?"""
+    code = (
+        f"import sys, lstm_lib.plots, {', '.join(PLOT_MODULES)}\n"
+        "heavy = {'matplotlib', 'tensorflow', 'keras'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("source", PLOT_SOURCES, ids=lambda path: path.name)
+def test_source_never_imports_keras_and_imports_matplotlib_only_in_functions(source):
+    """Is matplotlib imported only inside functions, and TensorFlow/Keras nowhere at all?"""
+    tree = ast.parse(source.read_text())
+    all_imports = [node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)]
+    names = [
+        alias.name for node in all_imports if isinstance(node, ast.Import) for alias in node.names
+    ]
+    names += [node.module or "" for node in all_imports if isinstance(node, ast.ImportFrom)]
+    assert not [n for n in names if n.split(".")[0] in {"tensorflow", "keras"}]
+    top_level = [node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)]
+    top_names = [
+        alias.name for node in top_level if isinstance(node, ast.Import) for alias in node.names
+    ]
+    top_names += [node.module or "" for node in top_level if isinstance(node, ast.ImportFrom)]
+    assert not [n for n in top_names if n.startswith("matplotlib")]
+
+
+def test_docstring_examples_run():
+    """Do the examples in every docstring run and print what they claim?"""
+    attempted = failed = 0
+    for name in FAMILY_MODULES:
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        attempted += result.attempted
+        failed += result.failed
+    assert attempted >= len(plots.__all__)
+    assert failed == 0
+    finder = doctest.DocTestFinder()
+    without = [name for name in plots.__all__ if not finder.find(getattr(plots, name))[0].examples]
+    assert without == [], f"public figures without a docstring example: {without}"
+
+
+def test_package_reexports_every_family_function():
+    """Is each family's public function reachable as ``plots.<name>``, and nothing else?"""
+    families = {name: importlib.import_module(name) for name in FAMILY_MODULES}
+    assert sorted(families) == [
+        "lstm_lib.plots.embeddings",
+        "lstm_lib.plots.parameters",
+        "lstm_lib.plots.recurrence",
+        "lstm_lib.plots.training",
+    ]
+    exported = {name: module for module in families.values() for name in module.__all__}
+    assert sorted(plots.__all__) == sorted(exported)
+    for name, module in exported.items():
+        assert getattr(plots, name) is getattr(module, name)
+        assert getattr(plots, name).__module__ == module.__name__
+
+
+def every_figure():
+    trace = make_trace()
+    table = np.random.default_rng(1).normal(size=(10, 4))
+    vectors = np.random.default_rng(2).normal(size=(8, 6))
+    history = {"loss": [1.0, 0.6, 0.5], "val_loss": [1.1, 0.8, 0.7]}
+    return [
+        plots.unrolled_rnn(4, return_sequences=True, return_state=True),
+        plots.gate_activations(trace, unit=0),
+        plots.gate_activations(trace),
+        plots.param_breakdown({"kernel W": 24, "recurrent kernel U": 16, "bias b": 8}),
+        plots.lstm_weight_layout(3, 2),
+        plots.embedding_lookup([3, 7, 3, 1], table),
+        plots.training_curve(history),
+        plots.embedding_scatter(vectors, list("abcdefgh")),
+    ]
+
+
+def test_functions_return_figures_and_leave_global_style_alone(monkeypatch):
+    """Does every function return a Figure, never call plt.show, and keep rcParams intact?"""
+    from matplotlib.figure import Figure
+
+    def no_show(*args, **kwargs):
+        raise AssertionError("plots must not call plt.show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    before = dict(matplotlib.rcParams)
+    figures = every_figure()
+    assert all(isinstance(fig, Figure) for fig in figures)
+    assert dict(matplotlib.rcParams) == before
+
+
+# --- one home for the look ------------------------------------------------------------------
+
+
+def module_level_names(tree: ast.Module) -> set[str]:
+    """Names a module binds itself at top level: assignments, functions and classes."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+@pytest.mark.parametrize("source", FAMILY_SOURCES, ids=lambda path: path.name)
+def test_palette_and_shared_helpers_live_only_in_style(source):
+    """Does a family module take its colours and shared helpers from ``_style`` rather than
+    define its own: no hex colour literal, and no name ``_style`` already defines?"""
+    tree = ast.parse(source.read_text())
+    hex_colours = [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"#[0-9A-Fa-f]{6}", node.value)
+    ]
+    assert hex_colours == [], f"{source.name} defines colours of its own: {hex_colours}"
+    style_names = module_level_names(ast.parse(Path(_style.__file__).read_text()))
+    redefined = sorted(module_level_names(tree) & style_names)
+    assert redefined == [], f"{source.name} redefines {redefined}, which live in _style"
+
+
+def test_every_family_draws_at_the_shared_size():
+    """Is every figure as wide as ``_FIGSIZE`` and at least as tall (bar charts grow)?"""
+    for fig in every_figure():
+        width, height = fig.get_size_inches()
+        assert width == _style._FIGSIZE[0]
+        assert height >= _style._FIGSIZE[1]
+
+
+def test_every_family_draws_its_data_in_the_palette():
+    """Is every labelled data line, in every family's figures, a colour of the palette?"""
+    from matplotlib.colors import to_hex
+
+    palette = {to_hex(colour) for colour in (*_style._CYCLE, _style._GREY)}
+    seen = set()
+    for fig in every_figure():
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                if not line.get_label().startswith("_"):
+                    seen.add(to_hex(line.get_color()))
+    assert seen, "no labelled data line drawn"
+    assert seen <= palette, f"colours outside the palette: {sorted(seen - palette)}"
