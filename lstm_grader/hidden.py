@@ -110,21 +110,25 @@ def split_hidden(source: str, delimiters: Delimiters | None = None) -> tuple[str
 
 
 def graded_answers(hidden: str) -> list[GradedAnswer]:
-    """Parse the ``grade_answer(question, expression)`` calls of a hidden region.
+    """Parse the ``grade_answer(question[, expression])`` calls of a hidden region.
 
-    Anything else in a hidden region is an authoring error: the verdict is computed
-    outside the learner's kernel, so a hidden region holds declarations, not code.
+    ``grade_answer("q3")`` grades the answer named after the question (``answer_q3``,
+    :func:`lstm_lib.checks.answer_name`). Anything else in a hidden region is an authoring
+    error: the verdict is computed outside the learner's kernel, so a hidden region holds
+    declarations, not code.
 
     Raises
     ------
     ValueError
-        If the region holds anything but ``grade_answer("<id>", <expression>)`` calls.
+        If the region holds anything but ``grade_answer("<id>"[, <expression>])`` calls.
 
     Examples
     --------
-    >>> graded_answers('grade_answer("q2", answer_q2)\\n')
-    [GradedAnswer(question='q2', expression='answer_q2')]
+    >>> [a.expression for a in graded_answers('grade_answer("q2", h)\\ngrade_answer("q3")')]
+    ['h', 'answer_q3']
     """
+    from lstm_lib.checks import answer_name
+
     try:
         tree = ast.parse(hidden)
     except SyntaxError as exc:
@@ -136,14 +140,16 @@ def graded_answers(hidden: str) -> list[GradedAnswer]:
             isinstance(call, ast.Call)
             and isinstance(call.func, ast.Name)
             and call.func.id == "grade_answer"
-            and len(call.args) == 2
+            and len(call.args) in (1, 2)
             and not call.keywords
             and isinstance(call.args[0], ast.Constant)
             and isinstance(call.args[0].value, str)
         ):
             raise ValueError(
-                'a hidden test region may only hold grade_answer("<question>", <answer>) '
+                'a hidden test region may only hold grade_answer("<question>"[, <answer>]) '
                 f"lines; found: {ast.unparse(statement)!r}"
             )
-        answers.append(GradedAnswer(call.args[0].value, ast.unparse(call.args[1])))
+        question = call.args[0].value
+        expression = ast.unparse(call.args[1]) if len(call.args) == 2 else answer_name(question)
+        answers.append(GradedAnswer(question, expression))
     return answers

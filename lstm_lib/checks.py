@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,19 +53,25 @@ __all__ = [
     "KINDS",
     "RECORD_ENV",
     "AnswerError",
+    "AuthoringError",
+    "FEEDBACK_FILE",
+    "MEASURES",
     "Verdict",
     "answer_json",
+    "answer_name",
     "expect_array",
     "expect_choice",
     "expect_int",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "feedback_messages",
     "from_plain",
     "grade_answer",
     "keras_allowed",
     "parse_answer_json",
     "reveal",
+    "reveal_layer",
     "to_plain",
     "verdict",
 ]
@@ -88,6 +95,74 @@ def keras_allowed() -> bool:
     return not os.environ.get("NBGRADER_EXECUTION")
 
 
+#: The file, beside an assignment's notebook, that holds its feedback text:
+#: ``{question: {name: message}}``. A name is a mistake's name (see :func:`reveal`) or, for
+#: a multiple-choice question, a wrong option. nbgrader copies it into the student version.
+FEEDBACK_FILE = "feedback.json"
+
+#: What :func:`reveal_layer` can measure, and the checker each is compared with.
+MEASURES = {
+    "params": "int",
+    "output_shape": "shape",
+    "output_shapes": "shapes",
+    "weight_shapes": "shapes",
+}
+
+
+class AuthoringError(RuntimeError):
+    """A question's own material is inconsistent (for example a mistake with no text)."""
+
+
+def feedback_messages(question: str, folder: str | None = None) -> dict[str, str]:
+    """The feedback text written for ``question``, by mistake name or wrong option.
+
+    Parameters
+    ----------
+    question : str
+        The question id, e.g. ``"q3"``.
+    folder : str, optional
+        Where :data:`FEEDBACK_FILE` is (default: the working folder, which is the
+        notebook's folder in Jupyter and when references are recorded).
+
+    Returns
+    -------
+    dict
+        ``{name: message}``; empty when the file or the question is absent.
+    """
+    path = os.path.join(folder or os.getcwd(), FEEDBACK_FILE)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            entries = json.load(handle).get(question, {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): str(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
+
+
+def _named_mistakes(
+    question: str,
+    kind: str,
+    context: dict[str, Any],
+    mistakes: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    recording: bool,
+) -> list[dict[str, Any]]:
+    """Resolve named mistakes (and a choice question's wrong options) to their text."""
+    messages = feedback_messages(question)
+    if kind == "choice" and "options" in context and "why_not" not in context:
+        context["why_not"] = {o: messages[o] for o in context["options"] if o in messages}
+    if not isinstance(mistakes, Mapping):
+        return [dict(m) for m in mistakes]
+    resolved = []
+    for name, value in mistakes.items():
+        if name in messages:
+            resolved.append({"value": value, "message": messages[name]})
+        elif recording:
+            raise AuthoringError(
+                f"{question}: the mistake {name!r} has no text in {FEEDBACK_FILE} "
+                f"(add it under {question!r})"
+            )
+    return resolved
+
+
 def reveal(
     question: str,
     prediction: Any,
@@ -95,11 +170,11 @@ def reveal(
     *,
     kind: str,
     context: Mapping[str, Any] | None = None,
-    mistakes: Sequence[Mapping[str, Any]] = (),
+    mistakes: Sequence[Mapping[str, Any]] | Mapping[str, Any] = (),
 ) -> Verdict | None:
     """Compare a prediction with the value Keras just computed, and print the verdict.
 
-    Used by the "see it in Keras" cells after the learner has written a prediction.
+    Used by a question's check after the learner has written a prediction.
     When the environment variable :data:`RECORD_ENV` names a file, nothing is judged:
     the Keras value, the kind, the context and the mistakes are recorded there as the
     question's reference (this is how ``references/*.json`` is made).
@@ -112,26 +187,125 @@ def reveal(
         The learner's answer.
     actual : Any
         What Keras produced, as plain Python data (a shape tuple, an int, an array...).
-    kind, context, mistakes
+    kind : str
+        As for :func:`verdict`.
+    context : mapping, optional
         As for :func:`verdict`. A Keras layer in ``context["layer"]`` is stored as its
-        spec.
+        spec; ``timesteps`` and ``features`` are derived from ``input_shape``
+        ``(batch, timesteps, features)`` when not given. For a ``"choice"`` question
+        without ``why_not``, the wrong options' explanations come from
+        :data:`FEEDBACK_FILE`.
+    mistakes : mapping or sequence of mappings, optional
+        Classic wrong answers: ``{name: value}``, whose text is the question's entry
+        ``name`` in :data:`FEEDBACK_FILE` (so the text stays out of the notebook), or
+        ``[{"value": ..., "message": ...}]``.
 
     Returns
     -------
     Verdict or None
         None when recording.
+
+    Raises
+    ------
+    AuthoringError
+        When recording, if a named mistake has no text in :data:`FEEDBACK_FILE`.
     """
-    context = _plain_context(context or {})
     record_path = os.environ.get(RECORD_ENV)
+    context = _plain_context(context or {})
+    resolved = _named_mistakes(question, kind, context, mistakes, bool(record_path))
     if record_path:
-        _append_record(record_path, question, kind, actual, context, mistakes)
+        _append_record(record_path, question, kind, actual, context, resolved)
         return None
-    result = verdict(kind, prediction, actual, context, mistakes)
+    result = verdict(kind, prediction, actual, context, resolved)
     mark = "✔" if result.correct else "✘"
     print(f"{mark} {question}: {result.message}")
     if not result.correct:
         print(f"  Keras says: {_show(actual)}")
     return result
+
+
+def _measure(layer: Any, outputs: Any, ask: str) -> Any:
+    if ask == "params":
+        return int(layer.count_params())
+    if ask == "weight_shapes":
+        return [tuple(weight.shape) for weight in layer.weights]
+    tensors = list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+    if ask == "output_shape":
+        if len(tensors) != 1:
+            raise AuthoringError(
+                f"the layer returns {len(tensors)} tensors: ask for 'output_shapes'"
+            )
+        return tuple(tensors[0].shape)
+    return [tuple(tensor.shape) for tensor in tensors]
+
+
+def reveal_layer(
+    question: str,
+    prediction: Any,
+    build: Any,
+    input_shape: Sequence[int | None],
+    *,
+    ask: str,
+    variants: Mapping[str, Any] | None = None,
+    mistakes: Mapping[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Verdict | None:
+    """Build a layer on an input in Keras, measure what the question asks, and reveal.
+
+    The common question, in one call: nothing runs while nbgrader executes the notebook
+    (:func:`keras_allowed`), so grading never imports TensorFlow.
+
+    Parameters
+    ----------
+    question : str
+        The question id, e.g. ``"q3"``.
+    prediction : Any
+        The learner's answer.
+    build : callable
+        ``build(keras.layers)`` returns the layer, e.g. ``lambda layers: layers.GRU(8)``.
+    input_shape : tuple
+        ``(batch, timesteps, features)`` (or ``(batch, features)``), batch usually ``None``.
+    ask : str
+        What to measure, one of :data:`MEASURES`: ``"params"`` (``count_params()``),
+        ``"output_shape"`` (one returned tensor), ``"output_shapes"`` (every returned
+        tensor, in order) or ``"weight_shapes"`` (the layer's weights, in order).
+    variants : mapping, optional
+        ``{name: build}``: layers a learner confuses this one with; each is measured the
+        same way, and its value is the mistake ``name`` (its text in
+        :data:`FEEDBACK_FILE`).
+    mistakes : mapping, optional
+        More named classic wrong answers, ``{name: value}``.
+    context : mapping, optional
+        More context for the verdict (the layer and the input shape are added).
+
+    Returns
+    -------
+    Verdict or None
+        None when recording, or when Keras must not run.
+    """
+    if ask not in MEASURES:
+        raise AuthoringError(f"ask must be one of {sorted(MEASURES)}, not {ask!r}")
+    if not keras_allowed():
+        return None
+    import keras
+
+    inputs = keras.Input(batch_shape=tuple(input_shape))
+
+    def measured(builder: Any) -> tuple[Any, Any]:
+        layer = builder(keras.layers)
+        return layer, _measure(layer, layer(inputs), ask)
+
+    layer, actual = measured(build)
+    named = {name: measured(builder)[1] for name, builder in (variants or {}).items()}
+    named.update(mistakes or {})
+    return reveal(
+        question,
+        prediction,
+        actual,
+        kind=MEASURES[ask],
+        context={"layer": layer, "input_shape": tuple(input_shape), **(context or {})},
+        mistakes=named,
+    )
 
 
 def _show(value: Any) -> str:
@@ -141,14 +315,20 @@ def _show(value: Any) -> str:
 
 
 def _plain_context(context: Mapping[str, Any]) -> dict[str, Any]:
+    """The context as plain data, with what the input shape already says filled in."""
     plain = dict(context)
     layer = plain.get("layer")
     if layer is not None and not isinstance(layer, dict):
         from lstm_lib import shapes
 
         plain["layer"] = shapes.layer_spec(layer)
-    if plain.get("input_shape") is not None:
-        plain["input_shape"] = list(plain["input_shape"])
+    shape = plain.get("input_shape")
+    if shape is not None:
+        plain["input_shape"] = list(shape)
+        if len(shape) == 3:
+            plain.setdefault("timesteps", shape[1])
+        if len(shape) in (2, 3):
+            plain.setdefault("features", shape[-1])
     return plain
 
 
@@ -188,10 +368,27 @@ def _append_record(
         handle.write("\n")
 
 
-def grade_answer(question: str, value: Any) -> None:
+#: Stands for "the answer named after the question" in :func:`grade_answer`.
+_BY_NAME: Any = object()
+
+
+def answer_name(question: str) -> str:
+    """The variable a question's answer is written to.
+
+    Examples
+    --------
+    >>> answer_name("q5_h")
+    'answer_q5_h'
+    """
+    return f"answer_{question}"
+
+
+def grade_answer(question: str, value: Any = _BY_NAME) -> None:
     """Judge an answer against its recorded reference, in an instructor's own kernel.
 
-    This is the line a hidden test region holds. The course's grader never runs it in a
+    This is the line a hidden test region holds: ``grade_answer("q3")`` grades the
+    notebook's ``answer_q3``; ``grade_answer("q3", expression)`` grades any other
+    expression. The course's grader never runs it in a
     learner's kernel: it reads the line as a declaration and judges the answer in its
     own process. Run directly (``nbgrader validate`` on a notebook in ``solutions/``),
     it looks for ``references/<assignment>.json`` above the working folder, where
@@ -204,6 +401,12 @@ def grade_answer(question: str, value: Any) -> None:
     """
     if os.environ.get(RECORD_ENV):
         return  # the references are being recorded: there is nothing to compare with yet
+    if value is _BY_NAME:
+        name = answer_name(question)
+        namespace = sys._getframe(1).f_globals
+        if name not in namespace:
+            raise AnswerError(f"{question}: {name} is not defined; run its answer cell first.")
+        value = namespace[name]
     here = os.path.abspath(os.getcwd())
     assignment = os.path.basename(here)
     folder = here

@@ -68,9 +68,21 @@ def test_old_public_names_are_still_importable(name: str) -> None:
     assert name in getattr(owner, "__all__", [name])
 
 
+#: Names added for authoring questions with less boilerplate.
+AUTHORING_NAMES = (
+    "AuthoringError",
+    "FEEDBACK_FILE",
+    "MEASURES",
+    "answer_name",
+    "feedback_messages",
+    "reveal_layer",
+)
+
+
 def test_all_is_accurate() -> None:
-    """Does ``lstm_lib.checks.__all__`` list exactly the old public names, each defined?"""
-    assert sorted(checks.__all__) == sorted(OLD_PUBLIC_NAMES)
+    """Does ``lstm_lib.checks.__all__`` list exactly the old public names and the authoring
+    helpers, each defined?"""
+    assert sorted(checks.__all__) == sorted([*OLD_PUBLIC_NAMES, *AUTHORING_NAMES])
     assert len(set(checks.__all__)) == len(checks.__all__)
     for name in checks.__all__:
         assert hasattr(checks, name), name
@@ -196,3 +208,181 @@ class TestGradeAnswer:
         """While references are recorded, is a test cell a no-op even for a wrong answer?"""
         monkeypatch.setenv(checks.RECORD_ENV, str(course / "record.json"))
         checks.grade_answer("q1", "wrong")
+
+
+# ===================================================================== authoring
+
+
+def _feedback(folder: Path, entries: dict[str, dict[str, str]]) -> None:
+    (folder / checks.FEEDBACK_FILE).write_text(json.dumps(entries), encoding="utf-8")
+
+
+class TestFeedbackAsData:
+    """Feedback text lives in feedback.json beside the notebook, not in its cells."""
+
+    def test_named_mistakes_take_their_text_from_the_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Is a named mistake's value matched and its text read from feedback.json?"""
+        _feedback(tmp_path, {"q1": {"drops-time": "Dense never removes an axis."}})
+        monkeypatch.chdir(tmp_path)
+        result = checks.reveal(
+            "q1", (None, 16), (None, 10, 16), kind="shape", mistakes={"drops-time": (None, 16)}
+        )
+        assert result is not None and not result.correct
+        assert "Dense never removes an axis." in capsys.readouterr().out
+
+    def test_choice_explanations_come_from_the_file(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """For a multiple-choice question, is each wrong option explained from the file?"""
+        _feedback(tmp_path, {"q3": {"timesteps": "Timesteps are how often it recurs."}})
+        monkeypatch.chdir(tmp_path)
+        context = {"options": ["timesteps", "features", "units"]}
+        result = checks.reveal("q3", "timesteps", "units", kind="choice", context=context)
+        assert result is not None and result.message == "Timesteps are how often it recurs."
+
+    def test_recording_stores_the_text_and_refuses_a_missing_one(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When references are recorded, does the text go into the record (so the grader
+        needs no feedback.json), and is a named mistake without text an authoring error?"""
+        _feedback(tmp_path, {"q1": {"one-gate": "That is one gate."}})
+        monkeypatch.chdir(tmp_path)
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        checks.reveal("q1", None, 1280, kind="int", mistakes={"one-gate": 320})
+        stored = json.loads(record.read_text())["questions"]["q1"]
+        assert stored["mistakes"] == [{"value": 320, "message": "That is one gate."}]
+        with pytest.raises(checks.AuthoringError, match="'forgot-bias' has no text"):
+            checks.reveal("q1", None, 1280, kind="int", mistakes={"forgot-bias": 1248})
+
+    def test_a_learner_without_the_file_still_gets_a_verdict(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A notebook downloaded alone has no feedback.json: is the answer still judged,
+        with the general rules instead of the named texts?"""
+        monkeypatch.chdir(tmp_path)
+        result = checks.reveal("q1", 320, 1280, kind="int", mistakes={"one-gate": 320})
+        assert result is not None and not result.correct
+        assert checks.feedback_messages("q1") == {}
+
+    @pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"q1": ["a"]}'])
+    def test_a_broken_file_is_ignored(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str
+    ) -> None:
+        """Does a damaged feedback.json (a learner's copy is theirs to break) mean no texts,
+        not a crash of the check?"""
+        (tmp_path / checks.FEEDBACK_FILE).write_text(content, encoding="utf-8")
+        assert checks.feedback_messages("q1", str(tmp_path)) == {}
+
+
+class TestDerivedContext:
+    @pytest.mark.parametrize(
+        ("input_shape", "derived"),
+        [
+            ((None, 10, 8), {"timesteps": 10, "features": 8}),
+            ((None, 8), {"features": 8}),
+            ((None,), {}),
+        ],
+    )
+    def test_timesteps_and_features_come_from_the_input_shape(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, input_shape: tuple, derived: dict
+    ) -> None:
+        """Is what the input shape says filled in, so a question never types it twice?"""
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        checks.reveal("q1", None, 1, kind="int", context={"input_shape": input_shape})
+        context = json.loads(record.read_text())["questions"]["q1"]["context"]
+        assert context == {"input_shape": list(input_shape), **derived}
+
+    def test_a_given_value_wins(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Does an explicit context value stay as written?"""
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        checks.reveal(
+            "q1", None, 1, kind="int", context={"input_shape": (None, 4, 3), "features": 9}
+        )
+        assert json.loads(record.read_text())["questions"]["q1"]["context"]["features"] == 9
+
+
+class TestRevealLayer:
+    def test_nothing_runs_while_nbgrader_executes(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Under nbgrader (validate or autograde) does it return at once, without Keras?"""
+        import sys
+
+        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        monkeypatch.setitem(sys.modules, "keras", None)  # importing it would fail
+        assert checks.reveal_layer("q1", 1, lambda layers: None, (None, 2), ask="params") is None
+
+    def test_an_unknown_measure_is_an_authoring_error(self) -> None:
+        """Is a misspelt ``ask`` refused with the measures there are?"""
+        with pytest.raises(checks.AuthoringError, match="output_shape"):
+            checks.reveal_layer("q1", 1, lambda layers: None, (None, 2), ask="shape")
+
+    @pytest.mark.slow
+    def test_measures_a_real_layer_and_its_variants(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With live Keras, does each measure give what Keras says, and is a variant's
+        measurement recorded as the named mistake with its text?"""
+        from conftest import require_module
+
+        require_module("keras", "Keras (pip install .[keras])")
+        _feedback(tmp_path, {"q1": {"an-lstm": "That is an LSTM's count."}})
+        monkeypatch.chdir(tmp_path)
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+
+        def gru(layers: Any) -> Any:
+            return layers.GRU(8, return_sequences=True, return_state=True)
+
+        for question, ask in [
+            ("params", "params"),
+            ("outputs", "output_shapes"),
+            ("weights", "weight_shapes"),
+        ]:
+            checks.reveal_layer(question, None, gru, (None, 10, 5), ask=ask)
+        checks.reveal_layer(
+            "q1",
+            None,
+            lambda layers: layers.GRU(8),
+            (None, 10, 5),
+            ask="params",
+            variants={"an-lstm": lambda layers: layers.LSTM(8)},
+        )
+        checks.reveal_layer(
+            "one", None, lambda layers: layers.Dense(3), (None, 4, 2), ask="output_shape"
+        )
+        stored = json.loads(record.read_text())["questions"]
+        assert stored["params"]["expected"] == 3 * (8 * (8 + 5) + 2 * 8)
+        assert stored["outputs"]["expected"] == [[None, 10, 8], [None, 8]]
+        assert stored["weights"]["expected"] == [[5, 24], [8, 24], [2, 24]]
+        assert stored["one"]["expected"] == [None, 4, 3]
+        assert stored["q1"]["mistakes"] == [
+            {"value": 4 * (8 * (8 + 5) + 8), "message": "That is an LSTM's count."}
+        ]
+        assert stored["q1"]["context"]["layer"]["class_name"] == "GRU"
+        assert stored["q1"]["context"]["features"] == 5
+        with pytest.raises(checks.AuthoringError, match="output_shapes"):
+            checks.reveal_layer("x", None, gru, (None, 10, 5), ask="output_shape")
+
+
+class TestGradeAnswerByName:
+    def test_one_argument_grades_the_answer_named_after_the_question(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Does ``grade_answer("q2")`` grade the caller's ``answer_q2``, and say so plainly
+        when it is not defined?"""
+        (tmp_path / "references").mkdir()
+        (tmp_path / "references" / "05-x.json").write_text(json.dumps(REFERENCE))
+        folder = tmp_path / "05-x"
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        namespace = {"grade_answer": checks.grade_answer, "answer_q2": 1280}
+        exec('grade_answer("q2")', namespace)
+        namespace["answer_q2"] = 1
+        with pytest.raises(AnswerError, match="lonely"):
+            exec('grade_answer("q2")', namespace)
+        with pytest.raises(AnswerError, match="answer_q1 is not defined"):
+            exec('grade_answer("q1")', {"grade_answer": checks.grade_answer})
