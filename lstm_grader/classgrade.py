@@ -28,8 +28,9 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -65,6 +66,16 @@ class Row:
     status: str
     reason: str
     seconds: float
+
+
+@dataclass(frozen=True)
+class GradebookEntry:
+    """What nbgrader's gradebook holds for one submitted notebook."""
+
+    max_score: float
+    score: float | None
+    needs_manual_grade: bool
+    manually_graded: bool
 
 
 @dataclass(frozen=True)
@@ -202,57 +213,104 @@ class ClassGrader:
 
     # ---------------------------------------------------------------- one submission
     def grade(self, submission: Submission) -> list[Row]:
-        """Grade one submission (or reuse its rows if nothing changed) and return its rows."""
-        state_file = self._state_file(submission)
+        """Grade one submission (unless nothing it depends on changed) and return its rows.
+
+        What grading found (a notebook missing or unreadable, a timeout, nbgrader failing)
+        is kept with the fingerprint; the scores and the manual-grading state are read from
+        the gradebook every time, so a score given by hand in the formgrader shows here.
+        """
         unsafe = safefiles.unsafe_entries(submission.folder)
         if unsafe:
             self._forget_grades(submission)
-            refused = report.notebook_outcome(
-                refused="the grader will not open these entries: " + "; ".join(unsafe[:5])
-            )
-            return [
-                Row(
-                    submission.student,
-                    submission.assignment,
-                    name,
-                    0.0,
-                    self._gradebook_entry(submission, name)[0],
-                    refused.status,
-                    refused.reason,
-                    0.0,
-                )
+            facts = {
+                name: {
+                    "refused": "the grader will not open these entries: " + "; ".join(unsafe[:5])
+                }
                 for name in self.layout.notebooks(submission.assignment)
-            ]
+            }
+            return self._rows(submission, facts)
+        state_file = self._state_file(submission)
         stamp = fingerprint(
             self.layout, submission, code=self._code_digest, settings=self._settings()
         )
         if not self.force and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
-            if saved.get("fingerprint") == stamp:
-                return [Row(**row) for row in saved["rows"]]
+            if saved.get("fingerprint") == stamp and "facts" in saved:
+                return self._rows(submission, saved["facts"])
+        facts = self._run(submission)
+        safefiles.write_text(
+            state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
+        )
+        return self._rows(submission, facts)
+
+    def _run(self, submission: Submission) -> dict[str, dict[str, Any]]:
+        """Autograde a submission; return what happened to each of its notebooks."""
         started = time.monotonic()
         notebooks = self.layout.notebooks(submission.assignment)
-        problems = {
-            name: readable_notebook(submission.folder / f"{name}.ipynb")
-            for name in notebooks
-            if (submission.folder / f"{name}.ipynb").exists()
-        }
-        gradable = [name for name in notebooks if name in problems and problems[name] is None]
-        outcome = "ran"
-        log = ""
-        if gradable:
+        facts: dict[str, dict[str, Any]] = {}
+        for name in notebooks:
+            path = submission.folder / f"{name}.ipynb"
+            if not path.exists():
+                facts[name] = {"submitted": False}
+            elif problem := readable_notebook(path):
+                facts[name] = {"unreadable": problem}
+            else:
+                facts[name] = {}
+        if any(not fact for fact in facts.values()):
             outcome, log = self._autograde(submission)
-            log_file = self._state_file(submission).with_name("autograde.log")
-            safefiles.write_text(log_file, log)
+            safefiles.write_text(self._state_file(submission).with_name("autograde.log"), log)
+            for fact in facts.values():
+                if fact:
+                    continue
+                if outcome == "timed-out":
+                    fact["timed_out"] = log
+                elif outcome == "crashed":
+                    fact["grader_failure"] = "nbgrader could not grade it: " + _last_line(log)
+                else:
+                    fact["graded"] = True
         else:
             self._forget_grades(submission)
         elapsed = round(time.monotonic() - started, 2)
-        rows = [self._row(submission, name, problems, outcome, log, elapsed) for name in notebooks]
-        safefiles.write_text(
-            state_file,
-            json.dumps({"fingerprint": stamp, "rows": [asdict(r) for r in rows]}, indent=1),
+        for fact in facts.values():
+            fact["seconds"] = elapsed
+        return facts
+
+    def _rows(self, submission: Submission, facts: dict[str, dict[str, Any]]) -> list[Row]:
+        """One row per notebook: the saved facts, the gradebook's scores, the report."""
+        self._know_student(submission.student)
+        return [self._row(submission, name, fact) for name, fact in facts.items()]
+
+    def _row(self, submission: Submission, notebook: str, fact: dict[str, Any]) -> Row:
+        entry = self._gradebook_entry(submission, notebook)
+        graded = bool(fact.get("graded"))
+        failure = fact.get("grader_failure")
+        if graded and entry.score is None:
+            failure = "nbgrader recorded no score for it (see autograde.log)"
+        decided = report.notebook_outcome(
+            refused=fact.get("refused"),
+            submitted=fact.get("submitted", True),
+            unreadable=fact.get("unreadable"),
+            timed_out=fact.get("timed_out"),
+            grader_failure=failure,
+            report=report.read_report(
+                self.layout.report_file(submission.student, submission.assignment, notebook)
+            )
+            if graded
+            else None,
+            needs_manual_grade=entry.needs_manual_grade,
+            manually_graded=entry.manually_graded,
         )
-        return rows
+        counted = graded and failure is None and entry.score is not None
+        return Row(
+            submission.student,
+            submission.assignment,
+            notebook,
+            entry.score if counted else 0.0,
+            entry.max_score,
+            decided.status,
+            decided.reason,
+            float(fact.get("seconds", 0.0)),
+        )
 
     def _forget_grades(self, submission: Submission) -> None:
         """Drop an earlier grade of a submission that can no longer be graded, so the
@@ -304,55 +362,14 @@ class ClassGrader:
             return "crashed", log
         return "ran", log
 
-    def _row(
-        self,
-        submission: Submission,
-        notebook: str,
-        problems: dict[str, str | None],
-        outcome: str,
-        log: str,
-        elapsed: float,
-    ) -> Row:
-        max_score, score, needs_manual_grade = self._gradebook_entry(submission, notebook)
-        submitted = notebook in problems
-        graded_run = submitted and not problems[notebook] and outcome != "timed-out"
-        failure = None
-        if graded_run and (outcome == "crashed" or score is None):
-            failure = "nbgrader could not grade it: " + _last_line(log)
-        decided = report.notebook_outcome(
-            submitted=submitted,
-            unreadable=problems.get(notebook),
-            timed_out=log if outcome == "timed-out" else None,
-            grader_failure=failure,
-            report=report.read_report(
-                self.layout.report_file(submission.student, submission.assignment, notebook)
-            )
-            if graded_run
-            else None,
-            needs_manual_grade=needs_manual_grade,
-        )
-        return Row(
-            submission.student,
-            submission.assignment,
-            notebook,
-            score if graded_run and failure is None and score is not None else 0.0,
-            max_score,
-            decided.status,
-            decided.reason,
-            elapsed,
-        )
-
     # ---------------------------------------------------------------- gradebook reads
     def _gradebook(self):
         from nbgrader.api import Gradebook
 
         return Gradebook(self.db_url or self.layout.db_url)
 
-    def _gradebook_entry(
-        self, submission: Submission, notebook: str
-    ) -> tuple[float, float | None, bool]:
-        """The notebook's max score, the student's score (None if never graded) and
-        whether it needs manual grading, read in one visit to the gradebook."""
+    def _gradebook_entry(self, submission: Submission, notebook: str) -> GradebookEntry:
+        """What the gradebook holds for one submitted notebook, read in one visit."""
         from nbgrader.api import MissingEntry
 
         with self._gradebook() as gradebook:
@@ -361,19 +378,67 @@ class ClassGrader:
                     gradebook.find_notebook(notebook, submission.assignment).max_score
                 )
             except MissingEntry:
-                return 0.0, None, False
+                return GradebookEntry(0.0, None, False, False)
             try:
                 found = gradebook.find_submission_notebook(
                     notebook, submission.assignment, submission.student
                 )
             except MissingEntry:
-                return max_score, None, False
-            return max_score, float(found.score), bool(found.needs_manual_grade)
+                return GradebookEntry(max_score, None, False, False)
+            return GradebookEntry(
+                max_score,
+                float(found.score),
+                bool(found.needs_manual_grade),
+                any(grade.manual_score is not None for grade in found.grades),
+            )
+
+    def _know_student(self, student: str) -> None:
+        """Add a learner to the gradebook, so nbgrader's export lists them (with 0 when
+        nothing of theirs could be graded) as ``grades.csv`` does."""
+        with self._gradebook() as gradebook:
+            gradebook.update_or_create_student(student)
+
+    def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
+        """A ``missing`` row per notebook for every learner the gradebook knows who handed
+        in nothing for an assignment."""
+        with self._gradebook() as gradebook:
+            students = sorted(student.id for student in gradebook.students)
+        missing = report.notebook_outcome(submitted=False)
+        rows = []
+        for assignment in sorted(set(assignments)):
+            for student in students:
+                if (student, assignment) in submitted:
+                    continue
+                for name in self.layout.notebooks(assignment):
+                    entry = self._gradebook_entry(Submission(student, assignment, Path()), name)
+                    rows.append(
+                        Row(
+                            student,
+                            assignment,
+                            name,
+                            0.0,
+                            entry.max_score,
+                            missing.status,
+                            "nothing was submitted for this assignment",
+                            0.0,
+                        )
+                    )
+        return rows
 
     # ---------------------------------------------------------------- the class
-    def grade_all(self, submissions: list[Submission], progress: bool = True) -> list[Row]:
-        """Grade every submission with ``workers`` parallel nbgrader processes."""
-        self._prepare_gradebook({s.assignment for s in submissions})
+    def grade_all(
+        self,
+        submissions: list[Submission],
+        progress: bool = True,
+        assignments: Iterable[str] | None = None,
+    ) -> list[Row]:
+        """Grade every submission with ``workers`` parallel nbgrader processes.
+
+        Every learner the gradebook knows who submitted nothing for one of ``assignments``
+        (default: those of the submissions) gets ``missing`` rows.
+        """
+        assignments = set(assignments or ()) | {s.assignment for s in submissions}
+        self._prepare_gradebook(assignments)
         rows: list[Row] = []
         bar = _progress_bar(len(submissions), progress)
         failed = 0
@@ -403,6 +468,7 @@ class ClassGrader:
                 bar.update(1)
                 bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
         bar.close()
+        rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return sorted(rows, key=lambda r: (r.student, r.assignment, r.notebook))
 
     def _prepare_gradebook(self, assignments: set[str]) -> None:
@@ -542,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         assignments = grader.layout.released_assignments() if args.all else args.assignments
         submissions = find_submissions(grader.layout, assignments)
-        rows = grader.grade_all(submissions, progress=not args.no_progress)
+        rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
         print(
             f"lstm-grade: grader error, nothing was graded: the course's configuration or "

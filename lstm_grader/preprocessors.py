@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import json
 import os
+import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -107,20 +110,113 @@ class CheckSubmission(NbGraderPreprocessor):
         )
         released = nbformat.read(released_path, as_version=4)
         flags, tampered = compare_with_release(nb, released)
+        versions = learner_versions(nb, released)
+        digests = answer_digests(nb)
         _neutralise_unknown_cells(nb, released)
+        path = _report_file(self, resources)
+        earlier = report.read_report(path)
         new_report = {
             "student": ids["student"],
             "assignment": ids["assignment"],
             "notebook": ids["notebook"],
             "flags": flags,
             "tampered_cells": sorted(tampered),
+            "learner_versions": versions,
+            "answer_digests": digests,
+            "previous_answer_digests": earlier.get("answer_digests", {}),
             "questions": {},
             "events": [],
             "sandboxed": sandbox_problem() is None,
             "started": time.time(),
         }
-        report.write_report(_report_file(self, resources), new_report)
+        report.write_report(path, new_report)
         return nb, resources
+
+
+#: The longest learner version of an edited locked cell kept for the instructor.
+MAX_KEPT_SOURCE = 20_000
+
+
+def learner_versions(submitted: NotebookNode, released: NotebookNode) -> dict[str, str]:
+    """The learner's source of each locked cell they edited, by ``grade_id``, so the
+    instructor can read it beside the restored original (``OverwriteCells`` puts the
+    released source back before anything runs)."""
+    originals = {
+        _grade_id(cell): _source(cell)
+        for cell in released.cells
+        if _grade_id(cell) is not None and cell.metadata.nbgrader.get("locked")
+    }
+    copies: dict[str, list[str]] = {}
+    for cell in submitted.cells:
+        grade_id = _grade_id(cell)
+        if grade_id in originals:
+            copies.setdefault(grade_id, []).append(_source(cell))
+    return {
+        grade_id: found[0][:MAX_KEPT_SOURCE]
+        for grade_id, found in copies.items()
+        if len(found) == 1 and found[0] != originals[grade_id]
+    }
+
+
+def answer_digests(nb: NotebookNode) -> dict[str, str]:
+    """A digest of what each test cell grades, by its ``grade_id``: the answer cells
+    since the previous test cell, and the test cell itself, as the learner submitted
+    them. An instructor's manual score stands while its digest does not change.
+
+    Examples
+    --------
+    >>> cell = nbformat.v4.new_code_cell
+    >>> answer = cell("answer_q1 = 3", metadata={"nbgrader": {"solution": True}})
+    >>> test = cell("expect_int(answer_q1)", metadata={"nbgrader": {"grade": True,
+    ...             "solution": False, "grade_id": "q1"}})
+    >>> first = answer_digests(nbformat.v4.new_notebook(cells=[answer, test]))
+    >>> answer.source = "answer_q1 = 4"
+    >>> first != answer_digests(nbformat.v4.new_notebook(cells=[answer, test]))
+    True
+    """
+    digests = {}
+    answers: list[str] = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution"):
+            answers.append(_source(cell))
+        elif _is_test_cell(cell) and _grade_id(cell) is not None:
+            material = json.dumps([answers, _source(cell)]).encode()
+            digests[_grade_id(cell)] = hashlib.sha256(material).hexdigest()
+            answers = []
+    return digests
+
+
+_FLAGGED_CELL = re.compile(r"^cell '(?P<grade_id>[^']*)' ")
+
+
+def cells_to_review(notebook_report: dict[str, Any], test_cells: Iterable[str]) -> set[str]:
+    """The test cells an instructor must grade by hand: those a flag names, or every test
+    cell when a flag concerns something else (a locked setup cell, a missing cell)."""
+    test_cells = set(test_cells)
+    tampered = set(notebook_report.get("tampered_cells", []))
+    review: set[str] = set()
+    for flag in notebook_report.get("flags", []):
+        match = _FLAGGED_CELL.match(flag)
+        if match and match["grade_id"] in tampered:
+            review.add(match["grade_id"])
+        else:
+            return test_cells
+    return review & test_cells
+
+
+def _review_note(notebook_report: dict[str, Any], grade_id: str) -> str:
+    """What the instructor reads under a test cell marked for manual grading."""
+    concerning = [
+        flag
+        for flag in notebook_report.get("flags", [])
+        if not (_FLAGGED_CELL.match(flag) and _FLAGGED_CELL.match(flag)["grade_id"] != grade_id)
+    ]
+    lines = ["Flagged for the instructor: " + "; ".join(concerning or ["see the report"]) + "."]
+    version = notebook_report.get("learner_versions", {}).get(grade_id)
+    if version is not None:
+        lines += ["The learner's version of this cell (the original was restored):", version]
+    return "\n".join(lines) + "\n"
 
 
 def compare_with_release(
@@ -511,6 +607,10 @@ class JudgeAnswers(NbGraderPreprocessor):
                 else _error_output("WrongAnswer", f"{question}: {v.message}")
                 for question, v in outcome.items()
             ] or [_error_output("NoAnswer", "This test cell declares no graded answer.")]
+        review = cells_to_review(notebook_report, state["staged"])
+        for cell in nb.cells:
+            if _is_test_cell(cell) and _grade_id(cell) in review:
+                cell.outputs.append(_stream(_review_note(notebook_report, _grade_id(cell))))
         events = set(notebook_report.get("events", [])) | set(state["events"])
         if asked and not answered and not tampered:
             events.add("no-answers")
@@ -595,24 +695,39 @@ _STOPS = {
 
 
 class FlagForReview(NbGraderPreprocessor):
-    """Mark a flagged submission as needing manual grading in nbgrader's gradebook.
+    """Put a flagged submission in front of the instructor, in nbgrader's own fields, and
+    keep the instructor's manual scores through regrades.
 
-    Runs after ``SaveAutoGrades`` so the formgrader lists the submission for review.
+    Runs after ``SaveAutoGrades``, which marks every cell with a manual score as needing
+    grading again. Here: the submitted notebook is ``flagged`` (the formgrader's Flagged
+    column) when the report has flags; only the test cells a flag concerns
+    (:func:`cells_to_review`) need manual grading; and a manual score stands while what
+    its test cell grades is unchanged since the last grading (:func:`answer_digests`).
     """
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         notebook_report = report.read_report(_report_file(self, resources))
-        if notebook_report.get("flags"):
-            ids = resources["nbgrader"]
-            with Gradebook(ids["db_url"]) as gradebook:
-                submission = gradebook.find_submission_notebook(
-                    ids["notebook"], ids["assignment"], ids["student"]
+        ids = resources["nbgrader"]
+        current = notebook_report.get("answer_digests", {})
+        previous = notebook_report.get("previous_answer_digests", {})
+        test_cells = [_grade_id(cell) for cell in nb.cells if _is_test_cell(cell)]
+        review = cells_to_review(notebook_report, filter(None, test_cells))
+        with Gradebook(ids["db_url"]) as gradebook:
+            submission = gradebook.find_submission_notebook(
+                ids["notebook"], ids["assignment"], ids["student"]
+            )
+            submission.flagged = bool(notebook_report.get("flags"))
+            for grade in submission.grades:
+                unchanged = (
+                    grade.name in current and previous.get(grade.name) == current[grade.name]
                 )
-                for grade in submission.grades:
+                if grade.manual_score is not None and unchanged:
+                    grade.needs_manual_grade = False
+                elif grade.name in review:
                     grade.needs_manual_grade = True
-                gradebook.db.commit()
+            gradebook.db.commit()
         return nb, resources
 
 

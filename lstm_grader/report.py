@@ -28,6 +28,7 @@ STATUSES = {
     "timed-out": "a cell or the notebook ran out of time; points earned before are kept",
     "no-answers": "no answer reached the grader (blank, or every answer cell failed)",
     "needs-manual-grade": "graded, with cells awaiting the instructor",
+    "manually-graded": "the instructor's manual scores stand for some cells (see the formgrader)",
     "graded": "graded",
 }
 
@@ -59,7 +60,7 @@ def final_status(report: dict[str, Any]) -> str:
 
 
 #: The statuses of a notebook whose grade stands as the gradebook has it.
-GRADED_STATUSES = ("graded", "needs-manual-grade")
+GRADED_STATUSES = ("graded", "needs-manual-grade", "manually-graded")
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,12 @@ def notebook_outcome(
     grader_failure: str | None = None,
     report: dict[str, Any] | None = None,
     needs_manual_grade: bool = False,
+    manually_graded: bool = False,
 ) -> Outcome:
     """The one place a notebook's final status is decided, from what happened to it.
+
+    Every status but ``graded`` comes with a reason: the details known, else what the
+    status means (:data:`STATUSES`).
 
     Parameters
     ----------
@@ -103,15 +108,19 @@ def notebook_outcome(
         The notebook's grading report, as the preprocessors left it.
     needs_manual_grade
         Whether the gradebook holds cells awaiting the instructor.
+    manually_graded
+        Whether the instructor's manual score stands for some cell, none awaiting.
 
     Examples
     --------
     >>> notebook_outcome(submitted=False)
     Outcome(status='missing', reason='the notebook was not submitted')
-    >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).status
-    'kernel-died'
+    >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).reason
+    'the kernel died; points earned before are kept'
     >>> notebook_outcome(report={"events": []}, needs_manual_grade=True).status
     'needs-manual-grade'
+    >>> notebook_outcome(report={"flags": ["cell 'q3' was edited"]}, manually_graded=True)
+    Outcome(status='manually-graded', reason="cell 'q3' was edited; graded by hand")
     """
     if grader_failure:
         return Outcome("grader-error", grader_failure)
@@ -129,6 +138,13 @@ def notebook_outcome(
     if not_applied:
         reasons.append("limits not applied: " + ", ".join(not_applied))
     status = final_status(report)
-    if status == "graded" and needs_manual_grade:
+    if status == "flagged" and manually_graded and not needs_manual_grade:
+        status = "manually-graded"
+        reasons.append("graded by hand")
+    elif status == "graded" and needs_manual_grade:
         status = "needs-manual-grade"
+    elif status == "graded" and manually_graded:
+        status = "manually-graded"
+    if status not in ("graded", "manually-graded") and not reasons:
+        reasons.append(STATUSES[status])
     return Outcome(status, "; ".join(reasons))

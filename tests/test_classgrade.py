@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import Course, classic_mistakes, make_course, require_or_skip
+from conftest import Course, classic_mistakes, make_course, read_notebook, require_or_skip
 
 from lstm_grader import classgrade
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
@@ -370,6 +370,9 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
     expected = submit_class(course)
     full = expected["s01-correct"][1]
     submitted_before = _submitted_bytes(course)
+    # a learner on the roster who hands in nothing still gets a row, with 0
+    course.run("nbgrader", "db", "student", "add", "s09-roster")
+    expected["s09-roster"] = ("missing", 0.0)
 
     out = lstm_grade(course)
 
@@ -377,13 +380,21 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
     assert sorted(rows) == sorted(expected)
     got = {s: (row["status"], float(row["score"])) for s, row in rows.items()}
     assert got == expected
+    assert rows["s09-roster"]["reason"] == "nothing was submitted for this assignment"
+    for student, row in rows.items():
+        assert row["status"] == "graded" or row["reason"], f"{student}: {row['status']}, no reason"
+    # nbgrader's own export lists every learner grades.csv lists, with the same score
+    course.run("nbgrader", "export", "--to", "export.csv")
+    with (course.root / "export.csv").open(newline="", encoding="utf-8") as handle:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)}
+    assert exported == {s: score for s, (_status, score) in expected.items()}
     for student, row in rows.items():
         assert row["assignment"] == ASSIGNMENT and row["notebook"] == ASSIGNMENT, student
         assert float(row["max_score"]) == full, f"{student}: max_score {row['max_score']}"
     assert "NotJSONError" in rows["s04-truncated"]["reason"]
     assert "was not submitted" in rows["s05-missing"]["reason"]
     assert float(rows["s06-endless-loop"]["seconds"]) >= CELL_TIMEOUT
-    assert f"{len(expected)} submissions, {len(expected)} notebooks" in out
+    assert f"{len(expected) - 1} submissions, {len(expected)} notebooks" in out
     # The grader's report says the same as grades.csv, question by question.
     killed = course.report("s07-kernel-killer", ASSIGNMENT)
     assert killed["status"] == "kernel-died"
@@ -392,7 +403,7 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
 
     with (course.root / "grades_totals.csv").open(newline="", encoding="utf-8") as handle:
         totals = {row["student"]: row for row in csv.DictReader(handle)}
-    assert sorted(totals) == sorted(expected)
+    assert sorted(totals) == sorted(expected), "a learner is missing from the totals"
     for student, (_status, score) in expected.items():
         assert float(totals[student][ASSIGNMENT]) == score
         assert float(totals[student]["total"]) == score
@@ -402,7 +413,8 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
     # A second run regrades nothing: same rows, no state file rewritten, no autograde.
     grades_before = (course.root / "grades.csv").read_bytes()
     stamps = row_stamps(course)
-    assert sorted(stamps) == sorted(expected), "each submission keeps its rows"
+    submitters = sorted(s for s in expected if s != "s09-roster")
+    assert sorted(stamps) == submitters, "each submission keeps its rows"
     autograded = course.root / "autograded" / "s01-correct" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     autograded_stamp = autograded.stat().st_mtime_ns
     lstm_grade(course)
@@ -606,3 +618,86 @@ def test_the_readme_postgresql_url_loads_with_the_installed_driver() -> None:
     assert urls, "the README no longer documents a PostgreSQL gradebook URL"
     for url in urls:
         sqlalchemy.create_engine(url).dispose()
+
+
+# --------------------------------------------------------------------------- slow: manual grading
+
+
+def _gradebook_url(course: Course) -> str:
+    return "sqlite:///" + str(course.root / "gradebook.db")
+
+
+@pytest.mark.slow
+def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_factory) -> None:
+    """A learner edits a locked test cell. Is the submission flagged in nbgrader's own
+    fields, with only that cell awaiting the instructor, the reason and the learner's
+    version under it; does a score given by hand reach grades.csv, the totals and nbgrader's
+    export, and survive a --force regrade; and does a changed answer ask for it again?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    tampered = answered_notebook(course)
+    q3 = next(c for c in tampered.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3")
+    q3.source = '"""q3, checked my way"""\nprint("trust me")\n'
+    course.submit("s-flagged", ASSIGNMENT, tampered)
+    course.submit("s-plain", ASSIGNMENT, answered_notebook(course))
+
+    lstm_grade(course)
+    rows = grade_rows(course)
+    assert rows["s-flagged"]["status"] == "flagged"
+    assert "cell 'q3' was edited although it is locked" in rows["s-flagged"]["reason"]
+    assert rows["s-plain"]["status"] == "graded"
+    q3_points = _points(q3)
+    assert q3_points > 0
+    full = float(rows["s-plain"]["score"])
+    assert float(rows["s-flagged"]["score"]) == full - q3_points
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        notebook = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "s-flagged")
+        assert notebook.flagged, "the formgrader's Flagged column would be empty"
+        assert {g.name for g in notebook.grades if g.needs_manual_grade} == {"q3"}
+    graded = read_notebook(
+        course.root / "autograded" / "s-flagged" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    )
+    shown = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3")
+    note = "".join(o.get("text", "") for o in shown.outputs)
+    assert "Flagged for the instructor: cell 'q3' was edited although it is locked" in note
+    assert 'print("trust me")' in note, "the learner's version is not shown"
+    assert 'print("trust me")' not in shown.source, "the restored cell shows the learner's code"
+
+    # The instructor gives q3 full marks in the formgrader (what its score box stores).
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
+        grade.manual_score = grade.max_score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+    for args in ((), ("--force",)):
+        lstm_grade(course, *args)
+        rows = grade_rows(course)
+        assert (rows["s-flagged"]["status"], float(rows["s-flagged"]["score"])) == (
+            "manually-graded",
+            full,
+        ), args
+        assert "graded by hand" in rows["s-flagged"]["reason"]
+        with Gradebook(_gradebook_url(course)) as gradebook:
+            grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
+            assert grade.manual_score == grade.max_score and not grade.needs_manual_grade, args
+    with (course.root / "grades_totals.csv").open(newline="", encoding="utf-8") as handle:
+        totals = {row["student"]: float(row["total"]) for row in csv.DictReader(handle)}
+    assert totals["s-flagged"] == full
+    course.run("nbgrader", "export", "--to", "export.csv")
+    with (course.root / "export.csv").open(newline="", encoding="utf-8") as handle:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)}
+    assert exported["s-flagged"] == full
+
+    # The learner hands in a different answer to q3: the manual score must be looked at again.
+    time.sleep(0.05)
+    changed = answered_notebook(course, {"q3-answer": "answer_q3 = (None, 1)"})
+    q3 = next(c for c in changed.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3")
+    q3.source = '"""q3, checked my way"""\nprint("trust me")\n'
+    course.submit("s-flagged", ASSIGNMENT, changed)
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "flagged"
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
+        assert grade.needs_manual_grade

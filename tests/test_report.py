@@ -40,6 +40,7 @@ def test_every_status_is_decided_by_notebook_outcome() -> None:
         report.notebook_outcome(report={"flags": ["tampered"]}).status,
         report.notebook_outcome(report={"grader_errors": ["verdict raised"]}).status,
         report.notebook_outcome(report={}, needs_manual_grade=True).status,
+        report.notebook_outcome(report={}, manually_graded=True).status,
         report.notebook_outcome(report={}).status,
     }
     for event in report.STATUSES:
@@ -72,3 +73,22 @@ def test_an_unknown_status_is_refused() -> None:
 
     with pytest.raises(ValueError, match="STATUSES"):
         report.Outcome("passed")
+
+
+def test_every_status_but_graded_says_why() -> None:
+    """Does every non-graded outcome carry a reason, even when the report has no detail
+    (a kernel that died, a run that timed out inside the sandbox)?"""
+    for status in report.STATUSES:
+        outcome = report.notebook_outcome(report={"events": [status]})
+        if outcome.status not in ("graded", "manually-graded"):
+            assert outcome.reason, f"{outcome.status} has no reason"
+
+
+def test_a_flagged_notebook_graded_by_hand_is_manually_graded() -> None:
+    """Once the instructor has graded every flagged cell, does the row say so, keeping the
+    flag in its reason; and while a cell still awaits them, does it stay flagged?"""
+    flags = {"flags": ["cell 'q3' was edited although it is locked"]}
+    done = report.notebook_outcome(report=flags, manually_graded=True)
+    assert done.status == "manually-graded" and "q3" in done.reason
+    waiting = report.notebook_outcome(report=flags, manually_graded=True, needs_manual_grade=True)
+    assert waiting.status == "flagged"
