@@ -5,8 +5,10 @@ Usage, from the repository root::
     python -m lstm_grader.record                 # every assignment in solutions/
     python -m lstm_grader.record 05-return-flags # one assignment
 
-Each "see it in Keras" cell calls :func:`lstm_lib.checks.reveal`; with
-``LSTM_COURSE_RECORD`` set, ``reveal`` stores what Keras computed instead of judging.
+Each question's check cell calls :func:`lstm_lib.checks.reveal` (or
+:func:`~lstm_lib.checks.reveal_layer`) under ``if keras_allowed():``; with
+``LSTM_COURSE_RECORD`` set, ``reveal`` stores what Keras computed, and the text of each
+named mistake from the assignment's ``feedback.json``, instead of judging.
 The result, ``references/<assignment>.json``, is the only origin of the values learners
 are graded against; ``tests/test_references.py`` records them again and compares.
 """
@@ -64,6 +66,8 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
         env_before = os.environ.get(RECORD_ENV)
         os.environ[RECORD_ENV] = str(record_file)
         os.environ.pop("NBGRADER_EXECUTION", None)
+        # the kernel inherits this: TensorFlow's start-up and CUDA-probe lines are noise here
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         try:
             client = NotebookClient(
                 notebook,
