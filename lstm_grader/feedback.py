@@ -1,0 +1,411 @@
+"""Feedback pages that read well on a desktop and on a phone.
+
+``nbgrader generate_feedback`` renders each autograded notebook to HTML. Two pieces here
+plug into it through ``nbgrader_config.py``:
+
+:class:`PresentVerdicts`, a preprocessor of the ``GenerateFeedback`` step (after
+    ``GetGrades``, before ``SanitizeLearnerHTML``)
+    Reads the verdict :class:`~lstm_grader.preprocessors.JudgeAnswers` left as each test
+    cell's outputs (a ``✔ q3: ...`` stream, a ``WrongAnswer`` or ``NoAnswer`` error) and
+    replaces it with one ``text/html`` output per question: the message escaped, with its
+    Markdown-style backticks as ``<code>``, built only from tags that the sanitizer after it
+    keeps (``strong``, ``code``, ``em``), so bleach checks it again and leaves it whole. It
+    records, as plain data in the cell's metadata, what the page shows around it: the
+    question ids, the question text (the test cell's docstring) and the outcome. It also
+    points the notebooks' relative links to the book's chapters (``../../book/NN-topic.md``)
+    at the published book (:attr:`PresentVerdicts.book_url`) or, by default, at the book
+    built in the course directory.
+:class:`FeedbackExporter`, the ``GenerateFeedback`` exporter
+    nbgrader's HTML exporter with the course's template (``templates/lstm_feedback``),
+    which extends nbgrader's own ``feedback`` template: a table of contents listing each
+    question with its outcome, each test cell titled with its question, the verdict as a
+    wrapped, coloured block, and a stylesheet for narrow and wide screens. Every piece of
+    metadata it prints goes through ``escape_html`` or :func:`inline_html`.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import os
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters.exporter import ResourcesDict
+from nbconvert.preprocessors import Preprocessor
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from traitlets import Bool, Unicode
+
+from lstm_grader.course import CourseLayout
+
+#: The course's nbconvert templates; ``lstm_feedback`` extends nbgrader's ``feedback``.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATE_NAME = "lstm_feedback"
+#: The cell metadata key the template reads, and the output metadata key of a verdict.
+CELL_KEY = "lstm_feedback"
+OUTPUT_KEY = "lstm_verdict"
+#: The resources key of page-wide facts (``math``: whether MathJax is needed).
+RESOURCES_KEY = "lstm_feedback"
+#: Outcomes, in the order a cell with several verdicts takes the worst of them.
+OUTCOMES = ("correct", "no-answer", "wrong")
+_MARKS = {"correct": "✔", "wrong": "✘", "no-answer": "–"}
+_LABELS = {"correct": "Correct", "wrong": "Wrong", "no-answer": "No answer"}
+
+
+# --------------------------------------------------------------------------- text to HTML
+_CODE_SPAN = re.compile(r"(?<!`)(?P<fence>`+)(?!`)(?P<code>.+?)(?<!`)(?P=fence)(?!`)", re.S)
+_EMPHASIS = re.compile(r"(?<![\w*\\])\*(?=[^\s*])(?P<text>[^*\n]+?)(?<=[^\s*])\*(?![\w*])")
+
+
+def inline_html(text: str) -> str:
+    """``text`` as HTML: Markdown-style code spans as ``<code>``, ``*word*`` as ``<em>``,
+    everything else escaped (a message can quote a learner's answer verbatim).
+
+    Only ``code`` and ``em`` tags are produced: both survive nbconvert's ``SanitizeHTML``.
+
+    Examples
+    --------
+    >>> inline_html("that is `return_sequences=True`, the *last* step")
+    'that is <code>return_sequences=True</code>, the <em>last</em> step'
+    >>> inline_html("got '<script>alert(1)</script>' and `<b>`")
+    'got &#x27;&lt;script&gt;alert(1)&lt;/script&gt;&#x27; and <code>&lt;b&gt;</code>'
+    >>> inline_html("an unmatched ` stays, 2*3*4 too")
+    'an unmatched ` stays, 2*3*4 too'
+    """
+    parts: list[str] = []
+    position = 0
+    for match in _CODE_SPAN.finditer(text):
+        parts.append(_emphasis(text[position : match.start()]))
+        code = match["code"]
+        if code.startswith(" ") and code.endswith(" ") and code.strip():
+            code = code[1:-1]
+        parts.append(f"<code>{html.escape(code)}</code>")
+        position = match.end()
+    parts.append(_emphasis(text[position:]))
+    return "".join(parts)
+
+
+def _emphasis(text: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for match in _EMPHASIS.finditer(text):
+        parts.append(html.escape(text[position : match.start()]))
+        parts.append(f"<em>{html.escape(match['text'])}</em>")
+        position = match.end()
+    parts.append(html.escape(text[position:]))
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- verdicts
+@dataclass(frozen=True)
+class Verdict:
+    """One verdict read from a test cell's outputs."""
+
+    outcome: str  #: one of :data:`OUTCOMES`
+    message: str
+    question: str | None = None
+
+    @property
+    def plain(self) -> str:
+        head = f"{_MARKS[self.outcome]} {self.question}" if self.question else _MARKS[self.outcome]
+        return f"{head}: {self.message}"
+
+    @property
+    def html(self) -> str:
+        head = f"{_MARKS[self.outcome]} {self.question}" if self.question else _MARKS[self.outcome]
+        return f"<strong>{html.escape(head)}</strong> {inline_html(self.message)}"
+
+
+_QUESTION_PREFIX = re.compile(r"(?P<question>[A-Za-z_][A-Za-z0-9_]*): (?P<message>.*)", re.S)
+
+
+def _split_question(text: str) -> tuple[str | None, str]:
+    match = _QUESTION_PREFIX.fullmatch(text.strip())
+    return (match["question"], match["message"]) if match else (None, text.strip())
+
+
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value or "")
+
+
+def read_verdicts(cell: NotebookNode) -> list[Verdict]:
+    """The verdicts :class:`~lstm_grader.preprocessors.JudgeAnswers` left in a test cell.
+
+    A ``✔ q: ...`` stream is correct, a ``WrongAnswer`` error wrong, a ``NoAnswer`` error
+    no answer; any other error (a notebook graded by plain nbgrader) is wrong and keeps its
+    name, and any other stream or display is shown as a note beside the verdicts.
+    """
+    found: list[Verdict] = []
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = _text(output.get("text")).strip()
+            if text.startswith("✔"):
+                question, message = _split_question(text[1:])
+                found.append(Verdict("correct", message, question))
+            elif text:
+                found.append(Verdict("no-answer", text))
+        elif kind == "error":
+            ename, evalue = str(output.get("ename", "")), _text(output.get("evalue"))
+            if ename == "WrongAnswer":
+                question, message = _split_question(evalue)
+                found.append(Verdict("wrong", message, question))
+            elif ename == "NoAnswer":
+                found.append(Verdict("no-answer", evalue.strip()))
+            else:
+                found.append(Verdict("wrong", f"{ename}: {evalue}".strip()))
+        elif kind in ("display_data", "execute_result"):
+            text = _text(output.get("data", {}).get("text/plain")).strip()
+            if text:
+                found.append(Verdict("no-answer", text))
+    return found
+
+
+def question_text(source: str) -> str:
+    """The question a test cell asks: its docstring, without the ``q3:`` it starts with.
+
+    Examples
+    --------
+    >>> question_text('\"\"\"q3: is answer_q3 the list of shapes?\"\"\"\\nexpect_shapes(answer_q3)')
+    'is answer_q3 the list of shapes?'
+    """
+    try:
+        docstring = ast.get_docstring(ast.parse(source)) or ""
+    except SyntaxError:
+        match = re.match(r"\s*(?:'''|\"\"\")(.*?)(?:'''|\"\"\")", source, re.S)
+        docstring = match[1].strip() if match else ""
+    return _split_question(" ".join(docstring.split()))[1] if docstring else ""
+
+
+def _is_test_cell(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def _anchor(grade_id: str) -> str:
+    return "question-" + re.sub(r"[^A-Za-z0-9_-]", "-", grade_id)
+
+
+# --------------------------------------------------------------------------- links
+_INLINE_LINK = re.compile(
+    r"(?P<bang>!?)\[(?P<text>(?:[^\[\]\\]|\\.|\[[^\[\]]*\])*)\]"
+    r"\(\s*(?P<target><[^<>\n]*>|[^\s()<>]+)(?P<title>\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+)
+_REFERENCE = re.compile(
+    r"^(?P<lead> {0,3}\[[^\]]+\]:[ \t]*)(?P<target><[^<>\n]*>|\S+)(?P<rest>.*)$", re.M
+)
+_HREF = re.compile(r"(?P<lead>\bhref\s*=\s*)(?P<quote>[\"'])(?P<target>.*?)(?P=quote)", re.I)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def rewrite_links(markdown: str, page_for: Any) -> str:
+    """Rewrite the link targets of a markdown cell (inline, reference and ``href=``).
+
+    ``page_for(target)`` returns the new target, ``None`` to leave it, or ``""`` to
+    drop the link (inline links keep their text).
+
+    Examples
+    --------
+    >>> to_html = lambda t: t.replace(".md", ".html") if t.endswith(".md") else None
+    >>> rewrite_links("[The flags](../../book/05-flags.md) and [x](https://a.b/c.md)", to_html)
+    '[The flags](../../book/05-flags.html) and [x](https://a.b/c.html)'
+    """
+
+    def inline(match: re.Match[str]) -> str:
+        target = match["target"].strip("<>")
+        new = page_for(target)
+        if new is None or match["bang"]:
+            return match[0]
+        if new == "":
+            return match["text"]
+        return f"[{match['text']}]({_safe_target(new)}{match['title'] or ''})"
+
+    def reference(match: re.Match[str]) -> str:
+        new = page_for(match["target"].strip("<>"))
+        if new is None:
+            return match[0]
+        return f"{match['lead']}{_safe_target(new or '#')}{match['rest']}"
+
+    def href(match: re.Match[str]) -> str:
+        new = page_for(html.unescape(match["target"]))
+        if new is None:
+            return match[0]
+        return f"{match['lead']}{match['quote']}{html.escape(new or '#')}{match['quote']}"
+
+    markdown = _INLINE_LINK.sub(inline, markdown)
+    markdown = _REFERENCE.sub(reference, markdown)
+    return _HREF.sub(href, markdown)
+
+
+def _safe_target(target: str) -> str:
+    return f"<{target}>" if re.search(r"[\s()]", target) else target
+
+
+# --------------------------------------------------------------------------- preprocessor
+class PresentVerdicts(Preprocessor):
+    """Turn each test cell's verdict into a titled, styled, escaped block for feedback.
+
+    Runs in ``GenerateFeedback`` after ``GetGrades`` (whose scores it reads) and before
+    ``SanitizeLearnerHTML``, which then cleans the verdict HTML again; the verdict uses only
+    tags that sanitizer keeps. The template of :class:`FeedbackExporter` draws the title,
+    the outcome colours and the table of contents from the plain data this leaves in each
+    test cell's metadata (``lstm_feedback``).
+    """
+
+    enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
+    book_url = Unicode(
+        "",
+        help="Where the book is published, e.g. https://example.org/keras-course: links to "
+        "its chapters (../../book/NN-topic.md in the notebooks) become "
+        "<book_url>/book/NN-topic.html. Empty: they point at the book built in the course "
+        "directory (book_build_directory), relative to each feedback file, which works "
+        "where the instructor opens feedback/ but not in a copy a learner downloads.",
+    ).tag(config=True)
+    book_build_directory = Unicode(
+        os.path.join("_build", "html"),
+        help="Where `jb build .` writes the book's HTML, relative to the course root; used "
+        "when book_url is empty.",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._warned: set[str] = set()  # one warning per run, not one per notebook
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        self._ids = resources.get("nbgrader", {})
+        self._layout = CourseLayout(config=self.config)
+        page: dict[str, Any] = {"math": False}
+        for cell in nb.cells:
+            # only this step writes these keys: drop any the notebook arrived with
+            cell.get("metadata", {}).pop(CELL_KEY, None)
+            for output in cell.get("outputs", []):
+                output.get("metadata", {}).pop(OUTPUT_KEY, None)
+            if cell.cell_type == "markdown":
+                cell.source = rewrite_links(_text(cell.source), self._page_for)
+                page["math"] = page["math"] or _has_math(cell.source)
+            elif _is_test_cell(cell):
+                self._present(cell)
+            elif cell.cell_type == "code":
+                page["math"] = page["math"] or any(
+                    "text/latex" in o.get("data", {}) for o in cell.get("outputs", [])
+                )
+        resources[RESOURCES_KEY] = page
+        return nb, resources
+
+    def _present(self, cell: NotebookNode) -> None:
+        meta = cell.metadata.nbgrader
+        grade_id = str(meta.get("grade_id", ""))
+        verdicts = read_verdicts(cell)
+        questions = [v.question for v in verdicts if v.question]
+        if not verdicts:  # a plain nbgrader test cell that passed prints nothing
+            passed = float(meta.get("score") or 0) >= float(meta.get("points") or 0)
+            verdicts = [
+                Verdict("correct" if passed else "wrong", "Passed." if passed else "Failed.")
+            ]
+        outcome = max((v.outcome for v in verdicts), key=OUTCOMES.index)
+        label = _LABELS[outcome]
+        if outcome == "wrong" and any(v.outcome == "correct" for v in verdicts):
+            label = "Partly wrong"
+        shown = ", ".join(dict.fromkeys(questions))
+        # nbgrader scores a test cell all or nothing; a score that disagrees with the
+        # verdict was given by hand in the formgrader (GetGrades reads the final score)
+        full = float(meta.get("score") or 0) >= float(meta.get("points") or 0)
+        cell.metadata[CELL_KEY] = {
+            "anchor": _anchor(grade_id),
+            "label": grade_id if shown in ("", grade_id) else f"{grade_id} ({shown})",
+            "question": question_text(_text(cell.source)),
+            "outcome": outcome,
+            "outcome_label": label,
+            "mark": _MARKS[outcome],
+            "regraded": full != (outcome == "correct"),
+        }
+        cell.outputs = [
+            NotebookNode(
+                output_type="display_data",
+                data={"text/html": v.html, "text/plain": v.plain},
+                metadata={OUTPUT_KEY: {"outcome": v.outcome, "question": v.question or ""}},
+            )
+            for v in verdicts
+        ]
+
+    def _page_for(self, target: str) -> str | None:
+        """Where a relative link to a book chapter should point from the feedback page."""
+        url, _, fragment = target.partition("#")
+        if not url or url.startswith(("/", "\\")) or _SCHEME.match(url):
+            return None
+        url = unquote(url)
+        if not url.lower().endswith(".md"):
+            return None
+        folder = self._notebook_folder()
+        path = posixpath.normpath(posixpath.join(folder, url.replace(os.sep, "/")))
+        if not path.startswith("book/"):
+            if target not in self._warned:
+                self._warned.add(target)
+                self.log.warning("unlinking %s: it is not a chapter of the book", target)
+            return ""
+        page = path[: -len(".md")] + ".html"
+        if self.book_url:
+            new = self.book_url.rstrip("/") + "/" + quote(page)
+        else:
+            built = self._layout.root / self.book_build_directory / page
+            here = self._feedback_folder()
+            new = quote(Path(os.path.relpath(built, here)).as_posix())
+            if not built.exists() and str(built.parent) not in self._warned:
+                self._warned.add(str(built.parent))
+                self.log.warning(
+                    "feedback links the book at %s, which is not built; build it (jb build .) "
+                    "or set PresentVerdicts.book_url to where it is published",
+                    built.parent,
+                )
+        return new + (f"#{fragment}" if fragment else "")
+
+    def _notebook_folder(self) -> str:
+        """The notebook's folder as written in the course (``exercises/<assignment>``),
+        relative to the course root: what its relative links were written against."""
+        assignment = self._ids.get("assignment", ".")
+        release = self._layout.release(assignment)
+        return Path(os.path.relpath(release, self._layout.root)).as_posix()
+
+    def _feedback_folder(self) -> Path:
+        student, assignment = self._ids.get("student", "."), self._ids.get("assignment", ".")
+        return self._layout.feedback(student, assignment)
+
+
+_MATH = re.compile(r"\$[^$\n]+\$|\\\(|\\\[|\\begin\{")
+
+
+def _has_math(markdown: str) -> bool:
+    return bool(_MATH.search(markdown))
+
+
+# --------------------------------------------------------------------------- exporter
+class FeedbackExporter(HTMLExporter):
+    """nbgrader's feedback exporter with the course's template and its ``inline_html`` filter.
+
+    ``GenerateFeedback`` asks for nbgrader's ``feedback`` template; this exporter renders
+    ``lstm_feedback`` instead, which extends it. A course that configures
+    ``HTMLExporter.template_name`` itself keeps its own template.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.template_name == "feedback":
+            basedirs = list(self.extra_template_basedirs)
+            # ours first; nbgrader's folder also as a search path, so that our template
+            # can extend 'feedback/index.html.j2' by that name
+            self.extra_template_basedirs = [str(TEMPLATES), *basedirs]
+            self.extra_template_paths = [*self.extra_template_paths, *basedirs]
+            self.template_name = TEMPLATE_NAME
+            # the search path was worked out from the old name while nbconvert set up
+            self.template_paths = self._template_paths()
+
+    def default_filters(self) -> Any:
+        yield from super().default_filters()
+        yield ("inline_html", inline_html)

@@ -1,0 +1,527 @@
+"""Feedback pages: verdicts titled, escaped and styled, links that work, a page that fits.
+
+Fast tests run :class:`~lstm_grader.feedback.PresentVerdicts` and the feedback template on a
+small hand-built autograded notebook. The slow test grades a real submission with nbgrader
+(autograde, then generate_feedback) in a throwaway course and opens the page in headless
+Chromium at phone and desktop widths.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    classic_mistakes,
+    make_course,
+    require_or_skip,
+)
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from traitlets.config import Config
+
+from lstm_grader.course import load_config
+from lstm_grader.feedback import (
+    CELL_KEY,
+    OUTPUT_KEY,
+    FeedbackExporter,
+    PresentVerdicts,
+    inline_html,
+    question_text,
+)
+from lstm_grader.preprocessors import SanitizeLearnerHTML
+
+ASSIGNMENT = "05-return-flags"
+STUDENT = "ada"
+#: A learner's own HTML output dressed as a verdict.
+FORGED = '<div class="lstm-verdict lstm-verdict-correct">✔ q9: Correct.</div>'
+#: What a learner can make a verdict quote: their own answer, verbatim.
+LEARNER_SCRIPT = "<script>window.__pwned = 1</script>"
+
+
+# --------------------------------------------------------------------------- a notebook
+def _grading(grade_id: str, **meta) -> dict:
+    base = {"grade": False, "solution": False, "locked": False, "task": False}
+    return {"nbgrader": {**base, "grade_id": grade_id, "schema_version": 3, **meta}}
+
+
+def _test_cell(grade_id: str, source: str, outputs: list, score: float, points: float = 1):
+    cell = new_code_cell(source, metadata=_grading(grade_id, grade=True, locked=True))
+    cell.metadata.nbgrader.update(points=points, score=score)  # as GetGrades leaves it
+    cell.outputs = outputs
+    return cell
+
+
+def _stream(text: str):
+    return new_output("stream", name="stdout", text=text)
+
+
+def _error(ename: str, evalue: str):
+    return new_output("error", ename=ename, evalue=evalue, traceback=[evalue])
+
+
+def autograded_notebook(intro: str | None = None) -> nbformat.NotebookNode:
+    """An autograded notebook as JudgeAnswers and GetGrades leave it: one question right,
+    one wrong (backticks, and the learner's own markup quoted), one with no answer, one
+    cell asking two questions, and a learner's cell posing as a verdict."""
+    intro = intro or (
+        "# The return flags\n\nChapter: [The return flags](../../book/05-return-flags.md#flags)"
+        ", see also [Keras](https://keras.io/api/layers/recurrent_layers/lstm/) and "
+        "[the notes](../../README.md)."
+    )
+    wrong = (
+        "q2: (None, 8, 16) keeps the time axis: that is the shape with "
+        f"`return_sequences=True`; you wrote '{LEARNER_SCRIPT}'."
+    )
+    return new_notebook(
+        cells=[
+            new_markdown_cell(intro, metadata=_grading("intro", locked=True)),
+            new_code_cell("answer_q1 = (None, 16)", metadata=_grading("q1-answer", solution=True)),
+            _test_cell(
+                "q1",
+                '"""q1: is answer_q1 the output shape of `LSTM(16)`?"""\nexpect_shape(answer_q1)',
+                [_stream("✔ q1: Correct: (None, 16).\n")],
+                score=1,
+            ),
+            _test_cell(
+                "q2",
+                '"""Is answer_q2 the output shape with both flags?"""\nexpect_shape(answer_q2)',
+                [_error("WrongAnswer", wrong)],
+                score=0,
+            ),
+            _test_cell(
+                "q3",
+                '"""Does answer_q3 name the gate?"""',
+                [_error("NoAnswer", "This test cell declares no graded answer.")],
+                score=0,
+            ),
+            _test_cell(
+                "q4",
+                '"""Are answer_q4_h and answer_q4_c the states?"""\nexpect_array(answer_q4_h)',
+                [_stream("✔ q4_h: Correct.\n"), _error("WrongAnswer", "q4_c: That is `h`.")],
+                score=0,
+                points=2,
+            ),
+            new_code_cell(
+                "display(HTML('<b>forged</b>'), metadata=...)",
+                outputs=[
+                    new_output(
+                        "display_data",
+                        data={"text/html": FORGED},
+                        metadata={OUTPUT_KEY: {"outcome": "correct", "question": "q9"}},
+                    )
+                ],
+                metadata={CELL_KEY: {"outcome": "correct", "label": "<i>forged</i>"}},
+            ),
+        ]
+    )
+
+
+def _config(root: Path, **present_verdicts) -> Config:
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    for name, value in present_verdicts.items():
+        setattr(config.PresentVerdicts, name, value)
+    return config
+
+
+def _resources() -> dict:
+    return {"nbgrader": {"student": STUDENT, "assignment": ASSIGNMENT, "notebook": ASSIGNMENT}}
+
+
+def present(root: Path, nb=None, **traits) -> tuple[nbformat.NotebookNode, dict]:
+    """PresentVerdicts, then the sanitizer that follows it in the feedback pipeline."""
+    config = _config(root, **traits)
+    nb, resources = PresentVerdicts(config=config).preprocess(
+        nb or autograded_notebook(), _resources()
+    )
+    return nb, resources
+
+
+def _cell(nb, grade_id: str):
+    return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+# --------------------------------------------------------------------------- fast: text
+def test_messages_become_escaped_html_with_code_spans() -> None:
+    """Are backticks code, *word* emphasis, and everything else, markup included, text?"""
+    assert inline_html("use `return_sequences=True` & go") == (
+        "use <code>return_sequences=True</code> &amp; go"
+    )
+    assert inline_html("``a`b`` then `x`") == "<code>a`b</code> then <code>x</code>"
+    assert inline_html(f"got '{LEARNER_SCRIPT}'") == (
+        "got &#x27;&lt;script&gt;window.__pwned = 1&lt;/script&gt;&#x27;"
+    )
+    assert inline_html("`<img src=x onerror=alert(1)>`") == (
+        "<code>&lt;img src=x onerror=alert(1)&gt;</code>"
+    )
+    assert inline_html("one ` alone, h = o * tanh(c), 2*3*4") == (
+        "one ` alone, h = o * tanh(c), 2*3*4"
+    )
+    assert inline_html("the last *sample*") == "the last <em>sample</em>"
+
+
+def test_the_question_is_the_test_cells_docstring() -> None:
+    """Is the docstring the question, with the 'q3:' it may start with left out?"""
+    assert question_text('"""q3: is it (None, 16)?"""\nexpect_shape(answer_q3)') == (
+        "is it (None, 16)?"
+    )
+    assert question_text('"""Is answer_q3\n   the shape?"""\nif keras_allowed():\n    x') == (
+        "Is answer_q3 the shape?"
+    )
+    assert question_text("expect_shape(answer_q3)") == ""
+    assert question_text('"""Broken?"""\n%%magic') == "Broken?"
+
+
+# --------------------------------------------------------------------------- fast: verdicts
+def test_each_test_cell_gets_its_question_outcome_and_verdict_block(tmp_path: Path) -> None:
+    """Does each test cell get a title (grade_id, question ids, question text), an outcome,
+    and one verdict output per question that keeps the message, with code spans?"""
+    nb, _ = present(tmp_path)
+
+    meta = {gid: _cell(nb, gid).metadata[CELL_KEY] for gid in ("q1", "q2", "q3", "q4")}
+    assert {gid: m["outcome"] for gid, m in meta.items()} == {
+        "q1": "correct",
+        "q2": "wrong",
+        "q3": "no-answer",
+        "q4": "wrong",
+    }
+    assert meta["q1"]["question"] == "is answer_q1 the output shape of `LSTM(16)`?"
+    assert meta["q2"]["question"] == "Is answer_q2 the output shape with both flags?"
+    assert meta["q4"]["label"] == "q4 (q4_h, q4_c)"
+    assert meta["q4"]["outcome_label"] == "Partly wrong"
+    assert meta["q2"]["anchor"] == "question-q2"
+
+    q2 = _cell(nb, "q2").outputs
+    assert [o.output_type for o in q2] == ["display_data"]
+    assert q2[0].metadata[OUTPUT_KEY] == {"outcome": "wrong", "question": "q2"}
+    html = q2[0].data["text/html"]
+    assert html.startswith("<strong>✘ q2</strong> (None, 8, 16) keeps the time axis")
+    assert "<code>return_sequences=True</code>" in html
+    assert "&lt;script&gt;window.__pwned" in html and "<script" not in html
+    assert "keeps the time axis" in q2[0].data["text/plain"]
+
+    q4 = _cell(nb, "q4").outputs
+    assert [o.metadata[OUTPUT_KEY]["outcome"] for o in q4] == ["correct", "wrong"]
+    assert "<code>h</code>" in q4[1].data["text/html"]
+    assert _cell(nb, "q3").outputs[0].metadata[OUTPUT_KEY]["outcome"] == "no-answer"
+
+
+def test_only_test_cells_carry_verdicts(tmp_path: Path) -> None:
+    """Is verdict metadata a learner's cell arrived with dropped, so nothing but a test cell
+    is drawn as a verdict?"""
+    nb, _ = present(tmp_path)
+    forged = nb.cells[-1]
+    assert CELL_KEY not in forged.metadata
+    assert OUTPUT_KEY not in forged.outputs[0].metadata
+
+
+def test_the_sanitizer_after_it_keeps_every_verdict_whole(tmp_path: Path) -> None:
+    """Does SanitizeLearnerHTML, which runs next, leave the verdict HTML exactly as it is
+    (its tags are ones bleach keeps), while still cleaning a learner's HTML output?"""
+    nb, resources = present(tmp_path)
+    before = {
+        gid: [o.data["text/html"] for o in _cell(nb, gid).outputs]
+        for gid in ("q1", "q2", "q3", "q4")
+    }
+    nb, _ = SanitizeLearnerHTML(config=_config(tmp_path)).preprocess(nb, resources)
+    after = {gid: [o.data["text/html"] for o in _cell(nb, gid).outputs] for gid in before}
+    assert after == before
+    assert "<div" not in nb.cells[-1].outputs[0].data["text/html"]  # bleach escaped it
+
+
+# --------------------------------------------------------------------------- fast: links
+def test_chapter_links_point_at_the_built_book_by_default(tmp_path: Path) -> None:
+    """With no book_url, does the chapter link lead from feedback/<student>/<assignment>/ to
+    _build/html/book/<chapter>.html, anchor kept, other links left or unlinked, no .md?"""
+    nb, _ = present(tmp_path)
+    intro = nb.cells[0].source
+    assert "[The return flags](../../../_build/html/book/05-return-flags.html#flags)" in intro
+    assert "(https://keras.io/api/layers/recurrent_layers/lstm/)" in intro
+    assert "the notes." in intro  # the README is not in the book: the words stay, unlinked
+    assert ".md" not in intro
+
+
+def test_chapter_links_follow_the_configured_feedback_folder(tmp_path: Path) -> None:
+    """Is the relative link computed from where nbgrader writes feedback, not assumed?"""
+    config = _config(tmp_path)
+    config.CourseDirectory.feedback_directory = "returned/feedback"
+    nb, _ = PresentVerdicts(config=config).preprocess(autograded_notebook(), _resources())
+    assert "(../../../../_build/html/book/05-return-flags.html#flags)" in nb.cells[0].source
+
+
+def test_chapter_links_point_at_the_published_book_when_configured(tmp_path: Path) -> None:
+    """With book_url set, does every chapter link become <book_url>/book/<chapter>.html, in
+    markdown links, reference definitions and HTML alike?"""
+    intro = (
+        "[Flags](../../book/05-return-flags.md) [LSTM][lstm] "
+        '<a href="../../book/04-lstm.md#gates">gates</a>\n\n[lstm]: ../../book/04-lstm.md\n'
+    )
+    nb, _ = present(
+        tmp_path, autograded_notebook(intro), book_url="https://example.org/keras-course/"
+    )
+    source = nb.cells[0].source
+    assert "[Flags](https://example.org/keras-course/book/05-return-flags.html)" in source
+    assert 'href="https://example.org/keras-course/book/04-lstm.html#gates"' in source
+    assert "[lstm]: https://example.org/keras-course/book/04-lstm.html" in source
+    assert ".md" not in source
+
+
+# --------------------------------------------------------------------------- fast: the page
+def render(root: Path, nb=None, **traits) -> BeautifulSoup:
+    """The feedback page as GenerateFeedback builds it (GetGrades's scores are preset)."""
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    config = _config(root, **traits)
+    config.GenerateFeedback.exporter_class = FeedbackExporter
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    exporter = converter.exporter_class(parent=converter, config=converter.config)
+    for preprocessor in (PresentVerdicts, CSSHTMLHeaderPreprocessor, SanitizeLearnerHTML):
+        exporter.register_preprocessor(preprocessor)
+    resources = _resources()
+    resources["nbgrader"].update(score=3, max_score=5, late_penalty=0)
+    page, _ = exporter.from_notebook_node(nb or autograded_notebook(), resources=resources)
+    return BeautifulSoup(page, "html.parser")
+
+
+def test_the_page_lists_each_question_with_its_outcome(tmp_path: Path) -> None:
+    """Does the page open with a contents list linking each question, its outcome and score,
+    and title each test cell with its question instead of nbgrader's 'Test cell'?"""
+    soup = render(tmp_path)
+    items = soup.select("#toc li.lstm-toc-item")
+    assert [li.a["href"] for li in items] == [f"#question-q{n}" for n in (1, 2, 3, 4)]
+    assert [li["class"][-1] for li in items] == [
+        "lstm-toc-correct",
+        "lstm-toc-wrong",
+        "lstm-toc-no-answer",
+        "lstm-toc-wrong",
+    ]
+    assert "Partly wrong" in items[3].get_text(" ", strip=True)
+    for li in items:
+        section = soup.select_one(li.a["href"])
+        assert section is not None and section.name == "section"
+    title = soup.select_one("#question-q1 .lstm-question-title")
+    assert title.get_text(" ", strip=True) == "q1 is answer_q1 the output shape of LSTM(16) ?"
+    assert title.code.get_text() == "LSTM(16)"
+    assert "Test cell" not in soup.get_text()
+    assert len(soup.find_all("body")) == 1
+    assert soup.find("meta", attrs={"name": "viewport"}) is not None
+
+
+def test_the_page_styles_verdicts_by_outcome_and_runs_nothing(tmp_path: Path) -> None:
+    """Is each verdict a block with its outcome's class, code spans as <code>, the learner's
+    markup as text, and the page free of scripts (no MathJax without math)?"""
+    soup = render(tmp_path)
+    wrong = soup.select_one("#question-q2 .lstm-verdict")
+    assert wrong["class"] == ["lstm-verdict", "lstm-verdict-wrong"]
+    assert wrong.code.get_text() == "return_sequences=True"
+    assert LEARNER_SCRIPT in wrong.get_text()
+    assert soup.select_one("#question-q1 .lstm-verdict")["class"][-1] == "lstm-verdict-correct"
+    assert soup.select_one("#question-q3 .lstm-verdict")["class"][-1] == "lstm-verdict-no-answer"
+    assert soup.select_one("#question-q2")["class"][-1] == "lstm-question-wrong"
+    assert soup.find_all("script") == []
+    assert len(soup.select(".lstm-verdict")) == 5  # q1, q2, q3, q4 twice; not the forged one
+    assert "forged" not in str(soup.select_one("#toc"))
+    assert not any(a["href"].split("#")[0].endswith(".md") for a in soup.select("a[href]"))
+    css = "\n".join(style.get_text() for style in soup.find_all("style"))
+    assert ".lstm-verdict {" in css and "overflow-wrap: anywhere" in css
+
+
+def test_a_score_given_by_hand_is_shown_as_such(tmp_path: Path) -> None:
+    """When the formgrader's score disagrees with the verdict (full marks for a wrong answer),
+    does the page say the instructor set it, and only there?"""
+    nb = autograded_notebook()
+    _cell(nb, "q2").metadata.nbgrader.score = 1
+    soup = render(tmp_path, nb)
+    assert "(set by the instructor)" in soup.select_one("#question-q2 .lstm-points").get_text()
+    assert "(set by the instructor)" not in soup.select_one("#question-q1 .lstm-points").get_text()
+    assert "(set by the instructor)" not in soup.select_one("#question-q4 .lstm-points").get_text()
+
+
+def test_mathjax_is_loaded_only_for_notebooks_with_math(tmp_path: Path) -> None:
+    """A notebook with $...$ gets MathJax; the others ask no server for anything."""
+    soup = render(tmp_path, autograded_notebook("The gate is $\\sigma(x)$."))
+    assert any("mathjax" in (s.get("src") or "").lower() for s in soup.find_all("script"))
+
+
+def test_a_course_that_names_its_own_template_keeps_it(tmp_path: Path) -> None:
+    """Is an explicitly configured HTMLExporter.template_name left alone?"""
+    config = _config(tmp_path)
+    config.HTMLExporter.template_name = "classic"
+    assert FeedbackExporter(config=config).template_name == "classic"
+
+
+def test_the_course_config_wires_feedback_in_order() -> None:
+    """Does nbgrader_config.py run PresentVerdicts after GetGrades and before the sanitizer,
+    with the course's exporter?"""
+    config = load_config(ROOT)
+    names = [p.__name__ for p in config.GenerateFeedback.preprocessors]
+    assert names.index("GetGrades") < names.index("PresentVerdicts")
+    assert names.index("PresentVerdicts") < names.index("SanitizeLearnerHTML")
+    assert config.GenerateFeedback.exporter_class is FeedbackExporter
+
+
+# --------------------------------------------------------------------------- slow: for real
+VIEWPORTS = {"phone": (375, 800), "desktop": (1280, 800)}
+#: Page facts gathered in the browser: the width of the page and of each verdict, what
+#: each question's title shows, and every link.
+LAYOUT_JS = """() => {
+  const width = window.innerWidth;
+  const box = (el) => el.getBoundingClientRect();
+  return {
+    width,
+    pageWidth: document.documentElement.scrollWidth,
+    verdicts: [...document.querySelectorAll('.lstm-verdict')].map((el) => ({
+      left: box(el).left, right: box(el).right,
+      scrollWidth: el.scrollWidth, clientWidth: el.clientWidth,
+      classes: [...el.classList], codes: [...el.querySelectorAll('code')].map((c) => c.textContent),
+      scripts: el.querySelectorAll('script').length, text: el.textContent,
+      question: el.closest('section').id,
+    })),
+    titles: [...document.querySelectorAll('section.lstm-question')].map((section) => {
+      const title = section.querySelector('.lstm-question-title');
+      return {id: section.id, text: title ? title.textContent : '',
+              left: title ? box(title).left : -1, right: title ? box(title).right : 1e9};
+    }),
+    links: [...document.querySelectorAll('a[href]')].map((a) => a.getAttribute('href')),
+    pwned: window.__pwned === 1,
+  };
+}"""
+
+
+def _browser_ready() -> None:
+    require_or_skip(
+        importlib.util.find_spec("playwright") is not None, "the playwright Python package"
+    )
+    require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
+
+
+@pytest.mark.slow
+def test_real_feedback_reads_well_on_a_phone_and_a_desktop(tmp_path: Path) -> None:
+    """Grade one submission with right and wrong answers (classic mistakes, and a learner's
+    <script> quoted back) through nbgrader's autograde and generate_feedback, then open the
+    page in Chromium at 375 and 1280 px: is every question titled and visible, no verdict
+    (nor the page) wider than the screen, a wrong verdict marked wrong, backticks shown as
+    <code>, no link to a .md file, nothing run, and no console error?"""
+    from lstm_grader.sandbox import bwrap_path
+    from lstm_grader.synthetic import answered
+
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    _browser_ready()
+    (tmp_path / "course").mkdir()
+    course = make_course(tmp_path / "course", [ASSIGNMENT])
+    mistakes = classic_mistakes(ASSIGNMENT)
+    overrides = {mistakes[q]["cell"]: mistakes[q]["code"] for q in ("q1", "q3", "q8")}
+    # the learner's markup, and a word longer than a phone is wide, quoted back by the grader
+    overrides[mistakes["q5"]["cell"]] = f"answer_q5 = {LEARNER_SCRIPT + 'y' * 200!r}"
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit(STUDENT, ASSIGNMENT, answered(release, source, overrides))
+    course.run("nbgrader", "autograde", ASSIGNMENT)
+    course.run("nbgrader", "generate_feedback", ASSIGNMENT)
+
+    graded = nbformat.read(
+        course.layout.autograded(STUDENT, ASSIGNMENT) / f"{ASSIGNMENT}.ipynb", as_version=4
+    )
+    tests = [
+        c
+        for c in graded.cells
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata.nbgrader.get("solution")
+    ]
+    wrong = {
+        o.evalue.split(":", 1)[0]: o.evalue
+        for c in tests
+        for o in c.outputs
+        if o.get("ename") == "WrongAnswer"
+    }
+    assert {"q1", "q3", "q5", "q8"} <= set(wrong), f"the mistakes were not all wrong: {wrong}"
+    with_code = {q: m for q, m in wrong.items() if m.count("`") >= 2}
+    assert with_code, "no wrong verdict quotes code in backticks: nothing to check"
+    page = course.layout.feedback(STUDENT, ASSIGNMENT) / f"{ASSIGNMENT}.html"
+    assert page.exists()
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for name, (width, height) in VIEWPORTS.items():
+                context = browser.new_context(viewport={"width": width, "height": height})
+                tab = context.new_page()
+                problems: list[str] = []
+                tab.on(
+                    "console",
+                    lambda m, p=problems: (
+                        p.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+                    ),
+                )
+                tab.on("pageerror", lambda e, p=problems: p.append(f"page error: {e}"))
+                tab.on("requestfailed", lambda r, p=problems: p.append(f"failed: {r.url}"))
+                tab.goto(page.as_uri(), wait_until="load", timeout=30_000)
+                facts = tab.evaluate(LAYOUT_JS)
+                _check_layout(name, facts, tests, wrong, with_code, page)
+                for test in tests:
+                    title = tab.locator(f"#question-{test.metadata.nbgrader.grade_id} h2")
+                    assert title.is_visible(), f"{name}: {test.metadata.nbgrader.grade_id}"
+                first_wrong = tab.locator("#toc li.lstm-toc-wrong a").first
+                first_wrong.click()
+                target = first_wrong.get_attribute("href")
+                tab.wait_for_function(f"location.hash === {target!r}")
+                top = tab.locator(target).evaluate("el => el.getBoundingClientRect().top")
+                assert 0 <= top < height, f"{name}: the contents link did not reach {target}"
+                assert problems == [], f"{name}: {problems}"
+                context.close()
+        finally:
+            browser.close()
+
+
+def _check_layout(name, facts, tests, wrong, with_code, page: Path) -> None:
+    width = facts["width"]
+    assert facts["pageWidth"] <= width, f"{name}: the page scrolls sideways"
+    assert not facts["pwned"], f"{name}: the learner's script ran"
+    ids = [t.metadata.nbgrader.grade_id for t in tests]
+    titles = {t["id"]: t for t in facts["titles"]}
+    assert list(titles) == [f"question-{gid}" for gid in ids]
+    for gid in ids:
+        title = titles[f"question-{gid}"]
+        assert title["text"].startswith(gid), f"{name}: {gid} is titled {title['text']!r}"
+        assert len(title["text"]) > len(gid) + 5, f"{name}: {gid} has no question text"
+        assert 0 <= title["left"] and title["right"] <= width, f"{name}: {gid}'s title is cut"
+    verdicts = facts["verdicts"]
+    assert verdicts, f"{name}: no verdicts on the page"
+    for verdict in verdicts:
+        where = f"{name}: the verdict of {verdict['question']}"
+        assert verdict["left"] >= 0 and verdict["right"] <= width, f"{where} leaves the screen"
+        assert verdict["scrollWidth"] <= verdict["clientWidth"], f"{where} scrolls sideways"
+        assert verdict["scripts"] == 0, f"{where} holds a script element"
+    by_question = {v["question"]: v for v in verdicts}
+    for question in wrong:
+        verdict = by_question[f"question-{question}"]
+        assert "lstm-verdict-wrong" in verdict["classes"], f"{name}: {question} not marked wrong"
+    for question, message in with_code.items():
+        spans = message.split("`")[1::2]
+        codes = by_question[f"question-{question}"]["codes"]
+        assert spans[0] in codes, f"{name}: {question}'s `{spans[0]}` is not <code>"
+        assert "`" + spans[0] + "`" not in by_question[f"question-{question}"]["text"]
+    if LEARNER_SCRIPT in wrong.get("q5", ""):
+        shown = by_question["question-q5"]["text"]
+        assert LEARNER_SCRIPT in shown, f"{name}: the quoted answer is not shown as text"
+    for href in facts["links"]:
+        parts = urlsplit(href)
+        assert not unquote(parts.path).endswith(".md"), f"{name}: a link to {href}"
+    chapter = [h for h in facts["links"] if "05-return-flags.html" in h]
+    assert chapter, f"{name}: the chapter link is gone"
+    resolved = os.path.normpath(page.parent / unquote(urlsplit(chapter[0]).path))
+    course_root = page.parents[3]
+    expected = course_root / "_build" / "html" / "book" / f"{ASSIGNMENT}.html"
+    assert resolved == str(expected), f"{name}: the chapter link leads to {resolved}"
