@@ -63,26 +63,31 @@ c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE", os.path.join(_ROOT, "excha
 os.makedirs(c.Exchange.root, exist_ok=True)
 
 # --- Collecting from a learning-management system ------------------------------------------
-# `nbgrader zip_collect` reads the LMS's download from downloaded/<assignment>/archive/; its
-# files are named like 05-return-flags_carol_attempt_2026-01-30-15-00-00_05-return-flags.ipynb
-# (Blackboard's naming: <assignment>_<student id>_attempt_<time>_<the learner's file name>).
-# The learner chooses the end of that name and may upload anything, so both steps are ours
+# `nbgrader zip_collect` reads the LMS's download from downloaded/<assignment>/archive/. The
+# learner chooses the end of each file name and may upload anything, so both steps are ours
 # (lstm_grader/collection.py):
 # The extractor unpacks only the zips in archive/ itself, never zips a learner uploaded, and
 # refuses entries that leave the folder, links, special files and entries over the size caps.
 c.ZipCollectApp.extractor_plugin = "lstm_grader.collection.SafeZipExtractor"
-# The collector reads student id and time from the LMS-written start of the base name only
-# (anchored, up to the first "_attempt_"), so the learner's tail cannot name a classmate or
-# back-date; it maps the file to a released notebook and refuses links and special files.
+# The collector reads student id and time from the part of each name the LMS writes, anchored
+# so the id is everything between the fixed parts ("dave_lee" stays whole) and the learner's
+# own file name cannot name a classmate or back-date; it maps the file to a released notebook
+# and refuses links and special files. If any file of the download is not collected,
+# zip_collect collects the rest, then exits with status 1 naming each such file and why.
 c.ZipCollectApp.collector_plugin = "lstm_grader.collection.SafeFileNameCollector"
-# Blackboard's naming; "{assignment}" stands for SafeFileNameCollector.lms_assignment_name
-# (default: the nbgrader assignment id). Adjust to your LMS, keeping the student id and the
-# time out of reach of the learner's part of the name.
-c.SafeFileNameCollector.basename_regexp = (
-    r"{assignment}_(?P<student_id>(?:(?!_attempt_).)+?)_attempt_"
-    r"(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})"
-    r"_(?P<file_id>(?s:.+))"
-)
+# Which LMS the download comes from; it selects the file-name pattern and the student id:
+#   "blackboard"  05-return-flags_dave_lee_attempt_2026-01-30-15-00-00_05-return-flags.ipynb
+#                 id: the Blackboard user name (dave_lee); timestamp.txt: the attempt's time
+#   "canvas"      leedave_4711_981234_05-return-flags.ipynb (leedave_LATE_4711_... when late)
+#                 id: the Canvas user id (4711); no time in the name, so no timestamp.txt
+#   "moodle"      Dave Lee_1234_assignsubmission_file/05-return-flags.ipynb (a folder each)
+#                 id: the participant number (1234), which Moodle numbers per assignment
+# Blackboard names start with the assignment's name: SafeFileNameCollector.lms_assignment_name
+# if the LMS's name differs from the nbgrader id. Another LMS: set basename_regexp, which wins.
+c.SafeFileNameCollector.lms = "blackboard"
+# To grade under your own student ids instead of the LMS's (needed for Moodle's per-assignment
+# numbers), map them in a CSV with the columns lms_id,student_id, e.g.:
+# c.SafeFileNameCollector.roster = "rosters/{assignment}.csv"
 
 # --- Collecting from the exchange ----------------------------------------------------------
 # `nbgrader collect` with our class: a learner names, fills and owns their inbound folder, so
@@ -118,7 +123,27 @@ c.Autograde.autograde_preprocessors = [
 ]
 # Feedback renders the autograded notebook as HTML: sanitize learner markdown and kernel
 # output there too, for notebooks autograded before SanitizeLearnerHTML was in the pipeline.
-c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, SanitizeLearnerHTML]
+# PresentVerdicts (lstm_grader/feedback.py) titles each test cell with its question, turns
+# the verdict into an escaped, wrapped block (backticks as <code>) and points the chapter
+# links at the book. It runs after GetGrades, whose scores it reads, and before
+# SanitizeLearnerHTML, so bleach cleans the verdict HTML once more (it uses only tags
+# bleach keeps); CSSHTMLHeaderPreprocessor only adds the code highlighting's CSS.
+from lstm_grader.feedback import FeedbackExporter, PresentVerdicts  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [
+    GetGrades,
+    PresentVerdicts,
+    CSSHTMLHeaderPreprocessor,
+    SanitizeLearnerHTML,
+]
+# nbgrader's HTML exporter with the course's template, which extends nbgrader's feedback
+# template: a table of contents of the questions with their outcomes, verdicts coloured by
+# outcome, and a stylesheet that reads at 375 px as on a desktop.
+c.GenerateFeedback.exporter_class = FeedbackExporter
+# Where chapter links in feedback point. Empty: the book built in this folder (_build/html),
+# relative to each feedback file, for the instructor. Set it to the published book's URL
+# before releasing feedback, so the links also work in the copy a learner downloads.
+c.PresentVerdicts.book_url = ""
 
 # --- Limits --------------------------------------------------------------------------------
 # No exercise cell needs more than a second without TensorFlow (grading never imports it);

@@ -9,9 +9,12 @@ nbgrader:
     Extracts the LMS's zip downloads without letting an entry leave the extraction
     folder, become a link or a special file, or expand without bound.
 :class:`SafeFileNameCollector` (``nbgrader zip_collect``, second step)
-    Reads student id and timestamp from the LMS-written start of each file's base name
-    only, so the learner-chosen tail cannot pick whose submission a file is or when it was
-    made, and maps the file to one of the assignment's released notebooks.
+    Reads student id and timestamp from the LMS-written part of each file's name only, in
+    the form of the LMS chosen with ``c.SafeFileNameCollector.lms`` (Blackboard, Canvas or
+    Moodle, :data:`LMS_NAMINGS`), so the learner-chosen tail cannot pick whose submission a
+    file is or when it was made, and maps the file to one of the assignment's released
+    notebooks. If any file of the download is not collected, ``nbgrader zip_collect`` exits
+    with status 1 after collecting the rest, naming each such file and why.
 :class:`SafeExchangeCollect` (``nbgrader collect``)
     Collects inbound folders only from their owner (or the instructor running collect),
     copies plain folders and regular files only, without ever opening through a link, and
@@ -22,9 +25,11 @@ Every refused entry is logged as a warning that names it and says why.
 
 from __future__ import annotations
 
+import csv
 import datetime
 import fnmatch
 import glob
+import io
 import os
 import posixpath
 import pwd
@@ -40,11 +45,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from nbgrader.utils import check_mode, parse_utc
-from traitlets import Integer, TraitError, Unicode, validate
+from traitlets import Enum, Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
 
@@ -53,6 +59,9 @@ from lstm_grader import safefiles
 #: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
 SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
 
+#: A Blackboard attempt's time, as its file names write it (``YYYY-MM-DD-HH-MM-SS``).
+_BLACKBOARD_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}"
+
 #: Blackboard's file names: ``<assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<the
 #: learner's own file name>``. The student id is everything up to the FIRST ``_attempt_``
 #: (it cannot contain one), and the timestamp is the fixed-width time right after it, so
@@ -60,9 +69,104 @@ SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
 #: ``{assignment}`` is replaced by :attr:`SafeFileNameCollector.lms_assignment_name`.
 BLACKBOARD_REGEXP = (
     r"{assignment}_(?P<student_id>(?:(?!_attempt_).)+?)_attempt_"
-    r"(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2})"
+    rf"(?P<timestamp>{_BLACKBOARD_TIME})"
     r"_(?P<file_id>(?s:.+))"
 )
+
+#: The text file Blackboard writes for each attempt (its receipt: name, time, comments),
+#: ``<assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>.txt``: not a learner's upload.
+BLACKBOARD_RECEIPT = rf"{{assignment}}_(?:(?!_attempt_).)+?_attempt_{_BLACKBOARD_TIME}\.txt"
+
+#: Canvas's file names (``ContentZipper``): ``<lastfirst>[_LATE]_<user id>_<attachment
+#: id>_<the learner's own file name>``. ``<lastfirst>`` is the sortable name, lower case,
+#: reduced to word characters, with every ``_<digits>_`` removed so that the first
+#: ``_<digits>_<digits>_`` is always the user id and the attachment id; ``LATE`` (``late``
+#: in older Canvas) marks a late submission. With anonymous grading the name is left out and
+#: the id is ``anon_<anonymous id>``. The name is matched as short as possible (the rule
+#: Canvas reads its own names back by), so the learner's tail cannot move the ids. A
+#: sortable name ending in ``_<digits>`` would: Canvas keeps that, so where learners may
+#: edit their own names one could shift their files onto a classmate's id (both of that
+#: id's files are then refused as two uploads of one submission, and reported).
+CANVAS_REGEXP = (
+    r"(?:(?P<student_name>\w*?)_)??(?:(?P<late>LATE|late)_)?"
+    r"(?P<student_id>[0-9]+|anon_[A-Za-z0-9]+)_(?P<attachment_id>[0-9]+)"
+    r"_(?P<file_id>(?s:.+))"
+)
+
+#: Moodle's file paths (``mod_assign``'s download), matched against the path below the
+#: extracted folder: a folder per submission, ``<Full Name>_<participant
+#: id>_assignsubmission_file/<the learner's file, in the learner's own folders>`` (Moodle
+#: 3.1-4.0 write ``..._assignsubmission_file_/``; with "download submissions in folders"
+#: off, ``..._assignsubmission_file_<file name>``). Moodle turns ``_`` in names into
+#: spaces, so the name holds no ``_`` and the id is the digits after the first ``_``; the
+#: outermost folder that matches is taken, so a folder a learner uploaded cannot name
+#: someone else.
+MOODLE_REGEXP = (
+    r"(?:[^/]*/)*?(?P<student_name>[^_/]*)_(?P<student_id>[0-9]+)_assignsubmission_file"
+    r"(?:_?/|_)(?P<file_id>(?s:.+))"
+)
+
+
+@dataclass(frozen=True)
+class LmsNaming:
+    """How one learning-management system names the files of its zip download.
+
+    Attributes
+    ----------
+    title
+        The LMS's name, for messages.
+    form
+        The naming in words, for messages.
+    regexp
+        Named groups ``student_id`` and ``file_id``, optionally ``timestamp`` (Blackboard's
+        format) and ``late``; ``{assignment}`` stands for the assignment's LMS name.
+    whole_path
+        True: ``regexp`` must match the file's path below the extracted folder (``/``
+        separated); False: its base name.
+    example
+        A file name (or path) in this form, for help texts and messages.
+    receipt
+        Base names of the LMS's own records of a submission, which are not uploads and are
+        skipped without being reported; None if it writes none.
+    """
+
+    title: str
+    form: str
+    regexp: str
+    whole_path: bool
+    example: str
+    receipt: str | None = None
+
+
+#: The formats :attr:`SafeFileNameCollector.lms` selects.
+LMS_NAMINGS = {
+    "blackboard": LmsNaming(
+        "Blackboard",
+        "<assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<file name>",
+        BLACKBOARD_REGEXP,
+        whole_path=False,
+        example="05-return-flags_dave_lee_attempt_2026-01-30-15-00-00_05-return-flags.ipynb",
+        receipt=BLACKBOARD_RECEIPT,
+    ),
+    "canvas": LmsNaming(
+        "Canvas",
+        "<lastfirst>[_LATE]_<user id>_<attachment id>_<file name>",
+        CANVAS_REGEXP,
+        whole_path=False,
+        example="leedave_4711_981234_05-return-flags.ipynb",
+    ),
+    "moodle": LmsNaming(
+        "Moodle",
+        "<Full Name>_<participant id>_assignsubmission_file/<file name>",
+        MOODLE_REGEXP,
+        whole_path=True,
+        example="Dave Lee_1234_assignsubmission_file/05-return-flags.ipynb",
+    ),
+}
+
+#: A copy's name as Canvas (``name-1.ipynb``) or a browser (``name (1).ipynb``) makes it when
+#: a file of the same name exists.
+_RENAMED_COPY = re.compile(r"(?P<stem>.+)(?:-[0-9]+| \([0-9]+\))(?P<ext>\.[^.]+)")
 
 #: Open a folder without following a link in its last component.
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -320,31 +424,62 @@ class _Refusals:
         self.log.warning("Refused %s: %s", what, why)
 
 
+class _NotCollected(Exception):
+    """A file is not collected; the message says why."""
+
+
 class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     """Read student id, timestamp and notebook from the LMS-written part of a file's name.
 
     nbgrader's own plugin runs ``re.match`` with ``named_regexp`` on the absolute path, so a
     greedy pattern lets the end of the name, which the learner chose, decide the student
-    and the time. This plugin matches :attr:`basename_regexp` with ``re.fullmatch`` against
-    the base name alone, refuses unsafe student ids and unreadable times, maps the file to
-    one of the assignment's released notebooks (the one it names, else the only one, unless
-    the same attempt also uploaded a file named after it), and refuses links, special
-    files, hard-linked files and files whose real path leaves the extracted folder.
-    ``named_regexp`` is ignored, so an old setting cannot bring the greedy match back.
+    and the time. This plugin matches the naming of :attr:`lms` (or :attr:`basename_regexp`)
+    with ``re.fullmatch`` against the base name alone (Moodle: the path below the extracted
+    folder), refuses unsafe student ids and unreadable times, maps the file to one of the
+    assignment's released notebooks, and refuses links, special files, hard-linked files and
+    files whose real path leaves the extracted folder. ``named_regexp`` is ignored, so an
+    old setting cannot bring the greedy match back.
+
+    Every file it does not collect is recorded with the reason (:attr:`refused`,
+    :attr:`skipped`), and once ``nbgrader zip_collect`` has collected the rest it exits
+    with status 1 naming each of them (see :func:`report_uncollected`).
     """
 
+    lms = Enum(
+        list(LMS_NAMINGS),
+        default_value="blackboard",
+        help="The learning-management system whose zip download is collected; it selects "
+        "the file-name pattern (basename_regexp, if set, wins).\n\n"
+        "blackboard: <assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<file name>, "
+        f"e.g. {LMS_NAMINGS['blackboard'].example}. Student id: the Blackboard user name, "
+        "everything between the assignment and the first '_attempt_' (so 'dave_lee' stays "
+        "whole); timestamp.txt: the attempt's time. Blackboard's receipts "
+        "(<...>_attempt_<time>.txt) are skipped.\n\n"
+        "canvas: <lastfirst>[_LATE]_<user id>_<attachment id>_<file name>, e.g. "
+        f"{LMS_NAMINGS['canvas'].example}. Student id: the numeric Canvas user id "
+        "('anon_<id>' with anonymous grading) unless the roster maps it. The names carry no "
+        "time, so no timestamp.txt is written; LATE ones are logged.\n\n"
+        "moodle: <Full Name>_<participant id>_assignsubmission_file/<file name> (a folder "
+        "per submission; also Moodle 3.x's '..._file_/' and the flat '..._file_<file name>'), "
+        f"e.g. {LMS_NAMINGS['moodle'].example}. Student id: the participant number, which "
+        "Moodle numbers per assignment, so map it to your student ids with roster. No "
+        "timestamp.txt.",
+    ).tag(config=True)
+
     basename_regexp = Unicode(
-        BLACKBOARD_REGEXP,
-        help="Regular expression that must match each extracted file's whole base name; "
-        "named groups student_id, file_id and optionally timestamp. '{assignment}' is "
-        "replaced by lms_assignment_name. Keep the student id and timestamp to the part of "
-        "the name the LMS writes: they must not be able to extend into the learner's tail.",
+        "",
+        help="Overrides lms's pattern (for another LMS): a regular expression that must match "
+        "each extracted file's whole base name, with named groups student_id, file_id and "
+        "optionally timestamp (read with timestamp_format). '{assignment}' is replaced by "
+        "lms_assignment_name. Keep the student id and timestamp to the part of the name the "
+        "LMS writes: they must not be able to extend into the learner's tail. Empty: lms's.",
     ).tag(config=True)
 
     lms_assignment_name = Unicode(
         "",
-        help="The assignment's name as it starts the LMS's file names, as a regular "
-        "expression. Empty: re.escape of the nbgrader assignment id being collected.",
+        help="The assignment's name as it starts the LMS's file names (Blackboard's, or a "
+        "basename_regexp with '{assignment}'), as a regular expression. Empty: re.escape of "
+        "the nbgrader assignment id being collected.",
     ).tag(config=True)
 
     timestamp_format = Unicode(
@@ -352,9 +487,20 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         help="strptime format of the timestamp group (Blackboard's by default).",
     ).tag(config=True)
 
+    roster = Unicode(
+        "",
+        help="A CSV file mapping LMS ids to nbgrader student ids: a header row with the "
+        "columns lms_id and student_id, then a row per learner. Relative to the course root; "
+        "'{assignment}' is replaced by the assignment id (Moodle numbers participants per "
+        "assignment). When set, a file whose LMS id is not in it is not collected. Empty: the "
+        "id read from the file name is the student id.",
+    ).tag(config=True)
+
     @validate("basename_regexp")
     def _check_regexp(self, proposal: dict[str, Any]) -> str:
         pattern = proposal["value"]
+        if not pattern:
+            return pattern
         for group in ("student_id", "file_id"):
             if f"(?P<{group}>" not in pattern:
                 raise TraitError(f"basename_regexp needs a (?P<{group}>...) group")
@@ -367,15 +513,24 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.refused: list[str] = []
+        self.skipped: list[str] = []
+        self.collected: list[str] = []
         self._released: list[str] | None = None
-        self._named_attempts: set[tuple[str, str | None]] | None = None
+        self._attempt_index: dict[tuple[str, str | None], list[tuple[str, str]]] | None = None
+        self._roster: dict[str, str] | str | None = None  # str: why it cannot be used
         if self.named_regexp:
             self.log.warning(
                 "FileNameCollectorPlugin.named_regexp is ignored by %s; it "
-                "matches SafeFileNameCollector.basename_regexp against base "
-                "names only",
+                "matches SafeFileNameCollector.lms's naming (or basename_regexp) against "
+                "base names only",
                 type(self).__name__,
             )
+        _report_when_done(self.parent)
+
+    def skip(self, what: str, why: str) -> None:
+        """Record and log that ``what`` is not a submission to collect, and why."""
+        self.skipped.append(f"{what}: {why}")
+        self.log.warning("Skipped %s: %s", what, why)
 
     # -------------------------------------------------------------- what the parent app knows
     def _coursedir(self) -> CourseDirectory:
@@ -392,7 +547,7 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         return os.path.realpath(locate(parent.extracted_directory))
 
     def assignment_regexp(self) -> str:
-        """The regular expression the LMS's file names start with."""
+        """The regular expression for the assignment's name in the LMS's file names."""
         if self.lms_assignment_name:
             return self.lms_assignment_name
         return re.escape(self._coursedir().assignment_id)
@@ -409,6 +564,13 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
             )
         return self._released
 
+    def naming(self) -> LmsNaming:
+        """The naming in force: :attr:`basename_regexp` if set, else :attr:`lms`'s."""
+        if self.basename_regexp:
+            pattern = self._substitute(self.basename_regexp)
+            return LmsNaming("basename_regexp", pattern, pattern, False, "")
+        return LMS_NAMINGS[self.lms]
+
     # -------------------------------------------------------------- collecting
     def collect(self, submitted_file: str) -> dict[str, Any] | None:
         """Whose file ``submitted_file`` is, when it was made and which notebook it is.
@@ -421,25 +583,34 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         Returns
         -------
         dict or None
-            ``student_id``, ``file_id`` (a released notebook's name) and, if the pattern
+            ``student_id``, ``file_id`` (a released notebook's name) and, if the naming
             has one, ``timestamp`` (a naive datetime, taken as UTC by nbgrader); None for a
-            file that is skipped (wrong extension) or refused (logged with the reason).
+            file that is not collected: the LMS's own receipt (logged), or a file skipped
+            (not a notebook) or refused, each recorded and logged with the reason.
         """
         name = os.path.basename(submitted_file)
         if os.path.splitext(name)[1] not in self.valid_ext:
-            # The LMS's own receipts (.txt) and the like: not submissions, as in nbgrader.
-            self.log.debug("Skipping %s: extension not in %s", submitted_file, self.valid_ext)
+            if self._is_receipt(name):
+                self.log.info("Skipping %s: the LMS's own record of an attempt", submitted_file)
+            else:
+                kinds = ", ".join(self.valid_ext)
+                self.skip(submitted_file, f"not a notebook (only {kinds} files are collected)")
             return None
         problem = self._file_problem(submitted_file)
         if problem is not None:
             self.refuse(submitted_file, problem)
             return None
-        info = self._read_name(name)
+        info = self._read(submitted_file)
         if isinstance(info, str):
             self.refuse(submitted_file, info)
             return None
         self.log.debug("%s is %s", submitted_file, info)
+        self.collected.append(submitted_file)
         return info
+
+    def _is_receipt(self, name: str) -> bool:
+        receipt = self.naming().receipt
+        return bool(receipt) and re.fullmatch(self._substitute(receipt), name) is not None
 
     def _file_problem(self, path: str) -> str | None:
         try:
@@ -457,40 +628,36 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
             return f"its real path {os.path.realpath(path)} is outside {root}"
         return None
 
-    def _regexp(self) -> str:
-        return self.basename_regexp.replace("{assignment}", self.assignment_regexp())
+    def _substitute(self, pattern: str) -> str:
+        return pattern.replace("{assignment}", self.assignment_regexp())
 
-    def _attempts_naming_a_notebook(self) -> set[tuple[str, str | None]]:
-        """(student id, timestamp) of every upload whose own name is a released notebook's.
+    def _identify(self, path: str, naming: LmsNaming | None = None) -> re.Match[str] | None:
+        """The naming's match for a file inside the extracted folder, or None."""
+        naming = naming or self.naming()
+        text = os.path.basename(path)
+        root = self._extracted_root()
+        if naming.whole_path and root is not None:
+            text = os.path.relpath(os.path.realpath(path), root).replace(os.sep, "/")
+        return re.fullmatch(self._substitute(naming.regexp), text)
 
-        Another upload of the same attempt with some other name (a scratch notebook) then
-        is not taken for the assignment's single notebook, whatever the files' order.
-        """
-        if self._named_attempts is None:
-            self._named_attempts = set()
-            root = self._extracted_root()
-            for _, _, names in os.walk(root) if root else ():
-                for name in names:
-                    match = re.fullmatch(self._regexp(), name)
-                    if match and _tail(match) in self.released_notebooks():
-                        self._named_attempts.add(
-                            (match["student_id"], match.groupdict().get("timestamp"))
-                        )
-        return self._named_attempts
-
-    def _read_name(self, name: str) -> dict[str, Any] | str:
-        """The collected data for a base name, or why it is refused."""
-        regexp = self._regexp()
-        match = re.fullmatch(regexp, name)
+    def _read(self, path: str) -> dict[str, Any] | str:
+        """The collected data for a file, or why it is refused."""
+        naming = self.naming()
+        match = self._identify(path, naming)
         if match is None:
-            return f"its name does not match the LMS's naming ({regexp})"
+            where = "path below the extracted folder" if naming.whole_path else "name"
+            return f"its {where} is not in {naming.title}'s form {naming.form}{self._hint(path)}"
         groups = match.groupdict()
-        student_id = groups.get("student_id") or ""
-        if not is_safe_student_id(student_id):
+        lms_id = groups.get("student_id") or ""
+        if not is_safe_student_id(lms_id):
             return (
-                f"student id {student_id!r} is not a safe id (ASCII letters, digits, "
+                f"student id {lms_id!r} is not a safe id (ASCII letters, digits, "
                 "'_.-@', not starting with '.' or '-', no '..')"
             )
+        try:
+            student_id = self._student_for(lms_id)
+        except _NotCollected as exc:
+            return str(exc)
         info: dict[str, Any] = {"student_id": student_id}
         if groups.get("timestamp") is not None:
             try:
@@ -499,26 +666,217 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
                 )
             except ValueError:
                 return f"timestamp {groups['timestamp']!r} is not a valid time"
-        # The tail is the learner's own file name: it may choose among the released
-        # notebooks, never a path of its own.
-        released = self.released_notebooks()
-        tail = _tail(match)
-        if tail in released:
-            info["file_id"] = tail
-        elif len(released) != 1:
-            return f"its own name {tail!r} is none of the released notebooks {released}"
-        elif (student_id, groups.get("timestamp")) in self._attempts_naming_a_notebook():
-            return (
-                f"the same attempt also uploaded {released[0]}, which is collected; {tail!r} is not"
+        try:
+            info["file_id"] = self._notebook_for(
+                (lms_id, groups.get("timestamp")), path, _tail(match)
             )
-        else:
-            info["file_id"] = released[0]
+        except _NotCollected as exc:
+            return str(exc)
+        if groups.get("late"):
+            self.log.info(
+                "%s: %s marks this submission late (the name carries no time, so no "
+                "timestamp.txt is written)",
+                path,
+                naming.title,
+            )
         return info
+
+    def _hint(self, path: str) -> str:
+        """A suggestion when another LMS's naming fits the file."""
+        if self.basename_regexp:
+            return ""
+        for key, other in LMS_NAMINGS.items():
+            if key != self.lms and self._identify(path, other) is not None:
+                return (
+                    f"; it looks like {other.title}'s: set c.SafeFileNameCollector.lms = "
+                    f"{key!r} in nbgrader_config.py"
+                )
+        return f"; expected e.g. {self.naming().example}"
+
+    # -------------------------------------------------------------- roster
+    def roster_path(self) -> str:
+        """The roster file for the assignment being collected ("" if none)."""
+        if not self.roster:
+            return ""
+        coursedir = self._coursedir()
+        relative = self.roster.replace("{assignment}", coursedir.assignment_id)
+        return os.path.join(coursedir.root, relative)
+
+    def _student_for(self, lms_id: str) -> str:
+        """The nbgrader student id of an LMS id: the roster's, or the LMS id itself."""
+        if not self.roster:
+            return lms_id
+        if self._roster is None:
+            try:
+                self._roster = self._load_roster()
+            except _NotCollected as exc:
+                self._roster = str(exc)
+        if isinstance(self._roster, str):
+            raise _NotCollected(self._roster)
+        if lms_id not in self._roster:
+            raise _NotCollected(f"LMS id {lms_id!r} is not in the roster {self.roster_path()}")
+        return self._roster[lms_id]
+
+    def _load_roster(self) -> dict[str, str]:
+        path = self.roster_path()
+        try:
+            text = safefiles.read_text(path).removeprefix("\ufeff")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _NotCollected(f"the roster {path} cannot be read ({exc})") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        if not {"lms_id", "student_id"} <= set(reader.fieldnames or ()):
+            raise _NotCollected(f"the roster {path} needs the columns lms_id and student_id")
+        mapping: dict[str, str] = {}
+        taken: dict[str, str] = {}
+        for row in reader:
+            lms_id = (row["lms_id"] or "").strip()
+            student_id = (row["student_id"] or "").strip()
+            line = reader.line_num
+            if not lms_id:
+                continue
+            if not is_safe_student_id(student_id):
+                raise _NotCollected(
+                    f"the roster {path}, line {line}: student id {student_id!r} is not a safe id"
+                )
+            if lms_id in mapping or taken.get(student_id, lms_id) != lms_id:
+                raise _NotCollected(
+                    f"the roster {path}, line {line}: LMS id {lms_id!r} or student id "
+                    f"{student_id!r} appears twice"
+                )
+            mapping[lms_id] = student_id
+            taken[student_id] = lms_id
+        return mapping
+
+    # -------------------------------------------------------------- which notebook
+    def _candidate(self, tail: str) -> tuple[int, str] | None:
+        """The released notebook a learner's file name can be, and how closely: 0 its
+        exact name, 1 a renamed copy of it (``-1``, `` (1)``), 2 the only notebook."""
+        released = self.released_notebooks()
+        if tail in released:
+            return 0, tail
+        copy = _RENAMED_COPY.fullmatch(tail)
+        if copy and copy["stem"] + copy["ext"] in released:
+            return 1, copy["stem"] + copy["ext"]
+        if len(released) == 1:
+            return 2, released[0]
+        return None
+
+    def _attempts(self) -> dict[tuple[str, str | None], list[tuple[str, str]]]:
+        """Every acceptable notebook upload, by attempt (LMS id, timestamp text): its real
+        path and the learner's own file name."""
+        if self._attempt_index is None:
+            index: dict[tuple[str, str | None], list[tuple[str, str]]] = defaultdict(list)
+            root = self._extracted_root()
+            for here, _, names in os.walk(root) if root else ():
+                for name in sorted(names):
+                    path = os.path.join(here, name)
+                    if os.path.splitext(name)[1] not in self.valid_ext:
+                        continue
+                    if self._file_problem(path) is not None:
+                        continue
+                    match = self._identify(path)
+                    if match:
+                        key = (match["student_id"], match.groupdict().get("timestamp"))
+                        index[key].append((os.path.realpath(path), _tail(match)))
+            self._attempt_index = dict(index)
+        return self._attempt_index
+
+    def _notebook_for(self, attempt: tuple[str, str | None], path: str, tail: str) -> str:
+        """The released notebook this upload is; raises :class:`_NotCollected` if none.
+
+        The learner's own name may only choose among the released notebooks. Within one
+        attempt, the upload that names a notebook exactly wins over a renamed copy, which
+        wins over a differently named file; two equally close ones are both refused (which
+        one counts is for the instructor to decide, and nbgrader cannot choose between
+        files without a time).
+        """
+        mine = self._candidate(tail)
+        if mine is None:
+            raise _NotCollected(
+                f"its own name {tail!r} is none of the released notebooks "
+                f"{self.released_notebooks()}"
+            )
+        level, notebook = mine
+        real = os.path.realpath(path)
+        others = [
+            (candidate[0], other_tail)
+            for other_path, other_tail in self._attempts().get(attempt, [])
+            if other_path != real
+            and (candidate := self._candidate(other_tail)) is not None
+            and candidate[1] == notebook
+        ]
+        closer = sorted(t for lvl, t in others if lvl < level)
+        if closer:
+            raise _NotCollected(
+                f"the same attempt also uploaded {closer[0]!r}, which is taken as {notebook}; "
+                f"{tail!r} is not"
+            )
+        as_close = sorted(t for lvl, t in others if lvl == level)
+        if as_close:
+            raise _NotCollected(
+                f"the same attempt uploaded {len(as_close) + 1} files that could each be "
+                f"{notebook} ({', '.join(repr(t) for t in sorted([tail, *as_close]))}); "
+                "none is collected: keep one in the download and collect again"
+            )
+        return notebook
 
 
 def _tail(match: re.Match[str]) -> str:
     """The base name of the learner's own file name (the file_id group)."""
     return os.path.basename((match["file_id"] or "").replace("\\", "/"))
+
+
+def _report_when_done(app: Any) -> None:
+    """Have ``nbgrader zip_collect`` exit with status 1 if a file was not collected.
+
+    nbgrader's ZipCollectApp only logs the files it skips and exits 0, and offers no hook
+    after collecting (its app class cannot be chosen by config). Its collector plugin is
+    made with the app as parent, so the plugin wraps this app's
+    ``process_extracted_files``: once nbgrader has collected and copied what it could, the
+    files that were not collected are checked (:func:`report_uncollected`).
+    """
+    if not isinstance(app, ZipCollectApp) or "process_extracted_files" in vars(app):
+        return
+    process = app.process_extracted_files
+
+    def process_then_report() -> None:
+        process()
+        report_uncollected(app)
+
+    app.process_extracted_files = process_then_report
+
+
+def report_uncollected(app: ZipCollectApp) -> None:
+    """Exit with status 1 (``app.fail``), naming each file and why, if the extractor or the
+    collector left any file of the download out or nothing was collected at all.
+
+    The LMS's own receipts do not count; learners' files are never changed.
+    """
+    extractor, collector = app.extractor_plugin_inst, app.collector_plugin_inst
+    left_out = [
+        *getattr(extractor, "refused", []),
+        *getattr(collector, "refused", []),
+        *getattr(collector, "skipped", []),
+    ]
+    collected = len(getattr(collector, "collected", []))
+    if collected and not left_out:
+        return
+    where = app._format_collect_path(app.archive_directory)
+    if not collected:
+        head = f"Nothing in {where} was collected"
+    else:
+        head = f"Not everything in {where} was collected ({collected} collected)"
+    if left_out:
+        lines = [f"{head}; not collected:", *(f"  {entry}" for entry in left_out)]
+    else:
+        lines = [f"{head}: no submission found (place the LMS's zip download there)"]
+    naming = getattr(collector, "naming", None)
+    if naming is not None:
+        lines.append(
+            f"File names are read in {naming().title}'s form "
+            "(c.SafeFileNameCollector.lms in nbgrader_config.py)."
+        )
+    app.fail("\n".join(lines))
 
 
 class SafeZipExtractor(_Refusals, ExtractorPlugin):

@@ -6,7 +6,9 @@ on tiny folders; the slow ones run the real ``nbgrader zip_collect`` and ``nbgra
 on a throwaway course, one attack class per test, and check that nothing outside the
 learner's own submission is collected or changed, that the honest classmate's collected files
 are byte-identical to what they submitted, that the refused entry is named in the command's
-log, and that no submission is dated earlier than it really was made.
+log, and that no submission is dated earlier than it really was made. For each LMS naming
+(Blackboard, Canvas, Moodle) a realistic download is collected by the real ``nbgrader
+zip_collect``, and one with a file it cannot collect must exit 1 naming that file.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from conftest import Course, make_course, require_or_skip
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
+from traitlets import TraitError
 from traitlets.config import Config
 
 from lstm_grader import collection
@@ -260,6 +263,231 @@ def test_links_special_and_hard_linked_files_are_refused(tmp_path: Path) -> None
     assert "a symbolic link" in reasons and "not a regular file" in reasons
     assert "hard links" in reasons and "is outside" in reasons
     assert len(plugin.refused) == 4
+
+
+# ---------------------------------------------------------------------- the three LMS namings
+
+CANVAS_ID, MOODLE_ID = "4711", "1234"
+MOODLE_ZIP = "KRL-Return flags-42"  # Moodle's zip: <course>-<assignment>-<module id>.zip
+
+
+def canvas_name(
+    user_id: str, tail: str = NOTEBOOK, name: str = "leedave", late: str = "", attachment="981"
+) -> str:
+    """Canvas's name for a learner's upload: <lastfirst>[_LATE]_<user id>_<attachment>_<tail>."""
+    return "_".join([name, *([late] if late else []), user_id, attachment, tail])
+
+
+def moodle_path(participant: str, tail: str = NOTEBOOK, name: str = "Dave Lee", end="") -> str:
+    """Moodle's path for a learner's upload, a folder per submission (end="_": Moodle 3.x)."""
+    return f"{MOODLE_ZIP}/{name}_{participant}_assignsubmission_file{end}/{tail}"
+
+
+def place(root: Path, relative: str, data: bytes | None = None) -> Path:
+    """A file at ``relative`` below the extracted folder (folders made as needed)."""
+    path = extracted(root) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(notebook_bytes(relative) if data is None else data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lms", "relative", "student", "timestamp"),
+    [
+        ("blackboard", lms_name("dave_lee", "my_attempt_2_final.ipynb"), "dave_lee", True),
+        ("blackboard", lms_name("a_b_c", f"x_lee_attempt_{LATER_LMS_TIME}_a.ipynb"), "a_b_c", 1),
+        ("blackboard", lms_name("_x_", NOTEBOOK), "_x_", True),
+        ("canvas", canvas_name(CANVAS_ID), CANVAS_ID, False),
+        ("canvas", canvas_name(CANVAS_ID, late="LATE"), CANVAS_ID, False),
+        ("canvas", canvas_name(CANVAS_ID, late="late"), CANVAS_ID, False),
+        ("canvas", canvas_name(CANVAS_ID, "x_99_98_attempt_y.ipynb", "o_brienpat"), CANVAS_ID, 0),
+        ("canvas", f"LATE_anon_x7Yz2_981_{NOTEBOOK}", "anon_x7Yz2", False),
+        ("canvas", canvas_name(CANVAS_ID, name=""), CANVAS_ID, False),
+        ("moodle", moodle_path(MOODLE_ID), MOODLE_ID, False),
+        ("moodle", moodle_path(MOODLE_ID, end="_"), MOODLE_ID, False),
+        (
+            "moodle",
+            f"{MOODLE_ZIP}/Dave Lee_{MOODLE_ID}_assignsubmission_file_a_1.ipynb",
+            MOODLE_ID,
+            0,
+        ),
+        (
+            "moodle",
+            moodle_path(MOODLE_ID, f"Eve_99_assignsubmission_file/{NOTEBOOK}"),
+            MOODLE_ID,
+            0,
+        ),
+        ("moodle", moodle_path(MOODLE_ID, "my_work/x_99_y.ipynb", "Participant"), MOODLE_ID, 0),
+    ],
+)
+def test_each_lms_naming_reads_the_lms_written_part(
+    tmp_path: Path, lms: str, relative: str, student: str, timestamp: int
+) -> None:
+    """For each LMS's naming, is the student id the whole id between the fixed parts
+    (underscores kept: dave_lee is not lee), whatever underscores, ids or "attempt" the
+    learner's own file name (or Moodle subfolder) holds?"""
+    app = tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(parent=app, lms=lms)
+    info = plugin.collect(str(place(tmp_path, relative)))
+    assert plugin.refused == [] and plugin.skipped == []
+    assert info is not None and info["student_id"] == student and info["file_id"] == NOTEBOOK
+    assert ("timestamp" in info) is bool(timestamp)
+
+
+def test_blackboard_is_the_default_and_a_canvas_download_gets_a_hint(tmp_path: Path) -> None:
+    """Are a Canvas file and a Moodle path under the default (Blackboard) refused, each with
+    the setting that would read it, rather than silently skipped?"""
+    app = tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(parent=app)
+    assert plugin.lms == "blackboard"
+    assert plugin.collect(str(place(tmp_path, canvas_name(CANVAS_ID)))) is None
+    assert plugin.collect(str(place(tmp_path, moodle_path(MOODLE_ID)))) is None
+    assert "not in Blackboard's form" in plugin.refused[0]
+    assert "c.SafeFileNameCollector.lms = 'canvas'" in plugin.refused[0]
+    assert "c.SafeFileNameCollector.lms = 'moodle'" in plugin.refused[1]
+
+
+def test_lms_must_be_one_of_the_three(tmp_path: Path) -> None:
+    """Is an unknown lms a configuration error, not a silent fallback?"""
+    with pytest.raises(TraitError):
+        SafeFileNameCollector(parent=tiny_course(tmp_path), lms="sakai")
+
+
+def test_basename_regexp_overrides_lms(tmp_path: Path) -> None:
+    """Does an explicit basename_regexp win over lms (for another LMS)?"""
+    app = tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(
+        parent=app, lms="canvas", basename_regexp=r"(?P<student_id>[a-z]+)-(?P<file_id>.+)"
+    )
+    info = plugin.collect(str(place(tmp_path, "alice-whatever.ipynb")))
+    assert info == {"student_id": "alice", "file_id": NOTEBOOK}
+    assert plugin.collect(str(place(tmp_path, canvas_name(CANVAS_ID)))) is None
+    assert "not in basename_regexp's form" in plugin.refused[0]
+
+
+def test_roster_maps_lms_ids_to_student_ids(tmp_path: Path) -> None:
+    """With a roster (per assignment, as Moodle numbers participants per assignment), is the
+    LMS id mapped to the roster's student id, and a learner missing from it refused?"""
+    app = tiny_course(tmp_path)
+    (tmp_path / "rosters").mkdir()
+    roster = tmp_path / "rosters" / f"{ASSIGNMENT}.csv"
+    roster.write_text(f"\ufefflms_id,student_id,name\n{MOODLE_ID},dave_lee,Dave Lee\n")
+    plugin = SafeFileNameCollector(parent=app, lms="moodle", roster="rosters/{assignment}.csv")
+    info = plugin.collect(str(place(tmp_path, moodle_path(MOODLE_ID))))
+    assert info == {"student_id": "dave_lee", "file_id": NOTEBOOK}
+    assert plugin.collect(str(place(tmp_path, moodle_path("99", name="Eve")))) is None
+    assert f"LMS id '99' is not in the roster {roster}" in plugin.refused[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("id,student\n1234,dave\n", "needs the columns lms_id and student_id"),
+        ("lms_id,student_id\n1234,../x\n", "'../x' is not a safe id"),
+        ("lms_id,student_id\n1234,dave\n1234,eve\n", "appears twice"),
+        ("lms_id,student_id\n1234,dave\n99,dave\n", "appears twice"),
+    ],
+)
+def test_unusable_roster_is_refused_with_the_reason(tmp_path: Path, text: str, reason: str) -> None:
+    """Is a roster without the columns, with an unsafe id, or mapping an id twice refused
+    (naming the roster), instead of guessing?"""
+    app = tiny_course(tmp_path)
+    (tmp_path / "roster.csv").write_text(text)
+    plugin = SafeFileNameCollector(parent=app, lms="moodle", roster="roster.csv")
+    assert plugin.collect(str(place(tmp_path, moodle_path(MOODLE_ID)))) is None
+    assert reason in plugin.refused[0] and str(tmp_path / "roster.csv") in plugin.refused[0]
+
+
+def test_renamed_copies_and_several_uploads_of_one_submission(tmp_path: Path) -> None:
+    """Is Canvas's renamed copy (name-1.ipynb) or a browser's (name (1).ipynb) taken as the
+    notebook it copies, the exact name preferred to a copy, and are two equally fitting
+    uploads of one submission (no time to choose by) both refused rather than one guessed?"""
+    app = tiny_course(tmp_path, [NOTEBOOK, "extra.ipynb"])
+    uploads = {
+        canvas_name("1", "05-return-flags-1.ipynb"): NOTEBOOK,
+        canvas_name("1", "extra (1).ipynb"): "extra.ipynb",
+        canvas_name("2", NOTEBOOK): NOTEBOOK,
+        canvas_name("2", "05-return-flags-1.ipynb"): None,
+        canvas_name("3", "05-return-flags-1.ipynb"): None,
+        canvas_name("3", "05-return-flags (2).ipynb"): None,
+    }
+    paths = {name: place(tmp_path, name) for name in uploads}
+    plugin = SafeFileNameCollector(parent=app, lms="canvas")
+    for name, notebook in uploads.items():
+        info = plugin.collect(str(paths[name]))
+        assert (info and info["file_id"]) == notebook, name
+    reasons = "\n".join(plugin.refused)
+    assert f"the same attempt also uploaded '{NOTEBOOK}'" in reasons
+    assert reasons.count(f"could each be {NOTEBOOK}") == 2 and len(plugin.refused) == 3
+
+
+def test_receipts_are_skipped_quietly_other_files_are_reported(tmp_path: Path) -> None:
+    """Is Blackboard's own receipt (<...>_attempt_<time>.txt) left out without a report,
+    while a learner's non-notebook upload is reported as skipped?"""
+    app = tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(parent=app)
+    receipt = place(tmp_path, f"{ASSIGNMENT}_dave_lee_attempt_{LMS_TIME}.txt", b"Name: Dave")
+    upload = place(tmp_path, lms_name("dave_lee", "data.csv"), b"1,2")
+    assert plugin.collect(str(receipt)) is None and plugin.collect(str(upload)) is None
+    assert plugin.refused == [] and len(plugin.skipped) == 1
+    assert plugin.skipped[0].startswith(f"{upload}: not a notebook")
+
+
+def zip_collect_in_process(
+    root: Path, entries: list, caplog: pytest.LogCaptureFixture, **traits: object
+) -> tuple[int, str]:
+    """Run zip_collect's two steps in-process with our plugins; (exit status, log)."""
+    app = tiny_course(root)
+    app.extractor_plugin, app.collector_plugin = SafeZipExtractor, SafeFileNameCollector
+    for name, value in traits.items():
+        setattr(app.config.SafeFileNameCollector, name, value)
+    make_zip(root / "downloaded" / ASSIGNMENT / "archive" / "download.zip", entries)
+    app.log.addHandler(caplog.handler)  # the app's logger does not propagate
+    status = 0
+    try:
+        app.init_plugins()
+        app.extract_archive_files()
+        app.process_extracted_files()
+    except SystemExit as exit_:
+        status = exit_.code
+    finally:
+        app.log.removeHandler(caplog.handler)
+    return status, caplog.text
+
+
+def test_uncollected_files_make_zip_collect_fail_after_collecting_the_rest(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Does zip_collect exit with status 1, naming each file not collected and why, after
+    copying the files it could collect (and leave the download untouched)?"""
+    entries = [
+        (canvas_name(CANVAS_ID), notebook_bytes("dave")),
+        ("notes.ipynb", notebook_bytes("stray")),
+        (canvas_name("4712", "report.pdf"), b"%PDF"),
+    ]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog, lms="canvas")
+    assert status == 1
+    where = extracted(tmp_path) / "download"
+    assert "was collected (1 collected); not collected:" in log
+    assert f"  {where / 'notes.ipynb'}: its name is not in Canvas's form" in log
+    assert f"  {where / canvas_name('4712', 'report.pdf')}: not a notebook" in log
+    submitted = tmp_path / "submitted" / CANVAS_ID / ASSIGNMENT / NOTEBOOK
+    assert submitted.read_bytes() == notebook_bytes("dave")
+    archive = tmp_path / "downloaded" / ASSIGNMENT / "archive"
+    assert [p.name for p in archive.iterdir()] == ["download.zip"]
+
+
+def test_zip_collect_fails_when_nothing_is_collected_and_passes_when_all_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Does a download of which nothing is collected (the issue: Canvas files read as
+    Blackboard's) exit 1 saying so, and one collected in full exit normally?"""
+    entries = [(canvas_name(CANVAS_ID), notebook_bytes("dave"))]
+    status, log = zip_collect_in_process(tmp_path / "a", entries, caplog)
+    assert status == 1 and "Nothing in" in log and "lms = 'canvas'" in log
+    caplog.clear()
+    status, log = zip_collect_in_process(tmp_path / "b", entries, caplog, lms="canvas")
+    assert status == 0 and "ERROR" not in log and "Refused" not in log
 
 
 # ---------------------------------------------------------------------- the zip extractor
@@ -661,9 +889,10 @@ def timestamp_of(course: Course, student: str) -> datetime.datetime:
 # ---------------------------------------------------------------------- nbgrader zip_collect
 
 
-def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Path):
+def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Path, status: int = 0):
     """Place an LMS download with ``entries`` and run ``nbgrader zip_collect --force``;
-    check that nothing but submitted/ and the extracted folder changed."""
+    check its exit status (1: some file was not collected), and that nothing but
+    submitted/ and the extracted folder changed (the download itself included)."""
     if config_lines:
         with (course.root / "nbgrader_config.py").open("a", encoding="utf-8") as config:
             config.write("\n" + "\n".join(config_lines) + "\n")
@@ -674,7 +903,8 @@ def zip_collect(course: Course, entries: list, *config_lines: str, tmp_path: Pat
         course.root / ".nbgrader.log",
     ]
     before = snapshot(tmp_path, changing)
-    result = course.run("nbgrader", "zip_collect", ASSIGNMENT, "--force", timeout=120)
+    result = course.run("nbgrader", "zip_collect", ASSIGNMENT, "--force", check=False, timeout=120)
+    assert result.returncode == status, log_of(result)
     assert snapshot(tmp_path, changing) == before, "zip_collect changed files outside"
     return result
 
@@ -736,6 +966,125 @@ def test_zip_collect_underscore_ids(course: Course, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_zip_collect_blackboard_download(course: Course, tmp_path: Path) -> None:
+    """A Blackboard download (the default lms) with underscore ids, learners' file names
+    holding underscores and "attempt", and Blackboard's receipts: is every notebook collected
+    under its whole id (dave_lee is not lee), dated by its attempt, with exit status 0?"""
+    uploads = {
+        "dave_lee": lms_name("dave_lee", f"lee_attempt_{LATER_LMS_TIME}_{NOTEBOOK}"),
+        "lee": lms_name("lee", "my_attempt_2_final.ipynb", when=LATER_LMS_TIME),
+        "a_b_c": lms_name("a_b_c", "a_b_c_attempt.ipynb"),
+    }
+    receipts = [f"{ASSIGNMENT}_{who}_attempt_{LMS_TIME}.txt" for who in uploads]
+    result = zip_collect(
+        course,
+        [(name, notebook_bytes(who)) for who, name in uploads.items()]
+        + [(name, b"Name: someone\n") for name in receipts],
+        tmp_path=tmp_path,
+    )
+    files = submitted_files(course)
+    for who in uploads:
+        assert files[f"{who}/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes(who)
+    assert timestamp_of(course, "dave_lee") == datetime.datetime(2026, 1, 30, 15)
+    assert timestamp_of(course, "lee") == datetime.datetime(2026, 1, 30, 16)
+    assert len(files) == 6 and "Refused" not in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_canvas_download(course: Course, tmp_path: Path) -> None:
+    """A Canvas download (lms = "canvas"), one learner late and one whose upload Canvas
+    renamed (05-return-flags-1.ipynb): is every notebook collected under the Canvas user id,
+    without a timestamp.txt (Canvas writes no time), the late one logged, exit status 0?"""
+    uploads = {
+        "4711": canvas_name("4711"),
+        "4712": canvas_name("4712", "05-return-flags-1.ipynb", "o_brienpat", late="LATE"),
+        "4713": canvas_name("4713", "my_99_98_attempt_final.ipynb", "smithjo"),
+    }
+    result = zip_collect(
+        course,
+        [(name, notebook_bytes(who)) for who, name in uploads.items()],
+        'c.SafeFileNameCollector.lms = "canvas"',
+        tmp_path=tmp_path,
+    )
+    assert submitted_files(course) == {
+        f"{who}/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes(who) for who in uploads
+    }
+    assert f"{uploads['4712']}: Canvas marks this submission late" in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_moodle_download_with_a_roster(course: Course, tmp_path: Path) -> None:
+    """A Moodle download (lms = "moodle", a folder per submission, Moodle 4's and 3's
+    folder names, one notebook in a learner's own subfolder named like another submission)
+    with a roster mapping participant numbers: is every notebook collected under the
+    roster's student id, exit status 0?"""
+    (course.root / "rosters").mkdir()
+    (course.root / "rosters" / f"{ASSIGNMENT}.csv").write_text(
+        "lms_id,student_id\n1234,dave_lee\n1235,pat\n1236,jo\n"
+    )
+    uploads = {
+        "dave_lee": moodle_path("1234"),
+        "pat": moodle_path(
+            "1235", f"work/Eve_1236_assignsubmission_file/{NOTEBOOK}", "Pat O Brien", end="_"
+        ),
+        "jo": moodle_path("1236", "my_notebook.ipynb", "Jo Smith"),
+    }
+    result = zip_collect(
+        course,
+        [(name, notebook_bytes(who)) for who, name in uploads.items()],
+        'c.SafeFileNameCollector.lms = "moodle"',
+        'c.SafeFileNameCollector.roster = "rosters/{assignment}.csv"',
+        tmp_path=tmp_path,
+    )
+    assert submitted_files(course) == {
+        f"{who}/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes(who) for who in uploads
+    }
+    assert "Refused" not in log_of(result)
+
+
+@pytest.mark.slow
+def test_zip_collect_mixed_download_exits_1_naming_the_stray_file(
+    course: Course, tmp_path: Path
+) -> None:
+    """With one file in a download that no LMS naming fits, does zip_collect collect the
+    rest, then exit 1 naming that file and why?"""
+    stray = "Untitled (3).ipynb"
+    result = zip_collect(
+        course,
+        [
+            (lms_name("dave_lee"), notebook_bytes("dave_lee")),
+            (stray, notebook_bytes("unknown")),
+            (lms_name("lee"), notebook_bytes("lee")),
+        ],
+        tmp_path=tmp_path,
+        status=1,
+    )
+    files = submitted_files(course)
+    assert files[f"dave_lee/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("dave_lee")
+    assert files[f"lee/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("lee")
+    summary = log_of(result).split("was collected (2 collected); not collected:\n", 1)[1]
+    stray_path = extracted(course.root) / "submissions" / stray
+    first = summary.splitlines()[0].strip()  # nbgrader's log indents continuation lines
+    assert first.startswith(f"{stray_path}: its name is not in Blackboard's form")
+
+
+@pytest.mark.slow
+def test_zip_collect_canvas_download_read_as_blackboard(course: Course, tmp_path: Path) -> None:
+    """The reported issue: a Canvas download collected with the Blackboard naming. Does
+    zip_collect exit 1, name both files, and say which setting reads them?"""
+    names = [canvas_name("4711"), canvas_name("4712", name="o_brienpat")]
+    result = zip_collect(
+        course, [(name, notebook_bytes(name)) for name in names], tmp_path=tmp_path, status=1
+    )
+    log = log_of(result)
+    assert submitted_files(course) == {}
+    assert "was collected; not collected:" in log
+    for name in names:
+        assert f"{name}: its name is not in Blackboard's form" in log
+    assert "set c.SafeFileNameCollector.lms = 'canvas'" in log
+
+
+@pytest.mark.slow
 def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) -> None:
     """Is a zip entry with ``../`` aimed at the course's files refused and reported, with
     nothing written outside the extracted folder?"""
@@ -749,6 +1098,7 @@ def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) 
             (aimed, notebook_bytes("mallory")),
         ],
         tmp_path=tmp_path,
+        status=1,
     )
     assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
     assert (
@@ -756,6 +1106,9 @@ def test_zip_collect_entry_escaping_with_dotdot(course: Course, tmp_path: Path) 
         in log_of(result)
     )
     assert aimed in log_of(result)
+    assert (
+        f"submissions.zip!{escape}: its path escapes" in log_of(result).split("not collected:")[1]
+    )
 
 
 @pytest.mark.slow
@@ -770,13 +1123,16 @@ def test_zip_collect_symlink_member(course: Course, tmp_path: Path) -> None:
             kind_entry(lms_name("mallory", "b.ipynb"), stat.S_IFLNK, b"/etc/shadow"),
         ],
         tmp_path=tmp_path,
+        status=1,
     )
     assert submitted_files(course) == {
         f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice"),
         f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 15:00:00",
     }
-    assert log_of(result).count("a symbolic link entry") == 2
-    assert lms_name("mallory") in log_of(result)
+    log = log_of(result)
+    # each refused entry is warned about, then listed again in the final report
+    assert log.count("WARNING] Refused") == 2 and log.count("a symbolic link entry") == 4
+    assert f"{lms_name('mallory')}: a symbolic link entry" in log.split("not collected:")[1]
 
 
 @pytest.mark.slow
@@ -791,6 +1147,7 @@ def test_zip_collect_zip_bomb(course: Course, tmp_path: Path) -> None:
         ],  # 20 MB of zeros, ~20 kB compressed
         "c.SafeZipExtractor.max_member_bytes = 1_000_000",
         tmp_path=tmp_path,
+        status=1,
     )
     assert sorted(submitted_files(course)) == [
         f"alice/{ASSIGNMENT}/{NOTEBOOK}",
