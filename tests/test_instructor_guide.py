@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,12 +33,19 @@ from lstm_grader.synthetic import answered
 START, END = "<!-- instructors-start -->", "<!-- instructors-end -->"
 ASSIGNMENT_ID = re.compile(r"\b\d\d-[a-z0-9]+(?:-[a-z0-9]+)*\b")
 
-#: The learners: who submits how, and with which classic mistake (None: all correct).
-EXCHANGE_LEARNERS = {"alice": None, "bob": "q1"}
-ZIP_LEARNERS = {"carol": "q2"}
-#: How the learning-management system names each file in its zip download: nbgrader's
-#: documented example (``FileNameCollectorPlugin.named_regexp``), Blackboard's naming.
-LMS_FILE_NAME = "{assignment}_{student}_attempt_2026-01-30-15-00-00_{notebook}.ipynb"
+#: The learners: who submits how, and with which classic mistake (None: all correct;
+#: TAMPERED: all correct, but the locked check cell of :data:`TAMPERED_CELL` edited).
+TAMPERED = "tampered"
+TAMPERED_CELL = "q3"
+EXCHANGE_LEARNERS = {"alice": None, "bob": "q1", "dave": TAMPERED}
+#: Learners in each learning-management system's zip download, by LMS, with the file name
+#: that LMS gives their upload (Canvas names the student by its numeric user id).
+ZIP_LEARNERS = {"blackboard": {"carol_ann": "q2"}, "canvas": {"4711": "q4"}}
+LMS_FILE_NAMES = {
+    "blackboard": "{assignment}_{student}_attempt_2026-01-30-15-00-00_{notebook}.ipynb",
+    "canvas": "doeerin_{student}_981234_{notebook}.ipynb",
+}
+ALL_ZIP_LEARNERS = {s: m for learners in ZIP_LEARNERS.values() for s, m in learners.items()}
 
 
 def guide_commands(readme: str) -> list[str]:
@@ -82,6 +90,7 @@ class Guide:
         self.source = course.source(assignment)
         self.full = sum(_points(c) for c in self.release.cells)
         self.mistakes = classic_mistakes(assignment)
+        self.graded_by_hand = False
 
     # ------------------------------------------------------------------ running things
     def env(self) -> dict[str, str]:
@@ -117,15 +126,22 @@ class Guide:
 
     # ------------------------------------------------------------------ learners
     def notebook_for(self, mistake: str | None) -> nbformat.NotebookNode:
+        if mistake == TAMPERED:
+            notebook = answered(self.release, self.source)
+            cell = next(c for c in notebook.cells if _grade_id(c) == TAMPERED_CELL)
+            cell.source = '"""checked my way"""\nprint("trust me")\n'
+            return notebook
         if mistake is None:
             return answered(self.release, self.source)
         wrong = self.mistakes[mistake]
         return answered(self.release, self.source, {wrong["cell"]: wrong["code"]})
 
     def expected_score(self, mistake: str | None) -> float:
-        if mistake is None:
+        if mistake is None or (mistake == TAMPERED and self.graded_by_hand):
             return self.full
         cells = self.release.cells
+        if mistake == TAMPERED:
+            return self.full - next(_points(c) for c in cells if _grade_id(c) == TAMPERED_CELL)
         cell = self.mistakes[mistake]["cell"]
         start = next(i for i, c in enumerate(cells) if _grade_id(c) == cell)
         return self.full - next(_points(c) for c in cells[start + 1 :] if _points(c))
@@ -158,15 +174,34 @@ class Guide:
             nbformat.write(self.notebook_for(mistake), fetched)
             self.learner_command(student, "submit")
 
-    def lms_zip_download(self) -> None:
+    def lms_zip_download(self, lms: str) -> None:
+        """The LMS's download, alone in ``downloaded/<assignment>/archive/``."""
         archive = self.root / "downloaded" / self.assignment / "archive"
-        archive.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(archive.parent, ignore_errors=True)
+        archive.mkdir(parents=True)
         with zipfile.ZipFile(archive / f"{self.assignment}-submissions.zip", "w") as bundle:
-            for student, mistake in ZIP_LEARNERS.items():
-                name = LMS_FILE_NAME.format(
+            for student, mistake in ZIP_LEARNERS[lms].items():
+                name = LMS_FILE_NAMES[lms].format(
                     assignment=self.assignment, student=student, notebook=self.assignment
                 )
                 bundle.writestr(name, nbformat.writes(self.notebook_for(mistake)))
+
+    def grade_by_hand(self) -> None:
+        """What the instructor does in the formgrader for the flagged learner: full marks
+        for the cell they changed (the formgrader's score box stores exactly this)."""
+        from nbgrader.api import Gradebook
+
+        url = _load_config(self.root).CourseDirectory.db_url
+        with Gradebook(url) as gradebook:
+            notebook = gradebook.find_submission_notebook(self.assignment, self.assignment, "dave")
+            assert notebook.flagged, "the flagged learner is not flagged in the formgrader"
+            waiting = sorted(g.name for g in notebook.grades if g.needs_manual_grade)
+            assert waiting == [TAMPERED_CELL], f"cells awaiting the instructor: {waiting}"
+            grade = gradebook.find_grade(TAMPERED_CELL, self.assignment, self.assignment, "dave")
+            grade.manual_score = grade.max_score
+            grade.needs_manual_grade = False
+            gradebook.db.commit()
+        self.graded_by_hand = True
 
     # ------------------------------------------------------------------ what the guide promises
     def submitted(self) -> list[str]:
@@ -180,21 +215,13 @@ class Guide:
             for s in students
             if not (self.root / "submitted" / s / self.assignment / notebook).exists()
         ]
-        assert not missing, (
-            f"{missing} not in submitted/<student>/{self.assignment}/ after {how}"
-            + (
-                f"; the config's FileNameCollectorPlugin.named_regexp is "
-                f"{_load_config(self.root).FileNameCollectorPlugin.get('named_regexp', '')!r} "
-                f"and the zip held {LMS_FILE_NAME!r}"
-                if how == "zip_collect"
-                else ""
-            )
-        )
+        assert not missing, f"{missing} not in submitted/<student>/{self.assignment}/ after {how}"
 
     def expected_grades(self) -> dict[str, tuple[str, float]]:
-        learners = {**EXCHANGE_LEARNERS, **ZIP_LEARNERS}
+        learners = {**EXCHANGE_LEARNERS, **ALL_ZIP_LEARNERS}
+        status = {TAMPERED: "manually-graded" if self.graded_by_hand else "flagged"}
         return {
-            s: ("graded", self.expected_score(learners[s]))
+            s: (status.get(learners[s], "graded"), self.expected_score(learners[s]))
             for s in self.submitted()
             if s in learners
         }
@@ -214,7 +241,7 @@ class Guide:
         assert totals == {s: score for s, (_, score) in got.items()}
 
     def expect_feedback(self) -> None:
-        learners = {**EXCHANGE_LEARNERS, **ZIP_LEARNERS}
+        learners = {**EXCHANGE_LEARNERS, **ALL_ZIP_LEARNERS}
         for student in self.submitted():
             page = self.root / "feedback" / student / self.assignment / f"{self.assignment}.html"
             assert page.exists(), f"no feedback for {student} at {page.relative_to(self.root)}"
@@ -222,7 +249,7 @@ class Guide:
             for secret in ("BEGIN HIDDEN TESTS", "grade_answer("):
                 assert secret not in text, f"{student}'s feedback shows {secret!r}"
             mistake = learners.get(student)
-            if mistake is not None:
+            if mistake is not None and mistake != TAMPERED:
                 message = self.mistakes[mistake]["message"]
                 assert message in text, f"{student}'s feedback does not name {message!r}"
 
@@ -281,15 +308,25 @@ def test_every_command_of_the_instructor_guide_works_as_written(tmp_path: Path) 
     guide = Guide(make_course(tmp_path / "course", assignments), assignments[0], tmp_path / "home")
     references = json.loads((ROOT / "references" / f"{guide.assignment}.json").read_text())
 
-    seen = set()
-    for command in commands:
+    seen: set[str] = set()
+    zip_formats = set()
+    gradings = [i for i, c in enumerate(commands) if shlex.split(c)[0] == "lstm-grade"]
+    first_grading, last_grading = (gradings[0], gradings[-1]) if gradings else (-1, -1)
+    for index, command in enumerate(commands):
         words = shlex.split(command)
         step = " ".join(words[:2]) if words[0] == "nbgrader" else words[0]
         if Path(words[0]).name.startswith("python") and words[1:3] == ["-m", "lstm_grader.record"]:
             step = "record"
         seen.add(step)
+        lms = next(
+            (w.split("=", 1)[1] for w in words if w.startswith("--SafeFileNameCollector.lms=")),
+            "blackboard",
+        )
         if step == "nbgrader zip_collect":
-            guide.lms_zip_download()
+            guide.lms_zip_download(lms)
+        if index == last_grading and index != first_grading:
+            # the formgrader round trip the guide describes before its last lstm-grade
+            guide.check("grading the flagged learner by hand", guide.grade_by_hand)
 
         result = guide.shell(command, cwd=guide.root)
         if result.returncode != 0:
@@ -332,7 +369,10 @@ def test_every_command_of_the_instructor_guide_works_as_written(tmp_path: Path) 
         elif step == "nbgrader collect":
             guide.check(command, lambda: guide.expect_submitted(EXCHANGE_LEARNERS, "collect"))
         elif step == "nbgrader zip_collect":
-            guide.check(command, lambda: guide.expect_submitted(ZIP_LEARNERS, "zip_collect"))
+            zip_formats.add(lms)
+            guide.check(
+                command, lambda lms=lms: guide.expect_submitted(ZIP_LEARNERS[lms], "zip_collect")
+            )
         elif step == "lstm-grade":
             guide.check(command, guide.expect_grades_file)
         elif step == "nbgrader generate_feedback":
@@ -362,6 +402,12 @@ def test_every_command_of_the_instructor_guide_works_as_written(tmp_path: Path) 
     }
     if covered - seen:
         guide.problem(f"the guide no longer shows {sorted(covered - seen)}")
+    if zip_formats != set(ZIP_LEARNERS):
+        guide.problem(
+            f"the guide collects {sorted(zip_formats)} downloads, not {sorted(ZIP_LEARNERS)}"
+        )
+    if not guide.graded_by_hand:
+        guide.problem("the guide never runs lstm-grade after the formgrader's manual grading")
     if guide.problems:
         pytest.fail(
             "The instructor guide does not work as written:\n\n- " + "\n\n- ".join(guide.problems),
