@@ -16,6 +16,10 @@ import pytest
 
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 
+# Before pyplot is imported anywhere in the test process: no display, and the same pixels
+# wherever the tests run.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 #: Debian's Chromium (never a downloaded browser) and the flags it needs here: headless, as
@@ -163,3 +167,13 @@ def course_factory(tmp_path: Path):
 
     (tmp_path / "course").mkdir()
     return factory
+
+
+@pytest.fixture
+def close_figures():
+    """The test starts and ends with no open matplotlib figure, so none leaks into the next."""
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    yield
+    plt.close("all")

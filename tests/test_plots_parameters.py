@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import matplotlib
-
-# Before pyplot is imported anywhere in this process: no display, and the same pixels
-# wherever the tests run.
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import pytest
-from test_plots_style import layout_problems
 
 from lstm_lib import plots
 
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Every test starts and ends with no open figure, so none leaks into the next."""
-    plt.close("all")
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 # --- param_breakdown -------------------------------------------------------------------
@@ -128,11 +115,3 @@ def legibility_cases():
 
 
 LEGIBILITY = legibility_cases()
-
-
-@pytest.mark.parametrize("case", sorted(LEGIBILITY))
-def test_no_text_overlaps_or_runs_off_at_default_size(case):
-    """At the default size, does every label stay clear of the others and inside the figure?"""
-    fig = LEGIBILITY[case]()
-    assert layout_problems(fig) == []
-    plt.close(fig)

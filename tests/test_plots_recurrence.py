@@ -6,12 +6,6 @@ import itertools
 import re
 from types import SimpleNamespace
 
-import matplotlib
-
-# Before pyplot is imported anywhere in this process: no display, and the same pixels
-# wherever the tests run.
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -19,7 +13,7 @@ from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.image import AxesImage
-from test_plots_style import layout_problems, make_trace
+from plots_helpers import make_trace
 
 from lstm_lib import plots
 
@@ -27,12 +21,7 @@ STATES = {"LSTM": ["h", "c"], "GRU": ["h"], "SimpleRNN": ["h"]}
 FLAGS = list(itertools.product([False, True], repeat=2))
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Every test starts and ends with no open figure, so none leaks into the next."""
-    plt.close("all")
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def gids(fig, prefix: str) -> list[str]:
@@ -249,11 +238,3 @@ def legibility_cases():
 
 
 LEGIBILITY = legibility_cases()
-
-
-@pytest.mark.parametrize("case", sorted(LEGIBILITY))
-def test_no_text_overlaps_or_runs_off_at_default_size(case):
-    """At the default size, does every label stay clear of the others and inside the figure?"""
-    fig = LEGIBILITY[case]()
-    assert layout_problems(fig) == []
-    plt.close(fig)

@@ -1,9 +1,9 @@
 """Tests for lstm_lib.plots as a whole: what every figure family shares.
 
 The package stays light to import, its modules import matplotlib only inside functions, the
-docstring examples run, every figure leaves matplotlib's global state alone, and the look
-(palette, sizes) has one home, ``lstm_lib.plots._style``. The helpers here (``make_trace``,
-``layout_problems``) are shared with the family test files ``test_plots_<family>.py``.
+docstring examples run, every figure leaves matplotlib's global state alone, no figure of any
+family has overlapping or clipped text, and the look (palette, sizes) has one home,
+``lstm_lib.plots._style``. Each family's test file lists its ``LEGIBILITY`` cases.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import ast
 import doctest
 import importlib
-import itertools
 import pkgutil
 import re
 import subprocess
@@ -19,95 +18,21 @@ import sys
 from pathlib import Path
 
 import matplotlib
-
-# Before pyplot is imported anywhere in this process: no display, and the same pixels
-# wherever the tests run.
-matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.text import Text
+from plots_helpers import layout_problems, make_trace
 
 from lstm_lib import plots
 from lstm_lib.plots import _style
-from lstm_lib.reference import LSTMTrace
+
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 PLOTS_DIR = Path(plots.__file__).parent
 PLOT_SOURCES = sorted(PLOTS_DIR.glob("*.py"))
 PLOT_MODULES = [f"lstm_lib.plots.{info.name}" for info in pkgutil.iter_modules(plots.__path__)]
 FAMILY_MODULES = [name for name in PLOT_MODULES if not name.rsplit(".", 1)[1].startswith("_")]
 FAMILY_SOURCES = [path for path in PLOT_SOURCES if not path.name.startswith("_")]
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    """Every test starts and ends with no open figure, so none leaks into the next."""
-    plt.close("all")
-    yield
-    plt.close("all")
-
-
-# --- helpers shared with the family test files --------------------------------------------
-
-
-def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0) -> LSTMTrace:
-    """Run the LSTM recurrence on random pre-activations, so c and h are consistent."""
-    rng = np.random.default_rng(seed)
-    shape = (batch, timesteps, units)
-    i, f, o = (1 / (1 + np.exp(-2 * rng.normal(size=shape))) for _ in range(3))
-    c_tilde = np.tanh(2 * rng.normal(size=shape))
-    c = np.zeros(shape)
-    for t in range(timesteps):
-        previous = c[:, t - 1] if t else 0.0
-        c[:, t] = f[:, t] * previous + i[:, t] * c_tilde[:, t]
-    return LSTMTrace(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=o * np.tanh(c))
-
-
-def drawn_texts(fig) -> list[Text]:
-    """The non-empty texts a render shows, tick labels only for ticks inside the view."""
-    fig.canvas.draw()
-    texts, tick_labels = [], set()
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            low, high = sorted(axis.get_view_interval())
-            span = (high - low) * 1e-9
-            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
-                shown = (
-                    ax.axison and axis.get_visible() and low - span <= tick.get_loc() <= high + span
-                )
-                for label in (tick.label1, tick.label2):
-                    tick_labels.add(id(label))
-                    if shown and label.get_visible() and label.get_text().strip():
-                        texts.append(label)
-    for text in fig.findobj(Text):
-        if id(text) not in tick_labels and text.get_visible() and text.get_text().strip():
-            texts.append(text)
-    return texts
-
-
-def layout_problems(fig) -> list[str]:
-    """Pairs of texts that overlap, and texts that run off the figure."""
-    texts = drawn_texts(fig)
-    renderer = fig.canvas.get_renderer()
-    boxes = [text.get_window_extent(renderer) for text in texts]
-    frame = fig.bbox
-    problems = []
-    for text, box in zip(texts, boxes, strict=True):
-        if (
-            box.x0 < frame.x0 - 1
-            or box.x1 > frame.x1 + 1
-            or box.y0 < frame.y0 - 1
-            or box.y1 > frame.y1 + 1
-        ):
-            problems.append(f"{text.get_text()!r} runs off the figure")
-    for (a, box_a), (b, box_b) in itertools.combinations(zip(texts, boxes, strict=True), 2):
-        width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
-        height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
-        # A pixel of slack: neighbouring labels may share an anti-aliased edge.
-        if width > 1 and height > 1:
-            problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
-    return problems
 
 
 # --- the package itself ---------------------------------------------------------------------
@@ -261,3 +186,34 @@ def test_every_family_draws_its_data_in_the_palette():
                     seen.add(to_hex(line.get_color()))
     assert seen, "no labelled data line drawn"
     assert seen <= palette, f"colours outside the palette: {sorted(seen - palette)}"
+
+
+def _legibility_cases() -> dict[str, object]:
+    import test_plots_embeddings
+    import test_plots_parameters
+    import test_plots_recurrence
+    import test_plots_training
+
+    families = (
+        test_plots_embeddings,
+        test_plots_parameters,
+        test_plots_recurrence,
+        test_plots_training,
+    )
+    return {
+        f"{family.__name__.removeprefix('test_plots_')}:{case}": draw
+        for family in families
+        for case, draw in family.LEGIBILITY.items()
+    }
+
+
+LEGIBILITY = _legibility_cases()
+
+
+@pytest.mark.parametrize("case", sorted(LEGIBILITY))
+def test_no_text_overlaps_or_runs_off_at_default_size(case):
+    """At the default size, does every label of every family stay clear of the others and
+    inside the figure?"""
+    fig = LEGIBILITY[case]()
+    assert layout_problems(fig) == []
+    plt.close(fig)

@@ -1,0 +1,69 @@
+"""Helpers the plots tests share: a consistent LSTM trace and a legibility check."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from matplotlib.text import Text
+
+from lstm_lib.reference import LSTMTrace
+
+
+def make_trace(batch: int = 2, timesteps: int = 7, units: int = 3, seed: int = 0) -> LSTMTrace:
+    """Run the LSTM recurrence on random pre-activations, so c and h are consistent."""
+    rng = np.random.default_rng(seed)
+    shape = (batch, timesteps, units)
+    i, f, o = (1 / (1 + np.exp(-2 * rng.normal(size=shape))) for _ in range(3))
+    c_tilde = np.tanh(2 * rng.normal(size=shape))
+    c = np.zeros(shape)
+    for t in range(timesteps):
+        previous = c[:, t - 1] if t else 0.0
+        c[:, t] = f[:, t] * previous + i[:, t] * c_tilde[:, t]
+    return LSTMTrace(i=i, f=f, c_tilde=c_tilde, o=o, c=c, h=o * np.tanh(c))
+
+
+def drawn_texts(fig) -> list[Text]:
+    """The non-empty texts a render shows, tick labels only for ticks inside the view."""
+    fig.canvas.draw()
+    texts, tick_labels = [], set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            span = (high - low) * 1e-9
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                shown = (
+                    ax.axison and axis.get_visible() and low - span <= tick.get_loc() <= high + span
+                )
+                for label in (tick.label1, tick.label2):
+                    tick_labels.add(id(label))
+                    if shown and label.get_visible() and label.get_text().strip():
+                        texts.append(label)
+    for text in fig.findobj(Text):
+        if id(text) not in tick_labels and text.get_visible() and text.get_text().strip():
+            texts.append(text)
+    return texts
+
+
+def layout_problems(fig) -> list[str]:
+    """Pairs of texts that overlap, and texts that run off the figure."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [text.get_window_extent(renderer) for text in texts]
+    frame = fig.bbox
+    problems = []
+    for text, box in zip(texts, boxes, strict=True):
+        if (
+            box.x0 < frame.x0 - 1
+            or box.x1 > frame.x1 + 1
+            or box.y0 < frame.y0 - 1
+            or box.y1 > frame.y1 + 1
+        ):
+            problems.append(f"{text.get_text()!r} runs off the figure")
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(texts, boxes, strict=True), 2):
+        width = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+        height = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+        # A pixel of slack: neighbouring labels may share an anti-aliased edge.
+        if width > 1 and height > 1:
+            problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
+    return problems
