@@ -718,7 +718,9 @@ class FlagForReview(NbGraderPreprocessor):
             submission = gradebook.find_submission_notebook(
                 ids["notebook"], ids["assignment"], ids["student"]
             )
-            submission.flagged = bool(notebook_report.get("flags"))
+            if notebook_report.get("flags"):
+                # set, never cleared: a flag an instructor set by hand is theirs to remove
+                submission.flagged = True
             for grade in submission.grades:
                 unchanged = (
                     grade.name in current and previous.get(grade.name) == current[grade.name]
