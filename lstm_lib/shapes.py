@@ -159,7 +159,7 @@ _WRAPPERS = ("Bidirectional", "TimeDistributed")
 
 # --- the keyword arguments each class takes -------------------------------------------
 # Keras 3 raises "Unrecognized keyword arguments passed to LSTM" for any other key, so a spec
-# with one would not build in the learner's "see it in Keras" cell either. Kept as data, so
+# with one would not build in the learner's check cell either. Kept as data, so
 # graders need no Keras: tests/test_shapes.py rebuilds every set from the installed Keras
 # (the class's constructor parameters, keras.layers.Layer's, and the keys get_config()
 # writes) and fails when an upgrade changes one. Recorded from Keras 3.15.1.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 
 import nbformat
@@ -15,7 +17,8 @@ from lstm_grader.synthetic import answered, solution_sources
 from lstm_lib import checks
 
 ASSIGNMENTS = assignments()
-KERAS_WORDS = re.compile(r"\b(keras|tensorflow)\b")
+#: The calls that compare a prediction with live Keras: only a question's check cell makes them.
+REVEALS = ("reveal", "reveal_layer")
 
 
 def _nbgrader(cell: nbformat.NotebookNode) -> dict:
@@ -28,6 +31,33 @@ def _test_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
         for c in notebook.cells
         if c.cell_type == "code" and _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")
     ]
+
+
+def _solution(assignment: str) -> nbformat.NotebookNode:
+    return read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+
+
+def _feedback(assignment: str) -> dict[str, dict[str, str]]:
+    path = ROOT / "solutions" / assignment / checks.FEEDBACK_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _calls(tree: ast.AST, *names: str) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+    ]
+
+
+def _check_cells(notebook: nbformat.NotebookNode) -> dict[str, nbformat.NotebookNode]:
+    """Each graded question id (``q5_h`` too) mapped to the check cell that grades it."""
+    cells = {}
+    for cell in _test_cells(notebook):
+        _, hidden = split_hidden(cell.source + "\n")
+        for answer in graded_answers(hidden):
+            cells[answer.question] = cell
+    return cells
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -60,28 +90,145 @@ def test_test_cells_hold_only_declarations_in_hidden_regions(assignment: str) ->
     cells = _test_cells(source)
     assert len(cells) >= 6, f"{assignment} has {len(cells)} graded questions; at least 6"
     for cell in cells:
+        grade_id = _nbgrader(cell)["grade_id"]
         visible, hidden = split_hidden(cell.source + "\n")
-        assert graded_answers(hidden), f"{_nbgrader(cell)['grade_id']}: no grade_answer line"
+        assert graded_answers(hidden), f"{grade_id}: no grade_answer line"
         first_line = visible.strip().splitlines()[0]
-        assert first_line.startswith('"""'), "a test cell opens with a one-line docstring"
+        assert re.fullmatch(r'""".+"""', first_line), "a test cell opens with a one-line docstring"
+        assert not first_line.startswith(f'"""{grade_id}:'), f"{grade_id}: the id needs no prefix"
         assert _nbgrader(cell).get("locked") and _nbgrader(cell).get("points", 0) > 0
+        for call in _calls(ast.parse(hidden), "grade_answer"):
+            question = call.args[0].value
+            assert not (
+                len(call.args) == 2 and ast.unparse(call.args[1]) == checks.answer_name(question)
+            ), f'{grade_id}: grade_answer("{question}") already grades answer_{question}'
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_keras_runs_only_in_see_it_cells(assignment: str) -> None:
-    """Is every cell that touches Keras guarded so that grading never imports TensorFlow?"""
-    source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
-    for cell in source.cells:
-        if cell.cell_type != "code" or not KERAS_WORDS.search(cell.source):
-            continue
-        if _nbgrader(cell).get("grade") or _nbgrader(cell).get("solution"):
-            code = [ln for ln in cell.source.splitlines() if not ln.lstrip().startswith("#")]
-            assert not any("import keras" in ln or "import tensorflow" in ln for ln in code), (
-                f"{_nbgrader(cell).get('grade_id')}: graded cells must not import Keras"
+def test_each_question_is_a_prompt_an_answer_and_a_check(assignment: str) -> None:
+    """Is every question three cells, ``qN-prompt``, ``qN-answer`` and right after it the
+    check ``qN``, and does only a check cell compare with Keras?
+
+    A question's data cells (``qN-data...``) may stand beside it; no other cell has its id.
+    """
+    notebook = _solution(assignment)
+    ids = [_nbgrader(c).get("grade_id") for c in notebook.cells]
+    checks_cells = _test_cells(notebook)
+    for check in checks_cells:
+        question = _nbgrader(check)["grade_id"]
+        prompt_id, answer_id = f"{question}-prompt", f"{question}-answer"
+        for grade_id in (prompt_id, answer_id, question):
+            assert ids.count(grade_id) == 1, f"{assignment}: {ids.count(grade_id)} × {grade_id}"
+        others = [i for i in ids if i and i.startswith(f"{question}-")]
+        others = [i for i in others if i not in (prompt_id, answer_id)]
+        assert all(i.startswith(f"{question}-data") for i in others), others
+        prompt, answer = (notebook.cells[ids.index(i)] for i in (prompt_id, answer_id))
+        assert prompt.cell_type == "markdown" and _nbgrader(prompt).get("locked")
+        assert answer.cell_type == "code" and _nbgrader(answer).get("solution")
+        assert ids.index(prompt_id) < ids.index(answer_id)
+        assert ids.index(question) == ids.index(answer_id) + 1, (
+            f"{assignment}: {question}'s check must follow its answer cell"
+        )
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and not any(cell is c for c in checks_cells):
+            assert not _calls(ast.parse(cell.source), *REVEALS, "keras_allowed"), (
+                f"{assignment}: only a check cell compares with Keras:\n{cell.source[:200]}"
             )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
+    """Is every import of Keras or TensorFlow inside ``if keras_allowed():``, so that
+    grading and validating never import TensorFlow?"""
+    for cell in _solution(assignment).cells:
+        if cell.cell_type != "code":
             continue
-        assert "if keras_allowed():" in cell.source, (
-            f"{assignment}: a cell uses Keras without `if keras_allowed():`\n{cell.source[:200]}"
+        tree = ast.parse(cell.source)
+        guarded = {
+            id(node)
+            for branch in ast.walk(tree)
+            if isinstance(branch, ast.If) and _calls(branch.test, "keras_allowed")
+            for statement in branch.body
+            for node in ast.walk(statement)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            if any(m.split(".")[0] in ("keras", "tensorflow") for m in modules):
+                assert id(node) in guarded, (
+                    f"{assignment}: line {node.lineno} imports Keras outside `if keras_allowed():`"
+                    f"\n{cell.source[:200]}"
+                )
+
+
+def _texts(cell: nbformat.NotebookNode) -> list[str]:
+    """Where a feedback text could hide in a cell: its source, and for code every string
+    literal (implicitly concatenated pieces come out joined) and f-string template."""
+    texts = [cell.source]
+    if cell.cell_type == "code":
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                texts.append(
+                    "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+                )
+    return texts
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_text_stays_out_of_the_notebooks(assignment: str) -> None:
+    """Is no explanation of feedback.json, or a long piece of one, written in a cell of the
+    solution or the student notebook, where a learner could read it before answering?"""
+    messages = [m for entry in _feedback(assignment).values() for m in entry.values()]
+    assert messages, f"{assignment} has no {checks.FEEDBACK_FILE}"
+    for folder in ("solutions", "exercises"):
+        notebook = read_notebook(ROOT / folder / assignment / f"{assignment}.ipynb")
+        for cell in notebook.cells:
+            for text in _texts(cell):
+                for message in messages:
+                    leak = message in text or (
+                        cell.cell_type == "code" and len(text) >= 40 and text in message
+                    )
+                    assert not leak, f"{folder}/{assignment}: a cell holds {message[:60]!r}..."
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_entries_match_what_the_checks_name(assignment: str) -> None:
+    """Does every named mistake, variant and wrong option of a check cell have its text in
+    feedback.json, and is every text there named by its question's check cell?"""
+    source = _solution(assignment)
+    feedback = _feedback(assignment)
+    refs = load_references(ROOT / "references", assignment)
+    checks_by_question = _check_cells(source)
+    assert set(feedback) <= set(checks_by_question), "feedback for questions no cell grades"
+    for question, cell in checks_by_question.items():
+        tree = ast.parse(cell.source)
+        named = set()
+        for call in _calls(tree, *REVEALS):
+            if ast.literal_eval(call.args[0]) != question:
+                continue
+            for keyword in call.keywords:
+                if keyword.arg in ("mistakes", "variants"):
+                    assert isinstance(keyword.value, ast.Dict), (
+                        f"{question}: name each mistake: {keyword.arg}={{name: ...}}"
+                    )
+                    named |= {ast.literal_eval(key) for key in keyword.value.keys}
+        options = set()
+        for call in _calls(tree, "expect_choice"):
+            options |= set(ast.literal_eval(call.args[1]))
+        wrong_options = {option for option in options if option != refs[question].expected}
+        written = set(feedback.get(question, {}))
+        assert named | wrong_options <= written, (
+            f"{question}: no text in {checks.FEEDBACK_FILE} for {named | wrong_options - written}"
+        )
+        assert written <= named | options, (
+            f"{question}: {checks.FEEDBACK_FILE} explains {written - named - options}, "
+            "which its check cell never names"
         )
 
 
@@ -115,15 +262,13 @@ def test_classic_mistakes_are_named_by_the_verdict(assignment: str) -> None:
 
 
 def _solved_namespace(assignment: str) -> dict:
-    """Run the solution's own code cells (not tests, not Keras) as a learner's kernel would."""
+    """Run the solution's own code cells (not the checks) as a learner's kernel would."""
     source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
     solutions = solution_sources(source)
     namespace: dict = {}
     for cell in source.cells:
-        if cell.cell_type != "code" or "keras_allowed()" in cell.source:
-            continue
         meta = _nbgrader(cell)
-        if meta.get("grade") and not meta.get("solution"):
+        if cell.cell_type != "code" or (meta.get("grade") and not meta.get("solution")):
             continue
         exec(solutions.get(meta.get("grade_id"), cell.source), namespace)
     return namespace

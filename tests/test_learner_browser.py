@@ -3,7 +3,8 @@
 Real JupyterLab with nbgrader's extension serves a folder holding one student notebook, as a
 learner who downloaded it from the book would have; headless Chromium (the system's, through
 Playwright) answers one question right and one with its classic mistake, runs all cells,
-reads the named mistake that live Keras prints, and clicks nbgrader's Validate button.
+reads the named mistake that the check cell prints from live Keras, and clicks nbgrader's
+Validate button.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ MISTAKE = ("q1-answer", "answer_q1 = (None, 8, 16)")
 MISTAKE_MESSAGE = "✘ q1: (None, 8, 16) keeps the time axis"
 RIGHT_MESSAGE = "✔ q2: Correct: (None, 8, 16)"
 
-# Bounded waits. The first "See it in Keras" cell imports TensorFlow (about 10 s warm,
-# up to a minute cold on two cores); validating runs the notebook without Keras.
+# Bounded waits. The first check cell imports TensorFlow (about 10 s warm, up to a minute
+# cold on two cores); validating runs the notebook without Keras.
 START_TIMEOUT_S = 90
 UI_TIMEOUT_MS = 60_000
 KERAS_TIMEOUT_MS = 150_000
@@ -200,15 +201,20 @@ def page(lab: Lab, tmp_path: Path):
 
 
 def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: Path) -> None:
-    """Answering q2 right and q1 with its classic mistake, then Run All: does the q1 "See it
-    in Keras" cell name the mistake on screen, and does Validate report the unanswered
-    questions' test cells, not those of q1 and q2?"""
+    """Answering q2 right and q1 with its classic mistake, then Run All: does q1's check cell
+    name the mistake on screen, and does Validate report the unanswered questions' check
+    cells, not those of q1 and q2?"""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
-    grade_ids = [
-        cell.metadata.get("nbgrader", {}).get("grade_id") for cell in read_notebook(NOTEBOOK).cells
-    ]
+    notebook = read_notebook(NOTEBOOK)
+    grade_ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
+    # A check cell is named in the validation report by its source, which opens with its docstring.
+    docstring = {
+        grade_id: cell.source.splitlines()[0]
+        for grade_id, cell in zip(grade_ids, notebook.cells, strict=True)
+        if grade_id in ("q1", "q2", "q3")
+    }
     page.goto(f"{lab.url}lab/tree/{NOTEBOOK.name}?token={lab.token}")
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
     expect(cells).to_have_count(len(grade_ids))
@@ -246,8 +252,8 @@ def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: 
     )
     report = dialog.locator(".jp-Dialog-body").inner_text()
     assert "The following cell failed" in report, report
-    assert '"""q3:' in report, report  # unanswered: its test cell fails
-    assert '"""q1:' not in report and '"""q2:' not in report, report  # answered in form
+    assert docstring["q3"] in report, report  # unanswered: its check cell fails
+    assert docstring["q1"] not in report and docstring["q2"] not in report, report  # answered
     page.screenshot(path=tmp_path / "validate.png")
     dialog.get_by_role("button", name="Ok").click()
     expect(dialog).to_have_count(0)

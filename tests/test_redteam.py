@@ -757,13 +757,19 @@ def test_links_left_by_the_kernel_are_never_followed(graded: Graded) -> None:
     root = graded.course.root
     assert graded.course_before == graded.course_after
     assert graded.before == graded.after
+    # nbgrader's autograde puts the master copy of the assignment's other files (its
+    # feedback.json) beside each submission; nothing the kernel left there is published.
+    source = graded.course.layout.source(ASSIGNMENT)
+    master = {p.name: p.read_bytes() for p in source.iterdir() if p.suffix != ".ipynb"}
     for folder in ("autograded", "feedback"):
         mine = root / folder / "plant-links" / ASSIGNMENT
         assert mine.is_dir(), f"{folder} was produced for the attacker"
         for path in mine.rglob("*"):
             assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
         names = {p.name for p in mine.iterdir()}
-        assert names <= {f"{ASSIGNMENT}.ipynb", f"{ASSIGNMENT}.html"}, names
+        assert names <= {f"{ASSIGNMENT}.ipynb", f"{ASSIGNMENT}.html", *master}, names
+        for name in names & master.keys():
+            assert (mine / name).read_bytes() == master[name], f"{folder}/{name} is not the master"
     assert graded.rows["honest"]["status"] == "graded"
     assert graded.course.scores("honest", ASSIGNMENT) == graded.full
 
