@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -75,7 +76,9 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
                 kernel_name="python3",
                 resources={"metadata": {"path": str(path.parent)}},
             )
-            client.execute()
+            # the kernel's own stderr carries only TensorFlow's C++ start-up lines (absl
+            # prints them whatever TF_CPP_MIN_LOG_LEVEL says); errors come back as outputs
+            client.execute(stderr=subprocess.DEVNULL)
         finally:
             if env_before is None:
                 os.environ.pop(RECORD_ENV, None)
@@ -90,11 +93,11 @@ def record_assignment(root: Path, assignment: str, timeout: int = 600) -> dict[s
             f"{assignment}: graded questions without a recorded value: {missing}; "
             f"recorded values no test cell grades: {extra}"
         )
-    import keras  # only to say which release the values came from
+    from importlib.metadata import version  # the release, without importing TensorFlow here
 
     return {
         "assignment": assignment,
-        "keras_version": keras.__version__,
+        "keras_version": version("keras"),
         "questions": {question: recorded[question] for question in declared},
     }
 

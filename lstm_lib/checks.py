@@ -107,6 +107,8 @@ MEASURES = {
     "output_shapes": "shapes",
     "weight_shapes": "shapes",
 }
+#: The form check of each checker :data:`MEASURES` uses.
+_FORM_CHECKS = {"int": expect_int, "shape": expect_shape, "shapes": expect_shapes}
 
 
 class AuthoringError(RuntimeError):
@@ -241,7 +243,6 @@ def _measure(layer: Any, outputs: Any, ask: str) -> Any:
 
 def reveal_layer(
     question: str,
-    prediction: Any,
     build: Any,
     input_shape: Sequence[int | None],
     *,
@@ -250,17 +251,19 @@ def reveal_layer(
     mistakes: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Verdict | None:
-    """Build a layer on an input in Keras, measure what the question asks, and reveal.
+    """Check the form of a layer question's answer, then compare it with Keras.
 
-    The common question, in one call: nothing runs while nbgrader executes the notebook
-    (:func:`keras_allowed`), so grading never imports TensorFlow.
+    The common question's whole check, in one call. The answer is the notebook's variable
+    named after the question (``answer_q3``, :func:`answer_name`); its form is checked for
+    what ``ask`` measures (an int, a shape, a list of shapes) always, so nbgrader's
+    Validate reports a missing or malformed answer. Then, unless nbgrader is executing the
+    notebook (:func:`keras_allowed`, so grading never imports TensorFlow), the layer is
+    built on the input in Keras, measured, and the prediction revealed against it.
 
     Parameters
     ----------
     question : str
         The question id, e.g. ``"q3"``.
-    prediction : Any
-        The learner's answer.
     build : callable
         ``build(keras.layers)`` returns the layer, e.g. ``lambda layers: layers.GRU(8)``.
     input_shape : tuple
@@ -285,6 +288,12 @@ def reveal_layer(
     """
     if ask not in MEASURES:
         raise AuthoringError(f"ask must be one of {sorted(MEASURES)}, not {ask!r}")
+    name = answer_name(question)
+    namespace = sys._getframe(1).f_globals
+    if name not in namespace:
+        raise AnswerError(f"{name} is not defined: run its answer cell first.")
+    prediction = namespace[name]
+    _FORM_CHECKS[MEASURES[ask]](prediction)
     if not keras_allowed():
         return None
     import keras

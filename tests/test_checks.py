@@ -306,19 +306,37 @@ class TestDerivedContext:
         assert json.loads(record.read_text())["questions"]["q1"]["context"]["features"] == 9
 
 
+def _in_notebook(code: str, **answers: Any) -> Any:
+    """Run ``code`` as a notebook cell would, with the learner's answers defined; return
+    the value of the variable ``result``."""
+    namespace: dict[str, Any] = {"reveal_layer": checks.reveal_layer, **answers}
+    exec(code, namespace)
+    return namespace.get("result")
+
+
 class TestRevealLayer:
-    def test_nothing_runs_while_nbgrader_executes(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Under nbgrader (validate or autograde) does it return at once, without Keras?"""
+    def test_only_the_form_is_checked_while_nbgrader_executes(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Under nbgrader (validate or autograde) is the answer's form still checked, for
+        what the question measures, with no Keras imported?"""
         import sys
 
-        monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+        monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
         monkeypatch.setitem(sys.modules, "keras", None)  # importing it would fail
-        assert checks.reveal_layer("q1", 1, lambda layers: None, (None, 2), ask="params") is None
+        cell = 'result = reveal_layer("q1", None, (None, 2), ask="{ask}")'
+        assert _in_notebook(cell.format(ask="params"), answer_q1=32) is None
+        with pytest.raises(AnswerError, match="plain int"):
+            _in_notebook(cell.format(ask="params"), answer_q1=32.0)
+        with pytest.raises(AnswerError, match="tuple"):
+            _in_notebook(cell.format(ask="output_shape"), answer_q1=[None, 4])
+        with pytest.raises(AnswerError, match="answer_q1 is not defined"):
+            _in_notebook(cell.format(ask="params"))
 
     def test_an_unknown_measure_is_an_authoring_error(self) -> None:
         """Is a misspelt ``ask`` refused with the measures there are?"""
         with pytest.raises(checks.AuthoringError, match="output_shape"):
-            checks.reveal_layer("q1", 1, lambda layers: None, (None, 2), ask="shape")
+            _in_notebook('reveal_layer("q1", None, (None, 2), ask="shape")', answer_q1=1)
 
     @pytest.mark.slow
     def test_measures_a_real_layer_and_its_variants(
@@ -333,26 +351,24 @@ class TestRevealLayer:
         monkeypatch.chdir(tmp_path)
         record = tmp_path / "record.json"
         monkeypatch.setenv(checks.RECORD_ENV, str(record))
-
-        def gru(layers: Any) -> Any:
-            return layers.GRU(8, return_sequences=True, return_state=True)
-
-        for question, ask in [
-            ("params", "params"),
-            ("outputs", "output_shapes"),
-            ("weights", "weight_shapes"),
-        ]:
-            checks.reveal_layer(question, None, gru, (None, 10, 5), ask=ask)
-        checks.reveal_layer(
-            "q1",
-            None,
-            lambda layers: layers.GRU(8),
-            (None, 10, 5),
-            ask="params",
-            variants={"an-lstm": lambda layers: layers.LSTM(8)},
-        )
-        checks.reveal_layer(
-            "one", None, lambda layers: layers.Dense(3), (None, 4, 2), ask="output_shape"
+        answers = {
+            "answer_params": 1,
+            "answer_outputs": [(None, 1)],
+            "answer_weights": [(1, 1)],
+            "answer_q1": 1,
+            "answer_one": (None, 1),
+            "answer_x": (None, 1),
+        }
+        gru = "lambda layers: layers.GRU(8, return_sequences=True, return_state=True)"
+        _in_notebook(
+            f'reveal_layer("params", {gru}, (None, 10, 5), ask="params")\n'
+            f'reveal_layer("outputs", {gru}, (None, 10, 5), ask="output_shapes")\n'
+            f'reveal_layer("weights", {gru}, (None, 10, 5), ask="weight_shapes")\n'
+            'reveal_layer("q1", lambda layers: layers.GRU(8), (None, 10, 5), ask="params",\n'
+            '             variants={"an-lstm": lambda layers: layers.LSTM(8)})\n'
+            'reveal_layer("one", lambda layers: layers.Dense(3), (None, 4, 2),\n'
+            '             ask="output_shape")\n',
+            **answers,
         )
         stored = json.loads(record.read_text())["questions"]
         assert stored["params"]["expected"] == 3 * (8 * (8 + 5) + 2 * 8)
@@ -365,7 +381,7 @@ class TestRevealLayer:
         assert stored["q1"]["context"]["layer"]["class_name"] == "GRU"
         assert stored["q1"]["context"]["features"] == 5
         with pytest.raises(checks.AuthoringError, match="output_shapes"):
-            checks.reveal_layer("x", None, gru, (None, 10, 5), ask="output_shape")
+            _in_notebook(f'reveal_layer("x", {gru}, (None, 10, 5), ask="output_shape")', **answers)
 
 
 class TestGradeAnswerByName:
