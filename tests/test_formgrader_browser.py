@@ -15,16 +15,10 @@ it through the pages an instructor uses.
 from __future__ import annotations
 
 import csv
-import importlib.util
 import os
 import re
-import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +27,7 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+from browser_server import Server, chromium_ready, jupyter_server
 from conftest import CHROMIUM, CHROMIUM_ARGS, Course, make_course, require_or_skip
 
 from lstm_grader import sandbox
@@ -56,20 +51,6 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 # its init stops with this error after the score boxes are wired up (nbgrader's, not ours).
 OFFLINE_PAGE_ERRORS = ("MathJax is not defined",)
 GRADES_LOADED_JS = "() => window.formgrader?.grades?.loaded === true"
-
-
-def chromium_ready() -> None:
-    """Skip (locally) or fail (under CI) when Playwright or the system Chromium is missing."""
-    require_or_skip(
-        importlib.util.find_spec("playwright") is not None, "the playwright Python package"
-    )
-    require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -129,14 +110,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     return GradedCourse(course, release, lstm_grade(course))
 
 
-@dataclass
-class Formgrader:
-    url: str
-    token: str
-    log: Path
-
-    def log_tail(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-6000:]
+#: The Jupyter server the instructor's formgrader runs in.
+Formgrader = Server
 
 
 def server_environment(tmp: Path) -> dict[str, str]:
@@ -177,61 +152,10 @@ def formgrader(
     assert re.search(r"nbgrader\.server_extensions\.formgrader\s+OK", extensions), extensions
 
     root = graded.course.root
-    token, port = secrets.token_hex(16), free_port()
-    command = [
-        *jupyter,
-        "server",
-        "--no-browser",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        "--ServerApp.open_browser=False",
-    ]
-    if os.geteuid() == 0:  # CI containers run as root; Jupyter refuses root without this
-        command.append("--allow-root")
-    log = tmp / "jupyter-server.log"
-    with log.open("wb") as out:
-        # A session of its own, so teardown ends the server and its children, nothing else.
-        server = subprocess.Popen(
-            command,
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    handle = Formgrader(f"http://127.0.0.1:{port}/", token, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"Jupyter Server exited ({server.returncode}):\n{handle.log_tail()}")
-            try:
-                status = f"{handle.url}api/status?token={token}"
-                with urllib.request.urlopen(status, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"no answer in {START_TIMEOUT_S} s from Jupyter Server:\n{handle.log_tail()}"
-                )
-            time.sleep(0.5)
-        yield handle
-    finally:
-        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(server.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                server.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+    with jupyter_server(
+        "server", root, env, tmp / "jupyter-server.log", start_timeout=START_TIMEOUT_S
+    ) as server:
+        yield server
 
 
 @dataclass

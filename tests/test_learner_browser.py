@@ -12,20 +12,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, read_notebook, require_or_skip
+from browser_server import Server, chromium_ready, jupyter_server
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, read_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -56,31 +51,8 @@ LAB_SETTINGS = {
 KERNEL_IDLE_JS = "() => document.querySelector('#jp-main-statusbar')?.textContent.includes('Idle')"
 
 
-def chromium_ready() -> None:
-    """Skip (locally) or fail (under CI) when Playwright or the system Chromium is missing."""
-    import importlib.util
-
-    require_or_skip(
-        importlib.util.find_spec("playwright") is not None, "the playwright Python package"
-    )
-    require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Lab:
-    url: str
-    token: str
-    root: Path
-    log: Path
-
-    def log_tail(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")[-8000:]
+#: The running JupyterLab the learner uses.
+Lab = Server
 
 
 def lab_environment(tmp: Path) -> dict[str, str]:
@@ -122,63 +94,18 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp / "learner"
     root.mkdir()
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
-    token, port = secrets.token_hex(16), free_port()
-    command = [
-        *jupyter,
+    with jupyter_server(
         "lab",
-        "--no-browser",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        "--ServerApp.open_browser=False",
-        "--LabApp.news_url=None",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    if os.geteuid() == 0:  # CI containers run as root; Jupyter refuses root without this
-        command.append("--allow-root")
-    log = tmp / "jupyterlab.log"
-    with log.open("wb") as out:
-        # A session of its own, so teardown ends the server and its kernels, nothing else.
-        server = subprocess.Popen(
-            command,
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    handle = Lab(f"http://127.0.0.1:{port}/", token, root, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"JupyterLab exited ({server.returncode}):\n{handle.log_tail()}")
-            try:
-                status = f"{handle.url}api/status?token={token}"
-                with urllib.request.urlopen(status, timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"no answer in {START_TIMEOUT_S} s from JupyterLab:\n{handle.log_tail()}"
-                )
-            time.sleep(0.5)
-        yield handle
-    finally:
-        for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(server.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                server.wait(timeout=wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        root,
+        env,
+        tmp / "jupyterlab.log",
+        options=[
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ],
+        start_timeout=START_TIMEOUT_S,
+    ) as server:
+        yield server
 
 
 @pytest.fixture
