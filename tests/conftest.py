@@ -11,14 +11,16 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import matplotlib
 import nbformat
 import pytest
 
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 
 # Before pyplot is imported anywhere in the test process: no display, and the same pixels
-# wherever the tests run.
-os.environ.setdefault("MPLBACKEND", "Agg")
+# wherever the tests run. In this process only: an environment variable would reach the
+# kernels that execute the book, whose figures need Jupyter's inline backend.
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
