@@ -23,6 +23,7 @@ instructor's material and passed in.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -82,17 +83,21 @@ RECORD_ENV = "LSTM_COURSE_RECORD"
 
 
 def keras_allowed() -> bool:
-    """Whether a "see it in Keras" cell should run: not while nbgrader executes the notebook.
+    """Whether a check's Keras part should run: Keras is installed, and nbgrader is not
+    executing the notebook.
 
     nbgrader sets ``NBGRADER_EXECUTION`` when it autogrades or validates a notebook;
-    grading must never pay for importing TensorFlow.
+    grading must never pay for importing TensorFlow. Without Keras, a check still checks
+    the answer's form and says nothing more, instead of failing on the import.
 
     Examples
     --------
     >>> isinstance(keras_allowed(), bool)
     True
     """
-    return not os.environ.get("NBGRADER_EXECUTION")
+    if os.environ.get("NBGRADER_EXECUTION"):
+        return False
+    return importlib.util.find_spec("keras") is not None
 
 
 #: The file, beside an assignment's notebook, that holds its feedback text:
@@ -334,10 +339,15 @@ def _plain_context(context: Mapping[str, Any]) -> dict[str, Any]:
     shape = plain.get("input_shape")
     if shape is not None:
         plain["input_shape"] = list(shape)
-        if len(shape) == 3:
-            plain.setdefault("timesteps", shape[1])
-        if len(shape) in (2, 3):
-            plain.setdefault("features", shape[-1])
+        layer_class = (plain.get("layer") or {}).get("class_name")
+        # An Embedding reads token ids, (batch, timesteps): no axis of its input is features.
+        # A 2-D input is (batch, features) only for a layer known to read vectors.
+        if layer_class != "Embedding":
+            if len(shape) == 3:
+                plain.setdefault("timesteps", shape[1])
+                plain.setdefault("features", shape[-1])
+            elif len(shape) == 2 and layer_class is not None:
+                plain.setdefault("features", shape[-1])
     return plain
 
 

@@ -149,8 +149,19 @@ class TestReveal:
         assert q2 == {"kind": "array", "expected": [[0.5, 1.5]], "context": {}, "mistakes": []}
 
     def test_keras_allowed(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Do "see it in Keras" cells stand down while nbgrader executes the notebook?"""
-        assert checks.keras_allowed() is True
+        """Does a check's Keras part stand down while nbgrader executes the notebook, and
+        where Keras is not installed (a learner's bare Jupyter), instead of failing?"""
+        import importlib.util
+
+        assert checks.keras_allowed() is (importlib.util.find_spec("keras") is not None)
+        real_find_spec = importlib.util.find_spec
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "keras" else real_find_spec(name, *a),
+        )
+        assert checks.keras_allowed() is False
+        monkeypatch.undo()
         monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
         assert checks.keras_allowed() is False
 
@@ -282,7 +293,7 @@ class TestDerivedContext:
         ("input_shape", "derived"),
         [
             ((None, 10, 8), {"timesteps": 10, "features": 8}),
-            ((None, 8), {"features": 8}),
+            ((None, 8), {}),
             ((None,), {}),
         ],
     )
@@ -295,6 +306,43 @@ class TestDerivedContext:
         checks.reveal("q1", None, 1, kind="int", context={"input_shape": input_shape})
         context = json.loads(record.read_text())["questions"]["q1"]["context"]
         assert context == {"input_shape": list(input_shape), **derived}
+
+    @pytest.mark.parametrize(
+        ("context", "derived"),
+        [
+            # an Embedding reads ids: its input's axes are batch and timesteps, never features
+            (
+                {
+                    "layer": {
+                        "class_name": "Embedding",
+                        "config": {"input_dim": 50, "output_dim": 8},
+                    },
+                    "input_shape": (None, 30),
+                },
+                {},
+            ),
+            # a 2-D input of an unnamed layer may be ids: nothing is guessed
+            ({"input_shape": (None, 30)}, {}),
+            (
+                {
+                    "layer": {"class_name": "Dense", "config": {"units": 4}},
+                    "input_shape": (None, 8),
+                },
+                {"features": 8},
+            ),
+        ],
+        ids=["embedding", "unknown-2d", "dense-2d"],
+    )
+    def test_nothing_is_derived_where_the_input_is_not_features(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, context: dict, derived: dict
+    ) -> None:
+        """Is ``features`` derived only where an input axis really is features, so the
+        feedback never calls a sequence length or a token id the features?"""
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        checks.reveal("q1", None, 1, kind="int", context=context)
+        stored = json.loads(record.read_text())["questions"]["q1"]["context"]
+        assert {k: stored[k] for k in ("features", "timesteps") if k in stored} == derived
 
     def test_a_given_value_wins(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Does an explicit context value stay as written?"""
