@@ -2,9 +2,9 @@
 
 The exercises use the checks in two places, with the same code:
 
-* in the learner's kernel, where a test cell checks the *form* of an answer
-  (:func:`expect_shape`, :func:`expect_int`, ...) and a "see it in Keras" cell
-  compares the prediction with the value Keras computes live (:func:`reveal`);
+* in the learner's kernel, where a question's check cell checks the *form* of an answer
+  (:func:`expect_shape`, :func:`expect_int`, ...) and, where Keras may run, compares the
+  prediction with the value Keras computes live (:func:`reveal`, :func:`reveal_layer`);
 * in the grader's own process, outside the learner's kernel, where
   :func:`~lstm_lib.verdicts.verdict` compares the answer the kernel handed over as
   plain data (:mod:`lstm_lib.answers`) with the recorded reference.

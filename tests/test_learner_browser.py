@@ -144,7 +144,7 @@ def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: 
     }
     page.goto(f"{lab.url}lab/tree/{NOTEBOOK.name}?token={lab.token}")
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-    expect(cells).to_have_count(len(grade_ids))
+    expect(cells).to_have_count(len(grade_ids), timeout=UI_TIMEOUT_MS)
     page.wait_for_function(KERNEL_IDLE_JS)
 
     for cell_id, code in (MISTAKE, RIGHT):
