@@ -525,3 +525,24 @@ def _check_layout(name, facts, tests, wrong, with_code, page: Path) -> None:
     course_root = page.parents[3]
     expected = course_root / "_build" / "html" / "book" / f"{ASSIGNMENT}.html"
     assert resolved == str(expected), f"{name}: the chapter link leads to {resolved}"
+
+
+def test_a_learners_edited_cell_shown_to_the_instructor_stays_text(tmp_path: Path) -> None:
+    """A learner edits a locked cell to hold markup; the grader shows their version under
+    the restored cell. Does it reach the page as text, never as a script or a handler?"""
+    from lstm_grader.preprocessors import _review_note
+
+    evil = '</pre></div><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+    report = {
+        "flags": ["cell 'q2' was edited although it is locked"],
+        "tampered_cells": ["q2"],
+        "learner_versions": {"q2": evil},
+    }
+    nb = autograded_notebook()
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q2")
+    cell.outputs.append(_stream(_review_note(report, "q2")))
+    soup = render(tmp_path, nb)
+    assert not [s for s in soup.find_all("script") if "pwned" in s.get_text()]
+    assert not soup.find_all(attrs={"onerror": True})
+    assert "Flagged for the instructor" in soup.get_text()
+    assert "window.pwned=1" in soup.get_text(), "the learner's version is not shown as text"
