@@ -277,7 +277,6 @@ class ClassGrader:
 
     def _rows(self, submission: Submission, facts: dict[str, dict[str, Any]]) -> list[Row]:
         """One row per notebook: the saved facts, the gradebook's scores, the report."""
-        self._know_student(submission.student)
         return [self._row(submission, name, fact) for name, fact in facts.items()]
 
     def _row(self, submission: Submission, notebook: str, fact: dict[str, Any]) -> Row:
@@ -314,7 +313,8 @@ class ClassGrader:
 
     def _forget_grades(self, submission: Submission) -> None:
         """Drop an earlier grade of a submission that can no longer be graded, so the
-        gradebook, ``nbgrader export`` and the feedback agree with ``grades.csv``."""
+        gradebook, ``nbgrader export`` and the feedback agree with ``grades.csv``. The
+        learner stays known to the gradebook, so the export lists them with 0."""
         from nbgrader.api import MissingEntry
 
         with self._gradebook() as gradebook:
@@ -322,6 +322,7 @@ class ClassGrader:
                 gradebook.remove_submission(submission.assignment, submission.student)
             except MissingEntry:
                 pass
+            gradebook.update_or_create_student(submission.student)
         for folder in (
             self.layout.autograded(submission.student, submission.assignment),
             self.layout.feedback(submission.student, submission.assignment),
@@ -392,12 +393,6 @@ class ClassGrader:
                 any(grade.manual_score is not None for grade in found.grades),
             )
 
-    def _know_student(self, student: str) -> None:
-        """Add a learner to the gradebook, so nbgrader's export lists them (with 0 when
-        nothing of theirs could be graded) as ``grades.csv`` does."""
-        with self._gradebook() as gradebook:
-            gradebook.update_or_create_student(student)
-
     def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
         """A ``missing`` row per notebook for every learner the gradebook knows who handed
         in nothing for an assignment."""
@@ -406,23 +401,24 @@ class ClassGrader:
         missing = report.notebook_outcome(submitted=False)
         rows = []
         for assignment in sorted(set(assignments)):
-            for student in students:
-                if (student, assignment) in submitted:
-                    continue
-                for name in self.layout.notebooks(assignment):
-                    entry = self._gradebook_entry(Submission(student, assignment, Path()), name)
-                    rows.append(
-                        Row(
-                            student,
-                            assignment,
-                            name,
-                            0.0,
-                            entry.max_score,
-                            missing.status,
-                            "nothing was submitted for this assignment",
-                            0.0,
-                        )
+            absent = [student for student in students if (student, assignment) not in submitted]
+            for name in self.layout.notebooks(assignment) if absent else []:
+                # the notebook's max score, the same for every learner: one gradebook read
+                nobody = Submission("", assignment, Path())
+                max_score = self._gradebook_entry(nobody, name).max_score
+                rows += [
+                    Row(
+                        student,
+                        assignment,
+                        name,
+                        0.0,
+                        max_score,
+                        missing.status,
+                        "nothing was submitted for this assignment",
+                        0.0,
                     )
+                    for student in absent
+                ]
         return rows
 
     # ---------------------------------------------------------------- the class

@@ -28,6 +28,27 @@ def chromium_ready() -> None:
     require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
 
 
+#: The per-user folders every Jupyter reads, by the variable that moves them.
+JUPYTER_FOLDERS = {
+    "JUPYTER_CONFIG_DIR": "config",
+    "JUPYTER_DATA_DIR": "data",
+    "JUPYTER_RUNTIME_DIR": "runtime",
+    "IPYTHONDIR": "ipython",
+}
+
+
+def isolated_environment(tmp: Path, more: dict[str, str] | None = None) -> dict[str, str]:
+    """The venv's Jupyter with every per-user folder (and those in ``more``) in ``tmp``: no
+    user or machine configuration leaks in, no nbgrader setting of this shell, and nothing
+    is written outside ``tmp``; the venv's own config still enables nbgrader's extensions."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBGRADER_", "JUPYTER"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    for name, folder in {**JUPYTER_FOLDERS, **(more or {})}.items():
+        (tmp / folder).mkdir(exist_ok=True)
+        env[name] = str(tmp / folder)
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

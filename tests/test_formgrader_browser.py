@@ -15,7 +15,6 @@ it through the pages an instructor uses.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
-from browser_server import Server, chromium_ready, jupyter_server
+from browser_server import Server, chromium_ready, isolated_environment, jupyter_server
 from conftest import CHROMIUM, CHROMIUM_ARGS, Course, make_course, require_or_skip
 
 from lstm_grader import sandbox
@@ -117,17 +116,7 @@ Formgrader = Server
 def server_environment(tmp: Path) -> dict[str, str]:
     """The venv's Jupyter with every per-user folder (and HOME) in ``tmp``: no user or machine
     configuration leaks in; the venv's own config still enables nbgrader's extensions."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBGRADER_", "JUPYTER"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    for name, folder in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTER_DATA_DIR", "data"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("IPYTHONDIR", "ipython"),
-        ("HOME", "home"),
-    ):
-        (tmp / folder).mkdir(exist_ok=True)
-        env[name] = str(tmp / folder)
+    env = isolated_environment(tmp, {"HOME": "home"})
     return env
 
 

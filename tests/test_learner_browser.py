@@ -10,7 +10,6 @@ Validate button.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_server import Server, chromium_ready, jupyter_server
+from browser_server import Server, chromium_ready, isolated_environment, jupyter_server
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, read_notebook
 
 pytestmark = pytest.mark.slow
@@ -58,18 +57,10 @@ Lab = Server
 def lab_environment(tmp: Path) -> dict[str, str]:
     """The venv's Jupyter with every per-user folder in ``tmp``: no user settings, kernels or
     nbgrader configuration leak in, and nothing is written outside ``tmp``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("NBGRADER_", "JUPYTER"))}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    for name, folder in (
-        ("JUPYTER_CONFIG_DIR", "config"),
-        ("JUPYTER_DATA_DIR", "data"),
-        ("JUPYTER_RUNTIME_DIR", "runtime"),
-        ("JUPYTERLAB_SETTINGS_DIR", "settings"),
-        ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
-        ("IPYTHONDIR", "ipython"),
-    ):
-        (tmp / folder).mkdir(exist_ok=True)
-        env[name] = str(tmp / folder)
+    env = isolated_environment(
+        tmp,
+        {"JUPYTERLAB_SETTINGS_DIR": "settings", "JUPYTERLAB_WORKSPACES_DIR": "workspaces"},
+    )
     for name, settings in LAB_SETTINGS.items():
         path = tmp / "settings" / name
         path.parent.mkdir(parents=True, exist_ok=True)
