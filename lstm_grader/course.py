@@ -16,8 +16,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from traitlets import Unicode
+from traitlets import Dict, Enum, Unicode
 from traitlets.config import Config, LoggingConfigurable
+
+#: The modes a student version's check cells can be generated in (see
+#: :attr:`CourseLayout.check_mode`).
+CHECK_MODES = ("practice", "graded")
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"
@@ -50,6 +54,20 @@ class CourseLayout(LoggingConfigurable):
         "the grading kernel never sees it.",
     ).tag(config=True)
 
+    check_mode = Enum(
+        list(CHECK_MODES),
+        default_value="practice",
+        help="How the student version's check cells behave, chosen when it is generated: "
+        "'practice' (a check says right or wrong and names the mistake, the Keras value "
+        "only on request after an attempt) or 'graded' (a check tests the answer's form "
+        "only; the value and its explanation come back in the feedback). "
+        "The grade never depends on the mode.",
+    ).tag(config=True)
+    check_modes = Dict(
+        value_trait=Enum(list(CHECK_MODES)),
+        help="Per-assignment exceptions to ``check_mode``: ``{assignment: mode}``.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         from nbgrader.coursedir import CourseDirectory
@@ -66,6 +84,11 @@ class CourseLayout(LoggingConfigurable):
         if "root" not in config.get("CourseDirectory", {}):
             config.CourseDirectory.root = str(Path(root).resolve())
         return cls(config=config)
+
+    def mode(self, assignment: str) -> str:
+        """The check mode ``assignment``'s student version is generated (and its feedback
+        written) in: ``"practice"`` or ``"graded"``."""
+        return self.check_modes.get(assignment, self.check_mode)
 
     # ------------------------------------------------------------------ folders
     @property

@@ -61,10 +61,22 @@ class Verdict:
         Whether the answer earns the question's points.
     message : str
         Feedback a learner can act on; names the confusion when it recognises one.
+    score : float, optional
+        For a question with parts (h and c, a list of shapes), the fraction of the parts
+        that are right; ``None`` where the answer is judged whole (see :attr:`earned`).
     """
 
     correct: bool
     message: str
+    score: float | None = None
+
+    @property
+    def earned(self) -> float:
+        """The fraction of the question's points earned, from 0 to 1: ``score`` where a
+        question gives credit per part, else 1 when correct and 0 when not."""
+        if self.score is not None:
+            return self.score
+        return 1.0 if self.correct else 0.0
 
 
 # --------------------------------------------------------------------------- form checks
@@ -474,39 +486,9 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
 
 
 def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    from lstm_lib import shapes
+    from lstm_lib.model_verdicts import compare_model  # imports this module
 
-    try:
-        expect_layer_specs(answer)
-    except AnswerError as exc:
-        return Verdict(False, str(exc))
-    input_shape = tuple(context["input_shape"])
-    try:
-        rows = shapes.stack_shapes(answer, input_shape)
-        if not rows:
-            raise ValueError("it has no layer after its InputLayer.")
-        output = _as_shape(rows[-1].output_shapes[0])
-        params = sum(operator.index(row.params) for row in rows)
-    except (ValueError, TypeError, KeyError) as exc:
-        return Verdict(False, f"This model does not build: {exc}")
-    required = context.get("required_layers") or []
-    classes = [row.class_name for row in rows]
-    for class_name in required:
-        if class_name not in classes:
-            return Verdict(False, f"The specification asks for a {class_name} layer.")
-    want_shape = _as_shape(expected["output_shape"])
-    if output != want_shape:
-        named = _shape_mistakes(output, want_shape, context)
-        return Verdict(
-            False, f"Your model outputs {output!r}, not {want_shape!r}. " + (named or "")
-        )
-    if "params" in expected and params != int(expected["params"]):
-        return Verdict(
-            False,
-            f"Your model has {params} parameters; the specification asks "
-            f"for exactly {int(expected['params'])}.",
-        )
-    return Verdict(True, f"Correct: outputs {output!r} with {params} parameters.")
+    return compare_model(answer, expected, context)
 
 
 def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
