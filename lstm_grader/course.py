@@ -19,9 +19,7 @@ from typing import Any
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Config, LoggingConfigurable
 
-#: The modes a student version's check cells can be generated in (see
-#: :attr:`CourseLayout.check_mode`).
-CHECK_MODES = ("practice", "graded")
+from lstm_lib.checks import CHECK_MODES
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"

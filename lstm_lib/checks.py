@@ -23,34 +23,25 @@ instructor's material and passed in.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from lstm_lib import verdicts
 from lstm_lib.answers import answer_json, from_plain, parse_answer_json, to_plain
-from lstm_lib.verdicts import (
-    ARRAY_ATOL,
-    ARRAY_RTOL,
-    KINDS,
-    AnswerError,
-    Verdict,
-    expect_array,
-    expect_choice,
-    expect_int,
-    expect_layer_specs,
-    expect_shape,
-    expect_shapes,
-    verdict,
-)
+from lstm_lib.sealed import read_sealed, unseal
+from lstm_lib.verdicts import ARRAY_ATOL, ARRAY_RTOL, KINDS, AnswerError, Verdict, verdict
 
 __all__ = [
     "ARRAY_ATOL",
     "ARRAY_RTOL",
+    "CHECK_MODES",
     "KINDS",
     "RECORD_ENV",
     "AnswerError",
@@ -60,6 +51,7 @@ __all__ = [
     "Verdict",
     "answer_json",
     "answer_name",
+    "check_mode",
     "expect_array",
     "expect_choice",
     "expect_int",
@@ -73,9 +65,73 @@ __all__ = [
     "parse_answer_json",
     "reveal",
     "reveal_layer",
+    "show_answer",
     "to_plain",
+    "use_mode",
     "verdict",
 ]
+
+#: How a notebook's checks behave. ``"practice"``: a check says right or wrong and names
+#: the mistake, and shows the Keras value only on request (:func:`show_answer`) after an
+#: attempt. ``"graded"``: a check tests the answer's form only; the value and its
+#: explanation come back in the feedback after grading. The instructor chooses when
+#: generating the student version, whose setup cell calls :func:`use_mode`.
+CHECK_MODES = ("practice", "graded")
+
+# This kernel's check mode and the last Keras value each question's check computed.
+_session: dict[str, Any] = {"mode": "practice", "attempts": {}}
+
+_GRADED_NOTE = (
+    "Whether it is right is graded after you submit; the Keras value and its "
+    "explanation come back with your feedback."
+)
+
+
+def use_mode(mode: str) -> None:
+    """Set how this notebook's checks behave: ``"practice"`` or ``"graded"``.
+
+    The setup cell of a generated student version calls it with the mode the instructor
+    chose (see :data:`CHECK_MODES`). Grading never depends on it.
+
+    Examples
+    --------
+    >>> use_mode("practice")
+    >>> check_mode()
+    'practice'
+    """
+    if mode not in CHECK_MODES:
+        raise ValueError(f"mode must be one of {CHECK_MODES}, not {mode!r}")
+    _session["mode"] = mode
+
+
+def check_mode() -> str:
+    """This notebook's check mode (see :func:`use_mode`)."""
+    return str(_session["mode"])
+
+
+def _interactive() -> bool:
+    """Whether a learner runs the notebook (not nbgrader validating or grading it)."""
+    return not os.environ.get("NBGRADER_EXECUTION")
+
+
+def _form_check(check: Callable[..., None], what: str) -> Callable[..., None]:
+    """A form check that, in graded mode, also tells the learner what it did and did not check."""
+
+    @functools.wraps(check)
+    def checked(*args: Any, **kwargs: Any) -> None:
+        check(*args, **kwargs)
+        if check_mode() == "graded" and _interactive():
+            print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
+
+    return checked
+
+
+expect_array = _form_check(verdicts.expect_array, "a NumPy array")
+expect_choice = _form_check(verdicts.expect_choice, "one of the options")
+expect_int = _form_check(verdicts.expect_int, "a plain int")
+expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer dicts")
+expect_shape = _form_check(verdicts.expect_shape, "a shape")
+expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes")
 
 #: When set to a file path, :func:`reveal` appends what Keras computed to that file
 #: instead of judging the prediction: this is how reference values are recorded.
@@ -83,21 +139,48 @@ RECORD_ENV = "LSTM_COURSE_RECORD"
 
 
 def keras_allowed() -> bool:
-    """Whether a check's Keras part should run: Keras is installed, and nbgrader is not
-    executing the notebook.
+    """Whether a check's Keras part should run: Keras is installed, the notebook is in
+    practice mode, and nbgrader is not executing it.
 
     nbgrader sets ``NBGRADER_EXECUTION`` when it autogrades or validates a notebook;
     grading must never pay for importing TensorFlow. Without Keras, a check still checks
-    the answer's form and says nothing more, instead of failing on the import.
+    the answer's form and says nothing more, instead of failing on the import. In graded
+    mode (:func:`use_mode`) a check never shows what Keras computes.
+
+    When it returns True, Keras is already imported, without the start-up log lines
+    TensorFlow's C++ runtime writes (CUDA probing, CPU features), so the check cell's
+    own ``import keras`` prints nothing a learner could take for an error.
 
     Examples
     --------
     >>> isinstance(keras_allowed(), bool)
     True
     """
-    if os.environ.get("NBGRADER_EXECUTION"):
+    if not _interactive() or check_mode() == "graded":
         return False
-    return importlib.util.find_spec("keras") is not None
+    if importlib.util.find_spec("keras") is None:
+        return False
+    _import_keras_quietly()
+    return True
+
+
+def _import_keras_quietly() -> None:
+    if "keras" in sys.modules:
+        return
+    # TensorFlow's C++ logging reads this once, at import; an explicit setting wins.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    # Some lines (CUDA stubs) are written to file descriptor 2 before that logging is set
+    # up; Jupyter forwards that descriptor into the notebook, so hide it for the import.
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 #: The file, beside an assignment's notebook, that holds its feedback text:
@@ -223,12 +306,80 @@ def reveal(
     if record_path:
         _append_record(record_path, question, kind, actual, context, resolved)
         return None
+    if check_mode() == "graded":
+        print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
+        return None
     result = verdict(kind, prediction, actual, context, resolved)
+    if not result.correct and _form_is_right(kind, prediction, context):
+        # a student version carries its explanations sealed under the answers they explain
+        explained = unseal(read_sealed(), question, prediction)
+        if explained:
+            result = Verdict(False, explained, result.score)
+    _session["attempts"][question] = {"actual": actual, "kind": kind, "context": context}
     mark = "✔" if result.correct else "✘"
     print(f"{mark} {question}: {result.message}")
     if not result.correct:
-        print(f"  Keras says: {_show(actual)}")
+        print(f"  To see what Keras computes, run show_answer({question!r}).")
     return result
+
+
+def _form_is_right(kind: str, value: Any, context: Mapping[str, Any]) -> bool:
+    check = {
+        "shape": verdicts.expect_shape,
+        "shapes": verdicts.expect_shapes,
+        "int": verdicts.expect_int,
+        "array": verdicts.expect_array,
+        "model": verdicts.expect_layer_specs,
+    }.get(kind)
+    try:
+        if kind == "choice":
+            verdicts.expect_choice(value, context.get("options") or [])
+        elif check is not None:
+            check(value)
+    except AnswerError:
+        return False
+    return True
+
+
+def show_answer(question: str) -> None:
+    """Print what Keras computed for ``question``, after its check has judged an attempt.
+
+    In practice mode the check cell names a mistake without giving the value away; this
+    reveals it, on request, once the learner has tried. In graded mode it says where the
+    value will come from.
+
+    Parameters
+    ----------
+    question : str
+        The question id, e.g. ``"q3"``.
+    """
+    if check_mode() == "graded":
+        print(
+            f"{question}: this notebook is graded; the Keras value comes back with your feedback."
+        )
+        return
+    attempt = _session["attempts"].get(question)
+    if attempt is None:
+        print(
+            f"{question}: write your prediction in {answer_name(question)} and run its check "
+            f"first; then show_answer({question!r}) shows what Keras computes."
+        )
+        return
+    print(f"{question}: Keras says {_show(attempt['actual'])}")
+    explanation = _explanation(attempt["kind"], attempt["actual"], attempt["context"])
+    if explanation:
+        print(f"  {explanation}")
+
+
+def _explanation(kind: str, expected: Any, context: Mapping[str, Any]) -> str | None:
+    try:
+        from lstm_lib.explanations import explain_answer
+    except ImportError:  # an older install of the course library
+        return None
+    try:
+        return explain_answer(kind, _jsonable(expected), _jsonable(dict(context)))
+    except Exception:  # an explanation is a courtesy: never let it break the check
+        return None
 
 
 def _measure(layer: Any, outputs: Any, ask: str) -> Any:

@@ -3,32 +3,220 @@
 :func:`compare_model` judges a learner's model, written as the JSON-able list of layer
 dicts ``keras.layers.serialize`` would give (see :func:`~lstm_lib.verdicts.expect_layer_specs`),
 against the recorded reference, without TensorFlow: :mod:`lstm_lib.shapes` builds it.
+
+A reference records what the question asks beyond shape and count: the layers in order and,
+per layer, the config values that matter (activations, return flags, sizes, ...). The check
+cell makes it with :func:`model_reference` from the real Keras model, so nothing is typed
+twice; the learner's config is read with Keras 3's defaults (:data:`KERAS_DEFAULTS`) for what
+it leaves out.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_lib import shapes
 from lstm_lib.verdicts import AnswerError, Verdict, _as_shape, _shape_mistakes, expect_layer_specs
 
-__all__ = ["compare_model"]
+__all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
+
+_RECURRENT_DEFAULTS: dict[str, Any] = {
+    "activation": "tanh",
+    "use_bias": True,
+    "return_sequences": False,
+    "return_state": False,
+    "go_backwards": False,
+    "stateful": False,
+    "dropout": 0.0,
+    "recurrent_dropout": 0.0,
+    "trainable": True,
+}
+
+#: Keras 3's default for each option a model question may judge, per layer class: what a
+#: learner's config means when it leaves the option out. Options without a default (units,
+#: input_dim, output_dim, Dropout's rate, ...) are required. tests/test_model_verdicts.py
+#: checks every entry against the installed Keras (recorded from Keras 3.15.1).
+KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
+    "Dense": {"activation": "linear", "use_bias": True, "trainable": True},
+    "SimpleRNN": _RECURRENT_DEFAULTS,
+    "LSTM": {**_RECURRENT_DEFAULTS, "recurrent_activation": "sigmoid", "unit_forget_bias": True},
+    "GRU": {**_RECURRENT_DEFAULTS, "recurrent_activation": "sigmoid", "reset_after": True},
+    "Embedding": {"mask_zero": False, "trainable": True},
+    "Dropout": {"noise_shape": None},
+    "Activation": {},
+    "Bidirectional": {"merge_mode": "concat"},
+    "TimeDistributed": {},
+    "Flatten": {},
+    "Reshape": {},
+    "RepeatVector": {},
+    "Concatenate": {"axis": -1},
+}
+
+_RECURRENT_JUDGED = ("units", *_RECURRENT_DEFAULTS)
+
+#: The options judged by default, per layer class, when the check cell does not choose:
+#: everything that changes what the layer computes or hands on, not how it is initialised.
+DEFAULT_JUDGED: dict[str, tuple[str, ...]] = {
+    "Dense": ("units", "activation", "use_bias", "trainable"),
+    "SimpleRNN": _RECURRENT_JUDGED,
+    "LSTM": (*_RECURRENT_JUDGED, "recurrent_activation", "unit_forget_bias"),
+    "GRU": (*_RECURRENT_JUDGED, "recurrent_activation", "reset_after"),
+    "Embedding": ("input_dim", "output_dim", "mask_zero", "trainable"),
+    "Dropout": ("rate", "noise_shape"),
+    "Activation": ("activation",),
+    "Bidirectional": ("merge_mode", "layer"),
+    "TimeDistributed": ("layer",),
+    "Flatten": (),
+    "Reshape": ("target_shape",),
+    "RepeatVector": ("n",),
+    "Concatenate": ("axis",),
+}
+
+_WRAPPERS = ("Bidirectional", "TimeDistributed")
+# Keras 3 accepts these in a layer's **kwargs and then ignores them (input_shape and
+# input_dim count on the first layer of a Sequential only), so a model that keeps them
+# builds but is not what its author meant. Read from lstm_lib.shapes, which already
+# accepts them for the same reason.
+_IGNORED = shapes._LEGACY_ARGUMENTS
+_INPUT_ARGUMENTS = shapes._ANY_LAYER_LEGACY
+# Keras 1 and 2 names that lstm_lib.shapes refuses without naming their Keras 3 successor,
+# for the layers the course does not build (convolutions); the build message gains the name.
+_OTHER_OLD_NAMES = {
+    "border_mode": "padding",
+    "nb_filter": "filters",
+    "filter_length": "kernel_size",
+    "subsample_length": "strides",
+    "subsample": "strides",
+    "nb_epoch": "epochs (an argument of fit, not of a layer)",
+}
+_MISSING = object()
+
+
+def model_reference(
+    model: Any,
+    judged: Mapping[str, Sequence[str]] | None = None,
+    free: Mapping[int, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """What a model question asks, read from the Keras model its check cell builds.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A built ``keras.Sequential`` (read duck-typed: ``layers``, ``outputs``,
+        ``count_params()``); its ``keras.Input`` is not one of its layers.
+    judged : mapping of str to sequence of str, optional
+        For a layer class, the config keys to judge, replacing that class's entry of
+        :data:`DEFAULT_JUDGED`. ``"layer"`` judges a wrapper's layer with its own class's keys.
+    free : mapping of int to sequence of str, optional
+        ``{index: keys}``: options of ``model.layers[index]`` (0-based) that are the
+        learner's to choose, e.g. ``{2: ["units"]}`` when the parameter count fixes them.
+
+    Returns
+    -------
+    dict
+        Plain data for ``references/*.json``: ``output_shape`` (a tuple with ``None`` for the
+        batch axis), ``params`` (int) and ``layers``, one ``{"class_name", "config"}`` per
+        layer with Keras's effective value of each judged key (``"linear"`` for a Dense
+        without activation), and ``"free": [keys]`` on a layer with free options.
+
+    Examples
+    --------
+    >>> class Layer:
+    ...     def __init__(self, **config): self.config = config
+    ...     def get_config(self): return dict(self.config)
+    >>> class Dense(Layer): pass
+    >>> class Model:
+    ...     layers = [Dense(units=1, activation="linear", use_bias=True, name="dense")]
+    ...     outputs = [type("T", (), {"shape": (None, 1)})()]
+    ...     def count_params(self): return 5
+    >>> model_reference(Model(), judged={"Dense": ["units", "activation"]})
+    {'output_shape': (None, 1), 'params': 5, 'layers': [{'class_name': 'Dense', 'config': {'units': 1, 'activation': 'linear'}}]}
+    """  # noqa: E501
+    judged = {**DEFAULT_JUDGED, **{k: tuple(v) for k, v in (judged or {}).items()}}
+    free = free or {}
+    layers = []
+    for index, layer in enumerate(model.layers):
+        entry = _reference_entry(shapes.layer_spec(layer), judged)
+        keys = [str(key) for key in free.get(index, ())]
+        if keys:
+            entry["config"] = {k: v for k, v in entry["config"].items() if k not in keys}
+            entry["free"] = keys
+        layers.append(entry)
+    return {
+        "output_shape": tuple(None if dim is None else int(dim) for dim in model.outputs[0].shape),
+        "params": int(model.count_params()),
+        "layers": layers,
+    }
+
+
+def _reference_entry(spec: Mapping[str, Any], judged: Mapping[str, Sequence[str]]) -> dict:
+    class_name = spec["class_name"]
+    config = spec["config"]
+    kept: dict[str, Any] = {}
+    for key in judged.get(class_name, ()):
+        if key == "layer" and class_name in _WRAPPERS:
+            kept[key] = _reference_entry(config["layer"], judged)
+        elif key in config:
+            kept[key] = _plain_value(key, config[key])
+    return {"class_name": class_name, "config": kept}
+
+
+def _plain_value(key: str, value: Any) -> Any:
+    # Keras writes no activation as "linear" (and Dense(activation=None) means just that).
+    if key in ("activation", "recurrent_activation") and value is None:
+        return "linear"
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+# --------------------------------------------------------------------------- the verdict
 
 
 def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    """Judge a model answer: it builds, has the required layers, the expected output shape
-    ``(batch, ...)`` and parameter count.
+    """Judge a model answer: it builds, and has what the question asks.
+
+    In order: the form of the answer; that it builds (a Keras 1 or 2 name or a typo such as
+    ``activaton`` is refused there, with the Keras 3 name); arguments Keras 3 accepts but
+    ignores (Embedding's ``input_length``, ``input_shape`` or ``input_dim`` on a layer after
+    the first, ``implementation``); then, when the reference lists its ``layers``, the
+    layer sequence (missing, extra or reordered layers) and every judged config value, the
+    learner's left-out options read as Keras 3's defaults; last the output shape and the
+    parameter count. Every mistake found is named, in that order.
+
+    A ``TimeDistributed`` Dense counts as the Dense it wraps: on a sequence, Keras 3's Dense
+    already works on each timestep, with the same weights.
 
     Parameters
     ----------
     answer : list of dict
         The learner's layer specifications, without the ``keras.Input``.
     expected : mapping
-        The recorded ``output_shape`` and ``params``.
+        The recorded ``output_shape`` and ``params`` and, from :func:`model_reference`,
+        ``layers``.
     context : mapping
-        ``input_shape`` and, optionally, ``required_layers``.
+        ``input_shape``; optionally ``required_layers`` (judged only for a reference without
+        ``layers``) and ``repair`` (true when the reference is an old model being rewritten,
+        so a changed option is told as behaviour the repair must keep).
+
+    Returns
+    -------
+    Verdict
+
+    Examples
+    --------
+    >>> expected = {"output_shape": [None, 1], "params": 5,
+    ...             "layers": [{"class_name": "Dense",
+    ...                         "config": {"units": 1, "activation": "sigmoid"}}]}
+    >>> context = {"input_shape": [None, 4]}
+    >>> result = compare_model([{"class_name": "Dense", "config": {"units": 1}}], expected,
+    ...                        context)
+    >>> result.correct, result.message.split(":")[0]
+    (False, 'Layer 1 (Dense) has no activation, so it outputs a logit, not a probability')
     """
     try:
         expect_layer_specs(answer)
@@ -42,22 +230,353 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         output = _as_shape(rows[-1].output_shapes[0])
         params = sum(operator.index(row.params) for row in rows)
     except (ValueError, TypeError, KeyError) as exc:
-        return Verdict(False, f"This model does not build: {exc}")
-    required = context.get("required_layers") or []
-    classes = [row.class_name for row in rows]
-    for class_name in required:
-        if class_name not in classes:
-            return Verdict(False, f"The specification asks for a {class_name} layer.")
+        return Verdict(False, f"This model does not build: {exc}{_old_names_hint(answer)}")
+    problems, notes = _ignored_arguments(answer, input_shape)
+    layers = expected.get("layers")
+    if layers is None:
+        # A reference recorded before layers were judged: the classes it requires only.
+        classes = [row.class_name for row in rows]
+        for class_name in context.get("required_layers") or []:
+            if class_name not in classes:
+                problems.append(f"The specification asks for a {class_name} layer.")
+        if problems:
+            return Verdict(False, " ".join(problems))
+    else:
+        mine = [shapes.layer_spec(spec) for spec in answer if spec["class_name"] != "InputLayer"]
+        order = _sequence_problem(mine, layers)
+        if order:
+            problems.append(order)
+        else:
+            for position, (spec, entry) in enumerate(zip(mine, layers, strict=True), start=1):
+                written = _written_config(answer, position)
+                problems += _config_problems(f"Layer {position}", spec, written, entry, context)
     want_shape = _as_shape(expected["output_shape"])
     if output != want_shape:
         named = _shape_mistakes(output, want_shape, context)
-        return Verdict(
-            False, f"Your model outputs {output!r}, not {want_shape!r}. " + (named or "")
-        )
-    if "params" in expected and params != int(expected["params"]):
-        return Verdict(
-            False,
+        problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
+    elif "params" in expected and params != int(expected["params"]):
+        problems.append(
             f"Your model has {params} parameters; the specification asks "
-            f"for exactly {int(expected['params'])}.",
+            f"for exactly {int(expected['params'])}."
         )
-    return Verdict(True, f"Correct: outputs {output!r} with {params} parameters.")
+    if problems:
+        return Verdict(False, " ".join(problem.strip() for problem in problems))
+    return Verdict(
+        True, " ".join([f"Correct: outputs {output!r} with {params} parameters.", *notes])
+    )
+
+
+def _old_names_hint(answer: list[dict[str, Any]]) -> str:
+    found = {
+        key
+        for spec in answer
+        for key in (spec.get("config") or {})
+        if key in _OTHER_OLD_NAMES and key not in shapes._KERAS1_NAMES
+    }
+    return "".join(
+        f" ({key} is the Keras 1 name of {_OTHER_OLD_NAMES[key]}.)" for key in sorted(found)
+    )
+
+
+def _written_config(answer: list[dict[str, Any]], position: int) -> dict[str, Any]:
+    """The config the learner wrote for their ``position``-th layer (InputLayers skipped)."""
+    layers = [spec for spec in answer if spec["class_name"] != "InputLayer"]
+    return dict(layers[position - 1].get("config") or {})
+
+
+# --------------------------------------------------------------------------- ignored options
+
+
+def _ignored_arguments(
+    answer: list[dict[str, Any]], input_shape: tuple
+) -> tuple[list[str], list[str]]:
+    """Problems with options Keras 3 accepts and ignores, and notes on what it only warns of."""
+    problems: list[str] = []
+    notes: list[str] = []
+    first = True
+    position = 0
+    sample = tuple(input_shape[1:])
+    for spec in answer:
+        config = spec.get("config") or {}
+        if spec["class_name"] == "InputLayer":
+            first = False
+            continue
+        position += 1
+        label = f"Layer {position} ({spec['class_name']})"
+        problems += _ignored_in(label, spec["class_name"], config, sample, first, notes)
+        for key in ("layer", "backward_layer"):
+            inner = config.get(key)
+            if spec["class_name"] in _WRAPPERS and isinstance(inner, Mapping):
+                inner_label = f"{label}'s wrapped {inner.get('class_name')}"
+                inner_config = inner.get("config") or {}
+                # A wrapped layer never receives the model's input: its input options are
+                # ignored even in the first layer.
+                problems += _ignored_in(
+                    inner_label, str(inner.get("class_name")), inner_config, sample, False, notes
+                )
+        first = False
+    return problems, notes
+
+
+def _ignored_in(
+    label: str,
+    class_name: str,
+    config: Mapping[str, Any],
+    sample: tuple,
+    first: bool,
+    notes: list[str],
+) -> list[str]:
+    problems = []
+    for key in _IGNORED.get(class_name, ()):
+        if key not in config:
+            continue
+        if key == "input_length":
+            problems.append(
+                f"{label}: input_length={config[key]!r} is deprecated, and Keras 3 ignores it "
+                f"(with a warning): the sequence length comes from keras.Input(shape={sample!r}), "
+                "which the question gives. Remove input_length."
+            )
+        else:
+            problems.append(
+                f"{label}: Keras 3 ignores {key}={config[key]!r} without a word (it picks the "
+                f"implementation itself). Remove {key}."
+            )
+    for key in _INPUT_ARGUMENTS:
+        if key not in config or (key == "input_dim" and class_name == "Embedding"):
+            continue  # Embedding's input_dim is its vocabulary size, not the Keras 2 option
+        if not first:
+            problems.append(
+                f"{label}: {key}={config[key]!r} is deprecated, and Keras 3 ignores it on any "
+                "layer but the first (it only warns): a layer's input is the output of the "
+                f"layer before it. Remove {key}."
+            )
+            continue
+        declared = _declared_sample(key, config[key])
+        if declared != sample:
+            problems.append(
+                f"{label}: {key}={config[key]!r} makes Keras build the model on inputs of shape "
+                f"(None, {', '.join(map(str, declared))}), but the question's input is "
+                f"(None, {', '.join(map(str, sample))}). Leave {key} out: the input is given."
+            )
+        else:
+            notes.append(
+                f"Keras 3 warns about {key} on a layer: start the model with "
+                f"keras.Input(shape={sample!r}) instead."
+            )
+    return problems
+
+
+def _declared_sample(key: str, value: Any) -> tuple:
+    if key == "input_dim":
+        return (value,)
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return tuple(value)
+    return (value,)
+
+
+# --------------------------------------------------------------------------- layer sequence
+
+
+def _core(class_name: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """A layer as judged: a TimeDistributed Dense is its Dense (same weights, same output)."""
+    inner = config.get("layer")
+    if class_name == "TimeDistributed" and isinstance(inner, Mapping):
+        if inner.get("class_name") == "Dense":
+            return "Dense", inner.get("config") or {}
+    return class_name, config
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
+
+
+def _listing(classes: Sequence[str]) -> str:
+    return ", ".join(classes)
+
+
+def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]]) -> str | None:
+    """Name missing, extra, reordered or replaced layers, or return None."""
+    got = [_core(spec["class_name"], spec["config"])[0] for spec in mine]
+    want = [_core(entry["class_name"], entry.get("config") or {})[0] for entry in layers]
+    if got == want:
+        return None
+    summary = f"The model asks for {_listing(want)}, in this order; yours is {_listing(got)}."
+    if sorted(got) == sorted(want):
+        return f"The right layers in the wrong order. {summary}"
+    named = []
+    matcher = difflib.SequenceMatcher(None, got, want, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "delete":
+            for index in range(i1, i2):
+                named.append(
+                    f"Your layer {index + 1} ({got[index]}) is one too many: the model has no "
+                    f"{got[index]} there."
+                )
+        elif tag == "insert":
+            where = f"after the {got[i1 - 1]} (your layer {i1})" if i1 else "first"
+            missing = " and ".join(_article(name) for name in want[j1:j2])
+            named.append(f"Your model is missing {missing} {where}.")
+        elif tag == "replace":
+            for offset in range(max(i2 - i1, j2 - j1)):
+                if i1 + offset < i2 and j1 + offset < j2:
+                    named.append(
+                        f"Your layer {i1 + offset + 1} is {_article(got[i1 + offset])}; the "
+                        f"model has {_article(want[j1 + offset])} there."
+                    )
+                elif i1 + offset < i2:
+                    named.append(f"Your layer {i1 + offset + 1} ({got[i1 + offset]}) is extra.")
+                else:
+                    named.append(
+                        f"Your model is missing {_article(want[j1 + offset])} "
+                        f"after your layer {i2}."
+                    )
+    return " ".join([*named, summary])
+
+
+# --------------------------------------------------------------------------- judged options
+
+
+def _effective(class_name: str, written: Mapping[str, Any], key: str) -> tuple[Any, bool]:
+    """The value Keras 3 uses for ``key`` and whether the learner left it out."""
+    if key in written:
+        return _plain_value(key, written[key]), False
+    return KERAS_DEFAULTS.get(class_name, {}).get(key, _MISSING), True
+
+
+def _same(mine: Any, wanted: Any) -> bool:
+    if isinstance(mine, bool) or isinstance(wanted, bool):
+        return mine == wanted
+    if isinstance(mine, int | float) and isinstance(wanted, int | float):
+        return math.isclose(mine, wanted, rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(mine, list | tuple) and isinstance(wanted, list | tuple):
+        return len(mine) == len(wanted) and all(map(_same, mine, wanted))
+    return mine == wanted
+
+
+def _config_problems(
+    label: str,
+    spec: Mapping[str, Any],
+    written: Mapping[str, Any],
+    entry: Mapping[str, Any],
+    context: Mapping[str, Any],
+) -> list[str]:
+    """Every judged option of one layer that differs from the reference, in words.
+
+    ``spec`` is the learner's layer as :func:`lstm_lib.shapes.layer_spec` normalizes it,
+    ``written`` the config as the learner wrote it, so a left-out option can be told apart
+    from one set to the same value.
+    """
+    class_name, config = _core(spec["class_name"], spec["config"])
+    if class_name != spec["class_name"]:
+        written = (written.get("layer") or {}).get("config") or {}
+    want_class, wanted = _core(entry["class_name"], entry.get("config") or {})
+    label = f"{label} ({class_name})"
+    free = set(entry.get("free") or ())
+    wrong: list[tuple[str, Any, Any, bool]] = []
+    problems: list[str] = []
+    for key, want in wanted.items():
+        if key in free:
+            continue
+        if key == "layer" and isinstance(want, Mapping):
+            inner = config["layer"]
+            if inner["class_name"] != want["class_name"]:
+                problems.append(
+                    f"{label} wraps {_article(inner['class_name'])}; the model wraps "
+                    f"{_article(want['class_name'])}."
+                )
+            else:
+                inner_written = (written.get("layer") or {}).get("config") or {}
+                problems += _config_problems(
+                    f"{label}'s wrapped layer", inner, inner_written, want, context
+                )
+            continue
+        mine, defaulted = _effective(class_name, written, key)
+        if mine is _MISSING or not _same(mine, want):
+            wrong.append((key, mine, want, defaulted))
+    if wrong:
+        problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
+    return problems
+
+
+def _setting(key: str, value: Any) -> str:
+    return f"{key}={value!r}"
+
+
+def _joined(items: Sequence[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _describe_wrong(
+    label: str,
+    class_name: str,
+    wrong: list[tuple[str, Any, Any, bool]],
+    wanted: Mapping[str, Any],
+    context: Mapping[str, Any],
+) -> str:
+    """One sentence or two for a layer's wrong options, the classic ones told by meaning."""
+    repair = bool(context.get("repair"))
+    wants = _joined([_setting(key, want) for key, _, want, _ in wrong])
+    if repair:
+        keep = "both" if len(wrong) == 2 else ("it" if len(wrong) == 1 else "them all")
+        asks = f"The old {class_name} used {wants}; the repair keeps its behaviour, so keep {keep}."
+    else:
+        asks = f"the prompt asks for {wants}."
+    if len(wrong) == 1 and not repair:
+        key, mine, want, defaulted = wrong[0]
+        told = _told_by_meaning(label, class_name, key, mine, want, wanted)
+        if told:
+            return told
+    parts = []
+    left_out = [(key, mine) for key, mine, _, defaulted in wrong if defaulted]
+    written = [(key, mine) for key, mine, _, defaulted in wrong if not defaulted]
+    if left_out:
+        required = [key for key, mine in left_out if mine is _MISSING]
+        defaults = [(key, mine) for key, mine in left_out if mine is not _MISSING]
+        if defaults:
+            plural = "s" if len(defaults) > 1 else ""
+            parts.append(
+                f"leaves out {_joined([key for key, _ in defaults])}, so Keras uses its "
+                f"default{plural} {_joined([repr(mine) for _, mine in defaults])}"
+            )
+        if required:
+            parts.append(f"has no {_joined(required)}, which Keras requires")
+    if written:
+        parts.append("has " + _joined([_setting(key, mine) for key, mine in written]))
+    said = f"{label} {' and '.join(parts)}"
+    return f"{said}. {asks}" if repair else f"{said}; {asks}"
+
+
+def _told_by_meaning(
+    label: str,
+    class_name: str,
+    key: str,
+    mine: Any,
+    want: Any,
+    wanted: Mapping[str, Any],
+) -> str | None:
+    if key == "activation" and class_name in ("Dense", "Activation") and mine == "linear":
+        if want == "sigmoid":
+            return (
+                f"{label} has no activation, so it outputs a logit, not a probability: "
+                "the prompt asks for activation='sigmoid'."
+            )
+        if want == "softmax":
+            units = wanted.get("units")
+            scores = f"{units} scores" if units else "scores"
+            return (
+                f"{label} has no activation, so it outputs {scores} (logits), not "
+                "probabilities that add up to 1: the prompt asks for activation='softmax'."
+            )
+    if key == "return_sequences" and want is True and not mine:
+        return (
+            f"{label} has return_sequences=False, so it hands on only its last output: "
+            "the prompt asks for return_sequences=True, its whole sequence."
+        )
+    if key == "return_sequences" and want is False and mine:
+        return (
+            f"{label} has return_sequences=True, so it hands on every timestep: "
+            "the prompt asks for return_sequences=False, its last output only."
+        )
+    return None

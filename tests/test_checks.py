@@ -26,6 +26,8 @@ def _no_recording(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test judges, unless it sets the recording variable itself."""
     monkeypatch.delenv(checks.RECORD_ENV, raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    # each test starts as a fresh kernel does: practice mode, nothing attempted
+    monkeypatch.setattr(checks, "_session", {"mode": "practice", "attempts": {}})
 
 
 # ===================================================================== public surface
@@ -55,15 +57,22 @@ OLD_PUBLIC_NAMES = {
     "reveal": checks,
 }
 
+#: Names added for the two check modes.
+MODE_NAMES = ("CHECK_MODES", "check_mode", "show_answer", "use_mode")
+
 
 @pytest.mark.parametrize("name", sorted(OLD_PUBLIC_NAMES))
 def test_old_public_names_are_still_importable(name: str) -> None:
     """Does ``from lstm_lib.checks import X`` still work for every public X it had, giving
-    the very object its owner module defines, and is X listed in ``__all__``?"""
+    the very object its owner module defines (for a form check, the object the notebook's
+    version wraps so that it speaks in graded mode), and is X listed in ``__all__``?"""
     namespace: dict[str, Any] = {}
     exec(f"from lstm_lib.checks import {name}", namespace)
     owner = OLD_PUBLIC_NAMES[name]
-    assert namespace[name] is getattr(owner, name)
+    imported = namespace[name]
+    if name.startswith("expect_"):
+        imported = imported.__wrapped__
+    assert imported is getattr(owner, name)
     assert name in checks.__all__
     assert name in getattr(owner, "__all__", [name])
 
@@ -82,7 +91,7 @@ AUTHORING_NAMES = (
 def test_all_is_accurate() -> None:
     """Does ``lstm_lib.checks.__all__`` list exactly the old public names and the authoring
     helpers, each defined?"""
-    assert sorted(checks.__all__) == sorted([*OLD_PUBLIC_NAMES, *AUTHORING_NAMES])
+    assert sorted(checks.__all__) == sorted([*OLD_PUBLIC_NAMES, *AUTHORING_NAMES, *MODE_NAMES])
     assert len(set(checks.__all__)) == len(checks.__all__)
     for name in checks.__all__:
         assert hasattr(checks, name), name
@@ -99,19 +108,24 @@ class TestReveal:
         assert capsys.readouterr().out == "✔ q1: Correct: (None, 16).\n"
 
     def test_prints_a_wrong_prediction(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """Does a wrong prediction print a cross, the named mistake and what Keras says?"""
+        """Does a wrong prediction print a cross and the named mistake, but not the value
+        Keras computed, which only show_answer reveals?"""
         result = checks.reveal(
             "q2", (None, 8, 16), (None, 16), kind="shape", context={"features": 3}
         )
         assert result is not None and not result.correct
         out = capsys.readouterr().out
         assert out.startswith("✘ q2: (None, 8, 16) keeps the time axis")
-        assert out.endswith("  Keras says: (None, 16)\n")
+        assert "(None, 16)" not in out.replace("(None, 8, 16)", "")
+        assert out.endswith("run show_answer('q2').\n")
+        checks.show_answer("q2")
+        assert capsys.readouterr().out.startswith("q2: Keras says (None, 16)")
 
     def test_prints_arrays(self, capsys: pytest.CaptureFixture[str]) -> None:
-        """Does the Keras value of an array question print as an array?"""
+        """Does the Keras value of an array question print as an array, on request?"""
         checks.reveal("q6", np.zeros((1, 2)), np.array([[0.5, 0.25]]), kind="array")
-        assert "Keras says: [[0.5  0.25]]" in capsys.readouterr().out
+        checks.show_answer("q6")
+        assert "Keras says [[0.5  0.25]]" in capsys.readouterr().out
 
     def test_records_instead_of_judging(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -450,3 +464,131 @@ class TestGradeAnswerByName:
             exec('grade_answer("q2")', namespace)
         with pytest.raises(AnswerError, match="answer_q1 is not defined"):
             exec('grade_answer("q1")', {"grade_answer": checks.grade_answer})
+
+
+# ===================================================================== the two modes
+
+
+class TestModes:
+    def test_graded_mode_checks_the_form_and_reveals_nothing(
+        self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """In graded mode, does a check say its form is right and that grading comes after
+        submission, run no Keras, judge nothing and show no value on request?"""
+        import sys
+
+        checks.use_mode("graded")
+        monkeypatch.setitem(sys.modules, "keras", None)  # importing it would fail
+        assert checks.keras_allowed() is False
+        checks.expect_shape((None, 16))
+        out = capsys.readouterr().out
+        assert "form is right" in out and "graded after you submit" in out
+        assert checks.reveal("q1", (None, 8), (None, 16), kind="shape") is None
+        checks.show_answer("q1")
+        out = capsys.readouterr().out
+        assert "(None, 16)" not in out and "feedback" in out
+        result = _in_notebook(
+            'result = reveal_layer("q1", None, (None, 4, 2), ask="params")', answer_q1=32
+        )
+        assert result is None and "form is right" in capsys.readouterr().out
+
+    def test_a_form_slip_still_raises_in_graded_mode(self) -> None:
+        """Is a malformed answer refused in graded mode as in practice mode?"""
+        checks.use_mode("graded")
+        with pytest.raises(AnswerError, match="tuple"):
+            checks.expect_shape([None, 16])
+
+    def test_practice_mode_says_nothing_about_form_alone(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """In practice mode, is a right form silent (the Keras comparison speaks next)?"""
+        checks.expect_shape((None, 16))
+        assert capsys.readouterr().out == ""
+
+    def test_show_answer_waits_for_an_attempt(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Before any attempt, does show_answer ask for a prediction instead of a value?"""
+        checks.show_answer("q4")
+        out = capsys.readouterr().out
+        assert "answer_q4" in out and "Keras says" not in out
+
+    def test_validate_and_autograde_never_import_keras(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Under nbgrader, in either mode, is Keras out of reach?"""
+        import sys
+
+        monkeypatch.setitem(sys.modules, "keras", None)
+        for mode in checks.CHECK_MODES:
+            checks.use_mode(mode)
+            for execution in ("validate", "autograde"):
+                monkeypatch.setenv("NBGRADER_EXECUTION", execution)
+                assert checks.keras_allowed() is False
+
+    def test_an_unknown_mode_is_refused(self) -> None:
+        """Does a mistyped mode fail loudly rather than fall back silently?"""
+        with pytest.raises(ValueError, match="practice"):
+            checks.use_mode("exam")
+
+    def test_a_sealed_explanation_opens_for_its_own_answer_only(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """In a student folder (no feedback.json, a sealed file), does the check name the
+        mistake whose explanation is sealed under the learner's answer, and only that?"""
+        from lstm_lib.sealed import SEALED_FILE, seal
+
+        sealed = seal(
+            [
+                ("q2", (None, 8, 16), "SEALED: that keeps the time axis"),
+                ("q2", (None, 3), "SEALED: that is the features"),
+            ]
+        )
+        (tmp_path / SEALED_FILE).write_text(json.dumps(sealed))
+        monkeypatch.chdir(tmp_path)
+        checks.reveal("q2", (None, 8, 16), (None, 16), kind="shape")
+        out = capsys.readouterr().out
+        assert "SEALED: that keeps the time axis" in out
+        assert "features" not in out
+        checks.reveal("q2", (None, 7), (None, 16), kind="shape")
+        assert "SEALED" not in capsys.readouterr().out
+
+    def test_a_form_slip_never_opens_a_seal(
+        self,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        """Is a list where a tuple belongs told about the form, not given the explanation
+        sealed under the tuple?"""
+        from lstm_lib.sealed import SEALED_FILE, seal
+
+        sealed = seal([("q2", (None, 8, 16), "SEALED: that keeps the time axis")])
+        (tmp_path / SEALED_FILE).write_text(json.dumps(sealed))
+        monkeypatch.chdir(tmp_path)
+        checks.reveal("q2", [None, 8, 16], (None, 16), kind="shape")
+        out = capsys.readouterr().out
+        assert "SEALED" not in out and "tuple" in out
+
+
+@pytest.mark.slow
+def test_keras_starts_without_log_lines_in_a_kernel(tmp_path: Path) -> None:
+    """In a real Jupyter kernel, does the first check that uses Keras print nothing on
+    stderr (no TensorFlow or CUDA start-up lines)?"""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            "from lstm_lib.checks import keras_allowed\n"
+            "if keras_allowed():\n"
+            "    import keras\n"
+            "    print(keras.layers.LSTM(3)(keras.Input((2, 4))).shape)"
+        )
+    ]
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute(cwd=str(tmp_path))
+    outputs = notebook.cells[0].outputs
+    assert [o.get("name") for o in outputs] == ["stdout"], outputs
+    assert "(None, 3)" in outputs[0]["text"]
