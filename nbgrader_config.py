@@ -96,6 +96,44 @@ c.SafeFileNameCollector.lms = "blackboard"
 # than the folder's last change (ctime), which a learner cannot set back.
 c.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
 
+# --- The student version ------------------------------------------------------------------
+# How its check cells behave, per assignment: "practice" (a check says right or wrong and
+# names the mistake; the Keras value only on request after an attempt) or "graded" (a
+# check tests the form only; the value and its explanation come back in the feedback).
+# The grade never depends on it. Regenerate the student versions after changing it.
+c.CourseLayout.check_mode = "practice"
+c.CourseLayout.check_modes = {}  # e.g. {"08-putting-together": "graded"}
+# nbgrader's own steps, with the course's after the header: it sets the mode in the setup
+# cell before the cells are locked and checksummed, and seals the mistakes' explanations.
+from nbgrader.preprocessors import (  # noqa: E402
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearSolutions,
+    ComputeChecksums,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    SaveCells,
+)
+
+from lstm_grader.student_version import PrepareStudentChecks  # noqa: E402
+
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter,
+    PrepareStudentChecks,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    ClearOutput,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
+    CheckCellMetadata,
+]
+
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).

@@ -532,6 +532,41 @@ class SandboxedExecute(Execute):
         return super().output(outs, msg, display_id, cell_index)
 
 
+def verdict_outputs(outcome: dict[str, verdicts.Verdict], points: float) -> list[NotebookNode]:
+    """A test cell's outputs for its questions' verdicts, as nbgrader scores them.
+
+    All right: a ``✔`` line per question (full points). None right: an error per wrong
+    question (0 points). Between the two (a cell with several answers, or a question
+    judged per part), the parts of the cell's points its questions earned, each question
+    weighing the same: a ``✔`` or ``✘`` line per question and, last, the points as the
+    cell's result, which nbgrader reads as a partial score.
+    """
+    if not outcome:
+        return [_error_output("NoAnswer", "This test cell declares no graded answer.")]
+    earned = sum(v.earned for v in outcome.values()) / len(outcome)
+    if 0 < earned < 1:
+        lines = [
+            _stream(f"{'✔' if v.correct else '✘'} {question}: {v.message}\n")
+            for question, v in outcome.items()
+        ]
+        score = round(earned * points, 2)
+        return [
+            *lines,
+            NotebookNode(
+                output_type="execute_result",
+                execution_count=None,
+                data={"text/plain": repr(score)},
+                metadata={},
+            ),
+        ]
+    return [
+        _stream(f"✔ {question}: {v.message}\n")
+        if v.correct
+        else _error_output("WrongAnswer", f"{question}: {v.message}")
+        for question, v in outcome.items()
+    ]
+
+
 def _error_output(ename: str, message: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=message, traceback=[message])
 
@@ -598,15 +633,11 @@ class JudgeAnswers(NbGraderPreprocessor):
                 notebook_report["questions"][question] = {
                     "cell": grade_id,
                     "correct": verdict.correct,
+                    "score": verdict.earned,
                     "message": verdict.message,
                 }
             cell.source = staged["visible"]
-            cell.outputs = [
-                _stream(f"✔ {question}: {v.message}\n")
-                if v.correct
-                else _error_output("WrongAnswer", f"{question}: {v.message}")
-                for question, v in outcome.items()
-            ] or [_error_output("NoAnswer", "This test cell declares no graded answer.")]
+            cell.outputs = verdict_outputs(outcome, float(cell.metadata.nbgrader.get("points", 0)))
         review = cells_to_review(notebook_report, state["staged"])
         for cell in nb.cells:
             if _is_test_cell(cell) and _grade_id(cell) in review:

@@ -133,3 +133,42 @@ def test_learner_markdown_is_rendered_inert() -> None:
     assert "<script" not in clean and "onerror" not in clean and "javascript" not in clean
     assert '<a href="https://keras.io">c</a>' in clean
     assert "<strong>Mine</strong>" in clean and "<code>a&lt;b</code>" in clean
+
+
+# --------------------------------------------------------------------------- partial credit
+
+
+def _graded_cell(outputs: list) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("grade_answer('q5_h')")
+    cell.metadata.nbgrader = {"grade": True, "solution": False, "grade_id": "q5", "points": 2}
+    cell.outputs = outputs
+    return cell
+
+
+@pytest.mark.parametrize(
+    ("verdict_pairs", "score"),
+    [
+        ([(True, None), (True, None)], 2.0),
+        ([(False, None), (False, None)], 0.0),
+        ([(True, None), (False, None)], 1.0),
+        ([(False, 0.5)], 1.0),
+        ([(False, 2 / 3)], 1.33),
+        ([(False, 0.0), (False, 0.5)], 0.5),
+    ],
+)
+def test_nbgrader_scores_the_parts_a_cell_earned(verdict_pairs, score) -> None:
+    """Does nbgrader's own scoring of the outputs JudgeAnswers writes give each cell the
+    parts of its points its questions earned, and name every part?"""
+    from nbgrader.utils import determine_grade
+
+    from lstm_grader.preprocessors import verdict_outputs
+    from lstm_lib.verdicts import Verdict
+
+    outcome = {
+        f"q{i}": Verdict(correct, f"message {i}", part)
+        for i, (correct, part) in enumerate(verdict_pairs)
+    }
+    cell = _graded_cell(verdict_outputs(outcome, 2.0))
+    assert determine_grade(cell)[0] == pytest.approx(score)
+    shown = "".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
+    assert all(f"message {i}" in shown for i in range(len(verdict_pairs)))

@@ -1,0 +1,140 @@
+"""The student version's checks, set up when ``nbgrader generate_assignment`` makes it.
+
+:class:`PrepareStudentChecks` is a ``GenerateAssignment`` preprocessor (listed in
+``nbgrader_config.py``). For the check mode the instructor chose for the assignment
+(:meth:`~lstm_grader.course.CourseLayout.mode`), it:
+
+* makes the setup cell call :func:`lstm_lib.checks.use_mode` with that mode;
+* adds, after the notebook's introduction, a cell that tells the learner what the check
+  cells and nbgrader's Validate button check, and what they do not;
+* tags each check cell ``raises-exception``, so that a form slip in one question shows its
+  message and Run All goes on to the next question (JupyterLab and nbclient honour it);
+* replaces the plain ``feedback.json`` nbgrader copied from ``solutions/`` with the
+  explanations sealed under the answers they explain (:mod:`lstm_lib.sealed`) in practice
+  mode, and with nothing in graded mode, where the explanations come back in the feedback.
+
+The sealed explanations are read from the recorded references, so record them
+(``python -m lstm_grader.record``) before generating.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from nbconvert.exporters.exporter import ResourcesDict
+from nbformat import NotebookNode
+from nbformat.v4 import new_markdown_cell
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+from lstm_grader.course import CourseLayout
+from lstm_grader.references import load_references
+from lstm_lib.checks import FEEDBACK_FILE
+from lstm_lib.sealed import SEALED_FILE, seal
+
+__all__ = ["HOW_CHECKED", "PrepareStudentChecks", "sealed_entries"]
+
+#: The text of the cell that tells a learner how the notebook checks answers, by mode.
+HOW_CHECKED = {
+    "practice": (
+        "**How your answers are checked (practice).** After you write a prediction, run "
+        "the check cell below it. It first checks the *form* of your answer (a tuple, an "
+        "int, a list...). Then, where Keras is installed, it builds the layer and says "
+        "whether your prediction is right; when it is not, it names the mistake without "
+        'giving the value away. After an attempt, `show_answer("q3")` (with the '
+        "question's id) shows what Keras computes and why.\n\n"
+        "A form slip shows its message in red, and Run All goes on to the next question. "
+        "nbgrader's **Validate** button checks only that each answer is there and in the "
+        "right form, not whether it is right. Grading compares your answers with values "
+        "recorded from Keras."
+    ),
+    "graded": (
+        "**How your answers are checked (graded).** Each check cell checks only the *form* "
+        "of your answer (a tuple, an int, a list...) and says so: it does not say whether "
+        "the answer is right, and this notebook shows no value computed by Keras. "
+        'nbgrader\'s **Validate** button checks the same: its "Success" means every '
+        "answer is there and can be graded, not that it is right.\n\n"
+        "A form slip shows its message in red, and Run All goes on to the next question. "
+        "After grading, your feedback shows each question's Keras value and its "
+        "explanation."
+    ),
+}
+
+#: The id of the cell added after the introduction.
+HOW_CHECKED_ID = "how-checked"
+
+
+def sealed_entries(references: dict[str, Any]) -> Iterator[tuple[str, Any, str]]:
+    """Each recorded classic mistake and wrong option, as ``(question, answer, message)``.
+
+    Parameters
+    ----------
+    references : dict
+        An assignment's references, as :func:`~lstm_grader.references.load_references`
+        returns them.
+    """
+    for question, ref in references.items():
+        for mistake in ref.mistakes:
+            if "value" in mistake and mistake.get("message"):
+                yield question, mistake["value"], str(mistake["message"])
+        why_not = (ref.context or {}).get("why_not") or {}
+        for option, message in why_not.items():
+            yield question, option, str(message)
+
+
+def _is_setup(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and "lstm_lib.checks import" in cell.source
+
+
+def _is_check(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+class PrepareStudentChecks(NbGraderPreprocessor):
+    """Set the student version's check mode, its note on checking, its tags and its
+    sealed explanations (see the module's docstring)."""
+
+    def preprocess(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        assignment = resources["nbgrader"]["assignment"]
+        layout = CourseLayout(config=self.config)
+        mode = layout.mode(assignment)
+        setup = next((cell for cell in nb.cells if _is_setup(cell)), None)
+        if setup is None:
+            raise ValueError(
+                f"{assignment}: no setup cell imports lstm_lib.checks, so the student "
+                "version could not be told its check mode"
+            )
+        setup.source = (
+            setup.source.rstrip("\n") + "\nfrom lstm_lib.checks import show_answer, use_mode\n"
+            f"use_mode({mode!r})  # chosen by the instructor for this version"
+        )
+        for cell in nb.cells:
+            if _is_check(cell):
+                tags = cell.metadata.setdefault("tags", [])
+                if "raises-exception" not in tags:
+                    tags.append("raises-exception")
+        first_markdown = next(
+            (i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"), -1
+        )
+        note = new_markdown_cell(HOW_CHECKED[mode])
+        note.id = HOW_CHECKED_ID
+        nb.cells.insert(first_markdown + 1, note)
+        self._write_explanations(layout, assignment, mode)
+        return nb, resources
+
+    def _write_explanations(self, layout: CourseLayout, assignment: str, mode: str) -> None:
+        release = layout.release(assignment)
+        # the plain texts list every wrong answer: a learner must not read them off the folder
+        (release / FEEDBACK_FILE).unlink(missing_ok=True)
+        sealed_path = release / SEALED_FILE
+        sealed_path.unlink(missing_ok=True)
+        if mode != "practice":
+            return
+        references_file = layout.references_file(assignment)
+        references = load_references(references_file.parent, assignment)
+        sealed = seal(sealed_entries(references))
+        sealed_path.write_text(json.dumps(sealed, indent=1, sort_keys=True) + "\n")

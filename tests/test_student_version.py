@@ -1,0 +1,134 @@
+"""The student version nbgrader generates: its check mode, its note, its tags and its
+sealed explanations (lstm_grader.student_version), through real `generate_assignment`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, classic_mistakes, make_course, read_notebook
+
+from lstm_grader.references import load_references
+from lstm_grader.student_version import HOW_CHECKED, HOW_CHECKED_ID, sealed_entries
+from lstm_grader.synthetic import answered
+from lstm_lib.checks import FEEDBACK_FILE
+from lstm_lib.sealed import SEALED_FILE, read_sealed, unseal
+
+ASSIGNMENT = "05-return-flags"
+
+
+def _generate(tmp_path: Path, mode: str) -> Path:
+    """A throwaway course whose ASSIGNMENT is generated in ``mode``; its release folder."""
+    root = tmp_path / "course"
+    root.mkdir()
+    course = make_course(root, [ASSIGNMENT])
+    if mode != "practice":
+        with open(root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+            config.write(f"\nc.CourseLayout.check_modes = {{{ASSIGNMENT!r}: {mode!r}}}\n")
+        course.run("nbgrader", "generate_assignment", ASSIGNMENT, "--force")
+    return course.layout.release(ASSIGNMENT)
+
+
+def _notebook(release: Path) -> nbformat.NotebookNode:
+    return read_notebook(release / f"{ASSIGNMENT}.ipynb")
+
+
+def _checks(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [
+        c
+        for c in notebook.cells
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("grade")
+        and not c.metadata.get("nbgrader", {}).get("solution")
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["practice", "graded"])
+def test_the_student_version_is_set_up_for_its_mode(tmp_path: Path, mode: str) -> None:
+    """Does the generated notebook set its mode in the setup cell, say after the
+    introduction what the checks and Validate check, and tag every check cell so that Run
+    All goes past a form slip?"""
+    notebook = _notebook(_generate(tmp_path, mode))
+    setup = next(c for c in notebook.cells if "lstm_lib.checks import" in c.source)
+    assert f"use_mode({mode!r})" in setup.source
+    assert setup.metadata.nbgrader.get("locked"), "the mode line is part of a locked cell"
+    note_index = next(i for i, c in enumerate(notebook.cells) if c.get("id") == HOW_CHECKED_ID)
+    assert notebook.cells[note_index].source == HOW_CHECKED[mode]
+    assert notebook.cells[note_index - 1].cell_type == "markdown"  # right after the intro
+    assert "Validate" in HOW_CHECKED[mode] and "form" in HOW_CHECKED[mode]
+    checks = _checks(notebook)
+    assert checks and all("raises-exception" in c.metadata.get("tags", []) for c in checks)
+
+
+@pytest.mark.slow
+def test_practice_mode_ships_explanations_sealed_and_nothing_readable(tmp_path: Path) -> None:
+    """In practice mode, does every recorded explanation open for its own answer, while no
+    file of the student folder holds a word of any explanation?"""
+    release = _generate(tmp_path, "practice")
+    assert not (release / FEEDBACK_FILE).exists()
+    sealed = read_sealed(str(release))
+    entries = list(sealed_entries(load_references(ROOT / "references", ASSIGNMENT)))
+    assert entries, "the assignment records classic mistakes"
+    for question, answer, message in entries:
+        assert unseal(sealed, question, answer) == message
+    everything = "".join(p.read_text() for p in release.rglob("*") if p.is_file())
+    for _, _, message in entries:
+        assert message[:40] not in everything
+
+
+@pytest.mark.slow
+def test_graded_mode_ships_no_explanations(tmp_path: Path) -> None:
+    """In graded mode, is there neither a readable nor a sealed explanation to find?"""
+    release = _generate(tmp_path, "graded")
+    assert not (release / FEEDBACK_FILE).exists()
+    assert not (release / SEALED_FILE).exists()
+
+
+def test_the_committed_student_versions_carry_no_plain_explanations() -> None:
+    """Is the plain feedback.json absent from every committed student folder?"""
+    assert not list((ROOT / "exercises").glob(f"*/{FEEDBACK_FILE}"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["practice", "graded"])
+def test_a_learner_runs_the_student_version(tmp_path: Path, mode: str) -> None:
+    """In a real kernel, run top to bottom with one classic mistake and one form slip: does
+    the run go on past the slip; in practice mode is the mistake named without the value;
+    in graded mode is only the form checked, with no value shown?"""
+    from nbclient import NotebookClient
+
+    release = _generate(tmp_path, mode)
+    source = read_notebook(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    mistake_question, mistake = next(iter(classic_mistakes(ASSIGNMENT).items()))
+    slip_cell = next(
+        c.metadata.nbgrader["grade_id"]
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+        and c.metadata.nbgrader["grade_id"] != mistake["cell"]
+    )
+    slip = f"answer_{slip_cell.removesuffix('-answer')} = 'not a valid answer'"
+    notebook = answered(
+        _notebook(release), source, {mistake["cell"]: mistake["code"], slip_cell: slip}
+    )
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute(cwd=str(release))
+    outputs = {
+        c.metadata.nbgrader["grade_id"]: "".join(
+            o.get("text", "") + o.get("evalue", "") for o in c.outputs
+        )
+        for c in _checks(notebook)
+    }
+    last = list(outputs)[-1]
+    assert outputs[last], "Run All stopped before the last check"
+    slip_check = slip_cell.removesuffix("-answer")
+    assert "not a valid answer" in outputs[slip_check]
+    said = outputs[mistake_question.split("_")[0]]
+    if mode == "practice":
+        assert mistake["message"] in said
+        assert "show_answer" in said
+    else:
+        assert mistake["message"] not in said
+        assert "form is right" in said and "graded after you submit" in said
+    streams = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("name")]
+    assert all(o["name"] == "stdout" for o in streams), "TensorFlow wrote to stderr"
