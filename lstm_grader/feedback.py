@@ -6,12 +6,18 @@ plug into it through ``nbgrader_config.py``:
 :class:`PresentVerdicts`, a preprocessor of the ``GenerateFeedback`` step (after
     ``GetGrades``, before ``SanitizeLearnerHTML``)
     Reads the verdict :class:`~lstm_grader.preprocessors.JudgeAnswers` left as each test
-    cell's outputs (a ``✔ q3: ...`` stream, a ``WrongAnswer`` or ``NoAnswer`` error) and
-    replaces it with one ``text/html`` output per question: the message escaped, with its
-    Markdown-style backticks as ``<code>``, built only from tags that the sanitizer after it
-    keeps (``strong``, ``code``, ``em``), so bleach checks it again and leaves it whole. It
-    records, as plain data in the cell's metadata, what the page shows around it: the
-    question ids, the question text (the test cell's docstring) and the outcome. It also
+    cell's outputs (a ``✔ q3: ...`` stream, a ``WrongAnswer`` or ``NoAnswer`` error; in a
+    cell that earns partial credit, ``✔``/``✘`` streams and a result holding the points)
+    and replaces it with one ``text/html`` output per question: the message escaped, with
+    its Markdown-style backticks as ``<code>``, built only from tags that the sanitizer
+    after it keeps (``strong``, ``code``, ``em``), so bleach checks it again and leaves it
+    whole. In graded mode (:meth:`~lstm_grader.course.CourseLayout.mode`), where the
+    notebook showed no Keras value, each question's verdict is followed by its expected
+    value from ``references/`` and :func:`~lstm_lib.explanations.explain_answer`'s reason,
+    built the same way. It records, as plain data in the cell's metadata, what the page
+    shows around it: the question ids, the question text (the test cell's docstring), the
+    outcome (``partial`` with the points earned, for partial credit) and each question's
+    own outcome. It also
     points the notebooks' relative links to the book's chapters (``../../book/NN-topic.md``)
     at the published book (:attr:`PresentVerdicts.book_url`) or, by default, at the book
     built in the course directory.
@@ -19,8 +25,9 @@ plug into it through ``nbgrader_config.py``:
     nbgrader's HTML exporter with the course's template (``templates/lstm_feedback``),
     which extends nbgrader's own ``feedback`` template: a table of contents listing each
     question with its outcome, each test cell titled with its question, the verdict as a
-    wrapped, coloured block, and a stylesheet for narrow and wide screens. Every piece of
-    metadata it prints goes through ``escape_html`` or :func:`inline_html`.
+    wrapped, coloured block (the expected value below it in graded mode), and a stylesheet
+    for narrow and wide screens. Every piece of metadata it prints goes through
+    ``escape_html`` or :func:`inline_html`.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ from nbgrader import utils
 from traitlets import Bool, Unicode
 
 from lstm_grader.course import CourseLayout
+from lstm_grader.references import Reference, ReferenceFileError, load_references
+from lstm_lib.explanations import explain_answer, format_expected
 
 #: The course's nbconvert templates; ``lstm_feedback`` extends nbgrader's ``feedback``.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,8 +63,12 @@ OUTPUT_KEY = "lstm_verdict"
 RESOURCES_KEY = "lstm_feedback"
 #: Outcomes, in the order a cell with several verdicts takes the worst of them.
 OUTCOMES = ("correct", "no-answer", "wrong")
-_MARKS = {"correct": "✔", "wrong": "✘", "no-answer": "–"}
+#: The outcome of a test cell that earned part of its points (never one verdict's).
+PARTIAL = "partial"
+_MARKS = {"correct": "✔", "wrong": "✘", "no-answer": "–", PARTIAL: "◐"}
 _LABELS = {"correct": "Correct", "wrong": "Wrong", "no-answer": "No answer"}
+#: The verdict streams JudgeAnswers writes: right, and wrong in a cell with partial credit.
+_STREAM_OUTCOMES = {"✔": "correct", "✘": "wrong"}
 
 
 # --------------------------------------------------------------------------- text to HTML
@@ -110,6 +123,9 @@ class Verdict:
     outcome: str  #: one of :data:`OUTCOMES`
     message: str
     question: str | None = None
+    #: Printed beside the verdicts (a review note, a plain nbgrader cell's output), not
+    #: one itself: it does not decide the cell's outcome when real verdicts are there.
+    note: bool = False
 
     @property
     def plain(self) -> str:
@@ -137,20 +153,22 @@ def _text(value: Any) -> str:
 def read_verdicts(cell: NotebookNode) -> list[Verdict]:
     """The verdicts :class:`~lstm_grader.preprocessors.JudgeAnswers` left in a test cell.
 
-    A ``✔ q: ...`` stream is correct, a ``WrongAnswer`` error wrong, a ``NoAnswer`` error
-    no answer; any other error (a notebook graded by plain nbgrader) is wrong and keeps its
-    name, and any other stream or display is shown as a note beside the verdicts.
+    A ``✔ q: ...`` stream is correct, a ``✘ q: ...`` stream (a part of a cell that earns
+    partial credit) or a ``WrongAnswer`` error wrong, a ``NoAnswer`` error no answer; any
+    other error (a notebook graded by plain nbgrader) is wrong and keeps its name. A result
+    that is a number is the points the cell earned (see :func:`read_points`), not a verdict;
+    any other stream or display is shown as a note beside the verdicts.
     """
     found: list[Verdict] = []
     for output in cell.get("outputs", []):
         kind = output.get("output_type")
         if kind == "stream":
             text = _text(output.get("text")).strip()
-            if text.startswith("✔"):
+            if text[:1] in _STREAM_OUTCOMES:
                 question, message = _split_question(text[1:])
-                found.append(Verdict("correct", message, question))
+                found.append(Verdict(_STREAM_OUTCOMES[text[0]], message, question))
             elif text:
-                found.append(Verdict("no-answer", text))
+                found.append(Verdict("no-answer", text, note=True))
         elif kind == "error":
             ename, evalue = str(output.get("ename", "")), _text(output.get("evalue"))
             if ename == "WrongAnswer":
@@ -162,9 +180,78 @@ def read_verdicts(cell: NotebookNode) -> list[Verdict]:
                 found.append(Verdict("wrong", f"{ename}: {evalue}".strip()))
         elif kind in ("display_data", "execute_result"):
             text = _text(output.get("data", {}).get("text/plain")).strip()
+            if kind == "execute_result" and _number(text) is not None:
+                continue
             if text:
-                found.append(Verdict("no-answer", text))
+                found.append(Verdict("no-answer", text, note=True))
     return found
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value else None  # NaN is no score
+
+
+def read_points(cell: NotebookNode) -> float | None:
+    """The points a test cell earned as autograded, when it says so itself.
+
+    A cell that earns partial credit ends in a result that is a number, which nbgrader reads
+    as its score; an error output scores 0 whatever comes with it, as nbgrader scores it.
+    ``None``: the cell gives no number (nbgrader's all-or-nothing rule applies).
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_output
+    >>> cell = new_code_cell(outputs=[new_output("stream", text="✔ q5_h: Right."),
+    ...                               new_output("execute_result", data={"text/plain": "1.0"})])
+    >>> read_points(cell)
+    1.0
+    """
+    outputs = cell.get("outputs", [])
+    if any(output.get("output_type") == "error" for output in outputs):
+        return 0.0 if any(o.get("output_type") == "execute_result" for o in outputs) else None
+    for output in outputs:
+        if output.get("output_type") == "execute_result":
+            return _number(_text(output.get("data", {}).get("text/plain")).strip())
+    return None
+
+
+def points_text(value: float) -> str:
+    """Points as a person writes them: ``1``, ``0.5``, ``0.67``.
+
+    Examples
+    --------
+    >>> points_text(1.0), points_text(2 / 3)
+    ('1', '0.67')
+    """
+    return f"{round(value, 2):g}"
+
+
+def answer_html(question: str, kind: str, expected: Any, context: Any) -> tuple[str, str]:
+    """The expected value of a question and why, as escaped HTML and as plain text.
+
+    The value is shown as Python prints it (:func:`~lstm_lib.explanations.format_expected`)
+    in a ``<code>``; the explanation goes through :func:`inline_html`. Only ``strong``,
+    ``code`` and ``em`` tags are produced, which the sanitizer after this step keeps.
+
+    Examples
+    --------
+    >>> page, plain = answer_html("q1", "choice", "<b>", {"options": ["<b>"]})
+    >>> page.split(" The right option")[0]
+    '<strong>Answer to q1:</strong> <code>&#x27;&lt;b&gt;&#x27;</code>'
+    >>> plain
+    "Answer to q1: '<b>' The right option is `'<b>'`."
+    """
+    value = format_expected(kind, expected)
+    why = explain_answer(kind, expected, context)
+    head = f"Answer to {question}:"
+    page = (
+        f"<strong>{html.escape(head)}</strong> <code>{html.escape(value)}</code> {inline_html(why)}"
+    )
+    return page, f"{head} {value} {why}"
 
 
 def question_text(source: str) -> str:
@@ -281,7 +368,11 @@ class PresentVerdicts(Preprocessor):
     ) -> tuple[NotebookNode, ResourcesDict]:
         self._ids = resources.get("nbgrader", {})
         self._layout = CourseLayout(config=self.config)
-        page: dict[str, Any] = {"math": False}
+        assignment = str(self._ids.get("assignment", ""))
+        mode = self._layout.mode(assignment) if assignment else "practice"
+        # graded mode: the notebook showed no Keras value, so the page gives it back
+        self._references = self._load_references(assignment) if mode == "graded" else {}
+        page: dict[str, Any] = {"math": False, "mode": mode}
         for cell in nb.cells:
             # only this step writes these keys: drop any the notebook arrived with
             cell.get("metadata", {}).pop(CELL_KEY, None)
@@ -299,24 +390,49 @@ class PresentVerdicts(Preprocessor):
         resources[RESOURCES_KEY] = page
         return nb, resources
 
+    def _load_references(self, assignment: str) -> dict[str, Reference]:
+        folder = self._layout.references_file(assignment).parent
+        try:
+            return load_references(folder, assignment)
+        except (OSError, ReferenceFileError) as exc:
+            # the verdicts still go out; only the expected values are missing
+            if assignment not in self._warned:
+                self._warned.add(assignment)
+                self.log.warning("feedback shows no expected values for %s: %s", assignment, exc)
+            return {}
+
     def _present(self, cell: NotebookNode) -> None:
         meta = cell.metadata.nbgrader
         grade_id = str(meta.get("grade_id", ""))
+        points = float(meta.get("points") or 0)
+        score = float(meta.get("score") or 0)
         verdicts = read_verdicts(cell)
+        earned = read_points(cell)
         questions = [v.question for v in verdicts if v.question]
-        if not verdicts:  # a plain nbgrader test cell that passed prints nothing
-            passed = float(meta.get("score") or 0) >= float(meta.get("points") or 0)
-            verdicts = [
-                Verdict("correct" if passed else "wrong", "Passed." if passed else "Failed.")
-            ]
-        outcome = max((v.outcome for v in verdicts), key=OUTCOMES.index)
+        if not any(not v.note for v in verdicts):
+            # a plain nbgrader test cell that passed prints nothing; GetGrades has its score
+            passed = (earned if earned is not None else score) >= points
+            verdicts.insert(
+                0, Verdict("correct" if passed else "wrong", "Passed." if passed else "Failed.")
+            )
+        judged = [v for v in verdicts if not v.note]
+        outcome = max((v.outcome for v in judged), key=OUTCOMES.index)
         label = _LABELS[outcome]
-        if outcome == "wrong" and any(v.outcome == "correct" for v in verdicts):
-            label = "Partly wrong"
+        if earned is not None and 0 < earned < points:
+            outcome = PARTIAL
+            unit = "point" if points == 1 else "points"
+            label = f"Partly right ({points_text(earned)} of {points_text(points)} {unit})"
+        elif outcome == "wrong" and any(v.outcome == "correct" for v in judged):
+            label = "Partly wrong"  # an error in the cell: nbgrader gives it nothing
         shown = ", ".join(dict.fromkeys(questions))
-        # nbgrader scores a test cell all or nothing; a score that disagrees with the
-        # verdict was given by hand in the formgrader (GetGrades reads the final score)
-        full = float(meta.get("score") or 0) >= float(meta.get("points") or 0)
+        # what the verdicts earned; GetGrades reads the final score, and one that differs
+        # was given by hand in the formgrader
+        autograded = earned if earned is not None else (points if outcome == "correct" else 0.0)
+        parts = [
+            {"question": v.question, "outcome": v.outcome, "mark": _MARKS[v.outcome]}
+            for v in judged
+            if v.question
+        ]
         cell.metadata[CELL_KEY] = {
             "anchor": _anchor(grade_id),
             "label": grade_id if shown in ("", grade_id) else f"{grade_id} ({shown})",
@@ -324,16 +440,37 @@ class PresentVerdicts(Preprocessor):
             "outcome": outcome,
             "outcome_label": label,
             "mark": _MARKS[outcome],
-            "regraded": full != (outcome == "correct"),
+            "regraded": abs(score - autograded) > 1e-9,
+            "parts": parts if len(parts) > 1 else [],
         }
-        cell.outputs = [
-            NotebookNode(
-                output_type="display_data",
-                data={"text/html": v.html, "text/plain": v.plain},
-                metadata={OUTPUT_KEY: {"outcome": v.outcome, "question": v.question or ""}},
+        outputs = []
+        for v in verdicts:
+            outputs.append(
+                NotebookNode(
+                    output_type="display_data",
+                    data={"text/html": v.html, "text/plain": v.plain},
+                    metadata={OUTPUT_KEY: {"outcome": v.outcome, "question": v.question or ""}},
+                )
             )
-            for v in verdicts
-        ]
+            reference = self._references.get(v.question or "")
+            if reference is not None:
+                page, plain = answer_html(
+                    v.question or "", reference.kind, reference.expected, reference.context
+                )
+                outputs.append(
+                    NotebookNode(
+                        output_type="display_data",
+                        data={"text/html": page, "text/plain": plain},
+                        metadata={
+                            OUTPUT_KEY: {
+                                "outcome": v.outcome,
+                                "question": v.question or "",
+                                "part": "answer",
+                            }
+                        },
+                    )
+                )
+        cell.outputs = outputs
 
     def _page_for(self, target: str) -> str | None:
         """Where a relative link to a book chapter should point from the feedback page."""

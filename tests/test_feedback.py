@@ -125,9 +125,11 @@ def autograded_notebook(intro: str | None = None) -> nbformat.NotebookNode:
     )
 
 
-def _config(root: Path, **present_verdicts) -> Config:
+def _config(root: Path, mode: str | None = None, **present_verdicts) -> Config:
     config = Config()
     config.CourseDirectory.root = str(root)
+    if mode is not None:
+        config.CourseLayout.check_mode = mode
     for name, value in present_verdicts.items():
         setattr(config.PresentVerdicts, name, value)
     return config
@@ -368,6 +370,216 @@ def test_the_course_config_wires_feedback_in_order() -> None:
     assert names.index("GetGrades") < names.index("PresentVerdicts")
     assert names.index("PresentVerdicts") < names.index("SanitizeLearnerHTML")
     assert config.GenerateFeedback.exporter_class is FeedbackExporter
+
+
+# --------------------------------------------------------------------------- fast: graded mode
+LSTM16 = {"class_name": "LSTM", "config": {"units": 16}}
+
+
+def write_references(root: Path, **extra) -> None:
+    """references/<assignment>.json for the fixture's questions (and ``extra`` ones)."""
+    from lstm_grader.references import write_references as write
+
+    questions = {
+        "q1": {
+            "kind": "shape",
+            "expected": [None, 16],
+            "context": {"layer": LSTM16, "input_shape": [None, 8, 3]},
+        },
+        "q2": {"kind": "shape", "expected": [None, 8, 16], "context": {"timesteps": 8}},
+        "q4_h": {"kind": "array", "expected": [[0.25, -0.5]], "context": {}},
+        "q4_c": {"kind": "array", "expected": [[1.5, -2.0]], "context": {}},
+        **extra,
+    }
+    write(root / "references", ASSIGNMENT, {"questions": questions})
+
+
+def _answers(nb, grade_id: str) -> list:
+    return [
+        o
+        for o in _cell(nb, grade_id).outputs
+        if o.metadata.get(OUTPUT_KEY, {}).get("part") == "answer"
+    ]
+
+
+def test_graded_mode_gives_each_question_its_value_and_why(tmp_path: Path) -> None:
+    """In graded mode, does each judged question, right or wrong, get the expected value
+    as Python prints it and the explanation, right after its verdict?"""
+    write_references(tmp_path)
+    nb, resources = present(tmp_path, mode="graded")
+    assert resources["lstm_feedback"]["mode"] == "graded"
+
+    q1 = _cell(nb, "q1").outputs
+    assert [o.metadata[OUTPUT_KEY].get("part", "verdict") for o in q1] == ["verdict", "answer"]
+    assert q1[1].metadata[OUTPUT_KEY] == {"outcome": "correct", "question": "q1", "part": "answer"}
+    page = q1[1].data["text/html"]
+    assert page.startswith("<strong>Answer to q1:</strong> <code>(None, 16)</code> ")
+    assert "(batch, units) = (None, 16): <code>return_sequences=False</code>" in page
+    assert "(None, 16)" in q1[1].data["text/plain"]
+
+    (q2,) = _answers(nb, "q2")  # wrong, and shown all the same
+    assert q2.metadata[OUTPUT_KEY]["outcome"] == "wrong"
+    assert "<code>(None, 8, 16)</code>" in q2.data["text/html"]
+    assert "8 timesteps are kept" in q2.data["text/html"]
+    assert [a.metadata[OUTPUT_KEY]["question"] for a in _answers(nb, "q4")] == ["q4_h", "q4_c"]
+    assert "<code>[[ 0.25, -0.5 ]]</code>" in _answers(nb, "q4")[0].data["text/html"]
+    assert _answers(nb, "q3") == []  # no question reached the grader: nothing to show
+
+    soup = render(tmp_path, mode="graded")
+    shown = soup.select_one("#question-q2 .lstm-answer")
+    assert shown is not None and shown.code.get_text() == "(None, 8, 16)"
+    assert shown.find_previous_sibling("div")["class"] == ["lstm-verdict", "lstm-verdict-wrong"]
+    assert len(soup.select(".lstm-answer")) == 4 and len(soup.select(".lstm-verdict")) == 5
+
+
+def test_practice_mode_shows_no_value(tmp_path: Path) -> None:
+    """In practice mode (the default) the learner reveals values in the notebook: does the
+    page show none, even with references at hand?"""
+    write_references(tmp_path)
+    nb, resources = present(tmp_path)
+    assert resources["lstm_feedback"]["mode"] == "practice"
+    assert all(_answers(nb, gid) == [] for gid in ("q1", "q2", "q3", "q4"))
+    soup = render(tmp_path)
+    assert soup.select(".lstm-answer") == []
+    assert "Answer to" not in soup.get_text()
+
+
+def test_the_mode_is_chosen_per_assignment(tmp_path: Path) -> None:
+    """Does CourseLayout.check_modes decide for this assignment, over check_mode?"""
+    write_references(tmp_path)
+    config = _config(tmp_path, mode="practice")
+    config.CourseLayout.check_modes = {ASSIGNMENT: "graded"}
+    nb, _ = PresentVerdicts(config=config).preprocess(autograded_notebook(), _resources())
+    assert len(_answers(nb, "q1")) == 1
+    config.CourseLayout.check_modes = {"other": "graded"}
+    nb, _ = PresentVerdicts(config=config).preprocess(autograded_notebook(), _resources())
+    assert _answers(nb, "q1") == []
+
+
+def test_graded_mode_without_references_still_gives_the_verdicts(tmp_path: Path) -> None:
+    """No references file: the page keeps its verdicts and shows no value, no error."""
+    nb, _ = present(tmp_path, mode="graded")
+    assert _answers(nb, "q1") == []
+    assert _cell(nb, "q2").metadata[CELL_KEY]["outcome"] == "wrong"
+
+
+def test_values_and_contexts_with_markup_stay_text(tmp_path: Path) -> None:
+    """A reference whose value or context holds markup: escaped in the answer, left whole
+    by the sanitizer, and never a script or a handler on the page."""
+    evil = "<script>window.__pwned = 1</script>"
+    write_references(
+        tmp_path,
+        q1={"kind": "value", "expected": evil, "context": {}},
+        q2={
+            "kind": "choice",
+            "expected": "b",
+            "context": {"options": ["a", "b"], "why": {"b": '<img src=x onerror="x()"> `<b>`'}},
+        },
+    )
+    nb, resources = present(tmp_path, mode="graded")
+    q1, q2 = _answers(nb, "q1")[0].data["text/html"], _answers(nb, "q2")[0].data["text/html"]
+    assert "<script" not in q1 and "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in q1
+    assert "<img" not in q2 and "&lt;img src=x" in q2 and "<code>&lt;b&gt;</code>" in q2
+    before = {gid: _answers(nb, gid)[0].data["text/html"] for gid in ("q1", "q2")}
+    nb, _ = SanitizeLearnerHTML(config=_config(tmp_path)).preprocess(nb, resources)
+    assert {gid: _answers(nb, gid)[0].data["text/html"] for gid in before} == before
+
+    soup = render(tmp_path, mode="graded")
+    assert soup.find_all("script") == []
+    assert not soup.find_all(attrs={"onerror": True})
+    assert evil in soup.select_one("#question-q1 .lstm-answer").get_text()
+
+
+# --------------------------------------------------------------------------- fast: partial credit
+def partial_notebook(earned: str = "1.0", score: float = 1) -> nbformat.NotebookNode:
+    """The fixture with a cell that earns partial credit, as JudgeAnswers writes it: one
+    stream per part, then the points earned as the cell's result."""
+    nb = autograded_notebook()
+    cell = _test_cell(
+        "q5",
+        '"""Are answer_q5_h and answer_q5_c the states after one step?"""\nexpect_array(x)',
+        [
+            _stream("✔ q5_h: Correct, within 1e-5.\n"),
+            _stream("✘ q5_c: That is `h`, not `c`.\n"),
+            new_output("execute_result", data={"text/plain": earned}, execution_count=1),
+        ],
+        score=score,
+        points=2,
+    )
+    nb.cells.insert(-1, cell)
+    return nb
+
+
+def test_a_partly_right_cell_shows_its_parts_and_points(tmp_path: Path) -> None:
+    """Is a cell with a right and a wrong part labelled with the points it earned, each
+    part shown with its own verdict, and the points result not shown as a note?"""
+    nb, _ = present(tmp_path, partial_notebook())
+    meta = _cell(nb, "q5").metadata[CELL_KEY]
+    assert meta["outcome"] == "partial"
+    assert meta["outcome_label"] == "Partly right (1 of 2 points)"
+    assert meta["label"] == "q5 (q5_h, q5_c)"
+    assert meta["parts"] == [
+        {"question": "q5_h", "outcome": "correct", "mark": "✔"},
+        {"question": "q5_c", "outcome": "wrong", "mark": "✘"},
+    ]
+    assert meta["regraded"] is False
+    outputs = _cell(nb, "q5").outputs
+    assert [o.metadata[OUTPUT_KEY]["outcome"] for o in outputs] == ["correct", "wrong"]
+    assert (
+        outputs[1].data["text/html"]
+        == "<strong>✘ q5_c</strong> That is <code>h</code>, not <code>c</code>."
+    )
+
+    soup = render(tmp_path, partial_notebook())
+    item = soup.select_one('#toc li.lstm-toc-item a[href="#question-q5"]').parent
+    assert item["class"][-1] == "lstm-toc-partial"
+    assert "Partly right (1 of 2 points)" in item.get_text(" ", strip=True)
+    parts = [p.get_text(" ", strip=True) for p in item.select(".lstm-toc-part")]
+    assert parts == ["✔ q5_h", "✘ q5_c"]
+    assert [p["class"][-1] for p in item.select(".lstm-toc-part")] == [
+        "lstm-toc-part-correct",
+        "lstm-toc-part-wrong",
+    ]
+    section = soup.select_one("#question-q5")
+    assert section["class"][-1] == "lstm-question-partial"
+    assert [v["class"][-1] for v in section.select(".lstm-verdict")] == [
+        "lstm-verdict-correct",
+        "lstm-verdict-wrong",
+    ]
+    assert "Partly right (1 of 2 points)" in section.select_one(".lstm-badge").get_text()
+    assert "(set by the instructor)" not in section.select_one(".lstm-points").get_text()
+    assert "1.0" not in section.select_one(".lstm-verdicts").get_text()
+
+
+def test_partial_points_are_labelled_as_earned(tmp_path: Path) -> None:
+    """Fractions read as people write them; none or all of the points are no 'partly';
+    a score changed by hand is marked."""
+    nb, _ = present(tmp_path, partial_notebook("0.6666666666666666", score=2 / 3))
+    assert _cell(nb, "q5").metadata[CELL_KEY]["outcome_label"] == (
+        "Partly right (0.67 of 2 points)"
+    )
+    nb, _ = present(tmp_path, partial_notebook("0.0", score=0))
+    assert _cell(nb, "q5").metadata[CELL_KEY]["outcome"] == "wrong"
+    nb, _ = present(tmp_path, partial_notebook("1.0", score=2))
+    assert _cell(nb, "q5").metadata[CELL_KEY]["regraded"] is True
+
+
+def test_graded_mode_explains_each_part_of_a_partly_right_cell(tmp_path: Path) -> None:
+    """Does each part get its own value, under its own verdict?"""
+    write_references(
+        tmp_path,
+        q5_h={"kind": "array", "expected": [[0.5, 0.25]], "context": {}},
+        q5_c={"kind": "array", "expected": [[1.0, 2.0]], "context": {}},
+    )
+    soup = render(tmp_path, partial_notebook(), mode="graded")
+    blocks = soup.select("#question-q5 .lstm-verdicts > div")
+    assert [b["class"][0] for b in blocks] == [
+        "lstm-verdict",
+        "lstm-answer",
+        "lstm-verdict",
+        "lstm-answer",
+    ]
+    assert blocks[3].get_text().startswith("Answer to q5_c: [[1., 2.]]")
 
 
 # --------------------------------------------------------------------------- slow: for real
