@@ -36,8 +36,10 @@ __all__ = [
     "explain_shape",
     "explain_value",
     "facts",
+    "iter_count_candidates",
     "list_mistake",
     "shape_mistake",
+    "weight_facts",
 ]
 
 Shape = tuple[int | None, ...]
@@ -48,7 +50,7 @@ _RECURRENT = tuple(_GATES)
 #: replacement). The layer arguments come from :mod:`lstm_lib.shapes`, which refuses them
 #: in a spec; the fit and Model keywords are added here.
 KERAS3_NAMES: dict[str, str | None] = {
-    **shapes._KERAS1_NAMES,  # noqa: SLF001 - the one table of renamed layer arguments
+    **shapes._KERAS1_NAMES,  # the one table of renamed layer arguments
     "input_length": None,
     "batch_input_shape": "batch_shape",
     "nb_epoch": "epochs",
@@ -125,6 +127,7 @@ class Facts:
 
     @property
     def merge_mode(self) -> str | None:
+        """A Bidirectional layer's merge_mode (``"concat"`` by default), else ``None``."""
         return self.config.get("merge_mode") if self.class_name == "Bidirectional" else None
 
     def numbers(self) -> str:
@@ -203,9 +206,7 @@ def facts(context: Mapping[str, Any], expected: Any = None) -> Facts:
     if timesteps is None and input_shape and len(input_shape) >= (2 if embedding else 3):
         timesteps = input_shape[1]
     roles = tuple(str(role) for role in context.get("roles") or () if isinstance(role, str))
-    weights = any(
-        word in role.lower() for role in roles for word in ("kernel", "bias", "weight")
-    )
+    weights = any(word in role.lower() for role in roles for word in ("kernel", "bias", "weight"))
     return Facts(
         class_name=class_name,
         config=config,
@@ -232,13 +233,12 @@ Candidates = Iterator[tuple[int | None, str]]
 CountRule = Callable[[int, Facts], Candidates]
 
 
-def _count(f: Facts, class_name: str | None = None, input_shape: Any = None, **changes: Any):
+def _count(
+    f: Facts, class_name: str | None = None, input_shape: Any = None, **changes: Any
+) -> int | None:
     """The count of the question's layer with some config changed, or None if it fails."""
     spec = {"class_name": class_name or f.class_name, "config": {**f.config, **changes}}
-    try:
-        return shapes.count_params(spec, input_shape or f.input_shape)
-    except (ValueError, KeyError, TypeError):
-        return None
+    return _count_spec(spec, input_shape or f.input_shape)
 
 
 def _terms(f: Facts) -> dict[str, int]:
@@ -259,7 +259,7 @@ def _rule_flag_use_bias(expected: int, f: Facts) -> Candidates:
     if f.class_name in ("Dense", *_RECURRENT) and f.config.get("use_bias") is False:
         yield (
             _count(f, use_bias=True),
-            f"That still counts a bias, but use_bias=False removes b: only the kernel W"
+            "That still counts a bias, but use_bias=False removes b: only the kernel W"
             + (" and the recurrent kernel U are" if f.cell else " is")
             + f" left ({f.numbers()}).",
         )
@@ -340,37 +340,46 @@ def _rule_double_bias(expected: int, f: Facts) -> Candidates:
         )
 
 
+def _rule_one_gate(expected: int, f: Facts) -> Candidates:
+    """One gated block counted where LSTM has 4 and GRU 3."""
+    gates = f.gates
+    if f.class_name in _RECURRENT and gates and gates > 1 and not expected % gates:
+        yield (
+            expected // gates,
+            f"That is the count for one gate. {f.class_name} has {gates} gated blocks, "
+            f"each with its own kernel, recurrent kernel and bias: multiply by {gates} "
+            f"({f.numbers()}).",
+        )
+
+
 def _rule_gate_count(expected: int, f: Facts) -> Candidates:
-    """The wrong number of gated blocks: one gate only, LSTM as a GRU or a SimpleRNN, ..."""
+    """The wrong number of gated blocks: LSTM counted with 3, as a GRU or a SimpleRNN, ..."""
     gates = f.gates
     if f.class_name not in _RECURRENT or not gates or expected % gates:
         return
     block = expected // gates
-    for wrong in (1, 3, 4, 2):
-        if wrong == gates:
-            continue
-        if wrong == 1:
-            message = (
-                f"That is the count for one gate. {f.class_name} has {gates} gated blocks, "
-                f"each with its own kernel, recurrent kernel and bias: multiply by {gates}."
+    like = {1: " (the SimpleRNN's one)", 3: " (as a GRU has)", 4: " (as an LSTM has)"}
+    for wrong in (3, 4, 1, 2):
+        if wrong != gates and not (wrong == 1 and gates > 1):
+            yield (
+                wrong * block,
+                f"That counts {wrong} gated block{'s' if wrong > 1 else ''}{like.get(wrong, '')}"
+                f"; {f.class_name} has {gates}. Each block has a kernel, a recurrent kernel "
+                f"and a bias ({f.numbers()}).",
             )
-        else:
-            as_what = {1: " (a SimpleRNN has one)", 3: " (as a GRU has)", 4: " (as an LSTM has)"}
-            message = (
-                f"That counts {wrong} gated blocks; {f.class_name} has {gates}"
-                + as_what.get(gates, "")
-                + f". Each block has a kernel, a recurrent kernel and a bias ({f.numbers()})."
-            )
-        yield wrong * block, message
     for other in _RECURRENT:
         if other != f.class_name:
             yield (
                 _count(f, class_name=other),
-                f"That is the count of a {other} of the same size. {f.class_name} has "
-                f"{gates} gated block{'s' if gates > 1 else ''}"
-                + (", LSTM 4, GRU 3, SimpleRNN 1" if gates > 1 else "")
-                + f" ({f.numbers()}).",
+                f"That is the count of {_a(other)} of the same size. {f.class_name} has "
+                f"{gates} gated block{'s' if gates > 1 else ''} (LSTM 4, GRU 3, SimpleRNN 1; "
+                f"{f.numbers()}).",
             )
+
+
+def _a(name: str) -> str:
+    # by sound: "an LSTM" (el-es-tee-em), "a SimpleRNN"
+    return f"{'an' if name[:1] in 'AEIOU' or name == 'LSTM' else 'a'} {name}"
 
 
 def _rule_left_out_blocks(expected: int, f: Facts) -> Candidates:
@@ -482,14 +491,15 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
         return
     inner = f.config["layer"]
     yield (
-        _count(f, class_name=inner["class_name"], **_only(inner["config"], f.config)),
+        _count_spec(inner, f.input_shape),
         "That counts one direction only: Bidirectional holds two copies of the layer, "
-        "a forward and a backward one, so the count doubles.",
+        f"a forward and a backward one, so the count doubles ({f.numbers()} per copy).",
     )
     yield (
         2 * expected,
         "That counts four copies: Bidirectional holds exactly two, a forward and a backward "
-        f"{inner['class_name']}, so the count is twice one {inner['class_name']}'s.",
+        f"{inner['class_name']}, so the count is twice one {inner['class_name']}'s "
+        f"({f.numbers()}).",
     )
     if f.config.get("backward_layer") in (None, inner) and expected % 2 == 0:
         inner_facts = _replace_layer(f, inner)
@@ -501,9 +511,11 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
                     yield 2 * value, f"In each direction: {message}"
 
 
-def _only(config: Mapping[str, Any], outer: Mapping[str, Any]) -> dict[str, Any]:
-    # _count merges changes into the outer config; start from the inner one instead
-    return {**{key: None for key in outer if key not in config}, **config}
+def _count_spec(spec: Mapping[str, Any], input_shape: Any) -> int | None:
+    try:
+        return shapes.count_params(spec, input_shape)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _replace_layer(f: Facts, layer: Mapping[str, Any]) -> Facts:
@@ -517,10 +529,11 @@ COUNT_RULES: tuple[CountRule, ...] = (
     _rule_bidirectional,
     _rule_features_from_elsewhere,
     _rule_units_features_swapped,
-    _rule_gate_count,
+    _rule_one_gate,
     _rule_left_out_blocks,
     _rule_bias_sized_by_input,
     _rule_double_bias,
+    _rule_gate_count,
     _rule_timesteps_multiply,
     _rule_dense_flattens,
     _rule_embedding,
@@ -546,7 +559,7 @@ def count_mistake(answer: int, expected: int, context: Mapping[str, Any]) -> str
     --------
     >>> context = {"layer": {"class_name": "LSTM", "config": {"units": 16}},
     ...            "input_shape": [None, 20, 8]}
-    >>> count_mistake(3648, 1600, context).split(":")[0]
+    >>> count_mistake(2368, 1600, context).split(":")[0]
     'That uses the timesteps (20) as the features'
     """
     if answer == expected:
@@ -588,13 +601,17 @@ def _count_terms(f: Facts) -> str | None:
     """The blocks a layer's count is made of, in words, with the question's numbers."""
     name = f.class_name
     if name == "Dense":
-        bias = " plus b, units (use_bias=True)" if f.config.get("use_bias", True) else ""
+        bias = (
+            ", plus b, units (use_bias=True)"
+            if f.config.get("use_bias", True)
+            else " and no b (use_bias=False)"
+        )
         rest = (
             f"; the timesteps ({f.timesteps}) play no part: Dense acts on the last axis"
             if f.input_shape and len(f.input_shape) >= 3 and f.timesteps
             else ""
         )
-        return f"Dense's count is W, features × units,{bias}: {f.numbers()}{rest}."
+        return f"Dense's count is W, features × units{bias}: {f.numbers()}{rest}."
     if name in _RECURRENT:
         if not f.config.get("use_bias", True):
             bias = "no b (use_bias=False)"
@@ -604,7 +621,8 @@ def _count_terms(f: Facts) -> str | None:
             bias = "b, units"
         blocks = f"{f.gates} gated blocks, each" if (f.gates or 1) > 1 else "one block of"
         return (
-            f"A {name}'s count is {blocks} W (features × units), U (units × units) and {bias}: "
+            f"{_a(name)[:1].upper()}{_a(name)[1:]}'s count is {blocks} W (features × units), "
+            f"U (units × units) and {bias}: "
             f"{f.numbers()}; the timesteps play no part."
         )
     if name == "Embedding":
@@ -640,6 +658,15 @@ def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]
     return names[: len(expected)] if len(expected) > 1 else ["the only axis"]
 
 
+def _as_class(f: Facts, class_name: str) -> Facts:
+    return Facts(
+        class_name=class_name,
+        features=f.features,
+        timesteps=f.timesteps,
+        roles=f.roles,
+    )
+
+
 def _layer_word(f: Facts) -> str:
     return f.class_name or "this layer"
 
@@ -652,6 +679,26 @@ def _is_state(role: str | None) -> bool:
 def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str | None]:
     """The activation-shape rules, in order; each yields a message or None."""
     n, m = len(a), len(e)
+    text = (role or "").lower()
+    if "dense" in text:  # a part of a model named by its layer: judge it as that layer
+        f = _as_class(f, "Dense")
+    # --- Bidirectional: only the merged output is two directions wide
+    if n == m and a[:-1] == e[:-1] and e[-1] is not None and a[-1] is not None:
+        if _is_state(role) and a[-1] == 2 * e[-1] and ("forward" in text or "backward" in text):
+            yield (
+                f"{a!r} is as wide as the merged output, but each state belongs to one "
+                f"direction: (batch, units), units = {e[-1]}. Only the output is merged."
+            )
+        if "merged" in text and 2 * a[-1] == e[-1]:
+            yield (
+                "That is the shape of one direction. merge_mode='concat' puts the forward and "
+                f"backward outputs side by side on the last axis: 2 × units = {e[-1]}."
+            )
+        if "merged" in text and a[-1] == 2 * e[-1]:
+            yield (
+                "That is the 'concat' shape. A merge_mode of 'sum', 'mul' or 'ave' combines "
+                f"the two directions element by element, so the last axis stays units = {e[-1]}."
+            )
     # --- the Embedding's input given back as its output
     if f.embedding and f.input_shape is not None and a == f.input_shape:
         yield (
@@ -771,9 +818,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 "vocabulary size, which sets the rows of its table and never reaches this layer."
             )
         gates = f.gates
-        if gates and gates > 1 and e[-1] is not None and last == gates * e[-1] // (
-            2 if f.merge_mode == "concat" else 1
-        ) * (2 if f.merge_mode == "concat" else 1):
+        if gates and gates > 1 and last in {gates * (e[-1] or 0), gates * (f.units or 0)}:
             yield (
                 f"The {gates} gates are inside the layer: its output has units numbers per "
                 f"direction, not {gates} × units."
@@ -831,13 +876,26 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
                 f"The kernel W has one row per input feature (the last input axis), so its "
                 f"first axis is {e[0]}, not {a[0]}."
             )
+    if (
+        "bias" in text
+        and n == m == 1
+        and f.features
+        and a[0] in {f.features, (gates or 1) * f.features}
+    ):
+        yield (
+            f"{a!r} sizes the bias by the input: b has one entry per unit"
+            + (f" and gate, {gates} · units" if (gates or 1) > 1 else "")
+            + f", not per feature (features = {f.features})."
+        )
     if "bias" in text and n == 1 and m == 2 and e[0] == 2 and a == e[1:]:
         yield (
             "A GRU with reset_after=True keeps two bias rows, one for the input and one for "
             f"the recurrent side: (2, 3 · units) = {e!r}."
         )
     if "bias" in text and n == 2 and m == 1 and a[0] == 2 and a[1:] == e:
-        yield f"Only a GRU with reset_after=True keeps two bias rows; this bias is one vector, {e!r}."
+        yield (
+            f"Only a GRU with reset_after=True keeps two bias rows; this bias is one vector, {e!r}."
+        )
 
 
 def shape_mistake(
@@ -878,9 +936,10 @@ def explain_shape(
     Examples
     --------
     >>> context = {"features": 8, "timesteps": 10}
-    >>> explain_shape((None, 3, 7), (None, 10, 16), context)  # doctest: +NORMALIZE_WHITESPACE
-    '(None, 3, 7): the batch axis is right; the timesteps axis is not (timesteps = 10 here);
-    the units axis is not (it is the layer\\'s units; features = 8 is the input\\'s last axis).'
+    >>> print(explain_shape((None, 3, 7), (None, 10, 16), context))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    (None, 3, 7): the batch axis is right; the timesteps axis is not (timesteps = 10 here);
+    the units axis is not (it is the layer's units; features = 8 is the input's last axis).
     """
     answer, expected = tuple(answer), tuple(expected)
     named = shape_mistake(answer, expected, context, role)
@@ -971,6 +1030,26 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
                 f"Those are per-gate weights, {n} arrays: Keras keeps the {gates} gates side by "
                 f"side in each array, so the layer stores {m}: {listed}."
             )
+        if (
+            gates
+            and gates > 1
+            and n == m
+            and all(
+                mine[:-1] == theirs[:-1] and theirs[-1] == gates * (mine[-1] or 0)
+                for mine, theirs in zip(answer, expected, strict=True)
+            )
+        ):
+            return (
+                f"Those are the shapes of one gate's block. Keras keeps the {gates} gates side "
+                f"by side in each array: {gates} · units columns, {listed}."
+            )
+        two_d = [i for i, theirs in enumerate(expected) if len(theirs) == 2]
+        if n == m and len(two_d) >= 2 and all(answer[i] == expected[i][::-1] for i in two_d):
+            return (
+                "Those are transposed: Keras multiplies the input row from the left, x_t W, so "
+                "the kernel is (features, gates · units) and the recurrent kernel (units, "
+                "gates · units). PyTorch stores the transposes."
+            )
         if n == m - 1 and m == 3 and len(answer[0]) == 2 and expected[0][1:] == answer[0][1:]:
             rows = answer[0][0]
             if rows == (expected[0][0] or 0) + (expected[1][0] or 0):
@@ -994,9 +1073,7 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
     bidirectional = "forward" in words or "backward" in words
     if bidirectional and n < m:
         stacked = [
-            shape
-            for shape in answer
-            if any(_stacks_two(shape, theirs) for theirs in expected)
+            shape for shape in answer if any(_stacks_two(shape, theirs) for theirs in expected)
         ]
         if stacked:
             return (
@@ -1035,9 +1112,7 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
 def _stacks_two(mine: Shape, theirs: Shape) -> bool:
     """Whether a shape is the expected one with the two directions stacked into an axis."""
     if len(mine) == len(theirs) + 1:
-        return any(
-            mine[:i] + mine[i + 1 :] == theirs and mine[i] == 2 for i in range(1, len(mine))
-        )
+        return any(mine[:i] + mine[i + 1 :] == theirs and mine[i] == 2 for i in range(1, len(mine)))
     if len(mine) == len(theirs) and len(theirs) >= 3:
         return any(
             theirs[i] is not None
@@ -1063,7 +1138,7 @@ def weight_facts(context: Mapping[str, Any], expected: Sequence[Shape]) -> dict[
     ``features`` (W's rows) and ``units`` (U's rows), so the rules can use the numbers.
     """
     gates = _gates_from_weights(expected)
-    if not gates or len(expected[0]) != 2:
+    if not facts(context).weights or not gates or len(expected[0]) != 2:
         return dict(context)
     cell = {1: "SimpleRNN", 3: "GRU", 4: "LSTM"}[gates]
     added: dict[str, Any] = {"features": expected[0][0]}
@@ -1128,9 +1203,9 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             notes.append(_old_name(key))
         elif key in expected and value != expected[key]:
             if type(value) is str and KERAS3_NAMES.get(value) == expected[key]:
-                notes.append(f"{key}: {_old_name(value)}")
+                notes.append(f"For {key}: {_old_name(value)}")
             elif type(value) is str and type(expected[key]) is str and value + "s" == expected[key]:
-                notes.append(f"{key}: the Keras 3 name is plural, {expected[key]!r}.")
+                notes.append(f"For {key}: the Keras 3 name is plural, {expected[key]!r}.")
     wrong = [key for key in answer if key in expected and answer[key] != expected[key]]
     for i, first in enumerate(wrong):
         for second in wrong[i + 1 :]:
@@ -1140,17 +1215,36 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     missing = [key for key in expected if key not in answer and key not in renamed]
     unknown = [key for key in answer if key not in expected and key not in KERAS3_NAMES]
     if missing:
-        notes.append(f"Missing: {', '.join(missing)} (leaving it out keeps Keras's default).")
+        notes.append(f"Missing: {_and(missing)} (leaving it out keeps Keras's default).")
     if unknown:
-        notes.append(f"Not asked for: {', '.join(unknown)}.")
+        notes.append(f"Not asked for: {_and(unknown)}.")
     if wrong and not notes:
-        notes.append(f"The value of {', '.join(wrong)} is not the one asked for.")
-    good = f"{', '.join(right)} {'is' if len(right) == 1 else 'are'} right" if right else ""
-    return "; ".join(filter(None, [good, " ".join(notes)])) or "Not the dict asked for."
+        notes.append(f"The value of {_and(wrong)} is not the one asked for.")
+    good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
+    return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
+
+
+def _and(names: Sequence[str]) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def iter_count_candidates(expected: int, context: Mapping[str, Any]) -> Iterable[tuple[int, str]]:
-    """Every wrong count the rules know for this question, with its message (for tests)."""
+    """Every wrong count the rules predict for a question, in the order they are tried.
+
+    Parameters
+    ----------
+    expected : int
+        The right count.
+    context : mapping
+        The question's context with its ``layer`` and ``input_shape``.
+
+    Returns
+    -------
+    list of (int, str)
+        Each predicted wrong count with the message that names it; the first entry with a
+        given count is the message :func:`count_mistake` gives for it.
+    """
     f = facts(context)
     if f.class_name is None or f.input_shape is None:
         return []

@@ -4,9 +4,11 @@ The grader calls :func:`verdict` in its own process, outside the learner's kerne
 an answer decoded from the wire format (:mod:`lstm_lib.answers`), against the value
 recorded from Keras in ``references/``. A verdict first checks the *form* of the
 answer with the same type-strict checks a test cell runs in the learner's kernel
-(:func:`expect_shape`, :func:`expect_int`, ...), then its value, and when the answer is
-wrong it names the classic confusion behind it (the time axis kept or dropped, the bias
-or the recurrent kernel left out of a count, ...).
+(:func:`expect_shape`, :func:`expect_int`, ...), telling a near miss (a shape written as a
+string, a count as 16.0, an exception class for its name) exactly which form to use; then
+its value. When the answer is wrong, :mod:`lstm_lib.mistakes` names the confusion behind
+it from the question's context (the time axis kept or dropped, the bias or the recurrent
+kernel left out of a count, ...), and a list of shapes earns credit per right part.
 
 Nothing here imports TensorFlow or matplotlib, so grading stays fast. Expected values
 never live in this module: they are recorded from Keras next to the instructor's
@@ -15,6 +17,7 @@ material and passed in.
 
 from __future__ import annotations
 
+import ast
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from lstm_lib import mistakes
 from lstm_lib.answers import _type_name, _Unsupported, to_plain
 
 __all__ = [
@@ -47,8 +51,14 @@ ARRAY_ATOL = 1e-5
 class AnswerError(AssertionError):
     """An answer has the wrong form or value; the message says what to change.
 
-    It subclasses ``AssertionError`` so nbgrader counts it as a failed test.
+    It subclasses ``AssertionError`` so nbgrader counts it as a failed test. In Jupyter it
+    shows as its one-line message: the traceback through the course's code would only hide
+    what to change.
     """
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's hook for how an exception is displayed
+        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
 @dataclass(frozen=True)
@@ -150,15 +160,9 @@ def expect_shapes(value: Any) -> None:
     --------
     >>> expect_shapes([(None, 4), (None, 4), (None, 4)])
     """
-    if type(value) is not list:
-        raise AnswerError(
-            "Write the shapes as a list, one tuple per returned tensor, in Keras's order, "
-            f"e.g. [(None, 4), (None, 4)]; got {_describe(value)}."
-        )
-    for index, shape in enumerate(value):
-        problem = _shape_problem(shape)
-        if problem:
-            raise AnswerError(f"Item {index} of your list: {problem}")
+    problem = _shapes_problem(value)
+    if problem:
+        raise AnswerError(problem)
 
 
 def expect_int(value: Any) -> None:
@@ -170,11 +174,11 @@ def expect_int(value: Any) -> None:
     >>> expect_int(32.0)
     Traceback (most recent call last):
     ...
-    lstm_lib.verdicts.AnswerError: A count is a plain int such as 32; got 32.0 (type float).
-    """
-    if not _is_plain_int(value):
-        hint = " Convert it with int(...)." if isinstance(value, np.integer) else ""
-        raise AnswerError(f"A count is a plain int such as 32; got {_describe(value)}.{hint}")
+    lstm_lib.verdicts.AnswerError: A count is a plain int such as 32; got 32.0 (type float). Write it without the decimal point: 32.
+    """  # noqa: E501
+    problem = _int_problem(value)
+    if problem:
+        raise AnswerError(problem)
 
 
 def expect_choice(value: Any, options: Sequence[str]) -> None:
@@ -186,7 +190,16 @@ def expect_choice(value: Any, options: Sequence[str]) -> None:
     """
     if type(value) is not str or value not in options:
         listed = ", ".join(repr(option) for option in options)
-        raise AnswerError(f"Answer with one of {listed}; got {_describe(value)}.")
+        near = [
+            option for option in options if type(value) is str and _loose(value) == _loose(option)
+        ]
+        hint = f" Write it exactly as offered: {near[0]!r}." if near else ""
+        raise AnswerError(f"Answer with one of {listed}; got {_describe(value)}.{hint}")
+
+
+def _loose(text: str) -> str:
+    """A string without case, quotes, spaces, hyphens and underscores, to spot near misses."""
+    return "".join(ch for ch in text.lower() if ch not in " '\"-_")
 
 
 def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
@@ -232,177 +245,144 @@ def expect_layer_specs(value: Any) -> None:
 
 
 # --------------------------------------------------------------------------- diagnosis
+# The rules that name a confusion live in lstm_lib.mistakes; these names stay importable
+# from here (lstm_lib.model_verdicts and older tests read them).
+_shape_mistakes = mistakes.shape_mistake
+_count_mistakes = mistakes.count_mistake
 
 
-def _shape_mistakes(answer: tuple, expected: tuple, context: Mapping[str, Any]) -> str | None:
-    """Name the classic confusions between two shapes, or return None."""
-    if len(answer) == len(expected) + 1 and len(expected) >= 2:
-        if answer[:1] + answer[2:] == expected:
-            return (
-                f"{answer!r} keeps the time axis: that is the shape with "
-                "`return_sequences=True`. This layer returns only the last step, "
-                f"so the answer is (batch, units)-shaped."
-            )
-    if len(answer) + 1 == len(expected) and len(expected) >= 3:
-        if expected[:1] + expected[2:] == answer:
-            return (
-                f"{answer!r} drops the time axis, but `return_sequences=True` returns "
-                "the output at every step: (batch, timesteps, units)."
-            )
-    if answer == expected[1:]:
-        return (
-            f"{answer!r} leaves out the batch axis. Keras shapes start with the batch "
-            "size, which is None until data arrives."
-        )
-    if len(answer) == len(expected) and answer[1:] == expected[1:]:
-        if expected[0] is None and answer[0] is not None:
-            return (
-                f"The first entry is the batch size, which the model does not fix: "
-                f"Keras writes it as None, so {expected[0]!r} rather than {answer[0]!r}."
-            )
-    if len(answer) == len(expected) and answer[:-1] == expected[:-1]:
-        features = context.get("features")
-        if features is not None and answer[-1] == features and expected[-1] != features:
-            return (
-                f"The last axis of the output is `units`, not the {features} input "
-                "features: each of the layer's units produces one number per step."
-            )
-        timesteps = context.get("timesteps")
-        if timesteps is not None and answer[-1] == timesteps:
-            return (
-                "The last axis is `units`; the number of timesteps is an axis of the "
-                "input, not the size of the layer's output."
-            )
-    if len(answer) == len(expected) and sorted(map(str, answer)) == sorted(map(str, expected)):
-        return f"The right sizes in the wrong order: Keras orders the axes as {_axes(expected)}."
-    return None
+def _as_shape(value: Any) -> tuple:
+    return tuple(None if n is None else operator.index(n) for n in value)
 
 
-def _axes(shape: tuple) -> str:
-    return "(batch, timesteps, units)" if len(shape) == 3 else "(batch, ..., last axis)"
+# --------------------------------------------------------------------------- near misses
+# An answer of nearly the right form (a shape written as a string, a count as 16.0) is
+# told exactly which form to use, before its value is looked at.
 
 
-def _count_mistakes(answer: int, expected: int, context: Mapping[str, Any]) -> str | None:
-    """Name the classic parameter-count confusions, from the layer spec in the context."""
-    layer = context.get("layer")
-    input_shape = context.get("input_shape")
-    if layer is None or input_shape is None:
-        return None
-    from lstm_lib import shapes  # a sibling module; NumPy only
-
-    input_shape = tuple(input_shape)
-    spec = shapes.layer_spec(layer)
-    name = spec["class_name"]
-    config = spec["config"]
-    inner = config.get("layer") if name in ("Bidirectional", "TimeDistributed") else None
-
-    def count(variant: Mapping[str, Any]) -> int | None:
-        try:
-            return shapes.count_params(variant, input_shape)
-        except (ValueError, KeyError, TypeError):
-            return None
-
-    def with_config(**changes: Any) -> dict[str, Any]:
-        return {"class_name": name, "config": {**config, **changes}}
-
-    candidates: list[tuple[int | None, str]] = []
-    if name == "Bidirectional" and inner is not None:
-        candidates.append(
-            (
-                count(inner),
-                "That counts one direction only: Bidirectional holds two copies of the layer, "
-                "a forward and a backward one, so the count doubles.",
-            )
-        )
-    if name == "GRU":
-        flipped = not config.get("reset_after", True)
-        candidates.append(
-            (
-                count(with_config(reset_after=flipped)),
-                "That is the count for `reset_after="
-                f"{flipped}`. With reset_after={not flipped}, GRU keeps "
-                + (
-                    "two bias vectors (input and recurrent), 2 × 3 × units biases."
-                    if not flipped
-                    else "a single bias vector of 3 × units."
-                ),
-            )
-        )
-    gates = {"LSTM": 4, "GRU": 3}.get(name)
-    if gates and expected % gates == 0:
-        candidates.append(
-            (
-                expected // gates,
-                f"That is the count for one gate. {name} has {gates} gated blocks, each with "
-                f"its own kernel, recurrent kernel and bias: multiply by {gates}.",
-            )
-        )
-    # the blocks Keras stores, from shapes: "you left out X" is the total without X
+def _literal(text: str) -> Any:
+    """The Python literal a string spells, or None: "(None, 16)" -> (None, 16)."""
     try:
-        terms = shapes.param_terms(spec, input_shape)
-    except (ValueError, KeyError, TypeError):
-        terms = {}
-    if terms.get("bias"):
-        candidates.append(
-            (
-                expected - terms["bias"],
-                "That leaves out the bias: each unit (and each gate) has one bias term "
-                "when use_bias=True, the default"
-                + (
-                    " (a GRU with reset_after=True has two: input and recurrent)."
-                    if name == "GRU" and config.get("reset_after", True)
-                    else "."
-                ),
-            )
-        )
-    timesteps = input_shape[1] if len(input_shape) >= 3 else None
-    if name in ("SimpleRNN", "LSTM", "GRU") and timesteps:
-        candidates.append(
-            (
-                expected * timesteps,
-                "The number of timesteps does not change the parameter count: the same "
-                "weights are reused at every step.",
-            )
-        )
-    if terms.get("recurrent_kernel"):
-        candidates.append(
-            (
-                expected - terms["recurrent_kernel"],
-                "That leaves out the recurrent kernel U (units × units per gate): a "
-                "recurrent layer also weighs its previous output h(t-1).",
-            )
-        )
-    for value, message in candidates:
-        if value is not None and value == answer and value != expected:
-            return message
-    return None
+        return ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
 
 
-def _shapes_list_mistakes(answer: list, expected: list, context: Mapping[str, Any]) -> str | None:
-    if len(answer) != len(expected):
-        if len(expected) > 1 and len(answer) == 1:
+def _string_shape_problem(value: str, many: bool) -> str | None:
+    spelled = _literal(value)
+    if type(spelled) in (tuple, list):
+        if many:
+            shapes_ = [tuple(item) for item in spelled if type(item) in (tuple, list)]
+            if shapes_ and len(shapes_) == len(spelled):
+                return f"{value!r} is a string; write the list itself, without quotes: {shapes_!r}."
+        elif _shape_problem(tuple(spelled)) is None:
             return (
-                "With `return_state=True` the layer returns the output followed by its final "
-                f"state(s): {len(expected)} tensors here, not one."
+                f"{value!r} is a string; write the tuple itself, without quotes: "
+                f"{tuple(spelled)!r}."
             )
-        return (
-            f"This call returns {len(expected)} tensor(s), in Keras's order "
-            "(the output first, then the states); your list has "
-            f"{len(answer)}."
-        )
-    for index, (mine, theirs) in enumerate(zip(answer, expected, strict=True)):
-        if mine != theirs:
-            named = _shape_mistakes(mine, theirs, context)
-            prefix = f"Tensor {index} ({_tensor_role(index, context)}): "
-            return prefix + (named or f"{mine!r} is not its shape.")
     return None
 
 
-def _tensor_role(index: int, context: Mapping[str, Any]) -> str:
-    roles = context.get("roles")
-    if isinstance(roles, list) and index < len(roles):
-        return str(roles[index])
-    return "the output" if index == 0 else "a state"
+def _shapes_problem(value: Any) -> str | None:
+    """What is wrong with the form of a list of shapes, or None."""
+    if type(value) is str:
+        hint = _string_shape_problem(value, many=True)
+        if hint:
+            return hint
+    if type(value) is tuple and value and all(type(item) in (tuple, list) for item in value):
+        return (
+            "Write the shapes as a list, one tuple per returned tensor, in Keras's order: "
+            f"[...] rather than (...), e.g. {[tuple(item) for item in value]!r}."
+        )
+    if type(value) is tuple and value and all(_is_plain_int(n) or n is None for n in value):
+        return (
+            f"{value!r} is a single shape; this question wants a list of shapes, one per "
+            f"returned tensor or weight, e.g. [{value!r}, ...]."
+        )
+    if type(value) is not list:
+        return (
+            "Write the shapes as a list, one tuple per returned tensor, in Keras's order, "
+            f"e.g. [(None, 4), (None, 4)]; got {_describe(value)}."
+        )
+    for index, shape in enumerate(value):
+        problem = _shape_problem(shape)
+        if problem:
+            return f"Item {index} of your list: {problem}"
+    return None
+
+
+def _int_problem(value: Any) -> str | None:
+    if _is_plain_int(value):
+        return None
+    start = f"A count is a plain int such as 32; got {_describe(value)}."
+    if isinstance(value, np.integer):
+        return f"{start} Convert it with int(...)."
+    if type(value) is bool:
+        return f"{start} True and False are bools, not counts: write the number."
+    if type(value) is float and value.is_integer():
+        return f"{start} Write it without the decimal point: {int(value)}."
+    if type(value) is float:
+        return f"{start} A count is a whole number; {value} is not one."
+    if type(value) is str and _is_plain_int(_literal(value)):
+        return f"{start} Write the number without quotes: {_literal(value)}."
+    return start
+
+
+_EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
+
+
+def _name_near_miss(answer: str, expected: str) -> str | None:
+    """A name written with extra decoration: "TypeError()", "builtins.TypeError", ..."""
+    core = answer.strip().strip("'\"")
+    for prefix in ("<class '", "builtins.", "keras.", "exceptions."):
+        core = core.removeprefix(prefix)
+    core = core.removesuffix("'>").removesuffix("()").split(":")[0].split("(")[0].strip()
+    if answer != expected and core == expected:
+        return (
+            f"Write just the class's name as a plain string, {expected!r}: no quotes inside "
+            "it, no module, no parentheses and no message."
+        )
+    if answer != expected and core.lower() == expected.lower():
+        return (
+            "Python names are case-sensitive: write the class's name with its capitals, "
+            "as Python spells it (exception classes are written in CamelCase)."
+        )
+    return None
+
+
+def _value_form(answer: Any, expected: Any) -> str | None:
+    """A value question's answer of the wrong type, with the type to use."""
+    if type(expected) is str and type(answer) is str:
+        return _name_near_miss(answer, expected)
+    if type(expected) is str:
+        return f"Answer with a string, e.g. {'KeyError'!r}; got {_describe(answer)}."
+    if type(expected) is dict and type(answer) is not dict:
+        return (
+            "Answer with a dict of keyword arguments, from each name to its value, e.g. "
+            f"{{'units': 8}}; got {_describe(answer)}."
+        )
+    if type(expected) is int and type(answer) is not int:
+        return _int_problem(answer)
+    if type(expected) is bool and type(answer) is not bool:
+        return f"Answer with True or False; got {_describe(answer)}."
+    if type(expected) is list and type(answer) is tuple:
+        return f"Write it as a list, [...] rather than (...): {list(answer)!r}."
+    return None
+
+
+def _unsupported_message(answer: _Unsupported, expected: Any) -> str:
+    """An object the wire format refused; a class where its name is expected is named."""
+    name = answer.type_name
+    if type(expected) is str and (name == "type" or name.endswith(_EXCEPTION_SUFFIXES)):
+        what = "an exception class" if name == "type" else f"a {name} object"
+        return (
+            f"Your answer is {what}, not its name: write the class's name as a string, "
+            'in quotes, e.g. "KeyError".'
+        )
+    return (
+        f"Your answer is {_describe(answer)}; answer with plain Python "
+        "values (tuples, ints, lists, dicts) or a NumPy array."
+    )
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -410,50 +390,80 @@ def _tensor_role(index: int, context: Mapping[str, Any]) -> str:
 
 def _compare_shape(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
     problem = _shape_problem(answer)
+    if problem and type(answer) is str:
+        problem = _string_shape_problem(answer, many=False) or problem
     if problem:
         return Verdict(False, problem)
     expected = _as_shape(expected)
     if answer == expected:
         return Verdict(True, f"Correct: {expected!r}.")
-    return Verdict(
-        False,
-        _shape_mistakes(answer, expected, context)
-        or f"{answer!r} is not the shape this layer returns; check each axis.",
-    )
+    return Verdict(False, mistakes.explain_shape(answer, expected, context))
 
 
-def _as_shape(value: Any) -> tuple:
-    return tuple(None if n is None else operator.index(n) for n in value)
+def _parts(
+    answer: list[tuple], expected: list[tuple], context: Mapping[str, Any]
+) -> tuple[str, int]:
+    """The message on a list of shapes and how many of its parts are right.
+
+    A list of another length earns nothing: the number of tensors (return_state, a GRU's
+    missing c, Bidirectional's five) or of weight arrays is itself what these questions ask,
+    so no alignment of a shorter or longer list is credited. A list of the right length
+    earns one part per shape in its right place.
+    """
+    whole = mistakes.list_mistake(answer, expected, context)
+    if len(answer) != len(expected):
+        return whole or "", 0
+    right = [
+        i for i, (mine, theirs) in enumerate(zip(answer, expected, strict=True)) if mine == theirs
+    ]
+    roles = context.get("roles") if isinstance(context.get("roles"), list) else []
+
+    def role(i: int) -> str:
+        return str(roles[i]) if i < len(roles) else ("the output" if i == 0 else "a state")
+
+    noun = "Array" if mistakes.facts(context).weights else "Tensor"
+    lines = [whole] if whole else []
+    if not whole:
+        # parts wrong the same way (four states of the same wrong shape) get one line
+        groups: dict[tuple, list[int]] = {}
+        for i in range(len(expected)):
+            if i not in right:
+                groups.setdefault((answer[i], expected[i]), []).append(i)
+        for indices in groups.values():
+            first = indices[0]
+            where = (
+                f"{noun} {first} ({role(first)})"
+                if len(indices) == 1
+                else f"{noun}s {', '.join(map(str, indices))} "
+                f"({', '.join(role(i) for i in indices)})"
+            )
+            explained = mistakes.explain_shape(answer[first], expected[first], context, role(first))
+            lines.append(f"{where}: {explained}")
+    if right and len(right) < len(expected):
+        names = ", ".join(role(i) for i in right)
+        lines.append(f"The other parts are right: {names} ({len(right)} of {len(expected)}).")
+    return " ".join(lines), len(right)
 
 
 def _compare_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    try:
-        expect_shapes(answer)
-    except AnswerError as exc:
-        return Verdict(False, str(exc))
+    problem = _shapes_problem(answer)
+    if problem:
+        return Verdict(False, problem)
     expected = [_as_shape(shape) for shape in expected]
     if answer == expected:
         return Verdict(True, "Correct: " + ", ".join(map(repr, expected)) + ".")
-    return Verdict(
-        False,
-        _shapes_list_mistakes(answer, expected, context)
-        or "These are not the shapes this call returns.",
-    )
+    context = mistakes.weight_facts(context, expected)
+    message, right = _parts(answer, expected, context)
+    return Verdict(False, message, right / len(expected) if expected else 0.0)
 
 
 def _compare_int(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    try:
-        expect_int(answer)
-    except AnswerError as exc:
-        return Verdict(False, str(exc))
+    problem = _int_problem(answer)
+    if problem:
+        return Verdict(False, problem)
     if answer == int(expected):
         return Verdict(True, f"Correct: {int(expected)}.")
-    noun = context.get("noun", "count")
-    hint = "; write the formula out term by term" if noun == "count" else ""
-    return Verdict(
-        False,
-        _count_mistakes(answer, int(expected), context) or f"{answer} is not the {noun}{hint}.",
-    )
+    return Verdict(False, mistakes.explain_count(answer, int(expected), context))
 
 
 def _compare_choice(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -520,15 +530,18 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
         return Verdict(True, f"Correct: this layer returns {listed}.")
-    named = _shapes_list_mistakes(produced, wanted, context)
-    return Verdict(False, f"Your layer returns {listed}. " + (named or ""))
+    # the learner's layer, not the question's, made these shapes: judge them without it
+    judged = {key: value for key, value in context.items() if key != "layer"}
+    message, _ = _parts(produced, wanted, judged)
+    return Verdict(False, f"Your layer returns {listed}. {message}".strip())
 
 
 def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
     """Exact comparison of plain data (bools, strings, dicts of them)."""
     if to_plain(answer) == to_plain(expected):
         return Verdict(True, f"Correct: {answer!r}.")
-    return Verdict(False, f"{_describe(answer)} is not the answer.")
+    form = _value_form(answer, expected)
+    return Verdict(False, form or mistakes.explain_value(answer, expected, context))
 
 
 _COMPARERS: dict[str, Callable[[Any, Any, Mapping[str, Any]], Verdict]] = {
@@ -569,14 +582,18 @@ def verdict(
         The value recorded from Keras, as JSON data.
     context : mapping, optional
         What the diagnosis may use: the ``layer`` spec and ``input_shape`` for counts,
-        ``features`` and ``timesteps`` for shapes, ``options`` for choices.
+        ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes,
+        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`).
     mistakes : sequence of mappings, optional
         Recorded wrong answers, each ``{"value": ..., "message": ...}``, that name a
-        confusion specific to this question.
+        confusion specific to this question; they are tried before the general rules of
+        :mod:`lstm_lib.mistakes`.
 
     Returns
     -------
     Verdict
+        For ``"shapes"``, a wrong list of the right length has ``score``, the fraction of
+        its shapes that are right.
 
     Examples
     --------
@@ -584,22 +601,21 @@ def verdict(
     '(None, 10, 32) keeps the time axis'
     >>> verdict("int", 32, 32).correct
     True
+    >>> verdict("shapes", [(None, 16), (None, 8)], [[None, 16], [None, 16]],
+    ...         {"roles": ["output", "h"]}).score
+    0.5
     """
     if kind not in _COMPARERS:
         raise ValueError(f"unknown question kind {kind!r}; expected one of {KINDS}")
     context = dict(context or {})
     if isinstance(answer, _Unsupported):
-        return Verdict(
-            False,
-            f"Your answer is {_describe(answer)}; answer with plain Python "
-            "values (tuples, ints, lists, dicts) or a NumPy array.",
-        )
+        return Verdict(False, _unsupported_message(answer, expected))
     result = _COMPARERS[kind](answer, expected, context)
     if result.correct:
         return result
     for mistake in mistakes:
         if _matches(answer, mistake.get("value")):
-            return Verdict(False, str(mistake.get("message", result.message)))
+            return Verdict(False, str(mistake.get("message", result.message)), result.score)
     return result
 
 

@@ -1,0 +1,857 @@
+"""Do the general mistake rules name the learner's confusion, and only where it applies?
+
+``lstm_lib.mistakes`` reads each question's own context (the Keras layer spec, the input
+shape, the roles of a list of tensors) to name the confusion behind a wrong answer. These
+tests ask, rule by rule, whether a rule fires where its confusion can happen, with the
+question's numbers in its message, and stays silent where it cannot (an Embedding's shape is
+never told about return_sequences, a weight's shape never about the batch size); whether
+near-miss forms are told the form to use; whether a list of shapes earns credit per part;
+and, over a bank of realistic wrong answers to the recorded questions in ``references/``,
+whether nearly every one is named. No test imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from lstm_lib import mistakes, shapes
+from lstm_lib.answers import from_plain, to_plain
+from lstm_lib.verdicts import Verdict, verdict
+
+PROPERTY = settings(deadline=None, max_examples=80)
+REFERENCES = Path(__file__).resolve().parents[1] / "references"
+
+
+def _load_references() -> dict[str, dict[str, Any]]:
+    """Every recorded question, keyed like "04q1" (assignment number and question)."""
+    questions = {}
+    for path in sorted(REFERENCES.glob("*.json")):
+        for name, question in json.loads(path.read_text())["questions"].items():
+            questions[path.name[:2] + name] = question
+    return questions
+
+
+QUESTIONS = _load_references()
+
+
+def judge(qid: str, answer: Any, recorded: bool = False) -> Verdict:
+    """The verdict on an answer to a recorded question, decoded as the grader decodes it."""
+    question = QUESTIONS[qid]
+    return verdict(
+        question["kind"],
+        from_plain(to_plain(answer)),
+        question["expected"],
+        question["context"],
+        question["mistakes"] if recorded else (),
+    )
+
+
+def layer(name: str, **config: Any) -> dict[str, Any]:
+    return {"class_name": name, "config": config}
+
+
+def count_context(spec: dict[str, Any], input_shape: tuple) -> dict[str, Any]:
+    context: dict[str, Any] = {"layer": spec, "input_shape": list(input_shape)}
+    if len(input_shape) >= 3:
+        context.update(timesteps=input_shape[1], features=input_shape[-1])
+    return context
+
+
+def says(kind: str, answer: Any, expected: Any, context: dict[str, Any]) -> str:
+    result = verdict(kind, answer, expected, context)
+    assert result.correct is False
+    return result.message
+
+
+LSTM = layer("LSTM", units=16)
+LSTM_CONTEXT = count_context(LSTM, (None, 20, 8))  # 4 × (16 × (16 + 8) + 16) = 1600
+GRU = layer("GRU", units=8)
+GRU_CONTEXT = count_context(GRU, (None, 10, 5))  # 3 × (8 × (8 + 5) + 2 × 8) = 360
+RNN = layer("SimpleRNN", units=16)
+RNN_CONTEXT = count_context(RNN, (None, 10, 8))  # 16 × (16 + 8) + 16 = 400
+DENSE3 = count_context(layer("Dense", units=16), (None, 10, 8))  # 8 × 16 + 16 = 144
+DENSE2 = count_context(layer("Dense", units=16), (None, 8))
+BI = count_context(layer("Bidirectional", layer=layer("LSTM", units=8)), (None, 10, 5))  # 896
+EMB = {
+    "layer": layer("Embedding", input_dim=1000, output_dim=64),
+    "input_shape": [None, 10],
+}  # 64000
+EMB_MASK = {
+    "layer": layer("Embedding", input_dim=1000, output_dim=64, mask_zero=True),
+    "input_shape": [None, 10],
+}
+
+
+# ===================================================================== count rules
+
+
+class TestCountRules:
+    @pytest.mark.parametrize(
+        ("context", "expected", "answer", "phrases"),
+        [
+            # timesteps (or a vocabulary size) used as the number of features
+            (LSTM_CONTEXT, 1600, 4 * (16 * 36 + 16), ["timesteps (20) as the features", "= 8"]),
+            (DENSE3, 144, 10 * 16 + 16, ["timesteps (10) as the features"]),
+            (
+                {**LSTM_CONTEXT, "vocabulary": 500},
+                1600,
+                4 * (16 * (16 + 500) + 16),
+                ["vocabulary size (500) as the features", "features = 8"],
+            ),
+            # units and features swapped
+            (LSTM_CONTEXT, 1600, 4 * (8 * (8 + 16) + 8), ["swaps units and features", "16"]),
+            # the bias: sized by the input, left out, doubled, counted with use_bias=False
+            (LSTM_CONTEXT, 1600, 1600 - 64 + 32, ["sizes the bias by the input", "units = 16"]),
+            (LSTM_CONTEXT, 1600, 1536, ["leaves out the bias", "units = 16"]),
+            (LSTM_CONTEXT, 1600, 1664, ["two bias vectors", "PyTorch", "units = 16"]),
+            (
+                count_context(layer("LSTM", units=8, use_bias=False), (None, 12, 5)),
+                416,
+                448,
+                ["use_bias=False removes b", "units = 8"],
+            ),
+            (GRU_CONTEXT, 360, 336, ["count for `reset_after=False`", "units = 8"]),
+            (
+                count_context(layer("GRU", units=8, reset_after=False), (None, 10, 5)),
+                336,
+                360,
+                ["count for `reset_after=True`", "a single bias vector"],
+            ),
+            # gates: one only, the wrong number, another class's count
+            (LSTM_CONTEXT, 1600, 400, ["count for one gate", "multiply by 4", "units = 16"]),
+            (LSTM_CONTEXT, 1600, 1200, ["counts 3 gated blocks", "LSTM has 4"]),
+            (RNN_CONTEXT, 400, 1600, ["counts 4 gated blocks", "SimpleRNN has 1"]),
+            (GRU_CONTEXT, 360, 120, ["count for one gate", "multiply by 3"]),
+            (GRU_CONTEXT, 360, 480, ["timesteps (10) as the features"]),
+            (
+                LSTM_CONTEXT,
+                1600,
+                shapes.count_params(layer("GRU", units=16), (None, 20, 8)),
+                ["count of a GRU", "LSTM 4, GRU 3"],
+            ),
+            # the recurrent kernel: left out, alone, sized units × features
+            (LSTM_CONTEXT, 1600, 1600 - 1024, ["leaves out the recurrent kernel U", "16"]),
+            (LSTM_CONTEXT, 1600, 512, ["kernel W alone", "features = 8"]),
+            (LSTM_CONTEXT, 1600, 1600 - 1024 + 512, ["U as units × features", "units = 16"]),
+            # timesteps multiplying the count; Dense counted as if it flattened
+            (LSTM_CONTEXT, 1600, 32000, ["timesteps does not change", "timesteps = 20"]),
+            (DENSE3, 144, 1440, ["timesteps does not change", "timesteps = 10"]),
+            (DENSE3, 144, 10 * 8 * 16 + 16, ["does not flatten", "features = 8"]),
+            # Bidirectional: once, four times, an inner confusion in both copies
+            (BI, 896, 448, ["one direction only", "doubles", "units = 8"]),
+            (BI, 896, 1792, ["four copies", "exactly two"]),
+            (BI, 896, 2 * 112, ["In each direction: That is the count for one gate"]),
+            # Embedding: an extra row, mask_zero, a bias, the sequence length
+            (EMB, 64000, 1001 * 64, ["no extra row", "input_dim = 1000", "output_dim = 64"]),
+            (EMB_MASK, 64000, 1001 * 64, ["mask_zero=True adds no row"]),
+            (EMB_MASK, 64000, 999 * 64, ["mask_zero=True removes no row"]),
+            (EMB, 64000, 640, ["output_dim × timesteps", "(10)"]),
+            (EMB, 64000, 1064, ["a product"]),
+            (EMB, 64000, 640000, ["timesteps does not change", "same table"]),
+        ],
+        ids=lambda value: str(value)[:40] if not isinstance(value, dict) else "",
+    )
+    def test_rule_fires(
+        self, context: dict[str, Any], expected: int, answer: int, phrases: list[str]
+    ) -> None:
+        """Does each count rule name its confusion, with the question's numbers?"""
+        assert shapes.count_params(context["layer"], tuple(context["input_shape"])) == expected
+        message = says("int", answer, expected, context)
+        for phrase in phrases:
+            assert phrase in message, message
+
+    def test_rules_stay_silent_where_they_do_not_apply(self) -> None:
+        """Does a rule keep quiet for a layer where its confusion cannot happen?"""
+        # no timesteps in a 2-D Dense; no recurrent kernel in Dense; no bias with use_bias=False
+        assert "timesteps" not in mistakes.explain_count(1440, 144, DENSE2).split(".")[0]
+        assert "recurrent kernel" not in says("int", 128 - 16, 144, DENSE3)
+        no_bias = count_context(layer("LSTM", units=8, use_bias=False), (None, 12, 5))
+        assert "bias" not in (mistakes.count_mistake(416 - 32, 416, no_bias) or "")
+        # an Embedding has no features: never "timesteps as the features", never gates
+        for answer in range(63000, 65500, 7):
+            message = mistakes.explain_count(answer, 64000, EMB)
+            assert "as the features" not in message and "gate" not in message
+        # units = features: nothing to swap; reset_after is GRU's alone
+        same = count_context(layer("LSTM", units=8), (None, 20, 8))
+        expected = shapes.count_params(same["layer"], (None, 20, 8))
+        for answer in range(expected - 300, expected + 300):
+            message = mistakes.count_mistake(answer, expected, same) or ""
+            assert "swaps" not in message
+            assert "reset_after" not in (mistakes.count_mistake(answer, 1600, LSTM_CONTEXT) or "")
+        # one direction only is a Bidirectional's mistake
+        assert "one direction" not in (mistakes.count_mistake(400, 800, LSTM_CONTEXT) or "")
+
+    def test_fallback_says_what_the_count_is_made_of(self) -> None:
+        """Without a named confusion, is the learner told the blocks and the numbers?"""
+        message = says("int", 1217, 1600, LSTM_CONTEXT)
+        assert message.startswith("1217 is too small for this count.")
+        assert "4 gated blocks" in message and "features = 8, units = 16" in message
+        message = says("int", 999, 896, BI)
+        assert "too large" in message and "two copies" in message
+        message = says("int", 70000, 64000, EMB)
+        assert "input_dim × output_dim" in message and "input_dim = 1000" in message
+        message = says("int", 200, 144, DENSE3)
+        assert "features × units" in message and "play no part" in message
+        message = says("int", 5, 10, {"noun": "number of weight arrays"})
+        assert message == "5 is too small for the number of weight arrays."
+
+
+# ===================================================================== shape rules
+
+RNN_SHAPE = {
+    "layer": layer("LSTM", units=16),
+    "input_shape": [None, 10, 8],
+    "features": 8,
+    "timesteps": 10,
+}
+SEQ_SHAPE = {**RNN_SHAPE, "layer": layer("LSTM", units=16, return_sequences=True)}
+EMB_SHAPE = {"layer": layer("Embedding", input_dim=1000, output_dim=64), "input_shape": [None, 10]}
+BI_SHAPE = {**RNN_SHAPE, "layer": layer("Bidirectional", layer=layer("LSTM", units=8))}
+BI_SUM = {
+    **RNN_SHAPE,
+    "layer": layer("Bidirectional", layer=layer("LSTM", units=8), merge_mode="sum"),
+}
+DENSE_SHAPE = {**RNN_SHAPE, "layer": layer("Dense", units=16)}
+
+
+class TestShapeRules:
+    @pytest.mark.parametrize(
+        ("answer", "expected", "context", "phrases"),
+        [
+            ((None, 10, 16), (None, 16), RNN_SHAPE, ["keeps the time axis", "return_sequences"]),
+            ((None, 16), (None, 10, 16), SEQ_SHAPE, ["drops the time axis", "return_sequences"]),
+            ((None, 16), (None, 10, 16), DENSE_SHAPE, ["Dense never removes an axis"]),
+            ((None, 160), (None, 10, 16), DENSE_SHAPE, ["merges two axes", "10 × 16"]),
+            ((16,), (None, 16), RNN_SHAPE, ["leaves out the batch axis"]),
+            ((32, 16), (None, 16), RNN_SHAPE, ["batch size", "None rather than 32"]),
+            ((10, 16), (None, 16), RNN_SHAPE, ["batch size", "10 is timesteps"]),
+            ((8, 16), (None, 16), RNN_SHAPE, ["kernel W", "(features, units)"]),
+            ((None, 4), (2, 4), {"timesteps": 3}, ["real size, 2"]),
+            ((None, 8), (None, 16), RNN_SHAPE, ["`units`, not the 8 input features"]),
+            ((None, 10), (None, 16), RNN_SHAPE, ["timesteps = 10"]),
+            ((None, 64), (None, 16), RNN_SHAPE, ["4 gates are inside"]),
+            ((None, 16, 10), (None, 10, 16), SEQ_SHAPE, ["wrong order", "(batch, timesteps"]),
+            ((None, 8, 16), (None, 10, 16), SEQ_SHAPE, ["Axis 1 is the timesteps", "10"]),
+            ((None, 8), (None, 16), BI_SHAPE, ["one direction", "2 × units = 16"]),
+            ((None, 16), (None, 8), BI_SUM, ["'concat' shape", "'sum'", "units = 8"]),
+            ((None, 10), (None, 10, 64), EMB_SHAPE, ["Embedding's input", "adds an axis"]),
+            ((None, 64), (None, 10, 64), EMB_SHAPE, ["loses the time axis", "one per timestep"]),
+            ((None, 10, 1000), (None, 10, 64), EMB_SHAPE, ["output_dim = 64", "input_dim, 1000"]),
+            ((None, 1000, 64), (None, 10, 64), EMB_SHAPE, ["1000 is input_dim", "10 ids"]),
+            (
+                (None, 24, 8),
+                (None, 4, 6, 8),
+                {
+                    "layer": layer("Embedding", input_dim=50, output_dim=8),
+                    "input_shape": [None, 4, 6],
+                },
+                ["merges two axes", "4 × 6", "adds output_dim"],
+            ),
+            (
+                (None, 30, 500),
+                (None, 30, 16),
+                {**SEQ_SHAPE, "vocabulary": 500},
+                ["500 is the Embedding's vocabulary size"],
+            ),
+        ],
+        ids=repr,
+    )
+    def test_rule_fires(
+        self, answer: tuple, expected: tuple, context: dict[str, Any], phrases: list[str]
+    ) -> None:
+        """Does each shape rule name its confusion, with the question's numbers?"""
+        message = says("shape", answer, list(expected), context)
+        for phrase in phrases:
+            assert phrase in message, message
+
+    def test_embedding_never_told_about_return_sequences(self) -> None:
+        """Is an Embedding's wrong shape never explained with return_sequences?"""
+        expected = (None, 10, 64)
+        for answer in [(None, 64), (None, 10), (None, 10, 64, 1), (None, 1, 10, 64), (None, 10, 1)]:
+            assert "return_sequences" not in says("shape", answer, list(expected), EMB_SHAPE)
+        # and without a layer: an output one axis longer than the ids is an Embedding's
+        bare = {"input_shape": [None, 30]}
+        assert "return_sequences" not in says("shape", (None, 8), [None, 30, 8], bare)
+
+    def test_state_never_told_to_keep_time(self) -> None:
+        """Is a state given a time axis told that states are (batch, units) whatever the flags?"""
+        context = {"roles": ["output", "h", "c"], "features": 3, "timesteps": 8}
+        result = verdict(
+            "shapes",
+            [(None, 8, 16), (None, 8, 16), (None, 16)],
+            [[None, 8, 16]] + [[None, 16]] * 2,
+            context,
+        )
+        assert "a state is the value after the last step" in result.message
+        assert "`return_sequences=True`. This layer" not in result.message
+
+    def test_fallback_names_each_axis(self) -> None:
+        """Without a named confusion, does the message say which axes are right and which not?"""
+        message = says("shape", (None, 3, 7), [None, 10, 16], SEQ_SHAPE)
+        assert "the batch axis is right" in message
+        assert "the timesteps axis is not (timesteps = 10 here)" in message
+        assert "units = 16" in message
+        message = says("shape", (None, 1, 2, 3), [None, 10, 16], SEQ_SHAPE)
+        assert "has 4 axes; this output has 3" in message
+
+    @pytest.mark.parametrize(
+        ("answer", "phrases"),
+        [
+            ([(3, 6), (6, 6), (6,)], ["one gate's block", "4 · units"]),
+            ([(24, 3), (24, 6), (24,)], ["transposed", "PyTorch"]),
+            ([(24, 3), (6, 24), (24,)], ["(24, 3) is transposed", "(features, gates · units)"]),
+            ([(3, 6), (6, 24), (24,)], ["one gate's block", "24 columns"]),
+            ([(3, 24), (3, 24), (24,)], ["U multiplies the previous state", "(the features)"]),
+            ([(5, 24), (6, 24), (24,)], ["one row per input feature", "3, not 5"]),
+            ([(3, 24), (6, 24), (12,)], ["sizes the bias by the input", "features = 3"]),
+            ([(9, 24), (24,)], ["concatenation view"]),
+            ([(3, 24), (24,)], ["leaves out the recurrent kernel U", "3 arrays"]),
+            ([(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, ["per-gate weights, 12 arrays"]),
+            ([(3, 24), (6, 24)], ["leaves out the bias b"]),
+        ],
+        ids=repr,
+    )
+    def test_weight_rules(self, answer: list, phrases: list[str]) -> None:
+        """Are the weight shapes of an LSTM(6) on 3 features named by their confusion?"""
+        context = {"roles": ["the kernel W", "the recurrent kernel U", "the bias b"]}
+        message = says("shapes", answer, [[3, 24], [6, 24], [24]], context)
+        for phrase in phrases:
+            assert phrase in message, message
+        assert "batch" not in message
+
+    def test_kernel_from_timesteps(self) -> None:
+        """Is a kernel with timesteps rows told so, when the timesteps are known?"""
+        context = {
+            "roles": ["the kernel W", "the recurrent kernel U", "the bias b"],
+            "timesteps": 7,
+        }
+        message = says("shapes", [(7, 24), (6, 24), (24,)], [[3, 24], [6, 24], [24]], context)
+        assert "features, not timesteps (7)" in message and "batch" not in message
+
+    def test_gru_bias_rows(self) -> None:
+        """Is a GRU's reset_after bias (2, 3·units) told from one vector, both ways?"""
+        context = {"roles": ["the kernel W", "the recurrent kernel U", "the bias b"]}
+        expected = [[5, 24], [8, 24], [2, 24]]
+        assert "two bias rows" in says("shapes", [(5, 24), (8, 24), (24,)], expected, context)
+        expected = [[5, 24], [8, 24], [24]]
+        assert "one vector" in says("shapes", [(5, 24), (8, 24), (2, 24)], expected, context)
+
+
+# ===================================================================== lists of shapes
+
+OUT_H_C = {"roles": ["output", "h", "c"], "features": 3, "timesteps": 8}
+BI_FIVE = ["the merged output", "forward h", "forward c", "backward h", "backward c"]
+
+
+class TestListRules:
+    def test_output_only(self) -> None:
+        """Is one shape where return_state gives three told it is the output only?"""
+        message = says("shapes", [(None, 16)], [[None, 16]] * 3, OUT_H_C)
+        assert "(None, 16) is the output only" in message
+        assert "[output, h, c], 3 tensors" in message
+        assert "not one" not in message
+
+    def test_c_missing_and_gru_has_no_c(self) -> None:
+        """Is an LSTM's missing c named, and a GRU given a c told it has none?"""
+        message = says("shapes", [(None, 16), (None, 16)], [[None, 16]] * 3, OUT_H_C)
+        assert "leaves out the cell state c" in message
+        gru = {"roles": ["output", "h"], "features": 5, "timesteps": 10}
+        message = says(
+            "shapes", [(None, 10, 8), (None, 8), (None, 8)], [[None, 10, 8], [None, 8]], gru
+        )
+        assert "Only an LSTM has a cell state c" in message and "[output, h]" in message
+
+    def test_states_in_the_wrong_order(self) -> None:
+        """Is a list in the wrong order told Keras's order: output, then h, then c?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        message = says("shapes", [(None, 16), (None, 8, 16), (None, 16)], expected, OUT_H_C)
+        assert "wrong order" in message and "h before c" in message
+
+    def test_bidirectional_lists(self) -> None:
+        """Are one copy's three tensors, stacked directions and doubled states named?"""
+        context = {"roles": BI_FIVE, "features": 5, "timesteps": 10}
+        expected = [[None, 16]] + [[None, 8]] * 4
+        message = says("shapes", [(None, 16), (None, 8), (None, 8)], expected, context)
+        assert "what one LSTM returns" in message and "5 tensors" in message
+        message = says("shapes", [(None, 16), (None, 2, 8), (None, 2, 8)], expected, context)
+        assert "stacks the two directions" in message
+        message = says("shapes", [(None, 16), (None, 16, 8), (None, 16, 8)], expected, context)
+        assert message  # stacked along a new axis of another size is still judged
+        message = says("shapes", [(None, 16)] * 5, expected, context)
+        assert "each state belongs to one direction" in message
+        assert message.count("Tensors 1, 2, 3, 4") == 1  # the same mistake is said once
+
+    def test_parts_are_named_by_role(self) -> None:
+        """Does a wrong part get named by its role and the right ones called right?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        result = verdict("shapes", [(None, 16), (None, 16), (None, 16)], expected, OUT_H_C)
+        assert result.message.startswith("Tensor 0 (output): (None, 16) drops the time axis")
+        assert result.message.endswith("The other parts are right: h, c (2 of 3).")
+
+
+class TestPartialCredit:
+    def test_scores_per_part(self) -> None:
+        """Does a list of shapes earn k/n for k right parts of n, and 0 for none?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        result = verdict("shapes", [(None, 8, 16), (None, 16), (None, 3)], expected, OUT_H_C)
+        assert (result.correct, result.score) == (False, pytest.approx(2 / 3))
+        assert result.earned == pytest.approx(2 / 3)
+        result = verdict("shapes", [(None, 3), (None, 3), (None, 3)], expected, OUT_H_C)
+        assert (result.correct, result.score, result.earned) == (False, 0.0, 0.0)
+        result = verdict("shapes", [(None, 8, 16), (None, 16), (None, 16)], expected, OUT_H_C)
+        assert result.correct is True and result.earned == 1.0
+
+    def test_wrong_length_earns_nothing(self) -> None:
+        """Is a list of another length given 0, as documented (the count is the question)?"""
+        expected = [[None, 16]] * 3
+        for answer in ([(None, 16)], [(None, 16)] * 2, [(None, 16)] * 4):
+            assert verdict("shapes", answer, expected, OUT_H_C).earned == 0.0
+
+    def test_recorded_mistake_keeps_the_score(self) -> None:
+        """Does a recorded message replace the text but keep the credit for right parts?"""
+        recorded = [{"value": [[None, 30, 8], [None, 3]], "message": "Dense keeps time."}]
+        result = verdict(
+            "shapes",
+            [(None, 30, 8), (None, 3)],
+            [[None, 30, 8], [None, 30, 3]],
+            {"roles": ["the upper LSTM", "the Dense layer"]},
+            recorded,
+        )
+        assert result.message == "Dense keeps time." and result.score == 0.5
+
+
+# ===================================================================== values and forms
+
+
+class TestValueRules:
+    EXPECTED = {"activation": "sigmoid", "recurrent_activation": "hard_sigmoid", "units": 128}
+
+    @pytest.mark.parametrize(
+        ("old", "new"),
+        [
+            ("output_dim", "units"),
+            ("inner_activation", "recurrent_activation"),
+            ("init", "kernel_initializer"),
+            ("dropout_W", "dropout"),
+            ("dropout_U", "recurrent_dropout"),
+        ],
+    )
+    def test_keras1_names(self, old: str, new: str) -> None:
+        """Is each Keras 1/2 argument name told its Keras 3 name?"""
+        answer = {**self.EXPECTED, old: 1}
+        message = says("value", answer, self.EXPECTED, {})
+        assert f"{old} is the Keras 1/2 name of {new}" in message
+        assert f"Keras 3 calls it {new}" in message
+
+    def test_dict_rules(self) -> None:
+        """Are input_length, swapped values, missing keys and plural names named?"""
+        message = says("value", {**self.EXPECTED, "input_length": 40}, self.EXPECTED, {})
+        assert "input_length is gone in Keras 3" in message
+        swapped = {**self.EXPECTED, "activation": "hard_sigmoid", "recurrent_activation": "sigmoid"}
+        message = says("value", swapped, self.EXPECTED, {})
+        assert "units is right." in message and "swapped" in message
+        message = says("value", {"units": 128, "activation": "sigmoid"}, self.EXPECTED, {})
+        assert "Missing: recurrent_activation" in message
+        model = {"input": "inputs", "output": "outputs"}
+        message = says("value", {"input": "inputs", "output": "output"}, model, {})
+        assert message.startswith("input is right.") and "Keras 3 calls it outputs" in message
+
+    def test_exception_names(self) -> None:
+        """Is an exception class, an instance or a decorated name told to write the name?"""
+        for answer in (TypeError, TypeError("missing units")):
+            message = says("value", from_plain(to_plain(answer)), "TypeError", {})
+            assert "not its name" in message and "as a string" in message
+        for answer in ("TypeError()", "builtins.TypeError", "<class 'TypeError'>", "TypeError: x"):
+            assert "just the class's name" in says("value", answer, "TypeError", {})
+        assert "case-sensitive" in says("value", "typeerror", "TypeError", {})
+        message = says("value", "ValueError", "TypeError", {})
+        assert "is a string, as asked" in message
+        # an unrelated refused object is still told to use plain values
+        sneaky = from_plain({"t": "unsupported", "type": "Sneaky"})
+        assert "plain Python values" in says("value", sneaky, {"units": 1}, {})
+
+
+class TestNearMissForms:
+    @pytest.mark.parametrize(
+        ("kind", "answer", "expected", "phrases"),
+        [
+            ("shape", "(None, 16)", [None, 16], ["without quotes", "(None, 16)"]),
+            ("shape", [None, 16], [None, 16], ["is a list", "(None, 16)"]),
+            ("shape", (None, np.int64(16)), [None, 16], ["Convert it with int(...)"]),
+            ("shape", (None, 16.0), [None, 16], ["plain int or None"]),
+            ("shapes", "[(None, 16), (None, 16)]", [[None, 16]] * 2, ["without quotes"]),
+            ("shapes", ((None, 16), (None, 16)), [[None, 16]] * 2, ["[...] rather than (...)"]),
+            ("shapes", (None, 16), [[None, 16]] * 2, ["a single shape", "list of shapes"]),
+            ("int", 16.0, 16, ["without the decimal point: 16"]),
+            ("int", 16.5, 16, ["whole number"]),
+            ("int", np.int64(16), 16, ["Convert it with int(...)"]),
+            ("int", True, 1, ["bools, not counts"]),
+            ("int", "16", 16, ["without quotes: 16"]),
+            ("value", 1, "TypeError", ["Answer with a string"]),
+            ("value", ["units"], {"units": 1}, ["dict of keyword arguments"]),
+            ("value", (1, 2), [1, 2], ["Write it as a list"]),
+        ],
+        ids=repr,
+    )
+    def test_told_the_form(self, kind: str, answer: Any, expected: Any, phrases: list[str]) -> None:
+        """Is a nearly right form told exactly which form to use?"""
+        message = says(kind, answer, expected, {})
+        for phrase in phrases:
+            assert phrase in message, message
+
+    def test_choice_near_miss(self) -> None:
+        """Is a choice that differs only in case or separators told the exact option?"""
+        context = {"options": ["output-h", "output-c", "none"]}
+        message = says("choice", "Output_H", "output-c", context)
+        assert "Write it exactly as offered: 'output-h'" in message
+
+
+# ===================================================================== properties
+
+RECURRENT = st.sampled_from(["SimpleRNN", "LSTM", "GRU"])
+
+
+@st.composite
+def recurrent_contexts(draw: st.DrawFn) -> tuple[dict[str, Any], int]:
+    name = draw(RECURRENT)
+    config: dict[str, Any] = {"units": draw(st.integers(1, 64)), "use_bias": draw(st.booleans())}
+    if name == "GRU":
+        config["reset_after"] = draw(st.booleans())
+    spec = layer(name, **config)
+    if draw(st.booleans()):
+        spec = layer("Bidirectional", layer=spec)
+    input_shape = (None, draw(st.integers(1, 50)), draw(st.integers(1, 64)))
+    return count_context(spec, input_shape), shapes.count_params(spec, input_shape)
+
+
+@PROPERTY
+@given(
+    name=RECURRENT,
+    units=st.integers(1, 64),
+    features=st.integers(1, 64),
+    timesteps=st.integers(2, 60),
+    use_bias=st.booleans(),
+)
+def test_timesteps_as_features_is_named(
+    name: str, units: int, features: int, timesteps: int, use_bias: bool
+) -> None:
+    """For any recurrent layer, is the count computed with timesteps in place of features
+    named as exactly that (unless a rule tried earlier gives the same count)?"""
+    assume(timesteps != features)
+    spec = layer(name, units=units, use_bias=use_bias)
+    context = count_context(spec, (None, timesteps, features))
+    expected = shapes.count_params(spec, (None, timesteps, features))
+    wrong = shapes.count_params(spec, (None, timesteps, timesteps))
+    first = next(
+        msg for value, msg in mistakes.iter_count_candidates(expected, context) if value == wrong
+    )
+    assume("as the features" in first)
+    message = says("int", wrong, expected, context)
+    assert f"timesteps ({timesteps}) as the features" in message
+    assert f"features = {features}" in message
+
+
+@PROPERTY
+@given(data=recurrent_contexts(), answer=st.integers(0, 200_000))
+def test_every_wrong_count_names_a_number_of_the_question(
+    data: tuple[dict[str, Any], int], answer: int
+) -> None:
+    """Does every wrong count get a message with a number from the question's context,
+    never a bare "is not the count"? And is the right count always right?"""
+    context, expected = data
+    assert verdict("int", expected, expected, context).correct is True
+    assume(answer != expected)
+    message = says("int", answer, expected, context)
+    f = mistakes.facts(context)
+    numbers = {f.units, f.features, f.timesteps} - {None}
+    assert any(re.search(rf"\b{n}\b", message) for n in numbers), message
+    assert "is not the count" not in message
+
+
+@PROPERTY
+@given(
+    input_dim=st.integers(2, 5000),
+    output_dim=st.integers(1, 256),
+    timesteps=st.integers(1, 50),
+    mask_zero=st.booleans(),
+    answer=st.lists(st.none() | st.integers(1, 6000), min_size=1, max_size=4).map(tuple),
+)
+def test_embedding_shapes_never_mention_return_sequences(
+    input_dim: int, output_dim: int, timesteps: int, mask_zero: bool, answer: tuple
+) -> None:
+    """For any Embedding, is a wrong output shape never explained with return_sequences,
+    and the right one always right?"""
+    spec = layer("Embedding", input_dim=input_dim, output_dim=output_dim, mask_zero=mask_zero)
+    context = {"layer": spec, "input_shape": [None, timesteps]}
+    expected = shapes.output_shapes(spec, (None, timesteps))[0]
+    assert verdict("shape", expected, list(expected), context).correct is True
+    variants = [answer, (None, output_dim), (None, timesteps, input_dim), (None, timesteps)]
+    for wrong in variants:
+        if wrong != expected:
+            message = says("shape", wrong, list(expected), context)
+            assert "return_sequences" not in message
+            assert "is not the shape" not in message
+
+
+@PROPERTY
+@given(
+    gates=st.sampled_from([1, 3, 4]),
+    units=st.integers(1, 32),
+    features=st.integers(1, 32),
+    answer=st.lists(
+        st.lists(st.integers(1, 200), min_size=1, max_size=3).map(tuple), min_size=1, max_size=4
+    ),
+)
+def test_weight_shapes_never_mention_the_batch(
+    gates: int, units: int, features: int, answer: list[tuple]
+) -> None:
+    """Are weight shapes (W, U, b), which have no batch axis, never told about the batch?"""
+    expected = [[features, gates * units], [units, gates * units], [gates * units]]
+    context = {"roles": ["the kernel W", "the recurrent kernel U", "the bias b"]}
+    truth = [tuple(shape) for shape in expected]
+    assert verdict("shapes", truth, expected, context).correct is True
+    variants = [
+        answer,
+        [truth[0][::-1], truth[1], truth[2]],
+        [(features, units), truth[1], truth[2]],
+    ]
+    for wrong in variants:
+        if wrong != truth:
+            result = verdict("shapes", wrong, expected, context)
+            assert result.correct is False
+            assert "batch" not in result.message.lower(), result.message
+
+
+@PROPERTY
+@given(
+    name=RECURRENT,
+    units=st.integers(1, 40),
+    timesteps=st.integers(1, 30),
+    features=st.integers(1, 40),
+    sequences=st.booleans(),
+    state=st.booleans(),
+    answer=st.lists(st.none() | st.integers(1, 80), min_size=1, max_size=4).map(tuple),
+)
+def test_right_shapes_right_and_wrong_ones_explained(
+    name: str,
+    units: int,
+    timesteps: int,
+    features: int,
+    sequences: bool,
+    state: bool,
+    answer: tuple,
+) -> None:
+    """For any recurrent layer and flags, is the right list of shapes right, and a wrong
+    shape in its place explained by axis, never with a bare "is not the shape"?"""
+    spec = layer(name, units=units, return_sequences=sequences, return_state=state)
+    input_shape = (None, timesteps, features)
+    context = {**count_context(spec, input_shape), "roles": ["output", "h", "c"][: 1 + state]}
+    outputs = shapes.output_shapes(spec, input_shape)
+    assert verdict("shapes", outputs, [list(s) for s in outputs], context).correct is True
+    assert verdict("shape", outputs[0], list(outputs[0]), context).correct is True
+    if answer != outputs[0]:
+        message = says("shape", answer, list(outputs[0]), context)
+        assert "is not the shape" not in message and "is not its shape" not in message
+
+
+def test_every_recorded_answer_is_right() -> None:
+    """Is the recorded expected value of every reference question judged correct?"""
+    for qid, question in QUESTIONS.items():
+        expected, kind = question["expected"], question["kind"]
+        if kind == "shape":
+            answer: Any = tuple(expected)
+        elif kind == "shapes":
+            answer = [tuple(shape) for shape in expected]
+        elif kind in ("int", "choice", "value"):
+            answer = expected
+        elif kind == "array":
+            answer = np.asarray(expected, dtype=float)
+        else:
+            continue  # model and layer_shapes answers are specs, not the recorded shapes
+        result = verdict(kind, answer, expected, question["context"], question["mistakes"])
+        assert result.correct is True, qid
+
+
+def test_recorded_mistakes_still_come_first() -> None:
+    """Does every recorded mistake still get its recorded message, before the rules?"""
+    for qid, question in QUESTIONS.items():
+        for mistake in question["mistakes"]:
+            value = mistake["value"]
+            if question["kind"] == "shape":
+                value = tuple(value)
+            elif question["kind"] == "shapes":
+                value = [tuple(shape) for shape in value]
+            elif question["kind"] == "array":
+                value = np.asarray(value, dtype=float)
+            result = judge(qid, value, recorded=True)
+            assert result.message == mistake["message"], qid
+
+
+# ===================================================================== the bank
+# Wrong answers learners give to the recorded questions, each with the phrase its verdict
+# must contain. Judged by the general rules alone: the recorded mistakes are left out.
+
+BANK: list[tuple[str, Any, str]] = [
+    # 02: Dense
+    ("02q1", (None, 8), "not the 8 input features"),
+    ("02q1", (8, 16), "kernel W"),
+    ("02q1", (16,), "leaves out the batch axis"),
+    ("02q1", "(None, 16)", "without quotes"),
+    ("02q1", [None, 16], "write a shape as a tuple"),
+    ("02q2", (None, 16), "Dense never removes an axis"),
+    ("02q2", (None, 160), "merges two axes"),
+    ("02q2", (None, 10, 8), "not the 8 input features"),
+    ("02q2", (None, 10, 10), "timesteps = 10"),
+    ("02q2", (32, 10, 16), "batch size"),
+    ("02q3", 1440, "timesteps does not change"),
+    ("02q3", 176, "timesteps (10) as the features"),
+    ("02q3", 1296, "does not flatten"),
+    ("02q3", 128, "leaves out the bias"),
+    ("02q3", 144.0, "without the decimal point"),
+    ("02q3", "144", "without quotes"),
+    ("02q4", 144, "use_bias=False removes b"),
+    # 03: SimpleRNN
+    ("03q1", (None, 10, 16), "return_sequences=True"),
+    ("03q1", (None, 8), "not the 8 input features"),
+    ("03q1", (32, 16), "batch size"),
+    ("03q2", 144, "recurrent kernel U"),
+    ("03q2", 384, "leaves out the bias"),
+    ("03q2", 4000, "timesteps does not change"),
+    ("03q2", 1600, "4 gated blocks"),
+    ("03q2", 432, "timesteps (10) as the features"),
+    ("03q2", 416, "two bias vectors"),
+    ("03q2", 272, "units × features"),
+    ("03q2", 128, "kernel W alone"),
+    ("03q2", 392, "sizes the bias by the input"),
+    ("03q2", 200, "swaps units and features"),
+    ("03q3", "Units", "exactly as offered"),
+    ("03q4", [(10, 16), (16, 16), (16,)], "one row per input feature"),
+    ("03q4", [(16, 8), (16, 16), (16,)], "transposed"),
+    ("03q4", [(8, 16), (8, 16), (16,)], "units numbers"),
+    ("03q4", [(8, 16), (16,)], "leaves out the recurrent kernel U"),
+    ("03q4", [(8, 16), (16, 16), (8,)], "sizes the bias by the input"),
+    ("03q4", ((8, 16), (16, 16), (16,)), "[...] rather than (...)"),
+    ("03q5", (32, 1, 10), "wrong order"),
+    ("03q5", (None, 10, 1), "real size, 32"),
+    ("03q5", (10, 1), "leaves out the batch axis"),
+    # 04: LSTM
+    ("04q1", 400, "count for one gate"),
+    ("04q1", 1200, "3 gated blocks"),
+    ("04q1", 1536, "leaves out the bias"),
+    ("04q1", 32000, "timesteps does not change"),
+    ("04q1", 1664, "two bias vectors"),
+    ("04q1", 800, "swaps units and features"),
+    ("04q1", 2368, "timesteps (20) as the features"),
+    ("04q1", 512, "kernel W alone"),
+    ("04q1", 1088, "units × features"),
+    ("04q1", 576, "recurrent kernel U"),
+    ("04q2", 448, "use_bias=False removes b"),
+    ("04q2", 104, "count for one gate"),
+    ("04q3", [(3, 6), (6, 6), (6,)], "one gate's block"),
+    ("04q3", [(24, 3), (24, 6), (24,)], "transposed"),
+    ("04q3", [(7, 24), (6, 24), (24,)], "one row per input feature"),
+    ("04q3", [(9, 24), (24,)], "concatenation view"),
+    ("04q3", [(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, "per-gate weights"),
+    ("04q3", [(3, 24), (3, 24), (24,)], "units numbers"),
+    ("04q6", (None, 64), "not the 64 input features"),
+    ("04q6", (32,), "leaves out the batch axis"),
+    ("04q7", 10.0, "without the decimal point"),
+    # 05: return flags
+    ("05q1", (None, 8, 16), "return_sequences=True"),
+    ("05q2", (None, 16), "drops the time axis"),
+    ("05q2", (None, 16, 8), "wrong order"),
+    ("05q3", [(None, 16)], "is the output only"),
+    ("05q3", [(None, 16), (None, 16)], "leaves out the cell state c"),
+    ("05q3", [(None, 8, 16), (None, 16), (None, 16)], "keeps the time axis"),
+    ("05q3", (None, 16), "a single shape"),
+    ("05q3", [[None, 16], [None, 16], [None, 16]], "is a list"),
+    ("05q4", [(None, 16), (None, 8, 16), (None, 16)], "wrong order"),
+    ("05q4", [(None, 8, 16)] * 3, "a state is the value after the last step"),
+    ("05q5", "output_h", "exactly as offered"),
+    # 06: Embedding
+    ("06q1", (None, 64), "loses the time axis"),
+    ("06q1", (None, 10, 1000), "input_dim, 1000"),
+    ("06q1", (None, 1000, 64), "1000 is input_dim"),
+    ("06q1", (None, 10), "Embedding's input"),
+    ("06q2", (None, 24, 8), "merges two axes"),
+    ("06q2", (None, 4, 6, 50), "input_dim, 50"),
+    ("06q3", 640000, "timesteps does not change"),
+    ("06q3", 64064, "no extra row"),
+    ("06q3", 1064, "a product"),
+    ("06q3", 640, "output_dim × timesteps"),
+    ("06q6", (None, 10, 16), "return_sequences=True"),
+    ("06q7", 1728, "timesteps (10) as the features"),
+    ("06q7", 784, "count for one gate"),
+    # 07: GRU and Bidirectional
+    ("07q1", 336, "reset_after=False"),
+    ("07q1", 120, "count for one gate"),
+    ("07q1", 480, "timesteps (10) as the features"),
+    ("07q2", 360, "reset_after=True"),
+    ("07q2", 448, "4 gated blocks"),
+    ("07q3", [(None, 10, 8), (None, 8), (None, 8)], "Only an LSTM has a cell state c"),
+    ("07q3", [(None, 10, 8)], "is the output only"),
+    ("07q5", 448, "one direction only"),
+    ("07q5", 1792, "four copies"),
+    ("07q5", 1216, "timesteps (10) as the features"),
+    ("07q6", [(None, 16), (None, 8), (None, 8)], "what one LSTM returns"),
+    ("07q6", [(None, 16), (None, 2, 8), (None, 2, 8)], "stacks the two directions"),
+    ("07q6", [(None, 16)] * 5, "each state belongs to one direction"),
+    ("07q6", [(None, 8)] * 5, "side by side"),
+    (
+        "07q9",
+        layer("Bidirectional", layer=layer("LSTM", units=8, return_state=True)),
+        "'concat' shape",
+    ),
+    # 08: putting it together
+    ("08q1", (None, 30), "Embedding's input"),
+    ("08q1", (None, 8), "loses the time axis"),
+    ("08q5", [(None, 30, 8), (None, 3)], "Dense never removes an axis"),
+    # 09: Keras 2 to Keras 3
+    (
+        "09q1",
+        {"activation": "sigmoid", "inner_activation": "hard_sigmoid", "output_dim": 128},
+        "output_dim is the Keras 1/2 name of units",
+    ),
+    (
+        "09q1",
+        {"activation": "sigmoid", "inner_activation": "hard_sigmoid", "units": 128},
+        "Keras 3 calls it recurrent_activation",
+    ),
+    (
+        "09q1",
+        {"activation": "hard_sigmoid", "recurrent_activation": "sigmoid", "units": 128},
+        "swapped",
+    ),
+    ("09q1", {"recurrent_activation": "hard_sigmoid", "units": 128}, "Missing: activation"),
+    ("09q2", TypeError, "not its name"),
+    ("09q2", "TypeError()", "just the class's name"),
+    ("09q2", "typeerror", "case-sensitive"),
+    ("09q5", {"input": "input", "output": "output"}, "Keras 3 calls it inputs"),
+    ("09q5", {"input": "inputs", "output": "output"}, "Keras 3 calls it outputs"),
+    ("09q6", (None, 4), "real size, 2"),
+    ("09q8", (None, 1), "real size, 16"),
+]
+
+
+def test_bank_is_named() -> None:
+    """Is at least 95% of the bank of realistic wrong answers named by its confusion, by
+    the general rules alone, and does none of them earn the question's points?"""
+    assert len(BANK) >= 60
+    assert {qid[:2] for qid, _, _ in BANK} >= {f"0{n}" for n in range(2, 10)}
+    missed = []
+    for qid, answer, phrase in BANK:
+        result = judge(qid, answer)
+        assert result.correct is False, (qid, answer)
+        assert result.earned < 1, (qid, answer)
+        if phrase not in result.message:
+            missed.append((qid, answer, phrase, result.message))
+    named = 1 - len(missed) / len(BANK)
+    assert named >= 0.95, "\n".join(map(repr, missed))
