@@ -7,7 +7,8 @@
 * makes the setup cell call :func:`lstm_lib.checks.use_mode` with that mode;
 * adds, after the notebook's introduction, a cell that tells the learner what the check
   cells and nbgrader's Validate button check, and what they do not;
-* tags each check cell ``raises-exception``, so that a form slip in one question shows its
+* tags each answer and check cell ``raises-exception``, so that a form slip or a question
+  not yet answered (whose cell still raises nbgrader's ``NotImplementedError``) shows its
   message and Run All goes on to the next question (JupyterLab and nbclient honour it);
 * replaces the plain ``feedback.json`` nbgrader copied from ``solutions/`` with the
   explanations sealed under the answers they explain (:mod:`lstm_lib.sealed`) in practice
@@ -88,8 +89,8 @@ def _is_setup(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and "lstm_lib.checks import" in cell.source
 
 
-def _is_check(cell: NotebookNode) -> bool:
-    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+def _is_answer_or_check(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and (utils.is_grade(cell) or utils.is_solution(cell))
 
 
 class PrepareStudentChecks(NbGraderPreprocessor):
@@ -113,7 +114,7 @@ class PrepareStudentChecks(NbGraderPreprocessor):
             f"use_mode({mode!r})  # chosen by the instructor for this version"
         )
         for cell in nb.cells:
-            if _is_check(cell):
+            if _is_answer_or_check(cell):
                 tags = cell.metadata.setdefault("tags", [])
                 if "raises-exception" not in tags:
                     tags.append("raises-exception")

@@ -387,7 +387,9 @@ def _core(class_name: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str,
 
 
 def _article(word: str) -> str:
-    return f"an {word}" if word[:1] in "AEIOU" else f"a {word}"
+    # Said aloud: "an Embedding", and "an LSTM" (el-es-tee-em), but "a GRU" (gee-ar-you).
+    spelled = word.isupper() and word[:1] in "FHLMNRSX"
+    return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
 
 
 def _listing(classes: Sequence[str]) -> str:

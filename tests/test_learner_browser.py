@@ -1,10 +1,12 @@
-"""Does the learner's path work as a learner meets it?
+"""Does the learner's path work as a learner meets it, in both check modes?
 
-Real JupyterLab with nbgrader's extension serves a folder holding one student notebook, as a
-learner who downloaded it from the book would have; headless Chromium (the system's, through
-Playwright) answers one question right and one with its classic mistake, runs all cells,
-reads the named mistake that the check cell prints from live Keras, and clicks nbgrader's
-Validate button.
+Real JupyterLab with nbgrader's extension serves the student version of one assignment, as a
+learner who downloaded it would have it, generated in practice mode (the committed
+``exercises/``) and in graded mode; headless Chromium (the system's, through Playwright)
+answers one question right and one with its classic mistake, runs all cells, reads what the
+check cells print, and clicks nbgrader's Validate button. In practice mode the check names
+the mistake from live Keras without giving the value away; in graded mode it checks only the
+form and says so.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from pathlib import Path
 
 import pytest
 from browser_server import Server, chromium_ready, isolated_environment, jupyter_server
-from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, read_notebook
+from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, make_course, read_notebook
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "05-return-flags"
 NOTEBOOK = ROOT / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+MODES = ("practice", "graded")
 RIGHT = ("q2-answer", "answer_q2 = (None, 8, 16)")
 # The classic mistake of q1 (tests/files/classic-mistakes): the shape that keeps the time axis.
 MISTAKE = ("q1-answer", "answer_q1 = (None, 8, 16)")
 MISTAKE_MESSAGE = "✘ q1: (None, 8, 16) keeps the time axis"
 RIGHT_MESSAGE = "✔ q2: Correct: (None, 8, 16)"
+# What a graded-mode check prints for an answer of the right form, right or wrong.
+FORM_MESSAGE = "✔ The form is right (a shape)"
 
 # Bounded waits. The first check cell imports TensorFlow (about 10 s warm, up to a minute
 # cold on two cores); validating runs the notebook without Keras.
@@ -84,7 +89,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
 
     root = tmp / "learner"
     root.mkdir()
-    shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
+    # the practice version is the committed one; the graded one is generated as an
+    # instructor would, with the mode set in the course's config
+    shutil.copytree(NOTEBOOK.parent, root / "practice")
+    course_root = tmp / "course"
+    course_root.mkdir()
+    course = make_course(course_root, [ASSIGNMENT])
+    with open(course_root / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.CourseLayout.check_modes = {{{ASSIGNMENT!r}: 'graded'}}\n")
+    course.run("nbgrader", "generate_assignment", ASSIGNMENT, "--force")
+    shutil.copytree(course.layout.release(ASSIGNMENT), root / "graded")
     with jupyter_server(
         "lab",
         root,
@@ -118,9 +132,14 @@ def page(lab: Lab, tmp_path: Path):
             context.close()
 
 
-def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: Path) -> None:
-    """Answering q2 right and q1 with its classic mistake, then Run All: does q1's check cell
-    name the mistake on screen, and does Validate report the unanswered questions' check
+@pytest.mark.parametrize("mode", MODES)
+def test_learner_sees_the_checks_of_the_mode_and_validates(
+    lab: Lab, page, tmp_path: Path, mode: str
+) -> None:
+    """Answering q2 right and q1 with its classic mistake, then Run All: in practice mode does
+    q1's check cell name the mistake on screen without the Keras value, and q2's say it is
+    right; in graded mode do both say only that the form is right; does Run All go on past
+    the unanswered questions; and does Validate report the unanswered questions' check
     cells, not those of q1 and q2?"""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
@@ -133,7 +152,8 @@ def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: 
         for grade_id, cell in zip(grade_ids, notebook.cells, strict=True)
         if grade_id in ("q1", "q2", "q3")
     }
-    page.goto(f"{lab.url}lab/tree/{NOTEBOOK.name}?token={lab.token}")
+    # a workspace per mode, reset: the other mode's notebook is not restored beside this one
+    page.goto(f"{lab.url}lab/workspaces/{mode}/tree/{mode}/{NOTEBOOK.name}?reset&token={lab.token}")
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
     expect(cells).to_have_count(len(grade_ids), timeout=UI_TIMEOUT_MS)
     page.wait_for_function(KERNEL_IDLE_JS)
@@ -149,19 +169,31 @@ def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: 
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
 
-    mistake = page.get_by_text(MISTAKE_MESSAGE)
+    first = MISTAKE_MESSAGE if mode == "practice" else FORM_MESSAGE
+    mistake = page.get_by_text(first).first
     try:
         mistake.wait_for(timeout=KERAS_TIMEOUT_MS)
     except PlaywrightTimeout:
         outputs = "\n---\n".join(page.locator(".jp-OutputArea").all_inner_texts())
         page.screenshot(path=tmp_path / "no-message.png", full_page=True)
         pytest.fail(
-            f"{MISTAKE_MESSAGE!r} never appeared. Cell outputs:\n{outputs}\n"
-            f"JupyterLab log:\n{lab.log_tail()}"
+            f"{first!r} never appeared. Cell outputs:\n{outputs}\nJupyterLab log:\n{lab.log_tail()}"
         )
-    expect(page.get_by_text(RIGHT_MESSAGE)).to_be_visible(timeout=KERAS_TIMEOUT_MS)
-    # Run All stops at q3's answer cell, which still raises NotImplementedError.
+    if mode == "practice":
+        expect(page.get_by_text(RIGHT_MESSAGE)).to_be_visible(timeout=KERAS_TIMEOUT_MS)
+    # Run All goes past q3's answer cell, which still raises NotImplementedError, to the
+    # last check cell, which says that its answer is not defined yet.
+    last_check = max(i for i, g in enumerate(grade_ids) if g and re.fullmatch(r"q\d+", g))
+    expect(cells.nth(last_check).locator(".jp-OutputArea")).to_contain_text(
+        "is not defined", timeout=KERAS_TIMEOUT_MS
+    )
     page.wait_for_function(KERNEL_IDLE_JS, timeout=KERAS_TIMEOUT_MS)
+    outputs = "\n".join(page.locator(".jp-OutputArea").all_inner_texts())
+    assert "(None, 16)" not in outputs.replace("(None, 8, 16)", ""), "the Keras value showed"
+    if mode == "graded":
+        assert "keeps the time axis" not in outputs and "Correct" not in outputs
+        assert "graded after you submit" in outputs
+    assert "cudart" not in outputs and "absl" not in outputs, "TensorFlow's log lines showed"
 
     page.locator(".jp-NotebookPanel-toolbar").get_by_role("button", name="Validate").click()
     dialog = page.locator(".jp-Dialog")
@@ -178,11 +210,12 @@ def test_learner_sees_the_named_mistake_and_validates(lab: Lab, page, tmp_path: 
 
     mistake.scroll_into_view_if_needed()
     expect(mistake).to_be_in_viewport()
-    assert (
-        "Keras says: (None, 16)"
-        in mistake.locator(
-            "xpath=ancestor::*[contains(@class, 'jp-OutputArea-output')][1]"
-        ).inner_text()
-    )
+    if mode == "practice":
+        assert (
+            "show_answer('q1')"
+            in mistake.locator(
+                "xpath=ancestor::*[contains(@class, 'jp-OutputArea-output')][1]"
+            ).inner_text()
+        )
     page.screenshot(path=tmp_path / "learner.png")
     print(f"screenshots: {tmp_path / 'validate.png'} {tmp_path / 'learner.png'}")

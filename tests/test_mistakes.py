@@ -12,6 +12,7 @@ whether nearly every one is named. No test imports TensorFlow.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -855,3 +856,45 @@ def test_bank_is_named() -> None:
             missed.append((qid, answer, phrase, result.message))
     named = 1 - len(missed) / len(BANK)
     assert named >= 0.95, "\n".join(map(repr, missed))
+
+
+def _spelled(value: Any) -> str:
+    """How a message would spell an expected value: a shape as a tuple, a list of shapes as a
+    list of tuples, a count as a number."""
+    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        return repr([tuple(v) for v in value])
+    if isinstance(value, list):
+        return repr(tuple(value))
+    return repr(value)
+
+
+def _as_written(answer: Any) -> Any:
+    """The answer with its form mended (a list for a tuple, a quoted shape), to tell a
+    message echoing the learner's own value from one giving the expected value away."""
+    if isinstance(answer, str):
+        try:
+            return _as_written(ast.literal_eval(answer))
+        except (ValueError, SyntaxError):
+            return answer
+    if isinstance(answer, list | tuple):
+        return [_as_written(item) for item in answer]
+    return answer
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_no_message_gives_the_expected_value_away(recorded: bool) -> None:
+    """Practice mode prints a verdict before any reveal: does no message on a wrong answer
+    of the bank state the whole expected value the learner did not write?"""
+    leaks = []
+    for qid, answer, _ in BANK:
+        question = QUESTIONS[qid]
+        if question["kind"] not in ("shape", "shapes", "int"):
+            continue
+        expected = question["expected"]
+        mended = _as_written(answer)
+        if mended == _as_written(expected) or mended == expected:
+            continue  # a form slip on the right value: the message may echo it
+        message = judge(qid, answer, recorded=recorded).message
+        if _spelled(expected) in message:
+            leaks.append((qid, answer, message))
+    assert not leaks, "\n".join(map(repr, leaks))

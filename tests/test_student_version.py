@@ -48,8 +48,8 @@ def _checks(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
 @pytest.mark.parametrize("mode", ["practice", "graded"])
 def test_the_student_version_is_set_up_for_its_mode(tmp_path: Path, mode: str) -> None:
     """Does the generated notebook set its mode in the setup cell, say after the
-    introduction what the checks and Validate check, and tag every check cell so that Run
-    All goes past a form slip?"""
+    introduction what the checks and Validate check, and tag every answer and check cell so
+    that Run All goes past a form slip or an unanswered question?"""
     notebook = _notebook(_generate(tmp_path, mode))
     setup = next(c for c in notebook.cells if "lstm_lib.checks import" in c.source)
     assert f"use_mode({mode!r})" in setup.source
@@ -58,8 +58,11 @@ def test_the_student_version_is_set_up_for_its_mode(tmp_path: Path, mode: str) -
     assert notebook.cells[note_index].source == HOW_CHECKED[mode]
     assert notebook.cells[note_index - 1].cell_type == "markdown"  # right after the intro
     assert "Validate" in HOW_CHECKED[mode] and "form" in HOW_CHECKED[mode]
+    answers = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
     checks = _checks(notebook)
-    assert checks and all("raises-exception" in c.metadata.get("tags", []) for c in checks)
+    tagged = [*answers, *checks]
+    assert answers and checks
+    assert all("raises-exception" in c.metadata.get("tags", []) for c in tagged)
 
 
 @pytest.mark.slow

@@ -1,0 +1,566 @@
+"""Do model questions judge what their prompt asks: the layers, their options, shape and count?
+
+The three model questions (08 q6 and q7, 09 q7) are judged against ``references/*.json``,
+recorded by their check cells with :func:`lstm_lib.model_verdicts.model_reference`. The
+examiner's three wrong designs (a Dense without its sigmoid, a repaired Keras 1 LSTM without
+its activations, an Embedding that keeps ``input_length``) must score nothing, with a message
+that says why; the solutions must score in full; each rule fires on its mistake and stays
+silent elsewhere. The Keras 3 defaults the verdict assumes are checked against live Keras.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+from typing import Any
+
+import pytest
+from conftest import ROOT, read_notebook, require_module
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lstm_lib import shapes
+from lstm_lib.model_verdicts import (
+    DEFAULT_JUDGED,
+    KERAS_DEFAULTS,
+    compare_model,
+    model_reference,
+)
+from lstm_lib.verdicts import Verdict, verdict
+
+# (assignment, question) of every model question.
+MODEL_QUESTIONS = [
+    ("08-putting-together", "q6"),
+    ("08-putting-together", "q7"),
+    ("09-keras2-to-keras3", "q7"),
+]
+
+
+def reference(assignment: str, question: str) -> dict[str, Any]:
+    return copy.deepcopy(_reference(assignment, question))
+
+
+@functools.cache
+def _reference(assignment: str, question: str) -> dict[str, Any]:
+    path = ROOT / "references" / f"{assignment}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["questions"][question]
+
+
+def solution_answer(assignment: str, question: str) -> list[dict[str, Any]]:
+    """The answer the solution notebook's answer cell writes (a fresh copy)."""
+    return copy.deepcopy(_solution_answer(assignment, question))
+
+
+@functools.cache
+def _solution_answer(assignment: str, question: str) -> list[dict[str, Any]]:
+    notebook = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    (cell,) = [
+        c
+        for c in notebook.cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == f"{question}-answer"
+    ]
+    namespace: dict[str, Any] = {}
+    exec(cell.source, namespace)  # the course's own solution cell
+    return namespace[f"answer_{question}"]
+
+
+def judge(assignment: str, question: str, answer: Any, named: bool = True) -> Verdict:
+    """The grader's verdict on ``answer``; ``named=False`` leaves out the recorded mistakes,
+    to read what compare_model itself says."""
+    ref = reference(assignment, question)
+    mistakes = ref["mistakes"] if named else ()
+    return verdict("model", answer, ref["expected"], ref["context"], mistakes)
+
+
+def changed(answer: list[dict[str, Any]], index: int, **config: Any) -> list[dict[str, Any]]:
+    """A copy of ``answer`` with ``config`` merged into layer ``index``'s config."""
+    answer = copy.deepcopy(answer)
+    answer[index]["config"].update(config)
+    return answer
+
+
+def without(answer: list[dict[str, Any]], index: int, *keys: str) -> list[dict[str, Any]]:
+    answer = copy.deepcopy(answer)
+    for key in keys:
+        answer[index]["config"].pop(key, None)
+    return answer
+
+
+# ============================================================ the recorded references
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+def test_references_list_the_judged_layers(assignment: str, question: str) -> None:
+    """Is every model question's reference recorded with its layers, so its options are
+    judged, and are the classic options in it (Keras's effective values, not hand-typed)?"""
+    expected = reference(assignment, question)["expected"]
+    assert set(expected) == {"output_shape", "params", "layers"}
+    for layer in expected["layers"]:
+        assert set(layer) <= {"class_name", "config", "free"}
+        for key in layer["config"]:
+            assert key in DEFAULT_JUDGED[layer["class_name"]]
+    dense = [layer for layer in expected["layers"] if layer["class_name"] == "Dense"][0]
+    assert "activation" in dense["config"]
+
+
+def test_free_units_are_recorded_as_free() -> None:
+    """Are 08 q7's second LSTM units left to the learner (and judged by the count)?"""
+    layers = reference("08-putting-together", "q7")["expected"]["layers"]
+    assert layers[2]["free"] == ["units"] and "units" not in layers[2]["config"]
+    assert all("free" not in layer for index, layer in enumerate(layers) if index != 2)
+
+
+# ============================================================ the solutions
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+def test_solution_scores_in_full(assignment: str, question: str) -> None:
+    """Does the solution notebook's answer earn every point against the recorded reference?"""
+    result = judge(assignment, question, solution_answer(assignment, question))
+    assert result.correct and result.earned == 1.0, result.message
+    assert result.message.startswith("Correct")
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+def test_every_option_written_out_is_still_right(assignment: str, question: str) -> None:
+    """Is an answer that writes each judged option with the default value judged as one
+    that leaves it out (the learner's left-out options are read as Keras's defaults)?"""
+    ref = reference(assignment, question)["expected"]
+    answer = copy.deepcopy(solution_answer(assignment, question))
+    for spec, layer in zip(answer, ref["layers"], strict=True):
+        spec["config"].update(layer["config"])
+    assert judge(assignment, question, answer).correct
+
+
+# ============================================================ the examiner's cases
+
+Q7_08 = ("08-putting-together", "q7")
+Q7_09 = ("09-keras2-to-keras3", "q7")
+Q6_08 = ("08-putting-together", "q6")
+
+
+class TestExaminerCases:
+    def test_dense_without_sigmoid(self) -> None:
+        """08 q7 without the sigmoid: right shape and count, but it outputs a logit."""
+        answer = without(solution_answer(*Q7_08), 3, "activation")
+        for named in (True, False):
+            result = judge(*Q7_08, answer, named=named)
+            assert not result.correct and result.earned == 0.0
+            assert "outputs a logit, not a probability" in result.message
+            assert "sigmoid" in result.message
+
+    def test_repair_that_drops_the_activations(self) -> None:
+        """09 q7 with a plain LSTM(32): the old activation and recurrent_activation are lost."""
+        answer = without(solution_answer(*Q7_09), 1, "activation", "recurrent_activation")
+        result = judge(*Q7_09, answer)
+        assert result.earned == 0.0
+        assert result.message.startswith(
+            "The old LSTM used activation='sigmoid' and recurrent_activation='hard_sigmoid'; "
+            "the repair keeps its behaviour, so keep both."
+        )
+        own = judge(*Q7_09, answer, named=False)
+        assert own.earned == 0.0
+        assert "leaves out activation and recurrent_activation" in own.message
+        assert "defaults 'tanh' and 'sigmoid'" in own.message
+        assert (
+            "The old LSTM used activation='sigmoid' and recurrent_activation='hard_sigmoid'; "
+            "the repair keeps its behaviour, so keep both." in own.message
+        )
+
+    def test_repair_that_drops_one_activation(self) -> None:
+        """Does a repair without only recurrent_activation (an answer no mistake records)
+        fail too, naming that one option?"""
+        answer = without(solution_answer(*Q7_09), 1, "recurrent_activation")
+        result = judge(*Q7_09, answer)
+        assert result.earned == 0.0
+        assert "leaves out recurrent_activation" in result.message
+        assert "recurrent_activation='hard_sigmoid'" in result.message
+
+    def test_repair_that_keeps_input_length(self) -> None:
+        """09 q7 whose Embedding keeps input_length: it builds, but Keras 3 ignores it."""
+        answer = changed(solution_answer(*Q7_09), 0, input_length=40)
+        for named in (True, False):
+            result = judge(*Q7_09, answer, named=named)
+            assert result.earned == 0.0
+            assert "input_length" in result.message and "ignores" in result.message
+            assert "keras.Input(shape=(40,))" in result.message
+
+    def test_dense_without_softmax(self) -> None:
+        """08 q6 that loses the given model's softmax: right shape and count, no probabilities."""
+        answer = without(solution_answer(*Q6_08), 3, "activation")
+        result = judge(*Q6_08, answer, named=False)
+        assert result.earned == 0.0
+        assert "3 scores (logits), not probabilities" in result.message
+        assert "activation='softmax'" in result.message
+        assert "Dense layer lost its softmax" in judge(*Q6_08, answer).message
+
+
+# ============================================================ each rule, where it fires
+
+
+class TestLayerSequence:
+    def test_missing_layer(self) -> None:
+        answer = solution_answer(*Q7_09)
+        result = judge(*Q7_09, answer[:2] + answer[3:])
+        assert not result.correct
+        assert "missing a Dropout after the LSTM (your layer 2)" in result.message
+
+    def test_extra_layer(self) -> None:
+        answer = solution_answer(*Q7_09)
+        extra = {"class_name": "Dropout", "config": {"rate": 0.2}}
+        result = judge(*Q7_09, [*answer[:3], extra, *answer[3:]])
+        assert not result.correct
+        assert "Your layer 4 (Dropout) is one too many" in result.message
+
+    def test_wrong_order(self) -> None:
+        answer = solution_answer(*Q7_09)
+        answer[2], answer[3] = answer[3], answer[2]
+        result = judge(*Q7_09, answer)
+        assert not result.correct
+        assert result.message.startswith("The right layers in the wrong order.")
+        assert "Embedding, LSTM, Dropout, Dense, Activation" in result.message
+
+    def test_replaced_layer(self) -> None:
+        answer = solution_answer(*Q7_08)
+        answer[2] = {"class_name": "GRU", "config": {"units": 16}}
+        result = judge(*Q7_08, answer)
+        assert not result.correct
+        assert "Your layer 3 is a GRU; the model has an LSTM there." in result.message
+
+    def test_dense_in_place_of_an_activation_layer(self) -> None:
+        """The old model.add(Activation('sigmoid')) is a layer of its own: folding it into
+        the Dense changes the layers the repair asks for."""
+        answer = solution_answer(*Q7_09)
+        dense = {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}
+        folded = [*answer[:3], dense]
+        result = judge(*Q7_09, folded)
+        assert not result.correct and "missing an Activation after the Dense" in result.message
+
+    def test_time_distributed_dense_is_the_dense(self) -> None:
+        """08 q6's prompt offers TimeDistributed: a TimeDistributed Dense is judged as the
+        Dense it wraps, options included."""
+        answer = solution_answer(*Q6_08)
+        wrapped = {"class_name": "TimeDistributed", "config": {"layer": answer[3]}}
+        assert judge(*Q6_08, [*answer[:3], wrapped]).correct
+        dense = {"class_name": "Dense", "config": {"units": 3}}
+        bare = {"class_name": "TimeDistributed", "config": {"layer": dense}}
+        result = judge(*Q6_08, [*answer[:3], bare], named=False)
+        assert not result.correct and "activation='softmax'" in result.message
+
+    def test_input_layer_is_not_a_layer_of_the_sequence(self) -> None:
+        """A learner who starts with the InputLayer anyway is judged on the layers after it."""
+        answer = solution_answer(*Q7_09)
+        start = {"class_name": "InputLayer", "config": {"batch_shape": [None, 40]}}
+        assert judge(*Q7_09, [start, *answer]).correct
+
+
+class TestJudgedOptions:
+    @pytest.mark.parametrize(
+        ("index", "option", "value", "words"),
+        [
+            (1, "return_sequences", False, "return_sequences=False, so it passes on only"),
+            (2, "return_sequences", True, "has return_sequences=True, so it hands on every"),
+            (1, "activation", "relu", "activation='relu'; the prompt asks for activation='tanh'"),
+            (0, "mask_zero", True, "has mask_zero=True; the prompt asks for mask_zero=False"),
+            (2, "go_backwards", True, "go_backwards=True"),
+            (3, "use_bias", False, "use_bias=False"),
+            (0, "output_dim", 8, "output_dim=8; the prompt asks for output_dim=16"),
+        ],
+    )
+    def test_an_option_off_the_prompt_is_named(
+        self, index: int, option: str, value: Any, words: str
+    ) -> None:
+        result = judge(*Q7_08, changed(solution_answer(*Q7_08), index, **{option: value}))
+        assert not result.correct
+        assert words in result.message
+
+    def test_free_units_are_judged_by_the_count(self) -> None:
+        """08 q7's second LSTM units are the learner's: a wrong choice is told by the count,
+        not as an option off the prompt."""
+        result = judge(*Q7_08, changed(solution_answer(*Q7_08), 2, units=17))
+        assert not result.correct
+        assert result.message == (
+            "Your model has 25690 parameters; the specification asks for exactly 25425."
+        )
+
+    def test_required_option_left_out(self) -> None:
+        result = judge(*Q7_09, without(solution_answer(*Q7_09), 2, "rate"))
+        assert not result.correct and "has no rate, which Keras requires" in result.message
+
+    def test_dropout_rate_is_judged(self) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), 2, rate=0.2))
+        assert not result.correct and "The old Dropout used rate=0.5" in result.message
+
+    def test_default_written_out_or_none_activation_is_silent(self) -> None:
+        """activation=None is Keras's "linear", as is leaving it out: no mistake named."""
+        answer = changed(solution_answer(*Q7_09), 3, activation=None, use_bias=True)
+        assert judge(*Q7_09, answer).correct
+        answer = changed(solution_answer(*Q7_08), 1, activation="tanh", dropout=0)
+        assert judge(*Q7_08, answer).correct
+
+
+class TestIgnoredAndOldArguments:
+    def test_input_dim_on_a_later_layer(self) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, input_dim=16))
+        assert not result.correct
+        assert "Layer 2 (LSTM): input_dim=16 is deprecated" in result.message
+        assert "ignores it on any layer but the first" in result.message
+
+    def test_input_shape_on_a_later_layer(self) -> None:
+        result = judge(*Q7_08, changed(solution_answer(*Q7_08), 2, input_shape=[20, 32]))
+        assert not result.correct and "input_shape=[20, 32] is deprecated" in result.message
+
+    def test_embeddings_input_dim_is_its_vocabulary(self) -> None:
+        """Embedding's input_dim is its own argument, never the Keras 2 input option."""
+        result = judge(*Q7_09, solution_answer(*Q7_09))
+        assert result.correct and "input_dim" not in result.message
+
+    def test_first_layer_input_shape(self) -> None:
+        """On the first layer Keras 3 still uses input_shape (with a warning): right when it
+        agrees with the question's input, a mistake when it does not."""
+        answer = solution_answer(*Q7_09)
+        result = judge(*Q7_09, changed(answer, 0, input_shape=[40]))
+        assert result.correct and "Keras 3 warns about input_shape" in result.message
+        result = judge(*Q7_09, changed(answer, 0, input_shape=[30]))
+        assert not result.correct
+        assert "but the question's input is (None, 40)" in result.message
+
+    def test_implementation_is_ignored(self) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, implementation=2))
+        assert not result.correct and "ignores implementation=2" in result.message
+
+    @pytest.mark.parametrize(
+        ("index", "old", "new"),
+        [
+            (1, "output_dim", "units"),
+            (1, "inner_activation", "recurrent_activation"),
+            (1, "init", "kernel_initializer"),
+            (1, "dropout_W", "dropout"),
+            (1, "dropout_U", "recurrent_dropout"),
+            (1, "W_regularizer", "kernel_regularizer"),
+            (3, "output_dim", "units"),
+            (0, "init", "embeddings_initializer"),
+        ],
+    )
+    def test_keras1_names_are_told_their_keras3_names(self, index: int, old: str, new: str) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), index, **{old: "x"}))
+        assert not result.correct
+        assert f"no argument {old!r}" in result.message and f"calls it {new!r}" in result.message
+
+    def test_border_mode_is_named(self) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, border_mode="same"))
+        assert not result.correct
+        assert "border_mode is the Keras 1 name of padding" in result.message
+
+    def test_typo_is_named(self) -> None:
+        result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, activaton="sigmoid"))
+        assert not result.correct
+        assert "no argument 'activaton'; did you mean 'activation'?" in result.message
+
+    def test_silent_on_the_solutions(self) -> None:
+        """No rule fires on a right answer: its message is the bare 'Correct' line."""
+        for assignment, question in MODEL_QUESTIONS:
+            message = judge(assignment, question, solution_answer(assignment, question)).message
+            assert message.startswith("Correct") and message.count(".") == 1, message
+
+
+def test_reference_without_layers_is_judged_as_before() -> None:
+    """A reference recorded before layers were judged keeps its old verdict: the required
+    classes, shape and count only."""
+    answer = [{"class_name": "LSTM", "config": {"units": 8, "activation": "relu"}}]
+    expected = {"output_shape": [None, 8], "params": 384}
+    context = {"input_shape": [None, 8, 3], "required_layers": ["LSTM"]}
+    assert compare_model(answer, expected, context).correct
+    context["required_layers"] = ["GRU"]
+    assert compare_model(answer, expected, context).message == (
+        "The specification asks for a GRU layer."
+    )
+
+
+# ============================================================ property
+
+
+def judged_options() -> list[tuple[str, str, int, str]]:
+    """Every (assignment, question, layer index, key) a model question judges."""
+    found = []
+    for assignment, question in MODEL_QUESTIONS:
+        for index, layer in enumerate(reference(assignment, question)["expected"]["layers"]):
+            found += [(assignment, question, index, key) for key in layer["config"]]
+    return found
+
+
+ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "hard_sigmoid", "elu", "selu"]
+
+
+def other_value(value: Any) -> st.SearchStrategy[Any]:
+    """Values Keras would take for an option whose reference value is ``value``, all
+    different from it."""
+    if isinstance(value, bool):
+        return st.just(not value)
+    if isinstance(value, int):
+        return st.integers(1, 64).filter(lambda n: n != value)
+    if isinstance(value, float):
+        return st.floats(0.0, 0.9, allow_nan=False).filter(lambda x: abs(x - value) > 1e-6)
+    if isinstance(value, str):
+        return st.sampled_from([name for name in ACTIVATIONS if name != value])
+    if value is None:
+        return st.just([None, 1])
+    raise AssertionError(f"no strategy for {value!r}")
+
+
+@st.composite
+def one_option_changed(draw: st.DrawFn) -> tuple[str, str, list[dict[str, Any]], str]:
+    assignment, question, index, key = draw(st.sampled_from(judged_options()))
+    layers = reference(assignment, question)["expected"]["layers"]
+    value = draw(other_value(layers[index]["config"][key]))
+    answer = changed(solution_answer(assignment, question), index, **{key: value})
+    return assignment, question, answer, key
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=one_option_changed())
+def test_any_judged_option_changed_is_wrong_and_named(case: tuple) -> None:
+    """Whatever judged option of whatever model question moves away from the reference,
+    is the answer wrong, and does the message name that option?"""
+    assignment, question, answer, key = case
+    result = judge(assignment, question, answer)
+    assert not result.correct
+    assert key in result.message
+
+
+# ============================================================ against live Keras
+
+
+@pytest.fixture(scope="module")
+def keras() -> Any:
+    return require_module("keras", "Keras (pip install .[keras])")
+
+
+# The arguments each class cannot be built without.
+MINIMAL: dict[str, dict[str, Any]] = {
+    "Dense": {"units": 2},
+    "SimpleRNN": {"units": 2},
+    "LSTM": {"units": 2},
+    "GRU": {"units": 2},
+    "Embedding": {"input_dim": 5, "output_dim": 2},
+    "Dropout": {"rate": 0.5},
+    "Activation": {"activation": "relu"},
+    "Flatten": {},
+    "Reshape": {"target_shape": (2,)},
+    "RepeatVector": {"n": 2},
+    "Concatenate": {},
+}
+
+
+def build(keras: Any, class_name: str) -> Any:
+    if class_name in ("Bidirectional", "TimeDistributed"):
+        return getattr(keras.layers, class_name)(keras.layers.LSTM(2))
+    return getattr(keras.layers, class_name)(**MINIMAL[class_name])
+
+
+@pytest.mark.parametrize("class_name", sorted(KERAS_DEFAULTS))
+def test_defaults_agree_with_keras(keras: Any, class_name: str) -> None:
+    """Is each default the verdict assumes for a left-out option what Keras 3 writes in the
+    config of a layer built without it?"""
+    config = build(keras, class_name).get_config()
+    for key, default in KERAS_DEFAULTS[class_name].items():
+        assert key in config, f"{class_name} has no option {key!r}"
+        assert config[key] == default and type(config[key]) is type(default), (class_name, key)
+
+
+@pytest.mark.parametrize("class_name", sorted(DEFAULT_JUDGED))
+def test_every_judged_option_has_a_default_or_is_required(keras: Any, class_name: str) -> None:
+    """A judged option a learner may leave out must have its default in the table; the
+    others are ones Keras cannot build the layer without (or a wrapper's layer)."""
+    required = set(MINIMAL.get(class_name, {})) | {"layer"}
+    config = build(keras, class_name).get_config()
+    for key in DEFAULT_JUDGED[class_name]:
+        assert key in config, f"{class_name} has no option {key!r}"
+        assert key in KERAS_DEFAULTS[class_name] or key in required, (class_name, key)
+
+
+def test_model_reference_reads_the_keras_model(keras: Any) -> None:
+    """Does model_reference record Keras's effective values (a Dense without activation
+    says "linear"), a wrapper's layer, free options, and plain JSON data?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(7, 3)),
+            keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True)),
+            keras.layers.TimeDistributed(keras.layers.Dense(2)),
+            keras.layers.GRU(5),
+            keras.layers.Dense(1),
+        ]
+    )
+    ref = model_reference(model, judged={"GRU": ["units", "reset_after"]}, free={2: ["units"]})
+    assert ref["output_shape"] == (None, 1) and ref["params"] == model.count_params()
+    bidirectional, distributed, gru, dense = ref["layers"]
+    assert bidirectional["config"]["merge_mode"] == "concat"
+    assert bidirectional["config"]["layer"]["config"]["return_sequences"] is True
+    assert distributed["config"]["layer"]["config"]["activation"] == "linear"
+    assert gru == {"class_name": "GRU", "config": {"reset_after": True}, "free": ["units"]}
+    assert dense["config"]["activation"] == "linear"
+    json.dumps(ref)
+    answer = [shapes.layer_spec(layer) for layer in model.layers]
+    assert compare_model(answer, ref, {"input_shape": [None, 7, 3]}).correct
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+def test_solution_builds_in_keras_as_the_reference(
+    keras: Any, assignment: str, question: str
+) -> None:
+    """Does Keras build the solution answer into a model whose reference is the recorded
+    one (free options aside), so the reference asks for what a right answer builds?"""
+    ref = reference(assignment, question)
+    layers = [
+        getattr(keras.layers, spec["class_name"])(**spec["config"])
+        for spec in solution_answer(assignment, question)
+    ]
+    inputs = keras.Input(shape=tuple(ref["context"]["input_shape"][1:]))
+    mine = json.loads(json.dumps(model_reference(keras.Sequential([inputs, *layers]))))
+    expected = ref["expected"]
+    for index, layer in enumerate(expected["layers"]):
+        for key in layer.pop("free", ()):
+            layer["config"][key] = mine["layers"][index]["config"][key]
+    assert mine == expected
+
+
+VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 50),
+    st.floats(allow_nan=True),
+    st.sampled_from(["tanh", "sigmoid", "linear", "concat", ""]),
+    st.lists(st.one_of(st.none(), st.integers(-2, 40)), max_size=3),
+)
+KEYS = sorted(
+    {key for keys in DEFAULT_JUDGED.values() for key in keys}
+    | {"input_length", "input_shape", "input_dim", "implementation", "output_dim", "init"}
+)
+LAYER = st.fixed_dictionaries(
+    {
+        "class_name": st.sampled_from(
+            ["Embedding", "LSTM", "GRU", "Dense", "Dropout", "Activation", "InputLayer"]
+        ),
+        "config": st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=5),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    question=st.sampled_from(MODEL_QUESTIONS),
+    answer=st.lists(LAYER, min_size=1, max_size=6)
+    | st.builds(
+        lambda base, index, key, value: changed(base, index % len(base), **{key: value}),
+        st.sampled_from([solution_answer(*q) for q in MODEL_QUESTIONS]),
+        st.integers(0, 4),
+        st.sampled_from(KEYS),
+        VALUES,
+    ),
+)
+def test_verdict_never_raises(question: tuple[str, str], answer: list) -> None:
+    """Whatever layers and options a learner writes, does a model question with judged
+    layers return a verdict with a message rather than raise?"""
+    result = judge(*question, answer)
+    assert type(result.correct) is bool and type(result.message) is str and result.message
