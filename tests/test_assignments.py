@@ -351,11 +351,21 @@ def test_assignment_grades_as_designed(assignment: str, course_factory) -> None:
     assert set(course.scores("blank", assignment).values()) == {0.0}
     assert course.report("blank", assignment)["status"] == "no-answers"
 
+    questions_of_cell: dict[str, list[str]] = {}
+    for question, cell in question_cell.items():
+        questions_of_cell.setdefault(cell, []).append(question)
     for question, mistake in mistakes.items():
         student = f"mistake-{question}"
         scores = course.scores(student, assignment)
         lost = question_cell[question]
-        assert scores[lost] == 0.0, f"{student} kept the points of {lost}"
+        # a cell keeps the share its right answers and right parts earn, and no more
+        report = course.report(student, assignment)["questions"]
+        shares = [report[q]["score"] for q in questions_of_cell[lost]]
+        kept = full[lost] * sum(shares) / len(shares)
+        assert report[question]["score"] < 1, f"{student}: the mistake earned in full"
+        assert scores[lost] == pytest.approx(kept, abs=0.01), (
+            f"{student}: {lost} scored {scores[lost]}"
+        )
         others = {cell: s for cell, s in scores.items() if cell != lost}
         assert others == {cell: full[cell] for cell in others}, f"{student} lost other points"
         message = course.report(student, assignment)["questions"][question]["message"]

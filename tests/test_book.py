@@ -230,3 +230,49 @@ def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
     assert not violations, (
         "shapes written in prose that no code cell prints or contains:\n" + "\n".join(violations)
     )
+
+
+# --- errors shown on the pages ----------------------------------------------------------
+
+# The name an error is shown under, "%xmode Minimal" style: ValueError, InvalidArgumentError...
+ERROR_TYPE = re.compile(
+    r"^(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt)(?::|$)"
+)
+
+
+def test_no_build_machine_paths_in_the_published_book(build_output: str) -> None:
+    """Does no built page, and no chapter source or notebook offered for download, carry the
+    build machine's absolute path to the repository or a ``site-packages`` path (as a full
+    traceback's frames do)?"""
+    published = [
+        path
+        for path in HTML.rglob("*")
+        if path.suffix in {".html", ".ipynb", ".md"} and path.is_file()
+    ]
+    assert any(path.suffix == ".html" for path in published)
+    leaks = [
+        f"{path.relative_to(ROOT)}: {needle}"
+        for path in published
+        for needle in (str(ROOT), "site-packages")
+        if needle in path.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not leaks, "built files name the build machine's paths:\n" + "\n".join(leaks)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_errors_shown_name_their_type(build_output: str, chapter: str) -> None:
+    """Does every error a chapter shows start with its type (``ValueError: ...``), without a
+    traceback's frames, in a block whose long lines the page wraps rather than cuts?"""
+    soup = page(chapter)
+    errors = soup.select("div.cell_output div.traceback")
+    for error in errors:
+        text = error.get_text().strip()
+        first_line = text.splitlines()[0] if text else ""
+        assert ERROR_TYPE.match(first_line), f"{chapter}: an error without its type: {text[:200]}"
+        assert "Traceback (most recent call last)" not in text, f"{chapter}: {first_line}"
+        assert not re.search(r'^\s*(File "|Cell In\[)', text, re.M), f"{chapter}: {first_line}"
+    if errors:
+        stylesheets = [link.get("href", "") for link in soup.select("link[rel=stylesheet]")]
+        assert any("readable_errors.css" in href for href in stylesheets), chapter
+        css = (HTML / "_static" / "readable_errors.css").read_text(encoding="utf-8")
+        assert "white-space: pre-wrap" in css

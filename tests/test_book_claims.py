@@ -1,0 +1,223 @@
+"""Does live Keras (TensorFlow backend, on the CPU) behave as the book's chapters say?
+
+One test per claim the text of a chapter makes about Keras, named after the chapter that
+makes it. The chapters show the same behaviour with executed code; these tests keep the
+claims honest when Keras is upgraded without the book being rebuilt.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import re
+
+import numpy as np
+import pytest
+from conftest import require_module
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+keras = require_module("keras", "Keras (pip install .[keras])")
+layers = keras.layers
+
+
+@pytest.fixture(autouse=True)
+def fresh_keras_session() -> None:
+    """Start every test from a clean Keras session and the same random weights."""
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+
+
+def sequences(batch: int = 2, timesteps: int = 5, features: int = 3) -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(batch, timesteps, features)).astype("float32")
+
+
+# --- 02-dense --------------------------------------------------------------------------------
+
+
+def test_02_dense_equals_time_distributed_dense_on_3d_input() -> None:
+    """On 3-D input, do Dense and TimeDistributed(Dense) with the same weights give the same
+    output shape and the same numbers, so the wrapper is unnecessary?"""
+    x = sequences(3, 10, 8)
+    plain = layers.Dense(16)
+    wrapped = layers.TimeDistributed(layers.Dense(16))
+    plain_out = np.asarray(plain(x))
+    wrapped.build(x.shape)
+    wrapped.layer.set_weights(plain.get_weights())
+    wrapped_out = np.asarray(wrapped(x))
+    assert plain_out.shape == wrapped_out.shape == (3, 10, 16)
+    assert wrapped.count_params() == plain.count_params()
+    np.testing.assert_allclose(wrapped_out, plain_out, atol=1e-5)
+
+
+# --- 04-lstm ---------------------------------------------------------------------------------
+
+
+def test_04_cudnn_conditions_are_the_seven_the_chapter_lists() -> None:
+    """Does Keras's LSTM docstring list exactly the seven cuDNN conditions chapter 04 copies,
+    use_bias=True among them, and does the TensorFlow backend refuse cuDNN without a bias?"""
+    doc = keras.layers.LSTM.__doc__
+    listed = doc[doc.index("The requirements") : doc.index("For example")]
+    conditions = [line.strip() for line in listed.splitlines() if re.match(r"\s*\d+\.", line)]
+    assert conditions == [
+        "1. `activation` == `tanh`",
+        "2. `recurrent_activation` == `sigmoid`",
+        "3. `recurrent_dropout` == 0",
+        "4. `unroll` is `False`",
+        "5. `use_bias` is `True`",
+        "6. Inputs, if use masking, are strictly right-padded.",
+        "7. Eager execution is enabled in the outermost context.",
+    ]
+    # The module, not the function of the same name that keras.src.backend.tensorflow exports.
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
+    assert rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=False, use_bias=True)
+    assert not rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=False, use_bias=False)
+
+
+def test_04_unit_forget_bias_sets_the_forget_block_to_one() -> None:
+    """With unit_forget_bias=True (the default), is the forget block (the second of i, f, c,
+    o) of a fresh LSTM's bias all ones, not zeros, and all zeros with the flag off?"""
+    for flag, forget in ((True, 1.0), (False, 0.0)):
+        layer = layers.LSTM(3, unit_forget_bias=flag)
+        layer.build((None, 5, 2))
+        blocks = layer.get_weights()[2].reshape(4, 3)
+        np.testing.assert_array_equal(blocks[1], np.full(3, forget))
+        np.testing.assert_array_equal(blocks[[0, 2, 3]], np.zeros((3, 3)))
+    assert inspect.signature(layers.LSTM).parameters["unit_forget_bias"].default is True
+
+
+def test_04_unit_forget_bias_does_not_force_zeros_on_bias_initializer() -> None:
+    """With unit_forget_bias=True and bias_initializer=Constant(0.5), do the i, c and o blocks
+    keep 0.5 (the docstring's "force bias_initializer='zeros'" notwithstanding) while the
+    forget block is 1, not 0.5 + 1?"""
+    layer = layers.LSTM(2, bias_initializer=keras.initializers.Constant(0.5))
+    layer.build((None, 5, 3))
+    blocks = layer.get_weights()[2].reshape(4, 2)
+    np.testing.assert_array_equal(blocks, [[0.5, 0.5], [1.0, 1.0], [0.5, 0.5], [0.5, 0.5]])
+    assert 'force `bias_initializer="zeros"`' in " ".join(layers.LSTM.__doc__.split())
+
+
+# --- 05-return-flags -------------------------------------------------------------------------
+
+
+def test_05_lstm_initial_state_without_c_raises() -> None:
+    """Does an LSTM handed initial_state=[h] alone raise (an IndexError, "list index out of
+    range") rather than start its cell state from zeros?"""
+    layer = layers.LSTM(2, return_sequences=True, return_state=True)
+    data = np.array([0.1, 0.2, 0.3], dtype="float32").reshape((1, 3, 1))
+    _, h, _ = layer(data[:, :2])
+    with pytest.raises(IndexError, match="list index out of range"):
+        layer(data[:, 2:], initial_state=[h])
+
+
+def test_05_model_rejects_keras1_input_output_keywords() -> None:
+    """Does keras.Model refuse Keras 1's input=/output= keywords and accept inputs=/outputs=?"""
+    inputs = keras.Input(shape=(3, 1))
+    outputs = layers.LSTM(2)(inputs)
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+        keras.Model(input=inputs, output=outputs)
+    assert keras.Model(inputs=inputs, outputs=outputs).output_shape == (None, 2)
+
+
+# --- 06-embedding ----------------------------------------------------------------------------
+
+
+def test_06_embedding_wraps_negative_ids() -> None:
+    """Does an Embedding read a negative id -k (1 <= k <= input_dim) as row input_dim - k,
+    without an error and without zeros, where only an id >= input_dim fails on the CPU?"""
+    layer = layers.Embedding(5, 3)
+    rows = np.asarray(layer(np.array([[-1, -5, 2]])))[0]
+    table = layer.get_weights()[0]
+    np.testing.assert_array_equal(rows, table[[4, 0, 2]])
+    assert not (rows == 0).any()
+    with pytest.raises(Exception, match=r"is not in \[0, 5\)") as caught:
+        layer(np.array([[1, 2, 5]]))
+    assert type(caught.value).__name__ == "InvalidArgumentError"
+
+
+def masked_padded_sequences() -> tuple[np.ndarray, np.ndarray]:
+    """Two sequences of 5 steps, the second with its last two steps masked as padding."""
+    mask = np.array([[True, True, True, True, False], [True, True, True, False, False]])
+    return sequences(2, 5, 3), mask
+
+
+def test_06_plain_lstm_repeats_its_output_at_masked_steps() -> None:
+    """On the CPU, does a plain LSTM(return_sequences=True) (zero_output_for_mask=False)
+    repeat its last unmasked output at the masked steps?"""
+    x, mask = masked_padded_sequences()
+    layer = layers.LSTM(2, return_sequences=True)
+    assert layer.zero_output_for_mask is False
+    out = np.asarray(layer(x, mask=mask))
+    np.testing.assert_array_equal(out[1, 3], out[1, 2])
+    np.testing.assert_array_equal(out[1, 4], out[1, 2])
+    np.testing.assert_array_equal(out[0, 4], out[0, 3])
+    assert np.abs(out[1, 2]).sum() > 0
+
+
+def test_06_bidirectional_writes_zeros_at_masked_steps() -> None:
+    """Does Bidirectional set zero_output_for_mask=True on both copies when they return
+    sequences, so both halves of its output are zeros at masked steps?"""
+    x, mask = masked_padded_sequences()
+    wrapper = layers.Bidirectional(layers.LSTM(2, return_sequences=True))
+    out = np.asarray(wrapper(x, mask=mask))
+    assert wrapper.forward_layer.zero_output_for_mask is True
+    assert wrapper.backward_layer.zero_output_for_mask is True
+    np.testing.assert_array_equal(out[1, 3:], np.zeros((2, 4)))
+    np.testing.assert_array_equal(out[0, 4:], np.zeros((1, 4)))
+    assert (np.abs(out[1, :3]).sum(axis=-1) > 0).all()
+
+
+# --- 07-gru-bidirectional --------------------------------------------------------------------
+
+
+def test_07_gru_reset_after_defaults_to_true() -> None:
+    """Is reset_after=True the GRU's default, in its signature and on a fresh layer?"""
+    assert inspect.signature(layers.GRU).parameters["reset_after"].default is True
+    assert layers.GRU(4).reset_after is True
+
+
+def test_07_gru_bias_has_an_input_row_and_a_recurrent_row() -> None:
+    """Is a default GRU's bias of shape (2, 3 * units), and (3 * units,) with
+    reset_after=False?"""
+    for reset_after, shape in ((True, (2, 12)), (False, (12,))):
+        layer = layers.GRU(4, reset_after=reset_after)
+        layer.build((None, 5, 3))
+        assert layer.get_weights()[2].shape == shape
+        assert layer.cell.bias.shape == shape
+
+
+def test_07_gru_gate_biases_add_but_the_candidate_recurrent_bias_is_reset() -> None:
+    """With reset_after=True, does moving the z and r blocks of the recurrent bias (row 1)
+    into the input bias (row 0) leave the output unchanged, while moving the candidate's
+    block changes it (b'_h sits inside the bracket scaled by r)?"""
+    x = sequences()
+    layer = layers.GRU(
+        4, return_sequences=True, bias_initializer=keras.initializers.RandomNormal(seed=1)
+    )
+    before = np.asarray(layer(x))
+    kernel, recurrent, bias = layer.get_weights()
+    same = {}
+    for name, block in (("z and r", slice(0, 8)), ("h", slice(8, 12))):
+        moved = bias.copy()
+        moved[0, block] += moved[1, block]
+        moved[1, block] = 0
+        layer.set_weights([kernel, recurrent, moved])
+        same[name] = np.allclose(np.asarray(layer(x)), before, atol=1e-6)
+    assert same == {"z and r": True, "h": False}
+
+
+def test_07_bidirectional_reverses_the_backward_sequence_in_time() -> None:
+    """Is the backward half of Bidirectional(LSTM(return_sequences=True)) the output of a
+    go_backwards=True LSTM with the same weights reversed in time, so that step t of both
+    halves belongs to x_t?"""
+    x = sequences()
+    wrapper = layers.Bidirectional(layers.LSTM(4, return_sequences=True), merge_mode=None)
+    _, backward_half = (np.asarray(t) for t in wrapper(x))
+    backward = layers.LSTM(4, return_sequences=True, go_backwards=True)
+    backward.build(x.shape)
+    backward.set_weights(wrapper.backward_layer.get_weights())
+    processing_order = np.asarray(backward(x))
+    np.testing.assert_allclose(backward_half, processing_order[:, ::-1], atol=1e-6)
+    assert not np.allclose(backward_half, processing_order, atol=1e-6)
