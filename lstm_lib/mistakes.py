@@ -15,23 +15,30 @@ count. A shape rule compares the answer with the expected shape axis by axis. Wh
 rule fires, the ``explain_*`` functions still say what is right about the answer and
 which part is not, with the question's numbers ("features = 8 here").
 
-Everything here is NumPy-free plain Python; nothing imports TensorFlow or Keras.
+An array rule recomputes the question's answer with a classic slip in it (the gate order, a
+left-out term) with the NumPy twins of :mod:`lstm_lib.reference`, from the inputs and
+weights its context records. Nothing here imports TensorFlow or Keras.
 """
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from lstm_lib import shapes
+import numpy as np
+
+from lstm_lib import reference, shapes
 
 __all__ = [
     "COUNT_RULES",
     "KERAS3_NAMES",
     "Facts",
+    "array_mistake",
     "count_mistake",
+    "explain_array",
     "explain_count",
     "explain_shape",
     "explain_value",
@@ -338,6 +345,38 @@ def _rule_double_bias(expected: int, f: Facts) -> Candidates:
             f"That counts two bias vectors per gate, as PyTorch stores them (b_ih and b_hh). "
             f"A Keras {f.class_name} keeps one: {f.gates} × units biases (units = {f.units}).",
         )
+    if bias and f.class_name == "Dense" and f.units:
+        yield (
+            expected + bias,
+            f"That counts two bias vectors. A Dense layer keeps one, b, one entry per unit "
+            f"(units = {f.units}).",
+        )
+
+
+def _rule_sums_for_products(expected: int, f: Facts) -> Candidates:
+    """features + units written where the kernel holds features × units weights."""
+    terms = _terms(f)
+    if not terms.get("kernel") or not f.features or not f.units:
+        return
+    pair = "one weight for every (input feature, unit) pair"
+    if f.class_name == "Dense":
+        yield (
+            expected - terms["kernel"] + f.features + f.units,
+            f"That adds features and units (features = {f.features}, units = {f.units}); the "
+            f"kernel W holds features × units weights, {pair}.",
+        )
+        return
+    gates = f.gates or 1
+    bias = terms.get("bias", 0)
+    for sums in (
+        (f.features + f.units) + 2 * f.units,  # W and U each read as a sum
+        f.features + 2 * f.units,  # units × (units + features) read as units + units + features
+    ):
+        yield (
+            gates * sums + bias,
+            f"That adds sizes where the weights multiply them: W holds features × units and U "
+            f"units × units weights per gate, {pair} ({f.numbers()}).",
+        )
 
 
 def _rule_one_gate(expected: int, f: Facts) -> Candidates:
@@ -347,8 +386,7 @@ def _rule_one_gate(expected: int, f: Facts) -> Candidates:
         yield (
             expected // gates,
             f"That is the count for one gate. {f.class_name} has {gates} gated blocks, "
-            f"each with its own kernel, recurrent kernel and bias: multiply by {gates} "
-            f"({f.numbers()}).",
+            f"each with its own {_block_words(f)}: multiply by {gates} ({f.numbers()}).",
         )
 
 
@@ -364,8 +402,8 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
             yield (
                 wrong * block,
                 f"That counts {wrong} gated block{'s' if wrong > 1 else ''}{like.get(wrong, '')}"
-                f"; {f.class_name} has {gates}. Each block has a kernel, a recurrent kernel "
-                f"and a bias ({f.numbers()}).",
+                f"; {f.class_name} has {gates}. Each block has {_block_words(f, 'a')} "
+                f"({f.numbers()}).",
             )
     for other in _RECURRENT:
         if other != f.class_name:
@@ -375,6 +413,14 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
                 f"{gates} gated block{'s' if gates > 1 else ''} (LSTM 4, GRU 3, SimpleRNN 1; "
                 f"{f.numbers()}).",
             )
+
+
+def _block_words(f: Facts, article: str = "") -> str:
+    """What one gated block holds: the bias only when the layer has one."""
+    a = f"{article} " if article else ""
+    if f.config.get("use_bias", True):
+        return f"{a}kernel, {a}recurrent kernel and {a}bias"
+    return f"{a}kernel and {a}recurrent kernel (no bias: use_bias=False)"
 
 
 def _a(name: str) -> str:
@@ -501,7 +547,16 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
         f"{inner['class_name']}, so the count is twice one {inner['class_name']}'s "
         f"({f.numbers()}).",
     )
-    if f.config.get("backward_layer") in (None, inner) and expected % 2 == 0:
+    units = _int((inner.get("config") or {}).get("units"))
+    if units:
+        doubled = {**inner, "config": {**inner["config"], "units": 2 * units}}
+        yield (
+            _count_spec(doubled, f.input_shape),
+            f"That is one {inner['class_name']} with 2 × units: Bidirectional does not double "
+            f"the units inside one layer, it holds two copies of the {inner['class_name']}, "
+            f"each with its own W, U and b on the same input ({f.numbers()} per copy).",
+        )
+    if _same_copy(f.config.get("backward_layer"), inner) and expected % 2 == 0:
         inner_facts = _replace_layer(f, inner)
         for rule in COUNT_RULES:
             if rule is _rule_bidirectional:
@@ -509,6 +564,21 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
             for value, message in rule(expected // 2, inner_facts):
                 if value is not None:
                     yield 2 * value, f"In each direction: {message}"
+
+
+def _same_copy(backward: Any, forward: Mapping[str, Any]) -> bool:
+    """Whether a Bidirectional's backward layer is a copy of its forward one: Keras records
+    the copy it makes with its own name and go_backwards flipped, which change no weight."""
+    if backward is None:
+        return True
+    if not isinstance(backward, Mapping) or backward.get("class_name") != forward["class_name"]:
+        return False
+    ignored = ("name", "go_backwards")
+
+    def core(config: Mapping[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in config.items() if key not in ignored}
+
+    return core(backward.get("config") or {}) == core(forward.get("config") or {})
 
 
 def _count_spec(spec: Mapping[str, Any], input_shape: Any) -> int | None:
@@ -533,6 +603,7 @@ COUNT_RULES: tuple[CountRule, ...] = (
     _rule_left_out_blocks,
     _rule_bias_sized_by_input,
     _rule_double_bias,
+    _rule_sums_for_products,
     _rule_gate_count,
     _rule_timesteps_multiply,
     _rule_dense_flattens,
@@ -564,13 +635,9 @@ def count_mistake(answer: int, expected: int, context: Mapping[str, Any]) -> str
     """
     if answer == expected:
         return None
-    f = facts(context)
-    if f.class_name is None or f.input_shape is None:
-        return None
-    for rule in COUNT_RULES:
-        for value, message in rule(expected, f):
-            if value is not None and value == answer and value != expected:
-                return message
+    for value, message in iter_count_candidates(expected, context):
+        if value == answer:
+            return message
     return None
 
 
@@ -587,6 +654,19 @@ def explain_count(answer: int, expected: int, context: Mapping[str, Any]) -> str
     named = count_mistake(answer, expected, context)
     if named:
         return named
+    size = "too large" if answer > expected else "too small"
+    solve = context.get("solve_for")
+    if solve == "units":
+        return _units_fallback(answer, expected, context)
+    if solve == "input_dim":
+        return (
+            f"{answer} is {size} for input_dim: the table needs one row per id, from 0 (the "
+            "padding id) to the largest id, and not one more."
+        )
+    if isinstance(context.get("model"), Sequence) and context.get("input_shape"):
+        made = _model_terms(context)
+        if made:
+            return f"{answer} is {size} for this model's {_total_word(context)}. {made}"
     noun = str(context.get("noun", "count"))
     size = "too large" if answer > expected else "too small"
     f = facts(context)
@@ -595,6 +675,210 @@ def explain_count(answer: int, expected: int, context: Mapping[str, Any]) -> str
         return f"{answer} is {size} for this {noun}. {made_of}"
     hint = "; write the formula out term by term and check each one" if noun == "count" else ""
     return f"{answer} is {size} for the {noun}{hint}."
+
+
+# --------------------------------------------------------------------------- models
+# A model's count is the sum of its layers': each single-layer rule is tried on each layer
+# (with the input that layer really gets), and a few confusions of the whole stack.
+
+
+def _model_rows(context: Mapping[str, Any]) -> list[Any]:
+    try:
+        return list(shapes.stack_shapes(list(context["model"]), tuple(context["input_shape"])))
+    except (ValueError, TypeError, KeyError):
+        return []
+
+
+def _counted(row: Any, trainable_only: bool) -> int:
+    return int(row.params) - (int(row.non_trainable_params) if trainable_only else 0)
+
+
+def _total_word(context: Mapping[str, Any]) -> str:
+    return "trainable count" if context.get("trainable_only") else "total"
+
+
+def _label(spec: Mapping[str, Any]) -> str:
+    """A layer as the prompt writes it: LSTM(16), Embedding(500, 8), Dense(3)."""
+    name = spec["class_name"]
+    config = spec.get("config") or {}
+    if name == "Embedding":
+        return f"Embedding({config.get('input_dim')}, {config.get('output_dim')})"
+    if name == "Bidirectional" and isinstance(config.get("layer"), Mapping):
+        return f"Bidirectional({_label(config['layer'])})"
+    return f"{name}({config['units']})" if "units" in config else name
+
+
+def _model_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
+    rows = _model_rows(context)
+    specs = [shapes.layer_spec(spec) for spec in context["model"]]
+    specs = [spec for spec in specs if spec["class_name"] != "InputLayer"]
+    if not rows or len(rows) != len(specs):
+        return
+    trainable_only = bool(context.get("trainable_only"))
+    labels = [f"the {_label(spec)} layer" for spec in specs]
+    model_input = tuple(context["input_shape"])
+    timesteps = _int(model_input[1]) if len(model_input) >= 2 else None
+    for row, label in zip(rows, labels, strict=True):
+        if _counted(row, trainable_only):
+            yield (
+                expected - _counted(row, trainable_only),
+                f"That leaves out {label}: the {_total_word(context)} adds up every layer's "
+                "weights, this one's too.",
+            )
+        if trainable_only and row.non_trainable_params:
+            yield (
+                expected + int(row.non_trainable_params),
+                f"That counts {label}, which is frozen: trainable=False keeps its weights out of "
+                "the trainable count (they still count in the model's total).",
+            )
+    recurrent = [
+        i for i, spec in enumerate(specs) if spec["class_name"] in (*_RECURRENT, "Bidirectional")
+    ]
+    if timesteps and recurrent:
+        total = expected
+        for i in recurrent:
+            shape = tuple(rows[i].input_shape)
+            if _counted(rows[i], trainable_only) and shape[-1] != timesteps:
+                wrong = _count_spec(specs[i], shape[:-1] + (timesteps,))
+                total = None if wrong is None or total is None else total - rows[i].params + wrong
+        names = " and ".join(sorted({specs[i]["class_name"] for i in recurrent}))
+        which = f"every {names} layer" if len(recurrent) > 1 else f"the {names} layer"
+        yield (
+            total,
+            f"That takes the timesteps ({timesteps}) as the features of {which}: a "
+            "layer's features are the last axis of its input, the output of the layer right "
+            "below it (an Embedding's output_dim, a lower LSTM's units). The timesteps appear "
+            "in no weight.",
+        )
+    for i, (row, spec, label) in enumerate(zip(rows, specs, labels, strict=True)):
+        counted = _counted(row, trainable_only)
+        if not counted or counted != row.params:
+            continue
+        shape = tuple(row.input_shape)
+        if spec["class_name"] in ("Dense", *_RECURRENT, "Bidirectional") and i >= 1:
+            below = labels[i - 1]
+            for j in range(i - 1):
+                other = rows[j].output_shapes[0][-1]
+                if other and other != shape[-1]:
+                    yield (
+                        expected - counted + (_count_spec(spec, shape[:-1] + (other,)) or 0),
+                        f"That gives {label} the features of {labels[j]}'s output ({other}); a "
+                        f"layer reads the output of the layer right below it, {below}.",
+                    )
+        inner = facts({"layer": spec, "input_shape": list(shape), "timesteps": timesteps})
+        for rule in COUNT_RULES:
+            for value, message in rule(counted, inner):
+                if value is not None and value != counted:
+                    yield expected - counted + value, f"In {label}: {message}"
+
+
+def _model_terms(context: Mapping[str, Any]) -> str | None:
+    """What a model's count is made of: each layer's blocks, with the input it reads."""
+    rows = _model_rows(context)
+    specs = [shapes.layer_spec(spec) for spec in context["model"]]
+    specs = [spec for spec in specs if spec["class_name"] != "InputLayer"]
+    if not rows or len(rows) != len(specs):
+        return None
+    parts = []
+    for row, spec in zip(rows, specs, strict=True):
+        name = spec["class_name"]
+        features = row.input_shape[-1] if isinstance(row.input_shape, tuple) else None
+        frozen = " (frozen: not trainable)" if row.non_trainable_params else ""
+        if name == "Embedding":
+            parts.append(f"{_label(spec)}: input_dim × output_dim{frozen}")
+        elif name == "Dense":
+            bias = " + units" if spec["config"].get("use_bias", True) else ""
+            parts.append(f"{_label(spec)} on {features} features: features × units{bias}{frozen}")
+        elif name in _RECURRENT:
+            gates = _GATES[name]
+            bias = " + units" if spec["config"].get("use_bias", True) else ""
+            times = f"{gates} × " if gates > 1 else ""
+            parts.append(
+                f"{_label(spec)} on {features} features: {times}(features × units + units × "
+                f"units{bias}){frozen}"
+            )
+        elif row.params:
+            parts.append(f"{_label(spec)}{frozen}")
+    if not parts:
+        return None
+    return (
+        "Add up each layer's count, each layer reading the output of the one below: "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+# --------------------------------------------------------------------------- inverse counts
+# A question that gives the count and asks for a size (units, input_dim): its context has
+# ``solve_for`` and what the count is made of.
+
+
+def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
+    f = facts(context)
+    gates = f.gates or 1
+    params = _int(context.get("params"))
+    if gates > 1:
+        yield (
+            gates * expected,
+            f"That is {gates} × units, the width of W and U (the {gates} gates side by side); "
+            f"units is the size of h_t, one gate's block, 1/{gates} of that width.",
+        )
+    if params and gates > 1 and params % gates == 0:
+        yield (
+            params // gates,
+            f"That is one gate's share of the {params} parameters, a count, not units: solve "
+            f"{gates} × (units × (units + features) + units) = {params} for units "
+            f"(features = {f.features}).",
+        )
+    if f.features:
+        yield (
+            f.features,
+            f"That is the features, the size of each input x_t ({f.features}); units is the "
+            "layer's own size, the length of h_t, and the count fixes it.",
+        )
+    if f.timesteps:
+        yield (
+            f.timesteps,
+            f"That is the timesteps ({f.timesteps}), which appear in no weight; units is the "
+            "length of h_t, and the count fixes it.",
+        )
+
+
+def _units_fallback(answer: int, expected: int, context: Mapping[str, Any]) -> str:
+    f = facts(context)
+    params = _int(context.get("params"))
+    if f.class_name in _RECURRENT and f.input_shape and answer > 0:
+        count = _count(f, units=answer)
+        if count is not None and params:
+            more = "more" if count > params else "fewer"
+            return (
+                f"{_a(f.class_name)[:1].upper()}{_a(f.class_name)[1:]} with units = {answer} "
+                f"on {f.features} features holds {count} parameters, {more} than {params}: "
+                f"try {'fewer' if count > params else 'more'} units."
+            )
+    size = "too large" if answer > expected else "too small"
+    return f"{answer} is {size} for the number of units."
+
+
+def _input_dim_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
+    yield (
+        expected + 1,
+        "That adds a row the table does not need: input_dim is the number of ids, from 0 "
+        "to the largest. With mask_zero=True the padding id 0 is one of them and already has "
+        "its row; the mask takes no extra row, and there is no row for unknown words unless "
+        "an id is kept for them.",
+    )
+    yield (
+        expected - 1,
+        "That leaves one id without a row: the ids run from 0 (the padding id) to the largest "
+        "word id, and input_dim counts every one of them.",
+    )
+
+
+_SOLVE_FOR: dict[str, Callable[[int, Mapping[str, Any]], Candidates]] = {
+    "units": _units_candidates,
+    "input_dim": _input_dim_candidates,
+}
 
 
 def _count_terms(f: Facts) -> str | None:
@@ -687,18 +971,22 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         if _is_state(role) and a[-1] == 2 * e[-1] and ("forward" in text or "backward" in text):
             yield (
                 f"{a!r} is as wide as the merged output, but each state belongs to one "
-                f"direction: (batch, units), units = {e[-1]}. Only the output is merged."
+                "direction: (batch, units), the units of one copy. Only the output is merged."
             )
         if "merged" in text and 2 * a[-1] == e[-1]:
             yield (
                 "That is the shape of one direction. merge_mode='concat' puts the forward and "
-                f"backward outputs side by side on the last axis: 2 × units = {e[-1]}."
+                "backward outputs side by side on the last axis: 2 × units."
             )
         if "merged" in text and a[-1] == 2 * e[-1]:
             yield (
                 "That is the 'concat' shape. A merge_mode of 'sum', 'mul' or 'ave' combines "
-                f"the two directions element by element, so the last axis stays units = {e[-1]}."
+                "the two directions element by element, so the last axis stays one copy's units."
             )
+    # --- Bidirectional: the two directions put on another axis than the last
+    misplaced = _directions_misplaced(a, e, f, text)
+    if misplaced:
+        yield misplaced
     # --- the Embedding's input given back as its output
     if f.embedding and f.input_shape is not None and a == f.input_shape:
         yield (
@@ -706,8 +994,39 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             f"row of the table, output_dim numbers, so it adds an axis: (batch, timesteps, "
             "output_dim)."
         )
+    # --- the kernel's shape (features, units) written after the batch axis
+    # a 2-D input is (batch, features) only for a layer known to read vectors
+    no_time = (
+        f.class_name is not None
+        and f.input_shape is not None
+        and len(f.input_shape) == 2
+        and not f.embedding
+    )
+    inserted = a[1] if n == m + 1 and m >= 2 and a[:1] + a[2:] == e else None
+    if (
+        inserted is not None
+        and f.class_name in ("Dense", *_RECURRENT)
+        and f.features is not None
+        and inserted == f.features
+        and (no_time or (f.timesteps is not None and inserted != f.timesteps))
+    ):
+        yield (
+            f"{a!r} writes the kernel's shape, (features, units), after the batch axis: W is a "
+            "weight of the layer, not part of its output. "
+            + (
+                "The input (batch, features) has no time axis, and the layer changes only its "
+                "last axis."
+                if no_time
+                else f"{f.features} is the features, the last input axis, which the layer maps "
+                "to units; it is no axis of the output."
+            )
+        )
     # --- the time axis kept
-    if n == m + 1 and m >= 2 and a[:1] + a[2:] == e:
+    if (
+        inserted is not None
+        and not no_time
+        and (f.timesteps is None or inserted == f.timesteps or f.embedding)
+    ):
         if _is_state(role):
             yield (
                 f"{a!r} has a time axis, but a state is the value after the last step only: "
@@ -720,7 +1039,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             yield (
                 f"{a!r} keeps the time axis: that is the shape with "
                 "`return_sequences=True`. This layer returns only the last step, "
-                "so the answer is (batch, units)-shaped."
+                f"so the answer is ({', '.join(_axis_names(e, f, role))})-shaped."
             )
     # --- the time axis dropped
     if n + 1 == m and m >= 3 and e[:1] + e[2:] == a:
@@ -756,8 +1075,30 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
     if a == e[1:] and m >= 2:
         yield (
             f"{a!r} leaves out the batch axis. Keras shapes start with the batch "
-            "size, which is None until data arrives."
+            + (
+                "size, which is None until data arrives."
+                if e[0] is None
+                else "size, and here it is a real one: a real array (or an Input with a "
+                "batch_shape) fixes the first axis, the number of samples, and Keras writes "
+                "that number."
+            )
         )
+    if n == m and m >= 2 and a[1:] == e[1:] and a[0] != e[0] and a[0] is not None:
+        if f.timesteps is not None and a[0] == f.timesteps and f.timesteps != f.features:
+            fixed = (
+                "which the model does not fix (None)"
+                if e[0] is None
+                else "fixed here by the array or the batch_shape"
+            )
+            dropped = (
+                " With return_sequences=False the time axis is dropped, not moved to the front."
+                if m == 2
+                else ""
+            )
+            yield (
+                f"{a!r} puts the timesteps ({a[0]}) where the batch axis goes: the first axis of "
+                f"a Keras shape is always the batch, {fixed}.{dropped}"
+            )
     if n == m and m >= 2 and a[1:] == e[1:] and a[0] != e[0]:
         if e[0] is None:
             if m == 2 and f.features is not None and a[0] == f.features:
@@ -772,8 +1113,14 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             )
         elif a[0] is None:
             yield (
-                f"Here the batch axis has a real size, {e[0]}: a real array, or an Input with "
-                "a batch_shape, fixes the first axis, and Keras writes that number, not None."
+                "Here the batch axis has a real size: a real array, or an Input with a "
+                "batch_shape, fixes the first axis (the number of samples), and Keras writes "
+                "that number, not None."
+            )
+        else:
+            yield (
+                f"The first axis is the batch, fixed here by the array or the batch_shape (the "
+                f"number of samples); {a[0]} is not that number."
             )
     # --- the last axis
     if n == m and a[:-1] == e[:-1] and a[-1] != e[-1]:
@@ -781,8 +1128,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         if f.embedding:
             if f.input_dim is not None and last == f.input_dim:
                 yield (
-                    f"The last axis is output_dim, the length of each id's vector"
-                    f"{f' (output_dim = {f.output_dim})' if f.output_dim else ''}; input_dim, "
+                    "The last axis is output_dim, the length of each id's vector; input_dim, "
                     f"{f.input_dim}, is the number of rows in the table."
                 )
             elif f.timesteps is not None and last == f.timesteps:
@@ -792,13 +1138,14 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 )
         if f.merge_mode == "concat" and f.units and last == f.units:
             yield (
-                f"That is the shape of one direction. merge_mode='concat' puts the forward and "
-                f"backward outputs side by side on the last axis: 2 × units = {2 * f.units}."
+                "That is the shape of one direction. merge_mode='concat' puts the forward and "
+                f"backward outputs side by side on the last axis: 2 × units (units = {f.units} "
+                "per direction)."
             )
         if f.merge_mode in ("sum", "mul", "ave") and f.units and last == 2 * f.units:
             yield (
                 f"That is the 'concat' shape. merge_mode={f.merge_mode!r} combines the two "
-                f"directions element by element, so the last axis stays units = {f.units}; "
+                "directions element by element, so the last axis stays one direction's units; "
                 "only 'concat' doubles it."
             )
         if f.features is not None and last == f.features and e[-1] != f.features:
@@ -828,19 +1175,60 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         if f.embedding and f.input_dim is not None and a[1] == f.input_dim:
             yield (
                 f"{f.input_dim} is input_dim, the vocabulary size: it sets how many rows the "
-                f"table has, not an axis of the output. The time axis is the {e[1]} ids of each "
-                "sequence."
+                f"table has, not an axis of the output. The time axis is the position of each "
+                "id in its sequence, one step per id."
             )
         if f.features is not None and a[1] == f.features:
             yield (
-                f"Axis 1 is the timesteps (timesteps = {f.timesteps or e[1]} here); "
+                f"Axis 1 is the timesteps, the length of the input sequence; "
                 f"{f.features} is the features, the last input axis, which the layer maps "
                 "to units."
             )
+    # --- the layer's input given as its output
+    if not f.embedding and f.input_shape is not None and a == f.input_shape and a != e:
+        yield (
+            f"{a!r} is the shape going into the layer, "
+            f"({'batch, features' if len(a) == 2 else 'batch, timesteps, features'}): the output "
+            "of the layer before it. This layer maps the features to its units"
+            + (" and returns only the last step" if m == len(a) - 1 else "")
+            + f": its output is ({', '.join(_axis_names(e, f))})."
+        )
     # --- the axes in the wrong order
     if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
         names = ", ".join(_axis_names(e, f))
         yield f"The right sizes in the wrong order: Keras orders the axes as ({names})."
+
+
+def _directions_misplaced(a: Shape, e: Shape, f: Facts, text: str) -> str | None:
+    """Bidirectional's two directions put on a new axis or on the time axis, not the last."""
+    if f.class_name != "Bidirectional" and "merged" not in text:
+        return None
+    if f.class_name == "Bidirectional" and _is_state(text):
+        return None
+    mode = f.merge_mode or "concat"
+    one = f.units or ((e[-1] // 2) if mode == "concat" and e[-1] else e[-1])
+    per_direction = e[:-1] + (one,)
+    where = None
+    if len(a) == len(e) + 1:
+        for i in range(1, len(a) - 1):
+            if a[i] == 2 and a[:i] + a[i + 1 :] == per_direction:
+                where = "a new axis of size 2"
+    elif len(a) == len(e) and len(e) >= 3 and a[-1] == one:
+        for i in range(1, len(e) - 1):
+            if e[i] and a[i] == 2 * e[i] and a[:i] + a[i + 1 : -1] == e[:i] + e[i + 1 : -1]:
+                where = f"the time axis ({a[i]} = 2 × timesteps)"
+    if where is None:
+        return None
+    merged = {
+        "concat": "merge_mode='concat' puts them side by side on the last axis, 2 × units wide",
+        "sum": "merge_mode='sum' adds them element by element, so no axis grows",
+        "mul": "merge_mode='mul' multiplies them element by element, so no axis grows",
+        "ave": "merge_mode='ave' averages them element by element, so no axis grows",
+    }.get(str(mode), "the merge_mode decides how")
+    return (
+        f"{a!r} puts the two directions on {where}. Bidirectional merges the forward and "
+        f"backward outputs on the last axis only: {merged}; the time axis stays the input's."
+    )
 
 
 def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str | None]:
@@ -857,13 +1245,13 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
     if gates and gates > 1 and n == m and a[:-1] == e[:-1] and e[-1] == gates * (a[-1] or 0):
         yield (
             f"{a!r} is one gate's block. Keras keeps the {gates} gates side by side in each "
-            f"array: {gates} · units = {e[-1]} columns."
+            f"array: {gates} · units columns."
         )
     if n == m == 2 and a[1:] == e[1:] and a[0] != e[0]:
         if "recurrent" in text:
             yield (
                 f"U multiplies the previous state h(t-1), which has units numbers, so its "
-                f"first axis is units ({e[0]}), not {a[0]}"
+                f"first axis is units, not {a[0]}"
                 + (" (the features)." if a[0] == f.features else ".")
             )
         elif f.timesteps is not None and a[0] == f.timesteps:
@@ -873,8 +1261,9 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
             )
         else:
             yield (
-                f"The kernel W has one row per input feature (the last input axis), so its "
-                f"first axis is {e[0]}, not {a[0]}."
+                "The kernel W has one row per input feature (the last input axis), so its "
+                f"first axis is the features, not {a[0]}"
+                + (" (the units)." if a[0] == f.units else ".")
             )
     if (
         "bias" in text
@@ -890,11 +1279,15 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
     if "bias" in text and n == 1 and m == 2 and e[0] == 2 and a == e[1:]:
         yield (
             "A GRU with reset_after=True keeps two bias rows, one for the input and one for "
-            f"the recurrent side: (2, 3 · units) = {e!r}."
+            "the recurrent side: (2, 3 · units)."
         )
     if "bias" in text and n == 2 and m == 1 and a[0] == 2 and a[1:] == e:
+        yield "Only a GRU with reset_after=True keeps two bias rows; this bias is one vector."
+    if "bias" in text and n == m == 1 and e[0] and a[0] == 2 * e[0]:
         yield (
-            f"Only a GRU with reset_after=True keeps two bias rows; this bias is one vector, {e!r}."
+            f"{a!r} holds two bias vectors, as PyTorch stores them (b_ih and b_hh), or a GRU "
+            f"with reset_after=True. A Keras {f.cell or 'layer'} keeps one bias vector, "
+            f"{'gates × units' if (gates or 1) > 1 else 'units'} entries."
         )
 
 
@@ -936,10 +1329,14 @@ def explain_shape(
     Examples
     --------
     >>> context = {"features": 8, "timesteps": 10}
-    >>> print(explain_shape((None, 3, 7), (None, 10, 16), context))
+    >>> print(explain_shape((None, 3, 8), (None, 10, 16), context))
     ... # doctest: +NORMALIZE_WHITESPACE
-    (None, 3, 7): the batch axis is right; the timesteps axis is not (timesteps = 10 here);
-    the units axis is not (it is the layer's units; features = 8 is the input's last axis).
+    (None, 3, 8): the batch axis is right; the timesteps axis is wrong (3 is not its size): it
+    is the input's number of timesteps, which the layer keeps; the units axis is wrong (8 is
+    the features): it is the layer's units, one number per unit.
+
+    The size a wrong axis should have is never given: with the other axes right, it would
+    be the answer.
     """
     answer, expected = tuple(answer), tuple(expected)
     named = shape_mistake(answer, expected, context, role)
@@ -958,30 +1355,51 @@ def explain_shape(
         if mine == theirs:
             parts.append(f"the {name} axis is right")
         else:
-            parts.append(f"the {name} axis is not ({_axis_hint(name, theirs, f)})")
+            meaning = _number_meaning(mine, f)
+            said = f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
+            hint = _axis_hint(name, f, theirs)
+            parts.append(f"the {name} axis is wrong ({said}): it is {hint}")
     return f"{answer!r}: " + "; ".join(parts) + "."
 
 
-def _axis_hint(name: str, expected: int | None, f: Facts) -> str:
+def _number_meaning(n: int | None, f: Facts) -> str | None:
+    """What a number the learner wrote is, among the question's sizes, or None."""
+    if n is None:
+        return "None, the batch's placeholder"
+    known = [
+        (f.features, "the features"),
+        (f.timesteps, "the timesteps"),
+        (f.units, "the units"),
+        (f.input_dim, "input_dim, the vocabulary size"),
+        (f.output_dim, "output_dim"),
+        (2 * f.timesteps if f.timesteps else None, "2 × timesteps"),
+        (2 * f.units if f.units else None, "2 × units"),
+        ((f.gates or 0) * (f.units or 0) or None, f"{f.gates} × units"),
+    ]
+    return next((text for value, text in known if value is not None and value == n), None)
+
+
+def _axis_hint(name: str, f: Facts, expected: int | None = None) -> str:
+    """What an axis is made of, in words: never its size, which may be the answer."""
+    if name == "batch" and expected is not None:
+        return "the batch, fixed here by the array or the batch_shape (the number of samples)"
     if name == "batch":
-        return "None until data arrives" if expected is None else f"it is {expected} here"
+        return "the batch, which Keras writes as None when the model does not fix it"
     if name == "timesteps":
-        return f"timesteps = {f.timesteps} here" if f.timesteps else "the length of the sequence"
+        return "the input's number of timesteps, which the layer keeps"
     if name == "features":
-        return f"features = {f.features} here" if f.features else "one row per input feature"
-    if name in ("units", "2 × units"):
-        known = f"units = {f.units}" if f.units else "the layer's units"
-        extra = f"; features = {f.features} is the input's last axis" if f.features else ""
-        return (
-            f"it is {'2 × ' if name != 'units' else ''}{known}{extra}"
-            if f.units
-            else f"it is the layer's units{extra}"
-        )
+        return "one row per input feature"
+    if name == "units":
+        return "the layer's units, one number per unit"
+    if name == "2 × units":
+        return "2 × units: 'concat' puts both directions' units side by side"
     if name == "output_dim":
-        return f"output_dim = {f.output_dim}" if f.output_dim else "each id's vector length"
+        return "output_dim, the length of each id's vector"
     if name == "gates × units":
         return f"{f.gates or 'gates'} × units, the gates side by side"
-    return "check its size"
+    if name.startswith("axis "):
+        return "the size of that axis of the ids, which the Embedding keeps"
+    return "one of the question's sizes"
 
 
 # =========================================================================== lists of shapes
@@ -1064,6 +1482,17 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
         if n != m:
             return f"The layer stores {m} weight arrays, {listed}; your list has {n}."
         return None
+    states_only = (
+        bool(f.roles)
+        and "output" not in words
+        and not any("output" in role.lower() for role in f.roles)
+    )
+    if states_only and n < m and "c" in words:
+        return (
+            f"{'That is one state' if n == 1 else f'That is {n} states'}, but an LSTM carries "
+            f"two, h and c: a layer's initial_state (or the states handed over) is {listed}, "
+            f"{m} tensors, each (batch, units)."
+        )
     if n == 1 and m > 1:
         which = "the output" if answer[0] == expected[0] else "one tensor"
         return (
@@ -1197,6 +1626,15 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
 
 def _explain_dict(answer: dict, expected: dict) -> str:
     notes: list[str] = []
+    try:
+        reversed_ = {value: key for key, value in answer.items()}
+    except TypeError:  # unhashable values cannot be keys
+        reversed_ = {}
+    if answer and reversed_ == expected:
+        return (
+            "The mapping is reversed: your keys are the values asked for and your values the "
+            "keys. Keep the question's keys and give each its value."
+        )
     right = [key for key in answer if key in expected and answer[key] == expected[key]]
     for key, value in answer.items():
         if key not in expected and key in KERAS3_NAMES:
@@ -1245,12 +1683,375 @@ def iter_count_candidates(expected: int, context: Mapping[str, Any]) -> Iterable
         Each predicted wrong count with the message that names it; the first entry with a
         given count is the message :func:`count_mistake` gives for it.
     """
-    f = facts(context)
-    if f.class_name is None or f.input_shape is None:
-        return []
+    if context.get("solve_for") in _SOLVE_FOR:
+        found: Iterable[tuple[int | None, str]] = _SOLVE_FOR[context["solve_for"]](
+            expected, context
+        )
+    elif isinstance(context.get("model"), Sequence) and context.get("input_shape"):
+        found = _model_candidates(expected, context)
+    else:
+        f = facts(context)
+        if f.class_name is None or f.input_shape is None:
+            return []
+        found = [(value, message) for rule in COUNT_RULES for value, message in rule(expected, f)]
     return [
         (value, message)
-        for rule in COUNT_RULES
-        for value, message in rule(expected, f)
-        if value is not None and value != expected
+        for value, message in found
+        if value is not None and value != expected and value >= 0
     ]
+
+
+# =========================================================================== arrays
+# An array question's context holds the inputs and weights its check cell used (plain
+# lists) and which twin of lstm_lib.reference computes the answer: ``twin`` is "dense",
+# "simple_rnn", "lstm_step" or "embedding". Each classic slip is computed with the twins
+# from those numbers, and the answer is named when it matches one within the tolerance.
+
+ArrayCandidates = Iterator[tuple[Any, str]]
+
+
+def _arrays(context: Mapping[str, Any], *names: str) -> list[np.ndarray] | None:
+    try:
+        return [np.asarray(context[name], dtype=float) for name in names]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _dense_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
+    found = _arrays(context, "x", "kernel")
+    if found is None:
+        return
+    x, kernel = found
+    bias = _arrays(context, "bias")
+    b = bias[0] if bias else None
+    name = str(context.get("activation") or "linear")
+    act = reference.get_activation(name)
+    right = reference.dense(x, kernel, b, name)
+    if b is not None:
+        yield (
+            act(x @ kernel),
+            f"These are {name}(x W) without the bias b: add b to x W before the activation.",
+        )
+        yield (
+            act(x @ kernel) + b,
+            f"That adds b after the activation; Keras computes {name}(x W + b), the bias inside.",
+        )
+        yield act(x @ kernel - b), f"That subtracts the bias; Keras computes {name}(x W + b)."
+    if name != "linear":
+        yield (
+            reference.dense(x, kernel, b),
+            f"These are x W + b before the activation: apply {name} to every entry.",
+        )
+    yield (
+        right.T,
+        "Your array is (units, batch), the transpose: Keras multiplies each row of x from the "
+        "left, x @ W with W of shape (features, units), so the output is (batch, units).",
+    )
+    if kernel.shape[0] == kernel.shape[1]:
+        yield reference.dense(x, kernel.T, b, name), "That uses W transposed; Keras uses x @ W."
+
+
+def _simple_rnn_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
+    found = _arrays(context, "x", "kernel", "recurrent_kernel", "bias")
+    if found is None:
+        return
+    x, W, U, b = found
+    name = str(context.get("activation") or "tanh")
+
+    def run(**options: Any) -> np.ndarray:
+        weights = [options.pop("W", W), options.pop("U", U), options.pop("b", b)]
+        return reference.simple_rnn(x, weights, activation=options.pop("act", name), **options)
+
+    seq = run(return_sequences=True)
+    yield (
+        seq[:, 0],
+        "That is h after the first step. The layer returns the state after the last "
+        "timestep, each step feeding its h into the next through U.",
+    )
+    yield (
+        run(U=np.zeros_like(U)),
+        "That leaves out the recurrent term h_{t-1} U: each step adds the previous state, "
+        "weighed by U, to x_t W + b.",
+    )
+    yield (
+        run(U=U.T),
+        "That uses U transposed (U h instead of h U): Keras computes h_{t-1} @ U with U as "
+        "it is stored, (units, units).",
+    )
+    yield run(b=np.zeros_like(b)), "That leaves out the bias b in each step."
+    yield (
+        run(act="linear"),
+        f"That leaves out the {name}: h_t = {name}(x_t W + h_(t-1) U + b) at every step.",
+    )
+    yield (
+        run(go_backwards=True),
+        "That reads the timesteps last to first; the layer runs from the first timestep on.",
+    )
+    yield (
+        seq.mean(axis=1),
+        "That averages h over the timesteps; the layer returns the last step's h.",
+    )
+    yield (
+        seq,
+        "That is h at every timestep (return_sequences=True); the layer returns the last "
+        "step's h only.",
+    )
+
+
+_TF1_ORDER = "icfo"
+
+
+def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
+    found = _arrays(context, "x_t", "h_prev", "c_prev", "kernel", "recurrent_kernel", "bias")
+    if found is None:
+        return
+    x_t, h_prev, c_prev, W, U, b = found
+    which = str(context.get("output") or "h")
+    other = "c" if which == "h" else "h"
+    sigmoid, tanh = reference.get_activation("sigmoid"), np.tanh
+    units = U.shape[0]
+
+    def step(
+        order: str = "ifco",
+        recurrent: bool = True,
+        bias: bool = True,
+        gate: Callable[[np.ndarray], np.ndarray] = sigmoid,
+        candidate: Callable[[np.ndarray], np.ndarray] = tanh,
+        forget: bool = True,
+        tanh_c: bool = True,
+        h_from_prev: bool = False,
+    ) -> dict[str, np.ndarray]:
+        z = x_t @ W + (h_prev @ U if recurrent else 0.0) + (b if bias else 0.0)
+        blocks = {gate_: z[:, k * units : (k + 1) * units] for k, gate_ in enumerate(order)}
+        i, f, o = gate(blocks["i"]), gate(blocks["f"]), gate(blocks["o"])
+        c = (f * c_prev if forget else 0.0) + i * candidate(blocks["c"])
+        shown = c_prev if h_from_prev else c
+        return {"h": o * (tanh(shown) if tanh_c else shown), "c": c}
+
+    right = step()
+    yield (
+        right[other],
+        f"That is {other}_t, not {which}_t: h_t = o * tanh(c_t), so the two differ; "
+        f"the question asks for {which}_t.",
+    )
+    yield (
+        step(order=_TF1_ORDER)[which],
+        "These use the gate order i, c, f, o (TensorFlow 1's). Keras slices the four blocks "
+        "of z = x_t W + h_prev U + b as i, f, c, o.",
+    )
+    if which == "h":
+        yield step(tanh_c=False)["h"], "h_t = o * tanh(c_t): you left out the tanh on c_t."
+        yield (
+            step(h_from_prev=True)["h"],
+            "h_t = o * tanh(c_t) uses the new cell state c_t, not c_prev: update c first.",
+        )
+    yield (
+        step(recurrent=False)[which],
+        "That leaves out the recurrent term h_prev @ U: z = x_t W + h_prev U + b feeds all "
+        "four gates.",
+    )
+    yield (
+        step(forget=False)[which],
+        "c_t = f * c_prev + i * c~: you left out the forget term f * c_prev, the memory "
+        "carried over." + (" (h_t is computed from that c_t.)" if which == "h" else ""),
+    )
+    yield (
+        step(candidate=sigmoid)[which],
+        "The candidate c~ uses tanh, not the sigmoid of the gates: c~ = tanh(z_c), so it can "
+        "be negative.",
+    )
+    yield (
+        step(gate=reference.get_activation("hard_sigmoid"))[which],
+        "Those gates use hard_sigmoid (Keras 1's default); Keras 3's LSTM uses "
+        "recurrent_activation='sigmoid'.",
+    )
+    yield step(bias=False)[which], "That leaves out the bias b in z = x_t W + h_prev U + b."
+    for order in sorted({"".join(p) for p in itertools.permutations("ifco")}):
+        if order not in ("ifco", _TF1_ORDER):
+            yield (
+                step(order=order)[which],
+                f"These read the four blocks of z in the order {', '.join(order)}. Keras "
+                "slices them as i, f, c, o.",
+            )
+
+
+def _embedding_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
+    found = _arrays(context, "ids", "table")
+    if found is None:
+        return
+    ids, table = found
+    ids = ids.astype(int)
+    rows = table.shape[0]
+    looked = table[ids % rows]
+    if ids.min() >= 1:
+        yield (
+            table[ids - 1],
+            "Those rows are one off: ids count from 0, so id k is row k of the table "
+            "(table[ids]), not row k - 1.",
+        )
+    if ids.max() + 1 < rows:
+        yield table[ids + 1], "Those rows are one off: id k is row k of the table, not k + 1."
+    yield (
+        table[ids.T],
+        "That indexes with the ids transposed: the ids are (batch, timesteps), and table[ids] "
+        "keeps that order, adding output_dim last.",
+    )
+    yield (
+        looked.mean(axis=1),
+        "That averages over the timesteps. An Embedding does not pool: each id gets its own "
+        "row, so the output keeps (batch, timesteps) and adds output_dim.",
+    )
+    yield (
+        looked.sum(axis=1),
+        "That sums over the timesteps. An Embedding does not pool: each id gets its own row, "
+        "so the output keeps (batch, timesteps) and adds output_dim.",
+    )
+    yield (
+        looked[:, -1],
+        "That keeps the last timestep only. An Embedding looks up every id: the output keeps "
+        "(batch, timesteps) and adds output_dim.",
+    )
+    yield (
+        np.moveaxis(looked, -1, 0),
+        "That puts output_dim first (the table's columns indexed): each id selects a *row* of "
+        "the table, and the vector is the last axis of the output.",
+    )
+
+
+_ARRAY_TWINS: dict[str, Callable[[Mapping[str, Any]], ArrayCandidates]] = {
+    "dense": _dense_candidates,
+    "simple_rnn": _simple_rnn_candidates,
+    "lstm_step": _lstm_step_candidates,
+    "embedding": _embedding_candidates,
+}
+
+
+def array_mistake(
+    answer: np.ndarray,
+    expected: np.ndarray,
+    context: Mapping[str, Any],
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+) -> str | None:
+    """Name the classic slip behind a wrong array, computed from the question's numbers.
+
+    Parameters
+    ----------
+    answer, expected : numpy.ndarray
+        The learner's array (of any shape) and the one Keras gives.
+    context : mapping
+        ``twin`` ("dense", "simple_rnn", "lstm_step" or "embedding") and the inputs and
+        weights as plain lists: ``x``, ``kernel``, ``bias``, ``activation`` (dense);
+        ``x``, ``kernel``, ``recurrent_kernel``, ``bias`` (simple_rnn); ``x_t``, ``h_prev``,
+        ``c_prev``, ``kernel``, ``recurrent_kernel``, ``bias`` and ``output`` ("h" or "c")
+        (lstm_step); ``ids`` and ``table`` (embedding).
+    rtol, atol : float
+        The tolerance of a match, the verdict's.
+
+    Returns
+    -------
+    str or None
+        The message of the first slip whose array the answer matches; None if none does
+        (or the context does not hold the numbers).
+
+    Examples
+    --------
+    >>> context = {"twin": "dense", "x": [[1.0, 2.0]], "kernel": [[1.0], [1.0]],
+    ...            "bias": [-5.0], "activation": "relu"}
+    >>> array_mistake(np.array([[3.0]]), np.array([[0.0]]), context).split(":")[0]
+    'These are relu(x W) without the bias b'
+    """
+    candidates = _ARRAY_TWINS.get(str(context.get("twin")))
+    if candidates is None:
+        return None
+    answer = np.asarray(answer, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    with np.errstate(all="ignore"):
+        for value, message in candidates(context):
+            value = np.asarray(value, dtype=float)
+            if (
+                value.shape == answer.shape
+                and not (value.shape == expected.shape and np.allclose(value, expected, rtol, atol))
+                and np.allclose(answer, value, rtol=rtol, atol=atol)
+            ):
+                return message
+    return None
+
+
+def explain_array(
+    answer: np.ndarray,
+    expected: np.ndarray,
+    context: Mapping[str, Any],
+    rtol: float = 1e-5,
+    atol: float = 1e-5,
+) -> str:
+    """Say what is wrong with an array: the named slip, or which entries differ and how.
+
+    Without a named slip the message compares the arrays as a whole (every sign flipped,
+    one scale factor, one offset, the right numbers in other places) and otherwise says
+    how many entries differ and where, never their expected values.
+
+    Examples
+    --------
+    >>> print(explain_array(np.array([[-1.0, 2.0]]), np.array([[1.0, -2.0]]), {}))
+    Every entry has the wrong sign: the numbers are right up to a factor -1.
+    """
+    answer = np.asarray(answer, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    named = array_mistake(answer, expected, context, rtol, atol)
+    if named:
+        return named
+    if answer.shape != expected.shape:
+        return _array_shape_message(answer.shape, expected.shape)
+    close = np.isclose(answer, expected, rtol=rtol, atol=atol)
+    if np.allclose(answer, -expected, rtol=rtol, atol=atol):
+        return "Every entry has the wrong sign: the numbers are right up to a factor -1."
+    nonzero = np.abs(expected) > atol
+    if nonzero.any():
+        ratio = float(np.median(answer[nonzero] / expected[nonzero]))
+        if not np.isclose(ratio, 1.0) and np.allclose(answer, ratio * expected, rtol, atol):
+            return (
+                f"Every entry is {ratio:.3g} times the Keras value: the numbers are right up to "
+                "one scale factor (a term counted twice, or a factor left out)."
+            )
+    offset = float(np.median(answer - expected))
+    if not np.isclose(offset, 0.0, atol=atol) and np.allclose(
+        answer, expected + offset, rtol, atol
+    ):
+        return (
+            f"Every entry is off by the same amount, {offset:+.3g}: a term added to all of "
+            "them is wrong."
+        )
+    if np.allclose(np.sort(answer, axis=None), np.sort(expected, axis=None), rtol, atol):
+        return (
+            "The right numbers in the wrong places: check the order of the axes and of the "
+            "blocks you slice."
+        )
+    wrong = [tuple(int(i) for i in index) for index in np.argwhere(~close)]
+    flipped = int(np.sum(~close & (np.sign(answer) != np.sign(expected)) & nonzero))
+    where = ", ".join(map(str, wrong[:4])) + (", ..." if len(wrong) > 4 else "")
+    lines = [
+        f"Not within 1e-5 of the Keras value: {len(wrong)} of {expected.size} entries differ, "
+        f"at {where}."
+    ]
+    if expected.ndim == 2 and len(wrong) > 1:
+        rows, cols = {i for i, _ in wrong}, {j for _, j in wrong}
+        if len(rows) == 1:
+            lines.append(f"All of them are in row {rows.pop()}.")
+        elif len(cols) == 1:
+            lines.append(f"All of them are in column {cols.pop()}.")
+    if flipped:
+        lines.append(f"{flipped} of them {'has' if flipped == 1 else 'have'} the wrong sign.")
+    bigger = int(np.sum(~close & (np.abs(answer) > np.abs(expected))))
+    if bigger in (0, len(wrong)) and len(wrong) > 1:
+        lines.append(f"All of them are {'larger' if bigger else 'smaller'} in size than Keras's.")
+    return " ".join(lines)
+
+
+def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
+    text = f"This array should have shape {theirs}; yours has shape {mine}."
+    if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
+        return f"{text} The right sizes in another order: check which axis is which."
+    if len(mine) == len(theirs) - 1:
+        return f"{text} Yours has one axis fewer: something summed or averaged an axis away."
+    return text

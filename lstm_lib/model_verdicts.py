@@ -230,14 +230,31 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         output = _as_shape(rows[-1].output_shapes[0])
         params = sum(operator.index(row.params) for row in rows)
     except (ValueError, TypeError, KeyError) as exc:
-        return Verdict(False, f"This model does not build: {exc}{_old_names_hint(answer)}")
+        # the flag confused with return_sequences first: the build error names only its effect
+        return Verdict(
+            False,
+            f"{_state_hint(answer)}This model does not build: {exc}{_old_names_hint(answer)}",
+        )
     problems, notes = _ignored_arguments(answer, input_shape)
     layers = expected.get("layers")
     if layers is None:
         # A reference recorded before layers were judged: the classes it requires only.
         classes = [row.class_name for row in rows]
+        wrapped = [
+            _core(spec["class_name"], spec.get("config") or {})[0]
+            for spec in answer
+            if spec["class_name"] in _WRAPPERS
+        ]
         for class_name in context.get("required_layers") or []:
-            if class_name not in classes:
+            if class_name in classes:
+                continue
+            if class_name == "Dense" and class_name in wrapped:
+                problems.append(
+                    "TimeDistributed is not needed: Keras 3's Dense already acts on every "
+                    "timestep, with the same weights, and keeps the time axis. The "
+                    "specification asks for a plain Dense layer."
+                )
+            else:
                 problems.append(f"The specification asks for a {class_name} layer.")
         if problems:
             return Verdict(False, " ".join(problems))
@@ -252,18 +269,56 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
                 problems += _config_problems(f"Layer {position}", spec, written, entry, context)
     want_shape = _as_shape(expected["output_shape"])
     if output != want_shape:
-        named = _shape_mistakes(output, want_shape, context)
+        # the output is the last layer's, not a layer's on the model's input: keep only
+        # the sequence length, which every layer before a pooling one passes on
+        judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
+        named = _shape_mistakes(output, want_shape, judged)
         problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
     elif "params" in expected and params != int(expected["params"]):
-        problems.append(
-            f"Your model has {params} parameters; the specification asks "
-            f"for exactly {int(expected['params'])}."
-        )
+        problems.append(_params_problem(params, int(expected["params"]), layers))
     if problems:
         return Verdict(False, " ".join(problem.strip() for problem in problems))
     return Verdict(
         True, " ".join([f"Correct: outputs {output!r} with {params} parameters.", *notes])
     )
+
+
+def _params_problem(params: int, wanted: int, layers: Sequence[Mapping[str, Any]] | None) -> str:
+    """A wrong total, stated only where the prompt gives it.
+
+    An inverse question (no ``layers`` recorded, or a layer with ``free`` sizes the count
+    fixes) states the count in its prompt. Where the prompt gives the layers instead, their
+    total is the answer of a count question (08 q3 counts the model 08 q6 changes), so the
+    message says only which way it is off.
+    """
+    if layers is None or any(entry.get("free") for entry in layers):
+        return f"Your model has {params} parameters; the specification asks for exactly {wanted}."
+    more = "more" if params > wanted else "fewer"
+    return (
+        f"Your model has {params} parameters, {more} than the model the prompt describes: "
+        "check each layer's sizes against it."
+    )
+
+
+def _state_hint(answer: list[dict[str, Any]]) -> str:
+    """A recurrent layer with return_state, not return_sequences, under another one."""
+    layers = [spec for spec in answer if spec["class_name"] != "InputLayer"]
+    recurrent = ("SimpleRNN", "LSTM", "GRU")
+    for lower, upper in zip(layers, layers[1:], strict=False):
+        config = lower.get("config") or {}
+        if (
+            lower["class_name"] in recurrent
+            and upper["class_name"] in recurrent
+            and config.get("return_state")
+            and not config.get("return_sequences")
+        ):
+            return (
+                "return_state is not return_sequences: return_state=True adds the final "
+                "states to what the layer returns, and the next layer still gets only the "
+                "last output, without a time axis. return_sequences=True passes on every "
+                "timestep. "
+            )
+    return ""
 
 
 def _old_names_hint(answer: list[dict[str, Any]]) -> str:

@@ -401,14 +401,15 @@ def _compare_shape(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
 
 
 def _parts(
-    answer: list[tuple], expected: list[tuple], context: Mapping[str, Any]
+    answer: list[tuple], expected: list[tuple], context: Mapping[str, Any], credit: bool = True
 ) -> tuple[str, int]:
     """The message on a list of shapes and how many of its parts are right.
 
     A list of another length earns nothing: the number of tensors (return_state, a GRU's
     missing c, Bidirectional's five) or of weight arrays is itself what these questions ask,
     so no alignment of a shorter or longer list is credited. A list of the right length
-    earns one part per shape in its right place.
+    earns one part per shape in its right place. Without ``credit`` (a question judged
+    whole) the right parts are still named, without a share ("k of n").
     """
     whole = mistakes.list_mistake(answer, expected, context)
     if len(answer) != len(expected):
@@ -441,7 +442,8 @@ def _parts(
             lines.append(f"{where}: {explained}")
     if right and len(right) < len(expected):
         names = ", ".join(role(i) for i in right)
-        lines.append(f"The other parts are right: {names} ({len(right)} of {len(expected)}).")
+        share = f" ({len(right)} of {len(expected)})" if credit else ""
+        lines.append(f"The other parts are right: {names}{share}.")
     return " ".join(lines), len(right)
 
 
@@ -479,20 +481,19 @@ def _compare_choice(answer: Any, expected: Any, context: Mapping[str, Any]) -> V
 
 
 def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
+    """An array within the tolerance; a wrong one (of any shape) is explained by
+    :func:`lstm_lib.mistakes.explain_array`, which recomputes the classic slips from the
+    inputs and weights in the context."""
     expected = np.asarray(expected, dtype=float)
     try:
-        expect_array(answer, shape=expected.shape)
+        expect_array(answer)
     except AnswerError as exc:
         return Verdict(False, str(exc))
-    if np.allclose(answer, expected, rtol=ARRAY_RTOL, atol=ARRAY_ATOL):
+    if answer.shape == expected.shape and np.allclose(
+        answer, expected, rtol=ARRAY_RTOL, atol=ARRAY_ATOL
+    ):
         return Verdict(True, "Correct, within 1e-5.")
-    worst = int(np.argmax(np.abs(np.asarray(answer, dtype=float) - expected)))
-    index = np.unravel_index(worst, expected.shape)
-    return Verdict(
-        False,
-        f"Not within 1e-5 of the Keras value; the largest difference is at "
-        f"index {tuple(int(i) for i in index)}.",
-    )
+    return Verdict(False, mistakes.explain_array(answer, expected, context, ARRAY_RTOL, ARRAY_ATOL))
 
 
 def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
@@ -502,7 +503,13 @@ def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
 
 
 def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    """An inverse question: the answer is a layer spec whose outputs must have these shapes."""
+    """An inverse question: the answer is a layer spec whose outputs must have these shapes.
+
+    The layer is judged whole, as a model is: one choice of class and flags makes every
+    returned tensor, so a layer with some of them right earns nothing, and its message names
+    the right tensors without a share. The number of tensors is told by the flag or class
+    that sets it (return_state, a GRU's missing c), not as a list the learner wrote.
+    """
     from lstm_lib import shapes
 
     if type(answer) is not dict or type(answer.get("class_name")) is not str:
@@ -530,18 +537,78 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
         return Verdict(True, f"Correct: this layer returns {listed}.")
+    counted = _tensor_count_problem(answer, produced, wanted, context)
+    if counted:
+        return Verdict(False, f"Your layer returns {listed}. {counted}")
     # the learner's layer, not the question's, made these shapes: judge them without it
     judged = {key: value for key, value in context.items() if key != "layer"}
-    message, _ = _parts(produced, wanted, judged)
+    message, _ = _parts(produced, wanted, judged, credit=False)
     return Verdict(False, f"Your layer returns {listed}. {message}".strip())
 
 
+def _tensor_count_problem(
+    answer: Mapping[str, Any], produced: list[tuple], wanted: list[tuple], context: Mapping
+) -> str | None:
+    """Why a layer returns another number of tensors than asked, by its class and flags."""
+    if len(produced) == len(wanted):
+        return None
+    name = answer["class_name"]
+    config = answer.get("config") or {}
+    if name == "Bidirectional" and isinstance(config.get("layer"), Mapping):
+        name, config = config["layer"]["class_name"], config["layer"].get("config") or {}
+        if answer.get("config", {}).get("merge_mode", "concat") is None:
+            return (
+                "merge_mode=None returns the forward and backward outputs as two tensors, "
+                "before the states; the question asks for one merged output."
+            )
+    roles = [str(role).lower() for role in context.get("roles") or []]
+    wants_c = any(role.split()[-1:] == ["c"] for role in roles)
+    states = config.get("return_state", False)
+    if len(wanted) == 1 and states:
+        return (
+            "return_state=True makes the layer return its final states after the output "
+            f"({'h and c' if name == 'LSTM' else 'h'}); the question asks for the output alone, "
+            "so leave return_state off."
+        )
+    if len(wanted) > 1 and not states:
+        return (
+            "Without return_state=True the layer returns its output only; the question asks "
+            "for the final states after it."
+        )
+    if wants_c and name in ("GRU", "SimpleRNN"):
+        return (
+            f"A {name} has no cell state c: with "
+            "return_state=True it returns [output, h]. The output, h and c the question asks "
+            "for come from an LSTM, the layer with two states."
+        )
+    if not wants_c and name == "LSTM" and roles:
+        return (
+            "An LSTM returns two states, h and c, after its output; the question asks for one "
+            "state, h, as a GRU or a SimpleRNN returns."
+        )
+    return None
+
+
 def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    """Exact comparison of plain data (bools, strings, dicts of them)."""
+    """Exact comparison of plain data (bools, strings, dicts of them).
+
+    A dict is judged per key, as a list of shapes is per shape: a dict with exactly the
+    expected keys earns one part per key whose value is right. A dict with other keys earns
+    nothing, like a list of another length: which keys Keras 3 takes is itself what these
+    questions ask (``units``, not ``output_dim``).
+    """
     if to_plain(answer) == to_plain(expected):
         return Verdict(True, f"Correct: {answer!r}.")
     form = _value_form(answer, expected)
-    return Verdict(False, form or mistakes.explain_value(answer, expected, context))
+    message = form or mistakes.explain_value(answer, expected, context)
+    score = None
+    if form is None and type(answer) is dict and type(expected) is dict and expected:
+        if set(answer) == set(expected):
+            right = sum(to_plain(answer[key]) == to_plain(expected[key]) for key in expected)
+            score = right / len(expected)
+        else:
+            score = 0.0
+    return Verdict(False, message, score)
 
 
 _COMPARERS: dict[str, Callable[[Any, Any, Mapping[str, Any]], Verdict]] = {
@@ -593,7 +660,9 @@ def verdict(
     -------
     Verdict
         For ``"shapes"``, a wrong list of the right length has ``score``, the fraction of
-        its shapes that are right.
+        its shapes that are right; for a ``"value"`` dict, a wrong dict with the expected
+        keys has the fraction of its values that are right (other keys: 0).
+        ``"layer_shapes"`` and ``"model"`` answers are judged whole.
 
     Examples
     --------

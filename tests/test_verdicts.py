@@ -252,7 +252,7 @@ class TestNamedMistakes:
             (
                 (None, 3, 7),
                 [None, 5, 9],
-                ["the batch axis is right", "timesteps axis is not (timesteps = 10 here)"],
+                ["the batch axis is right", "timesteps axis is wrong (3 is not its size)"],
             ),
         ],
         ids=repr,
@@ -285,7 +285,7 @@ class TestNamedMistakes:
         )
         assert result.message.startswith("Tensor 2 (c): The last axis of the output is `units`")
         result = verdicts.verdict("shapes", [(None, 8, 16), (7, 7)], [[None, 8, 16], [None, 16]])
-        assert result.message.startswith("Tensor 1 (a state): (7, 7): the batch axis is not")
+        assert result.message.startswith("Tensor 1 (a state): (7, 7): the batch axis is wrong")
         assert result.message.endswith("The other parts are right: the output (1 of 2).")
         assert result.score == 0.5
 
@@ -402,7 +402,7 @@ class TestNamedMistakes:
         assert verdicts.verdict("array", np.array([[1.0, 2.0, 3.0 + 5e-6]]), expected).correct
         result = verdicts.verdict("array", np.array([[1.0, 2.5, 3.0]]), expected)
         assert result.message == (
-            "Not within 1e-5 of the Keras value; the largest difference is at index (0, 1)."
+            "Not within 1e-5 of the Keras value: 1 of 3 entries differ, at (0, 1)."
         )
         result = verdicts.verdict("array", [[1.0, 2.0, 3.0]], expected)
         assert "Answer with a NumPy array of numbers" in result.message
@@ -505,7 +505,8 @@ class TestNamedMistakes:
         no_state = {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True}}
         result = verdicts.verdict("layer_shapes", no_state, LAYER_EXPECTED, LAYER_CONTEXT)
         assert result.message.startswith(
-            "Your layer returns (None, 5, 4). (None, 5, 4) is the output only. With `return_state"
+            "Your layer returns (None, 5, 4). Without return_state=True the layer returns its "
+            "output only"
         )
         result = verdicts.verdict(
             "layer_shapes", {"class_name": "LSTM", "config": {}}, LAYER_EXPECTED, LAYER_CONTEXT
