@@ -22,6 +22,12 @@ The figures come in families, one module each; every public name is re-exported 
 - ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
   and ``embedding_scatter`` (embedding vectors in 2-D, labelled).
 - ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins).
+- ``diagrams``: drawn from a Keras layer's own weights and shapes, read duck-typed:
+  ``lstm_cell_diagram`` and ``gru_cell_diagram`` (one timestep, each gate with its weight
+  slices), ``bidirectional_diagram`` (where each returned tensor comes from),
+  ``encoder_decoder_diagram`` (final states as ``initial_state``), ``layer_vs_cell_diagram``
+  (a cell's one step, a layer's loop) and ``task_taxonomy_diagram`` (one-to-one,
+  many-to-one, many-to-many by ``return_sequences``).
 
 ``_style`` holds what they share: the palette, colormaps, figure size, fonts, the lazy
 matplotlib import and the small argument checks.
@@ -29,17 +35,31 @@ matplotlib import and the small argument checks.
 
 from __future__ import annotations
 
+from lstm_lib.plots.diagrams import (
+    bidirectional_diagram,
+    encoder_decoder_diagram,
+    gru_cell_diagram,
+    layer_vs_cell_diagram,
+    lstm_cell_diagram,
+    task_taxonomy_diagram,
+)
 from lstm_lib.plots.embeddings import embedding_lookup, embedding_scatter
 from lstm_lib.plots.parameters import lstm_weight_layout, param_breakdown
 from lstm_lib.plots.recurrence import gate_activations, unrolled_rnn
 from lstm_lib.plots.training import training_curve
 
 __all__ = [
+    "bidirectional_diagram",
     "embedding_lookup",
     "embedding_scatter",
+    "encoder_decoder_diagram",
     "gate_activations",
+    "gru_cell_diagram",
+    "layer_vs_cell_diagram",
+    "lstm_cell_diagram",
     "lstm_weight_layout",
     "param_breakdown",
+    "task_taxonomy_diagram",
     "training_curve",
     "unrolled_rnn",
 ]
