@@ -16,10 +16,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from traitlets import Dict, Enum, Unicode
+from traitlets import Dict, TraitError, Unicode, validate
 from traitlets.config import Config, LoggingConfigurable
-
-from lstm_lib.checks import CHECK_MODES
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"
@@ -30,6 +28,14 @@ def load_config(root: str | Path) -> Config:
     from traitlets.config.loader import PyFileConfigLoader
 
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
+
+
+def _check_modes(modes: dict[str, Any]) -> None:
+    from lstm_lib.checks import CHECK_MODES
+
+    for name, mode in modes.items():
+        if mode not in CHECK_MODES:
+            raise TraitError(f"{name}: the check mode must be one of {CHECK_MODES}, not {mode!r}")
 
 
 class CourseLayout(LoggingConfigurable):
@@ -52,9 +58,8 @@ class CourseLayout(LoggingConfigurable):
         "the grading kernel never sees it.",
     ).tag(config=True)
 
-    check_mode = Enum(
-        list(CHECK_MODES),
-        default_value="practice",
+    check_mode = Unicode(
+        "practice",
         help="How the student version's check cells behave, chosen when it is generated: "
         "'practice' (a check says right or wrong and names the mistake, the Keras value "
         "only on request after an attempt) or 'graded' (a check tests the answer's form "
@@ -62,9 +67,21 @@ class CourseLayout(LoggingConfigurable):
         "The grade never depends on the mode.",
     ).tag(config=True)
     check_modes = Dict(
-        value_trait=Enum(list(CHECK_MODES)),
         help="Per-assignment exceptions to ``check_mode``: ``{assignment: mode}``.",
     ).tag(config=True)
+
+    # The modes are lstm_lib's (the kernel side owns them); it is imported only here, when a
+    # configuration is checked, so that a course whose own copy of lstm_lib cannot be
+    # imported still lets the class command start and report a grader error.
+    @validate("check_mode")
+    def _known_mode(self, proposal: Any) -> str:
+        _check_modes({"check_mode": proposal.value})
+        return proposal.value
+
+    @validate("check_modes")
+    def _known_modes(self, proposal: Any) -> dict[str, str]:
+        _check_modes(proposal.value)
+        return proposal.value
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

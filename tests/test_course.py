@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 from lstm_grader.course import CourseLayout
@@ -89,3 +90,34 @@ def test_a_config_without_a_root_is_rooted_where_it_was_found(tmp_path: Path) ->
     its own folder, not under the current directory?"""
     _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
     assert CourseLayout.from_root(tmp_path).release("a1") == tmp_path / "release" / "a1"
+
+
+def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
+    """Is a mistyped check mode refused, and does an assignment's own mode win over the
+    course's?"""
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseLayout.check_mode = "graded"
+    config.CourseLayout.check_modes = {"05-return-flags": "practice"}
+    layout = CourseLayout(config=config)
+    assert layout.mode("05-return-flags") == "practice"
+    assert layout.mode("04-lstm") == "graded"
+    for bad in ({"check_mode": "exam"}, {"check_modes": {"04-lstm": "Graded"}}):
+        config = Config()
+        for key, value in bad.items():
+            setattr(config.CourseLayout, key, value)
+        with pytest.raises(TraitError, match="practice"):
+            CourseLayout(config=config)
+
+
+def test_the_layout_loads_without_the_course_library() -> None:
+    """Can the class command read a course's layout before lstm_lib is imported, so a course
+    whose own copy of lstm_lib is broken still gets a grader error, not a traceback?"""
+    import subprocess
+    import sys
+
+    probe = "import sys, lstm_grader.course; print('lstm_lib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
