@@ -221,3 +221,39 @@ def test_07_bidirectional_reverses_the_backward_sequence_in_time() -> None:
     processing_order = np.asarray(backward(x))
     np.testing.assert_allclose(backward_half, processing_order[:, ::-1], atol=1e-6)
     assert not np.allclose(backward_half, processing_order, atol=1e-6)
+
+
+# --- 04-lstm: why gates ----------------------------------------------------------------------
+
+
+def _gradient_decay_per_step(make_layer, timesteps: int = 40) -> float:
+    """Chapter 04's measurement: the mean factor by which the gradient of the final output
+    shrinks per step back, over five fresh layers on 32 random sequences of 8 features."""
+    from lstm_lib import tasks
+
+    x = np.random.default_rng(1).normal(size=(32, timesteps, 8)).astype("float32")
+    mean = tasks.input_gradient_norms(make_layer, x, seeds=range(5)).mean(axis=0)
+    return float((mean[0] / mean[-1]) ** (1 / (timesteps - 1)))
+
+
+@pytest.mark.slow
+def test_04_simplernn_input_gradient_shrinks_faster_than_the_lstms() -> None:
+    """With chapter 04's settings, does a fresh SimpleRNN's input gradient shrink with the
+    distance from the last step geometrically and faster than a fresh LSTM's, and does a
+    forget bias of 3 instead of 1 keep the LSTM's gradient near its size?"""
+
+    def open_forget_gate():
+        layer = layers.LSTM(16)
+        layer.build((32, 40, 8))
+        kernel, recurrent, bias = layer.get_weights()
+        bias[16:32] = 3.0
+        layer.set_weights([kernel, recurrent, bias])
+        return layer
+
+    simple = _gradient_decay_per_step(lambda: layers.SimpleRNN(16))
+    lstm = _gradient_decay_per_step(lambda: layers.LSTM(16))
+    opened = _gradient_decay_per_step(open_forget_gate)
+    assert simple < 0.8  # geometric: about 1e-6 of the last step's gradient after 39 steps
+    assert simple < lstm - 0.05
+    assert lstm < 0.9  # a fresh LSTM's gradient shrinks too (forget gate near sigmoid(1))
+    assert opened > 0.93

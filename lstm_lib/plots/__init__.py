@@ -22,6 +22,8 @@ The figures come in families, one module each; every public name is re-exported 
 - ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
   and ``embedding_scatter`` (embedding vectors in 2-D, labelled).
 - ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins).
+- ``gradients``: ``gradient_by_distance`` (the size of a layer's input gradient against the
+  distance from the last step, on a log scale; measured by ``lstm_lib.tasks``).
 - ``diagrams``: drawn from a Keras layer's own weights and shapes, read duck-typed:
   ``lstm_cell_diagram`` and ``gru_cell_diagram`` (one timestep, each gate with its weight
   slices), ``bidirectional_diagram`` (where each returned tensor comes from),
@@ -44,6 +46,7 @@ from lstm_lib.plots.diagrams import (
     task_taxonomy_diagram,
 )
 from lstm_lib.plots.embeddings import embedding_lookup, embedding_scatter
+from lstm_lib.plots.gradients import gradient_by_distance
 from lstm_lib.plots.parameters import lstm_weight_layout, param_breakdown
 from lstm_lib.plots.recurrence import gate_activations, unrolled_rnn
 from lstm_lib.plots.training import training_curve
@@ -54,6 +57,7 @@ __all__ = [
     "embedding_scatter",
     "encoder_decoder_diagram",
     "gate_activations",
+    "gradient_by_distance",
     "gru_cell_diagram",
     "layer_vs_cell_diagram",
     "lstm_cell_diagram",
