@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install book test check lint bench clean
+.PHONY: help install book site test check lint bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -20,6 +20,31 @@ install: $(STAMP)  ## create .venv and install the kit with every extra (idempot
 book: $(STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
 	$(BIN)/jb build . --warningiserror --nitpick --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+
+# `make site`'s course address is _config.yml's repository.url. COURSE_URL=https://github.com/o/r
+# (argument or environment) publishes under that address without editing the config: the book
+# is then built from a copy of the config in _build/site-build, and `make book`'s _build/html
+# keeps the config's address.
+COURSE_URL ?=
+export COURSE_URL
+SITE := _build/site
+SITE_BUILD := _build/site-build
+
+site: $(STAMP)  ## build and check _build/site, the folder to publish (set repository.url first)
+	@# A failed run leaves no older folder behind that looks ready to upload.
+	rm -rf $(SITE)
+	$(BIN)/python -m lstm_grader.site address
+ifeq ($(strip $(COURSE_URL)),)
+	$(MAKE) book
+	$(BIN)/python -m lstm_grader.site assemble _build/html $(SITE)
+else
+	$(BIN)/python -m lstm_grader.site config $(SITE_BUILD)/_config.yml
+	$(BIN)/jb build . --config $(SITE_BUILD)/_config.yml --path-output $(SITE_BUILD) \
+	    --warningiserror --nitpick --keep-going
+	$(BIN)/python -m lstm_grader.site assemble $(SITE_BUILD)/_build/html $(SITE)
+endif
+	$(BIN)/python -m lstm_grader.site check $(SITE)
+	@echo "The folder to publish is $(CURDIR)/$(SITE)"
 
 lint: $(STAMP)  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff check .
