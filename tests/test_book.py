@@ -276,3 +276,60 @@ def test_errors_shown_name_their_type(build_output: str, chapter: str) -> None:
         assert any("readable_errors.css" in href for href in stylesheets), chapter
         css = (HTML / "_static" / "readable_errors.css").read_text(encoding="utf-8")
         assert "white-space: pre-wrap" in css
+
+
+# --- the second edition: readers outside a graded course ---------------------------------
+
+# The chapters whose Exercises end with ungraded questions (04 and 08 are edited elsewhere).
+SELF_CHECKED = [
+    "01-start-here",
+    "02-dense",
+    "03-simplernn",
+    "05-return-flags",
+    "06-embedding",
+    "07-gru-bidirectional",
+    "09-keras2-to-keras3",
+]
+
+
+@pytest.mark.parametrize("chapter", SELF_CHECKED)
+def test_exercises_end_with_ungraded_questions_in_dropdowns(
+    build_output: str, chapter: str
+) -> None:
+    """After the link to its graded notebook, does the chapter's Exercises section end with
+    2 or 3 ungraded questions, each answer folded in a dropdown that opens on a click?"""
+    exercises = page(chapter).find("section", id="exercises")
+    assert exercises is not None
+    html = str(exercises)
+    link = max(html.rfind(f'href="{href}') for href in ("../exercises/", "exercises/"))
+    assert link >= 0, f"{chapter}: no link to a graded notebook"
+    dropdowns = exercises.select("details.sd-dropdown")
+    assert 2 <= len(dropdowns) <= 3, f"{chapter}: {len(dropdowns)} dropdowns"
+    for dropdown in dropdowns:
+        assert html.find(str(dropdown)) > link, f"{chapter}: an answer before the graded link"
+        assert not dropdown.has_attr("open"), f"{chapter}: an answer is open from the start"
+        assert "Answer" in dropdown.select_one("summary").get_text()
+        assert len(dropdown.get_text(" ", strip=True).split()) > 10
+
+
+def test_index_says_who_what_and_how_long(build_output: str) -> None:
+    """Does the home page say who the book is for and what to know first (Python, a little
+    NumPy), and show a table of every chapter's reading time that code computed on the page
+    from the chapter's words and code cells?"""
+    soup = BeautifulSoup((HTML / "book" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    headings = [heading_text(h) for h in soup.select("article h2")]
+    assert "Who it is for" in headings and "What to know first" in headings, headings
+    text = soup.get_text(" ")
+    assert "Python" in text and "NumPy" in text
+    table = soup.select_one("div.cell_output table")
+    assert table is not None, "the reading-time table is not an executed output"
+    rows = [[cell.get_text().strip() for cell in row.select("td")] for row in table.select("tr")]
+    rows = [row for row in rows if row]
+    numbered = [row for row in rows if re.match(r"\d\d\. ", row[0])]
+    assert [row[0][:2] for row in numbered] == [chapter[:2] for chapter in CHAPTERS]
+    for row, chapter in zip(numbered, CHAPTERS, strict=True):
+        words, cells = int(row[1].replace(",", "")), int(row[2])
+        # Counted from the chapters as they are now, not from an old build's cache.
+        assert cells == len(source_cells(chapter)[1]), (chapter, row)
+        minutes = words / 200 + 2 * cells
+        assert row[3] == f"{5 * -(-round(minutes) // 5)} min", row

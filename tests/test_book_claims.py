@@ -257,3 +257,161 @@ def test_04_simplernn_input_gradient_shrinks_faster_than_the_lstms() -> None:
     assert simple < lstm - 0.05
     assert lstm < 0.9  # a fresh LSTM's gradient shrinks too (forget gate near sigmoid(1))
     assert opened > 0.93
+
+
+# --- second edition: 03, 05, 06, 07, 09 ------------------------------------------------------
+
+
+def test_03_ng_notation_a_t_is_the_simplernn_state_h() -> None:
+    """Does Andrew Ng's recurrence a<t> = tanh(W_aa a<t-1> + W_ax x<t> + b_a), on column
+    vectors from a<0> = 0, give Keras's SimpleRNN state h_t when W_aa = U.T, W_ax = W.T and
+    b_a = b?"""
+    x = sequences(2, 5, 3)
+    layer = layers.SimpleRNN(4, return_sequences=True)
+    states = np.asarray(layer(x))
+    kernel, recurrent, bias = layer.get_weights()
+    w_ax, w_aa, b_a = kernel.T, recurrent.T, bias[:, None]
+    assert w_ax.shape == (4, 3) and w_aa.shape == (4, 4)
+    a = np.zeros((4, 2))
+    for t in range(5):
+        a = np.tanh(w_aa @ a + w_ax @ x[:, t].T + b_a)
+        np.testing.assert_allclose(a.T, states[:, t], atol=1e-5)
+
+
+def test_05_gru_with_both_flags_returns_output_and_h() -> None:
+    """Does GRU(2, return_sequences=True, return_state=True) return two tensors, (1, 3, 2)
+    and (1, 2), the last step of the first equal to the second?"""
+    data = np.array([0.1, 0.2, 0.3], dtype="float32").reshape((1, 3, 1))
+    result = layers.GRU(2, return_sequences=True, return_state=True)(data)
+    assert len(result) == 2
+    output, h = (np.asarray(t) for t in result)
+    assert output.shape == (1, 3, 2) and h.shape == (1, 2)
+    np.testing.assert_allclose(output[:, -1], h, atol=1e-6)
+
+
+def test_06_constant_initializer_loads_a_pretrained_matrix_and_trainable_false_freezes_it() -> None:
+    """Does Embedding(embeddings_initializer=Constant(matrix), trainable=False) start from
+    exactly the matrix (padding row 0 and the <unk> row included), return its rows for the
+    ids, count its weights as non-trainable, and keep them through training?"""
+    matrix = np.array(
+        [[0.0, 0.0], [0.04, -0.02], [0.9, 0.8], [1.0, 0.9], [-0.8, -0.9]], dtype="float32"
+    )
+    layer = layers.Embedding(
+        5, 2, embeddings_initializer=keras.initializers.Constant(matrix), trainable=False
+    )
+    ids = np.array([[2, 1, 4, 0, 0, 0]])
+    np.testing.assert_array_equal(np.asarray(layer(ids))[0], matrix[[2, 1, 4, 0, 0, 0]])
+    np.testing.assert_array_equal(layer.get_weights()[0], matrix)
+    model = keras.Sequential(
+        [keras.Input(shape=(6,)), layer, layers.LSTM(4), layers.Dense(1, activation="sigmoid")]
+    )
+    non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    assert non_trainable == matrix.size
+    assert not layer.trainable_weights
+    rng = np.random.default_rng(0)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    lstm_before = model.layers[1].get_weights()[0].copy()
+    model.fit(
+        rng.integers(1, 5, size=(16, 6)), rng.integers(0, 2, size=(16, 1)), epochs=2, verbose=0
+    )
+    np.testing.assert_array_equal(layer.get_weights()[0], matrix)
+    assert not np.array_equal(model.layers[1].get_weights()[0], lstm_before)
+
+
+def test_06_embedding_parameters_for_a_padded_vocabulary() -> None:
+    """Does Embedding(5001, 50, mask_zero=True), a 5000-word vocabulary plus padding, hold
+    250,050 parameters whatever the sequence length?"""
+    for length in (10, 100):
+        model = keras.Sequential(
+            [keras.Input(shape=(length,)), layers.Embedding(5001, 50, mask_zero=True)]
+        )
+        assert model.count_params() == 250_050
+
+
+def test_07_gru_counts_under_both_bias_conventions_and_bidirectional_gru_states() -> None:
+    """Does GRU(8) on 5 features hold 360 parameters with reset_after=True and 336 with
+    False, and does Bidirectional(GRU(4, return_state=True)) return three tensors, the merged
+    output of 8 numbers and each direction's h of 4?"""
+    for reset_after, count in ((True, 360), (False, 336)):
+        layer = layers.GRU(8, reset_after=reset_after)
+        layer.build((None, 7, 5))
+        assert layer.count_params() == count
+    result = layers.Bidirectional(layers.GRU(4, return_state=True))(sequences(2, 5, 3))
+    assert [tuple(t.shape) for t in result] == [(2, 8), (2, 4), (2, 4)]
+
+
+def test_09_fit_nb_epoch_raises_type_error_and_predict_classes_is_gone() -> None:
+    """Does Keras 3 reject fit(..., nb_epoch=5) with a TypeError and have no
+    Model.predict_classes?"""
+    model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    x, y = np.zeros((4, 4), dtype="float32"), np.zeros((4, 1), dtype="float32")
+    with pytest.raises(TypeError, match="nb_epoch"):
+        model.fit(x, y, nb_epoch=5, verbose=0)
+    assert not hasattr(model, "predict_classes")
+
+
+# --- 04-lstm: cell and layer; 08-putting-together: masking ------------------------------------
+
+
+def test_04_rnn_of_lstmcell_equals_lstm_with_the_same_weights() -> None:
+    """Does keras.layers.RNN(keras.layers.LSTMCell(units)), given an LSTM(units)'s weights,
+    hold the same weight shapes and return the same outputs, step by step?"""
+    x = sequences(1, 30, 2)
+    lstm = layers.LSTM(3, return_sequences=True)
+    expected = np.asarray(lstm(x))
+    looped = layers.RNN(layers.LSTMCell(3), return_sequences=True)
+    looped.build(x.shape)
+    assert [w.shape for w in looped.get_weights()] == [w.shape for w in lstm.get_weights()]
+    looped.set_weights(lstm.get_weights())
+    np.testing.assert_allclose(np.asarray(looped(x)), expected, atol=1e-6)
+
+
+def _capstone(mask_zero: bool, timesteps: int | None = 10):
+    """Chapter 08's model: Embedding(16, 8) -> LSTM(16, sequences) -> LSTM(8) -> Dense(1)."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(timesteps,)),
+            layers.Embedding(16, 8, mask_zero=mask_zero),
+            layers.LSTM(16, return_sequences=True),
+            layers.LSTM(8),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+def test_08_mask_zero_adds_no_parameters_and_padding_does_not_change_predictions() -> None:
+    """In chapter 08's model, does mask_zero=True leave the count at 2,537, does the masked
+    model's prediction for a right-padded review equal its prediction on the review's words
+    alone (the upper LSTM's last h is that of the last real step), and does the unmasked
+    model's prediction depend on the padding?"""
+    masked, unmasked = _capstone(True), _capstone(False)
+    assert masked.count_params() == unmasked.count_params() == 2_537
+    padded = np.array([[9, 13, 0, 0, 0, 0, 0, 0, 0, 0], [5, 8, 13, 6, 5, 0, 0, 0, 0, 0]])
+    mask = np.asarray(masked.layers[0].compute_mask(padded))
+    np.testing.assert_array_equal(mask, padded != 0)
+    # The same trained-or-not weights on unpadded input: a model with any number of steps.
+    flexible = _capstone(True, timesteps=None)
+    flexible.set_weights(masked.get_weights())
+    unmasked.set_weights(masked.get_weights())
+    on_padded = np.asarray(masked(padded))
+    for row, ids in enumerate(padded):
+        alone = np.asarray(flexible(ids[ids != 0][None]))
+        np.testing.assert_allclose(on_padded[row], alone[0], atol=1e-6)
+    assert not np.allclose(np.asarray(unmasked(padded)), on_padded, atol=1e-4)
+
+
+def test_08_numpy_twins_with_the_mask_match_the_masked_keras_model() -> None:
+    """Do lstm_lib.reference's twins, with mask=(ids != 0) passed to the two LSTM twins and
+    none to the Embedding twin, reproduce the masked capstone model's predictions?"""
+    from lstm_lib import reference
+
+    model = _capstone(True)
+    ids = np.array([[9, 13, 0, 0, 0, 0, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7, 8, 0, 0]])
+    values = ids
+    for layer in model.layers:
+        options = {"mask": ids != 0} if isinstance(layer, layers.LSTM) else {}
+        values = reference.run_layer(
+            keras.layers.serialize(layer), layer.get_weights(), values, **options
+        )
+    np.testing.assert_allclose(values, np.asarray(model(ids)), atol=1e-5)

@@ -329,3 +329,116 @@ def test_home_page_and_lstm_chapter_render(site: str, browser, tmp_path: Path) -
     finally:
         page.close()
     print(f"screenshots: {tmp_path / 'index.png'} {tmp_path / 'lstm.png'}")
+
+
+# --- a phone's width ----------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+#: Figures are drawn with 9 pt text at the smallest (``lstm_lib.plots._style._SMALL``);
+#: in an SVG that is 12 px at the image's natural size (96 px per 72 pt).
+SMALLEST_FIGURE_TEXT_NATURAL_PX = 9 * 96 / 72
+MIN_FIGURE_TEXT_CSS_PX = 7
+# Chapters whose figures are drawn as SVG (the others' are re-run by their own editors).
+SVG_CHAPTERS = [
+    "book/01-start-here.html",
+    "book/02-dense.html",
+    "book/03-simplernn.html",
+    "book/05-return-flags.html",
+    "book/06-embedding.html",
+    "book/07-gru-bidirectional.html",
+    "book/09-keras2-to-keras3.html",
+]
+
+FIGURES_JS = """async () => {
+  const images = [...document.querySelectorAll("div.cell_output img")];
+  for (const image of images) { image.loading = "eager"; }
+  await Promise.all(images.map((image) => image.decode().catch(() => null)));
+  return images.map((image) => ({
+    src: image.currentSrc || image.src,
+    natural: image.naturalWidth,
+    shown: image.getBoundingClientRect().width,
+  }));
+}"""
+
+# Code blocks (sources and printed outputs) whose text runs past their visible width. A
+# table Keras draws with box characters (model.summary(), an HTML output) keeps its lines
+# whole, since wrapped its columns fall apart: it may be wider than the column if it scrolls
+# sideways in its own box.
+CUT_CODE_JS = """() => [...document.querySelectorAll("div.highlight pre, div.cell_output pre")]
+  .filter((pre) => pre.offsetParent !== null && pre.scrollWidth > pre.clientWidth + 1)
+  .filter((pre) => !(pre.closest("div.output.text_html")
+                     && ["auto", "scroll"].includes(getComputedStyle(pre).overflowX)))
+  .map((pre) => pre.textContent.trim().split("\\n")[0].slice(0, 80))"""
+
+# Search controls a reader can see, and where: in a header bar, or elsewhere.
+SEARCH_JS = """() => [...document.querySelectorAll(
+    ".search-button, .search-button-field, form.bd-search, input[type=search]")]
+  .filter((el) => el.offsetParent !== null && el.getBoundingClientRect().width > 0
+                  && !el.closest("dialog"))
+  .map((el) => ({header: Boolean(el.closest("header, .bd-header, .bd-header-article")),
+                 top: el.getBoundingClientRect().top}))"""
+
+HEADER_BARS_JS = """() => [...document.querySelectorAll("header.bd-header, .bd-header-article")]
+  .filter((el) => el.getBoundingClientRect().height > 0).length"""
+
+
+@pytest.fixture()
+def phone(browser):
+    page = browser.new_page()
+    page.set_viewport_size(PHONE)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("chapter", SVG_CHAPTERS)
+def test_phone_width_figures_are_svg_with_legible_text(site: str, phone, chapter: str) -> None:
+    """At 390 px, is every figure of the chapter an SVG, shown wide enough that its smallest
+    (9 pt) text is at least ~7 CSS px high, and scrollable rather than cut if wider?"""
+    phone.goto(site + chapter, wait_until="load")
+    figures = phone.evaluate(FIGURES_JS)
+    assert figures, f"{chapter}: no figure"
+    for figure in figures:
+        assert urlsplit(figure["src"]).path.endswith(".svg"), figure
+        scale = figure["shown"] / figure["natural"]
+        text_px = scale * SMALLEST_FIGURE_TEXT_NATURAL_PX
+        assert text_px >= MIN_FIGURE_TEXT_CSS_PX, (chapter, figure, round(text_px, 1))
+    # A figure wider than the column scrolls inside its own box: the page itself does not.
+    overflow = phone.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"{chapter}: the page scrolls sideways by {overflow} px"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_phone_width_code_wraps_instead_of_being_cut(site: str, phone, chapter: str) -> None:
+    """At 390 px, does every code block and printed output wrap its long lines, so that no
+    block hides text past its right edge (a box-drawn table scrolls in its own box), and
+    does the page itself never scroll sideways?"""
+    phone.goto(site + chapter, wait_until="load")
+    cut = phone.evaluate(CUT_CODE_JS)
+    assert not cut, f"{chapter}: code blocks cut at the right edge: {cut}"
+    overflow = phone.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 1, f"{chapter}: the page scrolls sideways by {overflow} px"
+
+
+@pytest.mark.parametrize("width", [PHONE["width"], 1280])
+def test_one_search_box_and_no_header_bar_of_its_own(site: str, browser, width: int) -> None:
+    """On a chapter page, at a phone's width and a desktop's, does the reader see exactly one
+    search control, and no extra header bar holding only a search box (pydata-sphinx-theme's
+    ``navbar_persistent``)?"""
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        page.goto(site + "book/05-return-flags.html", wait_until="load")
+        searches = page.evaluate(SEARCH_JS)
+        bars = page.evaluate(HEADER_BARS_JS)
+    finally:
+        page.close()
+    assert len(searches) == 1, searches
+    assert bars == 1, f"{bars} header bars at {width} px"
+    if width == PHONE["width"]:
+        assert searches[0]["header"], "at phone width the search sits in the header"

@@ -28,7 +28,10 @@ import nbformat
 import pytest
 from conftest import ROOT, Course, classic_mistakes, make_course
 
+from lstm_grader.references import load_references
 from lstm_grader.synthetic import answered
+from lstm_lib.answers import from_plain, to_plain
+from lstm_lib.verdicts import verdict
 
 START, END = "<!-- instructors-start -->", "<!-- instructors-end -->"
 ASSIGNMENT_ID = re.compile(r"\b\d\d-[a-z0-9]+(?:-[a-z0-9]+)*\b")
@@ -144,7 +147,17 @@ class Guide:
             return self.full - next(_points(c) for c in cells if _grade_id(c) == TAMPERED_CELL)
         cell = self.mistakes[mistake]["cell"]
         start = next(i for i, c in enumerate(cells) if _grade_id(c) == cell)
-        return self.full - next(_points(c) for c in cells[start + 1 :] if _points(c))
+        points = next(_points(c) for c in cells[start + 1 :] if _points(c))
+        return round(self.full - points * (1 - self.earned_share(mistake)), 2)
+
+    def earned_share(self, mistake: str) -> float:
+        """The share of its question a classic mistake still earns (the right parts of a
+        list of shapes), judged in this process as the grader judges it."""
+        namespace: dict = {}
+        exec(self.mistakes[mistake]["code"], namespace)  # test data written by the course team
+        ref = load_references(ROOT / "references", self.assignment)[mistake]
+        answer = from_plain(to_plain(namespace[f"answer_{mistake}"]))
+        return verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes).earned
 
     def learner_command(self, student: str, *args: str) -> subprocess.CompletedProcess:
         """``nbgrader <args>`` as the learner, from their own folder, through the exchange."""

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plots_helpers import layout_problems
 
 from lstm_lib import plots
 
@@ -112,6 +113,57 @@ def test_embedding_scatter_rejects_bad_inputs(vectors, labels, message):
         plots.embedding_scatter(vectors, labels)
 
 
+CAPSTONE_WORDS = "<pad> not great fun good and film was plot very the acting really bad awful dull"
+
+
+def clustered(seed: int, spread: float) -> np.ndarray:
+    """Sixteen 8-dimensional rows in four tight clusters, as a trained capstone table is:
+    words of one role end up nearly on top of each other once projected."""
+    rng = np.random.default_rng(seed)
+    centres = 3 * rng.normal(size=(4, 8))
+    return centres[np.repeat(np.arange(4), 4)] + spread * rng.normal(size=(16, 8))
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.02, 0.1, 0.3])
+@pytest.mark.parametrize("seed", range(4))
+def test_embedding_scatter_labels_never_overlap_in_tight_clusters(seed, spread):
+    """With words crowded onto (nearly) the same point, as in the capstone's PCA, do the
+    labels still fan out so that no two rendered text boxes overlap or leave the figure?"""
+    words = CAPSTONE_WORDS.split()
+    fig = plots.embedding_scatter(clustered(seed, spread), words)
+    assert layout_problems(fig) == []
+    assert sorted(text.get_text() for text in fig.axes[0].texts) == sorted(words)
+    plt.close(fig)
+
+
+def test_embedding_scatter_leaders_join_displaced_labels_to_their_points():
+    """Does every label moved away from its point get a leader line that starts at that
+    point (within a few points) and ends on the label's box?"""
+    words = CAPSTONE_WORDS.split()
+    vectors = clustered(0, 0.0)
+    fig = plots.embedding_scatter(vectors, words)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    leaders = {
+        str(line.get_gid())[7:]: line
+        for line in ax.lines
+        if str(line.get_gid()).startswith("leader:")
+    }
+    assert leaders, "four words on one point cannot all sit beside it"
+    points = dict(zip(words, ax.transData.transform(ax.collections[0].get_offsets()), strict=True))
+    for text in ax.texts:
+        word = text.get_text()
+        box = text.get_window_extent(renderer)
+        if word not in leaders:
+            assert np.hypot(*text.get_position()) <= 7  # beside its point
+            continue
+        start, end = leaders[word].get_transform().transform(leaders[word].get_xydata())
+        assert np.hypot(*(start - points[word])) <= 5 * fig.dpi / 72
+        assert box.x0 - 1 <= end[0] <= box.x1 + 1 and box.y0 - 1 <= end[1] <= box.y1 + 1
+    plt.close(fig)
+
+
 # --- legibility ------------------------------------------------------------------------
 
 
@@ -125,6 +177,9 @@ def legibility_cases():
             rng.integers(0, 1000, size=20), rng.normal(size=(1000, 16)), highlight=[2, 5]
         ),
         "scatter": lambda: plots.embedding_scatter(rng.normal(size=(len(words), 16)), words),
+        "scatter-clusters": lambda: plots.embedding_scatter(
+            clustered(7, 0.05), CAPSTONE_WORDS.split()
+        ),
     }
 
 

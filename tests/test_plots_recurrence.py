@@ -13,7 +13,7 @@ from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.image import AxesImage
-from plots_helpers import make_trace
+from plots_helpers import drawn_texts, make_trace
 
 from lstm_lib import plots
 
@@ -35,10 +35,20 @@ def returned_in_order(fig) -> list[str]:
 
 
 def listed_returns(fig) -> list[tuple[str, str]]:
-    """(name, shape) pairs from the "returns [...]" line of the title, in written order."""
+    """(name, shape) pairs from the "returns ..." line of the title, in written order:
+    "returns the tensor output (...)" or "returns the list [output (...), h (...)]"."""
     title = fig.axes[0].get_title()
-    listing = re.search(r"returns \[(.*)\]", title).group(1)
-    return re.findall(r"(\w+) (\(batch[^)]*\))", listing)
+    listing = re.search(r"returns the (?:tensor (.*)|list \[(.*)\])$", title, re.M)
+    return re.findall(r"(\w+) (\(batch[^)]*\))", listing.group(1) or listing.group(2))
+
+
+def badges(fig) -> list[str]:
+    """The vermillion bold labels that name the returned tensors, as drawn."""
+    return [
+        text.get_text()
+        for text in fig.axes[0].texts
+        if text.get_fontweight() == "bold" and text.get_text().strip()
+    ]
 
 
 # --- unrolled_rnn ----------------------------------------------------------------------
@@ -140,6 +150,59 @@ def test_unrolled_rejects_bad_arguments(kwargs, message):
         plots.unrolled_rnn(timesteps, **kwargs)
 
 
+@pytest.mark.parametrize("cell", sorted(STATES))
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_unrolled_calls_one_tensor_a_tensor_and_a_list_a_list(cell, return_sequences):
+    """Chapter 05 asks "one tensor or a list?": does the figure answer as Keras does, a
+    single tensor titled and badged as a tensor, and a list (return_state) as a list?"""
+    single = plots.unrolled_rnn(3, cell=cell, return_sequences=return_sequences, units=2)
+    title = single.axes[0].get_title()
+    assert "returns the tensor output (batch, " in title
+    assert "[" not in title
+    assert badges(single) == ["output"]
+
+    listed = plots.unrolled_rnn(
+        3, cell=cell, return_sequences=return_sequences, return_state=True, units=2
+    )
+    title = listed.axes[0].get_title()
+    assert "returns the list [output (batch, " in title
+    expected = ["[0] output"] + [f"[{k}]" for k in range(1, len(STATES[cell]) + 1)]
+    assert sorted(badges(listed)) == sorted(expected)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_unrolled_lstm_states_read_top_down_in_keras_order(return_sequences):
+    """Keras returns [output, h, c]: are the LSTM's final states drawn h above c, so the
+    badges [0], [1], [2] run from the top of the figure down, as the list does?"""
+    fig = plots.unrolled_rnn(4, return_sequences=return_sequences, return_state=True)
+    renderer = fig.canvas.get_renderer()
+    heights = {}
+    for artist in fig.findobj():
+        gid = str(artist.get_gid())
+        if gid.startswith("returned:"):
+            _, index, name = gid.split(":")
+            box = artist.get_window_extent(renderer)
+            heights[int(index)] = (name, (box.y0 + box.y1) / 2)
+    assert [heights[k][0] for k in sorted(heights)] == ["output", "h", "c"]
+    centres = [heights[k][1] for k in sorted(heights)]
+    assert centres == sorted(centres, reverse=True), heights
+    # The final-state boxes and the lanes between the cells follow the same order.
+    state_y = {
+        str(a.get_gid()).split(":")[1]: a.get_window_extent(renderer).y0
+        for a in fig.findobj()
+        if str(a.get_gid()).startswith("state:")
+    }
+    assert state_y["h"] > state_y["c"]
+    numbered = {
+        text.get_text(): text.get_window_extent(renderer).y0
+        for text in fig.axes[0].texts
+        if text.get_text() in ("[1]", "[2]")
+    }
+    assert numbered["[1]"] > numbered["[2]"]
+    plt.close(fig)
+
+
 # --- gate_activations ------------------------------------------------------------------
 
 
@@ -178,6 +241,22 @@ def test_gates_all_units_draws_heatmaps_of_the_sample():
     np.testing.assert_allclose(images[0].get_array(), trace.i[0].T)
     np.testing.assert_allclose(images[4].get_array(), trace.c[0].T)
     assert images[0].get_clim() == (0.0, 1.0)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kwargs", [{"unit": 1}, {}])
+def test_gates_text_is_at_least_nine_points(kwargs):
+    """Are the gate figure's legends (and every other text of it) at least 9 pt, the size
+    that stays readable once a phone shrinks the figure to its width?"""
+    fig = plots.gate_activations(make_trace(units=4), **kwargs)
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    if "unit" in kwargs:
+        assert len(legends) == 3
+    for legend in legends:
+        assert all(text.get_fontsize() >= 9 for text in legend.get_texts())
+    assert all(text.get_fontsize() >= 9 for text in drawn_texts(fig)), sorted(
+        {text.get_fontsize() for text in drawn_texts(fig)}
+    )
     plt.close(fig)
 
 

@@ -42,9 +42,28 @@ _NEAR = (
     (0, 6, "center", "bottom"),
     (0, -6, "center", "top"),
 )
-# Farther candidates get a leader line, so a displaced label still names its point.
-_FAR = tuple((3 * dx, 3 * dy, ha, va) for dx, dy, ha, va in _NEAR)
+
+
+def _ring(radius: float, directions: int = 16) -> tuple[tuple[float, float, str, str], ...]:
+    """Candidates on a circle of ``radius`` points round the point, each aligned to lean
+    away from it (a label to the right starts at its anchor, one above sits on it)."""
+    ring = []
+    for k in range(directions):
+        angle = 2 * np.pi * k / directions
+        dx, dy = radius * np.cos(angle), radius * np.sin(angle)
+        ha = "left" if dx > 0.3 * radius else "right" if dx < -0.3 * radius else "center"
+        va = "bottom" if dy > 0.3 * radius else "top" if dy < -0.3 * radius else "center"
+        ring.append((round(float(dx), 2), round(float(dy), 2), ha, va))
+    return tuple(ring)
+
+
+# Farther candidates, ring after ring, get a leader line, so a displaced label still names
+# its point: in a tight cluster the labels fan out instead of piling up on each other.
+_FAR = tuple(candidate for radius in (12, 20, 30, 42, 56, 72, 90) for candidate in _ring(radius))
 _OFFSETS = _NEAR + _FAR
+# Room round the points of a scatter, as a share of their spread: widened in these steps
+# while some label finds no free place.
+_MARGINS = (0.18, 0.3, 0.45, 0.65)
 
 
 # --- embedding_lookup --------------------------------------------------------------------
@@ -181,7 +200,7 @@ def _draw_heatmaps(axes: Any, ids: np.ndarray, weights: np.ndarray, chosen: list
         ax.set_xlabel("output_dim", fontsize=_SMALL)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes:
-        ax.tick_params(labelsize=_SMALL - 1)
+        ax.tick_params(labelsize=_SMALL)
     return image
 
 
@@ -295,7 +314,7 @@ def embedding_lookup(indices: Any, table: Any, *, highlight: Any = None) -> Figu
     image = _draw_heatmaps(axes, ids, weights, chosen)
     _draw_lookups(fig, axes, ids, chosen, weights.shape)
     colorbar = fig.colorbar(image, ax=[axes[1], axes[2]], shrink=0.9, aspect=15)
-    colorbar.ax.tick_params(labelsize=_SMALL - 1)
+    colorbar.ax.tick_params(labelsize=_SMALL)
     colorbar.set_label("weight", fontsize=_SMALL)
     return fig
 
@@ -332,33 +351,84 @@ def _text_box(annotation: Any, renderer: Any) -> tuple[float, float, float, floa
     return tuple(Text.get_window_extent(annotation, renderer).extents)
 
 
-def _best_offset(annotation: Any, renderer: Any, frame: Any, taken: list[tuple]) -> tuple:
-    """The first offset whose label overlaps nothing taken and stays in the frame, else the
-    cheapest one; leaves ``annotation`` at the last offset tried."""
-    best, best_cost = _OFFSETS[0], float("inf")
-    for dx, dy, ha, va in _OFFSETS:
-        annotation.set_position((dx, dy))
-        annotation.set_ha(ha)
-        annotation.set_va(va)
-        box = _text_box(annotation, renderer)
-        cost = sum(_overlap(box, other) for other in taken)
+def _candidate_box(
+    anchor: tuple[float, float], size: tuple[float, float], offset: tuple, points: float
+) -> tuple[float, float, float, float]:
+    """Where a label of ``size`` (display units) lands at ``offset`` from ``anchor``.
+
+    Computed rather than rendered: a label's size does not change with where it goes, so
+    one measurement per label serves every candidate. ``points`` is display units per point.
+    """
+    dx, dy, ha, va = offset
+    x, y = anchor[0] + dx * points, anchor[1] + dy * points
+    width, height = size
+    x0 = {"left": x, "right": x - width, "center": x - width / 2}[ha]
+    y0 = {"bottom": y, "top": y - height, "center": y - height / 2}[va]
+    return (x0, y0, x0 + width, y0 + height)
+
+
+def _leader_end(
+    anchor: tuple[float, float], box: tuple[float, float, float, float]
+) -> tuple[float, float]:
+    """Where a leader line from ``anchor`` meets a label's box: the box's nearest point."""
+    return (min(max(anchor[0], box[0]), box[2]), min(max(anchor[1], box[1]), box[3]))
+
+
+def _crosses(
+    start: tuple[float, float], end: tuple[float, float], box: tuple[float, float, float, float]
+) -> bool:
+    """Whether the segment from ``start`` to ``end`` passes through ``box`` (sampled)."""
+    for s in np.linspace(0.0, 1.0, 12):
+        x = start[0] + s * (end[0] - start[0])
+        y = start[1] + s * (end[1] - start[1])
+        if box[0] < x < box[2] and box[1] < y < box[3]:
+            return True
+    return False
+
+
+def _best_offset(
+    anchor: tuple[float, float],
+    size: tuple[float, float],
+    points: float,
+    frame: Any,
+    taken: tuple[list[tuple], list[tuple]],
+) -> tuple[tuple, float]:
+    """The first offset, nearest first, whose label overlaps nothing taken and stays in the
+    frame; else the cheapest one.
+
+    ``taken`` is (the boxes of the labels placed so far, the markers of the points).
+    Covering another label or leaving the frame must not happen; grazing the marker of a
+    near-coincident point, or a leader line crossing a label, is a blemish and costs less.
+    Returns the offset and what it costs in overlap with labels and the frame (0: none).
+    """
+    labels, marks = taken
+    best, best_cost, best_hard = _OFFSETS[0], float("inf"), float("inf")
+    pad = 1.5  # display units kept free round every label
+    for offset in _OFFSETS:
+        box = _candidate_box(anchor, size, offset, points)
+        padded = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
+        hard = sum(_overlap(padded, label) for label in labels)
         outside = (
             max(frame.x0 - box[0], 0)
             + max(box[2] - frame.x1, 0)
             + max(frame.y0 - box[1], 0)
             + max(box[3] - frame.y1, 0)
         )
-        cost += 1000.0 * outside
+        hard += 1000.0 * outside
+        soft = 0.05 * sum(_overlap(padded, mark) for mark in marks)
+        if offset not in _NEAR:
+            end = _leader_end(anchor, box)
+            soft += 50.0 * sum(_crosses(anchor, end, label) for label in labels)
+        cost = hard + soft
         if cost < best_cost:
-            best, best_cost = (dx, dy, ha, va), cost
+            best, best_cost, best_hard = offset, cost, hard
         if cost == 0:
             break
-    return best
+    return best, best_hard
 
 
 def _annotate_points(ax: Any, xy: np.ndarray, labels: list[str]) -> list[Any]:
-    """One annotation per point at the first offset, leader line hidden, outside the layout."""
-    leader = {"arrowstyle": "-", "color": _GREY, "linewidth": 0.7, "shrinkA": 1, "shrinkB": 3}
+    """One text annotation per point at the first offset, outside the layout."""
     annotations = [
         ax.annotate(
             label,
@@ -368,37 +438,86 @@ def _annotate_points(ax: Any, xy: np.ndarray, labels: list[str]) -> list[Any]:
             fontsize=_SMALL,
             ha="left",
             va="bottom",
-            arrowprops=leader,
         )
         for point, label in zip(xy, labels, strict=True)
     ]
     for annotation in annotations:
-        annotation.arrow_patch.set_visible(False)
         # Labels must not move the axes, or every measured position would shift again.
         annotation.set_in_layout(False)
     return annotations
 
 
-def _place_labels(fig: Any, ax: Any, xy: np.ndarray, labels: list[str]) -> None:
-    """Put each label beside its point where it overlaps no other label, point or edge."""
+def _draw_leader(
+    fig: Any, ax: Any, point: np.ndarray, label: str, start: tuple, end: tuple
+) -> None:
+    """A thin line from near a data ``point`` to its displaced label, both ends given in
+    points from the point, so it stays attached at any dpi the figure is saved at."""
+    from matplotlib.lines import Line2D
+    from matplotlib.transforms import Affine2D, ScaledTranslation
+
+    transform = (
+        Affine2D().scale(1 / 72)
+        + fig.dpi_scale_trans
+        + ScaledTranslation(float(point[0]), float(point[1]), ax.transData)
+    )
+    line = Line2D(
+        [start[0], end[0]],
+        [start[1], end[1]],
+        transform=transform,
+        color=_GREY,
+        linewidth=0.7,
+        zorder=1.5,
+        gid=f"leader:{label}",
+    )
+    line.set_in_layout(False)
+    ax.add_artist(line)
+
+
+def _place_labels(fig: Any, ax: Any, xy: np.ndarray, labels: list[str]) -> float:
+    """Put each label beside its point where it overlaps no other label, point or edge.
+
+    Labels are placed one at a time, those with the most neighbours first (they have the
+    fewest free places), each at the nearest candidate offset that is free: the eight spots
+    touching its point, then rings farther out, joined to the point by a leader line (a
+    line, not part of the label, so the label's extent stays its text).
+    Returns the overlap left over (display units squared): 0 when every label found room.
+    """
     annotations = _annotate_points(ax, xy, labels)
     get_renderer = getattr(fig.canvas, "get_renderer", None)
     if get_renderer is None:
-        return  # a backend that cannot measure text keeps the default offsets
+        return 0.0  # a backend that cannot measure text keeps the default offsets
     fig.canvas.draw()  # runs the layout, so display positions below are final
     renderer = get_renderer()
     frame = ax.get_window_extent(renderer)
+    points = fig.dpi / 72.0
     centres = ax.transData.transform(xy)
-    radius = 4.0
+    radius = 4.0 * points
     marks = [(x - radius, y - radius, x + radius, y + radius) for x, y in centres]
-    placed: list[tuple[float, float, float, float]] = []
+    sizes = []
     for annotation in annotations:
-        best = _best_offset(annotation, renderer, frame, placed + marks)
+        x0, y0, x1, y1 = _text_box(annotation, renderer)
+        sizes.append((x1 - x0, y1 - y0))
+    # Crowded points first: within 40 points of one another, they compete for room.
+    gaps = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    crowding = (gaps < 40 * points).sum(axis=1)
+    order = sorted(range(len(annotations)), key=lambda k: (-crowding[k], k))
+    placed: list[tuple[float, float, float, float]] = []
+    leftover = 0.0
+    for k in order:
+        annotation = annotations[k]
+        anchor = tuple(centres[k])
+        best, cost = _best_offset(anchor, sizes[k], points, frame, (placed, marks))
+        leftover += cost
         annotation.set_position(best[:2])
         annotation.set_ha(best[2])
         annotation.set_va(best[3])
-        annotation.arrow_patch.set_visible(best not in _NEAR)
-        placed.append(_text_box(annotation, renderer))
+        box = _text_box(annotation, renderer)
+        placed.append(box)
+        if best not in _NEAR:
+            end = np.subtract(_leader_end(anchor, box), anchor) / points
+            start = end * min(1.0, 3.0 / max(float(np.hypot(*end)), 1e-9))  # 3 pt off
+            _draw_leader(fig, ax, xy[k], labels[k], tuple(start), tuple(end))
+    return leftover
 
 
 def _scatter_points(vectors: Any, labels: Sequence[str]) -> tuple[np.ndarray, list[str]]:
@@ -482,8 +601,17 @@ def embedding_scatter(vectors: Any, labels: Sequence[str]) -> Figure:
     ax.axvline(0, color=_GREY, linewidth=0.6, zorder=0)
     # Distances are the point of the picture, so one unit is the same length on both axes.
     ax.set_aspect("equal", adjustable="datalim")
-    ax.margins(0.18)
+    ax.margins(_MARGINS[0])
     ax.tick_params(labelsize=_SMALL)
     ax.set_title(title, fontsize=_FONT)
-    _place_labels(fig, ax, xy, texts)
+    # A cluster at the edge of the view may leave its labels no free place: widen the
+    # margins round the points and place them again, until every label has room.
+    for margin in _MARGINS:
+        ax.margins(margin)
+        if _place_labels(fig, ax, xy, texts) == 0:
+            break
+        if margin != _MARGINS[-1]:
+            for artist in [*ax.texts, *ax.lines]:
+                if artist in ax.texts or str(artist.get_gid()).startswith("leader:"):
+                    artist.remove()
     return fig

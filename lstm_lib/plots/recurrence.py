@@ -129,8 +129,12 @@ def _returned_tensors(
 
 
 def _lanes(layer: str) -> dict[str, float]:
-    """The height of each state's lane between the cells: an LSTM's ``c`` runs above ``h``."""
-    return {"c": _Y_CELL + 0.22, "h": _Y_CELL - 0.22} if layer == "LSTM" else {"h": _Y_CELL}
+    """The height of each state's lane between the cells, in Keras's order from the top.
+
+    Keras returns ``[output, h, c]``: read from the top, the output sits above the cells,
+    then an LSTM's ``h`` lane, then its ``c`` lane, so the badges [0], [1], [2] run downwards.
+    """
+    return {"h": _Y_CELL + 0.22, "c": _Y_CELL - 0.22} if layer == "LSTM" else {"h": _Y_CELL}
 
 
 def _x_final(steps: int) -> float:
@@ -222,12 +226,16 @@ def _draw_states(ax: Any, steps: int, return_state: bool, lanes: dict[str, float
 
 
 def _badge(ax: Any, x: float, y: float, text: str, ha: str, va: str) -> None:
-    """The label of a returned tensor: its index in the list Keras returns."""
+    """The label of a returned tensor: its name, or its index in the list Keras returns."""
     ax.text(x, y, text, ha=ha, va=va, fontsize=_SMALL, color=_VERMILLION, fontweight="bold")
 
 
-def _outline_output(ax: Any, steps: int, return_sequences: bool) -> None:
-    """Outline the returned ``output``: every step's ``h_t``, or only the last one."""
+def _outline_output(ax: Any, steps: int, return_sequences: bool, in_list: bool) -> None:
+    """Outline the returned ``output``: every step's ``h_t``, or only the last one.
+
+    Badged ``[0] output`` when it is the first item of the list ``return_state`` returns,
+    plain ``output`` when the layer returns this one tensor alone.
+    """
     from matplotlib.patches import FancyBboxPatch
 
     first = 1 if return_sequences else steps
@@ -243,9 +251,8 @@ def _outline_output(ax: Any, steps: int, return_sequences: bool) -> None:
             **_OUTLINE,
         )
     )
-    _badge(
-        ax, (left + right) / 2, _Y_OUT + _IO_H / 2 + pad + 0.06, "[0] output", "center", "bottom"
-    )
+    badge = "[0] output" if in_list else "output"
+    _badge(ax, (left + right) / 2, _Y_OUT + _IO_H / 2 + pad + 0.06, badge, "center", "bottom")
 
 
 def _outline_states(ax: Any, steps: int, states: tuple[str, ...], lanes: dict[str, float]) -> None:
@@ -284,14 +291,20 @@ def _unrolled_title(
     return_sequences: bool,
     return_state: bool,
 ) -> str:
-    """The layer, its input shape, and the returned tensors with their shapes."""
+    """The layer, its input shape, and what it returns: one tensor, or a list of them.
+
+    Keras returns a single tensor unless ``return_state`` is set, and then a list; the
+    title says which, so ``returns the tensor output (batch, 2)`` is never written as a
+    one-item list.
+    """
     steps_text, units_text, features_text = shape_names
     returned = _returned_tensors(
         layer, bool(return_sequences), bool(return_state), steps_text, units_text
     )
     layer_text = f"{layer}({units_text})" if units is not None else layer
     listing = ", ".join(f"{name} {shape}" for name, shape in returned)
-    title = f"{layer_text} on input (batch, {steps_text}, {features_text})\nreturns [{listing}]"
+    what = f"the list [{listing}]" if return_state else f"the tensor {listing}"
+    title = f"{layer_text} on input (batch, {steps_text}, {features_text})\nreturns {what}"
     if return_state:
         # The question learners ask most about return_state: why the same numbers twice.
         last = "output[:, -1, :]" if return_sequences else "output"
@@ -333,10 +346,13 @@ def unrolled_rnn(
 
     One box per timestep: ``x_t`` enters from below, ``h_t`` (and ``c_t`` for an LSTM)
     passes to the right, ``h_t`` leaves upwards. The tensors that this combination of
-    ``return_sequences`` and ``return_state`` returns are drawn thick and coloured, each
-    badged with its position in the list Keras returns; what is computed but dropped is
-    grey and dashed. The title lists the returned tensors with their shapes, in Keras's
-    order, and with ``return_state`` notes that ``h`` repeats the last step of ``output``.
+    ``return_sequences`` and ``return_state`` returns are drawn thick and coloured; what
+    is computed but dropped is grey and dashed. Without ``return_state`` Keras returns one
+    tensor, badged ``output`` and titled ``returns the tensor output (...)``; with it,
+    a list, each item badged with its index, ``[0] output``, ``[1]`` for ``h``, ``[2]`` for
+    an LSTM's ``c``, drawn top to bottom in that order. The title lists the returned
+    tensors with their shapes, in Keras's order, and with ``return_state`` notes that
+    ``h`` repeats the last step of ``output``.
 
     Parameters
     ----------
@@ -373,12 +389,15 @@ def unrolled_rnn(
     >>> fig = unrolled_rnn(3, return_state=True, units=2, features=1)
     >>> print(fig.axes[0].get_title())
     LSTM(2) on input (batch, 3, 1)
-    returns [output (batch, 2), h (batch, 2), c (batch, 2)]
+    returns the list [output (batch, 2), h (batch, 2), c (batch, 2)]
     h holds the same numbers as output
     >>> sorted(a.get_gid() for a in fig.findobj() if str(a.get_gid()).startswith("returned"))
     ['returned:0:output', 'returned:1:h', 'returned:2:c']
+    >>> print(unrolled_rnn(3, units=2, features=1).axes[0].get_title())
+    LSTM(2) on input (batch, 3, 1)
+    returns the tensor output (batch, 2)
     >>> import matplotlib.pyplot as plt
-    >>> plt.close(fig)
+    >>> plt.close("all")
 
     Used in ``book/01-start-here.md``, ``book/03-simplernn.md``,
     ``book/05-return-flags.md`` and ``book/07-gru-bidirectional.md``.
@@ -393,7 +412,7 @@ def unrolled_rnn(
     _draw_steps(ax, layer, steps, return_sequences, lanes)
     _draw_states(ax, steps, return_state, lanes)
     # One outline per returned tensor, badged with its index in Keras's returned list.
-    _outline_output(ax, steps, return_sequences)
+    _outline_output(ax, steps, return_sequences, bool(return_state))
     if return_state:
         _outline_states(ax, steps, _STATES[layer], lanes)
     _set_view(ax, steps)
@@ -483,7 +502,7 @@ def _draw_unit_lines(axes: Any, one: dict[str, np.ndarray], unit: Any) -> None:
             bbox_to_anchor=(0.5, -0.22),
             ncol=len(lines),
             frameon=False,
-            fontsize=_SMALL - 0.5,
+            fontsize=_SMALL,
             handlelength=1.6,
             columnspacing=0.8,
         )
@@ -512,12 +531,12 @@ def _draw_unit_heatmaps(fig: Any, axes: Any, one: dict[str, np.ndarray]) -> None
                 interpolation="nearest",
             )
             ax.set_title(panel_title, fontsize=_SMALL)
-            ax.tick_params(labelsize=_SMALL - 1)
+            ax.tick_params(labelsize=_SMALL)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         colorbar = fig.colorbar(image, ax=row_axes, shrink=0.9, aspect=12)
         colorbar.set_label(bar_label, fontsize=_SMALL)
-        colorbar.ax.tick_params(labelsize=_SMALL - 1)
+        colorbar.ax.tick_params(labelsize=_SMALL)
         row_axes[0].set_ylabel("unit", fontsize=_SMALL)
     for ax in axes[1]:
         ax.set_xlabel("timestep index", fontsize=_SMALL)
