@@ -270,6 +270,15 @@ def _rule_flag_use_bias(expected: int, f: Facts) -> Candidates:
             + (" and the recurrent kernel U are" if f.cell else " is")
             + f" left ({f.numbers()}).",
         )
+        if f.features and f.features != f.units:
+            # A bias sized by the input is a second confusion on top of the first: name
+            # both, without the count the learner is left to find.
+            yield (
+                expected + (f.gates or 1) * f.features,
+                f"That adds a bias with one entry per feature (features = {f.features}), but "
+                "a bias has one entry per unit, and use_bias=False removes it anyway: count "
+                "only the kernel" + (" W and the recurrent kernel U." if f.cell else " W."),
+            )
 
 
 def _rule_gru_reset_after(expected: int, f: Facts) -> Candidates:
@@ -310,6 +319,14 @@ def _rule_features_from_elsewhere(expected: int, f: Facts) -> Candidates:
     for number, message in sources:
         if number and number != f.features:
             yield _count(f, input_shape=_with_features(f, number)), message
+    if f.vocabulary and f.class_name != "Embedding":
+        # The layer reads an Embedding's vectors: its table is that layer's, not this one's.
+        yield (
+            expected + f.vocabulary * f.features,
+            f"That adds the Embedding's table, input_dim × output_dim ({f.vocabulary} × "
+            f"{f.features}): those weights belong to the Embedding. The question asks for "
+            f"the {f.class_name}'s count alone.",
+        )
 
 
 def _rule_units_features_swapped(expected: int, f: Facts) -> Candidates:
@@ -555,6 +572,13 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
             f"That is one {inner['class_name']} with 2 × units: Bidirectional does not double "
             f"the units inside one layer, it holds two copies of the {inner['class_name']}, "
             f"each with its own W, U and b on the same input ({f.numbers()} per copy).",
+        )
+        two = _count_spec(doubled, f.input_shape)
+        yield (
+            2 * two if two is not None else None,
+            f"That gives each direction 2 × units: concat doubles the width of the merged "
+            f"output, not the units of each copy. Each {inner['class_name']} keeps the units "
+            f"it is given ({f.numbers()} per copy).",
         )
     if _same_copy(f.config.get("backward_layer"), inner) and expected % 2 == 0:
         inner_facts = _replace_layer(f, inner)
@@ -813,6 +837,14 @@ def _model_terms(context: Mapping[str, Any]) -> str | None:
 # ``solve_for`` and what the count is made of.
 
 
+def _roots(linear: int, total: int) -> list[int]:
+    """The whole numbers next to the positive root of u² + linear·u = total (the root
+    itself when it is whole): the units a learner finds by solving a wrong formula."""
+    root = (-linear + (linear * linear + 4 * total) ** 0.5) / 2
+    near = {int(np.floor(root)), int(np.ceil(root))}
+    return sorted(u for u in near if u > 0)
+
+
 def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
     f = facts(context)
     gates = f.gates or 1
@@ -830,6 +862,26 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
             f"{gates} × (units × (units + features) + units) = {params} for units "
             f"(features = {f.features}).",
         )
+    if params and gates > 1 and f.features:
+        # Solved u(u + features) + u = params: one gate's formula set equal to the whole.
+        # Learners round the root of u² + (features + 1)·u = params to a whole number.
+        for one in _roots(f.features + 1, params):
+            yield (
+                one,
+                f"{one} solves (about) units × (units + {f.features}) + units = {params}, one "
+                f"gate's count set equal to the whole: {_a(f.class_name)} holds {gates} gated "
+                f"blocks, so the {params} parameters are {gates} × that formula.",
+            )
+    if params and gates and f.timesteps and f.features and f.timesteps != f.features:
+        if params % gates == 0:
+            for u in _roots(f.timesteps + 1, params // gates):
+                if u != expected:
+                    yield (
+                        u,
+                        f"That solves the count with the timesteps ({f.timesteps}) as the "
+                        f"features: the features are the last input axis ({f.features}), "
+                        "and the timesteps appear in no weight.",
+                    )
     if f.features:
         yield (
             f.features,
@@ -968,6 +1020,14 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         f = _as_class(f, "Dense")
     # --- Bidirectional: only the merged output is two directions wide
     if n == m and a[:-1] == e[:-1] and e[-1] is not None and a[-1] is not None:
+        # only an LSTM has a cell state c, so a role "c" means four gates
+        gates = f.gates or (4 if text.endswith("c") else 0)
+        if _is_state(role) and gates > 1 and a[-1] == gates * e[-1] and text.endswith("c"):
+            # The 4·units of the stacked gate blocks taken for the cell state's width.
+            yield (
+                f"{a!r} gives c the width of the {gates} stacked gate blocks ({gates} · units, "
+                "the columns of W, U and b). A state holds one number per unit, like h."
+            )
         if _is_state(role) and a[-1] == 2 * e[-1] and ("forward" in text or "backward" in text):
             yield (
                 f"{a!r} is as wide as the merged output, but each state belongs to one "
@@ -1037,9 +1097,11 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             yield f"{a!r} adds a time axis: Dense keeps the axes of its input and changes the last."
         elif not f.embedding:
             yield (
+                # "This layer" would mean the learner's own layer in an inverse question,
+                # which may well have return_sequences=True: speak of the output asked for.
                 f"{a!r} keeps the time axis: that is the shape with "
-                "`return_sequences=True`. This layer returns only the last step, "
-                f"so the answer is ({', '.join(_axis_names(e, f, role))})-shaped."
+                "`return_sequences=True`. The output asked for keeps only the last step, "
+                f"so it is ({', '.join(_axis_names(e, f, role))})-shaped."
             )
     # --- the time axis dropped
     if n + 1 == m and m >= 3 and e[:1] + e[2:] == a:
@@ -1419,6 +1481,51 @@ def _role_words(f: Facts) -> set[str]:
     return {word for role in f.roles for word in role.lower().replace(",", " ").split()}
 
 
+def _reordered(answer: Sequence[Shape], expected: Sequence[Shape]) -> bool:
+    """Are these the right shapes in another order?"""
+    return answer != expected and sorted(map(repr, answer)) == sorted(map(repr, expected))
+
+
+def _all_transposed(answer: Sequence[Shape], expected: Sequence[Shape]) -> bool:
+    """Is every 2-D weight (at least two of them) the transpose of Keras's one?"""
+    two_d = [i for i, theirs in enumerate(expected) if len(theirs) == 2]
+    return (
+        len(answer) == len(expected)
+        and len(two_d) >= 2
+        and all(answer[i] == expected[i][::-1] for i in two_d)
+    )
+
+
+def judged_whole(answer: list, expected: list, context: Mapping[str, Any]) -> bool:
+    """Is a list of the right length wrong as a whole, so that no part earns credit?
+
+    Two confusions are about the list, not its parts: the right shapes in another order,
+    and (for weights) every kernel transposed. A part that then happens to sit where Keras
+    puts it (a bias left in place, a square recurrent kernel equal to its own transpose)
+    was not got right by the learner, so such a list earns nothing: the rule is the same
+    whatever the sizes, where positional credit would reward a square U.
+
+    Parameters
+    ----------
+    answer, expected : list of tuple
+        The learner's shapes and the ones Keras gives.
+    context : mapping
+        The question's context (its ``weights`` flag marks a list of weight shapes).
+
+    Returns
+    -------
+    bool
+        True where :func:`list_mistake` names the list as a whole, reordered or transposed.
+    """
+    answer = [tuple(shape) for shape in answer]
+    expected = [tuple(shape) for shape in expected]
+    if len(answer) != len(expected):
+        return False
+    return _reordered(answer, expected) or (
+        facts(context).weights and _all_transposed(answer, expected)
+    )
+
+
 def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> str | None:
     """Name the confusion behind a list of shapes of the wrong length or order, or None.
 
@@ -1443,6 +1550,13 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
     listed = f"[{_roles_text(expected, f)}]"
     if f.weights:
         gates = f.gates or _gates_from_weights(expected)
+        if _reordered(answer, expected):
+            # Swapped shapes are told their order before any part is told its axes: read
+            # part by part, U-before-W looks like two kernels with wrong axis sizes.
+            return (
+                "The right shapes in the wrong order: get_weights() (and layer.weights) "
+                f"returns {listed}, in that order."
+            )
         if gates and gates > 1 and n == gates * m:
             return (
                 f"Those are per-gate weights, {n} arrays: Keras keeps the {gates} gates side by "
@@ -1461,8 +1575,7 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
                 f"Those are the shapes of one gate's block. Keras keeps the {gates} gates side "
                 f"by side in each array: {gates} · units columns, {listed}."
             )
-        two_d = [i for i, theirs in enumerate(expected) if len(theirs) == 2]
-        if n == m and len(two_d) >= 2 and all(answer[i] == expected[i][::-1] for i in two_d):
+        if _all_transposed(answer, expected):
             return (
                 "Those are transposed: Keras multiplies the input row from the left, x_t W, so "
                 "the kernel is (features, gates · units) and the recurrent kernel (units, "
@@ -1476,6 +1589,13 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
                     f"Keras stores it as two arrays, the kernel W for x_t and the recurrent "
                     f"kernel U for h(t-1), then the bias: {listed}."
                 )
+        if n == m + 1 and answer[:m] == expected and len(answer[m]) == 1 and len(expected[-1]) == 1:
+            # PyTorch keeps b_ih and b_hh; Keras one bias, listed after the two kernels.
+            return (
+                "That adds a second bias vector, as PyTorch stores them (bias_ih and "
+                f"bias_hh). Keras keeps one bias per layer: the layer stores {m} arrays, "
+                f"{listed}."
+            )
         for i in range(m):
             if n == m - 1 and answer == expected[:i] + expected[i + 1 :]:
                 return f"That leaves out {_role(i, f)}: the layer stores {m} arrays, {listed}."
@@ -1493,6 +1613,23 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             f"two, h and c: a layer's initial_state (or the states handed over) is {listed}, "
             f"{m} tensors, each (batch, units)."
         )
+    if (
+        states_only
+        and n == 2 * m
+        and all(
+            len(mine) == len(expected[0])
+            and mine[:-1] == expected[0][:-1]
+            and 2 * (mine[-1] or 0) == expected[0][-1]
+            for mine in answer
+        )
+    ):
+        # Four half-width states for two full-width ones: a Bidirectional encoder's
+        # per-direction states, handed over without joining them.
+        return (
+            f"Those are {n} half-width states, one per direction and state: the layer that "
+            f"takes them has twice their width, so each of its {m} states ({listed}) is the "
+            "forward and the backward state joined on the last axis."
+        )
     if n == 1 and m > 1:
         which = "the output" if answer[0] == expected[0] else "one tensor"
         return (
@@ -1509,6 +1646,16 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
                 f"{stacked[0]!r} stacks the two directions on one axis. Bidirectional does not "
                 f"stack them: it returns each direction's states as separate tensors, {listed}, "
                 f"{m} tensors."
+            )
+        if (
+            n in (2, 3)
+            and all(shape == expected[0] for shape in answer)
+            and expected[1] != expected[0]
+        ):
+            return (
+                "The states are not joined like the output: concat merges the two outputs, "
+                "but each copy returns its own states, one direction wide, as separate "
+                f"tensors: {listed}, {m} tensors."
             )
         if n in (2, 3):
             return (
@@ -1530,10 +1677,12 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             f"This call returns {m} tensor(s), in Keras's order ({_roles_text(expected, f)}); "
             f"your list has {n}."
         )
-    if answer != expected and sorted(map(repr, answer)) == sorted(map(repr, expected)):
+    if _reordered(answer, expected):
+        # A GRU or SimpleRNN has no c: name the state order only where there are two.
+        states = "then each state (h before c)" if "c" in words else "then the state h"
         return (
             f"The right shapes in the wrong order: Keras returns {listed}, the output first, "
-            "then each state (h before c)."
+            f"{states}."
         )
     return None
 
@@ -1615,6 +1764,9 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
         old = KERAS3_NAMES.get(answer)
         if old == expected:
             return _old_name(answer)
+        foreign = _not_keras(answer, expected)
+        if foreign:
+            return foreign
         return (
             f"{answer!r} is a string, as asked, but not what Keras 3 does here; "
             "run it in your head step by step: what does Python check first?"
@@ -1622,6 +1774,26 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
             else f"{answer!r} is a string, as asked, but not the right one."
         )
     return f"{answer!r} has the right form but is not the value Keras gives."
+
+
+#: Names learners bring from other libraries, with where they come from and the Keras 3
+#: name where one exists (told only where it is not the answer asked for).
+NOT_KERAS: dict[str, tuple[str, str | None]] = {
+    "num_epochs": ("other libraries' name (TF Estimator input functions)", "epochs"),
+    "max_epochs": ("PyTorch Lightning's name", "epochs"),
+    "input_tensor": ("a keyword of keras.Input and keras.applications", "inputs"),
+    "output_tensor": ("no Keras keyword", "outputs"),
+}
+
+
+def _not_keras(name: str, expected: Any) -> str | None:
+    if name not in NOT_KERAS:
+        return None
+    where, new = NOT_KERAS[name]
+    said = f"{name} is not a Keras argument here ({where})"
+    if new is None or new == expected or (isinstance(expected, dict) and new in expected.values()):
+        return said + ": look the name up in the signature Keras 3 documents."
+    return said + f"; Keras 3 calls it {new}."
 
 
 def _explain_dict(answer: dict, expected: dict) -> str:
@@ -1643,7 +1815,10 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             if type(value) is str and KERAS3_NAMES.get(value) == expected[key]:
                 notes.append(f"For {key}: {_old_name(value)}")
             elif type(value) is str and type(expected[key]) is str and value + "s" == expected[key]:
-                notes.append(f"For {key}: the Keras 3 name is plural, {expected[key]!r}.")
+                # Naming the plural would spell the expected value before it is revealed.
+                notes.append(f"For {key}: {value!r} is the old keyword, renamed in Keras 3.")
+            elif type(value) is str and _not_keras(value, expected):
+                notes.append(f"For {key}: {_not_keras(value, expected)}")
     wrong = [key for key in answer if key in expected and answer[key] != expected[key]]
     for i, first in enumerate(wrong):
         for second in wrong[i + 1 :]:
@@ -1783,6 +1958,21 @@ def _simple_rnn_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
         run(act="linear"),
         f"That leaves out the {name}: h_t = {name}(x_t W + h_(t-1) U + b) at every step.",
     )
+    # The activation left out of one step only (most often the last one written by hand):
+    # tried step by step, since leaving it out everywhere is a different array.
+    act = reference.get_activation(name)
+    steps = x.shape[1]
+    for skipped in range(steps if steps > 1 else 0):
+        h = np.zeros((x.shape[0], U.shape[0]))
+        for t in range(steps):
+            z = x[:, t] @ W + h @ U + b
+            h = z if t == skipped else act(z)
+        yield (
+            h,
+            f"That leaves out the {name} at step {skipped + 1} (of {steps}): there "
+            f"x_{skipped + 1} W + h_{skipped} U + b is the value before the activation; "
+            f"h_t = {name}(x_t W + h_(t-1) U + b) at every step.",
+        )
     yield (
         run(go_backwards=True),
         "That reads the timesteps last to first; the layer runs from the first timestep on.",
@@ -1891,6 +2081,14 @@ def _embedding_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
         )
     if ids.max() + 1 < rows:
         yield table[ids + 1], "Those rows are one off: id k is row k of the table, not k + 1."
+    if ids.min() >= 0 and ids.max() < rows:
+        # One-hot vectors are sized by the vocabulary, the lookup's rows by output_dim.
+        yield (
+            np.eye(rows)[ids],
+            "That is a one-hot encoding, one column per id of the vocabulary (input_dim). "
+            "An Embedding replaces each id by its row of the table, table[ids]: output_dim "
+            "numbers per id.",
+        )
     yield (
         table[ids.T],
         "That indexes with the ids transposed: the ids are (batch, timesteps), and table[ids] "

@@ -272,10 +272,12 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         # the output is the last layer's, not a layer's on the model's input: keep only
         # the sequence length, which every layer before a pooling one passes on
         judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
-        named = _shape_mistakes(output, want_shape, judged)
+        named = _shape_mistakes(output, want_shape, judged) or _count_as_units(
+            answer, output, want_shape, expected.get("params")
+        )
         problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
     elif "params" in expected and params != int(expected["params"]):
-        problems.append(_params_problem(params, int(expected["params"]), layers))
+        problems.append(_params_problem(params, int(expected["params"]), layers, rows))
     if problems:
         return Verdict(False, " ".join(problem.strip() for problem in problems))
     return Verdict(
@@ -283,7 +285,32 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
     )
 
 
-def _params_problem(params: int, wanted: int, layers: Sequence[Mapping[str, Any]] | None) -> str:
+def _count_as_units(
+    answer: Sequence[Mapping[str, Any]], output: Any, want: Any, params: Any
+) -> str | None:
+    """The parameter count of an inverse question written as the last layer's units."""
+    last = (answer[-1].get("config") or {}) if answer else {}
+    if (
+        params is not None
+        and last.get("units") == int(params)
+        and output[:-1] == want[:-1]
+        and output[-1] != want[-1]
+    ):
+        # The prompt states both numbers; the learner took the wrong one for the size.
+        return (
+            f"{params} is the parameter count the specification asks for, not the units: the "
+            "units are the last axis of the output; the count then follows from "
+            "features × units (+ units with a bias)."
+        )
+    return None
+
+
+def _params_problem(
+    params: int,
+    wanted: int,
+    layers: Sequence[Mapping[str, Any]] | None,
+    rows: Sequence[Any] = (),
+) -> str:
     """A wrong total, stated only where the prompt gives it.
 
     An inverse question (no ``layers`` recorded, or a layer with ``free`` sizes the count
@@ -292,7 +319,26 @@ def _params_problem(params: int, wanted: int, layers: Sequence[Mapping[str, Any]
     message says only which way it is off.
     """
     if layers is None or any(entry.get("free") for entry in layers):
-        return f"Your model has {params} parameters; the specification asks for exactly {wanted}."
+        said = f"Your model has {params} parameters; the specification asks for exactly {wanted}."
+        free = [i for i, entry in enumerate(layers or []) if entry.get("free")]
+        if len(free) == 1 and len(rows) == len(layers or []):
+            # The other layers are fixed by the prompt: the whole difference is this one's.
+            row = rows[free[0]]
+            features = row.input_shape[-1] if isinstance(row.input_shape, tuple) else None
+            gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}.get(row.class_name)
+            made = (
+                f"{gates} × (units × (units + features) + units), with features = {features} "
+                "from the layer below"
+                if gates and features
+                else "its weights"
+            )
+            said += (
+                f" The other layers are fixed by the prompt, so the difference is in Layer "
+                f"{free[0] + 1} ({row.class_name}), whose {_joined(layers[free[0]]['free'])} "
+                f"you chose: its count ({row.params} here) is {made}. Solve for the size that "
+                f"makes the total {wanted}."
+            )
+        return said
     more = "more" if params > wanted else "fewer"
     return (
         f"Your model has {params} parameters, {more} than the model the prompt describes: "
@@ -628,12 +674,15 @@ def _told_by_meaning(
             )
     if key == "return_sequences" and want is True and not mine:
         return (
+            # Not every prompt names the flag: say what the output asked for must keep.
             f"{label} has return_sequences=False, so it hands on only its last output: "
-            "the prompt asks for return_sequences=True, its whole sequence."
+            "the output asked for keeps the time axis, so this layer must hand on its whole "
+            "sequence."
         )
     if key == "return_sequences" and want is False and mine:
         return (
             f"{label} has return_sequences=True, so it hands on every timestep: "
-            "the prompt asks for return_sequences=False, its last output only."
+            "the output asked for has no time axis, so this layer must hand on its last "
+            "output only."
         )
     return None

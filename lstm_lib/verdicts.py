@@ -408,12 +408,16 @@ def _parts(
     A list of another length earns nothing: the number of tensors (return_state, a GRU's
     missing c, Bidirectional's five) or of weight arrays is itself what these questions ask,
     so no alignment of a shorter or longer list is credited. A list of the right length
-    earns one part per shape in its right place. Without ``credit`` (a question judged
-    whole) the right parts are still named, without a share ("k of n").
+    earns one part per shape in its right place, unless it is wrong as a whole (the right
+    shapes in another order, every kernel transposed: see
+    :func:`lstm_lib.mistakes.judged_whole`), which earns nothing. Without ``credit``
+    (a question judged whole) the right parts are still named, without a share ("k of n").
     """
     whole = mistakes.list_mistake(answer, expected, context)
     if len(answer) != len(expected):
         return whole or "", 0
+    if whole and mistakes.judged_whole(answer, expected, context):
+        return whole, 0  # reordered or all transposed: no part was got right on its own
     right = [
         i for i, (mine, theirs) in enumerate(zip(answer, expected, strict=True)) if mine == theirs
     ]

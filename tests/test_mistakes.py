@@ -908,7 +908,68 @@ def test_no_message_gives_the_expected_value_away(recorded: bool) -> None:
         message = judge(qid, answer, recorded=recorded).message
         if _spelled(expected) in message:
             leaks.append((qid, answer, message))
+    leaks += _recorded_leaks()
     assert not leaks, "\n".join(map(repr, leaks))
+
+
+def _wrong_parts(value: Any, expected: list) -> list[Any]:
+    """The expected parts a named mistake's value gets wrong (all of them for a non-list):
+    a text may explain a part the learner wrote, never spell one the learner missed."""
+    if not (isinstance(value, list) and expected and isinstance(expected[0], list)):
+        return [expected]
+    return [part for i, part in enumerate(expected) if i >= len(value) or value[i] != part]
+
+
+def _recorded_leaks() -> list[tuple[str, str, str]]:
+    """Every recorded text of every reference (choice options' why_not, named mistakes)
+    that states the expected answer: a choice text quoting the right option's key, a
+    shape or count text spelling the expected value (or a part the mistake missed)."""
+    leaks = []
+    for qid, question in QUESTIONS.items():
+        expected = question["expected"]
+        if question["kind"] == "choice":
+            texts = list(question["context"].get("why_not", {}).values())
+            texts += [m["message"] for m in question["mistakes"]]
+            quoted = re.compile(rf"""['"`]{re.escape(str(expected))}['"`]""")
+            leaks += [(qid, expected, t) for t in texts if quoted.search(t)]
+        elif question["kind"] in ("shape", "shapes", "int"):
+            for mistake in question["mistakes"]:
+                for part in _wrong_parts(mistake["value"], expected):
+                    spelled = re.escape(_spelled(part))
+                    if re.search(rf"(?<![\d.]){spelled}(?!\.?\d)", mistake["message"]):
+                        leaks.append((qid, _spelled(part), mistake["message"]))
+    return leaks
+
+
+def test_recorded_leak_check_fires_and_stays_silent() -> None:
+    """Does the recorded-text check catch a quoted right option, a spelled count and a
+    missed part, and leave alone a wrong option, a larger number and a part written right?"""
+    choice = {"kind": "choice", "expected": "output-h", "mistakes": []}
+    QUESTIONS["__probe"] = {**choice, "context": {"why_not": {"none": "It is 'output-h'."}}}
+    QUESTIONS["__count"] = {
+        "kind": "int",
+        "expected": 21,
+        "context": {},
+        "mistakes": [
+            {"value": 20, "message": "The table needs 21 rows."},
+            {"value": 19, "message": "Not 210 or 1.21, and not 'output-h'."},
+        ],
+    }
+    QUESTIONS["__shapes"] = {
+        "kind": "shapes",
+        "expected": [[8, 16], [16, 16], [16]],
+        "context": {},
+        "mistakes": [
+            {"value": [[8, 16], [8, 16], [16]], "message": "U is (16, 16)."},
+            {"value": [[8, 16], [8, 16], [16]], "message": "W (8, 16) is right."},
+        ],
+    }
+    try:
+        leaks = [leak for leak in _recorded_leaks() if leak[0].startswith("__")]
+    finally:
+        for key in ("__probe", "__count", "__shapes"):
+            del QUESTIONS[key]
+    assert [leak[0] for leak in leaks] == ["__probe", "__count", "__shapes"], leaks
 
 
 # ===================================================================== misleading rules
