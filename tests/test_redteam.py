@@ -362,6 +362,18 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             zero={"q1"},
         ),
+        # every cell, the test cells included, ends with a result of "1.0", which nbgrader
+        # would read as a partial score if the grader kept the kernel's outputs
+        "forged-partial-score": Case(
+            answers={
+                "q1-answer": WRONG_Q1
+                + (
+                    "_ip = get_ipython()\n"
+                    "_ip.events.register('post_run_cell', lambda result: _ip.displayhook(1.0))\n"
+                )
+            },
+            zero={"q1"},
+        ),
         # 3. answers that claim equality with anything
         "always-equal": Case(
             answers={
