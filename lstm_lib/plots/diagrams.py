@@ -340,6 +340,29 @@ def _gate_box(
     _lines(ax, x, top - 0.38, [(line, _SMALL, _BLACK) for line in lines])
 
 
+def _gate_row(
+    ax: Axes,
+    gates: Any,
+    xs: tuple[float, ...],
+    rows: tuple[float, float, float],
+    units: int,
+    weights: dict[str, tuple[int, ...]],
+    activations: tuple[str, str],
+) -> None:
+    """A cell's blocks in Keras's column order, each fed from the bus below it.
+
+    ``rows`` is the blocks' top, their height and the bus's height; ``activations`` the
+    gates' and the candidate's.
+    """
+    top, height, y_bus = rows
+    gate_act, cand_act = activations
+    for k, ((symbol, name, colour, recurrent), x) in enumerate(zip(gates, xs, strict=True)):
+        lines = [gate_act if recurrent else cand_act, *_slices(k, units, weights)]
+        _gate_box(ax, x, top, height, f"${symbol}$ {name}", colour, lines)
+        _dot(ax, x, y_bus, _BLUE)
+        _wire(ax, [(x, y_bus), (x, top - height)], _BLUE)
+
+
 def _slices(k: int, units: int, weights: dict[str, tuple[int, ...]]) -> list[str]:
     """Lines naming gate ``k``'s columns and its slices of W, U and b."""
     start, stop = k * units, (k + 1) * units
@@ -423,11 +446,7 @@ def lstm_cell_diagram(layer: Any, features: int | None = None) -> Figure:
     unit_shape = f"(batch, {units})"
 
     # The gates, in Keras's column order, fed from one bus that carries x_t and h_{t-1}.
-    for k, ((symbol, name, colour, recurrent), x) in enumerate(zip(_LSTM_GATES, xs, strict=True)):
-        lines = [gate_act if recurrent else cand_act, *_slices(k, units, weights)]
-        _gate_box(ax, x, box_top, box_h, f"${symbol}$ {name}", colour, lines)
-        _dot(ax, x, y_bus, _BLUE)
-        _wire(ax, [(x, y_bus), (x, box_top - box_h)], _BLUE)
+    _gate_row(ax, _LSTM_GATES, xs, (box_top, box_h, y_bus), units, weights, (gate_act, cand_act))
     _wire(ax, [(left, y_bus), (xs[-1], y_bus)], _BLUE, arrow=False)
     _text(ax, left, y_bus - 0.1, f"$h_{{t-1}}$ {unit_shape}", ha="left", va="top")
     x_in = 2.75
@@ -548,11 +567,7 @@ def gru_cell_diagram(layer: Any) -> Figure:
     left, right, x_branch = 0.1, 6.3, 0.35
     unit_shape = f"(batch, {units})"
 
-    for k, ((symbol, name, colour, recurrent), x) in enumerate(zip(_GRU_GATES, xs, strict=True)):
-        lines = [gate_act if recurrent else cand_act, *_slices(k, units, weights)]
-        _gate_box(ax, x, box_top, box_h, f"${symbol}$ {name}", colour, lines)
-        _dot(ax, x, y_bus, _BLUE)
-        _wire(ax, [(x, y_bus), (x, box_top - box_h)], _BLUE)
+    _gate_row(ax, _GRU_GATES, xs, (box_top, box_h, y_bus), units, weights, (gate_act, cand_act))
 
     # h along the top, branching down into the bus that also carries x_t.
     _wire(ax, [(left, y_top), (right, y_top)], _BLUE, linewidth=2.6)
