@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install book site test check lint bench clean
+.PHONY: help install exercises book site test check lint bench clean
 
 help:  ## list the commands
 	@grep -E '^[a-z]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 10
@@ -16,6 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)  ## create .venv and install the kit with every extra (idempotent)
+
+# After recording the references (python -m lstm_grader.record NN-topic), and after changing
+# the course's address: each student version's first cell installs the library from it.
+exercises: $(STAMP)  ## regenerate the student versions in exercises/ from solutions/
+	for assignment in $$(ls solutions); do \
+	    test ! -d solutions/$$assignment || $(BIN)/nbgrader generate_assignment $$assignment \
+	        --force --log-level=WARN || exit 1; \
+	done
 
 book: $(STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
 	$(BIN)/jb build . --warningiserror --nitpick --keep-going
@@ -35,6 +43,8 @@ site: $(STAMP)  ## build and check _build/site, the folder to publish (set repos
 	rm -rf $(SITE)
 	$(BIN)/python -m lstm_grader.site address
 ifeq ($(strip $(COURSE_URL)),)
+	@# Colab opens the student notebooks from the repository: they must install from here.
+	$(BIN)/python -m lstm_grader.site notebooks
 	$(MAKE) book
 	$(BIN)/python -m lstm_grader.site assemble _build/html $(SITE)
 else

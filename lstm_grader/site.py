@@ -37,7 +37,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import nbformat
 import yaml
+
+from lstm_grader.downloads import prepare_downloads
+from lstm_grader.self_install import (
+    INSTALL_TAG,
+    WHEELS_FOLDER,
+    build_wheel,
+    install_requirement,
+    wheel_name,
+)
 
 #: The repository (this package's parent folder) and its book configuration.
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +117,26 @@ def _placeholder_text() -> str:
     return f"{owner}/{repo}"
 
 
+def _placeholder_pattern() -> re.Pattern[str]:
+    """The placeholder in a repository link or in its GitHub Pages address."""
+    owner, repo = github_repository(PLACEHOLDER_URL) or ("", "")
+    return re.compile(rf"{re.escape(owner)}(?:/|\.github\.io/){re.escape(repo)}", re.I)
+
+
+def download_folder(source_folder: str) -> str:
+    """Where the site serves the notebooks of a source folder, relative to the site.
+
+    Sphinx copies each page's source to ``_sources/<its path>``; the download buttons link
+    there, and :func:`assemble` puts the notebook's companion files beside it.
+
+    Examples
+    --------
+    >>> download_folder("exercises/05-return-flags")
+    '_sources/exercises/05-return-flags/'
+    """
+    return f"_sources/{source_folder.strip('/')}/"
+
+
 def course_addresses(config: Path = CONFIG, url: str | None = None) -> list[str]:
     """The course's public addresses: its repository, then the site's base URL if set.
 
@@ -159,6 +189,53 @@ def course_addresses(config: Path = CONFIG, url: str | None = None) -> list[str]
     return addresses
 
 
+def site_address(config: Path = CONFIG, url: str | None = None) -> str:
+    """The address the course site is served from, ending in ``/``.
+
+    ``html.baseurl`` when the config sets it; otherwise GitHub Pages' address for the course
+    repository (``https://<owner>.github.io/<name>/``). The notebooks' install step fetches
+    the course library from here. Unlike :func:`course_addresses` this accepts the
+    placeholder, so student versions can be generated before the course has an address;
+    ``make site`` refuses to publish them.
+
+    Parameters
+    ----------
+    config : Path
+        The book's ``_config.yml``.
+    url : str, optional
+        The repository URL to use instead of ``repository.url``; by default the
+        ``COURSE_URL`` environment variable, if set and not empty.
+
+    Returns
+    -------
+    str
+        The site's address.
+
+    Raises
+    ------
+    AddressError
+        If there is no base URL and the repository is not on GitHub.
+    """
+    settings: dict[str, Any] = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    baseurl = str((settings.get("html") or {}).get("baseurl") or "").strip()
+    if baseurl:
+        return baseurl if baseurl.endswith("/") else baseurl + "/"
+    repository = (
+        url
+        or os.environ.get(ADDRESS_VARIABLE)
+        or (settings.get("repository") or {}).get("url")
+        or ""
+    )
+    found = github_repository(repository)
+    if found is None:
+        raise AddressError(
+            f"The course's repository {repository!r} is not on GitHub, so its site's address "
+            f"cannot be derived: set html.baseurl in {config.name} to it."
+        )
+    owner, name = found
+    return f"https://{owner}.github.io/{name}/"
+
+
 def site_config(config: Path, url: str) -> dict[str, Any]:
     """The book's configuration with ``url`` as its repository, to build from elsewhere.
 
@@ -186,13 +263,24 @@ def site_config(config: Path, url: str) -> dict[str, Any]:
     return settings
 
 
-def assemble(html: Path, site: Path, root: Path = ROOT) -> list[Path]:
-    """Make ``site`` the folder to publish: the built ``html`` plus the notebooks' files.
+def assemble(
+    html: Path,
+    site: Path,
+    root: Path = ROOT,
+    *,
+    address: str | None = None,
+    cache: Path | None = None,
+    wheel: Path | None = None,
+) -> list[Path]:
+    """Make ``site`` the folder to publish: the built ``html``, the notebooks' files and
+    the course library's wheel, with every downloadable notebook made to run anywhere.
 
     A downloadable notebook sits in the HTML at ``_sources/<its source path>``; the files
     beside its source (``mistakes.sealed.json``) are copied beside it, so a learner who
     downloads the folder's files gets everything the notebook reads. A file the build put
-    there already is kept as built.
+    there already is kept as built. The course library's wheel goes to ``packages/``, and
+    :func:`lstm_grader.downloads.prepare_downloads` points every notebook's install step at
+    it and turns the chapters' MyST into plain Markdown.
 
     Parameters
     ----------
@@ -202,6 +290,12 @@ def assemble(html: Path, site: Path, root: Path = ROOT) -> list[Path]:
         The folder to create; an existing one is replaced.
     root : Path
         The book's source folder.
+    address : str, optional
+        The site's address (default: :func:`site_address` of ``root``'s ``_config.yml``).
+    cache : Path, optional
+        The book's jupyter-cache folder (default: ``execute.cache`` in that config).
+    wheel : Path, optional
+        The course library's wheel, already built (default: built from ``root``).
 
     Returns
     -------
@@ -235,7 +329,25 @@ def assemble(html: Path, site: Path, root: Path = ROOT) -> list[Path]:
             if needed.is_file() and not needed.name.startswith(".") and not target.exists():
                 shutil.copy2(needed, target)
                 copied.append(target)
+    config = root / CONFIG.name
+    if wheel is None:
+        build_wheel(site / WHEELS_FOLDER, root)
+    else:
+        (site / WHEELS_FOLDER).mkdir()
+        shutil.copy2(wheel, site / WHEELS_FOLDER / wheel.name)
+    prepare_downloads(
+        site,
+        address or site_address(config),
+        root=root,
+        cache=cache or _execution_cache(config),
+    )
     return copied
+
+
+def _execution_cache(config: Path) -> Path:
+    settings: dict[str, Any] = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    folder = (settings.get("execute") or {}).get("cache") or "_build/.jupyter_cache"
+    return config.parent / folder
 
 
 class _Links(HTMLParser):
@@ -294,7 +406,37 @@ def _is_page(path: Path, folder: Path) -> bool:
     return path.suffix == ".html" and path.relative_to(folder).parts[0] != "_static"
 
 
-def check_site(folder: Path, addresses: Sequence[str], root: Path = ROOT) -> list[Problem]:
+#: MyST that plain Jupyter shows as raw text: directives, roles and targets.
+MYST_LEFTOVERS = re.compile(
+    r"^\s*(?::{3,}|`{3,})\{[\w:-]+\}|\{(?:ref|numref|doc|glue[\w:]*|term|math)\}`|^\([\w-]+\)=\s*$",
+    re.MULTILINE,
+)
+
+
+def _notebook_problems(path: Path, folder: Path, site: str) -> list[str]:
+    """Why a downloadable notebook would not run, or read badly, outside the course."""
+    nb = nbformat.read(path, as_version=4)
+    problems = []
+    installs = [cell for cell in nb.cells if INSTALL_TAG in cell.metadata.get("tags", [])]
+    needs_library = any("lstm_lib" in cell.source for cell in nb.cells if cell.cell_type == "code")
+    wheel = install_requirement(site)
+    if needs_library and not installs:
+        problems.append("imports lstm_lib but has no install step")
+    for cell in installs:
+        if f'"{wheel}"' not in cell.source:
+            problems.append(f"does not install the course library from {wheel}")
+    served = wheel.startswith(site)
+    if installs and served and not (folder / WHEELS_FOLDER / wheel_name()).is_file():
+        problems.append(f"installs {WHEELS_FOLDER}/{wheel_name()}, which the folder lacks")
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and (found := MYST_LEFTOVERS.search(cell.source)):
+            problems.append(f"shows MyST as raw text in plain Jupyter: {found.group().strip()!r}")
+    return problems
+
+
+def check_site(
+    folder: Path, addresses: Sequence[str], root: Path = ROOT, site: str | None = None
+) -> list[Problem]:
     """Every reason ``folder`` cannot be published under ``addresses`` as it is.
 
     Parameters
@@ -306,6 +448,10 @@ def check_site(folder: Path, addresses: Sequence[str], root: Path = ROOT) -> lis
         and Binder and Colab links must open the GitHub repository among them.
     root : Path
         The build machine's repository, whose absolute path no file may contain.
+    site : str, optional
+        The site's address (see :func:`site_address`). When given, every downloadable
+        notebook must install the course library from the wheel the folder serves there,
+        and no chapter notebook may show MyST syntax as raw text.
 
     Returns
     -------
@@ -317,7 +463,7 @@ def check_site(folder: Path, addresses: Sequence[str], root: Path = ROOT) -> lis
         return [Problem(str(folder), "is not a folder")]
     machine = [re.compile(re.escape(str(path))) for path in {root, root.resolve()}]
     machine += MACHINE_PATHS
-    placeholder = re.compile(re.escape(_placeholder_text()), re.IGNORECASE)
+    placeholder = _placeholder_pattern()
     problems: list[Problem] = []
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     if not files:
@@ -331,12 +477,45 @@ def check_site(folder: Path, addresses: Sequence[str], root: Path = ROOT) -> lis
                 problems.append(Problem(name, f"names the build machine: {found.group()!r}"))
         if placeholder.search(text):
             problems.append(Problem(name, f"carries the placeholder address {PLACEHOLDER_URL}"))
+        if site and path.suffix == ".ipynb":
+            problems += [Problem(name, text) for text in _notebook_problems(path, folder, site)]
         if _is_page(path, folder):
             parser = _Links()
             parser.feed(text)
             for link in dict.fromkeys(parser.links):
                 if message := _link_problem(link, path, folder, addresses):
                     problems.append(Problem(name, message))
+    return problems
+
+
+def check_repository_notebooks(config: Path = CONFIG) -> list[Problem]:
+    """Whether the repository's student notebooks install from the site's address.
+
+    Colab opens a student notebook from the repository, not from the site, so the copies
+    in ``exercises/`` must carry the install step for the address ``make site`` publishes.
+
+    Parameters
+    ----------
+    config : Path
+        The book's ``_config.yml``, beside the course's ``exercises/``.
+
+    Returns
+    -------
+    list of Problem
+        One per notebook whose install step fetches from elsewhere, or has none.
+    """
+    from lstm_grader.course import CourseLayout
+
+    wheel = install_requirement(site_address(config))
+    layout = CourseLayout.from_root(config.parent)
+    problems = []
+    for assignment in layout.released_assignments():
+        for notebook in sorted(layout.release(assignment).glob("*.ipynb")):
+            cells = nbformat.read(notebook, as_version=4).cells
+            installs = [cell for cell in cells if INSTALL_TAG in cell.metadata.get("tags", [])]
+            if not any(f'"{wheel}"' in cell.source for cell in installs):
+                name = notebook.relative_to(config.parent).as_posix()
+                problems.append(Problem(name, f"does not install the course library from {wheel}"))
     return problems
 
 
@@ -372,12 +551,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     build = commands.add_parser("assemble", help="make the folder to publish from the HTML")
     build.add_argument("html", type=Path)
     build.add_argument("site", type=Path)
+    build.add_argument(
+        "--address", help="the site's address; by default derived from _config.yml's"
+    )
     check = commands.add_parser("check", help="list every reason the folder cannot go out")
     check.add_argument("folder", type=Path)
     check.add_argument(
         "--url",
         action="append",
         help="a course address (repeatable); by default _config.yml's, or $COURSE_URL",
+    )
+    check.add_argument(
+        "--address", help="the site's address the notebooks install from (as for assemble)"
+    )
+    commands.add_parser(
+        "notebooks",
+        help="check that the student notebooks Colab opens install from the site's address",
     )
     args = parser.parse_args(argv)
     try:
@@ -388,10 +577,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             args.output.write_text(yaml.safe_dump(settings, sort_keys=False), encoding="utf-8")
         elif args.command == "assemble":
-            copied = assemble(args.html, args.site)
+            copied = assemble(args.html, args.site, address=args.address)
             print(f"{args.site}: the book and {len(copied)} notebook files")
+        elif args.command == "notebooks":
+            problems = check_repository_notebooks(args.config)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            if problems:
+                print(
+                    "The student notebooks were generated for another address: regenerate "
+                    "them (`make exercises`) and commit them, so the notebooks Colab opens "
+                    "from the repository install from the site."
+                )
+                return 1
+            print("The student notebooks install from", site_address(args.config))
         else:
-            problems = check_site(args.folder, _addresses(args.url, args.config))
+            problems = check_site(
+                args.folder,
+                _addresses(args.url, args.config),
+                site=args.address or site_address(args.config),
+            )
             for problem in problems:
                 print(problem, file=sys.stderr)
             if problems:

@@ -5,8 +5,14 @@
 (:meth:`~lstm_grader.course.CourseLayout.mode`), it:
 
 * makes the setup cell call :func:`lstm_lib.checks.use_mode` with that mode;
-* adds, after the notebook's introduction, a cell that tells the learner what the check
-  cells and nbgrader's Validate button check, and what they do not;
+* puts first among the code cells the install step (:mod:`lstm_grader.self_install`), which
+  gets the course library from the course site (``_config.yml``'s address) where it is
+  missing, so the notebook runs in Colab, Binder or any Jupyter;
+* adds, after the notebook's introduction, a cell that tells the learner how to work on
+  the assignment: where to open it, what to install, what the check cells and nbgrader's
+  Validate button check, and what they do not;
+* tags the setup and test cells ``remove-input``: the book's Exercises pages show the
+  questions, not the grading code;
 * tags each answer and check cell ``raises-exception``, so that a form slip or a question
   not yet answered (whose cell still raises nbgrader's ``NotImplementedError``) shows its
   message and Run All goes on to the next question (JupyterLab and nbclient honour it);
@@ -30,12 +36,32 @@ from nbformat.v4 import new_markdown_cell
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+import lstm_lib
 from lstm_grader.course import CourseLayout
 from lstm_grader.references import load_references
+from lstm_grader.self_install import PACKAGE, set_install_cell
+from lstm_grader.site import CONFIG, download_folder, site_address
 from lstm_lib.checks import FEEDBACK_FILE
 from lstm_lib.sealed import SEALED_FILE, seal
 
-__all__ = ["HOW_CHECKED", "PrepareStudentChecks", "sealed_entries"]
+__all__ = ["HOW_CHECKED", "HOW_TO_WORK", "PrepareStudentChecks", "sealed_entries"]
+
+#: How to open, install, answer and hand in a student notebook, whatever its mode.
+HOW_TO_WORK = (
+    "**How to work on this assignment.**\n\n"
+    "- **Open it.** On the course site, the launch button at the top of the page opens this "
+    "notebook in Colab or Binder, and the download button gives the `.ipynb` for your own "
+    "Jupyter; in a course JupyterHub, fetch it from the Assignments tab.\n"
+    "- **Install nothing.** The first code cell installs the course library "
+    f"(`{PACKAGE}` {lstm_lib.__version__}) the first time the notebook runs where it is "
+    "missing, and does nothing after that. The notebook needs Python 3.11 or newer with "
+    "NumPy, matplotlib and Keras 3 (with TensorFlow), as Colab has.\n"
+    "- **Predict, then check.** Write each prediction where the cell says "
+    "`# YOUR CODE HERE`, then run the check cell below it; run a *see it in Keras* cell "
+    "only after you have predicted.\n"
+    "- **Hand it in** as your course says: nbgrader's Submit button, or the `.ipynb` "
+    "uploaded to your learning platform."
+)
 
 #: The text of the cell that tells a learner how the notebook checks answers, by mode.
 HOW_CHECKED = {
@@ -93,6 +119,16 @@ def _is_answer_or_check(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and (utils.is_grade(cell) or utils.is_solution(cell))
 
 
+def _is_check(cell: NotebookNode) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def _tag(cell: NotebookNode, tag: str) -> None:
+    tags = cell.metadata.setdefault("tags", [])
+    if tag not in tags:
+        tags.append(tag)
+
+
 class PrepareStudentChecks(NbGraderPreprocessor):
     """Set the student version's check mode, its note on checking, its tags and its
     sealed explanations (see the module's docstring)."""
@@ -113,18 +149,26 @@ class PrepareStudentChecks(NbGraderPreprocessor):
             setup.source.rstrip("\n") + "\nfrom lstm_lib.checks import show_answer, use_mode\n"
             f"use_mode({mode!r})  # chosen by the instructor for this version"
         )
+        _tag(setup, "remove-input")
         for cell in nb.cells:
             if _is_answer_or_check(cell):
-                tags = cell.metadata.setdefault("tags", [])
-                if "raises-exception" not in tags:
-                    tags.append("raises-exception")
+                _tag(cell, "raises-exception")
+            if _is_check(cell):
+                _tag(cell, "remove-input")
         first_markdown = next(
             (i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"), -1
         )
-        note = new_markdown_cell(HOW_CHECKED[mode])
+        note = new_markdown_cell(HOW_TO_WORK + "\n\n" + HOW_CHECKED[mode])
         note.id = HOW_CHECKED_ID
         nb.cells.insert(first_markdown + 1, note)
         self._write_explanations(layout, assignment, mode)
+        config = layout.root / CONFIG.name
+        set_install_cell(
+            nb,
+            site_address(config if config.is_file() else CONFIG),
+            folder=download_folder(layout.release(assignment).relative_to(layout.root).as_posix()),
+            files=[SEALED_FILE] if mode == "practice" else [],
+        )
         return nb, resources
 
     def _write_explanations(self, layout: CourseLayout, assignment: str, mode: str) -> None:

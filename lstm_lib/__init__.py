@@ -10,6 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+#: The course library's version, pinned by the notebooks' install step (pyproject reads it).
+__version__ = "0.1.0"
+
 __all__ = ["answers", "checks", "explain", "plots", "reference", "shapes", "verdicts"]
 
 _SUBMODULES = {"answers", "checks", "plots", "reference", "shapes", "verdicts"}

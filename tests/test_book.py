@@ -333,3 +333,28 @@ def test_index_says_who_what_and_how_long(build_output: str) -> None:
         assert cells == len(source_cells(chapter)[1]), (chapter, row)
         minutes = words / 200 + 2 * cells
         assert row[3] == f"{5 * -(-round(minutes) // 5)} min", row
+
+
+STUDENT_NOTEBOOKS = sorted(
+    path.relative_to(ROOT).with_suffix("").as_posix()
+    for path in (ROOT / "exercises").glob("*/*.ipynb")
+)
+
+
+@pytest.mark.parametrize("notebook", STUDENT_NOTEBOOKS)
+def test_exercise_pages_say_how_to_work_and_hide_the_grading_code(
+    build_output: str, notebook: str
+) -> None:
+    """An Exercises page starts with how to open, install, answer and hand in the notebook,
+    and shows the questions but none of the install, setup or check code."""
+    article = BeautifulSoup(
+        (HTML / f"{notebook}.html").read_text(encoding="utf-8"), "html.parser"
+    ).find("article")
+    text = article.get_text(" ", strip=True)
+    opening = text[: text.find("Q1")]
+    for step in ("How to work on this assignment", "Open it", "Install nothing", "Hand it in"):
+        assert step in opening, f"{step!r} is not before the first question"
+    code = " ".join(block.get_text() for block in article.select("div.cell_input"))
+    for grading in ("COURSE_LIBRARY", "lstm_lib.checks", "use_mode", "grade_answer", "expect_"):
+        assert grading not in code, f"{grading} is shown to readers"
+    assert "YOUR CODE HERE" in code, "the answer cells are gone too"

@@ -18,18 +18,29 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 from conftest import ROOT, require_or_skip
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from lstm_grader.self_install import (
+    WHEELS_FOLDER,
+    install_requirement,
+    set_install_cell,
+    wheel_name,
+)
 from lstm_grader.site import (
     ADDRESS_VARIABLE,
+    CONFIG,
     PLACEHOLDER_URL,
     AddressError,
     assemble,
+    check_repository_notebooks,
     check_site,
     course_addresses,
     main,
+    site_address,
 )
 
 URL = "https://github.com/course-team/keras-course"
@@ -220,17 +231,116 @@ def test_assemble_puts_each_notebooks_files_beside_its_download(tmp_path: Path) 
     (root / "ex" / "a" / "a.ipynb").write_text("{}")
     (root / "ex" / "a" / "mistakes.sealed.json").write_text("{}")
     (root / "ex" / "a" / ".ipynb_checkpoints").mkdir()
+    (root / CONFIG.name).write_text(yaml.safe_dump({"repository": {"url": URL}}))
     html = root / "_build" / "html"
     (html / "_sources" / "ex" / "a").mkdir(parents=True)
-    (html / "_sources" / "ex" / "a" / "a.ipynb").write_text('{"as": "built"}')
+    built = new_notebook(cells=[new_markdown_cell("as built"), new_code_cell("import lstm_lib")])
+    set_install_cell(built, "https://elsewhere.test/")
+    nbformat.write(built, html / "_sources" / "ex" / "a" / "a.ipynb")
     (html / "index.html").write_text(page([]))
+    wheel = tmp_path / wheel_name()
+    wheel.write_bytes(b"a wheel")
     site = root / "_build" / "site"
     (site / "stale").mkdir(parents=True)
-    assert assemble(html, site, root) == [site / "_sources" / "ex" / "a" / "mistakes.sealed.json"]
+    copied = assemble(html, site, root, wheel=wheel)
+    assert copied == [site / "_sources" / "ex" / "a" / "mistakes.sealed.json"]
     assert not (site / "stale").exists() and (site / ".nojekyll").exists()
-    assert (site / "_sources" / "ex" / "a" / "a.ipynb").read_text() == '{"as": "built"}'
+    assert (site / WHEELS_FOLDER / wheel_name()).read_bytes() == b"a wheel"
+    published = nbformat.read(site / "_sources" / "ex" / "a" / "a.ipynb", as_version=4)
+    assert published.cells[0].source == "as built"
+    install = published.cells[1].source
+    assert install_requirement("https://course-team.github.io/keras-course/") in install
+    assert '"https://course-team.github.io/keras-course/_sources/ex/a/"' in install
+    assert "['mistakes.sealed.json']" in install
     with pytest.raises(ValueError, match="refusing"):
         assemble(html, root, root)
+
+
+def test_the_sites_address_is_the_base_url_or_github_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ADDRESS_VARIABLE, raising=False)
+    assert site_address(config(tmp_path, URL)) == "https://course-team.github.io/keras-course/"
+    home = "https://courses.example.edu/keras"
+    assert site_address(config(tmp_path, URL, home)) == home + "/"
+    monkeypatch.setenv(ADDRESS_VARIABLE, "https://github.com/Other/Course")
+    assert site_address(config(tmp_path, URL)) == "https://other.github.io/course/"
+    monkeypatch.delenv(ADDRESS_VARIABLE)
+    with pytest.raises(AddressError, match="set html.baseurl"):
+        site_address(config(tmp_path, "https://example.org/keras-course"))
+
+
+def test_the_placeholders_pages_address_is_found_too(site: Path) -> None:
+    (site / "_sources" / "ex" / "a.ipynb").write_text(
+        json.dumps({"url": "https://example-org.github.io/keras-recurrent-course/packages/"})
+    )
+    assert messages(site) == [
+        f"_sources/ex/a.ipynb: carries the placeholder address {PLACEHOLDER_URL}"
+    ]
+
+
+HOME = "https://course-team.github.io/keras-course/"
+
+
+def downloadable(site: Path, *cells: nbformat.NotebookNode, address: str | None = HOME) -> None:
+    notebook = new_notebook(cells=list(cells))
+    if address:
+        set_install_cell(notebook, address)
+    nbformat.write(notebook, site / "_sources" / "ex" / "a.ipynb")
+    (site / WHEELS_FOLDER).mkdir(exist_ok=True)
+    (site / WHEELS_FOLDER / wheel_name()).write_bytes(b"a wheel")
+
+
+def notebook_problems(site: Path) -> list[str]:
+    return [str(problem) for problem in check_site(site, [URL], site=HOME)]
+
+
+def test_a_notebook_that_installs_from_the_site_passes(site: Path) -> None:
+    downloadable(site, new_markdown_cell("> **Note**"), new_code_cell("import lstm_lib"))
+    assert notebook_problems(site) == []
+
+
+def test_a_notebook_without_an_install_step_is_found(site: Path) -> None:
+    downloadable(site, new_code_cell("from lstm_lib import checks"), address=None)
+    assert notebook_problems(site) == [
+        "_sources/ex/a.ipynb: imports lstm_lib but has no install step"
+    ]
+
+
+def test_a_notebook_installing_from_elsewhere_is_found(site: Path) -> None:
+    downloadable(site, new_code_cell("import lstm_lib"), address="https://elsewhere.test/")
+    assert notebook_problems(site) == [
+        "_sources/ex/a.ipynb: does not install the course library from " + install_requirement(HOME)
+    ]
+
+
+def test_a_missing_wheel_is_found(site: Path) -> None:
+    downloadable(site, new_code_cell("import lstm_lib"))
+    (site / WHEELS_FOLDER / wheel_name()).unlink()
+    (found,) = notebook_problems(site)
+    assert f"installs {WHEELS_FOLDER}/{wheel_name()}, which the folder lacks" in found
+
+
+@pytest.mark.parametrize(
+    "myst",
+    [":::{admonition} Predict first", "See {ref}`dense`.", "(dense)=", "{glue:}`count` weights"],
+)
+def test_myst_left_in_a_downloadable_notebook_is_found(site: Path, myst: str) -> None:
+    downloadable(site, new_markdown_cell(f"Text\n{myst}\nmore"), new_code_cell("import lstm_lib"))
+    (found,) = notebook_problems(site)
+    assert "shows MyST as raw text in plain Jupyter" in found
+
+
+def test_the_committed_student_notebooks_install_from_the_configs_site(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Colab opens them from the repository; another address makes each one stale."""
+    monkeypatch.delenv(ADDRESS_VARIABLE, raising=False)
+    assert check_repository_notebooks(CONFIG) == []
+    monkeypatch.setenv(ADDRESS_VARIABLE, URL)
+    stale = check_repository_notebooks(CONFIG)
+    assert len(stale) == len(list((ROOT / "exercises").glob("*/*.ipynb"))) > 0
+    assert main(["notebooks"]) == 1
 
 
 def actionlint() -> str | None:

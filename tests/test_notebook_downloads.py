@@ -1,0 +1,256 @@
+"""Does a notebook downloaded from the built site run for a learner with no course library?
+
+The site is assembled from the built book with ``http://127.0.0.1:<port>/`` as its address
+and served from there, so nothing leaves the machine. The learner's machine is a fresh
+virtual environment holding only NumPy, matplotlib and Keras with TensorFlow (what Colab
+has) and ipykernel, pip told to use no index. A learner downloads a student notebook alone
+(as Colab opens it), answers one question right and one with its classic mistake, and runs
+it top to bottom: the install cell installs the course library from the site and fetches
+the sealed explanations, and the check cells give their verdicts. Run again, and in the
+course's own venv, the install cell asks the site for nothing. A chapter notebook runs too.
+Without the site, the install cell says in one line what to install.
+"""
+
+from __future__ import annotations
+
+import http.server
+import importlib.metadata
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, classic_mistakes, read_notebook
+from test_book import BUILD
+
+from lstm_grader.self_install import INSTALL_TAG, WHEELS_FOLDER, set_install_cell, wheel_name
+from lstm_grader.site import assemble, check_site
+from lstm_grader.synthetic import answered
+from lstm_lib.sealed import SEALED_FILE
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "05-return-flags"
+CHAPTER = "book/05-return-flags"
+#: What Colab has of the course's dependencies, at the versions the course's venv verified.
+LEARNER_PACKAGES = ["numpy", "matplotlib", "keras", "tensorflow", "ipykernel"]
+
+
+class _Site(http.server.SimpleHTTPRequestHandler):
+    requests: list[str]
+
+    def log_message(self, format: str, *args: object) -> None:
+        type(self).requests.append(self.path)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, list[str]]]:
+    """The site, built from the book and served on 127.0.0.1: its address, folder and the
+    paths requested from it."""
+    build = subprocess.run(BUILD, cwd=ROOT, capture_output=True, text=True, timeout=3600)
+    assert build.returncode == 0, (build.stdout + build.stderr)[-6000:]
+    folder = tmp_path_factory.mktemp("published") / "site"
+    requests: list[str] = []
+    handler = type("Handler", (_Site,), {"requests": requests})
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a: handler(*a, directory=str(folder))
+    )
+    address = f"http://127.0.0.1:{server.server_address[1]}/"
+    assemble(ROOT / "_build" / "html", folder, address=address)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield address, folder, requests
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def learner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv with only what Colab has of the course's dependencies."""
+    venv = tmp_path_factory.mktemp("learner") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    pins = [f"{name}=={importlib.metadata.version(name)}" for name in LEARNER_PACKAGES]
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *pins],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert install.returncode == 0, install.stderr[-4000:]
+    return python
+
+
+def has_course_library(python: Path) -> bool:
+    probe = [
+        str(python),
+        "-c",
+        "import importlib.util; print(importlib.util.find_spec('lstm_lib'))",
+    ]
+    found = subprocess.run(probe, capture_output=True, text=True, cwd="/", timeout=120)
+    return found.stdout.strip() != "None"
+
+
+def kernel_for(python: Path, home: Path) -> str:
+    """A kernelspec (under ``home``, put on JUPYTER_PATH by the caller) running ``python``
+    with pip offline; its name."""
+    spec = home / "kernels" / "learner"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Learner",
+                "language": "python",
+                # no package index: the notebook may reach only the course site
+                "env": {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": "", "PYTHONPATH": ""},
+            }
+        )
+    )
+    return "learner"
+
+
+def download(address: str, path: str, into: Path) -> Path:
+    target = into / Path(path).name
+    with urllib.request.urlopen(address + path) as response:
+        target.write_bytes(response.read())
+    return target
+
+
+def run(notebook: nbformat.NotebookNode, kernel: str, cwd: Path) -> nbformat.NotebookNode:
+    from nbclient import NotebookClient
+
+    NotebookClient(notebook, timeout=600, kernel_name=kernel).execute(cwd=str(cwd))
+    return notebook
+
+
+def text_of(cell: nbformat.NotebookNode) -> str:
+    return "".join(
+        output.get("text", "") + output.get("evalue", "") for output in cell.get("outputs", [])
+    )
+
+
+def check_outputs(notebook: nbformat.NotebookNode) -> dict[str, str]:
+    return {
+        cell.metadata.nbgrader["grade_id"]: text_of(cell)
+        for cell in notebook.cells
+        if cell.metadata.get("nbgrader", {}).get("grade")
+        and not cell.metadata.get("nbgrader", {}).get("solution")
+    }
+
+
+def install_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return next(c for c in notebook.cells if INSTALL_TAG in c.metadata.get("tags", []))
+
+
+def test_the_published_folder_passes_its_own_checks(served: tuple[str, Path, list[str]]) -> None:
+    address, folder, _requests = served
+    problems = [
+        str(problem)
+        for problem in check_site(folder, ["https://github.com/course-team/x"], site=address)
+        if problem.path.endswith(".ipynb")
+    ]
+    assert problems == []
+    assert (folder / WHEELS_FOLDER / wheel_name()).is_file()
+
+
+def test_a_student_notebook_installs_what_it_needs_and_checks_answers(
+    served: tuple[str, Path, list[str]],
+    learner_python: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    address, _folder, requests = served
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = kernel_for(learner_python, tmp_path / "jupyter")
+    assert not has_course_library(learner_python)
+
+    learner = tmp_path / "learner"
+    learner.mkdir()
+    path = f"_sources/exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    downloaded = read_notebook(download(address, path, learner))
+    source = read_notebook(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    mistake_question, mistake = next(iter(classic_mistakes(ASSIGNMENT).items()))
+    notebook = run(
+        answered(downloaded, source, {mistake["cell"]: mistake["code"]}), kernel, learner
+    )
+
+    assert text_of(install_cell(notebook)) == ""
+    assert has_course_library(learner_python)
+    assert f"/{WHEELS_FOLDER}/{wheel_name()}" in requests
+    assert (learner / SEALED_FILE).is_file(), "the sealed explanations were not fetched"
+    said = check_outputs(notebook)
+    wrong = mistake_question.split("_")[0]
+    assert mistake["message"] in said.pop(wrong)
+    assert said and all("✔" in text or "right" in text.lower() for text in said.values()), said
+
+    # Once installed, and in the course's own venv, the cell asks the site for nothing.
+    requests.clear()
+    again = run(answered(downloaded, source), kernel, learner)
+    assert text_of(install_cell(again)) == ""
+    own = run(answered(downloaded, source), "python3", learner)
+    assert text_of(install_cell(own)) == ""
+    assert requests == []
+
+
+def test_a_chapter_notebook_installs_what_it_needs_and_runs(
+    served: tuple[str, Path, list[str]],
+    learner_python: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    address, _folder, requests = served
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = kernel_for(learner_python, tmp_path / "jupyter")
+    subprocess.run(
+        [str(learner_python), "-m", "pip", "uninstall", "--quiet", "--yes", "lstm-course"],
+        capture_output=True,
+        timeout=300,
+    )
+    assert not has_course_library(learner_python)
+    requests.clear()
+    chapter = read_notebook(download(address, f"_sources/{CHAPTER}.ipynb", tmp_path))
+    notebook = run(chapter, kernel, tmp_path)
+    assert f"/{WHEELS_FOLDER}/{wheel_name()}" in requests
+    errors = [
+        output
+        for cell in notebook.cells
+        if "raises-exception" not in cell.metadata.get("tags", [])
+        for output in cell.get("outputs", [])
+        if output.output_type == "error"
+    ]
+    assert errors == []
+    assert any("Keras" in text_of(cell) for cell in notebook.cells)
+
+
+def test_without_the_site_the_learner_is_told_what_to_install(
+    learner_python: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = kernel_for(learner_python, tmp_path / "jupyter")
+    subprocess.run(
+        [str(learner_python), "-m", "pip", "uninstall", "--quiet", "--yes", "lstm-course"],
+        capture_output=True,
+        timeout=300,
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import lstm_lib")])
+    set_install_cell(notebook, nowhere)
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError):
+        run(notebook, kernel, tmp_path)
+    (error,) = install_cell(notebook).outputs
+    assert error.ename == "CourseLibraryMissing"
+    assert error.traceback == [f"CourseLibraryMissing: {error.evalue}"]
+    assert f"{nowhere}{WHEELS_FOLDER}/{wheel_name()}" in error.evalue
+    assert "pip install" in error.evalue
+    assert os.environ.get("PIP_NO_INDEX") is None  # the offline setting stayed in the kernel
