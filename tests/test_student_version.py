@@ -10,7 +10,9 @@ import pytest
 from conftest import ROOT, classic_mistakes, make_course, read_notebook
 
 from lstm_grader.references import load_references
-from lstm_grader.student_version import HOW_CHECKED, HOW_CHECKED_ID, sealed_entries
+from lstm_grader.self_install import INSTALL_TAG, install_requirement
+from lstm_grader.site import site_address
+from lstm_grader.student_version import HOW_CHECKED, HOW_CHECKED_ID, HOW_TO_WORK, sealed_entries
 from lstm_grader.synthetic import answered
 from lstm_lib.checks import FEEDBACK_FILE
 from lstm_lib.sealed import SEALED_FILE, read_sealed, unseal
@@ -55,7 +57,7 @@ def test_the_student_version_is_set_up_for_its_mode(tmp_path: Path, mode: str) -
     assert f"use_mode({mode!r})" in setup.source
     assert setup.metadata.nbgrader.get("locked"), "the mode line is part of a locked cell"
     note_index = next(i for i, c in enumerate(notebook.cells) if c.get("id") == HOW_CHECKED_ID)
-    assert notebook.cells[note_index].source == HOW_CHECKED[mode]
+    assert notebook.cells[note_index].source == f"{HOW_TO_WORK}\n\n{HOW_CHECKED[mode]}"
     assert notebook.cells[note_index - 1].cell_type == "markdown"  # right after the intro
     assert "Validate" in HOW_CHECKED[mode] and "form" in HOW_CHECKED[mode]
     answers = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
@@ -63,6 +65,13 @@ def test_the_student_version_is_set_up_for_its_mode(tmp_path: Path, mode: str) -
     tagged = [*answers, *checks]
     assert answers and checks
     assert all("raises-exception" in c.metadata.get("tags", []) for c in tagged)
+    # the book's Exercises page shows the questions, not the grading code
+    assert all("remove-input" in c.metadata.get("tags", []) for c in [setup, *checks])
+    first_code = next(c for c in notebook.cells if c.cell_type == "code")
+    assert first_code.metadata["tags"] == [INSTALL_TAG, "remove-input"]
+    assert install_requirement(site_address()) in first_code.source
+    fetched = "['mistakes.sealed.json']" in first_code.source
+    assert fetched == (mode == "practice"), "the sealed texts are fetched where they ship"
 
 
 @pytest.mark.slow
