@@ -10,22 +10,108 @@ Colab or any Jupyter, opened from the site:
 * a chapter's Markdown is plain Markdown (:mod:`lstm_grader.plain_markdown`): admonitions
   as quotes, dropdowns as ``<details>``, cross-references as links to the site's pages and
   glued numbers as the values the book printed (read from the book's execution cache);
-* a chapter's code does not need ``myst_nb``, which only the book's build has.
+* a chapter's code does not need ``myst_nb``, which only the book's build has, and a cell
+  that shows an error on purpose prints it (``TypeError: …``, as the book's page does)
+  instead of stopping Run All in Colab, which ignores the ``raises-exception`` tag;
+* a Markdown link to a page of the book (``../../book/02-dense.md``) leads to that page on
+  the site, not to its source.
 """
 
 from __future__ import annotations
 
+import ast
 import posixpath
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from urllib.parse import unquote
 
 import nbformat
+import yaml
 from nbformat import NotebookNode
 
 from lstm_grader.plain_markdown import LinkFor, plain_markdown, strip_glue
 from lstm_grader.self_install import INSTALL_TAG, set_install_cell
 
-__all__ = ["glued_values", "page_links", "plain_chapter", "prepare_downloads"]
+__all__ = [
+    "book_pages",
+    "glued_values",
+    "page_links",
+    "plain_chapter",
+    "prepare_downloads",
+    "shown_error",
+    "site_links",
+]
+
+#: A Markdown link or image target: ``](target)`` or ``](target "title")``.
+_LINK_TARGET = re.compile(r"\]\((?P<target>[^()\s]+)(?P<title>\s+\"[^\"]*\")?\)")
+
+
+def book_pages(root: Path) -> set[str]:
+    """The book's pages, as source paths without suffix (``book/02-dense``), from ``_toc.yml``.
+
+    Parameters
+    ----------
+    root : Path
+        The book's source folder, holding ``_toc.yml``.
+    """
+    toc = root / "_toc.yml"
+    if not toc.is_file():
+        return set()
+    pages: set[str] = set()
+
+    def collect(node: object) -> None:
+        if isinstance(node, dict):
+            for key in ("file", "root"):
+                if isinstance(node.get(key), str):
+                    pages.add(node[key].removesuffix(".md").removesuffix(".ipynb"))
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for item in node:
+                collect(item)
+
+    collect(yaml.safe_load(toc.read_text(encoding="utf-8")))
+    return pages
+
+
+def site_links(text: str, folder: str, site: str, pages: Collection[str]) -> str:
+    """Point the Markdown links of ``text`` at book pages to those pages on the site.
+
+    Parameters
+    ----------
+    text : str
+        A Markdown cell's source.
+    folder : str
+        The folder of the notebook's source, relative to the book's root (``exercises/x``).
+    site : str
+        The site's address, ending in ``/``.
+    pages : collection of str
+        The book's pages (see :func:`book_pages`).
+
+    Returns
+    -------
+    str
+        ``text`` with each relative link to a page's ``.md`` or ``.ipynb`` made absolute
+        (``https://…/book/02-dense.html#anchor``); every other link as it was.
+
+    Examples
+    --------
+    >>> site_links("[Dense](../../book/02-dense.md#dense)", "exercises/02-dense",
+    ...            "https://o.github.io/c/", {"book/02-dense"})
+    '[Dense](https://o.github.io/c/book/02-dense.html#dense)'
+    """
+
+    def absolute(match: re.Match[str]) -> str:
+        path, hash_mark, anchor = match["target"].partition("#")
+        if re.match(r"^[a-zA-Z][\w+.-]*:|^/", path) or not path.endswith((".md", ".ipynb")):
+            return match.group(0)
+        page = posixpath.normpath(posixpath.join(folder, unquote(path))).rsplit(".", 1)[0]
+        if page not in pages:
+            return match.group(0)
+        return f"]({site}{page}.html{hash_mark}{anchor}{match['title'] or ''})"
+
+    return _LINK_TARGET.sub(absolute, text)
 
 
 def page_links(inventory: Path, site: str) -> LinkFor:
@@ -97,6 +183,34 @@ def glued_values(chapter: Path, cache: Path) -> dict[str, str]:
     return values
 
 
+def shown_error(source: str) -> str:
+    """Wrap a cell that raises on purpose so that it prints the error and Run All goes on.
+
+    Returns ``source`` unchanged when it does not parse, or holds a multi-line string that
+    indenting would change.
+
+    Examples
+    --------
+    >>> print(shown_error("int('x')"))
+    try:
+        int('x')
+    except Exception as error:  # this cell shows an error on purpose
+        print(f"{type(error).__name__}: {error}")
+    """
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return source
+    if '"""' in source or "'''" in source:
+        return source
+    body = "\n".join(f"    {line}" if line.strip() else "" for line in source.splitlines())
+    return (
+        f"try:\n{body}\n"
+        "except Exception as error:  # this cell shows an error on purpose\n"
+        '    print(f"{type(error).__name__}: {error}")'
+    )
+
+
 def plain_chapter(
     nb: NotebookNode,
     *,
@@ -128,6 +242,8 @@ def plain_chapter(
             cell.source = strip_glue(cell.source)
             if not cell.source.strip():
                 continue
+            if "raises-exception" in cell.metadata.get("tags", []):
+                cell.source = shown_error(cell.source)
         kept.append(cell)
     nb.cells = kept
     # jupytext's record of the MyST source: in a download it only confuses jupytext users
@@ -164,6 +280,7 @@ def prepare_downloads(
     sources = site_folder / "_sources"
     inventory = site_folder / "objects.inv"
     link_for = page_links(inventory, site) if inventory.is_file() else (lambda target: None)
+    pages = book_pages(root)
     rewritten = []
     for path in sorted(sources.rglob("*.ipynb")) if sources.is_dir() else []:
         relative = path.relative_to(sources)
@@ -187,6 +304,9 @@ def prepare_downloads(
             for other in sorted(path.parent.iterdir())
             if student and other.is_file() and other.suffix not in (".ipynb", ".md")
         ]
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = site_links(cell.source, relative.parent.as_posix(), site, pages)
         set_install_cell(
             nb,
             site,

@@ -218,14 +218,11 @@ def test_a_chapter_notebook_installs_what_it_needs_and_runs(
     chapter = read_notebook(download(address, f"_sources/{CHAPTER}.ipynb", tmp_path))
     notebook = run(chapter, kernel, tmp_path)
     assert f"/{WHEELS_FOLDER}/{wheel_name()}" in requests
-    errors = [
-        output
-        for cell in notebook.cells
-        if "raises-exception" not in cell.metadata.get("tags", [])
-        for output in cell.get("outputs", [])
-        if output.output_type == "error"
-    ]
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors == []
+    # Colab ignores the raises-exception tag: a cell that shows an error prints it instead
+    shown = [c for c in notebook.cells if "raises-exception" in c.metadata.get("tags", [])]
+    assert shown and all("Error: " in text_of(cell) for cell in shown)
     assert any("Keras" in text_of(cell) for cell in notebook.cells)
 
 
