@@ -5,8 +5,9 @@ first lines. Opened in Colab, Binder, a JupyterHub or a bare local Jupyter, noth
 installed it, so the notebook carries its own install step: a code cell, generated here,
 that
 
-* does nothing where ``lstm-course`` is installed at the notebook's exact version (the
-  course's own venv, the grader's sandbox): one metadata lookup, no network;
+* does nothing where ``lstm_lib`` is importable at the notebook's exact version (the
+  course's own venv, the grader's sandbox): one light import the next cell needs anyway,
+  no network;
 * otherwise installs that version, quietly and once, from the wheel the course site serves
   (``<site>/packages/lstm_course-<version>-py3-none-any.whl``, put there by ``make site``),
   so it works before anything is on PyPI;
@@ -128,7 +129,7 @@ def install_source(
     lines = [
         f"# The course library, {PACKAGE} {version}: installed from the course site the first",
         "# time this notebook runs where it is missing (Colab, Binder, your own Jupyter).",
-        "import importlib, importlib.metadata, os, subprocess, sys, urllib.request",
+        "import importlib, os, sys",
         "",
         f'COURSE_LIBRARY = "{requirement}"',
         "",
@@ -139,23 +140,33 @@ def install_source(
         "",
         "",
         "try:",
-        f'    _installed = importlib.metadata.version("{PACKAGE}")',
-        "except importlib.metadata.PackageNotFoundError:",
+        "    import lstm_lib",
+        "",
+        '    _installed = getattr(lstm_lib, "__version__", None)',
+        "except ImportError:",
         "    _installed = None",
         f'if _installed != "{version}":',
+        "    import subprocess",
+        "",
         '    _pip = [sys.executable, "-m", "pip", "install", "--quiet", COURSE_LIBRARY]',
         "    if subprocess.run(_pip, capture_output=True).returncode != 0:",
         "        raise CourseLibraryMissing(",
         *(f"            {chunk!r}" for chunk in textwrap.wrap(message, 76, drop_whitespace=False)),
         "        )",
+        "    # an older version imported above must not shadow the one just installed",
+        '    for _module in [name for name in sys.modules if name.split(".")[0] == "lstm_lib"]:',
+        "        del sys.modules[_module]",
         "    importlib.invalidate_caches()",
     ]
     if files:
         folder_url = site + folder.strip("/") + "/" if folder.strip("/") else site
         lines += [
+            "",
             "# Files this notebook reads beside it; without them the checks name fewer mistakes.",
             f"for _name in {list(files)!r}:",
             "    if not os.path.exists(_name):",
+            "        import urllib.request",
+            "",
             "        try:",
             f'            urllib.request.urlretrieve("{folder_url}" + _name, _name)',
             "        except OSError:",
