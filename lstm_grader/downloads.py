@@ -13,6 +13,8 @@ Colab or any Jupyter, opened from the site:
 * a chapter's code does not need ``myst_nb``, which only the book's build has, and a cell
   that shows an error on purpose prints it (``TypeError: …``, as the book's page does)
   instead of stopping Run All in Colab, which ignores the ``raises-exception`` tag;
+* a chapter whose code reads the course's own files (front matter ``course: {runs_in:
+  repository}``, the instructor chapter) says so at its top instead of installing;
 * a Markdown link to a page of the book (``../../book/02-dense.md``) leads to that page on
   the site, not to its source.
 """
@@ -29,6 +31,7 @@ from urllib.parse import unquote
 import nbformat
 import yaml
 from nbformat import NotebookNode
+from nbformat.v4 import new_markdown_cell
 
 from lstm_grader.plain_markdown import LinkFor, plain_markdown, strip_glue
 from lstm_grader.self_install import INSTALL_TAG, set_install_cell
@@ -42,6 +45,13 @@ __all__ = [
     "shown_error",
     "site_links",
 ]
+
+#: The note that opens a downloaded chapter whose code reads the course repository's files.
+RUNS_IN_REPOSITORY = (
+    "> **Run this chapter in the course repository.** Its code reads the course's own files "
+    "(`solutions/`, `references/`), which a downloaded notebook does not have: clone the "
+    "repository, run `make install`, and open `book/` there. Reading it needs nothing."
+)
 
 #: A Markdown link or image target: ``](target)`` or ``](target "title")``.
 _LINK_TARGET = re.compile(r"\]\((?P<target>[^()\s]+)(?P<title>\s+\"[^\"]*\")?\)")
@@ -307,12 +317,15 @@ def prepare_downloads(
         for cell in nb.cells:
             if cell.cell_type == "markdown":
                 cell.source = site_links(cell.source, relative.parent.as_posix(), site, pages)
-        set_install_cell(
-            nb,
-            site,
-            folder=f"_sources/{relative.parent.as_posix()}/",
-            files=companions,
-        )
+        if nb.metadata.get("course", {}).get("runs_in") == "repository":
+            nb.cells.insert(0, new_markdown_cell(RUNS_IN_REPOSITORY))
+        else:
+            set_install_cell(
+                nb,
+                site,
+                folder=f"_sources/{relative.parent.as_posix()}/",
+                files=companions,
+            )
         nbformat.write(nb, path)
         rewritten.append(path)
     return rewritten

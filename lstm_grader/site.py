@@ -418,7 +418,11 @@ def _notebook_problems(path: Path, folder: Path, site: str) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     problems = []
     installs = [cell for cell in nb.cells if INSTALL_TAG in cell.metadata.get("tags", [])]
-    needs_library = any("lstm_lib" in cell.source for cell in nb.cells if cell.cell_type == "code")
+    # a chapter that reads the repository's own files says so at its top instead
+    in_repository = nb.metadata.get("course", {}).get("runs_in") == "repository"
+    needs_library = not in_repository and any(
+        "lstm_lib" in cell.source for cell in nb.cells if cell.cell_type == "code"
+    )
     wheel = install_requirement(site)
     if needs_library and not installs:
         problems.append("imports lstm_lib but has no install step")

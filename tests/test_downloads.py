@@ -15,6 +15,7 @@ from conftest import ROOT
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from lstm_grader.downloads import (
+    RUNS_IN_REPOSITORY,
     book_pages,
     glued_values,
     plain_chapter,
@@ -153,3 +154,33 @@ def test_only_the_tagged_cells_of_a_chapter_are_wrapped() -> None:
     plain = plain_chapter(chapter, link_for=lambda label: None, glued={}, include=str)
     assert plain.cells[0].source == "int('3')"
     assert plain.cells[1].source.startswith("try:\n    int('x')\nexcept Exception as error:")
+
+
+def test_a_chapter_that_reads_the_repository_says_so_instead_of_installing(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "course"
+    (root / "book").mkdir(parents=True)
+    (root / "book" / "10-guide.md").write_text("# Guide\n")
+    site = tmp_path / "site"
+    (site / "_sources" / "book").mkdir(parents=True)
+    guide = new_notebook(
+        cells=[new_code_cell("import nbformat")], metadata={"course": {"runs_in": "repository"}}
+    )
+    nbformat.write(guide, site / "_sources" / "book" / "10-guide.ipynb")
+    prepare_downloads(site, SITE, root=root, cache=tmp_path / "no-cache")
+    cells = nbformat.read(site / "_sources" / "book" / "10-guide.ipynb", as_version=4).cells
+    assert cells[0].source == RUNS_IN_REPOSITORY
+    assert not any(INSTALL_TAG in c.metadata.get("tags", []) for c in cells)
+
+
+def test_only_the_instructor_chapter_runs_in_the_repository() -> None:
+    import jupytext
+
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]-*.md"))
+    in_repository = [
+        path.stem
+        for path in chapters
+        if jupytext.read(path).metadata.get("course", {}).get("runs_in") == "repository"
+    ]
+    assert in_repository == ["10-for-instructors"]

@@ -39,6 +39,14 @@ pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "05-return-flags"
 CHAPTER = "book/05-return-flags"
+ASSIGNMENTS = sorted(path.parent.name for path in (ROOT / "exercises").glob("*/*.ipynb"))
+#: Every chapter a learner can run from its download (the instructor chapter reads the
+#: repository's files and says so instead).
+CHAPTERS = sorted(
+    path.stem
+    for path in (ROOT / "book").glob("[0-9][0-9]-*.md")
+    if path.stem != "10-for-instructors"
+)
 #: What Colab has of the course's dependencies, at the versions the course's venv verified.
 LEARNER_PACKAGES = ["numpy", "matplotlib", "keras", "tensorflow", "ipykernel"]
 
@@ -251,3 +259,50 @@ def test_without_the_site_the_learner_is_told_what_to_install(
     assert f"{nowhere}{WHEELS_FOLDER}/{wheel_name()}" in error.evalue
     assert "pip install" in error.evalue
     assert os.environ.get("PIP_NO_INDEX") is None  # the offline setting stayed in the kernel
+
+
+@pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a != ASSIGNMENT])
+def test_every_student_notebook_gives_its_verdicts_in_the_learners_environment(
+    served: tuple[str, Path, list[str]],
+    learner_python: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    assignment: str,
+) -> None:
+    """Each notebook, downloaded alone, right but for one classic mistake, run top to bottom
+    where the course library is not installed or was installed by another notebook."""
+    address, _folder, _requests = served
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = kernel_for(learner_python, tmp_path / "jupyter")
+    path = f"_sources/exercises/{assignment}/{assignment}.ipynb"
+    downloaded = read_notebook(download(address, path, tmp_path))
+    source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    mistake_question, mistake = next(iter(classic_mistakes(assignment).items()))
+    notebook = run(
+        answered(downloaded, source, {mistake["cell"]: mistake["code"]}), kernel, tmp_path
+    )
+    assert text_of(install_cell(notebook)) == ""
+    said = check_outputs(notebook)
+    wrong = said.pop(mistake_question.split("_")[0])
+    assert wrong and "✔" not in wrong
+    assert said and all("✔" in text or "right" in text.lower() for text in said.values()), said
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if f"book/{c}" != CHAPTER])
+def test_every_chapter_runs_in_the_learners_environment(
+    served: tuple[str, Path, list[str]],
+    learner_python: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    chapter: str,
+) -> None:
+    address, _folder, _requests = served
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    kernel = kernel_for(learner_python, tmp_path / "jupyter")
+    notebook = run(
+        read_notebook(download(address, f"_sources/book/{chapter}.ipynb", tmp_path)),
+        kernel,
+        tmp_path,
+    )
+    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    assert errors == []
