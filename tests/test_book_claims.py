@@ -76,8 +76,77 @@ def test_04_cudnn_conditions_are_the_seven_the_chapter_lists() -> None:
     assert not rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=False, use_bias=False)
 
 
+def test_04_cudnn_eligibility_checks_nothing_about_eager_execution() -> None:
+    """Item 7 of the docstring's list ("Eager execution is enabled in the outermost context")
+    is left over from tf.keras: does Keras 3 decide on cuDNN from the activations, unroll,
+    use_bias (and, in the layer, recurrent_dropout) alone, nowhere asking about eager
+    execution?"""
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    assert list(inspect.signature(rnn.cudnn_ok).parameters) == [
+        "activation",
+        "recurrent_activation",
+        "unroll",
+        "use_bias",
+        "reset_after",
+    ]
+    deciding = (
+        layers.LSTM.__init__,
+        layers.LSTM.inner_loop,
+        rnn.cudnn_ok,
+        rnn.lstm,
+        rnn._do_lstm_arguments_support_cudnn,
+        rnn._cudnn_lstm,
+    )
+    for function in deciding:
+        assert "eager" not in inspect.getsource(function).lower(), function.__qualname__
+    assert "if not self.recurrent_dropout:" in inspect.getsource(layers.LSTM.inner_loop)
+
+
+def test_04_clipnorm_scales_each_gradient_down_to_the_norm() -> None:
+    """Does keras.optimizers.Adam accept clipnorm=1.0, and does an optimizer with clipnorm
+    scale a weight's gradient of norm 10 down to norm 1 before the update (plain SGD with
+    learning rate 1 shows the step), leaving a gradient under the norm as it is?"""
+    assert keras.optimizers.Adam(clipnorm=1.0).get_config()["clipnorm"] == 1.0
+    for gradient, step in (([6.0, 8.0], [0.6, 0.8]), ([0.3, 0.4], [0.3, 0.4])):
+        weight = keras.Variable(np.zeros(2, dtype="float32"))
+        optimizer = keras.optimizers.SGD(learning_rate=1.0, clipnorm=1.0)
+        optimizer.apply_gradients([(np.array(gradient, dtype="float32"), weight)])
+        np.testing.assert_allclose(np.asarray(weight), -np.array(step), atol=1e-6)
+
+
+def test_04_07_stateful_carries_the_states_but_not_the_gradient() -> None:
+    """With stateful=True, does the second chunk start from the first chunk's final state
+    (its output differs from a fresh start) while no gradient flows back from it into the
+    first chunk (truncated backpropagation through time), unlike an explicit
+    initial_state handover?"""
+    import tensorflow as tf
+
+    x = tf.constant(sequences(2, 6, 3))
+    first, second = x[:, :3], x[:, 3:]
+    stateful = layers.LSTM(4, stateful=True)
+    stateful(keras.Input(batch_shape=(2, 3, 3)))
+    fresh = np.asarray(stateful(second))
+    stateful.reset_state()
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(first)
+        stateful(first)
+        carried = stateful(second)
+        loss = tf.reduce_sum(carried)
+    assert not np.allclose(np.asarray(carried), fresh)
+    assert tape.gradient(loss, first) is None
+    handover = layers.LSTM(4, return_state=True)
+    handover.build(first.shape)
+    handover.set_weights(stateful.get_weights())
+    with tf.GradientTape() as tape:
+        tape.watch(first)
+        _, h, c = handover(first)
+        loss = tf.reduce_sum(handover(second, initial_state=[h, c])[0])
+    assert tape.gradient(loss, first) is not None
+    np.testing.assert_allclose(handover(second, initial_state=[h, c])[0], carried, atol=1e-6)
+
+
 def test_04_unit_forget_bias_sets_the_forget_block_to_one() -> None:
-    """With unit_forget_bias=True (the default), is the forget block (the second of i, f, c,
+    """With unit_forget_bias=True (the default), is the forget block (the second of i, f, c̃,
     o) of a fresh LSTM's bias all ones, not zeros, and all zeros with the flag off?"""
     for flag, forget in ((True, 1.0), (False, 0.0)):
         layer = layers.LSTM(3, unit_forget_bias=flag)
@@ -89,7 +158,7 @@ def test_04_unit_forget_bias_sets_the_forget_block_to_one() -> None:
 
 
 def test_04_unit_forget_bias_does_not_force_zeros_on_bias_initializer() -> None:
-    """With unit_forget_bias=True and bias_initializer=Constant(0.5), do the i, c and o blocks
+    """With unit_forget_bias=True and bias_initializer=Constant(0.5), do the i, c̃ and o blocks
     keep 0.5 (the docstring's "force bias_initializer='zeros'" notwithstanding) while the
     forget block is 1, not 0.5 + 1?"""
     layer = layers.LSTM(2, bias_initializer=keras.initializers.Constant(0.5))
@@ -167,6 +236,47 @@ def test_06_bidirectional_writes_zeros_at_masked_steps() -> None:
     np.testing.assert_array_equal(out[1, 3:], np.zeros((2, 4)))
     np.testing.assert_array_equal(out[0, 4:], np.zeros((1, 4)))
     assert (np.abs(out[1, :3]).sum(axis=-1) > 0).all()
+
+
+def test_06_pad_sequences_pads_at_the_start_and_a_cpu_mask_handles_either_side() -> None:
+    """Does keras.utils.pad_sequences put the zeros first by default (padding="pre") and
+    last with padding="post", and does a masked LSTM on the CPU give the padded sentence's
+    final h the h of the sentence alone, for either side?"""
+    sentences = [[1, 2, 3, 4], [2, 3, 4]]
+    assert inspect.signature(keras.utils.pad_sequences).parameters["padding"].default == "pre"
+    np.testing.assert_array_equal(
+        keras.utils.pad_sequences(sentences), [[1, 2, 3, 4], [0, 2, 3, 4]]
+    )
+    post = keras.utils.pad_sequences(sentences, padding="post")
+    np.testing.assert_array_equal(post, [[1, 2, 3, 4], [2, 3, 4, 0]])
+    embedding = layers.Embedding(5, 3, mask_zero=True)
+    lstm = layers.LSTM(2)
+    alone = np.asarray(lstm(embedding(np.array([[2, 3, 4]]))))
+    for padding in ("pre", "post"):
+        ids = keras.utils.pad_sequences(sentences, padding=padding)
+        vectors = embedding(ids)
+        h = np.asarray(lstm(vectors, mask=embedding.compute_mask(ids)))
+        np.testing.assert_allclose(h[1], alone[0], atol=1e-6)
+
+
+def test_06_cudnn_path_asserts_a_right_padded_mask() -> None:
+    """Does the TensorFlow backend's cuDNN path (for LSTM and GRU) assert its mask, and does
+    that assertion fail for a left-padded mask with an InvalidArgumentError that says it is
+    not right-padded and suggests use_cudnn=False, while passing a right-padded one?"""
+    import tensorflow as tf
+
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    for fused in (rnn._cudnn_lstm, rnn._cudnn_gru):
+        assert "_assert_valid_mask(mask)" in inspect.getsource(fused)
+    rnn._assert_valid_mask(tf.constant([[True, True, True, True], [True, True, True, False]]))
+    with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+        rnn._assert_valid_mask(tf.constant([[True, True, True, True], [False, True, True, True]]))
+    message = str(caught.value)
+    assert (
+        "You are passing a RNN mask that does not correspond to right-padded sequences, "
+        "while using cuDNN, which is not supported" in message
+    )
+    assert "use_cudnn=False" in message
 
 
 # --- 07-gru-bidirectional --------------------------------------------------------------------
@@ -351,6 +461,40 @@ def test_09_fit_nb_epoch_raises_type_error_and_predict_classes_is_gone() -> None
     assert not hasattr(model, "predict_classes")
 
 
+def test_09_input_shape_on_a_layer_warns_but_still_builds_the_model() -> None:
+    """Unlike input_length, do input_shape= and input_dim= on an ordinary layer still work in
+    Keras 3: a UserWarning recommending keras.Input, and a Sequential model built with that
+    input shape?"""
+    for first, shape in (
+        (lambda: layers.LSTM(4, input_shape=(3, 1)), (None, 3, 1)),
+        (lambda: layers.Dense(4, input_dim=3), (None, 3)),
+    ):
+        with pytest.warns(UserWarning, match="Do not pass an `input_shape`/`input_dim`"):
+            model = keras.Sequential([first(), layers.Dense(1)])
+        assert model.built
+        assert model.input_shape == shape
+
+
+def test_09_output_dim_is_a_keyword_of_embedding_not_of_dense_or_the_recurrent_layers() -> None:
+    """Is output_dim, Keras 1's name of units for Dense and the recurrent layers, a keyword of
+    Embedding only in Keras 3, so that LSTM(output_dim=64) fails with a TypeError?"""
+    assert "output_dim" in inspect.signature(layers.Embedding).parameters
+    for layer_class in (layers.Dense, layers.SimpleRNN, layers.LSTM, layers.GRU):
+        parameters = inspect.signature(layer_class).parameters
+        assert "units" in parameters and "output_dim" not in parameters
+    with pytest.raises(TypeError, match="units"):
+        layers.LSTM(output_dim=64)
+
+
+def test_09_lstm_and_gru_gates_default_to_sigmoid() -> None:
+    """Is recurrent_activation "sigmoid" by default for LSTM and GRU (the Keras 2.3 / TF 2
+    default, not the older hard_sigmoid), in the signature and on a fresh layer?"""
+    for layer_class in (layers.LSTM, layers.GRU):
+        default = inspect.signature(layer_class).parameters["recurrent_activation"].default
+        assert default == "sigmoid"
+        assert layer_class(2).cell.recurrent_activation is keras.activations.sigmoid
+
+
 # --- 04-lstm: cell and layer; 08-putting-together: masking ------------------------------------
 
 
@@ -415,3 +559,37 @@ def test_08_numpy_twins_with_the_mask_match_the_masked_keras_model() -> None:
             keras.layers.serialize(layer), layer.get_weights(), values, **options
         )
     np.testing.assert_allclose(values, np.asarray(model(ids)), atol=1e-5)
+
+
+def test_08_training_metrics_average_the_epoch_and_validation_comes_after_it() -> None:
+    """Is fit's training loss for an epoch the mean of the batch losses, each computed with
+    the weights before that batch's update, and its validation loss the loss of the weights
+    the epoch ended with?"""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype("float32")
+    y = rng.normal(size=(16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    before_update = []
+
+    class BatchLoss(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            rows = slice(4 * batch, 4 * batch + 4)
+            predicted = np.asarray(self.model(x[rows]))
+            before_update.append(float(np.mean((predicted - y[rows]) ** 2)))
+
+    history = model.fit(
+        x,
+        y,
+        batch_size=4,
+        epochs=1,
+        shuffle=False,
+        validation_data=(x, y),
+        callbacks=[BatchLoss()],
+        verbose=0,
+    )
+    assert len(before_update) == 4
+    np.testing.assert_allclose(history.history["loss"][0], np.mean(before_update), rtol=1e-5)
+    after = model.evaluate(x, y, verbose=0)
+    np.testing.assert_allclose(history.history["val_loss"][0], after, rtol=1e-5)
+    assert not np.isclose(history.history["loss"][0], after, rtol=1e-3)

@@ -156,6 +156,15 @@ def test_lstm_cell_changes_with_the_layer():
     assert "W (4, 20), U (5, 20), b (20,)" in large.get_suptitle()
 
 
+def test_cell_titles_name_the_blocks_three_gates_and_a_candidate():
+    """Do the titles name the column blocks, gates and candidate, not "one per gate"?"""
+    lstm_title = diagrams.lstm_cell_diagram(lstm(3, 2)).get_suptitle()
+    gru_title = diagrams.gru_cell_diagram(gru(3, 2)).get_suptitle()
+    assert lstm_title.endswith("4 column blocks $i, f, \\tilde{c}, o$")
+    assert "3 column blocks $z, r, \\tilde{h}$" in gru_title
+    assert "per gate" not in lstm_title + gru_title
+
+
 def test_lstm_cell_shows_gates_in_keras_order_and_the_configured_activations():
     """Are the gates left to right i, f, c̃, o, with the activations the config names?"""
     fig = diagrams.lstm_cell_diagram(lstm(2, 3, recurrent_activation="hard_sigmoid"))
@@ -282,6 +291,60 @@ def test_bidirectional_labels_every_returned_tensor_with_keras_shapes(
     assert f"merge_mode={merge_mode!r}" in title
     assert f"returns a list of {len(shapes)} tensors" in title
     assert_legible(fig)
+
+
+def output_wires(fig) -> dict[str, list[float]]:
+    """Direction -> the x of every vertex of that copy's output wire, arrow head included."""
+    from matplotlib.path import Path
+
+    wires = {}
+    for artist in fig.findobj():
+        gid = artist.get_gid() or ""
+        if gid.startswith("bidirectional:"):
+            path = artist.get_path()
+            codes = path.codes if path.codes is not None else [Path.LINETO] * len(path.vertices)
+            direction = gid.removeprefix("bidirectional:").removesuffix(" output")
+            pairs = zip(path.vertices, codes, strict=True)
+            wires[direction] = [x for (x, _), code in pairs if code != Path.CLOSEPOLY]
+    return wires
+
+
+@pytest.mark.parametrize(("kind", "merge_mode", "sequences", "units", "input_shape"), CASES)
+def test_bidirectional_draws_the_forward_output_first_as_keras_merges_it(
+    kind, merge_mode, sequences, units, input_shape
+):
+    """Keras merges [forward, backward]: with concat, the first units numbers are the forward
+    copy's. Does the forward output enter the merge from the left and the backward output
+    from the right (with merge_mode=None, is [0] forward drawn left of [1] backward)?"""
+    inner = getattr(keras.layers, kind)(units, return_state=True, return_sequences=sequences)
+    layer = keras.layers.Bidirectional(inner, merge_mode=merge_mode)
+    fig = diagrams.bidirectional_diagram(layer, input_shape)
+    wires = output_wires(fig)
+    assert sorted(wires) == ["backward", "forward"]
+    if merge_mode is None:
+        assert max(wires["forward"]) < min(wires["backward"])
+        labels = {t.get_text().split("\n")[0]: t.get_position()[0] for t in shown_texts(fig)}
+        assert labels["[0] forward output"] < labels["[1] backward output"]
+    else:
+        (merge_x,) = [
+            t.get_position()[0]
+            for t in shown_texts(fig)
+            if t.get_text().startswith(f"{merge_mode}: ")
+        ]
+        assert max(wires["forward"]) < merge_x < min(wires["backward"])
+
+
+def test_keras_concatenates_the_forward_output_first():
+    """The order the diagram draws: is Bidirectional's concat output [forward, backward]?"""
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(3))
+    merged = np.asarray(layer(x))
+    forward = np.asarray(layer.forward_layer(x))
+    backward = np.asarray(layer.backward_layer(x))
+    np.testing.assert_allclose(merged, np.concatenate([forward, backward], axis=-1), atol=1e-6)
+    assert not np.allclose(forward, backward)
 
 
 def test_bidirectional_without_states_returns_a_tensor_and_shows_its_weights():

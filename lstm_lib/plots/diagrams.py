@@ -382,15 +382,16 @@ def _slices(k: int, units: int, weights: dict[str, tuple[int, ...]]) -> list[str
 
 
 def lstm_cell_diagram(layer: Any, features: int | None = None) -> Figure:
-    """Draw one timestep of an LSTM cell, each gate labelled with its slice of the weights.
+    """Draw one timestep of an LSTM cell, each block labelled with its slice of the weights.
 
-    The four gates sit left to right in Keras's order, ``i`` (input), ``f`` (forget),
-    ``c̃`` (candidate) and ``o`` (output), the order of the column blocks of the kernel
-    ``W`` (features, 4·units), the recurrent kernel ``U`` (units, 4·units) and the bias
-    ``b`` (4·units,). Each gate's block names its activation (read from the config) and its
-    slices: columns ``k·units:(k+1)·units``, ``W`` (features, units), ``U`` (units, units)
-    and ``b`` (units,). The cell state ``c`` runs along the top, touched only by ``× f``
-    and ``+``: the path the gradient keeps. Two equations close the figure.
+    The three gates and the candidate (four blocks) sit left to right in Keras's order,
+    ``i`` (input), ``f`` (forget), ``c̃`` (candidate) and ``o`` (output), the order of the
+    column blocks of the kernel ``W`` (features, 4·units), the recurrent kernel ``U``
+    (units, 4·units) and the bias ``b`` (4·units,). Each block names its activation (read
+    from the config) and its slices: columns ``k·units:(k+1)·units``, ``W`` (features,
+    units), ``U`` (units, units) and ``b`` (units,). The cell state ``c`` runs along the
+    top, touched only by ``× f`` and ``+``: the path the gradient keeps. Two equations close
+    the figure.
 
     Parameters
     ----------
@@ -420,7 +421,7 @@ def lstm_cell_diagram(layer: Any, features: int | None = None) -> Figure:
     >>> fig = lstm_cell_diagram(layer)
     >>> print(fig.get_suptitle())
     LSTM(3) cell, one timestep: 2 features in, state list [h, c]
-    W (2, 12), U (3, 12), b (12,): 4 column blocks, one per gate
+    W (2, 12), U (3, 12), b (12,): 4 column blocks $i, f, \\tilde{c}, o$
     >>> texts = {t.get_text() for t in fig.axes[0].texts}
     >>> sorted(t for t in texts if t.startswith(("W", "U", "cols")))
     ['U (3, 3)', 'W (2, 3)', 'cols 0:3', 'cols 3:6', 'cols 6:9', 'cols 9:12']
@@ -435,7 +436,7 @@ def lstm_cell_diagram(layer: Any, features: int | None = None) -> Figure:
     inputs = f"{feats} feature{'s' * (feats != 1)} in"
     title = (
         f"{_class(layer)}({units}) cell, one timestep: {inputs}, state list [h, c]\n"
-        f"{_weights_line(weights)}: 4 column blocks, one per gate"
+        f"{_weights_line(weights)}: 4 column blocks $i, f, \\tilde{{c}}, o$"
     )
     fig, ax = _canvas(5.75, title)
 
@@ -503,16 +504,16 @@ def lstm_cell_diagram(layer: Any, features: int | None = None) -> Figure:
 
 
 def gru_cell_diagram(layer: Any) -> Figure:
-    """Draw one timestep of a GRU cell, each gate labelled with its slice of the weights.
+    """Draw one timestep of a GRU cell, each block labelled with its slice of the weights.
 
-    The three blocks sit left to right in Keras's column order: ``z`` (update), ``r``
-    (reset) and ``h̃`` (candidate), each with its activation, its columns and its slices of
-    the kernel ``W`` (features, 3·units), the recurrent kernel ``U`` (units, 3·units) and
-    the bias. With ``reset_after=True`` (Keras's default) the bias is ``(2, 3·units)``: row
-    0 is added to ``x W``, row 1 to ``h U``, and ``r`` multiplies ``h U_h + b[1]``, after the
-    recurrent kernel; with ``reset_after=False`` the bias is ``(3·units,)`` and ``r``
-    multiplies ``h_{t-1}`` before it. The hidden state ``h``, the only state, runs along the
-    top: ``h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃``.
+    The two gates and the candidate (three blocks) sit left to right in Keras's column
+    order: ``z`` (update), ``r`` (reset) and ``h̃`` (candidate), each with its activation,
+    its columns and its slices of the kernel ``W`` (features, 3·units), the recurrent kernel
+    ``U`` (units, 3·units) and the bias. With ``reset_after=True`` (Keras's default) the
+    bias is ``(2, 3·units)``: row 0 is added to ``x W``, row 1 to ``h U``, and ``r``
+    multiplies ``h U_h + b[1]``, after the recurrent kernel; with ``reset_after=False`` the
+    bias is ``(3·units,)`` and ``r`` multiplies ``h_{t-1}`` before it. The hidden state
+    ``h``, the only state, runs along the top: ``h_t = z ⊙ h_{t-1} + (1 - z) ⊙ h̃``.
 
     Parameters
     ----------
@@ -539,7 +540,7 @@ def gru_cell_diagram(layer: Any) -> Figure:
     >>> fig = gru_cell_diagram(layer)
     >>> print(fig.get_suptitle())
     GRU(3) cell, one timestep: 2 features in, one state tensor h
-    W (2, 9), U (3, 9), b (2, 9): 3 column blocks, one per gate
+    W (2, 9), U (3, 9), b (2, 9): 3 column blocks $z, r, \\tilde{h}$
     b[0] is added to x W, b[1] to h U (reset_after=True)
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
@@ -553,7 +554,7 @@ def gru_cell_diagram(layer: Any) -> Figure:
     inputs = f"{feats} feature{'s' * (feats != 1)} in"
     title = (
         f"{_class(layer)}({units}) cell, one timestep: {inputs}, one state tensor h\n"
-        f"{_weights_line(weights)}: 3 column blocks, one per gate"
+        f"{_weights_line(weights)}: 3 column blocks $z, r, \\tilde{{h}}$"
     )
     if reset_after:
         title += "\nb[0] is added to x W, b[1] to h U (reset_after=True)"
@@ -652,11 +653,14 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
 
     The input feeds a forward layer, reading ``t = 1 … timesteps``, and a backward copy,
     reading ``t = timesteps … 1``, each with its own weights (shapes read from each). The
-    forward layer's final states leave at the right, after the last timestep; the backward
-    layer's at the left, since its last step is ``t = 1``. Their outputs meet in the merge
-    (``concat``, ``sum``, ``ave`` or ``mul``) that gives ``output``; with
-    ``merge_mode=None`` both are returned apart. Each returned tensor is labelled with its
-    index in the list Keras returns and the shape ``layer.compute_output_shape`` gives.
+    forward layer's final states leave at its right end, after the last timestep; the
+    backward layer's at its left end, since its last step is ``t = 1``. Their outputs meet
+    in the merge (``concat``, ``sum``, ``ave`` or ``mul``) that gives ``output``, the forward
+    one entering from the left and the backward one from the right, the order in which
+    ``concat`` joins them (forward first); with ``merge_mode=None`` both are returned apart,
+    forward on the left. Each returned tensor is labelled with its index in the list Keras
+    returns and the shape ``layer.compute_output_shape`` gives; the two output wires carry
+    the gids ``"bidirectional:forward output"`` and ``"bidirectional:backward output"``.
 
     Parameters
     ----------
@@ -713,15 +717,20 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     fig, ax = _canvas(5.2 if flags else 5.0, title)
 
     y_in, y_fwd, y_bwd, y_merge, y_out = 0.45, 1.45, 2.6, 3.55, 3.95
-    fwd_x, bwd_x, box_w, box_h = 3.3, 2.8, 2.8, 0.62
+    # Forward below on the left, backward above on the right: each output rises on its own
+    # side into the merge, forward on the left and backward on the right, the order in which
+    # concat joins them; each copy's final states leave into the space between the boxes.
+    fwd_x, bwd_x, box_w, box_h = 1.75, 4.75, 2.8, 0.62
     fwd_right, bwd_left = fwd_x + box_w / 2, bwd_x - box_w / 2
+    x_in, in_w, x_merge, merge_w = 3.2, 1.5, 3.2, 1.8
 
-    # The input, to both directions; the backward copy is fed past the forward box's left.
-    _rect(ax, 3.2, y_in, 1.5, 0.34, **_PLAIN)
-    _text(ax, 3.2, y_in, f"x {_shape_text(shape_in)}", size=_FONT)
-    _wire(ax, [(3.2, y_in + 0.17), (3.2, y_fwd - box_h / 2)], _BLACK)
-    x_feed = bwd_left + 0.3
-    _wire(ax, [(2.45, y_in), (x_feed, y_in), (x_feed, y_bwd - box_h / 2)], _BLACK)
+    # The input, to both directions: left and up to the forward copy, right and up to the
+    # backward one, clear of the forward copy's states.
+    _rect(ax, x_in, y_in, in_w, 0.34, **_PLAIN)
+    _text(ax, x_in, y_in, f"x {_shape_text(shape_in)}", size=_FONT)
+    _wire(ax, [(x_in - in_w / 2, y_in), (fwd_x, y_in), (fwd_x, y_fwd - box_h / 2)], _BLACK)
+    x_feed = bwd_x + 0.55
+    _wire(ax, [(x_in + in_w / 2, y_in), (x_feed, y_in), (x_feed, y_bwd - box_h / 2)], _BLACK)
     for direction, sub, x, y, order in (
         ("forward", forward, fwd_x, y_fwd, f"t = 1 → {steps}"),
         ("backward", backward, bwd_x, y_bwd, f"t = {steps} → 1"),
@@ -735,21 +744,25 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     fwd_last = f"h at t = 1…{steps}" if all_steps else f"h at t = {steps}"
     # With return_sequences Keras flips the backward sequence back, to line up with time.
     bwd_last = f"h at t = 1…{steps}\nflipped back" if all_steps else "h at t = 1"
-    x_fo, x_bo = fwd_right - 0.3, bwd_left + 0.35
+    x_fo, x_bo = fwd_x - box_w / 2 + 0.4, bwd_x + box_w / 2 - 0.45
     _text(ax, x_fo + 0.1, y_bwd, fwd_last, ha="left")
     _text(ax, x_bo - 0.1, y_merge - 0.3, bwd_last, ha="right")
     index = 0
     if merge is not None:
-        _wire(ax, [(x_fo, y_fwd + box_h / 2), (x_fo, y_merge), (3.9, y_merge)], _BLUE)
-        _wire(ax, [(x_bo, y_bwd + box_h / 2), (x_bo, y_merge), (2.1, y_merge)], _BLUE)
-        _rect(ax, 3.0, y_merge, 1.8, 0.34, **_PLAIN)
+        left, right = x_merge - merge_w / 2, x_merge + merge_w / 2
+        for name, points in (
+            ("forward", [(x_fo, y_fwd + box_h / 2), (x_fo, y_merge), (left, y_merge)]),
+            ("backward", [(x_bo, y_bwd + box_h / 2), (x_bo, y_merge), (right, y_merge)]),
+        ):
+            _wire(ax, points, _BLUE, gid=f"bidirectional:{name} output")
+        _rect(ax, x_merge, y_merge, merge_w, 0.34, **_PLAIN)
         width = shapes[0][-1]
         per = f"{units} + {units} = {width}" if merge == "concat" else "elementwise"
-        _text(ax, 3.0, y_merge, f"{merge}: {per}", size=_FONT)
-        _wire(ax, [(3.0, y_merge + 0.17), (3.0, y_out)], _VERMILLION)
+        _text(ax, x_merge, y_merge, f"{merge}: {per}", size=_FONT)
+        _wire(ax, [(x_merge, y_merge + 0.17), (x_merge, y_out)], _VERMILLION)
         _text(
             ax,
-            3.0,
+            x_merge,
             y_out + 0.05,
             f"[0] output {_shape_text(shapes[0])}",
             va="bottom",
@@ -760,7 +773,7 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     else:
         for name, x, k in (("forward", x_fo, 0), ("backward", x_bo, 1)):
             y_from = (y_fwd if k == 0 else y_bwd) + box_h / 2
-            _wire(ax, [(x, y_from), (x, y_out)], _VERMILLION)
+            _wire(ax, [(x, y_from), (x, y_out)], _VERMILLION, gid=f"bidirectional:{name} output")
             _text(
                 ax,
                 x,
@@ -771,7 +784,8 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
             )
         index = 2
 
-    # Final states: the forward layer's after t = T (right), the backward's after t = 1.
+    # Final states: the forward layer's after t = T (its right end), the backward's after
+    # t = 1 (its left end), both into the space between the boxes.
     offsets = {0: (), 1: (0.0,), 2: (0.23, -0.23)}[n_states]
     for direction, y in (("forward", y_fwd), ("backward", y_bwd)):
         for name, dy in zip(state_names, offsets, strict=True):
