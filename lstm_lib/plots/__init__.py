@@ -18,7 +18,7 @@ The figures come in families, one module each; every public name is re-exported 
 - ``recurrence``: ``unrolled_rnn`` (a layer unrolled over time, and the tensors it
   returns) and ``gate_activations`` (an LSTM's gates and states over time).
 - ``parameters``: ``param_breakdown`` (parameter counts per layer or weight block) and
-  ``lstm_weight_layout`` (an LSTM's ``W``, ``U`` and ``b`` in four gate groups).
+  ``lstm_weight_layout`` (an LSTM's ``W``, ``U`` and ``b`` in four blocks).
 - ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
   and ``embedding_scatter`` (embedding vectors in 2-D, labelled).
 - ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins).

@@ -1,7 +1,8 @@
 """Figures of where a layer's parameters live: counts per layer or block, and an LSTM's weights.
 
 ``param_breakdown`` draws a bar per layer or weight block with its count and the total;
-``lstm_weight_layout`` draws an LSTM's ``W``, ``U`` and ``b`` split into their four gates.
+``lstm_weight_layout`` draws an LSTM's ``W``, ``U`` and ``b`` split into their four blocks
+(three gates and the candidate).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["lstm_weight_layout", "param_breakdown"]
 
-# Keras stores an LSTM's four gate blocks side by side in this order.
+# Keras stores an LSTM's four blocks (three gates and the candidate) side by side, in order.
 _LSTM_GATES = (
     ("i", "input", _BLUE),
     ("f", "forget", _ORANGE),
@@ -204,7 +205,7 @@ def _draw_block(
     width: float,
     exact: bool,
 ) -> None:
-    """One weight block below ``top``: four gate groups, the grid when exact, and labels."""
+    """One weight block below ``top``: four blocks, the grid when exact, and labels."""
     from matplotlib.patches import Rectangle
 
     key, name, rows, shape, count = block
@@ -243,12 +244,13 @@ def _draw_block(
 
 
 def _label_gates(ax: Any, units: int, col_w: float) -> None:
-    """Name the four gate groups above the kernel."""
+    """Name the four blocks above the kernel."""
     for g, (gate, gate_name, _) in enumerate(_LSTM_GATES):
         ax.text(
             (g + 0.5) * units * col_w,
             0.25,
-            f"{gate} ({gate_name})",
+            # the candidate is c̃ in the book's prose; "c" alone is the cell state
+            f"{'c̃' if gate == 'c' else gate} ({gate_name})",
             ha="center",
             va="bottom",
             fontsize=_SMALL,
@@ -262,8 +264,8 @@ def _layout_title(features: int, units: int, exact: bool) -> str:
     note = "" if exact else " (blocks not to scale)"
     plural = "s" if features != 1 else ""
     return (
-        f"LSTM({units}) on {features} feature{plural}: W, U and b, each in four gate groups "
-        f"i, f, c, o{note}\n"
+        f"LSTM({units}) on {features} feature{plural}: W, U and b, each in four blocks "
+        f"i, f, c̃, o{note}\n"
         f"4 × (units × (units + features) + units) = 4 × ({units} × ({units} + {features}) + "
         f"{units}) = {total:,} parameters"
     )
