@@ -302,7 +302,7 @@ def lstm_weight_layout(features: int, units: int) -> Figure:
     --------
     >>> fig = lstm_weight_layout(3, 2)
     >>> print(fig.axes[0].get_title())
-    LSTM(2) on 3 features: W, U and b, each in four gate groups i, f, c, o
+    LSTM(2) on 3 features: W, U and b, each in four blocks i, f, c̃, o
     4 × (units × (units + features) + units) = 4 × (2 × (2 + 3) + 2) = 48 parameters
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
