@@ -13,6 +13,7 @@ from conftest import ROOT, assignments, classic_mistakes, read_notebook
 from lstm_grader.hidden import graded_answers, split_hidden
 from lstm_grader.record import declared_questions
 from lstm_grader.references import load_references
+from lstm_grader.self_install import INSTALL_TAG
 from lstm_grader.synthetic import answered, solution_sources
 from lstm_lib import checks
 
@@ -347,6 +348,9 @@ def test_assignment_grades_as_designed(assignment: str, course_factory) -> None:
     )
     printed = "".join(o.get("text", "") for o in autograded.cells[-1].outputs)
     assert "HEAVY []" in printed, f"grading imported TensorFlow or matplotlib: {printed!r}"
+    # in the sandbox the course library is there: the install step does nothing, offline
+    (install,) = [c for c in autograded.cells if INSTALL_TAG in c.metadata.get("tags", [])]
+    assert install.outputs == [], install.outputs
 
     assert set(course.scores("blank", assignment).values()) == {0.0}
     assert course.report("blank", assignment)["status"] == "no-answers"
