@@ -157,6 +157,29 @@ def install_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return next(c for c in notebook.cells if INSTALL_TAG in c.metadata.get("tags", []))
 
 
+def answer_with_one_mistake(
+    address: str, assignment: str, kernel: str, folder: Path
+) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """Download ``assignment``'s notebook alone into ``folder``, answer it right but for its
+    first classic mistake, run it; the notebook as downloaded and as run."""
+    path = f"_sources/exercises/{assignment}/{assignment}.ipynb"
+    downloaded = read_notebook(download(address, path, folder))
+    source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    mistake = next(iter(classic_mistakes(assignment).values()))
+    return downloaded, run(
+        answered(downloaded, source, {mistake["cell"]: mistake["code"]}), kernel, folder
+    )
+
+
+def assert_verdicts(notebook: nbformat.NotebookNode, assignment: str) -> None:
+    """The install step said nothing, the mistake is named and every other answer is right."""
+    assert text_of(install_cell(notebook)) == ""
+    question, mistake = next(iter(classic_mistakes(assignment).items()))
+    said = check_outputs(notebook)
+    assert mistake["message"] in said.pop(question.split("_")[0])
+    assert said and all("✔" in text or "right" in text.lower() for text in said.values()), said
+
+
 def test_the_published_folder_passes_its_own_checks(served: tuple[str, Path, list[str]]) -> None:
     address, folder, _requests = served
     problems = [
@@ -181,24 +204,14 @@ def test_a_student_notebook_installs_what_it_needs_and_checks_answers(
 
     learner = tmp_path / "learner"
     learner.mkdir()
-    path = f"_sources/exercises/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
-    downloaded = read_notebook(download(address, path, learner))
-    source = read_notebook(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
-    mistake_question, mistake = next(iter(classic_mistakes(ASSIGNMENT).items()))
-    notebook = run(
-        answered(downloaded, source, {mistake["cell"]: mistake["code"]}), kernel, learner
-    )
-
-    assert text_of(install_cell(notebook)) == ""
+    downloaded, notebook = answer_with_one_mistake(address, ASSIGNMENT, kernel, learner)
+    assert_verdicts(notebook, ASSIGNMENT)
     assert has_course_library(learner_python)
     assert f"/{WHEELS_FOLDER}/{wheel_name()}" in requests
     assert (learner / SEALED_FILE).is_file(), "the sealed explanations were not fetched"
-    said = check_outputs(notebook)
-    wrong = mistake_question.split("_")[0]
-    assert mistake["message"] in said.pop(wrong)
-    assert said and all("✔" in text or "right" in text.lower() for text in said.values()), said
 
     # Once installed, and in the course's own venv, the cell asks the site for nothing.
+    source = read_notebook(ROOT / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
     requests.clear()
     again = run(answered(downloaded, source), kernel, learner)
     assert text_of(install_cell(again)) == ""
@@ -274,18 +287,8 @@ def test_every_student_notebook_gives_its_verdicts_in_the_learners_environment(
     address, _folder, _requests = served
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     kernel = kernel_for(learner_python, tmp_path / "jupyter")
-    path = f"_sources/exercises/{assignment}/{assignment}.ipynb"
-    downloaded = read_notebook(download(address, path, tmp_path))
-    source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
-    mistake_question, mistake = next(iter(classic_mistakes(assignment).items()))
-    notebook = run(
-        answered(downloaded, source, {mistake["cell"]: mistake["code"]}), kernel, tmp_path
-    )
-    assert text_of(install_cell(notebook)) == ""
-    said = check_outputs(notebook)
-    wrong = said.pop(mistake_question.split("_")[0])
-    assert wrong and "✔" not in wrong
-    assert said and all("✔" in text or "right" in text.lower() for text in said.values()), said
+    _downloaded, notebook = answer_with_one_mistake(address, assignment, kernel, tmp_path)
+    assert_verdicts(notebook, assignment)
 
 
 @pytest.mark.parametrize("chapter", [c for c in CHAPTERS if f"book/{c}" != CHAPTER])
