@@ -1,19 +1,27 @@
-"""Measurements on live Keras layers that the book's figures draw.
+"""Measurements on live Keras layers that the book's figures draw, and the tasks they use.
 
 ``input_gradient_norms`` measures how strongly a recurrent layer's final output depends on
-each input step: the size of the gradient with respect to that step. It needs Keras with
-the TensorFlow backend, imported inside the function, so ``import lstm_lib.tasks`` stays
-light; ``lstm_lib.plots.gradients.gradient_by_distance`` draws what it returns.
+each input step: the size of the gradient with respect to that step;
+``lstm_lib.plots.gradients.gradient_by_distance`` draws what it returns.
+
+``flagged_value_task`` makes a long-range task in pure NumPy ("remember the flagged value"),
+and ``train_race`` trains several recurrent layers on it from the same start and returns a
+``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them.
+
+Keras and TensorFlow are imported inside the functions that need them, so
+``import lstm_lib.tasks`` stays light.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["input_gradient_norms"]
+__all__ = ["RaceResult", "flagged_value_task", "input_gradient_norms", "train_race"]
 
 
 def input_gradient_norms(
@@ -88,3 +96,240 @@ def input_gradient_norms(
         gradient = np.asarray(tape.gradient(total, inputs))  # (batch, timesteps, features)
         rows.append(np.linalg.norm(gradient, axis=-1).mean(axis=0))
     return np.stack(rows)
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    """Return ``value`` as an ``int``, or raise a ValueError naming the argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def flagged_value_task(
+    samples: int, *, timesteps: int = 30, noise: float = 4.0, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make the task "remember the flagged value": a quiet sign hidden among loud noise.
+
+    Every sequence has two features. Feature 0 is noise drawn from ``N(0, noise**2)`` at
+    every step except one, the flagged step ``p`` (uniform over ``0 .. timesteps - 1``),
+    where it holds a quiet ``+1`` or ``-1``. Feature 1 is the flag: 1.0 at step ``p``, 0
+    elsewhere. The label is the sign of the flagged value: class 1 for ``+1``, class 0 for
+    ``-1``. To answer after the last step, a layer must pick the value out when the flag is
+    up and keep it, unchanged by the noise, until the end.
+
+    Parameters
+    ----------
+    samples : int
+        The number of sequences, ``batch``.
+    timesteps : int, default 30
+        The length of every sequence.
+    noise : float, default 4.0
+        The standard deviation of the noise in feature 0; 0 gives silent sequences.
+    rng : numpy.random.Generator
+        The source of randomness, e.g. ``np.random.default_rng(0)``. Draws, in order: the
+        labels, the flagged steps, the noise.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (batch, timesteps, features), float32
+        The sequences, with ``features = 2``: the value and the flag.
+    y : numpy.ndarray, shape (batch,), int64
+        The classes, 0 or 1.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` or ``timesteps`` is not a positive integer, or ``noise`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y = flagged_value_task(3, timesteps=5, rng=np.random.default_rng(0))
+    >>> x.shape, x.dtype, y.shape
+    ((3, 5, 2), dtype('float32'), (3,))
+    >>> x[:, :, 1].sum(axis=1)  # one flag per sequence
+    array([1., 1., 1.], dtype=float32)
+    >>> bool(np.all(x[x[:, :, 1] == 1, 0] == np.where(y == 1, 1.0, -1.0)))
+    True
+
+    Used in ``book/04-lstm.md``.
+    """
+    samples = _check_positive_int("samples", samples)
+    timesteps = _check_positive_int("timesteps", timesteps)
+    if not noise >= 0:
+        raise ValueError(f"noise must be a non-negative standard deviation, got {noise!r}")
+
+    y = rng.integers(0, 2, samples)
+    flagged = rng.integers(0, timesteps, samples)
+    x = np.zeros((samples, timesteps, 2), dtype="float32")
+    x[:, :, 0] = noise * rng.standard_normal((samples, timesteps))
+    rows = np.arange(samples)
+    x[rows, flagged, 0] = np.where(y == 1, 1.0, -1.0)
+    x[rows, flagged, 1] = 1.0
+    return x, y.astype("int64")
+
+
+@dataclass(frozen=True)
+class RaceResult:
+    """One layer's training in :func:`train_race`.
+
+    Attributes
+    ----------
+    layer : str
+        The layer class's name, e.g. ``"LSTM"``.
+    accuracy : float
+        The accuracy on the held-out sequences after the last epoch.
+    epochs : int
+        The number of epochs run (training stops early once it reaches ``stop_at``).
+    train_accuracy : tuple of float
+        The training accuracy of each epoch, as Keras reports it (the mean over the epoch).
+    held_out_accuracy : tuple of float
+        The held-out accuracy after each epoch; the last one is ``accuracy``.
+    seconds : float
+        The wall-clock time of building, training and evaluating the model.
+    model : keras.Model
+        The trained model: ``Input``, the recurrent layer, ``Dense(2, "softmax")``.
+    """
+
+    layer: str
+    accuracy: float
+    epochs: int
+    train_accuracy: tuple[float, ...]
+    held_out_accuracy: tuple[float, ...]
+    seconds: float
+    model: Any = field(repr=False, compare=False)
+
+
+def train_race(
+    layer_classes: Iterable[type | str],
+    *,
+    seed: int = 0,
+    timesteps: int = 30,
+    noise: float = 4.0,
+    units: int = 32,
+    train: int = 2000,
+    test: int = 1000,
+    max_epochs: int = 10,
+    stop_at: float = 0.95,
+    learning_rate: float = 1e-2,
+    batch_size: int = 64,
+) -> dict[str, RaceResult]:
+    """Train recurrent layers on :func:`flagged_value_task` from the same start.
+
+    ``keras.utils.set_random_seed(seed)`` is called and ``np.random.default_rng(seed)``
+    draws ``train`` training and then ``test`` held-out sequences, the same for every
+    layer. For each layer class ``L``, the seed is set again, so every model starts from
+    the same random state, and
+    ``keras.Sequential([keras.Input((timesteps, 2)), L(units), Dense(2, "softmax")])`` is
+    trained with Adam and ``sparse_categorical_crossentropy`` for at most ``max_epochs``
+    epochs, stopping after the first epoch whose training accuracy reaches ``stop_at``. The
+    held-out set is passed as ``validation_data``, so it is evaluated after every epoch and
+    never trained on.
+
+    Needs Keras 3; it is imported when the function runs. The Keras session is not cleared,
+    and the global seed is left as training left it: set it again afterwards if later code
+    relies on it.
+
+    Parameters
+    ----------
+    layer_classes : iterable of type or str
+        Recurrent layer classes, e.g. ``keras.layers.LSTM``, or their names in
+        ``keras.layers``, e.g. ``"LSTM"``. Each is called as ``L(units)``.
+    seed : int, default 0
+        Seeds the data and every model's initial weights.
+    timesteps, noise : int, float
+        The task's settings, see :func:`flagged_value_task`.
+    units : int, default 32
+        The size of each recurrent layer's state.
+    train, test : int, default 2000, 1000
+        The number of training and held-out sequences.
+    max_epochs : int, default 10
+        The most epochs any layer trains.
+    stop_at : float, default 0.95
+        Training stops after the first epoch whose training accuracy is at least this.
+    learning_rate : float, default 1e-2
+        Adam's learning rate.
+    batch_size : int, default 64
+        The sequences per gradient step.
+
+    Returns
+    -------
+    dict of str to RaceResult
+        One result per layer, keyed by the class's name, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If no layer is given, two have the same name, or a name is not in ``keras.layers``.
+
+    Examples
+    --------
+    >>> results = train_race(["SimpleRNN", "LSTM"], seed=0)  # doctest: +SKIP
+    >>> {name: r.accuracy > 0.9 for name, r in results.items()}  # doctest: +SKIP
+    {'SimpleRNN': False, 'LSTM': True}
+
+    Used in ``book/04-lstm.md``.
+    """
+    import keras
+
+    classes = []
+    for layer_class in layer_classes:
+        if isinstance(layer_class, str):
+            if not hasattr(keras.layers, layer_class):
+                raise ValueError(f"keras.layers has no {layer_class!r}")
+            layer_class = getattr(keras.layers, layer_class)
+        classes.append(layer_class)
+    if not classes:
+        raise ValueError("layer_classes is empty: give at least one layer class")
+    names = [layer_class.__name__ for layer_class in classes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each layer class may appear once; got {names}")
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x, y = flagged_value_task(train, timesteps=timesteps, noise=noise, rng=rng)
+    x_test, y_test = flagged_value_task(test, timesteps=timesteps, noise=noise, rng=rng)
+
+    def stop_when_learned(model: Any) -> Any:
+        def on_epoch_end(epoch: int, logs: dict[str, float] | None = None) -> None:
+            if logs is not None and logs["accuracy"] >= stop_at:
+                model.stop_training = True
+
+        return keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)
+
+    results = {}
+    for name, layer_class in zip(names, classes, strict=True):
+        keras.utils.set_random_seed(seed)
+        start = time.perf_counter()
+        model = keras.Sequential(
+            [
+                keras.Input((timesteps, 2)),
+                layer_class(units),
+                keras.layers.Dense(2, activation="softmax"),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=max_epochs,
+            validation_data=(x_test, y_test),
+            callbacks=[stop_when_learned(model)],
+            verbose=0,
+        ).history
+        held_out = tuple(float(value) for value in history["val_accuracy"])
+        results[name] = RaceResult(
+            layer=name,
+            accuracy=held_out[-1],
+            epochs=len(held_out),
+            train_accuracy=tuple(float(value) for value in history["accuracy"]),
+            held_out_accuracy=held_out,
+            seconds=time.perf_counter() - start,
+            model=model,
+        )
+    return results

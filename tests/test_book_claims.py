@@ -369,6 +369,23 @@ def test_04_simplernn_input_gradient_shrinks_faster_than_the_lstms() -> None:
     assert opened > 0.93
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_04_race_only_the_gated_layers_learn_the_flagged_value(seed: int) -> None:
+    """Chapter 04, "A task only gates can learn": on "remember the flagged value" (30 steps,
+    noise of standard deviation 4), "the book's tests run the same race on two more seeds and
+    check that the SimpleRNN stays below 60% while the LSTM and the GRU reach at least 90%".
+    Seed 0 is the chapter's."""
+    from lstm_lib import tasks
+
+    race = tasks.train_race(["SimpleRNN", "LSTM", "GRU"], seed=seed)
+    accuracy = {name: result.accuracy for name, result in race.items()}
+    assert accuracy["SimpleRNN"] < 0.6, accuracy
+    assert accuracy["LSTM"] >= 0.9, accuracy
+    assert accuracy["GRU"] >= 0.9, accuracy
+    assert race["SimpleRNN"].epochs == 10  # never reached 95% training accuracy
+
+
 # --- second edition: 03, 05, 06, 07, 09 ------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Tests for lstm_lib.plots.training: training_curve."""
+"""Tests for lstm_lib.plots.training: training_curve and race_curves."""
 
 from __future__ import annotations
 
@@ -51,6 +51,70 @@ def test_training_curve_rejects_bad_history(history, metrics, message):
         plots.training_curve(history, metrics=metrics)
 
 
+# --- race_curves -----------------------------------------------------------------------
+
+
+def fake_race() -> dict[str, SimpleNamespace]:
+    """Results shaped like lstm_lib.tasks.train_race's, without training anything."""
+    return {
+        "SimpleRNN": SimpleNamespace(held_out_accuracy=(0.50, 0.49, 0.51, 0.50, 0.48)),
+        "LSTM": SimpleNamespace(held_out_accuracy=(0.48, 0.54, 0.81, 0.99)),
+        "GRU": SimpleNamespace(held_out_accuracy=(0.47, 0.59, 0.98)),
+    }
+
+
+def test_race_curves_draw_a_line_per_layer_and_chance():
+    """Is there one line per layer, with its accuracies by epoch from 1, and a dashed
+    chance line at 0.5?"""
+    results = fake_race()
+    fig = plots.race_curves(results)
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert [line.get_label() for line in lines] == ["SimpleRNN", "LSTM", "GRU", "chance"]
+    assert [line.get_gid() for line in lines] == [
+        "race:SimpleRNN",
+        "race:LSTM",
+        "race:GRU",
+        "race:chance",
+    ]
+    for line, result in zip(lines, results.values(), strict=False):
+        np.testing.assert_allclose(line.get_ydata(), result.held_out_accuracy)
+        assert list(line.get_xdata()) == list(range(1, len(result.held_out_accuracy) + 1))
+    chance = lines[-1]
+    assert list(chance.get_ydata()) == [0.5, 0.5]
+    assert chance.get_linestyle() == "--"
+    assert len({line.get_linestyle() for line in lines[:3]}) == 3  # apart in greyscale
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == [
+        "SimpleRNN",
+        "LSTM",
+        "GRU",
+        "chance",
+    ]
+    plt.close(fig)
+
+
+def test_race_curves_accept_plain_lists_and_another_chance_level():
+    """Do lists of accuracies work in place of results, with chance drawn where asked?"""
+    fig = plots.race_curves({"LSTM": [0.3, 0.9]}, chance=0.25)
+    assert list(fig.axes[0].get_lines()[-1].get_ydata()) == [0.25, 0.25]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        ({}, "non-empty mapping"),
+        ([0.5, 0.6], "non-empty mapping"),
+        ({"LSTM": []}, "non-empty list of accuracies"),
+        ({"LSTM": [0.5, 1.5]}, r"accuracies in \[0, 1\]"),
+    ],
+)
+def test_race_curves_reject_bad_results(results, message):
+    """Do no results, no epochs or an accuracy above 1 raise a clear ValueError?"""
+    with pytest.raises(ValueError, match=message):
+        plots.race_curves(results)
+
+
 # --- legibility ------------------------------------------------------------------------
 
 
@@ -64,6 +128,7 @@ def legibility_cases():
             },
             metrics=("loss", "accuracy"),
         ),
+        "race": lambda: plots.race_curves(fake_race()),
     }
 
 

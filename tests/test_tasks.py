@@ -1,4 +1,5 @@
-"""Tests for lstm_lib.tasks: input_gradient_norms, measured on live Keras."""
+"""Tests for lstm_lib.tasks: input_gradient_norms and train_race on live Keras, and the
+flagged-value task in NumPy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 import numpy as np
 import pytest
 from conftest import require_module
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstm_lib import tasks
 
@@ -77,3 +80,110 @@ def test_a_layer_returning_sequences_is_refused():
     keras = require_module("keras", "Keras (pip install .[keras])")
     with pytest.raises(ValueError, match=r"\(batch, units\)"):
         tasks.input_gradient_norms(lambda: keras.layers.LSTM(2, return_sequences=True), sequences())
+
+
+# --- flagged_value_task ------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    samples=st.integers(1, 50),
+    timesteps=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_flagged_task_has_one_flag_per_sequence_holding_the_label(samples, timesteps, seed):
+    """Is x (batch, timesteps, 2) float32 and y (batch,) of 0 and 1, with exactly one flag
+    per sequence, at a step whose value is +1 for class 1 and -1 for class 0?"""
+    x, y = tasks.flagged_value_task(samples, timesteps=timesteps, rng=np.random.default_rng(seed))
+    assert x.shape == (samples, timesteps, 2)
+    assert x.dtype == np.float32
+    assert y.shape == (samples,)
+    assert set(np.unique(y)) <= {0, 1}
+    flags = x[:, :, 1]
+    assert set(np.unique(flags)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(flags.sum(axis=1), 1.0)
+    flagged_values = x[:, :, 0][flags == 1]  # one per sequence, in order
+    np.testing.assert_array_equal(flagged_values, np.where(y == 1, 1.0, -1.0))
+
+
+def test_flagged_task_noise_has_the_requested_scale_and_flags_spread_evenly():
+    """Is the unflagged feature 0 zero-mean noise with standard deviation ``noise``, and is
+    the flagged step spread over every step?"""
+    x, y = tasks.flagged_value_task(4000, timesteps=30, noise=4.0, rng=np.random.default_rng(0))
+    noise = x[:, :, 0][x[:, :, 1] == 0]
+    assert abs(noise.std() - 4.0) < 0.05
+    assert abs(noise.mean()) < 0.05
+    steps = np.bincount(x[:, :, 1].argmax(axis=1), minlength=30)
+    assert steps.min() > 0.5 * 4000 / 30
+    assert 0.45 < y.mean() < 0.55
+
+
+def test_flagged_task_is_reproducible_and_silent_without_noise():
+    """Does the same seed give the same data, and noise=0 leave only the flagged value?"""
+    first = tasks.flagged_value_task(5, rng=np.random.default_rng(3))
+    second = tasks.flagged_value_task(5, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    x, y = tasks.flagged_value_task(5, noise=0.0, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(x[:, :, 0].sum(axis=1), np.where(y == 1, 1.0, -1.0))
+
+
+@pytest.mark.parametrize(
+    ("samples", "kwargs", "message"),
+    [
+        (0, {}, "samples must be a positive integer"),
+        (2.0, {}, "samples must be a positive integer"),
+        (2, {"timesteps": 0}, "timesteps must be a positive integer"),
+        (2, {"noise": -1.0}, "noise must be a non-negative"),
+    ],
+)
+def test_flagged_task_refuses_bad_settings(samples, kwargs, message):
+    """Do a non-positive size and a negative noise raise a clear ValueError?"""
+    with pytest.raises(ValueError, match=message):
+        tasks.flagged_value_task(samples, rng=np.random.default_rng(0), **kwargs)
+
+
+# --- train_race --------------------------------------------------------------------------
+
+
+def test_race_returns_one_result_per_layer_with_an_accuracy_per_epoch():
+    """On a tiny race, is there a result per layer, in order, with the epochs, the
+    per-epoch accuracies and the trained model agreeing with each other?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    results = tasks.train_race(
+        ["SimpleRNN", keras.layers.GRU], timesteps=5, units=4, train=64, test=32, max_epochs=2
+    )
+    assert list(results) == ["SimpleRNN", "GRU"]
+    for name, result in results.items():
+        assert result.layer == name
+        assert 1 <= result.epochs <= 2
+        assert len(result.train_accuracy) == len(result.held_out_accuracy) == result.epochs
+        assert result.accuracy == result.held_out_accuracy[-1]
+        assert 0.0 <= result.accuracy <= 1.0
+        assert result.seconds > 0
+        assert type(result.model.layers[0]).__name__ == name
+        assert result.model.output_shape == (None, 2)
+
+
+def test_race_stops_once_the_training_accuracy_reaches_stop_at():
+    """With stop_at=0, does every layer stop after its first epoch?"""
+    require_module("keras", "Keras (pip install .[keras])")
+    results = tasks.train_race(
+        ["LSTM"], timesteps=4, units=2, train=32, test=16, max_epochs=5, stop_at=0.0
+    )
+    assert results["LSTM"].epochs == 1
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        ([], "layer_classes is empty"),
+        (["LSTM", "LSTM"], "each layer class may appear once"),
+        (["NoSuchLayer"], "keras.layers has no 'NoSuchLayer'"),
+    ],
+)
+def test_race_refuses_bad_layer_lists(layers, message):
+    """Do an empty list, a repeated layer and an unknown name raise a clear ValueError?"""
+    require_module("keras", "Keras (pip install .[keras])")
+    with pytest.raises(ValueError, match=message):
+        tasks.train_race(layers)

@@ -21,7 +21,8 @@ The figures come in families, one module each; every public name is re-exported 
   ``lstm_weight_layout`` (an LSTM's ``W``, ``U`` and ``b`` in four blocks).
 - ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
   and ``embedding_scatter`` (embedding vectors in 2-D, labelled).
-- ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins).
+- ``training``: ``training_curve`` (metrics per epoch, with their ``val_`` twins) and
+  ``race_curves`` (held-out accuracy per epoch of several layers, against chance).
 - ``gradients``: ``gradient_by_distance`` (the size of a layer's input gradient against the
   distance from the last step, on a log scale; measured by ``lstm_lib.tasks``).
 - ``diagrams``: drawn from a Keras layer's own weights and shapes, read duck-typed:
@@ -49,7 +50,7 @@ from lstm_lib.plots.embeddings import embedding_lookup, embedding_scatter
 from lstm_lib.plots.gradients import gradient_by_distance
 from lstm_lib.plots.parameters import lstm_weight_layout, param_breakdown
 from lstm_lib.plots.recurrence import gate_activations, unrolled_rnn
-from lstm_lib.plots.training import training_curve
+from lstm_lib.plots.training import race_curves, training_curve
 
 __all__ = [
     "bidirectional_diagram",
@@ -63,6 +64,7 @@ __all__ = [
     "lstm_cell_diagram",
     "lstm_weight_layout",
     "param_breakdown",
+    "race_curves",
     "task_taxonomy_diagram",
     "training_curve",
     "unrolled_rnn",
