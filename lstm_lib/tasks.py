@@ -8,6 +8,9 @@ each input step: the size of the gradient with respect to that step;
 and ``train_race`` trains several recurrent layers on it from the same start and returns a
 ``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them.
 
+``review_marker_task`` and ``train_review_race`` are the token version, for models that start
+with an ``Embedding``: the label of a review is the sentiment word right after a marker word.
+
 Keras and TensorFlow are imported inside the functions that need them, so
 ``import lstm_lib.tasks`` stays light.
 """
@@ -21,7 +24,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["RaceResult", "flagged_value_task", "input_gradient_norms", "train_race"]
+__all__ = [
+    "REVIEW_VOCAB",
+    "RaceResult",
+    "flagged_value_task",
+    "input_gradient_norms",
+    "review_marker_task",
+    "train_race",
+    "train_review_race",
+]
 
 
 def input_gradient_norms(
@@ -171,7 +182,7 @@ def flagged_value_task(
 
 @dataclass(frozen=True)
 class RaceResult:
-    """One layer's training in :func:`train_race`.
+    """One layer's training in :func:`train_race` or :func:`train_review_race`.
 
     Attributes
     ----------
@@ -188,7 +199,9 @@ class RaceResult:
     seconds : float
         The wall-clock time of building, training and evaluating the model.
     model : keras.Model
-        The trained model: ``Input``, the recurrent layer, ``Dense(2, "softmax")``.
+        The trained model: in :func:`train_race` ``Input``, the recurrent layer and
+        ``Dense(2, "softmax")``; in :func:`train_review_race` an ``Embedding`` before the
+        recurrent layer and ``Dense(1, "sigmoid")`` after it.
     """
 
     layer: str
@@ -311,6 +324,265 @@ def train_race(
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
             loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
+        history = model.fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=max_epochs,
+            validation_data=(x_test, y_test),
+            callbacks=[stop_when_learned(model)],
+            verbose=0,
+        ).history
+        held_out = tuple(float(value) for value in history["val_accuracy"])
+        results[name] = RaceResult(
+            layer=name,
+            accuracy=held_out[-1],
+            epochs=len(held_out),
+            train_accuracy=tuple(float(value) for value in history["accuracy"]),
+            held_out_accuracy=held_out,
+            seconds=time.perf_counter() - start,
+            model=model,
+        )
+    return results
+
+
+#: The words of :func:`review_marker_task`, indexed by id: ``<pad>`` is 0, the marker
+#: ``"verdict:"`` is 1, then eight fillers, three positive and three negative words.
+REVIEW_VOCAB: tuple[str, ...] = (
+    "<pad>",
+    "verdict:",
+    "the",
+    "film",
+    "was",
+    "plot",
+    "acting",
+    "and",
+    "really",
+    "very",
+    "good",
+    "great",
+    "fun",
+    "bad",
+    "dull",
+    "awful",
+)
+_REVIEW_FILLERS = np.arange(2, 10)
+_REVIEW_POSITIVE = np.arange(10, 13)
+_REVIEW_NEGATIVE = np.arange(13, 16)
+
+
+def review_marker_task(
+    samples: int,
+    *,
+    timesteps: int = 25,
+    min_words: int = 20,
+    sentiment_share: float = 0.6,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make reviews whose label is the sentiment word right after the marker "verdict:".
+
+    A review is a sequence of token ids from :data:`REVIEW_VOCAB`, between ``min_words``
+    and ``timesteps`` words long (uniform), followed by ``<pad>`` (id 0) up to
+    ``timesteps``. Each word is a sentiment word (positive or negative, drawn uniformly)
+    with probability ``sentiment_share`` and a filler otherwise. Then the marker
+    ``"verdict:"`` (id 1) is put at a random position ``p`` (uniform over ``0 .. length -
+    2``), and the word at ``p + 1`` is replaced by a positive word for label 1 or a
+    negative word for label 0. The label is the sentiment of that word alone: every other
+    sentiment word is a distractor, as likely positive as negative. To answer after the
+    last word, a layer must store the word that follows the marker and keep it, unchanged
+    by the sentiment words that come later.
+
+    Parameters
+    ----------
+    samples : int
+        The number of reviews, ``batch``.
+    timesteps : int, default 25
+        The padded length, and the longest review.
+    min_words : int, default 20
+        The shortest review; at least 2 (the marker and its word) and at most
+        ``timesteps``.
+    sentiment_share : float, default 0.6
+        The probability that a word other than the marker and its word is a sentiment
+        word (a distractor); between 0 and 1.
+    rng : numpy.random.Generator
+        The source of randomness, e.g. ``np.random.default_rng(0)``. Draws, in order: the
+        labels, the lengths, which words are sentiment words, the sentiment words, the
+        fillers, the marker positions, the words after the markers.
+
+    Returns
+    -------
+    x : numpy.ndarray, shape (batch, timesteps), int64
+        The token ids, ``<pad>`` (0) after the end of each review.
+    y : numpy.ndarray, shape (batch,), int64
+        The labels: 1 if the word after the marker is positive, 0 if negative.
+
+    Raises
+    ------
+    ValueError
+        If ``samples`` or ``timesteps`` is not a positive integer, ``min_words`` is not
+        between 2 and ``timesteps``, or ``sentiment_share`` is not between 0 and 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x, y = review_marker_task(3, timesteps=8, min_words=5, rng=np.random.default_rng(0))
+    >>> x.shape, x.dtype, y.shape
+    ((3, 8), dtype('int64'), (3,))
+    >>> (x == 1).sum(axis=1)  # one marker per review
+    array([1, 1, 1])
+    >>> after = x[np.arange(3), np.argmax(x == 1, axis=1) + 1]
+    >>> bool(np.all((after >= 10) == (y == 1)))  # positive words are ids 10 to 12
+    True
+
+    Used in ``book/08-putting-together.md``.
+    """
+    samples = _check_positive_int("samples", samples)
+    timesteps = _check_positive_int("timesteps", timesteps)
+    if isinstance(min_words, bool) or not isinstance(min_words, int | np.integer):
+        raise ValueError(f"min_words must be an integer, got {min_words!r}")
+    if not 2 <= min_words <= timesteps:
+        raise ValueError(f"min_words must be between 2 and timesteps={timesteps}, got {min_words}")
+    if not 0 <= sentiment_share <= 1:
+        raise ValueError(f"sentiment_share must be between 0 and 1, got {sentiment_share!r}")
+
+    sentiment = np.concatenate([_REVIEW_POSITIVE, _REVIEW_NEGATIVE])
+    y = rng.integers(0, 2, samples)
+    lengths = rng.integers(min_words, timesteps + 1, samples)
+    is_sentiment = rng.random((samples, timesteps)) < sentiment_share
+    x = np.where(
+        is_sentiment,
+        rng.choice(sentiment, (samples, timesteps)),
+        rng.choice(_REVIEW_FILLERS, (samples, timesteps)),
+    )
+    rows = np.arange(samples)
+    marker = (rng.random(samples) * (lengths - 1)).astype(int)  # 0 .. length - 2
+    x[rows, marker] = 1
+    x[rows, marker + 1] = np.where(
+        y == 1, rng.choice(_REVIEW_POSITIVE, samples), rng.choice(_REVIEW_NEGATIVE, samples)
+    )
+    x[np.arange(timesteps) >= lengths[:, None]] = 0
+    return x.astype("int64"), y.astype("int64")
+
+
+def train_review_race(
+    layer_classes: Iterable[type | str],
+    *,
+    seed: int = 0,
+    timesteps: int = 25,
+    min_words: int = 20,
+    sentiment_share: float = 0.6,
+    embedding_dim: int = 8,
+    units: int = 16,
+    train: int = 2000,
+    test: int = 1000,
+    max_epochs: int = 10,
+    stop_at: float = 0.95,
+    learning_rate: float = 5e-3,
+    batch_size: int = 64,
+) -> dict[str, RaceResult]:
+    """Train token models with different recurrent layers on :func:`review_marker_task`.
+
+    The token version of :func:`train_race`. ``keras.utils.set_random_seed(seed)`` is
+    called and ``np.random.default_rng(seed)`` draws ``train`` training and then ``test``
+    held-out reviews, the same for every layer. For each layer class ``L``, the seed is set
+    again and the model
+    ``keras.Sequential([keras.Input((timesteps,)), Embedding(len(REVIEW_VOCAB),
+    embedding_dim, mask_zero=True), L(units), Dense(1, "sigmoid")])`` is trained with Adam
+    and ``binary_crossentropy`` for at most ``max_epochs`` epochs, stopping after the first
+    epoch whose training accuracy reaches ``stop_at``. The held-out reviews are passed as
+    ``validation_data``, evaluated after every epoch and never trained on.
+
+    Needs Keras 3; it is imported when the function runs. The Keras session is not cleared,
+    and the global seed is left as training left it.
+
+    Parameters
+    ----------
+    layer_classes : iterable of type or str
+        Recurrent layer classes, e.g. ``keras.layers.GRU``, or their names in
+        ``keras.layers``, e.g. ``"GRU"``. Each is called as ``L(units)``.
+    seed : int, default 0
+        Seeds the data and every model's initial weights.
+    timesteps, min_words, sentiment_share : int, int, float
+        The task's settings, see :func:`review_marker_task`.
+    embedding_dim : int, default 8
+        The Embedding's ``output_dim``.
+    units : int, default 16
+        The size of each recurrent layer's state.
+    train, test : int, default 2000, 1000
+        The number of training and held-out reviews.
+    max_epochs : int, default 10
+        The most epochs any layer trains.
+    stop_at : float, default 0.95
+        Training stops after the first epoch whose training accuracy is at least this.
+    learning_rate : float, default 5e-3
+        Adam's learning rate.
+    batch_size : int, default 64
+        The reviews per gradient step.
+
+    Returns
+    -------
+    dict of str to RaceResult
+        One result per layer, keyed by the class's name, in the order given; each
+        ``model`` is the Embedding, recurrent layer and ``Dense(1, "sigmoid")`` stack above.
+
+    Raises
+    ------
+    ValueError
+        If no layer is given, two have the same name, or a name is not in ``keras.layers``.
+
+    Examples
+    --------
+    >>> results = train_review_race(["SimpleRNN", "GRU"], seed=0)  # doctest: +SKIP
+    >>> {name: r.accuracy > 0.9 for name, r in results.items()}  # doctest: +SKIP
+    {'SimpleRNN': False, 'GRU': True}
+
+    Used in ``book/08-putting-together.md``.
+    """
+    import keras
+
+    classes = []
+    for layer_class in layer_classes:
+        if isinstance(layer_class, str):
+            if not hasattr(keras.layers, layer_class):
+                raise ValueError(f"keras.layers has no {layer_class!r}")
+            layer_class = getattr(keras.layers, layer_class)
+        classes.append(layer_class)
+    if not classes:
+        raise ValueError("layer_classes is empty: give at least one layer class")
+    names = [layer_class.__name__ for layer_class in classes]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each layer class may appear once; got {names}")
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    settings = {"timesteps": timesteps, "min_words": min_words, "sentiment_share": sentiment_share}
+    x, y = review_marker_task(train, rng=rng, **settings)
+    x_test, y_test = review_marker_task(test, rng=rng, **settings)
+
+    def stop_when_learned(model: Any) -> Any:
+        def on_epoch_end(epoch: int, logs: dict[str, float] | None = None) -> None:
+            if logs is not None and logs["accuracy"] >= stop_at:
+                model.stop_training = True
+
+        return keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)
+
+    results = {}
+    for name, layer_class in zip(names, classes, strict=True):
+        keras.utils.set_random_seed(seed)
+        start = time.perf_counter()
+        model = keras.Sequential(
+            [
+                keras.Input((timesteps,)),
+                keras.layers.Embedding(len(REVIEW_VOCAB), embedding_dim, mask_zero=True),
+                layer_class(units),
+                keras.layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            loss="binary_crossentropy",
             metrics=["accuracy"],
         )
         history = model.fit(

@@ -386,6 +386,28 @@ def test_04_race_only_the_gated_layers_learn_the_flagged_value(seed: int) -> Non
     assert race["SimpleRNN"].epochs == 10  # never reached 95% training accuracy
 
 
+# --- 08-putting-together: a review only gates can read ---------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_08_review_race_only_the_gated_layers_read_the_verdict(seed: int) -> None:
+    """Chapter 08, "A review only gates can read": on reviews of 20 to 25 words whose label is
+    the sentiment word right after "verdict:", among distractors, "the book's tests run the
+    same race on two more seeds and check that the SimpleRNN stays below 65% while the GRU
+    and the LSTM reach at least 90%". Seed 0 is the chapter's."""
+    from lstm_lib import tasks
+
+    race = tasks.train_review_race(
+        ["SimpleRNN", "GRU", "LSTM"], seed=seed, timesteps=25, min_words=20, sentiment_share=0.6
+    )
+    accuracy = {name: result.accuracy for name, result in race.items()}
+    assert accuracy["SimpleRNN"] < 0.65, accuracy
+    assert accuracy["GRU"] >= 0.9, accuracy
+    assert accuracy["LSTM"] >= 0.9, accuracy
+    assert race["SimpleRNN"].epochs == 10  # never reached 95% training accuracy
+
+
 # --- second edition: 03, 05, 06, 07, 09 ------------------------------------------------------
 
 

@@ -187,3 +187,124 @@ def test_race_refuses_bad_layer_lists(layers, message):
     require_module("keras", "Keras (pip install .[keras])")
     with pytest.raises(ValueError, match=message):
         tasks.train_race(layers)
+
+
+# --- review_marker_task and train_review_race ------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    samples=st.integers(1, 50),
+    timesteps=st.integers(2, 40),
+    data=st.data(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_marker_task_has_one_marker_followed_by_the_labels_sentiment(
+    samples, timesteps, data, seed
+):
+    """Is x (batch, timesteps) int64 with words then padding, between min_words and
+    timesteps words long, with exactly one marker per review, never last, followed by a
+    positive word for label 1 and a negative word for label 0?"""
+    min_words = data.draw(st.integers(2, timesteps))
+    x, y = tasks.review_marker_task(
+        samples, timesteps=timesteps, min_words=min_words, rng=np.random.default_rng(seed)
+    )
+    assert x.shape == (samples, timesteps)
+    assert x.dtype == np.int64
+    assert y.shape == (samples,)
+    assert set(np.unique(y)) <= {0, 1}
+    assert x.min() >= 0 and x.max() < len(tasks.REVIEW_VOCAB)
+    lengths = (x != 0).sum(axis=1)
+    assert np.all((lengths >= min_words) & (lengths <= timesteps))
+    np.testing.assert_array_equal(x != 0, np.arange(timesteps) < lengths[:, None])  # pad at end
+    np.testing.assert_array_equal((x == 1).sum(axis=1), 1)
+    marker = np.argmax(x == 1, axis=1)
+    assert np.all(marker + 1 < lengths)
+    after = [tasks.REVIEW_VOCAB[i] for i in x[np.arange(samples), marker + 1]]
+    expected = [("good", "great", "fun") if label else ("bad", "dull", "awful") for label in y]
+    assert all(word in words for word, words in zip(after, expected, strict=True))
+
+
+def test_marker_task_distractors_are_balanced_and_markers_spread():
+    """Are about ``sentiment_share`` of the other words sentiment words, as often positive as
+    negative whatever the label, and does the marker stand at every position it may?"""
+    x, y = tasks.review_marker_task(
+        4000, timesteps=25, min_words=20, sentiment_share=0.6, rng=np.random.default_rng(0)
+    )
+    marker = np.argmax(x == 1, axis=1)
+    others = x.copy()
+    others[np.arange(4000), marker] = 0
+    others[np.arange(4000), marker + 1] = 0
+    words = others[others != 0]
+    assert abs(np.isin(words, range(10, 16)).mean() - 0.6) < 0.01
+    for label in (0, 1):
+        rest = others[y == label]
+        positive, negative = np.isin(rest, range(10, 13)).sum(), np.isin(rest, range(13, 16)).sum()
+        assert abs(positive / (positive + negative) - 0.5) < 0.02
+    assert set(np.unique(marker)) == set(range(24))
+    assert 0.45 < y.mean() < 0.55
+
+
+def test_marker_task_is_reproducible():
+    """Does the same seed give the same reviews and labels?"""
+    first = tasks.review_marker_task(5, rng=np.random.default_rng(3))
+    second = tasks.review_marker_task(5, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+@pytest.mark.parametrize(
+    ("samples", "kwargs", "message"),
+    [
+        (0, {}, "samples must be a positive integer"),
+        (2, {"timesteps": 0}, "timesteps must be a positive integer"),
+        (2, {"min_words": 1}, "min_words must be between 2 and timesteps"),
+        (2, {"timesteps": 5, "min_words": 6}, "min_words must be between 2 and timesteps"),
+        (2, {"min_words": 2.5}, "min_words must be an integer"),
+        (2, {"sentiment_share": 1.5}, "sentiment_share must be between 0 and 1"),
+    ],
+)
+def test_marker_task_refuses_bad_settings(samples, kwargs, message):
+    """Do bad sizes, lengths and shares raise a clear ValueError?"""
+    with pytest.raises(ValueError, match=message):
+        tasks.review_marker_task(samples, rng=np.random.default_rng(0), **kwargs)
+
+
+def test_review_race_trains_the_token_pipeline_per_layer():
+    """On a tiny race, is there a result per layer, in order, each model an Embedding with
+    mask_zero, the layer, and Dense(1, sigmoid), with consistent per-epoch accuracies?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    results = tasks.train_review_race(
+        ["SimpleRNN", keras.layers.GRU],
+        timesteps=6,
+        min_words=3,
+        units=4,
+        train=64,
+        test=32,
+        max_epochs=2,
+    )
+    assert list(results) == ["SimpleRNN", "GRU"]
+    for name, result in results.items():
+        assert result.layer == name
+        assert 1 <= result.epochs <= 2
+        assert len(result.train_accuracy) == len(result.held_out_accuracy) == result.epochs
+        assert result.accuracy == result.held_out_accuracy[-1]
+        embedding, recurrent, dense = result.model.layers
+        assert embedding.mask_zero and embedding.input_dim == len(tasks.REVIEW_VOCAB)
+        assert type(recurrent).__name__ == name
+        assert result.model.output_shape == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        ([], "layer_classes is empty"),
+        (["GRU", "GRU"], "each layer class may appear once"),
+        (["NoSuchLayer"], "keras.layers has no 'NoSuchLayer'"),
+    ],
+)
+def test_review_race_refuses_bad_layer_lists(layers, message):
+    """Do an empty list, a repeated layer and an unknown name raise a clear ValueError?"""
+    require_module("keras", "Keras (pip install .[keras])")
+    with pytest.raises(ValueError, match=message):
+        tasks.train_review_race(layers)
