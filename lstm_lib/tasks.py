@@ -285,67 +285,28 @@ def train_race(
     """
     import keras
 
-    classes = []
-    for layer_class in layer_classes:
-        if isinstance(layer_class, str):
-            if not hasattr(keras.layers, layer_class):
-                raise ValueError(f"keras.layers has no {layer_class!r}")
-            layer_class = getattr(keras.layers, layer_class)
-        classes.append(layer_class)
-    if not classes:
-        raise ValueError("layer_classes is empty: give at least one layer class")
-    names = [layer_class.__name__ for layer_class in classes]
-    if len(set(names)) != len(names):
-        raise ValueError(f"each layer class may appear once; got {names}")
+    classes = _layer_classes(layer_classes)
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
     x, y = flagged_value_task(train, timesteps=timesteps, noise=noise, rng=rng)
     x_test, y_test = flagged_value_task(test, timesteps=timesteps, noise=noise, rng=rng)
 
-    def stop_when_learned(model: Any) -> Any:
-        def on_epoch_end(epoch: int, logs: dict[str, float] | None = None) -> None:
-            if logs is not None and logs["accuracy"] >= stop_at:
-                model.stop_training = True
-
-        return keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)
-
-    results = {}
-    for name, layer_class in zip(names, classes, strict=True):
-        keras.utils.set_random_seed(seed)
-        start = time.perf_counter()
-        model = keras.Sequential(
-            [
-                keras.Input((timesteps, 2)),
-                layer_class(units),
-                keras.layers.Dense(2, activation="softmax"),
-            ]
-        )
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-            loss="sparse_categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        history = model.fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=max_epochs,
-            validation_data=(x_test, y_test),
-            callbacks=[stop_when_learned(model)],
-            verbose=0,
-        ).history
-        held_out = tuple(float(value) for value in history["val_accuracy"])
-        results[name] = RaceResult(
-            layer=name,
-            accuracy=held_out[-1],
-            epochs=len(held_out),
-            train_accuracy=tuple(float(value) for value in history["accuracy"]),
-            held_out_accuracy=held_out,
-            seconds=time.perf_counter() - start,
-            model=model,
-        )
-    return results
+    return _race(
+        classes,
+        lambda layer_class: [
+            keras.Input((timesteps, 2)),
+            layer_class(units),
+            keras.layers.Dense(2, activation="softmax"),
+        ],
+        loss="sparse_categorical_crossentropy",
+        data=((x, y), (x_test, y_test)),
+        seed=seed,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        stop_at=stop_at,
+    )
 
 
 #: The words of :func:`review_marker_task`, indexed by id: ``<pad>`` is 0, the marker
@@ -542,6 +503,36 @@ def train_review_race(
     """
     import keras
 
+    classes = _layer_classes(layer_classes)
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    settings = {"timesteps": timesteps, "min_words": min_words, "sentiment_share": sentiment_share}
+    x, y = review_marker_task(train, rng=rng, **settings)
+    x_test, y_test = review_marker_task(test, rng=rng, **settings)
+
+    return _race(
+        classes,
+        lambda layer_class: [
+            keras.Input((timesteps,)),
+            keras.layers.Embedding(len(REVIEW_VOCAB), embedding_dim, mask_zero=True),
+            layer_class(units),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ],
+        loss="binary_crossentropy",
+        data=((x, y), (x_test, y_test)),
+        seed=seed,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_epochs=max_epochs,
+        stop_at=stop_at,
+    )
+
+
+def _layer_classes(layer_classes: Iterable[type | str]) -> list[type]:
+    """Keras layer classes from classes or their names; each at most once."""
+    import keras
+
     classes = []
     for layer_class in layer_classes:
         if isinstance(layer_class, str):
@@ -554,12 +545,26 @@ def train_review_race(
     names = [layer_class.__name__ for layer_class in classes]
     if len(set(names)) != len(names):
         raise ValueError(f"each layer class may appear once; got {names}")
+    return classes
 
-    keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
-    settings = {"timesteps": timesteps, "min_words": min_words, "sentiment_share": sentiment_share}
-    x, y = review_marker_task(train, rng=rng, **settings)
-    x_test, y_test = review_marker_task(test, rng=rng, **settings)
+
+def _race(
+    classes: list[type],
+    build: Callable[[type], list[Any]],
+    *,
+    loss: str,
+    data: tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    seed: int,
+    learning_rate: float,
+    batch_size: int,
+    max_epochs: int,
+    stop_at: float,
+) -> dict[str, RaceResult]:
+    """Train ``keras.Sequential(build(layer_class))`` for each class from the same seed,
+    stopping once an epoch's training accuracy reaches ``stop_at``."""
+    import keras
+
+    (x, y), (x_test, y_test) = data
 
     def stop_when_learned(model: Any) -> Any:
         def on_epoch_end(epoch: int, logs: dict[str, float] | None = None) -> None:
@@ -569,20 +574,14 @@ def train_review_race(
         return keras.callbacks.LambdaCallback(on_epoch_end=on_epoch_end)
 
     results = {}
-    for name, layer_class in zip(names, classes, strict=True):
+    for layer_class in classes:
+        name = layer_class.__name__
         keras.utils.set_random_seed(seed)
         start = time.perf_counter()
-        model = keras.Sequential(
-            [
-                keras.Input((timesteps,)),
-                keras.layers.Embedding(len(REVIEW_VOCAB), embedding_dim, mask_zero=True),
-                layer_class(units),
-                keras.layers.Dense(1, activation="sigmoid"),
-            ]
-        )
+        model = keras.Sequential(build(layer_class))
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-            loss="binary_crossentropy",
+            loss=loss,
             metrics=["accuracy"],
         )
         history = model.fit(
