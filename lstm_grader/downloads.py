@@ -177,11 +177,12 @@ def glued_values(chapter: Path, cache: Path) -> dict[str, str]:
 
     if not cache.is_dir():
         return {}
+    executions = get_cache(str(cache))
     try:
-        record = get_cache(str(cache)).match_cache_notebook(jupytext.read(chapter))
+        record = executions.match_cache_notebook(jupytext.read(chapter))
     except KeyError:
         return {}
-    executed = get_cache(str(cache)).get_cache_bundle(record.pk).nb
+    executed = executions.get_cache_bundle(record.pk).nb
     values = {}
     for cell in executed.cells:
         for output in cell.get("outputs", []):

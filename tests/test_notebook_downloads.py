@@ -105,6 +105,14 @@ def has_course_library(python: Path) -> bool:
     return found.stdout.strip() != "None"
 
 
+def uninstall_course_library(python: Path) -> None:
+    subprocess.run(
+        [str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "lstm-course"],
+        capture_output=True,
+        timeout=300,
+    )
+
+
 def kernel_for(python: Path, home: Path) -> str:
     """A kernelspec (under ``home``, put on JUPYTER_PATH by the caller) running ``python``
     with pip offline; its name."""
@@ -229,11 +237,7 @@ def test_a_chapter_notebook_installs_what_it_needs_and_runs(
     address, _folder, requests = served
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     kernel = kernel_for(learner_python, tmp_path / "jupyter")
-    subprocess.run(
-        [str(learner_python), "-m", "pip", "uninstall", "--quiet", "--yes", "lstm-course"],
-        capture_output=True,
-        timeout=300,
-    )
+    uninstall_course_library(learner_python)
     assert not has_course_library(learner_python)
     requests.clear()
     chapter = read_notebook(download(address, f"_sources/{CHAPTER}.ipynb", tmp_path))
@@ -252,11 +256,7 @@ def test_without_the_site_the_learner_is_told_what_to_install(
 ) -> None:
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     kernel = kernel_for(learner_python, tmp_path / "jupyter")
-    subprocess.run(
-        [str(learner_python), "-m", "pip", "uninstall", "--quiet", "--yes", "lstm-course"],
-        capture_output=True,
-        timeout=300,
-    )
+    uninstall_course_library(learner_python)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}/"
