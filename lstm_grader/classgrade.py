@@ -6,11 +6,14 @@ Usage, from the course root (the folder holding ``nbgrader_config.py``)::
     lstm-grade --all --workers 4          # every assignment
     lstm-grade 05-return-flags --force    # regrade even unchanged submissions
 
-Each submission is graded by its own ``nbgrader autograde ASSIGNMENT --student STUDENT``
-process, so the gradebook stays nbgrader's and the protections configured in
-``nbgrader_config.py`` apply. One submission that crashes, hangs or is malformed never
-stops the others. The results are written to ``grades.csv`` (one row per student and
-notebook) and ``grades_totals.csv`` (one row per student).
+Each submission is graded by ``nbgrader autograde ASSIGNMENT --student STUDENT``, so the
+gradebook stays nbgrader's and the protections configured in ``nbgrader_config.py`` apply.
+Each worker loads nbgrader once and runs every submission in a fresh child forked from it
+(:mod:`lstm_grader.preloaded`); ``--process-per-submission`` starts a whole new nbgrader
+process for each instead, the slower path kept for comparison. ``--scheduler ADDRESS``
+grades on a Dask cluster (:mod:`lstm_grader.cluster`). One submission that crashes, hangs
+or is malformed never stops the others. The results are written to ``grades.csv`` (one row
+per student and notebook) and ``grades_totals.csv`` (one row per student).
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +40,9 @@ from typing import Any
 import nbformat
 
 from lstm_grader import report, safefiles
+from lstm_grader.cluster import ClusterGrading
 from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.preloaded import PreloadedGrader
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -127,15 +134,18 @@ def _package_folder(root: Path, name: str) -> Path | None:
     return Path(locations[0]) if locations else None
 
 
-def grading_code_digest(root: Path) -> str:
+def grading_code_digest(root: Path | None, *, with_location: bool = True) -> str:
     """A hash of the grading code a course root grades with: the source of
-    :data:`GRADING_PACKAGES` and the versions of :data:`GRADING_DISTRIBUTIONS`."""
+    :data:`GRADING_PACKAGES` and the versions of :data:`GRADING_DISTRIBUTIONS`, and where
+    the packages are (unless ``with_location`` is false). ``root=None``: the installed
+    packages."""
     from importlib import metadata
 
     digest = hashlib.sha256()
     for name in GRADING_PACKAGES:
-        folder = _package_folder(root, name)
-        digest.update(f"package {name} at {folder}\n".encode())
+        folder = _package_folder(root, name) if root else _installed_folder(name)
+        if with_location:
+            digest.update(f"package {name} at {folder}\n".encode())
         for path in sorted(folder.rglob("*.py")) if folder else []:
             digest.update(path.relative_to(folder).as_posix().encode())
             digest.update(safefiles.read_bytes(path))
@@ -146,6 +156,20 @@ def grading_code_digest(root: Path) -> str:
             version = "absent"
         digest.update(f"{name}=={version}\n".encode())
     return digest.hexdigest()
+
+
+def grading_code_version(root: Path | None = None) -> str:
+    """:func:`grading_code_digest` without the install location: equal on two hosts that
+    grade with the same code, wherever each installed it."""
+    return grading_code_digest(root, with_location=False)
+
+
+def _installed_folder(name: str) -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return Path(locations[0]) if locations else None
 
 
 def fingerprint(
@@ -195,7 +219,15 @@ class ClassGrader:
     """Grade submissions with nbgrader in parallel and collect one row per notebook."""
 
     def __init__(
-        self, root: Path, *, workers: int, force: bool, timeout: int, db_url: str | None = None
+        self,
+        root: Path,
+        *,
+        workers: int,
+        force: bool,
+        timeout: int,
+        db_url: str | None = None,
+        process_per_submission: bool = False,
+        scheduler: str | None = None,
     ) -> None:
         self.root = root
         self.layout = CourseLayout.from_root(root)
@@ -203,7 +235,15 @@ class ClassGrader:
         self.force = force
         self.timeout = timeout
         self.db_url = db_url
+        self.process_per_submission = process_per_submission
         self._code_digest = grading_code_digest(root)
+        self._cluster: ClusterGrading | None = None
+        if scheduler:
+            self._cluster = ClusterGrading(
+                scheduler, self.layout, self.db_url or self.layout.db_url
+            )
+        self._idle_graders: list[PreloadedGrader] = []
+        self._graders_lock = threading.Lock()
 
     def _settings(self) -> dict[str, str]:
         settings = {name: os.environ.get(name, "") for name in GRADING_SETTINGS}
@@ -256,8 +296,9 @@ class ClassGrader:
                 facts[name] = {"unreadable": problem}
             else:
                 facts[name] = {}
+        graded_for: float | None = None
         if any(not fact for fact in facts.values()):
-            outcome, log = self._autograde(submission)
+            outcome, log, graded_for = self._autograde(submission)
             safefiles.write_text(self._state_file(submission).with_name("autograde.log"), log)
             for fact in facts.values():
                 if fact:
@@ -270,7 +311,8 @@ class ClassGrader:
                     fact["graded"] = True
         else:
             self._forget_grades(submission)
-        elapsed = round(time.monotonic() - started, 2)
+        # on a cluster, the worker's own time: the wait in its queue is not grading
+        elapsed = round(graded_for or (time.monotonic() - started), 2)
         for fact in facts.values():
             fact["seconds"] = elapsed
         return facts
@@ -332,20 +374,52 @@ class ClassGrader:
     def _state_file(self, submission: Submission) -> Path:
         return self.layout.reports(submission.student, submission.assignment) / ROW_FILE
 
-    def _autograde(self, submission: Submission) -> tuple[str, str]:
-        env = dict(os.environ)
+    def _autograde(self, submission: Submission) -> tuple[str, str, float | None]:
+        """Run ``nbgrader autograde`` for one submission: ``(outcome, log, seconds)``, the
+        outcome ``ran``, ``crashed`` or ``timed-out``, and the seconds a cluster worker
+        spent on it (None when graded here)."""
+        env = self._env()
         env.pop("NBGRADER_EXECUTION", None)
-        if self.db_url:
-            env["NBGRADER_DB_URL"] = self.db_url
+        if self._cluster is not None:
+            from lstm_grader.sandbox import unsafe_allowed
+
+            return self._cluster.autograde(
+                submission.student, submission.assignment, self.timeout, unsafe_allowed()
+            )
+        argv = ["autograde", submission.assignment, "--student", submission.student, "--force"]
+        if self.process_per_submission:
+            return (*self._autograde_in_new_process(argv, env), None)
+        with self._preloaded_grader() as grader:
+            return (*grader.run(argv, cwd=self.root, env=env, timeout=self.timeout), None)
+
+    @contextmanager
+    def _preloaded_grader(self) -> Iterator[PreloadedGrader]:
+        """A helper with nbgrader loaded, for one submission at a time: at most one per
+        worker thread is ever started, and each is reused until :meth:`close`."""
+        with self._graders_lock:
+            grader = self._idle_graders.pop() if self._idle_graders else None
+        grader = grader or PreloadedGrader(cwd=self.root)
+        try:
+            yield grader
+        finally:
+            with self._graders_lock:
+                self._idle_graders.append(grader)
+
+    def close(self) -> None:
+        """Stop the preloaded helpers and leave the cluster."""
+        with self._graders_lock:
+            graders, self._idle_graders = self._idle_graders, []
+        for grader in graders:
+            grader.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def _autograde_in_new_process(self, argv: list[str], env: dict[str, str]) -> tuple[str, str]:
         command = [
             sys.executable,
             "-c",
             _NBGRADER_MAIN,
-            "autograde",
-            submission.assignment,
-            "--student",
-            submission.student,
-            "--force",
+            *argv,
         ]
         try:
             result = subprocess.run(
@@ -438,7 +512,8 @@ class ClassGrader:
         rows: list[Row] = []
         bar = _progress_bar(len(submissions), progress)
         failed = 0
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+        in_flight = self._cluster.slots() if self._cluster else self.workers
+        with _closing(self), ThreadPoolExecutor(max_workers=in_flight) as pool:
             futures = {pool.submit(self.grade, s): s for s in submissions}
             for future in as_completed(futures):
                 submission = futures[future]
@@ -485,6 +560,14 @@ class ClassGrader:
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
         return env
+
+
+@contextmanager
+def _closing(grader: ClassGrader) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        grader.close()
 
 
 def _last_line(text: str) -> str:
@@ -568,6 +651,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); "
+        "the gradebook and the course folder are written here only",
+    )
+    parser.add_argument(
+        "--process-per-submission",
+        action="store_true",
+        help="start a new nbgrader process for every submission instead of forking each "
+        "from one that loaded nbgrader once (slower; the same grades)",
+    )
+    parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="grade even where the sandbox cannot be built (no isolation: "
@@ -590,7 +686,8 @@ def main(argv: list[str] | None = None) -> int:
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
 
     try:
-        check_can_grade()
+        if not args.scheduler:  # on a cluster, each worker's own sandbox is checked
+            check_can_grade()
     except SandboxUnavailable as exc:
         print(f"lstm-grade: {exc}", file=sys.stderr)
         return 2
@@ -601,10 +698,21 @@ def main(argv: list[str] | None = None) -> int:
             force=args.force,
             timeout=args.timeout,
             db_url=args.db_url,
+            process_per_submission=args.process_per_submission,
+            scheduler=args.scheduler,
         )
         assignments = grader.layout.released_assignments() if args.all else args.assignments
         submissions = find_submissions(grader.layout, assignments)
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
+    except OSError as exc:
+        if not args.scheduler:
+            raise
+        print(
+            f"lstm-grade: cannot reach the Dask scheduler at {args.scheduler}, nothing was "
+            f"graded ({type(exc).__name__}: {exc})",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
         print(
             f"lstm-grade: grader error, nothing was graded: the course's configuration or "

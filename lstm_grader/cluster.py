@@ -1,0 +1,391 @@
+"""Grade on a Dask distributed cluster: the workers grade, one process writes.
+
+``lstm-grade ASSIGNMENT --scheduler tcp://HOST:8786`` sends each submission to a cluster
+of Dask's own scheduler and workers (``dask scheduler``; ``dask worker ADDRESS --nthreads
+1`` on each grading host, or Dask's deployments for Kubernetes and Slurm). The workers
+need this package, bubblewrap and nothing shared with the course host:
+
+- each task receives a :class:`GradingKit` (the assignment's ``nbgrader_config.py``,
+  source, release and references, and a gradebook holding only the assignment) and a
+  :class:`GradingJob` (one learner's submitted files, their previous grading reports and
+  what the gradebook holds for them);
+- the worker grades it with ``nbgrader autograde`` in a private copy of the course, in a
+  child forked from a helper that loaded nbgrader once (:mod:`lstm_grader.preloaded`),
+  in the same sandbox as on one host;
+- it sends back a :class:`GradingResult`: the outcome and log, the autograded notebooks,
+  the reports and the submission's new gradebook state;
+- the ``lstm-grade`` process alone writes the course folder and the gradebook (SQLite or
+  PostgreSQL), one result at a time.
+
+A worker that dies mid-notebook loses nothing: its task is given to another worker by
+Dask's scheduler, and a result is written once, when it arrives. A worker whose grading
+code differs from the host's is refused, so every grade comes from the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lstm_grader import safefiles
+from lstm_grader.course import CONFIG_FILE, CourseLayout
+
+#: Files of a submission's reports folder that belong to the host's bookkeeping.
+HOST_ONLY_REPORTS = ("class-rows.json", "autograde.log")
+#: nbgrader's file permissions on autograded notebooks, kept when the host writes them.
+AUTOGRADED_MODE = 0o444
+#: Where a worker's private course keeps its gradebook.
+WORKER_GRADEBOOK = "gradebook.db"
+
+
+@dataclass(frozen=True)
+class GradingKit:
+    """What every submission of one assignment is graded with, sent to each worker once.
+
+    ``files`` maps a path relative to the course root to its bytes.
+    """
+
+    assignment: str
+    files: dict[str, bytes]
+    code_version: str
+
+
+@dataclass(frozen=True)
+class GradingJob:
+    """One learner's submission and what grading it again needs to know."""
+
+    student: str
+    assignment: str
+    submitted: dict[str, bytes]
+    reports: dict[str, bytes]
+    state: dict[str, Any] | None
+    timeout: float
+    unsafe_no_sandbox: bool = False
+
+
+@dataclass
+class GradingResult:
+    """What a worker sends back: written to the course by the host only."""
+
+    outcome: str
+    log: str
+    worker: str
+    code_version: str
+    seconds: float = 0.0
+    state: dict[str, Any] | None = None
+    autograded: dict[str, bytes] = field(default_factory=dict)
+    reports: dict[str, bytes] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def read_folder(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, bytes]:
+    """Every regular file under ``folder`` (links never followed), by relative path."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): safefiles.read_bytes(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink() and path.name not in skip
+    }
+
+
+def write_folder(folder: Path, files: dict[str, bytes], mode: int = 0o644) -> None:
+    """Write ``files`` under ``folder``, refusing any path that would leave it."""
+    base = folder.resolve()
+    for relative, data in files.items():
+        target = (folder / relative).resolve()
+        if base not in target.parents:
+            raise ValueError(f"refusing to write outside {folder}: {relative!r}")
+        safefiles.write_bytes(target, data, mode)
+
+
+# --------------------------------------------------------------------------- gradebook state
+
+
+def _seconds(value: dt.timedelta | None) -> float | None:
+    return value.total_seconds() if value is not None else None
+
+
+def submission_state(gradebook: Any, assignment: str, student: str) -> dict[str, Any] | None:
+    """What a gradebook holds for one submission (every field autograde or an instructor
+    sets), as plain data; None if it holds no such submission."""
+    from nbgrader.api import MissingEntry
+
+    try:
+        submission = gradebook.find_submission(assignment, student)
+    except MissingEntry:
+        return None
+    return {
+        "timestamp": submission.timestamp.isoformat() if submission.timestamp else None,
+        "extension": _seconds(submission.extension),
+        "notebooks": {
+            notebook.name: {
+                "flagged": bool(notebook.flagged),
+                "late_submission_penalty": notebook.late_submission_penalty,
+                "grades": {
+                    grade.name: {
+                        "auto_score": grade.auto_score,
+                        "manual_score": grade.manual_score,
+                        "extra_credit": grade.extra_credit,
+                        "needs_manual_grade": bool(grade.needs_manual_grade),
+                    }
+                    for grade in notebook.grades
+                },
+                "comments": {
+                    comment.name: {
+                        "auto_comment": comment.auto_comment,
+                        "manual_comment": comment.manual_comment,
+                    }
+                    for comment in notebook.comments
+                },
+            }
+            for notebook in submission.notebooks
+        },
+    }
+
+
+def apply_submission_state(
+    gradebook: Any, assignment: str, student: str, state: dict[str, Any]
+) -> None:
+    """Make a gradebook hold ``state`` (from :func:`submission_state`) for one submission,
+    creating the learner and the submission if needed."""
+    gradebook.update_or_create_student(student)
+    extension = state.get("extension")
+    fields: dict[str, Any] = {
+        "extension": dt.timedelta(seconds=extension) if extension is not None else None
+    }
+    if state.get("timestamp"):
+        fields["timestamp"] = dt.datetime.fromisoformat(state["timestamp"])
+    # nbgrader builds the submission's rows before adding it to the session: without
+    # autoflush off, SQLAlchemy warns that it cannot flush them half-made
+    with gradebook.db.no_autoflush:
+        submission = gradebook.update_or_create_submission(assignment, student, **fields)
+    for notebook in submission.notebooks:
+        saved = state["notebooks"].get(notebook.name)
+        if saved is None:
+            continue
+        notebook.flagged = saved["flagged"]
+        notebook.late_submission_penalty = saved["late_submission_penalty"]
+        for grade in notebook.grades:
+            for name, value in saved["grades"].get(grade.name, {}).items():
+                setattr(grade, name, value)
+        for comment in notebook.comments:
+            for name, value in saved["comments"].get(comment.name, {}).items():
+                setattr(comment, name, value)
+    gradebook.db.commit()
+
+
+# --------------------------------------------------------------------------- the worker's side
+
+_worker_local = threading.local()
+
+
+def _worker_grader():
+    """This worker thread's preloaded nbgrader helper, started on first use."""
+    from lstm_grader.preloaded import PreloadedGrader
+
+    grader = getattr(_worker_local, "grader", None)
+    if grader is None:
+        grader = _worker_local.grader = PreloadedGrader(cwd=tempfile.gettempdir())
+    return grader
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return f"local process {os.getpid()}"
+
+
+def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
+    """Grade one submission in a private copy of the course; runs on a worker.
+
+    Nothing is written outside a temporary folder, which is removed afterwards.
+    """
+    from nbgrader.api import Gradebook
+
+    from lstm_grader.classgrade import grading_code_version
+
+    version = grading_code_version()
+    worker = _worker_name()
+    if version != kit.code_version:
+        return GradingResult(
+            "crashed",
+            f"worker {worker} grades with other code than the course host (lstm-course, "
+            "nbgrader or their dependencies differ): install the same versions on every "
+            "worker",
+            worker,
+            version,
+        )
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="lstm-grade-job-") as folder:
+        root = Path(folder)
+        write_folder(root, kit.files)
+        layout = CourseLayout.from_root(root)
+        write_folder(layout.submitted(job.student, job.assignment), job.submitted)
+        write_folder(layout.reports(job.student, job.assignment), job.reports)
+        db_url = f"sqlite:///{root / WORKER_GRADEBOOK}"
+        if job.state is not None:
+            with Gradebook(db_url) as gradebook:
+                apply_submission_state(gradebook, job.assignment, job.student, job.state)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+        env["NBGRADER_DB_URL"] = db_url
+        # nbgrader runs `alembic` by name: this environment's scripts, even unactivated
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        if job.unsafe_no_sandbox:
+            from lstm_grader.sandbox import UNSAFE_SWITCH
+
+            env[UNSAFE_SWITCH] = "1"
+        argv = ["autograde", job.assignment, "--student", job.student, "--force"]
+        outcome, log = _worker_grader().run(argv, cwd=root, env=env, timeout=job.timeout)
+        with Gradebook(db_url) as gradebook:
+            state = submission_state(gradebook, job.assignment, job.student)
+        return GradingResult(
+            outcome,
+            log,
+            worker,
+            version,
+            round(time.monotonic() - started, 2),
+            state,
+            read_folder(layout.autograded(job.student, job.assignment)),
+            read_folder(layout.reports(job.student, job.assignment), skip=HOST_ONLY_REPORTS),
+        )
+
+
+# --------------------------------------------------------------------------- the host's side
+
+
+class ClusterGrading:
+    """The course host's end: builds kits and jobs, sends them, writes what comes back.
+
+    Parameters
+    ----------
+    address
+        The Dask scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
+    layout
+        The course's folders.
+    db_url
+        The course gradebook, written here only.
+    """
+
+    def __init__(self, address: str, layout: CourseLayout, db_url: str) -> None:
+        from distributed import Client
+
+        self.layout = layout
+        self.db_url = db_url
+        self.client = Client(address, timeout="30s")
+        self._kits: dict[str, Any] = {}
+        self._kits_lock = threading.Lock()
+        self._write_lock = threading.Lock()
+
+    def slots(self) -> int:
+        """How many submissions to keep in flight: every worker thread busy, one queued."""
+        threads = sum(self.client.nthreads().values())
+        return max(2, 2 * threads)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _kit(self, assignment: str) -> Any:
+        """The assignment's kit, built and sent to the cluster once."""
+        with self._kits_lock:
+            if assignment not in self._kits:
+                kit = build_kit(self.layout, assignment)
+                self._kits[assignment] = self.client.scatter(kit, broadcast=True, hash=False)
+            return self._kits[assignment]
+
+    def autograde(
+        self, student: str, assignment: str, timeout: float, unsafe_no_sandbox: bool
+    ) -> tuple[str, str, float]:
+        """Grade one submission on the cluster and write its result: ``(outcome, log,
+        seconds the worker spent)``."""
+        from nbgrader.api import Gradebook
+
+        with self._write_lock, Gradebook(self.db_url) as gradebook:
+            state = submission_state(gradebook, assignment, student)
+        job = GradingJob(
+            student,
+            assignment,
+            read_folder(self.layout.submitted(student, assignment)),
+            read_folder(self.layout.reports(student, assignment), skip=HOST_ONLY_REPORTS),
+            state,
+            timeout,
+            unsafe_no_sandbox,
+        )
+        future = self.client.submit(grade_job, self._kit(assignment), job, pure=False)
+        result: GradingResult = future.result()
+        log = f"graded on {result.worker}\n{result.log}"
+        if result.outcome == "ran" or result.state is not None:
+            self._write(student, assignment, result)
+        return result.outcome, log, result.seconds
+
+    def _write(self, student: str, assignment: str, result: GradingResult) -> None:
+        """The single writer: the gradebook, then the autograded notebooks and reports."""
+        from nbgrader.api import Gradebook
+
+        with self._write_lock:
+            if result.state is not None:
+                with Gradebook(self.db_url) as gradebook:
+                    apply_submission_state(gradebook, assignment, student, result.state)
+            autograded = self.layout.autograded(student, assignment)
+            shutil.rmtree(autograded, ignore_errors=True)
+            write_folder(autograded, result.autograded, AUTOGRADED_MODE)
+            reports = self.layout.reports(student, assignment)
+            for path in _files(reports):
+                if path.name not in HOST_ONLY_REPORTS:
+                    path.unlink()
+            write_folder(reports, result.reports)
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    if folder.is_dir():
+        yield from (p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def build_kit(layout: CourseLayout, assignment: str) -> GradingKit:
+    """The files grading ``assignment`` needs, and a gradebook holding only it (made by
+    ``nbgrader generate_assignment`` in a scratch copy of the course)."""
+    import subprocess
+
+    from lstm_grader.classgrade import grading_code_version
+
+    root = layout.root
+    files = {CONFIG_FILE: safefiles.read_bytes(root / CONFIG_FILE)}
+    for folder in (layout.source(assignment), layout.release(assignment)):
+        prefix = folder.relative_to(root).as_posix()
+        files.update({f"{prefix}/{k}": v for k, v in read_folder(folder).items()})
+    references = layout.references_file(assignment)
+    if references.is_file():
+        files[references.relative_to(root).as_posix()] = safefiles.read_bytes(references)
+    with tempfile.TemporaryDirectory(prefix="lstm-grade-kit-") as folder:
+        scratch = Path(folder)
+        write_folder(scratch, files)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+        env["NBGRADER_DB_URL"] = f"sqlite:///{scratch / WORKER_GRADEBOOK}"
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
+            cwd=scratch,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"cannot prepare {assignment} for the cluster: nbgrader generate_assignment "
+                f"failed:\n{done.stderr[-2000:]}"
+            )
+        files[WORKER_GRADEBOOK] = safefiles.read_bytes(scratch / WORKER_GRADEBOOK)
+    return GradingKit(assignment, files, grading_code_version(root))

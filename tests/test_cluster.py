@@ -1,0 +1,336 @@
+"""``lstm-grade --scheduler``: grading on a Dask cluster, written from one place.
+
+Fast tests check the pieces: the gradebook state a worker receives and sends back, the
+files it may write, the refusal of a worker with other grading code. The slow test runs a
+real Dask scheduler and two worker processes on 127.0.0.1 with a PostgreSQL gradebook,
+kills one worker while it grades a notebook, and checks that the class is graded exactly
+as on one host.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import test_classgrade
+from conftest import Course, require_module
+from test_classgrade import (
+    ASSIGNMENT,
+    _limit_cell_time,
+    _submitted_bytes,
+    _without_seconds,
+    grade_rows,
+    submit_class,
+)
+
+from lstm_grader import cluster
+from lstm_grader.cluster import GradingJob, GradingKit
+
+BIN = Path(sys.executable).parent
+#: A real PostgreSQL server for the gradebook (the fixture of test_classgrade.py)
+postgres_url = test_classgrade.postgres_url
+
+
+@pytest.fixture(autouse=True)
+def _scripts_on_path(monkeypatch) -> None:
+    """nbgrader runs ``alembic`` by name when it creates a gradebook."""
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+# --------------------------------------------------------------------------- fast: pieces
+
+
+def _gradebook_with_an_assignment(url: str):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("a1")
+        gradebook.add_notebook("n1", "a1")
+        for name in ("q1", "q2"):
+            gradebook.add_grade_cell(name, "n1", "a1", max_score=2, cell_type="code")
+        gradebook.add_solution_cell("a1-answer", "n1", "a1")
+        gradebook.add_grade_cell("a1-answer", "n1", "a1", max_score=1, cell_type="code")
+        gradebook.add_student("ada")
+
+
+def test_a_submissions_gradebook_state_survives_the_round_trip(tmp_path: Path) -> None:
+    """What the host's gradebook holds for a submission (scores, manual grades, comments,
+    flags, timestamp, extension) arrives unchanged in a worker's empty gradebook, and back."""
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    host, worker = f"sqlite:///{tmp_path / 'host.db'}", f"sqlite:///{tmp_path / 'worker.db'}"
+    for url in (host, worker):
+        _gradebook_with_an_assignment(url)
+    with Gradebook(host) as gradebook:
+        assert cluster.submission_state(gradebook, "a1", "ada") is None
+        submission = gradebook.add_submission(
+            "a1", "ada", timestamp=dt.datetime(2026, 11, 30, 9, 15), extension=dt.timedelta(hours=2)
+        )
+        notebook = submission.notebooks[0]
+        notebook.flagged = True
+        notebook.late_submission_penalty = 0.5
+        grades = {grade.name: grade for grade in notebook.grades}
+        grades["q1"].auto_score, grades["q1"].needs_manual_grade = 2.0, False
+        grades["q2"].auto_score, grades["q2"].manual_score = 0.0, 1.5
+        grades["q2"].extra_credit, grades["q2"].needs_manual_grade = 0.5, True
+        notebook.comments[0].auto_comment = "No response."
+        notebook.comments[0].manual_comment = "see me"
+        gradebook.db.commit()
+        state = cluster.submission_state(gradebook, "a1", "ada")
+    assert state is not None
+    assert json.loads(json.dumps(state)) == state, "the state must travel as plain data"
+    with Gradebook(worker) as gradebook:
+        cluster.apply_submission_state(gradebook, "a1", "ada", state)
+        copied = cluster.submission_state(gradebook, "a1", "ada")
+    assert copied == state
+    notebook_state = state["notebooks"]["n1"]
+    assert notebook_state["grades"]["q2"] == {
+        "auto_score": 0.0,
+        "manual_score": 1.5,
+        "extra_credit": 0.5,
+        "needs_manual_grade": True,
+    }
+    assert notebook_state["flagged"] and notebook_state["late_submission_penalty"] == 0.5
+    assert state["extension"] == 7200 and state["timestamp"].startswith("2026-11-30T09:15")
+    # a learner the worker never saw is created with their submission
+    with Gradebook(f"sqlite:///{tmp_path / 'fresh.db'}") as gradebook:
+        gradebook.add_assignment("a1")
+        gradebook.add_notebook("n1", "a1")
+        for name in ("q1", "q2", "a1-answer"):
+            gradebook.add_grade_cell(name, "n1", "a1", max_score=2, cell_type="code")
+        gradebook.add_solution_cell("a1-answer", "n1", "a1")
+        cluster.apply_submission_state(gradebook, "a1", "ada", state)
+        assert cluster.submission_state(gradebook, "a1", "ada") == state
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt"])
+def test_a_result_cannot_write_outside_its_folder(tmp_path: Path, name: str) -> None:
+    """Files sent back by a worker land under their folder or nowhere."""
+    folder = tmp_path / "autograded" / "ada"
+    with pytest.raises(ValueError, match="outside"):
+        cluster.write_folder(folder, {name: b"x"})
+    assert not (tmp_path / "escape.txt").exists()
+    assert not Path("/tmp/escape.txt").exists() or name != "/tmp/escape.txt"
+
+
+def test_read_folder_sends_regular_files_only(tmp_path: Path) -> None:
+    """A submission's links are never followed into the host's files, and the host's own
+    bookkeeping files stay on the host."""
+    folder = tmp_path / "reports"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "a.json").write_text("{}")
+    (folder / "class-rows.json").write_text("{}")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("solutions")
+    (folder / "link.txt").symlink_to(secret)
+    assert cluster.read_folder(folder, skip=cluster.HOST_ONLY_REPORTS) == {"sub/a.json": b"{}"}
+    assert cluster.read_folder(tmp_path / "absent") == {}
+
+
+def test_a_worker_with_other_grading_code_refuses_to_grade() -> None:
+    """A worker whose lstm-course, nbgrader or their dependencies differ from the host's
+    grades nothing, and says why."""
+    kit = GradingKit(ASSIGNMENT, {}, code_version="another version")
+    job = GradingJob("ada", ASSIGNMENT, {}, {}, None, timeout=60)
+    result = cluster.grade_job(kit, job)
+    assert result.outcome == "crashed"
+    assert "other code than the course host" in result.log
+    assert result.state is None and not result.autograded
+
+
+def test_the_code_version_ignores_where_the_code_is_installed(tmp_path: Path) -> None:
+    """Two hosts with the same code installed in different places agree on the version;
+    the fingerprint of local grading still changes with the location."""
+    from lstm_grader import classgrade
+
+    assert classgrade.grading_code_version(tmp_path) == classgrade.grading_code_version()
+    copy = tmp_path / "lstm_grader"
+    copy.mkdir()
+    (copy / "__init__.py").write_text("")
+    assert classgrade.grading_code_version(tmp_path) != classgrade.grading_code_version()
+
+
+# --------------------------------------------------------------------------- slow: a cluster
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+class LocalCluster:
+    """A Dask scheduler and worker processes on 127.0.0.1, started with Dask's own
+    commands as an instructor would on their servers (no nanny, so a killed worker
+    stays dead)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.file = folder / "scheduler.json"
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def _start(self, name: str, command: list[str]) -> None:
+        log = (self.folder / f"{name}.log").open("w")
+        self.processes[name] = subprocess.Popen(
+            command, env=_environment(), stdout=log, stderr=log, start_new_session=True
+        )
+
+    def start(self, workers: int) -> str:
+        self._start(
+            "scheduler",
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0"]
+            + ["--no-dashboard", "--scheduler-file", str(self.file)],
+        )
+        deadline = time.monotonic() + 60
+        while not self.file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        address = json.loads(self.file.read_text())["address"]
+        for index in range(1, workers + 1):
+            self._start(
+                f"w{index}",
+                [str(BIN / "dask"), "worker", address, "--name", f"w{index}", "--nthreads", "1"]
+                + ["--no-nanny", "--no-dashboard", "--local-directory", str(self.folder)],
+            )
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            client.wait_for_workers(workers, timeout=120)
+            self.addresses = {
+                info["name"]: worker for worker, info in client.scheduler_info()["workers"].items()
+            }
+        return address
+
+    def kill(self, name: str) -> None:
+        os.killpg(self.processes[name].pid, signal.SIGKILL)
+        self.processes[name].wait()
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def _children() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    return children
+
+
+def _grading_child(worker_pid: int) -> int | None:
+    """A child forked by the worker's nbgrader helper: a notebook being graded."""
+    tree = _children()
+    for helper in tree.get(worker_pid, []):
+        for child in tree.get(helper, []):
+            return child
+    return None
+
+
+def _graded_on(course: Course, student: str) -> str:
+    log = course.layout.reports(student, ASSIGNMENT) / "autograde.log"
+    first = log.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith("graded on "), first
+    return first.removeprefix("graded on ")
+
+
+@pytest.mark.slow
+def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
+    course_factory, postgres_url, tmp_path: Path
+) -> None:
+    """Two Dask workers grade a class with every kind of submission into a PostgreSQL
+    gradebook; one is killed while it grades a notebook. The notebook it held is graded
+    by the other, every row has the status and score it has on one host, the gradebook and
+    nbgrader's export agree, feedback can be generated, and nothing submitted changed."""
+    require_module("distributed", "Dask distributed")
+    course = course_factory(ASSIGNMENT)
+    _limit_cell_time(course)
+    expected = submit_class(course)
+    submitted_before = _submitted_bytes(course)
+    local = LocalCluster(tmp_path)
+    try:
+        address = local.start(workers=2)
+        command = [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress"]
+        command += ["--scheduler", address, "--db-url", postgres_url]
+        grading = subprocess.Popen(
+            command,
+            cwd=course.root,
+            env=_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        held = None
+        deadline = time.monotonic() + 300
+        while held is None and grading.poll() is None and time.monotonic() < deadline:
+            child = _grading_child(local.processes["w1"].pid)
+            job = (
+                next(Path(f"/proc/{child}/cwd").resolve().glob("submitted/*"), None)
+                if child
+                else None
+            )
+            if job is not None:
+                held = job.name
+                local.kill("w1")
+            time.sleep(0.02)
+        out, err = grading.communicate(timeout=600)
+    finally:
+        local.stop()
+    assert held, "worker w1 was never seen grading a notebook"
+    assert grading.returncode == 0, f"lstm-grade failed:\n{out}\n{err}"
+
+    rows = grade_rows(course)
+    got = {student: (row["status"], float(row["score"])) for student, row in rows.items()}
+    assert got == expected
+    assert _graded_on(course, held) == local.addresses["w2"], "the held notebook was lost"
+    graded = [
+        s for s, (status, _) in expected.items() if status not in ("missing", "invalid-notebook")
+    ]
+    for student in graded:
+        assert _graded_on(course, student) in local.addresses.values()
+    assert _submitted_bytes(course) == submitted_before, "grading modified a submitted file"
+
+    # the gradebook is the course's PostgreSQL one: nbgrader's export and feedback read it
+    env = _environment() | {"NBGRADER_DB_URL": postgres_url}
+    for args in (["export", "--to", "export.csv"], ["generate_feedback", ASSIGNMENT]):
+        done = subprocess.run(
+            [sys.executable, "-m", "nbgrader", *args],
+            cwd=course.root,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stderr
+    with (course.root / "export.csv").open(newline="", encoding="utf-8") as handle:
+        exported = {r["student_id"]: float(r["score"]) for r in csv.DictReader(handle)}
+    assert exported == {s: score for s, (_status, score) in expected.items()}
+    feedback = course.root / "feedback" / "s01-correct" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert feedback.is_file()
+
+    # the same class graded again on this host gives the same rows
+    out_local = subprocess.run(
+        [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress", "--force", "--db-url", postgres_url],
+        cwd=course.root,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert out_local.returncode == 0, out_local.stderr
+    assert _without_seconds(grade_rows(course)) == _without_seconds(rows)
