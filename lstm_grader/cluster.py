@@ -303,7 +303,7 @@ class ClusterGrading:
         """The assignment's kit, built and sent to the cluster once."""
         with self._kits_lock:
             if assignment not in self._kits:
-                kit = build_kit(self.layout, assignment)
+                kit = build_kit(self.layout, self.db_url, assignment)
                 self._kits[assignment] = self.client.scatter(kit, broadcast=True, hash=False)
             return self._kits[assignment]
 
@@ -355,11 +355,9 @@ def _files(folder: Path) -> Iterator[Path]:
         yield from (p for p in folder.rglob("*") if p.is_file() or p.is_symlink())
 
 
-def build_kit(layout: CourseLayout, assignment: str) -> GradingKit:
-    """The files grading ``assignment`` needs, and a gradebook holding only it (made by
-    ``nbgrader generate_assignment`` in a scratch copy of the course)."""
-    import subprocess
-
+def build_kit(layout: CourseLayout, db_url: str, assignment: str) -> GradingKit:
+    """The files grading ``assignment`` needs, with a gradebook holding only the
+    assignment as the course gradebook at ``db_url`` defines it (no learner in it)."""
     from lstm_grader.classgrade import grading_code_version
 
     root = layout.root
@@ -371,21 +369,100 @@ def build_kit(layout: CourseLayout, assignment: str) -> GradingKit:
     if references.is_file():
         files[references.relative_to(root).as_posix()] = safefiles.read_bytes(references)
     with tempfile.TemporaryDirectory(prefix="lstm-grade-kit-") as folder:
-        scratch = Path(folder)
-        write_folder(scratch, files)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
-        env["NBGRADER_DB_URL"] = f"sqlite:///{scratch / WORKER_GRADEBOOK}"
-        done = subprocess.run(
-            [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-            cwd=scratch,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"cannot prepare {assignment} for the cluster: nbgrader generate_assignment "
-                f"failed:\n{done.stderr[-2000:]}"
-            )
-        files[WORKER_GRADEBOOK] = safefiles.read_bytes(scratch / WORKER_GRADEBOOK)
+        target = Path(folder) / WORKER_GRADEBOOK
+        copy_assignment(db_url, f"sqlite:///{target}", assignment)
+        files[WORKER_GRADEBOOK] = safefiles.read_bytes(target)
     return GradingKit(assignment, files, grading_code_version(root))
+
+
+def copy_assignment(source_url: str, target_url: str, assignment: str) -> None:
+    """Copy one assignment's definition (notebooks, cells, checksums, due date) from the
+    gradebook at ``source_url`` into a new gradebook at ``target_url``.
+
+    The new gradebook gets the source's schema version, so nbgrader opens it as its own
+    without running its migrations.
+    """
+    import sqlalchemy
+    from nbgrader.api import Base, Gradebook
+
+    with Gradebook(source_url) as source:
+        defined = source.find_assignment(assignment)
+        version = source.db.execute(
+            sqlalchemy.text("SELECT version_num FROM alembic_version")
+        ).scalar_one()
+        engine = sqlalchemy.create_engine(target_url)
+        try:
+            Base.metadata.create_all(bind=engine)
+            with engine.begin() as connection:
+                connection.execute(
+                    sqlalchemy.text(
+                        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"
+                    )
+                )
+                connection.execute(
+                    sqlalchemy.text("INSERT INTO alembic_version VALUES (:version)"),
+                    {"version": version},
+                )
+        finally:
+            engine.dispose()
+        with Gradebook(target_url, defined.course_id) as target:
+            due = {"duedate": defined.duedate} if defined.duedate else {}
+            target.add_assignment(assignment, **due)
+            for notebook in defined.notebooks:
+                name = notebook.name
+                target.add_notebook(name, assignment, kernelspec=notebook.kernelspec)
+                for cell in notebook.grade_cells:
+                    target.add_grade_cell(
+                        cell.name,
+                        name,
+                        assignment,
+                        max_score=cell.max_score,
+                        cell_type=cell.cell_type,
+                    )
+                for cell in notebook.task_cells:
+                    target.add_task_cell(
+                        cell.name,
+                        name,
+                        assignment,
+                        max_score=cell.max_score,
+                        cell_type=cell.cell_type,
+                    )
+                for cell in notebook.solution_cells:
+                    target.add_solution_cell(cell.name, name, assignment)
+                for cell in notebook.source_cells:
+                    target.add_source_cell(
+                        cell.name,
+                        name,
+                        assignment,
+                        cell_type=cell.cell_type,
+                        locked=cell.locked,
+                        source=cell.source,
+                        checksum=cell.checksum,
+                    )
+
+
+def assignment_definition(db_url: str, assignment: str) -> dict[str, Any]:
+    """An assignment as a gradebook defines it, as plain data (to compare two)."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(db_url) as gradebook:
+        defined = gradebook.find_assignment(assignment)
+        return {
+            "duedate": defined.duedate.isoformat() if defined.duedate else None,
+            "course": defined.course_id,
+            "notebooks": {
+                notebook.name: {
+                    "kernelspec": notebook.kernelspec,
+                    "grade": sorted(
+                        (c.name, c.max_score, c.cell_type) for c in notebook.grade_cells
+                    ),
+                    "task": sorted((c.name, c.max_score, c.cell_type) for c in notebook.task_cells),
+                    "solution": sorted(c.name for c in notebook.solution_cells),
+                    "source": sorted(
+                        (c.name, c.cell_type, c.locked, c.source, c.checksum)
+                        for c in notebook.source_cells
+                    ),
+                }
+                for notebook in defined.notebooks
+            },
+        }

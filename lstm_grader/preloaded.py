@@ -7,7 +7,8 @@ forks a fresh child that runs the nbgrader command and exits. The child owns eve
 the submission touches (nbgrader's application state, the gradebook connection, the
 sandboxed kernel it starts), so a submission that crashes, hangs or attacks its grader
 leaves nothing behind for the next one: the next child is forked from the same clean
-helper. A child that runs past its time is killed with its process group.
+helper. A child that runs past its time is killed with its process group, and a child whose helper
+dies is killed with it.
 
 The helper is started from the course root, so it imports the same ``lstm_lib`` and
 ``lstm_grader`` that ``python -m nbgrader`` started there would.
@@ -99,6 +100,8 @@ def _preload() -> None:
 
 #: The helper's protocol streams: a forked child closes them first thing.
 _PROTOCOL_FDS: list[int] = []
+#: The helper's pid, recorded before each fork: a child whose parent changed is orphaned.
+_HELPER_PID: list[int] = [0]
 
 
 def _run_child(request: dict[str, Any], log_fd: int) -> None:
@@ -148,7 +151,7 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
     except (OSError, AttributeError):  # not Linux: the helper's own exit still ends runs
         pass
-    if os.getppid() == 1:  # the helper died before the request was set up
+    if os.getppid() != _HELPER_PID[0]:  # the helper died before this line
         os._exit(1)
 
 
@@ -177,23 +180,28 @@ def _wait(pid: int, timeout: float) -> tuple[int, float] | None:
             os.close(pidfd)
 
 
-def _kill_group(pid: int) -> None:
+def _kill_group(pid: int, reap: bool = True) -> None:
+    """Kill a child and its process group; wait for it when it is this process's child."""
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:
             target()
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass
-    try:
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
+    if reap:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
 
 
-def _serve_one(request: dict[str, Any]) -> dict[str, Any]:
+def _serve_one(request: dict[str, Any], say: Any) -> dict[str, Any]:
     with tempfile.TemporaryFile() as log:
+        _HELPER_PID[0] = os.getpid()
         pid = os.fork()
         if pid == 0:
             _run_child(request, log.fileno())
+        # the client kills this process group should the helper die before answering
+        say({"started": pid})
         waited = _wait(pid, float(request["timeout"]))
         if waited is None:
             _kill_group(pid)
@@ -206,28 +214,29 @@ def _serve_one(request: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": outcome, "returncode": code, "log": text, "cpu_seconds": cpu}
 
 
-def serve() -> None:
-    """The helper's main loop: one JSON request per line on stdin, one answer per line.
+def serve(requests_fd: int, answers_fd: int) -> None:
+    """The helper's main loop: one JSON request per line on ``requests_fd``, one answer
+    per line on ``answers_fd``.
 
-    The protocol runs on copies of the standard streams taken at start, and the streams
-    themselves point to ``/dev/null``, so nothing a module prints can garble an answer.
+    The protocol has pipes of its own, never the standard streams, so nothing printed
+    by a module, a ``sitecustomize`` or a child can be read as an answer.
     """
-    requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
-    answers = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    _PROTOCOL_FDS[:] = [requests.fileno(), answers.fileno()]
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
+    requests = os.fdopen(requests_fd, "r", encoding="utf-8")
+    answers = os.fdopen(answers_fd, "w", encoding="utf-8")
+    _PROTOCOL_FDS[:] = [requests_fd, answers_fd]
     _preload()
-    answers.write(json.dumps({"ready": True}) + "\n")
-    answers.flush()
+
+    def say(message: dict[str, Any]) -> None:
+        answers.write(json.dumps(message) + "\n")
+        answers.flush()
+
+    say({"ready": True})
     for line in requests:
         try:
-            answer = _serve_one(json.loads(line))
+            answer = _serve_one(json.loads(line), say)
         except Exception as exc:  # the helper itself failed: say so, keep serving
             answer = {"outcome": "crashed", "log": f"grader helper: {type(exc).__name__}: {exc}"}
-        answers.write(json.dumps(answer) + "\n")
-        answers.flush()
+        say(answer)
 
 
 # --------------------------------------------------------------------------- the client
@@ -248,7 +257,10 @@ class PreloadedGrader:
     def __init__(self, cwd: str | Path = ".", python: str = sys.executable) -> None:
         self.cwd = str(cwd)
         self.python = python
-        self._process: subprocess.Popen[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: Any = None
+        self._answers: Any = None
+        self._errors: Any = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> PreloadedGrader:
@@ -257,37 +269,75 @@ class PreloadedGrader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> subprocess.Popen[str]:
-        env = dict(os.environ)
-        process = subprocess.Popen(
-            [self.python, "-c", "from lstm_grader.preloaded import serve; serve()"],
-            cwd=self.cwd,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
-        )
-        self._process = process
-        ready = self._answer(START_TIMEOUT_S)
-        if not ready.get("ready"):
-            raise GraderHelperDied(f"the grader helper did not start: {ready}")
-        return process
+    def _start(self) -> None:
+        requests_read, requests_write = os.pipe()
+        answers_read, answers_write = os.pipe()
+        self._errors = tempfile.TemporaryFile()
+        code = f"from lstm_grader.preloaded import serve; serve({requests_read}, {answers_write})"
+        try:
+            self._process = subprocess.Popen(
+                [self.python, "-c", code],
+                cwd=self.cwd,
+                env=dict(os.environ),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._errors,
+                pass_fds=(requests_read, answers_write),
+            )
+        except OSError:
+            os.close(requests_write)
+            os.close(answers_read)
+            raise
+        finally:
+            os.close(requests_read)
+            os.close(answers_write)
+        self._requests = os.fdopen(requests_write, "w", encoding="utf-8")
+        self._answers = os.fdopen(answers_read, "r", encoding="utf-8")
+        if not self._answer(START_TIMEOUT_S).get("ready"):
+            self._stop()
+            raise GraderHelperDied("the grader helper did not start")
+
+    def _why_it_stopped(self) -> str:
+        """The last lines the helper wrote to its error stream, if any."""
+        if self._errors is None:
+            return ""
+        self._errors.seek(0)
+        lines = self._errors.read().decode("utf-8", "replace").strip().splitlines()
+        return (": " + " | ".join(lines[-3:])) if lines else ""
 
     def _answer(self, timeout: float) -> dict[str, Any]:
-        process = self._process
-        assert process is not None and process.stdout is not None
-        readable, _, _ = select.select([process.stdout], [], [], timeout)
-        line = process.stdout.readline() if readable else ""
-        if not line:
-            self._stop()
-            raise GraderHelperDied(
-                "the grader helper stopped answering"
+        readable, _, _ = select.select([self._answers], [], [], timeout)
+        line = self._answers.readline() if readable else ""
+        try:
+            answer = json.loads(line) if line else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict) or not answer.keys() & {"ready", "started", "outcome"}:
+            why = (
+                "stopped answering"
                 if not readable
-                else "the grader helper exited (out of memory, or killed)"
+                else "exited (out of memory, killed, or it could not start)"
             )
-        return json.loads(line)
+            why += self._why_it_stopped()
+            self._stop()
+            raise GraderHelperDied(f"the grader helper {why}")
+        return answer
+
+    def _send(self, request: dict[str, Any]) -> None:
+        """Send a request, restarting a helper found dead first: a request that was never
+        delivered is safe to send again."""
+        for attempt in (1, 2):
+            try:
+                if not self._alive():
+                    self._stop()
+                    self._start()
+                self._requests.write(json.dumps(request) + "\n")
+                self._requests.flush()
+                return
+            except (BrokenPipeError, ConnectionResetError):
+                self._stop()
+                if attempt == 2:
+                    raise GraderHelperDied("the grader helper exited before the request") from None
 
     def run(
         self, argv: list[str], *, cwd: str | Path, env: dict[str, str], timeout: float
@@ -301,15 +351,18 @@ class PreloadedGrader:
             ``"timed-out"`` (killed after ``timeout`` seconds), and the child's output.
         """
         request = {"argv": argv, "cwd": str(cwd), "env": env, "timeout": timeout}
+        child = None
         with self._lock:
             try:
-                process = self._process if self._alive() else self._start()
-                assert process.stdin is not None
-                process.stdin.write(json.dumps(request) + "\n")
-                process.stdin.flush()
-                answer = self._answer(timeout + ANSWER_GRACE_S)
-            except (GraderHelperDied, BrokenPipeError, OSError) as exc:
+                self._send(request)
+                answer = self._answer(START_TIMEOUT_S)
+                child = answer.get("started")
+                if child is not None:
+                    answer = self._answer(timeout + ANSWER_GRACE_S)
+            except (GraderHelperDied, OSError) as exc:
                 self._stop()
+                if child is not None:  # what the orphaned run started goes with it
+                    _kill_group(child, reap=False)
                 return "crashed", f"nbgrader could not run: {exc}"
         if answer["outcome"] == "timed-out":
             return "timed-out", f"grading took longer than {timeout:g} s"
@@ -321,26 +374,34 @@ class PreloadedGrader:
 
     def _stop(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        process.kill()
-        process.wait()
-        for stream in (process.stdin, process.stdout):
-            if stream:
-                stream.close()
+        if process is not None:
+            process.kill()
+            process.wait()
+        self._close_streams()
+
+    def _close_streams(self) -> None:
+        for name in ("_requests", "_answers", "_errors"):
+            stream = getattr(self, name)
+            setattr(self, name, None)
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:  # a pipe whose reader is gone: nothing left to flush
+                    pass
 
     def close(self) -> None:
-        """End the helper (it exits when its input closes) and reap it."""
+        """End the helper (it exits when its requests pipe closes) and reap it."""
         with self._lock:
             process, self._process = self._process, None
             if process is None:
+                self._close_streams()
                 return
             try:
-                if process.stdin:
-                    process.stdin.close()
+                if self._requests is not None:
+                    self._requests.close()
+                    self._requests = None
                 process.wait(timeout=30)
             except (subprocess.TimeoutExpired, OSError):
                 process.kill()
                 process.wait()
-            if process.stdout:
-                process.stdout.close()
+            self._close_streams()

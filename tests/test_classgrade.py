@@ -687,3 +687,38 @@ def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_facto
     with Gradebook(_gradebook_url(course)) as gradebook:
         grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
         assert grade.needs_manual_grade
+
+
+# --------------------------------------------------------------------------- slow: preloaded or not
+
+
+@pytest.mark.slow
+def test_preloaded_helpers_and_a_process_per_submission_give_the_same_grades(
+    course_factory,
+) -> None:
+    """The same class (correct, partial, blank, truncated, missing and kernel-killing
+    submissions) graded by the preloaded helpers, lstm-grade's default, and again with
+    --process-per-submission --force: did each run take its own path, was every submission
+    regraded, and are the grades.csv rows equal on everything but the seconds, and right?"""
+    course = course_factory(ASSIGNMENT)
+    expected = submit_class(course, endless_loop=False)
+    log = course.root / "grading_reports" / "s01-correct" / ASSIGNMENT / "autograde.log"
+    columns = ("student", "assignment", "notebook", "score", "max_score", "status", "reason")
+
+    def table() -> dict[str, tuple[str, ...]]:
+        return {s: tuple(row[c] for c in columns) for s, row in grade_rows(course).items()}
+
+    lstm_grade(course)
+    preloaded = table()
+    preloaded_command = log.read_text(encoding="utf-8").splitlines()[0]
+    stamps = row_stamps(course)
+    time.sleep(0.05)  # so a rewritten state file gets a new modification time
+    lstm_grade(course, "--process-per-submission", "--force")
+    separate = table()
+    separate_command = log.read_text(encoding="utf-8").splitlines()[0]
+
+    assert preloaded_command.startswith("$ nbgrader autograde"), preloaded_command
+    assert separate_command != preloaded_command, "both runs graded the same way"
+    assert all(row_stamps(course)[s] != stamps[s] for s in stamps), "--force skipped someone"
+    assert separate == preloaded
+    assert {s: (row[5], float(row[3])) for s, row in preloaded.items()} == expected

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,19 +39,25 @@ BIN = Path(sys.executable).parent
 postgres_url = test_classgrade.postgres_url
 
 
-@pytest.fixture(autouse=True)
-def _scripts_on_path(monkeypatch) -> None:
+@pytest.fixture(autouse=True, scope="module")
+def _scripts_on_path():
     """nbgrader runs ``alembic`` by name when it creates a gradebook."""
-    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+        yield
 
 
 # --------------------------------------------------------------------------- fast: pieces
 
 
-def _gradebook_with_an_assignment(url: str):
+@pytest.fixture(scope="module")
+def assignment_gradebook(tmp_path_factory) -> Path:
+    """A gradebook file defining assignment a1 (notebook n1: two test cells, an answer
+    cell) and learner ada; copied by each test, since nbgrader takes seconds to create one."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(url) as gradebook:
+    path = tmp_path_factory.mktemp("gradebook") / "a1.db"
+    with Gradebook(f"sqlite:///{path}") as gradebook:
         gradebook.add_assignment("a1")
         gradebook.add_notebook("n1", "a1")
         for name in ("q1", "q2"):
@@ -58,18 +65,25 @@ def _gradebook_with_an_assignment(url: str):
         gradebook.add_solution_cell("a1-answer", "n1", "a1")
         gradebook.add_grade_cell("a1-answer", "n1", "a1", max_score=1, cell_type="code")
         gradebook.add_student("ada")
+    return path
 
 
-def test_a_submissions_gradebook_state_survives_the_round_trip(tmp_path: Path) -> None:
+def _copy(template: Path, target: Path) -> str:
+    shutil.copy(template, target)
+    return f"sqlite:///{target}"
+
+
+def test_a_submissions_gradebook_state_survives_the_round_trip(
+    tmp_path: Path, assignment_gradebook: Path
+) -> None:
     """What the host's gradebook holds for a submission (scores, manual grades, comments,
     flags, timestamp, extension) arrives unchanged in a worker's empty gradebook, and back."""
     import datetime as dt
 
     from nbgrader.api import Gradebook
 
-    host, worker = f"sqlite:///{tmp_path / 'host.db'}", f"sqlite:///{tmp_path / 'worker.db'}"
-    for url in (host, worker):
-        _gradebook_with_an_assignment(url)
+    host = _copy(assignment_gradebook, tmp_path / "host.db")
+    worker = _copy(assignment_gradebook, tmp_path / "worker.db")
     with Gradebook(host) as gradebook:
         assert cluster.submission_state(gradebook, "a1", "ada") is None
         submission = gradebook.add_submission(
@@ -102,14 +116,40 @@ def test_a_submissions_gradebook_state_survives_the_round_trip(tmp_path: Path) -
     assert notebook_state["flagged"] and notebook_state["late_submission_penalty"] == 0.5
     assert state["extension"] == 7200 and state["timestamp"].startswith("2026-11-30T09:15")
     # a learner the worker never saw is created with their submission
-    with Gradebook(f"sqlite:///{tmp_path / 'fresh.db'}") as gradebook:
-        gradebook.add_assignment("a1")
-        gradebook.add_notebook("n1", "a1")
-        for name in ("q1", "q2", "a1-answer"):
-            gradebook.add_grade_cell(name, "n1", "a1", max_score=2, cell_type="code")
-        gradebook.add_solution_cell("a1-answer", "n1", "a1")
+    fresh = f"sqlite:///{tmp_path / 'fresh.db'}"
+    cluster.copy_assignment(host, fresh, "a1")
+    with Gradebook(fresh) as gradebook:
+        assert gradebook.students == []
         cluster.apply_submission_state(gradebook, "a1", "ada", state)
         assert cluster.submission_state(gradebook, "a1", "ada") == state
+
+
+def test_a_worker_gets_the_assignment_exactly_as_the_course_gradebook_defines_it(
+    tmp_path: Path, assignment_gradebook: Path
+) -> None:
+    """The worker's gradebook holds the course gradebook's definition of the assignment
+    (cells, points, checksums, locked sources, due date, course) and no learner."""
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    course = _copy(assignment_gradebook, tmp_path / "course.db")
+    with Gradebook(course) as gradebook:
+        gradebook.update_or_create_assignment("a1", duedate=dt.datetime(2026, 12, 1, 12))
+        gradebook.add_task_cell("t1", "n1", "a1", max_score=3, cell_type="markdown")
+        gradebook.add_source_cell(
+            "q1", "n1", "a1", cell_type="code", locked=True, source="assert x", checksum="abc"
+        )
+        gradebook.add_assignment("other")
+        gradebook.add_submission("a1", "ada")
+    worker = f"sqlite:///{tmp_path / 'worker.db'}"
+    cluster.copy_assignment(course, worker, "a1")
+    assert cluster.assignment_definition(worker, "a1") == cluster.assignment_definition(
+        course, "a1"
+    )
+    with Gradebook(worker) as gradebook:
+        assert [a.name for a in gradebook.assignments] == ["a1"]
+        assert gradebook.students == [] and cluster.submission_state(gradebook, "a1", "ada") is None
 
 
 @pytest.mark.parametrize("name", ["../escape.txt", "a/../../escape.txt", "/tmp/escape.txt"])
