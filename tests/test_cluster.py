@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 import test_classgrade
-from conftest import Course, require_module
+from conftest import Course, read_notebook, require_module
 from test_classgrade import (
     ASSIGNMENT,
     _limit_cell_time,
     _submitted_bytes,
     _without_seconds,
+    answered_notebook,
     grade_rows,
     submit_class,
 )
@@ -202,6 +203,15 @@ def test_the_code_version_ignores_where_the_code_is_installed(tmp_path: Path) ->
 # --------------------------------------------------------------------------- slow: a cluster
 
 
+#: Looks for the worker's private course copy (lstm-grade-job-*) from inside the sandbox.
+SNOOP = (
+    "import glob\n"
+    "print('SNOOPED', sorted(set(glob.glob('/tmp/lstm-grade-job-*') + "
+    "glob.glob('/tmp/*/solutions') + glob.glob('/*/lstm-grade-job-*') + "
+    "glob.glob('/proc/*/cwd/solutions') + glob.glob('/proc/*/root/tmp/lstm-grade-job-*'))))\n"
+)
+
+
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -303,6 +313,13 @@ def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
     course = course_factory(ASSIGNMENT)
     _limit_cell_time(course)
     expected = submit_class(course)
+    # a learner who looks for the worker's private copy of the course (solutions,
+    # references, gradebook) from a correct notebook: the sandbox shows it nothing
+    from lstm_grader.synthetic import solution_sources
+
+    q1 = solution_sources(course.source(ASSIGNMENT))["q1-answer"]
+    course.submit("s10-snoop", ASSIGNMENT, answered_notebook(course, {"q1-answer": SNOOP + q1}))
+    expected["s10-snoop"] = expected["s01-correct"]
     submitted_before = _submitted_bytes(course)
     local = LocalCluster(tmp_path)
     try:
@@ -346,6 +363,16 @@ def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
     for student in graded:
         assert _graded_on(course, student) in local.addresses.values()
     assert _submitted_bytes(course) == submitted_before, "grading modified a submitted file"
+    snooped = read_notebook(
+        course.layout.autograded("s10-snoop", ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    )
+    printed = [
+        output.get("text", "")
+        for cell in snooped.cells
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "q1-answer"
+        for output in cell.get("outputs", [])
+    ]
+    assert printed == ["SNOOPED []\n"], printed
 
     # the gradebook is the course's PostgreSQL one: nbgrader's export and feedback read it
     env = _environment() | {"NBGRADER_DB_URL": postgres_url}
