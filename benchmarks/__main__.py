@@ -1,15 +1,44 @@
-"""Time the course kit: book builds, grading cost per notebook, parallel throughput, a class.
+"""Time the course kit: the book, grading per notebook, throughput, a class, a Dask cluster.
+
+Each grading measure is set against a floor (what one notebook cannot cost less than), and
+the lot is projected to a course of 1,000 learners.
 
 Run from the repository root (``make bench`` runs the first line)::
 
     python -m benchmarks                   # everything, with a synthetic class of 200
     python -m benchmarks --quick           # the same with a class of 20
-    python -m benchmarks --class-size 50 --skip-book
+    python -m benchmarks --class-size 50 --skip-book --skip-cluster
+
+Sections, in order (``--skip-book``, ``--skip-cluster`` leave one out):
+
+book
+    A cold build of the book into a copy, then a rebuild of nothing.
+profile
+    What each nbgrader run pays before grading: its imports, a sandboxed kernel start.
+floor
+    The least one notebook can cost: a sandboxed kernel started, a correct submission's
+    cells executed, the kernel shut down (median of ``--floor-runs``), wall and CPU.
+grading, throughput
+    ``lstm-grade`` per notebook, full against one question; 1 worker against N; 1 worker
+    within 1.5x the floor's seconds and CPU seconds, and faster per notebook than one
+    plain ``nbgrader autograde`` over the same submissions.
+class
+    A synthetic class (correct, partial, blank, broken, endless loops) graded by the
+    default path and by ``--process-per-submission``: the same statuses and scores.
+cluster
+    ``lstm-grade --scheduler`` on a local Dask cluster of 1, then 2 workers.
+projection
+    The wall time of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores,
+    projected from the throughput and cluster sections (:func:`project`).
 
 Everything happens in throwaway copies in a temporary folder: the repository's ``_build``,
 gradebook and grading folders are never touched. These are measurements, not tests: a
 target that is missed prints MISS and the command still succeeds. Timings depend on the
 machine and on whatever else runs on it, so the load average is printed with them.
+
+CPU seconds are those of the process tree (``RUSAGE_CHILDREN``) plus the grading kernels'
+own, read from their sandboxes' control groups: rusage counts next to none of a kernel's
+CPU (it runs and is reaped behind bubblewrap, in a PID namespace of its own).
 """
 
 from __future__ import annotations
@@ -22,13 +51,15 @@ import os
 import random
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -53,7 +84,17 @@ BOOK_FILES = (
 RATIO_TARGET = 1.3
 #: What a notebook's install step may add where the course library is installed.
 INSTALL_STEP_TARGET = 0.1
-SPEEDUP_TARGET = 1.7
+SPEEDUP_TARGET = 1.8
+#: lstm-grade's seconds and CPU seconds per notebook, 1 worker, over the floor's.
+FLOOR_RATIO_TARGET = 1.5
+#: The course the projection is for, and the machines it is projected onto.
+COURSE_NOTEBOOKS = 1000 * 8
+ONE_HOST_CORES = 16
+CLUSTER_HOSTS = 4
+#: The 16-core projection's target, in seconds.
+ONE_HOST_TARGET = 15 * 60
+#: The same columns as grades.csv, without the seconds: what two grading paths must agree on.
+GRADE_COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason")
 
 
 @dataclass
@@ -71,6 +112,15 @@ class BenchError(RuntimeError):
 
 def say(text: str) -> None:
     print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
+def load() -> float:
+    """The machine's one-minute load average, printed next to each timed measure."""
+    return os.getloadavg()[0]
+
+
+def verdict(passed: bool) -> str:
+    return "PASS" if passed else "MISS"
 
 
 def clean_env() -> dict[str, str]:
@@ -91,8 +141,9 @@ def _children_cpu() -> float:
 
 
 def run_timed(command: list[str], cwd: Path, timeout: int = 7200) -> tuple[float, float]:
-    """Run a command; return its wall-clock and CPU seconds (with all its child processes:
-    nbgrader, the kernels), or raise BenchError with its output."""
+    """Run a command; return its wall-clock and CPU seconds (with all its child processes
+    that it waits for: nbgrader, but not the kernels' insides, see the module's doc), or
+    raise BenchError with its output."""
     cpu_before = _children_cpu()
     started = time.perf_counter()
     result = subprocess.run(
@@ -101,7 +152,7 @@ def run_timed(command: list[str], cwd: Path, timeout: int = 7200) -> tuple[float
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise BenchError(f"{' '.join(command)} failed ({result.returncode}):\n{tail}")
+        raise BenchError(f"{' '.join(command)[:300]} failed ({result.returncode}):\n{tail}")
     return elapsed, _children_cpu() - cpu_before
 
 
@@ -167,6 +218,9 @@ def _write_one_question_assignment(root: Path) -> None:
     folder = root / "solutions" / TRIVIAL
     folder.mkdir(parents=True)
     nbformat.write(trivial, folder / f"{TRIVIAL}.ipynb")
+    # like every assignment, its mistakes' explanations (Q1 explains none); nbgrader copies
+    # the file first, which makes the release folder the sealed explanations are written to
+    (folder / "feedback.json").write_text("{}\n", encoding="utf-8")
     refs = json.loads((REPO / "references" / f"{ASSIGNMENT}.json").read_text(encoding="utf-8"))
     refs["assignment"] = TRIVIAL
     refs["questions"] = {"q1": refs["questions"]["q1"]}
@@ -197,6 +251,8 @@ class Graded:
     wall: float
     cpu: float
     load: float
+    #: The grading kernels' CPU, which ``cpu`` (rusage) cannot see: from the reports.
+    kernel_cpu: float = 0.0
 
     @property
     def per_notebook(self) -> float:
@@ -204,86 +260,272 @@ class Graded:
         return statistics.mean(float(r["seconds"]) for r in self.rows)
 
     @property
+    def wall_per_notebook(self) -> float:
+        """End to end, start-up included: what an instructor waits, per notebook."""
+        return self.wall / len(self.rows)
+
+    @property
     def cpu_per_notebook(self) -> float:
-        return self.cpu / len(self.rows)
+        return (self.cpu + self.kernel_cpu) / len(self.rows)
 
 
-def grade(root: Path, assignment: str, workers: int) -> Graded:
-    """``lstm-grade ASSIGNMENT --workers N --force`` from the course root."""
-    command = [
-        str(BIN / "lstm-grade"),
-        assignment,
-        "--workers",
-        str(workers),
-        "--no-progress",
-        "--force",
-    ]
+def grade(root: Path, assignment: str, *options: str) -> Graded:
+    """``lstm-grade ASSIGNMENT --force --no-progress OPTIONS...`` from the course root."""
+    command = [str(BIN / "lstm-grade"), assignment, "--no-progress", "--force", *options]
     wall, cpu = run_timed(command, root)
-    load = os.getloadavg()[0]
+    load_now = load()
     with (root / "grades.csv").open(newline="", encoding="utf-8") as handle:
-        return Graded(list(csv.DictReader(handle)), wall, cpu, load)
+        rows = list(csv.DictReader(handle))
+    return Graded(rows, wall, cpu, load_now, kernel_cpu(read_reports(root, rows)))
+
+
+def read_reports(root: Path, rows: Iterable[dict[str, str]]) -> list[dict]:
+    """The grading report of each row's notebook ({} where there is none)."""
+    from lstm_grader.course import CourseLayout
+
+    layout = CourseLayout.from_root(root)
+    found = []
+    for row in rows:
+        path = layout.report_file(row["student"], row["assignment"], row["notebook"])
+        try:
+            found.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            found.append({})
+    return found
+
+
+def kernel_cpu(reports: Iterable[dict]) -> float:
+    """The kernels' CPU seconds, as each report read them from its sandbox's control group
+    (none where no kernel ran, or where the host has no cpuacct group)."""
+    return sum((r.get("sandbox_usage") or {}).get("cpu_seconds") or 0.0 for r in reports)
+
+
+def submit_correct(root: Path, students: range) -> None:
+    """A correct submission of the full assignment for each student number."""
+    release, source = notebooks(root, ASSIGNMENT)
+    for i in students:
+        submit(root, f"s{i:03d}", ASSIGNMENT, answered(release, source))
+
+
+@dataclass
+class Floor:
+    """The least a notebook costs: a sandboxed kernel, its cells, the shutdown (medians)."""
+
+    wall: float
+    cpu: float
+    kernel_cpu: float
+    client_cpu: float
+    load: float
+
+
+@dataclass
+class Measured:
+    """What a section measured that a later one compares with; None until measured."""
+
+    parallel: int
+    floor: Floor | None = None
+    one: Graded | None = None
+    many: Graded | None = None
+    #: Wall seconds of the Dask runs, by worker count.
+    dask: dict[int, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- the floor
+
+#: Run in a child Python (argv: config folder, notebook, result file), so the floor needs
+#: no event loop of this process and its kernel is its own child. Its imports, config and
+#: the once-per-process sandbox probe happen before the clock starts: what is timed is a
+#: sandboxed kernel started as grading starts it (same manager, the course's limits, the
+#: variable nbgrader autograde sets), every cell executed, and the kernel shut down.
+FLOOR_SCRIPT = """
+import json, os, resource, sys, time
+import nbformat
+from nbclient import NotebookClient
+from traitlets.config.loader import PyFileConfigLoader
+from lstm_grader.sandbox import SandboxKernelManager, check_can_grade
+
+config_folder, notebook, out = sys.argv[1:4]
+config = PyFileConfigLoader("nbgrader_config.py", path=config_folder).load_config()
+os.environ["NBGRADER_EXECUTION"] = "autograde"
+check_can_grade()
+nb = nbformat.read(notebook, as_version=4)
+
+
+class Client(NotebookClient):
+    def create_kernel_manager(self):
+        self.kept = super().create_kernel_manager()
+        return self.kept
+
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+client = Client(
+    nb,
+    kernel_manager_class=SandboxKernelManager,
+    config=config,
+    timeout=config.SandboxedExecute.timeout,
+    resources={"metadata": {"path": os.path.dirname(notebook)}},
+)
+cpu_before, started = cpu(), time.perf_counter()
+client.execute()
+wall, client_cpu = time.perf_counter() - started, cpu() - cpu_before
+usage = (client.kept.sandbox_report or {}).get("usage", {})
+with open(out, "w") as handle:
+    json.dump({"wall": wall, "client_cpu": client_cpu, "kernel_cpu": usage.get("cpu_seconds")},
+              handle)
+"""
+
+
+def measure_floor(scratch: Path, runs: int) -> Floor:
+    """Median wall and CPU seconds of ``runs`` floor runs on a correct submission."""
+    folder = scratch / "floor"
+    folder.mkdir()
+    shutil.copy(REPO / "nbgrader_config.py", folder / "nbgrader_config.py")
+    release, source = notebooks(REPO, ASSIGNMENT)
+    samples = []
+    for i in range(runs):
+        # a folder per run, as grading gives each submission its own
+        work = folder / f"run{i}"
+        work.mkdir()
+        path = work / f"{ASSIGNMENT}.ipynb"
+        nbformat.write(answered(release, source), path)
+        out = folder / f"run{i}.json"
+        run([sys.executable, "-c", FLOOR_SCRIPT, str(folder), str(path), str(out)], folder)
+        samples.append(json.loads(out.read_text(encoding="utf-8")))
+    kernel = [s["kernel_cpu"] or 0.0 for s in samples]
+    client = [s["client_cpu"] for s in samples]
+    return Floor(
+        wall=statistics.median(s["wall"] for s in samples),
+        cpu=statistics.median(k + c for k, c in zip(kernel, client, strict=True)),
+        kernel_cpu=statistics.median(kernel),
+        client_cpu=statistics.median(client),
+        load=load(),
+    )
+
+
+def bench_floor(scratch: Path, runs: int, measured: Measured) -> list[Result]:
+    say(f"floor: sandboxed kernel, a correct {ASSIGNMENT}'s cells, shutdown; {runs} runs")
+    floor = measure_floor(scratch, runs)
+    measured.floor = floor
+    return [
+        Result(
+            "floor",
+            f"kernel start + cells + shutdown, per notebook (median of {runs})",
+            f"{floor.wall:.2f} s, {floor.cpu:.2f} CPU s (kernel {floor.kernel_cpu:.2f}, "
+            f"client {floor.client_cpu:.2f}), load {floor.load:.1f}",
+        )
+    ]
+
+
+def floor_results(floor: Floor | None, one: Graded) -> list[Result]:
+    """lstm-grade's seconds and CPU seconds per notebook (1 worker, end to end) over the
+    floor's."""
+    if floor is None:
+        return [Result("throughput", "1 worker / floor", "n/a: the floor was not measured")]
+    results = []
+    for what, graded, least in (
+        ("seconds", one.wall_per_notebook, floor.wall),
+        ("CPU seconds", one.cpu_per_notebook, floor.cpu),
+    ):
+        ratio = graded / least
+        results.append(
+            Result(
+                "throughput",
+                f"  1 worker / floor, {what} per notebook",
+                f"{ratio:.2f} ({graded:.2f} / {least:.2f})",
+                f"<= {FLOOR_RATIO_TARGET}",
+                verdict(ratio <= FLOOR_RATIO_TARGET),
+            )
+        )
+    # without lstm-grade's own start-up: what each submission costs once it is running
+    results.append(
+        Result(
+            "throughput",
+            "  (per submission inside lstm-grade / floor, seconds)",
+            f"{one.per_notebook / floor.wall:.2f} ({one.per_notebook:.2f} / {floor.wall:.2f})",
+        )
+    )
+    return results
 
 
 # --------------------------------------------------------------------------- grading
 
 
-def bench_grading(scratch: Path, per_notebook: int, throughput: int, parallel: int) -> list[Result]:
-    """Seconds per notebook (full against one question, 1 worker), then 1 against N workers."""
+def bench_grading(
+    scratch: Path, per_notebook: int, throughput: int, measured: Measured
+) -> list[Result]:
+    """Seconds per notebook (full against one question, 1 worker), then 1 against N workers,
+    the floor and one plain ``nbgrader autograde``."""
     root = make_course(scratch / "grading-course", [ASSIGNMENT], trivial=True)
-    release, source = notebooks(root, ASSIGNMENT)
+    results = _per_notebook(root, per_notebook)
+    submit_correct(root, range(per_notebook, throughput))
+    results += _throughput(root, throughput, measured)
+    results += floor_results(measured.floor, measured.one)
+    results += _against_plain_nbgrader(root, measured.one)
+    return results
+
+
+def _per_notebook(root: Path, count: int) -> list[Result]:
+    """The full assignment against its first question alone, 1 worker."""
     small_release, small_source = notebooks(root, TRIVIAL)
-    for i in range(per_notebook):
-        submit(root, f"s{i:03d}", ASSIGNMENT, answered(release, source))
+    submit_correct(root, range(count))
+    for i in range(count):
         submit(root, f"s{i:03d}", TRIVIAL, answered(small_release, small_source))
-    say(f"grading: {per_notebook} full and {per_notebook} one-question notebooks, 1 worker")
-    full = grade(root, ASSIGNMENT, 1)
-    small = grade(root, TRIVIAL, 1)
+    say(f"grading: {count} full and {count} one-question notebooks, 1 worker")
+    full = grade(root, ASSIGNMENT, "--workers", "1")
+    small = grade(root, TRIVIAL, "--workers", "1")
     _expect_all_graded(full.rows + small.rows)
     ratio = full.per_notebook / small.per_notebook
-    results = [
+    questions = _questions(notebooks(root, ASSIGNMENT)[1])
+    return [
         Result(
             "grading",
-            f"{ASSIGNMENT} ({_questions(source)} questions), per notebook",
-            f"{full.per_notebook:.2f} s, {full.cpu_per_notebook:.2f} CPU s",
+            f"{ASSIGNMENT} ({questions} questions), per notebook",
+            f"{full.per_notebook:.2f} s, {full.cpu_per_notebook:.2f} CPU s, load {full.load:.1f}",
         ),
         Result(
             "grading",
             "one-question notebook, per notebook",
-            f"{small.per_notebook:.2f} s, {small.cpu_per_notebook:.2f} CPU s",
+            f"{small.per_notebook:.2f} s, {small.cpu_per_notebook:.2f} CPU s, "
+            f"load {small.load:.1f}",
         ),
         Result(
             "grading",
             "full / one-question (seconds per notebook)",
             f"{ratio:.2f}",
             f"<= {RATIO_TARGET}",
-            "PASS" if ratio <= RATIO_TARGET else "MISS",
+            verdict(ratio <= RATIO_TARGET),
         ),
     ]
 
-    for i in range(per_notebook, throughput):
-        submit(root, f"s{i:03d}", ASSIGNMENT, answered(release, source))
-    say(f"grading: {throughput} submissions with 1 worker, then {parallel}")
-    one = grade(root, ASSIGNMENT, 1)
-    many = grade(root, ASSIGNMENT, parallel)
+
+def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
+    parallel = measured.parallel
+    say(f"grading: {count} submissions with 1 worker, then {parallel}")
+    one = grade(root, ASSIGNMENT, "--workers", "1")
+    many = grade(root, ASSIGNMENT, "--workers", str(parallel))
     _expect_all_graded(one.rows + many.rows)
+    measured.one, measured.many = one, many
     speedup = one.wall / many.wall
+    results = [
+        Result(
+            "throughput",
+            f"{count} submissions, {workers} worker{'s' * (workers > 1)}",
+            f"{graded.wall:.1f} s ({count / graded.wall * 60:.0f}/min, "
+            f"{graded.wall_per_notebook:.2f} s per notebook), load {graded.load:.1f}",
+        )
+        for workers, graded in ((1, one), (parallel, many))
+    ]
     results += [
-        Result(
-            "throughput",
-            f"{throughput} submissions, 1 worker",
-            f"{one.wall:.1f} s ({throughput / one.wall * 60:.0f}/min), load {one.load:.1f}",
-        ),
-        Result(
-            "throughput",
-            f"{throughput} submissions, {parallel} workers",
-            f"{many.wall:.1f} s ({throughput / many.wall * 60:.0f}/min), load {many.load:.1f}",
-        ),
         Result(
             "throughput",
             f"speed-up with {parallel} workers",
             f"{speedup:.2f}x",
             f">= {SPEEDUP_TARGET}x",
-            "PASS" if speedup >= SPEEDUP_TARGET else "MISS",
+            verdict(speedup >= SPEEDUP_TARGET),
         ),
         Result(
             "throughput",
@@ -291,9 +533,39 @@ def bench_grading(scratch: Path, per_notebook: int, throughput: int, parallel: i
             f"{one.cpu_per_notebook:.2f} / {many.cpu_per_notebook:.2f}",
         ),
     ]
-    if speedup < SPEEDUP_TARGET and many.load > os.cpu_count():
+    if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
         results[-2].verdict += " (other load: load average above the CPU count)"
     return results
+
+
+def _against_plain_nbgrader(root: Path, one: Graded) -> list[Result]:
+    """One ``nbgrader autograde ASSIGNMENT --force`` over the submissions lstm-grade just
+    graded with 1 worker: the same config, so the same sandbox and pipeline."""
+    count = len(one.rows)
+    say(f"grading: the same {count} submissions with one plain nbgrader autograde")
+    wall, cpu = run_timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"], root)
+    load_now = load()
+    reports = read_reports(root, one.rows)
+    statuses = Counter(r.get("status", "no report") for r in reports)
+    if statuses != Counter(graded=count):
+        raise BenchError(f"plain nbgrader autograde did not grade cleanly: {dict(statuses)}")
+    plain = Graded(one.rows, wall, cpu, load_now, kernel_cpu(reports))
+    faster = one.wall_per_notebook < plain.wall_per_notebook
+    return [
+        Result(
+            "throughput",
+            f"{count} submissions, one plain nbgrader autograde",
+            f"{wall:.1f} s ({plain.wall_per_notebook:.2f} s, {plain.cpu_per_notebook:.2f} CPU s "
+            f"per notebook), load {load_now:.1f}",
+        ),
+        Result(
+            "throughput",
+            "  lstm-grade 1 worker / plain nbgrader (s per notebook)",
+            f"{one.wall_per_notebook / plain.wall_per_notebook:.2f}",
+            "< 1",
+            verdict(faster),
+        ),
+    ]
 
 
 def _questions(source: nbformat.NotebookNode) -> int:
@@ -367,10 +639,39 @@ def make_class(root: Path, size: int, seed: int = 2026) -> Counter:
 
 
 def bench_class(scratch: Path, size: int, workers: int) -> list[Result]:
+    """The class graded by the default path, then by ``--process-per-submission``: the
+    statuses must be those submitted, and both paths must give the same grades."""
     root = make_course(scratch / "class-course", [ASSIGNMENT])
     kinds = make_class(root, size)
     say(f"class: {size} learners ({dict(kinds)}), lstm-grade --workers {workers}")
-    graded = grade(root, ASSIGNMENT, workers)
+    forked = grade(root, ASSIGNMENT, "--workers", str(workers))
+    say(f"class: the same with --process-per-submission, --workers {workers}")
+    fresh = grade(root, ASSIGNMENT, "--workers", str(workers), "--process-per-submission")
+    return [
+        *_class_costs(size, workers, "default path", forked),
+        *_class_costs(size, workers, "--process-per-submission", fresh),
+        _class_statuses(kinds, forked),
+        _same_grades(forked, fresh),
+    ]
+
+
+def _class_costs(size: int, workers: int, path: str, graded: Graded) -> list[Result]:
+    return [
+        Result(
+            "class",
+            f"{size} learners, {workers} workers, {path}, end to end",
+            f"{graded.wall:.1f} s ({size / graded.wall * 60:.0f} submissions/min), "
+            f"load {graded.load:.1f}",
+        ),
+        Result(
+            "class",
+            "  per notebook: grades.csv seconds (mean), CPU",
+            f"{graded.per_notebook:.2f} s, {graded.cpu_per_notebook:.2f} CPU s",
+        ),
+    ]
+
+
+def _class_statuses(kinds: Counter, graded: Graded) -> Result:
     statuses = Counter(r["status"] for r in graded.rows)
     status_of = {
         "correct": "graded",
@@ -385,26 +686,311 @@ def bench_class(scratch: Path, size: int, workers: int) -> list[Result]:
     expected = Counter()
     for kind, count in kinds.items():
         expected[status_of[kind]] += count
+    return Result(
+        "class",
+        "statuses in grades.csv (default path)",
+        ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())),
+        "as submitted",
+        "OK" if statuses == expected else f"WRONG: {dict(expected)}",
+    )
+
+
+def _same_grades(forked: Graded, fresh: Graded) -> Result:
+    differences = grade_differences(forked.rows, fresh.rows)
+    if differences:
+        value = f"{len(differences)} differ: " + "; ".join(differences[:3])
+    else:
+        value = f"{len(forked.rows)} rows on {', '.join(GRADE_COLUMNS)}"
+    return Result(
+        "class",
+        "grades: default path vs --process-per-submission",
+        value,
+        "identical",
+        "DIFFERENT" if differences else "SAME",
+    )
+
+
+def grade_differences(first: list[dict[str, str]], second: list[dict[str, str]]) -> list[str]:
+    """Where two grades.csv files disagree on :data:`GRADE_COLUMNS`, one line per notebook
+    (``student/assignment/notebook: first's values vs second's``), in order."""
+
+    def keyed(rows: list[dict[str, str]]) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {
+            tuple(r[c] for c in GRADE_COLUMNS[:3]): tuple(r[c] for c in GRADE_COLUMNS[3:])
+            for r in rows
+        }
+
+    a, b = keyed(first), keyed(second)
     return [
+        f"{'/'.join(key)}: {a.get(key)} vs {b.get(key)}"
+        for key in sorted(a.keys() | b.keys())
+        if a.get(key) != b.get(key)
+    ]
+
+
+# --------------------------------------------------------------------------- a Dask cluster
+
+
+class LocalDaskCluster:
+    """A Dask scheduler and workers on this machine, started with the ``dask`` command as an
+    instructor would start them on each host. Every process is stopped on leaving the
+    ``with`` block, whatever happened in it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.scheduler_file = folder / "scheduler.json"
+        self.address = ""
+        self.scheduler: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    def __enter__(self) -> LocalDaskCluster:
+        self.folder.mkdir()
+        try:
+            self.scheduler = self._start(
+                "scheduler",
+                ["--host", "127.0.0.1", "--port", "0", "--no-dashboard"],
+            )
+            self.address = self._wait_for_address()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def use_workers(self, count: int) -> None:
+        """Stop the workers there are and start ``count`` fresh ones, each of one thread,
+        so each run starts from cold workers; return once the scheduler counts them."""
+        self._stop_workers()
+        self.workers = [self._start_worker(f"w{i}") for i in range(count)]
+        self._wait_for_workers(count)
+
+    def _start_worker(self, name: str) -> subprocess.Popen:
+        # one thread: a worker grades one submission at a time, like a local worker; its
+        # files stay in the scratch folder; it exits if the scheduler goes away
+        options = ["--nthreads", "1", "--no-dashboard", "--name", name, "--death-timeout", "60"]
+        options += ["--local-directory", str(self.folder / name)]
+        return self._start(name, options, kind="worker")
+
+    def stop(self) -> None:
+        self._stop_workers()
+        if self.scheduler is not None:
+            _stop_group(self.scheduler)
+            self.scheduler = None
+
+    def _stop_workers(self) -> None:
+        for worker in self.workers:
+            _stop_group(worker)
+        self.workers = []
+
+    def _start(self, name: str, options: list[str], kind: str = "scheduler") -> subprocess.Popen:
+        log = (self.folder / f"{name}.log").open("wb")
+        with log:
+            # a session of its own: a worker's nanny starts the worker as its child, and
+            # the whole group is stopped at the end
+            return subprocess.Popen(
+                [str(BIN / "dask"), kind, "--scheduler-file", str(self.scheduler_file), *options],
+                cwd=self.folder,
+                env=clean_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def _wait_for_address(self, timeout: float = 120) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                return json.loads(self.scheduler_file.read_text(encoding="utf-8"))["address"]
+            except (OSError, ValueError, KeyError):
+                time.sleep(0.2)
+        raise BenchError(f"the Dask scheduler wrote no address in {timeout:.0f} s")
+
+    def _wait_for_workers(self, count: int, timeout: float = 180) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            deadline = time.monotonic() + timeout
+            while len(client.scheduler_info(n_workers=-1)["workers"]) != count:
+                self._check_alive()
+                if time.monotonic() > deadline:
+                    raise BenchError(f"{count} Dask workers did not join in {timeout:.0f} s")
+                time.sleep(0.2)
+
+    def _check_alive(self) -> None:
+        processes = [("scheduler", self.scheduler)] + [
+            (f"w{i}", w) for i, w in enumerate(self.workers)
+        ]
+        for name, process in processes:
+            if process is not None and process.poll() is not None:
+                raise BenchError(
+                    f"the Dask {name} exited ({process.returncode}):\n{self._log_tail(name)}"
+                )
+
+    def _log_tail(self, name: str) -> str:
+        path = self.folder / f"{name}.log"
+        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        return "\n".join(text.strip().splitlines()[-15:])
+
+
+def _stop_group(process: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM the process group this benchmark started, then SIGKILL what is left."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            continue
+        if sig == signal.SIGTERM:
+            # the leader is gone; whatever it left in its group goes too
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return
+
+
+def _require_scheduler_option() -> None:
+    result = subprocess.run(
+        [str(BIN / "lstm-grade"), "--help"], env=clean_env(), capture_output=True, text=True
+    )
+    if "--scheduler" not in result.stdout:
+        raise BenchError("lstm-grade has no --scheduler option (yet): no cluster run")
+
+
+def bench_cluster(scratch: Path, count: int, measured: Measured) -> list[Result]:
+    """``lstm-grade --scheduler`` over ``count`` correct submissions on a local Dask cluster
+    of 1 worker, then of 2 fresh ones."""
+    _require_scheduler_option()
+    root = make_course(scratch / "cluster-course", [ASSIGNMENT])
+    submit_correct(root, range(count))
+    results = []
+    with LocalDaskCluster(scratch / "dask") as cluster:
+        for workers in (1, 2):
+            cluster.use_workers(workers)
+            say(f"cluster: {count} submissions on {workers} Dask worker(s), {cluster.address}")
+            graded = grade(root, ASSIGNMENT, "--scheduler", cluster.address)
+            _expect_all_graded(graded.rows)
+            if len(graded.rows) != count:
+                raise BenchError(f"{len(graded.rows)} rows for {count} submissions")
+            measured.dask[workers] = graded.wall
+            results.append(
+                Result(
+                    "cluster",
+                    f"{count} submissions, Dask, {workers} worker{'s' * (workers > 1)}",
+                    f"{graded.wall:.1f} s ({graded.wall_per_notebook:.2f} s per notebook), "
+                    f"load {graded.load:.1f}",
+                )
+            )
+    one, two = measured.dask[1], measured.dask[2]
+    results.append(
         Result(
-            "class",
-            f"{size} learners, {workers} workers, end to end",
-            f"{graded.wall:.1f} s ({size / graded.wall * 60:.0f} submissions/min), "
-            f"load {graded.load:.1f}",
+            "cluster",
+            "  speed-up with 2 Dask workers",
+            f"{one / two:.2f}x (efficiency {parallel_efficiency(one, two):.2f})",
+        )
+    )
+    return results
+
+
+# --------------------------------------------------------------------------- projection
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Projected wall seconds of grading a course; see :func:`project`."""
+
+    per_core_seconds: float
+    efficiency: float | None
+    one_host_seconds: float
+    cluster_seconds: float | None
+
+
+def parallel_efficiency(one_worker: float, two_workers: float) -> float:
+    """The share of a second worker a cluster turns into speed: ``(t1 / t2) / 2``, at most 1
+    (a measured super-linear speed-up is noise, never projected)."""
+    return min(1.0, one_worker / two_workers / 2)
+
+
+def project(
+    local_wall: float,
+    local_workers: int,
+    local_notebooks: int,
+    dask_walls: tuple[float, float] | None = None,
+    *,
+    notebooks: int = COURSE_NOTEBOOKS,
+    cores: int = ONE_HOST_CORES,
+    hosts: int = CLUSTER_HOSTS,
+) -> Projection:
+    """Project the wall time of grading ``notebooks`` on one host of ``cores`` cores and on
+    ``hosts`` such hosts of a Dask cluster.
+
+    ``c = local_wall * local_workers / local_notebooks`` is what one notebook costs one core
+    when every core of a host is busy (a local ``lstm-grade`` run with one worker per core:
+    the contention of a full host is in it). One host grades ``notebooks * c / cores``; a
+    cluster grades ``notebooks * c / (hosts * cores * e)``, where ``e`` is the cluster's
+    :func:`parallel_efficiency` from ``dask_walls`` (the wall seconds of the same
+    submissions on 1 and on 2 Dask workers); without them there is no cluster projection.
+
+    >>> p = project(30.0, 2, 12, (24.0, 15.0))
+    >>> p.per_core_seconds, p.efficiency, p.one_host_seconds, round(p.cluster_seconds)
+    (5.0, 0.8, 2500.0, 781)
+    """
+    per_core = local_wall * local_workers / local_notebooks
+    efficiency = parallel_efficiency(*dask_walls) if dask_walls else None
+    cluster = notebooks * per_core / (hosts * cores * efficiency) if efficiency else None
+    return Projection(per_core, efficiency, notebooks * per_core / cores, cluster)
+
+
+def bench_projection(measured: Measured) -> list[Result]:
+    """The course of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores, with the
+    formula's inputs printed so the arithmetic can be checked by hand."""
+    many = measured.many
+    if many is None:
+        raise BenchError("no local run with all cores busy (the throughput section failed)")
+    count, workers = len(many.rows), measured.parallel
+    # On a host of 2 cores, the 2-worker Dask run shares them with the scheduler and the
+    # lstm-grade process that writes every result: e measured here is a pessimistic one.
+    dask = (measured.dask[1], measured.dask[2]) if {1, 2} <= measured.dask.keys() else None
+    p = project(many.wall, workers, count, dask)
+    results = [
+        Result(
+            "projection",
+            "c = wall x workers / notebooks (local, all cores busy)",
+            f"{many.wall:.1f} x {workers} / {count} = {p.per_core_seconds:.2f} s, "
+            f"load {many.load:.1f}",
         ),
         Result(
-            "class",
-            "  per submission (mean of grades.csv seconds)",
-            f"{graded.per_notebook:.2f} s, {graded.cpu_per_notebook:.2f} CPU s",
+            "projection",
+            "e = min(1, (t_dask_1 / t_dask_2) / 2)",
+            f"min(1, ({dask[0]:.1f} / {dask[1]:.1f}) / 2) = {p.efficiency:.2f}"
+            if dask
+            else "n/a: no Dask runs",
         ),
         Result(
-            "class",
-            "statuses in grades.csv",
-            ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())),
-            "as submitted",
-            "OK" if statuses == expected else f"WRONG: {dict(expected)}",
+            "projection",
+            f"{COURSE_NOTEBOOKS} notebooks, {ONE_HOST_CORES} cores: N x c / {ONE_HOST_CORES}",
+            f"{p.one_host_seconds / 60:.1f} min",
+            f"< {ONE_HOST_TARGET / 60:.0f} min",
+            verdict(p.one_host_seconds < ONE_HOST_TARGET),
         ),
     ]
+    cores = CLUSTER_HOSTS * ONE_HOST_CORES
+    results.append(
+        Result(
+            "projection",
+            f"{COURSE_NOTEBOOKS} notebooks, {CLUSTER_HOSTS} x {ONE_HOST_CORES} cores: "
+            f"N x c / ({cores} x e)",
+            f"{p.cluster_seconds / 60:.1f} min" if p.cluster_seconds else "n/a: no Dask runs",
+        )
+    )
+    return results
 
 
 # --------------------------------------------------------------------------- where time goes
@@ -428,25 +1014,35 @@ def bench_profile(scratch: Path) -> list[Result]:
         )
         for _ in range(3)
     )
+    imports_load = load()
     from lstm_grader.sandbox import SandboxKernelManager, bwrap_path
 
     kernel = statistics.median(
         asyncio.run(_kernel_start(SandboxKernelManager, scratch)) for _ in range(3)
     )
+    kernel_load = load()
     where = "bubblewrap sandbox" if bwrap_path() else "no sandbox (bwrap missing)"
     install = install_step_cost(scratch)
     return [
-        Result("profile", "python + import nbgrader.apps (each nbgrader run)", f"{imports:.2f} s"),
+        Result(
+            "profile",
+            "python + import nbgrader.apps (each nbgrader run)",
+            f"{imports:.2f} s, load {imports_load:.1f}",
+        ),
         Result(
             "profile",
             "  the same without rfc3987_syntax (jsonschema's IRI check)",
             f"{blocked:.2f} s",
         ),
-        Result("profile", f"kernel start to ready and shutdown, {where}", f"{kernel:.2f} s"),
+        Result(
+            "profile",
+            f"kernel start to ready and shutdown, {where}",
+            f"{kernel:.2f} s, load {kernel_load:.1f}",
+        ),
         Result(
             "profile",
             "a notebook's install step where the library is installed",
-            f"{install * 1000:.0f} ms",
+            f"{install * 1000:.0f} ms, load {load():.1f}",
             f"< {INSTALL_STEP_TARGET * 1000:.0f} ms",
             "ok" if install < INSTALL_STEP_TARGET else "SLOW",
         ),
@@ -530,9 +1126,18 @@ def main(argv: list[str] | None = None) -> int:
         "--throughput",
         type=int,
         default=12,
-        help="submissions graded with 1 and with N workers (default 12)",
+        help="submissions graded with 1 and with N workers, by plain nbgrader and on the "
+        "Dask cluster (default 12)",
+    )
+    parser.add_argument(
+        "--floor-runs", type=int, default=5, help="runs of the floor, whose median counts"
     )
     parser.add_argument("--skip-book", action="store_true", help="leave out the book builds")
+    parser.add_argument(
+        "--skip-cluster",
+        action="store_true",
+        help="leave out the Dask cluster (the 16-core projection is still printed)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
     size = args.class_size or (20 if args.quick else 200)
@@ -541,14 +1146,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="lstm-bench-"))
+    measured = Measured(parallel=args.parallel)
     results: list[Result] = []
     sections = [
         ("profile", lambda: bench_profile(scratch)),
-        ("grading", lambda: bench_grading(scratch, args.per_notebook, throughput, args.parallel)),
+        ("floor", lambda: bench_floor(scratch, max(1, args.floor_runs), measured)),
+        ("grading", lambda: bench_grading(scratch, args.per_notebook, throughput, measured)),
         ("class", lambda: bench_class(scratch, size, args.workers)),
+        ("cluster", lambda: bench_cluster(scratch, throughput, measured)),
+        ("projection", lambda: bench_projection(measured)),
     ]
     if not args.skip_book:
         sections.insert(0, ("book", lambda: bench_book(scratch)))
+    if args.skip_cluster:
+        sections = [s for s in sections if s[0] != "cluster"]
     failed = False
     try:
         for name, section in sections:
@@ -558,7 +1169,7 @@ def main(argv: list[str] | None = None) -> int:
             except BenchError as exc:
                 failed = True
                 say(str(exc))
-                results.append(Result(name, "FAILED", str(exc).splitlines()[0][:80]))
+                results.append(Result(name, "FAILED", str(exc).splitlines()[0][:100]))
             say(f"{name}: {time.perf_counter() - section_started:.0f} s")
     finally:
         if args.keep:
@@ -575,7 +1186,7 @@ def main(argv: list[str] | None = None) -> int:
         results,
         [
             f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
-            f"{os.getloadavg()[0]:.2f} after; grading kernel "
+            f"{load():.2f} after; grading kernel "
             f"{'sandboxed with bubblewrap' if bwrap_path() else 'NOT sandboxed (no bwrap)'}; "
             f"Python {sys.version.split()[0]}, nbgrader {nbgrader.__version__}",
         ],

@@ -37,12 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import ClusterGrading
 from lstm_grader.course import CONFIG_FILE, CourseLayout
-from lstm_grader.preloaded import PreloadedGrader
+from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -207,6 +205,8 @@ def fingerprint(
 def readable_notebook(path: Path) -> str | None:
     """Why a notebook cannot be graded (a link or special file, too large, unreadable
     JSON, invalid schema), or None."""
+    import nbformat
+
     try:
         notebook = nbformat.reads(safefiles.read_text(path), as_version=4)
         nbformat.validate(notebook)
@@ -670,6 +670,7 @@ def main(argv: list[str] | None = None) -> int:
         "learners' code can read the course and other learners' work)",
     )
     args = parser.parse_args(argv)
+    skip_iri_grammars()
     if args.unsafe_no_sandbox:
         from lstm_grader.sandbox import UNSAFE_SWITCH
 

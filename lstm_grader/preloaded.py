@@ -77,11 +77,18 @@ class GraderHelperDied(RuntimeError):
 # --------------------------------------------------------------------------- the helper
 
 
-def _preload() -> None:
-    # jsonschema imports rfc3987_syntax to check IRI formats no notebook schema uses;
-    # compiling its grammars is a third of nbgrader's import time (jsonschema treats the
-    # package as optional)
+def skip_iri_grammars() -> None:
+    """Keep jsonschema from importing ``rfc3987_syntax`` in this process.
+
+    jsonschema imports it to check IRI formats that no notebook schema uses; compiling its
+    grammars is a third of nbgrader's import time. jsonschema treats the package as
+    optional. Call before anything imports nbformat or nbgrader.
+    """
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
+def _preload() -> None:
+    skip_iri_grammars()
     import importlib
 
     for name in PRELOADED_MODULES:
@@ -90,6 +97,16 @@ def _preload() -> None:
     import nbformat
 
     nbformat.validate(nbformat.v4.new_notebook())
+    nbformat.validate(nbformat.v4.new_notebook(), relax_add_props=True)  # nbconvert's
+    # SQLAlchemy builds its mappers on the first query of each process: nbgrader's, here
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()
+    # the sandbox's host check builds a real sandbox once per process: once per helper
+    from lstm_grader.sandbox import bwrap_path, sandbox_problem
+
+    sandbox_problem()
+    _SANDBOX_CHECKED_WITH[0] = bwrap_path()
     # what grading imports lazily on its first notebook, found by profiling one run
     for name in LAZY_MODULES:
         try:
@@ -100,6 +117,8 @@ def _preload() -> None:
 
 #: The helper's protocol streams: a forked child closes them first thing.
 _PROTOCOL_FDS: list[int] = []
+#: The bubblewrap the helper's sandbox check ran with: a run that names another checks again.
+_SANDBOX_CHECKED_WITH: list[str | None] = [None]
 #: The helper's pid, recorded before each fork: a child whose parent changed is orphaned.
 _HELPER_PID: list[int] = [0]
 
@@ -121,6 +140,10 @@ def _run_child(request: dict[str, Any], log_fd: int) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        from lstm_grader.sandbox import bwrap_path, sandbox_problem
+
+        if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
+            sandbox_problem.cache_clear()
         sys.argv = ["nbgrader", *request["argv"]]
         from nbgrader.apps.nbgraderapp import NbGraderApp
 

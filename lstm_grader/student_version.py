@@ -182,4 +182,7 @@ class PrepareStudentChecks(NbGraderPreprocessor):
         references_file = layout.references_file(assignment)
         references = load_references(references_file.parent, assignment)
         sealed = seal(sealed_entries(references))
+        # nbgrader makes the release folder when it copies the assignment's other files:
+        # an assignment that is only its notebook has none yet
+        release.mkdir(parents=True, exist_ok=True)
         sealed_path.write_text(json.dumps(sealed, indent=1, sort_keys=True) + "\n")

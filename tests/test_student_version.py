@@ -3,6 +3,7 @@ sealed explanations (lstm_grader.student_version), through real `generate_assign
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -144,3 +145,23 @@ def test_a_learner_runs_the_student_version(tmp_path: Path, mode: str) -> None:
         assert "form is right" in said and "graded after you submit" in said
     streams = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("name")]
     assert all(o["name"] == "stdout" for o in streams), "TensorFlow wrote to stderr"
+
+
+@pytest.mark.slow
+def test_an_assignment_that_is_only_its_notebook_gets_its_sealed_explanations(
+    tmp_path: Path,
+) -> None:
+    """A new assignment whose folder holds nothing but the notebook (no feedback.json yet)
+    is generated, with its sealed explanations beside the student version."""
+    root = tmp_path / "course"
+    root.mkdir()
+    course = make_course(root, [ASSIGNMENT])
+    source = course.layout.source(ASSIGNMENT)
+    for path in source.iterdir():
+        if path.suffix != ".ipynb":
+            path.unlink()
+    release = course.layout.release(ASSIGNMENT)
+    shutil.rmtree(release)
+    course.run("nbgrader", "generate_assignment", ASSIGNMENT, "--force")
+    assert read_sealed(str(release)), "no sealed explanations in the release"
+    assert (release / f"{ASSIGNMENT}.ipynb").is_file()

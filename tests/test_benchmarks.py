@@ -1,0 +1,63 @@
+"""The benchmark's arithmetic: the projection to a course and the comparison of grades.
+
+Quick: nothing is graded here (``make bench`` runs the benchmark itself).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.__main__ import grade_differences, parallel_efficiency, project
+
+
+def test_the_per_core_cost_counts_every_busy_core() -> None:
+    # 12 notebooks in 30 s on 2 busy cores: each notebook took one core 5 s
+    assert project(30.0, 2, 12).per_core_seconds == 5.0
+
+
+def test_one_host_spreads_the_course_over_its_cores() -> None:
+    projection = project(30.0, 2, 12, notebooks=8000, cores=16)
+    assert projection.one_host_seconds == pytest.approx(8000 * 5.0 / 16)
+
+
+def test_the_cluster_loses_what_its_efficiency_loses() -> None:
+    # 1 worker 24 s, 2 workers 15 s: a speed-up of 1.6 out of 2
+    projection = project(30.0, 2, 12, (24.0, 15.0), notebooks=8000, cores=16, hosts=4)
+    assert projection.efficiency == pytest.approx(0.8)
+    assert projection.cluster_seconds == pytest.approx(8000 * 5.0 / (64 * 0.8))
+
+
+def test_a_super_linear_speed_up_is_never_projected() -> None:
+    assert parallel_efficiency(30.0, 10.0) == 1.0
+
+
+def test_without_dask_timings_there_is_no_cluster_projection() -> None:
+    projection = project(30.0, 2, 12)
+    assert projection.efficiency is None
+    assert projection.cluster_seconds is None
+
+
+def _row(student: str, score: str, status: str = "graded", seconds: str = "1.0") -> dict:
+    return {
+        "student": student,
+        "assignment": "a",
+        "notebook": "a",
+        "score": score,
+        "max_score": "9.0",
+        "status": status,
+        "reason": "",
+        "seconds": seconds,
+    }
+
+
+def test_grades_that_differ_only_in_seconds_are_the_same() -> None:
+    assert grade_differences([_row("x", "9.0")], [_row("x", "9.0", seconds="3.5")]) == []
+
+
+def test_a_changed_score_or_a_missing_row_is_a_difference() -> None:
+    first = [_row("x", "9.0"), _row("y", "4.0")]
+    second = [_row("x", "8.0")]
+    differences = grade_differences(first, second)
+    assert len(differences) == 2
+    assert differences[0].startswith("x/a/a: ")
+    assert differences[1].endswith("vs None")
