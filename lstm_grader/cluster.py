@@ -411,22 +411,19 @@ def copy_assignment(source_url: str, target_url: str, assignment: str) -> None:
             for notebook in defined.notebooks:
                 name = notebook.name
                 target.add_notebook(name, assignment, kernelspec=notebook.kernelspec)
-                for cell in notebook.grade_cells:
-                    target.add_grade_cell(
-                        cell.name,
-                        name,
-                        assignment,
-                        max_score=cell.max_score,
-                        cell_type=cell.cell_type,
-                    )
-                for cell in notebook.task_cells:
-                    target.add_task_cell(
-                        cell.name,
-                        name,
-                        assignment,
-                        max_score=cell.max_score,
-                        cell_type=cell.cell_type,
-                    )
+                graded = (
+                    (notebook.grade_cells, target.add_grade_cell),
+                    (notebook.task_cells, target.add_task_cell),
+                )
+                for cells, add in graded:
+                    for cell in cells:
+                        add(
+                            cell.name,
+                            name,
+                            assignment,
+                            max_score=cell.max_score,
+                            cell_type=cell.cell_type,
+                        )
                 for cell in notebook.solution_cells:
                     target.add_solution_cell(cell.name, name, assignment)
                 for cell in notebook.source_cells:
