@@ -230,6 +230,13 @@ class ClassGrader:
         scheduler: str | None = None,
     ) -> None:
         self.root = root
+        self._idle_graders: list[PreloadedGrader] = []
+        self._graders_lock = threading.Lock()
+        if not (process_per_submission or scheduler):
+            # the helpers load nbgrader while this process reads the course's config
+            self._idle_graders = [PreloadedGrader(cwd=root) for _ in range(workers)]
+            for grader in self._idle_graders:
+                grader.start()
         self.layout = CourseLayout.from_root(root)
         self.workers = workers
         self.force = force
@@ -242,8 +249,6 @@ class ClassGrader:
             self._cluster = ClusterGrading(
                 scheduler, self.layout, self.db_url or self.layout.db_url
             )
-        self._idle_graders: list[PreloadedGrader] = []
-        self._graders_lock = threading.Lock()
 
     def _settings(self) -> dict[str, str]:
         settings = {name: os.environ.get(name, "") for name in GRADING_SETTINGS}

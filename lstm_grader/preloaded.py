@@ -284,6 +284,7 @@ class PreloadedGrader:
         self._requests: Any = None
         self._answers: Any = None
         self._errors: Any = None
+        self._loading = False
         self._lock = threading.Lock()
 
     def __enter__(self) -> PreloadedGrader:
@@ -292,7 +293,16 @@ class PreloadedGrader:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _start(self) -> None:
+    def start(self) -> None:
+        """Start loading the helper now, without waiting for it: the first :meth:`run`
+        waits for what is left. Starting helpers before other work overlaps their loading
+        with it."""
+        with self._lock:
+            if not self._alive():
+                self._stop()
+                self._start(wait=False)
+
+    def _start(self, wait: bool = True) -> None:
         requests_read, requests_write = os.pipe()
         answers_read, answers_write = os.pipe()
         self._errors = tempfile.TemporaryFile()
@@ -316,9 +326,16 @@ class PreloadedGrader:
             os.close(answers_write)
         self._requests = os.fdopen(requests_write, "w", encoding="utf-8")
         self._answers = os.fdopen(answers_read, "r", encoding="utf-8")
-        if not self._answer(START_TIMEOUT_S).get("ready"):
-            self._stop()
-            raise GraderHelperDied("the grader helper did not start")
+        self._loading = True
+        if wait:
+            self._wait_until_ready()
+
+    def _wait_until_ready(self) -> None:
+        if self._loading:
+            self._loading = False
+            if not self._answer(START_TIMEOUT_S).get("ready"):
+                self._stop()
+                raise GraderHelperDied("the grader helper did not start")
 
     def _why_it_stopped(self) -> str:
         """The last lines the helper wrote to its error stream, if any."""
@@ -354,6 +371,7 @@ class PreloadedGrader:
                 if not self._alive():
                     self._stop()
                     self._start()
+                self._wait_until_ready()
                 self._requests.write(json.dumps(request) + "\n")
                 self._requests.flush()
                 return
@@ -419,6 +437,8 @@ class PreloadedGrader:
             if process is None:
                 self._close_streams()
                 return
+            if self._loading:  # never used: no need to let it finish loading
+                process.kill()
             try:
                 if self._requests is not None:
                     self._requests.close()

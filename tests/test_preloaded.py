@@ -578,3 +578,22 @@ def test_close_ends_and_reaps_the_helper(tmp_path: Path) -> None:
     assert _state(pid) is None, "the helper is still there, or a zombie"
     assert grader._process is None
     grader.close()
+
+
+def test_a_helper_started_ahead_loads_while_the_caller_works(tmp_path: Path) -> None:
+    """``start()`` returns before the helper has loaded nbgrader; the first run waits for
+    it and works; a helper started but never used is ended at once by ``close()``."""
+    grader = PreloadedGrader(cwd=ROOT)
+    began = time.monotonic()
+    grader.start()
+    assert time.monotonic() - began < 1.0, "start() waited for the helper to load"
+    outcome, log = grader.run(VERSION, cwd=tmp_path, env=_env(tmp_path), timeout=120)
+    assert outcome == "ran", log
+    grader.close()
+    unused = PreloadedGrader(cwd=ROOT)
+    unused.start()
+    pid = unused._process.pid
+    began = time.monotonic()
+    unused.close()
+    assert time.monotonic() - began < 2.0, "close() let an unused helper finish loading"
+    assert _dead(pid)
