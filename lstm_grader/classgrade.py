@@ -40,6 +40,9 @@ from typing import Any
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import ClusterGrading
 from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.grading_code import (
+    grading_code_digest,
+)
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 
 GRADES_FILE = "grades.csv"
@@ -103,71 +106,8 @@ def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[S
     return sorted(found, key=lambda s: (s.student, s.assignment))
 
 
-#: The packages whose code decides a grade: their source is part of every fingerprint.
-GRADING_PACKAGES = ("lstm_lib", "lstm_grader")
-#: Installed distributions whose version decides how a notebook is run and graded.
-GRADING_DISTRIBUTIONS = (
-    "lstm-course",
-    "nbgrader",
-    "nbconvert",
-    "nbclient",
-    "jupyter_client",
-    "ipykernel",
-    "numpy",
-)
 #: Environment settings that change how grading runs (the sandbox, the gradebook).
 GRADING_SETTINGS = ("NBGRADER_DB_URL", "LSTM_GRADER_UNSAFE_NO_SANDBOX", "LSTM_GRADER_BWRAP")
-
-
-def _package_folder(root: Path, name: str) -> Path | None:
-    """Where ``name`` is imported from by nbgrader started in the course root (a copy in the
-    root wins over the installed one, as it does for ``python -c`` there)."""
-    import importlib.machinery
-    import importlib.util
-
-    spec = importlib.machinery.PathFinder.find_spec(name, [str(root)]) or importlib.util.find_spec(
-        name
-    )
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    return Path(locations[0]) if locations else None
-
-
-def grading_code_digest(root: Path | None, *, with_location: bool = True) -> str:
-    """A hash of the grading code a course root grades with: the source of
-    :data:`GRADING_PACKAGES` and the versions of :data:`GRADING_DISTRIBUTIONS`, and where
-    the packages are (unless ``with_location`` is false). ``root=None``: the installed
-    packages."""
-    from importlib import metadata
-
-    digest = hashlib.sha256()
-    for name in GRADING_PACKAGES:
-        folder = _package_folder(root, name) if root else _installed_folder(name)
-        if with_location:
-            digest.update(f"package {name} at {folder}\n".encode())
-        for path in sorted(folder.rglob("*.py")) if folder else []:
-            digest.update(path.relative_to(folder).as_posix().encode())
-            digest.update(safefiles.read_bytes(path))
-    for name in GRADING_DISTRIBUTIONS:
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "absent"
-        digest.update(f"{name}=={version}\n".encode())
-    return digest.hexdigest()
-
-
-def grading_code_version(root: Path | None = None) -> str:
-    """:func:`grading_code_digest` without the install location: equal on two hosts that
-    grade with the same code, wherever each installed it."""
-    return grading_code_digest(root, with_location=False)
-
-
-def _installed_folder(name: str) -> Path | None:
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    return Path(locations[0]) if locations else None
 
 
 def fingerprint(
@@ -181,7 +121,8 @@ def fingerprint(
 
     The submission's files, the assignment's source and released notebooks (the sanitize
     step compares with the release), its references, ``nbgrader_config.py``, the grading
-    code and its versions (``code``, default :func:`grading_code_digest`), and the
+    code and its versions (``code``, default
+    :func:`~lstm_grader.grading_code.grading_code_digest`), and the
     settings that change how it runs (``settings``, default the :data:`GRADING_SETTINGS`
     in the environment). Change any of them and ``lstm-grade`` regrades.
     """

@@ -217,7 +217,7 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
     """
     from nbgrader.api import Gradebook
 
-    from lstm_grader.classgrade import grading_code_version
+    from lstm_grader.grading_code import grading_code_version
 
     version = grading_code_version()
     worker = _worker_name()
@@ -358,7 +358,7 @@ def _files(folder: Path) -> Iterator[Path]:
 def build_kit(layout: CourseLayout, db_url: str, assignment: str) -> GradingKit:
     """The files grading ``assignment`` needs, with a gradebook holding only the
     assignment as the course gradebook at ``db_url`` defines it (no learner in it)."""
-    from lstm_grader.classgrade import grading_code_version
+    from lstm_grader.grading_code import grading_code_version
 
     root = layout.root
     files = {CONFIG_FILE: safefiles.read_bytes(root / CONFIG_FILE)}

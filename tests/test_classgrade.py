@@ -22,7 +22,7 @@ import nbformat
 import pytest
 from conftest import Course, classic_mistakes, read_notebook, require_or_skip
 
-from lstm_grader import classgrade
+from lstm_grader import classgrade, grading_code
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
 from lstm_grader.course import CourseLayout
 
@@ -111,7 +111,7 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
         ("lstm_grader/preprocessors.py", "# a fixed pipeline\n"),
     ]
     # a course copy holding its own grading code grades with it (see _package_folder)
-    for package in classgrade.GRADING_PACKAGES:
+    for package in grading_code.GRADING_PACKAGES:
         _touch(tmp_path / package / "__init__.py", "")
     first = classgrade.fingerprint(layout, alice)
     seen = {first}
