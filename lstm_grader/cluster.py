@@ -197,7 +197,10 @@ def _worker_grader():
 
     grader = getattr(_worker_local, "grader", None)
     if grader is None:
-        grader = _worker_local.grader = PreloadedGrader(cwd=tempfile.gettempdir())
+        # `python -c` imports from its working folder first: a private empty one, never a
+        # shared /tmp where another user of the host could plant a module
+        home = tempfile.mkdtemp(prefix="lstm-grade-helper-")
+        grader = _worker_local.grader = PreloadedGrader(cwd=home)
     return grader
 
 

@@ -188,6 +188,21 @@ def test_a_worker_with_other_grading_code_refuses_to_grade() -> None:
     assert result.state is None and not result.autograded
 
 
+def test_a_workers_nbgrader_helper_imports_from_a_private_folder() -> None:
+    """The helper a worker starts (``python -c``, which imports from its working folder
+    first) works in a folder of its own, never in the shared temporary folder where
+    another user of the grading host could plant a module named like one it imports."""
+    import stat
+    import tempfile
+
+    helper = cluster._worker_grader()
+    folder = Path(helper.cwd)
+    assert folder.resolve() != Path(tempfile.gettempdir()).resolve()
+    info = folder.stat()
+    assert info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
+    assert list(folder.iterdir()) == []
+
+
 # --------------------------------------------------------------------------- slow: a cluster
 
 
