@@ -201,9 +201,10 @@ def test_instructor_chapter_includes_the_readme_guide(build_output: str) -> None
     source, included, not copied)?"""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
+    prose = re.sub(r"^\s*```.*?^\s*```", "", guide, flags=re.MULTILINE | re.DOTALL)
     wanted = [
         line.lstrip("#").strip().replace("`", "")
-        for line in guide.splitlines()
+        for line in prose.splitlines()
         if line.startswith("#")
     ]
     assert "What the grader defends against, and what it does not" in wanted
