@@ -407,6 +407,25 @@ def _bwrap_command(
     return args + kernel_cmd
 
 
+#: What the sandbox runs in place of ``python -m ipykernel_launcher``: the same start
+#: (the working folder leaves ``sys.path`` while ipykernel loads; IPython puts it back), but
+#: without debugpy. ipykernel loads it for its debugger, which no grading client ever
+#: attaches to, and loading it is about a fifth of the kernel's start-up CPU.
+GRADING_KERNEL_LAUNCHER = (
+    "import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+)
+
+
+def grading_kernel_command(kernel_cmd: list[str]) -> list[str]:
+    """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
+    :data:`GRADING_KERNEL_LAUNCHER`; any other command is returned unchanged."""
+    for i in range(len(kernel_cmd) - 1):
+        if kernel_cmd[i : i + 2] == ["-m", "ipykernel_launcher"]:
+            return [*kernel_cmd[:i], "-c", GRADING_KERNEL_LAUNCHER, *kernel_cmd[i + 2 :]]
+    return list(kernel_cmd)
+
+
 @dataclass(frozen=True)
 class ProcessLimits:
     """Per-process limits, inherited by everything the kernel starts."""
@@ -659,7 +678,7 @@ class SandboxProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Wrap the kernel's command in the sandbox and start it with the limits."""
         km = self.parent
-        kernel_cmd, kw = cmd, kwargs
+        kernel_cmd, kw = grading_kernel_command(cmd), kwargs
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
         seed, skipped = submission_files(host_workdir, max_bytes=km.disk_limit_mb * 2**20)
         if skipped:

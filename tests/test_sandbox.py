@@ -210,6 +210,39 @@ def test_a_real_kernel_is_confined_and_its_orphans_die(
         assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
 
 
+def test_the_grading_kernel_starts_like_ipykernel_launcher_without_debugpy() -> None:
+    """Is only ``-m ipykernel_launcher`` replaced, keeping the interpreter and the kernel's
+    arguments, and does the launcher drop the working folder and debugpy before loading?"""
+    spec = ["/env/bin/python", "-X", "frozen_modules=on", "-m", "ipykernel_launcher", "-f", "c"]
+    command = sandbox.grading_kernel_command(spec)
+    assert command == ["/env/bin/python", "-X", "frozen_modules=on", "-c",
+                       sandbox.GRADING_KERNEL_LAUNCHER, "-f", "c"]  # fmt: skip
+    launcher = sandbox.GRADING_KERNEL_LAUNCHER
+    assert launcher.index("del sys.path[0]") < launcher.index("from ipykernel")
+    assert launcher.index("sys.modules['debugpy'] = None") < launcher.index("from ipykernel")
+    other = ["/usr/bin/R", "--slave", "-f", "c"]
+    assert sandbox.grading_kernel_command(other) == other
+
+
+@pytest.mark.slow
+def test_a_real_grading_kernel_loads_no_debugger_and_imports_from_its_folder(
+    tmp_path: Path,
+) -> None:
+    """Does a real sandboxed kernel run without debugpy, and still import a module the
+    submission shipped beside its notebook, as Jupyter's own kernel does?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    workdir = tmp_path / "05-return-flags"
+    workdir.mkdir()
+    (workdir / "shipped_helper.py").write_text("ANSWER = 42\n")
+    code = (
+        "import json, sys\nimport shipped_helper\n"
+        "print(json.dumps({'debugpy': sys.modules.get('debugpy') is not None,"
+        " 'answer': shipped_helper.ANSWER}))"
+    )
+    facts, _ = _run_in_sandbox(code, workdir)
+    assert facts == {"debugpy": False, "answer": 42}
+
+
 @pytest.mark.slow
 def test_the_kernel_imports_the_graders_lstm_lib_from_any_course_copy(tmp_path: Path) -> None:
     """Graded from a copy of the course that holds its own lstm_lib, does the kernel import
