@@ -21,7 +21,10 @@ floor
 grading, throughput
     ``lstm-grade`` per notebook, full against one question; 1 worker against N; 1 worker
     within 1.5x the floor's seconds and CPU seconds, and faster per notebook than one
-    plain ``nbgrader autograde`` over the same submissions.
+    plain ``nbgrader autograde`` over the same submissions. Each of 1 and N workers grades
+    two class sizes (``--per-notebook`` and ``--throughput`` submissions): what a notebook
+    costs is the slope between them (:func:`marginal`), and a run's one-off start-up is
+    the intercept, printed beside it.
 class
     A synthetic class (correct, partial, blank, broken, endless loops) graded by the
     default path and by ``--process-per-submission``: the same statuses and scores.
@@ -29,7 +32,7 @@ cluster
     ``lstm-grade --scheduler`` on a local Dask cluster of 1, then 2 workers.
 projection
     The wall time of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores,
-    projected from the throughput and cluster sections (:func:`project`).
+    projected from the N-worker slope and the cluster section (:func:`project`).
 
 Everything happens in throwaway copies in a temporary folder: the repository's ``_build``,
 gradebook and grading folders are never touched. These are measurements, not tests: a
@@ -324,10 +327,60 @@ class Measured:
 
     parallel: int
     floor: Floor | None = None
+    #: The throughput runs (``--throughput`` submissions), 1 and N workers.
     one: Graded | None = None
     many: Graded | None = None
+    #: The same runs over the first ``--per-notebook`` submissions only.
+    one_small: Graded | None = None
+    many_small: Graded | None = None
     #: Wall seconds of the Dask runs, by worker count.
     dask: dict[int, float] = field(default_factory=dict)
+
+    def one_worker(self) -> Marginal | None:
+        """What each further notebook costs 1 worker, or None before both runs."""
+        return _slope(self.one_small, self.one)
+
+    def n_workers(self) -> Marginal | None:
+        """What each further notebook costs N workers, or None before both runs."""
+        return _slope(self.many_small, self.many)
+
+
+@dataclass(frozen=True)
+class Marginal:
+    """What one more notebook adds to an ``lstm-grade`` run, and what the run costs before
+    its first notebook; see :func:`marginal`."""
+
+    seconds: float
+    cpu: float
+    startup_seconds: float
+
+
+def marginal(small: Graded, large: Graded) -> Marginal:
+    """The slope between two runs of the same command over ``len(small.rows)`` and
+    ``len(large.rows)`` submissions: seconds and CPU seconds per further notebook, and the
+    start-up (loading the grader, reading the course, checking the sandbox), which a run
+    pays once however many notebooks it grades.
+
+    >>> small = Graded([{}] * 6, wall=20.0, cpu=15.0, load=0.0, kernel_cpu=3.0)
+    >>> large = Graded([{}] * 24, wall=56.0, cpu=45.0, load=0.0, kernel_cpu=9.0)
+    >>> marginal(small, large)
+    Marginal(seconds=2.0, cpu=2.0, startup_seconds=8.0)
+    """
+    added = len(large.rows) - len(small.rows)
+    if added <= 0:
+        raise BenchError(
+            f"a slope needs two class sizes: {len(small.rows)} and {len(large.rows)} "
+            "submissions (pass --throughput larger than --per-notebook)"
+        )
+    seconds = (large.wall - small.wall) / added
+    cpu = (large.cpu + large.kernel_cpu - small.cpu - small.kernel_cpu) / added
+    return Marginal(seconds, cpu, small.wall - seconds * len(small.rows))
+
+
+def _slope(small: Graded | None, large: Graded | None) -> Marginal | None:
+    if small is None or large is None or len(large.rows) <= len(small.rows):
+        return None
+    return marginal(small, large)
 
 
 # --------------------------------------------------------------------------- the floor
@@ -420,34 +473,43 @@ def bench_floor(scratch: Path, runs: int, measured: Measured) -> list[Result]:
     ]
 
 
-def floor_results(floor: Floor | None, one: Graded) -> list[Result]:
-    """lstm-grade's seconds and CPU seconds per notebook (1 worker, end to end) over the
-    floor's."""
-    if floor is None:
+def floor_results(floor: Floor | None, measured: Measured) -> list[Result]:
+    """lstm-grade's seconds and CPU seconds per notebook (1 worker, the slope between the
+    two class sizes) over the floor's, with the run's start-up and the end-to-end figure
+    (start-up spread over the notebooks of the larger run) beside them."""
+    one, slope = measured.one, measured.one_worker()
+    if floor is None or one is None:
         return [Result("throughput", "1 worker / floor", "n/a: the floor was not measured")]
+    if slope is None:
+        return [Result("throughput", "1 worker / floor", "n/a: one class size only")]
     results = []
     for what, graded, least in (
-        ("seconds", one.wall_per_notebook, floor.wall),
-        ("CPU seconds", one.cpu_per_notebook, floor.cpu),
+        ("seconds", slope.seconds, floor.wall),
+        ("CPU seconds", slope.cpu, floor.cpu),
     ):
         ratio = graded / least
         results.append(
             Result(
                 "throughput",
-                f"  1 worker / floor, {what} per notebook",
+                f"  1 worker / floor, {what} per further notebook",
                 f"{ratio:.2f} ({graded:.2f} / {least:.2f})",
                 f"<= {FLOOR_RATIO_TARGET}",
                 verdict(ratio <= FLOOR_RATIO_TARGET),
             )
         )
-    # without lstm-grade's own start-up: what each submission costs once it is running
-    results.append(
+    results += [
         Result(
             "throughput",
-            "  (per submission inside lstm-grade / floor, seconds)",
-            f"{one.per_notebook / floor.wall:.2f} ({one.per_notebook:.2f} / {floor.wall:.2f})",
-        )
-    )
+            "  (1 worker: start-up per run, once)",
+            f"{slope.startup_seconds:.1f} s",
+        ),
+        Result(
+            "throughput",
+            f"  (1 worker / floor, end to end over {len(one.rows)}, start-up included)",
+            f"{one.wall_per_notebook / floor.wall:.2f} s, "
+            f"{one.cpu_per_notebook / floor.cpu:.2f} CPU s",
+        ),
+    ]
     return results
 
 
@@ -460,15 +522,18 @@ def bench_grading(
     """Seconds per notebook (full against one question, 1 worker), then 1 against N workers,
     the floor and one plain ``nbgrader autograde``."""
     root = make_course(scratch / "grading-course", [ASSIGNMENT], trivial=True)
-    results = _per_notebook(root, per_notebook)
+    results = _per_notebook(root, per_notebook, measured)
+    say(f"grading: the same {per_notebook} with {measured.parallel} workers")
+    measured.many_small = grade(root, ASSIGNMENT, "--workers", str(measured.parallel))
+    _expect_all_graded(measured.many_small.rows)
     submit_correct(root, range(per_notebook, throughput))
     results += _throughput(root, throughput, measured)
-    results += floor_results(measured.floor, measured.one)
+    results += floor_results(measured.floor, measured)
     results += _against_plain_nbgrader(root, measured.one)
     return results
 
 
-def _per_notebook(root: Path, count: int) -> list[Result]:
+def _per_notebook(root: Path, count: int, measured: Measured) -> list[Result]:
     """The full assignment against its first question alone, 1 worker."""
     small_release, small_source = notebooks(root, TRIVIAL)
     submit_correct(root, range(count))
@@ -478,6 +543,7 @@ def _per_notebook(root: Path, count: int) -> list[Result]:
     full = grade(root, ASSIGNMENT, "--workers", "1")
     small = grade(root, TRIVIAL, "--workers", "1")
     _expect_all_graded(full.rows + small.rows)
+    measured.one_small = full
     ratio = full.per_notebook / small.per_notebook
     questions = _questions(notebooks(root, ASSIGNMENT)[1])
     return [
@@ -509,7 +575,10 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
     many = grade(root, ASSIGNMENT, "--workers", str(parallel))
     _expect_all_graded(one.rows + many.rows)
     measured.one, measured.many = one, many
-    speedup = one.wall / many.wall
+    whole_runs = one.wall / many.wall
+    slope_one, slope_many = measured.one_worker(), measured.n_workers()
+    # the slope leaves out the one-off start-up, which a small class would otherwise weigh
+    speedup = slope_one.seconds / slope_many.seconds if slope_one and slope_many else whole_runs
     results = [
         Result(
             "throughput",
@@ -522,10 +591,21 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
     results += [
         Result(
             "throughput",
-            f"speed-up with {parallel} workers",
+            f"speed-up with {parallel} workers, per further notebook",
             f"{speedup:.2f}x",
             f">= {SPEEDUP_TARGET}x",
             verdict(speedup >= SPEEDUP_TARGET),
+        ),
+        Result(
+            "throughput",
+            f"  (whole runs of {count}, start-up included)",
+            f"{whole_runs:.2f}x"
+            + (
+                f"; start-up {slope_one.startup_seconds:.1f} s and "
+                f"{slope_many.startup_seconds:.1f} s"
+                if slope_one and slope_many
+                else ""
+            ),
         ),
         Result(
             "throughput",
@@ -534,7 +614,7 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
         ),
     ]
     if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
-        results[-2].verdict += " (other load: load average above the CPU count)"
+        results[-3].verdict += " (other load: load average above the CPU count)"
     return results
 
 
@@ -919,9 +999,8 @@ def parallel_efficiency(one_worker: float, two_workers: float) -> float:
 
 
 def project(
-    local_wall: float,
-    local_workers: int,
-    local_notebooks: int,
+    seconds_per_notebook: float,
+    workers: int,
     dask_walls: tuple[float, float] | None = None,
     *,
     notebooks: int = COURSE_NOTEBOOKS,
@@ -931,18 +1010,20 @@ def project(
     """Project the wall time of grading ``notebooks`` on one host of ``cores`` cores and on
     ``hosts`` such hosts of a Dask cluster.
 
-    ``c = local_wall * local_workers / local_notebooks`` is what one notebook costs one core
-    when every core of a host is busy (a local ``lstm-grade`` run with one worker per core:
-    the contention of a full host is in it). One host grades ``notebooks * c / cores``; a
-    cluster grades ``notebooks * c / (hosts * cores * e)``, where ``e`` is the cluster's
-    :func:`parallel_efficiency` from ``dask_walls`` (the wall seconds of the same
-    submissions on 1 and on 2 Dask workers); without them there is no cluster projection.
+    ``c = seconds_per_notebook * workers`` is what one notebook costs one core when every
+    core of a host is busy: ``seconds_per_notebook`` is the :func:`marginal` wall seconds
+    of a local ``lstm-grade`` run with one worker per core, so the contention of a full
+    host is in it and the one-off start-up, paid once per run, is not. One host grades
+    ``notebooks * c / cores``; a cluster grades ``notebooks * c / (hosts * cores * e)``,
+    where ``e`` is the cluster's :func:`parallel_efficiency` from ``dask_walls`` (the wall
+    seconds of the same submissions on 1 and on 2 Dask workers); without them there is no
+    cluster projection.
 
-    >>> p = project(30.0, 2, 12, (24.0, 15.0))
+    >>> p = project(2.5, 2, (24.0, 15.0))
     >>> p.per_core_seconds, p.efficiency, p.one_host_seconds, round(p.cluster_seconds)
     (5.0, 0.8, 2500.0, 781)
     """
-    per_core = local_wall * local_workers / local_notebooks
+    per_core = seconds_per_notebook * workers
     efficiency = parallel_efficiency(*dask_walls) if dask_walls else None
     cluster = notebooks * per_core / (hosts * cores * efficiency) if efficiency else None
     return Projection(per_core, efficiency, notebooks * per_core / cores, cluster)
@@ -951,20 +1032,21 @@ def project(
 def bench_projection(measured: Measured) -> list[Result]:
     """The course of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores, with the
     formula's inputs printed so the arithmetic can be checked by hand."""
-    many = measured.many
-    if many is None:
-        raise BenchError("no local run with all cores busy (the throughput section failed)")
-    count, workers = len(many.rows), measured.parallel
+    many, slope = measured.many, measured.n_workers()
+    if many is None or slope is None:
+        raise BenchError("no local runs with all cores busy (the throughput section failed)")
+    workers = measured.parallel
     # On a host of 2 cores, the 2-worker Dask run shares them with the scheduler and the
     # lstm-grade process that writes every result: e measured here is a pessimistic one.
     dask = (measured.dask[1], measured.dask[2]) if {1, 2} <= measured.dask.keys() else None
-    p = project(many.wall, workers, count, dask)
+    p = project(slope.seconds, workers, dask)
+    small = measured.many_small
     results = [
         Result(
             "projection",
-            "c = wall x workers / notebooks (local, all cores busy)",
-            f"{many.wall:.1f} x {workers} / {count} = {p.per_core_seconds:.2f} s, "
-            f"load {many.load:.1f}",
+            "c = (wall_large - wall_small) / (n_large - n_small) x workers (all cores busy)",
+            f"({many.wall:.1f} - {small.wall:.1f}) / ({len(many.rows)} - {len(small.rows)}) "
+            f"x {workers} = {p.per_core_seconds:.2f} s, load {many.load:.1f}",
         ),
         Result(
             "projection",
@@ -1125,9 +1207,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--throughput",
         type=int,
-        default=12,
+        default=24,
         help="submissions graded with 1 and with N workers, by plain nbgrader and on the "
-        "Dask cluster (default 12)",
+        "Dask cluster (default 24; the slope per notebook runs from --per-notebook to it)",
     )
     parser.add_argument(
         "--floor-runs", type=int, default=5, help="runs of the floor, whose median counts"

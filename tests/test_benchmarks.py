@@ -7,22 +7,51 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.__main__ import grade_differences, parallel_efficiency, project
+from benchmarks.__main__ import (
+    BenchError,
+    Graded,
+    grade_differences,
+    marginal,
+    parallel_efficiency,
+    project,
+)
+
+
+def _run(notebooks: int, wall: float, cpu: float = 0.0, kernel_cpu: float = 0.0) -> Graded:
+    return Graded([{}] * notebooks, wall, cpu, 0.0, kernel_cpu)
+
+
+def test_the_slope_leaves_the_start_up_out_of_each_notebook() -> None:
+    # 6 notebooks in 20 s, 24 in 56 s: 2 s each, and 8 s before the first
+    slope = marginal(_run(6, 20.0, 15.0, 3.0), _run(24, 56.0, 45.0, 9.0))
+    assert slope.seconds == pytest.approx(2.0)
+    assert slope.startup_seconds == pytest.approx(8.0)
+
+
+def test_the_slope_counts_the_kernels_cpu_too() -> None:
+    # the kernels' CPU (from the sandboxes) grows by 18 s over 18 notebooks: 1 s each
+    slope = marginal(_run(6, 20.0, 10.0, 6.0), _run(24, 56.0, 10.0, 24.0))
+    assert slope.cpu == pytest.approx(1.0)
+
+
+def test_one_class_size_gives_no_slope() -> None:
+    with pytest.raises(BenchError, match="two class sizes"):
+        marginal(_run(12, 30.0), _run(12, 31.0))
 
 
 def test_the_per_core_cost_counts_every_busy_core() -> None:
-    # 12 notebooks in 30 s on 2 busy cores: each notebook took one core 5 s
-    assert project(30.0, 2, 12).per_core_seconds == 5.0
+    # 2.5 s more per notebook with 2 workers on 2 busy cores: each took one core 5 s
+    assert project(2.5, 2).per_core_seconds == 5.0
 
 
 def test_one_host_spreads_the_course_over_its_cores() -> None:
-    projection = project(30.0, 2, 12, notebooks=8000, cores=16)
+    projection = project(2.5, 2, notebooks=8000, cores=16)
     assert projection.one_host_seconds == pytest.approx(8000 * 5.0 / 16)
 
 
 def test_the_cluster_loses_what_its_efficiency_loses() -> None:
     # 1 worker 24 s, 2 workers 15 s: a speed-up of 1.6 out of 2
-    projection = project(30.0, 2, 12, (24.0, 15.0), notebooks=8000, cores=16, hosts=4)
+    projection = project(2.5, 2, (24.0, 15.0), notebooks=8000, cores=16, hosts=4)
     assert projection.efficiency == pytest.approx(0.8)
     assert projection.cluster_seconds == pytest.approx(8000 * 5.0 / (64 * 0.8))
 
@@ -32,7 +61,7 @@ def test_a_super_linear_speed_up_is_never_projected() -> None:
 
 
 def test_without_dask_timings_there_is_no_cluster_projection() -> None:
-    projection = project(30.0, 2, 12)
+    projection = project(2.5, 2)
     assert projection.efficiency is None
     assert projection.cluster_seconds is None
 
