@@ -333,6 +333,8 @@ class Measured:
     #: The same runs over the first ``--per-notebook`` submissions only.
     one_small: Graded | None = None
     many_small: Graded | None = None
+    #: Plain ``nbgrader autograde`` over those first submissions.
+    plain_small: Graded | None = None
     #: Wall seconds of the Dask runs, by worker count.
     dask: dict[int, float] = field(default_factory=dict)
 
@@ -526,10 +528,11 @@ def bench_grading(
     say(f"grading: the same {per_notebook} with {measured.parallel} workers")
     measured.many_small = grade(root, ASSIGNMENT, "--workers", str(measured.parallel))
     _expect_all_graded(measured.many_small.rows)
+    measured.plain_small = plain_nbgrader(root, measured.many_small.rows)
     submit_correct(root, range(per_notebook, throughput))
     results += _throughput(root, throughput, measured)
     results += floor_results(measured.floor, measured)
-    results += _against_plain_nbgrader(root, measured.one)
+    results += _against_plain_nbgrader(root, measured)
     return results
 
 
@@ -618,34 +621,52 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
     return results
 
 
-def _against_plain_nbgrader(root: Path, one: Graded) -> list[Result]:
-    """One ``nbgrader autograde ASSIGNMENT --force`` over the submissions lstm-grade just
-    graded with 1 worker: the same config, so the same sandbox and pipeline."""
-    count = len(one.rows)
-    say(f"grading: the same {count} submissions with one plain nbgrader autograde")
+def plain_nbgrader(root: Path, rows: list[dict[str, str]]) -> Graded:
+    """One ``nbgrader autograde ASSIGNMENT --force`` over the submissions of ``rows``
+    (those lstm-grade just graded): the same config, so the same sandbox and pipeline."""
+    say(f"grading: the same {len(rows)} submissions with one plain nbgrader autograde")
     wall, cpu = run_timed([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"], root)
     load_now = load()
-    reports = read_reports(root, one.rows)
+    reports = read_reports(root, rows)
     statuses = Counter(r.get("status", "no report") for r in reports)
-    if statuses != Counter(graded=count):
+    if statuses != Counter(graded=len(rows)):
         raise BenchError(f"plain nbgrader autograde did not grade cleanly: {dict(statuses)}")
-    plain = Graded(one.rows, wall, cpu, load_now, kernel_cpu(reports))
+    return Graded(rows, wall, cpu, load_now, kernel_cpu(reports))
+
+
+def _against_plain_nbgrader(root: Path, measured: Measured) -> list[Result]:
+    """lstm-grade with 1 worker against plain nbgrader over the same class, end to end
+    (the verdict), and per further notebook."""
+    one = measured.one
+    plain = plain_nbgrader(root, one.rows)
+    count = len(one.rows)
     faster = one.wall_per_notebook < plain.wall_per_notebook
-    return [
+    results = [
         Result(
             "throughput",
             f"{count} submissions, one plain nbgrader autograde",
-            f"{wall:.1f} s ({plain.wall_per_notebook:.2f} s, {plain.cpu_per_notebook:.2f} CPU s "
-            f"per notebook), load {load_now:.1f}",
+            f"{plain.wall:.1f} s ({plain.wall_per_notebook:.2f} s, "
+            f"{plain.cpu_per_notebook:.2f} CPU s per notebook), load {plain.load:.1f}",
         ),
         Result(
             "throughput",
-            "  lstm-grade 1 worker / plain nbgrader (s per notebook)",
+            "  lstm-grade 1 worker / plain nbgrader (s per notebook, whole class)",
             f"{one.wall_per_notebook / plain.wall_per_notebook:.2f}",
             "< 1",
             verdict(faster),
         ),
     ]
+    ours, theirs = measured.one_worker(), _slope(measured.plain_small, plain)
+    if ours and theirs:
+        results.append(
+            Result(
+                "throughput",
+                "  (the same per further notebook; start-up of each run)",
+                f"{ours.seconds / theirs.seconds:.2f} ({ours.seconds:.2f} / {theirs.seconds:.2f}"
+                f" s); {ours.startup_seconds:.1f} s and {theirs.startup_seconds:.1f} s",
+            )
+        )
+    return results
 
 
 def _questions(source: nbformat.NotebookNode) -> int:
