@@ -40,9 +40,7 @@ from typing import Any
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import ClusterGrading
 from lstm_grader.course import CONFIG_FILE, CourseLayout
-from lstm_grader.grading_code import (
-    grading_code_digest,
-)
+from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 
 GRADES_FILE = "grades.csv"

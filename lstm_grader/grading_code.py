@@ -25,15 +25,16 @@ GRADING_DISTRIBUTIONS = (
 )
 
 
-def _package_folder(root: Path, name: str) -> Path | None:
+def _package_folder(root: Path | None, name: str) -> Path | None:
     """Where ``name`` is imported from by nbgrader started in the course root (a copy in the
-    root wins over the installed one, as it does for ``python -c`` there)."""
+    root wins over the installed one, as it does for ``python -c`` there); ``root=None``:
+    the installed one."""
     import importlib.machinery
     import importlib.util
 
-    spec = importlib.machinery.PathFinder.find_spec(name, [str(root)]) or importlib.util.find_spec(
-        name
-    )
+    spec = (
+        importlib.machinery.PathFinder.find_spec(name, [str(root)]) if root else None
+    ) or importlib.util.find_spec(name)
     locations = list(spec.submodule_search_locations or []) if spec else []
     return Path(locations[0]) if locations else None
 
@@ -47,7 +48,7 @@ def grading_code_digest(root: Path | None, *, with_location: bool = True) -> str
 
     digest = hashlib.sha256()
     for name in GRADING_PACKAGES:
-        folder = _package_folder(root, name) if root else _installed_folder(name)
+        folder = _package_folder(root, name)
         if with_location:
             digest.update(f"package {name} at {folder}\n".encode())
         for path in sorted(folder.rglob("*.py")) if folder else []:
@@ -66,11 +67,3 @@ def grading_code_version(root: Path | None = None) -> str:
     """:func:`grading_code_digest` without the install location: equal on two hosts that
     grade with the same code, wherever each installed it."""
     return grading_code_digest(root, with_location=False)
-
-
-def _installed_folder(name: str) -> Path | None:
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    return Path(locations[0]) if locations else None
