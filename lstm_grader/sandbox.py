@@ -410,7 +410,7 @@ def _bwrap_command(
 #: What the sandbox runs in place of ``python -m ipykernel_launcher``: the same start
 #: (the working folder leaves ``sys.path`` while ipykernel loads; IPython puts it back), but
 #: without debugpy. ipykernel loads it for its debugger, which no grading client ever
-#: attaches to, and loading it is about a fifth of the kernel's start-up CPU.
+#: attaches to, and loading it is about a third of the kernel's start-up CPU.
 GRADING_KERNEL_LAUNCHER = (
     "import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
     "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
