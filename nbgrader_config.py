@@ -10,7 +10,6 @@ import os
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
     AssignLatePenalties,
-    CheckCellMetadata,
     ClearOutput,
     DeduplicateIds,
     GetGrades,
@@ -21,6 +20,9 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
+# nbgrader's CheckCellMetadata, with the metadata schema checked once per process, not on
+# every cell of every notebook (lstm_grader/cell_metadata.py)
+from lstm_grader.cell_metadata import CheckCellMetadataOnce
 from lstm_grader.preprocessors import (
     CheckSubmission,
     FlagForReview,
@@ -125,13 +127,13 @@ c.GenerateAssignment.preprocessors = [
     LockCells,
     ClearSolutions,
     ClearOutput,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
     ComputeChecksums,
     SaveCells,
     ClearHiddenTests,
     ClearMarkScheme,
     ComputeChecksums,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
 ]
 
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
@@ -144,7 +146,7 @@ c.Autograde.sanitize_preprocessors = [
     DeduplicateIds,
     OverwriteKernelspec,
     OverwriteCells,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
 ]
 c.Autograde.autograde_preprocessors = [
     StageAnswers,
@@ -156,7 +158,7 @@ c.Autograde.autograde_preprocessors = [
     SanitizeLearnerHTML,
     SaveAutoGrades,
     AssignLatePenalties,
-    CheckCellMetadata,
+    CheckCellMetadataOnce,
     FlagForReview,
 ]
 # Feedback renders the autograded notebook as HTML: sanitize learner markdown and kernel

@@ -44,6 +44,7 @@ PRELOADED_MODULES = (
     "jupyter_client.manager",
     "sqlalchemy.dialects.sqlite",
     "lstm_grader.preprocessors",
+    "lstm_grader.cell_metadata",
     "lstm_grader.feedback",
     "lstm_grader.student_version",
     "lstm_grader.collection",
@@ -102,6 +103,10 @@ def _preload() -> None:
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()
+    # the metadata check's validator, with its schema checked once for every child
+    from lstm_grader.cell_metadata import metadata_validator
+
+    metadata_validator()
     # the sandbox's host check builds a real sandbox once per process: once per helper
     from lstm_grader.sandbox import bwrap_path, sandbox_problem
 

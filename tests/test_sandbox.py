@@ -265,6 +265,55 @@ def test_the_kernel_imports_the_graders_lstm_lib_from_any_course_copy(tmp_path: 
     assert json.loads(found.stdout) == str(copy / "lstm_lib")
 
 
+def _library_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "lib" / "lstm_lib"
+    copy.mkdir(parents=True)
+    for path in (ROOT / "lstm_lib").glob("*.py"):
+        (copy / path.name).write_text(path.read_text())
+    return copy
+
+
+def test_the_library_gets_its_bytecode_even_where_python_would_not_write_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Does every module of a fresh lstm_lib get bytecode Python will load, even with
+    bytecode writing switched off, is fresh bytecode left alone, and does a folder that
+    cannot hold it give False instead of an error?"""
+    import importlib.util
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    library = _library_copy(tmp_path)
+    assert sandbox.compile_library(str(library))
+    cached = [Path(importlib.util.cache_from_source(str(p))) for p in library.glob("*.py")]
+    assert all(pyc.is_file() for pyc in cached)
+    written = {pyc: pyc.stat().st_mtime_ns for pyc in cached}
+    assert sandbox.compile_library(str(library))
+    assert {pyc: pyc.stat().st_mtime_ns for pyc in cached} == written
+    blocked = _library_copy(tmp_path / "blocked")
+    (blocked / "__pycache__").write_text("a file where the bytecode folder would go\n")
+    assert sandbox.compile_library(str(blocked)) is False
+
+
+@pytest.mark.slow
+def test_a_real_kernel_finds_the_library_compiled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Does a sandboxed kernel, which cannot write beside the lstm_lib it imports, find that
+    lstm_lib's bytecode there, so it does not compile the package on every start?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    library = _library_copy(tmp_path)
+    assert not (library / "__pycache__").exists()
+    monkeypatch.setattr(sandbox, "course_library_folder", lambda: str(library))
+    workdir = tmp_path / "05-return-flags"
+    workdir.mkdir()
+    code = (
+        "import json, os, lstm_lib.checks as m\n"
+        "print(json.dumps({'at': m.__file__, 'compiled': os.path.isfile(m.__cached__)}))"
+    )
+    facts, _ = _run_in_sandbox(code, workdir)
+    assert facts == {"at": f"{sandbox.COURSE_LIBRARY_MOUNT}/lstm_lib/checks.py", "compiled": True}
+
+
 def test_kernels_are_started_by_the_registered_provisioner() -> None:
     """Does the manager launch through jupyter_client's public provisioner interface: the
     kernel spec names the sandbox provisioner, and that name is registered?"""
