@@ -16,9 +16,9 @@ re-exports, unchanged, the names a notebook imports from here: the form checks,
 and the wire format (:func:`to_plain`, :func:`from_plain`, :func:`parse_answer_json`,
 :func:`answer_json`) from :mod:`lstm_lib.answers`.
 
-Nothing here imports TensorFlow or matplotlib, so grading stays fast. Expected
-values never live in this module: they are recorded from Keras next to the
-instructor's material and passed in.
+Nothing here imports TensorFlow or matplotlib, nor NumPy until an answer needs it, so
+grading stays fast. Expected values never live in this module: they are recorded from
+Keras next to the instructor's material and passed in.
 """
 
 from __future__ import annotations
@@ -31,10 +31,14 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
-
 from lstm_lib import verdicts
-from lstm_lib.answers import answer_json, from_plain, parse_answer_json, to_plain
+from lstm_lib.answers import (
+    _numpy_if_imported,
+    answer_json,
+    from_plain,
+    parse_answer_json,
+    to_plain,
+)
 from lstm_lib.sealed import read_sealed, unseal
 from lstm_lib.verdicts import ARRAY_ATOL, ARRAY_RTOL, KINDS, AnswerError, Verdict, verdict
 
@@ -473,8 +477,9 @@ def reveal_layer(
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=6)
+    numpy = _numpy_if_imported()
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return numpy.array2string(value, precision=6)
     return repr(value)
 
 
@@ -502,10 +507,9 @@ def _plain_context(context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
+    numpy = _numpy_if_imported()
+    if numpy is not None and isinstance(value, numpy.ndarray | numpy.generic):
+        return value.tolist() if isinstance(value, numpy.ndarray) else value.item()
     if isinstance(value, tuple | list):
         return [_jsonable(item) for item in value]
     if isinstance(value, dict):

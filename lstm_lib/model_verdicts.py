@@ -20,7 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_lib import shapes
-from lstm_lib.verdicts import AnswerError, Verdict, _as_shape, _shape_mistakes, expect_layer_specs
+from lstm_lib.mistakes import shape_mistake
+from lstm_lib.verdicts import AnswerError, Verdict, _as_shape, expect_layer_specs
 
 __all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
 
@@ -272,7 +273,7 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         # the output is the last layer's, not a layer's on the model's input: keep only
         # the sequence length, which every layer before a pooling one passes on
         judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
-        named = _shape_mistakes(output, want_shape, judged) or _count_as_units(
+        named = shape_mistake(output, want_shape, judged) or _count_as_units(
             answer, output, want_shape, expected.get("params")
         )
         problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))

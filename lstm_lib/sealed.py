@@ -12,7 +12,7 @@ This is not meant to withstand a learner who tries every answer in code: doing t
 trying every answer, which the practice loop allows anyway. What it keeps out of reach
 is reading the answer off the folder without trying anything. Grading never reads it.
 
-The standard library and NumPy only.
+The standard library and NumPy only (NumPy only for an answer that is an array).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import numpy as np
+from lstm_lib.answers import _numpy_if_imported
 
 __all__ = ["SEALED_FILE", "canonical", "read_sealed", "seal", "unseal"]
 
@@ -41,9 +41,10 @@ _DOMAIN = b"lstm-course sealed feedback v1\0"
 def _untagged(value: Any) -> Any:
     """An answer as JSON data in which a tuple and a list, or an array and nested lists,
     are the same: recorded references hold lists where the learner writes tuples."""
-    if isinstance(value, np.ndarray):
-        return _untagged(np.round(value.astype(float), _DECIMALS).tolist())
-    if isinstance(value, np.generic):
+    numpy = _numpy_if_imported()
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return _untagged(numpy.round(value.astype(float), _DECIMALS).tolist())
+    if numpy is not None and isinstance(value, numpy.generic):
         return _untagged(value.item())
     if isinstance(value, tuple | list):
         return [_untagged(item) for item in value]

@@ -10,9 +10,11 @@ its value. When the answer is wrong, :mod:`lstm_lib.mistakes` names the confusio
 it from the question's context (the time axis kept or dropped, the bias or the recurrent
 kernel left out of a count, ...), and a list of shapes earns credit per right part.
 
-Nothing here imports TensorFlow or matplotlib, so grading stays fast. Expected values
-never live in this module: they are recorded from Keras next to the instructor's
-material and passed in.
+Nothing here imports TensorFlow or matplotlib, so grading stays fast. NumPy (and
+:mod:`lstm_lib.mistakes`, which needs it) is imported only once an answer is judged:
+a learner's kernel whose notebook uses no arrays runs the form checks without it.
+Expected values never live in this module: they are recorded from Keras next to the
+instructor's material and passed in.
 """
 
 from __future__ import annotations
@@ -23,10 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from lstm_lib import mistakes
-from lstm_lib.answers import _type_name, _Unsupported, to_plain
+from lstm_lib.answers import _numpy_if_imported, _type_name, _Unsupported, to_plain
 
 __all__ = [
     "ARRAY_ATOL",
@@ -107,6 +106,11 @@ def _is_plain_int(value: Any) -> bool:
     return type(value) is int
 
 
+def _is_numpy_integer(value: Any) -> bool:
+    numpy = _numpy_if_imported()
+    return numpy is not None and isinstance(value, numpy.integer)
+
+
 def _shape_problem(value: Any) -> str | None:
     if type(value) is list and all(_is_plain_int(n) or n is None for n in value):
         return (
@@ -117,7 +121,7 @@ def _shape_problem(value: Any) -> str | None:
         return f"A shape is a tuple such as (None, 10, 32); got {_describe(value)}."
     for n in value:
         if not (n is None or _is_plain_int(n)):
-            hint = " Convert it with int(...)." if isinstance(n, np.integer) else ""
+            hint = " Convert it with int(...)." if _is_numpy_integer(n) else ""
             return (
                 "Each entry of a shape is a plain int or None (for the batch axis); "
                 f"{_describe(n)} is neither.{hint}"
@@ -207,15 +211,17 @@ def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
 
     Examples
     --------
+    >>> import numpy as np
     >>> expect_array(np.zeros((1, 2)), shape=(1, 2))
     """
-    if type(value) is not np.ndarray or value.dtype.kind not in "iuf":
+    numpy = _numpy_if_imported()
+    if numpy is None or type(value) is not numpy.ndarray or value.dtype.kind not in "iuf":
         raise AnswerError(f"Answer with a NumPy array of numbers; got {_describe(value)}.")
     if shape is not None and value.shape != tuple(shape):
         raise AnswerError(
             f"This array should have shape {tuple(shape)}; yours has shape {value.shape}."
         )
-    if not np.all(np.isfinite(value)):
+    if not numpy.all(numpy.isfinite(value)):
         raise AnswerError("Your array contains NaN or infinity; every entry should be finite.")
 
 
@@ -242,13 +248,6 @@ def expect_layer_specs(value: Any) -> None:
             )
         if type(spec.get("config", {})) is not dict:
             raise AnswerError(f"Layer {index}: 'config' should be a dict.")
-
-
-# --------------------------------------------------------------------------- diagnosis
-# The rules that name a confusion live in lstm_lib.mistakes; these names stay importable
-# from here (lstm_lib.model_verdicts and older tests read them).
-_shape_mistakes = mistakes.shape_mistake
-_count_mistakes = mistakes.count_mistake
 
 
 def _as_shape(value: Any) -> tuple:
@@ -315,7 +314,7 @@ def _int_problem(value: Any) -> str | None:
     if _is_plain_int(value):
         return None
     start = f"A count is a plain int such as 32; got {_describe(value)}."
-    if isinstance(value, np.integer):
+    if _is_numpy_integer(value):
         return f"{start} Convert it with int(...)."
     if type(value) is bool:
         return f"{start} True and False are bools, not counts: write the number."
@@ -397,6 +396,8 @@ def _compare_shape(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     expected = _as_shape(expected)
     if answer == expected:
         return Verdict(True, f"Correct: {expected!r}.")
+    from lstm_lib import mistakes  # and NumPy: only once a wrong answer is explained
+
     return Verdict(False, mistakes.explain_shape(answer, expected, context))
 
 
@@ -413,6 +414,8 @@ def _parts(
     :func:`lstm_lib.mistakes.judged_whole`), which earns nothing. Without ``credit``
     (a question judged whole) the right parts are still named, without a share ("k of n").
     """
+    from lstm_lib import mistakes
+
     whole = mistakes.list_mistake(answer, expected, context)
     if len(answer) != len(expected):
         return whole or "", 0
@@ -458,6 +461,8 @@ def _compare_shapes(answer: Any, expected: Any, context: Mapping[str, Any]) -> V
     expected = [_as_shape(shape) for shape in expected]
     if answer == expected:
         return Verdict(True, "Correct: " + ", ".join(map(repr, expected)) + ".")
+    from lstm_lib import mistakes
+
     context = mistakes.weight_facts(context, expected)
     message, right = _parts(answer, expected, context)
     return Verdict(False, message, right / len(expected) if expected else 0.0)
@@ -469,6 +474,8 @@ def _compare_int(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verd
         return Verdict(False, problem)
     if answer == int(expected):
         return Verdict(True, f"Correct: {int(expected)}.")
+    from lstm_lib import mistakes
+
     return Verdict(False, mistakes.explain_count(answer, int(expected), context))
 
 
@@ -488,6 +495,10 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     """An array within the tolerance; a wrong one (of any shape) is explained by
     :func:`lstm_lib.mistakes.explain_array`, which recomputes the classic slips from the
     inputs and weights in the context."""
+    import numpy as np
+
+    from lstm_lib import mistakes
+
     expected = np.asarray(expected, dtype=float)
     try:
         expect_array(answer)
@@ -603,6 +614,8 @@ def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     """
     if to_plain(answer) == to_plain(expected):
         return Verdict(True, f"Correct: {answer!r}.")
+    from lstm_lib import mistakes
+
     form = _value_form(answer, expected)
     message = form or mistakes.explain_value(answer, expected, context)
     score = None
@@ -694,13 +707,14 @@ def verdict(
 
 def _matches(answer: Any, recorded: Any) -> bool:
     """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly."""
-    if type(answer) is np.ndarray:
+    numpy = _numpy_if_imported()
+    if numpy is not None and type(answer) is numpy.ndarray:
         try:
-            value = np.asarray(recorded, dtype=float)
+            value = numpy.asarray(recorded, dtype=float)
         except (TypeError, ValueError):
             return False
         return value.shape == answer.shape and bool(
-            np.allclose(answer, value, rtol=ARRAY_RTOL, atol=ARRAY_ATOL)
+            numpy.allclose(answer, value, rtol=ARRAY_RTOL, atol=ARRAY_ATOL)
         )
     return to_plain(_coerce_like(recorded, answer)) == to_plain(answer)
 

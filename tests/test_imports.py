@@ -110,6 +110,26 @@ result = {
     ]
 
 
+def test_a_notebook_without_arrays_never_imports_numpy(tmp_path: Path) -> None:
+    """Does a grading kernel's work on a notebook without arrays (importing the checks,
+    the form checks, encoding answers for the grader) leave NumPy unimported, while an
+    array answer is still encoded and decoded as one?"""
+    statements = """
+from lstm_lib.checks import (answer_json, expect_choice, expect_int, expect_layer_specs,
+                             expect_shape, expect_shapes, parse_answer_json)
+expect_shape((None, 8, 16)); expect_shapes([(None, 16), (None, 16)]); expect_int(132)
+expect_choice("h-c", ["output-h", "h-c"])
+expect_layer_specs([{"class_name": "LSTM", "config": {"units": 8}}])
+text = answer_json({"q1": (None, 16), "q2": [(None, 8, 16)], "q5": "h-c"})
+without = "numpy" in sys.modules
+import numpy as np
+array = parse_answer_json(answer_json(np.arange(6.0).reshape(2, 3)))
+result = {"numpy_before_arrays": without, "array": [type(array).__name__, list(array.shape)]}
+"""
+    seen = run_fresh(statements, tmp_path)["result"]
+    assert seen == {"numpy_before_arrays": False, "array": ["ndarray", [2, 3]]}
+
+
 def test_plots_imports_matplotlib_only_when_drawing(tmp_path: Path) -> None:
     """Is matplotlib left for the first figure: absent after the import, present after a
     call, and TensorFlow never?"""

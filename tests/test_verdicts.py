@@ -659,7 +659,7 @@ def test_left_out_blocks_are_named_for_every_layer_and_flag(
     def named_as(value: int, phrase: str) -> None:
         messages = [message for count, message in candidates if count == value]
         assert any(phrase in message for message in messages), messages
-        assert verdicts._count_mistakes(value, expected, context) == messages[0]
+        assert mistakes.count_mistake(value, expected, context) == messages[0]
 
     named_as(expected - terms["recurrent_kernel"], "recurrent kernel U")
     if terms["bias"]:
