@@ -397,7 +397,9 @@ def _slope(small: Graded | None, large: Graded | None) -> Marginal | None:
 
 #: Run in a child Python (argv: config folder, notebook, result file), so the floor needs
 #: no event loop of this process and its kernel is its own child. Its imports, config and
-#: the once-per-process sandbox probe happen before the clock starts: what is timed is a
+#: the once-per-process sandbox probe happen before the clock starts, warmed as the
+#: grader's helper is before it forks (``preload``: lazy imports, the provisioners' entry
+#: points), so the floor holds no one-off cost a forked child never pays: what is timed is a
 #: sandboxed kernel started as grading starts it (same manager, the course's limits, the
 #: variable nbgrader autograde sets), every cell executed, and the kernel shut down.
 FLOOR_SCRIPT = """
@@ -411,6 +413,8 @@ config_folder, notebook, out = sys.argv[1:4]
 config = PyFileConfigLoader("nbgrader_config.py", path=config_folder).load_config()
 os.environ["NBGRADER_EXECUTION"] = "autograde"
 check_can_grade()
+from lstm_grader.preloaded import preload
+preload()
 nb = nbformat.read(notebook, as_version=4)
 
 

@@ -88,7 +88,11 @@ def skip_iri_grammars() -> None:
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 
-def _preload() -> None:
+def preload() -> None:
+    """Load, once, what every forked child would otherwise load for itself: nbgrader's
+    applications, this grader's modules, the validators, the provisioners' entry points
+    and what grading imports on first use. The helper calls it before it forks anything;
+    the bench calls it before it times a floor, so both start equally warm."""
     skip_iri_grammars()
     import importlib
 
@@ -107,6 +111,10 @@ def _preload() -> None:
     from lstm_grader.cell_metadata import metadata_validator
 
     metadata_validator()
+    # the kernel provisioners' entry points, a scan of every installed distribution
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    KernelProvisionerFactory.instance()
     # the sandbox's host check builds a real sandbox once per process: once per helper
     from lstm_grader.sandbox import bwrap_path, sandbox_problem
 
@@ -252,7 +260,7 @@ def serve(requests_fd: int, answers_fd: int) -> None:
     requests = os.fdopen(requests_fd, "r", encoding="utf-8")
     answers = os.fdopen(answers_fd, "w", encoding="utf-8")
     _PROTOCOL_FDS[:] = [requests_fd, answers_fd]
-    _preload()
+    preload()
 
     def say(message: dict[str, Any]) -> None:
         answers.write(json.dumps(message) + "\n")

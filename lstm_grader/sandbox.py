@@ -47,7 +47,6 @@ import sys
 import sysconfig
 import tempfile
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_client.provisioning import LocalProvisioner
+from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Integer, Type, default
 
 from lstm_grader import cgroups
@@ -548,7 +547,6 @@ class SandboxKernelClient(AsyncKernelClient):
 #: The name this package registers its kernel provisioner under (the
 #: ``jupyter_client.kernel_provisioners`` entry point in ``pyproject.toml``).
 PROVISIONER_NAME = "lstm-grader-sandbox"
-PROVISIONER_GROUP = "jupyter_client.kernel_provisioners"
 
 
 class SandboxKernelManager(AsyncKernelManager):
@@ -593,7 +591,9 @@ class SandboxKernelManager(AsyncKernelManager):
         spec = super().kernel_spec
         wanted = {"provisioner_name": PROVISIONER_NAME, "config": {}}
         if spec is not None and spec.metadata.get("kernel_provisioner") != wanted:
-            if not entry_points(group=PROVISIONER_GROUP, name=PROVISIONER_NAME):
+            # the entry points jupyter_client itself starts provisioners from, read once per
+            # process (a scan of every installed distribution)
+            if PROVISIONER_NAME not in KernelProvisionerFactory.instance().provisioners:
                 raise SandboxUnavailable(
                     f"the {PROVISIONER_NAME!r} kernel provisioner is not registered: install "
                     "the course package (pip install -e '.[grading]') in the grader's environment"

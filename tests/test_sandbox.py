@@ -334,7 +334,9 @@ def test_without_the_registered_provisioner_no_kernel_starts(
     """If the package's entry point is missing (a grader run from an uninstalled copy), is
     the kernel refused with a way out, never started unsandboxed by the default
     provisioner?"""
-    monkeypatch.setattr(sandbox, "entry_points", lambda **_: ())
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    monkeypatch.setattr(KernelProvisionerFactory.instance(), "provisioners", {})
     manager = sandbox.SandboxKernelManager(kernel_name="python3")
     import asyncio
 
