@@ -126,6 +126,13 @@ def preload() -> None:
             importlib.import_module(name)
         except ImportError:  # optional parts of the stack: the child imports what exists
             pass
+    # the markdown renderer and HTML cleaner compile their patterns on first use
+    from lstm_grader.preprocessors import clean_learner_markdown
+
+    clean_learner_markdown(
+        "# A *note*\n\nSee [the docs](https://keras.io) and `LSTM(16)`:\n\n- one\n- two\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n> quoted <b onclick=x()>text</b>\n"
+    )
 
 
 #: The helper's protocol streams: a forked child closes them first thing.
