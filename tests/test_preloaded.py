@@ -335,6 +335,26 @@ def test_nothing_a_child_changes_in_the_interpreter_reaches_the_next_child(
     assert two[0]["umask"] == one[0]["umask"]
 
 
+def test_a_child_starts_with_the_helpers_heap_out_of_its_collectors_sight(
+    grader: PreloadedGrader, tmp_path: Path
+) -> None:
+    """The helper freezes what it preloaded, so a child's collections walk (and copy) only
+    the objects the child made: nbgrader's, the notebook's. Without the freeze a child
+    holds every preloaded object in its collector's generations, and a full collection
+    walks hundreds of thousands of them."""
+    folder = Folder(
+        tmp_path / "course",
+        """\
+        import gc
+        record(frozen=gc.get_freeze_count(), tracked=len(gc.get_objects()))
+        """,
+    )
+    outcome, log = grader.run(folder.argv, cwd=folder.path, env=_env(tmp_path), timeout=60)
+    assert outcome == "ran", log
+    first = folder.records()[0]
+    assert first["frozen"] > 10 * first["tracked"], first
+
+
 # --------------------------------------------------------------------------- hangs and deaths
 
 
