@@ -177,6 +177,20 @@ def create(limits: Limits, root: Path = CGROUP_ROOT) -> ControlGroup:
     return _create_v1(limits, root, name)
 
 
+def memory_limit(root: Path = CGROUP_ROOT) -> int | None:
+    """The memory limit, in bytes, of the control group this process runs in (a
+    container's, a systemd unit's), or None where it has none or none can be read."""
+    candidates = [
+        root / "memory" / _own_path("memory").lstrip("/") / "memory.limit_in_bytes",
+        root / "memory" / "memory.limit_in_bytes",
+        root / _own_path("").lstrip("/") / "memory.max",
+        root / "memory.max",
+    ]
+    # "max" (v2) reads as no number; v1 writes "no limit" as a number near 2**63
+    limits = [n for n in map(_read_int, candidates) if n is not None and n < 2**60]
+    return min(limits, default=None)
+
+
 def _own_path(controller: str) -> str:
     """This process's group in one hierarchy (``""`` on v2), from ``/proc/self/cgroup``."""
     with contextlib.suppress(OSError):

@@ -104,6 +104,47 @@ def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[S
     return sorted(found, key=lambda s: (s.student, s.assignment))
 
 
+#: Grading workers per core by default. A worker's forked child and its kernel take turns
+#: (the child waits while a cell runs, the kernel while nbgrader checks and writes), so
+#: one worker per core leaves cores idle: on a full 2-core host, 4 workers graded 24
+#: notebooks in 10.2 s, 3 in 10.6 s and 2 in 12.7 s (means of three runs).
+WORKERS_PER_CORE = 2
+
+
+def default_workers(kernel_memory_mb: int | None = None) -> int:
+    """How many submissions ``lstm-grade`` grades at once by default.
+
+    :data:`WORKERS_PER_CORE` for each core this process may run on, and no more than the
+    memory it may use (the host's, or its container's) holds kernels of
+    ``kernel_memory_mb`` each (default: the sandbox's default memory limit); at least one.
+    """
+    if kernel_memory_mb is None:
+        from lstm_grader.sandbox import SandboxKernelManager
+
+        kernel_memory_mb = SandboxKernelManager.memory_limit_mb.default_value
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    workers = WORKERS_PER_CORE * max(1, cores)
+    memory = _memory_bytes()
+    if kernel_memory_mb and memory:
+        workers = min(workers, memory // (kernel_memory_mb * 2**20))
+    return max(1, workers)
+
+
+def _memory_bytes() -> int | None:
+    """The memory this process may use: the host's, or less where its control group says."""
+    from lstm_grader.cgroups import memory_limit
+
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        physical = None
+    known = [n for n in (physical, memory_limit()) if n]
+    return min(known, default=None)
+
+
 #: Environment settings that change how grading runs (the sandbox, the gradebook).
 GRADING_SETTINGS = ("NBGRADER_DB_URL", "LSTM_GRADER_UNSAFE_NO_SANDBOX", "LSTM_GRADER_BWRAP")
 
@@ -581,8 +622,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="parallel nbgrader processes (default: the CPU count)",
+        default=None,
+        help=f"submissions graded at once (default: {WORKERS_PER_CORE} per core, as many as "
+        "the memory holds kernels at the sandbox's limit)",
     )
     parser.add_argument("--force", action="store_true", help="regrade unchanged submissions")
     parser.add_argument(
@@ -636,6 +678,8 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as exc:
         print(f"lstm-grade: {exc}", file=sys.stderr)
         return 2
+    if args.workers is None:
+        args.workers = default_workers()
     try:
         grader = ClassGrader(
             root,

@@ -44,6 +44,26 @@ def test_v1_limits_are_written_and_read_back(tmp_path: Path) -> None:
     )
 
 
+def test_the_memory_limit_is_the_own_groups_on_v1_and_v2_and_none_when_unlimited(
+    tmp_path: Path,
+) -> None:
+    """A container's limit bounds what lstm-grade may start; "no limit" is no number."""
+    assert cgroups.memory_limit(tmp_path) is None
+    own = _fake_v1(tmp_path)["memory"] / "memory.limit_in_bytes"
+    own.write_text("9223372036854771712\n")  # what v1 writes for "no limit"
+    assert cgroups.memory_limit(tmp_path) is None
+    own.write_text(f"{6 * 2**30}\n")
+    assert cgroups.memory_limit(tmp_path) == 6 * 2**30
+
+    unified = tmp_path / "v2"
+    group = unified / cgroups._own_path("").lstrip("/")
+    group.mkdir(parents=True, exist_ok=True)
+    (group / "memory.max").write_text("max\n")
+    assert cgroups.memory_limit(unified) is None
+    (group / "memory.max").write_text(f"{3 * 2**30}\n")
+    assert cgroups.memory_limit(unified) == 3 * 2**30
+
+
 def test_missing_controllers_are_reported_not_skipped(tmp_path: Path) -> None:
     """Where a controller is absent, does the group say which limit is not applied?"""
     group = cgroups.create(LIMITS, root=tmp_path)

@@ -140,6 +140,49 @@ def _read_csv(path: Path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
+def test_by_default_two_submissions_are_graded_at_once_per_core_this_process_may_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cores this process may not run on add no workers."""
+    monkeypatch.setattr(classgrade, "_memory_bytes", lambda: 2**40)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert classgrade.default_workers(2048) == classgrade.WORKERS_PER_CORE * 3 == 6
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert classgrade.default_workers(2048) == classgrade.WORKERS_PER_CORE * 64
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert classgrade.default_workers(2048) == classgrade.WORKERS_PER_CORE
+
+
+def test_by_default_no_more_kernels_run_than_the_memory_holds_at_their_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """16 cores but 20 GiB: 10 kernels of 2 GiB, not 32; never fewer than one; the
+    sandbox's own limit when none is named; no cap where the memory is unknown."""
+    from lstm_grader.sandbox import SandboxKernelManager
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(16)), raising=False)
+    monkeypatch.setattr(classgrade, "_memory_bytes", lambda: 20 * 2**30)
+    assert classgrade.default_workers(2048) == 10
+    assert classgrade.default_workers(64 * 1024) == 1
+    limit = SandboxKernelManager.memory_limit_mb.default_value
+    assert classgrade.default_workers() == min(32, 20 * 1024 // limit)
+    monkeypatch.setattr(classgrade, "_memory_bytes", lambda: None)
+    assert classgrade.default_workers(2048) == 32
+
+
+def test_the_memory_a_grader_may_use_is_the_smaller_of_the_host_and_its_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lstm_grader import cgroups
+
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    monkeypatch.setattr(cgroups, "memory_limit", lambda: None)
+    assert classgrade._memory_bytes() == physical
+    monkeypatch.setattr(cgroups, "memory_limit", lambda: 3 * 2**30)
+    assert classgrade._memory_bytes() == min(physical, 3 * 2**30)
+
+
 def test_write_grades_writes_one_row_per_notebook_and_one_total_per_student(
     tmp_path: Path,
 ) -> None:
