@@ -21,7 +21,8 @@ floor
 grading, throughput
     ``lstm-grade`` per notebook, full against one question; 1 worker against N; 1 worker
     within 1.5x the floor's seconds and CPU seconds, and faster per notebook than one
-    plain ``nbgrader autograde`` over the same submissions. Each of 1 and N workers grades
+    plain ``nbgrader autograde`` over the same submissions; and ``lstm-grade``'s default
+    worker count (two per core) on a full host. Each of 1, N and the default grades
     two class sizes (``--per-notebook`` and ``--throughput`` submissions): what a notebook
     costs is the slope between them (:func:`marginal`), and a run's one-off start-up is
     the intercept, printed beside it.
@@ -32,7 +33,8 @@ cluster
     ``lstm-grade --scheduler`` on a local Dask cluster of 1, then 2 workers.
 projection
     The wall time of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores,
-    projected from the N-worker slope and the cluster section (:func:`project`).
+    projected from the default worker count's slope and the cluster section
+    (:func:`project`).
 
 Everything happens in throwaway copies in a temporary folder: the repository's ``_build``,
 gradebook and grading folders are never touched. These are measurements, not tests: a
@@ -67,6 +69,7 @@ from pathlib import Path
 
 import nbformat
 
+from lstm_grader.classgrade import WORKERS_PER_CORE, default_workers
 from lstm_grader.synthetic import answered
 
 REPO = Path(__file__).resolve().parent.parent
@@ -342,6 +345,11 @@ class Measured:
     plain_small: Graded | None = None
     #: Wall seconds of the Dask runs, by worker count.
     dask: dict[int, float] = field(default_factory=dict)
+    #: lstm-grade's default worker count, and its runs over the same two class sizes
+    #: (the N-worker runs again where N is the default).
+    default_workers: int = field(default_factory=default_workers)
+    default_small: Graded | None = None
+    default: Graded | None = None
 
     def one_worker(self) -> Marginal | None:
         """What each further notebook costs 1 worker, or None before both runs."""
@@ -350,6 +358,10 @@ class Measured:
     def n_workers(self) -> Marginal | None:
         """What each further notebook costs N workers, or None before both runs."""
         return _slope(self.many_small, self.many)
+
+    def default_path(self) -> Marginal | None:
+        """What each further notebook costs lstm-grade's default worker count."""
+        return _slope(self.default_small, self.default)
 
 
 @dataclass(frozen=True)
@@ -540,6 +552,7 @@ def bench_grading(
     say(f"grading: the same {per_notebook} with {measured.parallel} workers")
     measured.many_small = grade(root, ASSIGNMENT, "--workers", str(measured.parallel))
     _expect_all_graded(measured.many_small.rows)
+    measured.default_small = _default_run(root, measured, measured.many_small)
     measured.plain_small = plain_nbgrader(root, measured.many_small.rows)
     submit_correct(root, range(per_notebook, throughput))
     results += _throughput(root, throughput, measured)
@@ -633,6 +646,47 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
     ]
     if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
         speed.verdict += " (other load: load average above the CPU count)"
+    measured.default = _default_run(root, measured, many)
+    return results + _default_results(measured)
+
+
+def _default_run(root: Path, measured: Measured, n_workers_run: Graded) -> Graded:
+    """The submissions graded with lstm-grade's default worker count: the N-worker run
+    itself where N is the default."""
+    workers = measured.default_workers
+    if workers == measured.parallel:
+        return n_workers_run
+    say(f"grading: the same {len(n_workers_run.rows)} with {workers} workers (the default)")
+    graded = grade(root, ASSIGNMENT, "--workers", str(workers))
+    _expect_all_graded(graded.rows)
+    return graded
+
+
+def _default_results(measured: Measured) -> list[Result]:
+    """The default worker count on this host, against N workers (one per core on a host
+    of N cores), per further notebook."""
+    workers, default = measured.default_workers, measured.default
+    if workers == measured.parallel or default is None:
+        return []
+    results = [
+        Result(
+            "throughput",
+            f"{len(default.rows)} submissions, {workers} workers "
+            f"(lstm-grade's default, {WORKERS_PER_CORE} per core)",
+            f"{default.wall:.1f} s ({len(default.rows) / default.wall * 60:.0f}/min, "
+            f"{default.wall_per_notebook:.2f} s per notebook), load {default.load:.1f}",
+        )
+    ]
+    ours, theirs = measured.default_path(), measured.n_workers()
+    if ours and theirs:
+        results.append(
+            Result(
+                "throughput",
+                f"  speed-up of {workers} workers over {measured.parallel}, per further notebook",
+                f"{theirs.seconds / ours.seconds:.2f}x ({theirs.seconds:.2f} / "
+                f"{ours.seconds:.2f} s); start-up {ours.startup_seconds:.1f} s",
+            )
+        )
     return results
 
 
@@ -1036,7 +1090,7 @@ def parallel_efficiency(one_worker: float, two_workers: float) -> float:
 
 def project(
     seconds_per_notebook: float,
-    workers: int,
+    busy_cores: int,
     dask_walls: tuple[float, float] | None = None,
     *,
     notebooks: int = COURSE_NOTEBOOKS,
@@ -1046,10 +1100,11 @@ def project(
     """Project the wall time of grading ``notebooks`` on one host of ``cores`` cores and on
     ``hosts`` such hosts of a Dask cluster.
 
-    ``c = seconds_per_notebook * workers`` is what one notebook costs one core when every
-    core of a host is busy: ``seconds_per_notebook`` is the :func:`marginal` wall seconds
-    of a local ``lstm-grade`` run with one worker per core, so the contention of a full
-    host is in it and the one-off start-up, paid once per run, is not. One host grades
+    ``c = seconds_per_notebook * busy_cores`` is what one notebook costs one core when
+    every core of a host is busy: ``seconds_per_notebook`` is the :func:`marginal` wall
+    seconds of a local ``lstm-grade`` run that keeps ``busy_cores`` cores busy (its
+    default, two workers per core, on every core here), so the contention of a full host
+    is in it and the one-off start-up, paid once per run, is not. One host grades
     ``notebooks * c / cores``; a cluster grades ``notebooks * c / (hosts * cores * e)``,
     where ``e`` is the cluster's :func:`parallel_efficiency` from ``dask_walls`` (the wall
     seconds of the same submissions on 1 and on 2 Dask workers); without them there is no
@@ -1059,7 +1114,7 @@ def project(
     >>> p.per_core_seconds, p.efficiency, p.one_host_seconds, round(p.cluster_seconds)
     (5.0, 0.8, 2500.0, 781)
     """
-    per_core = seconds_per_notebook * workers
+    per_core = seconds_per_notebook * busy_cores
     efficiency = parallel_efficiency(*dask_walls) if dask_walls else None
     cluster = notebooks * per_core / (hosts * cores * efficiency) if efficiency else None
     return Projection(per_core, efficiency, notebooks * per_core / cores, cluster)
@@ -1068,21 +1123,21 @@ def project(
 def bench_projection(measured: Measured) -> list[Result]:
     """The course of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores, with the
     formula's inputs printed so the arithmetic can be checked by hand."""
-    many, slope = measured.many, measured.n_workers()
-    if many is None or slope is None:
+    large, small, slope = measured.default, measured.default_small, measured.default_path()
+    workers = measured.default_workers
+    if large is None or small is None or slope is None:
         raise BenchError("no local runs with all cores busy (the throughput section failed)")
-    workers = measured.parallel
+    busy = min(workers, os.cpu_count() or 1)
     # On a host of 2 cores, the 2-worker Dask run shares them with the scheduler and the
     # lstm-grade process that writes every result: e measured here is a pessimistic one.
     dask = (measured.dask[1], measured.dask[2]) if {1, 2} <= measured.dask.keys() else None
-    p = project(slope.seconds, workers, dask)
-    small = measured.many_small
+    p = project(slope.seconds, busy, dask)
     results = [
         Result(
             "projection",
-            "c = (wall_large - wall_small) / (n_large - n_small) x workers (all cores busy)",
-            f"({many.wall:.1f} - {small.wall:.1f}) / ({len(many.rows)} - {len(small.rows)}) "
-            f"x {workers} = {p.per_core_seconds:.2f} s, load {many.load:.1f}",
+            "c = (wall_large - wall_small) / (n_large - n_small) x cores (all busy)",
+            f"({large.wall:.1f} - {small.wall:.1f}) / ({len(large.rows)} - {len(small.rows)}) "
+            f"x {busy} = {p.per_core_seconds:.2f} s ({workers} workers), load {large.load:.1f}",
         ),
         Result(
             "projection",
@@ -1225,8 +1280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="workers for the class (default: the CPU count)",
+        default=default_workers(),
+        help=f"workers for the class (default: lstm-grade's, {WORKERS_PER_CORE} per core)",
     )
     parser.add_argument(
         "--parallel",
