@@ -30,15 +30,16 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from lstm_grader import report, safefiles
-from lstm_grader.cluster import ClusterGrading
+from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
@@ -497,9 +498,15 @@ class ClassGrader:
         rows: list[Row] = []
         bar = _progress_bar(len(submissions), progress)
         failed = 0
-        in_flight = self._cluster.slots() if self._cluster else self.workers
-        with _closing(self), ThreadPoolExecutor(max_workers=in_flight) as pool:
-            futures = {pool.submit(self.grade, s): s for s in submissions}
+        grade: Callable[[Submission], list[Row]] = self.grade
+        threads = self.workers
+        if self._cluster:
+            # workers that join the cluster mid-run get work: the limit follows its size
+            limit = InFlightLimit(self._cluster.slots)
+            threads = max(1, min(len(submissions), MAX_IN_FLIGHT))
+            grade = partial(limit.run, self.grade)
+        with _closing(self), ThreadPoolExecutor(max_workers=threads) as pool:
+            futures = {pool.submit(grade, s): s for s in submissions}
             for future in as_completed(futures):
                 submission = futures[future]
                 try:

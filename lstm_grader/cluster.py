@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,58 @@ HOST_ONLY_REPORTS = ("class-rows.json", "autograde.log")
 AUTOGRADED_MODE = 0o444
 #: Where a worker's private course keeps its gradebook.
 WORKER_GRADEBOOK = "gradebook.db"
+
+
+#: The most submissions ``lstm-grade`` keeps in flight on a cluster, however large it grows.
+MAX_IN_FLIGHT = 512
+#: How often a waiting submission asks the scheduler again how many workers there are.
+RECHECK_S = 5.0
+
+
+class InFlightLimit:
+    """Let at most ``limit()`` calls run at once, where ``limit()`` may change during a run.
+
+    A cluster grows and shrinks while a class is graded (Dask's adaptive deployments add
+    workers as the queue grows; a lost host takes its workers away), so the limit is read
+    again when a call ends and, while calls wait, every ``recheck_s`` seconds; not more
+    often, since each reading asks the scheduler. Where a reading fails, the last stands.
+    """
+
+    def __init__(self, limit: Callable[[], int], recheck_s: float = RECHECK_S) -> None:
+        self._limit = limit
+        self._recheck_s = recheck_s
+        self._condition = threading.Condition()
+        self._running = 0
+        self._current = max(1, limit())
+        self._read_at = time.monotonic()
+
+    @property
+    def current(self) -> int:
+        """The limit as last read."""
+        return self._current
+
+    def _read(self, force: bool = False) -> int:
+        if force or time.monotonic() - self._read_at >= self._recheck_s:
+            try:
+                self._current = max(1, self._limit())
+            except Exception:  # the scheduler did not answer: keep the last reading
+                pass
+            self._read_at = time.monotonic()
+        return self._current
+
+    def run(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)`` once fewer than the limit run; its result."""
+        with self._condition:
+            while self._running >= self._read():
+                self._condition.wait(self._recheck_s)
+            self._running += 1
+        try:
+            return call(*args)
+        finally:
+            with self._condition:
+                self._running -= 1
+                self._read(force=True)
+                self._condition.notify_all()
 
 
 @dataclass(frozen=True)

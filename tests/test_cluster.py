@@ -16,7 +16,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -201,6 +203,95 @@ def test_a_workers_nbgrader_helper_imports_from_a_private_folder() -> None:
     info = folder.stat()
     assert info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
     assert list(folder.iterdir()) == []
+
+
+class _Calls:
+    """Calls that each wait for ``release`` and record how many ran at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.release = threading.Event()
+
+    def __call__(self, value: int) -> int:
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        self.release.wait(10)
+        with self.lock:
+            self.running -= 1
+        return value
+
+    def wait_for(self, running: int, within: float = 5.0) -> bool:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.running == running:
+                    return True
+            time.sleep(0.01)
+        return False
+
+
+def _run_all(limit: cluster.InFlightLimit, calls: _Calls, count: int) -> list:
+    pool = ThreadPoolExecutor(max_workers=count)
+    return [pool.submit(limit.run, calls, i) for i in range(count)]
+
+
+def test_no_more_submissions_run_at_once_than_the_cluster_has_slots() -> None:
+    calls = _Calls()
+    futures = _run_all(cluster.InFlightLimit(lambda: 2, recheck_s=0.02), calls, 8)
+    assert calls.wait_for(2)
+    time.sleep(0.2)  # long enough for a third to start, were it let through
+    assert calls.running == 2
+    calls.release.set()
+    assert sorted(f.result(10) for f in futures) == list(range(8))
+    assert calls.most == 2
+
+
+def test_workers_that_join_mid_run_get_work_and_a_shrunk_cluster_gets_less() -> None:
+    """Read once at the start, the limit left every worker that joined later idle."""
+    slots = [1]
+    limit = cluster.InFlightLimit(lambda: slots[0], recheck_s=0.02)
+    calls = _Calls()
+    futures = _run_all(limit, calls, 6)
+    assert calls.wait_for(1)
+    slots[0] = 4  # three workers joined, nothing has finished
+    assert calls.wait_for(4), "the waiting submissions were not sent to the new workers"
+    calls.release.set()
+    for future in futures:
+        future.result(10)
+    assert calls.most == 4 and limit.current == 4
+    slots[0] = 1
+    calls.release.clear()
+    time.sleep(0.1)  # past the last reading's recheck time
+    more = _run_all(limit, calls, 3)
+    assert calls.wait_for(1)
+    time.sleep(0.2)
+    assert calls.running == 1
+    calls.release.set()
+    for future in more:
+        future.result(10)
+
+
+def test_a_scheduler_that_stops_answering_leaves_the_last_limit_standing() -> None:
+    answers = iter([3])
+
+    def slots() -> int:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise OSError("scheduler gone") from None
+
+    limit = cluster.InFlightLimit(slots, recheck_s=0.02)
+    calls = _Calls()
+    futures = _run_all(limit, calls, 5)
+    assert calls.wait_for(3)
+    time.sleep(0.1)
+    assert calls.running == 3
+    calls.release.set()
+    assert sorted(f.result(10) for f in futures) == list(range(5))
+    assert limit.current == 3
 
 
 # --------------------------------------------------------------------------- slow: a cluster
