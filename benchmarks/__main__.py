@@ -69,7 +69,7 @@ from pathlib import Path
 
 import nbformat
 
-from lstm_grader.classgrade import WORKERS_PER_CORE, default_workers
+from lstm_grader.classgrade import WORKERS_PER_CORE, default_workers, usable_cores
 from lstm_grader.synthetic import answered
 
 REPO = Path(__file__).resolve().parent.parent
@@ -1138,7 +1138,7 @@ def bench_projection(measured: Measured) -> list[Result]:
     workers = measured.default_workers
     if large is None or small is None or slope is None:
         raise BenchError("no local runs with all cores busy (the throughput section failed)")
-    busy = min(workers, os.cpu_count() or 1)
+    busy = min(workers, usable_cores())
     # On a host of 2 cores, the 2-worker Dask run shares them with the scheduler and the
     # lstm-grade process that writes every result: e measured here is a pessimistic one.
     dask = (measured.dask[1], measured.dask[2]) if {1, 2} <= measured.dask.keys() else None

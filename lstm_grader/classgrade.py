@@ -112,6 +112,14 @@ def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[S
 WORKERS_PER_CORE = 2
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 def default_workers(kernel_memory_mb: int | None = None) -> int:
     """How many submissions ``lstm-grade`` grades at once by default.
 
@@ -123,11 +131,7 @@ def default_workers(kernel_memory_mb: int | None = None) -> int:
         from lstm_grader.sandbox import SandboxKernelManager
 
         kernel_memory_mb = SandboxKernelManager.memory_limit_mb.default_value
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    workers = WORKERS_PER_CORE * max(1, cores)
+    workers = WORKERS_PER_CORE * usable_cores()
     memory = _memory_bytes()
     if kernel_memory_mb and memory:
         workers = min(workers, memory // (kernel_memory_mb * 2**20))
