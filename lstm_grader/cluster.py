@@ -58,8 +58,9 @@ class InFlightLimit:
 
     A cluster grows and shrinks while a class is graded (Dask's adaptive deployments add
     workers as the queue grows; a lost host takes its workers away), so the limit is read
-    again when a call ends and, while calls wait, every ``recheck_s`` seconds; not more
-    often, since each reading asks the scheduler. Where a reading fails, the last stands.
+    again when a call would start and the last reading is ``recheck_s`` seconds old, and
+    waiting calls look again every ``recheck_s`` seconds; not more often, since each
+    reading asks the scheduler. Where a reading fails, the last stands.
     """
 
     def __init__(self, limit: Callable[[], int], recheck_s: float = RECHECK_S) -> None:
@@ -75,8 +76,8 @@ class InFlightLimit:
         """The limit as last read."""
         return self._current
 
-    def _read(self, force: bool = False) -> int:
-        if force or time.monotonic() - self._read_at >= self._recheck_s:
+    def _read(self) -> int:
+        if time.monotonic() - self._read_at >= self._recheck_s:
             try:
                 self._current = max(1, self._limit())
             except Exception:  # the scheduler did not answer: keep the last reading
@@ -95,7 +96,6 @@ class InFlightLimit:
         finally:
             with self._condition:
                 self._running -= 1
-                self._read(force=True)
                 self._condition.notify_all()
 
 
