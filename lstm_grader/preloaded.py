@@ -151,8 +151,9 @@ _SANDBOX_CHECKED_WITH: list[str | None] = [None]
 _HELPER_PID: list[int] = [0]
 
 
-def _run_child(request: dict[str, Any], log_fd: int) -> None:
-    """In the forked child: become the nbgrader command, then exit without returning."""
+def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any] | None) -> None:
+    """In the forked child: start a warm kernel if told how, wait for the request on
+    ``request_fd``, become the nbgrader command, then exit without returning."""
     code = 1
     try:
         for fd in _PROTOCOL_FDS:
@@ -165,6 +166,21 @@ def _run_child(request: dict[str, Any], log_fd: int) -> None:
         os.dup2(log_fd, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
+        from lstm_grader import warm_kernels
+
+        warm_kernels.record_to(recipe_fd)
+        if warm is not None:
+            # the environment the previous submission was graded in: the kernel's depends on it
+            os.environ.clear()
+            os.environ.update(warm["env"])
+            warm_kernels.start(warm["recipe"])
+        with os.fdopen(request_fd, "r", encoding="utf-8") as requests:
+            line = requests.readline()
+        if not line:  # no submission came: the helper is closing
+            warm_kernels.discard()
+            code = 0
+            return
+        request = json.loads(line)
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
@@ -180,6 +196,8 @@ def _run_child(request: dict[str, Any], log_fd: int) -> None:
             code = 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            warm_kernels.discard()
     except BaseException:  # everything the child does ends in its exit code and log
         traceback.print_exc()
         code = 1
@@ -245,24 +263,99 @@ def _kill_group(pid: int, reap: bool = True) -> None:
             pass
 
 
-def _serve_one(request: dict[str, Any], say: Any) -> dict[str, Any]:
-    with tempfile.TemporaryFile() as log:
+class _Child:
+    """A forked child waiting for its request (and perhaps warming a kernel meanwhile)."""
+
+    def __init__(self, warm: dict[str, Any] | None) -> None:
+        self.log = tempfile.TemporaryFile()
+        self.recipe = tempfile.TemporaryFile()
+        request_read, self.request_fd = os.pipe()
         _HELPER_PID[0] = os.getpid()
         pid = os.fork()
         if pid == 0:
-            _run_child(request, log.fileno())
+            os.close(self.request_fd)
+            for fd in _WAITING_FDS:  # another waiting child's request pipe is not this one's
+                os.close(fd)
+            _run_child(request_read, self.log.fileno(), self.recipe.fileno(), warm)
+        os.close(request_read)
+        self.pid = pid
+        _WAITING_FDS.append(self.request_fd)
+
+    def send(self, request: dict[str, Any]) -> bool:
+        """Hand the child its request; False if it is gone."""
+        _WAITING_FDS.remove(self.request_fd)
+        try:
+            os.write(self.request_fd, (json.dumps(request) + "\n").encode())
+            return True
+        except OSError:
+            return False
+        finally:
+            os.close(self.request_fd)
+
+    def release(self) -> None:
+        """End a child that got no request: it shuts its warm kernel down and exits."""
+        _WAITING_FDS.remove(self.request_fd)
+        os.close(self.request_fd)
+        if _wait(self.pid, RELEASE_TIMEOUT_S) is None:
+            _kill_group(self.pid)
+        self.close()
+
+    def recorded_recipe(self) -> dict[str, Any] | None:
+        """The recipe of the kernel the child started, if it recorded one."""
+        self.recipe.seek(0)
+        try:
+            made = json.loads(self.recipe.read().decode("utf-8"))
+        except ValueError:
+            return None
+        return made if isinstance(made, dict) else None
+
+    def close(self) -> None:
+        self.log.close()
+        self.recipe.close()
+
+
+#: The request pipes of children still waiting: a newly forked child closes them.
+_WAITING_FDS: list[int] = []
+#: How long a child that got no request may take to shut its warm kernel down.
+RELEASE_TIMEOUT_S = 30.0
+
+
+def _serve_one(
+    request: dict[str, Any], say: Any, waiting: _Child | None, warm: dict[str, Any] | None
+) -> tuple[dict[str, Any], _Child | None, dict[str, Any] | None]:
+    """Grade one request in ``waiting`` (or a newly forked child if there is none or it
+    is gone), forking the next waiting child as soon as this one has its request.
+
+    Returns the answer, the child now waiting, and how to warm the next kernel."""
+    child = waiting
+    if child is None or not child.send(request):
+        if child is not None:
+            _kill_group(child.pid)
+            child.close()
+        child = _Child(None)
+        child.send(request)
+    try:
         # the client kills this process group should the helper die before answering
-        say({"started": pid})
-        waited = _wait(pid, float(request["timeout"]))
+        say({"started": child.pid})
+        waiting = _Child(warm) if warm is not None else None
+        waited = _wait(child.pid, float(request["timeout"]))
         if waited is None:
-            _kill_group(pid)
-            return {"outcome": "timed-out", "log": ""}
-        log.seek(0)
-        text = log.read().decode("utf-8", "replace")
+            _kill_group(child.pid)
+            return {"outcome": "timed-out", "log": ""}, waiting, warm
+        made = child.recorded_recipe()
+        if made is not None and request.get("warm", True):
+            warm = {"recipe": made, "env": request["env"]}
+            if waiting is None:  # the first recipe: the next child warms from it
+                waiting = _Child(warm)
+        child.log.seek(0)
+        text = child.log.read().decode("utf-8", "replace")
+    finally:
+        child.close()
     status, cpu = waited
     code = os.waitstatus_to_exitcode(status)
     outcome = "ran" if code == 0 else "crashed"
-    return {"outcome": outcome, "returncode": code, "log": text, "cpu_seconds": cpu}
+    answer = {"outcome": outcome, "returncode": code, "log": text, "cpu_seconds": cpu}
+    return answer, waiting, warm
 
 
 def serve(requests_fd: int, answers_fd: int) -> None:
@@ -282,12 +375,25 @@ def serve(requests_fd: int, answers_fd: int) -> None:
         answers.flush()
 
     say({"ready": True})
-    for line in requests:
-        try:
-            answer = _serve_one(json.loads(line), say)
-        except Exception as exc:  # the helper itself failed: say so, keep serving
-            answer = {"outcome": "crashed", "log": f"grader helper: {type(exc).__name__}: {exc}"}
-        say(answer)
+    waiting: _Child | None = None
+    warm: dict[str, Any] | None = None
+    try:
+        for line in requests:
+            try:
+                request = json.loads(line)
+                if not request.get("warm", True) and waiting is not None:
+                    waiting.release()
+                    waiting, warm = None, None
+                answer, waiting, warm = _serve_one(request, say, waiting, warm)
+            except Exception as exc:  # the helper itself failed: say so, keep serving
+                answer = {
+                    "outcome": "crashed",
+                    "log": f"grader helper: {type(exc).__name__}: {exc}",
+                }
+            say(answer)
+    finally:
+        if waiting is not None:
+            waiting.release()
 
 
 # --------------------------------------------------------------------------- the client
@@ -303,11 +409,18 @@ class PreloadedGrader:
         ``lstm_grader`` or ``lstm_lib`` is the one imported, as for ``python -c`` there.
     python
         The interpreter to run it with (default: this one).
+    warm_kernels
+        Whether the child for the next submission starts its sandboxed kernel while this
+        one is graded (see :mod:`lstm_grader.warm_kernels`); False starts each kernel
+        when its submission arrives.
     """
 
-    def __init__(self, cwd: str | Path = ".", python: str = sys.executable) -> None:
+    def __init__(
+        self, cwd: str | Path = ".", python: str = sys.executable, warm_kernels: bool = True
+    ) -> None:
         self.cwd = str(cwd)
         self.python = python
+        self.warm_kernels = warm_kernels
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: Any = None
         self._answers: Any = None
@@ -424,7 +537,13 @@ class PreloadedGrader:
             ``"ran"`` (exit 0), ``"crashed"`` (any other exit, or the helper died) or
             ``"timed-out"`` (killed after ``timeout`` seconds), and the child's output.
         """
-        request = {"argv": argv, "cwd": str(cwd), "env": env, "timeout": timeout}
+        request = {
+            "argv": argv,
+            "cwd": str(cwd),
+            "env": env,
+            "timeout": timeout,
+            "warm": self.warm_kernels,
+        }
         child = None
         with self._lock:
             try:

@@ -37,7 +37,7 @@ from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from lstm_grader import hidden, report, safefiles
+from lstm_grader import hidden, report, safefiles, warm_kernels
 from lstm_grader.course import CourseLayout
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
@@ -377,8 +377,36 @@ class SandboxedExecute(Execute):
         self.on_cell_executed = self._keep_reply
 
     def create_kernel_manager(self) -> Any:
-        self._sandbox_km = super().create_kernel_manager()
-        return self._sandbox_km
+        """The kernel manager for this notebook: the warm kernel's when this process
+        holds one started exactly as this one would start (see
+        :mod:`lstm_grader.warm_kernels`), else a new one that starts cold."""
+        km = super().create_kernel_manager()
+        cwd = self.resources.get("metadata", {}).get("path") or os.getcwd()
+        arguments = list(self.extra_arguments)
+        if getattr(km, "ipykernel", False) and self.ipython_hist_file:
+            if not any(a.startswith("--HistoryManager.hist_file") for a in arguments):
+                arguments.append(f"--HistoryManager.hist_file={self.ipython_hist_file}")
+        warm_kernels.record(km, cwd, arguments)
+        warm = warm_kernels.take(km, cwd, arguments)
+        if warm is not None:
+            self.km = km = warm
+            self._stage_from = cwd
+        self._sandbox_km = km
+        return km
+
+    async def async_start_new_kernel_client(self) -> Any:
+        """Connect to the kernel; a warm kernel then receives the submission's files,
+        before it runs any cell."""
+        kc = await super().async_start_new_kernel_client()
+        if self._stage_from is not None:
+            try:
+                self.km.provisioner.stage_submission(self._stage_from)
+            except BaseException:
+                await self._async_cleanup_kernel()
+                raise
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict, km: Any = None
@@ -388,6 +416,7 @@ class SandboxedExecute(Execute):
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
         self._sandbox_km = None
+        self._stage_from = None
         self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())
         self._state = state

@@ -480,6 +480,18 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
 _LIBC = ctypes.CDLL(None, use_errno=True)
 
 
+def _copy_into(source: str, name: str, folder_fd: int) -> None:
+    """Copy the regular file ``source`` to a new read-only file ``name`` in ``folder_fd``."""
+    with open(source, "rb", opener=lambda p, f: os.open(p, f | os.O_NOFOLLOW)) as reader:
+        info = os.fstat(reader.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+            raise OSError(f"{source} is no longer a regular file of its own")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        target = os.open(name, flags, 0o444, dir_fd=folder_fd)
+        with open(target, "wb") as writer:
+            shutil.copyfileobj(reader, writer)
+
+
 def _tasks_of(uid: int) -> int:
     """How many tasks (threads) a uid runs now, as RLIMIT_NPROC counts them."""
     count = 0
@@ -718,6 +730,7 @@ class SandboxProvisioner(LocalProvisioner):
         environment = kernel_environment()
         compile_library(course_library_folder())
         workdir = "/tmp/" + (os.path.basename(host_workdir) or "work")
+        self._workdir = workdir
         if self._no_sandbox is None:
             kernel_cmd = _bwrap_command(
                 kernel_cmd,
@@ -763,6 +776,55 @@ class SandboxProvisioner(LocalProvisioner):
                 )
         kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
         return await super().launch_kernel(kernel_cmd, **kw)
+
+    def stage_submission(self, host_workdir: str) -> None:
+        """Copy a submission's files into the working folder of a kernel that was started
+        with an empty one (a warm kernel, see :mod:`lstm_grader.warm_kernels`).
+
+        Call it once the kernel has answered, before it runs any cell: the sandbox is then
+        fully built and nothing but the kernel's own start-up has run in it. The copies are
+        read-only (``0444``) and, as root, owned by root, as the read-only binds of a cold
+        start are. Each step of the path into the sandbox is opened without following
+        links, and each file is created anew (``O_EXCL``).
+
+        Raises
+        ------
+        SandboxUnavailable
+            If the kernel was not started in a sandbox, or its folder cannot be reached.
+        """
+        if self._no_sandbox is not None or self.pid is None:
+            raise SandboxUnavailable("only a sandboxed kernel can receive a submission late")
+        km = self.parent
+        files, skipped = submission_files(
+            os.path.realpath(host_workdir), max_bytes=km.disk_limit_mb * 2**20
+        )
+        if skipped:
+            self.sandbox_report["skipped_files"] = skipped
+        directory = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+        try:
+            init = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()[0]
+            root = os.open(f"/proc/{init}/root", os.O_RDONLY | os.O_DIRECTORY)
+        except (OSError, IndexError) as exc:
+            raise SandboxUnavailable(f"the warm kernel's sandbox is gone ({exc})") from exc
+        opened = [root]
+        try:
+            for part in Path(self._workdir).parts[1:]:
+                opened.append(os.open(part, directory, dir_fd=opened[-1]))
+            workdir = opened[-1]
+            for source, relative in files:
+                *folders, name = Path(relative).parts
+                here = workdir
+                for folder in folders:
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(folder, 0o755, dir_fd=here)
+                    opened.append(os.open(folder, directory, dir_fd=here))
+                    here = opened[-1]
+                _copy_into(source, name, here)
+        except OSError as exc:
+            raise SandboxUnavailable(f"the submission's files could not be staged ({exc})") from exc
+        finally:
+            for fd in opened:
+                os.close(fd)
 
     def sample_usage(self) -> cgroups.Usage:
         """What the sandbox uses now; the peak of its tmpfs use is kept in the report."""
