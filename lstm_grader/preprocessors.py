@@ -389,6 +389,7 @@ class SandboxedExecute(Execute):
         warm_kernels.record(km, cwd, arguments)
         warm = warm_kernels.take(km, cwd, arguments)
         if warm is not None:
+            self.log.info("Using the kernel started ahead of this submission (warm)")
             self.km = km = warm
             self._stage_from = cwd
         self._sandbox_km = km
