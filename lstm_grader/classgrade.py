@@ -213,13 +213,15 @@ class ClassGrader:
         db_url: str | None = None,
         process_per_submission: bool = False,
         scheduler: str | None = None,
+        warm_kernels: bool = True,
     ) -> None:
         self.root = root
+        self.warm_kernels = warm_kernels
         self._idle_graders: list[PreloadedGrader] = []
         self._graders_lock = threading.Lock()
         if not (process_per_submission or scheduler):
             # the helpers load nbgrader while this process reads the course's config
-            self._idle_graders = [PreloadedGrader(cwd=root) for _ in range(workers)]
+            self._idle_graders = [self._new_grader() for _ in range(workers)]
             for grader in self._idle_graders:
                 grader.start()
         self.layout = CourseLayout.from_root(root)
@@ -382,13 +384,16 @@ class ClassGrader:
         with self._preloaded_grader() as grader:
             return (*grader.run(argv, cwd=self.root, env=env, timeout=self.timeout), None)
 
+    def _new_grader(self) -> PreloadedGrader:
+        return PreloadedGrader(cwd=self.root, warm_kernels=self.warm_kernels)
+
     @contextmanager
     def _preloaded_grader(self) -> Iterator[PreloadedGrader]:
         """A helper with nbgrader loaded, for one submission at a time: at most one per
         worker thread is ever started, and each is reused until :meth:`close`."""
         with self._graders_lock:
             grader = self._idle_graders.pop() if self._idle_graders else None
-        grader = grader or PreloadedGrader(cwd=self.root)
+        grader = grader or self._new_grader()
         try:
             yield grader
         finally:
@@ -661,6 +666,12 @@ def main(argv: list[str] | None = None) -> int:
         "from one that loaded nbgrader once (slower; the same grades)",
     )
     parser.add_argument(
+        "--cold-kernels",
+        action="store_true",
+        help="start each submission's sandboxed kernel when its turn comes, instead of "
+        "while the previous submission is graded (slower with few workers; the same grades)",
+    )
+    parser.add_argument(
         "--unsafe-no-sandbox",
         action="store_true",
         help="grade even where the sandbox cannot be built (no isolation: "
@@ -700,6 +711,7 @@ def main(argv: list[str] | None = None) -> int:
             db_url=args.db_url,
             process_per_submission=args.process_per_submission,
             scheduler=args.scheduler,
+            warm_kernels=not args.cold_kernels,
         )
         assignments = grader.layout.released_assignments() if args.all else args.assignments
         submissions = find_submissions(grader.layout, assignments)

@@ -10,6 +10,12 @@ leaves nothing behind for the next one: the next child is forked from the same c
 helper. A child that runs past its time is killed with its process group, and a child whose helper
 dies is killed with it.
 
+The child for the next submission is forked as soon as the current one has its request,
+and starts its sandboxed kernel while it waits (a warm kernel, see
+:mod:`lstm_grader.warm_kernels`), from the recipe the last finished child recorded. It
+is still one child and one kernel per submission; the kernel's start just no longer
+waits for the previous submission to finish.
+
 The helper is started from the course root, so it imports the same ``lstm_lib`` and
 ``lstm_grader`` that ``python -m nbgrader`` started there would.
 

@@ -740,9 +740,11 @@ def test_preloaded_helpers_and_a_process_per_submission_give_the_same_grades(
     course_factory,
 ) -> None:
     """The same class (correct, partial, blank, truncated, missing and kernel-killing
-    submissions) graded by the preloaded helpers, lstm-grade's default, and again with
-    --process-per-submission --force: did each run take its own path, was every submission
-    regraded, and are the grades.csv rows equal on everything but the seconds, and right?"""
+    submissions) graded by the preloaded helpers, lstm-grade's default, then with
+    --cold-kernels and with --process-per-submission, both --force: did each run take its
+    own path (kernels started ahead only in the default run, when the grader is root), was
+    every submission regraded, and are the grades.csv rows equal on everything but the
+    seconds, and right?"""
     course = course_factory(ASSIGNMENT)
     expected = submit_class(course, endless_loop=False)
     log = course.root / "grading_reports" / "s01-correct" / ASSIGNMENT / "autograde.log"
@@ -751,9 +753,18 @@ def test_preloaded_helpers_and_a_process_per_submission_give_the_same_grades(
     def table() -> dict[str, tuple[str, ...]]:
         return {s: tuple(row[c] for c in columns) for s, row in grade_rows(course).items()}
 
-    lstm_grade(course)
+    def warm_logs() -> int:
+        logs = (course.root / "grading_reports").glob(f"*/{ASSIGNMENT}/autograde.log")
+        return sum("started ahead of this submission" in p.read_text("utf-8") for p in logs)
+
+    lstm_grade(course, "--workers", "2")
     preloaded = table()
     preloaded_command = log.read_text(encoding="utf-8").splitlines()[0]
+    if os.geteuid() == 0:
+        assert warm_logs() > 0, "no submission got a kernel started ahead of it"
+    lstm_grade(course, "--cold-kernels", "--force")
+    assert warm_logs() == 0
+    assert table() == preloaded
     stamps = row_stamps(course)
     time.sleep(0.05)  # so a rewritten state file gets a new modification time
     lstm_grade(course, "--process-per-submission", "--force")
