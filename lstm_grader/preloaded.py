@@ -175,10 +175,14 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
         from lstm_grader import warm_kernels
 
         warm_kernels.record_to(recipe_fd)
+        from lstm_grader.sandbox import bwrap_path, sandbox_problem
+
         if warm is not None:
             # the environment the previous submission was graded in: the kernel's depends on it
             os.environ.clear()
             os.environ.update(warm["env"])
+            if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
+                sandbox_problem.cache_clear()
             warm_kernels.start(warm["recipe"])
         with os.fdopen(request_fd, "r", encoding="utf-8") as requests:
             line = requests.readline()
@@ -190,8 +194,6 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
-        from lstm_grader.sandbox import bwrap_path, sandbox_problem
-
         if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
             sandbox_problem.cache_clear()
         sys.argv = ["nbgrader", *request["argv"]]
@@ -280,16 +282,16 @@ class _Child:
         pid = os.fork()
         if pid == 0:
             os.close(self.request_fd)
-            for fd in _WAITING_FDS:  # another waiting child's request pipe is not this one's
+            for fd in _OTHER_CHILDRENS_FDS:  # their logs, recipes and requests are not ours
                 os.close(fd)
             _run_child(request_read, self.log.fileno(), self.recipe.fileno(), warm)
         os.close(request_read)
         self.pid = pid
-        _WAITING_FDS.append(self.request_fd)
+        _OTHER_CHILDRENS_FDS.update((self.request_fd, self.log.fileno(), self.recipe.fileno()))
 
     def send(self, request: dict[str, Any]) -> bool:
         """Hand the child its request; False if it is gone."""
-        _WAITING_FDS.remove(self.request_fd)
+        _OTHER_CHILDRENS_FDS.discard(self.request_fd)
         try:
             os.write(self.request_fd, (json.dumps(request) + "\n").encode())
             return True
@@ -300,7 +302,7 @@ class _Child:
 
     def release(self) -> None:
         """End a child that got no request: it shuts its warm kernel down and exits."""
-        _WAITING_FDS.remove(self.request_fd)
+        _OTHER_CHILDRENS_FDS.discard(self.request_fd)
         os.close(self.request_fd)
         if _wait(self.pid, RELEASE_TIMEOUT_S) is None:
             _kill_group(self.pid)
@@ -316,12 +318,14 @@ class _Child:
         return made if isinstance(made, dict) else None
 
     def close(self) -> None:
+        _OTHER_CHILDRENS_FDS.difference_update((self.log.fileno(), self.recipe.fileno()))
         self.log.close()
         self.recipe.close()
 
 
-#: The request pipes of children still waiting: a newly forked child closes them.
-_WAITING_FDS: list[int] = []
+#: What the helper holds open for its children (their request pipes, logs and recipe
+#: files): a newly forked child closes them, so it can reach no other child's.
+_OTHER_CHILDRENS_FDS: set[int] = set()
 #: How long a child that got no request may take to shut its warm kernel down.
 RELEASE_TIMEOUT_S = 30.0
 

@@ -779,7 +779,8 @@ class SandboxProvisioner(LocalProvisioner):
 
     def stage_submission(self, host_workdir: str) -> None:
         """Copy a submission's files into the working folder of a kernel that was started
-        with an empty one (a warm kernel, see :mod:`lstm_grader.warm_kernels`).
+        with an empty one (a warm kernel, see :mod:`lstm_grader.warm_kernels`), first
+        renaming that folder after the submission's, as a cold start names it.
 
         Call it once the kernel has answered, before it runs any cell: the sandbox is then
         fully built and nothing but the kernel's own start-up has run in it. The copies are
@@ -808,8 +809,17 @@ class SandboxProvisioner(LocalProvisioner):
             raise SandboxUnavailable(f"the warm kernel's sandbox is gone ({exc})") from exc
         opened = [root]
         try:
-            for part in Path(self._workdir).parts[1:]:
+            *parents, name = Path(self._workdir).parts[1:]
+            for part in parents:
                 opened.append(os.open(part, directory, dir_fd=opened[-1]))
+            wanted = os.path.basename(os.path.realpath(host_workdir)) or "work"
+            if wanted != name:
+                # the kernel's working folder takes the submission's folder name, as a cold
+                # start's would; the kernel's current directory moves with it
+                os.rename(name, wanted, src_dir_fd=opened[-1], dst_dir_fd=opened[-1])
+                self._workdir = str(Path(self._workdir).with_name(wanted))
+                name = wanted
+            opened.append(os.open(name, directory, dir_fd=opened[-1]))
             workdir = opened[-1]
             for source, relative in files:
                 *folders, name = Path(relative).parts

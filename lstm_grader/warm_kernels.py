@@ -13,8 +13,10 @@ What keeps this as safe as a cold start:
   learner's code has run in it; it dies with that child.
 - **Same kernel or none.** When the child's grading asks for a kernel, :func:`take` hands
   over the warm one only if its :func:`signature` (kernel spec, limits, configuration,
-  environment, identity, sandbox, working folder name and arguments) equals the one the
-  cold start would have had. Anything else shuts it down and starts cold.
+  environment, identity, sandbox and arguments) equals the one the cold start would have
+  had. Anything else shuts it down and starts cold. The working folder is named after the
+  submission's when its files are staged, so submissions of different assignments,
+  graded in turn, still find their kernels warm.
 - **Files arrive late, read-only.** The warm kernel's working folder starts empty; once
   the kernel answers, the submission's files are copied in read-only and owned by root
   (:meth:`~lstm_grader.sandbox.SandboxProvisioner.stage_submission`), before any cell,
@@ -81,15 +83,16 @@ def _configuration(config: Any) -> dict[str, Any]:
     return {name: dict(config[name]) for name in sorted(config) if name in sections}
 
 
-def signature(km: Any, cwd: str, arguments: list[str]) -> str:
+def signature(km: Any, arguments: list[str]) -> str:
     """Everything a sandboxed kernel start depends on, as one string.
+
+    The working folder is not part of it: only its name reaches the sandbox, and a warm
+    kernel's folder is renamed after its submission's when the files are staged.
 
     Parameters
     ----------
     km
         The kernel manager (not started) the start would use.
-    cwd
-        The host folder the kernel would start in (its name becomes the sandbox's).
     arguments
         The extra arguments the kernel would be started with.
     """
@@ -103,7 +106,6 @@ def signature(km: Any, cwd: str, arguments: list[str]) -> str:
             "kernel_name": km.kernel_name,
             "configuration": _configuration(km.config),
             "arguments": list(arguments),
-            "folder": os.path.basename(os.path.realpath(cwd)),
             "environment": sandbox.kernel_environment(),
             "identity": [identity.uid, identity.gid, identity.drops_root],
             "bwrap": sandbox.bwrap_path(),
@@ -186,7 +188,7 @@ def start(made: dict[str, Any]) -> None:
         km = SandboxKernelManager(
             kernel_name=made["kernel_name"], config=Config(made["configuration"])
         )
-        wanted = signature(km, folder, made["arguments"])
+        wanted = signature(km, made["arguments"])
         run_sync(km.start_kernel)(cwd=folder, extra_arguments=list(made["arguments"]))
         _WARM.append(WarmKernel(km, wanted))
     except Exception as exc:  # a cold start follows: say why, go on
@@ -213,7 +215,7 @@ def take(km: Any, cwd: str, arguments: list[str]) -> Any | None:
         size = sum(os.lstat(source).st_size for source, _ in files)
         if (
             size <= STAGE_LIMIT_BYTES
-            and warm.signature == signature(km, cwd, arguments)
+            and warm.signature == signature(km, arguments)
             and run_sync(warm.km.is_alive)()
         ):
             return warm.km

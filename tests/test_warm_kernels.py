@@ -8,6 +8,7 @@ a root grader warms (an ordinary user's kernels start cold).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -42,22 +43,19 @@ def _submission(tmp_path: Path, name: str = "05-return-flags") -> Path:
 
 @pytest.mark.parametrize(
     "change",
-    ["limits", "arguments", "folder", "kernel name", "environment", "unsafe switch"],
+    ["limits", "arguments", "kernel name", "environment", "unsafe switch"],
 )
 def test_the_signature_tells_apart_every_way_a_start_can_differ(
-    change: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    change: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Does changing any one input of a kernel's start change its signature, so a warm
     kernel started one way is never handed to a submission that needs another?"""
-    folder = _submission(tmp_path)
-    before = warm_kernels.signature(_manager(), str(folder), ARGUMENTS)
-    km, cwd, arguments = _manager(), str(folder), ARGUMENTS
+    before = warm_kernels.signature(_manager(), ARGUMENTS)
+    km, arguments = _manager(), ARGUMENTS
     if change == "limits":
         km = _manager(memory_limit_mb=4096)
     elif change == "arguments":
         arguments = [*ARGUMENTS, "--IPKernelApp.matplotlib=inline"]
-    elif change == "folder":
-        cwd = str(_submission(tmp_path / "other", "06-embeddings"))
     elif change == "kernel name":
         km.kernel_name = "python3-other"
         monkeypatch.setattr(type(km), "kernel_spec", property(lambda self: None))
@@ -67,7 +65,7 @@ def test_the_signature_tells_apart_every_way_a_start_can_differ(
         monkeypatch.setattr(sandbox, "sandbox_problem", lambda: "no bubblewrap here")
         monkeypatch.setenv(sandbox.UNSAFE_SWITCH, "1")
         monkeypatch.setattr(sandbox, "warn_no_sandbox_once", lambda why: None)
-    assert warm_kernels.signature(km, cwd, arguments) != before
+    assert warm_kernels.signature(km, arguments) != before
 
 
 def test_a_recipe_starts_the_kernel_its_recorder_would_have_started(tmp_path: Path) -> None:
@@ -80,8 +78,8 @@ def test_a_recipe_starts_the_kernel_its_recorder_would_have_started(tmp_path: Pa
         kernel_name=made["kernel_name"], config=Config(made["configuration"])
     )
     same_name = Path(made["folder"])
-    assert warm_kernels.signature(rebuilt, str(folder), made["arguments"]) == (
-        warm_kernels.signature(recorded, str(folder), ARGUMENTS)
+    assert warm_kernels.signature(rebuilt, made["arguments"]) == (
+        warm_kernels.signature(recorded, ARGUMENTS)
     )
     assert same_name.name == folder.name
 
@@ -190,6 +188,23 @@ def test_a_warm_kernel_gets_the_submission_read_only_before_any_cell(
     assert sorted(p.name for p in folder.rglob("*")) == ["data", "feedback.json", "series.csv"]
 
 
+def test_a_warm_kernel_takes_the_name_of_another_assignments_folder(
+    warm: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Is a kernel warmed for one assignment used for the next submission of another
+    (a class graded with --all alternates them), its working folder renamed after the
+    submission's, as a cold start would name it, with that submission's files in it?"""
+    _, made = warm
+    other = _submission(tmp_path / "other", "06-embeddings")
+    (other / "feedback.json").write_text('{"q2": "y"}')
+    warm_kernels.start(made)
+    km = warm_kernels.take(_manager(), str(other), ARGUMENTS)
+    assert km is not None
+    code = "import os, json; print(json.dumps([os.getcwd(), open('feedback.json').read()]))"
+    cwd, feedback = json.loads(_run(km, code, stage_from=other).strip().splitlines()[-1])
+    assert (cwd, feedback) == ("/tmp/06-embeddings", '{"q2": "y"}')
+
+
 def test_a_warm_kernel_started_otherwise_is_shut_down_not_used(
     warm: tuple[Path, dict],
 ) -> None:
@@ -290,6 +305,16 @@ def test_the_helper_warms_each_next_kernel_and_no_submission_reaches_the_next(
             argv = ["autograde", ASSIGNMENT, "--student", student, "--force"]
             outcome, logs[student] = grader.run(argv, cwd=root, env=env, timeout=300)
             assert outcome == "ran", logs[student][-2000:]
+        # the child waiting for the next submission holds its own request pipe, log and
+        # recipe file, and nothing of the children before it
+        helper = grader._process.pid
+        (waiting,) = map(int, Path(f"/proc/{helper}/task/{helper}/children").read_text().split())
+        held = []
+        for fd in os.listdir(f"/proc/{waiting}/fd"):
+            with contextlib.suppress(OSError):
+                held.append(os.readlink(f"/proc/{waiting}/fd/{fd}"))
+        assert sum(t.startswith("pipe:") for t in held) == 1, held
+        assert len({t for t in held if t.endswith("(deleted)")}) == 2, held  # log, recipe
     warm = [s for s in students if "started ahead of this submission" in logs[s]]
     assert warm == ["s001", "s002", "s003"]
     from nbgrader.api import Gradebook
