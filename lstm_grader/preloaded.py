@@ -279,7 +279,14 @@ class _Child:
         self.recipe = tempfile.TemporaryFile()
         request_read, self.request_fd = os.pipe()
         _HELPER_PID[0] = os.getpid()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (request_read, self.request_fd):
+                os.close(fd)
+            self.log.close()
+            self.recipe.close()
+            raise
         if pid == 0:
             os.close(self.request_fd)
             for fd in _OTHER_CHILDRENS_FDS:  # their logs, recipes and requests are not ours
@@ -330,6 +337,18 @@ _OTHER_CHILDRENS_FDS: set[int] = set()
 RELEASE_TIMEOUT_S = 30.0
 
 
+def _fork_waiting(warm: dict[str, Any] | None) -> _Child | None:
+    """The child for the next submission, warming its kernel; None when there is no
+    recipe yet, or when the fork fails (the next submission then starts cold rather than
+    the current one failing)."""
+    if warm is None:
+        return None
+    try:
+        return _Child(warm)
+    except OSError:
+        return None
+
+
 def _serve_one(
     request: dict[str, Any], say: Any, waiting: _Child | None, warm: dict[str, Any] | None
 ) -> tuple[dict[str, Any], _Child | None, dict[str, Any] | None]:
@@ -347,7 +366,7 @@ def _serve_one(
     try:
         # the client kills this process group should the helper die before answering
         say({"started": child.pid})
-        waiting = _Child(warm) if warm is not None else None
+        waiting = _fork_waiting(warm)
         waited = _wait(child.pid, float(request["timeout"]))
         if waited is None:
             _kill_group(child.pid)
@@ -356,7 +375,7 @@ def _serve_one(
         if made is not None and request.get("warm", True):
             warm = {"recipe": made, "env": request["env"]}
             if waiting is None:  # the first recipe: the next child warms from it
-                waiting = _Child(warm)
+                waiting = _fork_waiting(warm)
         child.log.seek(0)
         text = child.log.read().decode("utf-8", "replace")
     finally:

@@ -617,3 +617,22 @@ def test_a_helper_started_ahead_loads_while_the_caller_works(tmp_path: Path) -> 
     unused.close()
     assert time.monotonic() - began < 2.0, "close() let an unused helper finish loading"
     assert _dead(pid)
+
+
+def test_a_child_that_cannot_be_forked_ahead_leaves_the_next_submission_cold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """When the process limit refuses the fork of the child that would warm the next
+    kernel, is that child simply not there (the next submission starts cold, the current
+    one is not failed), with no pipe or file of it left open in the helper?"""
+    from lstm_grader import preloaded
+
+    def refuse() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    before = set(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(preloaded.os, "fork", refuse)
+    assert preloaded._fork_waiting({"recipe": {}, "env": {}}) is None
+    assert preloaded._fork_waiting(None) is None
+    assert set(os.listdir("/proc/self/fd")) == before
+    assert preloaded._OTHER_CHILDRENS_FDS == set()
