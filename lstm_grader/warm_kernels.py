@@ -183,7 +183,10 @@ def start(made: dict[str, Any]) -> None:
             # an ordinary user's kernel runs as that user, who could delete copies it
             # owns; only a read-only bind keeps them as they are, so start cold
             return
-        folder = os.path.join(placeholder, made["folder"])
+        name = made["folder"]
+        if name in ("", ".", "..") or "/" in name:
+            name = "work"  # renamed after the submission's folder when its files arrive
+        folder = os.path.join(placeholder, name)
         os.mkdir(folder)
         km = SandboxKernelManager(
             kernel_name=made["kernel_name"], config=Config(made["configuration"])
