@@ -262,10 +262,17 @@ def test_links_planted_in_the_working_folder_are_never_followed(
 
 # ------------------------------------------------------------------ through the helper
 
-PLANT = """import os, subprocess
+PLANT = """import json, os, subprocess
 for path in ('planted.txt', '/tmp/planted.txt', '/dev/shm/planted.txt'):
     open(path, 'w').write('from the previous submission')
 subprocess.Popen(['sleep', '300'], start_new_session=True)
+# the next submission's kernel is booting now: look for its connection file or sockets
+found = []
+for top in ('/dev/shm', '/tmp', '/run', '/var/tmp', '/opt'):
+    for here, _, names in os.walk(top):
+        found += [os.path.join(here, n) for n in names if n == 'kernel.json' or 'ipc' in n]
+pythons = [p for p in os.listdir('/proc') if p.isdigit()]
+print(json.dumps({'found': found, 'processes': len(pythons)}))
 print('planted')"""
 
 LOOK_BACK = """import json, os
@@ -323,6 +330,13 @@ def test_the_helper_warms_each_next_kernel_and_no_submission_reaches_the_next(
         for student in students:
             submission = gradebook.find_submission(ASSIGNMENT, student)
             assert submission.score == submission.max_score > 0, student
+    graded = nbformat.read(root / "autograded" / "s001" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4)
+    printed = "".join(o.get("text", "") for o in graded.cells[-1].outputs)
+    assert "planted" in printed, printed
+    looked = json.loads(printed.strip().splitlines()[0])
+    # its own connection file and sockets only, in its own private folder
+    assert len({os.path.dirname(p) for p in looked["found"]}) == 1, looked
+    assert sum(p.endswith("kernel.json") for p in looked["found"]) == 1, looked
     for student in ("s002", "s003"):
         graded = nbformat.read(
             root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", 4
