@@ -121,24 +121,30 @@ def warm(tmp_path: Path, root_sandbox: None) -> Iterator[tuple[Path, dict]]:
         warm_kernels.discard()
 
 
-def _run(km: sandbox.SandboxKernelManager, code: str, stage_from: Path | None) -> str:
-    """Connect to ``km``'s kernel, stage the files if asked, run ``code``, shut it down."""
-    printed: list[str] = []
+def _run(
+    km: sandbox.SandboxKernelManager,
+    code: str,
+    stage_from: Path | None,
+    before: str = "",
+    printed: list[str] | None = None,
+) -> str:
+    """Connect to ``km``'s kernel, run ``before``, stage the files if asked, run ``code``,
+    shut the kernel down; return what was printed (also kept in ``printed``)."""
+    printed = [] if printed is None else printed
+
+    def keep(message: dict) -> None:
+        printed.append(message["content"].get("text", "") + message["content"].get("evalue", ""))
 
     async def main() -> None:
         kc = km.client()
         kc.start_channels()
         try:
             await kc.wait_for_ready(timeout=60)
+            if before:
+                await kc.execute_interactive(before, timeout=60, output_hook=keep)
             if stage_from is not None:
                 km.provisioner.stage_submission(str(stage_from))
-            await kc.execute_interactive(
-                code,
-                timeout=60,
-                output_hook=lambda m: printed.append(
-                    m["content"].get("text", "") + m["content"].get("evalue", "")
-                ),
-            )
+            await kc.execute_interactive(code, timeout=60, output_hook=keep)
         finally:
             kc.stop_channels()
             await km.shutdown_kernel(now=True)
@@ -240,22 +246,8 @@ def test_links_planted_in_the_working_folder_are_never_followed(
     assert km is not None
     plant = f"import os; os.symlink({str(target)!r}, 'feedback.json'); print('planted')"
     printed: list[str] = []
-
-    async def main() -> None:
-        kc = km.client()
-        kc.start_channels()
-        try:
-            await kc.wait_for_ready(timeout=60)
-            await kc.execute_interactive(
-                plant, timeout=60, output_hook=lambda m: printed.append(str(m["content"]))
-            )
-            with pytest.raises(sandbox.SandboxUnavailable):
-                km.provisioner.stage_submission(str(folder))
-        finally:
-            kc.stop_channels()
-            await km.shutdown_kernel(now=True)
-
-    run_sync(main)()
+    with pytest.raises(sandbox.SandboxUnavailable):
+        _run(km, "print('staged')", stage_from=folder, before=plant, printed=printed)
     assert "planted" in "".join(printed)
     assert not target.exists() and not target.is_symlink()
 
