@@ -669,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
         "--cold-kernels",
         action="store_true",
         help="start each submission's sandboxed kernel when its turn comes, instead of "
-        "while the previous submission is graded (slower with few workers; the same grades)",
+        "while the previous submission is graded (slower with few workers; the same grades; "
+        "Dask workers always start them ahead)",
     )
     parser.add_argument(
         "--unsafe-no-sandbox",
