@@ -646,8 +646,32 @@ def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
     ]
     if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
         speed.verdict += " (other load: load average above the CPU count)"
+    results += _cold_kernels(root, one)
     measured.default = _default_run(root, measured, many)
     return results + _default_results(measured)
+
+
+def _cold_kernels(root: Path, warm: Graded) -> list[Result]:
+    """1 worker with ``--cold-kernels`` (each kernel started when its submission's turn
+    comes) against the default, which starts the next kernel while a notebook is graded:
+    the time it saves, and the same grades."""
+    say(f"grading: the same {len(warm.rows)} with 1 worker, --cold-kernels")
+    cold = grade(root, ASSIGNMENT, "--workers", "1", "--cold-kernels")
+    _expect_all_graded(cold.rows)
+    return [
+        Result(
+            "throughput",
+            f"{len(cold.rows)} submissions, 1 worker, --cold-kernels",
+            f"{cold.wall:.1f} s ({cold.wall_per_notebook:.2f} s, "
+            f"{cold.cpu_per_notebook:.2f} CPU s per notebook), load {cold.load:.1f}",
+        ),
+        Result(
+            "throughput",
+            "  kernels started ahead (the default) / --cold-kernels, seconds",
+            f"{warm.wall / cold.wall:.2f}",
+        ),
+        _same_grades(warm, cold, "throughput", "kernels started ahead vs --cold-kernels"),
+    ]
 
 
 def _default_run(root: Path, measured: Measured, n_workers_run: Graded) -> Graded:
@@ -876,15 +900,20 @@ def _class_statuses(kinds: Counter, graded: Graded) -> Result:
     )
 
 
-def _same_grades(forked: Graded, fresh: Graded) -> Result:
+def _same_grades(
+    forked: Graded,
+    fresh: Graded,
+    section: str = "class",
+    what: str = "default path vs --process-per-submission",
+) -> Result:
     differences = grade_differences(forked.rows, fresh.rows)
     if differences:
         value = f"{len(differences)} differ: " + "; ".join(differences[:3])
     else:
         value = f"{len(forked.rows)} rows on {', '.join(GRADE_COLUMNS)}"
     return Result(
-        "class",
-        "grades: default path vs --process-per-submission",
+        section,
+        f"grades: {what}",
         value,
         "identical",
         "DIFFERENT" if differences else "SAME",
