@@ -107,8 +107,10 @@ def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[S
 
 #: Grading workers per core by default. A worker's forked child and its kernel take turns
 #: (the child waits while a cell runs, the kernel while nbgrader checks and writes), so
-#: one worker per core leaves cores idle: on a full 2-core host, 4 workers graded 24
-#: notebooks in 10.2 s, 3 in 10.6 s and 2 in 12.7 s (means of three runs).
+#: one worker per core leaves cores idle: on a full 2-core host, with each kernel started
+#: cold, 4 workers graded 24 notebooks in 10.2 s, 3 in 10.6 s and 2 in 12.7 s (means of
+#: three runs). Kernels started ahead (a root grader's default) fill much of that idle
+#: time themselves: 4 workers then took 11.0 s and 2 took 11.3 s, still no slower.
 WORKERS_PER_CORE = 2
 
 
