@@ -175,14 +175,9 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
         from lstm_grader import warm_kernels
 
         warm_kernels.record_to(recipe_fd)
-        from lstm_grader.sandbox import bwrap_path, sandbox_problem
-
         if warm is not None:
             # the environment the previous submission was graded in: the kernel's depends on it
-            os.environ.clear()
-            os.environ.update(warm["env"])
-            if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
-                sandbox_problem.cache_clear()
+            _take_environment(warm["env"])
             warm_kernels.start(warm["recipe"])
         with os.fdopen(request_fd, "r", encoding="utf-8") as requests:
             line = requests.readline()
@@ -192,10 +187,7 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
             return
         request = json.loads(line)
         os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
-            sandbox_problem.cache_clear()
+        _take_environment(request["env"])
         sys.argv = ["nbgrader", *request["argv"]]
         from nbgrader.apps.nbgraderapp import NbGraderApp
 
@@ -215,6 +207,17 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def _take_environment(env: dict[str, str]) -> None:
+    """Make ``env`` this process's whole environment; check the sandbox again if it names
+    another bubblewrap than the helper's check ran with."""
+    from lstm_grader.sandbox import bwrap_path, sandbox_problem
+
+    os.environ.clear()
+    os.environ.update(env)
+    if bwrap_path() != _SANDBOX_CHECKED_WITH[0]:
+        sandbox_problem.cache_clear()
 
 
 def _die_with_parent() -> None:

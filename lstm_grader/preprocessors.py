@@ -382,6 +382,8 @@ class SandboxedExecute(Execute):
         :mod:`lstm_grader.warm_kernels`), else a new one that starts cold."""
         km = super().create_kernel_manager()
         cwd = self.resources.get("metadata", {}).get("path") or os.getcwd()
+        # the arguments nbclient's start would add (it builds them inline, in
+        # async_start_new_kernel): a warm kernel must have been started with the same
         arguments = list(self.extra_arguments)
         if getattr(km, "ipykernel", False) and self.ipython_hist_file:
             if not any(a.startswith("--HistoryManager.hist_file") for a in arguments):
