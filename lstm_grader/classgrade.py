@@ -384,7 +384,16 @@ class ClassGrader:
         if self.process_per_submission:
             return (*self._autograde_in_new_process(argv, env), None)
         with self._preloaded_grader() as grader:
-            return (*grader.run(argv, cwd=self.root, env=env, timeout=self.timeout), None)
+            return (
+                *grader.run(
+                    argv,
+                    cwd=self.root,
+                    env=env,
+                    timeout=self.timeout,
+                    gradebook=self.db_url or self.layout.db_url,
+                ),
+                None,
+            )
 
     def _new_grader(self) -> PreloadedGrader:
         return PreloadedGrader(cwd=self.root, warm_kernels=self.warm_kernels)
@@ -438,6 +447,10 @@ class ClassGrader:
     def _gradebook(self):
         from nbgrader.api import Gradebook
 
+        from lstm_grader import gradebook_engines
+
+        # one engine for the rows of every submission, not one per notebook's row
+        gradebook_engines.install()
         return Gradebook(self.db_url or self.layout.db_url)
 
     def _gradebook_entry(self, submission: Submission, notebook: str) -> GradebookEntry:

@@ -16,6 +16,10 @@ and starts its sandboxed kernel while it waits (a warm kernel, see
 is still one child and one kernel per submission; the kernel's start just no longer
 waits for the previous submission to finish.
 
+Before it forks the first child for a gradebook, the helper compiles the SQL nbgrader
+runs on it, against a scratch gradebook (:mod:`lstm_grader.gradebook_engines`), so no
+child compiles it again; the children still open their own connections.
+
 The helper is started from the course root, so it imports the same ``lstm_lib`` and
 ``lstm_grader`` that ``python -m nbgrader`` started there would.
 
@@ -132,6 +136,10 @@ def preload() -> None:
 
     sandbox_problem()
     _SANDBOX_CHECKED_WITH[0] = bwrap_path()
+    # one engine per gradebook for every opening in a child, not one each
+    from lstm_grader import gradebook_engines
+
+    gradebook_engines.install()
     # what grading imports lazily on its first notebook, found by profiling one run
     for name in LAZY_MODULES:
         try:
@@ -401,6 +409,7 @@ def serve(requests_fd: int, answers_fd: int) -> None:
     answers = os.fdopen(answers_fd, "w", encoding="utf-8")
     _PROTOCOL_FDS[:] = [requests_fd, answers_fd]
     preload()
+    from lstm_grader import gradebook_engines
 
     def say(message: dict[str, Any]) -> None:
         answers.write(json.dumps(message) + "\n")
@@ -413,6 +422,8 @@ def serve(requests_fd: int, answers_fd: int) -> None:
         for line in requests:
             try:
                 request = json.loads(line)
+                if request.get("gradebook"):  # once per gradebook: before any child forks
+                    gradebook_engines.warm(str(request["gradebook"]))
                 if not request.get("warm", True) and waiting is not None:
                     waiting.release()
                     waiting, warm = None, None
@@ -559,9 +570,19 @@ class PreloadedGrader:
                     raise GraderHelperDied("the grader helper exited before the request") from None
 
     def run(
-        self, argv: list[str], *, cwd: str | Path, env: dict[str, str], timeout: float
+        self,
+        argv: list[str],
+        *,
+        cwd: str | Path,
+        env: dict[str, str],
+        timeout: float,
+        gradebook: str | None = None,
     ) -> tuple[str, str]:
         """Run ``nbgrader ARGV`` in ``cwd`` with exactly ``env``, in a fresh forked child.
+
+        ``gradebook``, the URL of the gradebook the run writes to, lets the helper compile
+        the SQL nbgrader runs on it once, before it forks, for every child to inherit
+        (:mod:`lstm_grader.gradebook_engines`; the helper never opens that gradebook).
 
         Returns
         -------
@@ -575,6 +596,7 @@ class PreloadedGrader:
             "env": env,
             "timeout": timeout,
             "warm": self.warm_kernels,
+            "gradebook": gradebook,
         }
         child = None
         with self._lock:

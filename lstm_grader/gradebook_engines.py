@@ -1,0 +1,265 @@
+"""One SQLAlchemy engine per SQLite gradebook in a grading process, its SQL compiled
+before the helper forks.
+
+nbgrader opens the gradebook (:class:`nbgrader.api.Gradebook`) about nine times for each
+notebook it autogrades, and each opening creates a new SQLAlchemy engine: a new dialect
+that inspects SQLite on its first connection, and an empty cache of compiled statements.
+Every opening therefore compiles again the queries the previous one compiled. In a child
+forked for one submission, compiling and that first connection were about a third of
+the gradebook's share of the child's CPU, paid anew by every submission.
+
+- :func:`install` makes ``nbgrader.api.create_engine`` return one engine per SQLite
+  gradebook file and set of options for the life of the process. nbgrader's
+  ``Gradebook.close`` still disposes that engine's pool, so no connection outlives the
+  opening that made it and none is open when the helper forks; what is kept is the
+  dialect and the compiled statements, which hold no connection and no data.
+- :func:`warm`, called by the helper before it forks, fills that cache by doing what
+  autograding does (lookups of every kind, a submission, a score written) against a
+  *scratch* gradebook: a new SQLite file in a private temporary folder, with nbgrader's
+  schema and made-up rows. The course's gradebook is never opened by it, and nothing of
+  it is copied. Each forked child then starts with those statements compiled.
+
+Any other database (PostgreSQL) passes through: one engine per opening, as nbgrader
+does. Nothing here changes what is read or written, only how often the same SQL is
+compiled; a statement the warm-up missed is compiled in the child, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+#: The shared engines, by gradebook URL and the options nbgrader created them with.
+_ENGINES: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
+#: During :func:`warm`: the gradebook URL whose connections go to a scratch file instead.
+_REDIRECTS: dict[str, str] = {}
+#: What :func:`warm` gave for each gradebook URL in this process: it runs once per URL.
+_WARMED: dict[str, bool] = {}
+#: SQLAlchemy's own ``create_engine``, which :func:`install` replaces in nbgrader.api.
+_ORIGINAL: list[Any] = []
+
+#: The names the warm-up's made-up gradebook rows carry.
+_WARM_UP_NAME = "warm-up"
+
+
+def _sqlite_file(url: Any) -> str | None:
+    """The canonical URL of a SQLite gradebook kept in a file, or None for any other."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):  # a URI names its own options: pass it through
+        return None
+    return parsed.render_as_string(hide_password=False)
+
+
+def shared_create_engine(url: Any, **options: Any) -> Any:
+    """``sqlalchemy.create_engine`` for nbgrader: the same engine again for the same
+    SQLite gradebook file and options, a new one for anything else.
+
+    Parameters
+    ----------
+    url
+        The gradebook's database URL, e.g. ``sqlite:////course/gradebook.db``.
+    **options
+        ``create_engine``'s keyword arguments (nbgrader passes ``echo`` and ``future``).
+    """
+    create_engine = _ORIGINAL[0] if _ORIGINAL else _sqlalchemy_create_engine()
+    canonical = _sqlite_file(url)
+    if canonical is None:
+        return create_engine(url, **options)
+    key = (canonical, tuple(sorted(options.items())))
+    engine = _ENGINES.get(key)
+    if engine is None:
+        from sqlalchemy import event
+
+        engine = create_engine(url, **options)
+        event.listen(engine, "do_connect", _redirect_during_warm_up(canonical))
+        _ENGINES[key] = engine
+    return engine
+
+
+def _sqlalchemy_create_engine() -> Any:
+    from sqlalchemy import create_engine
+
+    return create_engine
+
+
+def _redirect_during_warm_up(canonical: str) -> Any:
+    """A ``do_connect`` listener: while :func:`warm` runs for this gradebook, connect to
+    its scratch file instead (SQLAlchemy's documented hook for changing connect args)."""
+
+    def redirect(dialect: Any, record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+        scratch = _REDIRECTS.get(canonical)
+        if scratch is None:
+            return
+        from sqlalchemy.engine import make_url
+
+        scratch_args, scratch_params = dialect.create_connect_args(make_url(scratch))
+        cargs[:] = scratch_args
+        cparams.clear()
+        cparams.update(scratch_params)
+
+    return redirect
+
+
+def install() -> None:
+    """Make nbgrader's gradebooks share one engine per SQLite file in this process.
+
+    Idempotent. nbgrader.api imports ``create_engine`` by name and calls it in
+    ``Gradebook.__init__``; that name is the one replaced."""
+    import nbgrader.api
+
+    if nbgrader.api.create_engine is shared_create_engine:
+        return
+    _ORIGINAL[:] = [nbgrader.api.create_engine]
+    nbgrader.api.create_engine = shared_create_engine
+
+
+def uninstall() -> None:
+    """Give nbgrader back its own ``create_engine`` and forget every shared engine."""
+    import nbgrader.api
+
+    if _ORIGINAL:
+        nbgrader.api.create_engine = _ORIGINAL.pop()
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+    _WARMED.clear()
+
+
+def installed() -> bool:
+    """Whether :func:`install` is in effect."""
+    import nbgrader.api
+
+    return nbgrader.api.create_engine is shared_create_engine
+
+
+@contextlib.contextmanager
+def _scratch_gradebook(canonical: str) -> Iterator[None]:
+    """While open, connections to ``canonical``'s shared engine go to a new, empty SQLite
+    file in a private temporary folder, removed afterwards."""
+    from nbgrader.api import Base
+
+    folder = Path(tempfile.mkdtemp(prefix="lstm-gradebook-warm-"))
+    scratch = f"sqlite:///{folder / 'gradebook.db'}"
+    try:
+        # nbgrader's schema made here: a gradebook that finds no tables stamps itself
+        # with alembic's version, which runs the alembic command
+        schema_engine = _sqlalchemy_create_engine()(scratch)
+        Base.metadata.create_all(schema_engine)
+        schema_engine.dispose()
+        _REDIRECTS[canonical] = scratch
+        yield
+    finally:
+        _REDIRECTS.pop(canonical, None)
+        for engine in _engines_for(canonical):
+            engine.dispose()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _engines_for(canonical: str) -> list[Any]:
+    """The shared engines of one gradebook (one per set of options)."""
+    return [engine for (url, _), engine in _ENGINES.items() if url == canonical]
+
+
+def warm(url: str, course_id: str = "default_course") -> bool:
+    """Compile, in this process, the SQL autograding runs on gradebook ``url``, against a
+    scratch gradebook; the course's own is not opened.
+
+    Parameters
+    ----------
+    url
+        The gradebook's database URL. Only SQLite files are warmed.
+    course_id
+        The course id nbgrader opens the gradebook with (its ``CourseDirectory.course_id``).
+
+    Returns
+    -------
+    bool
+        Whether the statements are compiled: False for another database, before
+        :func:`install`, or when the warm-up failed (children then compile for themselves).
+    """
+    try:
+        canonical = _sqlite_file(url)
+    except Exception:  # a URL SQLAlchemy cannot read: nbgrader will say so
+        return False
+    if canonical is None or not installed():
+        return False
+    if canonical not in _WARMED:
+        _WARMED[canonical] = _compile_for(url, canonical, course_id)
+    return _WARMED[canonical]
+
+
+def _compile_for(url: str, canonical: str, course_id: str) -> bool:
+    from nbgrader.api import Gradebook
+
+    try:
+        with warnings.catch_warnings():
+            # nbgrader's own submission code makes SQLAlchemy warn about autoflush order
+            warnings.simplefilter("ignore")
+            with _scratch_gradebook(canonical):
+                with Gradebook(url, course_id) as gradebook:
+                    _autograde_like(gradebook)
+                # a second opening compiles what one does on a gradebook that has rows
+                with Gradebook(url, course_id) as gradebook:
+                    _autograde_like(gradebook)
+    except Exception:  # an optimisation only: children compile for themselves
+        for engine in _engines_for(canonical):
+            engine.dispose()
+        return False
+    return True
+
+
+def _autograde_like(gradebook: Any) -> None:
+    """The gradebook calls autograding and the class command's report make, on made-up
+    rows: nbgrader's ``Autograde``, ``OverwriteCells``, ``SaveAutoGrades`` and
+    ``AssignLatePenalties``, this grader's checks, and the scores read back."""
+    from nbgrader.api import MissingEntry
+
+    name = _WARM_UP_NAME
+    gradebook.update_or_create_student(name)
+    gradebook.update_or_create_assignment(name)
+    gradebook.update_or_create_notebook(name, name)
+    gradebook.update_or_create_grade_cell(name, name, name, max_score=1.0, cell_type="code")
+    gradebook.update_or_create_solution_cell(name, name, name)
+    gradebook.update_or_create_source_cell(
+        name, name, name, cell_type="code", locked=False, source="", checksum=""
+    )
+    task = f"{name}-task"
+    gradebook.update_or_create_task_cell(task, name, name, max_score=1.0, cell_type="markdown")
+    gradebook.update_or_create_source_cell(
+        task, name, name, cell_type="markdown", locked=True, source="", checksum=""
+    )
+    gradebook.update_or_create_submission(name, name)
+    gradebook.find_student(name)
+    assignment = gradebook.find_assignment(name)
+    _ = [n.name for n in assignment.notebooks]
+    notebook = gradebook.find_notebook(name, name)
+    _ = (notebook.max_score, [c.name for c in notebook.grade_cells])
+    _ = [c.name for c in notebook.task_cells]
+    for cell in (name, task):
+        gradebook.find_graded_cell(cell, name, name)
+        gradebook.find_source_cell(cell, name, name)
+    gradebook.find_grade_cell(name, name, name)
+    gradebook.find_solution_cell(name, name, name)
+    gradebook.find_task_cell(task, name, name)
+    submission = gradebook.find_submission(name, name)
+    _ = (submission.late_submission_penalty, submission.total_seconds_late)
+    submitted = gradebook.find_submission_notebook(name, name, name)
+    grade = gradebook.find_grade(name, name, name, name)
+    grade.auto_score = 1.0
+    gradebook.find_grade(task, name, name, name)
+    comment = gradebook.find_comment(name, name, name, name)
+    comment.auto_comment = name
+    gradebook.db.commit()
+    _ = (submitted.score, submitted.max_score, submitted.needs_manual_grade)
+    _ = [g.manual_score for g in submitted.grades]
+    with contextlib.suppress(MissingEntry):
+        gradebook.find_submission_notebook(name, name, f"{name}-nobody")

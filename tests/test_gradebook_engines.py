@@ -1,0 +1,211 @@
+"""lstm_grader.gradebook_engines: nbgrader's openings of one SQLite gradebook share an
+engine, no connection outlives an opening, and the warm-up compiles the statements a
+real gradebook's lookups then find compiled, without ever opening that gradebook."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event
+
+from lstm_grader import gradebook_engines
+
+# nbgrader's own update_or_create_submission makes SQLAlchemy warn about autoflush order
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+
+@pytest.fixture(autouse=True)
+def _installed() -> Iterator[None]:
+    gradebook_engines.install()
+    yield
+    gradebook_engines.uninstall()
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}?timeout=120"
+
+
+def _course_gradebook(path: Path) -> str:
+    """A gradebook with nbgrader's own rows, made with nbgrader's plain engines (the
+    made-up names differ from the warm-up's, so nothing is found by accident)."""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    gradebook_engines.uninstall()
+    url = _url(path)
+    # the schema first: a gradebook that finds no tables runs the alembic command
+    schema = create_engine(url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    with Gradebook(url, "course") as gradebook:
+        gradebook.update_or_create_student("ada")
+        gradebook.update_or_create_assignment("05-return-flags")
+        gradebook.update_or_create_notebook("05-return-flags", "05-return-flags")
+        gradebook.update_or_create_grade_cell(
+            "q1", "05-return-flags", "05-return-flags", max_score=2.0, cell_type="code"
+        )
+        gradebook.update_or_create_source_cell(
+            "q1",
+            "05-return-flags",
+            "05-return-flags",
+            cell_type="code",
+            locked=True,
+            source="assert True",
+            checksum="c",
+        )
+        gradebook.update_or_create_submission("05-return-flags", "ada")
+    gradebook_engines.install()
+    return url
+
+
+def _lookups(url: str) -> None:
+    """What autograding asks a gradebook, on the rows :func:`_course_gradebook` made."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url, "course") as gradebook:
+        gradebook.find_assignment("05-return-flags")
+        notebook = gradebook.find_notebook("05-return-flags", "05-return-flags")
+        assert [cell.name for cell in notebook.grade_cells] == ["q1"]
+        gradebook.find_graded_cell("q1", "05-return-flags", "05-return-flags")
+        gradebook.find_source_cell("q1", "05-return-flags", "05-return-flags")
+        gradebook.find_submission("05-return-flags", "ada")
+        submitted = gradebook.find_submission_notebook("05-return-flags", "05-return-flags", "ada")
+        grade = gradebook.find_grade("q1", "05-return-flags", "05-return-flags", "ada")
+        grade.auto_score = 2.0
+        gradebook.db.commit()
+        assert submitted.score == 2.0
+
+
+def _compiled_anew(url: str) -> list[str]:
+    """The statements :func:`_lookups` had to compile (SQLAlchemy's cache missed)."""
+    from nbgrader.api import create_engine
+
+    engine = create_engine(url, echo=False, future=True)
+    missed: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if context is not None and context.cache_hit == context.dialect.CACHE_MISS:
+            missed.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        _lookups(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return missed
+
+
+def _open_files(path: Path) -> list[str]:
+    """This process's open file descriptors on ``path`` or its journal."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(path)):
+            found.append(target)
+    return found
+
+
+def test_openings_of_one_gradebook_share_an_engine(tmp_path: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    with Gradebook(url, "course") as first, Gradebook(url, "course") as second:
+        assert first.engine is second.engine
+    with Gradebook(_course_gradebook(tmp_path / "other.db"), "course") as other:
+        assert other.engine is not first.engine
+
+
+def test_other_databases_get_an_engine_per_opening() -> None:
+    from nbgrader.api import create_engine
+
+    for url in ("postgresql://grader@localhost/course", "sqlite://", "sqlite:///:memory:"):
+        assert create_engine(url) is not create_engine(url)
+
+
+def test_no_connection_outlives_an_opening(tmp_path: Path) -> None:
+    """What the helper forks holds no connection a child could share."""
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    _lookups(url)
+    assert _open_files(path) == []
+
+
+def test_uninstall_gives_nbgrader_its_own_engines(tmp_path: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    gradebook_engines.uninstall()
+    assert not gradebook_engines.installed()
+    with Gradebook(url) as first, Gradebook(url) as second:
+        assert first.engine is not second.engine
+
+
+def test_the_warm_up_compiles_what_a_real_gradebook_is_asked(tmp_path: Path) -> None:
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    assert gradebook_engines.warm(url, "course")
+    assert _compiled_anew(url) == []
+
+
+def test_without_the_warm_up_the_same_lookups_compile(tmp_path: Path) -> None:
+    """The control of the test above: it can fail."""
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    assert _compiled_anew(url) != []
+
+
+def test_the_warm_up_never_opens_the_course_gradebook(tmp_path: Path) -> None:
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+    opened: list[str] = []
+    engine_of = gradebook_engines.shared_create_engine(url, echo=False, future=True)
+
+    @event.listens_for(engine_of, "connect")
+    def record(dbapi_connection, record) -> None:
+        opened.append(dbapi_connection.execute("PRAGMA database_list").fetchall()[0][2])
+
+    assert gradebook_engines.warm(url, "course")
+    assert opened, "the warm-up connected to nothing"
+    assert str(path) not in opened
+    assert (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns) == before
+    assert not list(Path(tempfile.gettempdir()).glob("lstm-gradebook-warm-*"))
+    assert _open_files(path) == []
+    # afterwards, the engine connects to the course's gradebook again
+    _lookups(url)
+    assert opened[-1] == str(path)
+
+
+def test_a_gradebook_that_does_not_exist_yet_is_not_created(tmp_path: Path) -> None:
+    path = tmp_path / "gradebook.db"
+    assert gradebook_engines.warm(_url(path))
+    assert not path.exists()
+
+
+def test_a_failed_warm_up_leaves_the_engine_on_the_course_gradebook(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(gradebook) -> None:
+        raise RuntimeError("disk full")
+
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    monkeypatch.setattr(gradebook_engines, "_autograde_like", fail)
+    assert not gradebook_engines.warm(url, "course")
+    assert not gradebook_engines.warm(url, "course")  # once per gradebook, not per request
+    _lookups(url)  # finds the course's rows: it reads the real file
+    assert not list(Path(tempfile.gettempdir()).glob("lstm-gradebook-warm-*"))
+
+
+def test_nothing_is_warmed_before_install_or_for_other_databases(tmp_path: Path) -> None:
+    assert not gradebook_engines.warm("postgresql://grader@localhost/course")
+    assert not gradebook_engines.warm("not a url")
+    gradebook_engines.uninstall()
+    assert not gradebook_engines.warm(_url(tmp_path / "gradebook.db"))
