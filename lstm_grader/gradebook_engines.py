@@ -27,6 +27,7 @@ compiled; a statement the warm-up missed is compiled in the child, as before.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import warnings
@@ -48,7 +49,11 @@ _WARM_UP_NAME = "warm-up"
 
 
 def _sqlite_file(url: Any) -> str | None:
-    """The canonical URL of a SQLite gradebook kept in a file, or None for any other."""
+    """The canonical URL of a SQLite gradebook kept in a file, or None for any other.
+
+    A relative path is made absolute here, from the folder this process is in now, as
+    SQLAlchemy does when it creates an engine: a process in another folder gets
+    another engine, for the file it would have opened."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -56,6 +61,7 @@ def _sqlite_file(url: Any) -> str | None:
         return None
     if parsed.database.startswith("file:"):  # a URI names its own options: pass it through
         return None
+    parsed = parsed.set(database=os.path.abspath(parsed.database))
     return parsed.render_as_string(hide_password=False)
 
 

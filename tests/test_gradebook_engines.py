@@ -123,6 +123,20 @@ def test_openings_of_one_gradebook_share_an_engine(tmp_path: Path) -> None:
         assert other.engine is not first.engine
 
 
+def test_a_relative_gradebook_is_the_file_in_the_folder_it_is_opened_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbgrader.api import create_engine
+
+    engines = []
+    for folder in ("a", "b", "a"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        monkeypatch.chdir(tmp_path / folder)
+        engines.append(create_engine("sqlite:///gradebook.db", echo=False, future=True))
+    assert engines[0] is engines[2]
+    assert engines[0] is not engines[1]
+
+
 def test_other_databases_get_an_engine_per_opening() -> None:
     from nbgrader.api import create_engine
 
