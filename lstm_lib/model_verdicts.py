@@ -1,7 +1,7 @@
 """Verdicts on model questions: a model written as a list of layer specifications.
 
 :func:`compare_model` judges a learner's model, written as the JSON-able list of layer
-dicts ``keras.layers.serialize`` would give (see :func:`~lstm_lib.verdicts.expect_layer_specs`),
+dicts ``keras.layers.serialize`` would give (see :func:`~lstm_lib.judging.expect_layer_specs`),
 against the recorded reference, without TensorFlow: :mod:`lstm_lib.shapes` builds it.
 
 A reference records what the question asks beyond shape and count: the layers in order and,
@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_lib import shapes
+from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs
 from lstm_lib.mistakes import shape_mistake
-from lstm_lib.verdicts import AnswerError, Verdict, _as_shape, expect_layer_specs
 
 __all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
 

@@ -19,13 +19,29 @@ instructor's material and passed in.
 
 from __future__ import annotations
 
-import ast
-import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from lstm_lib.answers import _numpy_if_imported, _type_name, _Unsupported, to_plain
+from lstm_lib.answers import _numpy_if_imported, _Unsupported, to_plain
+
+# the form checks and the verdict type live below both kinds of comparison; the
+# public ones are this module's API too (lstm_lib.checks re-exports them from here)
+from lstm_lib.judging import (
+    AnswerError,
+    Verdict,
+    _as_shape,
+    _describe,
+    _int_problem,
+    _shape_problem,
+    _shapes_problem,
+    _string_shape_problem,
+    expect_array,
+    expect_choice,
+    expect_int,
+    expect_layer_specs,
+    expect_shape,
+    expect_shapes,
+)
 
 __all__ = [
     "ARRAY_ATOL",
@@ -45,286 +61,6 @@ __all__ = [
 #: Tolerance for arrays, the same as the tests of the NumPy twins against Keras.
 ARRAY_RTOL = 1e-5
 ARRAY_ATOL = 1e-5
-
-
-class AnswerError(AssertionError):
-    """An answer has the wrong form or value; the message says what to change.
-
-    It subclasses ``AssertionError`` so nbgrader counts it as a failed test. In Jupyter it
-    shows as its one-line message: the traceback through the course's code would only hide
-    what to change.
-    """
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython's hook for how an exception is displayed
-        return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of comparing one answer with its expected value.
-
-    Attributes
-    ----------
-    correct : bool
-        Whether the answer earns the question's points.
-    message : str
-        Feedback a learner can act on; names the confusion when it recognises one.
-    score : float, optional
-        For a question with parts (h and c, a list of shapes), the fraction of the parts
-        that are right; ``None`` where the answer is judged whole (see :attr:`earned`).
-    """
-
-    correct: bool
-    message: str
-    score: float | None = None
-
-    @property
-    def earned(self) -> float:
-        """The fraction of the question's points earned, from 0 to 1: ``score`` where a
-        question gives credit per part, else 1 when correct and 0 when not."""
-        if self.score is not None:
-            return self.score
-        return 1.0 if self.correct else 0.0
-
-
-# --------------------------------------------------------------------------- form checks
-# A test cell runs these in the learner's kernel (re-exported by lstm_lib.checks); each
-# verdict runs them first, so a wrong form gets the same message in both places.
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, _Unsupported):
-        return f"an object of type {value.type_name}"
-    text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return f"{text} (type {_type_name(value)})"
-
-
-def _is_plain_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _is_numpy_integer(value: Any) -> bool:
-    numpy = _numpy_if_imported()
-    return numpy is not None and isinstance(value, numpy.integer)
-
-
-def _shape_problem(value: Any) -> str | None:
-    if type(value) is list and all(_is_plain_int(n) or n is None for n in value):
-        return (
-            f"{value!r} is a list; write a shape as a tuple, "
-            f"e.g. {tuple(value)!r}, as Keras prints it."
-        )
-    if type(value) is not tuple:
-        return f"A shape is a tuple such as (None, 10, 32); got {_describe(value)}."
-    for n in value:
-        if not (n is None or _is_plain_int(n)):
-            hint = " Convert it with int(...)." if _is_numpy_integer(n) else ""
-            return (
-                "Each entry of a shape is a plain int or None (for the batch axis); "
-                f"{_describe(n)} is neither.{hint}"
-            )
-        if _is_plain_int(n) and n < 0:
-            return f"Sizes are never negative; got {n} in {value!r}."
-    return None
-
-
-def expect_shape(value: Any) -> None:
-    """Check that an answer is a shape: a tuple of plain ints or ``None``.
-
-    Parameters
-    ----------
-    value : Any
-        The learner's answer, e.g. ``(None, 10, 32)`` for ``(batch, timesteps, units)``.
-
-    Raises
-    ------
-    AnswerError
-        If it is not a tuple of plain ints and ``None``; the message says how to fix it.
-
-    Examples
-    --------
-    >>> expect_shape((None, 32))
-    >>> expect_shape([None, 32])
-    Traceback (most recent call last):
-    ...
-    lstm_lib.verdicts.AnswerError: [None, 32] is a list; write a shape as a tuple, e.g. (None, 32), as Keras prints it.
-    """  # noqa: E501
-    problem = _shape_problem(value)
-    if problem:
-        raise AnswerError(problem)
-
-
-def expect_shapes(value: Any) -> None:
-    """Check that an answer is a list of shapes, one per tensor a layer returns.
-
-    Examples
-    --------
-    >>> expect_shapes([(None, 4), (None, 4), (None, 4)])
-    """
-    problem = _shapes_problem(value)
-    if problem:
-        raise AnswerError(problem)
-
-
-def expect_int(value: Any) -> None:
-    """Check that an answer is a plain ``int`` (not a bool, float or NumPy integer).
-
-    Examples
-    --------
-    >>> expect_int(32)
-    >>> expect_int(32.0)
-    Traceback (most recent call last):
-    ...
-    lstm_lib.verdicts.AnswerError: A count is a plain int such as 32; got 32.0 (type float). Write it without the decimal point: 32.
-    """  # noqa: E501
-    problem = _int_problem(value)
-    if problem:
-        raise AnswerError(problem)
-
-
-def expect_choice(value: Any, options: Sequence[str]) -> None:
-    """Check that an answer is one of the offered options (a string).
-
-    Examples
-    --------
-    >>> expect_choice("b", ["a", "b", "c"])
-    """
-    if type(value) is not str or value not in options:
-        listed = ", ".join(repr(option) for option in options)
-        near = [
-            option for option in options if type(value) is str and _loose(value) == _loose(option)
-        ]
-        hint = f" Write it exactly as offered: {near[0]!r}." if near else ""
-        raise AnswerError(f"Answer with one of {listed}; got {_describe(value)}.{hint}")
-
-
-def _loose(text: str) -> str:
-    """A string without case, quotes, spaces, hyphens and underscores, to spot near misses."""
-    return "".join(ch for ch in text.lower() if ch not in " '\"-_")
-
-
-def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
-    """Check that an answer is a NumPy array of numbers, of the given shape if one is given.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> expect_array(np.zeros((1, 2)), shape=(1, 2))
-    """
-    numpy = _numpy_if_imported()
-    if numpy is None or type(value) is not numpy.ndarray or value.dtype.kind not in "iuf":
-        raise AnswerError(f"Answer with a NumPy array of numbers; got {_describe(value)}.")
-    if shape is not None and value.shape != tuple(shape):
-        raise AnswerError(
-            f"This array should have shape {tuple(shape)}; yours has shape {value.shape}."
-        )
-    if not numpy.all(numpy.isfinite(value)):
-        raise AnswerError("Your array contains NaN or infinity; every entry should be finite.")
-
-
-def expect_layer_specs(value: Any) -> None:
-    """Check that an answer is a model specification: a list of layer dicts.
-
-    Each dict has a ``"class_name"`` (e.g. ``"LSTM"``) and a ``"config"`` dict with the
-    options that differ from Keras's defaults, as ``keras.layers.serialize`` writes them.
-
-    Examples
-    --------
-    >>> expect_layer_specs([{"class_name": "LSTM", "config": {"units": 8}}])
-    """
-    if type(value) is not list or not value:
-        raise AnswerError(
-            "Describe the model as a list of layer dicts, e.g. "
-            '[{"class_name": "LSTM", "config": {"units": 8}}]; '
-            f"got {_describe(value)}."
-        )
-    for index, spec in enumerate(value):
-        if type(spec) is not dict or type(spec.get("class_name")) is not str:
-            raise AnswerError(
-                f"Layer {index} should be a dict with a 'class_name' string; got {_describe(spec)}."
-            )
-        if type(spec.get("config", {})) is not dict:
-            raise AnswerError(f"Layer {index}: 'config' should be a dict.")
-
-
-def _as_shape(value: Any) -> tuple:
-    return tuple(None if n is None else operator.index(n) for n in value)
-
-
-# --------------------------------------------------------------------------- near misses
-# An answer of nearly the right form (a shape written as a string, a count as 16.0) is
-# told exactly which form to use, before its value is looked at.
-
-
-def _literal(text: str) -> Any:
-    """The Python literal a string spells, or None: "(None, 16)" -> (None, 16)."""
-    try:
-        return ast.literal_eval(text.strip())
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return None
-
-
-def _string_shape_problem(value: str, many: bool) -> str | None:
-    spelled = _literal(value)
-    if type(spelled) in (tuple, list):
-        if many:
-            shapes_ = [tuple(item) for item in spelled if type(item) in (tuple, list)]
-            if shapes_ and len(shapes_) == len(spelled):
-                return f"{value!r} is a string; write the list itself, without quotes: {shapes_!r}."
-        elif _shape_problem(tuple(spelled)) is None:
-            return (
-                f"{value!r} is a string; write the tuple itself, without quotes: "
-                f"{tuple(spelled)!r}."
-            )
-    return None
-
-
-def _shapes_problem(value: Any) -> str | None:
-    """What is wrong with the form of a list of shapes, or None."""
-    if type(value) is str:
-        hint = _string_shape_problem(value, many=True)
-        if hint:
-            return hint
-    if type(value) is tuple and value and all(type(item) in (tuple, list) for item in value):
-        return (
-            "Write the shapes as a list, one tuple per returned tensor, in Keras's order: "
-            f"[...] rather than (...), e.g. {[tuple(item) for item in value]!r}."
-        )
-    if type(value) is tuple and value and all(_is_plain_int(n) or n is None for n in value):
-        return (
-            f"{value!r} is a single shape; this question wants a list of shapes, one per "
-            f"returned tensor or weight, e.g. [{value!r}, ...]."
-        )
-    if type(value) is not list:
-        return (
-            "Write the shapes as a list, one tuple per returned tensor, in Keras's order, "
-            f"e.g. [(None, 4), (None, 4)]; got {_describe(value)}."
-        )
-    for index, shape in enumerate(value):
-        problem = _shape_problem(shape)
-        if problem:
-            return f"Item {index} of your list: {problem}"
-    return None
-
-
-def _int_problem(value: Any) -> str | None:
-    if _is_plain_int(value):
-        return None
-    start = f"A count is a plain int such as 32; got {_describe(value)}."
-    if _is_numpy_integer(value):
-        return f"{start} Convert it with int(...)."
-    if type(value) is bool:
-        return f"{start} True and False are bools, not counts: write the number."
-    if type(value) is float and value.is_integer():
-        return f"{start} Write it without the decimal point: {int(value)}."
-    if type(value) is float:
-        return f"{start} A count is a whole number; {value} is not one."
-    if type(value) is str and _is_plain_int(_literal(value)):
-        return f"{start} Write the number without quotes: {_literal(value)}."
-    return start
 
 
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
@@ -512,7 +248,7 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
 
 
 def _compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
-    from lstm_lib.model_verdicts import compare_model  # imports this module
+    from lstm_lib.model_verdicts import compare_model  # and NumPy: only for a model question
 
     return compare_model(answer, expected, context)
 
