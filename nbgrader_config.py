@@ -141,7 +141,7 @@ c.GenerateAssignment.preprocessors = [
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True
 # nbconvert checks the notebook against the schema after every preprocessor by default:
-# 16 full validations per notebook graded. Once, after the last of each chain, finds the
+# 17 full validations per notebook graded. Once, after the last of each chain, finds the
 # same invalid notebooks (the conversion still fails, naming that chain's last step).
 c.Exporter.optimistic_validation = True
 c.Autograde.sanitize_preprocessors = [

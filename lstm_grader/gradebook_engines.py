@@ -149,8 +149,8 @@ def installed() -> bool:
 
 @contextlib.contextmanager
 def _scratch_gradebook(canonical: str) -> Iterator[None]:
-    """While open, connections to ``canonical``'s shared engine go to a new, empty SQLite
-    file in a private temporary folder, removed afterwards."""
+    """While open, connections to ``canonical``'s shared engine go to a new SQLite file
+    with nbgrader's schema and no rows, in a private temporary folder removed afterwards."""
     from nbgrader.api import Base
 
     folder = Path(tempfile.mkdtemp(prefix="lstm-gradebook-warm-"))
