@@ -30,6 +30,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,8 +42,9 @@ _ENGINES: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
 _REDIRECTS: dict[str, str] = {}
 #: What :func:`warm` gave for each gradebook URL in this process: it runs once per URL.
 _WARMED: dict[str, bool] = {}
-#: SQLAlchemy's own ``create_engine``, which :func:`install` replaces in nbgrader.api.
-_ORIGINAL: list[Any] = []
+#: Held while a shared engine is made: the class command's worker threads open the
+#: gradebook at once, and each file must still get one engine.
+_ENGINES_LOCK = threading.Lock()
 
 #: The names the warm-up's made-up gradebook rows carry.
 _WARM_UP_NAME = "warm-up"
@@ -76,18 +78,20 @@ def shared_create_engine(url: Any, **options: Any) -> Any:
     **options
         ``create_engine``'s keyword arguments (nbgrader passes ``echo`` and ``future``).
     """
-    create_engine = _ORIGINAL[0] if _ORIGINAL else _sqlalchemy_create_engine()
+    # SQLAlchemy's own, never whatever nbgrader.api names now: that is this function
+    create_engine = _sqlalchemy_create_engine()
     canonical = _sqlite_file(url)
     if canonical is None:
         return create_engine(url, **options)
     key = (canonical, tuple(sorted(options.items())))
-    engine = _ENGINES.get(key)
-    if engine is None:
-        from sqlalchemy import event
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(key)
+        if engine is None:
+            from sqlalchemy import event
 
-        engine = create_engine(url, **options)
-        event.listen(engine, "do_connect", _redirect_during_warm_up(canonical))
-        _ENGINES[key] = engine
+            engine = create_engine(url, **options)
+            event.listen(engine, "do_connect", _redirect_during_warm_up(canonical))
+            _ENGINES[key] = engine
     return engine
 
 
@@ -118,26 +122,24 @@ def _redirect_during_warm_up(canonical: str) -> Any:
 def install() -> None:
     """Make nbgrader's gradebooks share one engine per SQLite file in this process.
 
-    Idempotent. nbgrader.api imports ``create_engine`` by name and calls it in
-    ``Gradebook.__init__``; that name is the one replaced."""
+    Idempotent, and safe from several threads at once. nbgrader.api imports
+    ``create_engine`` by name and calls it in ``Gradebook.__init__``; that name is the
+    one replaced."""
     import nbgrader.api
 
-    if nbgrader.api.create_engine is shared_create_engine:
-        return
-    _ORIGINAL[:] = [nbgrader.api.create_engine]
     nbgrader.api.create_engine = shared_create_engine
 
 
 def uninstall() -> None:
-    """Give nbgrader back its own ``create_engine`` and forget every shared engine."""
+    """Give nbgrader back SQLAlchemy's ``create_engine`` and forget every shared engine."""
     import nbgrader.api
 
-    if _ORIGINAL:
-        nbgrader.api.create_engine = _ORIGINAL.pop()
-    for engine in _ENGINES.values():
-        engine.dispose()
-    _ENGINES.clear()
-    _WARMED.clear()
+    nbgrader.api.create_engine = _sqlalchemy_create_engine()
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+        _WARMED.clear()
 
 
 def installed() -> bool:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -135,6 +137,41 @@ def test_a_relative_gradebook_is_the_file_in_the_folder_it_is_opened_from(
         engines.append(create_engine("sqlite:///gradebook.db", echo=False, future=True))
     assert engines[0] is engines[2]
     assert engines[0] is not engines[1]
+
+
+def test_threads_opening_at_once_share_one_engine_and_never_loop(tmp_path: Path) -> None:
+    """The class command's worker threads install and open the gradebook together: each
+    file still gets one engine, and another database still gets SQLAlchemy's own (an
+    install racing another must never take the shared function for SQLAlchemy's)."""
+    from nbgrader.api import Gradebook
+
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    gradebook_engines.uninstall()
+    start = threading.Barrier(8)
+    engines: list[object] = []
+    other: list[object] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def open_together() -> None:
+        start.wait()
+        gradebook_engines.install()
+        with Gradebook(url, "course") as gradebook:
+            engines.append(gradebook.engine)
+        import nbgrader.api
+
+        other.append(nbgrader.api.create_engine("postgresql://grader@localhost/course"))
+
+    try:
+        threads = [threading.Thread(target=open_together) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert len(engines) == 8 and len({id(engine) for engine in engines}) == 1
+    assert len(other) == 8 and len({id(engine) for engine in other}) == 8
 
 
 def test_other_databases_get_an_engine_per_opening() -> None:
