@@ -219,8 +219,6 @@ def _compile_for(url: str, canonical: str, course_id: str) -> bool:
                 with Gradebook(url, course_id) as gradebook:
                     _autograde_like(gradebook)
     except Exception:  # an optimisation only: children compile for themselves
-        for engine in _engines_for(canonical):
-            engine.dispose()
         return False
     return True
 
