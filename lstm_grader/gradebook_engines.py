@@ -10,18 +10,26 @@ the gradebook's share of the child's CPU, paid anew by every submission.
 
 - :func:`install` makes ``nbgrader.api.create_engine`` return one engine per SQLite
   gradebook file and set of options for the life of the process. nbgrader's
-  ``Gradebook.close`` still disposes that engine's pool, so no connection outlives the
-  opening that made it and none is open when the helper forks; what is kept is the
-  dialect and the compiled statements, which hold no connection and no data.
+  ``Gradebook.close`` still disposes that engine's pool, so in the helper and the class
+  command no connection outlives the opening that made it and none is open when the
+  helper forks; what is kept is the dialect and the compiled statements, which hold no
+  connection and no data.
 - :func:`warm`, called by the helper before it forks, fills that cache by doing what
   autograding does (lookups of every kind, a submission, a score written) against a
   *scratch* gradebook: a new SQLite file in a private temporary folder, with nbgrader's
   schema and made-up rows. The course's gradebook is never opened by it, and nothing of
   it is copied. Each forked child then starts with those statements compiled.
 
+- :func:`keep_connections`, called by each forked child first thing, lets the child's
+  openings share one connection per gradebook and check nbgrader's tables once: a
+  closed gradebook's connection goes back to the engine's pool instead of being closed,
+  and a table found once is not looked up again. It is for a process that grades one
+  submission and exits, never for one that forks or lives on.
+
 Any other database (PostgreSQL) passes through: one engine per opening, as nbgrader
 does. Nothing here changes what is read or written, only how often the same SQL is
-compiled; a statement the warm-up missed is compiled in the child, as before.
+compiled and the same connection made; a statement the warm-up missed is compiled in
+the child, as before.
 """
 
 from __future__ import annotations
@@ -45,6 +53,9 @@ _WARMED: dict[str, bool] = {}
 #: Held while a shared engine is made: the class command's worker threads open the
 #: gradebook at once, and each file must still get one engine.
 _ENGINES_LOCK = threading.Lock()
+
+#: Whether this process keeps its gradebook connections (see :func:`keep_connections`).
+_KEEPING: list[bool] = [False]
 
 #: The names the warm-up's made-up gradebook rows carry.
 _WARM_UP_NAME = "warm-up"
@@ -91,8 +102,59 @@ def shared_create_engine(url: Any, **options: Any) -> Any:
 
             engine = create_engine(url, **options)
             event.listen(engine, "do_connect", _redirect_during_warm_up(canonical))
+            _keep_when_asked(engine)
             _ENGINES[key] = engine
     return engine
+
+
+def keep_connections() -> None:
+    """From now on, in this process, closing a gradebook keeps its connection for the
+    next opening, and each of nbgrader's tables is looked up once per gradebook.
+
+    nbgrader opens and closes the gradebook about ten times per notebook; each opening
+    connects anew and asks SQLite whether each of its tables exists. A forked child
+    grades one submission and exits, so it can keep one connection per gradebook for
+    its whole life: the connection holds no transaction between openings (closing a
+    gradebook ends its session, and the pool rolls back what it gets back), the
+    process's exit closes it, and the tables, once there, stay.
+
+    Call it only in a process that grades one submission and exits without forking
+    another Python (the helper's children): a process that forks would hand its
+    connections to the fork, and one that lives on would hold them open.
+    """
+    _KEEPING[0] = True
+
+
+def _keep_when_asked(engine: Any) -> None:
+    """Make ``engine`` keep its pool, and remember the tables it found, once
+    :func:`keep_connections` is in effect; before, it behaves as SQLAlchemy's own."""
+    dispose = engine.dispose
+    has_table = engine.dialect.has_table
+    found: set[tuple[str | None, str]] = set()
+
+    def dispose_unless_kept(close: bool = True) -> None:
+        if not _KEEPING[0]:
+            dispose(close)
+
+    def has_table_once(
+        connection: Any, table_name: str, schema: str | None = None, **kw: Any
+    ) -> bool:
+        if not _KEEPING[0]:
+            return has_table(connection, table_name, schema=schema, **kw)
+        if (schema, table_name) in found:
+            return True
+        exists = has_table(connection, table_name, schema=schema, **kw)
+        if exists:
+            found.add((schema, table_name))
+        return exists
+
+    engine.dispose = dispose_unless_kept
+    engine.dialect.has_table = has_table_once
+
+
+def _dispose(engine: Any) -> None:
+    """Close ``engine``'s connections whether or not this process keeps them."""
+    type(engine).dispose(engine)
 
 
 def _sqlalchemy_create_engine() -> Any:
@@ -137,9 +199,10 @@ def uninstall() -> None:
     nbgrader.api.create_engine = _sqlalchemy_create_engine()
     with _ENGINES_LOCK:
         for engine in _ENGINES.values():
-            engine.dispose()
+            _dispose(engine)
         _ENGINES.clear()
         _WARMED.clear()
+    _KEEPING[0] = False
 
 
 def installed() -> bool:
@@ -168,7 +231,7 @@ def _scratch_gradebook(canonical: str) -> Iterator[None]:
     finally:
         _REDIRECTS.pop(canonical, None)
         for engine in _engines_for(canonical):
-            engine.dispose()
+            _dispose(engine)
         shutil.rmtree(folder, ignore_errors=True)
 
 

@@ -18,7 +18,8 @@ waits for the previous submission to finish.
 
 Before it forks the first child for a gradebook, the helper compiles the SQL nbgrader
 runs on it, against a scratch gradebook (:mod:`lstm_grader.gradebook_engines`), so no
-child compiles it again; the children still open their own connections.
+child compiles it again. The children still open their own connections, one per
+gradebook, kept across nbgrader's openings of it until the child exits.
 
 The helper is started from the course root, so it imports the same ``lstm_lib`` and
 ``lstm_grader`` that ``python -m nbgrader`` started there would.
@@ -180,7 +181,10 @@ def _run_child(request_fd: int, log_fd: int, recipe_fd: int, warm: dict[str, Any
         os.dup2(log_fd, 2)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
-        from lstm_grader import warm_kernels
+        from lstm_grader import gradebook_engines, warm_kernels
+
+        # this process grades one submission and exits: one connection per gradebook
+        gradebook_engines.keep_connections()
 
         warm_kernels.record_to(recipe_fd)
         if warm is not None:

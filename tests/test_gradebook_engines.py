@@ -1,6 +1,8 @@
 """lstm_grader.gradebook_engines: nbgrader's openings of one SQLite gradebook share an
-engine, no connection outlives an opening, and the warm-up compiles the statements a
-real gradebook's lookups then find compiled, without ever opening that gradebook."""
+engine, no connection outlives an opening unless the process keeps them (a child: one
+connection, tables checked once, no lock held between openings), and the warm-up
+compiles the statements a real gradebook's lookups then find compiled, without ever
+opening that gradebook."""
 
 from __future__ import annotations
 
@@ -260,3 +262,90 @@ def test_nothing_is_warmed_before_install_or_for_other_databases(tmp_path: Path)
     assert not gradebook_engines.warm("not a url")
     gradebook_engines.uninstall()
     assert not gradebook_engines.warm(_url(tmp_path / "gradebook.db"))
+
+
+def _connections_and_table_checks(url: str, openings: int) -> tuple[int, int]:
+    """How many connections ``openings`` openings of ``url`` made, and how many times
+    they asked SQLite whether a table exists."""
+    from nbgrader.api import Gradebook, create_engine
+
+    engine = create_engine(url, echo=False, future=True)
+    counts = {"connect": 0, "table_info": 0}
+
+    def connected(dbapi_connection, record) -> None:
+        counts["connect"] += 1
+
+    def executed(conn, cursor, statement, parameters, context, executemany) -> None:
+        counts["table_info"] += "table_info" in statement.lower()
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        for _ in range(openings):
+            with Gradebook(url, "course") as gradebook:
+                gradebook.find_student("ada")
+    finally:
+        event.remove(engine, "connect", connected)
+        event.remove(engine, "before_cursor_execute", executed)
+    return counts["connect"], counts["table_info"]
+
+
+def test_a_child_that_keeps_connections_connects_and_checks_the_tables_once(
+    tmp_path: Path,
+) -> None:
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    connections, first_checks = _connections_and_table_checks(url, 1)
+    assert (connections, first_checks > 0) == (1, True)
+    gradebook_engines.keep_connections()
+    assert _connections_and_table_checks(url, 4) == (1, first_checks)
+
+
+def test_without_keeping_each_opening_connects_and_checks_the_tables() -> None:
+    """The control of the test above: it can fail."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = _course_gradebook(Path(folder) / "gradebook.db")
+        connections, checks = _connections_and_table_checks(url, 4)
+        assert connections == 4
+        assert checks == 4 * _connections_and_table_checks(url, 1)[1]
+
+
+def test_a_kept_connection_holds_no_lock_between_openings(tmp_path: Path) -> None:
+    """Another grader can write the gradebook while a child's connection waits in its pool."""
+    import sqlite3
+
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    gradebook_engines.keep_connections()
+    _lookups(url)
+    assert _open_files(path) != []  # kept
+    other = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN EXCLUSIVE")  # fails at once if any lock is held
+        other.execute("UPDATE student SET first_name = 'Ada' WHERE id = 'ada'")
+        other.execute("COMMIT")
+    finally:
+        other.close()
+    from nbgrader.api import Gradebook
+
+    with Gradebook(url, "course") as gradebook:  # and the kept connection sees the write
+        assert gradebook.find_student("ada").first_name == "Ada"
+
+
+def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(tmp_path: Path) -> None:
+    """Whatever this process keeps, the scratch gradebook's connections are closed."""
+    gradebook_engines.keep_connections()
+    assert gradebook_engines.warm(_url(tmp_path / "gradebook.db"))
+    assert not list(Path(tempfile.gettempdir()).glob("lstm-gradebook-warm-*"))
+    open_scratch = [
+        target
+        for fd in os.listdir("/proc/self/fd")
+        if "lstm-gradebook-warm-" in (target := _readlink(f"/proc/self/fd/{fd}"))
+    ]
+    assert open_scratch == []
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""

@@ -1015,3 +1015,43 @@ def test_a_course_folder_with_its_own_lstm_lib(tmp_path: Path, broken: bool) -> 
     assert row["status"] == "graded" and float(row["score"]) == float(row["max_score"]), row
     text = (tmp_path / "autograded" / "honest" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "LIB /opt/lstm-course/lib/lstm_lib/__init__.py True" in text
+
+
+@pytest.mark.parametrize("kernels", [["--cold-kernels"], []], ids=["cold", "warm"])
+def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: list[str]) -> None:
+    """A grading child keeps its gradebook connection open from its first opening to its
+    exit, so a kernel started cold is started while it is open. Does the learner's kernel
+    hold no descriptor on the gradebook, its journal or any file of the course?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    course = make_course(tmp_path, [ASSIGNMENT])
+    probe = (
+        "import os\n"
+        "found = []\n"
+        "for fd in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        found.append(os.readlink(f'/proc/self/fd/{fd}'))\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "print('DESCRIPTORS', len(found))\n"
+        "for target in found:\n"
+        f"    if 'gradebook' in target or target.endswith(('.db', '-journal', '-wal')) "
+        f"or {str(tmp_path)!r} in target:\n"
+        "        print('LEAK descriptor', target)\n"
+        "answer_q1 = (None, 16)\n"
+    )
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit("prober", ASSIGNMENT, answered(release, source, {"q1-answer": probe}))
+    course.run(
+        sys.executable,
+        "-m",
+        "lstm_grader.classgrade",
+        ASSIGNMENT,
+        "--no-progress",
+        "--workers",
+        "1",
+        *kernels,
+        timeout=900,
+    )
+    text = (tmp_path / "autograded" / "prober" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
+    assert "DESCRIPTORS" in text, "the probe ran"
+    assert _leaks(text) == []
