@@ -5,12 +5,16 @@ Quick: nothing is graded here (``make bench`` runs the benchmark itself).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+import benchmarks.__main__ as bench
 from benchmarks.__main__ import (
     BenchError,
     Graded,
     grade_differences,
+    grade_least,
     marginal,
     parallel_efficiency,
     project,
@@ -90,3 +94,29 @@ def test_a_changed_score_or_a_missing_row_is_a_difference() -> None:
     assert len(differences) == 2
     assert differences[0].startswith("x/a/a: ")
     assert differences[1].endswith("vs None")
+
+
+def _replay(monkeypatch: pytest.MonkeyPatch, runs: list[Graded]) -> None:
+    """Make ``grade`` return ``runs``, one per call."""
+    queue = iter(runs)
+    monkeypatch.setattr(bench, "grade", lambda *args: next(queue))
+
+
+def test_repeated_runs_count_their_least_wall_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [_row("x", "9.0")]
+    slowed = Graded(rows, 30.0, 12.0, 1.0, 6.0)  # slowed from outside: more wall
+    busier = Graded(rows, 25.0, 14.0, 2.0, 6.0)  # more CPU
+    _replay(monkeypatch, [slowed, busier])
+    least = grade_least(Path("."), "a", 2)
+    assert (least.wall, least.total_cpu, least.load) == (25.0, 18.0, 2.0)
+
+
+def test_repeated_runs_that_grade_differently_stop_the_bench(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _replay(
+        monkeypatch,
+        [Graded([_row("x", "9.0")], 1.0, 1.0, 0.0), Graded([_row("x", "8.0")], 1.0, 1.0, 0.0)],
+    )
+    with pytest.raises(BenchError, match="graded differently"):
+        grade_least(Path("."), "a", 2)
