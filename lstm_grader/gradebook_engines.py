@@ -118,9 +118,10 @@ def keep_connections() -> None:
     gradebook ends its session, and the pool rolls back what it gets back), the
     process's exit closes it, and the tables, once there, stay.
 
-    Call it only in a process that grades one submission and exits without forking
-    another Python (the helper's children): a process that forks would hand its
-    connections to the fork, and one that lives on would hold them open.
+    Call it only in a process that grades one submission and exits (the helper's
+    children, whose only forks start the kernel and exec at once; SQLite's descriptors
+    are closed on exec): a process that forks workers would hand them its connections,
+    and one that lives on would hold them open.
     """
     _KEEPING[0] = True
 
