@@ -76,6 +76,9 @@ LAZY_MODULES = (
     "mistune.plugins.def_list",
     "mistune.plugins.task_lists",
     "mistune.plugins.url",
+    # each kernel start: the bytecode check of lstm_lib, and the kernel spec's lookup
+    "compileall",
+    "ipykernel.kernelspec",
 )
 
 #: How long the helper may take to load, and to answer beyond a run's own time limit.

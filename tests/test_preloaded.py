@@ -355,6 +355,29 @@ def test_a_child_starts_with_the_helpers_heap_out_of_its_collectors_sight(
     assert first["frozen"] > 10 * first["tracked"], first
 
 
+def test_a_kernel_start_imports_nothing_in_the_child(
+    grader: PreloadedGrader, tmp_path: Path
+) -> None:
+    """Every kernel start checks lstm_lib's bytecode and looks up the kernel spec; the
+    modules those import (``compileall``, ``ipykernel.kernelspec``) are the helper's, not
+    imported again by every child."""
+    folder = Folder(
+        tmp_path / "course",
+        """\
+        import sys
+        from jupyter_client.kernelspec import KernelSpecManager
+        from lstm_grader.sandbox import compile_library, course_library_folder
+        before = set(sys.modules)
+        compile_library(course_library_folder())
+        KernelSpecManager().get_kernel_spec("python3")
+        record(imported=sorted(set(sys.modules) - before))
+        """,
+    )
+    outcome, log = grader.run(folder.argv, cwd=folder.path, env=_env(tmp_path), timeout=60)
+    assert outcome == "ran", log
+    assert folder.records()[0]["imported"] == []
+
+
 # --------------------------------------------------------------------------- hangs and deaths
 
 
