@@ -15,14 +15,16 @@ from nbgrader.preprocessors import (
     GetGrades,
     IgnorePattern,
     LimitOutput,
-    OverwriteCells,
     OverwriteKernelspec,
-    SaveAutoGrades,
 )
 
 # nbgrader's CheckCellMetadata, with the metadata schema checked once per process, not on
 # every cell of every notebook (lstm_grader/cell_metadata.py)
 from lstm_grader.cell_metadata import CheckCellMetadataOnce
+
+# nbgrader's OverwriteCells and SaveAutoGrades, with the notebook's rows loaded in one query
+# per kind, not one per cell, and the scores saved in one commit (lstm_grader/notebook_rows.py)
+from lstm_grader.notebook_rows import OverwriteCellsLoadedOnce, SaveAutoGradesAtOnce
 from lstm_grader.preprocessors import (
     CheckSubmission,
     FlagForReview,
@@ -139,7 +141,7 @@ c.GenerateAssignment.preprocessors = [
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
-c.OverwriteCells.add_missing_cells = True
+c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells
 # nbconvert checks the notebook against the schema after every preprocessor by default:
 # 17 full validations per notebook graded. Once, after the last of each chain, finds the
 # same invalid notebooks (the conversion still fails, naming that chain's last step).
@@ -149,7 +151,7 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
-    OverwriteCells,
+    OverwriteCellsLoadedOnce,
     CheckCellMetadataOnce,
 ]
 c.Autograde.autograde_preprocessors = [
@@ -160,7 +162,7 @@ c.Autograde.autograde_preprocessors = [
     ClearMetadataPreprocessor,
     LimitOutput,
     SanitizeLearnerHTML,
-    SaveAutoGrades,
+    SaveAutoGradesAtOnce,
     AssignLatePenalties,
     CheckCellMetadataOnce,
     FlagForReview,

@@ -290,7 +290,8 @@ def _compile_for(url: str, canonical: str, course_id: str) -> bool:
 def _autograde_like(gradebook: Any) -> None:
     """The gradebook calls autograding and the class command's report make, on made-up
     rows: nbgrader's ``Autograde``, ``OverwriteCells``, ``SaveAutoGrades`` and
-    ``AssignLatePenalties``, this grader's checks, and the scores read back."""
+    ``AssignLatePenalties``, this grader's checks and its loading of a notebook's rows
+    (:class:`~lstm_grader.notebook_rows.NotebookRows`), and the scores read back."""
     from nbgrader.api import MissingEntry
 
     name = _WARM_UP_NAME
@@ -330,6 +331,10 @@ def _autograde_like(gradebook: Any) -> None:
     comment.auto_comment = name
     gradebook.db.commit()
     _ = (submitted.score, submitted.max_score, submitted.needs_manual_grade)
+    # the grader's own versions of OverwriteCells and SaveAutoGrades load the rows at once
+    from lstm_grader.notebook_rows import NotebookRows
+
+    NotebookRows(gradebook, name, name, name)
     _ = [g.manual_score for g in submitted.grades]
     with contextlib.suppress(MissingEntry):
         gradebook.find_submission_notebook(name, name, f"{name}-nobody")

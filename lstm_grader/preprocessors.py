@@ -3,14 +3,15 @@
 ``nbgrader_config.py`` puts them into nbgrader's own autograde pipeline:
 
 sanitize step (on the submitted notebook)
-    :class:`CheckSubmission` first, then nbgrader's own ``OverwriteCells`` (which
-    restores the locked cells and re-adds deleted test cells).
+    :class:`CheckSubmission` first, then nbgrader's ``OverwriteCells`` (which restores
+    the locked cells and re-adds deleted test cells; the notebook's rows loaded at once,
+    :mod:`lstm_grader.notebook_rows`).
 autograde step (on the sanitized copy in ``autograded/``)
     :class:`StageAnswers` replaces each test cell with a line that hands the answer
     over as data; :class:`SandboxedExecute` runs the notebook in the sandboxed kernel;
     :class:`JudgeAnswers` compares the handed-over answers with ``references/`` and
     writes the verdicts as the test cells' outputs, which nbgrader's ``SaveAutoGrades``
-    then scores; :class:`FlagForReview` marks flagged submissions for manual grading.
+    then scores (in one commit, :mod:`lstm_grader.notebook_rows`); :class:`FlagForReview` marks flagged submissions for manual grading.
 """
 
 from __future__ import annotations
