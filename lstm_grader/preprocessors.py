@@ -11,7 +11,8 @@ autograde step (on the sanitized copy in ``autograded/``)
     over as data; :class:`SandboxedExecute` runs the notebook in the sandboxed kernel;
     :class:`JudgeAnswers` compares the handed-over answers with ``references/`` and
     writes the verdicts as the test cells' outputs, which nbgrader's ``SaveAutoGrades``
-    then scores (in one commit, :mod:`lstm_grader.notebook_rows`); :class:`FlagForReview` marks flagged submissions for manual grading.
+    then scores (in one commit, :mod:`lstm_grader.notebook_rows`); :class:`FlagForReview`
+    marks flagged submissions for manual grading.
 """
 
 from __future__ import annotations
