@@ -13,6 +13,9 @@ import benchmarks.__main__ as bench
 from benchmarks.__main__ import (
     BenchError,
     Graded,
+    Measured,
+    floor_again,
+    floor_of,
     grade_differences,
     grade_least,
     marginal,
@@ -120,3 +123,36 @@ def test_repeated_runs_that_grade_differently_stop_the_bench(
     )
     with pytest.raises(BenchError, match="graded differently"):
         grade_least(Path("."), "a", 2)
+
+
+def _floor_run(wall: float, client: float, kernel: float | None) -> dict:
+    return {"wall": wall, "client_cpu": client, "kernel_cpu": kernel}
+
+
+def test_the_floor_is_the_median_of_its_runs() -> None:
+    floor = floor_of(
+        [_floor_run(0.7, 0.04, 0.25), _floor_run(0.9, 0.05, 0.30), _floor_run(0.6, 0.03, None)]
+    )
+    assert (floor.wall, floor.kernel_cpu, floor.client_cpu) == (0.7, 0.25, 0.04)
+    assert floor.cpu == pytest.approx(0.29)  # the median of the runs' sums, not a sum of medians
+
+
+def test_the_floor_is_measured_again_after_grading_and_both_rounds_count(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A machine that slowed down while the bench ran moves the floor with the runs it is
+    set against."""
+    before = [_floor_run(0.6, 0.04, 0.25)] * 3
+    after = [_floor_run(0.8, 0.05, 0.35)] * 3
+    monkeypatch.setattr(bench, "measure_floor", lambda scratch, runs, name="floor": after[:runs])
+    measured = Measured(parallel=2, floor=floor_of(before), floor_samples=list(before))
+    lines = floor_again(tmp_path, measured)
+    assert len(measured.floor_samples) == 6
+    assert measured.floor.cpu == pytest.approx((0.29 + 0.40) / 2)
+    assert "median of 6" in lines[-1].measure
+
+
+def test_without_a_first_floor_there_is_no_second() -> None:
+    measured = Measured(parallel=2)
+    assert floor_again(Path("."), measured) == []
+    assert measured.floor is None
