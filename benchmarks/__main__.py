@@ -292,12 +292,14 @@ def grade(root: Path, assignment: str, *options: str) -> Graded:
 
 
 def grade_least(root: Path, assignment: str, repeats: int, *options: str) -> Graded:
-    """:func:`grade` ``repeats`` times: the least wall and the least CPU seconds of the
-    runs, as ``timeit`` takes the least of its repeats (what else runs on the machine
-    only ever adds). The slopes per notebook are differences between two such runs, so
-    one run slowed from outside moved both the CPU and the speed-up figures; every run
-    must give the same grades, or the bench stops."""
-    runs = [grade(root, assignment, *options) for _ in range(max(1, repeats))]
+    """:func:`grade` ``repeats`` times; see :func:`least`."""
+    return least([grade(root, assignment, *options) for _ in range(max(1, repeats))])
+
+
+def least(runs: list[Graded]) -> Graded:
+    """The least wall and the least CPU seconds of repeated runs of one command, as
+    ``timeit`` takes the least of its repeats (what else runs on the machine only ever
+    adds). Every run must give the same grades, or the bench stops."""
     for other in runs[1:]:
         if differences := grade_differences(runs[0].rows, other.rows):
             raise BenchError(f"repeated runs graded differently: {differences[:3]}")
@@ -309,6 +311,23 @@ def grade_least(root: Path, assignment: str, repeats: int, *options: str) -> Gra
         max(graded.load for graded in runs),
         cheapest.kernel_cpu,
     )
+
+
+def grade_pair(
+    small_root: Path, large_root: Path, assignment: str, repeats: int, *options: str
+) -> tuple[Graded, Graded]:
+    """The two runs a slope per notebook is drawn from (:func:`marginal`), made in turn,
+    small then large, ``repeats`` times; the least of each side counts (:func:`least`).
+
+    A slope is the difference between the two, so what slows the machine between them
+    lands on one side only. Made back to back, they meet the same machine: this one's
+    speed drifts by a tenth within minutes (other virtual machines on its host)."""
+    small: list[Graded] = []
+    large: list[Graded] = []
+    for _ in range(max(1, repeats)):
+        small.append(grade(small_root, assignment, *options))
+        large.append(grade(large_root, assignment, *options))
+    return least(small), least(large)
 
 
 def read_reports(root: Path, rows: Iterable[dict[str, str]]) -> list[dict]:
@@ -363,7 +382,8 @@ class Measured:
     #: The throughput runs (``--throughput`` submissions), 1 and N workers.
     one: Graded | None = None
     many: Graded | None = None
-    #: The same runs over the first ``--per-notebook`` submissions only.
+    #: The same runs over a copy of the class of its first ``--per-notebook`` submissions,
+    #: each made in turn with its large run (:func:`grade_pair`).
     one_small: Graded | None = None
     many_small: Graded | None = None
     #: Plain ``nbgrader autograde`` over those first submissions.
@@ -609,14 +629,15 @@ def bench_grading(
     root = make_course(scratch / "grading-course", [ASSIGNMENT], trivial=True)
     results = _per_notebook(root, per_notebook, measured)
     say(f"grading: the same {per_notebook} with {measured.parallel} workers")
-    measured.many_small = grade_least(
-        root, ASSIGNMENT, measured.repeats, "--workers", str(measured.parallel)
-    )
-    _expect_all_graded(measured.many_small.rows)
-    measured.default_small = _default_run(root, measured, measured.many_small)
-    measured.plain_small = plain_nbgrader(root, measured.many_small.rows)
+    many_small = grade(root, ASSIGNMENT, "--workers", str(measured.parallel))
+    _expect_all_graded(many_small.rows)
+    measured.default_small = _default_run(root, measured, many_small)
+    measured.plain_small = plain_nbgrader(root, many_small.rows)
+    # the class of the small runs, kept as it is, to grade in turn with the large class
+    small_root = scratch / "grading-course-small"
+    shutil.copytree(root, small_root, symlinks=True)
     submit_correct(root, range(per_notebook, throughput))
-    results += _throughput(root, throughput, measured)
+    results += _throughput(small_root, root, throughput, measured)
     results += floor_again(scratch, measured)
     results += floor_results(measured.floor, measured)
     results += _against_plain_nbgrader(root, measured)
@@ -630,10 +651,9 @@ def _per_notebook(root: Path, count: int, measured: Measured) -> list[Result]:
     for i in range(count):
         submit(root, f"s{i:03d}", TRIVIAL, answered(small_release, small_source))
     say(f"grading: {count} full and {count} one-question notebooks, 1 worker")
-    full = grade_least(root, ASSIGNMENT, measured.repeats, "--workers", "1")
+    full = grade(root, ASSIGNMENT, "--workers", "1")
     small = grade(root, TRIVIAL, "--workers", "1")
     _expect_all_graded(full.rows + small.rows)
-    measured.one_small = full
     ratio = full.per_notebook / small.per_notebook
     questions = _questions(notebooks(root, ASSIGNMENT)[1])
     return [
@@ -658,12 +678,19 @@ def _per_notebook(root: Path, count: int, measured: Measured) -> list[Result]:
     ]
 
 
-def _throughput(root: Path, count: int, measured: Measured) -> list[Result]:
+def _throughput(small_root: Path, root: Path, count: int, measured: Measured) -> list[Result]:
     parallel = measured.parallel
-    say(f"grading: {count} submissions with 1 worker, then {parallel}")
-    one = grade_least(root, ASSIGNMENT, measured.repeats, "--workers", "1")
-    many = grade_least(root, ASSIGNMENT, measured.repeats, "--workers", str(parallel))
-    _expect_all_graded(one.rows + many.rows)
+    say(
+        f"grading: {count} submissions with 1 worker, then {parallel}, each run in turn with "
+        f"the small class's, {measured.repeats} times"
+    )
+    measured.one_small, one = grade_pair(
+        small_root, root, ASSIGNMENT, measured.repeats, "--workers", "1"
+    )
+    measured.many_small, many = grade_pair(
+        small_root, root, ASSIGNMENT, measured.repeats, "--workers", str(parallel)
+    )
+    _expect_all_graded(one.rows + many.rows + measured.one_small.rows + measured.many_small.rows)
     measured.one, measured.many = one, many
     whole_runs = one.wall / many.wall
     slope_one, slope_many = measured.one_worker(), measured.n_workers()

@@ -18,6 +18,7 @@ from benchmarks.__main__ import (
     floor_of,
     grade_differences,
     grade_least,
+    grade_pair,
     marginal,
     parallel_efficiency,
     project,
@@ -156,3 +157,19 @@ def test_without_a_first_floor_there_is_no_second() -> None:
     measured = Measured(parallel=2)
     assert floor_again(Path("."), measured) == []
     assert measured.floor is None
+
+
+def test_the_runs_of_a_slope_are_made_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small, large, small, large: a machine that slows down between them slows both
+    sides of the slope, and the least of each side counts."""
+    made = []
+
+    def fake_grade(root: Path, assignment: str, *options: str) -> Graded:
+        made.append(root.name)
+        wall = {"small": 10.0, "large": 30.0}[root.name] + len(made)
+        return Graded([_row("x", "9.0")], wall, 1.0, 0.0)
+
+    monkeypatch.setattr(bench, "grade", fake_grade)
+    small, large = grade_pair(Path("small"), Path("large"), "a", 2, "--workers", "1")
+    assert made == ["small", "large", "small", "large"]
+    assert (small.wall, large.wall) == (11.0, 32.0)
