@@ -25,8 +25,8 @@ grading, throughput
     worker count (two per core) on a full host. Each of 1, N and the default grades
     two class sizes (``--per-notebook`` and ``--throughput`` submissions): what a notebook
     costs is the slope between them (:func:`marginal`), and a run's one-off start-up is
-    the intercept, printed beside it. The four runs the 1- and N-worker slopes are drawn
-    from are each made ``--repeats`` times, the least counting (:func:`grade_least`).
+    the intercept, printed beside it. The two runs each 1- and N-worker slope is drawn
+    from are made back to back, ``--repeats`` times, the least counting (:func:`grade_pair`).
 class
     A synthetic class (correct, partial, blank, broken, endless loops) graded by the
     default path and by ``--process-per-submission``: the same statuses and scores.
@@ -291,11 +291,6 @@ def grade(root: Path, assignment: str, *options: str) -> Graded:
     return Graded(rows, wall, cpu, load_now, kernel_cpu(read_reports(root, rows)))
 
 
-def grade_least(root: Path, assignment: str, repeats: int, *options: str) -> Graded:
-    """:func:`grade` ``repeats`` times; see :func:`least`."""
-    return least([grade(root, assignment, *options) for _ in range(max(1, repeats))])
-
-
 def least(runs: list[Graded]) -> Graded:
     """The least wall and the least CPU seconds of repeated runs of one command, as
     ``timeit`` takes the least of its repeats (what else runs on the machine only ever
@@ -374,7 +369,7 @@ class Measured:
     """What a section measured that a later one compares with; None until measured."""
 
     parallel: int
-    #: Runs of each command a slope is drawn from; the least counts (:func:`grade_least`).
+    #: Runs of each command a slope is drawn from; the least counts (:func:`grade_pair`).
     repeats: int = 2
     floor: Floor | None = None
     #: Every floor run so far (:func:`measure_floor`); ``floor`` is their medians.

@@ -179,14 +179,6 @@ class _CommitAtEnd:
             self._session.commit()
 
 
-class _WithCommitAtEnd(NotebookRows):
-    """:class:`NotebookRows` whose ``db`` commits when told to, not when asked to."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.db = _CommitAtEnd(self._gradebook.db)
-
-
 class OverwriteCellsLoadedOnce(OverwriteCells):
     """nbgrader's ``OverwriteCells``: the same checks, restorations and log, with the
     notebook's cells loaded once (:class:`NotebookRows`)."""
@@ -218,10 +210,11 @@ class SaveAutoGradesAtOnce(SaveAutoGrades):
         self.student_id = resources["nbgrader"]["student"]
         self.db_url = resources["nbgrader"]["db_url"]
         with Gradebook(self.db_url) as gradebook:
-            rows = _WithCommitAtEnd(
+            session = _CommitAtEnd(gradebook.db)
+            self.gradebook = NotebookRows(
                 gradebook, self.notebook_id, self.assignment_id, self.student_id
             )
-            self.gradebook = rows
+            self.gradebook.db = session  # what nbgrader's per-cell commits go through
             nb, resources = super(SaveAutoGrades, self).preprocess(nb, resources)
-            rows.db.commit_now()
+            session.commit_now()
         return nb, resources

@@ -17,8 +17,8 @@ from benchmarks.__main__ import (
     floor_again,
     floor_of,
     grade_differences,
-    grade_least,
     grade_pair,
+    least,
     marginal,
     parallel_efficiency,
     project,
@@ -100,30 +100,19 @@ def test_a_changed_score_or_a_missing_row_is_a_difference() -> None:
     assert differences[1].endswith("vs None")
 
 
-def _replay(monkeypatch: pytest.MonkeyPatch, runs: list[Graded]) -> None:
-    """Make ``grade`` return ``runs``, one per call."""
-    queue = iter(runs)
-    monkeypatch.setattr(bench, "grade", lambda *args: next(queue))
-
-
-def test_repeated_runs_count_their_least_wall_and_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_repeated_runs_count_their_least_wall_and_cpu() -> None:
     rows = [_row("x", "9.0")]
     slowed = Graded(rows, 30.0, 12.0, 1.0, 6.0)  # slowed from outside: more wall
     busier = Graded(rows, 25.0, 14.0, 2.0, 6.0)  # more CPU
-    _replay(monkeypatch, [slowed, busier])
-    least = grade_least(Path("."), "a", 2)
-    assert (least.wall, least.total_cpu, least.load) == (25.0, 18.0, 2.0)
+    counted = least([slowed, busier])
+    assert (counted.wall, counted.total_cpu, counted.load) == (25.0, 18.0, 2.0)
 
 
-def test_repeated_runs_that_grade_differently_stop_the_bench(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    _replay(
-        monkeypatch,
-        [Graded([_row("x", "9.0")], 1.0, 1.0, 0.0), Graded([_row("x", "8.0")], 1.0, 1.0, 0.0)],
-    )
+def test_repeated_runs_that_grade_differently_stop_the_bench() -> None:
     with pytest.raises(BenchError, match="graded differently"):
-        grade_least(Path("."), "a", 2)
+        least(
+            [Graded([_row("x", "9.0")], 1.0, 1.0, 0.0), Graded([_row("x", "8.0")], 1.0, 1.0, 0.0)]
+        )
 
 
 def _floor_run(wall: float, client: float, kernel: float | None) -> dict:
