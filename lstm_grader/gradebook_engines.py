@@ -21,10 +21,11 @@ the gradebook's share of the child's CPU, paid anew by every submission.
   it is copied. Each forked child then starts with those statements compiled.
 
 - :func:`keep_connections`, called by each forked child first thing, lets the child's
-  openings share one connection per gradebook and check nbgrader's tables once: a
-  closed gradebook's connection goes back to the engine's pool instead of being closed,
-  and a table found once is not looked up again. It is for a process that grades one
-  submission and exits, never for one that forks or lives on.
+  openings share one connection per gradebook and check the gradebook once: a closed
+  gradebook's connection goes back to the engine's pool instead of being closed, and
+  what nbgrader checks on every opening (its tables, the course's row) is checked at
+  the first opening only. It is for a process that grades one submission and exits,
+  never for one that forks or lives on.
 
 Any other database (PostgreSQL) passes through: one engine per opening, as nbgrader
 does. Nothing here changes what is read or written, only how often the same SQL is
@@ -56,6 +57,11 @@ _ENGINES_LOCK = threading.Lock()
 
 #: Whether this process keeps its gradebook connections (see :func:`keep_connections`).
 _KEEPING: list[bool] = [False]
+#: The SQLite gradebooks (canonical URL, course id) opened in full since
+#: :func:`keep_connections`: their tables and course row are there.
+_CHECKED: set[tuple[str, str]] = set()
+#: nbgrader's own ``Gradebook.__init__``, while :func:`keep_connections` replaces it.
+_NBGRADER_INIT: list[Any] = []
 
 #: The names the warm-up's made-up gradebook rows carry.
 _WARM_UP_NAME = "warm-up"
@@ -109,14 +115,17 @@ def shared_create_engine(url: Any, **options: Any) -> Any:
 
 def keep_connections() -> None:
     """From now on, in this process, closing a gradebook keeps its connection for the
-    next opening, and each of nbgrader's tables is looked up once per gradebook.
+    next opening, and each SQLite gradebook's tables and course row are checked at its
+    first opening only.
 
     nbgrader opens and closes the gradebook about ten times per notebook; each opening
-    connects anew and asks SQLite whether each of its tables exists. A forked child
-    grades one submission and exits, so it can keep one connection per gradebook for
-    its whole life: the connection holds no transaction between openings (closing a
-    gradebook ends its session, and the pool rolls back what it gets back), the
-    process's exit closes it, and the tables, once there, stay.
+    connects anew, lists the database's tables, asks SQLite whether each of its own
+    exists (creating any that is missing) and looks up the course's row (creating it if
+    missing). A forked child grades one submission and exits, so it can keep one
+    connection per gradebook for its whole life: the connection holds no transaction
+    between openings (closing a gradebook ends its session, and the pool rolls back
+    what it gets back), the process's exit closes it, and the tables and the course
+    row, once there, stay: nothing in nbgrader removes them.
 
     Call it only in a process that grades one submission and exits (the helper's
     children, whose only forks start the kernel and exec at once; SQLite's descriptors
@@ -124,6 +133,38 @@ def keep_connections() -> None:
     and one that lives on would hold them open.
     """
     _KEEPING[0] = True
+    import nbgrader.api
+
+    if not _NBGRADER_INIT:
+        _NBGRADER_INIT.append(nbgrader.api.Gradebook.__init__)
+        nbgrader.api.Gradebook.__init__ = _open_checked_once
+
+
+def _open_checked_once(
+    gradebook: Any, db_url: str, course_id: str = "default_course", authenticator: Any = None
+) -> None:
+    """``nbgrader.api.Gradebook.__init__`` for a process that keeps its connections: the
+    first opening of a SQLite gradebook (and course) is nbgrader's own; a later one
+    makes the same engine and session and skips the checks the first one made."""
+    try:
+        canonical = _sqlite_file(db_url)
+    except Exception:  # a URL SQLAlchemy cannot read: nbgrader will say so
+        canonical = None
+    key = (canonical or "", course_id)
+    if canonical is None or key not in _CHECKED:
+        _NBGRADER_INIT[0](gradebook, db_url, course_id, authenticator)
+        # the warm-up's scratch gradebook stands for the course's, which is still unchecked
+        if canonical is not None and canonical not in _REDIRECTS:
+            _CHECKED.add(key)
+        return
+    import nbgrader.api
+    from sqlalchemy.orm import scoped_session, sessionmaker
+
+    # nbgrader's __init__ (0.9) up to its checks, and what it sets after them
+    gradebook.engine = nbgrader.api.create_engine(db_url, echo=False, future=True)
+    gradebook.db = scoped_session(sessionmaker(autoflush=True, bind=gradebook.engine, future=True))
+    gradebook.course_id = course_id
+    gradebook.authenticator = authenticator
 
 
 def _keep_when_asked(engine: Any) -> None:
@@ -204,6 +245,9 @@ def uninstall() -> None:
         _ENGINES.clear()
         _WARMED.clear()
     _KEEPING[0] = False
+    _CHECKED.clear()
+    if _NBGRADER_INIT:
+        nbgrader.api.Gradebook.__init__ = _NBGRADER_INIT.pop()
 
 
 def installed() -> bool:

@@ -6,6 +6,7 @@ opening that gradebook."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -338,3 +339,97 @@ def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(tmp_path:
     assert not list(Path(tempfile.gettempdir()).glob("lstm-gradebook-warm-*"))
     # a descriptor on a removed file still names it, followed by " (deleted)"
     assert _open_files(Path(os.path.realpath(tempfile.gettempdir()), "lstm-gradebook-warm-")) == []
+
+
+def _statements_per_opening(url: str, course: str, openings: int) -> list[int]:
+    """How many SQL statements each of ``openings`` openings of ``url`` ran while it
+    opened (before anything was asked of it)."""
+    from nbgrader.api import Gradebook, create_engine
+
+    engine = create_engine(url, echo=False, future=True)
+    statements: list[str] = []
+
+    def executed(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    counts = []
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        for _ in range(openings):
+            before = len(statements)
+            gradebook = Gradebook(url, course)
+            counts.append(len(statements) - before)
+            gradebook.find_student("ada")
+            gradebook.close()
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    return counts
+
+
+def test_a_child_that_keeps_connections_checks_each_gradebook_at_its_first_opening(
+    tmp_path: Path,
+) -> None:
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    gradebook_engines.keep_connections()
+    first, *later = _statements_per_opening(url, "course", 4)
+    assert first > 0
+    assert later == [0, 0, 0]
+
+
+def test_without_keeping_every_opening_looks_up_the_course() -> None:
+    """The control of the test above: it can fail."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = _course_gradebook(Path(folder) / "gradebook.db")
+        assert all(count > 0 for count in _statements_per_opening(url, "course", 3))
+
+
+def _courses(path: Path) -> set[str]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM course")}
+
+
+def test_another_course_or_gradebook_is_checked_at_its_own_first_opening(tmp_path: Path) -> None:
+    """Skipping the checks is per gradebook file and course id: each new one still gets
+    its course row, as nbgrader's first opening makes it."""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    first, second = tmp_path / "one.db", tmp_path / "two.db"
+    url = _course_gradebook(first)
+    schema = create_engine(_url(second))  # nbgrader's tables, no course row yet
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    gradebook_engines.keep_connections()
+    for _ in range(2):
+        Gradebook(url, "course").close()
+    Gradebook(url, "another").close()
+    Gradebook(_url(second), "course").close()
+    assert _courses(first) == {"course", "another"}
+    assert _courses(second) == {"course"}
+
+
+def test_the_warm_up_does_not_count_as_the_course_gradebooks_first_opening(
+    tmp_path: Path,
+) -> None:
+    """The warm-up opens a scratch file under the course gradebook's URL: the course's
+    own first opening must still make its tables and course row."""
+    from nbgrader.api import Gradebook
+
+    path = tmp_path / "gradebook.db"
+    url = _course_gradebook(path)
+    gradebook_engines.keep_connections()
+    assert gradebook_engines.warm(url, "warmed-course")
+    Gradebook(url, "warmed-course").close()
+    assert "warmed-course" in _courses(path)
+
+
+def test_uninstall_gives_nbgrader_its_own_opening(tmp_path: Path) -> None:
+    import nbgrader.api
+
+    own = nbgrader.api.Gradebook.__init__
+    gradebook_engines.keep_connections()
+    assert nbgrader.api.Gradebook.__init__ is not own
+    gradebook_engines.uninstall()
+    assert nbgrader.api.Gradebook.__init__ is own
