@@ -54,8 +54,6 @@ class Usage:
     ----------
     cpu_seconds : float or None
         CPU time of every process together.
-    shmem_bytes : int or None
-        Bytes held in tmpfs files (its ``/tmp`` and working folder) right now.
     memory_limit_hit : bool
         The memory limit was reached (the kernel reclaimed or killed to stay under it).
     oom_kills : int
@@ -65,7 +63,6 @@ class Usage:
     """
 
     cpu_seconds: float | None = None
-    shmem_bytes: int | None = None
     memory_limit_hit: bool = False
     oom_kills: int = 0
     process_limit_hit: bool = False
@@ -104,8 +101,6 @@ class ControlGroup:
         if self.version == 1:
             memory = self.directories.get("memory")
             if memory is not None:
-                stat = _read_keyed(memory / "memory.stat")
-                found.shmem_bytes = stat.get("shmem")
                 found.oom_kills = _read_keyed(memory / "memory.oom_control").get("oom_kill", 0)
                 found.memory_limit_hit = (
                     found.oom_kills > 0 or (_read_int(memory / "memory.failcnt") or 0) > 0
@@ -119,7 +114,6 @@ class ControlGroup:
                 found.cpu_seconds = None if nanoseconds is None else nanoseconds / 1e9
         elif self.version == 2:
             folder = self.directories["unified"]
-            found.shmem_bytes = _read_keyed(folder / "memory.stat").get("shmem")
             events = _read_keyed(folder / "memory.events")
             found.oom_kills = events.get("oom_kill", 0)
             found.memory_limit_hit = found.oom_kills > 0 or events.get("max", 0) > 0
@@ -296,18 +290,28 @@ def _create_v2(limits: Limits, root: Path, name: str) -> ControlGroup:
     return group
 
 
+def _read_small(path: Path) -> bytes:
+    """The whole of a control group's small file, read without Python's file objects:
+    grading reads several after every cell."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 65536)
+    finally:
+        os.close(fd)
+
+
 def _read_int(path: Path) -> int | None:
     try:
-        return int(path.read_text().split()[0])
+        return int(_read_small(path).split()[0])
     except (OSError, ValueError, IndexError):
         return None
 
 
 def _read_keyed(path: Path) -> dict[str, int]:
-    """Read a ``key value`` per line file (``memory.stat``, ``pids.events``, ...)."""
+    """Read a ``key value`` per line file (``memory.events``, ``pids.events``, ...)."""
     found: dict[str, int] = {}
     try:
-        text = path.read_text()
+        text = _read_small(path).decode("ascii", "replace")
     except OSError:
         return found
     for line in text.splitlines():
