@@ -45,6 +45,26 @@ from nbgrader.api import (
 from nbgrader.preprocessors import OverwriteCells, SaveAutoGrades
 
 
+def notebook_cells(gradebook: Gradebook, kind: Any, notebook: str, assignment: str) -> Any:
+    """The query of one notebook's cells of one kind (``BaseCell`` for every kind).
+
+    Parameters
+    ----------
+    gradebook
+        An open nbgrader ``Gradebook``; the query runs in its session.
+    kind
+        The cell class: ``SourceCell``, ``GradeCell``, ``TaskCell``, ``BaseCell``...
+    notebook, assignment
+        The notebook's and its assignment's names.
+    """
+    return (
+        gradebook.db.query(kind)
+        .join(Notebook, Notebook.id == kind.notebook_id)
+        .join(Assignment, Assignment.id == Notebook.assignment_id)
+        .filter(Notebook.name == notebook, Assignment.name == assignment)
+    )
+
+
 def _by_name(rows: Any) -> dict[str, list[Any]]:
     """``(object, name)`` rows grouped by name."""
     grouped: dict[str, list[Any]] = defaultdict(list)
@@ -82,12 +102,8 @@ class NotebookRows:
         db = gradebook.db
 
         def cells(kind: Any) -> dict[str, list[Any]]:
-            return _by_name(
-                db.query(kind, kind.name)
-                .join(Notebook, Notebook.id == kind.notebook_id)
-                .join(Assignment, Assignment.id == Notebook.assignment_id)
-                .filter(Notebook.name == notebook, Assignment.name == assignment)
-            )
+            query = notebook_cells(gradebook, kind, notebook, assignment)
+            return _by_name(query.add_columns(kind.name))
 
         def submitted(kind: Any, cell: Any) -> dict[str, list[Any]]:
             return _by_name(

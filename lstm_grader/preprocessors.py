@@ -35,12 +35,13 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors.sanitize import SanitizeHTML
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
-from nbgrader.api import Gradebook
+from nbgrader.api import BaseCell, Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import hidden, report, safefiles, warm_kernels
 from lstm_grader.course import CourseLayout
+from lstm_grader.notebook_rows import notebook_cells
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
 from lstm_lib import verdicts
@@ -783,6 +784,10 @@ class FlagForReview(NbGraderPreprocessor):
             submission = gradebook.find_submission_notebook(
                 ids["notebook"], ids["assignment"], ids["student"]
             )
+            # a grade's name is its cell's: with the notebook's cells loaded (and held:
+            # the session keeps only weak references) the loop below finds each cell in
+            # the session instead of asking for it alone
+            cells = notebook_cells(gradebook, BaseCell, ids["notebook"], ids["assignment"]).all()
             if notebook_report.get("flags"):
                 # set, never cleared: a flag an instructor set by hand is theirs to remove
                 submission.flagged = True
@@ -795,6 +800,7 @@ class FlagForReview(NbGraderPreprocessor):
                 elif grade.name in review:
                     grade.needs_manual_grade = True
             gradebook.db.commit()
+            del cells
         return nb, resources
 
 

@@ -172,3 +172,55 @@ def test_nbgrader_scores_the_parts_a_cell_earned(verdict_pairs, score) -> None:
     assert determine_grade(cell)[0] == pytest.approx(score)
     shown = "".join(o.get("text", "") + o.get("evalue", "") for o in cell.outputs)
     assert all(f"message {i}" in shown for i in range(len(verdict_pairs)))
+
+
+def test_review_reads_the_notebooks_cells_at_once_and_marks_the_flagged_cell(
+    course_factory,
+) -> None:
+    """FlagForReview flags the submission and sends the named test cell to manual grading,
+    reading the grades' cells with one query, however many grades there are."""
+    from nbgrader.api import Gradebook
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    name, student = "05-return-flags", "learner"
+    course = course_factory(name)
+    url = f"sqlite:///{course.root / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.update_or_create_student(student)
+        gradebook.update_or_create_submission(name, student)
+        submitted = gradebook.find_submission_notebook(name, name, student)
+        grades = len(submitted.grades)
+        for grade in submitted.grades:  # as SaveAutoGrades leaves the autograded cells
+            grade.needs_manual_grade = False
+        gradebook.db.commit()
+    flagged = "cell 'q3' was edited although it is locked"
+    report.write_report(
+        course.layout.report_file(student, name, name),
+        {"flags": [flagged], "tampered_cells": ["q3"]},
+    )
+    config = Config()
+    config.CourseDirectory.root = str(course.root)
+    resources = {
+        "nbgrader": {"student": student, "assignment": name, "notebook": name, "db_url": url}
+    }
+    selects = []
+
+    def note(conn, cursor, statement, *args) -> None:
+        selects.append(statement.lstrip().upper().startswith("SELECT"))
+
+    Gradebook(url).close()  # the tables and the course row checked: the opening costs the same
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        Gradebook(url).close()
+        opening = sum(selects)
+        preprocessors.FlagForReview(config=config).preprocess(course.release(name), resources)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    # the opening, the submitted notebook, its cells, its grades, the submission behind it
+    assert sum(selects) - 2 * opening <= 4 < grades
+    with Gradebook(url) as gradebook:
+        submitted = gradebook.find_submission_notebook(name, name, student)
+        assert submitted.flagged
+        review = {grade.name for grade in submitted.grades if grade.needs_manual_grade}
+    assert review == {"q3"}
