@@ -26,7 +26,8 @@ grading, throughput
     two class sizes (``--per-notebook`` and ``--throughput`` submissions): what a notebook
     costs is the slope between them (:func:`marginal`), and a run's one-off start-up is
     the intercept, printed beside it. The two runs each 1- and N-worker slope is drawn
-    from are made back to back, ``--repeats`` times, the least counting (:func:`grade_pair`).
+    from are made back to back, and the 1-worker pair and the N-worker pair in turn,
+    ``--repeats`` times, the least counting (:func:`grade_pairs`).
 class
     A synthetic class (correct, partial, blank, broken, endless loops) graded by the
     default path and by ``--process-per-submission``: the same statuses and scores.
@@ -317,12 +318,26 @@ def grade_pair(
     A slope is the difference between the two, so what slows the machine between them
     lands on one side only. Made back to back, they meet the same machine: this one's
     speed drifts by a tenth within minutes (other virtual machines on its host)."""
-    small: list[Graded] = []
-    large: list[Graded] = []
+    return grade_pairs(small_root, large_root, assignment, repeats, [options])[0]
+
+
+def grade_pairs(
+    small_root: Path,
+    large_root: Path,
+    assignment: str,
+    repeats: int,
+    settings: list[tuple[str, ...]],
+) -> list[tuple[Graded, Graded]]:
+    """:func:`grade_pair` for each of ``settings`` (lstm-grade's options), interleaved:
+    each repeat makes every setting's small and large runs in turn. Slopes that are
+    compared with each other (1 worker against 2) then meet the same machine too, rather
+    than one slope's runs all made minutes before the other's."""
+    runs: list[tuple[list[Graded], list[Graded]]] = [([], []) for _ in settings]
     for _ in range(max(1, repeats)):
-        small.append(grade(small_root, assignment, *options))
-        large.append(grade(large_root, assignment, *options))
-    return least(small), least(large)
+        for options, (small, large) in zip(settings, runs, strict=True):
+            small.append(grade(small_root, assignment, *options))
+            large.append(grade(large_root, assignment, *options))
+    return [(least(small), least(large)) for small, large in runs]
 
 
 def read_reports(root: Path, rows: Iterable[dict[str, str]]) -> list[dict]:
@@ -676,14 +691,15 @@ def _per_notebook(root: Path, count: int, measured: Measured) -> list[Result]:
 def _throughput(small_root: Path, root: Path, count: int, measured: Measured) -> list[Result]:
     parallel = measured.parallel
     say(
-        f"grading: {count} submissions with 1 worker, then {parallel}, each run in turn with "
-        f"the small class's, {measured.repeats} times"
+        f"grading: {count} submissions with 1 worker and with {parallel}, each run in turn "
+        f"with the small class's, the four in turn {measured.repeats} times"
     )
-    measured.one_small, one = grade_pair(
-        small_root, root, ASSIGNMENT, measured.repeats, "--workers", "1"
-    )
-    measured.many_small, many = grade_pair(
-        small_root, root, ASSIGNMENT, measured.repeats, "--workers", str(parallel)
+    (measured.one_small, one), (measured.many_small, many) = grade_pairs(
+        small_root,
+        root,
+        ASSIGNMENT,
+        measured.repeats,
+        [("--workers", "1"), ("--workers", str(parallel))],
     )
     _expect_all_graded(one.rows + many.rows + measured.one_small.rows + measured.many_small.rows)
     measured.one, measured.many = one, many

@@ -18,6 +18,7 @@ from benchmarks.__main__ import (
     floor_of,
     grade_differences,
     grade_pair,
+    grade_pairs,
     least,
     marginal,
     parallel_efficiency,
@@ -162,3 +163,21 @@ def test_the_runs_of_a_slope_are_made_in_turn(monkeypatch: pytest.MonkeyPatch) -
     small, large = grade_pair(Path("small"), Path("large"), "a", 2, "--workers", "1")
     assert made == ["small", "large", "small", "large"]
     assert (small.wall, large.wall) == (11.0, 32.0)
+
+
+def test_slopes_compared_with_each_other_are_made_in_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """1 worker's runs and 2 workers' alternate, so a machine that slows down between them
+    slows both slopes."""
+    made = []
+
+    def fake_grade(root: Path, assignment: str, *options: str) -> Graded:
+        made.append((root.name, options[-1]))
+        wall = {"small": 10.0, "large": 30.0}[root.name] + len(made)
+        return Graded([_row("x", "9.0")], wall, 1.0, 0.0)
+
+    monkeypatch.setattr(bench, "grade", fake_grade)
+    (one_small, one), (two_small, two) = grade_pairs(
+        Path("small"), Path("large"), "a", 2, [("--workers", "1"), ("--workers", "2")]
+    )
+    assert made == [("small", "1"), ("large", "1"), ("small", "2"), ("large", "2")] * 2
+    assert (one_small.wall, one.wall, two_small.wall, two.wall) == (11.0, 32.0, 13.0, 34.0)
