@@ -433,3 +433,27 @@ def test_uninstall_gives_nbgrader_its_own_opening(tmp_path: Path) -> None:
     assert nbgrader.api.Gradebook.__init__ is not own
     gradebook_engines.uninstall()
     assert nbgrader.api.Gradebook.__init__ is own
+
+
+def test_a_later_opening_is_the_gradebook_nbgrader_would_open(tmp_path: Path) -> None:
+    """The shortcut sets what nbgrader's own opening sets, on the same engine: an
+    nbgrader whose opening sets more fails here, not in a child."""
+    from nbgrader.api import Gradebook
+
+    url = _course_gradebook(tmp_path / "gradebook.db")
+    theirs = Gradebook(url, "course")
+    gradebook_engines.keep_connections()
+    Gradebook(url, "course").close()  # the first opening: nbgrader's own
+    ours = Gradebook(url, "course")
+    try:
+        assert set(vars(ours)) == set(vars(theirs))
+        assert (ours.engine, ours.course_id, ours.authenticator) == (
+            theirs.engine,
+            theirs.course_id,
+            theirs.authenticator,
+        )
+        assert ours.db.get_bind() is ours.engine
+        assert ours.find_student("ada").id == "ada"
+    finally:
+        ours.close()
+        theirs.close()
