@@ -22,8 +22,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lstm_grader import owners
+
 #: Where a host mounts its control groups.
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: How a sandbox's group is named: this, then its maker's owner tag (:mod:`owners`).
+GROUP_PREFIX = "lstm-grade-"
+#: The cgroup v1 hierarchies a sandbox's group is made in.
+_V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
 _CPU_PERIOD_US = 100_000
 
 
@@ -165,10 +171,40 @@ def create(limits: Limits, root: Path = CGROUP_ROOT) -> ControlGroup:
     ControlGroup
         Its ``not_applied`` lists each limit the host would not take, with the reason.
     """
-    name = f"lstm-grade-{uuid.uuid4().hex[:12]}"
+    # the owner tag lets a later grader remove the group if this process is killed
+    name = f"{GROUP_PREFIX}{owners.owner_tag()}-{uuid.uuid4().hex[:8]}"
     if (root / "cgroup.controllers").exists():
         return _create_v2(limits, root, name)
     return _create_v1(limits, root, name)
+
+
+def remove_stale(root: Path = CGROUP_ROOT) -> list[Path]:
+    """Remove the sandbox groups a killed grader left (its process gone, the group older
+    than :data:`~lstm_grader.owners.STALE_AFTER_S`): empty folders only, since a group
+    that still holds a process cannot be removed.
+
+    Parameters
+    ----------
+    root : Path
+        Where the host mounts its control groups.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    if (root / "cgroup.controllers").exists():
+        parents = [root / _own_path("").lstrip("/")]
+    else:
+        parents = [
+            root / controller / _own_path(controller).lstrip("/") for controller in _V1_CONTROLLERS
+        ]
+    removed = []
+    for folder in owners.leftovers(parents, GROUP_PREFIX):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+            removed.append(folder)
+    return removed
 
 
 def memory_limit(root: Path = CGROUP_ROOT) -> int | None:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lstm_grader import safefiles
+from lstm_grader import owners, safefiles
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 
 #: Files of a submission's reports folder that belong to the host's bookkeeping.
@@ -251,7 +251,7 @@ def _worker_grader():
     if grader is None:
         # `python -c` imports from its working folder first: a private empty one, never a
         # shared /tmp where another user of the host could plant a module
-        home = tempfile.mkdtemp(prefix="lstm-grade-helper-")
+        home = tempfile.mkdtemp(prefix=owners.temporary_prefix("helper"))
         grader = _worker_local.grader = PreloadedGrader(cwd=home)
     return grader
 
@@ -286,7 +286,7 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
             version,
         )
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="lstm-grade-job-") as folder:
+    with tempfile.TemporaryDirectory(prefix=owners.temporary_prefix("job")) as folder:
         root = Path(folder)
         write_folder(root, kit.files)
         layout = CourseLayout.from_root(root)

@@ -140,6 +140,10 @@ def preload() -> None:
 
     sandbox_problem()
     _SANDBOX_CHECKED_WITH[0] = bwrap_path()
+    # what killed graders' sandboxes left: swept once here, never again by a child
+    from lstm_grader.sandbox import remove_leftovers
+
+    remove_leftovers()
     # one engine per gradebook for every opening in a child, not one each
     from lstm_grader import gradebook_engines
 

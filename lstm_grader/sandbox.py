@@ -59,7 +59,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Integer, Type, default
 
-from lstm_grader import cgroups
+from lstm_grader import cgroups, owners
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def sandbox_problem() -> str | None:
         return "bubblewrap (bwrap) is not installed"
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is missing, so root cannot be dropped"
-    with tempfile.TemporaryDirectory(prefix="lstm-grade-probe-") as folder:
+    with tempfile.TemporaryDirectory(prefix=owners.temporary_prefix("probe")) as folder:
         os.chmod(folder, 0o755)
         command = _bwrap_command(
             ["true"],
@@ -528,6 +528,20 @@ def _can_run_as(identity: Identity) -> bool:
     return True
 
 
+@functools.cache
+def remove_leftovers() -> None:
+    """Remove, once per process, what sandboxes of killed graders left: their control
+    groups (:func:`lstm_grader.cgroups.remove_stale`) and their temporary folders (a
+    kernel's private one, a Dask job's course copy...), when the process that made them is
+    gone and they are over an hour old (:mod:`lstm_grader.owners`). Links in a folder are
+    removed, never followed."""
+    with contextlib.suppress(OSError):
+        cgroups.remove_stale()
+    parents = [Path(_private_parent() or tempfile.gettempdir()), Path(tempfile.gettempdir())]
+    for folder in owners.stale_temporary_folders(parents):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _private_parent() -> str | None:
     """A tmpfs for the kernel's private folder, so nothing it writes there reaches a disk
     (and its pages count against its memory limit); None for the default temp folder."""
@@ -660,8 +674,11 @@ class SandboxProvisioner(LocalProvisioner):
         control group; then let jupyter_client write the connection file there."""
         km = self.parent
         self._no_sandbox = check_can_grade()
+        remove_leftovers()
         self._identity = sandbox_identity()
-        self._private_dir = tempfile.mkdtemp(prefix="lstm-grade-kernel-", dir=_private_parent())
+        self._private_dir = tempfile.mkdtemp(
+            prefix=owners.temporary_prefix("kernel"), dir=_private_parent()
+        )
         os.chmod(self._private_dir, 0o711)
         kernel_dir = os.path.join(self._private_dir, "kernel")
         os.mkdir(kernel_dir, 0o700)

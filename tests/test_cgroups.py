@@ -120,3 +120,89 @@ def test_the_hosts_groups_bound_a_real_process() -> None:
         group.remove()
     assert child.wait(timeout=10) == -9
     assert not any(folder.exists() for folder in group.directories.values())
+
+
+def _gone_owner_tag() -> str:
+    import subprocess
+    import sys
+
+    from lstm_grader import owners
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    tag = owners.owner_tag(child.pid)
+    child.wait()
+    return tag
+
+
+def _aged(path: Path, seconds: float) -> Path:
+    stamp = path.stat().st_mtime - seconds
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_a_killed_graders_groups_are_removed_from_every_hierarchy(tmp_path: Path) -> None:
+    """Groups whose maker is gone go, in each v1 hierarchy; a running maker's stay, and
+    so does a group that still holds something (rmdir refuses it)."""
+    from lstm_grader import owners
+
+    old = 2 * owners.STALE_AFTER_S
+    own = _fake_v1(tmp_path)
+    gone, mine = _gone_owner_tag(), owners.owner_tag()
+    stale, kept, busy = [], [], []
+    for folder in own.values():
+        stale.append(_aged(_mkdir(folder / f"lstm-grade-{gone}-aa"), old))
+        kept.append(_aged(_mkdir(folder / f"lstm-grade-{mine}-bb"), old))
+        holding = _mkdir(folder / f"lstm-grade-{gone}-cc")
+        (holding / "cgroup.procs").write_text("1\n")
+        busy.append(_aged(holding, old))
+    assert sorted(cgroups.remove_stale(tmp_path)) == sorted(stale)
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept + busy)
+
+
+def test_a_killed_graders_group_is_removed_on_v2(tmp_path: Path) -> None:
+    from lstm_grader import owners
+
+    (tmp_path / "cgroup.controllers").write_text("memory pids cpu\n")
+    own = tmp_path / cgroups._own_path("").lstrip("/")
+    stale = _aged(_mkdir(own / f"lstm-grade-{_gone_owner_tag()}-aa"), 2 * owners.STALE_AFTER_S)
+    assert cgroups.remove_stale(tmp_path) == [stale]
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def test_the_hosts_group_of_a_killed_maker_is_removed() -> None:
+    """On this host, as root: a process makes a group and is killed before it removes it;
+    the next sweep removes it from every hierarchy."""
+    import json
+    import subprocess
+    import sys
+
+    from lstm_grader import owners
+
+    usable = os.geteuid() == 0 and (cgroups.CGROUP_ROOT / "pids").is_dir()
+    require_or_skip(usable, "root with cgroup v1 memory and pids (as on CI)")
+    maker = (
+        "import json, os, signal\n"
+        "from lstm_grader import cgroups\n"
+        f"group = cgroups.create(cgroups.Limits({LIMITS.memory_bytes}, {LIMITS.processes}, "
+        f"{LIMITS.cpus}))\n"
+        "print(json.dumps([str(d) for d in group.directories.values()]), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    made = subprocess.run([sys.executable, "-c", maker], capture_output=True, text=True)
+    folders = [Path(p) for p in json.loads(made.stdout)]
+    assert folders and all(folder.is_dir() for folder in folders)
+    try:
+        for folder in folders:
+            _aged(folder, 2 * owners.STALE_AFTER_S)
+        removed = cgroups.remove_stale()
+        assert set(folders) <= set(removed)
+        assert not any(folder.exists() for folder in folders)
+    finally:
+        for folder in folders:
+            if folder.exists():
+                folder.rmdir()

@@ -343,3 +343,62 @@ def test_without_the_registered_provisioner_no_kernel_starts(
     with pytest.raises(sandbox.SandboxUnavailable, match="not registered"):
         asyncio.run(manager.start_kernel())
     assert manager.provisioner is None
+
+
+def _age(path: Path, seconds: float) -> Path:
+    stamp = path.lstat().st_mtime - seconds
+    os.utime(path, (stamp, stamp), follow_symlinks=False)
+    return path
+
+
+def test_a_killed_graders_folders_are_removed_and_links_are_never_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a killed grader left in the temporary folders goes (a Dask job's course copy
+    holds the solutions); a running grader's stays; a link planted under a leftover's name
+    (anyone may write /tmp) is removed at most, and what it points to is untouched."""
+    from lstm_grader import owners
+
+    old = 2 * owners.STALE_AFTER_S
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(sandbox.tempfile, "tempdir", str(temporary))
+    monkeypatch.setattr(sandbox, "_private_parent", lambda: str(temporary))
+    monkeypatch.setattr(sandbox.cgroups, "remove_stale", lambda: [])
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone = owners.owner_tag(child.pid)
+    child.wait()
+    job = temporary / f"lstm-grade-job-{gone}-x"
+    (job / "solutions").mkdir(parents=True)
+    (job / "solutions" / "answers.ipynb").write_text("{}")
+    running = _age(_mkdir(temporary / f"lstm-grade-kernel-{owners.owner_tag()}-y"), old)
+    precious = tmp_path / "precious"
+    (precious / "inner").mkdir(parents=True)
+    (precious / "inner" / "keep.txt").write_text("keep")
+    (job / "link").symlink_to(precious)
+    _age(job, old)
+    planted = temporary / f"lstm-grade-probe-{gone}-z"
+    planted.symlink_to(precious)
+    _age(planted, old)
+    sandbox.remove_leftovers.__wrapped__()
+    assert not job.exists()
+    assert running.is_dir()
+    assert (precious / "inner" / "keep.txt").read_text() == "keep"
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def test_leftovers_are_swept_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep runs in the helper before it forks: a child's kernel start never pays it."""
+    calls = []
+    monkeypatch.setattr(sandbox.cgroups, "remove_stale", lambda: calls.append(1) or [])
+    sandbox.remove_leftovers.cache_clear()
+    try:
+        sandbox.remove_leftovers()
+        sandbox.remove_leftovers()
+    finally:
+        sandbox.remove_leftovers.cache_clear()
+    assert calls == [1]
