@@ -309,18 +309,6 @@ def least(runs: list[Graded]) -> Graded:
     )
 
 
-def grade_pair(
-    small_root: Path, large_root: Path, assignment: str, repeats: int, *options: str
-) -> tuple[Graded, Graded]:
-    """The two runs a slope per notebook is drawn from (:func:`marginal`), made in turn,
-    small then large, ``repeats`` times; the least of each side counts (:func:`least`).
-
-    A slope is the difference between the two, so what slows the machine between them
-    lands on one side only. Made back to back, they meet the same machine: this one's
-    speed drifts by a tenth within minutes (other virtual machines on its host)."""
-    return grade_pairs(small_root, large_root, assignment, repeats, [options])[0]
-
-
 def grade_pairs(
     small_root: Path,
     large_root: Path,
@@ -328,10 +316,15 @@ def grade_pairs(
     repeats: int,
     settings: list[tuple[str, ...]],
 ) -> list[tuple[Graded, Graded]]:
-    """:func:`grade_pair` for each of ``settings`` (lstm-grade's options), interleaved:
-    each repeat makes every setting's small and large runs in turn. Slopes that are
-    compared with each other (1 worker against 2) then meet the same machine too, rather
-    than one slope's runs all made minutes before the other's."""
+    """For each of ``settings`` (lstm-grade's options), the two runs a slope per notebook
+    is drawn from (:func:`marginal`): small then large, every setting in turn, ``repeats``
+    times; the least of each side counts (:func:`least`).
+
+    A slope is the difference between its two runs, so what slows the machine between
+    them lands on one side only. Made back to back, they meet the same machine: this
+    one's speed drifts by a tenth within minutes (other virtual machines on its host).
+    Slopes that are compared with each other (1 worker against 2) are made in turn for
+    the same reason, rather than one slope's runs all minutes before the other's."""
     runs: list[tuple[list[Graded], list[Graded]]] = [([], []) for _ in settings]
     for _ in range(max(1, repeats)):
         for options, (small, large) in zip(settings, runs, strict=True):
@@ -384,7 +377,7 @@ class Measured:
     """What a section measured that a later one compares with; None until measured."""
 
     parallel: int
-    #: Runs of each command a slope is drawn from; the least counts (:func:`grade_pair`).
+    #: Runs of each command a slope is drawn from; the least counts (:func:`grade_pairs`).
     repeats: int = 2
     floor: Floor | None = None
     #: Every floor run so far (:func:`measure_floor`); ``floor`` is their medians.
@@ -393,7 +386,7 @@ class Measured:
     one: Graded | None = None
     many: Graded | None = None
     #: The same runs over a copy of the class of its first ``--per-notebook`` submissions,
-    #: each made in turn with its large run (:func:`grade_pair`).
+    #: each made in turn with its large run (:func:`grade_pairs`).
     one_small: Graded | None = None
     many_small: Graded | None = None
     #: Plain ``nbgrader autograde`` over those first submissions.

@@ -17,7 +17,6 @@ from benchmarks.__main__ import (
     floor_again,
     floor_of,
     grade_differences,
-    grade_pair,
     grade_pairs,
     least,
     marginal,
@@ -160,7 +159,7 @@ def test_the_runs_of_a_slope_are_made_in_turn(monkeypatch: pytest.MonkeyPatch) -
         return Graded([_row("x", "9.0")], wall, 1.0, 0.0)
 
     monkeypatch.setattr(bench, "grade", fake_grade)
-    small, large = grade_pair(Path("small"), Path("large"), "a", 2, "--workers", "1")
+    [(small, large)] = grade_pairs(Path("small"), Path("large"), "a", 2, [("--workers", "1")])
     assert made == ["small", "large", "small", "large"]
     assert (small.wall, large.wall) == (11.0, 32.0)
 
