@@ -49,6 +49,33 @@ def assignments() -> list[str]:
     ]
 
 
+def gone_owner_tag() -> str:
+    """The owner tag (:mod:`lstm_grader.owners`) of a process that ran and has exited."""
+    from lstm_grader import owners
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        tag = owners.owner_tag(child.pid)
+        assert not owners.owner_gone(f"{tag}-x")
+    finally:
+        child.kill()
+        child.wait()
+    return tag
+
+
+def aged(path: Path, seconds: float) -> Path:
+    """``path`` (a link itself, not what it points to) made ``seconds`` older."""
+    stamp = path.lstat().st_mtime - seconds
+    os.utime(path, (stamp, stamp), follow_symlinks=False)
+    return path
+
+
+def aged_folder(path: Path, seconds: float) -> Path:
+    """A new folder at ``path``, ``seconds`` old."""
+    path.mkdir(parents=True)
+    return aged(path, seconds)
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from conftest import require_or_skip
+from conftest import aged, aged_folder, gone_owner_tag, require_or_skip
 
 from lstm_grader import cgroups
 
@@ -122,24 +122,6 @@ def test_the_hosts_groups_bound_a_real_process() -> None:
     assert not any(folder.exists() for folder in group.directories.values())
 
 
-def _gone_owner_tag() -> str:
-    import subprocess
-    import sys
-
-    from lstm_grader import owners
-
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    tag = owners.owner_tag(child.pid)
-    child.wait()
-    return tag
-
-
-def _aged(path: Path, seconds: float) -> Path:
-    stamp = path.stat().st_mtime - seconds
-    os.utime(path, (stamp, stamp))
-    return path
-
-
 def test_a_killed_graders_groups_are_removed_from_every_hierarchy(tmp_path: Path) -> None:
     """Groups whose maker is gone go, in each v1 hierarchy; a running maker's stay, and
     so does a group that still holds something (rmdir refuses it)."""
@@ -147,14 +129,15 @@ def test_a_killed_graders_groups_are_removed_from_every_hierarchy(tmp_path: Path
 
     old = 2 * owners.STALE_AFTER_S
     own = _fake_v1(tmp_path)
-    gone, mine = _gone_owner_tag(), owners.owner_tag()
+    gone, mine = gone_owner_tag(), owners.owner_tag()
     stale, kept, busy = [], [], []
     for folder in own.values():
-        stale.append(_aged(_mkdir(folder / f"lstm-grade-{gone}-aa"), old))
-        kept.append(_aged(_mkdir(folder / f"lstm-grade-{mine}-bb"), old))
-        holding = _mkdir(folder / f"lstm-grade-{gone}-cc")
+        stale.append(aged_folder(folder / f"lstm-grade-{gone}-aa", old))
+        kept.append(aged_folder(folder / f"lstm-grade-{mine}-bb", old))
+        holding = folder / f"lstm-grade-{gone}-cc"
+        holding.mkdir()
         (holding / "cgroup.procs").write_text("1\n")
-        busy.append(_aged(holding, old))
+        busy.append(aged(holding, old))
     assert sorted(cgroups.remove_stale(tmp_path)) == sorted(stale)
     assert not any(path.exists() for path in stale)
     assert all(path.exists() for path in kept + busy)
@@ -165,13 +148,8 @@ def test_a_killed_graders_group_is_removed_on_v2(tmp_path: Path) -> None:
 
     (tmp_path / "cgroup.controllers").write_text("memory pids cpu\n")
     own = tmp_path / cgroups._own_path("").lstrip("/")
-    stale = _aged(_mkdir(own / f"lstm-grade-{_gone_owner_tag()}-aa"), 2 * owners.STALE_AFTER_S)
+    stale = aged_folder(own / f"lstm-grade-{gone_owner_tag()}-aa", 2 * owners.STALE_AFTER_S)
     assert cgroups.remove_stale(tmp_path) == [stale]
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True)
-    return path
 
 
 def test_the_hosts_group_of_a_killed_maker_is_removed() -> None:
@@ -198,7 +176,7 @@ def test_the_hosts_group_of_a_killed_maker_is_removed() -> None:
     assert folders and all(folder.is_dir() for folder in folders)
     try:
         for folder in folders:
-            _aged(folder, 2 * owners.STALE_AFTER_S)
+            aged(folder, 2 * owners.STALE_AFTER_S)
         removed = cgroups.remove_stale()
         assert set(folders) <= set(removed)
         assert not any(folder.exists() for folder in folders)

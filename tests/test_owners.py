@@ -3,33 +3,19 @@ reused pid included), and only a gone owner's old leftovers are offered for remo
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import aged_folder, gone_owner_tag
 
 from lstm_grader import owners
 
 OLD = 2 * owners.STALE_AFTER_S
 
 
-def _gone_tag() -> str:
-    """The owner tag of a process that has exited."""
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    try:
-        tag = owners.owner_tag(child.pid)
-        assert not owners.owner_gone(f"{tag}-x")
-    finally:
-        child.kill()
-        child.wait()
-    return tag
-
-
 def test_a_running_owner_is_not_gone_and_an_exited_one_is() -> None:
     assert not owners.owner_gone(f"{owners.owner_tag()}-folder")
-    assert owners.owner_gone(f"{_gone_tag()}-folder")
+    assert owners.owner_gone(f"{gone_owner_tag()}-folder")
 
 
 def test_a_reused_pid_is_a_new_owner() -> None:
@@ -43,28 +29,23 @@ def test_a_name_without_an_owner_tag_counts_as_gone() -> None:
     assert owners.owner_gone("")
 
 
-def _make(parent: Path, name: str, age: float) -> Path:
-    path = parent / name
-    path.mkdir()
-    stamp = path.stat().st_mtime - age
-    os.utime(path, (stamp, stamp))
-    return path
-
-
 def test_only_old_leftovers_of_gone_owners_are_offered(tmp_path: Path) -> None:
-    gone, mine = _gone_tag(), owners.owner_tag()
-    stale = _make(tmp_path, f"lstm-grade-job-{gone}-a", OLD)
-    untagged = _make(tmp_path, "lstm-grade-job-wrg0v038", OLD)
-    _make(tmp_path, f"lstm-grade-job-{gone}-b", 0)  # too recent
-    _make(tmp_path, f"lstm-grade-job-{mine}-c", OLD)  # its owner runs
-    _make(tmp_path, f"someone-else-{gone}-d", OLD)  # not grading's
+    gone, mine = gone_owner_tag(), owners.owner_tag()
+    stale = aged_folder(tmp_path / f"lstm-grade-job-{gone}-a", OLD)
+    untagged = aged_folder(tmp_path / "lstm-grade-job-wrg0v038", OLD)
+    aged_folder(tmp_path / f"lstm-grade-job-{gone}-b", 0)  # too recent
+    aged_folder(tmp_path / f"lstm-grade-job-{mine}-c", OLD)  # its owner runs
+    aged_folder(tmp_path / f"someone-else-{gone}-d", OLD)  # not grading's
     found = set(owners.leftovers([tmp_path], "lstm-grade-job-"))
     assert found == {stale, untagged}
 
 
 def test_every_kind_of_temporary_folder_is_swept_once(tmp_path: Path) -> None:
-    gone = _gone_tag()
-    made = {_make(tmp_path, f"lstm-grade-{kind}-{gone}-x", OLD) for kind in owners.TEMPORARY_KINDS}
+    gone = gone_owner_tag()
+    made = {
+        aged_folder(tmp_path / f"lstm-grade-{kind}-{gone}-x", OLD)
+        for kind in owners.TEMPORARY_KINDS
+    }
     assert sorted(owners.stale_temporary_folders([tmp_path, tmp_path])) == sorted(made)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, require_or_skip
+from conftest import ROOT, aged, aged_folder, gone_owner_tag, require_or_skip
 
 from lstm_grader import sandbox
 
@@ -345,12 +345,6 @@ def test_without_the_registered_provisioner_no_kernel_starts(
     assert manager.provisioner is None
 
 
-def _age(path: Path, seconds: float) -> Path:
-    stamp = path.lstat().st_mtime - seconds
-    os.utime(path, (stamp, stamp), follow_symlinks=False)
-    return path
-
-
 def test_a_killed_graders_folders_are_removed_and_links_are_never_followed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -365,30 +359,23 @@ def test_a_killed_graders_folders_are_removed_and_links_are_never_followed(
     monkeypatch.setattr(sandbox.tempfile, "tempdir", str(temporary))
     monkeypatch.setattr(sandbox, "_private_parent", lambda: str(temporary))
     monkeypatch.setattr(sandbox.cgroups, "remove_stale", lambda: [])
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    gone = owners.owner_tag(child.pid)
-    child.wait()
+    gone = gone_owner_tag()
     job = temporary / f"lstm-grade-job-{gone}-x"
     (job / "solutions").mkdir(parents=True)
     (job / "solutions" / "answers.ipynb").write_text("{}")
-    running = _age(_mkdir(temporary / f"lstm-grade-kernel-{owners.owner_tag()}-y"), old)
+    running = aged_folder(temporary / f"lstm-grade-kernel-{owners.owner_tag()}-y", old)
     precious = tmp_path / "precious"
     (precious / "inner").mkdir(parents=True)
     (precious / "inner" / "keep.txt").write_text("keep")
     (job / "link").symlink_to(precious)
-    _age(job, old)
+    aged(job, old)
     planted = temporary / f"lstm-grade-probe-{gone}-z"
     planted.symlink_to(precious)
-    _age(planted, old)
+    aged(planted, old)
     sandbox.remove_leftovers.__wrapped__()
     assert not job.exists()
     assert running.is_dir()
     assert (precious / "inner" / "keep.txt").read_text() == "keep"
-
-
-def _mkdir(path: Path) -> Path:
-    path.mkdir(parents=True)
-    return path
 
 
 def test_leftovers_are_swept_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
