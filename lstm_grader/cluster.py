@@ -24,6 +24,7 @@ code differs from the host's is refused, so every grade comes from the same code
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import shutil
@@ -253,7 +254,16 @@ def _worker_grader():
         # shared /tmp where another user of the host could plant a module
         home = tempfile.mkdtemp(prefix=owners.temporary_prefix("helper"))
         grader = _worker_local.grader = PreloadedGrader(cwd=home)
+        atexit.register(_stop_worker_grader, grader, home)
     return grader
+
+
+def _stop_worker_grader(grader: Any, home: str) -> None:
+    """At the worker's normal stop: end its helper and remove the helper's folder. (What
+    a killed worker leaves, a later grader on the host sweeps:
+    :func:`lstm_grader.sandbox.remove_leftovers`.)"""
+    grader.close()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _worker_name() -> str:

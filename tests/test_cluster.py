@@ -205,6 +205,25 @@ def test_a_workers_nbgrader_helper_imports_from_a_private_folder() -> None:
     assert list(folder.iterdir()) == []
 
 
+def test_a_workers_helper_folder_is_removed_when_the_worker_stops() -> None:
+    """A worker process that stops normally ends its nbgrader helper and removes the
+    helper's folder; the thread that started the helper is a worker's thread, as in Dask."""
+    code = (
+        "import threading; from lstm_grader import cluster\n"
+        "def use():\n"
+        "    helper = cluster._worker_grader(); helper.start()\n"
+        "    print(helper.cwd, helper._process.pid)\n"
+        "thread = threading.Thread(target=use); thread.start(); thread.join()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    folder, pid = done.stdout.split()
+    assert Path(folder).name.startswith("lstm-grade-helper-")
+    assert not Path(folder).exists(), f"the stopped worker left {folder}"
+    assert not Path(f"/proc/{pid}").exists(), "the stopped worker's helper still runs"
+
+
 class _Calls:
     """Calls that each wait for ``release`` and record how many ran at once."""
 
