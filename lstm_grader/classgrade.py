@@ -194,9 +194,12 @@ def readable_notebook(path: Path) -> str | None:
     JSON, invalid schema), or None."""
     import nbformat
 
+    invalid: dict[str, Exception] = {}
     try:
-        notebook = nbformat.reads(safefiles.read_text(path), as_version=4)
-        nbformat.validate(notebook)
+        # reads validates the notebook (once) and hands back the schema error, if any
+        nbformat.reads(safefiles.read_text(path), as_version=4, capture_validation_error=invalid)
+        if "ValidationError" in invalid:
+            raise invalid["ValidationError"]
     except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     return None

@@ -268,6 +268,28 @@ def test_readable_notebook_names_why_a_file_is_not_a_notebook(
     assert "\n" not in reason and len(reason) < 300
 
 
+def test_readable_notebook_validates_a_notebook_once(tmp_path: Path, monkeypatch) -> None:
+    """The class command reads every submitted notebook before grading it: one schema
+    validation per notebook (about 5 ms each, in the process all workers share), valid or
+    not, with the invalid one still named."""
+    calls = []
+    validate = nbformat.validate
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return validate(*args, **kwargs)
+
+    good = _touch(tmp_path / "good.ipynb", _notebook_text())
+    invalid = _edit_json(_notebook_text(), lambda nb: nb.update(answers=[1]))
+    invalid = _touch(tmp_path / "invalid.ipynb", invalid)
+    monkeypatch.setattr(nbformat, "validate", counting)
+    assert classgrade.readable_notebook(good) is None
+    assert len(calls) == 1
+    reason = classgrade.readable_notebook(invalid)
+    assert reason is not None and reason.startswith("NotebookValidationError: ")
+    assert len(calls) == 2
+
+
 def _edit_json(text: str, change) -> str:
     data = json.loads(text)
     change(data)
