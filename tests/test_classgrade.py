@@ -269,9 +269,9 @@ def test_readable_notebook_names_why_a_file_is_not_a_notebook(
 
 
 def test_readable_notebook_validates_a_notebook_once(tmp_path: Path, monkeypatch) -> None:
-    """The class command reads every submitted notebook before grading it: one schema
-    validation per notebook (about 5 ms each, in the process all workers share), valid or
-    not, with the invalid one still named."""
+    """The class command reads every submitted notebook before grading it, in the process
+    all workers share: one schema validation per notebook, valid or not, with the invalid
+    one still named."""
     calls = []
     validate = nbformat.validate
 
