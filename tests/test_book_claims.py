@@ -15,6 +15,8 @@ import re
 import numpy as np
 import pytest
 from conftest import require_module
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -236,6 +238,43 @@ def test_06_bidirectional_writes_zeros_at_masked_steps() -> None:
     np.testing.assert_array_equal(out[1, 3:], np.zeros((2, 4)))
     np.testing.assert_array_equal(out[0, 4:], np.zeros((1, 4)))
     assert (np.abs(out[1, :3]).sum(axis=-1) > 0).all()
+
+
+def test_06_masking_masks_a_step_only_when_every_feature_is_the_mask_value() -> None:
+    """Does Masking mask a step only when every feature equals mask_value (a step where
+    only some do is kept), for another mask_value too, with no weights of its own?"""
+    x = sequences(2, 5, 3)
+    x[1, 3:] = 0.0  # padding
+    x[1, 1, :2] = 0.0  # a real step, two of its features 0.0
+    x[0, 2] = -1.0
+    mask = np.asarray(layers.Masking(mask_value=0.0).compute_mask(x))
+    assert mask.tolist() == [[True] * 5, [True, True, True, False, False]]
+    other = np.asarray(layers.Masking(mask_value=-1.0).compute_mask(x))
+    assert other.tolist() == [[True, True, False, True, True], [True] * 5]
+    assert layers.Masking().count_params() == 0
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    units=st.integers(1, 4),
+    features=st.integers(1, 3),
+    real=st.integers(1, 4),
+    padding=st.integers(1, 3),
+)
+def test_06_lstm_after_masking_ends_in_the_state_of_the_unpadded_sequence(
+    units: int, features: int, real: int, padding: int
+) -> None:
+    """After Masking, is an LSTM's final h the h it reaches on the sequence without its
+    padding, and does the padding change h when no mask is passed?"""
+    x = np.random.default_rng(real * 10 + padding).normal(size=(1, real + padding, features))
+    x = x.astype("float32")
+    x[0, real:] = 0.0
+    lstm = layers.LSTM(units, return_state=True)
+    inputs = keras.Input(shape=(real + padding, features))
+    model = keras.Model(inputs=inputs, outputs=lstm(layers.Masking()(inputs))[1])
+    alone = np.asarray(lstm(x[:, :real])[1])
+    np.testing.assert_allclose(model.predict(x, verbose=0), alone, atol=1e-6)
+    assert not np.allclose(np.asarray(lstm(x)[1]), alone, atol=1e-6)
 
 
 def test_06_pad_sequences_pads_at_the_start_and_a_cpu_mask_handles_either_side() -> None:
