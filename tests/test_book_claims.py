@@ -277,6 +277,37 @@ def test_06_lstm_after_masking_ends_in_the_state_of_the_unpadded_sequence(
     assert not np.allclose(np.asarray(lstm(x)[1]), alone, atol=1e-6)
 
 
+def test_06_text_vectorization_reserves_padding_and_unknown_and_pads_at_the_end() -> None:
+    """Does TextVectorization's vocabulary start with "" (id 0) and "[UNK]" (id 1), lower-case
+    and strip punctuation, give 1 to an unseen word, pad with 0 at the end up to
+    output_sequence_length, and count both reserved ids in vocabulary_size()?"""
+    vectorize = layers.TextVectorization(output_sequence_length=5)
+    vectorize.adapt(["the film was good", "the film was bad", "good film"])
+    vocabulary = [str(word) for word in vectorize.get_vocabulary()]
+    assert vocabulary[:2] == ["", "[UNK]"]
+    assert sorted(vocabulary[2:]) == ["bad", "film", "good", "the", "was"]
+    ids = {word: i for i, word in enumerate(vocabulary)}
+    got = np.asarray(vectorize(["Good FILM!", "film was great"])).tolist()
+    assert got == [
+        [ids["good"], ids["film"], 0, 0, 0],
+        [ids["film"], ids["was"], 1, 0, 0],
+    ]
+    assert vectorize.vocabulary_size() == len(vocabulary) == 5 + 2
+    assert vectorize.count_params() == 0
+
+
+def test_06_embedding_after_text_vectorization_masks_padding_not_unknown_words() -> None:
+    """With input_dim = vocabulary_size() and mask_zero=True, does the Embedding accept every
+    id TextVectorization gives and mask the padding only, not an [UNK] word?"""
+    vectorize = layers.TextVectorization(output_sequence_length=5)
+    vectorize.adapt(["the film was good", "good film"])
+    ids = vectorize(["film was great", "the film was good"])
+    embedding = layers.Embedding(vectorize.vocabulary_size(), 3, mask_zero=True)
+    assert np.asarray(embedding(ids)).shape == (2, 5, 3)
+    mask = np.asarray(embedding.compute_mask(ids)).tolist()
+    assert mask == [[True, True, True, False, False], [True, True, True, True, False]]
+
+
 def test_06_pad_sequences_pads_at_the_start_and_a_cpu_mask_handles_either_side() -> None:
     """Does keras.utils.pad_sequences put the zeros first by default (padding="pre") and
     last with padding="post", and does a masked LSTM on the CPU give the padded sentence's
