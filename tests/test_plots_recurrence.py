@@ -268,6 +268,23 @@ def test_gates_single_unit_layer_uses_lines():
     plt.close(fig)
 
 
+@pytest.mark.parametrize("kwargs", [{"unit": 1}, {}])
+def test_gates_marked_step_is_a_vertical_line_on_every_panel_named_once(kwargs):
+    """With ``marked_step``, does every panel (lines or heatmaps) get a vertical line at that
+    step, and the first panel, only, the step's name?"""
+    fig = plots.gate_activations(make_trace(units=4), marked_step=3, marked_label="flag", **kwargs)
+    panels = [ax for ax in fig.axes if ax.get_lines() or ax.get_images()]
+    assert len(panels) == (3 if "unit" in kwargs else 6)
+    for ax in panels:
+        vertical = [line for line in ax.get_lines() if np.ptp(line.get_xdata()) == 0]
+        assert [line.get_xdata()[0] for line in vertical] == [3]
+    named = [text.get_text().strip() for ax in fig.axes for text in ax.texts]
+    assert named.count("flag") == 1 and "flag" in [t.get_text().strip() for t in panels[0].texts]
+    unmarked = plots.gate_activations(make_trace(units=4), **kwargs)
+    assert not [t for ax in unmarked.axes for t in ax.texts if t.get_text().strip() == "flag"]
+    plt.close("all")
+
+
 def _broken(**changes):
     fields = vars(make_trace()).copy()
     fields.update(changes)
@@ -284,6 +301,9 @@ def _broken(**changes):
         (make_trace(), {"sample": 2}, r"sample must be an integer in \[0, 2\)"),
         (make_trace(), {"unit": 3}, r"unit must be None or an integer in \[0, 3\)"),
         (make_trace(), {"unit": 1.0}, "unit must be None or an integer"),
+        (make_trace(), {"marked_step": 7}, r"marked_step must be None or an integer in \[0, 7\)"),
+        (make_trace(), {"unit": 0, "marked_step": -1}, "marked_step must be None or an integer"),
+        (make_trace(), {"marked_step": 2.0}, "marked_step must be None or an integer"),
     ],
 )
 def test_gates_reject_inconsistent_traces(trace, kwargs, message):

@@ -542,7 +542,14 @@ def _draw_unit_heatmaps(fig: Any, axes: Any, one: dict[str, np.ndarray]) -> None
         ax.set_xlabel("timestep index", fontsize=_SMALL)
 
 
-def gate_activations(trace: Any, *, sample: int = 0, unit: int | None = None) -> Figure:
+def gate_activations(
+    trace: Any,
+    *,
+    sample: int = 0,
+    unit: int | None = None,
+    marked_step: int | None = None,
+    marked_label: str = "marked step",
+) -> Figure:
     """Plot an LSTM's gates, candidate and states over time for one sample.
 
     With one unit (``unit=`` given, or a layer of one unit), three line panels: the gates
@@ -560,6 +567,11 @@ def gate_activations(trace: Any, *, sample: int = 0, unit: int | None = None) ->
         Which sample of the batch to draw.
     unit : int, optional
         Draw only this unit as lines; by default draw every unit.
+    marked_step : int, optional
+        A timestep to mark with a dotted vertical line on every panel, such as the flagged
+        step of ``lstm_lib.tasks.flagged_value_task``.
+    marked_label : str, default "marked step"
+        The marked step's name, written beside the line on the first panel.
 
     Returns
     -------
@@ -570,7 +582,7 @@ def gate_activations(trace: Any, *, sample: int = 0, unit: int | None = None) ->
     ------
     ValueError
         If an attribute is missing, the arrays are not 3-D or differ in shape, a gate
-        leaves [0, 1], or ``sample`` or ``unit`` is out of range.
+        leaves [0, 1], or ``sample``, ``unit`` or ``marked_step`` is out of range.
 
     Examples
     --------
@@ -601,6 +613,11 @@ def gate_activations(trace: Any, *, sample: int = 0, unit: int | None = None) ->
     arrays = _trace_arrays(trace)
     batch, _, n_units = arrays["h"].shape
     unit = _sample_and_unit(sample, unit, batch, n_units)
+    steps = arrays["h"].shape[1]
+    if marked_step is not None and (not _is_int(marked_step) or not 0 <= marked_step < steps):
+        raise ValueError(
+            f"marked_step must be None or an integer in [0, {steps}), got {marked_step!r}"
+        )
     one = {name: array[sample] for name, array in arrays.items()}  # (timesteps, units)
     title = f"LSTM activations of sample {sample}"
 
@@ -608,9 +625,29 @@ def gate_activations(trace: Any, *, sample: int = 0, unit: int | None = None) ->
         fig, axes = plt.subplots(1, 3, figsize=_FIGSIZE, layout="constrained", sharex=True)
         _draw_unit_lines(axes, one, unit)
         fig.suptitle(f"{title}, unit {unit}", fontsize=_FONT + 1)
+        _mark_step(axes.flat, marked_step, marked_label, _GREY)
         return fig
 
     fig, axes = plt.subplots(2, 3, figsize=_FIGSIZE, layout="constrained", sharex=True, sharey=True)
     _draw_unit_heatmaps(fig, axes, one)
     fig.suptitle(f"{title}, all {n_units} units", fontsize=_FONT + 1)
+    _mark_step(axes.flat, marked_step, marked_label, "white")
     return fig
+
+
+def _mark_step(axes: Any, step: int | None, label: str, colour: str) -> None:
+    """A dotted vertical line at ``step`` on every panel, named on the first."""
+    if step is None:
+        return
+    for index, ax in enumerate(axes):
+        ax.axvline(step, color=colour, linestyle=":", linewidth=1.6, zorder=3)
+        if index == 0:
+            ax.annotate(
+                f" {label}",
+                xy=(step, 0.98),
+                xycoords=("data", "axes fraction"),
+                ha="left",
+                va="top",
+                fontsize=_SMALL,
+                color=_BLACK if colour == _GREY else colour,
+            )
