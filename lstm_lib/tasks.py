@@ -8,6 +8,9 @@ each input step: the size of the gradient with respect to that step;
 and ``train_race`` trains several recurrent layers on it from the same start and returns a
 ``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them.
 
+``flagged_memory`` measures, in NumPy, how a trained LSTM keeps the flagged value: its gates
+at and after the flagged step, unit by unit and for each sign apart.
+
 ``review_marker_task`` and ``train_review_race`` are the token version, for models that start
 with an ``Embedding``: the label of a review is the sentiment word right after a marker word.
 
@@ -26,7 +29,9 @@ import numpy as np
 
 __all__ = [
     "REVIEW_VOCAB",
+    "FlaggedMemory",
     "RaceResult",
+    "flagged_memory",
     "flagged_value_task",
     "input_gradient_norms",
     "review_marker_task",
@@ -178,6 +183,150 @@ def flagged_value_task(
     x[rows, flagged, 0] = np.where(y == 1, 1.0, -1.0)
     x[rows, flagged, 1] = 1.0
     return x, y.astype("int64")
+
+
+@dataclass(frozen=True)
+class FlaggedMemory:
+    """How each unit of an LSTM keeps the flagged value, measured by :func:`flagged_memory`.
+
+    The gates of a unit are computed from its state as well as from the input, so they may
+    act differently once the cell holds a ``-1`` than once it holds a ``+1``: every measure
+    but ``tells_class`` is taken for each class apart, row 0 for the sequences flagged
+    ``-1`` (class 0) and row 1 for those flagged ``+1`` (class 1).
+
+    Attributes
+    ----------
+    tells_class : numpy.ndarray, shape (units,)
+        The correlation (Pearson's) of the unit's final cell state ``c`` with the flagged
+        sign, ``+1`` for class 1 and ``-1`` for class 0; 0 when ``c`` does not vary. A unit
+        may keep the value with either sign, so its size is what says how well the unit
+        keeps it.
+    forget_after : numpy.ndarray, shape (2, units)
+        The mean forget gate ``f_t`` at the steps after the flagged one.
+    input_after : numpy.ndarray, shape (2, units)
+        The mean input gate ``i_t`` at the steps after the flagged one.
+    input_at_flag : numpy.ndarray, shape (2, units)
+        The mean input gate ``i_t`` at the flagged step.
+    final_cell : numpy.ndarray, shape (2, units)
+        The mean cell state ``c`` after the last step.
+    """
+
+    tells_class: np.ndarray
+    forget_after: np.ndarray
+    input_after: np.ndarray
+    input_at_flag: np.ndarray
+    final_cell: np.ndarray
+
+    def memory_units(self, threshold: float = 0.8) -> np.ndarray:
+        """The units whose final cell state tells the class: ``|tells_class| >= threshold``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Their indices, the unit that tells it best first.
+        """
+        order = np.argsort(-np.abs(self.tells_class), kind="stable")
+        return order[np.abs(self.tells_class[order]) >= threshold]
+
+
+def flagged_memory(x: np.ndarray, y: np.ndarray, weights: Any) -> FlaggedMemory:
+    """Measure how an LSTM keeps the value of :func:`flagged_value_task`, unit by unit.
+
+    Runs the NumPy twin (:func:`lstm_lib.reference.lstm_trace`) over the sequences and
+    averages every unit's gates at and after the flagged step, for the sequences of each
+    class apart. The textbook way to keep a value is an input gate that opens on the flag
+    and then shuts, and a forget gate that stays at 1: ``input_at_flag`` near 1, and
+    ``input_after`` near 0 and ``forget_after`` near 1 in both rows.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (batch, timesteps, features)
+        Sequences of the task, ``features = 2`` (the value and the flag), one flag each.
+    y : numpy.ndarray, shape (batch,)
+        Their classes, 0 or 1; both must occur.
+    weights : sequence of array_like
+        The LSTM's ``[kernel (2, 4 * units), recurrent_kernel (units, 4 * units),
+        bias (4 * units,)]``, as ``layer.get_weights()`` returns them, with Keras's default
+        activations.
+
+    Returns
+    -------
+    FlaggedMemory
+        ``tells_class`` per unit; the other measures per class and unit.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not ``(batch, timesteps, 2)`` with exactly one flag per sequence, ``y``
+        does not hold one class of 0 or 1 per sequence, both classes, or no sequence of
+        either class has a step after its flag.
+
+    Examples
+    --------
+    An LSTM of one unit built by hand to keep the value the textbook way: the flag opens
+    its input gate, which is shut otherwise, and its forget gate stays at 1.
+
+    >>> import numpy as np
+    >>> x, y = flagged_value_task(200, timesteps=8, rng=np.random.default_rng(0))
+    >>> kernel = np.array([[0.0, 0.0, 1.0, 0.0],     # the value feeds the candidate
+    ...                    [20.0, 0.0, 0.0, 0.0]])   # the flag opens the input gate
+    >>> bias = np.array([-10.0, 10.0, 0.0, 10.0])    # gates: i shut, f and o open
+    >>> memory = flagged_memory(x, y, [kernel, np.zeros((1, 4)), bias])
+    >>> print(np.round(memory.tells_class, 2))
+    [1.]
+    >>> print(np.round(memory.forget_after, 2).ravel(), np.round(memory.input_after, 2).ravel())
+    [1. 1.] [0. 0.]
+    >>> print(np.round(memory.final_cell, 2).ravel())  # tanh(-1) and tanh(+1), kept
+    [-0.76  0.76]
+
+    Used in ``book/04-lstm.md``.
+    """
+    from lstm_lib import reference
+
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y)
+    if x.ndim != 3 or x.shape[-1] != 2:
+        raise ValueError(f"x must be (batch, timesteps, 2), the value and the flag; got {x.shape}")
+    batch, timesteps, _ = x.shape
+    flags = x[:, :, 1]
+    if not (np.all(np.isin(flags, (0.0, 1.0))) and np.all(flags.sum(axis=1) == 1)):
+        raise ValueError("every sequence must have exactly one flag: feature 1 is 1 at one step")
+    if y.shape != (batch,) or not np.all(np.isin(y, (0, 1))):
+        raise ValueError(f"y must hold one class, 0 or 1, per sequence: shape ({batch},)")
+    if len(np.unique(y)) < 2:
+        raise ValueError("y must hold both classes: a correlation with one sign is undefined")
+    flagged = flags.argmax(axis=1)
+    after = np.arange(timesteps)[None, :] > flagged[:, None]  # (batch, timesteps)
+    if not all(after[y == label].any() for label in (0, 1)):
+        raise ValueError("in a class, no sequence has a step after its flag: nothing is kept")
+
+    trace = reference.lstm_trace(x, [np.asarray(w, dtype="float64") for w in weights])
+    units = trace.c.shape[-1]
+    sign = np.where(y == 1, 1.0, -1.0)
+    rows = np.arange(batch)
+
+    def per_class(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """The mean of ``values`` (batch, ..., units) where ``where`` holds, per class."""
+        return np.stack([values[where & (y == label)[:, None]].mean(axis=0) for label in (0, 1)])
+
+    one_step = np.ones((batch, 1), dtype=bool)
+    return FlaggedMemory(
+        tells_class=np.array([_correlation(trace.c[:, -1, u], sign) for u in range(units)]),
+        forget_after=per_class(trace.f, after),
+        input_after=per_class(trace.i, after),
+        input_at_flag=per_class(trace.i[rows, flagged][:, None], one_step),
+        final_cell=per_class(trace.c[:, -1][:, None], one_step),
+    )
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation of two 1-D arrays; 0.0 when either does not vary."""
+    a = a - a.mean()
+    b = b - b.mean()
+    scale = np.sqrt((a * a).sum() * (b * b).sum())
+    if scale < 1e-12:
+        return 0.0
+    return float((a * b).sum() / scale)
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,137 @@ def test_flagged_task_refuses_bad_settings(samples, kwargs, message):
         tasks.flagged_value_task(samples, rng=np.random.default_rng(0), **kwargs)
 
 
+# --- flagged_memory ----------------------------------------------------------------------
+
+
+def two_ways_to_keep() -> list[np.ndarray]:
+    """An LSTM of two units built by hand, gate blocks i, f, c, o in Keras's order.
+
+    Unit 0 keeps the value the textbook way: the flag opens its input gate, which is shut
+    otherwise, its forget gate stays at 1, and the value is its candidate. Unit 1 reads unit
+    0's state: its forget gate opens only when that state is positive, its input gate is
+    always open and its candidate has the state's sign, so after a ``+1`` it adds up and
+    after a ``-1`` it forgets at every step."""
+    units = 2
+    kernel = np.zeros((2, 4 * units))
+    recurrent_kernel = np.zeros((units, 4 * units))
+    bias = np.zeros(4 * units)
+    i, f, c, o = (slice(k * units, (k + 1) * units) for k in range(4))
+    kernel[1, i.start] = 20.0  # the flag opens unit 0's input gate
+    bias[i.start] = -10.0
+    bias[i.start + 1] = 10.0  # unit 1 always writes
+    bias[f.start] = 10.0  # unit 0 forgets nothing
+    recurrent_kernel[0, f.start + 1] = 20.0  # unit 1 keeps only while unit 0 holds a +1
+    kernel[0, c.start] = 1.0  # unit 0's candidate is the value (and the noise)
+    recurrent_kernel[0, c.start + 1] = 5.0  # unit 1's candidate is unit 0's sign
+    bias[o] = 10.0
+    return [kernel, recurrent_kernel, bias]
+
+
+def test_memory_measures_each_sign_apart():
+    """Does ``flagged_memory`` find the textbook unit's gates (input open on the flag only,
+    forget gate at 1) for both signs, and the second unit's forget gate shut after a ``-1``
+    and open after a ``+1``, with a cell that adds up only then?"""
+    x, y = tasks.flagged_value_task(400, timesteps=12, rng=np.random.default_rng(0))
+    memory = tasks.flagged_memory(x, y, two_ways_to_keep())
+    assert memory.tells_class[0] > 0.99 and memory.tells_class[1] > 0.6, memory.tells_class
+    np.testing.assert_allclose(memory.input_at_flag, [[1.0, 1.0], [1.0, 1.0]], atol=1e-3)
+    np.testing.assert_allclose(memory.input_after, [[0.0, 1.0], [0.0, 1.0]], atol=1e-3)
+    np.testing.assert_allclose(memory.forget_after, [[1.0, 0.0], [1.0, 1.0]], atol=1e-3)
+    np.testing.assert_allclose(memory.final_cell[:, 0], [-np.tanh(1.0), np.tanh(1.0)], atol=1e-3)
+    assert -1.0 < memory.final_cell[0, 1] < -0.8  # one candidate at most: it forgets the rest
+    assert memory.final_cell[1, 1] > 3.0  # about one per step after the flag, added up
+    assert memory.memory_units(0.6).tolist() == [0, 1]
+    assert memory.memory_units(0.99).tolist() == [0]
+
+
+def test_memory_units_are_those_past_the_threshold_best_first():
+    """Does ``memory_units`` keep the units with ``|tells_class| >= threshold``, ordered by
+    that size, whatever their sign?"""
+    per_class = np.zeros((2, 5))
+    memory = tasks.FlaggedMemory(
+        tells_class=np.array([0.5, -0.95, 0.85, -0.2, 0.8]),
+        forget_after=per_class,
+        input_after=per_class,
+        input_at_flag=per_class,
+        final_cell=per_class,
+    )
+    assert memory.memory_units().tolist() == [1, 2, 4]
+    assert memory.memory_units(0.9).tolist() == [1]
+    assert memory.memory_units(0.4).tolist() == [1, 2, 4, 0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    units=st.integers(1, 4),
+    timesteps=st.integers(2, 10),
+    scale=st.floats(0.0, 3.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_memory_measures_are_the_twins_gates_per_class(units, timesteps, scale, seed):
+    """For any LSTM weights, is every measure per class and unit, the gates' means in
+    [0, 1], ``tells_class`` in [-1, 1], and each mean the one of the NumPy twin's trace over
+    that class's sequences?"""
+    from lstm_lib import reference
+
+    rng = np.random.default_rng(seed)
+    x, y = tasks.flagged_value_task(60, timesteps=timesteps, rng=rng)
+    y[:2] = [0, 1]  # both classes, each with steps after its flag, as the measure needs
+    x[:2, :, 1] = 0.0
+    x[:2, 0, 1] = 1.0
+    weights = [
+        scale * rng.normal(size=(2, 4 * units)),
+        scale * rng.normal(size=(units, 4 * units)),
+        scale * rng.normal(size=4 * units),
+    ]
+    memory = tasks.flagged_memory(x, y, weights)
+    assert memory.tells_class.shape == (units,)
+    assert np.all(np.abs(memory.tells_class) <= 1 + 1e-9)
+    for name in ("forget_after", "input_after", "input_at_flag", "final_cell"):
+        assert getattr(memory, name).shape == (2, units), name
+    for gate in (memory.forget_after, memory.input_after, memory.input_at_flag):
+        assert np.all((gate >= 0) & (gate <= 1))
+    trace = reference.lstm_trace(x, weights)
+    flagged = x[:, :, 1].argmax(axis=1)
+    for label in (0, 1):
+        ours = y == label
+        np.testing.assert_allclose(memory.final_cell[label], trace.c[ours, -1].mean(axis=0))
+        np.testing.assert_allclose(
+            memory.input_at_flag[label], trace.i[ours, flagged[ours]].mean(axis=0)
+        )
+        after = np.arange(timesteps)[None, :] > flagged[ours][:, None]
+        np.testing.assert_allclose(memory.forget_after[label], trace.f[ours][after].mean(axis=0))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda x, y: (x[:, :, :1], y), r"x must be \(batch, timesteps, 2\)"),
+        (lambda x, y: (np.concatenate([x, x[:, :, :1]], axis=2), y), "x must be"),
+        (lambda x, y: (np.concatenate([x[:, :, :1], np.ones_like(x[:, :, 1:])], 2), y), "one flag"),
+        (lambda x, y: (np.concatenate([x[:, :, :1], 0.5 * x[:, :, 1:]], 2), y), "one flag"),
+        (lambda x, y: (x, y[:-1]), r"one class, 0 or 1, per sequence: shape \(40,\)"),
+        (lambda x, y: (x, y + 1), "one class, 0 or 1"),
+        (lambda x, y: (x, np.zeros_like(y)), "both classes"),
+    ],
+)
+def test_memory_refuses_data_that_is_not_the_task(change, message):
+    """Does data that is not "remember the flagged value" raise a ValueError saying how?"""
+    x, y = change(*tasks.flagged_value_task(40, timesteps=6, rng=np.random.default_rng(1)))
+    with pytest.raises(ValueError, match=message):
+        tasks.flagged_memory(x, y, two_ways_to_keep())
+
+
+def test_memory_refuses_a_class_with_nothing_after_its_flags():
+    """When every flag of a class is on the last step, nothing of it is kept: is that a
+    clear ValueError?"""
+    x = np.zeros((4, 5, 2), dtype="float32")
+    x[[0, 1], 0] = [1.0, 1.0]  # class 1: +1, flagged at the first step
+    x[[2, 3], -1] = [-1.0, 1.0]  # class 0: -1, flagged at the last step
+    with pytest.raises(ValueError, match="in a class, no sequence has a step after its flag"):
+        tasks.flagged_memory(x, np.array([1, 1, 0, 0]), two_ways_to_keep())
+
+
 # --- train_race --------------------------------------------------------------------------
 
 
