@@ -192,6 +192,43 @@ def test_05_model_rejects_keras1_input_output_keywords() -> None:
     assert keras.Model(inputs=inputs, outputs=outputs).output_shape == (None, 2)
 
 
+@settings(max_examples=10, deadline=None)
+@given(
+    batch=st.integers(1, 3),
+    features=st.integers(1, 4),
+    timesteps=st.integers(1, 6),
+    units=st.integers(1, 4),
+)
+def test_05_repeat_vector_makes_one_vector_a_sequence(batch, features, timesteps, units):
+    """Chapter 05, "One vector in, a sequence out": "`RepeatVector(n)` turns it into
+    `(batch, n, features)`, the same vector at every step, with no weights, and an LSTM with
+    `return_sequences=True` then returns `(batch, n, units)`"."""
+    vector = np.random.default_rng(features).normal(size=(batch, features)).astype("float32")
+    repeat = layers.RepeatVector(timesteps)
+    repeated = np.asarray(repeat(vector))
+    assert repeated.shape == (batch, timesteps, features)
+    assert repeat.count_params() == 0 and repeat.weights == []
+    for t in range(timesteps):
+        np.testing.assert_array_equal(repeated[:, t], vector)
+    lstm = layers.LSTM(units, return_sequences=True)
+    assert np.asarray(lstm(repeated)).shape == (batch, timesteps, units)
+
+
+def test_05_one_to_many_lstm_refuses_a_vector_and_its_steps_differ() -> None:
+    """Chapter 05, "One vector in, a sequence out": "a recurrent layer refuses a
+    `(batch, features)` vector" ("expected ndim=3, found ndim=2"), and after `RepeatVector`
+    the LSTM's outputs are "different at every step because its state moves"."""
+    one_vector = np.array([[0.5]], dtype="float32")
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        layers.LSTM(2, return_sequences=True)(one_vector)
+    generator = keras.Sequential(
+        [keras.Input((1,)), layers.RepeatVector(3), layers.LSTM(2, return_sequences=True)]
+    )
+    steps = np.asarray(generator(one_vector))[0]
+    assert steps.shape == (3, 2)
+    assert not np.allclose(steps[0], steps[1]) and not np.allclose(steps[1], steps[2])
+
+
 # --- 06-embedding ----------------------------------------------------------------------------
 
 

@@ -418,17 +418,22 @@ def test_taxonomy_maps_tasks_to_return_sequences(timesteps, units):
         f"out (batch, {units})",
         f"out (batch, {units})",
         f"out (batch, {timesteps}, {units})",
+        f"out (batch, {timesteps}, {units})",
     ]
     assert [t for t in shown if t.startswith("in ")] == [
         "in (batch, 1, 2)",
         f"in (batch, {timesteps}, 2)",
         f"in (batch, {timesteps}, 2)",
+        f"in (batch, 2), repeated {timesteps} times",
     ]
     assert shown.count("return_sequences=False") == 2
-    assert shown.count("return_sequences=True") == 1
+    assert shown.count("return_sequences=True") == 2
+    # the rows of several steps read x_1 ... x_T; one-to-many reads the same x at each step
+    assert shown.count("$x$") == timesteps
+    assert shown.count(f"$x_{{{timesteps}}}$") == 2
     statuses = [a.get_gid().rsplit(":", 1)[1] for a in fig.findobj() if a.get_gid()]
-    # one-to-one: 1 returned; many-to-one: the last; many-to-many: all.
-    assert statuses.count("returned") == 1 + 1 + timesteps
+    # one-to-one: 1 returned; many-to-one: the last; many-to-many and one-to-many: all.
+    assert statuses.count("returned") == 1 + 1 + 2 * timesteps
     assert statuses.count("dropped") == timesteps - 1
     assert_legible(fig)
     plt.close(fig)

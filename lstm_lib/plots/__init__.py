@@ -30,7 +30,7 @@ The figures come in families, one module each; every public name is re-exported 
   slices), ``bidirectional_diagram`` (where each returned tensor comes from),
   ``encoder_decoder_diagram`` (final states as ``initial_state``), ``layer_vs_cell_diagram``
   (a cell's one step, a layer's loop) and ``task_taxonomy_diagram`` (one-to-one,
-  many-to-one, many-to-many by ``return_sequences``).
+  many-to-one, many-to-many by ``return_sequences``, and one-to-many by ``RepeatVector``).
 
 ``_style`` holds what they share: the palette, colormaps, figure size, fonts, the lazy
 matplotlib import and the small argument checks.

@@ -76,6 +76,8 @@ _RETURNED = {"facecolor": _VERMILLION_TINT, "edgecolor": _VERMILLION, "linewidth
 _DROPPED = {"facecolor": _GREY_TINT, "edgecolor": _GREY, "linewidth": 1.0, "linestyle": "--"}
 _CELL = {"facecolor": _BLUE_TINT, "edgecolor": _BLUE, "linewidth": 1.2}
 _PLAIN = {"facecolor": "white", "edgecolor": _BLACK, "linewidth": 1.0}
+#: The one input vector that ``RepeatVector`` hands to every timestep.
+_REPEATED = {"facecolor": "white", "edgecolor": _GREEN, "linewidth": 1.6}
 
 
 # --- drawing primitives (data units are inches) ------------------------------------------
@@ -953,15 +955,22 @@ def encoder_decoder_diagram(encoder: Any, decoder: Any) -> Figure:
 
 
 def _timestep_grid(
-    ax: Axes, x0: float, base: float, steps: int, step_w: float, all_outputs: bool
+    ax: Axes,
+    x0: float,
+    base: float,
+    steps: int,
+    step_w: float,
+    all_outputs: bool,
+    repeated_input: bool = False,
 ) -> None:
-    """Inputs, cells and outputs for ``steps`` timesteps; returned outputs solid, others dashed."""
+    """Inputs, cells and outputs for ``steps`` timesteps; returned outputs solid, others
+    dashed. With ``repeated_input`` every step reads the same ``x``, tinted as one vector."""
     box = 0.62 * step_w
     y_in, y_cell, y_out = base + 0.2, base + 0.68, base + 1.16
     for t in range(1, steps + 1):
         x = x0 + (t - 0.5) * step_w
-        _rect(ax, x, y_in, box, 0.28, **_PLAIN)
-        _text(ax, x, y_in, f"$x_{{{t}}}$")
+        _rect(ax, x, y_in, box, 0.28, **(_REPEATED if repeated_input else _PLAIN))
+        _text(ax, x, y_in, "$x$" if repeated_input else f"$x_{{{t}}}$")
         _rect(ax, x, y_cell, box, 0.28, **_CELL)
         returned = all_outputs or t == steps
         status = "returned" if returned else "dropped"
@@ -984,18 +993,20 @@ def _timestep_grid(
 def task_taxonomy_diagram(
     *, timesteps: int = 4, units: int = 3, features: int | None = None
 ) -> Figure:
-    """Draw one-to-one, many-to-one and many-to-many as recurrent layers, by ``return_sequences``.
+    """Draw one-to-one, many-to-one, many-to-many and one-to-many as recurrent layers.
 
-    Three rows of timestep boxes (input ``x_t``, cell, output ``h_t``). One-to-one is one
+    Four rows of timestep boxes (input ``x_t``, cell, output ``h_t``). One-to-one is one
     timestep; many-to-one keeps only the last ``h`` (``return_sequences=False``, a tensor
     ``(batch, units)``); many-to-many keeps every ``h_t`` (``return_sequences=True``, a
-    tensor ``(batch, timesteps, units)``). Returned outputs are solid, the others dashed.
-    Every shape is computed from the arguments.
+    tensor ``(batch, timesteps, units)``); one-to-many reads one vector ``(batch,
+    features)`` at every step, as ``keras.layers.RepeatVector(timesteps)`` hands it over,
+    and keeps every ``h_t``. Returned outputs are solid, the others dashed. Every shape is
+    computed from the arguments.
 
     Parameters
     ----------
     timesteps : int, default 4
-        Timesteps of the many-to rows, from 2 to 8.
+        Timesteps of the rows with more than one step, from 2 to 8.
     units : int, default 3
         The layer's ``units``: the last axis of every output.
     features : int, optional
@@ -1018,7 +1029,10 @@ def task_taxonomy_diagram(
     >>> fig = task_taxonomy_diagram(timesteps=5, units=2)
     >>> texts = [t.get_text() for t in fig.axes[0].texts]
     >>> [t for t in texts if t.startswith("out")]
-    ['out (batch, 2)', 'out (batch, 2)', 'out (batch, 5, 2)']
+    ['out (batch, 2)', 'out (batch, 2)', 'out (batch, 5, 2)', 'out (batch, 5, 2)']
+    >>> [t for t in texts if t.startswith("in")]
+    ['in (batch, 1, features)', 'in (batch, 5, features)', 'in (batch, 5, features)', \
+'in (batch, features), repeated 5 times']
     >>> import matplotlib.pyplot as plt
     >>> plt.close(fig)
     """
@@ -1031,23 +1045,32 @@ def task_taxonomy_diagram(
         f"Recurrent tasks and return_sequences: units = {units}, timesteps = {steps}\n"
         "the output is one tensor either way; solid: returned, dashed: dropped"
     )
-    fig, ax = _canvas(5.75, title)
     rows = (
-        ("one-to-one", 1, False, f"(batch, {units})", "one step, like Dense"),
-        ("many-to-one", steps, False, f"(batch, {units})", "e.g. review → sentiment"),
-        ("many-to-many", steps, True, f"(batch, {steps}, {units})", "e.g. a tag per word"),
+        ("one-to-one", 1, False, f"in (batch, 1, {feats})", "one step, like Dense"),
+        ("many-to-one", steps, False, f"in (batch, {steps}, {feats})", "e.g. review → sentiment"),
+        ("many-to-many", steps, True, f"in (batch, {steps}, {feats})", "e.g. a tag per word"),
+        (
+            "one-to-many",
+            steps,
+            True,
+            f"in (batch, {feats}), repeated {steps} times",
+            "e.g. image features → a caption",
+        ),
     )
+    row_h = 1.68
+    fig, ax = _canvas(0.79 + len(rows) * row_h, title)
     step_w = min(0.75, 3.4 / steps)
-    for k, (name, n, all_outputs, out_shape, example) in enumerate(rows):
-        base = 0.15 + (2 - k) * 1.68
+    for k, (name, n, all_outputs, in_shape, example) in enumerate(rows):
+        base = 0.15 + (len(rows) - 1 - k) * row_h
         if k:
             ax.plot([0.1, _WIDTH - 0.1], [base + 1.55] * 2, color=_GREY, linewidth=0.6)
+        out_shape = f"(batch, {n}, {units})" if all_outputs else f"(batch, {units})"
         _text(ax, 0.1, base + 1.2, name, size=_FONT, ha="left", fontweight="bold")
         _text(ax, 0.1, base + 0.92, f"return_sequences={all_outputs}", ha="left")
-        _text(ax, 0.1, base + 0.64, f"in (batch, {n}, {feats})", ha="left")
+        _text(ax, 0.1, base + 0.64, in_shape, ha="left")
         _text(ax, 0.1, base + 0.36, f"out {out_shape}", ha="left", colour=_VERMILLION)
         _text(ax, 0.1, base + 0.08, example, ha="left", colour=_GREY)
-        _timestep_grid(ax, 2.75, base, n, step_w, all_outputs)
+        _timestep_grid(ax, 2.75, base, n, step_w, all_outputs, repeated_input=name == "one-to-many")
     return fig
 
 
