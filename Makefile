@@ -19,10 +19,12 @@ install: $(STAMP)  ## create .venv and install the kit with every extra (idempot
 
 # After recording the references (python -m lstm_grader.record NN-topic), and after changing
 # the course's address: each student version's first cell installs the library from it.
+# nbgrader runs `alembic` by name when it creates the gradebook, so the environment's scripts
+# go on PATH: a fresh clone has no gradebook, and its shell need not be activated.
 exercises: $(STAMP)  ## regenerate the student versions in exercises/ from solutions/
 	for assignment in $$(ls solutions); do \
-	    test ! -d solutions/$$assignment || $(BIN)/nbgrader generate_assignment $$assignment \
-	        --force --log-level=WARN || exit 1; \
+	    test ! -d solutions/$$assignment || PATH="$(abspath $(BIN)):$$PATH" \
+	        $(BIN)/nbgrader generate_assignment $$assignment --force --log-level=WARN || exit 1; \
 	done
 
 book: $(STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)

@@ -1,0 +1,61 @@
+"""The Makefile's commands as an instructor runs them in a fresh clone: ``make`` with the
+kit's environment not activated, so only what the recipes themselves set is on ``PATH``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from conftest import CONFIG_FILE, ROOT
+
+from lstm_grader.course import CourseLayout
+
+ASSIGNMENT = "02-dense"
+
+
+def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) -> None:
+    """In a course with no ``gradebook.db`` yet (a fresh clone) and a ``PATH`` without the
+    kit's environment, does ``make exercises`` make the student version? nbgrader runs the
+    ``alembic`` command by name when it creates the gradebook; without it on ``PATH`` the
+    assignment fails and nbgrader deletes the committed student version."""
+    course = tmp_path / "course"
+    ours = CourseLayout.from_root(ROOT)
+    shutil.copytree(ours.source(ASSIGNMENT), course / "solutions" / ASSIGNMENT)
+    references = course / "references" / ours.references_file(ASSIGNMENT).name
+    references.parent.mkdir()
+    shutil.copy(ours.references_file(ASSIGNMENT), references)
+    for name in ("Makefile", CONFIG_FILE):
+        shutil.copy(ROOT / name, course / name)
+    # the install rule must see its stamp as newer than pyproject.toml, or make would reinstall
+    (course / "pyproject.toml").touch()
+    os.utime(course / "pyproject.toml", (0, 0))
+    stamp = course / "installed-stamp"
+    stamp.touch()
+    venv = Path(sys.executable).parent.parent  # not resolved: the environment, not its base
+    env = {
+        "PATH": os.pathsep.join(
+            p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != venv / "bin"
+        ),
+        "HOME": str(tmp_path),
+    }
+    assert shutil.which("alembic", path=env["PATH"]) is None, "alembic is on PATH anyway"
+    assert not (course / "gradebook.db").exists()
+
+    result = subprocess.run(
+        ["make", "exercises", f"VENV={venv}", f"STAMP={stamp}"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    student_version = course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert student_version.exists(), result.stdout + result.stderr
+    assert "### BEGIN SOLUTION" not in student_version.read_text()
+    assert nbformat.read(student_version, as_version=4).cells
