@@ -707,6 +707,15 @@ def test_recorded_mistakes_still_come_first() -> None:
             assert result.message == mistake["message"], qid
 
 
+def test_the_embedding_counted_into_the_lstm_is_named() -> None:
+    """06 q7 asks for the LSTM's parameters after Embedding(1000, 32): is an answer that
+    adds the Embedding's table (1000 x 32) told so? The context holds the LSTM alone, so a
+    general rule cannot know the table's size; the question records the mistake."""
+    result = judge("06q7", 1000 * 32 + QUESTIONS["06q7"]["expected"], recorded=True)
+    assert result.correct is False and result.earned == 0
+    assert "adds the Embedding's table (1000 × 32 = 32000 weights)" in result.message
+
+
 # ===================================================================== the bank
 # Wrong answers learners give to the recorded questions, each with the phrase its verdict
 # must contain. Judged by the general rules alone: the recorded mistakes are left out.
