@@ -147,7 +147,39 @@ def _unpack(
         )
     kernel, recurrent_kernel = _as_float(weights[0]), _as_float(weights[1])
     bias = _as_float(weights[2]) if use_bias else None
+    _check_blocks(layer, kernel, recurrent_kernel, bias)
     return kernel, recurrent_kernel, bias
+
+
+#: How many blocks of ``units`` columns each layer's weights hold (its gates and candidate).
+_BLOCKS = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _check_blocks(
+    layer: str, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray | None
+) -> None:
+    """Refuse weights whose columns are not this layer's blocks, such as a GRU's handed to
+    the LSTM twin, with the shapes that were expected."""
+    blocks = _BLOCKS[layer]
+    if kernel.ndim != 2 or recurrent_kernel.ndim != 2:
+        raise ValueError(
+            f"{layer} expects a 2-D kernel W and recurrent kernel U, got shapes "
+            f"{kernel.shape} and {recurrent_kernel.shape}"
+        )
+    units = recurrent_kernel.shape[0]
+    columns = blocks * units
+    shapes_found = [kernel.shape[1], recurrent_kernel.shape[1]]
+    if bias is not None:
+        shapes_found.append(bias.shape[-1] if bias.ndim else -1)
+    if any(found != columns for found in shapes_found):
+        others = ", ".join(f"{name} {n}" for name, n in _BLOCKS.items() if name != layer)
+        raise ValueError(
+            f"{layer} weights hold {blocks} block(s) of units columns: U has {units} rows "
+            f"(units = {units}), so W, U and b need {columns} columns; got W {kernel.shape}, "
+            f"U {recurrent_kernel.shape}"
+            + ("" if bias is None else f", b {bias.shape}")
+            + f". Weights of another layer ({others} blocks)?"
+        )
 
 
 def _sequence(x: ArrayLike, kernel: np.ndarray) -> np.ndarray:

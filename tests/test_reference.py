@@ -399,6 +399,31 @@ def test_run_layer_names_an_unsupported_class() -> None:
         ref.run_layer(config, [], np.zeros((1, 4, 1)))
 
 
+@pytest.mark.parametrize(
+    ("twin", "blocks", "layer", "other_blocks"),
+    [
+        (ref.lstm, 4, "LSTM", 3),
+        (ref.lstm_trace, 4, "LSTM", 1),
+        (ref.gru, 3, "GRU", 4),
+        (ref.simple_rnn, 1, "SimpleRNN", 4),
+    ],
+)
+def test_another_layers_weights_are_refused_with_the_expected_columns(
+    twin, blocks: int, layer: str, other_blocks: int
+) -> None:
+    """Handed the weights of a layer with another number of blocks (a GRU's to the LSTM
+    twin, say), does a twin say how many columns it expected, not fail inside NumPy?"""
+    units, features = 2, 3
+    columns = other_blocks * units
+    weights = [np.zeros((features, columns)), np.zeros((units, columns)), np.zeros(columns)]
+    message = (
+        rf"{layer} weights hold {blocks} block\(s\) of units columns: U has {units} rows "
+        rf"\(units = {units}\), so W, U and b need {blocks * units} columns"
+    )
+    with pytest.raises(ValueError, match=message):
+        twin(np.zeros((1, 4, features)), weights)
+
+
 def test_importing_reference_does_not_import_keras_or_tensorflow() -> None:
     """Can the twins be imported and run in a fresh interpreter without TensorFlow or Keras?"""
     code = (
