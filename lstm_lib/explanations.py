@@ -25,7 +25,7 @@ from lstm_lib import shapes
 
 __all__ = ["explain_answer", "format_expected"]
 
-_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+_GATES = shapes._RECURRENT_GATES  # the one table of each layer's gated blocks
 _SHAPE_KINDS = ("shapes", "layer_shapes")
 #: A role that names a state: "h", "c", "forward h", "backward c".
 _STATE_ROLE = re.compile(r"(^|\s)[hc]$")

@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 Shape = tuple[int | None, ...]
-_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+_GATES = shapes._RECURRENT_GATES  # the one table of each layer's gated blocks
 _RECURRENT = tuple(_GATES)
 
 #: Keras 1 and 2 argument names and what Keras 3 calls them (``None``: dropped, no

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from lstm_lib import shapes
+
 __all__ = [
     "LSTMStep",
     "LSTMTrace",
@@ -151,16 +153,12 @@ def _unpack(
     return kernel, recurrent_kernel, bias
 
 
-#: How many blocks of ``units`` columns each layer's weights hold (its gates and candidate).
-_BLOCKS = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
-
-
 def _check_blocks(
     layer: str, kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.ndarray | None
 ) -> None:
     """Refuse weights whose columns are not this layer's blocks, such as a GRU's handed to
     the LSTM twin, with the shapes that were expected."""
-    blocks = _BLOCKS[layer]
+    blocks = shapes._RECURRENT_GATES[layer]  # the one table of each layer's blocks
     if kernel.ndim != 2 or recurrent_kernel.ndim != 2:
         raise ValueError(
             f"{layer} expects a 2-D kernel W and recurrent kernel U, got shapes "
@@ -172,7 +170,9 @@ def _check_blocks(
     if bias is not None:
         shapes_found.append(bias.shape[-1] if bias.ndim else -1)
     if any(found != columns for found in shapes_found):
-        others = ", ".join(f"{name} {n}" for name, n in _BLOCKS.items() if name != layer)
+        others = ", ".join(
+            f"{name} {n}" for name, n in shapes._RECURRENT_GATES.items() if name != layer
+        )
         raise ValueError(
             f"{layer} weights hold {blocks} block(s) of units columns: U has {units} rows "
             f"(units = {units}), so W, U and b need {columns} columns; got W {kernel.shape}, "

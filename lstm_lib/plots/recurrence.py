@@ -611,9 +611,8 @@ def gate_activations(
     """
     plt = _pyplot()
     arrays = _trace_arrays(trace)
-    batch, _, n_units = arrays["h"].shape
+    batch, steps, n_units = arrays["h"].shape
     unit = _sample_and_unit(sample, unit, batch, n_units)
-    steps = arrays["h"].shape[1]
     if marked_step is not None and (not _is_int(marked_step) or not 0 <= marked_step < steps):
         raise ValueError(
             f"marked_step must be None or an integer in [0, {steps}), got {marked_step!r}"
