@@ -173,8 +173,8 @@ class Course:
         return read_notebook(self.layout.source(assignment) / f"{assignment}.ipynb")
 
 
-def make_course(root: Path, names: list[str]) -> Course:
-    """Copy the config, lstm references and the named assignments; generate student versions."""
+def copy_course(root: Path, names: list[str]) -> Course:
+    """Copy the config, and the named assignments with their references, into ``root``."""
     shutil.copy(ROOT / CONFIG_FILE, root / CONFIG_FILE)
     course = Course(root)
     ours, theirs = CourseLayout.from_root(ROOT), course.layout
@@ -182,6 +182,12 @@ def make_course(root: Path, names: list[str]) -> Course:
         shutil.copytree(ours.source(name), theirs.source(name))
         theirs.references_file(name).parent.mkdir(exist_ok=True)
         shutil.copy(ours.references_file(name), theirs.references_file(name))
+    return course
+
+
+def make_course(root: Path, names: list[str]) -> Course:
+    """Copy the config, lstm references and the named assignments; generate student versions."""
+    course = copy_course(root, names)
     for name in names:
         course.run("nbgrader", "generate_assignment", name, "--force")
     return course

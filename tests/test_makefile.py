@@ -10,9 +10,7 @@ import sys
 from pathlib import Path
 
 import nbformat
-from conftest import CONFIG_FILE, ROOT
-
-from lstm_grader.course import CourseLayout
+from conftest import ROOT, copy_course
 
 ASSIGNMENT = "02-dense"
 
@@ -23,13 +21,9 @@ def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) ->
     ``alembic`` command by name when it creates the gradebook; without it on ``PATH`` the
     assignment fails and nbgrader deletes the committed student version."""
     course = tmp_path / "course"
-    ours = CourseLayout.from_root(ROOT)
-    shutil.copytree(ours.source(ASSIGNMENT), course / "solutions" / ASSIGNMENT)
-    references = course / "references" / ours.references_file(ASSIGNMENT).name
-    references.parent.mkdir()
-    shutil.copy(ours.references_file(ASSIGNMENT), references)
-    for name in ("Makefile", CONFIG_FILE):
-        shutil.copy(ROOT / name, course / name)
+    course.mkdir()
+    layout = copy_course(course, [ASSIGNMENT]).layout
+    shutil.copy(ROOT / "Makefile", course / "Makefile")
     # the install rule must see its stamp as newer than pyproject.toml, or make would reinstall
     (course / "pyproject.toml").touch()
     os.utime(course / "pyproject.toml", (0, 0))
@@ -55,7 +49,7 @@ def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) ->
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
-    student_version = course / "exercises" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    student_version = layout.release(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
     assert student_version.exists(), result.stdout + result.stderr
     assert "### BEGIN SOLUTION" not in student_version.read_text()
     assert nbformat.read(student_version, as_version=4).cells
