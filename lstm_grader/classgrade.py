@@ -197,9 +197,14 @@ def readable_notebook(path: Path) -> str | None:
     invalid: dict[str, Exception] = {}
     try:
         # reads validates the notebook (once) and hands back the schema error, if any
-        nbformat.reads(safefiles.read_text(path), as_version=4, capture_validation_error=invalid)
+        nb = nbformat.reads(
+            safefiles.read_text(path), as_version=4, capture_validation_error=invalid
+        )
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
+        # JSON may spell a lone surrogate (\ud800), which no UTF-8 file can hold: nbgrader
+        # would read the notebook and fail writing the graded copy
+        json.dumps(nb, ensure_ascii=False).encode("utf-8")
     except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
         return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
     return None

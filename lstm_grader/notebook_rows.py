@@ -195,6 +195,15 @@ class _CommitAtEnd:
             self._session.commit()
 
 
+def _grade_ids(nb: NotebookNode) -> dict[str, int]:
+    """Where each cell with an nbgrader ``grade_id`` sits in the notebook."""
+    return {
+        grade_id: index
+        for index, cell in enumerate(nb.cells)
+        if isinstance(grade_id := cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)
+    }
+
+
 class OverwriteCellsLoadedOnce(OverwriteCells):
     """nbgrader's ``OverwriteCells``: the same checks, restorations and log, with the
     notebook's cells loaded once (:class:`NotebookRows`)."""
@@ -209,8 +218,42 @@ class OverwriteCellsLoadedOnce(OverwriteCells):
             self.gradebook = NotebookRows(gradebook, self.notebook_id, self.assignment_id)
             nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
             if self.add_missing_cells:
+                # nbgrader took the grade_id from cells the gradebook does not know; its
+                # re-adding would fail on what is left of their nbgrader metadata
+                for cell in nb.cells:
+                    if "grade_id" not in cell.metadata.get("nbgrader", {"grade_id": None}):
+                        del cell.metadata["nbgrader"]
                 nb, resources = self.add_missing_grade_cells(nb, resources)
                 nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+    def add_missing_grade_cells(
+        self, nb: NotebookNode, resources: ResourcesDict
+    ) -> tuple[NotebookNode, ResourcesDict]:
+        """Add the grade cells a submission lacks back, each after the nearest earlier
+        cell of the source notebook that the submission still holds (at the top if none).
+
+        nbgrader's own version looks for the cell just before the missing one only, and
+        fails with a ``KeyError`` when that one is gone too (a learner who deleted a
+        whole question, its answer cell with its test cell), so the whole notebook went
+        ungraded.
+        """
+        source_nb = self.gradebook.find_notebook(self.notebook_id, self.assignment_id)
+        source_cells = list(source_nb.source_cells)
+        order = [cell.name for cell in source_cells]
+        grade_cells = {cell.name: cell for cell in source_nb.grade_cells}
+        solution_ids = {cell.name for cell in source_nb.solution_cells}
+        for index, name in enumerate(order):
+            if name not in grade_cells or name in _grade_ids(nb):
+                continue
+            self.log.warning(f"Missing grade cell {name} encountered, adding to notebook")
+            missing = self.missing_cell_transform(
+                source_cells[index], grade_cells[name].max_score, is_solution=name in solution_ids
+            )
+            held = _grade_ids(nb)
+            earlier = [held[kept] for kept in reversed(order[:index]) if kept in held]
+            anchor = earlier[0] if earlier else -1
+            nb.cells.insert(anchor + 1, missing)
         return nb, resources
 
 

@@ -18,6 +18,7 @@ autograde step (on the sanitized copy in ``autograded/``)
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import hashlib
 import json
@@ -48,7 +49,7 @@ from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
 
 _STATE = "lstm_grading"
-_NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task")
+_NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task", "schema_version")
 
 
 def _new_state() -> dict[str, Any]:
@@ -76,7 +77,7 @@ def _is_test_cell(cell: NotebookNode) -> bool:
 
 def _grade_id(cell: NotebookNode) -> str | None:
     nbgrader_meta = cell.get("metadata", {}).get("nbgrader", {})
-    grade_id = nbgrader_meta.get("grade_id")
+    grade_id = nbgrader_meta.get("grade_id") if isinstance(nbgrader_meta, dict) else None
     return grade_id if isinstance(grade_id, str) else None
 
 
@@ -112,10 +113,11 @@ class CheckSubmission(NbGraderPreprocessor):
             f"{ids['notebook']}.ipynb",
         )
         released = nbformat.read(released_path, as_version=4)
+        _strip_malformed_metadata(nb)
         flags, tampered = compare_with_release(nb, released)
         versions = learner_versions(nb, released)
         digests = answer_digests(nb)
-        _neutralise_unknown_cells(nb, released)
+        _neutralise_tampered_cells(nb, released)
         path = _report_file(self, resources)
         earlier = report.read_report(path)
         new_report = {
@@ -277,24 +279,50 @@ def compare_with_release(
     return flags, tampered
 
 
-def _neutralise_unknown_cells(submitted: NotebookNode, released: NotebookNode) -> None:
-    """Strip nbgrader metadata from renamed and duplicated cells, in the copy being graded.
+def _strip_malformed_metadata(submitted: NotebookNode) -> None:
+    """Strip nbgrader metadata that is not a mapping (a string, a list, null), and make a
+    cell's metadata a mapping, in the copy being graded.
 
-    nbgrader's own sanitizers fail on such cells (so the whole notebook would go
-    ungraded); stripped, they are plain cells, and the released cells they imitate are
-    re-added by ``OverwriteCells`` and score 0 (see :func:`compare_with_release`).
+    nbgrader's steps read such metadata as a mapping and crash, which would leave the
+    whole notebook ungraded. Stripped, the cell is a plain cell: the released cell it
+    stood for counts as deleted (:func:`compare_with_release` flags it, and its question
+    scores 0).
     """
-    known = {_grade_id(cell) for cell in released.cells} - {None}
+    for cell in submitted.cells:
+        if not isinstance(cell.get("metadata"), dict):
+            cell["metadata"] = NotebookNode()
+        elif "nbgrader" in cell.metadata and not isinstance(cell.metadata["nbgrader"], dict):
+            del cell.metadata["nbgrader"]
+
+
+def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) -> None:
+    """Give every released cell's one copy the released nbgrader metadata, and strip it
+    from renamed and duplicated cells, in the copy being graded.
+
+    nbgrader's own steps fail on renamed and duplicated cells, and on a known cell whose
+    flags or points were changed (a test cell marked as an answer no longer matches its
+    checksum, points that are not a number cannot be compared), so the whole notebook
+    would go ungraded. :func:`compare_with_release` has flagged every such change and
+    zeroed the test cells involved; with the released metadata back, the notebook grades.
+    Stripped cells are plain cells, and the released cells they imitate are re-added by
+    ``OverwriteCells`` and score 0.
+    """
+    originals = {
+        grade_id: cell.metadata.nbgrader
+        for cell in released.cells
+        if (grade_id := _grade_id(cell)) is not None
+    }
     seen: set[str] = set()
     for cell in submitted.cells:
-        meta = cell.get("metadata", {})
+        meta = cell.metadata
         if "nbgrader" not in meta:
             continue
         grade_id = _grade_id(cell)
-        if grade_id not in known or grade_id in seen:
+        if grade_id not in originals or grade_id in seen:
             del meta["nbgrader"]
         else:
             seen.add(grade_id)
+            meta["nbgrader"] = copy.deepcopy(originals[grade_id])
 
 
 def _source(cell: NotebookNode) -> str:

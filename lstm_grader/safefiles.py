@@ -31,10 +31,16 @@ def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
         If ``path`` is a link (``ELOOP``), not a regular file, or too large.
     """
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        # before fdopen, which refuses a folder with an error that names the descriptor
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        raise
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise OSError(f"{path} is not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(f"{path} is not a regular file")
         data = handle.read(limit + 1)
     if len(data) > limit:
         raise OSError(f"{path} is larger than {limit} bytes")

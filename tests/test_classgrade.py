@@ -250,6 +250,12 @@ def _notebook_text() -> str:
             lambda text: _edit_json(text, lambda nb: nb.update(answers=[1])),
             "ValidationError",
         ),
+        (
+            # valid JSON that nbgrader reads, then cannot write as the graded copy
+            "lone-surrogate",
+            lambda text: _edit_json(text, lambda nb: nb["cells"][0].update(source="a \ud800")),
+            "UnicodeEncodeError",
+        ),
     ],
 )
 def test_readable_notebook_names_why_a_file_is_not_a_notebook(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import socket
 import subprocess
@@ -62,6 +63,14 @@ def _delete(grade_id: str) -> Callable[[nbformat.NotebookNode], None]:
     return edit
 
 
+def _delete_all(*grade_ids: str) -> Callable[[nbformat.NotebookNode], None]:
+    def edit(nb: nbformat.NotebookNode) -> None:
+        for grade_id in grade_ids:
+            del nb.cells[_test_cell(nb, grade_id)]
+
+    return edit
+
+
 def _duplicate(grade_id: str) -> Callable[[nbformat.NotebookNode], None]:
     def edit(nb: nbformat.NotebookNode) -> None:
         index = _test_cell(nb, grade_id)
@@ -105,6 +114,19 @@ def _truncate(path: Path) -> None:
 def _schema_invalid(path: Path) -> None:
     text = path.read_text().replace('"cell_type": "markdown"', '"cell_type": "slides"', 1)
     path.write_text(text)
+
+
+def _lone_surrogate(path: Path) -> None:
+    # valid JSON, but no UTF-8 file can hold the text it spells
+    notebook = json.loads(path.read_text())
+    notebook["cells"][0]["source"] = "my notes \ud800"
+    path.write_text(json.dumps(notebook))
+
+
+def _folder_instead(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+    (path / "notes.txt").write_text("a folder named like the notebook")
 
 
 def _rename(path: Path) -> None:
@@ -456,6 +478,26 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             zero={"q7"},
             status="flagged",
         ),
+        # a whole question deleted, and metadata nbgrader's own steps cannot read: each
+        # costs its question alone, never the notebook (nbgrader itself fails on them)
+        "delete-question": Case(
+            edit=_delete_all("q4-prompt", "q4-answer", "q4"), zero={"q4"}, status="flagged"
+        ),
+        "metadata-not-a-mapping": Case(
+            edit=_metadata("q2", lambda meta: meta.update(nbgrader="grade")),
+            zero={"q2"},
+            status="flagged",
+        ),
+        "points-not-a-number": Case(
+            edit=_metadata("q8", lambda meta: meta["nbgrader"].update(points="all of them")),
+            zero={"q8"},
+            status="flagged",
+        ),
+        "test-cell-marked-as-answer": Case(
+            edit=_metadata("q9", lambda meta: meta["nbgrader"].update(solution=True)),
+            zero={"q9"},
+            status="flagged",
+        ),
         # 6. endless loops, memory bombs, exits and kills
         "endless-loop": Case(
             answers={"q3-answer": "while True:\n    pass\n"}, keep_before="q3", status="timed-out"
@@ -511,6 +553,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "truncated-json": Case(raw=_truncate, status="invalid-notebook"),
         "schema-invalid": Case(raw=_schema_invalid, status="invalid-notebook"),
         "missing-notebook": Case(raw=_remove, status="missing"),
+        "lone-surrogate": Case(raw=_lone_surrogate, status="invalid-notebook"),
+        "folder-as-notebook": Case(raw=_folder_instead, status="invalid-notebook"),
         "renamed-notebook": Case(raw=_rename, status="missing"),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),

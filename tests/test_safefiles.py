@@ -18,13 +18,17 @@ def secret(tmp_path: Path) -> Path:
 
 
 def test_reads_refuse_links_fifos_and_oversized_files(tmp_path: Path, secret: Path) -> None:
-    """Does a read refuse a link, a FIFO (without blocking) and a file over the limit?"""
+    """Does a read refuse a link, a FIFO (without blocking), a folder (saying so) and a
+    file over the limit?"""
     (tmp_path / "link").symlink_to(secret)
     os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "folder.ipynb").mkdir()
     (tmp_path / "big").write_bytes(b"x" * 101)
     for name in ("link", "pipe"):
         with pytest.raises(OSError):
             safefiles.read_bytes(tmp_path / name)
+    with pytest.raises(OSError, match="folder.ipynb is not a regular file"):
+        safefiles.read_bytes(tmp_path / "folder.ipynb")
     with pytest.raises(OSError, match="larger"):
         safefiles.read_bytes(tmp_path / "big", limit=100)
     assert safefiles.read_text(secret) == "the answers"
