@@ -73,19 +73,59 @@ def write_text(path: str | Path, text: str, mode: int = 0o644) -> None:
     write_bytes(path, text.encode("utf-8"), mode)
 
 
+#: How deep a learner's folder may nest: deeper trees are refused, since paths past the
+#: system's limit cannot be opened by name, and walking them recurses as deep.
+MAX_FOLDER_DEPTH = 32
+#: The most bytes of files one submission folder may hold, all files together.
+MAX_SUBMISSION_BYTES = 4 * MAX_FILE_BYTES
+#: The most entries (files and folders) one submission folder may hold.
+MAX_ENTRIES = 10_000
+
+
 def unsafe_entries(folder: str | Path) -> list[str]:
-    """Entries under ``folder`` that are not plain folders or regular files of their own:
-    links, FIFOs, sockets, devices, and files with other hard links. Relative paths,
-    each with the reason."""
+    """Entries under ``folder`` the grader will not take from a learner: links, FIFOs,
+    sockets, devices, files with other hard links, entries that cannot be listed or read,
+    and what is over the limits a collection keeps to (:data:`MAX_FILE_BYTES` per file,
+    :data:`MAX_SUBMISSION_BYTES` in all, :data:`MAX_ENTRIES`, :data:`MAX_FOLDER_DEPTH`),
+    since nbgrader copies every file of a submission, whatever its size, before any
+    check of the grader's runs. Relative paths (long ones shortened), each with the
+    reason."""
     found = []
     folder = str(folder)
-    for here, directories, names in os.walk(folder, followlinks=False):
-        for name in [*directories, *names]:
+    entries = total = 0
+
+    def shown(path: str) -> str:
+        relative = os.path.relpath(path, folder)
+        return relative if len(relative) <= 120 else f"{relative[:60]}...{relative[-40:]}"
+
+    def unlisted(error: OSError) -> None:
+        found.append(f"{shown(error.filename or folder)}: cannot be listed ({error.strerror})")
+
+    base_depth = folder.rstrip(os.sep).count(os.sep)
+    for here, directories, names in os.walk(folder, onerror=unlisted, followlinks=False):
+        entries += len(directories) + len(names)
+        if entries > MAX_ENTRIES:
+            found.append(f".: more than {MAX_ENTRIES} entries; the rest was not examined")
+            break
+        directories.sort()  # the same entries over a total limit on every run
+        for name in [*directories, *sorted(names)]:
             path = os.path.join(here, name)
-            problem = entry_problem(path)
+            try:
+                problem = entry_problem(path)
+                size = os.lstat(path).st_size if name in names else 0
+            except OSError as error:
+                problem, size = f"cannot be read ({error.strerror})", 0
+            if not problem and size > MAX_FILE_BYTES:
+                problem = f"larger than the limit ({size} > {MAX_FILE_BYTES} bytes)"
+            elif not problem and total + size > MAX_SUBMISSION_BYTES:
+                problem = f"over the submission's total limit of {MAX_SUBMISSION_BYTES} bytes"
+            total += size if not problem else 0
             if problem:
-                found.append(f"{os.path.relpath(path, folder)}: {problem}")
+                found.append(f"{shown(path)}: {problem}")
         directories[:] = [d for d in directories if not os.path.islink(os.path.join(here, d))]
+        if directories and here.count(os.sep) - base_depth >= MAX_FOLDER_DEPTH:
+            found.append(f"{shown(here)}: holds folders deeper than {MAX_FOLDER_DEPTH} levels")
+            directories[:] = []
     return sorted(found)
 
 

@@ -135,6 +135,24 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
     assert classgrade.fingerprint(layout, alice) == before
 
 
+def test_fingerprint_takes_any_file_name_and_size(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 and a sparse file of terabytes (never read for
+    grading) each change the fingerprint, without failing it or reading the terabytes."""
+    alice = _tiny_course(tmp_path)
+    layout = CourseLayout.from_root(tmp_path)
+    seen = {classgrade.fingerprint(layout, alice)}
+    folder = os.fsencode(alice.folder)
+    os.close(os.open(folder + b"/notes-\xff.txt", os.O_CREAT | os.O_WRONLY, 0o644))
+    seen.add(classgrade.fingerprint(layout, alice))
+    with open(alice.folder / "huge.bin", "wb") as handle:
+        handle.truncate(2**40)
+    seen.add(classgrade.fingerprint(layout, alice))
+    with open(alice.folder / "huge.bin", "wb") as handle:
+        handle.truncate(2**40 + 1)
+    seen.add(classgrade.fingerprint(layout, alice))
+    assert len(seen) == 4
+
+
 def _read_csv(path: Path) -> list[list[str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.reader(handle))

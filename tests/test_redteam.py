@@ -129,6 +129,16 @@ def _folder_instead(path: Path) -> None:
     (path / "notes.txt").write_text("a folder named like the notebook")
 
 
+def _sparse_file(path: Path) -> None:
+    # a few bytes on disk, more than the file limit to a copy (a terabyte costs the same)
+    with open(path.parent / "data.bin", "wb") as handle:
+        handle.truncate(60 * 2**20)
+
+
+def _deep_folders(path: Path) -> None:
+    path.parent.joinpath(*["d"] * 40).mkdir(parents=True)
+
+
 def _rename(path: Path) -> None:
     path.rename(path.with_name("my-answers.ipynb"))
 
@@ -565,6 +575,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # 12. links, FIFOs and files left for the grader to follow
         "plant-links": Case(answers={"q1-answer": _plant_links(course_root)}),
         "link-in-submission": Case(raw=_link_in_submission, status="refused"),
+        # what nbgrader would copy whole before any check runs, or cannot walk
+        "sparse-file": Case(raw=_sparse_file, status="refused"),
+        "deep-folders": Case(raw=_deep_folders, status="refused"),
         # 13. limits of the sandbox as a whole
         "fill-tmp": Case(answers={"q3-answer": _fill("/tmp/hog")}, status="disk-limit"),
         "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
@@ -747,6 +760,14 @@ def test_output_is_capped_in_bytes(graded: Graded, name: str) -> None:
     path = graded.course.root / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert path.stat().st_size < 3_000_000
     assert "output truncated" in path.read_text().lower()
+
+
+def test_an_oversized_file_is_never_copied(graded: Graded) -> None:
+    """nbgrader copies every file of a submission, whatever its size, before any check of
+    the grader's: is a sparse file (a few bytes of disk, any size to a copy) refused
+    before nbgrader runs, so that no copy of it fills the grader's disk?"""
+    assert "larger than the limit" in graded.rows["sparse-file"]["reason"]
+    assert not list((graded.course.root / "autograded").glob("sparse-file/*/data.bin"))
 
 
 def test_the_kernel_cannot_reach_the_course_or_the_network(graded: Graded) -> None:

@@ -63,3 +63,34 @@ def test_unsafe_entries_are_named(tmp_path: Path, secret: Path) -> None:
         "hard.txt",
         "sub/pipe",
     ]
+
+
+def test_unsafe_entries_name_what_is_over_the_limits(tmp_path: Path, monkeypatch) -> None:
+    """Does the check name a file over the size limit (a sparse file of terabytes, read by
+    nothing), files past the total, too many entries and folders nested too deep, with
+    short names, and take a file name that is not UTF-8 as a plain file?"""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    with open(folder / "sparse.bin", "wb") as handle:
+        handle.truncate(2**40)
+    os.close(os.open(os.fsencode(folder) + b"/notes-\xff.txt", os.O_CREAT | os.O_WRONLY))
+    deep = folder.joinpath(*["a" * 30] * (safefiles.MAX_FOLDER_DEPTH + 3))
+    deep.mkdir(parents=True)
+    (deep / "leaf.txt").write_text("x")
+    found = safefiles.unsafe_entries(folder)
+    assert [line.split(": ", 1)[1] for line in found] == [
+        f"holds folders deeper than {safefiles.MAX_FOLDER_DEPTH} levels",
+        f"larger than the limit ({2**40} > {safefiles.MAX_FILE_BYTES} bytes)",
+    ]
+    assert found[0].startswith("aaa") and "..." in found[0] and len(found[0]) < 200
+
+    total = tmp_path / "total"
+    total.mkdir()
+    for name in ("a.bin", "b.bin", "c.bin"):
+        (total / name).write_bytes(b"x" * 40)
+    monkeypatch.setattr(safefiles, "MAX_SUBMISSION_BYTES", 100)
+    assert safefiles.unsafe_entries(total) == [
+        "c.bin: over the submission's total limit of 100 bytes"
+    ]
+    monkeypatch.setattr(safefiles, "MAX_ENTRIES", 2)
+    assert safefiles.unsafe_entries(total) == [".: more than 2 entries; the rest was not examined"]
