@@ -243,17 +243,17 @@ class OverwriteCellsLoadedOnce(OverwriteCells):
         order = [cell.name for cell in source_cells]
         grade_cells = {cell.name: cell for cell in source_nb.grade_cells}
         solution_ids = {cell.name for cell in source_nb.solution_cells}
+        held = _grade_ids(nb)
         for index, name in enumerate(order):
-            if name not in grade_cells or name in _grade_ids(nb):
+            if name not in grade_cells or name in held:
                 continue
             self.log.warning(f"Missing grade cell {name} encountered, adding to notebook")
             missing = self.missing_cell_transform(
                 source_cells[index], grade_cells[name].max_score, is_solution=name in solution_ids
             )
-            held = _grade_ids(nb)
             earlier = [held[kept] for kept in reversed(order[:index]) if kept in held]
-            anchor = earlier[0] if earlier else -1
-            nb.cells.insert(anchor + 1, missing)
+            nb.cells.insert(earlier[0] + 1 if earlier else 0, missing)
+            held = _grade_ids(nb)
         return nb, resources
 
 

@@ -934,11 +934,20 @@ def clean_learner_markdown(source: str) -> str:
     --------
     >>> clean_learner_markdown("[x](javascript:alert(1)) <b onclick=go()>hi</b>")
     '<p><a>x</a> <b>hi</b></p>'
+    >>> clean_learner_markdown("![my plot](attachment:image.png)")
+    '<p><img src="" alt="my plot"></p>'
     """
     from bleach import clean
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-    html = markdown2html_mistune(source)
+    class LearnerRenderer(IPythonRenderer):
+        def _embed_image_or_attachment(self, src: str) -> str:
+            # nbconvert's raises on an attachment the cell does not hold, or holds with no
+            # type, which failed the whole notebook; a pasted image would become a data:
+            # URL, which the cleaning below drops anyway: only its alt text is shown
+            return "" if src.startswith("attachment:") else src
+
+    html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
     return clean(
         html,
         tags=_LEARNER_TAGS,

@@ -108,11 +108,14 @@ def unsafe_entries(folder: str | Path) -> list[str]:
             found.append(f".: more than {MAX_ENTRIES} entries; the rest was not examined")
             break
         directories.sort()  # the same entries over a total limit on every run
-        for name in [*directories, *sorted(names)]:
+        for name, is_file in [
+            *((d, False) for d in directories),
+            *((n, True) for n in sorted(names)),
+        ]:
             path = os.path.join(here, name)
             try:
                 problem = entry_problem(path)
-                size = os.lstat(path).st_size if name in names else 0
+                size = os.lstat(path).st_size if is_file else 0
             except OSError as error:
                 problem, size = f"cannot be read ({error.strerror})", 0
             if not problem and size > MAX_FILE_BYTES:

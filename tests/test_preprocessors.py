@@ -135,6 +135,17 @@ def test_learner_markdown_is_rendered_inert() -> None:
     assert "<strong>Mine</strong>" in clean and "<code>a&lt;b</code>" in clean
 
 
+def test_learner_markdown_with_attachments_renders() -> None:
+    """Does a note naming pasted images render to their alt text instead of failing
+    (nbconvert's renderer raises for an attachment it is not handed), with no data: URL
+    kept?"""
+    clean = preprocessors.clean_learner_markdown(
+        "![pasted](attachment:a.png) ![other](attachment:b.png) [web](https://keras.io)"
+    )
+    assert 'alt="pasted"' in clean and 'alt="other"' in clean and "keras.io" in clean
+    assert "data:" not in clean and "attachment:" not in clean
+
+
 # --------------------------------------------------------------------------- partial credit
 
 

@@ -342,6 +342,14 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     )
 
 
+def _pasted_images(nb: nbformat.NotebookNode) -> None:
+    note = nbformat.v4.new_markdown_cell(
+        "My plot: ![plot](attachment:plot.png) and ![gone](attachment:gone.png)"
+    )
+    note["attachments"] = {"plot.png": {"image/png": "iVBORw0KGgo="}}
+    nb.cells.insert(_test_cell(nb, "q2"), note)
+
+
 def _link_in_submission(path: Path) -> None:
     (path.parent / "data.csv").symlink_to(path.parents[3] / "references" / f"{ASSIGNMENT}.json")
 
@@ -595,6 +603,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         ),
         # 15. markup that would run in the instructor's or learner's browser
         "html-in-feedback": Case(answers={"q1-answer": HTML_ATTACK}, edit=_learner_markdown),
+        # an image pasted into a note (Jupyter stores it as a cell attachment), and one the
+        # cell names but does not hold: nbconvert's renderer failed the whole notebook
+        "pasted-images": Case(edit=_pasted_images),
     }
 
 
