@@ -878,6 +878,19 @@ class SanitizeLearnerHTML(SanitizeHTML):
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
 
+    def sanitize_code_outputs(self, outputs: list[NotebookNode]) -> list[NotebookNode]:
+        """nbconvert's cleaning, with markdown output (``display(Markdown(...))``) turned
+        into clean HTML first: nbconvert cleans it as if it were HTML, which leaves a
+        markdown link such as ``[x](javascript:...)`` whole, and the page's template then
+        renders it as a live link."""
+        for output in outputs:
+            data = output.get("data")
+            if isinstance(data, dict) and "text/markdown" in data:
+                markdown = data.pop("text/markdown")
+                text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
+                data.setdefault("text/html", clean_learner_markdown(text))
+        return super().sanitize_code_outputs(outputs)
+
 
 #: What a learner's rendered markdown may keep: text structure, links and images over
 #: http(s), nothing that runs.

@@ -325,9 +325,11 @@ THREAD_DISPLAY = WRONG_Q1 + (
 
 SCRIPT = "<script>document.title='pwned-by-learner'</script>"
 HTML_ATTACK = (
-    "from IPython.display import HTML, Javascript, display\n"
+    "from IPython.display import HTML, Javascript, Markdown, display\n"
     f"display(HTML({SCRIPT!r} + '<img src=x onerror=alert(1)>'))\n"
     "display(Javascript('alert(2)'))\n"
+    # markdown output: nbconvert cleans it as HTML, and its template renders the link
+    "display(Markdown('[notes](javascript:alert(4)) [more](java&#115;cript:alert(5))'))\n"
     "answer_q1 = (None, 16)\n"
 )
 
