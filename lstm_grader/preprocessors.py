@@ -22,6 +22,7 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import os
 import re
 import time
@@ -889,7 +890,27 @@ class SanitizeLearnerHTML(SanitizeHTML):
                 markdown = data.pop("text/markdown")
                 text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
                 data.setdefault("text/html", clean_learner_markdown(text))
+            if isinstance(output.get("metadata"), dict):
+                _make_output_metadata_inert(output["metadata"])
         return super().sanitize_code_outputs(outputs)
+
+
+def _make_output_metadata_inert(metadata: dict[str, Any]) -> None:
+    """Drop what nbconvert's templates would print from a kernel's output metadata as
+    markup: an image's ``width`` and ``height`` go into unquoted attributes (a width of
+    ``1 onerror=...`` is a live handler), ``filenames`` into an image's address (any
+    URL). Sizes that are numbers stay; ``filenames`` only ever comes from nbconvert's
+    own output extraction, never from a kernel."""
+    metadata.pop("filenames", None)
+    for level in [metadata, *(v for v in metadata.values() if isinstance(v, dict))]:
+        for key in ("width", "height"):
+            size = level.get(key)
+            if size is not None and (
+                isinstance(size, bool)
+                or not isinstance(size, int | float)
+                or not math.isfinite(size)
+            ):
+                del level[key]
 
 
 #: What a learner's rendered markdown may keep: text structure, links and images over

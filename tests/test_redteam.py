@@ -324,12 +324,21 @@ THREAD_DISPLAY = WRONG_Q1 + (
 )
 
 SCRIPT = "<script>document.title='pwned-by-learner'</script>"
+#: A 1 x 1 PNG, base64-encoded.
+PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAC"
+    "hwGA60e6kgAAAABJRU5ErkJggg=="
+)
 HTML_ATTACK = (
     "from IPython.display import HTML, Javascript, Markdown, display\n"
     f"display(HTML({SCRIPT!r} + '<img src=x onerror=alert(1)>'))\n"
     "display(Javascript('alert(2)'))\n"
     # markdown output: nbconvert cleans it as HTML, and its template renders the link
     "display(Markdown('[notes](javascript:alert(4)) [more](java&#115;cript:alert(5))'))\n"
+    # output metadata the page's template prints: an unquoted width, an image's address
+    f"display({{'image/png': {PIXEL!r}}}, raw=True, metadata={{'image/png': "
+    "{'width': '1 onerror=alert(6)', 'height': '1 onmouseover=alert(7)'}, "
+    "'filenames': {'image/png': 'https://tracker.example/seen.gif'}})\n"
     "answer_q1 = (None, 16)\n"
 )
 
@@ -897,6 +906,7 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     parser = _LiveMarkup()
     parser.feed(page)
     assert parser.live == []
+    assert 'src="https://tracker.example' not in page  # an address set by the kernel
     notebook = _autograded_text(graded, "html-in-feedback")
     assert "application/javascript" not in notebook
 
