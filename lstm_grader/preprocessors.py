@@ -900,8 +900,11 @@ def _make_output_metadata_inert(metadata: dict[str, Any]) -> None:
     markup: an image's ``width`` and ``height`` go into unquoted attributes (a width of
     ``1 onerror=...`` is a live handler), ``filenames`` into an image's address (any
     URL). Sizes that are numbers stay; ``filenames`` only ever comes from nbconvert's
-    own output extraction, never from a kernel."""
+    own output extraction, never from a kernel. A media type's entry that is not a
+    mapping goes too: the templates look sizes up in it, and fail on anything else."""
     metadata.pop("filenames", None)
+    for key in [k for k, v in metadata.items() if "/" in k and not isinstance(v, dict)]:
+        del metadata[key]
     for level in [metadata, *(v for v in metadata.values() if isinstance(v, dict))]:
         for key in ("width", "height"):
             size = level.get(key)

@@ -339,6 +339,8 @@ HTML_ATTACK = (
     f"display({{'image/png': {PIXEL!r}}}, raw=True, metadata={{'image/png': "
     "{'width': '1 onerror=alert(6)', 'height': '1 onmouseover=alert(7)'}, "
     "'filenames': {'image/png': 'https://tracker.example/seen.gif'}})\n"
+    # a media type's metadata that is not a mapping, which the template looks sizes up in
+    f"display({{'image/jpeg': {PIXEL!r}}}, raw=True, metadata={{'image/jpeg': 'wide'}})\n"
     "answer_q1 = (None, 16)\n"
 )
 
