@@ -82,14 +82,17 @@ MAX_SUBMISSION_BYTES = 4 * MAX_FILE_BYTES
 MAX_ENTRIES = 10_000
 
 
-def unsafe_entries(folder: str | Path) -> list[str]:
+def unsafe_entries(folder: str | Path, *, sizes: bool = True) -> list[str]:
     """Entries under ``folder`` the grader will not take from a learner: links, FIFOs,
     sockets, devices, files with other hard links, entries that cannot be listed or read,
-    and what is over the limits a collection keeps to (:data:`MAX_FILE_BYTES` per file,
-    :data:`MAX_SUBMISSION_BYTES` in all, :data:`MAX_ENTRIES`, :data:`MAX_FOLDER_DEPTH`),
-    since nbgrader copies every file of a submission, whatever its size, before any
-    check of the grader's runs. Relative paths (long ones shortened), each with the
-    reason."""
+    folders deeper than :data:`MAX_FOLDER_DEPTH`, more than :data:`MAX_ENTRIES` entries
+    and, with ``sizes``, files over the sizes a collection keeps to
+    (:data:`MAX_FILE_BYTES` each, :data:`MAX_SUBMISSION_BYTES` in all), since nbgrader
+    copies every file of a submission, whatever its size, before any check of the
+    grader's runs. Relative paths (long ones shortened), each with the reason.
+
+    ``sizes=False`` checks a folder the grader writes into, which holds the course's own
+    files too, whatever their size."""
     found = []
     folder = str(folder)
     entries = total = 0
@@ -118,10 +121,11 @@ def unsafe_entries(folder: str | Path) -> list[str]:
                 size = os.lstat(path).st_size if is_file else 0
             except OSError as error:
                 problem, size = f"cannot be read ({error.strerror})", 0
-            if not problem and size > MAX_FILE_BYTES:
-                problem = f"larger than the limit ({size} > {MAX_FILE_BYTES} bytes)"
-            elif not problem and total + size > MAX_SUBMISSION_BYTES:
-                problem = f"over the submission's total limit of {MAX_SUBMISSION_BYTES} bytes"
+            if sizes and not problem:
+                if size > MAX_FILE_BYTES:
+                    problem = f"larger than the limit ({size} > {MAX_FILE_BYTES} bytes)"
+                elif total + size > MAX_SUBMISSION_BYTES:
+                    problem = f"over the submission's total limit of {MAX_SUBMISSION_BYTES} bytes"
             total += size if not problem else 0
             if problem:
                 found.append(f"{shown(path)}: {problem}")

@@ -83,6 +83,10 @@ def test_unsafe_entries_name_what_is_over_the_limits(tmp_path: Path, monkeypatch
         f"larger than the limit ({2**40} > {safefiles.MAX_FILE_BYTES} bytes)",
     ]
     assert found[0].startswith("aaa") and "..." in found[0] and len(found[0]) < 200
+    # a folder the grader writes into holds the course's own files, whatever their size
+    assert [line.split(": ", 1)[1] for line in safefiles.unsafe_entries(folder, sizes=False)] == [
+        f"holds folders deeper than {safefiles.MAX_FOLDER_DEPTH} levels"
+    ]
 
     total = tmp_path / "total"
     total.mkdir()
