@@ -111,16 +111,15 @@ def unsafe_entries(folder: str | Path, *, sizes: bool = True) -> list[str]:
             found.append(f".: more than {MAX_ENTRIES} entries; the rest was not examined")
             break
         directories.sort()  # the same entries over a total limit on every run
-        for name, is_file in [
-            *((d, False) for d in directories),
-            *((n, True) for n in sorted(names)),
-        ]:
+        for name in [*directories, *sorted(names)]:
             path = os.path.join(here, name)
             try:
-                problem = entry_problem(path)
-                size = os.lstat(path).st_size if is_file else 0
+                info = os.lstat(path)
             except OSError as error:
                 problem, size = f"cannot be read ({error.strerror})", 0
+            else:
+                problem = _stat_problem(info)
+                size = info.st_size if stat.S_ISREG(info.st_mode) else 0
             if sizes and not problem:
                 if size > MAX_FILE_BYTES:
                     problem = f"larger than the limit ({size} > {MAX_FILE_BYTES} bytes)"
@@ -139,7 +138,11 @@ def unsafe_entries(folder: str | Path, *, sizes: bool = True) -> list[str]:
 def entry_problem(path: str | Path) -> str | None:
     """Why an entry may not be taken from a learner (a link, not a regular file or
     folder, other hard links), or None."""
-    info = os.lstat(path)
+    return _stat_problem(os.lstat(path))
+
+
+def _stat_problem(info: os.stat_result) -> str | None:
+    """:func:`entry_problem` for an entry already examined with ``os.lstat``."""
     if stat.S_ISLNK(info.st_mode):
         return "a symbolic link"
     if stat.S_ISDIR(info.st_mode):
