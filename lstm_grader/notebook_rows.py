@@ -195,12 +195,20 @@ class _CommitAtEnd:
             self._session.commit()
 
 
+def grade_id_of(cell: NotebookNode) -> str | None:
+    """A cell's nbgrader ``grade_id``, or None where it has none that is a string
+    (nbgrader metadata that is not a mapping included)."""
+    nbgrader_meta = cell.get("metadata", {}).get("nbgrader", {})
+    grade_id = nbgrader_meta.get("grade_id") if isinstance(nbgrader_meta, dict) else None
+    return grade_id if isinstance(grade_id, str) else None
+
+
 def _grade_ids(nb: NotebookNode) -> dict[str, int]:
     """Where each cell with an nbgrader ``grade_id`` sits in the notebook."""
     return {
         grade_id: index
         for index, cell in enumerate(nb.cells)
-        if isinstance(grade_id := cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)
+        if (grade_id := grade_id_of(cell)) is not None
     }
 
 
@@ -221,7 +229,7 @@ class OverwriteCellsLoadedOnce(OverwriteCells):
                 # nbgrader took the grade_id from cells the gradebook does not know; its
                 # re-adding would fail on what is left of their nbgrader metadata
                 for cell in nb.cells:
-                    if "grade_id" not in cell.metadata.get("nbgrader", {"grade_id": None}):
+                    if "nbgrader" in cell.metadata and "grade_id" not in cell.metadata.nbgrader:
                         del cell.metadata["nbgrader"]
                 nb, resources = self.add_missing_grade_cells(nb, resources)
                 nb, resources = self.add_missing_task_cells(nb, resources)

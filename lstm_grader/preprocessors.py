@@ -43,7 +43,7 @@ from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import hidden, report, safefiles, warm_kernels
 from lstm_grader.course import CourseLayout
-from lstm_grader.notebook_rows import notebook_cells
+from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
 from lstm_lib import verdicts
@@ -74,12 +74,6 @@ def _report_file(preprocessor: Any, resources: ResourcesDict) -> Path:
 
 def _is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
-
-
-def _grade_id(cell: NotebookNode) -> str | None:
-    nbgrader_meta = cell.get("metadata", {}).get("nbgrader", {})
-    grade_id = nbgrader_meta.get("grade_id") if isinstance(nbgrader_meta, dict) else None
-    return grade_id if isinstance(grade_id, str) else None
 
 
 class CheckSubmission(NbGraderPreprocessor):
@@ -148,13 +142,13 @@ def learner_versions(submitted: NotebookNode, released: NotebookNode) -> dict[st
     instructor can read it beside the restored original (``OverwriteCells`` puts the
     released source back before anything runs)."""
     originals = {
-        _grade_id(cell): _source(cell)
+        grade_id_of(cell): _source(cell)
         for cell in released.cells
-        if _grade_id(cell) is not None and cell.metadata.nbgrader.get("locked")
+        if grade_id_of(cell) is not None and cell.metadata.nbgrader.get("locked")
     }
     copies: dict[str, list[str]] = {}
     for cell in submitted.cells:
-        grade_id = _grade_id(cell)
+        grade_id = grade_id_of(cell)
         if grade_id in originals:
             copies.setdefault(grade_id, []).append(_source(cell))
     return {
@@ -186,9 +180,9 @@ def answer_digests(nb: NotebookNode) -> dict[str, str]:
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if meta.get("solution"):
             answers.append(_source(cell))
-        elif _is_test_cell(cell) and _grade_id(cell) is not None:
+        elif _is_test_cell(cell) and grade_id_of(cell) is not None:
             material = json.dumps([answers, _source(cell)]).encode()
-            digests[_grade_id(cell)] = hashlib.sha256(material).hexdigest()
+            digests[grade_id_of(cell)] = hashlib.sha256(material).hexdigest()
             answers = []
     return digests
 
@@ -241,12 +235,12 @@ def compare_with_release(
     tampered: set[str] = set()
     by_id: dict[str, list[NotebookNode]] = {}
     for cell in submitted.cells:
-        grade_id = _grade_id(cell)
+        grade_id = grade_id_of(cell)
         if grade_id is not None:
             by_id.setdefault(grade_id, []).append(cell)
     released_ids = set()
     for original in released.cells:
-        grade_id = _grade_id(original)
+        grade_id = grade_id_of(original)
         if grade_id is None:
             continue
         released_ids.add(grade_id)
@@ -311,14 +305,14 @@ def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) 
     originals = {
         grade_id: cell.metadata.nbgrader
         for cell in released.cells
-        if (grade_id := _grade_id(cell)) is not None
+        if (grade_id := grade_id_of(cell)) is not None
     }
     seen: set[str] = set()
     for cell in submitted.cells:
         meta = cell.metadata
         if "nbgrader" not in meta:
             continue
-        grade_id = _grade_id(cell)
+        grade_id = grade_id_of(cell)
         if grade_id not in originals or grade_id in seen:
             del meta["nbgrader"]
         else:
@@ -352,7 +346,7 @@ class StageAnswers(NbGraderPreprocessor):
                 continue
             visible, hidden_text = hidden.split_hidden(_source(cell) + "\n", delimiters)
             answers = [(a.question, a.expression) for a in hidden.graded_answers(hidden_text)]
-            staged[_grade_id(cell)] = {
+            staged[grade_id_of(cell)] = {
                 "visible": visible.rstrip("\n"),
                 "answers": answers,
                 "expressions": {
@@ -529,12 +523,12 @@ class SandboxedExecute(Execute):
         store_history: bool = True,
     ) -> NotebookNode:
         """Run a cell; a staged test cell's request also asks for its answers."""
-        expressions = self._state["staged"].get(_grade_id(cell) or "", {}).get("expressions")
+        expressions = self._state["staged"].get(grade_id_of(cell) or "", {}).get("expressions")
         if not (_is_test_cell(cell) and expressions and self.kc is not None):
             return await super().async_execute_cell(
                 cell, cell_index, execution_count, store_history
             )
-        self._state["requested"][cell_index] = _grade_id(cell)
+        self._state["requested"][cell_index] = grade_id_of(cell)
         self.kc.execute = functools.partial(
             type(self.kc).execute, self.kc, user_expressions=dict(expressions)
         )
@@ -667,7 +661,7 @@ class JudgeAnswers(NbGraderPreprocessor):
         for index, cell in enumerate(nb.cells):
             if not _is_test_cell(cell):
                 continue
-            grade_id = _grade_id(cell)
+            grade_id = grade_id_of(cell)
             staged = state["staged"].get(grade_id, {"visible": _source(cell), "answers": []})
             outcome = {}
             for question, _expression in staged["answers"]:
@@ -704,8 +698,8 @@ class JudgeAnswers(NbGraderPreprocessor):
             cell.outputs = verdict_outputs(outcome, float(cell.metadata.nbgrader.get("points", 0)))
         review = cells_to_review(notebook_report, state["staged"])
         for cell in nb.cells:
-            if _is_test_cell(cell) and _grade_id(cell) in review:
-                cell.outputs.append(_stream(_review_note(notebook_report, _grade_id(cell))))
+            if _is_test_cell(cell) and grade_id_of(cell) in review:
+                cell.outputs.append(_stream(_review_note(notebook_report, grade_id_of(cell))))
         events = set(notebook_report.get("events", [])) | set(state["events"])
         if asked and not answered and not tampered:
             events.add("no-answers")
@@ -807,7 +801,7 @@ class FlagForReview(NbGraderPreprocessor):
         ids = resources["nbgrader"]
         current = notebook_report.get("answer_digests", {})
         previous = notebook_report.get("previous_answer_digests", {})
-        test_cells = [_grade_id(cell) for cell in nb.cells if _is_test_cell(cell)]
+        test_cells = [grade_id_of(cell) for cell in nb.cells if _is_test_cell(cell)]
         review = cells_to_review(notebook_report, filter(None, test_cells))
         with Gradebook(ids["db_url"]) as gradebook:
             submission = gradebook.find_submission_notebook(
