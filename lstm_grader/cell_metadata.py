@@ -67,8 +67,11 @@ class MetadataValidatorOnce(MetadataValidator, _SchemaCheckedOnce):
 
 @functools.cache
 def metadata_validator() -> MetadataValidatorOnce:
-    """The process's one validator (it keeps no state between notebooks)."""
-    return MetadataValidatorOnce()
+    """The process's one validator (it keeps no state between notebooks), its schema
+    already checked: a process that forks after calling this hands the check down."""
+    validator = MetadataValidatorOnce()
+    validator._schema_validator  # noqa: B018 (built and cached here, not on first cell)
+    return validator
 
 
 class CheckCellMetadataOnce(CheckCellMetadata):

@@ -129,3 +129,9 @@ def test_the_course_checks_metadata_with_it_everywhere_nbgrader_would() -> None:
     for pipeline in pipelines:
         assert CheckCellMetadataOnce in pipeline
         assert CheckCellMetadata not in pipeline
+
+
+def test_the_validator_checks_its_schema_before_any_cell() -> None:
+    # the grader's helper calls metadata_validator() before it forks: the schema check
+    # must be done by then, or every forked child pays for it again
+    assert "_schema_validator" in vars(metadata_validator())
