@@ -45,7 +45,9 @@ machine and on whatever else runs on it, so the load average is printed with the
 
 CPU seconds are those of the process tree (``RUSAGE_CHILDREN``) plus the grading kernels'
 own, read from their sandboxes' control groups: rusage counts next to none of a kernel's
-CPU (it runs and is reaped behind bubblewrap, in a PID namespace of its own).
+CPU (it runs and is reaped behind bubblewrap, in a PID namespace of its own). The floor
+is counted the same way, its process tree and its kernel's group: bubblewrap's own launch
+is in both, on each side of the ratio.
 """
 
 from __future__ import annotations
@@ -485,8 +487,12 @@ class Client(NotebookClient):
 
 
 def cpu():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    # the process tree, as grading's is counted: bubblewrap's own launch is in it, and in
+    # the kernel's control group too, on both sides of the ratio
+    return sum(
+        usage.ru_utime + usage.ru_stime
+        for usage in map(resource.getrusage, (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    )
 
 
 client = Client(
@@ -737,6 +743,17 @@ def _throughput(small_root: Path, root: Path, count: int, measured: Measured) ->
             f"{one.cpu_per_notebook:.2f} / {many.cpu_per_notebook:.2f}",
         ),
     ]
+    if sloped:
+        cores = usable_cores()
+        results.append(
+            Result(
+                "throughput",
+                f"  (the most {parallel} workers could give on {cores} cores, every core busy)",
+                f"{speedup_ceiling(slope_one, slope_many, parallel, cores):.2f}x: "
+                f"{min(parallel, cores)} x {slope_one.seconds:.2f} s / "
+                f"{slope_many.cpu:.2f} CPU s per further notebook",
+            )
+        )
     if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
         speed.verdict += " (other load: load average above the CPU count)"
     results += _cold_kernels(root, one)
@@ -1213,6 +1230,23 @@ class Projection:
     efficiency: float | None
     one_host_seconds: float
     cluster_seconds: float | None
+
+
+def speedup_ceiling(one_worker: Marginal, n_workers: Marginal, workers: int, cores: int) -> float:
+    """The most ``workers`` workers could speed one worker up on ``cores`` cores: each
+    further notebook needs ``n_workers.cpu`` CPU seconds, and no more than
+    ``min(workers, cores)`` cores can serve them at once.
+
+    One worker already keeps more than one process busy (the next kernel starts while a
+    notebook is graded), so on two cores this bound sits below 2x, and a run that comes
+    close to it is as fast as the machine allows.
+
+    >>> one = Marginal(seconds=0.6, cpu=0.6, startup_seconds=2.0)
+    >>> two = Marginal(seconds=0.33, cpu=0.65, startup_seconds=4.0)
+    >>> round(speedup_ceiling(one, two, workers=2, cores=2), 2)
+    1.85
+    """
+    return min(workers, cores) * one_worker.seconds / n_workers.cpu
 
 
 def parallel_efficiency(one_worker: float, two_workers: float) -> float:

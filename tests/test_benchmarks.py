@@ -22,6 +22,7 @@ from benchmarks.__main__ import (
     marginal,
     parallel_efficiency,
     project,
+    speedup_ceiling,
 )
 
 
@@ -45,6 +46,18 @@ def test_the_slope_counts_the_kernels_cpu_too() -> None:
 def test_one_class_size_gives_no_slope() -> None:
     with pytest.raises(BenchError, match="two class sizes"):
         marginal(_run(12, 30.0), _run(12, 31.0))
+
+
+def test_the_speed_up_ceiling_counts_only_the_cores_there_are() -> None:
+    # 1 worker: 0.6 s per notebook; N workers: 0.6 CPU s per notebook
+    one, many = (
+        marginal(_run(6, 10.0), _run(24, 20.8)),
+        marginal(_run(6, 5.0, 3.6), _run(24, 5.0, 14.4)),
+    )
+    assert speedup_ceiling(one, many, workers=2, cores=2) == pytest.approx(2.0)
+    assert speedup_ceiling(one, many, workers=4, cores=2) == pytest.approx(2.0)
+    assert speedup_ceiling(one, many, workers=2, cores=16) == pytest.approx(2.0)
+    assert speedup_ceiling(one, many, workers=1, cores=2) == pytest.approx(1.0)
 
 
 def test_the_per_core_cost_counts_every_busy_core() -> None:
