@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType
 
@@ -185,12 +187,29 @@ def copy_course(root: Path, names: list[str]) -> Course:
     return course
 
 
+#: Courses with their student versions generated, by assignment names: generated once per
+#: test run (each generation starts nbgrader, seconds) and copied for every test after.
+_GENERATED: dict[tuple[str, ...], Path] = {}
+
+
 def make_course(root: Path, names: list[str]) -> Course:
-    """Copy the config, lstm references and the named assignments; generate student versions."""
-    course = copy_course(root, names)
-    for name in names:
-        course.run("nbgrader", "generate_assignment", name, "--force")
-    return course
+    """Copy the config, lstm references and the named assignments; generate student
+    versions. The generated course is made once per test run and copied into ``root``."""
+    key = tuple(names)
+    if key not in _GENERATED:
+        template = Path(tempfile.mkdtemp(prefix="lstm-test-course-"))
+        atexit.register(shutil.rmtree, template, ignore_errors=True)
+        course = copy_course(template, names)
+        for name in names:
+            course.run("nbgrader", "generate_assignment", name, "--force")
+        _GENERATED[key] = template
+    # entry by entry: ``root`` keeps the mode its maker gave it
+    for entry in _GENERATED[key].iterdir():
+        if entry.is_dir():
+            shutil.copytree(entry, root / entry.name, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(entry, root / entry.name)
+    return Course(root)
 
 
 @pytest.fixture

@@ -29,10 +29,11 @@ FEW = settings(deadline=None, max_examples=int(os.environ.get("LSTM_REFERENCE_EX
 def fresh_keras_session() -> None:
     """Start every test from a clean Keras session.
 
-    Once per test rather than per Hypothesis example: ``clear_session`` takes about a
-    quarter of a second, more than building and calling a layer.
+    Once per test rather than per Hypothesis example, and without the full garbage
+    collection ``clear_session`` runs by default: that collection walks TensorFlow's whole
+    heap, about half a second a test, more than building and calling a layer.
     """
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
 
 
 sizes = st.fixed_dictionaries(

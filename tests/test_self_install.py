@@ -8,6 +8,7 @@ The real install, from a built site into a fresh venv, is ``test_notebook_downlo
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -44,8 +45,16 @@ def run_cell(source: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         "    print(''.join(error._render_traceback_()), file=sys.stderr)\n"
         "    sys.exit(3)\n"
     )
+    # pip retries a refused connection five times with back-off (about 8 s); the message
+    # a learner reads in the end is the same without the retries
+    env = {**os.environ, "PIP_RETRIES": "0"}
     return subprocess.run(
-        [sys.executable, "-c", program], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", program],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
