@@ -1238,8 +1238,9 @@ def speedup_ceiling(one_worker: Marginal, n_workers: Marginal, workers: int, cor
     ``min(workers, cores)`` cores can serve them at once.
 
     One worker already keeps more than one process busy (the next kernel starts while a
-    notebook is graded), so on two cores this bound sits below 2x, and a run that comes
-    close to it is as fast as the machine allows.
+    notebook is graded), so where its CPU seconds reach its seconds this bound sits below
+    2x on two cores, and a run that comes close to it is as fast as the machine allows.
+    Both slopes are differences of runs, so the bound moves with the machine as they do.
 
     >>> one = Marginal(seconds=0.6, cpu=0.6, startup_seconds=2.0)
     >>> two = Marginal(seconds=0.33, cpu=0.65, startup_seconds=4.0)
