@@ -9,7 +9,9 @@ What the kernel gets:
 - a **mount namespace of read-only binds**: ``/usr``, ``/etc``, the Python installation
   and this environment's packages, and the grader's own ``lstm_lib`` at
   :data:`COURSE_LIBRARY_MOUNT`; never the course directory (``solutions/``,
-  ``references/``, the gradebook, other learners); ``/proc/sys`` read-only;
+  ``references/``, the gradebook, other learners); ``/proc/sys`` read-only; a ``/dev``
+  of its own whose standard nodes (``null``, ``zero``, ``full``, ``random``,
+  ``urandom``, a private ``pts``) are the only device files it can open;
 - a **throwaway working folder** on a size-limited tmpfs: the regular files of the
   submission (never links or special files) are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
@@ -408,7 +410,10 @@ def _bwrap_command(
             "--",
             bwrap,
             *lockdown,
-            "--bind",
+            # --dev-bind: a plain --bind remounts every mount below it nodev, and the
+            # kernel could open none of the outer sandbox's /dev (null, zero, urandom);
+            # the outer binds and tmpfs are nodev already, so no other device opens
+            "--dev-bind",
             "/",
             "/",
             "--ro-bind",

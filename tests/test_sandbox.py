@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, aged, aged_folder, gone_owner_tag, require_or_skip
+from conftest import ROOT, aged, aged_folder, gone_owner_tag, require_module, require_or_skip
 
 from lstm_grader import sandbox
 
@@ -56,6 +56,17 @@ def test_as_root_the_kernel_drops_to_an_unprivileged_uid(
         assert flag in inner
     assert inner[inner.index("--cap-drop") + 1] == "ALL"
     assert command.index("--clearenv") < drop
+
+
+def test_as_root_the_inner_sandbox_keeps_the_outer_devices_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Does the inner bubblewrap take the outer tree with its devices (``--dev-bind``)? A
+    plain ``--bind`` remounts everything nodev, and the kernel could open no /dev/null."""
+    command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
+    inner = command[command.index("setpriv") :]
+    assert inner[inner.index("--dev-bind") + 1 : inner.index("--dev-bind") + 3] == ["/", "/"]
+    assert "--bind" not in inner
 
 
 def test_as_a_user_one_unprivileged_sandbox_does_it_all(
@@ -177,7 +188,10 @@ def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
     )
     manager = client.create_kernel_manager()
     client.execute()
-    text = "".join(o.get("text", "") for o in notebook.cells[0].outputs)
+    # stdout only: what a library logs on stderr (TensorFlow's start) is not the answer
+    text = "".join(
+        o.get("text", "") for o in notebook.cells[0].outputs if o.get("name") == "stdout"
+    )
     return json.loads(text.strip().splitlines()[-1]), manager.sandbox_report
 
 
@@ -208,6 +222,43 @@ def test_a_real_kernel_is_confined_and_its_orphans_die(
     )
     if os.geteuid() == 0:
         assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
+
+
+DEVICES_PROBE = r"""
+import json
+opened = {}
+for name in ('null', 'zero', 'full', 'random', 'urandom'):
+    try:
+        with open('/dev/' + name, 'r+b', buffering=0) as device:
+            device.read(1)
+        opened[name] = 'ok'
+    except OSError as error:
+        opened[name] = repr(error)
+usable = [
+    line.split()[4]
+    for line in open('/proc/self/mountinfo')
+    if 'nodev' not in line.split()[5].split(',')
+]
+import keras, numpy
+shape = keras.layers.LSTM(2)(numpy.zeros((1, 3, 1), 'float32')).shape
+print(json.dumps({'opened': opened, 'usable': usable, 'shape': list(shape)}))
+"""
+
+
+@pytest.mark.slow
+def test_a_real_kernel_opens_the_standard_devices_and_runs_keras(tmp_path: Path) -> None:
+    """Can the kernel open /dev/null, /dev/zero, /dev/urandom (TensorFlow's random device
+    reads it: without them a learner's own Keras cell killed the kernel), with devices
+    usable nowhere but those few nodes?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    require_module("keras", "Keras (pip install .[keras])")
+    workdir = tmp_path / "05-return-flags"
+    workdir.mkdir()
+    facts, _ = _run_in_sandbox(DEVICES_PROBE, workdir)
+    assert set(facts["opened"].values()) == {"ok"}, facts["opened"]
+    assert facts["shape"] == [1, 2]
+    standard = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}
+    assert set(facts["usable"]) <= standard | {"/dev/tty", "/dev/pts"}, facts["usable"]
 
 
 def test_the_grading_kernel_starts_like_ipykernel_launcher_without_debugpy() -> None:
