@@ -89,6 +89,9 @@ PASSED_THROUGH = (
 )
 #: Variables the kernel always gets: one thread per numeric library (the sandbox has one
 #: core), a home in its own tmpfs, no user site-packages, the grader's lstm_lib first.
+#: TensorFlow sizes its two thread pools by the host's cores, not the sandbox's one, and
+#: the process limit counts threads: on a host of 32 cores or more a learner's Keras cell
+#: would pass it and the kernel die.
 FIXED_ENVIRONMENT = {
     "HOME": "/tmp",
     "MPLCONFIGDIR": "/tmp/.matplotlib",
@@ -98,6 +101,8 @@ FIXED_ENVIRONMENT = {
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
 }
 
 CANNOT_SANDBOX = (

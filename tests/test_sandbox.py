@@ -241,7 +241,9 @@ usable = [
 ]
 import keras, numpy
 shape = keras.layers.LSTM(2)(numpy.zeros((1, 3, 1), 'float32')).shape
-print(json.dumps({'opened': opened, 'usable': usable, 'shape': list(shape)}))
+import os
+threads = [open(f'/proc/self/task/{t}/comm').read().strip() for t in os.listdir('/proc/self/task')]
+print(json.dumps({'opened': opened, 'usable': usable, 'shape': list(shape), 'threads': threads}))
 """
 
 
@@ -257,6 +259,10 @@ def test_a_real_kernel_opens_the_standard_devices_and_runs_keras(tmp_path: Path)
     facts, _ = _run_in_sandbox(DEVICES_PROBE, workdir)
     assert set(facts["opened"].values()) == {"ok"}, facts["opened"]
     assert facts["shape"] == [1, 2]
+    # TensorFlow's pools sized for the sandbox's one core, not the host's cores: the
+    # process limit counts threads, and pools of a large host's size would pass it
+    assert facts["threads"].count("tf_Compute") == 1, facts["threads"]
+    assert len(facts["threads"]) < sandbox.SandboxKernelManager().max_processes
     standard = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"}
     assert set(facts["usable"]) <= standard | {"/dev/tty", "/dev/pts"}, facts["usable"]
 
