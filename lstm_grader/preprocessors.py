@@ -28,9 +28,11 @@ import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 import nbformat
+from jupyter_core.utils import ensure_async
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 from nbconvert.exporters.exporter import ResourcesDict
@@ -378,6 +380,10 @@ _HANDOVER_SOURCE = "\n".join(
 MAX_ANSWER_CHARS = 1_000_000
 
 
+#: How long a reopened output channel waits for the kernel's greeting before the next cell.
+IOPUB_WELCOME_WAIT_S = 2.0
+
+
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute`` with a sandboxed kernel, output caps and a notebook deadline.
 
@@ -395,6 +401,12 @@ class SandboxedExecute(Execute):
     )
     notebook_timeout = Integer(
         300, help="Wall-clock seconds for the whole notebook; later cells are not run."
+    ).tag(config=True)
+    raise_on_iopub_timeout = Bool(
+        False,
+        help="A cell whose reply came but whose output channel went silent is not an "
+        "error: its output was lost (a message over the client's size limit closes the "
+        "channel), the channel is opened again, and the next cell runs.",
     ).tag(config=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -522,22 +534,73 @@ class SandboxedExecute(Execute):
         execution_count: int | None = None,
         store_history: bool = True,
     ) -> NotebookNode:
-        """Run a cell; a staged test cell's request also asks for its answers."""
+        """Run a cell; a staged test cell's request also asks for its answers. A cell whose
+        output never finished arriving (see :meth:`_reopen_lost_output`) is noted."""
+        self._output_done, self._reply_error = False, None
         expressions = self._state["staged"].get(grade_id_of(cell) or "", {}).get("expressions")
         if not (_is_test_cell(cell) and expressions and self.kc is not None):
-            return await super().async_execute_cell(
+            cell = await super().async_execute_cell(
                 cell, cell_index, execution_count, store_history
             )
+            return await self._reopen_lost_output(cell)
         self._state["requested"][cell_index] = grade_id_of(cell)
         self.kc.execute = functools.partial(
             type(self.kc).execute, self.kc, user_expressions=dict(expressions)
         )
         try:
-            return await super().async_execute_cell(
+            cell = await super().async_execute_cell(
                 cell, cell_index, execution_count, store_history
             )
         finally:
             del self.kc.execute
+        return await self._reopen_lost_output(cell)
+
+    def process_message(
+        self, msg: dict[str, Any], cell: NotebookNode, cell_index: int
+    ) -> NotebookNode | None:
+        content = msg.get("content") or {}
+        if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
+            self._output_done = True
+        return super().process_message(msg, cell, cell_index)
+
+    async def _reopen_lost_output(self, cell: NotebookNode) -> NotebookNode:
+        """The kernel replied but its output channel never said the cell was done: a
+        message over the client's size limit (:data:`~lstm_grader.sandbox.MAX_MESSAGE_BYTES`)
+        closes the channel, and ZMQ never opens it again. The cell's output is lost and
+        noted; a fresh channel carries the next cell's."""
+        skipped = self.skip_cells_with_tag in cell.metadata.get("tags", [])
+        if self._output_done or skipped or cell.cell_type != "code" or not cell.source.strip():
+            return cell
+        if self._reply_error == "CellTimeoutError":
+            # the reply nbclient makes up when the cell ran out of time: the kernel was
+            # interrupted, not heard from; the notebook stops here, as it always has
+            raise CellTimeoutError.error_from_timeout_and_cell(
+                "Timeout waiting for IOPub output", self.iopub_timeout, cell
+            )
+        if self.kc is None or self.km is None or not await ensure_async(self.km.is_alive()):
+            return cell
+        self.kc.iopub_channel.close()
+        self.kc._iopub_channel = None  # the property makes a new one, as on first use
+        self.kc.iopub_channel.start()
+        # the kernel greets a new subscriber: from then on nothing it sends is missed
+        deadline = time.monotonic() + IOPUB_WELCOME_WAIT_S
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                greeting = await ensure_async(self.kc.iopub_channel.get_msg(timeout=left))
+            except Empty:
+                break
+            if greeting.get("msg_type") == "iopub_welcome":
+                break
+        if "output-limit" not in self._state["events"]:
+            self._state["events"].append("output-limit")
+        cell.outputs.append(
+            NotebookNode(
+                output_type="stream",
+                name="stdout",
+                text="\n[output lost: the kernel sent more at once than the grader accepts]\n",
+            )
+        )
+        return cell
 
     execute_cell = run_sync(async_execute_cell)
 
@@ -545,10 +608,11 @@ class SandboxedExecute(Execute):
         self, cell: NotebookNode, cell_index: int, execute_reply: dict[str, Any]
     ) -> None:
         """Keep what the reply to a staged test cell's own request carries."""
+        content = execute_reply.get("content", {}) if isinstance(execute_reply, dict) else {}
+        self._reply_error = content.get("ename") if isinstance(content, dict) else None
         grade_id = self._state["requested"].get(cell_index)
         if grade_id is None:
             return
-        content = execute_reply.get("content", {}) if isinstance(execute_reply, dict) else {}
         self._state["replies"][grade_id] = {
             "status": content.get("status"),
             "error": f"{content.get('ename')}: {content.get('evalue')}"

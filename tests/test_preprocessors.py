@@ -235,3 +235,30 @@ def test_review_reads_the_notebooks_cells_at_once_and_marks_the_flagged_cell(
         assert submitted.flagged
         review = {grade.name for grade in submitted.grades if grade.needs_manual_grade}
     assert review == {"q3"}
+
+
+@pytest.mark.slow
+def test_a_lost_output_channel_is_opened_again_for_the_next_cell(tmp_path: Path) -> None:
+    """A message over the client's size limit closes the kernel's output channel for
+    good. Is the cell's output noted as lost (output-limit), a cell skipped by its tag left
+    alone, and the next cell's output read on a new channel, instead of every later cell
+    timing out?"""
+    from conftest import require_or_skip
+
+    from lstm_grader.sandbox import MAX_MESSAGE_BYTES, sandbox_problem
+
+    require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    cells = [
+        nbformat.v4.new_code_cell(f"print('x' * {MAX_MESSAGE_BYTES + 2**20})"),
+        nbformat.v4.new_code_cell("print('skipped')", metadata={"tags": ["skip-execution"]}),
+        nbformat.v4.new_code_cell("print('after')"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    resources = {"metadata": {"path": str(tmp_path)}}
+    execute = preprocessors.SandboxedExecute(timeout=30)
+    notebook, resources = execute.preprocess(notebook, resources)
+    shown = ["".join(o.get("text", "") for o in cell.outputs) for cell in notebook.cells]
+    assert "output lost" in shown[0]
+    assert shown[1] == ""
+    assert shown[2] == "after\n"
+    assert "output-limit" in resources[preprocessors._STATE]["events"]
