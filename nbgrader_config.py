@@ -203,9 +203,13 @@ c.SandboxedExecute.max_output_bytes_per_cell = 100_000
 c.SandboxedExecute.max_output_bytes = 2_000_000
 # The sandbox as a whole (every process the kernel starts, and the files it keeps in its
 # tmpfs) gets 2 GiB of memory: NumPy and the kernel need about 600 MB; a memory bomb, or
-# memory spread over forked processes, stops here. Each process also gets 2 GiB of address
-# space, so a single bomb meets a MemoryError before the kernel is killed.
+# memory spread over forked processes, stops here (the kernel is killed: memory-limit).
 c.SandboxKernelManager.memory_limit_mb = 2048
+# Each process gets 4 GiB of address space, which counts what it maps, not what it uses:
+# TensorFlow maps about 2 GiB on import and 2.6 GiB to train a small model, so a learner's
+# own Keras cell (model.fit to check a prediction) needs more than the 2 GiB of memory.
+# One allocation past it (np.zeros of 80 GB) still meets a MemoryError.
+c.SandboxKernelManager.address_space_mb = 4096
 # CPU seconds for the whole sandbox and for each process: above the notebook's budget for
 # honest work (a graded exercise needs a few seconds), low enough that a busy loop that
 # ignores interrupts, or one spread over processes, is stopped.
