@@ -537,12 +537,13 @@ class SandboxedExecute(Execute):
         """Run a cell; a staged test cell's request also asks for its answers. A cell whose
         output never finished arriving (see :meth:`_reopen_lost_output`) is noted."""
         self._output_done, self._reply_error = False, None
+        sent = self.code_cells_executed
         expressions = self._state["staged"].get(grade_id_of(cell) or "", {}).get("expressions")
         if not (_is_test_cell(cell) and expressions and self.kc is not None):
             cell = await super().async_execute_cell(
                 cell, cell_index, execution_count, store_history
             )
-            return await self._reopen_lost_output(cell)
+            return await self._reopen_lost_output(cell, ran=self.code_cells_executed > sent)
         self._state["requested"][cell_index] = grade_id_of(cell)
         self.kc.execute = functools.partial(
             type(self.kc).execute, self.kc, user_expressions=dict(expressions)
@@ -553,7 +554,7 @@ class SandboxedExecute(Execute):
             )
         finally:
             del self.kc.execute
-        return await self._reopen_lost_output(cell)
+        return await self._reopen_lost_output(cell, ran=self.code_cells_executed > sent)
 
     def process_message(
         self, msg: dict[str, Any], cell: NotebookNode, cell_index: int
@@ -563,13 +564,13 @@ class SandboxedExecute(Execute):
             self._output_done = True
         return super().process_message(msg, cell, cell_index)
 
-    async def _reopen_lost_output(self, cell: NotebookNode) -> NotebookNode:
+    async def _reopen_lost_output(self, cell: NotebookNode, ran: bool) -> NotebookNode:
         """The kernel replied but its output channel never said the cell was done: a
         message over the client's size limit (:data:`~lstm_grader.sandbox.MAX_MESSAGE_BYTES`)
         closes the channel, and ZMQ never opens it again. The cell's output is lost and
-        noted; a fresh channel carries the next cell's."""
-        skipped = self.skip_cells_with_tag in cell.metadata.get("tags", [])
-        if self._output_done or skipped or cell.cell_type != "code" or not cell.source.strip():
+        noted; a fresh channel carries the next cell's. ``ran``: nbclient sent the cell to
+        the kernel (it skips empty and tagged cells)."""
+        if self._output_done or not ran:
             return cell
         if self._reply_error == "CellTimeoutError":
             # the reply nbclient makes up when the cell ran out of time: the kernel was
