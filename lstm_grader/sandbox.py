@@ -6,12 +6,18 @@ What the kernel gets:
   :func:`sandbox_identity`), the grader's own uid otherwise; no capabilities, an empty
   bounding set, ``no_new_privs``, a user namespace in which it cannot create another one,
   and a new session (no terminal to inject keystrokes into);
-- a **mount namespace of read-only binds**: ``/usr``, ``/etc``, the Python installation
-  and this environment's packages, and the grader's own ``lstm_lib`` at
+- a **mount namespace of read-only binds**: ``/usr``, the Python installation and this
+  environment's packages, and the grader's own ``lstm_lib`` at
   :data:`COURSE_LIBRARY_MOUNT`; never the course directory (``solutions/``,
   ``references/``, the gradebook, other learners); ``/proc/sys`` read-only; a ``/dev``
   of its own whose standard nodes (``null``, ``zero``, ``full``, ``random``,
   ``urandom``, a private ``pts``) are the only device files it can open;
+- an ``/etc`` of its own: the host's entries a Python program reads (:data:`HOST_ETC`:
+  the linker's cache, time zone, fonts, certificates) and an account file that names the
+  kernel's uid (:func:`write_etc`), never the host's accounts or configuration; and the
+  Jupyter and IPython configuration folders inside the bound trees hidden behind empty
+  ones (:func:`grader_config_folders`), where an instructor's ``nbgrader_config.py``
+  may hold the gradebook's password;
 - a **throwaway working folder** on a size-limited tmpfs: the regular files of the
   submission (never links or special files) are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
@@ -37,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import glob
 import importlib.util
 import logging
 import os
@@ -75,6 +82,39 @@ SANDBOX_USER = "lstm-sandbox"
 DEFAULT_SANDBOX_UID = 61999
 #: Where the grader's own ``lstm_lib`` appears inside the sandbox (first on ``sys.path``).
 COURSE_LIBRARY_MOUNT = "/opt/lstm-course/lib"
+#: The host's ``/etc`` entries the kernel sees (shell patterns): what the dynamic linker,
+#: Python, numpy, matplotlib and TensorFlow read there. The rest of the host's ``/etc`` (its
+#: accounts, its hostname, its services' configuration, an ``/etc/jupyter`` with the
+#: grader's settings) is not there at all.
+HOST_ETC = (
+    "alternatives",
+    "ca-certificates",
+    "ca-certificates.conf",
+    "crypto-policies",
+    "debian_version",
+    "fonts",
+    "gai.conf",
+    "host.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "locale.alias",
+    "localtime",
+    "lsb-release",
+    "mime.types",
+    "os-release",
+    "pki",
+    "protocols",
+    "python3*",
+    "redhat-release",
+    "services",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "system-release",
+    "timezone",
+)
+#: The account name the kernel's uid has inside the sandbox (``getpass.getuser()``).
+SANDBOX_ACCOUNT = "learner"
 #: Variables copied from the grader's environment; nothing else reaches the kernel.
 #: OPENBLAS_* select a CPU kernel some hosts need for correct results;
 #: NBGRADER_EXECUTION tells the notebook it is being graded (no TensorFlow).
@@ -187,6 +227,7 @@ def sandbox_problem() -> str | None:
             seed_files=[],
             environment={},
             disk_bytes=2**20,
+            etc=write_etc(folder, sandbox_identity()),
         )
         try:
             result = subprocess.run(
@@ -315,6 +356,72 @@ def submission_files(
     return files, skipped
 
 
+def write_etc(folder: str, identity: Identity) -> str:
+    """Write the files the sandbox's ``/etc`` gets in place of the host's into
+    ``folder/etc`` and return that folder.
+
+    ``passwd`` and ``group`` name the kernel's uid and gid :data:`SANDBOX_ACCOUNT` (home
+    ``/tmp``), so ``getpass.getuser()`` and ``~`` work without the host's accounts;
+    ``hosts`` and ``nsswitch.conf`` resolve ``localhost`` from files alone.
+    """
+    etc = os.path.join(folder, "etc")
+    os.makedirs(etc, mode=0o755, exist_ok=True)
+    nologin = "/usr/sbin/nologin"
+    files = {
+        "passwd": f"root:x:0:0:root:/root:{nologin}\n"
+        f"{SANDBOX_ACCOUNT}:x:{identity.uid}:{identity.gid}:{SANDBOX_ACCOUNT}:/tmp:{nologin}\n"
+        f"nobody:x:65534:65534:nobody:/nonexistent:{nologin}\n",
+        "group": f"root:x:0:\n{SANDBOX_ACCOUNT}:x:{identity.gid}:\nnogroup:x:65534:\n",
+        "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+        "nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n",
+    }
+    for name, text in files.items():
+        path = os.path.join(etc, name)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(path, 0o644)
+    return etc
+
+
+def _etc_arguments(etc: str) -> list[str]:
+    """The sandbox's ``/etc``: the written files of ``etc`` (see :func:`write_etc`) and the
+    host's entries that match :data:`HOST_ETC`, links kept as links."""
+    args = ["--perms", "0755", "--dir", "/etc"]
+    for name in sorted(os.listdir(etc)):
+        args += ["--ro-bind", os.path.join(etc, name), f"/etc/{name}"]
+    made = {"/etc"}
+    for pattern in HOST_ETC:
+        for path in sorted(glob.glob(os.path.join("/etc", pattern))):
+            for folder in _ancestors(path):
+                if folder not in made:
+                    args += ["--perms", "0755", "--dir", folder]
+                    made.add(folder)
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            else:
+                args += ["--ro-bind", path, path]
+    return args
+
+
+def grader_config_folders(bound: list[str]) -> list[str]:
+    """The Jupyter and IPython configuration folders that lie inside the trees in
+    ``bound`` (the sandbox's read-only binds): the environment's ``etc/jupyter``,
+    ``/usr/local/etc/jupyter`` and their like. An instructor's ``nbgrader_config.py``
+    there may name the gradebook with its password; the sandbox puts an empty folder
+    over each, so the kernel also starts free of the host's settings."""
+    from jupyter_core.paths import jupyter_config_path
+
+    candidates = set(jupyter_config_path())
+    for prefix in {sys.prefix, sys.base_prefix, "/usr/local", "/usr", *bound}:
+        candidates |= {os.path.join(prefix, "etc", name) for name in ("jupyter", "ipython")}
+    found = set()
+    for path in candidates:
+        real = os.path.realpath(path)
+        if os.path.isdir(real) and any(real.startswith(tree + os.sep) for tree in bound):
+            found.add(real)
+    return sorted(found)
+
+
 def _ancestors(path: str) -> list[str]:
     parts = Path(path).parts[1:-1]
     return [str(Path("/", *parts[: i + 1])) for i in range(len(parts))]
@@ -330,8 +437,10 @@ def _bwrap_command(
     seed_files: list[tuple[str, str]],
     environment: dict[str, str],
     disk_bytes: int,
+    etc: str,
 ) -> list[str]:
-    """The command line that runs ``kernel_cmd`` in the sandbox (see the module's doc)."""
+    """The command line that runs ``kernel_cmd`` in the sandbox (see the module's doc);
+    ``etc`` holds the files :func:`write_etc` wrote."""
     lockdown = [
         "--unshare-user",
         "--disable-userns",
@@ -358,9 +467,7 @@ def _bwrap_command(
         "--ro-bind",
         "/usr",
         "/usr",
-        "--ro-bind",
-        "/etc",
-        "/etc",
+        *_etc_arguments(etc),
         "--proc",
         "/proc",
         "--dev",
@@ -388,17 +495,20 @@ def _bwrap_command(
         "/dev/shm",
     ]
     made: set[str] = {"/", "/tmp", "/usr", "/etc", "/proc", "/dev", "/dev/shm"}
-    binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in readable_paths()]
+    packages = readable_paths()
+    binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in packages]
     library = course_library_folder()
     binds.append(("--ro-bind", library, f"{COURSE_LIBRARY_MOUNT}/lstm_lib"))
     binds.append(("--bind", kernel_dir, kernel_dir))
     for kind, source, destination in binds:
         for folder in _ancestors(destination):
-            if folder not in made and not any(folder.startswith(m + "/") for m in ("/usr", "/etc")):
+            if folder not in made and not folder.startswith("/usr/"):
                 args += ["--perms", "0755", "--dir", folder]
                 made.add(folder)
         args += [kind, source, destination]
         made.add(destination)
+    for folder in grader_config_folders(["/usr", *packages]):
+        args += ["--perms", "0555", "--tmpfs", folder]
     args += ["--perms", "1777", "--dir", workdir]
     for source, relative in seed_files:
         args += ["--ro-bind", source, os.path.join(workdir, relative)]
@@ -774,6 +884,7 @@ class SandboxProvisioner(LocalProvisioner):
                 seed_files=seed,
                 environment=environment,
                 disk_bytes=km.disk_limit_mb * 2**20,
+                etc=write_etc(self._private_dir, self._identity),
             )
             drop_to = None
             kw["cwd"] = self._private_dir

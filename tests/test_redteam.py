@@ -17,8 +17,10 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from fnmatch import fnmatch
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -26,6 +28,7 @@ import nbformat
 import pytest
 from conftest import Course, make_course, require_or_skip
 
+from lstm_grader import sandbox
 from lstm_grader.sandbox import bwrap_path
 from lstm_grader.synthetic import answered
 
@@ -189,6 +192,11 @@ SECRETS = {
     "PGPASSWORD": "db-password-deadbeef-redteam",
 }
 RIGHT_Q3 = "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
+#: A secret in a configuration file of the grader's host, as a hub's configuration, or an
+#: ``nbgrader_config.py`` naming the gradebook with its password, would hold one: planted in
+#: this environment's Jupyter configuration folder while the class is graded.
+CONFIG_SECRET = "config-secret-5ca1ab1e-redteam"
+PLANTED_CONFIG = Path(sys.prefix) / "etc" / "jupyter" / "jupyterhub_config.py"
 
 
 def _host_escapes() -> str:
@@ -243,6 +251,27 @@ def _read_secrets() -> str:
         "        print(open(f'/proc/{pid}/environ').read())\n"
         "    except OSError:\n"
         "        pass\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _read_host_config() -> str:
+    """Read the host's configuration: every entry of /etc, and every file of the Jupyter
+    and IPython configuration folders a grader's settings live in."""
+    return (
+        "import glob, os, sys\n"
+        "folders = ['/etc/jupyter', '/usr/local/etc/jupyter', '/usr/etc/jupyter',\n"
+        "           sys.prefix + '/etc/jupyter', sys.prefix + '/etc/ipython',\n"
+        "           sys.base_prefix + '/etc/jupyter', '/etc/ipython']\n"
+        "for folder in folders:\n"
+        "    for path in glob.glob(folder + '/**', recursive=True):\n"
+        "        try:\n"
+        "            print('CONFIG', path, open(path, errors='replace').read()[:2000])\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "for name in sorted(os.listdir('/etc')):\n"
+        "    print('ETC', name)\n"
+        "print('ACCOUNTS', open('/etc/passwd').read().replace(chr(10), ' | '))\n"
         "answer_q1 = (None, 16)\n"
     )
 
@@ -593,6 +622,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "host-escape": Case(answers={"q1-answer": _host_escapes()}),
         # 11. the grader's secrets
         "secrets": Case(answers={"q1-answer": _read_secrets()}),
+        "host-config": Case(answers={"q1-answer": _read_host_config()}),
         # 12. links, FIFOs and files left for the grader to follow
         "plant-links": Case(answers={"q1-answer": _plant_links(course_root)}),
         "link-in-submission": Case(raw=_link_in_submission, status="refused"),
@@ -713,7 +743,26 @@ def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> 
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory) -> Graded:
+def planted_config() -> Iterator[Path]:
+    """:data:`CONFIG_SECRET` in a configuration file of this environment's Jupyter folder
+    while the module grades, as a hub's settings would sit there; removed afterwards."""
+    folder = PLANTED_CONFIG.parent
+    if PLANTED_CONFIG.exists() or not os.access(folder.parent.parent, os.W_OK):
+        pytest.skip(f"cannot plant {PLANTED_CONFIG} and remove it afterwards")
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    PLANTED_CONFIG.write_text(f"c.JupyterHub.cookie_secret = {CONFIG_SECRET!r}\n")
+    PLANTED_CONFIG.chmod(0o644)
+    try:
+        yield PLANTED_CONFIG
+    finally:
+        PLANTED_CONFIG.unlink()
+        if made:
+            folder.rmdir()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, planted_config: Path) -> Graded:
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
     root = tmp_path_factory.mktemp("redteam")
     course = make_course(root, [ASSIGNMENT])
@@ -848,8 +897,38 @@ def test_no_secret_of_the_grader_reaches_any_output(graded: Graded) -> None:
         (root / "grades.csv").read_bytes(),
         graded.output.encode(),
     ]
-    for secret in SECRETS.values():
+    for secret in [*SECRETS.values(), CONFIG_SECRET]:
         assert not any(secret.encode() in blob for blob in contents), secret
+
+
+def _printed(graded: Graded, student: str, tag: str) -> list[str]:
+    """What the kernel printed on its lines that start with ``tag``."""
+    notebook = nbformat.reads(_autograded_text(graded, student), as_version=4)
+    printed = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
+    return [line[len(tag) + 1 :] for line in printed.splitlines() if line.startswith(tag + " ")]
+
+
+def _check_host_config_unseen(graded: Graded) -> None:
+    assert graded.rows["host-config"]["status"] == "graded"
+    assert _printed(graded, "host-config", "ETC"), "the kernel listed its /etc"
+    assert CONFIG_SECRET not in _autograded_text(graded, "host-config")
+    assert _printed(graded, "host-config", "CONFIG") == []
+    with tempfile.TemporaryDirectory() as folder:
+        allowed = set(os.listdir(sandbox.write_etc(folder, sandbox.Identity(1, 1))))
+    seen = set(_printed(graded, "host-config", "ETC"))
+    hosts = {p.split("/")[0] for p in sandbox.HOST_ETC}
+    assert {n for n in seen - allowed if not any(fnmatch(n, h) for h in hosts)} == set()
+    (accounts,) = _printed(graded, "host-config", "ACCOUNTS")
+    names = {line.split(":")[0] for line in accounts.split(" | ") if line}
+    assert names == {"root", sandbox.SANDBOX_ACCOUNT, "nobody"}, accounts
+
+
+def test_the_hosts_configuration_stays_out_of_the_sandbox(graded: Graded) -> None:
+    """Does the kernel see none of the host's configuration: in /etc only the entries a
+    Python program reads there (no host accounts, no /etc/jupyter), and the environment's
+    Jupyter configuration folders empty, so a secret planted there (as an
+    ``nbgrader_config.py`` naming the gradebook's password would be) reaches no output?"""
+    _check_host_config_unseen(graded)
 
 
 def test_links_left_by_the_kernel_are_never_followed(graded: Graded) -> None:
@@ -985,6 +1064,7 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 NON_ROOT_CASES = (
     "host-escape",
     "secrets",
+    "host-config",
     "plant-links",
     "fill-tmp",
     "thread-display",
@@ -994,10 +1074,9 @@ GRADER_UID = 61010
 
 
 @pytest.fixture(scope="module")
-def graded_by_a_user() -> Iterator[Graded]:
+def graded_by_a_user(planted_config: Path) -> Iterator[Graded]:
     """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
     import shutil
-    import tempfile
 
     if os.geteuid() != 0:
         pytest.skip("already an ordinary user: the module's own run covers it")
@@ -1051,8 +1130,9 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
         for p in (root / folder).rglob("*")
         if p.is_file() and not p.is_symlink()
     ]
-    for secret in SECRETS.values():
+    for secret in [*SECRETS.values(), CONFIG_SECRET]:
         assert not any(secret.encode() in blob for blob in blobs + [graded.output.encode()])
+    _check_host_config_unseen(graded)
     for folder in ("autograded", "feedback"):
         for path in (root / folder / "plant-links").rglob("*"):
             assert not path.is_symlink() and (path.is_file() or path.is_dir()), path

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from fnmatch import fnmatch
 from pathlib import Path
 
 import nbformat
@@ -35,6 +36,7 @@ def _command(tmp_path: Path, *, root: bool, monkeypatch: pytest.MonkeyPatch) -> 
         seed_files=[(str(tmp_path / "data.csv"), "data.csv")],
         environment={"HOME": "/tmp"},
         disk_bytes=2**20,
+        etc=sandbox.write_etc(str(tmp_path), identity),
     )
 
 
@@ -97,6 +99,56 @@ def test_only_the_packages_and_the_course_library_are_bound(
     assert "/tmp" in _after(command, "--tmpfs") and "/dev/shm" in _after(command, "--tmpfs")
     assert _after(command, "--size") == [str(2**20)] * 2
     assert str(tmp_path / "data.csv") in _after(command, "--ro-bind")
+
+
+def test_etc_is_the_sandbox_own_never_the_hosts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Is the host's /etc never bound whole, only the entries a Python program reads there
+    (:data:`~lstm_grader.sandbox.HOST_ETC`), beside account files that name the kernel's
+    uid and no account of the host? And is this environment's Jupyter configuration
+    folder hidden behind an empty one?"""
+    command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
+    placed = {
+        command[i + 2]: command[i + 1]
+        for i, word in enumerate(command)
+        if word in ("--ro-bind", "--symlink")
+    }
+    assert "/etc" not in placed, "the host's /etc is bound whole"
+    for never in ("/etc/shadow", "/etc/hostname", "/etc/jupyter", "/etc/environment"):
+        assert never not in placed
+    written = sorted(os.listdir(tmp_path / "etc"))
+    for destination, source in placed.items():
+        if not destination.startswith("/etc/"):
+            continue
+        name = destination.removeprefix("/etc/")
+        if name in written:
+            assert source == str(tmp_path / "etc" / name)
+        else:
+            assert any(fnmatch(name, pattern) for pattern in sandbox.HOST_ETC), name
+    accounts = (tmp_path / "etc" / "passwd").read_text().splitlines()
+    assert [line.split(":")[:4] for line in accounts] == [
+        ["root", "x", "0", "0"],
+        [sandbox.SANDBOX_ACCOUNT, "x", "61999", "61999"],
+        ["nobody", "x", "65534", "65534"],
+    ]
+    config = Path(sys.prefix, "etc", "jupyter")
+    if config.is_dir():
+        assert str(config.resolve()) in _after(command, "--tmpfs")
+
+
+def test_configuration_folders_inside_the_binds_are_hidden(tmp_path: Path) -> None:
+    """Is each Jupyter or IPython configuration folder inside a bound tree (where an
+    ``nbgrader_config.py`` may name the gradebook with its password) found, and none
+    outside the binds?"""
+    tree = tmp_path / "env"
+    for name in ("jupyter", "ipython"):
+        (tree / "etc" / name).mkdir(parents=True)
+    (tmp_path / "elsewhere" / "etc" / "jupyter").mkdir(parents=True)
+    found = sandbox.grader_config_folders([str(tree)])
+    assert {str(tree / "etc" / "jupyter"), str(tree / "etc" / "ipython")} <= set(found)
+    assert not any(str(tmp_path / "elsewhere") in f for f in found)
+    assert all(f.startswith(str(tree) + os.sep) for f in found)
 
 
 def test_the_environment_is_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
