@@ -192,11 +192,18 @@ SECRETS = {
     "PGPASSWORD": "db-password-deadbeef-redteam",
 }
 RIGHT_Q3 = "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
-#: A secret in a configuration file of the grader's host, as a hub's configuration, or an
-#: ``nbgrader_config.py`` naming the gradebook with its password, would hold one: planted in
-#: this environment's Jupyter configuration folder while the class is graded.
+#: A secret in the grader's configuration, as a hub's settings, an ``nbgrader_config.py``
+#: naming the gradebook with its password, or a conda activation script would hold one:
+#: planted in this environment's folders while the class is graded.
 CONFIG_SECRET = "config-secret-5ca1ab1e-redteam"
-PLANTED_CONFIG = Path(sys.prefix) / "etc" / "jupyter" / "jupyterhub_config.py"
+PLANTED_CONFIG = {
+    Path(sys.prefix, "etc", "jupyter", "jupyterhub_config.py"): (
+        f"c.JupyterHub.cookie_secret = {CONFIG_SECRET!r}\n"
+    ),
+    Path(sys.prefix, "etc", "conda", "activate.d", "grader_env.sh"): (
+        f"export PGPASSWORD={CONFIG_SECRET}\n"
+    ),
+}
 
 
 def _host_escapes() -> str:
@@ -256,13 +263,14 @@ def _read_secrets() -> str:
 
 
 def _read_host_config() -> str:
-    """Read the host's configuration: every entry of /etc, and every file of the Jupyter
-    and IPython configuration folders a grader's settings live in."""
+    """Read the host's configuration: every entry of /etc, and every file of the Jupyter,
+    IPython and conda configuration folders a grader's settings live in."""
     return (
         "import glob, os, sys\n"
         "folders = ['/etc/jupyter', '/usr/local/etc/jupyter', '/usr/etc/jupyter',\n"
         "           sys.prefix + '/etc/jupyter', sys.prefix + '/etc/ipython',\n"
-        "           sys.base_prefix + '/etc/jupyter', '/etc/ipython']\n"
+        "           sys.prefix + '/etc/conda', sys.base_prefix + '/etc/jupyter',\n"
+        "           '/etc/ipython']\n"
         "for folder in folders:\n"
         "    for path in glob.glob(folder + '/**', recursive=True):\n"
         "        try:\n"
@@ -743,26 +751,31 @@ def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> 
 
 
 @pytest.fixture(scope="module")
-def planted_config() -> Iterator[Path]:
-    """:data:`CONFIG_SECRET` in a configuration file of this environment's Jupyter folder
-    while the module grades, as a hub's settings would sit there; removed afterwards."""
-    folder = PLANTED_CONFIG.parent
-    if PLANTED_CONFIG.exists() or not os.access(folder.parent.parent, os.W_OK):
-        pytest.skip(f"cannot plant {PLANTED_CONFIG} and remove it afterwards")
-    made = not folder.exists()
-    folder.mkdir(parents=True, exist_ok=True)
-    PLANTED_CONFIG.write_text(f"c.JupyterHub.cookie_secret = {CONFIG_SECRET!r}\n")
-    PLANTED_CONFIG.chmod(0o644)
+def planted_config() -> Iterator[None]:
+    """:data:`CONFIG_SECRET` in configuration files of this environment (its Jupyter folder,
+    a conda activation script) while the module grades; removed afterwards, with the
+    folders made for them."""
+    etc = Path(sys.prefix, "etc")
+    if any(path.exists() for path in PLANTED_CONFIG) or not os.access(etc.parent, os.W_OK):
+        pytest.skip(f"cannot plant files under {etc} and remove them afterwards")
+    made: list[Path] = []
     try:
-        yield PLANTED_CONFIG
+        for path, text in PLANTED_CONFIG.items():
+            missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made += missing
+            path.write_text(text)
+            path.chmod(0o644)
+        yield
     finally:
-        PLANTED_CONFIG.unlink()
-        if made:
+        for path in PLANTED_CONFIG:
+            path.unlink(missing_ok=True)
+        for folder in made:  # deepest first
             folder.rmdir()
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, planted_config: Path) -> Graded:
+def graded(tmp_path_factory, planted_config: None) -> Graded:
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
     root = tmp_path_factory.mktemp("redteam")
     course = make_course(root, [ASSIGNMENT])
@@ -926,8 +939,9 @@ def _check_host_config_unseen(graded: Graded) -> None:
 def test_the_hosts_configuration_stays_out_of_the_sandbox(graded: Graded) -> None:
     """Does the kernel see none of the host's configuration: in /etc only the entries a
     Python program reads there (no host accounts, no /etc/jupyter), and the environment's
-    Jupyter configuration folders empty, so a secret planted there (as an
-    ``nbgrader_config.py`` naming the gradebook's password would be) reaches no output?"""
+    Jupyter and conda configuration folders empty, so a secret planted there (as an
+    ``nbgrader_config.py`` naming the gradebook's password, or an activation script
+    exporting it, would be) reaches no output?"""
     _check_host_config_unseen(graded)
 
 
@@ -1074,7 +1088,7 @@ GRADER_UID = 61010
 
 
 @pytest.fixture(scope="module")
-def graded_by_a_user(planted_config: Path) -> Iterator[Graded]:
+def graded_by_a_user(planted_config: None) -> Iterator[Graded]:
     """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
     import shutil
 

@@ -138,15 +138,16 @@ def test_etc_is_the_sandbox_own_never_the_hosts(
 
 
 def test_configuration_folders_inside_the_binds_are_hidden(tmp_path: Path) -> None:
-    """Is each Jupyter or IPython configuration folder inside a bound tree (where an
-    ``nbgrader_config.py`` may name the gradebook with its password) found, and none
-    outside the binds?"""
+    """Is each Jupyter, IPython or conda configuration folder inside a bound tree (where an
+    ``nbgrader_config.py`` may name the gradebook with its password, or an activation
+    script export one) found, a program's own folder kept, and none outside the binds?"""
     tree = tmp_path / "env"
-    for name in ("jupyter", "ipython"):
+    for name in ("jupyter", "ipython", "conda", "fonts"):
         (tree / "etc" / name).mkdir(parents=True)
     (tmp_path / "elsewhere" / "etc" / "jupyter").mkdir(parents=True)
     found = sandbox.grader_config_folders([str(tree)])
-    assert {str(tree / "etc" / "jupyter"), str(tree / "etc" / "ipython")} <= set(found)
+    assert {str(tree / "etc" / n) for n in ("jupyter", "ipython", "conda")} <= set(found)
+    assert str(tree / "etc" / "fonts") not in found
     assert not any(str(tmp_path / "elsewhere") in f for f in found)
     assert all(f.startswith(str(tree) + os.sep) for f in found)
 
