@@ -43,7 +43,7 @@ from nbgrader.api import BaseCell, Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from lstm_grader import hidden, report, safefiles, warm_kernels
+from lstm_grader import hidden, pasted_images, report, safefiles, warm_kernels
 from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
@@ -904,6 +904,8 @@ class SanitizeLearnerHTML(SanitizeHTML):
     """
 
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
+    #: The pasted images the notebook being cleaned may still show.
+    _image_budget: pasted_images.ImageBudget | None = None
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
@@ -924,6 +926,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
                         f"refusing to write into {path}: it holds "
                         + ("; ".join(unsafe[:5]) or "a link")
                     )
+        self._image_budget = pasted_images.ImageBudget()
         return super().preprocess(nb, resources)
 
     def preprocess_cell(
@@ -933,7 +936,10 @@ class SanitizeLearnerHTML(SanitizeHTML):
         if cell.cell_type in ("markdown", "raw") and locked:
             return cell, resources
         if cell.cell_type == "markdown":
-            cell.source = clean_learner_markdown(_source(cell))
+            # pasted images that pass the checks are now data: URLs in the HTML itself
+            cell.source = clean_learner_markdown(
+                _source(cell), cell.get("attachments"), self._image_budget
+            )
             cell.pop("attachments", None)
             return cell, resources
         return super().preprocess_cell(cell, resources, index)
@@ -948,7 +954,9 @@ class SanitizeLearnerHTML(SanitizeHTML):
             if isinstance(data, dict) and "text/markdown" in data:
                 markdown = data.pop("text/markdown")
                 text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
-                data.setdefault("text/html", clean_learner_markdown(text))
+                data.setdefault(
+                    "text/html", clean_learner_markdown(text, budget=self._image_budget)
+                )
             if isinstance(output.get("metadata"), dict):
                 _make_output_metadata_inert(output["metadata"])
         return super().sanitize_code_outputs(outputs)
@@ -1023,8 +1031,16 @@ _LEARNER_ATTRIBUTES = {
 }
 
 
-def clean_learner_markdown(source: str) -> str:
+def clean_learner_markdown(
+    source: str,
+    attachments: dict[str, Any] | None = None,
+    budget: pasted_images.ImageBudget | None = None,
+) -> str:
     """A learner's markdown, rendered to HTML with only inert markup left.
+
+    Images pasted into the cell (``attachments``, as the cell holds them) are shown as
+    ``data:`` URLs where they are raster images that pass :mod:`lstm_grader.pasted_images`'
+    checks within ``budget`` (the notebook's); any other shows its alt text.
 
     Examples
     --------
@@ -1036,18 +1052,26 @@ def clean_learner_markdown(source: str) -> str:
     from bleach import clean
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
+    budget = budget if budget is not None else pasted_images.ImageBudget()
+
     class LearnerRenderer(IPythonRenderer):
         def _embed_image_or_attachment(self, src: str) -> str:
             # nbconvert's raises on an attachment the cell does not hold, or holds with no
-            # type, which failed the whole notebook; a pasted image would become a data:
-            # URL, which the cleaning below drops anyway: only its alt text is shown
-            return "" if src.startswith("attachment:") else src
+            # type, which failed the whole notebook; the notebook's budget is counted once
+            # the image is held below
+            if not src.startswith("attachment:"):
+                return src
+            one_image = pasted_images.ImageBudget(pasted_images.MAX_IMAGE_BYTES)
+            name = src.removeprefix("attachment:")
+            return pasted_images.attachment_url(attachments, name, one_image) or ""
 
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
-    return clean(
+    html, held = pasted_images.hold_images(html, budget)
+    cleaned = clean(
         html,
         tags=_LEARNER_TAGS,
         attributes=_LEARNER_ATTRIBUTES,
         protocols={"http", "https", "mailto"},
         strip=True,
     ).strip()
+    return pasted_images.restore_images(cleaned, held)

@@ -392,11 +392,21 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     )
 
 
+#: A pasted image's bytes: a PNG's signature and a little more.
+PASTED_PNG = "iVBORw0KGgoAAAANSUhEUg=="
+
+
 def _pasted_images(nb: nbformat.NotebookNode) -> None:
     note = nbformat.v4.new_markdown_cell(
-        "My plot: ![plot](attachment:plot.png) and ![gone](attachment:gone.png)"
+        "My plot: ![plot](attachment:plot.png) and ![gone](attachment:gone.png), "
+        "![drawing](attachment:drawing.svg) ![page](attachment:page.png)"
     )
-    note["attachments"] = {"plot.png": {"image/png": "iVBORw0KGgo="}}
+    note["attachments"] = {
+        "plot.png": {"image/png": PASTED_PNG},
+        # an SVG runs script where it is opened as a page; HTML that claims to be a PNG
+        "drawing.svg": {"image/svg+xml": "PHN2ZyBvbmxvYWQ9ImFsZXJ0KDEpIi8+"},
+        "page.png": {"image/png": "PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="},
+    }
     nb.cells.insert(_test_cell(nb, "q2"), note)
 
 
@@ -1004,6 +1014,19 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     assert 'src="https://tracker.example' not in page  # an address set by the kernel
     notebook = _autograded_text(graded, "html-in-feedback")
     assert "application/javascript" not in notebook
+
+
+def test_a_pasted_image_is_shown_and_nothing_else_that_claims_to_be_one(graded: Graded) -> None:
+    """Does a learner's pasted PNG show in the autograded notebook and the feedback page
+    (as a data: URL of its own bytes), and an SVG or HTML that claims to be a PNG show only
+    its alt text?"""
+    root = graded.course.root
+    page = (root / "feedback" / "pasted-images" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    notebook = _autograded_text(graded, "pasted-images")
+    for text in (page, notebook):
+        assert f"data:image/png;base64,{PASTED_PNG}" in text
+        assert "image/svg" not in text and "PHN2Zy" not in text and "PHNjcmlwdD" not in text
+    assert 'alt="drawing"' in page and 'alt="page"' in page
 
 
 def test_validate_still_works_without_the_sandbox(graded: Graded, tmp_path: Path) -> None:
