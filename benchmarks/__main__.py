@@ -27,7 +27,10 @@ grading, throughput
     costs is the slope between them (:func:`marginal`), and a run's one-off start-up is
     the intercept, printed beside it. The two runs each 1- and N-worker slope is drawn
     from are made back to back, and the 1-worker pair and the N-worker pair in turn,
-    ``--repeats`` times, the least counting (:func:`grade_pairs`).
+    ``--repeats`` times, the least counting (:func:`grade_pairs`). Beside the N-worker
+    speed-up, what N processes of pure arithmetic give on this machine at that moment
+    (:func:`machine_scaling`): where its cores deliver less than the target, so can no
+    grader.
 class
     A synthetic class (correct, partial, blank, broken, endless loops) graded by the
     default path and by ``--process-per-submission``: the same statuses and scores.
@@ -754,8 +757,19 @@ def _throughput(small_root: Path, root: Path, count: int, measured: Measured) ->
                 f"{slope_many.cpu:.2f} CPU s per further notebook",
             )
         )
+    scaling = machine_scaling(parallel)
+    results.append(
+        Result(
+            "throughput",
+            f"  (this machine's own scaling now: {parallel} processes of pure arithmetic, "
+            "against 1)",
+            f"{scaling:.2f}x",
+        )
+    )
     if speedup < SPEEDUP_TARGET and many.load > (os.cpu_count() or 1):
         speed.verdict += " (other load: load average above the CPU count)"
+    elif speedup < SPEEDUP_TARGET and scaling < SPEEDUP_TARGET:
+        speed.verdict += f" (the machine's cores give {scaling:.2f}x now)"
     results += _cold_kernels(root, one)
     measured.default = _default_run(root, measured, many)
     return results + _default_results(measured)
@@ -1248,6 +1262,45 @@ def speedup_ceiling(one_worker: Marginal, n_workers: Marginal, workers: int, cor
     1.85
     """
     return min(workers, cores) * one_worker.seconds / n_workers.cpu
+
+
+def _arithmetic(steps: int) -> int:
+    total = 0
+    for i in range(steps):
+        total += i * i
+    return total
+
+
+def _arithmetic_seconds(processes: int, steps: int) -> float:
+    """Wall seconds for ``processes`` processes, started together, to each do the same
+    pure-Python arithmetic."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_arithmetic, args=(steps,)) for _ in range(processes)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return time.perf_counter() - started
+
+
+def machine_scaling(processes: int, repeats: int = 3, steps: int = 5_000_000) -> float:
+    """How many times the work of one process ``processes`` processes get done in the same
+    time, on this machine now: pure arithmetic, no I/O, nothing shared; the least time of
+    ``repeats`` runs of each, taken in turn.
+
+    A virtual machine's cores may share physical ones, or be busy for other machines: then
+    even work that never waits scales by less than its process count, and so does grading.
+    The bench prints this beside the workers' speed-up, to tell the machine's limit from
+    the grader's.
+    """
+    one, many = [], []
+    for _ in range(max(1, repeats)):
+        one.append(_arithmetic_seconds(1, steps))
+        many.append(_arithmetic_seconds(processes, steps))
+    return processes * min(one) / min(many)
 
 
 def parallel_efficiency(one_worker: float, two_workers: float) -> float:

@@ -193,3 +193,25 @@ def test_slopes_compared_with_each_other_are_made_in_turn(monkeypatch: pytest.Mo
     )
     assert made == [("small", "1"), ("large", "1"), ("small", "2"), ("large", "2")] * 2
     assert (one_small.wall, one.wall, two_small.wall, two.wall) == (11.0, 32.0, 13.0, 34.0)
+
+
+def test_the_machines_scaling_takes_the_least_time_of_each(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Is the machine's scaling N times the least one-process time over the least
+    N-process time, the runs made in turn?"""
+    made: list[int] = []
+    times = iter([1.0, 1.5, 0.8, 1.2, 0.9, 1.0])
+
+    def fake(processes: int, steps: int) -> float:
+        made.append(processes)
+        return next(times)
+
+    monkeypatch.setattr(bench, "_arithmetic_seconds", fake)
+    assert bench.machine_scaling(2, repeats=3) == pytest.approx(2 * 0.8 / 1.0)
+    assert made == [1, 2, 1, 2, 1, 2]
+
+
+def test_the_machines_scaling_runs_real_processes() -> None:
+    """Do the processes really run (a figure comes back, without a timing target)?"""
+    assert bench.machine_scaling(2, repeats=1, steps=10_000) > 0
