@@ -115,6 +115,8 @@ HOST_ETC = (
 )
 #: The account name the kernel's uid has inside the sandbox (``getpass.getuser()``).
 SANDBOX_ACCOUNT = "learner"
+#: The sandbox's host name (its own UTS namespace), in place of the grading host's.
+SANDBOX_HOSTNAME = "grading-sandbox"
 #: Variables copied from the grader's environment; nothing else reaches the kernel.
 #: OPENBLAS_* select a CPU kernel some hosts need for correct results;
 #: NBGRADER_EXECUTION tells the notebook it is being graded (no TensorFlow).
@@ -362,7 +364,8 @@ def write_etc(folder: str, identity: Identity) -> str:
 
     ``passwd`` and ``group`` name the kernel's uid and gid :data:`SANDBOX_ACCOUNT` (home
     ``/tmp``), so ``getpass.getuser()`` and ``~`` work without the host's accounts;
-    ``hosts`` and ``nsswitch.conf`` resolve ``localhost`` from files alone.
+    ``hosts`` and ``nsswitch.conf`` resolve ``localhost`` and :data:`SANDBOX_HOSTNAME`
+    from files alone.
     """
     etc = os.path.join(folder, "etc")
     os.makedirs(etc, mode=0o755, exist_ok=True)
@@ -372,7 +375,8 @@ def write_etc(folder: str, identity: Identity) -> str:
         f"{SANDBOX_ACCOUNT}:x:{identity.uid}:{identity.gid}:{SANDBOX_ACCOUNT}:/tmp:{nologin}\n"
         f"nobody:x:65534:65534:nobody:/nonexistent:{nologin}\n",
         "group": f"root:x:0:\n{SANDBOX_ACCOUNT}:x:{identity.gid}:\nnogroup:x:65534:\n",
-        "hosts": "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+        "hosts": f"127.0.0.1\tlocalhost\n127.0.1.1\t{SANDBOX_HOSTNAME}\n"
+        "::1\tlocalhost ip6-localhost ip6-loopback\n",
         "nsswitch.conf": "passwd: files\ngroup: files\nshadow: files\nhosts: files\n",
     }
     for name, text in files.items():
@@ -463,6 +467,8 @@ def _bwrap_command(
         "--unshare-net",
         "--unshare-ipc",
         "--unshare-uts",
+        "--hostname",
+        SANDBOX_HOSTNAME,
         "--unshare-cgroup-try",
     ]
     if not identity.drops_root:

@@ -280,6 +280,8 @@ def _read_host_config() -> str:
         "for name in sorted(os.listdir('/etc')):\n"
         "    print('ETC', name)\n"
         "print('ACCOUNTS', open('/etc/passwd').read().replace(chr(10), ' | '))\n"
+        "import socket\n"
+        "print('HOSTNAME', socket.gethostname(), socket.getfqdn())\n"
         "answer_q1 = (None, 16)\n"
     )
 
@@ -944,14 +946,16 @@ def _check_host_config_unseen(graded: Graded) -> None:
     (accounts,) = _printed(graded, "host-config", "ACCOUNTS")
     names = {line.split(":")[0] for line in accounts.split(" | ") if line}
     assert names == {"root", sandbox.SANDBOX_ACCOUNT, "nobody"}, accounts
+    (hostname,) = _printed(graded, "host-config", "HOSTNAME")
+    assert hostname.split() == [sandbox.SANDBOX_HOSTNAME] * 2, hostname
 
 
 def test_the_hosts_configuration_stays_out_of_the_sandbox(graded: Graded) -> None:
     """Does the kernel see none of the host's configuration: in /etc only the entries a
-    Python program reads there (no host accounts, no /etc/jupyter), and the environment's
-    Jupyter and conda configuration folders empty, so a secret planted there (as an
-    ``nbgrader_config.py`` naming the gradebook's password, or an activation script
-    exporting it, would be) reaches no output?"""
+    Python program reads there (no host accounts, no /etc/jupyter), a host name of its
+    own, and the environment's Jupyter and conda configuration folders empty, so a secret
+    planted there (as an ``nbgrader_config.py`` naming the gradebook's password, or an
+    activation script exporting it, would be) reaches no output?"""
     _check_host_config_unseen(graded)
 
 
