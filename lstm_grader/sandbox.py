@@ -15,9 +15,9 @@ What the kernel gets:
 - an ``/etc`` of its own: the host's entries a Python program reads (:data:`HOST_ETC`:
   the linker's cache, time zone, fonts, certificates) and an account file that names the
   kernel's uid (:func:`write_etc`), never the host's accounts or configuration; and the
-  Jupyter, IPython and conda configuration folders inside the bound trees hidden behind
-  empty ones (:func:`grader_config_folders`), where an instructor's
-  ``nbgrader_config.py`` may hold the gradebook's password;
+  configuration folders inside the bound trees (each installation's ``etc``, Jupyter's
+  configuration path) hidden behind empty ones (:func:`grader_config_folders`), where an
+  instructor's ``nbgrader_config.py`` may hold the gradebook's password;
 - a **throwaway working folder** on a size-limited tmpfs: the regular files of the
   submission (never links or special files) are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
@@ -407,30 +407,30 @@ def _etc_arguments(etc: str) -> list[str]:
     return args
 
 
-#: Configuration folders under an installation's ``etc`` that hold the grader's settings,
-#: not a program's: Jupyter's and IPython's (an ``nbgrader_config.py`` may name the
-#: gradebook with its password) and conda's activation scripts (which often export
-#: credentials into the environment an instructor grades from).
-GRADER_CONFIG_NAMES = ("jupyter", "ipython", "conda")
-
-
 def grader_config_folders(bound: list[str]) -> list[str]:
-    """The configuration folders of :data:`GRADER_CONFIG_NAMES` that lie inside the trees
-    in ``bound`` (the sandbox's read-only binds): the environment's ``etc/jupyter``,
-    ``/usr/local/etc/jupyter``, Jupyter's whole configuration path, and their like. The
-    sandbox puts an empty folder over each, so the kernel reads none of the grader's
-    settings and starts free of them."""
+    """The configuration folders inside the trees in ``bound`` (the sandbox's read-only
+    binds): the ``etc`` folder of each installation there (this environment's, Python's,
+    ``/usr/local/etc``) and every folder of Jupyter's configuration path.
+
+    They hold the grader's settings, not what a program needs to run: Jupyter's and
+    IPython's configuration (an ``nbgrader_config.py`` may name the gradebook with its
+    password), conda's activation scripts (which often export credentials), the
+    ``odbc.ini`` or ``pgpass`` of locally installed software. The sandbox puts an empty
+    folder over each, so the kernel reads none of them and starts free of the host's
+    settings.
+    """
     from jupyter_core.paths import jupyter_config_path
 
     candidates = set(jupyter_config_path())
     for prefix in {sys.prefix, sys.base_prefix, "/usr/local", "/usr", *bound}:
-        candidates |= {os.path.join(prefix, "etc", name) for name in GRADER_CONFIG_NAMES}
+        candidates.add(os.path.join(prefix, "etc"))
     found = set()
     for path in candidates:
         real = os.path.realpath(path)
         if os.path.isdir(real) and any(real.startswith(tree + os.sep) for tree in bound):
             found.add(real)
-    return sorted(found)
+    # a folder inside another one found is hidden with it
+    return sorted(f for f in found if not any(f.startswith(g + os.sep) for g in found))
 
 
 def _ancestors(path: str) -> list[str]:

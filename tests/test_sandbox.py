@@ -106,8 +106,8 @@ def test_etc_is_the_sandbox_own_never_the_hosts(
 ) -> None:
     """Is the host's /etc never bound whole, only the entries a Python program reads there
     (:data:`~lstm_grader.sandbox.HOST_ETC`), beside account files that name the kernel's
-    uid and no account of the host? And is this environment's Jupyter configuration
-    folder hidden behind an empty one?"""
+    uid and no account of the host? And is this environment's configuration folder
+    (``etc``) hidden behind an empty one?"""
     command = _command(tmp_path, root=True, monkeypatch=monkeypatch)
     placed = {
         command[i + 2]: command[i + 1]
@@ -132,22 +132,23 @@ def test_etc_is_the_sandbox_own_never_the_hosts(
         [sandbox.SANDBOX_ACCOUNT, "x", "61999", "61999"],
         ["nobody", "x", "65534", "65534"],
     ]
-    config = Path(sys.prefix, "etc", "jupyter")
+    config = Path(sys.prefix, "etc")
     if config.is_dir():
         assert str(config.resolve()) in _after(command, "--tmpfs")
 
 
 def test_configuration_folders_inside_the_binds_are_hidden(tmp_path: Path) -> None:
-    """Is each Jupyter, IPython or conda configuration folder inside a bound tree (where an
-    ``nbgrader_config.py`` may name the gradebook with its password, or an activation
-    script export one) found, a program's own folder kept, and none outside the binds?"""
+    """Is each installation's ``etc`` inside a bound tree (its Jupyter and IPython
+    configuration, where an ``nbgrader_config.py`` may name the gradebook with its
+    password; conda's activation scripts; an ``odbc.ini``) hidden whole, and nothing
+    outside the binds?"""
     tree = tmp_path / "env"
-    for name in ("jupyter", "ipython", "conda", "fonts"):
+    for name in ("jupyter", "ipython", "conda/activate.d"):
         (tree / "etc" / name).mkdir(parents=True)
     (tmp_path / "elsewhere" / "etc" / "jupyter").mkdir(parents=True)
     found = sandbox.grader_config_folders([str(tree)])
-    assert {str(tree / "etc" / n) for n in ("jupyter", "ipython", "conda")} <= set(found)
-    assert str(tree / "etc" / "fonts") not in found
+    assert str(tree / "etc") in found
+    assert not any(f.startswith(str(tree / "etc") + os.sep) for f in found), found
     assert not any(str(tmp_path / "elsewhere") in f for f in found)
     assert all(f.startswith(str(tree) + os.sep) for f in found)
 
