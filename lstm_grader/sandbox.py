@@ -396,10 +396,7 @@ def _etc_arguments(etc: str) -> list[str]:
     made = {"/etc"}
     for pattern in HOST_ETC:
         for path in sorted(glob.glob(os.path.join("/etc", pattern))):
-            for folder in _ancestors(path):
-                if folder not in made:
-                    args += ["--perms", "0755", "--dir", folder]
-                    made.add(folder)
+            args += _missing_folders(path, made)
             if os.path.islink(path):
                 args += ["--symlink", os.readlink(path), path]
             else:
@@ -436,6 +433,18 @@ def grader_config_folders(bound: list[str]) -> list[str]:
 def _ancestors(path: str) -> list[str]:
     parts = Path(path).parts[1:-1]
     return [str(Path("/", *parts[: i + 1])) for i in range(len(parts))]
+
+
+def _missing_folders(path: str, made: set[str]) -> list[str]:
+    """The arguments that make the folders above ``path`` not yet in ``made`` (the
+    sandbox's own, ``0755``), those under ``/usr`` aside: it is bound whole. ``made``
+    gains them."""
+    args: list[str] = []
+    for folder in _ancestors(path):
+        if folder not in made and not folder.startswith("/usr/"):
+            args += ["--perms", "0755", "--dir", folder]
+            made.add(folder)
+    return args
 
 
 def _bwrap_command(
@@ -514,10 +523,7 @@ def _bwrap_command(
     binds.append(("--ro-bind", library, f"{COURSE_LIBRARY_MOUNT}/lstm_lib"))
     binds.append(("--bind", kernel_dir, kernel_dir))
     for kind, source, destination in binds:
-        for folder in _ancestors(destination):
-            if folder not in made and not folder.startswith("/usr/"):
-                args += ["--perms", "0755", "--dir", folder]
-                made.add(folder)
+        args += _missing_folders(destination, made)
         args += [kind, source, destination]
         made.add(destination)
     for folder in grader_config_folders(["/usr", *packages]):
