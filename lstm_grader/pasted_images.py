@@ -9,9 +9,9 @@ would be dropped, and the learner's plot with it.
 Here an attachment becomes a ``data:`` URL only when it holds a raster image (PNG, JPEG,
 GIF or WebP: an SVG can carry script) whose first bytes are what its media type says,
 within :data:`MAX_IMAGE_BYTES` and the notebook's :class:`ImageBudget`. Such URLs are set
-aside before the cleaning (:func:`hold_images`: only an ``<img>``'s ``src``, replaced by a
-placeholder address that holds a random token) and put back after it
-(:func:`restore_images`), so bleach never has to allow ``data:`` anywhere. The feedback
+aside before the cleaning (:class:`HeldImages`: only an ``<img>``'s ``src``, replaced by a
+placeholder address that holds a random token) and put back after it, so bleach never has
+to allow ``data:`` anywhere. The feedback
 pass cleans the autograded notebook's HTML again; the same two steps keep the images that
 passed the first time, checked again.
 """
@@ -90,27 +90,43 @@ def attachment_url(
     return None
 
 
-def hold_images(html: str, budget: ImageBudget) -> tuple[str, dict[str, str]]:
-    """``html`` with each ``<img>`` whose ``src`` is a checked ``data:`` image pointing at a
-    placeholder address instead, and the placeholders with their URLs; an image that fails
-    the check is left for the cleaning to drop."""
-    token = secrets.token_hex(16)
-    held: dict[str, str] = {}
+class HeldImages:
+    """The checked images of one piece of HTML, set aside while it is cleaned: each is
+    replaced by a placeholder address (a random token and a number) that the cleaning
+    keeps, and :meth:`restore` puts the URLs back. Each image is charged to ``budget``
+    once, when it is held."""
 
-    def hold(match: re.Match[str]) -> str:
-        url = checked_image(match[2], match[3], budget)
-        if url is None:
-            return match[0]
-        placeholder = f"{_HELD}{token}/{len(held)}"
-        held[placeholder] = url
-        return f"{match[1]}{placeholder}{match[4]}"
+    def __init__(self, budget: ImageBudget) -> None:
+        self._budget = budget
+        self._token = secrets.token_hex(16)
+        #: The placeholders and the ``data:`` URLs they stand for.
+        self.urls: dict[str, str] = {}
 
-    return _IMG_DATA_SOURCE.sub(hold, html), held
+    def _hold(self, url: str) -> str:
+        placeholder = f"{_HELD}{self._token}/{len(self.urls)}"
+        self.urls[placeholder] = url
+        return placeholder
 
+    def attachment(self, attachments: Mapping[str, object] | None, name: str) -> str | None:
+        """The placeholder for the cell attachment ``name`` (see :func:`attachment_url`),
+        or None where the cell holds no such image."""
+        url = attachment_url(attachments, name, self._budget)
+        return None if url is None else self._hold(url)
 
-def restore_images(html: str, held: Mapping[str, str]) -> str:
-    """Cleaned ``html`` with the placeholders of :func:`hold_images` back as their URLs,
-    where the cleaning kept them as a quoted address."""
-    for placeholder, url in held.items():
-        html = html.replace(f'"{placeholder}"', f'"{url}"')
-    return html
+    def data_images(self, html: str) -> str:
+        """``html`` with each ``<img>`` whose ``src`` is a checked ``data:`` image pointing
+        at a placeholder instead; an image that fails the check is left for the cleaning
+        to drop."""
+
+        def hold(match: re.Match[str]) -> str:
+            url = checked_image(match[2], match[3], self._budget)
+            return match[0] if url is None else f"{match[1]}{self._hold(url)}{match[4]}"
+
+        return _IMG_DATA_SOURCE.sub(hold, html)
+
+    def restore(self, html: str) -> str:
+        """Cleaned ``html`` with the placeholders back as their URLs, where the cleaning
+        kept them as a quoted address."""
+        for placeholder, url in self.urls.items():
+            html = html.replace(f'"{placeholder}"', f'"{url}"')
+        return html

@@ -1052,26 +1052,22 @@ def clean_learner_markdown(
     from bleach import clean
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
-    budget = budget if budget is not None else pasted_images.ImageBudget()
+    held = pasted_images.HeldImages(budget if budget is not None else pasted_images.ImageBudget())
 
     class LearnerRenderer(IPythonRenderer):
         def _embed_image_or_attachment(self, src: str) -> str:
             # nbconvert's raises on an attachment the cell does not hold, or holds with no
-            # type, which failed the whole notebook; the notebook's budget is counted once
-            # the image is held below
+            # type, which failed the whole notebook
             if not src.startswith("attachment:"):
                 return src
-            one_image = pasted_images.ImageBudget(pasted_images.MAX_IMAGE_BYTES)
-            name = src.removeprefix("attachment:")
-            return pasted_images.attachment_url(attachments, name, one_image) or ""
+            return held.attachment(attachments, src.removeprefix("attachment:")) or ""
 
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
-    html, held = pasted_images.hold_images(html, budget)
     cleaned = clean(
-        html,
+        held.data_images(html),
         tags=_LEARNER_TAGS,
         attributes=_LEARNER_ATTRIBUTES,
         protocols={"http", "https", "mailto"},
         strip=True,
     ).strip()
-    return pasted_images.restore_images(cleaned, held)
+    return held.restore(cleaned)

@@ -76,10 +76,9 @@ def test_data_urls_written_by_hand_are_never_links_or_other_types() -> None:
 def test_the_placeholder_of_a_held_image_cannot_be_guessed() -> None:
     """Does a learner who writes the placeholder address themselves get nothing but that
     address: the token is new on every call?"""
-    _, held = pasted_images.hold_images(
-        f'<img src="data:image/png;base64,{_b64(PNG)}">', pasted_images.ImageBudget()
-    )
-    (placeholder,) = held
+    held = pasted_images.HeldImages(pasted_images.ImageBudget())
+    held.data_images(f'<img src="data:image/png;base64,{_b64(PNG)}">')
+    (placeholder,) = held.urls
     html = clean_learner_markdown(f'<a href="{placeholder}">x</a> <img src="{placeholder}">')
     assert "data:" not in html
 
