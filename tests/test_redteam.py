@@ -888,13 +888,18 @@ def _autograded_text(graded: Graded, student: str) -> str:
     return path.read_text()
 
 
-def _leaks(text: str) -> list[str]:
-    """LEAK lines the kernel printed (not the source lines that would print them)."""
+def _printed_lines(text: str) -> list[str]:
+    """The lines a notebook's kernel printed (not the source lines that would print them)."""
     outputs = [
         o for cell in nbformat.reads(text, as_version=4).cells for o in cell.get("outputs", [])
     ]
     printed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    return [line for line in printed.splitlines() if "LEAK" in line]
+    return printed.splitlines()
+
+
+def _leaks(text: str) -> list[str]:
+    """LEAK lines the kernel printed."""
+    return [line for line in _printed_lines(text) if "LEAK" in line]
 
 
 def test_the_kernel_holds_no_privilege_on_the_host(graded: Graded) -> None:
@@ -928,9 +933,8 @@ def test_no_secret_of_the_grader_reaches_any_output(graded: Graded) -> None:
 
 def _printed(graded: Graded, student: str, tag: str) -> list[str]:
     """What the kernel printed on its lines that start with ``tag``."""
-    notebook = nbformat.reads(_autograded_text(graded, student), as_version=4)
-    printed = "".join(o.get("text", "") for cell in notebook.cells for o in cell.get("outputs", []))
-    return [line[len(tag) + 1 :] for line in printed.splitlines() if line.startswith(tag + " ")]
+    lines = _printed_lines(_autograded_text(graded, student))
+    return [line[len(tag) + 1 :] for line in lines if line.startswith(tag + " ")]
 
 
 def _check_host_config_unseen(graded: Graded) -> None:
