@@ -506,3 +506,119 @@ def test_leftovers_are_swept_once_per_process(monkeypatch: pytest.MonkeyPatch) -
     finally:
         sandbox.remove_leftovers.cache_clear()
     assert calls == [1]
+
+
+# ------------------------------------------------------------------ waiting for the kernel
+
+
+class _Channel:
+    """A channel that holds the messages it was given and waits for nothing more."""
+
+    def __init__(self) -> None:
+        self.held: list[dict] = []
+
+    async def get_msg(self, timeout: float | None = None) -> dict:
+        import asyncio
+        import queue
+
+        if not self.held:
+            await asyncio.sleep(min(timeout or 0.0, 0.001))
+            raise queue.Empty
+        return self.held.pop(0)
+
+    async def msg_ready(self) -> bool:
+        return bool(self.held)
+
+
+def _message(kind: str, parent: str | None, **content: str) -> dict:
+    return {
+        "msg_type": kind,
+        "parent_header": {"msg_id": parent} if parent else {},
+        "content": content,
+    }
+
+
+class _ScriptedClient(sandbox.SandboxKernelClient):
+    """A client whose kernel answers each ``kernel_info_request`` as told: IOPub drops the
+    statuses of the first ``unsubscribed`` requests (a subscription not yet made), and a
+    kernel that is not ``answering`` says nothing at all."""
+
+    def __init__(self, unsubscribed: int = 0, answering: bool = True, alive: bool = True):
+        super().__init__()
+        self.shell, self.iopub = _Channel(), _Channel()
+        self.iopub.held = [
+            _message("status", None, execution_state="starting"),
+            _message("iopub_welcome", None),
+        ]
+        self.unsubscribed, self.answering, self.alive = unsubscribed, answering, alive
+        self.requests: list[str] = []
+        self.handled: list[dict] = []
+
+    shell_channel = property(lambda self: self.shell)  # type: ignore[assignment]
+    iopub_channel = property(lambda self: self.iopub)  # type: ignore[assignment]
+
+    def kernel_info(self) -> str:
+        msg_id = f"info-{len(self.requests)}"
+        self.requests.append(msg_id)
+        if self.answering:
+            self.shell.held.append(_message("kernel_info_reply", msg_id, status="ok"))
+            if len(self.requests) > self.unsubscribed:
+                self.iopub.held += [
+                    _message("status", msg_id, execution_state="busy"),
+                    _message("status", msg_id, execution_state="idle"),
+                ]
+        return msg_id
+
+    async def _async_is_alive(self) -> bool:
+        return self.alive
+
+    def _handle_kernel_info_reply(self, msg: dict) -> None:
+        self.handled.append(msg)
+
+
+@pytest.mark.parametrize("unsubscribed", [0, 1, 3])
+def test_the_kernel_is_ready_once_iopub_brings_the_idle_of_a_kernel_info(
+    unsubscribed: int,
+) -> None:
+    """Is the kernel ready at the first kernel_info whose reply and idle status both came,
+    asked again while IOPub lost them, with IOPub left empty for the first cell?"""
+    import asyncio
+
+    client = _ScriptedClient(unsubscribed=unsubscribed)
+    asyncio.run(client.wait_for_ready(timeout=10))
+    assert len(client.requests) == unsubscribed + 1
+    assert [m["parent_header"]["msg_id"] for m in client.handled] == [client.requests[-1]]
+    assert client.iopub.held == []
+
+
+def test_an_idle_status_of_another_request_does_not_make_the_kernel_ready() -> None:
+    """Does only the idle of one of the client's own kernel_info requests count?"""
+    import asyncio
+
+    client = _ScriptedClient(unsubscribed=1)
+    client.iopub.held.append(_message("status", "someone-else", execution_state="idle"))
+    asyncio.run(client.wait_for_ready(timeout=10))
+    assert len(client.requests) == 2
+
+
+def test_the_public_wait_is_the_sandbox_clients_own() -> None:
+    """nbclient calls ``wait_for_ready``: is that the sandbox client's wait, not the one
+    AsyncKernelClient bound to its base class?"""
+    assert (
+        sandbox.SandboxKernelClient.wait_for_ready
+        is sandbox.SandboxKernelClient._async_wait_for_ready
+    )
+
+
+@pytest.mark.parametrize(
+    ("alive", "message"),
+    [(False, "died before replying"), (True, "didn't respond in 0 seconds")],
+)
+def test_a_kernel_that_never_answers_is_reported(alive: bool, message: str) -> None:
+    """Does a kernel that died, or that stays silent past the timeout, raise the error
+    nbclient reports, instead of waiting for ever?"""
+    import asyncio
+
+    client = _ScriptedClient(answering=False, alive=alive)
+    with pytest.raises(RuntimeError, match=message):
+        asyncio.run(client.wait_for_ready(timeout=0.2))
