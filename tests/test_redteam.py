@@ -326,9 +326,11 @@ def _fill(where: str) -> str:
 
 
 #: Three processes of 450 MiB each: under any per-process limit, over the sandbox's 1 GiB.
+#: Each holds its block for 5 s, so all three hold theirs at once even when a busy machine
+#: starts them a second or more apart.
 FORK_MEMORY = RIGHT_Q3 + (
     "import subprocess, sys\n"
-    "hold = \"import time; block = b'x' * (450 * 2**20); time.sleep(1)\"\n"
+    "hold = \"import time; block = b'x' * (450 * 2**20); time.sleep(5)\"\n"
     "children = [subprocess.Popen([sys.executable, '-c', hold]) for _ in range(3)]\n"
     "print([child.wait() for child in children])\n"
 )
