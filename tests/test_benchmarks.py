@@ -215,3 +215,23 @@ def test_the_machines_scaling_takes_the_least_time_of_each(
 def test_the_machines_scaling_runs_real_processes() -> None:
     """Do the processes really run (a figure comes back, without a timing target)?"""
     assert bench.machine_scaling(2, repeats=1, steps=10_000) > 0
+
+
+def test_cold_kernel_workers_are_compared_with_one_cold_kernel_worker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both sides of the workers' own speed-up start each kernel cold, so neither worker
+    count keeps a second process busy with the next kernel."""
+    made = []
+
+    def fake_grade(root: Path, assignment: str, *options: str) -> Graded:
+        made.append(options)
+        wall = {"1": 30.0, "2": 16.0}[options[options.index("--workers") + 1]]
+        return Graded([_row("x", "9.0")], wall, 1.0, 0.0)
+
+    monkeypatch.setattr(bench, "grade", fake_grade)
+    warm = Graded([_row("x", "9.0")], 20.0, 1.0, 0.0)
+    results = bench._cold_kernels(Path("course"), warm, parallel=2)
+    assert made == [("--workers", "1", "--cold-kernels"), ("--workers", "2", "--cold-kernels")]
+    [speedup] = [r for r in results if "both --cold-kernels" in r.measure]
+    assert speedup.value == "1.88x"
