@@ -235,3 +235,15 @@ def test_cold_kernel_workers_are_compared_with_one_cold_kernel_worker(
     assert made == [("--workers", "1", "--cold-kernels"), ("--workers", "2", "--cold-kernels")]
     [speedup] = [r for r in results if "both --cold-kernels" in r.measure]
     assert speedup.value == "1.88x"
+
+
+def test_a_missed_speed_up_names_every_limit_the_bench_saw(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Other load, the machine's cores and one worker's own use of them are all named, and
+    nothing is said when none of them is below the target."""
+    monkeypatch.setattr(bench.os, "cpu_count", lambda: 2)
+    assert bench._speedup_limits(0.5, 1.95, 1.90) == ""
+    assert bench._speedup_limits(0.5, 1.95, 1.42) == " (the cores allow 1.42x)"
+    assert bench._speedup_limits(2.5, 1.73, 1.42) == (
+        " (load average above the CPU count; the machine's cores give 1.73x now; "
+        "the cores allow 1.42x)"
+    )
