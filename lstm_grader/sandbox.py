@@ -57,6 +57,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -721,7 +722,7 @@ class SandboxKernelClient(AsyncKernelClient):
 
         jupyter_client's own wait ends by listening to IOPub until it has been silent for
         0.2 s, and grading waits for the kernel once per submission: that silence was a
-        third of a warm kernel's share of grading one notebook, every core idle. The
+        third of a worker's time per notebook, with the worker idle. The
         ``idle`` status is the last IOPub message a request causes, so once it is here
         IOPub is connected and holds nothing of the request; what earlier messages wait
         on IOPub (the kernel's ``starting`` status, a subscription's welcome) are read
@@ -752,39 +753,48 @@ class SandboxKernelClient(AsyncKernelClient):
 
     async def _kernel_info_reply(self, asked: set[str], wait: float) -> dict[str, Any] | None:
         """The reply to one of ``asked`` on the shell channel, or None after ``wait`` s."""
-        deadline = time.monotonic() + wait
-        while _left(deadline) > 0:
-            try:
-                msg = await self.shell_channel.get_msg(timeout=_left(deadline))
-            except queue.Empty:
-                return None
-            if (
+        return await _first_message(
+            self.shell_channel,
+            lambda msg: (
                 msg["msg_type"] == "kernel_info_reply"
                 and msg["parent_header"].get("msg_id") in asked
-            ):
-                return msg
-        return None
+            ),
+            wait,
+        )
 
     async def _idle_after(self, asked: set[str], wait: float) -> bool:
         """Whether the ``idle`` status of one of ``asked`` comes on IOPub within ``wait`` s."""
-        deadline = time.monotonic() + wait
-        while _left(deadline) > 0:
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=_left(deadline))
-            except queue.Empty:
-                return False
-            if (
+        idle = await _first_message(
+            self.iopub_channel,
+            lambda msg: (
                 msg["msg_type"] == "status"
                 and msg["content"].get("execution_state") == "idle"
                 and msg["parent_header"].get("msg_id") in asked
-            ):
-                return True
-        return False
+            ),
+            wait,
+        )
+        return idle is not None
 
     async def _drop_waiting_iopub(self) -> None:
         """Read and drop what IOPub already holds, without waiting for more."""
         while await self.iopub_channel.msg_ready():
             await self.iopub_channel.get_msg(timeout=0)
+
+
+async def _first_message(
+    channel: Any, wanted: Callable[[dict[str, Any]], bool], wait: float
+) -> dict[str, Any] | None:
+    """The first message on ``channel`` that is ``wanted``, reading and dropping the others,
+    or None when ``wait`` seconds pass first."""
+    deadline = time.monotonic() + wait
+    while _left(deadline) > 0:
+        try:
+            msg = await channel.get_msg(timeout=_left(deadline))
+        except queue.Empty:
+            return None
+        if wanted(msg):
+            return msg
+    return None
 
 
 def _left(deadline: float) -> float:
