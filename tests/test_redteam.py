@@ -326,13 +326,19 @@ def _fill(where: str) -> str:
 
 
 #: Three processes of 450 MiB each: under any per-process limit, over the sandbox's 1 GiB.
-#: Each holds its block for 5 s, so all three hold theirs at once even when a busy machine
-#: starts them a second or more apart.
+#: Each holds its block until all three have said they hold theirs (or died), so they hold
+#: them at once however slowly a busy machine starts them, and the cell ends as soon as
+#: they have, well within CELL_TIMEOUT.
 FORK_MEMORY = RIGHT_Q3 + (
     "import subprocess, sys\n"
-    "hold = \"import time; block = b'x' * (450 * 2**20); time.sleep(5)\"\n"
-    "children = [subprocess.Popen([sys.executable, '-c', hold]) for _ in range(3)]\n"
-    "print([child.wait() for child in children])\n"
+    "hold = \"import sys; block = b'x' * (450 * 2**20); print('held', flush=True); "
+    'sys.stdin.read()"\n'
+    "children = [subprocess.Popen([sys.executable, '-c', hold], stdin=subprocess.PIPE,\n"
+    "                             stdout=subprocess.PIPE) for _ in range(3)]\n"
+    "held = [child.stdout.readline().strip() == b'held' for child in children]\n"
+    "for child in children:\n"
+    "    child.stdin.close()\n"
+    "print(held, [child.wait() for child in children])\n"
 )
 
 FORK_BOMB = RIGHT_Q3 + (
