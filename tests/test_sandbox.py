@@ -7,8 +7,10 @@ nbgrader, is in test_redteam.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import queue
 import subprocess
 import sys
 import time
@@ -455,7 +457,6 @@ def test_without_the_registered_provisioner_no_kernel_starts(
 
     monkeypatch.setattr(KernelProvisionerFactory.instance(), "provisioners", {})
     manager = sandbox.SandboxKernelManager(kernel_name="python3")
-    import asyncio
 
     with pytest.raises(sandbox.SandboxUnavailable, match="not registered"):
         asyncio.run(manager.start_kernel())
@@ -518,9 +519,6 @@ class _Channel:
         self.held: list[dict] = []
 
     async def get_msg(self, timeout: float | None = None) -> dict:
-        import asyncio
-        import queue
-
         if not self.held:
             await asyncio.sleep(min(timeout or 0.0, 0.001))
             raise queue.Empty
@@ -582,8 +580,6 @@ def test_the_kernel_is_ready_once_iopub_brings_the_idle_of_a_kernel_info(
 ) -> None:
     """Is the kernel ready at the first kernel_info whose reply and idle status both came,
     asked again while IOPub lost them, with IOPub left empty for the first cell?"""
-    import asyncio
-
     client = _ScriptedClient(unsubscribed=unsubscribed)
     asyncio.run(client.wait_for_ready(timeout=10))
     assert len(client.requests) == unsubscribed + 1
@@ -593,8 +589,6 @@ def test_the_kernel_is_ready_once_iopub_brings_the_idle_of_a_kernel_info(
 
 def test_an_idle_status_of_another_request_does_not_make_the_kernel_ready() -> None:
     """Does only the idle of one of the client's own kernel_info requests count?"""
-    import asyncio
-
     client = _ScriptedClient(unsubscribed=1)
     client.iopub.held.append(_message("status", "someone-else", execution_state="idle"))
     asyncio.run(client.wait_for_ready(timeout=10))
@@ -617,8 +611,6 @@ def test_the_public_wait_is_the_sandbox_clients_own() -> None:
 def test_a_kernel_that_never_answers_is_reported(alive: bool, message: str) -> None:
     """Does a kernel that died, or that stays silent past the timeout, raise the error
     nbclient reports, instead of waiting for ever?"""
-    import asyncio
-
     client = _ScriptedClient(answering=False, alive=alive)
     with pytest.raises(RuntimeError, match=message):
         asyncio.run(client.wait_for_ready(timeout=0.2))
