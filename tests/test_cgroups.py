@@ -184,3 +184,61 @@ def test_the_hosts_group_of_a_killed_maker_is_removed() -> None:
         for folder in folders:
             if folder.exists():
                 folder.rmdir()
+
+
+def test_killing_a_group_looks_again_soon_then_less_often_and_gives_up(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A group whose processes never leave (here a fake one naming a pid that is gone) is
+    looked at again after 1 ms, then at doubling pauses of at most 20 ms, until the
+    timeout: grading never waits a fixed 20 ms for a group that emptied at once, and never
+    waits forever for one that does not."""
+    folder = tmp_path / "pids" / "lstm-grade-x"
+    folder.mkdir(parents=True)
+    (folder / "cgroup.procs").write_text("999999999\n")
+    group = cgroups.ControlGroup(version=1, directories={"pids": folder})
+    pauses: list[float] = []
+    clock = [0.0]
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(cgroups.time, "sleep", pause)
+    monkeypatch.setattr(cgroups.time, "monotonic", lambda: clock[0])
+    group.kill_all(timeout=0.2)
+    assert pauses[:6] == [0.001, 0.002, 0.004, 0.008, 0.016, 0.02]
+    assert set(pauses[6:]) == {0.02}
+    assert 0.2 <= sum(pauses) < 0.2 + 0.02
+
+
+def test_the_hosts_group_is_emptied_of_a_whole_process_tree() -> None:
+    """On this host, as root: a process and the children it forked, all in one group, are
+    all gone when kill_all returns."""
+    import subprocess
+    import sys
+
+    usable = os.geteuid() == 0 and (cgroups.CGROUP_ROOT / "pids").is_dir()
+    require_or_skip(usable, "root with cgroup v1 memory and pids (as on CI)")
+    group = cgroups.create(LIMITS)
+    joins = "".join(f"open({p!r}, 'w').write(str(os.getpid()))\n" for p in group.procs_files)
+    tree = (
+        "import os, sys, time\n"
+        f"{joins}"
+        "for _ in range(4):\n"
+        "    if os.fork() == 0:\n"
+        "        break\n"
+        # one write per line, so that the five lines never interleave
+        "os.write(1, f'{os.getpid()}\\n'.encode())\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", tree], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = {int(parent.stdout.readline()) for _ in range(5)}
+        listed = {int(p) for p in (group.directories["pids"] / "cgroup.procs").read_text().split()}
+        assert pids <= listed
+        group.kill_all()
+        assert not (group.directories["pids"] / "cgroup.procs").read_text().split()
+    finally:
+        group.remove()
+        parent.wait(timeout=10)
