@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import benchmarks.__main__ as bench
-from benchmarks.__main__ import (
+import benchmarks.measure as bench
+from benchmarks.measure import (
     BenchError,
     Graded,
     Measured,

@@ -285,7 +285,7 @@ def test_the_helper_warms_each_next_kernel_and_no_submission_reaches_the_next(
     process) reach the next, whose kernel was warming while it ran?"""
     import nbformat
 
-    from benchmarks.__main__ import ASSIGNMENT, answered, make_course, notebooks, submit
+    from benchmarks.measure import ASSIGNMENT, answered, make_course, notebooks, submit
     from lstm_grader.preloaded import PreloadedGrader
 
     root = tmp_path / "course"
