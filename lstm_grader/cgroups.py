@@ -140,11 +140,13 @@ class ControlGroup:
             for procs in self.procs_files:
                 with contextlib.suppress(OSError, ValueError):
                     pids.update(int(line) for line in Path(procs).read_text().split())
-            if not pids or time.monotonic() >= deadline:
+            if not pids:
                 return
             for pid in pids:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
+            if time.monotonic() >= deadline:
+                return
             time.sleep(pause)
             pause = min(2 * pause, 0.02)
 
