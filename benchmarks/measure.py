@@ -297,6 +297,18 @@ def grade(root: Path, assignment: str, *options: str) -> Graded:
     return Graded(rows, wall, cpu, load_now, kernel_cpu(read_reports(root, rows)))
 
 
+def _run_costs(graded: Graded) -> str:
+    """A whole run's wall time, its seconds and CPU seconds per notebook, and the load.
+
+    >>> _run_costs(Graded([{}] * 4, wall=10.0, cpu=2.0, load=1.5, kernel_cpu=2.0))
+    '10.0 s (2.50 s, 1.00 CPU s per notebook), load 1.5'
+    """
+    return (
+        f"{graded.wall:.1f} s ({graded.wall_per_notebook:.2f} s, "
+        f"{graded.cpu_per_notebook:.2f} CPU s per notebook), load {graded.load:.1f}"
+    )
+
+
 def least(runs: list[Graded]) -> Graded:
     """The least wall and the least CPU seconds of repeated runs of one command, as
     ``timeit`` takes the least of its repeats (what else runs on the machine only ever
@@ -811,8 +823,7 @@ def _cold_kernels(root: Path, warm: Graded, parallel: int) -> list[Result]:
         Result(
             "throughput",
             f"{len(cold.rows)} submissions, 1 worker, --cold-kernels",
-            f"{cold.wall:.1f} s ({cold.wall_per_notebook:.2f} s, "
-            f"{cold.cpu_per_notebook:.2f} CPU s per notebook), load {cold.load:.1f}",
+            _run_costs(cold),
         ),
         Result(
             "throughput",
@@ -823,8 +834,7 @@ def _cold_kernels(root: Path, warm: Graded, parallel: int) -> list[Result]:
         Result(
             "throughput",
             f"{len(cold.rows)} submissions, {parallel} workers, --cold-kernels",
-            f"{cold_many.wall:.1f} s ({cold_many.wall_per_notebook:.2f} s, "
-            f"{cold_many.cpu_per_notebook:.2f} CPU s per notebook), load {cold_many.load:.1f}",
+            _run_costs(cold_many),
         ),
         Result(
             "throughput",
@@ -899,8 +909,7 @@ def _against_plain_nbgrader(root: Path, measured: Measured) -> list[Result]:
         Result(
             "throughput",
             f"{count} submissions, one plain nbgrader autograde",
-            f"{plain.wall:.1f} s ({plain.wall_per_notebook:.2f} s, "
-            f"{plain.cpu_per_notebook:.2f} CPU s per notebook), load {plain.load:.1f}",
+            _run_costs(plain),
         ),
         Result(
             "throughput",
