@@ -65,6 +65,7 @@ def _new_state() -> dict[str, Any]:
         "replies": {},
         "grader_errors": [],
         "sandbox": {},
+        "refused_messages": {},
     }
 
 
@@ -439,6 +440,7 @@ class SandboxedExecute(Execute):
         """Connect to the kernel; a warm kernel then receives the submission's files,
         before it runs any cell."""
         kc = await super().async_start_new_kernel_client()
+        self._refused = getattr(kc, "refused_messages", None)
         if self._stage_from is not None:
             try:
                 self.km.provisioner.stage_submission(self._stage_from)
@@ -458,6 +460,8 @@ class SandboxedExecute(Execute):
         self._total_bytes = 0
         self._sandbox_km = None
         self._stage_from = None
+        self._refused = None
+        self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())
         self._state = state
@@ -470,6 +474,12 @@ class SandboxedExecute(Execute):
         finally:
             if self._stopped:
                 state["events"].append(self._stopped)
+            if self._refused is not None and self._refused.count:
+                state["events"].append("bad-message")
+                state["refused_messages"] = {
+                    "count": self._refused.count,
+                    "first": list(self._refused.notes),
+                }
             sandbox = getattr(self._sandbox_km, "sandbox_report", None) or {}
             state["sandbox"] = sandbox
             state["events"] += sandbox.get("hit", [])
@@ -562,7 +572,36 @@ class SandboxedExecute(Execute):
         content = msg.get("content") or {}
         if msg.get("msg_type") == "status" and content.get("execution_state") == "idle":
             self._output_done = True
+        self._message_cell = (cell_index, cell)
         return super().process_message(msg, cell, cell_index)
+
+    def handle_comm_msg(
+        self, outs: list[NotebookNode], msg: dict[str, Any], cell_index: int
+    ) -> None:
+        """Ignore comm messages. nbclient would keep every widget's state, uncapped, for
+        the notebook's metadata, and act as a front end for output widgets; grading needs
+        neither, and a widget shows in feedback by its plain-text form."""
+
+    def _update_display_id(self, display_id: str, msg: dict[str, Any]) -> None:
+        """Update the outputs shown under ``display_id``, within the byte caps.
+
+        nbclient writes an update into every earlier output with that id, past
+        :meth:`output`; here each copy is charged to the cell whose message makes it, so
+        that no number of updates keeps more than the caps allow.
+        """
+        places = sum(map(len, self._display_id_map.get(display_id, {}).values()))
+        if not places or self._message_cell is None:
+            return
+        cell_index, cell = self._message_cell
+        size = places * len(json.dumps(msg.get("content", {}), default=str))
+        room = self._room(cell_index)
+        if room <= 0:
+            return
+        if size > room:
+            cell.outputs.append(self._cut(cell_index, room))
+            return
+        self._charge(cell_index, size)
+        super()._update_display_id(display_id, msg)
 
     async def _reopen_lost_output(self, cell: NotebookNode, ran: bool) -> NotebookNode:
         """The kernel replied but its output channel never said the cell was done: a
@@ -630,29 +669,39 @@ class SandboxedExecute(Execute):
         cell_index: int,
     ) -> NotebookNode | None:
         size = len(json.dumps(msg.get("content", {}), default=str))
-        used = self._cell_bytes.get(cell_index, 0)
-        budget = min(
-            self.max_output_bytes_per_cell - used, self.max_output_bytes - self._total_bytes
-        )
-        if budget <= 0:
+        room = self._room(cell_index)
+        if room <= 0:
             return None
-        if size > budget:
-            self._cell_bytes[cell_index] = self.max_output_bytes_per_cell
-            self._total_bytes += budget
-            if "output-limit" not in self._state["events"]:
-                self._state["events"].append("output-limit")
-            note = NotebookNode(
-                output_type="stream",
-                name="stdout",
-                text=f"\n[output truncated: more than {self.max_output_bytes_per_cell} bytes]\n",
-            )
+        if size > room:
+            note = self._cut(cell_index, room)
             if msg["msg_type"] == "stream":
-                note.text = msg["content"]["text"][: max(budget - 200, 0)] + note.text
+                note.text = msg["content"]["text"][: max(room - 200, 0)] + note.text
             outs.append(note)
             return note
-        self._cell_bytes[cell_index] = used + size
-        self._total_bytes += size
+        self._charge(cell_index, size)
         return super().output(outs, msg, display_id, cell_index)
+
+    def _room(self, cell_index: int) -> int:
+        """Bytes the cell may still keep, under its own cap and the notebook's."""
+        used = self._cell_bytes.get(cell_index, 0)
+        return min(self.max_output_bytes_per_cell - used, self.max_output_bytes - self._total_bytes)
+
+    def _charge(self, cell_index: int, size: int) -> None:
+        self._cell_bytes[cell_index] = self._cell_bytes.get(cell_index, 0) + size
+        self._total_bytes += size
+
+    def _cut(self, cell_index: int, room: int) -> NotebookNode:
+        """Close the cell's budget (the note spends what was left) and return the note
+        that says its output was cut."""
+        self._cell_bytes[cell_index] = self.max_output_bytes_per_cell
+        self._total_bytes += room
+        if "output-limit" not in self._state["events"]:
+            self._state["events"].append("output-limit")
+        return NotebookNode(
+            output_type="stream",
+            name="stdout",
+            text=f"\n[output truncated: more than {self.max_output_bytes_per_cell} bytes]\n",
+        )
 
 
 def verdict_outputs(outcome: dict[str, verdicts.Verdict], points: float) -> list[NotebookNode]:
@@ -778,6 +827,8 @@ class JudgeAnswers(NbGraderPreprocessor):
         notebook_report["sandbox_usage"] = sandbox.get("usage", {})
         if sandbox.get("skipped_files"):
             notebook_report["skipped_files"] = sandbox["skipped_files"]
+        if state.get("refused_messages"):
+            notebook_report["refused_messages"] = state["refused_messages"]
         notebook_report["seconds"] = round(
             time.time() - notebook_report.get("started", time.time()), 2
         )

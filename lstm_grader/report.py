@@ -24,6 +24,8 @@ STATUSES = {
     "disk-limit": "the sandbox filled its tmpfs or wrote a file over the size limit",
     "cpu-limit": "the sandbox used up its CPU time",
     "output-limit": "output was cut at the byte cap",
+    "bad-message": "the kernel sent messages outside the Jupyter protocol; the grader "
+    "dropped them (the report names the first)",
     "kernel-died": "the kernel died; points earned before are kept",
     "timed-out": "a cell or the notebook ran out of time; points earned before are kept",
     "no-answers": "no answer reached the grader (blank, or every answer cell failed)",

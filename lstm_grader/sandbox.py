@@ -69,9 +69,10 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
-from traitlets import Float, Integer, Type, default
+from traitlets import Float, Instance, Integer, Type, default
 
 from lstm_grader import cgroups, owners
+from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
 
 log = logging.getLogger(__name__)
 
@@ -703,7 +704,26 @@ MAX_MESSAGE_BYTES = 64 * 2**20
 
 class SandboxKernelClient(AsyncKernelClient):
     """A kernel client whose sockets refuse any message over :data:`MAX_MESSAGE_BYTES`,
-    and which knows the kernel is ready as soon as it is (:meth:`_async_wait_for_ready`)."""
+    whose shell and IOPub channels drop malformed messages (noted in
+    :attr:`refused_messages`, see :mod:`lstm_grader.kernel_messages`), and which knows the
+    kernel is ready as soon as it is (:meth:`_async_wait_for_ready`)."""
+
+    shell_channel_class = Type(CheckedChannel)
+    iopub_channel_class = Type(CheckedChannel)
+    #: The messages this client's channels dropped, the channels made again included.
+    refused_messages = Instance(RefusedMessages, ())
+
+    @property
+    def shell_channel(self) -> CheckedChannel:
+        return self._checked(super().shell_channel, "shell")
+
+    @property
+    def iopub_channel(self) -> CheckedChannel:
+        return self._checked(super().iopub_channel, "iopub")
+
+    def _checked(self, channel: CheckedChannel, name: str) -> CheckedChannel:
+        channel.name, channel.refused = name, self.refused_messages
+        return channel
 
     #: How long one round of :meth:`_async_wait_for_ready` waits on IOPub for the
     #: kernel's answer to its ``kernel_info_request``, before it asks again.
@@ -777,8 +797,9 @@ class SandboxKernelClient(AsyncKernelClient):
 
     async def _drop_waiting_iopub(self) -> None:
         """Read and drop what IOPub already holds, without waiting for more."""
-        while await self.iopub_channel.msg_ready():
-            await self.iopub_channel.get_msg(timeout=0)
+        with contextlib.suppress(queue.Empty):  # what was waiting may have been dropped
+            while await self.iopub_channel.msg_ready():
+                await self.iopub_channel.get_msg(timeout=0)
 
 
 async def _first_message(

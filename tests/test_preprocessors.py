@@ -262,3 +262,76 @@ def test_a_lost_output_channel_is_opened_again_for_the_next_cell(tmp_path: Path)
     assert shown[1] == ""
     assert shown[2] == "after\n"
     assert "output-limit" in resources[preprocessors._STATE]["events"]
+
+
+def _executor_fed(messages: list[tuple[str, dict]]) -> tuple[preprocessors.SandboxedExecute, list]:
+    """A ``SandboxedExecute`` (caps: 1000 bytes per cell, 3000 per notebook) that has read
+    ``messages`` on IOPub while one cell ran, without a kernel; and the state it kept."""
+    from jupyter_client.session import Session
+
+    execute = preprocessors.SandboxedExecute(max_output_bytes_per_cell=1000, max_output_bytes=3000)
+    cell = nbformat.v4.new_code_cell("flood()")
+    execute.nb = nbformat.v4.new_notebook(cells=[cell])
+    execute.reset_execution_trackers()
+    execute.clear_before_next_output = False  # set as each cell starts
+    # what ``preprocess`` sets up before the first cell
+    execute._state = preprocessors._new_state()
+    execute._cell_bytes, execute._total_bytes = {}, 0
+    session = Session()
+    parent = session.msg("execute_request", {"code": cell.source})
+    for msg_type, content in messages:
+        execute.process_message(session.msg(msg_type, content, parent=parent), cell, 0)
+    return execute, execute._state["events"]
+
+
+def _display(msg_type: str, display_id: str, text: str) -> tuple[str, dict]:
+    content = {
+        "data": {"text/plain": text},
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    return msg_type, content
+
+
+def test_updating_a_display_keeps_no_more_than_the_caps() -> None:
+    """nbclient writes an update into the earlier output with its id, past the caps on new
+    outputs. Do many large updates, and displays that reuse an id, keep the cell within
+    its cap, with the cut noted?"""
+    flood = [_display("display_data", f"d{i}", "x") for i in range(5)]
+    for i in range(5):
+        flood += [
+            _display("update_display_data", f"d{i}", "y" * 800),
+            _display("display_data", f"d{i}", "z" * 800),
+        ]
+    execute, events = _executor_fed(flood)
+    outputs = execute.nb.cells[0].outputs
+    kept = len(json.dumps(outputs))
+    assert kept < 1000 + 500  # the cap, and the JSON around what was charged
+    assert "output-limit" in events
+    assert "output truncated" in outputs[-1]["text"]
+
+
+def test_an_update_within_the_caps_is_shown() -> None:
+    execute, events = _executor_fed(
+        [_display("display_data", "d", "old"), _display("update_display_data", "d", "new")]
+    )
+    assert [o["data"]["text/plain"] for o in execute.nb.cells[0].outputs] == ["new"]
+    assert events == []
+
+
+def test_widget_messages_are_ignored() -> None:
+    """Is no widget state kept for the notebook's metadata, and no output widget
+    emulated, whatever the comm messages say?"""
+    state = {"_model_name": "OutputModel", "_model_module": "@jupyter-widgets/output"}
+    execute, events = _executor_fed(
+        [
+            ("comm_open", {"comm_id": "c", "target_name": "jupyter.widget", "data": {}}),
+            ("comm_open", {"comm_id": "w", "target_name": "jupyter.widget", "data": {"state": {}}}),
+            ("comm_msg", {"comm_id": "w", "data": {"state": {**state, "v": "x" * 10_000}}}),
+            ("comm_msg", {"comm_id": "w", "data": {"state": {"msg_id": "m"}}}),
+        ]
+    )
+    execute.set_widgets_metadata()
+    assert not execute.widget_state and not execute.comm_objects
+    assert "widgets" not in execute.nb.metadata
+    assert events == []

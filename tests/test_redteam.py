@@ -370,6 +370,58 @@ THREAD_DISPLAY = WRONG_Q1 + (
     "threading.Thread(target=keep_claiming, daemon=True).start()\n"
 )
 
+#: Outputs kept past the byte caps: small displays, then updates of each to 2 MB (nbclient
+#: writes an update into the earlier output, past the caps on new outputs), and displays
+#: that reuse an id (which update the earlier ones the same way).
+DISPLAY_UPDATES = RIGHT_Q3 + (
+    "from IPython.display import display, update_display\n"
+    "big = 'y' * (2 * 2**20)\n"
+    "for i in range(4):\n"
+    "    display({'text/plain': 'x'}, raw=True, display_id=f'd{i}')\n"
+    "for i in range(4):\n"
+    "    update_display({'text/plain': big}, raw=True, display_id=f'd{i}')\n"
+    "    display({'text/plain': big}, raw=True, display_id=f'd{i}')\n"
+)
+
+#: Widget state, which nbclient would keep whole for the notebook's metadata.
+WIDGET_STATE = RIGHT_Q3 + (
+    "from ipykernel.comm import Comm\n"
+    "big = 'z' * (2 * 2**20)\n"
+    "state = {'_model_name': 'X', '_model_module': 'm', '_model_module_version': '1'}\n"
+    "for i in range(4):\n"
+    "    Comm(target_name='jupyter.widget', data={'state': {**state, 'v': big}, "
+    "'buffer_paths': []})\n"
+    "Comm(target_name='jupyter.widget', data={'state': {'_model_name': 'OutputModel', "
+    "'msg_id': 'x', 'outputs': []}})\n"
+)
+
+#: Messages signed with the kernel's own key that break the protocol: fields of the wrong
+#: type nbclient reads without looking, or would write into the autograded notebook, and
+#: frames that are not JSON at all.
+FORGED_MESSAGES = "answer_q1 = (None, 16)\n" + (
+    "kernel = get_ipython().kernel\n"
+    "parent = kernel.get_parent('shell')\n"
+    "def send(msg_type, content):\n"
+    "    kernel.session.send(kernel.iopub_socket, msg_type, content, parent=parent)\n"
+    "def raw(*parts):\n"
+    "    parts = [p if isinstance(p, bytes) else kernel.session.pack(p) for p in parts]\n"
+    "    kernel.iopub_socket.send_multipart([b'<IDS|MSG>', kernel.session.sign(parts), *parts])\n"
+    "header = {'msg_id': 'forged', 'msg_type': 'stream', 'session': 's', 'username': 'u',\n"
+    "          'date': '2026-01-01T00:00:00Z', 'version': '5.3'}\n"
+    "send('status', {'execution_state': 'busy', 'execution_count': 'x' * 4_000_000})\n"
+    "send('display_data', {'data': {'text/plain': 'a'}, 'metadata': {}, 'transient': 'id'})\n"
+    "send('display_data', {'data': {'text/plain': 'a'}, 'metadata': {},\n"
+    "                      'transient': {'display_id': {'not': 'hashable'}}})\n"
+    "send('display_data', {'data': 'not a bundle', 'metadata': {}})\n"
+    "send('stream', {'name': 'stdout'})\n"
+    "send('error', {'ename': 'E', 'evalue': 'v', 'traceback': 'not a list'})\n"
+    "raw([1], parent, {}, {})\n"
+    "raw(header, [1], {}, {'name': 'stdout', 'text': 'x'})\n"
+    "raw(header, parent, {}, [1, 2])\n"
+    "raw(header, parent, {}, b'not json')\n"
+    "print('after the forgeries')\n"
+)
+
 SCRIPT = "<script>document.title='pwned-by-learner'</script>"
 #: A 1 x 1 PNG, base64-encoded.
 PIXEL = (
@@ -667,6 +719,11 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
             status=("graded", "output-limit"),
         ),
+        # output kept past the caps by other paths than a new output
+        "display-updates": Case(answers={"q3-answer": DISPLAY_UPDATES}, status="output-limit"),
+        "widget-state": Case(answers={"q3-answer": WIDGET_STATE}),
+        # messages signed with the kernel's key that break the protocol: dropped and noted
+        "forged-messages": Case(answers={"q1-answer": FORGED_MESSAGES}, status="bad-message"),
         # 14. answers handed over from anywhere but the test cell's own request
         "thread-display": Case(
             answers={"q1-answer": THREAD_DISPLAY, "q2-answer": "answer_q2 = (None, 16)\n"},
@@ -860,12 +917,32 @@ def test_attack(graded: Graded, name: str) -> None:
             assert notebook.needs_manual_grade, "flagged submissions await manual review"
 
 
-@pytest.mark.parametrize("name", ["many-lines", "huge-line"])
+@pytest.mark.parametrize("name", ["many-lines", "huge-line", "display-updates"])
 def test_output_is_capped_in_bytes(graded: Graded, name: str) -> None:
     """Is a flood of output cut to the cap instead of reaching the autograded notebook?"""
     path = graded.course.root / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     assert path.stat().st_size < 3_000_000
     assert "output truncated" in path.read_text().lower()
+
+
+@pytest.mark.parametrize("name", ["widget-state", "forged-messages"])
+def test_what_the_kernel_sends_past_outputs_stays_out_of_the_notebook(
+    graded: Graded, name: str
+) -> None:
+    """Do widget state and forged fields stay out of the autograded notebook, which
+    nbformat still accepts?"""
+    path = graded.course.root / "autograded" / name / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.stat().st_size < 200_000
+    nbformat.validate(nbformat.read(path, as_version=4))
+
+
+def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
+    """Does the report count the dropped messages and say why for the first ones?"""
+    path = graded.course.root / "grading_reports" / "forged-messages" / ASSIGNMENT
+    refused = json.loads((path / f"{ASSIGNMENT}.json").read_text())["refused_messages"]
+    assert refused["count"] == 10, refused
+    assert any("execution count" in note for note in refused["first"])
+    assert any("unreadable" in note for note in refused["first"])
 
 
 def test_an_oversized_file_is_never_copied(graded: Graded) -> None:

@@ -1,0 +1,218 @@
+"""What the grader reads from a learner's kernel: well-formed Jupyter messages only.
+
+The kernel holds its session's key, so everything it sends is signed, whatever it says: a
+learner can hand-craft a message whose header is a list, whose ``transient`` is a string or
+whose ``execution_count`` is eight megabytes of text. nbclient reads such fields without
+looking, so one forged message would crash the run (reported as the grader's own error, with
+the learner's earned points lost) or put a field nbformat rejects into the autograded
+notebook. The grader's client reads every shell and IOPub message through
+:class:`CheckedChannel`, which drops a message :func:`message_problem` finds fault with and
+keeps a note of it in a :class:`RefusedMessages` for the grading report.
+
+Only what the grader and nbclient read is checked, and only for its type, so that every
+message a real kernel sends passes; a dropped message is one nbclient could not have used.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from queue import Empty
+from typing import Any
+
+from jupyter_client.channels import AsyncZMQSocketChannel
+
+__all__ = ["CheckedChannel", "RefusedMessages", "message_problem"]
+
+#: How many refused messages a report names; the rest are only counted.
+MAX_NOTED = 10
+#: The longest note kept of one refused message.
+MAX_NOTE_CHARS = 200
+
+#: The media types whose value in a bundle is JSON data rather than text (nbformat's rule).
+_JSON_MEDIA_TYPE = re.compile(r"^application/(.*\+)?json$")
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _lines(value: Any) -> bool:
+    """Text as nbformat stores it: a string, or a list of strings."""
+    return isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(line, str) for line in value)
+    )
+
+
+def _execution_count(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _bundle_problem(content: dict[str, Any]) -> str | None:
+    """What is wrong with a display's ``data``, ``metadata`` and ``transient``, if anything."""
+    data = content.get("data")
+    if not isinstance(data, dict):
+        return "its data is not a mapping"
+    for media_type, value in data.items():
+        if not (_JSON_MEDIA_TYPE.match(media_type) or _lines(value)):
+            return f"its {media_type[:40]!r} is not text"
+    if not isinstance(content.get("metadata"), dict):
+        return "its metadata is not a mapping"
+    transient = content.get("transient")
+    if transient is not None:
+        if not isinstance(transient, dict):
+            return "its transient part is not a mapping"
+        display_id = transient.get("display_id")
+        if display_id is not None and not isinstance(display_id, str):
+            return "its display id is not a string"
+    return None
+
+
+def _result_problem(content: dict[str, Any]) -> str | None:
+    if "execution_count" not in content:
+        return "it has no execution count"
+    return _bundle_problem(content)
+
+
+def _stream_problem(content: dict[str, Any]) -> str | None:
+    if not _text(content.get("name")):
+        return "its stream name is not a string"
+    if not _text(content.get("text")):
+        return "its text is not a string"
+    return None
+
+
+def _error_problem(content: dict[str, Any]) -> str | None:
+    if not (_text(content.get("ename")) and _text(content.get("evalue"))):
+        return "its error name or value is not a string"
+    traceback = content.get("traceback")
+    if not (isinstance(traceback, list) and all(_text(line) for line in traceback)):
+        return "its traceback is not a list of strings"
+    return None
+
+
+def _status_problem(content: dict[str, Any]) -> str | None:
+    return None if _text(content.get("execution_state")) else "its state is not a string"
+
+
+def _reply_problem(content: dict[str, Any]) -> str | None:
+    if not _text(content.get("status")):
+        return "its status is not a string"
+    if content["status"] == "error":
+        return _error_problem(content)
+    if not isinstance(content.get("user_expressions", {}), dict):
+        return "its user expressions are not a mapping"
+    return None
+
+
+def _kernel_info_problem(content: dict[str, Any]) -> str | None:
+    if not isinstance(content.get("language_info", {}), dict):
+        return "its language info is not a mapping"
+    if not _text(content.get("protocol_version", "")):
+        return "its protocol version is not a string"
+    return None
+
+
+#: The content checks of the message types nbclient and the grader read fields of; other
+#: types (comms, which the grader ignores, ``execute_input``, ...) need only be mappings.
+_CONTENT_PROBLEMS = {
+    "display_data": _bundle_problem,
+    "update_display_data": _bundle_problem,
+    "execute_result": _result_problem,
+    "stream": _stream_problem,
+    "error": _error_problem,
+    "status": _status_problem,
+    "execute_reply": _reply_problem,
+    "kernel_info_reply": _kernel_info_problem,
+}
+
+
+def message_problem(msg: Any) -> str | None:
+    """Why the grader will not read ``msg``, a deserialized message, or None if it may.
+
+    Examples
+    --------
+    >>> header = {"msg_id": "1", "msg_type": "stream"}
+    >>> good = {"header": header, "parent_header": {}, "metadata": {},
+    ...         "content": {"name": "stdout", "text": "hi"}}
+    >>> message_problem(good) is None
+    True
+    >>> message_problem({**good, "content": {"name": "stdout", "text": ["h", "i"]}})
+    'stream: its text is not a string'
+    >>> message_problem({**good, "parent_header": [1]})
+    'its parent_header is not a mapping'
+    """
+    if not isinstance(msg, dict):
+        return "it is not a mapping"
+    for part in ("header", "parent_header", "metadata", "content"):
+        if not isinstance(msg.get(part), dict):
+            return f"its {part} is not a mapping"
+    header, content = msg["header"], msg["content"]
+    msg_type = header.get("msg_type")
+    if not (_text(msg_type) and _text(header.get("msg_id"))):
+        return "its header has no message type or id"
+    if not _text(msg["parent_header"].get("msg_id", "")):
+        return "its parent's id is not a string"
+    if "execution_count" in content and not _execution_count(content["execution_count"]):
+        return f"{msg_type[:40]}: its execution count is not a number"
+    check = _CONTENT_PROBLEMS.get(msg_type)
+    problem = check(content) if check else None
+    return f"{msg_type}: {problem}" if problem else None
+
+
+@dataclass
+class RefusedMessages:
+    """The messages a kernel client dropped: how many, and why for the first few."""
+
+    count: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, channel: str, problem: str) -> None:
+        """Count one dropped message of ``channel`` and, among the first, say why."""
+        self.count += 1
+        if len(self.notes) < MAX_NOTED:
+            self.notes.append(f"{channel}: {problem}"[:MAX_NOTE_CHARS])
+
+
+class CheckedChannel(AsyncZMQSocketChannel):
+    """An asyncio ZMQ channel whose ``get_msg`` returns well-formed messages only.
+
+    A message that cannot be deserialized (a bad signature, frames that are not JSON, a
+    header without an id) or that :func:`message_problem` refuses is dropped and noted in
+    :attr:`refused`, and the wait for a good one goes on until ``timeout``.
+    """
+
+    #: Which channel this is, for the notes.
+    name = "kernel"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Where dropped messages are noted; a client shares one among its channels.
+        self.refused = RefusedMessages()
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        """The next well-formed message.
+
+        Raises
+        ------
+        queue.Empty
+            If none arrives within ``timeout`` seconds (None: wait for ever).
+        """
+        assert self.socket is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not await self.socket.poll(None if left is None else int(left * 1000)):
+                raise Empty
+            frames = await self.socket.recv_multipart()
+            try:
+                _identities, message_frames = self.session.feed_identities(frames)
+                msg = self.session.deserialize(message_frames)
+            except Exception as exc:  # whatever the bytes make the parser raise
+                problem = f"unreadable ({type(exc).__name__}: {exc})"
+            else:
+                problem = message_problem(msg)
+                if problem is None:
+                    return msg
+            self.refused.note(self.name, problem)

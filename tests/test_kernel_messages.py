@@ -1,0 +1,207 @@
+"""The grader reads only well-formed messages from a learner's kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from queue import Empty
+from typing import Any
+
+import pytest
+import zmq
+import zmq.asyncio
+from hypothesis import given
+from hypothesis import strategies as st
+from jupyter_client.session import Session
+
+from lstm_grader import kernel_messages
+from lstm_grader.kernel_messages import CheckedChannel, message_problem
+from lstm_grader.sandbox import SandboxKernelClient
+
+KEY = b"a-key-the-kernel-also-holds"
+
+text = st.text(max_size=20)
+lines = text | st.lists(text, max_size=3)
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(text, inner, max_size=3),
+    max_leaves=8,
+)
+bundle = st.dictionaries(st.sampled_from(["text/plain", "text/html", "image/png"]), lines) | (
+    st.dictionaries(st.sampled_from(["application/json", "application/vnd.x+json"]), json_value)
+)
+transient = st.none() | st.fixed_dictionaries({}, optional={"display_id": text})
+display = st.fixed_dictionaries(
+    {"data": bundle, "metadata": st.dictionaries(text, json_value, max_size=2)},
+    optional={"transient": transient},
+)
+count = st.none() | st.integers(min_value=0)
+#: Contents of the message types the check looks into, as a kernel writes them.
+CONTENTS = {
+    "stream": st.fixed_dictionaries({"name": st.sampled_from(["stdout", "stderr"]), "text": text}),
+    "display_data": display,
+    "update_display_data": display,
+    "execute_result": display.flatmap(
+        lambda content: count.map(lambda n: {**content, "execution_count": n})
+    ),
+    "error": st.fixed_dictionaries(
+        {"ename": text, "evalue": text, "traceback": st.lists(text, max_size=3)}
+    ),
+    "status": st.fixed_dictionaries(
+        {"execution_state": st.sampled_from(["busy", "idle", "starting"])}
+    ),
+    "execute_input": st.fixed_dictionaries({"code": text, "execution_count": count}),
+    "execute_reply": st.fixed_dictionaries(
+        {
+            "status": st.just("ok"),
+            "execution_count": count,
+            "user_expressions": st.dictionaries(text, st.dictionaries(text, json_value)),
+        }
+    ),
+    "clear_output": st.fixed_dictionaries({"wait": st.booleans()}),
+    "comm_msg": st.fixed_dictionaries({"comm_id": text, "data": json_value}),
+}
+messages = st.sampled_from(sorted(CONTENTS)).flatmap(
+    lambda msg_type: CONTENTS[msg_type].map(lambda content: (msg_type, content))
+)
+
+
+def _received(msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
+    """The message as the grader's client has it: serialized by a kernel's session and
+    deserialized by the client's (dates parsed, buffers listed)."""
+    parent = Session(key=KEY).msg("execute_request", {"code": ""})
+    frames = Session(key=KEY).serialize(Session(key=KEY).msg(msg_type, content, parent=parent))
+    return Session(key=KEY).deserialize(Session(key=KEY).feed_identities(frames)[1])
+
+
+@given(messages)
+def test_what_a_kernel_sends_passes(message: tuple[str, dict]) -> None:
+    """Does every well-formed message of the types the grader reads get through?"""
+    assert message_problem(_received(*message)) is None
+
+
+#: Fields nbclient or the grader read, each with a value of the wrong type.
+WRONG_FIELDS = [
+    ("stream", ("text",), ["a", "b"]),
+    ("stream", ("name",), {"a": 1}),
+    ("display_data", ("data",), "plain"),
+    ("display_data", ("data", "text/plain"), 5),
+    ("display_data", ("metadata",), []),
+    ("display_data", ("transient",), "id"),
+    ("display_data", ("transient", "display_id"), {"not": "hashable"}),
+    ("update_display_data", ("transient", "display_id"), ["d"]),
+    ("execute_result", ("execution_count",), "x" * 100),
+    ("execute_result", ("execution_count",), True),
+    ("error", ("traceback",), "not a list"),
+    ("error", ("ename",), None),
+    ("status", ("execution_state",), 1),
+    ("execute_input", ("execution_count",), 1.5),
+    ("execute_reply", ("status",), None),
+    ("execute_reply", ("user_expressions",), []),
+    ("kernel_info_reply", ("language_info",), "python"),
+]
+GOOD = {
+    "stream": {"name": "stdout", "text": "x"},
+    "display_data": {"data": {"text/plain": "x"}, "metadata": {}, "transient": {"display_id": "d"}},
+    "update_display_data": {"data": {}, "metadata": {}, "transient": {"display_id": "d"}},
+    "execute_result": {"data": {}, "metadata": {}, "execution_count": 1},
+    "error": {"ename": "E", "evalue": "v", "traceback": []},
+    "status": {"execution_state": "idle"},
+    "execute_input": {"code": "", "execution_count": 1},
+    "execute_reply": {"status": "ok", "execution_count": 1, "user_expressions": {}},
+    "kernel_info_reply": {"language_info": {"name": "python"}, "protocol_version": "5.3"},
+}
+
+
+@pytest.mark.parametrize(("msg_type", "path", "value"), WRONG_FIELDS)
+def test_a_field_of_the_wrong_type_is_refused(msg_type: str, path: tuple, value: Any) -> None:
+    """Is a message refused when a field the grader reads has the wrong type, though the
+    same message with the right one passes?"""
+    good = _received(msg_type, GOOD[msg_type])
+    assert message_problem(good) is None
+    bad = copy.deepcopy(good)
+    where = bad["content"]
+    for key in path[:-1]:
+        where = where[key]
+    where[path[-1]] = value
+    assert message_problem(bad)
+
+
+@pytest.mark.parametrize("part", ["header", "parent_header", "metadata", "content"])
+def test_a_part_that_is_not_a_mapping_is_refused(part: str) -> None:
+    msg = _received("stream", GOOD["stream"])
+    msg[part] = [1, 2]
+    assert message_problem(msg) == f"its {part} is not a mapping"
+
+
+def _frames(session: Session, *parts: bytes) -> list[bytes]:
+    return [b"<IDS|MSG>", session.sign(list(parts)), *parts]
+
+
+def test_the_channel_drops_bad_messages_and_notes_why() -> None:
+    """Does ``get_msg`` skip unreadable and malformed messages (signed with the key, so
+    only their content is wrong), return the good one after them, note each, and give up
+    at its timeout when only bad ones come?"""
+
+    async def scenario() -> tuple[dict, list[str], int, bool]:
+        context = zmq.asyncio.Context()
+        reader, writer = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
+        reader.bind("inproc://kernel-messages")
+        writer.connect("inproc://kernel-messages")
+        kernel = Session(key=KEY)
+        channel = CheckedChannel(reader, Session(key=KEY))
+        channel.name = "iopub"
+        try:
+            await writer.send_multipart(_frames(kernel, b"not json", b"{}", b"{}", b"{}"))
+            await writer.send_multipart([b"<IDS|MSG>", b"bad signature", b"{}", b"{}", b"{}"])
+            kernel.send(writer, "stream", {"name": "stdout"})
+            kernel.send(writer, "stream", {"name": "stdout", "text": "good"})
+            good = await channel.get_msg(timeout=5)
+            kernel.send(writer, "status", {"execution_state": "idle", "execution_count": "x"})
+            try:
+                await channel.get_msg(timeout=0.2)
+            except Empty:
+                gave_up = True
+            else:
+                gave_up = False
+            return good, channel.refused.notes, channel.refused.count, gave_up
+        finally:
+            reader.close(linger=0)
+            writer.close(linger=0)
+            context.term()
+
+    good, notes, count, gave_up = asyncio.run(scenario())
+    assert good["content"]["text"] == "good"
+    assert count == 4 and gave_up
+    assert notes[0].startswith("iopub: unreadable")
+    assert "Signature" in notes[1]
+    assert notes[2:] == [
+        "iopub: stream: its text is not a string",
+        "iopub: status: its execution count is not a number",
+    ]
+
+
+def test_the_notes_stop_at_a_few_and_the_count_goes_on() -> None:
+    refused = kernel_messages.RefusedMessages()
+    for i in range(kernel_messages.MAX_NOTED + 5):
+        refused.note("iopub", f"problem {i} " + "x" * 500)
+    assert refused.count == kernel_messages.MAX_NOTED + 5
+    assert len(refused.notes) == kernel_messages.MAX_NOTED
+    assert all(len(note) <= kernel_messages.MAX_NOTE_CHARS for note in refused.notes)
+
+
+def test_a_client_notes_every_channel_in_one_place() -> None:
+    """Do the shell and IOPub channels, and an IOPub channel made again after a lost
+    one, all note into the client's one record?"""
+    client = SandboxKernelClient(ip="127.0.0.1", shell_port=1, iopub_port=2)
+    try:
+        shell, iopub = client.shell_channel, client.iopub_channel
+        assert isinstance(shell, CheckedChannel) and isinstance(iopub, CheckedChannel)
+        assert shell.refused is iopub.refused is client.refused_messages
+        assert (shell.name, iopub.name) == ("shell", "iopub")
+        iopub.close()
+        client._iopub_channel = None
+        assert client.iopub_channel is not iopub
+        assert client.iopub_channel.refused is client.refused_messages
+    finally:
+        client.stop_channels()
