@@ -97,10 +97,9 @@ def _status_problem(content: dict[str, Any]) -> str | None:
 
 
 def _reply_problem(content: dict[str, Any]) -> str | None:
+    # an error reply's name, value and traceback are only ever printed, so any will do
     if not _text(content.get("status")):
         return "its status is not a string"
-    if content["status"] == "error":
-        return _error_problem(content)
     if not isinstance(content.get("user_expressions", {}), dict):
         return "its user expressions are not a mapping"
     return None

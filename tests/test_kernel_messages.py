@@ -57,6 +57,10 @@ CONTENTS = {
             "execution_count": count,
             "user_expressions": st.dictionaries(text, st.dictionaries(text, json_value)),
         }
+    )
+    | st.fixed_dictionaries(
+        {"status": st.sampled_from(["error", "aborted"])},
+        optional={"ename": json_value, "evalue": json_value, "traceback": json_value},
     ),
     "clear_output": st.fixed_dictionaries({"wait": st.booleans()}),
     "comm_msg": st.fixed_dictionaries({"comm_id": text, "data": json_value}),

@@ -335,3 +335,36 @@ def test_widget_messages_are_ignored() -> None:
     assert not execute.widget_state and not execute.comm_objects
     assert "widgets" not in execute.nb.metadata
     assert events == []
+
+
+@pytest.mark.slow
+def test_a_real_kernels_messages_are_never_refused(tmp_path: Path) -> None:
+    """Does every kind of message a real kernel sends get through the grader's checks:
+    prints on both streams, rich displays and their updates, results, cleared output, an
+    error, a plot, and the kernel interrupted at a cell's timeout?"""
+    from conftest import require_or_skip
+
+    from lstm_grader.sandbox import sandbox_problem
+
+    require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    sources = [
+        "import sys\nprint('out')\nprint('err', file=sys.stderr)",
+        "from IPython.display import HTML, Markdown, JSON, display, update_display, clear_output\n"
+        "display(HTML('<b>x</b>'), Markdown('*y*'), JSON({'a': [1, 2]}))\n"
+        "display('first', display_id='d')\nupdate_display('second', display_id='d')\n"
+        "clear_output(wait=True)\nprint('after clearing')",
+        "{'a': 1}",
+        "raise ValueError('a learner mistake')",
+        "import matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2])\nfrom IPython.display import display\ndisplay(plt.gcf())",
+        "import time\ntime.sleep(30)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    execute = preprocessors.SandboxedExecute(timeout=3, interrupt_on_timeout=True)
+    notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    state = resources[preprocessors._STATE]
+    assert "bad-message" not in state["events"], state["refused_messages"]
+    assert "timed-out" in state["events"]
+    kinds = {output["output_type"] for cell in notebook.cells for output in cell.outputs}
+    assert kinds == {"stream", "display_data", "execute_result", "error"}
+    nbformat.validate(notebook)
