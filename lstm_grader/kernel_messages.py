@@ -15,20 +15,26 @@ message a real kernel sends passes; a dropped message is one nbclient could not 
 
 from __future__ import annotations
 
+import contextlib
 import re
+import resource
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
 
 from jupyter_client.channels import AsyncZMQSocketChannel
 
-__all__ = ["CheckedChannel", "RefusedMessages", "message_problem"]
+__all__ = ["CheckedChannel", "RefusedMessages", "bounded_client_memory", "message_problem"]
 
 #: How many refused messages a report names; the rest are only counted.
 MAX_NOTED = 10
 #: The longest note kept of one refused message.
 MAX_NOTE_CHARS = 200
+
+#: How much more data memory the grading process may take while the kernel runs.
+CLIENT_MEMORY_BYTES = 1 << 30
 
 #: The media types whose value in a bundle is JSON data rather than text (nbformat's rule).
 _JSON_MEDIA_TYPE = re.compile(r"^application/(.*\+)?json$")
@@ -215,3 +221,43 @@ class CheckedChannel(AsyncZMQSocketChannel):
                 if problem is None:
                     return msg
             self.refused.note(self.name, problem)
+
+
+def _data_bytes() -> int | None:
+    """This process's data memory now (``VmData``: heap and private writable mappings, what
+    ``RLIMIT_DATA`` limits), or None where Linux does not say."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    return None
+
+
+@contextlib.contextmanager
+def bounded_client_memory(extra: int = CLIENT_MEMORY_BYTES) -> Iterator[bool]:
+    """Limit this process's data memory to what it holds now plus ``extra`` bytes, until
+    the block ends; yields whether the limit was set.
+
+    ZMQ's size limit is per frame, and a message may have any number of frames (its
+    buffers), each the same bytes for the kernel that sends them: one message could make
+    the grader hold more memory than the host has, before any of it is read. Under this
+    limit ZMQ drops the connection that brings more (as it does for a frame over the size
+    limit) and Python raises ``MemoryError``; the host keeps its memory. Start the
+    kernel first: a process started inside the block would inherit the limit.
+    """
+    now = _data_bytes()
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    if now is None:
+        yield False
+        return
+    wanted = now + extra
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if soft != resource.RLIM_INFINITY:
+        wanted = min(wanted, soft)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    try:
+        yield True
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))

@@ -18,6 +18,7 @@ autograde step (on the sanitized copy in ``autograded/``)
 from __future__ import annotations
 
 import ast
+import contextlib
 import copy
 import functools
 import hashlib
@@ -43,7 +44,7 @@ from nbgrader.api import BaseCell, Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from lstm_grader import hidden, pasted_images, report, safefiles, warm_kernels
+from lstm_grader import hidden, kernel_messages, pasted_images, report, safefiles, warm_kernels
 from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
@@ -441,6 +442,8 @@ class SandboxedExecute(Execute):
         before it runs any cell."""
         kc = await super().async_start_new_kernel_client()
         self._refused = getattr(kc, "refused_messages", None)
+        # the kernel has started: it does not inherit the grader's own limit
+        self._memory_bound.enter_context(kernel_messages.bounded_client_memory())
         if self._stage_from is not None:
             try:
                 self.km.provisioner.stage_submission(self._stage_from)
@@ -461,6 +464,7 @@ class SandboxedExecute(Execute):
         self._sandbox_km = None
         self._stage_from = None
         self._refused = None
+        self._memory_bound = contextlib.ExitStack()
         self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())
@@ -472,6 +476,7 @@ class SandboxedExecute(Execute):
             state["grader_errors"].append(str(exc))
             return nb, resources
         finally:
+            self._memory_bound.close()
             if self._stopped:
                 state["events"].append(self._stopped)
             if self._refused is not None and self._refused.count:

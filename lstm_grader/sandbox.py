@@ -606,6 +606,9 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
             os.close(fd)
     for which, value in (
         (resource.RLIMIT_AS, limits.address_space_bytes),
+        # no tighter than the address space; set, so that the kernel never inherits the
+        # grader's own bound (kernel_messages.bounded_client_memory)
+        (resource.RLIMIT_DATA, limits.address_space_bytes),
         (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_CORE, 0),

@@ -209,3 +209,20 @@ def test_a_client_notes_every_channel_in_one_place() -> None:
         assert client.iopub_channel.refused is client.refused_messages
     finally:
         client.stop_channels()
+
+
+def test_the_client_memory_bound_holds_and_is_lifted() -> None:
+    """Inside the block, does taking more than the bound fail with MemoryError (and taking
+    less succeed); after it, is the process's own limit back?"""
+    import resource
+
+    before = resource.getrlimit(resource.RLIMIT_DATA)
+    extra = 256 * 2**20
+    with kernel_messages.bounded_client_memory(extra) as bounded:
+        assert bounded
+        small = bytearray(extra // 4)
+        with pytest.raises(MemoryError):
+            bytearray(2 * extra)
+        del small
+    assert resource.getrlimit(resource.RLIMIT_DATA) == before
+    bytearray(2 * extra)  # allowed again

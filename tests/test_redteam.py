@@ -1355,3 +1355,43 @@ def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: lis
     text = (tmp_path / "autograded" / "prober" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").read_text()
     assert "DESCRIPTORS" in text, "the probe ran"
     assert _leaks(text) == []
+
+
+#: One IOPub message of 150 frames, each the same 40 MiB: 6 GiB for the grader to hold,
+#: 40 MiB for the kernel to send. ZMQ's size limit is per frame, so only a limit on the
+#: grader's own memory stops it.
+FRAME_FLOOD = "answer_q1 = (None, 16)\n" + (
+    "kernel = get_ipython().kernel\n"
+    "session = kernel.session\n"
+    "parts = [session.pack(session.msg_header('stream')),\n"
+    "         session.pack(kernel.get_parent('shell')['header']), session.pack({}),\n"
+    "         session.pack({'name': 'stdout', 'text': 'flood'})]\n"
+    "frames = [b'<IDS|MSG>', session.sign(parts), *parts, *[b'b' * (40 * 2**20)] * 150]\n"
+    "kernel.iopub_socket.send_multipart(frames, copy=False)\n"
+    "import time\n"
+    "time.sleep(10)\n"
+)
+#: Runs a command and prints the largest resident size, in KiB, of anything it started.
+PEAK_MEMORY = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, capture_output=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def test_a_flood_of_frames_cannot_exhaust_the_graders_memory(tmp_path: Path) -> None:
+    """Does a message of many large frames leave the grading process within its memory
+    bound (the host's memory untouched), keep the points earned, and let the next cells
+    run?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    course = make_course(tmp_path, [ASSIGNMENT])
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit("flooder", ASSIGNMENT, answered(release, source, {"q1-answer": FRAME_FLOOD}))
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--no-progress"]
+    run = course.run(sys.executable, "-c", PEAK_MEMORY, *grade, "--workers", "1", timeout=900)
+    peak_gib = int(run.stdout.split()[-1]) / 2**20
+    assert peak_gib < 3, f"a process of the grading run held {peak_gib:.1f} GiB"
+    with (tmp_path / "grades.csv").open() as handle:
+        row = next(csv.DictReader(handle))
+    assert row["status"] == "output-limit", row
+    assert float(row["score"]) == float(row["max_score"])
