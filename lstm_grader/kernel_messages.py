@@ -11,6 +11,9 @@ keeps a note of it in a :class:`RefusedMessages` for the grading report.
 
 Only what the grader and nbclient read is checked, and only for its type, so that every
 message a real kernel sends passes; a dropped message is one nbclient could not have used.
+
+How much the kernel's messages can make the grader hold is bounded too, by
+:func:`bounded_client_memory`: ZMQ's size limit is per frame, not per message.
 """
 
 from __future__ import annotations
