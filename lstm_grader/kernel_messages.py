@@ -55,7 +55,8 @@ def _lines(value: Any) -> bool:
 
 
 def _execution_count(value: Any) -> bool:
-    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+    """A prompt number as nbformat takes it: none yet, or a whole number from 0."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
 
 
 def _bundle_problem(content: dict[str, Any]) -> str | None:

@@ -96,6 +96,8 @@ WRONG_FIELDS = [
     ("update_display_data", ("transient", "display_id"), ["d"]),
     ("execute_result", ("execution_count",), "x" * 100),
     ("execute_result", ("execution_count",), True),
+    ("execute_result", ("execution_count",), -1),
+    ("status", ("execution_count",), -3),
     ("error", ("traceback",), "not a list"),
     ("error", ("ename",), None),
     ("status", ("execution_state",), 1),

@@ -415,6 +415,7 @@ FORGED_MESSAGES = "answer_q1 = (None, 16)\n" + (
     "send('display_data', {'data': 'not a bundle', 'metadata': {}})\n"
     "send('stream', {'name': 'stdout'})\n"
     "send('error', {'ename': 'E', 'evalue': 'v', 'traceback': 'not a list'})\n"
+    "send('execute_result', {'data': {}, 'metadata': {}, 'execution_count': -1})\n"
     "raw([1], parent, {}, {})\n"
     "raw(header, [1], {}, {'name': 'stdout', 'text': 'x'})\n"
     "raw(header, parent, {}, [1, 2])\n"
@@ -940,7 +941,7 @@ def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
     """Does the report count the dropped messages and say why for the first ones?"""
     path = graded.course.root / "grading_reports" / "forged-messages" / ASSIGNMENT
     refused = json.loads((path / f"{ASSIGNMENT}.json").read_text())["refused_messages"]
-    assert refused["count"] == 10, refused
+    assert refused["count"] == 11, refused
     assert any("execution count" in note for note in refused["first"])
     assert any("unreadable" in note for note in refused["first"])
 
