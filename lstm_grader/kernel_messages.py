@@ -59,6 +59,30 @@ def _execution_count(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
 
 
+def _holds_non_text(value: Any) -> bool:
+    """Whether any string in ``value`` (a key included) holds a lone surrogate, which JSON
+    can spell but no notebook file can hold.
+
+    (``lstm_lib.answers.is_text`` asks the same of an answer; the grader's client does not
+    import ``lstm_lib``, which a course folder may hold a broken copy of.)
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif isinstance(item, dict):
+            pending += item.keys()
+            pending += item.values()
+        elif isinstance(item, list):
+            pending += item
+    return False
+
+
 def _bundle_problem(content: dict[str, Any]) -> str | None:
     """What is wrong with a display's ``data``, ``metadata`` and ``transient``, if anything."""
     data = content.get("data")
@@ -167,7 +191,9 @@ def message_problem(msg: Any) -> str | None:
         return f"{msg_type[:40]}: its execution count is not a number"
     check = _CONTENT_PROBLEMS.get(msg_type)
     problem = check(content) if check else None
-    return f"{msg_type}: {problem}" if problem else None
+    if problem is None and _holds_non_text(content):
+        problem = "it holds a lone surrogate, which is not text"
+    return f"{msg_type[:40]}: {problem}" if problem else None
 
 
 @dataclass

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-__all__ = ["answer_json", "from_plain", "parse_answer_json", "to_plain"]
+__all__ = ["answer_json", "from_plain", "is_text", "parse_answer_json", "to_plain"]
 
 
 class _NotPlain(Exception):
@@ -107,6 +107,30 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     raise _NotPlain(_type_name(value))
 
 
+def is_text(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8: a lone surrogate (``"\\ud800"``, which JSON
+    can spell) cannot, and a notebook holding one could not be saved.
+
+    Examples
+    --------
+    >>> is_text("Embedding → LSTM"), is_text(chr(0xD800))
+    (True, False)
+    """
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(text: str) -> str:
+    if not is_text(text):
+        raise ValueError("a string in the answer holds a lone surrogate, which is not text")
+    return text
+
+
 def from_plain(data: Any) -> Any:
     """Decode what :func:`to_plain` produced, validating every tag.
 
@@ -133,12 +157,12 @@ def from_plain(data: Any) -> Any:
             raise ValueError("NaN and infinity are not answers")
         return float(payload)
     if tag == "str" and type(payload) is str:
-        return payload
+        return _text(payload)
     if tag in ("tuple", "list") and type(payload) is list:
         items = [from_plain(item) for item in payload]
         return tuple(items) if tag == "tuple" else items
     if tag == "dict" and type(payload) is dict:
-        return {str(key): from_plain(item) for key, item in payload.items()}
+        return {_text(str(key)): from_plain(item) for key, item in payload.items()}
     if tag == "ndarray" and type(payload) is list:
         shape = data.get("shape")
         if type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
@@ -151,7 +175,7 @@ def from_plain(data: Any) -> Any:
 
         return np.asarray(payload, dtype=float).reshape(shape)
     if tag == "unsupported":
-        return _Unsupported(str(data.get("type", "object")))
+        return _Unsupported(_text(str(data.get("type", "object"))))
     raise ValueError(f"malformed answer record (tag {tag!r})")
 
 

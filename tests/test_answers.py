@@ -381,3 +381,23 @@ def test_answers_module_imports_nothing_from_lstm_lib() -> None:
     assert "lstm_lib" not in tops, f"lstm_lib/answers.py imports {sorted(imported)}"
     allowed = {"__future__", "numpy", *sys.stdlib_module_names}
     assert tops <= allowed, f"lstm_lib/answers.py imports {sorted(tops - allowed)}"
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"t": "str", "v": "\ud800"},
+        {"t": "dict", "v": {"\udc00": {"t": "int", "v": 1}}},
+        {"t": "tuple", "v": [{"t": "none"}, {"t": "str", "v": "a\udfff"}]},
+        {"t": "unsupported", "type": "Evil\ud800"},
+    ],
+)
+def test_a_string_no_notebook_can_hold_is_refused(record: dict) -> None:
+    """A lone surrogate is valid JSON (``"\\ud800"``) but no notebook file can hold it, and
+    a verdict's message may quote the answer. Is it refused where the answer is decoded,
+    as the JSON text a kernel sends too, while other non-ASCII text is kept?"""
+    with pytest.raises(ValueError, match="lone surrogate"):
+        from_plain(record)
+    with pytest.raises(ValueError, match="lone surrogate"):
+        parse_answer_json(json.dumps(record))
+    assert from_plain({"t": "str", "v": "Embedding → LSTM, 32 × 8"}) == "Embedding → LSTM, 32 × 8"

@@ -105,6 +105,9 @@ WRONG_FIELDS = [
     ("execute_reply", ("status",), None),
     ("execute_reply", ("user_expressions",), []),
     ("kernel_info_reply", ("language_info",), "python"),
+    ("stream", ("text",), "a lone surrogate: \ud800"),
+    ("display_data", ("data",), {"application/json": {"\udc00": 1}}),
+    ("execute_reply", ("user_expressions",), {"q1": {"data": {"text/plain": "\udfff"}}}),
 ]
 GOOD = {
     "stream": {"name": "stdout", "text": "x"},

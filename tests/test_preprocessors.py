@@ -368,3 +368,22 @@ def test_a_real_kernels_messages_are_never_refused(tmp_path: Path) -> None:
     kinds = {output["output_type"] for cell in notebook.cells for output in cell.outputs}
     assert kinds == {"stream", "display_data", "execute_result", "error"}
     nbformat.validate(notebook)
+
+
+def test_an_answer_that_quotes_a_lone_surrogate_still_leaves_a_notebook_that_saves(
+    course: Path,
+) -> None:
+    """A dict answer's keys are quoted in its verdict. Does a key that is a lone surrogate
+    (valid JSON, not text) cost the question and leave a notebook nbformat can write?"""
+    entry = {"kind": "value", "expected": {"units": 8}, "context": {}, "mistakes": []}
+    (course / "references" / f"{ASSIGNMENT}.json").write_text(
+        json.dumps({"questions": {"q1": entry}})
+    )
+    answer = {"t": "dict", "v": {"\ud800": {"t": "int", "v": 8}}}
+    forged = {"status": "ok", "data": {"text/plain": repr(json.dumps(answer))}, "metadata": {}}
+    notebook, found = _judge(
+        course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}}
+    )
+    assert found["questions"]["q1"]["correct"] is False
+    assert "lone surrogate" in found["questions"]["q1"]["message"]
+    nbformat.writes(notebook).encode("utf-8")

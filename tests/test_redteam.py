@@ -420,6 +420,7 @@ FORGED_MESSAGES = "answer_q1 = (None, 16)\n" + (
     "raw(header, [1], {}, {'name': 'stdout', 'text': 'x'})\n"
     "raw(header, parent, {}, [1, 2])\n"
     "raw(header, parent, {}, b'not json')\n"
+    "raw(header, parent, {}, b'{\"name\": \"stdout\", \"text\": \"\\\\ud800\"}')\n"
     "print('after the forgeries')\n"
 )
 
@@ -941,7 +942,7 @@ def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
     """Does the report count the dropped messages and say why for the first ones?"""
     path = graded.course.root / "grading_reports" / "forged-messages" / ASSIGNMENT
     refused = json.loads((path / f"{ASSIGNMENT}.json").read_text())["refused_messages"]
-    assert refused["count"] == 11, refused
+    assert refused["count"] == 12, refused
     assert any("execution count" in note for note in refused["first"])
     assert any("unreadable" in note for note in refused["first"])
 
