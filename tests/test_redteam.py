@@ -420,7 +420,7 @@ FORGED_MESSAGES = "answer_q1 = (None, 16)\n" + (
     "raw(header, [1], {}, {'name': 'stdout', 'text': 'x'})\n"
     "raw(header, parent, {}, [1, 2])\n"
     "raw(header, parent, {}, b'not json')\n"
-    "raw(header, parent, {}, b'{\"name\": \"stdout\", \"text\": \"\\\\ud800\"}')\n"
+    'raw(header, parent, {}, b\'{"name": "stdout", "text": "\\\\ud800"}\')\n'
     "print('after the forgeries')\n"
 )
 
