@@ -188,7 +188,7 @@ def message_problem(msg: Any) -> str | None:
     if not _text(msg["parent_header"].get("msg_id", "")):
         return "its parent's id is not a string"
     if "execution_count" in content and not _execution_count(content["execution_count"]):
-        return f"{msg_type[:40]}: its execution count is not a number"
+        return f"{msg_type[:40]}: its execution count is not a whole number from 0"
     check = _CONTENT_PROBLEMS.get(msg_type)
     problem = check(content) if check else None
     if problem is None and _holds_non_text(content):

@@ -186,7 +186,7 @@ def test_the_channel_drops_bad_messages_and_notes_why() -> None:
     assert "Signature" in notes[1]
     assert notes[2:] == [
         "iopub: stream: its text is not a string",
-        "iopub: status: its execution count is not a number",
+        "iopub: status: its execution count is not a whole number from 0",
     ]
 
 
