@@ -395,17 +395,24 @@ WIDGET_STATE = RIGHT_Q3 + (
     "'msg_id': 'x', 'outputs': []}})\n"
 )
 
+#: Kernel code: ``raw`` sends an IOPub message built frame by frame and signed with the
+#: kernel's key (header, parent header, metadata, content), with any buffers after them.
+RAW_FRAMES = (
+    "kernel = get_ipython().kernel\n"
+    "parent = kernel.get_parent('shell')\n"
+    "def raw(*parts, buffers=()):\n"
+    "    parts = [p if isinstance(p, bytes) else kernel.session.pack(p) for p in parts]\n"
+    "    signature = kernel.session.sign(parts)\n"
+    "    kernel.iopub_socket.send_multipart([b'<IDS|MSG>', signature, *parts, *buffers],\n"
+    "                                       copy=False)\n"
+)
 #: Messages signed with the kernel's own key that break the protocol: fields of the wrong
 #: type nbclient reads without looking, or would write into the autograded notebook, and
 #: frames that are not JSON at all.
-FORGED_MESSAGES = "answer_q1 = (None, 16)\n" + (
-    "kernel = get_ipython().kernel\n"
-    "parent = kernel.get_parent('shell')\n"
+FORGED_MESSAGES = RAW_FRAMES + (
+    "answer_q1 = (None, 16)\n"
     "def send(msg_type, content):\n"
     "    kernel.session.send(kernel.iopub_socket, msg_type, content, parent=parent)\n"
-    "def raw(*parts):\n"
-    "    parts = [p if isinstance(p, bytes) else kernel.session.pack(p) for p in parts]\n"
-    "    kernel.iopub_socket.send_multipart([b'<IDS|MSG>', kernel.session.sign(parts), *parts])\n"
     "header = {'msg_id': 'forged', 'msg_type': 'stream', 'session': 's', 'username': 'u',\n"
     "          'date': '2026-01-01T00:00:00Z', 'version': '5.3'}\n"
     "send('status', {'execution_state': 'busy', 'execution_count': 'x' * 4_000_000})\n"
@@ -1362,14 +1369,10 @@ def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: lis
 #: One IOPub message of 150 frames, each the same 40 MiB: 6 GiB for the grader to hold,
 #: 40 MiB for the kernel to send. ZMQ's size limit is per frame, so only a limit on the
 #: grader's own memory stops it.
-FRAME_FLOOD = "answer_q1 = (None, 16)\n" + (
-    "kernel = get_ipython().kernel\n"
-    "session = kernel.session\n"
-    "parts = [session.pack(session.msg_header('stream')),\n"
-    "         session.pack(kernel.get_parent('shell')['header']), session.pack({}),\n"
-    "         session.pack({'name': 'stdout', 'text': 'flood'})]\n"
-    "frames = [b'<IDS|MSG>', session.sign(parts), *parts, *[b'b' * (40 * 2**20)] * 150]\n"
-    "kernel.iopub_socket.send_multipart(frames, copy=False)\n"
+FRAME_FLOOD = RAW_FRAMES + (
+    "answer_q1 = (None, 16)\n"
+    "raw(kernel.session.msg_header('stream'), parent['header'], {},\n"
+    "    {'name': 'stdout', 'text': 'flood'}, buffers=[b'b' * (40 * 2**20)] * 150)\n"
     "import time\n"
     "time.sleep(10)\n"
 )
