@@ -305,9 +305,14 @@ def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) 
     zeroed the test cells involved; with the released metadata back, the notebook grades.
     Stripped cells are plain cells, and the released cells they imitate are re-added by
     ``OverwriteCells`` and score 0.
+
+    A locked cell that is not an answer (a test cell, the setup cell, a prompt) gets all
+    of its released metadata back, not only nbgrader's: nbclient reads a cell's tags, so
+    a ``skip-execution`` tag the learner added would otherwise stop a test cell from
+    running, as if its answer were missing.
     """
     originals = {
-        grade_id: cell.metadata.nbgrader
+        grade_id: cell.metadata
         for cell in released.cells
         if (grade_id := grade_id_of(cell)) is not None
     }
@@ -319,9 +324,13 @@ def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) 
         grade_id = grade_id_of(cell)
         if grade_id not in originals or grade_id in seen:
             del meta["nbgrader"]
+            continue
+        seen.add(grade_id)
+        original = originals[grade_id]
+        if original.nbgrader.get("locked") and not original.nbgrader.get("solution"):
+            cell["metadata"] = copy.deepcopy(original)
         else:
-            seen.add(grade_id)
-            meta["nbgrader"] = copy.deepcopy(originals[grade_id])
+            meta["nbgrader"] = copy.deepcopy(original.nbgrader)
 
 
 def _source(cell: NotebookNode) -> str:

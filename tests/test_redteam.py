@@ -453,6 +453,15 @@ HTML_ATTACK = (
 )
 
 
+def _skip_locked_cells(nb: nbformat.NotebookNode) -> None:
+    # nbclient does not run a cell tagged skip-execution: a test cell that never runs
+    # hands over no answer, and a setup cell that never runs fails the answers after it
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("locked") and not meta.get("solution"):
+            cell.metadata["tags"] = ["skip-execution"]
+
+
 def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     index = _test_cell(nb, "q1")
     nb.cells.insert(
@@ -626,6 +635,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             edit=_metadata("q7", lambda meta: meta["nbgrader"].update(points=100)),
             zero={"q7"},
             status="flagged",
+        ),
+        # tags nbclient obeys, added to the locked cells: they run as released
+        "skip-locked-cells": Case(
+            answers={"q1-answer": WRONG_Q1}, edit=_skip_locked_cells, zero={"q1"}
         ),
         # a whole question deleted, and metadata nbgrader's own steps cannot read: each
         # costs its question alone, never the notebook (nbgrader itself fails on them)
