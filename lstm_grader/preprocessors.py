@@ -273,9 +273,22 @@ def compare_with_release(
             flags.append(f"cell {grade_id!r} {problem}")
             if is_test:
                 tampered.add(grade_id)
-    for grade_id in sorted(set(by_id) - released_ids):
-        flags.append(f"cell {grade_id!r} is not in the released notebook (renamed or added)")
+    unknown = sorted(set(by_id) - released_ids)
+    for grade_id in unknown[:MAX_UNKNOWN_IDS_LISTED]:
+        quoted = report.shortened(grade_id, MAX_QUOTED_ID_CHARS)
+        flags.append(f"cell {quoted!r} is not in the released notebook (renamed or added)")
+    if len(unknown) > MAX_UNKNOWN_IDS_LISTED:
+        flags.append(
+            f"{len(unknown) - MAX_UNKNOWN_IDS_LISTED:,} more cells are not in the released "
+            "notebook (renamed or added)"
+        )
     return flags, tampered
+
+
+#: Cells with made-up grade ids that the flags name one by one; the rest are counted.
+MAX_UNKNOWN_IDS_LISTED = 10
+#: The longest made-up grade id a flag quotes whole.
+MAX_QUOTED_ID_CHARS = 80
 
 
 def _strip_malformed_metadata(submitted: NotebookNode) -> None:

@@ -35,6 +35,26 @@ STATUSES = {
 }
 
 
+#: The longest reason ``grades.csv`` keeps for a notebook. A reason may quote what a
+#: learner wrote (a cell's made-up id, a field nbformat refused), and the file is opened
+#: in spreadsheets (at most 32,767 characters a cell) and by Python's ``csv`` module
+#: (131,072 by default).
+MAX_REASON_CHARS = 2_000
+
+
+def shortened(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out.
+
+    Examples
+    --------
+    >>> shortened("x" * 30, limit=10)
+    'xxxxxxxxxx… (20 more characters left out)'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters left out)"
+
+
 def read_report(path: Path) -> dict[str, Any]:
     """Read a report, or start an empty one."""
     try:
@@ -68,7 +88,7 @@ GRADED_STATUSES = ("graded", "needs-manual-grade", "manually-graded")
 @dataclass(frozen=True)
 class Outcome:
     """What ``grades.csv`` says of one submitted notebook: a status of :data:`STATUSES`
-    and the reason behind it."""
+    and the reason behind it, cut to :data:`MAX_REASON_CHARS`."""
 
     status: str
     reason: str = ""
@@ -76,6 +96,7 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; add it to report.STATUSES")
+        object.__setattr__(self, "reason", shortened(self.reason))
 
 
 def notebook_outcome(

@@ -20,6 +20,9 @@ from typing import Any
 from lstm_lib.answers import _numpy_if_imported, _type_name, _Unsupported
 
 __all__ = [
+    "LARGEST_INT",
+    "MAX_MESSAGE_CHARS",
+    "OVERSIZED_INT_MESSAGE",
     "AnswerError",
     "Verdict",
     "expect_array",
@@ -28,6 +31,7 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "shorten_message",
 ]
 
 
@@ -44,6 +48,27 @@ class AnswerError(AssertionError):
         return [f"\x1b[31m{type(self).__name__}\x1b[0m: {self}"]
 
 
+#: The longest verdict message kept. Messages quote the answer, and an answer may be a
+#: tuple of 60,000 items or a string of a million characters; the longest message any
+#: recorded mistake or rule writes about a real slip is a few hundred characters.
+MAX_MESSAGE_CHARS = 2_000
+
+
+def shorten_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out.
+
+    Examples
+    --------
+    >>> shorten_message("ab" * 10, limit=12)
+    'abababababab… (8 more characters left out)'
+    >>> shorten_message("short")
+    'short'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters left out)"
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of comparing one answer with its expected value.
@@ -53,7 +78,8 @@ class Verdict:
     correct : bool
         Whether the answer earns the question's points.
     message : str
-        Feedback a learner can act on; names the confusion when it recognises one.
+        Feedback a learner can act on; names the confusion when it recognises one. It is
+        cut to :data:`MAX_MESSAGE_CHARS` (see :func:`shorten_message`), whatever quoted it.
     score : float, optional
         For a question with parts (h and c, a list of shapes), the fraction of the parts
         that are right; ``None`` where the answer is judged whole (see :attr:`earned`).
@@ -62,6 +88,10 @@ class Verdict:
     correct: bool
     message: str
     score: float | None = None
+
+    def __post_init__(self) -> None:
+        # the one place every message passes, the grader's own included
+        object.__setattr__(self, "message", shorten_message(self.message))
 
     @property
     def earned(self) -> float:
@@ -72,6 +102,35 @@ class Verdict:
         return 1.0 if self.correct else 0.0
 
 
+#: The largest whole number an answer may hold: Keras stores sizes and counts in 64 bits.
+LARGEST_INT = 2**63 - 1
+#: What an answer holding a larger one is told, by the form checks and by every verdict.
+OVERSIZED_INT_MESSAGE = (
+    "Your answer holds a whole number too large to be any size or count in Keras (it "
+    "needs more than 64 bits): check for extra digits."
+)
+
+
+def _holds_oversized_int(answer: Any) -> bool:
+    """Whether a plain answer holds an ``int`` past :data:`LARGEST_INT` either way.
+
+    No size or count in Keras is one, and Python refuses to print an ``int`` of more than
+    4,300 digits, which the messages about a wrong answer would. Walked without
+    recursion: a learner's own kernel may hand over any depth of nesting.
+    """
+    pending = [answer]
+    while pending:
+        value = pending.pop()
+        if type(value) is int and abs(value) > LARGEST_INT:
+            return True
+        if type(value) in (tuple, list):
+            pending.extend(value)
+        elif type(value) is dict:
+            pending.extend(value.keys())
+            pending.extend(value.values())
+    return False
+
+
 # --------------------------------------------------------------------------- form checks
 # A test cell runs these in the learner's kernel (re-exported by lstm_lib.checks); each
 # verdict runs them first, so a wrong form gets the same message in both places.
@@ -79,8 +138,11 @@ class Verdict:
 
 def _describe(value: Any) -> str:
     if isinstance(value, _Unsupported):
-        return f"an object of type {value.type_name}"
-    text = repr(value)
+        return f"an object of type {shorten_message(value.type_name, 80)}"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past Python's digit limit, deep nesting
+        return f"an object of type {_type_name(value)}"
     if len(text) > 80:
         text = text[:77] + "..."
     return f"{text} (type {_type_name(value)})"
@@ -96,6 +158,8 @@ def _is_numpy_integer(value: Any) -> bool:
 
 
 def _shape_problem(value: Any) -> str | None:
+    if _holds_oversized_int(value):
+        return OVERSIZED_INT_MESSAGE
     if type(value) is list and all(_is_plain_int(n) or n is None for n in value):
         return (
             f"{value!r} is a list; write a shape as a tuple, "
@@ -268,6 +332,8 @@ def _string_shape_problem(value: str, many: bool) -> str | None:
 
 def _shapes_problem(value: Any) -> str | None:
     """What is wrong with the form of a list of shapes, or None."""
+    if _holds_oversized_int(value):
+        return OVERSIZED_INT_MESSAGE
     if type(value) is str:
         hint = _string_shape_problem(value, many=True)
         if hint:
@@ -295,6 +361,8 @@ def _shapes_problem(value: Any) -> str | None:
 
 
 def _int_problem(value: Any) -> str | None:
+    if _holds_oversized_int(value):
+        return OVERSIZED_INT_MESSAGE
     if _is_plain_int(value):
         return None
     start = f"A count is a plain int such as 32; got {_describe(value)}."

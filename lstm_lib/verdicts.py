@@ -27,10 +27,14 @@ from lstm_lib.answers import _numpy_if_imported, _Unsupported, to_plain
 # the form checks and the verdict type live below both kinds of comparison; the
 # public ones are this module's API too (lstm_lib.checks re-exports them from here)
 from lstm_lib.judging import (
+    LARGEST_INT,
+    MAX_MESSAGE_CHARS,
+    OVERSIZED_INT_MESSAGE,
     AnswerError,
     Verdict,
     _as_shape,
     _describe,
+    _holds_oversized_int,
     _int_problem,
     _shape_problem,
     _shapes_problem,
@@ -41,12 +45,16 @@ from lstm_lib.judging import (
     expect_layer_specs,
     expect_shape,
     expect_shapes,
+    shorten_message,
 )
 
 __all__ = [
     "ARRAY_ATOL",
     "ARRAY_RTOL",
     "KINDS",
+    "LARGEST_INT",
+    "MAX_MESSAGE_CHARS",
+    "OVERSIZED_INT_MESSAGE",
     "AnswerError",
     "Verdict",
     "expect_array",
@@ -55,6 +63,7 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "shorten_message",
     "verdict",
 ]
 
@@ -432,6 +441,8 @@ def verdict(
     context = dict(context or {})
     if isinstance(answer, _Unsupported):
         return Verdict(False, _unsupported_message(answer, expected))
+    if _holds_oversized_int(answer):
+        return Verdict(False, OVERSIZED_INT_MESSAGE)
     result = _COMPARERS[kind](answer, expected, context)
     if result.correct:
         return result

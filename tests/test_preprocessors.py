@@ -13,7 +13,7 @@ from traitlets.config import Config
 
 from lstm_grader import preprocessors, report
 from lstm_grader.course import CourseLayout
-from lstm_lib import checks
+from lstm_lib import checks, verdicts
 
 ASSIGNMENT = "a1"
 
@@ -121,6 +121,45 @@ def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
     forged = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
     _, found = _judge(course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}})
     assert found["questions"]["q1"]["correct"] is False
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        # the encoder replaced in the kernel: a record whose tag the grader quotes
+        {"status": "ok", "data": {"text/plain": repr(json.dumps({"t": "x" * 900_000}))}},
+        # an error the kernel made up, whose text the grader quotes
+        {"status": "error", "ename": "E" * 100_000, "evalue": "v" * 900_000, "traceback": []},
+    ],
+    ids=["quoted-tag", "quoted-error"],
+)
+def test_what_a_kernel_makes_the_grader_quote_is_cut(course: Path, result: dict) -> None:
+    """A verdict on a reply the grader could not use quotes the reply. Is what it keeps
+    for the notebook and the report cut to the verdicts' limit?"""
+    notebook, found = _judge(
+        course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": result}}
+    )
+    message = found["questions"]["q1"]["message"]
+    assert found["questions"]["q1"]["correct"] is False
+    assert len(message) <= verdicts.MAX_MESSAGE_CHARS + 50 and message.endswith("left out)")
+    assert len(json.dumps(notebook.cells[0].outputs)) < 3 * verdicts.MAX_MESSAGE_CHARS
+
+
+def test_made_up_grade_ids_are_quoted_short_and_counted() -> None:
+    """A learner can add cells with grade ids of any length and number. Do the flags
+    quote the first few, each cut short, and count the rest?"""
+    released = nbformat.v4.new_notebook(cells=[_test_cell("t1", "q1")])
+    submitted = nbformat.v4.new_notebook(cells=[_test_cell("t1", "q1")])
+    for number in range(300):
+        made_up = nbformat.v4.new_markdown_cell("mine")
+        made_up.metadata["nbgrader"] = {"grade_id": f"{number:03}" + "g" * 100_000}
+        submitted.cells.append(made_up)
+    flags, tampered = preprocessors.compare_with_release(submitted, released)
+    assert not tampered
+    assert len(flags) == preprocessors.MAX_UNKNOWN_IDS_LISTED + 1
+    assert all(len(flag) < 300 for flag in flags)
+    assert flags[0].startswith("cell '000ggg") and "more characters left out" in flags[0]
+    assert flags[-1].startswith("290 more cells are not in the released notebook")
 
 
 def test_learner_markdown_is_rendered_inert() -> None:

@@ -28,9 +28,10 @@ import nbformat
 import pytest
 from conftest import Course, make_course, require_or_skip
 
-from lstm_grader import sandbox
+from lstm_grader import report, sandbox
 from lstm_grader.sandbox import bwrap_path
 from lstm_grader.synthetic import answered
+from lstm_lib import verdicts
 
 pytestmark = pytest.mark.slow
 
@@ -462,6 +463,21 @@ def _skip_locked_cells(nb: nbformat.NotebookNode) -> None:
             cell.metadata["tags"] = ["skip-execution"]
 
 
+def _made_up_ids(nb: nbformat.NotebookNode) -> None:
+    # each id is named in a flag, and the flags in grades.csv's reason: 40 of 5,000
+    # characters would make a field Python's csv module refuses to read (131,072)
+    for number in range(40):
+        cell = nbformat.v4.new_markdown_cell("my notes")
+        cell.metadata["nbgrader"] = {
+            "grade": False,
+            "solution": False,
+            "locked": True,
+            "grade_id": f"mine-{number}-" + "n" * 5_000,
+            "schema_version": 3,
+        }
+        nb.cells.append(cell)
+
+
 def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     index = _test_cell(nb, "q1")
     nb.cells.insert(
@@ -585,6 +601,15 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             zero={"q1", "q2"},
         ),
         "nan": Case(answers={"q1-answer": "answer_q1 = (None, float('nan'))\n"}, zero={"q1"}),
+        # answers whose verdicts would quote them whole: a 4,000-digit size, a string of
+        # 900,000 characters
+        "huge-answers": Case(
+            answers={
+                "q1-answer": "answer_q1 = (None, 10**4000)\n",
+                "q2-answer": "answer_q2 = 'x' * 900_000\n",
+            },
+            zero={"q1", "q2"},
+        ),
         # 4. IPython hooks that change later cells
         "input-transformer": Case(
             answers={
@@ -640,6 +665,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "skip-locked-cells": Case(
             answers={"q1-answer": WRONG_Q1}, edit=_skip_locked_cells, zero={"q1"}
         ),
+        "made-up-ids": Case(edit=_made_up_ids, status="flagged"),
         # a whole question deleted, and metadata nbgrader's own steps cannot read: each
         # costs its question alone, never the notebook (nbgrader itself fails on them)
         "delete-question": Case(
@@ -967,6 +993,23 @@ def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
     assert any("unreadable" in note for note in refused["first"])
 
 
+def test_every_reason_in_grades_csv_fits_a_spreadsheet_cell(graded: Graded) -> None:
+    """Is every reason in grades.csv short enough for a spreadsheet cell, whatever a
+    submission made the grader quote?"""
+    longest = max(graded.rows.values(), key=lambda row: len(row["reason"]))
+    assert len(longest["reason"]) <= report.MAX_REASON_CHARS + 50, longest["student"]
+
+
+def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:
+    """Do the verdicts on huge answers stay short in the report and the autograded
+    notebook, and name a size no Keras layer has for what it is?"""
+    questions = graded.course.report("huge-answers", ASSIGNMENT)["questions"]
+    assert questions["q1"]["message"] == verdicts.OVERSIZED_INT_MESSAGE
+    assert all(len(q["message"]) <= verdicts.MAX_MESSAGE_CHARS + 50 for q in questions.values())
+    path = graded.course.root / "autograded" / "huge-answers" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert path.stat().st_size < 100_000
+
+
 def test_an_oversized_file_is_never_copied(graded: Graded) -> None:
     """nbgrader copies every file of a submission, whatever its size, before any check of
     the grader's: is a sparse file (a few bytes of disk, any size to a copy) refused
@@ -1207,8 +1250,8 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
     assert unsafe.returncode == 0, unsafe.stderr[-2000:]
     assert "NO SANDBOX" in unsafe.stderr
     assert course.scores(student, ASSIGNMENT) == graded.full
-    report = course.report(student, ASSIGNMENT)
-    assert any("no sandbox" in line for line in report["limits_not_applied"])
+    notebook_report = course.report(student, ASSIGNMENT)
+    assert any("no sandbox" in line for line in notebook_report["limits_not_applied"])
 
 
 #: The attacks run again with the grader as an ordinary user: the sandbox is then one

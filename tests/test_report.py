@@ -92,3 +92,21 @@ def test_a_flagged_notebook_graded_by_hand_is_manually_graded() -> None:
     assert done.status == "manually-graded" and "q3" in done.reason
     waiting = report.notebook_outcome(report=flags, manually_graded=True, needs_manual_grade=True)
     assert waiting.status == "flagged"
+
+
+def test_a_reason_quoting_a_learner_is_cut_to_fit_a_spreadsheet_cell() -> None:
+    """A reason can quote what a learner wrote, without bound. Is it cut, saying so, so
+    that grades.csv still opens in a spreadsheet and reads with Python's csv module at its
+    default field limit?"""
+    import csv
+    import io
+
+    flags = [f"cell {'g' * 50_000!r} is not in the released notebook"] * 5
+    outcome = report.notebook_outcome(report={"flags": flags})
+    assert outcome.status == "flagged"
+    assert len(outcome.reason) <= report.MAX_REASON_CHARS + 50
+    assert outcome.reason.endswith("more characters left out)")
+    assert report.Outcome("flagged", "short").reason == "short"
+    written = io.StringIO()
+    csv.writer(written).writerow(["learner", outcome.status, outcome.reason])
+    assert next(csv.reader(io.StringIO(written.getvalue())))[2] == outcome.reason

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_answers import SneakyArray, SneakyInt, SneakyStr, SneakyTuple, plain_values
+from test_mistakes import QUESTIONS
 
 from lstm_lib import verdicts
 from lstm_lib.answers import from_plain, to_plain
@@ -687,3 +688,90 @@ def test_the_form_checks_are_public_here_as_in_judging() -> None:
     for name in judging.__all__:
         assert getattr(verdicts, name) is getattr(judging, name)
     assert len(set(verdicts.__all__)) == len(verdicts.__all__)
+
+
+oversized_ints = st.builds(
+    lambda bits, sign: sign * 2**bits, st.integers(63, 16_000), st.sampled_from([1, -1])
+)
+#: Where a learner's answer may hold one: alone, in a shape, in a list of shapes, in a
+#: config dict (a dict's keys cross over as strings).
+placings = st.sampled_from(
+    [
+        lambda n: n,
+        lambda n: (None, n),
+        lambda n: [(None, 16), (None, n)],
+        lambda n: {"units": n},
+        lambda n: [{"class_name": "LSTM", "config": {"units": n}}],
+    ]
+)
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+@settings(max_examples=8, deadline=None)
+@given(number=oversized_ints, place=placings)
+def test_an_int_past_64_bits_gets_its_own_message_on_every_question(
+    qid: str, number: int, place: Any
+) -> None:
+    """Does a whole number no Keras size or count could be (an extra zero too many, or
+    thousands of digits, which Python refuses to print) get one plain message on every
+    recorded question, as the grader decodes it, instead of an explanation computed from
+    it or a crash?"""
+    question = QUESTIONS[qid]
+    answer = from_plain(to_plain(place(number)))
+    result = verdicts.verdict(
+        question["kind"], answer, question["expected"], question["context"], question["mistakes"]
+    )
+    assert result == Verdict(False, verdicts.OVERSIZED_INT_MESSAGE)
+
+
+@pytest.mark.parametrize(
+    "check", [verdicts.expect_int, verdicts.expect_shape, verdicts.expect_shapes]
+)
+@pytest.mark.parametrize(
+    "answer",
+    [10**5000, (None, 10**5000), [(None, 2**64)], [10**5000]],
+    ids=["count", "shape", "shapes", "list"],  # pytest's own ids would print the int
+)
+def test_the_form_checks_name_an_int_past_64_bits(check: Any, answer: Any) -> None:
+    """Does a test cell's form check in the learner's kernel say the same, rather than
+    raise Python's own error about printing a long int?"""
+    with pytest.raises(AnswerError, match="too large to be any size or count"):
+        check(answer)
+
+
+def test_the_largest_int_keras_holds_is_still_judged() -> None:
+    """Is a count of exactly 2**63 - 1 still an answer, wrong with its usual message?"""
+    result = verdicts.verdict("int", verdicts.LARGEST_INT, 320, {})
+    assert result.message != verdicts.OVERSIZED_INT_MESSAGE
+
+
+#: Answers far larger than any a question asks for; each quoted whole would make a
+#: message of thousands of characters.
+HUGE_ANSWERS = {
+    "wide tuple": tuple([None] * 3_000),
+    "long string": "x" * 5_000,
+    "big dict": {str(i): i for i in range(1_000)},
+    "many shapes": [(None, 16)] * 1_000,
+    "long type name": from_plain({"t": "unsupported", "type": "T" * 5_000}),
+}
+
+
+@pytest.mark.parametrize("qid", sorted(QUESTIONS))
+def test_a_huge_answer_gets_a_message_of_bounded_length(qid: str) -> None:
+    """Is every verdict's message, which quotes the answer, cut to MAX_MESSAGE_CHARS and
+    says so, whatever the size of the answer, so that nine such answers cannot fill the
+    autograded notebook and its feedback page?"""
+    question = QUESTIONS[qid]
+    for name, answer in HUGE_ANSWERS.items():
+        result = verdicts.verdict(
+            question["kind"], answer, question["expected"], question["context"]
+        )
+        assert len(result.message) <= verdicts.MAX_MESSAGE_CHARS + 50, (name, result)
+
+
+def test_a_verdict_keeps_a_message_within_the_limit_whole() -> None:
+    """Does a verdict cut only a message past the limit, and say how much it left out?"""
+    assert Verdict(False, "ab" * 100).message == "ab" * 100
+    cut = Verdict(False, "y" * (verdicts.MAX_MESSAGE_CHARS + 1234)).message
+    assert cut.startswith("y" * verdicts.MAX_MESSAGE_CHARS)
+    assert cut.endswith("(1,234 more characters left out)")
