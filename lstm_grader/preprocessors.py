@@ -86,7 +86,8 @@ class CheckSubmission(NbGraderPreprocessor):
     Deleted, duplicated, retyped or edited test and locked cells, changed nbgrader
     metadata and renamed ``grade_id``\\ s are recorded as flags; the test cells involved
     score 0 (nbgrader's ``OverwriteCells`` then restores their source). Runs first in the
-    sanitize step, before anything is changed.
+    sanitize step, before anything is changed; the copy being graded then gets the
+    released notebook's metadata and the released metadata of its locked cells.
     """
 
     release_notebook_path = Unicode(
@@ -117,6 +118,10 @@ class CheckSubmission(NbGraderPreprocessor):
         versions = learner_versions(nb, released)
         digests = answer_digests(nb)
         _neutralise_tampered_cells(nb, released)
+        # nothing in the learner's notebook metadata is graded, and widget state there is
+        # live markup: nbconvert's HTML export of the autograded notebook loads a widget
+        # manager for it, and an HTML widget's value runs in the instructor's browser
+        nb.metadata = copy.deepcopy(released.metadata)
         path = _report_file(self, resources)
         earlier = report.read_report(path)
         new_report = {

@@ -463,6 +463,35 @@ def _skip_locked_cells(nb: nbformat.NotebookNode) -> None:
             cell.metadata["tags"] = ["skip-execution"]
 
 
+#: A learner's HTML widget, saved in the notebook's metadata as Jupyter saves widget state.
+WIDGET_METADATA = {
+    "application/vnd.jupyter.widget-state+json": {
+        "version_major": 2,
+        "version_minor": 0,
+        "state": {
+            "html": {
+                "model_name": "HTMLModel",
+                "model_module": "@jupyter-widgets/controls",
+                "model_module_version": "2.0.0",
+                "state": {"value": "<img src=x onerror=alert('widget')>"},
+            }
+        },
+    }
+}
+
+
+#: What a kernel sends to show a widget: a view of the model saved in the metadata.
+WIDGET_VIEW = (
+    "from IPython.display import display\n"
+    "display({'application/vnd.jupyter.widget-view+json': {'model_id': 'html', "
+    "'version_major': 2, 'version_minor': 0}, 'text/plain': 'HTML()'}, raw=True)\n"
+)
+
+
+def _widget_metadata(nb: nbformat.NotebookNode) -> None:
+    nb.metadata["widgets"] = WIDGET_METADATA
+
+
 def _made_up_ids(nb: nbformat.NotebookNode) -> None:
     # each id is named in a flag, and the flags in grades.csv's reason: 40 of 5,000
     # characters would make a field Python's csv module refuses to read (131,072)
@@ -782,6 +811,11 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # an image pasted into a note (Jupyter stores it as a cell attachment), and one the
         # cell names but does not hold: nbconvert's renderer failed the whole notebook
         "pasted-images": Case(edit=_pasted_images),
+        # widget state in the notebook's metadata, which HTML exports render live
+        "widget-metadata": Case(
+            answers={"q1-answer": WIDGET_VIEW + "answer_q1 = (None, 16)\n"},
+            edit=_widget_metadata,
+        ),
     }
 
 
@@ -1172,6 +1206,21 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     assert 'src="https://tracker.example' not in page  # an address set by the kernel
     notebook = _autograded_text(graded, "html-in-feedback")
     assert "application/javascript" not in notebook
+
+
+def test_widget_state_in_the_notebook_never_reaches_the_instructor(graded: Graded) -> None:
+    """A learner saves an HTML widget in the notebook's metadata, and their kernel shows a
+    view of it. Does the autograded notebook keep the released metadata only, so that
+    neither the feedback page nor nbconvert's own HTML export of it runs the widget?"""
+    import nbconvert
+
+    path = graded.course.root / "autograded" / "widget-metadata" / ASSIGNMENT
+    notebook = nbformat.read(path / f"{ASSIGNMENT}.ipynb", as_version=4)
+    assert "widgets" not in notebook.metadata
+    exported, _ = nbconvert.HTMLExporter().from_notebook_node(notebook)
+    feedback = graded.course.root / "feedback" / "widget-metadata" / ASSIGNMENT
+    for html in (exported, (feedback / f"{ASSIGNMENT}.html").read_text()):
+        assert "onerror=alert('widget')" not in html and "widget-state+json" not in html
 
 
 def test_a_pasted_image_is_shown_and_nothing_else_that_claims_to_be_one(graded: Graded) -> None:
