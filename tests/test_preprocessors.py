@@ -162,6 +162,39 @@ def test_made_up_grade_ids_are_quoted_short_and_counted() -> None:
     assert flags[-1].startswith("290 more cells are not in the released notebook")
 
 
+def test_html_nested_too_deeply_is_shown_as_text() -> None:
+    """bleach takes time in proportion to the nesting for every element (20,000 nested
+    ``<div>`` took 14 s of the grader's own time). Is a learner's markdown or a kernel's
+    HTML output nested past the limit shown as its escaped text instead, while a long
+    table, a deep but reasonable page and unclosed ``<p>`` and ``<li>`` still render?"""
+    deep = "<div>" * (preprocessors.MAX_HTML_DEPTH + 1) + "x"
+    shown = preprocessors.clean_learner_markdown(deep)
+    assert shown.startswith("<pre>&lt;div&gt;&lt;div&gt;") and "<div>" not in shown
+    sanitizer = preprocessors.SanitizeLearnerHTML()
+    output = sanitizer.sanitize_html_tags("<b>" * 5_000 + "x")
+    assert output.startswith("&lt;b&gt;&lt;b&gt;") and "<b>" not in output
+    table = "<table>" + "<tr><td>1</td><td>2</td></tr>" * 3_000 + "</table>"
+    assert not preprocessors.nested_too_deeply(table)
+    assert "<b>1</b><b>2</b>" in sanitizer.sanitize_html_tags("<b>1</b><b>2</b>" * 3_000)
+    unclosed = "<ul>" + "<li>item<p>note" * 1_000 + "</ul>"
+    assert not preprocessors.nested_too_deeply(unclosed)
+    reasonable = "<div>" * 50 + "x" + "</div>" * 50
+    assert "<div><div>" in preprocessors.clean_learner_markdown(reasonable)
+
+
+@pytest.mark.parametrize(
+    "depth", [1, preprocessors.MAX_HTML_DEPTH, preprocessors.MAX_HTML_DEPTH + 1]
+)
+def test_the_gauge_reads_nesting_as_a_parser_would(depth: int) -> None:
+    """Does the gauge count nesting tags in any case and with attributes, self-closed ones
+    too (HTML ignores the slash on a ``<div/>``), and never void or closed ones?"""
+    names = ["DIV", "span", 'em class="c"', "div/"]
+    html = "<br><img src=x>" * 500 + "".join(f"<{names[i % 4]}>" for i in range(depth))
+    assert preprocessors.nested_too_deeply(html) is (depth > preprocessors.MAX_HTML_DEPTH)
+    closed = "".join(f"<span>{i}</span>" for i in range(depth * 3))
+    assert not preprocessors.nested_too_deeply(closed)
+
+
 def test_learner_markdown_is_rendered_inert() -> None:
     """Does a learner's markdown lose scripts, handlers and javascript: links, however
     spelled, and keep its text, code and links over https?"""

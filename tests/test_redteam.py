@@ -492,6 +492,15 @@ def _widget_metadata(nb: nbformat.NotebookNode) -> None:
     nb.metadata["widgets"] = WIDGET_METADATA
 
 
+#: Markup nested far past what bleach cleans in reasonable time (it costs the grader's
+#: own time, outside the sandbox, in proportion to depth times size).
+DEEP_HTML = "<div>" * 20_000 + "deep"
+
+
+def _deep_markdown(nb: nbformat.NotebookNode) -> None:
+    nb.cells.insert(_test_cell(nb, "q1"), nbformat.v4.new_markdown_cell(DEEP_HTML))
+
+
 def _made_up_ids(nb: nbformat.NotebookNode) -> None:
     # each id is named in a flag, and the flags in grades.csv's reason: 40 of 5,000
     # characters would make a field Python's csv module refuses to read (131,072)
@@ -811,6 +820,14 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # an image pasted into a note (Jupyter stores it as a cell attachment), and one the
         # cell names but does not hold: nbconvert's renderer failed the whole notebook
         "pasted-images": Case(edit=_pasted_images),
+        "deep-html": Case(
+            answers={
+                "q1-answer": "from IPython.display import HTML, display\n"
+                "display(HTML('<b>' * 20_000))\n"
+                "answer_q1 = (None, 16)\n"
+            },
+            edit=_deep_markdown,
+        ),
         # widget state in the notebook's metadata, which HTML exports render live
         "widget-metadata": Case(
             answers={"q1-answer": WIDGET_VIEW + "answer_q1 = (None, 16)\n"},
@@ -1221,6 +1238,15 @@ def test_widget_state_in_the_notebook_never_reaches_the_instructor(graded: Grade
     feedback = graded.course.root / "feedback" / "widget-metadata" / ASSIGNMENT
     for html in (exported, (feedback / f"{ASSIGNMENT}.html").read_text()):
         assert "onerror=alert('widget')" not in html and "widget-state+json" not in html
+
+
+def test_markup_nested_too_deeply_is_shown_as_text(graded: Graded) -> None:
+    """Are a learner's markdown and their kernel's HTML, nested far too deeply for bleach,
+    shown as their escaped text in the autograded notebook instead of being parsed?"""
+    path = graded.course.root / "autograded" / "deep-html" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    text = path.read_text()
+    assert "<div><div>" not in text and "<b><b>" not in text
+    assert "&lt;div&gt;&lt;div&gt;" in text and "&lt;b&gt;&lt;b&gt;" in text
 
 
 def test_a_pasted_image_is_shown_and_nothing_else_that_claims_to_be_one(graded: Graded) -> None:
