@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,23 @@ STATUSES = {
 #: in spreadsheets (at most 32,767 characters a cell) and by Python's ``csv`` module
 #: (131,072 by default).
 MAX_REASON_CHARS = 2_000
+
+
+#: Characters a terminal acts on rather than shows (escape sequences that retitle the
+#: window, clear the screen or write the clipboard; line breaks; bidirectional overrides
+#: that reorder what is shown), which a reason may quote from a learner's file names.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on written as its escape.
+
+    Examples
+    --------
+    >>> print(printable("a\\x1b]0;title\\x07b"))
+    a\\x1b]0;title\\x07b
+    """
+    return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
 
 
 def shortened(text: str, limit: int = MAX_REASON_CHARS) -> str:
@@ -88,7 +106,8 @@ GRADED_STATUSES = ("graded", "needs-manual-grade", "manually-graded")
 @dataclass(frozen=True)
 class Outcome:
     """What ``grades.csv`` says of one submitted notebook: a status of :data:`STATUSES`
-    and the reason behind it, cut to :data:`MAX_REASON_CHARS`."""
+    and the reason behind it, cut to :data:`MAX_REASON_CHARS` and :func:`printable`: an
+    instructor reads it in a terminal, and it may quote a learner's file names."""
 
     status: str
     reason: str = ""
@@ -96,7 +115,7 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; add it to report.STATUSES")
-        object.__setattr__(self, "reason", shortened(self.reason))
+        object.__setattr__(self, "reason", shortened(printable(self.reason)))
 
 
 def notebook_outcome(

@@ -548,6 +548,14 @@ def _link_in_submission(path: Path) -> None:
     (path.parent / "data.csv").symlink_to(path.parents[3] / "references" / f"{ASSIGNMENT}.json")
 
 
+#: A file name that, printed whole, retitles the terminal and clears its screen.
+TERMINAL_ESCAPES = "\x1b]0;graded 10 of 10\x07\x1b[2Jnotes"
+
+
+def _terminal_escapes_in_a_name(path: Path) -> None:
+    (path.parent / TERMINAL_ESCAPES).symlink_to(path.name)
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -792,6 +800,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # 12. links, FIFOs and files left for the grader to follow
         "plant-links": Case(answers={"q1-answer": _plant_links(course_root)}),
         "link-in-submission": Case(raw=_link_in_submission, status="refused"),
+        # a name the refusal quotes in grades.csv, which an instructor reads in a terminal
+        "terminal-escapes": Case(raw=_terminal_escapes_in_a_name, status="refused"),
         # what nbgrader would copy whole before any check runs, or cannot walk
         "sparse-file": Case(raw=_sparse_file, status="refused"),
         "deep-folders": Case(raw=_deep_folders, status="refused"),
@@ -1049,6 +1059,15 @@ def test_every_reason_in_grades_csv_fits_a_spreadsheet_cell(graded: Graded) -> N
     submission made the grader quote?"""
     longest = max(graded.rows.values(), key=lambda row: len(row["reason"]))
     assert len(longest["reason"]) <= report.MAX_REASON_CHARS + 50, longest["student"]
+
+
+def test_grades_csv_holds_nothing_a_terminal_acts_on(graded: Graded) -> None:
+    """Is every control character a reason quotes from a learner's file names written as
+    its escape, so that reading grades.csv in a terminal shows it and runs nothing?"""
+    for row in graded.rows.values():
+        for value in row.values():
+            assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value), row
+    assert "\\x1b]0;graded 10 of 10\\x07" in graded.rows["terminal-escapes"]["reason"]
 
 
 def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:

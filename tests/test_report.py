@@ -110,3 +110,13 @@ def test_a_reason_quoting_a_learner_is_cut_to_fit_a_spreadsheet_cell() -> None:
     written = io.StringIO()
     csv.writer(written).writerow(["learner", outcome.status, outcome.reason])
     assert next(csv.reader(io.StringIO(written.getvalue())))[2] == outcome.reason
+
+
+def test_a_reason_shows_what_a_terminal_would_act_on_as_escapes() -> None:
+    """A reason may quote a learner's file name. Are escape sequences, line breaks and
+    bidirectional overrides written as escapes, and other text kept as it is?"""
+    name = "\x1b]52;c;Y2xpcGJvYXJk\x07notes\nline\u202eélan.ipynb"
+    reason = report.Outcome("refused", f"entries: {name}: a symbolic link").reason
+    assert reason == (
+        "entries: \\x1b]52;c;Y2xpcGJvYXJk\\x07notes\\nline\\u202eélan.ipynb: a symbolic link"
+    )
