@@ -116,18 +116,20 @@ def _holds_oversized_int(answer: Any) -> bool:
 
     No size or count in Keras is one, and Python refuses to print an ``int`` of more than
     4,300 digits, which the messages about a wrong answer would. Walked without
-    recursion: a learner's own kernel may hand over any depth of nesting.
+    recursion, and each container once: in a learner's own kernel an answer may nest to
+    any depth, or hold itself.
     """
     pending = [answer]
+    walked: set[int] = set()
     while pending:
         value = pending.pop()
         if type(value) is int and abs(value) > LARGEST_INT:
             return True
-        if type(value) in (tuple, list):
+        if type(value) in (tuple, list, dict) and id(value) not in walked:
+            walked.add(id(value))
             pending.extend(value)
-        elif type(value) is dict:
-            pending.extend(value.keys())
-            pending.extend(value.values())
+            if type(value) is dict:
+                pending.extend(value.values())
     return False
 
 

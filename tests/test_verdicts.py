@@ -739,6 +739,16 @@ def test_the_form_checks_name_an_int_past_64_bits(check: Any, answer: Any) -> No
         check(answer)
 
 
+def test_an_answer_that_holds_itself_is_judged_in_the_learners_kernel() -> None:
+    """A list can hold itself in a learner's kernel, where the form checks run. Does
+    the check for oversized numbers still end, with the usual message on the form?"""
+    answer: list = [None, 16]
+    answer.append(answer)
+    with pytest.raises(AnswerError, match="write a shape as a tuple|A shape is a tuple"):
+        verdicts.expect_shape(answer)
+    assert not verdicts.verdict("shape", answer, [None, 16]).correct
+
+
 def test_the_largest_int_keras_holds_is_still_judged() -> None:
     """Is a count of exactly 2**63 - 1 still an answer, wrong with its usual message?"""
     result = verdicts.verdict("int", verdicts.LARGEST_INT, 320, {})
