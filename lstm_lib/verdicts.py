@@ -424,7 +424,9 @@ def verdict(
         For ``"shapes"``, a wrong list of the right length has ``score``, the fraction of
         its shapes that are right; for a ``"value"`` dict, a wrong dict with the expected
         keys has the fraction of its values that are right (other keys: 0).
-        ``"layer_shapes"`` and ``"model"`` answers are judged whole.
+        ``"layer_shapes"`` and ``"model"`` answers are judged whole. An answer holding
+        an ``int`` past :data:`LARGEST_INT` is told :data:`OVERSIZED_INT_MESSAGE` on any
+        kind, and every message is cut to :data:`MAX_MESSAGE_CHARS`.
 
     Examples
     --------
