@@ -407,6 +407,17 @@ def _grading_child(worker_pid: int) -> int | None:
     return None
 
 
+def _submission_graded_by(pid: int | None) -> Path | None:
+    """The submission a grading child works in, or None: no child, or one that ended
+    between being found and being read (a race seen once in CI)."""
+    if pid is None:
+        return None
+    try:
+        return next(Path(f"/proc/{pid}/cwd").resolve(strict=True).glob("submitted/*"), None)
+    except OSError:
+        return None
+
+
 def _graded_on(course: Course, student: str) -> str:
     log = course.layout.reports(student, ASSIGNMENT) / "autograde.log"
     first = log.read_text(encoding="utf-8").splitlines()[0]
@@ -450,12 +461,7 @@ def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
         held = None
         deadline = time.monotonic() + 300
         while held is None and grading.poll() is None and time.monotonic() < deadline:
-            child = _grading_child(local.processes["w1"].pid)
-            job = (
-                next(Path(f"/proc/{child}/cwd").resolve().glob("submitted/*"), None)
-                if child
-                else None
-            )
+            job = _submission_graded_by(_grading_child(local.processes["w1"].pid))
             if job is not None:
                 held = job.name
                 local.kill("w1")
