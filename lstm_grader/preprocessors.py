@@ -988,8 +988,16 @@ class SanitizeLearnerHTML(SanitizeHTML):
     """
 
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
+    max_markdown_chars = Integer(
+        1_000_000,
+        help="Characters of a learner's markdown cells rendered per notebook; the cells past "
+        "them are shown as their text. Rendering and cleaning cost the grader about 25 s a "
+        "million characters at worst (one-row tables), outside the sandbox's limits.",
+    ).tag(config=True)
     #: The pasted images the notebook being cleaned may still show.
     _image_budget: pasted_images.ImageBudget | None = None
+    #: Characters of learner markdown the notebook being cleaned may still render.
+    _markdown_left = 0
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
@@ -1011,6 +1019,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
                         + ("; ".join(unsafe[:5]) or "a link")
                     )
         self._image_budget = pasted_images.ImageBudget()
+        self._markdown_left = self.max_markdown_chars
         return super().preprocess(nb, resources)
 
     def preprocess_cell(
@@ -1020,9 +1029,13 @@ class SanitizeLearnerHTML(SanitizeHTML):
         if cell.cell_type in ("markdown", "raw") and locked:
             return cell, resources
         if cell.cell_type == "markdown":
+            source = _source(cell)
+            self._markdown_left -= len(source)
             # pasted images that pass the checks are now data: URLs in the HTML itself
-            cell.source = clean_learner_markdown(
-                _source(cell), cell.get("attachments"), self._image_budget
+            cell.source = (
+                clean_learner_markdown(source, cell.get("attachments"), self._image_budget)
+                if self._markdown_left >= 0
+                else _as_text(source)
             )
             cell.pop("attachments", None)
             return cell, resources

@@ -195,6 +195,29 @@ def test_the_gauge_reads_nesting_as_a_parser_would(depth: int) -> None:
     assert not preprocessors.nested_too_deeply(closed)
 
 
+def test_learner_markdown_past_the_notebooks_budget_is_shown_as_text() -> None:
+    """Rendering and cleaning markdown costs the grader's own time (a million characters of
+    one-row tables took about 25 s). Are the cells past the notebook's budget shown as
+    their escaped text, the ones within it rendered, and the course's own cells kept?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_markdown_chars = 30
+    course_cell = nbformat.v4.new_markdown_cell("**The course's prompt**" * 5)
+    course_cell.metadata["nbgrader"] = {"locked": True, "grade_id": "prompt"}
+    cells = [
+        nbformat.v4.new_markdown_cell("**first** note"),
+        course_cell,
+        nbformat.v4.new_markdown_cell("**second** note, past the budget"),
+        nbformat.v4.new_markdown_cell("**third**"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    first, prompt, second, third = (cell.source for cell in cleaned.cells)
+    assert "<strong>first</strong>" in first
+    assert prompt == "**The course's prompt**" * 5
+    assert second == "<pre>**second** note, past the budget</pre>"
+    assert third == "<pre>**third**</pre>"
+
+
 def test_learner_markdown_is_rendered_inert() -> None:
     """Does a learner's markdown lose scripts, handlers and javascript: links, however
     spelled, and keep its text, code and links over https?"""
