@@ -139,6 +139,12 @@ c.GenerateAssignment.preprocessors = [
 ]
 
 # --- Autograding: verdicts are computed outside the learner's kernel ------------------------
+# nbgrader reads timestamp.txt and copies every file of a submission (following links)
+# before any preprocessor runs, and has no hook that can stop it there: the guard refuses a
+# folder holding links, FIFOs, devices, oversized files or an unreadable timestamp.txt first.
+from lstm_grader.submission_guard import guard_autograde  # noqa: E402
+
+guard_autograde()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells

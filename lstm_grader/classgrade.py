@@ -43,6 +43,7 @@ from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
+from lstm_grader.submission_guard import refused_entries
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -267,7 +268,7 @@ class ClassGrader:
         is kept with the fingerprint; the scores and the manual-grading state are read from
         the gradebook every time, so a score given by hand in the formgrader shows here.
         """
-        unsafe = safefiles.unsafe_entries(submission.folder)
+        unsafe = refused_entries(submission.folder)
         if unsafe:
             self._forget_grades(submission)
             facts = {

@@ -49,10 +49,11 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
-from nbgrader.utils import check_mode, parse_utc
+from nbgrader.utils import check_mode
 from traitlets import Enum, Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
+from lstm_grader.timestamps import read_timestamp
 
 #: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
 #: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
@@ -1214,7 +1215,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             self.refuse(where, f"student id {student_id!r} is not a safe id")
             return None
         try:
-            claimed = parse_utc(parts[2])
+            claimed = read_timestamp(parts[2])
         except (ValueError, OverflowError):
             self.refuse(where, f"its timestamp {parts[2]!r} cannot be read")
             return None

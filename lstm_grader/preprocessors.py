@@ -50,6 +50,7 @@ from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
+from lstm_grader.submission_guard import RefusedSubmission, refusal_message, refused_entries
 from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
 
@@ -103,12 +104,11 @@ class CheckSubmission(NbGraderPreprocessor):
         ids = resources["nbgrader"]
         layout = CourseLayout(config=self.config)
         submitted = layout.submitted(ids["student"], ids["assignment"])
-        unsafe = safefiles.unsafe_entries(submitted) if os.path.isdir(submitted) else []
-        if unsafe:
-            raise ValueError(
-                "refusing to grade: the submission holds entries the grader will not open "
-                "(" + "; ".join(unsafe[:5]) + ")"
-            )
+        # submission_guard.guard_autograde refuses such a folder before nbgrader reads it;
+        # this stops the preprocessors where nbgrader runs without that guard
+        refused = refused_entries(submitted) if os.path.isdir(submitted) else []
+        if refused:
+            raise RefusedSubmission(refusal_message(refused))
         released_path = self.release_notebook_path or os.path.join(
             layout.release(ids["assignment"]),
             f"{ids['notebook']}.ipynb",

@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,30 @@ def _sparse_file(path: Path) -> None:
 
 def _deep_folders(path: Path) -> None:
     path.parent.joinpath(*["d"] * 40).mkdir(parents=True)
+
+
+def _fifo_instead(path: Path) -> None:
+    # opening it to read waits for a writer that never comes
+    path.unlink()
+    os.mkfifo(path)
+
+
+#: A time-zone file that puts a time 5 h 45 min earlier (a TZif file of one zone, UTC+5:45).
+ZONE_FILE = (
+    b"TZif" + bytes(16) + struct.pack(">6l", 0, 0, 0, 0, 1, 4) + struct.pack(">lBB", 20700, 0, 0)
+)
+ZONE_FILE += b"NPT\0"
+
+
+def _timestamp_naming_a_file(path: Path) -> None:
+    # nbgrader looks a third word up as a time zone, a path included, and reads that file
+    zone = path.parent.parent / "zone"
+    zone.write_bytes(ZONE_FILE)
+    (path.parent / "timestamp.txt").write_text(f"2020-01-01 00:00:00 {zone}\n")
+
+
+def _timestamp_not_a_time(path: Path) -> None:
+    (path.parent / "timestamp.txt").write_text("handed in on time, honest\n")
 
 
 def _rename(path: Path) -> None:
@@ -805,6 +830,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # what nbgrader would copy whole before any check runs, or cannot walk
         "sparse-file": Case(raw=_sparse_file, status="refused"),
         "deep-folders": Case(raw=_deep_folders, status="refused"),
+        "fifo-notebook": Case(raw=_fifo_instead, status="refused"),
+        # timestamp.txt, which nbgrader reads before anything else
+        "timestamp-naming-a-file": Case(raw=_timestamp_naming_a_file, status="refused"),
+        "timestamp-not-a-time": Case(raw=_timestamp_not_a_time, status="refused"),
         # 13. limits of the sandbox as a whole
         "fill-tmp": Case(answers={"q3-answer": _fill("/tmp/hog")}, status="disk-limit"),
         "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
@@ -1429,6 +1458,40 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+
+
+def test_plain_nbgrader_autograde_refuses_before_it_reads_or_copies(tmp_path: Path) -> None:
+    """Does plain `nbgrader autograde` (the formgrader's path too) refuse each submission
+    lstm-grade refuses before nbgrader reads its timestamp.txt, copies its files or opens
+    its notebook, and still grade the rest of the class?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    from nbgrader.api import Gradebook, MissingEntry
+
+    course = make_course(tmp_path, [ASSIGNMENT])
+    cases = {name: case for name, case in _cases(tmp_path, 0).items() if case.status == "refused"}
+    assert {"fifo-notebook", "timestamp-naming-a-file", "link-in-submission"} <= set(cases)
+    _submit_class(course, cases)
+    before = _snapshot(tmp_path / "submitted")
+    # without the guard, nbgrader waits on the FIFO for ever: the timeout fails the test
+    run = course.run(
+        sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, check=False, timeout=600
+    )
+    log = run.stdout + run.stderr
+    assert log.count("RefusedSubmission: refusing to grade") == len(cases), log[-3000:]
+    for name in cases:
+        assert f"processing assignment: {tmp_path}/submitted/{name}/" in log, name
+        assert f"Copying {tmp_path}/submitted/{name}/" not in log, name
+        assert not (tmp_path / "autograded" / name).joinpath(ASSIGNMENT).exists(), name
+    assert "\x1b" not in log, "a refusal quotes a file name as it is"
+    with Gradebook("sqlite:///" + str(tmp_path / "gradebook.db")) as gradebook:
+        honest = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "honest")
+        assert honest.score == honest.max_score > 0
+        try:
+            timed = gradebook.find_submission(ASSIGNMENT, "timestamp-naming-a-file").timestamp
+        except MissingEntry:
+            timed = None
+        assert timed is None, f"nbgrader read the zone file the learner named: {timed}"
+    assert _snapshot(tmp_path / "submitted") == before
 
 
 @pytest.mark.parametrize("broken", [False, True], ids=["own-copy", "broken-copy"])

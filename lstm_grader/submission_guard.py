@@ -1,0 +1,94 @@
+"""Refusing a submission before nbgrader opens anything in it.
+
+``nbgrader autograde`` reads and copies a submission before any preprocessor of the
+course runs: it reads ``timestamp.txt``, copies every other file into ``autograded/``
+with ``shutil.copy`` (which follows links: one to ``/dev/zero`` fills the disk, one to a
+root-only file copies it out), and reads each notebook (a FIFO never answers, a link to
+``/dev/zero`` fills the memory). nbgrader offers no hook that can stop a submission
+there (its ``pre_convert_hook`` swallows every error), so :func:`guard_autograde` puts
+the check in front of ``Autograde.init_assignment``. The course's ``nbgrader_config.py``
+calls it, so plain ``nbgrader autograde``, the formgrader and ``lstm-grade`` all refuse
+the same folders, for the same reasons, before nbgrader touches them.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from lstm_grader import report, safefiles
+from lstm_grader.timestamps import TIMESTAMP_FILE, timestamp_problem
+
+
+class RefusedSubmission(ValueError):
+    """A submission folder holds what the grader will not open; nothing of it was read."""
+
+
+def refused_entries(folder: str | Path) -> list[str]:
+    """What in a submission folder the grader will not open, one line per entry.
+
+    :func:`lstm_grader.safefiles.unsafe_entries` (links, FIFOs, devices, other hard
+    links, files over the size limits, folders too deep or too full) and a
+    ``timestamp.txt`` nbgrader cannot read safely
+    (:func:`lstm_grader.timestamps.timestamp_problem`). The folder itself, or the
+    student's folder above it, being a link counts too.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A submission's folder, ``submitted/<student>/<assignment>``.
+
+    Returns
+    -------
+    list of str
+        ``"<relative path>: <why>"`` lines; empty when the folder may be graded.
+    """
+    folder = os.path.abspath(folder)
+    for where in (folder, os.path.dirname(folder)):
+        if os.path.islink(where):
+            return [f"{os.path.relpath(where, folder)}: a symbolic link"]
+    refused = safefiles.unsafe_entries(folder)
+    if not any(line.startswith(f"{TIMESTAMP_FILE}: ") for line in refused):
+        problem = timestamp_problem(folder)
+        if problem:
+            refused.append(problem)
+    return sorted(refused)
+
+
+def refusal_message(refused: list[str]) -> str:
+    """The one line that says why a submission was not graded, printable in a terminal
+    (the entries are a learner's file names)."""
+    return report.printable(
+        "refusing to grade: the submission holds entries the grader will not open ("
+        + "; ".join(refused[:5])
+        + (f"; and {len(refused) - 5} more" if len(refused) > 5 else "")
+        + ")"
+    )
+
+
+def guard_autograde() -> None:
+    """Make ``nbgrader autograde`` check each submission folder with
+    :func:`refused_entries` before it reads or copies anything in it.
+
+    A refused submission raises :class:`RefusedSubmission` from
+    ``Autograde.init_assignment``; nbgrader logs it, leaves that submission ungraded and
+    grades the others. Calling it again changes nothing.
+    """
+    from nbgrader.converters.autograde import Autograde
+
+    if getattr(Autograde.init_assignment, "guarded_by_lstm_grader", False):
+        return
+    unguarded = Autograde.init_assignment
+
+    @functools.wraps(unguarded)
+    def init_assignment(converter: Any, assignment_id: str, student_id: str) -> None:
+        folder = converter._format_source(assignment_id, student_id)
+        refused = refused_entries(folder) if os.path.lexists(folder) else []
+        if refused:
+            raise RefusedSubmission(refusal_message(refused))
+        unguarded(converter, assignment_id, student_id)
+
+    init_assignment.guarded_by_lstm_grader = True  # type: ignore[attr-defined]
+    Autograde.init_assignment = init_assignment  # type: ignore[method-assign]

@@ -1,0 +1,123 @@
+"""lstm_grader.submission_guard: a submission nbgrader must not open is refused before
+nbgrader's autograde reads or copies anything in it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from nbgrader.converters.autograde import Autograde
+
+from lstm_grader import submission_guard
+from lstm_grader.submission_guard import (
+    RefusedSubmission,
+    guard_autograde,
+    refusal_message,
+    refused_entries,
+)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    path = tmp_path / "submitted" / "mallory" / "05-return-flags"
+    path.mkdir(parents=True)
+    (path / "05-return-flags.ipynb").write_text("{}")
+    return path
+
+
+def test_a_plain_submission_is_not_refused(folder: Path) -> None:
+    (folder / "timestamp.txt").write_text("2026-01-05 14:03:27.000000 UTC\n")
+    (folder / "notes.txt").write_text("my notes")
+    assert refused_entries(folder) == []
+
+
+def test_links_special_files_and_a_bad_timestamp_are_named(folder: Path) -> None:
+    """Is every entry nbgrader would follow, block on or fail on named once, with why?"""
+    (folder / "data.csv").symlink_to("/dev/zero")
+    os.mkfifo(folder / "pipe")
+    (folder / "timestamp.txt").write_text("2020-01-01 00:00:00 ../../../etc/shadow")
+    refused = refused_entries(folder)
+    assert [line.split(": ", 1)[0] for line in refused] == ["data.csv", "pipe", "timestamp.txt"]
+    assert "neither an offset nor a zone name" in refused[2]
+
+
+def test_a_linked_timestamp_is_named_once(folder: Path) -> None:
+    (folder / "timestamp.txt").symlink_to("/dev/zero")
+    assert refused_entries(folder) == ["timestamp.txt: a symbolic link"]
+
+
+@pytest.mark.parametrize("level", [0, 1], ids=["assignment-folder", "student-folder"])
+def test_a_submission_reached_through_a_link_is_refused(tmp_path: Path, level: int) -> None:
+    """Is a submission folder, or the student's folder above it, that is a link refused
+    (nbgrader would grade whatever it points at)?"""
+    elsewhere = tmp_path / "elsewhere" / "05-return-flags"
+    elsewhere.mkdir(parents=True)
+    student = tmp_path / "submitted" / "mallory"
+    if level == 0:
+        student.mkdir(parents=True)
+        (student / "05-return-flags").symlink_to(elsewhere)
+    else:
+        student.parent.mkdir(parents=True)
+        student.symlink_to(elsewhere.parent)
+    refused = refused_entries(student / "05-return-flags")
+    assert len(refused) == 1 and refused[0].endswith(": a symbolic link")
+
+
+def test_the_message_is_printable_and_bounded() -> None:
+    refused = [f"\x1b]0;pwned\x07name{i}: a symbolic link" for i in range(9)]
+    message = refusal_message(refused)
+    assert message.isprintable()
+    assert "and 4 more" in message and "name5" not in message
+
+
+@pytest.fixture
+def unguarded(monkeypatch) -> list[tuple[str, str]]:
+    """nbgrader's ``Autograde.init_assignment`` replaced by a recorder (restored after)."""
+    calls: list[tuple[str, str]] = []
+
+    def init_assignment(converter, assignment_id: str, student_id: str) -> None:
+        calls.append((assignment_id, student_id))
+
+    monkeypatch.setattr(Autograde, "init_assignment", init_assignment)
+    return calls
+
+
+def _converter(folder: Path) -> SimpleNamespace:
+    return SimpleNamespace(_format_source=lambda assignment_id, student_id: str(folder))
+
+
+def test_the_guard_stops_nbgrader_before_it_starts(folder: Path, unguarded) -> None:
+    """Does a refused submission raise before nbgrader's own init_assignment runs, and a
+    plain one go on to it?"""
+    guard_autograde()
+    (folder / "data.csv").symlink_to("/dev/zero")
+    with pytest.raises(RefusedSubmission, match="data.csv: a symbolic link"):
+        Autograde.init_assignment(_converter(folder), "05-return-flags", "mallory")
+    assert unguarded == []
+    (folder / "data.csv").unlink()
+    Autograde.init_assignment(_converter(folder), "05-return-flags", "mallory")
+    assert unguarded == [("05-return-flags", "mallory")]
+
+
+def test_guarding_twice_checks_once(folder: Path, unguarded, monkeypatch) -> None:
+    checks: list[str] = []
+    monkeypatch.setattr(
+        submission_guard, "refused_entries", lambda path: checks.append(str(path)) or []
+    )
+    guard_autograde()
+    guard_autograde()
+    Autograde.init_assignment(_converter(folder), "05-return-flags", "mallory")
+    assert checks == [str(folder)] and len(unguarded) == 1
+
+
+def test_the_course_config_installs_the_guard(unguarded) -> None:
+    """Does reading the course's nbgrader_config.py (as every nbgrader app and the
+    formgrader do) put the guard in place?"""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    assert not getattr(Autograde.init_assignment, "guarded_by_lstm_grader", False)
+    root = Path(__file__).resolve().parents[1]
+    PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    assert getattr(Autograde.init_assignment, "guarded_by_lstm_grader", False)
