@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -287,9 +287,14 @@ class ClassGrader:
             if saved.get("fingerprint") == stamp and "facts" in saved:
                 return self._rows(submission, saved["facts"])
         facts = self._run(submission)
-        safefiles.write_text(
-            state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
-        )
+        if any("grader_failure" in fact for fact in facts.values()):
+            # the grader's failure, not the learner's (an interrupted run, a helper that
+            # died, a broken setup): the next run grades this submission again
+            state_file.unlink(missing_ok=True)
+        else:
+            safefiles.write_text(
+                state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
+            )
         return self._rows(submission, facts)
 
     def _run(self, submission: Submission) -> dict[str, dict[str, Any]]:
@@ -546,7 +551,7 @@ class ClassGrader:
             grade = partial(limit.run, self.grade)
         with _closing(self), ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(grade, s): s for s in submissions}
-            for future in as_completed(futures):
+            for future in _completed_unless_interrupted(futures, pool):
                 submission = futures[future]
                 try:
                     new_rows = future.result()
@@ -599,6 +604,18 @@ def _closing(grader: ClassGrader) -> Iterator[None]:
         yield
     finally:
         grader.close()
+
+
+def _completed_unless_interrupted(
+    futures: Iterable[Future], pool: ThreadPoolExecutor
+) -> Iterator[Future]:
+    """``as_completed(futures)``; on Ctrl-C, the submissions not yet started are
+    cancelled (leaving the pool waits only for those being graded) before it goes on."""
+    try:
+        yield from as_completed(futures)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
 
 
 def _last_line(text: str) -> str:
@@ -745,6 +762,15 @@ def main(argv: list[str] | None = None) -> int:
             warm_kernels=not args.cold_kernels,
         )
         assignments = grader.layout.released_assignments() if args.all else args.assignments
+        known = grader.layout.source_assignments()
+        if unknown := [name for name in assignments if name not in known]:
+            print(
+                f"lstm-grade: nothing was graded: the course has no assignment "
+                f"{', '.join(map(repr, unknown))} (it has: {', '.join(known) or 'none'})",
+                file=sys.stderr,
+            )
+            grader.close()
+            return 2
         submissions = find_submissions(grader.layout, assignments)
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
     except OSError as exc:
@@ -757,12 +783,24 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
+        what = (
+            "the gradebook cannot be opened"
+            if type(exc).__module__.startswith("sqlalchemy")
+            else "the course's configuration or library cannot be loaded"
+        )
         print(
-            f"lstm-grade: grader error, nothing was graded: the course's configuration or "
-            f"library cannot be loaded ({type(exc).__name__}: {exc})",
+            f"lstm-grade: grader error, nothing was graded: {what} "
+            f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})",
             file=sys.stderr,
         )
         return 2
+    except KeyboardInterrupt:
+        print(
+            "lstm-grade: interrupted; grades.csv was not written. What was graded is kept: "
+            "the next run grades only the rest.",
+            file=sys.stderr,
+        )
+        return 130
     grades_path, totals_path = write_grades(root, rows)
     counts: dict[str, int] = {}
     for row in rows:

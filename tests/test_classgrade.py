@@ -681,6 +681,81 @@ def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(
     assert _cell_scores(sqlite_url, students) == sqlite_scores, "the move changed SQLite"
 
 
+@pytest.mark.slow
+def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) -> None:
+    """Does lstm-grade, given an assignment the course lacks or a gradebook that is not a
+    database, grade nothing and say which it is, in one line, with the course's
+    assignments listed?"""
+    course = course_factory(ASSIGNMENT)
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", "--no-progress"]
+    run = course.run(*grade, "05-retrun-flags", check=False, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "lstm-grade: nothing was graded: the course has no assignment '05-retrun-flags' "
+        f"(it has: {ASSIGNMENT})"
+    ]
+    (course.root / "gradebook.db").write_bytes(b"not a database " * 400)
+    run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+    assert run.returncode == 2
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("lstm-grade: grader error, nothing was graded: the gradebook ")
+    assert "not a database" in line
+    assert not (course.root / "grades.csv").exists()
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_says_so_and_the_next_run_grades_the_rest(course_factory) -> None:
+    """Ctrl-C in the middle of a class (SIGINT to lstm-grade and its helpers, as a terminal
+    sends it): does lstm-grade stop at once, say so in one line, write no grades.csv, and
+    does the next run, without --force, keep what was graded and grade the rest, the
+    submissions cut off mid-grading included, to the same grades as an uninterrupted run?"""
+    import signal
+
+    course = course_factory(ASSIGNMENT)
+    slow = {"q1-answer": "import time\ntime.sleep(2)\nanswer_q1 = (None, 8, 16)\n"}
+    for i in range(8):
+        course.submit(f"s{i}", ASSIGNMENT, answered_notebook(course, slow if i % 2 else None))
+    release = course.release(ASSIGNMENT)
+    full = sum(_points(cell) for cell in release.cells)
+    wrong_q1 = full - sum(
+        _points(cell)
+        for cell in release.cells
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "q1"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    command = ["lstm-grade", ASSIGNMENT, "--workers", "2", "--no-progress"]
+    run = subprocess.Popen(
+        command,
+        cwd=course.root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while not row_stamps(course) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert row_stamps(course), "nothing was graded within 300 s"
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130
+    assert stderr.strip().splitlines() == [
+        "lstm-grade: interrupted; grades.csv was not written. What was graded is kept: "
+        "the next run grades only the rest."
+    ]
+    assert not (course.root / "grades.csv").exists()
+    kept = row_stamps(course)
+    assert 0 < len(kept) < 8
+    lstm_grade(course)
+    rows = grade_rows(course)
+    assert {s: (r["status"], float(r["score"])) for s, r in rows.items()} == {
+        f"s{i}": ("graded", wrong_q1 if i % 2 else full) for i in range(8)
+    }
+    assert {s: t for s, t in row_stamps(course).items() if s in kept} == kept, "regraded"
+
+
 def test_the_readme_postgresql_url_loads_with_the_installed_driver() -> None:
     """Can SQLAlchemy load a driver for the gradebook URL the README tells instructors to set
     (no connection is made)?"""
