@@ -43,7 +43,7 @@ from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
-from lstm_grader.submission_guard import refused_entries
+from lstm_grader.submission_guard import refused_entries, too_many_cells
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -209,6 +209,8 @@ def readable_notebook(path: Path) -> str | None:
         )
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
+        if problem := too_many_cells(nb):
+            return problem
         # JSON may spell a lone surrogate (\ud800), which no UTF-8 file can hold: nbgrader
         # would read the notebook and fail writing the graded copy
         json.dumps(nb, ensure_ascii=False).encode("utf-8")

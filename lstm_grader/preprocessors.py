@@ -50,7 +50,12 @@ from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
-from lstm_grader.submission_guard import RefusedSubmission, refusal_message, refused_entries
+from lstm_grader.submission_guard import (
+    RefusedSubmission,
+    refusal_message,
+    refused_entries,
+    too_many_cells,
+)
 from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
 
@@ -113,6 +118,8 @@ class CheckSubmission(NbGraderPreprocessor):
             layout.release(ids["assignment"]),
             f"{ids['notebook']}.ipynb",
         )
+        if problem := too_many_cells(nb):
+            raise RefusedSubmission(f"refusing to grade: {problem}")
         released = nbformat.read(released_path, as_version=4)
         _strip_malformed_metadata(nb)
         flags, tampered = compare_with_release(nb, released)

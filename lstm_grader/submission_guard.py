@@ -9,6 +9,10 @@ there (its ``pre_convert_hook`` swallows every error), so :func:`guard_autograde
 the check in front of ``Autograde.init_assignment``. The course's ``nbgrader_config.py``
 calls it, so plain ``nbgrader autograde``, the formgrader and ``lstm-grade`` all refuse
 the same folders, for the same reasons, before nbgrader touches them.
+
+A notebook that can be read may still hold more cells than any learner writes:
+:func:`too_many_cells` bounds them, since every cell costs grading and the feedback page
+time whatever its size (80,000 one-word cells took 50 s to grade and 80 s to render).
 """
 
 from __future__ import annotations
@@ -20,6 +24,10 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.timestamps import TIMESTAMP_FILE, timestamp_problem
+
+#: The most cells a submitted notebook may hold: the released notebooks hold at most 35,
+#: and a learner's scratch cells come nowhere near.
+MAX_NOTEBOOK_CELLS = 2_000
 
 
 class RefusedSubmission(ValueError):
@@ -92,3 +100,29 @@ def guard_autograde() -> None:
 
     init_assignment.guarded_by_lstm_grader = True  # type: ignore[attr-defined]
     Autograde.init_assignment = init_assignment  # type: ignore[method-assign]
+
+
+def too_many_cells(notebook: Any) -> str | None:
+    """Why ``notebook`` holds too many cells to grade, or None.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode or dict
+        A notebook as read from a submission.
+
+    Returns
+    -------
+    str or None
+        ``"it holds N cells, more than the M a notebook may hold"``, or None.
+
+    Examples
+    --------
+    >>> too_many_cells({"cells": [{}] * 3}) is None
+    True
+    >>> too_many_cells({"cells": [{}] * 2_001})
+    'it holds 2,001 cells, more than the 2,000 a notebook may hold'
+    """
+    count = len(notebook.get("cells") or ())
+    if count <= MAX_NOTEBOOK_CELLS:
+        return None
+    return f"it holds {count:,} cells, more than the {MAX_NOTEBOOK_CELLS:,} a notebook may hold"

@@ -164,6 +164,16 @@ def _timestamp_naming_a_file(path: Path) -> None:
     (path.parent / "timestamp.txt").write_text(f"2020-01-01 00:00:00 {zone}\n")
 
 
+def _many_cells(path: Path) -> None:
+    # each cell costs grading and the feedback page time, whatever its size
+    notebook = json.loads(path.read_text())
+    notebook["cells"] += [
+        {"cell_type": "markdown", "id": f"note-{i}", "metadata": {}, "source": "note"}
+        for i in range(20_000)
+    ]
+    path.write_text(json.dumps(notebook))
+
+
 def _timestamp_not_a_time(path: Path) -> None:
     (path.parent / "timestamp.txt").write_text("handed in on time, honest\n")
 
@@ -815,6 +825,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "lone-surrogate": Case(raw=_lone_surrogate, status="invalid-notebook"),
         "folder-as-notebook": Case(raw=_folder_instead, status="invalid-notebook"),
         "renamed-notebook": Case(raw=_rename, status="missing"),
+        "many-cells": Case(raw=_many_cells, status="invalid-notebook"),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
         # 10. escaping to the host: root, capabilities, /proc/sys, remounts, namespaces
@@ -1463,12 +1474,17 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
 def test_plain_nbgrader_autograde_refuses_before_it_reads_or_copies(tmp_path: Path) -> None:
     """Does plain `nbgrader autograde` (the formgrader's path too) refuse each submission
     lstm-grade refuses before nbgrader reads its timestamp.txt, copies its files or opens
-    its notebook, and still grade the rest of the class?"""
+    its notebook (and one of too many cells before it runs a cell), and still grade the
+    rest of the class?"""
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
     from nbgrader.api import Gradebook, MissingEntry
 
     course = make_course(tmp_path, [ASSIGNMENT])
-    cases = {name: case for name, case in _cases(tmp_path, 0).items() if case.status == "refused"}
+    cases = {
+        name: case
+        for name, case in _cases(tmp_path, 0).items()
+        if case.status == "refused" or name == "many-cells"
+    }
     assert {"fifo-notebook", "timestamp-naming-a-file", "link-in-submission"} <= set(cases)
     _submit_class(course, cases)
     before = _snapshot(tmp_path / "submitted")
