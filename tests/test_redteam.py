@@ -1510,6 +1510,53 @@ def test_plain_nbgrader_autograde_refuses_before_it_reads_or_copies(tmp_path: Pa
     assert _snapshot(tmp_path / "submitted") == before
 
 
+def test_the_formgraders_autograde_button_refuses_what_nbgrader_must_not_open(
+    tmp_path: Path,
+) -> None:
+    """Does the formgrader's autograde button (nbgrader's Autograde run inside the Jupyter
+    server, with the course's config) answer at once for a FIFO notebook and a linked
+    file, refusing them with the reason, and still grade an honest submission?"""
+    import urllib.request
+
+    from browser_server import isolated_environment, jupyter_server
+
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    root = tmp_path / "course"
+    root.mkdir()
+    course = make_course(root, [ASSIGNMENT])
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit("honest", ASSIGNMENT, answered(release, source))
+    _fifo_instead(course.submit("fifo-notebook", ASSIGNMENT, answered(release, source)))
+    _link_in_submission(course.submit("link-in-submission", ASSIGNMENT, answered(release, source)))
+    jupyter = tmp_path / "jupyter"
+    jupyter.mkdir()
+    env = isolated_environment(jupyter, {"HOME": "home"})
+    with jupyter_server("server", root, env, jupyter / "server.log") as server:
+
+        def autograde(student: str) -> dict:
+            request = urllib.request.Request(
+                f"{server.url}formgrader/api/submission/{ASSIGNMENT}/{student}/autograde",
+                data=b"",
+                method="POST",
+                headers={"Authorization": f"token {server.token}"},
+            )
+            # without the guard, nbgrader waits on the FIFO for ever: the timeout fails
+            with urllib.request.urlopen(request, timeout=300) as response:
+                return json.loads(response.read())
+
+        for student in ("fifo-notebook", "link-in-submission"):
+            answer = autograde(student)
+            assert answer["success"] is False, answer
+            said = answer.get("log", "") + answer.get("error", "")
+            assert "RefusedSubmission: refusing to grade" in said, said[-2000:]
+        assert autograde("honest")["success"] is True
+    from nbgrader.api import Gradebook
+
+    with Gradebook("sqlite:///" + str(root / "gradebook.db")) as gradebook:
+        honest = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "honest")
+        assert honest.score == honest.max_score > 0
+
+
 @pytest.mark.parametrize("broken", [False, True], ids=["own-copy", "broken-copy"])
 def test_a_course_folder_with_its_own_lstm_lib(tmp_path: Path, broken: bool) -> None:
     """Graded from a course folder that holds its own lstm_lib, does the kernel import that
