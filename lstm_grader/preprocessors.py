@@ -1001,10 +1001,19 @@ class SanitizeLearnerHTML(SanitizeHTML):
         "them are shown as their text. Rendering and cleaning cost the grader about 25 s a "
         "million characters at worst (one-row tables), outside the sandbox's limits.",
     ).tag(config=True)
+    max_code_chars = Integer(
+        100_000,
+        help="Characters of a learner's code cells shown per notebook; a cell past them is "
+        "cut, with a line saying how much (the submitted notebook keeps it whole, and it "
+        "ran whole). Highlighting and nbconvert's page cost about 90 s a million "
+        "characters, for each feedback page and each formgrader view.",
+    ).tag(config=True)
     #: The pasted images the notebook being cleaned may still show.
     _image_budget: pasted_images.ImageBudget | None = None
     #: Characters of learner markdown the notebook being cleaned may still render.
     _markdown_left = 0
+    #: Characters of learner code the notebook being cleaned may still show.
+    _code_left = 0
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
@@ -1027,6 +1036,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
                     )
         self._image_budget = pasted_images.ImageBudget()
         self._markdown_left = self.max_markdown_chars
+        self._code_left = self.max_code_chars
         return super().preprocess(nb, resources)
 
     def preprocess_cell(
@@ -1046,6 +1056,13 @@ class SanitizeLearnerHTML(SanitizeHTML):
             )
             cell.pop("attachments", None)
             return cell, resources
+        if cell.cell_type == "code" and not locked:
+            source = cell.get("source", "")
+            source = "".join(source) if isinstance(source, list) else source
+            shown = max(0, min(len(source), self._code_left))
+            self._code_left -= len(source)
+            if shown < len(source):
+                cell.source = shown_code(source, shown)
         return super().preprocess_cell(cell, resources, index)
 
     def sanitize_html_tags(self, html_str: str) -> str:
@@ -1071,6 +1088,26 @@ class SanitizeLearnerHTML(SanitizeHTML):
             if isinstance(output.get("metadata"), dict):
                 _make_output_metadata_inert(output["metadata"])
         return super().sanitize_code_outputs(outputs)
+
+
+def shown_code(source: str, shown: int) -> str:
+    """The first ``shown`` characters of a learner's code cell, and a comment saying how
+    many more the submitted notebook holds.
+
+    Examples
+    --------
+    >>> print(shown_code("x = 1\\ny = 2\\n", 6))
+    x = 1
+    # ... 6 more characters of this cell are not shown: the submitted notebook holds them all
+    """
+    kept = source[:shown]
+    if kept and not kept.endswith("\n"):
+        kept += "\n"
+    left = len(source) - shown
+    return (
+        f"{kept}# ... {left:,} more characters of this cell are not shown: "
+        "the submitted notebook holds them all"
+    )
 
 
 def _make_output_metadata_inert(metadata: dict[str, Any]) -> None:

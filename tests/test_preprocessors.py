@@ -218,6 +218,31 @@ def test_learner_markdown_past_the_notebooks_budget_is_shown_as_text() -> None:
     assert third == "<pre>**third**</pre>"
 
 
+def test_learner_code_past_the_budget_is_cut_where_it_is_shown() -> None:
+    """A learner's code cells are highlighted in every feedback page and formgrader view
+    (a million lines of ``x = 1`` took 363 s to render, into a 76 MB page). Are the cells
+    past the notebook's budget cut, saying how much, the ones within it and the course's
+    own locked cells kept whole, and the outputs still cleaned?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_code_chars = 12
+    test_cell = nbformat.v4.new_code_cell("assert answer_q1 == 1\n" * 3)
+    test_cell.metadata["nbgrader"] = {"locked": True, "grade": True, "grade_id": "q1"}
+    past = nbformat.v4.new_code_cell("y = 2\nz = 3\n")
+    past.outputs = [
+        nbformat.v4.new_output("display_data", {"text/html": "<img src=x onerror=alert(1)>"})
+    ]
+    cells = [nbformat.v4.new_code_cell("x = 1\n"), test_cell, past, nbformat.v4.new_code_cell("w")]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    first, test, second, third = cleaned.cells
+    assert first.source == "x = 1\n"
+    assert test.source == "assert answer_q1 == 1\n" * 3
+    assert second.source == preprocessors.shown_code("y = 2\nz = 3\n", 6)
+    assert second.source.startswith("y = 2\n# ... 6 more characters of this cell")
+    assert "<img" not in second.outputs[0]["data"]["text/html"]
+    assert third.source == preprocessors.shown_code("w", 0)
+
+
 def test_learner_markdown_is_rendered_inert() -> None:
     """Does a learner's markdown lose scripts, handlers and javascript: links, however
     spelled, and keep its text, code and links over https?"""

@@ -164,6 +164,11 @@ def _timestamp_naming_a_file(path: Path) -> None:
     (path.parent / "timestamp.txt").write_text(f"2020-01-01 00:00:00 {zone}\n")
 
 
+#: An answer cell of 150,000 characters that runs in a moment: every feedback page and
+#: formgrader view would highlight it whole.
+HUGE_CODE = "_ = (" + "1," * 75_000 + ")\nanswer_q1 = (None, 16)\n"
+
+
 def _many_cells(path: Path) -> None:
     # each cell costs grading and the feedback page time, whatever its size
     notebook = json.loads(path.read_text())
@@ -826,6 +831,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "folder-as-notebook": Case(raw=_folder_instead, status="invalid-notebook"),
         "renamed-notebook": Case(raw=_rename, status="missing"),
         "many-cells": Case(raw=_many_cells, status="invalid-notebook"),
+        "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
         # 10. escaping to the host: root, capabilities, /proc/sys, remounts, namespaces
@@ -1126,6 +1132,23 @@ def test_an_oversized_file_is_never_copied(graded: Graded) -> None:
     before nbgrader runs, so that no copy of it fills the grader's disk?"""
     assert "larger than the limit" in graded.rows["sparse-file"]["reason"]
     assert not list((graded.course.root / "autograded").glob("sparse-file/*/data.bin"))
+
+
+def test_a_huge_code_cell_ran_whole_and_is_shown_cut(graded: Graded) -> None:
+    """Did the huge answer cell run whole (full marks), and do the autograded notebook and
+    the feedback page show it cut, saying so, while the submitted file keeps it?"""
+    row = graded.rows["huge-code"]
+    assert float(row["score"]) == float(row["max_score"])
+    root = graded.course.root
+    autograded = root / "autograded" / "huge-code" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    notebook = nbformat.read(autograded, as_version=4)
+    [cell] = [c for c in notebook.cells if c.source.startswith("_ = (1,1,")]
+    assert "more characters of this cell are not shown" in cell.source
+    assert len(cell.source) < 110_000
+    page = root / "feedback" / "huge-code" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert page.stat().st_size < 4_000_000
+    submitted = root / "submitted" / "huge-code" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert HUGE_CODE[:1000] in submitted.read_text()
 
 
 def test_the_kernel_cannot_reach_the_course_or_the_network(graded: Graded) -> None:
