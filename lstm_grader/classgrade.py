@@ -266,9 +266,11 @@ class ClassGrader:
     def grade(self, submission: Submission) -> list[Row]:
         """Grade one submission (unless nothing it depends on changed) and return its rows.
 
-        What grading found (a notebook missing or unreadable, a timeout, nbgrader failing)
-        is kept with the fingerprint; the scores and the manual-grading state are read from
-        the gradebook every time, so a score given by hand in the formgrader shows here.
+        What grading found about the learner's work (a notebook missing or unreadable, a
+        timeout) is kept with the fingerprint; a failure of the grader's own is not, so the
+        next run grades the submission again. The scores and the manual-grading state are
+        read from the gradebook every time, so a score given by hand in the formgrader
+        shows here.
         """
         unsafe = refused_entries(submission.folder)
         if unsafe:
