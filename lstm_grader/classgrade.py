@@ -44,6 +44,7 @@ from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import refused_entries, too_many_cells
+from lstm_lib.judging import shorten_message
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -794,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"lstm-grade: grader error, nothing was graded: {what} "
-            f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})",
+            f"({type(exc).__name__}: {shorten_message(' '.join(str(exc).split()), 600)})",
             file=sys.stderr,
         )
         return 2

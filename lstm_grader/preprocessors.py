@@ -58,6 +58,7 @@ from lstm_grader.submission_guard import (
 )
 from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
+from lstm_lib.judging import shorten_message
 
 _STATE = "lstm_grading"
 _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task", "schema_version")
@@ -288,7 +289,7 @@ def compare_with_release(
                 tampered.add(grade_id)
     unknown = sorted(set(by_id) - released_ids)
     for grade_id in unknown[:MAX_UNKNOWN_IDS_LISTED]:
-        quoted = report.shortened(grade_id, MAX_QUOTED_ID_CHARS)
+        quoted = shorten_message(grade_id, MAX_QUOTED_ID_CHARS)
         flags.append(f"cell {quoted!r} is not in the released notebook (renamed or added)")
     if len(unknown) > MAX_UNKNOWN_IDS_LISTED:
         flags.append(
