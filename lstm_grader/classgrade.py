@@ -26,12 +26,13 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -238,6 +239,7 @@ class ClassGrader:
         self.root = root
         self.warm_kernels = warm_kernels
         self._idle_graders: list[PreloadedGrader] = []
+        self._every_grader: list[PreloadedGrader] = []
         self._graders_lock = threading.Lock()
         if not (process_per_submission or scheduler):
             # the helpers load nbgrader while this process reads the course's config
@@ -421,7 +423,10 @@ class ClassGrader:
             )
 
     def _new_grader(self) -> PreloadedGrader:
-        return PreloadedGrader(cwd=self.root, warm_kernels=self.warm_kernels)
+        grader = PreloadedGrader(cwd=self.root, warm_kernels=self.warm_kernels)
+        with self._graders_lock:
+            self._every_grader.append(grader)
+        return grader
 
     @contextmanager
     def _preloaded_grader(self) -> Iterator[PreloadedGrader]:
@@ -435,6 +440,18 @@ class ClassGrader:
         finally:
             with self._graders_lock:
                 self._idle_graders.append(grader)
+
+    def stop_grading(self) -> None:
+        """Stop the submissions being graded now (an interrupted run): their helpers are
+        killed, with the nbgrader runs and kernels they started, and a cluster's client is
+        closed. Each ends as a grader failure, which :meth:`grade` never keeps, so the next
+        run grades it again."""
+        with self._graders_lock:
+            graders = list(self._every_grader)
+        for grader in graders:
+            grader.kill()
+        if self._cluster is not None:  # its waits for results end when the client does
+            self._cluster.close()
 
     def close(self) -> None:
         """Stop the preloaded helpers and leave the cluster."""
@@ -556,32 +573,41 @@ class ClassGrader:
             grade = partial(limit.run, self.grade)
         with _closing(self), ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(grade, s): s for s in submissions}
-            for future in _completed_unless_interrupted(futures, pool):
-                submission = futures[future]
-                try:
-                    new_rows = future.result()
-                except Exception as exc:  # a grader bug must not stop the class
-                    crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
-                    new_rows = [
-                        Row(
-                            submission.student,
-                            submission.assignment,
-                            name,
-                            0.0,
-                            0.0,
-                            crashed.status,
-                            crashed.reason,
-                            0.0,
-                        )
-                        for name in self.layout.notebooks(submission.assignment)
-                    ]
-                rows += new_rows
-                failed += any(r.status not in report.GRADED_STATUSES for r in new_rows)
-                bar.update(1)
-                bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
+            try:
+                for future in as_completed(futures):
+                    submission = futures[future]
+                    try:
+                        new_rows = future.result()
+                    except Exception as exc:  # a grader bug must not stop the class
+                        new_rows = self._crashed_rows(submission, exc)
+                    rows += new_rows
+                    failed += any(r.status not in report.GRADED_STATUSES for r in new_rows)
+                    bar.update(1)
+                    bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
+            except KeyboardInterrupt:  # or SIGTERM (see main): stop now, then leave
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.stop_grading()
+                raise
         bar.close()
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return sorted(rows, key=lambda r: (r.student, r.assignment, r.notebook))
+
+    def _crashed_rows(self, submission: Submission, exc: Exception) -> list[Row]:
+        """The rows of a submission whose grading raised: a grader failure, 0 points."""
+        crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
+        return [
+            Row(
+                submission.student,
+                submission.assignment,
+                name,
+                0.0,
+                0.0,
+                crashed.status,
+                crashed.reason,
+                0.0,
+            )
+            for name in self.layout.notebooks(submission.assignment)
+        ]
 
     def _prepare_gradebook(self, assignments: set[str]) -> None:
         """Make sure each assignment is in the gradebook before workers write to it at once."""
@@ -609,18 +635,6 @@ def _closing(grader: ClassGrader) -> Iterator[None]:
         yield
     finally:
         grader.close()
-
-
-def _completed_unless_interrupted(
-    futures: Iterable[Future], pool: ThreadPoolExecutor
-) -> Iterator[Future]:
-    """``as_completed(futures)``; on Ctrl-C, the submissions not yet started are
-    cancelled (leaving the pool waits only for those being graded) before it goes on."""
-    try:
-        yield from as_completed(futures)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
 
 
 def _last_line(text: str) -> str:
@@ -682,8 +696,40 @@ def write_grades(
     return grades_path, totals_path
 
 
+@contextmanager
+def _stopped_by_signals() -> Iterator[list[int]]:
+    """While inside, the first SIGINT or SIGTERM raises :class:`KeyboardInterrupt` and
+    any later one is ignored: the run is stopping already, and a second Ctrl-C must not
+    cut that short with a traceback. Yields the signals received. The handlers are put
+    back unless a signal came: then the process is on its way out, and stays deaf to
+    more."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        if not received:
+            received.append(signum)
+            raise KeyboardInterrupt
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    for signum in previous:
+        signal.signal(signum, interrupt)
+    try:
+        yield received
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_IGN if received else handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``lstm-grade`` command."""
+    with _stopped_by_signals() as received:
+        return _main(argv, received)
+
+
+def _main(argv: list[str] | None, received: list[int]) -> int:
     parser = argparse.ArgumentParser(prog="lstm-grade", description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="assignment ids, e.g. 05-return-flags")
     parser.add_argument("--all", action="store_true", help="grade every released assignment")
@@ -805,7 +851,7 @@ def main(argv: list[str] | None = None) -> int:
             "the next run grades only the rest.",
             file=sys.stderr,
         )
-        return 130
+        return 128 + (received[0] if received else signal.SIGINT)
     grades_path, totals_path = write_grades(root, rows)
     counts: dict[str, int] = {}
     for row in rows:

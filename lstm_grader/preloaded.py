@@ -627,6 +627,17 @@ class PreloadedGrader:
         log = f"$ nbgrader {' '.join(argv)}\n{answer.get('log', '')}"
         return answer["outcome"], log
 
+    def kill(self) -> None:
+        """Kill the helper now, from any thread, without waiting for what it is grading.
+
+        The child it forked dies with it, and the child's sandboxed kernel with the child
+        (both die with their parent), so the submission being graded ends in :meth:`run`
+        as ``"crashed"``; the next :meth:`run` starts a new helper.
+        """
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.kill()
+
     def _alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

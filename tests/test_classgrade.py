@@ -7,6 +7,7 @@ and once against a real PostgreSQL server.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -703,17 +704,39 @@ def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) ->
     assert not (course.root / "grades.csv").exists()
 
 
+def _processes_of(root: Path) -> list[str]:
+    """The command lines of the processes working in ``root`` or naming it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if cwd == str(root) or cwd.startswith(f"{root}/") or str(root) in command:
+            found.append(command)
+    return found
+
+
 @pytest.mark.slow
-def test_an_interrupted_run_says_so_and_the_next_run_grades_the_rest(course_factory) -> None:
-    """Ctrl-C in the middle of a class (SIGINT to lstm-grade and its helpers, as a terminal
-    sends it): does lstm-grade stop at once, say so in one line, write no grades.csv, and
-    does the next run, without --force, keep what was graded and grade the rest, the
-    submissions cut off mid-grading included, to the same grades as an uninterrupted run?"""
+@pytest.mark.parametrize("how", ["ctrl-c", "sigint-to-lstm-grade", "sigterm-then-ctrl-c"])
+def test_an_interrupted_run_stops_at_once_and_the_next_run_grades_the_rest(
+    course_factory, how: str
+) -> None:
+    """Stopped in the middle of a class, by Ctrl-C (SIGINT to lstm-grade and its helpers,
+    as a terminal sends it), by SIGINT to lstm-grade alone, or by SIGTERM (a scheduler's
+    stop) followed by an impatient Ctrl-C: does lstm-grade stop at once, without waiting
+    for the submissions being graded, leave no process behind, say so in one line, write
+    no grades.csv, and does the next run, without --force, keep what was graded and grade
+    the rest, those cut off mid-grading included, to the same grades as an uninterrupted
+    run?"""
     import signal
 
     course = course_factory(ASSIGNMENT)
-    slow = {"q1-answer": "import time\ntime.sleep(2)\nanswer_q1 = (None, 8, 16)\n"}
-    for i in range(8):
+    slow = {"q1-answer": "import time\ntime.sleep(20)\nanswer_q1 = (None, 8, 16)\n"}
+    for i in range(6):
         course.submit(f"s{i}", ASSIGNMENT, answered_notebook(course, slow if i % 2 else None))
     release = course.release(ASSIGNMENT)
     full = sum(_points(cell) for cell in release.cells)
@@ -738,20 +761,33 @@ def test_an_interrupted_run_says_so_and_the_next_run_grades_the_rest(course_fact
     while not row_stamps(course) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert row_stamps(course), "nothing was graded within 300 s"
-    os.killpg(run.pid, signal.SIGINT)
+    time.sleep(1)  # a slow submission is being graded now
+    stopped = time.monotonic()
+    if how == "ctrl-c":
+        os.killpg(run.pid, signal.SIGINT)
+    elif how == "sigint-to-lstm-grade":
+        os.kill(run.pid, signal.SIGINT)
+    else:
+        os.kill(run.pid, signal.SIGTERM)
+        time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(run.pid, signal.SIGINT)
     _, stderr = run.communicate(timeout=120)
-    assert run.returncode == 130
+    assert time.monotonic() - stopped < 10, "it waited for the submissions being graded"
+    assert run.returncode == (143 if how.startswith("sigterm") else 130)
     assert stderr.strip().splitlines() == [
         "lstm-grade: interrupted; grades.csv was not written. What was graded is kept: "
         "the next run grades only the rest."
     ]
     assert not (course.root / "grades.csv").exists()
+    time.sleep(2)  # what dies with its parent has gone by now
+    assert _processes_of(course.root) == []
     kept = row_stamps(course)
-    assert 0 < len(kept) < 8
+    assert 0 < len(kept) < 6
     lstm_grade(course)
     rows = grade_rows(course)
     assert {s: (r["status"], float(r["score"])) for s, r in rows.items()} == {
-        f"s{i}": ("graded", wrong_q1 if i % 2 else full) for i in range(8)
+        f"s{i}": ("graded", wrong_q1 if i % 2 else full) for i in range(6)
     }
     assert {s: t for s, t in row_stamps(course).items() if s in kept} == kept, "regraded"
 
