@@ -32,6 +32,7 @@ __all__ = [
     "expect_shape",
     "expect_shapes",
     "shorten_message",
+    "with_article",
 ]
 
 
@@ -67,6 +68,19 @@ def shorten_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text) - limit:,} more characters left out)"
+
+
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an", as it is said aloud.
+
+    Examples
+    --------
+    >>> [with_article(name) for name in ("LSTM", "GRU", "Embedding", "SimpleRNN", "RNN")]
+    ['an LSTM', 'a GRU', 'an Embedding', 'a SimpleRNN', 'an RNN']
+    """
+    # "an LSTM" (el-es-tee-em) and "an RNN" (ar-en-en), but "a GRU" (gee-ar-you)
+    spelled = word.isupper() and word[:1] in "FHLMNRSX"
+    return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_lib import shapes
-from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs
+from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs, with_article
 from lstm_lib.mistakes import shape_mistake
 
 __all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
@@ -238,25 +238,28 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         )
     problems, notes = _ignored_arguments(answer, input_shape)
     layers = expected.get("layers")
+    classes = [row.class_name for row in rows]
+    wrapped = [
+        _core(spec["class_name"], spec.get("config") or {})[0]
+        for spec in answer
+        if spec["class_name"] in _WRAPPERS
+    ]
+    required = context.get("required_layers") or []
+    if "Dense" in required and "Dense" not in classes and "Dense" in wrapped:
+        # the question asks for Dense itself: the wrapper shows Dense thought unable to
+        # take a sequence, though it computes the same
+        problems.append(
+            "TimeDistributed is not needed: Keras 3's Dense already acts on every "
+            "timestep, with the same weights, and keeps the time axis. The "
+            "specification asks for a plain Dense layer."
+        )
     if layers is None:
         # A reference recorded before layers were judged: the classes it requires only.
-        classes = [row.class_name for row in rows]
-        wrapped = [
-            _core(spec["class_name"], spec.get("config") or {})[0]
-            for spec in answer
-            if spec["class_name"] in _WRAPPERS
+        problems += [
+            f"The specification asks for {with_article(class_name)} layer."
+            for class_name in required
+            if class_name not in classes and not (class_name == "Dense" and "Dense" in wrapped)
         ]
-        for class_name in context.get("required_layers") or []:
-            if class_name in classes:
-                continue
-            if class_name == "Dense" and class_name in wrapped:
-                problems.append(
-                    "TimeDistributed is not needed: Keras 3's Dense already acts on every "
-                    "timestep, with the same weights, and keeps the time axis. The "
-                    "specification asks for a plain Dense layer."
-                )
-            else:
-                problems.append(f"The specification asks for a {class_name} layer.")
         if problems:
             return Verdict(False, " ".join(problems))
     else:
@@ -269,7 +272,15 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
                 written = _written_config(answer, position)
                 problems += _config_problems(f"Layer {position}", spec, written, entry, context)
     want_shape = _as_shape(expected["output_shape"])
-    if output != want_shape:
+    returned = rows[-1].output_shapes
+    if len(returned) > 1:
+        listed = ", ".join(repr(_as_shape(shape)) for shape in returned)
+        problems.append(
+            f"Your model returns {len(returned)} tensors, {listed}: its last layer returns "
+            f"{shapes._why_several(shapes.layer_spec(answer[-1]))}. The model's output is one "
+            f"tensor, {want_shape!r}."
+        )
+    elif output != want_shape:
         # the output is the last layer's, not a layer's on the model's input: keep only
         # the sequence length, which every layer before a pooling one passes on
         judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
@@ -488,12 +499,6 @@ def _core(class_name: str, config: Mapping[str, Any]) -> tuple[str, Mapping[str,
     return class_name, config
 
 
-def _article(word: str) -> str:
-    # Said aloud: "an Embedding", and "an LSTM" (el-es-tee-em), but "a GRU" (gee-ar-you).
-    spelled = word.isupper() and word[:1] in "FHLMNRSX"
-    return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
-
-
 def _listing(classes: Sequence[str]) -> str:
     return ", ".join(classes)
 
@@ -508,6 +513,20 @@ def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]
     if sorted(got) == sorted(want):
         return f"The right layers in the wrong order. {summary}"
     named = []
+    if len(got) == len(want):
+        # as many layers as asked for: each one that differs was put in place of the one
+        # asked for there (an alignment would call it one too many plus one missing)
+        return " ".join(
+            [
+                *(
+                    f"Your layer {index} is {with_article(mine)}; "
+                    f"the model has {with_article(asked)} there."
+                    for index, (mine, asked) in enumerate(zip(got, want, strict=True), start=1)
+                    if mine != asked
+                ),
+                summary,
+            ]
+        )
     matcher = difflib.SequenceMatcher(None, got, want, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "delete":
@@ -518,20 +537,20 @@ def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]
                 )
         elif tag == "insert":
             where = f"after the {got[i1 - 1]} (your layer {i1})" if i1 else "first"
-            missing = " and ".join(_article(name) for name in want[j1:j2])
+            missing = " and ".join(with_article(name) for name in want[j1:j2])
             named.append(f"Your model is missing {missing} {where}.")
         elif tag == "replace":
             for offset in range(max(i2 - i1, j2 - j1)):
                 if i1 + offset < i2 and j1 + offset < j2:
                     named.append(
-                        f"Your layer {i1 + offset + 1} is {_article(got[i1 + offset])}; the "
-                        f"model has {_article(want[j1 + offset])} there."
+                        f"Your layer {i1 + offset + 1} is {with_article(got[i1 + offset])}; the "
+                        f"model has {with_article(want[j1 + offset])} there."
                     )
                 elif i1 + offset < i2:
                     named.append(f"Your layer {i1 + offset + 1} ({got[i1 + offset]}) is extra.")
                 else:
                     named.append(
-                        f"Your model is missing {_article(want[j1 + offset])} "
+                        f"Your model is missing {with_article(want[j1 + offset])} "
                         f"after your layer {i2}."
                     )
     return " ".join([*named, summary])
@@ -585,8 +604,8 @@ def _config_problems(
             inner = config["layer"]
             if inner["class_name"] != want["class_name"]:
                 problems.append(
-                    f"{label} wraps {_article(inner['class_name'])}; the model wraps "
-                    f"{_article(want['class_name'])}."
+                    f"{label} wraps {with_article(inner['class_name'])}; the model wraps "
+                    f"{with_article(want['class_name'])}."
                 )
             else:
                 inner_written = (written.get("layer") or {}).get("config") or {}

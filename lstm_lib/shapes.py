@@ -239,6 +239,43 @@ _KERAS1_EMBEDDING_NAMES = {
     "W_constraint": "embeddings_constraint",
 }
 
+# --- the names Keras 3 resolves for an option given by name -------------------------------
+# keras.activations.get("Tanh") raises "Could not interpret activation function identifier",
+# and the initializer, regularizer and constraint getters do the same for a name they do not
+# know, so a spec with one would not build. Names are case-sensitive ("GlorotUniform" and
+# "glorot_uniform" are both known, "Glorot_Uniform" is not). Kept as data, so graders need no
+# Keras: tests/test_shapes.py rebuilds every set from the installed Keras. Recorded from
+# Keras 3.15.1 (the STFT initializer needs SciPy, but its name is known).
+_ACTIVATION_NAMES = frozenset(
+    {
+        *("celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid"),
+        *("hard_silu", "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid"),
+        *("log_softmax", "mish", "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink"),
+        *("softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "sparsemax"),
+        *("squareplus", "swish", "tanh", "tanh_shrink", "threshold"),
+    }
+)
+_INITIALIZER_NAMES = frozenset(
+    {
+        *("GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity"),
+        *("IdentityInitializer", "Initializer", "LecunNormal", "LecunUniform", "Ones"),
+        *("Orthogonal", "OrthogonalInitializer", "RandomNormal", "RandomUniform", "STFT"),
+        *("STFTInitializer", "TruncatedNormal", "VarianceScaling", "Zeros", "glorot_normal"),
+        *("glorot_uniform", "he_normal", "he_uniform", "identity", "initializer"),
+        *("lecun_normal", "lecun_uniform", "normal", "one", "ones", "orthogonal"),
+        *("random_normal", "random_uniform", "stft", "truncated_normal", "uniform"),
+        *("variance_scaling", "zero", "zeros"),
+    }
+)
+_REGULARIZER_NAMES = frozenset(
+    {"L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "l1", "l1l2", "l2"}
+    | {"orthogonal_regularizer", "regularizer"}
+)
+_CONSTRAINT_NAMES = frozenset(
+    {"Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "constraint", "max_norm"}
+    | {"min_max_norm", "non_neg", "unit_norm"}
+)
+
 
 def layer_spec(layer: Any) -> dict[str, Any]:
     """Normalize a layer to ``{"class_name", "config"}`` with the Keras 3 defaults filled in.
@@ -306,9 +343,11 @@ def layer_spec(layer: Any) -> dict[str, Any]:
         accepted = _accepted_arguments(class_name)
         problems += [
             _unknown_argument(class_name, key, value, accepted)
-            for key, value in config.items()
             if key not in accepted
+            else _option_value_problem(class_name, key, value)
+            for key, value in config.items()
         ]
+        problems = [problem for problem in problems if problem is not None]
     if problems:
         raise ValueError(" ".join(problems))
     if not isinstance(config.get("trainable", True), bool):
@@ -320,7 +359,27 @@ def layer_spec(layer: Any) -> dict[str, Any]:
         for key in ("layer", "backward_layer"):
             if config.get(key) is not None:
                 config[key] = layer_spec(config[key])
+    if class_name == "Bidirectional" and config.get("backward_layer") is not None:
+        _check_backward_layer(config["layer"], config["backward_layer"])
     return {"class_name": class_name, "config": config}
+
+
+def _check_backward_layer(forward: Mapping[str, Any], backward: Mapping[str, Any]) -> None:
+    """Refuse a Bidirectional's own backward layer where Keras 3 refuses it."""
+    ahead, behind = forward["config"], backward["config"]
+    if bool(ahead.get("go_backwards")) == bool(behind.get("go_backwards")):
+        # without a backward_layer, Keras makes one from the layer with go_backwards flipped
+        raise ValueError(
+            "Bidirectional needs its backward_layer to read the sequence the other way: set "
+            "go_backwards=True on it (Keras refuses two layers with the same go_backwards), "
+            "or leave backward_layer out and Keras makes it from the layer."
+        )
+    flags = ("return_sequences", "return_state", "stateful")
+    if any(bool(ahead.get(flag)) != bool(behind.get(flag)) for flag in flags):
+        raise ValueError(
+            "Bidirectional needs the same return_sequences, return_state and stateful on its "
+            "forward and backward layers."
+        )
 
 
 def output_shapes(
@@ -506,8 +565,9 @@ def param_formula(layer: Any, input_shape: ShapeLike | Sequence[ShapeLike] | Non
 def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[LayerRow]:
     """Run a sequential stack of layers through the shape rules, one row per layer.
 
-    Each layer receives the first output of the layer before it, as in
-    ``keras.Sequential``. ``InputLayer`` entries set the input shape but, as in
+    Each layer receives the output of the layer before it, as in ``keras.Sequential``,
+    which refuses a layer that returns more than one tensor (``return_state=True``,
+    ``merge_mode=None``) anywhere but last. ``InputLayer`` entries set the input shape but, as in
     ``model.summary()``, get no row. As in ``keras.Sequential``, a first layer's
     ``input_shape`` (or ``input_dim``) option also sets it; Embedding's ``input_length``
     does not.
@@ -532,8 +592,9 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     Raises
     ------
     ValueError
-        If a layer's config is not valid Keras 3 (see :func:`layer_spec`) or a layer cannot
-        take the shape it receives; the message says which layer.
+        If a layer's config is not valid Keras 3 (see :func:`layer_spec`), a layer cannot
+        take the shape it receives, or a layer before the last returns several tensors;
+        the message says which layer.
 
     Examples
     --------
@@ -562,9 +623,16 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     rows: list[LayerRow] = []
     seen: Counter[str] = Counter()
     previous: dict[str, Any] | None = None
+    handed_on = 1
     for position, layer in enumerate(stack, start=1):
         class_name, config = _class_and_config(layer)
         name = config.get("name") or _auto_name(class_name, seen)
+        if handed_on > 1:
+            raise ValueError(
+                f"Layer {position} ({name!r}, {class_name}) receives the {handed_on} tensors "
+                f"layer {position - 1} returns ({_why_several(previous)}) and takes one: in a "
+                "stack, only the last layer may return more than one tensor."
+            )
         spec = None
         try:
             spec = layer_spec(layer)
@@ -586,8 +654,19 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
                     result.non_trainable,
                 )
             )
-        shape, previous = result.outputs[0], spec
+        shape, previous, handed_on = result.outputs[0], spec, len(result.outputs)
     return rows
+
+
+def _why_several(spec: Mapping[str, Any] | None) -> str:
+    """Which option makes a layer return more than one tensor."""
+    config = (spec or {}).get("config") or {}
+    inner = config.get("layer") if isinstance(config.get("layer"), Mapping) else None
+    if (inner or spec or {}).get("config", {}).get("return_state"):
+        return "its output, then its states: return_state=True"
+    if config.get("merge_mode", "concat") is None:
+        return "the forward and backward outputs: merge_mode=None"
+    return "one per output"
 
 
 # --- reading layers -------------------------------------------------------------------
@@ -669,6 +748,78 @@ def _unknown_argument(class_name: str, key: Any, value: Any, accepted: frozenset
     if close:
         return f"{start}; did you mean {close[0]!r}?"
     return f"{start}: Keras 3 rejects it as an unrecognized keyword argument."
+
+
+def _named_kind(key: str) -> tuple[str, frozenset[str]] | None:
+    """What an option names (an activation, an initializer, ...) and the names Keras knows."""
+    if key in ("activation", "recurrent_activation"):
+        return "activation", _ACTIVATION_NAMES
+    for suffix, kind, names in (
+        ("_initializer", "initializer", _INITIALIZER_NAMES),
+        ("_regularizer", "regularizer", _REGULARIZER_NAMES),
+        ("_constraint", "constraint", _CONSTRAINT_NAMES),
+    ):
+        if key.endswith(suffix):
+            return kind, names
+    return None
+
+
+def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
+    """Why Keras 3 refuses this value of an option it accepts, or None.
+
+    An activation, initializer, regularizer or constraint is given by a name Keras knows
+    (case and all), by its serialized dict, or as None (Keras's default); Dropout's rate lies
+    between 0 and 1. Keras refuses the rest when it builds the layer.
+
+    Examples
+    --------
+    >>> _option_value_problem("LSTM", "activation", "Tanh")
+    "LSTM's activation 'Tanh' is not a name Keras 3 knows: did you mean 'tanh'?"
+    >>> _option_value_problem("Dense", "kernel_initializer", "glorot_uniform") is None
+    True
+    >>> _option_value_problem("Dropout", "rate", 5)
+    'Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got 5.'
+    """
+    if class_name == "Dropout" and key == "rate":
+        if isinstance(value, int | float) and 0 <= value <= 1:
+            return None
+        return (
+            f"Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got {value!r}."
+        )
+    named = _named_kind(str(key))
+    if named is None or value is None:
+        return None
+    kind, names = named
+    name = value.get("class_name") if isinstance(value, Mapping) else value
+    if isinstance(name, str) and name in names:
+        return None
+    start = f"{class_name}'s {key} {_shown(value)}"
+    if not isinstance(name, str):
+        return f"{start} is not {_a_name_of(kind)}, such as {_example(kind)!r}."
+    folded = {known.lower().replace("_", ""): known for known in names}
+    close = folded.get(name.lower().replace("_", "")) or next(
+        iter(difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)), None
+    )
+    hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
+    return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _a_name_of(kind: str) -> str:
+    return f"the name of {'an' if kind[0] in 'aeiou' else 'a'} {kind}"
+
+
+def _example(kind: str) -> str:
+    return {
+        "activation": "tanh",
+        "initializer": "glorot_uniform",
+        "regularizer": "l2",
+        "constraint": "max_norm",
+    }[kind]
 
 
 def _shape_text(value: Any) -> str:
@@ -902,12 +1053,6 @@ def _bidirectional(class_name: str, config: dict[str, Any], shape: Shape) -> _Re
                 "Bidirectional wraps a recurrent layer (SimpleRNN, LSTM or GRU); "
                 f"got {part['class_name']}."
             )
-    flags = ("return_sequences", "return_state")
-    if any(forward["config"][flag] != backward["config"][flag] for flag in flags):
-        raise ValueError(
-            "Bidirectional needs the same return_sequences and return_state on its forward "
-            "and backward layers."
-        )
     ahead, behind = _evaluate(forward, shape), _evaluate(backward, shape)
     ahead_output, *ahead_states = ahead.outputs
     behind_output, *behind_states = behind.outputs

@@ -46,6 +46,7 @@ from lstm_lib.judging import (
     expect_shape,
     expect_shapes,
     shorten_message,
+    with_article,
 )
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "expect_shapes",
     "shorten_message",
     "verdict",
+    "with_article",
 ]
 
 #: Tolerance for arrays, the same as the tests of the NumPy twins against Keras.
@@ -267,8 +269,11 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
 
     The layer is judged whole, as a model is: one choice of class and flags makes every
     returned tensor, so a layer with some of them right earns nothing, and its message names
-    the right tensors without a share. The number of tensors is told by the flag or class
-    that sets it (return_state, a GRU's missing c), not as a list the learner wrote.
+    the right tensors without a share. Its class must be one of the context's
+    ``required_layers`` and, for a wrapper, the layers it wraps one of ``wrapped_layers``,
+    when the question names them: another class can return the same shapes. The number of
+    tensors is told by the flag or class that sets it (return_state, a GRU's missing c), not
+    as a list the learner wrote.
     """
     from lstm_lib import shapes
 
@@ -278,13 +283,6 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             "Describe the layer as a dict, e.g. "
             '{"class_name": "LSTM", "config": {"units": 8}}; '
             f"got {_describe(answer)}.",
-        )
-    required = context.get("required_layers") or []
-    if required and answer["class_name"] not in required:
-        return Verdict(
-            False,
-            f"The question asks for a {' or '.join(required)} layer; "
-            f"yours is a {answer['class_name']}.",
         )
     try:
         produced = [
@@ -296,7 +294,9 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     wanted = [_as_shape(shape) for shape in expected]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
-        return Verdict(True, f"Correct: this layer returns {listed}.")
+        return _class_problem(answer, context) or Verdict(
+            True, f"Correct: this layer returns {listed}."
+        )
     counted = _tensor_count_problem(answer, produced, wanted, context)
     if counted:
         return Verdict(False, f"Your layer returns {listed}. {counted}")
@@ -304,6 +304,35 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     judged = {key: value for key, value in context.items() if key != "layer"}
     message, _ = _parts(produced, wanted, judged, credit=False)
     return Verdict(False, f"Your layer returns {listed}. {message}".strip())
+
+
+def _class_problem(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict | None:
+    """A layer of another class than the question asks for (which may return the same
+    shapes: a Bidirectional SimpleRNN summed, for one LSTM), or None."""
+    required = context.get("required_layers") or []
+    if required and answer["class_name"] not in required:
+        return Verdict(
+            False,
+            f"The question asks for {with_article(' or '.join(required))} layer; "
+            f"yours is {with_article(answer['class_name'])}.",
+        )
+    wrapped = context.get("wrapped_layers") or []
+    config = answer.get("config")
+    inner = [
+        part["class_name"]
+        for key in ("layer", "backward_layer")
+        if type(config) is dict
+        and type(part := config.get(key)) is dict
+        and type(part.get("class_name")) is str
+    ]
+    if wrapped and (not inner or any(name not in wrapped for name in inner)):
+        around = f"around {' and '.join(map(with_article, inner))}" if inner else "around no layer"
+        return Verdict(
+            False,
+            f"The question asks for {with_article(answer['class_name'])} around "
+            f"{with_article(' or '.join(wrapped))} layer; yours is {around}.",
+        )
+    return None
 
 
 def _tensor_count_problem(
@@ -412,7 +441,10 @@ def verdict(
     context : mapping, optional
         What the diagnosis may use: the ``layer`` spec and ``input_shape`` for counts,
         ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes,
-        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`).
+        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for a
+        ``"layer_shapes"`` or ``"model"`` question, ``required_layers`` (the classes the
+        question asks for) and, for a wrapper, ``wrapped_layers`` (the classes it may
+        wrap).
     mistakes : sequence of mappings, optional
         Recorded wrong answers, each ``{"value": ..., "message": ...}``, that name a
         confusion specific to this question; they are tried before the general rules of

@@ -29,12 +29,14 @@ from lstm_lib.model_verdicts import (
 )
 from lstm_lib.verdicts import Verdict, verdict
 
-# (assignment, question) of every model question.
-MODEL_QUESTIONS = [
-    ("08-putting-together", "q6"),
-    ("08-putting-together", "q7"),
-    ("09-keras2-to-keras3", "q7"),
-]
+# (assignment, question) of every model question: each is judged by its layers, since a
+# stack of other layers can have the same output shape and parameter count.
+MODEL_QUESTIONS = sorted(
+    (path.stem, question)
+    for path in (ROOT / "references").glob("*.json")
+    for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items()
+    if entry["kind"] == "model"
+)
 
 
 def reference(assignment: str, question: str) -> dict[str, Any]:
@@ -100,8 +102,11 @@ def test_references_list_the_judged_layers(assignment: str, question: str) -> No
         assert set(layer) <= {"class_name", "config", "free"}
         for key in layer["config"]:
             assert key in DEFAULT_JUDGED[layer["class_name"]]
-    dense = [layer for layer in expected["layers"] if layer["class_name"] == "Dense"][0]
-    assert "activation" in dense["config"]
+    if (assignment, question) != ("02-dense", "q7"):  # its prompt leaves the activation free
+        for layer in expected["layers"]:
+            assert "units" not in DEFAULT_JUDGED[layer["class_name"]] or (
+                "activation" in layer["config"]
+            )
 
 
 def test_free_units_are_recorded_as_free() -> None:
@@ -525,6 +530,10 @@ def test_solution_builds_in_keras_as_the_reference(
     for index, layer in enumerate(expected["layers"]):
         for key in layer.pop("free", ()):
             layer["config"][key] = mine["layers"][index]["config"][key]
+        # a check cell may judge fewer options than the default (02 q7 leaves the
+        # activation free): compare what the reference judges
+        judged = mine["layers"][index]["config"]
+        mine["layers"][index]["config"] = {key: judged.get(key) for key in layer["config"]}
     assert mine == expected
 
 
@@ -567,3 +576,131 @@ def test_verdict_never_raises(question: tuple[str, str], answer: list) -> None:
     layers return a verdict with a message rather than raise?"""
     result = judge(*question, answer)
     assert type(result.correct) is bool and type(result.message) is str and result.message
+
+
+# ============================================ other stacks with the question's shape and count
+
+
+def _layer(class_name: str, **config: Any) -> dict[str, Any]:
+    return {"class_name": class_name, "config": config}
+
+
+def keras_outcome(keras: Any, answer: list[dict[str, Any]], input_shape: list) -> Any:
+    """What Keras makes of a learner's stack: ``(output shapes, count)``, or None if it
+    refuses to build it."""
+    keras.backend.clear_session(free_memory=False)
+    try:
+        model = keras.Sequential(
+            [
+                keras.Input(shape=tuple(input_shape[1:])),
+                *(getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer),
+            ]
+        )
+    except ValueError:
+        return None
+    return [tuple(t.shape) for t in model.outputs], model.count_params()
+
+
+SAME_SHAPE_AND_COUNT = {
+    "another class first": (
+        ("05-return-flags", "q6"),
+        [_layer("SimpleRNN", units=28, return_sequences=True), _layer("LSTM", units=8)],
+        "Your layer 1 is a SimpleRNN; the model has an LSTM there.",
+    ),
+    "two Dense layers for one": (
+        ("02-dense", "q7"),
+        [_layer("Dense", units=2, use_bias=False), _layer("Dense", units=4)],
+        "Your layer 2 (Dense) is one too many",
+    ),
+    "a relu on the first LSTM": (
+        ("05-return-flags", "q6"),
+        [
+            _layer("LSTM", units=16, return_sequences=True, activation="relu"),
+            _layer("LSTM", units=8),
+        ],
+        "activation",
+    ),
+}
+KERAS_REFUSES = {
+    "a layer after one that returns its states": (
+        ("05-return-flags", "q6"),
+        [
+            _layer("LSTM", units=16, return_sequences=True, return_state=True),
+            _layer("LSTM", units=8),
+        ],
+        "receives the 3 tensors layer 1 returns",
+    ),
+    "an initializer Keras does not know": (
+        ("08-putting-together", "q6"),
+        [
+            _layer("Embedding", input_dim=500, output_dim=8, embeddings_initializer="bogus"),
+            _layer("LSTM", units=16, return_sequences=True),
+            _layer("LSTM", units=8, return_sequences=True),
+            _layer("Dense", units=3, activation="softmax"),
+        ],
+        "embeddings_initializer 'bogus' is not a name Keras 3 knows",
+    ),
+    "an activation spelt with a capital": (
+        ("08-putting-together", "q7"),
+        [
+            _layer("Embedding", input_dim=1000, output_dim=16),
+            _layer("LSTM", units=32, return_sequences=True),
+            _layer("LSTM", units=16, activation="Tanh"),
+            _layer("Dense", units=1, activation="sigmoid"),
+        ],
+        "did you mean 'tanh'?",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAME_SHAPE_AND_COUNT))
+def test_another_stack_with_the_same_shape_and_count_is_wrong(keras: Any, case: str) -> None:
+    """Does a stack Keras builds to the question's output shape and parameter count, but
+    that is not the model asked for, earn nothing, with the difference named?"""
+    question, answer, words = SAME_SHAPE_AND_COUNT[case]
+    ref = reference(*question)
+    built = keras_outcome(keras, answer, ref["context"]["input_shape"])
+    assert built == ([tuple(ref["expected"]["output_shape"])], ref["expected"]["params"])
+    result = judge(*question, answer)
+    assert not result.correct and result.earned == 0.0
+    assert words in result.message
+
+
+@pytest.mark.parametrize("case", sorted(KERAS_REFUSES))
+def test_a_stack_keras_refuses_is_wrong(keras: Any, case: str) -> None:
+    """Does a stack that Keras refuses to build earn nothing, saying why?"""
+    question, answer, words = KERAS_REFUSES[case]
+    assert keras_outcome(keras, answer, reference(*question)["context"]["input_shape"]) is None
+    result = judge(*question, answer)
+    assert not result.correct and result.earned == 0.0
+    assert "This model does not build" in result.message and words in result.message
+
+
+def test_a_model_that_returns_its_states_is_not_one_output(keras: Any) -> None:
+    """A last layer with return_state=True gives the model three outputs, the first of the
+    asked shape: is it wrong, naming the flag?"""
+    answer = [
+        _layer("LSTM", units=16, return_sequences=True),
+        _layer("LSTM", units=8, return_state=True),
+    ]
+    built = keras_outcome(keras, answer, [None, 8, 3])
+    assert built is not None and built[0] == [(None, 8)] * 3
+    told = (
+        "Your model returns 3 tensors, (None, 8), (None, 8), (None, 8): its last layer "
+        "returns its output, then its states: return_state=True. The model's output is one "
+        "tensor, (None, 8)."
+    )
+    result = judge("05-return-flags", "q6", answer)
+    assert not result.correct and told in result.message
+    # judged by shape and count alone, as a reference without layers is
+    expected = {key: value for key, value in reference("05-return-flags", "q6")["expected"].items()}
+    del expected["layers"]
+    result = compare_model(answer, expected, {"input_shape": [None, 8, 3]})
+    assert not result.correct and result.message == told
+
+
+def test_a_dense_of_the_asked_size_may_have_any_activation() -> None:
+    """02 q7 asks for one Dense layer with the shape and count: is its activation, which
+    changes neither, the learner's choice?"""
+    answer = [_layer("Dense", units=4, use_bias=False, activation="relu")]
+    assert judge("02-dense", "q7", answer).correct

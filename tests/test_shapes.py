@@ -889,3 +889,207 @@ def test_rank_2_hint_offers_both_reshapes_and_says_which_is_which(class_name: st
         output_shapes(spec, (None, None))
     with pytest.raises(ValueError, match=r"Add a timesteps axis: reshape to \(batch, 1, 1\)\."):
         output_shapes(spec, (None, 1))
+
+
+# --- option values Keras refuses ------------------------------------------------------
+
+# What each name-valued option resolves through, in the installed Keras, and the names kept.
+NAMED_OPTIONS = {
+    "activation": ("activations", shapes._ACTIVATION_NAMES),
+    "kernel_initializer": ("initializers", shapes._INITIALIZER_NAMES),
+    "recurrent_regularizer": ("regularizers", shapes._REGULARIZER_NAMES),
+    "bias_constraint": ("constraints", shapes._CONSTRAINT_NAMES),
+}
+
+
+def keras_knows(module: str, name: Any) -> bool:
+    """Does Keras's getter for activations, initializers, ... resolve ``name``?"""
+    try:
+        getattr(keras, module).get(name)
+    except ImportError:  # a known name whose object needs an optional package (STFT: SciPy)
+        return True
+    except (ValueError, KeyError, TypeError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("key", sorted(NAMED_OPTIONS))
+def test_option_names_match_keras(key: str) -> None:
+    """Is each set of names exactly the names Keras's getter resolves, among every object
+    Keras registers for it and every public name of its module?"""
+    import importlib
+
+    module, recorded = NAMED_OPTIONS[key]
+    registered = set(importlib.import_module(f"keras.src.{module}").ALL_OBJECTS_DICT)
+    public = {name for name in dir(getattr(keras, module)) if not name.startswith("_")}
+    candidates = registered | public | recorded
+    assert recorded == {name for name in candidates if keras_knows(module, name)}
+
+
+def keras_constructs(class_name: str, config: dict[str, Any]) -> bool:
+    """Does Keras 3 construct the layer (where it reads option values)?"""
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build({"class_name": class_name, "config": config})
+    except ImportError:
+        return True  # see keras_knows
+    except ValueError:
+        return False
+    return True
+
+
+def spec_builds(class_name: str, config: dict[str, Any]) -> bool:
+    try:
+        layer_spec({"class_name": class_name, "config": config})
+    except ValueError:
+        return False
+    return True
+
+
+def misspelt(names: frozenset[str]) -> st.SearchStrategy[str]:
+    """Known names, the same names with another case or spelling, and other words."""
+    known = st.sampled_from(sorted(names))
+    return st.one_of(
+        known,
+        known.map(str.upper),
+        known.map(str.title),
+        known.map(lambda name: name.replace("_", "")),
+        known.map(lambda name: name[:-1]),
+        st.text(alphabet="abcdefghilnorstu_", min_size=1, max_size=10),
+    )
+
+
+@PROPERTY
+@given(
+    key=st.sampled_from(sorted(NAMED_OPTIONS)),
+    data=st.data(),
+)
+def test_a_name_is_refused_exactly_where_keras_refuses_it(key: str, data: st.DataObject) -> None:
+    """Is an activation, initializer, regularizer or constraint name refused when, and only
+    when, Keras 3 refuses it ("Tanh", "glorot", a typo), with a message naming the option
+    and the closest name Keras knows?"""
+    module, names = NAMED_OPTIONS[key]
+    value = data.draw(misspelt(names))
+    config = {"units": 3, key: value}
+    assert spec_builds("LSTM", config) == keras_constructs("LSTM", config), value
+    if not spec_builds("LSTM", config):
+        with pytest.raises(ValueError, match=f"LSTM's {key} {value!r} is not a name Keras 3 knows"):
+            layer_spec({"class_name": "LSTM", "config": config})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("activation", 5),
+        ("activation", ["tanh"]),
+        ("kernel_initializer", {"class_name": "Glorot", "config": {}}),
+        ("kernel_initializer", {"class_name": "GlorotUniform", "config": {"seed": 1}}),
+        ("activation", None),
+        ("recurrent_activation", "Sigmoid"),
+    ],
+)
+def test_other_values_of_named_options_are_judged_as_keras_judges_them(
+    key: str, value: Any
+) -> None:
+    """Are values that are not names (numbers, lists, serialized dicts, None) refused
+    exactly where Keras 3 refuses them?"""
+    config = {"units": 3, key: value}
+    assert spec_builds("LSTM", config) == keras_constructs("LSTM", config)
+
+
+@pytest.mark.parametrize("rate", [-0.1, 0, 0.5, 1, 1.5, 5])
+def test_a_dropout_rate_outside_0_and_1_is_refused_as_in_keras(rate: float) -> None:
+    """Does Dropout's rate pass exactly when Keras takes it, while a recurrent layer's
+    dropout, which Keras clips to [0, 1], always passes?"""
+    assert spec_builds("Dropout", {"rate": rate}) == keras_constructs("Dropout", {"rate": rate})
+    assert spec_builds("LSTM", {"units": 2, "dropout": rate})
+    assert keras_constructs("LSTM", {"units": 2, "dropout": rate})
+
+
+# --- stacks Keras refuses ---------------------------------------------------------------
+
+
+def keras_stack(specs: list[dict[str, Any]], input_shape: tuple) -> list[tuple] | None:
+    """The output shapes of the Sequential model Keras builds from ``specs``, or None."""
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = keras.Sequential(
+                [keras.Input(batch_shape=input_shape), *(build(spec) for spec in specs)]
+            )
+    except ValueError:
+        return None
+    return [tuple(tensor.shape) for tensor in model.outputs]
+
+
+@st.composite
+def wrapped_or_plain(draw: st.DrawFn) -> dict:
+    """A recurrent layer, maybe inside a Bidirectional with any merge mode."""
+    spec = draw(recurrent_specs())
+    if draw(st.booleans()):
+        merge_mode = draw(st.sampled_from(["concat", "sum", None]))
+        return {"class_name": "Bidirectional", "config": {"layer": spec, "merge_mode": merge_mode}}
+    return spec
+
+
+@PROPERTY
+@given(
+    stack=st.lists(wrapped_or_plain(), min_size=1, max_size=3),
+    input_shape=st.tuples(maybe_size, st.integers(2, 5), sizes),
+)
+def test_a_stack_builds_exactly_when_keras_builds_it(stack: list, input_shape: tuple) -> None:
+    """Does a stack build when, and only when, a Keras Sequential model of it does (a layer
+    that returns its states, or both directions apart, can only come last), and then
+    return what the model returns?"""
+    expected = keras_stack(stack, input_shape)
+    try:
+        rows = stack_shapes(stack, input_shape)
+    except ValueError:
+        assert expected is None
+        return
+    assert expected == rows[-1].output_shapes
+
+
+def test_a_layer_after_one_that_returns_its_states_is_refused_with_the_reason() -> None:
+    """Is LSTM(16, return_sequences=True, return_state=True) → LSTM(8) refused, as Keras
+    refuses it, naming the flag that made three tensors?"""
+    stack = [
+        {
+            "class_name": "LSTM",
+            "config": {"units": 16, "return_sequences": True, "return_state": True},
+        },
+        {"class_name": "LSTM", "config": {"units": 8}},
+    ]
+    assert keras_stack(stack, (None, 8, 3)) is None
+    with pytest.raises(ValueError) as info:
+        stack_shapes(stack, (None, 8, 3))
+    assert str(info.value) == (
+        "Layer 2 ('lstm_1', LSTM) receives the 3 tensors layer 1 returns (its output, then "
+        "its states: return_state=True) and takes one: in a stack, only the last layer may "
+        "return more than one tensor."
+    )
+
+
+@pytest.mark.parametrize(
+    "backward",
+    [
+        {"go_backwards": False},
+        {"go_backwards": True},
+        {"go_backwards": True, "stateful": True},
+        {"go_backwards": True, "return_sequences": True},
+        {"go_backwards": True, "return_state": False},
+    ],
+)
+def test_a_backward_layer_is_refused_exactly_where_keras_refuses_it(backward: dict) -> None:
+    """Does a Bidirectional's own backward_layer need the other go_backwards and the same
+    return flags and statefulness, as Keras 3 checks?"""
+    inner = {"class_name": "LSTM", "config": {"units": 4, "return_state": True}}
+    back = {"class_name": "LSTM", "config": {**inner["config"], **backward}}
+    config = {"layer": inner, "backward_layer": back, "merge_mode": None}
+    spec = {"class_name": "Bidirectional", "config": config}
+    assert spec_builds("Bidirectional", config) == keras_constructs("Bidirectional", config)
+    if spec_builds("Bidirectional", config):
+        assert_matches_keras(spec, (2, 6, 3))

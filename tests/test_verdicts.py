@@ -454,7 +454,7 @@ class TestNamedMistakes:
         result = verdicts.verdict(
             "model", [{"class_name": "GRU", "config": {"units": 8}}], MODEL_EXPECTED, MODEL_CONTEXT
         )
-        assert result.message == "The specification asks for a LSTM layer."
+        assert result.message == "The specification asks for an LSTM layer."
         result = verdicts.verdict("model", {"class_name": "LSTM"}, MODEL_EXPECTED, MODEL_CONTEXT)
         assert "Describe the model as a list of layer dicts" in result.message
 
@@ -498,11 +498,38 @@ class TestNamedMistakes:
         does not build?"""
         result = verdicts.verdict(
             "layer_shapes",
-            {"class_name": "GRU", "config": {"units": 4}},
+            {
+                "class_name": "GRU",
+                "config": {"units": 4, "return_sequences": True, "return_state": True},
+            },
             LAYER_EXPECTED,
             LAYER_CONTEXT,
         )
-        assert result.message == "The question asks for a LSTM layer; yours is a GRU."
+        assert "A GRU has no cell state c" in result.message
+        # another class that returns the very shapes asked for is still another class
+        summed = {
+            "class_name": "Bidirectional",
+            "config": {
+                "layer": {
+                    "class_name": "SimpleRNN",
+                    "config": {"units": 4, "return_sequences": True, "return_state": True},
+                },
+                "merge_mode": "sum",
+            },
+        }
+        result = verdicts.verdict("layer_shapes", summed, LAYER_EXPECTED, LAYER_CONTEXT)
+        assert not result.correct
+        assert result.message == "The question asks for an LSTM layer; yours is a Bidirectional."
+        wrapper = {
+            **LAYER_CONTEXT,
+            "required_layers": ["Bidirectional"],
+            "wrapped_layers": ["LSTM"],
+        }
+        expected = [[None, 5, 4], [None, 4], [None, 4]]
+        assert verdicts.verdict("layer_shapes", summed, expected, wrapper).message == (
+            "The question asks for a Bidirectional around an LSTM layer; yours is around "
+            "a SimpleRNN."
+        )
         no_state = {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True}}
         result = verdicts.verdict("layer_shapes", no_state, LAYER_EXPECTED, LAYER_CONTEXT)
         assert result.message.startswith(
