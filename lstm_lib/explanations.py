@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_lib import shapes
+from lstm_lib import mistakes, shapes
 
 __all__ = ["explain_answer", "format_expected"]
 
@@ -323,12 +323,34 @@ def _explain_layer_shape(
 
 def _explain_shape(expected: Any, context: dict[str, Any]) -> str | None:
     expected = _as_shape(expected)
+    if mistakes.asks_input(mistakes.facts(context, expected)):
+        return _input_axes(expected)
     layer, input_shape = context.get("layer"), context.get("input_shape")
     if layer is not None and input_shape is not None:
         text = _explain_layer_shape(expected, shapes.layer_spec(layer), _as_shape(input_shape))
         if text:
             return text
     return _generic_axes(expected, context)
+
+
+def _input_axes(expected: tuple[int | None, ...]) -> str | None:
+    """A shape a layer reads (context ``role: "input"``): (batch, timesteps, features)."""
+    if len(expected) not in (2, 3):
+        return None
+    features = expected[-1]
+    feature_words = "1 feature" if features == 1 else f"{features} features"
+    if len(expected) == 2:
+        axes, steps = "(batch, features)", f"Each sample holds {feature_words}, the last axis."
+    else:
+        axes = "(batch, timesteps, features)"
+        steps = (
+            f"Each sequence has {expected[1]} timesteps, and each step x_t holds "
+            f"{feature_words}, the last axis: even a single feature keeps its own axis."
+        )
+    return (
+        f"{axes} = {_shape_text(expected)}: the shape the layer reads. "
+        f"{_batch_text(expected[0])} {steps}"
+    )
 
 
 def _generic_axes(expected: tuple[int | None, ...], context: Mapping[str, Any]) -> str:
@@ -480,20 +502,66 @@ def _explain_model(expected: Any, context: dict[str, Any]) -> str | None:
     output = _as_shape(expected["output_shape"])
     params = operator.index(expected["params"])
     input_shape = context.get("input_shape")
-    source = f" turns {_shape_text(_as_shape(input_shape))} into" if input_shape else " returns"
-    required = [str(name) for name in context.get("required_layers") or []]
-    using = ""
-    if required:
-        names = (
-            ", ".join(required[:-1]) + " and " + required[-1] if len(required) > 1 else required[0]
+    source = f"turns {_shape_text(_as_shape(input_shape))} into" if input_shape else "returns"
+    # without input_shape: a model's added axes need not come from an Embedding
+    axes = _generic_axes(output, {"timesteps": context.get("timesteps")})
+    layers = expected.get("layers")
+    if isinstance(layers, list) and layers:
+        # compare_model judges each recorded layer's class and options, not only the shape
+        # and the count: "any stack" would tell a learner that a wrong layer is right.
+        listed = ", ".join(_code(_layer_call(entry)) for entry in layers)
+        text = (
+            f"The layers are judged in this order: {listed}, each with the options shown "
+            "(an option not shown is judged at its Keras 3 default). The model must also "
+            f"{source.replace('turns', 'turn')} {_shape_text(output)} and hold exactly "
+            f"{params} parameters in all."
         )
-        using = f" (with {names})"
+        for position, entry in enumerate(layers, start=1):
+            keys = [str(key) for key in entry.get("free") or ()]
+            if keys:
+                # a free option is left out of the reference's config: the learner picks it
+                verb = "is" if len(keys) == 1 else "are"
+                text += (
+                    f" {_and([_code(key) for key in keys])} of layer {position} "
+                    f"({entry['class_name']}) {verb} yours to choose: the total of {params} "
+                    f"fixes {'it' if len(keys) == 1 else 'them'}."
+                )
+        return f"{text} {axes}"
+    required = [str(name) for name in context.get("required_layers") or []]
+    using = f" (with {_and(required)})" if required else ""
     return (
-        f"Any stack of layers{using} that{source} {_shape_text(output)} and holds exactly "
+        f"Any stack of layers{using} that {source} {_shape_text(output)} and holds exactly "
         f"{params} parameters in all is right: the output shape and the count are what is "
-        # without input_shape: a model's added axes need not come from an Embedding
-        f"checked. {_generic_axes(output, {'timesteps': context.get('timesteps')})}"
+        f"checked. {axes}"
     )
+
+
+def _and(names: Sequence[str]) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _layer_call(entry: Mapping[str, Any]) -> str:
+    """A recorded layer as the Keras call that builds it, its options at their default left out.
+
+    The sizes come first, in the order of :data:`~lstm_lib.model_verdicts.DEFAULT_JUDGED`;
+    a free option is written ``units=...``: its value is the learner's.
+    """
+    from lstm_lib.model_verdicts import DEFAULT_JUDGED, KERAS_DEFAULTS  # no TensorFlow
+
+    class_name = str(entry["class_name"])
+    defaults = KERAS_DEFAULTS.get(class_name, {})
+    order = list(DEFAULT_JUDGED.get(class_name, ()))
+    config = entry.get("config") or {}
+    keys = sorted(config, key=lambda key: order.index(key) if key in order else len(order))
+    arguments = []
+    for key in keys:
+        value = config[key]
+        if key == "layer" and isinstance(value, Mapping):
+            arguments.insert(0, _layer_call(value))
+        elif key not in defaults or defaults[key] != value:
+            arguments.append(f"{key}={value!r}")
+    arguments += [f"{key}=..." for key in entry.get("free") or ()]
+    return f"{class_name}({', '.join(arguments)})"
 
 
 _EXPLAINERS: dict[str, Callable[[Any, dict[str, Any]], str | None]] = {

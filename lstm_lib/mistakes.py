@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import reference, shapes
+from lstm_lib.answers import to_plain
 
 __all__ = [
     "COUNT_RULES",
@@ -111,6 +112,9 @@ class Facts:
     embedding : bool
         Whether the layer is an Embedding (named, or an output one axis longer than the
         ids it reads).
+    role : str or None
+        What the one shape asked for is, from the context's ``role``, when it is not the
+        layer's output: ``"input"`` for the shape the layer reads (see :func:`asks_input`).
     """
 
     class_name: str | None = None
@@ -126,6 +130,7 @@ class Facts:
     roles: tuple[str, ...] = ()
     weights: bool = False
     embedding: bool = False
+    role: str | None = None
 
     @property
     def gates(self) -> int | None:
@@ -163,7 +168,8 @@ def facts(context: Mapping[str, Any], expected: Any = None) -> Facts:
     ----------
     context : mapping
         The question's recorded context: ``layer``, ``input_shape``, ``features``,
-        ``timesteps``, ``roles``, optionally ``vocabulary``.
+        ``timesteps``, ``roles``, optionally ``vocabulary`` and ``role`` (``"input"`` when
+        the shape asked for is the one the layer reads, not its output).
     expected : Any, optional
         The expected value, used to tell an Embedding's output from its ids when the
         context names no layer.
@@ -228,6 +234,7 @@ def facts(context: Mapping[str, Any], expected: Any = None) -> Facts:
         roles=roles,
         weights=weights,
         embedding=embedding,
+        role=context["role"] if isinstance(context.get("role"), str) else None,
     )
 
 
@@ -849,6 +856,9 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
     f = facts(context)
     gates = f.gates or 1
     params = _int(context.get("params"))
+    biases = _bias_vectors(f)
+    # a GRU with reset_after=True (Keras 3's default) has two biases per gate: 2 × units
+    bias = {0: "", 1: " + units", 2: " + 2 × units"}[biases]
     if gates > 1:
         yield (
             gates * expected,
@@ -859,22 +869,22 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
         yield (
             params // gates,
             f"That is one gate's share of the {params} parameters, a count, not units: solve "
-            f"{gates} × (units × (units + features) + units) = {params} for units "
+            f"{gates} × (units × (units + features){bias}) = {params} for units "
             f"(features = {f.features}).",
         )
     if params and gates > 1 and f.features:
         # Solved u(u + features) + u = params: one gate's formula set equal to the whole.
         # Learners round the root of u² + (features + 1)·u = params to a whole number.
-        for one in _roots(f.features + 1, params):
+        for one in _roots(f.features + biases, params):
             yield (
                 one,
-                f"{one} solves (about) units × (units + {f.features}) + units = {params}, one "
+                f"{one} solves (about) units × (units + {f.features}){bias} = {params}, one "
                 f"gate's count set equal to the whole: {_a(f.class_name)} holds {gates} gated "
                 f"blocks, so the {params} parameters are {gates} × that formula.",
             )
     if params and gates and f.timesteps and f.features and f.timesteps != f.features:
         if params % gates == 0:
-            for u in _roots(f.timesteps + 1, params // gates):
+            for u in _roots(f.timesteps + biases, params // gates):
                 if u != expected:
                     yield (
                         u,
@@ -894,6 +904,17 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
             f"That is the timesteps ({f.timesteps}), which appear in no weight; units is the "
             "length of h_t, and the count fixes it.",
         )
+
+
+def _bias_vectors(f: Facts) -> int:
+    """How many bias vectors of units each gate of the recurrent layer holds: 0, 1 or 2."""
+    wrapped = (
+        f.config.get("layer") if f.class_name in ("Bidirectional", "TimeDistributed") else None
+    )
+    config = (wrapped.get("config") or {}) if isinstance(wrapped, Mapping) else f.config
+    if not config.get("use_bias", True):
+        return 0
+    return 2 if f.cell == "GRU" and config.get("reset_after", True) else 1
 
 
 def _units_fallback(answer: int, expected: int, context: Mapping[str, Any]) -> str:
@@ -988,10 +1009,36 @@ def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]
     last = "output_dim" if f.embedding else "units"
     if f.merge_mode == "concat":
         last = "2 × units"
+    if asks_input(f, role):
+        # the shape the layer reads: its last axis is the features (ids have none)
+        last = "timesteps" if f.embedding else "features"
     names = ["batch"] + ["timesteps"] * (len(expected) - 2) + [last]
     if f.embedding and len(expected) > 3:
         names = ["batch"] + [f"axis {i}" for i in range(1, len(expected) - 1)] + [last]
     return names[: len(expected)] if len(expected) > 1 else ["the only axis"]
+
+
+def asks_input(f: Facts, role: str | None = None) -> bool:
+    """Whether the shape asked for is a layer's input, not its output.
+
+    A shape question says so in its context, ``{"role": "input"}`` (a list of shapes, in the
+    tensor's ``role``): without it an unnamed shape is read as the layer's output, the
+    common question.
+
+    Examples
+    --------
+    >>> asks_input(facts({"role": "input"})), asks_input(facts({}), "the input")
+    (True, True)
+    >>> asks_input(facts({}), "output")
+    False
+    """
+    words = (role or f.role or "").lower().split()
+    return bool(words) and words[-1] in ("input", "inputs")
+
+
+def _axes_text(expected: Shape, f: Facts, role: str | None = None) -> str:
+    """The axes of the expected shape named in a tuple, e.g. ``(batch, timesteps, units)``."""
+    return f"({', '.join(_axis_names(expected, f, role))})"
 
 
 def _as_class(f: Facts, class_name: str) -> Facts:
@@ -1000,6 +1047,7 @@ def _as_class(f: Facts, class_name: str) -> Facts:
         features=f.features,
         timesteps=f.timesteps,
         roles=f.roles,
+        role=f.role,
     )
 
 
@@ -1014,6 +1062,10 @@ def _is_state(role: str | None) -> bool:
 
 def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str | None]:
     """The activation-shape rules, in order; each yields a message or None."""
+    if asks_input(f, role):
+        # The rules below read the answer as the layer's output (units, return_sequences).
+        yield from _input_rules(a, e, f, role)
+        return
     n, m = len(a), len(e)
     text = (role or "").lower()
     if "dense" in text:  # a part of a model named by its layer: judge it as that layer
@@ -1051,8 +1103,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
     if f.embedding and f.input_shape is not None and a == f.input_shape:
         yield (
             f"{a!r} is the Embedding's input, the token ids. The layer replaces each id by its "
-            f"row of the table, output_dim numbers, so it adds an axis: (batch, timesteps, "
-            "output_dim)."
+            f"row of the table, output_dim numbers, so it adds an axis: {_axes_text(e, f)}."
         )
     # --- the kernel's shape (features, units) written after the batch axis
     # a 2-D input is (batch, features) only for a layer known to read vectors
@@ -1106,9 +1157,12 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
     # --- the time axis dropped
     if n + 1 == m and m >= 3 and e[:1] + e[2:] == a:
         if f.embedding:
+            # the ids may have more axes than (batch, timesteps): name the expected rank's
+            kept = "one per timestep" if m == 3 else "every axis of the ids"
+            lost = "the time axis" if m == 3 else "axis 1 of the ids"
             yield (
-                f"{a!r} loses the time axis: the Embedding looks up one vector per id and keeps "
-                "them all, one per timestep: (batch, timesteps, output_dim)."
+                f"{a!r} loses {lost}: the Embedding looks up one vector per id and keeps "
+                f"them all, {kept}: {_axes_text(e, f)}."
             )
         elif f.class_name == "Dense":
             yield (
@@ -1118,7 +1172,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         else:
             yield (
                 f"{a!r} drops the time axis, but `return_sequences=True` returns "
-                "the output at every step: (batch, timesteps, units)."
+                f"the output at every step: {_axes_text(e, f, role)}."
             )
     # --- two axes multiplied into one
     if n + 1 == m:
@@ -1133,7 +1187,89 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                         else "changes only the last one; nothing is flattened."
                     )
                 )
-    # --- the batch axis
+    yield from _batch_rules(a, e, f)
+    # --- the last axis
+    if n == m and a[:-1] == e[:-1] and a[-1] != e[-1]:
+        last = a[-1]
+        if f.embedding:
+            if f.input_dim is not None and last == f.input_dim:
+                yield (
+                    "The last axis is output_dim, the length of each id's vector; input_dim, "
+                    f"{f.input_dim}, is the number of rows in the table."
+                )
+            elif f.timesteps is not None and last == f.timesteps:
+                yield (
+                    "The last axis is output_dim, the length of each id's vector; the "
+                    f"timesteps ({f.timesteps}) are already the axis before it."
+                )
+        if f.merge_mode == "concat" and f.units and last == f.units:
+            yield (
+                "That is the shape of one direction. merge_mode='concat' puts the forward and "
+                f"backward outputs side by side on the last axis: 2 × units (units = {f.units} "
+                "per direction)."
+            )
+        if f.merge_mode in ("sum", "mul", "ave") and f.units and last == 2 * f.units:
+            yield (
+                f"That is the 'concat' shape. merge_mode={f.merge_mode!r} combines the two "
+                "directions element by element, so the last axis stays one direction's units; "
+                "only 'concat' doubles it."
+            )
+        if f.features is not None and last == f.features and e[-1] != f.features:
+            yield (
+                "The last axis of the output is `units`, not the "
+                f"{f.features} input features: each of the layer's units produces one number "
+                "per step."
+            )
+        if f.timesteps is not None and last == f.timesteps:
+            yield (
+                "The last axis is `units`; the number of timesteps is an axis of the "
+                f"input (timesteps = {f.timesteps}), not the size of the layer's output."
+            )
+        if f.vocabulary is not None and last == f.vocabulary:
+            yield (
+                f"The last axis is this layer's units; {f.vocabulary} is the Embedding's "
+                "vocabulary size, which sets the rows of its table and never reaches this layer."
+            )
+        gates = f.gates
+        if gates and gates > 1 and last in {gates * (e[-1] or 0), gates * (f.units or 0)}:
+            # only a Bidirectional layer has directions to speak of
+            per = " per direction" if f.class_name == "Bidirectional" else ""
+            yield (
+                f"The {gates} gates are inside the layer: its output has units numbers{per}, "
+                f"not {gates} × units."
+            )
+    # --- the time axis of the wrong size
+    if n == m and m >= 3 and a[:1] == e[:1] and a[2:] == e[2:] and a[1] != e[1]:
+        if f.embedding and f.input_dim is not None and a[1] == f.input_dim:
+            yield (
+                f"{f.input_dim} is input_dim, the vocabulary size: it sets how many rows the "
+                f"table has, not an axis of the output. The time axis is the position of each "
+                "id in its sequence, one step per id."
+            )
+        if f.features is not None and a[1] == f.features:
+            yield (
+                f"Axis 1 is the timesteps, the length of the input sequence; "
+                f"{f.features} is the features, the last input axis, which the layer maps "
+                "to units."
+            )
+    # --- the layer's input given as its output
+    if not f.embedding and f.input_shape is not None and a == f.input_shape and a != e:
+        yield (
+            f"{a!r} is the shape going into the layer, "
+            f"({'batch, features' if len(a) == 2 else 'batch, timesteps, features'}): the output "
+            "of the layer before it. This layer maps the features to its units"
+            + (" and returns only the last step" if m == len(a) - 1 else "")
+            + f": its output is ({', '.join(_axis_names(e, f))})."
+        )
+    # --- the axes in the wrong order
+    if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
+        names = ", ".join(_axis_names(e, f))
+        yield f"The right sizes in the wrong order: Keras orders the axes as ({names})."
+
+
+def _batch_rules(a: Shape, e: Shape, f: Facts) -> Iterator[str | None]:
+    """The batch-axis rules, for any activation shape (an output or an input)."""
+    n, m = len(a), len(e)
     if a == e[1:] and m >= 2:
         yield (
             f"{a!r} leaves out the batch axis. Keras shapes start with the batch "
@@ -1184,81 +1320,33 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 f"The first axis is the batch, fixed here by the array or the batch_shape (the "
                 f"number of samples); {a[0]} is not that number."
             )
-    # --- the last axis
-    if n == m and a[:-1] == e[:-1] and a[-1] != e[-1]:
-        last = a[-1]
-        if f.embedding:
-            if f.input_dim is not None and last == f.input_dim:
-                yield (
-                    "The last axis is output_dim, the length of each id's vector; input_dim, "
-                    f"{f.input_dim}, is the number of rows in the table."
-                )
-            elif f.timesteps is not None and last == f.timesteps:
-                yield (
-                    "The last axis is output_dim, the length of each id's vector; the "
-                    f"timesteps ({f.timesteps}) are already the axis before it."
-                )
-        if f.merge_mode == "concat" and f.units and last == f.units:
-            yield (
-                "That is the shape of one direction. merge_mode='concat' puts the forward and "
-                f"backward outputs side by side on the last axis: 2 × units (units = {f.units} "
-                "per direction)."
-            )
-        if f.merge_mode in ("sum", "mul", "ave") and f.units and last == 2 * f.units:
-            yield (
-                f"That is the 'concat' shape. merge_mode={f.merge_mode!r} combines the two "
-                "directions element by element, so the last axis stays one direction's units; "
-                "only 'concat' doubles it."
-            )
-        if f.features is not None and last == f.features and e[-1] != f.features:
-            yield (
-                "The last axis of the output is `units`, not the "
-                f"{f.features} input features: each of the layer's units produces one number "
-                "per step."
-            )
-        if f.timesteps is not None and last == f.timesteps:
-            yield (
-                "The last axis is `units`; the number of timesteps is an axis of the "
-                f"input (timesteps = {f.timesteps}), not the size of the layer's output."
-            )
-        if f.vocabulary is not None and last == f.vocabulary:
-            yield (
-                f"The last axis is this layer's units; {f.vocabulary} is the Embedding's "
-                "vocabulary size, which sets the rows of its table and never reaches this layer."
-            )
-        gates = f.gates
-        if gates and gates > 1 and last in {gates * (e[-1] or 0), gates * (f.units or 0)}:
-            yield (
-                f"The {gates} gates are inside the layer: its output has units numbers per "
-                f"direction, not {gates} × units."
-            )
-    # --- the time axis of the wrong size
-    if n == m and m >= 3 and a[:1] == e[:1] and a[2:] == e[2:] and a[1] != e[1]:
-        if f.embedding and f.input_dim is not None and a[1] == f.input_dim:
-            yield (
-                f"{f.input_dim} is input_dim, the vocabulary size: it sets how many rows the "
-                f"table has, not an axis of the output. The time axis is the position of each "
-                "id in its sequence, one step per id."
-            )
-        if f.features is not None and a[1] == f.features:
-            yield (
-                f"Axis 1 is the timesteps, the length of the input sequence; "
-                f"{f.features} is the features, the last input axis, which the layer maps "
-                "to units."
-            )
-    # --- the layer's input given as its output
-    if not f.embedding and f.input_shape is not None and a == f.input_shape and a != e:
+
+
+def _input_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str | None]:
+    """The rules for a shape the layer reads: (batch, timesteps, features), no units."""
+    n, m = len(a), len(e)
+    axes = _axes_text(e, f, role)
+    if n + 1 == m and a == e[:-1] and not f.embedding:
         yield (
-            f"{a!r} is the shape going into the layer, "
-            f"({'batch, features' if len(a) == 2 else 'batch, timesteps, features'}): the output "
-            "of the layer before it. This layer maps the features to its units"
-            + (" and returns only the last step" if m == len(a) - 1 else "")
-            + f": its output is ({', '.join(_axis_names(e, f))})."
+            f"{a!r} has no features axis: the layer reads {axes}, and even a single "
+            "feature per step has its own last axis."
         )
-    # --- the axes in the wrong order
+    yield from _batch_rules(a, e, f)
+    if n == m and a[:-1] == e[:-1] and a[-1] != e[-1] and not f.embedding:
+        if f.units is not None and a[-1] == f.units and e[-1] != f.units:
+            yield (
+                f"{a[-1]} is the layer's units, the last axis of what it returns; the input's "
+                "last axis is the features, the numbers each step x_t holds."
+            )
+    if n + 1 == m:
+        for i in range(1, m - 1):
+            if None not in e[i : i + 2] and a == e[:i] + (e[i] * e[i + 1],) + e[i + 2 :]:
+                yield (
+                    f"{a!r} merges two axes into one ({e[i]} × {e[i + 1]} = {e[i] * e[i + 1]}): "
+                    f"the layer reads {axes}, each axis on its own."
+                )
     if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
-        names = ", ".join(_axis_names(e, f))
-        yield f"The right sizes in the wrong order: Keras orders the axes as ({names})."
+        yield f"The right sizes in the wrong order: Keras orders the axes as {axes}."
 
 
 def _directions_misplaced(a: Shape, e: Shape, f: Facts, text: str) -> str | None:
@@ -1406,8 +1494,9 @@ def explain_shape(
         return named
     f = facts(context, expected)
     names = _axis_names(expected, f, role)
+    reads = asks_input(f, role)
     if len(answer) != len(expected):
-        kind = "this weight" if f.weights else "this output"
+        kind = "this weight" if f.weights else ("this input" if reads else "this output")
         return (
             f"{answer!r} has {len(answer)} ax{'is' if len(answer) == 1 else 'es'}; {kind} has "
             f"{len(expected)}: ({', '.join(names)})."
@@ -1417,17 +1506,29 @@ def explain_shape(
         if mine == theirs:
             parts.append(f"the {name} axis is right")
         else:
-            meaning = _number_meaning(mine, f)
-            said = f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
-            hint = _axis_hint(name, f, theirs)
+            said = _wrong_size(name, mine, f)
+            hint = _axis_hint(name, f, theirs, reads)
             parts.append(f"the {name} axis is wrong ({said}): it is {hint}")
     return f"{answer!r}: " + "; ".join(parts) + "."
+
+
+def _wrong_size(name: str, mine: int | None, f: Facts) -> str:
+    """Why the size the learner wrote on an axis is not it, without the right size."""
+    if mine is None:
+        # None is no size but the mark of one left open: say so, not "None is None".
+        if name == "batch":
+            return "None leaves the size open, as in a model's symbolic shape"
+        return (
+            "None there means the size is left open, as for the batch; this axis has a fixed size"
+        )
+    meaning = _number_meaning(mine, f)
+    return f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
 
 
 def _number_meaning(n: int | None, f: Facts) -> str | None:
     """What a number the learner wrote is, among the question's sizes, or None."""
     if n is None:
-        return "None, the batch's placeholder"
+        return None
     known = [
         (f.features, "the features"),
         (f.timesteps, "the timesteps"),
@@ -1441,8 +1542,15 @@ def _number_meaning(n: int | None, f: Facts) -> str | None:
     return next((text for value, text in known if value is not None and value == n), None)
 
 
-def _axis_hint(name: str, f: Facts, expected: int | None = None) -> str:
-    """What an axis is made of, in words: never its size, which may be the answer."""
+def _axis_hint(name: str, f: Facts, expected: int | None = None, reads: bool = False) -> str:
+    """What an axis is made of, in words: never its size, which may be the answer.
+
+    ``reads``: the shape is the layer's input (:func:`asks_input`), not its output.
+    """
+    if reads and name == "timesteps":
+        return "the number of steps in each sequence"
+    if reads and name == "features":
+        return "the number of features each step x_t holds"
     if name == "batch" and expected is not None:
         return "the batch, fixed here by the array or the batch_shape (the number of samples)"
     if name == "batch":
@@ -1807,10 +1915,14 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             "The mapping is reversed: your keys are the values asked for and your values the "
             "keys. Keep the question's keys and give each its value."
         )
-    right = [key for key in answer if key in expected and answer[key] == expected[key]]
+    # The score compares each value with its type (to_plain: 128.0 is not 128, True is not
+    # 1): a value Python calls equal but of another type is wrong here too.
+    right = [key for key in answer if key in expected and _same(answer[key], expected[key])]
     for key, value in answer.items():
         if key not in expected and key in KERAS3_NAMES:
             notes.append(_old_name(key))
+        elif key in expected and value == expected[key] and not _same(value, expected[key]):
+            notes.append(_type_slip(key, value, expected[key]))
         elif key in expected and value != expected[key]:
             if type(value) is str and KERAS3_NAMES.get(value) == expected[key]:
                 notes.append(f"For {key}: {_old_name(value)}")
@@ -1819,7 +1931,7 @@ def _explain_dict(answer: dict, expected: dict) -> str:
                 notes.append(f"For {key}: {value!r} is the old keyword, renamed in Keras 3.")
             elif type(value) is str and _not_keras(value, expected):
                 notes.append(f"For {key}: {_not_keras(value, expected)}")
-    wrong = [key for key in answer if key in expected and answer[key] != expected[key]]
+    wrong = [key for key in answer if key in expected and not _same(answer[key], expected[key])]
     for i, first in enumerate(wrong):
         for second in wrong[i + 1 :]:
             if answer[first] == expected[second] and answer[second] == expected[first]:
@@ -1827,14 +1939,45 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     renamed = {KERAS3_NAMES.get(key) for key in answer if key in KERAS3_NAMES}
     missing = [key for key in expected if key not in answer and key not in renamed]
     unknown = [key for key in answer if key not in expected and key not in KERAS3_NAMES]
-    if missing:
-        notes.append(f"Missing: {_and(missing)} (leaving it out keeps Keras's default).")
+    # A Keras 1/2 name as an expected key is a key the question gives (a table from old
+    # names to new ones), not an option whose default Keras keeps when it is left out.
+    given = [key for key in missing if key in KERAS3_NAMES]
+    options = [key for key in missing if key not in KERAS3_NAMES]
+    if given:
+        notes.append(
+            f"Missing: {_and(given)}, the old {'name' if len(given) == 1 else 'names'} the "
+            f"question asks about: keep {'it' if len(given) == 1 else 'them'} as the "
+            f"{'key' if len(given) == 1 else 'keys'} and give each its Keras 3 name as value."
+        )
+    if options:
+        notes.append(f"Missing: {_and(options)} (leaving it out keeps Keras's default).")
     if unknown:
         notes.append(f"Not asked for: {_and(unknown)}.")
     if wrong and not notes:
         notes.append(f"The value of {_and(wrong)} is not the one asked for.")
     good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
     return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
+
+
+def _same(mine: Any, theirs: Any) -> bool:
+    """Equal as the score of a value question compares: type by type, as ``to_plain``."""
+    return to_plain(mine) == to_plain(theirs)
+
+
+_TYPE_WORDS = {bool: "bool", int: "int", float: "float", str: "string"}
+
+
+def _type_slip(key: str, mine: Any, theirs: Any) -> str:
+    """A value Python calls equal to the expected one but of another type (128.0, True)."""
+
+    def noun(value: Any) -> str:
+        return _TYPE_WORDS.get(type(value), type(value).__name__)
+
+    article = "an" if noun(mine)[:1] in "aeiou" else "a"
+    return (
+        f"For {key}: {mine!r} is {article} {noun(mine)}; the value must be the {noun(theirs)} "
+        f"{theirs!r} (answers are compared with their types)."
+    )
 
 
 def _and(names: Sequence[str]) -> str:
@@ -2205,9 +2348,19 @@ def explain_array(
     if np.allclose(answer, -expected, rtol=rtol, atol=atol):
         return "Every entry has the wrong sign: the numbers are right up to a factor -1."
     nonzero = np.abs(expected) > atol
+    if nonzero.any() and np.allclose(answer, 0.0, rtol=0.0, atol=atol):
+        # A factor 0 is no scale slip: nothing of the computation is left in the answer.
+        return (
+            "Every entry of your array is 0, and the Keras value is not: the result was "
+            "never computed into it (an array left at its zeros start, or a product with a "
+            "zero state)."
+        )
     if nonzero.any():
         ratio = float(np.median(answer[nonzero] / expected[nonzero]))
         if not np.isclose(ratio, 1.0) and np.allclose(answer, ratio * expected, rtol, atol):
+            if f"{ratio:.3g}" == "1":
+                # "1 times the Keras value" would read as right: it is a near miss.
+                return _near_miss(answer, expected, atol)
             return (
                 f"Every entry is {ratio:.3g} times the Keras value: the numbers are right up to "
                 "one scale factor (a term counted twice, or a factor left out)."
@@ -2244,6 +2397,18 @@ def explain_array(
     if bigger in (0, len(wrong)) and len(wrong) > 1:
         lines.append(f"All of them are {'larger' if bigger else 'smaller'} in size than Keras's.")
     return " ".join(lines)
+
+
+def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
+    """An array close to the Keras value everywhere but outside the tolerance."""
+    gaps = np.abs(answer - expected)
+    where = tuple(int(i) for i in np.unravel_index(int(np.argmax(gaps)), gaps.shape))
+    tolerance = f"{atol:g}".replace("e-0", "e-")  # 1e-5, as the other messages write it
+    return (
+        f"The numbers are close to the Keras value but off by more than the tolerance "
+        f"({tolerance}): the largest difference is {float(gaps.max()):.2g}, at {where}. "
+        "Numbers copied from a rounded printout, or a constant slightly off, give this."
+    )
 
 
 def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:

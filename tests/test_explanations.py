@@ -205,3 +205,50 @@ def test_the_module_imports_no_heavy_library() -> None:
         [sys.executable, "-c", code], cwd=Path(ROOT), capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def _reference(assignment: str, question: str) -> dict:
+    path = ROOT / "references" / f"{assignment}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["questions"][question]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "shown"),
+    [
+        ("08-putting-together", "q6", ["`Dense(units=3, activation='softmax')`", "6427"]),
+        ("08-putting-together", "q7", ["`LSTM(units=32, return_sequences=True)`", "units"]),
+        ("09-keras2-to-keras3", "q7", ["recurrent_activation='hard_sigmoid'", "`Dropout("]),
+    ],
+)
+def test_a_model_with_recorded_layers_says_its_layers_are_judged(
+    assignment, question, shown
+) -> None:
+    """A model whose reference records its layers is judged layer by layer (class, order,
+    options), so its explanation never says that any stack of that shape and count is right:
+    it names the layers and options asked for."""
+    entry = _reference(assignment, question)
+    text = explain_answer(entry["kind"], entry["expected"], entry["context"])
+    assert "Any stack" not in text
+    assert "in this order" in text
+    for words in shown:
+        assert words in text
+    output = format_expected("shape", entry["expected"]["output_shape"])
+    assert output in text
+
+
+def test_a_free_option_of_a_model_is_said_to_be_the_learners() -> None:
+    """08 q7 leaves the second LSTM's units to the learner (the count fixes them): the
+    explanation says so, and does not list a size for it."""
+    entry = _reference("08-putting-together", "q7")
+    text = explain_answer(entry["kind"], entry["expected"], entry["context"])
+    assert "`units` of layer 3 (LSTM) is yours to choose" in text
+    assert "25425" in text
+
+
+def test_an_input_shape_is_explained_with_its_features() -> None:
+    """A shape asked for as the layer's input (context ``role: "input"``, as 03 q5 needs)
+    is (batch, timesteps, features), never told as an output with units."""
+    text = explain_answer("shape", [32, 10, 1], {"role": "input"})
+    assert text.startswith("(batch, timesteps, features) = (32, 10, 1)")
+    assert "1 feature" in text and "units" not in text
+    assert explain_answer("shape", [32, 10, 1], {}).startswith("(batch, timesteps, last axis)")

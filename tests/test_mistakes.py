@@ -1393,3 +1393,109 @@ def test_model_messages_never_state_another_questions_total() -> None:
     assert str(total) not in message and "more than the model" in message
     # an inverse question gives its count in the prompt: that one is still said
     assert "exactly 24" in judge("02q7", [layer("Dense", units=4)]).message
+
+
+# --------------------------------------------------------------------------- review fixes
+
+
+def test_a_dict_value_of_another_type_is_not_called_right() -> None:
+    """The score of a dict compares each value with its type (128.0 is not 128, True is not
+    1), so the message never calls such a value right: it names the type to use."""
+    result = judge(
+        "09q1", {"units": 128.0, "activation": "sigmoid", "recurrent_activation": "hard_sigmoid"}
+    )
+    assert result.score is not None and result.score < 1
+    assert "units, activation and recurrent_activation are right" not in result.message
+    assert "activation and recurrent_activation are right" in result.message
+    assert "the int 128" in result.message
+    message = mistakes.explain_value({"units": True}, {"units": 1}, {})
+    assert "is right" not in message and "the int 1" in message
+    message = mistakes.explain_value({"flag": 1}, {"flag": True}, {})
+    assert "is right" not in message and "True" in message
+
+
+def test_a_missing_old_keyword_is_not_said_to_keep_a_default() -> None:
+    """09 q5 maps the old keywords input and output to their Keras 3 names: a dict keyed by
+    other names misses keys the question gives, not options whose default Keras keeps."""
+    message = judge("09q5", {"inputs": "inputs", "outputs": "outputs"}).message
+    assert "default" not in message
+    assert "input and output" in message and "keys" in message
+
+
+INPUT_CONTEXT = {
+    "role": "input",
+    "layer": layer("SimpleRNN", units=4),
+    "features": 1,
+    "timesteps": 10,
+}
+
+
+def test_an_input_shape_names_its_axes_batch_timesteps_features() -> None:
+    """A shape asked for as a layer's input (context ``role: "input"``) has a features axis,
+    not a units axis: the layer's units are told as such, and a wrong length names
+    (batch, timesteps, features)."""
+    message = says("shape", (32, 10, 4), [32, 10, 1], INPUT_CONTEXT)
+    assert "units axis" not in message and "4 is the layer's units" in message
+    assert "the input's last axis is the features" in message
+    message = says("shape", (32, 5, 2), [32, 10, 1], INPUT_CONTEXT)
+    assert "units" not in message and "the features axis is wrong" in message
+    message = says("shape", (32, 10, 1, 1), [32, 10, 1], INPUT_CONTEXT)
+    assert "(batch, timesteps, features)" in message and "units" not in message
+    message = says("shape", (32, 10), [32, 10, 1], {"role": "input"})
+    assert "return_sequences" not in message and "features" in message
+
+
+def test_an_embedding_output_of_rank_four_is_not_named_as_three_axes() -> None:
+    """06 q2's ids are (None, 4, 6), so its output has four axes: the messages name four."""
+    for answer in [(None, 4, 6), (None, 6, 8)]:
+        message = judge("06q2", answer).message
+        assert "(batch, timesteps, output_dim)" not in message, message
+        assert "output_dim" in message
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer"),
+    [("05q2", (None, None, 16)), ("05q1", (None, None)), ("03q5", (None, 1, 10))],
+)
+def test_a_none_axis_is_told_in_plain_words(qid: str, answer: Any) -> None:
+    """None written for a fixed axis is told as a size left open, not "None is None"."""
+    message = judge(qid, answer).message
+    assert "None is None" not in message and "placeholder)" not in message
+    assert "None" in message and "open" in message
+
+
+def test_an_all_zero_array_is_not_a_scale_slip() -> None:
+    """Zeros are not "right up to a scale factor": the message says every entry is 0."""
+    message = judge("03q6", np.zeros((1, 2))).message
+    assert "scale factor" not in message and "0 times" not in message
+    assert "every entry of your array is 0" in message.lower()
+
+
+def test_a_near_miss_array_is_not_a_scale_slip_of_one() -> None:
+    """An array 0.1% off is close but outside the tolerance: never "1 times the Keras
+    value"; the message gives the largest difference."""
+    expected = np.asarray(QUESTIONS["04q5_c"]["expected"])
+    message = judge("04q5_c", expected * 1.001).message
+    assert "1 times" not in message and "scale factor" not in message
+    assert "close" in message and "largest difference" in message
+    largest = float(np.max(np.abs(expected * 0.001)))
+    assert f"{largest:.2g}" in message
+
+
+def test_gates_are_not_said_per_direction_for_a_one_directional_layer() -> None:
+    """05 q1 is a plain LSTM: its 4 × units last axis is told without "per direction"."""
+    message = judge("05q1", (None, 64)).message
+    assert "4 gates" in message and "per direction" not in message
+    bidirectional = layer("Bidirectional", layer=layer("LSTM", units=16), merge_mode="sum")
+    context = count_context(bidirectional, (None, 8, 3))
+    assert "per direction" in says("shape", (None, 64), [None, 16], context)
+
+
+def test_a_gru_units_question_states_the_gru_formula() -> None:
+    """Solving a GRU's count for units: Keras 3's GRU (reset_after=True) has two biases per
+    gate, so the formula told has 2 × units, the one its count comes from."""
+    context = {**GRU_CONTEXT, "solve_for": "units", "params": 360}
+    message = says("int", 120, 8, context)
+    assert "3 × (units × (units + features) + 2 × units) = 360" in message
+    lstm = {**LSTM_CONTEXT, "solve_for": "units", "params": 1600}
+    assert "4 × (units × (units + features) + units) = 1600" in says("int", 400, 16, lstm)
