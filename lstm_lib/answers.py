@@ -26,7 +26,30 @@ __all__ = ["answer_json", "from_plain", "is_text", "parse_answer_json", "to_plai
 
 
 class _NotPlain(Exception):
-    pass
+    """A value :func:`to_plain` refuses; for a type it refuses, where the value sits.
+
+    ``at`` lists the steps from the answer down to it, outermost first, as
+    ``[container, index or key]``; ``convert`` names the plain type a NumPy scalar
+    converts to. A refusal of the whole (nested too deeply) sits nowhere in particular.
+    """
+
+    def __init__(self, reason: str, convert: str | None = None, located: bool = True) -> None:
+        super().__init__(reason)
+        self.convert = convert
+        self.located = located
+        self.at: list[list[Any]] = []
+
+    def record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"t": "unsupported", "type": str(self)}
+        if self.at:
+            record["at"] = self.at
+        if self.convert:
+            record["convert"] = self.convert
+        return record
+
+
+#: The deepest an answer may nest, and so the most steps a refusal's position may hold.
+_MAX_DEPTH = 20
 
 
 def _type_name(value: Any) -> str:
@@ -43,7 +66,9 @@ def to_plain(value: Any) -> dict[str, Any]:
     """Encode an answer as tagged JSON-able data, accepting only exact built-in types.
 
     Look-alikes do not survive: a subclass of ``int`` or ``tuple``, an object whose
-    ``__eq__`` always says yes, a NumPy scalar, all become ``{"t": "unsupported"}``.
+    ``__eq__`` always says yes, a NumPy scalar, all become ``{"t": "unsupported"}``. A
+    refused item inside a container keeps where it sits (``"at"``), and a NumPy scalar the
+    plain type to convert it with (``"convert"``), so feedback can say which item to fix.
 
     Parameters
     ----------
@@ -63,18 +88,43 @@ def to_plain(value: Any) -> dict[str, Any]:
     {'t': 'bool', 'v': True}
     >>> class Sneaky(int):
     ...     pass
-    >>> to_plain(Sneaky(3))["t"]
-    'unsupported'
+    >>> to_plain(Sneaky(3))
+    {'t': 'unsupported', 'type': 'Sneaky'}
+    >>> to_plain((None, [1, Sneaky(3)]))
+    {'t': 'unsupported', 'type': 'Sneaky', 'at': [['tuple', 1], ['list', 1]]}
     """
     try:
         return _encode(value, depth=0)
     except _NotPlain as exc:
-        return {"t": "unsupported", "type": str(exc)}
+        return exc.record()
+
+
+def _item(container: str, key: Any, item: Any, depth: int) -> dict[str, Any]:
+    """Encode one item of a container; a refusal of it records the step to it."""
+    try:
+        return _encode(item, depth + 1)
+    except _NotPlain as exc:
+        if exc.located:
+            exc.at.insert(0, [container, key])
+        raise
+
+
+def _plain_type_of(value: Any, numpy: ModuleType) -> str | None:
+    """The plain type a NumPy scalar converts to with the builtin of that name, if any."""
+    for numpy_type, name in (
+        (numpy.bool_, "bool"),
+        (numpy.integer, "int"),
+        (numpy.floating, "float"),
+        (numpy.str_, "str"),
+    ):
+        if isinstance(value, numpy_type):
+            return name
+    return None
 
 
 def _encode(value: Any, depth: int) -> dict[str, Any]:
-    if depth > 20:
-        raise _NotPlain("nested too deeply")
+    if depth > _MAX_DEPTH:
+        raise _NotPlain("nested too deeply", located=False)
     kind = type(value)  # exact types only: subclasses can override __eq__ and friends
     if value is None:
         return {"t": "none"}
@@ -87,11 +137,15 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     if kind is str:
         return {"t": "str", "v": value}
     if kind is tuple or kind is list:
-        return {"t": kind.__name__, "v": [_encode(item, depth + 1) for item in value]}
+        name = kind.__name__
+        return {"t": name, "v": [_item(name, i, item, depth) for i, item in enumerate(value)]}
     if kind is dict:
         if not all(type(key) is str for key in value):
             raise _NotPlain("dict with non-string keys")
-        return {"t": "dict", "v": {key: _encode(item, depth + 1) for key, item in value.items()}}
+        return {
+            "t": "dict",
+            "v": {key: _item("dict", key, item, depth) for key, item in value.items()},
+        }
     numpy = _numpy_if_imported()
     if numpy is not None and kind is numpy.ndarray:
         if value.dtype.kind not in "iuf":
@@ -104,7 +158,10 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
             if value.dtype.kind == "f"
             else value.ravel().tolist(),
         }
-    raise _NotPlain(_type_name(value))
+    convert = None
+    if numpy is not None and isinstance(value, numpy.generic):
+        convert = _plain_type_of(value, numpy)
+    raise _NotPlain(_type_name(value), convert=convert)
 
 
 def is_text(text: str) -> bool:
@@ -175,7 +232,11 @@ def from_plain(data: Any) -> Any:
 
         return np.asarray(payload, dtype=float).reshape(shape)
     if tag == "unsupported":
-        return _Unsupported(_text(str(data.get("type", "object"))))
+        return _Unsupported(
+            _text(str(data.get("type", "object"))),
+            _position(data.get("at", [])),
+            _conversion(data.get("convert")),
+        )
     raise ValueError(f"malformed answer record (tag {tag!r})")
 
 
@@ -186,11 +247,42 @@ def _finite(number: int | float) -> bool:
         return False
 
 
+def _position(at: Any) -> tuple[tuple[str, int | str], ...]:
+    """A refusal's ``at``, validated: at most as many steps as an answer may nest."""
+    if type(at) is not list or len(at) > _MAX_DEPTH + 1:
+        raise ValueError("malformed position of a refused item")
+    steps = []
+    for step in at:
+        if type(step) is not list or len(step) != 2:
+            raise ValueError("malformed position of a refused item")
+        container, key = step
+        if container in ("tuple", "list") and type(key) is int and key >= 0:
+            steps.append((container, key))
+        elif container == "dict" and type(key) is str:
+            steps.append((container, _text(key)))
+        else:
+            raise ValueError("malformed position of a refused item")
+    return tuple(steps)
+
+
+def _conversion(convert: Any) -> str | None:
+    if convert is None or (type(convert) is str and convert in ("bool", "int", "float", "str")):
+        return convert
+    raise ValueError("malformed conversion of a refused item")
+
+
 @dataclass(frozen=True)
 class _Unsupported:
-    """Stands for an answer whose type :func:`to_plain` refused."""
+    """Stands for an answer whose type :func:`to_plain` refused.
+
+    ``at`` holds the steps to the refused item, outermost first, each ``(container, index
+    or key)``; empty when the answer itself was refused. ``convert`` is the plain type a
+    NumPy scalar converts to (``"int"`` for ``numpy.int64``), else ``None``.
+    """
 
     type_name: str
+    at: tuple[tuple[str, int | str], ...] = ()
+    convert: str | None = None
 
 
 def parse_answer_json(text: str) -> Any:

@@ -152,9 +152,64 @@ def _holds_oversized_int(answer: Any) -> bool:
 # verdict runs them first, so a wrong form gets the same message in both places.
 
 
+def _refused(value: _Unsupported) -> str:
+    """What a refused item is: "a NumPy int64", or "an object of type Sneaky"."""
+    name = shorten_message(value.type_name, 80)
+    return f"a NumPy {name}" if value.convert else f"an object of type {name}"
+
+
+#: The plain types a NumPy scalar converts to (:func:`lstm_lib.answers.to_plain`), as said.
+_PLAIN_TYPES = {"bool": "a bool", "int": "an int", "float": "a float", "str": "a str"}
+#: The most steps down to a refused item a message spells out; deeper ones get a depth.
+_SPELLED_STEPS = 3
+
+
+def _steps(at: Sequence[tuple[str, int | str]]) -> str:
+    """The way down to a refused item, innermost first: "item 2", "the 'units' entry of
+    item 1" (items counted from 1, as said aloud)."""
+    return " of ".join(
+        f"the {shorten_message(repr(key), 40)} entry" if container == "dict" else f"item {key + 1}"
+        for container, key in reversed(at)
+    )
+
+
+def _refused_item_message(value: _Unsupported) -> str | None:
+    """What to change about an answer one item of which the wire format refused: where the
+    item sits and, for a NumPy scalar, the builtin to write around it; ``None`` when the
+    answer itself was refused.
+
+    Examples
+    --------
+    >>> _refused_item_message(_Unsupported("int64", (("tuple", 1),), "int"))
+    'Item 2 of your tuple is a NumPy int64, not an int: write int(...) around it.'
+    """
+    if not value.at:
+        return None
+    outer = value.at[0][0]
+    if len(value.at) > _SPELLED_STEPS:
+        where = f"An item nested {len(value.at)} levels deep in your {outer}"
+    else:
+        where = _steps(value.at)
+        where = f"{where[:1].upper()}{where[1:]} of your {outer}"
+    if value.convert:
+        return (
+            f"{where} is {_refused(value)}, not {_PLAIN_TYPES[value.convert]}: write "
+            f"{value.convert}(...) around it."
+        )
+    return (
+        f"{where} is {_refused(value)}; answer with plain Python values (tuples, ints, "
+        "lists, dicts) or a NumPy array."
+    )
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, _Unsupported):
-        return f"an object of type {shorten_message(value.type_name, 80)}"
+        if not value.at:  # the answer itself, NumPy scalar or not
+            return f"an object of type {shorten_message(value.type_name, 80)}"
+        outer = with_article(value.at[0][0])
+        if len(value.at) > _SPELLED_STEPS:
+            return f"{outer} with {_refused(value)} nested {len(value.at)} levels deep"
+        return f"{outer} with {_refused(value)} as {_steps(value.at)}"
     try:
         text = repr(value)
     except (ValueError, RecursionError):  # an int past Python's digit limit, deep nesting

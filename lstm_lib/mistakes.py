@@ -32,6 +32,7 @@ import numpy as np
 
 from lstm_lib import reference, shapes
 from lstm_lib.answers import to_plain
+from lstm_lib.judging import with_article
 
 __all__ = [
     "COUNT_RULES",
@@ -433,7 +434,7 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
         if other != f.class_name:
             yield (
                 _count(f, class_name=other),
-                f"That is the count of {_a(other)} of the same size. {f.class_name} has "
+                f"That is the count of {with_article(other)} of the same size. {f.class_name} has "
                 f"{gates} gated block{'s' if gates > 1 else ''} (LSTM 4, GRU 3, SimpleRNN 1; "
                 f"{f.numbers()}).",
             )
@@ -447,9 +448,9 @@ def _block_words(f: Facts, article: str = "") -> str:
     return f"{a}kernel and {a}recurrent kernel (no bias: use_bias=False)"
 
 
-def _a(name: str) -> str:
-    # by sound: "an LSTM" (el-es-tee-em), "a SimpleRNN"
-    return f"{'an' if name[:1] in 'AEIOU' or name == 'LSTM' else 'a'} {name}"
+def _capitalized(text: str) -> str:
+    """``text`` with its first letter upper-case, the rest kept ("An LSTM", not "An lstm")."""
+    return text[:1].upper() + text[1:]
 
 
 def _rule_left_out_blocks(expected: int, f: Facts) -> Candidates:
@@ -879,8 +880,8 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
             yield (
                 one,
                 f"{one} solves (about) units × (units + {f.features}){bias} = {params}, one "
-                f"gate's count set equal to the whole: {_a(f.class_name)} holds {gates} gated "
-                f"blocks, so the {params} parameters are {gates} × that formula.",
+                f"gate's count set equal to the whole: {with_article(f.class_name)} holds "
+                f"{gates} gated blocks, so the {params} parameters are {gates} × that formula.",
             )
     if params and gates and f.timesteps and f.features and f.timesteps != f.features:
         if params % gates == 0:
@@ -925,7 +926,7 @@ def _units_fallback(answer: int, expected: int, context: Mapping[str, Any]) -> s
         if count is not None and params:
             more = "more" if count > params else "fewer"
             return (
-                f"{_a(f.class_name)[:1].upper()}{_a(f.class_name)[1:]} with units = {answer} "
+                f"{_capitalized(with_article(f.class_name))} with units = {answer} "
                 f"on {f.features} features holds {count} parameters, {more} than {params}: "
                 f"try {'fewer' if count > params else 'more'} units."
             )
@@ -978,7 +979,7 @@ def _count_terms(f: Facts) -> str | None:
             bias = "b, units"
         blocks = f"{f.gates} gated blocks, each" if (f.gates or 1) > 1 else "one block of"
         return (
-            f"{_a(name)[:1].upper()}{_a(name)[1:]}'s count is {blocks} W (features × units), "
+            f"{_capitalized(with_article(name))}'s count is {blocks} W (features × units), "
             f"U (units × units) and {bias}: "
             f"{f.numbers()}; the timesteps play no part."
         )

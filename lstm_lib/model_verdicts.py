@@ -21,7 +21,7 @@ from typing import Any
 
 from lstm_lib import shapes
 from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs, with_article
-from lstm_lib.mistakes import shape_mistake
+from lstm_lib.mistakes import _bias_vectors, facts, shape_mistake
 
 __all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
 
@@ -289,7 +289,8 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         )
         problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
     elif "params" in expected and params != int(expected["params"]):
-        problems.append(_params_problem(params, int(expected["params"]), layers, rows))
+        written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
+        problems.append(_params_problem(params, int(expected["params"]), layers, rows, written))
     if problems:
         return Verdict(False, " ".join(problem.strip() for problem in problems))
     return Verdict(
@@ -322,13 +323,15 @@ def _params_problem(
     wanted: int,
     layers: Sequence[Mapping[str, Any]] | None,
     rows: Sequence[Any] = (),
+    specs: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """A wrong total, stated only where the prompt gives it.
 
     An inverse question (no ``layers`` recorded, or a layer with ``free`` sizes the count
     fixes) states the count in its prompt. Where the prompt gives the layers instead, their
     total is the answer of a count question (08 q3 counts the model 08 q6 changes), so the
-    message says only which way it is off.
+    message says only which way it is off. ``specs``, the learner's layers in the order of
+    ``rows``, give the written formula its bias term (a GRU with ``reset_after`` has two).
     """
     if layers is None or any(entry.get("free") for entry in layers):
         said = f"Your model has {params} parameters; the specification asks for exactly {wanted}."
@@ -338,8 +341,10 @@ def _params_problem(
             row = rows[free[0]]
             features = row.input_shape[-1] if isinstance(row.input_shape, tuple) else None
             gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}.get(row.class_name)
+            spec = specs[free[0]] if len(specs) == len(rows) else {"class_name": row.class_name}
+            bias = {0: "", 1: " + units", 2: " + 2 × units"}[_bias_vectors(facts({"layer": spec}))]
             made = (
-                f"{gates} × (units × (units + features) + units), with features = {features} "
+                f"{gates} × (units × (units + features){bias}), with features = {features} "
                 "from the layer below"
                 if gates and features
                 else "its weights"

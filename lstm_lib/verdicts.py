@@ -36,6 +36,7 @@ from lstm_lib.judging import (
     _describe,
     _holds_oversized_int,
     _int_problem,
+    _refused_item_message,
     _shape_problem,
     _shapes_problem,
     _string_shape_problem,
@@ -117,7 +118,11 @@ def _value_form(answer: Any, expected: Any) -> str | None:
 
 
 def _unsupported_message(answer: _Unsupported, expected: Any) -> str:
-    """An object the wire format refused; a class where its name is expected is named."""
+    """An object the wire format refused; a class where its name is expected is named, and
+    a refused item inside the answer is told where it sits."""
+    located = _refused_item_message(answer)
+    if located:
+        return located
     name = answer.type_name
     if type(expected) is str and (name == "type" or name.endswith(_EXCEPTION_SUFFIXES)):
         what = "an exception class" if name == "type" else f"a {name} object"

@@ -401,3 +401,60 @@ def test_a_string_no_notebook_can_hold_is_refused(record: dict) -> None:
     with pytest.raises(ValueError, match="lone surrogate"):
         parse_answer_json(json.dumps(record))
     assert from_plain({"t": "str", "v": "Embedding → LSTM, 32 × 8"}) == "Embedding → LSTM, 32 × 8"
+
+
+@pytest.mark.parametrize(
+    ("value", "record"),
+    [
+        (
+            (None, np.int64(16)),
+            {"t": "unsupported", "type": "int64", "at": [["tuple", 1]], "convert": "int"},
+        ),
+        (
+            [1.0, [2.0, np.float32(3.0)]],
+            {
+                "t": "unsupported",
+                "type": "float32",
+                "at": [["list", 1], ["list", 1]],
+                "convert": "float",
+            },
+        ),
+        (
+            {"units": SneakyInt(8)},
+            {"t": "unsupported", "type": "SneakyInt", "at": [["dict", "units"]]},
+        ),
+        (SneakyInt(8), {"t": "unsupported", "type": "SneakyInt"}),
+    ],
+)
+def test_a_refused_item_keeps_where_it_sits(value: Any, record: dict) -> None:
+    """Does the refusal of an item inside a container record where it sits (and, for a
+    NumPy scalar, the plain type to convert it with), and does that survive the JSON the
+    grader reads? A refusal at the top level records only the type, as before."""
+    assert to_plain(value) == record
+    decoded = parse_answer_json(answers.answer_json(value))
+    assert type(decoded).__name__ == "_Unsupported"
+    assert decoded.at == tuple(tuple(step) for step in record.get("at", ()))
+    assert decoded.convert == record.get("convert")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"at": "tuple"},
+        {"at": [["tuple", -1]]},
+        {"at": [["tuple", True]]},
+        {"at": [["tuple", "0"]]},
+        {"at": [["dict", 0]]},
+        {"at": [["set", 0]]},
+        {"at": [["tuple", 0, 1]]},
+        {"at": [["dict", "a\ud800"]]},
+        {"at": [["list", 0]] * 22},
+        {"convert": "eval"},
+        {"convert": 1},
+    ],
+)
+def test_a_malformed_position_is_refused(extra: dict) -> None:
+    """Is a forged position or conversion in a refusal record refused, as any malformed
+    record is, so only plain, bounded data reaches a message?"""
+    with pytest.raises(ValueError):
+        from_plain({"t": "unsupported", "type": "int64", **extra})

@@ -1499,3 +1499,34 @@ def test_a_gru_units_question_states_the_gru_formula() -> None:
     assert "3 × (units × (units + features) + 2 × units) = 360" in message
     lstm = {**LSTM_CONTEXT, "solve_for": "units", "params": 1600}
     assert "4 × (units × (units + features) + units) = 1600" in says("int", 400, 16, lstm)
+
+
+def test_layer_names_take_the_article_judging_gives() -> None:
+    """One article rule for the whole library: the messages say "An LSTM", "A GRU",
+    "A SimpleRNN" as before, from lstm_lib.judging.with_article (which also says "an RNN"),
+    not from an article helper of the mistakes module's own."""
+    assert not hasattr(mistakes, "_a")
+    assert mistakes.with_article.__module__ == "lstm_lib.judging"
+    assert "An LSTM's count is 4 gated blocks" in says("int", 12345, 1600, LSTM_CONTEXT)
+    assert "A GRU's count is 3 gated blocks" in says("int", 12345, 360, GRU_CONTEXT)
+    assert "A SimpleRNN's count is one block" in says("int", 12345, 400, RNN_CONTEXT)
+    units = {**LSTM_CONTEXT, "solve_for": "units", "params": 1600}
+    assert says("int", 21, 16, units).startswith("An LSTM with units = 21 on 8 features")
+
+
+@pytest.mark.parametrize("recorded", [False, True])
+def test_03_q5_is_judged_as_the_input_it_asks_for(recorded: bool) -> None:
+    """03 q5 asks for the shape SimpleRNN(4) reads: its context says so (role "input"), so
+    its axes are (batch, timesteps, features) and a 4 there is the layer's units misplaced,
+    never a units axis of the wrong size."""
+    context = QUESTIONS["03q5"]["context"]
+    assert context["role"] == "input"
+    assert context["layer"]["class_name"] == "SimpleRNN"
+    assert context["layer"]["config"]["units"] == 4
+    message = judge("03q5", (32, 10, 4), recorded).message
+    assert "units axis" not in message and "4 is the layer's units" in message
+    assert "the input's last axis is the features" in message
+    for wrong_length in [(32, 10, 1, 1), (32, 1, 10, 1), (320, 1)]:
+        message = judge("03q5", wrong_length, recorded).message
+        assert "(batch, timesteps, features)" in message, message
+        assert "units" not in message, message

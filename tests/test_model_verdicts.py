@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 from typing import Any
 
 import pytest
@@ -306,6 +307,40 @@ class TestJudgedOptions:
         assert judge(*Q7_09, answer).correct
         answer = changed(solution_answer(*Q7_08), 1, activation="tanh", dropout=0)
         assert judge(*Q7_08, answer).correct
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"class_name": "LSTM", "config": {"units": 17}},
+        {"class_name": "LSTM", "config": {"units": 17, "use_bias": False}},
+        {"class_name": "GRU", "config": {"units": 16}},
+        {"class_name": "GRU", "config": {"units": 16, "reset_after": True}},
+        {"class_name": "GRU", "config": {"units": 16, "reset_after": False}},
+        {"class_name": "GRU", "config": {"units": 16, "use_bias": False}},
+        {"class_name": "SimpleRNN", "config": {"units": 16}},
+    ],
+    ids=lambda layer: "-".join(
+        [layer["class_name"], *map("{0[0]}={0[1]}".format, layer["config"].items())]
+    ),
+)
+def test_free_layer_formula_gives_the_count_it_quotes(layer: dict[str, Any]) -> None:
+    """08 q7's free layer, of any recurrent class: does the formula the message writes,
+    worked out with that layer's units and features, give the count it quotes (a GRU with
+    reset_after, Keras 3's default, has two bias vectors per gate; use_bias=False none)?"""
+    answer = solution_answer(*Q7_08)
+    answer[2] = copy.deepcopy(layer)
+    result = judge(*Q7_08, answer)
+    assert not result.correct
+    found = re.search(r"its count \((\d+) here\) is (.+?), with features = (\d+)", result.message)
+    assert found, result.message
+    count, formula, features = int(found[1]), found[2], int(found[3])
+    units = layer["config"]["units"]
+    worked = (
+        formula.replace("×", "*").replace("units", str(units)).replace("features", str(features))
+    )
+    assert set(worked) <= set("0123456789 +*()"), formula
+    assert eval(worked) == count, f"{formula} with units={units}, features={features}"
 
 
 class TestIgnoredAndOldArguments:

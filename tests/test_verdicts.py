@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from test_answers import SneakyArray, SneakyInt, SneakyStr, SneakyTuple, plain_values
 from test_mistakes import QUESTIONS
 
-from lstm_lib import verdicts
-from lstm_lib.answers import from_plain, to_plain
+from lstm_lib import judging, verdicts
+from lstm_lib.answers import answer_json, from_plain, parse_answer_json, to_plain
 from lstm_lib.verdicts import AnswerError, Verdict
 
 # Bounded on purpose: these run in the quick suite (make check).
@@ -812,3 +812,64 @@ def test_a_verdict_keeps_a_message_within_the_limit_whole() -> None:
     cut = Verdict(False, "y" * (verdicts.MAX_MESSAGE_CHARS + 1234)).message
     assert cut.startswith("y" * verdicts.MAX_MESSAGE_CHARS)
     assert cut.endswith("(1,234 more characters left out)")
+
+
+def _grader_verdict(qid: str, value: Any) -> Verdict:
+    """The verdict on ``value`` as the grader reaches it: encoded in the learner's kernel as
+    JSON text and decoded in the grader's process."""
+    question = QUESTIONS[qid]
+    answer = parse_answer_json(answer_json(value))
+    return verdicts.verdict(
+        question["kind"], answer, question["expected"], question["context"], question["mistakes"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("qid", "value", "message"),
+    [
+        (
+            "05q1",
+            (None, np.int64(16)),
+            "Item 2 of your tuple is a NumPy int64, not an int: write int(...) around it.",
+        ),
+        (
+            "05q1",
+            [np.float32(1.0), 16],
+            "Item 1 of your list is a NumPy float32, not a float: write float(...) around it.",
+        ),
+        (
+            "08q7",
+            [{"class_name": "LSTM", "config": {"units": np.int64(8)}}],
+            "The 'units' entry of the 'config' entry of item 1 of your list is a NumPy int64, "
+            "not an int: write int(...) around it.",
+        ),
+        (
+            "05q1",
+            (None, SneakyInt(16)),
+            "Item 2 of your tuple is an object of type SneakyInt; answer with plain Python "
+            "values (tuples, ints, lists, dicts) or a NumPy array.",
+        ),
+        (
+            "05q1",
+            np.int64(16),
+            "Your answer is an object of type int64; answer with plain Python values "
+            "(tuples, ints, lists, dicts) or a NumPy array.",
+        ),
+    ],
+)
+def test_a_refused_item_is_told_where_it_sits(qid: str, value: Any, message: str) -> None:
+    """05 q1 answered (None, np.int64(16)): is the learner told which item is not plain and,
+    for a NumPy scalar, what to write around it, after the answer crossed from the kernel
+    as JSON? A refused answer at the top level keeps its message."""
+    result = _grader_verdict(qid, value)
+    assert not result.correct
+    assert result.message == message
+
+
+def test_a_deeply_nested_refused_item_is_told_its_depth() -> None:
+    value = [[[[(None, np.int64(3))]]]]
+    result = _grader_verdict("05q1", value)
+    assert result.message.startswith("An item nested 5 levels deep in your list is a NumPy int64")
+    assert judging._describe(parse_answer_json(answer_json((None, np.int64(3))))) == (
+        "a tuple with a NumPy int64 as item 2"
+    )
