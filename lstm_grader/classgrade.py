@@ -25,7 +25,6 @@ import io
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -45,7 +44,6 @@ from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import refused_entries, too_many_cells
-from lstm_lib.judging import shorten_message
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -390,7 +388,7 @@ class ClassGrader:
             self.layout.autograded(submission.student, submission.assignment),
             self.layout.feedback(submission.student, submission.assignment),
         ):
-            shutil.rmtree(folder, ignore_errors=True)
+            safefiles.remove_tree(folder)
 
     def _state_file(self, submission: Submission) -> Path:
         return self.layout.reports(submission.student, submission.assignment) / ROW_FILE
@@ -841,7 +839,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         )
         print(
             f"lstm-grade: grader error, nothing was graded: {what} "
-            f"({type(exc).__name__}: {shorten_message(' '.join(str(exc).split()), 600)})",
+            f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})",
             file=sys.stderr,
         )
         return 2

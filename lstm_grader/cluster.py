@@ -27,7 +27,6 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import os
-import shutil
 import sys
 import tempfile
 import threading
@@ -263,7 +262,7 @@ def _stop_worker_grader(grader: Any, home: str) -> None:
     a killed worker leaves, a later grader on the host sweeps:
     :func:`lstm_grader.sandbox.remove_leftovers`.)"""
     grader.close()
-    shutil.rmtree(home, ignore_errors=True)
+    safefiles.remove_tree(home)
 
 
 def _worker_name() -> str:
@@ -406,7 +405,7 @@ class ClusterGrading:
                 with Gradebook(self.db_url) as gradebook:
                     apply_submission_state(gradebook, assignment, student, result.state)
             autograded = self.layout.autograded(student, assignment)
-            shutil.rmtree(autograded, ignore_errors=True)
+            safefiles.remove_tree(autograded)
             write_folder(autograded, result.autograded, AUTOGRADED_MODE)
             reports = self.layout.reports(student, assignment)
             for path in _files(reports):

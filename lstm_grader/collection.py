@@ -1360,7 +1360,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                 _make_groupshared(dest_path, self.log)
         finally:
             if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
+                safefiles.remove_tree(staging)
 
 
 def _make_groupshared(folder: str, log: Any) -> None:

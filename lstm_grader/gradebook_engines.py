@@ -37,13 +37,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from lstm_grader import safefiles
 
 #: The shared engines, by gradebook URL and the options nbgrader created them with.
 _ENGINES: dict[tuple[str, tuple[tuple[str, Any], ...]], Any] = {}
@@ -277,7 +278,7 @@ def _scratch_gradebook(canonical: str) -> Iterator[None]:
         _REDIRECTS.pop(canonical, None)
         for engine in _engines_for(canonical):
             _dispose(engine)
-        shutil.rmtree(folder, ignore_errors=True)
+        safefiles.remove_tree(folder)
 
 
 def _engines_for(canonical: str) -> list[Any]:

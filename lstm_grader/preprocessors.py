@@ -49,7 +49,12 @@ from lstm_grader import hidden, kernel_messages, pasted_images, report, safefile
 from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
-from lstm_grader.sandbox import SandboxKernelManager, SandboxUnavailable, sandbox_problem
+from lstm_grader.sandbox import (
+    SandboxKernelManager,
+    SandboxProvisioner,
+    SandboxUnavailable,
+    sandbox_problem,
+)
 from lstm_grader.submission_guard import (
     RefusedSubmission,
     refusal_message,
@@ -58,7 +63,6 @@ from lstm_grader.submission_guard import (
 )
 from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
-from lstm_lib.judging import shorten_message
 
 _STATE = "lstm_grading"
 _NBGRADER_KEYS = ("grade", "solution", "locked", "points", "task", "schema_version")
@@ -289,7 +293,7 @@ def compare_with_release(
                 tampered.add(grade_id)
     unknown = sorted(set(by_id) - released_ids)
     for grade_id in unknown[:MAX_UNKNOWN_IDS_LISTED]:
-        quoted = shorten_message(grade_id, MAX_QUOTED_ID_CHARS)
+        quoted = report.shortened(grade_id, MAX_QUOTED_ID_CHARS)
         flags.append(f"cell {quoted!r} is not in the released notebook (renamed or added)")
     if len(unknown) > MAX_UNKNOWN_IDS_LISTED:
         flags.append(
@@ -478,6 +482,10 @@ class SandboxedExecute(Execute):
         before it runs any cell."""
         kc = await super().async_start_new_kernel_client()
         self._refused = getattr(kc, "refused_messages", None)
+        provisioner = getattr(self.km, "provisioner", None)
+        if isinstance(provisioner, SandboxProvisioner):
+            # its sockets are bound: from here its private folder is the grader's alone
+            provisioner.seal_kernel_folder()
         # the kernel has started: it does not inherit the grader's own limit
         self._memory_bound.enter_context(kernel_messages.bounded_client_memory())
         if self._stage_from is not None:
@@ -659,6 +667,16 @@ class SandboxedExecute(Execute):
                 "Timeout waiting for IOPub output", self.iopub_timeout, cell
             )
         if self.kc is None or self.km is None or not await ensure_async(self.km.is_alive()):
+            return cell
+        provisioner = getattr(self.km, "provisioner", None)
+        if isinstance(provisioner, SandboxProvisioner) and not provisioner.socket_is_the_kernels(
+            "iopub"
+        ):
+            # the kernel put something else where its output socket was: connecting there
+            # would reach whatever it points to, as the grader. It is stopped, as a kernel
+            # that dies is: the points earned before stay
+            self._state["events"].append("bad-message")
+            await ensure_async(self.km.shutdown_kernel(now=True))
             return cell
         self.kc.iopub_channel.close()
         self.kc._iopub_channel = None  # the property makes a new one, as on first use

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from lstm_grader import safefiles
-from lstm_lib.judging import shorten_message
 
 #: Every status a notebook can end with, most serious first, with what it means: the one
 #: a notebook ends with is the first that applies. ``grades.csv``, the README and the
@@ -61,6 +60,23 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
 
 
+def shortened(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out.
+
+    :func:`lstm_lib.judging.shorten_message` does the same for verdicts. The grader keeps
+    its own so that it never imports ``lstm_lib`` to report: a course folder whose copy of
+    ``lstm_lib`` cannot be imported must still get its "grader error" line.
+
+    Examples
+    --------
+    >>> shortened("x" * 30, limit=10)
+    'xxxxxxxxxx… (20 more characters left out)'
+    """
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} more characters left out)"
+
+
 def read_report(path: Path) -> dict[str, Any]:
     """Read a report, or start an empty one."""
     try:
@@ -103,9 +119,7 @@ class Outcome:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; add it to report.STATUSES")
-        object.__setattr__(
-            self, "reason", shorten_message(printable(self.reason), MAX_REASON_CHARS)
-        )
+        object.__setattr__(self, "reason", shortened(printable(self.reason)))
 
 
 def notebook_outcome(

@@ -2,8 +2,8 @@
 
 What the kernel gets:
 
-- an **unprivileged identity**: a dedicated uid when the grader runs as root (see
-  :func:`sandbox_identity`), the grader's own uid otherwise; no capabilities, an empty
+- an **unprivileged identity**: a uid of its own when the grader runs as root (see
+  :func:`claim_kernel_identity`), the grader's own uid otherwise; no capabilities, an empty
   bounding set, ``no_new_privs``, a user namespace in which it cannot create another one,
   and a new session (no terminal to inject keystrokes into);
 - a **mount namespace of read-only binds**: ``/usr``, the Python installation and this
@@ -21,7 +21,9 @@ What the kernel gets:
 - a **throwaway working folder** on a size-limited tmpfs: the regular files of the
   submission (never links or special files) are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
-- **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs);
+- **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs, taken
+  back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`), and
+  its own stdout and stderr go to a pipe that keeps only their end (:class:`_OutputTail`);
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
   :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
@@ -47,8 +49,8 @@ import glob
 import importlib.util
 import logging
 import os
-import pwd
 import queue
+import random
 import resource
 import shutil
 import stat
@@ -56,6 +58,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -71,7 +74,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Instance, Integer, Type, default
 
-from lstm_grader import cgroups, owners
+from lstm_grader import cgroups, owners, report, safefiles
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
 
 log = logging.getLogger(__name__)
@@ -80,10 +83,13 @@ log = logging.getLogger(__name__)
 UNSAFE_SWITCH = "LSTM_GRADER_UNSAFE_NO_SANDBOX"
 #: Names another ``bwrap`` binary, or ``none`` to act as if bubblewrap were missing.
 BWRAP_VARIABLE = "LSTM_GRADER_BWRAP"
-#: The user the kernel runs as when the grader is root, if the host has one by that name.
-SANDBOX_USER = "lstm-sandbox"
-#: Otherwise this uid and gid: no account, no files, no groups on a usual host.
-DEFAULT_SANDBOX_UID = 61999
+#: As root, each kernel runs as a uid and gid of its own from this range, ids no account,
+#: file or group on a usual host has (claimed in :func:`claim_kernel_identity`). Linux keeps
+#: some quotas per uid across every namespace (epoll watches, pipe buffers, keys): one uid
+#: for all kernels would let one learner's kernel use up another's, which then dies.
+SANDBOX_UIDS = range(2_000_000_000, 2_000_000_000 + 2**24)
+#: Where the uids in use are claimed, one empty file each, under the kernels' tmpfs.
+UID_CLAIMS = "lstm-grade-uids"
 #: Where the grader's own ``lstm_lib`` appears inside the sandbox (first on ``sys.path``).
 COURSE_LIBRARY_MOUNT = "/opt/lstm-course/lib"
 #: The host's ``/etc`` entries the kernel sees (shell patterns): what the dynamic linker,
@@ -183,19 +189,49 @@ class Identity:
 
 
 def sandbox_identity() -> Identity:
-    """The unprivileged identity a grading kernel runs as.
+    """The kind of unprivileged identity grading kernels run as.
 
-    As root: the ``lstm-sandbox`` account if the host has one, else uid and gid
-    :data:`DEFAULT_SANDBOX_UID` (an id no account or file uses). As anyone else: the
-    grader's own ids, which hold no privilege.
+    As root: the first id of :data:`SANDBOX_UIDS` (each kernel then gets one of its own,
+    see :func:`claim_kernel_identity`). As anyone else: the grader's own ids, which hold no
+    privilege.
     """
     if os.geteuid() != 0:
         return Identity(os.getuid(), os.getgid())
-    try:
-        account = pwd.getpwnam(SANDBOX_USER)
-        return Identity(account.pw_uid, account.pw_gid)
-    except KeyError:
-        return Identity(DEFAULT_SANDBOX_UID, DEFAULT_SANDBOX_UID)
+    return Identity(SANDBOX_UIDS.start, SANDBOX_UIDS.start)
+
+
+def claim_kernel_identity() -> tuple[Identity, str | None]:
+    """The identity one kernel runs as, and the claim to release when it is gone.
+
+    As root, a uid (and gid) of :data:`SANDBOX_UIDS` no other live kernel on the host has:
+    claimed by creating ``<kernels' tmpfs>/lstm-grade-uids/<uid>`` exclusively. As anyone
+    else, the grader's own ids (kernels then share them) and no claim.
+    """
+    identity = sandbox_identity()
+    if not identity.drops_root:
+        return identity, None
+    claims = os.path.join(_private_parent() or tempfile.gettempdir(), UID_CLAIMS)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(claims, 0o700)
+    if os.path.islink(claims) or os.stat(claims).st_uid != 0:
+        raise SandboxUnavailable(f"{claims} is not root's own folder: no uid can be claimed")
+    chooser = random.SystemRandom()
+    for _ in range(100):
+        uid = chooser.choice(SANDBOX_UIDS)
+        claim = os.path.join(claims, str(uid))
+        try:
+            os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        except FileExistsError:
+            continue
+        return Identity(uid, uid), claim
+    raise SandboxUnavailable(f"no free uid in {claims}: remove the claims no kernel holds")
+
+
+def release_kernel_identity(claim: str | None) -> None:
+    """Give back a uid claimed by :func:`claim_kernel_identity` (its kernel is gone)."""
+    if claim is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(claim)
 
 
 def unsafe_allowed() -> bool:
@@ -680,12 +716,29 @@ def remove_leftovers() -> None:
     groups (:func:`lstm_grader.cgroups.remove_stale`) and their temporary folders (a
     kernel's private one, a Dask job's course copy...), when the process that made them is
     gone and they are over an hour old (:mod:`lstm_grader.owners`). Links in a folder are
-    removed, never followed."""
-    with contextlib.suppress(OSError):
+    removed, never followed, and however deep a kernel nested its folders, none is left
+    (:func:`lstm_grader.safefiles.remove_tree`). Nothing here ever stops grading: what
+    cannot be removed is logged and left."""
+    try:
         cgroups.remove_stale()
+    except Exception as exc:  # a leftover must never stop the grading
+        log.warning("leftover control groups not removed (%s: %s)", type(exc).__name__, exc)
     parents = [Path(_private_parent() or tempfile.gettempdir()), Path(tempfile.gettempdir())]
-    for folder in owners.stale_temporary_folders(parents):
-        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        stale = list(owners.stale_temporary_folders(parents))
+    except Exception as exc:  # as above
+        log.warning("leftover folders not looked for (%s: %s)", type(exc).__name__, exc)
+        stale = []
+    for folder in stale:
+        if not safefiles.remove_tree(folder):
+            log.warning("a leftover folder could not be removed: %s", folder)
+    # uids claimed by kernels of killed graders (no kernel lives that long)
+    claims = os.path.join(_private_parent() or tempfile.gettempdir(), UID_CLAIMS)
+    with contextlib.suppress(OSError), os.scandir(claims) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat(follow_symlinks=False).st_mtime > owners.STALE_AFTER_S:
+                    os.unlink(entry.path)
 
 
 def _private_parent() -> str | None:
@@ -697,6 +750,60 @@ def _private_parent() -> str | None:
             if os.statvfs(shm).f_bavail > 0:
                 return shm
     return None
+
+
+#: How much of what a kernel writes to its own stdout and stderr (not its outputs: those
+#: travel as messages) is kept for the report, from the end: enough for a start-up
+#: traceback. The rest is read and dropped, so no amount reaches the grader's log.
+KERNEL_OUTPUT_KEPT_CHARS = 4_000
+
+
+class _OutputTail:
+    """A pipe for a kernel's stdout and stderr that keeps only their last bytes.
+
+    The kernel's file descriptors 1 and 2 are its own to write to, past every output cap
+    (``os.write(2, ...)``): left to the grader's, they would carry any amount, and any
+    terminal escape, into the grader's log or an instructor's terminal.
+    """
+
+    #: The read ends open in this process. A process forked from it (a preloaded helper's
+    #: child) gets copies but not the threads that read them: it closes them at once.
+    _reading: set[int] = set()
+    _forks_close_copies = False
+
+    def __init__(self, keep: int = KERNEL_OUTPUT_KEPT_CHARS) -> None:
+        self._keep = keep
+        self._kept = b""
+        if not _OutputTail._forks_close_copies:
+            os.register_at_fork(after_in_child=_OutputTail._close_copies)
+            _OutputTail._forks_close_copies = True
+        self._read, self.writer = os.pipe()
+        _OutputTail._reading.add(self._read)
+        self._thread = threading.Thread(target=self._drain, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _close_copies() -> None:
+        for fd in list(_OutputTail._reading):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        _OutputTail._reading.clear()
+
+    def _drain(self) -> None:
+        with open(self._read, "rb", buffering=0) as pipe:
+            while chunk := pipe.read(2**16):
+                self._kept = (self._kept + chunk)[-self._keep :]
+        _OutputTail._reading.discard(self._read)
+
+    def started(self) -> None:
+        """The kernel holds the write end now: drop the grader's copy."""
+        with contextlib.suppress(OSError):
+            os.close(self.writer)
+
+    def text(self, wait: float = 1.0) -> str:
+        """What was kept, printable (escapes shown, never acted on)."""
+        self._thread.join(wait)
+        return report.printable(self._kept.decode("utf-8", "replace")).strip()
 
 
 #: The largest message the grader accepts from a kernel. Outputs are capped far lower
@@ -919,7 +1026,9 @@ class SandboxProvisioner(LocalProvisioner):
     """
 
     _private_dir: str | None = None
+    _kernel_dir: str | None = None
     _cgroup: cgroups.ControlGroup | None = None
+    _output: _OutputTail | None = None
     sandbox_report: dict[str, Any] | None = None
 
     def _limits_words(self) -> list[str]:
@@ -937,7 +1046,8 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         self._no_sandbox = check_can_grade()
         remove_leftovers()
-        self._identity = sandbox_identity()
+        release_kernel_identity(getattr(self, "_uid_claim", None))
+        self._identity, self._uid_claim = claim_kernel_identity()
         self._private_dir = tempfile.mkdtemp(
             prefix=owners.temporary_prefix("kernel"), dir=_private_parent()
         )
@@ -1055,7 +1165,40 @@ class SandboxProvisioner(LocalProvisioner):
                     "kernel runs as root"
                 )
         kw["preexec_fn"] = functools.partial(_enter_sandbox, group.procs_files, limits, drop_to)
-        return await super().launch_kernel(kernel_cmd, **kw)
+        self._output = _OutputTail()
+        kw["stdin"] = subprocess.DEVNULL
+        kw["stdout"] = kw["stderr"] = self._output.writer
+        try:
+            return await super().launch_kernel(kernel_cmd, **kw)
+        finally:
+            self._output.started()
+
+    def seal_kernel_folder(self) -> None:
+        """Once the kernel is up (its sockets are bound), take its private folder back:
+        nothing it runs may then add files there (on the host's /dev/shm, outside its
+        disk limit) or swap a socket the grader connects to for a link to another.
+
+        Only a root grader can: an ordinary user's kernel runs as that user and could give
+        the folder back to itself. There, :meth:`socket_is_the_kernels` guards the one
+        reconnection the grader makes.
+        """
+        sandboxed = getattr(self, "_no_sandbox", "not started") is None
+        # without a sandbox the kernel works in a folder inside this one: leave it be
+        if sandboxed and self._identity.drops_root and self._kernel_dir is not None:
+            with contextlib.suppress(OSError):
+                os.chown(self._kernel_dir, 0, 0)
+                os.chmod(self._kernel_dir, 0o700)
+
+    def socket_is_the_kernels(self, channel: str) -> bool:
+        """Whether the ``ipc`` socket of ``channel`` (``"iopub"``...) is still a socket,
+        not a link or anything else the kernel put in its place."""
+        km = self.parent
+        port = getattr(km, f"{channel}_port", None)
+        try:
+            info = os.lstat(f"{km.ip}-{port}")
+        except OSError:
+            return False
+        return stat.S_ISSOCK(info.st_mode)
 
     def stage_submission(self, host_workdir: str) -> None:
         """Copy a submission's files into the working folder of a kernel that was started
@@ -1171,7 +1314,15 @@ class SandboxProvisioner(LocalProvisioner):
                     )
             self._cgroup.remove()
             self._cgroup = None
+        release_kernel_identity(getattr(self, "_uid_claim", None))
+        self._uid_claim = None
+        if self._output is not None:
+            said = self._output.text()
+            if said and self.sandbox_report is not None:
+                self.sandbox_report["kernel_output_tail"] = said
+            self._output = None
         if self._private_dir is not None:
-            # rmtree never follows the links a kernel may have left in its folder
-            shutil.rmtree(self._private_dir, ignore_errors=True)
+            # never following the links a kernel may have left in its folder, however deep
+            if not safefiles.remove_tree(self._private_dir):
+                log.warning("the kernel's folder could not be removed: %s", self._private_dir)
             self._private_dir = None

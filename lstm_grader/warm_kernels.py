@@ -39,10 +39,11 @@ import contextlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Any
+
+from lstm_grader import safefiles
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,7 @@ def start(made: dict[str, Any]) -> None:
         if km is not None:
             _shut_down(km)
     finally:
-        shutil.rmtree(placeholder, ignore_errors=True)
+        safefiles.remove_tree(placeholder)
 
 
 def take(km: Any, cwd: str, arguments: list[str]) -> Any | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import glob
 import json
 import os
 import socket
@@ -167,6 +168,36 @@ def _timestamp_naming_a_file(path: Path) -> None:
 #: An answer cell of 150,000 characters that runs in a moment: every feedback page and
 #: formgrader view would highlight it whole.
 HUGE_CODE = "_ = (" + "1," * 75_000 + ")\nanswer_q1 = (None, 16)\n"
+
+#: The kernel's private folder (its connection file and sockets) lies on the host's tmpfs.
+#: Fill it past the disk limit with a tree deeper than Python's recursion limit (which
+#: shutil.rmtree could not remove, leaving it to break every later clean-up), then write
+#: escapes and megabytes straight to the kernel's own stdout and stderr, past every
+#: output cap, towards the grader's log and terminal.
+KERNEL_FOLDER = (
+    "import glob, os\n"
+    "print('UID', os.getuid())\n"
+    "for kernel in glob.glob('/dev/shm/lstm-grade-kernel-*/kernel') + glob.glob(\n"
+    "        '/tmp/lstm-grade-kernel-*/kernel'):\n"
+    "    try:\n"
+    "        here = os.open(kernel, os.O_RDONLY)\n"
+    "        os.mkdir('redteam-deep', dir_fd=here)\n"
+    "        here = os.open('redteam-deep', os.O_RDONLY, dir_fd=here)\n"
+    "        blob = os.open('blob', os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=here)\n"
+    "        os.write(blob, b'x' * 2**20)\n"
+    "        for _ in range(1500):\n"
+    "            os.mkdir('d', dir_fd=here)\n"
+    "            here = os.open('d', os.O_RDONLY, dir_fd=here)\n"
+    "        print('WROTE kernel folder', kernel)\n"
+    "    except OSError as exc:\n"
+    "        print('kernel folder refused:', type(exc).__name__)\n"
+    "for fd in (1, 2):\n"
+    "    os.write(fd, b'\\x1b]0;PWNED\\x07\\x1b[2J')\n"
+    "    for _ in range(24):\n"
+    "        os.write(fd, b'\\xff' * 2**20)\n"
+    "answer_q1 = (None, 16)\n"
+)
+WHO_AM_I = "import os\nprint('UID', os.getuid())\nanswer_q1 = (None, 16)\n"
 
 
 def _many_cells(path: Path) -> None:
@@ -832,6 +863,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "renamed-notebook": Case(raw=_rename, status="missing"),
         "many-cells": Case(raw=_many_cells, status="invalid-notebook"),
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
+        "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
+        "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
         # 10. escaping to the host: root, capabilities, /proc/sys, remounts, namespaces
@@ -1151,6 +1184,43 @@ def test_a_huge_code_cell_ran_whole_and_is_shown_cut(graded: Graded) -> None:
     assert HUGE_CODE[:1000] in submitted.read_text()
 
 
+def _kernel_leftovers() -> list[str]:
+    """What the kernel-folder attack made that is still on the host."""
+    return [
+        path
+        for parent in ("/dev/shm", tempfile.gettempdir())
+        for path in glob.glob(f"{parent}/lstm-grade-kernel-*/kernel/redteam-deep")
+    ]
+
+
+def _check_kernel_folder_attack(graded: Graded) -> None:
+    """Nothing the kernel put in its private folder outlives it, and nothing it wrote to
+    its own stdout and stderr reaches the grader's log or terminal past a few kB."""
+    assert _kernel_leftovers() == []
+    log = (
+        graded.course.root / "grading_reports" / "kernel-folder" / ASSIGNMENT / "autograde.log"
+    ).read_bytes()
+    assert len(log) < 2**20 and b"\x1b" not in log and b"PWNED" not in log
+    assert "\x1b" not in graded.output and "PWNED" not in graded.output
+
+
+def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> None:
+    """As root: can the kernel not even write in its private folder once it is up (so it
+    neither fills the host's tmpfs past its limit nor swaps the socket the grader
+    reconnects to), does nothing it wrote to its stdout and stderr reach the grader, and
+    does each kernel run as a uid of its own (Linux counts some quotas per uid, across
+    namespaces: one kernel could use up another's epoll watches)?"""
+    printed = _printed_lines(_autograded_text(graded, "kernel-folder"))
+    assert not [line for line in printed if line.startswith("WROTE")], printed
+    _check_kernel_folder_attack(graded)
+    uids = [
+        [line for line in _printed_lines(_autograded_text(graded, name)) if line.startswith("UID")]
+        for name in ("kernel-folder", "who-am-i")
+    ]
+    assert all(len(found) == 1 for found in uids), uids
+    assert uids[0] != uids[1] and "UID 0" not in uids[0] + uids[1], uids
+
+
 def test_the_kernel_cannot_reach_the_course_or_the_network(graded: Graded) -> None:
     """Does a kernel that tries to read solutions, references, the gradebook and other
     students, write outside its folder, or connect to the host, fail at every step?"""
@@ -1414,6 +1484,7 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 #: The attacks run again with the grader as an ordinary user: the sandbox is then one
 #: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
 NON_ROOT_CASES = (
+    "kernel-folder",
     "host-escape",
     "secrets",
     "host-config",
@@ -1489,6 +1560,9 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
         for path in (root / folder / "plant-links").rglob("*"):
             assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
     assert graded.rows["fill-tmp"]["status"] == "disk-limit"
+    # an ordinary user's kernel runs as that user and may write in its private folder:
+    # whatever it nests there is removed all the same, and its streams reach nothing
+    _check_kernel_folder_attack(graded)
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])

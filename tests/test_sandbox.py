@@ -614,3 +614,62 @@ def test_a_kernel_that_never_answers_is_reported(alive: bool, message: str) -> N
     client = _ScriptedClient(answering=False, alive=alive)
     with pytest.raises(RuntimeError, match=message):
         asyncio.run(client.wait_for_ready(timeout=0.2))
+
+
+# ------------------------------------------------------------------ one uid per kernel
+
+
+def test_each_kernel_claims_a_uid_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root, does every kernel get a uid no other live kernel has (Linux keeps epoll,
+    pipe and key quotas per uid), from the range no account uses, given back when it is
+    gone; and is a claims folder someone else owns refused rather than trusted?"""
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "_private_parent", lambda: str(tmp_path))
+    if os.getuid() != 0:
+        pytest.skip("the claims folder must be root's own")
+    claimed = [sandbox.claim_kernel_identity() for _ in range(200)]
+    uids = [identity.uid for identity, _ in claimed]
+    assert len(set(uids)) == 200 and all(uid in sandbox.SANDBOX_UIDS for uid in uids)
+    assert all(identity.gid == identity.uid for identity, _ in claimed)
+    folder = tmp_path / sandbox.UID_CLAIMS
+    assert sorted(p.name for p in folder.iterdir()) == sorted(map(str, uids))
+    for _, claim in claimed:
+        sandbox.release_kernel_identity(claim)
+    assert list(folder.iterdir()) == []
+    os.chown(folder, 1000, 1000)
+    with pytest.raises(sandbox.SandboxUnavailable, match="is not root's own folder"):
+        sandbox.claim_kernel_identity()
+
+
+def test_an_ordinary_user_claims_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As an ordinary user, is the kernel's identity the user's own, with no claim?"""
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    identity, claim = sandbox.claim_kernel_identity()
+    assert (identity.uid, identity.gid, claim) == (os.getuid(), os.getgid(), None)
+
+
+def test_the_grader_reconnects_only_to_a_socket(tmp_path: Path) -> None:
+    """Before it reopens a kernel's output channel, does the grader check that the ipc path
+    is still a socket, not a link the kernel put there (to a socket of the host) or a file?"""
+    import socket
+    from types import SimpleNamespace
+
+    ip = str(tmp_path / "ipc")
+    provisioner = SimpleNamespace(parent=SimpleNamespace(ip=ip, iopub_port=3))
+    path = f"{ip}-3"
+
+    def check() -> bool:
+        return sandbox.SandboxProvisioner.socket_is_the_kernels(provisioner, "iopub")
+
+    assert not check()  # gone
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(path)
+        assert check()
+        os.rename(path, path + ".real")
+        os.symlink(path + ".real", path)
+        assert not check()
+    os.unlink(path)
+    Path(path).write_text("not a socket")
+    assert not check()
