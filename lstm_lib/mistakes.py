@@ -1176,18 +1176,16 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 f"the output at every step: {_axes_text(e, f, role)}."
             )
     # --- two axes multiplied into one
-    if n + 1 == m:
-        for i in range(1, m - 1):
-            if None not in e[i : i + 2] and a == e[:i] + (e[i] * e[i + 1],) + e[i + 2 :]:
-                yield (
-                    f"{a!r} merges two axes into one ({e[i]} × {e[i + 1]} = {e[i] * e[i + 1]}): "
-                    f"{_layer_word(f)} keeps every axis of its input and "
-                    + (
-                        "adds output_dim after them."
-                        if f.embedding
-                        else "changes only the last one; nothing is flattened."
-                    )
-                )
+    if (merged := _merged_axes(a, e)) is not None:
+        yield (
+            f"{a!r} merges two axes into one ({merged}): "
+            f"{_layer_word(f)} keeps every axis of its input and "
+            + (
+                "adds output_dim after them."
+                if f.embedding
+                else "changes only the last one; nothing is flattened."
+            )
+        )
     yield from _batch_rules(a, e, f)
     # --- the last axis
     if n == m and a[:-1] == e[:-1] and a[-1] != e[-1]:
@@ -1339,15 +1337,24 @@ def _input_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 f"{a[-1]} is the layer's units, the last axis of what it returns; the input's "
                 "last axis is the features, the numbers each step x_t holds."
             )
-    if n + 1 == m:
-        for i in range(1, m - 1):
-            if None not in e[i : i + 2] and a == e[:i] + (e[i] * e[i + 1],) + e[i + 2 :]:
-                yield (
-                    f"{a!r} merges two axes into one ({e[i]} × {e[i + 1]} = {e[i] * e[i + 1]}): "
-                    f"the layer reads {axes}, each axis on its own."
-                )
+    if (merged := _merged_axes(a, e)) is not None:
+        yield (
+            f"{a!r} merges two axes into one ({merged}): the layer reads {axes}, each axis "
+            "on its own."
+        )
     if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
         yield f"The right sizes in the wrong order: Keras orders the axes as {axes}."
+
+
+def _merged_axes(a: Shape, e: Shape) -> str | None:
+    """How ``a`` is ``e`` with two neighbouring axes (not the batch) multiplied into one,
+    e.g. ``"4 × 6 = 24"``, or None."""
+    if len(a) + 1 != len(e):
+        return None
+    for i in range(1, len(e) - 1):
+        if None not in e[i : i + 2] and a == e[:i] + (e[i] * e[i + 1],) + e[i + 2 :]:
+            return f"{e[i]} × {e[i + 1]} = {e[i] * e[i + 1]}"
+    return None
 
 
 def _directions_misplaced(a: Shape, e: Shape, f: Facts, text: str) -> str | None:
