@@ -483,12 +483,13 @@ def _explain_choice(expected: Any, context: dict[str, Any]) -> str | None:
 
 
 def _explain_array(expected: Any, context: dict[str, Any]) -> str | None:
-    from lstm_lib.verdicts import ARRAY_ATOL  # NumPy only
+    from lstm_lib.mistakes import tolerance_text
+    from lstm_lib.verdicts import ARRAY_ATOL, ARRAY_RTOL  # NumPy only
 
     array = np.asarray(expected, dtype=float)
     return (
         f"The array Keras computes, of shape {_shape_text(array.shape)}; an answer counts "
-        f"as right when every entry is within {ARRAY_ATOL:g} of it."
+        f"as right when every entry is within {tolerance_text(ARRAY_RTOL, ARRAY_ATOL)} of it."
     )
 
 

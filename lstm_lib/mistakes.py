@@ -887,11 +887,12 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
         if params % gates == 0:
             for u in _roots(f.timesteps + biases, params // gates):
                 if u != expected:
+                    exact = u * (u + f.timesteps + biases) == params // gates
                     yield (
                         u,
-                        f"That solves the count with the timesteps ({f.timesteps}) as the "
-                        f"features: the features are the last input axis ({f.features}), "
-                        "and the timesteps appear in no weight.",
+                        f"That solves{'' if exact else ' (about)'} the count with the "
+                        f"timesteps ({f.timesteps}) as the features: the features are the last "
+                        f"input axis ({f.features}), and the timesteps appear in no weight.",
                     )
     if f.features:
         yield (
@@ -1746,6 +1747,15 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             f"takes them has twice their width, so each of its {m} states ({listed}) is the "
             "forward and the backward state joined on the last axis."
         )
+    # a list of one layer's output and states, or (roles naming neither h nor c) of the
+    # outputs of several layers, which no flag of one layer explains
+    one_layers_states = not f.roles or bool({"h", "c"} & words)
+    if not one_layers_states:
+        if n != m:
+            return f"The question asks for {m} shapes, {listed}; your list has {n}."
+        if _reordered(answer, expected):
+            return f"The right shapes in the wrong order: the question lists {listed}."
+        return None
     if n == 1 and m > 1:
         which = "the output" if answer[0] == expected[0] else "one tensor"
         return (
@@ -2327,6 +2337,17 @@ def array_mistake(
     return None
 
 
+def tolerance_text(rtol: float, atol: float) -> str:
+    """How close an array entry must be, as ``numpy.allclose`` judges it.
+
+    Examples
+    --------
+    >>> tolerance_text(1e-5, 1e-5)
+    '1e-5 + 1e-5 × |Keras value| per entry'
+    """
+    return f"{atol:.0e} + {rtol:.0e} × |Keras value| per entry".replace("e-0", "e-")
+
+
 def explain_array(
     answer: np.ndarray,
     expected: np.ndarray,
@@ -2390,7 +2411,8 @@ def explain_array(
     flipped = int(np.sum(~close & (np.sign(answer) != np.sign(expected)) & nonzero))
     where = ", ".join(map(str, wrong[:4])) + (", ..." if len(wrong) > 4 else "")
     lines = [
-        f"Not within 1e-5 of the Keras value: {len(wrong)} of {expected.size} entries differ, "
+        f"Not within the tolerance of the Keras value ({tolerance_text(rtol, atol)}): "
+        f"{len(wrong)} of {expected.size} entries differ, "
         f"at {where}."
     ]
     if expected.ndim == 2 and len(wrong) > 1:

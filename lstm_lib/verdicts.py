@@ -250,6 +250,7 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     import numpy as np
 
     from lstm_lib import mistakes
+    from lstm_lib.mistakes import tolerance_text
 
     expected = np.asarray(expected, dtype=float)
     try:
@@ -259,7 +260,9 @@ def _compare_array(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     if answer.shape == expected.shape and np.allclose(
         answer, expected, rtol=ARRAY_RTOL, atol=ARRAY_ATOL
     ):
-        return Verdict(True, "Correct, within 1e-5.")
+        return Verdict(
+            True, f"Correct, within the tolerance ({tolerance_text(ARRAY_RTOL, ARRAY_ATOL)})."
+        )
     return Verdict(False, mistakes.explain_array(answer, expected, context, ARRAY_RTOL, ARRAY_ATOL))
 
 

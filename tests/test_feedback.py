@@ -499,7 +499,9 @@ def partial_notebook(earned: str = "1.0", score: float = 1) -> nbformat.Notebook
         "q5",
         '"""Are answer_q5_h and answer_q5_c the states after one step?"""\nexpect_array(x)',
         [
-            _stream("✔ q5_h: Correct, within 1e-5.\n"),
+            _stream(
+                "✔ q5_h: Correct, within the tolerance (1e-5 + 1e-5 × |Keras value| per entry).\n"
+            ),
             _stream("✘ q5_c: That is `h`, not `c`.\n"),
             new_output("execute_result", data={"text/plain": earned}, execution_count=1),
         ],

@@ -1530,3 +1530,23 @@ def test_03_q5_is_judged_as_the_input_it_asks_for(recorded: bool) -> None:
         message = judge("03q5", wrong_length, recorded).message
         assert "(batch, timesteps, features)" in message, message
         assert "units" not in message, message
+
+
+def test_a_list_of_several_layers_outputs_is_not_told_about_states() -> None:
+    """08 q5 asks for the outputs of two layers: is a wrong list told as that, never as a
+    layer's output and states (return_state, "then the state h")?"""
+    for answer, words in [
+        ([(None, 30, 3), (None, 30, 8)], "The right shapes in the wrong order"),
+        ([(None, 30, 8)], "The question asks for 2 shapes"),
+    ]:
+        message = judge("08q5", answer).message
+        assert words in message
+        assert "state" not in message and "return_state" not in message, message
+
+
+def test_a_rounded_root_is_not_told_as_an_exact_solution() -> None:
+    """04 q7 (units from a count): are 7 and 8, which only round the root found with the
+    timesteps as the features, told that they solve it about, not exactly?"""
+    for answer in (7, 8):
+        message = judge("04q7", answer).message
+        assert "That solves (about) the count with the timesteps" in message, message

@@ -392,7 +392,7 @@ class TestNamedMistakes:
         )
         far = np.array(swapped) + 1e-3
         result = verdicts.verdict("array", far, expected, mistakes=mistakes)
-        assert "Not within 1e-5" in result.message
+        assert "Not within the tolerance" in result.message
         other_shape = np.array(swapped).ravel()
         result = verdicts.verdict("array", other_shape, expected, mistakes=mistakes)
         assert "should have shape (1, 2)" in result.message
@@ -403,7 +403,8 @@ class TestNamedMistakes:
         assert verdicts.verdict("array", np.array([[1.0, 2.0, 3.0 + 5e-6]]), expected).correct
         result = verdicts.verdict("array", np.array([[1.0, 2.5, 3.0]]), expected)
         assert result.message == (
-            "Not within 1e-5 of the Keras value: 1 of 3 entries differ, at (0, 1)."
+            "Not within the tolerance of the Keras value (1e-5 + 1e-5 × |Keras value| per entry): "
+            "1 of 3 entries differ, at (0, 1)."
         )
         result = verdicts.verdict("array", [[1.0, 2.0, 3.0]], expected)
         assert "Answer with a NumPy array of numbers" in result.message
