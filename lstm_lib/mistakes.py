@@ -998,16 +998,24 @@ def _count_terms(f: Facts) -> str | None:
 # =========================================================================== shapes
 
 
+def _gated_width(f: Facts, gates: int | None = None) -> str:
+    """The last axis of a recurrent weight in words: ``"units"`` for a SimpleRNN, which has
+    no gates, else ``"4 × units"`` (or ``"gates × units"`` when the class is unknown)."""
+    gates = gates or f.gates
+    if f.cell == "SimpleRNN" or gates == 1:
+        return "units"
+    return f"{gates} × units" if gates else "gates × units"
+
+
 def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]:
     """What each axis of an expected shape is, in words."""
     if f.weights:
         text = (role or "").lower()
+        width = _gated_width(f)
         if "bias" in text:
-            return ["gates × units"] if len(expected) == 1 else ["2 (input, recurrent)", "bias"]
+            return [width] if len(expected) == 1 else ["2 (input, recurrent)", "bias"]
         first = "units" if "recurrent" in text else "features"
-        return [first, "gates × units" if (f.gates or 0) > 1 or f.cell else "units"][
-            : len(expected)
-        ] + ["axis"] * max(0, len(expected) - 2)
+        return [first, width][: len(expected)] + ["axis"] * max(0, len(expected) - 2)
     last = "output_dim" if f.embedding else "units"
     if f.merge_mode == "concat":
         last = "2 × units"
@@ -1399,7 +1407,8 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
         first = "units" if "recurrent" in text else "features"
         yield (
             f"{a!r} is transposed: Keras multiplies the input row from the left (x_t W), so "
-            f"{role or 'this weight'} is ({first}, gates · units). PyTorch stores the transpose."
+            f"{role or 'this weight'} is ({first}, {_gated_width(f)}). PyTorch stores the "
+            "transpose."
         )
     if gates and gates > 1 and n == m and a[:-1] == e[:-1] and e[-1] == gates * (a[-1] or 0):
         yield (
@@ -1695,8 +1704,8 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
         if _all_transposed(answer, expected):
             return (
                 "Those are transposed: Keras multiplies the input row from the left, x_t W, so "
-                "the kernel is (features, gates · units) and the recurrent kernel (units, "
-                "gates · units). PyTorch stores the transposes."
+                f"the kernel is (features, {_gated_width(f, gates)}) and the recurrent kernel "
+                f"(units, {_gated_width(f, gates)}). PyTorch stores the transposes."
             )
         if n == m - 1 and m == 3 and len(answer[0]) == 2 and expected[0][1:] == answer[0][1:]:
             rows = answer[0][0]

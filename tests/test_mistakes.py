@@ -319,7 +319,7 @@ class TestShapeRules:
         [
             ([(3, 6), (6, 6), (6,)], ["one gate's block", "4 · units"]),
             ([(24, 3), (24, 6), (24,)], ["transposed", "PyTorch"]),
-            ([(24, 3), (6, 24), (24,)], ["(24, 3) is transposed", "(features, gates · units)"]),
+            ([(24, 3), (6, 24), (24,)], ["(24, 3) is transposed", "(features, 4 × units)"]),
             ([(3, 6), (6, 24), (24,)], ["one gate's block", "4 · units columns"]),
             ([(3, 24), (3, 24), (24,)], ["U multiplies the previous state", "(the features)"]),
             ([(5, 24), (6, 24), (24,)], ["one row per input feature", "the features, not 5"]),
@@ -1550,3 +1550,9 @@ def test_a_rounded_root_is_not_told_as_an_exact_solution() -> None:
     for answer in (7, 8):
         message = judge("04q7", answer).message
         assert "That solves (about) the count with the timesteps" in message, message
+
+
+def test_a_simple_rnn_weight_is_never_said_to_hold_gates() -> None:
+    """A SimpleRNN has no gates: are its transposed weights told as (features, units)?"""
+    message = judge("03q4", [(16, 8), (16, 16), (16,)]).message
+    assert "gate" not in message, message
