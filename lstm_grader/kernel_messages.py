@@ -59,28 +59,36 @@ def _execution_count(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
 
 
-def _holds_non_text(value: Any) -> bool:
-    """Whether any string in ``value`` (a key included) holds a lone surrogate, which JSON
-    can spell but no notebook file can hold.
+#: The deepest a message's content may nest lists and mappings. A display's JSON data is
+#: kept in the notebook, which nbformat writes with one indent per level and each item on
+#: its own line: a list nested 400 deep in 2 MB of output (within the caps) became a
+#: 270 MB notebook, and 650 deep made nbformat itself fail (RecursionError). Plots and
+#: widget states nest about ten deep.
+MAX_CONTENT_DEPTH = 32
+
+
+def _content_problem(value: Any) -> str | None:
+    """Whether ``value`` nests past :data:`MAX_CONTENT_DEPTH`, or any string in it (a key
+    included) holds a lone surrogate, which JSON can spell but no notebook file can hold.
 
     (``lstm_lib.answers.is_text`` asks the same of an answer; the grader's client does not
     import ``lstm_lib``, which a course folder may hold a broken copy of.)
     """
-    pending = [value]
+    pending = [(value, 0)]
     while pending:
-        item = pending.pop()
+        item, depth = pending.pop()
         if isinstance(item, str):
             if not item.isascii():
                 try:
                     item.encode("utf-8")
                 except UnicodeEncodeError:
-                    return True
-        elif isinstance(item, dict):
-            pending += item.keys()
-            pending += item.values()
-        elif isinstance(item, list):
-            pending += item
-    return False
+                    return "it holds a lone surrogate, which is not text"
+        elif isinstance(item, dict | list):
+            if depth >= MAX_CONTENT_DEPTH:
+                return f"it nests more than {MAX_CONTENT_DEPTH} levels deep"
+            inner = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            pending += [(part, depth + 1) for part in inner]
+    return None
 
 
 def _bundle_problem(content: dict[str, Any]) -> str | None:
@@ -191,8 +199,8 @@ def message_problem(msg: Any) -> str | None:
         return f"{msg_type[:40]}: its execution count is not a whole number from 0"
     check = _CONTENT_PROBLEMS.get(msg_type)
     problem = check(content) if check else None
-    if problem is None and _holds_non_text(content):
-        problem = "it holds a lone surrogate, which is not text"
+    if problem is None:
+        problem = _content_problem(content)
     return f"{msg_type[:40]}: {problem}" if problem else None
 
 

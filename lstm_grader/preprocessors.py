@@ -127,6 +127,7 @@ class CheckSubmission(NbGraderPreprocessor):
             raise RefusedSubmission(f"refusing to grade: {problem}")
         released = nbformat.read(released_path, as_version=4)
         _strip_malformed_metadata(nb)
+        _drop_what_is_never_graded(nb)
         flags, tampered = compare_with_release(nb, released)
         versions = learner_versions(nb, released)
         digests = answer_digests(nb)
@@ -323,6 +324,63 @@ def _strip_malformed_metadata(submitted: NotebookNode) -> None:
             cell["metadata"] = NotebookNode()
         elif "nbgrader" in cell.metadata and not isinstance(cell.metadata["nbgrader"], dict):
             del cell.metadata["nbgrader"]
+
+
+#: The keys a cell may hold in the copy being graded (nbformat 4's), and the metadata
+#: keys kept from a learner's cell, with the values Jupyter front ends write there.
+_CELL_KEYS = frozenset(
+    {"id", "cell_type", "metadata", "source", "outputs", "execution_count", "attachments"}
+)
+_NOTEBOOK_KEYS = frozenset({"cells", "metadata", "nbformat", "nbformat_minor"})
+_SCALAR_METADATA = frozenset({"collapsed", "scrolled", "editable", "deletable", "trusted"})
+
+
+def _drop_what_is_never_graded(submitted: NotebookNode) -> None:
+    """Keep, in the copy being graded, only what nbgrader and the page read: nbformat's
+    keys, and of a cell's metadata its nbgrader entry, its tags (strings), Jupyter's
+    ``jupyter`` flags and the scalar display flags; attachments only as media types
+    holding text.
+
+    Nothing else in a notebook is graded, and the copy is written with one indent per
+    level of nesting, each item on its own line: a list nested 400 deep in a 1 MB
+    submission's cell metadata was written as a 204 MB notebook, with 0.9 GB of the
+    grader's memory (5 MB: 1 GB and 4.2 GB), before any limit of the sandbox applied.
+    The submitted file keeps everything.
+    """
+    for key in [key for key in submitted if key not in _NOTEBOOK_KEYS]:
+        del submitted[key]
+    for cell in submitted.cells:
+        for key in [key for key in cell if key not in _CELL_KEYS]:
+            del cell[key]
+        metadata = cell.get("metadata")
+        if isinstance(metadata, dict):
+            kept = NotebookNode()
+            if "nbgrader" in metadata:
+                kept["nbgrader"] = metadata["nbgrader"]
+            tags = metadata.get("tags")
+            if isinstance(tags, list) and all(isinstance(tag, str) for tag in tags):
+                kept["tags"] = tags
+            flags = metadata.get("jupyter")
+            if isinstance(flags, dict) and all(isinstance(v, bool) for v in flags.values()):
+                kept["jupyter"] = flags
+            for key in _SCALAR_METADATA & set(metadata):
+                if isinstance(metadata[key], bool | int | float | str):
+                    kept[key] = metadata[key]
+            cell["metadata"] = kept
+        attachments = cell.get("attachments")
+        if attachments is not None and not (
+            isinstance(attachments, dict)
+            and all(
+                isinstance(bundle, dict)
+                and all(
+                    isinstance(data, str)
+                    or (isinstance(data, list) and all(isinstance(line, str) for line in data))
+                    for data in bundle.values()
+                )
+                for bundle in attachments.values()
+            )
+        ):
+            del cell["attachments"]
 
 
 def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) -> None:
@@ -1068,7 +1126,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
             source = _source(cell)
             self._markdown_left -= len(source)
             # pasted images that pass the checks are now data: URLs in the HTML itself
-            cell.source = (
+            cell.source = inert_brackets(
                 clean_learner_markdown(source, cell.get("attachments"), self._image_budget)
                 if self._markdown_left >= 0
                 else _as_text(source)
@@ -1106,7 +1164,32 @@ class SanitizeLearnerHTML(SanitizeHTML):
                 )
             if isinstance(output.get("metadata"), dict):
                 _make_output_metadata_inert(output["metadata"])
-        return super().sanitize_code_outputs(outputs)
+        outputs = super().sanitize_code_outputs(outputs)
+        for output in outputs:
+            data = output.get("data")
+            if isinstance(data, dict) and "text/html" in data:
+                html = data["text/html"]
+                data["text/html"] = inert_brackets(
+                    "".join(html) if isinstance(html, list) else str(html)
+                )
+        return outputs
+
+
+def inert_brackets(html: str) -> str:
+    """``html`` with its square brackets written as character references, shown the same.
+
+    The page's template runs nbconvert's ``strip_files_prefix`` over every markdown cell and
+    HTML output; its pattern for a markdown link takes time that grows with the square of
+    the brackets nested: a learner's cell of ``[`` × 20,000, ``x``, ``](y)`` × 20,000 (100 kB)
+    took 25 s of the grader's time to render, and a few such cells minutes. The learner's
+    markdown is HTML by then, so no bracket is link syntax any more.
+
+    Examples
+    --------
+    >>> inert_brackets("<p>[a](b)</p>")
+    '<p>&#91;a&#93;(b)</p>'
+    """
+    return html.replace("[", "&#91;").replace("]", "&#93;")
 
 
 def shown_code(source: str, shown: int) -> str:

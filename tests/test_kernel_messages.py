@@ -231,3 +231,23 @@ def test_the_client_memory_bound_holds_and_is_lifted() -> None:
         del small
     assert resource.getrlimit(resource.RLIMIT_DATA) == before
     bytearray(2 * extra)  # allowed again
+
+
+@pytest.mark.parametrize("depth", [kernel_messages.MAX_CONTENT_DEPTH - 3, 400, 650])
+def test_json_nested_past_the_limit_is_refused(depth: int) -> None:
+    """nbformat writes a notebook one indent per level, each item on its own line: a list
+    nested 400 deep in 2 MB of output made a 270 MB notebook, and 650 deep made nbformat
+    fail (RecursionError, the whole notebook a grader error). Is a display's data, or its
+    metadata, nested past the limit refused, while one within it passes?"""
+    nested: Any = [0] * 10
+    for _ in range(depth):
+        nested = [nested]
+    for content in (
+        {"data": {"application/json": nested, "text/plain": "x"}, "metadata": {}},
+        {"data": {"text/plain": "x"}, "metadata": {"deep": nested}},
+    ):
+        problem = message_problem(_received("display_data", content))
+        if depth < kernel_messages.MAX_CONTENT_DEPTH:
+            assert problem is None
+        else:
+            assert problem == "display_data: it nests more than 32 levels deep"

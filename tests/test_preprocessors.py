@@ -507,3 +507,71 @@ def test_an_answer_that_quotes_a_lone_surrogate_still_leaves_a_notebook_that_sav
     assert found["questions"]["q1"]["correct"] is False
     assert "lone surrogate" in found["questions"]["q1"]["message"]
     nbformat.writes(notebook).encode("utf-8")
+
+
+def test_square_brackets_reach_the_page_as_references_shown_the_same() -> None:
+    """The page's template runs nbconvert's strip_files_prefix, whose pattern for a
+    markdown link takes time growing with the square of nested brackets (a 100 kB cell of
+    ``[`` × 20,000 ``x`` ``](y)`` × 20,000 took 25 s to render). Do a learner's markdown
+    and a kernel's HTML output reach it with no bracket as such, shown all the same?"""
+    import html
+
+    from nbconvert.filters.strings import strip_files_prefix
+
+    nested = "[" * 2_000 + "x" + "](y)" * 2_000
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell(nested + " and [a link](https://example.org)"),
+            nbformat.v4.new_code_cell(
+                "print()",
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/html": f"<p>{nested}</p>", "text/plain": "x"}
+                    )
+                ],
+            ),
+        ]
+    )
+    cleaned, _ = preprocessors.SanitizeLearnerHTML().preprocess(notebook, {})
+    markdown, code = cleaned.cells
+    shown = code.outputs[0].data["text/html"]
+    for page in (markdown.source, shown):
+        assert "[" not in page and "]" not in page
+        assert strip_files_prefix(page) == page
+    # the innermost [x](y) is a link; every other bracket is text, shown as written
+    assert "[" * 1_999 in html.unescape(markdown.source) and nested in html.unescape(shown)
+    assert '<a href="https://example.org">a link</a>' in markdown.source
+
+
+def test_only_what_is_read_is_kept_of_a_learners_cells() -> None:
+    """Does the copy being graded keep a cell's nbgrader entry, tags, Jupyter flags and
+    pasted images, and drop what nothing reads (other metadata, however nested, keys
+    outside nbformat's, attachments that are not text)?"""
+    nested: list = [0]
+    for _ in range(400):
+        nested = [nested]
+    cell = nbformat.v4.new_markdown_cell("notes")
+    cell.metadata.update(
+        nbgrader={"grade": False},
+        tags=["mine"],
+        jupyter={"source_hidden": True},
+        collapsed=True,
+        deep=nested,
+        execution={"iopub.execute_input": "2026-12-03"},
+    )
+    cell["attachments"] = {"a.png": {"image/png": "iVBORw0KGgo="}}
+    cell["extra"] = nested
+    odd = nbformat.v4.new_markdown_cell("more", metadata={"tags": [nested]})
+    odd["attachments"] = {"b.png": {"image/png": nested}}
+    notebook = nbformat.v4.new_notebook(cells=[cell, odd])
+    notebook["extra"] = nested
+    preprocessors._drop_what_is_never_graded(notebook)
+    assert dict(cell.metadata) == {
+        "nbgrader": {"grade": False},
+        "tags": ["mine"],
+        "jupyter": {"source_hidden": True},
+        "collapsed": True,
+    }
+    assert "extra" not in cell and "extra" not in notebook
+    assert cell.attachments == {"a.png": {"image/png": "iVBORw0KGgo="}}
+    assert dict(odd.metadata) == {} and "attachments" not in odd

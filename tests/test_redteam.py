@@ -597,6 +597,15 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     )
 
 
+def _nested_metadata(nb: nbformat.NotebookNode) -> None:
+    # written one indent per level, each item on its own line: 400 deep, a 1 MB submission
+    # became a 204 MB autograded notebook; kept small here, the copy must not hold it
+    nested: list = [0] * 3_000
+    for _ in range(100):
+        nested = [nested]
+    nb.cells[_test_cell(nb, "q1") - 1].metadata["deep"] = nested
+
+
 #: A pasted image's bytes: a PNG's signature and a little more.
 PASTED_PNG = "iVBORw0KGgoAAAANSUhEUg=="
 
@@ -865,6 +874,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        "nested-metadata": Case(edit=_nested_metadata),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
         # 10. escaping to the host: root, capabilities, /proc/sys, remounts, namespaces
@@ -1219,6 +1229,17 @@ def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> Non
     ]
     assert all(len(found) == 1 for found in uids), uids
     assert uids[0] != uids[1] and "UID 0" not in uids[0] + uids[1], uids
+
+
+def test_what_is_never_graded_is_not_copied(graded: Graded) -> None:
+    """Is a learner's cell metadata that nothing grades (a list nested 100 deep) left out
+    of the autograded copy, which nbformat writes one indent per level, so that it cannot
+    make that copy, and the grader's memory, hundreds of times the submission?"""
+    copy_of = graded.course.root / "autograded" / "nested-metadata" / ASSIGNMENT
+    honest = graded.course.root / "autograded" / "honest" / ASSIGNMENT
+    notebook = f"{ASSIGNMENT}.ipynb"
+    assert '"deep"' not in (copy_of / notebook).read_text()
+    assert (copy_of / notebook).stat().st_size < (honest / notebook).stat().st_size + 50_000
 
 
 def test_the_kernel_cannot_reach_the_course_or_the_network(graded: Graded) -> None:
