@@ -540,8 +540,7 @@ class SandboxedExecute(Execute):
         before it runs any cell."""
         kc = await super().async_start_new_kernel_client()
         self._refused = getattr(kc, "refused_messages", None)
-        provisioner = getattr(self.km, "provisioner", None)
-        if isinstance(provisioner, SandboxProvisioner):
+        if (provisioner := self._provisioner()) is not None:
             # its sockets are bound: from here its private folder is the grader's alone
             provisioner.seal_kernel_folder()
         # the kernel has started: it does not inherit the grader's own limit
@@ -555,6 +554,11 @@ class SandboxedExecute(Execute):
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _provisioner(self) -> SandboxProvisioner | None:
+        """The sandbox around this notebook's kernel, or None (no kernel, or not ours)."""
+        provisioner = getattr(self.km, "provisioner", None)
+        return provisioner if isinstance(provisioner, SandboxProvisioner) else None
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict, km: Any = None
@@ -726,10 +730,8 @@ class SandboxedExecute(Execute):
             )
         if self.kc is None or self.km is None or not await ensure_async(self.km.is_alive()):
             return cell
-        provisioner = getattr(self.km, "provisioner", None)
-        if isinstance(provisioner, SandboxProvisioner) and not provisioner.socket_is_the_kernels(
-            "iopub"
-        ):
+        provisioner = self._provisioner()
+        if provisioner is not None and not provisioner.socket_is_the_kernels("iopub"):
             # the kernel put something else where its output socket was: connecting there
             # would reach whatever it points to, as the grader. It is stopped, as a kernel
             # that dies is: the points earned before stay

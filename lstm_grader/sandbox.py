@@ -210,7 +210,7 @@ def claim_kernel_identity() -> tuple[Identity, str | None]:
     identity = sandbox_identity()
     if not identity.drops_root:
         return identity, None
-    claims = os.path.join(_private_parent() or tempfile.gettempdir(), UID_CLAIMS)
+    claims = _uid_claims_folder()
     with contextlib.suppress(FileExistsError):
         os.mkdir(claims, 0o700)
     if os.path.islink(claims) or os.stat(claims).st_uid != 0:
@@ -733,12 +733,16 @@ def remove_leftovers() -> None:
         if not safefiles.remove_tree(folder):
             log.warning("a leftover folder could not be removed: %s", folder)
     # uids claimed by kernels of killed graders (no kernel lives that long)
-    claims = os.path.join(_private_parent() or tempfile.gettempdir(), UID_CLAIMS)
-    with contextlib.suppress(OSError), os.scandir(claims) as entries:
+    with contextlib.suppress(OSError), os.scandir(_uid_claims_folder()) as entries:
         for entry in entries:
             with contextlib.suppress(OSError):
                 if time.time() - entry.stat(follow_symlinks=False).st_mtime > owners.STALE_AFTER_S:
                     os.unlink(entry.path)
+
+
+def _uid_claims_folder() -> str:
+    """Where kernels claim their uids (:func:`claim_kernel_identity`): beside their folders."""
+    return os.path.join(_private_parent() or tempfile.gettempdir(), UID_CLAIMS)
 
 
 def _private_parent() -> str | None:
@@ -1029,6 +1033,7 @@ class SandboxProvisioner(LocalProvisioner):
     _kernel_dir: str | None = None
     _cgroup: cgroups.ControlGroup | None = None
     _output: _OutputTail | None = None
+    _uid_claim: str | None = None
     sandbox_report: dict[str, Any] | None = None
 
     def _limits_words(self) -> list[str]:
@@ -1046,7 +1051,7 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         self._no_sandbox = check_can_grade()
         remove_leftovers()
-        release_kernel_identity(getattr(self, "_uid_claim", None))
+        release_kernel_identity(self._uid_claim)
         self._identity, self._uid_claim = claim_kernel_identity()
         self._private_dir = tempfile.mkdtemp(
             prefix=owners.temporary_prefix("kernel"), dir=_private_parent()
@@ -1314,7 +1319,7 @@ class SandboxProvisioner(LocalProvisioner):
                     )
             self._cgroup.remove()
             self._cgroup = None
-        release_kernel_identity(getattr(self, "_uid_claim", None))
+        release_kernel_identity(self._uid_claim)
         self._uid_claim = None
         if self._output is not None:
             said = self._output.text()
