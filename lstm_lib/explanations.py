@@ -128,9 +128,10 @@ def explain_answer(kind: str, expected: Any, context: Mapping[str, Any] | None =
     >>> lstm = {"class_name": "LSTM", "config": {"units": 16}}
     >>> print(explain_answer("int", 1600, {"layer": lstm, "input_shape": [None, 20, 8]}))
     ... # doctest: +NORMALIZE_WHITESPACE
-    4 gates × (8 features × 16 + 16 units × 16 + 16 bias) = 1600. Each of LSTM's 4 gates
-    has its own kernel W (features × units), recurrent kernel U (units × units) and bias
-    (units). The 20 timesteps add nothing: the same weights are used at every step.
+    4 blocks × (8 features × 16 + 16 units × 16 + 16 bias) = 1600. Each of LSTM's 4 blocks
+    (three gates and the candidate) has its own kernel W (features × units), recurrent
+    kernel U (units × units) and bias (units). The 20 timesteps add nothing: the same
+    weights are used at every step.
     >>> print(explain_answer("shape", [None, 16], {"layer": lstm, "input_shape": [None, 8, 3]}))
     ... # doctest: +NORMALIZE_WHITESPACE
     (batch, units) = (None, 16): `return_sequences=False`, the default, returns only the
@@ -166,8 +167,8 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
         reset_after = name == "GRU" and config.get("reset_after", True)
         if config.get("use_bias", True):
             terms.append(f"2 × {units} bias" if reset_after else f"{units} bias")
-        per_gate = " + ".join(terms)
-        arithmetic = per_gate if gates == 1 else f"{gates} gates × ({per_gate})"
+        per_block = " + ".join(terms)
+        arithmetic = per_block if gates == 1 else f"{gates} blocks × ({per_block})"
         count = shapes.count_params(spec, shape)
         blocks = "kernel W (features × units), recurrent kernel U (units × units)"
         if not config.get("use_bias", True):
@@ -181,7 +182,11 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
             why = f"{blocks} and one bias (units): `reset_after=False` keeps a single one"
         else:
             why = f"{blocks} and bias (units)"
-        owner = f"Each of {name}'s {gates} gates has its own" if gates > 1 else f"{name} has a"
+        owner = (
+            f"Each of {name}'s {gates} blocks ({shapes.gated_blocks_named(gates)}) has its own"
+            if gates > 1
+            else f"{name} has a"
+        )
         return arithmetic, count, f"{owner} {why}."
     if name == "Dense":
         features, units = shape[-1], config["units"]
@@ -217,7 +222,7 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
         behind, behind_count, _ = _formula(backward, shape)
         inner = forward["class_name"]
         if ahead == behind:
-            arithmetic = f"2 directions × {ahead}" if " gates × " in ahead else f"2 × ({ahead})"
+            arithmetic = f"2 directions × {ahead}" if " blocks × " in ahead else f"2 × ({ahead})"
             arithmetic = f"{arithmetic} = 2 × {ahead_count}"
         else:
             arithmetic = f"forward ({ahead}) + backward ({behind})"
@@ -408,7 +413,7 @@ def _weight_shapes(expected: list[tuple[int | None, ...]], roles: list[str]) -> 
     if not units or width is None or width % units:
         return None
     gates = width // units
-    per = f"{units} units" if gates == 1 else f"{gates} gates × {units} units"
+    per = f"{units} units" if gates == 1 else f"{gates} blocks × {units} units"
     parts = []
     for role, low, shape in zip(roles, lowered, expected, strict=True):
         if "recurrent kernel" in low:
@@ -425,7 +430,10 @@ def _weight_shapes(expected: list[tuple[int | None, ...]], roles: list[str]) -> 
     text = "; ".join(parts) + "."
     text = text[:1].upper() + text[1:]
     if gates > 1:
-        text += " Keras keeps the gates' blocks side by side in each weight."
+        text += (
+            f" Keras keeps the {gates} blocks ({shapes.gated_blocks_named(gates)}) side by "
+            "side in each weight."
+        )
     return text
 
 

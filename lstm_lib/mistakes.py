@@ -33,6 +33,7 @@ import numpy as np
 from lstm_lib import reference, shapes
 from lstm_lib.answers import to_plain
 from lstm_lib.judging import with_article
+from lstm_lib.shapes import gated_blocks_named
 
 __all__ = [
     "COUNT_RULES",
@@ -290,7 +291,7 @@ def _rule_flag_use_bias(expected: int, f: Facts) -> Candidates:
 
 
 def _rule_gru_reset_after(expected: int, f: Facts) -> Candidates:
-    """GRU's reset_after read the other way: one bias vector per gate or two."""
+    """GRU's reset_after read the other way: one bias vector or two."""
     if f.class_name != "GRU" or not f.config.get("use_bias", True):
         return
     flipped = not f.config.get("reset_after", True)
@@ -367,7 +368,7 @@ def _rule_double_bias(expected: int, f: Facts) -> Candidates:
     if bias and f.class_name in ("LSTM", "SimpleRNN") and f.units:
         yield (
             expected + bias,
-            f"That counts two bias vectors per gate, as PyTorch stores them (b_ih and b_hh). "
+            f"That counts two bias vectors, as PyTorch stores them (b_ih and b_hh). "
             f"A Keras {f.class_name} keeps one: {f.gates} × units biases (units = {f.units}).",
         )
     if bias and f.class_name == "Dense" and f.units:
@@ -400,7 +401,7 @@ def _rule_sums_for_products(expected: int, f: Facts) -> Candidates:
         yield (
             gates * sums + bias,
             f"That adds sizes where the weights multiply them: W holds features × units and U "
-            f"units × units weights per gate, {pair} ({f.numbers()}).",
+            f"units × units weights per block, {pair} ({f.numbers()}).",
         )
 
 
@@ -410,8 +411,9 @@ def _rule_one_gate(expected: int, f: Facts) -> Candidates:
     if f.class_name in _RECURRENT and gates and gates > 1 and not expected % gates:
         yield (
             expected // gates,
-            f"That is the count for one gate. {f.class_name} has {gates} gated blocks, "
-            f"each with its own {_block_words(f)}: multiply by {gates} ({f.numbers()}).",
+            f"That is the count for one block. {f.class_name} has {gates} blocks "
+            f"({gated_blocks_named(gates)}), each with its own {_block_words(f)}: multiply by "
+            f"{gates} ({f.numbers()}).",
         )
 
 
@@ -426,18 +428,26 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
         if wrong != gates and not (wrong == 1 and gates > 1):
             yield (
                 wrong * block,
-                f"That counts {wrong} gated block{'s' if wrong > 1 else ''}{like.get(wrong, '')}"
-                f"; {f.class_name} has {gates}. Each block has {_block_words(f, 'a')} "
-                f"({f.numbers()}).",
+                f"That counts {wrong} block{'s' if wrong > 1 else ''}{like.get(wrong, '')}; "
+                f"{f.class_name} has {_blocks_of(gates)}. Each block has "
+                f"{_block_words(f, 'a')} ({f.numbers()}).",
             )
     for other in _RECURRENT:
         if other != f.class_name:
             yield (
                 _count(f, class_name=other),
                 f"That is the count of {with_article(other)} of the same size. {f.class_name} has "
-                f"{gates} gated block{'s' if gates > 1 else ''} (LSTM 4, GRU 3, SimpleRNN 1; "
+                f"{_blocks_of(gates)} (LSTM 4, GRU 3, SimpleRNN 1; "
                 f"{f.numbers()}).",
             )
+
+
+def _blocks_of(gates: int) -> str:
+    """A layer's blocks counted and named: "4 blocks (three gates and the candidate)", or
+    "1 block (no gates)" for a SimpleRNN."""
+    if gates == 1:
+        return "1 block (no gates)"
+    return f"{gates} blocks ({gated_blocks_named(gates)})"
 
 
 def _block_words(f: Facts, article: str = "") -> str:
@@ -459,32 +469,33 @@ def _rule_left_out_blocks(expected: int, f: Facts) -> Candidates:
     if terms.get("bias"):
         yield (
             expected - terms["bias"],
-            "That leaves out the bias: each unit (and each gate) has one bias term "
-            "when use_bias=True, the default"
+            "That leaves out the bias: "
             + (
-                " (a GRU with reset_after=True has two: input and recurrent)."
+                "each unit of each block has two bias terms here, input and recurrent "
+                "(a GRU with reset_after=True, the default)"
                 if f.class_name == "GRU" and f.config.get("reset_after", True)
-                else "."
+                else f"each unit{' of each block' if (f.gates or 1) > 1 else ''} has one bias "
+                "term when use_bias=True, the default"
             )
-            + f" units = {f.units} here.",
+            + f"; units = {f.units} here.",
         )
     rk = terms.get("recurrent_kernel")
     if rk:
         yield (
             expected - rk,
-            f"That leaves out the recurrent kernel U (units × units per gate, units = "
+            f"That leaves out the recurrent kernel U (units × units per block, units = "
             f"{f.units}): a recurrent layer also weighs its previous output h(t-1).",
         )
         yield (
             terms["kernel"],
             "That is the kernel W alone: a recurrent layer also has the recurrent kernel U "
-            f"(units × units per gate) and the bias b ({f.numbers()}).",
+            f"(units × units per block) and the bias b ({f.numbers()}).",
         )
         if f.features and f.units and f.features != f.units:
             yield (
                 expected - rk + terms["kernel"],
                 "That counts the recurrent kernel U as units × features: U multiplies h(t-1), "
-                f"which has units numbers, so it is units × units per gate (units = {f.units},"
+                f"which has units numbers, so it is units × units per block (units = {f.units},"
                 f" features = {f.features}).",
             )
 
@@ -693,7 +704,8 @@ def explain_count(answer: int, expected: int, context: Mapping[str, Any]) -> str
     if solve == "input_dim":
         return (
             f"{answer} is {size} for input_dim: the table needs one row per id, from 0 (the "
-            "padding id) to the largest id, and not one more."
+            "padding id) to the largest id"
+            + (", and not one more." if answer > expected else ", so every id has its row.")
         )
     if isinstance(context.get("model"), Sequence) and context.get("input_shape"):
         made = _model_terms(context)
@@ -858,30 +870,31 @@ def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
     gates = f.gates or 1
     params = _int(context.get("params"))
     biases = _bias_vectors(f)
-    # a GRU with reset_after=True (Keras 3's default) has two biases per gate: 2 × units
+    # a GRU with reset_after=True (Keras 3's default) has two biases per block: 2 × units
     bias = {0: "", 1: " + units", 2: " + 2 × units"}[biases]
     if gates > 1:
         yield (
             gates * expected,
-            f"That is {gates} × units, the width of W and U (the {gates} gates side by side); "
-            f"units is the size of h_t, one gate's block, 1/{gates} of that width.",
+            f"That is {gates} × units, the width of W and U (the {gates} blocks side by side: "
+            f"{gated_blocks_named(gates)}); units is the size of h_t, one block, 1/{gates} of that "
+            "width.",
         )
     if params and gates > 1 and params % gates == 0:
         yield (
             params // gates,
-            f"That is one gate's share of the {params} parameters, a count, not units: solve "
+            f"That is one block's share of the {params} parameters, a count, not units: solve "
             f"{gates} × (units × (units + features){bias}) = {params} for units "
             f"(features = {f.features}).",
         )
     if params and gates > 1 and f.features:
-        # Solved u(u + features) + u = params: one gate's formula set equal to the whole.
+        # Solved u(u + features) + u = params: one block's formula set equal to the whole.
         # Learners round the root of u² + (features + 1)·u = params to a whole number.
         for one in _roots(f.features + biases, params):
             yield (
                 one,
                 f"{one} solves (about) units × (units + {f.features}){bias} = {params}, one "
-                f"gate's count set equal to the whole: {with_article(f.class_name)} holds "
-                f"{gates} gated blocks, so the {params} parameters are {gates} × that formula.",
+                f"block's count set equal to the whole: {with_article(f.class_name)} holds "
+                f"{gates} blocks, so the {params} parameters are {gates} × that formula.",
             )
     if params and gates and f.timesteps and f.features and f.timesteps != f.features:
         if params % gates == 0:
@@ -978,7 +991,7 @@ def _count_terms(f: Facts) -> str | None:
             bias = "b, 2 × units (reset_after=True keeps two)"
         else:
             bias = "b, units"
-        blocks = f"{f.gates} gated blocks, each" if (f.gates or 1) > 1 else "one block of"
+        blocks = f"{f.gates} blocks, each" if (f.gates or 1) > 1 else "one block of"
         return (
             f"{_capitalized(with_article(name))}'s count is {blocks} W (features × units), "
             f"U (units × units) and {bias}: "
@@ -1000,11 +1013,11 @@ def _count_terms(f: Facts) -> str | None:
 
 def _gated_width(f: Facts, gates: int | None = None) -> str:
     """The last axis of a recurrent weight in words: ``"units"`` for a SimpleRNN, which has
-    no gates, else ``"4 × units"`` (or ``"gates × units"`` when the class is unknown)."""
+    no gates, else ``"4 × units"`` (or ``"blocks × units"`` when the class is unknown)."""
     gates = gates or f.gates
     if f.cell == "SimpleRNN" or gates == 1:
         return "units"
-    return f"{gates} × units" if gates else "gates × units"
+    return f"{gates} × units" if gates else "blocks × units"
 
 
 def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]:
@@ -1087,7 +1100,7 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
         if _is_state(role) and gates > 1 and a[-1] == gates * e[-1] and text.endswith("c"):
             # The 4·units of the stacked gate blocks taken for the cell state's width.
             yield (
-                f"{a!r} gives c the width of the {gates} stacked gate blocks ({gates} · units, "
+                f"{a!r} gives c the width of the {gates} stacked blocks ({gates} · units, "
                 "the columns of W, U and b). A state holds one number per unit, like h."
             )
         if _is_state(role) and a[-1] == 2 * e[-1] and ("forward" in text or "backward" in text):
@@ -1243,8 +1256,8 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             # only a Bidirectional layer has directions to speak of
             per = " per direction" if f.class_name == "Bidirectional" else ""
             yield (
-                f"The {gates} gates are inside the layer: its output has units numbers{per}, "
-                f"not {gates} × units."
+                f"The {gates} blocks ({gated_blocks_named(gates)}) are inside the layer: its "
+                f"output has units numbers{per}, not {gates} × units."
             )
     # --- the time axis of the wrong size
     if n == m and m >= 3 and a[:1] == e[:1] and a[2:] == e[2:] and a[1] != e[1]:
@@ -1412,8 +1425,8 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
         )
     if gates and gates > 1 and n == m and a[:-1] == e[:-1] and e[-1] == gates * (a[-1] or 0):
         yield (
-            f"{a!r} is one gate's block. Keras keeps the {gates} gates side by side in each "
-            f"array: {gates} · units columns."
+            f"{a!r} is one block. Keras keeps the {gates} blocks "
+            f"({gated_blocks_named(gates)}) side by side in each array: {gates} · units columns."
         )
     if n == m == 2 and a[1:] == e[1:] and a[0] != e[0]:
         if "recurrent" in text:
@@ -1441,7 +1454,7 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
     ):
         yield (
             f"{a!r} sizes the bias by the input: b has one entry per unit"
-            + (f" and gate, {gates} · units" if (gates or 1) > 1 else "")
+            + (f" of each block, {gates} · units" if (gates or 1) > 1 else "")
             + f", not per feature (features = {f.features})."
         )
     if "bias" in text and n == 1 and m == 2 and e[0] == 2 and a == e[1:]:
@@ -1455,7 +1468,7 @@ def _weight_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[st
         yield (
             f"{a!r} holds two bias vectors, as PyTorch stores them (b_ih and b_hh), or a GRU "
             f"with reset_after=True. A Keras {f.cell or 'layer'} keeps one bias vector, "
-            f"{'gates × units' if (gates or 1) > 1 else 'units'} entries."
+            f"{_gated_width(f, gates)} entries."
         )
 
 
@@ -1520,14 +1533,22 @@ def explain_shape(
             f"{len(expected)}: ({', '.join(names)})."
         )
     parts = []
-    for name, mine, theirs in zip(names, answer, expected, strict=True):
+    for position, (name, mine, theirs) in enumerate(zip(names, answer, expected, strict=True)):
+        # a name two axes share (a recurrent kernel's units, units) is told by position
+        axis = f"{_ordinal(position)} axis ({name})" if names.count(name) > 1 else f"{name} axis"
         if mine == theirs:
-            parts.append(f"the {name} axis is right")
+            parts.append(f"the {axis} is right")
         else:
             said = _wrong_size(name, mine, f)
             hint = _axis_hint(name, f, theirs, reads)
-            parts.append(f"the {name} axis is wrong ({said}): it is {hint}")
+            parts.append(f"the {axis} is wrong ({said}): it is {hint}")
     return f"{answer!r}: " + "; ".join(parts) + "."
+
+
+def _ordinal(position: int) -> str:
+    """ "first" for position 0, "second" for 1, ...; "9th" past the eighth."""
+    words = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+    return words[position] if position < len(words) else f"{position + 1}th"
 
 
 def _wrong_size(name: str, mine: int | None, f: Facts) -> str:
@@ -1583,8 +1604,8 @@ def _axis_hint(name: str, f: Facts, expected: int | None = None, reads: bool = F
         return "2 × units: 'concat' puts both directions' units side by side"
     if name == "output_dim":
         return "output_dim, the length of each id's vector"
-    if name == "gates × units":
-        return f"{f.gates or 'gates'} × units, the gates side by side"
+    if name.endswith(" × units"):  # a gated weight's last axis, "4 × units" or unknown
+        return f"{name}, the blocks side by side ({gated_blocks_named(f.gates)})"
     if name.startswith("axis "):
         return "the size of that axis of the ids, which the Embedding keeps"
     return "one of the question's sizes"
@@ -1685,7 +1706,7 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             )
         if gates and gates > 1 and n == gates * m:
             return (
-                f"Those are per-gate weights, {n} arrays: Keras keeps the {gates} gates side by "
+                f"Those are per-block weights, {n} arrays: Keras keeps the {gates} blocks side by "
                 f"side in each array, so the layer stores {m}: {listed}."
             )
         if (
@@ -1698,8 +1719,9 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             )
         ):
             return (
-                f"Those are the shapes of one gate's block. Keras keeps the {gates} gates side "
-                f"by side in each array: {gates} · units columns, {listed}."
+                f"Those are the shapes of one block. Keras keeps the {gates} blocks "
+                f"({gated_blocks_named(gates)}) side by side in each array: {gates} · units "
+                f"columns, {listed}."
             )
         if _all_transposed(answer, expected):
             return (
@@ -1950,6 +1972,14 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             notes.append(_old_name(key))
         elif key in expected and value == expected[key] and not _same(value, expected[key]):
             notes.append(_type_slip(key, value, expected[key]))
+        elif (
+            key in expected
+            and type(value) is str
+            and type(expected[key]) is not str
+            and value.strip() == repr(expected[key])
+        ):
+            # "128" for 128: the value in quotes
+            notes.append(_type_slip(key, value, expected[key]))
         elif key in expected and value != expected[key]:
             if type(value) is str and KERAS3_NAMES.get(value) == expected[key]:
                 notes.append(f"For {key}: {_old_name(value)}")
@@ -1981,7 +2011,9 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     if unknown:
         notes.append(f"Not asked for: {_and(unknown)}.")
     if wrong and not notes:
-        notes.append(f"The value of {_and(wrong)} is not the one asked for.")
+        values = "The value of" if len(wrong) == 1 else "The values of"
+        verb = "is not the one" if len(wrong) == 1 else "are not the ones"
+        notes.append(f"{values} {_and(wrong)} {verb} asked for.")
     good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
     return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
 
@@ -2128,6 +2160,20 @@ def _simple_rnn_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
         run(act="linear"),
         f"That leaves out the {name}: h_t = {name}(x_t W + h_(t-1) U + b) at every step.",
     )
+    for other in ("relu", "sigmoid", "tanh"):  # Dense's habit, or the gates' activation
+        if other != name:
+            slipped = run(act=other)
+            formula = f"h_t = {name}(x_t W + h_(t-1) U + b) at every step"
+            if slipped.any():
+                message = f"That is what {other} gives; this layer's activation is {name}: "
+                yield slipped, f"{message}{formula}."
+            else:  # relu clipped it all, or nothing was ever computed into the array
+                yield (
+                    slipped,
+                    f"Every entry of your array is 0. {other} gives exactly that here (it "
+                    f"clips every negative value to 0), but this layer's activation is {name}: "
+                    f"{formula}. Or the array was never computed into.",
+                )
     # The activation left out of one step only (most often the last one written by hand):
     # tried step by step, since leaving it out everywhere is a different array.
     act = reference.get_activation(name)
@@ -2208,7 +2254,7 @@ def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
     yield (
         step(recurrent=False)[which],
         "That leaves out the recurrent term h_prev @ U: z = x_t W + h_prev U + b feeds all "
-        "four gates.",
+        "four blocks, the three gates and the candidate.",
     )
     yield (
         step(forget=False)[which],

@@ -9,10 +9,14 @@ per layer, the config values that matter (activations, return flags, sizes, ...)
 cell makes it with :func:`model_reference` from the real Keras model, so nothing is typed
 twice; the learner's config is read with Keras 3's defaults (:data:`KERAS_DEFAULTS`) for what
 it leaves out.
+
+:func:`layer_shapes_problem` tells an inverse question's one-layer answer why it returns
+other shapes than asked, from that layer's own options (units, return_sequences, merge_mode).
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 import operator
@@ -23,7 +27,13 @@ from lstm_lib import shapes
 from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs, with_article
 from lstm_lib.mistakes import _bias_vectors, facts, shape_mistake
 
-__all__ = ["DEFAULT_JUDGED", "KERAS_DEFAULTS", "compare_model", "model_reference"]
+__all__ = [
+    "DEFAULT_JUDGED",
+    "KERAS_DEFAULTS",
+    "compare_model",
+    "layer_shapes_problem",
+    "model_reference",
+]
 
 _RECURRENT_DEFAULTS: dict[str, Any] = {
     "activation": "tanh",
@@ -271,6 +281,8 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
             for position, (spec, entry) in enumerate(zip(mine, layers, strict=True), start=1):
                 written = _written_config(answer, position)
                 problems += _config_problems(f"Layer {position}", spec, written, entry, context)
+    # with the options named above set as the prompt asks: which count would that give?
+    fixed = _as_prompt_asks(answer, layers, input_shape) if problems and layers else None
     want_shape = _as_shape(expected["output_shape"])
     returned = rows[-1].output_shapes
     if len(returned) > 1:
@@ -290,7 +302,9 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
     elif "params" in expected and params != int(expected["params"]):
         written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
-        problems.append(_params_problem(params, int(expected["params"]), layers, rows, written))
+        problems.append(
+            _params_problem(params, int(expected["params"]), layers, rows, written, fixed)
+        )
     if problems:
         return Verdict(False, " ".join(problem.strip() for problem in problems))
     return Verdict(
@@ -324,6 +338,7 @@ def _params_problem(
     layers: Sequence[Mapping[str, Any]] | None,
     rows: Sequence[Any] = (),
     specs: Sequence[Mapping[str, Any]] = (),
+    fixed: tuple[list[Any], list[dict[str, Any]]] | None = None,
 ) -> str:
     """A wrong total, stated only where the prompt gives it.
 
@@ -332,12 +347,26 @@ def _params_problem(
     total is the answer of a count question (08 q3 counts the model 08 q6 changes), so the
     message says only which way it is off. ``specs``, the learner's layers in the order of
     ``rows``, give the written formula its bias term (a GRU with ``reset_after`` has two).
+    ``fixed``, the rows and specs of the learner's model with the options named before set
+    as the prompt asks, tells whether fixing those alone gives the count: then the free
+    sizes are right, and the learner is not told to solve for them.
     """
     if layers is None or any(entry.get("free") for entry in layers):
         said = f"Your model has {params} parameters; the specification asks for exactly {wanted}."
         free = [i for i, entry in enumerate(layers or []) if entry.get("free")]
+        chosen = _joined(layers[free[0]]["free"]) if len(free) == 1 and layers else ""
+        if fixed is not None:
+            rows, specs = fixed
+            total = sum(operator.index(row.params) for row in rows)
+            if total == wanted:
+                verb = "need" if chosen == "units" or " and " in chosen else "needs"
+                yours = f": the {chosen} you chose {verb} no change" if chosen else ""
+                return f"{said} Fix what is named above and the count comes out right{yours}."
+            if total != params:
+                said += f" With what is named above fixed, it would have {total}."
         if len(free) == 1 and len(rows) == len(layers or []):
-            # The other layers are fixed by the prompt: the whole difference is this one's.
+            # Every other option is the prompt's; this layer's choice sets the total (and
+            # the counts of the layers after it, which take its output as their input).
             row = rows[free[0]]
             features = row.input_shape[-1] if isinstance(row.input_shape, tuple) else None
             gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}.get(row.class_name)
@@ -349,11 +378,20 @@ def _params_problem(
                 if gates and features
                 else "its weights"
             )
+            after = (
+                ", and the layers after it count its output in theirs"
+                if free[0] < len(rows) - 1
+                else ""
+            )
+            solve = (
+                f"Solve for the units that make the total {wanted}."
+                if "units" in layers[free[0]]["free"]
+                else f"Choose the {chosen} that gives the total {wanted}."
+            )
             said += (
-                f" The other layers are fixed by the prompt, so the difference is in Layer "
-                f"{free[0] + 1} ({row.class_name}), whose {_joined(layers[free[0]]['free'])} "
-                f"you chose: its count ({row.params} here) is {made}. Solve for the size that "
-                f"makes the total {wanted}."
+                f" Every other option is fixed by the prompt, so the total follows from the "
+                f"{chosen} you chose for Layer {free[0] + 1} ({row.class_name}): its count "
+                f"({row.params} here) is {made}{after}. {solve}"
             )
         return said
     more = "more" if params > wanted else "fewer"
@@ -361,6 +399,49 @@ def _params_problem(
         f"Your model has {params} parameters, {more} than the model the prompt describes: "
         "check each layer's sizes against it."
     )
+
+
+def _as_prompt_asks(
+    answer: list[dict[str, Any]], layers: Sequence[Mapping[str, Any]], input_shape: tuple
+) -> tuple[list[Any], list[dict[str, Any]]] | None:
+    """The rows and specs of the learner's model with every judged option set to the
+    reference's value (free options kept), or None when its layers are not the reference's
+    or it does not build so."""
+    written = [copy.deepcopy(spec) for spec in answer if spec["class_name"] != "InputLayer"]
+    if len(written) != len(layers):
+        return None
+    for spec, entry in zip(written, layers, strict=True):
+        if not _set_as_asked(spec, entry):
+            return None
+    try:
+        rows = shapes.stack_shapes(written, input_shape)
+    except (ValueError, TypeError, KeyError):
+        return None
+    return (rows, written) if len(rows) == len(written) else None
+
+
+def _set_as_asked(spec: dict[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Set ``spec``'s judged options to ``entry``'s, in place; False when the classes differ."""
+    config = spec.setdefault("config", {})
+    if not isinstance(config, dict):
+        return False
+    if spec["class_name"] != entry["class_name"]:
+        # a TimeDistributed Dense judged as the Dense it wraps
+        inner = config.get("layer")
+        if _core(spec["class_name"], config)[0] != entry["class_name"] or not isinstance(
+            inner, dict
+        ):
+            return False
+        return _set_as_asked(inner, entry)
+    for key, value in (entry.get("config") or {}).items():
+        if key == "layer" and isinstance(value, Mapping):
+            if not isinstance(config.get("layer"), dict) or not _set_as_asked(
+                config["layer"], value
+            ):
+                return False
+        else:
+            config[key] = copy.deepcopy(value)
+    return True
 
 
 def _state_hint(answer: list[dict[str, Any]]) -> str:
@@ -508,13 +589,40 @@ def _listing(classes: Sequence[str]) -> str:
     return ", ".join(classes)
 
 
+def _inner_name(spec: Mapping[str, Any]) -> str | None:
+    """The class a wrapper wraps, as written, or None."""
+    inner = (spec.get("config") or {}).get("layer")
+    if spec.get("class_name") in _WRAPPERS and isinstance(inner, Mapping):
+        return str(inner.get("class_name"))
+    return None
+
+
+def _written_name(spec: Mapping[str, Any]) -> str:
+    """A layer's class as written, a wrapper with the class it wraps: TimeDistributed(Dense)."""
+    inner = _inner_name(spec)
+    return f"{spec['class_name']}({inner})" if inner else str(spec["class_name"])
+
+
+def _a_layer(spec: Mapping[str, Any]) -> str:
+    """A layer as written, with its article: a TimeDistributed around a Dense."""
+    inner = _inner_name(spec)
+    named = with_article(str(spec["class_name"]))
+    return f"{named} around {with_article(inner)}" if inner else named
+
+
 def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]]) -> str | None:
     """Name missing, extra, reordered or replaced layers, or return None."""
     got = [_core(spec["class_name"], spec["config"])[0] for spec in mine]
     want = [_core(entry["class_name"], entry.get("config") or {})[0] for entry in layers]
     if got == want:
         return None
-    summary = f"The model asks for {_listing(want)}, in this order; yours is {_listing(got)}."
+    # compared as judged (a TimeDistributed Dense is a Dense), told as written
+    listed_got = [_written_name(spec) for spec in mine]
+    listed_want = [_written_name(entry) for entry in layers]
+    summary = (
+        f"The model asks for {_listing(listed_want)}, in this order; "
+        f"yours is {_listing(listed_got)}."
+    )
     if sorted(got) == sorted(want):
         return f"The right layers in the wrong order. {summary}"
     named = []
@@ -524,10 +632,10 @@ def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]
         return " ".join(
             [
                 *(
-                    f"Your layer {index} is {with_article(mine)}; "
-                    f"the model has {with_article(asked)} there."
-                    for index, (mine, asked) in enumerate(zip(got, want, strict=True), start=1)
-                    if mine != asked
+                    f"Your layer {index + 1} is {_a_layer(mine[index])}; "
+                    f"the model has {_a_layer(layers[index])} there."
+                    for index in range(len(got))
+                    if got[index] != want[index]
                 ),
                 summary,
             ]
@@ -537,25 +645,27 @@ def _sequence_problem(mine: list[dict[str, Any]], layers: list[Mapping[str, Any]
         if tag == "delete":
             for index in range(i1, i2):
                 named.append(
-                    f"Your layer {index + 1} ({got[index]}) is one too many: the model has no "
-                    f"{got[index]} there."
+                    f"Your layer {index + 1} ({listed_got[index]}) is one too many: the model "
+                    f"has no {got[index]} there."
                 )
         elif tag == "insert":
-            where = f"after the {got[i1 - 1]} (your layer {i1})" if i1 else "first"
-            missing = " and ".join(with_article(name) for name in want[j1:j2])
+            where = f"after the {listed_got[i1 - 1]} (your layer {i1})" if i1 else "first"
+            missing = " and ".join(_a_layer(entry) for entry in layers[j1:j2])
             named.append(f"Your model is missing {missing} {where}.")
         elif tag == "replace":
             for offset in range(max(i2 - i1, j2 - j1)):
                 if i1 + offset < i2 and j1 + offset < j2:
                     named.append(
-                        f"Your layer {i1 + offset + 1} is {with_article(got[i1 + offset])}; the "
-                        f"model has {with_article(want[j1 + offset])} there."
+                        f"Your layer {i1 + offset + 1} is {_a_layer(mine[i1 + offset])}; the "
+                        f"model has {_a_layer(layers[j1 + offset])} there."
                     )
                 elif i1 + offset < i2:
-                    named.append(f"Your layer {i1 + offset + 1} ({got[i1 + offset]}) is extra.")
+                    named.append(
+                        f"Your layer {i1 + offset + 1} ({listed_got[i1 + offset]}) is extra."
+                    )
                 else:
                     named.append(
-                        f"Your model is missing {with_article(want[j1 + offset])} "
+                        f"Your model is missing {_a_layer(layers[j1 + offset])} "
                         f"after your layer {i2}."
                     )
     return " ".join([*named, summary])
@@ -598,7 +708,8 @@ def _config_problems(
     if class_name != spec["class_name"]:
         written = (written.get("layer") or {}).get("config") or {}
     want_class, wanted = _core(entry["class_name"], entry.get("config") or {})
-    label = f"{label} ({class_name})"
+    wrapper = "" if class_name == spec["class_name"] else f", in a {spec['class_name']}"
+    label = f"{label} ({class_name}{wrapper})"
     free = set(entry.get("free") or ())
     wrong: list[tuple[str, Any, Any, bool]] = []
     problems: list[str] = []
@@ -648,7 +759,10 @@ def _describe_wrong(
     wants = _joined([_setting(key, want) for key, _, want, _ in wrong])
     if repair:
         keep = "both" if len(wrong) == 2 else ("it" if len(wrong) == 1 else "them all")
-        asks = f"The old {class_name} used {wants}; the repair keeps its behaviour, so keep {keep}."
+        asks = (
+            f"The old {class_name} used {wants}; the repair keeps the old layer's options, "
+            f"so keep {keep}."
+        )
     else:
         asks = f"the prompt asks for {wants}."
     if len(wrong) == 1 and not repair:
@@ -711,3 +825,147 @@ def _told_by_meaning(
             "output only."
         )
     return None
+
+
+# --------------------------------------------------------------------------- one layer
+
+
+def layer_shapes_problem(
+    answer: Mapping[str, Any], produced: Sequence[tuple], wanted: Sequence[tuple], context: Any
+) -> str | None:
+    """Why a layer answer returns other shapes than asked, told by the learner's own layer.
+
+    In an inverse question (``"layer_shapes"``) the learner's layer made the shapes, so its
+    options explain them: its ``return_sequences`` (or a Dense keeping the time axis), its
+    ``units`` and, for a ``Bidirectional``, its ``merge_mode`` ('concat' puts both
+    directions side by side). None when the layer returns another number of tensors, or
+    tensors that differ elsewhere than in the time axis and the last axis.
+    """
+    if len(produced) != len(wanted) or not produced:
+        return None
+    try:
+        spec = shapes.layer_spec(answer)
+    except (ValueError, TypeError, KeyError):
+        return None
+    config = spec["config"]
+    merge: Any = _MISSING
+    backward: Any = None
+    if spec["class_name"] == "Bidirectional":
+        merge, inner, back = config.get("merge_mode"), config["layer"], config.get("backward_layer")
+        if merge is None:
+            return None  # two outputs: told by their number
+        core, core_config = inner["class_name"], inner["config"]
+        backward = (back or {}).get("config", {}).get("units")
+    elif spec["class_name"] in ("SimpleRNN", "LSTM", "GRU", "Dense"):
+        core, core_config = spec["class_name"], config
+    else:
+        return None
+    units = core_config.get("units")
+    if type(units) is not int or any(
+        len(mine) != len(theirs) or mine[:-1] != theirs[:-1]
+        for mine, theirs in zip(produced[1:], wanted[1:], strict=True)
+    ):
+        return None
+    said = []
+    out, want_out = produced[0], wanted[0]
+    if len(out) != len(want_out):
+        if {len(out), len(want_out)} != {2, 3} or out[0] != want_out[0]:
+            return None
+        if core == "Dense":
+            if len(out) != 3:
+                return None
+            said.append(
+                "A Dense acts on the last axis only, so it keeps the time axis; the output "
+                "asked for has none."
+            )
+        elif core_config.get("return_sequences"):
+            said.append(
+                "return_sequences=True makes your layer return its output at every step, "
+                "with the time axis; the output asked for has none."
+            )
+        else:
+            said.append(
+                "Without return_sequences=True your layer returns its last output only, "
+                "without the time axis; the output asked for keeps it."
+            )
+    elif out[:-1] != want_out[:-1]:
+        return None
+    widths = [shape[-1] for shape in produced]
+    asked = [shape[-1] for shape in wanted]
+    if widths != asked:
+        said.append(_width_problem(answer, core, units, backward, merge, asked, context))
+    return " ".join(said) or None
+
+
+def _width_problem(
+    answer: Mapping[str, Any],
+    core: str,
+    units: int,
+    backward: Any,
+    merge: Any,
+    asked: list[Any],
+    context: Any,
+) -> str:
+    """The last axes of a layer's tensors, told by its units and merge_mode."""
+    states = len(asked) > 1
+    want_out, want_states = asked[0], set(asked[1:])
+    tensors = "the output and every state are" if states else "the output is"
+    if merge is _MISSING or merge in ("sum", "mul", "ave"):
+        lead = f"With merge_mode={merge!r} " if merge is not _MISSING else ""
+        if not states or want_states == {want_out}:
+            said = (
+                f"{lead}{tensors} units wide: your units ({units}) give {units} "
+                f"where {want_out} is asked."
+            )
+            said = said[0].upper() + said[1:]
+            hint = _confused_size(units, context)
+            return f"{said}{hint}"
+        if merge is _MISSING:
+            return (
+                f"{with_article(core)[0].upper()}{with_article(core)[1:]}'s output and "
+                f"states are all units wide ({units} here); the question asks for other "
+                "widths, which no units give."
+            )
+        return (
+            f"With merge_mode={merge!r} the output and every state are units wide ({units} "
+            f"here); the question asks for an output {want_out} wide and states "
+            f"{_joined(sorted(map(str, want_states)))} wide, which adding up or averaging the "
+            "two directions cannot give."
+        )
+    written = "merge_mode" in ((answer.get("config") or {}) if type(answer) is dict else {})
+    lead = "merge_mode='concat'" if written else "Bidirectional's default merge_mode='concat'"
+    if backward is not None and backward != units:
+        return (
+            f"Your forward and backward layers have different units ({units} and {backward}): "
+            f"each direction's states are its own units wide, and {lead} makes the output "
+            f"{units + backward} wide."
+        )
+    if not states:
+        return (
+            f"{lead} puts the forward and backward outputs side by side: 2 × your units "
+            f"({units}) = {2 * units} wide, where {want_out} is asked."
+        )
+    where = (
+        f"where every tensor asked is {want_out} wide"
+        if want_states == {want_out}
+        else f"where the question asks for {want_out} and {_joined(sorted(map(str, want_states)))}"
+    )
+    said = (
+        f"{lead} puts the forward and backward outputs side by side, so the output is "
+        f"2 × units wide and each state units wide: your units ({units}) give an output "
+        f"{2 * units} wide and states {units} wide, {where}."
+    )
+    if want_states == {want_out}:
+        said += " No units give both: pick a merge_mode that keeps the output one direction wide."
+    return said
+
+
+def _confused_size(units: int, context: Any) -> str:
+    """A note when the units are another size the question gives (features, timesteps)."""
+    if not isinstance(context, Mapping):
+        return ""
+    if context.get("features") == units:
+        return f" ({units} is the number of input features, not the layer's own size.)"
+    if context.get("timesteps") == units:
+        return f" ({units} is the number of timesteps, not the layer's own size.)"
+    return ""

@@ -48,7 +48,8 @@ InputShape = Shape | list[Shape]
 class UnsupportedLayerError(ValueError):
     """A layer class that :mod:`lstm_lib.shapes` has no rule for.
 
-    The message names the layer class and lists the supported ones.
+    The message names the layer class and lists the supported ones, or the spelling of a
+    supported one written in another case.
 
     Examples
     --------
@@ -127,7 +128,30 @@ class _Result(NamedTuple):
     terms: dict[str, int] | None = None  # params split by weight block (see param_terms)
 
 
-_RECURRENT_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+_RECURRENT_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # the gated blocks of each layer
+
+
+def gated_blocks_named(blocks: int | None) -> str:
+    """What the blocks of a gated layer are, in the book's words.
+
+    Parameters
+    ----------
+    blocks : int or None
+        How many blocks the layer keeps side by side in each weight: 4 for an LSTM, 3 for
+        a GRU; ``None`` when the layer is not known.
+
+    Examples
+    --------
+    >>> gated_blocks_named(4)
+    'three gates and the candidate'
+    >>> gated_blocks_named(3)
+    'two gates and the candidate'
+    """
+    return {4: "three gates and the candidate", 3: "two gates and the candidate"}.get(
+        blocks or 0, "the gates and the candidate"
+    )
+
+
 _ELEMENTWISE = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 _RECURRENT_DEFAULTS = {
     "use_bias": True,
@@ -326,6 +350,12 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     """
     class_name, config = _class_and_config(layer)
     if class_name not in _RULES:
+        recased = next((known for known in _RULES if known.lower() == class_name.lower()), None)
+        if recased:
+            raise UnsupportedLayerError(
+                f"Keras has no layer class {class_name!r}: class names are case-sensitive, "
+                f"did you mean {recased!r}?"
+            )
         supported = ", ".join(sorted(_RULES))
         raise UnsupportedLayerError(
             f"{class_name} is not covered by lstm_lib.shapes; supported layers: {supported}."
@@ -764,6 +794,23 @@ def _named_kind(key: str) -> tuple[str, frozenset[str]] | None:
     return None
 
 
+# The on/off options of the layers covered here. Keras tests them for truth, so a string
+# such as "False" switches the option on.
+_FLAGS = frozenset(
+    {
+        "use_bias",
+        "return_sequences",
+        "return_state",
+        "go_backwards",
+        "stateful",
+        "unroll",
+        "reset_after",
+        "unit_forget_bias",
+        "mask_zero",
+    }
+)
+
+
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     """Why Keras 3 refuses this value of an option it accepts, or None.
 
@@ -779,7 +826,18 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     True
     >>> _option_value_problem("Dropout", "rate", 5)
     'Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got 5.'
+    >>> print(_option_value_problem("Dense", "use_bias", "False"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
+    False without quotes.
     """
+    if key in _FLAGS and isinstance(value, str):
+        return (
+            f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any non-empty "
+            f"string as True: write {value.strip().capitalize() or 'False'} without quotes."
+            if value.strip().lower() in ("true", "false")
+            else f"{class_name}'s {key} {_shown(value)} is a string: write True or False."
+        )
     if class_name == "Dropout" and key == "rate":
         if isinstance(value, int | float) and 0 <= value <= 1:
             return None

@@ -305,13 +305,33 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         return _class_problem(answer, context) or Verdict(
             True, f"Correct: this layer returns {listed}."
         )
-    counted = _tensor_count_problem(answer, produced, wanted, context)
-    if counted:
-        return Verdict(False, f"Your layer returns {listed}. {counted}")
-    # the learner's layer, not the question's, made these shapes: judge them without it
-    judged = {key: value for key, value in context.items() if key != "layer"}
-    message, _ = _parts(produced, wanted, judged, credit=False)
-    return Verdict(False, f"Your layer returns {listed}. {message}".strip())
+    from lstm_lib.model_verdicts import layer_shapes_problem
+
+    # the learner's layer, not the question's, made these shapes: its own options tell why
+    wrong_class = _class_problem(answer, context)
+    message = _tensor_count_problem(answer, produced, wanted, context) or ""
+    required = context.get("required_layers") or []
+    if wrong_class and required and answer["class_name"] not in required:
+        # another class altogether: its sizes are beside the point, its number of tensors not
+        return Verdict(
+            False, f"Your layer returns {listed}. {wrong_class.message} {message}".strip()
+        )
+    told = layer_shapes_problem(answer, produced, wanted, context) if not message else None
+    if told:
+        roles = context.get("roles") if isinstance(context.get("roles"), list) else []
+        right = [
+            str(roles[i]) for i in range(min(len(roles), len(wanted))) if produced[i] == wanted[i]
+        ]
+        message = f"{told} The other parts are right: {', '.join(right)}." if right else told
+    if not message:
+        judged = {key: value for key, value in context.items() if key != "layer"}
+        message, _ = _parts(produced, wanted, judged, credit=False)
+        if len(produced) != len(wanted) and "your list" in message:
+            # the learner wrote a layer, not a list of shapes
+            message = f"It returns {len(produced)} tensors; the question asks for {len(wanted)}."
+    if wrong_class:
+        message = f"{message} {wrong_class.message}"
+    return Verdict(False, f"Your layer returns {listed}. {message.strip()}".strip())
 
 
 def _class_problem(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Verdict | None:
@@ -351,7 +371,8 @@ def _tensor_count_problem(
         return None
     name = answer["class_name"]
     config = answer.get("config") or {}
-    if name == "Bidirectional" and isinstance(config.get("layer"), Mapping):
+    wrapped = name == "Bidirectional" and isinstance(config.get("layer"), Mapping)
+    if wrapped:
         name, config = config["layer"]["class_name"], config["layer"].get("config") or {}
         if answer.get("config", {}).get("merge_mode", "concat") is None:
             return (
@@ -361,6 +382,22 @@ def _tensor_count_problem(
     roles = [str(role).lower() for role in context.get("roles") or []]
     wants_c = any(role.split()[-1:] == ["c"] for role in roles)
     states = config.get("return_state", False)
+    if name not in ("SimpleRNN", "LSTM", "GRU"):
+        return (
+            f"{with_article(name)[0].upper()}{with_article(name)[1:]} returns one tensor; the "
+            f"question asks for {len(wanted)}, an output and the final states that a recurrent "
+            "layer returns with return_state=True."
+            if len(wanted) > 1 and len(produced) == 1
+            else None
+        )
+    if wrapped and states:
+        each = "h and c" if name == "LSTM" else "h"
+        said = (
+            "A Bidirectional returns its merged output, then both directions' states "
+            f"(forward {each}, then backward {each}): {len(produced)} tensors, where the "
+            f"question asks for {len(wanted)}."
+        )
+        return f"{said} Leave return_state off for the output alone." if len(wanted) == 1 else said
     if len(wanted) == 1 and states:
         return (
             "return_state=True makes the layer return its final states after the output "
@@ -389,10 +426,10 @@ def _tensor_count_problem(
 def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Verdict:
     """Exact comparison of plain data (bools, strings, dicts of them).
 
-    A dict is judged per key, as a list of shapes is per shape: a dict with exactly the
-    expected keys earns one part per key whose value is right. A dict with other keys earns
-    nothing, like a list of another length: which keys Keras 3 takes is itself what these
-    questions ask (``units``, not ``output_dim``).
+    A dict is judged per key: it earns one part per expected key whose value is right, out
+    of the expected keys and the keys it adds. A key it adds costs a part even when Keras
+    would accept it, since which keys the question asks for is itself what these questions
+    teach (``units``, not ``output_dim``), but it never costs more than a wrong value does.
     """
     if to_plain(answer) == to_plain(expected):
         return Verdict(True, f"Correct: {answer!r}.")
@@ -402,11 +439,10 @@ def _compare_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ve
     message = form or mistakes.explain_value(answer, expected, context)
     score = None
     if form is None and type(answer) is dict and type(expected) is dict and expected:
-        if set(answer) == set(expected):
-            right = sum(to_plain(answer[key]) == to_plain(expected[key]) for key in expected)
-            score = right / len(expected)
-        else:
-            score = 0.0
+        right = sum(
+            key in answer and to_plain(answer[key]) == to_plain(expected[key]) for key in expected
+        )
+        score = right / len(set(answer) | set(expected))
     return Verdict(False, message, score)
 
 
@@ -462,8 +498,8 @@ def verdict(
     -------
     Verdict
         For ``"shapes"``, a wrong list of the right length has ``score``, the fraction of
-        its shapes that are right; for a ``"value"`` dict, a wrong dict with the expected
-        keys has the fraction of its values that are right (other keys: 0).
+        its shapes that are right; for a ``"value"`` dict, a wrong dict has its right
+        values' share of the expected keys and the keys it adds.
         ``"layer_shapes"`` and ``"model"`` answers are judged whole. An answer holding
         an ``int`` past :data:`LARGEST_INT` is told :data:`OVERSIZED_INT_MESSAGE` on any
         kind, and every message is cut to :data:`MAX_MESSAGE_CHARS`.

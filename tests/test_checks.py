@@ -218,7 +218,7 @@ class TestGradeAnswer:
         assert str(info.value).startswith("q1: (None, 8, 16) keeps the time axis")
         with pytest.raises(AnswerError, match=r"^q2: One is lonely\.$"):
             checks.grade_answer("q2", 1)
-        with pytest.raises(AnswerError, match="the count for one gate"):
+        with pytest.raises(AnswerError, match="the count for one block"):
             checks.grade_answer("q2", 320)
 
     def test_no_reference(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

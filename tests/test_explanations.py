@@ -78,22 +78,22 @@ def test_counts_are_written_out_term_by_term() -> None:
     the formula with this question's numbers, ending in the count."""
     lstm = {"class_name": "LSTM", "config": {"units": 16}}
     assert explain_answer("int", 1600, {"layer": lstm, "input_shape": [None, 20, 8]}).startswith(
-        "4 gates × (8 features × 16 + 16 units × 16 + 16 bias) = 1600. "
+        "4 blocks × (8 features × 16 + 16 units × 16 + 16 bias) = 1600. "
     )
     gru = {"class_name": "GRU", "config": {"units": 8}}
     text = explain_answer("int", 360, {"layer": gru, "input_shape": [None, 10, 5]})
-    assert text.startswith("3 gates × (5 features × 8 + 8 units × 8 + 2 × 8 bias) = 360. ")
+    assert text.startswith("3 blocks × (5 features × 8 + 8 units × 8 + 2 × 8 bias) = 360. ")
     assert "`reset_after=True`" in text and "two biases" in text
     old_gru = {"class_name": "GRU", "config": {"units": 8, "reset_after": False}}
     text = explain_answer("int", 336, {"layer": old_gru, "input_shape": [None, 10, 5]})
-    assert text.startswith("3 gates × (5 features × 8 + 8 units × 8 + 8 bias) = 336. ")
+    assert text.startswith("3 blocks × (5 features × 8 + 8 units × 8 + 8 bias) = 336. ")
     embedding = {"class_name": "Embedding", "config": {"input_dim": 1000, "output_dim": 64}}
     text = explain_answer("int", 64000, {"layer": embedding, "input_shape": [None, 10]})
     assert text.startswith("input_dim × output_dim = 1000 × 64 = 64000. ")
     both = {"class_name": "Bidirectional", "config": {"layer": {**lstm, "config": {"units": 8}}}}
     text = explain_answer("int", 896, {"layer": both, "input_shape": [None, 10, 5]})
     assert text.startswith(
-        "2 directions × 4 gates × (5 features × 8 + 8 units × 8 + 8 bias) = 2 × 448 = 896. "
+        "2 directions × 4 blocks × (5 features × 8 + 8 units × 8 + 8 bias) = 2 × 448 = 896. "
     )
     dense = {"class_name": "Dense", "config": {"units": 16}}
     text = explain_answer("int", 144, {"layer": dense, "input_shape": [None, 10, 8]})
@@ -130,8 +130,8 @@ def test_shapes_name_each_axis_and_the_flag_that_decides_it() -> None:
         {"roles": ["the kernel W", "the recurrent kernel U", "the bias b"]},
     )
     assert text.startswith(
-        "The kernel W (3, 24) = (3 features, 4 gates × 6 units); the recurrent kernel U "
-        "(6, 24) = (6 units, 4 gates × 6 units); the bias b (24,) = (4 gates × 6 units,)."
+        "The kernel W (3, 24) = (3 features, 4 blocks × 6 units); the recurrent kernel U "
+        "(6, 24) = (6 units, 4 blocks × 6 units); the bias b (24,) = (4 blocks × 6 units,)."
     )
 
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from lstm_lib import mistakes, shapes
 from lstm_lib.answers import from_plain, to_plain
+from lstm_lib.explanations import explain_answer
 from lstm_lib.verdicts import Verdict, verdict
 
 PROPERTY = settings(deadline=None, max_examples=80)
@@ -127,10 +128,10 @@ class TestCountRules:
                 ["count for `reset_after=True`", "a single bias vector"],
             ),
             # gates: one only, the wrong number, another class's count
-            (LSTM_CONTEXT, 1600, 400, ["count for one gate", "multiply by 4", "units = 16"]),
-            (LSTM_CONTEXT, 1600, 1200, ["counts 3 gated blocks", "LSTM has 4"]),
-            (RNN_CONTEXT, 400, 1600, ["counts 4 gated blocks", "SimpleRNN has 1"]),
-            (GRU_CONTEXT, 360, 120, ["count for one gate", "multiply by 3"]),
+            (LSTM_CONTEXT, 1600, 400, ["count for one block", "multiply by 4", "units = 16"]),
+            (LSTM_CONTEXT, 1600, 1200, ["counts 3 blocks", "LSTM has 4"]),
+            (RNN_CONTEXT, 400, 1600, ["counts 4 blocks", "SimpleRNN has 1 block (no gates)"]),
+            (GRU_CONTEXT, 360, 120, ["count for one block", "multiply by 3"]),
             (GRU_CONTEXT, 360, 480, ["timesteps (10) as the features"]),
             (
                 LSTM_CONTEXT,
@@ -149,7 +150,7 @@ class TestCountRules:
             # Bidirectional: once, four times, an inner confusion in both copies
             (BI, 896, 448, ["one direction only", "doubles", "units = 8"]),
             (BI, 896, 1792, ["four copies", "exactly two"]),
-            (BI, 896, 2 * 112, ["In each direction: That is the count for one gate"]),
+            (BI, 896, 2 * 112, ["In each direction: That is the count for one block"]),
             # Embedding: an extra row, mask_zero, a bias, the sequence length
             (EMB, 64000, 1001 * 64, ["no extra row", "input_dim = 1000", "output_dim = 64"]),
             (EMB_MASK, 64000, 1001 * 64, ["mask_zero=True adds no row"]),
@@ -194,7 +195,7 @@ class TestCountRules:
         """Without a named confusion, is the learner told the blocks and the numbers?"""
         message = says("int", 1217, 1600, LSTM_CONTEXT)
         assert message.startswith("1217 is too small for this count.")
-        assert "4 gated blocks" in message and "features = 8, units = 16" in message
+        assert "4 blocks" in message and "features = 8, units = 16" in message
         message = says("int", 999, 896, BI)
         assert "too large" in message and "two copies" in message
         message = says("int", 70000, 64000, EMB)
@@ -238,7 +239,12 @@ class TestShapeRules:
             ((None, 4), (2, 4), {"timesteps": 3}, ["real size"]),
             ((None, 8), (None, 16), RNN_SHAPE, ["`units`, not the 8 input features"]),
             ((None, 10), (None, 16), RNN_SHAPE, ["timesteps = 10"]),
-            ((None, 64), (None, 16), RNN_SHAPE, ["4 gates are inside"]),
+            (
+                (None, 64),
+                (None, 16),
+                RNN_SHAPE,
+                ["4 blocks (three gates and the candidate) are inside"],
+            ),
             ((None, 16, 10), (None, 10, 16), SEQ_SHAPE, ["wrong order", "(batch, timesteps"]),
             (
                 (None, 8, 16),
@@ -317,16 +323,16 @@ class TestShapeRules:
     @pytest.mark.parametrize(
         ("answer", "phrases"),
         [
-            ([(3, 6), (6, 6), (6,)], ["one gate's block", "4 · units"]),
+            ([(3, 6), (6, 6), (6,)], ["shapes of one block", "4 · units"]),
             ([(24, 3), (24, 6), (24,)], ["transposed", "PyTorch"]),
             ([(24, 3), (6, 24), (24,)], ["(24, 3) is transposed", "(features, 4 × units)"]),
-            ([(3, 6), (6, 24), (24,)], ["one gate's block", "4 · units columns"]),
+            ([(3, 6), (6, 24), (24,)], ["is one block", "4 · units columns"]),
             ([(3, 24), (3, 24), (24,)], ["U multiplies the previous state", "(the features)"]),
             ([(5, 24), (6, 24), (24,)], ["one row per input feature", "the features, not 5"]),
             ([(3, 24), (6, 24), (12,)], ["sizes the bias by the input", "features = 3"]),
             ([(9, 24), (24,)], ["concatenation view"]),
             ([(3, 24), (24,)], ["leaves out the recurrent kernel U", "3 arrays"]),
-            ([(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, ["per-gate weights, 12 arrays"]),
+            ([(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, ["per-block weights, 12 arrays"]),
             ([(3, 24), (6, 24)], ["leaves out the bias b"]),
         ],
         ids=repr,
@@ -747,7 +753,7 @@ BANK: list[tuple[str, Any, str]] = [
     ("03q2", 144, "recurrent kernel U"),
     ("03q2", 384, "leaves out the bias"),
     ("03q2", 4000, "timesteps does not change"),
-    ("03q2", 1600, "4 gated blocks"),
+    ("03q2", 1600, "4 blocks"),
     ("03q2", 432, "timesteps (10) as the features"),
     ("03q2", 416, "two bias vectors"),
     ("03q2", 272, "units × features"),
@@ -765,8 +771,8 @@ BANK: list[tuple[str, Any, str]] = [
     ("03q5", (None, 10, 1), "real size"),
     ("03q5", (10, 1), "leaves out the batch axis"),
     # 04: LSTM
-    ("04q1", 400, "count for one gate"),
-    ("04q1", 1200, "3 gated blocks"),
+    ("04q1", 400, "count for one block"),
+    ("04q1", 1200, "3 blocks"),
     ("04q1", 1536, "leaves out the bias"),
     ("04q1", 32000, "timesteps does not change"),
     ("04q1", 1664, "two bias vectors"),
@@ -776,12 +782,12 @@ BANK: list[tuple[str, Any, str]] = [
     ("04q1", 1088, "units × features"),
     ("04q1", 576, "recurrent kernel U"),
     ("04q2", 448, "use_bias=False removes b"),
-    ("04q2", 104, "count for one gate"),
-    ("04q3", [(3, 6), (6, 6), (6,)], "one gate's block"),
+    ("04q2", 104, "count for one block"),
+    ("04q3", [(3, 6), (6, 6), (6,)], "shapes of one block"),
     ("04q3", [(24, 3), (24, 6), (24,)], "transposed"),
     ("04q3", [(7, 24), (6, 24), (24,)], "one row per input feature"),
     ("04q3", [(9, 24), (24,)], "concatenation view"),
-    ("04q3", [(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, "per-gate weights"),
+    ("04q3", [(3, 6)] * 4 + [(6, 6)] * 4 + [(6,)] * 4, "per-block weights"),
     ("04q3", [(3, 24), (3, 24), (24,)], "units numbers"),
     ("04q6", (None, 64), "not the 64 input features"),
     ("04q6", (32,), "leaves out the batch axis"),
@@ -811,13 +817,13 @@ BANK: list[tuple[str, Any, str]] = [
     ("06q3", 640, "output_dim × timesteps"),
     ("06q6", (None, 10, 16), "return_sequences=True"),
     ("06q7", 1728, "timesteps (10) as the features"),
-    ("06q7", 784, "count for one gate"),
+    ("06q7", 784, "count for one block"),
     # 07: GRU and Bidirectional
     ("07q1", 336, "reset_after=False"),
-    ("07q1", 120, "count for one gate"),
+    ("07q1", 120, "count for one block"),
     ("07q1", 480, "timesteps (10) as the features"),
     ("07q2", 360, "reset_after=True"),
-    ("07q2", 448, "4 gated blocks"),
+    ("07q2", 448, "4 blocks"),
     ("07q3", [(None, 10, 8), (None, 8), (None, 8)], "Only an LSTM has a cell state c"),
     ("07q3", [(None, 10, 8)], "is the output only"),
     ("07q5", 448, "one direction only"),
@@ -877,6 +883,28 @@ def test_bank_is_named() -> None:
             missed.append((qid, answer, phrase, result.message))
     named = 1 - len(missed) / len(BANK)
     assert named >= 0.95, "\n".join(map(repr, missed))
+
+
+# An LSTM's four blocks are three gates and the candidate, a GRU's three are two gates and
+# the candidate (chapters 4 and 7): a count of blocks is never a count of gates.
+_BLOCKS_AS_GATES = re.compile(
+    r"\b(?:[34]|three|four) gates\b(?! and the candidate)|per gate|"
+    r"one gate's|per-gate|gates side by side"
+)
+
+
+def test_blocks_are_never_counted_as_gates() -> None:
+    """Does no message or explanation of the bank's wrong answers, nor of its questions'
+    right answers, call the gated blocks of an LSTM or a GRU gates?"""
+    said = []
+    for qid, answer, _ in BANK:
+        question = QUESTIONS[qid]
+        said.append(judge(qid, answer).message)
+        said.append(
+            explain_answer(question["kind"], question["expected"], question.get("context")) or ""
+        )
+    wrong = sorted({text for text in said if _BLOCKS_AS_GATES.search(text)})
+    assert not wrong, "\n".join(wrong)
 
 
 def _spelled(value: Any) -> str:
@@ -1290,14 +1318,31 @@ def test_layer_shapes_name_right_parts_without_a_share() -> None:
 
 
 def test_value_dicts_earn_per_key() -> None:
-    """Does a dict with the asked keys earn one part per right value, and one with other
-    keys nothing, as a list of shapes of another length?"""
+    """Does a dict earn one part per right value, out of the asked keys and the keys it
+    adds, so that an added key never costs more than a wrong value?"""
     assert judge("09q5", {"input": "inputs", "output": "output"}).earned == 0.5
     assert judge("09q5", {"input": "input", "output": "output"}).earned == 0.0
     result = judge("09q1", {"units": 128, "activation": "sigmoid", "inner_activation": "x"})
-    assert result.earned == 0.0
+    assert result.earned == pytest.approx(2 / 4)
     result = judge("09q1", {"units": 128, "activation": "sigmoid", "recurrent_activation": "x"})
     assert result.earned == pytest.approx(2 / 3)
+    asked = {"units": 128, "activation": "sigmoid", "recurrent_activation": "hard_sigmoid"}
+    with_a_default = judge("09q1", {**asked, "return_sequences": False})
+    swapped = judge("09q1", {**asked, "activation": "hard_sigmoid", "recurrent_activation": "x"})
+    assert not with_a_default.correct and "Not asked for: return_sequences" in (
+        with_a_default.message
+    )
+    assert with_a_default.earned == pytest.approx(3 / 4)
+    assert swapped.earned < with_a_default.earned
+    assert judge("09q1", {"output_dim": 128, "inner_activation": "hard_sigmoid"}).earned == 0
+
+
+def test_a_number_in_quotes_is_told_its_type() -> None:
+    """Is "128" for units told that it is a string, as 128.0 is told it is a float?"""
+    message = judge(
+        "09q1", {"units": "128", "activation": "sigmoid", "recurrent_activation": "hard_sigmoid"}
+    ).message
+    assert "'128' is a string; the value must be the int 128" in message
 
 
 @pytest.mark.parametrize(
@@ -1485,7 +1530,7 @@ def test_a_near_miss_array_is_not_a_scale_slip_of_one() -> None:
 def test_gates_are_not_said_per_direction_for_a_one_directional_layer() -> None:
     """05 q1 is a plain LSTM: its 4 × units last axis is told without "per direction"."""
     message = judge("05q1", (None, 64)).message
-    assert "4 gates" in message and "per direction" not in message
+    assert "4 blocks (three gates and the candidate)" in message and "per direction" not in message
     bidirectional = layer("Bidirectional", layer=layer("LSTM", units=16), merge_mode="sum")
     context = count_context(bidirectional, (None, 8, 3))
     assert "per direction" in says("shape", (None, 64), [None, 16], context)
@@ -1493,7 +1538,7 @@ def test_gates_are_not_said_per_direction_for_a_one_directional_layer() -> None:
 
 def test_a_gru_units_question_states_the_gru_formula() -> None:
     """Solving a GRU's count for units: Keras 3's GRU (reset_after=True) has two biases per
-    gate, so the formula told has 2 × units, the one its count comes from."""
+    block, so the formula told has 2 × units, the one its count comes from."""
     context = {**GRU_CONTEXT, "solve_for": "units", "params": 360}
     message = says("int", 120, 8, context)
     assert "3 × (units × (units + features) + 2 × units) = 360" in message
@@ -1507,8 +1552,8 @@ def test_layer_names_take_the_article_judging_gives() -> None:
     not from an article helper of the mistakes module's own."""
     assert not hasattr(mistakes, "_a")
     assert mistakes.with_article.__module__ == "lstm_lib.judging"
-    assert "An LSTM's count is 4 gated blocks" in says("int", 12345, 1600, LSTM_CONTEXT)
-    assert "A GRU's count is 3 gated blocks" in says("int", 12345, 360, GRU_CONTEXT)
+    assert "An LSTM's count is 4 blocks" in says("int", 12345, 1600, LSTM_CONTEXT)
+    assert "A GRU's count is 3 blocks" in says("int", 12345, 360, GRU_CONTEXT)
     assert "A SimpleRNN's count is one block" in says("int", 12345, 400, RNN_CONTEXT)
     units = {**LSTM_CONTEXT, "solve_for": "units", "params": 1600}
     assert says("int", 21, 16, units).startswith("An LSTM with units = 21 on 8 features")

@@ -163,7 +163,7 @@ class TestExaminerCases:
         assert result.earned == 0.0
         assert result.message.startswith(
             "The old LSTM used activation='sigmoid' and recurrent_activation='hard_sigmoid'; "
-            "the repair keeps its behaviour, so keep both."
+            "the repair keeps the old layer's options, so keep both"
         )
         own = judge(*Q7_09, answer, named=False)
         assert own.earned == 0.0
@@ -171,7 +171,7 @@ class TestExaminerCases:
         assert "defaults 'tanh' and 'sigmoid'" in own.message
         assert (
             "The old LSTM used activation='sigmoid' and recurrent_activation='hard_sigmoid'; "
-            "the repair keeps its behaviour, so keep both." in own.message
+            "the repair keeps the old layer's options, so keep both" in own.message
         )
 
     def test_repair_that_drops_one_activation(self) -> None:
@@ -739,3 +739,45 @@ def test_a_dense_of_the_asked_size_may_have_any_activation() -> None:
     changes neither, the learner's choice?"""
     answer = [_layer("Dense", units=4, use_bias=False, activation="relu")]
     assert judge("02-dense", "q7", answer).correct
+
+
+def test_an_option_that_alone_makes_the_count_wrong_is_not_told_to_solve_for_units() -> None:
+    """08 q7 with the second LSTM's units right but use_bias=False: fixing use_bias alone
+    gives the asked count, so the learner is not told to solve for a size."""
+    answer = changed(solution_answer(*Q7_08), 2, use_bias=False)
+    message = judge(*Q7_08, answer, named=False).message
+    assert "use_bias=False; the prompt asks for use_bias=True" in message, message
+    assert "Solve for" not in message and "fixed by the prompt, so the difference" not in message
+    assert "the units you chose need no change" in message, message
+
+
+def test_free_units_count_is_told_truthfully() -> None:
+    """08 q7 with units 17: the Dense after the free LSTM counts units + 1 too, so the other
+    layers' counts are not all fixed by the prompt; the message says what is fixed."""
+    message = judge(*Q7_08, changed(solution_answer(*Q7_08), 2, units=17), named=False).message
+    assert "The other layers are fixed by the prompt" not in message, message
+    assert "layers after it" in message and "Solve for the units" in message, message
+    # units wrong and use_bias off: the count is told for the layer as the prompt asks it
+    answer = changed(solution_answer(*Q7_08), 2, units=17, use_bias=False)
+    message = judge(*Q7_08, answer, named=False).message
+    assert "4 × (units × (units + features) + units)" in message, message
+
+
+def test_a_wrapped_layer_in_the_wrong_place_names_its_wrapper() -> None:
+    """05 q6 answered [TimeDistributed(Dense(16)), LSTM(8)]: the first layer is a
+    TimeDistributed around a Dense, not a Dense."""
+    answer = [
+        _layer("TimeDistributed", layer=_layer("Dense", units=16)),
+        _layer("LSTM", units=8),
+    ]
+    message = judge("05-return-flags", "q6", answer).message
+    assert "Your layer 1 is a TimeDistributed around a Dense; the model has an LSTM there." in (
+        message
+    ), message
+    assert "yours is TimeDistributed(Dense), LSTM" in message, message
+
+
+def test_a_free_use_bias_is_not_called_a_size() -> None:
+    """02 q7 leaves use_bias to the learner: a wrong count is not told to solve for a size."""
+    message = judge("02-dense", "q7", [_layer("Dense", units=4)], named=False).message
+    assert "exactly 24" in message and "size" not in message, message

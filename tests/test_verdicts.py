@@ -293,11 +293,11 @@ class TestNamedMistakes:
     @pytest.mark.parametrize(
         ("answer", "phrase"),
         [
-            (320, "the count for one gate"),
+            (320, "the count for one block"),
             (1216, "leaves out the bias"),
             (1280 * 8, "timesteps does not change the parameter count"),
             (4 * (16 * 3 + 16), "leaves out the recurrent kernel U"),
-            (1000, "1000 is too small for this count. An LSTM's count is 4 gated blocks"),
+            (1000, "1000 is too small for this count. An LSTM's count is 4 blocks"),
         ],
     )
     def test_lstm_count_confusions(self, answer: int, phrase: str) -> None:
@@ -874,3 +874,64 @@ def test_a_deeply_nested_refused_item_is_told_its_depth() -> None:
     assert judging._describe(parse_answer_json(answer_json((None, np.int64(3))))) == (
         "a tuple with a NumPy int64 as item 2"
     )
+
+
+# --- a layer answer is told by the learner's own layer ----------------------------------
+
+
+def _layer(name: str, **config: Any) -> dict[str, Any]:
+    return {"class_name": name, "config": config}
+
+
+def _bidirectional(inner: dict[str, Any], **config: Any) -> dict[str, Any]:
+    return {"class_name": "Bidirectional", "config": {"layer": inner, **config}}
+
+
+def _on(qid: str, answer: Any) -> Verdict:
+    question = QUESTIONS[qid]
+    return verdicts.verdict(question["kind"], answer, question["expected"], question["context"], ())
+
+
+def test_a_summed_bidirectional_is_told_its_own_units() -> None:
+    """07 q9 with merge_mode='sum' and units 4 (or 16): every tensor is units wide, so the
+    units are wrong, not the merge mode; is the learner's merge_mode and units named, never
+    'concat' or 'the shape of one direction'?"""
+    for units in (4, 16):
+        answer = _bidirectional(_layer("LSTM", units=units, return_state=True), merge_mode="sum")
+        message = _on("07q9", answer).message
+        assert (
+            "With merge_mode='sum' the output and every state are units wide: your units "
+            f"({units}) give {units} where 8 is asked." in message
+        ), message
+        assert "concat" not in message and "one direction" not in message, message
+
+
+def test_a_concatenated_bidirectional_is_told_its_merge_mode() -> None:
+    """03 q7 answered with a Bidirectional SimpleRNN(7): the default merge_mode='concat'
+    puts both directions side by side (2 × 7), not a wrong number of units; 07 q9 with
+    units 4 and the default: a right output, but the states are units wide."""
+    message = _on("03q7", _bidirectional(_layer("SimpleRNN", units=7))).message
+    assert "merge_mode='concat'" in message and "default" in message, message
+    assert "2 × your units (7) = 14" in message, message
+    assert "not its size" not in message, message
+    message = _on("07q9", _bidirectional(_layer("LSTM", units=4, return_state=True))).message
+    assert "merge_mode='concat'" in message and "your units (4)" in message, message
+    assert "states" in message and "not its size" not in message, message
+
+
+def test_a_plain_layer_of_other_units_is_told_its_units() -> None:
+    """05 q7 answered with LSTM(8): the output and both states are 8 wide, by its units."""
+    answer = _layer("LSTM", units=8, return_sequences=True, return_state=True)
+    message = _on("05q7", answer).message
+    assert "your units (8) give 8 where 4 is asked" in message, message
+
+
+def test_a_bidirectional_for_one_lstm_is_told_what_it_returns() -> None:
+    """05 q7 answered with a Bidirectional LSTM: five tensors, the merged output and both
+    directions' states; the learner wrote a layer, not a list, and the question asks for
+    one LSTM layer."""
+    answer = _bidirectional(_layer("LSTM", units=2, return_sequences=True, return_state=True))
+    message = _on("05q7", answer).message
+    assert "your list" not in message, message
+    assert "merged output" in message and "both directions' states" in message, message
+    assert "The question asks for an LSTM layer; yours is a Bidirectional." in message
