@@ -76,6 +76,7 @@ def _copy(template: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.mark.slow
 def test_a_submissions_gradebook_state_survives_the_round_trip(
     tmp_path: Path, assignment_gradebook: Path
 ) -> None:

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
 from conftest import ROOT, copy_course
 
 ASSIGNMENT = "02-dense"
 
 
+@pytest.mark.slow
 def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) -> None:
     """In a course with no ``gradebook.db`` yet (a fresh clone) and a ``PATH`` without the
     kit's environment, does ``make exercises`` make the student version? nbgrader runs the

@@ -183,6 +183,7 @@ def _set_manual_scores(url: str, names: list[str]) -> None:
 CHANGE_LISTS = st.lists(st.sampled_from(CHANGES), min_size=1, max_size=12)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -229,6 +230,7 @@ def _assert_test_cells_restored(release: nbformat.NotebookNode, outcome: tuple[s
             assert position == 0 or held[position - 1] not in released, (grade_id, held)
 
 
+@pytest.mark.slow
 def test_a_whole_deleted_question_is_restored_where_nbgrader_fails(
     course: Course, tmp_path: Path
 ) -> None:
@@ -252,6 +254,7 @@ def test_a_whole_deleted_question_is_restored_where_nbgrader_fails(
     assert "WARNING Missing grade cell q4 encountered, adding to notebook" in ours[1]
 
 
+@pytest.mark.slow
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -381,6 +381,7 @@ def test_a_kernel_start_imports_nothing_in_the_child(
 # --------------------------------------------------------------------------- hangs and deaths
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["time.sleep(1000)", "while True:\n    pass"])
 def test_a_hanging_child_is_timed_out_with_its_process_group_and_the_helper_serves_on(
     grader: PreloadedGrader, tmp_path: Path, how: str
@@ -501,6 +502,7 @@ def test_garbage_a_child_writes_cannot_reach_the_protocol(
 # --------------------------------------------------------------------------- the helper's life
 
 
+@pytest.mark.slow
 def test_a_helper_killed_between_runs_is_restarted_by_the_next_run(tmp_path: Path) -> None:
     """The helper is killed while idle. Does the next run start a new one and succeed, is
     the dead one reaped, and does leaving the ``with`` block reap the new one?"""
@@ -542,6 +544,7 @@ def _kill_helper_during_a_run(
     return answers[0], pids, time.monotonic() - killed
 
 
+@pytest.mark.slow
 def test_a_helper_killed_during_a_run_crashes_that_run_only(tmp_path: Path) -> None:
     """The helper is killed while its child runs. Does that run come back "crashed" at once
     with a message saying the helper died, does the child die with its helper rather than
@@ -561,6 +564,7 @@ def test_a_helper_killed_during_a_run_crashes_that_run_only(tmp_path: Path) -> N
         _kill_leftovers(folder)
 
 
+@pytest.mark.slow
 def test_what_a_child_started_does_not_outlive_its_helper(tmp_path: Path) -> None:
     """A child that hangs after starting a grandchild (``sleep 1000``, in the child's
     process group) when its helper is killed: is the grandchild killed too, as it is when
@@ -588,6 +592,7 @@ def test_a_helper_that_cannot_start_makes_runs_crash_not_raise(tmp_path: Path) -
                 assert grader._process is None
 
 
+@pytest.mark.slow
 def test_output_before_the_helper_serves_does_not_shift_the_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -609,6 +614,7 @@ def test_output_before_the_helper_serves_does_not_shift_the_answers(
     assert outcomes == ["ran", "crashed", "ran", "ran"]
 
 
+@pytest.mark.slow
 def test_close_ends_and_reaps_the_helper(tmp_path: Path) -> None:
     """Does close() end the helper and reap it (no process, no zombie), and may it be called
     again, or on a grader that never started one?"""
@@ -623,6 +629,7 @@ def test_close_ends_and_reaps_the_helper(tmp_path: Path) -> None:
     grader.close()
 
 
+@pytest.mark.slow
 def test_a_helper_started_ahead_loads_while_the_caller_works(tmp_path: Path) -> None:
     """``start()`` returns before the helper has loaded nbgrader; the first run waits for
     it and works; a helper started but never used is ended at once by ``close()``."""

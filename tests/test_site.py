@@ -168,6 +168,7 @@ def test_the_cli_refuses_the_placeholder_as_the_address(
     assert "placeholder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_cli_runs_as_a_module(site: Path) -> None:
     command = [sys.executable, "-m", "lstm_grader.site", "check", str(site), "--url", URL]
     assert subprocess.run(command, cwd=ROOT, capture_output=True).returncode == 0

@@ -277,6 +277,7 @@ def test_memory_refuses_a_class_with_nothing_after_its_flags():
 # --- train_race --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_race_returns_one_result_per_layer_with_an_accuracy_per_epoch():
     """On a tiny race, is there a result per layer, in order, with the epochs, the
     per-epoch accuracies and the trained model agreeing with each other?"""
@@ -296,6 +297,7 @@ def test_race_returns_one_result_per_layer_with_an_accuracy_per_epoch():
         assert result.model.output_shape == (None, 2)
 
 
+@pytest.mark.slow
 def test_race_stops_once_the_training_accuracy_reaches_stop_at():
     """With stop_at=0, does every layer stop after its first epoch?"""
     require_module("keras", "Keras (pip install .[keras])")
@@ -401,6 +403,7 @@ def test_marker_task_refuses_bad_settings(samples, kwargs, message):
         tasks.review_marker_task(samples, rng=np.random.default_rng(0), **kwargs)
 
 
+@pytest.mark.slow
 def test_review_race_trains_the_token_pipeline_per_layer():
     """On a tiny race, is there a result per layer, in order, each model an Embedding with
     mask_zero, the layer, and Dense(1, sigmoid), with consistent per-epoch accuracies?"""
