@@ -520,8 +520,8 @@ def _explain_model(expected: Any, context: dict[str, Any]) -> str | None:
         # and the count: "any stack" would tell a learner that a wrong layer is right.
         listed = ", ".join(_code(_layer_call(entry)) for entry in layers)
         text = (
-            f"The layers are judged in this order: {listed}, each with the options shown "
-            "(an option not shown is judged at its Keras 3 default). The model must also "
+            f"The layers are judged in this order: {listed}, each with the options shown"
+            f"{_judged_unshown(layers)} The model must also "
             f"{source.replace('turns', 'turn')} {_shape_text(output)} and hold exactly "
             f"{params} parameters in all."
         )
@@ -543,6 +543,43 @@ def _explain_model(expected: Any, context: dict[str, Any]) -> str | None:
         f"{params} parameters in all is right: the output shape and the count are what is "
         f"checked. {axes}"
     )
+
+
+def _judged_unshown(layers: Sequence[Mapping[str, Any]]) -> str:
+    """The rest of the sentence on what is judged: the recorded options the layer calls
+    leave out (at their Keras 3 default), and that every other option is free, naming an
+    option other questions judge but this one leaves free (02 q7's activation)."""
+    from lstm_lib.model_verdicts import DEFAULT_JUDGED, KERAS_DEFAULTS  # no TensorFlow
+
+    hidden: list[str] = []
+    unjudged: list[str] = []
+
+    def visit(entry: Mapping[str, Any]) -> None:
+        class_name = str(entry.get("class_name"))
+        config = entry.get("config") or {}
+        defaults = KERAS_DEFAULTS.get(class_name, {})
+        for key, value in config.items():
+            if key == "layer" and isinstance(value, Mapping):
+                visit(value)
+            elif key in defaults and defaults[key] == value and key not in hidden:
+                hidden.append(key)
+        free = set(entry.get("free") or ())
+        for key in DEFAULT_JUDGED.get(class_name, ()):
+            if key not in config and key not in free and key not in unjudged:
+                unjudged.append(key)
+
+    for entry in layers:
+        visit(entry)
+    said = ""
+    if hidden:
+        their = "its" if len(hidden) == 1 else "their"
+        plural = "" if len(hidden) == 1 else "s"
+        said = (
+            f" and, where not shown, {_and([_code(key) for key in hidden])} at {their} "
+            f"Keras 3 default{plural}"
+        )
+    included = f" ({_and([_code(key) for key in unjudged])} included)" if unjudged else ""
+    return f"{said}; any other option is yours to choose{included}."
 
 
 def _and(names: Sequence[str]) -> str:

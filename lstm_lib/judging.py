@@ -360,7 +360,7 @@ def expect_layer_specs(value: Any) -> None:
             '[{"class_name": "LSTM", "config": {"units": 8}}]; '
             f"got {_describe(value)}."
         )
-    for index, spec in enumerate(value):
+    for index, spec in enumerate(value, start=1):
         if type(spec) is not dict or type(spec.get("class_name")) is not str:
             raise AnswerError(
                 f"Layer {index} should be a dict with a 'class_name' string; got {_describe(spec)}."

@@ -24,7 +24,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lstm_lib import shapes
-from lstm_lib.judging import AnswerError, Verdict, _as_shape, expect_layer_specs, with_article
+from lstm_lib.judging import (
+    AnswerError,
+    Verdict,
+    _as_shape,
+    _describe,
+    expect_layer_specs,
+    with_article,
+)
 from lstm_lib.mistakes import _bias_vectors, facts, shape_mistake
 
 __all__ = [
@@ -89,8 +96,9 @@ DEFAULT_JUDGED: dict[str, tuple[str, ...]] = {
 
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
 # Keras 3 accepts these in a layer's **kwargs and then ignores them (input_shape and
-# input_dim count on the first layer of a Sequential only), so a model that keeps them
-# builds but is not what its author meant. Read from lstm_lib.shapes, which already
+# input_dim count on the first layer of a Sequential without an Input only, and a model
+# question gives the Input), so a model that keeps them builds but is not what its author
+# meant. Read from lstm_lib.shapes, which already
 # accepts them for the same reason.
 _IGNORED = shapes._LEGACY_ARGUMENTS
 _INPUT_ARGUMENTS = shapes._ANY_LAYER_LEGACY
@@ -193,11 +201,12 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
 
     In order: the form of the answer; that it builds (a Keras 1 or 2 name or a typo such as
     ``activaton`` is refused there, with the Keras 3 name); arguments Keras 3 accepts but
-    ignores (Embedding's ``input_length``, ``input_shape`` or ``input_dim`` on a layer after
-    the first, ``implementation``); then, when the reference lists its ``layers``, the
-    layer sequence (missing, extra or reordered layers) and every judged config value, the
-    learner's left-out options read as Keras 3's defaults; last the output shape and the
-    parameter count. Every mistake found is named, in that order.
+    ignores (Embedding's ``input_length``, ``implementation``; a layer's ``input_shape`` or
+    ``input_dim``, which the given input overrides, only a note outside a repair); then,
+    when the reference lists its ``layers``, the layer sequence (missing, extra or
+    reordered layers) and every judged config value, the learner's left-out options read
+    as Keras 3's defaults; last the output shape and the parameter count. Every mistake
+    found is named, in that order.
 
     A ``TimeDistributed`` Dense counts as the Dense it wraps: on a sequence, Keras 3's Dense
     already works on each timestep, with the same weights.
@@ -229,6 +238,9 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
     >>> result.correct, result.message.split(":")[0]
     (False, 'Layer 1 (Dense) has no activation, so it outputs a logit, not a probability')
     """
+    malformed = _malformed_layer(answer)
+    if malformed:
+        return Verdict(False, malformed)
     try:
         expect_layer_specs(answer)
     except AnswerError as exc:
@@ -241,12 +253,15 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         output = _as_shape(rows[-1].output_shapes[0])
         params = sum(operator.index(row.params) for row in rows)
     except (ValueError, TypeError, KeyError) as exc:
+        missing = _missing_embedding(answer, expected.get("layers"), input_shape, str(exc))
+        if missing:
+            return Verdict(False, f"This model does not build: {missing}")
         # the flag confused with return_sequences first: the build error names only its effect
         return Verdict(
             False,
             f"{_state_hint(answer)}This model does not build: {exc}{_old_names_hint(answer)}",
         )
-    problems, notes = _ignored_arguments(answer, input_shape)
+    problems, notes = _ignored_arguments(answer, input_shape, bool(context.get("repair")))
     layers = expected.get("layers")
     classes = [row.class_name for row in rows]
     wrapped = [
@@ -293,13 +308,9 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
             f"tensor, {want_shape!r}."
         )
     elif output != want_shape:
-        # the output is the last layer's, not a layer's on the model's input: keep only
-        # the sequence length, which every layer before a pooling one passes on
-        judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
-        named = shape_mistake(output, want_shape, judged) or _count_as_units(
-            answer, output, want_shape, expected.get("params")
+        problems.append(
+            _output_problem(answer, rows, layers, input_shape, output, want_shape, expected)
         )
-        problems.append(f"Your model outputs {output!r}, not {want_shape!r}. " + (named or ""))
     elif "params" in expected and params != int(expected["params"]):
         written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
         problems.append(
@@ -310,6 +321,130 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
     return Verdict(
         True, " ".join([f"Correct: outputs {output!r} with {params} parameters.", *notes])
     )
+
+
+def _output_problem(
+    answer: list[dict[str, Any]],
+    rows: Sequence[Any],
+    layers: Sequence[Mapping[str, Any]] | None,
+    input_shape: tuple,
+    output: tuple,
+    want_shape: tuple,
+    expected: Mapping[str, Any],
+) -> str:
+    """A wrong output shape, told by the learner's own last layer.
+
+    The shape hints of :func:`~lstm_lib.mistakes.shape_mistake` assume that the last layer is
+    the question's (a Dense keeps every axis, a recurrent layer's return_sequences sets the
+    time axis): they are given only when it is. A last layer of another class is named
+    instead, and a time axis changed by a layer without return_sequences is told by that
+    layer.
+    """
+    said = f"Your model outputs {output!r}, not {want_shape!r}"
+    written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
+    last = written[-1]
+    if layers and not _same_class(last, layers[-1]):
+        return (
+            f"{said}: your last layer, {_a_layer(last)}, is not the model's last layer, "
+            f"{_a_layer(layers[-1])}."
+        )
+    # the output is the last layer's, not a layer's on the model's input: keep only
+    # the sequence length, which every layer before a pooling one passes on
+    judged = {"timesteps": input_shape[1]} if len(input_shape) >= 2 else {}
+    named = shape_mistake(output, want_shape, judged) or _count_as_units(
+        answer, output, want_shape, expected.get("params")
+    )
+    if named and "return_sequences" in named and not _has_return_sequences(last):
+        named = _axis_changed_by(written, rows, len(output) < len(want_shape), named)
+    return f"{said}. {named or ''}"
+
+
+def _axis_changed_by(
+    written: Sequence[Mapping[str, Any]], rows: Sequence[Any], removed: bool, named: str
+) -> str | None:
+    """A return_sequences hint kept only where a recurrent layer set the time axis; else the
+    layers that removed an axis (a Flatten), or nothing."""
+    changed = [
+        (position, spec, row)
+        for position, (spec, row) in enumerate(zip(written, rows, strict=False), start=1)
+        if isinstance(row.input_shape, tuple) and len(row.output_shapes[0]) < len(row.input_shape)
+    ]
+    if removed:
+        other = [item for item in changed if not _has_return_sequences(item[1])]
+        if not other:
+            return named  # a recurrent layer without return_sequences dropped the time axis
+        return " ".join(
+            f"Your layer {position} ({_written_name(spec)}) turns {row.input_shape!r} into "
+            f"{_as_shape(row.output_shapes[0])!r}, removing an axis."
+            for position, spec, row in other
+        )
+    # the time axis kept: by a recurrent layer's return_sequences=True, if any
+    if any(_has_return_sequences(spec) and _return_sequences(spec) for spec in written):
+        return named
+    return None
+
+
+def _return_sequences(spec: Mapping[str, Any]) -> bool:
+    config = spec.get("config") or {}
+    inner = config.get("layer")
+    if spec.get("class_name") in _WRAPPERS and isinstance(inner, Mapping):
+        return _return_sequences(inner)
+    return bool(config.get("return_sequences"))
+
+
+def _has_return_sequences(spec: Mapping[str, Any]) -> bool:
+    """Whether a layer has a return_sequences flag: a recurrent layer, or a wrapped one."""
+    if spec.get("class_name") in ("SimpleRNN", "LSTM", "GRU"):
+        return True
+    inner = (spec.get("config") or {}).get("layer")
+    return (
+        spec.get("class_name") in _WRAPPERS
+        and isinstance(inner, Mapping)
+        and (_has_return_sequences(inner))
+    )
+
+
+def _missing_embedding(
+    answer: list[dict[str, Any]],
+    layers: Sequence[Mapping[str, Any]] | None,
+    input_shape: tuple,
+    error: str,
+) -> str | None:
+    """A model that fails on the token ids because it lacks the reference's first Embedding."""
+    written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
+    if (
+        not layers
+        or layers[0]["class_name"] != "Embedding"
+        or not written
+        or written[0]["class_name"] == "Embedding"
+        or not error.startswith("Layer 1 (")
+    ):
+        return None
+    size = (layers[0].get("config") or {}).get("output_dim")
+    becomes = f", so the next layer gets {(*input_shape, size)!r}" if isinstance(size, int) else ""
+    return (
+        f"your layer 1, {_a_layer(written[0])}, gets the token ids themselves, "
+        f"{input_shape!r}: one integer per timestep, no feature axis. Your model is missing "
+        f"an Embedding first: it turns each token id into a vector{becomes}."
+    )
+
+
+def _malformed_layer(answer: Any) -> str | None:
+    """What is wrong with the form of a layer, counted from 1 as every other message counts.
+
+    (:func:`~lstm_lib.judging.expect_layer_specs` counts from 0; it still judges the list.)
+    """
+    if type(answer) is not list:
+        return None
+    for position, spec in enumerate(answer, start=1):
+        if type(spec) is not dict or type(spec.get("class_name")) is not str:
+            return (
+                f"Layer {position} should be a dict with a 'class_name' string; "
+                f"got {_describe(spec)}."
+            )
+        if type(spec.get("config", {})) is not dict:
+            return f"Layer {position}: 'config' should be a dict."
+    return None
 
 
 def _count_as_units(
@@ -364,20 +499,30 @@ def _params_problem(
                 return f"{said} Fix what is named above and the count comes out right{yours}."
             if total != params:
                 said += f" With what is named above fixed, it would have {total}."
-        if len(free) == 1 and len(rows) == len(layers or []):
+        if (
+            len(free) == 1
+            and layers
+            and len(rows) == len(layers)
+            and len(specs) == len(rows)
+            and all(map(_same_class, specs, layers))
+        ):
             # Every other option is the prompt's; this layer's choice sets the total (and
             # the counts of the layers after it, which take its output as their input).
             row = rows[free[0]]
             features = row.input_shape[-1] if isinstance(row.input_shape, tuple) else None
             gates = {"LSTM": 4, "GRU": 3, "SimpleRNN": 1}.get(row.class_name)
-            spec = specs[free[0]] if len(specs) == len(rows) else {"class_name": row.class_name}
+            spec = specs[free[0]]
+            below = "the input" if free[0] == 0 else "the layer below"
             bias = {0: "", 1: " + units", 2: " + 2 × units"}[_bias_vectors(facts({"layer": spec}))]
-            made = (
-                f"{gates} × (units × (units + features){bias}), with features = {features} "
-                "from the layer below"
-                if gates and features
-                else "its weights"
-            )
+            if gates and features:
+                made = (
+                    f"{gates} × (units × (units + features){bias}), with features = "
+                    f"{features} from {below}"
+                )
+            elif row.class_name == "Dense" and features:
+                made = f"features × units{bias}, with features = {features} from {below}"
+            else:
+                made = "its weights"
             after = (
                 ", and the layers after it count its output in theirs"
                 if free[0] < len(rows) - 1
@@ -399,6 +544,20 @@ def _params_problem(
         f"Your model has {params} parameters, {more} than the model the prompt describes: "
         "check each layer's sizes against it."
     )
+
+
+def _same_class(spec: Mapping[str, Any], entry: Mapping[str, Any]) -> bool:
+    """Whether a learner's layer is of the reference layer's class, a wrapper's layer too
+    (a TimeDistributed Dense counting as the Dense): only then can its options give the
+    reference's count."""
+    class_name, config = _core(spec["class_name"], spec.get("config") or {})
+    want_class, wanted = _core(entry["class_name"], entry.get("config") or {})
+    if class_name != want_class:
+        return False
+    inner, want_inner = config.get("layer"), wanted.get("layer")
+    if isinstance(want_inner, Mapping):
+        return isinstance(inner, Mapping) and _same_class(inner, want_inner)
+    return True
 
 
 def _as_prompt_asks(
@@ -487,33 +646,36 @@ def _written_config(answer: list[dict[str, Any]], position: int) -> dict[str, An
 
 
 def _ignored_arguments(
-    answer: list[dict[str, Any]], input_shape: tuple
+    answer: list[dict[str, Any]], input_shape: tuple, repair: bool = False
 ) -> tuple[list[str], list[str]]:
-    """Problems with options Keras 3 accepts and ignores, and notes on what it only warns of."""
+    """Problems with options Keras 3 accepts and ignores, and notes on what it only warns of.
+
+    The question gives the input (its check cell puts ``keras.Input`` first), so Keras 3
+    ignores a layer's ``input_shape`` and ``input_dim`` wherever they stand, with a warning,
+    and builds the model on the given input; it ignores Embedding's ``input_length`` and a
+    recurrent layer's ``implementation`` too. Each is a note, as the model is judged as
+    Keras builds it. A ``repair`` asks for nothing that Keras 3 only ignores: there each is
+    a mistake.
+    """
     problems: list[str] = []
     notes: list[str] = []
-    first = True
     position = 0
     sample = tuple(input_shape[1:])
     for spec in answer:
         config = spec.get("config") or {}
         if spec["class_name"] == "InputLayer":
-            first = False
             continue
         position += 1
         label = f"Layer {position} ({spec['class_name']})"
-        problems += _ignored_in(label, spec["class_name"], config, sample, first, notes)
+        problems += _ignored_in(label, spec["class_name"], config, sample, repair, notes)
         for key in ("layer", "backward_layer"):
             inner = config.get(key)
             if spec["class_name"] in _WRAPPERS and isinstance(inner, Mapping):
                 inner_label = f"{label}'s wrapped {inner.get('class_name')}"
                 inner_config = inner.get("config") or {}
-                # A wrapped layer never receives the model's input: its input options are
-                # ignored even in the first layer.
                 problems += _ignored_in(
-                    inner_label, str(inner.get("class_name")), inner_config, sample, False, notes
+                    inner_label, str(inner.get("class_name")), inner_config, sample, repair, notes
                 )
-        first = False
     return problems, notes
 
 
@@ -522,12 +684,21 @@ def _ignored_in(
     class_name: str,
     config: Mapping[str, Any],
     sample: tuple,
-    first: bool,
+    repair: bool,
     notes: list[str],
 ) -> list[str]:
     problems = []
     for key in _IGNORED.get(class_name, ()):
         if key not in config:
+            continue
+        if not repair:  # the model is judged as Keras builds it, which is without them
+            note = (
+                f"Keras 3 ignores {key} here"
+                + (", with a warning" if key == "input_length" else "")
+                + "; leave it out."
+            )
+            if note not in notes:
+                notes.append(note)
             continue
         if key == "input_length":
             problems.append(
@@ -543,34 +714,20 @@ def _ignored_in(
     for key in _INPUT_ARGUMENTS:
         if key not in config or (key == "input_dim" and class_name == "Embedding"):
             continue  # Embedding's input_dim is its vocabulary size, not the Keras 2 option
-        if not first:
+        if repair:
             problems.append(
-                f"{label}: {key}={config[key]!r} is deprecated, and Keras 3 ignores it on any "
-                "layer but the first (it only warns): a layer's input is the output of the "
-                f"layer before it. Remove {key}."
+                f"{label}: Keras 3 ignores {key}={config[key]!r} here, with a warning, because "
+                "the question gives the Input, and the repair keeps nothing Keras 3 only "
+                f"ignores. Remove {key}."
             )
             continue
-        declared = _declared_sample(key, config[key])
-        if declared != sample:
-            problems.append(
-                f"{label}: {key}={config[key]!r} makes Keras build the model on inputs of shape "
-                f"(None, {', '.join(map(str, declared))}), but the question's input is "
-                f"(None, {', '.join(map(str, sample))}). Leave {key} out: the input is given."
-            )
-        else:
-            notes.append(
-                f"Keras 3 warns about {key} on a layer: start the model with "
-                f"keras.Input(shape={sample!r}) instead."
-            )
+        note = (
+            f"Keras 3 ignores {key} here, with a warning, because the question gives the "
+            "Input; leave it out."
+        )
+        if note not in notes:
+            notes.append(note)
     return problems
-
-
-def _declared_sample(key: str, value: Any) -> tuple:
-    if key == "input_dim":
-        return (value,)
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return tuple(value)
-    return (value,)
 
 
 # --------------------------------------------------------------------------- layer sequence
@@ -858,6 +1015,8 @@ def layer_shapes_problem(
         backward = (back or {}).get("config", {}).get("units")
     elif spec["class_name"] in ("SimpleRNN", "LSTM", "GRU", "Dense"):
         core, core_config = spec["class_name"], config
+    elif spec["class_name"] == "TimeDistributed" and config["layer"]["class_name"] == "Dense":
+        core, core_config = "TimeDistributed", config["layer"]["config"]
     else:
         return None
     units = core_config.get("units")
@@ -871,12 +1030,15 @@ def layer_shapes_problem(
     if len(out) != len(want_out):
         if {len(out), len(want_out)} != {2, 3} or out[0] != want_out[0]:
             return None
-        if core == "Dense":
+        if core in ("Dense", "TimeDistributed"):
             if len(out) != 3:
                 return None
             said.append(
                 "A Dense acts on the last axis only, so it keeps the time axis; the output "
                 "asked for has none."
+                if core == "Dense"
+                else "A TimeDistributed applies its Dense at every step, so it keeps the time "
+                "axis; the output asked for has none."
             )
         elif core_config.get("return_sequences"):
             said.append(

@@ -262,6 +262,7 @@ _KERAS1_EMBEDDING_NAMES = {
     "W_regularizer": "embeddings_regularizer",
     "W_constraint": "embeddings_constraint",
 }
+_KERAS1_DROPOUT_NAMES = {"p": "rate"}
 
 # --- the names Keras 3 resolves for an option given by name -------------------------------
 # keras.activations.get("Tanh") raises "Could not interpret activation function identifier",
@@ -391,6 +392,13 @@ def layer_spec(layer: Any) -> dict[str, Any]:
                 config[key] = layer_spec(config[key])
     if class_name == "Bidirectional" and config.get("backward_layer") is not None:
         _check_backward_layer(config["layer"], config["backward_layer"])
+    elif class_name == "Bidirectional" and config["layer"]["config"].get("go_backwards"):
+        # Keras makes the backward copy with go_backwards=True, not flipped: two alike
+        raise ValueError(
+            "Bidirectional makes its backward copy of the layer with go_backwards=True, so "
+            "the layer it wraps must read forward: leave go_backwards out (Keras refuses two "
+            "layers that read the same way)."
+        )
     return {"class_name": class_name, "config": config}
 
 
@@ -398,7 +406,6 @@ def _check_backward_layer(forward: Mapping[str, Any], backward: Mapping[str, Any
     """Refuse a Bidirectional's own backward layer where Keras 3 refuses it."""
     ahead, behind = forward["config"], backward["config"]
     if bool(ahead.get("go_backwards")) == bool(behind.get("go_backwards")):
-        # without a backward_layer, Keras makes one from the layer with go_backwards flipped
         raise ValueError(
             "Bidirectional needs its backward_layer to read the sequence the other way: set "
             "go_backwards=True on it (Keras refuses two layers with the same go_backwards), "
@@ -702,11 +709,26 @@ def _why_several(spec: Mapping[str, Any] | None) -> str:
 # --- reading layers -------------------------------------------------------------------
 
 
+# The keys beside "config" in what keras.layers.serialize and a model's get_config give.
+_SERIALIZED_KEYS = frozenset(
+    {"class_name", "config", "module", "registered_name", "build_config", "name", "inbound_nodes"}
+)
+
+
 def _class_and_config(layer: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(layer, Mapping):
         if "class_name" not in layer:
             raise ValueError(
                 f"a layer dict needs 'class_name' and 'config'; got keys {sorted(layer)}."
+            )
+        beside = sorted(str(key) for key in layer if key not in _SERIALIZED_KEYS)
+        if beside:
+            # Keras reads a layer's options from its config only: what sits beside it is lost
+            listed = ", ".join(map(repr, beside[:5])) + (", ..." if len(beside) > 5 else "")
+            raise ValueError(
+                f"{listed} {'sits' if len(beside) == 1 else 'sit'} beside 'config', where "
+                "Keras reads no option: put the layer's options inside 'config', as "
+                '{"class_name": ..., "config": {...}}.'
             )
         return str(layer["class_name"]), dict(layer.get("config") or {})
     if callable(getattr(layer, "get_config", None)):
@@ -748,7 +770,11 @@ def _accepted_arguments(class_name: str) -> frozenset[str]:
 def _unknown_argument(class_name: str, key: Any, value: Any, accepted: frozenset[str]) -> str:
     """Why Keras 3 refuses a config key, and what to write instead."""
     start = f"{class_name} has no argument {key!r}"
-    renamed = {**_KERAS1_NAMES, **(_KERAS1_EMBEDDING_NAMES if class_name == "Embedding" else {})}
+    renamed = {
+        **_KERAS1_NAMES,
+        **(_KERAS1_EMBEDDING_NAMES if class_name == "Embedding" else {}),
+        **(_KERAS1_DROPOUT_NAMES if class_name == "Dropout" else {}),
+    }
     if key in renamed:
         new = renamed[key]
         if new in accepted:
@@ -1021,8 +1047,9 @@ def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result
     features = _known_features(class_name, shape)
     if config["stateful"] and batch is None:
         raise ValueError(
-            f"{class_name} with stateful=True needs a fixed batch size; got {shape}. "
-            f"Give the Input a batch_shape such as (32, {timesteps}, {features})."
+            f"{class_name} with stateful=True needs a fixed batch size; got {shape}, whose "
+            "batch is left open (None). Leave stateful off where the input is given, or give "
+            f"the Input a batch_shape such as (32, {timesteps}, {features})."
         )
     units = _units(class_name, config)
     gates = _RECURRENT_GATES[class_name]

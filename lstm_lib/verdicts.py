@@ -297,13 +297,23 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             _as_shape(shape)
             for shape in shapes.output_shapes(answer, tuple(context["input_shape"]))
         ]
+    except shapes.UnsupportedLayerError as exc:
+        return Verdict(False, f"This layer cannot be judged here: {exc}")
     except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This layer does not build on this input: {exc}")
     wanted = [_as_shape(shape) for shape in expected]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
+        written = answer.get("config") if isinstance(answer.get("config"), dict) else {}
+        ignored = [key for key in ("input_shape", "input_dim") if key in written]
+        note = (
+            f" Keras 3 ignores {ignored[0]} here, with a warning, because the question gives "
+            "the input; leave it out."
+            if ignored and answer["class_name"] != "Embedding"
+            else ""
+        )
         return _class_problem(answer, context) or Verdict(
-            True, f"Correct: this layer returns {listed}."
+            True, f"Correct: this layer returns {listed}.{note}"
         )
     from lstm_lib.model_verdicts import layer_shapes_problem
 
@@ -315,6 +325,15 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         # another class altogether: its sizes are beside the point, its number of tensors not
         return Verdict(
             False, f"Your layer returns {listed}. {wrong_class.message} {message}".strip()
+        )
+    if not message and answer["class_name"] not in _LAYERS_WITH_UNITS:
+        # a Dropout, a Flatten...: no option of it could make the widths asked
+        named = with_article(answer["class_name"])
+        return Verdict(
+            False,
+            f"Your layer returns {listed}. {named[0].upper()}{named[1:]} has no units: what it "
+            "returns follows from its input alone. The shapes asked come from a layer with "
+            "units.",
         )
     told = layer_shapes_problem(answer, produced, wanted, context) if not message else None
     if told:
@@ -363,6 +382,13 @@ def _class_problem(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Ver
     return None
 
 
+# The layers whose output width is their own units (or a wrapped layer's): the others
+# (Dropout, Flatten, Activation, ...) return what their input makes them.
+_LAYERS_WITH_UNITS = frozenset(
+    {"Dense", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Embedding"}
+)
+
+
 def _tensor_count_problem(
     answer: Mapping[str, Any], produced: list[tuple], wanted: list[tuple], context: Mapping
 ) -> str | None:
@@ -391,11 +417,13 @@ def _tensor_count_problem(
             else None
         )
     if wrapped and states:
-        each = "h and c" if name == "LSTM" else "h"
+        backward = answer.get("config", {}).get("backward_layer")
+        behind = backward.get("class_name") if isinstance(backward, Mapping) else name
+        ahead_states, behind_states = ("h and c" if n == "LSTM" else "h" for n in (name, behind))
         said = (
             "A Bidirectional returns its merged output, then both directions' states "
-            f"(forward {each}, then backward {each}): {len(produced)} tensors, where the "
-            f"question asks for {len(wanted)}."
+            f"(forward {ahead_states}, then backward {behind_states}): {len(produced)} "
+            f"tensors, where the question asks for {len(wanted)}."
         )
         return f"{said} Leave return_state off for the output alone." if len(wanted) == 1 else said
     if len(wanted) == 1 and states:

@@ -252,3 +252,28 @@ def test_an_input_shape_is_explained_with_its_features() -> None:
     assert text.startswith("(batch, timesteps, features) = (32, 10, 1)")
     assert "1 feature" in text and "units" not in text
     assert explain_answer("shape", [32, 10, 1], {}).startswith("(batch, timesteps, last axis)")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "free"),
+    [
+        ("02-dense", "q7", "`activation`"),
+        ("05-return-flags", "q6", None),
+        ("08-putting-together", "q6", None),
+        ("08-putting-together", "q7", None),
+        ("09-keras2-to-keras3", "q7", None),
+    ],
+)
+def test_a_model_explanation_says_which_options_are_judged(assignment, question, free) -> None:
+    """Only the options a reference records are judged (02 q7 leaves the activation free;
+    unroll or an initializer is free everywhere): the explanation names the judged options
+    it does not show and says the others are free, never that every option is judged."""
+    entry = _reference(assignment, question)
+    text = explain_answer(entry["kind"], entry["expected"], entry["context"])
+    assert "an option not shown is judged" not in text, text
+    assert "any other option is yours to choose" in text, text
+    assert "`trainable`" in text, text
+    if free:
+        assert f"{free} included" in text, text
+    else:
+        assert "included" not in text, text

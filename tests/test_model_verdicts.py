@@ -314,20 +314,17 @@ class TestJudgedOptions:
     [
         {"class_name": "LSTM", "config": {"units": 17}},
         {"class_name": "LSTM", "config": {"units": 17, "use_bias": False}},
-        {"class_name": "GRU", "config": {"units": 16}},
-        {"class_name": "GRU", "config": {"units": 16, "reset_after": True}},
-        {"class_name": "GRU", "config": {"units": 16, "reset_after": False}},
-        {"class_name": "GRU", "config": {"units": 16, "use_bias": False}},
-        {"class_name": "SimpleRNN", "config": {"units": 16}},
+        {"class_name": "LSTM", "config": {"units": 8}},
     ],
     ids=lambda layer: "-".join(
         [layer["class_name"], *map("{0[0]}={0[1]}".format, layer["config"].items())]
     ),
 )
 def test_free_layer_formula_gives_the_count_it_quotes(layer: dict[str, Any]) -> None:
-    """08 q7's free layer, of any recurrent class: does the formula the message writes,
-    worked out with that layer's units and features, give the count it quotes (a GRU with
-    reset_after, Keras 3's default, has two bias vectors per gate; use_bias=False none)?"""
+    """08 q7's free LSTM: does the formula the message writes, worked out with that layer's
+    units and features, give the count it quotes (use_bias=False: no bias term)? A layer of
+    another class in its place gets no formula: no units give the count (see
+    test_a_layer_of_another_class_is_not_told_to_choose_its_free_option)."""
     answer = solution_answer(*Q7_08)
     answer[2] = copy.deepcopy(layer)
     result = judge(*Q7_08, answer)
@@ -345,14 +342,15 @@ def test_free_layer_formula_gives_the_count_it_quotes(layer: dict[str, Any]) -> 
 
 class TestIgnoredAndOldArguments:
     def test_input_dim_on_a_later_layer(self) -> None:
+        """09 q7's repair keeps nothing Keras 3 only ignores: an input_dim on its LSTM is wrong."""
         result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, input_dim=16))
         assert not result.correct
-        assert "Layer 2 (LSTM): input_dim=16 is deprecated" in result.message
-        assert "ignores it on any layer but the first" in result.message
+        assert "Layer 2 (LSTM): Keras 3 ignores input_dim=16" in result.message
 
     def test_input_shape_on_a_later_layer(self) -> None:
+        """08 q7 gives the Input: Keras 3 ignores a layer's input_shape, the model is right."""
         result = judge(*Q7_08, changed(solution_answer(*Q7_08), 2, input_shape=[20, 32]))
-        assert not result.correct and "input_shape=[20, 32] is deprecated" in result.message
+        assert result.correct and "Keras 3 ignores input_shape here" in result.message
 
     def test_embeddings_input_dim_is_its_vocabulary(self) -> None:
         """Embedding's input_dim is its own argument, never the Keras 2 input option."""
@@ -360,14 +358,14 @@ class TestIgnoredAndOldArguments:
         assert result.correct and "input_dim" not in result.message
 
     def test_first_layer_input_shape(self) -> None:
-        """On the first layer Keras 3 still uses input_shape (with a warning): right when it
-        agrees with the question's input, a mistake when it does not."""
+        """The question gives the Input, so Keras 3 ignores input_shape on the first layer
+        too, whatever its value; 09 q7's repair keeps nothing Keras only ignores."""
         answer = solution_answer(*Q7_09)
-        result = judge(*Q7_09, changed(answer, 0, input_shape=[40]))
-        assert result.correct and "Keras 3 warns about input_shape" in result.message
-        result = judge(*Q7_09, changed(answer, 0, input_shape=[30]))
-        assert not result.correct
-        assert "but the question's input is (None, 40)" in result.message
+        for shape in ([40], [30]):
+            result = judge(*Q7_09, changed(answer, 0, input_shape=shape))
+            assert not result.correct
+            assert f"Keras 3 ignores input_shape={shape!r}" in result.message
+            assert "the question's input is" not in result.message
 
     def test_implementation_is_ignored(self) -> None:
         result = judge(*Q7_09, changed(solution_answer(*Q7_09), 1, implementation=2))
@@ -781,3 +779,192 @@ def test_a_free_use_bias_is_not_called_a_size() -> None:
     """02 q7 leaves use_bias to the learner: a wrong count is not told to solve for a size."""
     message = judge("02-dense", "q7", [_layer("Dense", units=4)], named=False).message
     assert "exactly 24" in message and "size" not in message, message
+
+
+# ================================== options Keras ignores when the question gives the Input
+
+
+INPUT_OPTION_IGNORED = (
+    "Keras 3 ignores {key} here, with a warning, because the question gives the Input; "
+    "leave it out."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "key"),
+    [
+        (("02-dense", "q7"), [_layer("Dense", units=4, use_bias=False, input_dim=6)], "input_dim"),
+        (
+            ("02-dense", "q7"),
+            [_layer("Dense", units=4, use_bias=False, input_shape=[6])],
+            "input_shape",
+        ),
+        (
+            ("05-return-flags", "q6"),
+            [
+                _layer("LSTM", units=16, return_sequences=True, input_shape=[5, 3]),
+                _layer("LSTM", units=8),
+            ],
+            "input_shape",
+        ),
+        (
+            Q7_08,
+            changed(solution_answer(*Q7_08), 2, input_shape=[20, 32]),
+            "input_shape",
+        ),
+    ],
+)
+def test_an_input_option_is_ignored_where_the_input_is_given(
+    keras: Any, question: tuple[str, str], answer: list, key: str
+) -> None:
+    """The check cell puts keras.Input first, so Keras 3 ignores a layer's input_dim or
+    input_shape (with a warning) and builds the model on the given input: judged as Keras
+    builds it, right with a true note, never "builds the model on inputs of shape ..."."""
+    ref = reference(*question)
+    built = keras_outcome(keras, answer, ref["context"]["input_shape"])
+    assert built == ([tuple(ref["expected"]["output_shape"])], ref["expected"]["params"])
+    result = judge(*question, answer)
+    assert result.correct, result.message
+    assert INPUT_OPTION_IGNORED.format(key=key) in result.message, result.message
+    assert "makes Keras build" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("index", "option", "key"),
+    [
+        (0, {"input_shape": [40]}, "input_shape"),
+        (0, {"input_shape": [30]}, "input_shape"),
+        (1, {"input_dim": 16}, "input_dim"),
+    ],
+)
+def test_a_repair_keeps_no_input_option_keras_ignores(index: int, option: dict, key: str) -> None:
+    """09 q7's prompt asks for nothing that Keras 3 only ignores, and judges input_length so:
+    input_shape and input_dim are judged the same, whatever their value."""
+    answer = changed(solution_answer(*Q7_09), index, **option)
+    for named in (True, False):
+        result = judge(*Q7_09, answer, named=named)
+        assert not result.correct, result.message
+        assert f"Keras 3 ignores {key}" in result.message, result.message
+        assert "the repair keeps nothing Keras 3 only ignores" in result.message
+        assert "makes Keras build" not in result.message
+        assert "any layer but the first" not in result.message
+
+
+# ================================== no free-option hint where the layer is of another class
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (("02-dense", "q7"), [_layer("SimpleRNN", units=4, return_sequences=True, use_bias=False)]),
+        (
+            Q7_08,
+            [
+                _layer("Embedding", input_dim=1000, output_dim=16),
+                _layer("LSTM", units=32, return_sequences=True),
+                _layer("GRU", units=16),
+                _layer("Dense", units=1, activation="sigmoid"),
+            ],
+        ),
+        (
+            Q7_08,
+            [
+                _layer("Embedding", input_dim=1000, output_dim=16),
+                _layer("LSTM", units=32, return_sequences=True),
+                _layer("Bidirectional", layer=_layer("LSTM", units=8)),
+                _layer("Dense", units=1, activation="sigmoid"),
+            ],
+        ),
+    ],
+)
+def test_a_layer_of_another_class_is_not_told_to_choose_its_free_option(
+    question: tuple[str, str], answer: list
+) -> None:
+    """Where the free option's layer is not of the class asked for, no value of that option
+    gives the count: the message names the class, not an option to solve for."""
+    result = judge(*question, answer, named=False)
+    assert not result.correct
+    assert "the model has" in result.message, result.message
+    for words in ("Solve for", "Choose the", "you chose for Layer", "layer below"):
+        assert words not in result.message, result.message
+
+
+def test_the_first_layers_features_come_from_the_input() -> None:
+    """02 q7's one Dense takes the input, not a layer below it."""
+    message = judge("02-dense", "q7", [_layer("Dense", units=4)], named=False).message
+    assert "features × units + units, with features = 6 from the input" in message, message
+    assert "layer below" not in message, message
+
+
+# ================================== shape hints only where they are about the learner's layer
+
+
+def test_an_extra_last_layer_is_named_not_explained_as_the_asked_one() -> None:
+    """08 q6 with a Flatten appended: the Flatten flattens; the message names it as the
+    extra last layer instead of saying nothing was flattened."""
+    answer = [*solution_answer(*Q6_08), _layer("Flatten")]
+    message = judge(*Q6_08, answer, named=False).message
+    assert "nothing is flattened" not in message, message
+    assert "keeps every axis" not in message, message
+    assert "Your model outputs (None, 90), not (None, 30, 3)" in message, message
+    assert "your last layer, a Flatten, is not the model's last layer" in message, message
+
+
+def test_a_model_without_its_embedding_is_told_to_add_it() -> None:
+    """08 q6 without the Embedding: token ids need the Embedding to become a sequence of
+    vectors; no reshape is the fix."""
+    answer = solution_answer(*Q6_08)[1:]
+    message = judge(*Q6_08, answer, named=False).message
+    assert "reshape" not in message, message
+    assert "Embedding" in message and "(None, 30, 8)" in message, message
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (("02-dense", "q7"), [_layer("Flatten"), _layer("Dense", units=4, use_bias=False)]),
+        (
+            ("05-return-flags", "q6"),
+            [
+                _layer("LSTM", units=16, return_sequences=True),
+                _layer("TimeDistributed", layer=_layer("Dense", units=8)),
+            ],
+        ),
+    ],
+)
+def test_return_sequences_is_told_only_of_a_recurrent_last_layer(
+    question: tuple[str, str], answer: list
+) -> None:
+    """A Flatten or a TimeDistributed Dense set the time axis, not a return_sequences flag."""
+    message = judge(*question, answer, named=False).message
+    assert "return_sequences" not in message, message
+
+
+@pytest.mark.parametrize(
+    ("answer", "position"),
+    [
+        ([5], 1),
+        ([_layer("Dense", units=4), 5], 2),
+        ([_layer("Dense", units=4), {"class_name": "Dense", "config": 3}], 2),
+    ],
+)
+def test_a_malformed_layer_is_counted_from_one(answer: list, position: int) -> None:
+    message = judge("02-dense", "q7", answer).message
+    assert message.startswith(f"Layer {position}"), message
+
+
+@pytest.mark.parametrize(
+    ("index", "option", "key"),
+    [(0, {"input_length": 30}, "input_length"), (1, {"implementation": 2}, "implementation")],
+)
+def test_an_option_keras_ignores_is_a_note_outside_a_repair(
+    index: int, option: dict, key: str
+) -> None:
+    """08 q6 is not a repair: an Embedding's input_length and an LSTM's implementation,
+    which Keras 3 ignores, leave the model Keras builds right, with a note; the repair
+    09 q7 still judges them wrong."""
+    result = judge(*Q6_08, changed(solution_answer(*Q6_08), index, **option))
+    assert result.correct, result.message
+    assert f"Keras 3 ignores {key} here" in result.message, result.message
+    repaired = judge(*Q7_09, changed(solution_answer(*Q7_09), index, **option))
+    assert not repaired.correct and key in repaired.message, repaired.message

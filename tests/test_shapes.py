@@ -789,7 +789,9 @@ def test_typos_get_the_closest_argument() -> None:
     ):
         layer_spec({"class_name": "GRU", "config": {"units": 2, "return_sequence": True}})
     with pytest.raises(ValueError, match="rejects it as an unrecognized keyword argument"):
-        layer_spec({"class_name": "Dropout", "config": {"rate": 0.1, "p": 0.1}})
+        layer_spec({"class_name": "Dropout", "config": {"rate": 0.1, "q": 0.1}})
+    with pytest.raises(ValueError, match="Keras 1 called it that .* Keras 3 calls it 'rate'"):
+        layer_spec({"class_name": "Dropout", "config": {"p": 0.1}})
     with pytest.raises(ValueError, match="trainable to be True or False"):
         layer_spec({"class_name": "Dense", "config": {"units": 1, "trainable": "no"}})
 
@@ -1093,3 +1095,45 @@ def test_a_backward_layer_is_refused_exactly_where_keras_refuses_it(backward: di
     assert spec_builds("Bidirectional", config) == keras_constructs("Bidirectional", config)
     if spec_builds("Bidirectional", config):
         assert_matches_keras(spec, (2, 6, 3))
+
+
+@pytest.mark.parametrize("go_backwards", [False, True])
+@pytest.mark.parametrize("class_name", ["SimpleRNN", "LSTM", "GRU"])
+def test_a_wrapped_layer_reading_backwards_is_refused_exactly_where_keras_refuses_it(
+    class_name: str, go_backwards: bool
+) -> None:
+    """Without a backward_layer, Keras makes the backward copy with go_backwards=True, not
+    flipped: does a wrapped layer that reads backwards build exactly when Keras builds it?"""
+    inner = {"class_name": class_name, "config": {"units": 3, "go_backwards": go_backwards}}
+    config = {"layer": inner, "merge_mode": "sum"}
+    assert spec_builds("Bidirectional", config) == keras_constructs("Bidirectional", config)
+    assert spec_builds("Bidirectional", config) is not go_backwards
+
+
+def test_options_beside_the_config_are_named() -> None:
+    """Is an option written beside "config" (where Keras reads none) named, while the keys
+    keras.layers.serialize and a model's get_config write there pass?"""
+    inner = {"class_name": "LSTM", "config": {"units": 4}}
+    with pytest.raises(ValueError, match="'merge_mode' sits beside 'config'"):
+        layer_spec({"class_name": "Bidirectional", "config": {"layer": inner}, "merge_mode": "sum"})
+    with pytest.raises(ValueError, match="'units' sits beside 'config'"):
+        layer_spec({"class_name": "Bidirectional", "config": {"layer": {**inner, "units": 4}}})
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4), keras.layers.Dense(2)])
+    for serialized in model.get_config()["layers"][1:]:
+        assert layer_spec(serialized)["class_name"] in ("LSTM", "Dense")
+
+
+def test_a_string_for_an_on_off_option_is_refused() -> None:
+    """Keras tests use_bias and the return flags for truth, so "False" switches them on: is
+    a string there refused with the bool to write?"""
+    with pytest.raises(ValueError, match="write False without quotes"):
+        layer_spec({"class_name": "Dense", "config": {"units": 2, "use_bias": "False"}})
+    with pytest.raises(ValueError, match="is a string: write True or False"):
+        layer_spec({"class_name": "LSTM", "config": {"units": 2, "return_state": "yes"}})
+    assert layer_spec({"class_name": "GRU", "config": {"units": 2, "reset_after": False}})
+
+
+def test_a_class_name_in_another_case_gets_its_spelling() -> None:
+    """Is "dense" told that class names are case-sensitive and that Keras's is "Dense"?"""
+    with pytest.raises(UnsupportedLayerError, match="case-sensitive, did you mean 'Dense'"):
+        layer_spec({"class_name": "dense", "config": {"units": 2}})

@@ -124,11 +124,11 @@ class TestFormChecks:
         for wrong in ([], {"class_name": "LSTM"}, "LSTM(8)", None):
             with pytest.raises(AnswerError, match="Describe the model as a list of layer dicts"):
                 verdicts.expect_layer_specs(wrong)
-        with pytest.raises(AnswerError, match="Layer 1 should be a dict with a 'class_name'"):
+        with pytest.raises(AnswerError, match="Layer 2 should be a dict with a 'class_name'"):
             verdicts.expect_layer_specs([{"class_name": "LSTM"}, {"class": "Dense"}])
-        with pytest.raises(AnswerError, match="Layer 0 should be a dict"):
+        with pytest.raises(AnswerError, match="Layer 1 should be a dict"):
             verdicts.expect_layer_specs([("LSTM", {"units": 8})])
-        with pytest.raises(AnswerError, match="Layer 0: 'config' should be a dict"):
+        with pytest.raises(AnswerError, match="Layer 1: 'config' should be a dict"):
             verdicts.expect_layer_specs([{"class_name": "LSTM", "config": [8]}])
 
 
@@ -935,3 +935,73 @@ def test_a_bidirectional_for_one_lstm_is_told_what_it_returns() -> None:
     assert "your list" not in message, message
     assert "merged output" in message and "both directions' states" in message, message
     assert "The question asks for an LSTM layer; yours is a Bidirectional." in message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _layer("Dropout", rate=0.5),
+        {"class_name": "Flatten", "config": {}},
+        _layer("Activation", activation="tanh"),
+    ],
+    ids=["Dropout", "Flatten", "Activation"],
+)
+def test_a_layer_without_units_is_not_told_about_units(answer: dict) -> None:
+    """03 q7 answered with a Dropout, a Flatten or an Activation: is it told that the layer
+    has no units, never that its units axis or the layer before it is wrong?"""
+    message = _on("03q7", answer).message
+    assert "has no units" in message, message
+    assert "units axis" not in message and "layer before" not in message, message
+    assert _on("03q7", answer).correct is False
+
+
+def test_a_time_distributed_dense_is_told_it_keeps_the_time_axis() -> None:
+    """03 q7 with TimeDistributed(Dense(7)): the wrapper keeps the time axis; the answer
+    has no return_sequences to blame."""
+    answer = {"class_name": "TimeDistributed", "config": {"layer": _layer("Dense", units=7)}}
+    message = _on("03q7", answer).message
+    assert "TimeDistributed applies its Dense at every step" in message, message
+    assert "return_sequences" not in message, message
+
+
+def test_a_wrapped_layer_reading_backwards_earns_nothing() -> None:
+    """07 q9 and 03 q7 with a wrapped layer that has go_backwards=True: Keras makes the
+    backward copy with go_backwards=True too and refuses the pair; right shapes or not."""
+    answer = _bidirectional(
+        _layer("LSTM", units=8, return_state=True, go_backwards=True), merge_mode="sum"
+    )
+    result = _on("07q9", answer)
+    assert result.correct is False and "leave go_backwards out" in result.message
+    answer = _bidirectional(_layer("SimpleRNN", units=7, go_backwards=True), merge_mode="sum")
+    assert _on("03q7", answer).correct is False
+
+
+def test_each_direction_is_told_its_own_states() -> None:
+    """05 q7 with an LSTM forward and a GRU backward_layer: the backward direction returns
+    h alone, never "backward h and c"."""
+    flags = {"units": 4, "return_sequences": True, "return_state": True}
+    answer = _bidirectional(
+        _layer("LSTM", **flags), backward_layer=_layer("GRU", **flags, go_backwards=True)
+    )
+    message = _on("05q7", answer).message
+    assert "forward h and c, then backward h)" in message, message
+
+
+def test_merge_mode_beside_the_config_is_named() -> None:
+    """07 q9 with merge_mode written beside "config": is the learner told where it went,
+    not that the default 'concat' was chosen?"""
+    answer = {
+        "class_name": "Bidirectional",
+        "config": {"layer": _layer("LSTM", units=8, return_state=True)},
+        "merge_mode": "sum",
+    }
+    message = _on("07q9", answer).message
+    assert "'merge_mode' sits beside 'config'" in message, message
+
+
+def test_an_input_shape_on_the_answer_layer_is_noted() -> None:
+    """05 q7 with input_shape=(5, 3) on the LSTM: Keras 3 ignores it (the input is given)
+    and builds the asked layer, so it is right, with a note to leave it out."""
+    answer = _layer("LSTM", units=4, return_sequences=True, return_state=True, input_shape=(5, 3))
+    result = _on("05q7", answer)
+    assert result.correct and "Keras 3 ignores input_shape here" in result.message
