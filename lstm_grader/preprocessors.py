@@ -1075,10 +1075,11 @@ class SanitizeLearnerHTML(SanitizeHTML):
 
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
     max_markdown_chars = Integer(
-        1_000_000,
-        help="Characters of a learner's markdown cells rendered per notebook; the cells past "
-        "them are shown as their text. Rendering and cleaning cost the grader about 25 s a "
-        "million characters at worst (one-row tables), outside the sandbox's limits.",
+        250_000,
+        help="Characters of a learner's markdown (cells and markdown outputs) rendered per "
+        "notebook; past them it is shown as its text. Rendering and cleaning cost the grader "
+        "up to about 2 s per 20,000 characters (dense headings, at the element cap of "
+        "too_costly_to_clean), outside the sandbox's limits.",
     ).tag(config=True)
     max_code_chars = Integer(
         100_000,
@@ -1138,16 +1139,16 @@ class SanitizeLearnerHTML(SanitizeHTML):
         if cell.cell_type == "code" and not locked:
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else source
+            source = collapsed_blank_lines(source)
             shown = max(0, min(len(source), self._code_left))
             self._code_left -= len(source)
-            if shown < len(source):
-                cell.source = shown_code(source, shown)
+            cell.source = shown_code(source, shown) if shown < len(source) else source
         return super().preprocess_cell(cell, resources, index)
 
     def sanitize_html_tags(self, html_str: str) -> str:
         """nbconvert's cleaning, of HTML shown as text where it nests too deeply for
         bleach to clean in reasonable time (:func:`nested_too_deeply`)."""
-        if isinstance(html_str, str) and nested_too_deeply(html_str):
+        if isinstance(html_str, str) and too_costly_to_clean(html_str):
             html_str = html_escape(html_str)  # no <pre>: nbconvert's cleaning refuses it
         return super().sanitize_html_tags(html_str)
 
@@ -1161,8 +1162,12 @@ class SanitizeLearnerHTML(SanitizeHTML):
             if isinstance(data, dict) and "text/markdown" in data:
                 markdown = data.pop("text/markdown")
                 text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
+                self._markdown_left -= len(text)  # rendered as a markdown cell is
                 data.setdefault(
-                    "text/html", clean_learner_markdown(text, budget=self._image_budget)
+                    "text/html",
+                    clean_learner_markdown(text, budget=self._image_budget)
+                    if self._markdown_left >= 0
+                    else html_escape(text),  # no <pre>: nbconvert's cleaning refuses it
                 )
             if isinstance(output.get("metadata"), dict):
                 _make_output_metadata_inert(output["metadata"])
@@ -1330,6 +1335,66 @@ def nested_too_deeply(html: str) -> bool:
     return False
 
 
+#: Attributes one tag may hold before bleach is spared it: html5lib checks each new
+#: attribute against every earlier one of its tag (a tag of 23,600 attributes, 99 kB, took
+#: 30 s); an unclosed tag costs the same, so its attributes run to the next ``<``.
+MAX_TAG_ATTRIBUTES = 256
+
+#: Elements one piece of HTML may hold before bleach is spared it: html5lib's tree walker
+#: looks each element up among its siblings (30,000 headings, 120 kB of markdown, took 66 s
+#: to clean; 10,000 take 2 s at worst, a table of 1,500 rows fits).
+MAX_HTML_ELEMENTS = 10_000
+
+_START_TAG = re.compile(r"<[A-Za-z][A-Za-z0-9:-]*([^<>]*)")
+
+
+def too_costly_to_clean(html: str) -> bool:
+    """Whether bleach would take far longer over ``html`` than its size justifies: it
+    nests too deeply (:func:`nested_too_deeply`), a tag holds more than
+    :data:`MAX_TAG_ATTRIBUTES` attributes, or it holds more than :data:`MAX_HTML_ELEMENTS`
+    elements. Such HTML is shown as text instead; one linear pass decides.
+
+    Examples
+    --------
+    >>> too_costly_to_clean("<p>a</p>" * 100)
+    False
+    >>> too_costly_to_clean("<div " + " ".join(f"a{i}" for i in range(300)) + ">x")
+    True
+    >>> too_costly_to_clean("<h1>a</h1>" * (MAX_HTML_ELEMENTS + 1))
+    True
+    """
+    elements = 0
+    for tag in _START_TAG.finditer(html):
+        elements += 1
+        if elements > MAX_HTML_ELEMENTS or len(tag.group(1).split()) > MAX_TAG_ATTRIBUTES:
+            return True
+    return nested_too_deeply(html)
+
+
+_BLANK_RUN = re.compile(r"\n(?:[ \t\f\v\r]*\n){20,}")
+
+
+def collapsed_blank_lines(source: str) -> str:
+    """A learner's code with each run of more than 20 blank lines shown as one comment.
+
+    Highlighting (pygments' IPython lexer) rescans a run of blank lines at each of its
+    lines: 20,000 blank lines in one cell took 124 s of each feedback page. The submitted
+    notebook keeps them, and the code ran with them.
+
+    Examples
+    --------
+    >>> print(collapsed_blank_lines("x = 1" + "\\n" * 100 + "y = 2"))
+    x = 1
+    # ... 99 blank lines not shown
+    y = 2
+    """
+
+    def comment(run: re.Match[str]) -> str:
+        return f"\n# ... {run.group().count(chr(10)) - 1:,} blank lines not shown\n"
+
+    return _BLANK_RUN.sub(comment, source)
+
+
 def _as_text(text: str) -> str:
     """``text`` shown as it is written, none of it markup."""
     return f"<pre>{html_escape(text)}</pre>"
@@ -1367,7 +1432,7 @@ def clean_learner_markdown(
             return held.attachment(attachments, src.removeprefix("attachment:")) or ""
 
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
-    if nested_too_deeply(html):
+    if too_costly_to_clean(html):
         html = _as_text(source)
     cleaned = clean(
         held.data_images(html),

@@ -218,6 +218,38 @@ def test_learner_markdown_past_the_notebooks_budget_is_shown_as_text() -> None:
     assert third == "<pre>**third**</pre>"
 
 
+def test_markdown_outputs_spend_the_same_budget_as_markdown_cells() -> None:
+    """display(Markdown(...)) is rendered and cleaned as a markdown cell is: does it spend
+    the notebook's markdown budget, and is the output past it shown as its text?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_markdown_chars = 30
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", {"text/markdown": "**within** budget"}),
+        nbformat.v4.new_output("display_data", {"text/markdown": "**past** the budget"}),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[cell, nbformat.v4.new_markdown_cell("**x**")])
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    within, past = (output["data"]["text/html"] for output in cleaned.cells[0].outputs)
+    assert "<strong>within</strong>" in within
+    assert past == "**past** the budget"
+    assert cleaned.cells[1].source == "<pre>**x**</pre>"
+
+
+def test_runs_of_blank_lines_in_learner_code_are_shown_as_one_comment() -> None:
+    """Highlighting rescans a run of blank lines at each of its lines (20,000 took 124 s of
+    a feedback page): is each run past 20 lines one comment in the shown code, and the
+    rest of the cell, the course's locked cells included, as written?"""
+    learner = nbformat.v4.new_code_cell("x = 1" + "\n" * 5_000 + "y = 2\n" + "\n" * 5 + "z")
+    locked = nbformat.v4.new_code_cell("assert True" + "\n" * 50 + "assert True")
+    locked.metadata["nbgrader"] = {"locked": True, "grade": True, "grade_id": "q1"}
+    notebook = nbformat.v4.new_notebook(cells=[learner, locked])
+    cleaned, _ = preprocessors.SanitizeLearnerHTML().preprocess(notebook, {})
+    shown, kept = (cell.source for cell in cleaned.cells)
+    assert shown == "x = 1\n# ... 4,999 blank lines not shown\ny = 2\n" + "\n" * 5 + "z"
+    assert kept == "assert True" + "\n" * 50 + "assert True"
+
+
 def test_learner_code_past_the_budget_is_cut_where_it_is_shown() -> None:
     """A learner's code cells are highlighted in every feedback page and formgrader view
     (a million lines of ``x = 1`` took 363 s to render, into a 76 MB page). Are the cells

@@ -572,6 +572,13 @@ def _deep_markdown(nb: nbformat.NotebookNode) -> None:
     nb.cells.insert(_test_cell(nb, "q1"), nbformat.v4.new_markdown_cell(DEEP_HTML))
 
 
+def _costly_markdown(nb: nbformat.NotebookNode) -> None:
+    at = _test_cell(nb, "q1")
+    nb.cells.insert(at, nbformat.v4.new_markdown_cell("a\n=\n" * 30_000))
+    tag = "<div " + " ".join(f"b{i}" for i in range(5_000)) + ">x</div>"
+    nb.cells.insert(at, nbformat.v4.new_markdown_cell(tag))
+
+
 def _made_up_ids(nb: nbformat.NotebookNode) -> None:
     # each id is named in a flag, and the flags in grades.csv's reason: 40 of 5,000
     # characters would make a field Python's csv module refuses to read (131,072)
@@ -926,6 +933,17 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
                 "answer_q1 = (None, 16)\n"
             },
             edit=_deep_markdown,
+        ),
+        # markup whose cleaning or highlighting costs the grader far more than its size:
+        # a tag of 5,000 attributes, 20,000 blank lines in the answer cell, 30,000 headings
+        "costly-markup": Case(
+            answers={
+                "q1-answer": "from IPython.display import HTML, display\n"
+                "display(HTML('<div ' + ' '.join(f'a{i}' for i in range(5_000)) + '>x'))\n"
+                + "\n" * 20_000
+                + "answer_q1 = (None, 16)\n"
+            },
+            edit=_costly_markdown,
         ),
         # widget state in the notebook's metadata, which HTML exports render live
         "widget-metadata": Case(
@@ -1420,6 +1438,27 @@ def test_markup_nested_too_deeply_is_shown_as_text(graded: Graded) -> None:
     text = path.read_text()
     assert "<div><div>" not in text and "<b><b>" not in text
     assert "&lt;div&gt;&lt;div&gt;" in text and "&lt;b&gt;&lt;b&gt;" in text
+
+
+def test_markup_too_costly_to_clean_or_highlight_is_shown_as_text(graded: Graded) -> None:
+    """A tag of 5,000 attributes (in markdown and in a kernel's HTML), 30,000 headings in one
+    markdown cell and 20,000 blank lines in a code cell: bleach and pygments take time that
+    grows with the square of each (a minute and more per submission). Are they shown as
+    text, and the blank lines as one comment, with the answer still earning its points?"""
+    notebook = nbformat.reads(_autograded_text(graded, "costly-markup"), as_version=4)
+    markdown = [cell.source for cell in notebook.cells if cell.cell_type == "markdown"]
+    assert any(text.startswith("<pre>a\n=\na\n=") for text in markdown)
+    assert any(text.startswith("<pre>&lt;div b0 b1") for text in markdown)
+    assert not any("<h1" in text or "<div b0" in text for text in markdown)
+    shown = [
+        output["data"]["text/html"]
+        for cell in notebook.cells
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    ]
+    assert any(html.startswith("&lt;div a0 a1") and "a4999" in html for html in shown), shown
+    page = graded.course.root / "feedback" / "costly-markup" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert "20,000 blank lines not shown" in page.read_text()
 
 
 def test_a_pasted_image_is_shown_and_nothing_else_that_claims_to_be_one(graded: Graded) -> None:
