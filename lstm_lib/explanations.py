@@ -245,11 +245,20 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
 
 def _explain_int(expected: Any, context: dict[str, Any]) -> str | None:
     layer, input_shape = context.get("layer"), context.get("input_shape")
+    if isinstance(context.get("model"), list) and input_shape is not None:
+        return _explain_model_count(operator.index(expected), context)
     if layer is None or input_shape is None:
         return None
     expected = operator.index(expected)
     spec = shapes.layer_spec(layer)
     shape = _as_shape(input_shape)
+    if context.get("solve_for") == "units" and isinstance(context.get("params"), int):
+        # the question gives the count and asks for the units: the formula with them in
+        solved = {**spec, "config": {**spec["config"], "units": expected}}
+        arithmetic, count, _ = _formula(solved, shape)
+        if count != context["params"]:
+            return None
+        return f"With units = {expected}: {arithmetic} = {count}, the count the question gives."
     arithmetic, count, why = _formula(spec, shape)
     # a formula that does not give the recorded number would explain something else
     if count != expected or shapes.count_params(spec, shape) != expected:
@@ -261,6 +270,41 @@ def _explain_int(expected: Any, context: dict[str, Any]) -> str | None:
     if recurrent and len(shape) == 3 and shape[1] is not None:
         text += f" The {shape[1]} timesteps add nothing: the same weights are used at every step."
     return text
+
+
+def _explain_model_count(expected: int, context: dict[str, Any]) -> str | None:
+    """A model's count, layer by layer with each layer's formula, then the sum; a frozen
+    layer is named and left out where the question counts trainable weights only."""
+    try:
+        rows = shapes.stack_shapes(context["model"], _as_shape(context["input_shape"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+    specs = [shapes.layer_spec(spec) for spec in context["model"]]
+    specs = [spec for spec in specs if spec["class_name"] != "InputLayer"]
+    if len(rows) != len(specs):
+        return None
+    trainable_only = bool(context.get("trainable_only"))
+    parts, counted = [], []
+    for row, spec in zip(rows, specs, strict=True):
+        if not row.params or not isinstance(row.input_shape, tuple):
+            continue
+        arithmetic, count, _ = _formula(spec, row.input_shape)
+        if count != row.params:
+            return None
+        if trainable_only and row.non_trainable_params:
+            parts.append(f"{spec['class_name']} {count}, frozen (trainable=False): not counted")
+            continue
+        parts.append(f"{spec['class_name']}: {arithmetic} = {count}")
+        counted.append(count)
+    if sum(counted) != expected or not counted:
+        return None
+    total = " + ".join(map(str, counted)) + f" = {expected}" if len(counted) > 1 else ""
+    what = "trainable weights" if trainable_only else "weights"
+    return (
+        f"Each layer's {what}, each reading the output of the one below: "
+        + "; ".join(parts)
+        + (f". In all: {total}." if total else ".")
+    )
 
 
 # --------------------------------------------------------------------------- shapes

@@ -835,7 +835,7 @@ def _model_terms(context: Mapping[str, Any]) -> str | None:
             parts.append(f"{_label(spec)} on {features} features: features × units{bias}{frozen}")
         elif name in _RECURRENT:
             gates = _GATES[name]
-            bias = " + units" if spec["config"].get("use_bias", True) else ""
+            bias = {0: "", 1: " + units", 2: " + 2 × units"}[_bias_vectors(facts({"layer": spec}))]
             times = f"{gates} × " if gates > 1 else ""
             parts.append(
                 f"{_label(spec)} on {features} features: {times}(features × units + units × "

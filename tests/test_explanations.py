@@ -277,3 +277,29 @@ def test_a_model_explanation_says_which_options_are_judged(assignment, question,
         assert f"{free} included" in text, text
     else:
         assert "included" not in text, text
+
+
+def test_a_models_count_is_written_out_layer_by_layer() -> None:
+    """08 q3 and 06 q8: each layer's formula with its numbers, then the sum; a frozen
+    layer named and left out where only trainable weights count."""
+    questions = {
+        name: json.loads((ROOT / "references" / f"{name}.json").read_text())["questions"]
+        for name in ("08-putting-together", "06-embedding")
+    }
+    q3 = questions["08-putting-together"]["q3"]
+    text = explain_answer(q3["kind"], q3["expected"], q3["context"])
+    assert "Embedding: input_dim × output_dim = 500 × 8 = 4000" in text, text
+    assert text.endswith("In all: 4000 + 1600 + 800 + 27 = 6427."), text
+    q8 = questions["06-embedding"]["q8"]
+    text = explain_answer(q8["kind"], q8["expected"], q8["context"])
+    assert "frozen (trainable=False): not counted" in text, text
+    assert text.endswith(f"= {q8['expected']}."), text
+
+
+def test_a_units_question_shows_the_count_with_the_units_in() -> None:
+    """04 q7 gives the count and asks for units: is the formula shown with the units in,
+    giving the count the question gives?"""
+    q7 = json.loads((ROOT / "references" / "04-lstm.json").read_text())["questions"]["q7"]
+    text = explain_answer(q7["kind"], q7["expected"], q7["context"])
+    assert text.startswith(f"With units = {q7['expected']}: 4 blocks × ("), text
+    assert text.endswith(f"= {q7['context']['params']}, the count the question gives."), text

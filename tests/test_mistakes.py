@@ -1601,3 +1601,13 @@ def test_a_simple_rnn_weight_is_never_said_to_hold_gates() -> None:
     """A SimpleRNN has no gates: are its transposed weights told as (features, units)?"""
     message = judge("03q4", [(16, 8), (16, 16), (16,)]).message
     assert "gate" not in message, message
+
+
+def test_a_models_gru_is_counted_with_its_two_biases() -> None:
+    """A model count told layer by layer: a GRU (reset_after=True, Keras 3's default) has
+    two biases per block, so its term is written with + 2 × units."""
+    model = [layer("GRU", units=8), layer("Dense", units=1)]
+    context = {"model": model, "input_shape": [None, 10, 5]}
+    expected = sum(row.params for row in shapes.stack_shapes(model, (None, 10, 5)))
+    message = says("int", expected + 12_345, expected, context)
+    assert "3 × (features × units + units × units + 2 × units)" in message, message
