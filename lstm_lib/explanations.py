@@ -163,7 +163,7 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
     name, config = spec["class_name"], spec["config"]
     if name in _GATES:
         features, units, gates = shape[-1], config["units"], _GATES[name]
-        terms = [f"{features} features × {units}", f"{units} units × {units}"]
+        terms = [f"{_many(features, 'feature')} × {units}", f"{_many(units, 'unit')} × {units}"]
         reset_after = name == "GRU" and config.get("reset_after", True)
         if config.get("use_bias", True):
             terms.append(f"2 × {units} bias" if reset_after else f"{units} bias")
@@ -190,7 +190,7 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
         return arithmetic, count, f"{owner} {why}."
     if name == "Dense":
         features, units = shape[-1], config["units"]
-        arithmetic = f"{features} features × {units} units"
+        arithmetic = f"{_many(features, 'feature')} × {_many(units, 'unit')}"
         if config.get("use_bias", True):
             arithmetic += f" + {units} bias"
             why = "Dense holds a kernel (features × units) and one bias per unit."
@@ -241,6 +241,11 @@ def _formula(spec: dict[str, Any], shape: tuple[int | None, ...]) -> tuple[str, 
     formula = shapes.param_formula(spec, shape)
     arithmetic = formula.rsplit(" = ", 1)[0]
     return arithmetic, shapes.count_params(spec, shape), f"That is {name}'s weight count."
+
+
+def _many(count: Any, noun: str) -> str:
+    """``"16 units"``, ``"1 unit"``: a size with its noun, singular for one."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _explain_int(expected: Any, context: dict[str, Any]) -> str | None:
@@ -339,7 +344,7 @@ def _explain_layer_shape(
                 )
             unit_name = "2 × units" if mode == "concat" else "units"
         else:
-            last = f"The last axis is the {units} units, one number per unit."
+            last = f"The last axis is the {_many(units, 'unit')}, one number per unit."
             unit_name = "units"
         if inner.get("return_sequences"):
             axes = f"(batch, timesteps, {unit_name})"
@@ -457,13 +462,13 @@ def _weight_shapes(expected: list[tuple[int | None, ...]], roles: list[str]) -> 
     if not units or width is None or width % units:
         return None
     gates = width // units
-    per = f"{units} units" if gates == 1 else f"{gates} blocks × {units} units"
+    per = _many(units, "unit") if gates == 1 else f"{gates} blocks × {_many(units, 'unit')}"
     parts = []
     for role, low, shape in zip(roles, lowered, expected, strict=True):
         if "recurrent kernel" in low:
-            axes = f" = ({units} units, {per})"
+            axes = f" = ({_many(units, 'unit')}, {per})"
         elif "kernel" in low and len(shape) == 2:
-            axes = f" = ({shape[0]} features, {per})"
+            axes = f" = ({_many(shape[0], 'feature')}, {per})"
         elif "bias" in low and len(shape) == 1:
             axes = f" = ({per},)"
         elif "bias" in low and len(shape) == 2:

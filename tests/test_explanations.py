@@ -303,3 +303,11 @@ def test_a_units_question_shows_the_count_with_the_units_in() -> None:
     text = explain_answer(q7["kind"], q7["expected"], q7["context"])
     assert text.startswith(f"With units = {q7['expected']}: 4 blocks × ("), text
     assert text.endswith(f"= {q7['context']['params']}, the count the question gives."), text
+
+
+def test_one_unit_is_one_unit() -> None:
+    """A Dense(1) on 4 features: "4 features × 1 unit", never "1 units"."""
+    dense = {"class_name": "Dense", "config": {"units": 1}}
+    text = explain_answer("int", 5, {"layer": dense, "input_shape": [None, 4]})
+    assert text.startswith("4 features × 1 unit + 1 bias = 5."), text
+    assert "1 units" not in text
