@@ -250,6 +250,14 @@ def _many(count: Any, noun: str) -> str:
 
 def _explain_int(expected: Any, context: dict[str, Any]) -> str | None:
     layer, input_shape = context.get("layer"), context.get("input_shape")
+    largest = context.get("largest_id")
+    if context.get("solve_for") == "input_dim" and type(largest) is int:
+        if expected != largest + 1:
+            return None
+        return (
+            f"The ids run from 0 (the padding id) to {largest}, and the Embedding's table "
+            f"has one row per id: {largest} + 1 = {expected} rows, ids 0 to input_dim - 1."
+        )
     if isinstance(context.get("model"), list) and input_shape is not None:
         return _explain_model_count(operator.index(expected), context)
     if layer is None or input_shape is None:

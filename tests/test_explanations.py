@@ -311,3 +311,12 @@ def test_one_unit_is_one_unit() -> None:
     text = explain_answer("int", 5, {"layer": dense, "input_shape": [None, 4]})
     assert text.startswith("4 features × 1 unit + 1 bias = 5."), text
     assert "1 units" not in text
+
+
+def test_an_input_dim_question_counts_the_rows_from_the_ids() -> None:
+    """06 q5 asks for the smallest input_dim: is it explained as one row per id, from the
+    padding id 0 to the largest id?"""
+    q5 = json.loads((ROOT / "references" / "06-embedding.json").read_text())["questions"]["q5"]
+    text = explain_answer(q5["kind"], q5["expected"], q5["context"])
+    assert text.startswith("The ids run from 0 (the padding id) to 20"), text
+    assert f"20 + 1 = {q5['expected']} rows" in text, text
