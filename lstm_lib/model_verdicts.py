@@ -28,7 +28,6 @@ from lstm_lib.judging import (
     AnswerError,
     Verdict,
     _as_shape,
-    _describe,
     expect_layer_specs,
     with_article,
 )
@@ -238,9 +237,6 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
     >>> result.correct, result.message.split(":")[0]
     (False, 'Layer 1 (Dense) has no activation, so it outputs a logit, not a probability')
     """
-    malformed = _malformed_layer(answer)
-    if malformed:
-        return Verdict(False, malformed)
     try:
         expect_layer_specs(answer)
     except AnswerError as exc:
@@ -427,24 +423,6 @@ def _missing_embedding(
         f"{input_shape!r}: one integer per timestep, no feature axis. Your model is missing "
         f"an Embedding first: it turns each token id into a vector{becomes}."
     )
-
-
-def _malformed_layer(answer: Any) -> str | None:
-    """What is wrong with the form of a layer, counted from 1 as every other message counts.
-
-    (:func:`~lstm_lib.judging.expect_layer_specs` counts from 0; it still judges the list.)
-    """
-    if type(answer) is not list:
-        return None
-    for position, spec in enumerate(answer, start=1):
-        if type(spec) is not dict or type(spec.get("class_name")) is not str:
-            return (
-                f"Layer {position} should be a dict with a 'class_name' string; "
-                f"got {_describe(spec)}."
-            )
-        if type(spec.get("config", {})) is not dict:
-            return f"Layer {position}: 'config' should be a dict."
-    return None
 
 
 def _count_as_units(
