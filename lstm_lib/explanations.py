@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from lstm_lib import mistakes, shapes
+from lstm_lib.judging import sentence_start
 
 __all__ = ["explain_answer", "format_expected"]
 
@@ -485,7 +486,7 @@ def _weight_shapes(expected: list[tuple[int | None, ...]], roles: list[str]) -> 
             axes = ""
         parts.append(f"{role} {_shape_text(shape)}{axes}")
     text = "; ".join(parts) + "."
-    text = text[:1].upper() + text[1:]
+    text = sentence_start(text)
     if gates > 1:
         text += (
             f" Keras keeps the {gates} blocks ({shapes.gated_blocks_named(gates)}) side by "

@@ -31,6 +31,7 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "sentence_start",
     "shorten_message",
     "with_article",
 ]
@@ -81,6 +82,19 @@ def with_article(word: str) -> str:
     # "an LSTM" (el-es-tee-em) and "an RNN" (ar-en-en), but "a GRU" (gee-ar-you)
     spelled = word.isupper() and word[:1] in "FHLMNRSX"
     return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
+
+
+def sentence_start(text: str) -> str:
+    """``text`` with its first letter upper-case and the rest kept, to open a sentence.
+
+    Examples
+    --------
+    >>> sentence_start(with_article("LSTM"))
+    'An LSTM'
+    >>> sentence_start("units ('8') give 8")
+    "Units ('8') give 8"
+    """
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 
 from lstm_lib import reference, shapes
 from lstm_lib.answers import to_plain
-from lstm_lib.judging import with_article
+from lstm_lib.judging import sentence_start, with_article
 from lstm_lib.shapes import gated_blocks_named
 
 __all__ = [
@@ -456,11 +456,6 @@ def _block_words(f: Facts, article: str = "") -> str:
     if f.config.get("use_bias", True):
         return f"{a}kernel, {a}recurrent kernel and {a}bias"
     return f"{a}kernel and {a}recurrent kernel (no bias: use_bias=False)"
-
-
-def _capitalized(text: str) -> str:
-    """``text`` with its first letter upper-case, the rest kept ("An LSTM", not "An lstm")."""
-    return text[:1].upper() + text[1:]
 
 
 def _rule_left_out_blocks(expected: int, f: Facts) -> Candidates:
@@ -940,7 +935,7 @@ def _units_fallback(answer: int, expected: int, context: Mapping[str, Any]) -> s
         if count is not None and params:
             more = "more" if count > params else "fewer"
             return (
-                f"{_capitalized(with_article(f.class_name))} with units = {answer} "
+                f"{sentence_start(with_article(f.class_name))} with units = {answer} "
                 f"on {f.features} features holds {count} parameters, {more} than {params}: "
                 f"try {'fewer' if count > params else 'more'} units."
             )
@@ -993,7 +988,7 @@ def _count_terms(f: Facts) -> str | None:
             bias = "b, units"
         blocks = f"{f.gates} blocks, each" if (f.gates or 1) > 1 else "one block of"
         return (
-            f"{_capitalized(with_article(name))}'s count is {blocks} W (features × units), "
+            f"{sentence_start(with_article(name))}'s count is {blocks} W (features × units), "
             f"U (units × units) and {bias}: "
             f"{f.numbers()}; the timesteps play no part."
         )

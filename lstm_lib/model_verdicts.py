@@ -29,6 +29,7 @@ from lstm_lib.judging import (
     Verdict,
     _as_shape,
     expect_layer_specs,
+    sentence_start,
     with_article,
 )
 from lstm_lib.mistakes import _bias_vectors, facts, shape_mistake
@@ -390,7 +391,7 @@ def _return_sequences(spec: Mapping[str, Any]) -> bool:
 
 def _has_return_sequences(spec: Mapping[str, Any]) -> bool:
     """Whether a layer has a return_sequences flag: a recurrent layer, or a wrapped one."""
-    if spec.get("class_name") in ("SimpleRNN", "LSTM", "GRU"):
+    if spec.get("class_name") in shapes._RECURRENT_GATES:
         return True
     inner = (spec.get("config") or {}).get("layer")
     return (
@@ -584,7 +585,7 @@ def _set_as_asked(spec: dict[str, Any], entry: Mapping[str, Any]) -> bool:
 def _state_hint(answer: list[dict[str, Any]]) -> str:
     """A recurrent layer with return_state, not return_sequences, under another one."""
     layers = [spec for spec in answer if spec["class_name"] != "InputLayer"]
-    recurrent = ("SimpleRNN", "LSTM", "GRU")
+    recurrent = shapes._RECURRENT_GATES
     for lower, upper in zip(layers, layers[1:], strict=False):
         config = lower.get("config") or {}
         if (
@@ -699,13 +700,19 @@ def _ignored_in(
                 f"ignores. Remove {key}."
             )
             continue
-        note = (
-            f"Keras 3 ignores {key} here, with a warning, because the question gives the "
-            "Input; leave it out."
-        )
+        note = ignored_input_note(key)
         if note not in notes:
             notes.append(note)
     return problems
+
+
+def ignored_input_note(key: str) -> str:
+    """The note for a layer's ``input_shape`` or ``input_dim`` where the question gives the
+    Input: Keras 3 warns and builds on the given input, so the answer is judged without it."""
+    return (
+        f"Keras 3 ignores {key} here, with a warning, because the question gives the "
+        "Input; leave it out."
+    )
 
 
 # --------------------------------------------------------------------------- layer sequence
@@ -1057,12 +1064,12 @@ def _width_problem(
                 f"{lead}{tensors} units wide: your units ({units}) give {units} "
                 f"where {want_out} is asked."
             )
-            said = said[0].upper() + said[1:]
+            said = sentence_start(said)
             hint = _confused_size(units, context)
             return f"{said}{hint}"
         if merge is _MISSING:
             return (
-                f"{with_article(core)[0].upper()}{with_article(core)[1:]}'s output and "
+                f"{sentence_start(with_article(core))}'s output and "
                 f"states are all units wide ({units} here); the question asks for other "
                 "widths, which no units give."
             )

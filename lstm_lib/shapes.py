@@ -180,6 +180,9 @@ _REQUIRED = {
     "RepeatVector": ("n",),
 }
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
+# The layers whose output width is their own units (or a wrapped layer's): the others
+# (Dropout, Flatten, Activation, ...) return what their input makes them.
+_LAYERS_WITH_UNITS = frozenset({*_RECURRENT_GATES, *_WRAPPERS, "Dense", "Embedding"})
 
 # --- the keyword arguments each class takes -------------------------------------------
 # Keras 3 raises "Unrecognized keyword arguments passed to LSTM" for any other key, so a spec

@@ -46,6 +46,7 @@ from lstm_lib.judging import (
     expect_layer_specs,
     expect_shape,
     expect_shapes,
+    sentence_start,
     shorten_message,
     with_article,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "sentence_start",
     "shorten_message",
     "verdict",
     "with_article",
@@ -304,11 +306,12 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     wanted = [_as_shape(shape) for shape in expected]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
+        from lstm_lib.model_verdicts import ignored_input_note
+
         written = answer.get("config") if isinstance(answer.get("config"), dict) else {}
-        ignored = [key for key in ("input_shape", "input_dim") if key in written]
+        ignored = [key for key in shapes._ANY_LAYER_LEGACY if key in written]
         note = (
-            f" Keras 3 ignores {ignored[0]} here, with a warning, because the question gives "
-            "the input; leave it out."
+            f" {ignored_input_note(ignored[0])}"
             if ignored and answer["class_name"] != "Embedding"
             else ""
         )
@@ -326,12 +329,12 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         return Verdict(
             False, f"Your layer returns {listed}. {wrong_class.message} {message}".strip()
         )
-    if not message and answer["class_name"] not in _LAYERS_WITH_UNITS:
+    if not message and answer["class_name"] not in shapes._LAYERS_WITH_UNITS:
         # a Dropout, a Flatten...: no option of it could make the widths asked
-        named = with_article(answer["class_name"])
         return Verdict(
             False,
-            f"Your layer returns {listed}. {named[0].upper()}{named[1:]} has no units: what it "
+            f"Your layer returns {listed}. {sentence_start(with_article(answer['class_name']))} "
+            "has no units: what it "
             "returns follows from its input alone. The shapes asked come from a layer with "
             "units.",
         )
@@ -382,17 +385,12 @@ def _class_problem(answer: Mapping[str, Any], context: Mapping[str, Any]) -> Ver
     return None
 
 
-# The layers whose output width is their own units (or a wrapped layer's): the others
-# (Dropout, Flatten, Activation, ...) return what their input makes them.
-_LAYERS_WITH_UNITS = frozenset(
-    {"Dense", "SimpleRNN", "LSTM", "GRU", "Bidirectional", "TimeDistributed", "Embedding"}
-)
-
-
 def _tensor_count_problem(
     answer: Mapping[str, Any], produced: list[tuple], wanted: list[tuple], context: Mapping
 ) -> str | None:
     """Why a layer returns another number of tensors than asked, by its class and flags."""
+    from lstm_lib import shapes
+
     if len(produced) == len(wanted):
         return None
     name = answer["class_name"]
@@ -408,9 +406,9 @@ def _tensor_count_problem(
     roles = [str(role).lower() for role in context.get("roles") or []]
     wants_c = any(role.split()[-1:] == ["c"] for role in roles)
     states = config.get("return_state", False)
-    if name not in ("SimpleRNN", "LSTM", "GRU"):
+    if name not in shapes._RECURRENT_GATES:
         return (
-            f"{with_article(name)[0].upper()}{with_article(name)[1:]} returns one tensor; the "
+            f"{sentence_start(with_article(name))} returns one tensor; the "
             f"question asks for {len(wanted)}, an output and the final states that a recurrent "
             "layer returns with return_state=True."
             if len(wanted) > 1 and len(produced) == 1
