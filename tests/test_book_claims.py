@@ -235,7 +235,8 @@ def test_05_one_to_many_lstm_refuses_a_vector_and_its_steps_differ() -> None:
 
 def test_06_embedding_wraps_negative_ids() -> None:
     """Does an Embedding read a negative id -k (1 <= k <= input_dim) as row input_dim - k,
-    without an error and without zeros, where only an id >= input_dim fails on the CPU?"""
+    without an error and without zeros, where an id >= input_dim, or below -input_dim,
+    fails on the CPU?"""
     layer = layers.Embedding(5, 3)
     rows = np.asarray(layer(np.array([[-1, -5, 2]])))[0]
     table = layer.get_weights()[0]
@@ -243,6 +244,9 @@ def test_06_embedding_wraps_negative_ids() -> None:
     assert not (rows == 0).any()
     with pytest.raises(Exception, match=r"is not in \[0, 5\)") as caught:
         layer(np.array([[1, 2, 5]]))
+    assert type(caught.value).__name__ == "InvalidArgumentError"
+    with pytest.raises(Exception, match=r"is not in \[0, 5\)") as caught:
+        layer(np.array([[1, 2, -6]]))
     assert type(caught.value).__name__ == "InvalidArgumentError"
 
 
@@ -778,3 +782,166 @@ def test_08_training_metrics_average_the_epoch_and_validation_comes_after_it() -
     after = model.evaluate(x, y, verbose=0)
     np.testing.assert_allclose(history.history["val_loss"][0], after, rtol=1e-5)
     assert not np.isclose(history.history["loss"][0], after, rtol=1e-3)
+
+
+# --- 04-lstm: the layer's arguments; 06, 07, 09: devices and Keras 2 names --------------------
+
+
+def test_04_default_initializers_are_glorot_uniform_orthogonal_and_zeros() -> None:
+    """Are an LSTM's defaults glorot_uniform for W (within sqrt(6 / (features + 4 units))),
+    orthogonal for U (so that U Uᵀ = I over its (units, 4 units) shape, though one block
+    alone is not orthogonal) and zeros for b (but for the forget block's ones that
+    unit_forget_bias=True, also a default, adds)?"""
+    units, features = 4, 3
+    layer = layers.LSTM(units)
+    layer.build((None, 5, features))
+    config = layer.get_config()
+    assert config["kernel_initializer"]["class_name"] == "GlorotUniform"
+    assert config["recurrent_initializer"]["class_name"] == "Orthogonal"
+    assert config["bias_initializer"]["class_name"] == "Zeros"
+    kernel, recurrent, bias = layer.get_weights()
+    assert np.abs(kernel).max() <= np.sqrt(6 / (features + 4 * units))
+    np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(units), atol=1e-5)
+    block = recurrent[:, :units]
+    assert not np.allclose(block @ block.T, np.eye(units), atol=1e-2)
+    forget = slice(units, 2 * units)
+    assert (bias[forget] == 1).all() and not np.delete(bias, np.r_[forget]).any()
+    plain = layers.LSTM(units, unit_forget_bias=False)
+    plain.build((None, 5, features))
+    assert not plain.get_weights()[2].any()
+
+
+def test_04_losses_hold_one_penalty_per_weight_regularizer_and_activity_after_a_call() -> None:
+    """Does model.losses hold one penalty per weight regularizer as soon as the model is
+    built (the kernel's L2 first), and an activity regularizer's only once it is called?"""
+    x = sequences(2, 6, 3)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6, 3)),
+            layers.LSTM(
+                4,
+                kernel_regularizer=keras.regularizers.L2(0.01),
+                recurrent_regularizer=keras.regularizers.L1(0.001),
+            ),
+        ]
+    )
+    kernel = model.layers[0].get_weights()[0]
+    assert len(model.losses) == 2
+    np.testing.assert_allclose(float(model.losses[0]), 0.01 * np.sum(kernel**2), rtol=1e-5)
+    active = layers.LSTM(4, activity_regularizer=keras.regularizers.L2(0.01))
+    active.build(x.shape)
+    assert len(active.losses) == 0
+    active(x)
+    assert len(active.losses) == 1
+
+
+def test_04_a_constraint_acts_after_an_update_not_at_creation() -> None:
+    """With NonNeg on the kernel, does the fresh W still hold negative entries, and none
+    after one step of fit?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6, 3)),
+            layers.LSTM(4, kernel_constraint=keras.constraints.NonNeg()),
+            layers.Dense(1),
+        ]
+    )
+    assert model.layers[0].get_weights()[0].min() < 0
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(sequences(2, 6, 3), np.zeros((2, 1)), epochs=1, verbose=0)
+    assert model.layers[0].get_weights()[0].min() >= 0
+
+
+def test_04_dropout_masks_only_in_training_with_one_mask_for_every_step() -> None:
+    """Do dropout and recurrent_dropout change a training call (two calls differ), leave
+    an inference call equal to the same layer without dropout, add no parameters, keep
+    one input mask for every timestep of a call, and switch the cell to implementation 1?"""
+    x = sequences(2, 6, 3)
+    base = layers.LSTM(4, return_sequences=True)
+    base_out = np.asarray(base(x))
+    dropping = layers.LSTM(4, return_sequences=True, dropout=0.5, recurrent_dropout=0.3, seed=1)
+    dropping.build(x.shape)
+    dropping.set_weights(base.get_weights())
+    first, second = (np.asarray(dropping(x, training=True)) for _ in range(2))
+    assert not np.allclose(first, second)
+    np.testing.assert_allclose(np.asarray(dropping(x, training=False)), base_out, atol=1e-6)
+    assert dropping.count_params() == base.count_params()
+    assert dropping.cell.implementation == 1
+    # one mask for the call: with the same input at every step and no recurrence, the
+    # dropped features are the same at every step, so every step's output is the same
+    steady = np.repeat(x[:, :1], 6, axis=1)
+    no_memory = layers.LSTM(4, return_sequences=True, dropout=0.5, seed=2)
+    no_memory.build(steady.shape)
+    kernel, recurrent, bias = no_memory.get_weights()
+    # with U = 0 and a closed forget gate, each step's h depends on its own input alone
+    bias[4:8] = -1e4  # the forget block: c_{t-1} is forgotten
+    no_memory.set_weights([kernel, np.zeros_like(recurrent), bias])
+    steps = np.asarray(no_memory(steady, training=True))
+    assert not np.allclose(steps, np.asarray(no_memory(steady, training=False)), atol=1e-3)
+    np.testing.assert_allclose(steps, np.repeat(steps[:, :1], 6, axis=1), atol=1e-6)
+
+
+def test_04_implementation_is_accepted_but_neither_in_the_signature_nor_saved() -> None:
+    """Does Keras 3's LSTM accept implementation=1 and 2 with the same outputs, though its
+    signature does not list the keyword and its config does not save it?"""
+    x = sequences()
+    assert "implementation" not in inspect.signature(layers.LSTM).parameters
+    one, two = layers.LSTM(4, implementation=1), layers.LSTM(4, implementation=2)
+    one.build(x.shape)
+    two.build(x.shape)
+    two.set_weights(one.get_weights())
+    assert (one.cell.implementation, two.cell.implementation) == (1, 2)
+    assert "implementation" not in one.get_config()
+    np.testing.assert_allclose(np.asarray(one(x)), np.asarray(two(x)), atol=1e-6)
+
+
+def test_04_use_cudnn_true_refuses_where_cudnn_cannot_run() -> None:
+    """Does use_cudnn=True raise a ValueError on a machine without a GPU, where "auto"
+    falls back to Keras's own loop?"""
+    x = sequences()
+    np.asarray(layers.LSTM(4)(x))
+    with pytest.raises(ValueError, match="cuDNN"):
+        layers.LSTM(4, use_cudnn=True)(x)
+
+
+def test_04_07_stateful_needs_a_fixed_batch_size() -> None:
+    """Does a stateful LSTM built on an input without a batch size raise a ValueError, in
+    a Sequential model and called on a keras.Input?"""
+    with pytest.raises(ValueError, match="batch"):
+        keras.Sequential([keras.Input(shape=(6, 3)), layers.LSTM(4, stateful=True)])
+    with pytest.raises(ValueError, match="batch"):
+        layers.LSTM(4, stateful=True)(keras.Input(shape=(5, 3)))
+
+
+def test_07_reset_states_is_an_alias_and_a_model_has_neither_name() -> None:
+    """Is a recurrent layer's reset_states() the same as reset_state(), while a Keras 3
+    model has neither method?"""
+    stateful = layers.LSTM(4, stateful=True)
+    chunk_input = keras.Input(batch_shape=(2, 5, 3))
+    model = keras.Model(chunk_input, stateful(chunk_input))
+    zero = [np.asarray(state) for state in stateful.states]
+    model(sequences(2, 5, 3))
+    assert any(np.asarray(state).any() for state in stateful.states)
+    stateful.reset_states()
+    for state, start in zip(stateful.states, zero, strict=True):
+        np.testing.assert_array_equal(np.asarray(state), start)
+    assert "reset_state()" in inspect.getsource(layers.LSTM.reset_states)
+    assert not hasattr(model, "reset_states") and not hasattr(model, "reset_state")
+
+
+def test_06_cudnn_path_writes_zeros_at_padded_steps_and_keeps_the_last_h() -> None:
+    """Does the TensorFlow backend's fused LSTM take its sequence lengths from the mask and
+    say that the cuDNN kernel fills zeros at padded steps, replacing only the last output
+    by the final h (no GPU here, so the source is read)?"""
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
+    source = inspect.getsource(rnn._cudnn_lstm)
+    assert "_compute_sequence_length_from_mask(mask" in source
+    assert "the cudnn kernel will fill zeros for" in source
+    assert re.search(r"if sequence_lengths is not None:\s+last_output = h", source)
+
+
+@pytest.mark.parametrize("module", ["keras.layers.embeddings", "keras.layers.recurrent"])
+def test_09_keras2_layer_submodules_are_gone(module: str) -> None:
+    """Does importing Keras 2's keras.layers.embeddings or keras.layers.recurrent raise
+    ModuleNotFoundError, with no warning first?"""
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(module)
