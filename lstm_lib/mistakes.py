@@ -1638,34 +1638,41 @@ def _all_transposed(answer: Sequence[Shape], expected: Sequence[Shape]) -> bool:
     )
 
 
-def judged_whole(answer: list, expected: list, context: Mapping[str, Any]) -> bool:
-    """Is a list of the right length wrong as a whole, so that no part earns credit?
+def coincidental_parts(answer: list, expected: list, context: Mapping[str, Any]) -> set[int]:
+    """The places of a list of weight shapes that are right only by coincidence.
 
-    Two confusions are about the list, not its parts: the right shapes in another order,
-    and (for weights) every kernel transposed. A part that then happens to sit where Keras
-    puts it (a bias left in place, a square recurrent kernel equal to its own transpose)
-    was not got right by the learner, so such a list earns nothing: the rule is the same
-    whatever the sizes, where positional credit would reward a square U.
+    With every kernel transposed (a confusion about the whole list), a square recurrent
+    kernel equals its own transpose: it sits where Keras puts it without the learner having
+    got it right, so it earns no credit, while the parts not transposed (the bias) do. A
+    list of the right shapes in another order keeps the credit of each shape in its right
+    place, like any other list.
 
     Parameters
     ----------
     answer, expected : list of tuple
         The learner's shapes and the ones Keras gives.
     context : mapping
-        The question's context (its ``weights`` flag marks a list of weight shapes).
+        The question's context (roles naming a kernel, bias or weight mark a list of
+        weight shapes).
 
     Returns
     -------
-    bool
-        True where :func:`list_mistake` names the list as a whole, reordered or transposed.
+    set of int
+        The places (from 0) that earn nothing although they match.
+
+    Examples
+    --------
+    >>> sorted(coincidental_parts([(8, 3), (8, 8), (8,)], [(3, 8), (8, 8), (8,)],
+    ...                           {"roles": ["kernel W", "recurrent kernel U", "bias b"]}))
+    [1]
     """
     answer = [tuple(shape) for shape in answer]
     expected = [tuple(shape) for shape in expected]
-    if len(answer) != len(expected):
-        return False
-    return _reordered(answer, expected) or (
+    if len(answer) != len(expected) or not (
         facts(context).weights and _all_transposed(answer, expected)
-    )
+    ):
+        return set()
+    return {i for i, theirs in enumerate(expected) if len(theirs) == 2 and answer[i] == theirs}
 
 
 def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> str | None:

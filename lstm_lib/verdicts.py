@@ -163,20 +163,21 @@ def _parts(
     A list of another length earns nothing: the number of tensors (return_state, a GRU's
     missing c, Bidirectional's five) or of weight arrays is itself what these questions ask,
     so no alignment of a shorter or longer list is credited. A list of the right length
-    earns one part per shape in its right place, unless it is wrong as a whole (the right
-    shapes in another order, every kernel transposed: see
-    :func:`lstm_lib.mistakes.judged_whole`), which earns nothing. Without ``credit``
-    (a question judged whole) the right parts are still named, without a share ("k of n").
+    earns one part per shape in its right place (the right shapes in another order too),
+    except a square kernel that is right only because every kernel is transposed (see
+    :func:`lstm_lib.mistakes.coincidental_parts`). Without ``credit`` (a question judged
+    whole) the right parts are still named, without a share ("k of n").
     """
     from lstm_lib import mistakes
 
     whole = mistakes.list_mistake(answer, expected, context)
     if len(answer) != len(expected):
         return whole or "", 0
-    if whole and mistakes.judged_whole(answer, expected, context):
-        return whole, 0  # reordered or all transposed: no part was got right on its own
+    coincidental = mistakes.coincidental_parts(answer, expected, context)
     right = [
-        i for i, (mine, theirs) in enumerate(zip(answer, expected, strict=True)) if mine == theirs
+        i
+        for i, (mine, theirs) in enumerate(zip(answer, expected, strict=True))
+        if mine == theirs and i not in coincidental
     ]
     roles = context.get("roles") if isinstance(context.get("roles"), list) else []
 
@@ -204,7 +205,9 @@ def _parts(
     if right and len(right) < len(expected):
         names = ", ".join(role(i) for i in right)
         share = f" ({len(right)} of {len(expected)})" if credit else ""
-        lines.append(f"The other parts are right: {names}{share}.")
+        # after a message on the whole list (reordered), "the other parts" would be none
+        lead = "In the right place" if whole else "The other parts are right"
+        lines.append(f"{lead}: {names}{share}.")
     return " ".join(lines), len(right)
 
 

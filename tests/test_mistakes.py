@@ -427,6 +427,31 @@ class TestPartialCredit:
         result = verdict("shapes", [(None, 8, 16), (None, 16), (None, 16)], expected, OUT_H_C)
         assert result.correct is True and result.earned == 1.0
 
+    def test_the_right_shapes_in_another_order_keep_each_part_in_its_place(self) -> None:
+        """Does a reordered list earn its parts in their right places, never less than a
+        list with more wrong shapes, and is it still told the order?"""
+        expected = [[None, 8, 16], [None, 16], [None, 16]]
+        reordered = verdict("shapes", [(None, 16), (None, 8, 16), (None, 16)], expected, OUT_H_C)
+        repeated = verdict("shapes", [(None, 8, 16)] * 3, expected, OUT_H_C)
+        assert reordered.score == pytest.approx(1 / 3)
+        assert reordered.score >= repeated.score
+        assert "wrong order" in reordered.message and "In the right place: c" in reordered.message
+        five = [[None, 16]] + [[None, 8]] * 4
+        roles = {"roles": ["output", "forward h", "forward c", "backward h", "backward c"]}
+        output_last = verdict("shapes", [(None, 8)] * 4 + [(None, 16)], five, roles)
+        one_direction = verdict("shapes", [(None, 16)] * 5, five, roles)
+        assert output_last.score == pytest.approx(3 / 5)
+        assert output_last.score > one_direction.score
+
+    def test_a_square_kernel_right_only_by_transposing_earns_nothing(self) -> None:
+        """With every kernel transposed, does the square U, equal to its own transpose, earn
+        nothing while the bias, not transposed, earns its part?"""
+        expected = [[3, 8], [8, 8], [8]]
+        roles = {"roles": ["kernel W", "recurrent kernel U", "bias b"]}
+        result = verdict("shapes", [(8, 3), (8, 8), (8,)], expected, roles)
+        assert result.score == pytest.approx(1 / 3)
+        assert "transposed" in result.message and "b (1 of 3)" in result.message
+
     def test_wrong_length_earns_nothing(self) -> None:
         """Is a list of another length given 0, as documented (the count is the question)?"""
         expected = [[None, 16]] * 3
