@@ -1926,6 +1926,12 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
         foreign = _not_keras(answer, expected)
         if foreign:
             return foreign
+        if _spelling(expected) in _spelling(answer):
+            # 'Type Error', 'TypeError exception': the right name, not written as Python does
+            return (
+                f"{answer!r} names it, but not as Python writes it: give the name alone, "
+                f"spelt exactly as asked: {expected!r}."
+            )
         return (
             f"{answer!r} is a string, as asked, but not what Keras 3 does here; "
             "run it in your head step by step: what does Python check first?"
@@ -1955,6 +1961,11 @@ def _not_keras(name: str, expected: Any) -> str | None:
     return said + f"; Keras 3 calls it {new}."
 
 
+# The keywords a layer cannot be built without (units, an Embedding's sizes, ...): a dict of
+# keyword arguments that leaves one out gets no default, Keras raises.
+_NO_DEFAULT = frozenset(key for keys in shapes._REQUIRED.values() for key in keys)
+
+
 def _explain_dict(answer: dict, expected: dict) -> str:
     notes: list[str] = []
     try:
@@ -1969,6 +1980,7 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     # The score compares each value with its type (to_plain: 128.0 is not 128, True is not
     # 1): a value Python calls equal but of another type is wrong here too.
     right = [key for key in answer if key in expected and _same(answer[key], expected[key])]
+    spelt: list[str] = []  # a value right but for its case or separators
     for key, value in answer.items():
         if key not in expected and key in KERAS3_NAMES:
             notes.append(_old_name(key))
@@ -1990,6 +2002,16 @@ def _explain_dict(answer: dict, expected: dict) -> str:
                 notes.append(f"For {key}: {value!r} is the old keyword, renamed in Keras 3.")
             elif type(value) is str and _not_keras(value, expected):
                 notes.append(f"For {key}: {_not_keras(value, expected)}")
+            elif (
+                type(value) is str
+                and type(expected[key]) is str
+                and _spelling(value) == _spelling(expected[key])
+            ):
+                spelt.append(f"{value!r} should be {expected[key]!r}")
+    if spelt:
+        notes.append(
+            f"Keras reads names exactly, case, spaces and underscores included: {_and(spelt)}."
+        )
     wrong = [key for key in answer if key in expected and not _same(answer[key], expected[key])]
     for i, first in enumerate(wrong):
         for second in wrong[i + 1 :]:
@@ -1998,15 +2020,32 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     renamed = {KERAS3_NAMES.get(key) for key in answer if key in KERAS3_NAMES}
     missing = [key for key in expected if key not in answer and key not in renamed]
     unknown = [key for key in answer if key not in expected and key not in KERAS3_NAMES]
+    misspelt = {
+        key: want
+        for key in unknown
+        for want in missing
+        if type(key) is str and type(want) is str and _spelling(key) == _spelling(want)
+    }
+    if misspelt:
+        pairs = _and([f"{key!r} should be {want!r}" for key, want in misspelt.items()])
+        notes.append(f"Keywords are case-sensitive: {pairs}.")
+        missing = [key for key in missing if key not in misspelt.values()]
+        unknown = [key for key in unknown if key not in misspelt]
     # A Keras 1/2 name as an expected key is a key the question gives (a table from old
     # names to new ones), not an option whose default Keras keeps when it is left out.
     given = [key for key in missing if key in KERAS3_NAMES]
-    options = [key for key in missing if key not in KERAS3_NAMES]
+    required = [key for key in missing if key not in KERAS3_NAMES and key in _NO_DEFAULT]
+    options = [key for key in missing if key not in KERAS3_NAMES and key not in _NO_DEFAULT]
     if given:
         notes.append(
             f"Missing: {_and(given)}, the old {'name' if len(given) == 1 else 'names'} the "
             f"question asks about: keep {'it' if len(given) == 1 else 'them'} as the "
             f"{'key' if len(given) == 1 else 'keys'} and give each its Keras 3 name as value."
+        )
+    if required:
+        notes.append(
+            f"Missing: {_and(required)}, which Keras requires: it has no default, and the "
+            "call raises a TypeError without it."
         )
     if options:
         notes.append(f"Missing: {_and(options)} (leaving it out keeps Keras's default).")
@@ -2018,6 +2057,11 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         notes.append(f"{values} {_and(wrong)} {verb} asked for.")
     good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
     return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
+
+
+def _spelling(name: str) -> str:
+    """A name without its case and separators, to tell 'Hard_Sigmoid' from another name."""
+    return "".join(char for char in name.lower() if char.isalnum())
 
 
 def _same(mine: Any, theirs: Any) -> bool:

@@ -562,6 +562,9 @@ def verdict(
 def _matches(answer: Any, recorded: Any) -> bool:
     """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly."""
     numpy = _numpy_if_imported()
+    if type(answer) is str and type(recorded) is str:
+        # 'No exception' is the recorded 'no exception' however it is capitalised or spaced
+        return " ".join(answer.lower().split()) == " ".join(recorded.lower().split())
     if numpy is not None and type(answer) is numpy.ndarray:
         try:
             value = numpy.asarray(recorded, dtype=float)

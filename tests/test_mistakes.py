@@ -507,6 +507,37 @@ class TestValueRules:
         message = says("value", {"input": "inputs", "output": "output"}, model, {})
         assert message.startswith("input is right.") and "Keras 3 calls it outputs" in message
 
+    def test_a_required_keyword_left_out_is_not_said_to_keep_a_default(self) -> None:
+        """units has no default (Keras raises TypeError without it, chapter 9's Q2): is a
+        dict without it told so, where an option left out keeps its default?"""
+        message = says(
+            "value", {"activation": "sigmoid"}, {"units": 8, "activation": "sigmoid"}, {}
+        )
+        assert "Missing: units, which Keras requires" in message and "default)" not in message
+        message = says("value", {"units": 8}, {"units": 8, "activation": "sigmoid"}, {})
+        assert "Missing: activation (leaving it out keeps Keras's default)." in message
+
+    def test_names_right_but_for_case_or_separators(self) -> None:
+        """Are a keyword and a value right but for case, spaces or underscores told so?"""
+        message = says(
+            "value",
+            {"Units": 128, "activation": "Sigmoid", "recurrent_activation": "hard sigmoid"},
+            self.EXPECTED,
+            {},
+        )
+        assert "'Units' should be 'units'" in message and "Missing" not in message
+        assert "'Sigmoid' should be 'sigmoid' and 'hard sigmoid' should be 'hard_sigmoid'" in (
+            message
+        )
+        for answer in ("Type Error", "TypeError exception"):
+            assert "names it, but not as Python writes it" in says("value", answer, "TypeError", {})
+
+    def test_a_recorded_string_mistake_matches_in_any_case(self) -> None:
+        """Is 'No exception' told the recorded message of 'no exception'?"""
+        recorded = judge("09q2", "no exception", recorded=True).message
+        for answer in ("No exception", "NO  EXCEPTION", " no exception "):
+            assert judge("09q2", answer, recorded=True).message == recorded
+
     def test_exception_names(self) -> None:
         """Is an exception class, an instance or a decorated name told to write the name?"""
         for answer in (TypeError, TypeError("missing units")):
