@@ -2475,6 +2475,17 @@ def explain_array(
     if answer.shape != expected.shape:
         return _array_shape_message(answer.shape, expected.shape)
     close = np.isclose(answer, expected, rtol=rtol, atol=atol)
+    decimals = _rounded_to(answer, expected)
+    if decimals is not None:
+        return (
+            f"These are the Keras numbers rounded to {decimals} decimal"
+            f"{'' if decimals == 1 else 's'}, which is more than the tolerance "
+            f"({tolerance_text(rtol, atol)}) allows: assign the computed array itself, not "
+            "numbers copied from a printout."
+        )
+    if np.allclose(answer, expected, rtol=1e-3, atol=1e-3):
+        # so close that a scale or an offset fitted to the gaps would be rounding noise
+        return _near_miss(answer, expected, atol)
     if np.allclose(answer, -expected, rtol=rtol, atol=atol):
         return "Every entry has the wrong sign: the numbers are right up to a factor -1."
     nonzero = np.abs(expected) > atol
@@ -2528,6 +2539,25 @@ def explain_array(
     if bigger in (0, len(wrong)) and len(wrong) > 1:
         lines.append(f"All of them are {'larger' if bigger else 'smaller'} in size than Keras's.")
     return " ".join(lines)
+
+
+def _rounded_to(answer: np.ndarray, expected: np.ndarray) -> int | None:
+    """The number of decimals (1 to 6) the answer is the expected array rounded to, or None.
+
+    Examples
+    --------
+    >>> _rounded_to(np.array([0.12, -0.5]), np.array([0.1234, -0.4987]))
+    2
+    >>> _rounded_to(np.array([0.2, -0.5]), np.array([0.1234, -0.4987])) is None
+    True
+    """
+    for decimals in range(1, 7):
+        rounded = np.round(expected, decimals)
+        if not np.array_equal(rounded, expected) and np.allclose(
+            answer, rounded, rtol=0.0, atol=10.0 ** -(decimals + 3)
+        ):
+            return decimals
+    return None
 
 
 def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:

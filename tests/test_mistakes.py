@@ -1583,6 +1583,22 @@ def test_a_near_miss_array_is_not_a_scale_slip_of_one() -> None:
     assert f"{largest:.2g}" in message
 
 
+@pytest.mark.parametrize("qid", ["03q6", "04q5_h", "04q5_c"])
+@pytest.mark.parametrize("decimals", [2, 3, 4])
+def test_an_array_copied_rounded_is_told_so_not_an_offset(qid: str, decimals: int) -> None:
+    """The Keras value rounded (copied from a printout) is told that, with the number of
+    decimals, never a constant offset or a scale, which the median of a few rounding
+    errors would fit; a small real offset is still called close, not an added term."""
+    expected = np.asarray(QUESTIONS[qid]["expected"])
+    result = judge(qid, np.round(expected, decimals))
+    if result.correct:
+        return  # rounding to 4 decimals can stay within the tolerance
+    assert f"rounded to {decimals} decimals" in result.message
+    assert "same amount" not in result.message and "times the Keras" not in result.message
+    message = judge(qid, expected + 2e-4).message
+    assert "close to the Keras value" in message and "same amount" not in message
+
+
 def test_gates_are_not_said_per_direction_for_a_one_directional_layer() -> None:
     """05 q1 is a plain LSTM: its 4 × units last axis is told without "per direction"."""
     message = judge("05q1", (None, 64)).message
