@@ -8,6 +8,7 @@ the same pipeline. Each setting says why it is what it is.
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import (
     AssignLatePenalties,
     ClearOutput,
@@ -33,6 +34,7 @@ from lstm_grader.preprocessors import (
     SanitizeLearnerHTML,
     StageAnswers,
 )
+from lstm_lib.checks import FEEDBACK_FILE
 
 c = get_config()  # noqa: F821  (traitlets provides get_config when it loads this file)
 
@@ -47,6 +49,12 @@ c.CourseDirectory.root = _ROOT
 # committed, so the book can link the student notebooks for download.
 c.CourseDirectory.source_directory = "solutions"
 c.CourseDirectory.release_directory = "exercises"
+# An assignment's feedback.json holds the explanation of every wrong option: nbgrader would
+# copy it, as one of the assignment's other files, into exercises/ (where the student
+# version replaces it with the sealed explanations), into each autograded folder (where the
+# grading kernel could read it and pick the one option it leaves unexplained) and into the
+# feedback handed back. Left out everywhere, with nbgrader's own defaults kept.
+c.CourseDirectory.ignore = [*CourseDirectory().ignore, FEEDBACK_FILE]
 # The two folders only this course's grader keeps (lstm_grader.course.CourseLayout): the
 # values recorded from Keras, and the per-notebook grading reports. Neither is inside an
 # assignment folder, so nbgrader never copies them to learners or into a grading kernel.

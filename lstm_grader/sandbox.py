@@ -76,6 +76,7 @@ from traitlets import Float, Instance, Integer, Type, default
 
 from lstm_grader import cgroups, owners, report, safefiles
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
+from lstm_lib.checks import FEEDBACK_FILE
 
 log = logging.getLogger(__name__)
 
@@ -357,8 +358,10 @@ def submission_files(
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """The regular files of a folder the kernel may read, and what was left out and why.
 
-    Notebooks are left out (the kernel receives its cells from the grader); so are links,
-    FIFOs, sockets, devices, files with other hard links, and anything over the limits.
+    Notebooks are left out (the kernel receives its cells from the grader); so are the
+    instructor's explanations (:data:`lstm_lib.checks.FEEDBACK_FILE`, which name every
+    wrong option of a choice), links, FIFOs, sockets, devices, files with other hard links,
+    and anything over the limits.
 
     Returns
     -------
@@ -382,6 +385,9 @@ def submission_files(
             path = os.path.join(here, name)
             relative = os.path.relpath(path, folder)
             if name.endswith(".ipynb"):
+                continue
+            if name == FEEDBACK_FILE:
+                skipped.append(f"{relative}: the instructor's explanations")
                 continue
             info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode):

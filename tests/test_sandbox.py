@@ -188,15 +188,26 @@ def test_without_a_sandbox_grading_is_refused_unless_switched(
         sandbox.sandbox_problem.cache_clear()
 
 
-def test_submission_files_leave_out_links_fifos_and_notebooks(tmp_path: Path) -> None:
-    """Are only the submission's own regular files offered to the kernel?"""
+def test_submission_files_leave_out_links_fifos_notebooks_and_explanations(
+    tmp_path: Path,
+) -> None:
+    """Are only the submission's own regular files offered to the kernel, never the
+    instructor's feedback.json (which names every wrong option of a choice question)?"""
     (tmp_path / "data.csv").write_text("1")
     (tmp_path / "nb.ipynb").write_text("{}")
     (tmp_path / "link").symlink_to("/etc/passwd")
     os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "feedback.json").write_text('{"q5": {"h-c": "..."}}')
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "feedback.json").write_text("{}")
     files, skipped = sandbox.submission_files(str(tmp_path))
     assert files == [(str(tmp_path / "data.csv"), "data.csv")]
-    assert sorted(line.split(":")[0] for line in skipped) == ["link", "pipe"]
+    assert sorted(line.split(":")[0] for line in skipped) == [
+        "feedback.json",
+        "link",
+        "pipe",
+        "sub/feedback.json",
+    ]
 
 
 def test_as_root_the_kernel_never_runs_as_root() -> None:
