@@ -478,6 +478,11 @@ _HANDOVER_SOURCE = "\n".join(
 )
 #: The longest encoded answer the grader reads; longer ones are refused unread.
 MAX_ANSWER_CHARS = 1_000_000
+#: What IPython hands back for an encoded answer: one plain string literal on one line, as
+#: ``repr`` writes it. The text is the kernel's to choose, and Python's parser takes time
+#: growing with the square of an f-string's length (minutes at the size above), so anything
+#: else is refused before it is parsed.
+_ONE_STRING_LITERAL = re.compile(r"'(?:[^'\\\n]++|\\.)*+'|\"(?:[^\"\\\n]++|\\.)*+\"")
 
 
 #: How long a reopened output channel waits for the kernel's greeting before the next cell.
@@ -1001,6 +1006,8 @@ class JudgeAnswers(NbGraderPreprocessor):
         if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
             return verdicts.Verdict(False, "The answer is too large to be read.")
         try:
+            if not _ONE_STRING_LITERAL.fullmatch(text):
+                raise ValueError("the kernel did not hand over an encoded answer")
             encoded = ast.literal_eval(text)
             if type(encoded) is not str:
                 raise ValueError("the kernel did not hand over an encoded answer")

@@ -76,7 +76,6 @@ from traitlets import Float, Instance, Integer, Type, default
 
 from lstm_grader import cgroups, owners, report, safefiles
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
-from lstm_lib.checks import FEEDBACK_FILE
 
 log = logging.getLogger(__name__)
 
@@ -370,6 +369,10 @@ def submission_files(
     skipped : list of str
         One line per entry left out.
     """
+    # here, not at the top: the grader starts before the course's own lstm_lib is loaded,
+    # and a course whose copy is broken must get its grader-error, not a crash
+    from lstm_lib.checks import FEEDBACK_FILE
+
     files: list[tuple[str, str]] = []
     skipped: list[str] = []
     total = 0

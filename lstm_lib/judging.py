@@ -187,6 +187,13 @@ def _steps(at: Sequence[tuple[str, int | str]]) -> str:
     )
 
 
+#: What an answer may be made of, for an answer or an item the wire format refused.
+_PLAIN_VALUES = (
+    "answer with plain Python values (tuples, ints, lists, dicts, strings), or a NumPy "
+    "array of numbers where the question asks for an array."
+)
+
+
 def _refused_item_message(value: _Unsupported) -> str | None:
     """What to change about an answer one item of which the wire format refused: where the
     item sits and, for a NumPy scalar, the builtin to write around it; ``None`` when the
@@ -196,8 +203,15 @@ def _refused_item_message(value: _Unsupported) -> str | None:
     --------
     >>> _refused_item_message(_Unsupported("int64", (("tuple", 1),), "int"))
     'Item 2 of your tuple is a NumPy int64, not an int: write int(...) around it.'
+    >>> _refused_item_message(_Unsupported("int64", (), "int"))
+    'Your answer is a NumPy int64, not an int: write int(...) around it.'
     """
     if not value.at:
+        if value.convert:  # the answer is one NumPy scalar: np.prod, np.sum and .sum() give one
+            return (
+                f"Your answer is {_refused(value)}, not {_PLAIN_TYPES[value.convert]}: write "
+                f"{value.convert}(...) around it."
+            )
         return None
     outer = value.at[0][0]
     if len(value.at) > _SPELLED_STEPS:
@@ -210,10 +224,7 @@ def _refused_item_message(value: _Unsupported) -> str | None:
             f"{where} is {_refused(value)}, not {_PLAIN_TYPES[value.convert]}: write "
             f"{value.convert}(...) around it."
         )
-    return (
-        f"{where} is {_refused(value)}; answer with plain Python values (tuples, ints, "
-        "lists, dicts) or a NumPy array."
-    )
+    return f"{where} is {_refused(value)}; {_PLAIN_VALUES}"
 
 
 def _describe(value: Any) -> str:
@@ -392,8 +403,16 @@ def _as_shape(value: Any) -> tuple:
 # told exactly which form to use, before its value is looked at.
 
 
+#: The longest string read for the literal it spells: a shape, a list of shapes or a count
+#: written in quotes is far shorter, and Python's parser takes time growing with the
+#: square of some texts' length (an f-string of many fields), which a learner chooses.
+_MAX_LITERAL_CHARS = 1_000
+
+
 def _literal(text: str) -> Any:
     """The Python literal a string spells, or None: "(None, 16)" -> (None, 16)."""
+    if len(text) > _MAX_LITERAL_CHARS:
+        return None
     try:
         return ast.literal_eval(text.strip())
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):

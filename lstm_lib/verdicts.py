@@ -27,6 +27,7 @@ from lstm_lib.answers import _numpy_if_imported, _Unsupported, to_plain
 # the form checks and the verdict type live below both kinds of comparison; the
 # public ones are this module's API too (lstm_lib.checks re-exports them from here)
 from lstm_lib.judging import (
+    _PLAIN_VALUES,
     LARGEST_INT,
     MAX_MESSAGE_CHARS,
     OVERSIZED_INT_MESSAGE,
@@ -132,10 +133,9 @@ def _unsupported_message(answer: _Unsupported, expected: Any) -> str:
             f"Your answer is {what}, not its name: write the class's name as a string, "
             'in quotes, e.g. "KeyError".'
         )
-    return (
-        f"Your answer is {_describe(answer)}; answer with plain Python "
-        "values (tuples, ints, lists, dicts) or a NumPy array."
-    )
+    if name.startswith("matrix"):
+        return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
+    return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
 
 
 # --------------------------------------------------------------------------- verdicts

@@ -124,6 +124,34 @@ def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "f'" + "{1}" * 300_000 + "'",  # an f-string: its parse costs the square of its length
+        "'a'" + "[0]" * 300_000,  # a chain of subscripts after a string
+        "'a' 'b'",  # two literals, joined by the parser
+        '"""a"""',  # not the form repr writes
+        "'a\n'",  # a line break inside: repr never writes one
+    ],
+    ids=["f-string", "subscripts", "joined", "triple-quoted", "two-lines"],
+)
+def test_a_reply_other_than_one_string_literal_is_never_parsed(
+    course: Path, text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kernel chooses the text of its reply; Python's parser takes time growing with
+    the square of some texts' length. Is anything but one plain string literal, as repr
+    writes it, refused before the parser sees it?"""
+
+    def parse(text: str) -> object:
+        raise AssertionError(f"parsed {text[:20]!r}")
+
+    monkeypatch.setattr(preprocessors.ast, "literal_eval", parse)
+    forged = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
+    _, found = _judge(course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}})
+    assert found["questions"]["q1"]["correct"] is False
+    assert "did not hand over an encoded answer" in found["questions"]["q1"]["message"]
+
+
+@pytest.mark.parametrize(
     "result",
     [
         # the encoder replaced in the kernel: a record whose tag the grader quotes

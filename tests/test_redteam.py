@@ -413,6 +413,51 @@ FORK_MEMORY = RIGHT_Q3 + (
     "print(held, [child.wait() for child in children])\n"
 )
 
+#: A learner who knows the course: the instructor's feedback.json explains every wrong
+#: option of a choice question, so the one it leaves unexplained is the answer. Wherever
+#: the kernel can find the file, these cells answer right without knowing anything; where
+#: it cannot, they fall back on a wrong option.
+BLIND_CHOICE = (
+    "import glob, json, os\n"
+    "def unexplained(question, options, fallback):\n"
+    "    places = [os.getcwd() + '/**/feedback.json', '/tmp/**/feedback.json',\n"
+    "              os.path.dirname(os.getcwd()) + '/*/feedback.json']\n"
+    "    for path in sorted({p for place in places for p in glob.glob(place, recursive=True)}):\n"
+    "        try:\n"
+    "            explained = json.load(open(path)).get(question, {})\n"
+    "        except (OSError, ValueError):\n"
+    "            continue\n"
+    "        left = [option for option in options if option not in explained]\n"
+    "        if explained and len(left) == 1:\n"
+    "            return left[0]\n"
+    "    return fallback\n"
+)
+BLIND_CHOICES = {
+    "q5-answer": BLIND_CHOICE
+    + "answer_q5 = unexplained('q5', ['output-h', 'h-c', 'none', 'output-c'], 'none')\n",
+    "q8-answer": "answer_q8 = unexplained('q8', ['seq[:, -1]', 'seq[-1]', 'seq[:, 0]', "
+    "'seq[:, :, -1]'], 'seq[-1]')\n",
+    "q9-answer": "answer_q9 = unexplained('q9', ['error-ndim', 'builds', 'error-units'], "
+    "'builds')\n",
+}
+
+#: The kernel chooses the text it hands back for an answer: here an f-string of many
+#: fields, which Python's parser reads in time growing with the square of its length
+#: (minutes at the grader's 1,000,000-character cap, in the grader's own process, outside
+#: every limit of the sandbox). Kept short here: what counts is that it is never parsed.
+COSTLY_TO_PARSE = (
+    "_shell = get_ipython()\n"
+    "_evaluate = _shell.user_expressions\n"
+    "def _costly(expressions):\n"
+    "    replies = _evaluate(expressions)\n"
+    "    if 'q1' in expressions:\n"
+    "        text = \"f'\" + '{1}' * 20_000 + \"'\"\n"
+    "        replies['q1'] = {'status': 'ok', 'data': {'text/plain': text}, 'metadata': {}}\n"
+    "    return replies\n"
+    "_shell.user_expressions = _costly\n"
+    "answer_q1 = (None, 16)\n"
+)
+
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -888,6 +933,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "host-escape": Case(answers={"q1-answer": _host_escapes()}),
         # 11. the grader's secrets
         "secrets": Case(answers={"q1-answer": _read_secrets()}),
+        # the instructor's explanations, which would give away every choice question
+        "instructor-files": Case(answers=BLIND_CHOICES, zero={"q5", "q8", "q9"}),
+        "costly-to-parse": Case(answers={"q1-answer": COSTLY_TO_PARSE}, zero={"q1"}),
         "host-config": Case(answers={"q1-answer": _read_host_config()}),
         # 12. links, FIFOs and files left for the grader to follow
         "plant-links": Case(answers={"q1-answer": _plant_links(course_root)}),
@@ -1187,6 +1235,14 @@ def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:
     assert path.stat().st_size < 100_000
 
 
+def test_an_answer_text_that_is_not_one_string_literal_is_never_parsed(graded: Graded) -> None:
+    """Is a text handed back for an answer that is not one plain string literal (an
+    f-string, whose parse costs the grader time growing with the square of its length)
+    refused unparsed, costing only its question?"""
+    message = graded.course.report("costly-to-parse", ASSIGNMENT)["questions"]["q1"]["message"]
+    assert "did not hand over an encoded answer" in message
+
+
 def test_an_oversized_file_is_never_copied(graded: Graded) -> None:
     """nbgrader copies every file of a submission, whatever its size, before any check of
     the grader's: is a sparse file (a few bytes of disk, any size to a copy) refused
@@ -1376,6 +1432,19 @@ def test_links_left_by_the_kernel_are_never_followed(graded: Graded) -> None:
             assert (mine / name).read_bytes() == master[name], f"{folder}/{name} is not the master"
     assert graded.rows["honest"]["status"] == "graded"
     assert graded.course.scores("honest", ASSIGNMENT) == graded.full
+
+
+def test_the_instructors_explanations_reach_no_kernel_and_no_learner(graded: Graded) -> None:
+    """Is the assignment's feedback.json, which names every wrong option, left out of each
+    autograded folder (the kernel's working folder is made from it) and of the feedback
+    handed back, so no choice can be answered by elimination?"""
+    root = graded.course.root
+    assert (graded.course.layout.source(ASSIGNMENT) / "feedback.json").is_file()
+    for folder in ("autograded", "feedback"):
+        found = sorted(
+            str(path.relative_to(root)) for path in (root / folder).rglob("feedback.json")
+        )
+        assert not found, f"the instructor's explanations were copied: {found}"
 
 
 class _LiveMarkup(HTMLParser):

@@ -848,20 +848,32 @@ def _grader_verdict(qid: str, value: Any) -> Verdict:
             "05q1",
             (None, SneakyInt(16)),
             "Item 2 of your tuple is an object of type SneakyInt; answer with plain Python "
-            "values (tuples, ints, lists, dicts) or a NumPy array.",
+            "values (tuples, ints, lists, dicts, strings), or a NumPy array of numbers where "
+            "the question asks for an array.",
+        ),
+        (
+            "02q3",  # what np.prod and np.sum return
+            np.int64(144),
+            "Your answer is a NumPy int64, not an int: write int(...) around it.",
         ),
         (
             "05q1",
-            np.int64(16),
-            "Your answer is an object of type int64; answer with plain Python values "
-            "(tuples, ints, lists, dicts) or a NumPy array.",
+            SneakyInt(16),
+            "Your answer is an object of type SneakyInt; answer with plain Python values "
+            "(tuples, ints, lists, dicts, strings), or a NumPy array of numbers where the "
+            "question asks for an array.",
+        ),
+        (
+            "05q1",
+            np.matrix([[16]]),
+            "Your answer is a NumPy matrix; make it an array with np.asarray(...).",
         ),
     ],
 )
 def test_a_refused_item_is_told_where_it_sits(qid: str, value: Any, message: str) -> None:
     """05 q1 answered (None, np.int64(16)): is the learner told which item is not plain and,
     for a NumPy scalar, what to write around it, after the answer crossed from the kernel
-    as JSON? A refused answer at the top level keeps its message."""
+    as JSON, the answer itself too (a count from np.prod is a NumPy int64)?"""
     result = _grader_verdict(qid, value)
     assert not result.correct
     assert result.message == message
@@ -1005,3 +1017,19 @@ def test_an_input_shape_on_the_answer_layer_is_noted() -> None:
     answer = _layer("LSTM", units=4, return_sequences=True, return_state=True, input_shape=(5, 3))
     result = _on("05q7", answer)
     assert result.correct and "Keras 3 ignores input_shape here" in result.message
+
+
+def test_a_long_string_answer_is_never_parsed_for_the_literal_it_spells(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A shape or count written in quotes is told its form; is a string far longer than any
+    of those (an f-string of many fields, whose parse costs the square of its length) judged
+    without the parser?"""
+
+    def parse(text: str) -> object:
+        raise AssertionError(f"parsed {text[:20]!r}")
+
+    monkeypatch.setattr(judging.ast, "literal_eval", parse)
+    for kind, expected in (("shape", [None, 16]), ("shapes", [[None, 16]]), ("int", 16)):
+        result = verdicts.verdict(kind, "f'" + "{1}" * 100_000 + "'", expected)
+        assert result.correct is False and result.message
