@@ -244,11 +244,17 @@ def _named_mistakes(
     context: dict[str, Any],
     mistakes: Sequence[Mapping[str, Any]] | Mapping[str, Any],
     recording: bool,
+    actual: Any = None,
 ) -> list[dict[str, Any]]:
-    """Resolve named mistakes (and a choice question's wrong options) to their text."""
+    """Resolve named mistakes (and a choice question's options) to their text: each wrong
+    option's to ``why_not``, the right one's (``actual``) to ``why``."""
     messages = feedback_messages(question)
     if kind == "choice" and "options" in context and "why_not" not in context:
-        context["why_not"] = {o: messages[o] for o in context["options"] if o in messages}
+        context["why_not"] = {
+            o: messages[o] for o in context["options"] if o in messages and o != actual
+        }
+        if actual in messages and "why" not in context:
+            context["why"] = messages[actual]
     if not isinstance(mistakes, Mapping):
         return [dict(m) for m in mistakes]
     resolved = []
@@ -294,7 +300,8 @@ def reveal(
         spec; ``timesteps`` and ``features`` are derived from ``input_shape``
         ``(batch, timesteps, features)`` when not given. For a ``"choice"`` question
         without ``why_not``, the wrong options' explanations come from
-        :data:`FEEDBACK_FILE`.
+        :data:`FEEDBACK_FILE`, and the right option's entry there, if any, becomes
+        ``why``, the reason given with the right answer after grading.
     mistakes : mapping or sequence of mappings, optional
         Classic wrong answers: ``{name: value}``, whose text is the question's entry
         ``name`` in :data:`FEEDBACK_FILE` (so the text stays out of the notebook), or
@@ -312,7 +319,7 @@ def reveal(
     """
     record_path = os.environ.get(RECORD_ENV)
     context = _plain_context(context or {})
-    resolved = _named_mistakes(question, kind, context, mistakes, bool(record_path))
+    resolved = _named_mistakes(question, kind, context, mistakes, bool(record_path), actual)
     if record_path:
         _append_record(record_path, question, kind, actual, context, resolved)
         return None

@@ -432,10 +432,13 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
                 f"{f.class_name} has {_blocks_of(gates)}. Each block has "
                 f"{_block_words(f, 'a')} ({f.numbers()}).",
             )
+    # the other class as its own defaults build it (a GRU with Keras 3's reset_after=True),
+    # keeping only what both share: options of one class may not exist in the other
+    shared = {key: f.config[key] for key in ("units", "use_bias") if key in f.config}
     for other in _RECURRENT:
         if other != f.class_name:
             yield (
-                _count(f, class_name=other),
+                _count_spec({"class_name": other, "config": shared}, f.input_shape),
                 f"That is the count of {with_article(other)} of the same size. {f.class_name} has "
                 f"{_blocks_of(gates)} (LSTM 4, GRU 3, SimpleRNN 1; "
                 f"{f.numbers()}).",
@@ -853,11 +856,21 @@ def _model_terms(context: Mapping[str, Any]) -> str | None:
 
 
 def _roots(linear: int, total: int) -> list[int]:
-    """The whole numbers next to the positive root of u² + linear·u = total (the root
-    itself when it is whole): the units a learner finds by solving a wrong formula."""
+    """The whole number whose u² + linear·u comes nearest to total (both, on a tie; the
+    root itself when it is whole): the units a learner finds by solving a wrong formula.
+    Only the nearest: the other neighbour misses by more, and is told its own count.
+
+    Examples
+    --------
+    >>> _roots(14, 160), _roots(4, 12)
+    ([7], [2])
+    """
     root = (-linear + (linear * linear + 4 * total) ** 0.5) / 2
-    near = {int(np.floor(root)), int(np.ceil(root))}
-    return sorted(u for u in near if u > 0)
+    near = [u for u in {int(np.floor(root)), int(np.ceil(root))} if u > 0]
+    if not near:
+        return []
+    gaps = {u: abs(u * (u + linear) - total) for u in near}
+    return sorted(u for u in near if gaps[u] == min(gaps.values()))
 
 
 def _units_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:

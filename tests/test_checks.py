@@ -267,6 +267,25 @@ class TestFeedbackAsData:
         result = checks.reveal("q3", "timesteps", "units", kind="choice", context=context)
         assert result is not None and result.message == "Timesteps are how often it recurs."
 
+    def test_the_right_options_text_is_recorded_as_why_never_as_why_not(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Is the text under the right option recorded as the reason given with the right
+        answer (``why``, which the explanation shows), and kept out of ``why_not``, whose
+        texts are sealed under the answers they explain?"""
+        _feedback(
+            tmp_path,
+            {"q3": {"timesteps": "Timesteps are how often it recurs.", "units": "Its width."}},
+        )
+        monkeypatch.chdir(tmp_path)
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        context = {"options": ["timesteps", "features", "units"]}
+        checks.reveal("q3", None, "units", kind="choice", context=context)
+        stored = json.loads(record.read_text())["questions"]["q3"]["context"]
+        assert stored["why_not"] == {"timesteps": "Timesteps are how often it recurs."}
+        assert stored["why"] == "Its width."
+
     def test_recording_stores_the_text_and_refuses_a_missing_one(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
