@@ -560,7 +560,15 @@ def _explain_array(expected: Any, context: dict[str, Any]) -> str | None:
 
 
 def _explain_value(expected: Any, context: dict[str, Any]) -> str | None:
-    return f"Keras gives exactly {_code(repr(expected))}; the answer has to match it exactly."
+    if isinstance(expected, Mapping):
+        return (
+            f"The expected keyword arguments are {_code(repr(expected))}. Each key given its "
+            "right value, type included, earns its share; a key added or left out costs one."
+        )
+    return (
+        f"The expected value is {_code(repr(expected))}, found by running the question's code "
+        "in Keras; the answer has to match it exactly, type included."
+    )
 
 
 def _explain_model(expected: Any, context: dict[str, Any]) -> str | None:

@@ -261,6 +261,13 @@ def _shape_problem(value: Any) -> str | None:
             f"{value!r} is a list; write a shape as a tuple, "
             f"e.g. {tuple(value)!r}, as Keras prints it."
         )
+    if _is_plain_int(value):
+        # (16) is 16 in Python: the parentheses group, the comma makes the tuple
+        return (
+            f"A shape is a tuple such as (None, 10, 32); got {value!r} (type int). For a "
+            f"shape with one axis, write ({value!r},): in Python, ({value!r}) is just "
+            f"{value!r}."
+        )
     if type(value) is not tuple:
         return f"A shape is a tuple such as (None, 10, 32); got {_describe(value)}."
     for n in value:
@@ -271,7 +278,13 @@ def _shape_problem(value: Any) -> str | None:
                 f"{_describe(n)} is neither.{hint}"
             )
         if _is_plain_int(n) and n < 0:
-            return f"Sizes are never negative; got {n} in {value!r}."
+            reshape = (
+                " (-1 is how reshape is told to work a size out; a shape Keras reports "
+                "holds the size itself, or None for the batch)"
+                if n == -1
+                else ""
+            )
+            return f"Sizes are never negative; got {n} in {value!r}{reshape}."
     return None
 
 

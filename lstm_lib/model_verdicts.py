@@ -249,6 +249,8 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
             raise ValueError("it has no layer after its InputLayer.")
         output = _as_shape(rows[-1].output_shapes[0])
         params = sum(operator.index(row.params) for row in rows)
+    except shapes.UnsupportedLayerError as exc:
+        return Verdict(False, _unused_layer(answer, expected.get("layers"), exc))
     except (ValueError, TypeError, KeyError) as exc:
         missing = _missing_embedding(answer, expected.get("layers"), input_shape, str(exc))
         if missing:
@@ -580,6 +582,27 @@ def _set_as_asked(spec: dict[str, Any], entry: Mapping[str, Any]) -> bool:
         else:
             config[key] = copy.deepcopy(value)
     return True
+
+
+def _unused_layer(
+    answer: list[dict[str, Any]], layers: Any, exc: shapes.UnsupportedLayerError
+) -> str:
+    """A model with a layer of a class no question uses (Conv1D, RNN(cell)...), which Keras
+    may well build: what the question's model is made of instead, never "does not build"
+    (a class Keras no longer has, or one written in the wrong case, is told so)."""
+    names = [str(spec.get("class_name")) for spec in answer]
+    unused = next((name for name in names if name not in shapes._RULES), None)
+    if unused is None or unused in shapes._GONE_LAYERS or "case-sensitive" in str(exc):
+        return f"This model does not build: {exc}"
+    wanted = sorted(
+        {str(spec.get("class_name")) for spec in layers or () if isinstance(spec, Mapping)}
+    )
+    made_of = f": it is made of {' and '.join(wanted)} layers" if wanted else ""
+    where = names.index(unused) + 1
+    return (
+        f"Layer {where} is {with_article(unused)}, a layer the question's model does not "
+        f"use{made_of}."
+    )
 
 
 def _state_hint(answer: list[dict[str, Any]]) -> str:

@@ -180,6 +180,8 @@ _REQUIRED = {
     "RepeatVector": ("n",),
 }
 _WRAPPERS = ("Bidirectional", "TimeDistributed")
+# Keras 2's cuDNN-only layers, gone in Keras 3, and the layer that took their place.
+_GONE_LAYERS = {"CuDNNLSTM": "LSTM", "CuDNNGRU": "GRU"}
 # The layers whose output width is their own units (or a wrapped layer's): the others
 # (Dropout, Flatten, Activation, ...) return what their input makes them.
 _LAYERS_WITH_UNITS = frozenset({*_RECURRENT_GATES, *_WRAPPERS, "Dense", "Embedding"})
@@ -353,6 +355,12 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     ``book/09-keras2-to-keras3.md``.
     """
     class_name, config = _class_and_config(layer)
+    if class_name in _GONE_LAYERS:
+        successor = _GONE_LAYERS[class_name]
+        raise UnsupportedLayerError(
+            f"Keras 3 has no {class_name}: keras.layers.{successor} runs on cuDNN by itself "
+            f"where it can (use_cudnn='auto'), so write {successor}."
+        )
     if class_name not in _RULES:
         recased = next((known for known in _RULES if known.lower() == class_name.lower()), None)
         if recased:

@@ -303,6 +303,11 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             for shape in shapes.output_shapes(answer, tuple(context["input_shape"]))
         ]
     except shapes.UnsupportedLayerError as exc:
+        # a layer of a class no question uses (Conv1D, RNN(cell)): first, that it is not
+        # the class asked for, which is all a verdict can say of it
+        wrong_class = _class_problem(answer, context)
+        if wrong_class and answer["class_name"] not in shapes._GONE_LAYERS:
+            return wrong_class
         return Verdict(False, f"This layer cannot be judged here: {exc}")
     except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This layer does not build on this input: {exc}")

@@ -156,7 +156,11 @@ def test_models_arrays_and_values_get_a_plain_statement() -> None:
         "(None, 1) and holds exactly 25425 parameters in all is right"
     )
     assert "of shape (1, 2)" in explain_answer("array", [[0.5, 0.25]], {})
-    assert explain_answer("value", "TypeError", {}).startswith("Keras gives exactly `'TypeError'`")
+    assert explain_answer("value", "TypeError", {}).startswith(
+        "The expected value is `'TypeError'`, found by running"
+    )
+    keywords = explain_answer("value", {"units": 128}, {})
+    assert "Each key given its right value" in keywords and "exactly" not in keywords
 
 
 @pytest.mark.parametrize(

@@ -500,6 +500,16 @@ def test_rank_errors_are_clear_and_keras_agrees(
         keras_output_shapes(build(spec), input_shape)
 
 
+@pytest.mark.parametrize(("gone", "successor"), [("CuDNNLSTM", "LSTM"), ("CuDNNGRU", "GRU")])
+def test_keras2_cudnn_layers_are_told_their_keras3_successor(gone: str, successor: str) -> None:
+    """Keras 3 has no CuDNNLSTM or CuDNNGRU (its LSTM and GRU use cuDNN by themselves): is
+    each told so, with the layer to write, and is it truly gone from the installed Keras?"""
+    assert not hasattr(keras.layers, gone)
+    assert "use_cudnn" in inspect.signature(getattr(keras.layers, successor)).parameters
+    with pytest.raises(UnsupportedLayerError, match=f"Keras 3 has no {gone}.*write {successor}"):
+        output_shapes({"class_name": gone, "config": {"units": 4}}, (None, 10, 2))
+
+
 def test_unsupported_layers_are_named() -> None:
     """Does an unsupported layer raise an error naming its class, for dicts and instances?"""
     with pytest.raises(UnsupportedLayerError, match="Conv1D"):

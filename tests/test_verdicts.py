@@ -41,7 +41,7 @@ class TestFormChecks:
         [
             ([None, 32], ["is a list", "write a shape as a tuple", "(None, 32)"]),
             ("(None, 32)", ["A shape is a tuple such as (None, 10, 32)", "type str"]),
-            (32, ["A shape is a tuple", "32 (type int)"]),
+            (32, ["A shape is a tuple", "32 (type int)", "write (32,)", "(32) is just 32"]),
             (np.array([1, 2]), ["A shape is a tuple"]),
             (SneakyTuple((None, 32)), ["A shape is a tuple", "SneakyTuple"]),
             ((None, np.int64(32)), ["plain int or None", "Convert it with int(...)"]),
@@ -49,6 +49,7 @@ class TestFormChecks:
             ((None, True), ["plain int or None", "True (type bool)"]),
             ((None, "32"), ["plain int or None"]),
             ((None, -3), ["never negative", "-3"]),
+            ((-1, 10, 1), ["never negative", "-1 is how reshape is told to work a size out"]),
         ],
         ids=repr,
     )
@@ -437,7 +438,17 @@ class TestNamedMistakes:
             MODEL_EXPECTED,
             MODEL_CONTEXT,
         )
-        assert "does not build" in result.message and "Conv1D is not covered" in result.message
+        # Keras builds a Conv1D: the verdict says the question's model has none, not that
+        # the model does not build
+        assert "does not build" not in result.message
+        assert result.message.startswith("Layer 1 is a Conv1D, a layer the question's model")
+        result = verdicts.verdict(
+            "model",
+            [{"class_name": "CuDNNLSTM", "config": {"units": 8}}],
+            MODEL_EXPECTED,
+            MODEL_CONTEXT,
+        )
+        assert "Keras 3 has no CuDNNLSTM" in result.message and "write LSTM" in result.message
 
     def test_model_messages(self) -> None:
         """Does a wrong model say what it outputs, or how many parameters it has?"""
