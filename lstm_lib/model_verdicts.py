@@ -258,7 +258,8 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         # the flag confused with return_sequences first: the build error names only its effect
         return Verdict(
             False,
-            f"{_state_hint(answer)}This model does not build: {exc}{_old_names_hint(answer)}",
+            f"{_state_hint(answer)}This model does not build: {exc}{_old_names_hint(answer)}"
+            f"{_units_note(answer, expected.get('layers'))}",
         )
     problems, notes = _ignored_arguments(answer, input_shape, bool(context.get("repair")))
     layers = expected.get("layers")
@@ -582,6 +583,32 @@ def _set_as_asked(spec: dict[str, Any], entry: Mapping[str, Any]) -> bool:
         else:
             config[key] = copy.deepcopy(value)
     return True
+
+
+def _units_note(answer: list[dict[str, Any]], layers: Any) -> str:
+    """For a model that does not build: the layers whose units differ from the question's
+    model, where its classes are the same in the same order, so a second slip (units
+    swapped between two layers) is not hidden behind the build error."""
+    mine = [spec for spec in answer if spec.get("class_name") != "InputLayer"]
+    wanted = [
+        spec
+        for spec in layers or ()
+        if isinstance(spec, Mapping) and spec.get("class_name") != "InputLayer"
+    ]
+    if len(mine) != len(wanted) or any(
+        a.get("class_name") != b.get("class_name") for a, b in zip(mine, wanted, strict=True)
+    ):
+        return ""
+    slips = [
+        f"layer {index} has units={config['units']!r} where the prompt asks for {want['units']!r}"
+        for index, (spec, other) in enumerate(zip(mine, wanted, strict=True), start=1)
+        if isinstance(config := spec.get("config"), Mapping)
+        and isinstance(want := other.get("config"), Mapping)
+        and "units" in config
+        and "units" in want
+        and not _same(config["units"], want["units"])
+    ]
+    return f" Also, {_joined(slips)}." if slips else ""
 
 
 def _unused_layer(

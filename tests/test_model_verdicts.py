@@ -968,3 +968,22 @@ def test_an_option_keras_ignores_is_a_note_outside_a_repair(
     assert f"Keras 3 ignores {key} here" in result.message, result.message
     repaired = judge(*Q7_09, changed(solution_answer(*Q7_09), index, **option))
     assert not repaired.correct and key in repaired.message, repaired.message
+
+
+def test_a_model_that_does_not_build_is_also_told_its_swapped_units() -> None:
+    """05 q6 written [LSTM(8), LSTM(16)]: the build error (no return_sequences) hides a
+    second slip, the units in the other order. Is that told too, and only where the layers
+    are the question's classes in its order?"""
+    answer = [
+        {"class_name": "LSTM", "config": {"units": 8}},
+        {"class_name": "LSTM", "config": {"units": 16}},
+    ]
+    message = judge("05-return-flags", "q6", answer).message
+    assert message.startswith("This model does not build")
+    assert "layer 1 has units=8 where the prompt asks for 16" in message
+    assert "layer 2 has units=16 where the prompt asks for 8" in message
+    right_units = [
+        {"class_name": "LSTM", "config": {"units": 16}},
+        {"class_name": "LSTM", "config": {"units": 8}},
+    ]
+    assert "Also," not in judge("05-return-flags", "q6", right_units).message
