@@ -1771,6 +1771,14 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
         and not any("output" in role.lower() for role in f.roles)
     )
     if states_only and n < m and "c" in words:
+        state_rank = len(expected[0])
+        if any(len(mine) == state_rank + 1 for mine in answer):
+            # (batch, timesteps, units): a sequence of outputs, not a state
+            return (
+                "That holds a tensor with a time axis, a layer's sequence of outputs, not a "
+                f"state: the states handed over are {listed}, {m} tensors, each "
+                "(batch, units), the values after the last step."
+            )
         return (
             f"{'That is one state' if n == 1 else f'That is {n} states'}, but an LSTM carries "
             f"two, h and c: a layer's initial_state (or the states handed over) is {listed}, "

@@ -1686,3 +1686,11 @@ def test_a_models_gru_is_counted_with_its_two_biases() -> None:
     expected = sum(row.params for row in shapes.stack_shapes(model, (None, 10, 5)))
     message = says("int", expected + 12_345, expected, context)
     assert "3 × (features × units + units × units + 2 × units)" in message, message
+
+
+def test_a_sequence_of_outputs_is_not_called_one_state() -> None:
+    """07 q10 asks for the states [h, c]; is the decoder's sequence (None, 9, 16) told it
+    is a sequence of outputs, not "one state", which a lone (None, 16) still is?"""
+    message = judge("07q10", [(None, 9, 16)]).message
+    assert "time axis" in message and "one state" not in message
+    assert "That is one state" in judge("07q10", [(None, 16)]).message
