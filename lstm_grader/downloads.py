@@ -170,7 +170,9 @@ def glued_values(chapter: Path, cache: Path) -> dict[str, str]:
     Returns
     -------
     dict
-        ``{name: text}``; empty when the chapter glues nothing or has no cached run.
+        ``{name: text}``: the Markdown of a value glued as Markdown (what ``{glue:md}``
+        shows), else its plain text; empty when the chapter glues nothing or has no cached
+        run.
     """
     import jupytext
     from jupyter_cache import get_cache
@@ -188,7 +190,8 @@ def glued_values(chapter: Path, cache: Path) -> dict[str, str]:
         for output in cell.get("outputs", []):
             scrap = output.get("metadata", {}).get("scrapbook")
             if scrap and "name" in scrap:
-                text = output.get("data", {}).get(scrap.get("mime_prefix", "") + "text/plain")
+                data, prefix = output.get("data", {}), scrap.get("mime_prefix", "")
+                text = data.get(prefix + "text/markdown", data.get(prefix + "text/plain"))
                 if text is not None:
                     values[scrap["name"]] = "".join(text)
     return values

@@ -365,17 +365,39 @@ def _role(name: str, content: str, context: _Context) -> str:
         value = context.glued.get(key)
         if value is None:
             return _code_span(key)
-        if fmt:
-            try:
-                return format(float(value), fmt)
-            except ValueError:
-                return value
+        if name == "glue:text":
+            return _glued_text(value, fmt)
         return value
     if name == "math":
         return f"${content}$"
     if name == "kbd":
         return f"<kbd>{html.escape(content, quote=False)}</kbd>"
     return text if explicit and text else content
+
+
+def _glued_text(value: str, fmt: str) -> str:
+    """A glued value's plain text as myst-nb's ``{glue:text}`` shows it: a string without
+    its quotes, a number in the format given after the name.
+
+    Examples
+    --------
+    >>> _glued_text("'(batch, 3, 1)'", ""), _glued_text("12416", ","), _glued_text("1.9e-08", ".1e")
+    ('(batch, 3, 1)', '12,416', '1.9e-08')
+    """
+    try:  # the chapter's own output, from the book's build: the text is a repr
+        shown = ast.literal_eval(value)
+    except (SyntaxError, ValueError):
+        shown = value
+    if not fmt:
+        return str(shown)
+    try:
+        if fmt[-1] in "bcdoxX":
+            return format(int(shown), fmt)
+        if fmt[-1] in "eEfFgGn%":
+            return format(float(shown), fmt)
+        return format(shown, fmt)
+    except (TypeError, ValueError):
+        return str(shown)
 
 
 def _code_span(text: str) -> str:

@@ -42,6 +42,9 @@ KERNEL_NOISE = (
 # A concrete shape written in prose: (None, 10, 64), (None,), (None, None, 3).
 SHAPE = re.compile(r"\(None(?:\s*,\s*(?:None|\d+))*\s*,?\s*\)")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
+# A worked result typed in prose: "20 × 16 + 16 = 336", "8 × 11 + 8", "= `(3, 8)`". Such a
+# line is glued from the chapter's code (lstm_lib.shapes.param_formula, count_params...).
+TYPED_RESULT = re.compile(r"\d[\d\s×*+·()−-]*?[×*+·−-][\d\s×*+·()−-]*=\s*`?\(?\d|=\s*`\(\d")
 
 pytestmark = pytest.mark.slow
 
@@ -214,6 +217,19 @@ def test_instructor_chapter_includes_the_readme_guide(build_output: str) -> None
     assert not missing, f"the instructor chapter lacks the README's headings {missing}"
     text = squeeze(soup.get_text())
     assert squeeze("nbgrader generate_assignment 05-return-flags --force") in text
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_prose_types_no_worked_result(chapter: str) -> None:
+    """Does no prose line of a chapter (math aside) type the result of a sum or product,
+    such as "20 × 16 + 16 = 336", that its code could compute and glue instead?"""
+    prose, _ = source_cells(chapter)
+    typed = [
+        f"book/{chapter}.md:{number}: {found.group()}"
+        for number, line in prose
+        for found in TYPED_RESULT.finditer(re.sub(r"\$[^$]*\$", "", line))
+    ]
+    assert not typed, "results typed in prose instead of glued:\n" + "\n".join(typed)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -17,6 +17,7 @@ import http.server
 import importlib.metadata
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -309,3 +310,17 @@ def test_every_chapter_runs_in_the_learners_environment(
     )
     errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_glued_value_reaches_a_downloaded_chapter_as_the_page_shows_it(
+    served: tuple[str, Path, list[str]], tmp_path: Path, chapter: str
+) -> None:
+    """Does a downloaded chapter's text hold each glued value as the book's page does: no
+    role left, no object's repr for a value glued as Markdown, no quotes round a string?"""
+    address, _folder, _requests = served
+    notebook = read_notebook(download(address, f"_sources/book/{chapter}.ipynb", tmp_path))
+    text = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    assert not re.search(r"\{glue[^}]*\}`", text), f"{chapter}: a glue role was left"
+    assert "object at 0x" not in text and "display.Markdown object" not in text, chapter
+    assert not re.search(r"'\(batch|'\(None", text), f"{chapter}: a glued string kept its quotes"

@@ -244,6 +244,21 @@ def test_glue_text_keeps_a_value_that_is_not_a_number() -> None:
     assert convert("{glue:text}`name:.1%`") == "LSTM"
 
 
+def test_glue_text_shows_a_glued_string_without_its_quotes_as_myst_nb_does() -> None:
+    """A str glued as itself has its repr as plain text: {glue:text} shows the string."""
+    glued = {"shape": "'(batch, 3, 1)'", "said": '"the fifth review\'s verdict flips"'}
+    text = "Shape {glue:text}`shape`; {glue:text}`said`."
+    assert convert(text, glued) == "Shape (batch, 3, 1); the fifth review's verdict flips."
+
+
+def test_glue_md_inserts_the_glued_markdown() -> None:
+    """A value glued as Markdown (lstm_lib.prose.inline_code) is inserted as its Markdown."""
+    from lstm_lib.prose import inline_code
+
+    glued = {"shape": inline_code((None, 4)).data}
+    assert convert("It returns {glue:md}`shape`.", glued) == "It returns `(None, 4)`."
+
+
 def test_unknown_glue_name_becomes_inline_code() -> None:
     assert convert("It has {glue:}`missing` of them.") == "It has `missing` of them."
 
