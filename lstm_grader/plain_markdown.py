@@ -30,6 +30,8 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from lstm_lib.prose import code_span
+
 __all__ = ["LinkFor", "plain_markdown", "strip_glue"]
 
 LinkFor = Callable[[str], tuple[str, str] | None]
@@ -263,7 +265,7 @@ def _directive(name: str, arg: str, body: list[str], context: _Context) -> list[
         return ["$$", *_trim_blank(content), "$$"]
     if name.startswith("glue"):  # myst-nb's glue directives: {glue}, {glue:any}, {glue:md}...
         value = context.glued.get(arg)
-        shown = [value if value is not None else _code_span(arg)]
+        shown = [value if value is not None else code_span(arg)]
         caption = _convert_lines(_trim_blank(content), context)
         return shown + ([""] + caption if caption else [])
 
@@ -364,7 +366,7 @@ def _role(name: str, content: str, context: _Context) -> str:
             key, fmt = key.rsplit(":", 1)  # as myst-nb splits it: the format comes last
         value = context.glued.get(key)
         if value is None:
-            return _code_span(key)
+            return code_span(key)
         if name == "glue:text":
             return _glued_text(value, fmt)
         return value
@@ -391,6 +393,8 @@ def _glued_text(value: str, fmt: str) -> str:
     if not fmt:
         return str(shown)
     try:
+        if fmt[-1] == "s":
+            return format(str(shown), fmt)
         if fmt[-1] in "bcdoxX":
             return format(int(shown), fmt)
         if fmt[-1] in "eEfFgGn%":
@@ -398,13 +402,6 @@ def _glued_text(value: str, fmt: str) -> str:
         return format(shown, fmt)
     except (TypeError, ValueError):
         return str(shown)
-
-
-def _code_span(text: str) -> str:
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 # --- code cells --------------------------------------------------------------------------

@@ -189,7 +189,9 @@ def _import_keras_quietly() -> None:
 
 #: The file, beside an assignment's notebook, that holds its feedback text:
 #: ``{question: {name: message}}``. A name is a mistake's name (see :func:`reveal`) or, for
-#: a multiple-choice question, a wrong option. nbgrader copies it into the student version.
+#: a multiple-choice question, an option (the right one's text is the reason it is right).
+#: It stays out of the student version and of grading (``CourseDirectory.ignore`` in
+#: ``nbgrader_config.py``): the recorded references carry its texts.
 FEEDBACK_FILE = "feedback.json"
 
 #: What :func:`reveal_layer` can measure, and the checker each is compared with.
@@ -253,7 +255,7 @@ def _named_mistakes(
         context["why_not"] = {
             o: messages[o] for o in context["options"] if o in messages and o != actual
         }
-        if actual in messages and "why" not in context:
+        if isinstance(actual, str) and actual in messages and "why" not in context:
             context["why"] = messages[actual]
     if not isinstance(mistakes, Mapping):
         return [dict(m) for m in mistakes]

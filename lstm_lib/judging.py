@@ -84,6 +84,15 @@ def with_article(word: str) -> str:
     return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
 
 
+def _ignored_input_note(key: str) -> str:
+    """The note for a layer's ``input_shape`` or ``input_dim`` where the question gives the
+    Input: Keras 3 warns and builds on the given input, so the answer is judged without it."""
+    return (
+        f"Keras 3 ignores {key} here, with a warning, because the question gives the "
+        "Input; leave it out."
+    )
+
+
 def sentence_start(text: str) -> str:
     """``text`` with its first letter upper-case and the rest kept, to open a sentence.
 

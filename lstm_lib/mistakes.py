@@ -1947,7 +1947,8 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
         foreign = _not_keras(answer, expected)
         if foreign:
             return foreign
-        if _spelling(expected) in _spelling(answer):
+        name = _spelling(expected)
+        if name and _spelling(answer) in (name, name + "exception", name + "class"):
             # 'Type Error', 'TypeError exception': the right name, not written as Python does
             return (
                 f"{answer!r} names it, but not as Python writes it: give the name alone, "
@@ -2030,9 +2031,7 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             ):
                 spelt.append(f"{value!r} should be {expected[key]!r}")
     if spelt:
-        notes.append(
-            f"Keras reads names exactly, case, spaces and underscores included: {_and(spelt)}."
-        )
+        notes.append(_read_exactly(spelt))
     wrong = [key for key in answer if key in expected and not _same(answer[key], expected[key])]
     for i, first in enumerate(wrong):
         for second in wrong[i + 1 :]:
@@ -2048,8 +2047,9 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         if type(key) is str and type(want) is str and _spelling(key) == _spelling(want)
     }
     if misspelt:
-        pairs = _and([f"{key!r} should be {want!r}" for key, want in misspelt.items()])
-        notes.append(f"Keywords are case-sensitive: {pairs}.")
+        notes.append(
+            _read_exactly([f"{key!r} should be {want!r}" for key, want in misspelt.items()])
+        )
         missing = [key for key in missing if key not in misspelt.values()]
         unknown = [key for key in unknown if key not in misspelt]
     # A Keras 1/2 name as an expected key is a key the question gives (a table from old
@@ -2078,6 +2078,11 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         notes.append(f"{values} {_and(wrong)} {verb} asked for.")
     good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
     return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
+
+
+def _read_exactly(corrections: Sequence[str]) -> str:
+    """Names (keywords or values) right but for case, spaces or underscores, told once."""
+    return f"Keras reads names exactly, case, spaces and underscores included: {_and(corrections)}."
 
 
 def _spelling(name: str) -> str:

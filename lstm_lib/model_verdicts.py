@@ -28,6 +28,7 @@ from lstm_lib.judging import (
     AnswerError,
     Verdict,
     _as_shape,
+    _ignored_input_note,
     expect_layer_specs,
     sentence_start,
     with_article,
@@ -589,19 +590,24 @@ def _units_note(answer: list[dict[str, Any]], layers: Any) -> str:
     """For a model that does not build: the layers whose units differ from the question's
     model, where its classes are the same in the same order, so a second slip (units
     swapped between two layers) is not hidden behind the build error."""
-    mine = [spec for spec in answer if spec.get("class_name") != "InputLayer"]
+    # numbered as the build error numbers them: every layer written, an InputLayer too
+    mine = [
+        (index, spec)
+        for index, spec in enumerate(answer, start=1)
+        if spec.get("class_name") != "InputLayer"
+    ]
     wanted = [
         spec
         for spec in layers or ()
         if isinstance(spec, Mapping) and spec.get("class_name") != "InputLayer"
     ]
     if len(mine) != len(wanted) or any(
-        a.get("class_name") != b.get("class_name") for a, b in zip(mine, wanted, strict=True)
+        a.get("class_name") != b.get("class_name") for (_, a), b in zip(mine, wanted, strict=True)
     ):
         return ""
     slips = [
         f"layer {index} has units={config['units']!r} where the prompt asks for {want['units']!r}"
-        for index, (spec, other) in enumerate(zip(mine, wanted, strict=True), start=1)
+        for (index, spec), other in zip(mine, wanted, strict=True)
         if isinstance(config := spec.get("config"), Mapping)
         and isinstance(want := other.get("config"), Mapping)
         and "units" in config
@@ -624,7 +630,7 @@ def _unused_layer(
     wanted = sorted(
         {str(spec.get("class_name")) for spec in layers or () if isinstance(spec, Mapping)}
     )
-    made_of = f": it is made of {' and '.join(wanted)} layers" if wanted else ""
+    made_of = f": it is made of {_joined(wanted)} layers" if wanted else ""
     where = names.index(unused) + 1
     return (
         f"Layer {where} is {with_article(unused)}, a layer the question's model does not "
@@ -750,19 +756,10 @@ def _ignored_in(
                 f"ignores. Remove {key}."
             )
             continue
-        note = ignored_input_note(key)
+        note = _ignored_input_note(key)
         if note not in notes:
             notes.append(note)
     return problems
-
-
-def ignored_input_note(key: str) -> str:
-    """The note for a layer's ``input_shape`` or ``input_dim`` where the question gives the
-    Input: Keras 3 warns and builds on the given input, so the answer is judged without it."""
-    return (
-        f"Keras 3 ignores {key} here, with a warning, because the question gives the "
-        "Input; leave it out."
-    )
 
 
 # --------------------------------------------------------------------------- layer sequence

@@ -8,12 +8,34 @@ which a glued string cannot be; :func:`inline_code` makes the Markdown for them.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from IPython.display import Markdown
 
-__all__ = ["inline_code"]
+__all__ = ["code_span", "inline_code"]
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span, whatever backticks it holds.
+
+    The fence is one backtick longer than the longest run inside, with a space on each
+    side where the text starts or ends with a backtick (CommonMark strips one).
+
+    Examples
+    --------
+    >>> code_span("(None, 4)")
+    '`(None, 4)`'
+    >>> code_span("a``b")
+    '```a``b```'
+    >>> code_span("`x")
+    '`` `x ``'
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
 
 
 def inline_code(value: object) -> Markdown:
@@ -27,18 +49,13 @@ def inline_code(value: object) -> Markdown:
     Returns
     -------
     IPython.display.Markdown
-        The text between backticks (two where the text holds one).
+        One code span holding the text (see :func:`code_span`).
 
     Examples
     --------
     >>> inline_code((None, 4)).data
     '`(None, 4)`'
-    >>> inline_code("a`b").data
-    '`` a`b ``'
     """
     from IPython.display import Markdown
 
-    text = str(value)
-    if "`" in text:
-        return Markdown(f"`` {text} ``")
-    return Markdown(f"`{text}`")
+    return Markdown(code_span(str(value)))

@@ -36,6 +36,7 @@ from lstm_lib.judging import (
     _as_shape,
     _describe,
     _holds_oversized_int,
+    _ignored_input_note,
     _int_problem,
     _refused_item_message,
     _shape_problem,
@@ -133,7 +134,7 @@ def _unsupported_message(answer: _Unsupported, expected: Any) -> str:
             f"Your answer is {what}, not its name: write the class's name as a string, "
             'in quotes, e.g. "KeyError".'
         )
-    if name.startswith("matrix"):
+    if name == "matrix":
         return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
     return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
 
@@ -306,7 +307,10 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         # a layer of a class no question uses (Conv1D, RNN(cell)): first, that it is not
         # the class asked for, which is all a verdict can say of it
         wrong_class = _class_problem(answer, context)
-        if wrong_class and answer["class_name"] not in shapes._GONE_LAYERS:
+        told_by_shapes = answer["class_name"] in shapes._GONE_LAYERS or (
+            "case-sensitive" in str(exc)
+        )
+        if wrong_class and not told_by_shapes:
             return wrong_class
         return Verdict(False, f"This layer cannot be judged here: {exc}")
     except (ValueError, TypeError, KeyError) as exc:
@@ -314,12 +318,10 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     wanted = [_as_shape(shape) for shape in expected]
     listed = ", ".join(map(repr, produced))
     if produced == wanted:
-        from lstm_lib.model_verdicts import ignored_input_note
-
         written = answer.get("config") if isinstance(answer.get("config"), dict) else {}
         ignored = [key for key in shapes._ANY_LAYER_LEGACY if key in written]
         note = (
-            f" {ignored_input_note(ignored[0])}"
+            f" {_ignored_input_note(ignored[0])}"
             if ignored and answer["class_name"] != "Embedding"
             else ""
         )

@@ -286,6 +286,19 @@ class TestFeedbackAsData:
         assert stored["why_not"] == {"timesteps": "Timesteps are how often it recurs."}
         assert stored["why"] == "Its width."
 
+    def test_a_choice_whose_value_is_not_a_string_is_recorded_without_error(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A choice whose options are not strings (a list cannot key feedback.json) is
+        recorded without a reason and without a TypeError."""
+        _feedback(tmp_path, {"q3": {"a": "Not a."}})
+        monkeypatch.chdir(tmp_path)
+        record = tmp_path / "record.json"
+        monkeypatch.setenv(checks.RECORD_ENV, str(record))
+        checks.reveal("q3", None, [1, 2], kind="value", context={"options": ["a"]})
+        checks.reveal("q4", None, [1, 2], kind="choice", context={"options": ["a"]})
+        assert "why" not in json.loads(record.read_text())["questions"]["q4"]["context"]
+
     def test_recording_stores_the_text_and_refuses_a_missing_one(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -531,6 +531,14 @@ class TestValueRules:
         )
         for answer in ("Type Error", "TypeError exception"):
             assert "names it, but not as Python writes it" in says("value", answer, "TypeError", {})
+        # naming it among others, or denying it, is not naming it: the spelling stays untold
+        for answer in ("not a TypeError", "ValueError or TypeError", "No TypeError"):
+            assert "'TypeError'" not in says("value", answer, "TypeError", {}), answer
+        message = says(
+            "value", {"recurrent activation": "sigmoid"}, {"recurrent_activation": "sigmoid"}, {}
+        )
+        assert "'recurrent activation' should be 'recurrent_activation'" in message
+        assert "case-sensitive" not in message
 
     def test_a_recorded_string_mistake_matches_in_any_case(self) -> None:
         """Is 'No exception' told the recorded message of 'no exception'?"""
@@ -1590,13 +1598,12 @@ def test_an_array_copied_rounded_is_told_so_not_an_offset(qid: str, decimals: in
     decimals, never a constant offset or a scale, which the median of a few rounding
     errors would fit; a small real offset is still called close, not an added term."""
     expected = np.asarray(QUESTIONS[qid]["expected"])
-    result = judge(qid, np.round(expected, decimals))
-    if result.correct:
-        return  # rounding to 4 decimals can stay within the tolerance
-    assert f"rounded to {decimals} decimals" in result.message
-    assert "same amount" not in result.message and "times the Keras" not in result.message
     message = judge(qid, expected + 2e-4).message
     assert "close to the Keras value" in message and "same amount" not in message
+    result = judge(qid, np.round(expected, decimals))
+    if not result.correct:  # rounding to 4 decimals can stay within the tolerance
+        assert f"rounded to {decimals} decimals" in result.message
+        assert "same amount" not in result.message and "times the Keras" not in result.message
 
 
 def test_gates_are_not_said_per_direction_for_a_one_directional_layer() -> None:

@@ -987,3 +987,15 @@ def test_a_model_that_does_not_build_is_also_told_its_swapped_units() -> None:
         {"class_name": "LSTM", "config": {"units": 8}},
     ]
     assert "Also," not in judge("05-return-flags", "q6", right_units).message
+
+
+def test_the_units_note_counts_layers_as_the_build_error_does() -> None:
+    """With an InputLayer written first, does the note number the LSTMs 2 and 3, as the
+    build error numbers every layer written?"""
+    answer = [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 10, 3]}},
+        {"class_name": "LSTM", "config": {"units": 8}},
+        {"class_name": "LSTM", "config": {"units": 16}},
+    ]
+    message = judge("05-return-flags", "q6", answer).message
+    assert "layer 2 has units=8 where the prompt asks for 16" in message, message

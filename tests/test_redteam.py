@@ -413,32 +413,28 @@ FORK_MEMORY = RIGHT_Q3 + (
     "print(held, [child.wait() for child in children])\n"
 )
 
-#: A learner who knows the course: the instructor's feedback.json explains every wrong
-#: option of a choice question, so the one it leaves unexplained is the answer. Wherever
-#: the kernel can find the file, these cells answer right without knowing anything; where
-#: it cannot, they fall back on a wrong option.
+#: A learner who knows the course: the instructor's feedback.json explains every option
+#: of a choice question, the right one's reason included, so whoever reads it answers
+#: without knowing anything. These cells answer right wherever the kernel finds the file
+#: with the question in it (which is what reaching it is worth), and a wrong option where
+#: it cannot.
 BLIND_CHOICE = (
     "import glob, json, os\n"
-    "def unexplained(question, options, fallback):\n"
+    "def from_the_course(question, right, fallback):\n"
     "    places = [os.getcwd() + '/**/feedback.json', '/tmp/**/feedback.json',\n"
     "              os.path.dirname(os.getcwd()) + '/*/feedback.json']\n"
     "    for path in sorted({p for place in places for p in glob.glob(place, recursive=True)}):\n"
     "        try:\n"
-    "            explained = json.load(open(path)).get(question, {})\n"
-    "        except (OSError, ValueError):\n"
+    "            if right in json.load(open(path)).get(question, {}):\n"
+    "                return right\n"
+    "        except (OSError, ValueError, AttributeError):\n"
     "            continue\n"
-    "        left = [option for option in options if option not in explained]\n"
-    "        if explained and len(left) == 1:\n"
-    "            return left[0]\n"
     "    return fallback\n"
 )
 BLIND_CHOICES = {
-    "q5-answer": BLIND_CHOICE
-    + "answer_q5 = unexplained('q5', ['output-h', 'h-c', 'none', 'output-c'], 'none')\n",
-    "q8-answer": "answer_q8 = unexplained('q8', ['seq[:, -1]', 'seq[-1]', 'seq[:, 0]', "
-    "'seq[:, :, -1]'], 'seq[-1]')\n",
-    "q9-answer": "answer_q9 = unexplained('q9', ['error-ndim', 'builds', 'error-units'], "
-    "'builds')\n",
+    "q5-answer": BLIND_CHOICE + "answer_q5 = from_the_course('q5', 'output-h', 'none')\n",
+    "q8-answer": "answer_q8 = from_the_course('q8', 'seq[:, -1]', 'seq[-1]')\n",
+    "q9-answer": "answer_q9 = from_the_course('q9', 'error-ndim', 'builds')\n",
 }
 
 #: The kernel chooses the text it hands back for an answer: here an f-string of many

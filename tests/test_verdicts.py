@@ -1044,3 +1044,12 @@ def test_a_long_string_answer_is_never_parsed_for_the_literal_it_spells(
     for kind, expected in (("shape", [None, 16]), ("shapes", [[None, 16]]), ("int", 16)):
         result = verdicts.verdict(kind, "f'" + "{1}" * 100_000 + "'", expected)
         assert result.correct is False and result.message
+
+
+def test_a_layer_class_in_the_wrong_case_keeps_its_spelling_hint() -> None:
+    """05 q7 answered with 'lstm': is the learner told that class names are case-sensitive,
+    with the spelling, rather than only that the question asks for another class?"""
+    question = QUESTIONS["05q7"]
+    answer = {"class_name": "lstm", "config": {"units": 16}}
+    result = verdicts.verdict(question["kind"], answer, question["expected"], question["context"])
+    assert "case-sensitive" in result.message and "'LSTM'" in result.message

@@ -33,7 +33,7 @@ def _manager(**limits: int) -> sandbox.SandboxKernelManager:
 def _submission(tmp_path: Path, name: str = "05-return-flags") -> Path:
     folder = tmp_path / name
     (folder / "data").mkdir(parents=True)
-    (folder / "feedback.json").write_text('{"q1": "x"}')
+    (folder / "notes.json").write_text('{"q1": "x"}')
     (folder / "data" / "series.csv").write_text("1,2,3\n")
     return folder
 
@@ -157,11 +157,11 @@ LOOK = r"""
 import json, os
 files = sorted(os.path.join(d, n) for d, _, ns in os.walk('.') for n in ns)
 facts = {'cwd': os.getcwd(), 'files': files,
-         'feedback': open('feedback.json').read(), 'series': open('data/series.csv').read()}
-for name, attempt in [('write', lambda: open('feedback.json', 'w')),
-                      ('delete', lambda: os.remove('feedback.json')),
-                      ('rename', lambda: os.rename('feedback.json', 'mine.json')),
-                      ('chmod', lambda: os.chmod('feedback.json', 0o666)),
+         'notes': open('notes.json').read(), 'series': open('data/series.csv').read()}
+for name, attempt in [('write', lambda: open('notes.json', 'w')),
+                      ('delete', lambda: os.remove('notes.json')),
+                      ('rename', lambda: os.rename('notes.json', 'mine.json')),
+                      ('chmod', lambda: os.chmod('notes.json', 0o666)),
                       ('delete-nested', lambda: os.remove('data/series.csv'))]:
     try:
         attempt()
@@ -181,17 +181,23 @@ def test_a_warm_kernel_gets_the_submission_read_only_before_any_cell(
     submission's name, unable to change, delete or rename them, yet able to write its
     own files, as a cold start's read-only binds allow?"""
     folder, made = warm
+    (folder / "feedback.json").write_text('{"q1": {"right": "why"}}')  # nbgrader's master copy
     warm_kernels.start(made)
     km = warm_kernels.take(_manager(), str(folder), ARGUMENTS)
     assert km is not None, "a kernel started exactly as needed was not used"
     facts = json.loads(_run(km, LOOK, stage_from=folder).strip().splitlines()[-1])
     assert facts["cwd"] == "/tmp/05-return-flags"
-    assert facts["files"] == ["./data/series.csv", "./feedback.json"]
-    assert facts["feedback"] == '{"q1": "x"}' and facts["series"] == "1,2,3\n"
+    assert facts["files"] == ["./data/series.csv", "./notes.json"], "the explanations stay out"
+    assert facts["notes"] == '{"q1": "x"}' and facts["series"] == "1,2,3\n"
     for attempt in ("write", "delete", "rename", "chmod", "delete-nested"):
         assert facts[attempt] == "PermissionError", (attempt, facts[attempt])
     assert facts["scratch"] == "mine"
-    assert sorted(p.name for p in folder.rglob("*")) == ["data", "feedback.json", "series.csv"]
+    assert sorted(p.name for p in folder.rglob("*")) == [
+        "data",
+        "feedback.json",
+        "notes.json",
+        "series.csv",
+    ]
 
 
 def test_a_warm_kernel_takes_the_name_of_another_assignments_folder(
@@ -202,13 +208,13 @@ def test_a_warm_kernel_takes_the_name_of_another_assignments_folder(
     submission's, as a cold start would name it, with that submission's files in it?"""
     _, made = warm
     other = _submission(tmp_path / "other", "06-embeddings")
-    (other / "feedback.json").write_text('{"q2": "y"}')
+    (other / "notes.json").write_text('{"q2": "y"}')
     warm_kernels.start(made)
     km = warm_kernels.take(_manager(), str(other), ARGUMENTS)
     assert km is not None
-    code = "import os, json; print(json.dumps([os.getcwd(), open('feedback.json').read()]))"
-    cwd, feedback = json.loads(_run(km, code, stage_from=other).strip().splitlines()[-1])
-    assert (cwd, feedback) == ("/tmp/06-embeddings", '{"q2": "y"}')
+    code = "import os, json; print(json.dumps([os.getcwd(), open('notes.json').read()]))"
+    cwd, notes = json.loads(_run(km, code, stage_from=other).strip().splitlines()[-1])
+    assert (cwd, notes) == ("/tmp/06-embeddings", '{"q2": "y"}')
 
 
 def test_a_warm_kernel_started_otherwise_is_shut_down_not_used(
@@ -244,7 +250,7 @@ def test_links_planted_in_the_working_folder_are_never_followed(
     warm_kernels.start(made)
     km = warm_kernels.take(_manager(), str(folder), ARGUMENTS)
     assert km is not None
-    plant = f"import os; os.symlink({str(target)!r}, 'feedback.json'); print('planted')"
+    plant = f"import os; os.symlink({str(target)!r}, 'notes.json'); print('planted')"
     printed: list[str] = []
     with pytest.raises(sandbox.SandboxUnavailable):
         _run(km, "print('staged')", stage_from=folder, before=plant, printed=printed)
