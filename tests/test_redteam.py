@@ -399,18 +399,33 @@ def _fill(where: str) -> str:
 
 #: Three processes of 450 MiB each: under any per-process limit, over the sandbox's 1 GiB.
 #: Each holds its block until all three have said they hold theirs (or died), so they hold
-#: them at once however slowly a busy machine starts them, and the cell ends as soon as
-#: they have, well within CELL_TIMEOUT.
+#: them at once. They are forked from the kernel, not started as new interpreters: three
+#: interpreter start-ups in a one-core sandbox on a loaded 2-core machine took longer than
+#: CELL_TIMEOUT before any block was held, and the cell timed out instead of meeting the
+#: memory limit. A fork costs milliseconds, so the cell ends well within CELL_TIMEOUT.
 FORK_MEMORY = RIGHT_Q3 + (
-    "import subprocess, sys\n"
-    "hold = \"import sys; block = b'x' * (450 * 2**20); print('held', flush=True); "
-    'sys.stdin.read()"\n'
-    "children = [subprocess.Popen([sys.executable, '-c', hold], stdin=subprocess.PIPE,\n"
-    "                             stdout=subprocess.PIPE) for _ in range(3)]\n"
-    "held = [child.stdout.readline().strip() == b'held' for child in children]\n"
-    "for child in children:\n"
-    "    child.stdin.close()\n"
-    "print(held, [child.wait() for child in children])\n"
+    "import os\n"
+    "ready_read, ready_write = os.pipe()  # a child writes one byte once it holds its block\n"
+    "go_read, go_write = os.pipe()  # closed by the kernel: every child lets go and exits\n"
+    "children = []\n"
+    "for _ in range(3):\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        os.close(ready_read)\n"
+    "        os.close(go_write)\n"
+    "        block = b'x' * (450 * 2**20)\n"
+    "        os.write(ready_write, b'h')\n"
+    "        os.close(ready_write)\n"
+    "        os.read(go_read, 1)\n"
+    "        os._exit(0)\n"
+    "    children.append(pid)\n"
+    "os.close(ready_write)\n"
+    "os.close(go_read)\n"
+    "held = 0\n"
+    "while held < 3 and os.read(ready_read, 1):  # empty once every child wrote or died\n"
+    "    held += 1\n"
+    "os.close(go_write)\n"
+    "print(held, [os.waitpid(pid, 0)[1] for pid in children])\n"
 )
 
 #: A learner who knows the course: the instructor's feedback.json explains every option
