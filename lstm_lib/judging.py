@@ -78,9 +78,12 @@ def with_article(word: str) -> str:
     --------
     >>> [with_article(name) for name in ("LSTM", "GRU", "Embedding", "SimpleRNN", "RNN")]
     ['an LSTM', 'a GRU', 'an Embedding', 'a SimpleRNN', 'an RNN']
+    >>> [with_article(name) for name in ("LSTMCell", "GRUCell", "Flatten")]
+    ['an LSTMCell', 'a GRUCell', 'a Flatten']
     """
-    # "an LSTM" (el-es-tee-em) and "an RNN" (ar-en-en), but "a GRU" (gee-ar-you)
-    spelled = word.isupper() and word[:1] in "FHLMNRSX"
+    # "an LSTM" (el-es-tee-em) and "an RNN" (ar-en-en), but "a GRU" (gee-ar-you): a name
+    # that opens with two capitals opens with letters said one by one
+    spelled = word[:2].isupper() and word[:1] in "FHLMNRSX"
     return f"an {word}" if word[:1] in "AEIOU" or spelled else f"a {word}"
 
 

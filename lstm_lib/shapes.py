@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 __all__ = [
     "LayerRow",
     "UnsupportedLayerError",
+    "as_recurrent_layer",
     "count_params",
     "layer_spec",
     "output_shapes",
@@ -152,6 +153,14 @@ def gated_blocks_named(blocks: int | None) -> str:
     )
 
 
+# keras.layers.RNN runs one cell over the timesteps; around one of these cells it is the
+# layer beside it, with the same weights and outputs (book/04-lstm.md shows it).
+_CELL_LAYERS = {"SimpleRNNCell": "SimpleRNN", "LSTMCell": "LSTM", "GRUCell": "GRU"}
+# The options keras.layers.RNN takes itself; every other option belongs to its cell.
+_RNN_OPTIONS = (
+    *("return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
+    "zero_output_for_mask",
+)
 _ELEMENTWISE = ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 _RECURRENT_DEFAULTS = {
     "use_bias": True,
@@ -173,6 +182,8 @@ _REQUIRED = {
     "SimpleRNN": ("units",),
     "LSTM": ("units",),
     "GRU": ("units",),
+    "RNN": ("cell",),
+    **{cell: ("units",) for cell in _CELL_LAYERS},
     "Embedding": ("input_dim", "output_dim"),
     "Bidirectional": ("layer",),
     "TimeDistributed": ("layer",),
@@ -201,6 +212,7 @@ _RECURRENT_ARGUMENTS = (
     *("return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
     "zero_output_for_mask",
 )
+_CELL_ARGUMENTS = tuple(key for key in _RECURRENT_ARGUMENTS if key not in _RNN_OPTIONS)
 _ARGUMENTS: dict[str, frozenset[str]] = {
     class_name: frozenset(_LAYER_ARGUMENTS + extra)
     for class_name, extra in {
@@ -212,6 +224,10 @@ _ARGUMENTS: dict[str, frozenset[str]] = {
         "SimpleRNN": _RECURRENT_ARGUMENTS,
         "LSTM": (*_RECURRENT_ARGUMENTS, "recurrent_activation", "unit_forget_bias", "use_cudnn"),
         "GRU": (*_RECURRENT_ARGUMENTS, "recurrent_activation", "reset_after", "use_cudnn"),
+        "RNN": ("cell", *_RNN_OPTIONS),
+        "SimpleRNNCell": _CELL_ARGUMENTS,
+        "LSTMCell": (*_CELL_ARGUMENTS, "recurrent_activation", "unit_forget_bias"),
+        "GRUCell": (*_CELL_ARGUMENTS, "recurrent_activation", "reset_after"),
         "Embedding": (
             *("input_dim", "output_dim", "embeddings_initializer", "embeddings_regularizer"),
             *("embeddings_constraint", "mask_zero", "weights"),
@@ -241,6 +257,8 @@ _LEGACY_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "Embedding": ("input_length",),
     "LSTM": ("implementation",),
     "GRU": ("implementation",),
+    "LSTMCell": ("implementation",),
+    "GRUCell": ("implementation",),
 }
 _ANY_LAYER_LEGACY = ("input_shape", "input_dim")
 # InputLayer never hands its **kwargs on, so Keras 3 ignores any key it does not know.
@@ -351,10 +369,21 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     ...
     ValueError: LSTM has no argument 'inner_activation': ... calls it 'recurrent_activation'.
 
+    An ``RNN`` around one ``SimpleRNNCell``, ``LSTMCell`` or ``GRUCell`` is read as the
+    layer it equals (see :func:`as_recurrent_layer`):
+
+    >>> looped = layer_spec({"class_name": "RNN", "config": {
+    ...     "cell": {"class_name": "LSTMCell", "config": {"units": 3}},
+    ...     "return_sequences": True}})
+    >>> looped["class_name"], looped["config"]["units"], looped["config"]["return_sequences"]
+    ('LSTM', 3, True)
+
     Taught in ``book/02-dense.md``; the Keras 1 and 2 names in
-    ``book/09-keras2-to-keras3.md``.
+    ``book/09-keras2-to-keras3.md``; ``RNN(LSTMCell)`` in ``book/04-lstm.md``.
     """
     class_name, config = _class_and_config(layer)
+    if class_name == "RNN":
+        return layer_spec(_cell_layer(config))
     if class_name in _GONE_LAYERS:
         successor = _GONE_LAYERS[class_name]
         raise UnsupportedLayerError(
@@ -362,16 +391,37 @@ def layer_spec(layer: Any) -> dict[str, Any]:
             f"where it can (use_cudnn='auto'), so write {successor}."
         )
     if class_name not in _RULES:
-        recased = next((known for known in _RULES if known.lower() == class_name.lower()), None)
+        supported = sorted({*_RULES, "RNN"})
+        recased = next((known for known in supported if known.lower() == class_name.lower()), None)
         if recased:
             raise UnsupportedLayerError(
                 f"Keras has no layer class {class_name!r}: class names are case-sensitive, "
                 f"did you mean {recased!r}?"
             )
-        supported = ", ".join(sorted(_RULES))
         raise UnsupportedLayerError(
-            f"{class_name} is not covered by lstm_lib.shapes; supported layers: {supported}."
+            f"{class_name} is not covered by lstm_lib.shapes; supported layers: "
+            f"{', '.join(supported)}."
         )
+    _refuse_config(class_name, config)
+    config = {**_DEFAULTS.get(class_name, {}), **config}
+    if class_name in _WRAPPERS:
+        for key in ("layer", "backward_layer"):
+            if config.get(key) is not None:
+                config[key] = layer_spec(config[key])
+    if class_name == "Bidirectional" and config.get("backward_layer") is not None:
+        _check_backward_layer(config["layer"], config["backward_layer"])
+    elif class_name == "Bidirectional" and config["layer"]["config"].get("go_backwards"):
+        # Keras makes the backward copy with go_backwards=True, not flipped: two alike
+        raise ValueError(
+            "Bidirectional makes its backward copy of the layer with go_backwards=True, so "
+            "the layer it wraps must read forward: leave go_backwards out (Keras refuses two "
+            "layers that read the same way)."
+        )
+    return {"class_name": class_name, "config": config}
+
+
+def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
+    """Raise ValueError naming every option Keras 3 would refuse in this config."""
     # Python reports a missing required argument before Keras reads any keyword, so the
     # missing options come first; then every key Keras would refuse, not just the first.
     defaults = _DEFAULTS.get(class_name, {})
@@ -396,21 +446,93 @@ def layer_spec(layer: Any) -> dict[str, Any]:
         raise ValueError(
             f"{class_name} needs trainable to be True or False; got {config['trainable']!r}."
         )
-    config = {**defaults, **config}
-    if class_name in _WRAPPERS:
-        for key in ("layer", "backward_layer"):
-            if config.get(key) is not None:
-                config[key] = layer_spec(config[key])
-    if class_name == "Bidirectional" and config.get("backward_layer") is not None:
-        _check_backward_layer(config["layer"], config["backward_layer"])
-    elif class_name == "Bidirectional" and config["layer"]["config"].get("go_backwards"):
-        # Keras makes the backward copy with go_backwards=True, not flipped: two alike
-        raise ValueError(
-            "Bidirectional makes its backward copy of the layer with go_backwards=True, so "
-            "the layer it wraps must read forward: leave go_backwards out (Keras refuses two "
-            "layers that read the same way)."
+
+
+def as_recurrent_layer(layer: Any) -> tuple[Any, tuple[str, ...]]:
+    """Write each ``RNN`` around one cell as the layer it equals.
+
+    ``keras.layers.RNN(keras.layers.LSTMCell(8))`` and ``keras.layers.LSTM(8)`` have the
+    same weights and return the same tensors; likewise ``SimpleRNNCell`` and ``GRUCell``.
+    The options of the cell and of the RNN become the options of one layer.
+
+    Parameters
+    ----------
+    layer : dict
+        A layer dict (see :func:`layer_spec`); a wrapper's ``layer`` and ``backward_layer``
+        are rewritten too.
+
+    Returns
+    -------
+    layer : dict
+        The layer, with every such RNN replaced; the same object when none is, or when an
+        RNN would not build (an option its class refuses, a list of cells):
+        :func:`layer_spec` then says why.
+    cells : tuple of str
+        The class names of the cells replaced, e.g. ``("LSTMCell",)``.
+
+    Examples
+    --------
+    >>> looped = {"class_name": "RNN", "config": {
+    ...     "cell": {"class_name": "GRUCell", "config": {"units": 4}}, "return_state": True}}
+    >>> as_recurrent_layer(looped)
+    ({'class_name': 'GRU', 'config': {'units': 4, 'return_state': True}}, ('GRUCell',))
+    >>> lstm = {"class_name": "LSTM", "config": {"units": 4}}
+    >>> as_recurrent_layer(lstm)[0] is lstm
+    True
+
+    Taught in ``book/04-lstm.md``.
+    """
+    if not isinstance(layer, Mapping) or not isinstance(layer.get("config"), Mapping):
+        return layer, ()
+    class_name, config = layer.get("class_name"), layer["config"]
+    if class_name == "RNN":
+        try:
+            _class_and_config(layer)
+            plain = _cell_layer(dict(config))
+        except (ValueError, TypeError):
+            return layer, ()
+        return plain, (_class_and_config(config["cell"])[0],)
+    if class_name not in _WRAPPERS:
+        return layer, ()
+    rewritten, cells = dict(config), ()
+    for key in ("layer", "backward_layer"):
+        if key in config:
+            rewritten[key], found = as_recurrent_layer(config[key])
+            cells += found
+    return ({**layer, "config": rewritten} if cells else layer), cells
+
+
+def _cell_layer(config: dict[str, Any]) -> dict[str, Any]:
+    """The layer an RNN around one cell equals, from the RNN's config."""
+    _refuse_config("RNN", config)
+    cell = config["cell"]
+    if isinstance(cell, Sequence) and not isinstance(cell, str):
+        raise UnsupportedLayerError(
+            "An RNN around a list of cells stacks them (StackedRNNCells), which "
+            "lstm_lib.shapes does not cover: stack one recurrent layer per cell instead, each "
+            "but the last with return_sequences=True."
         )
-    return {"class_name": class_name, "config": config}
+    cell_name, cell_config = _class_and_config(cell)
+    if cell_name in _RECURRENT_GATES:
+        raise ValueError(
+            f"RNN runs a cell over the timesteps, and {cell_name} is a whole layer: write "
+            f"{cell_name}Cell as the cell, or the {cell_name} layer without the RNN."
+        )
+    if cell_name not in _CELL_LAYERS:
+        known = ", ".join(_CELL_LAYERS)
+        recased = next((name for name in _CELL_LAYERS if name.lower() == cell_name.lower()), None)
+        raise UnsupportedLayerError(
+            f"Keras has no cell class {cell_name!r}: class names are case-sensitive, did you "
+            f"mean {recased!r}?"
+            if recased
+            else f"An RNN around a {cell_name} is not covered by lstm_lib.shapes; "
+            f"supported cells: {known}."
+        )
+    _refuse_config(cell_name, cell_config)
+    merged = {**cell_config, **{key: value for key, value in config.items() if key != "cell"}}
+    if cell_config.get("trainable") is False:
+        merged["trainable"] = False  # a frozen cell's weights are frozen in the RNN too
+    return {"class_name": _CELL_LAYERS[cell_name], "config": merged}
 
 
 def _check_backward_layer(forward: Mapping[str, Any], backward: Mapping[str, Any]) -> None:
@@ -811,6 +933,10 @@ def _unknown_argument(class_name: str, key: Any, value: Any, accepted: frozenset
             f"{start}: Keras 1 used it to choose an implementation; Keras 3 picks one "
             "itself: remove it."
         )
+    if class_name in _CELL_LAYERS and key in _RNN_OPTIONS:
+        return f"{start}: it is an option of the RNN around the cell; write it in the RNN's config."
+    if class_name == "RNN" and any(key in _ARGUMENTS[cell] for cell in _CELL_LAYERS):
+        return f"{start}: it is an option of the cell; write it in the cell's config."
     close = difflib.get_close_matches(str(key), sorted(accepted), n=1, cutoff=0.75)
     if close:
         return f"{start}; did you mean {close[0]!r}?"

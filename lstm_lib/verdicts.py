@@ -304,7 +304,7 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             for shape in shapes.output_shapes(answer, tuple(context["input_shape"]))
         ]
     except shapes.UnsupportedLayerError as exc:
-        # a layer of a class no question uses (Conv1D, RNN(cell)): first, that it is not
+        # a layer of a class no question uses (Conv1D, stacked cells): first, that it is not
         # the class asked for, which is all a verdict can say of it
         wrong_class = _class_problem(answer, context)
         told_by_shapes = answer["class_name"] in shapes._GONE_LAYERS or (
@@ -536,7 +536,9 @@ def verdict(
         For ``"shapes"``, a wrong list of the right length has ``score``, the fraction of
         its shapes that are right; for a ``"value"`` dict, a wrong dict has its right
         values' share of the expected keys and the keys it adds.
-        ``"layer_shapes"`` and ``"model"`` answers are judged whole. An answer holding
+        ``"layer_shapes"`` and ``"model"`` answers are judged whole, an ``RNN`` around one
+        cell as the layer it equals (see :func:`lstm_lib.shapes.as_recurrent_layer`), with
+        a note that says so. An answer holding
         an ``int`` past :data:`LARGEST_INT` is told :data:`OVERSIZED_INT_MESSAGE` on any
         kind, and every message is cut to :data:`MAX_MESSAGE_CHARS`.
 
@@ -557,13 +559,40 @@ def verdict(
         return Verdict(False, _unsupported_message(answer, expected))
     if _holds_oversized_int(answer):
         return Verdict(False, OVERSIZED_INT_MESSAGE)
+    answer, cell_note = _cells_as_layers(kind, answer)
     result = _COMPARERS[kind](answer, expected, context)
-    if result.correct:
-        return result
-    for mistake in mistakes:
-        if _matches(answer, mistake.get("value")):
-            return Verdict(False, str(mistake.get("message", result.message)), result.score)
+    if not result.correct:
+        for mistake in mistakes:
+            if _matches(answer, mistake.get("value")):
+                result = Verdict(False, str(mistake.get("message", result.message)), result.score)
+                break
+    if cell_note:
+        result = Verdict(result.correct, f"{result.message} {cell_note}", result.score)
     return result
+
+
+def _cells_as_layers(kind: str, answer: Any) -> tuple[Any, str]:
+    """A layer answer with each RNN around one cell read as the layer it equals, and a
+    note saying so (the messages then speak of that layer)."""
+    if kind not in ("layer_shapes", "model"):
+        return answer, ""
+    from lstm_lib import shapes
+
+    if kind == "layer_shapes":
+        answer, cells = shapes.as_recurrent_layer(answer)
+    elif type(answer) is list:
+        rewritten = [shapes.as_recurrent_layer(layer) for layer in answer]
+        answer = [layer for layer, _ in rewritten]
+        cells = tuple(cell for _, found in rewritten for cell in found)
+    else:
+        cells = ()
+    if not cells:
+        return answer, ""
+    named = ", ".join(
+        f"an RNN around {with_article(cell)} as the {shapes._CELL_LAYERS[cell]} layer it equals"
+        for cell in dict.fromkeys(cells)
+    )
+    return answer, f"(Judged {named}: the same weights and the same outputs.)"
 
 
 def _matches(answer: Any, recorded: Any) -> bool:

@@ -8,6 +8,7 @@ the rules, for the plain spec dict, the layer instance and ``keras.layers.serial
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import subprocess
 import sys
@@ -55,7 +56,7 @@ def fresh_session() -> None:
 def build(spec: dict[str, Any]) -> keras.layers.Layer:
     """Construct the Keras layer a plain ``{"class_name", "config"}`` spec describes."""
     config = dict(spec["config"])
-    for key in ("layer", "backward_layer"):
+    for key in ("layer", "backward_layer", "cell"):
         if key in config:
             config[key] = build(config[key])
     return getattr(keras.layers, spec["class_name"])(**config)
@@ -128,6 +129,123 @@ def shapes_of_rank(low: int, high: int, last: st.SearchStrategy = sizes) -> st.S
 def test_recurrent_layers_match_keras(spec: dict, input_shape: tuple) -> None:
     """Do SimpleRNN, LSTM and GRU return the shapes and counts Keras gives, for every flag?"""
     assert_matches_keras(spec, input_shape)
+
+
+def around_cell(spec: dict[str, Any]) -> dict[str, Any]:
+    """The recurrent layer ``spec`` written as ``RNN(cell)``: the flags go to the RNN."""
+    cell = {key: value for key, value in spec["config"].items() if key not in shapes._RNN_OPTIONS}
+    flags = {key: value for key, value in spec["config"].items() if key in shapes._RNN_OPTIONS}
+    return {
+        "class_name": "RNN",
+        "config": {"cell": {"class_name": f"{spec['class_name']}Cell", "config": cell}, **flags},
+    }
+
+
+@PROPERTY
+@given(spec=recurrent_specs(), input_shape=sequence_shapes())
+def test_an_rnn_around_a_cell_matches_keras_and_the_layer(spec: dict, input_shape: tuple) -> None:
+    """Does RNN(SimpleRNNCell | LSTMCell | GRUCell) give Keras's shapes and count, which
+    are its layer's own, for every flag?"""
+    looped = around_cell(spec)
+    assert_matches_keras(looped, input_shape)
+    assert output_shapes(looped, input_shape) == output_shapes(spec, input_shape)
+    assert param_formula(looped, input_shape) == param_formula(spec, input_shape)
+
+
+@pytest.mark.parametrize("frozen", ["cell", "rnn"])
+def test_a_frozen_cell_freezes_the_rnns_weights(frozen: str) -> None:
+    """Are a frozen cell's weights, or a frozen RNN's, counted as Keras counts them?"""
+    spec = around_cell({"class_name": "LSTM", "config": {"units": 3}})
+    owner = spec["config"]["cell"] if frozen == "cell" else spec
+    owner["config"]["trainable"] = False
+    fresh_session()
+    layer = build(spec)
+    layer.build((None, 5, 2))
+    frozen_count = sum(math.prod(weight.shape) for weight in layer.non_trainable_weights)
+    assert frozen_count == layer.count_params() > 0
+    assert count_params(spec, (None, 5, 2), trainable=False) == frozen_count
+    assert count_params(spec, (None, 5, 2), trainable=True) == 0
+
+
+CELL_NAMES = sorted(shapes._CELL_LAYERS)
+
+
+@pytest.mark.parametrize("cell_name", CELL_NAMES)
+def test_cell_argument_lists_match_keras(cell_name: str) -> None:
+    """Does each cell accept exactly the keys Keras 3 names for it, and does each one (the
+    deprecated ones included) build inside an RNN in Keras as in the rules?"""
+    fresh_session()
+    cell = build({"class_name": cell_name, "config": {"units": 2}})
+    assert shapes._ARGUMENTS[cell_name] == keras_keywords(cell_name, {"units": 2})
+    config = cell.get_config()
+    legacy_values = {"input_shape": (3,), "input_dim": 3, "implementation": 2}
+    for key in sorted(shapes._accepted_arguments(cell_name) - {"units"}):
+        value = legacy_values.get(key, config.get(key))
+        spec = around_cell({"class_name": cell_name[: -len("Cell")], "config": {"units": 2}})
+        spec["config"]["cell"]["config"][key] = value
+        fresh_session()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            build(spec)
+        layer_spec(spec)
+
+
+@pytest.mark.parametrize("cell_name", CELL_NAMES)
+def test_options_in_the_wrong_place_are_refused_as_keras_refuses_them(cell_name: str) -> None:
+    """Is an RNN's option written in its cell, or a cell's option written on the RNN,
+    refused where Keras 3 refuses it, with where it belongs?"""
+    cell_config = build({"class_name": cell_name, "config": {"units": 2}}).get_config()
+    rnn_only = set(shapes._ARGUMENTS["RNN"]) - set(shapes._ARGUMENTS[cell_name])
+    cell_only = set(shapes._ARGUMENTS[cell_name]) - set(shapes._ARGUMENTS["RNN"])
+    assert rnn_only and cell_only
+    for key in sorted(rnn_only - {"cell"}):
+        spec = around_cell({"class_name": cell_name[: -len("Cell")], "config": {"units": 2}})
+        spec["config"]["cell"]["config"][key] = False
+        fresh_session()
+        with pytest.raises(
+            ValueError, match=f"Unrecognized keyword arguments passed to {cell_name}"
+        ):
+            build(spec)
+        with pytest.raises(
+            ValueError, match=f"{cell_name} has no argument {key!r}: it is an option of the RNN"
+        ):
+            layer_spec(spec)
+    for key in sorted(cell_only):
+        spec = around_cell({"class_name": cell_name[: -len("Cell")], "config": {"units": 2}})
+        spec["config"][key] = cell_config[key]
+        fresh_session()
+        with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to RNN"):
+            build(spec)
+        with pytest.raises(
+            ValueError, match=f"RNN has no argument {key!r}: it is an option of the cell"
+        ):
+            layer_spec(spec)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        (
+            [{"class_name": "LSTMCell", "config": {"units": 2}}] * 2,
+            "An RNN around a list of cells stacks them (StackedRNNCells), which",
+        ),
+        ({"class_name": "LstmCell", "config": {"units": 2}}, "did you mean 'LSTMCell'?"),
+        (
+            {"class_name": "LSTM", "config": {"units": 2}},
+            "LSTM is a whole layer: write LSTMCell as the cell, or the LSTM layer",
+        ),
+        ({"class_name": "LSTMCell", "config": {}}, "LSTMCell config needs 'units'."),
+        (None, "RNN config needs 'cell'."),
+    ],
+)
+def test_an_rnn_that_would_not_build_here_says_why(cell: Any, message: str) -> None:
+    """Does an RNN around no cell, a list of cells, a layer or a misspelled cell get a
+    message that names what to write?"""
+    spec = {"class_name": "RNN", "config": {"cell": cell}}
+    with pytest.raises(ValueError) as info:
+        output_shapes(spec, (None, 5, 2))
+    assert message in str(info.value)
+    assert shapes.as_recurrent_layer(spec) == (spec, ())
 
 
 @PROPERTY
@@ -553,6 +671,7 @@ MINIMAL: dict[str, dict[str, Any]] = {
     "SimpleRNN": {"units": 2},
     "LSTM": {"units": 2},
     "GRU": {"units": 2},
+    "RNN": {"cell": {"class_name": "LSTMCell", "config": {"units": 2}}},
     "Embedding": {"input_dim": 5, "output_dim": 2},
     "Bidirectional": {"layer": {"class_name": "LSTM", "config": {"units": 2}}},
     "TimeDistributed": {"layer": {"class_name": "Dense", "config": {"units": 2}}},
@@ -569,13 +688,13 @@ SUPPORTED = sorted(MINIMAL)
 KERAS1_NAMES = sorted(shapes._KERAS1_NAMES)
 
 
-def keras_keywords(class_name: str) -> set[str]:
+def keras_keywords(class_name: str, config: dict[str, Any] | None = None) -> set[str]:
     """The keys Keras 3 names for a class: its constructor's, Layer's and get_config()'s."""
     cls = getattr(keras.layers, class_name)
     skip = {"self", "args", "kwargs"}
     own = set(inspect.signature(cls.__init__).parameters) - skip
     base = set(inspect.signature(keras.layers.Layer.__init__).parameters) - skip
-    layer = build({"class_name": class_name, "config": MINIMAL[class_name]})
+    layer = build({"class_name": class_name, "config": config or MINIMAL[class_name]})
     return own | base | set(layer.get_config())
 
 

@@ -575,6 +575,9 @@ CLASS_NAMES = st.sampled_from(
         "Concatenate",
         "Add",
         "Conv1D",
+        "RNN",
+        "LSTMCell",
+        "SimpleRNNCell",
         "",
     ]
 )
@@ -596,6 +599,7 @@ CONFIG_KEYS = st.sampled_from(
         "shape",
         "layer",
         "backward_layer",
+        "cell",
         "name",
     ]
 )
@@ -617,7 +621,7 @@ layer_specs = st.recursive(
         lambda name, config, key, sub: {"class_name": name, "config": {**config, key: sub}},
         CLASS_NAMES,
         st.dictionaries(CONFIG_KEYS, JUNK, max_size=4),
-        st.sampled_from(["layer", "backward_layer"]),
+        st.sampled_from(["layer", "backward_layer", "cell"]),
         inner,
     ),
     max_leaves=4,
@@ -1053,3 +1057,54 @@ def test_a_layer_class_in_the_wrong_case_keeps_its_spelling_hint() -> None:
     answer = {"class_name": "lstm", "config": {"units": 16}}
     result = verdicts.verdict(question["kind"], answer, question["expected"], question["context"])
     assert "case-sensitive" in result.message and "'LSTM'" in result.message
+
+
+def around_cell(cell_name: str, cell_config: dict, **options: Any) -> dict:
+    """``keras.layers.RNN(cell, **options)`` as a learner writes it in a dict."""
+    return {
+        "class_name": "RNN",
+        "config": {"cell": {"class_name": cell_name, "config": cell_config}, **options},
+    }
+
+
+def test_an_rnn_around_the_right_cell_earns_the_points_with_a_note() -> None:
+    """Is RNN(LSTMCell), which chapter 4 shows to be LSTM, judged as that LSTM, as a layer,
+    inside a Bidirectional and inside a model, and told so?"""
+    looped = around_cell("LSTMCell", {"units": 4}, return_sequences=True, return_state=True)
+    result = verdicts.verdict("layer_shapes", looped, LAYER_EXPECTED, LAYER_CONTEXT)
+    assert result.correct, result.message
+    assert result.message.endswith(
+        "(Judged an RNN around an LSTMCell as the LSTM layer it equals: the same weights and "
+        "the same outputs.)"
+    )
+    wrapped = {"class_name": "Bidirectional", "config": {"layer": looped, "merge_mode": "sum"}}
+    context = {**LAYER_CONTEXT, "required_layers": ["Bidirectional"], "wrapped_layers": ["LSTM"]}
+    expected = [[None, 5, 4], [None, 4], [None, 4], [None, 4], [None, 4]]
+    assert verdicts.verdict("layer_shapes", wrapped, expected, context).correct
+    stack = [around_cell("LSTMCell", {"units": 16}, return_sequences=True), STACK[1]]
+    result = verdicts.verdict("model", stack, MODEL_EXPECTED, MODEL_CONTEXT)
+    assert result.correct, result.message
+    assert "around an LSTMCell as the LSTM layer" in result.message
+
+
+def test_an_rnn_around_another_cell_is_told_the_layer_it_equals() -> None:
+    """Is a GRUCell answer to an LSTM question wrong for the GRU's missing c, and a cell
+    given the RNN's options told where they belong, as Keras refuses them?"""
+    looped = around_cell("GRUCell", {"units": 4}, return_sequences=True, return_state=True)
+    result = verdicts.verdict("layer_shapes", looped, LAYER_EXPECTED, LAYER_CONTEXT)
+    assert not result.correct
+    assert "A GRU has no cell state c" in result.message
+    assert "around a GRUCell as the GRU layer" in result.message
+    misplaced = around_cell("LSTMCell", {"units": 4, "return_sequences": True})
+    result = verdicts.verdict("layer_shapes", misplaced, LAYER_EXPECTED, LAYER_CONTEXT)
+    assert result.message == (
+        "This layer does not build on this input: LSTMCell has no argument "
+        "'return_sequences': it is an option of the RNN around the cell; write it in the "
+        "RNN's config."
+    )
+    stacked = {"class_name": "RNN", "config": {"cell": [looped["config"]["cell"]] * 2}}
+    result = verdicts.verdict("layer_shapes", stacked, LAYER_EXPECTED, LAYER_CONTEXT)
+    assert result.message == "The question asks for an LSTM layer; yours is an RNN."
+    any_class = {key: value for key, value in LAYER_CONTEXT.items() if key != "required_layers"}
+    result = verdicts.verdict("layer_shapes", stacked, LAYER_EXPECTED, any_class)
+    assert not result.correct and "StackedRNNCells" in result.message
