@@ -625,7 +625,7 @@ def _unused_layer(
     (a class Keras no longer has, or one written in the wrong case, is told so)."""
     names = [str(spec.get("class_name")) for spec in answer]
     unused = next((name for name in names if name not in shapes._RULES), None)
-    if unused is None or unused in shapes._GONE_LAYERS or "case-sensitive" in str(exc):
+    if unused is None or unused in shapes._GONE_LAYERS or exc.recased is not None:
         return f"This model does not build: {exc}"
     wanted = sorted(
         {str(spec.get("class_name")) for spec in layers or () if isinstance(spec, Mapping)}

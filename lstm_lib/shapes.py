@@ -25,7 +25,7 @@ import math
 import operator
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -52,16 +52,26 @@ class UnsupportedLayerError(ValueError):
     The message names the layer class and lists the supported ones, or the spelling of a
     supported one written in another case.
 
+    Attributes
+    ----------
+    recased : str or None
+        The supported layer or cell class that the name spells in another case
+        (``"Lstm"`` for ``"LSTM"``); the message then says only that.
+
     Examples
     --------
     >>> try:
     ...     count_params({"class_name": "Conv1D", "config": {"filters": 4}}, (None, 10, 3))
     ... except UnsupportedLayerError as err:
-    ...     print(str(err).split(";")[0])
-    Conv1D is not covered by lstm_lib.shapes
+    ...     print(str(err).split(";")[0], err.recased)
+    Conv1D is not covered by lstm_lib.shapes None
 
     Taught in ``book/02-dense.md``.
     """
+
+    def __init__(self, message: str, *, recased: str | None = None) -> None:
+        super().__init__(message)
+        self.recased = recased
 
 
 @dataclass(frozen=True)
@@ -392,12 +402,7 @@ def layer_spec(layer: Any) -> dict[str, Any]:
         )
     if class_name not in _RULES:
         supported = sorted({*_RULES, "RNN"})
-        recased = next((known for known in supported if known.lower() == class_name.lower()), None)
-        if recased:
-            raise UnsupportedLayerError(
-                f"Keras has no layer class {class_name!r}: class names are case-sensitive, "
-                f"did you mean {recased!r}?"
-            )
+        _refuse_recased("layer", class_name, supported)
         raise UnsupportedLayerError(
             f"{class_name} is not covered by lstm_lib.shapes; supported layers: "
             f"{', '.join(supported)}."
@@ -519,20 +524,27 @@ def _cell_layer(config: dict[str, Any]) -> dict[str, Any]:
             f"{cell_name}Cell as the cell, or the {cell_name} layer without the RNN."
         )
     if cell_name not in _CELL_LAYERS:
-        known = ", ".join(_CELL_LAYERS)
-        recased = next((name for name in _CELL_LAYERS if name.lower() == cell_name.lower()), None)
+        _refuse_recased("cell", cell_name, _CELL_LAYERS)
         raise UnsupportedLayerError(
-            f"Keras has no cell class {cell_name!r}: class names are case-sensitive, did you "
-            f"mean {recased!r}?"
-            if recased
-            else f"An RNN around a {cell_name} is not covered by lstm_lib.shapes; "
-            f"supported cells: {known}."
+            f"An RNN around a {cell_name} is not covered by lstm_lib.shapes; supported "
+            f"cells: {', '.join(_CELL_LAYERS)}."
         )
     _refuse_config(cell_name, cell_config)
     merged = {**cell_config, **{key: value for key, value in config.items() if key != "cell"}}
     if cell_config.get("trainable") is False:
         merged["trainable"] = False  # a frozen cell's weights are frozen in the RNN too
     return {"class_name": _CELL_LAYERS[cell_name], "config": merged}
+
+
+def _refuse_recased(kind: str, class_name: str, known: Iterable[str]) -> None:
+    """Raise UnsupportedLayerError if ``class_name`` is a known class in another case."""
+    recased = next((name for name in known if name.lower() == class_name.lower()), None)
+    if recased:
+        raise UnsupportedLayerError(
+            f"Keras has no {kind} class {class_name!r}: class names are case-sensitive, did "
+            f"you mean {recased!r}?",
+            recased=recased,
+        )
 
 
 def _check_backward_layer(forward: Mapping[str, Any], backward: Mapping[str, Any]) -> None:

@@ -307,9 +307,7 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         # a layer of a class no question uses (Conv1D, stacked cells): first, that it is not
         # the class asked for, which is all a verdict can say of it
         wrong_class = _class_problem(answer, context)
-        told_by_shapes = answer["class_name"] in shapes._GONE_LAYERS or (
-            "case-sensitive" in str(exc)
-        )
+        told_by_shapes = answer["class_name"] in shapes._GONE_LAYERS or exc.recased is not None
         if wrong_class and not told_by_shapes:
             return wrong_class
         return Verdict(False, f"This layer cannot be judged here: {exc}")

@@ -1266,3 +1266,23 @@ def test_a_class_name_in_another_case_gets_its_spelling() -> None:
     """Is "dense" told that class names are case-sensitive and that Keras's is "Dense"?"""
     with pytest.raises(UnsupportedLayerError, match="case-sensitive, did you mean 'Dense'"):
         layer_spec({"class_name": "dense", "config": {"units": 2}})
+
+
+@pytest.mark.parametrize(
+    ("spec", "recased"),
+    [
+        ({"class_name": "Lstm", "config": {"units": 2}}, "LSTM"),
+        ({"class_name": "rnn", "config": {}}, "RNN"),
+        (
+            {"class_name": "RNN", "config": {"cell": {"class_name": "gruCell", "config": {}}}},
+            "GRUCell",
+        ),
+        ({"class_name": "Conv1D", "config": {"filters": 2}}, None),
+    ],
+)
+def test_a_class_in_the_wrong_case_is_named_on_the_error(spec: dict, recased: str | None) -> None:
+    """Does the error carry the class a name spells in another case, for the verdicts to
+    tell it without reading the message?"""
+    with pytest.raises(UnsupportedLayerError) as info:
+        layer_spec(spec)
+    assert info.value.recased == recased
