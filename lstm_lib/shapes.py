@@ -425,10 +425,18 @@ def layer_spec(layer: Any) -> dict[str, Any]:
     return {"class_name": class_name, "config": config}
 
 
+# The most refused keys of one config told one by one: more than a verdict's message can
+# show. Each costs a search for its nearest accepted name, and a learner chooses how many
+# keys an answer holds (about 60,000 fit in one answer, seconds of the grader's time).
+_MAX_NAMED_KEYS = 50
+
+
 def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
-    """Raise ValueError naming every option Keras 3 would refuse in this config."""
+    """Raise ValueError naming the options Keras 3 would refuse in this config: every
+    value it refuses, and the refused keys one by one up to :data:`_MAX_NAMED_KEYS`, then
+    their count."""
     # Python reports a missing required argument before Keras reads any keyword, so the
-    # missing options come first; then every key Keras would refuse, not just the first.
+    # missing options come first; then the keys Keras would refuse, not just the first.
     defaults = _DEFAULTS.get(class_name, {})
     missing = [
         repr(key)
@@ -438,13 +446,18 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
     problems = [f"{class_name} config needs {', '.join(missing)}."] if missing else []
     if class_name not in _IGNORES_UNKNOWN_KEYS:
         accepted = _accepted_arguments(class_name)
-        problems += [
-            _unknown_argument(class_name, key, value, accepted)
-            if key not in accepted
-            else _option_value_problem(class_name, key, value)
-            for key, value in config.items()
-        ]
+        named = unnamed = 0
+        for key, value in config.items():
+            if key in accepted:
+                problems.append(_option_value_problem(class_name, key, value))
+            elif named < _MAX_NAMED_KEYS:
+                problems.append(_unknown_argument(class_name, key, value, accepted))
+                named += 1
+            else:
+                unnamed += 1
         problems = [problem for problem in problems if problem is not None]
+        if unnamed:
+            problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
     if problems:
         raise ValueError(" ".join(problems))
     if not isinstance(config.get("trainable", True), bool):

@@ -1286,3 +1286,35 @@ def test_a_class_in_the_wrong_case_is_named_on_the_error(spec: dict, recased: st
     with pytest.raises(UnsupportedLayerError) as info:
         layer_spec(spec)
     assert info.value.recased == recased
+
+
+@pytest.mark.parametrize("where", ["layer", "cell", "rnn"])
+def test_many_refused_keys_cost_a_bounded_search(where: str, monkeypatch) -> None:
+    """Is a config of thousands of refused keys (a learner chooses how many fit in an
+    answer) told its first keys one by one and the rest as a count, with the search for
+    each key's nearest accepted name run only for those told?"""
+    searched: list[Any] = []
+    unknown_argument = shapes._unknown_argument
+
+    def counted(class_name: str, key: Any, value: Any, accepted: frozenset[str]) -> str:
+        searched.append(key)
+        return unknown_argument(class_name, key, value, accepted)
+
+    monkeypatch.setattr(shapes, "_unknown_argument", counted)
+    junk = {f"k{i:05d}": 0 for i in range(10_000)}
+    spec = {
+        "layer": {"class_name": "LSTM", "config": {"units": 2, **junk}},
+        "cell": around_cell({"class_name": "LSTM", "config": {"units": 2, **junk}}),
+        "rnn": around_cell({"class_name": "LSTM", "config": {"units": 2}}),
+    }[where]
+    if where == "rnn":
+        spec["config"].update(junk)
+    refused = "LSTMCell" if where == "cell" else "RNN" if where == "rnn" else "LSTM"
+    with pytest.raises(ValueError) as info:
+        layer_spec(spec)
+    message = str(info.value)
+    assert message.startswith(f"{refused} has no argument 'k00000': Keras 3 rejects it")
+    assert f"{refused} has no argument 'k00049'" in message
+    assert "'k00050'" not in message
+    assert message.endswith(f"{refused} has 9,950 more arguments Keras 3 rejects.")
+    assert len(searched) == shapes._MAX_NAMED_KEYS == 50
