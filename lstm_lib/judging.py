@@ -494,6 +494,13 @@ def _int_problem(value: Any) -> str | None:
         return OVERSIZED_INT_MESSAGE
     if _is_plain_int(value):
         return None
+    numpy = _numpy_if_imported()
+    if numpy is not None and isinstance(value, numpy.ndarray) and value.ndim == 0:
+        # an array crosses to the grader as floats, so its own repr would misquote an int
+        whole = bool(numpy.isfinite(value)) and float(value).is_integer()
+        return "A count is a plain int such as 32; got a NumPy array holding one number" + (
+            f" ({int(value)}): write int(...) around it." if whole else "."
+        )
     start = f"A count is a plain int such as 32; got {_describe(value)}."
     if _is_numpy_integer(value):
         return f"{start} Convert it with int(...)."

@@ -23,6 +23,7 @@ weights its context records. Nothing here imports TensorFlow or Keras.
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -358,7 +359,14 @@ def _rule_bias_sized_by_input(expected: int, f: Facts) -> Candidates:
             expected - bias + bias // f.units * f.features,
             f"That sizes the bias by the input: b has one entry per unit (units = {f.units})"
             + (" and gate" if (f.gates or 1) > 1 else "")
-            + f", not one per feature (features = {f.features}).",
+            + f", not one per feature (features = {f.features})."
+            + (
+                # the same number as two bias vectors: both confusions are named
+                " Or it counts two bias vectors, as PyTorch stores them (b_ih and b_hh): "
+                "with features = 2 × units, both give this number."
+                if f.features == 2 * f.units and f.class_name in ("LSTM", "SimpleRNN", "Dense")
+                else ""
+            ),
         )
 
 
@@ -2069,7 +2077,8 @@ def _explain_dict(answer: dict, expected: dict) -> str:
             "call raises a TypeError without it."
         )
     if options:
-        notes.append(f"Missing: {_and(options)} (leaving it out keeps Keras's default).")
+        them = "it" if len(options) == 1 else "them"
+        notes.append(f"Missing: {_and(options)} (leaving {them} out keeps Keras's default).")
     if unknown:
         notes.append(f"Not asked for: {_and(unknown)}.")
     if wrong and not notes:
@@ -2602,6 +2611,13 @@ def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
     text = f"This array should have shape {theirs}; yours has shape {mine}."
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
+    if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):
+        # the same numbers of elements: nothing was reduced, only laid out again
+        return (
+            f"{text} It holds as many numbers, laid out in "
+            f"{'fewer' if len(mine) < len(theirs) else 'more'} axes: a reshape or flatten "
+            "changed the layout; keep the axes the question's array has."
+        )
     if len(mine) == len(theirs) - 1:
         return f"{text} Yours has one axis fewer: something summed or averaged an axis away."
     return text

@@ -423,6 +423,15 @@ def _missing_embedding(
         return None
     size = (layers[0].get("config") or {}).get("output_dim")
     becomes = f", so the next layer gets {(*input_shape, size)!r}" if isinstance(size, int) else ""
+    inner = (written[0].get("config") or {}).get("layer")
+    if isinstance(inner, Mapping) and inner.get("class_name") == "Embedding":
+        # the Embedding is there, wrapped: TimeDistributed wants a feature axis to map over
+        return (
+            f"your layer 1 wraps its Embedding in {written[0]['class_name']}, which needs "
+            f"input with a time axis and a feature axis, and gets the token ids themselves, "
+            f"{input_shape!r}. An Embedding reads the whole (batch, timesteps) array of ids "
+            f"itself: write it without the wrapper{becomes}."
+        )
     return (
         f"your layer 1, {_a_layer(written[0])}, gets the token ids themselves, "
         f"{input_shape!r}: one integer per timestep, no feature axis. Your model is missing "
@@ -623,6 +632,8 @@ def _unused_layer(
     """A model with a layer of a class no question uses (Conv1D, RNN(cell)...), which Keras
     may well build: what the question's model is made of instead, never "does not build"
     (a class Keras no longer has, or one written in the wrong case, is told so)."""
+    if exc.option is not None:
+        return f"This model cannot be judged here: {exc}"
     names = [str(spec.get("class_name")) for spec in answer]
     unused = next((name for name in names if name not in shapes._RULES), None)
     if unused is None or unused in shapes._GONE_LAYERS or exc.recased is not None:
@@ -953,7 +964,7 @@ def _describe_wrong(
             f"so keep {keep}."
         )
     else:
-        asks = f"the prompt asks for {wants}."
+        asks = _what_is_asked(class_name, [(key, want) for key, _, want, _ in wrong])
     if len(wrong) == 1 and not repair:
         key, mine, want, defaulted = wrong[0]
         told = _told_by_meaning(label, class_name, key, mine, want, wanted)
@@ -977,6 +988,25 @@ def _describe_wrong(
         parts.append("has " + _joined([_setting(key, mine) for key, mine in written]))
     said = f"{label} {' and '.join(parts)}"
     return f"{said}. {asks}" if repair else f"{said}; {asks}"
+
+
+def _what_is_asked(class_name: str, wanted: list[tuple[str, Any]]) -> str:
+    """What the question's layer has where the learner's differs. A prompt names what it
+    changes; Keras's defaults it may leave unsaid, so those are told as kept defaults."""
+    defaults = KERAS_DEFAULTS.get(class_name, {})
+    kept = [
+        _setting(key, want)
+        for key, want in wanted
+        if key in defaults and _same(defaults[key], want)
+    ]
+    asked = [_setting(key, want) for key, want in wanted if _setting(key, want) not in kept]
+    if not kept:
+        return f"the prompt asks for {_joined(asked)}."
+    plural = "s" if len(kept) > 1 else ""
+    keeps = f"Keras's default{plural} {_joined(kept)}"
+    if not asked:
+        return f"the question's layer keeps {keeps}."
+    return f"the question's layer has {_joined(asked)} and keeps {keeps}."
 
 
 def _told_by_meaning(

@@ -57,6 +57,9 @@ class UnsupportedLayerError(ValueError):
     recased : str or None
         The supported layer or cell class that the name spells in another case
         (``"Lstm"`` for ``"LSTM"``); the message then says only that.
+    option : str or None
+        The option that takes a supported layer out of these rules (``"lora_rank"``):
+        Keras builds the layer, with weights the rules do not count.
 
     Examples
     --------
@@ -69,9 +72,12 @@ class UnsupportedLayerError(ValueError):
     Taught in ``book/02-dense.md``.
     """
 
-    def __init__(self, message: str, *, recased: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, recased: str | None = None, option: str | None = None
+    ) -> None:
         super().__init__(message)
         self.recased = recased
+        self.option = option
 
 
 @dataclass(frozen=True)
@@ -329,6 +335,26 @@ _REGULARIZER_NAMES = frozenset(
     {"L1", "L1L2", "L2", "OrthogonalRegularizer", "Regularizer", "l1", "l1l2", "l2"}
     | {"orthogonal_regularizer", "regularizer"}
 )
+# The dtype policies a layer with weights builds under: float weights, computed in float16,
+# bfloat16, float32 or float64 (the mixed ones keep float32 weights). Integer dtypes build
+# integer weights, which Keras's random initializers fail to fill at most sizes; quantized
+# policies ("int8_from_float32") add scale weights these rules do not count. Checked against
+# the installed Keras in tests/test_shapes.py.
+_FLOAT_DTYPES = frozenset(
+    {"float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"}
+)
+_INTEGER_DTYPES = frozenset({"int", "int8", "int16", "int32", "int64"})
+# A quantized policy is "<mode>_from_<float policy>". Only Dense and Embedding quantize;
+# the recurrent layers build under it as under its float policy.
+_QUANTIZATION_MODES = ("int8", "float8", "int4")
+# TensorFlow's QR decomposition, which the orthogonal initializer of a recurrent kernel
+# uses, has no bfloat16 kernel, so those layers do not build in plain bfloat16.
+_ORTHOGONAL_NAMES = frozenset({"Orthogonal", "OrthogonalInitializer", "orthogonal"})
+_WEIGHTED_LAYERS = frozenset({*_RECURRENT_GATES, *_CELL_LAYERS, "Dense", "Embedding"})
+# Options that give a layer weights these rules do not count: LoRA's two low-rank factors
+# (with the kernel frozen), or a quantized copy with its scales.
+_UNCOUNTED_OPTIONS = ("lora_rank", "quantization_config")
+
 _CONSTRAINT_NAMES = frozenset(
     {"Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "constraint", "max_norm"}
     | {"min_max_norm", "non_neg", "unit_norm"}
@@ -408,6 +434,7 @@ def layer_spec(layer: Any) -> dict[str, Any]:
             f"{', '.join(supported)}."
         )
     _refuse_config(class_name, config)
+    _refuse_uncounted(class_name, config)
     config = {**_DEFAULTS.get(class_name, {}), **config}
     if class_name in _WRAPPERS:
         for key in ("layer", "backward_layer"):
@@ -464,6 +491,56 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         raise ValueError(
             f"{class_name} needs trainable to be True or False; got {config['trainable']!r}."
         )
+    if (
+        class_name in (*_RECURRENT_GATES, *_CELL_LAYERS)
+        and _unquantized(_dtype_name(config.get("dtype"))) == "bfloat16"
+        and _initializer_name(config.get("recurrent_initializer")) in (None, *_ORTHOGONAL_NAMES)
+    ):
+        raise ValueError(
+            f"{class_name} with dtype='bfloat16' does not build: its recurrent kernel starts "
+            "orthogonal, and TensorFlow has no bfloat16 QR decomposition to make it. Write "
+            "'mixed_bfloat16' (float32 weights, bfloat16 arithmetic) or leave dtype out."
+        )
+
+
+def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:
+    """Raise UnsupportedLayerError for an option that adds weights these rules do not
+    count (Keras 3 switches LoRA on for any lora_rank other than 0 or None)."""
+    for key in _UNCOUNTED_OPTIONS:
+        if config.get(key):
+            raise UnsupportedLayerError(
+                f"{class_name} with {key}={_shown(config[key])} is not covered by "
+                "lstm_lib.shapes: "
+                + (
+                    "LoRA freezes the kernel and adds two low-rank weights beside it"
+                    if key == "lora_rank"
+                    else "quantizing adds scale weights beside the kernel"
+                )
+                + ", which these rules do not count. Leave it out: the course's layers are "
+                "built without it.",
+                option=key,
+            )
+
+
+def _dtype_name(value: Any) -> Any:
+    """The policy name of a dtype option: the string itself, or the name inside the
+    serialized DTypePolicy that keras.layers.serialize writes."""
+    if isinstance(value, Mapping) and isinstance(value.get("config"), Mapping):
+        return value["config"].get("name")
+    return value
+
+
+def _unquantized(name: Any) -> Any:
+    """The float policy inside a quantized policy name, or the name itself."""
+    if isinstance(name, str):
+        mode, separator, source = name.partition("_from_")
+        if separator and mode in _QUANTIZATION_MODES:
+            return source
+    return name
+
+
+def _initializer_name(value: Any) -> Any:
+    return value.get("class_name") if isinstance(value, Mapping) else value
 
 
 def as_recurrent_layer(layer: Any) -> tuple[Any, tuple[str, ...]]:
@@ -550,7 +627,16 @@ def _cell_layer(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _refuse_recased(kind: str, class_name: str, known: Iterable[str]) -> None:
-    """Raise UnsupportedLayerError if ``class_name`` is a known class in another case."""
+    """Raise UnsupportedLayerError if ``class_name`` is a known class in another case, or
+    written with its module path (``keras.layers.LSTM``)."""
+    known = list(known)
+    qualified = class_name.rpartition(".")[2]
+    if qualified != class_name and qualified in known:
+        raise UnsupportedLayerError(
+            f"Keras has no {kind} class {class_name!r}: a spec names the class alone, "
+            f"{qualified!r}.",
+            recased=qualified,
+        )
     recased = next((name for name in known if name.lower() == class_name.lower()), None)
     if recased:
         raise UnsupportedLayerError(
@@ -819,9 +905,19 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
     seen: Counter[str] = Counter()
     previous: dict[str, Any] | None = None
     handed_on = 1
+    named_at: dict[Any, int] = {}
     for position, layer in enumerate(stack, start=1):
         class_name, config = _class_and_config(layer)
         name = config.get("name") or _auto_name(class_name, seen)
+        if isinstance(config.get("name"), str) and class_name != "InputLayer":
+            # Only names written out can clash: Keras numbers the ones it makes
+            if config["name"] in named_at:
+                raise ValueError(
+                    f"Layer {position} ({config['name']!r}, {class_name}) has the name of "
+                    f"layer {named_at[config['name']]}, and Keras refuses a Sequential model whose "
+                    "layers share a name: give each its own, or leave name out."
+                )
+            named_at[config["name"]] = position
         if handed_on > 1:
             raise ValueError(
                 f"Layer {position} ({name!r}, {class_name}) receives the {handed_on} tensors "
@@ -835,7 +931,9 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
         except ValueError as err:
             hint = "" if spec is None else _stack_hint(previous, class_name, shape)
             message = f"Layer {position} ({name!r}, {class_name}): {err}{hint}"
-            raise type(err)(message) from err
+            located = type(err)(message)
+            located.__dict__.update(err.__dict__)  # what the error carries, as recased
+            raise located from err
         if class_name != "InputLayer":
             formula = f"{result.arithmetic} = {result.params}"
             rows.append(
@@ -1026,6 +1124,13 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
             if value.strip().lower() in ("true", "false")
             else f"{class_name}'s {key} {_shown(value)} is a string: write True or False."
         )
+    if key == "name" and value is not None and (not isinstance(value, str) or "/" in value):
+        return (
+            f"{class_name}'s name {_shown(value)} is not one Keras 3 takes: a layer's name "
+            "is a string without '/'."
+        )
+    if key == "dtype" and class_name in _WEIGHTED_LAYERS and value is not None:
+        return _dtype_problem(class_name, _dtype_name(value))
     if class_name == "Dropout" and key == "rate":
         if isinstance(value, int | float) and 0 <= value <= 1:
             return None
@@ -1048,6 +1153,30 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     )
     hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
     return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _dtype_problem(class_name: str, name: Any) -> str | None:
+    """Why a layer with weights cannot hold them in this dtype, or None."""
+    if name is None or name in _FLOAT_DTYPES:
+        return None
+    start = f"{class_name}'s dtype {_shown(name)}"
+    if class_name not in ("Dense", "Embedding") and _unquantized(name) != name:
+        return _dtype_problem(class_name, _unquantized(name))
+    if name in _INTEGER_DTYPES:
+        return (
+            f"{start} makes its weights integers, which Keras's random initializers fail to "
+            "fill at most sizes and gradients cannot train: write a float dtype such as "
+            "'float32', or leave dtype out."
+        )
+    if isinstance(name, str) and "_from_" in name:
+        return (
+            f"{start} is a quantized policy: it adds scale weights beside the kernel, which "
+            "these rules do not count. The course's layers are built without it."
+        )
+    return (
+        f"{start} is not a dtype policy Keras 3 builds this layer's weights in: write one "
+        f"of {', '.join(repr(known) for known in sorted(_FLOAT_DTYPES))}, or leave dtype out."
+    )
 
 
 def _shown(value: Any) -> str:
@@ -1087,7 +1216,7 @@ def _layer_list(layers: Any) -> list[Any]:
 
 def _auto_name(class_name: str, seen: Counter[str]) -> str:
     # Keras's own naming: snake_case of the class, then _1, _2, ... for repeats.
-    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name)
+    base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", class_name.rpartition(".")[2])
     base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
     count = seen[base]
     seen[base] += 1
@@ -1334,6 +1463,15 @@ def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> 
         raise ValueError(
             "TimeDistributed expects input of shape (batch, timesteps, ...) with at least 3 "
             f"axes, and applies its layer to each timestep; got rank {len(shape)} {shape}."
+        )
+    wrapped = config["layer"]["class_name"]
+    if len(shape) == 3 and (wrapped in _RECURRENT_GATES or wrapped == "Bidirectional"):
+        raise ValueError(
+            f"TimeDistributed runs its {wrapped} on each timestep alone, so the {wrapped} "
+            f"gets {(shape[0], shape[2])}, one step's features with no time axis; a recurrent "
+            f"layer walks the time axis itself. Use the {wrapped} without TimeDistributed "
+            "(around a recurrent layer, TimeDistributed needs 4 axes, "
+            "(batch, sequences, timesteps, features))."
         )
     inner = _evaluate(config["layer"], (shape[0],) + shape[2:])
     if len(inner.outputs) != 1:

@@ -121,9 +121,21 @@ def _value_form(answer: Any, expected: Any) -> str | None:
     return None
 
 
-def _unsupported_message(answer: _Unsupported, expected: Any) -> str:
+def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value") -> str:
     """An object the wire format refused; a class where its name is expected is named, and
     a refused item inside the answer is told where it sits."""
+    if kind == "array" and not answer.at and answer.convert:
+        # a NumPy scalar where an array is asked: converting it would not help
+        shape = []
+        level = expected
+        while isinstance(level, list) and level:
+            shape.append(len(level))
+            level = level[0]
+        asked = f"an array of shape {tuple(shape)}" if shape else "an array"
+        return (
+            f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
+            f"the question asks for {asked}. A sum, mean or indexing may have reduced it."
+        )
     located = _refused_item_message(answer)
     if located:
         return located
@@ -209,6 +221,11 @@ def _parts(
         # after a message on the whole list (reordered), "the other parts" would be none
         lead = "In the right place" if whole else "The other parts are right"
         lines.append(f"{lead}: {names}{share}.")
+    for i in sorted(coincidental):
+        lines.append(
+            f"{role(i)[:1].upper()}{role(i)[1:]} matches only because a square matrix "
+            f"transposed keeps its shape {answer[i]!r}, so it earns nothing here."
+        )
     return " ".join(lines), len(right)
 
 
@@ -554,7 +571,7 @@ def verdict(
         raise ValueError(f"unknown question kind {kind!r}; expected one of {KINDS}")
     context = dict(context or {})
     if isinstance(answer, _Unsupported):
-        return Verdict(False, _unsupported_message(answer, expected))
+        return Verdict(False, _unsupported_message(answer, expected, kind))
     if _holds_oversized_int(answer):
         return Verdict(False, OVERSIZED_INT_MESSAGE)
     answer, cell_note = _cells_as_layers(kind, answer)

@@ -1701,3 +1701,17 @@ def test_a_sequence_of_outputs_is_not_called_one_state() -> None:
     message = judge("07q10", [(None, 9, 16)]).message
     assert "time axis" in message and "one state" not in message
     assert "That is one state" in judge("07q10", [(None, 16)]).message
+
+
+def test_a_count_two_confusions_give_alike_names_both() -> None:
+    """06 q7's LSTM reads twice its units as features, so a bias sized by the input and
+    PyTorch's two bias vectors give the same wrong count: are both confusions named?"""
+    message = judge("06q7", 3200).message
+    assert "sizes the bias by the input" in message, message
+    assert "two bias vectors, as PyTorch stores them" in message, message
+
+
+def test_several_options_left_out_are_told_in_the_plural() -> None:
+    """09 q1 answered with an empty dict: are the two left-out activations told as them?"""
+    message = judge("09q1", {}).message
+    assert "Missing: activation and recurrent_activation (leaving them out keeps" in message

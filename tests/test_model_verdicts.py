@@ -267,8 +267,8 @@ class TestJudgedOptions:
         [
             (1, "return_sequences", False, "return_sequences=False, so it passes on only"),
             (2, "return_sequences", True, "has return_sequences=True, so it hands on every"),
-            (1, "activation", "relu", "activation='relu'; the prompt asks for activation='tanh'"),
-            (0, "mask_zero", True, "has mask_zero=True; the prompt asks for mask_zero=False"),
+            (1, "activation", "relu", "activation='relu'; the question's layer keeps Keras's"),
+            (0, "mask_zero", True, "has mask_zero=True; the question's layer keeps Keras's"),
             (2, "go_backwards", True, "go_backwards=True"),
             (3, "use_bias", False, "use_bias=False"),
             (0, "output_dim", 8, "output_dim=8; the prompt asks for output_dim=16"),
@@ -744,7 +744,7 @@ def test_an_option_that_alone_makes_the_count_wrong_is_not_told_to_solve_for_uni
     gives the asked count, so the learner is not told to solve for a size."""
     answer = changed(solution_answer(*Q7_08), 2, use_bias=False)
     message = judge(*Q7_08, answer, named=False).message
-    assert "use_bias=False; the prompt asks for use_bias=True" in message, message
+    assert "use_bias=False; the question's layer keeps Keras's default use_bias=True" in message
     assert "Solve for" not in message and "fixed by the prompt, so the difference" not in message
     assert "the units you chose need no change" in message, message
 
@@ -999,3 +999,70 @@ def test_the_units_note_counts_layers_as_the_build_error_does() -> None:
     ]
     message = judge("05-return-flags", "q6", answer).message
     assert "layer 2 has units=8 where the prompt asks for 16" in message, message
+
+
+def test_a_default_the_prompt_leaves_unsaid_is_told_as_kept_not_as_asked() -> None:
+    """A changed option the prompt never names (trainable, dropout) is told as the Keras
+    default the question's layer keeps; an option the prompt sets is told as asked, and both
+    together in one sentence."""
+    frozen = [_layer("Dense", units=4, use_bias=False, trainable=False)]
+    message = judge("02-dense", "q7", frozen).message
+    assert message.endswith("the question's layer keeps Keras's default trainable=True."), message
+    assert "the prompt asks for" not in message
+    both = changed(solution_answer(*Q7_08), 0, output_dim=8, mask_zero=True)
+    message = judge(*Q7_08, both).message
+    assert (
+        "the question's layer has output_dim=16 and keeps Keras's default mask_zero=False."
+        in message
+    ), message
+
+
+@pytest.mark.parametrize(
+    ("class_name", "told"),
+    [
+        ("dense", "class names are case-sensitive, did you mean 'Dense'?"),
+        ("keras.layers.Dense", "a spec names the class alone, 'Dense'."),
+    ],
+)
+def test_a_model_layer_class_misspelt_is_told_how_to_write_it(class_name: str, told: str) -> None:
+    """A model layer's class in the wrong case, or with its module path, is told what to
+    write, not that the question's model does not use it: the stack keeps what the layer's
+    error carries."""
+    answer = [{"class_name": class_name, "config": {"units": 4, "use_bias": False}}]
+    result = judge("02-dense", "q7", answer)
+    assert not result.correct and told in result.message, result.message
+    assert "does not use" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "told"),
+    [
+        (
+            ("02-dense", "q7"),
+            [_layer("Dense", units=4, use_bias=False, lora_rank=2)],
+            "This model cannot be judged here: Layer 1 ('dense', Dense): Dense with lora_rank=2",
+        ),
+        (
+            ("02-dense", "q7"),
+            [_layer("Dense", units=4, use_bias=False, dtype="int32")],
+            "Dense's dtype 'int32' makes its weights integers",
+        ),
+        (
+            ("05-return-flags", "q6"),
+            [
+                _layer("LSTM", units=16, return_sequences=True, name="twin"),
+                _layer("LSTM", units=8, name="twin"),
+            ],
+            "Layer 2 ('twin', LSTM) has the name of layer 1",
+        ),
+    ],
+)
+def test_a_model_keras_does_not_build_as_counted_earns_nothing(
+    question: tuple[str, str], answer: list[dict[str, Any]], told: str
+) -> None:
+    """A model with the asked shapes and counts on paper, which Keras builds with other
+    weights (LoRA) or not at all (integer weights, two layers of one name), earns nothing
+    and is told why."""
+    result = judge(*question, answer)
+    assert not result.correct and result.earned == 0
+    assert told in result.message, result.message

@@ -1318,3 +1318,131 @@ def test_many_refused_keys_cost_a_bounded_search(where: str, monkeypatch) -> Non
     assert "'k00050'" not in message
     assert message.endswith(f"{refused} has 9,950 more arguments Keras 3 rejects.")
     assert len(searched) == shapes._MAX_NAMED_KEYS == 50
+
+
+# --- options that change the weights' kind ----------------------------------------------
+
+WEIGHTED = ("Dense", "SimpleRNN", "LSTM", "GRU", "Embedding")
+# Every dtype policy Keras 3 knows, and some it does not.
+DTYPES = (
+    *sorted(shapes._FLOAT_DTYPES | shapes._INTEGER_DTYPES),
+    *("uint8", "bool", "complex64", "float", "Float32", "int8_from_float32"),
+    *("int4_from_mixed_bfloat16", "float8_from_float32", "int8_from_bfloat16", "xx_from_float32"),
+)
+
+
+def keras_count_at_every_size(spec: dict[str, Any], input_shapes: list[tuple]) -> list[int] | None:
+    """Keras's count_params() for the spec at each input shape, or None where Keras fails
+    to construct or build it at any of them."""
+    counts = []
+    for input_shape in input_shapes:
+        fresh_session()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                layer = build(spec)
+                layer.build(input_shape)
+        except Exception:  # TensorFlow raises its own kinds too
+            return None
+        counts.append(layer.count_params())
+    return counts
+
+
+@pytest.mark.parametrize("class_name", WEIGHTED)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_dtype_is_accepted_where_keras_builds_the_weights_these_rules_count(
+    class_name: str, dtype: str
+) -> None:
+    """Is a layer's dtype accepted exactly when Keras 3 builds its weights in it at the
+    course's sizes with the count these rules give (an integer kernel fails to fill at most
+    sizes; a quantized policy adds scales), whether written by name or as the serialized
+    DTypePolicy?"""
+    ranks = {"Dense": [(None, 6), (None, 3)], "Embedding": [(None, 4), (None, 9)]}
+    input_shapes = ranks.get(class_name, [(None, 5, 6), (None, 4, 3)])
+    units = {"Embedding": {"input_dim": 50, "output_dim": 4}}.get(class_name, {"units": 4})
+    spec = {"class_name": class_name, "config": {**units, "dtype": dtype}}
+    plain = {"class_name": class_name, "config": units}
+    ours = [count_params(plain, shape) for shape in input_shapes]
+    accepted = spec_builds(class_name, spec["config"])
+    assert accepted == (keras_count_at_every_size(spec, input_shapes) == ours)
+    policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype}}
+    assert spec_builds(class_name, {**units, "dtype": policy}) == accepted
+
+
+def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
+    """Is plain bfloat16 refused for a recurrent layer whose recurrent kernel starts
+    orthogonal, which TensorFlow cannot make in bfloat16, and accepted with another
+    initializer, as Keras builds them?"""
+    for initializer in (None, "orthogonal", "glorot_uniform"):
+        config = {"units": 3, "dtype": "bfloat16"}
+        if initializer:
+            config["recurrent_initializer"] = initializer
+        spec = {"class_name": "LSTM", "config": config}
+        built = keras_count_at_every_size(spec, [(None, 4, 2)]) is not None
+        assert spec_builds("LSTM", config) == built == (initializer == "glorot_uniform")
+
+
+@pytest.mark.parametrize("class_name", ["Dense", "Embedding"])
+@pytest.mark.parametrize("key", ["lora_rank", "quantization_config"])
+def test_options_that_add_uncounted_weights_are_refused(class_name: str, key: str) -> None:
+    """Are LoRA and quantization, which give the layer weights these rules do not count,
+    refused as not covered, while their off values (None, lora_rank=0) pass with Keras's own
+    count?"""
+    units = {"Embedding": {"input_dim": 10, "output_dim": 3}}.get(class_name, {"units": 3})
+    input_shape = (None, 4)
+    plain_count = count_params({"class_name": class_name, "config": units}, input_shape)
+    if key == "lora_rank":
+        spec = {"class_name": class_name, "config": {**units, "lora_rank": 2}}
+        assert keras_count_at_every_size(spec, [input_shape]) != [plain_count]
+        with pytest.raises(UnsupportedLayerError, match="LoRA freezes the kernel"):
+            layer_spec(spec)
+    else:
+        with pytest.raises(UnsupportedLayerError, match="quantizing adds scale weights"):
+            layer_spec({"class_name": class_name, "config": {**units, key: {"mode": "int8"}}})
+    for off in (None, 0) if key == "lora_rank" else (None,):
+        spec = {"class_name": class_name, "config": {**units, key: off}}
+        assert keras_count_at_every_size(spec, [input_shape]) == [plain_count]
+        assert count_params(spec, input_shape) == plain_count
+
+
+@pytest.mark.parametrize("name", ["a/b", 3, ["dense"]])
+def test_a_name_keras_refuses_is_refused(name: Any) -> None:
+    """Is a layer name Keras 3 refuses (not a string, or with '/') refused too?"""
+    assert not keras_constructs("Dense", {"units": 2, "name": name})
+    with pytest.raises(ValueError, match="a layer's name is a string without '/'"):
+        layer_spec({"class_name": "Dense", "config": {"units": 2, "name": name}})
+
+
+@pytest.mark.parametrize("name", ["twin", ""])
+def test_a_stack_whose_layers_share_a_name_is_refused_as_keras_refuses_it(name: str) -> None:
+    """Does a Sequential stack with two layers given the same name fail, as
+    keras.Sequential does, while Keras's own numbered names never clash?"""
+    spec = [
+        {"class_name": "LSTM", "config": {"units": 4, "return_sequences": True, "name": name}},
+        {"class_name": "LSTM", "config": {"units": 2, "name": name}},
+    ]
+    fresh_session()
+    with pytest.raises(ValueError, match="unique names"):
+        keras.Sequential([keras.Input((5, 3)), *(build(layer) for layer in spec)])
+    with pytest.raises(ValueError, match=r"Layer 2 \(.*, LSTM\) has the name of layer 1"):
+        stack_shapes(spec, (None, 5, 3))
+    for layer in spec:
+        del layer["config"]["name"]
+    assert [row.name for row in stack_shapes(spec, (None, 5, 3))] == ["lstm", "lstm_1"]
+
+
+@pytest.mark.parametrize("class_name", RECURRENT)
+def test_a_recurrent_layer_in_time_distributed_needs_four_axes(class_name: str) -> None:
+    """Is TimeDistributed around a recurrent layer on (batch, timesteps, features), which
+    Keras cannot build (each step reaches the layer without a time axis), refused with that
+    reason, while on four axes it matches Keras?"""
+    spec = {
+        "class_name": "TimeDistributed",
+        "config": {"layer": {"class_name": class_name, "config": {"units": 3}}},
+    }
+    fresh_session()
+    with pytest.raises(Exception):  # noqa: B017 - Keras raises several kinds here
+        keras_output_shapes(build(spec), (None, 5, 2))
+    with pytest.raises(ValueError, match="a recurrent layer walks the time axis itself"):
+        output_shapes(spec, (None, 5, 2))
+    assert_matches_keras(spec, (None, 4, 5, 2))

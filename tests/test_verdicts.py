@@ -1108,3 +1108,54 @@ def test_an_rnn_around_another_cell_is_told_the_layer_it_equals() -> None:
     any_class = {key: value for key, value in LAYER_CONTEXT.items() if key != "required_layers"}
     result = verdicts.verdict("layer_shapes", stacked, LAYER_EXPECTED, any_class)
     assert not result.correct and "StackedRNNCells" in result.message
+
+
+@pytest.mark.parametrize(
+    ("qid", "value", "told", "not_told"),
+    [
+        (
+            "02q6",
+            np.float32(3),
+            "Your answer is one number (a NumPy float32); the question asks for an array of "
+            "shape (2, 3).",
+            "float(...)",
+        ),
+        (
+            "02q3",
+            np.array(144),
+            "got a NumPy array holding one number (144): write int(...) around it.",
+            "144.",
+        ),
+        (
+            "02q6",
+            np.zeros(6),
+            "It holds as many numbers, laid out in fewer axes: a reshape or flatten",
+            "summed",
+        ),
+        (
+            "06q4",
+            np.zeros((2, 9)),
+            "It holds as many numbers, laid out in fewer axes",
+            "summed",
+        ),
+    ],
+)
+def test_a_numpy_form_is_told_what_it_is(qid: str, value: Any, told: str, not_told: str) -> None:
+    """A NumPy scalar where an array is asked is told it is one number (writing float(...)
+    around it would not help); a 0-d array where a count is asked is quoted as the int it
+    holds; an array of the right size in fewer axes is told it was reshaped, not reduced."""
+    message = _grader_verdict(qid, value).message
+    assert told in message and not_told not in message, message
+
+
+def test_a_square_kernel_right_only_by_transposing_is_told_why_it_earns_nothing() -> None:
+    """03 q4 with every kernel transposed: the square recurrent kernel matches by the
+    transpose's luck, so it earns nothing, and the feedback says so instead of leaving it
+    out of the parts it lists as right."""
+    result = _grader_verdict("03q4", [(16, 8), (16, 16), (16,)])
+    assert result.earned == pytest.approx(1 / 3)
+    assert "In the right place: the bias b (1 of 3)." in result.message
+    assert (
+        "The recurrent kernel U matches only because a square matrix transposed keeps its "
+        "shape (16, 16), so it earns nothing here." in result.message
+    ), result.message
