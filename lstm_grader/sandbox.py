@@ -32,7 +32,9 @@ What the kernel gets:
 As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
 works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
 adds the user namespace that forbids further namespaces. As an ordinary user one
-unprivileged bubblewrap does all of it.
+unprivileged bubblewrap does all of it; the kernel then owns the folders bubblewrap makes
+and its private folder, so Landlock (:mod:`lstm_grader.landlock`) keeps its files in the
+two size-limited tmpfs and its sockets in the private folder.
 
 If the sandbox cannot be built, no kernel starts: grading stops with
 :data:`CANNOT_SANDBOX`, unless the instructor passes the explicit unsafe switch
@@ -47,6 +49,7 @@ import ctypes
 import functools
 import glob
 import importlib.util
+import json
 import logging
 import os
 import queue
@@ -74,7 +77,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Instance, Integer, Type, default
 
-from lstm_grader import cgroups, owners, report, safefiles
+from lstm_grader import cgroups, landlock, owners, report, safefiles
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
 
 log = logging.getLogger(__name__)
@@ -92,6 +95,9 @@ SANDBOX_UIDS = range(2_000_000_000, 2_000_000_000 + 2**24)
 UID_CLAIMS = "lstm-grade-uids"
 #: Where the grader's own ``lstm_lib`` appears inside the sandbox (first on ``sys.path``).
 COURSE_LIBRARY_MOUNT = "/opt/lstm-course/lib"
+#: Where a grader that is not root shows the kernel its private folder: outside /tmp and
+#: /dev/shm, the folders Landlock leaves it to write (see :func:`_write_restriction`).
+KERNEL_FOLDER_MOUNT = "/run/lstm-grade-kernel"
 #: The host's ``/etc`` entries the kernel sees (shell patterns): what the dynamic linker,
 #: Python, numpy, matplotlib and TensorFlow read there. The rest of the host's ``/etc`` (its
 #: accounts, its hostname, its services' configuration, an ``/etc/jupyter`` with the
@@ -502,6 +508,7 @@ def _bwrap_command(
     bwrap: str,
     identity: Identity,
     kernel_dir: str,
+    kernel_mount: str | None = None,
     workdir: str,
     seed_files: list[tuple[str, str]],
     environment: dict[str, str],
@@ -570,7 +577,7 @@ def _bwrap_command(
     binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in packages]
     library = course_library_folder()
     binds.append(("--ro-bind", library, f"{COURSE_LIBRARY_MOUNT}/lstm_lib"))
-    binds.append(("--bind", kernel_dir, kernel_dir))
+    binds.append(("--bind", kernel_dir, kernel_mount or kernel_dir))
     for kind, source, destination in binds:
         args += _missing_folders(destination, made)
         args += [kind, source, destination]
@@ -619,13 +626,40 @@ GRADING_KERNEL_LAUNCHER = (
 )
 
 
-def grading_kernel_command(kernel_cmd: list[str]) -> list[str]:
+def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str]:
     """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
-    :data:`GRADING_KERNEL_LAUNCHER`; any other command is returned unchanged."""
+    :data:`GRADING_KERNEL_LAUNCHER`, after ``prelude`` (Python source run first); any other
+    command is returned unchanged."""
     for i in range(len(kernel_cmd) - 1):
         if kernel_cmd[i : i + 2] == ["-m", "ipykernel_launcher"]:
-            return [*kernel_cmd[:i], "-c", GRADING_KERNEL_LAUNCHER, *kernel_cmd[i + 2 :]]
+            launcher = prelude + GRADING_KERNEL_LAUNCHER
+            return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
     return list(kernel_cmd)
+
+
+#: Where a sandboxed kernel may create and write files (see :mod:`lstm_grader.landlock`):
+#: the two tmpfs of the disk limit.
+WRITABLE_IN_SANDBOX = ["/tmp", "/dev/shm"]
+
+
+def _write_restriction(cmd: list[str], kernel_dir: str) -> tuple[list[str], str | None]:
+    """The grading kernel's command for a grader that is not root, with the Landlock
+    prelude that keeps its writes in :data:`WRITABLE_IN_SANDBOX`, and what could not be
+    applied (None when all was)."""
+    plain = grading_kernel_command(cmd)
+    if landlock.abi_version() < 1:
+        why = "this host's kernel has no Landlock (Linux 5.13 or later)"
+    else:
+        prelude = landlock.launcher_prelude(WRITABLE_IN_SANDBOX, "/dev", [kernel_dir])
+        restricted = grading_kernel_command(cmd, prelude)
+        if restricted != plain:
+            return restricted, None
+        why = "the kernel spec does not start ipykernel_launcher, where it is applied"
+    return plain, (
+        f"writes outside /tmp and /dev/shm: {why}, so this kernel, run by a grader that is "
+        "not root, may write the sandbox's own folders (/, /etc, /dev) and its private "
+        "folder on the host's /dev/shm without a size limit"
+    )
 
 
 @dataclass(frozen=True)
@@ -760,7 +794,9 @@ def _private_parent() -> str | None:
     shm = "/dev/shm"
     if os.path.isdir(shm) and os.access(shm, os.W_OK):
         with contextlib.suppress(OSError):
-            if os.statvfs(shm).f_bavail > 0:
+            room = os.statvfs(shm)
+            # a tmpfs may run out of files (inodes) before it runs out of space
+            if room.f_bavail > 0 and room.f_favail > 0:
                 return shm
     return None
 
@@ -1109,6 +1145,19 @@ class SandboxProvisioner(LocalProvisioner):
         """Wrap the kernel's command in the sandbox and start it with the limits."""
         km = self.parent
         kernel_cmd, kw = grading_kernel_command(cmd), kwargs
+        kernel_mount = None
+        if self._no_sandbox is None and not self._identity.drops_root:
+            # the kernel runs as this user, owner of the sandbox's folders
+            kernel_mount = KERNEL_FOLDER_MOUNT
+            cmd = self._kernel_view_of_connection(cmd, kernel_mount)
+            kernel_cmd, not_applied = _write_restriction(cmd, kernel_mount)
+            if not_applied:
+                self.sandbox_report["limits_not_applied"].append(not_applied)
+            else:
+                self.sandbox_report["limits"].append(
+                    "writes: files only in /tmp and /dev/shm, sockets in the kernel's "
+                    "private folder (Landlock)"
+                )
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
         seed, skipped = submission_files(host_workdir, max_bytes=km.disk_limit_mb * 2**20)
         if skipped:
@@ -1140,6 +1189,7 @@ class SandboxProvisioner(LocalProvisioner):
                 bwrap=bwrap_path() or "bwrap",
                 identity=self._identity,
                 kernel_dir=self._kernel_dir,
+                kernel_mount=kernel_mount,
                 workdir=workdir,
                 seed_files=seed,
                 environment=environment,
@@ -1186,6 +1236,21 @@ class SandboxProvisioner(LocalProvisioner):
             return await super().launch_kernel(kernel_cmd, **kw)
         finally:
             self._output.started()
+
+    def _kernel_view_of_connection(self, cmd: list[str], mount: str) -> list[str]:
+        """The kernel's command reading a copy of the connection file that names its
+        sockets where the kernel sees its private folder, at ``mount``: the same sockets
+        the grader reaches at the folder's own path."""
+        km = self.parent
+        with open(km.connection_file, encoding="utf-8") as handle:
+            info = json.load(handle)
+        info["ip"] = f"{mount}/{os.path.basename(km.ip)}"
+        view = os.path.join(self._kernel_dir, "sandbox-kernel.json")
+        descriptor = os.open(view, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(info, handle)
+        inside = f"{mount}/{os.path.basename(view)}"
+        return [inside if part == km.connection_file else part for part in cmd]
 
     def seal_kernel_folder(self) -> None:
         """Once the kernel is up (its sockets are bound), take its private folder back:

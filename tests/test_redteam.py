@@ -30,7 +30,7 @@ import nbformat
 import pytest
 from conftest import Course, make_course, require_or_skip
 
-from lstm_grader import report, sandbox
+from lstm_grader import landlock, report, sandbox
 from lstm_grader.sandbox import bwrap_path
 from lstm_grader.synthetic import answered
 from lstm_lib import verdicts
@@ -178,7 +178,7 @@ KERNEL_FOLDER = (
     "import glob, os\n"
     "print('UID', os.getuid())\n"
     "for kernel in glob.glob('/dev/shm/lstm-grade-kernel-*/kernel') + glob.glob(\n"
-    "        '/tmp/lstm-grade-kernel-*/kernel'):\n"
+    "        '/tmp/lstm-grade-kernel-*/kernel') + glob.glob('/run/lstm-grade-kernel'):\n"
     "    try:\n"
     "        here = os.open(kernel, os.O_RDONLY)\n"
     "        os.mkdir('redteam-deep', dir_fd=here)\n"
@@ -198,6 +198,41 @@ KERNEL_FOLDER = (
     "answer_q1 = (None, 16)\n"
 )
 WHO_AM_I = "import os\nprint('UID', os.getuid())\nanswer_q1 = (None, 16)\n"
+#: Files, folders, FIFOs and links in every folder of the sandbox outside its two
+#: size-limited tmpfs: the ones bubblewrap makes (on a tmpfs without a size) and the
+#: kernel's private folder (on the host's /dev/shm), wherever the kernel sees it.
+OWN_FOLDERS = (
+    "import glob, os\n"
+    "places = ['/', '/etc', '/dev', '/opt', '/run', *glob.glob('/run/lstm-grade-kernel'),\n"
+    "          *glob.glob('/dev/shm/lstm-grade-kernel-*/kernel'),\n"
+    "          *glob.glob('/tmp/lstm-grade-kernel-*/kernel')]\n"
+    "print('TRIED', places)\n"
+    "chunk = b'x' * 2**20\n"
+    "for where in places:\n"
+    "    written = 0\n"
+    "    try:\n"
+    "        with open(os.path.join(where, 'redteam-fill'), 'wb') as handle:\n"
+    "            for _ in range(64):\n"
+    "                handle.write(chunk)\n"
+    "                handle.flush()\n"
+    "                written += 1\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    if written:\n"
+    "        print('WROTE', where, written, 'MiB')\n"
+    "    for make in (os.mkdir, os.mkfifo):\n"
+    "        try:\n"
+    "            make(os.path.join(where, 'redteam-' + make.__name__))\n"
+    "            print('WROTE', where, make.__name__)\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    try:\n"
+    "        os.symlink('/etc/passwd', os.path.join(where, 'redteam-link'))\n"
+    "        print('WROTE', where, 'link')\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "answer_q1 = (None, 16)\n"
+)
 
 
 def _many_cells(path: Path) -> None:
@@ -937,6 +972,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        "own-folders": Case(answers={"q1-answer": OWN_FOLDERS}),
         "nested-metadata": Case(edit=_nested_metadata),
         # 9. reading the course's files, writing outside the working folder, the network
         "escape": Case(answers={"q1-answer": _escape_attempts(course_root, port)}),
@@ -1316,6 +1352,24 @@ def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> Non
     assert uids[0] != uids[1] and "UID 0" not in uids[0] + uids[1], uids
 
 
+def _check_own_folders_attack(graded: Graded) -> None:
+    """The kernel wrote nothing in the sandbox's folders outside /tmp and /dev/shm, its
+    private folder among them, and the attack reached the private folder to try."""
+    printed = _printed_lines(_autograded_text(graded, "own-folders"))
+    tried = [line for line in printed if line.startswith("TRIED")]
+    assert tried and "lstm-grade-kernel" in tried[0], printed
+    assert not [line for line in printed if line.startswith("WROTE")], printed
+    assert graded.rows["own-folders"]["status"] == "graded"
+
+
+def test_the_sandboxs_own_folders_take_no_writes(graded: Graded) -> None:
+    """As root: can the kernel write nothing, not even an empty folder or a link, in
+    the folders bubblewrap makes for the sandbox (a tmpfs without a size) or in its private
+    folder on the host's /dev/shm, so that only the two size-limited tmpfs hold what it
+    writes?"""
+    _check_own_folders_attack(graded)
+
+
 def test_what_is_never_graded_is_not_copied(graded: Graded) -> None:
     """Is a learner's cell metadata that nothing grades (a list nested 100 deep) left out
     of the autograded copy, which nbformat writes one indent per level, so that it cannot
@@ -1625,6 +1679,7 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 #: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
 NON_ROOT_CASES = (
     "kernel-folder",
+    "own-folders",
     "host-escape",
     "secrets",
     "host-config",
@@ -1700,9 +1755,16 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
         for path in (root / folder / "plant-links").rglob("*"):
             assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
     assert graded.rows["fill-tmp"]["status"] == "disk-limit"
-    # an ordinary user's kernel runs as that user and may write in its private folder:
-    # whatever it nests there is removed all the same, and its streams reach nothing
+    # an ordinary user's kernel runs as that user, owner of its private folder and of the
+    # folders bubblewrap makes: Landlock leaves it no write there (a host without it is
+    # named in the reason), and its streams reach nothing
     _check_kernel_folder_attack(graded)
+    if landlock.abi_version() > 0:
+        _check_own_folders_attack(graded)
+        printed = _printed_lines(_autograded_text(graded, "kernel-folder"))
+        assert not [line for line in printed if line.startswith("WROTE")], printed
+    else:
+        assert "writes outside /tmp and /dev/shm" in graded.rows["own-folders"]["reason"]
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
