@@ -941,6 +941,14 @@ def _setting(key: str, value: Any) -> str:
     return f"{key}={value!r}"
 
 
+def _written_setting(key: str, value: Any) -> str:
+    """A learner's option as said back: Keras stores no activation (None) as 'linear',
+    so that one is told by its meaning, whichever way it was written."""
+    if key in ("activation", "recurrent_activation") and value == "linear":
+        return f"no {key} ({key}=None, which Keras stores as 'linear')"
+    return _setting(key, value)
+
+
 def _joined(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
@@ -985,7 +993,7 @@ def _describe_wrong(
         if required:
             parts.append(f"has no {_joined(required)}, which Keras requires")
     if written:
-        parts.append("has " + _joined([_setting(key, mine) for key, mine in written]))
+        parts.append("has " + _joined([_written_setting(key, mine) for key, mine in written]))
     said = f"{label} {' and '.join(parts)}"
     return f"{said}. {asks}" if repair else f"{said}; {asks}"
 

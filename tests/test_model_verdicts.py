@@ -1066,3 +1066,11 @@ def test_a_model_keras_does_not_build_as_counted_earns_nothing(
     result = judge(*question, answer)
     assert not result.correct and result.earned == 0
     assert told in result.message, result.message
+
+
+def test_no_activation_is_said_back_as_written() -> None:
+    """A recurrent layer written with activation=None, which Keras stores as 'linear', is
+    told it has no activation, not quoted as an activation the learner never wrote."""
+    answer = changed(solution_answer(*Q7_08), 1, activation=None)
+    message = judge(*Q7_08, answer).message
+    assert "has no activation (activation=None, which Keras stores as 'linear')" in message
