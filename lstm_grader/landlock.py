@@ -18,13 +18,15 @@ A root grader does not need it: its kernel runs as a uid that owns none of these
 
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 
 __all__ = ["abi_version", "launcher_prelude", "restrict_writes"]
 
-#: Landlock's system calls, the same number on every architecture.
-_CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+#: landlock_create_ruleset, the same number on every architecture (restrict_writes
+#: spells its three calls out: its source runs alone in the kernel's launcher).
+_CREATE_RULESET = 444
 _VERSION_QUERY = 1
 
 
@@ -121,5 +123,10 @@ def launcher_prelude(writable: list[str], devices: str, sockets: list[str]) -> s
     >>> compile(source, "<launcher>", "exec") is not None
     True
     """
-    source = textwrap.dedent(inspect.getsource(restrict_writes))
-    return f"{source}\nrestrict_writes({writable!r}, {devices!r}, {sockets!r})\n"
+    return f"{_restrict_writes_source()}\nrestrict_writes({writable!r}, {devices!r}, {sockets!r})\n"
+
+
+@functools.cache
+def _restrict_writes_source() -> str:
+    # read once per process, not at every kernel start
+    return textwrap.dedent(inspect.getsource(restrict_writes))

@@ -1002,12 +1002,11 @@ def _what_is_asked(class_name: str, wanted: list[tuple[str, Any]]) -> str:
     """What the question's layer has where the learner's differs. A prompt names what it
     changes; Keras's defaults it may leave unsaid, so those are told as kept defaults."""
     defaults = KERAS_DEFAULTS.get(class_name, {})
-    kept = [
-        _setting(key, want)
-        for key, want in wanted
-        if key in defaults and _same(defaults[key], want)
-    ]
-    asked = [_setting(key, want) for key, want in wanted if _setting(key, want) not in kept]
+    kept: list[str] = []
+    asked: list[str] = []
+    for key, want in wanted:
+        is_default = key in defaults and _same(defaults[key], want)
+        (kept if is_default else asked).append(_setting(key, want))
     if not kept:
         return f"the prompt asks for {_joined(asked)}."
     plural = "s" if len(kept) > 1 else ""

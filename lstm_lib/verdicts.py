@@ -223,7 +223,7 @@ def _parts(
         lines.append(f"{lead}: {names}{share}.")
     for i in sorted(coincidental):
         lines.append(
-            f"{role(i)[:1].upper()}{role(i)[1:]} matches only because a square matrix "
+            f"{sentence_start(role(i))} matches only because a square matrix "
             f"transposed keeps its shape {answer[i]!r}, so it earns nothing here."
         )
     return " ".join(lines), len(right)
