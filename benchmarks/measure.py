@@ -533,6 +533,8 @@ def measure_floor(scratch: Path, runs: int, name: str = "floor") -> list[dict[st
     folder = scratch / name
     folder.mkdir()
     shutil.copy(REPO / "nbgrader_config.py", folder / "nbgrader_config.py")
+    from lstm_grader.sandbox import submission_files
+
     release, source = notebooks(REPO, ASSIGNMENT)
     samples = []
     for i in range(runs):
@@ -541,6 +543,10 @@ def measure_floor(scratch: Path, runs: int, name: str = "floor") -> list[dict[st
         work.mkdir()
         path = work / f"{ASSIGNMENT}.ipynb"
         nbformat.write(answered(release, source), path)
+        # what grading stages beside the notebook from the release (the sealed
+        # explanations), so the floor's cells run as grading's do, without a download try
+        for companion, _ in submission_files(str(REPO / "exercises" / ASSIGNMENT))[0]:
+            shutil.copy(companion, work)
         out = folder / f"run{i}.json"
         run([sys.executable, "-c", FLOOR_SCRIPT, str(folder), str(path), str(out)], folder)
         samples.append(json.loads(out.read_text(encoding="utf-8")))

@@ -525,6 +525,8 @@ class SandboxedExecute(Execute):
         :mod:`lstm_grader.warm_kernels`), else a new one that starts cold."""
         km = super().create_kernel_manager()
         cwd = self.resources.get("metadata", {}).get("path") or os.getcwd()
+        if (assignment := self.resources.get("nbgrader", {}).get("assignment")) is not None:
+            km.released_folder = str(CourseLayout(config=self.config).release(assignment))
         # the arguments nbclient's start would add (it builds them inline, in
         # async_start_new_kernel): a warm kernel must have been started with the same
         arguments = list(self.extra_arguments)

@@ -19,7 +19,8 @@ What the kernel gets:
   configuration path) hidden behind empty ones (:func:`grader_config_folders`), where an
   instructor's ``nbgrader_config.py`` may hold the gradebook's password;
 - a **throwaway working folder** on a size-limited tmpfs: the regular files of the
-  submission (never links or special files) are bound into it read-only, and whatever
+  submission (never links or special files), and the release's files it lacks
+  (:func:`submission_files`), are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
 - **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs, taken
   back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`), and
@@ -75,7 +76,7 @@ from jupyter_client.connect import KernelConnectionInfo
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
-from traitlets import Float, Instance, Integer, Type, default
+from traitlets import Float, Instance, Integer, Type, Unicode, default
 
 from lstm_grader import cgroups, landlock, owners, report, safefiles
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
@@ -359,7 +360,11 @@ def kernel_environment() -> dict[str, str]:
 
 
 def submission_files(
-    folder: str, *, max_files: int = 100, max_bytes: int = 50 * 2**20
+    folder: str,
+    *,
+    released: str | None = None,
+    max_files: int = 100,
+    max_bytes: int = 50 * 2**20,
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """The regular files of a folder the kernel may read, and what was left out and why.
 
@@ -368,6 +373,19 @@ def submission_files(
     wrong option of a choice), links, FIFOs, sockets, devices, files with other hard links,
     and anything over the limits.
 
+    Parameters
+    ----------
+    folder : str
+        The submission's working folder.
+    released : str, optional
+        The assignment's release folder. A file the learner fetched with the notebook that
+        the submission lacks (a notebook uploaded alone has no ``mistakes.sealed.json``)
+        is listed from there, by the same rules: the kernel then finds what the learner's
+        found, and its install step does not try to download it through a sandbox that
+        has no network. A file the submission has is never replaced.
+    max_files, max_bytes : int
+        The limits, over both folders.
+
     Returns
     -------
     files : list of (str, str)
@@ -375,42 +393,64 @@ def submission_files(
     skipped : list of str
         One line per entry left out.
     """
-    # here, not at the top: the grader starts before the course's own lstm_lib is loaded,
-    # and a course whose copy is broken must get its grader-error, not a crash
-    from lstm_lib.checks import FEEDBACK_FILE
+    listing = _FileListing(max_files, max_bytes)
+    listing.add(folder)
+    if released is not None and os.path.isdir(released):
+        listing.add(released, label=" (released)")
+    return listing.files, listing.skipped
 
-    files: list[tuple[str, str]] = []
-    skipped: list[str] = []
-    total = 0
-    for here, directories, names in os.walk(folder, followlinks=False):
-        if len(skipped) > max_files:
-            skipped.append("... and more: the listing stopped here")
-            break
-        for name in list(directories):
-            if os.path.islink(os.path.join(here, name)):
-                skipped.append(f"{os.path.relpath(os.path.join(here, name), folder)}: a link")
-                directories.remove(name)
-        for name in sorted(names):
-            path = os.path.join(here, name)
-            relative = os.path.relpath(path, folder)
-            if name.endswith(".ipynb"):
-                continue
-            if name == FEEDBACK_FILE:
-                skipped.append(f"{relative}: the instructor's explanations")
-                continue
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode):
-                skipped.append(f"{relative}: not a regular file")
-            elif info.st_nlink > 1:
-                skipped.append(f"{relative}: has other hard links")
-            elif len(files) >= max_files or total + info.st_size > max_bytes:
-                skipped.append(
-                    f"{relative}: over the limit of {max_files} files, {max_bytes} bytes"
-                )
-            else:
-                files.append((path, relative))
-                total += info.st_size
-    return files, skipped
+
+class _FileListing:
+    """The files :func:`submission_files` lists, the first folder's winning on a name."""
+
+    def __init__(self, max_files: int, max_bytes: int) -> None:
+        self.max_files, self.max_bytes = max_files, max_bytes
+        self.files: list[tuple[str, str]] = []
+        self.skipped: list[str] = []
+        self._total = 0
+        self._listed: set[str] = set()
+
+    def add(self, folder: str, label: str = "") -> None:
+        """List ``folder``'s files whose relative path no earlier folder had; ``label``
+        follows each skipped entry's path."""
+        # here, not at the top: the grader starts before the course's own lstm_lib is
+        # loaded, and a course whose copy is broken must get its grader-error, not a crash
+        from lstm_lib.checks import FEEDBACK_FILE
+
+        earlier = set(self._listed)
+        for here, directories, names in os.walk(folder, followlinks=False):
+            if len(self.skipped) > self.max_files:
+                self.skipped.append("... and more: the listing stopped here")
+                return
+            for name in list(directories):
+                if os.path.islink(os.path.join(here, name)):
+                    where = os.path.relpath(os.path.join(here, name), folder)
+                    self.skipped.append(f"{where}{label}: a link")
+                    directories.remove(name)
+            for name in sorted(names):
+                path = os.path.join(here, name)
+                relative = os.path.relpath(path, folder)
+                if name.endswith(".ipynb") or relative in earlier:
+                    continue
+                self._listed.add(relative)
+                if name == FEEDBACK_FILE:
+                    self.skipped.append(f"{relative}{label}: the instructor's explanations")
+                    continue
+                info = os.lstat(path)
+                if not stat.S_ISREG(info.st_mode):
+                    self.skipped.append(f"{relative}{label}: not a regular file")
+                elif info.st_nlink > 1:
+                    self.skipped.append(f"{relative}{label}: has other hard links")
+                elif (
+                    len(self.files) >= self.max_files or self._total + info.st_size > self.max_bytes
+                ):
+                    self.skipped.append(
+                        f"{relative}{label}: over the limit of {self.max_files} files, "
+                        f"{self.max_bytes} bytes"
+                    )
+                else:
+                    self.files.append((path, relative))
+                    self._total += info.st_size
 
 
 def write_etc(folder: str, identity: Identity) -> str:
@@ -1021,6 +1061,12 @@ class SandboxKernelManager(AsyncKernelManager):
         "one file it writes, in MiB.",
     ).tag(config=True)
 
+    released_folder = Unicode(
+        "",
+        help="The release folder of the assignment being graded, set per notebook (see "
+        "submission_files): files a submission lacks are staged from it.",
+    )
+
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     @property
@@ -1159,7 +1205,9 @@ class SandboxProvisioner(LocalProvisioner):
                     "private folder (Landlock)"
                 )
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
-        seed, skipped = submission_files(host_workdir, max_bytes=km.disk_limit_mb * 2**20)
+        seed, skipped = submission_files(
+            host_workdir, released=km.released_folder or None, max_bytes=km.disk_limit_mb * 2**20
+        )
         if skipped:
             self.sandbox_report["skipped_files"] = skipped
         group = self._cgroup or cgroups.ControlGroup()
@@ -1299,7 +1347,9 @@ class SandboxProvisioner(LocalProvisioner):
             raise SandboxUnavailable("only a sandboxed kernel can receive a submission late")
         km = self.parent
         files, skipped = submission_files(
-            os.path.realpath(host_workdir), max_bytes=km.disk_limit_mb * 2**20
+            os.path.realpath(host_workdir),
+            released=km.released_folder or None,
+            max_bytes=km.disk_limit_mb * 2**20,
         )
         if skipped:
             self.sandbox_report["skipped_files"] = skipped

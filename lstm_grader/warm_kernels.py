@@ -215,13 +215,17 @@ def take(km: Any, cwd: str, arguments: list[str]) -> Any | None:
         return None
     warm = _WARM.pop()
     try:
-        files, _ = submission_files(os.path.realpath(cwd))
+        files, _ = submission_files(
+            os.path.realpath(cwd), released=getattr(km, "released_folder", "") or None
+        )
         size = sum(os.lstat(source).st_size for source, _ in files)
         if (
             size <= STAGE_LIMIT_BYTES
             and warm.signature == signature(km, arguments)
             and run_sync(warm.km.is_alive)()
         ):
+            if hasattr(km, "released_folder"):
+                warm.km.released_folder = km.released_folder
             return warm.km
     except Exception as exc:  # the cold start follows
         log.warning("warm kernel not used (%s: %s)", type(exc).__name__, exc)

@@ -67,6 +67,21 @@ def _judge(course: Path, cells: list, replies: dict, *, staged_questions: dict) 
     return notebook, report.read_report(path)
 
 
+def test_the_kernel_manager_knows_the_release_of_the_assignment_graded(course: Path) -> None:
+    """Is each notebook's kernel told its assignment's release folder, where the files a
+    submission lacks are staged from (see sandbox.submission_files)?"""
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    execute = preprocessors.SandboxedExecute(config=config)
+    execute.nb = nbformat.v4.new_notebook()
+    execute.resources = {
+        "nbgrader": {"student": "s", "assignment": ASSIGNMENT, "notebook": "nb"},
+        "metadata": {"path": str(course)},
+    }
+    km = execute.create_kernel_manager()
+    assert km.released_folder == str(CourseLayout(config=config).release(ASSIGNMENT))
+
+
 def test_answers_come_only_from_the_cells_own_reply(course: Path) -> None:
     """Is a test cell's answer read from its own reply, right or wrong, and does a test
     cell whose reply carried nothing get 'no answer', never another cell's value?"""

@@ -210,6 +210,39 @@ def test_submission_files_leave_out_links_fifos_notebooks_and_explanations(
     ]
 
 
+def test_a_file_the_submission_lacks_is_listed_from_the_release(tmp_path: Path) -> None:
+    """Does a notebook uploaded alone still get the files its learner fetched with it (the
+    sealed explanations), from the release folder and by the same rules, while a file
+    the submission has, even one left out, is never replaced?"""
+    submitted, released = tmp_path / "submitted", tmp_path / "released"
+    submitted.mkdir()
+    released.mkdir()
+    for folder in (submitted, released):
+        (folder / "nb.ipynb").write_text("{}")
+    (submitted / "data.csv").write_text("mine")
+    (submitted / "notes.txt").symlink_to("/etc/passwd")
+    (released / "data.csv").write_text("the course's")
+    (released / "notes.txt").write_text("the course's")
+    (released / "mistakes.sealed.json").write_text("{}")
+    (released / "feedback.json").write_text("{}")
+    (released / "link").symlink_to("/etc/passwd")
+    files, skipped = sandbox.submission_files(str(submitted), released=str(released))
+    assert files == [
+        (str(submitted / "data.csv"), "data.csv"),
+        (str(released / "mistakes.sealed.json"), "mistakes.sealed.json"),
+    ]
+    assert sorted(skipped) == [
+        "feedback.json (released): the instructor's explanations",
+        "link (released): not a regular file",
+        "notes.txt: not a regular file",
+    ]
+    files, skipped = sandbox.submission_files(str(submitted), released=str(released), max_files=1)
+    assert [relative for _, relative in files] == ["data.csv"]
+    assert "mistakes.sealed.json (released): over the limit of 1 files" in " ".join(skipped)
+    alone, _ = sandbox.submission_files(str(submitted), released=str(tmp_path / "missing"))
+    assert alone == sandbox.submission_files(str(submitted))[0] == files
+
+
 def test_as_root_the_kernel_never_runs_as_root() -> None:
     """Is the sandbox identity of a root grader an unprivileged uid?"""
     identity = sandbox.sandbox_identity()
@@ -243,7 +276,7 @@ print(json.dumps(facts))
 """
 
 
-def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
+def _run_in_sandbox(code: str, workdir: Path, released: Path | None = None) -> tuple[dict, dict]:
     from nbclient import NotebookClient
 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
@@ -254,6 +287,8 @@ def _run_in_sandbox(code: str, workdir: Path) -> tuple[dict, dict]:
         resources={"metadata": {"path": str(workdir)}},
     )
     manager = client.create_kernel_manager()
+    if released is not None:
+        manager.released_folder = str(released)
     client.execute()
     # stdout only: what a library logs on stderr (TensorFlow's start) is not the answer
     text = "".join(
@@ -289,6 +324,25 @@ def test_a_real_kernel_is_confined_and_its_orphans_die(
     )
     if os.geteuid() == 0:
         assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
+
+
+@pytest.mark.slow
+def test_a_cold_kernel_gets_what_the_submission_lacks_from_the_release(tmp_path: Path) -> None:
+    """Does a kernel started with the submission's files (a cold start) also find the
+    files its learner fetched with the notebook and did not hand in, read-only?"""
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    workdir, released = tmp_path / "05-return-flags", tmp_path / "release"
+    workdir.mkdir()
+    released.mkdir()
+    (released / "mistakes.sealed.json").write_text('{"sealed": true}')
+    code = (
+        "import json, os\n"
+        "print(json.dumps({'sealed': open('mistakes.sealed.json').read(),"
+        " 'writable': os.access('mistakes.sealed.json', os.W_OK)}))"
+    )
+    facts, _ = _run_in_sandbox(code, workdir, released)
+    assert facts == {"sealed": '{"sealed": true}', "writable": False}
+    assert list(workdir.iterdir()) == [], "the submission is unchanged"
 
 
 DEVICES_PROBE = r"""

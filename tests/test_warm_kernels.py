@@ -200,6 +200,31 @@ def test_a_warm_kernel_gets_the_submission_read_only_before_any_cell(
     ]
 
 
+def test_a_warm_kernel_gets_what_the_submission_lacks_from_the_release(
+    warm: tuple[Path, dict], tmp_path: Path
+) -> None:
+    """Does a notebook uploaded without the files its learner fetched with it find them
+    in its kernel's folder, copied from the release, while the submission's own copy of
+    a file wins over the release's?"""
+    folder, made = warm
+    released = tmp_path / "release"
+    released.mkdir()
+    (released / "mistakes.sealed.json").write_text('{"sealed": true}')
+    (released / "notes.json").write_text('{"q1": "the course\'s"}')
+    warm_kernels.start(made)
+    manager = _manager()
+    manager.released_folder = str(released)
+    km = warm_kernels.take(manager, str(folder), ARGUMENTS)
+    assert km is not None
+    code = (
+        "import json; print(json.dumps([open(n).read() for n in "
+        "('mistakes.sealed.json', 'notes.json')]))"
+    )
+    sealed, notes = json.loads(_run(km, code, stage_from=folder).strip().splitlines()[-1])
+    assert (sealed, notes) == ('{"sealed": true}', '{"q1": "x"}')
+    assert not (folder / "mistakes.sealed.json").exists(), "the submission is unchanged"
+
+
 def test_a_warm_kernel_takes_the_name_of_another_assignments_folder(
     warm: tuple[Path, dict], tmp_path: Path
 ) -> None:
