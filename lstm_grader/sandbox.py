@@ -401,38 +401,58 @@ def submission_files(
 
 
 class _FileListing:
-    """The files :func:`submission_files` lists, the first folder's winning on a name."""
+    """The files :func:`submission_files` lists, an earlier folder's entries winning."""
 
     def __init__(self, max_files: int, max_bytes: int) -> None:
         self.max_files, self.max_bytes = max_files, max_bytes
         self.files: list[tuple[str, str]] = []
         self.skipped: list[str] = []
         self._total = 0
-        self._listed: set[str] = set()
+        #: Every entry listed so far, by relative path: True for a folder walked into.
+        self._entries: dict[str, bool] = {}
+
+    def _taken(self, relative: str, earlier: dict[str, bool]) -> bool:
+        """Whether an earlier folder has this path, or a file or link where one of its
+        folders would go: staging it would then fail, or shadow the learner's entry."""
+        if relative in earlier:
+            return True
+        parent = os.path.dirname(relative)
+        while parent:
+            if earlier.get(parent) is False:
+                return True
+            parent = os.path.dirname(parent)
+        return False
 
     def add(self, folder: str, label: str = "") -> None:
-        """List ``folder``'s files whose relative path no earlier folder had; ``label``
-        follows each skipped entry's path."""
+        """List ``folder``'s files that no earlier folder's entry stands in the way of;
+        ``label`` follows each skipped entry's path."""
         # here, not at the top: the grader starts before the course's own lstm_lib is
         # loaded, and a course whose copy is broken must get its grader-error, not a crash
         from lstm_lib.checks import FEEDBACK_FILE
 
-        earlier = set(self._listed)
+        earlier = dict(self._entries)
         for here, directories, names in os.walk(folder, followlinks=False):
             if len(self.skipped) > self.max_files:
                 self.skipped.append("... and more: the listing stopped here")
                 return
             for name in list(directories):
-                if os.path.islink(os.path.join(here, name)):
-                    where = os.path.relpath(os.path.join(here, name), folder)
-                    self.skipped.append(f"{where}{label}: a link")
+                relative = os.path.relpath(os.path.join(here, name), folder)
+                if self._taken(relative, earlier) and earlier.get(relative) is not True:
                     directories.remove(name)
+                elif os.path.islink(os.path.join(here, name)):
+                    self._entries[relative] = False
+                    self.skipped.append(f"{relative}{label}: a link")
+                    directories.remove(name)
+                else:
+                    self._entries.setdefault(relative, True)
             for name in sorted(names):
                 path = os.path.join(here, name)
                 relative = os.path.relpath(path, folder)
-                if name.endswith(".ipynb") or relative in earlier:
+                if self._taken(relative, earlier):
                     continue
-                self._listed.add(relative)
+                self._entries[relative] = False
+                if name.endswith(".ipynb"):
+                    continue
                 if name == FEEDBACK_FILE:
                     self.skipped.append(f"{relative}{label}: the instructor's explanations")
                     continue

@@ -243,6 +243,32 @@ def test_a_file_the_submission_lacks_is_listed_from_the_release(tmp_path: Path) 
     assert alone == sandbox.submission_files(str(submitted))[0] == files
 
 
+def test_a_release_file_never_lands_where_the_submission_has_another_kind_of_entry(
+    tmp_path: Path,
+) -> None:
+    """Is a release file left out where the submission has a folder of its name, or a
+    file or link where one of its folders would go (staging it would fail, and the
+    learner's entry would be lost), while a folder both have gets the release's extra
+    files?"""
+    submitted, released = tmp_path / "submitted", tmp_path / "released"
+    for path in ("mistakes.sealed.json", "shared", "elsewhere"):
+        (submitted / path).mkdir(parents=True)
+        (released / path).mkdir(parents=True, exist_ok=True)
+    (released.joinpath("mistakes.sealed.json").rmdir())
+    (released / "mistakes.sealed.json").write_text("{}")
+    (submitted / "data").write_text("mine")
+    (submitted / "linked").symlink_to(submitted / "elsewhere")
+    for path in ("data/x.csv", "linked/y.csv", "shared/z.csv", "shared/deep/w.csv"):
+        (released / path).parent.mkdir(parents=True, exist_ok=True)
+        (released / path).write_text("the course's")
+    files, _ = sandbox.submission_files(str(submitted), released=str(released))
+    assert sorted(relative for _, relative in files) == [
+        "data",
+        "shared/deep/w.csv",
+        "shared/z.csv",
+    ]
+
+
 def test_as_root_the_kernel_never_runs_as_root() -> None:
     """Is the sandbox identity of a root grader an unprivileged uid?"""
     identity = sandbox.sandbox_identity()
