@@ -30,12 +30,14 @@ import datetime
 import fnmatch
 import glob
 import io
+import logging
 import os
 import posixpath
 import pwd
 import re
 import shutil
 import stat
+import sys
 import tempfile
 import zipfile
 import zlib
@@ -53,6 +55,7 @@ from nbgrader.utils import check_mode
 from traitlets import Enum, Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
+from lstm_grader.report import printable
 from lstm_grader.timestamps import read_timestamp
 
 #: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
@@ -420,7 +423,9 @@ class _Refusals:
     refused: list[str]
 
     def refuse(self, what: str, why: str) -> None:
-        """Record and log that ``what`` is not collected, and why."""
+        """Record and log that ``what`` is not collected, and why; a control character in
+        either (a learner's file name may hold a line break) is written as its escape."""
+        what, why = printable(what), printable(why)
         self.refused.append(f"{what}: {why}")
         self.log.warning("Refused %s: %s", what, why)
 
@@ -530,6 +535,7 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
 
     def skip(self, what: str, why: str) -> None:
         """Record and log that ``what`` is not a submission to collect, and why."""
+        what, why = printable(what), printable(why)
         self.skipped.append(f"{what}: {why}")
         self.log.warning("Skipped %s: %s", what, why)
 
@@ -633,17 +639,44 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         return pattern.replace("{assignment}", self.assignment_regexp())
 
     def _identify(self, path: str, naming: LmsNaming | None = None) -> re.Match[str] | None:
-        """The naming's match for a file inside the extracted folder, or None."""
+        """The naming's match for a file inside the extracted folder, or None (also for a
+        file in a folder named as an upload, see :meth:`_upload_named_folder`)."""
         naming = naming or self.naming()
+        if self._upload_named_folder(path, naming) is not None:
+            return None
         text = os.path.basename(path)
         root = self._extracted_root()
         if naming.whole_path and root is not None:
             text = os.path.relpath(os.path.realpath(path), root).replace(os.sep, "/")
         return re.fullmatch(self._substitute(naming.regexp), text)
 
+    def _upload_named_folder(self, path: str, naming: LmsNaming) -> str | None:
+        """For a naming whose uploads lie side by side (Blackboard, Canvas), the first
+        folder below the extracted folder that holds ``path`` and is named as an upload
+        is (``<LMS prefix>`` followed by any name fits the naming), or None.
+
+        Such an LMS writes no folders of its own. A folder named like an upload therefore
+        comes from a ``/`` in a learner's file name, and what lies in it (a file named as a
+        classmate's upload, say) was named by that learner in full.
+        """
+        root = self._extracted_root()
+        if naming.whole_path or root is None:
+            return None
+        relative = os.path.relpath(os.path.realpath(path), root)
+        pattern = self._substitute(naming.regexp)
+        for folder in relative.split(os.sep)[:-1]:
+            if re.fullmatch(pattern, folder + "x"):
+                return folder
+        return None
+
     def _read(self, path: str) -> dict[str, Any] | str:
         """The collected data for a file, or why it is refused."""
         naming = self.naming()
+        if (folder := self._upload_named_folder(path, naming)) is not None:
+            return (
+                f"it lies in the folder {folder!r}, named as a {naming.title} upload is: "
+                f"{naming.title} writes no folders, so a learner's file name made it"
+            )
         match = self._identify(path, naming)
         if match is None:
             where = "path below the extracted folder" if naming.whole_path else "name"
@@ -828,16 +861,20 @@ def _tail(match: re.Match[str]) -> str:
 
 
 def _report_when_done(app: Any) -> None:
-    """Have ``nbgrader zip_collect`` exit with status 1 if a file was not collected.
+    """Have ``nbgrader zip_collect`` exit with status 1 if a file was not collected, and
+    write each control character its log lines hold as its escape.
 
     nbgrader's ZipCollectApp only logs the files it skips and exits 0, and offers no hook
     after collecting (its app class cannot be chosen by config). Its collector plugin is
     made with the app as parent, so the plugin wraps this app's
     ``process_extracted_files``: once nbgrader has collected and copied what it could, the
-    files that were not collected are checked (:func:`report_uncollected`).
+    files that were not collected are checked (:func:`report_uncollected`). nbgrader logs
+    each file's name as it goes: a learner's name with a line break or a terminal escape
+    in it would forge a line of the report, or act on the instructor's terminal.
     """
     if not isinstance(app, ZipCollectApp) or "process_extracted_files" in vars(app):
         return
+    app.log.addFilter(_escape_log_record)
     process = app.process_extracted_files
 
     def process_then_report() -> None:
@@ -877,7 +914,24 @@ def report_uncollected(app: ZipCollectApp) -> None:
             f"File names are read in {naming().title}'s form "
             "(c.SafeFileNameCollector.lms in nbgrader_config.py)."
         )
-    app.fail("\n".join(lines))
+    # what the lines quote is escaped already (refuse, skip): their own line breaks stay
+    app.log.error("\n".join(lines), extra={_ESCAPED: True})
+    sys.exit(1)
+
+
+#: The attribute of a log record whose message is escaped already.
+_ESCAPED = "lstm_grader_escaped"
+
+
+def _escape_log_record(record: logging.LogRecord) -> bool:
+    """A logging filter: the record's message with each control character escaped."""
+    if getattr(record, _ESCAPED, False):
+        return True
+    message = record.getMessage()
+    escaped = printable(message)
+    if escaped != message:
+        record.msg, record.args = escaped, None
+    return True
 
 
 class SafeZipExtractor(_Refusals, ExtractorPlugin):
@@ -886,9 +940,10 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
     nbgrader's own extractor unpacks with ``shutil.unpack_archive`` and unpacks archives
     found inside archives (learner uploads, whose entry names the learner chose in full).
     This one extracts only the zip archives in the archive folder itself, refuses entries
-    whose normalised path leaves the target, symbolic-link and special-file entries,
-    duplicate names, and entries over the size limits, and refuses a whole archive with too
-    many entries. Other files in the archive folder are copied if they are regular files
+    whose name would put them anywhere but where it says (:func:`zip_member_problem`),
+    symbolic-link and special-file entries, duplicate names, and entries over the size
+    limits, and refuses a whole archive with too many entries; an entry that cannot be
+    made is refused alone. Other files in the archive folder are copied if they are regular files
     without other hard links. Archives inside archives are extracted as plain files, which
     the collector then skips for their extension.
     """
@@ -1001,19 +1056,35 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
     def _extract_member(
         self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: str
     ) -> str | None:
-        """Extract one entry; return why it is refused, or None."""
+        """Extract one entry; return why it is refused, or None. Whatever goes wrong
+        with one entry refuses that entry only: the others are still extracted."""
+        try:
+            return self._extract_checked_member(bundle, member, target)
+        except Exception as exc:  # one hostile entry must not stop the rest
+            return f"could not be extracted ({type(exc).__name__}: {exc})"
+
+    def _extract_checked_member(
+        self, bundle: zipfile.ZipFile, member: zipfile.ZipInfo, target: str
+    ) -> str | None:
         mode = member.external_attr >> 16
         kind = stat.S_IFMT(mode)
         if stat.S_ISLNK(mode):
             return "a symbolic link entry"
-        relative = zip_member_path(member.filename)
-        if relative is None:
-            return "its path escapes the extraction folder"
+        problem = zip_member_problem(member.filename)
+        if problem is not None:
+            return problem
+        relative = zip_member_path(member.filename) or ""
+        is_folder = member.is_dir() or stat.S_ISDIR(mode)
         if not relative:
-            return None
+            return None if is_folder else "it names no file (its path is the folder itself)"
         destination = os.path.join(target, relative)
-        if member.is_dir() or stat.S_ISDIR(mode):
-            os.makedirs(destination, exist_ok=True)
+        if is_folder:
+            try:
+                os.makedirs(destination, exist_ok=True)
+            except FileExistsError:
+                return "a folder entry where an entry of the same name is a file"
+            except OSError as exc:
+                return f"its folder could not be made ({exc.strerror})"
             return None
         if kind not in (0, stat.S_IFREG):
             return "a special file entry (a FIFO, socket or device)"
@@ -1069,8 +1140,16 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         return None
 
 
-def zip_member_path(name: str) -> str | None:
-    """The relative path a zip entry may be extracted to, ``""`` for the root, or None.
+#: The longest name of one file or folder most file systems take, in bytes.
+MAX_NAME_BYTES = 255
+
+
+def zip_member_problem(name: str) -> str | None:
+    """Why a zip entry's name cannot be extracted as it stands, or None.
+
+    The name is taken as the learning-management system wrote it, never repaired: a
+    learner chooses the end of it, so an entry whose ``..`` or ``\\`` would move it to
+    another place (in a classmate's name, say) is refused, not normalised there.
 
     Parameters
     ----------
@@ -1080,19 +1159,42 @@ def zip_member_path(name: str) -> str | None:
     Returns
     -------
     str or None
-        The normalised relative path (``/``-separated; ``\\`` counts as a separator);
-        None if the name is absolute, has a drive letter or a NUL, or normalises to a path
-        outside the folder (``..``).
+        None for a relative ``/``-separated path; otherwise the reason: a NUL, an
+        absolute path or drive letter, a ``..`` component, a backslash (a folder separator
+        to Windows tools; no LMS writes one), a component over :data:`MAX_NAME_BYTES`, or
+        more than :data:`lstm_grader.safefiles.MAX_FOLDER_DEPTH` folders.
     """
-    text = name.replace("\\", "/")
-    if "\x00" in text or text.startswith("/") or re.match(r"[A-Za-z]:", text):
+    if "\x00" in name or name.startswith("/") or re.match(r"[A-Za-z]:", name):
+        return "its path escapes the extraction folder"
+    parts = name.split("/")
+    if ".." in parts:
+        return "its path escapes the extraction folder (a '..' in it)"
+    if "\\" in name:
+        return "a backslash in its name, which Windows tools read as a folder separator"
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
+        return f"a file or folder name longer than {MAX_NAME_BYTES} bytes"
+    if len([part for part in parts if part not in ("", ".")]) - 1 > safefiles.MAX_FOLDER_DEPTH:
+        return f"more than {safefiles.MAX_FOLDER_DEPTH} folders deep"
+    return None
+
+
+def zip_member_path(name: str) -> str | None:
+    """The relative path a zip entry is extracted to, ``""`` for the folder itself, or
+    None when :func:`zip_member_problem` refuses the name.
+
+    Parameters
+    ----------
+    name
+        The entry's name as stored in the archive.
+
+    Returns
+    -------
+    str or None
+        The path with empty and ``.`` components left out.
+    """
+    if zip_member_problem(name) is not None:
         return None
-    normal = posixpath.normpath(text)
-    if normal == ".":
-        return ""
-    if normal == ".." or normal.startswith("../"):
-        return None
-    return normal
+    return "/".join(part for part in name.split("/") if part not in ("", "."))
 
 
 # ------------------------------------------------------------------------------------------

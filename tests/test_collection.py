@@ -37,7 +37,7 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets import TraitError
 from traitlets.config import Config
 
-from lstm_grader import collection
+from lstm_grader import collection, safefiles
 from lstm_grader.collection import (
     SafeExchangeCollect,
     SafeFileNameCollector,
@@ -46,6 +46,7 @@ from lstm_grader.collection import (
     is_safe_student_id,
     owner_problem,
     zip_member_path,
+    zip_member_problem,
 )
 
 ASSIGNMENT = "05-return-flags"
@@ -549,12 +550,108 @@ def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path)
     assert len(extractor.refused) == 9
 
 
-def test_zip_member_paths_are_normalised_inside() -> None:
-    """Does zip_member_path keep entries inside and refuse every way out?"""
-    assert zip_member_path("a/./b/../c.ipynb") == "a/c.ipynb"
+def test_zip_member_paths_are_taken_as_written_or_refused() -> None:
+    """Does zip_member_path keep a name as its LMS wrote it (dropping only empty and
+    ``.`` parts) and refuse every name that would land elsewhere than it says: ``..``
+    anywhere (even when it stays inside: it could reach a classmate's name), backslashes,
+    absolute or drive paths, NULs, overlong names and deep nesting?"""
+    assert zip_member_path("a/./b//c.ipynb") == "a/b/c.ipynb"
     assert zip_member_path("./") == ""
-    for name in ["..", "../x", "a/../../x", "/x", "\\x", "C:x", "a\x00b", "..\\x"]:
+    deep = "a/" * (safefiles.MAX_FOLDER_DEPTH + 1) + "f.ipynb"
+    refused = ["..", "../x", "a/../x", "a/../../x", "/x", "\\x", "C:x", "a\x00b", "..\\x"]
+    refused += ["x\\alice_1_2_nb.ipynb", "y" * 256 + "/f", deep, "\udcff" * 200]
+    for name in refused:
         assert zip_member_path(name) is None, name
+        assert zip_member_problem(name), name
+    assert zip_member_path("a/" * safefiles.MAX_FOLDER_DEPTH + "f.ipynb") is not None
+
+
+def test_one_entry_that_cannot_be_extracted_never_stops_the_others(tmp_path: Path) -> None:
+    """Is each entry that cannot be made (a folder entry over a file of its name, a file
+    entry that is the folder itself, names too long or too deep) refused with its reason,
+    while every other entry is still extracted?"""
+    honest = lms_name("alice")
+    extractor = extract(
+        tmp_path,
+        [
+            ("x", b"a file"),
+            ("x/", b""),
+            ("y" * 300 + "/", b""),
+            ("d/" + "a/" * 1500 + "f.ipynb", b"deep"),
+            ("./", b""),
+            (".", b"content with no name"),
+            (honest, notebook_bytes("alice")),
+        ],
+    )
+    target = tmp_path / "extracted" / "submissions"
+    assert sorted(p.name for p in target.iterdir()) == [honest, "x"]
+    reasons = "\n".join(extractor.refused)
+    assert "submissions.zip!x/: a folder entry where an entry of the same name is a file" in (
+        reasons
+    )
+    assert "longer than 255 bytes" in reasons and "folders deep" in reasons
+    assert "submissions.zip!.: it names no file" in reasons
+    assert len(extractor.refused) == 4
+
+
+def test_a_name_with_control_characters_is_reported_escaped(tmp_path: Path) -> None:
+    """Does a learner's name holding a line break or a terminal escape reach the list
+    of refusals escaped, so it cannot forge a line of the report or act on a terminal?"""
+    extractor = extract(tmp_path, [("a\nRefused nothing\x1b[2J\\b.ipynb", b"x")])
+    assert extractor.refused[0].endswith(
+        "a\\nRefused nothing\\x1b[2J\\b.ipynb: a backslash in its name, which Windows "
+        "tools read as a folder separator"
+    )
+    assert "\n" not in extractor.refused[0] and "\x1b" not in extractor.refused[0]
+
+
+def test_zip_collect_logs_learners_names_escaped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Does every line zip_collect logs (nbgrader's own "Parsing file" too) write a line
+    break or terminal escape of a learner's file name as its escape, while the report
+    of what was not collected keeps its own lines?"""
+    forged = canvas_name("4712", "notes\nRefused everything\x1b[2J.txt")
+    entries = [(canvas_name(CANVAS_ID), notebook_bytes("dave")), (forged, b"x")]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog, lms="canvas")
+    assert status == 1 and "\x1b" not in log
+    assert not any(line.startswith("Refused everything") for line in log.splitlines())
+    assert "notes\\nRefused everything\\x1b[2J.txt: not a notebook" in log
+    assert "\n  " in log.split("not collected:")[1], "the report's own lines are kept"
+
+
+@pytest.mark.parametrize(
+    ("lms", "uploads"),
+    [
+        ("canvas", ["leedave_4711_100_{nb}", "zzmallory_9999_200_x/aaalice_4711_300_{nb}"]),
+        ("canvas", ["leedave_4711_100_{nb}", "zzmallory_9999_200_/leedave_4711_100_{nb}"]),
+        (
+            "blackboard",
+            [
+                "{a}_alice_attempt_2026-01-30-15-00-00_{nb}",
+                "{a}_mallory_attempt_2026-01-30-16-00-00_x/"
+                "{a}_alice_attempt_2099-01-01-00-00-00_{nb}",
+            ],
+        ),
+    ],
+)
+def test_a_file_in_a_folder_named_as_an_upload_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, lms: str, uploads: list[str]
+) -> None:
+    """Under a naming whose uploads lie side by side, is a file inside a folder named as
+    an upload (made by a '/' in a learner's file name, so named by that learner in full)
+    refused, never credited to the classmate or the time its own name claims, while the
+    classmate's real upload is collected unchanged?"""
+    honest, attack = (u.format(nb=NOTEBOOK, a=ASSIGNMENT) for u in uploads)
+    entries = [(honest, notebook_bytes("honest")), (attack, notebook_bytes("mallory"))]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog, lms=lms)
+    assert status == 1
+    submitted = list((tmp_path / "submitted").rglob("*.ipynb"))
+    assert [p.read_bytes() for p in submitted] == [notebook_bytes("honest")]
+    assert "timestamp.txt" not in log or "2099" not in "".join(
+        p.read_text() for p in (tmp_path / "submitted").rglob("timestamp.txt")
+    )
+    assert f"named as a {lms.title()} upload is" in log
 
 
 def test_zip_bombs_stop_at_the_caps(tmp_path: Path) -> None:
