@@ -882,8 +882,10 @@ def _effective(class_name: str, written: Mapping[str, Any], key: str) -> tuple[A
 
 
 def _same(mine: Any, wanted: Any) -> bool:
+    # True == 1 in Python, but units=True, or use_bias=1, is not what the question's layer
+    # has written: a bool matches a bool only, as the int questions refuse True for 1
     if isinstance(mine, bool) or isinstance(wanted, bool):
-        return mine == wanted
+        return isinstance(mine, bool) and isinstance(wanted, bool) and mine == wanted
     if isinstance(mine, int | float) and isinstance(wanted, int | float):
         return math.isclose(mine, wanted, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(mine, list | tuple) and isinstance(wanted, list | tuple):

@@ -436,11 +436,12 @@ ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "hard_sigmoid", "
 
 def other_value(value: Any) -> st.SearchStrategy[Any]:
     """Values Keras would take for an option whose reference value is ``value``, all
-    different from it."""
+    different from it (a bool and the int equal to it in Python are different too)."""
     if isinstance(value, bool):
-        return st.just(not value)
+        return st.sampled_from([not value, int(value)])
     if isinstance(value, int):
-        return st.integers(1, 64).filter(lambda n: n != value)
+        others = st.integers(1, 64).filter(lambda n: n != value)
+        return others | st.just(bool(value)) if value in (0, 1) else others
     if isinstance(value, float):
         return st.floats(0.0, 0.9, allow_nan=False).filter(lambda x: abs(x - value) > 1e-6)
     if isinstance(value, str):
