@@ -1253,9 +1253,16 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             )
         if f.features is not None and last == f.features and e[-1] != f.features:
             yield (
-                "The last axis of the output is `units`, not the "
-                f"{f.features} input features: each of the layer's units produces one number "
-                "per step."
+                (
+                    "The last axis of a state is `units`, not the "
+                    f"{f.features} input features: a state holds one number per unit."
+                )
+                if _is_state(role)
+                else (
+                    "The last axis of the output is `units`, not the "
+                    f"{f.features} input features: each of the layer's units produces one "
+                    "number per step."
+                )
             )
         if f.timesteps is not None and last == f.timesteps:
             yield (

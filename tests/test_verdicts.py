@@ -285,7 +285,7 @@ class TestNamedMistakes:
         result = verdicts.verdict(
             "shapes", [(None, 8, 16), (None, 16), (None, 3)], expected, context
         )
-        assert result.message.startswith("Tensor 2 (c): The last axis of the output is `units`")
+        assert result.message.startswith("Tensor 2 (c): The last axis of a state is `units`")
         result = verdicts.verdict("shapes", [(None, 8, 16), (7, 7)], [[None, 8, 16], [None, 16]])
         assert result.message.startswith("Tensor 1 (a state): (7, 7): the batch axis is wrong")
         assert result.message.endswith("The other parts are right: the output (1 of 2).")
