@@ -285,6 +285,167 @@ def _answer_name(assignment: str, question: str) -> str:
     raise KeyError(question)
 
 
+# --------------------------------------------------------------------------- design answers
+
+#: The kinds whose reference is the learner's design (layers to choose, keywords to name).
+DESIGN_KINDS = ("model", "layer_shapes", "value")
+#: What a layer class's positional arguments mean, to read ``keras.layers.LSTM(16)`` in a cell.
+POSITIONAL = {
+    "Dense": ("units",),
+    "SimpleRNN": ("units",),
+    "LSTM": ("units",),
+    "GRU": ("units",),
+    "Embedding": ("input_dim", "output_dim"),
+    "Dropout": ("rate",),
+    "Activation": ("activation",),
+    "Bidirectional": ("layer", "merge_mode"),
+    "TimeDistributed": ("layer",),
+}
+_UNREADABLE = object()
+
+
+def _literal(node: ast.AST) -> object:
+    """A node's value when the cell writes it literally, else ``_UNREADABLE``."""
+    mention = _layer_mention(node)
+    if mention is not None:
+        return mention
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _UNREADABLE
+
+
+def _layer_mention(node: ast.AST) -> dict | None:
+    """The layer a call ``keras.layers.LSTM(16, ...)`` or a literal layer dict
+    ``{"class_name": "LSTM", "config": {...}}`` writes: its class and the options the cell
+    writes literally (an option set from a variable is left out: the cell does not state it)."""
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name not in POSITIONAL:
+            return None
+        written = dict(zip(POSITIONAL[name], node.args, strict=False))
+        written |= {k.arg: k.value for k in node.keywords if k.arg is not None}
+        config = {key: _literal(value) for key, value in written.items()}
+        return {
+            "class_name": name,
+            "config": {k: v for k, v in config.items() if v is not _UNREADABLE},
+        }
+    if isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        items = dict(zip((k.value for k in node.keys), node.values, strict=True))
+        if not isinstance(items.get("class_name"), ast.Constant) or not isinstance(
+            items.get("config"), ast.Dict
+        ):
+            return None
+        config = _plain_dict(items["config"])
+        return {"class_name": items["class_name"].value, "config": config}
+    return None
+
+
+def _plain_dict(node: ast.Dict) -> dict:
+    """The items of a dict literal that the cell writes literally."""
+    found = {}
+    for key, value in zip(node.keys, node.values, strict=True):
+        if isinstance(key, ast.Constant):
+            literal = _literal(value)
+            if literal is not _UNREADABLE:
+                found[key.value] = literal
+    return found
+
+
+def _covers(mention: object, layer: dict) -> bool:
+    """Does a layer the cell writes state every option of ``layer`` (a layer dict of the
+    answer), a wrapped layer included?"""
+    if not isinstance(mention, dict) or mention.get("class_name") != layer["class_name"]:
+        return False
+    config = mention.get("config", {})
+    for key, value in layer.get("config", {}).items():
+        if key not in config:
+            return False
+        if isinstance(value, dict) and "class_name" in value:
+            if not _covers(config[key], value):
+                return False
+        elif config[key] != value or type(config[key]) is not type(value):
+            return False
+    return True
+
+
+def _stated_parts(answer: object, prompt: str) -> list[tuple[str, object]]:
+    """What a check cell must not write for a design answer: ``("stack", layers)`` (every
+    layer of the answer, each with all its options), ``("layer", layer)`` (a wrapper's
+    layer, whose options the learner chooses too), ``("pair", (key, value))`` (a keyword of
+    a keyword-dict answer that the prompt does not name, with its value) or ``("value", v)``."""
+    if isinstance(answer, dict) and "class_name" in answer:
+        answer = [answer]
+    if isinstance(answer, list) and all(isinstance(a, dict) and "class_name" in a for a in answer):
+        parts: list[tuple[str, object]] = [("stack", answer)]
+        for layer in answer:
+            inner = layer.get("config", {}).get("layer")
+            if isinstance(inner, dict):
+                parts.append(("layer", inner))
+        return parts
+    if isinstance(answer, dict):
+        words = set(re.findall(r"\w+", prompt))
+        return [("stack-dict", answer)] + [
+            ("pair", (key, value)) for key, value in answer.items() if key not in words
+        ]
+    return [("value", answer)]
+
+
+def _states(tree: ast.AST, kind: str, part: object) -> bool:
+    """Does the cell's code state ``part`` of the answer (see :func:`_stated_parts`)?"""
+    mentions = [m for m in map(_layer_mention, ast.walk(tree)) if m is not None]
+    dicts = [_plain_dict(node) for node in ast.walk(tree) if isinstance(node, ast.Dict)]
+    calls = [
+        {k.arg: _literal(k.value) for k in node.keywords if k.arg is not None}
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+    ]
+    if kind == "stack":
+        return all(any(_covers(m, layer) for m in mentions) for layer in part)
+    if kind == "layer":
+        return any(_covers(m, part) for m in mentions)
+    if kind in ("stack-dict", "pair"):
+        wanted = dict(part) if kind == "stack-dict" else dict([part])
+        return any(
+            all(key in found and found[key] == value for key, value in wanted.items())
+            for found in dicts + calls
+        )
+    return any(
+        isinstance(node, ast.Constant) and node.value == part and type(node.value) is type(part)
+        for node in ast.walk(tree)
+    )
+
+
+def _design_questions() -> list[tuple[str, str]]:
+    return [
+        (assignment, question)
+        for assignment in ASSIGNMENTS
+        for question, ref in load_references(ROOT / "references", assignment).items()
+        if ref.kind in DESIGN_KINDS
+    ]
+
+
+@pytest.mark.parametrize(("assignment", "question"), _design_questions())
+def test_check_cells_do_not_state_a_design_answer(assignment: str, question: str) -> None:
+    """Does the visible part of a design question's check cell, as the student version
+    carries it, leave out the answer: the layers with the options the learner must choose
+    (a reference written as ``keras.layers.LSTM(4, return_state=True)`` or as a layer dict),
+    a wrapped layer's options, or the keyword the learner must name with its value?
+    Finding the reference by trying candidates in Keras is fine: it states none of them."""
+    answer = eval(_answer_name(assignment, question), _solved_namespace(assignment))
+    student = read_notebook(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+    grade_id = _nbgrader(_check_cells(_solution(assignment))[question])["grade_id"]
+    cells = {_nbgrader(c).get("grade_id"): c.source for c in student.cells}
+    visible, _ = split_hidden(cells[grade_id] + "\n")
+    prompt = cells[f"{grade_id}-prompt"]
+    tree = ast.parse(visible)
+    stated = [
+        (kind, part) for kind, part in _stated_parts(answer, prompt) if _states(tree, kind, part)
+    ]
+    assert not stated, f"{assignment} {question}: the check cell states the answer: {stated}"
+
+
 # --------------------------------------------------------------------------- real nbgrader
 
 
