@@ -25,6 +25,7 @@ Every refused entry is logged as a warning that names it and says why.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import fnmatch
@@ -371,6 +372,8 @@ def _copy_subfolder_at(
         result.newest_ctime = max(result.newest_ctime, os.fstat(child).st_ctime)
         os.makedirs(os.path.join(destination, path), exist_ok=True)
         _copy_folder_at(child, destination, path, result, limits, depth + 1)
+        # an entry made or removed in it while it was copied changes its ctime
+        result.newest_ctime = max(result.newest_ctime, os.fstat(child).st_ctime)
     finally:
         os.close(child)
 
@@ -402,13 +405,15 @@ def _copy_file_at(
             data = handle.read(min(limits.max_file_bytes, left) + 1)
             if len(data) > min(limits.max_file_bytes, left):
                 problem = "grew past the size limit while it was read"
+            # a change made while it was read is dated too: the later of both ctimes counts
+            changed = max(info.st_ctime, os.fstat(fd).st_ctime)
     if problem is not None:
         result.refused.append(f"{path}: {problem}")
         return
     safefiles.write_bytes(os.path.join(destination, path), data)
     result.copied.append(path)
     result.total_bytes += len(data)
-    result.newest_ctime = max(result.newest_ctime, info.st_ctime)
+    result.newest_ctime = max(result.newest_ctime, changed)
 
 
 # ------------------------------------------------------------------------------------------
@@ -1259,6 +1264,8 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
         super().__init__(*args, **kwargs)
         self.refused: list[str] = []
         self.src_records: list[InboundSubmission] = []
+        # inbound folder names are a learner's to choose, line breaks and escapes included
+        self.log.addFilter(_escape_log_record)
 
     # -------------------------------------------------------------- finding submissions
     def init_src(self) -> None:
@@ -1269,6 +1276,8 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
         self.inbound_path = os.path.join(self.course_path, "inbound")
         if not os.path.isdir(self.inbound_path):
             self.fail(f"Course not found: {self.inbound_path}")
+        if (problem := self._exchange_folder_problem()) is not None:
+            self.fail(problem)
         if not check_mode(self.inbound_path, read=True, execute=True):
             self.fail(f"You don't have read permissions for the directory: {self.inbound_path}")
         marker = f"+{self.coursedir.assignment_id}+"
@@ -1288,6 +1297,33 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                 except MissingEntry:
                     pass
         self.src_records = [self._choose(subs) for _, subs in sorted(by_student.items())]
+
+    def _exchange_folder_problem(self) -> str | None:
+        """Why the course's exchange folders cannot be trusted, or None.
+
+        nbgrader leaves the exchange root writable by everyone: a learner could rename the
+        course's folder away and make one of their own, whose ``inbound`` they can read and
+        empty. The course folder and its ``inbound`` must therefore be real folders (not
+        links) owned by the user collecting, by root or by the exchange root's owner.
+        """
+        trusted = {os.geteuid(), 0}
+        with contextlib.suppress(OSError):
+            trusted.add(os.stat(self.root).st_uid)
+        for folder in (self.course_path, self.inbound_path):
+            try:
+                info = os.lstat(folder)
+            except OSError as exc:
+                return f"{folder} cannot be examined ({exc.strerror})"
+            if not stat.S_ISDIR(info.st_mode):
+                return f"{folder} is not a folder (a link?): not collecting from it"
+            if info.st_uid not in trusted:
+                return (
+                    f"{folder} is owned by uid {info.st_uid}, neither you, root nor the "
+                    "exchange's owner: a learner may have replaced it, so nothing is collected "
+                    "from it. Give the exchange root the sticky bit (chmod 1777) or make it "
+                    "writable by its owner only."
+                )
+        return None
 
     def _choose(self, submissions: list[InboundSubmission]) -> InboundSubmission:
         # As nbgrader: the latest, or with before_duedate the latest one on time; but by the
@@ -1410,7 +1446,14 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                 student,
                 assignment,
             )
-            self._copy_into(fd, submission, where, dest_path)
+            try:
+                self._copy_into(fd, submission, where, dest_path)
+            except OSError as exc:
+                # one submission the file system cannot take (names or paths too long, a
+                # folder where a file must go) is refused alone; the others are collected
+                self.refuse(where, f"could not be collected ({exc})")
+                with contextlib.suppress(OSError):  # the student's folder, if left empty
+                    os.rmdir(os.path.dirname(dest_path))
         finally:
             os.close(fd)
 
@@ -1448,7 +1491,10 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                     changed,
                     timestamp,
                 )
-            # Never the learner's own timestamp.txt: it is theirs to write.
+            # Never the learner's own timestamp.txt, whatever kind of entry it is.
+            own = os.path.join(staging, "timestamp.txt")
+            if os.path.isdir(own) and not os.path.islink(own):
+                safefiles.remove_tree(own)
             safefiles.write_text(
                 os.path.join(staging, "timestamp.txt"), format_timestamp(timestamp)
             )

@@ -56,7 +56,8 @@ def write_bytes(path: str | Path, data: bytes, mode: int = 0o644) -> None:
     """Write a file atomically, replacing (never following) whatever entry has its name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    # a short name of its own: a file's name of 255 bytes leaves no room to add to it
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

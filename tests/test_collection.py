@@ -34,6 +34,7 @@ from conftest import Course, make_course, require_or_skip
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
+from nbgrader.exchange.abc.exchange import ExchangeError
 from traitlets import TraitError
 from traitlets.config import Config
 
@@ -888,6 +889,102 @@ def test_exchange_collect_in_process(tmp_path: Path) -> None:
     assert len(collect.refused) == 4, reasons
     for who in ["you", "him", "her", "it"]:
         assert f"/{who}+{ASSIGNMENT}" in reasons
+
+
+def test_one_submission_that_cannot_be_collected_never_stops_the_others(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Is a submission whose entries the file system cannot take as named (paths over
+    its limit), one whose timestamp.txt is a folder, and one whose claimed time breaks
+    the time parser, each handled alone, while every classmate is still collected and
+    a line break in a folder's name reaches the log escaped?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    deep = inbound_folder(exchange, "deep", {NOTEBOOK: notebook_bytes("deep")})
+    fd = os.open(deep, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(25):  # a path of 5,000 bytes, made a folder at a time
+        os.mkdir("d" * 200, dir_fd=fd)
+        fd, above = os.open("d" * 200, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd), fd
+        os.close(above)
+    os.close(os.open("notes.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+    os.close(fd)
+    long_name = "n" * 250
+    inbound_folder(exchange, "long", {NOTEBOOK: notebook_bytes("long"), long_name: b"x"})
+    odd = inbound_folder(exchange, "odd", {NOTEBOOK: notebook_bytes("odd")})
+    (odd / "timestamp.txt").unlink()
+    (odd / "timestamp.txt").mkdir()
+    inbound = odd.parent
+    (inbound / f"bad+{ASSIGNMENT}+12:99999999999999999999999999999999+x").mkdir()
+    (inbound / f"nl+{ASSIGNMENT}+2020-01-01 00:00:00 UTC+x\nRefused everyone").mkdir()
+    inbound_folder(exchange, "zoe", {NOTEBOOK: notebook_bytes("zoe")})
+    collect = exchange_collect(root, exchange)
+    collect.log.addHandler(caplog.handler)
+    try:
+        collect.start()
+    finally:
+        collect.log.removeHandler(caplog.handler)
+    submitted = root / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["long", "nl", "odd", "zoe"]
+    assert not list(submitted.glob(".*")), "no copy is left half-made"
+    assert (submitted / "long" / ASSIGNMENT / long_name).read_bytes() == b"x"
+    assert (submitted / "odd" / ASSIGNMENT / "timestamp.txt").is_file()
+    assert (submitted / "zoe" / ASSIGNMENT / NOTEBOOK).read_bytes() == notebook_bytes("zoe")
+    reasons = "\n".join(collect.refused)
+    assert f"deep+{ASSIGNMENT}" in reasons and "could not be collected" in reasons
+    assert f"bad+{ASSIGNMENT}" in reasons
+    assert not any(line.startswith("Refused everyone") for line in caplog.text.splitlines())
+
+
+def test_a_file_changed_while_it_is_read_is_dated_by_the_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Does a file rewritten between the moment the copy looks at it and the end of its
+    read count with its later ctime, so a race cannot hand in new work under an old time?"""
+    source = tmp_path / "in"
+    source.mkdir()
+    (source / "answer.txt").write_text("new")
+    later = os.stat(source / "answer.txt").st_ctime + 3600
+    real_fstat = os.fstat
+    looked: dict[int, int] = {}
+
+    def fstat_as_if_rewritten(fd: int) -> os.stat_result:
+        info = real_fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return info
+        looked[fd] = looked.get(fd, 0) + 1
+        if looked[fd] == 1:
+            return info
+        fields = list(info)
+        fields[9] = int(later)
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(collection.os, "fstat", fstat_as_if_rewritten)
+    result = copy_tree(source, tmp_path / "out")
+    monkeypatch.undo()
+    assert result.copied == ["answer.txt"]
+    assert result.newest_ctime >= int(later)
+
+
+def test_an_exchange_course_folder_a_learner_owns_is_not_collected_from(tmp_path: Path) -> None:
+    """Is a course folder (or its inbound) owned by someone other than the collecting
+    user, root or the exchange's owner (a learner who renamed the real one away in an
+    exchange root writable by all) refused with advice, so nothing is read from it?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    inbound_folder(exchange, "zoe", {NOTEBOOK: notebook_bytes("zoe")})
+    os.chown(exchange / COURSE_ID, STRANGER_UID, STRANGER_UID)
+    collect = exchange_collect(root, exchange)
+    if os.geteuid() != 0:
+        pytest.skip("only root can give the folder to another uid")
+    with pytest.raises(ExchangeError, match="owned by uid 61001, neither you"):
+        collect.start()
+    assert not (root / "submitted").exists()
+    os.chown(exchange / COURSE_ID, 0, 0)
+    (exchange / COURSE_ID / "inbound").rename(exchange / COURSE_ID / "real-inbound")
+    (exchange / COURSE_ID / "inbound").symlink_to(exchange / COURSE_ID / "real-inbound")
+    with pytest.raises(ExchangeError, match="is not a folder"):
+        exchange_collect(root, exchange).start()
+    assert not (root / "submitted").exists()
 
 
 def test_before_duedate_uses_the_time_that_cannot_be_back_dated(tmp_path: Path) -> None:
