@@ -1184,19 +1184,9 @@ def zip_member_problem(name: str) -> str | None:
 
 
 def zip_member_path(name: str) -> str | None:
-    """The relative path a zip entry is extracted to, ``""`` for the folder itself, or
-    None when :func:`zip_member_problem` refuses the name.
-
-    Parameters
-    ----------
-    name
-        The entry's name as stored in the archive.
-
-    Returns
-    -------
-    str or None
-        The path with empty and ``.`` components left out.
-    """
+    """The relative path the zip entry ``name`` is extracted to (its empty and ``.``
+    parts left out), ``""`` for the folder itself, or None when
+    :func:`zip_member_problem` refuses the name."""
     if zip_member_problem(name) is not None:
         return None
     return "/".join(part for part in name.split("/") if part not in ("", "."))
