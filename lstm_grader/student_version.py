@@ -13,6 +13,11 @@
   Validate button check, and what they do not;
 * tags the setup and test cells ``remove-input``: the book's Exercises pages show the
   questions, not the grading code;
+* takes the ``mistakes=`` argument out of each check cell's ``reveal`` and
+  ``reveal_layer`` calls (:func:`without_named_mistakes`): the list of classic wrong
+  answers tells a learner, by elimination, what the right one is (a plain ``Dense(4)``
+  named as a mistake says the bias goes). The recorded references keep them, the grader
+  judges with them, and a practice check still names them from the sealed explanations;
 * tags each answer and check cell ``raises-exception``, so that a form slip or a question
   not yet answered (whose cell still raises nbgrader's ``NotImplementedError``) shows its
   message and Run All goes on to the next question (JupyterLab and nbclient honour it);
@@ -26,6 +31,7 @@ The sealed explanations are read from the recorded references, so record them
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -44,7 +50,16 @@ from lstm_grader.site import CONFIG, download_folder, site_address
 from lstm_lib.checks import FEEDBACK_FILE
 from lstm_lib.sealed import SEALED_FILE, seal
 
-__all__ = ["HOW_CHECKED", "HOW_TO_WORK", "PrepareStudentChecks", "sealed_entries"]
+__all__ = [
+    "HOW_CHECKED",
+    "HOW_TO_WORK",
+    "PrepareStudentChecks",
+    "sealed_entries",
+    "without_named_mistakes",
+]
+
+#: The check calls whose ``mistakes=`` argument the student version leaves out.
+_CHECK_CALLS = ("reveal", "reveal_layer")
 
 #: How to open, install, answer and hand in a student notebook, whatever its mode.
 HOW_TO_WORK = (
@@ -123,6 +138,75 @@ def _is_check(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
+def without_named_mistakes(source: str) -> str:
+    """``source`` with the ``mistakes=`` argument of every ``reveal`` and ``reveal_layer``
+    call taken out, and everything else as it was written.
+
+    Parameters
+    ----------
+    source : str
+        A check cell's Python source.
+
+    Returns
+    -------
+    str
+        The source without those arguments (the same text when it has none).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` is not Python, or an argument could not be taken out.
+
+    Examples
+    --------
+    >>> without_named_mistakes('reveal("q1", a, (None, 4), mistakes={"x": (None, 6)})')
+    'reveal("q1", a, (None, 4))'
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise ValueError(f"a check cell is not Python ({exc})") from exc
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, column: int) -> int:
+        # ast counts columns in UTF-8 bytes
+        return starts[line - 1] + len(lines[line - 1].encode()[:column].decode())
+
+    cuts = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        if name not in _CHECK_CALLS:
+            continue
+        arguments = sorted([*node.args, *node.keywords], key=lambda a: (a.lineno, a.col_offset))
+        for index, argument in enumerate(arguments):
+            if isinstance(argument, ast.keyword) and argument.arg == "mistakes" and index:
+                before = arguments[index - 1]
+                cuts.append(
+                    (
+                        offset(before.end_lineno, before.end_col_offset),
+                        offset(argument.end_lineno, argument.end_col_offset),
+                    )
+                )
+    for start, end in sorted(cuts, reverse=True):
+        source = source[:start] + source[end:]
+    left = [
+        keyword
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) or getattr(node.func, "attr", None)) in _CHECK_CALLS
+        for keyword in node.keywords
+        if keyword.arg == "mistakes"
+    ]
+    if left:
+        raise ValueError("a check cell's mistakes= argument could not be taken out")
+    return source
+
+
 def _tag(cell: NotebookNode, tag: str) -> None:
     tags = cell.metadata.setdefault("tags", [])
     if tag not in tags:
@@ -155,6 +239,7 @@ class PrepareStudentChecks(NbGraderPreprocessor):
                 _tag(cell, "raises-exception")
             if _is_check(cell):
                 _tag(cell, "remove-input")
+                cell.source = without_named_mistakes(cell.source)
         first_markdown = next(
             (i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"), -1
         )

@@ -3,6 +3,7 @@ sealed explanations (lstm_grader.student_version), through real `generate_assign
 
 from __future__ import annotations
 
+import ast
 import shutil
 from pathlib import Path
 
@@ -13,7 +14,13 @@ from conftest import ROOT, classic_mistakes, make_course, read_notebook
 from lstm_grader.references import load_references
 from lstm_grader.self_install import INSTALL_TAG, install_requirement
 from lstm_grader.site import site_address
-from lstm_grader.student_version import HOW_CHECKED, HOW_CHECKED_ID, HOW_TO_WORK, sealed_entries
+from lstm_grader.student_version import (
+    HOW_CHECKED,
+    HOW_CHECKED_ID,
+    HOW_TO_WORK,
+    sealed_entries,
+    without_named_mistakes,
+)
 from lstm_grader.synthetic import answered
 from lstm_lib.checks import FEEDBACK_FILE
 from lstm_lib.sealed import SEALED_FILE, read_sealed, unseal
@@ -97,6 +104,42 @@ def test_graded_mode_ships_no_explanations(tmp_path: Path) -> None:
     release = _generate(tmp_path, "graded")
     assert not (release / FEEDBACK_FILE).exists()
     assert not (release / SEALED_FILE).exists()
+
+
+def _named_mistakes(tree: ast.AST) -> list[ast.keyword]:
+    return [
+        keyword
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "mistakes"
+    ]
+
+
+class _DropNamedMistakes(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        node.keywords = [k for k in node.keywords if k.arg != "mistakes"]
+        return node
+
+
+def test_student_check_cells_list_no_named_mistakes_and_change_nothing_else() -> None:
+    """Does every solution check cell lose its mistakes= arguments, and only them, in
+    the student version (the classic wrong answers tell a learner the right one by
+    elimination), and does no committed student version still list them?"""
+    sources = [
+        cell.source
+        for path in sorted((ROOT / "solutions").glob("*/*.ipynb"))
+        for cell in _checks(read_notebook(path))
+    ]
+    assert sum(bool(_named_mistakes(ast.parse(source))) for source in sources) > 10
+    for source in sources:
+        stripped = ast.parse(without_named_mistakes(source))
+        expected = _DropNamedMistakes().visit(ast.parse(source))
+        assert ast.dump(stripped) == ast.dump(expected), source
+    for path in sorted((ROOT / "exercises").glob("*/*.ipynb")):
+        for cell in _checks(read_notebook(path)):
+            assert not _named_mistakes(ast.parse(cell.source)), (path.name, cell.source)
 
 
 def test_the_committed_student_versions_carry_no_plain_explanations() -> None:
