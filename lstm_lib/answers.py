@@ -122,6 +122,11 @@ def _plain_type_of(value: Any, numpy: ModuleType) -> str | None:
     return None
 
 
+#: The largest int sent as it is; a larger one is sent as the next, which is as oversized
+#: (``lstm_lib.judging.LARGEST_INT``; this module imports no other part of lstm_lib).
+_LARGEST_INT = 2**63 - 1
+
+
 def _encode(value: Any, depth: int) -> dict[str, Any]:
     if depth > _MAX_DEPTH:
         raise _NotPlain("nested too deeply", located=False)
@@ -131,6 +136,10 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     if kind is bool:
         return {"t": "bool", "v": value}
     if kind is int:
+        if abs(value) > _LARGEST_INT:
+            # past every size Keras stores, the grader needs only its sign; and the JSON of
+            # an int of more than 4,300 digits is refused by Python itself
+            return {"t": "int", "v": _LARGEST_INT + 1 if value > 0 else -_LARGEST_INT - 1}
         return {"t": "int", "v": value}
     if kind is float:
         return {"t": "float", "v": value}

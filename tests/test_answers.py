@@ -65,9 +65,12 @@ def same_plain(a: Any, b: Any) -> bool:
 
 
 def as_decoded(value: Any) -> Any:
-    """What from_plain gives back for a value: arrays come back as float64."""
+    """What from_plain gives back for a value: arrays come back as float64, and an int
+    past 64 bits as the first int past them, of its sign."""
     if type(value) is np.ndarray:
         return value.astype(np.float64)
+    if type(value) is int and abs(value) > 2**63 - 1:
+        return 2**63 if value > 0 else -(2**63)
     if type(value) in (tuple, list):
         return type(value)(as_decoded(item) for item in value)
     if type(value) is dict:
@@ -159,6 +162,18 @@ class TestPlainData:
         """Does it also survive the JSON text the grader reads from the notebook?"""
         text = json.dumps(to_plain(value), allow_nan=False)
         assert same_plain(parse_answer_json(text), as_decoded(value))
+
+    def test_an_int_too_long_to_print_still_reaches_the_grader_as_oversized(self) -> None:
+        """Does an int of more than 4,300 digits, which Python refuses to write as JSON,
+        reach the grader as an oversized int (told so, never "no answer")?"""
+        from lstm_lib.answers import answer_json
+        from lstm_lib.judging import OVERSIZED_INT_MESSAGE
+        from lstm_lib.verdicts import verdict
+
+        for huge in (10**5000, -(10**5000)):
+            decoded = parse_answer_json(answer_json(huge))
+            assert decoded == (2**63 if huge > 0 else -(2**63))
+            assert verdict("int", decoded, 24).message == OVERSIZED_INT_MESSAGE
 
     def test_examples_of_each_type(self) -> None:
         """Do the documented encodings hold, e.g. (None, 32) as a tagged tuple?"""
