@@ -43,7 +43,7 @@ from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
-from lstm_grader.submission_guard import refused_entries, too_many_cells
+from lstm_grader.submission_guard import is_safe_student_id, refused_entries, too_many_cells
 
 GRADES_FILE = "grades.csv"
 TOTALS_FILE = "grades_totals.csv"
@@ -273,6 +273,20 @@ class ClassGrader:
         read from the gradebook every time, so a score given by hand in the formgrader
         shows here.
         """
+        if not is_safe_student_id(submission.student):
+            # nbgrader reads --student as a pattern: `*` would grade, and rewrite, other
+            # learners' work, and a leading `-` is read as an option. Nothing is graded or
+            # forgotten under a name that is not an id.
+            why = (
+                f"the folder name {report.printable(submission.student)!r} is not a student "
+                "id the grader can hand to nbgrader (ASCII letters, digits and _ . - @, not "
+                "starting with . or -, at most 128 characters)"
+            )
+            return self._rows(submission, self._refused_all(submission, why))
+        if not submission.folder.is_symlink() and not submission.folder.is_dir():
+            self._forget_grades(submission)
+            why = f"submitted/{submission.student}/{submission.assignment} is not a folder"
+            return self._rows(submission, self._refused_all(submission, why))
         unsafe = refused_entries(submission.folder)
         if unsafe:
             self._forget_grades(submission)
@@ -301,6 +315,9 @@ class ClassGrader:
                 state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
             )
         return self._rows(submission, facts)
+
+    def _refused_all(self, submission: Submission, why: str) -> dict[str, dict[str, Any]]:
+        return {name: {"refused": why} for name in self.layout.notebooks(submission.assignment)}
 
     def _run(self, submission: Submission) -> dict[str, dict[str, Any]]:
         """Autograde a submission; return what happened to each of its notebooks."""
@@ -651,9 +668,23 @@ def _progress_bar(total: int, enabled: bool):
     )
 
 
+#: What makes a spreadsheet read a cell as a formula when it starts the cell.
+_FORMULA_STARTS = ("=", "+", "-", "\t", "\r")
+
+
+def _spreadsheet_cell(value: object) -> object:
+    """``value`` as a grades file holds it: text with its control characters escaped and,
+    where a spreadsheet would run it as a formula, a leading ``'`` (a student folder's
+    name is the one cell a course's files do not choose)."""
+    if not isinstance(value, str):
+        return value
+    text = report.printable(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _csv_text(rows: Iterable[Iterable[object]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
+    csv.writer(buffer).writerows([_spreadsheet_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

@@ -57,12 +57,8 @@ from traitlets import Enum, Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
 from lstm_grader.report import printable
+from lstm_grader.submission_guard import is_safe_student_id
 from lstm_grader.timestamps import read_timestamp
-
-#: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
-#: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
-#: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
-SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
 
 #: A Blackboard attempt's time, as its file names write it (``YYYY-MM-DD-HH-MM-SS``).
 _BLACKBOARD_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}"
@@ -181,23 +177,6 @@ _FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 _CHUNK = 2**16
-
-
-def is_safe_student_id(student_id: str) -> bool:
-    """Whether ``student_id`` can name a folder under ``submitted/`` and nothing else.
-
-    Parameters
-    ----------
-    student_id
-        The id read from a file or folder name a learner may have chosen.
-
-    Returns
-    -------
-    bool
-        True for ASCII letters, digits and ``_ . - @`` only, not starting with ``.`` or
-        ``-``, without ``..``, at most 128 characters.
-    """
-    return bool(SAFE_STUDENT_ID.fullmatch(student_id)) and ".." not in student_id
 
 
 def _inside(path: str, folder: str) -> bool:

@@ -167,7 +167,9 @@ class CourseLayout(LoggingConfigurable):
         return sorted(p.stem for p in self.release(assignment).glob("*.ipynb"))
 
     def submissions(self, assignment: str) -> list[tuple[str, Path]]:
-        """``(student, folder)`` for every submitted folder of an assignment, by student."""
+        """``(student, folder)`` for everything submitted under an assignment's name, by
+        student: folders, and the files or links that stand where a folder should (which
+        the class command refuses, saying why, rather than skipping in silence)."""
         pattern = self.coursedir.format_path(
             self.coursedir.submitted_directory, "*", glob.escape(assignment)
         )
@@ -183,6 +185,6 @@ class CourseLayout(LoggingConfigurable):
         found = []
         for path in glob.glob(pattern):
             match = parse.match(path)
-            if match and os.path.isdir(path):
+            if match:
                 found.append((match.group("student"), Path(path)))
         return sorted(found)

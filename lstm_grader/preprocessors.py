@@ -1000,13 +1000,16 @@ class JudgeAnswers(NbGraderPreprocessor):
                 else "nothing came back"
             )
             return verdicts.Verdict(False, f"No answer reached the grader ({why})."), False
-        return self._verdict(ref, result), True
+        return self._verdict(ref, result)
 
     @staticmethod
-    def _verdict(ref: Any, result: dict[str, Any]) -> verdicts.Verdict:
+    def _verdict(ref: Any, result: dict[str, Any]) -> tuple[verdicts.Verdict, bool]:
+        """The verdict on a reply the kernel sent, and whether it held an answer the grader
+        could read: a reply the kernel forged or bloated counts as no answer, so a notebook
+        whose every reply is unreadable is ``no-answers``, not a quiet 0."""
         text = (result.get("data") or {}).get("text/plain")
         if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
-            return verdicts.Verdict(False, "The answer is too large to be read.")
+            return verdicts.Verdict(False, "The answer is too large to be read."), False
         try:
             if not _ONE_STRING_LITERAL.fullmatch(text):
                 raise ValueError("the kernel did not hand over an encoded answer")
@@ -1015,8 +1018,10 @@ class JudgeAnswers(NbGraderPreprocessor):
                 raise ValueError("the kernel did not hand over an encoded answer")
             answer = parse_answer_json(encoded)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            return verdicts.Verdict(False, f"The answer could not be read as plain data ({exc}).")
-        return verdicts.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
+            return verdicts.Verdict(
+                False, f"The answer could not be read as plain data ({exc})."
+            ), False
+        return verdicts.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes), True
 
 
 #: Why a run stopped before a cell, for the verdict of the cells it never reached.

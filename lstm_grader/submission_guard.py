@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,32 @@ from lstm_grader.timestamps import TIMESTAMP_FILE, timestamp_problem
 MAX_NOTEBOOK_CELLS = 2_000
 
 
+#: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
+#: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
+#: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
+SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
+
+
 class RefusedSubmission(ValueError):
     """A submission folder holds what the grader will not open; nothing of it was read."""
+
+
+def is_safe_student_id(student_id: str) -> bool:
+    """Whether ``student_id`` can name a folder under ``submitted/`` and nothing else, and
+    be given to nbgrader's ``--student`` (a pattern there) as itself alone.
+
+    Parameters
+    ----------
+    student_id
+        The id read from a file or folder name a learner may have chosen.
+
+    Returns
+    -------
+    bool
+        True for ASCII letters, digits and ``_ . - @`` only, not starting with ``.`` or
+        ``-``, without ``..``, at most 128 characters.
+    """
+    return bool(SAFE_STUDENT_ID.fullmatch(student_id)) and ".." not in student_id
 
 
 def refused_entries(folder: str | Path) -> list[str]:

@@ -42,8 +42,9 @@ def _touch(path: Path, text: str = "x") -> Path:
 def test_find_submissions_lists_each_student_folder_of_the_wanted_assignments(
     tmp_path: Path,
 ) -> None:
-    """Does it find submitted/<student>/<assignment>/ for the wanted assignments only, sorted,
-    ignoring stray files and other assignments, and nothing when submitted/ is absent?"""
+    """Does it find submitted/<student>/<assignment> for the wanted assignments only, sorted,
+    a file in a submission's place too (to be refused, not skipped), ignoring stray files
+    and other assignments, and nothing when submitted/ is absent?"""
     _touch(tmp_path / "nbgrader_config.py", "c = get_config()\n")
     layout = CourseLayout.from_root(tmp_path)
     assert classgrade.find_submissions(layout, ["a1"]) == []
@@ -62,6 +63,7 @@ def test_find_submissions_lists_each_student_folder_of_the_wanted_assignments(
         Submission("alice", "a1", submitted / "alice" / "a1"),
         Submission("alice", "a2", submitted / "alice" / "a2"),
         Submission("bob", "a1", submitted / "bob" / "a1"),
+        Submission("carol", "a1", submitted / "carol" / "a1"),
     ]
     assert classgrade.find_submissions(layout, []) == []
 
@@ -228,6 +230,28 @@ def test_write_grades_writes_one_row_per_notebook_and_one_total_per_student(
         ["alice", "3.0", "3.0", "6.0", "8.0"],
         ["bob", "0.0", "0.0", "0.0", "4.0"],
     ]
+
+
+@pytest.mark.parametrize(
+    ("student", "written"),
+    [
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+1", "'+1"),
+        ("-2+3", "'-2+3"),
+        ("a\nb\x1b[2J", "a\\nb\\x1b[2J"),
+        ("@ada", "@ada"),  # a safe id, kept as it is
+    ],
+)
+def test_grades_files_never_hold_a_formula_or_a_control_character(
+    tmp_path: Path, student: str, written: str
+) -> None:
+    """A student folder's name is the one cell of the grades files a course does not
+    choose. Is a name a spreadsheet would run as a formula written with a leading ',
+    and a control character as its escape, in both files?"""
+    rows = [Row(student, "a1", "a1", 0.0, 4.0, "refused", "why", 0.0)]
+    grades, totals = classgrade.write_grades(tmp_path, rows)
+    assert _read_csv(grades)[1][0] == written
+    assert _read_csv(totals)[1][0] == written
 
 
 def test_write_grades_with_no_rows_writes_the_headers_only(tmp_path: Path) -> None:
@@ -933,3 +957,52 @@ def test_preloaded_helpers_and_a_process_per_submission_give_the_same_grades(
     assert all(row_stamps(course)[s] != stamps[s] for s in stamps), "--force skipped someone"
     assert separate == preloaded
     assert {s: (row[5], float(row[3])) for s, row in preloaded.items()} == expected
+
+
+def _with_alembic_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """nbgrader creates a gradebook by running ``alembic`` from the PATH."""
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+
+
+#: Folder names nbgrader's ``--student`` would read as a pattern or an option.
+_NOT_STUDENT_IDS = ("*", "a?", "[ab]", "-x", "--force", "a..b")
+
+
+def test_a_folder_not_named_as_a_student_id_or_not_a_folder_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader reads ``--student`` as a pattern: a folder named ``*`` would grade, and
+    rewrite, every other learner's work, and ``-x`` would be read as an option. Is each
+    such folder refused, saying why, without nbgrader being run or anything kept under
+    its name? And is ``submitted/<student>/<assignment>`` that is a file a refused row
+    that says it is not a folder, rather than a learner left out in silence?"""
+    _tiny_course(tmp_path)
+    _touch(tmp_path / "handout" / "a1" / "a1.ipynb", '{"release": 1}')
+    _with_alembic_on_path(monkeypatch)
+    for student in _NOT_STUDENT_IDS:
+        _touch(tmp_path / "submitted" / student / "a1" / "a1.ipynb", '{"answer": 1}')
+    _touch(tmp_path / "submitted" / "carol" / "a1", '{"answer": 1}')
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=1, force=True, timeout=60, process_per_submission=True
+    )
+
+    def autograde(submission: Submission) -> None:
+        raise AssertionError(f"nbgrader was run for {submission.student!r}")
+
+    monkeypatch.setattr(grader, "_autograde", autograde)
+    found = {
+        s.student: s
+        for s in classgrade.find_submissions(grader.layout, ["a1"])
+        if s.student not in ("alice", "bob")
+    }
+    assert set(found) == {*_NOT_STUDENT_IDS, "carol"}
+
+    for student in _NOT_STUDENT_IDS:
+        (row,) = grader.grade(found[student])
+        assert (row.status, row.score) == ("refused", 0.0), student
+        assert "is not a student id" in row.reason and repr(student) in row.reason
+        assert not (tmp_path / "grading_reports" / student).exists()
+    (row,) = grader.grade(found["carol"])
+    assert (row.student, row.status, row.score) == ("carol", "refused", 0.0)
+    assert "submitted/carol/a1 is not a folder" in row.reason
+    assert not (tmp_path / "autograded").exists()

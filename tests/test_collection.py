@@ -44,7 +44,6 @@ from lstm_grader.collection import (
     SafeFileNameCollector,
     SafeZipExtractor,
     copy_regular_tree_at,
-    is_safe_student_id,
     owner_problem,
     zip_member_path,
     zip_member_problem,
@@ -164,17 +163,6 @@ def test_unsafe_student_ids_are_refused(tmp_path: Path, student: str) -> None:
     info, plugin = collect_name(tmp_path, lms_name(student))
     assert info is None
     assert len(plugin.refused) == 1 and "not a safe id" in plugin.refused[0]
-
-
-def test_safe_student_id_rules() -> None:
-    """Does the safe-id check accept LMS and Unix ids and refuse path tricks?"""
-    assert all(map(is_safe_student_id, ["alice", "john_doe", "a.b@c.org", "s123-x", "_x"]))
-    assert not any(
-        map(
-            is_safe_student_id,
-            ["", ".", "..", "a/b", "a\\b", ".x", "a..b", "-x", "a\nb", "a+b", "x" * 129],
-        )
-    )
 
 
 @pytest.mark.parametrize(

@@ -132,10 +132,12 @@ def test_a_failure_while_judging_costs_that_question_only(course: Path) -> None:
 )
 def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
     """Is a reply that is too large, not a literal, not an encoded answer, or NaN refused
-    without being evaluated?"""
+    without being evaluated, and does a notebook whose only reply is one say no-answers
+    rather than a quiet graded 0?"""
     forged = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
     _, found = _judge(course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}})
     assert found["questions"]["q1"]["correct"] is False
+    assert found["status"] == "no-answers"
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from lstm_grader import submission_guard
 from lstm_grader.submission_guard import (
     RefusedSubmission,
     guard_autograde,
+    is_safe_student_id,
     refusal_message,
     refused_entries,
 )
@@ -121,3 +122,30 @@ def test_the_course_config_installs_the_guard(unguarded) -> None:
     root = Path(__file__).resolve().parents[1]
     PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     assert getattr(Autograde.init_assignment, "guarded_by_lstm_grader", False)
+
+
+def test_safe_student_id_rules() -> None:
+    """Does the safe-id check accept LMS and Unix ids and refuse path tricks,
+    options and nbgrader --student patterns?"""
+    assert all(map(is_safe_student_id, ["alice", "john_doe", "a.b@c.org", "s123-x", "_x"]))
+    assert not any(
+        map(
+            is_safe_student_id,
+            [
+                "",
+                ".",
+                "..",
+                "a/b",
+                "a\\b",
+                ".x",
+                "a..b",
+                "-x",
+                "a\nb",
+                "a+b",
+                "x" * 129,
+                "*",
+                "a?",
+                "[ab]",
+            ],
+        )
+    )
