@@ -46,6 +46,9 @@ from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import is_safe_student_id, refused_entries, too_many_cells
 
 GRADES_FILE = "grades.csv"
+#: Held by the one ``lstm-grade`` run grading a course: two at once would write the same
+#: gradebook, folders and grades files.
+LOCK_FILE = ".lstm-grade.lock"
 TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
 COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason", "seconds")
@@ -285,7 +288,8 @@ class ClassGrader:
             return self._rows(submission, self._refused_all(submission, why))
         if not submission.folder.is_symlink() and not submission.folder.is_dir():
             self._forget_grades(submission)
-            why = f"submitted/{submission.student}/{submission.assignment} is not a folder"
+            where = os.path.relpath(submission.folder, self.root)
+            why = f"{report.printable(where)} is not a folder"
             return self._rows(submission, self._refused_all(submission, why))
         unsafe = refused_entries(submission.folder)
         if unsafe:
@@ -725,6 +729,30 @@ def write_grades(
     return grades_path, totals_path
 
 
+def _lock_course(root: Path) -> int | str:
+    """Take the course's grading lock for the rest of this process: its file descriptor,
+    or why it cannot be had (another run holds it)."""
+    import fcntl
+
+    path = root / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        return f"cannot open the course's lock file {path} ({exc.strerror})"
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        return (
+            f"another lstm-grade run is grading this course (pid {report.printable(holder)}); "
+            "run again when it has finished"
+        )
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
 @contextmanager
 def _stopped_by_signals() -> Iterator[list[int]]:
     """While inside, the first SIGINT or SIGTERM raises :class:`KeyboardInterrupt` and
@@ -820,6 +848,10 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         parser.error(f"{root} has no {CONFIG_FILE}: run from the course root")
     if not args.all and not args.assignments:
         parser.error("name at least one assignment, or --all")
+    lock = _lock_course(root)
+    if isinstance(lock, str):
+        print(f"lstm-grade: nothing was graded: {lock}", file=sys.stderr)
+        return 2
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
 
     try:

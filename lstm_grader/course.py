@@ -168,8 +168,10 @@ class CourseLayout(LoggingConfigurable):
 
     def submissions(self, assignment: str) -> list[tuple[str, Path]]:
         """``(student, folder)`` for everything submitted under an assignment's name, by
-        student: folders, and the files or links that stand where a folder should (which
-        the class command refuses, saying why, rather than skipping in silence)."""
+        student: folders, links, and a file named as the assignment inside a student's
+        folder (which the class command refuses, saying why, rather than skipping in
+        silence). Where the layout puts the student's folder last, a file there is not
+        anyone's submission and is left out."""
         pattern = self.coursedir.format_path(
             self.coursedir.submitted_directory, "*", glob.escape(assignment)
         )
@@ -182,9 +184,15 @@ class CourseLayout(LoggingConfigurable):
             )
             + "$"
         )
+        student_folder_is_last = self.coursedir.directory_structure.rstrip("/").endswith(
+            "{student_id}"
+        )
         found = []
         for path in glob.glob(pattern):
             match = parse.match(path)
-            if match:
-                found.append((match.group("student"), Path(path)))
+            if not match:
+                continue
+            if student_folder_is_last and not (os.path.isdir(path) or os.path.islink(path)):
+                continue
+            found.append((match.group("student"), Path(path)))
         return sorted(found)

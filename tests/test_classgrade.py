@@ -1006,3 +1006,29 @@ def test_a_folder_not_named_as_a_student_id_or_not_a_folder_is_refused_unread(
     assert (row.student, row.status, row.score) == ("carol", "refused", 0.0)
     assert "submitted/carol/a1 is not a folder" in row.reason
     assert not (tmp_path / "autograded").exists()
+
+
+def test_a_second_run_on_a_course_being_graded_stops_at_once_saying_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two runs at once would write the same gradebook and grades files. Does a run that
+    finds the course's lock held grade nothing, name the holder, and leave its lock to it;
+    and does the lock come free with its holder?"""
+    import fcntl
+
+    _tiny_course(tmp_path)
+    fd = os.open(tmp_path / classgrade.LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.write(fd, b"4242")
+
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--no-progress"])
+
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "another lstm-grade run is grading this course (pid 4242)" in err
+    assert not (tmp_path / "grades.csv").exists()
+    os.close(fd)
+    taken = classgrade._lock_course(tmp_path)
+    assert isinstance(taken, int)
+    assert (tmp_path / classgrade.LOCK_FILE).read_text() == str(os.getpid())
+    os.close(taken)

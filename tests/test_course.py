@@ -75,6 +75,20 @@ def test_submissions_are_listed_under_a_moved_layout(tmp_path: Path) -> None:
     assert layout.submissions("a3") == []
 
 
+def test_a_file_in_a_submissions_place_is_listed_only_inside_a_students_folder(
+    tmp_path: Path,
+) -> None:
+    """Is a file named as the assignment inside a student's folder listed (the class
+    command refuses it, saying why), while a stray file where a layout puts student
+    folders last is nobody's submission?"""
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    _write(tmp_path / "submitted" / "ada" / "a1")
+    _write(tmp_path / "submitted" / "a1")
+    assert CourseLayout.from_root(tmp_path).submissions("a1") == [
+        ("ada", tmp_path / "submitted" / "ada" / "a1")
+    ]
+
+
 def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
     """Is an assignment id with glob or regex characters matched literally?"""
     _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
