@@ -320,6 +320,15 @@ class ClassGrader:
             )
         return self._rows(submission, facts)
 
+    @staticmethod
+    def _notebooks_instead(submission: Submission, expected: list[str]) -> list[str]:
+        """The notebooks a submission holds that the assignment does not name."""
+        return sorted(
+            entry.name
+            for entry in submission.folder.iterdir()
+            if entry.name.endswith(".ipynb") and entry.name[: -len(".ipynb")] not in expected
+        )
+
     def _refused_all(self, submission: Submission, why: str) -> dict[str, dict[str, Any]]:
         return {name: {"refused": why} for name in self.layout.notebooks(submission.assignment)}
 
@@ -332,6 +341,8 @@ class ClassGrader:
             path = submission.folder / f"{name}.ipynb"
             if not path.exists():
                 facts[name] = {"submitted": False}
+                if instead := self._notebooks_instead(submission, notebooks):
+                    facts[name]["notebooks_instead"] = instead
             elif problem := readable_notebook(path):
                 facts[name] = {"unreadable": problem}
             else:
@@ -370,6 +381,7 @@ class ClassGrader:
         decided = report.notebook_outcome(
             refused=fact.get("refused"),
             submitted=fact.get("submitted", True),
+            notebooks_instead=fact.get("notebooks_instead", ()),
             unreadable=fact.get("unreadable"),
             timed_out=fact.get("timed_out"),
             grader_failure=failure,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,7 @@ def notebook_outcome(
     *,
     refused: str | None = None,
     submitted: bool = True,
+    notebooks_instead: Sequence[str] = (),
     unreadable: str | None = None,
     timed_out: str | None = None,
     grader_failure: str | None = None,
@@ -144,6 +146,9 @@ def notebook_outcome(
         Why the submission folder was not opened (links, special files), if it was not.
     submitted
         Whether the notebook was submitted at all.
+    notebooks_instead
+        The other notebooks the submission holds, when it was not (a learner who saved
+        under another name): the first three are named.
     unreadable
         Why the file is not a readable notebook, if it is not.
     timed_out
@@ -161,6 +166,8 @@ def notebook_outcome(
     --------
     >>> notebook_outcome(submitted=False)
     Outcome(status='missing', reason='the notebook was not submitted')
+    >>> notebook_outcome(submitted=False, notebooks_instead=["Untitled.ipynb"]).reason
+    'the notebook was not submitted; the submission holds Untitled.ipynb instead'
     >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).reason
     'the kernel died; points earned before are kept'
     >>> notebook_outcome(report={"events": []}, needs_manual_grade=True).status
@@ -173,7 +180,14 @@ def notebook_outcome(
     if refused:
         return Outcome("refused", refused)
     if not submitted:
-        return Outcome("missing", STATUSES["missing"])
+        instead = ", ".join(notebooks_instead[:3]) + (
+            f" and {len(notebooks_instead) - 3} more" if len(notebooks_instead) > 3 else ""
+        )
+        return Outcome(
+            "missing",
+            STATUSES["missing"]
+            + (f"; the submission holds {instead} instead" if notebooks_instead else ""),
+        )
     if unreadable:
         return Outcome("invalid-notebook", unreadable)
     if timed_out:

@@ -506,7 +506,9 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
         assert row["assignment"] == ASSIGNMENT and row["notebook"] == ASSIGNMENT, student
         assert float(row["max_score"]) == full, f"{student}: max_score {row['max_score']}"
     assert "NotJSONError" in rows["s04-truncated"]["reason"]
-    assert "was not submitted" in rows["s05-missing"]["reason"]
+    assert rows["s05-missing"]["reason"] == (
+        "the notebook was not submitted; the submission holds Untitled.ipynb instead"
+    )
     assert float(rows["s06-endless-loop"]["seconds"]) >= CELL_TIMEOUT
     assert f"{len(expected) - 1} submissions, {len(expected)} notebooks" in out
     # The grader's report says the same as grades.csv, question by question.

@@ -120,3 +120,15 @@ def test_a_reason_shows_what_a_terminal_would_act_on_as_escapes() -> None:
     assert reason == (
         "entries: \\x1b]52;c;Y2xpcGJvYXJk\\x07notes\\nline\\u202eélan.ipynb: a symbolic link"
     )
+
+
+def test_a_missing_notebook_names_the_notebooks_handed_in_instead() -> None:
+    """Does a missing notebook's reason name what the learner saved instead (three at
+    most, the count of the rest), escaped, so the instructor can see a renamed file?"""
+    names = ["Untitled.ipynb", "b.ipynb", "c\x1b.ipynb", "d.ipynb", "e.ipynb"]
+    outcome = report.notebook_outcome(submitted=False, notebooks_instead=names)
+    assert outcome.status == "missing"
+    assert outcome.reason == (
+        "the notebook was not submitted; the submission holds Untitled.ipynb, b.ipynb, "
+        "c\\x1b.ipynb and 2 more instead"
+    )
