@@ -205,11 +205,11 @@ def readable_notebook(path: Path) -> str | None:
     import nbformat
 
     invalid: dict[str, Exception] = {}
+    text = ""
     try:
+        text = safefiles.read_text(path)
         # reads validates the notebook (once) and hands back the schema error, if any
-        nb = nbformat.reads(
-            safefiles.read_text(path), as_version=4, capture_validation_error=invalid
-        )
+        nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
         if problem := too_many_cells(nb):
@@ -218,7 +218,30 @@ def readable_notebook(path: Path) -> str | None:
         # would read the notebook and fail writing the graded copy
         json.dumps(nb, ensure_ascii=False).encode("utf-8")
     except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        return _not_a_notebook(text) or (
+            f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+        )
+    return None
+
+
+def _not_a_notebook(text: str) -> str | None:
+    """What JSON that nbformat refused holds instead of a notebook, in words (nbformat's
+    own error for a list is about a missing attribute, for ``{}`` about version 1)."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return None  # not JSON at all: nbformat's error says where
+    if not isinstance(data, dict):
+        kinds = {
+            list: "a JSON array",
+            str: "a JSON string",
+            bool: "JSON true or false",
+            type(None): "JSON null",
+        }
+        held = kinds.get(type(data), "a JSON number")
+        return f"NotJSONError: the file holds {held}, not a notebook"
+    if "nbformat" not in data:
+        return "NotJSONError: the file is JSON but not a notebook (it has no nbformat version)"
     return None
 
 

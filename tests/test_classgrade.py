@@ -293,6 +293,9 @@ def _notebook_text() -> str:
             lambda text: _edit_json(text, lambda nb: nb.update(answers=[1])),
             "ValidationError",
         ),
+        ("json-array", lambda text: "[" + text + "]", "NotJSONError"),
+        ("json-number", lambda text: "42", "NotJSONError"),
+        ("empty-object", lambda text: "{}", "NotJSONError"),
         (
             # valid JSON that nbgrader reads, then cannot write as the graded copy
             "lone-surrogate",
