@@ -689,7 +689,8 @@ def test_09_lstm_and_gru_gates_default_to_sigmoid() -> None:
 
 def test_04_rnn_of_lstmcell_equals_lstm_with_the_same_weights() -> None:
     """Does keras.layers.RNN(keras.layers.LSTMCell(units)), given an LSTM(units)'s weights,
-    hold the same weight shapes and return the same outputs, step by step?"""
+    hold the same weight shapes and return the same outputs, step by step, not close but equal
+    (chapter 04: "not close, equal, because it is the same cell doing the same arithmetic")?"""
     x = sequences(1, 30, 2)
     lstm = layers.LSTM(3, return_sequences=True)
     expected = np.asarray(lstm(x))
@@ -697,7 +698,7 @@ def test_04_rnn_of_lstmcell_equals_lstm_with_the_same_weights() -> None:
     looped.build(x.shape)
     assert [w.shape for w in looped.get_weights()] == [w.shape for w in lstm.get_weights()]
     looped.set_weights(lstm.get_weights())
-    np.testing.assert_allclose(np.asarray(looped(x)), expected, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(looped(x)), expected)
 
 
 def _capstone(mask_zero: bool, timesteps: int | None = 10):
@@ -945,3 +946,314 @@ def test_09_keras2_layer_submodules_are_gone(module: str) -> None:
     ModuleNotFoundError, with no warning first?"""
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module(module)
+
+
+# --- 02 to 09: the remaining claims of the prose ------------------------------------------
+
+
+def test_02_dense_starts_from_a_random_kernel_and_a_zero_bias_with_no_activation() -> None:
+    """Does a fresh Dense hold a random kernel and a zero bias, apply no activation by default
+    ("linear": negative outputs stay negative), and keep only its kernel, features × units
+    parameters, with use_bias=False?"""
+    x = sequences(4, 1, 3)[:, 0]
+    layer = layers.Dense(5)
+    out = np.asarray(layer(x))
+    kernel, bias = layer.get_weights()
+    assert layer.get_config()["activation"] == "linear"
+    assert kernel.shape == (3, 5) and np.unique(kernel).size == kernel.size
+    np.testing.assert_array_equal(bias, np.zeros(5))
+    np.testing.assert_allclose(out, x @ kernel, atol=1e-6)
+    assert (out < 0).any()
+    plain = layers.Dense(5, use_bias=False)
+    plain.build((None, 3))
+    assert [w.shape for w in plain.get_weights()] == [(3, 5)]
+    assert plain.count_params() == 3 * 5
+
+
+def test_03_04_07_recurrent_layers_default_to_tanh() -> None:
+    """Is activation "tanh" by default for SimpleRNN, LSTM and GRU, in the signature and on a
+    fresh layer's cell?"""
+    for layer_class in (layers.SimpleRNN, layers.LSTM, layers.GRU):
+        assert inspect.signature(layer_class).parameters["activation"].default == "tanh"
+        assert layer_class(2).cell.activation is keras.activations.tanh
+
+
+@pytest.mark.parametrize("layer_class", ["SimpleRNN", "GRU"])
+def test_03_every_recurrent_layer_refuses_2d_input_expecting_ndim_3(layer_class: str) -> None:
+    """Does a SimpleRNN (and a GRU), like the LSTM, refuse a (batch, features) table with
+    "expected ndim=3, found ndim=2"?"""
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        getattr(layers, layer_class)(4)(sequences(2, 1, 3)[:, 0])
+
+
+def test_04_use_bias_false_keeps_w_and_u_and_drops_the_4_units_biases() -> None:
+    """Does LSTM(2, use_bias=False) on 3 features return two arrays, W (3, 8) and U (2, 8),
+    and hold 40 parameters, the 48 of LSTM(2) less its 4 × 2 biases?"""
+    plain, biased = layers.LSTM(2, use_bias=False), layers.LSTM(2)
+    plain.build((None, 5, 3))
+    biased.build((None, 5, 3))
+    assert [w.shape for w in plain.get_weights()] == [(3, 8), (2, 8)]
+    assert (plain.count_params(), biased.count_params()) == (40, 48)
+
+
+def test_04_go_backwards_is_the_layer_on_the_reversed_sequence_in_processing_order() -> None:
+    """Is an LSTM with go_backwards=True, given a forward LSTM's weights, the forward layer
+    run on x[:, ::-1], its outputs left in that processing order (row 0 has read only the
+    last timestep of x) rather than flipped back?"""
+    x = sequences()
+    forward = layers.LSTM(4, return_sequences=True)
+    on_reversed = np.asarray(forward(x[:, ::-1]))
+    backward = layers.LSTM(4, return_sequences=True, go_backwards=True)
+    backward.build(x.shape)
+    backward.set_weights(forward.get_weights())
+    out = np.asarray(backward(x))
+    np.testing.assert_allclose(out, on_reversed, atol=1e-6)
+    assert not np.allclose(out, on_reversed[:, ::-1], atol=1e-3)
+    np.testing.assert_allclose(out[:, 0], np.asarray(forward(x[:, -1:]))[:, 0], atol=1e-6)
+
+
+def test_04_unroll_changes_how_not_what() -> None:
+    """With the same weights, does unroll=True give the default layer's outputs?"""
+    x = sequences()
+    base = layers.LSTM(4, return_sequences=True)
+    expected = np.asarray(base(x))
+    unrolled = layers.LSTM(4, return_sequences=True, unroll=True)
+    unrolled.build(x.shape)
+    unrolled.set_weights(base.get_weights())
+    np.testing.assert_allclose(np.asarray(unrolled(x)), expected, atol=1e-6)
+
+
+def test_04_an_unrolled_model_refuses_a_second_length_in_predict() -> None:
+    """On keras.Input((None, features)), does an unrolled LSTM run eagerly on any length and
+    predict on the first length it meets, then refuse a second length in predict (the
+    retraced graph leaves the time axis unknown)?"""
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, layers.LSTM(4, unroll=True)(inputs))
+    x = sequences()
+    assert np.asarray(model(x)).shape == np.asarray(model(x[:, :3])).shape == (2, 4)
+    assert model.predict(x, verbose=0).shape == (2, 4)
+    with pytest.raises(ValueError, match="Cannot unroll a RNN if the time dimension is undefined"):
+        model.predict(x[:, :3], verbose=0)
+
+
+def test_04_07_stateful_chunks_end_where_the_whole_sequence_ends() -> None:
+    """Does a stateful LSTM fed the two halves of a batch of 2 sequences, one call after the
+    other, end with the output of one run over the whole sequences (sample k continuing
+    sample k), differ when called twice on the same chunk, and after reset_state() give
+    the first chunk's output of the first time again?"""
+    x = sequences(2, 10, 3)
+    stateful = layers.LSTM(4, stateful=True)
+    stateful(keras.Input(batch_shape=(2, 5, 3)))
+    whole = layers.LSTM(4)
+    whole.build(x.shape)
+    whole.set_weights(stateful.get_weights())
+    first = np.asarray(stateful(x[:, :5]))
+    second = np.asarray(stateful(x[:, 5:]))
+    np.testing.assert_allclose(second, np.asarray(whole(x)), atol=1e-6)
+    assert not np.allclose(np.asarray(stateful(x[:, 5:])), second, atol=1e-4)
+    stateful.reset_state()
+    for state in stateful.states:
+        np.testing.assert_array_equal(np.asarray(state), np.zeros((2, 4)))
+    np.testing.assert_allclose(np.asarray(stateful(x[:, :5])), first, atol=1e-6)
+
+
+def test_05_return_state_gives_the_output_then_h_then_c() -> None:
+    """With return_state=True, does an LSTM return [output, h, c], all (batch, units), h
+    the same numbers as the output (exactly) and c different, and with return_sequences too
+    an output (batch, timesteps, units) whose last step is h; do a GRU and a SimpleRNN
+    return [output, h] with h equal to the output, so that `output, h = LSTM(...)` fails?"""
+    x = sequences(1, 3, 1)
+    result = layers.LSTM(2, return_state=True)(x)
+    assert len(result) == 3
+    output, h, c = (np.asarray(t) for t in result)
+    assert output.shape == h.shape == c.shape == (1, 2)
+    np.testing.assert_array_equal(output, h)
+    assert not np.allclose(c, h, atol=1e-3)
+    result = layers.LSTM(2, return_sequences=True, return_state=True)(x)
+    output, h, c = (np.asarray(t) for t in result)
+    assert (output.shape, h.shape, c.shape) == ((1, 3, 2), (1, 2), (1, 2))
+    np.testing.assert_array_equal(output[:, -1], h)
+    for layer_class in (layers.GRU, layers.SimpleRNN):
+        result = layer_class(2, return_state=True)(x)
+        assert len(result) == 2
+        np.testing.assert_array_equal(np.asarray(result[0]), np.asarray(result[1]))
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        output, h = layers.LSTM(2, return_state=True)(x)
+
+
+def test_05_initial_state_continues_where_the_first_call_stopped() -> None:
+    """Does an LSTM run on the first two timesteps, then on the third from
+    initial_state=[h, c], end in the h and c of one run over all three?"""
+    data = np.array([0.1, 0.2, 0.3], dtype="float32").reshape((1, 3, 1))
+    layer = layers.LSTM(2, return_state=True)
+    _, h, c = layer(data[:, :2])
+    _, h_continued, c_continued = layer(data[:, 2:], initial_state=[h, c])
+    _, h_whole, c_whole = layer(data)
+    np.testing.assert_allclose(np.asarray(h_continued), np.asarray(h_whole), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(c_continued), np.asarray(c_whole), atol=1e-6)
+
+
+def test_05_08_a_stack_without_return_sequences_below_the_top_is_refused() -> None:
+    """Does a second LSTM on a first one with the default flags fail, in the functional API
+    and in a Sequential model, with "expected ndim=3, found ndim=2", and does the stack build
+    once the lower layer returns sequences, the upper one then reading its units as
+    features?"""
+    inputs = keras.Input(shape=(3, 1))
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        layers.LSTM(2)(layers.LSTM(2)(inputs))
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        keras.Sequential([keras.Input(shape=(3, 1)), layers.LSTM(16), layers.LSTM(8)])
+    lower, upper = layers.LSTM(2, return_sequences=True), layers.LSTM(2)
+    model = keras.Model(inputs, upper(lower(inputs)))
+    assert model.output_shape == (None, 2)
+    assert (lower.count_params(), upper.count_params()) == (32, 40)
+
+
+def test_06_a_fresh_table_holds_small_random_numbers() -> None:
+    """Is a fresh Embedding's table drawn uniformly from [-0.05, 0.05], all rows different?"""
+    layer = layers.Embedding(50, 4)
+    layer.build((None, 3))
+    table = layer.get_weights()[0]
+    assert layer.get_config()["embeddings_initializer"]["class_name"] == "RandomUniform"
+    assert np.abs(table).max() <= 0.05 and np.unique(table, axis=0).shape == (50, 4)
+
+
+def test_06_mask_zero_leaves_the_padding_vectors_as_row_zero() -> None:
+    """With mask_zero=True, does the Embedding still look the padding id up (row 0 of the
+    table, not zeros), giving the same vectors as the layer without the mask, the mask
+    itself being False only where the id is 0?"""
+    ids = np.array([[3, 1, 0, 0], [2, 4, 1, 0]])
+    masked, plain = layers.Embedding(5, 3, mask_zero=True), layers.Embedding(5, 3)
+    vectors = np.asarray(masked(ids))
+    plain.build(ids.shape)
+    plain.set_weights(masked.get_weights())
+    table = masked.get_weights()[0]
+    np.testing.assert_array_equal(vectors, table[ids])
+    np.testing.assert_array_equal(vectors, np.asarray(plain(ids)))
+    assert (np.abs(vectors[0, 2:]) > 0).any()
+    np.testing.assert_array_equal(np.asarray(masked.compute_mask(ids)), ids != 0)
+    assert plain.compute_mask(ids) is None
+
+
+def test_06_the_lookup_is_tf_gather_which_returns_zeros_for_a_bad_id_on_a_gpu() -> None:
+    """Does Embedding look up with keras.ops.take, which on the TensorFlow backend adds the
+    table's size to a negative id and calls tf.gather, whose documentation says that on a
+    GPU an out-of-range index yields 0 (no GPU here, so the sources are read)?"""
+    import tensorflow as tf
+
+    assert "ops.take(self.embeddings, inputs, axis=0)" in inspect.getsource(layers.Embedding.call)
+    numpy_backend = importlib.import_module("keras.src.backend.tensorflow.numpy")
+    take = inspect.getsource(numpy_backend.take)
+    assert "tf.where(i < 0, i + tf.cast(tf.shape(x)[axis], i.dtype), i)" in take
+    assert take.rstrip().endswith("return tf.gather(x, indices, axis=axis)")
+    caution = " ".join(tf.gather.__doc__.split())
+    assert "On CPU, if an out of bound index is found, an error is raised." in caution
+    assert "On GPU, if an out of bound index is found, a 0 is stored in the" in caution
+
+
+def test_07_a_decoder_starts_from_the_encoders_states_and_holds_no_weights_for_them() -> None:
+    """In chapter 07's encoder–decoder (source 6 × 3, target 4 × 2, 8 units), does the
+    decoder hold 4 × (8 × (8 + 2) + 8) = 352 parameters, no more for reading the states, and
+    does its first output step differ for two sources and one target; and does a decoder
+    with other units than the encoder fail (when called on data, not when built)?"""
+    source, target = keras.Input(shape=(6, 3)), keras.Input(shape=(4, 2))
+    encoder = layers.LSTM(8, return_state=True)
+    decoder = layers.LSTM(8, return_sequences=True)
+    _, h, c = encoder(source)
+    model = keras.Model([source, target], decoder(target, initial_state=[h, c]))
+    assert decoder.count_params() == 4 * (8 * (8 + 2) + 8) == 352
+    assert model.count_params() == encoder.count_params() + 352
+    sources = sequences(2, 6, 3)
+    same_target = np.repeat(sequences(1, 4, 2), 2, axis=0)
+    first_steps = np.asarray(model([sources, same_target]))[:, 0]
+    assert not np.allclose(first_steps[0], first_steps[1], atol=1e-4)
+    # The units must match: a 4-unit decoder builds on 8-unit states, then fails on data.
+    narrow = layers.LSTM(4, return_sequences=True)
+    mismatched = keras.Model([source, target], narrow(target, initial_state=[h, c]))
+    with pytest.raises(Exception, match="Matrix size-incompatible") as caught:
+        mismatched([sources, same_target])
+    assert type(caught.value).__name__ == "InvalidArgumentError"
+
+
+@pytest.mark.parametrize("wrap", [False, True])
+def test_08_one_prediction_per_timestep_keeps_the_parameters(wrap: bool) -> None:
+    """With return_sequences=True on both LSTMs of chapter 08's model, does Dense(1), plain
+    or in TimeDistributed, give (None, 10, 1) with the original 2,537 parameters?"""
+    head = layers.Dense(1, activation="sigmoid")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(10,)),
+            layers.Embedding(16, 8, mask_zero=True),
+            layers.LSTM(16, return_sequences=True),
+            layers.LSTM(8, return_sequences=True),
+            layers.TimeDistributed(head) if wrap else head,
+        ]
+    )
+    assert model.output_shape == (None, 10, 1)
+    assert model.count_params() == _capstone(True).count_params() == 2_537
+
+
+def test_09_hard_sigmoid_is_relu6_of_z_plus_3_over_6() -> None:
+    """Is Keras 3's hard_sigmoid relu6(z + 3) / 6 = clip(z / 6 + 0.5, 0, 1): 0 from z = -3,
+    1 from z = 3, 2/3 at z = 1 (where Keras 2's clip(0.2 z + 0.5, 0, 1) gave 0.7)?"""
+    z = np.linspace(-5, 5, 41, dtype="float32")
+    got = np.asarray(keras.activations.hard_sigmoid(z))
+    np.testing.assert_allclose(got, np.clip(z / 6 + 0.5, 0, 1), atol=1e-6)
+    np.testing.assert_allclose(got, np.asarray(keras.activations.relu6(z + 3)) / 6, atol=1e-6)
+    at = dict(zip(z.tolist(), got.tolist(), strict=True))
+    assert (at[-3.0], at[3.0]) == (0.0, 1.0) and at[-2.75] > 0 and at[2.75] < 1
+    np.testing.assert_allclose(at[1.0], 2 / 3, atol=1e-6)
+
+
+def test_09_lstm_output_dim_fails_on_the_missing_units_without_naming_output_dim() -> None:
+    """Does LSTM(output_dim=64, activation="sigmoid", inner_activation="hard_sigmoid") raise
+    Python's TypeError about the missing units, a message that never names output_dim, and
+    does LSTM(64, inner_activation=...) then raise Keras's ValueError naming the keyword?"""
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'units'") as e:
+        layers.LSTM(output_dim=64, activation="sigmoid", inner_activation="hard_sigmoid")
+    assert "output_dim" not in str(e.value)
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments.*inner_activation"):
+        layers.LSTM(64, activation="sigmoid", inner_activation="hard_sigmoid")
+
+
+def test_04_a_dropout_seed_makes_the_masks_reproducible() -> None:
+    """Do two LSTMs with the same weights, dropout, recurrent_dropout and seed give the same
+    training output, and another seed a different one?"""
+    x = sequences()
+    outputs, weights = [], None
+    for seed in (1, 1, 2):
+        layer = layers.LSTM(4, dropout=0.5, recurrent_dropout=0.3, seed=seed)
+        layer.build(x.shape)
+        weights = weights or layer.get_weights()
+        layer.set_weights(weights)
+        outputs.append(np.asarray(layer(x, training=True)))
+    np.testing.assert_array_equal(outputs[0], outputs[1])
+    assert not np.allclose(outputs[0], outputs[2], atol=1e-4)
+
+
+def test_04_use_cudnn_false_never_tries_the_fused_kernel() -> None:
+    """Does the LSTM try the backend's fused (cuDNN) loop only with use_cudnn "auto" or True,
+    so that False always runs Keras's own loop (no GPU here, so the source is read)?"""
+    source = inspect.getsource(layers.LSTM.inner_loop)
+    fused = source.index("backend.lstm(")
+    assert source.index('if self.use_cudnn in ("auto", True):') < fused
+    assert source.count("backend.lstm(") == 1
+    assert inspect.signature(layers.LSTM).parameters["use_cudnn"].default == "auto"
+
+
+def test_06_training_moves_only_the_rows_of_the_ids_in_the_data() -> None:
+    """After an Adam step on a batch holding the ids 0 to 4, have exactly the table's rows 0
+    to 4 changed, the rows of ids absent from the data staying as they were?"""
+    import tensorflow as tf
+
+    embedding = layers.Embedding(10, 3)
+    ids = np.array([[1, 2, 3, 0], [2, 3, 4, 1]])
+    embedding.build(ids.shape)
+    before = embedding.get_weights()[0]
+    optimizer = keras.optimizers.Adam()
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(embedding(ids) ** 2)
+    gradients = tape.gradient(loss, embedding.trainable_weights)
+    optimizer.apply_gradients(zip(gradients, embedding.trainable_weights, strict=True))
+    moved = (embedding.get_weights()[0] != before).any(axis=1)
+    assert np.flatnonzero(moved).tolist() == [0, 1, 2, 3, 4]
