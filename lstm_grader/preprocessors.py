@@ -399,11 +399,15 @@ def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) 
     of its released metadata back, not only nbgrader's: nbclient reads a cell's tags, so
     a ``skip-execution`` tag the learner added would otherwise stop a test cell from
     running, as if its answer were missing.
+
+    A retyped cell goes back to its released type here, with its released metadata.
+    ``OverwriteCells`` would retype it itself, then check it against its type's schema:
+    what the learner's type allows and the released one does not (attachments on a
+    markdown cell that was a test cell, a ``collapsed`` that is no boolean on one that was
+    an answer cell) failed the whole notebook.
     """
     originals = {
-        grade_id: cell.metadata
-        for cell in released.cells
-        if (grade_id := grade_id_of(cell)) is not None
+        grade_id: cell for cell in released.cells if (grade_id := grade_id_of(cell)) is not None
     }
     seen: set[str] = set()
     for cell in submitted.cells:
@@ -416,10 +420,25 @@ def _neutralise_tampered_cells(submitted: NotebookNode, released: NotebookNode) 
             continue
         seen.add(grade_id)
         original = originals[grade_id]
-        if original.nbgrader.get("locked") and not original.nbgrader.get("solution"):
-            cell["metadata"] = copy.deepcopy(original)
+        theirs = original.metadata.nbgrader
+        if cell.cell_type != original.cell_type:
+            _retype_as(cell, original)
+        elif theirs.get("locked") and not theirs.get("solution"):
+            cell["metadata"] = copy.deepcopy(original.metadata)
         else:
-            meta["nbgrader"] = copy.deepcopy(original.nbgrader)
+            meta["nbgrader"] = copy.deepcopy(theirs)
+
+
+def _retype_as(cell: NotebookNode, original: NotebookNode) -> None:
+    """Give ``cell`` the type and metadata of the released cell ``original``, and only the
+    keys that type has (a code cell's outputs, empty, where it had none; no attachments)."""
+    for key in ("attachments", "outputs", "execution_count"):
+        cell.pop(key, None)
+    cell["cell_type"] = original.cell_type
+    cell["metadata"] = copy.deepcopy(original.metadata)
+    if original.cell_type == "code":
+        cell["outputs"] = []
+        cell["execution_count"] = None
 
 
 def _source(cell: NotebookNode) -> str:

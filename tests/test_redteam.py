@@ -1975,3 +1975,72 @@ def test_a_flood_of_frames_cannot_exhaust_the_graders_memory(tmp_path: Path) -> 
         row = next(csv.DictReader(handle))
     assert row["status"] == "output-limit", row
     assert float(row["score"]) == float(row["max_score"])
+
+
+def _retyped(grade_id: str, cell_type: str, **extra: object) -> Callable[[Path], None]:
+    """Edit the saved file as a text editor would: the cell ``grade_id`` becomes a
+    ``cell_type`` cell holding ``extra`` (keys of the cell, or ``metadata_<key>``)."""
+
+    def raw(path: Path) -> None:
+        notebook = json.loads(path.read_text())
+        cell = next(
+            c
+            for c in notebook["cells"]
+            if c["metadata"].get("nbgrader", {}).get("grade_id") == grade_id
+        )
+        cell["cell_type"] = cell_type
+        cell.pop("outputs", None)
+        cell.pop("execution_count", None)
+        for key, value in extra.items():
+            if key.startswith("metadata_"):
+                cell["metadata"][key.removeprefix("metadata_")] = value
+            else:
+                cell[key] = value
+        path.write_text(json.dumps(notebook))
+
+    return raw
+
+
+#: Notebooks edited by hand, valid for nbformat: each earns what its answers earn.
+BY_HAND = {
+    # a markdown or raw cell may hold attachments, a code cell may not: nbgrader turned the
+    # test cell back into code, checked it against the schema and failed the notebook
+    "test-cell-retyped-with-attachments": Case(
+        raw=_retyped("q3", "markdown", attachments={"a.png": {"image/png": PASTED_PNG}}),
+        zero={"q3"},
+        status="flagged",
+    ),
+    "setup-cell-retyped-with-attachments": Case(
+        raw=_retyped("setup", "raw", attachments={"a.png": {"image/png": PASTED_PNG}}),
+        status="flagged",
+    ),
+    # a markdown cell's `collapsed` may be anything, a code cell's is a boolean
+    "answer-cell-retyped-with-markdown-metadata": Case(
+        raw=_retyped("q4-answer", "markdown", metadata_collapsed="yes"), status="flagged"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def graded_by_hand(tmp_path_factory) -> Graded:
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    root = tmp_path_factory.mktemp("by-hand")
+    course = make_course(root, [ASSIGNMENT])
+    _submit_class(course, BY_HAND)
+    return _grade_class(course, BY_HAND, as_user=[])
+
+
+@pytest.mark.parametrize("name", list(BY_HAND))
+def test_a_notebook_edited_by_hand_earns_what_its_answers_earn(
+    graded_by_hand: Graded, name: str
+) -> None:
+    """Does a notebook edited as text, valid for nbformat, lose the questions its edits
+    touch and no other, say so in its status, and leave its file and the honest classmate
+    as they were?"""
+    case, row = graded_by_hand.cases[name], graded_by_hand.rows[name]
+    assert row["status"] == case.status, f"{name}: {row['status']} ({row['reason']})"
+    scores = graded_by_hand.course.scores(name, ASSIGNMENT)
+    expected = {c: 0.0 if c in case.zero else p for c, p in graded_by_hand.full.items()}
+    assert {c: scores.get(c) or 0.0 for c in expected} == expected
+    assert graded_by_hand.rows["honest"]["status"] == "graded"
+    assert graded_by_hand.before == graded_by_hand.after
