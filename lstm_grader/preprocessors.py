@@ -130,8 +130,9 @@ class CheckSubmission(NbGraderPreprocessor):
         _drop_what_is_never_graded(nb)
         flags, tampered = compare_with_release(nb, released)
         versions = learner_versions(nb, released)
-        digests = answer_digests(nb)
         _neutralise_tampered_cells(nb, released)
+        # after: each cell then has the type it runs as, and only released cells test
+        digests = answer_digests(nb)
         # nothing in the learner's notebook metadata is graded, and widget state there is
         # live markup: nbconvert's HTML export of the autograded notebook loads a widget
         # manager for it, and an HTML widget's value runs in the instructor's browser
@@ -182,9 +183,13 @@ def learner_versions(submitted: NotebookNode, released: NotebookNode) -> dict[st
 
 
 def answer_digests(nb: NotebookNode) -> dict[str, str]:
-    """A digest of what each test cell grades, by its ``grade_id``: the answer cells
-    since the previous test cell, and the test cell itself, as the learner submitted
-    them. An instructor's manual score stands while its digest does not change.
+    """A digest of what each test cell grades, by its ``grade_id``: every code cell up to
+    and including it, as the learner submitted them. An instructor's manual score stands
+    while its digest does not change.
+
+    Any code cell before a test cell can change the answer it reads, not only the answer
+    cells since the previous test cell: a cell the learner added, or one whose ``solution``
+    flag they removed by hand, defines the answer as well.
 
     Examples
     --------
@@ -193,20 +198,21 @@ def answer_digests(nb: NotebookNode) -> dict[str, str]:
     >>> test = cell("expect_int(answer_q1)", metadata={"nbgrader": {"grade": True,
     ...             "solution": False, "grade_id": "q1"}})
     >>> first = answer_digests(nbformat.v4.new_notebook(cells=[answer, test]))
-    >>> answer.source = "answer_q1 = 4"
-    >>> first != answer_digests(nbformat.v4.new_notebook(cells=[answer, test]))
+    >>> added = cell("answer_q1 = 4")
+    >>> first != answer_digests(nbformat.v4.new_notebook(cells=[answer, added, test]))
     True
     """
     digests = {}
-    answers: list[str] = []
+    # one running hash, each source length-prefixed: a copy per test cell, never the
+    # notebook's code again for each one
+    ran = hashlib.sha256()
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution"):
-            answers.append(_source(cell))
-        elif _is_test_cell(cell) and grade_id_of(cell) is not None:
-            material = json.dumps([answers, _source(cell)]).encode()
-            digests[grade_id_of(cell)] = hashlib.sha256(material).hexdigest()
-            answers = []
+        if cell.get("cell_type") != "code":
+            continue
+        source = _source(cell).encode("utf-8", "surrogatepass")
+        ran.update(len(source).to_bytes(8, "big") + source)
+        if _is_test_cell(cell) and grade_id_of(cell) is not None:
+            digests[grade_id_of(cell)] = ran.copy().hexdigest()
     return digests
 
 

@@ -918,6 +918,47 @@ def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_facto
         assert grade.needs_manual_grade
 
 
+@pytest.mark.slow
+def test_a_manual_score_awaits_the_instructor_again_when_an_added_cell_changes_the_answer(
+    course_factory,
+) -> None:
+    """A flagged submission's q3 is graded by hand. The learner hands in again with the
+    same answer cells, and a cell of their own before the check that gives q3 another
+    answer. Does the manual score await the instructor again, as for a changed answer cell?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+
+    def handed_in(*added: str) -> nbformat.NotebookNode:
+        notebook = answered_notebook(course)
+        at = next(
+            i
+            for i, c in enumerate(notebook.cells)
+            if c.metadata.get("nbgrader", {}).get("grade_id") == "q3"
+        )
+        notebook.cells[at].source = '"""q3, checked my way"""\nprint("trust me")\n'
+        notebook.cells[at:at] = [nbformat.v4.new_code_cell(code) for code in added]
+        return notebook
+
+    course.submit("s-flagged", ASSIGNMENT, handed_in())
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "flagged"
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
+        grade.manual_score = grade.max_score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "manually-graded"
+
+    time.sleep(0.05)
+    course.submit("s-flagged", ASSIGNMENT, handed_in("answer_q3 = (None, 1)"))
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "flagged"
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        assert gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged").needs_manual_grade
+
+
 # --------------------------------------------------------------------------- slow: preloaded or not
 
 

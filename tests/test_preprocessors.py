@@ -654,3 +654,35 @@ def test_only_what_is_read_is_kept_of_a_learners_cells() -> None:
     assert "extra" not in cell and "extra" not in notebook
     assert cell.attachments == {"a.png": {"image/png": "iVBORw0KGgo="}}
     assert dict(odd.metadata) == {} and "attachments" not in odd
+
+
+def _digests(*cells: nbformat.NotebookNode) -> dict[str, str]:
+    return preprocessors.answer_digests(nbformat.v4.new_notebook(cells=list(cells)))
+
+
+def test_a_manual_scores_digest_changes_with_any_code_that_can_change_the_answer() -> None:
+    """Does the digest a manual score is kept by change when a cell the learner added
+    redefines the answer, when an answer cell loses its solution flag by hand, and when an
+    earlier question's answer cell changes (it may define this answer too), and stay the
+    same when only a note changes?"""
+    answer = nbformat.v4.new_code_cell(
+        "answer_q2 = 3", metadata={"nbgrader": {"solution": True, "grade_id": "q2-answer"}}
+    )
+    earlier = nbformat.v4.new_code_cell(
+        "shape = 3", metadata={"nbgrader": {"solution": True, "grade_id": "q1-answer"}}
+    )
+    note = nbformat.v4.new_markdown_cell("my notes")
+    first = _test_cell("q1", "q1")
+    test = _test_cell("q2", "q2")
+    digest = _digests(earlier, first, note, answer, test)["q2"]
+    added = nbformat.v4.new_code_cell("answer_q2 = 4")
+    assert _digests(earlier, first, note, answer, added, test)["q2"] != digest
+    unflagged = nbformat.from_dict(answer)
+    del unflagged.metadata["nbgrader"]
+    unflagged.source = "answer_q2 = 4"
+    assert _digests(earlier, first, note, unflagged, test)["q2"] != digest
+    changed = nbformat.from_dict(earlier)
+    changed.source = "shape = 4"
+    assert _digests(changed, first, note, answer, test)["q2"] != digest
+    edited_note = nbformat.v4.new_markdown_cell("my notes, longer")
+    assert _digests(earlier, first, edited_note, answer, test)["q2"] == digest
