@@ -126,9 +126,15 @@ class CheckSubmission(NbGraderPreprocessor):
         if problem := too_many_cells(nb):
             raise RefusedSubmission(f"refusing to grade: {problem}")
         released = nbformat.read(released_path, as_version=4)
+        unnamed = unnamed_grading_cells(nb)
         _strip_malformed_metadata(nb)
         _drop_what_is_never_graded(nb)
         flags, tampered = compare_with_release(nb, released)
+        if unnamed:
+            flags.append(
+                f"{unnamed:,} cell(s) carry nbgrader metadata with no grade id (added or "
+                "edited by hand; graded as plain cells)"
+            )
         versions = learner_versions(nb, released)
         _neutralise_tampered_cells(nb, released)
         # after: each cell then has the type it runs as, and only released cells test
@@ -308,6 +314,41 @@ def compare_with_release(
             "notebook (renamed or added)"
         )
     return flags, tampered
+
+
+def unnamed_grading_cells(submitted: NotebookNode) -> int:
+    """How many cells carry nbgrader metadata that no released cell could have: not a
+    mapping, or one that marks the cell graded, an answer, a task or locked without a
+    ``grade_id`` that is a string.
+
+    Such a cell is graded as a plain cell (its metadata is stripped), so it earns nothing;
+    it is flagged all the same, as a cell with a made-up ``grade_id`` is: only an edit by
+    hand makes one, never Jupyter.
+
+    Examples
+    --------
+    >>> cell = nbformat.v4.new_code_cell
+    >>> unnamed_grading_cells(nbformat.v4.new_notebook(cells=[
+    ...     cell("1", metadata={"nbgrader": {"grade": True, "points": 100}}),
+    ...     cell("2", metadata={"nbgrader": "grade"}),
+    ...     cell("3", metadata={"nbgrader": {"schema_version": 3}}),
+    ...     cell("4", metadata={"nbgrader": {"grade": True, "grade_id": "q1"}}),
+    ... ]))
+    2
+    """
+    count = 0
+    for cell in submitted.get("cells") or ():
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        if not isinstance(metadata, dict) or "nbgrader" not in metadata:
+            continue
+        entry = metadata["nbgrader"]
+        if not isinstance(entry, dict):
+            count += 1
+        elif not isinstance(entry.get("grade_id"), str) and any(
+            entry.get(key) for key in ("grade", "solution", "task", "locked")
+        ):
+            count += 1
+    return count
 
 
 #: Cells with made-up grade ids that the flags name one by one; the rest are counted.

@@ -686,3 +686,21 @@ def test_a_manual_scores_digest_changes_with_any_code_that_can_change_the_answer
     assert _digests(changed, first, note, answer, test)["q2"] != digest
     edited_note = nbformat.v4.new_markdown_cell("my notes, longer")
     assert _digests(earlier, first, edited_note, answer, test)["q2"] == digest
+
+
+def test_grading_metadata_without_a_grade_id_is_counted_for_a_flag() -> None:
+    """Are cells whose nbgrader metadata claims points, an answer, a task or a lock with
+    no grade id (or is no mapping at all) counted, however the cell's metadata is shaped,
+    and cells with a grade id or plain metadata not?"""
+    cells = [
+        {"metadata": {"nbgrader": {"grade": True, "points": 100}}},
+        {"metadata": {"nbgrader": {"solution": True, "grade_id": 7}}},
+        {"metadata": {"nbgrader": ["q1"]}},
+        {"metadata": {"nbgrader": None}},
+        {"metadata": {"nbgrader": {"schema_version": 3, "grade": False}}},
+        {"metadata": {"nbgrader": {"grade": True, "grade_id": "bonus"}}},
+        {"metadata": ["not", "a", "mapping"]},
+        {"metadata": {}},
+        "not a cell",
+    ]
+    assert preprocessors.unnamed_grading_cells(nbformat.NotebookNode(cells=cells)) == 4

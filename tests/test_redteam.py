@@ -2001,6 +2001,21 @@ def _retyped(grade_id: str, cell_type: str, **extra: object) -> Callable[[Path],
     return raw
 
 
+def _unnamed_grading_cells(path: Path) -> None:
+    notebook = json.loads(path.read_text())
+    claims = [
+        {"grade": True, "solution": False, "locked": True, "points": 100, "schema_version": 3},
+        {"grade": True, "solution": False, "grade_id": 7, "points": 100, "schema_version": 3},
+        "grade",
+    ]
+    for number, claim in enumerate(claims):
+        cell = nbformat.v4.new_code_cell("print('all my points')")
+        cell["id"] = f"mine-{number}"
+        cell.metadata["nbgrader"] = claim
+        notebook["cells"].append(cell)
+    path.write_text(json.dumps(notebook))
+
+
 #: Notebooks edited by hand, valid for nbformat: each earns what its answers earn.
 BY_HAND = {
     # a markdown or raw cell may hold attachments, a code cell may not: nbgrader turned the
@@ -2018,6 +2033,9 @@ BY_HAND = {
     "answer-cell-retyped-with-markdown-metadata": Case(
         raw=_retyped("q4-answer", "markdown", metadata_collapsed="yes"), status="flagged"
     ),
+    # grading metadata with no grade id to name: it earns nothing, and is flagged as a
+    # made-up grade id is
+    "grading-metadata-without-an-id": Case(raw=_unnamed_grading_cells, status="flagged"),
 }
 
 
