@@ -43,7 +43,12 @@ from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
 from lstm_grader.course import CONFIG_FILE, CourseLayout
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
-from lstm_grader.submission_guard import is_safe_student_id, refused_entries, too_many_cells
+from lstm_grader.submission_guard import (
+    is_safe_student_id,
+    refused_entries,
+    too_deeply_nested,
+    too_many_cells,
+)
 
 GRADES_FILE = "grades.csv"
 #: Held by the one ``lstm-grade`` run grading a course: two at once would write the same
@@ -212,7 +217,7 @@ def readable_notebook(path: Path) -> str | None:
         nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
-        if problem := too_many_cells(nb):
+        if problem := too_many_cells(nb) or too_deeply_nested(nb):
             return problem
         # JSON may spell a lone surrogate (\ud800), which no UTF-8 file can hold: nbgrader
         # would read the notebook and fail writing the graded copy

@@ -59,6 +59,7 @@ from lstm_grader.submission_guard import (
     RefusedSubmission,
     refusal_message,
     refused_entries,
+    too_deeply_nested,
     too_many_cells,
 )
 from lstm_lib import verdicts
@@ -123,7 +124,7 @@ class CheckSubmission(NbGraderPreprocessor):
             layout.release(ids["assignment"]),
             f"{ids['notebook']}.ipynb",
         )
-        if problem := too_many_cells(nb):
+        if problem := too_many_cells(nb) or too_deeply_nested(nb):
             raise RefusedSubmission(f"refusing to grade: {problem}")
         released = nbformat.read(released_path, as_version=4)
         unnamed = unnamed_grading_cells(nb)

@@ -30,6 +30,15 @@ from lstm_grader.timestamps import TIMESTAMP_FILE, timestamp_problem
 #: and a learner's scratch cells come nowhere near.
 MAX_NOTEBOOK_CELLS = 2_000
 
+#: The deepest a submitted notebook's JSON may nest lists and mappings. What Jupyter
+#: writes stays near 40 (an output's data nests at most
+#: :data:`~lstm_grader.kernel_messages.MAX_CONTENT_DEPTH` levels, under 6 of the
+#: notebook's own), and metadata nested deeper is graded (and dropped from the copy);
+#: nbformat fails on its own reading of a notebook from about 490 levels on, by how deep
+#: the reader's stack already is, so a check in one process passed a notebook that
+#: nbgrader, in another, could not read. Well below that, whatever process reads.
+MAX_NOTEBOOK_DEPTH = 200
+
 
 #: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
 #: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
@@ -151,3 +160,40 @@ def too_many_cells(notebook: Any) -> str | None:
     if count <= MAX_NOTEBOOK_CELLS:
         return None
     return f"it holds {count:,} cells, more than the {MAX_NOTEBOOK_CELLS:,} a notebook may hold"
+
+
+def too_deeply_nested(notebook: Any) -> str | None:
+    """Why ``notebook`` nests too deeply to grade, or None. It walks the notebook without
+    recursion, so it answers however deep the notebook goes.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode or dict
+        A notebook as read from a submission.
+
+    Returns
+    -------
+    str or None
+        ``"it nests more than M levels deep, ..."``, or None.
+
+    Examples
+    --------
+    >>> too_deeply_nested({"cells": [], "metadata": {"a": [[1]]}}) is None
+    True
+    >>> deep = []
+    >>> for _ in range(MAX_NOTEBOOK_DEPTH):
+    ...     deep = [deep]
+    >>> too_deeply_nested({"cells": [], "metadata": {"a": deep}})
+    'it nests more than 200 levels deep, which no notebook saved by Jupyter does'
+    """
+    pending = [(notebook, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_NOTEBOOK_DEPTH:
+            return (
+                f"it nests more than {MAX_NOTEBOOK_DEPTH} levels deep, which no notebook "
+                "saved by Jupyter does"
+            )
+        inner = item.values() if isinstance(item, dict) else item
+        pending += [(part, depth + 1) for part in inner if isinstance(part, dict | list)]
+    return None

@@ -342,6 +342,25 @@ def test_readable_notebook_validates_a_notebook_once(tmp_path: Path, monkeypatch
     assert len(calls) == 2
 
 
+@pytest.mark.parametrize("depth", [250, 490])
+def test_readable_notebook_names_a_notebook_nested_deeper_than_jupyter_writes(
+    tmp_path: Path, depth: int
+) -> None:
+    """A notebook whose metadata nests 490 deep passed this check, in the class command's
+    process, then failed nbformat's own reading in nbgrader's (a deeper stack), graded as
+    the grader's error. Is one nested past the limit named as not gradable here, however
+    deep this process's stack (nbformat's own failure may come first), and one within it
+    not?"""
+    text = _edit_json(_notebook_text(), lambda nb: nb["metadata"].update(deep="DEEP"))
+    deep = text.replace('"DEEP"', "[" * depth + "]" * depth)
+    reason = classgrade.readable_notebook(_touch(tmp_path / "deep.ipynb", deep))
+    assert reason is not None
+    assert "levels deep" in reason or reason.startswith("RecursionError"), reason
+    assert depth > 300 or "levels deep" in reason, reason
+    shallow = text.replace('"DEEP"', "[" * 40 + "]" * 40)
+    assert classgrade.readable_notebook(_touch(tmp_path / "shallow.ipynb", shallow)) is None
+
+
 def _edit_json(text: str, change) -> str:
     data = json.loads(text)
     change(data)

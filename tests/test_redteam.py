@@ -2016,6 +2016,15 @@ def _unnamed_grading_cells(path: Path) -> None:
     path.write_text(json.dumps(notebook))
 
 
+def _nested_notebook_metadata(depth: int) -> Callable[[Path], None]:
+    def raw(path: Path) -> None:
+        notebook = json.loads(path.read_text())
+        notebook["metadata"]["mine"] = "NESTED"
+        path.write_text(json.dumps(notebook).replace('"NESTED"', "[" * depth + "]" * depth))
+
+    return raw
+
+
 #: Notebooks edited by hand, valid for nbformat: each earns what its answers earn.
 BY_HAND = {
     # a markdown or raw cell may hold attachments, a code cell may not: nbgrader turned the
@@ -2036,6 +2045,9 @@ BY_HAND = {
     # grading metadata with no grade id to name: it earns nothing, and is flagged as a
     # made-up grade id is
     "grading-metadata-without-an-id": Case(raw=_unnamed_grading_cells, status="flagged"),
+    # valid JSON, read whole by lstm-grade's check, then past nbformat's recursion limit in
+    # nbgrader's deeper stack: the notebook failed there, graded as the grader's error
+    "metadata-nested-490-deep": Case(raw=_nested_notebook_metadata(490), status="invalid-notebook"),
 }
 
 
@@ -2052,13 +2064,16 @@ def graded_by_hand(tmp_path_factory) -> Graded:
 def test_a_notebook_edited_by_hand_earns_what_its_answers_earn(
     graded_by_hand: Graded, name: str
 ) -> None:
-    """Does a notebook edited as text, valid for nbformat, lose the questions its edits
-    touch and no other, say so in its status, and leave its file and the honest classmate
-    as they were?"""
+    """Does a notebook edited as text lose the questions its edits touch and no other (or,
+    when nbgrader cannot read it, is it named as no notebook, not as the grader's failure),
+    say so in its status, and leave its file and the honest classmate as they were?"""
     case, row = graded_by_hand.cases[name], graded_by_hand.rows[name]
     assert row["status"] == case.status, f"{name}: {row['status']} ({row['reason']})"
+    assert graded_by_hand.rows["honest"]["status"] == "graded"
+    assert graded_by_hand.before == graded_by_hand.after
+    if case.status == "invalid-notebook":
+        assert float(row["score"]) == 0.0
+        return
     scores = graded_by_hand.course.scores(name, ASSIGNMENT)
     expected = {c: 0.0 if c in case.zero else p for c, p in graded_by_hand.full.items()}
     assert {c: scores.get(c) or 0.0 for c in expected} == expected
-    assert graded_by_hand.rows["honest"]["status"] == "graded"
-    assert graded_by_hand.before == graded_by_hand.after

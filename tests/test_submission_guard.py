@@ -149,3 +149,18 @@ def test_safe_student_id_rules() -> None:
             ],
         )
     )
+
+
+def test_a_notebook_nested_past_the_limit_is_named_however_deep_it_goes() -> None:
+    """Is a notebook nested just past the limit, or far past Python's recursion limit,
+    named without recursing, and one at the limit not?"""
+    at_limit: list = []
+    for _ in range(submission_guard.MAX_NOTEBOOK_DEPTH - 3):  # with the notebook and metadata
+        at_limit = [at_limit]
+    assert submission_guard.too_deeply_nested({"cells": [], "metadata": {"a": at_limit}}) is None
+    past: list = [at_limit]
+    assert submission_guard.too_deeply_nested({"cells": [], "metadata": {"a": past}})
+    far: list = []
+    for _ in range(100_000):
+        far = [far]
+    assert submission_guard.too_deeply_nested({"cells": [{"metadata": {"a": far}}]})
