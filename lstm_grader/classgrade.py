@@ -45,9 +45,8 @@ from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
     is_safe_student_id,
+    notebook_too_large,
     refused_entries,
-    too_deeply_nested,
-    too_many_cells,
 )
 
 GRADES_FILE = "grades.csv"
@@ -217,7 +216,7 @@ def readable_notebook(path: Path) -> str | None:
         nb = nbformat.reads(text, as_version=4, capture_validation_error=invalid)
         if "ValidationError" in invalid:
             raise invalid["ValidationError"]
-        if problem := too_many_cells(nb) or too_deeply_nested(nb):
+        if problem := notebook_too_large(nb):
             return problem
         # JSON may spell a lone surrogate (\ud800), which no UTF-8 file can hold: nbgrader
         # would read the notebook and fail writing the graded copy

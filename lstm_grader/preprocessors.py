@@ -57,10 +57,9 @@ from lstm_grader.sandbox import (
 )
 from lstm_grader.submission_guard import (
     RefusedSubmission,
+    notebook_too_large,
     refusal_message,
     refused_entries,
-    too_deeply_nested,
-    too_many_cells,
 )
 from lstm_lib import verdicts
 from lstm_lib.answers import parse_answer_json
@@ -124,7 +123,7 @@ class CheckSubmission(NbGraderPreprocessor):
             layout.release(ids["assignment"]),
             f"{ids['notebook']}.ipynb",
         )
-        if problem := too_many_cells(nb) or too_deeply_nested(nb):
+        if problem := notebook_too_large(nb):
             raise RefusedSubmission(f"refusing to grade: {problem}")
         released = nbformat.read(released_path, as_version=4)
         unnamed = unnamed_grading_cells(nb)

@@ -11,7 +11,7 @@ calls it, so plain ``nbgrader autograde``, the formgrader and ``lstm-grade`` all
 the same folders, for the same reasons, before nbgrader touches them.
 
 A notebook that can be read may still hold more cells than any learner writes:
-:func:`too_many_cells` bounds them, since every cell costs grading and the feedback page
+:func:`notebook_too_large` bounds them, since every cell costs grading and the feedback page
 time whatever its size (80,000 one-word cells took 50 s to grade and 80 s to render).
 """
 
@@ -136,8 +136,10 @@ def guard_autograde() -> None:
     Autograde.init_assignment = init_assignment  # type: ignore[method-assign]
 
 
-def too_many_cells(notebook: Any) -> str | None:
-    """Why ``notebook`` holds too many cells to grade, or None.
+def notebook_too_large(notebook: Any) -> str | None:
+    """Why ``notebook`` is too large to grade, or None: more cells than
+    :data:`MAX_NOTEBOOK_CELLS`, or lists and mappings nested deeper than
+    :data:`MAX_NOTEBOOK_DEPTH` (found without recursion, however deep they go).
 
     Parameters
     ----------
@@ -147,45 +149,23 @@ def too_many_cells(notebook: Any) -> str | None:
     Returns
     -------
     str or None
-        ``"it holds N cells, more than the M a notebook may hold"``, or None.
+        One line saying what is past which limit, or None.
 
     Examples
     --------
-    >>> too_many_cells({"cells": [{}] * 3}) is None
+    >>> notebook_too_large({"cells": [{}] * 3, "metadata": {"a": [[1]]}}) is None
     True
-    >>> too_many_cells({"cells": [{}] * 2_001})
+    >>> notebook_too_large({"cells": [{}] * 2_001})
     'it holds 2,001 cells, more than the 2,000 a notebook may hold'
-    """
-    count = len(notebook.get("cells") or ())
-    if count <= MAX_NOTEBOOK_CELLS:
-        return None
-    return f"it holds {count:,} cells, more than the {MAX_NOTEBOOK_CELLS:,} a notebook may hold"
-
-
-def too_deeply_nested(notebook: Any) -> str | None:
-    """Why ``notebook`` nests too deeply to grade, or None. It walks the notebook without
-    recursion, so it answers however deep the notebook goes.
-
-    Parameters
-    ----------
-    notebook : nbformat.NotebookNode or dict
-        A notebook as read from a submission.
-
-    Returns
-    -------
-    str or None
-        ``"it nests more than M levels deep, ..."``, or None.
-
-    Examples
-    --------
-    >>> too_deeply_nested({"cells": [], "metadata": {"a": [[1]]}}) is None
-    True
     >>> deep = []
     >>> for _ in range(MAX_NOTEBOOK_DEPTH):
     ...     deep = [deep]
-    >>> too_deeply_nested({"cells": [], "metadata": {"a": deep}})
+    >>> notebook_too_large({"cells": [], "metadata": {"a": deep}})
     'it nests more than 200 levels deep, which no notebook saved by Jupyter does'
     """
+    count = len(notebook.get("cells") or ())
+    if count > MAX_NOTEBOOK_CELLS:
+        return f"it holds {count:,} cells, more than the {MAX_NOTEBOOK_CELLS:,} a notebook may hold"
     pending = [(notebook, 1)]
     while pending:
         item, depth = pending.pop()

@@ -157,10 +157,10 @@ def test_a_notebook_nested_past_the_limit_is_named_however_deep_it_goes() -> Non
     at_limit: list = []
     for _ in range(submission_guard.MAX_NOTEBOOK_DEPTH - 3):  # with the notebook and metadata
         at_limit = [at_limit]
-    assert submission_guard.too_deeply_nested({"cells": [], "metadata": {"a": at_limit}}) is None
+    assert submission_guard.notebook_too_large({"cells": [], "metadata": {"a": at_limit}}) is None
     past: list = [at_limit]
-    assert submission_guard.too_deeply_nested({"cells": [], "metadata": {"a": past}})
+    assert submission_guard.notebook_too_large({"cells": [], "metadata": {"a": past}})
     far: list = []
     for _ in range(100_000):
         far = [far]
-    assert submission_guard.too_deeply_nested({"cells": [{"metadata": {"a": far}}]})
+    assert submission_guard.notebook_too_large({"cells": [{"metadata": {"a": far}}]})
