@@ -905,7 +905,7 @@ BANK: list[tuple[str, Any, str]] = [
     # 08: putting it together
     ("08q1", (None, 30), "Embedding's input"),
     ("08q1", (None, 8), "loses the time axis"),
-    ("08q5", [(None, 30, 8), (None, 3)], "Dense never removes an axis"),
+    ("08q5", [(None, 30, 16), (None, 3)], "Dense never removes an axis"),
     # 09: Keras 2 to Keras 3
     (
         "09q1",
@@ -1660,8 +1660,8 @@ def test_a_list_of_several_layers_outputs_is_not_told_about_states() -> None:
     """08 q5 asks for the outputs of two layers: is a wrong list told as that, never as a
     layer's output and states (return_state, "then the state h")?"""
     for answer, words in [
-        ([(None, 30, 3), (None, 30, 8)], "The right shapes in the wrong order"),
-        ([(None, 30, 8)], "The question asks for 2 shapes"),
+        ([(None, 30, 3), (None, 30, 16)], "The right shapes in the wrong order"),
+        ([(None, 30, 16)], "The question asks for 2 shapes"),
     ]:
         message = judge("08q5", answer).message
         assert words in message
