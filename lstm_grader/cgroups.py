@@ -97,6 +97,11 @@ class ControlGroup:
     not_applied: list[str] = field(default_factory=list)
 
     @property
+    def bounds_memory(self) -> bool:
+        """Whether the group limits the memory of the whole sandbox."""
+        return any(words.startswith("memory:") for words in self.applied)
+
+    @property
     def procs_files(self) -> list[str]:
         """The ``cgroup.procs`` files a starting process writes its pid into to join."""
         return sorted({str(folder / "cgroup.procs") for folder in self.directories.values()})

@@ -28,7 +28,9 @@ What the kernel gets:
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
   :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
-  size, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``.
+  size, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``; where no control
+  group bounds the memory, one process with its threads and no other
+  (:mod:`lstm_grader.single_process`), so one address-space limit bounds it all.
 
 As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
 works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
@@ -78,7 +80,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Instance, Integer, Type, Unicode, default
 
-from lstm_grader import cgroups, landlock, owners, report, safefiles
+from lstm_grader import cgroups, landlock, owners, report, safefiles, single_process
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
 
 log = logging.getLogger(__name__)
@@ -702,16 +704,37 @@ def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str
 WRITABLE_IN_SANDBOX = ["/tmp", "/dev/shm"]
 
 
-def _write_restriction(cmd: list[str], kernel_dir: str) -> tuple[list[str], str | None]:
+def _process_restriction(cmd: list[str]) -> tuple[str, str]:
+    """The launcher prelude that keeps the kernel to one process (see
+    :mod:`lstm_grader.single_process`), and the limit it applies in words; or ``""`` and
+    why it cannot be applied."""
+    prelude = single_process.launcher_prelude()
+    consequence = "so the sandbox's processes together may hold more than one address space"
+    if prelude is None:
+        return "", f"one process: no filter for this machine ({os.uname().machine}), {consequence}"
+    if grading_kernel_command(cmd, prelude) == grading_kernel_command(cmd):
+        return "", (
+            "one process: the kernel spec does not start ipykernel_launcher, where it is "
+            f"applied, {consequence}"
+        )
+    return prelude, (
+        "processes: threads, no other process (seccomp), since no control group bounds "
+        "the whole sandbox's memory"
+    )
+
+
+def _write_restriction(
+    cmd: list[str], kernel_dir: str, first: str = ""
+) -> tuple[list[str], str | None]:
     """The grading kernel's command for a grader that is not root, with the Landlock
-    prelude that keeps its writes in :data:`WRITABLE_IN_SANDBOX`, and what could not be
-    applied (None when all was)."""
-    plain = grading_kernel_command(cmd)
+    prelude that keeps its writes in :data:`WRITABLE_IN_SANDBOX` after the prelude
+    ``first``, and what could not be applied (None when all was)."""
+    plain = grading_kernel_command(cmd, first)
     if landlock.abi_version() < 1:
         why = "this host's kernel has no Landlock (Linux 5.13 or later)"
     else:
         prelude = landlock.launcher_prelude(WRITABLE_IN_SANDBOX, "/dev", [kernel_dir])
-        restricted = grading_kernel_command(cmd, prelude)
+        restricted = grading_kernel_command(cmd, first + prelude)
         if restricted != plain:
             return restricted, None
         why = "the kernel spec does not start ipykernel_launcher, where it is applied"
@@ -1210,13 +1233,18 @@ class SandboxProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Wrap the kernel's command in the sandbox and start it with the limits."""
         km = self.parent
-        kernel_cmd, kw = grading_kernel_command(cmd), kwargs
+        group = self._cgroup or cgroups.ControlGroup()
+        one_process = ""
+        if self._no_sandbox is None and not group.bounds_memory:
+            one_process, words = _process_restriction(cmd)
+            self.sandbox_report["limits" if one_process else "limits_not_applied"].append(words)
+        kernel_cmd, kw = grading_kernel_command(cmd, one_process), kwargs
         kernel_mount = None
         if self._no_sandbox is None and not self._identity.drops_root:
             # the kernel runs as this user, owner of the sandbox's folders
             kernel_mount = KERNEL_FOLDER_MOUNT
             cmd = self._kernel_view_of_connection(cmd, kernel_mount)
-            kernel_cmd, not_applied = _write_restriction(cmd, kernel_mount)
+            kernel_cmd, not_applied = _write_restriction(cmd, kernel_mount, one_process)
             if not_applied:
                 self.sandbox_report["limits_not_applied"].append(not_applied)
             else:
@@ -1230,7 +1258,6 @@ class SandboxProvisioner(LocalProvisioner):
         )
         if skipped:
             self.sandbox_report["skipped_files"] = skipped
-        group = self._cgroup or cgroups.ControlGroup()
         processes = None
         if "pids" not in group.directories and "unified" not in group.directories:
             # RLIMIT_NPROC counts every task of the uid: the sandbox uid's alone when root

@@ -1687,6 +1687,7 @@ NON_ROOT_CASES = (
     "fill-tmp",
     "thread-display",
     "fork-bomb",
+    "fork-memory",
 )
 GRADER_UID = 61010
 
@@ -1768,6 +1769,22 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+    forked = graded.rows["fork-memory"]
+    if "memory" in honest["reason"]:
+        # no control group bounds this sandbox's memory, so the kernel keeps to one
+        # process: the three 450 MiB children, each under the per-process limit, are
+        # never forked, and the host's memory never holds them
+        refused = [
+            output
+            for cell in nbformat.reads(_autograded_text(graded, "fork-memory"), 4).cells
+            for output in cell.get("outputs", [])
+            if output.get("ename") == "PermissionError"
+        ]
+        assert refused and "Operation not permitted" in refused[0]["evalue"], forked
+        assert forked["status"] != "memory-limit"
+        assert float(forked["score"]) == float(honest["score"])
+    else:
+        assert forked["status"] == "memory-limit"
 
 
 def test_plain_nbgrader_autograde_refuses_before_it_reads_or_copies(tmp_path: Path) -> None:

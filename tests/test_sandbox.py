@@ -434,6 +434,72 @@ def test_the_grading_kernel_starts_like_ipykernel_launcher_without_debugpy() -> 
     assert sandbox.grading_kernel_command(other) == other
 
 
+def test_the_one_process_prelude_goes_only_where_the_launcher_can_run_it() -> None:
+    """Does an ipykernel kernel spec get the seccomp prelude before ipykernel loads, with
+    the limit named; and another kernel spec none, with the reason it is not applied?"""
+    spec = ["/env/bin/python", "-m", "ipykernel_launcher", "-f", "c"]
+    prelude, words = sandbox._process_restriction(spec)
+    assert "forbid_new_processes(" in prelude and "threads, no other process" in words
+    launcher = sandbox.grading_kernel_command(spec, prelude)[2]
+    assert launcher.index("forbid_new_processes(b") < launcher.index("from ipykernel")
+    prelude, words = sandbox._process_restriction(["/usr/bin/R", "-f", "c"])
+    assert prelude == "" and "does not start ipykernel_launcher" in words
+
+
+FORK_PROBE = r"""
+import json, os, subprocess, threading
+facts = {}
+worker = threading.Thread(target=lambda: facts.setdefault("thread", True))
+worker.start()
+worker.join()
+try:
+    if os.fork() == 0:
+        os._exit(0)
+    os.wait()
+    facts["fork"] = "ran"
+except OSError as exc:
+    facts["fork"] = exc.errno
+try:
+    subprocess.run(["true"], check=True)
+    facts["subprocess"] = "ran"
+except OSError as exc:
+    facts["subprocess"] = exc.errno
+print(json.dumps(facts))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("memory_group", [False, True])
+def test_a_kernel_forks_only_where_a_control_group_bounds_its_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, memory_group: bool
+) -> None:
+    """Without a memory control group, is a real sandboxed kernel left its threads but
+    refused fork and subprocess (EPERM), so that forked children cannot each take their
+    own address-space limit of the host's memory; and with one, may it still fork?"""
+    from lstm_grader import cgroups
+
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    if memory_group:
+        require_or_skip(os.geteuid() == 0, "root, for a control group of the kernel's own")
+        made = cgroups.create(cgroups.Limits(memory_bytes=2**30, processes=64, cpus=1.0))
+        require_or_skip(made.bounds_memory, "a memory control group")
+        made.remove()
+    else:
+        no_group = cgroups.ControlGroup(not_applied=["memory: none in this test"])
+        monkeypatch.setattr(sandbox.cgroups, "create", lambda limits: no_group)
+    workdir = tmp_path / "05-return-flags"
+    workdir.mkdir()
+    facts, report = _run_in_sandbox(FORK_PROBE, workdir)
+    assert facts["thread"] is True
+    one_process = [words for words in report["limits"] if "no other process" in words]
+    if memory_group:
+        assert facts == {"thread": True, "fork": "ran", "subprocess": "ran"}
+        assert one_process == []
+    else:
+        assert facts == {"thread": True, "fork": 1, "subprocess": 1}
+        assert one_process, report["limits"]
+
+
 @pytest.mark.slow
 def test_a_real_grading_kernel_loads_no_debugger_and_imports_from_its_folder(
     tmp_path: Path,

@@ -1,0 +1,141 @@
+"""Does the seccomp prelude leave a kernel its threads and no other process?
+
+The filter's decisions are read two ways: by running its classic BPF here, for every
+architecture and system call (so the other ABIs are covered where no test can call
+them), and by installing it in a fresh interpreter, as the grading kernel's launcher
+does, that then starts threads, forks, runs a program and starts a multiprocessing child.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import struct
+import subprocess
+import sys
+
+import pytest
+from conftest import require_or_skip
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lstm_grader import single_process
+
+ALLOW, EPERM, ENOSYS = 0x7FFF0000, 0x00050001, 0x00050026
+CLONE_THREAD = 0x00010000
+#: audit architecture, clone, fork and vfork, clone3, per machine the filter knows
+MACHINES = {
+    "x86_64": (0xC000003E, 56, (57, 58), 435),
+    "aarch64": (0xC00000B7, 220, (), 435),
+}
+I386 = 0x40000003
+
+
+def decide(program: bytes, number: int, arch: int, flags: int = 0) -> int:
+    """Run the filter on one call, as the kernel runs classic BPF: its return value."""
+    data = struct.pack("=iIQ6Q", number, arch, 0, flags, 0, 0, 0, 0, 0)
+    instructions = [struct.unpack_from("=HBBI", program, i) for i in range(0, len(program), 8)]
+    accumulator, at = 0, 0
+    while True:
+        code, yes, no, constant = instructions[at]
+        at += 1
+        if code == 0x20:  # load a word of the call's data
+            accumulator = struct.unpack_from("=I", data, constant)[0]
+        elif code == 0x06:
+            return constant
+        else:
+            taken = {
+                0x15: accumulator == constant,
+                0x35: accumulator >= constant,
+                0x45: bool(accumulator & constant),
+            }[code]
+            at += yes if taken else no
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_threads_pass_and_every_other_process_start_is_refused(machine: str) -> None:
+    """Is clone with CLONE_THREAD allowed; clone without it, fork and vfork refused (EPERM);
+    clone3 told it does not exist (ENOSYS), so the C library falls back to clone?"""
+    program = single_process.filter_program(machine)
+    arch, clone, forks, clone3 = MACHINES[machine]
+    thread_flags = 0x003D0F00  # what glibc's pthread_create passes
+    assert decide(program, clone, arch, thread_flags) == ALLOW
+    assert decide(program, clone, arch, 0x01200011) == EPERM  # glibc's fork
+    assert decide(program, clone, arch, 0x00004111) == EPERM  # posix_spawn: VM | VFORK
+    assert decide(program, clone3, arch) == ENOSYS
+    for number in forks:
+        assert decide(program, number, arch) == EPERM
+
+
+@given(machine=st.sampled_from(sorted(MACHINES)), number=st.integers(0, 2**31 - 1))
+def test_other_calls_pass_and_other_abis_are_refused(machine: str, number: int) -> None:
+    """Does every other native call pass, whatever its number; and is every call through
+    another ABI (i386's int 0x80, x86-64's x32 numbers) refused?"""
+    program = single_process.filter_program(machine)
+    arch, clone, forks, clone3 = MACHINES[machine]
+    assert decide(program, number, I386) == EPERM
+    if machine == "x86_64" and number >= 0x40000000:
+        assert decide(program, number, arch) == EPERM
+    elif number not in (clone, clone3, *forks):
+        assert decide(program, number, arch) == ALLOW
+
+
+PROBE = """
+import json, multiprocessing, os, subprocess, threading
+done = {}
+ran = []
+worker = threading.Thread(target=lambda: ran.append(True))
+worker.start()
+worker.join()
+done["thread"] = ran == [True]
+
+def attempt(name, action):
+    try:
+        action()
+        done[name] = "ran"
+    except OSError as exc:
+        done[name] = exc.errno
+
+def fork():
+    if os.fork() == 0:
+        os._exit(0)
+    os.wait()
+
+attempt("fork", fork)
+attempt("subprocess", lambda: subprocess.run(["true"], check=True))
+forked = multiprocessing.get_context("fork")
+attempt("multiprocessing", lambda: forked.Process(target=print).start())
+print(json.dumps(done))
+"""
+
+
+def run_probe(prelude: str) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + PROBE], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_interpreter_under_the_filter_starts_threads_and_nothing_else() -> None:
+    """After the prelude, does a fresh interpreter still start a thread, while fork,
+    subprocess and multiprocessing fail with EPERM; and without it do all three run (so
+    the refusals are the filter's)?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    assert run_probe("") == {
+        "thread": True,
+        "fork": "ran",
+        "subprocess": "ran",
+        "multiprocessing": "ran",
+    }
+    prelude = single_process.launcher_prelude()
+    assert prelude is not None
+    assert run_probe(prelude) == {
+        "thread": True,
+        "fork": 1,
+        "subprocess": 1,
+        "multiprocessing": 1,
+    }
