@@ -489,8 +489,11 @@ def _retype_as(cell: NotebookNode, original: NotebookNode) -> None:
 
 
 def _source(cell: NotebookNode) -> str:
+    """A cell's source as one string, its line endings ``\\n`` (VS Code on Windows may
+    save ``\\r\\n``, which Python reads the same) and no trailing whitespace."""
     source = cell.get("source", "")
-    return ("".join(source) if isinstance(source, list) else source).rstrip()
+    text = "".join(source) if isinstance(source, list) else source
+    return text.replace("\r\n", "\n").replace("\r", "\n").rstrip()
 
 
 class StageAnswers(NbGraderPreprocessor):

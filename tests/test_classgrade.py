@@ -866,7 +866,8 @@ def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_facto
     """A learner edits a locked test cell. Is the submission flagged in nbgrader's own
     fields, with only that cell awaiting the instructor, the reason and the learner's
     version under it; does a score given by hand reach grades.csv, the totals and nbgrader's
-    export, and survive a --force regrade; and does a changed answer ask for it again?"""
+    export, and survive a --force regrade; and does a changed answer ask for it again? And
+    is a notebook saved with CRLF line endings everywhere (VS Code on Windows) no edit?"""
     from nbgrader.api import Gradebook
 
     course = course_factory(ASSIGNMENT)
@@ -875,9 +876,15 @@ def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_facto
     q3.source = '"""q3, checked my way"""\nprint("trust me")\n'
     course.submit("s-flagged", ASSIGNMENT, tampered)
     course.submit("s-plain", ASSIGNMENT, answered_notebook(course))
+    windows = answered_notebook(course)
+    for cell in windows.cells:
+        cell.source = "".join(cell.source).replace("\n", "\r\n")
+    course.submit("s-windows", ASSIGNMENT, windows)
 
     lstm_grade(course)
     rows = grade_rows(course)
+    assert rows["s-windows"]["status"] == "graded", rows["s-windows"]["reason"]
+    assert rows["s-windows"]["score"] == rows["s-plain"]["score"]
     assert rows["s-flagged"]["status"] == "flagged"
     assert "cell 'q3' was edited although it is locked" in rows["s-flagged"]["reason"]
     assert rows["s-plain"]["status"] == "graded"

@@ -207,6 +207,22 @@ def test_made_up_grade_ids_are_quoted_short_and_counted() -> None:
     assert flags[-1].startswith("290 more cells are not in the released notebook")
 
 
+def test_line_endings_alone_are_no_edit_of_a_locked_cell() -> None:
+    """VS Code on Windows may save a notebook's lines with ``\\r\\n``. Is a test cell that
+    differs from the release only there neither flagged nor zeroed, its answer digest
+    unchanged, while a real edit still is both?"""
+    released = nbformat.v4.new_notebook(cells=[_test_cell("t1", "q1")])
+    windows = nbformat.v4.new_notebook(cells=[_test_cell("t1", "q1")])
+    windows.cells[0].source = windows.cells[0].source.replace("\n", "\r\n")
+    assert preprocessors.compare_with_release(windows, released) == ([], set())
+    assert preprocessors.learner_versions(windows, released) == {}
+    assert preprocessors.answer_digests(windows) == preprocessors.answer_digests(released)
+    edited = nbformat.v4.new_notebook(cells=[_test_cell("t1", "q1")])
+    edited.cells[0].source = edited.cells[0].source.replace("t1", "mine")
+    flags, tampered = preprocessors.compare_with_release(edited, released)
+    assert flags == ["cell 't1' was edited although it is locked"] and tampered == {"t1"}
+
+
 def test_html_nested_too_deeply_is_shown_as_text() -> None:
     """bleach takes time in proportion to the nesting for every element (20,000 nested
     ``<div>`` took 14 s of the grader's own time). Is a learner's markdown or a kernel's
