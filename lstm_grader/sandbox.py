@@ -688,15 +688,24 @@ GRADING_KERNEL_LAUNCHER = (
 )
 
 
+def _launcher_index(kernel_cmd: list[str]) -> int | None:
+    """Where ``-m ipykernel_launcher`` starts in a kernel spec's command, or None: only
+    there can the grading launcher, and any prelude, take its place."""
+    for i in range(len(kernel_cmd) - 1):
+        if kernel_cmd[i : i + 2] == ["-m", "ipykernel_launcher"]:
+            return i
+    return None
+
+
 def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str]:
     """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
     :data:`GRADING_KERNEL_LAUNCHER`, after ``prelude`` (Python source run first); any other
     command is returned unchanged."""
-    for i in range(len(kernel_cmd) - 1):
-        if kernel_cmd[i : i + 2] == ["-m", "ipykernel_launcher"]:
-            launcher = prelude + GRADING_KERNEL_LAUNCHER
-            return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
-    return list(kernel_cmd)
+    i = _launcher_index(kernel_cmd)
+    if i is None:
+        return list(kernel_cmd)
+    launcher = prelude + GRADING_KERNEL_LAUNCHER
+    return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
 
 
 #: Where a sandboxed kernel may create and write files (see :mod:`lstm_grader.landlock`):
@@ -712,7 +721,7 @@ def _process_restriction(cmd: list[str]) -> tuple[str, str]:
     consequence = "so the sandbox's processes together may hold more than one address space"
     if prelude is None:
         return "", f"one process: no filter for this machine ({os.uname().machine}), {consequence}"
-    if grading_kernel_command(cmd, prelude) == grading_kernel_command(cmd):
+    if _launcher_index(cmd) is None:
         return "", (
             "one process: the kernel spec does not start ipykernel_launcher, where it is "
             f"applied, {consequence}"
@@ -729,16 +738,14 @@ def _write_restriction(
     """The grading kernel's command for a grader that is not root, with the Landlock
     prelude that keeps its writes in :data:`WRITABLE_IN_SANDBOX` after the prelude
     ``first``, and what could not be applied (None when all was)."""
-    plain = grading_kernel_command(cmd, first)
     if landlock.abi_version() < 1:
         why = "this host's kernel has no Landlock (Linux 5.13 or later)"
+    elif _launcher_index(cmd) is None:
+        why = "the kernel spec does not start ipykernel_launcher, where it is applied"
     else:
         prelude = landlock.launcher_prelude(WRITABLE_IN_SANDBOX, "/dev", [kernel_dir])
-        restricted = grading_kernel_command(cmd, first + prelude)
-        if restricted != plain:
-            return restricted, None
-        why = "the kernel spec does not start ipykernel_launcher, where it is applied"
-    return plain, (
+        return grading_kernel_command(cmd, first + prelude), None
+    return grading_kernel_command(cmd, first), (
         f"writes outside /tmp and /dev/shm: {why}, so this kernel, run by a grader that is "
         "not root, may write the sandbox's own folders (/, /etc, /dev) and its private "
         "folder on the host's /dev/shm without a size limit"
