@@ -139,3 +139,66 @@ def test_an_interpreter_under_the_filter_starts_threads_and_nothing_else() -> No
         "subprocess": 1,
         "multiprocessing": 1,
     }
+
+
+RAW_ATTEMPTS = r"""
+import ctypes, json, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+done = {}
+
+def raw(name, *arguments):
+    result = libc.syscall(*arguments)
+    if result == 0:  # a child: it must never get this far
+        os._exit(0)
+    done[name] = ctypes.get_errno() if result == -1 else "ran"
+
+raw("clone-as-fork", 56, signal.SIGCHLD, 0, 0, 0, 0)
+raw("clone-thread-bit-in-high-word", 56, ctypes.c_ulong(1 << 48 | signal.SIGCHLD), 0, 0, 0, 0)
+clone_args = (ctypes.c_uint64 * 11)(0, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, 0, 0, 0)
+raw("clone3", 435, ctypes.byref(clone_args), ctypes.sizeof(clone_args))
+raw("x32-fork", 57 | 0x40000000)
+try:
+    os.posix_spawn("/bin/true", ["true"], {})
+    done["posix_spawn"] = "ran"
+except OSError as exc:
+    done["posix_spawn"] = exc.errno
+
+class Program(ctypes.Structure):
+    _fields_ = (("length", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+allow_all = ctypes.create_string_buffer(bytes([6, 0, 0, 0, 0, 0, 0xFF, 0x7F]), 8)
+stacked = libc.prctl(22, 2, ctypes.byref(Program(1, ctypes.addressof(allow_all))), 0, 0)
+done["stacked-allow-all"] = stacked
+try:
+    if os.fork() == 0:
+        os._exit(0)
+    done["fork-after-stacking"] = "ran"
+except OSError as exc:
+    done["fork-after-stacking"] = exc.errno
+print(json.dumps(done))
+"""
+
+
+def test_raw_system_calls_and_a_stacked_filter_start_no_process() -> None:
+    """A learner who knows the filter calls the kernel directly: clone with fork's flags,
+    with CLONE_THREAD's bit moved to the high word, clone3 with a real argument block, the
+    x32 number of fork, posix_spawn; then installs a filter that allows everything on top.
+    Is every process start still refused (seccomp runs every filter and keeps the
+    strictest answer)?"""
+    require_or_skip(platform.machine() == "x86_64", "x86-64, whose call numbers the probe uses")
+    result = subprocess.run(
+        [sys.executable, "-c", single_process.launcher_prelude() + RAW_ATTEMPTS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "clone-as-fork": 1,
+        "clone-thread-bit-in-high-word": 1,
+        "clone3": 38,
+        "x32-fork": 1,
+        "posix_spawn": 1,
+        "stacked-allow-all": 0,
+        "fork-after-stacking": 1,
+    }
