@@ -711,8 +711,9 @@ def _progress_bar(total: int, enabled: bool):
     )
 
 
-#: What makes a spreadsheet read a cell as a formula when it starts the cell.
-_FORMULA_STARTS = ("=", "+", "-", "\t", "\r")
+#: What makes a spreadsheet read a cell as a formula when it starts the cell (OWASP's
+#: list: ``@`` is Lotus's and Excel's older formula start, and student ids may begin with it).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _spreadsheet_cell(value: object) -> object:

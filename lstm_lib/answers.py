@@ -235,7 +235,7 @@ def from_plain(data: Any) -> Any:
             raise ValueError("malformed array shape")
         if not all(type(x) in (int, float) and _finite(x) for x in payload):
             raise ValueError("malformed array data (numbers only, all finite)")
-        if math.prod(shape) != len(payload):
+        if _element_count(shape, at_most=len(payload)) != len(payload):
             raise ValueError("array data does not match its shape")
         import numpy as np
 
@@ -247,6 +247,20 @@ def from_plain(data: Any) -> Any:
             _conversion(data.get("convert")),
         )
     raise ValueError(f"malformed answer record (tag {tag!r})")
+
+
+def _element_count(shape: list[int], at_most: int) -> int:
+    """How many elements an array of ``shape`` holds, or ``at_most + 1`` once that is
+    passed: the kernel chooses the shape, and the whole product of thousands of huge
+    numbers took the grader seconds of arithmetic per answer."""
+    if 0 in shape:
+        return 0
+    count = 1
+    for size in shape:
+        count *= size
+        if count > at_most:
+            return at_most + 1
+    return count
 
 
 def _finite(number: int | float) -> bool:

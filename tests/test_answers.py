@@ -14,6 +14,7 @@ import ast
 import json
 import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -313,6 +314,38 @@ class TestPlainData:
             from_plain(record)
         with pytest.raises(ValueError):
             parse_answer_json(json.dumps(record))
+
+
+class ReadCounting(list):
+    """A list that counts the items read through it."""
+
+    read = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        for item in super().__iter__():
+            self.read += 1
+            yield item
+
+
+def test_a_claimed_shape_is_multiplied_only_as_far_as_its_data_goes() -> None:
+    """Does the grader stop multiplying a forged array's shape once it passes the data?
+
+    The kernel chooses the shape: 47,000 sizes of 2**62 beside no data, 1 MB of JSON, took
+    the grader about 5 s of arithmetic per answer when multiplied whole.
+    """
+    shape = ReadCounting([2**62] * 47_000)
+    assert answers._element_count(shape, at_most=0) == 1
+    assert shape.read == 1
+    with pytest.raises(ValueError, match="does not match its shape"):
+        from_plain({"t": "ndarray", "shape": [2**62] * 47_000, "v": []})
+
+
+@given(st.lists(st.integers(0, 2**70), max_size=8), st.integers(0, 10**6))
+def test_an_element_count_is_the_product_up_to_its_bound(shape: list[int], at_most: int) -> None:
+    """Is the count the shape's product wherever that is within the bound?"""
+    count = answers._element_count(shape, at_most)
+    product = math.prod(shape)
+    assert count == (product if product <= at_most else at_most + 1)
 
 
 def only_plain(value: Any) -> bool:
