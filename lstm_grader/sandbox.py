@@ -23,14 +23,16 @@ What the kernel gets:
   (:func:`submission_files`), are bound into it read-only, and whatever
   the kernel writes vanishes with it, so nothing it creates can be met by the grader;
 - **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs, taken
-  back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`), and
+  back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`; a
+  seccomp filter, :mod:`lstm_grader.syscall_filter`, refuses the socket families no
+  network namespace isolates, ``AF_VSOCK`` among them, and ``io_uring``), and
   its own stdout and stderr go to a pipe that keeps only their end (:class:`_OutputTail`);
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
   :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
   size, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``; where no control
-  group bounds the memory, one process with its threads and no other
-  (:mod:`lstm_grader.single_process`), so one address-space limit bounds it all.
+  group bounds the memory, one process with its threads and no other (the same seccomp
+  filter), so one address-space limit bounds it all.
 
 As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
 works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
@@ -80,7 +82,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import KernelProvisionerFactory, LocalProvisioner
 from traitlets import Float, Instance, Integer, Type, Unicode, default
 
-from lstm_grader import cgroups, landlock, owners, report, safefiles, single_process
+from lstm_grader import cgroups, landlock, owners, report, safefiles, syscall_filter
 from lstm_grader.kernel_messages import CheckedChannel, RefusedMessages
 
 log = logging.getLogger(__name__)
@@ -713,23 +715,33 @@ def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str
 WRITABLE_IN_SANDBOX = ["/tmp", "/dev/shm"]
 
 
-def _process_restriction(cmd: list[str]) -> tuple[str, str]:
-    """The launcher prelude that keeps the kernel to one process (see
-    :mod:`lstm_grader.single_process`), and the limit it applies in words; or ``""`` and
-    why it cannot be applied."""
-    prelude = single_process.launcher_prelude()
-    consequence = "so the sandbox's processes together may hold more than one address space"
+def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, list[str], list[str]]:
+    """The launcher prelude that installs the kernel's seccomp filter (see
+    :mod:`lstm_grader.syscall_filter`; keeping it to one process if ``one_process``), the
+    limits it applies in words, and those it cannot apply, with why."""
+    prelude = syscall_filter.launcher_prelude(one_process=one_process)
     if prelude is None:
-        return "", f"one process: no filter for this machine ({os.uname().machine}), {consequence}"
-    if _launcher_index(cmd) is None:
-        return "", (
-            "one process: the kernel spec does not start ipykernel_launcher, where it is "
-            f"applied, {consequence}"
+        why = f"no seccomp filter for this machine ({os.uname().machine})"
+    elif _launcher_index(cmd) is None:
+        why = "the kernel spec does not start ipykernel_launcher, where the filter is applied"
+    else:
+        applied = ["sockets: Unix, IP and netlink only, no io_uring (seccomp)"]
+        if one_process:
+            applied.append(
+                "processes: threads, no other process (seccomp), since no control group "
+                "bounds the whole sandbox's memory"
+            )
+        return prelude, applied, []
+    not_applied = [
+        f"sockets: {why}, so the kernel may open any socket family, AF_VSOCK to a virtual "
+        "machine's host among them, and use io_uring"
+    ]
+    if one_process:
+        not_applied.append(
+            f"one process: {why}, so the sandbox's processes together may hold more than "
+            "one address space"
         )
-    return prelude, (
-        "processes: threads, no other process (seccomp), since no control group bounds "
-        "the whole sandbox's memory"
-    )
+    return "", [], not_applied
 
 
 def _write_restriction(
@@ -1241,17 +1253,20 @@ class SandboxProvisioner(LocalProvisioner):
         """Wrap the kernel's command in the sandbox and start it with the limits."""
         km = self.parent
         group = self._cgroup or cgroups.ControlGroup()
-        one_process = ""
-        if self._no_sandbox is None and not group.bounds_memory:
-            one_process, words = _process_restriction(cmd)
-            self.sandbox_report["limits" if one_process else "limits_not_applied"].append(words)
-        kernel_cmd, kw = grading_kernel_command(cmd, one_process), kwargs
+        filter_prelude = ""
+        if self._no_sandbox is None:
+            filter_prelude, applied, not_applied = _system_call_restriction(
+                cmd, one_process=not group.bounds_memory
+            )
+            self.sandbox_report["limits"] += applied
+            self.sandbox_report["limits_not_applied"] += not_applied
+        kernel_cmd, kw = grading_kernel_command(cmd, filter_prelude), kwargs
         kernel_mount = None
         if self._no_sandbox is None and not self._identity.drops_root:
             # the kernel runs as this user, owner of the sandbox's folders
             kernel_mount = KERNEL_FOLDER_MOUNT
             cmd = self._kernel_view_of_connection(cmd, kernel_mount)
-            kernel_cmd, not_applied = _write_restriction(cmd, kernel_mount, one_process)
+            kernel_cmd, not_applied = _write_restriction(cmd, kernel_mount, filter_prelude)
             if not_applied:
                 self.sandbox_report["limits_not_applied"].append(not_applied)
             else:

@@ -434,21 +434,36 @@ def test_the_grading_kernel_starts_like_ipykernel_launcher_without_debugpy() -> 
     assert sandbox.grading_kernel_command(other) == other
 
 
-def test_the_one_process_prelude_goes_only_where_the_launcher_can_run_it() -> None:
+@pytest.mark.parametrize("one_process", [False, True])
+def test_the_seccomp_prelude_goes_only_where_the_launcher_can_run_it(one_process: bool) -> None:
     """Does an ipykernel kernel spec get the seccomp prelude before ipykernel loads, with
-    the limit named; and another kernel spec none, with the reason it is not applied?"""
+    its limits named (one process only when asked); and another kernel spec none, with
+    the reason each limit is not applied?"""
     spec = ["/env/bin/python", "-m", "ipykernel_launcher", "-f", "c"]
-    prelude, words = sandbox._process_restriction(spec)
-    assert "forbid_new_processes(" in prelude and "threads, no other process" in words
+    prelude, applied, not_applied = sandbox._system_call_restriction(spec, one_process)
+    assert "install_filter(b" in prelude and not_applied == []
+    assert any(words.startswith("sockets: ") for words in applied)
+    assert any("threads, no other process" in words for words in applied) == one_process
     launcher = sandbox.grading_kernel_command(spec, prelude)[2]
-    assert launcher.index("forbid_new_processes(b") < launcher.index("from ipykernel")
-    prelude, words = sandbox._process_restriction(["/usr/bin/R", "-f", "c"])
-    assert prelude == "" and "does not start ipykernel_launcher" in words
+    assert launcher.index("install_filter(b") < launcher.index("from ipykernel")
+    prelude, applied, not_applied = sandbox._system_call_restriction(
+        ["/usr/bin/R", "-f", "c"], one_process
+    )
+    assert prelude == "" and applied == []
+    assert len(not_applied) == 1 + one_process
+    assert all("does not start ipykernel_launcher" in words for words in not_applied)
 
 
 FORK_PROBE = r"""
-import json, os, subprocess, threading
+import ctypes, json, os, socket, subprocess, threading
 facts = {}
+try:
+    socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM).close()
+    facts["vsock"] = "ran"
+except OSError as exc:
+    facts["vsock"] = exc.errno
+ring = ctypes.CDLL(None, use_errno=True).syscall(425, 8, ctypes.create_string_buffer(120))
+facts["io_uring"] = ctypes.get_errno() if ring == -1 else "ran"
 worker = threading.Thread(target=lambda: facts.setdefault("thread", True))
 worker.start()
 worker.join()
@@ -475,7 +490,9 @@ def test_a_kernel_forks_only_where_a_control_group_bounds_its_memory(
 ) -> None:
     """Without a memory control group, is a real sandboxed kernel left its threads but
     refused fork and subprocess (EPERM), so that forked children cannot each take their
-    own address-space limit of the host's memory; and with one, may it still fork?"""
+    own address-space limit of the host's memory; and with one, may it still fork? Either
+    way, is it refused AF_VSOCK (EPERM: a virtual machine's host, which no network
+    namespace cuts off) and io_uring (ENOSYS)?"""
     from lstm_grader import cgroups
 
     require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
@@ -492,12 +509,14 @@ def test_a_kernel_forks_only_where_a_control_group_bounds_its_memory(
     facts, report = _run_in_sandbox(FORK_PROBE, workdir)
     assert facts["thread"] is True
     one_process = [words for words in report["limits"] if "no other process" in words]
+    refused = {"vsock": 1, "io_uring": 38}
     if memory_group:
-        assert facts == {"thread": True, "fork": "ran", "subprocess": "ran"}
+        assert facts == {"thread": True, "fork": "ran", "subprocess": "ran", **refused}
         assert one_process == []
     else:
-        assert facts == {"thread": True, "fork": 1, "subprocess": 1}
+        assert facts == {"thread": True, "fork": 1, "subprocess": 1, **refused}
         assert one_process, report["limits"]
+    assert any(words.startswith("sockets: ") for words in report["limits"]), report
 
 
 @pytest.mark.slow

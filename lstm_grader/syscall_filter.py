@@ -1,0 +1,195 @@
+"""The seccomp filter a sandboxed kernel's launcher installs, for good, before ipykernel
+starts a thread: the system calls no notebook needs and the sandbox cannot otherwise close.
+
+Always:
+
+* sockets only of the families a kernel uses: Unix (ZMQ's ``ipc`` sockets, socket pairs),
+  IPv4 and IPv6 (inside the sandbox's own network namespace, which holds a loopback and
+  nothing else) and netlink (the C library asks it which addresses exist). Every other
+  family fails with ``EPERM``: ``AF_VSOCK`` reaches the host of a virtual machine whatever
+  the network namespace, and the rest (``AF_ALG``, ``AF_PACKET``, Bluetooth, ...) are
+  kernel code no notebook needs;
+* ``io_uring_setup``, ``io_uring_enter`` and ``io_uring_register`` fail with ``ENOSYS``,
+  so libraries fall back to ordinary calls: the operations a ring runs pass no filter;
+* every call through another system-call ABI (x86's 32-bit ``int 0x80``, x32) fails with
+  ``EPERM``: the numbers here are those of the native ABI only.
+
+And with ``one_process``, where no control group bounds the sandbox's memory (each
+process then has only its own ``RLIMIT_AS``, and 60 forked children just under it could
+hold a hundred GiB of the host's memory between them), threads, which share the kernel's
+one address space, and no other process:
+
+* ``clone`` without ``CLONE_THREAD``, ``fork`` and ``vfork`` fail with ``EPERM``, so
+  ``os.fork``, ``subprocess`` and ``multiprocessing`` raise ``PermissionError``;
+* ``clone3`` fails with ``ENOSYS``, so the C library starts threads with ``clone``,
+  whose flags the filter can read (``clone3`` passes them in memory it cannot).
+
+The filter holds for everything the kernel runs, ``execve`` included.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import platform
+import struct
+import textwrap
+from dataclasses import dataclass
+
+__all__ = ["ALLOWED_SOCKET_FAMILIES", "filter_program", "install_filter", "launcher_prelude"]
+
+# classic BPF as seccomp runs it (linux/filter.h, linux/seccomp.h, linux/audit.h)
+_LOAD_WORD = 0x20  # BPF_LD | BPF_W | BPF_ABS
+_JUMP_EQUAL = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
+_JUMP_AT_LEAST = 0x35  # BPF_JMP | BPF_JGE | BPF_K
+_JUMP_ANY_BIT = 0x45  # BPF_JMP | BPF_JSET | BPF_K
+_RETURN = 0x06  # BPF_RET | BPF_K
+_ALLOW = 0x7FFF0000
+_ERRNO = 0x00050000
+_EPERM, _ENOSYS = 1, 38
+_CLONE_THREAD = 0x00010000
+# struct seccomp_data: nr (u32), arch (u32), instruction_pointer (u64), args[6] (u64); the
+# low word of the first argument (clone's flags, socket's family) is at offset 16 on both
+# little-endian machines below, and the kernel reads a family as a 32-bit int
+_NUMBER, _ARCH, _FIRST_ARGUMENT_LOW_WORD = 0, 4, 16
+
+#: The socket families a sandboxed kernel may open: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
+ALLOWED_SOCKET_FAMILIES = (1, 2, 10, 16)
+
+
+@dataclass(frozen=True)
+class _Machine:
+    """One architecture's numbers, for its native system-call ABI."""
+
+    audit_arch: int
+    clone: int
+    forks: tuple[int, ...]  # the calls that only ever make a process (fork, vfork)
+    clone3: int
+    sockets: tuple[int, ...]  # socket, socketpair
+    io_uring: tuple[int, ...]  # io_uring_setup, io_uring_enter, io_uring_register
+    other_abi: int | None  # the first number of a second ABI sharing the architecture
+
+
+_MACHINES = {
+    "x86_64": _Machine(0xC000003E, 56, (57, 58), 435, (41, 53), (425, 426, 427), 0x40000000),
+    "aarch64": _Machine(0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), None),
+}
+
+
+def filter_program(machine: str | None = None, *, one_process: bool = False) -> bytes | None:
+    """The seccomp filter, as the bytes of its ``struct sock_filter`` array, for
+    ``machine`` (default: this one, as :func:`platform.machine` names it), keeping the
+    kernel to one process if ``one_process``; None for an architecture it does not know.
+
+    Examples
+    --------
+    >>> len(filter_program("x86_64")) % 8
+    0
+    >>> filter_program("mips") is None
+    True
+    """
+    known = _MACHINES.get(machine or platform.machine())
+    if known is None:
+        return None
+    # (code, jump if true, jump if false, constant), or a label's name where the next
+    # instruction starts; a jump names its label (all jumps run forward) or an offset
+    program: list[tuple[int, str | int, str | int, int] | str] = [
+        (_LOAD_WORD, 0, 0, _ARCH),
+        (_JUMP_EQUAL, 0, "refuse", known.audit_arch),
+        (_LOAD_WORD, 0, 0, _NUMBER),
+    ]
+    if known.other_abi is not None:
+        program.append((_JUMP_AT_LEAST, "refuse", 0, known.other_abi))
+    program += [(_JUMP_EQUAL, "family", 0, number) for number in known.sockets]
+    program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.io_uring]
+    if one_process:
+        program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]
+        program += [
+            (_JUMP_EQUAL, "no-such-call", 0, known.clone3),
+            (_JUMP_EQUAL, 0, "allow", known.clone),
+            (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD),
+            (_JUMP_ANY_BIT, "allow", "refuse", _CLONE_THREAD),
+        ]
+    else:
+        program.append((_JUMP_EQUAL, "allow", "allow", 0))
+    program += ["family", (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD)]
+    program += [(_JUMP_EQUAL, "allow", 0, family) for family in ALLOWED_SOCKET_FAMILIES]
+    program += [
+        (_JUMP_EQUAL, "refuse", "refuse", 0),
+        "allow",
+        (_RETURN, 0, 0, _ALLOW),
+        "refuse",
+        (_RETURN, 0, 0, _ERRNO | _EPERM),
+        "no-such-call",
+        (_RETURN, 0, 0, _ERRNO | _ENOSYS),
+    ]
+    return _assemble(program)
+
+
+def _assemble(program: list[tuple[int, str | int, str | int, int] | str]) -> bytes:
+    """The bytes of ``program``, its labels resolved to jump offsets."""
+    labels: dict[str, int] = {}
+    instructions: list[tuple[int, str | int, str | int, int]] = []
+    for item in program:
+        if isinstance(item, str):
+            labels[item] = len(instructions)
+        else:
+            instructions.append(item)
+
+    def offset(at: int, target: str | int) -> int:
+        return labels[target] - at - 1 if isinstance(target, str) else target
+
+    return b"".join(
+        struct.pack("=HBBI", code, offset(at, yes), offset(at, no), constant)
+        for at, (code, yes, no, constant) in enumerate(instructions)
+    )
+
+
+def install_filter(program: bytes) -> None:
+    """Install ``program`` (:func:`filter_program`) as this process's seccomp filter, for
+    it and all it runs, for good.
+
+    Runs first in the grading kernel's launcher (its source is copied there, so it uses
+    only the standard library).
+
+    Raises
+    ------
+    OSError
+        If the host refuses the filter: the kernel then does not start.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    class Program(ctypes.Structure):
+        _fields_ = (("length", ctypes.c_ushort), ("filter", ctypes.c_char_p))
+
+    instructions = ctypes.create_string_buffer(program, len(program))
+    fprog = Program(len(program) // 8, ctypes.cast(instructions, ctypes.c_char_p))
+    # PR_SET_NO_NEW_PRIVS, which an unprivileged filter needs; then PR_SET_SECCOMP with
+    # SECCOMP_MODE_FILTER
+    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp: the filter was refused")
+
+
+def launcher_prelude(*, one_process: bool = False) -> str | None:
+    """Python source that installs the filter (keeping the kernel to one process if
+    ``one_process``), for the start of the kernel's ``python -c`` launcher; None on an
+    architecture :func:`filter_program` does not know.
+
+    Examples
+    --------
+    >>> source = launcher_prelude()
+    >>> source is None or compile(source, "<launcher>", "exec") is not None
+    True
+    """
+    program = filter_program(one_process=one_process)
+    if program is None:
+        return None
+    return f"{_install_source()}\ninstall_filter({program!r})\n"
+
+
+@functools.cache
+def _install_source() -> str:
+    # read once per process, not at every kernel start
+    return textwrap.dedent(inspect.getsource(install_filter))

@@ -1,0 +1,320 @@
+"""Does the seccomp prelude leave a kernel the sockets it needs, no io_uring, and, where
+asked, its threads and no other process?
+
+The filter's decisions are read two ways: by running its classic BPF here, for every
+architecture, system call and socket family (so the other ABIs are covered where no
+test can call them), and by installing it in a fresh interpreter, as the grading
+kernel's launcher does, that then opens sockets, starts threads, forks, runs a program
+and starts a multiprocessing child.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import struct
+import subprocess
+import sys
+
+import pytest
+from conftest import require_or_skip
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lstm_grader import syscall_filter
+
+ALLOW, EPERM, ENOSYS = 0x7FFF0000, 0x00050001, 0x00050026
+CLONE_THREAD = 0x00010000
+#: audit architecture, clone, fork and vfork, clone3, socket and socketpair, per machine
+#: the filter knows (from the kernel's unistd headers)
+MACHINES = {
+    "x86_64": (0xC000003E, 56, (57, 58), 435, (41, 53)),
+    "aarch64": (0xC00000B7, 220, (), 435, (198, 199)),
+}
+IO_URING = (425, 426, 427)
+I386 = 0x40000003
+AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
+
+
+def decide(program: bytes, number: int, arch: int, first: int = 0) -> int:
+    """Run the filter on one call (``first``: its first argument), as the kernel runs
+    classic BPF: its return value."""
+    data = struct.pack("=iIQ6Q", number, arch, 0, first, 0, 0, 0, 0, 0)
+    instructions = [struct.unpack_from("=HBBI", program, i) for i in range(0, len(program), 8)]
+    accumulator, at = 0, 0
+    while True:
+        code, yes, no, constant = instructions[at]
+        at += 1
+        if code == 0x20:  # load a word of the call's data
+            accumulator = struct.unpack_from("=I", data, constant)[0]
+        elif code == 0x06:
+            return constant
+        else:
+            taken = {
+                0x15: accumulator == constant,
+                0x35: accumulator >= constant,
+                0x45: bool(accumulator & constant),
+            }[code]
+            at += yes if taken else no
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_threads_pass_and_every_other_process_start_is_refused(machine: str) -> None:
+    """Is clone with CLONE_THREAD allowed; clone without it, fork and vfork refused (EPERM);
+    clone3 told it does not exist (ENOSYS), so the C library falls back to clone?"""
+    program = syscall_filter.filter_program(machine, one_process=True)
+    arch, clone, forks, clone3, _ = MACHINES[machine]
+    thread_flags = 0x003D0F00  # what glibc's pthread_create passes
+    assert decide(program, clone, arch, thread_flags) == ALLOW
+    assert decide(program, clone, arch, 0x01200011) == EPERM  # glibc's fork
+    assert decide(program, clone, arch, 0x00004111) == EPERM  # posix_spawn: VM | VFORK
+    assert decide(program, clone3, arch) == ENOSYS
+    for number in forks:
+        assert decide(program, number, arch) == EPERM
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+def test_without_one_process_every_process_start_passes(machine: str) -> None:
+    """Where a control group bounds the memory, may the kernel still fork (clone with
+    fork's flags, fork, vfork, clone3)?"""
+    program = syscall_filter.filter_program(machine)
+    arch, clone, forks, clone3, _ = MACHINES[machine]
+    for number in (clone, clone3, *forks):
+        assert decide(program, number, arch, 0x01200011) == ALLOW
+
+
+@given(
+    machine=st.sampled_from(sorted(MACHINES)),
+    one_process=st.booleans(),
+    family=st.one_of(st.integers(0, 64), st.integers(0, 2**64 - 1)),
+)
+def test_only_the_socket_families_a_kernel_needs_open(
+    machine: str, one_process: bool, family: int
+) -> None:
+    """Do socket and socketpair pass for Unix, IPv4, IPv6 and netlink only, judged by the
+    32-bit int the kernel reads (the high word is ignored, as the kernel ignores it), and
+    is every other family refused with EPERM: AF_VSOCK, which no network namespace
+    isolates, AF_PACKET, AF_ALG?"""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch, *_, sockets = MACHINES[machine]
+    allowed = family & 0xFFFFFFFF in (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK)
+    for number in sockets:
+        assert decide(program, number, arch, family) == (ALLOW if allowed else EPERM)
+    for refused in (AF_PACKET, AF_ALG, AF_VSOCK):
+        assert decide(program, sockets[0], arch, refused) == EPERM
+
+
+@given(
+    machine=st.sampled_from(sorted(MACHINES)),
+    one_process=st.booleans(),
+    number=st.integers(0, 2**31 - 1),
+)
+def test_other_calls_pass_and_other_abis_and_io_uring_are_refused(
+    machine: str, one_process: bool, number: int
+) -> None:
+    """Does every other native call pass, whatever its number; are io_uring's three calls
+    told they do not exist (ENOSYS); and is every call through another ABI (i386's int
+    0x80, x86-64's x32 numbers) refused?"""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch, clone, forks, clone3, sockets = MACHINES[machine]
+    assert decide(program, number, I386) == EPERM
+    for ring_call in IO_URING:
+        assert decide(program, ring_call, arch) == ENOSYS
+    if machine == "x86_64" and number >= 0x40000000:
+        assert decide(program, number, arch) == EPERM
+    elif number not in (clone, clone3, *forks, *sockets, *IO_URING):
+        assert decide(program, number, arch) == ALLOW
+
+
+PROBE = """
+import json, multiprocessing, os, subprocess, threading
+done = {}
+ran = []
+worker = threading.Thread(target=lambda: ran.append(True))
+worker.start()
+worker.join()
+done["thread"] = ran == [True]
+
+def attempt(name, action):
+    try:
+        action()
+        done[name] = "ran"
+    except OSError as exc:
+        done[name] = exc.errno
+
+def fork():
+    if os.fork() == 0:
+        os._exit(0)
+    os.wait()
+
+attempt("fork", fork)
+attempt("subprocess", lambda: subprocess.run(["true"], check=True))
+forked = multiprocessing.get_context("fork")
+attempt("multiprocessing", lambda: forked.Process(target=print).start())
+print(json.dumps(done))
+"""
+
+
+def run_probe(prelude: str, probe: str = PROBE) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_an_interpreter_under_the_filter_starts_threads_and_nothing_else() -> None:
+    """After the prelude, does a fresh interpreter still start a thread, while fork,
+    subprocess and multiprocessing fail with EPERM; and without it do all three run (so
+    the refusals are the filter's)?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    assert run_probe("") == {
+        "thread": True,
+        "fork": "ran",
+        "subprocess": "ran",
+        "multiprocessing": "ran",
+    }
+    assert run_probe(syscall_filter.launcher_prelude()) == {
+        "thread": True,
+        "fork": "ran",
+        "subprocess": "ran",
+        "multiprocessing": "ran",
+    }
+    prelude = syscall_filter.launcher_prelude(one_process=True)
+    assert prelude is not None
+    assert run_probe(prelude) == {
+        "thread": True,
+        "fork": 1,
+        "subprocess": 1,
+        "multiprocessing": 1,
+    }
+
+
+SOCKET_PROBE = r"""
+import ctypes, json, socket
+libc = ctypes.CDLL(None, use_errno=True)
+done = {}
+
+def opened(name, family, kind=socket.SOCK_STREAM):
+    try:
+        socket.socket(family, kind).close()
+        done[name] = "ran"
+    except OSError as exc:
+        done[name] = exc.errno
+
+opened("unix", socket.AF_UNIX)
+opened("inet", socket.AF_INET)
+opened("netlink", socket.AF_NETLINK, socket.SOCK_RAW)
+opened("vsock", 40)
+opened("alg", 38, socket.SOCK_SEQPACKET)
+opened("packet", 17, socket.SOCK_RAW)
+try:
+    for end in socket.socketpair():
+        end.close()
+    done["socketpair"] = "ran"
+except OSError as exc:
+    done["socketpair"] = exc.errno
+done["getaddrinfo"] = bool(socket.getaddrinfo("localhost", 80))
+parameters = ctypes.create_string_buffer(120)
+ring = libc.syscall(425, 8, parameters)  # io_uring_setup, one number on both machines
+done["io_uring"] = ctypes.get_errno() if ring == -1 else "ran"
+print(json.dumps(done))
+"""
+
+
+def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> None:
+    """After the prelude, with or without one process, does a fresh interpreter still open
+    Unix, IP and netlink sockets, a socket pair, and resolve localhost, as without it;
+    while AF_VSOCK (a virtual machine's host, which the sandbox's network namespace does
+    not cut off), AF_ALG and AF_PACKET fail with EPERM and io_uring with ENOSYS?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    needed = {
+        "unix": "ran",
+        "inet": "ran",
+        "netlink": "ran",
+        "socketpair": "ran",
+        "getaddrinfo": True,
+    }
+    unfiltered = run_probe("", SOCKET_PROBE)
+    assert {name: unfiltered[name] for name in needed} == needed
+    for one_process in (False, True):
+        assert run_probe(
+            syscall_filter.launcher_prelude(one_process=one_process), SOCKET_PROBE
+        ) == {
+            **needed,
+            "vsock": 1,
+            "alg": 1,
+            "packet": 1,
+            "io_uring": 38,
+        }
+
+
+RAW_ATTEMPTS = r"""
+import ctypes, json, os, signal
+libc = ctypes.CDLL(None, use_errno=True)
+done = {}
+
+def raw(name, *arguments):
+    result = libc.syscall(*arguments)
+    if result == 0:  # a child: it must never get this far
+        os._exit(0)
+    done[name] = ctypes.get_errno() if result == -1 else "ran"
+
+raw("clone-as-fork", 56, signal.SIGCHLD, 0, 0, 0, 0)
+raw("clone-thread-bit-in-high-word", 56, ctypes.c_ulong(1 << 48 | signal.SIGCHLD), 0, 0, 0, 0)
+clone_args = (ctypes.c_uint64 * 11)(0, 0, 0, 0, signal.SIGCHLD, 0, 0, 0, 0, 0, 0)
+raw("clone3", 435, ctypes.byref(clone_args), ctypes.sizeof(clone_args))
+raw("x32-fork", 57 | 0x40000000)
+raw("vsock-family-in-high-word-too", 41, ctypes.c_ulong(1 << 32 | 40), 1, 0)
+try:
+    os.posix_spawn("/bin/true", ["true"], {})
+    done["posix_spawn"] = "ran"
+except OSError as exc:
+    done["posix_spawn"] = exc.errno
+
+class Program(ctypes.Structure):
+    _fields_ = (("length", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+allow_all = ctypes.create_string_buffer(bytes([6, 0, 0, 0, 0, 0, 0xFF, 0x7F]), 8)
+stacked = libc.prctl(22, 2, ctypes.byref(Program(1, ctypes.addressof(allow_all))), 0, 0)
+done["stacked-allow-all"] = stacked
+try:
+    if os.fork() == 0:
+        os._exit(0)
+    done["fork-after-stacking"] = "ran"
+except OSError as exc:
+    done["fork-after-stacking"] = exc.errno
+print(json.dumps(done))
+"""
+
+
+def test_raw_system_calls_and_a_stacked_filter_start_no_process() -> None:
+    """A learner who knows the filter calls the kernel directly: clone with fork's flags,
+    with CLONE_THREAD's bit moved to the high word, clone3 with a real argument block, the
+    x32 number of fork, posix_spawn; then installs a filter that allows everything on top.
+    Is every process start still refused (seccomp runs every filter and keeps the
+    strictest answer)?"""
+    require_or_skip(platform.machine() == "x86_64", "x86-64, whose call numbers the probe uses")
+    result = subprocess.run(
+        [sys.executable, "-c", syscall_filter.launcher_prelude(one_process=True) + RAW_ATTEMPTS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "clone-as-fork": 1,
+        "clone-thread-bit-in-high-word": 1,
+        "clone3": 38,
+        "x32-fork": 1,
+        "vsock-family-in-high-word-too": 1,
+        "posix_spawn": 1,
+        "stacked-allow-all": 0,
+        "fork-after-stacking": 1,
+    }
