@@ -45,7 +45,15 @@ from nbgrader.api import BaseCell, Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, Unicode
 
-from lstm_grader import hidden, kernel_messages, pasted_images, report, safefiles, warm_kernels
+from lstm_grader import (
+    check_imports,
+    hidden,
+    kernel_messages,
+    pasted_images,
+    report,
+    safefiles,
+    warm_kernels,
+)
 from lstm_grader.course import CourseLayout
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
@@ -497,7 +505,8 @@ def _source(cell: NotebookNode) -> str:
 
 
 class StageAnswers(NbGraderPreprocessor):
-    """Replace each test cell's code with the loading of a private answer encoder.
+    """Replace each test cell's code with the loading of a private answer encoder, and
+    the binding of the names its visible check imports (:mod:`lstm_grader.check_imports`).
 
     The hidden region's ``grade_answer("q3", answer_q3)`` declarations are kept aside:
     :class:`SandboxedExecute` asks for each answer in the test cell's own execute request
@@ -525,7 +534,12 @@ class StageAnswers(NbGraderPreprocessor):
                     for question, expression in answers
                 },
             }
-            cell.source = _HANDOVER_SOURCE if answers else "pass"
+            # the names the check cell's imports bind, as a practice run leaves them
+            rebind = check_imports.binding_source(check_imports.imported_names(visible))
+            cell.source = (
+                "\n".join(part for part in (_HANDOVER_SOURCE if answers else "", rebind) if part)
+                or "pass"
+            )
         resources[_STATE] = {**_new_state(), "staged": staged}
         return nb, resources
 

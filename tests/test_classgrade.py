@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import Course, classic_mistakes, read_notebook, require_or_skip
+from conftest import Course, classic_mistakes, read_notebook, require_module, require_or_skip
 
 from lstm_grader import classgrade, grading_code
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
@@ -859,6 +859,32 @@ def test_the_readme_postgresql_url_loads_with_the_installed_driver() -> None:
 
 def _gradebook_url(course: Course) -> str:
     return "sqlite:///" + str(course.root / "gradebook.db")
+
+
+@pytest.mark.slow
+def test_names_a_check_cell_imported_are_there_while_grading(course_factory) -> None:
+    """In a practice run the check cells run ``import keras`` and ``import numpy as np``,
+    and a learner's later cells may use those names without importing them. Does such a
+    notebook score while graded, where no check cell runs, as it runs on the learner's
+    machine (it scored 0 for those answers, with a NameError)?"""
+    require_module("keras", "Keras (pip install .[keras])")
+    course = course_factory(ASSIGNMENT)
+    relying = answered_notebook(
+        course,
+        {
+            "q3-answer": (
+                "outputs = keras.layers.LSTM(16, return_state=True)(keras.Input(shape=(8, 3)))\n"
+                "answer_q3 = [tuple(output.shape) for output in outputs]\n"
+            ),
+            "q9-answer": 'answer_q9 = "error-ndim" if np.ndim(np.zeros((2, 3))) == 2 else ""\n',
+        },
+    )
+    course.submit("s-relying", ASSIGNMENT, relying)
+    course.submit("s-plain", ASSIGNMENT, answered_notebook(course))
+    lstm_grade(course)
+    rows = grade_rows(course)
+    assert rows["s-relying"]["status"] == "graded", rows["s-relying"]["reason"]
+    assert rows["s-relying"]["score"] == rows["s-plain"]["score"] == rows["s-plain"]["max_score"]
 
 
 @pytest.mark.slow

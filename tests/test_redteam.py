@@ -289,6 +289,11 @@ def _escape_attempts(course_root: Path, port: int) -> str:
         "    print('LEAK network')\n"
         "except OSError:\n"
         "    pass\n"
+        "try:\n"  # vsock reaches a virtual machine's host whatever the network namespace
+        "    socket.socket(socket.AF_VSOCK, socket.SOCK_STREAM).close()\n"
+        "    print('LEAK network vsock')\n"
+        "except OSError:\n"
+        "    pass\n"
         "open('my-own-scratch.txt', 'w').write('fine')\n"
         "answer_q1 = (None, 16)\n"
     )
