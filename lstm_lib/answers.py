@@ -30,7 +30,9 @@ class _NotPlain(Exception):
 
     ``at`` lists the steps from the answer down to it, outermost first, as
     ``[container, index or key]``; ``convert`` names the plain type a NumPy scalar
-    converts to. A refusal of the whole (nested too deeply) sits nowhere in particular.
+    converts to, or a shape object (TensorFlow's ``TensorShape``, a tuple or list
+    subclass such as PyTorch's ``Size``). A refusal of the whole (nested too deeply) sits
+    nowhere in particular.
     """
 
     def __init__(self, reason: str, convert: str | None = None, located: bool = True) -> None:
@@ -67,8 +69,9 @@ def to_plain(value: Any) -> dict[str, Any]:
 
     Look-alikes do not survive: a subclass of ``int`` or ``tuple``, an object whose
     ``__eq__`` always says yes, a NumPy scalar, all become ``{"t": "unsupported"}``. A
-    refused item inside a container keeps where it sits (``"at"``), and a NumPy scalar the
-    plain type to convert it with (``"convert"``), so feedback can say which item to fix.
+    refused item inside a container keeps where it sits (``"at"``), and a NumPy scalar or
+    a shape object the plain type to convert it with (``"convert"``), so feedback can say
+    which item to fix and how.
 
     Parameters
     ----------
@@ -170,6 +173,11 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     convert = None
     if numpy is not None and isinstance(value, numpy.generic):
         convert = _plain_type_of(value, numpy)
+    elif isinstance(value, tuple) or kind.__name__ == "TensorShape":
+        # a weight's .shape under TensorFlow, or a tuple subclass: tuple(...) makes a shape
+        convert = "tuple"
+    elif isinstance(value, list):
+        convert = "list"
     raise _NotPlain(_type_name(value), convert=convert)
 
 
@@ -289,7 +297,9 @@ def _position(at: Any) -> tuple[tuple[str, int | str], ...]:
 
 
 def _conversion(convert: Any) -> str | None:
-    if convert is None or (type(convert) is str and convert in ("bool", "int", "float", "str")):
+    if convert is None or (
+        type(convert) is str and convert in ("bool", "int", "float", "str", "tuple", "list")
+    ):
         return convert
     raise ValueError("malformed conversion of a refused item")
 
@@ -300,7 +310,8 @@ class _Unsupported:
 
     ``at`` holds the steps to the refused item, outermost first, each ``(container, index
     or key)``; empty when the answer itself was refused. ``convert`` is the plain type a
-    NumPy scalar converts to (``"int"`` for ``numpy.int64``), else ``None``.
+    NumPy scalar converts to (``"int"`` for ``numpy.int64``), or a shape object
+    (``"tuple"`` for a ``TensorShape``), else ``None``.
     """
 
     type_name: str

@@ -181,11 +181,31 @@ def _holds_oversized_int(answer: Any) -> bool:
 def _refused(value: _Unsupported) -> str:
     """What a refused item is: "a NumPy int64", or "an object of type Sneaky"."""
     name = shorten_message(value.type_name, 80)
-    return f"a NumPy {name}" if value.convert else f"an object of type {name}"
+    return f"a NumPy {name}" if _is_numpy_scalar(value) else f"an object of type {name}"
 
 
-#: The plain types a NumPy scalar converts to (:func:`lstm_lib.answers.to_plain`), as said.
-_PLAIN_TYPES = {"bool": "a bool", "int": "an int", "float": "a float", "str": "a str"}
+def _is_numpy_scalar(value: _Unsupported) -> bool:
+    """Whether a refused item is a NumPy scalar (one number), not a shape object.
+
+    Examples
+    --------
+    >>> _is_numpy_scalar(_Unsupported("int64", (), "int"))
+    True
+    >>> _is_numpy_scalar(_Unsupported("TensorShape", (), "tuple"))
+    False
+    """
+    return value.convert in ("bool", "int", "float", "str")
+
+
+#: The plain types a refused item converts to (:func:`lstm_lib.answers.to_plain`), as said.
+_PLAIN_TYPES = {
+    "bool": "a bool",
+    "int": "an int",
+    "float": "a float",
+    "str": "a str",
+    "tuple": "a tuple",
+    "list": "a list",
+}
 #: The most steps down to a refused item a message spells out; deeper ones get a depth.
 _SPELLED_STEPS = 3
 

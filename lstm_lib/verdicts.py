@@ -19,6 +19,7 @@ instructor's material and passed in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ from lstm_lib.judging import (
     _holds_oversized_int,
     _ignored_input_note,
     _int_problem,
+    _is_numpy_scalar,
     _refused_item_message,
     _shape_problem,
     _shapes_problem,
@@ -124,6 +126,9 @@ def _value_form(answer: Any, expected: Any) -> str | None:
 def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value") -> str:
     """An object the wire format refused; a class where its name is expected is named, and
     a refused item inside the answer is told where it sits."""
+    if kind == "array" and not _is_numpy_scalar(answer):
+        # tuple(...) around a shape object makes no array
+        answer = dataclasses.replace(answer, convert=None)
     if kind == "array" and not answer.at and answer.convert:
         # a NumPy scalar where an array is asked: converting it would not help
         shape = []

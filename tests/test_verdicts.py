@@ -840,6 +840,14 @@ def _grader_verdict(qid: str, value: Any) -> Verdict:
     )
 
 
+class TensorShape:
+    """Stands for TensorFlow's TensorShape, which no test here imports: a weight's
+    ``.shape`` under the TensorFlow backend, no tuple."""
+
+    def __init__(self, dims: tuple) -> None:
+        self.dims = dims
+
+
 @pytest.mark.parametrize(
     ("qid", "value", "message"),
     [
@@ -883,12 +891,32 @@ def _grader_verdict(qid: str, value: Any) -> Verdict:
             np.matrix([[16]]),
             "Your answer is a NumPy matrix; make it an array with np.asarray(...).",
         ),
+        (
+            "04q3",  # [w.shape for w in layer.weights] under TensorFlow
+            [TensorShape((3, 24)), (6, 24), (24,)],
+            "Item 1 of your list is an object of type TensorShape, not a tuple: write "
+            "tuple(...) around it.",
+        ),
+        (
+            "05q1",
+            SneakyTuple((None, 16)),
+            "Your answer is an object of type SneakyTuple, not a tuple: write tuple(...) "
+            "around it.",
+        ),
+        (
+            "02q6",  # tuple(...) makes no array
+            TensorShape((2, 3)),
+            "Your answer is an object of type TensorShape; answer with plain Python values "
+            "(tuples, ints, lists, dicts, strings), or a NumPy array of numbers where the "
+            "question asks for an array.",
+        ),
     ],
 )
 def test_a_refused_item_is_told_where_it_sits(qid: str, value: Any, message: str) -> None:
     """05 q1 answered (None, np.int64(16)): is the learner told which item is not plain and,
-    for a NumPy scalar, what to write around it, after the answer crossed from the kernel
-    as JSON, the answer itself too (a count from np.prod is a NumPy int64)?"""
+    for a NumPy scalar or a shape object (TensorFlow's TensorShape), what to write around
+    it, after the answer crossed from the kernel as JSON, the answer itself too (a count
+    from np.prod is a NumPy int64)?"""
     result = _grader_verdict(qid, value)
     assert not result.correct
     assert result.message == message
