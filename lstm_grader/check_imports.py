@@ -6,12 +6,11 @@ on the learner's machine. Grading runs a hand-over in place of each check cell, 
 notebook lost its later answers to a ``NameError``. The hand-over therefore binds each
 name its check cell imports, unless the learner's namespace already holds it:
 
-* a module of the standard library, or one the kernel already imported, at once;
-* any other module lazily (:class:`importlib.util.LazyLoader`): it is imported the first
-  time the learner's code uses it, so grading pays for TensorFlow only where a learner's
-  own cell uses Keras;
-* a name from a module (``from lstm_lib.designs import find_design``) when that module is
-  the course's own ``lstm_lib``, which imports no TensorFlow, or is already imported.
+* a module of the standard library or one the kernel already imported, or a name from
+  one (``from lstm_lib.designs import find_design``), at once;
+* any other module, or a name from one, deferred: a stand-in that imports it the first
+  time the learner's code uses it (an attribute, a call), so grading pays for TensorFlow
+  only where a learner's own cell uses Keras.
 
 Nothing here can cost the learner a point: a binding that fails is left out, as if the
 check cell's import had not run.
@@ -93,33 +92,49 @@ def bind_missing(namespace: "dict[str, Any]", bindings: "list[Binding]") -> None
     import importlib
     import importlib.util
     import sys
+    import types
+
+    class Deferred(types.ModuleType):
+        """Stands for a module or a name from one until first used: then it imports it,
+        takes its place in the namespace and hands the use on. It is never put in
+        ``sys.modules``, where whatever scans the modules (``inspect.getmodule``, which
+        IPython's traceback calls) would load it."""
+
+        def __init__(self, binding: "Binding") -> None:  # noqa: UP037
+            name, module_name, attribute = binding
+            super().__init__(module_name if attribute is None else f"{module_name}.{attribute}")
+            self.__dict__["_binding"] = binding
+
+        def _resolve(self) -> object:
+            name, module_name, attribute = self.__dict__["_binding"]
+            value = importlib.import_module(module_name)
+            if attribute is not None:
+                value = getattr(value, attribute)
+            if namespace.get(name) is self:
+                namespace[name] = value
+            return value
+
+        def __getattr__(self, attribute: str) -> object:
+            return getattr(self._resolve(), attribute)
+
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            return self._resolve()(*args, **kwargs)
+
+        def __dir__(self) -> "list[str]":  # noqa: UP037
+            return dir(self._resolve())
 
     for name, module_name, attribute in bindings:
         if name in namespace:
             continue
         try:
-            module = sys.modules.get(module_name)
             top = module_name.partition(".")[0]
-            if attribute is not None:
-                if module is None and top == "lstm_lib":
-                    module = importlib.import_module(module_name)
-                if module is not None and hasattr(module, attribute):
-                    namespace[name] = getattr(module, attribute)
-                continue
+            module = sys.modules.get(module_name)
             if module is None and top in sys.stdlib_module_names:
                 module = importlib.import_module(module_name)
-            elif module is None and top == module_name:
-                # a submodule's spec would import its package at once
-                spec = importlib.util.find_spec(module_name)
-                if spec is None or spec.loader is None:
-                    continue
-                loader = importlib.util.LazyLoader(spec.loader)
-                spec.loader = loader
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[module_name] = module
-                loader.exec_module(module)
             if module is not None:
-                namespace[name] = module
+                namespace[name] = module if attribute is None else getattr(module, attribute)
+            elif importlib.util.find_spec(top) is not None:  # a package's own: never imported
+                namespace[name] = Deferred((name, module_name, attribute))
         except Exception:  # the check cell's own import would have failed too
             continue
 

@@ -65,18 +65,26 @@ def test_what_each_import_binds(source: str, expected: list) -> None:
 
 
 PROBE = """
-import json, sys
+import inspect, json, sys, traceback
 namespace = {"mine": "kept", "np": "the learner's own"}
 exec(%r, namespace)
+try:  # IPython's traceback scans sys.modules (inspect.getmodule): that must load nothing
+    raise ValueError("a learner's error")
+except ValueError:
+    traceback.format_exc()
+    inspect.getmodule(compile("1", "<cell>", "eval"))
 facts = {
     "bound": sorted(name for name in namespace if name != "__builtins__"),
     "np": namespace["np"],
-    "tomllib": hasattr(namespace["tomllib"], "loads"),
-    "layer_spec": callable(namespace["layer_spec"]),
+    "tomllib": namespace["tomllib"] is sys.modules["tomllib"],
+    "dumps": namespace["dumps"] is json.dumps,
     "ran_before_use": getattr(sys, "lazy_probe_ran", False),
+    "listed_before_use": "lazy_probe" in sys.modules,
 }
 facts["value"] = namespace["lazy"].VALUE
+facts["double"] = namespace["double"](21)
 facts["ran_after_use"] = getattr(sys, "lazy_probe_ran", False)
+facts["replaced"] = [type(namespace[name]).__name__ for name in ("lazy", "double")]
 print(json.dumps(facts))
 """
 
@@ -85,20 +93,22 @@ def test_the_hand_over_binds_only_missing_names_and_loads_modules_when_used(
     tmp_path: Path,
 ) -> None:
     """In a namespace holding the learner's own names, does the hand-over's code leave
-    those alone; bind the rest: a standard module at once, another module only when it is
-    first used, a name from lstm_lib; skip what cannot be imported, or would import a
-    package at once; and leave no name of its own behind?"""
-    (tmp_path / "lazy_probe.py").write_text("import sys\nsys.lazy_probe_ran = True\nVALUE = 42\n")
+    those alone; bind the rest: a standard module or a name from one at once, another
+    module or a name from one only when first used (an attribute, a call), then in its
+    own place; skip what cannot be imported; load nothing when a traceback scans the
+    modules; and leave no name of its own behind?"""
+    (tmp_path / "lazy_probe.py").write_text(
+        "import sys\nsys.lazy_probe_ran = True\nVALUE = 42\n\ndef double(x):\n    return 2 * x\n"
+    )
     source = binding_source(
         [
             ("np", "numpy", None),
             ("tomllib", "tomllib", None),
+            ("dumps", "json", "dumps"),
             ("lazy", "lazy_probe", None),
-            ("layer_spec", "lstm_lib.shapes", "layer_spec"),
+            ("double", "lazy_probe", "double"),
             ("missing", "no_such_module_anywhere", None),
-            ("absent", "lstm_lib.shapes", "no_such_name"),
-            ("layers", "keras", "layers"),
-            ("keras_layers", "keras.layers", None),
+            ("missing_too", "no_such_module_anywhere.part", "name"),
         ]
     )
     result = subprocess.run(
@@ -110,11 +120,14 @@ def test_the_hand_over_binds_only_missing_names_and_loads_modules_when_used(
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
-        "bound": ["layer_spec", "lazy", "mine", "np", "tomllib"],
+        "bound": ["double", "dumps", "lazy", "mine", "np", "tomllib"],
         "np": "the learner's own",
         "tomllib": True,
-        "layer_spec": True,
+        "dumps": True,
         "ran_before_use": False,
+        "listed_before_use": False,
         "value": 42,
+        "double": 42,
         "ran_after_use": True,
+        "replaced": ["module", "function"],
     }
