@@ -13,12 +13,17 @@ Only what the grader and nbclient read is checked, and only for its type, so tha
 message a real kernel sends passes; a dropped message is one nbclient could not have used.
 
 How much the kernel's messages can make the grader hold is bounded too, by
-:func:`bounded_client_memory`: ZMQ's size limit is per frame, not per message.
+:func:`bounded_client_memory`: ZMQ's size limit is per frame, not per message. And how much
+they can make it read: past :data:`MAX_READ_BYTES` from one kernel, only the small replies
+and status messages that running the notebook needs are still read
+(:data:`NEEDED_PAST_BUDGET`); every other message is dropped unread, and counted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
+import json
 import re
 import resource
 import time
@@ -38,6 +43,17 @@ MAX_NOTE_CHARS = 200
 
 #: How much more data memory the grading process may take while the kernel runs.
 CLIENT_MEMORY_BYTES = 1 << 30
+#: How many bytes of messages the grader reads from one kernel in all. Reading costs the
+#: grader's own CPU, not the sandbox's: a kernel that resent one signed 16 MB message every
+#: 3 s kept a grader core busy for as long as it ran. The notebook's outputs keep at most
+#: 2 MB; a Keras fit that prints every batch sends about 1 kB a batch.
+MAX_READ_BYTES = 128 * 2**20
+#: The messages still read past :data:`MAX_READ_BYTES`, up to :data:`MAX_NEEDED_BYTES`
+#: each: without them no cell would finish, and a check cell's reply carries its answers.
+NEEDED_PAST_BUDGET = frozenset({"status", "execute_reply", "kernel_info_reply", "shutdown_reply"})
+MAX_NEEDED_BYTES = 4 * 2**20
+#: The longest header frame read to find a message's type past the budget.
+_MAX_HEADER_BYTES = 4096
 
 #: The media types whose value in a bundle is JSON data rather than text (nbformat's rule).
 _JSON_MEDIA_TYPE = re.compile(r"^application/(.*\+)?json$")
@@ -74,20 +90,27 @@ def _content_problem(value: Any) -> str | None:
     (``lstm_lib.answers.is_text`` asks the same of an answer; the grader's client does not
     import ``lstm_lib``, which a course folder may hold a broken copy of.)
     """
-    pending = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if isinstance(item, str):
-            if not item.isascii():
-                try:
-                    item.encode("utf-8")
-                except UnicodeEncodeError:
-                    return "it holds a lone surrogate, which is not text"
-        elif isinstance(item, dict | list):
-            if depth >= MAX_CONTENT_DEPTH:
-                return f"it nests more than {MAX_CONTENT_DEPTH} levels deep"
-            inner = [*item.keys(), *item.values()] if isinstance(item, dict) else item
-            pending += [(part, depth + 1) for part in inner]
+    # one iterator per open container, so memory grows with the depth, never with the
+    # size: a list of 30 million numbers in one message passed the grader's memory bound
+    open_containers: list[Iterator[Any]] = [iter((value,))]
+    while open_containers:
+        for item in open_containers[-1]:
+            kind = type(item)
+            if kind is str:
+                if not item.isascii():
+                    try:
+                        item.encode("utf-8")
+                    except UnicodeEncodeError:
+                        return "it holds a lone surrogate, which is not text"
+            elif kind is list or kind is dict:
+                if len(open_containers) > MAX_CONTENT_DEPTH:
+                    return f"it nests more than {MAX_CONTENT_DEPTH} levels deep"
+                open_containers.append(
+                    itertools.chain(item.keys(), item.values()) if kind is dict else iter(item)
+                )
+                break
+        else:
+            open_containers.pop()
     return None
 
 
@@ -206,10 +229,13 @@ def message_problem(msg: Any) -> str | None:
 
 @dataclass
 class RefusedMessages:
-    """The messages a kernel client dropped: how many, and why for the first few."""
+    """The messages a kernel client dropped: how many, and why for the first few; and how
+    many bytes it read, and dropped unread past :data:`MAX_READ_BYTES`."""
 
     count: int = 0
     notes: list[str] = field(default_factory=list)
+    read_bytes: int = 0
+    unread: int = 0
 
     def note(self, channel: str, problem: str) -> None:
         """Count one dropped message of ``channel`` and, among the first, say why."""
@@ -249,6 +275,11 @@ class CheckedChannel(AsyncZMQSocketChannel):
             if not await self.socket.poll(None if left is None else int(left * 1000)):
                 raise Empty
             frames = await self.socket.recv_multipart()
+            size = sum(map(len, frames))
+            if self.refused.read_bytes + size > MAX_READ_BYTES and not _needed(frames, size):
+                self.refused.unread += 1
+                continue
+            self.refused.read_bytes += size
             try:
                 _identities, message_frames = self.session.feed_identities(frames)
                 msg = self.session.deserialize(message_frames)
@@ -259,6 +290,22 @@ class CheckedChannel(AsyncZMQSocketChannel):
                 if problem is None:
                     return msg
             self.refused.note(self.name, problem)
+
+
+def _needed(frames: list[bytes], size: int) -> bool:
+    """Whether a message is one of :data:`NEEDED_PAST_BUDGET`, read from its header frame
+    alone (the first after the delimiter and the signature), within
+    :data:`MAX_NEEDED_BYTES`."""
+    if size > MAX_NEEDED_BYTES or b"<IDS|MSG>" not in frames:
+        return False
+    at = frames.index(b"<IDS|MSG>") + 2
+    if at >= len(frames) or len(frames[at]) > _MAX_HEADER_BYTES:
+        return False
+    try:
+        header = json.loads(frames[at])
+    except ValueError:
+        return False
+    return isinstance(header, dict) and header.get("msg_type") in NEEDED_PAST_BUDGET
 
 
 def _data_bytes() -> int | None:

@@ -675,6 +675,11 @@ class SandboxedExecute(Execute):
             self._memory_bound.close()
             if self._stopped:
                 state["events"].append(self._stopped)
+            if self._refused is not None and self._refused.unread:
+                # past what the grader reads from one kernel: its outputs were dropped
+                if "output-limit" not in state["events"]:
+                    state["events"].append("output-limit")
+                state["unread_messages"] = self._refused.unread
             if self._refused is not None and self._refused.count:
                 state["events"].append("bad-message")
                 state["refused_messages"] = {
@@ -1038,6 +1043,12 @@ class JudgeAnswers(NbGraderPreprocessor):
             notebook_report["skipped_files"] = sandbox["skipped_files"]
         if state.get("refused_messages"):
             notebook_report["refused_messages"] = state["refused_messages"]
+        if state.get("unread_messages"):
+            notebook_report["unread_messages"] = {
+                "count": state["unread_messages"],
+                "why": f"past {kernel_messages.MAX_READ_BYTES // 2**20} MiB read from the "
+                "kernel, only its replies and status messages were read",
+            }
         notebook_report["seconds"] = round(
             time.time() - notebook_report.get("started", time.time()), 2
         )
@@ -1185,12 +1196,21 @@ class SanitizeLearnerHTML(SanitizeHTML):
         "ran whole). Highlighting and nbconvert's page cost about 90 s a million "
         "characters, for each feedback page and each formgrader view.",
     ).tag(config=True)
+    max_math_scan = Integer(
+        100_000_000,
+        help="Characters the markdown renderer's math patterns may scan per notebook "
+        "(math_scan_cost: each place math may open costs the text's length; 100 million "
+        "take the grader 1 to 1.5 s); past them a learner's markdown is shown as its text. 27,000 "
+        "unclosed '\\begin{a}' in one cell took 64 s of the grader's own time.",
+    ).tag(config=True)
     #: The pasted images the notebook being cleaned may still show.
     _image_budget: pasted_images.ImageBudget | None = None
     #: Characters of learner markdown the notebook being cleaned may still render.
     _markdown_left = 0
     #: Characters of learner code the notebook being cleaned may still show.
     _code_left = 0
+    #: Characters the math patterns may still scan in the notebook being cleaned.
+    _math_left = 0
 
     def preprocess(
         self, nb: NotebookNode, resources: ResourcesDict
@@ -1214,6 +1234,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
         self._image_budget = pasted_images.ImageBudget()
         self._markdown_left = self.max_markdown_chars
         self._code_left = self.max_code_chars
+        self._math_left = self.max_math_scan
         return super().preprocess(nb, resources)
 
     def preprocess_cell(
@@ -1224,11 +1245,10 @@ class SanitizeLearnerHTML(SanitizeHTML):
             return cell, resources
         if cell.cell_type == "markdown":
             source = _source(cell)
-            self._markdown_left -= len(source)
             # pasted images that pass the checks are now data: URLs in the HTML itself
             cell.source = inert_brackets(
                 clean_learner_markdown(source, cell.get("attachments"), self._image_budget)
-                if self._markdown_left >= 0
+                if self._may_render(source)
                 else _as_text(source)
             )
             cell.pop("attachments", None)
@@ -1241,6 +1261,17 @@ class SanitizeLearnerHTML(SanitizeHTML):
             self._code_left -= len(source)
             cell.source = shown_code(source, shown) if shown < len(source) else source
         return super().preprocess_cell(cell, resources, index)
+
+    def _may_render(self, markdown: str) -> bool:
+        """Charge ``markdown`` to the notebook's rendering budgets; whether it is within
+        both and may be rendered. Its characters count whether or not it is rendered; its
+        :func:`math_scan_cost` only when it is."""
+        self._markdown_left -= len(markdown)
+        cost = math_scan_cost(markdown)
+        if self._markdown_left < 0 or cost > self._math_left:
+            return False
+        self._math_left -= cost
+        return True
 
     def sanitize_html_tags(self, html_str: str) -> str:
         """nbconvert's cleaning, of HTML shown as text where it nests too deeply for
@@ -1259,11 +1290,10 @@ class SanitizeLearnerHTML(SanitizeHTML):
             if isinstance(data, dict) and "text/markdown" in data:
                 markdown = data.pop("text/markdown")
                 text = "".join(markdown) if isinstance(markdown, list) else str(markdown)
-                self._markdown_left -= len(text)  # rendered as a markdown cell is
                 data.setdefault(
                     "text/html",
                     clean_learner_markdown(text, budget=self._image_budget)
-                    if self._markdown_left >= 0
+                    if self._may_render(text)  # rendered as a markdown cell is
                     else html_escape(text),  # no <pre>: nbconvert's cleaning refuses it
                 )
             if isinstance(output.get("metadata"), dict):
@@ -1466,6 +1496,29 @@ def too_costly_to_clean(html: str) -> bool:
         if elements > MAX_HTML_ELEMENTS or len(tag.group(1).split()) > MAX_TAG_ATTRIBUTES:
             return True
     return nested_too_deeply(html)
+
+
+#: Where nbconvert's markdown renderer may see math open: ``$``, ``\[``, ``\(`` (also as
+#: ``\\[`` and ``\\(``) and ``\begin{``.
+_MATH_OPENER = re.compile(r"\$|\\[\[(]|\\begin\{")
+
+
+def math_scan_cost(markdown: str) -> int:
+    """At most how many characters the math patterns of nbconvert's markdown renderer
+    scan in ``markdown``: its length for each place math may open there.
+
+    Each pattern matches lazily up to its closing mark, across lines, so math that opens
+    and never closes is scanned to the text's end, once for every opening: the cost grows
+    with the square of the text (27,000 ``\begin{a}`` in 243,000 characters took 64 s).
+
+    Examples
+    --------
+    >>> math_scan_cost("plain text")
+    0
+    >>> math_scan_cost("$a$ and \\(b\\)")
+    39
+    """
+    return sum(1 for _ in _MATH_OPENER.finditer(markdown)) * len(markdown)
 
 
 _BLANK_RUN = re.compile(r"\n(?:[ \t\f\v\r]*\n){20,}")

@@ -190,6 +190,64 @@ def test_the_channel_drops_bad_messages_and_notes_why() -> None:
     ]
 
 
+def test_past_the_read_budget_only_small_replies_and_status_are_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kernel that resent one signed 16 MB message every 3 s kept a grader core busy for
+    as long as it ran. Past the bytes the grader reads from one kernel, is every other
+    message dropped unread and counted, while the status and reply messages that let each
+    cell finish are still read, unless they are large themselves?"""
+    monkeypatch.setattr(kernel_messages, "MAX_READ_BYTES", 4000)
+    monkeypatch.setattr(kernel_messages, "MAX_NEEDED_BYTES", 2000)
+
+    async def scenario() -> tuple[list[str], int, int]:
+        context = zmq.asyncio.Context()
+        reader, writer = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
+        reader.bind("inproc://read-budget")
+        writer.connect("inproc://read-budget")
+        kernel = Session(key=KEY)
+        channel = CheckedChannel(reader, Session(key=KEY))
+        read = []
+        try:
+            for _ in range(20):  # about 400 bytes each: the budget runs out on the way
+                kernel.send(writer, "stream", {"name": "stdout", "text": "x" * 100})
+            kernel.send(writer, "status", {"execution_state": "idle", "padding": "x" * 3000})
+            kernel.send(writer, "execute_reply", {"status": "ok", "user_expressions": {}})
+            kernel.send(writer, "status", {"execution_state": "idle"})
+            while True:
+                try:
+                    msg = await channel.get_msg(timeout=0.5)
+                except Empty:
+                    break
+                read.append(msg["header"]["msg_type"])
+            return read, channel.refused.unread, channel.refused.count
+        finally:
+            reader.close(linger=0)
+            writer.close(linger=0)
+            context.term()
+
+    read, unread, refused = asyncio.run(scenario())
+    streams = read.count("stream")
+    assert 0 < streams < 20 and read[streams:] == ["execute_reply", "status"]
+    assert unread == 20 - streams + 1 and refused == 0
+
+
+def test_checking_a_message_holds_memory_by_its_depth_not_its_size() -> None:
+    """A single message of 30 million numbers (60 MB, under ZMQ's frame limit) made the
+    check's list of pending items pass the grader's memory bound, and the notebook was
+    the grader's error. Does the check of a million numbers now hold almost nothing?"""
+    import tracemalloc
+
+    content = {"data": [0] * 1_000_000}
+    tracemalloc.start()
+    try:
+        assert kernel_messages._content_problem(content) is None
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 100_000
+
+
 def test_the_notes_stop_at_a_few_and_the_count_goes_on() -> None:
     refused = kernel_messages.RefusedMessages()
     for i in range(kernel_messages.MAX_NOTED + 5):

@@ -279,6 +279,46 @@ def test_learner_markdown_past_the_notebooks_budget_is_shown_as_text() -> None:
     assert third == "<pre>**third**</pre>"
 
 
+def test_markdown_whose_math_would_cost_too_much_to_render_is_shown_as_text() -> None:
+    """nbconvert's math patterns scan from every opening that is never closed to the end
+    of the text: 27,000 '\\begin{a}' (243,000 characters, within the character budget)
+    took 64 s of the grader's own time. Is such a cell shown as its text at once, while
+    a note with ordinary math is rendered, and do later cells and markdown outputs spend
+    what the math scan has left (a cell shown as text spends none)?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_math_scan = 10_000
+    unclosed = "\\begin{a}" * 3_000
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [nbformat.v4.new_output("display_data", {"text/markdown": "$x$" * 60})]
+    cells = [
+        nbformat.v4.new_markdown_cell("**Note**: $h_t = \\tanh(W x_t)$ and $c_t$."),
+        nbformat.v4.new_markdown_cell(unclosed),
+        nbformat.v4.new_markdown_cell("**plain**, no math"),
+        cell,
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    note, costly, plain, _ = (cell.source for cell in cleaned.cells)
+    assert "<strong>Note</strong>" in note
+    assert costly == f"<pre>{unclosed}</pre>"
+    assert "<strong>plain</strong>" in plain  # no math: nothing to scan
+    assert cleaned.cells[3].outputs[0]["data"]["text/html"] == "$x$" * 60
+
+
+@pytest.mark.parametrize(
+    ("markdown", "openings"),
+    [
+        ("no math here", 0),
+        ("$a$, $$b$$", 6),
+        ("\\(a\\) \\[b\\]", 2),
+        ("\\\\[a", 1),
+        ("\\begin{equation}x\\end{equation}", 1),
+    ],
+)
+def test_the_math_scan_cost_counts_each_place_math_may_open(markdown: str, openings: int) -> None:
+    assert preprocessors.math_scan_cost(markdown) == openings * len(markdown)
+
+
 def test_markdown_outputs_spend_the_same_budget_as_markdown_cells() -> None:
     """display(Markdown(...)) is rendered and cleaned as a markdown cell is: does it spend
     the notebook's markdown budget, and is the output past it shown as its text?"""
