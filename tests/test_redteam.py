@@ -599,6 +599,25 @@ FORGED_MESSAGES = RAW_FRAMES + (
     "print('after the forgeries')\n"
 )
 
+#: Messages the grader would have to read, each signed and well formed: 60 of 4 MB, past
+#: the 128 MiB it reads from one kernel, sent by a thread while the next cells run. The
+#: kernel packs one once and resends it, paced so that the grader keeps up: all at once,
+#: they pile up unread until the wait for the cell's output ends and the grader drops the
+#: channel (the lost-output path), and the read budget is never reached.
+MESSAGE_FLOOD = RAW_FRAMES + (
+    "import threading, time, uuid\n"
+    "blob = b'{\"data\": [' + b'0,' * 1_999_999 + b'0]}'\n"
+    "def flood():\n"
+    "    for _ in range(60):\n"
+    "        header = {'msg_id': uuid.uuid4().hex, 'msg_type': 'comm_msg', 'session': 's',\n"
+    "                  'username': 'u', 'date': '2026-01-01T00:00:00Z', 'version': '5.3'}\n"
+    "        raw(header, parent['header'], {}, blob)\n"
+    "        time.sleep(0.1)\n"
+    "threading.Thread(target=flood, daemon=True).start()\n"
+    "time.sleep(3)\n"
+    "answer_q1 = (None, 16)\n"
+)
+
 SCRIPT = "<script>document.title='pwned-by-learner'</script>"
 #: A 1 x 1 PNG, base64-encoded.
 PIXEL = (
@@ -1016,6 +1035,14 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "widget-state": Case(answers={"q3-answer": WIDGET_STATE}),
         # messages signed with the kernel's key that break the protocol: dropped and noted
         "forged-messages": Case(answers={"q1-answer": FORGED_MESSAGES}, status="bad-message"),
+        "message-flood": Case(
+            answers={
+                "q1-answer": MESSAGE_FLOOD,
+                "q2-answer": "import time\ntime.sleep(3)\nanswer_q2 = (None, 8, 16)\n",
+                "q3-answer": "import time\ntime.sleep(3)\n" + RIGHT_Q3,
+            },
+            status="output-limit",
+        ),
         # 14. answers handed over from anywhere but the test cell's own request
         "thread-display": Case(
             answers={"q1-answer": THREAD_DISPLAY, "q2-answer": "answer_q2 = (None, 16)\n"},
@@ -1259,6 +1286,16 @@ def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
     assert refused["count"] == 12, refused
     assert any("execution count" in note for note in refused["first"])
     assert any("unreadable" in note for note in refused["first"])
+
+
+def test_a_message_flood_is_read_only_up_to_the_budget(graded: Graded) -> None:
+    """A kernel that resends one signed 16 MB message makes the grader's own process
+    decode and check it each time. Are the messages past what the grader reads from one
+    kernel dropped unread, and counted in the report, while every answer is graded?"""
+    path = graded.course.root / "grading_reports" / "message-flood" / ASSIGNMENT
+    report_data = json.loads((path / f"{ASSIGNMENT}.json").read_text())
+    assert report_data["unread_messages"]["count"] >= 2, report_data.get("unread_messages")
+    assert "refused_messages" not in report_data  # well formed: only too many
 
 
 def test_every_reason_in_grades_csv_fits_a_spreadsheet_cell(graded: Graded) -> None:
