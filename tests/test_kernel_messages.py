@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
+from collections.abc import Iterator
 from queue import Empty
 from typing import Any
 
@@ -147,20 +149,32 @@ def _frames(session: Session, *parts: bytes) -> list[bytes]:
     return [b"<IDS|MSG>", session.sign(list(parts)), *parts]
 
 
+@contextlib.contextmanager
+def _kernel_and_channel(
+    address: str,
+) -> Iterator[tuple[zmq.asyncio.Socket, Session, CheckedChannel]]:
+    """A socket the test writes to as the kernel, the kernel's session (same key), and the
+    grader's checked channel reading from it."""
+    context = zmq.asyncio.Context()
+    reader, writer = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
+    reader.bind(address)
+    writer.connect(address)
+    try:
+        yield writer, Session(key=KEY), CheckedChannel(reader, Session(key=KEY))
+    finally:
+        reader.close(linger=0)
+        writer.close(linger=0)
+        context.term()
+
+
 def test_the_channel_drops_bad_messages_and_notes_why() -> None:
     """Does ``get_msg`` skip unreadable and malformed messages (signed with the key, so
     only their content is wrong), return the good one after them, note each, and give up
     at its timeout when only bad ones come?"""
 
     async def scenario() -> tuple[dict, list[str], int, bool]:
-        context = zmq.asyncio.Context()
-        reader, writer = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
-        reader.bind("inproc://kernel-messages")
-        writer.connect("inproc://kernel-messages")
-        kernel = Session(key=KEY)
-        channel = CheckedChannel(reader, Session(key=KEY))
-        channel.name = "iopub"
-        try:
+        with _kernel_and_channel("inproc://kernel-messages") as (writer, kernel, channel):
+            channel.name = "iopub"
             await writer.send_multipart(_frames(kernel, b"not json", b"{}", b"{}", b"{}"))
             await writer.send_multipart([b"<IDS|MSG>", b"bad signature", b"{}", b"{}", b"{}"])
             kernel.send(writer, "stream", {"name": "stdout"})
@@ -174,10 +188,6 @@ def test_the_channel_drops_bad_messages_and_notes_why() -> None:
             else:
                 gave_up = False
             return good, channel.refused.notes, channel.refused.count, gave_up
-        finally:
-            reader.close(linger=0)
-            writer.close(linger=0)
-            context.term()
 
     good, notes, count, gave_up = asyncio.run(scenario())
     assert good["content"]["text"] == "good"
@@ -201,14 +211,8 @@ def test_past_the_read_budget_only_small_replies_and_status_are_read(
     monkeypatch.setattr(kernel_messages, "MAX_NEEDED_BYTES", 2000)
 
     async def scenario() -> tuple[list[str], int, int]:
-        context = zmq.asyncio.Context()
-        reader, writer = context.socket(zmq.PAIR), context.socket(zmq.PAIR)
-        reader.bind("inproc://read-budget")
-        writer.connect("inproc://read-budget")
-        kernel = Session(key=KEY)
-        channel = CheckedChannel(reader, Session(key=KEY))
         read = []
-        try:
+        with _kernel_and_channel("inproc://read-budget") as (writer, kernel, channel):
             for _ in range(20):  # about 400 bytes each: the budget runs out on the way
                 kernel.send(writer, "stream", {"name": "stdout", "text": "x" * 100})
             kernel.send(writer, "status", {"execution_state": "idle", "padding": "x" * 3000})
@@ -221,10 +225,6 @@ def test_past_the_read_budget_only_small_replies_and_status_are_read(
                     break
                 read.append(msg["header"]["msg_type"])
             return read, channel.refused.unread, channel.refused.count
-        finally:
-            reader.close(linger=0)
-            writer.close(linger=0)
-            context.term()
 
     read, unread, refused = asyncio.run(scenario())
     streams = read.count("stream")
