@@ -52,6 +52,10 @@ MAX_READ_BYTES = 128 * 2**20
 #: each: without them no cell would finish, and a check cell's reply carries its answers.
 NEEDED_PAST_BUDGET = frozenset({"status", "execute_reply", "kernel_info_reply", "shutdown_reply"})
 MAX_NEEDED_BYTES = 4 * 2**20
+#: How many bytes of those the grader reads past :data:`MAX_READ_BYTES`, in all: a kernel
+#: can pad a status message with 2 million numbers and resend it too. Past this nothing
+#: more is read; the notebook's cells then run out of time.
+MAX_NEEDED_PAST_BUDGET_BYTES = 32 * 2**20
 #: The longest header frame read to find a message's type past the budget.
 _MAX_HEADER_BYTES = 4096
 
@@ -276,7 +280,10 @@ class CheckedChannel(AsyncZMQSocketChannel):
                 raise Empty
             frames = await self.socket.recv_multipart()
             size = sum(map(len, frames))
-            if self.refused.read_bytes + size > MAX_READ_BYTES and not _needed(frames, size):
+            after = self.refused.read_bytes + size
+            if after > MAX_READ_BYTES and (
+                after > MAX_READ_BYTES + MAX_NEEDED_PAST_BUDGET_BYTES or not _needed(frames, size)
+            ):
                 self.refused.unread += 1
                 continue
             self.refused.read_bytes += size

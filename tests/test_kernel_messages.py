@@ -232,6 +232,32 @@ def test_past_the_read_budget_only_small_replies_and_status_are_read(
     assert unread == 20 - streams + 1 and refused == 0
 
 
+def test_past_the_read_budget_needed_messages_have_an_end_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kernel past the budget pads status messages (2 million numbers fit under the size
+    a needed message may have) and resends them. Does the grader stop reading those too,
+    once their own allowance is spent?"""
+    monkeypatch.setattr(kernel_messages, "MAX_READ_BYTES", 1000)
+    monkeypatch.setattr(kernel_messages, "MAX_NEEDED_PAST_BUDGET_BYTES", 3000)
+
+    async def scenario() -> tuple[int, int]:
+        read = 0
+        with _kernel_and_channel("inproc://needed-allowance") as (writer, kernel, channel):
+            for _ in range(20):  # about 500 bytes each
+                kernel.send(writer, "status", {"execution_state": "idle", "pad": [0] * 100})
+            while True:
+                try:
+                    await channel.get_msg(timeout=0.5)
+                except Empty:
+                    break
+                read += 1
+            return read, channel.refused.unread
+
+    read, unread = asyncio.run(scenario())
+    assert 2 <= read < 10 and unread == 20 - read
+
+
 def test_checking_a_message_holds_memory_by_its_depth_not_its_size() -> None:
     """A single message of 30 million numbers (60 MB, under ZMQ's frame limit) made the
     check's list of pending items pass the grader's memory bound, and the notebook was
