@@ -36,7 +36,7 @@ _KERNEL_NAME = "_lstm_course_bind_missing"
 
 def imported_names(source: str) -> list[Binding]:
     """What ``source``'s imports bind, outside function and class bodies (inside ``if``,
-    ``try``, ``with`` and loops too), in order, the last binding of a name winning.
+    ``try``, ``with``, ``match`` and loops too), in order, the last binding of a name winning.
 
     Relative imports and ``*`` bind nothing here; source that does not parse binds nothing.
 
@@ -53,27 +53,28 @@ def imported_names(source: str) -> list[Binding]:
         return []
     found: dict[str, Binding] = {}
 
-    def visit(statements: list[ast.stmt] | list[ast.excepthandler]) -> None:
+    def bind(name: str, module: str, attribute: str | None) -> None:
+        # a later binding of a name moves it to the end, as the later import runs last
+        found.pop(name, None)
+        found[name] = (name, module, attribute)
+
+    def visit(statements: list[ast.stmt] | list[ast.excepthandler] | list[ast.match_case]) -> None:
         for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
-                        found.pop(alias.asname, None)
-                        found[alias.asname] = (alias.asname, alias.name, None)
+                        bind(alias.asname, alias.name, None)
                     else:
                         top = alias.name.partition(".")[0]
-                        found.pop(top, None)
-                        found[top] = (top, top, None)
+                        bind(top, top, None)
             elif isinstance(node, ast.ImportFrom):
                 if node.level or not node.module:
                     continue
                 for alias in node.names:
                     if alias.name != "*":
-                        name = alias.asname or alias.name
-                        found.pop(name, None)
-                        found[name] = (name, node.module, alias.name)
+                        bind(alias.asname or alias.name, node.module, alias.name)
             elif not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                for field in ("body", "orelse", "handlers", "finalbody"):
+                for field in ("body", "orelse", "handlers", "finalbody", "cases"):
                     inner = getattr(node, field, None)
                     if isinstance(inner, list):
                         visit(inner)

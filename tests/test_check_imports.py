@@ -54,13 +54,19 @@ def test_a_check_cells_imports_are_read_outside_functions_and_classes() -> None:
         ("import keras.layers as kl", [("kl", "keras.layers", None)]),
         ("import numpy as np\nimport math as np", [("np", "math", None)]),
         ("%matplotlib inline\nimport keras", []),
+        ("match mode:\n    case 'fast':\n        import json as codec", [("codec", "json", None)]),
+        (
+            "import numpy as np\nimport math\nimport numpy as np",
+            [("math", "math", None), ("np", "numpy", None)],
+        ),
         ("x = (", []),
         ("", []),
     ],
 )
 def test_what_each_import_binds(source: str, expected: list) -> None:
-    """Does a dotted import bind its package, an alias its module, the last import of a
-    name win, and source that does not parse (a magic) bind nothing?"""
+    """Does a dotted import bind its package, an alias its module, an import inside a
+    ``match`` case count, the last import of a name win (and move to the end), and source
+    that does not parse (a magic) bind nothing?"""
     assert imported_names(source) == expected
 
 
