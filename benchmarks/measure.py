@@ -458,6 +458,14 @@ def marginal(small: Graded, large: Graded) -> Marginal:
         )
     seconds = (large.wall - small.wall) / added
     cpu = (large.total_cpu - small.total_cpu) / added
+    if seconds <= 0 or cpu <= 0:
+        # a notebook never costs nothing: the smaller run was slowed by something else
+        raise BenchError(
+            f"no slope: {len(large.rows)} submissions took {large.wall:.1f} s and "
+            f"{large.total_cpu:.1f} CPU s, {len(small.rows)} took {small.wall:.1f} s and "
+            f"{small.total_cpu:.1f} CPU s (other load {small.load:.1f} and {large.load:.1f}); "
+            "rerun on a quiet machine"
+        )
     return Marginal(seconds, cpu, small.wall - seconds * len(small.rows))
 
 
@@ -466,7 +474,7 @@ def _slope(small: Graded | None, large: Graded | None) -> Marginal | None:
         return None
     try:
         return marginal(small, large)
-    except BenchError:  # one class size only: the end-to-end figures stand alone
+    except BenchError:  # no slope: the end-to-end figures stand alone
         return None
 
 
@@ -612,11 +620,15 @@ def floor_results(floor: Floor | None, measured: Measured) -> list[Result]:
     """lstm-grade's seconds and CPU seconds per notebook (1 worker, the slope between the
     two class sizes) over the floor's, with the run's start-up and the end-to-end figure
     (start-up spread over the notebooks of the larger run) beside them."""
-    one, slope = measured.one, measured.one_worker()
+    one, small = measured.one, measured.one_small
     if floor is None or one is None:
         return [Result("throughput", "1 worker / floor", "n/a: the floor was not measured")]
-    if slope is None:
+    if small is None:
         return [Result("throughput", "1 worker / floor", "n/a: one class size only")]
+    try:
+        slope = marginal(small, one)
+    except BenchError as exc:
+        return [Result("throughput", "1 worker / floor", f"n/a: {exc}")]
     results = []
     for what, graded, least in (
         ("seconds", slope.seconds, floor.wall),
@@ -1396,10 +1408,11 @@ def project(
 def bench_projection(measured: Measured) -> list[Result]:
     """The course of 1,000 learners x 8 notebooks on 16 cores and on 4 x 16 cores, with the
     formula's inputs printed so the arithmetic can be checked by hand."""
-    large, small, slope = measured.default, measured.default_small, measured.default_path()
+    large, small = measured.default, measured.default_small
     workers = measured.default_workers
-    if large is None or small is None or slope is None:
+    if large is None or small is None:
         raise BenchError("no local runs with all cores busy (the throughput section failed)")
+    slope = marginal(small, large)  # its BenchError says why there is no projection
     busy = min(workers, usable_cores())
     # On a host of 2 cores, the 2-worker Dask run shares them with the scheduler and the
     # lstm-grade process that writes every result: e measured here is a pessimistic one.

@@ -48,11 +48,19 @@ def test_one_class_size_gives_no_slope() -> None:
         marginal(_run(12, 30.0), _run(12, 31.0))
 
 
+@pytest.mark.parametrize(("wall", "cpu"), [(13.1, 20.0), (25.3, 20.0), (40.0, 8.0)])
+def test_a_larger_class_that_cost_no_more_gives_no_slope(wall: float, cpu: float) -> None:
+    """A smaller run slowed by other load must not make a notebook free, or negative: a
+    projection of -11 minutes once passed its target that way."""
+    with pytest.raises(BenchError, match="rerun on a quiet machine"):
+        marginal(_run(6, 25.3, 8.0), _run(24, wall, cpu))
+
+
 def test_the_speed_up_ceiling_counts_only_the_cores_there_are() -> None:
     # 1 worker: 0.6 s per notebook; N workers: 0.6 CPU s per notebook
     one, many = (
-        marginal(_run(6, 10.0), _run(24, 20.8)),
-        marginal(_run(6, 5.0, 3.6), _run(24, 5.0, 14.4)),
+        marginal(_run(6, 10.0, 6.0), _run(24, 20.8, 16.8)),
+        marginal(_run(6, 5.0, 3.6), _run(24, 9.0, 14.4)),
     )
     assert speedup_ceiling(one, many, workers=2, cores=2) == pytest.approx(2.0)
     assert speedup_ceiling(one, many, workers=4, cores=2) == pytest.approx(2.0)
@@ -247,3 +255,13 @@ def test_a_missed_speed_up_names_every_limit_the_bench_saw(monkeypatch: pytest.M
         " (load average above the CPU count; the machine's cores give 1.73x now; "
         "the cores allow 1.42x)"
     )
+
+
+def test_no_projection_passes_on_runs_that_give_no_slope() -> None:
+    """The projection's 15-minute verdict needs a notebook that costs something."""
+    measured = Measured(parallel=2, default_small=_run(6, 25.3, 8.0), default=_run(24, 13.1, 20.0))
+    with pytest.raises(BenchError, match="no slope"):
+        bench.bench_projection(measured)
+    measured.default = _run(24, 34.3, 26.0)  # 0.5 s per further notebook
+    verdicts = [result.verdict for result in bench.bench_projection(measured)]
+    assert "PASS" in verdicts
