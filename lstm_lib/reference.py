@@ -1,8 +1,8 @@
 """NumPy-only forward passes ("twins") of the Keras 3 layers the course studies.
 
 Each twin takes the weights exactly as ``layer.get_weights()`` returns them and gives back
-exactly what the Keras layer returns for the same call options: one array, or a list
-``[output, *states]`` when ``return_state=True``. Nothing here imports TensorFlow or Keras,
+exactly what the Keras layer returns for the same call options: one array, or the tuple
+``(output, *states)`` when ``return_state=True``. Nothing here imports TensorFlow or Keras,
 so a twin can be read line by line next to the equations of the book.
 
 Conventions: inputs are ``(batch, timesteps, features)``, states and outputs
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 Activation = str | Callable[[np.ndarray], np.ndarray] | None
-Result = np.ndarray | list[np.ndarray]
+Result = np.ndarray | tuple[np.ndarray, ...]
 # A step maps (x_t, states) to (output, new states, optional record of the step).
 _Step = Callable[[np.ndarray, list[np.ndarray]], tuple[np.ndarray, list[np.ndarray], Any]]
 
@@ -254,7 +254,7 @@ def _finish(
     outputs: np.ndarray, states: list[np.ndarray], return_sequences: bool, return_state: bool
 ) -> Result:
     output = outputs if return_sequences else outputs[:, -1]
-    return [output, *states] if return_state else output
+    return (output, *states) if return_state else output
 
 
 # --------------------------------------------------------------------------- dense
@@ -350,7 +350,7 @@ def simple_rnn(
     -------
     numpy.ndarray or list of numpy.ndarray
         ``output`` of shape ``(batch, units)`` or ``(batch, timesteps, units)``; with
-        ``return_state=True`` the list ``[output, h]``.
+        ``return_state=True`` the tuple ``(output, h)``, as Keras 3 returns it.
 
     Examples
     --------
@@ -599,7 +599,7 @@ def lstm(
     -------
     numpy.ndarray or list of numpy.ndarray
         ``output`` of shape ``(batch, units)`` or ``(batch, timesteps, units)``; with
-        ``return_state=True`` the list ``[output, h, c]``.
+        ``return_state=True`` the tuple ``(output, h, c)``, as Keras 3 returns it.
 
     Examples
     --------
@@ -736,13 +736,13 @@ def gru(
     recurrent_activation : str, callable or None, default "sigmoid"
     use_bias : bool, default True
     return_sequences, return_state, go_backwards, initial_state, mask, zero_output_for_mask
-        As for :func:`simple_rnn`; ``return_state=True`` gives ``[output, h]``.
+        As for :func:`simple_rnn`; ``return_state=True`` gives ``(output, h)``.
 
     Returns
     -------
     numpy.ndarray or list of numpy.ndarray
         ``output`` of shape ``(batch, units)`` or ``(batch, timesteps, units)``; with
-        ``return_state=True`` the list ``[output, h]``.
+        ``return_state=True`` the tuple ``(output, h)``, as Keras 3 returns it.
 
     Examples
     --------
@@ -907,7 +907,7 @@ def _merge(y: np.ndarray, y_rev: np.ndarray, merge_mode: str | None) -> Result:
     if merge_mode == "ave":
         return (y + y_rev) / 2
     if merge_mode is None:
-        return [y, y_rev]
+        return (y, y_rev)
     raise ValueError(
         f"unsupported merge_mode {merge_mode!r}; Keras accepts 'concat', 'sum', 'mul', "
         "'ave' or None"
@@ -961,8 +961,8 @@ def _bidirectional(
     merged = _merge(y, y_rev, merge_mode)
     if not return_state:
         return merged
-    outputs = merged if merge_mode is None else [merged]
-    return [*outputs, *forward_states, *backward_states]
+    outputs = merged if merge_mode is None else (merged,)
+    return (*outputs, *forward_states, *backward_states)
 
 
 def bidirectional(
@@ -994,7 +994,7 @@ def bidirectional(
     layer : {"lstm", "gru", "simple_rnn"}, default "lstm"
         Which twin to wrap.
     merge_mode : {"concat", "sum", "mul", "ave", None}, default "concat"
-        How the two outputs are combined; ``None`` returns both, ``[y, y_rev]``.
+        How the two outputs are combined; ``None`` returns both, ``(y, y_rev)``.
     return_sequences, return_state : bool, default False
         As for the wrapped layer.
     initial_state : list of arrays, shape (batch, units), optional

@@ -70,6 +70,10 @@ def as_list(result: Any) -> list[np.ndarray]:
 
 
 def assert_same(ours: Any, theirs: Any) -> None:
+    # a learner unpacks either, but prints, compares and concatenates them differently
+    assert isinstance(ours, tuple) == isinstance(theirs, tuple), (
+        f"the twin returns a {type(ours).__name__}, Keras a {type(theirs).__name__}"
+    )
     ours, theirs = as_list(ours), as_list(theirs)
     assert len(ours) == len(theirs), f"{len(ours)} arrays returned, Keras returns {len(theirs)}"
     for k, (a, b) in enumerate(zip(ours, theirs, strict=True)):

@@ -667,7 +667,7 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     Parameters
     ----------
     layer : keras.layers.Bidirectional
-        Typically ``Bidirectional(LSTM(units, return_state=True))``, which returns a list of
+        Typically ``Bidirectional(LSTM(units, return_state=True))``, which returns a tuple of
         five tensors. Read duck-typed: ``layer.forward_layer``, ``layer.backward_layer``,
         ``layer.merge_mode`` and ``layer.compute_output_shape``.
     input_shape : tuple
@@ -829,7 +829,7 @@ def _listing(names: tuple[str, ...]) -> str:
 def encoder_decoder_diagram(encoder: Any, decoder: Any) -> Figure:
     """Draw an encoder LSTM handing its final states to a decoder LSTM as ``initial_state``.
 
-    The encoder (``return_state=True``) returns a list ``[output, h, c]``; its ``output``
+    The encoder (``return_state=True``) returns the tuple ``(output, h, c)``; its ``output``
     is not used, and ``[h, c]``, each ``(batch, units)``, becomes the decoder's
     ``initial_state``, so the decoder starts from what the encoder read instead of from
     zeros. Inputs, states and outputs are labelled with shapes read from the two layers:
