@@ -82,6 +82,10 @@ class Row:
     reason: str
     seconds: float
 
+    def sort_key(self) -> tuple[str, str, str]:
+        """The order of ``grades.csv``: by student, assignment, notebook."""
+        return (self.student, self.assignment, self.notebook)
+
 
 @dataclass(frozen=True)
 class GradebookEntry:
@@ -303,31 +307,12 @@ class ClassGrader:
         read from the gradebook every time, so a score given by hand in the formgrader
         shows here.
         """
-        if not is_safe_student_id(submission.student):
-            # nbgrader reads --student as a pattern: `*` would grade, and rewrite, other
-            # learners' work, and a leading `-` is read as an option. Nothing is graded or
-            # forgotten under a name that is not an id.
-            why = (
-                f"the folder name {report.printable(submission.student)!r} is not a student "
-                "id the grader can hand to nbgrader (ASCII letters, digits and _ . - @, not "
-                "starting with . or -, at most 128 characters)"
-            )
-            return self._rows(submission, self._refused_all(submission, why))
-        if not submission.folder.is_symlink() and not submission.folder.is_dir():
-            self._forget_grades(submission)
-            where = os.path.relpath(submission.folder, self.root)
-            why = f"{report.printable(where)} is not a folder"
-            return self._rows(submission, self._refused_all(submission, why))
-        unsafe = refused_entries(submission.folder)
-        if unsafe:
-            self._forget_grades(submission)
-            facts = {
-                name: {
-                    "refused": "the grader will not open these entries: " + "; ".join(unsafe[:5])
-                }
-                for name in self.layout.notebooks(submission.assignment)
-            }
-            return self._rows(submission, facts)
+        refused = self._refusal(submission)
+        if refused is not None:
+            # Nothing is graded or forgotten under a name that is not an id (see _refusal).
+            if is_safe_student_id(submission.student):
+                self._forget_grades(submission)
+            return self._rows(submission, refused)
         state_file = self._state_file(submission)
         stamp = fingerprint(
             self.layout, submission, code=self._code_digest, settings=self._settings()
@@ -346,6 +331,54 @@ class ClassGrader:
                 state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
             )
         return self._rows(submission, facts)
+
+    def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
+        """Why the grader will not open a submission, per notebook, or None."""
+        if not is_safe_student_id(submission.student):
+            # nbgrader reads --student as a pattern: `*` would grade, and rewrite, other
+            # learners' work, and a leading `-` is read as an option
+            why = (
+                f"the folder name {report.printable(submission.student)!r} is not a student "
+                "id the grader can hand to nbgrader (ASCII letters, digits and _ . - @, not "
+                "starting with . or -, at most 128 characters)"
+            )
+            return self._refused_all(submission, why)
+        if not submission.folder.is_symlink() and not submission.folder.is_dir():
+            where = os.path.relpath(submission.folder, self.root)
+            return self._refused_all(submission, f"{report.printable(where)} is not a folder")
+        unsafe = refused_entries(submission.folder)
+        if unsafe:
+            why = "the grader will not open these entries: " + "; ".join(unsafe[:5])
+            return self._refused_all(submission, why)
+        return None
+
+    def recorded_rows(self, assignments: Iterable[str]) -> list[Row]:
+        """The rows the last grading of ``assignments`` left, grading nothing: each graded
+        submission's saved facts with the gradebook's scores now, refusals, and the
+        ``missing`` rows of the roster.
+
+        A run that grades some assignments writes these beside its own, so the grades
+        files always hold the whole course. A submission handed in since its last grading
+        keeps that grading's row until its assignment is graded again; one never graded has
+        no row yet, and an assignment the gradebook does not know (never graded) has none.
+        """
+        with self._gradebook() as gradebook:
+            known = {a.name for a in gradebook.assignments}
+        assignments = sorted(set(assignments) & known)
+        submissions = find_submissions(self.layout, assignments)
+        rows: list[Row] = []
+        for submission in submissions:
+            facts = self._refusal(submission)
+            if facts is None:
+                state_file = self._state_file(submission)
+                if not state_file.is_file():
+                    continue
+                facts = json.loads(safefiles.read_text(state_file)).get("facts")
+                if not isinstance(facts, dict):
+                    continue
+            rows += self._rows(submission, facts)
+        rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
+        return rows
 
     @staticmethod
     def _notebooks_instead(submission: Submission, expected: list[str]) -> list[str]:
@@ -648,7 +681,7 @@ class ClassGrader:
                 raise
         bar.close()
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
-        return sorted(rows, key=lambda r: (r.student, r.assignment, r.notebook))
+        return sorted(rows, key=Row.sort_key)
 
     def _crashed_rows(self, submission: Submission, exc: Exception) -> list[Row]:
         """The rows of a submission whose grading raised: a grader failure, 0 points."""
@@ -925,6 +958,10 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             return 2
         submissions = find_submissions(grader.layout, assignments)
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
+        # the grades files are the whole course's: the rows of the assignments not named
+        # are those their last grading left
+        others = [a for a in grader.layout.released_assignments() if a not in assignments]
+        rows = sorted(rows + grader.recorded_rows(others), key=Row.sort_key)
     except OSError as exc:
         if not args.scheduler:
             raise

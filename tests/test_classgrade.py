@@ -854,6 +854,41 @@ def test_the_readme_postgresql_url_loads_with_the_installed_driver() -> None:
         sqlalchemy.create_engine(url).dispose()
 
 
+@pytest.mark.slow
+def test_grading_one_assignment_keeps_the_other_assignments_rows_and_totals(
+    course_factory,
+) -> None:
+    """After ``--all``, an instructor regrades one assignment. Do ``grades.csv`` and the
+    totals, the file for the learning-management system, still hold every assignment's
+    rows, a missing one included (they held only the regraded assignment's, and the
+    maximum total fell with them)?"""
+    from lstm_grader.synthetic import answered
+
+    other = "02-dense"
+    course = course_factory(ASSIGNMENT, other)
+    for assignment, students in ((ASSIGNMENT, ("alice", "bob")), (other, ("alice",))):
+        notebook = answered(course.release(assignment), course.source(assignment))
+        for student in students:
+            course.submit(student, assignment, notebook)
+
+    def run(*args: str) -> tuple[list[dict[str, str]], str]:
+        course.run("lstm-grade", *args, "--workers", "2", "--no-progress", timeout=1200)
+        with (course.root / "grades.csv").open(newline="", encoding="utf-8") as handle:
+            rows = [
+                {k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(handle)
+            ]
+        return rows, (course.root / "grades_totals.csv").read_text(encoding="utf-8")
+
+    whole, whole_totals = run("--all")
+    assert {(r["student"], r["assignment"], r["status"]) for r in whole} == {
+        ("alice", ASSIGNMENT, "graded"),
+        ("bob", ASSIGNMENT, "graded"),
+        ("alice", other, "graded"),
+        ("bob", other, "missing"),
+    }
+    assert run(ASSIGNMENT, "--force") == (whole, whole_totals)
+
+
 # --------------------------------------------------------------------------- slow: manual grading
 
 
