@@ -138,6 +138,20 @@ def test_each_question_is_a_prompt_an_answer_and_a_check(assignment: str) -> Non
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_code_cell_is_an_answer_or_locked(assignment: str) -> None:
+    """Is each code cell the learner's (an answer cell) or the course's and locked (setup,
+    data, check)? A course cell without nbgrader's metadata (a question's data, 04's q5
+    and 08's q7 once) is neither restored nor flagged when a learner edits it."""
+    for cell in _solution(assignment).cells:
+        if cell.cell_type == "code":
+            meta = _nbgrader(cell)
+            assert meta.get("solution") or meta.get("locked"), (
+                f"{assignment}: a code cell that is neither an answer nor locked:\n"
+                f"{cell.source[:200]}"
+            )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
     """Is every import of Keras or TensorFlow inside ``if keras_allowed():``, so that
     grading and validating never import TensorFlow?"""
