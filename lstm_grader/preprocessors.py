@@ -100,6 +100,12 @@ def _is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
 
 
+def _is_plain_answer_cell(cell: NotebookNode) -> bool:
+    """An answer cell nobody grades by hand and nothing locks: the learner's to write."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("solution")) and not meta.get("grade") and not meta.get("locked")
+
+
 class CheckSubmission(NbGraderPreprocessor):
     """Compare a submission with the released notebook and flag what a test cell cannot stop.
 
@@ -250,10 +256,11 @@ def cells_to_review(notebook_report: dict[str, Any], test_cells: Iterable[str]) 
 
 def _review_note(notebook_report: dict[str, Any], grade_id: str) -> str:
     """What the instructor reads under a test cell marked for manual grading."""
+    others = set(notebook_report.get("tampered_cells", [])) - {grade_id}
     concerning = [
         flag
         for flag in notebook_report.get("flags", [])
-        if not (_FLAGGED_CELL.match(flag) and _FLAGGED_CELL.match(flag)["grade_id"] != grade_id)
+        if not ((named := _FLAGGED_CELL.match(flag)) and named["grade_id"] in others)
     ]
     lines = ["Flagged for the instructor: " + "; ".join(concerning or ["see the report"]) + "."]
     version = notebook_report.get("learner_versions", {}).get(grade_id)
@@ -292,7 +299,9 @@ def compare_with_release(
         problem = None
         if not copies:
             problem = "was deleted (or its nbgrader metadata was stripped)"
-        elif len(copies) > 1:
+        elif len(copies) > 1 and not _is_plain_answer_cell(original):
+            # the copies of a plain answer cell (JupyterLab copies a cell's metadata with
+            # it) are graded as the learner's own cells, which they could have written
             problem = f"appears {len(copies)} times"
         else:
             cell = copies[0]
@@ -305,8 +314,11 @@ def compare_with_release(
             elif (
                 theirs.get("locked")
                 and not theirs.get("solution")
+                and original.cell_type != "markdown"
                 and (_source(cell) != _source(original))
             ):
+                # a locked markdown cell (a prompt) runs nothing, and grading restores it:
+                # VS Code and Colab let learners type notes into it, which is no tampering
                 problem = "was edited although it is locked"
         if problem:
             flags.append(f"cell {grade_id!r} {problem}")

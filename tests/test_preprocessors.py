@@ -4,6 +4,7 @@ kernel. The whole pipeline through real nbgrader is in test_redteam.py and test_
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -760,3 +761,78 @@ def test_grading_metadata_without_a_grade_id_is_counted_for_a_flag() -> None:
         "not a cell",
     ]
     assert preprocessors.unnamed_grading_cells(nbformat.NotebookNode(cells=cells)) == 4
+
+
+def _with_nbgrader(cell: nbformat.NotebookNode, **meta: object) -> nbformat.NotebookNode:
+    cell.metadata["nbgrader"] = {"schema_version": 3, **meta}
+    return cell
+
+
+def _question_notebook() -> nbformat.NotebookNode:
+    """A prompt, an answer cell and a test cell, as the course writes each question."""
+    return nbformat.v4.new_notebook(
+        cells=[
+            _with_nbgrader(
+                nbformat.v4.new_markdown_cell("**Q1.** The output shape?"),
+                grade_id="q1-prompt",
+                locked=True,
+                grade=False,
+                solution=False,
+            ),
+            _with_nbgrader(
+                nbformat.v4.new_code_cell("answer_q1 = None"),
+                grade_id="q1-answer",
+                locked=False,
+                grade=False,
+                solution=True,
+            ),
+            _test_cell("t1", "q1"),
+        ]
+    )
+
+
+def test_what_honest_editors_do_is_no_flag_and_what_tampers_still_is() -> None:
+    """JupyterLab copies a cell's nbgrader metadata with the cell, and VS Code and Colab let
+    a learner type into a locked prompt. Are a copied answer cell and an edited prompt
+    (grading restores it) left unflagged, so no question waits for the instructor, while a
+    copied test cell, a prompt turned into code and an edited test cell are still flagged?"""
+    released = _question_notebook()
+    honest = _question_notebook()
+    honest.cells.insert(2, copy.deepcopy(honest.cells[1]))
+    honest.cells[0].source += "\n\nMy note: batch comes first."
+    assert preprocessors.compare_with_release(honest, released) == ([], set())
+
+    copied_test = _question_notebook()
+    copied_test.cells.append(copy.deepcopy(copied_test.cells[2]))
+    assert preprocessors.compare_with_release(copied_test, released) == (
+        ["cell 't1' appears 2 times"],
+        {"t1"},
+    )
+    retyped = _question_notebook()
+    retyped.cells[0] = _with_nbgrader(
+        nbformat.v4.new_code_cell("answer_q1 = (None, 3)"), **released.cells[0].metadata.nbgrader
+    )
+    flags, tampered = preprocessors.compare_with_release(retyped, released)
+    assert flags == ["cell 'q1-prompt' was retyped from markdown to code"] and not tampered
+    edited = _question_notebook()
+    edited.cells[2].source += "\nprint('mine')"
+    assert preprocessors.compare_with_release(edited, released)[0] == [
+        "cell 't1' was edited although it is locked"
+    ]
+
+
+def test_the_review_note_names_the_flags_behind_it() -> None:
+    """A flag on a cell that is no test cell (a locked data cell edited) sends every test
+    cell to the instructor. Does each one's note say why, rather than 'see the report',
+    while a flag on another test cell stays out of its note?"""
+    report = {
+        "flags": [
+            "cell 'data' was edited although it is locked",
+            "cell 't2' was edited although it is locked",
+        ],
+        "tampered_cells": ["t2"],
+    }
+    assert preprocessors.cells_to_review(report, ["t1", "t2"]) == {"t1", "t2"}
+    note = preprocessors._review_note(report, "t1")
+    assert note == "Flagged for the instructor: cell 'data' was edited although it is locked.\n"
+    assert "cell 't2'" in preprocessors._review_note(report, "t2")

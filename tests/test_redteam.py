@@ -719,6 +719,14 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     )
 
 
+#: What a learner writes into a locked prompt: the graded notebook must hold the released one.
+PROMPT_EDIT = f"EDITED-PROMPT {SCRIPT} <img src=x onerror=alert(2)>"
+
+
+def _edited_prompt(nb: nbformat.NotebookNode) -> None:
+    nb.cells[_test_cell(nb, "q1-prompt")].source += PROMPT_EDIT
+
+
 def _nested_metadata(nb: nbformat.NotebookNode) -> None:
     # written one indent per level, each item on its own line: 400 deep, a 1 MB submission
     # became a 204 MB autograded notebook; kept small here, the copy must not hold it
@@ -1050,6 +1058,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         ),
         # 15. markup that would run in the instructor's or learner's browser
         "html-in-feedback": Case(answers={"q1-answer": HTML_ATTACK}, edit=_learner_markdown),
+        # a locked prompt is no flag when edited (honest editors let learners type into it):
+        # grading must restore it, so that nothing the learner wrote there reaches a page
+        "edited-prompt": Case(edit=_edited_prompt),
         # an image pasted into a note (Jupyter stores it as a cell attachment), and one the
         # cell names but does not hold: nbconvert's renderer failed the whole notebook
         "pasted-images": Case(edit=_pasted_images),
@@ -1590,6 +1601,15 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     assert 'src="https://tracker.example' not in page  # an address set by the kernel
     notebook = _autograded_text(graded, "html-in-feedback")
     assert "application/javascript" not in notebook
+
+
+def test_an_edited_prompt_is_restored_before_anyone_sees_it(graded: Graded) -> None:
+    """An edit of a locked prompt is not flagged. Do the autograded notebook and the
+    feedback page hold the released prompt, and nothing the learner wrote into it?"""
+    root = graded.course.root
+    page = (root / "feedback" / "edited-prompt" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    for text in (page, _autograded_text(graded, "edited-prompt")):
+        assert "EDITED-PROMPT" not in text
 
 
 def test_widget_state_in_the_notebook_never_reaches_the_instructor(graded: Graded) -> None:
