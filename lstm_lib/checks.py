@@ -23,6 +23,7 @@ Keras next to the instructor's material and passed in.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
@@ -339,7 +340,7 @@ def reveal(
     print(f"{mark} {question}: {result.message}")
     if not result.correct:
         print(f"  To see what Keras computes, run show_answer({question!r}).")
-    return result
+    return dataclasses.replace(result, printed=True)
 
 
 def _form_is_right(kind: str, value: Any, context: Mapping[str, Any]) -> bool:

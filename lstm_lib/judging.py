@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lstm_lib.answers import _numpy_if_imported, _type_name, _Unsupported
@@ -123,15 +123,27 @@ class Verdict:
     score : float, optional
         For a question with parts (h and c, a list of shapes), the fraction of the parts
         that are right; ``None`` where the answer is judged whole (see :attr:`earned`).
+    printed : bool, default False
+        Whether the learner has read it already (:func:`lstm_lib.checks.reveal` prints
+        it): a notebook then shows nothing more for it where a check cell ends with it.
     """
 
     correct: bool
     message: str
     score: float | None = None
+    printed: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         # the one place every message passes, the grader's own included
         object.__setattr__(self, "message", shorten_message(self.message))
+
+    def _ipython_display_(self) -> None:
+        # a check cell ends with reveal(...): its value would repeat the printed verdict
+        # as a raw Out[n]: Verdict(correct=..., message=...)
+        if not self.printed:
+            from IPython.display import display
+
+            display({"text/plain": repr(self)}, raw=True)
 
     @property
     def earned(self) -> float:

@@ -121,6 +121,22 @@ class TestReveal:
         checks.show_answer("q2")
         assert capsys.readouterr().out.startswith("q2: Keras says (None, 16)")
 
+    def test_a_check_cell_ending_in_reveal_shows_the_verdict_once(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Most check cells end with ``reveal_layer(...)``: the notebook showed the printed
+        verdict, then again as a raw ``Out[n]: Verdict(correct=..., message=...)``. Does
+        a revealed verdict display nothing more, while one nobody printed still shows?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        formatter = InteractiveShell.instance().display_formatter
+        revealed = checks.reveal("q1", (None, 16), (None, 16), kind="shape")
+        capsys.readouterr()
+        assert formatter.format(revealed) == ({}, {})
+        assert revealed == Verdict(True, "Correct: (None, 16).")
+        checks.verdict("shape", (None, 16), (None, 16))._ipython_display_()
+        assert "Verdict(correct=True" in capsys.readouterr().out
+
     def test_prints_arrays(self, capsys: pytest.CaptureFixture[str]) -> None:
         """Does the Keras value of an array question print as an array, on request?"""
         checks.reveal("q6", np.zeros((1, 2)), np.array([[0.5, 0.25]]), kind="array")
