@@ -87,6 +87,7 @@ def _new_state() -> dict[str, Any]:
         "grader_errors": [],
         "sandbox": {},
         "refused_messages": {},
+        "stopped_by": "",
     }
 
 
@@ -709,6 +710,9 @@ class SandboxedExecute(Execute):
             return cell, resources
         if self._stopped is None and time.monotonic() > self._deadline:
             self._stopped = "timed-out"
+            resources[_STATE]["stopped_by"] = (
+                f"the notebook ran past the {self.notebook_timeout} s it may take while graded"
+            )
         if self._stopped is not None:
             resources[_STATE]["not_run"].append(index)
             return cell, resources
@@ -722,9 +726,31 @@ class SandboxedExecute(Execute):
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if any(o.get("ename") == "CellTimeoutError" for o in errors):
             self._stopped = "timed-out"
+        if self._stopped == "timed-out" and not resources[_STATE]["stopped_by"]:
+            self._note_cell_timeout(cell, resources, index)
         self._check_course_preamble(cell, errors)
         self._check_limits(errors)
         return cell, resources
+
+    def _note_cell_timeout(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> None:
+        """Say, under the cell that ran out of time and in the report, which cell it was
+        and what a cell may take: the learner's feedback otherwise showed only the later
+        questions' "time ran out before this cell ran"."""
+        first_line = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
+        quoted = report.shortened(first_line, 60)
+        resources[_STATE]["stopped_by"] = (
+            f"cell {index + 1} ({quoted!r}) ran past the {self.timeout} s a cell may take "
+            "while graded"
+        )
+        if not any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
+            cell.outputs.append(
+                _error_output(
+                    "CellTimeoutError",
+                    f"Grading stopped this cell after {self.timeout} s, the time a cell may "
+                    "take while graded; the cells after it did not run. Make a long "
+                    "computation (training for many epochs) shorter before you submit.",
+                )
+            )
 
     def _check_course_preamble(self, cell: NotebookNode, errors: list[NotebookNode]) -> None:
         """A failing cell of the course's own preamble (the locked cells before anything a
@@ -994,6 +1020,8 @@ class JudgeAnswers(NbGraderPreprocessor):
         notebook_report = report.read_report(path)
         tampered = set(notebook_report.get("tampered_cells", []))
         stop_reason = next((e for e in state["events"] if e in _STOPS), None)
+        if stop_reason == "timed-out" and state.get("stopped_by"):
+            stop_reason = state["stopped_by"]
         not_run = set(state["not_run"])
         grader_errors = list(state["grader_errors"])
         answered = 0
@@ -1047,6 +1075,8 @@ class JudgeAnswers(NbGraderPreprocessor):
             events.add("grader-error")
         notebook_report["events"] = sorted(events)
         notebook_report["grader_errors"] = grader_errors
+        if state.get("stopped_by"):
+            notebook_report["stopped_by"] = state["stopped_by"]
         sandbox = state.get("sandbox") or {}
         notebook_report["limits"] = sandbox.get("limits", [])
         notebook_report["limits_not_applied"] = sandbox.get("limits_not_applied", [])
@@ -1088,8 +1118,13 @@ class JudgeAnswers(NbGraderPreprocessor):
                 "scores 0 and the submission is flagged for review.",
             ), False
         if not_run[0]:
-            why = _STOPS.get(not_run[1] or "", "the run stopped")
-            return verdicts.Verdict(False, f"Not graded: {why} before this cell ran."), False
+            stop = not_run[1] or ""
+            if stop in _STOPS or not stop:
+                return verdicts.Verdict(
+                    False,
+                    f"Not graded: {_STOPS.get(stop, 'the run stopped')} before this cell ran.",
+                ), False
+            return verdicts.Verdict(False, f"Not graded: {stop}, so this cell did not run."), False
         if reply is None:
             return verdicts.Verdict(
                 False, "No answer reached the grader: this cell did not finish."

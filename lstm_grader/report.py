@@ -194,6 +194,8 @@ def notebook_outcome(
         return Outcome("timed-out", timed_out)
     report = report or {}
     reasons = list(report.get("grader_errors", [])) + list(report.get("flags", []))
+    if report.get("stopped_by"):
+        reasons.append(str(report["stopped_by"]))
     not_applied = report.get("limits_not_applied", [])
     if not_applied:
         reasons.append("limits not applied: " + ", ".join(not_applied))

@@ -532,6 +532,21 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
         "the notebook was not submitted; the submission holds Untitled.ipynb instead"
     )
     assert float(rows["s06-endless-loop"]["seconds"]) >= CELL_TIMEOUT
+    # the cell that ran out of time is named, where the instructor and the learner look
+    endless = rows["s06-endless-loop"]["reason"]
+    assert "('while True:') ran past the 5 s a cell may take while graded" in endless
+    endless_report = course.report("s06-endless-loop", ASSIGNMENT)
+    assert endless_report["stopped_by"] in endless
+    later = endless_report["questions"]["q4"]["message"]
+    assert later == f"Not graded: {endless_report['stopped_by']}, so this cell did not run."
+    graded_copy = course.root / "autograded" / "s06-endless-loop" / ASSIGNMENT
+    stopped = [
+        output["evalue"]
+        for cell in read_notebook(graded_copy / f"{ASSIGNMENT}.ipynb").cells
+        for output in cell.get("outputs", [])
+        if output.get("ename") == "CellTimeoutError"
+    ]
+    assert len(stopped) == 1 and stopped[0].startswith("Grading stopped this cell after 5 s")
     assert f"{len(expected) - 1} submissions, {len(expected)} notebooks" in out
     # The grader's report says the same as grades.csv, question by question.
     killed = course.report("s07-kernel-killer", ASSIGNMENT)
