@@ -1257,3 +1257,45 @@ def test_06_training_moves_only_the_rows_of_the_ids_in_the_data() -> None:
     optimizer.apply_gradients(zip(gradients, embedding.trainable_weights, strict=True))
     moved = (embedding.get_weights()[0] != before).any(axis=1)
     assert np.flatnonzero(moved).tolist() == [0, 1, 2, 3, 4]
+
+
+# --- 06 to 09: claims of the third edition ---------------------------------------------------
+
+
+def test_07_bidirectional_merge_mode_none_returns_a_tuple_of_two() -> None:
+    """Does Bidirectional(merge_mode=None) return a tuple (y, y_rev), not a list?"""
+    result = layers.Bidirectional(layers.LSTM(4), merge_mode=None)(sequences())
+    assert type(result) is tuple and len(result) == 2
+    assert [tuple(t.shape) for t in result] == [(2, 4), (2, 4)]
+
+
+@pytest.mark.parametrize(
+    ("make", "count"),
+    [
+        (lambda: layers.GRU(4, return_state=True), 2),
+        (lambda: layers.LSTM(4, return_state=True), 3),
+        (lambda: layers.Bidirectional(layers.GRU(4, return_state=True)), 3),
+        (lambda: layers.Bidirectional(layers.LSTM(4, return_state=True)), 5),
+        (lambda: layers.Bidirectional(layers.LSTM(4, return_state=True), merge_mode=None), 6),
+    ],
+)
+def test_07_return_state_returns_a_tuple(make, count: int) -> None:
+    """With return_state=True, do GRU, LSTM and Bidirectional return a tuple of 2, 3, 3 (GRU
+    inside), 5 (LSTM inside) and 6 (LSTM inside, merge_mode=None) tensors?"""
+    result = make()(sequences())
+    assert type(result) is tuple and len(result) == count
+
+
+def test_06_list_devices_names_each_device_by_its_type() -> None:
+    """Does keras.distribution.list_devices() name devices as 'cpu:0' or 'gpu:0', as ch06's
+    device check reads them?"""
+    devices = keras.distribution.list_devices()
+    assert devices and all(re.fullmatch(r"(cpu|gpu|tpu):\d+", d.lower()) for d in devices)
+
+
+def test_09_argmax_over_one_sigmoid_column_is_always_zero() -> None:
+    """Does np.argmax over the (batch, 1) output of a sigmoid unit answer 0 for every input?"""
+    head = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
+    probabilities = head.predict(np.random.default_rng(1).normal(size=(6, 4)), verbose=0)
+    assert probabilities.shape == (6, 1)
+    assert not np.argmax(probabilities, axis=-1).any()
