@@ -1044,7 +1044,7 @@ def test_04_lstm_docstring_gives_unrolls_speed_and_memory_advice() -> None:
 
 def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:
     """Through initial_state=[vector, zeros], does a vector exactly units wide start an LSTM
-    (and change its output), while a wider one fails inside the step?"""
+    (and change its output), while a narrower or wider one fails inside the step?"""
     tf = importlib.import_module("tensorflow")
     layer = layers.LSTM(2, return_sequences=True)
     steps_in = np.zeros((1, 3, 1), dtype="float32")
@@ -1052,9 +1052,10 @@ def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:
     started = np.asarray(layer(steps_in, initial_state=[vector, np.zeros_like(vector)]))
     assert started.shape == (1, 3, layer.units)
     assert not np.allclose(started, np.asarray(layer(steps_in)), atol=1e-4)
-    wide = np.full((1, layer.units + 1), 0.5, dtype="float32")
-    with pytest.raises(tf.errors.InvalidArgumentError):
-        layer(steps_in, initial_state=[wide, np.zeros_like(wide)])
+    for width in (layer.units - 1, layer.units + 1):
+        other = np.full((1, width), 0.5, dtype="float32")
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            layer(steps_in, initial_state=[other, np.zeros_like(other)])
 
 
 # --- 02 to 09: the remaining claims of the prose ------------------------------------------
