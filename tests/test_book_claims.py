@@ -948,6 +948,116 @@ def test_09_keras2_layer_submodules_are_gone(module: str) -> None:
         importlib.import_module(module)
 
 
+# --- 01 to 05: claims of the third edition --------------------------------------------------
+
+
+@pytest.mark.parametrize("layer_class", [layers.LSTM, layers.GRU, layers.SimpleRNN])
+def test_05_return_state_returns_a_tuple_eager_and_symbolic(layer_class) -> None:
+    """With return_state=True, does each recurrent layer return a tuple (not a list), both
+    called eagerly on an array and symbolically on keras.Input?"""
+    expected = 3 if layer_class is layers.LSTM else 2
+    eager = layer_class(2, return_state=True)(sequences(2, 5, 3))
+    symbolic = layer_class(2, return_sequences=True, return_state=True)(keras.Input((5, 3)))
+    for result in (eager, symbolic):
+        assert type(result) is tuple
+        assert len(result) == expected
+
+
+def test_03_one_timestep_keeps_the_feature_order_but_never_recurs() -> None:
+    """Fed (1, 1, n), does a SimpleRNN take one step, tanh(x W + b) with U unused, whose
+    output changes when the n values are reordered?"""
+    values = np.random.default_rng(0).normal(size=100).astype("float32")
+    one_step = values.reshape(1, 1, -1)
+    layer = layers.SimpleRNN(4)
+    out = np.asarray(layer(one_step))
+    W, U, b = layer.get_weights()
+    np.testing.assert_allclose(out, np.tanh(one_step[:, 0] @ W + b), atol=1e-5)
+    layer.set_weights([W, np.zeros_like(U), b])
+    np.testing.assert_allclose(np.asarray(layer(one_step)), out, atol=1e-6)
+    shuffled = one_step[:, :, np.random.default_rng(1).permutation(values.size)]
+    assert not np.allclose(np.asarray(layer(shuffled)), out, atol=1e-3)
+
+
+def test_04_recurrent_dropout_uses_the_same_mask_at_every_step() -> None:
+    """With recurrent_dropout in training, is each sample's h_{t-1} dropped by masks drawn
+    once per call, the same at every timestep (one set of masks reproduces every step)?"""
+    rate, timesteps = 0.5, 6
+    x = sequences(2, timesteps, 3)
+    layer = layers.LSTM(1, return_sequences=True, recurrent_dropout=rate, seed=3)
+    out = np.asarray(layer(x, training=True))[..., 0]
+    assert not np.allclose(out, np.asarray(layer(x, training=False))[..., 0], atol=1e-4)
+    W, U, b = layer.get_weights()
+
+    def run(sample: np.ndarray, masks: tuple[float, ...]) -> np.ndarray:
+        """The LSTM over one sample, each gate's h_{t-1} scaled by its mask at every step."""
+        h, c, steps = np.zeros((1, 1)), np.zeros((1, 1)), []
+        for x_t in sample:
+            z = [
+                x_t[None] @ W_k + b_k + (h * m) @ U_k
+                for W_k, U_k, b_k, m in zip(
+                    np.split(W, 4, axis=1),
+                    np.split(U, 4, axis=1),
+                    np.split(b, 4),
+                    masks,
+                    strict=True,
+                )
+            ]
+            i, f, o = (1 / (1 + np.exp(-z[k])) for k in (0, 1, 3))
+            c = f * c + i * np.tanh(z[2])
+            h = o * np.tanh(c)
+            steps.append(h[0, 0])
+        return np.array(steps)
+
+    kept = 1 / (1 - rate)
+    for sample, expected in zip(x, out, strict=True):
+        candidates = (tuple(kept * k for k in index) for index in np.ndindex(2, 2, 2, 2))
+        matches = [m for m in candidates if np.allclose(run(sample, m), expected, atol=1e-5)]
+        assert len(matches) == 1
+
+
+def test_04_predict_runs_the_layer_with_training_false() -> None:
+    """Does predict on a model whose LSTM has dropout and recurrent_dropout give the call
+    with training=False, the same twice, and not a training call's numbers?"""
+    x = sequences(4, 6, 3)
+    model = keras.Sequential(
+        [
+            keras.Input((6, 3)),
+            layers.LSTM(4, dropout=0.5, recurrent_dropout=0.5, seed=1),
+        ]
+    )
+    predicted = model.predict(x, verbose=0)
+    np.testing.assert_allclose(model.predict(x, verbose=0), predicted, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), predicted, atol=1e-6)
+    assert not np.allclose(np.asarray(model(x, training=True)), predicted, atol=1e-4)
+
+
+def test_04_lstm_docstring_gives_unrolls_speed_and_memory_advice() -> None:
+    """Does the LSTM docstring say unrolling can speed up an RNN, is more memory-intensive
+    and suits only short sequences, the sentence chapter 4 prints?"""
+    doc = " ".join(layers.LSTM.__doc__.split())
+    start = doc.index("Unrolling can")
+    advice = doc[start : doc.index("short sequences.", start)]
+    assert "speed-up" in advice
+    assert "memory-intensive" in advice
+    assert "only suitable for" in advice
+
+
+def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:
+    """Through initial_state=[vector, zeros], does a vector exactly units wide start an LSTM
+    (and change its output), while a narrower or wider one fails inside the step?"""
+    tf = importlib.import_module("tensorflow")
+    layer = layers.LSTM(2, return_sequences=True)
+    steps_in = np.zeros((1, 3, 1), dtype="float32")
+    vector = np.full((1, layer.units), 0.5, dtype="float32")
+    started = np.asarray(layer(steps_in, initial_state=[vector, np.zeros_like(vector)]))
+    assert started.shape == (1, 3, layer.units)
+    assert not np.allclose(started, np.asarray(layer(steps_in)), atol=1e-4)
+    for width in (layer.units - 1, layer.units + 1):
+        other = np.full((1, width), 0.5, dtype="float32")
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            layer(steps_in, initial_state=[other, np.zeros_like(other)])
+
+
 # --- 02 to 09: the remaining claims of the prose ------------------------------------------
 
 
