@@ -289,7 +289,7 @@ def test_bidirectional_labels_every_returned_tensor_with_keras_shapes(
     assert [name for _, (name, _) in sorted(labels.items())] == names
     title = fig.get_suptitle()
     assert f"merge_mode={merge_mode!r}" in title
-    assert f"returns a list of {len(shapes)} tensors" in title
+    assert f"returns a tuple of {len(shapes)} tensors" in title
     assert_legible(fig)
 
 
@@ -383,16 +383,16 @@ def test_encoder_decoder_labels_states_and_shapes_from_the_layers(units, enc_sha
     assert {shape_text((None, *enc_shape)), shape_text((None, *dec_shape))} <= shown
     assert f"output (batch, {dec_shape[0]}, {units})" in shown
     assert f"[0] output (batch, {units})" in shown  # the encoder's, not used
-    assert "returns a list [output, h, c]" in fig.get_suptitle()
+    assert "returns a tuple (output, h, c)" in fig.get_suptitle()
     assert fig.get_suptitle().endswith("and returns a tensor")
     assert_legible(fig)
 
 
 def test_encoder_decoder_says_list_when_the_decoder_returns_states_and_checks_fit():
-    """A decoder with return_state returns a list; mismatched layers raise."""
+    """A decoder with return_state returns a tuple; mismatched layers raise."""
     encoder, decoder = seq2seq(3, (6, 2), (4, 5), decoder_states=True)
     fig = diagrams.encoder_decoder_diagram(encoder, decoder)
-    assert fig.get_suptitle().endswith("and returns a list [output, h, c]")
+    assert fig.get_suptitle().endswith("and returns a tuple (output, h, c)")
     with pytest.raises(ValueError, match="return_state=True"):
         diagrams.encoder_decoder_diagram(keras.layers.LSTM(3), keras.layers.LSTM(3))
     with pytest.raises(ValueError, match="same units and kind"):

@@ -29,7 +29,7 @@ def gids(fig, prefix: str) -> list[str]:
 
 
 def returned_in_order(fig) -> list[str]:
-    """Names of the outlined returned tensors, ordered by their index in Keras's list."""
+    """Names of the outlined returned tensors, ordered by their index in Keras's tuple."""
     tagged = [gid.split(":") for gid in gids(fig, "returned:")]
     return [name for _, _, name in sorted(tagged, key=lambda parts: int(parts[1]))]
 
@@ -38,7 +38,7 @@ def listed_returns(fig) -> list[tuple[str, str]]:
     """(name, shape) pairs from the "returns ..." line of the title, in written order:
     "returns the tensor output (...)" or "returns the list [output (...), h (...)]"."""
     title = fig.axes[0].get_title()
-    listing = re.search(r"returns the (?:tensor (.*)|list \[(.*)\])$", title, re.M)
+    listing = re.search(r"returns the (?:tensor (.*)|tuple \((.*)\))$", title, re.M)
     return re.findall(r"(\w+) (\(batch[^)]*\))", listing.group(1) or listing.group(2))
 
 
@@ -152,7 +152,7 @@ def test_unrolled_rejects_bad_arguments(kwargs, message):
 
 @pytest.mark.parametrize("cell", sorted(STATES))
 @pytest.mark.parametrize("return_sequences", [False, True])
-def test_unrolled_calls_one_tensor_a_tensor_and_a_list_a_list(cell, return_sequences):
+def test_unrolled_calls_one_tensor_a_tensor_and_a_tuple_a_tuple(cell, return_sequences):
     """Chapter 05 asks "one tensor or a list?": does the figure answer as Keras does, a
     single tensor titled and badged as a tensor, and a list (return_state) as a list?"""
     single = plots.unrolled_rnn(3, cell=cell, return_sequences=return_sequences, units=2)
@@ -165,7 +165,7 @@ def test_unrolled_calls_one_tensor_a_tensor_and_a_list_a_list(cell, return_seque
         3, cell=cell, return_sequences=return_sequences, return_state=True, units=2
     )
     title = listed.axes[0].get_title()
-    assert "returns the list [output (batch, " in title
+    assert "returns the tuple (output (batch, " in title
     expected = ["[0] output"] + [f"[{k}]" for k in range(1, len(STATES[cell]) + 1)]
     assert sorted(badges(listed)) == sorted(expected)
     plt.close("all")
@@ -174,7 +174,7 @@ def test_unrolled_calls_one_tensor_a_tensor_and_a_list_a_list(cell, return_seque
 @pytest.mark.parametrize("return_sequences", [False, True])
 def test_unrolled_lstm_states_read_top_down_in_keras_order(return_sequences):
     """Keras returns [output, h, c]: are the LSTM's final states drawn h above c, so the
-    badges [0], [1], [2] run from the top of the figure down, as the list does?"""
+    badges [0], [1], [2] run from the top of the figure down, as the tuple does?"""
     fig = plots.unrolled_rnn(4, return_sequences=return_sequences, return_state=True)
     renderer = fig.canvas.get_renderer()
     heights = {}

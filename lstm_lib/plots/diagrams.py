@@ -691,7 +691,7 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     >>> print(fig.get_suptitle())
     Bidirectional(LSTM(3)), merge_mode='concat'
     the LSTM has return_state=True
-    on input (batch, 5, 2) returns a list of 5 tensors
+    on input (batch, 5, 2) returns a tuple of 5 tensors
     >>> sorted(t.get_text().split("\\n")[0] for t in fig.axes[0].texts if t.get_text()[0] == "[")
     ['[0] output (batch, 6)', '[1] forward h', '[2] forward c', '[3] backward h', '[4] backward c']
     >>> import matplotlib.pyplot as plt
@@ -709,7 +709,7 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     state_names = ("h", "c") if n_states == 2 else ("h",) * n_states
     steps = "timesteps" if shape_in[1] is None else str(shape_in[1])
     all_steps = bool(_config(forward).get("return_sequences"))
-    returns = "a tensor" if len(shapes) == 1 else f"a list of {len(shapes)} tensors"
+    returns = "a tensor" if len(shapes) == 1 else f"a tuple of {len(shapes)} tensors"
     flags = _flags(_config(forward)).removeprefix(", ")
     title = (
         f"{_class(layer)}({inner}({units})), merge_mode={merge!r}\n"
@@ -826,6 +826,10 @@ def _listing(names: tuple[str, ...]) -> str:
     return "[" + ", ".join(names) + "]"
 
 
+def _tupled(names: tuple[str, ...]) -> str:
+    return "(" + ", ".join(names) + ")"
+
+
 def encoder_decoder_diagram(encoder: Any, decoder: Any) -> Figure:
     """Draw an encoder LSTM handing its final states to a decoder LSTM as ``initial_state``.
 
@@ -865,7 +869,7 @@ def encoder_decoder_diagram(encoder: Any, decoder: Any) -> Figure:
     >>> sequence = decoder(keras.Input((4, 5)), initial_state=[h, c])
     >>> fig = encoder_decoder_diagram(encoder, decoder)
     >>> print(fig.get_suptitle())
-    encoder LSTM(3) returns a list [output, h, c]
+    encoder LSTM(3) returns a tuple (output, h, c)
     decoder LSTM(3) takes the list [h, c] as initial_state
     and returns a tensor
     >>> texts = {t.get_text() for t in fig.axes[0].texts}
@@ -889,9 +893,9 @@ def encoder_decoder_diagram(encoder: Any, decoder: Any) -> Figure:
     dec_steps, dec_feats = _sequence_input(decoder)
     state_shape = f"(batch, {enc_units})"
     dec_states = _states(decoder) if dec_config.get("return_state") else ()
-    dec_returns = f"a list {_listing(('output', *dec_states))}" if dec_states else "a tensor"
+    dec_returns = f"a tuple {_tupled(('output', *dec_states))}" if dec_states else "a tensor"
     title = (
-        f"encoder {_class(encoder)}({enc_units}) returns a list {_listing(('output', *states))}\n"
+        f"encoder {_class(encoder)}({enc_units}) returns a tuple {_tupled(('output', *states))}\n"
         f"decoder {_class(decoder)}({dec_units}) takes the list {_listing(states)} as "
         f"initial_state\nand returns {dec_returns}"
     )

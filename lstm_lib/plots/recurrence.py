@@ -291,11 +291,11 @@ def _unrolled_title(
     return_sequences: bool,
     return_state: bool,
 ) -> str:
-    """The layer, its input shape, and what it returns: one tensor, or a list of them.
+    """The layer, its input shape, and what it returns: one tensor, or a tuple of them.
 
-    Keras returns a single tensor unless ``return_state`` is set, and then a list; the
+    Keras returns a single tensor unless ``return_state`` is set, and then a tuple; the
     title says which, so ``returns the tensor output (batch, 2)`` is never written as a
-    one-item list.
+    one-item tuple.
     """
     steps_text, units_text, features_text = shape_names
     returned = _returned_tensors(
@@ -303,7 +303,7 @@ def _unrolled_title(
     )
     layer_text = f"{layer}({units_text})" if units is not None else layer
     listing = ", ".join(f"{name} {shape}" for name, shape in returned)
-    what = f"the list [{listing}]" if return_state else f"the tensor {listing}"
+    what = f"the tuple ({listing})" if return_state else f"the tensor {listing}"
     title = f"{layer_text} on input (batch, {steps_text}, {features_text})\nreturns {what}"
     if return_state:
         # The question learners ask most about return_state: why the same numbers twice.
@@ -389,7 +389,7 @@ def unrolled_rnn(
     >>> fig = unrolled_rnn(3, return_state=True, units=2, features=1)
     >>> print(fig.axes[0].get_title())
     LSTM(2) on input (batch, 3, 1)
-    returns the list [output (batch, 2), h (batch, 2), c (batch, 2)]
+    returns the tuple (output (batch, 2), h (batch, 2), c (batch, 2))
     h holds the same numbers as output
     >>> sorted(a.get_gid() for a in fig.findobj() if str(a.get_gid()).startswith("returned"))
     ['returned:0:output', 'returned:1:h', 'returned:2:c']
