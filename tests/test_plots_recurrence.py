@@ -36,7 +36,7 @@ def returned_in_order(fig) -> list[str]:
 
 def listed_returns(fig) -> list[tuple[str, str]]:
     """(name, shape) pairs from the "returns ..." line of the title, in written order:
-    "returns the tensor output (...)" or "returns the list [output (...), h (...)]"."""
+    "returns the tensor output (...)" or "returns the tuple (output (...), h (...))"."""
     title = fig.axes[0].get_title()
     listing = re.search(r"returns the (?:tensor (.*)|tuple \((.*)\))$", title, re.M)
     return re.findall(r"(\w+) (\(batch[^)]*\))", listing.group(1) or listing.group(2))
