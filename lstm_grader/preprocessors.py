@@ -47,6 +47,7 @@ from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import (
     check_imports,
+    check_names,
     hidden,
     kernel_messages,
     pasted_images,
@@ -534,6 +535,21 @@ class StageAnswers(NbGraderPreprocessor):
     ) -> tuple[NotebookNode, ResourcesDict]:
         staged: dict[str, dict[str, Any]] = {}
         delimiters = hidden.hidden_test_delimiters(self.config)
+        code = [cell for cell in nb.cells if cell.cell_type == "code"]
+        visible_parts = {
+            id(cell): hidden.split_hidden(_source(cell) + "\n", delimiters)[0]
+            for cell in code
+            if _is_test_cell(cell)
+        }
+        replayed = {
+            id(code[index])
+            for index in check_names.cells_to_replay(
+                [
+                    (id(cell) in visible_parts, visible_parts.get(id(cell), _source(cell)))
+                    for cell in code
+                ]
+            )
+        }
         for cell in nb.cells:
             if not _is_test_cell(cell):
                 continue
@@ -549,10 +565,10 @@ class StageAnswers(NbGraderPreprocessor):
             }
             # the names the check cell's imports bind, as a practice run leaves them
             rebind = check_imports.binding_source(check_imports.imported_names(visible))
-            cell.source = (
-                "\n".join(part for part in (_HANDOVER_SOURCE if answers else "", rebind) if part)
-                or "pass"
-            )
+            # the names it builds, where a later cell of the learner's uses them
+            replay = check_names.replay_source(visible) if id(cell) in replayed else ""
+            parts = (replay, _HANDOVER_SOURCE if answers else "", rebind)
+            cell.source = "\n".join(part for part in parts if part) or "pass"
         resources[_STATE] = {**_new_state(), "staged": staged}
         return nb, resources
 
@@ -621,8 +637,14 @@ class SandboxedExecute(Execute):
         :mod:`lstm_grader.warm_kernels`), else a new one that starts cold."""
         km = super().create_kernel_manager()
         cwd = self.resources.get("metadata", {}).get("path") or os.getcwd()
-        if (assignment := self.resources.get("nbgrader", {}).get("assignment")) is not None:
-            km.released_folder = str(CourseLayout(config=self.config).release(assignment))
+        ids = self.resources.get("nbgrader", {})
+        if (assignment := ids.get("assignment")) is not None:
+            layout = CourseLayout(config=self.config)
+            km.released_folder = str(layout.release(assignment))
+            if (student := ids.get("student")) is not None:
+                # the learner's other files are not copied beside the graded notebook
+                # (submission_guard.guard_autograde): the kernel reads them from here
+                km.submitted_folder = str(layout.submitted(student, assignment))
         # the arguments nbclient's start would add (it builds them inline, in
         # async_start_new_kernel): a warm kernel must have been started with the same
         arguments = list(self.extra_arguments)

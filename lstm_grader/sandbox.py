@@ -1129,6 +1129,13 @@ class SandboxKernelManager(AsyncKernelManager):
         "submission_files): files a submission lacks are staged from it.",
     )
 
+    submitted_folder = Unicode(
+        "",
+        help="The submitted folder being graded, set per notebook: the kernel's files are "
+        "staged from it (nbgrader's copy of it holds the notebooks only); empty: from the "
+        "kernel's working folder.",
+    )
+
     client_factory = Type(SandboxKernelClient, klass=AsyncKernelClient)
 
     @property
@@ -1276,7 +1283,9 @@ class SandboxProvisioner(LocalProvisioner):
                 )
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
         seed, skipped = submission_files(
-            host_workdir, released=km.released_folder or None, max_bytes=km.disk_limit_mb * 2**20
+            km.submitted_folder or host_workdir,
+            released=km.released_folder or None,
+            max_bytes=km.disk_limit_mb * 2**20,
         )
         if skipped:
             self.sandbox_report["skipped_files"] = skipped
@@ -1416,7 +1425,7 @@ class SandboxProvisioner(LocalProvisioner):
             raise SandboxUnavailable("only a sandboxed kernel can receive a submission late")
         km = self.parent
         files, skipped = submission_files(
-            os.path.realpath(host_workdir),
+            km.submitted_folder or os.path.realpath(host_workdir),
             released=km.released_folder or None,
             max_bytes=km.disk_limit_mb * 2**20,
         )

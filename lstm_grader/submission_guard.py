@@ -40,6 +40,31 @@ MAX_NOTEBOOK_CELLS = 2_000
 MAX_NOTEBOOK_DEPTH = 200
 
 
+#: The most JSON values (mappings, lists and the items of lists) a submitted notebook may
+#: hold, counted in its text before anything parses it. The released notebooks hold under
+#: 1,000; a learner's outputs add a few thousand. A flat list of five million empty
+#: mappings (14 MiB) made nbconvert's copies of the notebook take 10 GB of the grader's own
+#: memory, outside every limit of the sandbox.
+MAX_NOTEBOOK_VALUES = 200_000
+
+#: A JSON string, escapes included: what :func:`json_value_count` skips.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
+
+
+def json_value_count(data: bytes) -> int:
+    """How many mappings, lists and list items (past the first of each) the JSON text
+    ``data`` holds: its ``{``, ``[`` and ``,`` outside strings. Linear, and no value is
+    built.
+
+    Examples
+    --------
+    >>> json_value_count(b'{"cells": [{}, {}], "note": "a, [b] {c}"}')
+    6
+    """
+    bare = _JSON_STRING.sub(b"", data)
+    return bare.count(b"{") + bare.count(b"[") + bare.count(b",")
+
+
 #: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
 #: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
 #: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
@@ -96,7 +121,25 @@ def refused_entries(folder: str | Path) -> list[str]:
         problem = timestamp_problem(folder)
         if problem:
             refused.append(problem)
+    if not refused:
+        refused += _notebooks_too_full(folder)
     return sorted(refused)
+
+
+def _notebooks_too_full(folder: str) -> list[str]:
+    """A line for each notebook of ``folder`` (safe entries only) with more JSON values
+    than :data:`MAX_NOTEBOOK_VALUES`."""
+    found = []
+    for entry in os.scandir(folder):
+        if entry.name.endswith(".ipynb") and entry.is_file(follow_symlinks=False):
+            count = json_value_count(safefiles.read_bytes(entry.path))
+            if count > MAX_NOTEBOOK_VALUES:
+                found.append(
+                    f"{entry.name}: it holds {count:,} JSON values, more than the "
+                    f"{MAX_NOTEBOOK_VALUES:,} a notebook may hold (clear its outputs, "
+                    "save it and submit again)"
+                )
+    return found
 
 
 def refusal_message(refused: list[str]) -> str:
@@ -117,12 +160,30 @@ def guard_autograde() -> None:
     A refused submission raises :class:`RefusedSubmission` from
     ``Autograde.init_assignment``; nbgrader logs it, leaves that submission ungraded and
     grades the others. Calling it again changes nothing.
+
+    The files of a submission other than its notebooks are no longer copied into
+    ``autograded/``: the formgrader serves that folder from the Jupyter server's own
+    origin, so a learner's ``notes.html`` opened there ran as the instructor (and nbgrader
+    matched each file against every ignore pattern by listing its whole folder again:
+    minutes for 10,000 files). The grading kernel still receives them, read-only, from the
+    submitted folder (:func:`lstm_grader.sandbox.submission_files`).
     """
     from nbgrader.converters.autograde import Autograde
+    from nbgrader.converters.base import BaseConverter
 
     if getattr(Autograde.init_assignment, "guarded_by_lstm_grader", False):
         return
     unguarded = Autograde.init_assignment
+    copies_every_file = BaseConverter.init_assignment
+
+    @functools.wraps(copies_every_file)
+    def copies_no_learner_file(converter: Any, assignment_id: str, student_id: str) -> None:
+        if not isinstance(converter, Autograde):
+            copies_every_file(converter, assignment_id, student_id)
+
+    if not getattr(copies_every_file, "guarded_by_lstm_grader", False):
+        copies_no_learner_file.guarded_by_lstm_grader = True  # type: ignore[attr-defined]
+        BaseConverter.init_assignment = copies_no_learner_file  # type: ignore[method-assign]
 
     @functools.wraps(unguarded)
     def init_assignment(converter: Any, assignment_id: str, student_id: str) -> None:

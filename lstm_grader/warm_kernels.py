@@ -216,7 +216,8 @@ def take(km: Any, cwd: str, arguments: list[str]) -> Any | None:
     warm = _WARM.pop()
     try:
         files, _ = submission_files(
-            os.path.realpath(cwd), released=getattr(km, "released_folder", "") or None
+            getattr(km, "submitted_folder", "") or os.path.realpath(cwd),
+            released=getattr(km, "released_folder", "") or None,
         )
         size = sum(os.lstat(source).st_size for source, _ in files)
         if (
@@ -224,8 +225,9 @@ def take(km: Any, cwd: str, arguments: list[str]) -> Any | None:
             and warm.signature == signature(km, arguments)
             and run_sync(warm.km.is_alive)()
         ):
-            if hasattr(km, "released_folder"):
-                warm.km.released_folder = km.released_folder
+            for folder in ("released_folder", "submitted_folder"):
+                if hasattr(km, folder):
+                    setattr(warm.km, folder, getattr(km, folder))
             return warm.km
     except Exception as exc:  # the cold start follows
         log.warning("warm kernel not used (%s: %s)", type(exc).__name__, exc)

@@ -938,6 +938,27 @@ def test_names_a_check_cell_imported_are_there_while_grading(course_factory) -> 
 
 
 @pytest.mark.slow
+def test_a_model_a_check_cell_built_is_there_while_grading(course_factory) -> None:
+    """In 08 the q2 check builds ``model``, and a learner's q3 answer may read it
+    (``model.count_params()``): the notebook runs whole in practice. Does it score while
+    graded, as the same answer written as a number does (it scored 0, with a NameError)?"""
+    require_module("keras", "Keras (pip install .[keras])")
+    from lstm_grader.synthetic import answered
+
+    assignment = "08-putting-together"
+    course = course_factory(assignment)
+    release, source = course.release(assignment), course.source(assignment)
+    relying = answered(release, source, {"q3-answer": "answer_q3 = model.count_params()\n"})
+    course.submit("s-relying", assignment, relying)
+    course.submit("s-plain", assignment, answered(release, source))
+    course.run("lstm-grade", assignment, "--workers", "2", "--no-progress", timeout=1200)
+    with (course.root / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    assert rows["s-relying"]["status"] == "graded", rows["s-relying"]["reason"]
+    assert rows["s-relying"]["score"] == rows["s-plain"]["score"] == rows["s-plain"]["max_score"]
+
+
+@pytest.mark.slow
 def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_factory) -> None:
     """A learner edits a locked test cell. Is the submission flagged in nbgrader's own
     fields, with only that cell awaiting the instructor, the reason and the learner's

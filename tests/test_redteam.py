@@ -53,6 +53,7 @@ class Case:
     status: str | tuple[str, ...] = "graded"
     keep_before: str | None = None  # for crashes: cells before this one keep their points
     raw: Callable[[Path], None] | None = None  # replaces the notebook file entirely
+    files: dict[str, str] = field(default_factory=dict)  # written beside the notebook
 
 
 def _test_cell(notebook: nbformat.NotebookNode, grade_id: str) -> int:
@@ -720,6 +721,15 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
     )
 
 
+#: A learner's page that, opened from the formgrader, would use the Jupyter API.
+LEARNER_PAGE = "<script>fetch('/api/contents/references').then(r => r.text())</script>"
+
+
+def _link_to_notes(nb: nbformat.NotebookNode) -> None:
+    note = nbformat.v4.new_markdown_cell("My working is in [my notes](notes.html).")
+    nb.cells.insert(_test_cell(nb, "q1"), note)
+
+
 #: What a learner writes into a locked prompt: the graded notebook must hold the released one.
 PROMPT_EDIT = f"EDITED-PROMPT {SCRIPT} <img src=x onerror=alert(2)>"
 
@@ -1059,6 +1069,14 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         ),
         # 15. markup that would run in the instructor's or learner's browser
         "html-in-feedback": Case(answers={"q1-answer": HTML_ATTACK}, edit=_learner_markdown),
+        # a page of the learner's beside the notebook: the formgrader served it from the
+        # Jupyter server's origin, where its script acted as the instructor; the learner's
+        # data file beside it must still reach the kernel
+        "learner-page": Case(
+            answers={"q1-answer": "answer_q1 = (None, int(open('units.txt').read()))\n"},
+            edit=_link_to_notes,
+            files={"notes.html": LEARNER_PAGE, "units.txt": "16"},
+        ),
         # a locked prompt is no flag when edited (honest editors let learners type into it):
         # grading must restore it, so that nothing the learner wrote there reaches a page
         "edited-prompt": Case(edit=_edited_prompt),
@@ -1135,6 +1153,8 @@ def _submit_class(course: Course, cases: dict[str, Case]) -> None:
         if case.edit:
             case.edit(notebook)
         path = course.submit(name, ASSIGNMENT, notebook)
+        for file_name, text in case.files.items():
+            (path.parent / file_name).write_text(text, encoding="utf-8")
         if case.raw:
             case.raw(path)
 
@@ -1602,6 +1622,18 @@ def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     assert 'src="https://tracker.example' not in page  # an address set by the kernel
     notebook = _autograded_text(graded, "html-in-feedback")
     assert "application/javascript" not in notebook
+
+
+def test_a_learners_other_files_are_neither_copied_nor_published(graded: Graded) -> None:
+    """The formgrader serves ``autograded/`` from the Jupyter server's origin: a learner's
+    page copied there ran as the instructor when opened. Are the learner's other files
+    kept out of ``autograded/`` and ``feedback/``, while their kernel still read them (the
+    answer built from ``units.txt`` scored)?"""
+    root = graded.course.root
+    for folder in ("autograded", "feedback"):
+        copied = sorted(p.name for p in (root / folder / "learner-page").rglob("*") if p.is_file())
+        assert "notes.html" not in copied and "units.txt" not in copied, (folder, copied)
+    assert graded.course.scores("learner-page", ASSIGNMENT) == graded.full
 
 
 def test_an_edited_prompt_is_restored_before_anyone_sees_it(graded: Graded) -> None:

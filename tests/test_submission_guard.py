@@ -164,3 +164,53 @@ def test_a_notebook_nested_past_the_limit_is_named_however_deep_it_goes() -> Non
     for _ in range(100_000):
         far = [far]
     assert submission_guard.notebook_too_large({"cells": [{"metadata": {"a": far}}]})
+
+
+def test_a_notebook_of_too_many_json_values_is_refused_before_it_is_parsed(
+    folder: Path,
+) -> None:
+    """Five million empty mappings in one cell's metadata (14 MiB) made nbconvert's copies
+    take 10 GB of the grader's memory. Is a notebook past the count refused, saying how to
+    mend it, while long outputs (one string, however many commas it holds) are not?"""
+    notebook = folder / "05-return-flags.ipynb"
+    talkative = '{"cells": [{"outputs": ["' + "0, " * 500_000 + '"]}]}'
+    notebook.write_text(talkative)
+    assert refused_entries(folder) == []
+    many = submission_guard.MAX_NOTEBOOK_VALUES
+    notebook.write_text('{"cells": [], "metadata": {"x": [' + "{}," * many + "{}]}}")
+    (line,) = refused_entries(folder)
+    assert line.startswith(f"05-return-flags.ipynb: it holds {2 * many + 6:,} JSON values")
+    assert line.endswith("(clear its outputs, save it and submit again)")
+
+
+def test_nbgrader_autograde_copies_none_of_a_learners_other_files(
+    folder: Path, tmp_path: Path
+) -> None:
+    """The formgrader serves ``autograded/`` from the Jupyter server's origin, so a
+    learner's page copied there ran as the instructor. Once guarded, does nbgrader's
+    copying of a submission's other files do nothing for autograde, and still copy for
+    the other converters (generate_feedback copies the graded folder)?"""
+    from nbgrader.converters.base import BaseConverter
+
+    guard_autograde()
+    (folder / "notes.html").write_text("<script>fetch('/api/contents')</script>")
+    destination = tmp_path / "copy"
+
+    def converter(kind: type) -> object:
+        made = object.__new__(kind)
+        made.__dict__.update(
+            _format_source=lambda *ids: str(folder),
+            _format_dest=lambda *ids: str(destination),
+            coursedir=SimpleNamespace(ignore=[]),
+            log=SimpleNamespace(info=lambda *args: None),
+        )
+        return made
+
+    BaseConverter.init_assignment(converter(Autograde), "05-return-flags", "mallory")
+    assert not destination.exists()
+
+    class OtherConverter:
+        pass
+
+    BaseConverter.init_assignment(converter(OtherConverter), "05-return-flags", "mallory")
+    assert (destination / "notes.html").is_file()

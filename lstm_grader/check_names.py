@@ -1,0 +1,153 @@
+"""Check cells whose names a learner's later cell uses, run again while grading.
+
+In a practice run a check cell builds what it compares with (``model = ...``,
+``layer = ...``), and a learner's later cell may use it (``answer_q3 =
+model.count_params()``): the notebook runs whole on the learner's machine. Grading runs a
+hand-over in place of each check cell, so such an answer was lost to a ``NameError``.
+
+:func:`cells_to_replay` finds, without running anything, each check cell that last
+bound a name some later learner's cell reads, and the hand-over of such a cell first runs
+the check cell's visible code as a practice run would (:func:`replay_source`): Keras is
+then imported in the kernel, which only a learner's reliance on it pays for. Whatever the
+replay prints is replaced by the verdicts, and an error in it is swallowed (the answers
+are judged by the grader, from the hand-over, whatever the replay did): it can cost no
+point and earn none that the learner's own Keras calls could not.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+
+__all__ = ["assigned_names", "cells_to_replay", "loaded_names", "replay_source"]
+
+#: Lines IPython reads as magics or shell commands, which Python cannot parse.
+_MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def _parsed(source: str) -> ast.Module | None:
+    try:
+        return ast.parse(_MAGIC_LINE.sub("", source))
+    except (SyntaxError, ValueError):
+        return None
+
+
+def assigned_names(source: str) -> set[str]:
+    """The names ``source`` binds at its top level, inside ``if``, ``for``, ``with`` and
+    ``try`` blocks too (not in function and class bodies), imports left out.
+
+    Examples
+    --------
+    >>> cell = "import keras\\nif ok():\\n    model, n = build(), 3\\ndef f(): y = 1"
+    >>> sorted(assigned_names(cell))
+    ['f', 'model', 'n']
+    """
+    tree = _parsed(source)
+    if tree is None:
+        return set()
+    found: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            found.add(node.name)
+            continue
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            found.add(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.add(node.name)
+        pending.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.Lambda | ast.comprehension)
+        )
+    return found
+
+
+def loaded_names(source: str) -> set[str]:
+    """Every name ``source`` reads, anywhere (function bodies included), builtins left out.
+
+    Examples
+    --------
+    >>> sorted(loaded_names("answer_q3 = model.count_params()\\nprint(len(layers))"))
+    ['layers', 'model']
+    """
+    tree = _parsed(source)
+    if tree is None:
+        return set()
+    return {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+    } - set(dir(builtins))
+
+
+def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
+    """The indexes of the check cells to run again while grading.
+
+    Parameters
+    ----------
+    cells : list of (bool, str)
+        A notebook's code cells in order: whether each is a check cell, and its source
+        (a check cell's visible part).
+
+    Returns
+    -------
+    set of int
+        Each check cell that last bound a name (imports aside) some later cell that is
+        no check cell reads, before anything else bound it again. A cell that binds a
+        name and then reads it counts as reading the check cell's: running a check cell
+        again costs time, never a point.
+
+    Examples
+    --------
+    >>> cells_to_replay([
+    ...     (True, "model = build()"),
+    ...     (False, "answer_q2 = model.count_params()"),
+    ...     (True, "layer = build()"),
+    ...     (False, "layer = mine()"),
+    ...     (False, "answer_q3 = layer.units"),
+    ... ])
+    {0}
+    """
+    bound_by: dict[str, int | None] = {}
+    replay: set[int] = set()
+    for index, (is_check, source) in enumerate(cells):
+        if not is_check:
+            for name in loaded_names(source):
+                if (check := bound_by.get(name)) is not None:
+                    replay.add(check)
+        for name in assigned_names(source):
+            bound_by[name] = index if is_check else None
+    return replay
+
+
+def replay_source(visible: str) -> str:
+    """Python source, for a hand-over cell, that runs a check cell's visible code as a
+    practice run would (the kernel then may use Keras), swallowing its errors, and leaves
+    no name of its own behind.
+
+    Examples
+    --------
+    >>> "exec(compile('model = 1', " in replay_source("model = 1")
+    True
+    """
+    return "\n".join(
+        [
+            "def _lstm_course_replay(namespace):",
+            "    import os",
+            "    grading = os.environ.pop('NBGRADER_EXECUTION', None)",
+            "    try:",
+            f"        exec(compile({visible!r}, '<check cell, run again>', 'exec'), namespace)",
+            "    except Exception:",
+            "        pass",
+            "    finally:",
+            "        if grading is not None:",
+            "            os.environ['NBGRADER_EXECUTION'] = grading",
+            "_lstm_course_replay(globals())",
+            "del _lstm_course_replay",
+        ]
+    )

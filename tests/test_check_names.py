@@ -1,0 +1,106 @@
+"""Does grading leave a learner the names a practice run's check cells built?
+
+Which check cells run again is read from the sources here; the replay itself runs in a
+fresh interpreter with ``NBGRADER_EXECUTION`` set, as in the grading kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lstm_grader.check_names import assigned_names, cells_to_replay, loaded_names, replay_source
+from lstm_grader.hidden import split_hidden
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_magics_and_shell_lines_do_not_hide_a_cells_names() -> None:
+    """A learner's cell with ``%matplotlib inline`` or ``!pip`` is no Python: are its
+    other lines still read?"""
+    cell = "%matplotlib inline\n!pip list\nanswer_q3 = model.count_params()\n"
+    assert loaded_names(cell) == {"model"}
+    assert assigned_names(cell) == {"answer_q3"}
+    assert loaded_names("x = (") == set() == assigned_names("x = (")
+
+
+@pytest.mark.parametrize(
+    ("learner", "replayed"),
+    [
+        ("answer_q3 = model.count_params()", {"q2"}),
+        ("answer_q3 = sum(layer.count_params() for layer in model.layers)", {"q2"}),
+        ("import keras\nmodel = keras.Sequential()\nanswer_q3 = model.count_params()", {"q2"}),
+        ("answer_q3 = 6427", set()),
+        ("answer_q3 = keras.Sequential().count_params()", set()),
+    ],
+    ids=["method", "in-a-generator", "own-model-same-cell", "a-number", "import-only"],
+)
+def test_the_check_cell_whose_model_a_learner_uses_is_replayed(
+    learner: str, replayed: set[str]
+) -> None:
+    """In 08, q2's check builds ``model``. Is that check cell, and only it, run again where
+    a learner's q3 answer reads ``model`` (also from a cell that binds it itself: running
+    a check again costs time, never a point), and none where the answer is a number or
+    uses only a name the check cell imported (bound by the hand-over already)?"""
+    notebook = nbformat.read(
+        ROOT / "solutions" / "08-putting-together" / "08-putting-together.ipynb", as_version=4
+    )
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    cells = []
+    for cell in code:
+        meta = cell.metadata.get("nbgrader", {})
+        is_check = bool(meta.get("grade")) and not meta.get("solution")
+        source = split_hidden(cell.source + "\n")[0] if is_check else cell.source
+        if meta.get("grade_id") == "q3-answer":
+            source = learner
+        cells.append((is_check, source))
+    ids = [cell.metadata["nbgrader"].get("grade_id") for cell in code]
+    assert {ids[index] for index in cells_to_replay(cells)} == replayed
+
+
+PROBE = """
+import json, os, sys
+namespace = {"answer_q2": (None, 16)}
+exec(%r, namespace)
+exec(%r, namespace)
+print(json.dumps({
+    "model": namespace.get("model"),
+    "names": sorted(name for name in namespace if name != "__builtins__"),
+    "during": namespace.get("seen_during"),
+    "after": os.environ.get("NBGRADER_EXECUTION"),
+}))
+"""
+
+
+def test_the_replay_runs_as_practice_swallows_errors_and_leaves_no_name_behind() -> None:
+    """Does the replayed check cell run with nbgrader's variable out of the way (as in a
+    practice run, so ``keras_allowed()`` can say yes), get it back afterwards, lose only
+    what follows an error in the check (a malformed answer stops a practice run there
+    too), and leave none of its own names?"""
+    check = (
+        "import os\n"
+        "seen_during = os.environ.get('NBGRADER_EXECUTION')\n"
+        "model = 'built'\n"
+        "raise ValueError('a malformed answer')\n"
+        "later = 1\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE % (replay_source(check), "pass")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NBGRADER_EXECUTION": "autograde"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "model": "built",
+        "names": ["answer_q2", "model", "os", "seen_during"],
+        "during": None,
+        "after": "autograde",
+    }
