@@ -763,29 +763,27 @@ def test_grading_metadata_without_a_grade_id_is_counted_for_a_flag() -> None:
     assert preprocessors.unnamed_grading_cells(nbformat.NotebookNode(cells=cells)) == 4
 
 
-def _with_nbgrader(cell: nbformat.NotebookNode, **meta: object) -> nbformat.NotebookNode:
-    cell.metadata["nbgrader"] = {"schema_version": 3, **meta}
+def _with_nbgrader(
+    cell: nbformat.NotebookNode, grade_id: str, *, locked: bool, solution: bool
+) -> nbformat.NotebookNode:
+    cell.metadata["nbgrader"] = {
+        "schema_version": 3,
+        "grade_id": grade_id,
+        "locked": locked,
+        "grade": False,
+        "solution": solution,
+    }
     return cell
 
 
 def _question_notebook() -> nbformat.NotebookNode:
     """A prompt, an answer cell and a test cell, as the course writes each question."""
+    prompt = nbformat.v4.new_markdown_cell("**Q1.** The output shape?")
+    answer = nbformat.v4.new_code_cell("answer_q1 = None")
     return nbformat.v4.new_notebook(
         cells=[
-            _with_nbgrader(
-                nbformat.v4.new_markdown_cell("**Q1.** The output shape?"),
-                grade_id="q1-prompt",
-                locked=True,
-                grade=False,
-                solution=False,
-            ),
-            _with_nbgrader(
-                nbformat.v4.new_code_cell("answer_q1 = None"),
-                grade_id="q1-answer",
-                locked=False,
-                grade=False,
-                solution=True,
-            ),
+            _with_nbgrader(prompt, "q1-prompt", locked=True, solution=False),
+            _with_nbgrader(answer, "q1-answer", locked=False, solution=True),
             _test_cell("t1", "q1"),
         ]
     )
@@ -809,9 +807,8 @@ def test_what_honest_editors_do_is_no_flag_and_what_tampers_still_is() -> None:
         {"t1"},
     )
     retyped = _question_notebook()
-    retyped.cells[0] = _with_nbgrader(
-        nbformat.v4.new_code_cell("answer_q1 = (None, 3)"), **released.cells[0].metadata.nbgrader
-    )
+    retyped.cells[0] = nbformat.v4.new_code_cell("answer_q1 = (None, 3)")
+    retyped.cells[0].metadata = released.cells[0].metadata
     flags, tampered = preprocessors.compare_with_release(retyped, released)
     assert flags == ["cell 'q1-prompt' was retyped from markdown to code"] and not tampered
     edited = _question_notebook()
