@@ -259,6 +259,18 @@ ERROR_TYPE = re.compile(
 )
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_figure_says_what_it_shows(build_output: str, chapter: str) -> None:
+    """Does every image a chapter's code draws carry alt text (``mystnb: image: alt:``),
+    rather than the file path Sphinx falls back to, which is all a screen reader had?"""
+    silent = [
+        image.get("src")
+        for image in page(chapter).select("div.cell_output img")
+        if len(image.get("alt") or "") < 20 or "_images/" in image.get("alt", "")
+    ]
+    assert not silent, f"{chapter}: figures without alt text: {silent}"
+
+
 def test_no_build_machine_paths_in_the_published_book(build_output: str) -> None:
     """Does no built page, and no chapter source or notebook offered for download, carry the
     build machine's absolute path to the repository or a ``site-packages`` path (as a full
