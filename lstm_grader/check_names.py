@@ -85,6 +85,50 @@ def loaded_names(source: str) -> set[str]:
     } - set(dir(builtins))
 
 
+def _names(node: ast.AST | None, context: type) -> set[str]:
+    """The names ``node`` reads (``ast.Load``) or binds (``ast.Store``), anywhere in it."""
+    if node is None:
+        return set()
+    return {
+        found.id
+        for found in ast.walk(node)
+        if isinstance(found, ast.Name) and isinstance(found.ctx, context)
+    }
+
+
+def _steps(body: list[ast.stmt]) -> list[tuple[set[str], set[str]]]:
+    """``(names read, names bound)`` for each step of ``body``, in the order they run: a
+    compound statement's header, then each statement of its blocks."""
+    steps: list[tuple[set[str], set[str]]] = []
+    for node in body:
+        if isinstance(node, ast.If | ast.While):
+            steps.append((_names(node.test, ast.Load), set()))
+            steps += _steps(node.body) + _steps(node.orelse)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            steps.append((_names(node.iter, ast.Load), _names(node.target, ast.Store)))
+            steps += _steps(node.body) + _steps(node.orelse)
+        elif isinstance(node, ast.With | ast.AsyncWith):
+            for item in node.items:
+                steps.append(
+                    (_names(item.context_expr, ast.Load), _names(item.optional_vars, ast.Store))
+                )
+            steps += _steps(node.body)
+        elif isinstance(node, ast.Try | ast.TryStar):
+            steps += _steps(node.body)
+            for handler in node.handlers:
+                steps.append((_names(handler.type, ast.Load), {handler.name} - {None}))
+                steps += _steps(handler.body)
+            steps += _steps(node.orelse) + _steps(node.finalbody)
+        else:
+            bound = _names(node, ast.Store)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                bound = {node.name}
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                bound = {(alias.asname or alias.name).partition(".")[0] for alias in node.names}
+            steps.append((_names(node, ast.Load), bound))
+    return steps
+
+
 def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
     """The indexes of the check cells to run again while grading.
 
@@ -98,9 +142,10 @@ def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
     -------
     set of int
         Each check cell that last bound a name (imports aside) some later cell that is
-        no check cell reads, before anything else bound it again. A cell that binds a
-        name and then reads it counts as reading the check cell's: running a check cell
-        again costs time, never a point.
+        no check cell reads, before that cell or an earlier one bound it again. The
+        steps of a cell are followed in order (a statement reading a name it binds itself
+        counts as reading the earlier one): running a check cell again costs time, never
+        a point.
 
     Examples
     --------
@@ -108,20 +153,24 @@ def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
     ...     (True, "model = build()"),
     ...     (False, "answer_q2 = model.count_params()"),
     ...     (True, "layer = build()"),
-    ...     (False, "layer = mine()"),
-    ...     (False, "answer_q3 = layer.units"),
+    ...     (False, "layer = mine()\\nanswer_q3 = layer.units"),
     ... ])
     {0}
     """
     bound_by: dict[str, int | None] = {}
     replay: set[int] = set()
     for index, (is_check, source) in enumerate(cells):
-        if not is_check:
-            for name in loaded_names(source):
+        if is_check:
+            for name in assigned_names(source):
+                bound_by[name] = index
+            continue
+        tree = _parsed(source)
+        for reads, binds in _steps(tree.body) if tree is not None else []:
+            for name in reads:
                 if (check := bound_by.get(name)) is not None:
                     replay.add(check)
-        for name in assigned_names(source):
-            bound_by[name] = index if is_check else None
+            for name in binds:
+                bound_by[name] = None
     return replay
 
 

@@ -161,8 +161,8 @@ def guard_autograde() -> None:
     ``Autograde.init_assignment``; nbgrader logs it, leaves that submission ungraded and
     grades the others. Calling it again changes nothing.
 
-    The files of a submission other than its notebooks are no longer copied into
-    ``autograded/``: the formgrader serves that folder from the Jupyter server's own
+    The files of a submission other than its notebooks and ``timestamp.txt`` are no longer
+    copied into ``autograded/``: the formgrader serves that folder from the Jupyter server's own
     origin, so a learner's ``notes.html`` opened there ran as the instructor (and nbgrader
     matched each file against every ignore pattern by listing its whole folder again:
     minutes for 10,000 files). The grading kernel still receives them, read-only, from the
@@ -180,6 +180,16 @@ def guard_autograde() -> None:
     def copies_no_learner_file(converter: Any, assignment_id: str, student_id: str) -> None:
         if not isinstance(converter, Autograde):
             copies_every_file(converter, assignment_id, student_id)
+            return
+        # but timestamp.txt, which the guard has read as a plain time: generate_feedback
+        # copies it on, and release_feedback reads it there
+        stamp = os.path.join(converter._format_source(assignment_id, student_id), TIMESTAMP_FILE)
+        if os.path.isfile(stamp) and not os.path.islink(stamp):
+            destination = converter._format_dest(assignment_id, student_id)
+            os.makedirs(destination, exist_ok=True)
+            safefiles.write_bytes(
+                os.path.join(destination, TIMESTAMP_FILE), safefiles.read_bytes(stamp)
+            )
 
     if not getattr(copies_every_file, "guarded_by_lstm_grader", False):
         copies_no_learner_file.guarded_by_lstm_grader = True  # type: ignore[attr-defined]

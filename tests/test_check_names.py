@@ -35,33 +35,43 @@ def test_magics_and_shell_lines_do_not_hide_a_cells_names() -> None:
     [
         ("answer_q3 = model.count_params()", {"q2"}),
         ("answer_q3 = sum(layer.count_params() for layer in model.layers)", {"q2"}),
-        ("import keras\nmodel = keras.Sequential()\nanswer_q3 = model.count_params()", {"q2"}),
+        ("import keras\nmodel = keras.Sequential()\nanswer_q3 = model.count_params()", set()),
+        ("answer_q3 = model.count_params()\nmodel = None", {"q2"}),
         ("answer_q3 = 6427", set()),
         ("answer_q3 = keras.Sequential().count_params()", set()),
     ],
-    ids=["method", "in-a-generator", "own-model-same-cell", "a-number", "import-only"],
+    ids=["method", "in-a-generator", "own-model-first", "own-model-after", "a-number", "import"],
 )
 def test_the_check_cell_whose_model_a_learner_uses_is_replayed(
     learner: str, replayed: set[str]
 ) -> None:
     """In 08, q2's check builds ``model``. Is that check cell, and only it, run again where
-    a learner's q3 answer reads ``model`` (also from a cell that binds it itself: running
-    a check again costs time, never a point), and none where the answer is a number or
-    uses only a name the check cell imported (bound by the hand-over already)?"""
-    notebook = nbformat.read(
-        ROOT / "solutions" / "08-putting-together" / "08-putting-together.ipynb", as_version=4
-    )
+    a learner's q3 answer reads ``model`` before binding it, and none where the answer
+    builds its own first, is a number, or uses only a name the check cell imported (bound
+    by the hand-over already)?"""
+    assert _replayed("08-putting-together", {"q3-answer": learner}) == replayed
+
+
+@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "solutions").iterdir()))
+def test_the_courses_own_answers_and_data_cells_replay_no_check(assignment: str) -> None:
+    """Does grading a solution run no check cell again, so that it never pays for Keras
+    (02's q6 data cell binds ``x`` and then reads it, as q5's check had bound ``x``)?"""
+    assert _replayed(assignment, {}) == set()
+
+
+def _replayed(assignment: str, answers: dict[str, str]) -> set[str]:
+    """The grade ids of the check cells grading would run again in the solution notebook
+    of ``assignment``, with ``answers`` in place of some answer cells."""
+    notebook = nbformat.read(ROOT / "solutions" / assignment / f"{assignment}.ipynb", as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     cells = []
     for cell in code:
         meta = cell.metadata.get("nbgrader", {})
         is_check = bool(meta.get("grade")) and not meta.get("solution")
         source = split_hidden(cell.source + "\n")[0] if is_check else cell.source
-        if meta.get("grade_id") == "q3-answer":
-            source = learner
-        cells.append((is_check, source))
-    ids = [cell.metadata["nbgrader"].get("grade_id") for cell in code]
-    assert {ids[index] for index in cells_to_replay(cells)} == replayed
+        cells.append((is_check, answers.get(meta.get("grade_id"), source)))
+    ids = [cell.metadata.get("nbgrader", {}).get("grade_id") for cell in code]
+    return {ids[index] for index in cells_to_replay(cells)}
 
 
 PROBE = """

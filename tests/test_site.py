@@ -141,6 +141,20 @@ def test_a_broken_local_link_is_found(site: Path, link: str, message: str) -> No
     assert len(found) == 1 and found[0].startswith(f"book/one.html: {message}"), found
 
 
+def test_a_cited_source_may_be_followed_but_never_loaded(site: Path) -> None:
+    """Does a reader's link to a source the book cites pass, while the same address as
+    a page's resource (a script, an image) and an uncited link are still found?"""
+    cited = "https://blog.keras.io/introducing-keras-2.html"
+    (site / "book" / "one.html").write_text(page([cited], up="../"))
+    assert messages(site) == []
+    resources = f'<script src="{cited}"></script><a href="https://keras.io">k</a>'
+    (site / "book" / "one.html").write_text(page([], body=resources, up="../"))
+    assert messages(site) == [
+        f"book/one.html: links outside the course's address: {cited}",
+        "book/one.html: links outside the course's address: https://keras.io",
+    ]
+
+
 def test_links_to_the_sites_own_address_pass(site: Path) -> None:
     home = "https://course-team.github.io/keras-course/"
     (site / "book" / "one.html").write_text(page([f"{home}book/one.html"], up="../"))
