@@ -47,6 +47,13 @@ MAX_NOTEBOOK_DEPTH = 200
 #: memory, outside every limit of the sandbox.
 MAX_NOTEBOOK_VALUES = 200_000
 
+#: The files of a submission autograde still copies (plain text, served as such): the time
+#: the guard has read, and the secret ``nbgrader submit`` writes, both read again by
+#: ``nbgrader release_feedback`` from the feedback folder.
+EXCHANGE_FILES = (TIMESTAMP_FILE, "submission_secret.txt")
+#: The largest of them copied; nbgrader writes a few dozen bytes.
+MAX_EXCHANGE_FILE_BYTES = 4096
+
 #: A JSON string, escapes included: what :func:`json_value_count` skips.
 _JSON_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+"')
 
@@ -161,12 +168,12 @@ def guard_autograde() -> None:
     ``Autograde.init_assignment``; nbgrader logs it, leaves that submission ungraded and
     grades the others. Calling it again changes nothing.
 
-    The files of a submission other than its notebooks and ``timestamp.txt`` are no longer
-    copied into ``autograded/``: the formgrader serves that folder from the Jupyter server's own
-    origin, so a learner's ``notes.html`` opened there ran as the instructor (and nbgrader
-    matched each file against every ignore pattern by listing its whole folder again:
-    minutes for 10,000 files). The grading kernel still receives them, read-only, from the
-    submitted folder (:func:`lstm_grader.sandbox.submission_files`).
+    The files of a submission other than its notebooks and :data:`EXCHANGE_FILES` are no
+    longer copied into ``autograded/``: the formgrader serves that folder from the Jupyter
+    server's own origin, so a learner's ``notes.html`` opened there ran as the instructor
+    (and nbgrader matched each file against every ignore pattern by listing its whole
+    folder again: minutes for 10,000 files). The grading kernel still receives them,
+    read-only, from the submitted folder (:func:`lstm_grader.sandbox.submission_files`).
     """
     from nbgrader.converters.autograde import Autograde
     from nbgrader.converters.base import BaseConverter
@@ -181,15 +188,17 @@ def guard_autograde() -> None:
         if not isinstance(converter, Autograde):
             copies_every_file(converter, assignment_id, student_id)
             return
-        # but timestamp.txt, which the guard has read as a plain time: generate_feedback
-        # copies it on, and release_feedback reads it there
-        stamp = os.path.join(converter._format_source(assignment_id, student_id), TIMESTAMP_FILE)
-        if os.path.isfile(stamp) and not os.path.islink(stamp):
-            destination = converter._format_dest(assignment_id, student_id)
-            os.makedirs(destination, exist_ok=True)
-            safefiles.write_bytes(
-                os.path.join(destination, TIMESTAMP_FILE), safefiles.read_bytes(stamp)
-            )
+        # but the two small text files nbgrader's exchange reads from the feedback folder,
+        # which generate_feedback copies on: release_feedback reads both there
+        source = converter._format_source(assignment_id, student_id)
+        destination = converter._format_dest(assignment_id, student_id)
+        for name in EXCHANGE_FILES:
+            kept = os.path.join(source, name)
+            if os.path.isfile(kept) and not os.path.islink(kept):
+                data = safefiles.read_bytes(kept)
+                if len(data) <= MAX_EXCHANGE_FILE_BYTES:
+                    os.makedirs(destination, exist_ok=True)
+                    safefiles.write_bytes(os.path.join(destination, name), data)
 
     if not getattr(copies_every_file, "guarded_by_lstm_grader", False):
         copies_no_learner_file.guarded_by_lstm_grader = True  # type: ignore[attr-defined]

@@ -188,14 +188,16 @@ def test_nbgrader_autograde_copies_none_of_a_learners_other_files(
 ) -> None:
     """The formgrader serves ``autograded/`` from the Jupyter server's origin, so a
     learner's page copied there ran as the instructor. Once guarded, does nbgrader's
-    copying of a submission's other files copy only ``timestamp.txt`` for autograde
-    (release_feedback reads it from the feedback folder), and still copy everything for
+    copying of a submission's other files copy only ``timestamp.txt`` and
+    ``submission_secret.txt`` for autograde (release_feedback reads both from the feedback
+    folder), and still copy everything for
     the other converters (generate_feedback copies the graded folder)?"""
     from nbgrader.converters.base import BaseConverter
 
     guard_autograde()
     (folder / "notes.html").write_text("<script>fetch('/api/contents')</script>")
     (folder / "timestamp.txt").write_text("2026-01-05 14:03:27.000000 UTC\n")
+    (folder / "submission_secret.txt").write_text("c2VjcmV0")
     destination = tmp_path / "copy"
 
     def converter(kind: type) -> object:
@@ -209,7 +211,8 @@ def test_nbgrader_autograde_copies_none_of_a_learners_other_files(
         return made
 
     BaseConverter.init_assignment(converter(Autograde), "05-return-flags", "mallory")
-    assert sorted(p.name for p in destination.iterdir()) == ["timestamp.txt"]
+    copied = sorted(p.name for p in destination.iterdir())
+    assert copied == ["submission_secret.txt", "timestamp.txt"]
 
     class OtherConverter:
         pass
