@@ -104,8 +104,10 @@ def _is_test_cell(cell: NotebookNode) -> bool:
 
 def _is_plain_answer_cell(cell: NotebookNode) -> bool:
     """An answer cell nobody grades by hand and nothing locks: the learner's to write."""
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("solution")) and not meta.get("grade") and not meta.get("locked")
+    if not utils.is_solution(cell) or utils.is_grade(cell):
+        return False
+    # read by hand: nbgrader's is_locked answers False for every solution cell
+    return not cell.metadata["nbgrader"].get("locked", False)
 
 
 class CheckSubmission(NbGraderPreprocessor):
@@ -536,8 +538,9 @@ class StageAnswers(NbGraderPreprocessor):
         staged: dict[str, dict[str, Any]] = {}
         delimiters = hidden.hidden_test_delimiters(self.config)
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
-        visible_parts = {
-            id(cell): hidden.split_hidden(_source(cell) + "\n", delimiters)[0]
+        # each test cell's (visible check, hidden region), split once
+        parts_of = {
+            id(cell): hidden.split_hidden(_source(cell) + "\n", delimiters)
             for cell in code
             if _is_test_cell(cell)
         }
@@ -545,15 +548,17 @@ class StageAnswers(NbGraderPreprocessor):
             id(code[index])
             for index in check_names.cells_to_replay(
                 [
-                    (id(cell) in visible_parts, visible_parts.get(id(cell), _source(cell)))
+                    (id(cell) in parts_of, parts_of[id(cell)][0])
+                    if id(cell) in parts_of
+                    else (False, _source(cell))
                     for cell in code
                 ]
             )
         }
-        for cell in nb.cells:
-            if not _is_test_cell(cell):
+        for cell in code:
+            if id(cell) not in parts_of:
                 continue
-            visible, hidden_text = hidden.split_hidden(_source(cell) + "\n", delimiters)
+            visible, hidden_text = parts_of[id(cell)]
             answers = [(a.question, a.expression) for a in hidden.graded_answers(hidden_text)]
             staged[grade_id_of(cell)] = {
                 "visible": visible.rstrip("\n"),
@@ -1041,9 +1046,7 @@ class JudgeAnswers(NbGraderPreprocessor):
         path = _report_file(self, resources)
         notebook_report = report.read_report(path)
         tampered = set(notebook_report.get("tampered_cells", []))
-        stop_reason = next((e for e in state["events"] if e in _STOPS), None)
-        if stop_reason == "timed-out" and state.get("stopped_by"):
-            stop_reason = state["stopped_by"]
+        why_not_run = _why_not_run(state)
         not_run = set(state["not_run"])
         grader_errors = list(state["grader_errors"])
         answered = 0
@@ -1062,7 +1065,7 @@ class JudgeAnswers(NbGraderPreprocessor):
                         refs,
                         state["replies"].get(grade_id),
                         tampered=grade_id in tampered,
-                        not_run=(index in not_run, stop_reason),
+                        not_run=why_not_run if index in not_run else None,
                     )
                 except Exception as exc:  # a grader bug costs this question only
                     grader_errors.append(
@@ -1127,9 +1130,12 @@ class JudgeAnswers(NbGraderPreprocessor):
         reply: dict[str, Any] | None,
         *,
         tampered: bool,
-        not_run: tuple[bool, str | None],
+        not_run: str | None,
     ) -> tuple[verdicts.Verdict, bool]:
-        """The verdict on one question, and whether an answer reached the grader."""
+        """The verdict on one question, and whether an answer reached the grader.
+
+        ``not_run`` is why the question's test cell never ran, or ``None`` if it ran.
+        """
         if question not in refs:
             raise KeyError(f"question {question!r} has no recorded reference value")
         ref = refs[question]
@@ -1139,14 +1145,8 @@ class JudgeAnswers(NbGraderPreprocessor):
                 "This test cell was changed or removed in the submission; the question "
                 "scores 0 and the submission is flagged for review.",
             ), False
-        if not_run[0]:
-            stop = not_run[1] or ""
-            if stop in _STOPS or not stop:
-                return verdicts.Verdict(
-                    False,
-                    f"Not graded: {_STOPS.get(stop, 'the run stopped')} before this cell ran.",
-                ), False
-            return verdicts.Verdict(False, f"Not graded: {stop}, so this cell did not run."), False
+        if not_run is not None:
+            return verdicts.Verdict(False, not_run), False
         if reply is None:
             return verdicts.Verdict(
                 False, "No answer reached the grader: this cell did not finish."
@@ -1193,6 +1193,15 @@ _STOPS = {
     "timed-out": "time ran out",
     "cpu-limit": "the sandbox used up its CPU time",
 }
+
+
+def _why_not_run(state: dict[str, Any]) -> str:
+    """The verdict's message for a test cell the run never reached: the cell that ran
+    out of time when one did, else the event that stopped the run."""
+    stop = next((event for event in state["events"] if event in _STOPS), None)
+    if stop == "timed-out" and state.get("stopped_by"):
+        return f"Not graded: {state['stopped_by']}, so this cell did not run."
+    return f"Not graded: {_STOPS.get(stop, 'the run stopped')} before this cell ran."
 
 
 class FlagForReview(NbGraderPreprocessor):

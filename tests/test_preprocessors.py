@@ -833,3 +833,29 @@ def test_the_review_note_names_the_flags_behind_it() -> None:
     note = preprocessors._review_note(report, "t1")
     assert note == "Flagged for the instructor: cell 'data' was edited although it is locked.\n"
     assert "cell 't2'" in preprocessors._review_note(report, "t2")
+
+
+@pytest.mark.parametrize(
+    ("events", "stopped_by", "message"),
+    [
+        (["kernel-died"], "", "Not graded: the kernel died before this cell ran."),
+        (["cpu-limit"], "", "Not graded: the sandbox used up its CPU time before this cell ran."),
+        (["timed-out"], "", "Not graded: time ran out before this cell ran."),
+        (
+            ["timed-out"],
+            "cell 4 ('m.fit(...)') ran past the 30 s a cell may take while graded",
+            "Not graded: cell 4 ('m.fit(...)') ran past the 30 s a cell may take while "
+            "graded, so this cell did not run.",
+        ),
+        # the cell that ran out of time names a timeout only, never another stop
+        (["kernel-died"], "cell 4 ran past", "Not graded: the kernel died before this cell ran."),
+        ([], "", "Not graded: the run stopped before this cell ran."),
+    ],
+)
+def test_a_cell_the_run_never_reached_is_told_why(
+    events: list[str], stopped_by: str, message: str
+) -> None:
+    """Does a test cell the run never reached say what stopped the run, naming the cell
+    that ran out of time when one did?"""
+    state = {**preprocessors._new_state(), "events": events, "stopped_by": stopped_by}
+    assert preprocessors._why_not_run(state) == message
