@@ -231,6 +231,10 @@ c.SandboxKernelManager.cpu_limit_seconds = 120
 # One core at a time: parallel graders (lstm-grade --workers N) share the host fairly, and
 # CPU time can never exceed wall-clock time.
 c.SandboxKernelManager.cpus = 1.0
+# Each process may hold 1024 files open (Linux's usual default): the host's table of open
+# files is shared by everything on it, and 64 processes of the grader's own limit (often
+# tens of thousands each) could fill it, and every program on the host would fail.
+c.SandboxKernelManager.open_files = 1024
 # A kernel runs about ten threads; 64 leaves room for a learner's own subprocess while a
 # fork bomb stops at once.
 c.SandboxKernelManager.max_processes = 64

@@ -25,12 +25,13 @@ What the kernel gets:
 - **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs, taken
   back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`; a
   seccomp filter, :mod:`lstm_grader.syscall_filter`, refuses the socket families no
-  network namespace isolates, ``AF_VSOCK`` among them, and ``io_uring``), and
+  network namespace isolates, ``AF_VSOCK`` among them, ``io_uring``, and the kernel's
+  keyrings, where the grader's session keyring would be the kernel's too), and
   its own stdout and stderr go to a pipe that keeps only their end (:class:`_OutputTail`);
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
   :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
-  size, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``; where no control
+  size, open files, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``; where no control
   group bounds the memory, one process with its threads and no other (the same seccomp
   filter), so one address-space limit bounds it all.
 
@@ -725,7 +726,7 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
     elif _launcher_index(cmd) is None:
         why = "the kernel spec does not start ipykernel_launcher, where the filter is applied"
     else:
-        applied = ["sockets: Unix, IP and netlink only, no io_uring (seccomp)"]
+        applied = ["sockets: Unix, IP and netlink only, no io_uring, no keyring (seccomp)"]
         if one_process:
             applied.append(
                 "processes: threads, no other process (seccomp), since no control group "
@@ -734,7 +735,8 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
         return prelude, applied, []
     not_applied = [
         f"sockets: {why}, so the kernel may open any socket family, AF_VSOCK to a virtual "
-        "machine's host among them, and use io_uring"
+        "machine's host among them, use io_uring, and read the keys of the session "
+        "keyring it inherits from the grader"
     ]
     if one_process:
         not_applied.append(
@@ -771,6 +773,7 @@ class ProcessLimits:
     address_space_bytes: int
     cpu_seconds: int
     file_bytes: int
+    open_files: int
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
 
@@ -792,6 +795,7 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
         (resource.RLIMIT_DATA, limits.address_space_bytes),
         (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
+        (resource.RLIMIT_NOFILE, limits.open_files),
         (resource.RLIMIT_CORE, 0),
     ):
         resource.setrlimit(which, (value, value))
@@ -839,7 +843,7 @@ def _tasks_of(uid: int) -> int:
 @functools.cache
 def _can_run_as(identity: Identity) -> bool:
     """Whether this Python starts under ``identity`` (it may live in root's home)."""
-    limits = ProcessLimits(2**34, 60, 2**30, None)
+    limits = ProcessLimits(2**34, 60, 2**30, 1024, None)
     try:
         subprocess.run(
             [sys.executable, "-c", "pass"],
@@ -1117,6 +1121,16 @@ class SandboxKernelManager(AsyncKernelManager):
         config=True
     )
     cpus = Float(1.0, help="CPU cores the sandbox may keep busy at once.").tag(config=True)
+    open_files = Integer(
+        1024,
+        help="Files each process of the sandbox may hold open at once (RLIMIT_NOFILE). "
+        "The host's table of open files (fs.file-max) is one for everything it runs, and "
+        "a kernel would otherwise inherit the grader's limit, often tens of thousands: "
+        "max_processes such processes could fill the table and fail every program on the "
+        "host with 'Too many open files in system'. A sandbox holds at most max_processes "
+        "× open_files of it. 1024 is Linux's usual default, within which Python, "
+        "ipykernel and TensorFlow run.",
+    ).tag(config=True)
     disk_limit_mb = Integer(
         256,
         help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
@@ -1202,7 +1216,7 @@ class SandboxProvisioner(LocalProvisioner):
             f"tmpfs: /tmp (the working folder) and /dev/shm hold {km.disk_limit_mb} MiB "
             "each; no file over that size",
             f"per process: {km.address_space_mb} MiB of address space, "
-            f"{km.cpu_limit_seconds} s of CPU, no core dumps",
+            f"{km.cpu_limit_seconds} s of CPU, {km.open_files} open files, no core dumps",
         ]
 
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
@@ -1303,6 +1317,7 @@ class SandboxProvisioner(LocalProvisioner):
             address_space_bytes=km.address_space_mb * 2**20,
             cpu_seconds=km.cpu_limit_seconds,
             file_bytes=km.disk_limit_mb * 2**20,
+            open_files=km.open_files,
             processes=processes,
         )
         environment = kernel_environment()

@@ -51,6 +51,9 @@ class Case:
     edit: Callable[[nbformat.NotebookNode], None] | None = None
     zero: set[str] = field(default_factory=set)
     status: str | tuple[str, ...] = "graded"
+    # where a grader without a control group (an ordinary user's) ends otherwise: only the
+    # per-process limits hold, and the sandbox keeps to one process
+    status_without_group: str | tuple[str, ...] | None = None
     keep_before: str | None = None  # for crashes: cells before this one keep their points
     raw: Callable[[Path], None] | None = None  # replaces the notebook file entirely
     files: dict[str, str] = field(default_factory=dict)  # written beside the notebook
@@ -511,6 +514,22 @@ COSTLY_TO_PARSE = (
     "answer_q1 = (None, 16)\n"
 )
 
+#: Open files until the kernel may hold no more (or a bound well past any limit): the host's
+#: table of open files is one for every program on it.
+FILE_TABLE = RIGHT_Q3 + (
+    "import os, resource\n"
+    "held = []\n"
+    "try:\n"
+    "    while len(held) < 200_000:\n"
+    "        held.append(os.open('/dev/null', os.O_RDONLY))\n"
+    "except OSError as error:\n"
+    "    stopped = error.errno\n"
+    "for fd in held:\n"  # the kernel needs a few to print
+    "    os.close(fd)\n"
+    "print('OPENED', len(held))\n"
+    "print('LIMIT', *resource.getrlimit(resource.RLIMIT_NOFILE))\n"
+)
+
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -961,6 +980,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": "hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n"},
             keep_before="q3",  # the sandbox's memory limit kills the kernel
             status="memory-limit",
+            # the per-process address space stops it, or the cell's time runs out first
+            status_without_group=("graded", "timed-out"),
         ),
         "os-exit": Case(
             answers={"q3-answer": "import os\nos._exit(1)\n"},
@@ -1023,6 +1044,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "host-escape": Case(answers={"q1-answer": _host_escapes()}),
         # 11. the grader's secrets
         "secrets": Case(answers={"q1-answer": _read_secrets()}),
+        "keyring": Case(answers={"q1-answer": KEYRING_READER + "answer_q1 = (None, 16)\n"}),
         # the instructor's explanations, which would give away every choice question
         "instructor-files": Case(answers=BLIND_CHOICES, zero={"q5", "q8", "q9"}),
         "costly-to-parse": Case(answers={"q1-answer": COSTLY_TO_PARSE}, zero={"q1"}),
@@ -1042,8 +1064,13 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         # 13. limits of the sandbox as a whole
         "fill-tmp": Case(answers={"q3-answer": _fill("/tmp/hog")}, status="disk-limit"),
         "fill-workdir": Case(answers={"q3-answer": _fill("big.bin")}, status="disk-limit"),
-        "fork-memory": Case(answers={"q3-answer": FORK_MEMORY}, status="memory-limit"),
-        "fork-bomb": Case(answers={"q3-answer": FORK_BOMB}, status="process-limit"),
+        "fork-memory": Case(
+            answers={"q3-answer": FORK_MEMORY}, status="memory-limit", status_without_group="graded"
+        ),
+        "fork-bomb": Case(
+            answers={"q3-answer": FORK_BOMB}, status="process-limit", status_without_group="graded"
+        ),
+        "file-table": Case(answers={"q3-answer": FILE_TABLE}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
@@ -1159,9 +1186,53 @@ def _submit_class(course: Course, cases: dict[str, Case]) -> None:
             case.raw(path)
 
 
+#: A token in the grader's session keyring, as a login's Kerberos ticket or a file
+#: system's key would be: every process the grader starts holds that keyring.
+KEYRING_SECRET = "keyring-secret-f00d-redteam"
+#: add_key, request_key and keyctl, per machine
+KEYRING_CALLS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
+#: A command prefix that runs the rest of its arguments as a server's grader often runs:
+#: with as many open files as the host lets it (a kernel that inherited this could hold
+#: tens of thousands), and with :data:`KEYRING_SECRET` in a session keyring of its own.
+GRADER_SESSION = [
+    sys.executable,
+    "-c",
+    f"""
+import ctypes, os, resource, sys
+_soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+ceiling = int(open("/proc/sys/fs/nr_open").read())
+wanted = ceiling if hard == resource.RLIM_INFINITY else min(hard, ceiling)
+resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+calls = {KEYRING_CALLS!r}.get(os.uname().machine)
+if calls:
+    libc = ctypes.CDLL(None, use_errno=True)
+    add_key, _request_key, keyctl = calls
+    libc.syscall(keyctl, 1, None)  # KEYCTL_JOIN_SESSION_KEYRING: a new, anonymous one
+    secret = {KEYRING_SECRET.encode()!r}
+    libc.syscall(add_key, b"user", b"grader-token", secret, len(secret), ctypes.c_long(-3))
+os.execvp(sys.argv[1], sys.argv[1:])
+""",
+]
+#: Find the grader's token in the keyrings this process holds, and print what it reads.
+KEYRING_READER = f"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+calls = {KEYRING_CALLS!r}.get(os.uname().machine)
+if calls:
+    _add_key, request_key, keyctl = calls
+    key = libc.syscall(request_key, b"user", b"grader-token", None, ctypes.c_long(0))
+    print("KEY", key, ctypes.get_errno())
+    if key > 0:
+        payload = ctypes.create_string_buffer(256)
+        size = libc.syscall(keyctl, 11, key, payload, 256)  # KEYCTL_READ
+        print("PAYLOAD", payload.raw[: max(size, 0)].decode(errors="replace"))
+"""
+
+
 def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> Graded:
     """Grade the class with lstm-grade, then generate feedback, as ``as_user`` (a command
-    prefix; empty for this process's user), with the grader's secrets in its environment."""
+    prefix; empty for this process's user), with the grader's secrets in its environment
+    and its session keyring (:data:`GRADER_SESSION`)."""
     root = course.root
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
     env.update(SECRETS)  # as a hub or a database would set them for the grader
@@ -1170,7 +1241,7 @@ def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> 
     before, course_before = _snapshot(root / "submitted"), _course_files(root)
     grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"]
     run = subprocess.run(
-        [*as_user, *grade, "--no-progress"],
+        [*as_user, *GRADER_SESSION, *grade, "--no-progress"],
         cwd=root,
         env=env,
         capture_output=True,
@@ -1179,7 +1250,15 @@ def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> 
     )
     assert run.returncode == 0, run.stderr[-3000:]
     feedback = subprocess.run(
-        [*as_user, sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT],
+        [
+            *as_user,
+            *GRADER_SESSION,
+            sys.executable,
+            "-m",
+            "nbgrader",
+            "generate_feedback",
+            ASSIGNMENT,
+        ],
         cwd=root,
         env=env,
         capture_output=True,
@@ -1268,7 +1347,10 @@ def test_attack(graded: Graded, name: str) -> None:
     the status?"""
     case = graded.cases[name]
     row = graded.rows[name]
-    statuses = (case.status,) if isinstance(case.status, str) else case.status
+    status = case.status
+    if case.status_without_group is not None and not _whole_sandbox_limits(graded):
+        status = case.status_without_group
+    statuses = (status,) if isinstance(status, str) else status
     assert row["status"] in statuses, f"{name}: status {row['status']!r} ({row['reason']})"
     if case.raw:
         assert float(row["score"]) == 0.0
@@ -1318,6 +1400,21 @@ def test_forged_messages_are_named_in_the_report(graded: Graded) -> None:
     assert refused["count"] == 12, refused
     assert any("execution count" in note for note in refused["first"])
     assert any("unreadable" in note for note in refused["first"])
+
+
+def test_a_kernel_holds_few_of_the_hosts_open_files(graded: Graded) -> None:
+    """Whatever the grader's own limit (raised here as a server's often is), can each
+    process of a kernel hold no more than ``open_files`` files open, so that the sandboxes
+    together cannot fill the host's one table of open files and fail every program on it?"""
+    from lstm_grader.sandbox import SandboxKernelManager
+
+    allowed = SandboxKernelManager.class_traits()["open_files"].default_value
+    printed = _printed_lines(_autograded_text(graded, "file-table"))
+    opened = [int(line.split()[1]) for line in printed if line.startswith("OPENED")]
+    assert [line for line in printed if line.startswith("LIMIT")] == [
+        f"LIMIT {allowed} {allowed}"
+    ], printed
+    assert opened and opened[0] <= allowed, printed
 
 
 def test_a_message_flood_is_read_only_up_to_the_budget(graded: Graded) -> None:
@@ -1415,6 +1512,7 @@ def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> Non
     reconnects to), does nothing it wrote to its stdout and stderr reach the grader, and
     does each kernel run as a uid of its own (Linux counts some quotas per uid, across
     namespaces: one kernel could use up another's epoll watches)?"""
+    _skip_unless_root("an ordinary user's kernels all run as that user")
     printed = _printed_lines(_autograded_text(graded, "kernel-folder"))
     assert not [line for line in printed if line.startswith("WROTE")], printed
     _check_kernel_folder_attack(graded)
@@ -1424,6 +1522,19 @@ def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> Non
     ]
     assert all(len(found) == 1 for found in uids), uids
     assert uids[0] != uids[1] and "UID 0" not in uids[0] + uids[1], uids
+
+
+def _whole_sandbox_limits(graded: Graded) -> bool:
+    """Whether this run's sandboxes had their whole-sandbox limits (a control group)."""
+    return "for the whole sandbox" not in graded.rows["honest"]["reason"]
+
+
+def _skip_unless_root(why: str) -> None:
+    """Skip a root-only check run by an ordinary user, saying what covers it instead."""
+    if os.geteuid() != 0:
+        pytest.skip(
+            f"as root only: {why}; test_a_non_root_grader_gives_attacks_nothing checks the rest"
+        )
 
 
 def _check_own_folders_attack(graded: Graded) -> None:
@@ -1514,8 +1625,27 @@ def test_no_secret_of_the_grader_reaches_any_output(graded: Graded) -> None:
         (root / "grades.csv").read_bytes(),
         graded.output.encode(),
     ]
-    for secret in [*SECRETS.values(), CONFIG_SECRET]:
+    for secret in [*SECRETS.values(), CONFIG_SECRET, KEYRING_SECRET]:
         assert not any(secret.encode() in blob for blob in contents), secret
+
+
+def test_the_graders_keyring_stays_out_of_reach(graded: Graded) -> None:
+    """Can a kernel, which holds the session keyring of the grader that started it, neither
+    find nor read the token the grader keeps there (the host's keyrings are not a
+    namespace: with a uid of its own, the kernel still possesses that keyring)?"""
+    planted = subprocess.run(
+        [*GRADER_SESSION, sys.executable, "-c", KEYRING_READER],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    require_or_skip(
+        KEYRING_SECRET in planted.stdout, "kernel keyrings (the token could not be planted)"
+    )
+    printed = _printed_lines(_autograded_text(graded, "keyring"))
+    assert [line for line in printed if line.startswith("KEY ")] == ["KEY -1 1"], printed
+    assert not [line for line in printed if line.startswith("PAYLOAD")], printed
+    assert graded.rows["keyring"]["status"] == "graded"
 
 
 def _printed(graded: Graded, student: str, tag: str) -> list[str]:
@@ -1788,12 +1918,14 @@ GRADER_UID = 61010
 
 
 @pytest.fixture(scope="module")
-def graded_by_a_user(planted_config: None) -> Iterator[Graded]:
+def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
     """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
     import shutil
 
     if os.geteuid() != 0:
-        pytest.skip("already an ordinary user: the module's own run covers it")
+        # already an ordinary user: the module's own grading was one, of every case
+        yield request.getfixturevalue("graded")
+        return
     interpreter = os.path.realpath(sys.executable)
     root_mode = os.stat("/root").st_mode & 0o7777
     # the interpreter may live in root's home (pyenv): let the grader's user through

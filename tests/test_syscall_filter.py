@@ -32,6 +32,8 @@ MACHINES = {
     "aarch64": (0xC00000B7, 220, (), 435, (198, 199)),
 }
 IO_URING = (425, 426, 427)
+#: add_key, request_key and keyctl, per machine
+KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 I386 = 0x40000003
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
@@ -109,20 +111,22 @@ def test_only_the_socket_families_a_kernel_needs_open(
     one_process=st.booleans(),
     number=st.integers(0, 2**31 - 1),
 )
-def test_other_calls_pass_and_other_abis_and_io_uring_are_refused(
+def test_other_calls_pass_and_other_abis_io_uring_and_keyrings_are_refused(
     machine: str, one_process: bool, number: int
 ) -> None:
     """Does every other native call pass, whatever its number; are io_uring's three calls
-    told they do not exist (ENOSYS); and is every call through another ABI (i386's int
-    0x80, x86-64's x32 numbers) refused?"""
+    told they do not exist (ENOSYS); are the keyring calls refused; and is every call
+    through another ABI (i386's int 0x80, x86-64's x32 numbers) refused?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch, clone, forks, clone3, sockets = MACHINES[machine]
     assert decide(program, number, I386) == EPERM
     for ring_call in IO_URING:
         assert decide(program, ring_call, arch) == ENOSYS
+    for keyring_call in KEYRINGS[machine]:
+        assert decide(program, keyring_call, arch) == EPERM
     if machine == "x86_64" and number >= 0x40000000:
         assert decide(program, number, arch) == EPERM
-    elif number not in (clone, clone3, *forks, *sockets, *IO_URING):
+    elif number not in (clone, clone3, *forks, *sockets, *IO_URING, *KEYRINGS[machine]):
         assert decide(program, number, arch) == ALLOW
 
 
@@ -180,7 +184,7 @@ def test_an_interpreter_under_the_filter_starts_threads_and_nothing_else() -> No
 
 
 SOCKET_PROBE = r"""
-import ctypes, json, socket
+import ctypes, json, os, socket
 libc = ctypes.CDLL(None, use_errno=True)
 done = {}
 
@@ -207,6 +211,10 @@ done["getaddrinfo"] = bool(socket.getaddrinfo("localhost", 80))
 parameters = ctypes.create_string_buffer(120)
 ring = libc.syscall(425, 8, parameters)  # io_uring_setup, one number on both machines
 done["io_uring"] = ctypes.get_errno() if ring == -1 else "ran"
+keyctl = {"x86_64": 250, "aarch64": 219}[os.uname().machine]
+# KEYCTL_GET_KEYRING_ID of the session keyring, which a started process shares
+found = libc.syscall(keyctl, 0, ctypes.c_long(-3), 0)
+done["keyring"] = ctypes.get_errno() if found == -1 else "ran"
 print(json.dumps(done))
 """
 
@@ -215,7 +223,8 @@ def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> No
     """After the prelude, with or without one process, does a fresh interpreter still open
     Unix, IP and netlink sockets, a socket pair, and resolve localhost, as without it;
     while AF_VSOCK (a virtual machine's host, which the sandbox's network namespace does
-    not cut off), AF_ALG and AF_PACKET fail with EPERM and io_uring with ENOSYS?"""
+    not cut off), AF_ALG and AF_PACKET fail with EPERM, io_uring with ENOSYS, and a look
+    at the session keyring (the grader's, which it inherits) with EPERM?"""
     require_or_skip(
         platform.system() == "Linux" and platform.machine() in MACHINES,
         "Linux on x86-64 or aarch64, where the filter is made",
@@ -238,6 +247,7 @@ def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> No
             "alg": 1,
             "packet": 1,
             "io_uring": 38,
+            "keyring": 1,
         }
 
 
