@@ -151,6 +151,59 @@ def test_every_code_cell_is_an_answer_or_locked(assignment: str) -> None:
             )
 
 
+#: Values a data cell gives that its check may read directly: the learner is told not to
+#: change them, and the prompt names them (08's ``SPEC["params"]``).
+CONSTANTS = {"SPEC"}
+
+
+def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
+    """The names ``tree`` reads, and the names it binds anywhere in it: assignments,
+    parameters, functions and imports."""
+    read, bound = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return read, bound
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_reads_a_data_cells_values_only_through_their_copies(assignment: str) -> None:
+    """Does every check cell read the values a data cell assigns only through that cell's
+    ``given_<question>`` copies? A learner's answer cell may reuse a data name
+    (``x = x @ kernel + bias``, or ``series = series.reshape(...)`` as 03's q5 invites); a
+    check that read ``x`` then told a right answer it was wrong while practising, where
+    grading, against the recorded reference, scored it right."""
+    data: set[str] = set()
+    for cell in _solution(assignment).cells:
+        if cell.cell_type != "code":
+            continue
+        meta = _nbgrader(cell)
+        visible, _ = split_hidden(cell.source + "\n")
+        tree = ast.parse(visible)
+        if meta.get("grade") and not meta.get("solution"):
+            read, bound = _names(tree)
+            reached = sorted((read - bound) & data - CONSTANTS)
+            assert not reached, (
+                f"{assignment} {meta['grade_id']}: the check reads {reached} as the learner's "
+                "cells left them; read the data cell's given_<question> copies instead"
+            )
+        elif meta.get("locked"):
+            data |= {
+                target.id
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                for target in ast.walk(target)
+                if isinstance(target, ast.Name) and not target.id.startswith("given_")
+            }
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
     """Is every import of Keras or TensorFlow inside ``if keras_allowed():``, so that
