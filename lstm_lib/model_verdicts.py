@@ -698,10 +698,11 @@ def _ignored_arguments(
 
     The question gives the input (its check cell puts ``keras.Input`` first), so Keras 3
     ignores a layer's ``input_shape`` and ``input_dim`` wherever they stand, with a warning,
-    and builds the model on the given input; it ignores Embedding's ``input_length`` and a
-    recurrent layer's ``implementation`` too. Each is a note, as the model is judged as
-    Keras builds it. A ``repair`` asks for nothing that Keras 3 only ignores: there each is
-    a mistake.
+    and builds the model on the given input; it ignores Embedding's ``input_length`` too.
+    Each is a note, as the model is judged as Keras builds it. A ``repair`` asks for nothing
+    that Keras 3 only ignores: there each is a mistake. A recurrent layer's
+    ``implementation`` is a note in both: Keras 3 takes it, and it changes how the step is
+    computed, not what, so the model is the same.
     """
     problems: list[str] = []
     notes: list[str] = []
@@ -737,6 +738,14 @@ def _ignored_in(
     for key in _IGNORED.get(class_name, ()):
         if key not in config:
             continue
+        if key == "implementation":
+            note = (
+                "implementation changes how Keras computes each step, not what it computes, "
+                "and the layer's config does not keep it: it may be left out."
+            )
+            if note not in notes:
+                notes.append(note)
+            continue
         if not repair:  # the model is judged as Keras builds it, which is without them
             note = (
                 f"Keras 3 ignores {key} here"
@@ -746,17 +755,11 @@ def _ignored_in(
             if note not in notes:
                 notes.append(note)
             continue
-        if key == "input_length":
-            problems.append(
-                f"{label}: input_length={config[key]!r} is deprecated, and Keras 3 ignores it "
-                f"(with a warning): the sequence length comes from keras.Input(shape={sample!r}), "
-                "which the question gives. Remove input_length."
-            )
-        else:
-            problems.append(
-                f"{label}: Keras 3 ignores {key}={config[key]!r} without a word (it picks the "
-                f"implementation itself). Remove {key}."
-            )
+        problems.append(  # input_length, the one option a repair must drop
+            f"{label}: input_length={config[key]!r} is deprecated, and Keras 3 ignores it "
+            f"(with a warning): the sequence length comes from keras.Input(shape={sample!r}), "
+            "which the question gives. Remove input_length."
+        )
     for key in _INPUT_ARGUMENTS:
         if key not in config or (key == "input_dim" and class_name == "Embedding"):
             continue  # Embedding's input_dim is its vocabulary size, not the Keras 2 option

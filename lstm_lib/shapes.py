@@ -266,9 +266,9 @@ _ARGUMENTS: dict[str, frozenset[str]] = {
 }
 # Keys Keras 3 takes out of **kwargs without naming them: keras.layers.Layer warns about
 # input_shape and input_dim (and a Sequential model builds its input from the first layer's),
-# Embedding warns that input_length is deprecated and drops it, and LSTM and GRU drop
-# implementation silently. Accepted here too; only a first layer's input_shape or input_dim
-# is ever read.
+# Embedding warns that input_length is deprecated and drops it, and LSTM and GRU take
+# implementation (how a step is computed, not what) and leave it out of their config.
+# Accepted here too; only a first layer's input_shape or input_dim is ever read.
 _LEGACY_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "Embedding": ("input_length",),
     "LSTM": ("implementation",),
@@ -1053,8 +1053,8 @@ def _unknown_argument(class_name: str, key: Any, value: Any, accepted: frozenset
         )
     if key == "consume_less":
         return (
-            f"{start}: Keras 1 used it to choose an implementation; Keras 3 picks one "
-            "itself: remove it."
+            f"{start}: Keras 1 used it to choose how each step is computed; Keras 3 has "
+            "no such option: remove it."
         )
     if class_name in _CELL_LAYERS and key in _RNN_OPTIONS:
         return f"{start}: it is an option of the RNN around the cell; write it in the RNN's config."
