@@ -84,8 +84,10 @@ HOW_CHECKED = {
         "**How your answers are checked (practice).** After you write a prediction, run "
         "the check cell below it. It first checks the *form* of your answer (a tuple, an "
         "int, a list...). Then, where Keras is installed, it builds the layer and says "
-        "whether your prediction is right; when it is not, it names the mistake without "
-        'giving the value away. After an attempt, `show_answer("q3")` (with the '
+        "whether your prediction is right; when it is not, its verdict names the mistake "
+        "without giving the value away. Some checks also print what Keras did (a layer's "
+        "weights, the error it raised), which can show the value: write your prediction "
+        'before you run them. After an attempt, `show_answer("q3")` (with the '
         "question's id) shows what Keras computes and why.\n\n"
         "A form slip shows its message in red, and Run All goes on to the next question. "
         "nbgrader's **Validate** button checks only that each answer is there and in the "
