@@ -90,6 +90,8 @@ def _name_near_miss(answer: str, expected: str) -> str | None:
     for prefix in ("<class '", "builtins.", "keras.", "exceptions."):
         core = core.removeprefix(prefix)
     core = core.removesuffix("'>").removesuffix("()").split(":")[0].split("(")[0].strip()
+    if answer != expected and answer.strip() == expected:
+        return f"Write the name without spaces around it: {expected!r}."
     if answer != expected and core == expected:
         return (
             f"Write just the class's name as a plain string, {expected!r}: no quotes inside "

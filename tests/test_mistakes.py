@@ -554,6 +554,8 @@ class TestValueRules:
         for answer in ("TypeError()", "builtins.TypeError", "<class 'TypeError'>", "TypeError: x"):
             assert "just the class's name" in says("value", answer, "TypeError", {})
         assert "case-sensitive" in says("value", "typeerror", "TypeError", {})
+        for answer in (" TypeError", "TypeError ", "TypeError\n"):
+            assert "without spaces around it" in says("value", answer, "TypeError", {})
         message = says("value", "ValueError", "TypeError", {})
         assert "is a string, as asked" in message
         # an unrelated refused object is still told to use plain values
