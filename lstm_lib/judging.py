@@ -300,6 +300,8 @@ def _is_numpy_integer(value: Any) -> bool:
 def _shape_problem(value: Any) -> str | None:
     if _holds_oversized_int(value):
         return OVERSIZED_INT_MESSAGE
+    if type(value) is str and (hint := _string_shape_problem(value, many=False)):
+        return hint
     if type(value) is list and all(_is_plain_int(n) or n is None for n in value):
         return (
             f"{value!r} is a list; write a shape as a tuple, "

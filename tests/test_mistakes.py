@@ -23,7 +23,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from lstm_lib import mistakes, shapes
+from lstm_lib import judging, mistakes, shapes
 from lstm_lib.answers import from_plain, to_plain
 from lstm_lib.explanations import explain_answer
 from lstm_lib.verdicts import Verdict, verdict
@@ -563,33 +563,54 @@ class TestValueRules:
         assert "plain Python values" in says("value", sneaky, {"units": 1}, {})
 
 
+#: Answers of nearly the right form, and what the message must say.
+NEAR_MISS_FORMS = [
+    ("shape", "(None, 16)", [None, 16], ["without quotes", "(None, 16)"]),
+    ("shape", [None, 16], [None, 16], ["is a list", "(None, 16)"]),
+    ("shape", (None, np.int64(16)), [None, 16], ["Convert it with int(...)"]),
+    ("shape", (None, 16.0), [None, 16], ["plain int or None"]),
+    ("shapes", "[(None, 16), (None, 16)]", [[None, 16]] * 2, ["without quotes"]),
+    ("shapes", ((None, 16), (None, 16)), [[None, 16]] * 2, ["[...] rather than (...)"]),
+    ("shapes", (None, 16), [[None, 16]] * 2, ["a single shape", "list of shapes"]),
+    ("int", 16.0, 16, ["without the decimal point: 16"]),
+    ("int", 16.5, 16, ["whole number"]),
+    ("int", np.int64(16), 16, ["Convert it with int(...)"]),
+    ("int", True, 1, ["bools, not counts"]),
+    ("int", "16", 16, ["without quotes: 16"]),
+    ("value", 1, "TypeError", ["Answer with a string"]),
+    ("value", ["units"], {"units": 1}, ["dict of keyword arguments"]),
+    ("value", (1, 2), [1, 2], ["Write it as a list"]),
+]
+#: The form check each kind's practice check cell runs first.
+FORM_CHECKS = {
+    "shape": judging.expect_shape,
+    "shapes": judging.expect_shapes,
+    "int": judging.expect_int,
+}
+
+
 class TestNearMissForms:
-    @pytest.mark.parametrize(
-        ("kind", "answer", "expected", "phrases"),
-        [
-            ("shape", "(None, 16)", [None, 16], ["without quotes", "(None, 16)"]),
-            ("shape", [None, 16], [None, 16], ["is a list", "(None, 16)"]),
-            ("shape", (None, np.int64(16)), [None, 16], ["Convert it with int(...)"]),
-            ("shape", (None, 16.0), [None, 16], ["plain int or None"]),
-            ("shapes", "[(None, 16), (None, 16)]", [[None, 16]] * 2, ["without quotes"]),
-            ("shapes", ((None, 16), (None, 16)), [[None, 16]] * 2, ["[...] rather than (...)"]),
-            ("shapes", (None, 16), [[None, 16]] * 2, ["a single shape", "list of shapes"]),
-            ("int", 16.0, 16, ["without the decimal point: 16"]),
-            ("int", 16.5, 16, ["whole number"]),
-            ("int", np.int64(16), 16, ["Convert it with int(...)"]),
-            ("int", True, 1, ["bools, not counts"]),
-            ("int", "16", 16, ["without quotes: 16"]),
-            ("value", 1, "TypeError", ["Answer with a string"]),
-            ("value", ["units"], {"units": 1}, ["dict of keyword arguments"]),
-            ("value", (1, 2), [1, 2], ["Write it as a list"]),
-        ],
-        ids=repr,
-    )
+    @pytest.mark.parametrize(("kind", "answer", "expected", "phrases"), NEAR_MISS_FORMS, ids=repr)
     def test_told_the_form(self, kind: str, answer: Any, expected: Any, phrases: list[str]) -> None:
         """Is a nearly right form told exactly which form to use?"""
         message = says(kind, answer, expected, {})
         for phrase in phrases:
             assert phrase in message, message
+
+    @pytest.mark.parametrize(
+        ("kind", "answer", "expected", "phrases"),
+        [case for case in NEAR_MISS_FORMS if case[0] in FORM_CHECKS],
+        ids=repr,
+    )
+    def test_practice_tells_the_form_as_grading_does(
+        self, kind: str, answer: Any, expected: Any, phrases: list[str]
+    ) -> None:
+        """Does the form check a practice run makes first tell a nearly right form what
+        grading tells it (a shape in quotes was told only "A shape is a tuple...")?"""
+        with pytest.raises(judging.AnswerError) as told:
+            FORM_CHECKS[kind](answer)
+        for phrase in phrases:
+            assert phrase in str(told.value), told.value
 
     def test_choice_near_miss(self) -> None:
         """Is a choice that differs only in case or separators told the exact option?"""
