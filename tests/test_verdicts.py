@@ -40,7 +40,8 @@ class TestFormChecks:
         ("value", "phrases"),
         [
             ([None, 32], ["is a list", "write a shape as a tuple", "(None, 32)"]),
-            ("(None, 32)", ["A shape is a tuple such as (None, 10, 32)", "type str"]),
+            ("(None, 32)", ["is a string", "without quotes: (None, 32)"]),
+            ("thirty-two", ["A shape is a tuple such as (None, 10, 32)", "type str"]),
             (32, ["A shape is a tuple", "32 (type int)", "write (32,)", "(32) is just 32"]),
             (np.array([1, 2]), ["A shape is a tuple"]),
             (SneakyTuple((None, 32)), ["A shape is a tuple", "SneakyTuple"]),
