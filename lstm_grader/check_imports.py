@@ -49,7 +49,7 @@ def imported_names(source: str) -> list[Binding]:
     """
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a cell that cannot run
         return []
     found: dict[str, Binding] = {}
 

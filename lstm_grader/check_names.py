@@ -27,9 +27,12 @@ _MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
 
 
 def _parsed(source: str) -> ast.Module | None:
+    """The cell's syntax tree, or None for a cell that cannot run: a learner's cell may be
+    nested past the parser's depth (``a.a.a...`` 5,000 deep), which it refuses with a
+    RecursionError or a MemoryError, as it would refuse to run the cell."""
     try:
         return ast.parse(_MAGIC_LINE.sub("", source))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 

@@ -137,3 +137,10 @@ def test_the_hand_over_binds_only_missing_names_and_loads_modules_when_used(
         "ran_after_use": True,
         "replaced": ["module", "function"],
     }
+
+
+def test_source_nested_past_the_parsers_depth_imports_nothing() -> None:
+    """Is a cell the parser refuses for its depth read as importing nothing, not as an
+    error of the grader?"""
+    assert imported_names("x = a" + ".a" * 5000) == []
+    assert imported_names("x = " + "-" * 20000 + "1") == []

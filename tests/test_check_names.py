@@ -114,3 +114,13 @@ def test_the_replay_runs_as_practice_swallows_errors_and_leaves_no_name_behind()
         "during": None,
         "after": "autograde",
     }
+
+
+@pytest.mark.parametrize("cell", ["x = a" + ".a" * 5000, "x = " + "-" * 20000 + "1"])
+def test_a_cell_nested_past_the_parsers_depth_reads_and_binds_nothing(cell: str) -> None:
+    """A learner's cell nested past Python's parser depth cannot run, and once made the
+    grader's replay analysis raise a RecursionError, so the whole notebook scored 0 as a
+    grader error. Is it read as binding and reading nothing, the check before it not
+    replayed?"""
+    assert assigned_names(cell) == set() and loaded_names(cell) == set()
+    assert cells_to_replay([(True, "model = build()"), (False, cell)]) == set()
