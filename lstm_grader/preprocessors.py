@@ -1274,6 +1274,14 @@ class SanitizeLearnerHTML(SanitizeHTML):
         "ran whole). Highlighting and nbconvert's page cost about 90 s a million "
         "characters, for each feedback page and each formgrader view.",
     ).tag(config=True)
+    max_line_chars = Integer(
+        1_000,
+        help="Characters of each line of a learner's code cell shown; a longer line is cut, "
+        "with a comment saying how much (the submitted notebook keeps it whole). Pygments' "
+        "IPython lexer takes time that grows with the square of a line's length: one line "
+        "of 20,000 dots took 4 s, and of 100,000 dots 100 s, of each feedback page and each "
+        "formgrader view.",
+    ).tag(config=True)
     max_math_scan = Integer(
         100_000_000,
         help="Characters the markdown renderer's math patterns may scan per notebook "
@@ -1334,7 +1342,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
         if cell.cell_type == "code" and not locked:
             source = cell.get("source", "")
             source = "".join(source) if isinstance(source, list) else source
-            source = collapsed_blank_lines(source)
+            source = cut_long_lines(collapsed_blank_lines(source), self.max_line_chars)
             shown = max(0, min(len(source), self._code_left))
             self._code_left -= len(source)
             cell.source = shown_code(source, shown) if shown < len(source) else source
@@ -1623,6 +1631,41 @@ def collapsed_blank_lines(source: str) -> str:
     return _BLANK_RUN.sub(comment, source)
 
 
+def cut_long_lines(source: str, longest: int) -> str:
+    """A learner's code with each line past ``longest`` characters cut, and a comment on it
+    saying how many more it holds.
+
+    Highlighting takes time that grows with the square of a line's length (the IPython
+    lexer, 100 s for one line of 100,000 dots, on each feedback page and formgrader view).
+    The submitted notebook keeps the lines whole, and the code ran with them.
+
+    Examples
+    --------
+    >>> print(cut_long_lines("x = 1\\n" + "y" * 30, 10))
+    x = 1
+    yyyyyyyyyy  # ... 20 more characters of this line are not shown
+
+    A line it cut is left as it is (the feedback run cleans the autograded notebook again):
+
+    >>> cut_long_lines(cut_long_lines("y" * 30, 10), 10) == cut_long_lines("y" * 30, 10)
+    True
+    """
+
+    def shown(line: str) -> str:
+        if len(line) <= longest:
+            return line
+        cut = _CUT_LINE.search(line)
+        if cut and cut.start() <= longest:
+            return line
+        more = len(line) - longest
+        return f"{line[:longest]}  # ... {more:,} more characters of this line are not shown"
+
+    return "\n".join(shown(line) for line in source.split("\n"))
+
+
+_CUT_LINE = re.compile(r"  # \.\.\. [0-9,]+ more characters of this line are not shown$")
+
+
 def _as_text(text: str) -> str:
     """``text`` shown as it is written, none of it markup."""
     return f"<pre>{html_escape(text)}</pre>"
@@ -1647,11 +1690,18 @@ def clean_learner_markdown(
     '<p><img src="" alt="my plot"></p>'
     """
     from bleach import clean
+    from mistune import HTMLRenderer
     from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
 
     held = pasted_images.HeldImages(budget if budget is not None else pasted_images.ImageBudget())
 
     class LearnerRenderer(IPythonRenderer):
+        def block_code(self, code: str, info: str | None = None) -> str:
+            # never highlighted: the fence names any of pygments' lexers, and the IPython
+            # one takes time growing with the square of a line's length (100 s for one
+            # line of 100,000 dots), outside the sandbox's limits
+            return HTMLRenderer.block_code(self, code, None)
+
         def _embed_image_or_attachment(self, src: str) -> str:
             # nbconvert's raises on an attachment the cell does not hold, or holds with no
             # type, which failed the whole notebook

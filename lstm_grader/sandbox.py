@@ -636,8 +636,17 @@ def _bwrap_command(
         size,
         "--tmpfs",
         "/dev/shm",
+        # over bubblewrap's own pseudo-terminals, so /dev/ptmx opens nothing: the host
+        # counts them for all (kernel.pty.max), and one kernel could take all but the
+        # host's reserve; no notebook needs a terminal
+        "--perms",
+        "0555",
+        "--size",
+        "4096",
+        "--tmpfs",
+        "/dev/pts",
     ]
-    made: set[str] = {"/", "/tmp", "/usr", "/etc", "/proc", "/dev", "/dev/shm"}
+    made: set[str] = {"/", "/tmp", "/usr", "/etc", "/proc", "/dev", "/dev/shm", "/dev/pts"}
     packages = readable_paths()
     binds: list[tuple[str, str, str]] = [("--ro-bind", p, p) for p in packages]
     library = course_library_folder()

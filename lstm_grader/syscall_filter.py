@@ -11,6 +11,8 @@ Always:
   kernel code no notebook needs;
 * ``io_uring_setup``, ``io_uring_enter`` and ``io_uring_register`` fail with ``ENOSYS``,
   so libraries fall back to ordinary calls: the operations a ring runs pass no filter;
+  and so does ``io_setup`` (Linux AIO), whose contexts count against one limit for the
+  whole host (``fs.aio-max-nr``), which one kernel could otherwise hold whole;
 * ``add_key``, ``request_key`` and ``keyctl`` fail with ``EPERM``: the kernel's keyrings
   are not a namespace, and a process started by the grader holds the grader's session
   keyring (Kerberos tickets, file-system keys, tokens), whose keys it may read whatever
@@ -71,16 +73,17 @@ class _Machine:
     clone3: int
     sockets: tuple[int, ...]  # socket, socketpair
     io_uring: tuple[int, ...]  # io_uring_setup, io_uring_enter, io_uring_register
+    aio_setup: int  # io_setup: no other AIO call does anything without its context
     keyrings: tuple[int, ...]  # add_key, request_key, keyctl
     other_abi: int | None  # the first number of a second ABI sharing the architecture
 
 
 _MACHINES = {
     "x86_64": _Machine(
-        0xC000003E, 56, (57, 58), 435, (41, 53), (425, 426, 427), (248, 249, 250), 0x40000000
+        0xC000003E, 56, (57, 58), 435, (41, 53), (425, 426, 427), 206, (248, 249, 250), 0x40000000
     ),
     "aarch64": _Machine(
-        0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), (217, 218, 219), None
+        0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), 0, (217, 218, 219), None
     ),
 }
 
@@ -110,7 +113,9 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     if known.other_abi is not None:
         program.append((_JUMP_AT_LEAST, "refuse", 0, known.other_abi))
     program += [(_JUMP_EQUAL, "family", 0, number) for number in known.sockets]
-    program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.io_uring]
+    program += [
+        (_JUMP_EQUAL, "no-such-call", 0, number) for number in (*known.io_uring, known.aio_setup)
+    ]
     program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.keyrings]
     if one_process:
         program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]

@@ -859,3 +859,31 @@ def test_a_cell_the_run_never_reached_is_told_why(
     that ran out of time when one did?"""
     state = {**preprocessors._new_state(), "events": events, "stopped_by": stopped_by}
     assert preprocessors._why_not_run(state) == message
+
+
+def test_a_long_line_of_learner_code_is_cut_where_it_is_shown() -> None:
+    """Pygments' IPython lexer takes time that grows with the square of a line's length
+    (100 s for one line of 100,000 dots, on each feedback page and formgrader view). Is
+    each line past max_line_chars cut, saying how much, the short lines and the course's
+    own locked cells kept whole?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_line_chars = 50
+    long_test = nbformat.v4.new_code_cell("assert answer_q1 == " + "1" * 80)
+    long_test.metadata["nbgrader"] = {"locked": True, "grade": True, "grade_id": "q1"}
+    learner = nbformat.v4.new_code_cell("x = 1\n" + "." * 100_000 + "\ny = 2")
+    notebook = nbformat.v4.new_notebook(cells=[learner, long_test])
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    shown, test = cleaned.cells
+    lines = shown.source.split("\n")
+    assert lines[0] == "x = 1" and lines[2] == "y = 2"
+    assert lines[1] == "." * 50 + "  # ... 99,950 more characters of this line are not shown"
+    assert test.source == "assert answer_q1 == " + "1" * 80
+
+
+def test_fenced_code_in_learner_markdown_is_shown_plain() -> None:
+    """A fence names any of pygments' lexers, and the IPython one takes time that grows
+    with the square of a line's length. Is a learner's fenced code shown as plain,
+    escaped text, whatever language it names?"""
+    for fence in ("ipython3", "ipython", "python", "nosuchlexer", ""):
+        html = preprocessors.clean_learner_markdown(f"```{fence}\n<b>x</b> = ...\n```")
+        assert html == "<pre><code>&lt;b&gt;x&lt;/b&gt; = ...\n</code></pre>", (fence, html)

@@ -15,6 +15,7 @@ import csv
 import glob
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -717,6 +718,17 @@ def _costly_markdown(nb: nbformat.NotebookNode) -> None:
     nb.cells.insert(at, nbformat.v4.new_markdown_cell(tag))
 
 
+#: One line whose highlighting takes time growing with the square of its length (the
+#: IPython lexer: 100 s of the grader for each page that shows it).
+DOTS = "." * 100_000
+
+
+def _long_lines(nb: nbformat.NotebookNode) -> None:
+    at = _test_cell(nb, "q1")
+    nb.cells.insert(at, nbformat.v4.new_markdown_cell(f"```ipython3\n{DOTS}\n```"))
+    nb.cells.insert(at, nbformat.v4.new_code_cell(DOTS))  # a syntax error: its own cell
+
+
 def _made_up_ids(nb: nbformat.NotebookNode) -> None:
     # each id is named in a flag, and the flags in grades.csv's reason: 40 of 5,000
     # characters would make a field Python's csv module refuses to read (131,072)
@@ -1131,6 +1143,9 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             edit=_costly_markdown,
         ),
+        # one line that costs its highlighting far more than its size, in a code cell of
+        # the learner's own and in a fenced block of markdown
+        "long-lines": Case(edit=_long_lines, status=("graded", "output-limit")),
         # widget state in the notebook's metadata, which HTML exports render live
         "widget-metadata": Case(
             answers={"q1-answer": WIDGET_VIEW + "answer_q1 = (None, 16)\n"},
@@ -1480,7 +1495,8 @@ def test_a_huge_code_cell_ran_whole_and_is_shown_cut(graded: Graded) -> None:
     autograded = root / "autograded" / "huge-code" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     notebook = nbformat.read(autograded, as_version=4)
     [cell] = [c for c in notebook.cells if c.source.startswith("_ = (1,1,")]
-    assert "more characters of this cell are not shown" in cell.source
+    # its one long line is cut (max_line_chars), or the cell past the notebook's budget
+    assert re.search(r"more characters of this (line|cell) are not shown", cell.source)
     assert len(cell.source) < 110_000
     page = root / "feedback" / "huge-code" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert page.stat().st_size < 4_000_000
@@ -1820,6 +1836,20 @@ def test_markup_too_costly_to_clean_or_highlight_is_shown_as_text(graded: Graded
     assert any(html.startswith("&lt;div a0 a1") and "a4999" in html for html in shown), shown
     page = graded.course.root / "feedback" / "costly-markup" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert "20,000 blank lines not shown" in page.read_text()
+
+
+def test_a_line_too_costly_to_highlight_is_cut_or_shown_plain(graded: Graded) -> None:
+    """One line of 100,000 dots, in a learner's code cell and in a fenced ``ipython3`` block
+    of markdown, took pygments' IPython lexer 100 s each, in autograde, on each feedback
+    page and each formgrader view. Is the code line cut, saying how much, and the fenced
+    block shown plain, with the learner's answers still earning their points?"""
+    notebook = nbformat.reads(_autograded_text(graded, "long-lines"), as_version=4)
+    code = [cell.source for cell in notebook.cells if cell.source.startswith(".....")]
+    assert code == [DOTS[:1_000] + "  # ... 99,000 more characters of this line are not shown"]
+    fenced = [cell.source for cell in notebook.cells if "<pre><code>....." in cell.source]
+    assert len(fenced) == 1 and "highlight" not in fenced[0] and DOTS in fenced[0]
+    page = graded.course.root / "feedback" / "long-lines" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    assert "99,000 more characters of this line are not shown" in page.read_text()
 
 
 def test_a_pasted_image_is_shown_and_nothing_else_that_claims_to_be_one(graded: Graded) -> None:

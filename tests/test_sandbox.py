@@ -464,6 +464,16 @@ except OSError as exc:
     facts["vsock"] = exc.errno
 ring = ctypes.CDLL(None, use_errno=True).syscall(425, 8, ctypes.create_string_buffer(120))
 facts["io_uring"] = ctypes.get_errno() if ring == -1 else "ran"
+aio = {"x86_64": 206, "aarch64": 0}.get(os.uname().machine)
+context = ctypes.c_ulong(0)
+if aio is not None:
+    made = ctypes.CDLL(None, use_errno=True).syscall(aio, 1, ctypes.byref(context))
+    facts["aio"] = ctypes.get_errno() if made == -1 else "ran"
+try:
+    os.close(os.openpty()[0])
+    facts["pty"] = "ran"
+except OSError as exc:
+    facts["pty"] = exc.errno
 worker = threading.Thread(target=lambda: facts.setdefault("thread", True))
 worker.start()
 worker.join()
@@ -492,7 +502,8 @@ def test_a_kernel_forks_only_where_a_control_group_bounds_its_memory(
     refused fork and subprocess (EPERM), so that forked children cannot each take their
     own address-space limit of the host's memory; and with one, may it still fork? Either
     way, is it refused AF_VSOCK (EPERM: a virtual machine's host, which no network
-    namespace cuts off) and io_uring (ENOSYS)?"""
+    namespace cuts off), io_uring and Linux AIO (ENOSYS), and a pseudo-terminal (ENOENT;
+    AIO contexts and terminals are counted for the whole host)?"""
     from lstm_grader import cgroups
 
     require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
@@ -509,7 +520,7 @@ def test_a_kernel_forks_only_where_a_control_group_bounds_its_memory(
     facts, report = _run_in_sandbox(FORK_PROBE, workdir)
     assert facts["thread"] is True
     one_process = [words for words in report["limits"] if "no other process" in words]
-    refused = {"vsock": 1, "io_uring": 38}
+    refused = {"vsock": 1, "io_uring": 38, "aio": 38, "pty": 2}
     if memory_group:
         assert facts == {"thread": True, "fork": "ran", "subprocess": "ran", **refused}
         assert one_process == []

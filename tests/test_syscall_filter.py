@@ -32,6 +32,8 @@ MACHINES = {
     "aarch64": (0xC00000B7, 220, (), 435, (198, 199)),
 }
 IO_URING = (425, 426, 427)
+#: io_setup (Linux AIO), per machine
+AIO_SETUP = {"x86_64": 206, "aarch64": 0}
 #: add_key, request_key and keyctl, per machine
 KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 I386 = 0x40000003
@@ -114,19 +116,28 @@ def test_only_the_socket_families_a_kernel_needs_open(
 def test_other_calls_pass_and_other_abis_io_uring_and_keyrings_are_refused(
     machine: str, one_process: bool, number: int
 ) -> None:
-    """Does every other native call pass, whatever its number; are io_uring's three calls
-    told they do not exist (ENOSYS); are the keyring calls refused; and is every call
-    through another ABI (i386's int 0x80, x86-64's x32 numbers) refused?"""
+    """Does every other native call pass, whatever its number; are io_uring's three calls and
+    Linux AIO's io_setup told they do not exist (ENOSYS); are the keyring calls refused;
+    and is every call through another ABI (i386's int 0x80, x86-64's x32 numbers)
+    refused?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch, clone, forks, clone3, sockets = MACHINES[machine]
     assert decide(program, number, I386) == EPERM
-    for ring_call in IO_URING:
+    for ring_call in (*IO_URING, AIO_SETUP[machine]):
         assert decide(program, ring_call, arch) == ENOSYS
     for keyring_call in KEYRINGS[machine]:
         assert decide(program, keyring_call, arch) == EPERM
     if machine == "x86_64" and number >= 0x40000000:
         assert decide(program, number, arch) == EPERM
-    elif number not in (clone, clone3, *forks, *sockets, *IO_URING, *KEYRINGS[machine]):
+    elif number not in (
+        clone,
+        clone3,
+        *forks,
+        *sockets,
+        *IO_URING,
+        AIO_SETUP[machine],
+        *KEYRINGS[machine],
+    ):
         assert decide(program, number, arch) == ALLOW
 
 
