@@ -99,7 +99,15 @@ def test_only_the_packages_and_the_course_library_are_bound(
     library = command[command.index(sandbox.COURSE_LIBRARY_MOUNT + "/lstm_lib") - 1]
     assert library == sandbox.course_library_folder()
     assert "/tmp" in _after(command, "--tmpfs") and "/dev/shm" in _after(command, "--tmpfs")
-    assert _after(command, "--size") == [str(2**20)] * 2
+    # the disk limit for /tmp and /dev/shm; a few bytes for the tmpfs over /dev/pts
+    assert _after(command, "--size") == [str(2**20)] * 2 + ["4096"]
+    assert command[command.index("/dev/pts") - 5 : command.index("/dev/pts")] == [
+        "--perms",
+        "0555",
+        "--size",
+        "4096",
+        "--tmpfs",
+    ]
     assert str(tmp_path / "data.csv") in _after(command, "--ro-bind")
 
 
