@@ -292,9 +292,16 @@ def grade(root: Path, assignment: str, *options: str) -> Graded:
     command = [str(BIN / "lstm-grade"), assignment, "--no-progress", "--force", *options]
     wall, cpu = run_timed(command, root)
     load_now = load()
-    with (root / "grades.csv").open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = graded_rows(root / "grades.csv", assignment)
     return Graded(rows, wall, cpu, load_now, kernel_cpu(read_reports(root, rows)))
+
+
+def graded_rows(grades_csv: Path, assignment: str) -> list[dict[str, str]]:
+    """The rows of ``grades.csv`` for ``assignment``: the file covers the whole course, so
+    it also holds the rows other assignments' gradings left (learners added since included,
+    as missing), which are not this run's."""
+    with grades_csv.open(newline="", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["assignment"] == assignment]
 
 
 def _run_costs(graded: Graded) -> str:

@@ -265,3 +265,25 @@ def test_no_projection_passes_on_runs_that_give_no_slope() -> None:
     measured.default = _run(24, 34.3, 26.0)  # 0.5 s per further notebook
     verdicts = [result.verdict for result in bench.bench_projection(measured)]
     assert "PASS" in verdicts
+
+
+def test_a_runs_rows_are_its_assignments_only(tmp_path: Path) -> None:
+    """grades.csv covers the whole course, so after another assignment's grading it holds
+    that one's rows too, learners added since among them as missing. Does the bench read
+    only the rows of the assignment it graded (the others once failed the grading section
+    as 'correct submissions were not graded cleanly', and counted in its per-notebook
+    figures)?"""
+    grades = tmp_path / "grades.csv"
+    grades.write_text(
+        "student,assignment,status\n"
+        "s000,05-return-flags,graded\n"
+        "s000,trivial,graded\n"
+        "s006,trivial,missing\n"
+        "s006,05-return-flags,graded\n",
+        encoding="utf-8",
+    )
+    rows = bench.graded_rows(grades, "05-return-flags")
+    assert [(row["student"], row["status"]) for row in rows] == [
+        ("s000", "graded"),
+        ("s006", "graded"),
+    ]
