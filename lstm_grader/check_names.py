@@ -17,10 +17,9 @@ point and earn none that the learner's own Keras calls could not.
 from __future__ import annotations
 
 import ast
-import builtins
 import re
 
-__all__ = ["assigned_names", "cells_to_replay", "loaded_names", "replay_source"]
+__all__ = ["assigned_names", "cells_to_replay", "replay_source"]
 
 #: Lines IPython reads as magics or shell commands, which Python cannot parse.
 _MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
@@ -68,24 +67,6 @@ def assigned_names(source: str) -> set[str]:
             if not isinstance(child, ast.Lambda | ast.comprehension)
         )
     return found
-
-
-def loaded_names(source: str) -> set[str]:
-    """Every name ``source`` reads, anywhere (function bodies included), builtins left out.
-
-    Examples
-    --------
-    >>> sorted(loaded_names("answer_q3 = model.count_params()\\nprint(len(layers))"))
-    ['layers', 'model']
-    """
-    tree = _parsed(source)
-    if tree is None:
-        return set()
-    return {
-        node.id
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-    } - set(dir(builtins))
 
 
 def _names(node: ast.AST | None, context: type) -> set[str]:

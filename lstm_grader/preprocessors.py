@@ -548,7 +548,7 @@ class StageAnswers(NbGraderPreprocessor):
             id(code[index])
             for index in check_names.cells_to_replay(
                 [
-                    (id(cell) in parts_of, parts_of[id(cell)][0])
+                    (True, parts_of[id(cell)][0])
                     if id(cell) in parts_of
                     else (False, _source(cell))
                     for cell in code
