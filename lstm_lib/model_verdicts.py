@@ -99,9 +99,14 @@ _WRAPPERS = ("Bidirectional", "TimeDistributed")
 # Keras 3 accepts these in a layer's **kwargs and then ignores them (input_shape and
 # input_dim count on the first layer of a Sequential without an Input only, and a model
 # question gives the Input), so a model that keeps them builds but is not what its author
-# meant. Read from lstm_lib.shapes, which already
-# accepts them for the same reason.
-_IGNORED = shapes._LEGACY_ARGUMENTS
+# meant. Read from lstm_lib.shapes, which already accepts them for the same reason.
+_IGNORED = shapes._DROPPED_ARGUMENTS
+# Keras 3 uses these but leaves them out of the layer's config: a note, never a mistake.
+_UNSAVED = shapes._UNSAVED_ARGUMENTS
+_UNSAVED_NOTE = (
+    "{key} changes how Keras computes each step, not what it computes, and the layer's "
+    "config does not keep it: it may be left out."
+)
 _INPUT_ARGUMENTS = shapes._ANY_LAYER_LEGACY
 # Keras 1 and 2 names that lstm_lib.shapes refuses without naming their Keras 3 successor,
 # for the layers the course does not build (convolutions); the build message gains the name.
@@ -735,16 +740,12 @@ def _ignored_in(
     notes: list[str],
 ) -> list[str]:
     problems = []
+    for key in _UNSAVED.get(class_name, ()):
+        note = _UNSAVED_NOTE.format(key=key)
+        if key in config and note not in notes:
+            notes.append(note)
     for key in _IGNORED.get(class_name, ()):
         if key not in config:
-            continue
-        if key == "implementation":
-            note = (
-                "implementation changes how Keras computes each step, not what it computes, "
-                "and the layer's config does not keep it: it may be left out."
-            )
-            if note not in notes:
-                notes.append(note)
             continue
         if not repair:  # the model is judged as Keras builds it, which is without them
             note = (

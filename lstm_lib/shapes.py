@@ -264,18 +264,16 @@ _ARGUMENTS: dict[str, frozenset[str]] = {
         **{class_name: () for class_name in _ELEMENTWISE},
     }.items()
 }
-# Keys Keras 3 takes out of **kwargs without naming them: keras.layers.Layer warns about
-# input_shape and input_dim (and a Sequential model builds its input from the first layer's),
-# Embedding warns that input_length is deprecated and drops it, and LSTM and GRU take
-# implementation (how a step is computed, not what) and leave it out of their config.
-# Accepted here too; only a first layer's input_shape or input_dim is ever read.
-_LEGACY_ARGUMENTS: dict[str, tuple[str, ...]] = {
-    "Embedding": ("input_length",),
-    "LSTM": ("implementation",),
-    "GRU": ("implementation",),
-    "LSTMCell": ("implementation",),
-    "GRUCell": ("implementation",),
+# Keys Keras 3 takes out of **kwargs without naming them, accepted here too. Two kinds:
+# options it drops (Embedding warns that input_length is deprecated and ignores it) ...
+_DROPPED_ARGUMENTS: dict[str, tuple[str, ...]] = {"Embedding": ("input_length",)}
+# ... and options it uses but leaves out of the layer's config: LSTM's and GRU's
+# implementation says how a step is computed, not what, so the layer is the same without it.
+_UNSAVED_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    class_name: ("implementation",) for class_name in ("LSTM", "GRU", "LSTMCell", "GRUCell")
 }
+# keras.layers.Layer warns about input_shape and input_dim on any layer (a Sequential model
+# builds its input from the first layer's); only a first layer's is ever read.
 _ANY_LAYER_LEGACY = ("input_shape", "input_dim")
 # InputLayer never hands its **kwargs on, so Keras 3 ignores any key it does not know.
 _IGNORES_UNKNOWN_KEYS = frozenset({"InputLayer"})
@@ -1019,7 +1017,8 @@ def _accepted_arguments(class_name: str) -> frozenset[str]:
     return (
         _ARGUMENTS[class_name]
         | frozenset(_ANY_LAYER_LEGACY)
-        | frozenset(_LEGACY_ARGUMENTS.get(class_name, ()))
+        | frozenset(_DROPPED_ARGUMENTS.get(class_name, ()))
+        | frozenset(_UNSAVED_ARGUMENTS.get(class_name, ()))
     )
 
 
