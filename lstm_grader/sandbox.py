@@ -724,6 +724,10 @@ def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str
 #: the two tmpfs of the disk limit.
 WRITABLE_IN_SANDBOX = ["/tmp", "/dev/shm"]
 
+#: Open files each sandboxed process may hold: Linux's usual default, within which Python,
+#: ipykernel and TensorFlow run (the default of ``SandboxKernelManager.open_files``).
+DEFAULT_OPEN_FILES = 1024
+
 
 def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, list[str], list[str]]:
     """The launcher prelude that installs the kernel's seccomp filter (see
@@ -852,7 +856,7 @@ def _tasks_of(uid: int) -> int:
 @functools.cache
 def _can_run_as(identity: Identity) -> bool:
     """Whether this Python starts under ``identity`` (it may live in root's home)."""
-    limits = ProcessLimits(2**34, 60, 2**30, 1024, None)
+    limits = ProcessLimits(2**34, 60, 2**30, DEFAULT_OPEN_FILES, None)
     try:
         subprocess.run(
             [sys.executable, "-c", "pass"],
@@ -1131,13 +1135,13 @@ class SandboxKernelManager(AsyncKernelManager):
     )
     cpus = Float(1.0, help="CPU cores the sandbox may keep busy at once.").tag(config=True)
     open_files = Integer(
-        1024,
+        DEFAULT_OPEN_FILES,
         help="Files each process of the sandbox may hold open at once (RLIMIT_NOFILE). "
         "The host's table of open files (fs.file-max) is one for everything it runs, and "
         "a kernel would otherwise inherit the grader's limit, often tens of thousands: "
         "max_processes such processes could fill the table and fail every program on the "
         "host with 'Too many open files in system'. A sandbox holds at most max_processes "
-        "× open_files of it. 1024 is Linux's usual default, within which Python, "
+        "× open_files of it. The default is Linux's usual one, within which Python, "
         "ipykernel and TensorFlow run.",
     ).tag(config=True)
     disk_limit_mb = Integer(
