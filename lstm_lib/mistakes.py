@@ -2615,7 +2615,19 @@ def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
 
 
 def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
-    text = f"This array should have shape {theirs}; yours has shape {mine}."
+    """How the answer's shape differs from the Keras array's, without stating the latter:
+    where a prompt leaves the shape out, working it out is part of the question.
+
+    Examples
+    --------
+    >>> _array_shape_message((18,), (2, 3, 3)).split(":")[0]
+    "Your array has shape (18,), which is not the shape of Keras's array. It holds as many \
+numbers, laid out in fewer axes"
+    >>> _array_shape_message((2, 4), (2, 3))
+    "Your array has shape (2, 4), which is not the shape of Keras's array. Axis 1 has the \
+wrong size."
+    """
+    text = f"Your array has shape {mine}, which is not the shape of Keras's array."
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
     if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):
@@ -2626,5 +2638,9 @@ def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
             "changed the layout; keep the axes the question's array has."
         )
     if len(mine) == len(theirs) - 1:
-        return f"{text} Yours has one axis fewer: something summed or averaged an axis away."
-    return text
+        return f"{text} It has one axis fewer: something summed or averaged an axis away."
+    if len(mine) == len(theirs):
+        wrong = [str(axis) for axis, (a, b) in enumerate(zip(mine, theirs, strict=True)) if a != b]
+        axes = f"Axis {wrong[0]} has" if len(wrong) == 1 else f"Axes {', '.join(wrong)} have"
+        return f"{text} {axes} the wrong size."
+    return f"{text} It has {'fewer' if len(mine) < len(theirs) else 'more'} axes."

@@ -132,16 +132,11 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
         # tuple(...) around a shape object makes no array
         answer = dataclasses.replace(answer, convert=None)
     if kind == "array" and not answer.at and answer.convert:
-        # a NumPy scalar where an array is asked: converting it would not help
-        shape = []
-        level = expected
-        while isinstance(level, list) and level:
-            shape.append(len(level))
-            level = level[0]
-        asked = f"an array of shape {tuple(shape)}" if shape else "an array"
+        # a NumPy scalar where an array is asked: converting it would not help. The
+        # array's shape is not named: where a prompt leaves it out, it is part of the question.
         return (
             f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
-            f"the question asks for {asked}. A sum, mean or indexing may have reduced it."
+            "the question asks for an array. A sum, mean or indexing may have reduced it."
         )
     located = _refused_item_message(answer)
     if located:

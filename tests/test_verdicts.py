@@ -397,7 +397,8 @@ class TestNamedMistakes:
         assert "Not within the tolerance" in result.message
         other_shape = np.array(swapped).ravel()
         result = verdicts.verdict("array", other_shape, expected, mistakes=mistakes)
-        assert "should have shape (1, 2)" in result.message
+        assert "Your array has shape (2,)" in result.message
+        assert "(1, 2)" not in result.message
 
     def test_array_messages(self) -> None:
         """Does a wrong array say where the largest difference is, within 1e-5 otherwise?"""
@@ -1145,8 +1146,7 @@ def test_an_rnn_around_another_cell_is_told_the_layer_it_equals() -> None:
         (
             "02q6",
             np.float32(3),
-            "Your answer is one number (a NumPy float32); the question asks for an array of "
-            "shape (2, 3).",
+            "Your answer is one number (a NumPy float32); the question asks for an array. A sum",
             "float(...)",
         ),
         (
@@ -1175,6 +1175,28 @@ def test_a_numpy_form_is_told_what_it_is(qid: str, value: Any, told: str, not_to
     holds; an array of the right size in fewer axes is told it was reshaped, not reduced."""
     message = _grader_verdict(qid, value).message
     assert told in message and not_told not in message, message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.zeros(18),
+        np.zeros((6, 3)),
+        np.zeros((2, 3)),
+        np.zeros((2, 3, 4)),
+        np.zeros((2, 3, 3, 1)),
+        np.float32(1.0),
+    ],
+    ids=["flat", "merged", "summed", "wide", "extra-axis", "scalar"],
+)
+def test_an_array_of_the_wrong_shape_is_not_told_the_shape_keras_gives(value: Any) -> None:
+    """06 q4's prompt leaves the Embedding output's shape for the learner to work out
+    ("think first about its shape"): does a wrong-shaped answer learn how its shape differs,
+    never the shape itself?"""
+    expected = np.asarray(QUESTIONS["06q4"]["expected"]).shape
+    message = _grader_verdict("06q4", value).message
+    assert str(expected) not in message, message
+    assert message.startswith(("Your array has shape", "Your answer is one number")), message
 
 
 def test_a_square_kernel_right_only_by_transposing_is_told_why_it_earns_nothing() -> None:
