@@ -233,6 +233,38 @@ def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
                 )
 
 
+#: How a check cell shows an exception's class: by its name, or by its repr.
+_NAMES_AN_EXCEPTION = re.compile(r"__name__|!r\}|\brepr\(")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_no_cell_before_a_question_names_the_exception_it_asks_for(assignment: str) -> None:
+    """A question that asks which exception Keras raises (09 q2) is not answered by an
+    earlier cell: no cell before its prompt states the class, and no check before it shows
+    an exception's class (09 q1's check once printed the TypeError of the old call it
+    tries, which is q2's answer)."""
+    asked = {
+        question: reference.expected
+        for question, reference in load_references(ROOT / "references", assignment).items()
+        if isinstance(reference.expected, str)
+        and re.fullmatch(r"[A-Z]\w*(Error|Exception|Warning)", reference.expected)
+    }
+    cells = _solution(assignment).cells
+    for question, exception in asked.items():
+        prompt = next(
+            index
+            for index, cell in enumerate(cells)
+            if _nbgrader(cell).get("grade_id") == f"{question}-prompt"
+        )
+        for cell in cells[:prompt]:
+            where = f"{assignment}: {_nbgrader(cell).get('grade_id')}, before {question}"
+            assert exception not in cell.source, f"{where} states {exception}"
+            if _nbgrader(cell).get("grade"):
+                assert not _NAMES_AN_EXCEPTION.search(cell.source), (
+                    f"{where} shows an exception's class"
+                )
+
+
 def _texts(cell: nbformat.NotebookNode) -> list[str]:
     """Where a feedback text could hide in a cell: its source, and for code every string
     literal (implicitly concatenated pieces come out joined) and f-string template."""
