@@ -265,6 +265,25 @@ def test_no_cell_before_a_question_names_the_exception_it_asks_for(assignment: s
                 )
 
 
+#: Ways to say that a layer call returns a list, which Keras 3 never does: with
+#: return_state, or a Bidirectional with merge_mode=None, it returns a tuple
+#: (test_book_claims: test_05_return_state_returns_a_tuple_eager_and_symbolic,
+#: test_07_return_state_returns_a_tuple, test_07_bidirectional_merge_mode_none_...).
+_RETURNED_AS_A_LIST = re.compile(
+    r"\blist of (\w+ )?tensors|\breturns `\[|\blist \[(output|seq)\b", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_prompts_and_explanations_call_several_returned_tensors_a_tuple(assignment: str) -> None:
+    """Keras 3's recurrent layers return their output and states as a tuple: does no prompt
+    or feedback text call them a list (05 q3, q5, q8 and 07 q3, q6, q8 once did)?"""
+    texts = [cell.source for cell in _solution(assignment).cells if cell.cell_type == "markdown"]
+    texts += [text for entries in _feedback(assignment).values() for text in entries.values()]
+    for text in texts:
+        assert not _RETURNED_AS_A_LIST.search(text), f"{assignment}: {text[:200]}"
+
+
 def _texts(cell: nbformat.NotebookNode) -> list[str]:
     """Where a feedback text could hide in a cell: its source, and for code every string
     literal (implicitly concatenated pieces come out joined) and f-string template."""
