@@ -14,7 +14,7 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["find_design"]
+__all__ = ["build_model", "find_design"]
 
 
 def find_design(
@@ -59,7 +59,6 @@ def find_design(
     >>> specs  # doctest: +SKIP
     [{'class_name': 'Dense', 'config': {'units': 2}}]
     """
-    import keras
 
     wanted = None if output_shapes is None else [tuple(shape) for shape in output_shapes]
     tried = 0
@@ -67,9 +66,7 @@ def find_design(
         tried += 1
         specs = copy.deepcopy([dict(spec) for spec in candidate])
         try:
-            model = keras.Sequential(
-                [keras.Input(shape=tuple(input_shape)[1:])] + [_layer(spec) for spec in specs]
-            )
+            model = build_model(specs, input_shape)
         except (TypeError, ValueError):  # Keras refuses this combination: not the answer
             continue
         shapes = [tuple(tensor.shape) for tensor in model.outputs]
@@ -79,6 +76,43 @@ def find_design(
             continue
         return specs, model
     raise LookupError(f"none of the {tried} candidates builds to the specification")
+
+
+def build_model(specs: Sequence[Mapping[str, Any]], input_shape: Sequence[int | None]) -> Any:
+    """The ``keras.Sequential`` that a stack of layer dicts describes, on the given input.
+
+    Parameters
+    ----------
+    specs : sequence of layer dicts
+        Each ``{"class_name": ..., "config": {...}}`` as a learner writes it, in order; a
+        wrapper's ``"layer"`` (``TimeDistributed``, ``Bidirectional``) is a layer dict too.
+    input_shape : sequence of int or None
+        The input shape with its batch axis, e.g. ``(None, 10, 6)``.
+
+    Returns
+    -------
+    keras.Sequential
+        The model, input first.
+
+    Raises
+    ------
+    Exception
+        Whatever Keras raises for a layer it refuses (a ``TypeError`` for an unknown
+        keyword, a ``ValueError`` for an input it cannot take), and ``AttributeError`` for
+        a class ``keras.layers`` does not have.
+
+    Examples
+    --------
+    >>> model = build_model([{"class_name": "TimeDistributed",  # doctest: +SKIP
+    ...     "config": {"layer": {"class_name": "Dense", "config": {"units": 4}}}}], (None, 10, 6))
+    >>> tuple(model.outputs[0].shape)  # doctest: +SKIP
+    (None, 10, 4)
+    """
+    import keras
+
+    return keras.Sequential(
+        [keras.Input(shape=tuple(input_shape)[1:])] + [_layer(spec) for spec in specs]
+    )
 
 
 def _layer(spec: Mapping[str, Any]) -> Any:

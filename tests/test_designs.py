@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import require_module
 
-from lstm_lib.designs import find_design
+from lstm_lib.designs import build_model, find_design
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +64,22 @@ def test_a_wrapper_and_several_outputs(keras) -> None:
     specs, model = find_design(candidates, (None, 3, 1), output_shapes=[(None, 2)] * 5)
     assert specs[0]["config"]["merge_mode"] == "sum"
     assert len(model.outputs) == 5
+
+
+def test_a_learners_wrapped_layer_builds_as_written(keras) -> None:
+    """02 q7's check builds the learner's layers to print what Keras makes of them: does a
+    TimeDistributed Dense written as nested layer dicts build (it once printed "Keras could
+    not build your layers" while grading judged it right)?"""
+    wrapped = [
+        {
+            "class_name": "TimeDistributed",
+            "config": {"layer": {"class_name": "Dense", "config": {"units": 4, "use_bias": False}}},
+        }
+    ]
+    model = build_model(wrapped, (None, 10, 6))
+    assert tuple(model.outputs[0].shape) == (None, 10, 4) and model.count_params() == 24
+    with pytest.raises(TypeError):
+        build_model([{"class_name": "Dense", "config": {"output_dim": 4}}], (None, 10, 6))
 
 
 def test_keyword_arguments_keras_rejects_are_not_answers(keras) -> None:
