@@ -54,6 +54,22 @@ def test_02_dense_equals_time_distributed_dense_on_3d_input() -> None:
     np.testing.assert_allclose(wrapped_out, plain_out, atol=1e-5)
 
 
+def test_02_dense_docstring_states_activation_of_dot_plus_bias() -> None:
+    """Does Keras's Dense docstring describe the layer in the one line chapter 02 quotes,
+    output = activation(dot(input, kernel) + bias)?"""
+    doc = " ".join(layers.Dense.__doc__.split())
+    assert "`output = activation(dot(input, kernel) + bias)`" in doc
+
+
+def test_02_dense_docstring_no_longer_says_rank_3_input_is_flattened() -> None:
+    """Does Keras 3's Dense docstring, unlike Keras 2's ("is flattened prior to the initial
+    dot product with `kernel`"), say nothing of flattening, and describe the product along
+    the last axis of the input instead?"""
+    doc = " ".join(layers.Dense.__doc__.split())
+    assert "flattened" not in doc
+    assert "along the last axis of the `inputs`" in doc
+
+
 # --- 04-lstm ---------------------------------------------------------------------------------
 
 
@@ -169,6 +185,16 @@ def test_04_unit_forget_bias_does_not_force_zeros_on_bias_initializer() -> None:
     blocks = layer.get_weights()[2].reshape(4, 2)
     np.testing.assert_array_equal(blocks, [[0.5, 0.5], [1.0, 1.0], [0.5, 0.5], [0.5, 0.5]])
     assert 'force `bias_initializer="zeros"`' in " ".join(layers.LSTM.__doc__.split())
+
+
+def test_04_unit_forget_bias_is_the_one_jozefowicz_et_al_recommend() -> None:
+    """Does the docstring's entry for unit_forget_bias say that it adds 1 to the forget
+    gate's bias at initialization and that this is recommended in Jozefowicz et al., as
+    chapter 04 says when it calls their forget bias of 1 Keras's unit_forget_bias?"""
+    doc = " ".join(layers.LSTM.__doc__.split())
+    entry = doc[doc.index("unit_forget_bias:") : doc.index("kernel_regularizer:")]
+    assert "add 1 to the bias of the forget gate at initialization" in entry
+    assert "This is recommended in [Jozefowicz et al.]" in entry
 
 
 # --- 05-return-flags -------------------------------------------------------------------------
@@ -879,6 +905,15 @@ def test_04_dropout_masks_only_in_training_with_one_mask_for_every_step() -> Non
     steps = np.asarray(no_memory(steady, training=True))
     assert not np.allclose(steps, np.asarray(no_memory(steady, training=False)), atol=1e-3)
     np.testing.assert_allclose(steps, np.repeat(steps[:, :1], 6, axis=1), atol=1e-6)
+
+
+def test_04_recurrent_dropout_alone_switches_the_cell_to_implementation_1() -> None:
+    """Does recurrent_dropout by itself switch an LSTM's cell to implementation 1, while
+    dropout by itself leaves it at the default, 2, as chapter 04's implementation cell
+    prints?"""
+    assert layers.LSTM(4, recurrent_dropout=0.3).cell.implementation == 1
+    assert layers.LSTM(4, dropout=0.5).cell.implementation == 2
+    assert layers.LSTM(4).cell.implementation == 2
 
 
 def test_04_implementation_is_accepted_but_neither_in_the_signature_nor_saved() -> None:
