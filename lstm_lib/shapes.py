@@ -846,10 +846,10 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
 
     Each layer receives the output of the layer before it, as in ``keras.Sequential``,
     which refuses a layer that returns more than one tensor (``return_state=True``,
-    ``merge_mode=None``) anywhere but last. ``InputLayer`` entries set the input shape but, as in
-    ``model.summary()``, get no row. As in ``keras.Sequential``, a first layer's
-    ``input_shape`` (or ``input_dim``) option also sets it; Embedding's ``input_length``
-    does not.
+    ``merge_mode=None``) anywhere but last. An ``InputLayer`` sets the input shape but, as in
+    ``model.summary()``, gets no row; as in Keras, it may only come first. As in
+    ``keras.Sequential``, a first layer's ``input_shape`` (or ``input_dim``) option also sets
+    it; Embedding's ``input_length`` does not.
 
     Parameters
     ----------
@@ -916,6 +916,13 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
                     "layers share a name: give each its own, or leave name out."
                 )
             named_at[config["name"]] = position
+        if class_name == "InputLayer" and position > 1:
+            raise ValueError(
+                f"Layer {position} ({name!r}, InputLayer): an InputLayer can only come first. "
+                "Keras 3 refuses one anywhere else (\"You cannot add a different Input layer\"): "
+                "the model's input is set once, and each layer then receives the output of "
+                "the layer before it. Remove it."
+            )
         if handed_on > 1:
             raise ValueError(
                 f"Layer {position} ({name!r}, {class_name}) receives the {handed_on} tensors "
@@ -1490,10 +1497,8 @@ def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:
         per_sample = config.get("input_shape")
     if declared is None and per_sample is not None:
         declared = (config.get("batch_size"), *_per_sample("InputLayer", per_sample))
-    if declared is None:
-        if shape is None:
-            raise ValueError("InputLayer needs a shape or batch_shape in its config.")
-        declared = shape
+    if declared is None:  # Keras 3: "You must pass a `shape` argument."
+        raise ValueError("InputLayer needs a shape or batch_shape in its config.")
     declared = _as_shape(declared)
     if shape is not None and not _compatible(declared, shape):
         raise ValueError(f"InputLayer declares {declared} but the input shape given is {shape}.")

@@ -129,6 +129,33 @@ def test_solution_scores_in_full(assignment: str, question: str) -> None:
 
 
 @pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize(
+    ("where", "config"),
+    [(0, {}), (1, {}), (1, "shape"), (-1, "shape")],
+    ids=["first-without-a-shape", "second-without-a-shape", "second", "last"],
+)
+def test_an_input_layer_keras_refuses_earns_nothing(
+    assignment: str, question: str, where: int, config: dict | str
+) -> None:
+    """Does the solution with an InputLayer that Keras refuses (one without a shape, or
+    one anywhere but first, even with the shape it receives) earn nothing? Such an
+    InputLayer once passed the shape through, and a model Keras cannot build scored full
+    marks."""
+    answer = solution_answer(assignment, question)
+    if config == "shape":  # the shape the layers before it hand on
+        rows = shapes.stack_shapes(
+            answer, reference(assignment, question)["context"]["input_shape"]
+        )
+        config = {"batch_shape": list(rows[where - 1 if where > 0 else -1].output_shapes[0])}
+    answer.insert(
+        where if where >= 0 else len(answer), {"class_name": "InputLayer", "config": config}
+    )
+    result = judge(assignment, question, answer)
+    assert not result.correct and result.earned == 0.0, result.message
+    assert "InputLayer" in result.message, result.message
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
 def test_every_option_written_out_is_still_right(assignment: str, question: str) -> None:
     """Is an answer that writes each judged option with the default value judged as one
     that leaves it out (the learner's left-out options are read as Keras's defaults)?"""

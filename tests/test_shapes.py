@@ -903,6 +903,42 @@ def test_input_shape_on_the_first_layer_builds_as_in_keras() -> None:
     assert stack_shapes([inputs, first])[0].input_shape == (8, 5, 3)
 
 
+_INPUT = {"class_name": "InputLayer", "config": {"batch_shape": [None, 8, 3]}}
+_SEQUENCES = {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True}}
+_LAST = {"class_name": "LSTM", "config": {"units": 8}}
+
+
+@pytest.mark.parametrize(
+    "stack",
+    [
+        [_INPUT, _SEQUENCES, _LAST],
+        [_INPUT, _SEQUENCES, {"class_name": "InputLayer", "config": {"shape": [8, 16]}}, _LAST],
+        [_INPUT, _INPUT, _LAST],
+        [{"class_name": "InputLayer", "config": {}}, _LAST],
+    ],
+    ids=["first", "in-between", "twice", "without-a-shape"],
+)
+def test_an_input_layer_builds_only_first_and_with_a_shape_as_in_keras(stack: list) -> None:
+    """Does a stack with an InputLayer build when, and only when, Keras builds it: first,
+    with a shape (one placed between two layers once passed the shape through, so a model
+    that Keras refuses earned full marks)?"""
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = keras.Sequential([build(spec) for spec in stack])
+            expected = [tuple(tensor.shape) for tensor in model.outputs]
+    except (ValueError, TypeError):
+        expected = None
+    try:
+        produced = stack_shapes(stack)[-1].output_shapes
+    except ValueError as err:
+        assert expected is None, err
+        assert "InputLayer" in str(err)
+        return
+    assert produced == expected
+
+
 def test_input_layer_ignores_unknown_keys_as_keras_does() -> None:
     """Does InputLayer let unknown keys pass, as Keras 3 (which never reads them) does?"""
     assert keras_accepts("InputLayer", not_an_argument=1)
