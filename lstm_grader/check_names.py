@@ -21,8 +21,16 @@ import re
 
 __all__ = ["assigned_names", "cells_to_replay", "replay_source"]
 
-#: Lines IPython reads as magics or shell commands, which Python cannot parse.
-_MAGIC_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+#: Lines IPython reads as magics or shell commands, which Python cannot parse. The indent
+#: is spaces and tabs only: ``\s*`` would run across newlines, and a learner's cell of
+#: blank lines would then take the grader time that grows with the square of its length.
+_MAGIC_LINE = re.compile(r"^[ \t]*[%!].*$", re.MULTILINE)
+
+#: How many characters of learner code :func:`cells_to_replay` parses in a notebook. Python's
+#: syntax tree takes about a kilobyte per character of a cell such as ``a\na\n...``, in the
+#: grader's own process: a learner's cells past this budget are not parsed but taken to read
+#: every name, so each check cell before them is replayed (which costs time, never a point).
+MAX_ANALYSED_CHARS = 100_000
 
 
 def _parsed(source: str) -> ast.Module | None:
@@ -129,7 +137,8 @@ def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
         no check cell reads, before that cell or an earlier one bound it again. The
         steps of a cell are followed in order (a statement reading a name it binds itself
         counts as reading the earlier one): running a check cell again costs time, never
-        a point.
+        a point. The learner's cells past :data:`MAX_ANALYSED_CHARS` in all are not
+        parsed, and read every name.
 
     Examples
     --------
@@ -143,10 +152,15 @@ def cells_to_replay(cells: list[tuple[bool, str]]) -> set[int]:
     """
     bound_by: dict[str, int | None] = {}
     replay: set[int] = set()
+    budget = MAX_ANALYSED_CHARS
     for index, (is_check, source) in enumerate(cells):
         if is_check:
             for name in assigned_names(source):
                 bound_by[name] = index
+            continue
+        budget -= len(source)
+        if budget < 0:
+            replay.update(check for check in bound_by.values() if check is not None)
             continue
         tree = _parsed(source)
         for reads, binds in _steps(tree.body) if tree is not None else []:

@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from lstm_grader import check_names
 from lstm_grader.check_names import assigned_names, cells_to_replay, replay_source
 from lstm_grader.hidden import split_hidden
 
@@ -114,6 +115,38 @@ def test_the_replay_runs_as_practice_swallows_errors_and_leaves_no_name_behind()
         "during": None,
         "after": "autograde",
     }
+
+
+def test_a_magic_line_is_matched_within_its_own_line() -> None:
+    """Does the pattern for magics and shell lines stay within a line? An indent that ran
+    across newlines made each blank line start a search over all that followed: a learner's
+    cell of 60,000 blank lines took the grader 18 s, 330,000 lines about 9 minutes."""
+    cell = "a = 1\n\n\n  %time b = 2\n\t!ls\n\n"
+    assert [m.group() for m in check_names._MAGIC_LINE.finditer(cell)] == ["  %time b = 2", "\t!ls"]
+
+
+def test_learner_code_past_the_budget_is_not_parsed_and_replays_every_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A syntax tree takes about a kilobyte per character of learner code, in the grader's
+    own process (a 3 MB cell took it to 2 GB): is code past the budget left unparsed and
+    taken to read every name, so every check cell before it is replayed?"""
+    parsed: list[int] = []
+    parse = check_names._parsed
+    monkeypatch.setattr(
+        check_names, "_parsed", lambda source: parsed.append(len(source)) or parse(source)
+    )
+    budget = check_names.MAX_ANALYSED_CHARS
+    cells = [
+        (True, "model = build()"),
+        (False, "answer_q1 = 1\n"),
+        (True, "layer = build()"),
+        (False, "a\n" * (budget // 2)),
+        (True, "late = build()"),
+    ]
+    assert cells_to_replay(cells) == {0, 2}
+    assert max(parsed) < budget
+    assert cells_to_replay(cells[:3] + [(False, "answer_q2 = 2\n")]) == set()
 
 
 @pytest.mark.parametrize("cell", ["x = a" + ".a" * 5000, "x = " + "-" * 20000 + "1"])
