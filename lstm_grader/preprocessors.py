@@ -807,6 +807,13 @@ class SandboxedExecute(Execute):
         events += sorted(hit - set(events))
         if "cpu-limit" in hit and self._stopped is None:
             self._stopped = "cpu-limit"
+        too_many_files = hasattr(km, "too_many_files") and km.too_many_files()
+        if "disk-limit" in hit and self._stopped is None and too_many_files:
+            self._stopped = "disk-limit"  # each file holds host memory: stop adding more
+            self._state["stopped_by"] = (
+                f"the sandbox made more than the {km.max_files} files /tmp and /dev/shm may "
+                "hold, each of which takes the host's memory"
+            )
 
     async def async_execute_cell(
         self,

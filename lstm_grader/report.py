@@ -23,7 +23,8 @@ STATUSES = {
     "missing": "the notebook was not submitted",
     "memory-limit": "the sandbox reached its memory limit",
     "process-limit": "the sandbox reached its limit on processes",
-    "disk-limit": "the sandbox filled its tmpfs or wrote a file over the size limit",
+    "disk-limit": "the sandbox filled its tmpfs, wrote a file over the size limit, or made "
+    "more files than it may hold (which stops the notebook)",
     "cpu-limit": "the sandbox used up its CPU time",
     "output-limit": "output was cut at the byte cap",
     "bad-message": "the kernel sent messages outside the Jupyter protocol; the grader "

@@ -31,9 +31,11 @@ What the kernel gets:
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
   :mod:`lstm_grader.cgroups`), plus per-process limits (address space, CPU time, file
-  size, open files, no core dumps) and a tmpfs size for ``/tmp`` and ``/dev/shm``; where no control
-  group bounds the memory, one process with its threads and no other (the same seccomp
-  filter), so one address-space limit bounds it all.
+  size, open files, no core dumps), a tmpfs size for ``/tmp`` and ``/dev/shm``, and a count
+  of the files they may hold, read after each cell (each file takes kernel memory no size
+  counts); where no control group bounds the memory, one process with its threads and no
+  other, and no memory file or System V segment (the same seccomp filter), so one
+  address-space limit bounds all but what one cell's files take.
 
 As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
 works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
@@ -1149,6 +1151,13 @@ class SandboxKernelManager(AsyncKernelManager):
         help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
         "one file it writes, in MiB.",
     ).tag(config=True)
+    max_files = Integer(
+        100_000,
+        help="Files and folders /tmp and /dev/shm may hold together. Each takes the host's "
+        "kernel memory that no tmpfs size counts (a million empty files took 0.8 GB), and "
+        "without a memory control group nothing else bounds it. Read after each cell: "
+        "past it the notebook stops with disk-limit, so one cell's time bounds the rest.",
+    ).tag(config=True)
 
     released_folder = Unicode(
         "",
@@ -1208,6 +1217,14 @@ class SandboxKernelManager(AsyncKernelManager):
             return self.provisioner.limits_hit()
         return []
 
+    def too_many_files(self) -> bool:
+        """Whether the sandbox held more than ``max_files`` files so far (read by
+        :meth:`limits_hit`): they hold the host's memory, and the next cell could add as
+        many again, so the notebook stops."""
+        return isinstance(self.provisioner, SandboxProvisioner) and (
+            self.provisioner.too_many_files()
+        )
+
 
 class SandboxProvisioner(LocalProvisioner):
     """Starts a kernel inside the sandbox, under its limits, and tears both down after.
@@ -1227,7 +1244,7 @@ class SandboxProvisioner(LocalProvisioner):
         km = self.parent
         return [
             f"tmpfs: /tmp (the working folder) and /dev/shm hold {km.disk_limit_mb} MiB "
-            "each; no file over that size",
+            f"each and {km.max_files} files together; no file over that size",
             f"per process: {km.address_space_mb} MiB of address space, "
             f"{km.cpu_limit_seconds} s of CPU, {km.open_files} open files, no core dumps",
         ]
@@ -1499,23 +1516,32 @@ class SandboxProvisioner(LocalProvisioner):
         usage = (self._cgroup or cgroups.ControlGroup()).usage()
         used = self._tmpfs_used()
         if self.sandbox_report is not None and used is not None:
-            peak = self.sandbox_report["usage"].get("tmpfs_peak_bytes", 0)
-            self.sandbox_report["usage"]["tmpfs_peak_bytes"] = max(peak, used)
+            held = self.sandbox_report["usage"]
+            held["tmpfs_peak_bytes"] = max(held.get("tmpfs_peak_bytes", 0), used[0])
+            held["tmpfs_peak_files"] = max(held.get("tmpfs_peak_files", 0), used[1])
         return usage
 
-    def _tmpfs_used(self) -> int | None:
-        """Bytes held in the sandbox's ``/tmp`` (the working folder), read from the host
-        through ``/proc/<pid>/root`` of a process inside it (statvfs only: nothing in the
-        sandbox is opened)."""
+    def _tmpfs_used(self) -> tuple[int, int] | None:
+        """Bytes held in the sandbox's ``/tmp`` (the working folder), and files and folders
+        held in it and ``/dev/shm`` together, read from the host through ``/proc/<pid>/root``
+        of a process inside it (statvfs only: nothing in the sandbox is opened)."""
         pid = self.pid
         if pid is None or self._no_sandbox is not None:
             return None
         try:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            info = os.statvfs(f"/proc/{children[0]}/root/tmp")
+            tmp, shm = (
+                os.statvfs(f"/proc/{children[0]}/root{path}") for path in ("/tmp", "/dev/shm")
+            )
         except (OSError, IndexError):
             return None
-        return (info.f_blocks - info.f_bfree) * info.f_frsize
+        files = sum(info.f_files - info.f_ffree for info in (tmp, shm))
+        return (tmp.f_blocks - tmp.f_bfree) * tmp.f_frsize, files
+
+    def too_many_files(self) -> bool:
+        """Whether ``/tmp`` and ``/dev/shm`` held more than ``max_files`` files so far."""
+        usage = (self.sandbox_report or {}).get("usage", {})
+        return usage.get("tmpfs_peak_files", 0) > self.parent.max_files
 
     def limits_hit(self) -> list[str]:
         """The statuses of the whole-sandbox limits the kernel ran into so far."""
@@ -1528,7 +1554,7 @@ class SandboxProvisioner(LocalProvisioner):
         if usage.cpu_seconds is not None and usage.cpu_seconds >= self.parent.cpu_limit_seconds:
             hit.append("cpu-limit")
         peak = (self.sandbox_report or {}).get("usage", {}).get("tmpfs_peak_bytes", 0)
-        if peak >= 0.95 * self.parent.disk_limit_mb * 2**20:
+        if peak >= 0.95 * self.parent.disk_limit_mb * 2**20 or self.too_many_files():
             hit.append("disk-limit")
         return hit
 

@@ -28,7 +28,12 @@ one address space, and no other process:
 * ``clone`` without ``CLONE_THREAD``, ``fork`` and ``vfork`` fail with ``EPERM``, so
   ``os.fork``, ``subprocess`` and ``multiprocessing`` raise ``PermissionError``;
 * ``clone3`` fails with ``ENOSYS``, so the C library starts threads with ``clone``,
-  whose flags the filter can read (``clone3`` passes them in memory it cannot).
+  whose flags the filter can read (``clone3`` passes them in memory it cannot);
+* ``memfd_create`` and ``shmget`` fail with ``ENOSYS``: a memory file's pages and a System V
+  segment's live outside the address space ``RLIMIT_AS`` counts (written, or attached,
+  touched and detached), so one kernel could otherwise hold gigabytes of the host's memory
+  with a small address space. Both ask for shared memory no notebook needs; libraries
+  that try them fall back.
 
 The filter holds for everything the kernel runs, ``execve`` included.
 """
@@ -75,15 +80,25 @@ class _Machine:
     io_uring: tuple[int, ...]  # io_uring_setup, io_uring_enter, io_uring_register
     aio_setup: int  # io_setup: no other AIO call does anything without its context
     keyrings: tuple[int, ...]  # add_key, request_key, keyctl
+    shared_memory: tuple[int, ...]  # memfd_create, shmget: memory RLIMIT_AS does not count
     other_abi: int | None  # the first number of a second ABI sharing the architecture
 
 
 _MACHINES = {
     "x86_64": _Machine(
-        0xC000003E, 56, (57, 58), 435, (41, 53), (425, 426, 427), 206, (248, 249, 250), 0x40000000
+        0xC000003E,
+        56,
+        (57, 58),
+        435,
+        (41, 53),
+        (425, 426, 427),
+        206,
+        (248, 249, 250),
+        (319, 29),
+        0x40000000,
     ),
     "aarch64": _Machine(
-        0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), 0, (217, 218, 219), None
+        0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), 0, (217, 218, 219), (279, 194), None
     ),
 }
 
@@ -118,6 +133,7 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     ]
     program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.keyrings]
     if one_process:
+        program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.shared_memory]
         program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]
         program += [
             (_JUMP_EQUAL, "no-such-call", 0, known.clone3),

@@ -531,6 +531,34 @@ FILE_TABLE = RIGHT_Q3 + (
     "print('LIMIT', *resource.getrlimit(resource.RLIMIT_NOFILE))\n"
 )
 
+#: Empty files by the hundred thousand: no tmpfs size counts them, yet each holds the host's
+#: kernel memory (a million took 0.8 GB), which only a memory control group would bound.
+MANY_FILES = RIGHT_Q3 + (
+    "import os\n"
+    "for folder in ('/tmp/many', '/dev/shm/many'):\n"
+    "    os.makedirs(folder, exist_ok=True)\n"
+    "    for number in range(60_000):\n"
+    "        open(f'{folder}/{number}', 'w').close()\n"
+)
+
+#: Memory outside the address space RLIMIT_AS counts: a memory file's pages, and a System V
+#: segment's (attached, touched, detached). Small here: whether the kernel may hold them at
+#: all is what tells, and a memory control group counts them where one exists.
+SHARED_MEMORY = RIGHT_Q3 + (
+    "import ctypes, os\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "try:\n"
+    "    held = os.memfd_create('held')\n"
+    "    os.write(held, b'x' * 2**20)\n"
+    "    print('MEMFD held')\n"
+    "except OSError as error:\n"
+    "    print('MEMFD refused', error.errno)\n"
+    "segment = libc.shmget(0, 2**20, 0o1600)\n"  # IPC_PRIVATE, IPC_CREAT | 0600
+    "print('SHM held' if segment >= 0 else f'SHM refused {ctypes.get_errno()}')\n"
+    "if segment >= 0:\n"
+    "    libc.shmctl(segment, 0, None)\n"  # IPC_RMID
+)
+
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -1085,6 +1113,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": FORK_BOMB}, status="process-limit", status_without_group="graded"
         ),
         "file-table": Case(answers={"q3-answer": FILE_TABLE}),
+        "many-files": Case(
+            answers={"q3-answer": MANY_FILES}, keep_before="q3", status="disk-limit"
+        ),
+        "shared-memory": Case(answers={"q3-answer": SHARED_MEMORY}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
@@ -1432,6 +1464,38 @@ def test_a_kernel_holds_few_of_the_hosts_open_files(graded: Graded) -> None:
         f"LIMIT {allowed} {allowed}"
     ], printed
     assert opened and opened[0] <= allowed, printed
+
+
+def _check_shared_memory_attack(graded: Graded) -> None:
+    """A memory file or a System V segment is held only where a control group counts it."""
+    printed = _printed_lines(_autograded_text(graded, "shared-memory"))
+    if _whole_sandbox_limits(graded):
+        expected = ["MEMFD held", "SHM held"]
+    else:
+        expected = ["MEMFD refused 38", "SHM refused 38"]  # ENOSYS
+    assert [line for line in printed if line.startswith(("MEMFD", "SHM"))] == expected, printed
+
+
+def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
+    graded: Graded,
+) -> None:
+    """Where no control group bounds the sandbox's memory, one kernel held 5 GB of the
+    host's memory in memory files and System V segments, with a 659 MiB address space:
+    may it hold either only where a control group counts them?"""
+    _check_shared_memory_attack(graded)
+
+
+def test_a_flood_of_files_stops_the_notebook(graded: Graded) -> None:
+    """No tmpfs size counts empty files, yet each holds the host's kernel memory: does a
+    kernel that made more than max_files stop the notebook (the cells after it not run),
+    with the count in its report?"""
+    from lstm_grader.sandbox import SandboxKernelManager
+
+    allowed = SandboxKernelManager.class_traits()["max_files"].default_value
+    report = graded.course.report("many-files", ASSIGNMENT)
+    assert report["sandbox_usage"]["tmpfs_peak_files"] > allowed, report["sandbox_usage"]
+    assert f"more than the {allowed} files" in report["stopped_by"], report
+    assert graded.rows["many-files"]["status"] == "disk-limit"
 
 
 def test_a_message_flood_is_read_only_up_to_the_budget(graded: Graded) -> None:
@@ -1945,6 +2009,8 @@ NON_ROOT_CASES = (
     "thread-display",
     "fork-bomb",
     "fork-memory",
+    "many-files",
+    "shared-memory",
 )
 GRADER_UID = 61010
 
@@ -2015,6 +2081,8 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
         for path in (root / folder / "plant-links").rglob("*"):
             assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
     assert graded.rows["fill-tmp"]["status"] == "disk-limit"
+    assert graded.rows["many-files"]["status"] == "disk-limit"
+    _check_shared_memory_attack(graded)
     # an ordinary user's kernel runs as that user, owner of its private folder and of the
     # folders bubblewrap makes: Landlock leaves it no write there (a host without it is
     # named in the reason), and its streams reach nothing

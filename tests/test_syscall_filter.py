@@ -36,6 +36,8 @@ IO_URING = (425, 426, 427)
 AIO_SETUP = {"x86_64": 206, "aarch64": 0}
 #: add_key, request_key and keyctl, per machine
 KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
+#: memfd_create and shmget, per machine
+SHARED_MEMORY = {"x86_64": (319, 29), "aarch64": (279, 194)}
 I386 = 0x40000003
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
@@ -75,6 +77,21 @@ def test_threads_pass_and_every_other_process_start_is_refused(machine: str) -> 
     assert decide(program, clone3, arch) == ENOSYS
     for number in forks:
         assert decide(program, number, arch) == EPERM
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+@pytest.mark.parametrize("one_process", [True, False])
+def test_shared_memory_is_refused_only_where_no_group_bounds_the_memory(
+    machine: str, one_process: bool
+) -> None:
+    """Where no control group bounds the sandbox's memory, are memfd_create and shmget told
+    they do not exist (their pages live outside the address space RLIMIT_AS counts: one
+    kernel held 5 GB of the host's memory in a 659 MiB address space), and where a group
+    does, do they pass (the group counts them)?"""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch = MACHINES[machine][0]
+    for number in SHARED_MEMORY[machine]:
+        assert decide(program, number, arch) == (ENOSYS if one_process else ALLOW)
 
 
 @pytest.mark.parametrize("machine", sorted(MACHINES))
@@ -137,6 +154,7 @@ def test_other_calls_pass_and_other_abis_io_uring_and_keyrings_are_refused(
         *IO_URING,
         AIO_SETUP[machine],
         *KEYRINGS[machine],
+        *(SHARED_MEMORY[machine] if one_process else ()),
     ):
         assert decide(program, number, arch) == ALLOW
 
@@ -192,6 +210,38 @@ def test_an_interpreter_under_the_filter_starts_threads_and_nothing_else() -> No
     prelude = syscall_filter.launcher_prelude(one_process=True)
     assert prelude is not None
     assert run_probe(prelude) == {"thread": True, **dict.fromkeys(started, 1)}
+
+
+SHARED_MEMORY_PROBE = """
+import ctypes, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+done = {}
+try:
+    fd = os.memfd_create("held")
+    os.write(fd, b"x" * 4096)
+    done["memfd"] = "held"
+except OSError as exc:
+    done["memfd"] = exc.errno
+segment = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
+done["shmget"] = "held" if segment >= 0 else ctypes.get_errno()
+if segment >= 0:
+    libc.shmctl(segment, 0, None)  # IPC_RMID
+print(json.dumps(done))
+"""
+
+
+def test_an_interpreter_kept_to_one_process_holds_no_memory_file_or_segment() -> None:
+    """After the one-process prelude, do os.memfd_create and shmget fail with ENOSYS, and
+    without it (or with the prelude a control group backs) do both succeed?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    held = {"memfd": "held", "shmget": "held"}
+    assert run_probe("", SHARED_MEMORY_PROBE) == held
+    assert run_probe(syscall_filter.launcher_prelude(), SHARED_MEMORY_PROBE) == held
+    prelude = syscall_filter.launcher_prelude(one_process=True)
+    assert run_probe(prelude, SHARED_MEMORY_PROBE) == {"memfd": 38, "shmget": 38}
 
 
 SOCKET_PROBE = r"""
