@@ -31,6 +31,7 @@ __all__ = [
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "printable",
     "sentence_start",
     "shorten_message",
     "with_article",
@@ -69,6 +70,24 @@ def shorten_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(text) - limit:,} more characters left out)"
+
+
+def printable(text: str) -> str:
+    """``text`` with each character a terminal or a page acts on written as its escape:
+    control characters (ESC opens a terminal's colour codes), line breaks, and the
+    bidirectional overrides that show text in another order than it is written. A message
+    may quote what a learner wrote, and must not pass for another.
+
+    Examples
+    --------
+    >>> print(printable("a \\u202eMTSL\\n\\x1b[32mCorrect"))
+    a \\u202eMTSL\\n\\x1b[32mCorrect
+    >>> printable("σ(x) × 2 — ok")
+    'σ(x) × 2 — ok'
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
 
 
 def with_article(word: str) -> str:
@@ -119,7 +138,8 @@ class Verdict:
         Whether the answer earns the question's points.
     message : str
         Feedback a learner can act on; names the confusion when it recognises one. It is
-        cut to :data:`MAX_MESSAGE_CHARS` (see :func:`shorten_message`), whatever quoted it.
+        made :func:`printable` and cut to :data:`MAX_MESSAGE_CHARS` (see
+        :func:`shorten_message`), whatever quoted it.
     score : float, optional
         For a question with parts (h and c, a list of shapes), the fraction of the parts
         that are right; ``None`` where the answer is judged whole (see :attr:`earned`).
@@ -135,7 +155,7 @@ class Verdict:
 
     def __post_init__(self) -> None:
         # the one place every message passes, the grader's own included
-        object.__setattr__(self, "message", shorten_message(self.message))
+        object.__setattr__(self, "message", shorten_message(printable(self.message)))
 
     def _ipython_display_(self) -> None:
         # a check cell ends with reveal(...): its value would repeat the printed verdict

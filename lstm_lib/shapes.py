@@ -919,7 +919,7 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
         if class_name == "InputLayer" and position > 1:
             raise ValueError(
                 f"Layer {position} ({name!r}, InputLayer): an InputLayer can only come first. "
-                "Keras 3 refuses one anywhere else (\"You cannot add a different Input layer\"): "
+                'Keras 3 refuses one anywhere else ("You cannot add a different Input layer"): '
                 "the model's input is set once, and each layer then receives the output of "
                 "the layer before it. Remove it."
             )
