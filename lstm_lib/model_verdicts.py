@@ -707,7 +707,8 @@ def _ignored_arguments(
     Each is a note, as the model is judged as Keras builds it. A ``repair`` asks for nothing
     that Keras 3 only ignores: there each is a mistake. A recurrent layer's
     ``implementation`` is a note in both: Keras 3 takes it, and it changes how the step is
-    computed, not what, so the model is the same.
+    computed, not what, so the model is the same. ``use_cudnn=True`` is a mistake in both
+    (see :func:`cudnn_only_problem`).
     """
     problems: list[str] = []
     notes: list[str] = []
@@ -731,6 +732,28 @@ def _ignored_arguments(
     return problems, notes
 
 
+def cudnn_only_problem(label: str, config: Mapping[str, Any]) -> str | None:
+    """Why a layer written with ``use_cudnn=True`` is wrong, or None: Keras builds it, but
+    each call without cuDNN raises (on a CPU, and with options cuDNN does not take, such as
+    a sigmoid ``activation``), so such a model runs nowhere that a learner's CPU does.
+
+    Examples
+    --------
+    >>> cudnn_only_problem("Layer 1 (LSTM)", {"units": 4, "use_cudnn": True})[:40]
+    'Layer 1 (LSTM): use_cudnn=True makes the'
+    >>> cudnn_only_problem("Layer 1 (LSTM)", {"units": 4, "use_cudnn": "auto"}) is None
+    True
+    """
+    if config.get("use_cudnn") is not True:
+        return None
+    return (
+        f"{label}: use_cudnn=True makes the layer run through NVIDIA's cuDNN or not at all. "
+        "Keras builds the model, but every call raises a ValueError where cuDNN cannot run "
+        "it: on a CPU, and with options cuDNN does not take. Leave use_cudnn out: its "
+        "default, 'auto', uses cuDNN where it can."
+    )
+
+
 def _ignored_in(
     label: str,
     class_name: str,
@@ -739,7 +762,7 @@ def _ignored_in(
     repair: bool,
     notes: list[str],
 ) -> list[str]:
-    problems = []
+    problems = [problem for problem in [cudnn_only_problem(label, config)] if problem]
     for key in _UNSAVED.get(class_name, ()):
         note = _UNSAVED_NOTE.format(key=key)
         if key in config and note not in notes:

@@ -344,8 +344,18 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
             if ignored and answer["class_name"] != "Embedding"
             else ""
         )
-        return _class_problem(answer, context) or Verdict(
-            True, f"Correct: this layer returns {listed}.{note}"
+        from lstm_lib.model_verdicts import cudnn_only_problem
+
+        parts = [("Your layer", written)] + [
+            (f"Your layer's {key}", part["config"])
+            for key in ("layer", "backward_layer")
+            if type(part := written.get(key)) is dict and type(part.get("config")) is dict
+        ]
+        cudnn = next(filter(None, (cudnn_only_problem(*part) for part in parts)), None)
+        return (
+            _class_problem(answer, context)
+            or (Verdict(False, cudnn) if cudnn else None)
+            or Verdict(True, f"Correct: this layer returns {listed}.{note}")
         )
     from lstm_lib.model_verdicts import layer_shapes_problem
 

@@ -155,6 +155,53 @@ def test_an_input_layer_keras_refuses_earns_nothing(
     assert "InputLayer" in result.message, result.message
 
 
+def _recurrent_positions(answer: list[dict[str, Any]]) -> list[tuple[int, str | None]]:
+    """Where an LSTM or GRU stands in ``answer``: (layer index, None) for a plain one,
+    (layer index, "layer") for one a Bidirectional wraps."""
+    found: list[tuple[int, str | None]] = []
+    for index, spec in enumerate(answer):
+        if spec["class_name"] in ("LSTM", "GRU"):
+            found.append((index, None))
+        inner = (spec.get("config") or {}).get("layer")
+        if isinstance(inner, dict) and inner.get("class_name") in ("LSTM", "GRU"):
+            found.append((index, "layer"))
+    return found
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize("use_cudnn", [True, False, "auto"])
+def test_a_layer_that_runs_only_through_cudnn_earns_nothing(
+    assignment: str, question: str, use_cudnn: bool | str
+) -> None:
+    """With use_cudnn=True an LSTM or GRU builds, but each call raises where cuDNN cannot
+    run it (on a CPU; with 09 q7's sigmoid activations, everywhere): does the solution
+    with it written on any recurrent layer earn nothing, saying why, while False and
+    'auto', which run everywhere, stay right?"""
+    for index, wrapped in _recurrent_positions(solution_answer(assignment, question)):
+        answer = solution_answer(assignment, question)
+        layer = answer[index]["config"][wrapped] if wrapped else answer[index]
+        layer["config"]["use_cudnn"] = use_cudnn
+        result = judge(assignment, question, answer)
+        if use_cudnn is True:
+            assert not result.correct and result.earned == 0.0, result.message
+            assert "use_cudnn=True" in result.message, result.message
+        else:
+            assert result.correct, result.message
+
+
+def test_a_layer_written_to_run_only_through_cudnn_cannot_run_on_a_cpu() -> None:
+    """The claim behind the rule above: on a machine without cuDNN, does calling an LSTM or
+    GRU made with use_cudnn=True raise a ValueError, though Keras builds it?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    if keras.distribution.list_devices("gpu"):
+        pytest.skip("this machine has a GPU, where cuDNN may run the layer")
+    for layer_class in (keras.layers.LSTM, keras.layers.GRU):
+        layer = layer_class(4, use_cudnn=True)
+        keras.Sequential([keras.Input((3, 2)), layer])  # builds
+        with pytest.raises(ValueError, match="use_cudnn=True"):
+            layer(keras.ops.zeros((1, 3, 2)))
+
+
 @pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
 def test_every_option_written_out_is_still_right(assignment: str, question: str) -> None:
     """Is an answer that writes each judged option with the default value judged as one

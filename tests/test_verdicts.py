@@ -9,6 +9,7 @@ No test here imports TensorFlow: the verdicts must work without it.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -1197,6 +1198,26 @@ def test_an_array_of_the_wrong_shape_is_not_told_the_shape_keras_gives(value: An
     message = _grader_verdict("06q4", value).message
     assert str(expected) not in message, message
     assert message.startswith(("Your array has shape", "Your answer is one number")), message
+
+
+@pytest.mark.parametrize("wrapped", [False, True])
+def test_a_layer_answer_that_runs_only_through_cudnn_earns_nothing(wrapped: bool) -> None:
+    """An inverse question's right layer with use_cudnn=True, alone or inside a
+    Bidirectional, builds but cannot be called on a CPU: does it earn nothing, saying why,
+    while use_cudnn=False stays right?"""
+    context = dict(LAYER_CONTEXT, required_layers=["LSTM", "Bidirectional"])
+    for use_cudnn, correct in ((True, False), (False, True)):
+        layer = copy.deepcopy(LAYER_ANSWER)
+        layer["config"]["use_cudnn"] = use_cudnn
+        if wrapped:
+            layer["config"]["units"] = 2
+            layer = {"class_name": "Bidirectional", "config": {"layer": layer}}
+            expected = [[None, 5, 4], [None, 2], [None, 2], [None, 2], [None, 2]]
+        else:
+            expected = LAYER_EXPECTED
+        result = verdicts.verdict("layer_shapes", layer, expected, context)
+        assert result.correct is correct, result.message
+        assert correct or "use_cudnn=True" in result.message, result.message
 
 
 def test_a_square_kernel_right_only_by_transposing_is_told_why_it_earns_nothing() -> None:
