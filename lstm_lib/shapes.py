@@ -24,6 +24,7 @@ import difflib
 import math
 import operator
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -641,6 +642,30 @@ def _refuse_recased(kind: str, class_name: str, known: Iterable[str]) -> None:
             f"Keras has no {kind} class {class_name!r}: class names are case-sensitive, did "
             f"you mean {recased!r}?",
             recased=recased,
+        )
+    if class_name.strip() in known:
+        raise UnsupportedLayerError(
+            f"Keras has no {kind} class {class_name!r}: a class name has no spaces around "
+            f"it; write {class_name.strip()!r}.",
+            recased=class_name.strip(),
+        )
+    foreign = [(at, char) for at, char in enumerate(class_name) if not char.isascii()]
+    lookalike = next(  # the known name it spells with its foreign letters as wildcards
+        (
+            name
+            for name in known
+            if len(name) == len(class_name)
+            and all(a == b or not b.isascii() for a, b in zip(name, class_name, strict=True))
+        ),
+        None,
+    )
+    if foreign and lookalike:
+        at, char = foreign[0]
+        raise UnsupportedLayerError(
+            f"Keras has no {kind} class {class_name!r}: its letter {char!r} (at position "
+            f"{at + 1}) is {unicodedata.name(char, 'a character outside ASCII')}, which only "
+            f"looks like the letter {lookalike[at]!r}; did you mean {lookalike!r}?",
+            recased=lookalike,
         )
 
 

@@ -1305,6 +1305,31 @@ def test_a_class_name_in_another_case_gets_its_spelling() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "told", "recased"),
+    [
+        ("SimpleRNN ", "no spaces around it; write 'SimpleRNN'", "SimpleRNN"),
+        ("\tLSTM", "no spaces around it; write 'LSTM'", "LSTM"),
+        (
+            "LS\u0422M",
+            "is CYRILLIC CAPITAL LETTER TE, which only looks like the letter 'T'",
+            "LSTM",
+        ),
+        ("SimpleRN\u039d", "(at position 9) is GREEK CAPITAL LETTER NU", "SimpleRNN"),
+        ("\u0422ooLong", "is not covered", None),
+    ],
+)
+def test_a_class_name_that_only_looks_right_is_told_what_differs(
+    written: str, told: str, recased: str | None
+) -> None:
+    """A class name with a space around it, or with a letter of another alphabet that looks
+    the same (a Cyrillic Т in LSТM), once got the list of supported layers, its own name
+    in it: is it told what differs, and which name it means?"""
+    with pytest.raises(UnsupportedLayerError, match=re.escape(told)) as caught:
+        layer_spec({"class_name": written, "config": {"units": 2}})
+    assert caught.value.recased == recased
+
+
+@pytest.mark.parametrize(
     ("spec", "recased"),
     [
         ({"class_name": "Lstm", "config": {"units": 2}}, "LSTM"),
