@@ -591,8 +591,9 @@ def verdict(
     answer, cell_note = _cells_as_layers(kind, answer)
     result = _COMPARERS[kind](answer, expected, context)
     if not result.correct:
+        encoded: list[Any] = []  # the answer's plain form, made once for every mistake
         for mistake in mistakes:
-            if _matches(answer, mistake.get("value")):
+            if _matches(answer, mistake.get("value"), encoded):
                 result = Verdict(False, str(mistake.get("message", result.message)), result.score)
                 break
     if cell_note:
@@ -624,8 +625,10 @@ def _cells_as_layers(kind: str, answer: Any) -> tuple[Any, str]:
     return answer, f"(Judged {named}: the same weights and the same outputs.)"
 
 
-def _matches(answer: Any, recorded: Any) -> bool:
-    """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly."""
+def _matches(answer: Any, recorded: Any, encoded: list[Any]) -> bool:
+    """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly,
+    as plain data (``encoded`` keeps the answer's, made at the first call: an answer near
+    the size cap took 0.1 s to encode, once per recorded mistake)."""
     numpy = _numpy_if_imported()
     if type(answer) is str and type(recorded) is str:
         # 'No exception' is the recorded 'no exception' however it is capitalised or spaced
@@ -638,7 +641,9 @@ def _matches(answer: Any, recorded: Any) -> bool:
         return value.shape == answer.shape and bool(
             numpy.allclose(answer, value, rtol=ARRAY_RTOL, atol=ARRAY_ATOL)
         )
-    return to_plain(_coerce_like(recorded, answer)) == to_plain(answer)
+    if not encoded:
+        encoded.append(to_plain(answer))
+    return to_plain(_coerce_like(recorded, answer)) == encoded[0]
 
 
 def _coerce_like(recorded: Any, answer: Any) -> Any:

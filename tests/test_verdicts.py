@@ -1220,6 +1220,26 @@ def test_a_layer_answer_that_runs_only_through_cudnn_earns_nothing(wrapped: bool
         assert correct or "use_cudnn=True" in result.message, result.message
 
 
+def test_an_answer_is_encoded_once_whatever_the_number_of_recorded_mistakes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """09 q1 records five mistakes: is a wrong answer encoded as plain data once to compare
+    with them all, and once to compare with the reference (an answer near the size cap
+    took 0.1 s each time, so 0.7 s of the grader's CPU for one question)?"""
+    answer = {"units": 128, "activation": "relu", "inner": list(range(1000))}
+    encoded = []
+    plain = verdicts.to_plain
+    monkeypatch.setattr(
+        verdicts, "to_plain", lambda value: encoded.append(value is answer) or plain(value)
+    )
+    question = QUESTIONS["09q1"]
+    assert len(question["mistakes"]) >= 2
+    verdicts.verdict(
+        question["kind"], answer, question["expected"], question["context"], question["mistakes"]
+    )
+    assert encoded.count(True) <= 2, encoded
+
+
 def test_a_square_kernel_right_only_by_transposing_is_told_why_it_earns_nothing() -> None:
     """03 q4 with every kernel transposed: the square recurrent kernel matches by the
     transpose's luck, so it earns nothing, and the feedback says so instead of leaving it
