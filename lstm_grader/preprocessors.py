@@ -695,6 +695,7 @@ class SandboxedExecute(Execute):
     ) -> tuple[NotebookNode, ResourcesDict]:
         self._stopped: str | None = None
         self._deadline = time.monotonic() + self.notebook_timeout
+        self._cut_by_notebook_deadline = False
         self._cell_bytes: dict[int, int] = {}
         self._total_bytes = 0
         self._sandbox_km = None
@@ -759,23 +760,42 @@ class SandboxedExecute(Execute):
         self._check_limits(errors)
         return cell, resources
 
+    def _get_timeout(self, cell: NotebookNode | None) -> int | None:
+        """A cell's time limit, cut to what is left of the notebook's: a cell started
+        just before the notebook's deadline could otherwise run a whole cell limit past it."""
+        limit = super()._get_timeout(cell)
+        left = max(1, math.ceil(self._deadline - time.monotonic()))
+        self._cut_by_notebook_deadline = limit is None or left < limit
+        return left if self._cut_by_notebook_deadline else limit
+
     def _note_cell_timeout(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> None:
         """Say, under the cell that ran out of time and in the report, which cell it was
-        and what a cell may take: the learner's feedback otherwise showed only the later
+        and which limit it reached: the learner's feedback otherwise showed only the later
         questions' "time ran out before this cell ran"."""
         first_line = next((line.strip() for line in _source(cell).splitlines() if line.strip()), "")
         quoted = report.shortened(first_line, 60)
-        resources[_STATE]["stopped_by"] = (
-            f"cell {index + 1} ({quoted!r}) ran past the {self.timeout} s a cell may take "
-            "while graded"
-        )
+        if self._cut_by_notebook_deadline:
+            stopped_by = (
+                f"the notebook ran past the {self.notebook_timeout} s it may take while graded, "
+                f"in cell {index + 1} ({quoted!r})"
+            )
+            stopped_when = (
+                f"when the notebook reached the {self.notebook_timeout} s it may take while graded"
+            )
+        else:
+            stopped_by = (
+                f"cell {index + 1} ({quoted!r}) ran past the {self.timeout} s a cell may take "
+                "while graded"
+            )
+            stopped_when = f"after {self.timeout} s, the time a cell may take while graded"
+        resources[_STATE]["stopped_by"] = stopped_by
         if not any(o.get("ename") == "CellTimeoutError" for o in cell.get("outputs", [])):
             cell.outputs.append(
                 _error_output(
                     "CellTimeoutError",
-                    f"Grading stopped this cell after {self.timeout} s, the time a cell may "
-                    "take while graded; the cells after it did not run. Make a long "
-                    "computation (training for many epochs) shorter before you submit.",
+                    f"Grading stopped this cell {stopped_when}; the cells after it did not "
+                    "run. Make a long computation (training for many epochs) shorter before "
+                    "you submit.",
                 )
             )
 

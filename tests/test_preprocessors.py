@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from pathlib import Path
 
 import nbformat
@@ -622,6 +623,36 @@ def test_a_real_kernels_messages_are_never_refused(tmp_path: Path) -> None:
     kinds = {output["output_type"] for cell in notebook.cells for output in cell.outputs}
     assert kinds == {"stream", "display_data", "execute_result", "error"}
     nbformat.validate(notebook)
+
+
+@pytest.mark.slow
+def test_the_notebook_deadline_cuts_short_the_cell_running_when_it_comes(tmp_path: Path) -> None:
+    """A cell started just before the notebook's deadline could run a whole cell limit past
+    it (328 s for a notebook allowed 300). Is the cell stopped at the notebook's deadline,
+    the learner and the report told that the notebook's time ran out in that cell?"""
+    from conftest import require_or_skip
+
+    from lstm_grader.sandbox import sandbox_problem
+
+    require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    sources = ["import time\ntime.sleep(2)", "time.sleep(60)", "print('never')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    execute = preprocessors.SandboxedExecute(timeout=40, notebook_timeout=6)
+    started = time.monotonic()
+    notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    took = time.monotonic() - started
+    state = resources[preprocessors._STATE]
+    assert took < 25, f"the notebook ran {took:.0f} s, past its 6 s"
+    assert state["stopped_by"] == (
+        "the notebook ran past the 6 s it may take while graded, in cell 2 ('time.sleep(60)')"
+    )
+    assert "timed-out" in state["events"] and state["not_run"] == [2]
+    stopped = [o["evalue"] for o in notebook.cells[1].outputs if o["output_type"] == "error"]
+    assert stopped == [
+        "Grading stopped this cell when the notebook reached the 6 s it may take while "
+        "graded; the cells after it did not run. Make a long computation (training for many "
+        "epochs) shorter before you submit."
+    ]
 
 
 def test_an_answer_that_quotes_a_lone_surrogate_still_leaves_a_notebook_that_saves(
