@@ -25,8 +25,9 @@ What the kernel gets:
 - **no network** (ZMQ runs over ``ipc`` sockets in a private folder on a tmpfs, taken
   back from the kernel once it is up: :meth:`SandboxProvisioner.seal_kernel_folder`; a
   seccomp filter, :mod:`lstm_grader.syscall_filter`, refuses the socket families no
-  network namespace isolates, ``AF_VSOCK`` among them, ``io_uring``, and the kernel's
-  keyrings, where the grader's session keyring would be the kernel's too), and
+  network namespace isolates, ``AF_VSOCK`` among them, ``io_uring``, the kernel's
+  keyrings, where the grader's session keyring would be the kernel's too, and
+  ``userfaultfd``, ``perf_event_open`` and ``bpf``), and
   its own stdout and stderr go to a pipe that keeps only their end (:class:`_OutputTail`);
 - a **clean environment**: only :data:`PASSED_THROUGH` and :data:`FIXED_ENVIRONMENT`;
 - **limits for the whole sandbox** through control groups (memory, processes, CPU; see
@@ -741,7 +742,10 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
     elif _launcher_index(cmd) is None:
         why = "the kernel spec does not start ipykernel_launcher, where the filter is applied"
     else:
-        applied = ["sockets: Unix, IP and netlink only, no io_uring, no keyring (seccomp)"]
+        applied = [
+            "sockets: Unix, IP and netlink only, no io_uring, no keyring, no userfaultfd, "
+            "perf event or BPF (seccomp)"
+        ]
         if one_process:
             applied.append(
                 "processes: threads, no other process (seccomp), since no control group "
@@ -750,8 +754,9 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
         return prelude, applied, []
     not_applied = [
         f"sockets: {why}, so the kernel may open any socket family, AF_VSOCK to a virtual "
-        "machine's host among them, use io_uring, and read the keys of the session "
-        "keyring it inherits from the grader"
+        "machine's host among them, use io_uring, read the keys of the session "
+        "keyring it inherits from the grader, and open userfaultfd, perf events and BPF "
+        "where the host allows every user"
     ]
     if one_process:
         not_applied.append(

@@ -17,6 +17,12 @@ Always:
   are not a namespace, and a process started by the grader holds the grader's session
   keyring (Kerberos tickets, file-system keys, tokens), whose keys it may read whatever
   its uid; no notebook needs a keyring;
+* ``userfaultfd``, ``perf_event_open`` and ``bpf`` fail with ``EPERM``: kernel code no
+  notebook needs, on which attacks on the host's kernel lean (a userfaultfd holds a
+  page fault, and so a kernel's copy, for as long as its reader likes; perf events and
+  BPF programs are large interfaces of their own), and which a host otherwise opens or
+  closes to every user with its sysctls (``vm.unprivileged_userfaultfd``,
+  ``kernel.perf_event_paranoid``, ``kernel.unprivileged_bpf_disabled``);
 * every call through another system-call ABI (x86's 32-bit ``int 0x80``, x32) fails with
   ``EPERM``: the numbers here are those of the native ABI only.
 
@@ -80,6 +86,7 @@ class _Machine:
     io_uring: tuple[int, ...]  # io_uring_setup, io_uring_enter, io_uring_register
     aio_setup: int  # io_setup: no other AIO call does anything without its context
     keyrings: tuple[int, ...]  # add_key, request_key, keyctl
+    kernel_interfaces: tuple[int, ...]  # userfaultfd, perf_event_open, bpf
     shared_memory: tuple[int, ...]  # memfd_create, shmget: memory RLIMIT_AS does not count
     other_abi: int | None  # the first number of a second ABI sharing the architecture
 
@@ -94,11 +101,22 @@ _MACHINES = {
         (425, 426, 427),
         206,
         (248, 249, 250),
+        (323, 298, 321),
         (319, 29),
         0x40000000,
     ),
     "aarch64": _Machine(
-        0xC00000B7, 220, (), 435, (198, 199), (425, 426, 427), 0, (217, 218, 219), (279, 194), None
+        0xC00000B7,
+        220,
+        (),
+        435,
+        (198, 199),
+        (425, 426, 427),
+        0,
+        (217, 218, 219),
+        (282, 241, 280),
+        (279, 194),
+        None,
     ),
 }
 
@@ -131,7 +149,9 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     program += [
         (_JUMP_EQUAL, "no-such-call", 0, number) for number in (*known.io_uring, known.aio_setup)
     ]
-    program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.keyrings]
+    program += [
+        (_JUMP_EQUAL, "refuse", 0, number) for number in (*known.keyrings, *known.kernel_interfaces)
+    ]
     if one_process:
         program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.shared_memory]
         program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]

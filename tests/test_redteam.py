@@ -559,6 +559,24 @@ SHARED_MEMORY = RIGHT_Q3 + (
     "    libc.shmctl(segment, 0, None)\n"  # IPC_RMID
 )
 
+#: userfaultfd (user-mode faults only, which an unprivileged process may ask for), a
+#: perf_event counter of this process's user-space CPU clock, and a bpf map: each printed
+#: as the errno it fails with, or "opened". Unfiltered, the first two open on a host whose
+#: sysctls allow them (vm.unprivileged_userfaultfd=0, kernel.perf_event_paranoid=2 do).
+KERNEL_INTERFACES = RIGHT_Q3 + (
+    "import ctypes, os, struct\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "userfaultfd, perf_event_open, bpf = {'x86_64': (323, 298, 321),\n"
+    "                                     'aarch64': (282, 241, 280)}[os.uname().machine]\n"
+    "attr = struct.pack('=IIQ4Q', 1, 128, 0, 0, 0, 0, 1 << 5 | 1 << 6).ljust(128, b'\\0')\n"
+    "map_attr = struct.pack('=5I', 2, 4, 4, 1, 0).ljust(72, b'\\0')\n"  # an array map
+    "for name, call in [('USERFAULTFD', (userfaultfd, 1)),\n"
+    "                   ('PERF_EVENT', (perf_event_open, attr, 0, -1, -1, 0)),\n"
+    "                   ('BPF', (bpf, 0, map_attr, 72))]:\n"
+    "    fd = libc.syscall(*call)\n"
+    "    print(name, 'opened' if fd >= 0 else ctypes.get_errno())\n"
+)
+
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -1117,6 +1135,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": MANY_FILES}, keep_before="q3", status="disk-limit"
         ),
         "shared-memory": Case(answers={"q3-answer": SHARED_MEMORY}),
+        "kernel-interfaces": Case(answers={"q3-answer": KERNEL_INTERFACES}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
@@ -1483,6 +1502,23 @@ def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
     host's memory in memory files and System V segments, with a 659 MiB address space:
     may it hold either only where a control group counts them?"""
     _check_shared_memory_attack(graded)
+
+
+def _check_kernel_interfaces_attack(graded: Graded) -> None:
+    """userfaultfd, perf_event_open and bpf are refused whatever the host's sysctls."""
+    printed = _printed_lines(_autograded_text(graded, "kernel-interfaces"))
+    refused = ["USERFAULTFD 1", "PERF_EVENT 1", "BPF 1"]  # EPERM
+    assert [line for line in printed if line.startswith(("USERFAULTFD", "PERF", "BPF"))] == (
+        refused
+    ), printed
+
+
+def test_kernel_interfaces_attacks_lean_on_are_closed(graded: Graded) -> None:
+    """A kernel could open a userfaultfd (which holds a page fault, and so a kernel's
+    copy, as long as it likes) and count its own CPU with perf events, as the host's
+    sysctls allowed every user: are they, and bpf, refused in the sandbox whatever the
+    host allows?"""
+    _check_kernel_interfaces_attack(graded)
 
 
 def test_a_flood_of_files_stops_the_notebook(graded: Graded) -> None:
@@ -2011,6 +2047,7 @@ NON_ROOT_CASES = (
     "fork-memory",
     "many-files",
     "shared-memory",
+    "kernel-interfaces",
 )
 GRADER_UID = 61010
 
@@ -2083,6 +2120,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     assert graded.rows["fill-tmp"]["status"] == "disk-limit"
     assert graded.rows["many-files"]["status"] == "disk-limit"
     _check_shared_memory_attack(graded)
+    _check_kernel_interfaces_attack(graded)
     # an ordinary user's kernel runs as that user, owner of its private folder and of the
     # folders bubblewrap makes: Landlock leaves it no write there (a host without it is
     # named in the reason), and its streams reach nothing

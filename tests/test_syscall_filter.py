@@ -36,6 +36,8 @@ IO_URING = (425, 426, 427)
 AIO_SETUP = {"x86_64": 206, "aarch64": 0}
 #: add_key, request_key and keyctl, per machine
 KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
+#: userfaultfd, perf_event_open and bpf, per machine
+KERNEL_INTERFACES = {"x86_64": (323, 298, 321), "aarch64": (282, 241, 280)}
 #: memfd_create and shmget, per machine
 SHARED_MEMORY = {"x86_64": (319, 29), "aarch64": (279, 194)}
 I386 = 0x40000003
@@ -134,16 +136,16 @@ def test_other_calls_pass_and_other_abis_io_uring_and_keyrings_are_refused(
     machine: str, one_process: bool, number: int
 ) -> None:
     """Does every other native call pass, whatever its number; are io_uring's three calls and
-    Linux AIO's io_setup told they do not exist (ENOSYS); are the keyring calls refused;
-    and is every call through another ABI (i386's int 0x80, x86-64's x32 numbers)
-    refused?"""
+    Linux AIO's io_setup told they do not exist (ENOSYS); are the keyring calls,
+    userfaultfd, perf_event_open and bpf refused; and is every call through another ABI
+    (i386's int 0x80, x86-64's x32 numbers) refused?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch, clone, forks, clone3, sockets = MACHINES[machine]
     assert decide(program, number, I386) == EPERM
     for ring_call in (*IO_URING, AIO_SETUP[machine]):
         assert decide(program, ring_call, arch) == ENOSYS
-    for keyring_call in KEYRINGS[machine]:
-        assert decide(program, keyring_call, arch) == EPERM
+    for refused_call in (*KEYRINGS[machine], *KERNEL_INTERFACES[machine]):
+        assert decide(program, refused_call, arch) == EPERM
     if machine == "x86_64" and number >= 0x40000000:
         assert decide(program, number, arch) == EPERM
     elif number not in (
@@ -154,6 +156,7 @@ def test_other_calls_pass_and_other_abis_io_uring_and_keyrings_are_refused(
         *IO_URING,
         AIO_SETUP[machine],
         *KEYRINGS[machine],
+        *KERNEL_INTERFACES[machine],
         *(SHARED_MEMORY[machine] if one_process else ()),
     ):
         assert decide(program, number, arch) == ALLOW
@@ -245,7 +248,7 @@ def test_an_interpreter_kept_to_one_process_holds_no_memory_file_or_segment() ->
 
 
 SOCKET_PROBE = r"""
-import ctypes, json, os, socket
+import ctypes, json, os, socket, struct
 libc = ctypes.CDLL(None, use_errno=True)
 done = {}
 
@@ -276,6 +279,13 @@ keyctl = {"x86_64": 250, "aarch64": 219}[os.uname().machine]
 # KEYCTL_GET_KEYRING_ID of the session keyring, which a started process shares
 found = libc.syscall(keyctl, 0, ctypes.c_long(-3), 0)
 done["keyring"] = ctypes.get_errno() if found == -1 else "ran"
+userfaultfd, perf_event_open = {"x86_64": (323, 298), "aarch64": (282, 241)}[os.uname().machine]
+found = libc.syscall(userfaultfd, 1)  # UFFD_USER_MODE_ONLY, open to every user by default
+done["userfaultfd"] = ctypes.get_errno() if found == -1 else "ran"
+# a counter of this process's own user-space CPU clock, open to every user by default
+attr = struct.pack("=IIQ4Q", 1, 128, 0, 0, 0, 0, 1 << 5 | 1 << 6).ljust(128, b"\0")
+found = libc.syscall(perf_event_open, attr, 0, -1, -1, 0)
+done["perf_event"] = ctypes.get_errno() if found == -1 else "ran"
 print(json.dumps(done))
 """
 
@@ -285,7 +295,8 @@ def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> No
     Unix, IP and netlink sockets, a socket pair, and resolve localhost, as without it;
     while AF_VSOCK (a virtual machine's host, which the sandbox's network namespace does
     not cut off), AF_ALG and AF_PACKET fail with EPERM, io_uring with ENOSYS, and a look
-    at the session keyring (the grader's, which it inherits) with EPERM?"""
+    at the session keyring (the grader's, which it inherits), a userfaultfd and a perf
+    event counter with EPERM?"""
     require_or_skip(
         platform.system() == "Linux" and platform.machine() in MACHINES,
         "Linux on x86-64 or aarch64, where the filter is made",
@@ -309,6 +320,8 @@ def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> No
             "packet": 1,
             "io_uring": 38,
             "keyring": 1,
+            "userfaultfd": 1,
+            "perf_event": 1,
         }
 
 
