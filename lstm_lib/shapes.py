@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "LayerRow",
+    "QuotedFlagError",
     "UnsupportedLayerError",
     "as_recurrent_layer",
     "count_params",
@@ -45,6 +46,21 @@ __all__ = [
 Shape = tuple[int | None, ...]
 ShapeLike = Sequence[int | None]
 InputShape = Shape | list[Shape]
+
+
+class QuotedFlagError(ValueError):
+    """A layer config Keras builds, but not as it reads: a flag written as a string
+    (``return_sequences="True"``), which Keras takes as True whatever it says.
+
+    Examples
+    --------
+    >>> try:
+    ...     count_params({"class_name": "Dense", "config": {"units": 2, "use_bias": "False"}},
+    ...                  (None, 3))
+    ... except QuotedFlagError as err:
+    ...     print(str(err).split(":")[0])
+    Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True
+    """
 
 
 class UnsupportedLayerError(ValueError):
@@ -484,6 +500,13 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
+        quoted = [
+            key
+            for key, value in config.items()
+            if key in _FLAGS and key in accepted and isinstance(value, str)
+        ]
+        if problems and len(problems) == len(quoted) and not missing:
+            raise QuotedFlagError(" ".join(problems))
     if problems:
         raise ValueError(" ".join(problems))
     if not isinstance(config.get("trainable", True), bool):

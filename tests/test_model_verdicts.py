@@ -155,6 +155,48 @@ def test_an_input_layer_keras_refuses_earns_nothing(
     assert "InputLayer" in result.message, result.message
 
 
+#: The model questions whose solution sets a flag (return_sequences, use_bias...).
+FLAGGED_MODEL_QUESTIONS = [
+    (assignment, question)
+    for assignment, question in MODEL_QUESTIONS
+    if any(
+        key in shapes._FLAGS and isinstance(value, bool)
+        for spec in _solution_answer(assignment, question)
+        for key, value in spec.get("config", {}).items()
+    )
+]
+
+
+@pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
+def test_a_quoted_flag_is_told_to_lose_its_quotes_never_that_the_model_fails(
+    assignment: str, question: str
+) -> None:
+    """Keras builds a layer whose flag is the string 'True' or 'False', reading either as
+    True. Does the solution with each flag it sets quoted earn nothing, told to write the
+    flag without quotes, never that its model does not build?"""
+    answer = solution_answer(assignment, question)
+    flagged = [
+        (spec["config"], key)
+        for spec in answer
+        for key, value in spec.get("config", {}).items()
+        if key in shapes._FLAGS and isinstance(value, bool)
+    ]
+    for config, key in flagged:
+        config[key] = str(config[key])
+    result = judge(assignment, question, answer)
+    assert not result.correct and result.earned == 0.0, result.message
+    assert result.message.startswith("This model is not judged as written: "), result.message
+    assert "does not build" not in result.message
+    assert "without quotes" in result.message
+
+
+def test_a_quoted_flag_builds_in_keras(keras: Any) -> None:
+    """What the message above rests on: does Keras build an LSTM with
+    return_sequences='False', reading it as True?"""
+    layer = keras.layers.LSTM(4, return_sequences="False")
+    assert tuple(layer.compute_output_shape((None, 5, 3))) == (None, 5, 4)
+
+
 def _recurrent_positions(answer: list[dict[str, Any]]) -> list[tuple[int, str | None]]:
     """Where an LSTM or GRU stands in ``answer``: (layer index, None) for a plain one,
     (layer index, "layer") for one a Bidirectional wraps."""

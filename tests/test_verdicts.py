@@ -555,6 +555,16 @@ class TestNamedMistakes:
             "layer_shapes", {"class_name": "LSTM", "config": {}}, LAYER_EXPECTED, LAYER_CONTEXT
         )
         assert result.message.startswith("This layer does not build on this input:")
+        # Keras builds a quoted flag, reading 'True' and 'False' alike as True
+        quoted = {
+            "class_name": "LSTM",
+            "config": {**LAYER_ANSWER["config"], "return_state": "True"},
+        }
+        result = verdicts.verdict("layer_shapes", quoted, LAYER_EXPECTED, LAYER_CONTEXT)
+        assert not result.correct and result.message == (
+            "This layer is not judged as written: LSTM's return_state 'True' is a string, and "
+            "Keras reads any non-empty string as True: write True without quotes."
+        )
         result = verdicts.verdict("layer_shapes", [LAYER_ANSWER], LAYER_EXPECTED, LAYER_CONTEXT)
         assert result.message.startswith("Describe the layer as a dict")
 
