@@ -1983,7 +1983,7 @@ def explain_value(answer: Any, expected: Any, context: Mapping[str, Any]) -> str
 NOT_KERAS: dict[str, tuple[str, str | None]] = {
     "num_epochs": ("other libraries' name (TF Estimator input functions)", "epochs"),
     "max_epochs": ("PyTorch Lightning's name", "epochs"),
-    "input_tensor": ("a keyword of keras.Input and keras.applications", "inputs"),
+    "input_tensor": ("a keyword of keras.layers.InputLayer and keras.applications", "inputs"),
     "output_tensor": ("no Keras keyword", "outputs"),
 }
 

@@ -1738,3 +1738,18 @@ def test_several_options_left_out_are_told_in_the_plural() -> None:
     """09 q1 answered with an empty dict: are the two left-out activations told as them?"""
     message = judge("09q1", {}).message
     assert "Missing: activation and recurrent_activation (leaving them out keeps" in message
+
+
+def test_where_a_name_from_elsewhere_comes_from_is_true_of_keras() -> None:
+    """09 q5's message says where input_tensor is a keyword. Is it one of InputLayer and of
+    keras.applications, and not of keras.Input (whose keyword is tensor), as said?"""
+    import inspect
+
+    from conftest import require_module
+
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    where, _new = mistakes.NOT_KERAS["input_tensor"]
+    assert where == "a keyword of keras.layers.InputLayer and keras.applications"
+    assert "input_tensor" in inspect.signature(keras.layers.InputLayer).parameters
+    assert "input_tensor" in inspect.signature(keras.applications.MobileNetV2).parameters
+    assert "input_tensor" not in inspect.signature(keras.Input).parameters
