@@ -539,7 +539,7 @@ def _shapes_problem(value: Any) -> str | None:
     for index, shape in enumerate(value):
         problem = _shape_problem(shape)
         if problem:
-            return f"Item {index} of your list: {problem}"
+            return f"Item {index + 1} of your list: {problem}"
     return None
 
 

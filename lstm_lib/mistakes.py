@@ -1046,7 +1046,8 @@ def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]
         first = "units" if "recurrent" in text else "features"
         return [first, width][: len(expected)] + ["axis"] * max(0, len(expected) - 2)
     last = "output_dim" if f.embedding else "units"
-    if f.merge_mode == "concat":
+    if f.merge_mode == "concat" and not _names_a_state(role):
+        # the two directions' outputs side by side; each direction's states stay its own
         last = "2 × units"
     if asks_input(f, role):
         # the shape the layer reads: its last axis is the features (ids have none)
@@ -1055,6 +1056,18 @@ def _axis_names(expected: Shape, f: Facts, role: str | None = None) -> list[str]
     if f.embedding and len(expected) > 3:
         names = ["batch"] + [f"axis {i}" for i in range(1, len(expected) - 1)] + [last]
     return names[: len(expected)] if len(expected) > 1 else ["the only axis"]
+
+
+def _names_a_state(role: str | None) -> bool:
+    """Whether a tensor's role names a recurrent state (``"forward h"``, ``"c"``).
+
+    Examples
+    --------
+    >>> _names_a_state("backward c"), _names_a_state("the merged output"), _names_a_state(None)
+    (True, False, False)
+    """
+    words = (role or "").lower().split()
+    return bool(words) and words[-1] in ("h", "c", "state", "states")
 
 
 def asks_input(f: Facts, role: str | None = None) -> bool:

@@ -203,6 +203,7 @@ def _parts(
 
     noun = "Array" if mistakes.facts(context).weights else "Tensor"
     lines = [whole] if whole else []
+    # counted from 1, as said aloud, as every other message counts items and layers
     if not whole:
         # parts wrong the same way (four states of the same wrong shape) get one line
         groups: dict[tuple, list[int]] = {}
@@ -212,9 +213,9 @@ def _parts(
         for indices in groups.values():
             first = indices[0]
             where = (
-                f"{noun} {first} ({role(first)})"
+                f"{noun} {first + 1} ({role(first)})"
                 if len(indices) == 1
-                else f"{noun}s {', '.join(map(str, indices))} "
+                else f"{noun}s {', '.join(str(i + 1) for i in indices)} "
                 f"({', '.join(role(i) for i in indices)})"
             )
             explained = mistakes.explain_shape(answer[first], expected[first], context, role(first))

@@ -405,13 +405,23 @@ class TestListRules:
         assert message  # stacked along a new axis of another size is still judged
         message = says("shapes", [(None, 16)] * 5, expected, context)
         assert "each state belongs to one direction" in message
-        assert message.count("Tensors 1, 2, 3, 4") == 1  # the same mistake is said once
+        assert message.count("Tensors 2, 3, 4, 5") == 1  # the same mistake is said once
+
+    def test_a_concatenated_output_is_named_twice_as_wide_and_each_state_not(self) -> None:
+        """07 q6: does a merged output that kept the time axis hear it is (batch,
+        2 × units)-shaped, the width of both directions (it once heard (batch, units),
+        which points to the width of one), while a state told its shape is (batch, units)?"""
+        right = [(None, 16)] + [(None, 8)] * 4
+        result = judge("07q6", [(None, 10, 16), *right[1:]], recorded=True)
+        assert "(batch, 2 × units)-shaped" in result.message, result.message
+        result = judge("07q6", [right[0], (None, 10, 8), *right[2:]], recorded=True)
+        assert "(batch, units)" in result.message and "2 × units" not in result.message
 
     def test_parts_are_named_by_role(self) -> None:
         """Does a wrong part get named by its role and the right ones called right?"""
         expected = [[None, 8, 16], [None, 16], [None, 16]]
         result = verdict("shapes", [(None, 16), (None, 16), (None, 16)], expected, OUT_H_C)
-        assert result.message.startswith("Tensor 0 (output): (None, 16) drops the time axis")
+        assert result.message.startswith("Tensor 1 (output): (None, 16) drops the time axis")
         assert result.message.endswith("The other parts are right: h, c (2 of 3).")
 
 

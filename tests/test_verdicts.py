@@ -72,9 +72,9 @@ class TestFormChecks:
         verdicts.expect_shapes([])
         with pytest.raises(AnswerError, match=r"Write the shapes as a list, one tuple"):
             verdicts.expect_shapes(((None, 4), (None, 4)))
-        with pytest.raises(AnswerError, match=r"Item 1 of your list: \[None, 4\] is a list"):
+        with pytest.raises(AnswerError, match=r"Item 2 of your list: \[None, 4\] is a list"):
             verdicts.expect_shapes([(None, 4), [None, 4]])
-        with pytest.raises(AnswerError, match=r"Item 0 of your list: A shape is a tuple"):
+        with pytest.raises(AnswerError, match=r"Item 1 of your list: A shape is a tuple"):
             verdicts.expect_shapes([4])
 
     @pytest.mark.parametrize(
@@ -283,13 +283,13 @@ class TestNamedMistakes:
         expected = [[None, 8, 16], [None, 16], [None, 16]]
         context = {"roles": ["output", "h", "c"], "features": 3, "timesteps": 8}
         result = verdicts.verdict("shapes", [(None, 16), (None, 16), (None, 16)], expected, context)
-        assert result.message.startswith("Tensor 0 (output): (None, 16) drops the time axis")
+        assert result.message.startswith("Tensor 1 (output): (None, 16) drops the time axis")
         result = verdicts.verdict(
             "shapes", [(None, 8, 16), (None, 16), (None, 3)], expected, context
         )
-        assert result.message.startswith("Tensor 2 (c): The last axis of a state is `units`")
+        assert result.message.startswith("Tensor 3 (c): The last axis of a state is `units`")
         result = verdicts.verdict("shapes", [(None, 8, 16), (7, 7)], [[None, 8, 16], [None, 16]])
-        assert result.message.startswith("Tensor 1 (a state): (7, 7): the batch axis is wrong")
+        assert result.message.startswith("Tensor 2 (a state): (7, 7): the batch axis is wrong")
         assert result.message.endswith("The other parts are right: the output (1 of 2).")
         assert result.score == 0.5
 
