@@ -292,14 +292,15 @@ def _rule_flag_use_bias(expected: int, f: Facts) -> Candidates:
 
 
 def _rule_gru_reset_after(expected: int, f: Facts) -> Candidates:
-    """GRU's reset_after read the other way: one bias vector or two."""
+    """GRU's reset_after read the other way: one bias vector or two. The message says what
+    this GRU keeps, never that the answer is the other setting's count, which a question of
+    its own may ask (07 q1 and q2)."""
     if f.class_name != "GRU" or not f.config.get("use_bias", True):
         return
     flipped = not f.config.get("reset_after", True)
     yield (
         _count(f, reset_after=flipped),
-        f"That is the count for `reset_after={flipped}`. With reset_after={not flipped}, "
-        "GRU keeps "
+        f"The biases are counted wrong: with `reset_after={not flipped}`, this GRU keeps "
         + (
             f"two bias vectors (input and recurrent), 2 × 3 × units biases (units = {f.units})."
             if not flipped

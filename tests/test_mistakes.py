@@ -120,12 +120,12 @@ class TestCountRules:
                 448,
                 ["use_bias=False removes b", "units = 8"],
             ),
-            (GRU_CONTEXT, 360, 336, ["count for `reset_after=False`", "units = 8"]),
+            (GRU_CONTEXT, 360, 336, ["with `reset_after=True`, this GRU keeps two", "units = 8"]),
             (
                 count_context(layer("GRU", units=8, reset_after=False), (None, 10, 5)),
                 336,
                 360,
-                ["count for `reset_after=True`", "a single bias vector"],
+                ["with `reset_after=False`, this GRU keeps a single bias vector"],
             ),
             # gates: one only, the wrong number, another class's count
             (LSTM_CONTEXT, 1600, 400, ["count for one block", "multiply by 4", "units = 16"]),

@@ -321,21 +321,23 @@ class TestNamedMistakes:
         assert "leaves out the bias" in result.message
 
     def test_gru_reset_after_flipped(self) -> None:
-        """Does the GRU count for the other reset_after name that flag, both ways?"""
+        """Does the GRU count for the other reset_after say what this GRU's flag keeps,
+        both ways, never that the answer is the other flag's count (07 q1 and q2 each ask
+        one of them)?"""
         context = {
             "layer": {"class_name": "GRU", "config": {"units": 8}},
             "input_shape": [None, 10, 5],
         }
         result = verdicts.verdict("int", 336, 360, context)
-        assert "count for `reset_after=False`" in result.message
-        assert "two bias vectors" in result.message
+        assert "with `reset_after=True`, this GRU keeps two bias vectors" in result.message
+        assert "reset_after=False" not in result.message
         old = {
             "layer": {"class_name": "GRU", "config": {"units": 8, "reset_after": False}},
             "input_shape": [None, 10, 5],
         }
         result = verdicts.verdict("int", 360, 336, old)
-        assert "count for `reset_after=True`" in result.message
-        assert "a single bias vector" in result.message
+        assert "with `reset_after=False`, this GRU keeps a single bias vector" in result.message
+        assert "reset_after=True" not in result.message
 
     def test_bidirectional_one_direction(self) -> None:
         """Does counting one direction of a Bidirectional say the count doubles?"""
