@@ -192,14 +192,17 @@ def fingerprint(
     paths += [layout.references_file(submission.assignment), root / CONFIG_FILE]
     for path in paths:
         if path.is_file():
-            digest.update(os.fsencode(path.relative_to(root)))  # names need not be UTF-8
+            # one record of fixed layout per file: name and content run together could
+            # move bytes from one file's content into the next one's name and hash alike
+            name = os.fsencode(path.relative_to(root))  # names need not be UTF-8
             size = path.stat().st_size
             if size > safefiles.MAX_FILE_BYTES:
                 # never read for grading, so its size stands for it (a sparse file may
                 # claim terabytes)
-                digest.update(f"{size} bytes".encode())
+                content = b"size " + str(size).encode()
             else:
-                digest.update(safefiles.read_bytes(path))
+                content = b"sha256 " + hashlib.sha256(safefiles.read_bytes(path)).digest()
+            digest.update(len(name).to_bytes(8, "big") + name + content + b"\n")
     digest.update((code if code is not None else grading_code_digest(root)).encode())
     if settings is None:
         settings = {name: os.environ.get(name, "") for name in GRADING_SETTINGS}

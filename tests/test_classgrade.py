@@ -138,6 +138,22 @@ def test_fingerprint_changes_exactly_when_something_the_grade_depends_on_changes
     assert classgrade.fingerprint(layout, alice) == before
 
 
+def test_bytes_moved_from_a_files_content_into_the_next_files_name_change_the_fingerprint(
+    tmp_path: Path,
+) -> None:
+    """A notebook whose content ended in 'submitted/alice/a1/zz' hashed as the notebook
+    cut before those bytes plus a file named zz: a changed submission kept its old grade.
+    Does each file count as its own record, whatever its neighbours hold?"""
+    alice = _tiny_course(tmp_path)
+    layout = CourseLayout.from_root(tmp_path)
+    notebook = alice.folder / "a1.ipynb"
+    notebook.write_text('{"answer": 1} submitted/alice/a1/zz', encoding="utf-8")
+    whole = classgrade.fingerprint(layout, alice)
+    notebook.write_text('{"answer": 1} ', encoding="utf-8")
+    _touch(alice.folder / "zz", "")
+    assert classgrade.fingerprint(layout, alice) != whole
+
+
 def test_fingerprint_takes_any_file_name_and_size(tmp_path: Path) -> None:
     """A file name that is not UTF-8 and a sparse file of terabytes (never read for
     grading) each change the fingerprint, without failing it or reading the terabytes."""
