@@ -73,9 +73,11 @@ def json_value_count(data: bytes) -> int:
 
 
 #: A student id that is safe as a single folder name under ``submitted/``: ASCII letters,
-#: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``) or ``-`` (an option to
-#: the commands that take it), and :func:`is_safe_student_id` also refuses ``..`` anywhere.
-SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_@][A-Za-z0-9_.@-]{0,127}")
+#: digits, ``_ . - @``; it may not start with ``.`` (hidden, ``..``), ``-`` (an option to
+#: the commands that take it) or ``@`` (a formula in the spreadsheet an instructor opens
+#: ``nbgrader export``'s CSV in, which writes ids as they are), and
+#: :func:`is_safe_student_id` also refuses ``..`` anywhere.
+SAFE_STUDENT_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@-]{0,127}")
 
 
 class RefusedSubmission(ValueError):
@@ -94,8 +96,8 @@ def is_safe_student_id(student_id: str) -> bool:
     Returns
     -------
     bool
-        True for ASCII letters, digits and ``_ . - @`` only, not starting with ``.`` or
-        ``-``, without ``..``, at most 128 characters.
+        True for ASCII letters, digits and ``_ . - @`` only, not starting with ``.``,
+        ``-`` or ``@``, without ``..``, at most 128 characters.
     """
     return bool(SAFE_STUDENT_ID.fullmatch(student_id)) and ".." not in student_id
 
