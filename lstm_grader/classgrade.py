@@ -301,8 +301,9 @@ class ClassGrader:
         return settings
 
     # ---------------------------------------------------------------- one submission
-    def grade(self, submission: Submission) -> list[Row]:
-        """Grade one submission (unless nothing it depends on changed) and return its rows.
+    def grade(self, submission: Submission, *, again: bool = False) -> list[Row]:
+        """Grade one submission (unless nothing it depends on changed, or ``again``) and
+        return its rows.
 
         What grading found about the learner's work (a notebook missing or unreadable, a
         timeout) is kept with the fingerprint; a failure of the grader's own is not, so the
@@ -320,7 +321,7 @@ class ClassGrader:
         stamp = fingerprint(
             self.layout, submission, code=self._code_digest, settings=self._settings()
         )
-        if not self.force and state_file.exists():
+        if not (self.force or again) and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
             if saved.get("fingerprint") == stamp and "facts" in saved:
                 return self._rows(submission, saved["facts"])
@@ -655,36 +656,75 @@ class ClassGrader:
         """
         assignments = set(assignments or ()) | {s.assignment for s in submissions}
         self._prepare_gradebook(assignments)
-        rows: list[Row] = []
+        graded: dict[tuple[str, str], list[Row]] = {}
         bar = _progress_bar(len(submissions), progress)
         failed = 0
         grade: Callable[[Submission], list[Row]] = self.grade
+        grade_again: Callable[[Submission], list[Row]] = partial(self.grade, again=True)
         threads = self.workers
         if self._cluster:
             # workers that join the cluster mid-run get work: the limit follows its size
             limit = InFlightLimit(self._cluster.slots)
             threads = max(1, min(len(submissions), MAX_IN_FLIGHT))
             grade = partial(limit.run, self.grade)
+            grade_again = partial(limit.run, grade_again)
         with _closing(self), ThreadPoolExecutor(max_workers=threads) as pool:
             futures = {pool.submit(grade, s): s for s in submissions}
             try:
                 for future in as_completed(futures):
                     submission = futures[future]
-                    try:
-                        new_rows = future.result()
-                    except Exception as exc:  # a grader bug must not stop the class
-                        new_rows = self._crashed_rows(submission, exc)
-                    rows += new_rows
+                    new_rows = self._rows_of(future.result, submission)
+                    graded[submission.student, submission.assignment] = new_rows
                     failed += any(r.status not in report.GRADED_STATUSES for r in new_rows)
                     bar.update(1)
                     bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
+                if threads > 1:
+                    self._grade_timed_out_alone(submissions, graded, grade_again)
             except KeyboardInterrupt:  # or SIGTERM (see main): stop now, then leave
                 pool.shutdown(wait=False, cancel_futures=True)
                 self.stop_grading()
                 raise
         bar.close()
+        rows = [row for new_rows in graded.values() for row in new_rows]
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return sorted(rows, key=Row.sort_key)
+
+    def _rows_of(self, graded: Callable[[], list[Row]], submission: Submission) -> list[Row]:
+        """The rows ``graded()`` returns, or a grader failure's if it raised."""
+        try:
+            return graded()
+        except Exception as exc:  # a grader bug must not stop the class
+            return self._crashed_rows(submission, exc)
+
+    def _grade_timed_out_alone(
+        self,
+        submissions: list[Submission],
+        graded: dict[tuple[str, str], list[Row]],
+        grade_again: Callable[[Submission], list[Row]],
+    ) -> None:
+        """Grade again, one at a time, each submission that ran out of time while others
+        were graded beside it; its second rows stand.
+
+        A cell's limit is wall-clock time, and other learners' kernels, each within its own
+        CPU limit, share the cores with it: three classmates' busy loops made an honest
+        notebook, 10 of 10 alone, run out of time and score 0. A grade must not depend on
+        who was graded at the same time.
+        """
+        late = [
+            s
+            for s in submissions
+            if any(row.status == "timed-out" for row in graded[s.student, s.assignment])
+        ]
+        if late and len(submissions) > 1:
+            print(
+                f"Grading again, one at a time, {len(late)} submission(s) that ran out of "
+                "time while others were graded beside them",
+                flush=True,
+            )
+        for submission in late if len(submissions) > 1 else ():
+            graded[submission.student, submission.assignment] = self._rows_of(
+                partial(grade_again, submission), submission
+            )
 
     def _crashed_rows(self, submission: Submission, exc: Exception) -> list[Row]:
         """The rows of a submission whose grading raised: a grader failure, 0 points."""

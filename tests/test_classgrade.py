@@ -1217,3 +1217,47 @@ def test_a_second_run_on_a_course_being_graded_stops_at_once_saying_why(
     assert isinstance(taken, int)
     assert (tmp_path / classgrade.LOCK_FILE).read_text() == str(os.getpid())
     os.close(taken)
+
+
+def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cell's limit is wall-clock time, which classmates' kernels stretch: three busy
+    loops beside it made an honest notebook, 10 of 10 alone, run out of time and score 0.
+    Is each submission that ran out of time while others ran graded again, alone and
+    afresh (not read back from the run before), its second result the one that stands?"""
+    import threading
+
+    _tiny_course(tmp_path)
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=2, force=False, timeout=60, process_per_submission=True
+    )
+    running: list[str] = []
+    lock = threading.Lock()
+    calls: list[tuple[str, bool, bool]] = []
+
+    def grade(submission: Submission, *, again: bool = False) -> list[Row]:
+        with lock:
+            running.append(submission.student)
+        time.sleep(0.5)
+        with lock:
+            beside_others = len(running) > 1
+            calls.append((submission.student, beside_others, again))
+            running.remove(submission.student)
+        status = "timed-out" if beside_others else "graded"
+        return [Row(submission.student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
+
+    monkeypatch.setattr(grader, "grade", grade)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments: None)
+    monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
+    submissions = [
+        Submission(student, "a1", tmp_path / "submitted" / student / "a1")
+        for student in ("alice", "bob", "carol")
+    ]
+    rows = grader.grade_all(submissions, progress=False)
+    statuses = {row.student: row.status for row in rows}
+    assert statuses == {"alice": "graded", "bob": "graded", "carol": "graded"}
+    late = [student for student, beside, _again in calls if beside]
+    assert late, "no submission was graded beside another"
+    assert all((student, False, True) in calls for student in late), calls
+    assert "Grading again, one at a time, " in capsys.readouterr().out
