@@ -28,10 +28,8 @@ from lstm_grader import owners
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: How a sandbox's group is named: this, then its maker's owner tag (:mod:`owners`).
 GROUP_PREFIX = "lstm-grade-"
-#: Where a host lists its block devices, whole disks only (partitions live inside them).
-SYS_BLOCK = Path("/sys/block")
 #: The cgroup v1 hierarchies a sandbox's group is made in.
-_V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct", "blkio")
+_V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
 _CPU_PERIOD_US = 100_000
 
 
@@ -47,25 +45,11 @@ class Limits:
         Processes and threads alive at once.
     cpus : float
         CPU cores the sandbox may keep busy at once (1.0: one core).
-    disk_bytes_per_s : int
-        Bytes per second the sandbox may read from, and write to, each of the host's
-        disks (0: no limit). Reads served from the page cache are not counted.
-    disk_operations_per_s : int
-        Reads and writes per second on each disk (0: no limit).
     """
 
     memory_bytes: int
     processes: int
     cpus: float
-    disk_bytes_per_s: int = 0
-    disk_operations_per_s: int = 0
-
-    def disk_words(self) -> str:
-        """The disk limit, in words."""
-        return (
-            f"disk: {self.disk_bytes_per_s // 2**20} MiB/s and "
-            f"{self.disk_operations_per_s} operations/s on each disk, read and write"
-        )
 
 
 @dataclass
@@ -185,9 +169,7 @@ class ControlGroup:
                     time.sleep(0.02)
 
 
-def create(
-    limits: Limits, root: Path = CGROUP_ROOT, disks: list[str] | None = None
-) -> ControlGroup:
+def create(limits: Limits, root: Path = CGROUP_ROOT) -> ControlGroup:
     """Create a control group for one sandbox, with as many of the limits as the host allows.
 
     Parameters
@@ -196,9 +178,6 @@ def create(
         The whole-sandbox limits.
     root : Path
         Where the host mounts its control groups (a test may point elsewhere).
-    disks : list of str, optional
-        The ``major:minor`` numbers of the disks the disk limit holds on (default: each of
-        the host's disks, :func:`host_disks`).
 
     Returns
     -------
@@ -207,34 +186,9 @@ def create(
     """
     # the owner tag lets a later grader remove the group if this process is killed
     name = f"{GROUP_PREFIX}{owners.owner_tag()}-{uuid.uuid4().hex[:8]}"
-    if limits.disk_bytes_per_s or limits.disk_operations_per_s:
-        disks = host_disks() if disks is None else disks
-    else:
-        disks = []
     if (root / "cgroup.controllers").exists():
-        group = _create_v2(limits, root, name)
-        if disks and group.version:
-            _limit_disks_v2(group, limits, disks)
-        return group
-    return _create_v1(limits, root, name, disks)
-
-
-def host_disks(sys_block: Path = SYS_BLOCK) -> list[str]:
-    """The ``major:minor`` numbers of the host's disks that hold anything (a loop device
-    with no file behind it, or an unused zram device, has size 0).
-
-    Examples
-    --------
-    >>> all(":" in disk for disk in host_disks())
-    True
-    """
-    found = []
-    with contextlib.suppress(OSError):
-        for device in sorted(sys_block.iterdir()):
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                if int(_read_small(device / "size").split()[0]) > 0:
-                    found.append(_read_small(device / "dev").decode().strip())
-    return found
+        return _create_v2(limits, root, name)
+    return _create_v1(limits, root, name)
 
 
 def remove_stale(root: Path = CGROUP_ROOT) -> list[Path]:
@@ -290,20 +244,7 @@ def _own_path(controller: str) -> str:
     return "/"
 
 
-def _disk_rules(limits: Limits, disks: list[str]) -> list[tuple[str, str]]:
-    """cgroup v1's throttle settings for ``disks``: one (file, "major:minor value") each."""
-    per_disk = [
-        ("blkio.throttle.read_bps_device", limits.disk_bytes_per_s),
-        ("blkio.throttle.write_bps_device", limits.disk_bytes_per_s),
-        ("blkio.throttle.read_iops_device", limits.disk_operations_per_s),
-        ("blkio.throttle.write_iops_device", limits.disk_operations_per_s),
-    ]
-    return [(setting, f"{disk} {value}") for disk in disks for setting, value in per_disk if value]
-
-
-def _create_v1(
-    limits: Limits, root: Path, name: str, disks: list[str] | None = None
-) -> ControlGroup:
+def _create_v1(limits: Limits, root: Path, name: str) -> ControlGroup:
     group = ControlGroup(version=1)
     wanted = {
         "memory": (
@@ -326,8 +267,6 @@ def _create_v1(
         ),
         "cpuacct": ("cpu time: counted for the whole sandbox", []),
     }
-    if disks:
-        wanted["blkio"] = (limits.disk_words(), _disk_rules(limits, disks))
     for controller, (words, settings) in wanted.items():
         hierarchy = root / controller
         if not hierarchy.is_dir():
@@ -353,31 +292,6 @@ def _create_v1(
     if not group.directories:
         group.version = 0
     return group
-
-
-def _limit_disks_v2(group: ControlGroup, limits: Limits, disks: list[str]) -> None:
-    """Add the disk limit to a cgroup v2 group, through the ``io`` controller."""
-    folder = group.directories["unified"]
-    parent = folder.parent
-    rule = " ".join(
-        f"{key}={value}"
-        for key, value in (
-            ("rbps", limits.disk_bytes_per_s),
-            ("wbps", limits.disk_bytes_per_s),
-            ("riops", limits.disk_operations_per_s),
-            ("wiops", limits.disk_operations_per_s),
-        )
-        if value
-    )
-    try:
-        if "io" not in (parent / "cgroup.subtree_control").read_text().split():
-            (parent / "cgroup.subtree_control").write_text("+io")
-        for disk in disks:
-            (folder / "io.max").write_text(f"{disk} {rule}")
-    except OSError as exc:
-        group.not_applied.append(f"disk: {exc.strerror or exc}")
-        return
-    group.applied.append(limits.disk_words())
 
 
 def _create_v2(limits: Limits, root: Path, name: str) -> ControlGroup:

@@ -1156,19 +1156,6 @@ class SandboxKernelManager(AsyncKernelManager):
         help="Size of the sandbox's /tmp (its working folder) and /dev/shm, and of any "
         "one file it writes, in MiB.",
     ).tag(config=True)
-    disk_read_write_mb_per_s = Integer(
-        64,
-        help="MiB per second the sandbox may read from, and write to, each of the host's "
-        "disks (a control group's throttle; 0: none). Its own files live in tmpfs and "
-        "what it imports is usually in the page cache, so a notebook meets this only when "
-        "it reads past the cache on purpose (O_DIRECT), which at the disk's full speed "
-        "slows every other program on the host.",
-    ).tag(config=True)
-    disk_operations_per_s = Integer(
-        1000,
-        help="Reads and writes per second the sandbox may make on each of the host's disks "
-        "(0: none).",
-    ).tag(config=True)
     max_files = Integer(
         100_000,
         help="Files and folders /tmp and /dev/shm may hold together. Each takes the host's "
@@ -1294,15 +1281,13 @@ class SandboxProvisioner(LocalProvisioner):
                     memory_bytes=km.memory_limit_mb * 2**20,
                     processes=km.max_processes,
                     cpus=km.cpus,
-                    disk_bytes_per_s=km.disk_read_write_mb_per_s * 2**20,
-                    disk_operations_per_s=km.disk_operations_per_s,
                 )
             )
             if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers")
             else cgroups.ControlGroup(
                 not_applied=[
-                    "memory, processes, cpu and disk for the whole sandbox: the grader is not "
-                    "root and has no control group of its own to divide"
+                    "memory, processes and cpu for the whole sandbox: the grader is not root and "
+                    "has no control group of its own to divide"
                 ]
             )
         )

@@ -577,21 +577,6 @@ KERNEL_INTERFACES = RIGHT_Q3 + (
     "    print(name, 'opened' if fd >= 0 else ctypes.get_errno())\n"
 )
 
-#: Read one of numpy's libraries over and over with O_DIRECT, past the page cache, so that
-#: each read is the disk's, for two seconds, and print the rate in MiB/s.
-DIRECT_READS = RIGHT_Q3 + (
-    "import mmap, os, pathlib, time\n"
-    "import numpy\n"
-    "library = max(pathlib.Path(numpy.__file__).parent.rglob('*.so'),\n"
-    "              key=lambda path: path.stat().st_size)\n"
-    "fd = os.open(library, os.O_RDONLY | os.O_DIRECT)\n"
-    "buffer = mmap.mmap(-1, 2**20)\n"
-    "read, started = 0, time.monotonic()\n"
-    "while time.monotonic() - started < 2:\n"
-    "    read += os.preadv(fd, [buffer], 0)\n"
-    "print('DIRECT MiB/s', round(read / 2**20 / (time.monotonic() - started)))\n"
-)
-
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -1151,7 +1136,6 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         ),
         "shared-memory": Case(answers={"q3-answer": SHARED_MEMORY}),
         "kernel-interfaces": Case(answers={"q3-answer": KERNEL_INTERFACES}),
-        "direct-reads": Case(answers={"q3-answer": DIRECT_READS}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
@@ -1535,21 +1519,6 @@ def test_kernel_interfaces_attacks_lean_on_are_closed(graded: Graded) -> None:
     sysctls allowed every user: are they, and bpf, refused in the sandbox whatever the
     host allows?"""
     _check_kernel_interfaces_attack(graded)
-
-
-def test_reads_past_the_page_cache_are_throttled(graded: Graded) -> None:
-    """A kernel read a library of its own with O_DIRECT at 1.4 GB/s, each read the disk's,
-    slowing every program on the host: does a root grader's control group hold it to
-    about the sandbox's disk limit?"""
-    from lstm_grader.sandbox import SandboxKernelManager
-
-    _skip_unless_root("only root gives a sandbox a control group, which throttles disks")
-    printed = _printed_lines(_autograded_text(graded, "direct-reads"))
-    rate = [int(line.split()[-1]) for line in printed if line.startswith("DIRECT MiB/s")]
-    allowed = SandboxKernelManager.class_traits()["disk_read_write_mb_per_s"].default_value
-    # the throttle lets a first slice through at once; past it, the limit holds
-    assert rate and rate[0] < 3 * allowed, printed
-    assert graded.rows["direct-reads"]["status"] == "graded"
 
 
 def test_a_flood_of_files_stops_the_notebook(graded: Graded) -> None:
