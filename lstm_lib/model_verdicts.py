@@ -196,6 +196,11 @@ def _plain_value(key: str, value: Any) -> Any:
         return "linear"
     if isinstance(value, tuple):
         return list(value)
+    # A flag written 1 or 0 builds the layer True or False does, and the layer questions
+    # (verdicts.compare_layer_shapes) judge it by what Keras builds: so do these. A count
+    # written True stays refused (_same), as the int questions refuse it.
+    if key in shapes._FLAGS and type(value) is int and value in (0, 1):
+        return bool(value)
     return value
 
 
@@ -1031,8 +1036,10 @@ def _describe_wrong(
 
 
 def _what_is_asked(class_name: str, wanted: list[tuple[str, Any]]) -> str:
-    """What the question's layer has where the learner's differs. A prompt names what it
-    changes; Keras's defaults it may leave unsaid, so those are told as kept defaults."""
+    """What the question's layer has where the learner's differs, told as the question's
+    layer's, never as the prompt's words: a prompt may ask for a flag by its effect (05 q6
+    asks what the second LSTM must receive). Keras's defaults it may leave unsaid are told
+    as kept defaults."""
     defaults = KERAS_DEFAULTS.get(class_name, {})
     kept: list[str] = []
     asked: list[str] = []
@@ -1040,7 +1047,7 @@ def _what_is_asked(class_name: str, wanted: list[tuple[str, Any]]) -> str:
         is_default = key in defaults and _same(defaults[key], want)
         (kept if is_default else asked).append(_setting(key, want))
     if not kept:
-        return f"the prompt asks for {_joined(asked)}."
+        return f"the question's layer has {_joined(asked)}."
     plural = "s" if len(kept) > 1 else ""
     keeps = f"Keras's default{plural} {_joined(kept)}"
     if not asked:

@@ -190,6 +190,32 @@ def test_a_quoted_flag_is_told_to_lose_its_quotes_never_that_the_model_fails(
     assert "without quotes" in result.message
 
 
+@pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
+def test_a_flag_written_as_1_or_0_is_judged_as_the_layer_keras_builds(
+    assignment: str, question: str
+) -> None:
+    """Keras builds return_sequences=1 as it builds True, and the layer questions (05 q7)
+    judged it so, while the model questions refused it, saying the prompt asked for True
+    (05 q6's asks what the next LSTM must receive). Does the solution with each flag written
+    1 or 0 earn full marks, and a flag of 2 earn nothing, told as the question's layer's?"""
+    answer = solution_answer(assignment, question)
+    flagged = [
+        (spec["config"], key)
+        for spec in answer
+        for key, value in spec.get("config", {}).items()
+        if key in shapes._FLAGS and isinstance(value, bool)
+    ]
+    for config, key in flagged:
+        config[key] = int(config[key])
+    result = judge(assignment, question, answer)
+    assert result.correct, result.message
+    config, key = flagged[0]
+    config[key] = 2
+    result = judge(assignment, question, answer)
+    assert not result.correct, result.message
+    assert "the prompt asks for" not in result.message, result.message
+
+
 def test_a_quoted_flag_builds_in_keras(keras: Any) -> None:
     """What the message above rests on: does Keras build an LSTM with
     return_sequences='False', reading it as True?"""
@@ -387,7 +413,7 @@ class TestJudgedOptions:
             (0, "mask_zero", True, "has mask_zero=True; the question's layer keeps Keras's"),
             (2, "go_backwards", True, "go_backwards=True"),
             (3, "use_bias", False, "use_bias=False"),
-            (0, "output_dim", 8, "output_dim=8; the prompt asks for output_dim=16"),
+            (0, "output_dim", 8, "output_dim=8; the question's layer has output_dim=16"),
         ],
     )
     def test_an_option_off_the_prompt_is_named(
@@ -557,9 +583,10 @@ ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "hard_sigmoid", "
 
 def other_value(value: Any) -> st.SearchStrategy[Any]:
     """Values Keras would take for an option whose reference value is ``value``, all
-    different from it (a bool and the int equal to it in Python are different too)."""
+    different from it in what Keras builds (a flag written 1 builds what True does, so the
+    other flag is written both ways)."""
     if isinstance(value, bool):
-        return st.sampled_from([not value, int(value)])
+        return st.sampled_from([not value, int(not value)])
     if isinstance(value, int):
         others = st.integers(1, 64).filter(lambda n: n != value)
         return others | st.just(bool(value)) if value in (0, 1) else others
