@@ -155,15 +155,21 @@ def test_an_input_layer_keras_refuses_earns_nothing(
     assert "InputLayer" in result.message, result.message
 
 
-#: The model questions whose solution sets a flag (return_sequences, use_bias...).
+def _flags_set(answer: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """Each flag (return_sequences, use_bias...) a model answer sets: (its config, key)."""
+    return [
+        (spec["config"], key)
+        for spec in answer
+        for key, value in spec.get("config", {}).items()
+        if key in shapes._FLAGS and isinstance(value, bool)
+    ]
+
+
+#: The model questions whose solution sets a flag.
 FLAGGED_MODEL_QUESTIONS = [
     (assignment, question)
     for assignment, question in MODEL_QUESTIONS
-    if any(
-        key in shapes._FLAGS and isinstance(value, bool)
-        for spec in _solution_answer(assignment, question)
-        for key, value in spec.get("config", {}).items()
-    )
+    if _flags_set(_solution_answer(assignment, question))
 ]
 
 
@@ -175,12 +181,7 @@ def test_a_quoted_flag_is_told_to_lose_its_quotes_never_that_the_model_fails(
     True. Does the solution with each flag it sets quoted earn nothing, told to write the
     flag without quotes, never that its model does not build?"""
     answer = solution_answer(assignment, question)
-    flagged = [
-        (spec["config"], key)
-        for spec in answer
-        for key, value in spec.get("config", {}).items()
-        if key in shapes._FLAGS and isinstance(value, bool)
-    ]
+    flagged = _flags_set(answer)
     for config, key in flagged:
         config[key] = str(config[key])
     result = judge(assignment, question, answer)
@@ -199,12 +200,7 @@ def test_a_flag_written_as_1_or_0_is_judged_as_the_layer_keras_builds(
     (05 q6's asks what the next LSTM must receive). Does the solution with each flag written
     1 or 0 earn full marks, and a flag of 2 earn nothing, told as the question's layer's?"""
     answer = solution_answer(assignment, question)
-    flagged = [
-        (spec["config"], key)
-        for spec in answer
-        for key, value in spec.get("config", {}).items()
-        if key in shapes._FLAGS and isinstance(value, bool)
-    ]
+    flagged = _flags_set(answer)
     for config, key in flagged:
         config[key] = int(config[key])
     result = judge(assignment, question, answer)
