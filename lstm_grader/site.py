@@ -65,7 +65,13 @@ CITED_SOURCES = (
     "https://www.tensorflow.org/versions/",
     "https://blog.keras.io/",
     "https://github.com/keras-team/keras/releases/",
+    # Keras 2's changes and its source at pinned commits, for the version history
+    "https://github.com/keras-team/keras/pull/",
+    "https://github.com/keras-team/keras/blob/",
     "https://github.com/rstudio/keras3/pull/",
+    # the papers behind the LSTM's forget gate and its bias
+    "https://doi.org/10.1162/",
+    "https://proceedings.mlr.press/v37/",
 )
 #: Launch services a page may link to, and the path that names the repository they open.
 LAUNCH_SERVICES = {
