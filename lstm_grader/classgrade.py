@@ -288,6 +288,8 @@ class ClassGrader:
         self.db_url = db_url
         self.process_per_submission = process_per_submission
         self._code_digest = grading_code_digest(root)
+        # the submissions graded in this run (not read back from an earlier one)
+        self._graded_now: set[tuple[str, str]] = set()
         self._cluster: ClusterGrading | None = None
         if scheduler:
             self._cluster = ClusterGrading(
@@ -325,6 +327,7 @@ class ClassGrader:
             saved = json.loads(safefiles.read_text(state_file))
             if saved.get("fingerprint") == stamp and "facts" in saved:
                 return self._rows(submission, saved["facts"])
+        self._graded_now.add((submission.student, submission.assignment))
         facts = self._run(submission)
         if any("grader_failure" in fact for fact in facts.values()):
             # the grader's failure, not the learner's (an interrupted run, a helper that
@@ -702,26 +705,30 @@ class ClassGrader:
         graded: dict[tuple[str, str], list[Row]],
         grade_again: Callable[[Submission], list[Row]],
     ) -> None:
-        """Grade again, one at a time, each submission that ran out of time while others
-        were graded beside it; its second rows stand.
+        """Grade again, one at a time, each submission that ran out of time in this run
+        while others were graded beside it; its second rows stand. One whose rows were
+        read back from an earlier run stands as it is.
 
         A cell's limit is wall-clock time, and other learners' kernels, each within its own
         CPU limit, share the cores with it: three classmates' busy loops made an honest
         notebook, 10 of 10 alone, run out of time and score 0. A grade must not depend on
         who was graded at the same time.
         """
+        if len(self._graded_now) < 2:
+            return  # nothing was graded beside anything
         late = [
             s
             for s in submissions
-            if any(row.status == "timed-out" for row in graded[s.student, s.assignment])
+            if (s.student, s.assignment) in self._graded_now
+            and any(row.status == "timed-out" for row in graded[s.student, s.assignment])
         ]
-        if late and len(submissions) > 1:
+        if late:
             print(
                 f"Grading again, one at a time, {len(late)} submission(s) that ran out of "
                 "time while others were graded beside them",
                 flush=True,
             )
-        for submission in late if len(submissions) > 1 else ():
+        for submission in late:
             graded[submission.student, submission.assignment] = self._rows_of(
                 partial(grade_again, submission), submission
             )

@@ -1225,7 +1225,8 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     """A cell's limit is wall-clock time, which classmates' kernels stretch: three busy
     loops beside it made an honest notebook, 10 of 10 alone, run out of time and score 0.
     Is each submission that ran out of time while others ran graded again, alone and
-    afresh (not read back from the run before), its second result the one that stands?"""
+    afresh (not read back from the run before), its second result the one that stands;
+    and is a timeout read back from an earlier run (dave's) left as it was?"""
     import threading
 
     _tiny_course(tmp_path)
@@ -1237,6 +1238,9 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     calls: list[tuple[str, bool, bool]] = []
 
     def grade(submission: Submission, *, again: bool = False) -> list[Row]:
+        if submission.student == "dave":  # unchanged since a run that timed out
+            return [Row("dave", "a1", "a1", 0.0, 1.0, "timed-out", "earlier", 9.0)]
+        grader._graded_now.add((submission.student, submission.assignment))
         with lock:
             running.append(submission.student)
         time.sleep(0.5)
@@ -1252,11 +1256,11 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
     submissions = [
         Submission(student, "a1", tmp_path / "submitted" / student / "a1")
-        for student in ("alice", "bob", "carol")
+        for student in ("alice", "bob", "carol", "dave")
     ]
     rows = grader.grade_all(submissions, progress=False)
     statuses = {row.student: row.status for row in rows}
-    assert statuses == {"alice": "graded", "bob": "graded", "carol": "graded"}
+    assert statuses == {"alice": "graded", "bob": "graded", "carol": "graded", "dave": "timed-out"}
     late = [student for student, beside, _again in calls if beside]
     assert late, "no submission was graded beside another"
     assert all((student, False, True) in calls for student in late), calls
