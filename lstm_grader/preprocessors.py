@@ -1617,7 +1617,7 @@ _MATH_OPENER = re.compile(r"\$|\\[\[(]|\\begin\{")
 
 
 def math_scan_cost(markdown: str) -> int:
-    """At most how many characters the math patterns of nbconvert's markdown renderer
+    r"""At most how many characters the math patterns of nbconvert's markdown renderer
     scan in ``markdown``: its length for each place math may open there.
 
     Each pattern matches lazily up to its closing mark, across lines, so math that opens

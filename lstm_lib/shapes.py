@@ -488,10 +488,11 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
     problems = [f"{class_name} config needs {', '.join(missing)}."] if missing else []
     if class_name not in _IGNORES_UNKNOWN_KEYS:
         accepted = _accepted_arguments(class_name)
-        named = unnamed = 0
+        named = unnamed = quoted_flags = 0
         for key, value in config.items():
             if key in accepted:
                 problems.append(_option_value_problem(class_name, key, value))
+                quoted_flags += _is_quoted_flag(key, value)
             elif named < _MAX_NAMED_KEYS:
                 problems.append(_unknown_argument(class_name, key, value, accepted))
                 named += 1
@@ -500,12 +501,8 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
-        quoted = [
-            key
-            for key, value in config.items()
-            if key in _FLAGS and key in accepted and isinstance(value, str)
-        ]
-        if problems and len(problems) == len(quoted) and not missing:
+        # a quoted flag's problem is never None: all problems are quoted flags exactly then
+        if problems and len(problems) == quoted_flags and not missing:
             raise QuotedFlagError(" ".join(problems))
     if problems:
         raise ValueError(" ".join(problems))
@@ -1151,6 +1148,11 @@ _FLAGS = frozenset(
 )
 
 
+def _is_quoted_flag(key: Any, value: Any) -> bool:
+    """Whether ``value`` is a string given for a True/False option (a quoted flag)."""
+    return key in _FLAGS and isinstance(value, str)
+
+
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     """Why Keras 3 refuses this value of an option it accepts, or None.
 
@@ -1171,7 +1173,7 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
     False without quotes.
     """
-    if key in _FLAGS and isinstance(value, str):
+    if _is_quoted_flag(key, value):
         return (
             f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any non-empty "
             f"string as True: write {value.strip().capitalize() or 'False'} without quotes."

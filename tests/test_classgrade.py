@@ -496,6 +496,19 @@ def row_stamps(course: Course) -> dict[str, int]:
     }
 
 
+def _why_not_graded(course: Course, rows: list[dict[str, str]]) -> str:
+    """For a failing test: each row not graded, with its reason and the end of its
+    submission's nbgrader log, which a run in CI leaves nowhere else to read."""
+    told = []
+    for row in rows:
+        if row["status"] in ("graded", "missing"):
+            continue
+        log = course.layout.reports(row["student"], row["assignment"]) / "autograde.log"
+        tail = log.read_text(encoding="utf-8")[-3000:] if log.exists() else "(no log)"
+        told.append(f"{row['student']}/{row['assignment']}: {row['reason']}\n{tail}")
+    return "\n\n".join(told)
+
+
 def _without_seconds(rows: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
     return {s: {k: v for k, v in row.items() if k != "seconds"} for s, row in rows.items()}
 
@@ -916,7 +929,7 @@ def test_grading_one_assignment_keeps_the_other_assignments_rows_and_totals(
         ("bob", ASSIGNMENT, "graded"),
         ("alice", other, "graded"),
         ("bob", other, "missing"),
-    }
+    }, _why_not_graded(course, whole)
     assert run(ASSIGNMENT, "--force") == (whole, whole_totals)
 
 

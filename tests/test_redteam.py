@@ -183,7 +183,7 @@ HUGE_CODE = "_ = (" + "1," * 75_000 + ")\nanswer_q1 = (None, 16)\n"
 #: shutil.rmtree could not remove, leaving it to break every later clean-up), then write
 #: escapes and megabytes straight to the kernel's own stdout and stderr, past every
 #: output cap (4 MiB each, twice the notebook's cap: more only slowed a loaded machine past
-#: the test's 5 s a cell), towards the grader's log and terminal.
+#: the 5 s a cell this test once allowed), towards the grader's log and terminal.
 KERNEL_FOLDER = (
     "import glob, os\n"
     "print('UID', os.getuid())\n"
