@@ -658,7 +658,7 @@ class ClassGrader:
         (default: those of the submissions) gets ``missing`` rows.
         """
         assignments = set(assignments or ()) | {s.assignment for s in submissions}
-        self._prepare_gradebook(assignments)
+        self._prepare_gradebook(assignments, {s.student for s in submissions})
         graded: dict[tuple[str, str], list[Row]] = {}
         bar = _progress_bar(len(submissions), progress)
         failed = 0
@@ -750,10 +750,18 @@ class ClassGrader:
             for name in self.layout.notebooks(submission.assignment)
         ]
 
-    def _prepare_gradebook(self, assignments: set[str]) -> None:
-        """Make sure each assignment is in the gradebook before workers write to it at once."""
+    def _prepare_gradebook(self, assignments: set[str], students: set[str]) -> None:
+        """Make sure each assignment, and each learner who submitted, is in the gradebook
+        before workers write to it at once.
+
+        nbgrader's autograde adds its learner by looking the id up and inserting it if
+        missing: two workers grading one new learner's two assignments at once could both
+        miss it, and the second insert failed (UNIQUE constraint), a grader error."""
         with self._gradebook() as gradebook:
             known = {a.name for a in gradebook.assignments}
+            # an id nbgrader cannot take is refused before grading and never reaches it
+            for student in sorted(filter(is_safe_student_id, students)):
+                gradebook.update_or_create_student(student)
         for assignment in sorted(assignments - known):
             subprocess.run(
                 [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],

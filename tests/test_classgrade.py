@@ -76,6 +76,45 @@ _TINY_CONFIG = (
 )
 
 
+def test_every_learner_who_submitted_is_in_the_gradebook_before_any_worker_grades(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """nbgrader's autograde looks its learner up and adds the id if missing. Two workers
+    grading one new learner's two assignments at once could both miss it, and the second
+    insert failed (UNIQUE constraint: a grader error in CI). Is every learner who
+    submitted, and no id the grader refuses, in the gradebook before the first grading?"""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    _tiny_course(tmp_path)
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=2, force=False, timeout=60, process_per_submission=True
+    )
+    url = grader.layout.db_url
+    # the schema first: a gradebook that finds no tables runs the alembic command
+    schema = create_engine(url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    with Gradebook(url) as gradebook:  # known, so no nbgrader run generates them
+        for assignment in ("a1", "a2"):
+            gradebook.update_or_create_assignment(assignment)
+    seen: list[set[str]] = []
+
+    def grade(submission: Submission, *, again: bool = False) -> list[Row]:
+        with Gradebook(url) as gradebook:
+            seen.append({student.id for student in gradebook.students})
+        return [Row(submission.student, submission.assignment, "n", 0.0, 1.0, "graded", "", 0.1)]
+
+    monkeypatch.setattr(grader, "grade", grade)
+    monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
+    submissions = [
+        Submission(student, assignment, tmp_path / "submitted" / student / assignment)
+        for student, assignment in (("alice", "a1"), ("alice", "a2"), ("bob", "a1"), ("-x", "a1"))
+    ]
+    grader.grade_all(submissions, progress=False)
+    assert seen and all(students == {"alice", "bob"} for students in seen), seen
+
+
 def _tiny_course(root: Path) -> Submission:
     """A course whose folders are not the defaults, so only a layout read from its config
     finds them."""
@@ -1265,7 +1304,7 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
         return [Row(submission.student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
 
     monkeypatch.setattr(grader, "grade", grade)
-    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments: None)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: None)
     monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
     submissions = [
         Submission(student, "a1", tmp_path / "submitted" / student / "a1")
