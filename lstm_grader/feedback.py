@@ -546,3 +546,25 @@ class FeedbackExporter(HTMLExporter):
     def default_filters(self) -> Any:
         yield from super().default_filters()
         yield ("inline_html", inline_html)
+        yield ("clean_html", clean_html_unless_text)
+
+
+def clean_html_unless_text(element: Any) -> str:
+    """nbconvert's ``clean_html`` filter, except for a cell already shown as its text
+    (:func:`~lstm_grader.preprocessors.shown_as_text`), which passes as it is: it holds no
+    markup, and bleach's time over its character references grows with the square of
+    their number (a raw cell of 250,000 characters took seconds of each page).
+
+    Examples
+    --------
+    >>> clean_html_unless_text("<pre>&lt;b&gt;</pre>")
+    '<pre>&lt;b&gt;</pre>'
+    >>> clean_html_unless_text("<b onclick=go()>x</b>")
+    '<b>x</b>'
+    """
+    from nbconvert.filters.strings import clean_html
+
+    from lstm_grader.preprocessors import shown_as_text
+
+    text = element.decode() if isinstance(element, bytes) else str(element)
+    return text if shown_as_text(text) else clean_html(text)

@@ -1289,10 +1289,11 @@ class SanitizeLearnerHTML(SanitizeHTML):
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
     max_markdown_chars = Integer(
         250_000,
-        help="Characters of a learner's markdown (cells and markdown outputs) rendered per "
-        "notebook; past them it is shown as its text. Rendering and cleaning cost the grader "
-        "up to about 2 s per 20,000 characters (dense headings, at the element cap of "
-        "too_costly_to_clean), outside the sandbox's limits.",
+        help="Characters of a learner's markdown (cells and markdown outputs) and raw cells "
+        "rendered or cleaned per notebook; past them each is shown as its text. Rendering and "
+        "cleaning cost the grader up to about 2 s per 20,000 characters (dense headings, at "
+        "the element cap of too_costly_to_clean), outside the sandbox's limits, and bleach's "
+        "time grows with the square of a raw cell's markup (2 MiB of '<b>x</b> ' took 213 s).",
     ).tag(config=True)
     max_code_chars = Integer(
         100_000,
@@ -1356,13 +1357,27 @@ class SanitizeLearnerHTML(SanitizeHTML):
         locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
         if cell.cell_type in ("markdown", "raw") and locked:
             return cell, resources
+        if cell.cell_type in ("markdown", "raw") and shown_as_text(_source(cell)):
+            # feedback cleans the autograded notebook again: what is text stays as it is
+            # (escaping it again would show its character references to the learner)
+            cell.source = inert_brackets(_source(cell))
+            cell.pop("attachments", None)
+            return cell, resources
+        if cell.cell_type == "raw":
+            # Jupyter shows a raw cell as its text, and so does the feedback: never as HTML
+            # for bleach to clean (its time grows with the square of the markup: 2 MiB of
+            # '<b>x</b> ' in one raw cell took 213 s of the grader's own time)
+            source = _source(cell)
+            self._markdown_left -= len(source)
+            cell.source = _as_text(source, None if self._markdown_left >= 0 else SHOWN_PAST_BUDGET)
+            return cell, resources
         if cell.cell_type == "markdown":
             source = _source(cell)
             # pasted images that pass the checks are now data: URLs in the HTML itself
             cell.source = inert_brackets(
                 clean_learner_markdown(source, cell.get("attachments"), self._image_budget)
                 if self._may_render(source)
-                else _as_text(source)
+                else _as_text(source, SHOWN_PAST_BUDGET)
             )
             cell.pop("attachments", None)
             return cell, resources
@@ -1390,7 +1405,9 @@ class SanitizeLearnerHTML(SanitizeHTML):
         """nbconvert's cleaning, of HTML shown as text where it nests too deeply for
         bleach to clean in reasonable time (:func:`nested_too_deeply`)."""
         if isinstance(html_str, str) and too_costly_to_clean(html_str):
-            html_str = html_escape(html_str)  # no <pre>: nbconvert's cleaning refuses it
+            # escaped, it holds no markup for bleach to clean, and bleach's time over its
+            # many character references grows with the square of its length
+            return html_escape(html_str)
         return super().sanitize_html_tags(html_str)
 
     def sanitize_code_outputs(self, outputs: list[NotebookNode]) -> list[NotebookNode]:
@@ -1693,9 +1710,44 @@ def cut_long_lines(source: str, longest: int) -> str:
 _CUT_LINE = re.compile(r"  # \.\.\. [0-9,]+ more characters of this line are not shown$")
 
 
-def _as_text(text: str) -> str:
-    """``text`` shown as it is written, none of it markup."""
-    return f"<pre>{html_escape(text)}</pre>"
+#: Characters shown of a learner's markdown or raw cell once the notebook's budget for them
+#: is spent: every page that shows the notebook (feedback, the formgrader) pays for what
+#: it holds, and the submitted notebook keeps the whole cell.
+SHOWN_PAST_BUDGET = 1_000
+
+
+def _as_text(text: str, shown: int | None = None) -> str:
+    """``text`` shown as it is written, none of it markup; past ``shown`` characters cut,
+    with a line saying how many more the submitted notebook holds.
+
+    Examples
+    --------
+    >>> _as_text("<b>x</b>")
+    '<pre>&lt;b&gt;x&lt;/b&gt;</pre>'
+    >>> print(_as_text("abcdef", shown=2))
+    <pre>ab
+    ... 4 more characters of this cell are not shown: the submitted notebook holds them all</pre>
+    """
+    if shown is None or len(text) <= shown:
+        return f"<pre>{html_escape(text)}</pre>"
+    return (
+        f"<pre>{html_escape(text[:shown])}\n... {len(text) - shown:,} more characters of this "
+        "cell are not shown: the submitted notebook holds them all</pre>"
+    )
+
+
+def shown_as_text(html: str) -> bool:
+    """Whether ``html`` is text already shown as it is written (:func:`_as_text`'s form):
+    one ``<pre>`` holding no markup at all.
+
+    Examples
+    --------
+    >>> shown_as_text(_as_text("<b onclick=go()>x</b>"))
+    True
+    >>> shown_as_text("<pre>a</pre><script>go()</script><pre>b</pre>")
+    False
+    """
+    return html.startswith("<pre>") and html.endswith("</pre>") and "<" not in html[5:-6]
 
 
 def clean_learner_markdown(

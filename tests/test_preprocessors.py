@@ -5,6 +5,7 @@ kernel. The whole pipeline through real nbgrader is in test_redteam.py and test_
 from __future__ import annotations
 
 import copy
+import html
 import json
 import time
 from pathlib import Path
@@ -281,6 +282,111 @@ def test_learner_markdown_past_the_notebooks_budget_is_shown_as_text() -> None:
     assert third == "<pre>**third**</pre>"
 
 
+def _bleach_calls(monkeypatch) -> list[int]:
+    """The length of each text nbconvert's cleaning (bleach) is given from now on."""
+    from nbconvert.preprocessors.sanitize import SanitizeHTML
+
+    calls: list[int] = []
+    clean = SanitizeHTML.sanitize_html_tags
+
+    def counted(self, html_str):
+        calls.append(len(html_str))
+        return clean(self, html_str)
+
+    monkeypatch.setattr(SanitizeHTML, "sanitize_html_tags", counted)
+    return calls
+
+
+def test_a_learners_raw_cells_are_text_cut_once_the_notebooks_budget_is_spent(
+    monkeypatch,
+) -> None:
+    """bleach's time grows with the square of a raw cell's markup, and a raw cell had no
+    budget: 2 MiB of ``<b>x</b>`` in one took 213 s of the grader's own time, and 45 MB
+    ran the submission past its 900 s, its right answers scored 0. Is a learner's raw
+    cell shown as its text (as Jupyter shows it) without bleach, whole within the
+    notebook's budget and cut past it, and is the course's own raw cell kept?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_markdown_chars = 60
+    calls = _bleach_calls(monkeypatch)
+    course_cell = nbformat.v4.new_raw_cell("<b>the course's</b>")
+    course_cell.metadata["nbgrader"] = {"locked": True, "grade_id": "setup"}
+    past = "<b>x</b> " * (preprocessors.SHOWN_PAST_BUDGET // 4)
+    cells = [
+        nbformat.v4.new_raw_cell("<b onclick=go()>within</b>"),
+        course_cell,
+        nbformat.v4.new_markdown_cell("a note"),
+        nbformat.v4.new_raw_cell(past),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
+    within, course, _note, flood = (cell.source for cell in cleaned.cells)
+    assert within == "<pre>&lt;b onclick=go()&gt;within&lt;/b&gt;</pre>"
+    assert course == "<b>the course's</b>"
+    shown = past.rstrip()[: preprocessors.SHOWN_PAST_BUDGET]
+    assert flood.startswith("<pre>" + html.escape(shown) + "\n... ")
+    left = len(past.rstrip()) - preprocessors.SHOWN_PAST_BUDGET
+    assert flood.endswith(
+        f"{left:,} more characters of this cell are not shown: "
+        "the submitted notebook holds them all</pre>"
+    )
+    assert calls == [], "a raw cell went to bleach"
+
+
+def test_markup_too_costly_to_clean_never_reaches_bleach(monkeypatch) -> None:
+    """Markup past the element cap was escaped and then handed to bleach anyway, whose time
+    over the character references grows with the square of their number (the escaped 2 MiB
+    of ``<b>x</b>``: 213 s). Is it escaped alone, and is markup within the cap cleaned?"""
+    calls = _bleach_calls(monkeypatch)
+    sanitizer = preprocessors.SanitizeLearnerHTML()
+    costly = "<b>x</b>" * (preprocessors.MAX_HTML_ELEMENTS + 1)
+    assert sanitizer.sanitize_html_tags(costly) == html.escape(costly)
+    assert calls == []
+    assert sanitizer.sanitize_html_tags("<b onclick=go()>x</b>") == "<b>x</b>"
+    assert calls == [len("<b onclick=go()>x</b>")]
+
+
+def test_cleaning_the_cleaned_notebook_again_shows_the_same_text() -> None:
+    """Feedback cleans the autograded notebook once more. A learner's markdown shown as
+    text (past the budget) was escaped a second time, so the feedback page showed its
+    ``<pre>`` and character references literally. Does the second cleaning leave every
+    cell as the first left it?"""
+    config = Config()
+    config.SanitizeLearnerHTML.max_markdown_chars = 30
+    cells = [
+        nbformat.v4.new_markdown_cell("**within**"),
+        nbformat.v4.new_markdown_cell("**past** the budget, <b>bold</b> and [a](b)"),
+        nbformat.v4.new_raw_cell("<b onclick=go()>raw, past it</b>"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    sanitize = preprocessors.SanitizeLearnerHTML(config=config)
+    once, _ = sanitize.preprocess(notebook, {})
+    once_sources = [cell.source for cell in once.cells]
+    twice, _ = sanitize.preprocess(copy.deepcopy(once), {})
+    assert [cell.source for cell in twice.cells] == once_sources
+    assert once_sources[1] == (
+        "<pre>**past** the budget, &lt;b&gt;bold&lt;/b&gt; and &#91;a&#93;(b)</pre>"
+    )
+
+
+def test_the_feedback_page_shows_a_cell_shown_as_text_without_bleach(monkeypatch) -> None:
+    """The page's template cleans every raw cell with bleach, whose time over character
+    references grows with the square of their number: the 2 MiB raw cell, escaped, took
+    150 s of one feedback page. Does text the grader already made inert pass the page's
+    filter as it is, while markup is still cleaned?"""
+    from nbconvert.filters import strings
+
+    from lstm_grader import feedback
+
+    calls: list[int] = []
+    clean = strings.clean_html
+    monkeypatch.setattr(strings, "clean_html", lambda e: calls.append(len(e)) or clean(e))
+    text = "<pre>" + html.escape("<b>x</b> " * 1_000) + "</pre>"
+    assert feedback.clean_html_unless_text(text) == text
+    assert calls == []
+    assert feedback.clean_html_unless_text("<b onclick=go()>x</b>") == "<b>x</b>"
+    assert calls == [len("<b onclick=go()>x</b>")]
+
+
 def test_markdown_whose_math_would_cost_too_much_to_render_is_shown_as_text() -> None:
     """nbconvert's math patterns scan from every opening that is never closed to the end
     of the text: 27,000 '\\begin{a}' (243,000 characters, within the character budget)
@@ -302,7 +408,8 @@ def test_markdown_whose_math_would_cost_too_much_to_render_is_shown_as_text() ->
     cleaned, _ = preprocessors.SanitizeLearnerHTML(config=config).preprocess(notebook, {})
     note, costly, plain, _ = (cell.source for cell in cleaned.cells)
     assert "<strong>Note</strong>" in note
-    assert costly == f"<pre>{unclosed}</pre>"
+    assert costly.startswith(f"<pre>{unclosed[: preprocessors.SHOWN_PAST_BUDGET]}\n... ")
+    assert costly.endswith("not shown: the submitted notebook holds them all</pre>")
     assert "<strong>plain</strong>" in plain  # no math: nothing to scan
     assert cleaned.cells[3].outputs[0]["data"]["text/html"] == "$x$" * 60
 

@@ -761,6 +761,15 @@ def _deep_markdown(nb: nbformat.NotebookNode) -> None:
     nb.cells.insert(_test_cell(nb, "q1"), nbformat.v4.new_markdown_cell(DEEP_HTML))
 
 
+#: A raw cell of markup whose cleaning by bleach grows with the square of its length (2 MiB
+#: of it took 213 s of the grader and 150 s of the feedback page): 600 kB here.
+RAW_MARKUP = "<b>x</b> " * 66_000
+
+
+def _raw_markup(nb: nbformat.NotebookNode) -> None:
+    nb.cells.insert(_test_cell(nb, "q1"), nbformat.v4.new_raw_cell(RAW_MARKUP))
+
+
 def _costly_markdown(nb: nbformat.NotebookNode) -> None:
     at = _test_cell(nb, "q1")
     nb.cells.insert(at, nbformat.v4.new_markdown_cell("a\n=\n" * 30_000))
@@ -1187,6 +1196,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             edit=_deep_markdown,
         ),
+        # a raw cell of markup past the notebook's budget, which bleach cleaned for minutes
+        "raw-cell-markup": Case(edit=_raw_markup),
         # markup whose cleaning or highlighting costs the grader far more than its size:
         # a tag of 5,000 attributes, 20,000 blank lines in the answer cell, 30,000 headings
         "costly-markup": Case(
@@ -1940,6 +1951,22 @@ def test_markup_too_costly_to_clean_or_highlight_is_shown_as_text(graded: Graded
     assert any(html.startswith("&lt;div a0 a1") and "a4999" in html for html in shown), shown
     page = graded.course.root / "feedback" / "costly-markup" / ASSIGNMENT / f"{ASSIGNMENT}.html"
     assert "20,000 blank lines not shown" in page.read_text()
+
+
+def test_a_raw_cell_of_markup_is_shown_as_text_cut_in_the_notebook_and_the_page(
+    graded: Graded,
+) -> None:
+    """A learner's raw cell of 600 kB of markup: bleach cleaned it in the grader's own
+    process, and again in the feedback page, in time growing with the square of its
+    length. Is it shown as text, cut to its first characters with a line saying how many
+    more the submitted notebook holds, in the autograded notebook and the page alike?"""
+    notebook = nbformat.reads(_autograded_text(graded, "raw-cell-markup"), as_version=4)
+    [raw] = [cell.source for cell in notebook.cells if cell.cell_type == "raw"]
+    assert raw.startswith("<pre>&lt;b&gt;x&lt;/b&gt; ") and len(raw) < 10_000
+    assert "more characters of this cell are not shown" in raw
+    page = graded.course.root / "feedback" / "raw-cell-markup" / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    text = page.read_text()
+    assert "<b>x</b>" not in text and "more characters of this cell are not shown" in text
 
 
 def test_a_line_too_costly_to_highlight_is_cut_or_shown_plain(graded: Graded) -> None:
