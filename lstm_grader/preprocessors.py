@@ -1357,22 +1357,21 @@ class SanitizeLearnerHTML(SanitizeHTML):
         locked = cell.get("metadata", {}).get("nbgrader", {}).get("locked", False)
         if cell.cell_type in ("markdown", "raw") and locked:
             return cell, resources
-        if cell.cell_type in ("markdown", "raw") and shown_as_text(_source(cell)):
+        source = _source(cell) if cell.cell_type in ("markdown", "raw") else ""
+        if cell.cell_type in ("markdown", "raw") and shown_as_text(source):
             # feedback cleans the autograded notebook again: what is text stays as it is
             # (escaping it again would show its character references to the learner)
-            cell.source = inert_brackets(_source(cell))
+            cell.source = inert_brackets(source)
             cell.pop("attachments", None)
             return cell, resources
         if cell.cell_type == "raw":
             # Jupyter shows a raw cell as its text, and so does the feedback: never as HTML
             # for bleach to clean (its time grows with the square of the markup: 2 MiB of
             # '<b>x</b> ' in one raw cell took 213 s of the grader's own time)
-            source = _source(cell)
             self._markdown_left -= len(source)
             cell.source = _as_text(source, None if self._markdown_left >= 0 else SHOWN_PAST_BUDGET)
             return cell, resources
         if cell.cell_type == "markdown":
-            source = _source(cell)
             # pasted images that pass the checks are now data: URLs in the HTML itself
             cell.source = inert_brackets(
                 clean_learner_markdown(source, cell.get("attachments"), self._image_budget)
@@ -1402,8 +1401,8 @@ class SanitizeLearnerHTML(SanitizeHTML):
         return True
 
     def sanitize_html_tags(self, html_str: str) -> str:
-        """nbconvert's cleaning, of HTML shown as text where it nests too deeply for
-        bleach to clean in reasonable time (:func:`nested_too_deeply`)."""
+        """nbconvert's cleaning; HTML too costly for bleach to clean in reasonable time
+        (:func:`too_costly_to_clean`) is escaped instead, and never reaches bleach."""
         if isinstance(html_str, str) and too_costly_to_clean(html_str):
             # escaped, it holds no markup for bleach to clean, and bleach's time over its
             # many character references grows with the square of its length
