@@ -53,10 +53,10 @@ def find_design(
 
     Examples
     --------
-    >>> specs, model = find_design(  # doctest: +SKIP
+    >>> specs, model = find_design(
     ...     ([{"class_name": "Dense", "config": {"units": n}}] for n in range(1, 9)),
     ...     (None, 3), output_shapes=[(None, 2)])
-    >>> specs  # doctest: +SKIP
+    >>> specs
     [{'class_name': 'Dense', 'config': {'units': 2}}]
     """
 
@@ -103,9 +103,9 @@ def build_model(specs: Sequence[Mapping[str, Any]], input_shape: Sequence[int | 
 
     Examples
     --------
-    >>> model = build_model([{"class_name": "TimeDistributed",  # doctest: +SKIP
+    >>> model = build_model([{"class_name": "TimeDistributed",
     ...     "config": {"layer": {"class_name": "Dense", "config": {"units": 4}}}}], (None, 10, 6))
-    >>> tuple(model.outputs[0].shape)  # doctest: +SKIP
+    >>> tuple(model.outputs[0].shape)
     (None, 10, 4)
     """
     import keras

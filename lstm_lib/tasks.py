@@ -77,10 +77,9 @@ def input_gradient_norms(
 
     Examples
     --------
-    >>> import keras, numpy as np  # doctest: +SKIP
-    >>> x = np.random.default_rng(0).normal(size=(4, 10, 3)).astype("float32")  # doctest: +SKIP
+    >>> import keras, numpy as np
+    >>> x = np.random.default_rng(0).normal(size=(4, 10, 3)).astype("float32")
     >>> input_gradient_norms(lambda: keras.layers.SimpleRNN(5), x, seeds=[0, 1]).shape
-    ... # doctest: +SKIP
     (2, 10)
 
     Used in ``book/04-lstm.md``.
