@@ -11,6 +11,8 @@ its executed code does not print.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 import subprocess
 import sys
@@ -234,6 +236,46 @@ def test_prose_types_no_worked_result(chapter: str) -> None:
     assert not typed, "results typed in prose instead of glued:\n" + "\n".join(typed)
 
 
+@pytest.mark.parametrize(
+    ("chapter", "race"), [("04-lstm", "train_race"), ("08-putting-together", "train_review_race")]
+)
+def test_a_chapters_race_is_the_one_its_claims_tests_train(chapter: str, race: str) -> None:
+    """Does the chapter train its race with every setting the library's function defaults
+    to, and no other, so the claims tests that run the race with the defaults on more seeds
+    check the race the chapter shows?"""
+    from lstm_lib import tasks
+
+    _, code = source_cells(chapter)
+    defaults = {
+        name: parameter.default
+        for name, parameter in inspect.signature(getattr(tasks, race)).parameters.items()
+        if parameter.default is not inspect.Parameter.empty and name != "seed"
+    }
+    calls = [
+        node
+        for cell in code
+        if f"tasks.{race}(" in cell
+        for node in ast.walk(ast.parse(cell))
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == f"tasks.{race}"
+    ]
+    assert len(calls) == 1, f"{chapter} should train its race once, with tasks.{race}"
+    # seed=0, then exactly the two dicts: no setting passed beside them
+    assert [ast.unparse(keyword) for keyword in calls[0].keywords] == [
+        "seed=0",
+        "**settings",
+        "**training",
+    ]
+    (settings_cell,) = [cell for cell in code if re.search(r"^training = \{", cell, flags=re.M)]
+    stated = {}
+    for node in ast.parse(settings_cell).body:
+        if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] in (
+            ["settings"],
+            ["training"],
+        ):
+            stated.update(ast.literal_eval(node.value))
+    assert stated == defaults
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
     """Is every concrete shape the chapter's prose writes, such as (None, 10, 64), also in
@@ -366,6 +408,17 @@ def test_index_says_who_what_and_how_long(build_output: str) -> None:
         assert cells == len(shown), (chapter, row)
         minutes = words / 200 + 2 * cells
         assert row[3] == f"{5 * -(-round(minutes) // 5)} min", row
+
+
+def test_index_names_the_chapters_that_end_with_a_graded_notebook() -> None:
+    """Are the chapters the home page says end with a graded notebook ("Chapters 02 to 09")
+    exactly the chapters with a notebook in exercises/?"""
+    index = " ".join((BOOK / "index.md").read_text(encoding="utf-8").split())
+    stated = re.search(r"Chapters (\d\d) to (\d\d) each end with a graded notebook", index)
+    assert stated, "book/index.md no longer says which chapters end with a graded notebook"
+    first, last = (int(number) for number in stated.groups())
+    graded = sorted(int(path.parent.name[:2]) for path in (ROOT / "exercises").glob("*/*.ipynb"))
+    assert graded == list(range(first, last + 1))
 
 
 STUDENT_NOTEBOOKS = sorted(

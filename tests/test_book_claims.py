@@ -11,6 +11,7 @@ import importlib
 import inspect
 import os
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -399,8 +400,10 @@ def test_06_pad_sequences_pads_at_the_start_and_a_cpu_mask_handles_either_side()
 
 def test_06_cudnn_path_asserts_a_right_padded_mask() -> None:
     """Does the TensorFlow backend's cuDNN path (for LSTM and GRU) assert its mask, and does
-    that assertion fail for a left-padded mask with an InvalidArgumentError that says it is
-    not right-padded and suggests use_cudnn=False, while passing a right-padded one?"""
+    that assertion fail for a left-padded mask, and for a right-padded batch holding a
+    sequence with no real step, with an InvalidArgumentError whose message contains the
+    sentence the chapter quotes and suggests use_cudnn=False, while passing a right-padded
+    one?"""
     import tensorflow as tf
 
     rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")
@@ -415,6 +418,10 @@ def test_06_cudnn_path_asserts_a_right_padded_mask() -> None:
         "while using cuDNN, which is not supported" in message
     )
     assert "use_cudnn=False" in message
+    # the chapter says the message contains the sentence: TensorFlow's assertion comes first
+    assert not message.startswith("You are passing")
+    with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded sequences"):
+        rnn._assert_valid_mask(tf.constant([[True, True, False], [False, False, False]]))
 
 
 # --- 07-gru-bidirectional --------------------------------------------------------------------
@@ -979,8 +986,33 @@ def test_06_cudnn_path_writes_zeros_at_padded_steps_and_keeps_the_last_h() -> No
 def test_09_keras2_layer_submodules_are_gone(module: str) -> None:
     """Does importing Keras 2's keras.layers.embeddings or keras.layers.recurrent raise
     ModuleNotFoundError, with no warning first?"""
-    with pytest.raises(ModuleNotFoundError):
-        importlib.import_module(module)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(module)
+    assert [str(warning.message) for warning in caught] == []
+
+
+def test_09_batch_input_shape_is_an_unrecognized_keyword() -> None:
+    """Does Keras 3 reject LSTM(4, stateful=True, batch_input_shape=...) with a ValueError
+    naming the keyword, where keras.Input(batch_shape=...) fixes the batch axis?"""
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments.*batch_input_shape"):
+        layers.LSTM(4, stateful=True, batch_input_shape=(2, 3, 1))
+    inputs = keras.Input(batch_shape=(2, 3, 1))
+    assert tuple(layers.LSTM(4, stateful=True)(inputs).shape) == (2, 4)
+
+
+def test_06_09_input_length_warns_is_dropped_and_the_model_builds_on_data() -> None:
+    """Does Embedding(..., input_length=...) warn, keep no input_length in its config, and
+    leave a Sequential model unbuilt until the model is called on ids, which builds it?"""
+    with pytest.warns(UserWarning, match="input_length"):
+        embedding = layers.Embedding(1000, 64, input_length=10)
+    assert "input_length" not in embedding.get_config()
+    with pytest.warns(UserWarning, match="input_length"):
+        model = keras.Sequential([layers.Embedding(1000, 8, input_length=10), layers.LSTM(4)])
+    assert not model.built
+    model(np.zeros((2, 10), dtype="int32"))
+    assert model.built
 
 
 # --- 01 to 05: claims of the third edition --------------------------------------------------
@@ -1213,6 +1245,7 @@ def test_05_return_state_gives_the_output_then_h_then_c() -> None:
     output, h, c = (np.asarray(t) for t in result)
     assert output.shape == h.shape == c.shape == (1, 2)
     np.testing.assert_array_equal(output, h)
+    assert result[0] is not result[1]  # the same numbers, in two separate tensors
     assert not np.allclose(c, h, atol=1e-3)
     result = layers.LSTM(2, return_sequences=True, return_state=True)(x)
     output, h, c = (np.asarray(t) for t in result)
@@ -1405,6 +1438,18 @@ def test_06_training_moves_only_the_rows_of_the_ids_in_the_data() -> None:
 
 
 # --- 06 to 09: claims of the third edition ---------------------------------------------------
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "sum", "mul", "ave", None])
+def test_07_bidirectional_doubles_the_count_whatever_the_merge_mode(merge_mode) -> None:
+    """Does Bidirectional(LSTM(4)) on 3 features hold twice LSTM(4)'s parameters for every
+    merge mode, and is "concat" the default?"""
+    assert inspect.signature(layers.Bidirectional).parameters["merge_mode"].default == "concat"
+    single = layers.LSTM(4)
+    single.build((None, 5, 3))
+    wrapper = layers.Bidirectional(layers.LSTM(4), merge_mode=merge_mode)
+    wrapper.build((None, 5, 3))
+    assert wrapper.count_params() == 2 * single.count_params()
 
 
 def test_07_bidirectional_merge_mode_none_returns_a_tuple_of_two() -> None:

@@ -430,3 +430,47 @@ def test_every_command_of_the_instructor_guide_works_as_written(tmp_path: Path) 
 
 def _expect_file(path: Path) -> None:
     assert path.is_file(), f"{path} does not exist"
+
+
+def test_the_limits_the_guide_states_are_the_configured_ones() -> None:
+    """Does the README's guide state each sandbox and execution limit as nbgrader_config.py
+    sets it (or, where the config is silent, as the grader's default is), so changing a limit
+    fails here instead of leaving the guide, and the instructors' chapter that includes it,
+    wrong?"""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    from lstm_grader import sandbox
+    from lstm_grader.preprocessors import SandboxedExecute
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+
+    def setting(owner: type, name: str):
+        return config[owner.__name__].get(name, owner.class_traits()[name].default_value)
+
+    def limit(name: str):
+        return setting(sandbox.SandboxKernelManager, name)
+
+    def execution(name: str):
+        return setting(SandboxedExecute, name)
+
+    assert limit("cpus") == 1.0, "the guide says 'one CPU core': say the new number"
+    stated = [
+        f"`/tmp` are a {limit('disk_limit_mb')} MiB tmpfs",
+        f"{limit('memory_limit_mb') / 1024:g} GiB of memory (tmpfs files included), "
+        f"{limit('max_processes')} processes and threads, one CPU core, "
+        f"{limit('cpu_limit_seconds')} CPU seconds; "
+        f"per process {limit('address_space_mb') / 1024:g} GiB of address space",
+        f"{limit('cpu_limit_seconds')} CPU seconds, no file over {limit('disk_limit_mb')} MiB, "
+        f"{limit('open_files'):,} open files",
+        f"{limit('max_files'):,} files in `/tmp` and `/dev/shm` together",
+        f"{execution('timeout')} s per cell, {execution('notebook_timeout')} s per notebook",
+        f"output capped at {execution('max_output_bytes_per_cell') / 1000:g} kB per cell and "
+        f"{execution('max_output_bytes') / 1_000_000:g} MB per notebook, and a single message "
+        f"over {sandbox.MAX_MESSAGE_BYTES // 2**20} MiB",
+        f"at the sandbox's {limit('memory_limit_mb') / 1024:g} GiB limit per kernel",
+    ]
+    guide = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    missing = [words for words in stated if words not in guide]
+    assert not missing, "the README states other limits than the configured ones:\n" + "\n".join(
+        missing
+    )
