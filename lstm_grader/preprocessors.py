@@ -62,6 +62,7 @@ from lstm_grader.sandbox import (
     SandboxKernelManager,
     SandboxProvisioner,
     SandboxUnavailable,
+    readable_files_digest,
     sandbox_problem,
 )
 from lstm_grader.submission_guard import (
@@ -156,7 +157,10 @@ class CheckSubmission(NbGraderPreprocessor):
         versions = learner_versions(nb, released)
         _neutralise_tampered_cells(nb, released)
         # after: each cell then has the type it runs as, and only released cells test
-        digests = answer_digests(nb)
+        # what the kernel may read beside the cells it is sent: its answers may come from there
+        digests = answer_digests(
+            nb, readable_files_digest(submitted) if os.path.isdir(submitted) else ""
+        )
         # nothing in the learner's notebook metadata is graded, and widget state there is
         # live markup: nbconvert's HTML export of the autograded notebook loads a widget
         # manager for it, and an HTML widget's value runs in the instructor's browser
@@ -206,14 +210,17 @@ def learner_versions(submitted: NotebookNode, released: NotebookNode) -> dict[st
     }
 
 
-def answer_digests(nb: NotebookNode) -> dict[str, str]:
+def answer_digests(nb: NotebookNode, files_digest: str = "") -> dict[str, str]:
     """A digest of what each test cell grades, by its ``grade_id``: every code cell up to
-    and including it, as the learner submitted them. An instructor's manual score stands
-    while its digest does not change.
+    and including it, as the learner submitted them, and the files the kernel may read
+    (``files_digest``, from :func:`~lstm_grader.sandbox.readable_files_digest`). An
+    instructor's manual score stands while its digest does not change.
 
     Any code cell before a test cell can change the answer it reads, not only the answer
     cells since the previous test cell: a cell the learner added, or one whose ``solution``
-    flag they removed by hand, defines the answer as well.
+    flag they removed by hand, defines the answer as well. So can a file handed in beside
+    the notebook, which that code reads. A submission without such files has the digests
+    of its code alone.
 
     Examples
     --------
@@ -229,7 +236,7 @@ def answer_digests(nb: NotebookNode) -> dict[str, str]:
     digests = {}
     # one running hash, each source length-prefixed: a copy per test cell, never the
     # notebook's code again for each one
-    ran = hashlib.sha256()
+    ran = hashlib.sha256(files_digest.encode("ascii"))
     for cell in nb.cells:
         if cell.get("cell_type") != "code":
             continue

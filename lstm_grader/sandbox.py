@@ -57,6 +57,7 @@ import contextlib
 import ctypes
 import functools
 import glob
+import hashlib
 import importlib.util
 import json
 import logging
@@ -367,6 +368,44 @@ def kernel_environment() -> dict[str, str]:
     return environment
 
 
+def readable_files_digest(folder: str) -> str:
+    """A digest of every file of a submission folder its kernel may read, or ``""`` when
+    it may read none.
+
+    A learner's code can read these files, so an answer can come from one of them rather
+    than from a code cell: a manual score stands only while they, too, are unchanged. The
+    files are those :func:`submission_files` lists under the grader's own limits on a
+    submission (:mod:`lstm_grader.safefiles`), which no kernel's listing exceeds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     empty = readable_files_digest(folder)
+    ...     _ = Path(folder, "answer.txt").write_text("(None, 16)")
+    ...     first = readable_files_digest(folder)
+    ...     _ = Path(folder, "answer.txt").write_text("(None, 99)")
+    ...     (empty, first != readable_files_digest(folder) != "")
+    ('', True)
+    """
+    from lstm_grader import safefiles
+
+    files, _ = submission_files(
+        folder, max_files=safefiles.MAX_ENTRIES, max_bytes=safefiles.MAX_SUBMISSION_BYTES
+    )
+    if not files:
+        return ""
+    digest = hashlib.sha256()
+    for path, relative in sorted(files, key=lambda file: file[1]):
+        name = relative.encode("utf-8", "surrogateescape")
+        digest.update(len(name).to_bytes(8, "big") + name)
+        with open(path, "rb") as handle:
+            digest.update(os.fstat(handle.fileno()).st_size.to_bytes(8, "big"))
+            for block in iter(lambda: handle.read(2**20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
 def submission_files(
     folder: str,
     *,
@@ -377,7 +416,9 @@ def submission_files(
     """The regular files of a folder the kernel may read, and what was left out and why.
 
     Notebooks are left out (the kernel receives its cells from the grader); so are the
-    instructor's explanations (:data:`lstm_lib.checks.FEEDBACK_FILE`, which name every
+    submission's ``timestamp.txt`` (when it was handed in, which no answer may depend on: a
+    manual score stands while the answer is unchanged, see :func:`readable_files_digest`),
+    the instructor's explanations (:data:`lstm_lib.checks.FEEDBACK_FILE`, which name every
     wrong option of a choice), links, FIFOs, sockets, devices, files with other hard links,
     and anything over the limits.
 
@@ -436,6 +477,7 @@ class _FileListing:
         ``label`` follows each skipped entry's path."""
         # here, not at the top: the grader starts before the course's own lstm_lib is
         # loaded, and a course whose copy is broken must get its grader-error, not a crash
+        from lstm_grader.timestamps import TIMESTAMP_FILE
         from lstm_lib.checks import FEEDBACK_FILE
 
         earlier = dict(self._entries)
@@ -459,7 +501,7 @@ class _FileListing:
                 if self._taken(relative, earlier):
                     continue
                 self._entries[relative] = False
-                if name.endswith(".ipynb"):
+                if name.endswith(".ipynb") or relative == TIMESTAMP_FILE:
                     continue
                 if name == FEEDBACK_FILE:
                     self.skipped.append(f"{relative}{label}: the instructor's explanations")

@@ -1150,6 +1150,42 @@ def test_a_manual_score_awaits_the_instructor_again_when_an_added_cell_changes_t
         assert gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged").needs_manual_grade
 
 
+@pytest.mark.slow
+def test_a_manual_score_awaits_the_instructor_again_when_a_file_beside_the_notebook_changes(
+    course_factory,
+) -> None:
+    """A flagged submission's q3 answer is read from a file handed in beside the notebook,
+    and q3 is graded by hand. The learner hands in again with the same notebook and another
+    answer in that file. Does the manual score await the instructor again, as for a changed
+    answer cell, while a new timestamp alone leaves it standing?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    notebook = answered_notebook(course, {"q3-answer": "answer_q3 = eval(open('q3.txt').read())"})
+    q3 = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q3")
+    q3.source = '"""q3, checked my way"""\nprint("trust me")\n'
+    folder = course.submit("s-flagged", ASSIGNMENT, notebook).parent
+    (folder / "q3.txt").write_text("(None, 1)", encoding="utf-8")
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "flagged"
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
+        grade.manual_score = grade.max_score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+    time.sleep(0.05)
+    (folder / "timestamp.txt").write_text("2026-12-05 11:00:00.000000 UTC", encoding="utf-8")
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "manually-graded"
+
+    time.sleep(0.05)
+    (folder / "q3.txt").write_text("(None, 2)", encoding="utf-8")
+    lstm_grade(course)
+    assert grade_rows(course)["s-flagged"]["status"] == "flagged"
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        assert gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged").needs_manual_grade
+
+
 # --------------------------------------------------------------------------- slow: preloaded or not
 
 

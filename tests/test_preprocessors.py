@@ -881,6 +881,12 @@ def test_a_manual_scores_digest_changes_with_any_code_that_can_change_the_answer
     assert _digests(changed, first, note, answer, test)["q2"] != digest
     edited_note = nbformat.v4.new_markdown_cell("my notes, longer")
     assert _digests(earlier, first, edited_note, answer, test)["q2"] == digest
+    # a file the kernel may read can hold the answer: its digest is part of each one
+    notebook = nbformat.v4.new_notebook(cells=[earlier, first, note, answer, test])
+    assert preprocessors.answer_digests(notebook, "")["q2"] == digest
+    with_file = preprocessors.answer_digests(notebook, "a" * 64)["q2"]
+    assert with_file != digest
+    assert preprocessors.answer_digests(notebook, "b" * 64)["q2"] != with_file
 
 
 def test_grading_metadata_without_a_grade_id_is_counted_for_a_flag() -> None:

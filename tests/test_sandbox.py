@@ -200,9 +200,11 @@ def test_submission_files_leave_out_links_fifos_notebooks_and_explanations(
     tmp_path: Path,
 ) -> None:
     """Are only the submission's own regular files offered to the kernel, never the
-    instructor's feedback.json (which names every wrong option of a choice question)?"""
+    instructor's feedback.json (which names every wrong option of a choice question), and
+    never its timestamp.txt, on which no answer may depend?"""
     (tmp_path / "data.csv").write_text("1")
     (tmp_path / "nb.ipynb").write_text("{}")
+    (tmp_path / "timestamp.txt").write_text("2026-12-05 11:00:00.000000 UTC")
     (tmp_path / "link").symlink_to("/etc/passwd")
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "feedback.json").write_text('{"q5": {"h-c": "..."}}')
@@ -216,6 +218,30 @@ def test_submission_files_leave_out_links_fifos_notebooks_and_explanations(
         "pipe",
         "sub/feedback.json",
     ]
+
+
+def test_the_readable_files_digest_changes_with_what_the_kernel_may_read(tmp_path: Path) -> None:
+    """Is the digest of the files a kernel may read empty for a folder of notebooks and a
+    timestamp alone, and does it change with a readable file's content, name or number,
+    but not with a notebook, the timestamp or a file the kernel is never offered?"""
+    (tmp_path / "nb.ipynb").write_text("{}")
+    (tmp_path / "timestamp.txt").write_text("2026-12-05 11:00:00.000000 UTC")
+    assert sandbox.readable_files_digest(str(tmp_path)) == ""
+    (tmp_path / "answer.txt").write_text("(None, 16)")
+    first = sandbox.readable_files_digest(str(tmp_path))
+    assert first != ""
+    (tmp_path / "nb.ipynb").write_text('{"cells": []}')
+    (tmp_path / "timestamp.txt").write_text("2026-12-06 11:00:00.000000 UTC")
+    (tmp_path / "feedback.json").write_text("{}")
+    assert sandbox.readable_files_digest(str(tmp_path)) == first
+    (tmp_path / "answer.txt").write_text("(None, 99)")
+    changed = sandbox.readable_files_digest(str(tmp_path))
+    assert changed != first
+    (tmp_path / "answer.txt").rename(tmp_path / "other.txt")
+    assert sandbox.readable_files_digest(str(tmp_path)) not in (first, changed)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "more.txt").write_text("")
+    assert sandbox.readable_files_digest(str(tmp_path)) not in (first, changed, "")
 
 
 def test_a_file_the_submission_lacks_is_listed_from_the_release(tmp_path: Path) -> None:
