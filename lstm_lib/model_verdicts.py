@@ -75,6 +75,47 @@ KERAS_DEFAULTS: dict[str, dict[str, Any]] = {
     "Concatenate": {"axis": -1},
 }
 
+_GLOROT_UNIFORM = ("GlorotUniform", {"input_axes": None, "output_axes": None})
+_ORTHOGONAL = ("Orthogonal", {"gain": 1.0})
+_ZEROS = ("Zeros", {})
+_RECURRENT_INITIALIZERS = {
+    "kernel_initializer": _GLOROT_UNIFORM,
+    "recurrent_initializer": _ORTHOGONAL,
+    "bias_initializer": _ZEROS,
+}
+
+#: Keras 3's default initializer of each weight, per layer class: the class Keras makes and
+#: the config that class then has. How a model is initialised, regularized and constrained,
+#: and its dtype, are not judged as the question's options are (:data:`DEFAULT_JUDGED`); but
+#: every model question keeps them at Keras's defaults (its prompt asks for "the options
+#: that differ from the defaults", "every other option as it is" or a repair that behaves
+#: as the old model did), so a value set otherwise is a change the model does not have.
+#: tests/test_model_verdicts.py checks every entry against the installed Keras.
+DEFAULT_INITIALIZERS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
+    "Dense": {"kernel_initializer": _GLOROT_UNIFORM, "bias_initializer": _ZEROS},
+    "SimpleRNN": _RECURRENT_INITIALIZERS,
+    "LSTM": _RECURRENT_INITIALIZERS,
+    "GRU": _RECURRENT_INITIALIZERS,
+    "Embedding": {"embeddings_initializer": ("RandomUniform", {"minval": -0.05, "maxval": 0.05})},
+}
+
+#: Every name ``keras.initializers.get`` resolves to one of those default classes, as a
+#: string or as a serialized dict's ``class_name``, with the class it makes (checked
+#: against the installed Keras).
+INITIALIZER_CLASSES: dict[str, str] = {
+    "GlorotUniform": "GlorotUniform",
+    "glorot_uniform": "GlorotUniform",
+    "Orthogonal": "Orthogonal",
+    "OrthogonalInitializer": "Orthogonal",
+    "orthogonal": "Orthogonal",
+    "RandomUniform": "RandomUniform",
+    "random_uniform": "RandomUniform",
+    "uniform": "RandomUniform",
+    "Zeros": "Zeros",
+    "zero": "Zeros",
+    "zeros": "Zeros",
+}
+
 _RECURRENT_JUDGED = ("units", *_RECURRENT_DEFAULTS)
 
 #: The options judged by default, per layer class, when the check cell does not choose:
@@ -971,7 +1012,84 @@ def _config_problems(
             wrong.append((key, mine, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
+    changed = [
+        (key, value)
+        for key, value in written.items()
+        if key not in free and _keeps_default(class_name, key, value) is False
+    ]
+    if changed:
+        problems.append(_describe_changed_defaults(label, changed, context))
     return problems
+
+
+def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
+    """Whether a written initializer, regularizer, constraint or dtype is Keras 3's
+    default for this layer class; None for any other option, and for a class whose
+    defaults are not recorded.
+
+    A seed in an initializer's config picks which weights are drawn, not how: it is not a
+    change. A default's config may be written out whole, as ``get_config()`` writes it.
+
+    Examples
+    --------
+    >>> _keeps_default("LSTM", "recurrent_initializer", "orthogonal")
+    True
+    >>> _keeps_default("LSTM", "kernel_initializer", "zeros")
+    False
+    >>> _keeps_default("Embedding", "embeddings_initializer", {"class_name": "RandomUniform",
+    ...     "config": {"seed": None, "minval": -0.05, "maxval": 0.05}})
+    True
+    >>> _keeps_default("Dense", "kernel_regularizer", "l2"), _keeps_default("Dense", "units", 3)
+    (False, None)
+    """
+    initializers = DEFAULT_INITIALIZERS.get(class_name)
+    if initializers is None or not isinstance(key, str):
+        return None
+    if key in initializers:
+        default_class, default_config = initializers[key]
+        if value is None:  # Keras's getter returns None, and the layer then uses its default
+            return True
+        if isinstance(value, str):
+            return INITIALIZER_CLASSES.get(value) == default_class
+        if not isinstance(value, Mapping):
+            return False
+        config = value.get("config") or {}
+        name = value.get("class_name")
+        return (
+            isinstance(name, str)
+            and INITIALIZER_CLASSES.get(name) == default_class
+            and isinstance(config, Mapping)
+            and all(
+                option == "seed"
+                or (option in default_config and _same(setting, default_config[option]))
+                for option, setting in config.items()
+            )
+        )
+    if key.endswith(("_regularizer", "_constraint")):
+        return value is None
+    if key == "dtype":
+        if isinstance(value, Mapping) and value.get("class_name") == "DTypePolicy":
+            value = (value.get("config") or {}).get("name")
+        return value in (None, "float32")
+    return None
+
+
+def _describe_changed_defaults(
+    label: str, changed: list[tuple[str, Any]], context: Mapping[str, Any]
+) -> str:
+    """One sentence for a layer's initializers, regularizers, constraints or dtype set
+    otherwise than Keras's defaults, which the question's model keeps."""
+    settings = _joined([f"{key}={shapes._shown(value)}" for key, value in changed])
+    them, plural = ("it", "") if len(changed) == 1 else ("them", "s")
+    if context.get("repair"):
+        return (
+            f"{label} sets {settings}, which the old model did not set: leave {them} out, so "
+            "the repair behaves as the old model did."
+        )
+    return (
+        f"{label} sets {settings}, which the question's model leaves at Keras's "
+        f"default{plural}: leave {them} out."
+    )
 
 
 def _setting(key: str, value: Any) -> str:

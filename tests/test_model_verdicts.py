@@ -23,7 +23,9 @@ from hypothesis import strategies as st
 
 from lstm_lib import shapes
 from lstm_lib.model_verdicts import (
+    DEFAULT_INITIALIZERS,
     DEFAULT_JUDGED,
+    INITIALIZER_CLASSES,
     KERAS_DEFAULTS,
     compare_model,
     model_reference,
@@ -664,6 +666,93 @@ def test_every_judged_option_has_a_default_or_is_required(keras: Any, class_name
     for key in DEFAULT_JUDGED[class_name]:
         assert key in config, f"{class_name} has no option {key!r}"
         assert key in KERAS_DEFAULTS[class_name] or key in required, (class_name, key)
+
+
+@pytest.mark.parametrize("class_name", sorted(DEFAULT_INITIALIZERS))
+def test_default_initializers_regularizers_and_constraints_agree_with_keras(
+    keras: Any, class_name: str
+) -> None:
+    """Is every initializer the verdict takes as a layer's default the class and config
+    Keras 3 writes for a layer built without it, and every regularizer and constraint of
+    the layer None by default, so that exactly these options are read as kept defaults?"""
+    import inspect
+
+    config = build(keras, class_name).get_config()
+    parameters = inspect.signature(getattr(keras.layers, class_name)).parameters
+    initializers = [key for key in parameters if key.endswith("_initializer")]
+    assert sorted(initializers) == sorted(DEFAULT_INITIALIZERS[class_name])
+    for key, (default_class, default_config) in DEFAULT_INITIALIZERS[class_name].items():
+        assert config[key]["class_name"] == default_class, (class_name, key)
+        written = {k: v for k, v in config[key]["config"].items() if k != "seed"}
+        assert written == default_config, (class_name, key)
+    for key in parameters:
+        if key.endswith(("_regularizer", "_constraint")):
+            assert parameters[key].default is None and config.get(key) is None, (class_name, key)
+
+
+def test_initializer_names_of_the_default_classes_agree_with_keras(keras: Any) -> None:
+    """Is every name Keras's initializers.get resolves to a default initializer class
+    recorded, with that class, as a string and as a serialized dict's class_name?"""
+    classes = {default for table in DEFAULT_INITIALIZERS.values() for default, _ in table.values()}
+    resolved = {}
+    for name in shapes._INITIALIZER_NAMES:
+        try:
+            made = type(keras.initializers.get(name)).__name__
+        except ImportError:  # a known name whose class needs an optional package (STFT: SciPy)
+            continue
+        if made in classes:
+            resolved[name] = made
+            as_dict = keras.initializers.get({"class_name": name, "config": {}})
+            assert type(as_dict).__name__ == made, name
+    assert resolved == INITIALIZER_CLASSES
+
+
+def test_a_model_with_options_the_question_keeps_at_their_defaults_set_otherwise_is_wrong(
+    keras: Any,
+) -> None:
+    """08 q6 keeps "every other option as it is", and 09 q7's repair must behave as the old
+    model did. Does a solution with an initializer, regularizer, constraint or dtype set
+    otherwise score nothing, naming each, while the same model written out whole as Keras's
+    get_config() writes it (every default explicit) stays correct?"""
+    for assignment, question, layer, key, value in [
+        ("08-putting-together", "q6", 1, "kernel_initializer", "zeros"),
+        ("08-putting-together", "q6", 0, "embeddings_regularizer", "l2"),
+        ("08-putting-together", "q6", 0, "dtype", "float16"),
+        ("08-putting-together", "q7", 2, "recurrent_constraint", "non_neg"),
+        ("09-keras2-to-keras3", "q7", 0, "dtype", "float64"),
+        ("09-keras2-to-keras3", "q7", 1, "kernel_initializer", "zeros"),
+        ("09-keras2-to-keras3", "q7", 3, "bias_initializer", {"class_name": "Ones"}),
+        (
+            "09-keras2-to-keras3",
+            "q7",
+            1,
+            "recurrent_initializer",
+            {"class_name": "Orthogonal", "config": {"gain": 2.0}},
+        ),
+    ]:
+        entry = reference(assignment, question)
+        answer = solution_answer(assignment, question)
+        answer[layer]["config"][key] = value
+        result = compare_model(answer, entry["expected"], entry["context"])
+        assert not result.correct, (assignment, question, key, value)
+        assert f"{key}={shapes._shown(value)}" in result.message, result.message
+        if entry["context"].get("repair"):
+            assert "which the old model did not set" in result.message, result.message
+    entry = reference("08-putting-together", "q6")
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(30,)),
+            keras.layers.Embedding(500, 8),
+            keras.layers.LSTM(16, return_sequences=True),
+            keras.layers.LSTM(8, return_sequences=True),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    written_out = [
+        {"class_name": type(layer).__name__, "config": layer.get_config()} for layer in model.layers
+    ]
+    result = compare_model(written_out, entry["expected"], entry["context"])
+    assert result.correct, result.message
 
 
 def test_model_reference_reads_the_keras_model(keras: Any) -> None:
