@@ -375,6 +375,117 @@ _CONSTRAINT_NAMES = frozenset(
     | {"min_max_norm", "non_neg", "unit_norm"}
 )
 
+# --- the values Keras 3 takes for an option -----------------------------------------------
+# Keras's SeedGenerator takes a Python int (bool is refused when the seed becomes a tensor)
+# and holds it in an int64, so larger ones fail when the layer builds; None draws one.
+_SEED_LIMIT = 2**63
+# The options a recurrent layer or cell clips into [0, 1] with min() and max(): any int,
+# float or bool passes (even NaN), anything else fails the comparison.
+_CLIPPED_OPTIONS = frozenset({"dropout", "recurrent_dropout"})
+# The rank of the weight each option's object is applied to, which some objects need: an
+# orthogonal or identity initializer and the orthogonal regularizer want a matrix, and a
+# constraint's axis must exist. The activity regularizer acts on the outputs, at fit time.
+_BIAS_PREFIX = "bias_"
+# keras.activations.get reads a dict through the generic deserializer: a built-in function
+# serializes as {"class_name": "function", "config": name, "module": ...}; a dict that names
+# the function as its class needs Keras's public module. Recorded from Keras 3.15.1 and
+# checked in tests/test_shapes.py.
+_ACTIVATION_FUNCTION_MODULES = frozenset({"builtins", "keras.activations"})
+_ACTIVATION_CLASS_MODULE = "keras.activations"
+# swish and hard_swish are aliases Keras resolves by name but exports as silu and
+# hard_silu, so a dict cannot name them.
+_ACTIVATION_DICT_NAMES = _ACTIVATION_NAMES - {"hard_swish", "swish"}
+# The classes an initializer, regularizer or constraint dict may name (keras.*.get resolves
+# its class_name through the module's ALL_OBJECTS_DICT, ignoring "module" unless it is None,
+# and builds the class from "config"), each with its constructor's parameters and the kind
+# of value each takes:
+#   "seed"     an int within int64, or None (see _SEED_LIMIT);
+#   "number"   an int, float or bool (Keras turns it into a float tensor when it builds);
+#   "positive" a number not <= 0 (VarianceScaling checks scale <= 0, so NaN passes);
+#   "penalty"  a finite number >= 0 (regularizers.validate_float_arg); "penalty?" also None;
+#   "axes"     a list of axes of the weight, read only when input_axes and output_axes are
+#              both given (compute_fans);
+#   "axis"     an axis of the weight, a list of them, or None for all (constraints sum
+#              over it);
+#   "lower"    a string whose lower case is one of the choices (distribution);
+#   a frozenset: one of these strings, case and all.
+# Recorded from Keras 3.15.1; tests/test_shapes.py rebuilds the parameters from the
+# installed Keras and checks every kind of value against it.
+_FANS = {"seed": "seed", "input_axes": "axes", "output_axes": "axes"}
+_DISTRIBUTIONS = frozenset({"truncated_normal", "untruncated_normal", "normal", "uniform"})
+_SERIALIZED_CLASSES: dict[str, dict[str, dict[str, str | frozenset[str]]]] = {
+    "initializer": {
+        "Constant": {"value": "number"},
+        "Zeros": {},
+        "Ones": {},
+        "RandomNormal": {"mean": "number", "stddev": "number", "seed": "seed"},
+        "TruncatedNormal": {"mean": "number", "stddev": "number", "seed": "seed"},
+        "RandomUniform": {"minval": "number", "maxval": "number", "seed": "seed"},
+        "VarianceScaling": {
+            "scale": "positive",
+            "mode": frozenset({"fan_in", "fan_out", "fan_avg"}),
+            "distribution": "lower",
+            **_FANS,
+        },
+        **{
+            name: _FANS
+            for name in ("GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform")
+            + ("LecunNormal", "LecunUniform")
+        },
+        "Orthogonal": {"gain": "number", "seed": "seed"},
+        "Identity": {"gain": "number"},
+        "STFT": {"side": "any", "window": "any", "scaling": "any", "periodic": "any"},
+        "Initializer": {},
+    },
+    "regularizer": {
+        "L1": {"l1": "penalty?"},
+        "L2": {"l2": "penalty?"},
+        "L1L2": {"l1": "penalty?", "l2": "penalty?"},
+        "OrthogonalRegularizer": {"factor": "penalty", "mode": frozenset({"rows", "columns"})},
+        "Regularizer": {},
+    },
+    "constraint": {
+        "MaxNorm": {"max_value": "number", "axis": "axis"},
+        "MinMaxNorm": {
+            "min_value": "number",
+            "max_value": "number",
+            "rate": "number",
+            "axis": "axis",
+        },
+        "UnitNorm": {"axis": "axis"},
+        "NonNeg": {},
+        "Constraint": {},
+    },
+}
+# The other names ALL_OBJECTS_DICT gives these classes (a string or a dict may use any).
+_SERIALIZED_ALIASES: dict[str, str] = {
+    **{"constant": "Constant", "zeros": "Zeros", "zero": "Zeros", "ones": "Ones", "one": "Ones"},
+    **{"random_normal": "RandomNormal", "normal": "RandomNormal"},
+    **{"random_uniform": "RandomUniform", "uniform": "RandomUniform"},
+    **{"truncated_normal": "TruncatedNormal", "variance_scaling": "VarianceScaling"},
+    **{"glorot_normal": "GlorotNormal", "glorot_uniform": "GlorotUniform"},
+    **{"he_normal": "HeNormal", "he_uniform": "HeUniform"},
+    **{"lecun_normal": "LecunNormal", "lecun_uniform": "LecunUniform"},
+    **{"orthogonal": "Orthogonal", "OrthogonalInitializer": "Orthogonal"},
+    **{"identity": "Identity", "IdentityInitializer": "Identity"},
+    **{"stft": "STFT", "STFTInitializer": "STFT", "initializer": "Initializer"},
+    **{"l1": "L1", "l2": "L2", "l1l2": "L1L2", "regularizer": "Regularizer"},
+    "orthogonal_regularizer": "OrthogonalRegularizer",
+    **{"max_norm": "MaxNorm", "min_max_norm": "MinMaxNorm", "unit_norm": "UnitNorm"},
+    **{"non_neg": "NonNeg", "constraint": "Constraint"},
+}
+# Constant.from_config reads config["value"] without a default, and nothing else: the
+# other keys of its config are ignored rather than refused.
+_REQUIRED_CONFIG = {"Constant": ("value",)}
+_READS_ONLY_REQUIRED = frozenset({"Constant"})
+# The objects that need their weight to be a matrix (a bias is a vector).
+_MATRIX_ONLY = frozenset({"Orthogonal", "Identity", "OrthogonalRegularizer"})
+# Why a class resolves but never builds these layers' weights.
+_NEVER_BUILDS = {
+    "Initializer": "is the abstract base class, whose __call__ raises NotImplementedError",
+    "STFT": "fills only 3-D convolution kernels (frame_length, channels, fft_length)",
+}
+
 
 def layer_spec(layer: Any) -> dict[str, Any]:
     """Normalize a layer to ``{"class_name", "config"}`` with the Keras 3 defaults filled in.
@@ -498,6 +609,7 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
                 named += 1
             else:
                 unnamed += 1
+        problems.append(_forget_bias_problem(class_name, config))
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
@@ -520,6 +632,28 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
             "orthogonal, and TensorFlow has no bfloat16 QR decomposition to make it. Write "
             "'mixed_bfloat16' (float32 weights, bfloat16 arithmetic) or leave dtype out."
         )
+
+
+def _forget_bias_problem(class_name: str, config: Mapping[str, Any]) -> str | None:
+    """Why an LSTM with bias_initializer=None does not build, or None.
+
+    With unit_forget_bias (the default) an LSTM builds its bias by calling its bias
+    initializer and adding 1s for the forget gate; None is not callable, so Keras 3 fails
+    with a TypeError. Without a bias, or without unit_forget_bias, Keras uses its default.
+    """
+    if (
+        class_name in ("LSTM", "LSTMCell")
+        and "bias_initializer" in config
+        and config["bias_initializer"] is None
+        and config.get("unit_forget_bias", True)
+        and config.get("use_bias", True)
+    ):
+        return (
+            f"{class_name}'s bias_initializer None leaves unit_forget_bias=True nothing to add "
+            "the forget gate's 1s to: write an initializer such as 'zeros', or leave "
+            "bias_initializer out."
+        )
+    return None
 
 
 def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:
@@ -1157,8 +1291,24 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     """Why Keras 3 refuses this value of an option it accepts, or None.
 
     An activation, initializer, regularizer or constraint is given by a name Keras knows
-    (case and all), by its serialized dict, or as None (Keras's default); Dropout's rate lies
-    between 0 and 1. Keras refuses the rest when it builds the layer.
+    (case and all), by a serialized dict Keras reads back (see :func:`_object_problem`), or
+    as None (Keras's default); Dropout's rate lies between 0 and 1, a recurrent layer's
+    dropouts are numbers, and a seed is an integer. Keras refuses the rest when it builds
+    the layer.
+
+    Parameters
+    ----------
+    class_name : str
+        The layer class, e.g. ``"LSTM"``.
+    key : object
+        An option the class accepts.
+    value : object
+        The value the config gives it.
+
+    Returns
+    -------
+    str or None
+        One sentence naming the option and what to write instead, or None.
 
     Examples
     --------
@@ -1168,6 +1318,12 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     True
     >>> _option_value_problem("Dropout", "rate", 5)
     'Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got 5.'
+    >>> _option_value_problem("LSTM", "seed", "x")
+    "LSTM's seed 'x' is not one Keras 3 takes: write an integer, or leave seed out."
+    >>> print(_option_value_problem("GRU", "dropout", "0.5"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    GRU's dropout '0.5' is not a number: write a fraction such as 0.2 without quotes, or
+    leave dropout out.
     >>> print(_option_value_problem("Dense", "use_bias", "False"))
     ... # doctest: +NORMALIZE_WHITESPACE
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
@@ -1193,22 +1349,219 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
         return (
             f"Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got {value!r}."
         )
+    if key == "seed":
+        advice = _value_advice("seed", value, None)
+        return None if advice is None else f"{class_name}'s seed {_shown(value)} {advice}."
+    if key in _CLIPPED_OPTIONS and class_name != "RNN" and not _is_number(value):
+        # Keras clips these into [0, 1] with min() and max(), which only numbers pass.
+        return (
+            f"{class_name}'s {key} {_shown(value)} is not a number: write a fraction such as "
+            f"0.2 without quotes, or leave {key} out."
+        )
     named = _named_kind(str(key))
     if named is None or value is None:
         return None
     kind, names = named
-    name = value.get("class_name") if isinstance(value, Mapping) else value
-    if isinstance(name, str) and name in names:
-        return None
     start = f"{class_name}'s {key} {_shown(value)}"
-    if not isinstance(name, str):
+    if isinstance(value, Mapping):
+        if kind == "activation":
+            return _activation_dict_problem(start, value)
+        return _object_problem(start, str(key), kind, value)
+    if isinstance(value, str) and value in names:
+        return None if kind == "activation" else _object_problem(start, str(key), kind, value)
+    if not isinstance(value, str):
         return f"{start} is not {_a_name_of(kind)}, such as {_example(kind)!r}."
     folded = {known.lower().replace("_", ""): known for known in names}
-    close = folded.get(name.lower().replace("_", "")) or next(
-        iter(difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.75)), None
+    close = folded.get(value.lower().replace("_", "")) or next(
+        iter(difflib.get_close_matches(value, sorted(names), n=1, cutoff=0.75)), None
     )
     hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
     return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _is_number(value: Any) -> bool:
+    """Whether Keras can compare ``value`` with a float (bool counts: it is an int)."""
+    return isinstance(value, int | float)
+
+
+def _is_axis(value: Any, rank: int) -> bool:
+    # a bool is an int to TensorFlow's reductions and to indexing, so Keras takes it too
+    return isinstance(value, int) and -rank <= value < rank
+
+
+def _value_advice(rule: str | frozenset[str], value: Any, rank: int | None) -> str | None:
+    """How a value breaks one of the rules of :data:`_SERIALIZED_CLASSES`, as the end of a
+    sentence ("is not one Keras 3 takes: write ..."), or None when Keras takes it."""
+    refused = "is not one Keras 3 takes: write"
+    if rule == "seed":
+        if value is None or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) < _SEED_LIMIT
+        ):
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{refused} an integer smaller than 2**63 (Keras holds it in an int64)"
+        return f"{refused} an integer, or leave seed out"
+    if rule == "number":
+        return None if _is_number(value) else f"{refused} a number without quotes"
+    if rule == "positive":
+        # VarianceScaling refuses scale <= 0 only, so NaN passes as it does in Keras
+        return None if _is_number(value) and not value <= 0 else f"{refused} a number above 0"
+    if rule in ("penalty", "penalty?"):
+        if value is None and rule == "penalty?":
+            return None  # Keras reads None as the default factor
+        if _is_number(value) and math.isfinite(value) and value >= 0:
+            return None
+        return f"{refused} a number 0 or above, such as 0.01"
+    if rule == "axis" and rank is not None:
+        axes = value if isinstance(value, list | tuple) else [value]
+        if value is None or all(_is_axis(axis, rank) for axis in axes):  # None: every axis
+            return None
+        return f"{refused} an axis of the {rank}-D weight (0 to {rank - 1}), or a list of them"
+    if rule == "lower":
+        if isinstance(value, str) and value.lower() in _DISTRIBUTIONS:
+            return None
+        return f"{refused} one of {', '.join(map(repr, sorted(_DISTRIBUTIONS)))}"
+    if isinstance(rule, frozenset):
+        if isinstance(value, str) and value in rule:
+            return None
+        return f"{refused} one of {', '.join(map(repr, sorted(rule)))}"
+    return None  # "any", and "axes", which _object_problem checks in pairs
+
+
+def _activation_dict_problem(start: str, value: Mapping[str, Any]) -> str | None:
+    """Why keras.activations.get cannot read this dict, or None.
+
+    It reads a dict through Keras's generic deserializer, which finds a built-in function
+    only by the way Keras serializes one: ``{"class_name": "function", "config": "relu",
+    "module": "builtins"}`` (or ``"keras.activations"``), or a dict naming the function as
+    its class within ``"keras.activations"``. ``{"class_name": "relu", "config": {}}`` it
+    cannot locate.
+    """
+    class_name, config, module = (value.get(key) for key in ("class_name", "config", "module"))
+    registered = value.get("registered_name")
+    if class_name == "function":
+        name = config
+        readable = (
+            isinstance(name, str)
+            and name in _ACTIVATION_DICT_NAMES
+            and module in _ACTIVATION_FUNCTION_MODULES
+            and (not registered or registered in ("function", name))
+        )
+    else:
+        name = class_name
+        readable = (
+            isinstance(name, str)
+            and name in _ACTIVATION_DICT_NAMES
+            and module == _ACTIVATION_CLASS_MODULE
+            and "config" in value
+            and (config is None or isinstance(config, Mapping))
+            and (not registered or registered == name)
+        )
+    if readable:
+        return None
+    known = name if isinstance(name, str) and name in _ACTIVATION_NAMES else "tanh"
+    return (
+        f"{start} is not a serialized activation Keras 3 can read: write the activation's "
+        f"name as a string, such as {known!r}."
+    )
+
+
+def _object_problem(start: str, key: str, kind: str, value: str | Mapping[str, Any]) -> str | None:
+    """Why Keras 3 cannot build an initializer, regularizer or constraint, or None.
+
+    ``value`` is a name Keras resolves, or a serialized dict; Keras builds the class it
+    names from its config, and applies it to the weight when the layer builds (a
+    regularizer when its loss is first read, a constraint after each training step).
+
+    Parameters
+    ----------
+    start : str
+        The start of the message, naming the layer, the option and the value.
+    key : str
+        The option, e.g. ``"bias_initializer"``: the weight's rank follows from it.
+    kind : str
+        ``"initializer"``, ``"regularizer"`` or ``"constraint"``.
+    value : str or dict
+        The name, or ``{"class_name": ..., "config": {...}}`` with maybe ``"module"`` and
+        ``"registered_name"`` (as ``layer.get_config()`` writes it).
+
+    Examples
+    --------
+    >>> print(_object_problem("LSTM's kernel_regularizer {...}", "kernel_regularizer",
+    ...                       "regularizer", {"class_name": "L1", "config": {"l1": -1}}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    LSTM's kernel_regularizer {...}: L1's l1 -1 is not one Keras 3 takes: write a number 0
+    or above, such as 0.01.
+    >>> _object_problem("", "kernel_initializer", "initializer", {
+    ...     "module": "keras.initializers", "class_name": "GlorotUniform",
+    ...     "config": {"seed": None}, "registered_name": None}) is None
+    True
+    """
+    classes = _SERIALIZED_CLASSES[kind]
+    if isinstance(value, Mapping):
+        name = value.get("class_name")
+        known = sorted(
+            {*classes, *(alias for alias, real in _SERIALIZED_ALIASES.items() if real in classes)}
+        )
+        if not isinstance(name, str) or _SERIALIZED_ALIASES.get(name, name) not in classes:
+            close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"write one such as {_example(kind)!r}."
+            )
+            return f"{start} names no {kind} class Keras 3 knows: {hint}"
+        if "module" in value and value["module"] is None:
+            return (
+                f"{start} has module None, which Keras 3 reads as an unregistered custom "
+                f"class: leave module out, or write 'keras.{kind}s'."
+            )
+        config = value.get("config")
+        if config is None:
+            config = {}
+        elif not isinstance(config, Mapping):
+            return (
+                f"{start} has a config that is not a dict: write the arguments of {name} as "
+                "a dict, or {}."
+            )
+    else:
+        name, config = value, {}
+    real = _SERIALIZED_ALIASES.get(name, name)
+    parameters = classes[real]
+    rank = None if key == "activity_regularizer" else 1 if key.startswith(_BIAS_PREFIX) else 2
+    if real in _NEVER_BUILDS:
+        return (
+            f"{start} cannot build: {real} {_NEVER_BUILDS[real]}; write another {kind}, such "
+            f"as {_example(kind)!r}."
+        )
+    unknown = [repr(option) for option in config if option not in parameters]
+    if unknown and real not in _READS_ONLY_REQUIRED:
+        takes = ", ".join(parameters) or "no arguments"
+        return f"{start}: {real} has no argument {', '.join(unknown)}; it takes {takes}."
+    missing = [repr(option) for option in _REQUIRED_CONFIG.get(real, ()) if option not in config]
+    if missing:
+        return (
+            f"{start}: {real} needs {', '.join(missing)} in its config, such as {{'value': 0.0}}."
+        )
+    for option, rule in parameters.items():
+        if option in config:
+            advice = _value_advice(rule, config[option], rank)
+            if advice:
+                return f"{start}: {real}'s {option} {_shown(config[option])} {advice}."
+    if config.get("input_axes") is not None and config.get("output_axes") is not None:
+        # Keras reads the axes only as a pair, to count the fans in and out
+        for option in ("input_axes", "output_axes"):
+            axes = config[option]
+            if not isinstance(axes, list | tuple) or not all(_is_axis(a, rank or 2) for a in axes):
+                return (
+                    f"{start}: {real}'s {option} {_shown(axes)} is not one Keras 3 takes: write "
+                    f"a list of axes of the {rank}-D weight, such as [0], or leave both out."
+                )
+    if real in _MATRIX_ONLY and rank == 1:
+        return (
+            f"{start} needs a matrix, and the bias is a vector: write another {kind} for "
+            f"it, such as {'zeros' if kind == 'initializer' else _example(kind)!r}, or leave "
+            f"{key} out."
+        )
+    return None
 
 
 def _dtype_problem(class_name: str, name: Any) -> str | None:

@@ -1307,3 +1307,34 @@ def test_no_activation_is_said_back_as_written() -> None:
     answer = changed(solution_answer(*Q7_08), 1, activation=None)
     message = judge(*Q7_08, answer).message
     assert "has no activation (activation=None, which Keras stores as 'linear')" in message
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("seed", "x", "seed 'x' is not one Keras 3 takes: write an integer"),
+        (
+            "kernel_regularizer",
+            {"class_name": "L1", "config": {"l1": -1}},
+            "L1's l1 -1 is not one Keras 3 takes: write a number 0 or above",
+        ),
+    ],
+)
+def test_an_option_value_keras_refuses_earns_nothing(
+    assignment: str, question: str, option: str, value: Any, message: str
+) -> None:
+    """Does the solution with a seed or a regularizer config Keras 3 refuses on its first
+    layer that takes one earn nothing, saying why? Such values once passed, and a model
+    Keras cannot build scored full marks."""
+    answer = solution_answer(assignment, question)
+    layer = next(
+        (spec for spec in answer if option in shapes._accepted_arguments(spec["class_name"])),
+        None,
+    )
+    if layer is None:
+        pytest.skip(f"no layer of this answer takes {option}")
+    layer["config"][option] = value
+    result = judge(assignment, question, answer)
+    assert not result.correct and result.earned == 0.0, result.message
+    assert message in result.message, result.message

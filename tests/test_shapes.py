@@ -1175,6 +1175,285 @@ def test_a_dropout_rate_outside_0_and_1_is_refused_as_in_keras(rate: float) -> N
     assert keras_constructs("LSTM", {"units": 2, "dropout": rate})
 
 
+# What lstm_lib.shapes records about the objects an option may name, and the values Keras
+# takes in their configs: checked against the installed Keras, so an upgrade fails here.
+KINDS = {"initializer": "initializers", "regularizer": "regularizers", "constraint": "constraints"}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_serialized_classes_and_their_arguments_match_keras(kind: str) -> None:
+    """Does each kind list exactly the classes a dict may name (every key of Keras's
+    ALL_OBJECTS_DICT, by class name or alias), each with its constructor's parameters?"""
+    import importlib
+
+    objects = importlib.import_module(f"keras.src.{KINDS[kind]}").ALL_OBJECTS_DICT
+    recorded = shapes._SERIALIZED_CLASSES[kind]
+    names = {
+        name
+        for name in {*recorded, *shapes._SERIALIZED_ALIASES}
+        if shapes._SERIALIZED_ALIASES.get(name, name) in recorded
+    }
+    assert names == set(objects)
+    for name, cls in objects.items():
+        real = shapes._SERIALIZED_ALIASES.get(name, name)
+        assert real == cls.__name__, name
+        parameters = set(inspect.signature(cls.__init__).parameters) - {"self", "args", "kwargs"}
+        assert set(recorded[real]) == parameters, real
+    # A name given as a string is one of these classes with an empty config.
+    strings = {"initializer": shapes._INITIALIZER_NAMES, "regularizer": shapes._REGULARIZER_NAMES}
+    for name in strings.get(kind, shapes._CONSTRAINT_NAMES):
+        assert shapes._SERIALIZED_ALIASES.get(name, name) in recorded
+
+
+def keras_builds(class_name: str, config: dict[str, Any]) -> bool:
+    """Does Keras 3 construct the layer, build it on an input, compute its regularization
+    losses and apply its constraints (what one training step does), all without error?
+
+    Any exception counts as a refusal: a bad option value surfaces as ValueError or
+    TypeError from Keras, but also as a TensorFlow error, a KeyError or NotImplementedError,
+    and each stops the learner's model as surely.
+    """
+    fresh_session()
+    shape = {"Dense": (2, 3), "Embedding": (2, 4), "Dropout": (2, 3), "Activation": (2, 3)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = build({"class_name": class_name, "config": config})
+            batch_shape = shape.get(class_name, (2, 4, 3))
+            dtype = "int32" if class_name == "Embedding" else None
+            layer(keras.Input(batch_shape=batch_shape, dtype=dtype))
+            layer.losses  # noqa: B018 -- runs each weight's regularizer
+            for weight in layer.weights:
+                if weight.constraint is not None:
+                    weight.constraint(weight.value)
+    except Exception:  # any error stops the learner's model: see the docstring
+        return False
+    return True
+
+
+def refusal(class_name: str, config: dict[str, Any]) -> str:
+    with pytest.raises(ValueError) as info:
+        layer_spec({"class_name": class_name, "config": config})
+    return str(info.value)
+
+
+L1_BAD = {"class_name": "L1", "config": {"l1": -1}}
+GET_CONFIG_INITIALIZER = {
+    "module": "keras.initializers",
+    "class_name": "GlorotUniform",
+    "config": {"seed": None},
+    "registered_name": None,
+}
+
+
+@pytest.mark.parametrize(
+    ("class_name", "option", "value", "message"),
+    [
+        ("LSTM", "seed", "x", "LSTM's seed 'x' is not one Keras 3 takes: write an integer"),
+        ("GRU", "seed", "x", "GRU's seed 'x' is not one Keras 3 takes"),
+        ("SimpleRNN", "seed", 1.5, "SimpleRNN's seed 1.5 is not one Keras 3 takes"),
+        ("Dropout", "seed", True, "Dropout's seed True is not one Keras 3 takes"),
+        ("LSTM", "seed", 2**63, "an integer smaller than 2**63"),
+        ("LSTM", "seed", -3, None),
+        ("LSTM", "seed", 2**63 - 1, None),
+        ("LSTM", "dropout", "abc", "LSTM's dropout 'abc' is not a number: write a fraction"),
+        ("LSTM", "dropout", None, "LSTM's dropout None is not a number"),
+        ("GRU", "recurrent_dropout", "0.5", "GRU's recurrent_dropout '0.5' is not a number"),
+        ("LSTM", "dropout", float("nan"), None),
+        ("LSTM", "recurrent_dropout", 7, None),
+        ("LSTM", "activation", {"class_name": "relu", "config": {}}, "write the activation's"),
+        (
+            "LSTM",
+            "activation",
+            {"module": "builtins", "class_name": "function", "config": "relu"},
+            None,
+        ),
+        ("LSTM", "kernel_regularizer", L1_BAD, "L1's l1 -1 is not one Keras 3 takes"),
+        (
+            "LSTM",
+            "kernel_regularizer",
+            {"class_name": "L1L2", "config": {"l1": "a"}},
+            "L1L2's l1 'a' is not one Keras 3 takes: write a number 0 or above",
+        ),
+        ("Dense", "kernel_regularizer", {"class_name": "L2", "config": {"l2": -5}}, "L2's l2 -5"),
+        (
+            "LSTM",
+            "kernel_initializer",
+            {"class_name": "VarianceScaling", "config": {"mode": "bogus"}},
+            "VarianceScaling's mode 'bogus' is not one Keras 3 takes: write one of 'fan_avg'",
+        ),
+        (
+            "LSTM",
+            "recurrent_initializer",
+            {"class_name": "Orthogonal", "config": {"nonsense": 3}},
+            "Orthogonal has no argument 'nonsense'; it takes gain, seed.",
+        ),
+        ("LSTM", "bias_initializer", "orthogonal", "needs a matrix, and the bias is a vector"),
+        ("LSTM", "bias_initializer", None, "leaves unit_forget_bias=True nothing to add"),
+        ("GRU", "bias_initializer", None, None),
+        ("Dense", "kernel_initializer", "initializer", "is the abstract base class"),
+        ("Dense", "kernel_initializer", {"class_name": "Constant", "config": {}}, "needs 'value'"),
+        ("Dense", "kernel_initializer", {"class_name": "Constant", "config": {"value": 2}}, None),
+        ("Dense", "kernel_initializer", GET_CONFIG_INITIALIZER, None),
+        ("Embedding", "embeddings_constraint", {"class_name": "MaxNorm", "config": {}}, None),
+        (
+            "Dense",
+            "bias_constraint",
+            {"class_name": "UnitNorm", "config": {"axis": 1}},
+            "write an axis of the 1-D weight (0 to 0)",
+        ),
+    ],
+)
+def test_option_values_keras_refuses_are_refused_with_the_reason(
+    class_name: str, option: str, value: Any, message: str | None
+) -> None:
+    """Is each value refused exactly where Keras 3 refuses to build the layer, with one
+    sentence naming the option and what to write instead?"""
+    config = {**MINIMAL[class_name], option: value}
+    assert spec_builds(class_name, config) == keras_builds(class_name, config) == (not message)
+    if message:
+        text = refusal(class_name, config)
+        assert message in text
+        assert text.startswith(f"{class_name}'s {option} ")
+        assert text.count(". ") == 0 and text.endswith((".", "?"))
+
+
+def test_a_layers_own_get_config_passes_whatever_its_options() -> None:
+    """Is what layer.get_config() writes for non-default objects accepted?"""
+    fresh_session()
+    layer = keras.layers.LSTM(
+        3,
+        seed=7,
+        dropout=0.1,
+        kernel_initializer=keras.initializers.VarianceScaling(2.0, "fan_out", "uniform", seed=1),
+        recurrent_initializer=keras.initializers.Orthogonal(gain=0.5, seed=2),
+        bias_initializer=keras.initializers.Constant(0.1),
+        kernel_regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.02),
+        recurrent_regularizer=keras.regularizers.OrthogonalRegularizer(0.1, "columns"),
+        kernel_constraint=keras.constraints.MinMaxNorm(0.0, 2.0, axis=1),
+        bias_constraint=keras.constraints.NonNeg(),
+    )
+    for form in (layer, layer.get_config(), keras.layers.serialize(layer)):
+        layer_spec(
+            form
+            if not isinstance(form, dict) or "config" in form
+            else {"class_name": "LSTM", "config": form}
+        )
+
+
+@pytest.mark.parametrize(
+    ("class_name", "module", "registered"),
+    [
+        (name, module, registered)
+        for name in ("function", "relu")
+        for module in ("builtins", "keras.activations", "keras", None)
+        for registered in (None, "function", "relu", "x")
+    ],
+)
+def test_an_activation_dict_is_read_exactly_where_keras_reads_it(
+    class_name: str, module: str | None, registered: str | None
+) -> None:
+    """Are the modules recorded for an activation dict the ones keras.activations.get
+    reads it from, as a serialized function or as a function named as a class?"""
+    value = {
+        "class_name": class_name,
+        "config": "relu" if class_name == "function" else {},
+        "module": module,
+        "registered_name": registered,
+    }
+    assert spec_builds("Dense", {"units": 2, "activation": value}) == keras_knows(
+        "activations", value
+    )
+
+
+@pytest.mark.parametrize("name", sorted(shapes._ACTIVATION_NAMES))
+def test_the_activations_a_dict_may_name_match_keras(name: str) -> None:
+    """Does keras.activations.get read each dict form of exactly the recorded names?"""
+    forms = [
+        {"class_name": "function", "config": name, "module": "builtins"},
+        {"class_name": "function", "config": name, "module": "keras.activations"},
+        {"class_name": name, "config": {}, "module": "keras.activations"},
+    ]
+    for form in forms:
+        known = keras_knows("activations", form)
+        assert known == (name in shapes._ACTIVATION_DICT_NAMES), form
+        assert spec_builds("Dense", {"units": 2, "activation": form}) == known, form
+
+
+# The options whose values the property draws, by layer class.
+VALUED_OPTIONS = {
+    "LSTM": (
+        *("seed", "dropout", "recurrent_dropout", "activation", "recurrent_activation"),
+        *("kernel_initializer", "recurrent_initializer", "bias_initializer"),
+        *("kernel_regularizer", "bias_regularizer", "activity_regularizer"),
+        *("recurrent_constraint", "bias_constraint"),
+    ),
+    "Dense": ("activation", "bias_initializer", "kernel_regularizer", "kernel_constraint"),
+    "Embedding": ("embeddings_initializer", "embeddings_regularizer", "embeddings_constraint"),
+    "Dropout": ("seed", "rate"),
+}
+scalar_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.integers(-(2**70), 2**70),
+    st.floats(-2, 2),
+    st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+    st.sampled_from(["x", "0.5", "3", "relu", "tanh", "fan_in", "rows", "uniform", "NORMAL"]),
+)
+
+
+@st.composite
+def serialized_objects(draw: st.DrawFn, kind: str) -> dict[str, Any]:
+    """A dict naming a class (known, an alias, a function, unknown) with a config of its
+    own arguments, unknown ones, and values of every type."""
+    classes = shapes._SERIALIZED_CLASSES.get(kind, {})
+    aliases = [alias for alias, real in shapes._SERIALIZED_ALIASES.items() if real in classes]
+    names = sorted({*classes, *aliases, *shapes._ACTIVATION_NAMES, "function", "Glorot"})
+    class_name = draw(st.sampled_from(names))
+    arguments = sorted(classes.get(shapes._SERIALIZED_ALIASES.get(class_name, class_name), {}))
+    choices = sorted({*shapes._DISTRIBUTIONS, "fan_in", "fan_out", "fan_avg", "rows", "columns"})
+    values = st.one_of(
+        scalar_values,
+        st.sampled_from(choices),
+        st.lists(st.integers(-3, 3), max_size=2),
+    )
+    config = draw(
+        st.dictionaries(st.sampled_from([*arguments, "nonsense"]), values, max_size=2)
+        | st.sampled_from(["relu", None])
+    )
+    spec = {"class_name": class_name, "config": config}
+    if draw(st.booleans()):
+        spec["module"] = draw(
+            st.sampled_from([None, "builtins", f"keras.{kind}s", "keras.activations"])
+        )
+    if draw(st.booleans()):
+        spec["registered_name"] = draw(st.sampled_from([None, "function", class_name]))
+    return spec
+
+
+@settings(deadline=None, max_examples=60)
+@given(data=st.data())
+def test_an_option_value_is_refused_exactly_where_keras_refuses_it(data: st.DataObject) -> None:
+    """Does a spec pass exactly when Keras 3 constructs, builds and trains the layer with
+    the value, whatever its type: strings, None, bools, ints, floats (NaN and infinities
+    too), lists, serialized dicts with known, unknown and ill-typed arguments?"""
+    class_name = data.draw(st.sampled_from(sorted(VALUED_OPTIONS)))
+    option = data.draw(st.sampled_from(VALUED_OPTIONS[class_name]))
+    named = shapes._named_kind(option)
+    kind = named[0] if named else "none"
+    value = data.draw(
+        st.one_of(
+            scalar_values,
+            st.lists(scalar_values, max_size=2),
+            serialized_objects(kind),
+            *([st.sampled_from(sorted(named[1]))] if named else []),
+        )
+    )
+    config = {**MINIMAL[class_name], option: value}
+    assert spec_builds(class_name, config) == keras_builds(class_name, config), config
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 

@@ -1263,3 +1263,25 @@ def test_a_square_kernel_right_only_by_transposing_is_told_why_it_earns_nothing(
         "The recurrent kernel U matches only because a square matrix transposed keeps its "
         "shape (16, 16), so it earns nothing here." in result.message
     ), result.message
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("seed", "x", "LSTM's seed 'x' is not one Keras 3 takes: write an integer"),
+        (
+            "kernel_regularizer",
+            {"class_name": "L1L2", "config": {"l1": "a"}},
+            "L1L2's l1 'a' is not one Keras 3 takes: write a number 0 or above",
+        ),
+    ],
+)
+def test_a_layer_with_an_option_value_keras_refuses_earns_nothing(
+    option: str, value: Any, message: str
+) -> None:
+    """Is a layer-shape answer whose seed or regularizer config Keras 3 refuses wrong,
+    with the reason, however right its shapes?"""
+    answer = {"class_name": "LSTM", "config": {**LAYER_ANSWER["config"], option: value}}
+    result = verdicts.verdict("layer_shapes", answer, LAYER_EXPECTED, LAYER_CONTEXT)
+    assert not result.correct and result.earned == 0.0, result.message
+    assert message in result.message, result.message
