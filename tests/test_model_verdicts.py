@@ -1309,16 +1309,31 @@ def test_no_activation_is_said_back_as_written() -> None:
     assert "has no activation (activation=None, which Keras stores as 'linear')" in message
 
 
-@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+REFUSED_VALUES = [
+    ("seed", "x", "seed 'x' is not one Keras 3 takes: write an integer"),
+    (
+        "kernel_regularizer",
+        {"class_name": "L1", "config": {"l1": -1}},
+        "L1's l1 -1 is not one Keras 3 takes: write a number 0 or above",
+    ),
+]
+
+
+def _first_layer_taking(option: str, answer: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next(
+        (spec for spec in answer if option in shapes._accepted_arguments(spec["class_name"])),
+        None,
+    )
+
+
 @pytest.mark.parametrize(
-    ("option", "value", "message"),
+    ("assignment", "question", "option", "value", "message"),
     [
-        ("seed", "x", "seed 'x' is not one Keras 3 takes: write an integer"),
-        (
-            "kernel_regularizer",
-            {"class_name": "L1", "config": {"l1": -1}},
-            "L1's l1 -1 is not one Keras 3 takes: write a number 0 or above",
-        ),
+        (assignment, question, *refused)
+        for assignment, question in MODEL_QUESTIONS
+        for refused in REFUSED_VALUES
+        # a question whose solution has no layer taking the option cannot be given it
+        if _first_layer_taking(refused[0], _solution_answer(assignment, question)) is not None
     ],
 )
 def test_an_option_value_keras_refuses_earns_nothing(
@@ -1328,12 +1343,8 @@ def test_an_option_value_keras_refuses_earns_nothing(
     layer that takes one earn nothing, saying why? Such values once passed, and a model
     Keras cannot build scored full marks."""
     answer = solution_answer(assignment, question)
-    layer = next(
-        (spec for spec in answer if option in shapes._accepted_arguments(spec["class_name"])),
-        None,
-    )
-    if layer is None:
-        pytest.skip(f"no layer of this answer takes {option}")
+    layer = _first_layer_taking(option, answer)
+    assert layer is not None
     layer["config"][option] = value
     result = judge(assignment, question, answer)
     assert not result.correct and result.earned == 0.0, result.message
