@@ -99,23 +99,6 @@ DEFAULT_INITIALIZERS: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {
     "Embedding": {"embeddings_initializer": ("RandomUniform", {"minval": -0.05, "maxval": 0.05})},
 }
 
-#: Every name ``keras.initializers.get`` resolves to one of those default classes, as a
-#: string or as a serialized dict's ``class_name``, with the class it makes (checked
-#: against the installed Keras).
-INITIALIZER_CLASSES: dict[str, str] = {
-    "GlorotUniform": "GlorotUniform",
-    "glorot_uniform": "GlorotUniform",
-    "Orthogonal": "Orthogonal",
-    "OrthogonalInitializer": "Orthogonal",
-    "orthogonal": "Orthogonal",
-    "RandomUniform": "RandomUniform",
-    "random_uniform": "RandomUniform",
-    "uniform": "RandomUniform",
-    "Zeros": "Zeros",
-    "zero": "Zeros",
-    "zeros": "Zeros",
-}
-
 _RECURRENT_JUDGED = ("units", *_RECURRENT_DEFAULTS)
 
 #: The options judged by default, per layer class, when the check cell does not choose:
@@ -1050,14 +1033,14 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
         if value is None:  # Keras's getter returns None, and the layer then uses its default
             return True
         if isinstance(value, str):
-            return INITIALIZER_CLASSES.get(value) == default_class
+            return _initializer_class(value) == default_class
         if not isinstance(value, Mapping):
             return False
         config = value.get("config") or {}
         name = value.get("class_name")
         return (
             isinstance(name, str)
-            and INITIALIZER_CLASSES.get(name) == default_class
+            and _initializer_class(name) == default_class
             and isinstance(config, Mapping)
             and all(
                 option == "seed"
@@ -1072,6 +1055,11 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
             value = (value.get("config") or {}).get("name")
         return value in (None, "float32")
     return None
+
+
+def _initializer_class(name: str) -> str:
+    """The class Keras makes for an initializer's name, as a string or a dict's class_name."""
+    return shapes._SERIALIZED_ALIASES.get(name, name)
 
 
 def _describe_changed_defaults(

@@ -25,7 +25,6 @@ from lstm_lib import shapes
 from lstm_lib.model_verdicts import (
     DEFAULT_INITIALIZERS,
     DEFAULT_JUDGED,
-    INITIALIZER_CLASSES,
     KERAS_DEFAULTS,
     compare_model,
     model_reference,
@@ -688,23 +687,6 @@ def test_default_initializers_regularizers_and_constraints_agree_with_keras(
     for key in parameters:
         if key.endswith(("_regularizer", "_constraint")):
             assert parameters[key].default is None and config.get(key) is None, (class_name, key)
-
-
-def test_initializer_names_of_the_default_classes_agree_with_keras(keras: Any) -> None:
-    """Is every name Keras's initializers.get resolves to a default initializer class
-    recorded, with that class, as a string and as a serialized dict's class_name?"""
-    classes = {default for table in DEFAULT_INITIALIZERS.values() for default, _ in table.values()}
-    resolved = {}
-    for name in shapes._INITIALIZER_NAMES:
-        try:
-            made = type(keras.initializers.get(name)).__name__
-        except ImportError:  # a known name whose class needs an optional package (STFT: SciPy)
-            continue
-        if made in classes:
-            resolved[name] = made
-            as_dict = keras.initializers.get({"class_name": name, "config": {}})
-            assert type(as_dict).__name__ == made, name
-    assert resolved == INITIALIZER_CLASSES
 
 
 def test_a_model_with_options_the_question_keeps_at_their_defaults_set_otherwise_is_wrong(
