@@ -200,6 +200,10 @@ c.GenerateFeedback.preprocessors = [
 # template: a table of contents of the questions with their outcomes, verdicts coloured by
 # outcome, and a stylesheet that reads at 375 px as on a desktop.
 c.GenerateFeedback.exporter_class = FeedbackExporter
+
+# nbgrader export writes grades.csv unless told otherwise, and that file is lstm-grade's
+# (with each notebook's status and reason): its own export gets a name of its own.
+c.ExportPlugin.to = "grades-nbgrader.csv"
 # Where chapter links in feedback point. Empty: the book built in this folder (_build/html),
 # relative to each feedback file, for the instructor. Set it to the published book's URL
 # before releasing feedback, so the links also work in the copy a learner downloads.

@@ -325,19 +325,95 @@ class ClassGrader:
         )
         if not (self.force or again) and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
-            if saved.get("fingerprint") == stamp and "facts" in saved:
+            if (
+                saved.get("fingerprint") == stamp
+                and "facts" in saved
+                and self._gradebook_holds(submission, saved["facts"])
+            ):
                 return self._rows(submission, saved["facts"])
         self._graded_now.add((submission.student, submission.assignment))
-        facts = self._run(submission)
-        if any("grader_failure" in fact for fact in facts.values()):
-            # the grader's failure, not the learner's (an interrupted run, a helper that
-            # died, a broken setup): the next run grades this submission again
-            state_file.unlink(missing_ok=True)
-        else:
+        # a feedback page shows the grading this one replaces; generate_feedback, which
+        # skips a page that exists, then makes it anew from this grading
+        safefiles.remove_tree(self.layout.feedback(submission.student, submission.assignment))
+        failed = True
+        try:
+            facts = self._run(submission)
+            failed = any("grader_failure" in fact for fact in facts.values())
+        finally:
+            if failed:
+                # the grader's failure, not the learner's (an interrupted run, a helper
+                # that died, a broken setup): the next run grades this submission again,
+                # and what nbgrader left of this run is no grading to make feedback from
+                state_file.unlink(missing_ok=True)
+                safefiles.remove_tree(
+                    self.layout.autograded(submission.student, submission.assignment)
+                )
+        if not failed:
             safefiles.write_text(
                 state_file, json.dumps({"fingerprint": stamp, "facts": facts}, indent=1)
             )
         return self._rows(submission, facts)
+
+    def _gradebook_holds(self, submission: Submission, facts: dict[str, dict[str, Any]]) -> bool:
+        """Whether the gradebook still holds a score for each notebook an earlier run
+        graded: a gradebook deleted, or replaced by another, since then has none, and the
+        submission is graded again rather than reported as a grader error."""
+        return all(
+            self._gradebook_entry(submission, notebook).score is not None
+            for notebook, fact in facts.items()
+            if fact.get("graded")
+        )
+
+    def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
+        """What in the course stops every submission of ``submissions`` from being graded,
+        one line each, checked before any is: an assignment's references that are missing
+        or unreadable, and a gradebook that holds another course's grades."""
+        from lstm_grader.references import load_references
+
+        problems = []
+        for assignment in sorted({submission.assignment for submission in submissions}):
+            try:
+                load_references(self.layout.references_file(assignment).parent, assignment)
+            except (OSError, ValueError) as exc:  # ReferenceFileError is a ValueError
+                problems.append(str(exc))
+        if problem := self._foreign_gradebook():
+            problems.append(problem)
+        return problems
+
+    def _foreign_gradebook(self) -> str | None:
+        """Why the gradebook is another course's, or None: it holds assignments, none of
+        them this course's (one database may hold several courses) or nbgrader's
+        ``default_course``, which a gradebook opened without a course id writes.
+
+        Read with a plain query: nbgrader's ``Gradebook`` adds its course as it opens, and
+        another course's gradebook must be left as it is."""
+        import sqlalchemy
+
+        url = sqlalchemy.engine.make_url(self.db_url or self.layout.db_url)
+        if url.get_backend_name() == "sqlite" and not (
+            url.database and os.path.exists(url.database)
+        ):
+            return None  # connecting would make an empty file where nbgrader makes its own
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.connect() as connection:
+                if not sqlalchemy.inspect(connection).has_table("assignment"):
+                    return None  # a new gradebook: nbgrader makes its tables
+                rows = connection.execute(
+                    sqlalchemy.text("SELECT DISTINCT course_id FROM assignment")
+                )
+                courses = {course for (course,) in rows}
+        finally:
+            engine.dispose()
+        course_id = self.layout.coursedir.course_id
+        if not courses - {"default_course"} or course_id in courses:
+            return None
+        return (
+            f"the gradebook ({self.db_url or self.layout.db_url}) holds the grades of "
+            f"{', '.join(map(repr, sorted(courses)))}, not of this course "
+            f"({course_id!r}, nbgrader_config.py's course_id): restore this "
+            "course's gradebook, or point --db-url at it"
+        )
 
     def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
         """Why the grader will not open a submission, per notebook, or None."""
@@ -1015,6 +1091,13 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             grader.close()
             return 2
         submissions = find_submissions(grader.layout, assignments)
+        if problems := grader.setup_problems(submissions):
+            print(
+                "lstm-grade: nothing was graded:\n" + "\n".join(f"  {p}" for p in problems),
+                file=sys.stderr,
+            )
+            grader.close()
+            return 2
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
         # the grades files are the whole course's: the rows of the assignments not named
         # are those their last grading left
@@ -1048,7 +1131,16 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             file=sys.stderr,
         )
         return 128 + (received[0] if received else signal.SIGINT)
-    grades_path, totals_path = write_grades(root, rows)
+    try:
+        grades_path, totals_path = write_grades(root, rows)
+    except OSError as exc:
+        print(
+            f"lstm-grade: the grades were kept in the gradebook, but {GRADES_FILE} could "
+            f"not be written ({type(exc).__name__}: {exc}); make it and the course folder "
+            "writable and run lstm-grade again (it grades nothing already graded)",
+            file=sys.stderr,
+        )
+        return 1
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1

@@ -835,6 +835,90 @@ def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) ->
     assert not (course.root / "grades.csv").exists()
 
 
+@pytest.mark.slow
+def test_missing_references_or_another_courses_gradebook_grade_nothing_and_say_why(
+    course_factory, monkeypatch
+) -> None:
+    """With an assignment's references missing or unreadable, or the gradebook another
+    course's, does lstm-grade grade nothing (earlier grading and the gradebook untouched)
+    and say why in a line each, instead of grading every learner as a grader error?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    course.submit("alice", ASSIGNMENT, answered_notebook(course))
+    lstm_grade(course)
+    graded = (course.root / "grades.csv").read_bytes()
+    autograded = course.root / "autograded" / "alice" / ASSIGNMENT
+    assert autograded.exists()
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", "--no-progress", "--force"]
+    references = course.root / "references" / f"{ASSIGNMENT}.json"
+    recorded = references.read_bytes()
+    for broken, why in ((None, "no reference values"), (b"{not json", "is not valid JSON")):
+        if broken is None:
+            references.unlink()
+        else:
+            references.write_bytes(broken)
+        run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+        assert run.returncode == 2, run.stderr
+        first, reason = run.stderr.strip().splitlines()
+        assert first == "lstm-grade: nothing was graded:"
+        assert why in reason and ASSIGNMENT in reason
+        assert (course.root / "grades.csv").read_bytes() == graded
+        assert autograded.exists()
+    references.write_bytes(recorded)
+
+    ours = course.root / "gradebook.db"
+    ours.rename(course.root / "ours.db")
+    # nbgrader runs alembic by name to make a gradebook
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    with Gradebook(f"sqlite:///{ours}", course_id="another-course") as other:
+        other.update_or_create_assignment("their-assignment")
+        other.update_or_create_student("xavier")
+    before = ours.read_bytes()
+    run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+    assert run.returncode == 2, run.stderr
+    assert "holds the grades of 'another-course', not of this course" in run.stderr
+    assert ours.read_bytes() == before, "another course's gradebook was written to"
+    assert (course.root / "grades.csv").read_bytes() == graded
+
+
+@pytest.mark.slow
+def test_a_lost_gradebook_is_filled_again_and_unwritable_grades_are_named(course_factory) -> None:
+    """After grading, the gradebook is deleted: does the next run, without --force, grade
+    again (not report every cached submission as a grader error)? With grades.csv not
+    writable, does it say so in one line, exit 1, and keep the grades in the gradebook? And
+    does nbgrader export, without --to, leave lstm-grade's grades.csv alone?"""
+    course = course_factory(ASSIGNMENT)
+    course.submit("alice", ASSIGNMENT, answered_notebook(course))
+    lstm_grade(course)
+    assert grade_rows(course)["alice"]["status"] == "graded"
+    full = grade_rows(course)["alice"]["score"]
+    (course.root / "gradebook.db").unlink()
+    lstm_grade(course)
+    assert (grade_rows(course)["alice"]["status"], grade_rows(course)["alice"]["score"]) == (
+        "graded",
+        full,
+    )
+
+    ours = (course.root / "grades.csv").read_bytes()
+    course.run("nbgrader", "export", timeout=300)
+    assert (course.root / "grades.csv").read_bytes() == ours
+    assert (
+        (course.root / "grades-nbgrader.csv").read_text(encoding="utf-8").startswith("assignment,")
+    )
+
+    (course.root / "grades.csv").unlink()
+    (course.root / "grades.csv").mkdir()  # a path that cannot be replaced by a file
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", "--no-progress", "--force"]
+    run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+    assert run.returncode == 1
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith(
+        "lstm-grade: the grades were kept in the gradebook, but grades.csv could not be written"
+    )
+    assert course.scores("alice", ASSIGNMENT)
+
+
 def _processes_of(root: Path) -> list[str]:
     """The command lines of the processes working in ``root`` or naming it."""
     found = []
@@ -915,6 +999,13 @@ def test_an_interrupted_run_stops_at_once_and_the_next_run_grades_the_rest(
     assert _processes_of(course.root) == []
     kept = row_stamps(course)
     assert 0 < len(kept) < 6
+    # a submission cut off mid-grading leaves nothing generate_feedback could make a page of
+    left = [
+        student
+        for student in (f"s{i}" for i in range(6))
+        if student not in kept and (course.root / "autograded" / student / ASSIGNMENT).exists()
+    ]
+    assert left == [], f"half-graded copies left in autograded/: {left}"
     lstm_grade(course)
     rows = grade_rows(course)
     assert {s: (r["status"], float(r["score"])) for s, r in rows.items()} == {
