@@ -423,7 +423,8 @@ class ClassGrader:
             why = (
                 f"the folder name {report.printable(submission.student)!r} is not a student "
                 "id the grader can hand to nbgrader (ASCII letters, digits and _ . - @, not "
-                "starting with . or -, at most 128 characters)"
+                "starting with . - or @, without .., at most 128 characters): rename the "
+                "folder to the learner's id"
             )
             return self._refused_all(submission, why)
         if not submission.folder.is_symlink() and not submission.folder.is_dir():
