@@ -1059,8 +1059,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         self._left = 0
 
     def extract(self, archive_path: str, extracted_path: str) -> None:
-        """Extract each zip archive of ``archive_path`` into its own folder of
-        ``extracted_path``, and copy the other regular files there.
+        """Extract each zip archive of ``archive_path`` (named with one of ``zip_ext``, in
+        any case) into its own folder of ``extracted_path``, and copy the other regular
+        files there.
 
         Parameters
         ----------
@@ -1095,7 +1096,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             self.refuse(path, problem)
             return
         stem, extension = os.path.splitext(os.path.basename(path))
-        if extension not in self.zip_ext:
+        # Case-blind, unlike nbgrader's own extractor: a download saved as "Download.ZIP"
+        # (Windows, some LMS exports) is an archive too, not a learner's file to copy.
+        if extension.lower() not in {ext.lower() for ext in self.zip_ext}:
             self._copy_plain_file(path, target)
             return
         try:
@@ -1104,11 +1107,15 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             self.refuse(path, f"could not be opened without following a link ({exc.strerror})")
             return
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode) or not zipfile.is_zipfile(handle):
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 self.refuse(path, "not a zip archive (only zip archives are extracted)")
                 return
+            if not zipfile.is_zipfile(handle):
+                handle.seek(0)
+                self.refuse(path, _not_a_zip(handle.read(len(_ZIP_START))))
+                return
             handle.seek(0)
-            if stem.endswith(".tar"):
+            if stem.lower().endswith(".tar"):
                 stem = stem[: -len(".tar")]
             self.log.info("Extracting from: %s", path)
             self.log.info("  Extracting to: %s", os.path.join(target, stem))
@@ -1128,7 +1135,8 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         try:
             bundle = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            self.refuse(path, f"not a readable zip archive ({exc})")
+            # is_zipfile found its end record, so it is a zip whose directory is broken
+            self.refuse(path, f"a damaged zip archive ({exc}): download it again")
             return
         with bundle:
             members = bundle.infolist()
@@ -1217,20 +1225,32 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                         problem = f"expands past the limit of {limit} bytes (a zip bomb?)"
                         break
                     out.write(chunk)
-        except (
-            zipfile.BadZipFile,
-            RuntimeError,
-            NotImplementedError,
-            EOFError,
-            OSError,
-            zlib.error,
-        ) as exc:
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            # a bad CRC, a cut-off or corrupt stream: the download, which the LMS wrote
+            # whole, was damaged on its way
+            problem = f"damaged ({exc}): download the archive again"
+        except (RuntimeError, NotImplementedError, OSError) as exc:
             problem = f"could not be read ({exc})"
         if problem is not None:
             os.unlink(destination)
             return problem
         self._left -= written
         return None
+
+
+#: How a zip archive starts: its first entry's local header, or the end record of an
+#: empty one.
+_ZIP_START = b"PK\x03\x04"
+_EMPTY_ZIP_START = b"PK\x05\x06"
+
+
+def _not_a_zip(start: bytes) -> str:
+    """Why a file named as an archive, whose end record ``zipfile`` cannot find, is not
+    extracted: a file that starts as a zip archive was cut short or damaged on its way
+    (a download again fixes it); any other is no zip archive at all."""
+    if start in (_ZIP_START, _EMPTY_ZIP_START):
+        return "a damaged zip archive (cut short?): download it again"
+    return "not a zip archive (only zip archives are extracted)"
 
 
 #: The longest name of one file or folder most file systems take, in bytes.

@@ -835,6 +835,46 @@ def test_archive_folder_links_fifos_and_nested_zips(tmp_path: Path) -> None:
     assert len(extractor.refused) == 4
 
 
+def test_an_upper_case_zip_is_extracted(tmp_path: Path) -> None:
+    """Is a download saved as ``Download.ZIP`` extracted like ``.zip`` (nbgrader's own
+    extractor copies it, and the collector then skipped it as "not a notebook")?"""
+    archive = tmp_path / "archive"
+    make_zip(archive / "Download.ZIP", [(lms_name("alice"), notebook_bytes("alice"))])
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    extracted_file = tmp_path / "extracted" / "Download" / lms_name("alice")
+    assert extracted_file.read_bytes() == notebook_bytes("alice")
+    assert extractor.refused == []
+
+
+def test_a_damaged_zip_is_told_from_a_file_that_is_no_zip(tmp_path: Path) -> None:
+    """Is a download cut short, or with a corrupt entry, reported as damaged (download it
+    again), and a file that is no zip at all as not a zip archive?"""
+    archive = tmp_path / "archive"
+    whole = make_zip(
+        archive / "whole.zip", [(lms_name("alice"), notebook_bytes("alice") * 50)]
+    ).read_bytes()
+    (archive / "cut.zip").write_bytes(whole[: len(whole) // 2])
+    (archive / "page.zip").write_bytes(b"<html>Session expired</html>")
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w") as bundle:  # stored, so the data's bytes are plain
+        bundle.writestr(lms_name("bob"), notebook_bytes("bob"))
+    corrupt = stored.getvalue().replace(b'"bob"', b'"bOb"', 1)
+    (archive / "corrupt.zip").write_bytes(corrupt)
+    (archive / "whole.zip").unlink()
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    reasons = sorted(extractor.refused)
+    assert reasons == [
+        f"{archive / 'corrupt.zip'}!{lms_name('bob')}: damaged (Bad CRC-32 for file "
+        f"{lms_name('bob')!r}): download the archive again",
+        f"{archive / 'cut.zip'}: a damaged zip archive (cut short?): download it again",
+        f"{archive / 'page.zip'}: not a zip archive (only zip archives are extracted)",
+    ]
+
+
 # ---------------------------------------------------------------------- copying a folder
 
 
