@@ -13,7 +13,8 @@ nbgrader:
     the form of the LMS chosen with ``c.SafeFileNameCollector.lms`` (Blackboard, Canvas or
     Moodle, :data:`LMS_NAMINGS`), so the learner-chosen tail cannot pick whose submission a
     file is or when it was made, and maps the file to one of the assignment's released
-    notebooks. If any file of the download is not collected, ``nbgrader zip_collect`` exits
+    notebooks; a file older than the submission already collected for its learner is not
+    collected. If any file of the download is not collected, ``nbgrader zip_collect`` exits
     with status 1 after collecting the rest, naming each such file and why.
 :class:`SafeExchangeCollect` (``nbgrader collect``)
     Collects inbound folders only from their owner (or the instructor running collect),
@@ -58,7 +59,7 @@ from traitlets import Enum, Integer, TraitError, Unicode, validate
 from lstm_grader import safefiles
 from lstm_grader.report import printable
 from lstm_grader.submission_guard import is_safe_student_id
-from lstm_grader.timestamps import read_timestamp
+from lstm_grader.timestamps import TIMESTAMP_FILE, read_timestamp, timestamp_problem
 
 #: A Blackboard attempt's time, as its file names write it (``YYYY-MM-DD-HH-MM-SS``).
 _BLACKBOARD_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}"
@@ -428,7 +429,8 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     folder), refuses unsafe student ids and unreadable times, maps the file to one of the
     assignment's released notebooks, and refuses links, special files, hard-linked files and
     files whose real path leaves the extracted folder. ``named_regexp`` is ignored, so an
-    old setting cannot bring the greedy match back.
+    old setting cannot bring the greedy match back. A file that would replace a newer
+    submission already in ``submitted/`` is refused too (:func:`replacement_problem`).
 
     Every file it does not collect is recorded with the reason (:attr:`refused`,
     :attr:`skipped`), and once ``nbgrader zip_collect`` has collected the rest it exits
@@ -577,7 +579,9 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
             ``student_id``, ``file_id`` (a released notebook's name) and, if the naming
             has one, ``timestamp`` (a naive datetime, taken as UTC by nbgrader); None for a
             file that is not collected: the LMS's own receipt (logged), or a file skipped
-            (not a notebook) or refused, each recorded and logged with the reason.
+            (not a notebook) or refused, each recorded and logged with the reason. A file
+            is also refused when it would replace a submission already collected that is
+            newer, or of which it cannot be told whether it is (:func:`replacement_problem`).
         """
         name = os.path.basename(submitted_file)
         if os.path.splitext(name)[1] not in self.valid_ext:
@@ -594,6 +598,16 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         info = self._read(submitted_file)
         if isinstance(info, str):
             self.refuse(submitted_file, info)
+            return None
+        # nbgrader's _transfer_files empties submitted/<student>/<assignment> before it
+        # copies, so a file it is given replaces whatever was collected (and graded) there.
+        coursedir = self._coursedir()
+        folder = coursedir.format_path(
+            coursedir.submitted_directory, info["student_id"], coursedir.assignment_id
+        )
+        problem = replacement_problem(folder, info.get("timestamp"))
+        if problem is not None:
+            self.refuse(submitted_file, problem)
             return None
         self.log.debug("%s is %s", submitted_file, info)
         self.collected.append(submitted_file)
@@ -839,6 +853,101 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         return notebook
 
 
+def _naive_utc(moment: datetime.datetime) -> datetime.datetime:
+    """``moment`` as the naive UTC time nbgrader reads a written timestamp back as."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None)
+
+
+def _holds_files(folder: str) -> bool:
+    """Whether anything but (empty) folders lies below ``folder``; links are not followed."""
+    return any(names for _, _, names in os.walk(folder))
+
+
+def replacement_problem(folder: str, timestamp: datetime.datetime | None) -> str | None:
+    """Why a submission dated ``timestamp`` must not replace what ``folder`` holds, or None.
+
+    ``nbgrader zip_collect`` empties ``submitted/<student>/<assignment>`` before it copies
+    a learner's files there, so a download holding an older attempt than the one collected
+    (and perhaps graded) would silently take its place. A submission therefore replaces the
+    one there only when it is known to be at least as new: its time is the same as, or
+    later than, the one in the folder's ``timestamp.txt`` (the same time is the same attempt
+    collected again, so running ``zip_collect`` twice on one download still collects it).
+    When neither has a time (Canvas and Moodle write none) nothing can be compared and, as
+    before, the download is collected. When only one has a time, or the folder's
+    ``timestamp.txt`` cannot be read, which is newer is unknown and the folder is kept.
+
+    Parameters
+    ----------
+    folder
+        ``submitted/<student>/<assignment>``.
+    timestamp
+        The time the download gives the submission (a naive one is UTC, as nbgrader takes
+        it), or None if its names carry none.
+
+    Returns
+    -------
+    str or None
+        One line naming both times (or the one known) and how to collect it anyway; None
+        when the folder is missing or holds no files, or when the submission is not older.
+    """
+    keep = f"move {folder} away to collect this one instead"
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"{folder} cannot be examined ({exc.strerror}), so nothing replaces it"
+    if not stat.S_ISDIR(info.st_mode):
+        return f"{folder} is not a folder (a link or a file), so nothing replaces it"
+    if not _holds_files(folder):
+        return None  # nothing was collected there: nothing can be lost
+    new = None if timestamp is None else _naive_utc(timestamp)
+    new_text = "its name carries no time" if new is None else f"it is dated {new}"
+    try:
+        existing = _existing_time(folder)
+    except ValueError as exc:
+        return (
+            f"{new_text}, but whether the submission already in {folder} is newer cannot be "
+            f"told ({exc}); {keep}"
+        )
+    if existing is None and new is None:
+        return None  # neither is dated: the download is collected, as it always was
+    if existing is None:
+        return (
+            f"{new_text}, but the submission already in {folder} has no time "
+            f"({TIMESTAMP_FILE}), so whether it is newer cannot be told; {keep}"
+        )
+    if new is None:
+        return (
+            f"{new_text}, but the submission already in {folder} is dated {existing}, so "
+            f"whether that one is newer cannot be told; {keep}"
+        )
+    if new < existing:
+        return (
+            f"an older attempt ({new}) than the submission already in {folder} "
+            f"({existing}), which is kept; {keep}"
+        )
+    return None
+
+
+def _existing_time(folder: str) -> datetime.datetime | None:
+    """The time in ``folder``'s ``timestamp.txt`` as the grader reads it; None if there is
+    no such file or it is empty. Raises ValueError, saying why, if it cannot be read."""
+    problem = timestamp_problem(folder)
+    if problem is not None:
+        raise ValueError(problem)
+    path = os.path.join(folder, TIMESTAMP_FILE)
+    try:
+        text = safefiles.read_text(path).strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:  # changed since timestamp_problem looked
+        raise ValueError(f"{TIMESTAMP_FILE}: cannot be read ({exc})") from exc
+    return read_timestamp(text) if text else None
+
+
 def _tail(match: re.Match[str]) -> str:
     """The base name of the learner's own file name (the file_id group)."""
     return os.path.basename((match["file_id"] or "").replace("\\", "/"))
@@ -950,8 +1059,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         self._left = 0
 
     def extract(self, archive_path: str, extracted_path: str) -> None:
-        """Extract each zip archive of ``archive_path`` into its own folder of
-        ``extracted_path``, and copy the other regular files there.
+        """Extract each zip archive of ``archive_path`` (named with one of ``zip_ext``, in
+        any case) into its own folder of ``extracted_path``, and copy the other regular
+        files there.
 
         Parameters
         ----------
@@ -986,7 +1096,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             self.refuse(path, problem)
             return
         stem, extension = os.path.splitext(os.path.basename(path))
-        if extension not in self.zip_ext:
+        # Case-blind, unlike nbgrader's own extractor: a download saved as "Download.ZIP"
+        # (Windows, some LMS exports) is an archive too, not a learner's file to copy.
+        if extension.lower() not in {ext.lower() for ext in self.zip_ext}:
             self._copy_plain_file(path, target)
             return
         try:
@@ -995,11 +1107,15 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             self.refuse(path, f"could not be opened without following a link ({exc.strerror})")
             return
         with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode) or not zipfile.is_zipfile(handle):
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 self.refuse(path, "not a zip archive (only zip archives are extracted)")
                 return
+            if not zipfile.is_zipfile(handle):
+                handle.seek(0)
+                self.refuse(path, _not_a_zip(handle.read(len(_ZIP_START))))
+                return
             handle.seek(0)
-            if stem.endswith(".tar"):
+            if stem.lower().endswith(".tar"):
                 stem = stem[: -len(".tar")]
             self.log.info("Extracting from: %s", path)
             self.log.info("  Extracting to: %s", os.path.join(target, stem))
@@ -1019,7 +1135,8 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         try:
             bundle = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
-            self.refuse(path, f"not a readable zip archive ({exc})")
+            # is_zipfile found its end record, so it is a zip whose directory is broken
+            self.refuse(path, f"a damaged zip archive ({exc}): download it again")
             return
         with bundle:
             members = bundle.infolist()
@@ -1108,20 +1225,32 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                         problem = f"expands past the limit of {limit} bytes (a zip bomb?)"
                         break
                     out.write(chunk)
-        except (
-            zipfile.BadZipFile,
-            RuntimeError,
-            NotImplementedError,
-            EOFError,
-            OSError,
-            zlib.error,
-        ) as exc:
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            # a bad CRC, a cut-off or corrupt stream: the download, which the LMS wrote
+            # whole, was damaged on its way
+            problem = f"damaged ({exc}): download the archive again"
+        except (RuntimeError, NotImplementedError, OSError) as exc:
             problem = f"could not be read ({exc})"
         if problem is not None:
             os.unlink(destination)
             return problem
         self._left -= written
         return None
+
+
+#: How a zip archive starts: its first entry's local header, or the end record of an
+#: empty one.
+_ZIP_START = b"PK\x03\x04"
+_EMPTY_ZIP_START = b"PK\x05\x06"
+
+
+def _not_a_zip(start: bytes) -> str:
+    """Why a file named as an archive, whose end record ``zipfile`` cannot find, is not
+    extracted: a file that starts as a zip archive was cut short or damaged on its way
+    (a download again fixes it); any other is no zip archive at all."""
+    if start in (_ZIP_START, _EMPTY_ZIP_START):
+        return "a damaged zip archive (cut short?): download it again"
+    return "not a zip archive (only zip archives are extracted)"
 
 
 #: The longest name of one file or folder most file systems take, in bytes.

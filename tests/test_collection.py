@@ -480,6 +480,127 @@ def test_zip_collect_fails_when_nothing_is_collected_and_passes_when_all_is(
     assert status == 0 and "ERROR" not in log and "Refused" not in log
 
 
+# ---------------------------------------------------------------------- over a collected one
+
+OLDER_LMS_TIME = "2026-01-01-00-00-00"
+
+
+def collected_before(root: Path, student: str, timestamp: str | None) -> Path:
+    """``submitted/<student>/<assignment>`` holding a notebook collected (and graded) before,
+    with ``timestamp`` as its timestamp.txt (None: none)."""
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    (folder / NOTEBOOK).write_bytes(notebook_bytes("collected before"))
+    if timestamp is not None:
+        (folder / "timestamp.txt").write_text(timestamp)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("existing", "lms", "relative", "reason"),
+    [
+        # the reported loss: an older Blackboard attempt over the one collected
+        (
+            "2026-01-30 15:00:00",
+            "blackboard",
+            lms_name("alice", when=OLDER_LMS_TIME),
+            "an older attempt (2026-01-01 00:00:00) than the submission already in "
+            "{folder} (2026-01-30 15:00:00), which is kept; move {folder} away",
+        ),
+        # as nbgrader's exchange collect writes it, in UTC, a microsecond later
+        (
+            "2026-01-30 15:00:00.000001 UTC",
+            "blackboard",
+            lms_name("alice"),
+            "an older attempt (2026-01-30 15:00:00) than the submission already in "
+            "{folder} (2026-01-30 15:00:00.000001)",
+        ),
+        # the same attempt collected again, and a newer one: collected, as before
+        ("2026-01-30 15:00:00", "blackboard", lms_name("alice"), None),
+        ("2026-01-30 15:00:00", "blackboard", lms_name("alice", when=LATER_LMS_TIME), None),
+        # no time to compare on one side: the collected one is kept
+        (
+            None,
+            "blackboard",
+            lms_name("alice"),
+            "it is dated 2026-01-30 15:00:00, but the submission already in {folder} has no "
+            "time (timestamp.txt), so whether it is newer cannot be told",
+        ),
+        (
+            "yesterday",
+            "blackboard",
+            lms_name("alice", when=LATER_LMS_TIME),
+            "it is dated 2026-01-30 16:00:00, but whether the submission already in {folder} "
+            "is newer cannot be told (timestamp.txt: holds 'yesterday'",
+        ),
+        (
+            "2026-01-30 15:00:00",
+            "canvas",
+            canvas_name(CANVAS_ID),
+            "its name carries no time, but the submission already in {folder} is dated "
+            "2026-01-30 15:00:00, so whether that one is newer cannot be told",
+        ),
+        # neither has a time (Canvas, Moodle): the download is collected, as before
+        (None, "canvas", canvas_name(CANVAS_ID), None),
+        ("", "moodle", moodle_path(MOODLE_ID), None),
+    ],
+)
+def test_a_submission_never_replaces_a_newer_one_collected_before(
+    tmp_path: Path, existing: str | None, lms: str, relative: str, reason: str | None
+) -> None:
+    """Is a file older than the submission already collected for its learner (or one of
+    which that cannot be told) refused with both times, while the same attempt again, a
+    newer one, or an undated one over an undated one is collected as before?"""
+    student = {"blackboard": "alice", "canvas": CANVAS_ID, "moodle": MOODLE_ID}[lms]
+    app = tiny_course(tmp_path)
+    folder = collected_before(tmp_path, student, existing)
+    plugin = SafeFileNameCollector(parent=app, lms=lms)
+    path = place(tmp_path, relative)
+    info = plugin.collect(str(path))
+    if reason is None:
+        assert info is not None and info["student_id"] == student and plugin.refused == []
+    else:
+        assert info is None and plugin.collected == [] and len(plugin.refused) == 1
+        assert plugin.refused[0].startswith(f"{path}: ")
+        assert reason.format(folder=folder) in plugin.refused[0]
+
+
+def test_a_submission_is_collected_where_nothing_was(tmp_path: Path) -> None:
+    """Is a file collected over an empty submission folder (nothing to lose), and is a
+    link in place of the folder refused rather than followed and emptied?"""
+    app = tiny_course(tmp_path)
+    (tmp_path / "submitted" / "alice" / ASSIGNMENT / "empty").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep.txt").write_text("x")
+    (tmp_path / "submitted" / "bob").mkdir()
+    (tmp_path / "submitted" / "bob" / ASSIGNMENT).symlink_to(tmp_path / "elsewhere")
+    plugin = SafeFileNameCollector(parent=app)
+    assert plugin.collect(str(place(tmp_path, lms_name("alice")))) is not None
+    assert plugin.collect(str(place(tmp_path, lms_name("bob")))) is None
+    assert "is not a folder (a link or a file), so nothing replaces it" in plugin.refused[0]
+
+
+def test_zip_collect_keeps_the_newer_submission_and_exits_1(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In-process: does an older attempt leave the collected submission byte-identical,
+    make zip_collect exit 1 listing it with both times, and still collect a classmate?"""
+    folder = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    entries = [
+        (lms_name("alice", when=OLDER_LMS_TIME), notebook_bytes("alice, older")),
+        (lms_name("bob"), notebook_bytes("bob")),
+    ]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog)
+    assert status == 1
+    assert (folder / NOTEBOOK).read_bytes() == notebook_bytes("collected before")
+    assert (folder / "timestamp.txt").read_text() == "2026-01-30 15:00:00"
+    summary = log.split("was collected (1 collected); not collected:\n", 1)[1]
+    older = extracted(tmp_path) / "download" / lms_name("alice", when=OLDER_LMS_TIME)
+    assert f"  {older}: an older attempt (2026-01-01 00:00:00) than" in summary
+    bob = tmp_path / "submitted" / "bob" / ASSIGNMENT / NOTEBOOK
+    assert bob.read_bytes() == notebook_bytes("bob")
+
+
 # ---------------------------------------------------------------------- the zip extractor
 
 
@@ -712,6 +833,46 @@ def test_archive_folder_links_fifos_and_nested_zips(tmp_path: Path) -> None:
     for name in ["link.ipynb", "zero.zip", "pipe.ipynb", "dir-link"]:
         assert name in reasons
     assert len(extractor.refused) == 4
+
+
+def test_an_upper_case_zip_is_extracted(tmp_path: Path) -> None:
+    """Is a download saved as ``Download.ZIP`` extracted like ``.zip`` (nbgrader's own
+    extractor copies it, and the collector then skipped it as "not a notebook")?"""
+    archive = tmp_path / "archive"
+    make_zip(archive / "Download.ZIP", [(lms_name("alice"), notebook_bytes("alice"))])
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    extracted_file = tmp_path / "extracted" / "Download" / lms_name("alice")
+    assert extracted_file.read_bytes() == notebook_bytes("alice")
+    assert extractor.refused == []
+
+
+def test_a_damaged_zip_is_told_from_a_file_that_is_no_zip(tmp_path: Path) -> None:
+    """Is a download cut short, or with a corrupt entry, reported as damaged (download it
+    again), and a file that is no zip at all as not a zip archive?"""
+    archive = tmp_path / "archive"
+    whole = make_zip(
+        archive / "whole.zip", [(lms_name("alice"), notebook_bytes("alice") * 50)]
+    ).read_bytes()
+    (archive / "cut.zip").write_bytes(whole[: len(whole) // 2])
+    (archive / "page.zip").write_bytes(b"<html>Session expired</html>")
+    stored = io.BytesIO()
+    with zipfile.ZipFile(stored, "w") as bundle:  # stored, so the data's bytes are plain
+        bundle.writestr(lms_name("bob"), notebook_bytes("bob"))
+    corrupt = stored.getvalue().replace(b'"bob"', b'"bOb"', 1)
+    (archive / "corrupt.zip").write_bytes(corrupt)
+    (archive / "whole.zip").unlink()
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    reasons = sorted(extractor.refused)
+    assert reasons == [
+        f"{archive / 'corrupt.zip'}!{lms_name('bob')}: damaged (Bad CRC-32 for file "
+        f"{lms_name('bob')!r}): download the archive again",
+        f"{archive / 'cut.zip'}: a damaged zip archive (cut short?): download it again",
+        f"{archive / 'page.zip'}: not a zip archive (only zip archives are extracted)",
+    ]
 
 
 # ---------------------------------------------------------------------- copying a folder
@@ -1338,6 +1499,59 @@ def test_zip_collect_zip_bomb(course: Course, tmp_path: Path) -> None:
     assert f"{lms_name('mallory')}: expands to 20000000 bytes" in log_of(result)
     extracted_bytes = sum(p.stat().st_size for p in extracted(course.root).rglob("*"))
     assert extracted_bytes < 1_000_000
+
+
+@pytest.mark.slow
+def test_zip_collect_older_attempt_never_replaces_the_collected_one(
+    course: Course, tmp_path: Path
+) -> None:
+    """The reported loss: alice's 2026-01-30 attempt is collected; a later download holds
+    her older attempt. Does ``zip_collect --force`` keep her collected notebook and
+    timestamp.txt untouched, exit 1 naming the older file with both times, and still
+    collect a classmate's new submission?"""
+    zip_collect(course, [(lms_name("alice"), notebook_bytes("alice"))], tmp_path=tmp_path)
+    before = submitted_files(course)
+    assert before[f"alice/{ASSIGNMENT}/timestamp.txt"] == b"2026-01-30 15:00:00"
+    older = f"{ASSIGNMENT}_alice_attempt_2026-01-01-00-00-00_{NOTEBOOK}"
+    result = zip_collect(
+        course,
+        [(older, notebook_bytes("alice, blank")), (lms_name("bob"), notebook_bytes("bob"))],
+        tmp_path=tmp_path,
+        status=1,
+    )
+    after = submitted_files(course)
+    assert after[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("alice")
+    assert after[f"alice/{ASSIGNMENT}/timestamp.txt"] == b"2026-01-30 15:00:00"
+    assert after[f"bob/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("bob")
+    log = log_of(result)
+    folder = course.root / "submitted" / "alice" / ASSIGNMENT
+    assert f"Clearing existing files in {folder}" not in log
+    summary = log.split("was collected (1 collected); not collected:\n", 1)[1]
+    first = summary.splitlines()[0].strip()  # nbgrader's log indents continuation lines
+    assert first == (
+        f"{extracted(course.root) / 'submissions' / older}: an older attempt "
+        f"(2026-01-01 00:00:00) than the submission already in {folder} "
+        f"(2026-01-30 15:00:00), which is kept; move {folder} away to collect this one "
+        "instead"
+    )
+
+
+@pytest.mark.slow
+def test_zip_collect_same_or_newer_attempt_replaces_the_collected_one(
+    course: Course, tmp_path: Path
+) -> None:
+    """Does collecting the same download again exit 0, and a newer attempt replace the
+    collected one (notebook and timestamp.txt), as before?"""
+    download = [(lms_name("alice"), notebook_bytes("alice"))]
+    zip_collect(course, download, tmp_path=tmp_path)
+    zip_collect(course, download, tmp_path=tmp_path)
+    assert timestamp_of(course, "alice") == datetime.datetime(2026, 1, 30, 15)
+    newer = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
+    zip_collect(course, newer, tmp_path=tmp_path)
+    assert submitted_files(course) == {
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice, newer"),
+        f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 16:00:00",
+    }
 
 
 # ---------------------------------------------------------------------- nbgrader collect
