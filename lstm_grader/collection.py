@@ -507,6 +507,11 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         self.refused: list[str] = []
         self.skipped: list[str] = []
         self.collected: list[str] = []
+        #: Attempts older than the submission already collected for their learner, held
+        #: until every file is read (:meth:`settle_older_attempts`).
+        self._older: list[tuple[str, str, str, datetime.datetime]] = []
+        #: The newest time of each learner's attempts collected from this download.
+        self._newest: dict[str, datetime.datetime] = {}
         self._released: list[str] | None = None
         self._attempt_index: dict[tuple[str, str | None], list[tuple[str, str]]] | None = None
         self._roster: dict[str, str] | str | None = None  # str: why it cannot be used
@@ -607,11 +612,32 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         )
         problem = replacement_problem(folder, info.get("timestamp"))
         if problem is not None:
-            self.refuse(submitted_file, problem)
+            existing = _older_than(folder, info.get("timestamp"))
+            if existing is None:
+                self.refuse(submitted_file, problem)
+            else:  # the same download may hold a newer attempt: decided once all are read
+                self._older.append((submitted_file, problem, info["student_id"], existing))
             return None
         self.log.debug("%s is %s", submitted_file, info)
         self.collected.append(submitted_file)
+        if info.get("timestamp") is not None:
+            moment = _naive_utc(info["timestamp"])
+            newest = self._newest.get(info["student_id"])
+            self._newest[info["student_id"]] = moment if newest is None else max(newest, moment)
         return info
+
+    def settle_older_attempts(self) -> None:
+        """Refuse each attempt older than its learner's submission already collected,
+        unless this download also holds an attempt of theirs at least as new as that one:
+        an LMS download of every attempt, collected again, then leaves out its older ones
+        quietly, as nbgrader keeps the newest, instead of reporting each."""
+        for path, problem, student, existing in self._older:
+            newest = self._newest.get(student)
+            if newest is not None and newest >= existing:
+                self.log.info("Skipping %s: a later attempt of the same learner is collected", path)
+            else:
+                self.refuse(path, problem)
+        self._older = []
 
     def _is_receipt(self, name: str) -> bool:
         receipt = self.naming().receipt
@@ -932,6 +958,18 @@ def replacement_problem(folder: str, timestamp: datetime.datetime | None) -> str
     return None
 
 
+def _older_than(folder: str, timestamp: datetime.datetime | None) -> datetime.datetime | None:
+    """The time of the submission in ``folder`` when one dated ``timestamp`` is older than
+    it, else None (not older, or not known to be)."""
+    if timestamp is None:
+        return None
+    try:
+        existing = _existing_time(folder)
+    except (OSError, ValueError):
+        return None
+    return existing if existing is not None and _naive_utc(timestamp) < existing else None
+
+
 def _existing_time(folder: str) -> datetime.datetime | None:
     """The time in ``folder``'s ``timestamp.txt`` as the grader reads it; None if there is
     no such file or it is empty. Raises ValueError, saying why, if it cannot be read."""
@@ -984,6 +1022,8 @@ def report_uncollected(app: ZipCollectApp) -> None:
     The LMS's own receipts do not count; learners' files are never changed.
     """
     extractor, collector = app.extractor_plugin_inst, app.collector_plugin_inst
+    if hasattr(collector, "settle_older_attempts"):
+        collector.settle_older_attempts()
     left_out = [
         *getattr(extractor, "refused", []),
         *getattr(collector, "refused", []),

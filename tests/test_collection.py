@@ -549,14 +549,16 @@ def test_a_submission_never_replaces_a_newer_one_collected_before(
     tmp_path: Path, existing: str | None, lms: str, relative: str, reason: str | None
 ) -> None:
     """Is a file older than the submission already collected for its learner (or one of
-    which that cannot be told) refused with both times, while the same attempt again, a
-    newer one, or an undated one over an undated one is collected as before?"""
+    which that cannot be told) refused with both times, once every file of the download is
+    read, while the same attempt again, a newer one, or an undated one over an undated one
+    is collected as before?"""
     student = {"blackboard": "alice", "canvas": CANVAS_ID, "moodle": MOODLE_ID}[lms]
     app = tiny_course(tmp_path)
     folder = collected_before(tmp_path, student, existing)
     plugin = SafeFileNameCollector(parent=app, lms=lms)
     path = place(tmp_path, relative)
     info = plugin.collect(str(path))
+    plugin.settle_older_attempts()
     if reason is None:
         assert info is not None and info["student_id"] == student and plugin.refused == []
     else:
@@ -1552,6 +1554,19 @@ def test_zip_collect_same_or_newer_attempt_replaces_the_collected_one(
         f"alice/{ASSIGNMENT}/{NOTEBOOK}": notebook_bytes("alice, newer"),
         f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 16:00:00",
     }
+    # a download of every attempt, collected again: its older attempt is left out quietly,
+    # as nbgrader keeps each learner's newest, not reported as if it were lost
+    every_attempt = [
+        (lms_name("alice"), notebook_bytes("alice")),
+        *newer,
+    ]
+    for _ in range(2):
+        result = zip_collect(course, every_attempt, tmp_path=tmp_path)
+        assert "not collected" not in log_of(result)
+    assert timestamp_of(course, "alice") == datetime.datetime(2026, 1, 30, 16)
+    assert submitted_files(course)[f"alice/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes(
+        "alice, newer"
+    )
 
 
 # ---------------------------------------------------------------------- nbgrader collect
