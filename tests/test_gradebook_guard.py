@@ -341,3 +341,9 @@ def test_a_healthy_gradebook_still_regrades_and_regenerates(course: Course) -> N
     assert set(after) == set(before)
     assert all(after[path] > before[path] for path in before)
     assert course.scores("alice", ASSIGNMENT) == course.scores("bob", ASSIGNMENT)
+
+
+def test_the_readme_states_the_wait() -> None:
+    """Does the instructor guide give the check's wait as the code has it?"""
+    guide = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert f"still holds it locked after {LOCK_TIMEOUT_S:g} s" in guide
