@@ -153,6 +153,15 @@ c.GenerateAssignment.preprocessors = [
 from lstm_grader.submission_guard import guard_autograde  # noqa: E402
 
 guard_autograde()
+# With --force (the formgrader's buttons and lstm-grade always pass it) nbgrader removes a
+# learner's autograded/ or feedback/ folder before it opens the gradebook, and removes it
+# again when the gradebook then fails: a damaged or locked gradebook cost every learner's
+# earlier work. autograde and generate_feedback check the gradebook once first (it opens,
+# holds nbgrader's tables, and for autograde takes a write lock within 10 s) and otherwise
+# stop with one line saying what to do, having removed nothing (lstm_grader/gradebook_guard.py).
+from lstm_grader.gradebook_guard import guard_gradebook  # noqa: E402
+
+guard_gradebook()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells

@@ -61,6 +61,7 @@ PRELOADED_MODULES = (
     "lstm_grader.student_version",
     "lstm_grader.collection",
     "lstm_grader.sandbox",
+    "lstm_grader.gradebook_guard",
 )
 
 #: Modules nbgrader and nbclient import on first use, listed so the helper pays for them.
