@@ -376,9 +376,22 @@ class ClassGrader:
                 load_references(self.layout.references_file(assignment).parent, assignment)
             except (OSError, ValueError) as exc:  # ReferenceFileError is a ValueError
                 problems.append(str(exc))
-        if problem := self._foreign_gradebook():
+        if problem := self._unusable_gradebook() or self._foreign_gradebook():
             problems.append(problem)
         return problems
+
+    def _unusable_gradebook(self) -> str | None:
+        """Why the gradebook cannot be written now (locked, read-only, not nbgrader's), or
+        None; one this run will make (a SQLite file not there yet) is not checked."""
+        import sqlalchemy
+
+        from lstm_grader.gradebook_guard import gradebook_problem
+
+        url = self.db_url or self.layout.db_url
+        parsed = sqlalchemy.engine.make_url(url)
+        if parsed.get_backend_name() == "sqlite" and not os.path.exists(parsed.database or ""):
+            return None
+        return gradebook_problem(url, write=True)
 
     def _foreign_gradebook(self) -> str | None:
         """Why the gradebook is another course's, or None: it holds assignments, none of

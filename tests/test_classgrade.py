@@ -816,8 +816,8 @@ def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(
 @pytest.mark.slow
 def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) -> None:
     """Does lstm-grade, given an assignment the course lacks or a gradebook that is not a
-    database, grade nothing and say which it is, in one line, with the course's
-    assignments listed?"""
+    database, grade nothing and say which it is, with the course's assignments listed or
+    what to do?"""
     course = course_factory(ASSIGNMENT)
     grade = [sys.executable, "-m", "lstm_grader.classgrade", "--no-progress"]
     run = course.run(*grade, "05-retrun-flags", check=False, timeout=300)
@@ -829,9 +829,9 @@ def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) ->
     (course.root / "gradebook.db").write_bytes(b"not a database " * 400)
     run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
     assert run.returncode == 2
-    [line] = run.stderr.strip().splitlines()
-    assert line.startswith("lstm-grade: grader error, nothing was graded: the gradebook ")
-    assert "not a database" in line
+    first, why = run.stderr.strip().splitlines()
+    assert first == "lstm-grade: nothing was graded:"
+    assert "not a database" in why and "restore it from a backup" in why
     assert not (course.root / "grades.csv").exists()
 
 
@@ -839,9 +839,10 @@ def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) ->
 def test_missing_references_or_another_courses_gradebook_grade_nothing_and_say_why(
     course_factory, monkeypatch
 ) -> None:
-    """With an assignment's references missing or unreadable, or the gradebook another
-    course's, does lstm-grade grade nothing (earlier grading and the gradebook untouched)
-    and say why in a line each, instead of grading every learner as a grader error?"""
+    """With an assignment's references missing or unreadable, or the gradebook locked by
+    another program or another course's, does lstm-grade grade nothing (earlier grading
+    and the gradebook untouched) and say why in a line each, instead of grading every
+    learner as a grader error?"""
     from nbgrader.api import Gradebook
 
     course = course_factory(ASSIGNMENT)
@@ -866,6 +867,20 @@ def test_missing_references_or_another_courses_gradebook_grade_nothing_and_say_w
         assert (course.root / "grades.csv").read_bytes() == graded
         assert autograded.exists()
     references.write_bytes(recorded)
+
+    # the formgrader, or another program, holding the gradebook: named, not waited on
+    import sqlite3
+
+    holder = sqlite3.connect(course.root / "gradebook.db", isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+    finally:
+        holder.close()
+    assert run.returncode == 2, run.stderr
+    assert "the gradebook is locked by another program" in run.stderr
+    assert (course.root / "grades.csv").read_bytes() == graded
+    assert autograded.exists()
 
     ours = course.root / "gradebook.db"
     ours.rename(course.root / "ours.db")
