@@ -382,16 +382,10 @@ class ClassGrader:
 
     def _unusable_gradebook(self) -> str | None:
         """Why the gradebook cannot be written now (locked, read-only, not nbgrader's), or
-        None; one this run will make (a SQLite file not there yet) is not checked."""
-        import sqlalchemy
-
+        None; one this run makes (no SQLite file yet, or a new empty database) is none."""
         from lstm_grader.gradebook_guard import gradebook_problem
 
-        url = self.db_url or self.layout.db_url
-        parsed = sqlalchemy.engine.make_url(url)
-        if parsed.get_backend_name() == "sqlite" and not os.path.exists(parsed.database or ""):
-            return None
-        return gradebook_problem(url, write=True)
+        return gradebook_problem(self.db_url or self.layout.db_url, write=True, new_allowed=True)
 
     def _foreign_gradebook(self) -> str | None:
         """Why the gradebook is another course's, or None: it holds assignments, none of
@@ -422,7 +416,7 @@ class ClassGrader:
         if not courses - {"default_course"} or course_id in courses:
             return None
         return (
-            f"the gradebook ({self.db_url or self.layout.db_url}) holds the grades of "
+            f"the gradebook ({url.render_as_string(hide_password=True)}) holds the grades of "
             f"{', '.join(map(repr, sorted(courses)))}, not of this course "
             f"({course_id!r}, nbgrader_config.py's course_id): restore this "
             "course's gradebook, or point --db-url at it"

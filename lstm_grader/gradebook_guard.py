@@ -91,11 +91,12 @@ def _sqlite_error_problem(error: sqlite3.Error, name: str, waited: float) -> str
     return f"{name} is not a readable nbgrader gradebook ({detail}): {_RESTORE}"
 
 
-def _tables_problem(found: set[str], name: str) -> str | None:
-    """Why a database holding the tables ``found`` is not a gradebook nbgrader can use."""
+def _tables_problem(found: set[str], name: str, new_allowed: bool = False) -> str | None:
+    """Why a database holding the tables ``found`` is not a gradebook nbgrader can use
+    (an empty one is, when ``new_allowed``: nbgrader makes its tables)."""
     expected = _nbgrader_tables()
     missing = sorted(expected - found)
-    if not missing:
+    if not missing or (new_allowed and not found):
         return None
     if len(missing) == len(expected):
         return (
@@ -110,10 +111,12 @@ def _tables_problem(found: set[str], name: str) -> str | None:
     )
 
 
-def _sqlite_problem(path: str, write: bool, timeout: float) -> str | None:
+def _sqlite_problem(path: str, write: bool, timeout: float, new_allowed: bool) -> str | None:
     """:func:`gradebook_problem` for a SQLite gradebook in the file ``path``."""
     name = _display_path(path)
     if not os.path.exists(path):
+        if new_allowed:
+            return None
         # nbgrader would create an empty gradebook here and fail every learner on it
         return (
             f"there is no gradebook at {name}: {_RESTORE}, or, for a new course, run "
@@ -130,7 +133,7 @@ def _sqlite_problem(path: str, write: bool, timeout: float) -> str | None:
             row[0]
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        problem = _tables_problem(found, name)
+        problem = _tables_problem(found, name, new_allowed)
         if problem is None and write:
             # the lock nbgrader's first write takes, released at once: nothing is written
             connection.execute("BEGIN IMMEDIATE")
@@ -142,7 +145,7 @@ def _sqlite_problem(path: str, write: bool, timeout: float) -> str | None:
         connection.close()
 
 
-def _server_problem(url: Any, timeout: float) -> str | None:
+def _server_problem(url: Any, timeout: float, new_allowed: bool) -> str | None:
     """:func:`gradebook_problem` for a database server's gradebook (PostgreSQL): it can be
     reached and holds nbgrader's tables."""
     import sqlalchemy
@@ -167,10 +170,12 @@ def _server_problem(url: Any, timeout: float) -> str | None:
         )
     finally:
         engine.dispose()
-    return _tables_problem(found, shown)
+    return _tables_problem(found, shown, new_allowed)
 
 
-def gradebook_problem(db_url: str, write: bool, timeout: float = LOCK_TIMEOUT_S) -> str | None:
+def gradebook_problem(
+    db_url: str, write: bool, timeout: float = LOCK_TIMEOUT_S, *, new_allowed: bool = False
+) -> str | None:
     """Why the gradebook at ``db_url`` cannot be used now, or None when it can.
 
     Parameters
@@ -185,18 +190,22 @@ def gradebook_problem(db_url: str, write: bool, timeout: float = LOCK_TIMEOUT_S)
         The longest, in seconds, to wait for another program's lock on a SQLite
         gradebook (or to connect to a server); the URL's own SQLite ``timeout`` when
         shorter.
+    new_allowed : bool, optional
+        Whether a gradebook not made yet (no SQLite file, or a database without any
+        table) is one the caller makes, as ``lstm-grade`` does before it grades: then it
+        is no problem. nbgrader's converters cannot: for them it is one.
 
     Returns
     -------
     str or None
         One line saying what is wrong and what to do, or None. Nothing is created or
-        written either way: a missing SQLite file is reported, not made.
+        written either way: a missing SQLite file is reported (or passed), not made.
     """
     from sqlalchemy.engine import make_url
 
     url = make_url(db_url)
     if url.get_backend_name() != "sqlite":
-        return _server_problem(url, timeout)
+        return _server_problem(url, timeout, new_allowed)
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         return None  # in memory (nothing to lose), or a URI naming its own options
@@ -206,7 +215,7 @@ def gradebook_problem(db_url: str, write: bool, timeout: float = LOCK_TIMEOUT_S)
             timeout = min(timeout, float(own))
         except ValueError:
             pass  # SQLAlchemy will refuse it when nbgrader connects
-    return _sqlite_problem(os.path.abspath(database), write, timeout)
+    return _sqlite_problem(os.path.abspath(database), write, timeout, new_allowed)
 
 
 def _checked_converters() -> dict[type, bool]:

@@ -108,6 +108,26 @@ def test_a_missing_gradebook_is_named_and_not_created(tmp_path: Path) -> None:
     assert not path.exists()
 
 
+def test_a_gradebook_not_made_yet_passes_where_the_caller_makes_it(tmp_path: Path) -> None:
+    """lstm-grade makes the gradebook before it grades: for it, no SQLite file, or an
+    empty database, is none of these problems (and no file is made by the check), while a
+    partial gradebook or one that is not a database still is."""
+    path = tmp_path / "gradebook.db"
+    assert gradebook_problem(_url(path), write=True, new_allowed=True) is None
+    assert not path.exists()
+    path.write_bytes(b"")
+    assert gradebook_problem(_url(path), write=True, new_allowed=True) is None
+    other = sqlite3.connect(path)
+    other.execute("CREATE TABLE student (id TEXT)")
+    other.commit()
+    other.close()
+    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    assert problem is not None and "is not a complete nbgrader gradebook" in problem
+    path.write_bytes(b"not a database " * 400)
+    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    assert problem is not None and NOT_READABLE in problem
+
+
 @pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
 def test_an_exclusive_lock_is_reported_after_the_short_wait(
     gradebook: Path, locker: sqlite3.Connection, write: bool
