@@ -416,9 +416,10 @@ def submission_files(
     """The regular files of a folder the kernel may read, and what was left out and why.
 
     Notebooks are left out (the kernel receives its cells from the grader); so are the
-    submission's ``timestamp.txt`` (when it was handed in, which no answer may depend on: a
-    manual score stands while the answer is unchanged, see :func:`readable_files_digest`),
-    the instructor's explanations (:data:`lstm_lib.checks.FEEDBACK_FILE`, which name every
+    exchange's files (``timestamp.txt``, when it was handed in, and ``nbgrader submit``'s
+    ``submission_secret.txt``, new at each submission), on which no answer may depend: a
+    manual score stands while the answer is unchanged (:func:`readable_files_digest`); so
+    are the instructor's explanations (:data:`lstm_lib.checks.FEEDBACK_FILE`, which name every
     wrong option of a choice), links, FIFOs, sockets, devices, files with other hard links,
     and anything over the limits.
 
@@ -477,7 +478,7 @@ class _FileListing:
         ``label`` follows each skipped entry's path."""
         # here, not at the top: the grader starts before the course's own lstm_lib is
         # loaded, and a course whose copy is broken must get its grader-error, not a crash
-        from lstm_grader.timestamps import TIMESTAMP_FILE
+        from lstm_grader.submission_guard import EXCHANGE_FILES
         from lstm_lib.checks import FEEDBACK_FILE
 
         earlier = dict(self._entries)
@@ -501,7 +502,7 @@ class _FileListing:
                 if self._taken(relative, earlier):
                     continue
                 self._entries[relative] = False
-                if name.endswith(".ipynb") or relative == TIMESTAMP_FILE:
+                if name.endswith(".ipynb") or relative in EXCHANGE_FILES:
                     continue
                 if name == FEEDBACK_FILE:
                     self.skipped.append(f"{relative}{label}: the instructor's explanations")

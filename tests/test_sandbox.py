@@ -201,10 +201,12 @@ def test_submission_files_leave_out_links_fifos_notebooks_and_explanations(
 ) -> None:
     """Are only the submission's own regular files offered to the kernel, never the
     instructor's feedback.json (which names every wrong option of a choice question), and
-    never its timestamp.txt, on which no answer may depend?"""
+    never the exchange's timestamp.txt and submission_secret.txt, new at each submission,
+    on which no answer may depend?"""
     (tmp_path / "data.csv").write_text("1")
     (tmp_path / "nb.ipynb").write_text("{}")
     (tmp_path / "timestamp.txt").write_text("2026-12-05 11:00:00.000000 UTC")
+    (tmp_path / "submission_secret.txt").write_text("a secret of nbgrader submit")
     (tmp_path / "link").symlink_to("/etc/passwd")
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "feedback.json").write_text('{"q5": {"h-c": "..."}}')
@@ -232,6 +234,7 @@ def test_the_readable_files_digest_changes_with_what_the_kernel_may_read(tmp_pat
     assert first != ""
     (tmp_path / "nb.ipynb").write_text('{"cells": []}')
     (tmp_path / "timestamp.txt").write_text("2026-12-06 11:00:00.000000 UTC")
+    (tmp_path / "submission_secret.txt").write_text("a new secret")
     (tmp_path / "feedback.json").write_text("{}")
     assert sandbox.readable_files_digest(str(tmp_path)) == first
     (tmp_path / "answer.txt").write_text("(None, 99)")
