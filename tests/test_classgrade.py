@@ -535,6 +535,17 @@ def row_stamps(course: Course) -> dict[str, int]:
     }
 
 
+def give_q3_full_marks_by_hand(course: Course, student: str) -> None:
+    """What the formgrader's score box stores when the instructor gives q3 full marks."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, student)
+        grade.manual_score = grade.max_score
+        grade.needs_manual_grade = False
+        gradebook.db.commit()
+
+
 def _why_not_graded(course: Course, rows: list[dict[str, str]]) -> str:
     """For a failing test: each row not graded, with its reason and the end of its
     submission's nbgrader log, which a run in CI leaves nowhere else to read."""
@@ -1177,11 +1188,7 @@ def test_a_flagged_submission_graded_by_hand_keeps_its_manual_score(course_facto
     assert 'print("trust me")' not in shown.source, "the restored cell shows the learner's code"
 
     # The instructor gives q3 full marks in the formgrader (what its score box stores).
-    with Gradebook(_gradebook_url(course)) as gradebook:
-        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
-        grade.manual_score = grade.max_score
-        grade.needs_manual_grade = False
-        gradebook.db.commit()
+    give_q3_full_marks_by_hand(course, "s-flagged")
 
     for args in ((), ("--force",)):
         lstm_grade(course, *args)
@@ -1240,11 +1247,7 @@ def test_a_manual_score_awaits_the_instructor_again_when_an_added_cell_changes_t
     course.submit("s-flagged", ASSIGNMENT, handed_in())
     lstm_grade(course)
     assert grade_rows(course)["s-flagged"]["status"] == "flagged"
-    with Gradebook(_gradebook_url(course)) as gradebook:
-        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
-        grade.manual_score = grade.max_score
-        grade.needs_manual_grade = False
-        gradebook.db.commit()
+    give_q3_full_marks_by_hand(course, "s-flagged")
     lstm_grade(course)
     assert grade_rows(course)["s-flagged"]["status"] == "manually-graded"
 
@@ -1274,11 +1277,7 @@ def test_a_manual_score_awaits_the_instructor_again_when_a_file_beside_the_noteb
     (folder / "q3.txt").write_text("(None, 1)", encoding="utf-8")
     lstm_grade(course)
     assert grade_rows(course)["s-flagged"]["status"] == "flagged"
-    with Gradebook(_gradebook_url(course)) as gradebook:
-        grade = gradebook.find_grade("q3", ASSIGNMENT, ASSIGNMENT, "s-flagged")
-        grade.manual_score = grade.max_score
-        grade.needs_manual_grade = False
-        gradebook.db.commit()
+    give_q3_full_marks_by_hand(course, "s-flagged")
     time.sleep(0.05)
     (folder / "timestamp.txt").write_text("2026-12-05 11:00:00.000000 UTC", encoding="utf-8")
     lstm_grade(course)
