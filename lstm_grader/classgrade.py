@@ -30,7 +30,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -325,12 +325,10 @@ class ClassGrader:
         )
         if not (self.force or again) and state_file.exists():
             saved = json.loads(safefiles.read_text(state_file))
-            if (
-                saved.get("fingerprint") == stamp
-                and "facts" in saved
-                and self._gradebook_holds(submission, saved["facts"])
-            ):
-                return self._rows(submission, saved["facts"])
+            if saved.get("fingerprint") == stamp and "facts" in saved:
+                entries = self._held_entries(submission, saved["facts"])
+                if entries is not None:
+                    return self._rows(submission, saved["facts"], entries)
         self._graded_now.add((submission.student, submission.assignment))
         # a feedback page shows the grading this one replaces; generate_feedback, which
         # skips a page that exists, then makes it anew from this grading
@@ -354,15 +352,20 @@ class ClassGrader:
             )
         return self._rows(submission, facts)
 
-    def _gradebook_holds(self, submission: Submission, facts: dict[str, dict[str, Any]]) -> bool:
-        """Whether the gradebook still holds a score for each notebook an earlier run
-        graded: a gradebook deleted, or replaced by another, since then has none, and the
-        submission is graded again rather than reported as a grader error."""
-        return all(
-            self._gradebook_entry(submission, notebook).score is not None
+    def _held_entries(
+        self, submission: Submission, facts: dict[str, dict[str, Any]]
+    ) -> dict[str, GradebookEntry] | None:
+        """The gradebook's entry for each notebook of an earlier run's ``facts``, or None
+        when it no longer holds a score for one that run graded: a gradebook deleted, or
+        replaced by another, since then has none, and the submission is graded again
+        rather than reported as a grader error."""
+        entries = {notebook: self._gradebook_entry(submission, notebook) for notebook in facts}
+        if any(
+            fact.get("graded") and entries[notebook].score is None
             for notebook, fact in facts.items()
-            if fact.get("graded")
-        )
+        ):
+            return None
+        return entries
 
     def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
         """What in the course stops every submission of ``submissions`` from being graded,
@@ -376,50 +379,21 @@ class ClassGrader:
                 load_references(self.layout.references_file(assignment).parent, assignment)
             except (OSError, ValueError) as exc:  # ReferenceFileError is a ValueError
                 problems.append(str(exc))
-        if problem := self._unusable_gradebook() or self._foreign_gradebook():
+        if problem := self._unusable_gradebook():
             problems.append(problem)
         return problems
 
     def _unusable_gradebook(self) -> str | None:
-        """Why the gradebook cannot be written now (locked, read-only, not nbgrader's), or
-        None; one this run makes (no SQLite file yet, or a new empty database) is none."""
+        """Why the gradebook cannot be written now (locked, read-only, not nbgrader's,
+        another course's), or None; one this run makes (no SQLite file yet, or a new empty
+        database) is none."""
         from lstm_grader.gradebook_guard import gradebook_problem
 
-        return gradebook_problem(self.db_url or self.layout.db_url, write=True, new_allowed=True)
-
-    def _foreign_gradebook(self) -> str | None:
-        """Why the gradebook is another course's, or None: it holds assignments, none of
-        them this course's (one database may hold several courses) or nbgrader's
-        ``default_course``, which a gradebook opened without a course id writes.
-
-        Read with a plain query: nbgrader's ``Gradebook`` adds its course as it opens, and
-        another course's gradebook must be left as it is."""
-        import sqlalchemy
-
-        url = sqlalchemy.engine.make_url(self.db_url or self.layout.db_url)
-        if url.get_backend_name() == "sqlite" and not (
-            url.database and os.path.exists(url.database)
-        ):
-            return None  # connecting would make an empty file where nbgrader makes its own
-        engine = sqlalchemy.create_engine(url)
-        try:
-            with engine.connect() as connection:
-                if not sqlalchemy.inspect(connection).has_table("assignment"):
-                    return None  # a new gradebook: nbgrader makes its tables
-                rows = connection.execute(
-                    sqlalchemy.text("SELECT DISTINCT course_id FROM assignment")
-                )
-                courses = {course for (course,) in rows}
-        finally:
-            engine.dispose()
-        course_id = self.layout.coursedir.course_id
-        if not courses - {"default_course"} or course_id in courses:
-            return None
-        return (
-            f"the gradebook ({url.render_as_string(hide_password=True)}) holds the grades of "
-            f"{', '.join(map(repr, sorted(courses)))}, not of this course "
-            f"({course_id!r}, nbgrader_config.py's course_id): restore this "
-            "course's gradebook, or point --db-url at it"
+        return gradebook_problem(
+            self.db_url or self.layout.db_url,
+            write=True,
+            new_allowed=True,
+            course_id=self.layout.coursedir.course_id,
         )
 
     def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
@@ -519,12 +493,28 @@ class ClassGrader:
             fact["seconds"] = elapsed
         return facts
 
-    def _rows(self, submission: Submission, facts: dict[str, dict[str, Any]]) -> list[Row]:
-        """One row per notebook: the saved facts, the gradebook's scores, the report."""
-        return [self._row(submission, name, fact) for name, fact in facts.items()]
+    def _rows(
+        self,
+        submission: Submission,
+        facts: dict[str, dict[str, Any]],
+        entries: Mapping[str, GradebookEntry] | None = None,
+    ) -> list[Row]:
+        """One row per notebook: the saved facts, the gradebook's scores (its ``entries``
+        when already read), the report."""
+        return [
+            self._row(submission, name, fact, (entries or {}).get(name))
+            for name, fact in facts.items()
+        ]
 
-    def _row(self, submission: Submission, notebook: str, fact: dict[str, Any]) -> Row:
-        entry = self._gradebook_entry(submission, notebook)
+    def _row(
+        self,
+        submission: Submission,
+        notebook: str,
+        fact: dict[str, Any],
+        entry: GradebookEntry | None = None,
+    ) -> Row:
+        if entry is None:
+            entry = self._gradebook_entry(submission, notebook)
         graded = bool(fact.get("graded"))
         failure = fact.get("grader_failure")
         if graded and entry.score is None:

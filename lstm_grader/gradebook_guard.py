@@ -111,7 +111,29 @@ def _tables_problem(found: set[str], name: str, new_allowed: bool = False) -> st
     )
 
 
-def _sqlite_problem(path: str, write: bool, timeout: float, new_allowed: bool) -> str | None:
+#: The query for the courses a gradebook holds assignments of: plain SQL, because
+#: nbgrader's ``Gradebook`` adds its own course as it opens, and another course's gradebook
+#: must be left as it is.
+_COURSES_QUERY = "SELECT DISTINCT course_id FROM assignment"
+
+
+def _course_problem(courses: set[str], course_id: str, name: str) -> str | None:
+    """Why a gradebook holding assignments of ``courses`` is another course's, or None:
+    it holds assignments, none of them ``course_id``'s (one database may hold several
+    courses) or nbgrader's ``default_course``, which a gradebook opened without a course id
+    writes."""
+    if not courses - {"default_course"} or course_id in courses:
+        return None
+    return (
+        f"the gradebook ({name}) holds the grades of {', '.join(map(repr, sorted(courses)))}, "
+        f"not of this course ({course_id!r}, nbgrader_config.py's course_id): restore this "
+        "course's gradebook, or point --db-url at it"
+    )
+
+
+def _sqlite_problem(
+    path: str, write: bool, timeout: float, new_allowed: bool, course_id: str | None
+) -> str | None:
     """:func:`gradebook_problem` for a SQLite gradebook in the file ``path``."""
     name = _display_path(path)
     if not os.path.exists(path):
@@ -134,6 +156,9 @@ def _sqlite_problem(path: str, write: bool, timeout: float, new_allowed: bool) -
             for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
         problem = _tables_problem(found, name, new_allowed)
+        if problem is None and course_id is not None and "assignment" in found:
+            courses = {course for (course,) in connection.execute(_COURSES_QUERY)}
+            problem = _course_problem(courses, course_id, name)
         if problem is None and write:
             # the lock nbgrader's first write takes, released at once: nothing is written
             connection.execute("BEGIN IMMEDIATE")
@@ -145,7 +170,9 @@ def _sqlite_problem(path: str, write: bool, timeout: float, new_allowed: bool) -
         connection.close()
 
 
-def _server_problem(url: Any, timeout: float, new_allowed: bool) -> str | None:
+def _server_problem(
+    url: Any, timeout: float, new_allowed: bool, course_id: str | None
+) -> str | None:
     """:func:`gradebook_problem` for a database server's gradebook (PostgreSQL): it can be
     reached and holds nbgrader's tables."""
     import sqlalchemy
@@ -162,6 +189,10 @@ def _server_problem(url: Any, timeout: float, new_allowed: bool) -> str | None:
     try:
         with engine.connect() as connection:
             found = set(sqlalchemy.inspect(connection).get_table_names())
+            problem = _tables_problem(found, shown, new_allowed)
+            if problem is None and course_id is not None and "assignment" in found:
+                rows = connection.execute(sqlalchemy.text(_COURSES_QUERY))
+                problem = _course_problem({course for (course,) in rows}, course_id, shown)
     except sqlalchemy.exc.SQLAlchemyError as error:
         detail = " ".join(str(getattr(error, "orig", None) or error).split())
         return (
@@ -170,11 +201,16 @@ def _server_problem(url: Any, timeout: float, new_allowed: bool) -> str | None:
         )
     finally:
         engine.dispose()
-    return _tables_problem(found, shown, new_allowed)
+    return problem
 
 
 def gradebook_problem(
-    db_url: str, write: bool, timeout: float = LOCK_TIMEOUT_S, *, new_allowed: bool = False
+    db_url: str,
+    write: bool,
+    timeout: float = LOCK_TIMEOUT_S,
+    *,
+    new_allowed: bool = False,
+    course_id: str | None = None,
 ) -> str | None:
     """Why the gradebook at ``db_url`` cannot be used now, or None when it can.
 
@@ -194,6 +230,10 @@ def gradebook_problem(
         Whether a gradebook not made yet (no SQLite file, or a database without any
         table) is one the caller makes, as ``lstm-grade`` does before it grades: then it
         is no problem. nbgrader's converters cannot: for them it is one.
+    course_id : str, optional
+        The course that will write the gradebook, when the caller must not write another
+        course's: a gradebook holding assignments, none of them this course's (nor
+        nbgrader's ``default_course``), is then a problem. Not checked when None.
 
     Returns
     -------
@@ -205,7 +245,7 @@ def gradebook_problem(
 
     url = make_url(db_url)
     if url.get_backend_name() != "sqlite":
-        return _server_problem(url, timeout, new_allowed)
+        return _server_problem(url, timeout, new_allowed, course_id)
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         return None  # in memory (nothing to lose), or a URI naming its own options
@@ -215,7 +255,7 @@ def gradebook_problem(
             timeout = min(timeout, float(own))
         except ValueError:
             pass  # SQLAlchemy will refuse it when nbgrader connects
-    return _sqlite_problem(os.path.abspath(database), write, timeout, new_allowed)
+    return _sqlite_problem(os.path.abspath(database), write, timeout, new_allowed, course_id)
 
 
 def _checked_converters() -> dict[type, bool]:

@@ -128,6 +128,48 @@ def test_a_gradebook_not_made_yet_passes_where_the_caller_makes_it(tmp_path: Pat
     assert problem is not None and NOT_READABLE in problem
 
 
+def _hold_assignments(gradebook: Path, *courses: str) -> None:
+    """Give ``gradebook`` one assignment of each of ``courses`` (plain SQL: nbgrader's
+    ``Gradebook`` would add a course of its own)."""
+    connection = sqlite3.connect(gradebook)
+    connection.executemany(
+        "INSERT INTO assignment (id, name, course_id) VALUES (?, ?, ?)",
+        [(f"id-{course}", f"hw-{course}", course) for course in courses],
+    )
+    connection.commit()
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    ("held", "foreign"),
+    [
+        ((), False),
+        (("default_course",), False),
+        (("our-course",), False),
+        (("their-course", "our-course"), False),
+        (("their-course",), True),
+        (("their-course", "default_course", "another"), True),
+    ],
+)
+def test_another_courses_gradebook_is_named_only_when_asked(
+    gradebook: Path, held: tuple[str, ...], foreign: bool
+) -> None:
+    """With ``course_id``, a gradebook whose assignments are none of this course's (nor
+    nbgrader's ``default_course``) is named, with the courses it holds, and left as it
+    was; without ``course_id`` (nbgrader's converters) the course is not checked."""
+    _hold_assignments(gradebook, *held)
+    before = gradebook.read_bytes()
+    problem = gradebook_problem(_url(gradebook), write=True, course_id="our-course")
+    if foreign:
+        assert problem is not None
+        assert "not of this course ('our-course', nbgrader_config.py's course_id)" in problem
+        assert "'their-course'" in problem
+    else:
+        assert problem is None
+    assert gradebook_problem(_url(gradebook), write=True) is None
+    assert gradebook.read_bytes() == before
+
+
 @pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
 def test_an_exclusive_lock_is_reported_after_the_short_wait(
     gradebook: Path, locker: sqlite3.Connection, write: bool
