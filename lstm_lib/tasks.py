@@ -6,7 +6,9 @@ each input step: the size of the gradient with respect to that step;
 
 ``flagged_value_task`` makes a long-range task in pure NumPy ("remember the flagged value"),
 and ``train_race`` trains several recurrent layers on it from the same start and returns a
-``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them.
+``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them. ``RACE_CLAIM``
+and ``REVIEW_RACE_CLAIM`` are what the book says each race reaches on every seed its tests
+train.
 
 ``flagged_memory`` measures, in NumPy, how a trained LSTM keeps the flagged value: its gates
 at and after the flagged step, unit by unit and for each sign apart.
@@ -28,8 +30,11 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "RACE_CLAIM",
+    "REVIEW_RACE_CLAIM",
     "REVIEW_VOCAB",
     "FlaggedMemory",
+    "RaceClaim",
     "RaceResult",
     "flagged_memory",
     "flagged_value_task",
@@ -359,6 +364,40 @@ class RaceResult:
     held_out_accuracy: tuple[float, ...]
     seconds: float
     model: Any = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class RaceClaim:
+    """What the book says a race reaches on every seed its tests train, in one place.
+
+    Chapters 04 and 08 glue these numbers into their prose and ``tests/test_book_claims.py``
+    asserts them, so the sentence and the check cannot drift apart.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+        The seeds the tests train the race on; the chapter shows the first.
+    simplernn_below : float
+        The SimpleRNN's held-out accuracy stays below this, near chance.
+    gated_at_least : float
+        The LSTM's and the GRU's held-out accuracy reach at least this.
+
+    Examples
+    --------
+    >>> f"{RACE_CLAIM.simplernn_below:.0%} and {RACE_CLAIM.gated_at_least:.0%}"
+    '60% and 90%'
+    """
+
+    seeds: tuple[int, ...]
+    simplernn_below: float
+    gated_at_least: float
+
+
+#: The claim of :func:`train_race` with its defaults (chapter 04, "A task only gates can learn").
+RACE_CLAIM = RaceClaim(seeds=(0, 1, 2), simplernn_below=0.6, gated_at_least=0.9)
+#: The claim of :func:`train_review_race` with its defaults (chapter 08, "A review only gates
+#: can read").
+REVIEW_RACE_CLAIM = RaceClaim(seeds=(0, 1, 2), simplernn_below=0.65, gated_at_least=0.9)
 
 
 def train_race(

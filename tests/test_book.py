@@ -276,6 +276,69 @@ def test_a_chapters_race_is_the_one_its_claims_tests_train(chapter: str, race: s
     assert stated == defaults
 
 
+RACE_CLAIMS = [
+    ("04-lstm", "race", "RACE_CLAIM"),
+    ("08-putting-together", "marker", "REVIEW_RACE_CLAIM"),
+]
+
+
+def race_claim_paragraph(chapter: str) -> str:
+    """The paragraph of a chapter's prose that says what the book's tests check of its race."""
+    prose, _ = source_cells(chapter)
+    paragraphs = re.split(r"\n\s*\n", "\n".join(line for _, line in prose))
+    flowing = [" ".join(paragraph.split()) for paragraph in paragraphs]
+    (paragraph,) = [p for p in flowing if "book's tests run the same race" in p]
+    return paragraph
+
+
+@pytest.mark.parametrize(("chapter", "prefix", "constant"), RACE_CLAIMS)
+def test_a_chapters_race_claim_is_glued_from_the_constant_its_tests_check(
+    chapter: str, prefix: str, constant: str
+) -> None:
+    """Does the sentence saying which seeds the book's tests train the race on, and which
+    accuracies they check, glue every one of those numbers from the ``lstm_lib.tasks``
+    constant that tests/test_book_claims.py asserts, typing none of them?"""
+    from lstm_lib import tasks
+
+    claim = getattr(tasks, constant)
+    paragraph = race_claim_paragraph(chapter)
+    roles = {
+        "seeds": f"{{glue:text}}`{prefix}_claim_seeds`",
+        "simplernn_below": f"{{glue:text}}`{prefix}_claim_simplernn_below:.0%`",
+        "gated_at_least": f"{{glue:text}}`{prefix}_claim_gated_at_least:.0%`",
+    }
+    for role in roles.values():
+        assert role in paragraph, f"{chapter}: the race's claim no longer uses {role}"
+    # Whatever is left once the glue roles are gone (the accuracies of the seed on the page
+    # are glued too) holds no number.
+    typed = re.sub(r"\{glue:\w*\}`[^`]*`", "", paragraph)
+    assert not re.search(r"\d", typed), f"{chapter}: a number typed in: {typed}"
+    _, code = source_cells(chapter)
+    (cell,) = [cell for cell in code if f"claim = tasks.{constant}\n" in cell]
+    for name in roles:
+        assert re.search(rf'glue\("{prefix}_claim_{name}",[^)]*\bclaim\.{name}\b', cell), name
+    assert claim.seeds[0] == 0, "the chapter shows seed 0: the tests' seeds should start there"
+
+
+@pytest.mark.parametrize(("chapter", "prefix", "constant"), RACE_CLAIMS)
+def test_a_chapters_race_claim_shows_the_constants_numbers(
+    build_output: str, chapter: str, prefix: str, constant: str
+) -> None:
+    """Does the built page state the seeds and thresholds of ``lstm_lib.tasks``'s constant,
+    so a glue that broke or a key that changed cannot leave other numbers on the page?"""
+    from lstm_lib import tasks
+
+    claim = getattr(tasks, constant)
+    seeds = ", ".join(map(str, claim.seeds[:-1])) + f" and {claim.seeds[-1]}"
+    text = " ".join(page(chapter).get_text(" ").split())
+    for words in (
+        f"the same race on seeds {seeds} and check",
+        f"stays below {claim.simplernn_below:.0%} while",
+        f"reach at least {claim.gated_at_least:.0%}",
+    ):
+        assert words in text, f"{chapter}: the page does not say {words!r}"
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
     """Is every concrete shape the chapter's prose writes, such as (None, 10, 64), also in
