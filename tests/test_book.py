@@ -5,8 +5,8 @@ shared ``_build`` (its execution cache makes a rebuild of unchanged chapters tak
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
 the end with a link to the chapter's notebook, the README's instructor guide included in the
-instructor chapter, and no concrete shape such as ``(None, 10, 64)`` in a chapter's prose that
-its executed code does not print.
+instructor chapter, and no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
+chapter's prose that its code does not hold or its executed outputs do not print.
 """
 
 from __future__ import annotations
@@ -41,8 +41,15 @@ KERNEL_NOISE = (
     re.compile(r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption"),
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called"),
 )
-# A concrete shape written in prose: (None, 10, 64), (None,), (None, None, 3).
-SHAPE = re.compile(r"\(None(?:\s*,\s*(?:None|\d+))*\s*,?\s*\)")
+# A concrete shape written in prose: (None, 10, 64), (32, 10, 8), (None,), (32,): two axes or
+# more, or one with its trailing comma, each None or a whole number. Left alone: a form that
+# names an axis, (batch, timesteps, features) or (batch, 10, 8), which code builds from
+# variables; a call's arguments, Embedding(1000, 64), and a keyword's value,
+# keras.Input(shape=(10,)), which the text hands to Keras rather than reports from it; math,
+# $(0, 1)$; and a number with a thousands separator, (1,000).
+DIM = r"\s*(?:None|\d+)\s*"
+SHAPE = re.compile(rf"(?<![\w=])\((?:{DIM}(?:,{DIM})+,?|{DIM},)\s*\)")
+THOUSANDS = re.compile(r"\(\d{1,3}(?:,\d{3})+\)")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
 # A code cell the page does not show: `:tags: [remove-cell]`, or `tags:` in its metadata.
 HIDDEN_CELL = re.compile(r"^:?tags:.*\bremove-cell\b", flags=re.M)
@@ -94,6 +101,24 @@ def source_cells(chapter: str) -> tuple[list[tuple[int, str]], list[str]]:
             continue
         prose.append((number, line))
     return prose, code
+
+
+def prose_shapes(prose: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The concrete shapes (``SHAPE``) written in prose lines, with their line numbers, math
+    (``$...$`` and ``$$`` blocks) left out."""
+    found = []
+    display_math = False
+    for number, line in prose:
+        if line.strip().startswith("$$"):
+            display_math = not display_math if line.strip() == "$$" else display_math
+            continue
+        if display_math:
+            continue
+        text = re.sub(r"\$[^$]*\$", "", line)
+        found += [
+            (number, shape) for shape in SHAPE.findall(text) if not THOUSANDS.fullmatch(shape)
+        ]
+    return found
 
 
 def draws_a_figure(code: list[str]) -> bool:
@@ -339,16 +364,30 @@ def test_a_chapters_race_claim_shows_the_constants_numbers(
         assert words in text, f"{chapter}: the page does not say {words!r}"
 
 
+def test_prose_shapes_finds_concrete_shapes_and_leaves_the_rest_alone() -> None:
+    """Does the shape check see every concrete shape prose writes, with or without None,
+    and nothing that only looks like one: symbolic forms, call arguments, keyword values,
+    math, thousands?"""
+    line = (
+        "`(None, 10, 64)` and `(32, 10, 8)` or (None,), `(32,)`, ( 3 , 8 ), "
+        "not (batch, timesteps, features), (batch, 10, 8), `Embedding(1000, 64)`, "
+        "`keras.Input(shape=(10,))`, $(0, 1)$, (1,000), (1997) or (see 2)"
+    )
+    found = [shape for _, shape in prose_shapes([(7, line)])]
+    assert found == ["(None, 10, 64)", "(32, 10, 8)", "(None,)", "(32,)", "( 3 , 8 )"]
+    assert prose_shapes([(1, "$$"), (2, "(0, 1)"), (3, "$$"), (4, "(2, 3)")]) == [(4, "(2, 3)")]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
-    """Is every concrete shape the chapter's prose writes, such as (None, 10, 64), also in
-    the chapter's code or executed outputs, so no shape in the text is a hand-typed copy?"""
+    """Is every concrete shape the chapter's prose writes, such as (None, 10, 64) or
+    (32, 10, 8), also in the chapter's code or executed outputs, so no shape in the text is a
+    hand-typed copy? (``prose_shapes`` says what counts as a shape.)"""
     prose, code = source_cells(chapter)
     shown = squeeze(executed_text(chapter) + "\n".join(code))
     violations = [
         f"book/{chapter}.md:{number}: {shape}"
-        for number, line in prose
-        for shape in SHAPE.findall(line)
+        for number, shape in prose_shapes(prose)
         if squeeze(shape) not in shown
     ]
     assert not violations, (
