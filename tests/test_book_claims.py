@@ -1,4 +1,7 @@
-"""Does live Keras (TensorFlow backend, on the CPU) behave as the book's chapters say?
+"""Does live Keras (TensorFlow backend) behave as the book's chapters say?
+
+Most claims hold on any device; one that depends on it (cuDNN) asserts what the book says of
+a machine without a GPU when none is visible, and what it says of a GPU otherwise.
 
 One test per claim the text of a chapter makes about Keras, named after the chapter that
 makes it. The chapters show the same behaviour with executed code; these tests keep the
@@ -941,13 +944,43 @@ def test_04_implementation_is_accepted_but_neither_in_the_signature_nor_saved() 
     np.testing.assert_allclose(np.asarray(one(x)), np.asarray(two(x)), atol=1e-6)
 
 
-def test_04_use_cudnn_true_refuses_where_cudnn_cannot_run() -> None:
-    """Does use_cudnn=True raise a ValueError on a machine without a GPU, where "auto"
-    falls back to Keras's own loop?"""
+def test_04_use_cudnn_true_insists_and_changes_speed_not_the_formula() -> None:
+    """Chapter 04, `use_cudnn`: on a GPU Keras runs the LSTM as one fused cuDNN kernel,
+    "`use_cudnn="auto"` does so when it can; `True` insists", and "`use_cudnn` changes speed,
+    not the formula". Where cuDNN cannot run (use_bias=False anywhere; any layer where no GPU
+    is visible) does True raise a ValueError while "auto" falls back to Keras's own loop; and
+    on a GPU do "auto" and True take the fused kernel, with the outputs of use_cudnn=False?
+
+    Keras marks a layer that ran the fused kernel by turning its ``supports_jit`` off
+    (cuDNN is not XLA-compatible); that flag tells which path ran on either machine."""
+    import tensorflow as tf
+
     x = sequences()
-    np.asarray(layers.LSTM(4)(x))
+    plain = layers.LSTM(4, use_cudnn=False)
+    expected = np.asarray(plain(x))
+    assert plain.supports_jit  # never the fused kernel, GPU or not
+
+    def like_plain(**options):
+        layer = layers.LSTM(4, **options)
+        layer.build(x.shape)
+        layer.set_weights(plain.get_weights())
+        return layer
+
     with pytest.raises(ValueError, match="cuDNN"):
-        layers.LSTM(4, use_cudnn=True)(x)
+        layers.LSTM(4, use_cudnn=True, use_bias=False)(x)
+    auto, insisting = like_plain(), like_plain(use_cudnn=True)
+    # The backend's own test (keras.src.backend.tensorflow.rnn._is_gpu_available).
+    if not tf.config.list_logical_devices("GPU"):
+        np.testing.assert_allclose(np.asarray(auto(x)), expected, rtol=1e-5, atol=1e-5)
+        assert auto.supports_jit  # "auto" fell back to Keras's loop
+        with pytest.raises(ValueError, match="cuDNN"):
+            insisting(x)
+    else:
+        # Same formula, another summation order (and TF32 matmuls on recent GPUs): close,
+        # not equal; other weights or another gate order would differ by tenths.
+        for fused in (auto, insisting):
+            np.testing.assert_allclose(np.asarray(fused(x)), expected, rtol=1e-3, atol=1e-3)
+            assert not fused.supports_jit  # it took the fused kernel
 
 
 def test_04_07_stateful_needs_a_fixed_batch_size() -> None:
@@ -1415,7 +1448,8 @@ def test_04_a_dropout_seed_makes_the_masks_reproducible() -> None:
 
 def test_04_use_cudnn_false_never_tries_the_fused_kernel() -> None:
     """Does the LSTM try the backend's fused (cuDNN) loop only with use_cudnn "auto" or True,
-    so that False always runs Keras's own loop (no GPU here, so the source is read)?"""
+    so that False always runs Keras's own loop? (The source is read, so the answer does not
+    depend on the machine having a GPU.)"""
     source = inspect.getsource(layers.LSTM.inner_loop)
     fused = source.index("backend.lstm(")
     assert source.index('if self.use_cudnn in ("auto", True):') < fused
