@@ -362,6 +362,41 @@ def test_a_chapters_race_claim_shows_the_constants_numbers(
         f"reach at least {claim.gated_at_least:.0%}",
     ):
         assert words in text, f"{chapter}: the page does not say {words!r}"
+    if chapter == "04-lstm":
+        memory = tasks.MEMORY_CLAIM
+        for words in (
+            f"at least {memory.memory_units_at_least} units are memory units",
+            f"averages below {memory.forget_mean_below:g} over both signs",
+            f"above {memory.latch_above:g} after one sign and below {memory.latch_below:g}",
+            f"beyond {memory.final_cell_beyond:g} in size",
+            f"a forget gate above {memory.textbook_forget_above:g} and an input gate below "
+            f"{memory.textbook_input_below:g}",
+        ):
+            assert words in text, f"{chapter}: the page does not say {words!r}"
+
+
+def test_chapter_04s_list_of_the_trained_lstms_gates_is_glued_from_memory_claim() -> None:
+    """Does chapter 04's list of what the tests check of the race's trained LSTM glue every
+    number from ``tasks.MEMORY_CLAIM``, the constant tests/test_book_claims.py asserts, and
+    does the chapter pick its memory units with that claim's threshold?"""
+    import dataclasses
+
+    from lstm_lib import tasks
+
+    prose, code = source_cells("04-lstm")
+    text = " ".join(" ".join(line for _, line in prose).split())
+    start = text.index("The book's tests train the race's LSTM")
+    listed = text[start : text.index("Training finds one of many", start)]
+    for field in dataclasses.fields(tasks.MemoryClaim):
+        if field.name != "memory_threshold":  # glued where the memory units are defined
+            assert f"`memory_claim_{field.name}" in listed, field.name
+    typed = re.sub(r"\{glue:\w*\}`[^`]*`|`[^`]*`", "", listed)  # glue roles, then `+1`, `-1`
+    assert not re.search(r"\d", typed), f"a number typed in: {typed}"
+    (cell,) = [cell for cell in code if "claim = tasks.MEMORY_CLAIM" in cell]
+    assert "memory_threshold = claim.memory_threshold" in cell
+    glued = "\n".join(code)
+    assert "getattr(claim, name)" in glued and 'glue("memory_claim_seeds"' in glued
+    assert tasks.MEMORY_CLAIM.seeds[0] == 0, "the chapter measures the LSTM of seed 0"
 
 
 def test_prose_shapes_finds_concrete_shapes_and_leaves_the_rest_alone() -> None:
