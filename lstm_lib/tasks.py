@@ -6,7 +6,9 @@ each input step: the size of the gradient with respect to that step;
 
 ``flagged_value_task`` makes a long-range task in pure NumPy ("remember the flagged value"),
 and ``train_race`` trains several recurrent layers on it from the same start and returns a
-``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them.
+``RaceResult`` per layer; ``lstm_lib.plots.training.race_curves`` draws them. ``RACE_CLAIM``
+and ``REVIEW_RACE_CLAIM`` are what the book says each race reaches on every seed its tests
+train, ``MEMORY_CLAIM`` what it says of the trained LSTM's gates.
 
 ``flagged_memory`` measures, in NumPy, how a trained LSTM keeps the flagged value: its gates
 at and after the flagged step, unit by unit and for each sign apart.
@@ -28,8 +30,13 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "MEMORY_CLAIM",
+    "RACE_CLAIM",
+    "REVIEW_RACE_CLAIM",
     "REVIEW_VOCAB",
     "FlaggedMemory",
+    "MemoryClaim",
+    "RaceClaim",
     "RaceResult",
     "flagged_memory",
     "flagged_value_task",
@@ -359,6 +366,100 @@ class RaceResult:
     held_out_accuracy: tuple[float, ...]
     seconds: float
     model: Any = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class RaceClaim:
+    """What the book says a race reaches on every seed its tests train, in one place.
+
+    Chapters 04 and 08 glue these numbers into their prose and ``tests/test_book_claims.py``
+    asserts them, so the sentence and the check cannot drift apart.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+        The seeds the tests train the race on; the chapter shows the first.
+    simplernn_below : float
+        The SimpleRNN's held-out accuracy stays below this, near chance.
+    gated_at_least : float
+        The LSTM's and the GRU's held-out accuracy reach at least this.
+
+    Examples
+    --------
+    >>> f"{RACE_CLAIM.simplernn_below:.0%} and {RACE_CLAIM.gated_at_least:.0%}"
+    '60% and 90%'
+    """
+
+    seeds: tuple[int, ...]
+    simplernn_below: float
+    gated_at_least: float
+
+
+#: The claim of :func:`train_race` with its defaults (chapter 04, "A task only gates can learn").
+RACE_CLAIM = RaceClaim(seeds=(0, 1, 2), simplernn_below=0.6, gated_at_least=0.9)
+#: The claim of :func:`train_review_race` with its defaults (chapter 08, "A review only gates
+#: can read").
+REVIEW_RACE_CLAIM = RaceClaim(seeds=(0, 1, 2), simplernn_below=0.65, gated_at_least=0.9)
+
+
+@dataclass(frozen=True)
+class MemoryClaim:
+    """What the book says of the race's trained LSTM on every seed its tests train.
+
+    Chapter 04 ("What the trained LSTM does with its gates") glues these numbers into its
+    list and ``tests/test_book_claims.py`` asserts them, measured with :func:`flagged_memory`.
+
+    Attributes
+    ----------
+    seeds : tuple of int
+        The seeds of :func:`train_race` whose LSTM is measured.
+    memory_threshold : float
+        A memory unit's least ``|tells_class|`` (:meth:`FlaggedMemory.memory_units`).
+    memory_units_at_least : int
+        The least number of memory units.
+    forget_mean_below : float
+        Their forget gate after the flag, averaged over both signs, stays below this.
+    sign_gap_at_least : float
+        The mean gap between their forget gates after a ``-1`` and after a ``+1``.
+    latch_above, latch_below : float
+        Some memory unit's forget gate is above the first after one sign and below the
+        second after the other.
+    sign_preference_by : float
+        Some units' forget gate is higher after a ``-1``, others' after a ``+1``, by more.
+    final_cell_beyond : float
+        Some memory unit's final cell state averages beyond this in size under one sign.
+    textbook_forget_above, textbook_input_below : float
+        The textbook way, which no memory unit keeps for both signs: a forget gate above the
+        first and an input gate below the second after the flag.
+    """
+
+    seeds: tuple[int, ...]
+    memory_threshold: float
+    memory_units_at_least: int
+    forget_mean_below: float
+    sign_gap_at_least: float
+    latch_above: float
+    latch_below: float
+    sign_preference_by: float
+    final_cell_beyond: float
+    textbook_forget_above: float
+    textbook_input_below: float
+
+
+#: The claim about :func:`train_race`'s LSTM with its defaults (chapter 04).
+MEMORY_CLAIM = MemoryClaim(
+    seeds=(0, 1, 2),
+    memory_threshold=0.8,
+    memory_units_at_least=8,
+    forget_mean_below=0.8,
+    sign_gap_at_least=0.15,
+    latch_above=0.9,
+    latch_below=0.6,
+    sign_preference_by=0.1,
+    final_cell_beyond=2.0,
+    textbook_forget_above=0.9,
+    textbook_input_below=0.1,
+)
 
 
 def train_race(

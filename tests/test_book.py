@@ -5,8 +5,8 @@ shared ``_build`` (its execution cache makes a rebuild of unchanged chapters tak
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
 the end with a link to the chapter's notebook, the README's instructor guide included in the
-instructor chapter, and no concrete shape such as ``(None, 10, 64)`` in a chapter's prose that
-its executed code does not print.
+instructor chapter, and no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
+chapter's prose that its code does not hold or its executed outputs do not print.
 """
 
 from __future__ import annotations
@@ -41,8 +41,15 @@ KERNEL_NOISE = (
     re.compile(r"^\[IPKernelApp\] WARNING \| Kernel is running over TCP without encryption"),
     re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called"),
 )
-# A concrete shape written in prose: (None, 10, 64), (None,), (None, None, 3).
-SHAPE = re.compile(r"\(None(?:\s*,\s*(?:None|\d+))*\s*,?\s*\)")
+# A concrete shape written in prose: (None, 10, 64), (32, 10, 8), (None,), (32,): two axes or
+# more, or one with its trailing comma, each None or a whole number. Left alone: a form that
+# names an axis, (batch, timesteps, features) or (batch, 10, 8), which code builds from
+# variables; a call's arguments, Embedding(1000, 64), and a keyword's value,
+# keras.Input(shape=(10,)), which the text hands to Keras rather than reports from it; math,
+# $(0, 1)$; and a number with a thousands separator, (1,000).
+DIM = r"\s*(?:None|\d+)\s*"
+SHAPE = re.compile(rf"(?<![\w=])\((?:{DIM}(?:,{DIM})+,?|{DIM},)\s*\)")
+THOUSANDS = re.compile(r"\(\d{1,3}(?:,\d{3})+\)")
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
 # A code cell the page does not show: `:tags: [remove-cell]`, or `tags:` in its metadata.
 HIDDEN_CELL = re.compile(r"^:?tags:.*\bremove-cell\b", flags=re.M)
@@ -94,6 +101,24 @@ def source_cells(chapter: str) -> tuple[list[tuple[int, str]], list[str]]:
             continue
         prose.append((number, line))
     return prose, code
+
+
+def prose_shapes(prose: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The concrete shapes (``SHAPE``) written in prose lines, with their line numbers, math
+    (``$...$`` and ``$$`` blocks) left out."""
+    found = []
+    display_math = False
+    for number, line in prose:
+        if line.strip().startswith("$$"):
+            display_math = not display_math if line.strip() == "$$" else display_math
+            continue
+        if display_math:
+            continue
+        text = re.sub(r"\$[^$]*\$", "", line)
+        found += [
+            (number, shape) for shape in SHAPE.findall(text) if not THOUSANDS.fullmatch(shape)
+        ]
+    return found
 
 
 def draws_a_figure(code: list[str]) -> bool:
@@ -276,16 +301,128 @@ def test_a_chapters_race_is_the_one_its_claims_tests_train(chapter: str, race: s
     assert stated == defaults
 
 
+RACE_CLAIMS = [
+    ("04-lstm", "race", "RACE_CLAIM"),
+    ("08-putting-together", "marker", "REVIEW_RACE_CLAIM"),
+]
+
+
+def race_claim_paragraph(chapter: str) -> str:
+    """The paragraph of a chapter's prose that says what the book's tests check of its race."""
+    prose, _ = source_cells(chapter)
+    paragraphs = re.split(r"\n\s*\n", "\n".join(line for _, line in prose))
+    flowing = [" ".join(paragraph.split()) for paragraph in paragraphs]
+    (paragraph,) = [p for p in flowing if "book's tests run the same race" in p]
+    return paragraph
+
+
+@pytest.mark.parametrize(("chapter", "prefix", "constant"), RACE_CLAIMS)
+def test_a_chapters_race_claim_is_glued_from_the_constant_its_tests_check(
+    chapter: str, prefix: str, constant: str
+) -> None:
+    """Does the sentence saying which seeds the book's tests train the race on, and which
+    accuracies they check, glue every one of those numbers from the ``lstm_lib.tasks``
+    constant that tests/test_book_claims.py asserts, typing none of them?"""
+    from lstm_lib import tasks
+
+    claim = getattr(tasks, constant)
+    paragraph = race_claim_paragraph(chapter)
+    roles = {
+        "seeds": f"{{glue:text}}`{prefix}_claim_seeds`",
+        "simplernn_below": f"{{glue:text}}`{prefix}_claim_simplernn_below:.0%`",
+        "gated_at_least": f"{{glue:text}}`{prefix}_claim_gated_at_least:.0%`",
+    }
+    for role in roles.values():
+        assert role in paragraph, f"{chapter}: the race's claim no longer uses {role}"
+    # Whatever is left once the glue roles are gone (the accuracies of the seed on the page
+    # are glued too) holds no number.
+    typed = re.sub(r"\{glue:\w*\}`[^`]*`", "", paragraph)
+    assert not re.search(r"\d", typed), f"{chapter}: a number typed in: {typed}"
+    _, code = source_cells(chapter)
+    (cell,) = [cell for cell in code if f"claim = tasks.{constant}\n" in cell]
+    for name in roles:
+        assert re.search(rf'glue\("{prefix}_claim_{name}",[^)]*\bclaim\.{name}\b', cell), name
+    assert claim.seeds[0] == 0, "the chapter shows seed 0: the tests' seeds should start there"
+
+
+@pytest.mark.parametrize(("chapter", "prefix", "constant"), RACE_CLAIMS)
+def test_a_chapters_race_claim_shows_the_constants_numbers(
+    build_output: str, chapter: str, prefix: str, constant: str
+) -> None:
+    """Does the built page state the seeds and thresholds of ``lstm_lib.tasks``'s constant,
+    so a glue that broke or a key that changed cannot leave other numbers on the page?"""
+    from lstm_lib import tasks
+
+    claim = getattr(tasks, constant)
+    seeds = ", ".join(map(str, claim.seeds[:-1])) + f" and {claim.seeds[-1]}"
+    text = " ".join(page(chapter).get_text(" ").split())
+    for words in (
+        f"the same race on seeds {seeds} and check",
+        f"stays below {claim.simplernn_below:.0%} while",
+        f"reach at least {claim.gated_at_least:.0%}",
+    ):
+        assert words in text, f"{chapter}: the page does not say {words!r}"
+    if chapter == "04-lstm":
+        memory = tasks.MEMORY_CLAIM
+        for words in (
+            f"at least {memory.memory_units_at_least} units are memory units",
+            f"averages below {memory.forget_mean_below:g} over both signs",
+            f"above {memory.latch_above:g} after one sign and below {memory.latch_below:g}",
+            f"beyond {memory.final_cell_beyond:g} in size",
+            f"a forget gate above {memory.textbook_forget_above:g} and an input gate below "
+            f"{memory.textbook_input_below:g}",
+        ):
+            assert words in text, f"{chapter}: the page does not say {words!r}"
+
+
+def test_chapter_04s_list_of_the_trained_lstms_gates_is_glued_from_memory_claim() -> None:
+    """Does chapter 04's list of what the tests check of the race's trained LSTM glue every
+    number from ``tasks.MEMORY_CLAIM``, the constant tests/test_book_claims.py asserts, and
+    does the chapter pick its memory units with that claim's threshold?"""
+    import dataclasses
+
+    from lstm_lib import tasks
+
+    prose, code = source_cells("04-lstm")
+    text = " ".join(" ".join(line for _, line in prose).split())
+    start = text.index("The book's tests train the race's LSTM")
+    listed = text[start : text.index("Training finds one of many", start)]
+    for field in dataclasses.fields(tasks.MemoryClaim):
+        if field.name != "memory_threshold":  # glued where the memory units are defined
+            assert f"`memory_claim_{field.name}" in listed, field.name
+    typed = re.sub(r"\{glue:\w*\}`[^`]*`|`[^`]*`", "", listed)  # glue roles, then `+1`, `-1`
+    assert not re.search(r"\d", typed), f"a number typed in: {typed}"
+    (cell,) = [cell for cell in code if "claim = tasks.MEMORY_CLAIM" in cell]
+    assert "memory_threshold = claim.memory_threshold" in cell
+    glued = "\n".join(code)
+    assert "getattr(claim, name)" in glued and 'glue("memory_claim_seeds"' in glued
+    assert tasks.MEMORY_CLAIM.seeds[0] == 0, "the chapter measures the LSTM of seed 0"
+
+
+def test_prose_shapes_finds_concrete_shapes_and_leaves_the_rest_alone() -> None:
+    """Does the shape check see every concrete shape prose writes, with or without None,
+    and nothing that only looks like one: symbolic forms, call arguments, keyword values,
+    math, thousands?"""
+    line = (
+        "`(None, 10, 64)` and `(32, 10, 8)` or (None,), `(32,)`, ( 3 , 8 ), "
+        "not (batch, timesteps, features), (batch, 10, 8), `Embedding(1000, 64)`, "
+        "`keras.Input(shape=(10,))`, $(0, 1)$, (1,000), (1997) or (see 2)"
+    )
+    found = [shape for _, shape in prose_shapes([(7, line)])]
+    assert found == ["(None, 10, 64)", "(32, 10, 8)", "(None,)", "(32,)", "( 3 , 8 )"]
+    assert prose_shapes([(1, "$$"), (2, "(0, 1)"), (3, "$$"), (4, "(2, 3)")]) == [(4, "(2, 3)")]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_prose_shapes_come_from_code(build_output: str, chapter: str) -> None:
-    """Is every concrete shape the chapter's prose writes, such as (None, 10, 64), also in
-    the chapter's code or executed outputs, so no shape in the text is a hand-typed copy?"""
+    """Is every concrete shape the chapter's prose writes, such as (None, 10, 64) or
+    (32, 10, 8), also in the chapter's code or executed outputs, so no shape in the text is a
+    hand-typed copy? (``prose_shapes`` says what counts as a shape.)"""
     prose, code = source_cells(chapter)
     shown = squeeze(executed_text(chapter) + "\n".join(code))
     violations = [
         f"book/{chapter}.md:{number}: {shape}"
-        for number, line in prose
-        for shape in SHAPE.findall(line)
+        for number, shape in prose_shapes(prose)
         if squeeze(shape) not in shown
     ]
     assert not violations, (
