@@ -4,17 +4,20 @@ A chapter computes a number or a shape and glues it into a sentence with myst-nb
 (``glue(name, value)`` in a cell, ``{glue:md}`name``` in the text), so that nothing the
 prose states is typed by hand. Shapes and formulas are set as inline code in the prose,
 which a glued string cannot be; :func:`inline_code` makes the Markdown for them.
+:func:`spoken_list` writes several items as a sentence lists them ("0, 1 and 2"), for the
+prose and for the messages a learner reads.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from IPython.display import Markdown
 
-__all__ = ["code_span", "inline_code"]
+__all__ = ["code_span", "inline_code", "spoken_list"]
 
 
 def code_span(text: str) -> str:
@@ -59,3 +62,31 @@ def inline_code(value: object) -> Markdown:
     from IPython.display import Markdown
 
     return Markdown(code_span(str(value)))
+
+
+def spoken_list(items: Iterable[object]) -> str:
+    """``items`` as a sentence lists them: commas, and "and" before the last.
+
+    Parameters
+    ----------
+    items : iterable
+        What to list, each shown as its ``str``, in the order given.
+
+    Returns
+    -------
+    str
+        ``"a, b and c"``; one item alone, and an empty string for none.
+
+    Examples
+    --------
+    >>> spoken_list([0, 1, 2])
+    '0, 1 and 2'
+    >>> spoken_list(["units"])
+    'units'
+    >>> spoken_list([])
+    ''
+    """
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
