@@ -228,6 +228,8 @@ def readable_notebook(path: Path) -> str | None:
         # JSON may spell a lone surrogate (\ud800), which no UTF-8 file can hold: nbgrader
         # would read the notebook and fail writing the graded copy
         json.dumps(nb, ensure_ascii=False).encode("utf-8")
+    except UnicodeDecodeError:
+        return _not_utf8(path)
     except Exception as exc:  # nbformat raises many kinds; all mean "not a notebook"
         return _not_a_notebook(text) or (
             f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
@@ -235,9 +237,31 @@ def readable_notebook(path: Path) -> str | None:
     return None
 
 
+#: What to do about a notebook file Jupyter itself cannot open: its text is not as Jupyter
+#: writes it, so the learner's own download from Jupyter is the one to grade.
+_DOWNLOAD_AGAIN = "have the learner download the notebook again from Jupyter"
+
+
+def _not_utf8(path: Path) -> str:
+    """Why a notebook that is not UTF-8 text cannot be graded, naming UTF-16 (an editor's
+    "Unicode" save) when its byte-order mark says so."""
+    start = safefiles.read_bytes(path)[:2]
+    encoding = "UTF-16 text" if start in (b"\xff\xfe", b"\xfe\xff") else "not UTF-8 text"
+    return (
+        f"UnicodeDecodeError: the file is {encoding}, and Jupyter reads and writes notebooks "
+        f"as UTF-8 only: {_DOWNLOAD_AGAIN}"
+    )
+
+
 def _not_a_notebook(text: str) -> str | None:
     """What JSON that nbformat refused holds instead of a notebook, in words (nbformat's
     own error for a list is about a missing attribute, for ``{}`` about version 1)."""
+    if text.startswith("\ufeff"):
+        # an editor's "UTF-8 with BOM": json and Jupyter refuse the mark before the JSON
+        return (
+            "NotJSONError: the file starts with a byte-order mark (U+FEFF) before its JSON, "
+            f"which Jupyter cannot read: {_DOWNLOAD_AGAIN}, or save it as UTF-8 without one"
+        )
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):

@@ -375,6 +375,28 @@ def test_readable_notebook_names_why_a_file_is_not_a_notebook(
     assert "\n" not in reason and len(reason) < 300
 
 
+@pytest.mark.parametrize(
+    ("name", "encode", "expected"),
+    [
+        ("bom", lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"), "byte-order mark"),
+        ("utf-16", lambda text: text.encode("utf-16"), "the file is UTF-16 text"),
+        ("latin-1", lambda text: text.replace("None", "Non\xe9").encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_a_notebook_saved_in_an_encoding_jupyter_cannot_read_is_named(
+    tmp_path: Path, name: str, encode, expected: str
+) -> None:
+    """A notebook an editor saved as UTF-8 with a byte-order mark, as UTF-16 or as Latin-1
+    opens in no Jupyter: is that said in words, with what to do, instead of as the
+    decoder's error?"""
+    path = tmp_path / f"{name}.ipynb"
+    path.write_bytes(encode(_notebook_text()))
+    reason = classgrade.readable_notebook(path)
+    assert reason is not None and expected in reason, reason
+    assert "download the notebook again from Jupyter" in reason
+    assert "\n" not in reason and len(reason) < 300
+
+
 def test_readable_notebook_validates_a_notebook_once(tmp_path: Path, monkeypatch) -> None:
     """The class command reads every submitted notebook before grading it, in the process
     all workers share: one schema validation per notebook, valid or not, with the invalid
