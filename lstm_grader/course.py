@@ -171,7 +171,12 @@ class CourseLayout(LoggingConfigurable):
         student: folders, links, and a file named as the assignment inside a student's
         folder (which the class command refuses, saying why, rather than skipping in
         silence). Where the layout puts the student's folder last, a file there is not
-        anyone's submission and is left out."""
+        anyone's submission and is left out.
+
+        A folder whose name starts with ``.`` is listed too (``glob`` leaves such names
+        out by default): its name is no student id, so the class command refuses it with
+        the other names it cannot grade, and the instructor learns of it rather than
+        finding a learner with no row."""
         pattern = self.coursedir.format_path(
             self.coursedir.submitted_directory, "*", glob.escape(assignment)
         )
@@ -188,7 +193,7 @@ class CourseLayout(LoggingConfigurable):
             "{student_id}"
         )
         found = []
-        for path in glob.glob(pattern):
+        for path in glob.glob(pattern, include_hidden=True):
             match = parse.match(path)
             if not match:
                 continue

@@ -1343,7 +1343,7 @@ def _with_alembic_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 #: Folder names nbgrader's ``--student`` would read as a pattern or an option.
-_NOT_STUDENT_IDS = ("*", "a?", "[ab]", "-x", "--force", "a..b")
+_NOT_STUDENT_IDS = ("*", "a?", "[ab]", "-x", "--force", "a..b", ".alice", "..x")
 
 
 def test_a_folder_not_named_as_a_student_id_or_not_a_folder_is_refused_unread(

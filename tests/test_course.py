@@ -89,6 +89,25 @@ def test_a_file_in_a_submissions_place_is_listed_only_inside_a_students_folder(
     ]
 
 
+def test_a_student_folder_named_with_a_leading_dot_is_listed(tmp_path: Path) -> None:
+    """``glob`` leaves names starting with ``.`` out: is ``submitted/.alice/a1`` listed
+    (the class command then refuses it as no student id, saying why) rather than left out
+    in silence, under both orders of student and assignment folders?"""
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    _write(tmp_path / "submitted" / ".alice" / "a1" / "a1.ipynb")
+    _write(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb")
+    assert CourseLayout.from_root(tmp_path).submissions("a1") == [
+        (".alice", tmp_path / "submitted" / ".alice" / "a1"),
+        ("bob", tmp_path / "submitted" / "bob" / "a1"),
+    ]
+    moved = tmp_path / "moved"
+    _write(moved / "nbgrader_config.py", _MOVED)
+    _write(moved / "inbox" / "a1" / ".alice" / "a1.ipynb")
+    assert CourseLayout.from_root(moved).submissions("a1") == [
+        (".alice", moved / "inbox" / "a1" / ".alice")
+    ]
+
+
 def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
     """Is an assignment id with glob or regex characters matched literally?"""
     _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
