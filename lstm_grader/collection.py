@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import difflib
 import fnmatch
 import glob
 import io
@@ -44,7 +45,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from nbgrader.utils import check_mode
-from traitlets import Enum, Integer, TraitError, Unicode, validate
+from traitlets import Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
 from lstm_grader.report import printable
@@ -419,6 +420,47 @@ class _NotCollected(Exception):
     """A file is not collected; the message says why."""
 
 
+def known_lms(name: str) -> str:
+    """``name`` if it is one of :data:`LMS_NAMINGS`; otherwise raise a ``TraitError`` whose
+    one line names the setting, the accepted values and the closest of them.
+
+    Examples
+    --------
+    >>> known_lms("canvas")
+    'canvas'
+    >>> known_lms("cnavas")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    traitlets.traitlets.TraitError: c.SafeFileNameCollector.lms is 'cnavas', ... 'canvas'?)
+    """
+    if name in LMS_NAMINGS:
+        return name
+    *first, last = map(repr, LMS_NAMINGS)
+    close = difflib.get_close_matches(str(name).lower(), list(LMS_NAMINGS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise TraitError(
+        f"c.SafeFileNameCollector.lms is {name!r}, which is not an LMS the collector reads: "
+        f"set it to {', '.join(first)} or {last}{hint}"
+    )
+
+
+@contextlib.contextmanager
+def _config_checked(parent: Any) -> Iterator[None]:
+    """End ``nbgrader zip_collect`` with one line and status 1 when a plugin's setting is
+    refused (a misspelt ``lms``, a ``basename_regexp`` without its groups).
+
+    nbgrader makes its plugins in ``start``, past the guard traitlets puts around an app's
+    configuration, so a refused setting came out as a traceback. Nothing has been
+    extracted or collected yet when the plugins are made. Outside ``zip_collect`` the
+    ``TraitError`` is raised as it was."""
+    try:
+        yield
+    except TraitError as exc:
+        if not isinstance(parent, ZipCollectApp):
+            raise
+        parent.fail("Nothing was collected: %s", printable(" ".join(str(exc).split())))
+
+
 class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     """Read student id, timestamp and notebook from the LMS-written part of a file's name.
 
@@ -437,9 +479,11 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     with status 1 naming each of them (see :func:`report_uncollected`).
     """
 
-    lms = Enum(
-        list(LMS_NAMINGS),
-        default_value="blackboard",
+    # A Unicode checked by _known_lms rather than an Enum: traitlets' own message for an
+    # Enum came as the last line of a traceback; this one names the setting, the accepted
+    # values and the closest one, and zip_collect prints it alone (see _config_checked).
+    lms = Unicode(
+        "blackboard",
         help="The learning-management system whose zip download is collected; it selects "
         "the file-name pattern (basename_regexp, if set, wins).\n\n"
         "blackboard: <assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<file name>, "
@@ -488,6 +532,10 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         "id read from the file name is the student id.",
     ).tag(config=True)
 
+    @validate("lms")
+    def _known_lms(self, proposal: dict[str, Any]) -> str:
+        return known_lms(proposal["value"])
+
     @validate("basename_regexp")
     def _check_regexp(self, proposal: dict[str, Any]) -> str:
         pattern = proposal["value"]
@@ -503,7 +551,8 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         return pattern
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        with _config_checked(kwargs.get("parent")):
+            super().__init__(**kwargs)
         self.refused: list[str] = []
         self.skipped: list[str] = []
         self.collected: list[str] = []
@@ -1095,7 +1144,8 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
     ).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        with _config_checked(kwargs.get("parent")):
+            super().__init__(**kwargs)
         self.refused: list[str] = []
         self._left = 0
 

@@ -338,9 +338,48 @@ def test_blackboard_is_the_default_and_a_canvas_download_gets_a_hint(tmp_path: P
 
 
 def test_lms_must_be_one_of_the_three(tmp_path: Path) -> None:
-    """Is an unknown lms a configuration error, not a silent fallback?"""
-    with pytest.raises(TraitError):
-        SafeFileNameCollector(parent=tiny_course(tmp_path), lms="sakai")
+    """Is an unknown lms a configuration error, not a silent fallback, naming the three?"""
+    with pytest.raises(TraitError, match="set it to 'blackboard', 'canvas' or 'moodle'"):
+        SafeFileNameCollector(lms="sakai")
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value", "says"),
+    [
+        (
+            "SafeFileNameCollector",
+            "lms",
+            "cnavas",
+            "set it to 'blackboard', 'canvas' or 'moodle' (did you mean 'canvas'?)",
+        ),
+        ("SafeFileNameCollector", "basename_regexp", "(?P<file_id>.*)", "(?P<student_id>"),
+        ("SafeZipExtractor", "max_members", "many", "max_members"),
+    ],
+)
+def test_a_misspelt_setting_stops_zip_collect_with_one_line(
+    tmp_path: Path, section: str, setting: str, value: str, says: str
+) -> None:
+    """A misspelt LMS name (or another plugin setting traitlets refuses) came out of
+    ``nbgrader zip_collect`` as a traceback. Does it stop the command, before anything is
+    extracted, with status 1 and one error line naming the setting and what it accepts?"""
+    import logging
+
+    app = tiny_course(tmp_path)
+    app.extractor_plugin, app.collector_plugin = SafeZipExtractor, SafeFileNameCollector
+    setattr(app.config[section], setting, value)
+    lines: list[str] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    app.log.addHandler(handler)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            app.init_plugins()
+    finally:
+        app.log.removeHandler(handler)
+    assert stopped.value.code == 1
+    [line] = lines
+    assert line.startswith("Nothing was collected: ") and says in line, line
+    assert "\n" not in line and "Traceback" not in line
 
 
 def test_basename_regexp_overrides_lms(tmp_path: Path) -> None:
