@@ -1146,6 +1146,11 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         )
         return EXIT_NOTHING_GRADED
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
+        from traitlets import TraitError
+
+        if isinstance(exc, TraitError):  # a setting misspelt: the line says which, and how
+            print(f"lstm-grade: nothing was graded: {' '.join(str(exc).split())}", file=sys.stderr)
+            return EXIT_NOTHING_GRADED
         what = (
             "the gradebook cannot be opened"
             if type(exc).__module__.startswith("sqlalchemy")

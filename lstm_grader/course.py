@@ -10,6 +10,8 @@ grader asks, so no other module spells a folder name.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import glob
 import os
 import re
@@ -31,11 +33,50 @@ def load_config(root: str | Path) -> Config:
 
 
 def _check_modes(modes: dict[str, Any]) -> None:
+    """Raise a ``TraitError`` whose one line names the setting, the modes there are and the
+    closest one, for the first value of ``modes`` (setting: mode) that is no check mode."""
     from lstm_lib.checks import CHECK_MODES
 
-    for name, mode in modes.items():
+    for setting, mode in modes.items():
         if mode not in CHECK_MODES:
-            raise TraitError(f"{name}: the check mode must be one of {CHECK_MODES}, not {mode!r}")
+            *first, last = map(repr, CHECK_MODES)
+            close = difflib.get_close_matches(str(mode).lower(), CHECK_MODES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TraitError(
+                f"c.CourseLayout.{setting} is {mode!r}, which is not a check mode: set it to "
+                f"{', '.join(first)} or {last}{hint}"
+            )
+
+
+def guard_layout() -> None:
+    """Make nbgrader's converters (``generate_assignment``, ``autograde``,
+    ``generate_feedback``) check the course's own settings once, before the first notebook.
+
+    The course's preprocessors read them (:class:`CourseLayout`) notebook by notebook, so a
+    misspelt check mode printed a traitlets traceback for every notebook, and autograde
+    went on to fail every learner. Now a refused setting is logged as one error line that
+    names it and the values it accepts, and raised as nbgrader's ``NbGraderException``, so
+    the command exits with status 1 having converted, removed and written nothing. The
+    course's ``nbgrader_config.py`` calls it; calling it again changes nothing.
+    """
+    from nbgrader.converters.base import BaseConverter, NbGraderException
+
+    unchecked = BaseConverter.convert_notebooks
+    if getattr(unchecked, "layout_checked_by_lstm_grader", False):
+        return
+
+    @functools.wraps(unchecked)
+    def convert_notebooks(converter: Any) -> None:
+        try:
+            CourseLayout(config=converter.config)
+        except TraitError as exc:
+            message = f"{' '.join(str(exc).split())}. Nothing was converted."
+            converter.log.error(message)
+            raise NbGraderException(message) from None
+        unchecked(converter)
+
+    convert_notebooks.layout_checked_by_lstm_grader = True  # type: ignore[attr-defined]
+    BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
 
 
 class CourseLayout(LoggingConfigurable):
@@ -80,7 +121,7 @@ class CourseLayout(LoggingConfigurable):
 
     @validate("check_modes")
     def _known_modes(self, proposal: Any) -> dict[str, str]:
-        _check_modes(proposal.value)
+        _check_modes({f"check_modes[{name!r}]": mode for name, mode in proposal.value.items()})
         return proposal.value
 
     def __init__(self, **kwargs: Any) -> None:

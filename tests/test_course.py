@@ -145,6 +145,57 @@ def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
             CourseLayout(config=config)
 
 
+def test_a_misspelt_check_mode_stops_a_converter_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt check mode made a traitlets traceback per notebook (and autograde failed
+    every learner). Do nbgrader's converters, guarded, stop before the first notebook with
+    one line naming the setting, the modes there are and the closest, while a good
+    setting converts as before; and does lstm-grade say the same and grade nothing?"""
+    import logging
+
+    from nbgrader.converters.base import BaseConverter, NbGraderException
+    from traitlets.config import Config
+
+    from lstm_grader import classgrade, course, sandbox
+
+    converted: list[object] = []
+    monkeypatch.setattr(BaseConverter, "convert_notebooks", lambda self: converted.append(self))
+    course.guard_layout()
+    course.guard_layout()  # a second call adds no second check
+
+    class Converter:
+        def __init__(self, config: Config) -> None:
+            self.config = config
+            self.log = logging.getLogger("test-converter")
+
+    good = Config()
+    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
+    BaseConverter.convert_notebooks(Converter(good))  # type: ignore[arg-type]
+    assert len(converted) == 1
+    for setting, value, named in (
+        ("check_mode", "pratice", "c.CourseLayout.check_mode is 'pratice'"),
+        ("check_modes", {"04-lstm": "Graded"}, "c.CourseLayout.check_modes['04-lstm'] is"),
+    ):
+        bad = Config()
+        setattr(bad.CourseLayout, setting, value)
+        with pytest.raises(NbGraderException) as stopped:
+            BaseConverter.convert_notebooks(Converter(bad))  # type: ignore[arg-type]
+        line = str(stopped.value)
+        assert line.startswith(named) and "set it to 'practice' or 'graded'" in line, line
+        assert "did you mean" in line and "\n" not in line
+    assert len(converted) == 1, "a converter ran with a setting it cannot use"
+
+    _write(
+        tmp_path / "nbgrader_config.py", "c = get_config()\nc.CourseLayout.check_mode = 'exam'\n"
+    )
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--process-per-submission"])
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("lstm-grade: nothing was graded: c.CourseLayout.check_mode is 'exam'")
+
+
 def test_the_layout_loads_without_the_course_library() -> None:
     """Can the class command read a course's layout before lstm_lib is imported, so a course
     whose own copy of lstm_lib is broken still gets a grader error, not a traceback?"""
