@@ -23,6 +23,9 @@ from traitlets.config import Config, LoggingConfigurable
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"
+#: In a submission's reports folder (:meth:`CourseLayout.reports`): the gradebook's scores
+#: and comments its feedback pages were made from (:mod:`lstm_grader.feedback`).
+FEEDBACK_GRADES_FILE = "feedback-grades.json"
 
 
 def load_config(root: str | Path) -> Config:
