@@ -656,9 +656,12 @@ def regenerate_stale_feedback() -> None:
                     )
         proceed = unchecked(converter, assignment_id, student_id)
         if proceed:
-            safefiles.write_text(
-                record, json.dumps({**made_from, **now}, indent=1, sort_keys=True) + "\n"
-            )
+            try:
+                safefiles.write_text(
+                    record, json.dumps({**made_from, **now}, indent=1, sort_keys=True) + "\n"
+                )
+            except OSError as exc:  # the page is still made; the next run makes it again
+                converter.log.warning("Could not record the grades of %s: %s", dest, exc)
         return proceed
 
     init_destination.stale_feedback_checked_by_lstm_grader = True  # type: ignore[attr-defined]
