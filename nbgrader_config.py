@@ -164,13 +164,13 @@ guard_autograde()
 from lstm_grader.gradebook_guard import guard_gradebook  # noqa: E402
 
 guard_gradebook()
-# The course's own settings (check_mode, check_modes) are read by its preprocessors notebook
-# by notebook: a misspelt mode made a traceback per notebook and failed every learner.
-# generate_assignment, autograde and generate_feedback check them once first, and stop with
-# one line naming the setting and the values it takes (lstm_grader/course.py).
-from lstm_grader.course import guard_layout  # noqa: E402
+# The course's own settings (check modes, sandbox limits, feedback) are read notebook by
+# notebook: a misspelt mode or a limit that is no number made a traceback per notebook and
+# failed every learner. generate_assignment, autograde and generate_feedback check them once
+# first, and stop with one line naming the setting and what it takes (lstm_grader/course.py).
+from lstm_grader.course import guard_settings  # noqa: E402
 
-guard_layout()
+guard_settings()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells

@@ -40,7 +40,7 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.course import CONFIG_FILE, CourseLayout, settings_problem
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -386,11 +386,13 @@ class ClassGrader:
 
     def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
         """What in the course stops every submission of ``submissions`` from being graded,
-        one line each, checked before any is: an assignment's references that are missing
-        or unreadable, and a gradebook that holds another course's grades."""
+        one line each, checked before any is: a setting of the course's own that cannot be
+        used, an assignment's references that are missing or unreadable, and a gradebook
+        that holds another course's grades."""
         from lstm_grader.references import load_references
 
-        problems = []
+        # a setting the sandbox or the feedback cannot take would fail every learner
+        problems = [problem] if (problem := settings_problem(self.layout.config)) else []
         for assignment in sorted({submission.assignment for submission in submissions}):
             try:
                 load_references(self.layout.references_file(assignment).parent, assignment)

@@ -51,34 +51,57 @@ def _check_modes(modes: dict[str, Any]) -> None:
             )
 
 
-def guard_layout() -> None:
-    """Make nbgrader's converters (``generate_assignment``, ``autograde``,
-    ``generate_feedback``) check the course's own settings once, before the first notebook.
+def settings_problem(config: Config) -> str | None:
+    """Why the course's own settings in ``config`` cannot be used, in one line naming the
+    setting and what it takes, or None.
 
-    The course's preprocessors read them (:class:`CourseLayout`) notebook by notebook, so a
-    misspelt check mode printed a traitlets traceback for every notebook, and autograde
-    went on to fail every learner. Now a refused setting is logged as one error line that
-    names it and the values it accepts, and raised as nbgrader's ``NbGraderException``, so
-    the command exits with status 1 having converted, removed and written nothing. The
-    course's ``nbgrader_config.py`` calls it; calling it again changes nothing.
+    The settings of the classes this course adds to nbgrader: the layout and check modes
+    (:class:`CourseLayout`), the sandbox's limits (``SandboxKernelManager``,
+    ``SandboxedExecute``) and the feedback's (``PresentVerdicts``). Each is made once with
+    ``config``, as the command would make it later for every notebook. Their modules are
+    imported only here, so this module still loads where ``lstm_lib`` cannot.
+    """
+    from lstm_grader.feedback import PresentVerdicts
+    from lstm_grader.preprocessors import SandboxedExecute
+    from lstm_grader.sandbox import SandboxKernelManager
+
+    try:
+        for kind in (CourseLayout, SandboxKernelManager, SandboxedExecute, PresentVerdicts):
+            kind(config=config)
+    except TraitError as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
+def guard_settings() -> None:
+    """Make nbgrader's converters (``generate_assignment``, ``autograde``,
+    ``generate_feedback``) check the course's own settings once, before the first notebook
+    (:func:`settings_problem`).
+
+    The course's preprocessors and the sandbox read them notebook by notebook, so a
+    misspelt check mode or a limit that is not a number (``memory_limit_mb = "2G"``)
+    printed a traitlets traceback for every notebook, and autograde failed every learner.
+    Now it is logged as one error line that names the setting and the values it accepts,
+    and raised as nbgrader's ``NbGraderException``, so the command exits with status 1
+    having converted, removed and written nothing. The course's ``nbgrader_config.py``
+    calls it; calling it again changes nothing.
     """
     from nbgrader.converters.base import BaseConverter, NbGraderException
 
     unchecked = BaseConverter.convert_notebooks
-    if getattr(unchecked, "layout_checked_by_lstm_grader", False):
+    if getattr(unchecked, "settings_checked_by_lstm_grader", False):
         return
 
     @functools.wraps(unchecked)
     def convert_notebooks(converter: Any) -> None:
-        try:
-            CourseLayout(config=converter.config)
-        except TraitError as exc:
-            message = f"{' '.join(str(exc).split())}. Nothing was converted."
+        problem = settings_problem(converter.config)
+        if problem is not None:
+            message = f"{problem.rstrip('.')}. Nothing was converted."
             converter.log.error(message)
-            raise NbGraderException(message) from None
+            raise NbGraderException(message)
         unchecked(converter)
 
-    convert_notebooks.layout_checked_by_lstm_grader = True  # type: ignore[attr-defined]
+    convert_notebooks.settings_checked_by_lstm_grader = True  # type: ignore[attr-defined]
     BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
 
 

@@ -145,13 +145,14 @@ def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
             CourseLayout(config=config)
 
 
-def test_a_misspelt_check_mode_stops_a_converter_with_one_line(
+def test_a_misspelt_setting_stops_a_converter_with_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A misspelt check mode made a traitlets traceback per notebook (and autograde failed
-    every learner). Do nbgrader's converters, guarded, stop before the first notebook with
-    one line naming the setting, the modes there are and the closest, while a good
-    setting converts as before; and does lstm-grade say the same and grade nothing?"""
+    """A misspelt check mode, or a sandbox limit that is no number, made a traitlets
+    traceback per notebook (and autograde failed every learner). Do nbgrader's converters,
+    guarded, stop before the first notebook with one line naming the setting and what it
+    takes, while good settings convert as before; and does lstm-grade say the same and
+    grade nothing?"""
     import logging
 
     from nbgrader.converters.base import BaseConverter, NbGraderException
@@ -161,8 +162,8 @@ def test_a_misspelt_check_mode_stops_a_converter_with_one_line(
 
     converted: list[object] = []
     monkeypatch.setattr(BaseConverter, "convert_notebooks", lambda self: converted.append(self))
-    course.guard_layout()
-    course.guard_layout()  # a second call adds no second check
+    course.guard_settings()
+    course.guard_settings()  # a second call adds no second check
 
     class Converter:
         def __init__(self, config: Config) -> None:
@@ -173,27 +174,52 @@ def test_a_misspelt_check_mode_stops_a_converter_with_one_line(
     good.CourseLayout.check_modes = {"05-return-flags": "graded"}
     BaseConverter.convert_notebooks(Converter(good))  # type: ignore[arg-type]
     assert len(converted) == 1
-    for setting, value, named in (
-        ("check_mode", "pratice", "c.CourseLayout.check_mode is 'pratice'"),
-        ("check_modes", {"04-lstm": "Graded"}, "c.CourseLayout.check_modes['04-lstm'] is"),
+    for section, setting, value, named, says in (
+        (
+            "CourseLayout",
+            "check_mode",
+            "pratice",
+            "c.CourseLayout.check_mode is 'pratice'",
+            "set it to 'practice' or 'graded' (did you mean 'practice'?)",
+        ),
+        (
+            "CourseLayout",
+            "check_modes",
+            {"04-lstm": "Graded"},
+            "c.CourseLayout.check_modes['04-lstm'] is",
+            "(did you mean 'graded'?)",
+        ),
+        (
+            "SandboxKernelManager",
+            "memory_limit_mb",
+            "2G",
+            "The 'memory_limit_mb' trait of a SandboxKernelManager instance",
+            "expected an int, not the str '2G'",
+        ),
+        ("SandboxedExecute", "timeout", "30 s", "The 'timeout' trait", "SandboxedExecute"),
     ):
         bad = Config()
-        setattr(bad.CourseLayout, setting, value)
+        setattr(bad[section], setting, value)
         with pytest.raises(NbGraderException) as stopped:
             BaseConverter.convert_notebooks(Converter(bad))  # type: ignore[arg-type]
         line = str(stopped.value)
-        assert line.startswith(named) and "set it to 'practice' or 'graded'" in line, line
-        assert "did you mean" in line and "\n" not in line
+        assert line.startswith(named) and says in line and "\n" not in line, line
     assert len(converted) == 1, "a converter ran with a setting it cannot use"
 
-    _write(
-        tmp_path / "nbgrader_config.py", "c = get_config()\nc.CourseLayout.check_mode = 'exam'\n"
-    )
     monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
-    status = classgrade.main(["a1", "--root", str(tmp_path), "--process-per-submission"])
-    assert status == classgrade.EXIT_NOTHING_GRADED
-    [line] = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith("lstm-grade: nothing was graded: c.CourseLayout.check_mode is 'exam'")
+    for setting, said in (
+        ("CourseLayout.check_mode = 'exam'", "c.CourseLayout.check_mode is 'exam'"),
+        ("SandboxKernelManager.memory_limit_mb = '2G'", "The 'memory_limit_mb' trait"),
+    ):
+        root = tmp_path / setting.split(".")[0]  # a course each: a run keeps its lock
+        _write(root / "nbgrader_config.py", f"c = get_config()\nc.{setting}\n")
+        _write(root / "source" / "a1" / "a1.ipynb")
+        _write(root / "submitted" / "ada" / "a1" / "a1.ipynb")
+        status = classgrade.main(["a1", "--root", str(root), "--process-per-submission"])
+        assert status == classgrade.EXIT_NOTHING_GRADED
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("lstm-grade: nothing was graded:") and said in err, err
+        assert not (root / "grades.csv").exists()
 
 
 def test_the_layout_loads_without_the_course_library() -> None:
