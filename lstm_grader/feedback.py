@@ -630,8 +630,9 @@ def regenerate_stale_feedback() -> None:
 
     @functools.wraps(unchecked)
     def init_destination(converter: Any, assignment_id: str, student_id: str) -> bool:
-        if not is_safe_student_id(student_id):  # nbgrader's own rules alone
-            return unchecked(converter, assignment_id, student_id)
+        excluded = (converter.coursedir.student_id_exclude or "").split(",")
+        if student_id in excluded or not is_safe_student_id(student_id):
+            return unchecked(converter, assignment_id, student_id)  # nbgrader's rules alone
         notebooks = [os.path.splitext(os.path.basename(n))[0] for n in converter.notebooks]
         reports = CourseLayout(config=converter.config).reports(student_id, assignment_id)
         record = reports / FEEDBACK_GRADES_FILE

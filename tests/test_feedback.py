@@ -837,6 +837,14 @@ def test_feedback_made_before_a_manual_score_is_made_again(
         comment = gradebook.find_comment("q1-answer", "a1", "a1", "alice")
         comment.manual_comment = "see chapter 5"
         gradebook.db.commit()
+    with Gradebook(url) as gradebook:
+        gradebook.find_grade("q1", "a1", "a1", "alice").manual_score = 0
+        gradebook.db.commit()
+    converter = _feedback_converter(tmp_path, url)
+    converter.coursedir.student_id_exclude = "bob,alice"
+    page.write_text("the page")
+    assert not converter.init_destination("a1", "alice")
+    assert page.exists(), "the page of a learner left out of the run was removed"
     assert made_again(), "the page from before the comment is kept"
     assert (tmp_path / "autograded" / "alice" / "a1" / "a1.ipynb").exists()
     record = tmp_path / "grading_reports" / "alice" / "a1" / feedback.FEEDBACK_GRADES_FILE
