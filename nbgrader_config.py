@@ -164,6 +164,13 @@ guard_autograde()
 from lstm_grader.gradebook_guard import guard_gradebook  # noqa: E402
 
 guard_gradebook()
+# The course's own settings (check modes, sandbox limits, feedback) are read notebook by
+# notebook: a misspelt mode or a limit that is no number made a traceback per notebook and
+# failed every learner. generate_assignment, autograde and generate_feedback check them once
+# first, and stop with one line naming the setting and what it takes (lstm_grader/course.py).
+from lstm_grader.course import guard_settings  # noqa: E402
+
+guard_settings()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells
@@ -211,6 +218,13 @@ c.GenerateFeedback.preprocessors = [
 # template: a table of contents of the questions with their outcomes, verdicts coloured by
 # outcome, and a stylesheet that reads at 375 px as on a desktop.
 c.GenerateFeedback.exporter_class = FeedbackExporter
+# nbgrader keeps a feedback page unless the submission is newer, and a score or comment
+# given in the formgrader changes only the gradebook: the learner got the page from before
+# it. generate_feedback makes a page again, without --force, when the gradebook's scores or
+# comments for it changed since it was made (lstm_grader/feedback.py).
+from lstm_grader.feedback import regenerate_stale_feedback  # noqa: E402
+
+regenerate_stale_feedback()
 
 # nbgrader export writes grades.csv unless told otherwise, and that file is lstm-grade's
 # (with each notebook's status and reason): its own export gets a name of its own.

@@ -40,7 +40,7 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.course import CONFIG_FILE, CourseLayout, settings_problem
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -56,6 +56,26 @@ LOCK_FILE = ".lstm-grade.lock"
 TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
 COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason", "seconds")
+
+#: ``lstm-grade``'s exit statuses. A script running it tells "the learners' results are in
+#: grades.csv" (0, whatever the learners' notebooks did) from runs an instructor must look
+#: at: the grades file not written (1), nothing graded (2), or grades.csv written with
+#: rows where the grader itself failed (3), which the next run grades again. An
+#: interruption exits 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+EXIT_GRADES_NOT_WRITTEN = 1
+EXIT_NOTHING_GRADED = 2
+EXIT_GRADER_ERRORS = 3
+EXIT_STATUSES = f"""exit status:
+  0    every notebook has its row in {GRADES_FILE} (what the learners' notebooks did,
+       refused or missing ones included, is in its status column)
+  {EXIT_GRADES_NOT_WRITTEN}    the grades are in the gradebook, but {GRADES_FILE} could not be
+       written
+  {EXIT_NOTHING_GRADED}    nothing was graded (the course, its references, the gradebook or the
+       sandbox cannot be used, or another run is grading the course)
+  {EXIT_GRADER_ERRORS}    {GRADES_FILE} was written, every other submission graded, but some rows
+       are grader-error (the grader failed, not the learner): see their reason; the
+       next run grades them again
+  130, 143  interrupted (Ctrl-C, SIGTERM); {GRADES_FILE} was not written"""
 
 
 #: nbgrader's entry point, started without ``rfc3987_syntax``: jsonschema imports it to
@@ -393,11 +413,13 @@ class ClassGrader:
 
     def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
         """What in the course stops every submission of ``submissions`` from being graded,
-        one line each, checked before any is: an assignment's references that are missing
-        or unreadable, and a gradebook that holds another course's grades."""
+        one line each, checked before any is: a setting of the course's own that cannot be
+        used, an assignment's references that are missing or unreadable, and a gradebook
+        that holds another course's grades."""
         from lstm_grader.references import load_references
 
-        problems = []
+        # a setting the sandbox or the feedback cannot take would fail every learner
+        problems = [problem] if (problem := settings_problem(self.layout.config)) else []
         for assignment in sorted({submission.assignment for submission in submissions}):
             try:
                 load_references(self.layout.references_file(assignment).parent, assignment)
@@ -1016,7 +1038,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None, received: list[int]) -> int:
-    parser = argparse.ArgumentParser(prog="lstm-grade", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="lstm-grade",
+        description=__doc__.splitlines()[0],
+        epilog=EXIT_STATUSES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("assignments", nargs="*", help="assignment ids, e.g. 05-return-flags")
     parser.add_argument("--all", action="store_true", help="grade every released assignment")
     parser.add_argument(
@@ -1080,7 +1107,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     lock = _lock_course(root)
     if isinstance(lock, str):
         print(f"lstm-grade: nothing was graded: {lock}", file=sys.stderr)
-        return 2
+        return EXIT_NOTHING_GRADED
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
 
     try:
@@ -1088,7 +1115,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             check_can_grade()
     except SandboxUnavailable as exc:
         print(f"lstm-grade: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_NOTHING_GRADED
     if args.workers is None:
         args.workers = default_workers()
     try:
@@ -1111,7 +1138,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
                 file=sys.stderr,
             )
             grader.close()
-            return 2
+            return EXIT_NOTHING_GRADED
         submissions = find_submissions(grader.layout, assignments)
         if problems := grader.setup_problems(submissions):
             print(
@@ -1119,7 +1146,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
                 file=sys.stderr,
             )
             grader.close()
-            return 2
+            return EXIT_NOTHING_GRADED
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
         # the grades files are the whole course's: the rows of the assignments not named
         # are those their last grading left
@@ -1133,8 +1160,13 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             f"graded ({type(exc).__name__}: {exc})",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_NOTHING_GRADED
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
+        from traitlets import TraitError
+
+        if isinstance(exc, TraitError):  # a setting misspelt: the line says which, and how
+            print(f"lstm-grade: nothing was graded: {' '.join(str(exc).split())}", file=sys.stderr)
+            return EXIT_NOTHING_GRADED
         what = (
             "the gradebook cannot be opened"
             if type(exc).__module__.startswith("sqlalchemy")
@@ -1145,7 +1177,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_NOTHING_GRADED
     except KeyboardInterrupt:
         print(
             "lstm-grade: interrupted; grades.csv was not written. What was graded is kept: "
@@ -1162,13 +1194,27 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             "writable and run lstm-grade again (it grades nothing already graded)",
             file=sys.stderr,
         )
-        return 1
+        return EXIT_GRADES_NOT_WRITTEN
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.status] = counts.get(row.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     print(f"{len(submissions)} submissions, {len(rows)} notebooks: {summary or 'none'}")
     print(f"wrote {grades_path.name} and {totals_path.name}")
+    if failed := [row for row in rows if row.status == "grader-error"]:
+        # the learners are not to blame, so the run is not a success a script may take
+        # for one: say so, after every other submission was graded and the file written
+        named = ", ".join(
+            report.printable(f"{row.student}/{row.assignment}/{row.notebook}") for row in failed[:5]
+        )
+        more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        print(
+            f"lstm-grade: the grader itself failed on {len(failed)} notebook(s) ({named}{more}; "
+            f"status grader-error in {GRADES_FILE}, see its reason): run lstm-grade again "
+            "to grade them again",
+            file=sys.stderr,
+        )
+        return EXIT_GRADER_ERRORS
     return 0
 
 

@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from lstm_grader import owners, safefiles
-from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.course import CONFIG_FILE, FEEDBACK_GRADES_FILE, CourseLayout
 
 #: Files of a submission's reports folder that belong to the host's bookkeeping.
-HOST_ONLY_REPORTS = ("class-rows.json", "autograde.log")
+HOST_ONLY_REPORTS = ("class-rows.json", "autograde.log", FEEDBACK_GRADES_FILE)
 #: nbgrader's file permissions on autograded notebooks, kept when the host writes them.
 AUTOGRADED_MODE = 0o444
 #: Where a worker's private course keeps its gradebook.

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import difflib
 import fnmatch
 import glob
 import io
@@ -44,7 +45,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from nbgrader.utils import check_mode
-from traitlets import Enum, Integer, TraitError, Unicode, validate
+from traitlets import Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
 from lstm_grader.report import printable
@@ -419,6 +420,47 @@ class _NotCollected(Exception):
     """A file is not collected; the message says why."""
 
 
+def known_lms(name: str) -> str:
+    """``name`` if it is one of :data:`LMS_NAMINGS`; otherwise raise a ``TraitError`` whose
+    one line names the setting, the accepted values and the closest of them.
+
+    Examples
+    --------
+    >>> known_lms("canvas")
+    'canvas'
+    >>> known_lms("cnavas")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    traitlets.traitlets.TraitError: c.SafeFileNameCollector.lms is 'cnavas', ... 'canvas'?)
+    """
+    if name in LMS_NAMINGS:
+        return name
+    *first, last = map(repr, LMS_NAMINGS)
+    close = difflib.get_close_matches(str(name).lower(), list(LMS_NAMINGS), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise TraitError(
+        f"c.SafeFileNameCollector.lms is {name!r}, which is not an LMS the collector reads: "
+        f"set it to {', '.join(first)} or {last}{hint}"
+    )
+
+
+@contextlib.contextmanager
+def _config_checked(parent: Any) -> Iterator[None]:
+    """End ``nbgrader zip_collect`` with one line and status 1 when a plugin's setting is
+    refused (a misspelt ``lms``, a ``basename_regexp`` without its groups).
+
+    nbgrader makes its plugins in ``start``, past the guard traitlets puts around an app's
+    configuration, so a refused setting came out as a traceback. Nothing has been
+    extracted or collected yet when the plugins are made. Outside ``zip_collect`` the
+    ``TraitError`` is raised as it was."""
+    try:
+        yield
+    except TraitError as exc:
+        if not isinstance(parent, ZipCollectApp):
+            raise
+        parent.fail("Nothing was collected: %s", printable(" ".join(str(exc).split())))
+
+
 class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     """Read student id, timestamp and notebook from the LMS-written part of a file's name.
 
@@ -437,9 +479,11 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
     with status 1 naming each of them (see :func:`report_uncollected`).
     """
 
-    lms = Enum(
-        list(LMS_NAMINGS),
-        default_value="blackboard",
+    # A Unicode checked by _known_lms rather than an Enum: traitlets' own message for an
+    # Enum came as the last line of a traceback; this one names the setting, the accepted
+    # values and the closest one, and zip_collect prints it alone (see _config_checked).
+    lms = Unicode(
+        "blackboard",
         help="The learning-management system whose zip download is collected; it selects "
         "the file-name pattern (basename_regexp, if set, wins).\n\n"
         "blackboard: <assignment>_<student id>_attempt_<YYYY-MM-DD-HH-MM-SS>_<file name>, "
@@ -488,6 +532,10 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         "id read from the file name is the student id.",
     ).tag(config=True)
 
+    @validate("lms")
+    def _known_lms(self, proposal: dict[str, Any]) -> str:
+        return known_lms(proposal["value"])
+
     @validate("basename_regexp")
     def _check_regexp(self, proposal: dict[str, Any]) -> str:
         pattern = proposal["value"]
@@ -503,7 +551,8 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         return pattern
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        with _config_checked(kwargs.get("parent")):
+            super().__init__(**kwargs)
         self.refused: list[str] = []
         self.skipped: list[str] = []
         self.collected: list[str] = []
@@ -1074,8 +1123,9 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
     found inside archives (learner uploads, whose entry names the learner chose in full).
     This one extracts only the zip archives in the archive folder itself, refuses entries
     whose name would put them anywhere but where it says (:func:`zip_member_problem`),
-    symbolic-link and special-file entries, duplicate names, and entries over the size
-    limits, and refuses a whole archive with too many entries; an entry that cannot be
+    symbolic-link and special-file entries, every entry of a set that would land on one
+    file (:func:`_clashing_members`: none of them is guessed to be the one), and entries over
+    the size limits, and refuses a whole archive with too many entries; an entry that cannot be
     made is refused alone. Other files in the archive folder are copied if they are regular files
     without other hard links. Archives inside archives are extracted as plain files, which
     the collector then skips for their extension.
@@ -1094,7 +1144,8 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
     ).tag(config=True)
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        with _config_checked(kwargs.get("parent")):
+            super().__init__(**kwargs)
         self.refused: list[str] = []
         self._left = 0
 
@@ -1124,8 +1175,48 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             target = os.path.normpath(
                 os.path.join(extracted_path, os.path.relpath(here, archive_path))
             )
+            clashing = self._refuse_clashes(here, folders, names, target)
+            folders[:] = [folder for folder in folders if folder not in clashing]
             for name in sorted(names):
-                self._extract_file(os.path.join(here, name), target)
+                if name not in clashing:
+                    self._extract_file(os.path.join(here, name), target)
+
+    def _extracted_name(self, name: str) -> str:
+        """The name ``name`` of the archive folder takes in the extracted folder: an
+        archive's (``Download.ZIP``, ``Download.tar.zip``) is its folder's, its name
+        without the extension; any other file or folder keeps its name."""
+        stem, extension = os.path.splitext(name)
+        if extension.lower() not in {ext.lower() for ext in self.zip_ext}:
+            return name
+        return stem[: -len(".tar")] if stem.lower().endswith(".tar") else stem
+
+    def _refuse_clashes(
+        self, here: str, folders: list[str], names: list[str], target: str
+    ) -> set[str]:
+        """Refuse every file or folder of ``here`` that lands where another one does
+        (``Download.zip`` and ``Download.ZIP``, or an archive and a folder of its stem);
+        return their names.
+
+        Extracting them in turn took the first one's files, and refused only the later
+        one's as second entries: which of them the instructor meant cannot be told, so
+        none is, and each is named. Nothing in ``archive/`` is changed."""
+        places: dict[str, list[str]] = defaultdict(list)
+        for name in [*folders, *names]:
+            places[self._extracted_name(name)].append(name)
+        clashing: set[str] = set()
+        for place, sources in places.items():
+            if len(sources) < 2:
+                continue
+            clashing.update(sources)
+            for source in sources:
+                others = ", ".join(repr(other) for other in sorted(sources) if other != source)
+                self.refuse(
+                    os.path.join(here, source),
+                    f"it and {others} would be extracted to one place, "
+                    f"{os.path.join(target, place)}, so none of them is: which one counts "
+                    "cannot be told; rename them in the archive folder and collect again",
+                )
+        return clashing
 
     def _extract_file(self, path: str, target: str) -> None:
         try:
@@ -1135,10 +1226,10 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
         if problem is not None:
             self.refuse(path, problem)
             return
-        stem, extension = os.path.splitext(os.path.basename(path))
+        stem = self._extracted_name(os.path.basename(path))
         # Case-blind, unlike nbgrader's own extractor: a download saved as "Download.ZIP"
         # (Windows, some LMS exports) is an archive too, not a learner's file to copy.
-        if extension.lower() not in {ext.lower() for ext in self.zip_ext}:
+        if stem == os.path.basename(path):
             self._copy_plain_file(path, target)
             return
         try:
@@ -1155,8 +1246,6 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                 self.refuse(path, _not_a_zip(handle.read(len(_ZIP_START))))
                 return
             handle.seek(0)
-            if stem.lower().endswith(".tar"):
-                stem = stem[: -len(".tar")]
             self.log.info("Extracting from: %s", path)
             self.log.info("  Extracting to: %s", os.path.join(target, stem))
             self._extract_zip(handle, path, os.path.join(target, stem))
@@ -1189,8 +1278,11 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
                 return
             os.makedirs(target, exist_ok=True)
             real_target = os.path.realpath(target)
+            clashes = _clashing_members(members)
             for member in members:
-                problem = self._extract_member(bundle, member, real_target)
+                problem = clashes.get(id(member)) or self._extract_member(
+                    bundle, member, real_target
+                )
                 if problem is not None:
                     self.refuse(f"{path}!{member.filename}", problem)
 
@@ -1276,6 +1368,34 @@ class SafeZipExtractor(_Refusals, ExtractorPlugin):
             return problem
         self._left -= written
         return None
+
+
+def _clashing_members(members: list[zipfile.ZipInfo]) -> dict[int, str]:
+    """Why each file entry of an archive that lands on the same file as another one is
+    refused, by ``id`` of its ``ZipInfo``: two entries of one name, or of names that differ
+    only in the parts :func:`zip_member_path` leaves out (``a//b.ipynb``, ``./b.ipynb``).
+
+    Extracted in turn, the first one's content was kept and only the later ones reported,
+    so which upload was collected depended on the order in the archive. Which one the LMS
+    meant cannot be told: none is extracted, each is named, and the download in
+    ``archive/`` is left as it was, so nothing is lost."""
+    places: dict[str, list[zipfile.ZipInfo]] = defaultdict(list)
+    for member in members:
+        relative = zip_member_path(member.filename)
+        if relative and not (member.is_dir() or stat.S_ISDIR(member.external_attr >> 16)):
+            places[relative].append(member)
+    clashes: dict[int, str] = {}
+    for relative, same in places.items():
+        if len(same) < 2:
+            continue
+        names = ", ".join(repr(member.filename) for member in same)
+        for member in same:
+            clashes[id(member)] = (
+                f"{len(same)} entries of the archive would be extracted to {relative} "
+                f"({names}), so none is: which one counts cannot be told; keep one in the "
+                "download and collect again"
+            )
+    return clashes
 
 
 #: How a zip archive starts: its first entry's local header, or the end record of an

@@ -10,6 +10,8 @@ grader asks, so no other module spells a folder name.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import glob
 import os
 import re
@@ -21,6 +23,9 @@ from traitlets.config import Config, LoggingConfigurable
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"
+#: In a submission's reports folder (:meth:`CourseLayout.reports`): the gradebook's scores
+#: and comments its feedback pages were made from (:mod:`lstm_grader.feedback`).
+FEEDBACK_GRADES_FILE = "feedback-grades.json"
 
 
 def load_config(root: str | Path) -> Config:
@@ -31,11 +36,73 @@ def load_config(root: str | Path) -> Config:
 
 
 def _check_modes(modes: dict[str, Any]) -> None:
+    """Raise a ``TraitError`` whose one line names the setting, the modes there are and the
+    closest one, for the first value of ``modes`` (setting: mode) that is no check mode."""
     from lstm_lib.checks import CHECK_MODES
 
-    for name, mode in modes.items():
+    for setting, mode in modes.items():
         if mode not in CHECK_MODES:
-            raise TraitError(f"{name}: the check mode must be one of {CHECK_MODES}, not {mode!r}")
+            *first, last = map(repr, CHECK_MODES)
+            close = difflib.get_close_matches(str(mode).lower(), CHECK_MODES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TraitError(
+                f"c.CourseLayout.{setting} is {mode!r}, which is not a check mode: set it to "
+                f"{', '.join(first)} or {last}{hint}"
+            )
+
+
+def settings_problem(config: Config) -> str | None:
+    """Why the course's own settings in ``config`` cannot be used, in one line naming the
+    setting and what it takes, or None.
+
+    The settings of the classes this course adds to nbgrader: the layout and check modes
+    (:class:`CourseLayout`), the sandbox's limits (``SandboxKernelManager``,
+    ``SandboxedExecute``) and the feedback's (``PresentVerdicts``). Each is made once with
+    ``config``, as the command would make it later for every notebook. Their modules are
+    imported only here, so this module still loads where ``lstm_lib`` cannot.
+    """
+    from lstm_grader.feedback import PresentVerdicts
+    from lstm_grader.preprocessors import SandboxedExecute
+    from lstm_grader.sandbox import SandboxKernelManager
+
+    try:
+        for kind in (CourseLayout, SandboxKernelManager, SandboxedExecute, PresentVerdicts):
+            kind(config=config)
+    except TraitError as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
+def guard_settings() -> None:
+    """Make nbgrader's converters (``generate_assignment``, ``autograde``,
+    ``generate_feedback``) check the course's own settings once, before the first notebook
+    (:func:`settings_problem`).
+
+    The course's preprocessors and the sandbox read them notebook by notebook, so a
+    misspelt check mode or a limit that is not a number (``memory_limit_mb = "2G"``)
+    printed a traitlets traceback for every notebook, and autograde failed every learner.
+    Now it is logged as one error line that names the setting and the values it accepts,
+    and raised as nbgrader's ``NbGraderException``, so the command exits with status 1
+    having converted, removed and written nothing. The course's ``nbgrader_config.py``
+    calls it; calling it again changes nothing.
+    """
+    from nbgrader.converters.base import BaseConverter, NbGraderException
+
+    unchecked = BaseConverter.convert_notebooks
+    if getattr(unchecked, "settings_checked_by_lstm_grader", False):
+        return
+
+    @functools.wraps(unchecked)
+    def convert_notebooks(converter: Any) -> None:
+        problem = settings_problem(converter.config)
+        if problem is not None:
+            message = f"{problem.rstrip('.')}. Nothing was converted."
+            converter.log.error(message)
+            raise NbGraderException(message)
+        unchecked(converter)
+
+    convert_notebooks.settings_checked_by_lstm_grader = True  # type: ignore[attr-defined]
+    BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
 
 
 class CourseLayout(LoggingConfigurable):
@@ -80,7 +147,7 @@ class CourseLayout(LoggingConfigurable):
 
     @validate("check_modes")
     def _known_modes(self, proposal: Any) -> dict[str, str]:
-        _check_modes(proposal.value)
+        _check_modes({f"check_modes[{name!r}]": mode for name, mode in proposal.value.items()})
         return proposal.value
 
     def __init__(self, **kwargs: Any) -> None:
@@ -171,7 +238,12 @@ class CourseLayout(LoggingConfigurable):
         student: folders, links, and a file named as the assignment inside a student's
         folder (which the class command refuses, saying why, rather than skipping in
         silence). Where the layout puts the student's folder last, a file there is not
-        anyone's submission and is left out."""
+        anyone's submission and is left out.
+
+        A folder whose name starts with ``.`` is listed too (``glob`` leaves such names
+        out by default): its name is no student id, so the class command refuses it with
+        the other names it cannot grade, and the instructor learns of it rather than
+        finding a learner with no row."""
         pattern = self.coursedir.format_path(
             self.coursedir.submitted_directory, "*", glob.escape(assignment)
         )
@@ -188,7 +260,7 @@ class CourseLayout(LoggingConfigurable):
             "{student_id}"
         )
         found = []
-        for path in glob.glob(pattern):
+        for path in glob.glob(pattern, include_hidden=True):
             match = parse.match(path)
             if not match:
                 continue

@@ -33,7 +33,9 @@ plug into it through ``nbgrader_config.py``:
 from __future__ import annotations
 
 import ast
+import functools
 import html
+import json
 import os
 import posixpath
 import re
@@ -49,7 +51,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from traitlets import Bool, Unicode
 
-from lstm_grader.course import CourseLayout
+from lstm_grader.course import FEEDBACK_GRADES_FILE, CourseLayout
 from lstm_grader.references import Reference, ReferenceFileError, load_references
 from lstm_lib.explanations import explain_answer, format_expected
 
@@ -568,3 +570,100 @@ def clean_html_unless_text(element: Any) -> str:
 
     text = element.decode() if isinstance(element, bytes) else str(element)
     return text if shown_as_text(text) else clean_html(text)
+
+
+# ------------------------------------------------------------------------------------------
+# Feedback made before the latest grades
+# ------------------------------------------------------------------------------------------
+
+
+def gradebook_state(db_url: str, assignment: str, student: str, notebooks: list[str]) -> dict:
+    """What a feedback page shows from the gradebook, per notebook: each cell's automatic
+    and manual score, extra credit and comments, the flag and the late penalty (None for
+    a notebook the gradebook does not hold). Plain JSON data, compared as it is."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    state: dict[str, Any] = {}
+    with Gradebook(db_url) as gradebook:
+        for notebook in notebooks:
+            try:
+                found = gradebook.find_submission_notebook(notebook, assignment, student)
+            except MissingEntry:
+                state[notebook] = None
+                continue
+            state[notebook] = {
+                "grades": sorted(
+                    [g.name, g.auto_score, g.manual_score, g.extra_credit] for g in found.grades
+                ),
+                "comments": sorted(
+                    [c.name, c.auto_comment or "", c.manual_comment or ""] for c in found.comments
+                ),
+                "flagged": bool(found.flagged),
+                "late_penalty": found.late_submission_penalty,
+            }
+    return state
+
+
+def regenerate_stale_feedback() -> None:
+    """Make ``nbgrader generate_feedback`` make a feedback page again, without ``--force``,
+    when the gradebook's scores or comments for its submission changed since it was made.
+
+    nbgrader keeps an existing page unless the autograded submission's ``timestamp.txt``
+    is newer, and a score or comment given in the formgrader changes only the gradebook,
+    which records no time for it: the learner was sent the page from before the manual
+    score. So the scores and comments each page was made from are kept beside the
+    submission's grading reports (:data:`FEEDBACK_GRADES_FILE`, see
+    :func:`gradebook_state`), and a page whose record differs from the gradebook now, or
+    has none, is removed and made again, as nbgrader does for a newer submission. Only the
+    feedback folder is removed; the autograded submission and the gradebook, which it is
+    made from, are not touched. The course's ``nbgrader_config.py`` calls this; calling it
+    again changes nothing.
+    """
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+
+    from lstm_grader import safefiles
+    from lstm_grader.submission_guard import is_safe_student_id
+
+    unchecked = GenerateFeedback.init_destination
+    if getattr(unchecked, "stale_feedback_checked_by_lstm_grader", False):
+        return
+
+    @functools.wraps(unchecked)
+    def init_destination(converter: Any, assignment_id: str, student_id: str) -> bool:
+        excluded = (converter.coursedir.student_id_exclude or "").split(",")
+        if student_id in excluded or not is_safe_student_id(student_id):
+            return unchecked(converter, assignment_id, student_id)  # nbgrader's rules alone
+        notebooks = [os.path.splitext(os.path.basename(n))[0] for n in converter.notebooks]
+        reports = CourseLayout(config=converter.config).reports(student_id, assignment_id)
+        record = reports / FEEDBACK_GRADES_FILE
+        now = gradebook_state(converter.coursedir.db_url, assignment_id, student_id, notebooks)
+        try:
+            made_from = json.loads(safefiles.read_text(record))
+        except (OSError, ValueError):
+            made_from = {}  # made before this check, or unreadable: made again
+        made_from = made_from if isinstance(made_from, dict) else {}
+        dest = Path(os.path.normpath(converter._format_dest(assignment_id, student_id)))
+        stale = [nb for nb in notebooks if made_from.get(nb, "none recorded") != now[nb]]
+        if stale and not converter.force and dest.is_dir():
+            converter.log.warning(
+                "Updating feedback made before the latest grades in the gradebook: %s", dest
+            )
+            if converter.coursedir.notebook_id == "*":
+                safefiles.remove_tree(dest)  # as nbgrader updates it for a newer submission
+            else:  # the others named are not made again: keep their pages
+                for notebook in stale:
+                    (dest / f"{notebook}{converter.exporter.file_extension}").unlink(
+                        missing_ok=True
+                    )
+        proceed = unchecked(converter, assignment_id, student_id)
+        if proceed:
+            try:
+                safefiles.write_text(
+                    record, json.dumps({**made_from, **now}, indent=1, sort_keys=True) + "\n"
+                )
+            except OSError as exc:  # the page is still made; the next run makes it again
+                converter.log.warning("Could not record the grades of %s: %s", dest, exc)
+        return proceed
+
+    init_destination.stale_feedback_checked_by_lstm_grader = True  # type: ignore[attr-defined]
+    GenerateFeedback.init_destination = init_destination  # type: ignore[method-assign]

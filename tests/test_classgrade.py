@@ -1365,7 +1365,7 @@ def _with_alembic_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 #: Folder names nbgrader's ``--student`` would read as a pattern or an option.
-_NOT_STUDENT_IDS = ("*", "a?", "[ab]", "-x", "--force", "a..b")
+_NOT_STUDENT_IDS = ("*", "a?", "[ab]", "-x", "--force", "a..b", ".alice", "..x")
 
 
 def test_a_folder_not_named_as_a_student_id_or_not_a_folder_is_refused_unread(
@@ -1480,3 +1480,54 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     assert late, "no submission was graded beside another"
     assert all((student, False, True) in calls for student in late), calls
     assert "Grading again, one at a time, " in capsys.readouterr().out
+
+
+def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A script running lstm-grade must tell a run where the grader itself failed on a
+    submission from one where only learners' notebooks were bad. Does a run with a
+    grader-error row still write every row to grades.csv, name the failed notebook, and
+    exit with its own status (3), while a run of learners' failures alone exits 0?"""
+    from lstm_grader import sandbox
+
+    statuses = {"alice": "grader-error", "bob": "invalid-notebook"}
+
+    def grade_all(self, submissions, progress=True, assignments=None) -> list[Row]:
+        return [
+            Row(s.student, s.assignment, "a1", 0.0, 1.0, statuses[s.student], "why", 0.1)
+            for s in submissions
+        ]
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.setattr(classgrade.ClassGrader, "grade_all", grade_all)
+    monkeypatch.setattr(classgrade.ClassGrader, "setup_problems", lambda self, subs: [])
+    monkeypatch.setattr(classgrade.ClassGrader, "recorded_rows", lambda self, names: [])
+
+    def run(root: Path) -> int:
+        # a course each: a run keeps its course's lock for the rest of its process
+        _tiny_course(root)
+        return classgrade.main(
+            ["a1", "--root", str(root), "--no-progress", "--process-per-submission"]
+        )
+
+    assert run(tmp_path / "failed") == classgrade.EXIT_GRADER_ERRORS == 3
+    err = capsys.readouterr().err
+    assert "the grader itself failed on 1 notebook(s) (alice/a1/a1" in err
+    with (tmp_path / "failed" / "grades.csv").open(newline="", encoding="utf-8") as handle:
+        written = {row["student"]: row["status"] for row in csv.DictReader(handle)}
+    assert written == statuses
+
+    statuses["alice"] = "graded"
+    assert run(tmp_path / "learners") == 0
+    assert "grader itself failed" not in capsys.readouterr().err
+
+
+def test_the_help_names_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    """Does ``lstm-grade --help`` say what each exit status means, grader errors included?"""
+    with pytest.raises(SystemExit):
+        classgrade.main(["--help"])
+    out = capsys.readouterr().out
+    for status in ("0", "1", "2", "3", "130, 143"):
+        assert f"\n  {status} " in out, status
+    assert "grader-error" in out

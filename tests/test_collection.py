@@ -338,9 +338,48 @@ def test_blackboard_is_the_default_and_a_canvas_download_gets_a_hint(tmp_path: P
 
 
 def test_lms_must_be_one_of_the_three(tmp_path: Path) -> None:
-    """Is an unknown lms a configuration error, not a silent fallback?"""
-    with pytest.raises(TraitError):
-        SafeFileNameCollector(parent=tiny_course(tmp_path), lms="sakai")
+    """Is an unknown lms a configuration error, not a silent fallback, naming the three?"""
+    with pytest.raises(TraitError, match="set it to 'blackboard', 'canvas' or 'moodle'"):
+        SafeFileNameCollector(lms="sakai")
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value", "says"),
+    [
+        (
+            "SafeFileNameCollector",
+            "lms",
+            "cnavas",
+            "set it to 'blackboard', 'canvas' or 'moodle' (did you mean 'canvas'?)",
+        ),
+        ("SafeFileNameCollector", "basename_regexp", "(?P<file_id>.*)", "(?P<student_id>"),
+        ("SafeZipExtractor", "max_members", "many", "max_members"),
+    ],
+)
+def test_a_misspelt_setting_stops_zip_collect_with_one_line(
+    tmp_path: Path, section: str, setting: str, value: str, says: str
+) -> None:
+    """A misspelt LMS name (or another plugin setting traitlets refuses) came out of
+    ``nbgrader zip_collect`` as a traceback. Does it stop the command, before anything is
+    extracted, with status 1 and one error line naming the setting and what it accepts?"""
+    import logging
+
+    app = tiny_course(tmp_path)
+    app.extractor_plugin, app.collector_plugin = SafeZipExtractor, SafeFileNameCollector
+    setattr(app.config[section], setting, value)
+    lines: list[str] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    app.log.addHandler(handler)
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            app.init_plugins()
+    finally:
+        app.log.removeHandler(handler)
+    assert stopped.value.code == 1
+    [line] = lines
+    assert line.startswith("Nothing was collected: ") and says in line, line
+    assert "\n" not in line and "Traceback" not in line
 
 
 def test_basename_regexp_overrides_lms(tmp_path: Path) -> None:
@@ -632,8 +671,8 @@ def extract(tmp_path: Path, entries: list, **traits: object) -> SafeZipExtractor
 
 @pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
 def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path) -> None:
-    """Are zip entries with ``..``, absolute or drive paths, symlink or FIFO modes, or a
-    second copy of a name refused and reported, while the honest entry is extracted?"""
+    """Are zip entries with ``..``, absolute or drive paths, symlink or FIFO modes, or two
+    copies of a name (both) refused and reported, while the honest entry is extracted?"""
     honest = lms_name("alice")
     extractor = extract(
         tmp_path,
@@ -647,7 +686,8 @@ def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path)
             kind_entry(lms_name("mallory"), stat.S_IFLNK, b"/etc/passwd"),
             kind_entry("fifo.ipynb", stat.S_IFIFO),
             kind_entry("device.ipynb", stat.S_IFCHR),
-            (honest, notebook_bytes("mallory")),
+            (lms_name("bob"), notebook_bytes("bob")),
+            (lms_name("bob"), notebook_bytes("bob, again")),
         ],
     )
     target = tmp_path / "extracted" / "submissions"
@@ -658,8 +698,62 @@ def test_zip_entries_that_escape_link_or_are_special_are_refused(tmp_path: Path)
     for name in ["../escaped.ipynb", "escaped2", "/tmp/absolute", "windows", "drive"]:
         assert name in reasons
     assert "symbolic link entry" in reasons and reasons.count("special file") == 2
-    assert "a second entry with the same name" in reasons
-    assert len(extractor.refused) == 9
+    assert reasons.count("2 entries of the archive would be extracted to") == 2
+    assert len(extractor.refused) == 10
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
+def test_entries_that_land_on_one_file_are_all_refused_as_a_conflict(tmp_path: Path) -> None:
+    """Two entries of one name, or of names that differ only in the parts the extractor
+    leaves out (``./``, ``//``), used to give the first one's content, reporting only the
+    later one. Is each of them refused and named as a conflict (which counts is not
+    guessed), the rest extracted, and the download left as it was?"""
+    dup = lms_name("alice")
+    extractor = extract(
+        tmp_path,
+        [
+            (dup, notebook_bytes("alice, first")),
+            (f"./{dup}", notebook_bytes("alice, second")),
+            (f"sub//{lms_name('bob')}", notebook_bytes("bob, first")),
+            (f"sub/{lms_name('bob')}", notebook_bytes("bob, second")),
+            (lms_name("carol"), notebook_bytes("carol")),
+        ],
+    )
+    target = tmp_path / "extracted" / "submissions"
+    assert [p.name for p in target.rglob("*") if p.is_file()] == [lms_name("carol")]
+    assert len(extractor.refused) == 4
+    for entry in (dup, f"./{dup}", f"sub//{lms_name('bob')}", f"sub/{lms_name('bob')}"):
+        [line] = [
+            r
+            for r in extractor.refused
+            if r.startswith(f"{tmp_path}/archive/submissions.zip!{entry}: ")
+        ]
+        assert "2 entries of the archive would be extracted to" in line, line
+        assert "none is: which one counts cannot be told" in line, line
+    archive = tmp_path / "archive" / "submissions.zip"
+    with zipfile.ZipFile(archive) as bundle:
+        assert len(bundle.namelist()) == 5, "the download was changed"
+
+
+def test_archives_that_extract_to_one_folder_are_all_refused(tmp_path: Path) -> None:
+    """``Download.zip`` and ``Download.ZIP`` (or a folder named ``Download``) extract to
+    the same folder: the second one's entries were refused as second entries and the
+    first one's kept. Are all of them refused, named, and the other archives extracted?"""
+    archive = tmp_path / "archive"
+    make_zip(archive / "Download.zip", [(lms_name("alice"), notebook_bytes("alice, zip"))])
+    make_zip(archive / "Download.ZIP", [(lms_name("alice"), notebook_bytes("alice, ZIP"))])
+    (archive / "Download").mkdir()
+    (archive / "Download" / lms_name("bob")).write_bytes(notebook_bytes("bob"))
+    make_zip(archive / "other.zip", [(lms_name("carol"), notebook_bytes("carol"))])
+    (tmp_path / "extracted").mkdir()
+    extractor = SafeZipExtractor()
+    extractor.extract(str(archive), str(tmp_path / "extracted"))
+    found = [p.relative_to(tmp_path / "extracted") for p in (tmp_path / "extracted").rglob("*")]
+    assert sorted(map(str, found)) == ["other", f"other/{lms_name('carol')}"]
+    assert len(extractor.refused) == 3
+    for name in ("Download.zip", "Download.ZIP", "Download"):
+        [line] = [r for r in extractor.refused if r.startswith(f"{archive / name}: ")]
+        assert "would be extracted to one place" in line and "none of them is" in line, line
 
 
 def test_zip_member_paths_are_taken_as_written_or_refused() -> None:

@@ -89,6 +89,25 @@ def test_a_file_in_a_submissions_place_is_listed_only_inside_a_students_folder(
     ]
 
 
+def test_a_student_folder_named_with_a_leading_dot_is_listed(tmp_path: Path) -> None:
+    """``glob`` leaves names starting with ``.`` out: is ``submitted/.alice/a1`` listed
+    (the class command then refuses it as no student id, saying why) rather than left out
+    in silence, under both orders of student and assignment folders?"""
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    _write(tmp_path / "submitted" / ".alice" / "a1" / "a1.ipynb")
+    _write(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb")
+    assert CourseLayout.from_root(tmp_path).submissions("a1") == [
+        (".alice", tmp_path / "submitted" / ".alice" / "a1"),
+        ("bob", tmp_path / "submitted" / "bob" / "a1"),
+    ]
+    moved = tmp_path / "moved"
+    _write(moved / "nbgrader_config.py", _MOVED)
+    _write(moved / "inbox" / "a1" / ".alice" / "a1.ipynb")
+    assert CourseLayout.from_root(moved).submissions("a1") == [
+        (".alice", moved / "inbox" / "a1" / ".alice")
+    ]
+
+
 def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
     """Is an assignment id with glob or regex characters matched literally?"""
     _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
@@ -124,6 +143,83 @@ def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
             setattr(config.CourseLayout, key, value)
         with pytest.raises(TraitError, match="practice"):
             CourseLayout(config=config)
+
+
+def test_a_misspelt_setting_stops_a_converter_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A misspelt check mode, or a sandbox limit that is no number, made a traitlets
+    traceback per notebook (and autograde failed every learner). Do nbgrader's converters,
+    guarded, stop before the first notebook with one line naming the setting and what it
+    takes, while good settings convert as before; and does lstm-grade say the same and
+    grade nothing?"""
+    import logging
+
+    from nbgrader.converters.base import BaseConverter, NbGraderException
+    from traitlets.config import Config
+
+    from lstm_grader import classgrade, course, sandbox
+
+    converted: list[object] = []
+    monkeypatch.setattr(BaseConverter, "convert_notebooks", lambda self: converted.append(self))
+    course.guard_settings()
+    course.guard_settings()  # a second call adds no second check
+
+    class Converter:
+        def __init__(self, config: Config) -> None:
+            self.config = config
+            self.log = logging.getLogger("test-converter")
+
+    good = Config()
+    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
+    BaseConverter.convert_notebooks(Converter(good))  # type: ignore[arg-type]
+    assert len(converted) == 1
+    for section, setting, value, named, says in (
+        (
+            "CourseLayout",
+            "check_mode",
+            "pratice",
+            "c.CourseLayout.check_mode is 'pratice'",
+            "set it to 'practice' or 'graded' (did you mean 'practice'?)",
+        ),
+        (
+            "CourseLayout",
+            "check_modes",
+            {"04-lstm": "Graded"},
+            "c.CourseLayout.check_modes['04-lstm'] is",
+            "(did you mean 'graded'?)",
+        ),
+        (
+            "SandboxKernelManager",
+            "memory_limit_mb",
+            "2G",
+            "The 'memory_limit_mb' trait of a SandboxKernelManager instance",
+            "expected an int, not the str '2G'",
+        ),
+        ("SandboxedExecute", "timeout", "30 s", "The 'timeout' trait", "SandboxedExecute"),
+    ):
+        bad = Config()
+        setattr(bad[section], setting, value)
+        with pytest.raises(NbGraderException) as stopped:
+            BaseConverter.convert_notebooks(Converter(bad))  # type: ignore[arg-type]
+        line = str(stopped.value)
+        assert line.startswith(named) and says in line and "\n" not in line, line
+    assert len(converted) == 1, "a converter ran with a setting it cannot use"
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    for setting, said in (
+        ("CourseLayout.check_mode = 'exam'", "c.CourseLayout.check_mode is 'exam'"),
+        ("SandboxKernelManager.memory_limit_mb = '2G'", "The 'memory_limit_mb' trait"),
+    ):
+        root = tmp_path / setting.split(".")[0]  # a course each: a run keeps its lock
+        _write(root / "nbgrader_config.py", f"c = get_config()\nc.{setting}\n")
+        _write(root / "source" / "a1" / "a1.ipynb")
+        _write(root / "submitted" / "ada" / "a1" / "a1.ipynb")
+        status = classgrade.main(["a1", "--root", str(root), "--process-per-submission"])
+        assert status == classgrade.EXIT_NOTHING_GRADED
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("lstm-grade: nothing was graded:") and said in err, err
+        assert not (root / "grades.csv").exists()
 
 
 def test_the_layout_loads_without_the_course_library() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -760,3 +761,127 @@ def test_a_learners_edited_cell_shown_to_the_instructor_stays_text(tmp_path: Pat
     assert not soup.find_all(attrs={"onerror": True})
     assert "Flagged for the instructor" in soup.get_text()
     assert "window.pwned=1" in soup.get_text(), "the learner's version is not shown as text"
+
+
+# --------------------------------------------------------------------------- fast: stale pages
+def _graded_submission(root: Path) -> str:
+    """A course at ``root`` whose gradebook holds alice's graded a1 (one cell, q1), with
+    her autograded notebook and a feedback page made from it; the gradebook's URL."""
+    from nbgrader.api import Gradebook
+
+    url = f"sqlite:///{root / 'gradebook.db'}"
+    with Gradebook(url) as gradebook:
+        gradebook.add_assignment("a1")
+        gradebook.add_notebook("a1", "a1")
+        gradebook.add_grade_cell("q1", "a1", "a1", max_score=1, cell_type="code")
+        gradebook.add_solution_cell("q1-answer", "a1", "a1")
+        gradebook.add_student("alice")
+        gradebook.add_submission("a1", "alice")
+    nbformat.write(new_notebook(), root / "autograded" / "alice" / "a1" / "a1.ipynb")
+    return url
+
+
+def _feedback_converter(root: Path, url: str, force: bool = False):
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.db_url = url
+    config.CourseDirectory.assignment_id = "a1"
+    config.BaseConverter.force = force
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    converter.notebooks = [str(root / "autograded" / "alice" / "a1" / "a1.ipynb")]
+    return converter
+
+
+def test_feedback_made_before_a_manual_score_is_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader keeps a feedback page unless the submission is newer, and a score given in
+    the formgrader changes only the gradebook. Is a page made before the gradebook's
+    latest scores or comments made again without --force, one made from them kept, and
+    is nothing but the feedback folder touched?"""
+    from nbgrader.api import Gradebook
+
+    from lstm_grader import feedback
+
+    # nbgrader runs alembic by name to make a gradebook
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "autograded" / "alice" / "a1").mkdir(parents=True)
+    url = _graded_submission(tmp_path)
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+
+    page = tmp_path / "feedback" / "alice" / "a1" / "a1.html"
+    # unpatched again after the test
+    monkeypatch.setattr(GenerateFeedback, "init_destination", GenerateFeedback.init_destination)
+    feedback.regenerate_stale_feedback()
+    feedback.regenerate_stale_feedback()  # a second call adds no second check
+
+    def made_again() -> bool:
+        page.parent.mkdir(parents=True, exist_ok=True)  # as generate_feedback leaves it
+        page.write_text("the page")
+        proceed = _feedback_converter(tmp_path, url).init_destination("a1", "alice")
+        return proceed and not page.exists()
+
+    assert made_again(), "a page made before this check (no record of its grades) is kept"
+    assert not made_again(), "a page made from the gradebook's grades is made again"
+    assert page.read_text() == "the page"
+    with Gradebook(url) as gradebook:  # the formgrader's score box
+        grade = gradebook.find_grade("q1", "a1", "a1", "alice")
+        grade.manual_score = 1
+        gradebook.db.commit()
+    assert made_again(), "the page from before the manual score is kept"
+    assert not made_again()
+    with Gradebook(url) as gradebook:  # the formgrader's comment box
+        comment = gradebook.find_comment("q1-answer", "a1", "a1", "alice")
+        comment.manual_comment = "see chapter 5"
+        gradebook.db.commit()
+    with Gradebook(url) as gradebook:
+        gradebook.find_grade("q1", "a1", "a1", "alice").manual_score = 0
+        gradebook.db.commit()
+    converter = _feedback_converter(tmp_path, url)
+    converter.coursedir.student_id_exclude = "bob,alice"
+    page.write_text("the page")
+    assert not converter.init_destination("a1", "alice")
+    assert page.exists(), "the page of a learner left out of the run was removed"
+    assert made_again(), "the page from before the comment is kept"
+    assert (tmp_path / "autograded" / "alice" / "a1" / "a1.ipynb").exists()
+    record = tmp_path / "grading_reports" / "alice" / "a1" / feedback.FEEDBACK_GRADES_FILE
+    assert record.exists()
+
+
+@pytest.mark.slow
+def test_a_manual_score_reaches_the_feedback_without_force(tmp_path: Path) -> None:
+    """Graded, its feedback made, then q1 given full marks by hand in the formgrader: does
+    plain ``nbgrader generate_feedback`` (no --force) make the page again with the manual
+    score, where nbgrader kept the page from before it?"""
+    from nbgrader.api import Gradebook
+
+    from lstm_grader.sandbox import bwrap_path
+    from lstm_grader.synthetic import answered
+
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    (tmp_path / "course").mkdir()
+    course = make_course(tmp_path / "course", [ASSIGNMENT])
+    mistake = classic_mistakes(ASSIGNMENT)["q1"]
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    course.submit(
+        STUDENT, ASSIGNMENT, answered(release, source, {mistake["cell"]: mistake["code"]})
+    )
+    course.run("nbgrader", "autograde", ASSIGNMENT)
+    course.run("nbgrader", "generate_feedback", ASSIGNMENT)
+    page = course.layout.feedback(STUDENT, ASSIGNMENT) / f"{ASSIGNMENT}.html"
+    before = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert "(set by the instructor)" not in before.select_one("#question-q1").get_text()
+
+    with Gradebook(course.layout.db_url) as gradebook:  # the formgrader's score box
+        grade = gradebook.find_grade("q1", ASSIGNMENT, ASSIGNMENT, STUDENT)
+        grade.manual_score = grade.max_score
+        gradebook.db.commit()
+    run = course.run("nbgrader", "generate_feedback", ASSIGNMENT)
+    assert "Updating feedback made before the latest grades" in run.stderr
+    after = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    assert "(set by the instructor)" in after.select_one("#question-q1 .lstm-points").get_text()
+    run = course.run("nbgrader", "generate_feedback", ASSIGNMENT)
+    assert "Skipping existing assignment" in run.stderr, "an unchanged page was made again"
