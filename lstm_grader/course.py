@@ -105,6 +105,15 @@ def guard_settings() -> None:
     BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
 
 
+def _assignment_folders(folder: Path) -> list[str]:
+    """The assignments in ``folder``: its sub-folders, but for hidden ones, which nbgrader
+    does not take for assignments either (Jupyter's ``.ipynb_checkpoints``, made where a
+    notebook is opened, would stop ``lstm-grade --all`` as an unknown assignment)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
 class CourseLayout(LoggingConfigurable):
     """The course's folders, as nbgrader's ``CourseDirectory`` and this config set them.
 
@@ -221,13 +230,11 @@ class CourseLayout(LoggingConfigurable):
     # ------------------------------------------------------------------ listings
     def released_assignments(self) -> list[str]:
         """Every assignment with a generated student version."""
-        folder = self.release("*").parent
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        return _assignment_folders(self.release("*").parent)
 
     def source_assignments(self) -> list[str]:
         """Every assignment with an instructor's version."""
-        folder = self.source("*").parent
-        return sorted(p.name for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+        return _assignment_folders(self.source("*").parent)
 
     def notebooks(self, assignment: str) -> list[str]:
         """The notebooks (names without ``.ipynb``) an assignment's release consists of."""

@@ -66,7 +66,12 @@ def test_submissions_are_listed_under_a_moved_layout(tmp_path: Path) -> None:
     _write(tmp_path / "inbox" / "a2" / "cy" / "a2.ipynb")
     _write(tmp_path / "handout" / "a1" / "a1.ipynb")
     _write(tmp_path / "handout" / "a2" / "a2.ipynb")
+    # Jupyter's checkpoints, left where a notebook was opened, are no assignment
+    _write(tmp_path / "handout" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
+    _write(tmp_path / "instructor" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
+    _write(tmp_path / "instructor" / "a1" / "a1.ipynb")
     layout = CourseLayout.from_root(tmp_path)
+    assert layout.source_assignments() == ["a1"]
     assert layout.submissions("a1") == [
         ("ada", tmp_path / "inbox" / "a1" / "ada"),
         ("bob", tmp_path / "inbox" / "a1" / "bob"),
