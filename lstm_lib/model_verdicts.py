@@ -966,7 +966,15 @@ def _config_problems(
     from one set to the same value.
     """
     class_name, config = _core(spec["class_name"], spec["config"])
+    # a TimeDistributed Dense is judged as its Dense, but the wrapper's own dtype or
+    # regularizer changes the model all the same
+    outer: list[tuple[str, Any]] = []
     if class_name != spec["class_name"]:
+        outer = [
+            (key, value)
+            for key, value in written.items()
+            if key != "layer" and _keeps_default(spec["class_name"], key, value) is False
+        ]
         written = (written.get("layer") or {}).get("config") or {}
     want_class, wanted = _core(entry["class_name"], entry.get("config") or {})
     wrapper = "" if class_name == spec["class_name"] else f", in a {spec['class_name']}"
@@ -995,7 +1003,7 @@ def _config_problems(
             wrong.append((key, mine, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
-    changed = [
+    changed = outer + [
         (key, value)
         for key, value in written.items()
         if key not in free and _keeps_default(class_name, key, value) is False
@@ -1006,12 +1014,15 @@ def _config_problems(
 
 
 def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
-    """Whether a written initializer, regularizer, constraint or dtype is Keras 3's
-    default for this layer class; None for any other option, and for a class whose
-    defaults are not recorded.
+    """Whether a written initializer, regularizer, constraint, dtype or set of starting
+    ``weights`` is Keras 3's default for this layer class; None for any other option, and
+    for an initializer of a class whose initializers are not recorded.
 
     A seed in an initializer's config picks which weights are drawn, not how: it is not a
     change. A default's config may be written out whole, as ``get_config()`` writes it.
+    Every layer, with weights or without, defaults to no regularizer or constraint, the
+    float32 dtype and no starting weights: a Dropout that computes in int32 or an
+    Activation with an activity regularizer changes the model as much as a Dense would.
 
     Examples
     --------
@@ -1024,10 +1035,12 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     True
     >>> _keeps_default("Dense", "kernel_regularizer", "l2"), _keeps_default("Dense", "units", 3)
     (False, None)
+    >>> _keeps_default("Dropout", "dtype", "int32"), _keeps_default("Activation", "dtype", None)
+    (False, True)
     """
-    initializers = DEFAULT_INITIALIZERS.get(class_name)
-    if initializers is None or not isinstance(key, str):
+    if not isinstance(key, str):
         return None
+    initializers = DEFAULT_INITIALIZERS.get(class_name, {})
     if key in initializers:
         default_class, default_config = initializers[key]
         if value is None:  # Keras's getter returns None, and the layer then uses its default
@@ -1054,6 +1067,9 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
         if isinstance(value, Mapping) and value.get("class_name") == "DTypePolicy":
             value = (value.get("config") or {}).get("name")
         return value in (None, "float32")
+    if key == "weights":
+        # Embedding(weights=...) starts from the given matrix instead of its initializer
+        return value is None
     return None
 
 
@@ -1065,9 +1081,15 @@ def _initializer_class(name: str) -> str:
 def _describe_changed_defaults(
     label: str, changed: list[tuple[str, Any]], context: Mapping[str, Any]
 ) -> str:
-    """One sentence for a layer's initializers, regularizers, constraints or dtype set
-    otherwise than Keras's defaults, which the question's model keeps."""
-    settings = _joined([f"{key}={shapes._shown(value)}" for key, value in changed])
+    """One sentence for a layer's initializers, regularizers, constraints, dtype or
+    starting weights set otherwise than Keras's defaults, which the question's model keeps."""
+    settings = _joined(
+        [
+            # an array's repr runs over lines and says nothing a learner needs back
+            "starting weights" if key == "weights" else f"{key}={shapes._shown(value)}"
+            for key, value in changed
+        ]
+    )
     them, plural = ("it", "") if len(changed) == 1 else ("them", "s")
     if context.get("repair"):
         return (
