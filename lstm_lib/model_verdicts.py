@@ -215,9 +215,10 @@ def _reference_entry(spec: Mapping[str, Any], judged: Mapping[str, Sequence[str]
 
 
 def _plain_value(key: str, value: Any) -> Any:
-    # Keras writes no activation as "linear" (and Dense(activation=None) means just that).
-    if key in ("activation", "recurrent_activation") and value is None:
-        return "linear"
+    # Keras writes no activation as "linear" (and Dense(activation=None) means just that),
+    # and an activation given as a serialized function or an alias as the name it stores
+    if key in ("activation", "recurrent_activation"):
+        return shapes._activation_name(value)
     if isinstance(value, tuple):
         return list(value)
     # A flag written 1 or 0 builds the layer True or False does, and the layer questions

@@ -395,6 +395,7 @@ _ACTIVATION_CLASS_MODULE = "keras.activations"
 # swish and hard_swish are aliases Keras resolves by name but exports as silu and
 # hard_silu, so a dict cannot name them.
 _ACTIVATION_DICT_NAMES = _ACTIVATION_NAMES - {"hard_swish", "swish"}
+_ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # The classes an initializer, regularizer or constraint dict may name (keras.*.get resolves
 # its class_name through the module's ALL_OBJECTS_DICT, ignoring "module" unless it is None,
 # and builds the class from "config"), each with its constructor's parameters and the kind
@@ -1464,6 +1465,31 @@ def _activation_dict_problem(start: str, value: Mapping[str, Any]) -> str | None
         f"{start} is not a serialized activation Keras 3 can read: write the activation's "
         f"name as a string, such as {known!r}."
     )
+
+
+def _activation_name(value: Any) -> Any:
+    """The name a layer's ``get_config()`` writes for an activation given as ``value``: a
+    name (an alias as the function it resolves to), None (Keras's "linear") or a
+    serialized function Keras reads back; any other value as it is.
+
+    Examples
+    --------
+    >>> _activation_name("swish"), _activation_name(None), _activation_name("tanh")
+    ('silu', 'linear', 'tanh')
+    >>> _activation_name({"class_name": "function", "config": "sigmoid",
+    ...                   "module": "builtins", "registered_name": "function"})
+    'sigmoid'
+    >>> _activation_name({"class_name": "Tanh", "config": {}})
+    {'class_name': 'Tanh', 'config': {}}
+    """
+    if value is None:
+        return "linear"
+    if isinstance(value, str):
+        return _ACTIVATION_ALIASES.get(value, value)
+    if isinstance(value, Mapping) and _activation_dict_problem("", value) is None:
+        # keras.saving.serialize_keras_object writes a built-in activation so
+        return value["config"] if value.get("class_name") == "function" else value["class_name"]
+    return value
 
 
 def _object_problem(start: str, key: str, kind: str, value: str | Mapping[str, Any]) -> str | None:

@@ -815,6 +815,35 @@ def test_a_time_distributed_dense_is_judged_with_its_wrapper_s_own_options(keras
     assert not result.correct and "dtype='float16'" in result.message, result.message
 
 
+@pytest.mark.parametrize("name", sorted(shapes._ACTIVATION_NAMES))
+def test_an_activation_is_judged_by_the_name_keras_stores_however_written(
+    keras: Any, name: str
+) -> None:
+    """An activation written by name, as an alias or as the dict
+    keras.saving.serialize_keras_object writes: is it read as the name a layer's
+    get_config() stores for it, so that a model judged on it scores as the same model?"""
+    from lstm_lib.model_verdicts import _plain_value
+
+    forms: list[Any] = [name]
+    if name in shapes._ACTIVATION_DICT_NAMES:
+        forms += [
+            keras.saving.serialize_keras_object(keras.activations.get(name)),
+            {"class_name": "function", "config": name, "module": "keras.activations"},
+            {"class_name": name, "config": {}, "module": "keras.activations"},
+        ]
+    for form in forms:
+        stored = keras.layers.Dense(2, activation=form).get_config()["activation"]
+        assert _plain_value("activation", form) == stored, form
+    answer = solution_answer("09-keras2-to-keras3", "q7")
+    for form in forms:
+        answer[4]["config"]["activation"] = form
+        result = judge("09-keras2-to-keras3", "q7", answer)
+        assert result.correct == (keras.activations.get(name) is keras.activations.sigmoid), (
+            form,
+            result.message,
+        )
+
+
 def test_model_reference_reads_the_keras_model(keras: Any) -> None:
     """Does model_reference record Keras's effective values (a Dense without activation
     says "linear"), a wrapper's layer, free options, and plain JSON data?"""
