@@ -1284,8 +1284,18 @@ _FLAGS = frozenset(
 
 
 def _is_quoted_flag(key: Any, value: Any) -> bool:
-    """Whether ``value`` is a string given for a True/False option (a quoted flag)."""
-    return key in _FLAGS and isinstance(value, str)
+    """Whether ``value`` is given for a True/False option as neither a bool nor 0 or 1 (nor
+    None, Keras's "not set", which it reads as False): a string (a quoted flag), or a number
+    or container that Keras reads by its truth, as ``return_state=[1]`` or ``2`` is on.
+
+    Examples
+    --------
+    >>> [_is_quoted_flag("return_state", value) for value in (True, 0, None, "True", 2, [1])]
+    [False, False, False, True, True, True]
+    """
+    if key not in _FLAGS or value is None or type(value) is bool:
+        return False
+    return not (type(value) is int and value in (0, 1))
 
 
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
@@ -1330,6 +1340,12 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
     False without quotes.
     """
+    if _is_quoted_flag(key, value) and not isinstance(value, str):
+        return (
+            f"{class_name}'s {key} {_shown(value)} is neither True nor False, and Keras "
+            "switches the option on for any value that is not empty or zero: write True or "
+            "False."
+        )
     if _is_quoted_flag(key, value):
         return (
             f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any non-empty "

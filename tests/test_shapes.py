@@ -1578,6 +1578,43 @@ def test_a_string_for_an_on_off_option_is_refused() -> None:
     assert layer_spec({"class_name": "GRU", "config": {"units": 2, "reset_after": False}})
 
 
+flag_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-2, 2, allow_nan=False),
+    st.lists(st.integers(0, 1), max_size=2),
+    st.dictionaries(st.sampled_from(["a"]), st.integers(0, 1), max_size=1),
+    st.tuples(),
+)
+
+
+@PROPERTY
+@given(
+    class_name=st.sampled_from(RECURRENT),
+    key=st.sampled_from(["return_sequences", "return_state"]),
+    value=flag_values,
+)
+def test_a_flag_is_judged_only_as_a_bool_0_1_or_none(class_name: str, key: str, value: Any) -> None:
+    """Keras builds a return flag of any value, on by its truth: return_state=[1] or 2 is
+    on, {} or 0.0 off. Is a value other than a bool, 0, 1 or None refused as not judged as
+    written, while those four give the shapes Keras gives?"""
+    spec = {"class_name": class_name, "config": {"units": 3, key: value}}
+    fresh_session()
+    built = build(spec)
+    outputs = built(keras.Input(shape=(5, 2)))
+    as_bool = build({"class_name": class_name, "config": {"units": 3, key: bool(value)}})
+    returned = outputs if isinstance(outputs, list | tuple) else [outputs]
+    wanted = as_bool(keras.Input(shape=(5, 2)))
+    wanted = wanted if isinstance(wanted, list | tuple) else [wanted]
+    assert [t.shape for t in returned] == [t.shape for t in wanted]  # Keras reads its truth
+    if value is None or type(value) is bool or (type(value) is int and value in (0, 1)):
+        assert_matches_keras(spec, (None, 5, 2))
+    else:
+        with pytest.raises(shapes.QuotedFlagError, match="neither True nor False"):
+            output_shapes(spec, (None, 5, 2))
+
+
 def test_a_class_name_in_another_case_gets_its_spelling() -> None:
     """Is "dense" told that class names are case-sensitive and that Keras's is "Dense"?"""
     with pytest.raises(UnsupportedLayerError, match="case-sensitive, did you mean 'Dense'"):
