@@ -1366,6 +1366,11 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
         return (
             f"Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got {value!r}."
         )
+    if key == "use_cudnn" and not _is_cudnn_choice(value):
+        return (
+            f"{class_name}'s use_cudnn {_shown(value)} is not one Keras 3 takes: write "
+            "'auto', True or False, or leave use_cudnn out."
+        )
     if key == "seed":
         advice = _value_advice("seed", value, None)
         return None if advice is None else f"{class_name}'s seed {_shown(value)} {advice}."
@@ -1394,6 +1399,21 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     )
     hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
     return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _is_cudnn_choice(value: Any) -> bool:
+    """Whether LSTM and GRU take ``value`` for use_cudnn: Keras 3 refuses any value not
+    equal to "auto", True or False (so 0, 1 and 1.0 pass, and None does not).
+
+    Examples
+    --------
+    >>> [_is_cudnn_choice(value) for value in ("auto", False, 1.0, None, "x", 2, [])]
+    [True, True, True, False, False, False, False]
+    """
+    if isinstance(value, str):
+        return value == "auto"
+    # compared only as a number: an array would make Keras's own `in` test raise
+    return isinstance(value, int | float) and value in (True, False)
 
 
 def _is_number(value: Any) -> bool:

@@ -1455,6 +1455,28 @@ def test_an_option_value_is_refused_exactly_where_keras_refuses_it(data: st.Data
     assert spec_builds(class_name, config) == keras_builds(class_name, config), config
 
 
+@pytest.mark.parametrize("class_name", ["LSTM", "GRU"])
+@pytest.mark.parametrize(
+    "value",
+    ["auto", True, False, 0, 1, 1.0, 0.0, None, "x", "True", 2, -1, 0.5, [], {}, [True]],
+    ids=repr,
+)
+def test_use_cudnn_is_refused_exactly_where_keras_refuses_it(class_name: str, value: Any) -> None:
+    """Keras 3 refuses a use_cudnn not equal to "auto", True or False when it constructs
+    the layer: is each value refused exactly then, so a model that never builds earns
+    nothing?"""
+    config = {"units": 2, "use_cudnn": value}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            build({"class_name": class_name, "config": config})
+        except ValueError:
+            constructs = False
+        else:
+            constructs = True
+    assert spec_builds(class_name, config) == constructs, value
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 
