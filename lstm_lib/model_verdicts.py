@@ -1065,9 +1065,8 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     if key.endswith(("_regularizer", "_constraint")):
         return value is None
     if key == "dtype":
-        if isinstance(value, Mapping) and value.get("class_name") == "DTypePolicy":
-            value = (value.get("config") or {}).get("name")
-        return value in (None, "float32")
+        # a serialized policy read as shapes reads it: FloatDTypePolicy too, and no name
+        return shapes._dtype_name(value) in (None, "float32")
     if key == "weights":
         # Embedding(weights=...) starts from the given matrix instead of its initializer
         return value is None

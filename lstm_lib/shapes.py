@@ -359,6 +359,11 @@ _FLOAT_DTYPES = frozenset(
     {"float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"}
 )
 _INTEGER_DTYPES = frozenset({"int", "int8", "int16", "int32", "int64"})
+# keras.dtype_policies.get reads a dict as a float policy only where it names one of these
+# classes, with "module" left out or set (None fails the deserializer) and "config" left
+# out, None or the class's one argument, "name"; a dict naming another class (an
+# initializer, a quantized policy) or none fails to build the layer.
+_FLOAT_POLICY_CLASSES = frozenset({"DTypePolicy", "FloatDTypePolicy"})
 # A quantized policy is "<mode>_from_<float policy>". Only Dense and Embedding quantize;
 # the recurrent layers build under it as under its float policy.
 _QUANTIZATION_MODES = ("int8", "float8", "int4")
@@ -678,10 +683,28 @@ def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:
 
 def _dtype_name(value: Any) -> Any:
     """The policy name of a dtype option: the string itself, or the name inside the
-    serialized DTypePolicy that keras.layers.serialize writes."""
-    if isinstance(value, Mapping) and isinstance(value.get("config"), Mapping):
-        return value["config"].get("name")
-    return value
+    serialized DTypePolicy that keras.layers.serialize writes (None where it names none,
+    Keras's default). A dict Keras cannot read as a float policy comes back as it is, for
+    :func:`_dtype_problem` to refuse.
+
+    Examples
+    --------
+    >>> _dtype_name({"module": "keras", "class_name": "DTypePolicy",
+    ...              "config": {"name": "float16"}, "registered_name": None})
+    'float16'
+    >>> _dtype_name({"class_name": "Zeros", "config": {}})
+    {'class_name': 'Zeros', 'config': {}}
+    """
+    if not isinstance(value, Mapping):
+        return value
+    class_name, config = value.get("class_name"), value.get("config")
+    readable = (
+        isinstance(class_name, str)
+        and class_name in _FLOAT_POLICY_CLASSES
+        and ("module" not in value or value["module"] is not None)
+        and (config is None or (isinstance(config, Mapping) and set(config) <= {"name"}))
+    )
+    return (config or {}).get("name") if readable else value
 
 
 def _unquantized(name: Any) -> Any:
@@ -1628,12 +1651,17 @@ def _object_problem(start: str, key: str, kind: str, value: str | Mapping[str, A
 
 def _dtype_problem(class_name: str, name: Any) -> str | None:
     """Why a layer with weights cannot hold them in this dtype, or None."""
-    if name is None or name in _FLOAT_DTYPES:
+    if name is None or (isinstance(name, str) and name in _FLOAT_DTYPES):
         return None
     start = f"{class_name}'s dtype {_shown(name)}"
+    if isinstance(name, Mapping):
+        return (
+            f"{start} is not a dtype policy Keras 3 can read: write a name such as "
+            "'float32', or leave dtype out."
+        )
     if class_name not in ("Dense", "Embedding") and _unquantized(name) != name:
         return _dtype_problem(class_name, _unquantized(name))
-    if name in _INTEGER_DTYPES:
+    if isinstance(name, str) and name in _INTEGER_DTYPES:
         return (
             f"{start} makes its weights integers, which Keras's random initializers fail to "
             "fill at most sizes and gradients cannot train: write a float dtype such as "

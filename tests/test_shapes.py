@@ -1769,6 +1769,47 @@ def test_a_dtype_is_accepted_where_keras_builds_the_weights_these_rules_count(
     assert spec_builds(class_name, {**units, "dtype": policy}) == accepted
 
 
+_ABSENT = object()
+
+
+@st.composite
+def serialized_policies(draw: st.DrawFn) -> dict[str, Any]:
+    """A dict written for a dtype: a float policy's class or another (an initializer's, a
+    quantized policy's, none), with or without a module, and a config of its name, of
+    more, of another type, or none."""
+    name = st.sampled_from(["float16", "float32", "mixed_bfloat16", "int32", "foo", None, 5])
+    parts = {
+        "class_name": st.sampled_from(
+            [_ABSENT, "DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "Zeros"]
+        ),
+        "module": st.sampled_from([_ABSENT, None, "keras", "keras.dtype_policies", "x"]),
+        "config": st.one_of(
+            st.sampled_from([_ABSENT, None, {}, "float16", []]),
+            name.map(lambda n: {"name": n}),
+            name.map(lambda n: {"name": n, "x": 1}),
+        ),
+        "registered_name": st.sampled_from([_ABSENT, None, "x"]),
+    }
+    drawn = {key: draw(values) for key, values in parts.items()}
+    return {key: value for key, value in drawn.items() if value is not _ABSENT}
+
+
+@PROPERTY
+@given(class_name=st.sampled_from(["Dense", "LSTM"]), policy=serialized_policies())
+def test_a_serialized_dtype_policy_is_accepted_exactly_where_keras_reads_it(
+    class_name: str, policy: dict[str, Any]
+) -> None:
+    """Is a dtype written as a dict accepted exactly when Keras 3 reads it as a policy and
+    builds the layer's weights in it with the count these rules give: a dict naming an
+    initializer, a quantized policy or no class at all, or with "module": None, fails to
+    build the layer?"""
+    units = {"units": 4}
+    ours = [count_params({"class_name": class_name, "config": units}, (None, 5, 6))]
+    spec = {"class_name": class_name, "config": {**units, "dtype": policy}}
+    built = keras_count_at_every_size(spec, [(None, 5, 6)]) == ours
+    assert spec_builds(class_name, spec["config"]) == built, policy
+
+
 def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
     """Is plain bfloat16 refused for a recurrent layer whose recurrent kernel starts
     orthogonal, which TensorFlow cannot make in bfloat16, and accepted with another
