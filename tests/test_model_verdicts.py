@@ -844,6 +844,24 @@ def test_an_activation_is_judged_by_the_name_keras_stores_however_written(
         )
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"class_name": "FloatDTypePolicy", "config": {"name": "float32"}},
+        {"class_name": "DTypePolicy", "config": None},
+        {"module": "keras", "class_name": "DTypePolicy", "config": {}},
+    ],
+    ids=repr,
+)
+def test_a_serialized_default_dtype_is_the_default(keras: Any, policy: dict[str, Any]) -> None:
+    """Is a dtype dict Keras reads as its default float32 policy, however written, judged
+    as the default the question's model keeps, not as a change?"""
+    assert keras.layers.Dense(1, dtype=policy).dtype_policy.name == "float32"
+    answer = changed(solution_answer("09-keras2-to-keras3", "q7"), 3, dtype=policy)
+    result = judge("09-keras2-to-keras3", "q7", answer)
+    assert result.correct, result.message
+
+
 def test_model_reference_reads_the_keras_model(keras: Any) -> None:
     """Does model_reference record Keras's effective values (a Dense without activation
     says "linear"), a wrapper's layer, free options, and plain JSON data?"""
