@@ -359,6 +359,17 @@ _FLOAT_DTYPES = frozenset(
     {"float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"}
 )
 _INTEGER_DTYPES = frozenset({"int", "int8", "int16", "int32", "int64"})
+# The names keras.dtype_policies.get reads as the policy of a layer without weights of its
+# own (a wrapper, a Dropout): Keras's dtypes (without those that open like a quantization
+# mode, which it parses as one), the two mixed policies and the alias "int". Checked
+# against the installed Keras in tests/test_shapes.py.
+_POLICY_NAMES = frozenset(
+    {
+        *("bfloat16", "bool", "complex128", "complex64", "float16", "float32", "float64"),
+        *("int16", "int32", "int64", "string", "uint16", "uint32", "uint64", "uint8"),
+        *("mixed_bfloat16", "mixed_float16", "int"),
+    }
+)
 # keras.dtype_policies.get reads a dict as a float policy only where it names one of these
 # classes, with "module" left out or set (None fails the deserializer) and "config" left
 # out, None or the class's one argument, "name"; a dict naming another class (an
@@ -1383,6 +1394,8 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
         )
     if key == "dtype" and class_name in _WEIGHTED_LAYERS and value is not None:
         return _dtype_problem(class_name, _dtype_name(value))
+    if key == "dtype" and class_name != "InputLayer" and value is not None:
+        return _policy_problem(class_name, _dtype_name(value))
     if class_name == "Dropout" and key == "rate":
         if isinstance(value, int | float) and 0 <= value <= 1:
             return None
@@ -1675,6 +1688,32 @@ def _dtype_problem(class_name: str, name: Any) -> str | None:
     return (
         f"{start} is not a dtype policy Keras 3 builds this layer's weights in: write one "
         f"of {', '.join(repr(known) for known in sorted(_FLOAT_DTYPES))}, or leave dtype out."
+    )
+
+
+def _policy_problem(class_name: str, name: Any) -> str | None:
+    """Why Keras 3 cannot read ``name`` as the dtype policy of a layer without weights of
+    its own, or None. A quantized policy is refused as on the layers with weights: the
+    course's layers are built without one.
+
+    Examples
+    --------
+    >>> _policy_problem("Bidirectional", "float16") is None
+    True
+    >>> _policy_problem("Dropout", "Float32")
+    "Dropout's dtype 'Float32' is not a dtype policy Keras 3 reads: write a name such as 'float32', or leave dtype out."
+    """  # noqa: E501
+    if name is None or (isinstance(name, str) and name in _POLICY_NAMES):
+        return None
+    start = f"{class_name}'s dtype {_shown(name)}"
+    if isinstance(name, str) and "_from_" in name:
+        return (
+            f"{start} is a quantized policy, which the course's layers are built without: "
+            "write a name such as 'float32', or leave dtype out."
+        )
+    return (
+        f"{start} is not a dtype policy Keras 3 reads: write a name such as 'float32', or "
+        "leave dtype out."
     )
 
 

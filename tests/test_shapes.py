@@ -1810,6 +1810,55 @@ def test_a_serialized_dtype_policy_is_accepted_exactly_where_keras_reads_it(
     assert spec_builds(class_name, spec["config"]) == built, policy
 
 
+def test_the_policy_names_of_a_layer_without_weights_match_keras() -> None:
+    """Are the names recorded as policies of a layer without weights of its own exactly
+    Keras's dtypes (less those it parses as a quantization mode), its mixed policies and
+    its aliases?"""
+    from keras.src.backend.common import dtypes
+    from keras.src.dtype_policies.dtype_policy import QUANTIZATION_MODES
+
+    recorded = {
+        *(name for name in dtypes.ALLOWED_DTYPES if not name.startswith(QUANTIZATION_MODES)),
+        *(name for name in dtypes.PYTHON_DTYPES_MAP if isinstance(name, str)),
+        "mixed_float16",
+        "mixed_bfloat16",
+    }
+    assert shapes._POLICY_NAMES == recorded
+
+
+POLICIES_WITHOUT_WEIGHTS = (
+    *("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16"),
+    *("int", "int32", "uint8", "bool", "string", "complex64"),
+    *("float8_e4m3fn", "int8", "int4", "float", "Float32", "float32 ", "x", "", "mixed_float32"),
+    *(0, 0.5, True, [], ["float32"]),
+    {"class_name": "DTypePolicy", "config": {"name": "float16"}},
+    {"class_name": "DTypePolicy", "config": {"name": "x"}},
+    {"class_name": "Zeros", "config": {}},
+    {"config": {"name": "float32"}},
+)
+
+
+@pytest.mark.parametrize("class_name", ["Bidirectional", "Dropout"])
+@pytest.mark.parametrize("dtype", POLICIES_WITHOUT_WEIGHTS, ids=repr)
+def test_the_dtype_of_a_layer_without_weights_is_refused_where_keras_refuses_it(
+    class_name: str, dtype: Any
+) -> None:
+    """A wrapper or a Dropout holds no weights of its own, but Keras 3 still reads its dtype
+    as a policy: is a value refused exactly where Keras fails to build the layer with it?"""
+    config = {**MINIMAL[class_name], "dtype": dtype}
+    assert spec_builds(class_name, config) == keras_builds(class_name, config), dtype
+
+
+@pytest.mark.parametrize("dtype", ["int8_from_float32", "float8_from_float16", "int4_from_x"])
+def test_a_quantized_policy_is_refused_on_a_layer_without_weights(dtype: str) -> None:
+    """The course's layers are built without quantization: is a quantized policy refused on
+    a wrapper too, as on the layers with weights, whether Keras reads it or not?"""
+    with pytest.raises(ValueError, match="is a quantized policy"):
+        layer_spec(
+            {"class_name": "Bidirectional", "config": {**MINIMAL["Bidirectional"], "dtype": dtype}}
+        )
+
+
 def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
     """Is plain bfloat16 refused for a recurrent layer whose recurrent kernel starts
     orthogonal, which TensorFlow cannot make in bfloat16, and accepted with another
