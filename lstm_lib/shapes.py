@@ -370,6 +370,11 @@ _POLICY_NAMES = frozenset(
         *("mixed_bfloat16", "mixed_float16", "int"),
     }
 )
+# The dtypes an InputLayer's tensor may have (keras.backend.standardize_dtype): every dtype
+# Keras knows and the alias "int", but no policy. Checked in tests/test_shapes.py.
+_INPUT_DTYPES = (_POLICY_NAMES - {"mixed_bfloat16", "mixed_float16"}) | {
+    *("float8_e4m3fn", "float8_e5m2", "int8")
+}
 # keras.dtype_policies.get reads a dict as a float policy only where it names one of these
 # classes, with "module" left out or set (None fails the deserializer) and "config" left
 # out, None or the class's one argument, "name"; a dict naming another class (an
@@ -633,6 +638,9 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         # a quoted flag's problem is never None: all problems are quoted flags exactly then
         if problems and len(problems) == quoted_flags and not missing:
             raise QuotedFlagError(" ".join(problems))
+    elif class_name == "InputLayer":
+        problems.append(_input_layer_problem(config))
+        problems = [problem for problem in problems if problem is not None]
     if problems:
         raise ValueError(" ".join(problems))
     if not isinstance(config.get("trainable", True), bool):
@@ -2021,12 +2029,54 @@ def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> 
     return _Result(outputs, inner.params, inner.arithmetic, inner.non_trainable)
 
 
+def _input_layer_shapes(config: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The batch shape and the per-sample shape an InputLayer's config gives, read as Keras
+    3 reads them: the Keras 2 names batch_input_shape and input_shape, where written,
+    replace batch_shape and shape."""
+    declared = config["batch_input_shape"] if "batch_input_shape" in config else None
+    if declared is None:
+        declared = config.get("batch_shape")
+    per_sample = config["input_shape"] if "input_shape" in config else config.get("shape")
+    return declared, per_sample
+
+
+def _input_layer_problem(config: Mapping[str, Any]) -> str | None:
+    """Why Keras 3 refuses to construct an InputLayer from this config, or None: it takes
+    a shape or a batch shape, not both, a batch size only beside a shape, a dtype it knows
+    (no mixed policy: an input is a tensor of one dtype), and no input_tensor, which only a
+    KerasTensor can be.
+
+    Examples
+    --------
+    >>> print(_input_layer_problem({"batch_shape": (None, 4), "batch_size": 2}))
+    InputLayer takes batch_size only beside shape: batch_shape already holds the batch size.
+    >>> _input_layer_problem({"shape": (4,), "dtype": "int32"}) is None
+    True
+    """
+    declared, per_sample = _input_layer_shapes(config)
+    if config.get("input_tensor") is not None:
+        return (
+            "InputLayer's input_tensor must be a KerasTensor, which a layer dict cannot "
+            "hold: leave it out."
+        )
+    if declared is not None and per_sample is not None:
+        return "InputLayer takes a shape or a batch_shape, not both: keep one."
+    if declared is not None and config.get("batch_size") is not None:
+        return (
+            "InputLayer takes batch_size only beside shape: batch_shape already holds the "
+            "batch size."
+        )
+    dtype = config.get("dtype")
+    if dtype is not None and not (isinstance(dtype, str) and dtype in _INPUT_DTYPES):
+        return (
+            f"InputLayer's dtype {_shown(dtype)} is not a dtype Keras 3 knows for a tensor: "
+            "write one such as 'float32' or 'int32', or leave dtype out."
+        )
+    return None
+
+
 def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:
-    # Keras 3 still reads the Keras 2 names batch_input_shape and input_shape here.
-    declared = config.get("batch_shape") or config.get("batch_input_shape")
-    per_sample = config.get("shape")
-    if per_sample is None:
-        per_sample = config.get("input_shape")
+    declared, per_sample = _input_layer_shapes(config)
     if declared is None and per_sample is not None:
         declared = (config.get("batch_size"), *_per_sample("InputLayer", per_sample))
     if declared is None:  # Keras 3: "You must pass a `shape` argument."

@@ -1859,6 +1859,44 @@ def test_a_quantized_policy_is_refused_on_a_layer_without_weights(dtype: str) ->
         )
 
 
+@PROPERTY
+@given(
+    config=st.dictionaries(
+        st.sampled_from(["shape", "input_shape", "batch_shape", "batch_input_shape"]),
+        st.sampled_from([(10, 6), [10, 5], (None, 10, 6), [None, 10, 5], (4, 10, 6)]),
+        max_size=2,
+    ),
+    extra=st.dictionaries(
+        st.sampled_from(["batch_size", "dtype", "input_tensor"]),
+        st.sampled_from(
+            [None, 4, "int32", "float16", "int", "string", "mixed_float16", "x", "Float32", 5]
+        ),
+        max_size=2,
+    ),
+)
+def test_an_input_layer_is_refused_where_keras_refuses_it_and_read_as_keras_reads_it(
+    config: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """Does an InputLayer spec build exactly when Keras 3 constructs the layer (a shape or
+    a batch shape, not both; batch_size only beside a shape; a dtype Keras knows; no
+    input_tensor but a KerasTensor), and declare the batch shape Keras gives it, the Keras
+    2 names batch_input_shape and input_shape winning where written?"""
+    config = {**config, **extra}
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = keras.layers.InputLayer(**config)
+    except (ValueError, TypeError):
+        layer = None
+    spec = {"class_name": "InputLayer", "config": config}
+    if layer is None:
+        with pytest.raises((ValueError, TypeError)):
+            output_shapes(spec)
+    else:
+        assert output_shapes(spec) == [tuple(layer.batch_shape)], config
+
+
 def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
     """Is plain bfloat16 refused for a recurrent layer whose recurrent kernel starts
     orthogonal, which TensorFlow cannot make in bfloat16, and accepted with another
