@@ -1410,6 +1410,11 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
         return (
             f"Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got {value!r}."
         )
+    if class_name == "Bidirectional" and key == "weights" and not _bidirectional_takes(value):
+        return (
+            f"Bidirectional's weights {_shown(value)} is not one Keras 3 takes: it splits a "
+            "list of arrays between the two directions. Leave weights out."
+        )
     if key == "use_cudnn" and not _is_cudnn_choice(value):
         return (
             f"{class_name}'s use_cudnn {_shown(value)} is not one Keras 3 takes: write "
@@ -1443,6 +1448,23 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     )
     hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
     return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _bidirectional_takes(value: Any) -> bool:
+    """Whether Bidirectional builds with ``weights=value``: Keras 3 halves any value that is
+    true (and so fails on a number, or a dict, which it cannot slice), and keeps the halves
+    without using them.
+
+    Examples
+    --------
+    >>> [_bidirectional_takes(value) for value in (None, [], [[1.0]], 0, 1, {"a": 1})]
+    [True, True, True, True, False, False]
+    """
+    if value is None or isinstance(value, list | tuple | str):
+        return True
+    if isinstance(value, bool | int | float | Mapping):
+        return not value
+    return False  # an array: Keras tests its truth, which one of several numbers has not
 
 
 def _is_cudnn_choice(value: Any) -> bool:

@@ -1477,6 +1477,18 @@ def test_use_cudnn_is_refused_exactly_where_keras_refuses_it(class_name: str, va
     assert spec_builds(class_name, config) == constructs, value
 
 
+@pytest.mark.parametrize(
+    "value",
+    [None, [], [[1.0, 2.0]], (), "x", "", 0, 0.0, False, {}, 1, -1, 0.5, True, {"a": 1}],
+    ids=repr,
+)
+def test_bidirectional_weights_are_refused_exactly_where_keras_refuses_them(value: Any) -> None:
+    """Keras 3 slices a true weights value in half between the two directions: is a number,
+    True or a dict, which it cannot slice, refused, and every value it takes accepted?"""
+    config = {**MINIMAL["Bidirectional"], "weights": value}
+    assert spec_builds("Bidirectional", config) == keras_builds("Bidirectional", config), value
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 
