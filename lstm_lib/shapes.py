@@ -24,6 +24,7 @@ import difflib
 import math
 import operator
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -632,6 +633,7 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
             else:
                 unnamed += 1
         problems.append(_forget_bias_problem(class_name, config))
+        problems.append(_embedding_weights_problem(class_name, config))
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
@@ -679,6 +681,39 @@ def _forget_bias_problem(class_name: str, config: Mapping[str, Any]) -> str | No
             "bias_initializer out."
         )
     return None
+
+
+def _embedding_weights_problem(class_name: str, config: Mapping[str, Any]) -> str | None:
+    """Why an Embedding does not build with these starting ``weights``, or None.
+
+    Keras 3 builds the layer and sets its one weight to the value given, alone or as the
+    only item of a list, which it reads as an array: anything but a NumPy array of shape
+    (input_dim, output_dim) fails (a list of lists has no shape). An array can only come
+    from the learner's kernel, so NumPy is looked up, never imported.
+
+    Examples
+    --------
+    >>> print(_embedding_weights_problem("Embedding", {"input_dim": 3, "output_dim": 2,
+    ...                                                "weights": [[0.0, 0.0]] * 3}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Embedding's weights [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]] is not one Keras 3 builds: it
+    takes a NumPy array of shape (input_dim, output_dim) = (3, 2). Leave weights out to
+    start from embeddings_initializer.
+    """
+    if class_name != "Embedding" or config.get("weights") is None:
+        return None
+    value = config["weights"]
+    if type(value) is list and len(value) == 1:
+        value = value[0]
+    numpy = sys.modules.get("numpy")
+    wanted = (config.get("input_dim"), config.get("output_dim"))
+    if numpy is not None and isinstance(value, numpy.ndarray) and value.shape == wanted:
+        return None
+    return (
+        f"Embedding's weights {_shown(config['weights'])} is not one Keras 3 builds: it takes "
+        f"a NumPy array of shape (input_dim, output_dim) = {wanted!r}. Leave weights out to "
+        "start from embeddings_initializer."
+    )
 
 
 def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:

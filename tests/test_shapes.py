@@ -1489,6 +1489,31 @@ def test_bidirectional_weights_are_refused_exactly_where_keras_refuses_them(valu
     assert spec_builds("Bidirectional", config) == keras_builds("Bidirectional", config), value
 
 
+EMBEDDING_WEIGHTS = {
+    "none": None,
+    "array": np.zeros((5, 2)),
+    "array-in-a-list": [np.zeros((5, 2))],
+    "int-array": np.ones((5, 2), dtype=int),
+    "transposed": np.zeros((2, 5)),
+    "two-arrays": [np.zeros((5, 2)), np.zeros((5, 2))],
+    "array-in-a-tuple": (np.zeros((5, 2)),),
+    "lists": [[0.0, 0.0]] * 5,
+    "empty": [],
+    "zero": 0,
+    "false": False,
+    "text": "x",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDING_WEIGHTS))
+def test_embedding_weights_are_refused_exactly_where_keras_refuses_them(name: str) -> None:
+    """Keras 3 starts an Embedding from its weights, read as an array of the embeddings'
+    shape: is a list of lists, an array of another shape or any other value refused, as
+    Keras fails to build the layer with it?"""
+    config = {**MINIMAL["Embedding"], "weights": EMBEDDING_WEIGHTS[name]}
+    assert spec_builds("Embedding", config) == keras_builds("Embedding", config), name
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 
