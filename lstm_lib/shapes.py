@@ -417,6 +417,7 @@ _ACTIVATION_CLASS_MODULE = "keras.activations"
 # swish and hard_swish are aliases Keras resolves by name but exports as silu and
 # hard_silu, so a dict cannot name them.
 _ACTIVATION_DICT_NAMES = _ACTIVATION_NAMES - {"hard_swish", "swish"}
+# ... and a layer's get_config() stores them under those names: the same activation.
 _ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # The classes an initializer, regularizer or constraint dict may name (keras.*.get resolves
 # its class_name through the module's ALL_OBJECTS_DICT, ignoring "module" unless it is None,
