@@ -226,6 +226,10 @@ def _plain_value(key: str, value: Any) -> Any:
     # written True stays refused (_same), as the int questions refuse it.
     if key in shapes._FLAGS and type(value) is int and value in (0, 1):
         return bool(value)
+    # None too: Keras tests a flag for truth, so None builds the layer False does (and the
+    # layer questions take it so)
+    if key in shapes._FLAGS and value is None:
+        return False
     return value
 
 

@@ -862,6 +862,36 @@ def test_a_serialized_default_dtype_is_the_default(keras: Any, policy: dict[str,
     assert result.correct, result.message
 
 
+@pytest.mark.parametrize(
+    ("assignment", "question", "index", "key"),
+    [
+        option
+        for option in judged_options()
+        if option[3] in shapes._FLAGS
+        and reference(option[0], option[1])["expected"]["layers"][option[2]]["config"][option[3]]
+        is False
+    ],
+)
+def test_a_flag_written_none_is_judged_as_keras_builds_it(
+    keras: Any, assignment: str, question: str, index: int, key: str
+) -> None:
+    """Keras tests a flag for truth, so None builds the layer False does, and the layer
+    questions take it so: does a model question judge a flag the question keeps False,
+    written None, as the same model Keras builds?"""
+    entry = reference(assignment, question)
+    answer = solution_answer(assignment, question)
+    answer[index]["config"][key] = None
+    model = keras.Sequential(
+        [keras.Input(shape=tuple(entry["context"]["input_shape"][1:]))]
+        + [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+    )
+    assert tuple(model.output_shape) == tuple(entry["expected"]["output_shape"])
+    assert model.count_params() == entry["expected"]["params"]
+    assert not getattr(model.layers[index], key)
+    result = judge(assignment, question, answer)
+    assert result.correct, result.message
+
+
 def test_model_reference_reads_the_keras_model(keras: Any) -> None:
     """Does model_reference record Keras's effective values (a Dense without activation
     says "linear"), a wrapper's layer, free options, and plain JSON data?"""
