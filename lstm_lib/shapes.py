@@ -635,6 +635,7 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
                 unnamed += 1
         problems.append(_forget_bias_problem(class_name, config))
         problems.append(_embedding_weights_problem(class_name, config))
+        problems.append(_legacy_input_problem(class_name, config))
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
@@ -682,6 +683,29 @@ def _forget_bias_problem(class_name: str, config: Mapping[str, Any]) -> str | No
             "bias_initializer out."
         )
     return None
+
+
+def _legacy_input_problem(class_name: str, config: Mapping[str, Any]) -> str | None:
+    """Why Keras 3 refuses a layer given both ``input_dim`` and ``input_shape``, or None.
+
+    keras.layers.Layer takes input_dim out of its keyword arguments first and, when it is
+    set, leaves input_shape in them, which it then refuses as unrecognized (whatever its
+    value, None too). Embedding's own input_dim is its vocabulary size, not this one.
+
+    Examples
+    --------
+    >>> _legacy_input_problem("Dense", {"units": 2, "input_dim": 3}) is None
+    True
+    >>> _legacy_input_problem("Dense", {"units": 2, "input_dim": 3, "input_shape": None})[:38]
+    'Dense takes input_dim or input_shape, '
+    """
+    if class_name == "Embedding" or config.get("input_dim") is None or "input_shape" not in config:
+        return None
+    return (
+        f"{class_name} takes input_dim or input_shape, not both: Keras 3 reads input_dim and "
+        "refuses input_shape as an unrecognized keyword argument. Leave both out, as the "
+        "question gives the Input."
+    )
 
 
 def _embedding_weights_problem(class_name: str, config: Mapping[str, Any]) -> str | None:

@@ -1514,6 +1514,24 @@ def test_embedding_weights_are_refused_exactly_where_keras_refuses_them(name: st
     assert spec_builds("Embedding", config) == keras_builds("Embedding", config), name
 
 
+_LEFT_OUT = object()
+
+
+@pytest.mark.parametrize("class_name", ["Dense", "LSTM", "Dropout"])
+@pytest.mark.parametrize("input_dim", [_LEFT_OUT, None, 3, False], ids=repr)
+@pytest.mark.parametrize("input_shape", [_LEFT_OUT, None, (3,)], ids=repr)
+def test_input_dim_beside_input_shape_is_refused_where_keras_refuses_it(
+    class_name: str, input_dim: Any, input_shape: Any
+) -> None:
+    """keras.layers.Layer leaves input_shape among the unknown keyword arguments once
+    input_dim is set, and refuses it: is a layer given both refused exactly then?"""
+    config = dict(MINIMAL[class_name])
+    for key, value in (("input_dim", input_dim), ("input_shape", input_shape)):
+        if value is not _LEFT_OUT:
+            config[key] = value
+    assert spec_builds(class_name, config) == keras_builds(class_name, config), config
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 
