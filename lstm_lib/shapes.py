@@ -647,7 +647,8 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         problems = [problem for problem in problems if problem is not None]
     if problems:
         raise ValueError(" ".join(problems))
-    if not isinstance(config.get("trainable", True), bool):
+    # InputLayer hands no keyword it does not take on, so Keras ignores its trainable
+    if class_name != "InputLayer" and not isinstance(config.get("trainable", True), bool):
         raise ValueError(
             f"{class_name} needs trainable to be True or False; got {config['trainable']!r}."
         )

@@ -1952,6 +1952,16 @@ def test_an_input_layer_is_refused_where_keras_refuses_it_and_read_as_keras_read
         assert output_shapes(spec) == [tuple(layer.batch_shape)], config
 
 
+@pytest.mark.parametrize("trainable", [True, False, 1, "x", None], ids=repr)
+def test_an_input_layer_ignores_trainable_as_keras_does(trainable: Any) -> None:
+    """InputLayer takes no trainable and ignores the keywords it does not take: does its
+    spec build whatever trainable says, as Keras builds the layer?"""
+    fresh_session()
+    config = {"shape": (10, 6), "trainable": trainable}
+    keras.layers.InputLayer(**config)  # Keras builds it
+    assert output_shapes({"class_name": "InputLayer", "config": config}) == [(None, 10, 6)]
+
+
 def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
     """Is plain bfloat16 refused for a recurrent layer whose recurrent kernel starts
     orthogonal, which TensorFlow cannot make in bfloat16, and accepted with another
