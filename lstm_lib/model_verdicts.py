@@ -215,9 +215,10 @@ def _reference_entry(spec: Mapping[str, Any], judged: Mapping[str, Sequence[str]
 
 
 def _plain_value(key: str, value: Any) -> Any:
-    # Keras writes no activation as "linear" (and Dense(activation=None) means just that).
-    if key in ("activation", "recurrent_activation") and value is None:
-        return "linear"
+    # Keras writes no activation as "linear" (and Dense(activation=None) means just that),
+    # and an activation given as a serialized function or an alias as the name it stores
+    if key in ("activation", "recurrent_activation"):
+        return shapes._activation_name(value)
     if isinstance(value, tuple):
         return list(value)
     # A flag written 1 or 0 builds the layer True or False does, and the layer questions
@@ -225,6 +226,10 @@ def _plain_value(key: str, value: Any) -> Any:
     # written True stays refused (_same), as the int questions refuse it.
     if key in shapes._FLAGS and type(value) is int and value in (0, 1):
         return bool(value)
+    # None too: Keras tests a flag for truth, so None builds the layer False does (and the
+    # layer questions take it so)
+    if key in shapes._FLAGS and value is None:
+        return False
     return value
 
 
@@ -966,7 +971,15 @@ def _config_problems(
     from one set to the same value.
     """
     class_name, config = _core(spec["class_name"], spec["config"])
+    # a TimeDistributed Dense is judged as its Dense, but the wrapper's own dtype or
+    # regularizer changes the model all the same
+    outer: list[tuple[str, Any]] = []
     if class_name != spec["class_name"]:
+        outer = [
+            (key, value)
+            for key, value in written.items()
+            if key != "layer" and _keeps_default(spec["class_name"], key, value) is False
+        ]
         written = (written.get("layer") or {}).get("config") or {}
     want_class, wanted = _core(entry["class_name"], entry.get("config") or {})
     wrapper = "" if class_name == spec["class_name"] else f", in a {spec['class_name']}"
@@ -995,7 +1008,7 @@ def _config_problems(
             wrong.append((key, mine, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
-    changed = [
+    changed = outer + [
         (key, value)
         for key, value in written.items()
         if key not in free and _keeps_default(class_name, key, value) is False
@@ -1006,12 +1019,15 @@ def _config_problems(
 
 
 def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
-    """Whether a written initializer, regularizer, constraint or dtype is Keras 3's
-    default for this layer class; None for any other option, and for a class whose
-    defaults are not recorded.
+    """Whether a written initializer, regularizer, constraint, dtype or set of starting
+    ``weights`` is Keras 3's default for this layer class; None for any other option, and
+    for an initializer of a class whose initializers are not recorded.
 
     A seed in an initializer's config picks which weights are drawn, not how: it is not a
     change. A default's config may be written out whole, as ``get_config()`` writes it.
+    Every layer, with weights or without, defaults to no regularizer or constraint, the
+    float32 dtype and no starting weights: a Dropout that computes in int32 or an
+    Activation with an activity regularizer changes the model as much as a Dense would.
 
     Examples
     --------
@@ -1024,10 +1040,12 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     True
     >>> _keeps_default("Dense", "kernel_regularizer", "l2"), _keeps_default("Dense", "units", 3)
     (False, None)
+    >>> _keeps_default("Dropout", "dtype", "int32"), _keeps_default("Activation", "dtype", None)
+    (False, True)
     """
-    initializers = DEFAULT_INITIALIZERS.get(class_name)
-    if initializers is None or not isinstance(key, str):
+    if not isinstance(key, str):
         return None
+    initializers = DEFAULT_INITIALIZERS.get(class_name, {})
     if key in initializers:
         default_class, default_config = initializers[key]
         if value is None:  # Keras's getter returns None, and the layer then uses its default
@@ -1051,9 +1069,11 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     if key.endswith(("_regularizer", "_constraint")):
         return value is None
     if key == "dtype":
-        if isinstance(value, Mapping) and value.get("class_name") == "DTypePolicy":
-            value = (value.get("config") or {}).get("name")
-        return value in (None, "float32")
+        # a serialized policy read as shapes reads it: FloatDTypePolicy too, and no name
+        return shapes._dtype_name(value) in (None, "float32")
+    if key == "weights":
+        # Embedding(weights=...) starts from the given matrix instead of its initializer
+        return value is None
     return None
 
 
@@ -1065,9 +1085,15 @@ def _initializer_class(name: str) -> str:
 def _describe_changed_defaults(
     label: str, changed: list[tuple[str, Any]], context: Mapping[str, Any]
 ) -> str:
-    """One sentence for a layer's initializers, regularizers, constraints or dtype set
-    otherwise than Keras's defaults, which the question's model keeps."""
-    settings = _joined([f"{key}={shapes._shown(value)}" for key, value in changed])
+    """One sentence for a layer's initializers, regularizers, constraints, dtype or
+    starting weights set otherwise than Keras's defaults, which the question's model keeps."""
+    settings = _joined(
+        [
+            # an array's repr runs over lines and says nothing a learner needs back
+            "starting weights" if key == "weights" else f"{key}={shapes._shown(value)}"
+            for key, value in changed
+        ]
+    )
     them, plural = ("it", "") if len(changed) == 1 else ("them", "s")
     if context.get("repair"):
         return (

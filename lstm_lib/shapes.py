@@ -24,6 +24,7 @@ import difflib
 import math
 import operator
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -359,6 +360,27 @@ _FLOAT_DTYPES = frozenset(
     {"float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16"}
 )
 _INTEGER_DTYPES = frozenset({"int", "int8", "int16", "int32", "int64"})
+# The names keras.dtype_policies.get reads as the policy of a layer without weights of its
+# own (a wrapper, a Dropout): Keras's dtypes (without those that open like a quantization
+# mode, which it parses as one), the two mixed policies and the alias "int". Checked
+# against the installed Keras in tests/test_shapes.py.
+_POLICY_NAMES = frozenset(
+    {
+        *("bfloat16", "bool", "complex128", "complex64", "float16", "float32", "float64"),
+        *("int16", "int32", "int64", "string", "uint16", "uint32", "uint64", "uint8"),
+        *("mixed_bfloat16", "mixed_float16", "int"),
+    }
+)
+# The dtypes an InputLayer's tensor may have (keras.backend.standardize_dtype): every dtype
+# Keras knows and the alias "int", but no policy. Checked in tests/test_shapes.py.
+_INPUT_DTYPES = (_POLICY_NAMES - {"mixed_bfloat16", "mixed_float16"}) | {
+    *("float8_e4m3fn", "float8_e5m2", "int8")
+}
+# keras.dtype_policies.get reads a dict as a float policy only where it names one of these
+# classes, with "module" left out or set (None fails the deserializer) and "config" left
+# out, None or the class's one argument, "name"; a dict naming another class (an
+# initializer, a quantized policy) or none fails to build the layer.
+_FLOAT_POLICY_CLASSES = frozenset({"DTypePolicy", "FloatDTypePolicy"})
 # A quantized policy is "<mode>_from_<float policy>". Only Dense and Embedding quantize;
 # the recurrent layers build under it as under its float policy.
 _QUANTIZATION_MODES = ("int8", "float8", "int4")
@@ -395,6 +417,8 @@ _ACTIVATION_CLASS_MODULE = "keras.activations"
 # swish and hard_swish are aliases Keras resolves by name but exports as silu and
 # hard_silu, so a dict cannot name them.
 _ACTIVATION_DICT_NAMES = _ACTIVATION_NAMES - {"hard_swish", "swish"}
+# ... and a layer's get_config() stores them under those names: the same activation.
+_ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 # The classes an initializer, regularizer or constraint dict may name (keras.*.get resolves
 # its class_name through the module's ALL_OBJECTS_DICT, ignoring "module" unless it is None,
 # and builds the class from "config"), each with its constructor's parameters and the kind
@@ -610,15 +634,21 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
             else:
                 unnamed += 1
         problems.append(_forget_bias_problem(class_name, config))
+        problems.append(_embedding_weights_problem(class_name, config))
+        problems.append(_legacy_input_problem(class_name, config))
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
         # a quoted flag's problem is never None: all problems are quoted flags exactly then
         if problems and len(problems) == quoted_flags and not missing:
             raise QuotedFlagError(" ".join(problems))
+    elif class_name == "InputLayer":
+        problems.append(_input_layer_problem(config))
+        problems = [problem for problem in problems if problem is not None]
     if problems:
         raise ValueError(" ".join(problems))
-    if not isinstance(config.get("trainable", True), bool):
+    # InputLayer hands no keyword it does not take on, so Keras ignores its trainable
+    if class_name != "InputLayer" and not isinstance(config.get("trainable", True), bool):
         raise ValueError(
             f"{class_name} needs trainable to be True or False; got {config['trainable']!r}."
         )
@@ -656,6 +686,62 @@ def _forget_bias_problem(class_name: str, config: Mapping[str, Any]) -> str | No
     return None
 
 
+def _legacy_input_problem(class_name: str, config: Mapping[str, Any]) -> str | None:
+    """Why Keras 3 refuses a layer given both ``input_dim`` and ``input_shape``, or None.
+
+    keras.layers.Layer takes input_dim out of its keyword arguments first and, when it is
+    set, leaves input_shape in them, which it then refuses as unrecognized (whatever its
+    value, None too). Embedding's own input_dim is its vocabulary size, not this one.
+
+    Examples
+    --------
+    >>> _legacy_input_problem("Dense", {"units": 2, "input_dim": 3}) is None
+    True
+    >>> _legacy_input_problem("Dense", {"units": 2, "input_dim": 3, "input_shape": None})[:38]
+    'Dense takes input_dim or input_shape, '
+    """
+    if class_name == "Embedding" or config.get("input_dim") is None or "input_shape" not in config:
+        return None
+    return (
+        f"{class_name} takes input_dim or input_shape, not both: Keras 3 reads input_dim and "
+        "refuses input_shape as an unrecognized keyword argument. Leave both out, as the "
+        "question gives the Input."
+    )
+
+
+def _embedding_weights_problem(class_name: str, config: Mapping[str, Any]) -> str | None:
+    """Why an Embedding does not build with these starting ``weights``, or None.
+
+    Keras 3 builds the layer and sets its one weight to the value given, alone or as the
+    only item of a list, which it reads as an array: anything but a NumPy array of shape
+    (input_dim, output_dim) fails (a list of lists has no shape). An array can only come
+    from the learner's kernel, so NumPy is looked up, never imported.
+
+    Examples
+    --------
+    >>> print(_embedding_weights_problem("Embedding", {"input_dim": 3, "output_dim": 2,
+    ...                                                "weights": [[0.0, 0.0]] * 3}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    Embedding's weights [[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]] is not one Keras 3 builds: it
+    takes a NumPy array of shape (input_dim, output_dim) = (3, 2). Leave weights out to
+    start from embeddings_initializer.
+    """
+    if class_name != "Embedding" or config.get("weights") is None:
+        return None
+    value = config["weights"]
+    if type(value) is list and len(value) == 1:
+        value = value[0]
+    numpy = sys.modules.get("numpy")
+    wanted = (config.get("input_dim"), config.get("output_dim"))
+    if numpy is not None and isinstance(value, numpy.ndarray) and value.shape == wanted:
+        return None
+    return (
+        f"Embedding's weights {_shown(config['weights'])} is not one Keras 3 builds: it takes "
+        f"a NumPy array of shape (input_dim, output_dim) = {wanted!r}. Leave weights out to "
+        "start from embeddings_initializer."
+    )
+
+
 def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:
     """Raise UnsupportedLayerError for an option that adds weights these rules do not
     count (Keras 3 switches LoRA on for any lora_rank other than 0 or None)."""
@@ -677,10 +763,28 @@ def _refuse_uncounted(class_name: str, config: Mapping[str, Any]) -> None:
 
 def _dtype_name(value: Any) -> Any:
     """The policy name of a dtype option: the string itself, or the name inside the
-    serialized DTypePolicy that keras.layers.serialize writes."""
-    if isinstance(value, Mapping) and isinstance(value.get("config"), Mapping):
-        return value["config"].get("name")
-    return value
+    serialized DTypePolicy that keras.layers.serialize writes (None where it names none,
+    Keras's default). A dict Keras cannot read as a float policy comes back as it is, for
+    :func:`_dtype_problem` to refuse.
+
+    Examples
+    --------
+    >>> _dtype_name({"module": "keras", "class_name": "DTypePolicy",
+    ...              "config": {"name": "float16"}, "registered_name": None})
+    'float16'
+    >>> _dtype_name({"class_name": "Zeros", "config": {}})
+    {'class_name': 'Zeros', 'config': {}}
+    """
+    if not isinstance(value, Mapping):
+        return value
+    class_name, config = value.get("class_name"), value.get("config")
+    readable = (
+        isinstance(class_name, str)
+        and class_name in _FLOAT_POLICY_CLASSES
+        and ("module" not in value or value["module"] is not None)
+        and (config is None or (isinstance(config, Mapping) and set(config) <= {"name"}))
+    )
+    return (config or {}).get("name") if readable else value
 
 
 def _unquantized(name: Any) -> Any:
@@ -1283,8 +1387,18 @@ _FLAGS = frozenset(
 
 
 def _is_quoted_flag(key: Any, value: Any) -> bool:
-    """Whether ``value`` is a string given for a True/False option (a quoted flag)."""
-    return key in _FLAGS and isinstance(value, str)
+    """Whether ``value`` is given for a True/False option as neither a bool nor 0 or 1 (nor
+    None, Keras's "not set", which it reads as False): a string (a quoted flag), or a number
+    or container that Keras reads by its truth, as ``return_state=[1]`` or ``2`` is on.
+
+    Examples
+    --------
+    >>> [_is_quoted_flag("return_state", value) for value in (True, 0, None, "True", 2, [1])]
+    [False, False, False, True, True, True]
+    """
+    if key not in _FLAGS or value is None or type(value) is bool:
+        return False
+    return not (type(value) is int and value in (0, 1))
 
 
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
@@ -1329,6 +1443,12 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
     False without quotes.
     """
+    if _is_quoted_flag(key, value) and not isinstance(value, str):
+        return (
+            f"{class_name}'s {key} {_shown(value)} is neither True nor False, and Keras "
+            "switches the option on for any value that is not empty or zero: write True or "
+            "False."
+        )
     if _is_quoted_flag(key, value):
         return (
             f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any non-empty "
@@ -1343,11 +1463,23 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
         )
     if key == "dtype" and class_name in _WEIGHTED_LAYERS and value is not None:
         return _dtype_problem(class_name, _dtype_name(value))
+    if key == "dtype" and class_name != "InputLayer" and value is not None:
+        return _policy_problem(class_name, _dtype_name(value))
     if class_name == "Dropout" and key == "rate":
         if isinstance(value, int | float) and 0 <= value <= 1:
             return None
         return (
             f"Dropout needs rate between 0 and 1 (the fraction of inputs dropped); got {value!r}."
+        )
+    if class_name == "Bidirectional" and key == "weights" and not _bidirectional_takes(value):
+        return (
+            f"Bidirectional's weights {_shown(value)} is not one Keras 3 takes: it splits a "
+            "list of arrays between the two directions. Leave weights out."
+        )
+    if key == "use_cudnn" and not _is_cudnn_choice(value):
+        return (
+            f"{class_name}'s use_cudnn {_shown(value)} is not one Keras 3 takes: write "
+            "'auto', True or False, or leave use_cudnn out."
         )
     if key == "seed":
         advice = _value_advice("seed", value, None)
@@ -1377,6 +1509,38 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     )
     hint = f": did you mean {close!r}?" if close else f" (it knows {_example(kind)!r}, ...)."
     return f"{start} is not a name Keras 3 knows{hint}"
+
+
+def _bidirectional_takes(value: Any) -> bool:
+    """Whether Bidirectional builds with ``weights=value``: Keras 3 halves any value that is
+    true (and so fails on a number, or a dict, which it cannot slice), and keeps the halves
+    without using them.
+
+    Examples
+    --------
+    >>> [_bidirectional_takes(value) for value in (None, [], [[1.0]], 0, 1, {"a": 1})]
+    [True, True, True, True, False, False]
+    """
+    if value is None or isinstance(value, list | tuple | str):
+        return True
+    if isinstance(value, bool | int | float | Mapping):
+        return not value
+    return False  # an array: Keras tests its truth, which one of several numbers has not
+
+
+def _is_cudnn_choice(value: Any) -> bool:
+    """Whether LSTM and GRU take ``value`` for use_cudnn: Keras 3 refuses any value not
+    equal to "auto", True or False (so 0, 1 and 1.0 pass, and None does not).
+
+    Examples
+    --------
+    >>> [_is_cudnn_choice(value) for value in ("auto", False, 1.0, None, "x", 2, [])]
+    [True, True, True, False, False, False, False]
+    """
+    if isinstance(value, str):
+        return value == "auto"
+    # compared only as a number: an array would make Keras's own `in` test raise
+    return isinstance(value, int | float) and value in (True, False)
 
 
 def _is_number(value: Any) -> bool:
@@ -1464,6 +1628,31 @@ def _activation_dict_problem(start: str, value: Mapping[str, Any]) -> str | None
         f"{start} is not a serialized activation Keras 3 can read: write the activation's "
         f"name as a string, such as {known!r}."
     )
+
+
+def _activation_name(value: Any) -> Any:
+    """The name a layer's ``get_config()`` writes for an activation given as ``value``: a
+    name (an alias as the function it resolves to), None (Keras's "linear") or a
+    serialized function Keras reads back; any other value as it is.
+
+    Examples
+    --------
+    >>> _activation_name("swish"), _activation_name(None), _activation_name("tanh")
+    ('silu', 'linear', 'tanh')
+    >>> _activation_name({"class_name": "function", "config": "sigmoid",
+    ...                   "module": "builtins", "registered_name": "function"})
+    'sigmoid'
+    >>> _activation_name({"class_name": "Tanh", "config": {}})
+    {'class_name': 'Tanh', 'config': {}}
+    """
+    if value is None:
+        return "linear"
+    if isinstance(value, str):
+        return _ACTIVATION_ALIASES.get(value, value)
+    if isinstance(value, Mapping) and _activation_dict_problem("", value) is None:
+        # keras.saving.serialize_keras_object writes a built-in activation so
+        return value["config"] if value.get("class_name") == "function" else value["class_name"]
+    return value
 
 
 def _object_problem(start: str, key: str, kind: str, value: str | Mapping[str, Any]) -> str | None:
@@ -1566,12 +1755,17 @@ def _object_problem(start: str, key: str, kind: str, value: str | Mapping[str, A
 
 def _dtype_problem(class_name: str, name: Any) -> str | None:
     """Why a layer with weights cannot hold them in this dtype, or None."""
-    if name is None or name in _FLOAT_DTYPES:
+    if name is None or (isinstance(name, str) and name in _FLOAT_DTYPES):
         return None
     start = f"{class_name}'s dtype {_shown(name)}"
+    if isinstance(name, Mapping):
+        return (
+            f"{start} is not a dtype policy Keras 3 can read: write a name such as "
+            "'float32', or leave dtype out."
+        )
     if class_name not in ("Dense", "Embedding") and _unquantized(name) != name:
         return _dtype_problem(class_name, _unquantized(name))
-    if name in _INTEGER_DTYPES:
+    if isinstance(name, str) and name in _INTEGER_DTYPES:
         return (
             f"{start} makes its weights integers, which Keras's random initializers fail to "
             "fill at most sizes and gradients cannot train: write a float dtype such as "
@@ -1585,6 +1779,32 @@ def _dtype_problem(class_name: str, name: Any) -> str | None:
     return (
         f"{start} is not a dtype policy Keras 3 builds this layer's weights in: write one "
         f"of {', '.join(repr(known) for known in sorted(_FLOAT_DTYPES))}, or leave dtype out."
+    )
+
+
+def _policy_problem(class_name: str, name: Any) -> str | None:
+    """Why Keras 3 cannot read ``name`` as the dtype policy of a layer without weights of
+    its own, or None. A quantized policy is refused as on the layers with weights: the
+    course's layers are built without one.
+
+    Examples
+    --------
+    >>> _policy_problem("Bidirectional", "float16") is None
+    True
+    >>> _policy_problem("Dropout", "Float32")
+    "Dropout's dtype 'Float32' is not a dtype policy Keras 3 reads: write a name such as 'float32', or leave dtype out."
+    """  # noqa: E501
+    if name is None or (isinstance(name, str) and name in _POLICY_NAMES):
+        return None
+    start = f"{class_name}'s dtype {_shown(name)}"
+    if isinstance(name, str) and "_from_" in name:
+        return (
+            f"{start} is a quantized policy, which the course's layers are built without: "
+            "write a name such as 'float32', or leave dtype out."
+        )
+    return (
+        f"{start} is not a dtype policy Keras 3 reads: write a name such as 'float32', or "
+        "leave dtype out."
     )
 
 
@@ -1892,12 +2112,54 @@ def _time_distributed(class_name: str, config: dict[str, Any], shape: Shape) -> 
     return _Result(outputs, inner.params, inner.arithmetic, inner.non_trainable)
 
 
+def _input_layer_shapes(config: Mapping[str, Any]) -> tuple[Any, Any]:
+    """The batch shape and the per-sample shape an InputLayer's config gives, read as Keras
+    3 reads them: the Keras 2 names batch_input_shape and input_shape, where written,
+    replace batch_shape and shape."""
+    declared = config["batch_input_shape"] if "batch_input_shape" in config else None
+    if declared is None:
+        declared = config.get("batch_shape")
+    per_sample = config["input_shape"] if "input_shape" in config else config.get("shape")
+    return declared, per_sample
+
+
+def _input_layer_problem(config: Mapping[str, Any]) -> str | None:
+    """Why Keras 3 refuses to construct an InputLayer from this config, or None: it takes
+    a shape or a batch shape, not both, a batch size only beside a shape, a dtype it knows
+    (no mixed policy: an input is a tensor of one dtype), and no input_tensor, which only a
+    KerasTensor can be.
+
+    Examples
+    --------
+    >>> print(_input_layer_problem({"batch_shape": (None, 4), "batch_size": 2}))
+    InputLayer takes batch_size only beside shape: batch_shape already holds the batch size.
+    >>> _input_layer_problem({"shape": (4,), "dtype": "int32"}) is None
+    True
+    """
+    declared, per_sample = _input_layer_shapes(config)
+    if config.get("input_tensor") is not None:
+        return (
+            "InputLayer's input_tensor must be a KerasTensor, which a layer dict cannot "
+            "hold: leave it out."
+        )
+    if declared is not None and per_sample is not None:
+        return "InputLayer takes a shape or a batch_shape, not both: keep one."
+    if declared is not None and config.get("batch_size") is not None:
+        return (
+            "InputLayer takes batch_size only beside shape: batch_shape already holds the "
+            "batch size."
+        )
+    dtype = config.get("dtype")
+    if dtype is not None and not (isinstance(dtype, str) and dtype in _INPUT_DTYPES):
+        return (
+            f"InputLayer's dtype {_shown(dtype)} is not a dtype Keras 3 knows for a tensor: "
+            "write one such as 'float32' or 'int32', or leave dtype out."
+        )
+    return None
+
+
 def _input_layer(config: dict[str, Any], shape: InputShape | None) -> _Result:
-    # Keras 3 still reads the Keras 2 names batch_input_shape and input_shape here.
-    declared = config.get("batch_shape") or config.get("batch_input_shape")
-    per_sample = config.get("shape")
-    if per_sample is None:
-        per_sample = config.get("input_shape")
+    declared, per_sample = _input_layer_shapes(config)
     if declared is None and per_sample is not None:
         declared = (config.get("batch_size"), *_per_sample("InputLayer", per_sample))
     if declared is None:  # Keras 3: "You must pass a `shape` argument."

@@ -737,6 +737,161 @@ def test_a_model_with_options_the_question_keeps_at_their_defaults_set_otherwise
     assert result.correct, result.message
 
 
+@pytest.mark.parametrize(
+    ("assignment", "question", "layer", "key", "value"),
+    [
+        ("09-keras2-to-keras3", "q7", 2, "dtype", "int32"),
+        ("09-keras2-to-keras3", "q7", 4, "dtype", "float16"),
+        ("09-keras2-to-keras3", "q7", 2, "activity_regularizer", "l1"),
+        ("09-keras2-to-keras3", "q7", 4, "activity_regularizer", "l2"),
+        ("09-keras2-to-keras3", "q7", 0, "weights", "zeros"),
+        ("08-putting-together", "q6", 0, "weights", "zeros in a list"),
+        ("08-putting-together", "q7", 0, "weights", "zeros"),
+    ],
+)
+def test_an_option_kept_at_its_default_is_judged_on_layers_without_weights_too(
+    keras: Any, assignment: str, question: str, layer: int, key: str, value: Any
+) -> None:
+    """A Dropout computing in int32, an Activation with an activity regularizer, an
+    Embedding started from a given matrix: does Keras build each layer otherwise than its
+    default, and does the solution so changed, sent as the grader reads it, score nothing
+    while naming the option, where the same model written out whole as get_config() writes
+    it (the dtype policy of every layer explicit) stays correct?"""
+    import numpy as np
+
+    from lstm_lib.answers import answer_json, parse_answer_json
+
+    entry = reference(assignment, question)
+    answer = solution_answer(assignment, question)
+    spec = answer[layer]
+    if key == "weights":
+        config = spec["config"]
+        matrix = np.zeros((config["input_dim"], config["output_dim"]))
+        value = [matrix] if value == "zeros in a list" else matrix
+    built = getattr(keras.layers, spec["class_name"])(**spec["config"], **{key: value})
+    default = getattr(keras.layers, spec["class_name"])(**spec["config"])
+    if key == "weights":  # the oracle: Keras starts from the given matrix
+        assert np.array_equal(built.get_weights()[0], matrix)
+    elif key == "dtype":
+        assert built.dtype_policy.name != default.dtype_policy.name
+    else:
+        assert built.activity_regularizer is not None and default.activity_regularizer is None
+    spec["config"][key] = value
+    result = verdict(
+        "model",
+        parse_answer_json(answer_json(answer)),
+        entry["expected"],
+        entry["context"],
+        entry["mistakes"],
+    )
+    assert not result.correct and result.earned == 0, result.message
+    named = "starting weights" if key == "weights" else f"{key}={shapes._shown(value)}"
+    assert f"Layer {layer + 1} ({spec['class_name']}" in result.message, result.message
+    assert named in result.message, result.message
+    model = keras.Sequential(
+        [keras.Input(shape=tuple(entry["context"]["input_shape"][1:]))]
+        + [
+            getattr(keras.layers, item["class_name"])(**item["config"])
+            for item in solution_answer(assignment, question)
+        ]
+    )
+    written_out = [
+        {"class_name": type(item).__name__, "config": item.get_config()} for item in model.layers
+    ]
+    result = compare_model(written_out, entry["expected"], entry["context"])
+    assert result.correct, result.message
+
+
+def test_a_time_distributed_dense_is_judged_with_its_wrapper_s_own_options(keras: Any) -> None:
+    """08 q6 takes a TimeDistributed Dense as the Dense: is a dtype set on the wrapper,
+    which Keras builds the wrapper under, still named as a change the model does not have?"""
+    wrapper = keras.layers.TimeDistributed(keras.layers.Dense(3), dtype="float16")
+    assert wrapper.dtype_policy.name == "float16"
+    answer = solution_answer("08-putting-together", "q6")
+    answer[3] = {"class_name": "TimeDistributed", "config": {"layer": answer[3]}}
+    assert judge("08-putting-together", "q6", answer).correct
+    answer[3]["config"]["dtype"] = "float16"
+    result = judge("08-putting-together", "q6", answer)
+    assert not result.correct and "dtype='float16'" in result.message, result.message
+
+
+@pytest.mark.parametrize("name", sorted(shapes._ACTIVATION_NAMES))
+def test_an_activation_is_judged_by_the_name_keras_stores_however_written(
+    keras: Any, name: str
+) -> None:
+    """An activation written by name, as an alias or as the dict
+    keras.saving.serialize_keras_object writes: is it read as the name a layer's
+    get_config() stores for it, so that a model judged on it scores as the same model?"""
+    from lstm_lib.model_verdicts import _plain_value
+
+    forms: list[Any] = [name]
+    if name in shapes._ACTIVATION_DICT_NAMES:
+        forms += [
+            keras.saving.serialize_keras_object(keras.activations.get(name)),
+            {"class_name": "function", "config": name, "module": "keras.activations"},
+            {"class_name": name, "config": {}, "module": "keras.activations"},
+        ]
+    for form in forms:
+        stored = keras.layers.Dense(2, activation=form).get_config()["activation"]
+        assert _plain_value("activation", form) == stored, form
+    answer = solution_answer("09-keras2-to-keras3", "q7")
+    for form in forms:
+        answer[4]["config"]["activation"] = form
+        result = judge("09-keras2-to-keras3", "q7", answer)
+        assert result.correct == (keras.activations.get(name) is keras.activations.sigmoid), (
+            form,
+            result.message,
+        )
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"class_name": "FloatDTypePolicy", "config": {"name": "float32"}},
+        {"class_name": "DTypePolicy", "config": None},
+        {"module": "keras", "class_name": "DTypePolicy", "config": {}},
+    ],
+    ids=repr,
+)
+def test_a_serialized_default_dtype_is_the_default(keras: Any, policy: dict[str, Any]) -> None:
+    """Is a dtype dict Keras reads as its default float32 policy, however written, judged
+    as the default the question's model keeps, not as a change?"""
+    assert keras.layers.Dense(1, dtype=policy).dtype_policy.name == "float32"
+    answer = changed(solution_answer("09-keras2-to-keras3", "q7"), 3, dtype=policy)
+    result = judge("09-keras2-to-keras3", "q7", answer)
+    assert result.correct, result.message
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "index", "key"),
+    [
+        option
+        for option in judged_options()
+        if option[3] in shapes._FLAGS
+        and reference(option[0], option[1])["expected"]["layers"][option[2]]["config"][option[3]]
+        is False
+    ],
+)
+def test_a_flag_written_none_is_judged_as_keras_builds_it(
+    keras: Any, assignment: str, question: str, index: int, key: str
+) -> None:
+    """Keras tests a flag for truth, so None builds the layer False does, and the layer
+    questions take it so: does a model question judge a flag the question keeps False,
+    written None, as the same model Keras builds?"""
+    entry = reference(assignment, question)
+    answer = solution_answer(assignment, question)
+    answer[index]["config"][key] = None
+    model = keras.Sequential(
+        [keras.Input(shape=tuple(entry["context"]["input_shape"][1:]))]
+        + [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+    )
+    assert tuple(model.output_shape) == tuple(entry["expected"]["output_shape"])
+    assert model.count_params() == entry["expected"]["params"]
+    assert not getattr(model.layers[index], key)
+    result = judge(assignment, question, answer)
+    assert result.correct, result.message
+
+
 def test_model_reference_reads_the_keras_model(keras: Any) -> None:
     """Does model_reference record Keras's effective values (a Dense without activation
     says "linear"), a wrapper's layer, free options, and plain JSON data?"""

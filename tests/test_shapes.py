@@ -1455,6 +1455,83 @@ def test_an_option_value_is_refused_exactly_where_keras_refuses_it(data: st.Data
     assert spec_builds(class_name, config) == keras_builds(class_name, config), config
 
 
+@pytest.mark.parametrize("class_name", ["LSTM", "GRU"])
+@pytest.mark.parametrize(
+    "value",
+    ["auto", True, False, 0, 1, 1.0, 0.0, None, "x", "True", 2, -1, 0.5, [], {}, [True]],
+    ids=repr,
+)
+def test_use_cudnn_is_refused_exactly_where_keras_refuses_it(class_name: str, value: Any) -> None:
+    """Keras 3 refuses a use_cudnn not equal to "auto", True or False when it constructs
+    the layer: is each value refused exactly then, so a model that never builds earns
+    nothing?"""
+    config = {"units": 2, "use_cudnn": value}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            build({"class_name": class_name, "config": config})
+        except ValueError:
+            constructs = False
+        else:
+            constructs = True
+    assert spec_builds(class_name, config) == constructs, value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, [], [[1.0, 2.0]], (), "x", "", 0, 0.0, False, {}, 1, -1, 0.5, True, {"a": 1}],
+    ids=repr,
+)
+def test_bidirectional_weights_are_refused_exactly_where_keras_refuses_them(value: Any) -> None:
+    """Keras 3 slices a true weights value in half between the two directions: is a number,
+    True or a dict, which it cannot slice, refused, and every value it takes accepted?"""
+    config = {**MINIMAL["Bidirectional"], "weights": value}
+    assert spec_builds("Bidirectional", config) == keras_builds("Bidirectional", config), value
+
+
+EMBEDDING_WEIGHTS = {
+    "none": None,
+    "array": np.zeros((5, 2)),
+    "array-in-a-list": [np.zeros((5, 2))],
+    "int-array": np.ones((5, 2), dtype=int),
+    "transposed": np.zeros((2, 5)),
+    "two-arrays": [np.zeros((5, 2)), np.zeros((5, 2))],
+    "array-in-a-tuple": (np.zeros((5, 2)),),
+    "lists": [[0.0, 0.0]] * 5,
+    "empty": [],
+    "zero": 0,
+    "false": False,
+    "text": "x",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMBEDDING_WEIGHTS))
+def test_embedding_weights_are_refused_exactly_where_keras_refuses_them(name: str) -> None:
+    """Keras 3 starts an Embedding from its weights, read as an array of the embeddings'
+    shape: is a list of lists, an array of another shape or any other value refused, as
+    Keras fails to build the layer with it?"""
+    config = {**MINIMAL["Embedding"], "weights": EMBEDDING_WEIGHTS[name]}
+    assert spec_builds("Embedding", config) == keras_builds("Embedding", config), name
+
+
+_LEFT_OUT = object()
+
+
+@pytest.mark.parametrize("class_name", ["Dense", "LSTM", "Dropout"])
+@pytest.mark.parametrize("input_dim", [_LEFT_OUT, None, 3, False], ids=repr)
+@pytest.mark.parametrize("input_shape", [_LEFT_OUT, None, (3,)], ids=repr)
+def test_input_dim_beside_input_shape_is_refused_where_keras_refuses_it(
+    class_name: str, input_dim: Any, input_shape: Any
+) -> None:
+    """keras.layers.Layer leaves input_shape among the unknown keyword arguments once
+    input_dim is set, and refuses it: is a layer given both refused exactly then?"""
+    config = dict(MINIMAL[class_name])
+    for key, value in (("input_dim", input_dim), ("input_shape", input_shape)):
+        if value is not _LEFT_OUT:
+            config[key] = value
+    assert spec_builds(class_name, config) == keras_builds(class_name, config), config
+
+
 # --- stacks Keras refuses ---------------------------------------------------------------
 
 
@@ -1576,6 +1653,43 @@ def test_a_string_for_an_on_off_option_is_refused() -> None:
     with pytest.raises(ValueError, match="is a string: write True or False"):
         layer_spec({"class_name": "LSTM", "config": {"units": 2, "return_state": "yes"}})
     assert layer_spec({"class_name": "GRU", "config": {"units": 2, "reset_after": False}})
+
+
+flag_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-2, 2, allow_nan=False),
+    st.lists(st.integers(0, 1), max_size=2),
+    st.dictionaries(st.sampled_from(["a"]), st.integers(0, 1), max_size=1),
+    st.tuples(),
+)
+
+
+@PROPERTY
+@given(
+    class_name=st.sampled_from(RECURRENT),
+    key=st.sampled_from(["return_sequences", "return_state"]),
+    value=flag_values,
+)
+def test_a_flag_is_judged_only_as_a_bool_0_1_or_none(class_name: str, key: str, value: Any) -> None:
+    """Keras builds a return flag of any value, on by its truth: return_state=[1] or 2 is
+    on, {} or 0.0 off. Is a value other than a bool, 0, 1 or None refused as not judged as
+    written, while those four give the shapes Keras gives?"""
+    spec = {"class_name": class_name, "config": {"units": 3, key: value}}
+    fresh_session()
+    built = build(spec)
+    outputs = built(keras.Input(shape=(5, 2)))
+    as_bool = build({"class_name": class_name, "config": {"units": 3, key: bool(value)}})
+    returned = outputs if isinstance(outputs, list | tuple) else [outputs]
+    wanted = as_bool(keras.Input(shape=(5, 2)))
+    wanted = wanted if isinstance(wanted, list | tuple) else [wanted]
+    assert [t.shape for t in returned] == [t.shape for t in wanted]  # Keras reads its truth
+    if value is None or type(value) is bool or (type(value) is int and value in (0, 1)):
+        assert_matches_keras(spec, (None, 5, 2))
+    else:
+        with pytest.raises(shapes.QuotedFlagError, match="neither True nor False"):
+            output_shapes(spec, (None, 5, 2))
 
 
 def test_a_class_name_in_another_case_gets_its_spelling() -> None:
@@ -1708,6 +1822,144 @@ def test_a_dtype_is_accepted_where_keras_builds_the_weights_these_rules_count(
     assert accepted == (keras_count_at_every_size(spec, input_shapes) == ours)
     policy = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype}}
     assert spec_builds(class_name, {**units, "dtype": policy}) == accepted
+
+
+_ABSENT = object()
+
+
+@st.composite
+def serialized_policies(draw: st.DrawFn) -> dict[str, Any]:
+    """A dict written for a dtype: a float policy's class or another (an initializer's, a
+    quantized policy's, none), with or without a module, and a config of its name, of
+    more, of another type, or none."""
+    name = st.sampled_from(["float16", "float32", "mixed_bfloat16", "int32", "foo", None, 5])
+    parts = {
+        "class_name": st.sampled_from(
+            [_ABSENT, "DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy", "Zeros"]
+        ),
+        "module": st.sampled_from([_ABSENT, None, "keras", "keras.dtype_policies", "x"]),
+        "config": st.one_of(
+            st.sampled_from([_ABSENT, None, {}, "float16", []]),
+            name.map(lambda n: {"name": n}),
+            name.map(lambda n: {"name": n, "x": 1}),
+        ),
+        "registered_name": st.sampled_from([_ABSENT, None, "x"]),
+    }
+    drawn = {key: draw(values) for key, values in parts.items()}
+    return {key: value for key, value in drawn.items() if value is not _ABSENT}
+
+
+@PROPERTY
+@given(class_name=st.sampled_from(["Dense", "LSTM"]), policy=serialized_policies())
+def test_a_serialized_dtype_policy_is_accepted_exactly_where_keras_reads_it(
+    class_name: str, policy: dict[str, Any]
+) -> None:
+    """Is a dtype written as a dict accepted exactly when Keras 3 reads it as a policy and
+    builds the layer's weights in it with the count these rules give: a dict naming an
+    initializer, a quantized policy or no class at all, or with "module": None, fails to
+    build the layer?"""
+    units = {"units": 4}
+    ours = [count_params({"class_name": class_name, "config": units}, (None, 5, 6))]
+    spec = {"class_name": class_name, "config": {**units, "dtype": policy}}
+    built = keras_count_at_every_size(spec, [(None, 5, 6)]) == ours
+    assert spec_builds(class_name, spec["config"]) == built, policy
+
+
+def test_the_policy_names_of_a_layer_without_weights_match_keras() -> None:
+    """Are the names recorded as policies of a layer without weights of its own exactly
+    Keras's dtypes (less those it parses as a quantization mode), its mixed policies and
+    its aliases?"""
+    from keras.src.backend.common import dtypes
+    from keras.src.dtype_policies.dtype_policy import QUANTIZATION_MODES
+
+    recorded = {
+        *(name for name in dtypes.ALLOWED_DTYPES if not name.startswith(QUANTIZATION_MODES)),
+        *(name for name in dtypes.PYTHON_DTYPES_MAP if isinstance(name, str)),
+        "mixed_float16",
+        "mixed_bfloat16",
+    }
+    assert shapes._POLICY_NAMES == recorded
+
+
+POLICIES_WITHOUT_WEIGHTS = (
+    *("float16", "float32", "float64", "bfloat16", "mixed_float16", "mixed_bfloat16"),
+    *("int", "int32", "uint8", "bool", "string", "complex64"),
+    *("float8_e4m3fn", "int8", "int4", "float", "Float32", "float32 ", "x", "", "mixed_float32"),
+    *(0, 0.5, True, [], ["float32"]),
+    {"class_name": "DTypePolicy", "config": {"name": "float16"}},
+    {"class_name": "DTypePolicy", "config": {"name": "x"}},
+    {"class_name": "Zeros", "config": {}},
+    {"config": {"name": "float32"}},
+)
+
+
+@pytest.mark.parametrize("class_name", ["Bidirectional", "Dropout"])
+@pytest.mark.parametrize("dtype", POLICIES_WITHOUT_WEIGHTS, ids=repr)
+def test_the_dtype_of_a_layer_without_weights_is_refused_where_keras_refuses_it(
+    class_name: str, dtype: Any
+) -> None:
+    """A wrapper or a Dropout holds no weights of its own, but Keras 3 still reads its dtype
+    as a policy: is a value refused exactly where Keras fails to build the layer with it?"""
+    config = {**MINIMAL[class_name], "dtype": dtype}
+    assert spec_builds(class_name, config) == keras_builds(class_name, config), dtype
+
+
+@pytest.mark.parametrize("dtype", ["int8_from_float32", "float8_from_float16", "int4_from_x"])
+def test_a_quantized_policy_is_refused_on_a_layer_without_weights(dtype: str) -> None:
+    """The course's layers are built without quantization: is a quantized policy refused on
+    a wrapper too, as on the layers with weights, whether Keras reads it or not?"""
+    with pytest.raises(ValueError, match="is a quantized policy"):
+        layer_spec(
+            {"class_name": "Bidirectional", "config": {**MINIMAL["Bidirectional"], "dtype": dtype}}
+        )
+
+
+@PROPERTY
+@given(
+    config=st.dictionaries(
+        st.sampled_from(["shape", "input_shape", "batch_shape", "batch_input_shape"]),
+        st.sampled_from([(10, 6), [10, 5], (None, 10, 6), [None, 10, 5], (4, 10, 6)]),
+        max_size=2,
+    ),
+    extra=st.dictionaries(
+        st.sampled_from(["batch_size", "dtype", "input_tensor"]),
+        st.sampled_from(
+            [None, 4, "int32", "float16", "int", "string", "mixed_float16", "x", "Float32", 5]
+        ),
+        max_size=2,
+    ),
+)
+def test_an_input_layer_is_refused_where_keras_refuses_it_and_read_as_keras_reads_it(
+    config: dict[str, Any], extra: dict[str, Any]
+) -> None:
+    """Does an InputLayer spec build exactly when Keras 3 constructs the layer (a shape or
+    a batch shape, not both; batch_size only beside a shape; a dtype Keras knows; no
+    input_tensor but a KerasTensor), and declare the batch shape Keras gives it, the Keras
+    2 names batch_input_shape and input_shape winning where written?"""
+    config = {**config, **extra}
+    fresh_session()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            layer = keras.layers.InputLayer(**config)
+    except (ValueError, TypeError):
+        layer = None
+    spec = {"class_name": "InputLayer", "config": config}
+    if layer is None:
+        with pytest.raises((ValueError, TypeError)):
+            output_shapes(spec)
+    else:
+        assert output_shapes(spec) == [tuple(layer.batch_shape)], config
+
+
+@pytest.mark.parametrize("trainable", [True, False, 1, "x", None], ids=repr)
+def test_an_input_layer_ignores_trainable_as_keras_does(trainable: Any) -> None:
+    """InputLayer takes no trainable and ignores the keywords it does not take: does its
+    spec build whatever trainable says, as Keras builds the layer?"""
+    fresh_session()
+    config = {"shape": (10, 6), "trainable": trainable}
+    keras.layers.InputLayer(**config)  # Keras builds it
+    assert output_shapes({"class_name": "InputLayer", "config": config}) == [(None, 10, 6)]
 
 
 def test_bfloat16_recurrent_layers_build_only_without_an_orthogonal_kernel() -> None:
