@@ -23,6 +23,7 @@ import numpy as np
 
 from lstm_lib import mistakes, shapes
 from lstm_lib.judging import sentence_start
+from lstm_lib.prose import spoken_list
 
 __all__ = ["explain_answer", "format_expected"]
 
@@ -597,13 +598,13 @@ def _explain_model(expected: Any, context: dict[str, Any]) -> str | None:
                 # a free option is left out of the reference's config: the learner picks it
                 verb = "is" if len(keys) == 1 else "are"
                 text += (
-                    f" {_and([_code(key) for key in keys])} of layer {position} "
+                    f" {spoken_list([_code(key) for key in keys])} of layer {position} "
                     f"({entry['class_name']}) {verb} yours to choose: the total of {params} "
                     f"fixes {'it' if len(keys) == 1 else 'them'}."
                 )
         return f"{text} {axes}"
     required = [str(name) for name in context.get("required_layers") or []]
-    using = f" (with {_and(required)})" if required else ""
+    using = f" (with {spoken_list(required)})" if required else ""
     return (
         f"Any stack of layers{using} that {source} {_shape_text(output)} and holds exactly "
         f"{params} parameters in all is right: the output shape and the count are what is "
@@ -641,15 +642,11 @@ def _judged_unshown(layers: Sequence[Mapping[str, Any]]) -> str:
         their = "its" if len(hidden) == 1 else "their"
         plural = "" if len(hidden) == 1 else "s"
         said = (
-            f" and, where not shown, {_and([_code(key) for key in hidden])} at {their} "
+            f" and, where not shown, {spoken_list([_code(key) for key in hidden])} at {their} "
             f"Keras 3 default{plural}"
         )
-    included = f" ({_and([_code(key) for key in unjudged])} included)" if unjudged else ""
+    included = f" ({spoken_list([_code(key) for key in unjudged])} included)" if unjudged else ""
     return f"{said}; any other option is yours to choose{included}."
-
-
-def _and(names: Sequence[str]) -> str:
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _layer_call(entry: Mapping[str, Any]) -> str:

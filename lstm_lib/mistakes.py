@@ -34,6 +34,7 @@ import numpy as np
 from lstm_lib import reference, shapes
 from lstm_lib.answers import to_plain
 from lstm_lib.judging import sentence_start, with_article
+from lstm_lib.prose import spoken_list
 from lstm_lib.shapes import gated_blocks_named
 
 __all__ = [
@@ -2088,31 +2089,32 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     options = [key for key in missing if key not in KERAS3_NAMES and key not in _NO_DEFAULT]
     if given:
         notes.append(
-            f"Missing: {_and(given)}, the old {'name' if len(given) == 1 else 'names'} the "
+            f"Missing: {spoken_list(given)}, the old {'name' if len(given) == 1 else 'names'} the "
             f"question asks about: keep {'it' if len(given) == 1 else 'them'} as the "
             f"{'key' if len(given) == 1 else 'keys'} and give each its Keras 3 name as value."
         )
     if required:
         notes.append(
-            f"Missing: {_and(required)}, which Keras requires: it has no default, and the "
+            f"Missing: {spoken_list(required)}, which Keras requires: it has no default, and the "
             "call raises a TypeError without it."
         )
     if options:
         them = "it" if len(options) == 1 else "them"
-        notes.append(f"Missing: {_and(options)} (leaving {them} out keeps Keras's default).")
+        notes.append(f"Missing: {spoken_list(options)} (leaving {them} out keeps Keras's default).")
     if unknown:
-        notes.append(f"Not asked for: {_and(unknown)}.")
+        notes.append(f"Not asked for: {spoken_list(unknown)}.")
     if wrong and not notes:
         values = "The value of" if len(wrong) == 1 else "The values of"
         verb = "is not the one" if len(wrong) == 1 else "are not the ones"
-        notes.append(f"{values} {_and(wrong)} {verb} asked for.")
-    good = f"{_and(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
+        notes.append(f"{values} {spoken_list(wrong)} {verb} asked for.")
+    good = f"{spoken_list(right)} {'is' if len(right) == 1 else 'are'} right." if right else ""
     return " ".join(filter(None, [good, *notes])) or "Not the dict asked for."
 
 
 def _read_exactly(corrections: Sequence[str]) -> str:
     """Names (keywords or values) right but for case, spaces or underscores, told once."""
-    return f"Keras reads names exactly, case, spaces and underscores included: {_and(corrections)}."
+    told = spoken_list(corrections)
+    return f"Keras reads names exactly, case, spaces and underscores included: {told}."
 
 
 def _spelling(name: str) -> str:
@@ -2139,11 +2141,6 @@ def _type_slip(key: str, mine: Any, theirs: Any) -> str:
         f"For {key}: {mine!r} is {article} {noun(mine)}; the value must be the {noun(theirs)} "
         f"{theirs!r} (answers are compared with their types)."
     )
-
-
-def _and(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def iter_count_candidates(expected: int, context: Mapping[str, Any]) -> Iterable[tuple[int, str]]:

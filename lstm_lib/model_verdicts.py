@@ -34,6 +34,7 @@ from lstm_lib.judging import (
     with_article,
 )
 from lstm_lib.mistakes import _bias_vectors, facts, shape_mistake
+from lstm_lib.prose import spoken_list
 
 __all__ = [
     "DEFAULT_JUDGED",
@@ -523,7 +524,7 @@ def _params_problem(
     if layers is None or any(entry.get("free") for entry in layers):
         said = f"Your model has {params} parameters; the specification asks for exactly {wanted}."
         free = [i for i, entry in enumerate(layers or []) if entry.get("free")]
-        chosen = _joined(layers[free[0]]["free"]) if len(free) == 1 and layers else ""
+        chosen = spoken_list(layers[free[0]]["free"]) if len(free) == 1 and layers else ""
         if fixed is not None:
             rows, specs = fixed
             total = sum(operator.index(row.params) for row in rows)
@@ -665,7 +666,7 @@ def _units_note(answer: list[dict[str, Any]], layers: Any) -> str:
         and "units" in want
         and not _same(config["units"], want["units"])
     ]
-    return f" Also, {_joined(slips)}." if slips else ""
+    return f" Also, {spoken_list(slips)}." if slips else ""
 
 
 def _unused_layer(
@@ -683,7 +684,7 @@ def _unused_layer(
     wanted = sorted(
         {str(spec.get("class_name")) for spec in layers or () if isinstance(spec, Mapping)}
     )
-    made_of = f": it is made of {_joined(wanted)} layers" if wanted else ""
+    made_of = f": it is made of {spoken_list(wanted)} layers" if wanted else ""
     where = names.index(unused) + 1
     return (
         f"Layer {where} is {with_article(unused)}, a layer the question's model does not "
@@ -1087,7 +1088,7 @@ def _describe_changed_defaults(
 ) -> str:
     """One sentence for a layer's initializers, regularizers, constraints, dtype or
     starting weights set otherwise than Keras's defaults, which the question's model keeps."""
-    settings = _joined(
+    settings = spoken_list(
         [
             # an array's repr runs over lines and says nothing a learner needs back
             "starting weights" if key == "weights" else f"{key}={shapes._shown(value)}"
@@ -1118,12 +1119,6 @@ def _written_setting(key: str, value: Any) -> str:
     return _setting(key, value)
 
 
-def _joined(items: Sequence[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _describe_wrong(
     label: str,
     class_name: str,
@@ -1133,7 +1128,7 @@ def _describe_wrong(
 ) -> str:
     """One sentence or two for a layer's wrong options, the classic ones told by meaning."""
     repair = bool(context.get("repair"))
-    wants = _joined([_setting(key, want) for key, _, want, _ in wrong])
+    wants = spoken_list([_setting(key, want) for key, _, want, _ in wrong])
     if repair:
         keep = "both" if len(wrong) == 2 else ("it" if len(wrong) == 1 else "them all")
         asks = (
@@ -1156,13 +1151,13 @@ def _describe_wrong(
         if defaults:
             plural = "s" if len(defaults) > 1 else ""
             parts.append(
-                f"leaves out {_joined([key for key, _ in defaults])}, so Keras uses its "
-                f"default{plural} {_joined([repr(mine) for _, mine in defaults])}"
+                f"leaves out {spoken_list([key for key, _ in defaults])}, so Keras uses its "
+                f"default{plural} {spoken_list([repr(mine) for _, mine in defaults])}"
             )
         if required:
-            parts.append(f"has no {_joined(required)}, which Keras requires")
+            parts.append(f"has no {spoken_list(required)}, which Keras requires")
     if written:
-        parts.append("has " + _joined([_written_setting(key, mine) for key, mine in written]))
+        parts.append("has " + spoken_list([_written_setting(key, mine) for key, mine in written]))
     said = f"{label} {' and '.join(parts)}"
     return f"{said}. {asks}" if repair else f"{said}; {asks}"
 
@@ -1179,12 +1174,12 @@ def _what_is_asked(class_name: str, wanted: list[tuple[str, Any]]) -> str:
         is_default = key in defaults and _same(defaults[key], want)
         (kept if is_default else asked).append(_setting(key, want))
     if not kept:
-        return f"the question's layer has {_joined(asked)}."
+        return f"the question's layer has {spoken_list(asked)}."
     plural = "s" if len(kept) > 1 else ""
-    keeps = f"Keras's default{plural} {_joined(kept)}"
+    keeps = f"Keras's default{plural} {spoken_list(kept)}"
     if not asked:
         return f"the question's layer keeps {keeps}."
-    return f"the question's layer has {_joined(asked)} and keeps {keeps}."
+    return f"the question's layer has {spoken_list(asked)} and keeps {keeps}."
 
 
 def _told_by_meaning(
@@ -1331,7 +1326,7 @@ def _width_problem(
         return (
             f"With merge_mode={merge!r} the output and every state are units wide ({units} "
             f"here); the question asks for an output {want_out} wide and states "
-            f"{_joined(sorted(map(str, want_states)))} wide, which adding up or averaging the "
+            f"{spoken_list(sorted(map(str, want_states)))} wide, which adding up or averaging the "
             "two directions cannot give."
         )
     written = "merge_mode" in ((answer.get("config") or {}) if type(answer) is dict else {})
@@ -1350,7 +1345,8 @@ def _width_problem(
     where = (
         f"where every tensor asked is {want_out} wide"
         if want_states == {want_out}
-        else f"where the question asks for {want_out} and {_joined(sorted(map(str, want_states)))}"
+        else f"where the question asks for {want_out} and "
+        f"{spoken_list(sorted(map(str, want_states)))}"
     )
     said = (
         f"{lead} puts the forward and backward outputs side by side, so the output is "
