@@ -11,7 +11,6 @@ grader asks, so no other module spells a folder name.
 from __future__ import annotations
 
 import difflib
-import functools
 import glob
 import os
 import re
@@ -86,23 +85,15 @@ def guard_settings() -> None:
     having converted, removed and written nothing. The course's ``nbgrader_config.py``
     calls it; calling it again changes nothing.
     """
-    from nbgrader.converters.base import BaseConverter, NbGraderException
+    from nbgrader.converters.base import NbGraderException
 
-    unchecked = BaseConverter.convert_notebooks
-    if getattr(unchecked, "settings_checked_by_lstm_grader", False):
-        return
+    from lstm_grader.converter_checks import check_before_converting
 
-    @functools.wraps(unchecked)
-    def convert_notebooks(converter: Any) -> None:
+    def problem_of(converter: Any) -> str | None:
         problem = settings_problem(converter.config)
-        if problem is not None:
-            message = f"{problem.rstrip('.')}. Nothing was converted."
-            converter.log.error(message)
-            raise NbGraderException(message)
-        unchecked(converter)
+        return None if problem is None else f"{problem.rstrip('.')}. Nothing was converted."
 
-    convert_notebooks.settings_checked_by_lstm_grader = True  # type: ignore[attr-defined]
-    BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
+    check_before_converting("settings_checked_by_lstm_grader", problem_of, NbGraderException)
 
 
 def _assignment_folders(folder: Path) -> list[str]:

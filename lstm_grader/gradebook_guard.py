@@ -25,7 +25,6 @@ out of a whole database.
 
 from __future__ import annotations
 
-import functools
 import os
 import sqlite3
 from typing import Any
@@ -277,25 +276,16 @@ def guard_gradebook() -> None:
     :class:`GradebookUnusable`, so the command exits with status 1 and every folder
     stays as it was. Other converters are left alone. Calling it again changes nothing.
     """
-    from nbgrader.converters.base import BaseConverter
+    from lstm_grader.converter_checks import check_before_converting
 
-    unchecked = BaseConverter.convert_notebooks
-    if getattr(unchecked, "gradebook_checked_by_lstm_grader", False):
-        return
-
-    @functools.wraps(unchecked)
-    def convert_notebooks(converter: Any) -> None:
+    def problem_of(converter: Any) -> str | None:
         writes = next(
             (w for kind, w in _checked_converters().items() if isinstance(converter, kind)),
             None,
         )
-        if writes is not None:
-            problem = gradebook_problem(converter.coursedir.db_url, write=writes)
-            if problem:
-                message = f"{problem}. Nothing was removed or written."
-                converter.log.error(message)
-                raise GradebookUnusable(message)
-        unchecked(converter)
+        if writes is None:
+            return None
+        problem = gradebook_problem(converter.coursedir.db_url, write=writes)
+        return f"{problem}. Nothing was removed or written." if problem else None
 
-    convert_notebooks.gradebook_checked_by_lstm_grader = True  # type: ignore[attr-defined]
-    BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
+    check_before_converting("gradebook_checked_by_lstm_grader", problem_of, GradebookUnusable)

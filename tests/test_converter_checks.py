@@ -1,0 +1,58 @@
+"""lstm_grader.converter_checks: a check in front of nbgrader's converters stops a command
+with one logged line before the first notebook, and is installed once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from nbgrader.converters.base import BaseConverter, NbGraderException
+
+from lstm_grader.converter_checks import check_before_converting
+
+
+class Refused(NbGraderException):
+    """What the test's check raises."""
+
+
+@pytest.fixture
+def converted(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """nbgrader's conversion, replaced by a record of the converters that reached it."""
+    reached: list[Any] = []
+    monkeypatch.setattr(BaseConverter, "convert_notebooks", lambda self: reached.append(self))
+    return reached
+
+
+class _Converter:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.log = logging.getLogger(f"test-converter-{name}")
+
+
+def test_a_problem_stops_the_conversion_with_one_logged_line(
+    converted: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Does a check's line stop the converter it names, logged once as an error and
+    raised, while the others reach nbgrader's conversion?"""
+    check_before_converting(
+        "test_check", lambda c: "bad: fix it" if c.name == "bad" else None, Refused
+    )
+    with pytest.raises(Refused, match="^bad: fix it$"):
+        BaseConverter.convert_notebooks(_Converter("bad"))  # type: ignore[arg-type]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [("ERROR", "bad: fix it")]
+    good = _Converter("good")
+    BaseConverter.convert_notebooks(good)  # type: ignore[arg-type]
+    assert converted == [good]
+
+
+def test_each_check_is_installed_once_and_later_ones_keep_it(converted: list[Any]) -> None:
+    """Installing a check again adds no second call, also after another check was put in
+    front of it; both run once per conversion."""
+    calls: list[str] = []
+    first = lambda c: calls.append("first")  # noqa: E731
+    check_before_converting("first_check", first, Refused)
+    check_before_converting("second_check", lambda c: calls.append("second"), Refused)
+    check_before_converting("first_check", first, Refused)
+    BaseConverter.convert_notebooks(_Converter("any"))  # type: ignore[arg-type]
+    assert calls == ["second", "first"] and len(converted) == 1
