@@ -337,8 +337,10 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         if order:
             problems.append(order)
         else:
-            for position, (spec, entry) in enumerate(zip(mine, layers, strict=True), start=1):
-                written = _written_config(answer, position)
+            for position, (spec, entry, row) in enumerate(
+                zip(mine, layers, rows, strict=True), start=1
+            ):
+                written = _written_config(answer, position, row.input_shape)
                 problems += _config_problems(f"Layer {position}", spec, written, entry, context)
     # with the options named above set as the prompt asks: which count would that give?
     fixed = _as_prompt_asks(answer, layers, input_shape) if problems and layers else None
@@ -725,10 +727,45 @@ def _old_names_hint(answer: list[dict[str, Any]]) -> str:
     )
 
 
-def _written_config(answer: list[dict[str, Any]], position: int) -> dict[str, Any]:
-    """The config the learner wrote for their ``position``-th layer (InputLayers skipped)."""
+def _written_config(
+    answer: list[dict[str, Any]], position: int, input_shape: Any = None
+) -> dict[str, Any]:
+    """The config the learner wrote for their ``position``-th layer (InputLayers skipped),
+    with a Dropout's ``noise_shape`` that drops as the default does, on the layer's
+    ``input_shape``, read as the default None (see :func:`_full_noise_shape`)."""
     layers = [spec for spec in answer if spec["class_name"] != "InputLayer"]
-    return dict(layers[position - 1].get("config") or {})
+    written = dict(layers[position - 1].get("config") or {})
+    if layers[position - 1]["class_name"] == "Dropout" and _full_noise_shape(
+        written.get("noise_shape"), input_shape
+    ):
+        written["noise_shape"] = None
+    return written
+
+
+def _full_noise_shape(noise_shape: Any, input_shape: Any) -> bool:
+    """Whether a Dropout with ``noise_shape`` draws one mask entry per input entry, as
+    the default (None) does, on input of shape ``input_shape``.
+
+    Keras 3 fills each None of ``noise_shape`` with the input's own size there, so a
+    noise_shape that gives, at every axis, None or the input's known size draws the same
+    mask as the default: ``[None, 32]`` on ``(batch, 32)``. A fixed batch size, a 1
+    (one mask shared along that axis) or another length does not.
+
+    Examples
+    --------
+    >>> _full_noise_shape([None, 32], (None, 32)), _full_noise_shape([None, 1], (None, 32))
+    (True, False)
+    >>> _full_noise_shape([8, 32], (None, 32)), _full_noise_shape(None, (None, 32))
+    (False, True)
+    """
+    if noise_shape is None:
+        return True
+    if not isinstance(noise_shape, list | tuple) or not isinstance(input_shape, tuple):
+        return False
+    return len(noise_shape) == len(input_shape) and all(
+        given is None or (type(given) is int and size is not None and given == size)
+        for given, size in zip(noise_shape, input_shape, strict=True)
+    )
 
 
 # --------------------------------------------------------------------------- ignored options

@@ -254,6 +254,25 @@ def test_a_layer_that_runs_only_through_cudnn_earns_nothing(
             assert result.correct, result.message
 
 
+def test_a_noise_shape_of_the_inputs_size_drops_as_the_default_does() -> None:
+    """The claim behind reading such a noise_shape as None: with the same seed, does a
+    Dropout given, at each axis, None or the input's size drop exactly the entries the
+    default drops, and one that shares the mask along an axis drop others?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    import numpy as np
+
+    inputs = keras.ops.ones((4, 32))
+
+    def dropped(noise_shape: Any) -> np.ndarray:
+        layer = keras.layers.Dropout(0.5, noise_shape=noise_shape, seed=3)
+        return keras.ops.convert_to_numpy(layer(inputs, training=True)) == 0
+
+    default = dropped(None)
+    assert (dropped([None, 32]) == default).all()
+    assert (dropped((None, None)) == default).all()
+    assert (dropped([None, 1]) != default).any()
+
+
 def test_a_layer_written_to_run_only_through_cudnn_cannot_run_on_a_cpu() -> None:
     """The claim behind the rule above: on a machine without cuDNN, does calling an LSTM or
     GRU made with use_cudnn=True raise a ValueError, though Keras builds it?"""
@@ -312,6 +331,22 @@ class TestExaminerCases:
             "The old LSTM used activation='sigmoid' and recurrent_activation='hard_sigmoid'; "
             "the repair keeps the old layer's options, so keep both" in own.message
         )
+
+    @pytest.mark.parametrize(
+        ("noise_shape", "same"),
+        [([None, 32], True), ((None, None), True), ([None, 1], False), ([8, 32], False)],
+    )
+    def test_repair_whose_dropout_names_the_full_noise_shape(
+        self, noise_shape: Any, same: bool
+    ) -> None:
+        """09 q7's Dropout sees (batch, 32): is a noise_shape that draws one mask entry per
+        input entry, as the old noise_shape=None does, right, and one that shares a mask
+        along an axis or fixes the batch size wrong?"""
+        answer = changed(solution_answer(*Q7_09), 2, noise_shape=noise_shape)
+        result = judge(*Q7_09, answer)
+        assert result.correct is same, result.message
+        if not same:
+            assert "noise_shape" in result.message
 
     def test_repair_that_drops_one_activation(self) -> None:
         """Does a repair without only recurrent_activation (an answer no mistake records)
