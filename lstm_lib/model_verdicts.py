@@ -292,7 +292,7 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         params = sum(operator.index(row.params) for row in rows)
     except shapes.UnsupportedLayerError as exc:
         return Verdict(False, _unused_layer(answer, expected.get("layers"), exc))
-    except shapes.QuotedFlagError as exc:
+    except shapes.FlagNotBoolError as exc:
         # Keras builds it, as another model than the one written: judge what was meant
         return Verdict(False, f"This model is not judged as written: {exc}")
     except (ValueError, TypeError, KeyError) as exc:

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 __all__ = [
     "LayerRow",
-    "QuotedFlagError",
+    "FlagNotBoolError",
     "UnsupportedLayerError",
     "as_recurrent_layer",
     "count_params",
@@ -49,16 +49,17 @@ ShapeLike = Sequence[int | None]
 InputShape = Shape | list[Shape]
 
 
-class QuotedFlagError(ValueError):
-    """A layer config Keras builds, but not as it reads: a flag written as a string
-    (``return_sequences="True"``), which Keras takes as True whatever it says.
+class FlagNotBoolError(ValueError):
+    """A layer config Keras builds, but not as it reads: a flag written as neither a bool
+    nor 0 or 1, such as a string (``return_sequences="True"``) or ``return_state=[1]``,
+    which Keras reads by its truth whatever it says.
 
     Examples
     --------
     >>> try:
     ...     count_params({"class_name": "Dense", "config": {"units": 2, "use_bias": "False"}},
     ...                  (None, 3))
-    ... except QuotedFlagError as err:
+    ... except FlagNotBoolError as err:
     ...     print(str(err).split(":")[0])
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True
     """
@@ -623,11 +624,11 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
     problems = [f"{class_name} config needs {', '.join(missing)}."] if missing else []
     if class_name not in _IGNORES_UNKNOWN_KEYS:
         accepted = _accepted_arguments(class_name)
-        named = unnamed = quoted_flags = 0
+        named = unnamed = flags_not_bool = 0
         for key, value in config.items():
             if key in accepted:
                 problems.append(_option_value_problem(class_name, key, value))
-                quoted_flags += _is_quoted_flag(key, value)
+                flags_not_bool += _flag_not_bool(key, value)
             elif named < _MAX_NAMED_KEYS:
                 problems.append(_unknown_argument(class_name, key, value, accepted))
                 named += 1
@@ -639,9 +640,9 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
         problems = [problem for problem in problems if problem is not None]
         if unnamed:
             problems.append(f"{class_name} has {unnamed:,} more arguments Keras 3 rejects.")
-        # a quoted flag's problem is never None: all problems are quoted flags exactly then
-        if problems and len(problems) == quoted_flags and not missing:
-            raise QuotedFlagError(" ".join(problems))
+        # such a flag's problem is never None: all problems are flags exactly then
+        if problems and len(problems) == flags_not_bool and not missing:
+            raise FlagNotBoolError(" ".join(problems))
     elif class_name == "InputLayer":
         problems.append(_input_layer_problem(config))
         problems = [problem for problem in problems if problem is not None]
@@ -1386,14 +1387,14 @@ _FLAGS = frozenset(
 )
 
 
-def _is_quoted_flag(key: Any, value: Any) -> bool:
+def _flag_not_bool(key: Any, value: Any) -> bool:
     """Whether ``value`` is given for a True/False option as neither a bool nor 0 or 1 (nor
     None, Keras's "not set", which it reads as False): a string (a quoted flag), or a number
     or container that Keras reads by its truth, as ``return_state=[1]`` or ``2`` is on.
 
     Examples
     --------
-    >>> [_is_quoted_flag("return_state", value) for value in (True, 0, None, "True", 2, [1])]
+    >>> [_flag_not_bool("return_state", value) for value in (True, 0, None, "True", 2, [1])]
     [False, False, False, True, True, True]
     """
     if key not in _FLAGS or value is None or type(value) is bool:
@@ -1443,19 +1444,20 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     Dense's use_bias 'False' is a string, and Keras reads any non-empty string as True: write
     False without quotes.
     """
-    if _is_quoted_flag(key, value) and not isinstance(value, str):
-        return (
-            f"{class_name}'s {key} {_shown(value)} is neither True nor False, and Keras "
-            "switches the option on for any value that is not empty or zero: write True or "
-            "False."
-        )
-    if _is_quoted_flag(key, value):
-        return (
-            f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any non-empty "
-            f"string as True: write {value.strip().capitalize() or 'False'} without quotes."
-            if value.strip().lower() in ("true", "false")
-            else f"{class_name}'s {key} {_shown(value)} is a string: write True or False."
-        )
+    if _flag_not_bool(key, value):
+        if not isinstance(value, str):
+            return (
+                f"{class_name}'s {key} {_shown(value)} is neither True nor False, and Keras "
+                "switches the option on for any value that is not empty or zero: write True "
+                "or False."
+            )
+        if value.strip().lower() in ("true", "false"):
+            return (
+                f"{class_name}'s {key} {_shown(value)} is a string, and Keras reads any "
+                f"non-empty string as True: write {value.strip().capitalize()} "
+                "without quotes."
+            )
+        return f"{class_name}'s {key} {_shown(value)} is a string: write True or False."
     if key == "name" and value is not None and (not isinstance(value, str) or "/" in value):
         return (
             f"{class_name}'s name {_shown(value)} is not one Keras 3 takes: a layer's name "

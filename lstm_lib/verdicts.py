@@ -333,7 +333,7 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
         if wrong_class and not told_by_shapes:
             return wrong_class
         return Verdict(False, f"This layer cannot be judged here: {exc}")
-    except shapes.QuotedFlagError as exc:
+    except shapes.FlagNotBoolError as exc:
         return Verdict(False, f"This layer is not judged as written: {exc}")
     except (ValueError, TypeError, KeyError) as exc:
         return Verdict(False, f"This layer does not build on this input: {exc}")

@@ -1688,7 +1688,7 @@ def test_a_flag_is_judged_only_as_a_bool_0_1_or_none(class_name: str, key: str, 
     if value is None or type(value) is bool or (type(value) is int and value in (0, 1)):
         assert_matches_keras(spec, (None, 5, 2))
     else:
-        with pytest.raises(shapes.QuotedFlagError, match="neither True nor False"):
+        with pytest.raises(shapes.FlagNotBoolError, match="neither True nor False"):
             output_shapes(spec, (None, 5, 2))
 
 
