@@ -80,9 +80,10 @@ def test_02_dense_docstring_no_longer_says_rank_3_input_is_flattened() -> None:
 
 
 def test_04_cudnn_conditions_are_the_seven_the_chapter_lists() -> None:
-    """Does Keras's LSTM docstring list exactly the seven cuDNN conditions chapter 04 copies,
-    use_bias=True among them, and does the TensorFlow backend refuse cuDNN without a bias, as
-    it does with another activation or recurrent_activation, or with unroll=True?"""
+    """Does Keras's LSTM docstring list exactly the seven cuDNN conditions chapter 04 prints
+    and cites by number, use_bias=True among them, and does the TensorFlow backend refuse
+    cuDNN without a bias, as it does with another activation or recurrent_activation, or
+    with unroll=True?"""
     doc = keras.layers.LSTM.__doc__
     listed = doc[doc.index("The requirements") : doc.index("For example")]
     conditions = [line.strip() for line in listed.splitlines() if re.match(r"\s*\d+\.", line)]
@@ -645,7 +646,8 @@ def test_05_gru_with_both_flags_returns_output_and_h() -> None:
 def test_06_constant_initializer_loads_a_pretrained_matrix_and_trainable_false_freezes_it() -> None:
     """Does Embedding(embeddings_initializer=Constant(matrix), trainable=False) start from
     exactly the matrix (padding row 0 and the <unk> row included), return its rows for the
-    ids, count its weights as non-trainable, and keep them through training?"""
+    ids, count its weights as non-trainable (in model.summary() too), and keep them through
+    training?"""
     matrix = np.array(
         [[0.0, 0.0], [0.04, -0.02], [0.9, 0.8], [1.0, 0.9], [-0.8, -0.9]], dtype="float32"
     )
@@ -661,6 +663,15 @@ def test_06_constant_initializer_loads_a_pretrained_matrix_and_trainable_false_f
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     assert non_trainable == matrix.size
     assert not layer.trainable_weights
+    # the chapter: its weights "still count in the model's total, but they move to the
+    # *non-trainable* line of `model.summary()`"
+    printed = []
+    model.summary(print_fn=lambda line, *_, **__: printed.append(str(line)))
+    summary = "\n".join(printed)
+    total = model.count_params()
+    assert re.search(rf"Total params: {total:,} ", summary)
+    assert re.search(rf"Trainable params: {total - matrix.size:,} ", summary)
+    assert re.search(rf"Non-trainable params: {matrix.size} ", summary)
     rng = np.random.default_rng(0)
     model.compile(optimizer="adam", loss="binary_crossentropy")
     lstm_before = model.layers[1].get_weights()[0].copy()
