@@ -132,6 +132,8 @@ def test_04_cudnn_eligibility_checks_nothing_about_eager_execution() -> None:
     for function in deciding:
         assert "eager" not in inspect.getsource(function).lower(), function.__qualname__
     assert "if not self.recurrent_dropout:" in inspect.getsource(layers.LSTM.inner_loop)
+    # the chapter: items 1, 2, 4 and 5 are what cudnn_ok checks "(with a GPU present)"
+    assert "return args_supported and _is_gpu_available()" in inspect.getsource(rnn.cudnn_ok)
 
 
 def test_04_clipnorm_scales_each_gradient_down_to_the_norm() -> None:
