@@ -230,8 +230,10 @@ def test_05_model_rejects_keras1_input_output_keywords() -> None:
     or both passed positionally (chapter 09: "or pass both positionally")?"""
     inputs = keras.Input(shape=(3, 1))
     outputs = layers.LSTM(2)(inputs)
-    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+    # chapter 09: "A `ValueError` that lists the keywords it did not recognise"
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments") as caught:
         keras.Model(input=inputs, output=outputs)
+    assert "'input':" in str(caught.value) and "'output':" in str(caught.value)
     assert keras.Model(inputs=inputs, outputs=outputs).output_shape == (None, 2)
     assert keras.Model(inputs, outputs).output_shape == (None, 2)
 
@@ -712,7 +714,8 @@ def test_09_fit_nb_epoch_raises_type_error_and_predict_classes_is_gone() -> None
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss="binary_crossentropy")
     x, y = np.zeros((4, 4), dtype="float32"), np.zeros((4, 1), dtype="float32")
-    with pytest.raises(TypeError, match="nb_epoch"):
+    # Python's own complaint about the call, as chapter 09 says: not a message of Keras's
+    with pytest.raises(TypeError, match=r"fit\(\) got an unexpected keyword argument 'nb_epoch'"):
         model.fit(x, y, nb_epoch=5, verbose=0)
     assert not hasattr(model, "predict_classes")
 
@@ -1420,6 +1423,7 @@ def test_07_a_decoder_starts_from_the_encoders_states_and_holds_no_weights_for_t
     # The units must match: a 4-unit decoder builds on 8-unit states, then fails on data.
     narrow = layers.LSTM(4, return_sequences=True)
     mismatched = keras.Model([source, target], narrow(target, initial_state=[h, c]))
+    assert mismatched.output_shape == (None, 4, 4)  # "its output shape looks fine"
     with pytest.raises(Exception, match="Matrix size-incompatible") as caught:
         mismatched([sources, same_target])
     assert type(caught.value).__name__ == "InvalidArgumentError"
