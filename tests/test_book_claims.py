@@ -1622,8 +1622,8 @@ def test_03_one_model_reads_sequences_of_any_length() -> None:
     """Chapter 03: the weights "are created from `features` and `units` alone and reused at
     every step. That is also why one model can read sequences of different lengths": does one
     model on keras.Input((None, features)) hold the count of the same layer on a fixed length,
-    and predict on 5 and on 9 timesteps, the 5 steps' output being that of the first 5 of 9
-    when a sequence's first 5 steps are the shorter one?"""
+    and predict on 9 timesteps and on their first 5, the second answer being the state the
+    same weights hold after step 5 of the 9?"""
     inputs = keras.Input((None, 3))
     model = keras.Model(inputs, layers.SimpleRNN(4)(inputs))
     fixed = keras.Sequential([keras.Input((5, 3)), layers.SimpleRNN(4)])
