@@ -80,8 +80,10 @@ def test_02_dense_docstring_no_longer_says_rank_3_input_is_flattened() -> None:
 
 
 def test_04_cudnn_conditions_are_the_seven_the_chapter_lists() -> None:
-    """Does Keras's LSTM docstring list exactly the seven cuDNN conditions chapter 04 copies,
-    use_bias=True among them, and does the TensorFlow backend refuse cuDNN without a bias?"""
+    """Does Keras's LSTM docstring list exactly the seven cuDNN conditions chapter 04 prints
+    and cites by number, use_bias=True among them, and does the TensorFlow backend refuse
+    cuDNN without a bias, as it does with another activation or recurrent_activation, or
+    with unroll=True?"""
     doc = keras.layers.LSTM.__doc__
     listed = doc[doc.index("The requirements") : doc.index("For example")]
     conditions = [line.strip() for line in listed.splitlines() if re.match(r"\s*\d+\.", line)]
@@ -99,6 +101,11 @@ def test_04_cudnn_conditions_are_the_seven_the_chapter_lists() -> None:
     tanh, sigmoid = keras.activations.tanh, keras.activations.sigmoid
     assert rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=False, use_bias=True)
     assert not rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=False, use_bias=False)
+    # "use_bias=False, like a changed activation, sends the layer back to the plain loop"
+    relu, hard_sigmoid = keras.activations.relu, keras.activations.hard_sigmoid
+    assert not rnn._do_lstm_arguments_support_cudnn(relu, sigmoid, unroll=False, use_bias=True)
+    assert not rnn._do_lstm_arguments_support_cudnn(tanh, hard_sigmoid, unroll=False, use_bias=True)
+    assert not rnn._do_lstm_arguments_support_cudnn(tanh, sigmoid, unroll=True, use_bias=True)
 
 
 def test_04_cudnn_eligibility_checks_nothing_about_eager_execution() -> None:
@@ -125,6 +132,8 @@ def test_04_cudnn_eligibility_checks_nothing_about_eager_execution() -> None:
     for function in deciding:
         assert "eager" not in inspect.getsource(function).lower(), function.__qualname__
     assert "if not self.recurrent_dropout:" in inspect.getsource(layers.LSTM.inner_loop)
+    # the chapter: items 1, 2, 4 and 5 are what cudnn_ok checks "(with a GPU present)"
+    assert "return args_supported and _is_gpu_available()" in inspect.getsource(rnn.cudnn_ok)
 
 
 def test_04_clipnorm_scales_each_gradient_down_to_the_norm() -> None:
@@ -217,12 +226,16 @@ def test_05_lstm_initial_state_without_c_raises() -> None:
 
 
 def test_05_model_rejects_keras1_input_output_keywords() -> None:
-    """Does keras.Model refuse Keras 1's input=/output= keywords and accept inputs=/outputs=?"""
+    """Does keras.Model refuse Keras 1's input=/output= keywords and accept inputs=/outputs=,
+    or both passed positionally (chapter 09: "or pass both positionally")?"""
     inputs = keras.Input(shape=(3, 1))
     outputs = layers.LSTM(2)(inputs)
-    with pytest.raises(ValueError, match="Unrecognized keyword arguments"):
+    # chapter 09: "A `ValueError` that lists the keywords it did not recognise"
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments") as caught:
         keras.Model(input=inputs, output=outputs)
+    assert "'input':" in str(caught.value) and "'output':" in str(caught.value)
     assert keras.Model(inputs=inputs, outputs=outputs).output_shape == (None, 2)
+    assert keras.Model(inputs, outputs).output_shape == (None, 2)
 
 
 @settings(max_examples=10, deadline=None)
@@ -268,13 +281,14 @@ def test_05_one_to_many_lstm_refuses_a_vector_and_its_steps_differ() -> None:
 def test_06_embedding_wraps_negative_ids() -> None:
     """Does an Embedding read a negative id -k (1 <= k <= input_dim) as row input_dim - k,
     without an error and without zeros, where an id >= input_dim, or below -input_dim,
-    fails on the CPU?"""
+    fails on the CPU, the error naming the position and the valid range?"""
     layer = layers.Embedding(5, 3)
     rows = np.asarray(layer(np.array([[-1, -5, 2]])))[0]
     table = layer.get_weights()[0]
     np.testing.assert_array_equal(rows, table[[4, 0, 2]])
     assert not (rows == 0).any()
-    with pytest.raises(Exception, match=r"is not in \[0, 5\)") as caught:
+    # the chapter: "naming the position and the valid range" (the id 5 at [0, 2])
+    with pytest.raises(Exception, match=r"indices\[0,2\] = 5 is not in \[0, 5\)") as caught:
         layer(np.array([[1, 2, 5]]))
     assert type(caught.value).__name__ == "InvalidArgumentError"
     with pytest.raises(Exception, match=r"is not in \[0, 5\)") as caught:
@@ -422,7 +436,7 @@ def test_06_cudnn_path_asserts_a_right_padded_mask() -> None:
         "You are passing a RNN mask that does not correspond to right-padded sequences, "
         "while using cuDNN, which is not supported" in message
     )
-    assert "use_cudnn=False" in message
+    assert "use_cudnn=False" in message.rstrip().rsplit(". ", 1)[-1]  # its last sentence
     # the chapter says the message contains the sentence: TensorFlow's assertion comes first
     assert not message.startswith("You are passing")
     with pytest.raises(tf.errors.InvalidArgumentError, match="right-padded sequences"):
@@ -636,7 +650,8 @@ def test_05_gru_with_both_flags_returns_output_and_h() -> None:
 def test_06_constant_initializer_loads_a_pretrained_matrix_and_trainable_false_freezes_it() -> None:
     """Does Embedding(embeddings_initializer=Constant(matrix), trainable=False) start from
     exactly the matrix (padding row 0 and the <unk> row included), return its rows for the
-    ids, count its weights as non-trainable, and keep them through training?"""
+    ids, count its weights as non-trainable (in model.summary() too), and keep them through
+    training?"""
     matrix = np.array(
         [[0.0, 0.0], [0.04, -0.02], [0.9, 0.8], [1.0, 0.9], [-0.8, -0.9]], dtype="float32"
     )
@@ -652,6 +667,15 @@ def test_06_constant_initializer_loads_a_pretrained_matrix_and_trainable_false_f
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     assert non_trainable == matrix.size
     assert not layer.trainable_weights
+    # the chapter: its weights "still count in the model's total, but they move to the
+    # *non-trainable* line of `model.summary()`"
+    printed = []
+    model.summary(print_fn=lambda line, *_, **__: printed.append(str(line)))
+    summary = "\n".join(printed)
+    total = model.count_params()
+    assert re.search(rf"Total params: {total:,} ", summary)
+    assert re.search(rf"Trainable params: {total - matrix.size:,} ", summary)
+    assert re.search(rf"Non-trainable params: {matrix.size} ", summary)
     rng = np.random.default_rng(0)
     model.compile(optimizer="adam", loss="binary_crossentropy")
     lstm_before = model.layers[1].get_weights()[0].copy()
@@ -690,7 +714,8 @@ def test_09_fit_nb_epoch_raises_type_error_and_predict_classes_is_gone() -> None
     model = keras.Sequential([keras.Input(shape=(4,)), layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="adam", loss="binary_crossentropy")
     x, y = np.zeros((4, 4), dtype="float32"), np.zeros((4, 1), dtype="float32")
-    with pytest.raises(TypeError, match="nb_epoch"):
+    # Python's own complaint about the call, as chapter 09 says: not a message of Keras's
+    with pytest.raises(TypeError, match=r"fit\(\) got an unexpected keyword argument 'nb_epoch'"):
         model.fit(x, y, nb_epoch=5, verbose=0)
     assert not hasattr(model, "predict_classes")
 
@@ -1046,13 +1071,20 @@ def test_09_batch_input_shape_is_an_unrecognized_keyword() -> None:
 
 def test_06_09_input_length_warns_is_dropped_and_the_model_builds_on_data() -> None:
     """Does Embedding(..., input_length=...) warn, keep no input_length in its config, and
-    leave a Sequential model unbuilt until the model is called on ids, which builds it?"""
+    leave a Sequential model unbuilt, its summary without a shape or a parameter, until the
+    model is called on ids, which builds it?"""
     with pytest.warns(UserWarning, match="input_length"):
         embedding = layers.Embedding(1000, 64, input_length=10)
     assert "input_length" not in embedding.get_config()
     with pytest.warns(UserWarning, match="input_length"):
         model = keras.Sequential([layers.Embedding(1000, 8, input_length=10), layers.LSTM(4)])
     assert not model.built
+    # chapter 09: its summary "now has no shapes and no parameters to show"
+    printed = []
+    model.summary(print_fn=lambda line, *_, **__: printed.append(str(line)))
+    summary = "\n".join(printed)
+    assert "(None" not in summary and summary.count("0 (unbuilt)") == 2
+    assert re.search(r"Total params: 0\b", summary)
     model(np.zeros((2, 10), dtype="int32"))
     assert model.built
 
@@ -1163,7 +1195,8 @@ def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:
     assert not np.allclose(started, np.asarray(layer(steps_in)), atol=1e-4)
     for width in (layer.units - 1, layer.units + 1):
         other = np.full((1, width), 0.5, dtype="float32")
-        with pytest.raises(tf.errors.InvalidArgumentError):
+        # the chapter: "a wider one fails inside the step's matrix product", h_{t-1} U
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Matrix size-incompatible"):
             layer(steps_in, initial_state=[other, np.zeros_like(other)])
 
 
@@ -1390,6 +1423,7 @@ def test_07_a_decoder_starts_from_the_encoders_states_and_holds_no_weights_for_t
     # The units must match: a 4-unit decoder builds on 8-unit states, then fails on data.
     narrow = layers.LSTM(4, return_sequences=True)
     mismatched = keras.Model([source, target], narrow(target, initial_state=[h, c]))
+    assert mismatched.output_shape == (None, 4, 4)  # "its output shape looks fine"
     with pytest.raises(Exception, match="Matrix size-incompatible") as caught:
         mismatched([sources, same_target])
     assert type(caught.value).__name__ == "InvalidArgumentError"
@@ -1532,3 +1566,134 @@ def test_09_argmax_over_one_sigmoid_column_is_always_zero() -> None:
     probabilities = head.predict(np.random.default_rng(1).normal(size=(6, 4)), verbose=0)
     assert probabilities.shape == (6, 1)
     assert not np.argmax(probabilities, axis=-1).any()
+
+
+# --- 02 to 08: sentences of the prose that no test held to Keras yet ----------------------------
+
+
+def test_02_dense_treats_each_timestep_on_its_own_with_weights_from_the_last_axis() -> None:
+    """Chapter 02: "Each timestep goes through the same W and b, on its own: the output at
+    step t depends only on the input at step t", and `layer.build` "only needed the last axis
+    of the input": does Dense on 3-D input equal its calls on each timestep, does changing one
+    timestep change that step's output only, and are the weights the same shapes whatever
+    the batch size and the number of timesteps?"""
+    x = sequences(2, 5, 8)
+    layer = layers.Dense(16)
+    whole = np.asarray(layer(x))
+    per_step = np.stack([np.asarray(layer(x[:, t])) for t in range(5)], axis=1)
+    np.testing.assert_allclose(whole, per_step, atol=1e-6)
+    changed = x.copy()
+    changed[:, 3] += 1.0
+    moved = np.abs(np.asarray(layer(changed)) - whole).max(axis=(0, 2)) > 1e-4
+    assert moved.tolist() == [False, False, False, True, False]
+    weight_shapes = set()
+    for input_shape in ((None, 8), (7, 8), (None, 10, 8), (None, 1000, 8)):
+        other = layers.Dense(16)
+        other.build(input_shape)
+        weight_shapes.add(tuple(tuple(w.shape) for w in other.get_weights()))
+    assert weight_shapes == {((8, 16), (16,))}
+
+
+RECURRENT_LAYERS = {
+    "SimpleRNN": (lambda: layers.SimpleRNN(3, return_sequences=True), 1),
+    "GRU": (lambda: layers.GRU(3, return_sequences=True), 1),
+    "LSTM": (lambda: layers.LSTM(3, return_sequences=True), 2),
+    "RNN(LSTMCell)": (lambda: layers.RNN(layers.LSTMCell(3), return_sequences=True), 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECURRENT_LAYERS))
+def test_03_04_07_a_call_starts_from_zero_states_unless_given_initial_state(name: str) -> None:
+    """Chapter 07: "Every recurrent layer starts from zero states unless it is called with
+    `initial_state=`" (chapter 03's h_0 = 0; chapter 04: "Normally every call starts from zero
+    states", and `RNN(cell)` runs the cell "starting from zero states"): is a call without
+    initial_state the call from zeros, and a call from other states a different one?"""
+    make, n_states = RECURRENT_LAYERS[name]
+    layer = make()
+    x = sequences(2, 4, 3)
+    plain = np.asarray(layer(x))
+    zeros = [np.zeros((2, 3), dtype="float32")] * n_states
+    np.testing.assert_array_equal(np.asarray(layer(x, initial_state=zeros)), plain)
+    halves = [np.full((2, 3), 0.5, dtype="float32")] * n_states
+    assert not np.allclose(np.asarray(layer(x, initial_state=halves)), plain, atol=1e-3)
+
+
+def test_03_one_model_reads_sequences_of_any_length() -> None:
+    """Chapter 03: the weights "are created from `features` and `units` alone and reused at
+    every step. That is also why one model can read sequences of different lengths": does one
+    model on keras.Input((None, features)) hold the count of the same layer on a fixed length,
+    and predict on 9 timesteps and on their first 5, the second answer being the state the
+    same weights hold after step 5 of the 9?"""
+    inputs = keras.Input((None, 3))
+    model = keras.Model(inputs, layers.SimpleRNN(4)(inputs))
+    fixed = keras.Sequential([keras.Input((5, 3)), layers.SimpleRNN(4)])
+    assert model.count_params() == fixed.count_params()
+    long = sequences(2, 9, 3)
+    short_out = model.predict(long[:, :5], verbose=0)
+    assert short_out.shape == model.predict(long, verbose=0).shape == (2, 4)
+    every_step = layers.SimpleRNN(4, return_sequences=True)
+    every_step.build(long.shape)
+    every_step.set_weights(model.get_weights())
+    np.testing.assert_allclose(np.asarray(every_step(long))[:, 4], short_out, atol=1e-6)
+
+
+def test_07_bidirectional_copies_read_opposite_ways_with_separate_weights() -> None:
+    """Chapter 07: "`Bidirectional(layer)` makes two copies of a recurrent layer with
+    separate weights: a forward copy ... and a backward copy, built with `go_backwards=True`",
+    and "`bi.get_weights()` lists the forward copy's weights, then the backward copy's": are
+    the copies' go_backwards False and True, their weights the same shapes but different
+    numbers in different variables (setting one copy's leaves the other's), and the wrapper's
+    list the forward three, then the backward three?"""
+    wrapper = layers.Bidirectional(layers.LSTM(4))
+    wrapper.build((None, 5, 3))
+    forward_layer, backward_layer = wrapper.forward_layer, wrapper.backward_layer
+    assert (forward_layer.go_backwards, backward_layer.go_backwards) == (False, True)
+    forward, backward = forward_layer.get_weights(), backward_layer.get_weights()
+    assert [w.shape for w in forward] == [w.shape for w in backward]
+    assert not np.allclose(forward[0], backward[0]) and not np.allclose(forward[1], backward[1])
+    forward_layer.set_weights([np.zeros_like(w) for w in forward])
+    listed = wrapper.get_weights()
+    assert len(listed) == 6 and not any(w.any() for w in listed[:3])
+    for got, kept in zip(listed[3:], backward, strict=True):
+        np.testing.assert_array_equal(got, kept)
+
+
+def test_08_validation_split_holds_back_a_share_that_is_never_trained_on() -> None:
+    """Chapter 08: "let Keras hold back {validation_split} of the training reviews to report a
+    validation loss after each epoch": with validation_split=0.2 on 20 samples, does fit train
+    on 16 (4 batches of 4) and report as val_loss the loss on the last 4 after the epoch, and
+    do targets changed only in those 4 leave the trained weights exactly as they were?"""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)).astype("float32")
+    y = rng.normal(size=(20, 1)).astype("float32")
+    held_back_changed = y.copy()
+    held_back_changed[16:] += 10.0
+    batches: list[int] = []
+
+    class CountBatches(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            batches.append(batch)
+
+    trained, val_losses = [], []
+    for targets in (y, held_back_changed):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1)])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+        batches.clear()
+        history = model.fit(
+            x,
+            targets,
+            batch_size=4,
+            epochs=1,
+            validation_split=0.2,
+            callbacks=[CountBatches()],
+            verbose=0,
+        )
+        assert len(batches) == 4
+        val_loss = history.history["val_loss"][0]
+        np.testing.assert_allclose(val_loss, model.evaluate(x[16:], targets[16:], verbose=0))
+        trained.append(model.get_weights())
+        val_losses.append(val_loss)
+    for first, second in zip(*trained, strict=True):
+        np.testing.assert_array_equal(first, second)
+    assert val_losses[1] > val_losses[0] + 50
