@@ -107,7 +107,9 @@ c.SafeFileNameCollector.lms = "blackboard"
 # `nbgrader collect` with our class: a learner names, fills and owns their inbound folder, so
 # it refuses folders owned by someone other than the claimed student (or the instructor),
 # copies regular files only and never through a link, and dates each submission no earlier
-# than the folder's last change (ctime), which a learner cannot set back.
+# than the folder's last change (ctime), which a learner cannot set back. A tie at a student's
+# latest time is refused (the rest of a folder's name is the learner's), and a run that
+# refused anything exits with status 1 after collecting the rest.
 c.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
 
 # --- The student version ------------------------------------------------------------------
