@@ -50,25 +50,46 @@ def _check_modes(modes: dict[str, Any]) -> None:
             )
 
 
-def settings_problem(config: Config) -> str | None:
-    """Why the course's own settings in ``config`` cannot be used, in one line naming the
-    setting and what it takes, or None.
+class CourseSettingsError(ValueError):
+    """A setting of the course's own cannot be used. The message is one line naming the
+    setting and what it takes, as traitlets' ``TraitError`` says it."""
+
+
+def checked_layout(config: Config) -> CourseLayout:
+    """The course's layout from ``config``, made with every setting of the course's own
+    checked: the one place a misspelt or unusable setting becomes its one line.
 
     The settings of the classes this course adds to nbgrader: the layout and check modes
     (:class:`CourseLayout`), the sandbox's limits (``SandboxKernelManager``,
     ``SandboxedExecute``) and the feedback's (``PresentVerdicts``). Each is made once with
     ``config``, as the command would make it later for every notebook. Their modules are
     imported only here, so this module still loads where ``lstm_lib`` cannot.
+
+    Raises
+    ------
+    CourseSettingsError
+        Naming the first setting that cannot be used, and what it takes.
     """
     from lstm_grader.feedback import PresentVerdicts
     from lstm_grader.preprocessors import SandboxedExecute
     from lstm_grader.sandbox import SandboxKernelManager
 
     try:
-        for kind in (CourseLayout, SandboxKernelManager, SandboxedExecute, PresentVerdicts):
+        layout = CourseLayout(config=config)
+        for kind in (SandboxKernelManager, SandboxedExecute, PresentVerdicts):
             kind(config=config)
     except TraitError as exc:
-        return " ".join(str(exc).split())
+        raise CourseSettingsError(" ".join(str(exc).split())) from None
+    return layout
+
+
+def settings_problem(config: Config) -> str | None:
+    """Why the course's own settings in ``config`` cannot be used, in one line naming the
+    setting and what it takes (:func:`checked_layout`), or None."""
+    try:
+        checked_layout(config)
+    except CourseSettingsError as exc:
+        return str(exc)
     return None
 
 
@@ -157,15 +178,17 @@ class CourseLayout(LoggingConfigurable):
         self.coursedir = CourseDirectory(config=self.config)
 
     @classmethod
-    def from_root(cls, root: str | Path) -> CourseLayout:
+    def from_root(cls, root: str | Path, *, checked: bool = False) -> CourseLayout:
         """The layout of the course whose ``nbgrader_config.py`` is in ``root``.
 
-        A config that leaves ``CourseDirectory.root`` unset gets ``root``.
+        A config that leaves ``CourseDirectory.root`` unset gets ``root``. With
+        ``checked``, every setting of the course's own is checked as it is made
+        (:func:`checked_layout`, which raises :class:`CourseSettingsError`).
         """
         config = load_config(root)
         if "root" not in config.get("CourseDirectory", {}):
             config.CourseDirectory.root = str(Path(root).resolve())
-        return cls(config=config)
+        return checked_layout(config) if checked else cls(config=config)
 
     def mode(self, assignment: str) -> str:
         """The check mode ``assignment``'s student version is generated (and its feedback

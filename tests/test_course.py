@@ -223,8 +223,41 @@ def test_a_misspelt_setting_stops_a_converter_with_one_line(
         status = classgrade.main(["a1", "--root", str(root), "--process-per-submission"])
         assert status == classgrade.EXIT_NOTHING_GRADED
         err = capsys.readouterr().err.strip()
-        assert err.startswith("lstm-grade: nothing was graded:") and said in err, err
+        # one line, the same for a check mode and a sandbox limit: one check says both
+        assert err.startswith("lstm-grade: nothing was graded: ") and said in err, err
+        assert "\n" not in err, err
         assert not (root / "grades.csv").exists()
+
+
+def test_the_layout_is_made_inside_the_settings_check(tmp_path: Path) -> None:
+    """Is the course's layout made by the one check of the course's own settings, so a
+    caller that needs the layout cannot miss a setting the sandbox or the feedback cannot
+    take, and is each refused setting the line settings_problem gives?"""
+    from traitlets.config import Config
+
+    from lstm_grader import course
+
+    good = Config()
+    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
+    good.CourseDirectory.root = str(tmp_path)
+    layout = course.checked_layout(good)
+    assert isinstance(layout, CourseLayout) and layout.mode("05-return-flags") == "graded"
+    assert course.settings_problem(good) is None
+    for section, setting, value in (
+        ("CourseLayout", "check_mode", "pratice"),
+        ("SandboxKernelManager", "memory_limit_mb", "2G"),
+        ("PresentVerdicts", "book_url", 3),
+    ):
+        bad = Config()
+        setattr(bad[section], setting, value)
+        with pytest.raises(course.CourseSettingsError) as refused:
+            course.checked_layout(bad)
+        assert str(refused.value) == course.settings_problem(bad)
+        assert setting in str(refused.value) and "\n" not in str(refused.value)
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\nc.SandboxedExecute.timeout = 'x'\n")
+    assert CourseLayout.from_root(tmp_path).root == tmp_path  # unchecked, as before
+    with pytest.raises(course.CourseSettingsError, match="'timeout' trait"):
+        CourseLayout.from_root(tmp_path, checked=True)
 
 
 def test_the_layout_loads_without_the_course_library() -> None:
