@@ -44,8 +44,9 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 # The course id names the course in the gradebook and the exchange.
 c.CourseDirectory.course_id = "keras-recurrent-layers"
 # Absolute, so the grader's helpers and kernels, which run in other folders, find
-# references/ and the reports. nbgrader reads this file from the folder it is started in:
-# run its commands from the course root (elsewhere they would make a gradebook of their own).
+# references/ and the reports. nbgrader reads this file from the folder it is started in;
+# started in a subfolder, it is pointed here by the environment's own nbgrader_config.py
+# (jupyter-config/, installed by `make install`), and reads this file from here.
 c.CourseDirectory.root = _ROOT
 # solutions/ is the only place an exercise is written; exercises/ is generated from it and
 # committed, so the book can link the student notebooks for download.

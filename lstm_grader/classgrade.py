@@ -1,6 +1,6 @@
 """Grade a whole class: nbgrader's autograde per submission, in parallel, with a grades file.
 
-Usage, from the course root (the folder holding ``nbgrader_config.py``)::
+Usage, from the course root (the folder holding ``nbgrader_config.py``) or a folder inside it::
 
     lstm-grade 05-return-flags            # one assignment, every submitted student
     lstm-grade --all --workers 4          # every assignment
@@ -40,7 +40,7 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout, CourseSettingsError
+from lstm_grader.course import CONFIG_FILE, CourseLayout, CourseSettingsError, enclosing_course
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -1065,7 +1065,11 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         default=900,
         help="seconds one submission may take before it is stopped",
     )
-    parser.add_argument("--root", default=".", help="the course root (default: .)")
+    parser.add_argument(
+        "--root",
+        default=None,
+        help="the course root (default: the current folder, or the course it is inside)",
+    )
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -1104,7 +1108,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     # scripts on PATH even when lstm-grade was started by its full path, unactivated
     scripts = str(Path(sys.executable).parent)
     os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-    root = Path(args.root).resolve()
+    # started in a subfolder of a course, grade that course, as nbgrader's own commands do
+    # there (course.use_enclosing_course)
+    root = Path(args.root or enclosing_course(os.getcwd()) or ".").resolve()
     if not (root / CONFIG_FILE).exists():
         parser.error(f"{root} has no {CONFIG_FILE}: run from the course root")
     if not args.all and not args.assignments:

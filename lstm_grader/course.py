@@ -34,6 +34,85 @@ def load_config(root: str | Path) -> Config:
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
+def enclosing_course(folder: str | Path, ignore: str | Path | None = None) -> Path | None:
+    """The course a subfolder is in: the nearest folder above ``folder`` holding a
+    ``nbgrader_config.py``, or None when ``folder`` holds one itself (it is a course root,
+    or nbgrader's own configuration for it) or no folder above does.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Where a command was started.
+    ignore : str or Path, optional
+        A configuration file that makes no course, wherever a copy of it lies (the one
+        that calls this, ``jupyter-config/nbgrader_config.py``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> course = Path(tempfile.mkdtemp())
+    >>> _ = (course / CONFIG_FILE).write_text("c = get_config()\\n")
+    >>> (course / "solutions" / "02-dense").mkdir(parents=True)
+    >>> enclosing_course(course / "solutions" / "02-dense") == course
+    True
+    >>> enclosing_course(course) is None
+    True
+    """
+    shim = Path(ignore).read_bytes() if ignore is not None else None
+
+    def is_config(candidate: Path) -> bool:
+        try:
+            return candidate.is_file() and candidate.read_bytes() != shim
+        except OSError:  # unreadable: nbgrader could not read it either
+            return False
+
+    here = Path(os.path.abspath(folder))
+    if is_config(here / CONFIG_FILE):
+        return None
+    return next((above for above in here.parents if is_config(above / CONFIG_FILE)), None)
+
+
+def use_enclosing_course(config: Config, ignore: str | Path | None = None) -> Path | None:
+    """Point nbgrader, started in a subfolder of a course, at that course's root.
+
+    nbgrader reads a course's ``nbgrader_config.py`` only from the folder it is started in,
+    so started in ``solutions/`` it read none, took that folder for the course and made a
+    new, empty ``gradebook.db`` there. Setting ``CourseDirectory.root`` to the course found
+    above (:func:`enclosing_course`) makes nbgrader read the course's configuration from
+    there, as it does for a root set in any configuration file, so the command works as
+    if started at the root (file names given on its command line are still read from the
+    current folder). A root given on the command line still wins. Called by the
+    environment's ``etc/jupyter/nbgrader_config.py`` (``jupyter-config/`` in the
+    repository), which nbgrader reads wherever it is started.
+
+    Parameters
+    ----------
+    config : Config
+        That configuration file's ``get_config()``.
+    ignore : str or Path, optional
+        That file itself, which makes no course.
+
+    Returns
+    -------
+    Path or None
+        The course root used, or None where nothing changed.
+    """
+    root = enclosing_course(os.getcwd(), ignore)
+    if root is None:
+        return None
+    config.CourseDirectory.root = str(root)
+    from traitlets.config import Application
+
+    if Application.initialized():  # the nbgrader command being configured
+        Application.instance().log.info(
+            "%s has no %s: using the course at %s, as if started there",
+            os.getcwd(),
+            CONFIG_FILE,
+            root,
+        )
+    return root
+
+
 def _check_modes(modes: dict[str, Any]) -> None:
     """Raise a ``TraitError`` whose one line names the setting, the modes there are and the
     closest one, for the first value of ``modes`` (setting: mode) that is no check mode."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, Course
 
 from lstm_grader.course import CourseLayout
 
@@ -269,3 +269,63 @@ def test_the_layout_loads_without_the_course_library() -> None:
     probe = "import sys, lstm_grader.course; print('lstm_lib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_subfolder_belongs_to_the_course_above_it(tmp_path: Path) -> None:
+    """Is a folder inside a course taken for that course, the course's root and a folder
+    outside any course left to nbgrader's own rules, and a copy of the environment's
+    configuration file (which makes no course) passed over?"""
+    from lstm_grader.course import enclosing_course
+
+    course = tmp_path / "course"
+    inside = course / "solutions" / "02-dense"
+    inside.mkdir(parents=True)
+    _write(course / "nbgrader_config.py", "c = get_config()\n")
+    assert enclosing_course(inside) == course
+    assert enclosing_course(course / "solutions") == course
+    assert enclosing_course(course) is None
+    assert enclosing_course(tmp_path) is None
+    shim = ROOT / "jupyter-config" / "nbgrader_config.py"
+    copy = _write(inside / "nbgrader_config.py", shim.read_text(encoding="utf-8"))
+    assert enclosing_course(inside, ignore=shim) == course
+    copy.unlink()
+
+
+@pytest.mark.slow
+def test_nbgrader_started_in_a_subfolder_works_on_the_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader read the course's config only from the folder it was started in: started in
+    solutions/ it made a new, empty gradebook there. Does the environment's configuration
+    (installed by `make install`) point it at the course's gradebook instead, saying so in
+    one line, while a command started at the root works as before, and does lstm-grade,
+    started in a subfolder, grade that course?"""
+    import sys
+
+    from conftest import copy_course
+    from nbgrader.api import Gradebook
+
+    from lstm_grader import classgrade, sandbox
+
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "nbgrader_config.py"
+    shim = ROOT / "jupyter-config" / "nbgrader_config.py"
+    assert installed.is_file(), f"{installed} is missing: run `make install`"
+    assert installed.read_bytes() == shim.read_bytes(), f"{installed} is stale: `make install`"
+
+    (tmp_path / "course").mkdir()
+    course = copy_course(tmp_path / "course", ["02-dense"])
+    course.run("nbgrader", "db", "student", "add", "bob")  # at the root, as before
+    inside = course.root / "solutions" / "02-dense"
+    started_inside = Course(inside)  # Course.run starts its commands in its root
+    result = started_inside.run("nbgrader", "db", "student", "add", "ada")
+    said = result.stdout + result.stderr
+    assert f"{inside} has no nbgrader_config.py: using the course at {course.root}" in said
+    assert not list(course.root.rglob("*/gradebook.db")), "a gradebook beside the command"
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        assert sorted(s.id for s in gradebook.students) == ["ada", "bob"]
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.chdir(inside)
+    status = classgrade.main(["--all", "--process-per-submission", "--no-progress"])
+    assert status == 0
+    assert (course.root / "grades.csv").is_file() and not (inside / "grades.csv").exists()
