@@ -228,6 +228,10 @@ c.GenerateFeedback.exporter_class = FeedbackExporter
 from lstm_grader.feedback import regenerate_stale_feedback  # noqa: E402
 
 regenerate_stale_feedback()
+# nbgrader release_feedback replaced a page released before without a word, and a learner who
+# fetched the old one keeps it until they fetch again: each replaced page is named, with the
+# learners to tell, and a page the same as the one released is not written again.
+c.ExchangeFactory.release_feedback = "lstm_grader.feedback.ReleaseFeedbackSayingReplaced"
 
 # nbgrader export writes grades.csv unless told otherwise, and that file is lstm-grade's
 # (with each notebook's status and reason): its own export gets a name of its own.

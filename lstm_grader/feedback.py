@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import glob
 import html
 import json
 import os
 import posixpath
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +51,7 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from traitlets import Bool, Unicode
 
 from lstm_grader.course import FEEDBACK_GRADES_FILE, CourseLayout
@@ -667,3 +670,93 @@ def regenerate_stale_feedback() -> None:
 
     init_destination.stale_feedback_checked_by_lstm_grader = True  # type: ignore[attr-defined]
     GenerateFeedback.init_destination = init_destination  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------------------
+# Releasing feedback that replaces a page already released
+# ------------------------------------------------------------------------------------------
+
+
+class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
+    """``nbgrader release_feedback`` that says which pages replace ones already released.
+
+    nbgrader writes each page into the exchange under a name made from the submission's
+    secret and the notebook, so a page made again (after a regrade, or a score given in
+    the formgrader) silently replaced the one released before. A learner who already
+    fetched the old page keeps it until they run ``nbgrader fetch_feedback`` again, and the
+    exchange records no fetch, so nobody can tell who did. Here each page that replaces a
+    different one is logged as a warning naming the learner and the notebook, and the run
+    ends with one line naming every such learner, to be told to fetch again; a page the
+    same as the one released is not written again. The status stays 0: releasing is what
+    was asked for. Otherwise as nbgrader's (the same files, names and log lines).
+    """
+
+    def copy_files(self) -> None:
+        coursedir = self.coursedir
+        excluded = set(filter(None, (coursedir.student_id_exclude or "").split(",")))
+        pattern = re.escape(os.path.sep).join(
+            [
+                coursedir.format_path(
+                    coursedir.feedback_directory,
+                    "(?P<student_id>.*)",
+                    coursedir.assignment_id,
+                    escape=True,
+                ),
+                "(?P<notebook_id>.*).html",
+            ]
+        )
+        replaced: list[str] = []
+        for html_file in sorted(glob.glob(os.path.join(self.src_path, "*.html"))):
+            match = re.match(pattern, html_file)
+            if match is None:
+                self.log.error("Could not match '%s' with regexp '%s'", html_file, pattern)
+                continue
+            student, notebook = match.group("student_id"), match.group("notebook_id")
+            if student in excluded:
+                self.log.debug("Skipping student '%s'", student)
+                continue
+            folder = os.path.dirname(html_file)
+            with open(os.path.join(folder, "timestamp.txt"), encoding="utf-8") as handle:
+                timestamp = handle.read()
+            with open(os.path.join(folder, "submission_secret.txt"), encoding="utf-8") as handle:
+                secret = handle.read()
+            name = utils.notebook_hash(secret=secret, notebook_id=notebook)
+            released = os.path.join(self.dest_path, f"{name}.html")
+            where = f"{coursedir.course_id}/{coursedir.assignment_id}/{notebook}"
+            page = Path(html_file).read_bytes()
+            before = Path(released).read_bytes() if os.path.isfile(released) else None
+            if before == page:
+                self.log.info(
+                    "Feedback for student '%s' on '%s' is released already, unchanged",
+                    student,
+                    where,
+                )
+                continue
+            if before is not None:
+                replaced.append(f"{student} ({coursedir.assignment_id}/{notebook})")
+                self.log.warning(
+                    "Replacing the feedback released before for student '%s' on '%s': if "
+                    "they fetched it, they keep the old page until they fetch feedback again",
+                    student,
+                    where,
+                )
+            self.log.info(
+                "Releasing feedback for student '%s' on assignment '%s' (%s)",
+                student,
+                where,
+                timestamp,
+            )
+            # beside the page and renamed over it, as nbgrader does: a learner fetching now
+            # gets the old page or the new one, never half of one
+            staged = os.path.join(self.dest_path, f"{name}-tmp.html")
+            shutil.copy(html_file, staged)
+            shutil.move(staged, released)
+            self.log.info("Feedback released to: %s", released)
+        if replaced:
+            self.log.warning(
+                "%d released feedback page(s) were replaced: %s. The exchange cannot tell who "
+                "fetched the old page: ask these learners to run `nbgrader fetch_feedback` "
+                "(or Fetch Feedback in the Assignments tab) again",
+                len(replaced),
+                ", ".join(replaced),
+            )

@@ -9,6 +9,7 @@ Chromium at phone and desktop widths.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 from pathlib import Path
@@ -371,6 +372,11 @@ def test_the_course_config_wires_feedback_in_order() -> None:
     assert names.index("GetGrades") < names.index("PresentVerdicts")
     assert names.index("PresentVerdicts") < names.index("SanitizeLearnerHTML")
     assert config.GenerateFeedback.exporter_class is FeedbackExporter
+    from traitlets.utils.importstring import import_item
+
+    from lstm_grader.feedback import ReleaseFeedbackSayingReplaced
+
+    assert import_item(config.ExchangeFactory.release_feedback) is ReleaseFeedbackSayingReplaced
 
 
 # --------------------------------------------------------------------------- fast: graded mode
@@ -885,3 +891,76 @@ def test_a_manual_score_reaches_the_feedback_without_force(tmp_path: Path) -> No
     assert "(set by the instructor)" in after.select_one("#question-q1 .lstm-points").get_text()
     run = course.run("nbgrader", "generate_feedback", ASSIGNMENT)
     assert "Skipping existing assignment" in run.stderr, "an unchanged page was made again"
+
+
+def _release_feedback(root: Path, exchange: Path, caplog: pytest.LogCaptureFixture) -> str:
+    """Run the course's release_feedback in-process for assignment a1; return its log."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from lstm_grader.feedback import ReleaseFeedbackSayingReplaced
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = "c1"
+    config.CourseDirectory.assignment_id = "a1"
+    config.Exchange.root = str(exchange)
+    release = ReleaseFeedbackSayingReplaced(
+        coursedir=CourseDirectory(config=config),
+        authenticator=Authenticator(config=config),
+        config=config,
+    )
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger=release.log.name)
+    release.log.addHandler(caplog.handler)
+    try:
+        release.start()
+    finally:
+        release.log.removeHandler(caplog.handler)
+    return caplog.text
+
+
+def test_release_feedback_names_the_pages_it_replaces(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """nbgrader's release_feedback replaced a page released before without a word, and a
+    learner who fetched it keeps the old one. Is a replaced page released and named with
+    its learner, in a warning and in a last line naming who to ask to fetch again, is a
+    page the same as the one released left alone, and does a first release say nothing of
+    the kind?"""
+    from nbgrader.utils import notebook_hash
+
+    root, exchange = tmp_path / "course", tmp_path / "exchange"
+    (exchange / "c1").mkdir(parents=True)
+    pages = {}
+    for student in ("ada", "bob"):
+        folder = root / "feedback" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-01-30 12:00:00.000000 UTC")
+        (folder / "submission_secret.txt").write_text(f"secret of {student}")
+        pages[student] = folder / "a1.html"
+        pages[student].write_text(f"<p>{student}: 1 point</p>")
+    released = {
+        s: exchange
+        / "c1"
+        / "feedback"
+        / f"{notebook_hash(secret=f'secret of {s}', notebook_id='a1')}.html"
+        for s in pages
+    }
+
+    first = _release_feedback(root, exchange, caplog)
+    assert all(released[s].read_text() == f"<p>{s}: 1 point</p>" for s in pages)
+    assert "Replacing" not in first and "replaced" not in first
+
+    fetched = released["ada"].read_bytes()  # what ada fetched, before the regrade
+    pages["ada"].write_text("<p>ada: 2 points, given by hand</p>")
+    os.utime(released["bob"], (0, 0))
+    again = _release_feedback(root, exchange, caplog)
+    assert released["ada"].read_text() == "<p>ada: 2 points, given by hand</p>"
+    assert released["ada"].read_bytes() != fetched
+    assert "Replacing the feedback released before for student 'ada' on 'c1/a1/a1'" in again
+    assert "1 released feedback page(s) were replaced: ada (a1/a1)" in again
+    assert "nbgrader fetch_feedback" in again.splitlines()[-1]
+    assert "student 'bob' on 'c1/a1/a1' is released already, unchanged" in again
+    assert released["bob"].stat().st_mtime == 0, "an unchanged page was written again"
+    assert "bob (" not in again
