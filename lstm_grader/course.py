@@ -10,6 +10,7 @@ grader asks, so no other module spells a folder name.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import glob
 import os
@@ -194,6 +195,35 @@ def guard_settings() -> None:
         return None if problem is None else f"{problem.rstrip('.')}. Nothing was converted."
 
     check_before_converting("settings_checked_by_lstm_grader", problem_of, NbGraderException)
+
+
+#: The last layout :func:`layout_of` made: the configuration it was made from, what that
+#: held of the layout's sections and the folder it was made in (a relative root is read
+#: from there), and the layout.
+_KEPT_LAYOUT: tuple[Config, Any, str, CourseLayout] | None = None
+
+
+def layout_of(configurable: Any) -> CourseLayout:
+    """The course's layout for ``configurable`` (a preprocessor, a converter): made from
+    its configuration once, and made again only for another configuration, or one whose
+    layout settings changed since.
+
+    nbgrader makes the preprocessors again for each notebook, all with the command's one
+    configuration object, and the grader's steps asked for the layout about eight times a
+    notebook. The layout is read from the instructor's configuration alone, never from a
+    submission, so keeping it cannot carry anything of one learner's work to another's.
+    """
+    global _KEPT_LAYOUT
+    config = configurable.config
+    # the sections a layout reads, as they are now: a change made in place is seen
+    sections = copy.deepcopy([config.get(name) for name in ("CourseDirectory", "CourseLayout")])
+    here = os.getcwd()
+    kept = _KEPT_LAYOUT
+    if kept is not None and kept[0] is config and kept[1] == sections and kept[2] == here:
+        return kept[3]
+    layout = CourseLayout(config=config)
+    _KEPT_LAYOUT = (config, sections, here, layout)
+    return layout
 
 
 def _assignment_folders(folder: Path) -> list[str]:

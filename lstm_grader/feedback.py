@@ -54,7 +54,7 @@ from nbgrader import utils
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from traitlets import Bool, Unicode
 
-from lstm_grader.course import FEEDBACK_GRADES_FILE, CourseLayout
+from lstm_grader.course import FEEDBACK_GRADES_FILE, layout_of
 from lstm_grader.references import Reference, ReferenceFileError, load_references
 from lstm_lib.explanations import explain_answer, format_expected
 
@@ -372,7 +372,7 @@ class PresentVerdicts(Preprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         self._ids = resources.get("nbgrader", {})
-        self._layout = CourseLayout(config=self.config)
+        self._layout = layout_of(self)
         assignment = str(self._ids.get("assignment", ""))
         mode = self._layout.mode(assignment) if assignment else "practice"
         # graded mode: the notebook showed no Keras value, so the page gives it back
@@ -580,31 +580,39 @@ def clean_html_unless_text(element: Any) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def gradebook_state(db_url: str, assignment: str, student: str, notebooks: list[str]) -> dict:
-    """What a feedback page shows from the gradebook, per notebook: each cell's automatic
-    and manual score, extra credit and comments, the flag and the late penalty (None for
-    a notebook the gradebook does not hold). Plain JSON data, compared as it is."""
+def _notebook_state(found: Any) -> dict[str, Any]:
+    """What a feedback page shows from the gradebook of one submitted notebook (nbgrader's
+    ``SubmittedNotebook``): each cell's automatic and manual score, extra credit and
+    comments, the flag and the late penalty. Plain JSON data, compared as it is."""
+    return {
+        "grades": sorted(
+            [g.name, g.auto_score, g.manual_score, g.extra_credit] for g in found.grades
+        ),
+        "comments": sorted(
+            [c.name, c.auto_comment or "", c.manual_comment or ""] for c in found.comments
+        ),
+        "flagged": bool(found.flagged),
+        "late_penalty": found.late_submission_penalty,
+    }
+
+
+def gradebook_state(db_url: str, assignment: str) -> dict[str, dict[str, Any]]:
+    """What each feedback page of ``assignment`` shows from the gradebook, by student and
+    notebook (:func:`_notebook_state`), read in one opening of the gradebook: a notebook
+    the gradebook does not hold is left out."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    state: dict[str, Any] = {}
     with Gradebook(db_url) as gradebook:
-        for notebook in notebooks:
-            try:
-                found = gradebook.find_submission_notebook(notebook, assignment, student)
-            except MissingEntry:
-                state[notebook] = None
-                continue
-            state[notebook] = {
-                "grades": sorted(
-                    [g.name, g.auto_score, g.manual_score, g.extra_credit] for g in found.grades
-                ),
-                "comments": sorted(
-                    [c.name, c.auto_comment or "", c.manual_comment or ""] for c in found.comments
-                ),
-                "flagged": bool(found.flagged),
-                "late_penalty": found.late_submission_penalty,
+        try:
+            found = gradebook.find_assignment(assignment)
+        except MissingEntry:
+            return {}
+        return {
+            submission.student_id: {
+                notebook.name: _notebook_state(notebook) for notebook in submission.notebooks
             }
-    return state
+            for submission in found.submissions
+        }
 
 
 def regenerate_stale_feedback() -> None:
@@ -637,9 +645,16 @@ def regenerate_stale_feedback() -> None:
         if student_id in excluded or not is_safe_student_id(student_id):
             return unchecked(converter, assignment_id, student_id)  # nbgrader's rules alone
         notebooks = [os.path.splitext(os.path.basename(n))[0] for n in converter.notebooks]
-        reports = CourseLayout(config=converter.config).reports(student_id, assignment_id)
+        reports = layout_of(converter).reports(student_id, assignment_id)
         record = reports / FEEDBACK_GRADES_FILE
-        now = gradebook_state(converter.coursedir.db_url, assignment_id, student_id, notebooks)
+        # the whole assignment's grades, read once per command rather than once per learner:
+        # generate_feedback writes no grades, and a grade given meanwhile in the formgrader
+        # only makes the next run make that page again
+        known = converter.__dict__.setdefault("_lstm_grader_gradebook_state", {})
+        if assignment_id not in known:
+            known[assignment_id] = gradebook_state(converter.coursedir.db_url, assignment_id)
+        held = known[assignment_id].get(student_id, {})
+        now = {notebook: held.get(notebook) for notebook in notebooks}
         try:
             made_from = json.loads(safefiles.read_text(record))
         except (OSError, ValueError):

@@ -329,3 +329,47 @@ def test_nbgrader_started_in_a_subfolder_works_on_the_course(
     status = classgrade.main(["--all", "--process-per-submission", "--no-progress"])
     assert status == 0
     assert (course.root / "grades.csv").is_file() and not (inside / "grades.csv").exists()
+
+
+def test_the_layout_is_made_once_per_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader makes each preprocessor again for every notebook, all with the command's
+    one configuration, and the grader's steps asked for the layout about eight times a
+    notebook. Is one layout made for every configurable of one configuration, and a new
+    one for another configuration, a layout setting changed in place, or another folder
+    when the root is left to the current folder?"""
+    from traitlets.config import Config, LoggingConfigurable
+
+    from lstm_grader import course
+
+    made: list[object] = []
+    original = CourseLayout.__init__
+
+    def counted(self, **kwargs) -> None:
+        made.append(self)
+        original(self, **kwargs)
+
+    monkeypatch.setattr(CourseLayout, "__init__", counted)
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseLayout.check_modes = {"04-lstm": "graded"}
+    steps = [LoggingConfigurable(config=config) for _ in range(8)]
+    layouts = {id(course.layout_of(step)) for step in steps for _ in range(2)}
+    assert len(layouts) == 1 and len(made) == 1
+    assert course.layout_of(steps[0]).mode("04-lstm") == "graded"
+
+    config.CourseLayout.check_modes = {"04-lstm": "practice"}  # changed in place
+    assert course.layout_of(steps[0]).mode("04-lstm") == "practice"
+    other = Config()
+    other.CourseDirectory.root = str(tmp_path / "other")
+    assert course.layout_of(LoggingConfigurable(config=other)).root == tmp_path / "other"
+    assert len(made) == 3
+
+    unrooted = LoggingConfigurable(config=Config())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert course.layout_of(unrooted).root == tmp_path / "a"
+    monkeypatch.chdir(tmp_path / "b")
+    assert course.layout_of(unrooted).root == tmp_path / "b"

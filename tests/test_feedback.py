@@ -857,6 +857,56 @@ def test_feedback_made_before_a_manual_score_is_made_again(
     assert record.exists()
 
 
+def test_the_gradebook_is_opened_once_for_every_learners_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """generate_feedback's check of each page's grades opened the gradebook once per
+    learner. Does one command open it once for all of an assignment's learners, while each
+    learner's record still holds their own grades, and a learner the gradebook does not
+    hold gets none?"""
+    import json
+
+    from nbgrader.api import Gradebook
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+
+    from lstm_grader import feedback
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    students = ["alice", "bob", "carol"]
+    for student in students + ["dave"]:
+        (tmp_path / "autograded" / student / "a1").mkdir(parents=True)
+    url = _graded_submission(tmp_path)
+    for student in students[1:]:
+        with Gradebook(url) as gradebook:
+            gradebook.add_student(student)
+            gradebook.add_submission("a1", student)
+    with Gradebook(url) as gradebook:  # the formgrader's score boxes
+        for score, student in enumerate(students[1:], start=1):
+            gradebook.find_grade("q1", "a1", "a1", student).manual_score = score
+        gradebook.db.commit()
+    monkeypatch.setattr(GenerateFeedback, "init_destination", GenerateFeedback.init_destination)
+    feedback.regenerate_stale_feedback()
+    opened: list[str] = []
+    original = Gradebook.__init__
+
+    def counted(self, db_url, *args, **kwargs) -> None:
+        opened.append(db_url)
+        original(self, db_url, *args, **kwargs)
+
+    monkeypatch.setattr(Gradebook, "__init__", counted)
+    converter = _feedback_converter(tmp_path, url)
+    for student in students + ["dave"]:
+        converter.notebooks = [str(tmp_path / "autograded" / student / "a1" / "a1.ipynb")]
+        assert converter.init_destination("a1", student)
+    assert len(opened) == 1, f"the gradebook was opened {len(opened)} times"
+    for score, student in enumerate(students):
+        record = tmp_path / "grading_reports" / student / "a1" / feedback.FEEDBACK_GRADES_FILE
+        grades = json.loads(record.read_text(encoding="utf-8"))["a1"]["grades"]
+        assert grades == [["q1", None, score or None, None]]
+    record = tmp_path / "grading_reports" / "dave" / "a1" / feedback.FEEDBACK_GRADES_FILE
+    assert json.loads(record.read_text(encoding="utf-8")) == {"a1": None}
+
+
 @pytest.mark.slow
 def test_a_manual_score_reaches_the_feedback_without_force(tmp_path: Path) -> None:
     """Graded, its feedback made, then q1 given full marks by hand in the formgrader: does
