@@ -58,6 +58,7 @@ def enclosing_course(folder: str | Path, ignore: str | Path | None = None) -> Pa
     True
     >>> enclosing_course(course) is None
     True
+    >>> import shutil; shutil.rmtree(course)
     """
     shim = Path(ignore).read_bytes() if ignore is not None else None
 
@@ -98,14 +99,18 @@ def use_enclosing_course(config: Config, ignore: str | Path | None = None) -> Pa
     Path or None
         The course root used, or None where nothing changed.
     """
+    from traitlets.config import Application
+
+    # the nbgrader command being configured, which has read its command line by now
+    app = Application.instance() if Application.initialized() else None
+    if app is not None and "root" in app.cli_config.get("CourseDirectory", {}):
+        return None  # the root named on the command line is the one used
     root = enclosing_course(os.getcwd(), ignore)
     if root is None:
         return None
     config.CourseDirectory.root = str(root)
-    from traitlets.config import Application
-
-    if Application.initialized():  # the nbgrader command being configured
-        Application.instance().log.info(
+    if app is not None:
+        app.log.info(
             "%s has no %s: using the course at %s, as if started there",
             os.getcwd(),
             CONFIG_FILE,

@@ -323,6 +323,12 @@ def test_nbgrader_started_in_a_subfolder_works_on_the_course(
     assert not list(course.root.rglob("*/gradebook.db")), "a gradebook beside the command"
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
         assert sorted(s.id for s in gradebook.students) == ["ada", "bob"]
+    # a root named on the command line is used as named, and nothing claims otherwise
+    result = started_inside.run(
+        "nbgrader", "db", "student", "list", f"--CourseDirectory.root={inside}"
+    )
+    assert "using the course at" not in result.stdout + result.stderr
+    assert "There are 0 students" in result.stdout, result.stdout
 
     monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
     monkeypatch.chdir(inside)
