@@ -234,8 +234,10 @@ regenerate_stale_feedback()
 c.ExchangeFactory.release_feedback = "lstm_grader.feedback.ReleaseFeedbackSayingReplaced"
 
 # nbgrader export writes grades.csv unless told otherwise, and that file is lstm-grade's
-# (with each notebook's status and reason): its own export gets a name of its own.
-c.ExportPlugin.to = "grades-nbgrader.csv"
+# (with each notebook's status and reason): its own export gets a name of its own, at the
+# course root wherever in the course the command is started (a --to on the command line is
+# read from the current folder, as any file name given there).
+c.ExportPlugin.to = os.path.join(_ROOT, "grades-nbgrader.csv")
 # Where chapter links in feedback point. Empty: the book built in this folder (_build/html),
 # relative to each feedback file, for the instructor. Set it to the published book's URL
 # before releasing feedback, so the links also work in the copy a learner downloads.

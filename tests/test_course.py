@@ -323,6 +323,10 @@ def test_nbgrader_started_in_a_subfolder_works_on_the_course(
     assert not list(course.root.rglob("*/gradebook.db")), "a gradebook beside the command"
     with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
         assert sorted(s.id for s in gradebook.students) == ["ada", "bob"]
+    # the export the course's config names goes to the root too
+    started_inside.run("nbgrader", "export")
+    assert (course.root / "grades-nbgrader.csv").is_file()
+    assert not (inside / "grades-nbgrader.csv").exists()
     # a root named on the command line is used as named, and nothing claims otherwise
     result = started_inside.run(
         "nbgrader", "db", "student", "list", f"--CourseDirectory.root={inside}"
