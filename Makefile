@@ -15,7 +15,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-install: $(STAMP)  ## create .venv and install the kit with every extra (idempotent)
+# nbgrader reads the environment's etc/jupyter/nbgrader_config.py wherever it is started: this
+# one points a command started in a course's subfolder at that course (a new, empty gradebook
+# was made there). An editable install does not install data files, so it is copied here.
+JUPYTER_CONFIG := $(VENV)/etc/jupyter/nbgrader_config.py
+
+$(JUPYTER_CONFIG): jupyter-config/nbgrader_config.py $(STAMP)
+	install -D -m 644 $< $@
+
+install: $(STAMP) $(JUPYTER_CONFIG)  ## create .venv and install the kit with every extra (idempotent)
 
 # After recording the references (python -m lstm_grader.record NN-topic), and after changing
 # the course's address: each student version's first cell installs the library from it.
@@ -58,7 +66,7 @@ endif
 	$(BIN)/python -m lstm_grader.site check $(SITE)
 	@echo "The folder to publish is $(CURDIR)/$(SITE)"
 
-lint: $(STAMP)  ## ruff: lint rules (stale noqa included) and formatting
+lint: install  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

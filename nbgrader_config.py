@@ -44,8 +44,9 @@ _ROOT = os.path.dirname(os.path.abspath(__file__))
 # The course id names the course in the gradebook and the exchange.
 c.CourseDirectory.course_id = "keras-recurrent-layers"
 # Absolute, so the grader's helpers and kernels, which run in other folders, find
-# references/ and the reports. nbgrader reads this file from the folder it is started in:
-# run its commands from the course root (elsewhere they would make a gradebook of their own).
+# references/ and the reports. nbgrader reads this file from the folder it is started in;
+# started in a subfolder, it is pointed here by the environment's own nbgrader_config.py
+# (jupyter-config/, installed by `make install`), and reads this file from here.
 c.CourseDirectory.root = _ROOT
 # solutions/ is the only place an exercise is written; exercises/ is generated from it and
 # committed, so the book can link the student notebooks for download.
@@ -107,7 +108,9 @@ c.SafeFileNameCollector.lms = "blackboard"
 # `nbgrader collect` with our class: a learner names, fills and owns their inbound folder, so
 # it refuses folders owned by someone other than the claimed student (or the instructor),
 # copies regular files only and never through a link, and dates each submission no earlier
-# than the folder's last change (ctime), which a learner cannot set back.
+# than the folder's last change (ctime), which a learner cannot set back. A tie at a student's
+# latest time is refused (the rest of a folder's name is the learner's), and a run that
+# refused anything exits with status 1 after collecting the rest.
 c.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
 
 # --- The student version ------------------------------------------------------------------
@@ -225,10 +228,16 @@ c.GenerateFeedback.exporter_class = FeedbackExporter
 from lstm_grader.feedback import regenerate_stale_feedback  # noqa: E402
 
 regenerate_stale_feedback()
+# nbgrader release_feedback replaced a page released before without a word, and a learner who
+# fetched the old one keeps it until they fetch again: each replaced page is named, with the
+# learners to tell, and a page the same as the one released is not written again.
+c.ExchangeFactory.release_feedback = "lstm_grader.feedback.ReleaseFeedbackSayingReplaced"
 
 # nbgrader export writes grades.csv unless told otherwise, and that file is lstm-grade's
-# (with each notebook's status and reason): its own export gets a name of its own.
-c.ExportPlugin.to = "grades-nbgrader.csv"
+# (with each notebook's status and reason): its own export gets a name of its own, at the
+# course root wherever in the course the command is started (a --to on the command line is
+# read from the current folder, as any file name given there).
+c.ExportPlugin.to = os.path.join(_ROOT, "grades-nbgrader.csv")
 # Where chapter links in feedback point. Empty: the book built in this folder (_build/html),
 # relative to each feedback file, for the instructor. Set it to the published book's URL
 # before releasing feedback, so the links also work in the copy a learner downloads.

@@ -1,6 +1,6 @@
 """Grade a whole class: nbgrader's autograde per submission, in parallel, with a grades file.
 
-Usage, from the course root (the folder holding ``nbgrader_config.py``)::
+Usage, from the course root (the folder holding ``nbgrader_config.py``) or a folder inside it::
 
     lstm-grade 05-return-flags            # one assignment, every submitted student
     lstm-grade --all --workers 4          # every assignment
@@ -40,7 +40,7 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout, settings_problem
+from lstm_grader.course import CONFIG_FILE, CourseLayout, CourseSettingsError, enclosing_course
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -320,12 +320,19 @@ class ClassGrader:
         self._idle_graders: list[PreloadedGrader] = []
         self._every_grader: list[PreloadedGrader] = []
         self._graders_lock = threading.Lock()
+        self._cluster: ClusterGrading | None = None
         if not (process_per_submission or scheduler):
             # the helpers load nbgrader while this process reads the course's config
             self._idle_graders = [self._new_grader() for _ in range(workers)]
             for grader in self._idle_graders:
                 grader.start()
-        self.layout = CourseLayout.from_root(root)
+        try:
+            # every setting of the course's own is checked here, as the layout is made: a
+            # misspelt one is a CourseSettingsError, whose one line lstm-grade prints
+            self.layout = CourseLayout.from_root(root, checked=True)
+        except BaseException:
+            self.close()  # the helpers just started are not left running
+            raise
         self.workers = workers
         self.force = force
         self.timeout = timeout
@@ -334,7 +341,6 @@ class ClassGrader:
         self._code_digest = grading_code_digest(root)
         # the submissions graded in this run (not read back from an earlier one)
         self._graded_now: set[tuple[str, str]] = set()
-        self._cluster: ClusterGrading | None = None
         if scheduler:
             self._cluster = ClusterGrading(
                 scheduler, self.layout, self.db_url or self.layout.db_url
@@ -413,13 +419,12 @@ class ClassGrader:
 
     def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
         """What in the course stops every submission of ``submissions`` from being graded,
-        one line each, checked before any is: a setting of the course's own that cannot be
-        used, an assignment's references that are missing or unreadable, and a gradebook
-        that holds another course's grades."""
+        one line each, checked before any is: an assignment's references that are missing
+        or unreadable, and a gradebook that holds another course's grades. (A setting of
+        the course's own that cannot be used stopped the run as the layout was made.)"""
         from lstm_grader.references import load_references
 
-        # a setting the sandbox or the feedback cannot take would fail every learner
-        problems = [problem] if (problem := settings_problem(self.layout.config)) else []
+        problems: list[str] = []
         for assignment in sorted({submission.assignment for submission in submissions}):
             try:
                 load_references(self.layout.references_file(assignment).parent, assignment)
@@ -1060,7 +1065,11 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         default=900,
         help="seconds one submission may take before it is stopped",
     )
-    parser.add_argument("--root", default=".", help="the course root (default: .)")
+    parser.add_argument(
+        "--root",
+        default=None,
+        help="the course root (default: the current folder, or the course it is inside)",
+    )
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the config's)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -1099,7 +1108,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     # scripts on PATH even when lstm-grade was started by its full path, unactivated
     scripts = str(Path(sys.executable).parent)
     os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-    root = Path(args.root).resolve()
+    # started in a subfolder of a course, grade that course, as nbgrader's own commands do
+    # there (course.use_enclosing_course)
+    root = Path(args.root or enclosing_course(os.getcwd()) or ".").resolve()
     if not (root / CONFIG_FILE).exists():
         parser.error(f"{root} has no {CONFIG_FILE}: run from the course root")
     if not args.all and not args.assignments:
@@ -1161,12 +1172,10 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED
+    except CourseSettingsError as exc:  # a setting misspelt: the line says which, and how
+        print(f"lstm-grade: nothing was graded: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_GRADED
     except Exception as exc:  # the course's own setup is broken: nothing can be graded
-        from traitlets import TraitError
-
-        if isinstance(exc, TraitError):  # a setting misspelt: the line says which, and how
-            print(f"lstm-grade: nothing was graded: {' '.join(str(exc).split())}", file=sys.stderr)
-            return EXIT_NOTHING_GRADED
         what = (
             "the gradebook cannot be opened"
             if type(exc).__module__.startswith("sqlalchemy")

@@ -1515,7 +1515,9 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
     ``check_owner`` is switched off, which is then warned about), the copy takes plain
     folders and regular files only (:func:`copy_regular_tree_at`), and the collected
     ``timestamp.txt`` holds the later of the claimed time and the last change (ctime) of the
-    folder and everything copied from it.
+    folder and everything copied from it. A tie at a student's latest time is refused
+    (:meth:`_choose`), and a run that refused anything ends, after collecting the rest, with
+    nbgrader's ``ExchangeError``, so ``nbgrader collect`` exits with status 1.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -1554,7 +1556,8 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                     self.duedate = gradebook.find_assignment(self.coursedir.assignment_id).duedate
                 except MissingEntry:
                     pass
-        self.src_records = [self._choose(subs) for _, subs in sorted(by_student.items())]
+        chosen = [self._choose(subs) for _, subs in sorted(by_student.items())]
+        self.src_records = [submission for submission in chosen if submission is not None]
 
     def _exchange_folder_problem(self) -> str | None:
         """Why the course's exchange folders cannot be trusted, or None.
@@ -1583,15 +1586,32 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
                 )
         return None
 
-    def _choose(self, submissions: list[InboundSubmission]) -> InboundSubmission:
-        # As nbgrader: the latest, or with before_duedate the latest one on time; but by the
-        # time that cannot be back-dated.
-        ordered = sorted(submissions, key=lambda s: (s.timestamp, s.name), reverse=True)
+    def _choose(self, submissions: list[InboundSubmission]) -> InboundSubmission | None:
+        """The submission to collect of one student's ``submissions``, or None for a tie.
+
+        As nbgrader: the latest, or with ``before_duedate`` the latest one on time; but by
+        the time that cannot be back-dated (:attr:`InboundSubmission.timestamp`). Two or more
+        at the latest time are a tie that nothing the exchange records can break: the rest
+        of an inbound folder's name is the learner's to choose, so it must not decide. Each
+        of them is refused, saying so, and the student's collected submission, if any, is
+        left as it was.
+        """
+        ordered = sorted(submissions, key=lambda s: s.timestamp, reverse=True)
         if self.before_duedate and self.duedate is not None:
             on_time = [s for s in ordered if s.timestamp <= self.duedate]
-            if on_time:
-                return on_time[0]
-        return ordered[0]
+            ordered = on_time or ordered
+        tied = [s for s in ordered if s.timestamp == ordered[0].timestamp]
+        if len(tied) == 1:
+            return tied[0]
+        for submission in sorted(tied, key=lambda s: s.name):
+            self.refuse(
+                os.path.join(self.inbound_path, submission.name),
+                f"{len(tied)} inbound folders of {submission.student_id} are dated "
+                f"{format_timestamp(submission.timestamp)}, so which is the latest cannot be "
+                "told: none of them is collected. Remove all but one from the inbound folder "
+                "and collect again",
+            )
+        return None
 
     def _wanted(self, student_id: str) -> bool:
         wanted = self.coursedir.student_id
@@ -1656,8 +1676,11 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
         for submission in self.src_records:
             self._collect(submission)
         if self.refused:
-            self.log.warning(
-                "%d inbound entries were refused (see the warnings above)", len(self.refused)
+            # the rest is collected; the status tells a script (and the formgrader) that
+            # something was not, and the line says what to read
+            self.fail(
+                f"{len(self.refused)} inbound entries were refused (see the warnings above); "
+                "everything else was collected"
             )
 
     def _needs_copy(self, submission: InboundSubmission, dest_path: str) -> tuple[bool, bool]:

@@ -10,6 +10,7 @@ grader asks, so no other module spells a folder name.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import glob
 import os
@@ -34,6 +35,90 @@ def load_config(root: str | Path) -> Config:
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
+def enclosing_course(folder: str | Path, ignore: str | Path | None = None) -> Path | None:
+    """The course a subfolder is in: the nearest folder above ``folder`` holding a
+    ``nbgrader_config.py``, or None when ``folder`` holds one itself (it is a course root,
+    or nbgrader's own configuration for it) or no folder above does.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Where a command was started.
+    ignore : str or Path, optional
+        A configuration file that makes no course, wherever a copy of it lies (the one
+        that calls this, ``jupyter-config/nbgrader_config.py``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> course = Path(tempfile.mkdtemp())
+    >>> _ = (course / CONFIG_FILE).write_text("c = get_config()\\n")
+    >>> (course / "solutions" / "02-dense").mkdir(parents=True)
+    >>> enclosing_course(course / "solutions" / "02-dense") == course
+    True
+    >>> enclosing_course(course) is None
+    True
+    >>> import shutil; shutil.rmtree(course)
+    """
+    shim = Path(ignore).read_bytes() if ignore is not None else None
+
+    def is_config(candidate: Path) -> bool:
+        try:
+            return candidate.is_file() and candidate.read_bytes() != shim
+        except OSError:  # unreadable: nbgrader could not read it either
+            return False
+
+    here = Path(os.path.abspath(folder))
+    if is_config(here / CONFIG_FILE):
+        return None
+    return next((above for above in here.parents if is_config(above / CONFIG_FILE)), None)
+
+
+def use_enclosing_course(config: Config, ignore: str | Path | None = None) -> Path | None:
+    """Point nbgrader, started in a subfolder of a course, at that course's root.
+
+    nbgrader reads a course's ``nbgrader_config.py`` only from the folder it is started in,
+    so started in ``solutions/`` it read none, took that folder for the course and made a
+    new, empty ``gradebook.db`` there. Setting ``CourseDirectory.root`` to the course found
+    above (:func:`enclosing_course`) makes nbgrader read the course's configuration from
+    there, as it does for a root set in any configuration file, so the command works as
+    if started at the root (file names given on its command line are still read from the
+    current folder). A root given on the command line still wins. Called by the
+    environment's ``etc/jupyter/nbgrader_config.py`` (``jupyter-config/`` in the
+    repository), which nbgrader reads wherever it is started.
+
+    Parameters
+    ----------
+    config : Config
+        That configuration file's ``get_config()``.
+    ignore : str or Path, optional
+        That file itself, which makes no course.
+
+    Returns
+    -------
+    Path or None
+        The course root used, or None where nothing changed.
+    """
+    from traitlets.config import Application
+
+    # the nbgrader command being configured, which has read its command line by now
+    app = Application.instance() if Application.initialized() else None
+    if app is not None and "root" in app.cli_config.get("CourseDirectory", {}):
+        return None  # the root named on the command line is the one used
+    root = enclosing_course(os.getcwd(), ignore)
+    if root is None:
+        return None
+    config.CourseDirectory.root = str(root)
+    if app is not None:
+        app.log.info(
+            "%s has no %s: using the course at %s, as if started there",
+            os.getcwd(),
+            CONFIG_FILE,
+            root,
+        )
+    return root
+
+
 def _check_modes(modes: dict[str, Any]) -> None:
     """Raise a ``TraitError`` whose one line names the setting, the modes there are and the
     closest one, for the first value of ``modes`` (setting: mode) that is no check mode."""
@@ -50,25 +135,46 @@ def _check_modes(modes: dict[str, Any]) -> None:
             )
 
 
-def settings_problem(config: Config) -> str | None:
-    """Why the course's own settings in ``config`` cannot be used, in one line naming the
-    setting and what it takes, or None.
+class CourseSettingsError(ValueError):
+    """A setting of the course's own cannot be used. The message is one line naming the
+    setting and what it takes, as traitlets' ``TraitError`` says it."""
+
+
+def checked_layout(config: Config) -> CourseLayout:
+    """The course's layout from ``config``, made with every setting of the course's own
+    checked: the one place a misspelt or unusable setting becomes its one line.
 
     The settings of the classes this course adds to nbgrader: the layout and check modes
     (:class:`CourseLayout`), the sandbox's limits (``SandboxKernelManager``,
     ``SandboxedExecute``) and the feedback's (``PresentVerdicts``). Each is made once with
     ``config``, as the command would make it later for every notebook. Their modules are
     imported only here, so this module still loads where ``lstm_lib`` cannot.
+
+    Raises
+    ------
+    CourseSettingsError
+        Naming the first setting that cannot be used, and what it takes.
     """
     from lstm_grader.feedback import PresentVerdicts
     from lstm_grader.preprocessors import SandboxedExecute
     from lstm_grader.sandbox import SandboxKernelManager
 
     try:
-        for kind in (CourseLayout, SandboxKernelManager, SandboxedExecute, PresentVerdicts):
+        layout = CourseLayout(config=config)
+        for kind in (SandboxKernelManager, SandboxedExecute, PresentVerdicts):
             kind(config=config)
     except TraitError as exc:
-        return " ".join(str(exc).split())
+        raise CourseSettingsError(" ".join(str(exc).split())) from None
+    return layout
+
+
+def settings_problem(config: Config) -> str | None:
+    """Why the course's own settings in ``config`` cannot be used, in one line naming the
+    setting and what it takes (:func:`checked_layout`), or None."""
+    try:
+        checked_layout(config)
+    except CourseSettingsError as exc:
+        return str(exc)
     return None
 
 
@@ -94,6 +200,35 @@ def guard_settings() -> None:
         return None if problem is None else f"{problem.rstrip('.')}. Nothing was converted."
 
     check_before_converting("settings_checked_by_lstm_grader", problem_of, NbGraderException)
+
+
+#: The last layout :func:`layout_of` made: the configuration it was made from, what that
+#: held of the layout's sections and the folder it was made in (a relative root is read
+#: from there), and the layout.
+_KEPT_LAYOUT: tuple[Config, Any, str, CourseLayout] | None = None
+
+
+def layout_of(configurable: Any) -> CourseLayout:
+    """The course's layout for ``configurable`` (a preprocessor, a converter): made from
+    its configuration once, and made again only for another configuration, or one whose
+    layout settings changed since.
+
+    nbgrader makes the preprocessors again for each notebook, all with the command's one
+    configuration object, and the grader's steps asked for the layout about eight times a
+    notebook. The layout is read from the instructor's configuration alone, never from a
+    submission, so keeping it cannot carry anything of one learner's work to another's.
+    """
+    global _KEPT_LAYOUT
+    config = configurable.config
+    # the sections a layout reads, as they are now: a change made in place is seen
+    sections = copy.deepcopy([config.get(name) for name in ("CourseDirectory", "CourseLayout")])
+    here = os.getcwd()
+    kept = _KEPT_LAYOUT
+    if kept is not None and kept[0] is config and kept[1] == sections and kept[2] == here:
+        return kept[3]
+    layout = CourseLayout(config=config)
+    _KEPT_LAYOUT = (config, sections, here, layout)
+    return layout
 
 
 def _assignment_folders(folder: Path) -> list[str]:
@@ -157,15 +292,17 @@ class CourseLayout(LoggingConfigurable):
         self.coursedir = CourseDirectory(config=self.config)
 
     @classmethod
-    def from_root(cls, root: str | Path) -> CourseLayout:
+    def from_root(cls, root: str | Path, *, checked: bool = False) -> CourseLayout:
         """The layout of the course whose ``nbgrader_config.py`` is in ``root``.
 
-        A config that leaves ``CourseDirectory.root`` unset gets ``root``.
+        A config that leaves ``CourseDirectory.root`` unset gets ``root``. With
+        ``checked``, every setting of the course's own is checked as it is made
+        (:func:`checked_layout`, which raises :class:`CourseSettingsError`).
         """
         config = load_config(root)
         if "root" not in config.get("CourseDirectory", {}):
             config.CourseDirectory.root = str(Path(root).resolve())
-        return cls(config=config)
+        return checked_layout(config) if checked else cls(config=config)
 
     def mode(self, assignment: str) -> str:
         """The check mode ``assignment``'s student version is generated (and its feedback

@@ -34,11 +34,13 @@ from __future__ import annotations
 
 import ast
 import functools
+import glob
 import html
 import json
 import os
 import posixpath
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,9 +51,10 @@ from nbconvert.exporters.exporter import ResourcesDict
 from nbconvert.preprocessors import Preprocessor
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
+from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from traitlets import Bool, Unicode
 
-from lstm_grader.course import FEEDBACK_GRADES_FILE, CourseLayout
+from lstm_grader.course import FEEDBACK_GRADES_FILE, layout_of
 from lstm_grader.references import Reference, ReferenceFileError, load_references
 from lstm_lib.explanations import explain_answer, format_expected
 
@@ -369,7 +372,7 @@ class PresentVerdicts(Preprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         self._ids = resources.get("nbgrader", {})
-        self._layout = CourseLayout(config=self.config)
+        self._layout = layout_of(self)
         assignment = str(self._ids.get("assignment", ""))
         mode = self._layout.mode(assignment) if assignment else "practice"
         # graded mode: the notebook showed no Keras value, so the page gives it back
@@ -577,31 +580,39 @@ def clean_html_unless_text(element: Any) -> str:
 # ------------------------------------------------------------------------------------------
 
 
-def gradebook_state(db_url: str, assignment: str, student: str, notebooks: list[str]) -> dict:
-    """What a feedback page shows from the gradebook, per notebook: each cell's automatic
-    and manual score, extra credit and comments, the flag and the late penalty (None for
-    a notebook the gradebook does not hold). Plain JSON data, compared as it is."""
+def _notebook_state(found: Any) -> dict[str, Any]:
+    """What a feedback page shows from the gradebook of one submitted notebook (nbgrader's
+    ``SubmittedNotebook``): each cell's automatic and manual score, extra credit and
+    comments, the flag and the late penalty. Plain JSON data, compared as it is."""
+    return {
+        "grades": sorted(
+            [g.name, g.auto_score, g.manual_score, g.extra_credit] for g in found.grades
+        ),
+        "comments": sorted(
+            [c.name, c.auto_comment or "", c.manual_comment or ""] for c in found.comments
+        ),
+        "flagged": bool(found.flagged),
+        "late_penalty": found.late_submission_penalty,
+    }
+
+
+def gradebook_state(db_url: str, assignment: str) -> dict[str, dict[str, Any]]:
+    """What each feedback page of ``assignment`` shows from the gradebook, by student and
+    notebook (:func:`_notebook_state`), read in one opening of the gradebook: a notebook
+    the gradebook does not hold is left out."""
     from nbgrader.api import Gradebook, MissingEntry
 
-    state: dict[str, Any] = {}
     with Gradebook(db_url) as gradebook:
-        for notebook in notebooks:
-            try:
-                found = gradebook.find_submission_notebook(notebook, assignment, student)
-            except MissingEntry:
-                state[notebook] = None
-                continue
-            state[notebook] = {
-                "grades": sorted(
-                    [g.name, g.auto_score, g.manual_score, g.extra_credit] for g in found.grades
-                ),
-                "comments": sorted(
-                    [c.name, c.auto_comment or "", c.manual_comment or ""] for c in found.comments
-                ),
-                "flagged": bool(found.flagged),
-                "late_penalty": found.late_submission_penalty,
+        try:
+            found = gradebook.find_assignment(assignment)
+        except MissingEntry:
+            return {}
+        return {
+            submission.student_id: {
+                notebook.name: _notebook_state(notebook) for notebook in submission.notebooks
             }
-    return state
+            for submission in found.submissions
+        }
 
 
 def regenerate_stale_feedback() -> None:
@@ -634,9 +645,16 @@ def regenerate_stale_feedback() -> None:
         if student_id in excluded or not is_safe_student_id(student_id):
             return unchecked(converter, assignment_id, student_id)  # nbgrader's rules alone
         notebooks = [os.path.splitext(os.path.basename(n))[0] for n in converter.notebooks]
-        reports = CourseLayout(config=converter.config).reports(student_id, assignment_id)
+        reports = layout_of(converter).reports(student_id, assignment_id)
         record = reports / FEEDBACK_GRADES_FILE
-        now = gradebook_state(converter.coursedir.db_url, assignment_id, student_id, notebooks)
+        # the whole assignment's grades, read once per command rather than once per learner:
+        # generate_feedback writes no grades, and a grade given meanwhile in the formgrader
+        # only makes the next run make that page again
+        known = converter.__dict__.setdefault("_lstm_grader_gradebook_state", {})
+        if assignment_id not in known:
+            known[assignment_id] = gradebook_state(converter.coursedir.db_url, assignment_id)
+        held = known[assignment_id].get(student_id, {})
+        now = {notebook: held.get(notebook) for notebook in notebooks}
         try:
             made_from = json.loads(safefiles.read_text(record))
         except (OSError, ValueError):
@@ -667,3 +685,93 @@ def regenerate_stale_feedback() -> None:
 
     init_destination.stale_feedback_checked_by_lstm_grader = True  # type: ignore[attr-defined]
     GenerateFeedback.init_destination = init_destination  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------------------------------
+# Releasing feedback that replaces a page already released
+# ------------------------------------------------------------------------------------------
+
+
+class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
+    """``nbgrader release_feedback`` that says which pages replace ones already released.
+
+    nbgrader writes each page into the exchange under a name made from the submission's
+    secret and the notebook, so a page made again (after a regrade, or a score given in
+    the formgrader) silently replaced the one released before. A learner who already
+    fetched the old page keeps it until they run ``nbgrader fetch_feedback`` again, and the
+    exchange records no fetch, so nobody can tell who did. Here each page that replaces a
+    different one is logged as a warning naming the learner and the notebook, and the run
+    ends with one line naming every such learner, to be told to fetch again; a page the
+    same as the one released is not written again. The status stays 0: releasing is what
+    was asked for. Otherwise as nbgrader's (the same files, names and log lines).
+    """
+
+    def copy_files(self) -> None:
+        coursedir = self.coursedir
+        excluded = set(filter(None, (coursedir.student_id_exclude or "").split(",")))
+        pattern = re.escape(os.path.sep).join(
+            [
+                coursedir.format_path(
+                    coursedir.feedback_directory,
+                    "(?P<student_id>.*)",
+                    coursedir.assignment_id,
+                    escape=True,
+                ),
+                "(?P<notebook_id>.*).html",
+            ]
+        )
+        replaced: list[str] = []
+        for html_file in sorted(glob.glob(os.path.join(self.src_path, "*.html"))):
+            match = re.match(pattern, html_file)
+            if match is None:
+                self.log.error("Could not match '%s' with regexp '%s'", html_file, pattern)
+                continue
+            student, notebook = match.group("student_id"), match.group("notebook_id")
+            if student in excluded:
+                self.log.debug("Skipping student '%s'", student)
+                continue
+            folder = os.path.dirname(html_file)
+            with open(os.path.join(folder, "timestamp.txt"), encoding="utf-8") as handle:
+                timestamp = handle.read()
+            with open(os.path.join(folder, "submission_secret.txt"), encoding="utf-8") as handle:
+                secret = handle.read()
+            name = utils.notebook_hash(secret=secret, notebook_id=notebook)
+            released = os.path.join(self.dest_path, f"{name}.html")
+            where = f"{coursedir.course_id}/{coursedir.assignment_id}/{notebook}"
+            page = Path(html_file).read_bytes()
+            before = Path(released).read_bytes() if os.path.isfile(released) else None
+            if before == page:
+                self.log.info(
+                    "Feedback for student '%s' on '%s' is released already, unchanged",
+                    student,
+                    where,
+                )
+                continue
+            if before is not None:
+                replaced.append(f"{student} ({coursedir.assignment_id}/{notebook})")
+                self.log.warning(
+                    "Replacing the feedback released before for student '%s' on '%s': if "
+                    "they fetched it, they keep the old page until they fetch feedback again",
+                    student,
+                    where,
+                )
+            self.log.info(
+                "Releasing feedback for student '%s' on assignment '%s' (%s)",
+                student,
+                where,
+                timestamp,
+            )
+            # beside the page and renamed over it, as nbgrader does: a learner fetching now
+            # gets the old page or the new one, never half of one
+            staged = os.path.join(self.dest_path, f"{name}-tmp.html")
+            shutil.copy(html_file, staged)
+            shutil.move(staged, released)
+            self.log.info("Feedback released to: %s", released)
+        if replaced:
+            self.log.warning(
+                "%d released feedback page(s) were replaced: %s. The exchange cannot tell who "
+                "fetched the old page: ask these learners to run `nbgrader fetch_feedback` "
+                "(or Fetch Feedback in the Assignments tab) again",
+                len(replaced),
+                ", ".join(replaced),
+            )

@@ -55,7 +55,7 @@ from lstm_grader import (
     safefiles,
     warm_kernels,
 )
-from lstm_grader.course import CourseLayout
+from lstm_grader.course import layout_of
 from lstm_grader.notebook_rows import grade_id_of, notebook_cells
 from lstm_grader.references import load_references
 from lstm_grader.sandbox import (
@@ -95,7 +95,7 @@ def _new_state() -> dict[str, Any]:
 
 def _report_file(preprocessor: Any, resources: ResourcesDict) -> Path:
     ids = resources["nbgrader"]
-    layout = CourseLayout(config=preprocessor.config)
+    layout = layout_of(preprocessor)
     return layout.report_file(ids["student"], ids["assignment"], ids["notebook"])
 
 
@@ -131,7 +131,7 @@ class CheckSubmission(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         ids = resources["nbgrader"]
-        layout = CourseLayout(config=self.config)
+        layout = layout_of(self)
         submitted = layout.submitted(ids["student"], ids["assignment"])
         # submission_guard.guard_autograde refuses such a folder before nbgrader reads it;
         # this stops the preprocessors where nbgrader runs without that guard
@@ -651,7 +651,7 @@ class SandboxedExecute(Execute):
         cwd = self.resources.get("metadata", {}).get("path") or os.getcwd()
         ids = self.resources.get("nbgrader", {})
         if (assignment := ids.get("assignment")) is not None:
-            layout = CourseLayout(config=self.config)
+            layout = layout_of(self)
             km.released_folder = str(layout.release(assignment))
             if (student := ids.get("student")) is not None:
                 # the learner's other files are not copied beside the graded notebook
@@ -1074,7 +1074,7 @@ class JudgeAnswers(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         ids = resources["nbgrader"]
-        references_file = CourseLayout(config=self.config).references_file(ids["assignment"])
+        references_file = layout_of(self).references_file(ids["assignment"])
         refs = load_references(references_file.parent, ids["assignment"])
         state = resources.get(_STATE) or _new_state()
         path = _report_file(self, resources)
@@ -1341,7 +1341,7 @@ class SanitizeLearnerHTML(SanitizeHTML):
         # put it there; this guards against any other way)
         ids = resources.get("nbgrader", {})
         if "student" in ids:
-            layout = CourseLayout(config=self.config)
+            layout = layout_of(self)
             for path in (
                 layout.autograded(ids["student"], ids["assignment"]),
                 layout.feedback(ids["student"], ids["assignment"]),

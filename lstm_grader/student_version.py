@@ -43,7 +43,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
 import lstm_lib
-from lstm_grader.course import CourseLayout
+from lstm_grader.course import CourseLayout, layout_of
 from lstm_grader.references import load_references
 from lstm_grader.self_install import PACKAGE, set_install_cell
 from lstm_grader.site import CONFIG, download_folder, site_address
@@ -223,7 +223,7 @@ class PrepareStudentChecks(NbGraderPreprocessor):
         self, nb: NotebookNode, resources: ResourcesDict
     ) -> tuple[NotebookNode, ResourcesDict]:
         assignment = resources["nbgrader"]["assignment"]
-        layout = CourseLayout(config=self.config)
+        layout = layout_of(self)
         mode = layout.mode(assignment)
         setup = next((cell for cell in nb.cells if _is_setup(cell)), None)
         if setup is None:

@@ -1124,7 +1124,8 @@ def test_exchange_collect_in_process(tmp_path: Path) -> None:
     (inbound / f"it+{ASSIGNMENT}+not a time").mkdir()
     (inbound / "someone+other-assignment+2020-01-01 00:00:00 UTC").mkdir()
     collect = exchange_collect(root, exchange)
-    collect.start()
+    with pytest.raises(ExchangeError, match="4 inbound entries were refused"):
+        collect.start()  # after collecting the rest: nbgrader collect then exits 1
     assert sorted(p.name for p in (root / "submitted").iterdir()) == ["me"]
     collected = root / "submitted" / "me" / ASSIGNMENT
     assert (collected / NOTEBOOK).read_bytes() == notebook_bytes("me")
@@ -1165,7 +1166,8 @@ def test_one_submission_that_cannot_be_collected_never_stops_the_others(
     collect = exchange_collect(root, exchange)
     collect.log.addHandler(caplog.handler)
     try:
-        collect.start()
+        with pytest.raises(ExchangeError, match="refused"):
+            collect.start()
     finally:
         collect.log.removeHandler(caplog.handler)
     submitted = root / "submitted"
@@ -1257,6 +1259,45 @@ def test_before_duedate_uses_the_time_that_cannot_be_back_dated(tmp_path: Path) 
     assert collect._choose([late, on_time]) is on_time
     collect.before_duedate = False
     assert collect._choose([on_time, late]) is late
+
+
+def test_a_tie_at_the_latest_time_is_refused_whatever_the_folder_names(tmp_path: Path) -> None:
+    """nbgrader broke a tie between a student's submissions by folder name, which the
+    learner chooses. Are both folders at the latest time refused, naming the tie, whatever
+    their names and order, while an earlier one does not break it, the classmate is
+    collected, and the run ends as failed?"""
+    collect = exchange_collect(tmp_path, tmp_path / "exchange")
+    collect.inbound_path = str(tmp_path / "inbound")
+    moment = datetime.datetime(2026, 1, 30, 12)
+
+    def submission(name: str, claimed: datetime.datetime) -> collection.InboundSubmission:
+        return collection.InboundSubmission(
+            name, "me", claimed=claimed, changed=claimed, device=0, inode=len(name)
+        )
+
+    earlier = submission("me+a+0", moment - datetime.timedelta(hours=1))
+    for first, second in (("me+a+zzz", "me+a+aaa"), ("me+a+aaa", "me+a+zzz")):
+        collect.refused = []
+        tied = [submission(first, moment), submission(second, moment)]
+        assert collect._choose([earlier, *tied]) is None
+        assert len(collect.refused) == 2
+        assert all("2 inbound folders of me are dated 2026-01-30" in r for r in collect.refused)
+        assert all("none of them is collected" in r for r in collect.refused)
+    # one second apart is no tie, and the later one wins whatever its name
+    collect.refused = []
+    later = submission("me+a+aaa", moment + datetime.timedelta(seconds=1))
+    assert collect._choose([submission("me+a+zzz", moment), later]) is later
+    assert collect.refused == []
+
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    # claimed a day ahead, so the claim, not the folders' ctimes, dates each of them
+    ahead = now_utc() + datetime.timedelta(days=1)
+    for name in ("me", "me", "zoe"):
+        inbound_folder(exchange, name, {NOTEBOOK: notebook_bytes(name)}, claimed=ahead)
+    with pytest.raises(ExchangeError, match="2 inbound entries were refused"):
+        exchange_collect(root, exchange).start()
+    assert sorted(p.name for p in (root / "submitted").iterdir()) == ["zoe"]
 
 
 # ------------------------------------------------------------------------------------------
@@ -1692,9 +1733,10 @@ class Inbound:
         program: str = "nbgrader",
         changing: Iterable[Path] = (),
     ):
-        """Run ``nbgrader collect``; check nothing outside submitted/ changed, and that the
+        """Run ``nbgrader collect``; check nothing outside submitted/ changed, that the
         honest classmate's collected files are byte-identical and dated no earlier than
-        their submission."""
+        their submission, and that the command failed (status 1, saying so) exactly when
+        it refused something."""
         changing = [
             self.course.root / "submitted",
             self.course.root / ".nbgrader.log",
@@ -1702,8 +1744,13 @@ class Inbound:
             *changing,
         ]
         before = snapshot(self.root.parent, changing)
-        result = self.course.run(*runner, program, "collect", ASSIGNMENT, *args, timeout=120)
+        result = self.course.run(
+            *runner, program, "collect", ASSIGNMENT, *args, check=False, timeout=120
+        )
         assert snapshot(self.root.parent, changing) == before, "collect changed files outside"
+        refused = "Refused " in log_of(result)
+        assert result.returncode == (1 if refused else 0), log_of(result)
+        assert ("inbound entries were refused" in log_of(result)) == refused, log_of(result)
         files = submitted_files(self.course)
         for name, data in self.honest_files.items():
             assert files[f"{HONEST}/{ASSIGNMENT}/{name}"] == data

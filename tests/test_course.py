@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, Course
 
 from lstm_grader.course import CourseLayout
 
@@ -223,8 +223,41 @@ def test_a_misspelt_setting_stops_a_converter_with_one_line(
         status = classgrade.main(["a1", "--root", str(root), "--process-per-submission"])
         assert status == classgrade.EXIT_NOTHING_GRADED
         err = capsys.readouterr().err.strip()
-        assert err.startswith("lstm-grade: nothing was graded:") and said in err, err
+        # one line, the same for a check mode and a sandbox limit: one check says both
+        assert err.startswith("lstm-grade: nothing was graded: ") and said in err, err
+        assert "\n" not in err, err
         assert not (root / "grades.csv").exists()
+
+
+def test_the_layout_is_made_inside_the_settings_check(tmp_path: Path) -> None:
+    """Is the course's layout made by the one check of the course's own settings, so a
+    caller that needs the layout cannot miss a setting the sandbox or the feedback cannot
+    take, and is each refused setting the line settings_problem gives?"""
+    from traitlets.config import Config
+
+    from lstm_grader import course
+
+    good = Config()
+    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
+    good.CourseDirectory.root = str(tmp_path)
+    layout = course.checked_layout(good)
+    assert isinstance(layout, CourseLayout) and layout.mode("05-return-flags") == "graded"
+    assert course.settings_problem(good) is None
+    for section, setting, value in (
+        ("CourseLayout", "check_mode", "pratice"),
+        ("SandboxKernelManager", "memory_limit_mb", "2G"),
+        ("PresentVerdicts", "book_url", 3),
+    ):
+        bad = Config()
+        setattr(bad[section], setting, value)
+        with pytest.raises(course.CourseSettingsError) as refused:
+            course.checked_layout(bad)
+        assert str(refused.value) == course.settings_problem(bad)
+        assert setting in str(refused.value) and "\n" not in str(refused.value)
+    _write(tmp_path / "nbgrader_config.py", "c = get_config()\nc.SandboxedExecute.timeout = 'x'\n")
+    assert CourseLayout.from_root(tmp_path).root == tmp_path  # unchecked, as before
+    with pytest.raises(course.CourseSettingsError, match="'timeout' trait"):
+        CourseLayout.from_root(tmp_path, checked=True)
 
 
 def test_the_layout_loads_without_the_course_library() -> None:
@@ -236,3 +269,117 @@ def test_the_layout_loads_without_the_course_library() -> None:
     probe = "import sys, lstm_grader.course; print('lstm_lib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_subfolder_belongs_to_the_course_above_it(tmp_path: Path) -> None:
+    """Is a folder inside a course taken for that course, the course's root and a folder
+    outside any course left to nbgrader's own rules, and a copy of the environment's
+    configuration file (which makes no course) passed over?"""
+    from lstm_grader.course import enclosing_course
+
+    course = tmp_path / "course"
+    inside = course / "solutions" / "02-dense"
+    inside.mkdir(parents=True)
+    _write(course / "nbgrader_config.py", "c = get_config()\n")
+    assert enclosing_course(inside) == course
+    assert enclosing_course(course / "solutions") == course
+    assert enclosing_course(course) is None
+    assert enclosing_course(tmp_path) is None
+    shim = ROOT / "jupyter-config" / "nbgrader_config.py"
+    copy = _write(inside / "nbgrader_config.py", shim.read_text(encoding="utf-8"))
+    assert enclosing_course(inside, ignore=shim) == course
+    copy.unlink()
+
+
+@pytest.mark.slow
+def test_nbgrader_started_in_a_subfolder_works_on_the_course(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader read the course's config only from the folder it was started in: started in
+    solutions/ it made a new, empty gradebook there. Does the environment's configuration
+    (installed by `make install`) point it at the course's gradebook instead, saying so in
+    one line, while a command started at the root works as before, and does lstm-grade,
+    started in a subfolder, grade that course?"""
+    import sys
+
+    from conftest import copy_course
+    from nbgrader.api import Gradebook
+
+    from lstm_grader import classgrade, sandbox
+
+    installed = Path(sys.prefix) / "etc" / "jupyter" / "nbgrader_config.py"
+    shim = ROOT / "jupyter-config" / "nbgrader_config.py"
+    assert installed.is_file(), f"{installed} is missing: run `make install`"
+    assert installed.read_bytes() == shim.read_bytes(), f"{installed} is stale: `make install`"
+
+    (tmp_path / "course").mkdir()
+    course = copy_course(tmp_path / "course", ["02-dense"])
+    course.run("nbgrader", "db", "student", "add", "bob")  # at the root, as before
+    inside = course.root / "solutions" / "02-dense"
+    started_inside = Course(inside)  # Course.run starts its commands in its root
+    result = started_inside.run("nbgrader", "db", "student", "add", "ada")
+    said = result.stdout + result.stderr
+    assert f"{inside} has no nbgrader_config.py: using the course at {course.root}" in said
+    assert not list(course.root.rglob("*/gradebook.db")), "a gradebook beside the command"
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}") as gradebook:
+        assert sorted(s.id for s in gradebook.students) == ["ada", "bob"]
+    # the export the course's config names goes to the root too
+    started_inside.run("nbgrader", "export")
+    assert (course.root / "grades-nbgrader.csv").is_file()
+    assert not (inside / "grades-nbgrader.csv").exists()
+    # a root named on the command line is used as named, and nothing claims otherwise
+    result = started_inside.run(
+        "nbgrader", "db", "student", "list", f"--CourseDirectory.root={inside}"
+    )
+    assert "using the course at" not in result.stdout + result.stderr
+    assert "There are 0 students" in result.stdout, result.stdout
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.chdir(inside)
+    status = classgrade.main(["--all", "--process-per-submission", "--no-progress"])
+    assert status == 0
+    assert (course.root / "grades.csv").is_file() and not (inside / "grades.csv").exists()
+
+
+def test_the_layout_is_made_once_per_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """nbgrader makes each preprocessor again for every notebook, all with the command's
+    one configuration, and the grader's steps asked for the layout about eight times a
+    notebook. Is one layout made for every configurable of one configuration, and a new
+    one for another configuration, a layout setting changed in place, or another folder
+    when the root is left to the current folder?"""
+    from traitlets.config import Config, LoggingConfigurable
+
+    from lstm_grader import course
+
+    made: list[object] = []
+    original = CourseLayout.__init__
+
+    def counted(self, **kwargs) -> None:
+        made.append(self)
+        original(self, **kwargs)
+
+    monkeypatch.setattr(CourseLayout, "__init__", counted)
+    config = Config()
+    config.CourseDirectory.root = str(tmp_path)
+    config.CourseLayout.check_modes = {"04-lstm": "graded"}
+    steps = [LoggingConfigurable(config=config) for _ in range(8)]
+    layouts = {id(course.layout_of(step)) for step in steps for _ in range(2)}
+    assert len(layouts) == 1 and len(made) == 1
+    assert course.layout_of(steps[0]).mode("04-lstm") == "graded"
+
+    config.CourseLayout.check_modes = {"04-lstm": "practice"}  # changed in place
+    assert course.layout_of(steps[0]).mode("04-lstm") == "practice"
+    other = Config()
+    other.CourseDirectory.root = str(tmp_path / "other")
+    assert course.layout_of(LoggingConfigurable(config=other)).root == tmp_path / "other"
+    assert len(made) == 3
+
+    unrooted = LoggingConfigurable(config=Config())
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.chdir(tmp_path / "a")
+    assert course.layout_of(unrooted).root == tmp_path / "a"
+    monkeypatch.chdir(tmp_path / "b")
+    assert course.layout_of(unrooted).root == tmp_path / "b"

@@ -9,6 +9,7 @@ Chromium at phone and desktop widths.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import sys
 from pathlib import Path
@@ -371,6 +372,11 @@ def test_the_course_config_wires_feedback_in_order() -> None:
     assert names.index("GetGrades") < names.index("PresentVerdicts")
     assert names.index("PresentVerdicts") < names.index("SanitizeLearnerHTML")
     assert config.GenerateFeedback.exporter_class is FeedbackExporter
+    from traitlets.utils.importstring import import_item
+
+    from lstm_grader.feedback import ReleaseFeedbackSayingReplaced
+
+    assert import_item(config.ExchangeFactory.release_feedback) is ReleaseFeedbackSayingReplaced
 
 
 # --------------------------------------------------------------------------- fast: graded mode
@@ -851,6 +857,56 @@ def test_feedback_made_before_a_manual_score_is_made_again(
     assert record.exists()
 
 
+def test_the_gradebook_is_opened_once_for_every_learners_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """generate_feedback's check of each page's grades opened the gradebook once per
+    learner. Does one command open it once for all of an assignment's learners, while each
+    learner's record still holds their own grades, and a learner the gradebook does not
+    hold gets none?"""
+    import json
+
+    from nbgrader.api import Gradebook
+    from nbgrader.converters.generate_feedback import GenerateFeedback
+
+    from lstm_grader import feedback
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    students = ["alice", "bob", "carol"]
+    for student in students + ["dave"]:
+        (tmp_path / "autograded" / student / "a1").mkdir(parents=True)
+    url = _graded_submission(tmp_path)
+    for student in students[1:]:
+        with Gradebook(url) as gradebook:
+            gradebook.add_student(student)
+            gradebook.add_submission("a1", student)
+    with Gradebook(url) as gradebook:  # the formgrader's score boxes
+        for score, student in enumerate(students[1:], start=1):
+            gradebook.find_grade("q1", "a1", "a1", student).manual_score = score
+        gradebook.db.commit()
+    monkeypatch.setattr(GenerateFeedback, "init_destination", GenerateFeedback.init_destination)
+    feedback.regenerate_stale_feedback()
+    opened: list[str] = []
+    original = Gradebook.__init__
+
+    def counted(self, db_url, *args, **kwargs) -> None:
+        opened.append(db_url)
+        original(self, db_url, *args, **kwargs)
+
+    monkeypatch.setattr(Gradebook, "__init__", counted)
+    converter = _feedback_converter(tmp_path, url)
+    for student in students + ["dave"]:
+        converter.notebooks = [str(tmp_path / "autograded" / student / "a1" / "a1.ipynb")]
+        assert converter.init_destination("a1", student)
+    assert len(opened) == 1, f"the gradebook was opened {len(opened)} times"
+    for score, student in enumerate(students):
+        record = tmp_path / "grading_reports" / student / "a1" / feedback.FEEDBACK_GRADES_FILE
+        grades = json.loads(record.read_text(encoding="utf-8"))["a1"]["grades"]
+        assert grades == [["q1", None, score or None, None]]
+    record = tmp_path / "grading_reports" / "dave" / "a1" / feedback.FEEDBACK_GRADES_FILE
+    assert json.loads(record.read_text(encoding="utf-8")) == {"a1": None}
+
+
 @pytest.mark.slow
 def test_a_manual_score_reaches_the_feedback_without_force(tmp_path: Path) -> None:
     """Graded, its feedback made, then q1 given full marks by hand in the formgrader: does
@@ -885,3 +941,76 @@ def test_a_manual_score_reaches_the_feedback_without_force(tmp_path: Path) -> No
     assert "(set by the instructor)" in after.select_one("#question-q1 .lstm-points").get_text()
     run = course.run("nbgrader", "generate_feedback", ASSIGNMENT)
     assert "Skipping existing assignment" in run.stderr, "an unchanged page was made again"
+
+
+def _release_feedback(root: Path, exchange: Path, caplog: pytest.LogCaptureFixture) -> str:
+    """Run the course's release_feedback in-process for assignment a1; return its log."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+
+    from lstm_grader.feedback import ReleaseFeedbackSayingReplaced
+
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = "c1"
+    config.CourseDirectory.assignment_id = "a1"
+    config.Exchange.root = str(exchange)
+    release = ReleaseFeedbackSayingReplaced(
+        coursedir=CourseDirectory(config=config),
+        authenticator=Authenticator(config=config),
+        config=config,
+    )
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger=release.log.name)
+    release.log.addHandler(caplog.handler)
+    try:
+        release.start()
+    finally:
+        release.log.removeHandler(caplog.handler)
+    return caplog.text
+
+
+def test_release_feedback_names_the_pages_it_replaces(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """nbgrader's release_feedback replaced a page released before without a word, and a
+    learner who fetched it keeps the old one. Is a replaced page released and named with
+    its learner, in a warning and in a last line naming who to ask to fetch again, is a
+    page the same as the one released left alone, and does a first release say nothing of
+    the kind?"""
+    from nbgrader.utils import notebook_hash
+
+    root, exchange = tmp_path / "course", tmp_path / "exchange"
+    (exchange / "c1").mkdir(parents=True)
+    pages = {}
+    for student in ("ada", "bob"):
+        folder = root / "feedback" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-01-30 12:00:00.000000 UTC")
+        (folder / "submission_secret.txt").write_text(f"secret of {student}")
+        pages[student] = folder / "a1.html"
+        pages[student].write_text(f"<p>{student}: 1 point</p>")
+    released = {
+        s: exchange
+        / "c1"
+        / "feedback"
+        / f"{notebook_hash(secret=f'secret of {s}', notebook_id='a1')}.html"
+        for s in pages
+    }
+
+    first = _release_feedback(root, exchange, caplog)
+    assert all(released[s].read_text() == f"<p>{s}: 1 point</p>" for s in pages)
+    assert "Replacing" not in first and "replaced" not in first
+
+    fetched = released["ada"].read_bytes()  # what ada fetched, before the regrade
+    pages["ada"].write_text("<p>ada: 2 points, given by hand</p>")
+    os.utime(released["bob"], (0, 0))
+    again = _release_feedback(root, exchange, caplog)
+    assert released["ada"].read_text() == "<p>ada: 2 points, given by hand</p>"
+    assert released["ada"].read_bytes() != fetched
+    assert "Replacing the feedback released before for student 'ada' on 'c1/a1/a1'" in again
+    assert "1 released feedback page(s) were replaced: ada (a1/a1)" in again
+    assert "nbgrader fetch_feedback" in again.splitlines()[-1]
+    assert "student 'bob' on 'c1/a1/a1' is released already, unchanged" in again
+    assert released["bob"].stat().st_mtime == 0, "an unchanged page was written again"
+    assert "bob (" not in again
