@@ -40,7 +40,13 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout, CourseSettingsError, enclosing_course
+from lstm_grader.course import (
+    CONFIG_FILE,
+    CourseLayout,
+    CourseSettingsError,
+    NestedCoursesError,
+    enclosing_course,
+)
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -1110,7 +1116,10 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
     # started in a subfolder of a course, grade that course, as nbgrader's own commands do
     # there (course.use_enclosing_course)
-    root = Path(args.root or enclosing_course(os.getcwd()) or ".").resolve()
+    try:
+        root = Path(args.root or enclosing_course(os.getcwd()) or ".").resolve()
+    except NestedCoursesError as exc:
+        parser.error(str(exc))
     if not (root / CONFIG_FILE).exists():
         parser.error(f"{root} has no {CONFIG_FILE}: run from the course root")
     if not args.all and not args.assignments:

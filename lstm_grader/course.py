@@ -35,10 +35,24 @@ def load_config(root: str | Path) -> Config:
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
+class NestedCoursesError(ValueError):
+    """A folder lies inside more than one folder holding a ``nbgrader_config.py``.
+
+    The inner one may be a learner's: a submission is copied whole into the course, a
+    configuration file too, and running it would run the learner's code as the instructor.
+    So none is chosen, and the message says to start at the course root.
+    """
+
+
 def enclosing_course(folder: str | Path, ignore: str | Path | None = None) -> Path | None:
-    """The course a subfolder is in: the nearest folder above ``folder`` holding a
+    """The course a subfolder is in: the one folder above ``folder`` holding a
     ``nbgrader_config.py``, or None when ``folder`` holds one itself (it is a course root,
     or nbgrader's own configuration for it) or no folder above does.
+
+    Raises
+    ------
+    NestedCoursesError
+        When more than one folder above holds one.
 
     Parameters
     ----------
@@ -71,7 +85,17 @@ def enclosing_course(folder: str | Path, ignore: str | Path | None = None) -> Pa
     here = Path(os.path.abspath(folder))
     if is_config(here / CONFIG_FILE):
         return None
-    return next((above for above in here.parents if is_config(above / CONFIG_FILE)), None)
+    courses = [above for above in here.parents if is_config(above / CONFIG_FILE)]
+    if len(courses) > 1:
+        from lstm_lib.prose import spoken_list
+
+        raise NestedCoursesError(
+            f"{here} lies inside {len(courses)} folders holding {CONFIG_FILE} "
+            f"({spoken_list([str(course) for course in courses])}), and one inside a course "
+            "may have come with a learner's submission: none is used. Start the command at "
+            "the course root, or name the root on its command line."
+        )
+    return courses[0] if courses else None
 
 
 def use_enclosing_course(config: Config, ignore: str | Path | None = None) -> Path | None:
@@ -105,7 +129,12 @@ def use_enclosing_course(config: Config, ignore: str | Path | None = None) -> Pa
     app = Application.instance() if Application.initialized() else None
     if app is not None and "root" in app.cli_config.get("CourseDirectory", {}):
         return None  # the root named on the command line is the one used
-    root = enclosing_course(os.getcwd(), ignore)
+    try:
+        root = enclosing_course(os.getcwd(), ignore)
+    except NestedCoursesError as exc:
+        # nbgrader logs and passes over an Exception from a configuration file, then reads
+        # the one where it started: only SystemExit stops it before that
+        raise SystemExit(f"nbgrader: {exc}") from None
     if root is None:
         return None
     config.CourseDirectory.root = str(root)

@@ -291,6 +291,58 @@ def test_a_subfolder_belongs_to_the_course_above_it(tmp_path: Path) -> None:
     copy.unlink()
 
 
+def test_a_folder_inside_two_courses_belongs_to_neither(tmp_path: Path) -> None:
+    """A learner's submission is copied whole into the course, a nbgrader_config.py too:
+    is a folder below it given no course (so neither file is run), with a message naming
+    both and the way out?"""
+    from lstm_grader.course import NestedCoursesError, enclosing_course
+
+    course = tmp_path / "course"
+    submission = course / "submitted" / "mallory" / "02-dense"
+    (submission / "data").mkdir(parents=True)
+    _write(course / "nbgrader_config.py", "c = get_config()\n")
+    _write(submission / "nbgrader_config.py", "c = get_config()\n")
+    with pytest.raises(NestedCoursesError) as raised:
+        enclosing_course(submission / "data")
+    message = str(raised.value)
+    assert str(course) in message and str(submission) in message
+    assert "Start the command at the course root" in message
+    # the course's own subfolders are not below the learner's file
+    assert enclosing_course(course / "submitted" / "mallory") == course
+
+
+@pytest.mark.slow
+def test_a_learners_configuration_is_not_run_from_a_folder_below_it(tmp_path: Path) -> None:
+    """The environment's configuration points nbgrader, started in a subfolder, at the
+    folder above holding a nbgrader_config.py. Started below a submission that carries its
+    own, does neither nbgrader nor lstm-grade run it (which would run the learner's code as
+    the instructor), each stopping with the message instead?"""
+    import sys
+
+    from conftest import copy_course
+
+    (tmp_path / "course").mkdir()
+    course = copy_course(tmp_path / "course", ["02-dense"])
+    submission = course.root / "submitted" / "mallory" / "02-dense"
+    below = submission / "checkpoints"
+    below.mkdir(parents=True)
+    ran = tmp_path / "ran"
+    _write(
+        submission / "nbgrader_config.py",
+        f"open({str(ran)!r}, 'w').write('run')\nc = get_config()\n",
+    )
+    started_below = Course(below)  # Course.run starts its commands in its root
+    for command in (
+        ["nbgrader", "db", "student", "list"],
+        [str(Path(sys.executable).parent / "lstm-grade"), "--all"],
+    ):
+        result = started_below.run(*command, check=False)
+        assert result.returncode != 0, command
+        assert "may have come with a learner's submission" in result.stderr, result.stderr
+        assert not ran.exists(), f"{command[0]} ran the learner's configuration"
+    assert not (below / "gradebook.db").exists()
+
+
 @pytest.mark.slow
 def test_nbgrader_started_in_a_subfolder_works_on_the_course(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
