@@ -1478,6 +1478,14 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
             f"Bidirectional's weights {_shown(value)} is not one Keras 3 takes: it splits a "
             "list of arrays between the two directions. Leave weights out."
         )
+    if key == "autocast" and not _has_truth(value):
+        # Keras takes any autocast and tests it for truth only when the layer is called,
+        # so the model builds but cannot run
+        return (
+            f"{class_name}'s autocast {_shown(value)} is not one Keras 3 takes: it tests "
+            "autocast for truth on every call, which an array of more or fewer than one "
+            "number has not. Leave autocast out."
+        )
     if key == "use_cudnn" and not _is_cudnn_choice(value):
         return (
             f"{class_name}'s use_cudnn {_shown(value)} is not one Keras 3 takes: write "
@@ -1518,16 +1526,42 @@ def _bidirectional_takes(value: Any) -> bool:
     true (and so fails on a number, or a dict, which it cannot slice), and keeps the halves
     without using them.
 
+    A NumPy array is tested for truth first, which only an array of one number has: one
+    holding 0 is false and left alone; one holding another number is halved by its
+    length, which a 0-d array has not. An array can only come from the learner's kernel,
+    so NumPy is looked up, never imported.
+
     Examples
     --------
     >>> [_bidirectional_takes(value) for value in (None, [], [[1.0]], 0, 1, {"a": 1})]
     [True, True, True, True, False, False]
+    >>> import numpy as np
+    >>> [_bidirectional_takes(np.array(value)) for value in ([1.0], [[2.0]], 0.0, 1.0, [1, 2])]
+    [True, True, True, False, False]
     """
     if value is None or isinstance(value, list | tuple | str):
         return True
     if isinstance(value, bool | int | float | Mapping):
         return not value
-    return False  # an array: Keras tests its truth, which one of several numbers has not
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return _has_truth(value) and (value.ndim > 0 or not value.item())
+    return False
+
+
+def _has_truth(value: Any) -> bool:
+    """Whether Keras can test ``value`` for truth, as it tests a flag: every plain value
+    can, and a NumPy array only when it holds exactly one number (of any other size,
+    NumPy refuses to say).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [_has_truth(value) for value in ("x", [1, 2], np.array([0.0]), np.zeros(2), np.zeros(0))]
+    [True, True, True, False, False]
+    """
+    numpy = sys.modules.get("numpy")
+    return not (numpy is not None and isinstance(value, numpy.ndarray) and value.size != 1)
 
 
 def _is_cudnn_choice(value: Any) -> bool:
