@@ -1043,7 +1043,9 @@ def _config_problems(
             continue
         mine, defaulted = _effective(class_name, written, key)
         if mine is _MISSING or not _same(mine, want):
-            wrong.append((key, mine, want, defaulted))
+            # a flag is judged as Keras reads it, and said back as it was written
+            said = written[key] if key in shapes._FLAGS and not defaulted else mine
+            wrong.append((key, said, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
     changed = outer + [
@@ -1153,7 +1155,7 @@ def _written_setting(key: str, value: Any) -> str:
     so that one is told by its meaning, whichever way it was written."""
     if key in ("activation", "recurrent_activation") and value == "linear":
         return f"no {key} ({key}=None, which Keras stores as 'linear')"
-    return _setting(key, value)
+    return shapes.flag_setting(key, value)
 
 
 def _describe_wrong(
@@ -1243,13 +1245,14 @@ def _told_by_meaning(
     if key == "return_sequences" and want is True and not mine:
         return (
             # Not every prompt names the flag: say what the output asked for must keep.
-            f"{label} has return_sequences=False, so it hands on only its last output: "
+            f"{label} has {shapes.flag_setting(key, mine)}, so it hands on only its last "
+            "output: "
             "the output asked for keeps the time axis, so this layer must hand on its whole "
             "sequence."
         )
     if key == "return_sequences" and want is False and mine:
         return (
-            f"{label} has return_sequences=True, so it hands on every timestep: "
+            f"{label} has {shapes.flag_setting(key, mine)}, so it hands on every timestep: "
             "the output asked for has no time axis, so this layer must hand on its last "
             "output only."
         )

@@ -1244,8 +1244,8 @@ def _why_several(spec: Mapping[str, Any] | None) -> str:
     """Which option makes a layer return more than one tensor."""
     config = (spec or {}).get("config") or {}
     inner = config.get("layer") if isinstance(config.get("layer"), Mapping) else None
-    if (inner or spec or {}).get("config", {}).get("return_state"):
-        return "its output, then its states: return_state=True"
+    if state := (inner or spec or {}).get("config", {}).get("return_state"):
+        return f"its output, then its states: {flag_setting('return_state', state)}"
     if config.get("merge_mode", "concat") is None:
         return "the forward and backward outputs: merge_mode=None"
     return "one per output"
@@ -1400,6 +1400,22 @@ def _flag_not_bool(key: Any, value: Any) -> bool:
     if key not in _FLAGS or value is None or type(value) is bool:
         return False
     return not (type(value) is int and value in (0, 1))
+
+
+def flag_setting(key: str, value: Any) -> str:
+    """A flag as the learner wrote it, for a message to quote: ``None``, ``0`` or ``1`` is
+    said as written, with the bool Keras reads it as, so a learner sees their own words.
+
+    Examples
+    --------
+    >>> flag_setting("stateful", True), flag_setting("stateful", 1)
+    ('stateful=True', 'stateful=1 (which Keras reads as True)')
+    >>> flag_setting("use_bias", None)
+    'use_bias=None (which Keras reads as False)'
+    """
+    if type(value) is bool or key not in _FLAGS:
+        return f"{key}={value!r}"
+    return f"{key}={_shown(value)} (which Keras reads as {bool(value)})"
 
 
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
@@ -1897,8 +1913,9 @@ def _stack_hint(previous: dict[str, Any] | None, class_name: str, shape: Any) ->
     if previous["class_name"] == "Bidirectional":
         config = config["layer"]["config"]
     if "return_sequences" in config and not config["return_sequences"]:
+        written = flag_setting("return_sequences", config["return_sequences"])
         return (
-            f" The layer before it ({previous['class_name']}) has return_sequences=False, "
+            f" The layer before it ({previous['class_name']}) has {written}, "
             "so it passes on only its last output."
         )
     return ""
@@ -2003,7 +2020,8 @@ def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result
     features = _known_features(class_name, shape)
     if config["stateful"] and batch is None:
         raise ValueError(
-            f"{class_name} with stateful=True needs a fixed batch size; got {shape}, whose "
+            f"{class_name} with {flag_setting('stateful', config['stateful'])} needs a fixed "
+            f"batch size; got {shape}, whose "
             "batch is left open (None). Leave stateful off where the input is given, or give "
             f"the Input a batch_shape such as (32, {timesteps}, {features})."
         )

@@ -213,6 +213,30 @@ def test_a_flag_written_as_1_or_0_is_judged_as_the_layer_keras_builds(
     assert "the prompt asks for" not in result.message, result.message
 
 
+@pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
+@pytest.mark.parametrize("falsy", [None, 0], ids=["none", "zero"])
+def test_a_flag_written_none_0_or_1_is_said_back_as_written(
+    assignment: str, question: str, falsy: int | None
+) -> None:
+    """A flag written None, 0 or 1 is judged as the bool Keras reads it as: is it said
+    back as the learner wrote it (use_bias=0), never as that bool (use_bias=False), which
+    the learner did not write?"""
+    for index, (_, key) in enumerate(_flags_set(solution_answer(assignment, question))):
+        answer = solution_answer(assignment, question)
+        config, _ = _flags_set(answer)[index]
+        read_as = not config[key]
+        config[key] = 1 if read_as else falsy
+        result = judge(assignment, question, answer, named=False)
+        assert not result.correct, (key, result.message)
+        if f"{key}=" in result.message:  # a free option (02 q7's use_bias) is told by its count
+            assert f"{key}={config[key]!r} (which Keras reads as {read_as})" in result.message, (
+                key,
+                result.message,
+            )
+        for said in (f"has {key}={read_as}", f"with {key}={read_as}", f"states: {key}={read_as}"):
+            assert said not in result.message, (key, result.message)
+
+
 def test_a_quoted_flag_builds_in_keras(keras: Any) -> None:
     """What the message above rests on: does Keras build an LSTM with
     return_sequences='False', reading it as True?"""

@@ -1677,6 +1677,31 @@ def test_a_layer_after_one_that_returns_its_states_is_refused_with_the_reason() 
 
 
 @pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        ({"return_state": 1}, {}, "its states: return_state=1 (which Keras reads as True)"),
+        ({"return_sequences": None}, {}, "has return_sequences=None (which Keras reads as False)"),
+        ({"return_sequences": 0}, {}, "has return_sequences=0 (which Keras reads as False)"),
+        ({"stateful": 1}, {}, "LSTM with stateful=1 (which Keras reads as True) needs"),
+    ],
+    ids=repr,
+)
+def test_a_refused_stack_says_a_flag_back_as_it_was_written(
+    first: dict[str, Any], second: dict[str, Any], said: str
+) -> None:
+    """Keras reads a flag written None, 0 or 1 as False or True: does the reason a stack
+    is refused quote the flag as the learner wrote it, with what Keras reads, rather than
+    a bool the learner never wrote?"""
+    stack = [
+        {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True, **first}},
+        {"class_name": "LSTM", "config": {"units": 8, **second}},
+    ]
+    with pytest.raises(ValueError) as info:
+        stack_shapes(stack, (None, 8, 3))
+    assert said in str(info.value)
+
+
+@pytest.mark.parametrize(
     "backward",
     [
         {"go_backwards": False},
