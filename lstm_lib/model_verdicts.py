@@ -306,6 +306,7 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
             f"{_units_note(answer, expected.get('layers'))}",
         )
     problems, notes = _ignored_arguments(answer, input_shape, bool(context.get("repair")))
+    problems += _text_input_problem(answer)
     layers = expected.get("layers")
     classes = [row.class_name for row in rows]
     wrapped = [
@@ -769,6 +770,24 @@ def _full_noise_shape(noise_shape: Any, input_shape: Any) -> bool:
 
 
 # --------------------------------------------------------------------------- ignored options
+
+
+def _text_input_problem(answer: list[dict[str, Any]]) -> list[str]:
+    """The problem with an InputLayer of strings, if the answer starts with one.
+
+    Keras 3 builds such a model, with the shapes and count of its numeric twin, but none
+    of the course's layers computes on text: ``predict`` and ``fit`` fail on any data
+    (tests/test_model_verdicts.py checks it against Keras). A model asked to turn an input
+    into an output must run.
+    """
+    first = answer[0]
+    if first["class_name"] != "InputLayer" or (first.get("config") or {}).get("dtype") != "string":
+        return []
+    return [
+        "Layer 1 (InputLayer) has dtype='string': Keras builds the model, but its layers "
+        "compute on numbers, so it cannot predict or train on any input. Leave dtype out, "
+        "as the question's input is numbers."
+    ]
 
 
 def _ignored_arguments(

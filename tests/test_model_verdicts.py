@@ -683,6 +683,39 @@ def keras() -> Any:
     return require_module("keras", "Keras (pip install .[keras])")
 
 
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool", "string"])
+def test_an_input_layer_of_any_dtype_earns_the_point_exactly_where_keras_runs_the_model(
+    keras: Any, assignment: str, question: str, dtype: str
+) -> None:
+    """Keras builds a model whose InputLayer holds strings, with the shapes and count of
+    its numeric twin, but cannot predict or train with it. Does the solution behind an
+    InputLayer of each dtype earn its point exactly where Keras predicts and trains with
+    the model (02 q7 asks for a model that turns an input into an output)?"""
+    import numpy as np
+
+    entry = reference(assignment, question)
+    batch_shape = entry["context"]["input_shape"]
+    start = {"class_name": "InputLayer", "config": {"batch_shape": batch_shape, "dtype": dtype}}
+    answer = [start, *solution_answer(assignment, question)]
+    sample = [2, *batch_shape[1:]]
+    data = np.full(sample, "1") if dtype == "string" else np.ones(sample, dtype=dtype)
+    keras.backend.clear_session(free_memory=False)
+    try:
+        model = keras.Sequential(
+            [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+        )
+        target = model.predict(data, verbose=0)
+        model.compile("sgd", "mse")
+        model.fit(data, target, epochs=1, verbose=0)
+    except Exception:  # any error stops the learner's model
+        runs = False
+    else:
+        runs = True
+    result = judge(assignment, question, answer)
+    assert result.correct == runs, result.message
+
+
 # The arguments each class cannot be built without.
 MINIMAL: dict[str, dict[str, Any]] = {
     "Dense": {"units": 2},
