@@ -1993,6 +1993,10 @@ def _units(class_name: str, config: dict[str, Any], key: str = "units") -> int:
     if key not in config:
         raise ValueError(f"{class_name} needs {key!r} in its config.")
     try:
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(config[key], numpy.ndarray):
+            # a 0-d integer array passes operator.index, but Keras fails to call the layer
+            raise TypeError("an array is no size")
         value = operator.index(config[key])
     except TypeError:
         raise ValueError(

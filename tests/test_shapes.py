@@ -1535,6 +1535,26 @@ def keras_runs(class_name: str, config: dict[str, Any]) -> bool:
     return True
 
 
+@pytest.mark.parametrize("class_name", ["Dense", "LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize(
+    "units", [2, np.array(2), np.array(2.0), np.array([2])], ids=["int", "0-d", "0-d-float", "1-d"]
+)
+def test_units_as_an_array_are_refused_exactly_where_keras_cannot_run(
+    class_name: str, units: Any
+) -> None:
+    """A 0-d integer array passes operator.index, as an int does, but Keras builds the
+    layer and fails when it is called: is units as an array of any kind refused, so the
+    learner's kernel never calls such a model right?"""
+    config = {**MINIMAL[class_name], "units": units}
+    try:
+        stack_shapes([{"class_name": class_name, "config": config}], (None, 4, 3))
+    except ValueError:
+        builds = False
+    else:
+        builds = True
+    assert builds == keras_runs(class_name, config), units
+
+
 # Options Keras 3 takes and, in the course's models (float32, no mask, no LoRA), reads for
 # nothing but their truth, or not at all: what they may hold is what Keras runs with.
 IGNORED_OPTION_VALUES = {
