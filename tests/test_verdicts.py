@@ -807,6 +807,19 @@ def test_an_answer_that_holds_itself_is_judged_in_the_learners_kernel() -> None:
     assert not verdicts.verdict("shape", answer, [None, 16]).correct
 
 
+@pytest.mark.parametrize("kind", ["shape", "shapes", "value", "model"])
+def test_an_answer_that_holds_itself_is_told_so_by_the_grader(kind: str) -> None:
+    """The wire format refuses an answer nested past its depth, which a list appended to
+    itself is: does the grader's verdict say so, rather than call it "an object of type
+    nested too deeply"?"""
+    answer: list = [(None, 16)]
+    answer.append(answer)
+    result = verdicts.verdict(kind, parse_answer_json(answer_json(answer)), [None, 16])
+    assert not result.correct
+    assert "holds itself" in result.message, result.message
+    assert "of type" not in result.message, result.message
+
+
 def test_the_largest_int_keras_holds_is_still_judged() -> None:
     """Is a count of exactly 2**63 - 1 still an answer, wrong with its usual message?"""
     result = verdicts.verdict("int", verdicts.LARGEST_INT, 320, {})
