@@ -716,6 +716,59 @@ def test_an_input_layer_of_any_dtype_earns_the_point_exactly_where_keras_runs_th
     assert result.correct == runs, result.message
 
 
+#: Options Keras 3 takes and, in the course's models (float32, no mask, no LoRA), does not
+#: use: each with a value other than its default, for the layers that take it.
+UNUSED_OPTIONS = {
+    "zero_output_for_mask": (True, ("SimpleRNN", "LSTM", "GRU")),
+    "autocast": (False, ("SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout")),
+    "lora_alpha": (7, ("Dense", "Embedding")),
+}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "option"),
+    [
+        (assignment, question, option)
+        for assignment, question in MODEL_QUESTIONS
+        for option, (_, classes) in sorted(UNUSED_OPTIONS.items())
+        if any(spec["class_name"] in classes for spec in _solution_answer(assignment, question))
+    ],
+)
+def test_an_option_keras_does_not_use_here_keeps_the_point_and_the_outputs(
+    keras: Any, assignment: str, question: str, option: str
+) -> None:
+    """zero_output_for_mask acts only on a mask, autocast only on an input of another float
+    dtype, lora_alpha only beside lora_rank: does the solution with the option set on
+    every layer that takes it give Keras's model the same outputs, with the same weights,
+    and earn full marks, as the model it does not change?"""
+    import numpy as np
+
+    value, classes = UNUSED_OPTIONS[option]
+    entry = reference(assignment, question)
+    plain = solution_answer(assignment, question)
+    changed = solution_answer(assignment, question)
+    for spec in changed:
+        if spec["class_name"] in classes:
+            spec["config"][option] = value
+
+    def model(answer: list[dict[str, Any]]) -> Any:
+        return keras.Sequential(
+            [keras.Input(shape=tuple(entry["context"]["input_shape"][1:]))]
+            + [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+        )
+
+    keras.backend.clear_session(free_memory=False)
+    before, after = model(plain), model(changed)
+    after.set_weights(before.get_weights())
+    data = np.random.default_rng(0).integers(1, 5, (2, *entry["context"]["input_shape"][1:]))
+    np.testing.assert_array_equal(
+        after.predict(data.astype("float32"), verbose=0),
+        before.predict(data.astype("float32"), verbose=0),
+    )
+    result = judge(assignment, question, changed)
+    assert result.correct, result.message
+
+
 # The arguments each class cannot be built without.
 MINIMAL: dict[str, dict[str, Any]] = {
     "Dense": {"units": 2},
