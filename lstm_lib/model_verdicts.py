@@ -1334,10 +1334,10 @@ def layer_shapes_problem(
                 else "A TimeDistributed applies its Dense at every step, so it keeps the time "
                 "axis; the output asked for has none."
             )
-        elif core_config.get("return_sequences"):
+        elif written := core_config.get("return_sequences"):
             said.append(
-                "return_sequences=True makes your layer return its output at every step, "
-                "with the time axis; the output asked for has none."
+                f"{shapes.flag_setting('return_sequences', written)} makes your layer return "
+                "its output at every step, with the time axis; the output asked for has none."
             )
         else:
             said.append(

@@ -1298,3 +1298,16 @@ def test_a_layer_with_an_option_value_keras_refuses_earns_nothing(
     result = verdicts.verdict("layer_shapes", answer, LAYER_EXPECTED, LAYER_CONTEXT)
     assert not result.correct and result.earned == 0.0, result.message
     assert message in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("written", "said"), [(True, "=True "), (1, "=1 (which Keras reads as True)")]
+)
+def test_a_layer_question_says_return_sequences_back_as_written(written: Any, said: str) -> None:
+    """A layer that keeps the time axis the question drops is told which flag did it: is
+    return_sequences written 1 quoted as 1, read as True, not as a True never written?"""
+    layer = {"class_name": "SimpleRNN", "config": {"units": 7, "return_sequences": written}}
+    context = {"input_shape": [None, 20, 3], "features": 3, "timesteps": 20}
+    result = verdicts.verdict("layer_shapes", layer, [[None, 7]], context)
+    assert not result.correct
+    assert f"return_sequences{said}" in result.message, result.message
