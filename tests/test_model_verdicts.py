@@ -174,6 +174,29 @@ FLAGGED_MODEL_QUESTIONS = [
 ]
 
 
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize(
+    "units", [[8.0, 16.0], [], [[16.0]]], ids=["several-numbers", "empty", "nested"]
+)
+def test_units_written_as_an_array_earn_nothing_without_a_grader_error(
+    assignment: str, question: str, units: list
+) -> None:
+    """An array crosses to the grader as a NumPy array, and the note on a model that does
+    not build compares each layer's units with the question's: an array of several
+    numbers, or none, has no truth, and the comparison raised, a grader error. Is every
+    layer's units as such an array told, as a model that does not build?"""
+    import numpy as np
+
+    for index, spec in enumerate(solution_answer(assignment, question)):
+        if "units" not in spec["config"]:
+            continue
+        answer = solution_answer(assignment, question)
+        answer[index]["config"]["units"] = np.array(units)
+        result = judge(assignment, question, answer)
+        assert not result.correct and result.earned == 0.0, result.message
+        assert "does not build" in result.message, result.message
+
+
 @pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
 def test_a_quoted_flag_is_told_to_lose_its_quotes_never_that_the_model_fails(
     assignment: str, question: str
