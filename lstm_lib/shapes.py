@@ -838,6 +838,9 @@ def as_recurrent_layer(layer: Any) -> tuple[Any, tuple[str, ...]]:
     if not isinstance(layer, Mapping) or not isinstance(layer.get("config"), Mapping):
         return layer, ()
     class_name, config = layer.get("class_name"), layer["config"]
+    if not isinstance(class_name, str):
+        # the form check names it; an array compared with "RNN" has no truth of its own
+        return layer, ()
     if class_name == "RNN":
         try:
             _class_and_config(layer)

@@ -1311,3 +1311,19 @@ def test_a_layer_question_says_return_sequences_back_as_written(written: Any, sa
     result = verdicts.verdict("layer_shapes", layer, [[None, 7]], context)
     assert not result.correct
     assert f"return_sequences{said}" in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "class_name", [np.array([1.0, 2.0]), np.zeros(0), np.ones((2, 2))], ids=repr
+)
+def test_a_class_name_written_as_an_array_is_told_without_a_grader_error(
+    class_name: np.ndarray,
+) -> None:
+    """An RNN around a cell is read as its layer before the form is checked, and that
+    reading compared the class name with "RNN": an array of several numbers, or none,
+    has no truth, and the grader failed. Is the model told its layer needs a class name?"""
+    answer = [{"class_name": class_name, "config": {"units": 4}}]
+    expected = {"output_shape": [None, 4], "params": 80}
+    result = verdicts.verdict("model", answer, expected, {"input_shape": [None, 5, 3]})
+    assert not result.correct
+    assert "'class_name' string" in result.message, result.message
