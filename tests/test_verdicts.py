@@ -1314,7 +1314,9 @@ def test_a_layer_question_says_return_sequences_back_as_written(written: Any, sa
 
 
 @pytest.mark.parametrize(
-    "class_name", [np.array([1.0, 2.0]), np.zeros(0), np.ones((2, 2))], ids=repr
+    "class_name",
+    [np.array([1.0, 2.0]), np.zeros(0), np.ones((2, 2))],
+    ids=["two-numbers", "empty", "square"],
 )
 def test_a_class_name_written_as_an_array_is_told_without_a_grader_error(
     class_name: np.ndarray,
