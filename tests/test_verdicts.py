@@ -1329,3 +1329,22 @@ def test_a_class_name_written_as_an_array_is_told_without_a_grader_error(
     result = verdicts.verdict("model", answer, expected, {"input_shape": [None, 5, 3]})
     assert not result.correct
     assert "'class_name' string" in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array([1.0, 2.0]), np.zeros(0), np.array(128.0)],
+    ids=["two-numbers", "empty", "one-number"],
+)
+def test_a_dict_value_written_as_an_array_is_judged_without_a_grader_error(
+    value: np.ndarray,
+) -> None:
+    """A dict of arguments is explained key by key, comparing each value with the one
+    asked for: an array of several numbers, or none, has no truth, and the comparison
+    raised, a grader error. Is such a value judged wrong, and the dict's other values
+    still credited?"""
+    expected = {"units": 128, "activation": "sigmoid"}
+    answer = parse_answer_json(answer_json({"units": value, "activation": "sigmoid"}))
+    result = verdicts.verdict("value", answer, expected)
+    assert not result.correct
+    assert result.earned == 0.5, result
