@@ -1204,8 +1204,14 @@ class JudgeAnswers(NbGraderPreprocessor):
         """The verdict on a reply the kernel sent, and whether it held an answer the grader
         could read: a reply the kernel forged or bloated counts as no answer, so a notebook
         whose every reply is unreadable is ``no-answers``, not a quiet 0."""
-        text = (result.get("data") or {}).get("text/plain")
-        if not isinstance(text, str) or len(text) > MAX_ANSWER_CHARS:
+        # the kernel chooses the whole result: its data may be anything but a mapping
+        data = result.get("data")
+        text = data.get("text/plain") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            return verdicts.Verdict(
+                False, "The answer could not be read: the kernel handed over no text for it."
+            ), False
+        if len(text) > MAX_ANSWER_CHARS:
             return verdicts.Verdict(False, "The answer is too large to be read."), False
         try:
             if not _ONE_STRING_LITERAL.fullmatch(text):

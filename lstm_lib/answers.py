@@ -52,6 +52,8 @@ class _NotPlain(Exception):
 
 #: The deepest an answer may nest, and so the most steps a refusal's position may hold.
 _MAX_DEPTH = 20
+#: What a refusal of an answer nested past :data:`_MAX_DEPTH` names in place of a type.
+NESTED_TOO_DEEPLY = "nested too deeply"
 
 
 def _type_name(value: Any) -> str:
@@ -132,7 +134,7 @@ _LARGEST_INT = 2**63 - 1
 
 def _encode(value: Any, depth: int) -> dict[str, Any]:
     if depth > _MAX_DEPTH:
-        raise _NotPlain("nested too deeply", located=False)
+        raise _NotPlain(NESTED_TOO_DEEPLY, located=False)
     kind = type(value)  # exact types only: subclasses can override __eq__ and friends
     if value is None:
         return {"t": "none"}

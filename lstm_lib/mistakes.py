@@ -2036,7 +2036,11 @@ def _explain_dict(answer: dict, expected: dict) -> str:
     for key, value in answer.items():
         if key not in expected and key in KERAS3_NAMES:
             notes.append(_old_name(key))
-        elif key in expected and value == expected[key] and not _same(value, expected[key]):
+        elif (
+            key in expected
+            and _python_equal(value, expected[key])
+            and not _same(value, expected[key])
+        ):
             notes.append(_type_slip(key, value, expected[key]))
         elif (
             key in expected
@@ -2046,7 +2050,7 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         ):
             # "128" for 128: the value in quotes
             notes.append(_type_slip(key, value, expected[key]))
-        elif key in expected and value != expected[key]:
+        elif key in expected and not _python_equal(value, expected[key]):
             if type(value) is str and KERAS3_NAMES.get(value) == expected[key]:
                 notes.append(f"For {key}: {_old_name(value)}")
             elif type(value) is str and type(expected[key]) is str and value + "s" == expected[key]:
@@ -2125,6 +2129,22 @@ def _spelling(name: str) -> str:
 def _same(mine: Any, theirs: Any) -> bool:
     """Equal as the score of a value question compares: type by type, as ``to_plain``."""
     return to_plain(mine) == to_plain(theirs)
+
+
+def _python_equal(mine: Any, theirs: Any) -> bool:
+    """Whether Python calls two values equal. An array answers ``==`` item by item, and
+    one of several numbers, or of none, has no truth: it is never equal to a plain value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> _python_equal(128.0, 128), _python_equal(np.array([1.0, 2.0]), 128)
+    (True, False)
+    """
+    try:
+        return bool(mine == theirs)
+    except (ValueError, TypeError):
+        return False
 
 
 _TYPE_WORDS = {bool: "bool", int: "int", float: "float", str: "string"}

@@ -20,6 +20,7 @@ import copy
 import difflib
 import math
 import operator
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -306,6 +307,7 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
             f"{_units_note(answer, expected.get('layers'))}",
         )
     problems, notes = _ignored_arguments(answer, input_shape, bool(context.get("repair")))
+    problems += _text_input_problem(answer)
     layers = expected.get("layers")
     classes = [row.class_name for row in rows]
     wrapped = [
@@ -771,6 +773,24 @@ def _full_noise_shape(noise_shape: Any, input_shape: Any) -> bool:
 # --------------------------------------------------------------------------- ignored options
 
 
+def _text_input_problem(answer: list[dict[str, Any]]) -> list[str]:
+    """The problem with an InputLayer of strings, if the answer starts with one.
+
+    Keras 3 builds such a model, with the shapes and count of its numeric twin, but none
+    of the course's layers computes on text: ``predict`` and ``fit`` fail on any data
+    (tests/test_model_verdicts.py checks it against Keras). A model asked to turn an input
+    into an output must run.
+    """
+    first = answer[0]
+    if first["class_name"] != "InputLayer" or (first.get("config") or {}).get("dtype") != "string":
+        return []
+    return [
+        "Layer 1 (InputLayer) has dtype='string': Keras builds the model, but its layers "
+        "compute on numbers, so it cannot predict or train on any input. Leave dtype out, "
+        "as the question's input is numbers."
+    ]
+
+
 def _ignored_arguments(
     answer: list[dict[str, Any]], input_shape: tuple, repair: bool = False
 ) -> tuple[list[str], list[str]]:
@@ -992,6 +1012,11 @@ def _same(mine: Any, wanted: Any) -> bool:
         return math.isclose(mine, wanted, rel_tol=1e-9, abs_tol=1e-12)
     if isinstance(mine, list | tuple) and isinstance(wanted, list | tuple):
         return len(mine) == len(wanted) and all(map(_same, mine, wanted))
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and numpy.ndarray in (type(mine), type(wanted)):
+        # a recorded value is plain JSON, never an array; and an array compared with one
+        # answers element by element, which has no truth of its own
+        return False
     return mine == wanted
 
 
@@ -1043,7 +1068,9 @@ def _config_problems(
             continue
         mine, defaulted = _effective(class_name, written, key)
         if mine is _MISSING or not _same(mine, want):
-            wrong.append((key, mine, want, defaulted))
+            # a flag is judged as Keras reads it, and said back as it was written
+            said = written[key] if key in shapes._FLAGS and not defaulted else mine
+            wrong.append((key, said, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
     changed = outer + [
@@ -1153,7 +1180,7 @@ def _written_setting(key: str, value: Any) -> str:
     so that one is told by its meaning, whichever way it was written."""
     if key in ("activation", "recurrent_activation") and value == "linear":
         return f"no {key} ({key}=None, which Keras stores as 'linear')"
-    return _setting(key, value)
+    return shapes.flag_setting(key, value)
 
 
 def _describe_wrong(
@@ -1243,13 +1270,14 @@ def _told_by_meaning(
     if key == "return_sequences" and want is True and not mine:
         return (
             # Not every prompt names the flag: say what the output asked for must keep.
-            f"{label} has return_sequences=False, so it hands on only its last output: "
+            f"{label} has {shapes.flag_setting(key, mine)}, so it hands on only its last "
+            "output: "
             "the output asked for keeps the time axis, so this layer must hand on its whole "
             "sequence."
         )
     if key == "return_sequences" and want is False and mine:
         return (
-            f"{label} has return_sequences=True, so it hands on every timestep: "
+            f"{label} has {shapes.flag_setting(key, mine)}, so it hands on every timestep: "
             "the output asked for has no time axis, so this layer must hand on its last "
             "output only."
         )
@@ -1312,10 +1340,10 @@ def layer_shapes_problem(
                 else "A TimeDistributed applies its Dense at every step, so it keeps the time "
                 "axis; the output asked for has none."
             )
-        elif core_config.get("return_sequences"):
+        elif written := core_config.get("return_sequences"):
             said.append(
-                "return_sequences=True makes your layer return its output at every step, "
-                "with the time axis; the output asked for has none."
+                f"{shapes.flag_setting('return_sequences', written)} makes your layer return "
+                "its output at every step, with the time axis; the output asked for has none."
             )
         else:
             said.append(

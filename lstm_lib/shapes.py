@@ -838,6 +838,9 @@ def as_recurrent_layer(layer: Any) -> tuple[Any, tuple[str, ...]]:
     if not isinstance(layer, Mapping) or not isinstance(layer.get("config"), Mapping):
         return layer, ()
     class_name, config = layer.get("class_name"), layer["config"]
+    if not isinstance(class_name, str):
+        # the form check names it; an array compared with "RNN" has no truth of its own
+        return layer, ()
     if class_name == "RNN":
         try:
             _class_and_config(layer)
@@ -1244,8 +1247,8 @@ def _why_several(spec: Mapping[str, Any] | None) -> str:
     """Which option makes a layer return more than one tensor."""
     config = (spec or {}).get("config") or {}
     inner = config.get("layer") if isinstance(config.get("layer"), Mapping) else None
-    if (inner or spec or {}).get("config", {}).get("return_state"):
-        return "its output, then its states: return_state=True"
+    if state := (inner or spec or {}).get("config", {}).get("return_state"):
+        return f"its output, then its states: {flag_setting('return_state', state)}"
     if config.get("merge_mode", "concat") is None:
         return "the forward and backward outputs: merge_mode=None"
     return "one per output"
@@ -1402,6 +1405,22 @@ def _flag_not_bool(key: Any, value: Any) -> bool:
     return not (type(value) is int and value in (0, 1))
 
 
+def flag_setting(key: str, value: Any) -> str:
+    """A flag as the learner wrote it, for a message to quote: ``None``, ``0`` or ``1`` is
+    said as written, with the bool Keras reads it as, so a learner sees their own words.
+
+    Examples
+    --------
+    >>> flag_setting("stateful", True), flag_setting("stateful", 1)
+    ('stateful=True', 'stateful=1 (which Keras reads as True)')
+    >>> flag_setting("use_bias", None)
+    'use_bias=None (which Keras reads as False)'
+    """
+    if type(value) is bool or key not in _FLAGS:
+        return f"{key}={value!r}"
+    return f"{key}={_shown(value)} (which Keras reads as {bool(value)})"
+
+
 def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
     """Why Keras 3 refuses this value of an option it accepts, or None.
 
@@ -1478,6 +1497,14 @@ def _option_value_problem(class_name: str, key: Any, value: Any) -> str | None:
             f"Bidirectional's weights {_shown(value)} is not one Keras 3 takes: it splits a "
             "list of arrays between the two directions. Leave weights out."
         )
+    if key == "autocast" and not _has_truth(value):
+        # Keras takes any autocast and tests it for truth only when the layer is called,
+        # so the model builds but cannot run
+        return (
+            f"{class_name}'s autocast {_shown(value)} is not one Keras 3 takes: it tests "
+            "autocast for truth on every call, which an array of more or fewer than one "
+            "number has not. Leave autocast out."
+        )
     if key == "use_cudnn" and not _is_cudnn_choice(value):
         return (
             f"{class_name}'s use_cudnn {_shown(value)} is not one Keras 3 takes: write "
@@ -1518,16 +1545,42 @@ def _bidirectional_takes(value: Any) -> bool:
     true (and so fails on a number, or a dict, which it cannot slice), and keeps the halves
     without using them.
 
+    A NumPy array is tested for truth first, which only an array of one number has: one
+    holding 0 is false and left alone; one holding another number is halved by its
+    length, which a 0-d array has not. An array can only come from the learner's kernel,
+    so NumPy is looked up, never imported.
+
     Examples
     --------
     >>> [_bidirectional_takes(value) for value in (None, [], [[1.0]], 0, 1, {"a": 1})]
     [True, True, True, True, False, False]
+    >>> import numpy as np
+    >>> [_bidirectional_takes(np.array(value)) for value in ([1.0], [[2.0]], 0.0, 1.0, [1, 2])]
+    [True, True, True, False, False]
     """
     if value is None or isinstance(value, list | tuple | str):
         return True
     if isinstance(value, bool | int | float | Mapping):
         return not value
-    return False  # an array: Keras tests its truth, which one of several numbers has not
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and isinstance(value, numpy.ndarray):
+        return _has_truth(value) and (value.ndim > 0 or not value.item())
+    return False
+
+
+def _has_truth(value: Any) -> bool:
+    """Whether Keras can test ``value`` for truth, as it tests a flag: every plain value
+    can, and a NumPy array only when it holds exactly one number (of any other size,
+    NumPy refuses to say).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> [_has_truth(value) for value in ("x", [1, 2], np.array([0.0]), np.zeros(2), np.zeros(0))]
+    [True, True, True, False, False]
+    """
+    numpy = sys.modules.get("numpy")
+    return not (numpy is not None and isinstance(value, numpy.ndarray) and value.size != 1)
 
 
 def _is_cudnn_choice(value: Any) -> bool:
@@ -1863,8 +1916,9 @@ def _stack_hint(previous: dict[str, Any] | None, class_name: str, shape: Any) ->
     if previous["class_name"] == "Bidirectional":
         config = config["layer"]["config"]
     if "return_sequences" in config and not config["return_sequences"]:
+        written = flag_setting("return_sequences", config["return_sequences"])
         return (
-            f" The layer before it ({previous['class_name']}) has return_sequences=False, "
+            f" The layer before it ({previous['class_name']}) has {written}, "
             "so it passes on only its last output."
         )
     return ""
@@ -1942,6 +1996,10 @@ def _units(class_name: str, config: dict[str, Any], key: str = "units") -> int:
     if key not in config:
         raise ValueError(f"{class_name} needs {key!r} in its config.")
     try:
+        numpy = sys.modules.get("numpy")
+        if numpy is not None and isinstance(config[key], numpy.ndarray):
+            # a 0-d integer array passes operator.index, but Keras fails to call the layer
+            raise TypeError("an array is no size")
         value = operator.index(config[key])
     except TypeError:
         raise ValueError(
@@ -1969,7 +2027,8 @@ def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result
     features = _known_features(class_name, shape)
     if config["stateful"] and batch is None:
         raise ValueError(
-            f"{class_name} with stateful=True needs a fixed batch size; got {shape}, whose "
+            f"{class_name} with {flag_setting('stateful', config['stateful'])} needs a fixed "
+            f"batch size; got {shape}, whose "
             "batch is left open (None). Leave stateful off where the input is given, or give "
             f"the Input a batch_shape such as (32, {timesteps}, {features})."
         )

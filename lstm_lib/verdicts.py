@@ -23,7 +23,13 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from lstm_lib.answers import _numpy_if_imported, _Unsupported, to_plain
+from lstm_lib.answers import (
+    _MAX_DEPTH,
+    NESTED_TOO_DEEPLY,
+    _numpy_if_imported,
+    _Unsupported,
+    to_plain,
+)
 
 # the form checks and the verdict type live below both kinds of comparison; the
 # public ones are this module's API too (lstm_lib.checks re-exports them from here)
@@ -144,6 +150,12 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if located:
         return located
     name = answer.type_name
+    if name == NESTED_TOO_DEEPLY:
+        # no type to name: a list appended to itself nests without end
+        return (
+            f"Your answer nests containers more than {_MAX_DEPTH} deep, or holds itself (as a "
+            f"list appended to itself does); {_PLAIN_VALUES}"
+        )
     if type(expected) is str and (name == "type" or name.endswith(_EXCEPTION_SUFFIXES)):
         what = "an exception class" if name == "type" else f"a {name} object"
         return (

@@ -174,6 +174,29 @@ FLAGGED_MODEL_QUESTIONS = [
 ]
 
 
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize(
+    "units", [[8.0, 16.0], [], [[16.0]]], ids=["several-numbers", "empty", "nested"]
+)
+def test_units_written_as_an_array_earn_nothing_without_a_grader_error(
+    assignment: str, question: str, units: list
+) -> None:
+    """An array crosses to the grader as a NumPy array, and the note on a model that does
+    not build compares each layer's units with the question's: an array of several
+    numbers, or none, has no truth, and the comparison raised, a grader error. Is every
+    layer's units as such an array told, as a model that does not build?"""
+    import numpy as np
+
+    for index, spec in enumerate(solution_answer(assignment, question)):
+        if "units" not in spec["config"]:
+            continue
+        answer = solution_answer(assignment, question)
+        answer[index]["config"]["units"] = np.array(units)
+        result = judge(assignment, question, answer)
+        assert not result.correct and result.earned == 0.0, result.message
+        assert "does not build" in result.message, result.message
+
+
 @pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
 def test_a_quoted_flag_is_told_to_lose_its_quotes_never_that_the_model_fails(
     assignment: str, question: str
@@ -211,6 +234,30 @@ def test_a_flag_written_as_1_or_0_is_judged_as_the_layer_keras_builds(
     result = judge(assignment, question, answer)
     assert not result.correct, result.message
     assert "the prompt asks for" not in result.message, result.message
+
+
+@pytest.mark.parametrize(("assignment", "question"), FLAGGED_MODEL_QUESTIONS)
+@pytest.mark.parametrize("falsy", [None, 0], ids=["none", "zero"])
+def test_a_flag_written_none_0_or_1_is_said_back_as_written(
+    assignment: str, question: str, falsy: int | None
+) -> None:
+    """A flag written None, 0 or 1 is judged as the bool Keras reads it as: is it said
+    back as the learner wrote it (use_bias=0), never as that bool (use_bias=False), which
+    the learner did not write?"""
+    for index, (_, key) in enumerate(_flags_set(solution_answer(assignment, question))):
+        answer = solution_answer(assignment, question)
+        config, _ = _flags_set(answer)[index]
+        read_as = not config[key]
+        config[key] = 1 if read_as else falsy
+        result = judge(assignment, question, answer, named=False)
+        assert not result.correct, (key, result.message)
+        if f"{key}=" in result.message:  # a free option (02 q7's use_bias) is told by its count
+            assert f"{key}={config[key]!r} (which Keras reads as {read_as})" in result.message, (
+                key,
+                result.message,
+            )
+        for said in (f"has {key}={read_as}", f"with {key}={read_as}", f"states: {key}={read_as}"):
+            assert said not in result.message, (key, result.message)
 
 
 def test_a_quoted_flag_builds_in_keras(keras: Any) -> None:
@@ -657,6 +704,92 @@ def test_any_judged_option_changed_is_wrong_and_named(case: tuple) -> None:
 @pytest.fixture(scope="module")
 def keras() -> Any:
     return require_module("keras", "Keras (pip install .[keras])")
+
+
+@pytest.mark.parametrize(("assignment", "question"), MODEL_QUESTIONS)
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32", "bool", "string"])
+def test_an_input_layer_of_any_dtype_earns_the_point_exactly_where_keras_runs_the_model(
+    keras: Any, assignment: str, question: str, dtype: str
+) -> None:
+    """Keras builds a model whose InputLayer holds strings, with the shapes and count of
+    its numeric twin, but cannot predict or train with it. Does the solution behind an
+    InputLayer of each dtype earn its point exactly where Keras predicts and trains with
+    the model (02 q7 asks for a model that turns an input into an output)?"""
+    import numpy as np
+
+    entry = reference(assignment, question)
+    batch_shape = entry["context"]["input_shape"]
+    start = {"class_name": "InputLayer", "config": {"batch_shape": batch_shape, "dtype": dtype}}
+    answer = [start, *solution_answer(assignment, question)]
+    sample = [2, *batch_shape[1:]]
+    data = np.full(sample, "1") if dtype == "string" else np.ones(sample, dtype=dtype)
+    keras.backend.clear_session(free_memory=False)
+    try:
+        model = keras.Sequential(
+            [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+        )
+        target = model.predict(data, verbose=0)
+        model.compile("sgd", "mse")
+        model.fit(data, target, epochs=1, verbose=0)
+    except Exception:  # any error stops the learner's model
+        runs = False
+    else:
+        runs = True
+    result = judge(assignment, question, answer)
+    assert result.correct == runs, result.message
+
+
+#: Options Keras 3 takes and, in the course's models (float32, no mask, no LoRA), does not
+#: use: each with a value other than its default, for the layers that take it.
+UNUSED_OPTIONS = {
+    "zero_output_for_mask": (True, ("SimpleRNN", "LSTM", "GRU")),
+    "autocast": (False, ("SimpleRNN", "LSTM", "GRU", "Dense", "Embedding", "Dropout")),
+    "lora_alpha": (7, ("Dense", "Embedding")),
+}
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "option"),
+    [
+        (assignment, question, option)
+        for assignment, question in MODEL_QUESTIONS
+        for option, (_, classes) in sorted(UNUSED_OPTIONS.items())
+        if any(spec["class_name"] in classes for spec in _solution_answer(assignment, question))
+    ],
+)
+def test_an_option_keras_does_not_use_here_keeps_the_point_and_the_outputs(
+    keras: Any, assignment: str, question: str, option: str
+) -> None:
+    """zero_output_for_mask acts only on a mask, autocast only on an input of another float
+    dtype, lora_alpha only beside lora_rank: does the solution with the option set on
+    every layer that takes it give Keras's model the same outputs, with the same weights,
+    and earn full marks, as the model it does not change?"""
+    import numpy as np
+
+    value, classes = UNUSED_OPTIONS[option]
+    entry = reference(assignment, question)
+    plain = solution_answer(assignment, question)
+    changed = solution_answer(assignment, question)
+    for spec in changed:
+        if spec["class_name"] in classes:
+            spec["config"][option] = value
+
+    def model(answer: list[dict[str, Any]]) -> Any:
+        return keras.Sequential(
+            [keras.Input(shape=tuple(entry["context"]["input_shape"][1:]))]
+            + [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in answer]
+        )
+
+    keras.backend.clear_session(free_memory=False)
+    before, after = model(plain), model(changed)
+    after.set_weights(before.get_weights())
+    data = np.random.default_rng(0).integers(1, 5, (2, *entry["context"]["input_shape"][1:]))
+    np.testing.assert_array_equal(
+        after.predict(data.astype("float32"), verbose=0),
+        before.predict(data.astype("float32"), verbose=0),
+    )
+    result = judge(assignment, question, changed)
+    assert result.correct, result.message
 
 
 # The arguments each class cannot be built without.

@@ -144,6 +144,32 @@ def test_forged_replies_are_refused_unread(course: Path, text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "forged",
+    [
+        {"status": "ok", "data": [1]},
+        {"status": "ok", "data": "text"},
+        {"status": "ok", "data": {"text/plain": ["'x'"]}},
+        {"status": "ok"},
+        {"status": "error", "ename": ["E"]},
+        "ok",
+        None,
+    ],
+    ids=["data-a-list", "data-a-string", "text-a-list", "no-data", "odd-error", "a-string", "none"],
+)
+def test_a_malformed_expression_result_is_no_answer_never_a_grader_error(
+    course: Path, forged: object
+) -> None:
+    """The kernel chooses each expression's result inside a well-formed reply (a patched
+    user_expressions returns anything): is a result of any shape read as no answer, the
+    notebook no-answers, and never the grader's own error, which stops lstm-grade with
+    its own exit status and sends the instructor looking for a bug?"""
+    _, found = _judge(course, [_test_cell("t1", "q1")], {}, staged_questions={"t1": {"q1": forged}})
+    assert found["questions"]["q1"]["correct"] is False
+    assert found["grader_errors"] == [], found["grader_errors"]
+    assert found["status"] == "no-answers", found["status"]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "f'" + "{1}" * 300_000 + "'",  # an f-string: its parse costs the square of its length

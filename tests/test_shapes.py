@@ -1489,6 +1489,105 @@ def test_bidirectional_weights_are_refused_exactly_where_keras_refuses_them(valu
     assert spec_builds("Bidirectional", config) == keras_builds("Bidirectional", config), value
 
 
+BIDIRECTIONAL_ARRAYS = {
+    "one-number": np.array([1.0]),
+    "one-zero": np.array([0.0]),
+    "one-number-2d": np.array([[2.0]]),
+    "zero-d-zero": np.array(0.0),
+    "zero-d-number": np.array(1.0),
+    "two-numbers": np.array([1.0, 2.0]),
+    "empty": np.zeros(0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIDIRECTIONAL_ARRAYS))
+def test_bidirectional_weights_as_an_array_are_refused_exactly_where_keras_refuses_them(
+    name: str,
+) -> None:
+    """Keras 3 tests an array given as Bidirectional's weights for truth, then halves it by
+    its length: is an array of one number taken (a 0-d one only when it holds 0), and one
+    of any other size refused?"""
+    config = {**MINIMAL["Bidirectional"], "weights": BIDIRECTIONAL_ARRAYS[name]}
+    assert spec_builds("Bidirectional", config) == keras_runs("Bidirectional", config), name
+
+
+def keras_runs(class_name: str, config: dict[str, Any]) -> bool:
+    """Does a model of this one layer, on a float32 input, build, predict and take one
+    training step in Keras 3? Some options are read only when the layer is called."""
+    fresh_session()
+    shape = {"Dense": (4, 3), "Embedding": (4,)}.get(class_name, (4, 3))
+    dtype = "int32" if class_name == "Embedding" else "float32"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = keras.Sequential(
+                [
+                    keras.Input(shape, dtype=dtype),
+                    build({"class_name": class_name, "config": config}),
+                ]
+            )
+            data = np.ones((2, *shape), dtype=dtype)
+            target = model.predict(data, verbose=0)
+            model.compile("sgd", "mse")
+            model.fit(data, target, epochs=1, verbose=0)
+    except Exception:  # any error stops the learner's model, as in keras_builds
+        return False
+    return True
+
+
+@pytest.mark.parametrize("class_name", ["Dense", "LSTM", "GRU", "SimpleRNN"])
+@pytest.mark.parametrize(
+    "units", [2, np.array(2), np.array(2.0), np.array([2])], ids=["int", "0-d", "0-d-float", "1-d"]
+)
+def test_units_as_an_array_are_refused_exactly_where_keras_cannot_run(
+    class_name: str, units: Any
+) -> None:
+    """A 0-d integer array passes operator.index, as an int does, but Keras builds the
+    layer and fails when it is called: is units as an array of any kind refused, so the
+    learner's kernel never calls such a model right?"""
+    config = {**MINIMAL[class_name], "units": units}
+    try:
+        stack_shapes([{"class_name": class_name, "config": config}], (None, 4, 3))
+    except ValueError:
+        builds = False
+    else:
+        builds = True
+    assert builds == keras_runs(class_name, config), units
+
+
+# Options Keras 3 takes and, in the course's models (float32, no mask, no LoRA), reads for
+# nothing but their truth, or not at all: what they may hold is what Keras runs with.
+IGNORED_OPTION_VALUES = {
+    **{repr(value): value for value in (True, False, None, 0, "x", [], [1, 2], {"a": 1}, 2.5)},
+    "array-of-one": np.array([1.0]),
+    "array-of-two": np.array([1.0, 2.0]),
+    "empty-array": np.zeros(0),
+}
+
+
+@pytest.mark.parametrize(
+    ("class_name", "key"),
+    [
+        ("LSTM", "zero_output_for_mask"),
+        ("GRU", "zero_output_for_mask"),
+        ("LSTM", "autocast"),
+        ("Dense", "autocast"),
+        ("Dense", "lora_alpha"),
+        ("Embedding", "lora_alpha"),
+    ],
+)
+@pytest.mark.parametrize("name", sorted(IGNORED_OPTION_VALUES))
+def test_options_keras_reads_only_for_truth_are_refused_exactly_where_it_cannot_run(
+    class_name: str, key: str, name: str
+) -> None:
+    """zero_output_for_mask, autocast and lora_alpha change nothing in a float32 model
+    without a mask or LoRA: is every value Keras runs with taken, and one it cannot run
+    with (an autocast array whose truth NumPy refuses) refused?"""
+    value = IGNORED_OPTION_VALUES[name]
+    config = {**MINIMAL[class_name], key: value}
+    assert spec_builds(class_name, config) == keras_runs(class_name, config), (key, name)
+
+
 EMBEDDING_WEIGHTS = {
     "none": None,
     "array": np.zeros((5, 2)),
@@ -1595,6 +1694,31 @@ def test_a_layer_after_one_that_returns_its_states_is_refused_with_the_reason() 
         "its states: return_state=True) and takes one: in a stack, only the last layer may "
         "return more than one tensor."
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "said"),
+    [
+        ({"return_state": 1}, {}, "its states: return_state=1 (which Keras reads as True)"),
+        ({"return_sequences": None}, {}, "has return_sequences=None (which Keras reads as False)"),
+        ({"return_sequences": 0}, {}, "has return_sequences=0 (which Keras reads as False)"),
+        ({"stateful": 1}, {}, "LSTM with stateful=1 (which Keras reads as True) needs"),
+    ],
+    ids=repr,
+)
+def test_a_refused_stack_says_a_flag_back_as_it_was_written(
+    first: dict[str, Any], second: dict[str, Any], said: str
+) -> None:
+    """Keras reads a flag written None, 0 or 1 as False or True: does the reason a stack
+    is refused quote the flag as the learner wrote it, with what Keras reads, rather than
+    a bool the learner never wrote?"""
+    stack = [
+        {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True, **first}},
+        {"class_name": "LSTM", "config": {"units": 8, **second}},
+    ]
+    with pytest.raises(ValueError) as info:
+        stack_shapes(stack, (None, 8, 3))
+    assert said in str(info.value)
 
 
 @pytest.mark.parametrize(

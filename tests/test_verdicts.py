@@ -807,6 +807,19 @@ def test_an_answer_that_holds_itself_is_judged_in_the_learners_kernel() -> None:
     assert not verdicts.verdict("shape", answer, [None, 16]).correct
 
 
+@pytest.mark.parametrize("kind", ["shape", "shapes", "value", "model"])
+def test_an_answer_that_holds_itself_is_told_so_by_the_grader(kind: str) -> None:
+    """The wire format refuses an answer nested past its depth, which a list appended to
+    itself is: does the grader's verdict say so, rather than call it "an object of type
+    nested too deeply"?"""
+    answer: list = [(None, 16)]
+    answer.append(answer)
+    result = verdicts.verdict(kind, parse_answer_json(answer_json(answer)), [None, 16])
+    assert not result.correct
+    assert "holds itself" in result.message, result.message
+    assert "of type" not in result.message, result.message
+
+
 def test_the_largest_int_keras_holds_is_still_judged() -> None:
     """Is a count of exactly 2**63 - 1 still an answer, wrong with its usual message?"""
     result = verdicts.verdict("int", verdicts.LARGEST_INT, 320, {})
@@ -1285,3 +1298,53 @@ def test_a_layer_with_an_option_value_keras_refuses_earns_nothing(
     result = verdicts.verdict("layer_shapes", answer, LAYER_EXPECTED, LAYER_CONTEXT)
     assert not result.correct and result.earned == 0.0, result.message
     assert message in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("written", "said"), [(True, "=True "), (1, "=1 (which Keras reads as True)")]
+)
+def test_a_layer_question_says_return_sequences_back_as_written(written: Any, said: str) -> None:
+    """A layer that keeps the time axis the question drops is told which flag did it: is
+    return_sequences written 1 quoted as 1, read as True, not as a True never written?"""
+    layer = {"class_name": "SimpleRNN", "config": {"units": 7, "return_sequences": written}}
+    context = {"input_shape": [None, 20, 3], "features": 3, "timesteps": 20}
+    result = verdicts.verdict("layer_shapes", layer, [[None, 7]], context)
+    assert not result.correct
+    assert f"return_sequences{said}" in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "class_name",
+    [np.array([1.0, 2.0]), np.zeros(0), np.ones((2, 2))],
+    ids=["two-numbers", "empty", "square"],
+)
+def test_a_class_name_written_as_an_array_is_told_without_a_grader_error(
+    class_name: np.ndarray,
+) -> None:
+    """An RNN around a cell is read as its layer before the form is checked, and that
+    reading compared the class name with "RNN": an array of several numbers, or none,
+    has no truth, and the grader failed. Is the model told its layer needs a class name?"""
+    answer = [{"class_name": class_name, "config": {"units": 4}}]
+    expected = {"output_shape": [None, 4], "params": 80}
+    result = verdicts.verdict("model", answer, expected, {"input_shape": [None, 5, 3]})
+    assert not result.correct
+    assert "'class_name' string" in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.array([1.0, 2.0]), np.zeros(0), np.array(128.0)],
+    ids=["two-numbers", "empty", "one-number"],
+)
+def test_a_dict_value_written_as_an_array_is_judged_without_a_grader_error(
+    value: np.ndarray,
+) -> None:
+    """A dict of arguments is explained key by key, comparing each value with the one
+    asked for: an array of several numbers, or none, has no truth, and the comparison
+    raised, a grader error. Is such a value judged wrong, and the dict's other values
+    still credited?"""
+    expected = {"units": 128, "activation": "sigmoid"}
+    answer = parse_answer_json(answer_json({"units": value, "activation": "sigmoid"}))
+    result = verdicts.verdict("value", answer, expected)
+    assert not result.correct
+    assert result.earned == 0.5, result
