@@ -10,12 +10,14 @@ files are byte-identical afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import glob
 import json
 import os
 import re
+import signal
 import socket
 import struct
 import subprocess
@@ -2490,3 +2492,231 @@ def test_a_notebook_edited_by_hand_earns_what_its_answers_earn(
     scores = graded_by_hand.course.scores(name, ASSIGNMENT)
     expected = {c: 0.0 if c in case.zero else p for c, p in graded_by_hand.full.items()}
     assert {c: scores.get(c) or 0.0 for c in expected} == expected
+
+
+#: What names the daemon below among the host's processes (its command line).
+DAEMON_MARK = "redteam-daemon-7e57ab1e"
+#: A daemon as a server makes one: fork, a new session, fork again, so that it has no
+#: parent, no session and no terminal of the kernel's; it ignores the signals a session's
+#: end sends, closes its standard streams and becomes a program of its own whose command
+#: line carries :data:`DAEMON_MARK`. Its body writes, again and again, wherever a file
+#: could outlive the grading: the folder it was started in, the honest classmate's
+#: submission, the course folder and the host's /tmp.
+DAEMON_BODY = """
+import os, signal, sys, time
+for name in ('SIGHUP', 'SIGTERM', 'SIGINT', 'SIGPIPE'):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+targets = sys.argv[2:]
+while True:
+    for target in targets:
+        try:
+            with open(target, 'a') as handle:
+                handle.write('written after grading\\n')
+        except OSError:
+            pass
+    time.sleep(0.2)
+"""
+
+
+def _daemon(course_root: Path) -> str:
+    """Start the daemon of :data:`DAEMON_BODY` and say so once it runs, in a kernel whose
+    answers are all right."""
+    targets = [
+        "late.txt",
+        "/tmp/late.txt",
+        str(course_root / "submitted" / "honest" / ASSIGNMENT / "late.txt"),
+        str(course_root / "submitted" / "setsid-daemon" / ASSIGNMENT / "late.txt"),
+        str(course_root / "late.txt"),
+    ]
+    return (
+        "import os, sys\n"
+        "ready_read, ready_write = os.pipe()\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.write(ready_write, str(os.getpid()).encode())\n"
+        "        for fd in (0, 1, 2, ready_read, ready_write):\n"
+        "            os.close(fd)\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', {DAEMON_BODY!r},\n"
+        f"                                  {DAEMON_MARK!r}, *{targets!r}])\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "os.close(ready_write)\n"
+        "print('DAEMON STARTED', os.read(ready_read, 32).decode())\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _marked_processes() -> list[int]:
+    """The host's processes whose command line carries :data:`DAEMON_MARK`."""
+    found = []
+    for entry in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(entry, "rb") as handle:
+                if DAEMON_MARK.encode() in handle.read():
+                    found.append(int(entry.split("/")[2]))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+#: The name of a kernel installed beside python3 on the grading host that starts ipykernel
+#: its own way, not with ``-m ipykernel_launcher``: the sandbox then puts no seccomp filter
+#: in front of it (the report says so), which is the instructor's choice for their own
+#: notebooks, never a learner's.
+OTHER_KERNEL = "python3-unfiltered"
+#: A variable a notebook's kernelspec sets in its own ``env``.
+METADATA_VARIABLE = "REDTEAM_FROM_METADATA"
+#: What a kernel prints of where it runs: its host name, its seccomp mode, its uid.
+KERNEL_PROBE = (
+    "import os, socket\n"
+    "status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines()\n"
+    "              if ':' in line)\n"
+    "print('KERNEL', socket.gethostname(), status['Seccomp'].strip(), os.getuid())\n"
+    f"if {METADATA_VARIABLE!r} in os.environ:\n"
+    "    print('LEAK the notebook set the kernel environment')\n"
+    "answer_q1 = (None, 16)\n"
+)
+
+
+def _kernelspec(course_root: Path, **spec: object) -> Callable[[nbformat.NotebookNode], None]:
+    """An edit that gives the notebook the kernelspec ``spec`` (completed with a display
+    name, a language and an ``argv`` that would leave a mark on the host if it ran) and a
+    ``language_info`` of the same language."""
+
+    def edit(nb: nbformat.NotebookNode) -> None:
+        full = {
+            "display_name": "Mine",
+            "language": "python",
+            "argv": ["/bin/sh", "-c", f"touch {course_root / 'argv-ran'}"],
+            "env": {METADATA_VARIABLE: "1", "LD_PRELOAD": "/tmp/mine.so"},
+            **spec,
+        }
+        nb.metadata["kernelspec"] = full
+        nb.metadata["language_info"] = {"name": full["language"]}
+
+    return edit
+
+
+def _started_elsewhere(course_root: Path) -> dict[str, Case]:
+    """Kernels started other than as the course starts them: by the notebook's metadata,
+    or left running past the grading. Each earns what its answers earn: q2 is wrong."""
+    wrong_q2 = {"q2-answer": "answer_q2 = (None, 16)\n", "q1-answer": KERNEL_PROBE}
+    return {
+        "setsid-daemon": Case(answers={"q1-answer": _daemon(course_root)}),
+        "kernel-unknown-name": Case(
+            answers=wrong_q2, edit=_kernelspec(course_root, name="no-such-kernel"), zero={"q2"}
+        ),
+        "kernel-named-by-path": Case(
+            answers=wrong_q2,
+            edit=_kernelspec(course_root, name=str(course_root / "kernels" / OTHER_KERNEL)),
+            zero={"q2"},
+        ),
+        "kernel-own-argv-and-env": Case(
+            answers=wrong_q2, edit=_kernelspec(course_root, name=OTHER_KERNEL), zero={"q2"}
+        ),
+        "kernel-other-language": Case(
+            answers=wrong_q2,
+            edit=_kernelspec(course_root, name="ir", language="R", display_name="R"),
+            zero={"q2"},
+        ),
+    }
+
+
+@dataclass
+class GradedElsewhere:
+    graded: Graded
+    #: Daemons found alive once grading was over, and a few seconds later.
+    alive_after: list[int]
+    alive_later: list[int]
+    #: What the daemon would have written, had it outlived the grading.
+    late_files: list[str]
+
+
+@pytest.fixture(scope="module")
+def graded_elsewhere(tmp_path_factory) -> Iterator[GradedElsewhere]:
+    """A class of kernels started other than as the course starts them, graded by root with
+    :data:`OTHER_KERNEL` installed where the grader finds kernels."""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    root = tmp_path_factory.mktemp("elsewhere")
+    course = make_course(root, [ASSIGNMENT])
+    with (root / "nbgrader_config.py").open("a") as config:
+        config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+    other = root / "kernels" / OTHER_KERNEL
+    other.mkdir(parents=True)
+    launcher = "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+    (other / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-c", launcher, "-f", "{connection_file}"],
+                "display_name": "Python 3 (no filter)",
+                "language": "python",
+            }
+        )
+    )
+    cases = _started_elsewhere(root)
+    _submit_class(course, cases)
+    with pytest.MonkeyPatch.context() as patch:
+        # where jupyter_client looks for kernels first: share/jupyter/kernels of this path
+        patch.setenv("JUPYTER_PATH", str(root / "kernels" / "share"))
+        (root / "kernels" / "share").mkdir()
+        (root / "kernels" / "share" / "kernels").mkdir()
+        (root / "kernels" / "share" / "kernels" / OTHER_KERNEL).symlink_to(other)
+        try:
+            graded = _grade_class(course, cases, as_user=[])
+            alive_after = _marked_processes()
+            # the daemon writes every 0.2 s: a few seconds give it many chances
+            subprocess.run(["sleep", "3"], check=True)
+            alive_later = _marked_processes()
+            late = [str(p) for p in root.rglob("late.txt")] + glob.glob("/tmp/late.txt")
+            yield GradedElsewhere(graded, alive_after, alive_later, late)
+        finally:
+            for pid in _marked_processes():  # a daemon that got through must not outlive us
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def test_a_daemon_dies_with_its_kernel_and_changes_nothing_afterwards(
+    graded_elsewhere: GradedElsewhere,
+) -> None:
+    """A kernel double-forks a daemon in a session of its own, which ignores hang-ups and
+    terminations and keeps writing into its folder, the submissions and the course. Once
+    grading is over, is it gone (the sandbox's PID namespace and control group end with the
+    kernel), has it written nothing anywhere, and did its notebook keep its points?"""
+    graded = graded_elsewhere.graded
+    text = _autograded_text(graded, "setsid-daemon")
+    assert any(line.startswith("DAEMON STARTED") for line in _printed_lines(text)), (
+        "the daemon started"
+    )
+    assert graded_elsewhere.alive_after == [] and graded_elsewhere.alive_later == []
+    assert graded_elsewhere.late_files == []
+    assert graded.before == graded.after and graded.course_before == graded.course_after
+    assert graded.rows["setsid-daemon"]["status"] == "graded"
+    assert graded.course.scores("setsid-daemon", ASSIGNMENT) == graded.full
+
+
+@pytest.mark.parametrize("name", [n for n in _started_elsewhere(Path("/nowhere")) if "kernel" in n])
+def test_a_notebooks_own_kernelspec_starts_no_other_kernel(
+    graded_elsewhere: GradedElsewhere, name: str
+) -> None:
+    """A notebook's metadata names another kernel: one that does not exist, a path, one
+    installed on the host that the sandbox filters less, with its own ``argv`` and ``env``,
+    or one of another language. Is it still run by the course's sandboxed kernel (its host
+    name, its seccomp filter, not root, none of the notebook's variables), does nothing of
+    its ``argv`` run, and does it earn what its answers earn, no more, no less?"""
+    graded = graded_elsewhere.graded
+    case, row = graded.cases[name], graded.rows[name]
+    assert row["status"] == "graded", f"{name}: {row['status']} ({row['reason']})"
+    expected = {c: 0.0 if c in case.zero else p for c, p in graded.full.items()}
+    scores = graded.course.scores(name, ASSIGNMENT)
+    assert {c: scores.get(c) or 0.0 for c in expected} == expected
+    text = _autograded_text(graded, name)
+    probes = [line.split() for line in _printed_lines(text) if line.startswith("KERNEL")]
+    assert len(probes) == 1, text[-2000:]
+    _, hostname, seccomp, uid = probes[0]
+    assert hostname == sandbox.SANDBOX_HOSTNAME
+    assert seccomp == "2", "the course's kernel, with its seccomp filter"
+    assert uid != "0"
+    assert _leaks(text) == []
+    assert not (graded.course.root / "argv-ran").exists()
+    assert graded.before == graded.after
