@@ -35,11 +35,15 @@ one address space, and no other process:
   ``os.fork``, ``subprocess`` and ``multiprocessing`` raise ``PermissionError``;
 * ``clone3`` fails with ``ENOSYS``, so the C library starts threads with ``clone``,
   whose flags the filter can read (``clone3`` passes them in memory it cannot);
-* ``memfd_create`` and ``shmget`` fail with ``ENOSYS``: a memory file's pages and a System V
-  segment's live outside the address space ``RLIMIT_AS`` counts (written, or attached,
-  touched and detached), so one kernel could otherwise hold gigabytes of the host's memory
-  with a small address space. Both ask for shared memory no notebook needs; libraries
-  that try them fall back.
+* ``memfd_create``, ``shmget``, ``semget`` and ``msgget`` fail with ``ENOSYS``: a memory
+  file's pages, a System V segment's (attached, touched and detached), a System V
+  semaphore set's and a System V message queue's live outside the address space
+  ``RLIMIT_AS`` counts, so one kernel could otherwise hold gigabytes of the host's memory
+  with a small address space (a set of 32,000 semaphores takes 2 MiB of the host's kernel
+  memory, and the sandbox's IPC namespace allows 32,000 sets; its 32,000 queues hold
+  16 kB each). They ask for shared memory or System V objects no notebook needs
+  (Python's own semaphores are POSIX ones, files in ``/dev/shm``); libraries that try
+  them fall back.
 
 The filter holds for everything the kernel runs, ``execve`` included.
 """
@@ -87,7 +91,8 @@ class _Machine:
     aio_setup: int  # io_setup: no other AIO call does anything without its context
     keyrings: tuple[int, ...]  # add_key, request_key, keyctl
     kernel_interfaces: tuple[int, ...]  # userfaultfd, perf_event_open, bpf
-    shared_memory: tuple[int, ...]  # memfd_create, shmget: memory RLIMIT_AS does not count
+    # memfd_create, shmget, semget, msgget: memory RLIMIT_AS does not count
+    beside_address_space: tuple[int, ...]
     other_abi: int | None  # the first number of a second ABI sharing the architecture
 
 
@@ -102,7 +107,7 @@ _MACHINES = {
         206,
         (248, 249, 250),
         (323, 298, 321),
-        (319, 29),
+        (319, 29, 64, 68),
         0x40000000,
     ),
     "aarch64": _Machine(
@@ -115,7 +120,7 @@ _MACHINES = {
         0,
         (217, 218, 219),
         (282, 241, 280),
-        (279, 194),
+        (279, 194, 190, 186),
         None,
     ),
 }
@@ -153,7 +158,9 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
         (_JUMP_EQUAL, "refuse", 0, number) for number in (*known.keyrings, *known.kernel_interfaces)
     ]
     if one_process:
-        program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.shared_memory]
+        program += [
+            (_JUMP_EQUAL, "no-such-call", 0, number) for number in known.beside_address_space
+        ]
         program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]
         program += [
             (_JUMP_EQUAL, "no-such-call", 0, known.clone3),

@@ -547,9 +547,12 @@ MANY_FILES = RIGHT_Q3 + (
     "        open(f'{folder}/{number}', 'w').close()\n"
 )
 
-#: Memory outside the address space RLIMIT_AS counts: a memory file's pages, and a System V
-#: segment's (attached, touched, detached). Small here: whether the kernel may hold them at
-#: all is what tells, and a memory control group counts them where one exists.
+#: Memory outside the address space RLIMIT_AS counts: a memory file's pages, a System V
+#: segment's (attached, touched, detached), a System V semaphore set's (32,000 semaphores
+#: took 2 MiB of the host's kernel memory each, and the sandbox's IPC namespace allows
+#: 32,000 sets: 64 GiB) and a System V message queue's (16 kB each, 32,000 queues). Small
+#: here: whether the kernel may hold them at all is what tells, and a memory control group
+#: counts them where one exists.
 SHARED_MEMORY = RIGHT_Q3 + (
     "import ctypes, os\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -563,6 +566,17 @@ SHARED_MEMORY = RIGHT_Q3 + (
     "print('SHM held' if segment >= 0 else f'SHM refused {ctypes.get_errno()}')\n"
     "if segment >= 0:\n"
     "    libc.shmctl(segment, 0, None)\n"  # IPC_RMID
+    "semaphores = libc.semget(0, 32_000, 0o1600)\n"
+    "print('SEM held' if semaphores >= 0 else f'SEM refused {ctypes.get_errno()}')\n"
+    "if semaphores >= 0:\n"
+    "    libc.semctl(semaphores, 0, 0)\n"  # IPC_RMID
+    "message = ctypes.create_string_buffer(8 + 8_000)\n"
+    "ctypes.c_long.from_buffer(message).value = 1\n"  # the message's type
+    "queue = libc.msgget(0, 0o1600)\n"
+    "sent = queue >= 0 and libc.msgsnd(queue, message, 8_000, 0o4000) == 0\n"  # IPC_NOWAIT
+    "print('MSG held' if sent else f'MSG refused {ctypes.get_errno()}')\n"
+    "if queue >= 0:\n"
+    "    libc.msgctl(queue, 0, None)\n"  # IPC_RMID
 )
 
 #: userfaultfd (user-mode faults only, which an unprivileged process may ask for), a
@@ -1503,21 +1517,24 @@ def test_a_kernel_holds_few_of_the_hosts_open_files(graded: Graded) -> None:
 
 
 def _check_shared_memory_attack(graded: Graded) -> None:
-    """A memory file or a System V segment is held only where a control group counts it."""
+    """A memory file, or a System V segment, semaphore set or message queue, is held only
+    where a control group counts it."""
     printed = _printed_lines(_autograded_text(graded, "shared-memory"))
+    kinds = ("MEMFD", "SHM", "SEM", "MSG")
     if _whole_sandbox_limits(graded):
-        expected = ["MEMFD held", "SHM held"]
+        expected = [f"{kind} held" for kind in kinds]
     else:
-        expected = ["MEMFD refused 38", "SHM refused 38"]  # ENOSYS
-    assert [line for line in printed if line.startswith(("MEMFD", "SHM"))] == expected, printed
+        expected = [f"{kind} refused 38" for kind in kinds]  # ENOSYS
+    assert [line for line in printed if line.startswith(kinds)] == expected, printed
 
 
 def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
     graded: Graded,
 ) -> None:
     """Where no control group bounds the sandbox's memory, one kernel held 5 GB of the
-    host's memory in memory files and System V segments, with a 659 MiB address space:
-    may it hold either only where a control group counts them?"""
+    host's memory in memory files and System V segments, with a 659 MiB address space, and
+    System V semaphore sets hold 2 MiB of kernel memory each: may it hold any of them, or
+    a System V message queue, only where a control group counts them?"""
     _check_shared_memory_attack(graded)
 
 

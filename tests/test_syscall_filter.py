@@ -38,8 +38,8 @@ AIO_SETUP = {"x86_64": 206, "aarch64": 0}
 KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 #: userfaultfd, perf_event_open and bpf, per machine
 KERNEL_INTERFACES = {"x86_64": (323, 298, 321), "aarch64": (282, 241, 280)}
-#: memfd_create and shmget, per machine
-SHARED_MEMORY = {"x86_64": (319, 29), "aarch64": (279, 194)}
+#: memfd_create, shmget, semget and msgget, per machine
+SHARED_MEMORY = {"x86_64": (319, 29, 64, 68), "aarch64": (279, 194, 190, 186)}
 I386 = 0x40000003
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
@@ -86,10 +86,11 @@ def test_threads_pass_and_every_other_process_start_is_refused(machine: str) -> 
 def test_shared_memory_is_refused_only_where_no_group_bounds_the_memory(
     machine: str, one_process: bool
 ) -> None:
-    """Where no control group bounds the sandbox's memory, are memfd_create and shmget told
-    they do not exist (their pages live outside the address space RLIMIT_AS counts: one
-    kernel held 5 GB of the host's memory in a 659 MiB address space), and where a group
-    does, do they pass (the group counts them)?"""
+    """Where no control group bounds the sandbox's memory, are memfd_create, shmget, semget
+    and msgget told they do not exist (their memory lives outside the address space
+    RLIMIT_AS counts: one kernel held 5 GB of the host's memory in a 659 MiB address space,
+    and a semaphore set holds 2 MiB), and where a group does, do they pass (the group
+    counts them)?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch = MACHINES[machine][0]
     for number in SHARED_MEMORY[machine]:
@@ -229,22 +230,31 @@ segment = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
 done["shmget"] = "held" if segment >= 0 else ctypes.get_errno()
 if segment >= 0:
     libc.shmctl(segment, 0, None)  # IPC_RMID
+semaphores = libc.semget(0, 16, 0o1600)
+done["semget"] = "held" if semaphores >= 0 else ctypes.get_errno()
+if semaphores >= 0:
+    libc.semctl(semaphores, 0, 0)  # IPC_RMID
+queue = libc.msgget(0, 0o1600)
+done["msgget"] = "held" if queue >= 0 else ctypes.get_errno()
+if queue >= 0:
+    libc.msgctl(queue, 0, None)  # IPC_RMID
 print(json.dumps(done))
 """
 
 
 def test_an_interpreter_kept_to_one_process_holds_no_memory_file_or_segment() -> None:
-    """After the one-process prelude, do os.memfd_create and shmget fail with ENOSYS, and
-    without it (or with the prelude a control group backs) do both succeed?"""
+    """After the one-process prelude, do os.memfd_create, shmget, semget and msgget fail
+    with ENOSYS, and without it (or with the prelude a control group backs) do all
+    succeed?"""
     require_or_skip(
         platform.system() == "Linux" and platform.machine() in MACHINES,
         "Linux on x86-64 or aarch64, where the filter is made",
     )
-    held = {"memfd": "held", "shmget": "held"}
+    held = dict.fromkeys(("memfd", "shmget", "semget", "msgget"), "held")
     assert run_probe("", SHARED_MEMORY_PROBE) == held
     assert run_probe(syscall_filter.launcher_prelude(), SHARED_MEMORY_PROBE) == held
     prelude = syscall_filter.launcher_prelude(one_process=True)
-    assert run_probe(prelude, SHARED_MEMORY_PROBE) == {"memfd": 38, "shmget": 38}
+    assert run_probe(prelude, SHARED_MEMORY_PROBE) == dict.fromkeys(held, 38)
 
 
 SOCKET_PROBE = r"""
