@@ -17,6 +17,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -2102,15 +2103,14 @@ NON_ROOT_CASES = (
 GRADER_UID = 61010
 
 
-@pytest.fixture(scope="module")
-def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
-    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
-    import shutil
+#: The command prefix that runs the rest of its arguments as :data:`GRADER_UID`.
+AS_A_USER = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}", "--clear-groups", "--"]
 
-    if os.geteuid() != 0:
-        # already an ordinary user: the module's own grading was one, of every case
-        yield request.getfixturevalue("graded")
-        return
+
+@contextlib.contextmanager
+def _folder_for_a_user() -> Iterator[Path]:
+    """As root: a folder that :data:`GRADER_UID` may be given (see :func:`_give_to_the_user`),
+    removed afterwards, with this interpreter reachable by that user meanwhile."""
     interpreter = os.path.realpath(sys.executable)
     root_mode = os.stat("/root").st_mode & 0o7777
     # the interpreter may live in root's home (pyenv): let the grader's user through
@@ -2121,6 +2121,26 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         if opened:
             os.chmod("/root", root_mode | 0o001)
         os.chmod(folder, 0o755)
+        yield folder
+    finally:
+        if opened:
+            os.chmod("/root", root_mode)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _give_to_the_user(folder: Path) -> None:
+    """Make :data:`GRADER_UID` the owner of everything in ``folder``."""
+    subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
+
+
+@pytest.fixture(scope="module")
+def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
+    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
+    if os.geteuid() != 0:
+        # already an ordinary user: the module's own grading was one, of every case
+        yield request.getfixturevalue("graded")
+        return
+    with _folder_for_a_user() as folder:
         (folder / "course").mkdir()
         course = make_course(folder / "course", [ASSIGNMENT])
         with (course.root / "nbgrader_config.py").open("a") as config:
@@ -2128,19 +2148,8 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         # rebuilt for this course, whose paths the link attack names
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
         _submit_class(course, cases)
-        subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
-        as_user = [
-            "setpriv",
-            f"--reuid={GRADER_UID}",
-            f"--regid={GRADER_UID}",
-            "--clear-groups",
-            "--",
-        ]
-        yield _grade_class(course, cases, as_user)
-    finally:
-        if opened:
-            os.chmod("/root", root_mode)
-        shutil.rmtree(folder, ignore_errors=True)
+        _give_to_the_user(folder)
+        yield _grade_class(course, cases, AS_A_USER)
 
 
 def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
@@ -2547,8 +2556,14 @@ def _daemon(course_root: Path) -> str:
     ]
     return (
         "import os, sys\n"
+        "answer_q1 = (None, 16)\n"
         "ready_read, ready_write = os.pipe()\n"
-        "if os.fork() == 0:\n"
+        "try:\n"
+        "    forked = os.fork()\n"
+        "except OSError as error:\n"  # a sandbox kept to one process
+        "    print('DAEMON REFUSED', error.errno)\n"
+        "    forked = None\n"
+        "if forked == 0:\n"
         "    os.setsid()\n"
         "    if os.fork() == 0:\n"
         "        os.write(ready_write, str(os.getpid()).encode())\n"
@@ -2557,10 +2572,10 @@ def _daemon(course_root: Path) -> str:
         f"        os.execv(sys.executable, [sys.executable, '-c', {DAEMON_BODY!r},\n"
         f"                                  {DAEMON_MARK!r}, *{targets!r}])\n"
         "    os._exit(0)\n"
-        "os.wait()\n"
-        "os.close(ready_write)\n"
-        "print('DAEMON STARTED', os.read(ready_read, 32).decode())\n"
-        "answer_q1 = (None, 16)\n"
+        "if forked:\n"
+        "    os.wait()\n"
+        "    os.close(ready_write)\n"
+        "    print('DAEMON STARTED', os.read(ready_read, 32).decode())\n"
     )
 
 
@@ -2626,7 +2641,9 @@ def _started_elsewhere(course_root: Path) -> dict[str, Case]:
         ),
         "kernel-named-by-path": Case(
             answers=wrong_q2,
-            edit=_kernelspec(course_root, name=str(course_root / "kernels" / OTHER_KERNEL)),
+            edit=_kernelspec(
+                course_root, name=str(course_root / "kernels" / "share" / "kernels" / OTHER_KERNEL)
+            ),
             zero={"q2"},
         ),
         "kernel-own-argv-and-env": Case(
@@ -2650,37 +2667,48 @@ class GradedElsewhere:
     late_files: list[str]
 
 
-@pytest.fixture(scope="module")
-def graded_elsewhere(tmp_path_factory) -> Iterator[GradedElsewhere]:
-    """A class of kernels started other than as the course starts them, graded by root with
-    :data:`OTHER_KERNEL` installed where the grader finds kernels."""
+@pytest.fixture(scope="module", params=["root", "user"])
+def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere]:
+    """A class of kernels started other than as the course starts them, graded with
+    :data:`OTHER_KERNEL` installed where the grader finds kernels: by root, and by an
+    ordinary user, whose sandbox has no control group, so that only its PID namespace
+    ends a daemon."""
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    root = tmp_path_factory.mktemp("elsewhere")
-    course = make_course(root, [ASSIGNMENT])
-    with (root / "nbgrader_config.py").open("a") as config:
-        config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
-    other = root / "kernels" / OTHER_KERNEL
-    other.mkdir(parents=True)
-    launcher = "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
-    (other / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-c", launcher, "-f", "{connection_file}"],
-                "display_name": "Python 3 (no filter)",
-                "language": "python",
-            }
+    by_a_user = request.param == "user"
+    if by_a_user and os.geteuid() != 0:
+        pytest.skip("already an ordinary user: the run by 'root' is one")
+    with contextlib.ExitStack() as stack:
+        if by_a_user:
+            parent = stack.enter_context(_folder_for_a_user())
+        else:
+            parent = Path(tempfile.mkdtemp(prefix="redteam-elsewhere-"))
+            stack.callback(shutil.rmtree, parent, ignore_errors=True)
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        other = root / "kernels" / "share" / "kernels" / OTHER_KERNEL
+        other.mkdir(parents=True)
+        launcher = "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+        (other / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-c", launcher, "-f", "{connection_file}"],
+                    "display_name": "Python 3 (no filter)",
+                    "language": "python",
+                }
+            )
         )
-    )
-    cases = _started_elsewhere(root)
-    _submit_class(course, cases)
-    with pytest.MonkeyPatch.context() as patch:
+        cases = _started_elsewhere(root)
+        _submit_class(course, cases)
+        if by_a_user:
+            _give_to_the_user(parent)
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
         # where jupyter_client looks for kernels first: share/jupyter/kernels of this path
         patch.setenv("JUPYTER_PATH", str(root / "kernels" / "share"))
-        (root / "kernels" / "share").mkdir()
-        (root / "kernels" / "share" / "kernels").mkdir()
-        (root / "kernels" / "share" / "kernels" / OTHER_KERNEL).symlink_to(other)
         try:
-            graded = _grade_class(course, cases, as_user=[])
+            graded = _grade_class(course, cases, as_user=AS_A_USER if by_a_user else [])
             alive_after = _marked_processes()
             # the daemon writes every 0.2 s: a few seconds give it many chances
             subprocess.run(["sleep", "3"], check=True)
@@ -2701,10 +2729,18 @@ def test_a_daemon_dies_with_its_kernel_and_changes_nothing_afterwards(
     grading is over, is it gone (the sandbox's PID namespace and control group end with the
     kernel), has it written nothing anywhere, and did its notebook keep its points?"""
     graded = graded_elsewhere.graded
-    text = _autograded_text(graded, "setsid-daemon")
-    assert any(line.startswith("DAEMON STARTED") for line in _printed_lines(text)), (
-        "the daemon started"
-    )
+    said = [
+        line
+        for line in _printed_lines(_autograded_text(graded, "setsid-daemon"))
+        if line.startswith("DAEMON")
+    ]
+    limits = graded.course.report("setsid-daemon", ASSIGNMENT)["limits"]
+    if any(limit.startswith("processes: threads, no other process") for limit in limits):
+        # no control group bounds this sandbox's memory: the kernel keeps to one process,
+        # so no daemon ever starts
+        assert said == ["DAEMON REFUSED 1"], said  # EPERM
+    else:
+        assert len(said) == 1 and said[0].startswith("DAEMON STARTED"), said
     assert graded_elsewhere.alive_after == [] and graded_elsewhere.alive_later == []
     assert graded_elsewhere.late_files == []
     assert graded.before == graded.after and graded.course_before == graded.course_after
