@@ -2630,9 +2630,60 @@ def _kernelspec(course_root: Path, **spec: object) -> Callable[[nbformat.Noteboo
     return edit
 
 
+#: How long each of two kernels graded side by side waits for the other, in seconds.
+MEETING_SECONDS = 10
+#: The two kernels that try to meet, and the port each listens on in its own network.
+MEETING = {"meet-a": 47011, "meet-b": 47012}
+
+
+def _meet(me: str) -> str:
+    """A kernel that, for :data:`MEETING_SECONDS`, listens on an abstract Unix socket and a
+    loopback port named after ``me`` and tries to reach those of the other kernel of
+    :data:`MEETING`, as a learner's kernel would look for a classmate's (or the kernel
+    started ahead for the next submission); it prints when it waited and LEAK for each
+    way in either direction that worked."""
+    (other,) = set(MEETING) - {me}
+    return (
+        "import socket, time\n"
+        "start = time.time()\n"
+        "listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        f"listening.bind('\\0lstm-redteam-{me}')\n"
+        "loopback = socket.socket()\n"
+        f"loopback.bind(('127.0.0.1', {MEETING[me]}))\n"
+        "reached = set()\n"
+        "for server in (listening, loopback):\n"
+        "    server.listen()\n"
+        "    server.setblocking(False)\n"
+        f"while time.time() < start + {MEETING_SECONDS}:\n"
+        "    for server in (listening, loopback):\n"
+        "        try:\n"
+        "            server.accept()[0].close()\n"
+        "            reached.add(f'accepted on {server.family.name}')\n"
+        "        except BlockingIOError:\n"
+        "            pass\n"
+        "    try:\n"
+        "        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:\n"
+        f"            client.connect('\\0lstm-redteam-{other}')\n"
+        "        reached.add('reached its abstract socket')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {MEETING[other]}), timeout=0.1).close()\n"
+        "        reached.add('reached its loopback port')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    time.sleep(0.1)\n"
+        "print('MEETING', start, time.time())\n"
+        "for way in sorted(reached):\n"
+        f"    print('LEAK {other}:', way)\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
 def _started_elsewhere(course_root: Path) -> dict[str, Case]:
     """Kernels started other than as the course starts them: by the notebook's metadata,
-    or left running past the grading. Each earns what its answers earn: q2 is wrong."""
+    or left running past the grading, or looking for each other while both are graded.
+    Each earns what its answers earn (q2 is wrong in the kernelspec cases)."""
     wrong_q2 = {"q2-answer": "answer_q2 = (None, 16)\n", "q1-answer": KERNEL_PROBE}
     return {
         "setsid-daemon": Case(answers={"q1-answer": _daemon(course_root)}),
@@ -2654,6 +2705,7 @@ def _started_elsewhere(course_root: Path) -> dict[str, Case]:
             edit=_kernelspec(course_root, name="ir", language="R", display_name="R"),
             zero={"q2"},
         ),
+        **{name: Case(answers={"q1-answer": _meet(name)}) for name in MEETING},
     }
 
 
@@ -2773,3 +2825,24 @@ def test_a_notebooks_own_kernelspec_starts_no_other_kernel(
     assert _leaks(text) == []
     assert not (graded.course.root / "argv-ran").exists()
     assert graded.before == graded.after
+
+
+def test_kernels_graded_side_by_side_cannot_reach_each_other(
+    graded_elsewhere: GradedElsewhere,
+) -> None:
+    """Two kernels graded at the same time each listen on an abstract Unix socket (which
+    no file's permissions guard) and a loopback port, and try the other's: is each in a
+    network of its own, so that neither reaches the other (nor, so, the kernel started
+    ahead for the next submission), and do both keep their points?"""
+    graded = graded_elsewhere.graded
+    waited = []
+    for name in MEETING:
+        printed = _printed_lines(_autograded_text(graded, name))
+        times = [line.split()[1:] for line in printed if line.startswith("MEETING")]
+        assert len(times) == 1, printed
+        waited.append([float(t) for t in times[0]])
+        assert [line for line in printed if "LEAK" in line] == []
+        assert graded.rows[name]["status"] == "graded"
+        assert graded.course.scores(name, ASSIGNMENT) == graded.full
+    (start_a, end_a), (start_b, end_b) = waited
+    assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"
