@@ -791,8 +791,8 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
         ]
         if one_process:
             applied.append(
-                "processes: threads, no other process (seccomp), since no control group "
-                "bounds the whole sandbox's memory"
+                "processes: threads, no other process, no IP socket and no socket buffer "
+                "resized (seccomp), since no control group bounds the whole sandbox's memory"
             )
         return prelude, applied, []
     not_applied = [

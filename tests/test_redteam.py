@@ -551,7 +551,10 @@ MANY_FILES = RIGHT_Q3 + (
 #: Memory outside the address space RLIMIT_AS counts: a memory file's pages, a System V
 #: segment's (attached, touched, detached), a System V semaphore set's (32,000 semaphores
 #: took 2 MiB of the host's kernel memory each, and the sandbox's IPC namespace allows
-#: 32,000 sets: 64 GiB) and a System V message queue's (16 kB each, 32,000 queues). Small
+#: 32,000 sets: 64 GiB), a System V message queue's (16 kB each, 32,000 queues), and what
+#: sockets hold queued: a TCP connection over the sandbox's loopback grows its buffers by
+#: itself (150 held 560 MB), and a Unix socket's send buffer raised to the host's
+#: net.core.wmem_max holds that much (2,000 of them, half in flight, held 15 GB). Small
 #: here: whether the kernel may hold them at all is what tells, and a memory control group
 #: counts them where one exists.
 SHARED_MEMORY = RIGHT_Q3 + (
@@ -578,6 +581,21 @@ SHARED_MEMORY = RIGHT_Q3 + (
     "print('MSG held' if sent else f'MSG refused {ctypes.get_errno()}')\n"
     "if queue >= 0:\n"
     "    libc.msgctl(queue, 0, None)\n"  # IPC_RMID
+    "import socket\n"
+    "try:\n"
+    "    with socket.create_server(('127.0.0.1', 0)) as server:\n"
+    "        sender = socket.create_connection(server.getsockname())\n"
+    "        sender.setblocking(False)\n"
+    "        sent = sender.send(b'x' * 2**16)\n"
+    "        print('TCP held')\n"
+    "except OSError as error:\n"
+    "    print('TCP refused', error.errno)\n"
+    "end, other_end = socket.socketpair()\n"
+    "try:\n"
+    "    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**22)\n"
+    "    print('SNDBUF held')\n"
+    "except OSError as error:\n"
+    "    print('SNDBUF refused', error.errno)\n"
 )
 
 #: userfaultfd (user-mode faults only, which an unprivileged process may ask for), a
@@ -1518,14 +1536,15 @@ def test_a_kernel_holds_few_of_the_hosts_open_files(graded: Graded) -> None:
 
 
 def _check_shared_memory_attack(graded: Graded) -> None:
-    """A memory file, or a System V segment, semaphore set or message queue, is held only
-    where a control group counts it."""
+    """A memory file, a System V segment, semaphore set or message queue, a TCP connection
+    or a raised socket buffer is held only where a control group counts it."""
     printed = _printed_lines(_autograded_text(graded, "shared-memory"))
-    kinds = ("MEMFD", "SHM", "SEM", "MSG")
+    refusals = {"MEMFD": 38, "SHM": 38, "SEM": 38, "MSG": 38, "TCP": 1, "SNDBUF": 1}
+    kinds = tuple(refusals)
     if _whole_sandbox_limits(graded):
         expected = [f"{kind} held" for kind in kinds]
-    else:
-        expected = [f"{kind} refused 38" for kind in kinds]  # ENOSYS
+    else:  # ENOSYS for the calls, EPERM for the sockets
+        expected = [f"{kind} refused {errno}" for kind, errno in refusals.items()]
     assert [line for line in printed if line.startswith(kinds)] == expected, printed
 
 
@@ -1534,8 +1553,9 @@ def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
 ) -> None:
     """Where no control group bounds the sandbox's memory, one kernel held 5 GB of the
     host's memory in memory files and System V segments, with a 659 MiB address space, and
-    System V semaphore sets hold 2 MiB of kernel memory each: may it hold any of them, or
-    a System V message queue, only where a control group counts them?"""
+    System V semaphore sets hold 2 MiB of kernel memory each, and socket buffers 15 GB:
+    may it hold any of them, or a System V message queue, only where a control group
+    counts them?"""
     _check_shared_memory_attack(graded)
 
 
@@ -2648,14 +2668,18 @@ def _meet(me: str) -> str:
         "start = time.time()\n"
         "listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
         f"listening.bind('\\0lstm-redteam-{me}')\n"
-        "loopback = socket.socket()\n"
-        f"loopback.bind(('127.0.0.1', {MEETING[me]}))\n"
+        "servers = [listening]\n"
+        "try:\n"  # refused where the kernel keeps to one process
+        "    servers.append(socket.socket())\n"
+        f"    servers[-1].bind(('127.0.0.1', {MEETING[me]}))\n"
+        "except OSError as error:\n"
+        "    print('LOOPBACK refused', error.errno)\n"
         "reached = set()\n"
-        "for server in (listening, loopback):\n"
+        "for server in servers:\n"
         "    server.listen()\n"
         "    server.setblocking(False)\n"
         f"while time.time() < start + {MEETING_SECONDS}:\n"
-        "    for server in (listening, loopback):\n"
+        "    for server in servers:\n"
         "        try:\n"
         "            server.accept()[0].close()\n"
         "            reached.add(f'accepted on {server.family.name}')\n"
