@@ -616,6 +616,43 @@ KERNEL_INTERFACES = RIGHT_Q3 + (
     "    print(name, 'opened' if fd >= 0 else ctypes.get_errno())\n"
 )
 
+#: TCP buffers over the sandbox's own loopback, which a connection grows by itself (to about
+#: 4 MB each): three processes of 100 connections each queue what they can without reading
+#: any of it, about 1.1 GB where nothing counts them, past the sandbox's MEMORY_MB. The
+#: kernel prints how many MiB they queued in all.
+TCP_BUFFERS = RIGHT_Q3 + (
+    "import os, socket\n"
+    "ready_read, ready_write = os.pipe()\n"
+    "children = []\n"
+    "for _ in range(3):\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        queued = 0\n"
+    "        try:\n"
+    "            server = socket.create_server(('127.0.0.1', 0), backlog=100)\n"
+    "            held = []\n"
+    "            for _ in range(100):\n"
+    "                sender = socket.create_connection(server.getsockname())\n"
+    "                held += [sender, server.accept()[0]]\n"
+    "                sender.setblocking(False)\n"
+    "                try:\n"
+    "                    while True:\n"
+    "                        queued += sender.send(b'x' * 2**16)\n"
+    "                except BlockingIOError:\n"
+    "                    pass\n"
+    "        finally:\n"
+    "            os.write(ready_write, f'{queued}\\n'.encode())\n"
+    "            os._exit(0)\n"
+    "    children.append(pid)\n"
+    "os.close(ready_write)\n"
+    "said = b''\n"
+    "while chunk := os.read(ready_read, 4096):\n"
+    "    said += chunk\n"
+    "for pid in children:\n"
+    "    os.waitpid(pid, 0)\n"
+    "print('TCP QUEUED MiB', sum(map(int, said.split())) // 2**20)\n"
+)
+
 FORK_BOMB = RIGHT_Q3 + (
     "import os, time\n"
     "started = 0\n"
@@ -1183,6 +1220,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": MANY_FILES}, keep_before="q3", status="disk-limit"
         ),
         "shared-memory": Case(answers={"q3-answer": SHARED_MEMORY}),
+        "tcp-buffers": Case(answers={"q3-answer": TCP_BUFFERS}, status=("graded", "memory-limit")),
         "kernel-interfaces": Case(answers={"q3-answer": KERNEL_INTERFACES}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
@@ -1557,6 +1595,19 @@ def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
     may it hold any of them, or a System V message queue, only where a control group
     counts them?"""
     _check_shared_memory_attack(graded)
+
+
+def test_tcp_buffers_are_held_within_the_sandboxs_memory(graded: Graded) -> None:
+    """A cgroup v1 memory group counts no TCP buffer until a TCP limit is set, and the
+    host's TCP connections share one budget (net.ipv4.tcp_mem) past which none can send: do
+    300 loopback connections that never read queue far less than the sandbox's memory (or
+    meet its memory limit, where the group counts them with the rest)?"""
+    if graded.rows["tcp-buffers"]["status"] == "memory-limit":
+        return
+    printed = _printed_lines(_autograded_text(graded, "tcp-buffers"))
+    queued = [int(line.split()[-1]) for line in printed if line.startswith("TCP QUEUED MiB")]
+    assert len(queued) == 1, printed
+    assert queued[0] < MEMORY_MB // 2, f"{queued[0]} MiB queued in TCP buffers"
 
 
 def _check_kernel_interfaces_attack(graded: Graded) -> None:
