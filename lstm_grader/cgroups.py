@@ -31,6 +31,12 @@ GROUP_PREFIX = "lstm-grade-"
 #: The cgroup v1 hierarchies a sandbox's group is made in.
 _V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
 _CPU_PERIOD_US = 100_000
+#: What share of the memory limit a cgroup v1 sandbox's TCP buffers may hold. v1 counts
+#: them apart from the memory limit and not at all until a limit is set: a sandbox of
+#: 512 MiB held 1.1 GB of them over its own loopback, and the host's TCP connections all
+#: share one budget (``net.ipv4.tcp_mem``), past which none of them can send. No notebook
+#: needs TCP; an eighth keeps the sandbox as a whole near its memory limit.
+TCP_SHARE_V1 = 8
 
 
 @dataclass(frozen=True)
@@ -279,6 +285,11 @@ def _create_v1(limits: Limits, root: Path, name: str) -> ControlGroup:
                 target = folder / setting
                 if target.exists() or setting != "memory.memsw.limit_in_bytes":
                     target.write_text(str(value))
+            tcp = folder / "memory.kmem.tcp.limit_in_bytes"
+            if controller == "memory" and tcp.exists():
+                tcp_bytes = limits.memory_bytes // TCP_SHARE_V1
+                tcp.write_text(str(tcp_bytes))
+                words += f", and {tcp_bytes // 2**20} MiB of TCP buffers beside it"
         except OSError as exc:
             with contextlib.suppress(OSError):
                 folder.rmdir()

@@ -35,8 +35,8 @@ What the kernel gets:
   size, open files, no core dumps), a tmpfs size for ``/tmp`` and ``/dev/shm``, and a count
   of the files they may hold, read after each cell (each file takes kernel memory no size
   counts); where no control group bounds the memory, one process with its threads and no
-  other, and no memory file or System V segment (the same seccomp filter), so one
-  address-space limit bounds all but what one cell's files take.
+  other, and no memory file or System V segment, semaphore set or message queue (the same
+  seccomp filter), so one address-space limit bounds all but what one cell's files take.
 
 As root, bubblewrap builds the mounts with root's rights (so a Python under ``/root``
 works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bubblewrap
@@ -791,8 +791,8 @@ def _system_call_restriction(cmd: list[str], one_process: bool) -> tuple[str, li
         ]
         if one_process:
             applied.append(
-                "processes: threads, no other process (seccomp), since no control group "
-                "bounds the whole sandbox's memory"
+                "processes: threads, no other process, no IP socket and no socket buffer "
+                "resized (seccomp), since no control group bounds the whole sandbox's memory"
             )
         return prelude, applied, []
     not_applied = [

@@ -35,11 +35,26 @@ one address space, and no other process:
   ``os.fork``, ``subprocess`` and ``multiprocessing`` raise ``PermissionError``;
 * ``clone3`` fails with ``ENOSYS``, so the C library starts threads with ``clone``,
   whose flags the filter can read (``clone3`` passes them in memory it cannot);
-* ``memfd_create`` and ``shmget`` fail with ``ENOSYS``: a memory file's pages and a System V
-  segment's live outside the address space ``RLIMIT_AS`` counts (written, or attached,
-  touched and detached), so one kernel could otherwise hold gigabytes of the host's memory
-  with a small address space. Both ask for shared memory no notebook needs; libraries
-  that try them fall back.
+* ``memfd_create``, ``shmget``, ``semget`` and ``msgget`` fail with ``ENOSYS``: a memory
+  file's pages, a System V segment's (attached, touched and detached), a System V
+  semaphore set's and a System V message queue's live outside the address space
+  ``RLIMIT_AS`` counts, so one kernel could otherwise hold gigabytes of the host's memory
+  with a small address space (a set of 32,000 semaphores takes 2 MiB of the host's kernel
+  memory, and the sandbox's IPC namespace allows 32,000 sets; its 32,000 queues hold
+  16 kB each). They ask for shared memory or System V objects no notebook needs
+  (Python's own semaphores are POSIX ones, files in ``/dev/shm``); libraries that try
+  them fall back;
+* sockets only of the Unix and netlink families (``AF_INET`` and ``AF_INET6`` fail with
+  ``EPERM``), and ``setsockopt`` of a socket's buffer sizes (``SO_SNDBUF``,
+  ``SO_RCVBUF`` and their ``FORCE`` forms) fails with ``EPERM``: what a socket holds
+  queued lives outside the address space too. A TCP connection over the sandbox's
+  loopback grows its buffers by itself, to about 4 MB each, up to the host-wide
+  ``net.ipv4.tcp_mem`` that every TCP connection of the host shares, and a Unix socket
+  whose send buffer is raised to the host's ``net.core.wmem_max`` holds that much again:
+  one kernel held 15 GB of the host's memory in Unix socket pairs, half of them passed
+  out of its open-file limit in flight. Without either, what one kernel can queue stays
+  near the default buffer (``net.core.wmem_default``) times the sockets its open-file
+  limit allows. ZMQ's ``ipc`` sockets keep the default buffers.
 
 The filter holds for everything the kernel runs, ``execve`` included.
 """
@@ -53,7 +68,13 @@ import struct
 import textwrap
 from dataclasses import dataclass
 
-__all__ = ["ALLOWED_SOCKET_FAMILIES", "filter_program", "install_filter", "launcher_prelude"]
+__all__ = [
+    "ALLOWED_SOCKET_FAMILIES",
+    "ONE_PROCESS_SOCKET_FAMILIES",
+    "filter_program",
+    "install_filter",
+    "launcher_prelude",
+]
 
 # classic BPF as seccomp runs it (linux/filter.h, linux/seccomp.h, linux/audit.h)
 _LOAD_WORD = 0x20  # BPF_LD | BPF_W | BPF_ABS
@@ -69,9 +90,17 @@ _CLONE_THREAD = 0x00010000
 # low word of the first argument (clone's flags, socket's family) is at offset 16 on both
 # little-endian machines below, and the kernel reads a family as a 32-bit int
 _NUMBER, _ARCH, _FIRST_ARGUMENT_LOW_WORD = 0, 4, 16
+# and the low words of the second and third (setsockopt's level and option name)
+_SECOND_ARGUMENT_LOW_WORD, _THIRD_ARGUMENT_LOW_WORD = 24, 32
 
 #: The socket families a sandboxed kernel may open: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
 ALLOWED_SOCKET_FAMILIES = (1, 2, 10, 16)
+#: Those of a kernel kept to one process (no control group counts its sockets' buffers):
+#: AF_UNIX and AF_NETLINK.
+ONE_PROCESS_SOCKET_FAMILIES = (1, 16)
+#: SOL_SOCKET, and its options that size a socket's buffers: SO_SNDBUF, SO_RCVBUF,
+#: SO_SNDBUFFORCE, SO_RCVBUFFORCE (the same numbers on both machines below).
+_SOL_SOCKET, _BUFFER_SIZE_OPTIONS = 1, (7, 8, 32, 33)
 
 
 @dataclass(frozen=True)
@@ -83,11 +112,13 @@ class _Machine:
     forks: tuple[int, ...]  # the calls that only ever make a process (fork, vfork)
     clone3: int
     sockets: tuple[int, ...]  # socket, socketpair
+    setsockopt: int
     io_uring: tuple[int, ...]  # io_uring_setup, io_uring_enter, io_uring_register
     aio_setup: int  # io_setup: no other AIO call does anything without its context
     keyrings: tuple[int, ...]  # add_key, request_key, keyctl
     kernel_interfaces: tuple[int, ...]  # userfaultfd, perf_event_open, bpf
-    shared_memory: tuple[int, ...]  # memfd_create, shmget: memory RLIMIT_AS does not count
+    # memfd_create, shmget, semget, msgget: memory RLIMIT_AS does not count
+    beside_address_space: tuple[int, ...]
     other_abi: int | None  # the first number of a second ABI sharing the architecture
 
 
@@ -98,11 +129,12 @@ _MACHINES = {
         (57, 58),
         435,
         (41, 53),
+        54,
         (425, 426, 427),
         206,
         (248, 249, 250),
         (323, 298, 321),
-        (319, 29),
+        (319, 29, 64, 68),
         0x40000000,
     ),
     "aarch64": _Machine(
@@ -111,11 +143,12 @@ _MACHINES = {
         (),
         435,
         (198, 199),
+        208,
         (425, 426, 427),
         0,
         (217, 218, 219),
         (282, 241, 280),
-        (279, 194),
+        (279, 194, 190, 186),
         None,
     ),
 }
@@ -152,8 +185,13 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     program += [
         (_JUMP_EQUAL, "refuse", 0, number) for number in (*known.keyrings, *known.kernel_interfaces)
     ]
+    families = ALLOWED_SOCKET_FAMILIES
     if one_process:
-        program += [(_JUMP_EQUAL, "no-such-call", 0, number) for number in known.shared_memory]
+        families = ONE_PROCESS_SOCKET_FAMILIES
+        program.append((_JUMP_EQUAL, "buffer-size", 0, known.setsockopt))
+        program += [
+            (_JUMP_EQUAL, "no-such-call", 0, number) for number in known.beside_address_space
+        ]
         program += [(_JUMP_EQUAL, "refuse", 0, number) for number in known.forks]
         program += [
             (_JUMP_EQUAL, "no-such-call", 0, known.clone3),
@@ -163,8 +201,17 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
         ]
     else:
         program.append((_JUMP_EQUAL, "allow", "allow", 0))
+    if one_process:
+        program += [
+            "buffer-size",
+            (_LOAD_WORD, 0, 0, _SECOND_ARGUMENT_LOW_WORD),
+            (_JUMP_EQUAL, 0, "allow", _SOL_SOCKET),
+            (_LOAD_WORD, 0, 0, _THIRD_ARGUMENT_LOW_WORD),
+        ]
+        program += [(_JUMP_EQUAL, "refuse", 0, option) for option in _BUFFER_SIZE_OPTIONS]
+        program.append((_JUMP_EQUAL, "allow", "allow", 0))
     program += ["family", (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD)]
-    program += [(_JUMP_EQUAL, "allow", 0, family) for family in ALLOWED_SOCKET_FAMILIES]
+    program += [(_JUMP_EQUAL, "allow", 0, family) for family in families]
     program += [
         (_JUMP_EQUAL, "refuse", "refuse", 0),
         "allow",

@@ -10,12 +10,15 @@ files are byte-identical afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import glob
 import json
 import os
 import re
+import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -545,9 +548,15 @@ MANY_FILES = RIGHT_Q3 + (
     "        open(f'{folder}/{number}', 'w').close()\n"
 )
 
-#: Memory outside the address space RLIMIT_AS counts: a memory file's pages, and a System V
-#: segment's (attached, touched, detached). Small here: whether the kernel may hold them at
-#: all is what tells, and a memory control group counts them where one exists.
+#: Memory outside the address space RLIMIT_AS counts: a memory file's pages, a System V
+#: segment's (attached, touched, detached), a System V semaphore set's (32,000 semaphores
+#: took 2 MiB of the host's kernel memory each, and the sandbox's IPC namespace allows
+#: 32,000 sets: 64 GiB), a System V message queue's (16 kB each, 32,000 queues), and what
+#: sockets hold queued: a TCP connection over the sandbox's loopback grows its buffers by
+#: itself (150 held 560 MB), and a Unix socket's send buffer raised to the host's
+#: net.core.wmem_max holds that much (2,000 of them, half in flight, held 15 GB). Small
+#: here: whether the kernel may hold them at all is what tells, and a memory control group
+#: counts them where one exists.
 SHARED_MEMORY = RIGHT_Q3 + (
     "import ctypes, os\n"
     "libc = ctypes.CDLL(None, use_errno=True)\n"
@@ -561,6 +570,32 @@ SHARED_MEMORY = RIGHT_Q3 + (
     "print('SHM held' if segment >= 0 else f'SHM refused {ctypes.get_errno()}')\n"
     "if segment >= 0:\n"
     "    libc.shmctl(segment, 0, None)\n"  # IPC_RMID
+    "semaphores = libc.semget(0, 32_000, 0o1600)\n"
+    "print('SEM held' if semaphores >= 0 else f'SEM refused {ctypes.get_errno()}')\n"
+    "if semaphores >= 0:\n"
+    "    libc.semctl(semaphores, 0, 0)\n"  # IPC_RMID
+    "message = ctypes.create_string_buffer(8 + 8_000)\n"
+    "ctypes.c_long.from_buffer(message).value = 1\n"  # the message's type
+    "queue = libc.msgget(0, 0o1600)\n"
+    "sent = queue >= 0 and libc.msgsnd(queue, message, 8_000, 0o4000) == 0\n"  # IPC_NOWAIT
+    "print('MSG held' if sent else f'MSG refused {ctypes.get_errno()}')\n"
+    "if queue >= 0:\n"
+    "    libc.msgctl(queue, 0, None)\n"  # IPC_RMID
+    "import socket\n"
+    "try:\n"
+    "    with socket.create_server(('127.0.0.1', 0)) as server:\n"
+    "        sender = socket.create_connection(server.getsockname())\n"
+    "        sender.setblocking(False)\n"
+    "        sent = sender.send(b'x' * 2**16)\n"
+    "        print('TCP held')\n"
+    "except OSError as error:\n"
+    "    print('TCP refused', error.errno)\n"
+    "end, other_end = socket.socketpair()\n"
+    "try:\n"
+    "    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**22)\n"
+    "    print('SNDBUF held')\n"
+    "except OSError as error:\n"
+    "    print('SNDBUF refused', error.errno)\n"
 )
 
 #: userfaultfd (user-mode faults only, which an unprivileged process may ask for), a
@@ -579,6 +614,43 @@ KERNEL_INTERFACES = RIGHT_Q3 + (
     "                   ('BPF', (bpf, 0, map_attr, 72))]:\n"
     "    fd = libc.syscall(*call)\n"
     "    print(name, 'opened' if fd >= 0 else ctypes.get_errno())\n"
+)
+
+#: TCP buffers over the sandbox's own loopback, which a connection grows by itself (to about
+#: 4 MB each): three processes of 100 connections each queue what they can without reading
+#: any of it, about 1.1 GB where nothing counts them, past the sandbox's MEMORY_MB. The
+#: kernel prints how many MiB they queued in all.
+TCP_BUFFERS = RIGHT_Q3 + (
+    "import os, socket\n"
+    "ready_read, ready_write = os.pipe()\n"
+    "children = []\n"
+    "for _ in range(3):\n"
+    "    pid = os.fork()\n"
+    "    if pid == 0:\n"
+    "        queued = 0\n"
+    "        try:\n"
+    "            server = socket.create_server(('127.0.0.1', 0), backlog=100)\n"
+    "            held = []\n"
+    "            for _ in range(100):\n"
+    "                sender = socket.create_connection(server.getsockname())\n"
+    "                held += [sender, server.accept()[0]]\n"
+    "                sender.setblocking(False)\n"
+    "                try:\n"
+    "                    while True:\n"
+    "                        queued += sender.send(b'x' * 2**16)\n"
+    "                except BlockingIOError:\n"
+    "                    pass\n"
+    "        finally:\n"
+    "            os.write(ready_write, f'{queued}\\n'.encode())\n"
+    "            os._exit(0)\n"
+    "    children.append(pid)\n"
+    "os.close(ready_write)\n"
+    "said = b''\n"
+    "while chunk := os.read(ready_read, 4096):\n"
+    "    said += chunk\n"
+    "for pid in children:\n"
+    "    os.waitpid(pid, 0)\n"
+    "print('TCP QUEUED MiB', sum(map(int, said.split())) // 2**20)\n"
 )
 
 FORK_BOMB = RIGHT_Q3 + (
@@ -1148,6 +1220,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             answers={"q3-answer": MANY_FILES}, keep_before="q3", status="disk-limit"
         ),
         "shared-memory": Case(answers={"q3-answer": SHARED_MEMORY}),
+        "tcp-buffers": Case(answers={"q3-answer": TCP_BUFFERS}, status=("graded", "memory-limit")),
         "kernel-interfaces": Case(answers={"q3-answer": KERNEL_INTERFACES}),
         # one message larger than the grader accepts: dropped, never held in its memory
         "giant-message": Case(
@@ -1501,22 +1574,40 @@ def test_a_kernel_holds_few_of_the_hosts_open_files(graded: Graded) -> None:
 
 
 def _check_shared_memory_attack(graded: Graded) -> None:
-    """A memory file or a System V segment is held only where a control group counts it."""
+    """A memory file, a System V segment, semaphore set or message queue, a TCP connection
+    or a raised socket buffer is held only where a control group counts it."""
     printed = _printed_lines(_autograded_text(graded, "shared-memory"))
+    refusals = {"MEMFD": 38, "SHM": 38, "SEM": 38, "MSG": 38, "TCP": 1, "SNDBUF": 1}
+    kinds = tuple(refusals)
     if _whole_sandbox_limits(graded):
-        expected = ["MEMFD held", "SHM held"]
-    else:
-        expected = ["MEMFD refused 38", "SHM refused 38"]  # ENOSYS
-    assert [line for line in printed if line.startswith(("MEMFD", "SHM"))] == expected, printed
+        expected = [f"{kind} held" for kind in kinds]
+    else:  # ENOSYS for the calls, EPERM for the sockets
+        expected = [f"{kind} refused {errno}" for kind, errno in refusals.items()]
+    assert [line for line in printed if line.startswith(kinds)] == expected, printed
 
 
 def test_memory_beside_the_address_space_is_held_only_where_a_group_counts_it(
     graded: Graded,
 ) -> None:
     """Where no control group bounds the sandbox's memory, one kernel held 5 GB of the
-    host's memory in memory files and System V segments, with a 659 MiB address space:
-    may it hold either only where a control group counts them?"""
+    host's memory in memory files and System V segments, with a 659 MiB address space, and
+    System V semaphore sets hold 2 MiB of kernel memory each, and socket buffers 15 GB:
+    may it hold any of them, or a System V message queue, only where a control group
+    counts them?"""
     _check_shared_memory_attack(graded)
+
+
+def test_tcp_buffers_are_held_within_the_sandboxs_memory(graded: Graded) -> None:
+    """A cgroup v1 memory group counts no TCP buffer until a TCP limit is set, and the
+    host's TCP connections share one budget (net.ipv4.tcp_mem) past which none can send: do
+    300 loopback connections that never read queue far less than the sandbox's memory (or
+    meet its memory limit, where the group counts them with the rest)?"""
+    if graded.rows["tcp-buffers"]["status"] == "memory-limit":
+        return
+    printed = _printed_lines(_autograded_text(graded, "tcp-buffers"))
+    queued = [int(line.split()[-1]) for line in printed if line.startswith("TCP QUEUED MiB")]
+    assert len(queued) == 1, printed
+    assert queued[0] < MEMORY_MB // 2, f"{queued[0]} MiB queued in TCP buffers"
 
 
 def _check_kernel_interfaces_attack(graded: Graded) -> None:
@@ -2083,15 +2174,14 @@ NON_ROOT_CASES = (
 GRADER_UID = 61010
 
 
-@pytest.fixture(scope="module")
-def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
-    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
-    import shutil
+#: The command prefix that runs the rest of its arguments as :data:`GRADER_UID`.
+AS_A_USER = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}", "--clear-groups", "--"]
 
-    if os.geteuid() != 0:
-        # already an ordinary user: the module's own grading was one, of every case
-        yield request.getfixturevalue("graded")
-        return
+
+@contextlib.contextmanager
+def _folder_for_a_user() -> Iterator[Path]:
+    """As root: a folder that :data:`GRADER_UID` may be given (see :func:`_give_to_the_user`),
+    removed afterwards, with this interpreter reachable by that user meanwhile."""
     interpreter = os.path.realpath(sys.executable)
     root_mode = os.stat("/root").st_mode & 0o7777
     # the interpreter may live in root's home (pyenv): let the grader's user through
@@ -2102,6 +2192,26 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         if opened:
             os.chmod("/root", root_mode | 0o001)
         os.chmod(folder, 0o755)
+        yield folder
+    finally:
+        if opened:
+            os.chmod("/root", root_mode)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _give_to_the_user(folder: Path) -> None:
+    """Make :data:`GRADER_UID` the owner of everything in ``folder``."""
+    subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
+
+
+@pytest.fixture(scope="module")
+def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
+    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
+    if os.geteuid() != 0:
+        # already an ordinary user: the module's own grading was one, of every case
+        yield request.getfixturevalue("graded")
+        return
+    with _folder_for_a_user() as folder:
         (folder / "course").mkdir()
         course = make_course(folder / "course", [ASSIGNMENT])
         with (course.root / "nbgrader_config.py").open("a") as config:
@@ -2109,19 +2219,8 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         # rebuilt for this course, whose paths the link attack names
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
         _submit_class(course, cases)
-        subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
-        as_user = [
-            "setpriv",
-            f"--reuid={GRADER_UID}",
-            f"--regid={GRADER_UID}",
-            "--clear-groups",
-            "--",
-        ]
-        yield _grade_class(course, cases, as_user)
-    finally:
-        if opened:
-            os.chmod("/root", root_mode)
-        shutil.rmtree(folder, ignore_errors=True)
+        _give_to_the_user(folder)
+        yield _grade_class(course, cases, AS_A_USER)
 
 
 def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
@@ -2490,3 +2589,335 @@ def test_a_notebook_edited_by_hand_earns_what_its_answers_earn(
     scores = graded_by_hand.course.scores(name, ASSIGNMENT)
     expected = {c: 0.0 if c in case.zero else p for c, p in graded_by_hand.full.items()}
     assert {c: scores.get(c) or 0.0 for c in expected} == expected
+
+
+#: What names the daemon below among the host's processes (its command line).
+DAEMON_MARK = "redteam-daemon-7e57ab1e"
+#: A daemon as a server makes one: fork, a new session, fork again, so that it has no
+#: parent, no session and no terminal of the kernel's; it ignores the signals a session's
+#: end sends, closes its standard streams and becomes a program of its own whose command
+#: line carries :data:`DAEMON_MARK`. Its body writes, again and again, wherever a file
+#: could outlive the grading: the folder it was started in, the honest classmate's
+#: submission, the course folder and the host's /tmp.
+DAEMON_BODY = """
+import os, signal, sys, time
+for name in ('SIGHUP', 'SIGTERM', 'SIGINT', 'SIGPIPE'):
+    signal.signal(getattr(signal, name), signal.SIG_IGN)
+targets = sys.argv[2:]
+while True:
+    for target in targets:
+        try:
+            with open(target, 'a') as handle:
+                handle.write('written after grading\\n')
+        except OSError:
+            pass
+    time.sleep(0.2)
+"""
+
+
+def _daemon(course_root: Path) -> str:
+    """Start the daemon of :data:`DAEMON_BODY` and say so once it runs, in a kernel whose
+    answers are all right."""
+    targets = [
+        "late.txt",
+        "/tmp/late.txt",
+        str(course_root / "submitted" / "honest" / ASSIGNMENT / "late.txt"),
+        str(course_root / "submitted" / "setsid-daemon" / ASSIGNMENT / "late.txt"),
+        str(course_root / "late.txt"),
+    ]
+    return (
+        "import os, sys\n"
+        "answer_q1 = (None, 16)\n"
+        "ready_read, ready_write = os.pipe()\n"
+        "try:\n"
+        "    forked = os.fork()\n"
+        "except OSError as error:\n"  # a sandbox kept to one process
+        "    print('DAEMON REFUSED', error.errno)\n"
+        "    forked = None\n"
+        "if forked == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        os.write(ready_write, str(os.getpid()).encode())\n"
+        "        for fd in (0, 1, 2, ready_read, ready_write):\n"
+        "            os.close(fd)\n"
+        f"        os.execv(sys.executable, [sys.executable, '-c', {DAEMON_BODY!r},\n"
+        f"                                  {DAEMON_MARK!r}, *{targets!r}])\n"
+        "    os._exit(0)\n"
+        "if forked:\n"
+        "    os.wait()\n"
+        "    os.close(ready_write)\n"
+        "    print('DAEMON STARTED', os.read(ready_read, 32).decode())\n"
+    )
+
+
+def _marked_processes() -> list[int]:
+    """The host's processes whose command line carries :data:`DAEMON_MARK`."""
+    found = []
+    for entry in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(entry, "rb") as handle:
+                if DAEMON_MARK.encode() in handle.read():
+                    found.append(int(entry.split("/")[2]))
+        except (OSError, ValueError):
+            pass
+    return found
+
+
+#: The name of a kernel installed beside python3 on the grading host that starts ipykernel
+#: its own way, not with ``-m ipykernel_launcher``: the sandbox then puts no seccomp filter
+#: in front of it (the report says so), which is the instructor's choice for their own
+#: notebooks, never a learner's.
+OTHER_KERNEL = "python3-unfiltered"
+#: A variable a notebook's kernelspec sets in its own ``env``.
+METADATA_VARIABLE = "REDTEAM_FROM_METADATA"
+#: What a kernel prints of where it runs: its host name, its seccomp mode, its uid.
+KERNEL_PROBE = (
+    "import os, socket\n"
+    "status = dict(line.split(':', 1) for line in open('/proc/self/status').read().splitlines()\n"
+    "              if ':' in line)\n"
+    "print('KERNEL', socket.gethostname(), status['Seccomp'].strip(), os.getuid())\n"
+    f"if {METADATA_VARIABLE!r} in os.environ:\n"
+    "    print('LEAK the notebook set the kernel environment')\n"
+    "answer_q1 = (None, 16)\n"
+)
+
+
+def _kernelspec(course_root: Path, **spec: object) -> Callable[[nbformat.NotebookNode], None]:
+    """An edit that gives the notebook the kernelspec ``spec`` (completed with a display
+    name, a language and an ``argv`` that would leave a mark on the host if it ran) and a
+    ``language_info`` of the same language."""
+
+    def edit(nb: nbformat.NotebookNode) -> None:
+        full = {
+            "display_name": "Mine",
+            "language": "python",
+            "argv": ["/bin/sh", "-c", f"touch {course_root / 'argv-ran'}"],
+            "env": {METADATA_VARIABLE: "1", "LD_PRELOAD": "/tmp/mine.so"},
+            **spec,
+        }
+        nb.metadata["kernelspec"] = full
+        nb.metadata["language_info"] = {"name": full["language"]}
+
+    return edit
+
+
+#: How long each of two kernels graded side by side waits for the other, in seconds.
+MEETING_SECONDS = 10
+#: The two kernels that try to meet, and the port each listens on in its own network.
+MEETING = {"meet-a": 47011, "meet-b": 47012}
+
+
+def _meet(me: str) -> str:
+    """A kernel that, for :data:`MEETING_SECONDS`, listens on an abstract Unix socket and a
+    loopback port named after ``me`` and tries to reach those of the other kernel of
+    :data:`MEETING`, as a learner's kernel would look for a classmate's (or the kernel
+    started ahead for the next submission); it prints when it waited and LEAK for each
+    way in either direction that worked."""
+    (other,) = set(MEETING) - {me}
+    return (
+        "import socket, time\n"
+        "start = time.time()\n"
+        "listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        f"listening.bind('\\0lstm-redteam-{me}')\n"
+        "servers = [listening]\n"
+        "try:\n"  # refused where the kernel keeps to one process
+        "    servers.append(socket.socket())\n"
+        f"    servers[-1].bind(('127.0.0.1', {MEETING[me]}))\n"
+        "except OSError as error:\n"
+        "    print('LOOPBACK refused', error.errno)\n"
+        "reached = set()\n"
+        "for server in servers:\n"
+        "    server.listen()\n"
+        "    server.setblocking(False)\n"
+        f"while time.time() < start + {MEETING_SECONDS}:\n"
+        "    for server in servers:\n"
+        "        try:\n"
+        "            server.accept()[0].close()\n"
+        "            reached.add(f'accepted on {server.family.name}')\n"
+        "        except BlockingIOError:\n"
+        "            pass\n"
+        "    try:\n"
+        "        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:\n"
+        f"            client.connect('\\0lstm-redteam-{other}')\n"
+        "        reached.add('reached its abstract socket')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    try:\n"
+        f"        socket.create_connection(('127.0.0.1', {MEETING[other]}), timeout=0.1).close()\n"
+        "        reached.add('reached its loopback port')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "    time.sleep(0.1)\n"
+        "print('MEETING', start, time.time())\n"
+        "for way in sorted(reached):\n"
+        f"    print('LEAK {other}:', way)\n"
+        "answer_q1 = (None, 16)\n"
+    )
+
+
+def _started_elsewhere(course_root: Path) -> dict[str, Case]:
+    """Kernels started other than as the course starts them: by the notebook's metadata,
+    or left running past the grading, or looking for each other while both are graded.
+    Each earns what its answers earn (q2 is wrong in the kernelspec cases)."""
+    wrong_q2 = {"q2-answer": "answer_q2 = (None, 16)\n", "q1-answer": KERNEL_PROBE}
+    return {
+        "setsid-daemon": Case(answers={"q1-answer": _daemon(course_root)}),
+        "kernel-unknown-name": Case(
+            answers=wrong_q2, edit=_kernelspec(course_root, name="no-such-kernel"), zero={"q2"}
+        ),
+        "kernel-named-by-path": Case(
+            answers=wrong_q2,
+            edit=_kernelspec(
+                course_root, name=str(course_root / "kernels" / "share" / "kernels" / OTHER_KERNEL)
+            ),
+            zero={"q2"},
+        ),
+        "kernel-own-argv-and-env": Case(
+            answers=wrong_q2, edit=_kernelspec(course_root, name=OTHER_KERNEL), zero={"q2"}
+        ),
+        "kernel-other-language": Case(
+            answers=wrong_q2,
+            edit=_kernelspec(course_root, name="ir", language="R", display_name="R"),
+            zero={"q2"},
+        ),
+        **{name: Case(answers={"q1-answer": _meet(name)}) for name in MEETING},
+    }
+
+
+@dataclass
+class GradedElsewhere:
+    graded: Graded
+    #: Daemons found alive once grading was over, and a few seconds later.
+    alive_after: list[int]
+    alive_later: list[int]
+    #: What the daemon would have written, had it outlived the grading.
+    late_files: list[str]
+
+
+@pytest.fixture(scope="module", params=["root", "user"])
+def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere]:
+    """A class of kernels started other than as the course starts them, graded with
+    :data:`OTHER_KERNEL` installed where the grader finds kernels: by root, and by an
+    ordinary user, whose sandbox has no control group, so that only its PID namespace
+    ends a daemon."""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    by_a_user = request.param == "user"
+    if by_a_user and os.geteuid() != 0:
+        pytest.skip("already an ordinary user: the run by 'root' is one")
+    with contextlib.ExitStack() as stack:
+        if by_a_user:
+            parent = stack.enter_context(_folder_for_a_user())
+        else:
+            parent = Path(tempfile.mkdtemp(prefix="redteam-elsewhere-"))
+            stack.callback(shutil.rmtree, parent, ignore_errors=True)
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        other = root / "kernels" / "share" / "kernels" / OTHER_KERNEL
+        other.mkdir(parents=True)
+        launcher = "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+        (other / "kernel.json").write_text(
+            json.dumps(
+                {
+                    "argv": [sys.executable, "-c", launcher, "-f", "{connection_file}"],
+                    "display_name": "Python 3 (no filter)",
+                    "language": "python",
+                }
+            )
+        )
+        cases = _started_elsewhere(root)
+        _submit_class(course, cases)
+        if by_a_user:
+            _give_to_the_user(parent)
+        patch = stack.enter_context(pytest.MonkeyPatch.context())
+        # where jupyter_client looks for kernels first: share/jupyter/kernels of this path
+        patch.setenv("JUPYTER_PATH", str(root / "kernels" / "share"))
+        try:
+            graded = _grade_class(course, cases, as_user=AS_A_USER if by_a_user else [])
+            alive_after = _marked_processes()
+            # the daemon writes every 0.2 s: a few seconds give it many chances
+            subprocess.run(["sleep", "3"], check=True)
+            alive_later = _marked_processes()
+            late = [str(p) for p in root.rglob("late.txt")] + glob.glob("/tmp/late.txt")
+            yield GradedElsewhere(graded, alive_after, alive_later, late)
+        finally:
+            for pid in _marked_processes():  # a daemon that got through must not outlive us
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def test_a_daemon_dies_with_its_kernel_and_changes_nothing_afterwards(
+    graded_elsewhere: GradedElsewhere,
+) -> None:
+    """A kernel double-forks a daemon in a session of its own, which ignores hang-ups and
+    terminations and keeps writing into its folder, the submissions and the course. Once
+    grading is over, is it gone (the sandbox's PID namespace and control group end with the
+    kernel), has it written nothing anywhere, and did its notebook keep its points?"""
+    graded = graded_elsewhere.graded
+    said = [
+        line
+        for line in _printed_lines(_autograded_text(graded, "setsid-daemon"))
+        if line.startswith("DAEMON")
+    ]
+    limits = graded.course.report("setsid-daemon", ASSIGNMENT)["limits"]
+    if any(limit.startswith("processes: threads, no other process") for limit in limits):
+        # no control group bounds this sandbox's memory: the kernel keeps to one process,
+        # so no daemon ever starts
+        assert said == ["DAEMON REFUSED 1"], said  # EPERM
+    else:
+        assert len(said) == 1 and said[0].startswith("DAEMON STARTED"), said
+    assert graded_elsewhere.alive_after == [] and graded_elsewhere.alive_later == []
+    assert graded_elsewhere.late_files == []
+    assert graded.before == graded.after and graded.course_before == graded.course_after
+    assert graded.rows["setsid-daemon"]["status"] == "graded"
+    assert graded.course.scores("setsid-daemon", ASSIGNMENT) == graded.full
+
+
+@pytest.mark.parametrize("name", [n for n in _started_elsewhere(Path("/nowhere")) if "kernel" in n])
+def test_a_notebooks_own_kernelspec_starts_no_other_kernel(
+    graded_elsewhere: GradedElsewhere, name: str
+) -> None:
+    """A notebook's metadata names another kernel: one that does not exist, a path, one
+    installed on the host that the sandbox filters less, with its own ``argv`` and ``env``,
+    or one of another language. Is it still run by the course's sandboxed kernel (its host
+    name, its seccomp filter, not root, none of the notebook's variables), does nothing of
+    its ``argv`` run, and does it earn what its answers earn, no more, no less?"""
+    graded = graded_elsewhere.graded
+    case, row = graded.cases[name], graded.rows[name]
+    assert row["status"] == "graded", f"{name}: {row['status']} ({row['reason']})"
+    expected = {c: 0.0 if c in case.zero else p for c, p in graded.full.items()}
+    scores = graded.course.scores(name, ASSIGNMENT)
+    assert {c: scores.get(c) or 0.0 for c in expected} == expected
+    text = _autograded_text(graded, name)
+    probes = [line.split() for line in _printed_lines(text) if line.startswith("KERNEL")]
+    assert len(probes) == 1, text[-2000:]
+    _, hostname, seccomp, uid = probes[0]
+    assert hostname == sandbox.SANDBOX_HOSTNAME
+    assert seccomp == "2", "the course's kernel, with its seccomp filter"
+    assert uid != "0"
+    assert _leaks(text) == []
+    assert not (graded.course.root / "argv-ran").exists()
+    assert graded.before == graded.after
+
+
+def test_kernels_graded_side_by_side_cannot_reach_each_other(
+    graded_elsewhere: GradedElsewhere,
+) -> None:
+    """Two kernels graded at the same time each listen on an abstract Unix socket (which
+    no file's permissions guard) and a loopback port, and try the other's: is each in a
+    network of its own, so that neither reaches the other (nor, so, the kernel started
+    ahead for the next submission), and do both keep their points?"""
+    graded = graded_elsewhere.graded
+    waited = []
+    for name in MEETING:
+        printed = _printed_lines(_autograded_text(graded, name))
+        times = [line.split()[1:] for line in printed if line.startswith("MEETING")]
+        assert len(times) == 1, printed
+        waited.append([float(t) for t in times[0]])
+        assert [line for line in printed if "LEAK" in line] == []
+        assert graded.rows[name]["status"] == "graded"
+        assert graded.course.scores(name, ASSIGNMENT) == graded.full
+    (start_a, end_a), (start_b, end_b) = waited
+    assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"

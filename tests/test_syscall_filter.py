@@ -38,8 +38,13 @@ AIO_SETUP = {"x86_64": 206, "aarch64": 0}
 KEYRINGS = {"x86_64": (248, 249, 250), "aarch64": (217, 218, 219)}
 #: userfaultfd, perf_event_open and bpf, per machine
 KERNEL_INTERFACES = {"x86_64": (323, 298, 321), "aarch64": (282, 241, 280)}
-#: memfd_create and shmget, per machine
-SHARED_MEMORY = {"x86_64": (319, 29), "aarch64": (279, 194)}
+#: memfd_create, shmget, semget and msgget, per machine
+SHARED_MEMORY = {"x86_64": (319, 29, 64, 68), "aarch64": (279, 194, 190, 186)}
+#: setsockopt, per machine
+SETSOCKOPT = {"x86_64": 54, "aarch64": 208}
+SOL_SOCKET, SOL_TCP = 1, 6
+#: SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE; and SO_REUSEADDR, SO_KEEPALIVE
+BUFFER_SIZE_OPTIONS, OTHER_OPTIONS = (7, 8, 32, 33), (2, 9)
 I386 = 0x40000003
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
@@ -47,7 +52,11 @@ AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 
 def decide(program: bytes, number: int, arch: int, first: int = 0) -> int:
     """Run the filter on one call (``first``: its first argument), as the kernel runs
     classic BPF: its return value."""
-    data = struct.pack("=iIQ6Q", number, arch, 0, first, 0, 0, 0, 0, 0)
+    return run_filter(program, struct.pack("=iIQ6Q", number, arch, 0, first, 0, 0, 0, 0, 0))
+
+
+def run_filter(program: bytes, data: bytes) -> int:
+    """Run the filter on one call's ``struct seccomp_data``: its return value."""
     instructions = [struct.unpack_from("=HBBI", program, i) for i in range(0, len(program), 8)]
     accumulator, at = 0, 0
     while True:
@@ -86,10 +95,11 @@ def test_threads_pass_and_every_other_process_start_is_refused(machine: str) -> 
 def test_shared_memory_is_refused_only_where_no_group_bounds_the_memory(
     machine: str, one_process: bool
 ) -> None:
-    """Where no control group bounds the sandbox's memory, are memfd_create and shmget told
-    they do not exist (their pages live outside the address space RLIMIT_AS counts: one
-    kernel held 5 GB of the host's memory in a 659 MiB address space), and where a group
-    does, do they pass (the group counts them)?"""
+    """Where no control group bounds the sandbox's memory, are memfd_create, shmget, semget
+    and msgget told they do not exist (their memory lives outside the address space
+    RLIMIT_AS counts: one kernel held 5 GB of the host's memory in a 659 MiB address space,
+    and a semaphore set holds 2 MiB), and where a group does, do they pass (the group
+    counts them)?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch = MACHINES[machine][0]
     for number in SHARED_MEMORY[machine]:
@@ -114,17 +124,42 @@ def test_without_one_process_every_process_start_passes(machine: str) -> None:
 def test_only_the_socket_families_a_kernel_needs_open(
     machine: str, one_process: bool, family: int
 ) -> None:
-    """Do socket and socketpair pass for Unix, IPv4, IPv6 and netlink only, judged by the
-    32-bit int the kernel reads (the high word is ignored, as the kernel ignores it), and
-    is every other family refused with EPERM: AF_VSOCK, which no network namespace
-    isolates, AF_PACKET, AF_ALG?"""
+    """Do socket and socketpair pass for Unix, IPv4, IPv6 and netlink only (Unix and
+    netlink only where the kernel keeps to one process), judged by the 32-bit int the
+    kernel reads (the high word is ignored, as the kernel ignores it), and is every other
+    family refused with EPERM: AF_VSOCK, which no network namespace isolates, AF_PACKET,
+    AF_ALG?"""
     program = syscall_filter.filter_program(machine, one_process=one_process)
     arch, *_, sockets = MACHINES[machine]
-    allowed = family & 0xFFFFFFFF in (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK)
+    families = (AF_UNIX, AF_NETLINK) if one_process else (AF_UNIX, AF_INET, AF_INET6, AF_NETLINK)
+    allowed = family & 0xFFFFFFFF in families
     for number in sockets:
         assert decide(program, number, arch, family) == (ALLOW if allowed else EPERM)
     for refused in (AF_PACKET, AF_ALG, AF_VSOCK):
         assert decide(program, sockets[0], arch, refused) == EPERM
+
+
+@pytest.mark.parametrize("machine", sorted(MACHINES))
+@pytest.mark.parametrize("one_process", [True, False])
+def test_socket_buffers_keep_their_size_only_where_no_group_counts_them(
+    machine: str, one_process: bool
+) -> None:
+    """Where no control group bounds the sandbox's memory, is setsockopt of a buffer size
+    refused (EPERM), while other options and levels pass (a Unix socket raised to the
+    host's wmem_max held 8 MB of the host's memory each, past the address space); and
+    where a group does, does it pass?"""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch, number = MACHINES[machine][0], SETSOCKOPT[machine]
+
+    def decided(level: int, option: int) -> int:
+        data = struct.pack("=iIQ6Q", number, arch, 0, 3, level, option, 0, 0, 0)
+        return run_filter(program, data)
+
+    for option in BUFFER_SIZE_OPTIONS:
+        assert decided(SOL_SOCKET, option) == (EPERM if one_process else ALLOW)
+        assert decided(SOL_TCP, option) == ALLOW  # TCP_MAXSEG and others share the numbers
+    for option in OTHER_OPTIONS:
+        assert decided(SOL_SOCKET, option) == ALLOW
 
 
 @given(
@@ -229,22 +264,31 @@ segment = libc.shmget(0, 4096, 0o1600)  # IPC_PRIVATE, IPC_CREAT | 0600
 done["shmget"] = "held" if segment >= 0 else ctypes.get_errno()
 if segment >= 0:
     libc.shmctl(segment, 0, None)  # IPC_RMID
+semaphores = libc.semget(0, 16, 0o1600)
+done["semget"] = "held" if semaphores >= 0 else ctypes.get_errno()
+if semaphores >= 0:
+    libc.semctl(semaphores, 0, 0)  # IPC_RMID
+queue = libc.msgget(0, 0o1600)
+done["msgget"] = "held" if queue >= 0 else ctypes.get_errno()
+if queue >= 0:
+    libc.msgctl(queue, 0, None)  # IPC_RMID
 print(json.dumps(done))
 """
 
 
 def test_an_interpreter_kept_to_one_process_holds_no_memory_file_or_segment() -> None:
-    """After the one-process prelude, do os.memfd_create and shmget fail with ENOSYS, and
-    without it (or with the prelude a control group backs) do both succeed?"""
+    """After the one-process prelude, do os.memfd_create, shmget, semget and msgget fail
+    with ENOSYS, and without it (or with the prelude a control group backs) do all
+    succeed?"""
     require_or_skip(
         platform.system() == "Linux" and platform.machine() in MACHINES,
         "Linux on x86-64 or aarch64, where the filter is made",
     )
-    held = {"memfd": "held", "shmget": "held"}
+    held = dict.fromkeys(("memfd", "shmget", "semget", "msgget"), "held")
     assert run_probe("", SHARED_MEMORY_PROBE) == held
     assert run_probe(syscall_filter.launcher_prelude(), SHARED_MEMORY_PROBE) == held
     prelude = syscall_filter.launcher_prelude(one_process=True)
-    assert run_probe(prelude, SHARED_MEMORY_PROBE) == {"memfd": 38, "shmget": 38}
+    assert run_probe(prelude, SHARED_MEMORY_PROBE) == dict.fromkeys(held, 38)
 
 
 SOCKET_PROBE = r"""
@@ -261,6 +305,7 @@ def opened(name, family, kind=socket.SOCK_STREAM):
 
 opened("unix", socket.AF_UNIX)
 opened("inet", socket.AF_INET)
+opened("inet6", socket.AF_INET6)
 opened("netlink", socket.AF_NETLINK, socket.SOCK_RAW)
 opened("vsock", 40)
 opened("alg", 38, socket.SOCK_SEQPACKET)
@@ -271,6 +316,14 @@ try:
     done["socketpair"] = "ran"
 except OSError as exc:
     done["socketpair"] = exc.errno
+end, other_end = socket.socketpair()
+try:
+    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 20)
+    done["buffer_size"] = "ran"
+except OSError as exc:
+    done["buffer_size"] = exc.errno
+end.close()
+other_end.close()
 done["getaddrinfo"] = bool(socket.getaddrinfo("localhost", 80))
 parameters = ctypes.create_string_buffer(120)
 ring = libc.syscall(425, 8, parameters)  # io_uring_setup, one number on both machines
@@ -292,29 +345,26 @@ print(json.dumps(done))
 
 def test_an_interpreter_under_the_filter_opens_only_the_sockets_it_needs() -> None:
     """After the prelude, with or without one process, does a fresh interpreter still open
-    Unix, IP and netlink sockets, a socket pair, and resolve localhost, as without it;
-    while AF_VSOCK (a virtual machine's host, which the sandbox's network namespace does
-    not cut off), AF_ALG and AF_PACKET fail with EPERM, io_uring with ENOSYS, and a look
-    at the session keyring (the grader's, which it inherits), a userfaultfd and a perf
-    event counter with EPERM?"""
+    Unix and netlink sockets, a socket pair, and resolve localhost, as without it, and IP
+    sockets and their buffer sizes only where a control group counts their buffers (not
+    with one process: EPERM); while AF_VSOCK (a virtual machine's host, which the
+    sandbox's network namespace does not cut off), AF_ALG and AF_PACKET fail with EPERM,
+    io_uring with ENOSYS, and a look at the session keyring (the grader's, which it
+    inherits), a userfaultfd and a perf event counter with EPERM?"""
     require_or_skip(
         platform.system() == "Linux" and platform.machine() in MACHINES,
         "Linux on x86-64 or aarch64, where the filter is made",
     )
-    needed = {
-        "unix": "ran",
-        "inet": "ran",
-        "netlink": "ran",
-        "socketpair": "ran",
-        "getaddrinfo": True,
-    }
+    needed = {"unix": "ran", "netlink": "ran", "socketpair": "ran", "getaddrinfo": True}
+    counted = {"inet": "ran", "inet6": "ran", "buffer_size": "ran"}
     unfiltered = run_probe("", SOCKET_PROBE)
-    assert {name: unfiltered[name] for name in needed} == needed
+    assert {name: unfiltered[name] for name in {**needed, **counted}} == {**needed, **counted}
     for one_process in (False, True):
         assert run_probe(
             syscall_filter.launcher_prelude(one_process=one_process), SOCKET_PROBE
         ) == {
             **needed,
+            **(dict.fromkeys(counted, 1) if one_process else counted),
             "vsock": 1,
             "alg": 1,
             "packet": 1,
