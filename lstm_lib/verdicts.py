@@ -88,6 +88,30 @@ __all__ = [
 ARRAY_RTOL = 1e-5
 ARRAY_ATOL = 1e-5
 
+#: The form check of each kind of answer that has one (a choice is checked with its options).
+_FORM_CHECKS: dict[str, Callable[[Any], None]] = {
+    "int": expect_int,
+    "shape": expect_shape,
+    "shapes": expect_shapes,
+    "array": expect_array,
+    "model": expect_layer_specs,
+}
+
+
+def _form_is_right(kind: str, value: Any, context: Mapping[str, Any]) -> bool:
+    """Whether an answer passes its kind's form check, the check a test cell runs first:
+    only then may a recorded mistake's explanation speak for it, in the notebook (which
+    opens a sealed explanation) and in the grader alike."""
+    check = _FORM_CHECKS.get(kind)
+    try:
+        if kind == "choice":
+            expect_choice(value, context.get("options") or [])
+        elif check is not None:
+            check(value)
+    except AnswerError:
+        return False
+    return True
+
 
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
 
@@ -605,7 +629,9 @@ def verdict(
         return Verdict(False, OVERSIZED_INT_MESSAGE)
     answer, cell_note = _cells_as_layers(kind, answer)
     result = _COMPARERS[kind](answer, expected, context)
-    if not result.correct:
+    # a recorded mistake in another form ([None, 16] for the shape (None, 16)) is told its
+    # form first, as the test cell's form check tells it in the notebook
+    if not result.correct and _form_is_right(kind, answer, context):
         encoded: list[Any] = []  # the answer's plain form, made once for every mistake
         for mistake in mistakes:
             if _matches(answer, mistake.get("value"), encoded):

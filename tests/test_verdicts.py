@@ -380,6 +380,36 @@ class TestNamedMistakes:
             not in verdicts.verdict("shape", (32, 10, 2), [None, 10, 1], mistakes=mistakes).message
         )
 
+    @PROPERTY
+    @given(
+        mistake=st.lists(st.one_of(st.none(), st.integers(1, 512)), min_size=1, max_size=4).map(
+            tuple
+        ),
+        expected=st.lists(st.one_of(st.none(), st.integers(1, 512)), min_size=1, max_size=4),
+        shapes=st.booleans(),
+    )
+    def test_recorded_mistake_in_another_form_is_told_its_form(
+        self, mistake: tuple, expected: list, shapes: bool
+    ) -> None:
+        """Is a recorded wrong shape written as a list told its form, as the test cell's form
+        check tells it in the notebook, rather than the recorded mistake's explanation?"""
+        if list(mistake) == expected:
+            return
+        kind = "shapes" if shapes else "shape"
+        recorded = [list(mistake)] if shapes else list(mistake)
+        reference = [expected] if shapes else expected
+        mistakes = [{"value": recorded, "message": "The recorded explanation."}]
+        written = (mistake,) if shapes else list(mistake)  # a tuple of shapes, a list shape
+        result = verdicts.verdict(kind, written, reference, mistakes=mistakes)
+        form_check = verdicts.expect_shapes if shapes else verdicts.expect_shape
+        with pytest.raises(AnswerError) as told:
+            form_check(written)
+        assert not result.correct
+        assert result.message == str(told.value)
+        right_form = [mistake] if shapes else mistake
+        named = verdicts.verdict(kind, right_form, reference, mistakes=mistakes)
+        assert named.message == "The recorded explanation."
+
     def test_recorded_mistakes_never_override_a_right_answer(self) -> None:
         """Is a right answer right even if it was also recorded as a mistake?"""
         mistakes = [{"value": [None, 16], "message": "wrong"}]
