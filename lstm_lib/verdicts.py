@@ -26,6 +26,7 @@ from typing import Any
 from lstm_lib.answers import (
     _MAX_DEPTH,
     NESTED_TOO_DEEPLY,
+    _as_said,
     _numpy_if_imported,
     _Unsupported,
     to_plain,
@@ -673,7 +674,7 @@ def _matches(answer: Any, recorded: Any, encoded: list[Any]) -> bool:
     numpy = _numpy_if_imported()
     if type(answer) is str and type(recorded) is str:
         # 'No exception' is the recorded 'no exception' however it is capitalised or spaced
-        return " ".join(answer.lower().split()) == " ".join(recorded.lower().split())
+        return _as_said(answer) == _as_said(recorded)
     if numpy is not None and type(answer) is numpy.ndarray:
         try:
             value = numpy.asarray(recorded, dtype=float)
