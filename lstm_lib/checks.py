@@ -339,6 +339,12 @@ def reveal(
     if check_mode() == "graded":
         print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
         return None
+    # the grader judges what the wire format hands it, which refuses what is no plain data
+    # (a function as an activation, a layer object): judge that here too, so the notebook
+    # never tells a learner "it does not build" where the grader says "write plain data"
+    record = to_plain(prediction)
+    if record["t"] == "unsupported":
+        prediction = from_plain(record)
     result = verdict(kind, prediction, actual, context, resolved)
     if not result.correct and _form_is_right(kind, prediction, context):
         # a student version carries its explanations sealed under the answers they explain

@@ -50,6 +50,7 @@ from lstm_lib.judging import (
     _refused_item_message,
     _shape_problem,
     _shapes_problem,
+    _steps,
     _string_shape_problem,
     expect_array,
     expect_choice,
@@ -171,6 +172,10 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
             f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
             "the question asks for an array. A sum, mean or indexing may have reduced it."
         )
+    if kind in ("model", "layer_shapes", "value") and not answer.convert:
+        told = _layer_object_message(answer, kind)
+        if told:
+            return told
     located = _refused_item_message(answer)
     if located:
         return located
@@ -190,6 +195,38 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if name == "matrix":
         return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
     return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+
+
+def _layer_object_message(answer: _Unsupported, kind: str) -> str | None:
+    """What to write instead of a Python object in a layer or model answer: a Keras layer
+    where a layer dict belongs, or a function (an activation) where its name belongs. Keras
+    takes both, so "plain values" alone would not say what to write instead."""
+    if answer.type_name == NESTED_TOO_DEEPLY:
+        return None
+    name = shorten_message(answer.type_name, 80)
+    if answer.at and answer.at[-1][0] == "dict" and "activation" in str(answer.at[-1][1]):
+        where = _steps(answer.at)
+        return (
+            f"{where[:1].upper()}{where[1:]} of your {answer.at[0][0]} is an object of type "
+            f"{name}. Keras takes a function there, but an answer is plain data: write the "
+            "activation by its name, as a string such as 'tanh'."
+        )
+    if kind == "value":
+        return None  # a dict of keyword arguments holds no layer
+    layer_slot = (
+        not answer.at
+        or answer.at[-1] == ("dict", "layer")
+        or (len(answer.at) == 1 and answer.at[0][0] == "list" and kind == "model")
+    )
+    if not layer_slot:
+        return None
+    located = (
+        _refused_item_message(answer) or f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+    )
+    return (
+        f"{located} A Keras layer is written as a layer dict, "
+        '{"class_name": ..., "config": {...}}, as keras.layers.serialize(layer) writes it.'
+    )
 
 
 # --------------------------------------------------------------------------- verdicts

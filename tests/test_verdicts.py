@@ -1378,3 +1378,88 @@ def test_a_dict_value_written_as_an_array_is_judged_without_a_grader_error(
     result = verdicts.verdict("value", answer, expected)
     assert not result.correct
     assert result.earned == 0.5, result
+
+
+# ===================================================================== objects Keras takes
+
+
+class LSTM:
+    """Stands for a Keras layer object: the wire format refuses it by its type name."""
+
+
+class Sequential:
+    """Stands for a Keras model object."""
+
+
+def tanh(x: float) -> float:
+    """Stands for keras.activations.tanh, a function Keras takes as an activation."""
+    return x
+
+
+def _wired(value: Any) -> Any:
+    return parse_answer_json(answer_json(value))
+
+
+OBJECT_MODEL = {"output_shape": [None, 8], "params": 2080}
+OBJECT_CONTEXT = {"input_shape": [None, 8, 3]}
+
+
+class TestObjectsKerasTakes:
+    @pytest.mark.parametrize(
+        ("kind", "answer", "expected", "context", "words"),
+        [
+            (
+                "layer_shapes",
+                LSTM(),
+                [[None, 4]],
+                OBJECT_CONTEXT,
+                "Your answer is an object of type LSTM; answer with plain Python values",
+            ),
+            (
+                "model",
+                [LSTM(), {"class_name": "LSTM", "config": {"units": 8}}],
+                OBJECT_MODEL,
+                OBJECT_CONTEXT,
+                "Item 1 of your list is an object of type LSTM; answer with plain",
+            ),
+            (
+                "model",
+                Sequential(),
+                OBJECT_MODEL,
+                OBJECT_CONTEXT,
+                "A Keras layer is written as a layer dict",
+            ),
+            (
+                "layer_shapes",
+                {"class_name": "Bidirectional", "config": {"layer": LSTM()}},
+                [[None, 4]],
+                OBJECT_CONTEXT,
+                "The 'layer' entry of the 'config' entry of your dict is an object of type LSTM;",
+            ),
+        ],
+    )
+    def test_a_layer_object_is_told_to_become_a_layer_dict(
+        self, kind: str, answer: Any, expected: Any, context: dict, words: str
+    ) -> None:
+        """Is a Keras layer or model object, which Keras builds but no answer can carry, told
+        how to write it as plain data (a layer dict, as keras.layers.serialize writes one)?"""
+        result = verdicts.verdict(kind, _wired(answer), expected, context)
+        assert not result.correct
+        assert words in result.message
+        assert "keras.layers.serialize" in result.message
+
+    @pytest.mark.parametrize("kind", ["model", "value"])
+    def test_a_function_as_activation_is_told_to_use_its_name(self, kind: str) -> None:
+        """Is an activation written as the function (which Keras takes) told to write its
+        name, not that the model does not build or that any plain value would do?"""
+        config = {"units": 16, "return_sequences": True, "activation": tanh}
+        if kind == "model":
+            answer: Any = [{"class_name": "LSTM", "config": config}]
+            expected: Any = OBJECT_MODEL
+        else:
+            answer, expected = config, {"units": 16, "activation": "tanh"}
+        result = verdicts.verdict(kind, _wired(answer), expected, OBJECT_CONTEXT)
+        assert not result.correct
+        assert "The 'activation' entry of" in result.message
+        assert "write the activation by its name" in result.message
+        assert "does not build" not in result.message
