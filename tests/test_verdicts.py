@@ -30,6 +30,8 @@ GARBAGE = settings(PROPERTY, max_examples=60)
 
 # ===================================================================== form checks
 
+LSTM_8 = {"class_name": "LSTM", "config": {"units": 8}}
+
 
 class TestFormChecks:
     @pytest.mark.parametrize("value", [(None, 32), (None, 10, 32), (32, 10, 1), (0,), ()])
@@ -133,6 +135,34 @@ class TestFormChecks:
             verdicts.expect_layer_specs([("LSTM", {"units": 8})])
         with pytest.raises(AnswerError, match="Layer 1: 'config' should be a dict"):
             verdicts.expect_layer_specs([{"class_name": "LSTM", "config": [8]}])
+
+    @pytest.mark.parametrize(
+        ("whole", "way"),
+        [
+            (  # keras.layers.serialize(model)
+                {"module": "keras", "class_name": "Sequential", "config": {"layers": [LSTM_8]}},
+                "['config']['layers']",
+            ),
+            ({"name": "sequential", "trainable": True, "layers": [LSTM_8]}, "['layers']"),
+        ],
+    )
+    def test_a_whole_models_config_is_told_where_its_layers_are(
+        self, whole: dict, way: str
+    ) -> None:
+        """Is a model answer written as the whole model's config (model.get_config(), or
+        keras.layers.serialize(model)) told where its list of layers is, and judged alike in
+        the notebook's form check and by the grader?"""
+        with pytest.raises(AnswerError) as told:
+            verdicts.expect_layer_specs(whole)
+        assert f"its list of layers is its {way}" in str(told.value)
+        assert "model.get_config()['layers']" in str(told.value)
+        graded = verdicts.verdict(
+            "model",
+            whole,
+            {"output_shape": [None, 8], "params": 384},
+            {"input_shape": [None, 4, 3]},
+        )
+        assert graded.message == str(told.value)
 
 
 # ===================================================================== verdicts
