@@ -271,6 +271,13 @@ def _parts(
         if mine == theirs and i not in coincidental
     ]
     roles = context.get("roles") if isinstance(context.get("roles"), list) else []
+    parts = context.get("parts") if isinstance(context.get("parts"), list) else []
+
+    def part_context(i: int) -> Mapping[str, Any]:
+        # the tensors of different layers read different inputs: a Dense after an LSTM(16)
+        # reads 16 features where the LSTM read 8, and a part is explained with its own
+        extra = parts[i] if i < len(parts) and isinstance(parts[i], Mapping) else {}
+        return {**context, **extra} if extra else context
 
     def role(i: int) -> str:
         return str(roles[i]) if i < len(roles) else ("the output" if i == 0 else "a state")
@@ -283,7 +290,8 @@ def _parts(
         groups: dict[tuple, list[int]] = {}
         for i in range(len(expected)):
             if i not in right:
-                groups.setdefault((answer[i], expected[i]), []).append(i)
+                key = (answer[i], expected[i], repr(part_context(i) if parts else None))
+                groups.setdefault(key, []).append(i)
         for indices in groups.values():
             first = indices[0]
             where = (
@@ -292,7 +300,9 @@ def _parts(
                 else f"{noun}s {', '.join(str(i + 1) for i in indices)} "
                 f"({', '.join(role(i) for i in indices)})"
             )
-            explained = mistakes.explain_shape(answer[first], expected[first], context, role(first))
+            explained = mistakes.explain_shape(
+                answer[first], expected[first], part_context(first), role(first)
+            )
             lines.append(f"{where}: {explained}")
     if right and len(right) < len(expected):
         names = ", ".join(role(i) for i in right)
@@ -626,7 +636,9 @@ def verdict(
         The value recorded from Keras, as JSON data.
     context : mapping, optional
         What the diagnosis may use: the ``layer`` spec and ``input_shape`` for counts,
-        ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes,
+        ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes (and
+        ``parts``, one dict per shape that overrides the context for it, where the shapes
+        are of layers that read different inputs),
         ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for a
         ``"layer_shapes"`` or ``"model"`` question, ``required_layers`` (the classes the
         question asks for) and, for a wrapper, ``wrapped_layers`` (the classes it may

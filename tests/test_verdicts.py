@@ -1493,3 +1493,42 @@ class TestObjectsKerasTakes:
         assert "The 'activation' entry of" in result.message
         assert "write the activation by its name" in result.message
         assert "does not build" not in result.message
+
+
+@PROPERTY
+@given(
+    lower_features=st.integers(2, 40),
+    lower_units=st.integers(2, 40),
+    dense_units=st.integers(2, 40),
+    timesteps=st.integers(2, 40),
+)
+def test_each_part_of_a_stack_is_explained_with_its_own_input(
+    lower_features: int, lower_units: int, dense_units: int, timesteps: int
+) -> None:
+    """Is each part of a list of shapes from different layers (a Dense reading an LSTM's
+    sequence) explained with the features that layer reads: a Dense whose units were
+    written as its input's size is told it kept the LSTM's units, never the LSTM's input?"""
+    if len({lower_features, lower_units, dense_units, timesteps}) < 4:
+        return
+    context = {
+        "timesteps": timesteps,
+        "roles": ["the lower LSTM", "the Dense layer"],
+        "parts": [{"features": lower_features}, {"features": lower_units}],
+    }
+    expected = [[None, timesteps, lower_units], [None, timesteps, dense_units]]
+    kept = verdicts.verdict(
+        "shapes",
+        [(None, timesteps, lower_units), (None, timesteps, lower_units)],
+        expected,
+        context,
+    )
+    assert f"not the {lower_units} input features" in kept.message
+    assert kept.score == 0.5
+    other = verdicts.verdict(
+        "shapes",
+        [(None, timesteps, lower_units), (None, timesteps, lower_features)],
+        expected,
+        context,
+    )
+    assert f"not the {lower_features} input features" not in other.message
+    assert "Tensor 2 (the Dense layer)" in other.message
