@@ -66,6 +66,19 @@ def _numpy_if_imported() -> ModuleType | None:
     return sys.modules.get("numpy")
 
 
+def _as_said(text: str) -> str:
+    """A string answer as a recorded wrong one is matched: without case, and with its runs
+    of spaces as one ('No  exception' is the recorded 'no exception'). The grader matches
+    recorded mistakes so, and a notebook opens their sealed explanations so: both must.
+
+    Examples
+    --------
+    >>> _as_said("  No   Exception ")
+    'no exception'
+    """
+    return " ".join(text.lower().split())
+
+
 def to_plain(value: Any) -> dict[str, Any]:
     """Encode an answer as tagged JSON-able data, accepting only exact built-in types.
 

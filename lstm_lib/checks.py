@@ -41,7 +41,15 @@ from lstm_lib.answers import (
     to_plain,
 )
 from lstm_lib.sealed import read_sealed, unseal
-from lstm_lib.verdicts import ARRAY_ATOL, ARRAY_RTOL, KINDS, AnswerError, Verdict, verdict
+from lstm_lib.verdicts import (
+    ARRAY_ATOL,
+    ARRAY_RTOL,
+    KINDS,
+    AnswerError,
+    Verdict,
+    _form_is_right,
+    verdict,
+)
 
 __all__ = [
     "ARRAY_ATOL",
@@ -138,6 +146,16 @@ expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer d
 expect_shape = _form_check(verdicts.expect_shape, "a shape")
 expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes")
 
+#: The form check of each kind of answer that has one, as a check cell runs it (in graded
+#: mode it says what it checked).
+_FORM_CHECKS = {
+    "int": expect_int,
+    "shape": expect_shape,
+    "shapes": expect_shapes,
+    "array": expect_array,
+    "model": expect_layer_specs,
+}
+
 #: When set to a file path, :func:`reveal` appends what Keras computed to that file
 #: instead of judging the prediction: this is how reference values are recorded.
 RECORD_ENV = "LSTM_COURSE_RECORD"
@@ -201,14 +219,6 @@ MEASURES = {
     "output_shape": "shape",
     "output_shapes": "shapes",
     "weight_shapes": "shapes",
-}
-#: The form check of each kind of answer that has one (a choice is checked with its options).
-_FORM_CHECKS = {
-    "int": expect_int,
-    "shape": expect_shape,
-    "shapes": expect_shapes,
-    "array": expect_array,
-    "model": expect_layer_specs,
 }
 
 
@@ -329,6 +339,12 @@ def reveal(
     if check_mode() == "graded":
         print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
         return None
+    # the grader judges what the wire format hands it, which refuses what is no plain data
+    # (a function as an activation, a layer object): judge that here too, so the notebook
+    # never tells a learner "it does not build" where the grader says "write plain data"
+    record = to_plain(prediction)
+    if record["t"] == "unsupported":
+        prediction = from_plain(record)
     result = verdict(kind, prediction, actual, context, resolved)
     if not result.correct and _form_is_right(kind, prediction, context):
         # a student version carries its explanations sealed under the answers they explain
@@ -341,19 +357,6 @@ def reveal(
     if not result.correct:
         print(f"  To see what Keras computes, run show_answer({question!r}).")
     return dataclasses.replace(result, printed=True)
-
-
-def _form_is_right(kind: str, value: Any, context: Mapping[str, Any]) -> bool:
-    # called in practice mode only, where the form checks print nothing
-    check = _FORM_CHECKS.get(kind)
-    try:
-        if kind == "choice":
-            expect_choice(value, context.get("options") or [])
-        elif check is not None:
-            check(value)
-    except AnswerError:
-        return False
-    return True
 
 
 def show_answer(question: str) -> None:

@@ -462,7 +462,7 @@ def expect_layer_specs(value: Any) -> None:
         raise AnswerError(
             "Describe the model as a list of layer dicts, e.g. "
             '[{"class_name": "LSTM", "config": {"units": 8}}]; '
-            f"got {_describe(value)}."
+            f"got {_describe(value)}.{_whole_model_note(value)}"
         )
     for index, spec in enumerate(value, start=1):
         if type(spec) is not dict or type(spec.get("class_name")) is not str:
@@ -471,6 +471,26 @@ def expect_layer_specs(value: Any) -> None:
             )
         if type(spec.get("config", {})) is not dict:
             raise AnswerError(f"Layer {index}: 'config' should be a dict.")
+
+
+def _whole_model_note(value: Any) -> str:
+    """Where a model answer is a whole Sequential model's config, which its list of layers
+    sits in, the way to that list: a learner who built the model in Keras writes
+    ``model.get_config()`` or ``keras.layers.serialize(model)``."""
+    if type(value) is not dict:
+        return ""
+    if type(value.get("config")) is dict and type(value["config"].get("layers")) is list:
+        return (
+            f" That is a whole {printable(str(value.get('class_name', 'model')))[:40]}'s "
+            "config: its list of layers is its ['config']['layers'] (for a Keras model, "
+            "model.get_config()['layers'])."
+        )
+    if type(value.get("layers")) is list:
+        return (
+            " That is a whole model's config: its list of layers is its ['layers'] (for a "
+            "Keras model, model.get_config()['layers'])."
+        )
+    return ""
 
 
 def _as_shape(value: Any) -> tuple:

@@ -2324,6 +2324,36 @@ def _simple_rnn_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
 
 
 _TF1_ORDER = "icfo"
+#: Keras's LSTM gate order: which block is the forget gate is a question of its own (04 q4),
+#: so a message names the blocks a learner misplaced, never this order.
+_KERAS_ORDER = "ifco"
+_GATE_NAMES = {
+    "i": "the input gate i",
+    "f": "the forget gate f",
+    "c": "the candidate c~",
+    "o": "the output gate o",
+}
+
+
+def _misplaced_blocks(order: str) -> str:
+    """What a gate order gets wrong, without stating Keras's order.
+
+    Examples
+    --------
+    >>> _misplaced_blocks("icfo")
+    "the forget gate f and the candidate c~ are in each other's place. Slice the four blocks \
+of z = x_t W + h_prev U + b in the order the chapter lists for Keras's columns."
+    """
+    wrong = [gate for gate, keras in zip(order, _KERAS_ORDER, strict=True) if gate != keras]
+    if len(wrong) == 2:
+        first, second = sorted(wrong, key=_KERAS_ORDER.index)
+        what = f"{_GATE_NAMES[first]} and {_GATE_NAMES[second]} are in each other's place"
+    else:
+        what = f"{len(wrong)} of the four blocks are out of their place"
+    return (
+        f"{what}. Slice the four blocks of z = x_t W + h_prev U + b in the order the chapter "
+        "lists for Keras's columns."
+    )
 
 
 def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
@@ -2361,8 +2391,8 @@ def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
     )
     yield (
         step(order=_TF1_ORDER)[which],
-        "These use the gate order i, c, f, o (TensorFlow 1's). Keras slices the four blocks "
-        "of z = x_t W + h_prev U + b as i, f, c, o.",
+        "These use TensorFlow 1's gate order, i, c, f, o, which is not Keras's: "
+        f"{_misplaced_blocks(_TF1_ORDER)}",
     )
     if which == "h":
         yield step(tanh_c=False)["h"], "h_t = o * tanh(c_t): you left out the tanh on c_t."
@@ -2381,6 +2411,11 @@ def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
         "carried over." + (" (h_t is computed from that c_t.)" if which == "h" else ""),
     )
     yield (
+        step(gate=tanh)[which],
+        "The gates i, f and o use the sigmoid (recurrent_activation), not tanh: each is a "
+        "fraction between 0 and 1 of what it lets through.",
+    )
+    yield (
         step(candidate=sigmoid)[which],
         "The candidate c~ uses tanh, not the sigmoid of the gates: c~ = tanh(z_c), so it can "
         "be negative.",
@@ -2395,8 +2430,8 @@ def _lstm_step_candidates(context: Mapping[str, Any]) -> ArrayCandidates:
         if order not in ("ifco", _TF1_ORDER):
             yield (
                 step(order=order)[which],
-                f"These read the four blocks of z in the order {', '.join(order)}. Keras "
-                "slices them as i, f, c, o.",
+                f"These read the four blocks of z in the order {', '.join(order)}, which is "
+                f"not Keras's: {_misplaced_blocks(order)}",
             )
 
 

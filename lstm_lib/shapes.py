@@ -1222,7 +1222,11 @@ def stack_shapes(layers: Any, input_shape: ShapeLike | None = None) -> list[Laye
             result = _evaluate(spec, shape)
         except ValueError as err:
             hint = "" if spec is None else _stack_hint(previous, class_name, shape)
-            message = f"Layer {position} ({name!r}, {class_name}): {err}{hint}"
+            found = getattr(err, "found", None)
+            # the layer below dropped the time axis: its flag is the fix, and a reshape
+            # between two layers of a stack is not what the learner should reach for
+            said = found if hint and isinstance(found, str) and found else str(err)
+            message = f"Layer {position} ({name!r}, {class_name}): {said}{hint}"
             located = type(err)(message)
             located.__dict__.update(err.__dict__)  # what the error carries, as recased
             raise located from err
@@ -1913,13 +1917,18 @@ def _stack_hint(previous: dict[str, Any] | None, class_name: str, shape: Any) ->
     if previous is None or not wants_sequences or not isinstance(shape, tuple) or len(shape) != 2:
         return ""
     config = previous["config"]
+    below = f"The layer before it ({previous['class_name']}) has"
+    fix = "give it return_sequences=True"
     if previous["class_name"] == "Bidirectional":
-        config = config["layer"]["config"]
+        inner = config["layer"]
+        config = inner["config"]
+        below = f"The layer before it (Bidirectional around {inner['class_name']}) has"
+        fix = f"give the {inner['class_name']} inside it return_sequences=True"
     if "return_sequences" in config and not config["return_sequences"]:
         written = flag_setting("return_sequences", config["return_sequences"])
         return (
-            f" The layer before it ({previous['class_name']}) has {written}, "
-            "so it passes on only its last output."
+            f" {below} {written}, so it passes on only its last output: {fix} so it passes "
+            "on every timestep."
         )
     return ""
 
@@ -2022,7 +2031,11 @@ def _known_features(class_name: str, shape: Shape) -> int:
 
 def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result:
     if len(shape) != 3:
-        raise ValueError(_recurrent_rank_message(class_name, shape))
+        err = ValueError(_recurrent_rank_message(class_name, shape))
+        # what it found, without the fix the message suggests: in a stack whose layer below
+        # drops the time axis, that layer's flag is the fix (see stack_shapes)
+        err.found = _recurrent_rank_found(class_name, shape)
+        raise err
     batch, timesteps, features = shape
     features = _known_features(class_name, shape)
     if config["stateful"] and batch is None:
@@ -2059,11 +2072,15 @@ def _recurrent(class_name: str, config: dict[str, Any], shape: Shape) -> _Result
     return _Result(outputs, params, arithmetic, terms=terms)
 
 
-def _recurrent_rank_message(class_name: str, shape: Shape) -> str:
-    start = (
+def _recurrent_rank_found(class_name: str, shape: Shape) -> str:
+    return (
         f"{class_name} expects input of shape (batch, timesteps, features); "
         f"got rank {len(shape)} {shape}."
     )
+
+
+def _recurrent_rank_message(class_name: str, shape: Shape) -> str:
+    start = _recurrent_rank_found(class_name, shape)
     if len(shape) == 1:
         return f"{start} Add timesteps and features axes, e.g. reshape to (batch, timesteps, 1)."
     if len(shape) == 2:

@@ -26,6 +26,7 @@ from typing import Any
 from lstm_lib.answers import (
     _MAX_DEPTH,
     NESTED_TOO_DEEPLY,
+    _as_said,
     _numpy_if_imported,
     _Unsupported,
     to_plain,
@@ -49,6 +50,7 @@ from lstm_lib.judging import (
     _refused_item_message,
     _shape_problem,
     _shapes_problem,
+    _steps,
     _string_shape_problem,
     expect_array,
     expect_choice,
@@ -87,6 +89,30 @@ __all__ = [
 #: Tolerance for arrays, the same as the tests of the NumPy twins against Keras.
 ARRAY_RTOL = 1e-5
 ARRAY_ATOL = 1e-5
+
+#: The form check of each kind of answer that has one (a choice is checked with its options).
+_FORM_CHECKS: dict[str, Callable[[Any], None]] = {
+    "int": expect_int,
+    "shape": expect_shape,
+    "shapes": expect_shapes,
+    "array": expect_array,
+    "model": expect_layer_specs,
+}
+
+
+def _form_is_right(kind: str, value: Any, context: Mapping[str, Any]) -> bool:
+    """Whether an answer passes its kind's form check, the check a test cell runs first:
+    only then may a recorded mistake's explanation speak for it, in the notebook (which
+    opens a sealed explanation) and in the grader alike."""
+    check = _FORM_CHECKS.get(kind)
+    try:
+        if kind == "choice":
+            expect_choice(value, context.get("options") or [])
+        elif check is not None:
+            check(value)
+    except AnswerError:
+        return False
+    return True
 
 
 _EXCEPTION_SUFFIXES = ("Error", "Exception", "Warning")
@@ -146,6 +172,10 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
             f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
             "the question asks for an array. A sum, mean or indexing may have reduced it."
         )
+    if kind in ("model", "layer_shapes", "value") and not answer.convert:
+        told = _layer_object_message(answer, kind)
+        if told:
+            return told
     located = _refused_item_message(answer)
     if located:
         return located
@@ -165,6 +195,38 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if name == "matrix":
         return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
     return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+
+
+def _layer_object_message(answer: _Unsupported, kind: str) -> str | None:
+    """What to write instead of a Python object in a layer or model answer: a Keras layer
+    where a layer dict belongs, or a function (an activation) where its name belongs. Keras
+    takes both, so "plain values" alone would not say what to write instead."""
+    if answer.type_name == NESTED_TOO_DEEPLY:
+        return None
+    name = shorten_message(answer.type_name, 80)
+    if answer.at and answer.at[-1][0] == "dict" and "activation" in str(answer.at[-1][1]):
+        where = _steps(answer.at)
+        return (
+            f"{where[:1].upper()}{where[1:]} of your {answer.at[0][0]} is an object of type "
+            f"{name}. Keras takes a function there, but an answer is plain data: write the "
+            "activation by its name, as a string such as 'tanh'."
+        )
+    if kind == "value":
+        return None  # a dict of keyword arguments holds no layer
+    layer_slot = (
+        not answer.at
+        or answer.at[-1] == ("dict", "layer")
+        or (len(answer.at) == 1 and answer.at[0][0] == "list" and kind == "model")
+    )
+    if not layer_slot:
+        return None
+    located = (
+        _refused_item_message(answer) or f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+    )
+    return (
+        f"{located} A Keras layer is written as a layer dict, "
+        '{"class_name": ..., "config": {...}}, as keras.layers.serialize(layer) writes it.'
+    )
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -209,6 +271,13 @@ def _parts(
         if mine == theirs and i not in coincidental
     ]
     roles = context.get("roles") if isinstance(context.get("roles"), list) else []
+    parts = context.get("parts") if isinstance(context.get("parts"), list) else []
+
+    def part_context(i: int) -> Mapping[str, Any]:
+        # the tensors of different layers read different inputs: a Dense after an LSTM(16)
+        # reads 16 features where the LSTM read 8, and a part is explained with its own
+        extra = parts[i] if i < len(parts) and isinstance(parts[i], Mapping) else {}
+        return {**context, **extra} if extra else context
 
     def role(i: int) -> str:
         return str(roles[i]) if i < len(roles) else ("the output" if i == 0 else "a state")
@@ -221,7 +290,8 @@ def _parts(
         groups: dict[tuple, list[int]] = {}
         for i in range(len(expected)):
             if i not in right:
-                groups.setdefault((answer[i], expected[i]), []).append(i)
+                key = (answer[i], expected[i], repr(part_context(i) if parts else None))
+                groups.setdefault(key, []).append(i)
         for indices in groups.values():
             first = indices[0]
             where = (
@@ -230,7 +300,9 @@ def _parts(
                 else f"{noun}s {', '.join(str(i + 1) for i in indices)} "
                 f"({', '.join(role(i) for i in indices)})"
             )
-            explained = mistakes.explain_shape(answer[first], expected[first], context, role(first))
+            explained = mistakes.explain_shape(
+                answer[first], expected[first], part_context(first), role(first)
+            )
             lines.append(f"{where}: {explained}")
     if right and len(right) < len(expected):
         names = ", ".join(role(i) for i in right)
@@ -564,7 +636,9 @@ def verdict(
         The value recorded from Keras, as JSON data.
     context : mapping, optional
         What the diagnosis may use: the ``layer`` spec and ``input_shape`` for counts,
-        ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes,
+        ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes (and
+        ``parts``, one dict per shape that overrides the context for it, where the shapes
+        are of layers that read different inputs),
         ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for a
         ``"layer_shapes"`` or ``"model"`` question, ``required_layers`` (the classes the
         question asks for) and, for a wrapper, ``wrapped_layers`` (the classes it may
@@ -605,7 +679,9 @@ def verdict(
         return Verdict(False, OVERSIZED_INT_MESSAGE)
     answer, cell_note = _cells_as_layers(kind, answer)
     result = _COMPARERS[kind](answer, expected, context)
-    if not result.correct:
+    # a recorded mistake in another form ([None, 16] for the shape (None, 16)) is told its
+    # form first, as the test cell's form check tells it in the notebook
+    if not result.correct and _form_is_right(kind, answer, context):
         encoded: list[Any] = []  # the answer's plain form, made once for every mistake
         for mistake in mistakes:
             if _matches(answer, mistake.get("value"), encoded):
@@ -647,7 +723,7 @@ def _matches(answer: Any, recorded: Any, encoded: list[Any]) -> bool:
     numpy = _numpy_if_imported()
     if type(answer) is str and type(recorded) is str:
         # 'No exception' is the recorded 'no exception' however it is capitalised or spaced
-        return " ".join(answer.lower().split()) == " ".join(recorded.lower().split())
+        return _as_said(answer) == _as_said(recorded)
     if numpy is not None and type(answer) is numpy.ndarray:
         try:
             value = numpy.asarray(recorded, dtype=float)

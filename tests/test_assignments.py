@@ -380,6 +380,18 @@ def test_classic_mistakes_are_named_by_the_verdict(assignment: str) -> None:
         )
 
 
+@pytest.mark.parametrize("answer", [(1000 + 1) * 64, 1000 * 64 + 64])
+def test_an_embedding_count_one_row_too_large_is_told_both_readings(answer: int) -> None:
+    """Is 06 q3's count one row too large told what either learner meant to add, a bias
+    or a row for padding (both give (input_dim + 1) × output_dim), not only that an
+    Embedding has no bias, which tells the padding learner a reason they never had?"""
+    ref = load_references(ROOT / "references", "06-embedding")["q3"]
+    verdict = checks.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes)
+    assert not verdict.correct
+    assert "no bias" in verdict.message
+    assert "no extra row for padding" in verdict.message
+
+
 def _solved_namespace(assignment: str) -> dict:
     """Run the solution's own code cells (not the checks) as a learner's kernel would."""
     source = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lstm_lib import answers, checks, verdicts
 from lstm_lib.checks import AnswerError, Verdict
@@ -210,6 +212,45 @@ REFERENCE = {
         },
     },
 }
+
+
+class _KerasObject:
+    """Stands for what Keras takes and no answer carries: a layer, a function, a tensor."""
+
+
+#: Where a learner puts an object Keras takes in a model answer: a layer in the list, an
+#: activation in a config, a wrapped layer.
+_OBJECT_SLOTS = st.sampled_from(["layer", "activation", "kernel_initializer", "wrapped"])
+
+
+class TestRevealJudgesWhatTheGraderJudges:
+    @settings(deadline=None, max_examples=40)
+    @given(slot=_OBJECT_SLOTS, position=st.integers(0, 1), units=st.integers(1, 16))
+    def test_a_model_answer_holding_an_object_gets_the_graders_verdict(
+        self, slot: str, position: int, units: int
+    ) -> None:
+        """Does the notebook's check tell an answer holding an object Keras takes (which
+        the wire format refuses) what the grader tells it, not that the model does not
+        build?"""
+        layers: list[Any] = [
+            {"class_name": "LSTM", "config": {"units": 16, "return_sequences": True}},
+            {"class_name": "LSTM", "config": {"units": units}},
+        ]
+        if slot == "layer":
+            layers[position] = _KerasObject()
+        elif slot == "wrapped":
+            layers[position] = {"class_name": "Bidirectional", "config": {"layer": _KerasObject()}}
+        else:
+            layers[position]["config"][slot] = _KerasObject()
+        expected = {"output_shape": [None, 8], "params": 2080}
+        context = {"input_shape": [None, 8, 3]}
+        in_notebook = checks.reveal("q6", layers, expected, kind="model", context=context)
+        graded = verdicts.verdict(
+            "model", answers.parse_answer_json(answers.answer_json(layers)), expected, context
+        )
+        assert in_notebook is not None and not in_notebook.correct
+        assert in_notebook.message == graded.message
+        assert "does not build" not in in_notebook.message
 
 
 class TestGradeAnswer:

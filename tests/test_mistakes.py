@@ -13,6 +13,7 @@ whether nearly every one is named. No test imports TensorFlow.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import re
 from pathlib import Path
@@ -1297,8 +1298,9 @@ def test_model_counts_name_left_out_layers_and_never_the_total(
 
 LSTM_STEP_SLIPS = [
     ("h", "tanh_c", "left out the tanh on c_t"),
-    ("h", "order", "gate order i, c, f, o"),
-    ("c", "order", "gate order i, c, f, o"),
+    ("h", "order", "TensorFlow 1's gate order, i, c, f, o"),
+    ("c", "order", "TensorFlow 1's gate order, i, c, f, o"),
+    ("h", "tanh_gates", "use the sigmoid (recurrent_activation), not tanh"),
     ("h", "recurrent", "recurrent term h_prev @ U"),
     ("c", "forget", "forget term f * c_prev"),
     ("c", "candidate", "uses tanh, not the sigmoid"),
@@ -1318,11 +1320,12 @@ def _lstm_step_variant(inputs: dict[str, np.ndarray], slip: str) -> dict[str, np
     W, U, b = inputs["kernel"], inputs["recurrent_kernel"], inputs["bias"]
     u = U.shape[0]
     z = x_t @ W + (0 if slip == "recurrent" else h @ U) + (0 if slip == "bias" else b)
-    order = "icfo" if slip == "order" else "ifco"
+    order = "icfo" if slip == "order" else slip.removeprefix("order:") if ":" in slip else "ifco"
     block = {g: z[:, k * u : (k + 1) * u] for k, g in enumerate(order)}
+    gate = np.tanh if slip == "tanh_gates" else sig
     cand = sig(block["c"]) if slip == "candidate" else np.tanh(block["c"])
-    c = (0 if slip == "forget" else sig(block["f"]) * c_prev) + sig(block["i"]) * cand
-    h_new = sig(block["o"]) * (c if slip == "tanh_c" else np.tanh(c))
+    c = (0 if slip == "forget" else gate(block["f"]) * c_prev) + gate(block["i"]) * cand
+    h_new = gate(block["o"]) * (c if slip == "tanh_c" else np.tanh(c))
     if slip == "swap":
         return {"h": c, "c": h_new}
     return {"h": h_new, "c": c}
@@ -1358,6 +1361,42 @@ def test_lstm_step_slips_are_named(seed: int, units: int, features: int, case: t
     assume(first is not None and phrase in first or first is None)
     assert phrase in result.message, result.message
     assert verdict("array", right, right.tolist(), context).correct is True
+
+
+@PROPERTY
+@given(
+    seed=st.integers(0, 10_000),
+    units=st.integers(1, 4),
+    order=st.sampled_from(sorted({"".join(p) for p in itertools.permutations("ifco")} - {"ifco"})),
+    which=st.sampled_from(["h", "c"]),
+)
+def test_a_wrong_gate_order_is_named_without_keras_order(
+    seed: int, units: int, order: str, which: str
+) -> None:
+    """Is an LSTM step computed in any wrong gate order told which blocks it misplaced,
+    and sent to the chapter, without the message stating Keras's order i, f, c, o: which
+    block is the forget gate is a question of its own (04 q4)?"""
+    rng = np.random.default_rng(seed)
+    inputs = {
+        "x_t": rng.normal(size=(1, 3)),
+        "h_prev": rng.normal(size=(1, units)),
+        "c_prev": rng.normal(size=(1, units)),
+        "kernel": rng.normal(scale=0.5, size=(3, 4 * units)),
+        "recurrent_kernel": rng.normal(scale=0.5, size=(units, 4 * units)),
+        "bias": rng.normal(scale=0.5, size=(4 * units,)),
+    }
+    context = {"twin": "lstm_step", "output": which, **{k: v.tolist() for k, v in inputs.items()}}
+    right = _lstm_step_variant(inputs, "")[which]
+    wrong = _lstm_step_variant(inputs, f"order:{order}")[which]
+    assume(not np.allclose(right, wrong, atol=1e-4))
+    first = mistakes.array_mistake(wrong, right, context)
+    assume(first is not None and "order" in first)
+    message = verdict("array", wrong, right.tolist(), context).message
+    assert not re.search(r"i,\s*f,\s*c~?,\s*o", message), message
+    assert "the order the chapter lists" in message
+    misplaced = [g for g, keras in zip(order, "ifco", strict=True) if g != keras]
+    if len(misplaced) == 2:
+        assert "in each other's place" in message
 
 
 @pytest.mark.parametrize(

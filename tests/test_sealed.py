@@ -9,6 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_lib import verdicts
 from lstm_lib.sealed import SEALED_FILE, canonical, read_sealed, seal, unseal
 
 answers = st.recursive(
@@ -57,3 +58,23 @@ def test_a_damaged_file_opens_nothing(tmp_path: Path) -> None:
     label = next(iter(box))
     assert unseal({label: "@@not base64@@"}, "q1", 3) is None
     assert unseal({label: box[label][::-1]}, "q1", 3) != "three"
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    recorded=st.text(alphabet="abcXYZ _-.", min_size=1, max_size=12).filter(str.strip),
+    spaces=st.lists(st.sampled_from([" ", "  ", "\t", ""]), min_size=2, max_size=2),
+    upper=st.booleans(),
+)
+def test_a_string_the_grader_names_opens_its_sealed_explanation(
+    recorded: str, spaces: list[str], upper: bool
+) -> None:
+    """Does every string answer the grader matches to a recorded mistake ('No exception' for
+    'no exception') open that mistake's sealed explanation in the notebook too?"""
+    written = spaces[0] + (recorded.upper() if upper else recorded.lower()) + spaces[1]
+    mistakes = [{"value": recorded, "message": "The recorded explanation."}]
+    graded = verdicts.verdict("value", written, "TypeError!", mistakes=mistakes)
+    box = seal([("q2", recorded, "The recorded explanation.")])
+    opened = unseal(box, "q2", written)
+    assert graded.message == "The recorded explanation."
+    assert opened == graded.message

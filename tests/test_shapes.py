@@ -572,6 +572,39 @@ def test_stacking_without_return_sequences_is_explained() -> None:
     assert "return_sequences=False" in message
 
 
+@settings(deadline=None, max_examples=60)
+@given(
+    lower=st.sampled_from(["SimpleRNN", "LSTM", "GRU"]),
+    upper=st.sampled_from(["SimpleRNN", "LSTM", "GRU"]),
+    lower_wrapped=st.booleans(),
+    upper_wrapped=st.booleans(),
+    units=st.integers(2, 12),
+    written=st.sampled_from([None, False, 0]),
+)
+def test_a_stack_whose_lower_layer_drops_time_is_told_its_flag_not_a_reshape(
+    lower: str, upper: str, lower_wrapped: bool, upper_wrapped: bool, units: int, written: Any
+) -> None:
+    """When the layer below drops the time axis, is the learner told to give it
+    return_sequences=True, and not to reshape between two layers of a stack?"""
+    config: dict[str, Any] = {"units": units}
+    if written is not None:
+        config["return_sequences"] = written
+    first: dict[str, Any] = {"class_name": lower, "config": config}
+    second: dict[str, Any] = {"class_name": upper, "config": {"units": 3}}
+    if lower_wrapped:
+        first = {"class_name": "Bidirectional", "config": {"layer": first}}
+    if upper_wrapped:
+        second = {"class_name": "Bidirectional", "config": {"layer": second}}
+    with pytest.raises(ValueError) as info:
+        stack_shapes([first, second], (None, 10, 3))
+    message = str(info.value)
+    width = 2 * units if lower_wrapped else units
+    assert f"got rank 2 (None, {width})" in message
+    assert "reshape" not in message
+    inside = f"give the {lower} inside it" if lower_wrapped else "give it"
+    assert f"{inside} return_sequences=True" in message
+
+
 # --- errors ---------------------------------------------------------------------------
 
 

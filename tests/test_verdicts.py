@@ -30,6 +30,8 @@ GARBAGE = settings(PROPERTY, max_examples=60)
 
 # ===================================================================== form checks
 
+LSTM_8 = {"class_name": "LSTM", "config": {"units": 8}}
+
 
 class TestFormChecks:
     @pytest.mark.parametrize("value", [(None, 32), (None, 10, 32), (32, 10, 1), (0,), ()])
@@ -133,6 +135,34 @@ class TestFormChecks:
             verdicts.expect_layer_specs([("LSTM", {"units": 8})])
         with pytest.raises(AnswerError, match="Layer 1: 'config' should be a dict"):
             verdicts.expect_layer_specs([{"class_name": "LSTM", "config": [8]}])
+
+    @pytest.mark.parametrize(
+        ("whole", "way"),
+        [
+            (  # keras.layers.serialize(model)
+                {"module": "keras", "class_name": "Sequential", "config": {"layers": [LSTM_8]}},
+                "['config']['layers']",
+            ),
+            ({"name": "sequential", "trainable": True, "layers": [LSTM_8]}, "['layers']"),
+        ],
+    )
+    def test_a_whole_models_config_is_told_where_its_layers_are(
+        self, whole: dict, way: str
+    ) -> None:
+        """Is a model answer written as the whole model's config (model.get_config(), or
+        keras.layers.serialize(model)) told where its list of layers is, and judged alike in
+        the notebook's form check and by the grader?"""
+        with pytest.raises(AnswerError) as told:
+            verdicts.expect_layer_specs(whole)
+        assert f"its list of layers is its {way}" in str(told.value)
+        assert "model.get_config()['layers']" in str(told.value)
+        graded = verdicts.verdict(
+            "model",
+            whole,
+            {"output_shape": [None, 8], "params": 384},
+            {"input_shape": [None, 4, 3]},
+        )
+        assert graded.message == str(told.value)
 
 
 # ===================================================================== verdicts
@@ -379,6 +409,36 @@ class TestNamedMistakes:
             "batch_input_shape"
             not in verdicts.verdict("shape", (32, 10, 2), [None, 10, 1], mistakes=mistakes).message
         )
+
+    @PROPERTY
+    @given(
+        mistake=st.lists(st.one_of(st.none(), st.integers(1, 512)), min_size=1, max_size=4).map(
+            tuple
+        ),
+        expected=st.lists(st.one_of(st.none(), st.integers(1, 512)), min_size=1, max_size=4),
+        shapes=st.booleans(),
+    )
+    def test_recorded_mistake_in_another_form_is_told_its_form(
+        self, mistake: tuple, expected: list, shapes: bool
+    ) -> None:
+        """Is a recorded wrong shape written as a list told its form, as the test cell's form
+        check tells it in the notebook, rather than the recorded mistake's explanation?"""
+        if list(mistake) == expected:
+            return
+        kind = "shapes" if shapes else "shape"
+        recorded = [list(mistake)] if shapes else list(mistake)
+        reference = [expected] if shapes else expected
+        mistakes = [{"value": recorded, "message": "The recorded explanation."}]
+        written = (mistake,) if shapes else list(mistake)  # a tuple of shapes, a list shape
+        result = verdicts.verdict(kind, written, reference, mistakes=mistakes)
+        form_check = verdicts.expect_shapes if shapes else verdicts.expect_shape
+        with pytest.raises(AnswerError) as told:
+            form_check(written)
+        assert not result.correct
+        assert result.message == str(told.value)
+        right_form = [mistake] if shapes else mistake
+        named = verdicts.verdict(kind, right_form, reference, mistakes=mistakes)
+        assert named.message == "The recorded explanation."
 
     def test_recorded_mistakes_never_override_a_right_answer(self) -> None:
         """Is a right answer right even if it was also recorded as a mistake?"""
@@ -1348,3 +1408,127 @@ def test_a_dict_value_written_as_an_array_is_judged_without_a_grader_error(
     result = verdicts.verdict("value", answer, expected)
     assert not result.correct
     assert result.earned == 0.5, result
+
+
+# ===================================================================== objects Keras takes
+
+
+class LSTM:
+    """Stands for a Keras layer object: the wire format refuses it by its type name."""
+
+
+class Sequential:
+    """Stands for a Keras model object."""
+
+
+def tanh(x: float) -> float:
+    """Stands for keras.activations.tanh, a function Keras takes as an activation."""
+    return x
+
+
+def _wired(value: Any) -> Any:
+    return parse_answer_json(answer_json(value))
+
+
+OBJECT_MODEL = {"output_shape": [None, 8], "params": 2080}
+OBJECT_CONTEXT = {"input_shape": [None, 8, 3]}
+
+
+class TestObjectsKerasTakes:
+    @pytest.mark.parametrize(
+        ("kind", "answer", "expected", "context", "words"),
+        [
+            (
+                "layer_shapes",
+                LSTM(),
+                [[None, 4]],
+                OBJECT_CONTEXT,
+                "Your answer is an object of type LSTM; answer with plain Python values",
+            ),
+            (
+                "model",
+                [LSTM(), {"class_name": "LSTM", "config": {"units": 8}}],
+                OBJECT_MODEL,
+                OBJECT_CONTEXT,
+                "Item 1 of your list is an object of type LSTM; answer with plain",
+            ),
+            (
+                "model",
+                Sequential(),
+                OBJECT_MODEL,
+                OBJECT_CONTEXT,
+                "A Keras layer is written as a layer dict",
+            ),
+            (
+                "layer_shapes",
+                {"class_name": "Bidirectional", "config": {"layer": LSTM()}},
+                [[None, 4]],
+                OBJECT_CONTEXT,
+                "The 'layer' entry of the 'config' entry of your dict is an object of type LSTM;",
+            ),
+        ],
+    )
+    def test_a_layer_object_is_told_to_become_a_layer_dict(
+        self, kind: str, answer: Any, expected: Any, context: dict, words: str
+    ) -> None:
+        """Is a Keras layer or model object, which Keras builds but no answer can carry, told
+        how to write it as plain data (a layer dict, as keras.layers.serialize writes one)?"""
+        result = verdicts.verdict(kind, _wired(answer), expected, context)
+        assert not result.correct
+        assert words in result.message
+        assert "keras.layers.serialize" in result.message
+
+    @pytest.mark.parametrize("kind", ["model", "value"])
+    def test_a_function_as_activation_is_told_to_use_its_name(self, kind: str) -> None:
+        """Is an activation written as the function (which Keras takes) told to write its
+        name, not that the model does not build or that any plain value would do?"""
+        config = {"units": 16, "return_sequences": True, "activation": tanh}
+        if kind == "model":
+            answer: Any = [{"class_name": "LSTM", "config": config}]
+            expected: Any = OBJECT_MODEL
+        else:
+            answer, expected = config, {"units": 16, "activation": "tanh"}
+        result = verdicts.verdict(kind, _wired(answer), expected, OBJECT_CONTEXT)
+        assert not result.correct
+        assert "The 'activation' entry of" in result.message
+        assert "write the activation by its name" in result.message
+        assert "does not build" not in result.message
+
+
+@PROPERTY
+@given(
+    lower_features=st.integers(2, 40),
+    lower_units=st.integers(2, 40),
+    dense_units=st.integers(2, 40),
+    timesteps=st.integers(2, 40),
+)
+def test_each_part_of_a_stack_is_explained_with_its_own_input(
+    lower_features: int, lower_units: int, dense_units: int, timesteps: int
+) -> None:
+    """Is each part of a list of shapes from different layers (a Dense reading an LSTM's
+    sequence) explained with the features that layer reads: a Dense whose units were
+    written as its input's size is told it kept the LSTM's units, never the LSTM's input?"""
+    if len({lower_features, lower_units, dense_units, timesteps}) < 4:
+        return
+    context = {
+        "timesteps": timesteps,
+        "roles": ["the lower LSTM", "the Dense layer"],
+        "parts": [{"features": lower_features}, {"features": lower_units}],
+    }
+    expected = [[None, timesteps, lower_units], [None, timesteps, dense_units]]
+    kept = verdicts.verdict(
+        "shapes",
+        [(None, timesteps, lower_units), (None, timesteps, lower_units)],
+        expected,
+        context,
+    )
+    assert f"not the {lower_units} input features" in kept.message
+    assert kept.score == 0.5
+    other = verdicts.verdict(
+        "shapes",
+        [(None, timesteps, lower_units), (None, timesteps, lower_features)],
+        expected,
+        context,
+    )
+    assert f"not the {lower_features} input features" not in other.message
+    assert "Tensor 2 (the Dense layer)" in other.message
