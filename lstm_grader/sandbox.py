@@ -66,6 +66,7 @@ import queue
 import random
 import resource
 import shutil
+import socket
 import stat
 import subprocess
 import sys
@@ -1486,6 +1487,35 @@ class SandboxProvisioner(LocalProvisioner):
             with contextlib.suppress(OSError):
                 os.chown(self._kernel_dir, 0, 0)
                 os.chmod(self._kernel_dir, 0o700)
+
+    def cut_output_connection(self) -> int:
+        """Shut down this process's connections to the kernel's output (IOPub) socket,
+        from any thread; return how many were cut.
+
+        ZMQ holds each frame of a message that has not ended, and a kernel can send
+        frames without end: cut, a connection drops what it held, as ZMQ does itself for
+        a frame over its size limit, and connects again. The kernel runs on and its
+        replies still come; only the output it was sending is lost.
+        """
+        km = self.parent
+        if getattr(km, "transport", None) != "ipc":
+            return 0
+        output_socket = f"{km.ip}-{km.iopub_port}"
+        try:
+            descriptors = os.listdir("/proc/self/fd")
+        except OSError:
+            return 0
+        cut = 0
+        for name in descriptors:
+            with contextlib.suppress(OSError, ValueError):
+                if not stat.S_ISSOCK(os.stat(f"/proc/self/fd/{name}").st_mode):
+                    continue
+                with socket.socket(fileno=os.dup(int(name))) as connection:
+                    if connection.family == socket.AF_UNIX:
+                        if connection.getpeername() == output_socket:
+                            connection.shutdown(socket.SHUT_RDWR)
+                            cut += 1
+        return cut
 
     def socket_is_the_kernels(self, channel: str) -> bool:
         """Whether the ``ipc`` socket of ``channel`` (``"iopub"``...) is still a socket,
