@@ -707,8 +707,36 @@ WIDGET_STATE = RIGHT_Q3 + (
     "'msg_id': 'x', 'outputs': []}})\n"
 )
 
+
 #: Kernel code: ``raw`` sends an IOPub message built frame by frame and signed with the
 #: kernel's key (header, parent header, metadata, content), with any buffers after them.
+def _empty_frames(channel: str) -> str:
+    """A cell that writes empty frames of one message that never ends straight to the
+    socket the kernel's ``channel`` (``iopub``, ``shell``) sends on: 2 bytes each on the
+    wire, and 64 bytes each in the grader's ZMQ queue, which holds every frame until the
+    message ends. Python's ZMQ API sends them too, only slower (and a thread of the
+    kernel's may send for the notebook's 300 s)."""
+    return (
+        "import os, socket, time\n"
+        "app = get_ipython().kernel.parent\n"
+        f"kernel_socket = f'{{app.ip}}-{{app.{channel}_port}}'\n"
+        "time.sleep(1)  # the cell's own messages are out: a message starts with the next byte\n"
+        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+        "    try:\n"
+        "        probe = socket.socket(fileno=os.dup(fd))\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    with probe:\n"
+        "        listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)\n"
+        "        if listening or probe.getsockname() != kernel_socket:\n"
+        "            continue\n"
+        "        probe.setblocking(True)\n"
+        "        frames, started = b'\\x01\\x00' * 2**20, time.monotonic()\n"
+        "        while time.monotonic() - started < 8:\n"
+        "            probe.sendall(frames)\n"
+    )
+
+
 RAW_FRAMES = (
     "kernel = get_ipython().kernel\n"
     "parent = kernel.get_parent('shell')\n"
@@ -1226,6 +1254,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
             status=("graded", "output-limit"),
+        ),
+        # the message is dropped, as one frame too large is: every point is kept
+        "empty-frames": Case(
+            answers={"q3-answer": RIGHT_Q3 + _empty_frames("iopub")}, status="output-limit"
         ),
         # output kept past the caps by other paths than a new output
         "display-updates": Case(answers={"q3-answer": DISPLAY_UPDATES}, status="output-limit"),
@@ -2170,6 +2202,7 @@ NON_ROOT_CASES = (
     "many-files",
     "shared-memory",
     "kernel-interfaces",
+    "empty-frames",
 )
 GRADER_UID = 61010
 
@@ -2487,33 +2520,6 @@ def test_a_flood_of_frames_cannot_exhaust_the_graders_memory(tmp_path: Path) -> 
         row = next(csv.DictReader(handle))
     assert row["status"] == "output-limit", row
     assert float(row["score"]) == float(row["max_score"])
-
-
-def _empty_frames(channel: str) -> str:
-    """A cell that writes empty frames of one message that never ends straight to the
-    socket the kernel's ``channel`` (``iopub``, ``shell``) sends on: 2 bytes each on the
-    wire, and 64 bytes each in the grader's ZMQ queue, which holds every frame until the
-    message ends. Python's ZMQ API sends them too, only slower (and a thread of the
-    kernel's may send for the notebook's 300 s)."""
-    return (
-        "import os, socket, time\n"
-        "app = get_ipython().kernel.parent\n"
-        f"kernel_socket = f'{{app.ip}}-{{app.{channel}_port}}'\n"
-        "time.sleep(1)  # the cell's own messages are out: a message starts with the next byte\n"
-        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
-        "    try:\n"
-        "        probe = socket.socket(fileno=os.dup(fd))\n"
-        "    except OSError:\n"
-        "        continue\n"
-        "    with probe:\n"
-        "        listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)\n"
-        "        if listening or probe.getsockname() != kernel_socket:\n"
-        "            continue\n"
-        "        probe.setblocking(True)\n"
-        "        frames, started = b'\\x01\\x00' * 2**20, time.monotonic()\n"
-        "        while time.monotonic() - started < 8:\n"
-        "            probe.sendall(frames)\n"
-    )
 
 
 def test_a_message_of_endless_small_frames_stops_its_kernel_not_the_grader(
