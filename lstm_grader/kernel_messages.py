@@ -26,8 +26,9 @@ import itertools
 import json
 import re
 import resource
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from queue import Empty
 from typing import Any
@@ -43,6 +44,20 @@ MAX_NOTE_CHARS = 200
 
 #: How much more data memory the grading process may take while the kernel runs.
 CLIENT_MEMORY_BYTES = 1 << 30
+#: How much more it may take before the kernel's connections are cut, well before that
+#: bound; past :data:`CLIENT_MEMORY_KILL_BYTES`, the kernel is killed. ZMQ
+#: holds each frame of a message that has not ended in 64 bytes of its own queue, and it
+#: aborts the whole process (``FATAL ERROR: OUT OF MEMORY (src/yqueue.hpp)``) when the
+#: bound refuses it another block of them. A kernel that wrote 60 million empty frames of
+#: one message to its output socket (2 bytes each on the wire, two lines of Python) took
+#: the grading process down with it: under ``lstm-grade`` a grader error, under plain
+#: ``nbgrader autograde`` the rest of the class ungraded.
+CLIENT_MEMORY_WATCH_BYTES = CLIENT_MEMORY_BYTES // 2
+#: Cut connections drop the frames they held, but the process may keep the memory for
+#: reuse: past this much more, still growing, the kernel floods again, and is killed.
+CLIENT_MEMORY_KILL_BYTES = CLIENT_MEMORY_BYTES * 3 // 4
+#: How often the grading process's data memory is read while a kernel runs.
+CLIENT_MEMORY_POLL_S = 0.005
 #: How many bytes of messages the grader reads from one kernel in all. Reading costs the
 #: grader's own CPU, not the sandbox's: a kernel that resent one signed 16 MB message every
 #: 3 s kept a grader core busy for as long as it ran. The notebook's outputs keep at most
@@ -327,16 +342,25 @@ def _data_bytes() -> int | None:
 
 
 @contextlib.contextmanager
-def bounded_client_memory(extra: int = CLIENT_MEMORY_BYTES) -> Iterator[bool]:
+def bounded_client_memory(
+    extra: int = CLIENT_MEMORY_BYTES,
+    *,
+    on_growth: Callable[[int], None] | None = None,
+    watch: int = CLIENT_MEMORY_WATCH_BYTES,
+) -> Iterator[bool]:
     """Limit this process's data memory to what it holds now plus ``extra`` bytes, until
     the block ends; yields whether the limit was set.
 
     ZMQ's size limit is per frame, and a message may have any number of frames (its
     buffers), each the same bytes for the kernel that sends them: one message could make
     the grader hold more memory than the host has, before any of it is read. Under this
-    limit ZMQ drops the connection that brings more (as it does for a frame over the size
-    limit) and Python raises ``MemoryError``; the host keeps its memory. Start the
-    kernel first: a process started inside the block would inherit the limit.
+    limit ZMQ drops the connection that brings more large frames (as it does for a frame
+    over the size limit) and Python raises ``MemoryError``; the host keeps its memory.
+    But ZMQ aborts the process when the limit refuses it room to queue small frames, so
+    ``on_growth`` is called, from a thread of its own, with the bytes the process holds
+    more than at the start whenever they pass ``watch``, to stop the kernel that sends
+    them before the limit is reached. Start the kernel first: a process started inside the
+    block would inherit the limit.
     """
     now = _data_bytes()
     soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
@@ -349,7 +373,31 @@ def bounded_client_memory(extra: int = CLIENT_MEMORY_BYTES) -> Iterator[bool]:
     if soft != resource.RLIM_INFINITY:
         wanted = min(wanted, soft)
     resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+    done = threading.Event()
+    watcher = None
+    if on_growth is not None:
+        watcher = threading.Thread(
+            target=_watch_growth,
+            args=(now, watch, on_growth, done),
+            name="lstm-grade-memory-watch",
+            daemon=True,
+        )
+        watcher.start()
     try:
         yield True
     finally:
+        done.set()
+        if watcher is not None:
+            watcher.join()
         resource.setrlimit(resource.RLIMIT_DATA, (soft, hard))
+
+
+def _watch_growth(
+    start: int, watch: int, on_growth: Callable[[int], None], done: threading.Event
+) -> None:
+    """Call ``on_growth`` with this process's data memory past ``start`` each time it is
+    found more than ``watch`` past, until ``done`` is set."""
+    while not done.wait(CLIENT_MEMORY_POLL_S):
+        held = _data_bytes()
+        if held is not None and held - start > watch:
+            on_growth(held - start)

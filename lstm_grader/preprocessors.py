@@ -681,7 +681,9 @@ class SandboxedExecute(Execute):
             # its sockets are bound: from here its private folder is the grader's alone
             provisioner.seal_kernel_folder()
         # the kernel has started: it does not inherit the grader's own limit
-        self._memory_bound.enter_context(kernel_messages.bounded_client_memory())
+        self._memory_bound.enter_context(
+            kernel_messages.bounded_client_memory(on_growth=self._stop_flooding_kernel)
+        )
         if self._stage_from is not None:
             try:
                 self.km.provisioner.stage_submission(self._stage_from)
@@ -691,6 +693,25 @@ class SandboxedExecute(Execute):
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _stop_flooding_kernel(self, growth: int) -> None:
+        """Stop the kernel whose messages fill the grader's memory (called from the memory
+        watch's thread, with how much more the grader holds than when the kernel started):
+        ZMQ would otherwise abort the grading process, and every submission it had still
+        to grade with it. Its output connection is cut first, which drops what it held, as
+        ZMQ does for a frame over its size limit; a kernel that fills the memory on (on
+        another channel, or again), or whose connection cannot be found, is killed. Its
+        points earned before stay."""
+        self._flooded = True
+        provisioner = self._provisioner()
+        if growth <= kernel_messages.CLIENT_MEMORY_KILL_BYTES and provisioner is not None:
+            if provisioner.cut_output_connection() or self._cut_before:
+                self._cut_before = True
+                return
+        process = getattr(provisioner, "process", None)
+        if process is not None:
+            with contextlib.suppress(OSError):
+                process.kill()
 
     def _provisioner(self) -> SandboxProvisioner | None:
         """The sandbox around this notebook's kernel, or None (no kernel, or not ours)."""
@@ -709,6 +730,7 @@ class SandboxedExecute(Execute):
         self._stage_from = None
         self._refused = None
         self._memory_bound = contextlib.ExitStack()
+        self._flooded = self._cut_before = False
         self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())
@@ -721,6 +743,8 @@ class SandboxedExecute(Execute):
             return nb, resources
         finally:
             self._memory_bound.close()
+            if self._flooded and "output-limit" not in state["events"]:
+                state["events"].append("output-limit")
             if self._stopped:
                 state["events"].append(self._stopped)
             if self._refused is not None and self._refused.unread:
@@ -755,7 +779,12 @@ class SandboxedExecute(Execute):
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._stopped = "kernel-died"
-            cell.outputs.append(_error_output("DeadKernelError", "The kernel died in this cell."))
+            why = (
+                "The kernel was stopped in this cell: it sent more at once than the grader accepts."
+                if self._flooded
+                else "The kernel died in this cell."
+            )
+            cell.outputs.append(_error_output("DeadKernelError", why))
         except CellTimeoutError:
             self._stopped = "timed-out"
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]

@@ -66,7 +66,9 @@ import queue
 import random
 import resource
 import shutil
+import socket
 import stat
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -886,6 +888,24 @@ def _copy_into(source: str, name: str, folder_fd: int) -> None:
             shutil.copyfileobj(reader, writer)
 
 
+def _descends_from(pid: int, ancestor: int, depth: int = 8) -> bool:
+    """Whether process ``pid`` is ``ancestor`` or started from it, within ``depth``
+    generations (the sandbox runs its kernel three below the process the grader
+    started)."""
+    for _ in range(depth):
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                # the command's name, in parentheses, may hold spaces and parentheses
+                pid = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+    return False
+
+
 def _tasks_of(uid: int) -> int:
     """How many tasks (threads) a uid runs now, as RLIMIT_NPROC counts them."""
     count = 0
@@ -1486,6 +1506,46 @@ class SandboxProvisioner(LocalProvisioner):
             with contextlib.suppress(OSError):
                 os.chown(self._kernel_dir, 0, 0)
                 os.chmod(self._kernel_dir, 0o700)
+
+    def cut_output_connection(self) -> int:
+        """Shut down this process's connections to the kernel's output (IOPub) socket,
+        from any thread; return how many were cut.
+
+        ZMQ holds each frame of a message that has not ended, and a kernel can send
+        frames without end: cut, a connection drops what it held, as ZMQ does itself for
+        a frame over its size limit, and connects again. The kernel runs on and its
+        replies still come; only the output it was sending is lost. A connection is this
+        kernel's output when its peer is a process of this sandbox and its socket's name
+        ends in the output port (the kernel names the socket where it sees its folder,
+        not where the grader does, and every kernel's folder names them alike).
+        """
+        km, process = self.parent, getattr(self, "process", None)
+        if getattr(km, "transport", None) != "ipc" or process is None:
+            return 0
+        ending = f"-{km.iopub_port}"
+        try:
+            descriptors = os.listdir("/proc/self/fd")
+        except OSError:
+            return 0
+        cut = 0
+        for name in descriptors:
+            with contextlib.suppress(OSError, ValueError):
+                if not stat.S_ISSOCK(os.stat(f"/proc/self/fd/{name}").st_mode):
+                    continue
+                with socket.socket(fileno=os.dup(int(name))) as connection:
+                    if connection.family != socket.AF_UNIX:
+                        continue
+                    peer = connection.getpeername()
+                    if not (isinstance(peer, str) and peer.endswith(ending)):
+                        continue
+                    credentials = connection.getsockopt(
+                        socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")
+                    )
+                    peer_pid = struct.unpack("3i", credentials)[0]
+                    if _descends_from(peer_pid, process.pid):
+                        connection.shutdown(socket.SHUT_RDWR)
+                        cut += 1
+        return cut
 
     def socket_is_the_kernels(self, channel: str) -> bool:
         """Whether the ``ipc`` socket of ``channel`` (``"iopub"``...) is still a socket,

@@ -1408,6 +1408,39 @@ def test_a_folder_not_named_as_a_student_id_or_not_a_folder_is_refused_unread(
     assert not (tmp_path / "autograded").exists()
 
 
+def test_file_names_that_are_not_utf8_reach_grades_csv_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name on disk is bytes, and Python reads one that is not UTF-8 with lone
+    surrogates, which no UTF-8 file can hold. A learner's FIFO named ``b"\\xff"``, or a
+    student folder of such a name, is refused, and its reason quotes the name: does
+    ``grades.csv`` still get written for the whole class, with the byte as its escape?
+    (It stopped at a ``UnicodeEncodeError`` on every run, leaving no grades file.)"""
+    _tiny_course(tmp_path)
+    _touch(tmp_path / "handout" / "a1" / "a1.ipynb", '{"release": 1}')
+    _with_alembic_on_path(monkeypatch)
+    submitted = os.fsencode(tmp_path / "submitted")
+    os.mkfifo(submitted + b"/bob/a1/\xff.fifo")
+    os.makedirs(submitted + b"/\xfe/a1")
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=1, force=True, timeout=60, process_per_submission=True
+    )
+
+    def autograde(submission: Submission) -> None:
+        raise AssertionError(f"nbgrader was run for {submission.student!r}")
+
+    monkeypatch.setattr(grader, "_autograde", autograde)
+    found = {s.student: s for s in classgrade.find_submissions(grader.layout, ["a1"])}
+    rows = [row for student in ("bob", "\udcfe") for row in grader.grade(found[student])]
+    assert [row.status for row in rows] == ["refused", "refused"]
+    grades, _ = classgrade.write_grades(tmp_path, rows)
+    with grades.open(encoding="utf-8") as handle:
+        written = {row["student"]: row for row in csv.DictReader(handle)}
+    assert set(written) == {"bob", "\\udcfe"}
+    assert "\\udcff.fifo: not a regular file" in written["bob"]["reason"]
+    assert "'\\\\udcfe' is not a student id" in written["\\udcfe"]["reason"]
+
+
 def test_a_second_run_on_a_course_being_graded_stops_at_once_saying_why(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

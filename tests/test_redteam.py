@@ -707,8 +707,36 @@ WIDGET_STATE = RIGHT_Q3 + (
     "'msg_id': 'x', 'outputs': []}})\n"
 )
 
+
 #: Kernel code: ``raw`` sends an IOPub message built frame by frame and signed with the
 #: kernel's key (header, parent header, metadata, content), with any buffers after them.
+def _empty_frames(channel: str) -> str:
+    """A cell that writes empty frames of one message that never ends straight to the
+    socket the kernel's ``channel`` (``iopub``, ``shell``) sends on: 2 bytes each on the
+    wire, and 64 bytes each in the grader's ZMQ queue, which holds every frame until the
+    message ends. Python's ZMQ API sends them too, only slower (and a thread of the
+    kernel's may send for the notebook's 300 s)."""
+    return (
+        "import os, socket, time\n"
+        "app = get_ipython().kernel.parent\n"
+        f"kernel_socket = f'{{app.ip}}-{{app.{channel}_port}}'\n"
+        "time.sleep(1)  # the cell's own messages are out: a message starts with the next byte\n"
+        "for fd in map(int, os.listdir('/proc/self/fd')):\n"
+        "    try:\n"
+        "        probe = socket.socket(fileno=os.dup(fd))\n"
+        "    except OSError:\n"
+        "        continue\n"
+        "    with probe:\n"
+        "        listening = probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)\n"
+        "        if listening or probe.getsockname() != kernel_socket:\n"
+        "            continue\n"
+        "        probe.setblocking(True)\n"
+        "        frames, started = b'\\x01\\x00' * 2**20, time.monotonic()\n"
+        "        while time.monotonic() - started < 8:\n"
+        "            probe.sendall(frames)\n"
+    )
+
+
 RAW_FRAMES = (
     "kernel = get_ipython().kernel\n"
     "parent = kernel.get_parent('shell')\n"
@@ -1226,6 +1254,10 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "giant-message": Case(
             answers={"q3-answer": RIGHT_Q3 + "print('x' * 100_000_000)\n"},
             status=("graded", "output-limit"),
+        ),
+        # the message is dropped, as one frame too large is: every point is kept
+        "empty-frames": Case(
+            answers={"q3-answer": RIGHT_Q3 + _empty_frames("iopub")}, status="output-limit"
         ),
         # output kept past the caps by other paths than a new output
         "display-updates": Case(answers={"q3-answer": DISPLAY_UPDATES}, status="output-limit"),
@@ -2170,6 +2202,7 @@ NON_ROOT_CASES = (
     "many-files",
     "shared-memory",
     "kernel-interfaces",
+    "empty-frames",
 )
 GRADER_UID = 61010
 
@@ -2487,6 +2520,52 @@ def test_a_flood_of_frames_cannot_exhaust_the_graders_memory(tmp_path: Path) -> 
         row = next(csv.DictReader(handle))
     assert row["status"] == "output-limit", row
     assert float(row["score"]) == float(row["max_score"])
+
+
+def test_a_message_of_endless_small_frames_stops_its_kernel_not_the_grader(
+    tmp_path: Path,
+) -> None:
+    """ZMQ aborts the whole process that reads a message whose frames fill the memory the
+    grader allows itself, and a kernel can send 10 million empty frames a second. Does
+    plain ``nbgrader autograde`` still grade the classmate after such kernels? Does
+    ``lstm-grade`` drop such a message on the output channel as it drops one frame too
+    large (``output-limit``, every point kept), and kill a kernel that sends one on the
+    channel of its replies, keeping the points earned before, rather than fail as the
+    grader's own error?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    from nbgrader.api import Gradebook
+
+    course = make_course(tmp_path, [ASSIGNMENT])
+    release, source = course.release(ASSIGNMENT), course.source(ASSIGNMENT)
+    # graded before the classmate: nbgrader takes the students in order
+    flood = "answer_q1 = (None, 16)\n" + _empty_frames("iopub")
+    course.submit("flooder-output", ASSIGNMENT, answered(release, source, {"q1-answer": flood}))
+    flood = _empty_frames("shell")
+    course.submit("flooder-replies", ASSIGNMENT, answered(release, source, {"q3-answer": flood}))
+    course.submit("honest", ASSIGNMENT, answered(release, source))
+    run = course.run(
+        sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT, check=False, timeout=600
+    )
+    log = run.stdout + run.stderr
+    assert "OUT OF MEMORY" not in log, log[-3000:]
+    with Gradebook("sqlite:///" + str(tmp_path / "gradebook.db")) as gradebook:
+        honest = gradebook.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, "honest")
+        assert honest.score == honest.max_score > 0, log[-3000:]
+
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--no-progress"]
+    run = course.run(*grade, "--force", "--workers", "1", check=False, timeout=900)
+    assert run.returncode == 0, run.stderr[-3000:]
+    with (tmp_path / "grades.csv").open() as handle:
+        rows = {row["student"]: row for row in csv.DictReader(handle)}
+    output = rows["flooder-output"]
+    assert output["status"] == "output-limit", output
+    assert float(output["score"]) == float(output["max_score"]), output
+    # killed with whatever it held: its own sandbox may count that against its memory first
+    replies = rows["flooder-replies"]
+    assert replies["status"] in ("output-limit", "memory-limit"), replies
+    scores = course.scores("flooder-replies", ASSIGNMENT)
+    assert scores["q1"] == scores["q2"] == 1.0, scores
+    assert sum(scores.values()) == float(replies["score"]) == 2.0, scores
 
 
 def _retyped(grade_id: str, cell_type: str, **extra: object) -> Callable[[Path], None]:
