@@ -139,22 +139,29 @@ def _form_check(check: Callable[..., None], what: str) -> Callable[..., None]:
     return checked
 
 
-expect_array = _form_check(verdicts.expect_array, "a NumPy array")
-expect_choice = _form_check(verdicts.expect_choice, "one of the options")
-expect_int = _form_check(verdicts.expect_int, "a plain int")
-expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer dicts")
-expect_shape = _form_check(verdicts.expect_shape, "a shape")
-expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes")
+#: What the form check of each kind of answer checks, as a check cell in graded mode says it.
+_FORM_SAID = {
+    "int": "a plain int",
+    "shape": "a shape",
+    "shapes": "a list of shapes",
+    "array": "a NumPy array",
+    "model": "a list of layer dicts",
+}
 
 #: The form check of each kind of answer that has one, as a check cell runs it (in graded
-#: mode it says what it checked).
+#: mode it says what it checked): the grader's own silent checks, each wrapped once here,
+#: so a kind's check is written once, in :mod:`lstm_lib.verdicts`, and a new kind adds
+#: here only what its check says.
 _FORM_CHECKS = {
-    "int": expect_int,
-    "shape": expect_shape,
-    "shapes": expect_shapes,
-    "array": expect_array,
-    "model": expect_layer_specs,
+    kind: _form_check(check, _FORM_SAID[kind]) for kind, check in verdicts._FORM_CHECKS.items()
 }
+
+expect_array = _FORM_CHECKS["array"]
+expect_choice = _form_check(verdicts.expect_choice, "one of the options")
+expect_int = _FORM_CHECKS["int"]
+expect_layer_specs = _FORM_CHECKS["model"]
+expect_shape = _FORM_CHECKS["shape"]
+expect_shapes = _FORM_CHECKS["shapes"]
 
 #: When set to a file path, :func:`reveal` appends what Keras computed to that file
 #: instead of judging the prediction: this is how reference values are recorded.
