@@ -1787,3 +1787,22 @@ def test_07_bidirectional_returns_the_forward_states_then_the_backward_ones(kind
         np.testing.assert_allclose(got, want, atol=1e-5)
     joined = np.concatenate([np.asarray(forward[0]), np.asarray(backward[0])], axis=-1)
     np.testing.assert_allclose(output, joined, atol=1e-5)
+
+
+def test_04_activation_acts_on_the_candidate_and_on_c_before_the_output_gate() -> None:
+    """Chapter 04: `activation` "is applied to the candidate `c̃` and to `c_t` before the
+    output gate", so h = o ⊙ activation(c). Started from a negative cell state, does a relu
+    LSTM return h = 0 wherever its final c is negative (h = o ⊙ c would be negative there)
+    and h > 0 where it is positive, and a tanh LSTM an h of the sign of c?"""
+    x = sequences(8, 2, 3)
+    signs = np.tile([1.0, -1.0], 3)[:5]  # units starting from a positive or a negative c
+    start = [np.zeros((8, 5), "float32"), np.tile(5 * signs, (8, 1)).astype("float32")]
+    for activation in ("relu", "tanh"):
+        layer = layers.LSTM(5, activation=activation, return_state=True)
+        _, h, c = (np.asarray(t) for t in layer(x, initial_state=start))
+        assert (c < 0).any() and (c > 0).any(), activation
+        if activation == "relu":
+            np.testing.assert_array_equal(h[c < 0], 0)
+            assert (h[c > 0] > 0).all()
+        else:
+            np.testing.assert_array_equal(np.sign(h), np.sign(c))
