@@ -261,6 +261,56 @@ def test_prose_types_no_worked_result(chapter: str) -> None:
     assert not typed, "results typed in prose instead of glued:\n" + "\n".join(typed)
 
 
+def cell_python(source: str) -> str:
+    """A code cell's Python, without its ``:tags:`` line or ``---`` metadata block."""
+    lines = source.splitlines()
+    if lines and lines[0].strip() == "---":
+        lines = lines[lines.index("---", 1) + 1 :]
+    return "\n".join(line for line in lines if not line.startswith(":tags:"))
+
+
+def typed_figure_sizes(python: str) -> list[str]:
+    """The calls to ``plots.*`` in ``python`` that type a size: a whole number passed
+    positionally or as ``timesteps=``, ``units=`` or ``features=``."""
+    typed = []
+    for node in ast.walk(ast.parse(python)):
+        if not (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "plots"
+        ):
+            continue
+        arguments = list(node.args) + [
+            keyword.value
+            for keyword in node.keywords
+            if keyword.arg in ("timesteps", "units", "features")
+        ]
+        if any(isinstance(a, ast.Constant) and type(a.value) is int for a in arguments):
+            typed.append(ast.unparse(node))
+    return typed
+
+
+def test_typed_figure_sizes_finds_typed_numbers_only() -> None:
+    """Does the check catch a size typed into a figure call, and pass one read from code?"""
+    assert typed_figure_sizes('plots.unrolled_rnn(4, cell="SimpleRNN", units=4)') == [
+        "plots.unrolled_rnn(4, cell='SimpleRNN', units=4)"
+    ]
+    assert typed_figure_sizes("fig = plots.task_taxonomy_diagram(timesteps=3, units=n)") != []
+    assert typed_figure_sizes("plots.unrolled_layer(layer)") == []
+    assert typed_figure_sizes("plots.gate_activations(trace, unit=0)") == []
+    assert typed_figure_sizes("plots.task_taxonomy_diagram(layer=l, timesteps=x.shape[1])") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figures_take_their_sizes_from_code(chapter: str) -> None:
+    """Does every figure a chapter draws take its timesteps, units and features from the
+    chapter's layers and data, so a figure cannot describe a layer the page does not have?"""
+    _, code = source_cells(chapter)
+    typed = [call for cell in code for call in typed_figure_sizes(cell_python(cell))]
+    assert not typed, f"book/{chapter}.md: figure sizes typed instead of read:\n" + "\n".join(typed)
+
+
 @pytest.mark.parametrize(
     ("chapter", "race"), [("04-lstm", "train_race"), ("08-putting-together", "train_review_race")]
 )

@@ -22,7 +22,7 @@ from conftest import require_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lib import tasks  # imports Keras only inside its functions, after the setup below
+from lstm_lib import reference, tasks  # Keras only inside tasks' functions, after the setup below
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -1701,3 +1701,108 @@ def test_08_validation_split_holds_back_a_share_that_is_never_trained_on() -> No
     for first, second in zip(*trained, strict=True):
         np.testing.assert_array_equal(first, second)
     assert val_losses[1] > val_losses[0] + 50
+
+
+# --- claims found untested on a reader's pass ------------------------------------------------
+
+
+def test_02_normalization_layers_add_their_own_offset() -> None:
+    """Chapter 02: `use_bias=False` "is common just before a normalization layer, which adds
+    its own offset". Do BatchNormalization and LayerNormalization hold an offset `beta` by
+    default, and does it shift their output as a bias would?"""
+    x = sequences(4, 1, 3)[:, 0]
+    for make in (layers.BatchNormalization, layers.LayerNormalization):
+        layer = make()
+        layer.build(x.shape)
+        assert "beta" in [w.path.rsplit("/", 1)[-1] for w in layer.weights], make.__name__
+        before = np.asarray(layer(x, training=False))
+        layer.beta.assign(np.full(layer.beta.shape, 2.0, dtype="float32"))
+        np.testing.assert_allclose(np.asarray(layer(x, training=False)), before + 2.0, atol=1e-5)
+
+
+def test_07_gru_update_gate_weighs_the_old_state() -> None:
+    """Chapter 07: "in Keras, `z` weighs the *old* state", h_t = z ⊙ h_{t-1} + (1 − z) ⊙ h̃.
+    With the update gate held at 1 (a large bias on the z block), does a GRU keep the state
+    it starts from, and with it held at 0, return its candidate instead?"""
+    units = 3
+    x = sequences(2, 4, 2)
+    start = np.full((2, units), 0.5, dtype="float32")
+    for z_bias, keeps_the_start in ((50.0, True), (-50.0, False)):
+        layer = layers.GRU(units)
+        layer.build(x.shape)
+        kernel, recurrent, bias = layer.get_weights()
+        bias[0, :units] = z_bias  # the input row's z block: the first units columns
+        layer.set_weights([kernel, recurrent, bias])
+        out = np.asarray(layer(x, initial_state=[start]))
+        assert np.allclose(out, start, atol=1e-5) == keeps_the_start, z_bias
+
+
+def _halves(wrapper, x, **options):
+    """The outputs (and states) of a Bidirectional's two copies, run by hand as plain layers
+    with the wrapper's weights: the forward one, then the go_backwards one."""
+    inner = type(wrapper.forward_layer)
+    units = wrapper.forward_layer.units
+    forward = inner(units, **options)
+    backward = inner(units, go_backwards=True, **options)
+    forward_weights, backward_weights = reference.split_bidirectional_weights(wrapper.get_weights())
+    for layer, weights in ((forward, forward_weights), (backward, backward_weights)):
+        layer.build(x.shape)
+        layer.set_weights(weights)
+    return forward(x), backward(x)
+
+
+def test_07_merge_modes_combine_the_two_halves_as_named() -> None:
+    """Chapter 07: "`"concat"` joins them on the last axis, `"sum"`, `"mul"` and `"ave"`
+    combine them element by element", and only "concat" doubles the last axis. With the
+    wrapper's own weights run by hand, is each mode's output that operation on the forward
+    copy's output and the backward copy's?"""
+    x = sequences()
+    operations = {
+        "concat": lambda y, y_rev: np.concatenate([y, y_rev], axis=-1),
+        "sum": lambda y, y_rev: y + y_rev,
+        "mul": lambda y, y_rev: y * y_rev,
+        "ave": lambda y, y_rev: (y + y_rev) / 2,
+    }
+    for mode, operation in operations.items():
+        wrapper = layers.Bidirectional(layers.LSTM(4), merge_mode=mode)
+        out = np.asarray(wrapper(x))
+        y, y_rev = (np.asarray(t) for t in _halves(wrapper, x))
+        assert out.shape[-1] == (8 if mode == "concat" else 4), mode
+        np.testing.assert_allclose(out, operation(y, y_rev), atol=1e-5, err_msg=mode)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_07_bidirectional_returns_the_forward_states_then_the_backward_ones(kind: str) -> None:
+    """Chapter 07: with return_state=True, Bidirectional(LSTM) returns "(output, forward h,
+    forward c, backward h, backward c): all forward states, then all backward states", and
+    around a GRU "(output, forward h, backward h)". Run by hand on the wrapper's weights, are
+    the states those of the forward copy, then those of the backward one?"""
+    x = sequences()
+    wrapper = layers.Bidirectional(getattr(layers, kind)(4, return_state=True))
+    output, *states = (np.asarray(t) for t in wrapper(x))
+    forward, backward = _halves(wrapper, x, return_state=True)
+    expected = [np.asarray(t) for t in (*forward[1:], *backward[1:])]
+    assert len(states) == len(expected) == (4 if kind == "LSTM" else 2)
+    for got, want in zip(states, expected, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    joined = np.concatenate([np.asarray(forward[0]), np.asarray(backward[0])], axis=-1)
+    np.testing.assert_allclose(output, joined, atol=1e-5)
+
+
+def test_04_activation_acts_on_the_candidate_and_on_c_before_the_output_gate() -> None:
+    """Chapter 04: `activation` "is applied to the candidate `c̃` and to `c_t` before the
+    output gate", so h = o ⊙ activation(c). Started from a negative cell state, does a relu
+    LSTM return h = 0 wherever its final c is negative (h = o ⊙ c would be negative there)
+    and h > 0 where it is positive, and a tanh LSTM an h of the sign of c?"""
+    x = sequences(8, 2, 3)
+    signs = np.tile([1.0, -1.0], 3)[:5]  # units starting from a positive or a negative c
+    start = [np.zeros((8, 5), "float32"), np.tile(5 * signs, (8, 1)).astype("float32")]
+    for activation in ("relu", "tanh"):
+        layer = layers.LSTM(5, activation=activation, return_state=True)
+        _, h, c = (np.asarray(t) for t in layer(x, initial_state=start))
+        assert (c < 0).any() and (c > 0).any(), activation
+        if activation == "relu":
+            np.testing.assert_array_equal(h[c < 0], 0)
+            assert (h[c > 0] > 0).all()
+        else:
+            np.testing.assert_array_equal(np.sign(h), np.sign(c))

@@ -439,6 +439,53 @@ def test_taxonomy_maps_tasks_to_return_sequences(timesteps, units):
     plt.close(fig)
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "SimpleRNN"])
+def test_taxonomy_drawn_from_a_layer_shows_the_shapes_keras_returns(kind):
+    """Drawn for a real layer, are the rows' shapes those Keras gives that layer's units for
+    one step, for every step or the last, and after RepeatVector?"""
+    timesteps, features, units = 3, 2, 5
+    fig = diagrams.task_taxonomy_diagram(
+        layer=getattr(keras.layers, kind)(units), timesteps=timesteps, features=features
+    )
+    assert fig.get_suptitle().startswith(
+        f"Recurrent tasks and return_sequences: {kind}({units}), timesteps = {timesteps}"
+    )
+
+    def keras_out(steps, return_sequences, repeated=False):
+        inputs = keras.Input(shape=(features,) if repeated else (steps, features))
+        x = keras.layers.RepeatVector(steps)(inputs) if repeated else inputs
+        out = getattr(keras.layers, kind)(units, return_sequences=return_sequences)(x)
+        return "out " + shape_text(out.shape)
+
+    shown = texts(fig)
+    assert [t for t in shown if t.startswith("out ")] == [
+        keras_out(1, False),
+        keras_out(timesteps, False),
+        keras_out(timesteps, True),
+        keras_out(timesteps, True, repeated=True),
+    ]
+    assert_legible(fig)
+
+
+def test_taxonomy_reads_a_built_layer_and_rejects_disagreement():
+    """Built on an input, does the layer give timesteps and features, and does an argument
+    that contradicts the layer raise rather than draw another layer?"""
+    layer = built(keras.layers.LSTM(2), 3, 1)
+    shown = texts(diagrams.task_taxonomy_diagram(layer=layer))
+    assert "in (batch, 3, 1)" in shown and "out (batch, 3, 2)" in shown
+    for kwargs, message in [
+        ({"units": 3}, "units=3 disagrees"),
+        ({"timesteps": 4}, "timesteps=4 disagrees"),
+        ({"features": 2}, "features=2 disagrees"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            diagrams.task_taxonomy_diagram(layer=layer, **kwargs)
+    wrapped = diagrams.task_taxonomy_diagram(
+        layer=keras.layers.RNN(keras.layers.GRUCell(4)), timesteps=2
+    )
+    assert "GRU(4), timesteps = 2" in wrapped.get_suptitle()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -132,6 +132,69 @@ def test_unrolled_agrees_with_live_keras():
         plt.close(fig)
 
 
+def keras_shape_texts(result) -> list[str]:
+    """The shapes of what a layer returned, written as the figures write them."""
+    tensors = result if isinstance(result, list | tuple) else [result]
+    return [
+        "(" + ", ".join("batch" if d is None else str(d) for d in tensor.shape) + ")"
+        for tensor in tensors
+    ]
+
+
+def test_unrolled_layer_reads_everything_from_the_layer():
+    """Drawn from a real layer alone, does the figure name its class, units, input shape
+    and the very tensors that layer returned, for every class, wrapping and flag pair?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    timesteps, features, units = 4, 3, 5
+    for cell, (return_sequences, return_state) in itertools.product(sorted(STATES), FLAGS):
+        flags = {"return_sequences": return_sequences, "return_state": return_state}
+        plain = getattr(keras.layers, cell)(units, **flags)
+        wrapped = keras.layers.RNN(getattr(keras.layers, f"{cell}Cell")(units), **flags)
+        for layer in (plain, wrapped):
+            result = layer(keras.Input(shape=(timesteps, features)))
+            fig = plots.unrolled_layer(layer)
+            title = fig.axes[0].get_title()
+            assert title.startswith(f"{cell}({units}) on input (batch, {timesteps}, {features})")
+            assert [shape for _, shape in listed_returns(fig)] == keras_shape_texts(result)
+            assert returned_in_order(fig) == ["output"] + (STATES[cell] if return_state else [])
+            kept = [gid for gid in gids(fig, "step:") if gid.endswith(":returned")]
+            assert len(kept) == (timesteps if return_sequences else 1)
+            plt.close(fig)
+
+
+def test_unrolled_layer_reads_the_sequence_of_a_decoder_given_initial_state():
+    """A decoder called with initial_state records its input under another key: is its
+    sequence still the one drawn?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    _, h, c = keras.layers.LSTM(3, return_state=True)(keras.Input(shape=(4, 2)))
+    decoder = keras.layers.LSTM(3, return_sequences=True)
+    result = decoder(keras.Input(shape=(6, 5)), initial_state=[h, c])
+    fig = plots.unrolled_layer(decoder)
+    assert fig.axes[0].get_title().startswith("LSTM(3) on input (batch, 6, 5)")
+    assert [shape for _, shape in listed_returns(fig)] == keras_shape_texts(result)
+
+
+def test_unrolled_layer_asks_for_what_the_layer_does_not_know():
+    """Unbuilt, or built for any length: must timesteps be given, and agree when known?"""
+    keras = require_module("keras", "Keras (pip install .[keras])")
+    with pytest.raises(ValueError, match="pass timesteps="):
+        plots.unrolled_layer(keras.layers.GRU(2))
+    any_length = keras.layers.SimpleRNN(3)
+    any_length(keras.Input(shape=(None, 2)))
+    with pytest.raises(ValueError, match="pass timesteps="):
+        plots.unrolled_layer(any_length)
+    fig = plots.unrolled_layer(any_length, timesteps=7)
+    assert fig.axes[0].get_title().startswith("SimpleRNN(3) on input (batch, 7, 2)")
+    with pytest.raises(ValueError, match="features=4 disagrees"):
+        plots.unrolled_layer(any_length, timesteps=7, features=4)
+    fixed = keras.layers.LSTM(2)
+    fixed(keras.Input(shape=(5, 1)))
+    with pytest.raises(ValueError, match="timesteps=6 disagrees"):
+        plots.unrolled_layer(fixed, timesteps=6)
+    with pytest.raises(ValueError, match="expected an LSTM, GRU or SimpleRNN"):
+        plots.unrolled_layer(keras.layers.Dense(2))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

@@ -16,7 +16,8 @@ The figures come in families, one module each; every public name is re-exported 
 ``plots.unrolled_rnn`` and ``from lstm_lib.plots import unrolled_rnn`` both work:
 
 - ``recurrence``: ``unrolled_rnn`` (a layer unrolled over time, and the tensors it
-  returns) and ``gate_activations`` (an LSTM's gates and states over time).
+  returns), ``unrolled_layer`` (the same, every size and flag read from a real Keras
+  layer) and ``gate_activations`` (an LSTM's gates and states over time).
 - ``parameters``: ``param_breakdown`` (parameter counts per layer or weight block) and
   ``lstm_weight_layout`` (an LSTM's ``W``, ``U`` and ``b`` in four blocks).
 - ``embeddings``: ``embedding_lookup`` (token ids, the table rows they pick, the output)
@@ -49,7 +50,7 @@ from lstm_lib.plots.diagrams import (
 from lstm_lib.plots.embeddings import embedding_lookup, embedding_scatter
 from lstm_lib.plots.gradients import gradient_by_distance
 from lstm_lib.plots.parameters import lstm_weight_layout, param_breakdown
-from lstm_lib.plots.recurrence import gate_activations, unrolled_rnn
+from lstm_lib.plots.recurrence import gate_activations, unrolled_layer, unrolled_rnn
 from lstm_lib.plots.training import race_curves, training_curve
 
 __all__ = [
@@ -67,5 +68,6 @@ __all__ = [
     "race_curves",
     "task_taxonomy_diagram",
     "training_curve",
+    "unrolled_layer",
     "unrolled_rnn",
 ]

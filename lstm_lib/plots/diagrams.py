@@ -995,7 +995,11 @@ def _timestep_grid(
 
 
 def task_taxonomy_diagram(
-    *, timesteps: int = 4, units: int = 3, features: int | None = None
+    *,
+    layer: Any = None,
+    timesteps: int | None = None,
+    units: int | None = None,
+    features: int | None = None,
 ) -> Figure:
     """Draw one-to-one, many-to-one, many-to-many and one-to-many as recurrent layers.
 
@@ -1005,16 +1009,21 @@ def task_taxonomy_diagram(
     tensor ``(batch, timesteps, units)``); one-to-many reads one vector ``(batch,
     features)`` at every step, as ``keras.layers.RepeatVector(timesteps)`` hands it over,
     and keeps every ``h_t``. Returned outputs are solid, the others dashed. Every shape is
-    computed from the arguments.
+    computed from the layer or the arguments.
 
     Parameters
     ----------
-    timesteps : int, default 4
-        Timesteps of the rows with more than one step, from 2 to 8.
-    units : int, default 3
-        The layer's ``units``: the last axis of every output.
+    layer : keras.layers.LSTM, GRU, SimpleRNN, or keras.layers.RNN(cell), optional
+        A real layer to draw the rows for: ``units`` is read from it (and named in the
+        title, e.g. ``LSTM(2)``), and so are the timesteps and features if it was built on
+        them. Read duck-typed, like the other diagrams.
+    timesteps : int, optional
+        Timesteps of the rows with more than one step, from 2 to 8; read from a built
+        ``layer``, else 4.
+    units : int, optional
+        The layer's ``units``: the last axis of every output; read from ``layer``, else 3.
     features : int, optional
-        The input's last axis; written ``features`` if not given.
+        The input's last axis; read from a built ``layer``, else written ``features``.
 
     Returns
     -------
@@ -1025,8 +1034,8 @@ def task_taxonomy_diagram(
     Raises
     ------
     ValueError
-        If ``units`` or ``features`` is not a positive integer, or ``timesteps`` is not an
-        integer from 2 to 8.
+        If ``units`` or ``features`` is not a positive integer, ``timesteps`` is not an
+        integer from 2 to 8, or an argument disagrees with ``layer``.
 
     Examples
     --------
@@ -1037,16 +1046,40 @@ def task_taxonomy_diagram(
     >>> [t for t in texts if t.startswith("in")]
     ['in (batch, 1, features)', 'in (batch, 5, features)', 'in (batch, 5, features)', \
 'in (batch, features), repeated 5 times']
+    >>> import keras
+    >>> fig = task_taxonomy_diagram(layer=keras.layers.GRU(4), timesteps=3, features=1)
+    >>> print(fig.get_suptitle().splitlines()[0])
+    Recurrent tasks and return_sequences: GRU(4), timesteps = 3
     >>> import matplotlib.pyplot as plt
-    >>> plt.close(fig)
+    >>> plt.close("all")
+
+    Used in ``book/05-return-flags.md``.
     """
-    steps = _positive_int("timesteps", timesteps)
+    layer_name = None
+    if layer is not None:
+        known_units = _units(layer)
+        if units is not None and _positive_int("units", units) != known_units:
+            raise ValueError(f"units={units} disagrees with the layer, which has {known_units}")
+        units = known_units
+        features = _features(layer, features)
+        built = _build_shape(layer)
+        if built is not None and built[1] is not None:
+            if timesteps is not None and timesteps != built[1]:
+                raise ValueError(
+                    f"timesteps={timesteps!r} disagrees with the layer, built on {built[1]}"
+                )
+            timesteps = built[1]
+        cell = _cell(layer)
+        kind = _class(cell).removesuffix("Cell") if cell is not layer else _class(layer)
+        layer_name = f"{kind}({units})"
+    steps = _positive_int("timesteps", 4 if timesteps is None else timesteps)
     if not 2 <= steps <= 8:
         raise ValueError(f"timesteps must be an integer from 2 to 8, got {timesteps!r}")
-    units = _positive_int("units", units)
+    units = _positive_int("units", 3 if units is None else units)
     feats = str(_positive_int("features", features)) if features is not None else "features"
     title = (
-        f"Recurrent tasks and return_sequences: units = {units}, timesteps = {steps}\n"
+        f"Recurrent tasks and return_sequences: {layer_name or f'units = {units}'}, "
+        f"timesteps = {steps}\n"
         "the output is one tensor either way; solid: returned, dashed: dropped"
     )
     rows = (

@@ -35,7 +35,7 @@ from lstm_lib.plots._style import (
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["gate_activations", "unrolled_rnn"]
+__all__ = ["gate_activations", "unrolled_layer", "unrolled_rnn"]
 
 # Keras's own class names, and the states each layer returns after its output.
 _CELLS = {"lstm": "LSTM", "gru": "GRU", "simplernn": "SimpleRNN"}
@@ -399,8 +399,8 @@ def unrolled_rnn(
     >>> import matplotlib.pyplot as plt
     >>> plt.close("all")
 
-    Used in ``book/01-start-here.md``, ``book/03-simplernn.md``,
-    ``book/05-return-flags.md`` and ``book/07-gru-bidirectional.md``.
+    The book draws its layers with :func:`unrolled_layer`, which reads these arguments
+    from a real Keras layer.
     """
     plt = _pyplot()
     steps = _positive_int("timesteps", timesteps)
@@ -420,6 +420,101 @@ def unrolled_rnn(
     ax.set_title(title, fontsize=_FONT + 1)
     _unrolled_legend(fig, layer)
     return fig
+
+
+def _layer_class(layer: Any) -> str:
+    """``LSTM``, ``GRU`` or ``SimpleRNN``: the layer's class, or the cell an ``RNN`` wraps."""
+    cell = getattr(layer, "cell", None)
+    name = type(layer).__name__
+    if name == "RNN" and cell is not None:
+        name = type(cell).__name__.removesuffix("Cell")
+    if name not in _STATES:
+        raise ValueError(
+            f"expected an LSTM, GRU or SimpleRNN layer (or an RNN wrapping one of their "
+            f"cells), got {type(layer).__name__}"
+        )
+    return name
+
+
+def _known_size(name: str, given: Any, known: Any) -> int | None:
+    """The size the layer knows, or the one given; both known and different is an error."""
+    if given is not None:
+        given = _positive_int(name, given)
+        if known is not None and int(known) != given:
+            raise ValueError(f"{name}={given} disagrees with the layer, built on {name} {known}")
+        return given
+    return None if known is None else int(known)
+
+
+def unrolled_layer(
+    layer: Any, *, timesteps: int | None = None, features: int | None = None
+) -> Figure:
+    """Draw a real Keras recurrent layer unrolled, as :func:`unrolled_rnn` draws it.
+
+    Everything the figure says is read from the layer: its class (``LSTM``, ``GRU``,
+    ``SimpleRNN``, or the cell a ``keras.layers.RNN`` wraps), ``units``, the flags
+    ``return_sequences`` and ``return_state``, and the input shape it was built on
+    (``get_build_config()``), which gives the timesteps and features. So a chapter that
+    changes its layer redraws the figure to match, and a figure never describes a layer the
+    page does not have.
+
+    Parameters
+    ----------
+    layer : keras.layers.LSTM, GRU, SimpleRNN, or keras.layers.RNN(cell)
+        Read duck-typed: its class name (and its ``cell``'s), ``units``,
+        ``return_sequences``, ``return_state`` and ``get_build_config()``.
+    timesteps, features : int, optional
+        Needed only when the layer does not know them: it is not built yet, or was built
+        with ``timesteps=None``. Given for a layer that knows them, they must agree.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure :func:`unrolled_rnn` draws for these settings, with the same gids.
+
+    Raises
+    ------
+    ValueError
+        If the layer is not one of the three recurrent layers, the timesteps are unknown,
+        or ``timesteps`` or ``features`` disagrees with the shape the layer was built on.
+
+    Examples
+    --------
+    >>> import keras
+    >>> layer = keras.layers.GRU(4, return_state=True)
+    >>> layer.build((None, 5, 3))  # (batch, timesteps, features)
+    >>> fig = unrolled_layer(layer)
+    >>> print(fig.axes[0].get_title())
+    GRU(4) on input (batch, 5, 3)
+    returns the tuple (output (batch, 4), h (batch, 4))
+    h holds the same numbers as output
+    >>> import matplotlib.pyplot as plt
+    >>> plt.close(fig)
+
+    Used in ``book/01-start-here.md``, ``book/03-simplernn.md``,
+    ``book/05-return-flags.md`` and ``book/07-gru-bidirectional.md``.
+    """
+    name = _layer_class(layer)
+    units = getattr(layer, "units", None) or getattr(getattr(layer, "cell", None), "units", None)
+    get_build_config = getattr(layer, "get_build_config", None)
+    build = (get_build_config() if callable(get_build_config) else None) or {}
+    # One input: {"input_shape": ...}; called with initial_state: {"shapes_dict": {...}}.
+    built = build.get("input_shape", (build.get("shapes_dict") or {}).get("sequences_shape"))
+    built = tuple(built) if isinstance(built, list | tuple) and len(built) == 3 else (None,) * 3
+    steps = _known_size("timesteps", timesteps, built[1])
+    if steps is None:
+        raise ValueError(
+            "the layer does not know its timesteps (not built, or built with timesteps=None): "
+            "pass timesteps="
+        )
+    return unrolled_rnn(
+        steps,
+        cell=name,
+        return_sequences=bool(getattr(layer, "return_sequences", False)),
+        return_state=bool(getattr(layer, "return_state", False)),
+        units=_positive_int("units", units),
+        features=_known_size("features", features, built[2]),
+    )
 
 
 # --- gate_activations --------------------------------------------------------------------
