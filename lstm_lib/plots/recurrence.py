@@ -32,6 +32,9 @@ from lstm_lib.plots._style import (
     _pyplot,
 )
 
+# The diagrams read a layer the same way: its build shape, units and features.
+from lstm_lib.plots.diagrams import _build_shape, _features, _units
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -495,12 +498,7 @@ def unrolled_layer(
     ``book/05-return-flags.md`` and ``book/07-gru-bidirectional.md``.
     """
     name = _layer_class(layer)
-    units = getattr(layer, "units", None) or getattr(getattr(layer, "cell", None), "units", None)
-    get_build_config = getattr(layer, "get_build_config", None)
-    build = (get_build_config() if callable(get_build_config) else None) or {}
-    # One input: {"input_shape": ...}; called with initial_state: {"shapes_dict": {...}}.
-    built = build.get("input_shape", (build.get("shapes_dict") or {}).get("sequences_shape"))
-    built = tuple(built) if isinstance(built, list | tuple) and len(built) == 3 else (None,) * 3
+    built = _build_shape(layer) or (None, None, None)
     steps = _known_size("timesteps", timesteps, built[1])
     if steps is None:
         raise ValueError(
@@ -512,8 +510,8 @@ def unrolled_layer(
         cell=name,
         return_sequences=bool(getattr(layer, "return_sequences", False)),
         return_state=bool(getattr(layer, "return_state", False)),
-        units=_positive_int("units", units),
-        features=_known_size("features", features, built[2]),
+        units=_units(layer),
+        features=_features(layer, features),
     )
 
 
