@@ -2999,4 +2999,88 @@ def test_kernels_graded_side_by_side_cannot_reach_each_other(
         assert graded.rows[name]["status"] == "graded"
         assert graded.course.scores(name, ASSIGNMENT) == graded.full
     (start_a, end_a), (start_b, end_b) = waited
-    assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"
+    if ONE_AT_A_TIME in graded.output:
+        # an ordinary user's kernels would share one limit on processes
+        # (test_a_kernels_threads_leave_no_classmate_without_room): the kernel started
+        # ahead for the next submission is the one beside this one
+        assert max(start_a, start_b) >= min(end_a, end_b), "graded one at a time"
+    else:
+        assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"
+
+
+#: What lstm-grade prints when it grades one submission at a time, as an ordinary user.
+ONE_AT_A_TIME = "Grading one submission at a time"
+#: A kernel that, a few seconds into its notebook, starts threads until it may start no
+#: more, and holds them while its next cell runs.
+HOLD_THREADS = (
+    "import threading, time\n"
+    "time.sleep(3)\n"
+    "held = 0\n"
+    "try:\n"
+    "    while held < 2_000:\n"
+    "        threading.Thread(target=time.sleep, args=(300,), daemon=True).start()\n"
+    "        held += 1\n"
+    "except RuntimeError:\n"
+    "    pass\n"
+    "print('HELD', held)\n"
+    "answer_q1 = (None, 16)\n"
+)
+#: A right answer worked out with a pool of 40 threads (well within the 64 tasks a sandbox
+#: may run), as a learner's Keras cell, or any library that starts threads, would, a while
+#: into its notebook. Each task waits a moment, so that the pool starts all 40.
+THREAD_POOL = (
+    "import time\n"
+    "time.sleep(10)\n"
+    "from concurrent.futures import ThreadPoolExecutor\n"
+    "def units(text):\n"
+    "    time.sleep(0.5)\n"
+    "    return int(text)\n"
+    "with ThreadPoolExecutor(40) as pool:\n"
+    "    answer_q1 = (None, max(pool.map(units, ['16'] * 40)))\n"
+)
+
+
+def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
+    """Graded by an ordinary user without a control group, where RLIMIT_NPROC counts the
+    tasks of every kernel together (they all run as that user), does a classmate's right
+    answer worked out with threads keep its points while another kernel holds all the
+    threads it may (each kernel's limit is set from the count when it starts)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    cases = {
+        # graded first, beside the classmate: students are taken in order
+        "a-holds-threads": Case(
+            answers={
+                "q1-answer": HOLD_THREADS,
+                "q2-answer": "import time\ntime.sleep(12)\nanswer_q2 = (None, 8, 16)\n",
+            }
+        ),
+        "b-thread-pool": Case(answers={"q1-answer": THREAD_POOL}),
+    }
+    with contextlib.ExitStack() as stack:
+        if os.geteuid() == 0:
+            parent = stack.enter_context(_folder_for_a_user())
+            as_user = AS_A_USER
+        else:
+            parent = Path(tempfile.mkdtemp(prefix="redteam-threads-"))
+            stack.callback(shutil.rmtree, parent, ignore_errors=True)
+            as_user = []
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        _submit_class(course, cases)
+        if as_user:
+            _give_to_the_user(parent)
+        graded = _grade_class(course, cases, as_user)
+        held = [
+            line
+            for line in _printed_lines(_autograded_text(graded, "a-holds-threads"))
+            if line.startswith("HELD")
+        ]
+        assert held and int(held[0].split()[1]) > 20, held
+        for name in ("a-holds-threads", "b-thread-pool", "honest"):
+            assert graded.rows[name]["status"] == "graded", graded.rows[name]
+            assert graded.course.scores(name, ASSIGNMENT) == graded.full, name
+        if "processes" in graded.rows["honest"]["reason"]:  # a limit the kernels share
+            assert ONE_AT_A_TIME in graded.output
