@@ -2297,6 +2297,10 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+    # the endless message's connection is cut, as a root grader's is: every point kept
+    frames = graded.rows["empty-frames"]
+    assert frames["status"] == "output-limit", frames
+    assert float(frames["score"]) == float(honest["score"])
     forked = graded.rows["fork-memory"]
     if "memory" in honest["reason"]:
         # no control group bounds this sandbox's memory, so the kernel keeps to one
