@@ -782,12 +782,18 @@ def _bwrap_command(
     return args + kernel_cmd
 
 
-#: What the sandbox runs in place of ``python -m ipykernel_launcher``: the same start
-#: (the working folder leaves ``sys.path`` while ipykernel loads; IPython puts it back), but
-#: without debugpy. ipykernel loads it for its debugger, which no grading client ever
-#: attaches to, and loading it is about a third of the kernel's start-up CPU.
+#: The first line of the grading kernel's launcher, before any prelude: ``python -c`` puts
+#: the working folder, which holds the learner's files, first on ``sys.path`` (IPython puts
+#: it back once ipykernel has loaded). A ``ctypes.py`` submitted beside the notebook was
+#: imported in place of the standard library's by the seccomp and Landlock preludes, and
+#: the kernel ran with neither.
+WORKING_FOLDER_OFF_PATH = "import sys; del sys.path[0]\n"
+#: What the sandbox runs in place of ``python -m ipykernel_launcher``, after
+#: :data:`WORKING_FOLDER_OFF_PATH` and any prelude: the same start, but without debugpy.
+#: ipykernel loads it for its debugger, which no grading client ever attaches to, and
+#: loading it is about a third of the kernel's start-up CPU.
 GRADING_KERNEL_LAUNCHER = (
-    "import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
+    "sys.modules['debugpy'] = None; "
     "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
 )
 
@@ -803,12 +809,13 @@ def _launcher_index(kernel_cmd: list[str]) -> int | None:
 
 def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str]:
     """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
-    :data:`GRADING_KERNEL_LAUNCHER`, after ``prelude`` (Python source run first); any other
+    :data:`GRADING_KERNEL_LAUNCHER`, after :data:`WORKING_FOLDER_OFF_PATH` and ``prelude``
+    (Python source run first, with nothing of the working folder importable); any other
     command is returned unchanged."""
     i = _launcher_index(kernel_cmd)
     if i is None:
         return list(kernel_cmd)
-    launcher = prelude + GRADING_KERNEL_LAUNCHER
+    launcher = WORKING_FOLDER_OFF_PATH + prelude + GRADING_KERNEL_LAUNCHER
     return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
 
 

@@ -969,6 +969,45 @@ def _terminal_escapes_in_a_name(path: Path) -> None:
     (path.parent / TERMINAL_ESCAPES).symlink_to(path.name)
 
 
+#: A module beside the notebook named like the standard library's ``ctypes``, which the
+#: seccomp and Landlock preludes of the kernel's launcher import: it loads the real one and
+#: makes its system calls do nothing until ipykernel has loaded, and marks it as planted.
+PLANTED_CTYPES = """
+import sys
+sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]
+del sys.modules["ctypes"]
+import ctypes as real
+sys.path.insert(0, "")
+real.planted = True
+opened = real.CDLL
+
+
+class Quiet:
+    def __init__(self, library):
+        self.library = library
+
+    def __getattr__(self, name):
+        if name in ("prctl", "syscall") and "ipykernel" not in sys.modules:
+            return lambda *args, **kwargs: 0
+        return getattr(self.library, name)
+
+
+real.CDLL = lambda *args, **kwargs: Quiet(opened(*args, **kwargs))
+sys.modules["ctypes"] = real
+"""
+#: Whether the kernel runs under its seccomp filter (``Seccomp: 2``) and the planted
+#: module ran.
+FILTER_IN_FORCE = (
+    "import ctypes\n"
+    "status = dict(line.split(':', 1) for line in open('/proc/self/status') if ':' in line)\n"
+    "print('SECCOMP', status['Seccomp'].strip(), 'PLANTED', getattr(ctypes, 'planted', False))\n"
+    "answer_q1 = (None, 16)\n"
+)
+#: Files past warm_kernels.STAGE_LIMIT_BYTES: a root grader starts such a submission's
+#: kernel cold, with its files in the working folder from the start.
+COLD_START_FILLER = "x" * (9 * 2**20)
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -1209,6 +1248,11 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        # a learner's module named like one the kernel's launcher imports before ipykernel
+        "standard-library-plant": Case(
+            answers={"q1-answer": FILTER_IN_FORCE},
+            files={"ctypes.py": PLANTED_CTYPES, "filler.txt": COLD_START_FILLER},
+        ),
         "own-folders": Case(answers={"q1-answer": OWN_FOLDERS}),
         "nested-metadata": Case(edit=_nested_metadata),
         # 9. reading the course's files, writing outside the working folder, the network
@@ -1762,6 +1806,18 @@ def _check_kernel_folder_attack(graded: Graded) -> None:
     assert "\x1b" not in graded.output and "PWNED" not in graded.output
 
 
+def _check_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
+    printed = _printed_lines(_autograded_text(graded, "standard-library-plant"))
+    assert "SECCOMP 2 PLANTED False" in printed, printed
+
+
+def test_the_kernels_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
+    """A learner's ``ctypes.py`` beside the notebook, which the kernel's launcher would
+    import in place of the standard library's while it installs the seccomp filter and
+    the Landlock rules: does the kernel still run under the filter, the file unimported?"""
+    _check_launcher_takes_nothing_from_the_working_folder(graded)
+
+
 def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> None:
     """As root: can the kernel not even write in its private folder once it is up (so it
     neither fills the host's tmpfs past its limit nor swaps the socket the grader
@@ -2203,6 +2259,7 @@ NON_ROOT_CASES = (
     "shared-memory",
     "kernel-interfaces",
     "empty-frames",
+    "standard-library-plant",
 )
 GRADER_UID = 61010
 
@@ -2297,6 +2354,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+    _check_launcher_takes_nothing_from_the_working_folder(graded)
     # the endless message's connection is cut, as a root grader's is: every point kept
     frames = graded.rows["empty-frames"]
     assert frames["status"] == "output-limit", frames
