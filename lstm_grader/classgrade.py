@@ -321,6 +321,18 @@ class ClassGrader:
         scheduler: str | None = None,
         warm_kernels: bool = True,
     ) -> None:
+        from lstm_grader.sandbox import kernels_share_a_process_limit
+
+        if workers > 1 and not scheduler and kernels_share_a_process_limit():
+            # one kernel's threads would take the room of the kernel graded beside it, whose
+            # right answers would then fail: a grade must not depend on who was graded at
+            # the same time
+            print(
+                "Grading one submission at a time: the kernels would share one limit on "
+                "processes (the grader is not root and has no control group of its own)",
+                flush=True,
+            )
+            workers = 1
         self.root = root
         self.warm_kernels = warm_kernels
         self._idle_graders: list[PreloadedGrader] = []

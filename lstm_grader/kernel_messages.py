@@ -56,6 +56,13 @@ CLIENT_MEMORY_WATCH_BYTES = CLIENT_MEMORY_BYTES // 2
 #: Cut connections drop the frames they held, but the process may keep the memory for
 #: reuse: past this much more, still growing, the kernel floods again, and is killed.
 CLIENT_MEMORY_KILL_BYTES = CLIENT_MEMORY_BYTES * 3 // 4
+#: Once a kernel's output connection is cut, how much further the grading process's data
+#: memory grows before its connections are looked for again: each look reads every
+#: descriptor the process holds, and memory that stays put after a cut (kept by the process
+#: for reuse) would have it look every :data:`CLIENT_MEMORY_POLL_S`. Memory that grows by
+#: this much is a kernel that connected again and floods again: it is cut again, well
+#: before :data:`CLIENT_MEMORY_KILL_BYTES`.
+CLIENT_MEMORY_RESCAN_BYTES = CLIENT_MEMORY_BYTES // 32
 #: How often the grading process's data memory is read while a kernel runs.
 CLIENT_MEMORY_POLL_S = 0.005
 #: How many bytes of messages the grader reads from one kernel in all. Reading costs the

@@ -642,6 +642,8 @@ class SandboxedExecute(Execute):
         kwargs["kernel_manager_class"] = SandboxKernelManager
         super().__init__(*args, **kwargs)
         self.on_cell_executed = self._keep_reply
+        self._flooded = False
+        self._cut_at: int | None = None
 
     def create_kernel_manager(self) -> Any:
         """The kernel manager for this notebook: the warm kernel's when this process
@@ -701,12 +703,22 @@ class SandboxedExecute(Execute):
         to grade with it. Its output connection is cut first, which drops what it held, as
         ZMQ does for a frame over its size limit; a kernel that fills the memory on (on
         another channel, or again), or whose connection cannot be found, is killed. Its
-        points earned before stay."""
+        points earned before stay.
+
+        Once cut, the connections are looked for again only when the memory has grown
+        :data:`~lstm_grader.kernel_messages.CLIENT_MEMORY_RESCAN_BYTES` past the least it
+        held since: memory kept after a cut calls this every few milliseconds, and a
+        kernel that connects again and floods again makes it grow.
+        """
         self._flooded = True
         provisioner = self._provisioner()
         if growth <= kernel_messages.CLIENT_MEMORY_KILL_BYTES and provisioner is not None:
-            if provisioner.cut_output_connection() or self._cut_before:
-                self._cut_before = True
+            if self._cut_at is not None:
+                self._cut_at = min(self._cut_at, growth)
+                if growth < self._cut_at + kernel_messages.CLIENT_MEMORY_RESCAN_BYTES:
+                    return
+            if provisioner.cut_output_connection() or self._cut_at is not None:
+                self._cut_at = growth
                 return
         process = getattr(provisioner, "process", None)
         if process is not None:
@@ -730,7 +742,9 @@ class SandboxedExecute(Execute):
         self._stage_from = None
         self._refused = None
         self._memory_bound = contextlib.ExitStack()
-        self._flooded = self._cut_before = False
+        self._flooded = False
+        # the memory past its start when this kernel's output was last cut, if it was
+        self._cut_at = None
         self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
         state = resources.setdefault(_STATE, _new_state())

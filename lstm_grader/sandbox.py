@@ -218,6 +218,50 @@ def sandbox_identity() -> Identity:
     return Identity(SANDBOX_UIDS.start, SANDBOX_UIDS.start)
 
 
+def _sandbox_group(limits: cgroups.Limits) -> cgroups.ControlGroup:
+    """A new sandbox's control group, with as many of ``limits`` as this grader may set."""
+    if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers"):
+        return cgroups.create(limits)
+    return cgroups.ControlGroup(
+        not_applied=[
+            "memory, processes and cpu for the whole sandbox: the grader is not root and "
+            "has no control group of its own to divide"
+        ]
+    )
+
+
+def _bounds_processes(group: cgroups.ControlGroup) -> bool:
+    """Whether a control group counts the sandbox's processes; without one, RLIMIT_NPROC
+    does, which counts every task of the kernel's uid."""
+    return "pids" in group.directories or "unified" in group.directories
+
+
+def kernels_share_a_process_limit() -> bool:
+    """Whether the kernels this grader starts would share one count of processes, so that
+    one kernel's threads take the room of any other running beside it.
+
+    As root, each kernel runs as a uid of its own (:func:`claim_kernel_identity`). An
+    ordinary user's kernels run as that user, and where no control group of the grader's
+    own counts a sandbox's processes, RLIMIT_NPROC bounds them: it counts every task of
+    the uid, and a kernel's limit is set from the count when it starts. A kernel that
+    started threads up to its limit left a classmate's kernel, started a moment before,
+    no room for the thread pool of a cell that is right, which then scored 0 as graded.
+
+    Returns
+    -------
+    bool
+        True for an ordinary user's grader without a control group of its own that counts
+        processes (found by making one, which is removed at once).
+    """
+    if os.geteuid() == 0:
+        return False
+    probe = _sandbox_group(cgroups.Limits(memory_bytes=2**30, processes=64, cpus=1))
+    try:
+        return not _bounds_processes(probe)
+    finally:
+        probe.remove()
+
+
 def claim_kernel_identity() -> tuple[Identity, str | None]:
     """The identity one kernel runs as, and the claim to release when it is gone.
 
@@ -738,12 +782,18 @@ def _bwrap_command(
     return args + kernel_cmd
 
 
-#: What the sandbox runs in place of ``python -m ipykernel_launcher``: the same start
-#: (the working folder leaves ``sys.path`` while ipykernel loads; IPython puts it back), but
-#: without debugpy. ipykernel loads it for its debugger, which no grading client ever
-#: attaches to, and loading it is about a third of the kernel's start-up CPU.
+#: The first line of the grading kernel's launcher, before any prelude: ``python -c`` puts
+#: the working folder, which holds the learner's files, first on ``sys.path`` (IPython puts
+#: it back once ipykernel has loaded). A ``ctypes.py`` submitted beside the notebook was
+#: imported in place of the standard library's by the seccomp and Landlock preludes, and
+#: the kernel ran with neither.
+WORKING_FOLDER_OFF_PATH = "import sys; del sys.path[0]\n"
+#: What the sandbox runs in place of ``python -m ipykernel_launcher``, after
+#: :data:`WORKING_FOLDER_OFF_PATH` and any prelude: the same start, but without debugpy.
+#: ipykernel loads it for its debugger, which no grading client ever attaches to, and
+#: loading it is about a third of the kernel's start-up CPU.
 GRADING_KERNEL_LAUNCHER = (
-    "import sys; del sys.path[0]; sys.modules['debugpy'] = None; "
+    "sys.modules['debugpy'] = None; "
     "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
 )
 
@@ -759,12 +809,13 @@ def _launcher_index(kernel_cmd: list[str]) -> int | None:
 
 def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str]:
     """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
-    :data:`GRADING_KERNEL_LAUNCHER`, after ``prelude`` (Python source run first); any other
+    :data:`GRADING_KERNEL_LAUNCHER`, after :data:`WORKING_FOLDER_OFF_PATH` and ``prelude``
+    (Python source run first, with nothing of the working folder importable); any other
     command is returned unchanged."""
     i = _launcher_index(kernel_cmd)
     if i is None:
         return list(kernel_cmd)
-    launcher = prelude + GRADING_KERNEL_LAUNCHER
+    launcher = WORKING_FOLDER_OFF_PATH + prelude + GRADING_KERNEL_LAUNCHER
     return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
 
 
@@ -1338,20 +1389,11 @@ class SandboxProvisioner(LocalProvisioner):
         km.transport = "ipc"
         km.ip = os.path.join(kernel_dir, "ipc")
         self._cgroup = None
-        group = (
-            cgroups.create(
-                cgroups.Limits(
-                    memory_bytes=km.memory_limit_mb * 2**20,
-                    processes=km.max_processes,
-                    cpus=km.cpus,
-                )
-            )
-            if os.geteuid() == 0 or os.path.exists(cgroups.CGROUP_ROOT / "cgroup.controllers")
-            else cgroups.ControlGroup(
-                not_applied=[
-                    "memory, processes and cpu for the whole sandbox: the grader is not root and "
-                    "has no control group of its own to divide"
-                ]
+        group = _sandbox_group(
+            cgroups.Limits(
+                memory_bytes=km.memory_limit_mb * 2**20,
+                processes=km.max_processes,
+                cpus=km.cpus,
             )
         )
         self._cgroup = group
@@ -1402,7 +1444,7 @@ class SandboxProvisioner(LocalProvisioner):
         if skipped:
             self.sandbox_report["skipped_files"] = skipped
         processes = None
-        if "pids" not in group.directories and "unified" not in group.directories:
+        if not _bounds_processes(group):
             # RLIMIT_NPROC counts every task of the uid: the sandbox uid's alone when root
             # grades, the grader's own too otherwise
             already = 0 if self._identity.drops_root else _tasks_of(self._identity.uid)

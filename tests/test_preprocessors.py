@@ -1057,3 +1057,43 @@ def test_fenced_code_in_learner_markdown_is_shown_plain() -> None:
     for fence in ("ipython3", "ipython", "python", "nosuchlexer", ""):
         html = preprocessors.clean_learner_markdown(f"```{fence}\n<b>x</b> = ...\n```")
         assert html == "<pre><code>&lt;b&gt;x&lt;/b&gt; = ...\n</code></pre>", (fence, html)
+
+
+def test_a_cut_kernel_is_looked_for_again_only_when_memory_grows(monkeypatch) -> None:
+    """Once a flooding kernel's output is cut, is the grader's descriptor table scanned
+    again only when its memory has grown a further step past the least it held since (a
+    kernel that connects again and floods again), not on every tick of the memory watch,
+    and is the kernel killed past the kill bound whatever the scans found?"""
+    from lstm_grader import kernel_messages
+
+    scans: list[int] = []
+    killed: list[bool] = []
+
+    class Process:
+        def kill(self) -> None:
+            killed.append(True)
+
+    class Provisioner:
+        process = Process()
+
+        def cut_output_connection(self) -> int:
+            scans.append(1)
+            return 1
+
+    execute = preprocessors.SandboxedExecute()
+    monkeypatch.setattr(execute, "_provisioner", lambda: Provisioner())
+    step = kernel_messages.CLIENT_MEMORY_RESCAN_BYTES
+    held = kernel_messages.CLIENT_MEMORY_WATCH_BYTES + 1
+    for _ in range(200):  # one second of watch ticks with the memory kept after the cut
+        execute._stop_flooding_kernel(held)
+    assert len(scans) == 1
+    execute._stop_flooding_kernel(held + step - 1)
+    assert len(scans) == 1
+    execute._stop_flooding_kernel(held + step)  # connected again, flooding again
+    assert len(scans) == 2
+    # the memory fell back after that cut, and a new flood grows a step from there
+    execute._stop_flooding_kernel(held)
+    execute._stop_flooding_kernel(held + step)
+    assert len(scans) == 3 and not killed
+    execute._stop_flooding_kernel(kernel_messages.CLIENT_MEMORY_KILL_BYTES + 1)
+    assert killed

@@ -969,6 +969,45 @@ def _terminal_escapes_in_a_name(path: Path) -> None:
     (path.parent / TERMINAL_ESCAPES).symlink_to(path.name)
 
 
+#: A module beside the notebook named like the standard library's ``ctypes``, which the
+#: seccomp and Landlock preludes of the kernel's launcher import: it loads the real one and
+#: makes its system calls do nothing until ipykernel has loaded, and marks it as planted.
+PLANTED_CTYPES = """
+import sys
+sys.path[:] = [entry for entry in sys.path if entry not in ("", ".")]
+del sys.modules["ctypes"]
+import ctypes as real
+sys.path.insert(0, "")
+real.planted = True
+opened = real.CDLL
+
+
+class Quiet:
+    def __init__(self, library):
+        self.library = library
+
+    def __getattr__(self, name):
+        if name in ("prctl", "syscall") and "ipykernel" not in sys.modules:
+            return lambda *args, **kwargs: 0
+        return getattr(self.library, name)
+
+
+real.CDLL = lambda *args, **kwargs: Quiet(opened(*args, **kwargs))
+sys.modules["ctypes"] = real
+"""
+#: Whether the kernel runs under its seccomp filter (``Seccomp: 2``) and the planted
+#: module ran.
+FILTER_IN_FORCE = (
+    "import ctypes\n"
+    "status = dict(line.split(':', 1) for line in open('/proc/self/status') if ':' in line)\n"
+    "print('SECCOMP', status['Seccomp'].strip(), 'PLANTED', getattr(ctypes, 'planted', False))\n"
+    "answer_q1 = (None, 16)\n"
+)
+#: Files past warm_kernels.STAGE_LIMIT_BYTES: a root grader starts such a submission's
+#: kernel cold, with its files in the working folder from the start.
+COLD_START_FILLER = "x" * (9 * 2**20)
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -1209,6 +1248,11 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        # a learner's module named like one the kernel's launcher imports before ipykernel
+        "standard-library-plant": Case(
+            answers={"q1-answer": FILTER_IN_FORCE},
+            files={"ctypes.py": PLANTED_CTYPES, "filler.txt": COLD_START_FILLER},
+        ),
         "own-folders": Case(answers={"q1-answer": OWN_FOLDERS}),
         "nested-metadata": Case(edit=_nested_metadata),
         # 9. reading the course's files, writing outside the working folder, the network
@@ -1762,6 +1806,18 @@ def _check_kernel_folder_attack(graded: Graded) -> None:
     assert "\x1b" not in graded.output and "PWNED" not in graded.output
 
 
+def _check_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
+    printed = _printed_lines(_autograded_text(graded, "standard-library-plant"))
+    assert "SECCOMP 2 PLANTED False" in printed, printed
+
+
+def test_the_kernels_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
+    """A learner's ``ctypes.py`` beside the notebook, which the kernel's launcher would
+    import in place of the standard library's while it installs the seccomp filter and
+    the Landlock rules: does the kernel still run under the filter, the file unimported?"""
+    _check_launcher_takes_nothing_from_the_working_folder(graded)
+
+
 def test_the_kernels_own_folder_and_streams_reach_nothing(graded: Graded) -> None:
     """As root: can the kernel not even write in its private folder once it is up (so it
     neither fills the host's tmpfs past its limit nor swaps the socket the grader
@@ -2203,6 +2259,7 @@ NON_ROOT_CASES = (
     "shared-memory",
     "kernel-interfaces",
     "empty-frames",
+    "standard-library-plant",
 )
 GRADER_UID = 61010
 
@@ -2297,6 +2354,11 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     scores = graded.course.scores("thread-display", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
+    _check_launcher_takes_nothing_from_the_working_folder(graded)
+    # the endless message's connection is cut, as a root grader's is: every point kept
+    frames = graded.rows["empty-frames"]
+    assert frames["status"] == "output-limit", frames
+    assert float(frames["score"]) == float(honest["score"])
     forked = graded.rows["fork-memory"]
     if "memory" in honest["reason"]:
         # no control group bounds this sandbox's memory, so the kernel keeps to one
@@ -2999,4 +3061,88 @@ def test_kernels_graded_side_by_side_cannot_reach_each_other(
         assert graded.rows[name]["status"] == "graded"
         assert graded.course.scores(name, ASSIGNMENT) == graded.full
     (start_a, end_a), (start_b, end_b) = waited
-    assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"
+    if ONE_AT_A_TIME in graded.output:
+        # an ordinary user's kernels would share one limit on processes
+        # (test_a_kernels_threads_leave_no_classmate_without_room): the kernel started
+        # ahead for the next submission is the one beside this one
+        assert max(start_a, start_b) >= min(end_a, end_b), "graded one at a time"
+    else:
+        assert max(start_a, start_b) < min(end_a, end_b), "the two kernels ran at the same time"
+
+
+#: What lstm-grade prints when it grades one submission at a time, as an ordinary user.
+ONE_AT_A_TIME = "Grading one submission at a time"
+#: A kernel that, a few seconds into its notebook, starts threads until it may start no
+#: more, and holds them while its next cell runs.
+HOLD_THREADS = (
+    "import threading, time\n"
+    "time.sleep(3)\n"
+    "held = 0\n"
+    "try:\n"
+    "    while held < 2_000:\n"
+    "        threading.Thread(target=time.sleep, args=(300,), daemon=True).start()\n"
+    "        held += 1\n"
+    "except RuntimeError:\n"
+    "    pass\n"
+    "print('HELD', held)\n"
+    "answer_q1 = (None, 16)\n"
+)
+#: A right answer worked out with a pool of 40 threads (well within the 64 tasks a sandbox
+#: may run), as a learner's Keras cell, or any library that starts threads, would, a while
+#: into its notebook. Each task waits a moment, so that the pool starts all 40.
+THREAD_POOL = (
+    "import time\n"
+    "time.sleep(10)\n"
+    "from concurrent.futures import ThreadPoolExecutor\n"
+    "def units(text):\n"
+    "    time.sleep(0.5)\n"
+    "    return int(text)\n"
+    "with ThreadPoolExecutor(40) as pool:\n"
+    "    answer_q1 = (None, max(pool.map(units, ['16'] * 40)))\n"
+)
+
+
+def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
+    """Graded by an ordinary user without a control group, where RLIMIT_NPROC counts the
+    tasks of every kernel together (they all run as that user), does a classmate's right
+    answer worked out with threads keep its points while another kernel holds all the
+    threads it may (each kernel's limit is set from the count when it starts)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    cases = {
+        # graded first, beside the classmate: students are taken in order
+        "a-holds-threads": Case(
+            answers={
+                "q1-answer": HOLD_THREADS,
+                "q2-answer": "import time\ntime.sleep(12)\nanswer_q2 = (None, 8, 16)\n",
+            }
+        ),
+        "b-thread-pool": Case(answers={"q1-answer": THREAD_POOL}),
+    }
+    with contextlib.ExitStack() as stack:
+        if os.geteuid() == 0:
+            parent = stack.enter_context(_folder_for_a_user())
+            as_user = AS_A_USER
+        else:
+            parent = Path(tempfile.mkdtemp(prefix="redteam-threads-"))
+            stack.callback(shutil.rmtree, parent, ignore_errors=True)
+            as_user = []
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        with (root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        _submit_class(course, cases)
+        if as_user:
+            _give_to_the_user(parent)
+        graded = _grade_class(course, cases, as_user)
+        held = [
+            line
+            for line in _printed_lines(_autograded_text(graded, "a-holds-threads"))
+            if line.startswith("HELD")
+        ]
+        assert held and int(held[0].split()[1]) > 20, held
+        for name in ("a-holds-threads", "b-thread-pool", "honest"):
+            assert graded.rows[name]["status"] == "graded", graded.rows[name]
+            assert graded.course.scores(name, ASSIGNMENT) == graded.full, name
+        if "processes" in graded.rows["honest"]["reason"]:  # a limit the kernels share
+            assert ONE_AT_A_TIME in graded.output

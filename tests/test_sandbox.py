@@ -459,13 +459,15 @@ def test_a_real_kernel_opens_the_standard_devices_and_trains_keras(tmp_path: Pat
 
 def test_the_grading_kernel_starts_like_ipykernel_launcher_without_debugpy() -> None:
     """Is only ``-m ipykernel_launcher`` replaced, keeping the interpreter and the kernel's
-    arguments, and does the launcher drop the working folder and debugpy before loading?"""
+    arguments, and does the launcher drop the working folder before any prelude runs (a
+    learner's ``ctypes.py`` there replaced the one the seccomp prelude imports), and
+    debugpy before loading?"""
     spec = ["/env/bin/python", "-X", "frozen_modules=on", "-m", "ipykernel_launcher", "-f", "c"]
-    command = sandbox.grading_kernel_command(spec)
-    assert command == ["/env/bin/python", "-X", "frozen_modules=on", "-c",
-                       sandbox.GRADING_KERNEL_LAUNCHER, "-f", "c"]  # fmt: skip
-    launcher = sandbox.GRADING_KERNEL_LAUNCHER
-    assert launcher.index("del sys.path[0]") < launcher.index("from ipykernel")
+    command = sandbox.grading_kernel_command(spec, "import ctypes\n")
+    launcher = command[4]
+    assert command == ["/env/bin/python", "-X", "frozen_modules=on", "-c", launcher, "-f", "c"]
+    assert launcher.startswith("import sys; del sys.path[0]\n")
+    assert launcher.index("del sys.path[0]") < launcher.index("import ctypes")
     assert launcher.index("sys.modules['debugpy'] = None") < launcher.index("from ipykernel")
     other = ["/usr/bin/R", "--slave", "-f", "c"]
     assert sandbox.grading_kernel_command(other) == other
