@@ -104,7 +104,10 @@ def use_mode(mode: str) -> None:
     """Set how this notebook's checks behave: ``"practice"`` or ``"graded"``.
 
     The setup cell of a generated student version calls it with the mode the instructor
-    chose (see :data:`CHECK_MODES`). Grading never depends on it.
+    chose (see :data:`CHECK_MODES`). Grading never depends on it. In an IPython kernel it
+    also makes a check cell that reads an answer not yet set (``expect_int(answer_q4)``
+    before its answer cell ran) say so in one line, as :func:`reveal_layer` does, instead
+    of showing a ``NameError`` traceback (see :func:`_show_missing_answers_plainly`).
 
     Examples
     --------
@@ -115,6 +118,56 @@ def use_mode(mode: str) -> None:
     if mode not in CHECK_MODES:
         raise ValueError(f"mode must be one of {CHECK_MODES}, not {mode!r}")
     _session["mode"] = mode
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        _show_missing_answers_plainly(shell)
+
+
+def _missing_answer_message(name: str) -> str:
+    """What a check says when the answer it reads, ``name``, is not set yet.
+
+    Examples
+    --------
+    >>> print(_missing_answer_message("answer_q4"))  # doctest: +NORMALIZE_WHITESPACE
+    answer_q4 is not defined: set it in its answer cell (in place of
+    `raise NotImplementedError()`) and run that cell first.
+    """
+    return (
+        f"{name} is not defined: set it in its answer cell (in place of "
+        "`raise NotImplementedError()`) and run that cell first."
+    )
+
+
+def _show_missing_answers_plainly(shell: Any) -> None:
+    """Make ``shell`` show a ``NameError`` on an answer's name as one line saying what to do.
+
+    Most check cells read their answer directly (``expect_int(answer_q4)``), so in an
+    untouched notebook, or one whose answer cell failed, Python raises ``NameError``
+    before any course code runs, and a learner saw a traceback through the check cell's
+    hidden source. Only names an answer is written to (``answer_q4``) are shown this way;
+    any other error keeps IPython's own traceback. The error itself is unchanged: the
+    cell still fails, so nbgrader's Validate still reports the missing answer.
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell
+        The kernel's shell (``get_ipython()``).
+    """
+
+    def show(
+        shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
+    ) -> list[str] | None:
+        name = getattr(value, "name", None)
+        if isinstance(name, str) and name.startswith(answer_name("")):
+            # IPython's hook for how an exception is displayed, as AnswerError uses it
+            value._render_traceback_ = lambda: [  # type: ignore[attr-defined]
+                f"\x1b[31mAnswerError\x1b[0m: {_missing_answer_message(name)}"
+            ]
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+
+    shell.set_custom_exc((NameError,), show)
 
 
 def check_mode() -> str:
@@ -463,7 +516,7 @@ def reveal_layer(
     name = answer_name(question)
     namespace = sys._getframe(1).f_globals
     if name not in namespace:
-        raise AnswerError(f"{name} is not defined: run its answer cell first.")
+        raise AnswerError(_missing_answer_message(name))
     prediction = namespace[name]
     _FORM_CHECKS[MEASURES[ask]](prediction)
     if not keras_allowed():

@@ -613,6 +613,36 @@ class TestModes:
                 monkeypatch.setenv("NBGRADER_EXECUTION", execution)
                 assert checks.keras_allowed() is False
 
+    def test_a_check_reading_an_answer_not_yet_set_says_so_in_one_line(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Most check cells read their answer directly (``expect_int(answer_q4)``), so an
+        untouched notebook showed a NameError traceback through the check cell's code.
+        Once the setup cell has chosen the mode, does such a cell say in one line what to
+        do, still fail (so Validate reports it), and does any other NameError keep its
+        traceback?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        try:
+            checks.use_mode("practice")
+            shell.user_ns["expect_int"] = checks.expect_int
+            capsys.readouterr()
+            result = shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert isinstance(result.error_in_exec, NameError)
+            assert "answer_q4 is not defined: set it in its answer cell" in out
+            assert "NotImplementedError" in out
+            assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+            result = shell.run_cell("expect_int(anwser_q4)")
+            out = capsys.readouterr().out
+            assert isinstance(result.error_in_exec, NameError)
+            assert "Traceback" in out and "name 'anwser_q4' is not defined" in out
+            assert "set it in its answer cell" not in out
+        finally:
+            shell.set_custom_exc((), None)
+            shell.user_ns.pop("expect_int", None)
+
     def test_an_unknown_mode_is_refused(self) -> None:
         """Does a mistyped mode fail loudly rather than fall back silently?"""
         with pytest.raises(ValueError, match="practice"):
