@@ -172,6 +172,9 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
             f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
             "the question asks for an array. A sum, mean or indexing may have reduced it."
         )
+    if kind == "int" and not answer.at and answer.convert == "float":
+        # float(...) would make a float, which a count is not either: a count is an int
+        answer = dataclasses.replace(answer, convert="int")
     if kind in ("model", "layer_shapes", "value") and not answer.convert:
         told = _layer_object_message(answer, kind)
         if told:

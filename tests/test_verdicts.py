@@ -968,6 +968,11 @@ class TensorShape:
             "Your answer is a NumPy int64, not an int: write int(...) around it.",
         ),
         (
+            "02q3",  # np.prod(()) is 1.0, and a mean is a float: a count wants int(...)
+            np.float64(144.0),
+            "Your answer is a NumPy float64, not an int: write int(...) around it.",
+        ),
+        (
             "05q1",
             SneakyInt(16),
             "Your answer is an object of type SneakyInt; answer with plain Python values "
