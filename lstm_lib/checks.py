@@ -180,11 +180,13 @@ def _interactive() -> bool:
     return not os.environ.get("NBGRADER_EXECUTION")
 
 
-def _form_check(check: Callable[..., None], what: str) -> Callable[..., None]:
-    """A form check that, in graded mode, also tells the learner what it did and did not check."""
+def _form_check(check: Callable[..., None], what: str, kind: str) -> Callable[..., None]:
+    """A form check that tells an answer the wire format refuses what the grader tells it
+    and, in graded mode, also tells the learner what it did and did not check."""
 
     @functools.wraps(check)
     def checked(*args: Any, **kwargs: Any) -> None:
+        _refuse_as_the_grader_does(kind, args[0] if args else kwargs.get("value"))
         check(*args, **kwargs)
         if check_mode() == "graded" and _interactive():
             print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
@@ -192,12 +194,30 @@ def _form_check(check: Callable[..., None], what: str) -> Callable[..., None]:
     return checked
 
 
-expect_array = _form_check(verdicts.expect_array, "a NumPy array")
-expect_choice = _form_check(verdicts.expect_choice, "one of the options")
-expect_int = _form_check(verdicts.expect_int, "a plain int")
-expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer dicts")
-expect_shape = _form_check(verdicts.expect_shape, "a shape")
-expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes")
+def _refuse_as_the_grader_does(kind: str, value: Any) -> None:
+    """Raise the grader's message for an answer holding what no answer carries.
+
+    The grader never sees such an answer (a ``TensorShape``, a NumPy int inside a tuple, a
+    Keras layer in a model's list, a ``range``): the wire format hands it over as a refused
+    object, which its verdict tells what to write instead (``tuple(...)``, ``int(...)``,
+    ``keras.layers.serialize``). The form checks alone told it something else, in other
+    words, so a learner read one message in the notebook and another in the feedback.
+    """
+    record = to_plain(value)
+    if record["t"] != "unsupported":
+        return
+    # a choice's expected value is always a string, which the message may use (an exception
+    # class written where its name belongs); no other kind's message reads it
+    expected = "" if kind == "choice" else None
+    raise AnswerError(verdict(kind, from_plain(record), expected).message)
+
+
+expect_array = _form_check(verdicts.expect_array, "a NumPy array", "array")
+expect_choice = _form_check(verdicts.expect_choice, "one of the options", "choice")
+expect_int = _form_check(verdicts.expect_int, "a plain int", "int")
+expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer dicts", "model")
+expect_shape = _form_check(verdicts.expect_shape, "a shape", "shape")
+expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes", "shapes")
 
 #: The form check of each kind of answer that has one, as a check cell runs it (in graded
 #: mode it says what it checked).

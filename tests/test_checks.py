@@ -253,6 +253,55 @@ class TestRevealJudgesWhatTheGraderJudges:
         assert "does not build" not in in_notebook.message
 
 
+class TensorShape:
+    """Named as TensorFlow's class is: a layer's ``.shape`` under TensorFlow, which
+    ``tuple(...)`` makes a shape."""
+
+
+#: Answers a learner writes with an object the wire format refuses, by the form check a
+#: check cell runs on them: (check, its extra arguments, the kind, the expected value).
+_REFUSED_ANSWERS = [
+    ("expect_shape", (), "shape", TensorShape(), [None, 16]),
+    ("expect_shape", (), "shape", (None, np.int64(16)), [None, 16]),
+    ("expect_shape", (), "shape", range(2), [None, 16]),
+    ("expect_shapes", (), "shapes", [(None, 8), (None, np.int32(8))], [[None, 8], [None, 8]]),
+    ("expect_int", (), "int", np.int32(144), 144),
+    ("expect_int", (), "int", np.float64(144.0), 144),
+    ("expect_array", ((2, 3),), "array", np.ones((2, 3), dtype=bool), [[0.0] * 3] * 2),
+    ("expect_choice", (["TypeError", "ValueError"],), "choice", TypeError, "TypeError"),
+    ("expect_layer_specs", (), "model", [_KerasObject()], {"output_shape": [None, 4]}),
+    (
+        "expect_layer_specs",
+        (),
+        "model",
+        [{"class_name": "Dense", "config": {"units": np.int64(4)}}],
+        {"output_shape": [None, 4]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "arguments", "kind", "answer", "expected"),
+    _REFUSED_ANSWERS,
+    ids=[f"{case[0]}-{type(case[3]).__name__}-{i}" for i, case in enumerate(_REFUSED_ANSWERS)],
+)
+def test_a_form_check_tells_a_refused_answer_what_the_grader_tells_it(
+    check: str, arguments: tuple, kind: str, answer: Any, expected: Any
+) -> None:
+    """A check cell's form check runs before anything else; for an answer holding what no
+    answer carries (a TensorShape, a NumPy int inside a tuple, a Keras layer in a model)
+    it said one thing ("A shape is a tuple ...; got TensorShape(...)") and the grader,
+    which sees the refused object, another ("write tuple(...) around it"). Do both now
+    say the same?"""
+    with pytest.raises(AnswerError) as raised:
+        getattr(checks, check)(answer, *arguments)
+    graded = verdicts.verdict(
+        kind, answers.parse_answer_json(answers.answer_json(answer)), expected
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+
+
 class TestGradeAnswer:
     @pytest.fixture
     def course(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
