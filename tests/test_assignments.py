@@ -204,6 +204,78 @@ def test_a_check_reads_a_data_cells_values_only_through_their_copies(assignment:
             }
 
 
+def _data_cell_names(assignment: str) -> tuple[set[str], set[str]]:
+    """The names the locked cells around the questions give the learner: the ones they
+    assign (``x``, ``kernel``), and the ones they import (``np``)."""
+    assigned: set[str] = set()
+    imported: set[str] = set()
+    for cell in _solution(assignment).cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade"):
+            continue
+        if meta.get("grade_id") == "setup" or "install-course-library" in cell.metadata.get(
+            "tags", []
+        ):
+            continue
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                imported |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return {name for name in assigned if not name.startswith("given_")}, imported
+
+
+def _check_trees(assignment: str) -> list[tuple[str, ast.Module]]:
+    return [
+        (_nbgrader(cell)["grade_id"], ast.parse(split_hidden(cell.source + "\n")[0]))
+        for cell in _solution(assignment).cells
+        if cell.cell_type == "code"
+        and _nbgrader(cell).get("grade")
+        and not _nbgrader(cell).get("solution")
+    ]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_leaves_the_data_cells_names_to_the_learner(assignment: str) -> None:
+    """Does no check cell rebind, in the learner's namespace, a name a data cell gives
+    the learner? 02's q5 check bound ``x`` to a (2, 10, 8) sample: a learner who ran
+    Q6's data cell, then went back to run Q5's check again, had Q6's ``x`` replaced, and
+    their answer ``x @ kernel + bias`` failed with a matmul error."""
+    assigned, _ = _data_cell_names(assignment)
+    for question, tree in _check_trees(assignment):
+        # only the cell's own statements bind in the learner's namespace; an import binds
+        # the same module the data cell imported
+        bound = {
+            node.id
+            for statement in tree.body
+            if not isinstance(statement, ast.FunctionDef | ast.Import | ast.ImportFrom)
+            for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        }
+        clobbered = sorted(bound & assigned)
+        assert not clobbered, (
+            f"{assignment} {question}: the check rebinds {clobbered}, which a data cell gives "
+            "the learner; name its own values otherwise"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_imports_the_modules_it_uses(assignment: str) -> None:
+    """Does every check cell import the modules it uses, rather than use a data cell's
+    ``import numpy as np``? 03's q5 and q6, 04's q5 and 06's q4 called ``np`` as the learner's
+    cells left it, so a learner who had bound ``np`` to something else got a traceback
+    from inside the check (``'NoneType' object has no attribute 'asarray'``)."""
+    _, imported = _data_cell_names(assignment)
+    for question, tree in _check_trees(assignment):
+        read, bound = _names(tree)
+        borrowed = sorted((read - bound) & imported)
+        assert not borrowed, (
+            f"{assignment} {question}: the check uses {borrowed} as a data cell imported "
+            "them; import them in the check, under `if keras_allowed():`"
+        )
+
+
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
     """Is every import of Keras or TensorFlow inside ``if keras_allowed():``, so that
