@@ -24,10 +24,12 @@ Keras next to the instructor's material and passed in.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import importlib.util
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -124,19 +126,55 @@ def use_mode(mode: str) -> None:
         _show_missing_answers_plainly(shell)
 
 
-def _missing_answer_message(name: str) -> str:
+#: The names answers are written to (:func:`answer_name`): ``answer_q4``, ``answer_q5_h``.
+_ANSWER_NAME = re.compile(r"answer_q[0-9]+(?:_[a-z0-9]+)?")
+
+
+def _missing_answer_message(name: str, namespace: Mapping[str, Any] | None = None) -> str:
     """What a check says when the answer it reads, ``name``, is not set yet.
+
+    A name in ``namespace`` that looks like it (``answer_4``, ``Answer_q4``) is named too:
+    a learner who set it believes the answer is given.
 
     Examples
     --------
     >>> print(_missing_answer_message("answer_q4"))  # doctest: +NORMALIZE_WHITESPACE
     answer_q4 is not defined: set it in its answer cell (in place of
     `raise NotImplementedError()`) and run that cell first.
+    >>> print(_missing_answer_message("answer_q4", {"answer_4": 128}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    answer_q4 is not defined: your cells set answer_4, but the check reads answer_q4.
     """
+    # another question's answer (answer_q3, set before answer_q4) is no misspelling of it
+    spelt_otherwise = [
+        key
+        for key in namespace or {}
+        if key.lower().startswith("ans") and not _ANSWER_NAME.fullmatch(key)
+    ]
+    near = difflib.get_close_matches(name, spelt_otherwise, n=1, cutoff=0.8)
+    if near:
+        return f"{name} is not defined: your cells set {near[0]}, but the check reads {name}."
     return (
         f"{name} is not defined: set it in its answer cell (in place of "
         "`raise NotImplementedError()`) and run that cell first."
     )
+
+
+#: The prefix of the copies a question's data cell keeps for its check (``given_q6``).
+_GIVEN_PREFIX = "given_"
+
+
+def _not_defined_message(name: str, namespace: Mapping[str, Any]) -> str | None:
+    """What to do about a check's ``NameError`` on ``name``, if it is a name the course
+    asks the learner to set (an answer) or to run a cell for (a data cell's copies)."""
+    if name.startswith(answer_name("")):
+        return _missing_answer_message(name, namespace)
+    if name.startswith(_GIVEN_PREFIX):
+        return (
+            f"{name} is not defined: run this question's data cell (the locked cell that "
+            "sets its inputs, above the question) first, then this check again."
+        )
+    return None
 
 
 def _show_missing_answers_plainly(shell: Any) -> None:
@@ -145,9 +183,10 @@ def _show_missing_answers_plainly(shell: Any) -> None:
     Most check cells read their answer directly (``expect_int(answer_q4)``), so in an
     untouched notebook, or one whose answer cell failed, Python raises ``NameError``
     before any course code runs, and a learner saw a traceback through the check cell's
-    hidden source. Only names an answer is written to (``answer_q4``) are shown this way;
-    any other error keeps IPython's own traceback. The error itself is unchanged: the
-    cell still fails, so nbgrader's Validate still reports the missing answer.
+    hidden source. The same holds for a data cell's copies (``given_q6``) after a restart
+    that skipped the data cell. Only those names are shown this way; any other error
+    keeps IPython's own traceback. The error itself is unchanged: the cell still fails,
+    so nbgrader's Validate still reports the missing answer.
 
     Parameters
     ----------
@@ -159,10 +198,11 @@ def _show_missing_answers_plainly(shell: Any) -> None:
         shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
     ) -> list[str] | None:
         name = getattr(value, "name", None)
-        if isinstance(name, str) and name.startswith(answer_name("")):
+        told = _not_defined_message(name, shell.user_ns) if isinstance(name, str) else None
+        if told:
             # IPython's hook for how an exception is displayed, as AnswerError uses it
             value._render_traceback_ = lambda: [  # type: ignore[attr-defined]
-                f"\x1b[31mAnswerError\x1b[0m: {_missing_answer_message(name)}"
+                f"\x1b[31mAnswerError\x1b[0m: {told}"
             ]
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
@@ -536,7 +576,7 @@ def reveal_layer(
     name = answer_name(question)
     namespace = sys._getframe(1).f_globals
     if name not in namespace:
-        raise AnswerError(_missing_answer_message(name))
+        raise AnswerError(_missing_answer_message(name, namespace))
     prediction = namespace[name]
     _FORM_CHECKS[MEASURES[ask]](prediction)
     if not keras_allowed():

@@ -692,6 +692,41 @@ class TestModes:
             shell.set_custom_exc((), None)
             shell.user_ns.pop("expect_int", None)
 
+    def test_a_check_missing_a_misspelt_answer_or_its_data_says_which(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A learner who wrote ``answer_4 = 128`` was told to set answer_q4 in its answer
+        cell, which they believe they did; one who restarted the kernel and skipped a data
+        cell got a traceback on ``given_q6``. Is each told what to do, without mistaking
+        another question's answer (``answer_q3``) for a misspelling?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        try:
+            checks.use_mode("practice")
+            shell.user_ns.update(expect_int=checks.expect_int, answer_q3=1, answer_4=128)
+            capsys.readouterr()
+            shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert "your cells set answer_4, but the check reads answer_q4" in out
+            shell.run_cell("dict(**given_q6)")
+            out = capsys.readouterr().out
+            assert "given_q6 is not defined: run this question's data cell" in out
+            assert "Traceback" not in out
+            del shell.user_ns["answer_4"]
+            shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert "set it in its answer cell" in out and "answer_q3" not in out
+        finally:
+            shell.set_custom_exc((), None)
+            for name in ("expect_int", "answer_q3", "answer_4"):
+                shell.user_ns.pop(name, None)
+
+    def test_reveal_layer_names_a_misspelt_answer(self) -> None:
+        """Does a check built on ``reveal_layer`` name a near spelling of its answer too?"""
+        with pytest.raises(AnswerError, match="your cells set Answer_q1, but the check reads"):
+            _in_notebook('reveal_layer("q1", None, (None, 2), ask="params")', Answer_q1=32)
+
     def test_an_unknown_mode_is_refused(self) -> None:
         """Does a mistyped mode fail loudly rather than fall back silently?"""
         with pytest.raises(ValueError, match="practice"):
