@@ -70,9 +70,11 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "expect_value",
     "feedback_messages",
     "from_plain",
     "grade_answer",
@@ -234,7 +236,7 @@ def _form_check(check: Callable[..., None], what: str, kind: str) -> Callable[..
     return checked
 
 
-def _refuse_as_the_grader_does(kind: str, value: Any) -> None:
+def _refuse_as_the_grader_does(kind: str, value: Any, expected: Any = None) -> None:
     """Raise the grader's message for an answer holding what no answer carries.
 
     The grader never sees such an answer (a ``TensorShape``, a NumPy int inside a tuple, a
@@ -247,14 +249,25 @@ def _refuse_as_the_grader_does(kind: str, value: Any) -> None:
     if record["t"] != "unsupported":
         return
     # a choice's expected value is always a string, which the message may use (an exception
-    # class written where its name belongs); no other kind's message reads it
-    expected = "" if kind == "choice" else None
+    # class written where its name belongs); a value question's check gives an example of
+    # its type; no other kind's message reads it
+    if kind == "choice":
+        expected = ""
     raise AnswerError(verdict(kind, from_plain(record), expected).message)
+
+
+@functools.wraps(verdicts.expect_value)
+def expect_value(value: Any, example: Any) -> None:
+    _refuse_as_the_grader_does("value", value, example)
+    verdicts.expect_value(value, example)
+    if check_mode() == "graded" and _interactive():
+        print(f"✔ The form is right ({type(example).__name__}). {_GRADED_NOTE}")
 
 
 expect_array = _form_check(verdicts.expect_array, "a NumPy array", "array")
 expect_choice = _form_check(verdicts.expect_choice, "one of the options", "choice")
 expect_int = _form_check(verdicts.expect_int, "a plain int", "int")
+expect_layer_spec = _form_check(verdicts.expect_layer_spec, "a layer dict", "layer_shapes")
 expect_layer_specs = _form_check(verdicts.expect_layer_specs, "a list of layer dicts", "model")
 expect_shape = _form_check(verdicts.expect_shape, "a shape", "shape")
 expect_shapes = _form_check(verdicts.expect_shapes, "a list of shapes", "shapes")

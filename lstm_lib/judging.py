@@ -28,6 +28,7 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
@@ -446,6 +447,42 @@ def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
         )
     if not numpy.all(numpy.isfinite(value)):
         raise AnswerError("Your array contains NaN or infinity; every entry should be finite.")
+
+
+def _layer_spec_problem(value: Any) -> str | None:
+    """What is wrong with the form of one layer's answer (a layer dict), if anything."""
+    if type(value) is dict and type(value.get("class_name")) is str:
+        return None
+    listed = (
+        " Write the layer dict itself, without the list around it: the question asks for "
+        "one layer, not a model."
+        if type(value) is list and len(value) == 1 and type(value[0]) is dict
+        else ""
+    )
+    return (
+        'Describe the layer as a dict, e.g. {"class_name": "LSTM", "config": {"units": 8}}; '
+        f"got {_describe(value)}.{listed}"
+    )
+
+
+def expect_layer_spec(value: Any) -> None:
+    """Check that an answer is one layer's specification: a dict with a ``"class_name"``.
+
+    Its ``"config"`` holds the options that differ from Keras's defaults, as
+    ``keras.layers.serialize`` writes them; whether Keras builds it is judged with its
+    value.
+
+    Examples
+    --------
+    >>> expect_layer_spec({"class_name": "LSTM", "config": {"units": 8}})
+    >>> expect_layer_spec([{"class_name": "LSTM", "config": {"units": 8}}])
+    Traceback (most recent call last):
+    ...
+    lstm_lib.judging.AnswerError: Describe the layer as a dict, e.g. {"class_name": "LSTM", "config": {"units": 8}}; got [{'class_name': 'LSTM', 'config': {'units': 8}}] (type list). Write the layer dict itself, without the list around it: the question asks for one layer, not a model.
+    """  # noqa: E501
+    problem = _layer_spec_problem(value)
+    if problem:
+        raise AnswerError(problem)
 
 
 def expect_layer_specs(value: Any) -> None:

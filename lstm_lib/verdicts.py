@@ -47,6 +47,7 @@ from lstm_lib.judging import (
     _ignored_input_note,
     _int_problem,
     _is_numpy_scalar,
+    _layer_spec_problem,
     _refused_item_message,
     _shape_problem,
     _shapes_problem,
@@ -55,6 +56,7 @@ from lstm_lib.judging import (
     expect_array,
     expect_choice,
     expect_int,
+    expect_layer_spec,
     expect_layer_specs,
     expect_shape,
     expect_shapes,
@@ -76,9 +78,11 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "expect_value",
     "printable",
     "sentence_start",
     "shorten_message",
@@ -157,6 +161,40 @@ def _value_form(answer: Any, expected: Any) -> str | None:
     if type(expected) is list and type(answer) is tuple:
         return f"Write it as a list, [...] rather than (...): {list(answer)!r}."
     return None
+
+
+def expect_value(value: Any, example: Any) -> None:
+    """Check that a value question's answer is plain data of the type of ``example``.
+
+    A value question's answer is exact plain data, judged whole: a dict of keyword
+    arguments, or a name as a string. ``example`` is any value of the asked type, never
+    the answer (a check cell's source is the learner's to read).
+
+    Parameters
+    ----------
+    value : Any
+        The learner's answer.
+    example : Any
+        A value of the type the question asks for, e.g. ``{"units": 8}`` or ``"KeyError"``.
+
+    Raises
+    ------
+    AnswerError
+        If the answer is of another type; the message is the grader's (see :func:`verdict`).
+
+    Examples
+    --------
+    >>> expect_value({"units": 128}, {"units": 8})
+    >>> expect_value("units=128", {"units": 8})
+    Traceback (most recent call last):
+    ...
+    lstm_lib.judging.AnswerError: Answer with a dict of keyword arguments, from each name to its value, e.g. {'units': 8}; got 'units=128' (type str).
+    """  # noqa: E501
+    if type(value) is type(example):
+        return  # what a value of the right type holds is judged with its value
+    problem = _value_form(value, example)
+    if problem:
+        raise AnswerError(problem)
 
 
 def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value") -> str:
@@ -400,13 +438,9 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     """
     from lstm_lib import shapes
 
-    if type(answer) is not dict or type(answer.get("class_name")) is not str:
-        return Verdict(
-            False,
-            "Describe the layer as a dict, e.g. "
-            '{"class_name": "LSTM", "config": {"units": 8}}; '
-            f"got {_describe(answer)}.",
-        )
+    problem = _layer_spec_problem(answer)  # the check cell's form check, expect_layer_spec
+    if problem:
+        return Verdict(False, problem)
     try:
         produced = [
             _as_shape(shape)

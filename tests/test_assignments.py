@@ -277,6 +277,19 @@ def test_a_check_imports_the_modules_it_uses(assignment: str) -> None:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_tests_the_form_with_a_form_check(assignment: str) -> None:
+    """Does no check cell test an answer with a bare ``assert``? 03 q7, 05 q7 and 07 q9
+    asserted ``isinstance(answer_q7, dict)``: a learner who wrote the layer in a list saw
+    an AssertionError traceback, and a message the grader did not give."""
+    for question, tree in _check_trees(assignment):
+        asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+        assert not asserts, (
+            f"{assignment} {question}: line {asserts[0]} asserts; call the form check of the "
+            "answer's kind (expect_layer_spec for a layer dict)"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_keras_is_imported_only_under_keras_allowed(assignment: str) -> None:
     """Is every import of Keras or TensorFlow inside ``if keras_allowed():``, so that
     grading and validating never import TensorFlow?"""

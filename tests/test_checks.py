@@ -82,6 +82,8 @@ def test_old_public_names_are_still_importable(name: str) -> None:
 #: Names added for authoring questions with less boilerplate.
 AUTHORING_NAMES = (
     "AuthoringError",
+    "expect_layer_spec",
+    "expect_value",
     "FEEDBACK_FILE",
     "MEASURES",
     "answer_name",
@@ -270,6 +272,7 @@ _REFUSED_ANSWERS = [
     ("expect_array", ((2, 3),), "array", np.ones((2, 3), dtype=bool), [[0.0] * 3] * 2),
     ("expect_choice", (["TypeError", "ValueError"],), "choice", TypeError, "TypeError"),
     ("expect_layer_specs", (), "model", [_KerasObject()], {"output_shape": [None, 4]}),
+    ("expect_layer_spec", (), "layer_shapes", _KerasObject(), [[None, 7]]),
     (
         "expect_layer_specs",
         (),
@@ -300,6 +303,67 @@ def test_a_form_check_tells_a_refused_answer_what_the_grader_tells_it(
     )
     assert not graded.correct
     assert str(raised.value) == graded.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [{"class_name": "SimpleRNN", "config": {"units": 7}}],
+        {"units": 7},
+        "SimpleRNN(7)",
+        ("SimpleRNN", {"units": 7}),
+    ],
+)
+def test_a_layer_answer_of_the_wrong_form_is_told_as_the_grader_tells_it(answer: Any) -> None:
+    """03 q7, 05 q7 and 07 q9 ask for one layer dict; their check cells asserted
+    ``isinstance(answer_q7, dict)``, so a layer in a list (the model questions' form)
+    showed a traceback ending in "answer_q7 should be a layer dict", where the grader said
+    how to write it. Does the form check say what the grader says?"""
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_layer_spec(answer)
+    graded = verdicts.verdict(
+        "layer_shapes",
+        answers.parse_answer_json(answers.answer_json(answer)),
+        [[None, 7]],
+        {"input_shape": [None, 20, 3]},
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+    assert "Describe the layer as a dict" in graded.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "example"),
+    [
+        ("units=128, activation='sigmoid'", {"units": 128}, {"units": 8}),
+        ([("units", 128)], {"units": 128}, {"units": 8}),
+        ({1: "units"}, {"units": 128}, {"units": 8}),
+        (TypeError, "TypeError", "KeyError"),
+        (TypeError("no output_dim"), "TypeError", "KeyError"),
+        (None, "TypeError", "KeyError"),
+        (("inputs", "outputs"), {"input": "inputs", "output": "outputs"}, {"input": "x"}),
+    ],
+)
+def test_a_value_answer_of_the_wrong_type_is_told_as_the_grader_tells_it(
+    answer: Any, expected: Any, example: Any
+) -> None:
+    """09's q1, q2 and q5 checked their answers' type with a bare ``assert``: the learner
+    read a traceback ending in "answer_q2 should be a string", where the grader said what
+    to write (an exception class's name in quotes). Does the form check say what the
+    grader says?"""
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_value(answer, example)
+    graded = verdicts.verdict(
+        "value", answers.parse_answer_json(answers.answer_json(answer)), expected
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+
+
+def test_a_value_answer_of_the_right_type_passes_its_form_check() -> None:
+    """Is a dict with other keys left to the verdict, which gives it its share?"""
+    checks.expect_value({"inputs": "inputs", "output": "outputs"}, {"input": "x"})
+    checks.expect_value("no exception", "KeyError")
 
 
 class TestGradeAnswer:
