@@ -28,6 +28,7 @@ import difflib
 import functools
 import importlib.util
 import json
+import logging
 import os
 import re
 import sys
@@ -310,7 +311,29 @@ def keras_allowed() -> bool:
     if importlib.util.find_spec("keras") is None:
         return False
     _import_keras_quietly()
+    _drop_retracing_warnings()
     return True
+
+
+class _RetracingWarnings(logging.Filter):
+    """Drops TensorFlow's warning that a ``tf.function`` was traced again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "tf.function retracing" not in record.getMessage()
+
+
+def _drop_retracing_warnings() -> None:
+    """Keep TensorFlow's retracing warning out of the learner's notebook.
+
+    A check builds its model anew each time it runs, and one that calls ``predict`` or
+    ``fit`` (09's q3, q4 and q8) makes TensorFlow trace a new function each time: a
+    learner who ran such a check a few times read "WARNING:tensorflow:5 out of the last 9
+    calls to <function ...> triggered tf.function retracing", ten lines about their code
+    that are about the check's. Every other TensorFlow message stays.
+    """
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(existing, _RetracingWarnings) for existing in logger.filters):
+        logger.addFilter(_RetracingWarnings())
 
 
 def _import_keras_quietly() -> None:

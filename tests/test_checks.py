@@ -791,6 +791,29 @@ class TestModes:
         with pytest.raises(AnswerError, match="your cells set Answer_q1, but the check reads"):
             _in_notebook('reveal_layer("q1", None, (None, 2), ask="params")', Answer_q1=32)
 
+    def test_a_check_keeps_tensorflows_retracing_warning_out(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """09's q8 check runs predict on a model it builds anew each time: a learner who
+        ran it a few times read TensorFlow's ten-line warning that a tf.function was traced
+        again. Once a check may run Keras, is that warning dropped, and only that one?"""
+        import logging
+
+        monkeypatch.setattr(checks, "_import_keras_quietly", lambda: None)
+        logger = logging.getLogger("tensorflow")
+        monkeypatch.setattr(logger, "filters", [])
+        assert checks.keras_allowed() is True
+        assert checks.keras_allowed() is True  # a second check adds no second filter
+        assert len(logger.filters) == 1
+        with caplog.at_level(logging.WARNING, logger="tensorflow"):
+            logger.warning(
+                "5 out of the last 9 calls to <function f> triggered tf.function retracing."
+            )
+            logger.warning("Another warning from TensorFlow.")
+        assert [record.getMessage() for record in caplog.records] == [
+            "Another warning from TensorFlow."
+        ]
+
     def test_an_unknown_mode_is_refused(self) -> None:
         """Does a mistyped mode fail loudly rather than fall back silently?"""
         with pytest.raises(ValueError, match="practice"):
