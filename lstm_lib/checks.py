@@ -262,7 +262,8 @@ def expect_value(value: Any, example: Any) -> None:
     _refuse_as_the_grader_does("value", value, example)
     verdicts.expect_value(value, example)
     if check_mode() == "graded" and _interactive():
-        print(f"✔ The form is right ({type(example).__name__}). {_GRADED_NOTE}")
+        what = {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
+        print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
 
 
 expect_array = _form_check(verdicts.expect_array, "a NumPy array", "array")

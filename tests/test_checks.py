@@ -360,10 +360,19 @@ def test_a_value_answer_of_the_wrong_type_is_told_as_the_grader_tells_it(
     assert str(raised.value) == graded.message
 
 
-def test_a_value_answer_of_the_right_type_passes_its_form_check() -> None:
-    """Is a dict with other keys left to the verdict, which gives it its share?"""
+def test_a_value_answer_of_the_right_type_passes_its_form_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Is a dict with other keys left to the verdict, which gives it its share, and in
+    graded mode is the learner told the form in words ("a dict", "a string")?"""
     checks.expect_value({"inputs": "inputs", "output": "outputs"}, {"input": "x"})
     checks.expect_value("no exception", "KeyError")
+    assert capsys.readouterr().out == ""
+    checks.use_mode("graded")
+    checks.expect_value("no exception", "KeyError")
+    checks.expect_value({"input": "inputs"}, {"input": "x"})
+    out = capsys.readouterr().out
+    assert "The form is right (a string)" in out and "The form is right (a dict)" in out
 
 
 class TestGradeAnswer:
