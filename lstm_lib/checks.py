@@ -130,7 +130,20 @@ def use_mode(mode: str) -> None:
 
 
 #: The names answers are written to (:func:`answer_name`): ``answer_q4``, ``answer_q5_h``.
-_ANSWER_NAME = re.compile(r"answer_q[0-9]+(?:_[a-z0-9]+)?")
+_ANSWER_NAME = re.compile(r"answer_(q[0-9]+)(_[a-z0-9]+)?")
+
+
+def _another_answer(key: str, name: str) -> bool:
+    """Whether ``key`` is the name of another answer than ``name``, never a misspelling of
+    it: another question's (answer_q3, set before answer_q4), or another part of the same
+    question's (answer_q5_h beside answer_q5_c). A question's bare name (answer_q5) is one
+    way to miss its parts' names (answer_q5_h, answer_q5_c)."""
+    other, target = _ANSWER_NAME.fullmatch(key), _ANSWER_NAME.fullmatch(name)
+    if other is None:
+        return False
+    if target is None or other.group(1) != target.group(1):
+        return True
+    return other.group(2) is not None
 
 
 def _missing_answer_message(name: str, namespace: Mapping[str, Any] | None = None) -> str:
@@ -148,11 +161,10 @@ def _missing_answer_message(name: str, namespace: Mapping[str, Any] | None = Non
     ... # doctest: +NORMALIZE_WHITESPACE
     answer_q4 is not defined: your cells set answer_4, but the check reads answer_q4.
     """
-    # another question's answer (answer_q3, set before answer_q4) is no misspelling of it
     spelt_otherwise = [
         key
         for key in namespace or {}
-        if key.lower().startswith("ans") and not _ANSWER_NAME.fullmatch(key)
+        if key.lower().startswith("ans") and not _another_answer(key, name)
     ]
     near = difflib.get_close_matches(name, spelt_otherwise, n=1, cutoff=0.8)
     if near:

@@ -790,9 +790,16 @@ class TestModes:
             shell.run_cell("expect_int(answer_q4)")
             out = capsys.readouterr().out
             assert "set it in its answer cell" in out and "answer_q3" not in out
+            # 04's q5 has two parts: one is no misspelling of the other, the bare name is
+            shell.user_ns.update(answer_q5_h=1)
+            shell.run_cell("expect_int(answer_q5_c)")
+            assert "set it in its answer cell" in capsys.readouterr().out
+            shell.user_ns.update(answer_q5=(1, 2))
+            shell.run_cell("expect_int(answer_q5_c)")
+            assert "your cells set answer_q5, but the check reads" in capsys.readouterr().out
         finally:
             shell.set_custom_exc((), None)
-            for name in ("expect_int", "answer_q3", "answer_4"):
+            for name in ("expect_int", "answer_q3", "answer_4", "answer_q5", "answer_q5_h"):
                 shell.user_ns.pop(name, None)
 
     def test_reveal_layer_names_a_misspelt_answer(self) -> None:
