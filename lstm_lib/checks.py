@@ -278,7 +278,25 @@ def expect_value(value: Any, example: Any) -> None:
         print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
 
 
-expect_array = _form_check(verdicts.expect_array, "a NumPy array", "array")
+_expect_array = _form_check(verdicts.expect_array, "a NumPy array", "array")
+
+
+@functools.wraps(verdicts.expect_array)
+def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
+    if shape is not None and _verdict_follows():
+        # the verdict, as the grader gives it, names the slip behind a wrong shape (h at
+        # every timestep, a flattened table); "should have shape (1, 2)" named none, and
+        # told the learner one thing where the feedback tells another
+        shape = None
+    _expect_array(value, shape)
+
+
+def _verdict_follows() -> bool:
+    """Whether the check cell goes on to judge the answer against Keras (practice mode,
+    with Keras): otherwise its form check is all the learner is told before grading."""
+    return check_mode() == "practice" and keras_allowed()
+
+
 expect_choice = _form_check(verdicts.expect_choice, "one of the options", "choice")
 expect_int = _form_check(verdicts.expect_int, "a plain int", "int")
 expect_layer_spec = _form_check(verdicts.expect_layer_spec, "a layer dict", "layer_shapes")

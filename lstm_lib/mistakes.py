@@ -2581,7 +2581,9 @@ def explain_array(
     if named:
         return named
     if answer.shape != expected.shape:
-        return _array_shape_message(answer.shape, expected.shape)
+        return _array_shape_message(
+            answer.shape, expected.shape, stated=bool(context.get("shape_in_prompt"))
+        )
     close = np.isclose(answer, expected, rtol=rtol, atol=atol)
     decimals = _rounded_to(answer, expected)
     if decimals is not None:
@@ -2680,9 +2682,12 @@ def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
     )
 
 
-def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
-    """How the answer's shape differs from the Keras array's, without stating the latter:
-    where a prompt leaves the shape out, working it out is part of the question.
+def _array_shape_message(
+    mine: tuple[int, ...], theirs: tuple[int, ...], stated: bool = False
+) -> str:
+    """How the answer's shape differs from the Keras array's, without stating the latter
+    unless the prompt states it (``stated``, a question's ``shape_in_prompt``): where a
+    prompt leaves the shape out, working it out is part of the question.
 
     Examples
     --------
@@ -2692,8 +2697,14 @@ numbers, laid out in fewer axes"
     >>> _array_shape_message((2, 4), (2, 3))
     "Your array has shape (2, 4), which is not the shape of Keras's array. Axis 1 has the \
 wrong size."
+    >>> _array_shape_message((2, 4), (2, 3), stated=True)
+    'Your array has shape (2, 4); the question asks for shape (2, 3). Axis 1 has the wrong size.'
     """
-    text = f"Your array has shape {mine}, which is not the shape of Keras's array."
+    text = (
+        f"Your array has shape {mine}; the question asks for shape {theirs}."
+        if stated
+        else f"Your array has shape {mine}, which is not the shape of Keras's array."
+    )
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
     if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):

@@ -676,10 +676,11 @@ def verdict(
         ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes (and
         ``parts``, one dict per shape that overrides the context for it, where the shapes
         are of layers that read different inputs),
-        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for a
-        ``"layer_shapes"`` or ``"model"`` question, ``required_layers`` (the classes the
-        question asks for) and, for a wrapper, ``wrapped_layers`` (the classes it may
-        wrap).
+        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for an
+        ``"array"`` question, ``shape_in_prompt`` when the prompt states the array's shape
+        (a wrong shape is then told it); for a ``"layer_shapes"`` or ``"model"``
+        question, ``required_layers`` (the classes the question asks for) and, for a
+        wrapper, ``wrapped_layers`` (the classes it may wrap).
     mistakes : sequence of mappings, optional
         Recorded wrong answers, each ``{"value": ..., "message": ...}``, that name a
         confusion specific to this question; they are tried before the general rules of

@@ -750,3 +750,20 @@ def test_assignment_grades_as_designed(assignment: str, course_factory) -> None:
         assert others == {cell: full[cell] for cell in others}, f"{student} lost other points"
         message = course.report(student, assignment)["questions"][question]["message"]
         assert mistake["message"] in message
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_array_check_that_states_its_shape_records_it(assignment: str) -> None:
+    """Does every check that gives ``expect_array`` the shape its prompt states record
+    ``shape_in_prompt`` for its verdict, so that the verdict (in the notebook and from the
+    grader alike) tells a wrong shape the shape asked for, and does no other do so?"""
+    for question, tree in _check_trees(assignment):
+        stated = any(
+            any(keyword.arg == "shape" for keyword in call.keywords)
+            for call in _calls(tree, "expect_array")
+        )
+        source = ast.unparse(tree)
+        assert stated == ("'shape_in_prompt': True" in source), (
+            f"{assignment} {question}: expect_array(..., shape=...) and "
+            '"shape_in_prompt": True in the context go together'
+        )

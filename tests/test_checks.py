@@ -375,6 +375,46 @@ def test_a_value_answer_of_the_right_type_passes_its_form_check(
     assert "The form is right (a string)" in out and "The form is right (a dict)" in out
 
 
+def _reference(assignment: str, question: str) -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+    return json.loads((root / "references" / f"{assignment}.json").read_text())["questions"][
+        question
+    ]
+
+
+def test_an_array_of_another_shape_is_told_its_slip_as_the_grader_tells_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """03 q6's check (``expect_array(answer_q6, shape=(1, 2))``) told h at every timestep,
+    (1, 2, 2), only that it "should have shape (1, 2)", where the grader named the slip
+    (return_sequences). Where the check goes on to judge with Keras, does the learner read
+    the grader's verdict, and, where it does not (graded mode), still the shape?"""
+    monkeypatch.setattr(checks, "_import_keras_quietly", lambda: None)
+    entry = _reference("03-simplernn", "q6")
+    context = entry["context"]
+    x, kernel = np.array(context["x"]), np.array(context["kernel"])
+    recurrent, bias = np.array(context["recurrent_kernel"]), np.array(context["bias"])
+    h_1 = np.tanh(x[:, 0] @ kernel + bias)
+    every_step = np.stack([h_1, np.tanh(x[:, 1] @ kernel + h_1 @ recurrent + bias)], axis=1)
+    checks.expect_array(every_step, shape=(1, 2))
+    in_notebook = checks.reveal(
+        "q6", every_step, np.array(entry["expected"]), kind="array", context=context
+    )
+    graded = verdicts.verdict(
+        "array",
+        answers.parse_answer_json(answers.answer_json(every_step)),
+        entry["expected"],
+        context,
+        entry["mistakes"],
+    )
+    assert in_notebook is not None and not graded.correct
+    assert in_notebook.message == graded.message
+    assert "every timestep" in graded.message
+    checks.use_mode("graded")
+    with pytest.raises(AnswerError, match=r"should have shape \(1, 2\)"):
+        checks.expect_array(every_step, shape=(1, 2))
+
+
 class TestGradeAnswer:
     @pytest.fixture
     def course(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
