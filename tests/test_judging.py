@@ -42,3 +42,26 @@ def test_a_class_name_that_imitates_a_verdict_is_shown_escaped() -> None:
     assert not result.correct
     assert "\\u202eMTSL\\n\\x1b[32mCorrect" in result.message, result.message
     assert result.message.isprintable()
+
+
+def test_one_shape_written_as_a_list_where_a_list_of_shapes_is_asked_is_told_so() -> None:
+    """05 q3 answered [None, 16] (one shape in a list's brackets) was told "Item 1 of your
+    list: A shape is a tuple ...; got None", which is true but leaves the learner looking
+    for a None they meant. Is it told it wrote one shape, and how a list of shapes looks,
+    in the notebook's form check and from the grader alike?"""
+    import pytest
+
+    from lstm_lib.judging import AnswerError, expect_shapes
+
+    told = (
+        "[None, 16] is a single shape, written as a list; this question wants a list of "
+        "shapes, one tuple per returned tensor or weight, e.g. [(None, 16), ...]."
+    )
+    with pytest.raises(AnswerError) as raised:
+        expect_shapes([None, 16])
+    assert str(raised.value) == told
+    expected = [[None, 16], [None, 16], [None, 16]]
+    assert verdicts.verdict("shapes", [None, 16], expected).message == told
+    # ints alone may be one-axis shapes written (16), which Python reads as 16
+    with pytest.raises(AnswerError, match=r"Item 1 of your list: .*\(16,\)"):
+        expect_shapes([16, 16])
