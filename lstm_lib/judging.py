@@ -630,4 +630,53 @@ def _int_problem(value: Any) -> str | None:
         return f"{start} A count is a whole number; {value} is not one."
     if type(value) is str and _is_plain_int(_literal(value)):
         return f"{start} Write the number without quotes: {_literal(value)}."
+    grouped = _thousands_grouped(value)
+    if grouped is not None:
+        return (
+            f"{start} Python reads {grouped:,} as values separated by commas, which makes a "
+            f"tuple: write the number without commas, {grouped} (or {grouped:_})."
+        )
+    if type(value) is str and _is_plain_int(without_commas := _literal(value.replace(",", ""))):
+        return f"{start} Write the number without quotes or commas: {without_commas}."
+    if type(value) is str and _is_int_expression(value):
+        return f"{start} Write the expression without quotes: Python then works it out."
     return start
+
+
+def _thousands_grouped(value: Any) -> int | None:
+    """The number a count written with a thousands comma (``1,600``) meant, which Python
+    read as the tuple ``(1, 600)``; None for any other value.
+
+    Examples
+    --------
+    >>> _thousands_grouped((6, 427))
+    6427
+    >>> _thousands_grouped((64, 0))  # 64,000
+    64000
+    >>> _thousands_grouped((1, 2)) is None  # a comma then one digit groups no thousands
+    True
+    """
+    if type(value) is not tuple or len(value) < 2 or not all(_is_plain_int(n) for n in value):
+        return None
+    first, *groups = value
+    # each group after a comma is three digits: 000 (Python's 0) or 100 to 999, since
+    # Python 3 refuses 045, so (1, 45) was written otherwise
+    if not 0 < first < 1000 or not all(group == 0 or 100 <= group <= 999 for group in groups):
+        return None
+    return int(str(first) + "".join(f"{group:03d}" for group in groups))
+
+
+def _is_int_expression(text: str) -> bool:
+    """Whether ``text`` is arithmetic on whole numbers only (``"4 * (16 + 8)"``)."""
+    if len(text) > _MAX_LITERAL_CHARS:
+        return False
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.Constant)
+    return any(isinstance(node, ast.BinOp) for node in ast.walk(tree)) and all(
+        isinstance(node, allowed)
+        and (not isinstance(node, ast.Constant) or _is_plain_int(node.value))
+        for node in ast.walk(tree)
+    )

@@ -65,3 +65,32 @@ def test_one_shape_written_as_a_list_where_a_list_of_shapes_is_asked_is_told_so(
     # ints alone may be one-axis shapes written (16), which Python reads as 16
     with pytest.raises(AnswerError, match=r"Item 1 of your list: .*\(16,\)"):
         expect_shapes([16, 16])
+
+
+def test_a_count_written_as_people_write_numbers_is_told_how_python_reads_it() -> None:
+    """A learner writes 6,427 (Python reads the tuple (6, 427)), "64,000" or the count's
+    formula in quotes; each was told only "A count is a plain int such as 32; got ...".
+    Is each told what Python made of it and what to write, the same in the notebook's
+    form check and from the grader, and a tuple that groups no thousands not so?"""
+    import pytest
+
+    from lstm_lib.judging import AnswerError, expect_int
+
+    told = {
+        (6, 427): "Python reads 6,427 as values separated by commas, which makes a tuple: "
+        "write the number without commas, 6427 (or 6_427).",
+        (64, 0): "Python reads 64,000 as values separated by commas, which makes a tuple: "
+        "write the number without commas, 64000 (or 64_000).",
+        "64,000": "Write the number without quotes or commas: 64000.",
+        "4 * (16 * (16 + 8) + 16)": "Write the expression without quotes: Python then "
+        "works it out.",
+    }
+    for answer, hint in told.items():
+        with pytest.raises(AnswerError) as raised:
+            expect_int(answer)
+        assert str(raised.value).endswith(hint), raised.value
+        assert verdicts.verdict("int", answer, 6427).message == str(raised.value)
+    for answer in [(1, 45), (2, 3), (1000, 200), "4 * x", "__import__('os')"]:
+        with pytest.raises(AnswerError) as raised:
+            expect_int(answer)
+        assert str(raised.value).endswith(")."), raised.value
