@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -449,15 +450,52 @@ def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
         raise AnswerError("Your array contains NaN or infinity; every entry should be finite.")
 
 
+#: A layer written as its call, "LSTM(16)" or "keras.layers.LSTM(16, ...)".
+_LAYER_CALL = re.compile(r"\s*(?:keras\.)?(?:layers\.)?([A-Z][A-Za-z0-9]*)\s*\(")
+
+
+def _layer_dict_hint(value: Any) -> str:
+    """How to turn what a learner wrote for one layer into its layer dict: a layer's
+    ``get_config()`` (no class), a dict keyed by the class, the call as a string."""
+    if type(value) is dict and "class_name" not in value:
+        if "name" in value or "trainable" in value:
+            return (
+                " That is a layer's get_config(), which leaves out its class: "
+                "keras.layers.serialize(layer) gives the whole layer dict."
+            )
+        if len(value) == 1 and type(next(iter(value.values()))) is dict:
+            name = printable(str(next(iter(value))))[:40]
+            return (
+                f' Put the class and the options under keys of their own: {{"class_name": '
+                f'"{name}", "config": {{...}}}}.'
+            )
+    if type(value) is str and (call := _LAYER_CALL.match(value)):
+        return (
+            f' Write the layer as a dict, not as its call: {{"class_name": "{call.group(1)}", '
+            '"config": {...}}, with the call\'s arguments in "config", each by its name.'
+        )
+    return ""
+
+
+def _config_problem(spec: dict) -> str | None:
+    """What is wrong with a layer dict's ``config``, if anything."""
+    if type(spec.get("config", {})) is dict:
+        return None
+    return (
+        "'config' should be a dict of the layer's options, e.g. {\"units\": 8}; got "
+        f"{_describe(spec['config'])}."
+    )
+
+
 def _layer_spec_problem(value: Any) -> str | None:
     """What is wrong with the form of one layer's answer (a layer dict), if anything."""
     if type(value) is dict and type(value.get("class_name")) is str:
-        return None
+        return _config_problem(value)
     listed = (
         " Write the layer dict itself, without the list around it: the question asks for "
         "one layer, not a model."
         if type(value) is list and len(value) == 1 and type(value[0]) is dict
-        else ""
+        else _layer_dict_hint(value)
     )
     return (
         'Describe the layer as a dict, e.g. {"class_name": "LSTM", "config": {"units": 8}}; '
@@ -504,10 +542,12 @@ def expect_layer_specs(value: Any) -> None:
     for index, spec in enumerate(value, start=1):
         if type(spec) is not dict or type(spec.get("class_name")) is not str:
             raise AnswerError(
-                f"Layer {index} should be a dict with a 'class_name' string; got {_describe(spec)}."
+                f"Layer {index} should be a dict with a 'class_name' string; got "
+                f"{_describe(spec)}.{_layer_dict_hint(spec)}"
             )
-        if type(spec.get("config", {})) is not dict:
-            raise AnswerError(f"Layer {index}: 'config' should be a dict.")
+        problem = _config_problem(spec)
+        if problem:
+            raise AnswerError(f"Layer {index}: {problem}")
 
 
 def _whole_model_note(value: Any) -> str:

@@ -94,3 +94,48 @@ def test_a_count_written_as_people_write_numbers_is_told_how_python_reads_it() -
         with pytest.raises(AnswerError) as raised:
             expect_int(answer)
         assert str(raised.value).endswith(")."), raised.value
+
+
+def test_a_layer_written_otherwise_than_as_a_layer_dict_is_told_how_to_write_it() -> None:
+    """A learner who built the layer in Keras writes its get_config() (no class), another
+    {"LSTM": {"units": 16}}, another the call "LSTM(16)", another a config that is no
+    dict; each was told only that a layer is a dict with a 'class_name' (and a config of
+    7 that "'int' object is not iterable" by the grader). Is each told what to write, in
+    a model's list and as one layer, the same in the notebook and from the grader?"""
+    import pytest
+
+    from lstm_lib.judging import AnswerError, expect_layer_spec, expect_layer_specs
+
+    told = {
+        "get_config": (
+            {"name": "lstm", "trainable": True, "units": 16},
+            "keras.layers.serialize(layer) gives the whole layer dict.",
+        ),
+        "keyed by class": (
+            {"LSTM": {"units": 16}},
+            'Put the class and the options under keys of their own: {"class_name": "LSTM", '
+            '"config": {...}}.',
+        ),
+        "call": (
+            "keras.layers.LSTM(16, return_sequences=True)",
+            'Write the layer as a dict, not as its call: {"class_name": "LSTM", "config": '
+            '{...}}, with the call\'s arguments in "config", each by its name.',
+        ),
+        "config no dict": (
+            {"class_name": "LSTM", "config": 16},
+            "'config' should be a dict of the layer's options, e.g. {\"units\": 8}; got 16 "
+            "(type int).",
+        ),
+    }
+    model_context = {"input_shape": [None, 8, 3]}
+    for layer, hint in told.values():
+        with pytest.raises(AnswerError) as as_one:
+            expect_layer_spec(layer)
+        assert str(as_one.value).endswith(hint), as_one.value
+        graded = verdicts.verdict("layer_shapes", layer, [[None, 16]], model_context)
+        assert graded.message == str(as_one.value)
+        with pytest.raises(AnswerError) as in_a_model:
+            expect_layer_specs([layer])
+        assert str(in_a_model.value).endswith(hint), in_a_model.value
+        graded = verdicts.verdict("model", [layer], {"output_shape": [None, 16]}, model_context)
+        assert graded.message == str(in_a_model.value)
