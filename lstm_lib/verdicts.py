@@ -213,6 +213,12 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if kind == "int" and not answer.at and answer.convert == "float":
         # float(...) would make a float, which a count is not either: a count is an int
         answer = dataclasses.replace(answer, convert="int")
+    if kind == "array" and not answer.at and _is_tensor_name(answer.type_name):
+        # what a Keras layer, keras.ops or TensorFlow returns: the learner computed with Keras
+        return (
+            f"Your answer is a tensor (type {shorten_message(answer.type_name, 40)}), not a "
+            "NumPy array: make it one with keras.ops.convert_to_numpy(...), or np.asarray(...)."
+        )
     if kind in ("model", "layer_shapes", "value") and not answer.convert:
         told = _layer_object_message(answer, kind)
         if told:
@@ -236,6 +242,18 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if name == "matrix":
         return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
     return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+
+
+def _is_tensor_name(name: str) -> bool:
+    """Whether a refused object's type is a tensor or a variable of Keras or TensorFlow
+    (``EagerTensor``, ``Variable``, ``ResourceVariable``), which converts to an array.
+
+    Examples
+    --------
+    >>> _is_tensor_name("EagerTensor"), _is_tensor_name("Variable"), _is_tensor_name("range")
+    (True, True, False)
+    """
+    return name.endswith(("Tensor", "Variable"))
 
 
 def _layer_object_message(answer: _Unsupported, kind: str) -> str | None:

@@ -1537,3 +1537,20 @@ def test_each_part_of_a_stack_is_explained_with_its_own_input(
     )
     assert f"not the {lower_features} input features" not in other.message
     assert "Tensor 2 (the Dense layer)" in other.message
+
+
+@pytest.mark.parametrize("type_name", ["EagerTensor", "Variable", "ResourceVariable"])
+def test_an_array_answer_computed_as_a_tensor_is_told_to_convert_it(type_name: str) -> None:
+    """02 q6 computed with the layer itself, ``answer_q6 = layer(x)``, or with keras.ops,
+    is a tensor, which the wire format refuses: it was told to answer with plain values or
+    a NumPy array, without how to get one. Is it told the conversion to write?"""
+    from lstm_lib.answers import _Unsupported
+
+    refused = _Unsupported(type_name, (), None)
+    message = verdicts.verdict("array", refused, [[1.0, 2.0, 3.0]] * 2).message
+    assert message == (
+        f"Your answer is a tensor (type {type_name}), not a NumPy array: make it one with "
+        "keras.ops.convert_to_numpy(...), or np.asarray(...)."
+    )
+    # a shape question's tensor is no array to convert
+    assert "convert_to_numpy" not in verdicts.verdict("shape", refused, [None, 3]).message
