@@ -633,7 +633,7 @@ def _shapes_problem(value: Any) -> str | None:
             "Write the shapes as a list, one tuple per returned tensor, in Keras's order, "
             f"e.g. [(None, 4), (None, 4)]; got {_describe(value)}."
         )
-    if None in value and all(_is_plain_int(n) or n is None for n in value):
+    if any(n is None for n in value) and all(_is_plain_int(n) or n is None for n in value):
         # [None, 16] holds a batch axis: one shape in a list's brackets, not a list of them
         # ([16, 16] may be 1-D shapes written (16), and is told so item by item)
         return (

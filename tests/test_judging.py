@@ -139,3 +139,13 @@ def test_a_layer_written_otherwise_than_as_a_layer_dict_is_told_how_to_write_it(
         assert str(in_a_model.value).endswith(hint), in_a_model.value
         graded = verdicts.verdict("model", [layer], {"output_shape": [None, 16]}, model_context)
         assert graded.message == str(in_a_model.value)
+
+
+def test_a_list_of_arrays_where_shapes_are_asked_is_judged_without_error() -> None:
+    """Looking for a None in [array([])] compared the array with None, which NumPy
+    answers with an array whose truth value Python refuses: the verdict raised, which the
+    grader reports as its own error. Is it judged like any other wrong form?"""
+    import numpy as np
+
+    answer = [np.array([])]
+    assert not verdicts.verdict("shapes", answer, [[None, 16]]).correct
