@@ -236,31 +236,37 @@ def _interactive() -> bool:
 
 
 def _form_check(check: Callable[..., None], what: str, kind: str) -> Callable[..., None]:
-    """A form check that tells an answer the wire format refuses what the grader tells it
-    and, in graded mode, also tells the learner what it did and did not check."""
+    """A form check that judges the answer as the grader reads it (an answer the wire
+    format refuses is told what the grader tells it) and, in graded mode, also tells the
+    learner what it did and did not check."""
 
     @functools.wraps(check)
-    def checked(*args: Any, **kwargs: Any) -> None:
-        _refuse_as_the_grader_does(kind, args[0] if args else kwargs.get("value"))
-        check(*args, **kwargs)
+    def checked(value: Any, *args: Any, **kwargs: Any) -> None:
+        check(_as_the_grader_reads(kind, value), *args, **kwargs)
         if check_mode() == "graded" and _interactive():
             print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
 
     return checked
 
 
-def _refuse_as_the_grader_does(kind: str, value: Any, expected: Any = None) -> None:
-    """Raise the grader's message for an answer holding what no answer carries.
+def _as_the_grader_reads(kind: str, value: Any, expected: Any = None) -> Any:
+    """The answer as the grader reads it, or the grader's message for one it cannot read.
 
-    The grader never sees such an answer (a ``TensorShape``, a NumPy int inside a tuple, a
-    Keras layer in a model's list, a ``range``): the wire format hands it over as a refused
-    object, which its verdict tells what to write instead (``tuple(...)``, ``int(...)``,
-    ``keras.layers.serialize``). The form checks alone told it something else, in other
-    words, so a learner read one message in the notebook and another in the feedback.
+    The grader judges what the wire format hands it: the same data, but a float32 array
+    as float64 (whose repr, quoted in a message, differs), and no answer holding what no
+    answer carries (a ``TensorShape``, a NumPy int inside a tuple, a Keras layer in a
+    model's list, a ``range``), which it gets as a refused object and tells what to write
+    instead (``tuple(...)``, ``int(...)``, ``keras.layers.serialize``). Judged as written,
+    such answers read one message in the notebook and another in the feedback.
+
+    Raises
+    ------
+    AnswerError
+        With the grader's message, for an answer the wire format refuses.
     """
     record = to_plain(value)
     if record["t"] != "unsupported":
-        return
+        return from_plain(record)
     # a choice's expected value is always a string, which the message may use (an exception
     # class written where its name belongs); a value question's check gives an example of
     # its type; no other kind's message reads it
@@ -271,8 +277,7 @@ def _refuse_as_the_grader_does(kind: str, value: Any, expected: Any = None) -> N
 
 @functools.wraps(verdicts.expect_value)
 def expect_value(value: Any, example: Any) -> None:
-    _refuse_as_the_grader_does("value", value, example)
-    verdicts.expect_value(value, example)
+    verdicts.expect_value(_as_the_grader_reads("value", value, example), example)
     if check_mode() == "graded" and _interactive():
         what = {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
         print(f"✔ The form is right ({what}). {_GRADED_NOTE}")

@@ -305,6 +305,20 @@ def test_a_form_check_tells_a_refused_answer_what_the_grader_tells_it(
     assert str(raised.value) == graded.message
 
 
+def test_a_form_slip_quotes_the_answer_as_the_grader_reads_it() -> None:
+    """03 q6 answered [h_2], a list around the float32 array, was quoted by the notebook
+    as [array([[-0.93931144, -0.8864971 ]], dtype=float32)] and by the grader, which reads
+    arrays as float64, as [array([[-0.93931144, -0.88649708]])]. Does the form check judge
+    the answer as the grader reads it, so that both quote the same?"""
+    answer = [np.array([[-0.93931144, -0.8864971]], dtype=np.float32)]
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_array(answer, (1, 2))
+    graded = verdicts.verdict(
+        "array", answers.parse_answer_json(answers.answer_json(answer)), [[0.0, 0.0]]
+    )
+    assert str(raised.value) == graded.message
+
+
 @pytest.mark.parametrize(
     "answer",
     [
