@@ -151,9 +151,10 @@ def test_every_code_cell_is_an_answer_or_locked(assignment: str) -> None:
             )
 
 
-#: Values a data cell gives that its check may read directly: the learner is told not to
-#: change them, and the prompt names them (08's ``SPEC["params"]``).
-CONSTANTS = {"SPEC"}
+#: Values a data cell gives that its check may read directly. None: 08's ``SPEC`` was one
+#: (the learner is told not to change it), until a learner who had changed it, or who
+#: restarted the kernel and skipped its cell, got a traceback from the check.
+CONSTANTS: set[str] = set()
 
 
 def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
