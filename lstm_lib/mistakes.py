@@ -1883,9 +1883,10 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             f"return_state=True gives {listed}, {m} tensors."
         )
     if n != m:
+        # "returns" would misname a list a call takes (07 q10's initial_state, [h, c])
         return (
-            f"This call returns {m} tensor(s), in Keras's order ({_roles_text(expected, f)}); "
-            f"your list has {n}."
+            f"Keras's list here holds {m} tensor{'' if m == 1 else 's'}, in its order "
+            f"({_roles_text(expected, f)}); your list has {n}."
         )
     if _reordered(answer, expected):
         # A GRU or SimpleRNN has no c: name the state order only where there are two.

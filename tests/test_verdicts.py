@@ -306,7 +306,17 @@ class TestNamedMistakes:
         assert "With `return_state=True`" in result.message and "3 tensors" in result.message
         assert "not one" not in result.message
         result = verdicts.verdict("shapes", [(None, 16), (None, 16)], expected)
-        assert "returns 3 tensor(s)" in result.message and "your list has 2" in result.message
+        assert "holds 3 tensors" in result.message and "your list has 2" in result.message
+        # 07 q10 asks what initial_state takes, which no call returns
+        initial_state = verdicts.verdict(
+            "shapes",
+            [(None, 9, 16), (None, 16), (None, 16)],
+            [[None, 16], [None, 16]],
+            {"roles": ["h", "c"]},
+        )
+        assert initial_state.message == (
+            "Keras's list here holds 2 tensors, in its order (h, c); your list has 3."
+        )
 
     def test_shapes_name_the_tensor(self) -> None:
         """Does a wrong shape in a list say which tensor, by its role, and what is wrong?"""
