@@ -614,7 +614,24 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
                 continue
             for value, message in rule(expected // 2, inner_facts):
                 if value is not None:
-                    yield 2 * value, f"In each direction: {message}"
+                    yield 2 * value, f"In each direction, {_sentence_within(message)}"
+
+
+def _sentence_within(message: str) -> str:
+    """``message`` continuing a sentence: its opening word lower-cased where it is an
+    ordinary word ("That leaves out ..."), never a name or a number ("LSTM", "1152").
+
+    Examples
+    --------
+    >>> _sentence_within("That leaves out the bias.")
+    'that leaves out the bias.'
+    >>> _sentence_within("LSTM has 4 blocks.")
+    'LSTM has 4 blocks.'
+    """
+    first = message.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:].islower():
+        return first.lower() + message[len(first) :]
+    return message
 
 
 def _same_copy(backward: Any, forward: Mapping[str, Any]) -> bool:

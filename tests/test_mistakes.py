@@ -151,7 +151,7 @@ class TestCountRules:
             # Bidirectional: once, four times, an inner confusion in both copies
             (BI, 896, 448, ["one direction only", "doubles", "units = 8"]),
             (BI, 896, 1792, ["four copies", "exactly two"]),
-            (BI, 896, 2 * 112, ["In each direction: That is the count for one block"]),
+            (BI, 896, 2 * 112, ["In each direction, that is the count for one block"]),
             # Embedding: an extra row, mask_zero, a bias, the sequence length
             (EMB, 64000, 1001 * 64, ["no extra row", "input_dim = 1000", "output_dim = 64"]),
             (EMB_MASK, 64000, 1001 * 64, ["mask_zero=True adds no row"]),
