@@ -664,6 +664,12 @@ def _int_problem(value: Any) -> str | None:
         return f"{start} Convert it with int(...)."
     if type(value) is bool:
         return f"{start} True and False are bools, not counts: write the number."
+    if value is None:
+        # answer_q3 = model.summary() prints the count it was meant to hold
+        return (
+            f"{start} None is what a function that only prints gives back, such as print(...) "
+            "or model.summary(): write the number itself."
+        )
     if type(value) is float and value.is_integer():
         return f"{start} Write it without the decimal point: {int(value)}."
     if type(value) is float:

@@ -149,3 +149,17 @@ def test_a_list_of_arrays_where_shapes_are_asked_is_judged_without_error() -> No
 
     answer = [np.array([])]
     assert not verdicts.verdict("shapes", answer, [[None, 16]]).correct
+
+
+def test_a_count_set_to_what_only_prints_is_told_so() -> None:
+    """``answer_q3 = model.summary()`` prints the table, Total params and all, and sets
+    the answer to None, which was told only "got None (type NoneType)". Is the learner
+    told where the None came from, in the notebook and from the grader alike?"""
+    import pytest
+
+    from lstm_lib.judging import AnswerError, expect_int
+
+    with pytest.raises(AnswerError) as raised:
+        expect_int(None)
+    assert "model.summary()" in str(raised.value)
+    assert verdicts.verdict("int", None, 6427).message == str(raised.value)
