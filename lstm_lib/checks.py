@@ -24,10 +24,13 @@ Keras next to the instructor's material and passed in.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import functools
 import importlib.util
 import json
+import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -68,9 +71,11 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "expect_value",
     "feedback_messages",
     "from_plain",
     "grade_answer",
@@ -104,7 +109,10 @@ def use_mode(mode: str) -> None:
     """Set how this notebook's checks behave: ``"practice"`` or ``"graded"``.
 
     The setup cell of a generated student version calls it with the mode the instructor
-    chose (see :data:`CHECK_MODES`). Grading never depends on it.
+    chose (see :data:`CHECK_MODES`). Grading never depends on it. In an IPython kernel it
+    also makes a check cell that reads an answer not yet set (``expect_int(answer_q4)``
+    before its answer cell ran) say so in one line, as :func:`reveal_layer` does, instead
+    of showing a ``NameError`` traceback (see :func:`_show_missing_answers_plainly`).
 
     Examples
     --------
@@ -115,6 +123,106 @@ def use_mode(mode: str) -> None:
     if mode not in CHECK_MODES:
         raise ValueError(f"mode must be one of {CHECK_MODES}, not {mode!r}")
     _session["mode"] = mode
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        _show_missing_answers_plainly(shell)
+
+
+#: The names answers are written to (:func:`answer_name`): ``answer_q4``, ``answer_q5_h``.
+_ANSWER_NAME = re.compile(r"answer_(q[0-9]+)(_[a-z0-9]+)?")
+
+
+def _another_answer(key: str, name: str) -> bool:
+    """Whether ``key`` is the name of another answer than ``name``, never a misspelling of
+    it: another question's (answer_q3, set before answer_q4), or another part of the same
+    question's (answer_q5_h beside answer_q5_c). A question's bare name (answer_q5) is one
+    way to miss its parts' names (answer_q5_h, answer_q5_c)."""
+    other, target = _ANSWER_NAME.fullmatch(key), _ANSWER_NAME.fullmatch(name)
+    if other is None:
+        return False
+    if target is None or other.group(1) != target.group(1):
+        return True
+    return other.group(2) is not None
+
+
+def _missing_answer_message(name: str, namespace: Mapping[str, Any] | None = None) -> str:
+    """What a check says when the answer it reads, ``name``, is not set yet.
+
+    A name in ``namespace`` that looks like it (``answer_4``, ``Answer_q4``) is named too:
+    a learner who set it believes the answer is given.
+
+    Examples
+    --------
+    >>> print(_missing_answer_message("answer_q4"))  # doctest: +NORMALIZE_WHITESPACE
+    answer_q4 is not defined: set it in its answer cell (in place of
+    `raise NotImplementedError()`) and run that cell first.
+    >>> print(_missing_answer_message("answer_q4", {"answer_4": 128}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    answer_q4 is not defined: your cells set answer_4, but the check reads answer_q4.
+    """
+    spelt_otherwise = [
+        key
+        for key in namespace or {}
+        if key.lower().startswith("ans") and not _another_answer(key, name)
+    ]
+    near = difflib.get_close_matches(name, spelt_otherwise, n=1, cutoff=0.8)
+    if near:
+        return f"{name} is not defined: your cells set {near[0]}, but the check reads {name}."
+    return (
+        f"{name} is not defined: set it in its answer cell (in place of "
+        "`raise NotImplementedError()`) and run that cell first."
+    )
+
+
+#: The prefix of the copies a question's data cell keeps for its check (``given_q6``).
+_GIVEN_PREFIX = "given_"
+
+
+def _not_defined_message(name: str, namespace: Mapping[str, Any]) -> str | None:
+    """What to do about a check's ``NameError`` on ``name``, if it is a name the course
+    asks the learner to set (an answer) or to run a cell for (a data cell's copies)."""
+    if name.startswith(answer_name("")):
+        return _missing_answer_message(name, namespace)
+    if name.startswith(_GIVEN_PREFIX):
+        return (
+            f"{name} is not defined: run this question's data cell (the locked cell that "
+            "sets its inputs, above the question) first, then this check again."
+        )
+    return None
+
+
+def _show_missing_answers_plainly(shell: Any) -> None:
+    """Make ``shell`` show a ``NameError`` on an answer's name as one line saying what to do.
+
+    Most check cells read their answer directly (``expect_int(answer_q4)``), so in an
+    untouched notebook, or one whose answer cell failed, Python raises ``NameError``
+    before any course code runs, and a learner saw a traceback through the check cell's
+    hidden source. The same holds for a data cell's copies (``given_q6``) after a restart
+    that skipped the data cell. Only those names are shown this way; any other error
+    keeps IPython's own traceback. The error itself is unchanged: the cell still fails,
+    so nbgrader's Validate still reports the missing answer.
+
+    Parameters
+    ----------
+    shell : IPython.core.interactiveshell.InteractiveShell
+        The kernel's shell (``get_ipython()``).
+    """
+
+    def show(
+        shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
+    ) -> list[str] | None:
+        name = getattr(value, "name", None)
+        told = _not_defined_message(name, shell.user_ns) if isinstance(name, str) else None
+        if told:
+            # IPython's hook for how an exception is displayed, as AnswerError uses it
+            value._render_traceback_ = lambda: [  # type: ignore[attr-defined]
+                f"\x1b[31mAnswerError\x1b[0m: {told}"
+            ]
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+
+    shell.set_custom_exc((NameError,), show)
 
 
 def check_mode() -> str:
@@ -127,16 +235,52 @@ def _interactive() -> bool:
     return not os.environ.get("NBGRADER_EXECUTION")
 
 
-def _form_check(check: Callable[..., None], what: str) -> Callable[..., None]:
-    """A form check that, in graded mode, also tells the learner what it did and did not check."""
+def _form_check(check: Callable[..., None], what: str, kind: str) -> Callable[..., None]:
+    """A form check that judges the answer as the grader reads it (an answer the wire
+    format refuses is told what the grader tells it) and, in graded mode, also tells the
+    learner what it did and did not check."""
 
     @functools.wraps(check)
-    def checked(*args: Any, **kwargs: Any) -> None:
-        check(*args, **kwargs)
+    def checked(value: Any, *args: Any, **kwargs: Any) -> None:
+        check(_as_the_grader_reads(kind, value), *args, **kwargs)
         if check_mode() == "graded" and _interactive():
             print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
 
     return checked
+
+
+def _as_the_grader_reads(kind: str, value: Any, expected: Any = None) -> Any:
+    """The answer as the grader reads it, or the grader's message for one it cannot read.
+
+    The grader judges what the wire format hands it: the same data, but a float32 array
+    as float64 (whose repr, quoted in a message, differs), and no answer holding what no
+    answer carries (a ``TensorShape``, a NumPy int inside a tuple, a Keras layer in a
+    model's list, a ``range``), which it gets as a refused object and tells what to write
+    instead (``tuple(...)``, ``int(...)``, ``keras.layers.serialize``). Judged as written,
+    such answers read one message in the notebook and another in the feedback.
+
+    Raises
+    ------
+    AnswerError
+        With the grader's message, for an answer the wire format refuses.
+    """
+    record = to_plain(value)
+    if record["t"] != "unsupported":
+        return from_plain(record)
+    # a choice's expected value is always a string, which the message may use (an exception
+    # class written where its name belongs); a value question's check gives an example of
+    # its type; no other kind's message reads it
+    if kind == "choice":
+        expected = ""
+    raise AnswerError(verdict(kind, from_plain(record), expected).message)
+
+
+@functools.wraps(verdicts.expect_value)
+def expect_value(value: Any, example: Any) -> None:
+    verdicts.expect_value(_as_the_grader_reads("value", value, example), example)
+    if check_mode() == "graded" and _interactive():
+        what = {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
+        print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
 
 
 #: What the form check of each kind of answer checks, as a check cell in graded mode says it.
@@ -153,12 +297,32 @@ _FORM_SAID = {
 #: so a kind's check is written once, in :mod:`lstm_lib.verdicts`, and a new kind adds
 #: here only what its check says.
 _FORM_CHECKS = {
-    kind: _form_check(check, _FORM_SAID[kind]) for kind, check in verdicts._FORM_CHECKS.items()
+    kind: _form_check(check, _FORM_SAID[kind], kind)
+    for kind, check in verdicts._FORM_CHECKS.items()
 }
 
-expect_array = _FORM_CHECKS["array"]
-expect_choice = _form_check(verdicts.expect_choice, "one of the options")
+_expect_array = _FORM_CHECKS["array"]
+
+
+@functools.wraps(verdicts.expect_array)
+def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
+    if shape is not None and _verdict_follows():
+        # the verdict, as the grader gives it, names the slip behind a wrong shape (h at
+        # every timestep, a flattened table); "should have shape (1, 2)" named none, and
+        # told the learner one thing where the feedback tells another
+        shape = None
+    _expect_array(value, shape)
+
+
+def _verdict_follows() -> bool:
+    """Whether the check cell goes on to judge the answer against Keras (practice mode,
+    with Keras): otherwise its form check is all the learner is told before grading."""
+    return check_mode() == "practice" and keras_allowed()
+
+
+expect_choice = _form_check(verdicts.expect_choice, "one of the options", "choice")
 expect_int = _FORM_CHECKS["int"]
+expect_layer_spec = _form_check(verdicts.expect_layer_spec, "a layer dict", "layer_shapes")
 expect_layer_specs = _FORM_CHECKS["model"]
 expect_shape = _FORM_CHECKS["shape"]
 expect_shapes = _FORM_CHECKS["shapes"]
@@ -191,7 +355,29 @@ def keras_allowed() -> bool:
     if importlib.util.find_spec("keras") is None:
         return False
     _import_keras_quietly()
+    _drop_retracing_warnings()
     return True
+
+
+class _RetracingWarnings(logging.Filter):
+    """Drops TensorFlow's warning that a ``tf.function`` was traced again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "tf.function retracing" not in record.getMessage()
+
+
+def _drop_retracing_warnings() -> None:
+    """Keep TensorFlow's retracing warning out of the learner's notebook.
+
+    A check builds its model anew each time it runs, and one that calls ``predict`` or
+    ``fit`` (09's q3, q4 and q8) makes TensorFlow trace a new function each time: a
+    learner who ran such a check a few times read "WARNING:tensorflow:5 out of the last 9
+    calls to <function ...> triggered tf.function retracing", ten lines about their code
+    that are about the check's. Every other TensorFlow message stays.
+    """
+    logger = logging.getLogger("tensorflow")
+    if not any(isinstance(existing, _RetracingWarnings) for existing in logger.filters):
+        logger.addFilter(_RetracingWarnings())
 
 
 def _import_keras_quietly() -> None:
@@ -470,7 +656,7 @@ def reveal_layer(
     name = answer_name(question)
     namespace = sys._getframe(1).f_globals
     if name not in namespace:
-        raise AnswerError(f"{name} is not defined: run its answer cell first.")
+        raise AnswerError(_missing_answer_message(name, namespace))
     prediction = namespace[name]
     _FORM_CHECKS[MEASURES[ask]](prediction)
     if not keras_allowed():

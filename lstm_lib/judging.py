@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import operator
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
@@ -448,6 +450,79 @@ def expect_array(value: Any, shape: tuple[int, ...] | None = None) -> None:
         raise AnswerError("Your array contains NaN or infinity; every entry should be finite.")
 
 
+#: A layer written as its call, "LSTM(16)" or "keras.layers.LSTM(16, ...)".
+_LAYER_CALL = re.compile(r"\s*(?:keras\.)?(?:layers\.)?([A-Z][A-Za-z0-9]*)\s*\(")
+
+
+def _layer_dict_hint(value: Any) -> str:
+    """How to turn what a learner wrote for one layer into its layer dict: a layer's
+    ``get_config()`` (no class), a dict keyed by the class, the call as a string."""
+    if type(value) is dict and "class_name" not in value:
+        if "name" in value or "trainable" in value:
+            return (
+                " That is a layer's get_config(), which leaves out its class: "
+                "keras.layers.serialize(layer) gives the whole layer dict."
+            )
+        if len(value) == 1 and type(next(iter(value.values()))) is dict:
+            name = printable(str(next(iter(value))))[:40]
+            return (
+                f' Put the class and the options under keys of their own: {{"class_name": '
+                f'"{name}", "config": {{...}}}}.'
+            )
+    if type(value) is str and (call := _LAYER_CALL.match(value)):
+        return (
+            f' Write the layer as a dict, not as its call: {{"class_name": "{call.group(1)}", '
+            '"config": {...}}, with the call\'s arguments in "config", each by its name.'
+        )
+    return ""
+
+
+def _config_problem(spec: dict) -> str | None:
+    """What is wrong with a layer dict's ``config``, if anything."""
+    if type(spec.get("config", {})) is dict:
+        return None
+    return (
+        "'config' should be a dict of the layer's options, e.g. {\"units\": 8}; got "
+        f"{_describe(spec['config'])}."
+    )
+
+
+def _layer_spec_problem(value: Any) -> str | None:
+    """What is wrong with the form of one layer's answer (a layer dict), if anything."""
+    if type(value) is dict and type(value.get("class_name")) is str:
+        return _config_problem(value)
+    listed = (
+        " Write the layer dict itself, without the list around it: the question asks for "
+        "one layer, not a model."
+        if type(value) is list and len(value) == 1 and type(value[0]) is dict
+        else _layer_dict_hint(value)
+    )
+    return (
+        'Describe the layer as a dict, e.g. {"class_name": "LSTM", "config": {"units": 8}}; '
+        f"got {_describe(value)}.{listed}"
+    )
+
+
+def expect_layer_spec(value: Any) -> None:
+    """Check that an answer is one layer's specification: a dict with a ``"class_name"``.
+
+    Its ``"config"`` holds the options that differ from Keras's defaults, as
+    ``keras.layers.serialize`` writes them; whether Keras builds it is judged with its
+    value.
+
+    Examples
+    --------
+    >>> expect_layer_spec({"class_name": "LSTM", "config": {"units": 8}})
+    >>> expect_layer_spec([{"class_name": "LSTM", "config": {"units": 8}}])
+    Traceback (most recent call last):
+    ...
+    lstm_lib.judging.AnswerError: Describe the layer as a dict, e.g. {"class_name": "LSTM", "config": {"units": 8}}; got [{'class_name': 'LSTM', 'config': {'units': 8}}] (type list). Write the layer dict itself, without the list around it: the question asks for one layer, not a model.
+    """  # noqa: E501
+    problem = _layer_spec_problem(value)
+    if problem:
+        raise AnswerError(problem)
+
+
 def expect_layer_specs(value: Any) -> None:
     """Check that an answer is a model specification: a list of layer dicts.
 
@@ -467,10 +542,12 @@ def expect_layer_specs(value: Any) -> None:
     for index, spec in enumerate(value, start=1):
         if type(spec) is not dict or type(spec.get("class_name")) is not str:
             raise AnswerError(
-                f"Layer {index} should be a dict with a 'class_name' string; got {_describe(spec)}."
+                f"Layer {index} should be a dict with a 'class_name' string; got "
+                f"{_describe(spec)}.{_layer_dict_hint(spec)}"
             )
-        if type(spec.get("config", {})) is not dict:
-            raise AnswerError(f"Layer {index}: 'config' should be a dict.")
+        problem = _config_problem(spec)
+        if problem:
+            raise AnswerError(f"Layer {index}: {problem}")
 
 
 def _whole_model_note(value: Any) -> str:
@@ -556,6 +633,13 @@ def _shapes_problem(value: Any) -> str | None:
             "Write the shapes as a list, one tuple per returned tensor, in Keras's order, "
             f"e.g. [(None, 4), (None, 4)]; got {_describe(value)}."
         )
+    if any(n is None for n in value) and all(_is_plain_int(n) or n is None for n in value):
+        # [None, 16] holds a batch axis: one shape in a list's brackets, not a list of them
+        # ([16, 16] may be 1-D shapes written (16), and is told so item by item)
+        return (
+            f"{value!r} is a single shape, written as a list; this question wants a list of "
+            f"shapes, one tuple per returned tensor or weight, e.g. [{tuple(value)!r}, ...]."
+        )
     for index, shape in enumerate(value):
         problem = _shape_problem(shape)
         if problem:
@@ -580,10 +664,65 @@ def _int_problem(value: Any) -> str | None:
         return f"{start} Convert it with int(...)."
     if type(value) is bool:
         return f"{start} True and False are bools, not counts: write the number."
+    if value is None:
+        # answer_q3 = model.summary() prints the count it was meant to hold
+        return (
+            f"{start} None is what a function that only prints gives back, such as print(...) "
+            "or model.summary(): write the number itself."
+        )
     if type(value) is float and value.is_integer():
         return f"{start} Write it without the decimal point: {int(value)}."
     if type(value) is float:
         return f"{start} A count is a whole number; {value} is not one."
     if type(value) is str and _is_plain_int(_literal(value)):
         return f"{start} Write the number without quotes: {_literal(value)}."
+    grouped = _thousands_grouped(value)
+    if grouped is not None:
+        return (
+            f"{start} Python reads {grouped:,} as values separated by commas, which makes a "
+            f"tuple: write the number without commas, {grouped} (or {grouped:_})."
+        )
+    if type(value) is str and _is_plain_int(without_commas := _literal(value.replace(",", ""))):
+        return f"{start} Write the number without quotes or commas: {without_commas}."
+    if type(value) is str and _is_int_expression(value):
+        return f"{start} Write the expression without quotes: Python then works it out."
     return start
+
+
+def _thousands_grouped(value: Any) -> int | None:
+    """The number a count written with a thousands comma (``1,600``) meant, which Python
+    read as the tuple ``(1, 600)``; None for any other value.
+
+    Examples
+    --------
+    >>> _thousands_grouped((6, 427))
+    6427
+    >>> _thousands_grouped((64, 0))  # 64,000
+    64000
+    >>> _thousands_grouped((1, 2)) is None  # a comma then one digit groups no thousands
+    True
+    """
+    if type(value) is not tuple or len(value) < 2 or not all(_is_plain_int(n) for n in value):
+        return None
+    first, *groups = value
+    # each group after a comma is three digits: 000 (Python's 0) or 100 to 999, since
+    # Python 3 refuses 045, so (1, 45) was written otherwise
+    if not 0 < first < 1000 or not all(group == 0 or 100 <= group <= 999 for group in groups):
+        return None
+    return int(str(first) + "".join(f"{group:03d}" for group in groups))
+
+
+def _is_int_expression(text: str) -> bool:
+    """Whether ``text`` is arithmetic on whole numbers only (``"4 * (16 + 8)"``)."""
+    if len(text) > _MAX_LITERAL_CHARS:
+        return False
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    allowed = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.operator, ast.unaryop, ast.Constant)
+    return any(isinstance(node, ast.BinOp) for node in ast.walk(tree)) and all(
+        isinstance(node, allowed)
+        and (not isinstance(node, ast.Constant) or _is_plain_int(node.value))
+        for node in ast.walk(tree)
+    )

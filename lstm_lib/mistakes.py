@@ -614,7 +614,24 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
                 continue
             for value, message in rule(expected // 2, inner_facts):
                 if value is not None:
-                    yield 2 * value, f"In each direction: {message}"
+                    yield 2 * value, f"In each direction, {_sentence_within(message)}"
+
+
+def _sentence_within(message: str) -> str:
+    """``message`` continuing a sentence: its opening word lower-cased where it is an
+    ordinary word ("That leaves out ..."), never a name or a number ("LSTM", "1152").
+
+    Examples
+    --------
+    >>> _sentence_within("That leaves out the bias.")
+    'that leaves out the bias.'
+    >>> _sentence_within("LSTM has 4 blocks.")
+    'LSTM has 4 blocks.'
+    """
+    first = message.split(" ", 1)[0]
+    if first[:1].isupper() and first[1:].islower():
+        return first.lower() + message[len(first) :]
+    return message
 
 
 def _same_copy(backward: Any, forward: Mapping[str, Any]) -> bool:
@@ -1883,9 +1900,10 @@ def list_mistake(answer: list, expected: list, context: Mapping[str, Any]) -> st
             f"return_state=True gives {listed}, {m} tensors."
         )
     if n != m:
+        # "returns" would misname a list a call takes (07 q10's initial_state, [h, c])
         return (
-            f"This call returns {m} tensor(s), in Keras's order ({_roles_text(expected, f)}); "
-            f"your list has {n}."
+            f"Keras's list here holds {m} tensor{'' if m == 1 else 's'}, in its order "
+            f"({_roles_text(expected, f)}); your list has {n}."
         )
     if _reordered(answer, expected):
         # A GRU or SimpleRNN has no c: name the state order only where there are two.
@@ -2581,7 +2599,9 @@ def explain_array(
     if named:
         return named
     if answer.shape != expected.shape:
-        return _array_shape_message(answer.shape, expected.shape)
+        return _array_shape_message(
+            answer.shape, expected.shape, stated=bool(context.get("shape_in_prompt"))
+        )
     close = np.isclose(answer, expected, rtol=rtol, atol=atol)
     decimals = _rounded_to(answer, expected)
     if decimals is not None:
@@ -2680,9 +2700,12 @@ def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
     )
 
 
-def _array_shape_message(mine: tuple[int, ...], theirs: tuple[int, ...]) -> str:
-    """How the answer's shape differs from the Keras array's, without stating the latter:
-    where a prompt leaves the shape out, working it out is part of the question.
+def _array_shape_message(
+    mine: tuple[int, ...], theirs: tuple[int, ...], stated: bool = False
+) -> str:
+    """How the answer's shape differs from the Keras array's, without stating the latter
+    unless the prompt states it (``stated``, a question's ``shape_in_prompt``): where a
+    prompt leaves the shape out, working it out is part of the question.
 
     Examples
     --------
@@ -2692,8 +2715,14 @@ numbers, laid out in fewer axes"
     >>> _array_shape_message((2, 4), (2, 3))
     "Your array has shape (2, 4), which is not the shape of Keras's array. Axis 1 has the \
 wrong size."
+    >>> _array_shape_message((2, 4), (2, 3), stated=True)
+    'Your array has shape (2, 4); the question asks for shape (2, 3). Axis 1 has the wrong size.'
     """
-    text = f"Your array has shape {mine}, which is not the shape of Keras's array."
+    text = (
+        f"Your array has shape {mine}; the question asks for shape {theirs}."
+        if stated
+        else f"Your array has shape {mine}, which is not the shape of Keras's array."
+    )
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
     if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):

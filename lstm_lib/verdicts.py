@@ -47,6 +47,7 @@ from lstm_lib.judging import (
     _ignored_input_note,
     _int_problem,
     _is_numpy_scalar,
+    _layer_spec_problem,
     _refused_item_message,
     _shape_problem,
     _shapes_problem,
@@ -55,6 +56,7 @@ from lstm_lib.judging import (
     expect_array,
     expect_choice,
     expect_int,
+    expect_layer_spec,
     expect_layer_specs,
     expect_shape,
     expect_shapes,
@@ -76,9 +78,11 @@ __all__ = [
     "expect_array",
     "expect_choice",
     "expect_int",
+    "expect_layer_spec",
     "expect_layer_specs",
     "expect_shape",
     "expect_shapes",
+    "expect_value",
     "printable",
     "sentence_start",
     "shorten_message",
@@ -159,6 +163,40 @@ def _value_form(answer: Any, expected: Any) -> str | None:
     return None
 
 
+def expect_value(value: Any, example: Any) -> None:
+    """Check that a value question's answer is plain data of the type of ``example``.
+
+    A value question's answer is exact plain data, judged whole: a dict of keyword
+    arguments, or a name as a string. ``example`` is any value of the asked type, never
+    the answer (a check cell's source is the learner's to read).
+
+    Parameters
+    ----------
+    value : Any
+        The learner's answer.
+    example : Any
+        A value of the type the question asks for, e.g. ``{"units": 8}`` or ``"KeyError"``.
+
+    Raises
+    ------
+    AnswerError
+        If the answer is of another type; the message is the grader's (see :func:`verdict`).
+
+    Examples
+    --------
+    >>> expect_value({"units": 128}, {"units": 8})
+    >>> expect_value("units=128", {"units": 8})
+    Traceback (most recent call last):
+    ...
+    lstm_lib.judging.AnswerError: Answer with a dict of keyword arguments, from each name to its value, e.g. {'units': 8}; got 'units=128' (type str).
+    """  # noqa: E501
+    if type(value) is type(example):
+        return  # what a value of the right type holds is judged with its value
+    problem = _value_form(value, example)
+    if problem:
+        raise AnswerError(problem)
+
+
 def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value") -> str:
     """An object the wire format refused; a class where its name is expected is named, and
     a refused item inside the answer is told where it sits."""
@@ -171,6 +209,15 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
         return (
             f"Your answer is one number (a NumPy {shorten_message(answer.type_name, 40)}); "
             "the question asks for an array. A sum, mean or indexing may have reduced it."
+        )
+    if kind == "int" and not answer.at and answer.convert == "float":
+        # float(...) would make a float, which a count is not either: a count is an int
+        answer = dataclasses.replace(answer, convert="int")
+    if kind == "array" and not answer.at and _is_tensor_name(answer.type_name):
+        # what a Keras layer, keras.ops or TensorFlow returns: the learner computed with Keras
+        return (
+            f"Your answer is a tensor (type {shorten_message(answer.type_name, 40)}), not a "
+            "NumPy array: make it one with keras.ops.convert_to_numpy(...), or np.asarray(...)."
         )
     if kind in ("model", "layer_shapes", "value") and not answer.convert:
         told = _layer_object_message(answer, kind)
@@ -195,6 +242,18 @@ def _unsupported_message(answer: _Unsupported, expected: Any, kind: str = "value
     if name == "matrix":
         return "Your answer is a NumPy matrix; make it an array with np.asarray(...)."
     return f"Your answer is {_describe(answer)}; {_PLAIN_VALUES}"
+
+
+def _is_tensor_name(name: str) -> bool:
+    """Whether a refused object's type is a tensor or a variable of Keras or TensorFlow
+    (``EagerTensor``, ``Variable``, ``ResourceVariable``), which converts to an array.
+
+    Examples
+    --------
+    >>> _is_tensor_name("EagerTensor"), _is_tensor_name("Variable"), _is_tensor_name("range")
+    (True, True, False)
+    """
+    return name.endswith(("Tensor", "Variable"))
 
 
 def _layer_object_message(answer: _Unsupported, kind: str) -> str | None:
@@ -397,13 +456,9 @@ def _compare_layer_shapes(answer: Any, expected: Any, context: Mapping[str, Any]
     """
     from lstm_lib import shapes
 
-    if type(answer) is not dict or type(answer.get("class_name")) is not str:
-        return Verdict(
-            False,
-            "Describe the layer as a dict, e.g. "
-            '{"class_name": "LSTM", "config": {"units": 8}}; '
-            f"got {_describe(answer)}.",
-        )
+    problem = _layer_spec_problem(answer)  # the check cell's form check, expect_layer_spec
+    if problem:
+        return Verdict(False, problem)
     try:
         produced = [
             _as_shape(shape)
@@ -639,10 +694,11 @@ def verdict(
         ``features`` and ``timesteps`` for shapes, ``roles`` for lists of shapes (and
         ``parts``, one dict per shape that overrides the context for it, where the shapes
         are of layers that read different inputs),
-        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for a
-        ``"layer_shapes"`` or ``"model"`` question, ``required_layers`` (the classes the
-        question asks for) and, for a wrapper, ``wrapped_layers`` (the classes it may
-        wrap).
+        ``options`` for choices (see :func:`lstm_lib.mistakes.facts`); for an
+        ``"array"`` question, ``shape_in_prompt`` when the prompt states the array's shape
+        (a wrong shape is then told it); for a ``"layer_shapes"`` or ``"model"``
+        question, ``required_layers`` (the classes the question asks for) and, for a
+        wrapper, ``wrapped_layers`` (the classes it may wrap).
     mistakes : sequence of mappings, optional
         Recorded wrong answers, each ``{"value": ..., "message": ...}``, that name a
         confusion specific to this question; they are tried before the general rules of

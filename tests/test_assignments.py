@@ -151,9 +151,10 @@ def test_every_code_cell_is_an_answer_or_locked(assignment: str) -> None:
             )
 
 
-#: Values a data cell gives that its check may read directly: the learner is told not to
-#: change them, and the prompt names them (08's ``SPEC["params"]``).
-CONSTANTS = {"SPEC"}
+#: Values a data cell gives that its check may read directly. None: 08's ``SPEC`` was one
+#: (the learner is told not to change it), until a learner who had changed it, or who
+#: restarted the kernel and skipped its cell, got a traceback from the check.
+CONSTANTS: set[str] = set()
 
 
 def _names(tree: ast.AST) -> tuple[set[str], set[str]]:
@@ -202,6 +203,91 @@ def test_a_check_reads_a_data_cells_values_only_through_their_copies(assignment:
                 for target in ast.walk(target)
                 if isinstance(target, ast.Name) and not target.id.startswith("given_")
             }
+
+
+def _data_cell_names(assignment: str) -> tuple[set[str], set[str]]:
+    """The names the locked cells around the questions give the learner: the ones they
+    assign (``x``, ``kernel``), and the ones they import (``np``)."""
+    assigned: set[str] = set()
+    imported: set[str] = set()
+    for cell in _solution(assignment).cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code" or not meta.get("locked") or meta.get("grade"):
+            continue
+        if meta.get("grade_id") == "setup" or "install-course-library" in cell.metadata.get(
+            "tags", []
+        ):
+            continue
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                imported |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return {name for name in assigned if not name.startswith("given_")}, imported
+
+
+def _check_trees(assignment: str) -> list[tuple[str, ast.Module]]:
+    return [
+        (_nbgrader(cell)["grade_id"], ast.parse(split_hidden(cell.source + "\n")[0]))
+        for cell in _solution(assignment).cells
+        if cell.cell_type == "code"
+        and _nbgrader(cell).get("grade")
+        and not _nbgrader(cell).get("solution")
+    ]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_leaves_the_data_cells_names_to_the_learner(assignment: str) -> None:
+    """Does no check cell rebind, in the learner's namespace, a name a data cell gives
+    the learner? 02's q5 check bound ``x`` to a (2, 10, 8) sample: a learner who ran
+    Q6's data cell, then went back to run Q5's check again, had Q6's ``x`` replaced, and
+    their answer ``x @ kernel + bias`` failed with a matmul error."""
+    assigned, _ = _data_cell_names(assignment)
+    for question, tree in _check_trees(assignment):
+        # only the cell's own statements bind in the learner's namespace; an import binds
+        # the same module the data cell imported
+        bound = {
+            node.id
+            for statement in tree.body
+            if not isinstance(statement, ast.FunctionDef | ast.Import | ast.ImportFrom)
+            for node in ast.walk(statement)
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+        }
+        clobbered = sorted(bound & assigned)
+        assert not clobbered, (
+            f"{assignment} {question}: the check rebinds {clobbered}, which a data cell gives "
+            "the learner; name its own values otherwise"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_imports_the_modules_it_uses(assignment: str) -> None:
+    """Does every check cell import the modules it uses, rather than use a data cell's
+    ``import numpy as np``? 03's q5 and q6, 04's q5 and 06's q4 called ``np`` as the learner's
+    cells left it, so a learner who had bound ``np`` to something else got a traceback
+    from inside the check (``'NoneType' object has no attribute 'asarray'``)."""
+    _, imported = _data_cell_names(assignment)
+    for question, tree in _check_trees(assignment):
+        read, bound = _names(tree)
+        borrowed = sorted((read - bound) & imported)
+        assert not borrowed, (
+            f"{assignment} {question}: the check uses {borrowed} as a data cell imported "
+            "them; import them in the check, under `if keras_allowed():`"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_tests_the_form_with_a_form_check(assignment: str) -> None:
+    """Does no check cell test an answer with a bare ``assert``? 03 q7, 05 q7 and 07 q9
+    asserted ``isinstance(answer_q7, dict)``: a learner who wrote the layer in a list saw
+    an AssertionError traceback, and a message the grader did not give."""
+    for question, tree in _check_trees(assignment):
+        asserts = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Assert)]
+        assert not asserts, (
+            f"{assignment} {question}: line {asserts[0]} asserts; call the form check of the "
+            "answer's kind (expect_layer_spec for a layer dict)"
+        )
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -665,3 +751,20 @@ def test_assignment_grades_as_designed(assignment: str, course_factory) -> None:
         assert others == {cell: full[cell] for cell in others}, f"{student} lost other points"
         message = course.report(student, assignment)["questions"][question]["message"]
         assert mistake["message"] in message
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_an_array_check_that_states_its_shape_records_it(assignment: str) -> None:
+    """Does every check that gives ``expect_array`` the shape its prompt states record
+    ``shape_in_prompt`` for its verdict, so that the verdict (in the notebook and from the
+    grader alike) tells a wrong shape the shape asked for, and does no other do so?"""
+    for question, tree in _check_trees(assignment):
+        stated = any(
+            any(keyword.arg == "shape" for keyword in call.keywords)
+            for call in _calls(tree, "expect_array")
+        )
+        source = ast.unparse(tree)
+        assert stated == ("'shape_in_prompt': True" in source), (
+            f"{assignment} {question}: expect_array(..., shape=...) and "
+            '"shape_in_prompt": True in the context go together'
+        )

@@ -82,6 +82,8 @@ def test_old_public_names_are_still_importable(name: str) -> None:
 #: Names added for authoring questions with less boilerplate.
 AUTHORING_NAMES = (
     "AuthoringError",
+    "expect_layer_spec",
+    "expect_value",
     "FEEDBACK_FILE",
     "MEASURES",
     "answer_name",
@@ -251,6 +253,180 @@ class TestRevealJudgesWhatTheGraderJudges:
         assert in_notebook is not None and not in_notebook.correct
         assert in_notebook.message == graded.message
         assert "does not build" not in in_notebook.message
+
+
+class TensorShape:
+    """Named as TensorFlow's class is: a layer's ``.shape`` under TensorFlow, which
+    ``tuple(...)`` makes a shape."""
+
+
+#: Answers a learner writes with an object the wire format refuses, by the form check a
+#: check cell runs on them: (check, its extra arguments, the kind, the expected value).
+_REFUSED_ANSWERS = [
+    ("expect_shape", (), "shape", TensorShape(), [None, 16]),
+    ("expect_shape", (), "shape", (None, np.int64(16)), [None, 16]),
+    ("expect_shape", (), "shape", range(2), [None, 16]),
+    ("expect_shapes", (), "shapes", [(None, 8), (None, np.int32(8))], [[None, 8], [None, 8]]),
+    ("expect_int", (), "int", np.int32(144), 144),
+    ("expect_int", (), "int", np.float64(144.0), 144),
+    ("expect_array", ((2, 3),), "array", np.ones((2, 3), dtype=bool), [[0.0] * 3] * 2),
+    ("expect_choice", (["TypeError", "ValueError"],), "choice", TypeError, "TypeError"),
+    ("expect_layer_specs", (), "model", [_KerasObject()], {"output_shape": [None, 4]}),
+    ("expect_layer_spec", (), "layer_shapes", _KerasObject(), [[None, 7]]),
+    (
+        "expect_layer_specs",
+        (),
+        "model",
+        [{"class_name": "Dense", "config": {"units": np.int64(4)}}],
+        {"output_shape": [None, 4]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("check", "arguments", "kind", "answer", "expected"),
+    _REFUSED_ANSWERS,
+    ids=[f"{case[0]}-{type(case[3]).__name__}-{i}" for i, case in enumerate(_REFUSED_ANSWERS)],
+)
+def test_a_form_check_tells_a_refused_answer_what_the_grader_tells_it(
+    check: str, arguments: tuple, kind: str, answer: Any, expected: Any
+) -> None:
+    """A check cell's form check runs before anything else; for an answer holding what no
+    answer carries (a TensorShape, a NumPy int inside a tuple, a Keras layer in a model)
+    it said one thing ("A shape is a tuple ...; got TensorShape(...)") and the grader,
+    which sees the refused object, another ("write tuple(...) around it"). Do both now
+    say the same?"""
+    with pytest.raises(AnswerError) as raised:
+        getattr(checks, check)(answer, *arguments)
+    graded = verdicts.verdict(
+        kind, answers.parse_answer_json(answers.answer_json(answer)), expected
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+
+
+def test_a_form_slip_quotes_the_answer_as_the_grader_reads_it() -> None:
+    """03 q6 answered [h_2], a list around the float32 array, was quoted by the notebook
+    as [array([[-0.93931144, -0.8864971 ]], dtype=float32)] and by the grader, which reads
+    arrays as float64, as [array([[-0.93931144, -0.88649708]])]. Does the form check judge
+    the answer as the grader reads it, so that both quote the same?"""
+    answer = [np.array([[-0.93931144, -0.8864971]], dtype=np.float32)]
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_array(answer, (1, 2))
+    graded = verdicts.verdict(
+        "array", answers.parse_answer_json(answers.answer_json(answer)), [[0.0, 0.0]]
+    )
+    assert str(raised.value) == graded.message
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        [{"class_name": "SimpleRNN", "config": {"units": 7}}],
+        {"units": 7},
+        "SimpleRNN(7)",
+        ("SimpleRNN", {"units": 7}),
+    ],
+)
+def test_a_layer_answer_of_the_wrong_form_is_told_as_the_grader_tells_it(answer: Any) -> None:
+    """03 q7, 05 q7 and 07 q9 ask for one layer dict; their check cells asserted
+    ``isinstance(answer_q7, dict)``, so a layer in a list (the model questions' form)
+    showed a traceback ending in "answer_q7 should be a layer dict", where the grader said
+    how to write it. Does the form check say what the grader says?"""
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_layer_spec(answer)
+    graded = verdicts.verdict(
+        "layer_shapes",
+        answers.parse_answer_json(answers.answer_json(answer)),
+        [[None, 7]],
+        {"input_shape": [None, 20, 3]},
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+    assert "Describe the layer as a dict" in graded.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected", "example"),
+    [
+        ("units=128, activation='sigmoid'", {"units": 128}, {"units": 8}),
+        ([("units", 128)], {"units": 128}, {"units": 8}),
+        ({1: "units"}, {"units": 128}, {"units": 8}),
+        (TypeError, "TypeError", "KeyError"),
+        (TypeError("no output_dim"), "TypeError", "KeyError"),
+        (None, "TypeError", "KeyError"),
+        (("inputs", "outputs"), {"input": "inputs", "output": "outputs"}, {"input": "x"}),
+    ],
+)
+def test_a_value_answer_of_the_wrong_type_is_told_as_the_grader_tells_it(
+    answer: Any, expected: Any, example: Any
+) -> None:
+    """09's q1, q2 and q5 checked their answers' type with a bare ``assert``: the learner
+    read a traceback ending in "answer_q2 should be a string", where the grader said what
+    to write (an exception class's name in quotes). Does the form check say what the
+    grader says?"""
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_value(answer, example)
+    graded = verdicts.verdict(
+        "value", answers.parse_answer_json(answers.answer_json(answer)), expected
+    )
+    assert not graded.correct
+    assert str(raised.value) == graded.message
+
+
+def test_a_value_answer_of_the_right_type_passes_its_form_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Is a dict with other keys left to the verdict, which gives it its share, and in
+    graded mode is the learner told the form in words ("a dict", "a string")?"""
+    checks.expect_value({"inputs": "inputs", "output": "outputs"}, {"input": "x"})
+    checks.expect_value("no exception", "KeyError")
+    assert capsys.readouterr().out == ""
+    checks.use_mode("graded")
+    checks.expect_value("no exception", "KeyError")
+    checks.expect_value({"input": "inputs"}, {"input": "x"})
+    out = capsys.readouterr().out
+    assert "The form is right (a string)" in out and "The form is right (a dict)" in out
+
+
+def _reference(assignment: str, question: str) -> dict[str, Any]:
+    root = Path(__file__).resolve().parents[1]
+    return json.loads((root / "references" / f"{assignment}.json").read_text())["questions"][
+        question
+    ]
+
+
+def test_an_array_of_another_shape_is_told_its_slip_as_the_grader_tells_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """03 q6's check (``expect_array(answer_q6, shape=(1, 2))``) told h at every timestep,
+    (1, 2, 2), only that it "should have shape (1, 2)", where the grader named the slip
+    (return_sequences). Where the check goes on to judge with Keras, does the learner read
+    the grader's verdict, and, where it does not (graded mode), still the shape?"""
+    monkeypatch.setattr(checks, "_import_keras_quietly", lambda: None)
+    entry = _reference("03-simplernn", "q6")
+    context = entry["context"]
+    x, kernel = np.array(context["x"]), np.array(context["kernel"])
+    recurrent, bias = np.array(context["recurrent_kernel"]), np.array(context["bias"])
+    h_1 = np.tanh(x[:, 0] @ kernel + bias)
+    every_step = np.stack([h_1, np.tanh(x[:, 1] @ kernel + h_1 @ recurrent + bias)], axis=1)
+    checks.expect_array(every_step, shape=(1, 2))
+    in_notebook = checks.reveal(
+        "q6", every_step, np.array(entry["expected"]), kind="array", context=context
+    )
+    graded = verdicts.verdict(
+        "array",
+        answers.parse_answer_json(answers.answer_json(every_step)),
+        entry["expected"],
+        context,
+        entry["mistakes"],
+    )
+    assert in_notebook is not None and not graded.correct
+    assert in_notebook.message == graded.message
+    assert "every timestep" in graded.message
+    checks.use_mode("graded")
+    with pytest.raises(AnswerError, match=r"should have shape \(1, 2\)"):
+        checks.expect_array(every_step, shape=(1, 2))
 
 
 class TestGradeAnswer:
@@ -612,6 +788,101 @@ class TestModes:
             for execution in ("validate", "autograde"):
                 monkeypatch.setenv("NBGRADER_EXECUTION", execution)
                 assert checks.keras_allowed() is False
+
+    def test_a_check_reading_an_answer_not_yet_set_says_so_in_one_line(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Most check cells read their answer directly (``expect_int(answer_q4)``), so an
+        untouched notebook showed a NameError traceback through the check cell's code.
+        Once the setup cell has chosen the mode, does such a cell say in one line what to
+        do, still fail (so Validate reports it), and does any other NameError keep its
+        traceback?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        try:
+            checks.use_mode("practice")
+            shell.user_ns["expect_int"] = checks.expect_int
+            capsys.readouterr()
+            result = shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert isinstance(result.error_in_exec, NameError)
+            assert "answer_q4 is not defined: set it in its answer cell" in out
+            assert "NotImplementedError" in out
+            assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+            result = shell.run_cell("expect_int(anwser_q4)")
+            out = capsys.readouterr().out
+            assert isinstance(result.error_in_exec, NameError)
+            assert "Traceback" in out and "name 'anwser_q4' is not defined" in out
+            assert "set it in its answer cell" not in out
+        finally:
+            shell.set_custom_exc((), None)
+            shell.user_ns.pop("expect_int", None)
+
+    def test_a_check_missing_a_misspelt_answer_or_its_data_says_which(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A learner who wrote ``answer_4 = 128`` was told to set answer_q4 in its answer
+        cell, which they believe they did; one who restarted the kernel and skipped a data
+        cell got a traceback on ``given_q6``. Is each told what to do, without mistaking
+        another question's answer (``answer_q3``) for a misspelling?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        try:
+            checks.use_mode("practice")
+            shell.user_ns.update(expect_int=checks.expect_int, answer_q3=1, answer_4=128)
+            capsys.readouterr()
+            shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert "your cells set answer_4, but the check reads answer_q4" in out
+            shell.run_cell("dict(**given_q6)")
+            out = capsys.readouterr().out
+            assert "given_q6 is not defined: run this question's data cell" in out
+            assert "Traceback" not in out
+            del shell.user_ns["answer_4"]
+            shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert "set it in its answer cell" in out and "answer_q3" not in out
+            # 04's q5 has two parts: one is no misspelling of the other, the bare name is
+            shell.user_ns.update(answer_q5_h=1)
+            shell.run_cell("expect_int(answer_q5_c)")
+            assert "set it in its answer cell" in capsys.readouterr().out
+            shell.user_ns.update(answer_q5=(1, 2))
+            shell.run_cell("expect_int(answer_q5_c)")
+            assert "your cells set answer_q5, but the check reads" in capsys.readouterr().out
+        finally:
+            shell.set_custom_exc((), None)
+            for name in ("expect_int", "answer_q3", "answer_4", "answer_q5", "answer_q5_h"):
+                shell.user_ns.pop(name, None)
+
+    def test_reveal_layer_names_a_misspelt_answer(self) -> None:
+        """Does a check built on ``reveal_layer`` name a near spelling of its answer too?"""
+        with pytest.raises(AnswerError, match="your cells set Answer_q1, but the check reads"):
+            _in_notebook('reveal_layer("q1", None, (None, 2), ask="params")', Answer_q1=32)
+
+    def test_a_check_keeps_tensorflows_retracing_warning_out(
+        self, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """09's q8 check runs predict on a model it builds anew each time: a learner who
+        ran it a few times read TensorFlow's ten-line warning that a tf.function was traced
+        again. Once a check may run Keras, is that warning dropped, and only that one?"""
+        import logging
+
+        monkeypatch.setattr(checks, "_import_keras_quietly", lambda: None)
+        logger = logging.getLogger("tensorflow")
+        monkeypatch.setattr(logger, "filters", [])
+        assert checks.keras_allowed() is True
+        assert checks.keras_allowed() is True  # a second check adds no second filter
+        assert len(logger.filters) == 1
+        with caplog.at_level(logging.WARNING, logger="tensorflow"):
+            logger.warning(
+                "5 out of the last 9 calls to <function f> triggered tf.function retracing."
+            )
+            logger.warning("Another warning from TensorFlow.")
+        assert [record.getMessage() for record in caplog.records] == [
+            "Another warning from TensorFlow."
+        ]
 
     def test_an_unknown_mode_is_refused(self) -> None:
         """Does a mistyped mode fail loudly rather than fall back silently?"""

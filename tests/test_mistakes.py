@@ -151,7 +151,7 @@ class TestCountRules:
             # Bidirectional: once, four times, an inner confusion in both copies
             (BI, 896, 448, ["one direction only", "doubles", "units = 8"]),
             (BI, 896, 1792, ["four copies", "exactly two"]),
-            (BI, 896, 2 * 112, ["In each direction: That is the count for one block"]),
+            (BI, 896, 2 * 112, ["In each direction, that is the count for one block"]),
             # Embedding: an extra row, mask_zero, a bias, the sequence length
             (EMB, 64000, 1001 * 64, ["no extra row", "input_dim = 1000", "output_dim = 64"]),
             (EMB_MASK, 64000, 1001 * 64, ["mask_zero=True adds no row"]),
@@ -1802,3 +1802,22 @@ def test_where_a_name_from_elsewhere_comes_from_is_true_of_keras() -> None:
     assert "input_tensor" in inspect.signature(keras.layers.InputLayer).parameters
     assert "input_tensor" in inspect.signature(keras.applications.MobileNetV2).parameters
     assert "input_tensor" not in inspect.signature(keras.Input).parameters
+
+
+@pytest.mark.parametrize("qid", ["02q6", "03q6", "04q5_h", "04q5_c"])
+def test_an_array_of_another_shape_is_told_the_shape_its_prompt_states(qid: str) -> None:
+    """These prompts state the array's shape, and their check cells told a wrong shape
+    "should have shape (1, 2)" only where no verdict followed; the verdict (the grader's,
+    and now the notebook's) said "not the shape of Keras's array" and left the learner
+    to find the prompt again. Is the shape the prompt states said, and only there?"""
+    question = _load_references()[qid]
+    assert question["context"]["shape_in_prompt"] is True
+    expected = np.asarray(question["expected"], dtype=float)
+    answer = np.zeros((3, 3, 3))
+    told = verdict("array", answer, question["expected"], question["context"]).message
+    assert told.startswith(
+        f"Your array has shape (3, 3, 3); the question asks for shape {expected.shape}."
+    )
+    unstated = {**question["context"], "shape_in_prompt": False}
+    told = verdict("array", answer, question["expected"], unstated).message
+    assert str(expected.shape) not in told

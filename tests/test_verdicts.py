@@ -306,7 +306,17 @@ class TestNamedMistakes:
         assert "With `return_state=True`" in result.message and "3 tensors" in result.message
         assert "not one" not in result.message
         result = verdicts.verdict("shapes", [(None, 16), (None, 16)], expected)
-        assert "returns 3 tensor(s)" in result.message and "your list has 2" in result.message
+        assert "holds 3 tensors" in result.message and "your list has 2" in result.message
+        # 07 q10 asks what initial_state takes, which no call returns
+        initial_state = verdicts.verdict(
+            "shapes",
+            [(None, 9, 16), (None, 16), (None, 16)],
+            [[None, 16], [None, 16]],
+            {"roles": ["h", "c"]},
+        )
+        assert initial_state.message == (
+            "Keras's list here holds 2 tensors, in its order (h, c); your list has 3."
+        )
 
     def test_shapes_name_the_tensor(self) -> None:
         """Does a wrong shape in a list say which tensor, by its role, and what is wrong?"""
@@ -968,6 +978,11 @@ class TensorShape:
             "Your answer is a NumPy int64, not an int: write int(...) around it.",
         ),
         (
+            "02q3",  # np.prod(()) is 1.0, and a mean is a float: a count wants int(...)
+            np.float64(144.0),
+            "Your answer is a NumPy float64, not an int: write int(...) around it.",
+        ),
+        (
             "05q1",
             SneakyInt(16),
             "Your answer is an object of type SneakyInt; answer with plain Python values "
@@ -1532,3 +1547,20 @@ def test_each_part_of_a_stack_is_explained_with_its_own_input(
     )
     assert f"not the {lower_features} input features" not in other.message
     assert "Tensor 2 (the Dense layer)" in other.message
+
+
+@pytest.mark.parametrize("type_name", ["EagerTensor", "Variable", "ResourceVariable"])
+def test_an_array_answer_computed_as_a_tensor_is_told_to_convert_it(type_name: str) -> None:
+    """02 q6 computed with the layer itself, ``answer_q6 = layer(x)``, or with keras.ops,
+    is a tensor, which the wire format refuses: it was told to answer with plain values or
+    a NumPy array, without how to get one. Is it told the conversion to write?"""
+    from lstm_lib.answers import _Unsupported
+
+    refused = _Unsupported(type_name, (), None)
+    message = verdicts.verdict("array", refused, [[1.0, 2.0, 3.0]] * 2).message
+    assert message == (
+        f"Your answer is a tensor (type {type_name}), not a NumPy array: make it one with "
+        "keras.ops.convert_to_numpy(...), or np.asarray(...)."
+    )
+    # a shape question's tensor is no array to convert
+    assert "convert_to_numpy" not in verdicts.verdict("shape", refused, [None, 3]).message
