@@ -682,6 +682,9 @@ class SandboxedExecute(Execute):
         if (provisioner := self._provisioner()) is not None:
             # its sockets are bound: from here its private folder is the grader's alone
             provisioner.seal_kernel_folder()
+            # the wait for another kernel of this user to end (SandboxProvisioner's turn)
+            # is not the notebook's time
+            self._deadline += provisioner.turn_waited_s
         # the kernel has started: it does not inherit the grader's own limit
         self._memory_bound.enter_context(
             kernel_messages.bounded_client_memory(on_growth=self._stop_flooding_kernel)

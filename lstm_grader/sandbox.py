@@ -236,6 +236,14 @@ def _bounds_processes(group: cgroups.ControlGroup) -> bool:
     return "pids" in group.directories or "unified" in group.directories
 
 
+def _kernels_take_turns(identity: Identity, group: cgroups.ControlGroup) -> bool:
+    """Whether a kernel running as ``identity`` in ``group`` must wait for its turn
+    (:class:`KernelTurn`): RLIMIT_NPROC would count every task of the grader's own uid,
+    whoever started them, so another kernel's threads would leave it no room. Root's
+    kernels each have a uid of their own, and a control group counts its own."""
+    return not identity.drops_root and not _bounds_processes(group)
+
+
 def kernels_share_a_process_limit() -> bool:
     """Whether the kernels this grader starts would share one count of processes, so that
     one kernel's threads take the room of any other running beside it.
@@ -294,6 +302,134 @@ def release_kernel_identity(claim: str | None) -> None:
     if claim is not None:
         with contextlib.suppress(OSError):
             os.unlink(claim)
+
+
+#: The folder, host-wide, where an ordinary user's kernels take turns (see
+#: :class:`KernelTurn`), followed by the uid. Fixed, not read from the environment
+#: ($XDG_RUNTIME_DIR, $HOME): every grader of the uid, however it was started, must find
+#: the same file.
+TURN_FOLDER_PREFIX = "/tmp/lstm-grade-turns-"
+#: How often a kernel waiting for its turn asks again, in seconds.
+TURN_POLL_S = 0.2
+
+
+class KernelTurn:
+    """One uid's turn to run a grading kernel on this host: a ``flock`` on a file of a
+    folder only that uid may write, held while the kernel lives.
+
+    Where the kernels of an ordinary user share one limit on processes
+    (:func:`kernels_share_a_process_limit`), one kernel's threads take the room of any
+    other running beside it, whoever started it: a second ``lstm-grade`` run, a Dask
+    worker process, ``nbgrader autograde``. Each of them starts its kernel through
+    :class:`SandboxProvisioner`, which takes the turn first, so no two such kernels run at
+    once. The lock is the kernel's file's own: it ends with the descriptor, so a grader
+    that is killed gives the turn back with its kernel, and nothing is left to clean. The
+    descriptor is closed on exec, so no kernel holds it.
+    """
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor: int | None = descriptor
+
+    @staticmethod
+    def folder(uid: int) -> str:
+        """Where the kernels of ``uid`` take turns."""
+        return f"{TURN_FOLDER_PREFIX}{uid}"
+
+    @classmethod
+    def _open(cls, uid: int) -> int:
+        """The turn file of ``uid``, opened without following any link, in a folder that
+        is ``uid``'s own and that no one else may write."""
+        folder = cls.folder(uid)
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+        refused = SandboxUnavailable(
+            f"{folder} is not a folder of uid {uid}'s own that only it may write: its "
+            "kernels cannot take turns (remove it, and grade again)"
+        )
+        try:
+            parent = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as exc:  # a link (ELOOP), or not a folder
+            raise refused from exc
+        try:
+            info = os.fstat(parent)
+            if info.st_uid != uid or info.st_mode & 0o022:
+                raise refused
+            descriptor = os.open(
+                "kernels.lock",
+                os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+                dir_fd=parent,
+            )
+        except OSError as exc:
+            raise refused from exc
+        finally:
+            os.close(parent)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != uid:
+            os.close(descriptor)
+            raise refused
+        return descriptor
+
+    @classmethod
+    def try_take(cls, uid: int) -> KernelTurn | None:
+        """The turn of ``uid``'s kernels if no other holds it now, else None.
+
+        Raises
+        ------
+        SandboxUnavailable
+            If the turn's folder or file is not ``uid``'s own (a link, another's).
+        """
+        import fcntl
+
+        descriptor = cls._open(uid)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            return None
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return cls(descriptor)
+
+    @classmethod
+    async def take(cls, uid: int, on_wait: Callable[[], None] | None = None) -> KernelTurn:
+        """Wait, without holding up the event loop, for the turn of ``uid``'s kernels.
+
+        ``on_wait`` is called once, when the turn is first found taken.
+        """
+        import asyncio
+
+        while (turn := cls.try_take(uid)) is None:
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            await asyncio.sleep(TURN_POLL_S)
+        return turn
+
+    def release(self) -> None:
+        """Give the turn back (the kernel is gone); a second call does nothing."""
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def __del__(self) -> None:
+        self.release()
+
+
+#: Said once per process when a kernel waits for its turn.
+_TURN_WAIT_SAID: list[bool] = []
+
+
+def _say_why_a_kernel_waits() -> None:
+    if not _TURN_WAIT_SAID:
+        _TURN_WAIT_SAID.append(True)
+        log.warning(
+            "Waiting for this user's other grading kernel to end: the kernels of an ordinary "
+            "user without a control group of its own share one limit on processes, so they "
+            "run one at a time on this host (the wait is not counted against the notebook's "
+            "time)"
+        )
 
 
 def unsafe_allowed() -> bool:
@@ -1357,6 +1493,10 @@ class SandboxProvisioner(LocalProvisioner):
     _cgroup: cgroups.ControlGroup | None = None
     _output: _OutputTail | None = None
     _uid_claim: str | None = None
+    _turn: KernelTurn | None = None
+    #: Seconds the last start waited for its turn (:class:`KernelTurn`), which the
+    #: notebook's time does not count.
+    turn_waited_s: float = 0.0
     sandbox_report: dict[str, Any] | None = None
 
     def _limits_words(self) -> list[str]:
@@ -1405,13 +1545,33 @@ class SandboxProvisioner(LocalProvisioner):
             "limits_not_applied": list(group.not_applied),
             "usage": {},
         }
-        result = await super().pre_launch(**kwargs)
+        self.turn_waited_s = 0.0
+        if self._turn is None and _kernels_take_turns(self._identity, group):
+            asked = time.monotonic()
+            self._turn = await KernelTurn.take(self._identity.uid, _say_why_a_kernel_waits)
+            self.turn_waited_s = time.monotonic() - asked
+            self.sandbox_report["limits"].append(
+                f"processes: no other kernel of uid {self._identity.uid} runs on this host "
+                "meanwhile (its kernels take turns)"
+            )
+        try:
+            result = await super().pre_launch(**kwargs)
+        except BaseException:
+            self._give_turn_back()
+            raise
         if self._identity.drops_root and os.path.exists(km.connection_file):
             os.chown(km.connection_file, self._identity.uid, self._identity.gid)
         return result
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         """Wrap the kernel's command in the sandbox and start it with the limits."""
+        try:
+            return await self._launch_in_sandbox(cmd, **kwargs)
+        except BaseException:
+            self._give_turn_back()
+            raise
+
+    async def _launch_in_sandbox(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         km = self.parent
         group = self._cgroup or cgroups.ControlGroup()
         filter_prelude = ""
@@ -1517,6 +1677,12 @@ class SandboxProvisioner(LocalProvisioner):
             return await super().launch_kernel(kernel_cmd, **kw)
         finally:
             self._output.started()
+
+    def _give_turn_back(self) -> None:
+        """Let this user's next kernel start: this one is gone, or never started."""
+        if self._turn is not None:
+            self._turn.release()
+            self._turn = None
 
     def _kernel_view_of_connection(self, cmd: list[str], mount: str) -> list[str]:
         """The kernel's command reading a copy of the connection file that names its
@@ -1725,6 +1891,7 @@ class SandboxProvisioner(LocalProvisioner):
                     )
             self._cgroup.remove()
             self._cgroup = None
+        self._give_turn_back()
         release_kernel_identity(self._uid_claim)
         self._uid_claim = None
         if self._output is not None:

@@ -4,11 +4,14 @@ kernel. The whole pipeline through real nbgrader is in test_redteam.py and test_
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import html
 import json
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -1097,3 +1100,37 @@ def test_a_cut_kernel_is_looked_for_again_only_when_memory_grows(monkeypatch) ->
     assert len(scans) == 3 and not killed
     execute._stop_flooding_kernel(kernel_messages.CLIENT_MEMORY_KILL_BYTES + 1)
     assert killed
+
+
+@pytest.mark.slow
+def test_the_wait_for_the_kernels_turn_is_not_the_notebooks_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ordinary user's kernel waits for that user's other kernel to end before it
+    starts (sandbox.KernelTurn), as long as that one runs. Does the notebook still get
+    the whole of its own time, every cell running, when the wait was longer than it?"""
+    from conftest import require_or_skip
+
+    from lstm_grader import sandbox
+
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", str(tmp_path / "turns-"))
+    monkeypatch.setattr(sandbox, "_kernels_take_turns", lambda identity, group: True)
+    real_take = sandbox.KernelTurn.take
+
+    async def after_another_kernel(uid: int, on_wait: Any = None) -> sandbox.KernelTurn:
+        await asyncio.sleep(10)  # the other kernel runs
+        # a root grader's kernel runs as a sandbox uid: its turn here is this process's
+        return await real_take(os.geteuid(), on_wait)
+
+    monkeypatch.setattr(sandbox.KernelTurn, "take", after_another_kernel)
+    sources = ["import time\ntime.sleep(1)", "time.sleep(1)", "print('ran')"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    execute = preprocessors.SandboxedExecute(timeout=20, notebook_timeout=8)
+    work = tmp_path / "work"
+    work.mkdir()
+    notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(work)}})
+    state = resources[preprocessors._STATE]
+    assert state["stopped_by"] == "", state["stopped_by"]
+    assert state["not_run"] == []
+    assert [o.get("text") for o in notebook.cells[2].outputs] == ["ran\n"]

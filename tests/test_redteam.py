@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from html.parser import HTMLParser
@@ -3146,3 +3147,59 @@ def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
             assert graded.course.scores(name, ASSIGNMENT) == graded.full, name
         if "processes" in graded.rows["honest"]["reason"]:  # a limit the kernels share
             assert ONE_AT_A_TIME in graded.output
+
+
+def test_two_runs_of_one_user_leave_no_classmate_without_room() -> None:
+    """Two lstm-grade runs of the same ordinary user at once (two courses, or a grader
+    started twice), without a control group: each grades one submission at a time, but
+    RLIMIT_NPROC counts the kernels of both together. Does a right answer worked out with
+    threads in one run keep its points while the other run's kernel holds every thread it
+    may? The two runs' homes differ, as two courses' would, so their kernels must meet
+    where the host, not the environment, says."""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    classes = {
+        "hoarding": {
+            "a-holds-threads": Case(
+                answers={
+                    "q1-answer": HOLD_THREADS,
+                    "q2-answer": "import time\ntime.sleep(12)\nanswer_q2 = (None, 8, 16)\n",
+                }
+            )
+        },
+        "pooling": {"b-thread-pool": Case(answers={"q1-answer": THREAD_POOL})},
+    }
+    with contextlib.ExitStack() as stack:
+        if os.geteuid() == 0:
+            parent = stack.enter_context(_folder_for_a_user())
+            as_user = AS_A_USER
+        else:
+            parent = Path(tempfile.mkdtemp(prefix="redteam-two-runs-"))
+            stack.callback(shutil.rmtree, parent, ignore_errors=True)
+            as_user = []
+        courses = {}
+        for name, cases in classes.items():
+            (parent / name).mkdir()
+            courses[name] = make_course(parent / name, [ASSIGNMENT])
+            with (courses[name].root / "nbgrader_config.py").open("a") as config:
+                config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+            _submit_class(courses[name], cases)
+        if as_user:
+            _give_to_the_user(parent)
+        with ThreadPoolExecutor(len(classes)) as runs:
+            started = {
+                name: runs.submit(_grade_class, courses[name], cases, as_user)
+                for name, cases in classes.items()
+            }
+            graded = {name: run.result() for name, run in started.items()}
+        held = [
+            line
+            for line in _printed_lines(_autograded_text(graded["hoarding"], "a-holds-threads"))
+            if line.startswith("HELD")
+        ]
+        assert held and int(held[0].split()[1]) > 20, held
+        for name, cases in classes.items():
+            for student in (*cases, "honest"):
+                row = graded[name].rows[student]
+                assert row["status"] == "graded", row
+                full = graded[name].full
+                assert graded[name].course.scores(student, ASSIGNMENT) == full, student

@@ -387,6 +387,8 @@ def test_a_real_kernel_is_confined_and_its_orphans_die(
     )
     if os.geteuid() == 0:
         assert leftover.stdout.strip() == "", "a detached child outlived its kernel"
+        # a uid of its own: root's kernels never wait for another's turn
+        assert not [limit for limit in report["limits"] if "take turns" in limit]
 
 
 @pytest.mark.slow
@@ -899,3 +901,141 @@ def test_the_grader_reconnects_only_to_a_socket(tmp_path: Path) -> None:
     os.unlink(path)
     Path(path).write_text("not a socket")
     assert not check()
+
+
+# ------------------------------------------------------------------ one kernel's turn per user
+
+#: A process that takes the turn of this process's uid in ``prefix`` (argv[1]), says so,
+#: and holds it until it is killed; or, with argv[2] == "try", says whether it was free.
+TURN_HOLDER = """
+import os, sys, time
+from lstm_grader import sandbox
+sandbox.TURN_FOLDER_PREFIX = sys.argv[1]
+turn = sandbox.KernelTurn.try_take(os.geteuid())
+print("FREE" if turn is not None else "TAKEN", flush=True)
+if len(sys.argv) < 3:
+    time.sleep(300)
+"""
+
+
+def _turn_holder(prefix: str, *mode: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", TURN_HOLDER, prefix, *mode],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def test_a_kernels_turn_is_one_for_every_process_of_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a process holds its user's kernel turn, does another process (another
+    lstm-grade run, a Dask worker, nbgrader) find it taken, and free once it is given
+    back; and does a second call to give it back do nothing?"""
+    prefix = str(tmp_path / "turns-")
+    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
+    turn = sandbox.KernelTurn.try_take(os.geteuid())
+    assert turn is not None
+    assert sandbox.KernelTurn.try_take(os.geteuid()) is None, "taken within this process too"
+    other = _turn_holder(prefix, "try")
+    assert other.communicate(timeout=60)[0].split() == ["TAKEN"]
+    turn.release()
+    turn.release()
+    other = _turn_holder(prefix, "try")
+    assert other.communicate(timeout=60)[0].split() == ["FREE"]
+    folder = Path(sandbox.KernelTurn.folder(os.geteuid()))
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_kernels_turn_ends_with_the_process_holding_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A grader killed while its kernel runs cannot give the turn back itself: is it
+    free for the next kernel all the same, with nothing left to clean?"""
+    prefix = str(tmp_path / "turns-")
+    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
+    holder = _turn_holder(prefix)
+    try:
+        assert holder.stdout.readline().split() == ["FREE"]
+        assert sandbox.KernelTurn.try_take(os.geteuid()) is None
+    finally:
+        holder.kill()
+        holder.communicate(timeout=60)
+    turn = sandbox.KernelTurn.try_take(os.geteuid())
+    assert turn is not None
+    turn.release()
+
+
+def test_a_waiting_kernel_says_why_once_and_takes_the_turn_when_it_is_given_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Does a kernel whose turn is taken wait without holding up the event loop, say why
+    once however long it waits, and start as soon as the turn is given back?"""
+    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", str(tmp_path / "turns-"))
+    monkeypatch.setattr(sandbox, "TURN_POLL_S", 0.01)
+    held = sandbox.KernelTurn.try_take(os.geteuid())
+    said: list[str] = []
+
+    async def wait_then_give_back() -> sandbox.KernelTurn:
+        waiting = asyncio.ensure_future(
+            sandbox.KernelTurn.take(os.geteuid(), lambda: said.append("waiting"))
+        )
+        await asyncio.sleep(0.3)  # the loop runs on meanwhile
+        assert not waiting.done()
+        held.release()
+        return await asyncio.wait_for(waiting, 10)
+
+    turn = asyncio.run(wait_then_give_back())
+    assert said == ["waiting"]
+    turn.release()
+
+
+def test_a_kernels_turn_refuses_a_planted_link_or_a_folder_others_may_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turn lives in a fixed folder of /tmp, where anyone may put a link first: is
+    a link in place of the folder or of its file refused, never followed (so no file
+    elsewhere is created or locked), as is a folder someone else may write?"""
+    prefix = str(tmp_path / "turns-")
+    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
+    uid = os.geteuid()
+    folder = Path(sandbox.KernelTurn.folder(uid))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    folder.symlink_to(elsewhere)
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
+        sandbox.KernelTurn.try_take(uid)
+    assert list(elsewhere.iterdir()) == []
+    folder.unlink()
+    folder.mkdir(mode=0o700)
+    target = elsewhere / "victim"
+    (folder / "kernels.lock").symlink_to(target)
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
+        sandbox.KernelTurn.try_take(uid)
+    assert not target.exists()
+    (folder / "kernels.lock").unlink()
+    folder.chmod(0o777)
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
+        sandbox.KernelTurn.try_take(uid)
+    folder.chmod(0o700)
+    turn = sandbox.KernelTurn.try_take(uid)
+    assert turn is not None
+    turn.release()
+
+
+def test_only_kernels_sharing_the_users_process_limit_take_turns(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Do root's kernels (a uid each) and those a control group counts start as before,
+    taking no turn, and only an ordinary user's kernels without one take turns?"""
+    from lstm_grader import cgroups
+
+    counted = cgroups.ControlGroup(directories={"unified": tmp_path}, version=2)
+    uncounted = cgroups.ControlGroup()
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    assert not sandbox._kernels_take_turns(sandbox.Identity(60001, 60001), uncounted)
+    assert not sandbox._kernels_take_turns(sandbox.Identity(60001, 60001), counted)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    assert not sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), counted)
+    assert sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), uncounted)
