@@ -2290,6 +2290,18 @@ def _folder_for_a_user() -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list[str]]:
+    """A folder for a class graded by an ordinary user, removed when ``stack`` closes, and
+    the command prefix that runs the grader as that user: as root, :data:`GRADER_UID`'s
+    (:data:`AS_A_USER`; give it the folder with :func:`_give_to_the_user`), otherwise this
+    process's own user (no prefix)."""
+    if os.geteuid() == 0:
+        return stack.enter_context(_folder_for_a_user()), AS_A_USER
+    parent = Path(tempfile.mkdtemp(prefix="redteam-user-"))
+    stack.callback(shutil.rmtree, parent, ignore_errors=True)
+    return parent, []
+
+
 def _give_to_the_user(folder: Path) -> None:
     """Make :data:`GRADER_UID` the owner of everything in ``folder``."""
     subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
@@ -3120,13 +3132,7 @@ def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
         "b-thread-pool": Case(answers={"q1-answer": THREAD_POOL}),
     }
     with contextlib.ExitStack() as stack:
-        if os.geteuid() == 0:
-            parent = stack.enter_context(_folder_for_a_user())
-            as_user = AS_A_USER
-        else:
-            parent = Path(tempfile.mkdtemp(prefix="redteam-threads-"))
-            stack.callback(shutil.rmtree, parent, ignore_errors=True)
-            as_user = []
+        parent, as_user = _graded_by_an_ordinary_user(stack)
         root = parent / "course"
         root.mkdir()
         course = make_course(root, [ASSIGNMENT])
@@ -3169,13 +3175,7 @@ def test_two_runs_of_one_user_leave_no_classmate_without_room() -> None:
         "pooling": {"b-thread-pool": Case(answers={"q1-answer": THREAD_POOL})},
     }
     with contextlib.ExitStack() as stack:
-        if os.geteuid() == 0:
-            parent = stack.enter_context(_folder_for_a_user())
-            as_user = AS_A_USER
-        else:
-            parent = Path(tempfile.mkdtemp(prefix="redteam-two-runs-"))
-            stack.callback(shutil.rmtree, parent, ignore_errors=True)
-            as_user = []
+        parent, as_user = _graded_by_an_ordinary_user(stack)
         courses = {}
         for name, cases in classes.items():
             (parent / name).mkdir()
