@@ -487,6 +487,37 @@ def test_taxonomy_reads_a_built_layer_and_rejects_disagreement():
 
 
 @pytest.mark.parametrize(
+    ("draw", "name", "given", "known"),
+    [
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "units", 3, 2),
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "timesteps", 4, 5),
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "features", 2, 1),
+        (plots.unrolled_layer, "timesteps", 6, 5),
+        (plots.unrolled_layer, "features", 4, 1),
+        (diagrams.lstm_cell_diagram, "features", 4, 1),
+    ],
+)
+def test_a_size_beside_a_layer_is_refused_in_one_wording(draw, name, given, known):
+    """Whichever figure a reader draws, is a size the layer contradicts told in the same
+    words, naming the size given and the one the layer has?"""
+    layer = lstm(2, 1)
+    expected = f"{name}={given} disagrees with the layer, which has {known} {name}"
+    with pytest.raises(ValueError) as caught:
+        draw(layer, **{name: given})
+    assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("name", ["units", "timesteps", "features"])
+def test_a_size_beside_a_layer_must_be_a_positive_integer(name):
+    """Is a size that is no positive integer (a string, 0) refused as such beside a layer,
+    not reported as disagreeing with it or drawn?"""
+    layer = lstm(2, 1)
+    for bad in ("5", 0):
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer, got {bad!r}"):
+            diagrams.task_taxonomy_diagram(layer=layer, **{name: bad})
+
+
+@pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"timesteps": 1}, "from 2 to 8"),

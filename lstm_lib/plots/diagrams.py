@@ -274,19 +274,27 @@ def _class(obj: Any) -> str:
     return type(obj).__name__
 
 
+def _agreed_size(name: str, given: Any, known: Any) -> int | None:
+    """The size ``name`` given beside a layer, checked against the one the layer knows.
+
+    Every figure that takes a layer and a size (``units``, ``timesteps``, ``features``)
+    checks it here, so a reader who passes a size the layer contradicts reads one wording
+    whichever figure they drew. Returns the given size, else the known one, else ``None``.
+    """
+    if given is None:
+        return None if known is None else int(known)
+    given = _positive_int(name, given)
+    if known is not None and int(known) != given:
+        raise ValueError(f"{name}={given} disagrees with the layer, which has {known} {name}")
+    return given
+
+
 def _features(layer: Any, features: Any = None) -> int | None:
     """The input's last axis: the kernel's rows, else the build shape, else ``features``."""
     kernel = _weights(layer).get("kernel")
     built = _build_shape(layer)
     known = kernel[0] if kernel else (built[-1] if built and built[-1] is not None else None)
-    if features is not None:
-        features = _positive_int("features", features)
-        if known is not None and known != features:
-            raise ValueError(
-                f"features={features} disagrees with the layer, built on {known} features"
-            )
-        return features
-    return known
+    return _agreed_size("features", features, known)
 
 
 def _blocks(layer: Any, n_gates: int, features: Any, what: str) -> dict[str, Any]:
@@ -1057,18 +1065,10 @@ def task_taxonomy_diagram(
     """
     layer_name = None
     if layer is not None:
-        known_units = _units(layer)
-        if units is not None and _positive_int("units", units) != known_units:
-            raise ValueError(f"units={units} disagrees with the layer, which has {known_units}")
-        units = known_units
+        units = _agreed_size("units", units, _units(layer))
         features = _features(layer, features)
-        built = _build_shape(layer)
-        if built is not None and built[1] is not None:
-            if timesteps is not None and timesteps != built[1]:
-                raise ValueError(
-                    f"timesteps={timesteps!r} disagrees with the layer, built on {built[1]}"
-                )
-            timesteps = built[1]
+        built = _build_shape(layer) or (None, None, None)
+        timesteps = _agreed_size("timesteps", timesteps, built[1])
         cell = _cell(layer)
         kind = _class(cell).removesuffix("Cell") if cell is not layer else _class(layer)
         layer_name = f"{kind}({units})"
