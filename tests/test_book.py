@@ -19,6 +19,7 @@ import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,6 +310,60 @@ def test_figures_take_their_sizes_from_code(chapter: str) -> None:
     _, code = source_cells(chapter)
     typed = [call for cell in code for call in typed_figure_sizes(cell_python(cell))]
     assert not typed, f"book/{chapter}.md: figure sizes typed instead of read:\n" + "\n".join(typed)
+
+
+# A size stated in a figure's caption or alt text, "the first three positions", "16 units":
+# a number (one aside, which names a single thing, "one timestep of the LSTM") before a noun
+# that counts what a layer or the data holds, perhaps with one word between. Captions are
+# typed text, so such a size would stay when the code drawing the figure changed it. Counts
+# fixed by a layer's design, "two bias rows", "four column blocks", name no such noun.
+COUNT = r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+SIZE_NOUN = (
+    r"timesteps?|steps?|units?|features?|positions?|epochs?|ids?|words?|reviews?|"
+    r"sequences?|dimensions?|numbers?|parameters?"
+)
+TYPED_CAPTION_SIZE = re.compile(rf"\b(?:{COUNT})\s+(?:[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I)
+
+
+def figure_texts(chapter: str) -> list[tuple[str, str]]:
+    """Each figure's caption and alt text in a chapter, as (what, text) pairs."""
+    source = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    texts = []
+    for block in re.finditer(r"^`{3,}\{code-cell\}[^\n]*\n---\n(.*?)^---\n", source, re.M | re.S):
+        options = (yaml.safe_load(block.group(1)) or {}).get("mystnb", {})
+        texts.append(("caption", options.get("figure", {}).get("caption", "")))
+        texts.append(("alt text", options.get("image", {}).get("alt", "")))
+    return [(what, text) for what, text in texts if text]
+
+
+def test_typed_caption_sizes_finds_sizes_not_counts_fixed_by_design() -> None:
+    """Does the check catch a size a caption types, and leave counts every such layer has?"""
+    found = [
+        match.group()
+        for text in (
+            "the first three positions are traced",
+            "an LSTM of 16 units",
+            "over 12 timesteps",
+            "one timestep of the LSTM above",
+            "the bias holds two rows of 3 × units",
+            "four column blocks",
+            "each outlined position",
+        )
+        for match in TYPED_CAPTION_SIZE.finditer(text)
+    ]
+    assert found == ["three positions", "16 units", "12 timesteps"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figure_captions_state_no_size(chapter: str) -> None:
+    """Does no caption or alt text of a chapter's figures state a size (timesteps, units,
+    positions...) that the code drawing the figure chooses, and could change unseen?"""
+    typed = [
+        f"book/{chapter}.md {what}: {match.group()!r} in {text!r}"
+        for what, text in figure_texts(chapter)
+        for match in TYPED_CAPTION_SIZE.finditer(text)
+    ]
+    assert not typed, "sizes typed into figure texts:\n" + "\n".join(typed)
 
 
 @pytest.mark.parametrize(
