@@ -16,6 +16,8 @@ import inspect
 import re
 import subprocess
 import sys
+import tokenize
+from io import StringIO
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -292,6 +294,21 @@ def typed_figure_sizes(python: str) -> list[str]:
     return typed
 
 
+def typed_figure_comment_sizes(python: str) -> list[str]:
+    """The comments of a cell drawing a ``plots.*`` figure that type a size: a concrete
+    shape, ``(batch, 5, 3)``, or a layer with a number, ``SimpleRNN(4)``. Such a comment
+    describes the figure to the reader and goes stale when the layer it names changes."""
+    if not re.search(r"\bplots\.\w+\(", python):
+        return []
+    comments = [
+        token.string
+        for token in tokenize.generate_tokens(StringIO(python).readline)
+        if token.type == tokenize.COMMENT
+    ]
+    concrete = re.compile(rf"{SHAPE.pattern}|\(\s*batch\s*(?:,\s*\d+\s*)+\)|\b[A-Z]\w*\(\d")
+    return [comment for comment in comments if concrete.search(comment)]
+
+
 def test_typed_figure_sizes_finds_typed_numbers_only() -> None:
     """Does the check catch a size typed into a figure call, and pass one read from code?"""
     assert typed_figure_sizes('plots.unrolled_rnn(4, cell="SimpleRNN", units=4)') == [
@@ -301,6 +318,11 @@ def test_typed_figure_sizes_finds_typed_numbers_only() -> None:
     assert typed_figure_sizes("plots.unrolled_layer(layer)") == []
     assert typed_figure_sizes("plots.gate_activations(trace, unit=0)") == []
     assert typed_figure_sizes("plots.task_taxonomy_diagram(layer=l, timesteps=x.shape[1])") == []
+    assert typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # SimpleRNN(4) on (batch, 5, 3)")
+    assert typed_figure_comment_sizes("fig = plots.unrolled_layer(rnn)  # on (None, 5, 3)")
+    assert typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # on (batch, 5, 3)")
+    assert not typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # (batch, timesteps, units)")
+    assert not typed_figure_comment_sizes("x = f(3)  # SimpleRNN(4) on (batch, 5, 3), no figure")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -309,6 +331,7 @@ def test_figures_take_their_sizes_from_code(chapter: str) -> None:
     chapter's layers and data, so a figure cannot describe a layer the page does not have?"""
     _, code = source_cells(chapter)
     typed = [call for cell in code for call in typed_figure_sizes(cell_python(cell))]
+    typed += [comment for cell in code for comment in typed_figure_comment_sizes(cell_python(cell))]
     assert not typed, f"book/{chapter}.md: figure sizes typed instead of read:\n" + "\n".join(typed)
 
 
