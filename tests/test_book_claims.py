@@ -1806,3 +1806,43 @@ def test_04_activation_acts_on_the_candidate_and_on_c_before_the_output_gate() -
             assert (h[c > 0] > 0).all()
         else:
             np.testing.assert_array_equal(np.sign(h), np.sign(c))
+
+
+def _copy_layer(layer, **changes):
+    """Chapter 08's ``copy_layer``: a new layer from ``layer``'s configuration."""
+    return type(layer).from_config({**layer.get_config(), **changes})
+
+
+def test_08_a_layer_copied_from_its_config_has_its_settings_and_fresh_weights() -> None:
+    """Chapter 08 copies its model's layers with ``type(layer).from_config({**get_config(),
+    **changes})``: "a copy has the same settings and fresh weights", so the unmasked, the
+    per-step and the refused stacks differ from the model in the change alone. Does each
+    copy of the model's four layers have the layer's configuration (mask_zero, units,
+    return_sequences, activation) except the changed setting, and weights of its own, not
+    the model's trained ones?"""
+    model = _capstone(True)
+    copies = [_copy_layer(layer) for layer in model.layers]
+    for layer, copy in zip(model.layers, copies, strict=True):
+        assert copy is not layer
+        assert copy.get_config() == layer.get_config(), type(layer).__name__
+    changed = _copy_layer(model.layers[2], return_sequences=True)
+    expected = {**model.layers[2].get_config(), "return_sequences": True}
+    assert changed.get_config() == expected and changed.return_sequences
+    unmasked = _copy_layer(model.layers[0], mask_zero=False)
+    assert not unmasked.mask_zero and model.layers[0].mask_zero
+
+    copied = keras.Sequential([keras.Input(shape=(10,)), *copies])
+    assert copied.count_params() == model.count_params()
+    own = {id(variable) for variable in model.weights}
+    assert not any(id(variable) in own for variable in copied.weights)
+    # Fresh: the copies start from their own random draw, so setting the model's weights
+    # (as training would) leaves them where they were.
+    before = [np.asarray(w) for w in copied.get_weights()]
+    model.set_weights([w + 1.0 for w in model.get_weights()])
+    for start, now in zip(before, copied.get_weights(), strict=True):
+        np.testing.assert_array_equal(start, now)
+    kernels = [
+        (layer.get_weights()[0], copy.get_weights()[0])
+        for layer, copy in zip(model.layers, copies, strict=True)
+    ]
+    assert not any(np.allclose(a, b) for a, b in kernels)
