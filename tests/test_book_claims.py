@@ -1846,3 +1846,30 @@ def test_08_a_layer_copied_from_its_config_has_its_settings_and_fresh_weights() 
         for layer, copy in zip(model.layers, copies, strict=True)
     ]
     assert not any(np.allclose(a, b) for a, b in kernels)
+
+
+def test_04_fit_minimises_the_regularizers_penalties_along_with_the_loss() -> None:
+    """Chapter 04: the penalties in model.losses are what "the optimizer minimises along
+    with the loss". Does evaluate's loss add them to the data loss, and does one step of
+    fit on targets the model already predicts (no gradient from the data) move exactly
+    the regularized kernel, W ← W − lr · 2 · 0.01 · W, and leave the recurrent kernel?"""
+    x = sequences(4, 6, 3)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6, 3)),
+            layers.LSTM(4, kernel_regularizer=keras.regularizers.L2(0.01)),
+            layers.Dense(1),
+        ]
+    )
+    learning_rate = 0.1
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    targets = model.predict(x, verbose=0)
+    penalty = float(sum(float(loss) for loss in model.losses))
+    assert penalty > 0
+    np.testing.assert_allclose(model.evaluate(x, targets, verbose=0), penalty, rtol=1e-5)
+    kernel, recurrent, bias = model.layers[0].get_weights()
+    model.fit(x, targets, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
+    new_kernel, new_recurrent, new_bias = model.layers[0].get_weights()
+    np.testing.assert_allclose(new_kernel, kernel * (1 - learning_rate * 2 * 0.01), atol=1e-6)
+    np.testing.assert_array_equal(new_recurrent, recurrent)
+    np.testing.assert_array_equal(new_bias, bias)
