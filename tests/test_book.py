@@ -389,6 +389,44 @@ def test_figure_captions_state_no_size(chapter: str) -> None:
     assert not typed, "sizes typed into figure texts:\n" + "\n".join(typed)
 
 
+def unshown_explains(python: str) -> list[str]:
+    """The ``explain(...)`` calls of a cell whose table the page never shows: Jupyter
+    displays the value of a cell's last statement only, so an ``explain(model)`` standing
+    as a statement before others computes the table and throws it away."""
+    body = ast.parse(python).body
+    return [
+        ast.unparse(statement)
+        for statement in body[:-1]
+        if isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and (
+            getattr(statement.value.func, "attr", None) == "explain"
+            or getattr(statement.value.func, "id", None) == "explain"
+        )
+    ]
+
+
+def test_unshown_explains_finds_a_table_before_other_statements_only() -> None:
+    """Does the check catch an explain(...) followed by more code, and pass one that ends
+    the cell, one that is printed and one whose rows are read?"""
+    assert unshown_explains("lstm_lib.explain(m)\nglue('x', 1)") == ["lstm_lib.explain(m)"]
+    assert unshown_explains("explain(m)\nfor a in b:\n    pass") == ["explain(m)"]
+    assert unshown_explains("glue('x', 1)\nlstm_lib.explain(m)") == []
+    assert unshown_explains("print(lstm_lib.explain(m))\nx = 1") == []
+    assert unshown_explains("rows = lstm_lib.explain(m).rows\nx = 1") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_explained_table_is_shown(chapter: str) -> None:
+    """Does every ``lstm_lib.explain(model)`` a chapter's cells write as a statement end
+    its cell, so the reader sees the table the prose around it reads from?"""
+    _, code = source_cells(chapter)
+    unshown = [call for cell in code for call in unshown_explains(cell_python(cell))]
+    assert not unshown, f"book/{chapter}.md: tables computed and never shown:\n" + "\n".join(
+        unshown
+    )
+
+
 @pytest.mark.parametrize(
     ("chapter", "race"), [("04-lstm", "train_race"), ("08-putting-together", "train_review_race")]
 )
