@@ -389,6 +389,34 @@ def test_figure_captions_state_no_size(chapter: str) -> None:
     assert not typed, "sizes typed into figure texts:\n" + "\n".join(typed)
 
 
+def comment_shapes(python: str) -> list[str]:
+    """The concrete shapes, ``(3, 50, 32)``, that a cell's comments type. A comment that
+    names the axes, ``(batch, timesteps, features)``, tells the reader what to look for;
+    one that types the sizes repeats what the code computes and goes stale when it changes."""
+    return [
+        token.string
+        for token in tokenize.generate_tokens(StringIO(python).readline)
+        if token.type == tokenize.COMMENT and SHAPE.search(token.string)
+    ]
+
+
+def test_comment_shapes_finds_sizes_not_named_axes() -> None:
+    """Does the check catch a concrete shape in a comment, and leave named axes alone?"""
+    assert comment_shapes("x = f(y)  # (3, 50, 32)") == ["# (3, 50, 32)"]
+    assert comment_shapes("x = f(y)  # (batch, timesteps, features) = (2, 5, 3)") != []
+    assert comment_shapes("x = f(y)  # (batch, timesteps, features)") == []
+    assert comment_shapes("x = f((3, 5))  # the shape") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_shown_code_comments_type_no_shape(chapter: str) -> None:
+    """Does no comment in the code a chapter shows type a concrete shape that the code
+    computes, so a comment cannot tell the reader a shape the cell no longer has?"""
+    shown = [cell for cell in source_cells(chapter)[1] if not HIDDEN_CELL.search(cell)]
+    typed = [shape for cell in shown for shape in comment_shapes(cell_python(cell))]
+    assert not typed, f"book/{chapter}.md: shapes typed in comments:\n" + "\n".join(typed)
+
+
 def unshown_explains(python: str) -> list[str]:
     """The ``explain(...)`` calls of a cell whose table the page never shows: Jupyter
     displays the value of a cell's last statement only, so an ``explain(model)`` standing
