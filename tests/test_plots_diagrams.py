@@ -360,6 +360,39 @@ def test_bidirectional_without_states_returns_a_tensor_and_shows_its_weights():
         diagrams.bidirectional_diagram(layer, (5, 2))
 
 
+def test_bidirectional_refuses_an_input_shape_its_built_layer_contradicts():
+    """Drawn with an input shape of other timesteps or features than the layer was built
+    on, does the diagram raise in the words every figure uses, rather than draw an input
+    the layer's own weights contradict? Unbuilt, or given no timesteps, is it drawn?"""
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(3, return_state=True))
+    layer.build((None, 5, 2))
+    for shape, message in [
+        ((None, 5, 4), "features=4 disagrees with the layer, which has 2 features"),
+        ((None, 7, 2), "timesteps=7 disagrees with the layer, which has 5 timesteps"),
+    ]:
+        with pytest.raises(ValueError) as caught:
+            diagrams.bidirectional_diagram(layer, shape)
+        assert str(caught.value) == message
+    assert "x (batch, timesteps, 2)" in texts(
+        diagrams.bidirectional_diagram(layer, (None, None, 2))
+    )
+    unbuilt = keras.layers.Bidirectional(keras.layers.LSTM(3))
+    assert "x (batch, 7, 4)" in texts(diagrams.bidirectional_diagram(unbuilt, (None, 7, 4)))
+
+
+def test_bidirectional_names_unknown_timesteps_as_timesteps_not_batch():
+    """Built for sequences of any length, does the diagram write the unknown time axis as
+    ``timesteps``, in the input and in a returned sequence, where it wrote ``batch`` twice,
+    ``x (batch, batch, 2)``, as if the input had two batch axes?"""
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))
+    layer.build((None, None, 2))
+    shown = texts(diagrams.bidirectional_diagram(layer, (None, None, 2)))
+    assert "x (batch, timesteps, 2)" in shown
+    assert not [text for text in shown if "batch, batch" in text]
+    labels = returned_labels(diagrams.bidirectional_diagram(layer, (None, None, 2)))
+    assert labels[0] == ("output", "(batch, timesteps, 6)")
+
+
 # --- encoder_decoder_diagram -----------------------------------------------------------
 
 

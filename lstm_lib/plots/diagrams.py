@@ -198,8 +198,14 @@ def _lines(
 
 
 def _shape_text(shape: Any) -> str:
-    """A shape as Keras prints it, with ``batch`` for the unknown batch axis: ``(batch, 3)``."""
-    dims = ["batch" if d is None else str(d) for d in shape]
+    """A shape as Keras prints it, with its unknown axes named: ``batch`` for the first,
+    ``timesteps`` for the second of a sequence (rank 3 or more), ``None`` for any other:
+    ``(batch, 3)``, ``(batch, timesteps, 6)``."""
+    names = ["batch", "timesteps"] if len(shape) >= 3 else ["batch"]
+    dims = [
+        str(d) if d is not None else (names[k] if k < len(names) else "None")
+        for k, d in enumerate(shape)
+    ]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
@@ -689,7 +695,8 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     Raises
     ------
     ValueError
-        If ``input_shape`` is not ``(batch, timesteps, features)``.
+        If ``input_shape`` is not ``(batch, timesteps, features)``, or its timesteps or
+        features disagree with the ones the layer was built on.
 
     Examples
     --------
@@ -707,6 +714,11 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     """
     shape_in = _input_shape(input_shape)
     forward, backward = layer.forward_layer, layer.backward_layer
+    # The shapes drawn come from input_shape and the weights from the layer: a layer built
+    # on other timesteps or features would be drawn as a layer the page does not have.
+    _features(forward, shape_in[2])
+    if shape_in[1] is not None:
+        _agreed_size("timesteps", shape_in[1], (_build_shape(forward) or (None, None))[1])
     merge = getattr(layer, "merge_mode", None)
     inner = _class(forward)
     units = _units(forward)
