@@ -16,9 +16,12 @@ import inspect
 import re
 import subprocess
 import sys
+import tokenize
+from io import StringIO
 from pathlib import Path, PurePosixPath
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,6 +294,21 @@ def typed_figure_sizes(python: str) -> list[str]:
     return typed
 
 
+def typed_figure_comment_sizes(python: str) -> list[str]:
+    """The comments of a cell drawing a ``plots.*`` figure that type a size: a concrete
+    shape, ``(batch, 5, 3)``, or a layer with a number, ``SimpleRNN(4)``. Such a comment
+    describes the figure to the reader and goes stale when the layer it names changes."""
+    if not re.search(r"\bplots\.\w+\(", python):
+        return []
+    comments = [
+        token.string
+        for token in tokenize.generate_tokens(StringIO(python).readline)
+        if token.type == tokenize.COMMENT
+    ]
+    concrete = re.compile(rf"{SHAPE.pattern}|\(\s*batch\s*(?:,\s*\d+\s*)+\)|\b[A-Z]\w*\(\d")
+    return [comment for comment in comments if concrete.search(comment)]
+
+
 def test_typed_figure_sizes_finds_typed_numbers_only() -> None:
     """Does the check catch a size typed into a figure call, and pass one read from code?"""
     assert typed_figure_sizes('plots.unrolled_rnn(4, cell="SimpleRNN", units=4)') == [
@@ -300,6 +318,11 @@ def test_typed_figure_sizes_finds_typed_numbers_only() -> None:
     assert typed_figure_sizes("plots.unrolled_layer(layer)") == []
     assert typed_figure_sizes("plots.gate_activations(trace, unit=0)") == []
     assert typed_figure_sizes("plots.task_taxonomy_diagram(layer=l, timesteps=x.shape[1])") == []
+    assert typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # SimpleRNN(4) on (batch, 5, 3)")
+    assert typed_figure_comment_sizes("fig = plots.unrolled_layer(rnn)  # on (None, 5, 3)")
+    assert typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # on (batch, 5, 3)")
+    assert not typed_figure_comment_sizes("plots.unrolled_layer(rnn)  # (batch, timesteps, units)")
+    assert not typed_figure_comment_sizes("x = f(3)  # SimpleRNN(4) on (batch, 5, 3), no figure")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -308,7 +331,128 @@ def test_figures_take_their_sizes_from_code(chapter: str) -> None:
     chapter's layers and data, so a figure cannot describe a layer the page does not have?"""
     _, code = source_cells(chapter)
     typed = [call for cell in code for call in typed_figure_sizes(cell_python(cell))]
+    typed += [comment for cell in code for comment in typed_figure_comment_sizes(cell_python(cell))]
     assert not typed, f"book/{chapter}.md: figure sizes typed instead of read:\n" + "\n".join(typed)
+
+
+# A size stated in a figure's caption or alt text, "the first three positions", "16 units":
+# a number (one aside, which names a single thing, "one timestep of the LSTM") before a noun
+# that counts what a layer or the data holds, perhaps with one word between. Captions are
+# typed text, so such a size would stay when the code drawing the figure changed it. Counts
+# fixed by a layer's design, "two bias rows", "four column blocks", name no such noun.
+COUNT = r"\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+SIZE_NOUN = (
+    r"timesteps?|steps?|units?|features?|positions?|epochs?|ids?|words?|reviews?|"
+    r"sequences?|dimensions?|numbers?|parameters?"
+)
+TYPED_CAPTION_SIZE = re.compile(rf"\b(?:{COUNT})\s+(?:[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I)
+
+
+def figure_texts(chapter: str) -> list[tuple[str, str]]:
+    """Each figure's caption and alt text in a chapter, as (what, text) pairs."""
+    source = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    texts = []
+    for block in re.finditer(r"^`{3,}\{code-cell\}[^\n]*\n---\n(.*?)^---\n", source, re.M | re.S):
+        options = (yaml.safe_load(block.group(1)) or {}).get("mystnb", {})
+        texts.append(("caption", options.get("figure", {}).get("caption", "")))
+        texts.append(("alt text", options.get("image", {}).get("alt", "")))
+    return [(what, text) for what, text in texts if text]
+
+
+def test_typed_caption_sizes_finds_sizes_not_counts_fixed_by_design() -> None:
+    """Does the check catch a size a caption types, and leave counts every such layer has?"""
+    found = [
+        match.group()
+        for text in (
+            "the first three positions are traced",
+            "an LSTM of 16 units",
+            "over 12 timesteps",
+            "one timestep of the LSTM above",
+            "the bias holds two rows of 3 × units",
+            "four column blocks",
+            "each outlined position",
+        )
+        for match in TYPED_CAPTION_SIZE.finditer(text)
+    ]
+    assert found == ["three positions", "16 units", "12 timesteps"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_figure_captions_state_no_size(chapter: str) -> None:
+    """Does no caption or alt text of a chapter's figures state a size (timesteps, units,
+    positions...) that the code drawing the figure chooses, and could change unseen?"""
+    typed = [
+        f"book/{chapter}.md {what}: {match.group()!r} in {text!r}"
+        for what, text in figure_texts(chapter)
+        for match in TYPED_CAPTION_SIZE.finditer(text)
+    ]
+    assert not typed, "sizes typed into figure texts:\n" + "\n".join(typed)
+
+
+def comment_shapes(python: str) -> list[str]:
+    """The concrete shapes, ``(3, 50, 32)``, that a cell's comments type. A comment that
+    names the axes, ``(batch, timesteps, features)``, tells the reader what to look for;
+    one that types the sizes repeats what the code computes and goes stale when it changes."""
+    return [
+        token.string
+        for token in tokenize.generate_tokens(StringIO(python).readline)
+        if token.type == tokenize.COMMENT and SHAPE.search(token.string)
+    ]
+
+
+def test_comment_shapes_finds_sizes_not_named_axes() -> None:
+    """Does the check catch a concrete shape in a comment, and leave named axes alone?"""
+    assert comment_shapes("x = f(y)  # (3, 50, 32)") == ["# (3, 50, 32)"]
+    assert comment_shapes("x = f(y)  # (batch, timesteps, features) = (2, 5, 3)") != []
+    assert comment_shapes("x = f(y)  # (batch, timesteps, features)") == []
+    assert comment_shapes("x = f((3, 5))  # the shape") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_shown_code_comments_type_no_shape(chapter: str) -> None:
+    """Does no comment in the code a chapter shows type a concrete shape that the code
+    computes, so a comment cannot tell the reader a shape the cell no longer has?"""
+    shown = [cell for cell in source_cells(chapter)[1] if not HIDDEN_CELL.search(cell)]
+    typed = [shape for cell in shown for shape in comment_shapes(cell_python(cell))]
+    assert not typed, f"book/{chapter}.md: shapes typed in comments:\n" + "\n".join(typed)
+
+
+def unshown_explains(python: str) -> list[str]:
+    """The ``explain(...)`` calls of a cell whose table the page never shows: Jupyter
+    displays the value of a cell's last statement only, so an ``explain(model)`` standing
+    as a statement before others computes the table and throws it away."""
+    body = ast.parse(python).body
+    return [
+        ast.unparse(statement)
+        for statement in body[:-1]
+        if isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Call)
+        and (
+            getattr(statement.value.func, "attr", None) == "explain"
+            or getattr(statement.value.func, "id", None) == "explain"
+        )
+    ]
+
+
+def test_unshown_explains_finds_a_table_before_other_statements_only() -> None:
+    """Does the check catch an explain(...) followed by more code, and pass one that ends
+    the cell, one that is printed and one whose rows are read?"""
+    assert unshown_explains("lstm_lib.explain(m)\nglue('x', 1)") == ["lstm_lib.explain(m)"]
+    assert unshown_explains("explain(m)\nfor a in b:\n    pass") == ["explain(m)"]
+    assert unshown_explains("glue('x', 1)\nlstm_lib.explain(m)") == []
+    assert unshown_explains("print(lstm_lib.explain(m))\nx = 1") == []
+    assert unshown_explains("rows = lstm_lib.explain(m).rows\nx = 1") == []
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_explained_table_is_shown(chapter: str) -> None:
+    """Does every ``lstm_lib.explain(model)`` a chapter's cells write as a statement end
+    its cell, so the reader sees the table the prose around it reads from?"""
+    _, code = source_cells(chapter)
+    unshown = [call for cell in code for call in unshown_explains(cell_python(cell))]
+    assert not unshown, f"book/{chapter}.md: tables computed and never shown:\n" + "\n".join(
+        unshown
+    )
 
 
 @pytest.mark.parametrize(

@@ -1806,3 +1806,70 @@ def test_04_activation_acts_on_the_candidate_and_on_c_before_the_output_gate() -
             assert (h[c > 0] > 0).all()
         else:
             np.testing.assert_array_equal(np.sign(h), np.sign(c))
+
+
+def _copy_layer(layer, **changes):
+    """Chapter 08's ``copy_layer``: a new layer from ``layer``'s configuration."""
+    return type(layer).from_config({**layer.get_config(), **changes})
+
+
+def test_08_a_layer_copied_from_its_config_has_its_settings_and_fresh_weights() -> None:
+    """Chapter 08 copies its model's layers with ``type(layer).from_config({**get_config(),
+    **changes})``: "a copy has the same settings and fresh weights", so the unmasked, the
+    per-step and the refused stacks differ from the model in the change alone. Does each
+    copy of the model's four layers have the layer's configuration (mask_zero, units,
+    return_sequences, activation) except the changed setting, and weights of its own, not
+    the model's trained ones?"""
+    model = _capstone(True)
+    copies = [_copy_layer(layer) for layer in model.layers]
+    for layer, copy in zip(model.layers, copies, strict=True):
+        assert copy is not layer
+        assert copy.get_config() == layer.get_config(), type(layer).__name__
+    changed = _copy_layer(model.layers[2], return_sequences=True)
+    expected = {**model.layers[2].get_config(), "return_sequences": True}
+    assert changed.get_config() == expected and changed.return_sequences
+    unmasked = _copy_layer(model.layers[0], mask_zero=False)
+    assert not unmasked.mask_zero and model.layers[0].mask_zero
+
+    copied = keras.Sequential([keras.Input(shape=(10,)), *copies])
+    assert copied.count_params() == model.count_params()
+    own = {id(variable) for variable in model.weights}
+    assert not any(id(variable) in own for variable in copied.weights)
+    # Fresh: the copies start from their own random draw, so setting the model's weights
+    # (as training would) leaves them where they were.
+    before = [np.asarray(w) for w in copied.get_weights()]
+    model.set_weights([w + 1.0 for w in model.get_weights()])
+    for start, now in zip(before, copied.get_weights(), strict=True):
+        np.testing.assert_array_equal(start, now)
+    kernels = [
+        (layer.get_weights()[0], copy.get_weights()[0])
+        for layer, copy in zip(model.layers, copies, strict=True)
+    ]
+    assert not any(np.allclose(a, b) for a, b in kernels)
+
+
+def test_04_fit_minimises_the_regularizers_penalties_along_with_the_loss() -> None:
+    """Chapter 04: the penalties in model.losses are what "the optimizer minimises along
+    with the loss". Does evaluate's loss add them to the data loss, and does one step of
+    fit on targets the model already predicts (no gradient from the data) move exactly
+    the regularized kernel, W ← W − lr · 2 · 0.01 · W, and leave the recurrent kernel?"""
+    x = sequences(4, 6, 3)
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6, 3)),
+            layers.LSTM(4, kernel_regularizer=keras.regularizers.L2(0.01)),
+            layers.Dense(1),
+        ]
+    )
+    learning_rate = 0.1
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    targets = model.predict(x, verbose=0)
+    penalty = float(sum(float(loss) for loss in model.losses))
+    assert penalty > 0
+    np.testing.assert_allclose(model.evaluate(x, targets, verbose=0), penalty, rtol=1e-5)
+    kernel, recurrent, bias = model.layers[0].get_weights()
+    model.fit(x, targets, epochs=1, batch_size=len(x), shuffle=False, verbose=0)
+    new_kernel, new_recurrent, new_bias = model.layers[0].get_weights()
+    np.testing.assert_allclose(new_kernel, kernel * (1 - learning_rate * 2 * 0.01), atol=1e-6)
+    np.testing.assert_array_equal(new_recurrent, recurrent)
+    np.testing.assert_array_equal(new_bias, bias)

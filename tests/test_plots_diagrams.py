@@ -360,6 +360,39 @@ def test_bidirectional_without_states_returns_a_tensor_and_shows_its_weights():
         diagrams.bidirectional_diagram(layer, (5, 2))
 
 
+def test_bidirectional_refuses_an_input_shape_its_built_layer_contradicts():
+    """Drawn with an input shape of other timesteps or features than the layer was built
+    on, does the diagram raise in the words every figure uses, rather than draw an input
+    the layer's own weights contradict? Unbuilt, or given no timesteps, is it drawn?"""
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(3, return_state=True))
+    layer.build((None, 5, 2))
+    for shape, message in [
+        ((None, 5, 4), "features=4 disagrees with the layer, which has 2 features"),
+        ((None, 7, 2), "timesteps=7 disagrees with the layer, which has 5 timesteps"),
+    ]:
+        with pytest.raises(ValueError) as caught:
+            diagrams.bidirectional_diagram(layer, shape)
+        assert str(caught.value) == message
+    assert "x (batch, timesteps, 2)" in texts(
+        diagrams.bidirectional_diagram(layer, (None, None, 2))
+    )
+    unbuilt = keras.layers.Bidirectional(keras.layers.LSTM(3))
+    assert "x (batch, 7, 4)" in texts(diagrams.bidirectional_diagram(unbuilt, (None, 7, 4)))
+
+
+def test_bidirectional_names_unknown_timesteps_as_timesteps_not_batch():
+    """Built for sequences of any length, does the diagram write the unknown time axis as
+    ``timesteps``, in the input and in a returned sequence, where it wrote ``batch`` twice,
+    ``x (batch, batch, 2)``, as if the input had two batch axes?"""
+    layer = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))
+    layer.build((None, None, 2))
+    shown = texts(diagrams.bidirectional_diagram(layer, (None, None, 2)))
+    assert "x (batch, timesteps, 2)" in shown
+    assert not [text for text in shown if "batch, batch" in text]
+    labels = returned_labels(diagrams.bidirectional_diagram(layer, (None, None, 2)))
+    assert labels[0] == ("output", "(batch, timesteps, 6)")
+
+
 # --- encoder_decoder_diagram -----------------------------------------------------------
 
 
@@ -484,6 +517,37 @@ def test_taxonomy_reads_a_built_layer_and_rejects_disagreement():
         layer=keras.layers.RNN(keras.layers.GRUCell(4)), timesteps=2
     )
     assert "GRU(4), timesteps = 2" in wrapped.get_suptitle()
+
+
+@pytest.mark.parametrize(
+    ("draw", "name", "given", "known"),
+    [
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "units", 3, 2),
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "timesteps", 4, 5),
+        (lambda layer, **kw: diagrams.task_taxonomy_diagram(layer=layer, **kw), "features", 2, 1),
+        (plots.unrolled_layer, "timesteps", 6, 5),
+        (plots.unrolled_layer, "features", 4, 1),
+        (diagrams.lstm_cell_diagram, "features", 4, 1),
+    ],
+)
+def test_a_size_beside_a_layer_is_refused_in_one_wording(draw, name, given, known):
+    """Whichever figure a reader draws, is a size the layer contradicts told in the same
+    words, naming the size given and the one the layer has?"""
+    layer = lstm(2, 1)
+    expected = f"{name}={given} disagrees with the layer, which has {known} {name}"
+    with pytest.raises(ValueError) as caught:
+        draw(layer, **{name: given})
+    assert str(caught.value) == expected
+
+
+@pytest.mark.parametrize("name", ["units", "timesteps", "features"])
+def test_a_size_beside_a_layer_must_be_a_positive_integer(name):
+    """Is a size that is no positive integer (a string, 0) refused as such beside a layer,
+    not reported as disagreeing with it or drawn?"""
+    layer = lstm(2, 1)
+    for bad in ("5", 0):
+        with pytest.raises(ValueError, match=f"{name} must be a positive integer, got {bad!r}"):
+            diagrams.task_taxonomy_diagram(layer=layer, **{name: bad})
 
 
 @pytest.mark.parametrize(

@@ -198,8 +198,14 @@ def _lines(
 
 
 def _shape_text(shape: Any) -> str:
-    """A shape as Keras prints it, with ``batch`` for the unknown batch axis: ``(batch, 3)``."""
-    dims = ["batch" if d is None else str(d) for d in shape]
+    """A shape as Keras prints it, with its unknown axes named: ``batch`` for the first,
+    ``timesteps`` for the second of a sequence (rank 3 or more), ``None`` for any other:
+    ``(batch, 3)``, ``(batch, timesteps, 6)``."""
+    names = ["batch", "timesteps"] if len(shape) >= 3 else ["batch"]
+    dims = [
+        str(d) if d is not None else (names[k] if k < len(names) else "None")
+        for k, d in enumerate(shape)
+    ]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
 
 
@@ -274,19 +280,27 @@ def _class(obj: Any) -> str:
     return type(obj).__name__
 
 
+def _agreed_size(name: str, given: Any, known: Any) -> int | None:
+    """The size ``name`` given beside a layer, checked against the one the layer knows.
+
+    Every figure that takes a layer and a size (``units``, ``timesteps``, ``features``)
+    checks it here, so a reader who passes a size the layer contradicts reads one wording
+    whichever figure they drew. Returns the given size, else the known one, else ``None``.
+    """
+    if given is None:
+        return None if known is None else int(known)
+    given = _positive_int(name, given)
+    if known is not None and int(known) != given:
+        raise ValueError(f"{name}={given} disagrees with the layer, which has {known} {name}")
+    return given
+
+
 def _features(layer: Any, features: Any = None) -> int | None:
     """The input's last axis: the kernel's rows, else the build shape, else ``features``."""
     kernel = _weights(layer).get("kernel")
     built = _build_shape(layer)
     known = kernel[0] if kernel else (built[-1] if built and built[-1] is not None else None)
-    if features is not None:
-        features = _positive_int("features", features)
-        if known is not None and known != features:
-            raise ValueError(
-                f"features={features} disagrees with the layer, built on {known} features"
-            )
-        return features
-    return known
+    return _agreed_size("features", features, known)
 
 
 def _blocks(layer: Any, n_gates: int, features: Any, what: str) -> dict[str, Any]:
@@ -681,7 +695,8 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     Raises
     ------
     ValueError
-        If ``input_shape`` is not ``(batch, timesteps, features)``.
+        If ``input_shape`` is not ``(batch, timesteps, features)``, or its timesteps or
+        features disagree with the ones the layer was built on.
 
     Examples
     --------
@@ -699,6 +714,11 @@ def bidirectional_diagram(layer: Any, input_shape: tuple[int | None, ...]) -> Fi
     """
     shape_in = _input_shape(input_shape)
     forward, backward = layer.forward_layer, layer.backward_layer
+    # The shapes drawn come from input_shape and the weights from the layer: a layer built
+    # on other timesteps or features would be drawn as a layer the page does not have.
+    _features(forward, shape_in[2])
+    if shape_in[1] is not None:
+        _agreed_size("timesteps", shape_in[1], (_build_shape(forward) or (None, None))[1])
     merge = getattr(layer, "merge_mode", None)
     inner = _class(forward)
     units = _units(forward)
@@ -1057,18 +1077,10 @@ def task_taxonomy_diagram(
     """
     layer_name = None
     if layer is not None:
-        known_units = _units(layer)
-        if units is not None and _positive_int("units", units) != known_units:
-            raise ValueError(f"units={units} disagrees with the layer, which has {known_units}")
-        units = known_units
+        units = _agreed_size("units", units, _units(layer))
         features = _features(layer, features)
-        built = _build_shape(layer)
-        if built is not None and built[1] is not None:
-            if timesteps is not None and timesteps != built[1]:
-                raise ValueError(
-                    f"timesteps={timesteps!r} disagrees with the layer, built on {built[1]}"
-                )
-            timesteps = built[1]
+        built = _build_shape(layer) or (None, None, None)
+        timesteps = _agreed_size("timesteps", timesteps, built[1])
         cell = _cell(layer)
         kind = _class(cell).removesuffix("Cell") if cell is not layer else _class(layer)
         layer_name = f"{kind}({units})"

@@ -33,7 +33,7 @@ from lstm_lib.plots._style import (
 )
 
 # The diagrams read a layer the same way: its build shape, units and features.
-from lstm_lib.plots.diagrams import _build_shape, _features, _units
+from lstm_lib.plots.diagrams import _agreed_size, _build_shape, _features, _units
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -439,16 +439,6 @@ def _layer_class(layer: Any) -> str:
     return name
 
 
-def _known_size(name: str, given: Any, known: Any) -> int | None:
-    """The size the layer knows, or the one given; both known and different is an error."""
-    if given is not None:
-        given = _positive_int(name, given)
-        if known is not None and int(known) != given:
-            raise ValueError(f"{name}={given} disagrees with the layer, built on {name} {known}")
-        return given
-    return None if known is None else int(known)
-
-
 def unrolled_layer(
     layer: Any, *, timesteps: int | None = None, features: int | None = None
 ) -> Figure:
@@ -499,7 +489,7 @@ def unrolled_layer(
     """
     name = _layer_class(layer)
     built = _build_shape(layer) or (None, None, None)
-    steps = _known_size("timesteps", timesteps, built[1])
+    steps = _agreed_size("timesteps", timesteps, built[1])
     if steps is None:
         raise ValueError(
             "the layer does not know its timesteps (not built, or built with timesteps=None): "
