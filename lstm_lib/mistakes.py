@@ -2113,7 +2113,8 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         notes.append(
             f"Missing: {spoken_list(given)}, the old {'name' if len(given) == 1 else 'names'} the "
             f"question asks about: keep {'it' if len(given) == 1 else 'them'} as the "
-            f"{'key' if len(given) == 1 else 'keys'} and give each its Keras 3 name as value."
+            f"{'key' if len(given) == 1 else 'keys'} and give "
+            f"{'it' if len(given) == 1 else 'each'} its Keras 3 name as value."
         )
     if required:
         notes.append(

@@ -505,6 +505,16 @@ class TestValueRules:
         assert f"{old} is the Keras 1/2 name of {new}" in message
         assert f"Keras 3 calls it {new}" in message
 
+    def test_one_old_name_left_out_is_told_in_the_singular(self) -> None:
+        """09 q5 answered ``{"input": "inputs"}`` was told to keep output "as the key and
+        give each its Keras 3 name": one key has no "each". Is the sentence in the singular
+        for one name and in the plural for two?"""
+        model = {"input": "inputs", "output": "outputs"}
+        message = says("value", {"input": "inputs"}, model, {})
+        assert "keep it as the key and give it its Keras 3 name as value." in message
+        message = says("value", {}, model, {})
+        assert "keep them as the keys and give each its Keras 3 name as value." in message
+
     def test_dict_rules(self) -> None:
         """Are input_length, swapped values, missing keys and plural names named?"""
         message = says("value", {**self.EXPECTED, "input_length": 40}, self.EXPECTED, {})
