@@ -278,6 +278,24 @@ def test_a_check_imports_the_modules_it_uses(assignment: str) -> None:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_says_to_run_the_setup_cell_before_using_its_names(assignment: str) -> None:
+    """After a kernel restart, a check cell run before the setup cell showed a NameError
+    traceback on its first check (``expect_int``). Does every check cell, after the line
+    saying what it checks, first call ``say_what_to_run()``, imported in the cell itself,
+    so that such a run says in one line to run the setup cell?"""
+    guard = ast.parse("from lstm_lib.checks import say_what_to_run\nsay_what_to_run()").body
+    for question, tree in _check_trees(assignment):
+        docstring, *opening = tree.body[:3]
+        assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant), (
+            f"{assignment} {question}: a check opens with the line saying what it checks"
+        )
+        assert [ast.dump(node) for node in opening] == [ast.dump(node) for node in guard], (
+            f"{assignment} {question}: open the check with `from lstm_lib.checks import "
+            "say_what_to_run` and `say_what_to_run()`, before anything the setup cell binds"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_a_check_tests_the_form_with_a_form_check(assignment: str) -> None:
     """Does no check cell test an answer with a bare ``assert``? 03 q7, 05 q7 and 07 q9
     asserted ``isinstance(answer_q7, dict)``: a learner who wrote the layer in a list saw
