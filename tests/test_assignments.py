@@ -15,7 +15,7 @@ from lstm_grader.record import declared_questions
 from lstm_grader.references import load_references
 from lstm_grader.self_install import INSTALL_TAG
 from lstm_grader.synthetic import answered, solution_sources
-from lstm_lib import checks
+from lstm_lib import checks, verdicts
 
 ASSIGNMENTS = assignments()
 #: The calls that compare a prediction with live Keras: only a question's check cell makes them.
@@ -786,3 +786,36 @@ def test_an_array_check_that_states_its_shape_records_it(assignment: str) -> Non
             f"{assignment} {question}: expect_array(..., shape=...) and "
             '"shape_in_prompt": True in the context go together'
         )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_bidirectional_count_tells_its_two_misreadings_apart(assignment: str) -> None:
+    """07 q5 asked for Bidirectional(LSTM(8))'s count on (batch, 10, 5), where 2 × features
+    equals the timesteps: a learner who read each copy as taking both directions' 10
+    features was told they had used the timesteps as the features, one number for two
+    misreadings. Do a Bidirectional count's timesteps differ from 2 × features, and is each
+    misreading told its own slip?"""
+    path = ROOT / "references" / f"{assignment}.json"
+    for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+        context = entry.get("context") or {}
+        layer = context.get("layer") or {}
+        if entry["kind"] != "int" or layer.get("class_name") != "Bidirectional":
+            continue
+        timesteps, features = context["timesteps"], context["features"]
+        assert timesteps != 2 * features, (
+            f"{assignment} {question}: 2 × features equals the timesteps ({timesteps}); "
+            "change the data so the two misreadings give two counts"
+        )
+        inner = layer["config"]["layer"]["config"]["units"]
+
+        def count(width: int, units: int = inner) -> int:
+            return 2 * 4 * (units * (units + width) + units)
+
+        doubled = verdicts.verdict(
+            "int", count(2 * features), entry["expected"], context, entry["mistakes"]
+        ).message
+        swapped = verdicts.verdict(
+            "int", count(timesteps), entry["expected"], context, entry["mistakes"]
+        ).message
+        assert f"2 × {features} = {2 * features} features" in doubled
+        assert f"timesteps ({timesteps}) as the features" in swapped
