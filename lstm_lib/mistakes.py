@@ -838,7 +838,7 @@ def _model_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
         for rule in COUNT_RULES:
             for value, message in rule(counted, inner):
                 if value is not None and value != counted:
-                    yield expected - counted + value, f"In {label}: {message}"
+                    yield expected - counted + value, f"In {label}, {_sentence_within(message)}"
 
 
 def _model_terms(context: Mapping[str, Any]) -> str | None:

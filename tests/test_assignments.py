@@ -819,3 +819,13 @@ def test_a_bidirectional_count_tells_its_two_misreadings_apart(assignment: str) 
         ).message
         assert f"2 × {features} = {2 * features} features" in doubled
         assert f"timesteps ({timesteps}) as the features" in swapped
+
+
+def test_the_largest_layer_hint_counts_each_layer_by_its_own_rule() -> None:
+    """08 q4 answered "LSTM(16)" was told to count it with the LSTM formula, "then count
+    every other layer the same way": the Embedding, the right answer, is no LSTM, and a
+    learner who applied the LSTM formula to it found a wrong size. Does the hint send
+    each layer to its own rule?"""
+    hint = _feedback("08-putting-together")["q4"]["LSTM(16)"]
+    assert "the same way" not in hint
+    assert "its own rule" in hint

@@ -1831,3 +1831,13 @@ def test_an_array_of_another_shape_is_told_the_shape_its_prompt_states(qid: str)
     unstated = {**question["context"], "shape_in_prompt": False}
     told = verdict("array", answer, question["expected"], unstated).message
     assert str(expected.shape) not in told
+
+
+def test_a_models_layer_slip_reads_as_one_sentence() -> None:
+    """08 q3 answered with the first LSTM reading the 30 timesteps as its features was told
+    "In the LSTM(16) layer: That uses the timesteps (30) as the features", two sentences
+    glued by a colon. Does it read as one, "In the LSTM(16) layer, that uses ..."?"""
+    answer = 500 * 8 + 4 * (16 * (16 + 30) + 16) + 4 * (8 * (8 + 16) + 8) + 8 * 3 + 3
+    message = judge("08q3", answer).message
+    assert "In the LSTM(16) layer, that uses the timesteps (30) as the features" in message
+    assert ": That" not in message
