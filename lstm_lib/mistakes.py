@@ -1582,7 +1582,16 @@ def explain_shape(
     names = _axis_names(expected, f, role)
     reads = asks_input(f, role)
     if len(answer) != len(expected):
-        kind = "this weight" if f.weights else ("this input" if reads else "this output")
+        # a state handed over (07 q10's initial_state) is no output of the question's call
+        kind = (
+            "this weight"
+            if f.weights
+            else "this input"
+            if reads
+            else "a state"
+            if _is_state(role)
+            else "this output"
+        )
         return (
             f"{answer!r} has {len(answer)} ax{'is' if len(answer) == 1 else 'es'}; {kind} has "
             f"{len(expected)}: ({', '.join(names)})."

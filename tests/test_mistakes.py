@@ -1841,3 +1841,12 @@ def test_a_models_layer_slip_reads_as_one_sentence() -> None:
     message = judge("08q3", answer).message
     assert "In the LSTM(16) layer, that uses the timesteps (30) as the features" in message
     assert ": That" not in message
+
+
+def test_a_state_of_another_rank_is_called_a_state() -> None:
+    """07 q10 asks which tensors go into initial_state; the encoder's sequence written for h,
+    (None, 12, 16), was told "this output has 2" axes, though q10 asks for no output. Is it
+    told that a state has 2?"""
+    message = judge("07q10", [(None, 12, 16), (None, 16)]).message
+    assert "(None, 12, 16) has 3 axes; a state has 2: (batch, units)" in message, message
+    assert "this output" not in message
