@@ -2735,6 +2735,15 @@ wrong size."
     )
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
+    if len(mine) < len(theirs) and [n for n in mine if n != 1] == [n for n in theirs if n != 1]:
+        # only axes of size 1 are gone: an index such as h[0] (or a squeeze) dropped them,
+        # which no reshape was written for
+        ones = len(theirs) - len(mine)
+        return (
+            f"{text} It holds as many numbers, without {'an axis' if ones == 1 else 'axes'} of "
+            "size 1: an index such as [0], or a squeeze, dropped "
+            f"{'it' if ones == 1 else 'them'}; keep the axes the question's array has."
+        )
     if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):
         # the same numbers of elements: nothing was reduced, only laid out again
         return (
