@@ -229,9 +229,9 @@ def _show_missing_answers_plainly(shell: Any) -> None:
     hidden source. The same holds for a data cell's copies (``given_q6``) after a restart
     that skipped the data cell, and for the checks themselves (``expect_int``) after a
     restart that skipped the setup cell (:func:`say_what_to_run`). Only those names are
-    shown this way; any other error
-    keeps IPython's own traceback. The error itself is unchanged: the cell still fails,
-    so nbgrader's Validate still reports the missing answer.
+    shown this way; any other error keeps IPython's own traceback. The error itself is
+    unchanged: the cell still fails, so nbgrader's Validate still reports the missing
+    answer.
 
     Parameters
     ----------
