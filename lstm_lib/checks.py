@@ -83,6 +83,7 @@ __all__ = [
     "parse_answer_json",
     "reveal",
     "reveal_layer",
+    "say_what_to_run",
     "show_answer",
     "to_plain",
     "use_mode",
@@ -179,11 +180,38 @@ def _missing_answer_message(name: str, namespace: Mapping[str, Any] | None = Non
 _GIVEN_PREFIX = "given_"
 
 
+#: The modules whose names a notebook's setup cell imports (``expect_int``,
+#: ``reveal_layer``, ``model_reference``): unbound until that cell has run.
+_SETUP_MODULES = ("lstm_lib.checks", "lstm_lib.model_verdicts")
+
+
+def _setup_binds(name: str) -> bool:
+    """Whether ``name`` is one a notebook's setup cell imports from the course's checks."""
+    # imported here only for a NameError: model_verdicts reads NumPy, which a check spares
+    return any(name in importlib.import_module(module).__all__ for module in _SETUP_MODULES)
+
+
 def _not_defined_message(name: str, namespace: Mapping[str, Any]) -> str | None:
     """What to do about a check's ``NameError`` on ``name``, if it is a name the course
-    asks the learner to set (an answer) or to run a cell for (a data cell's copies)."""
+    asks the learner to set (an answer) or to run a cell for (a data cell's copies, the
+    setup cell's checks).
+
+    Examples
+    --------
+    >>> print(_not_defined_message("expect_int", {}))  # doctest: +NORMALIZE_WHITESPACE
+    expect_int is not defined: run the setup cell first (the locked cell near the top that
+    runs `from lstm_lib.checks import ...`), then this check again.
+    >>> _not_defined_message("my_helper", {}) is None
+    True
+    """
     if name.startswith(answer_name("")):
         return _missing_answer_message(name, namespace)
+    if _setup_binds(name):
+        # after a kernel restart a check run first meets its checks unbound
+        return (
+            f"{name} is not defined: run the setup cell first (the locked cell near the top "
+            "that runs `from lstm_lib.checks import ...`), then this check again."
+        )
     if name.startswith(_GIVEN_PREFIX):
         return (
             f"{name} is not defined: run this question's data cell (the locked cell that "
@@ -199,9 +227,11 @@ def _show_missing_answers_plainly(shell: Any) -> None:
     untouched notebook, or one whose answer cell failed, Python raises ``NameError``
     before any course code runs, and a learner saw a traceback through the check cell's
     hidden source. The same holds for a data cell's copies (``given_q6``) after a restart
-    that skipped the data cell. Only those names are shown this way; any other error
-    keeps IPython's own traceback. The error itself is unchanged: the cell still fails,
-    so nbgrader's Validate still reports the missing answer.
+    that skipped the data cell, and for the checks themselves (``expect_int``) after a
+    restart that skipped the setup cell (:func:`say_what_to_run`). Only those names are
+    shown this way; any other error keeps IPython's own traceback. The error itself is
+    unchanged: the cell still fails, so nbgrader's Validate still reports the missing
+    answer.
 
     Parameters
     ----------
@@ -225,6 +255,27 @@ def _show_missing_answers_plainly(shell: Any) -> None:
     shell.set_custom_exc((NameError,), show)
 
 
+def say_what_to_run() -> None:
+    """Make a check run out of order say in one line which cell to run first.
+
+    A check cell's first line calls it. After a kernel restart, a check run before the
+    setup cell met its checks unbound (``expect_int``) and showed a ``NameError``
+    traceback a learner cannot read; the setup cell's own hook (:func:`use_mode`) was not
+    in place yet. This puts that hook in place, in an IPython kernel, so the check's
+    ``NameError`` on a checks' name, an answer or a data cell's copy (``given_q6``) reads
+    as one line saying which cell to run; the error itself, and so nbgrader's Validate,
+    is unchanged. Elsewhere it does nothing.
+
+    Examples
+    --------
+    >>> say_what_to_run()  # outside IPython: nothing to do
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        _show_missing_answers_plainly(shell)
+
+
 def check_mode() -> str:
     """This notebook's check mode (see :func:`use_mode`)."""
     return str(_session["mode"])
@@ -235,16 +286,26 @@ def _interactive() -> bool:
     return not os.environ.get("NBGRADER_EXECUTION")
 
 
-def _form_check(check: Callable[..., None], what: str, kind: str) -> Callable[..., None]:
+def _form_check(
+    check: Callable[..., None], what: str | Callable[..., str], kind: str
+) -> Callable[..., None]:
     """A form check that judges the answer as the grader reads it (an answer the wire
     format refuses is told what the grader tells it) and, in graded mode, also tells the
-    learner what it did and did not check."""
+    learner what it did and did not check.
+
+    ``what`` names the form checked, in words ("a plain int"), or is a function of the
+    check's arguments that names it, for a check whose form depends on them (a value
+    question's example: a dict, a string).
+    """
 
     @functools.wraps(check)
     def checked(value: Any, *args: Any, **kwargs: Any) -> None:
-        check(_as_the_grader_reads(kind, value), *args, **kwargs)
+        # a value question's message reads its example, the one argument of its check
+        example = kwargs.get("example", args[0] if args else None) if kind == "value" else None
+        check(_as_the_grader_reads(kind, value, example), *args, **kwargs)
         if check_mode() == "graded" and _interactive():
-            print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
+            said = what(value, *args, **kwargs) if callable(what) else what
+            print(f"✔ The form is right ({said}). {_GRADED_NOTE}")
 
     return checked
 
@@ -266,7 +327,9 @@ def _as_the_grader_reads(kind: str, value: Any, expected: Any = None) -> Any:
     """
     record = to_plain(value)
     if record["t"] != "unsupported":
-        return from_plain(record)
+        read = from_plain(record)
+        _session["read"] = (value, read, _running_cell())
+        return read
     # a choice's expected value is always a string, which the message may use (an exception
     # class written where its name belongs); a value question's check gives an example of
     # its type; no other kind's message reads it
@@ -275,12 +338,56 @@ def _as_the_grader_reads(kind: str, value: Any, expected: Any = None) -> Any:
     raise AnswerError(verdict(kind, from_plain(record), expected).message)
 
 
-@functools.wraps(verdicts.expect_value)
-def expect_value(value: Any, example: Any) -> None:
-    verdicts.expect_value(_as_the_grader_reads("value", value, example), example)
-    if check_mode() == "graded" and _interactive():
-        what = {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
-        print(f"✔ The form is right ({what}). {_GRADED_NOTE}")
+#: How many cells the kernel has started running, counted by an IPython ``pre_run_cell``
+#: hook, and the shells that hook is registered with. The execution count would not do:
+#: a cell run without storing history (a silent request) does not advance it.
+_cell_clock: dict[str, Any] = {"started": 0, "shells": set()}
+
+
+def _cell_started(*_info: Any) -> None:
+    _cell_clock["started"] += 1
+
+
+def _running_cell() -> int | None:
+    """A number that tells the cell the kernel is running from every other, or None
+    outside IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    if id(shell) not in _cell_clock["shells"]:
+        shell.events.register("pre_run_cell", _cell_started)
+        _cell_clock["shells"].add(id(shell))
+    return int(_cell_clock["started"])
+
+
+def _read_for_verdict(prediction: Any) -> Any:
+    """The answer as the grader reads it, for :func:`reveal`'s verdict.
+
+    A check cell's form check has just read the same object (``expect_int(answer_q3)``,
+    then ``reveal("q3", answer_q3, ...)``): that reading is reused, since the wire format's
+    conversion walks the whole answer and a model's list or an array is not small. Only
+    within one cell: a later cell may have changed the object (``answer_q7.append(...)``)
+    since, and outside IPython no cell tells two runs apart, so there it is read again.
+    """
+    cached = _session.get("read")
+    running = _running_cell()
+    if cached is not None and running is not None:
+        value, read, cell = cached
+        if value is prediction and cell == running:
+            return read
+    # the grader judges what the wire format hands it, which refuses what is no plain data
+    # (a function as an activation, a layer object): judge that here too, so the notebook
+    # never tells a learner "it does not build" where the grader says "write plain data"
+    return from_plain(to_plain(prediction))
+
+
+def _value_form_said(value: Any, example: Any) -> str:
+    """The form a value question's check checks, in words, after the type of its example."""
+    return {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
+
+
+expect_value = _form_check(verdicts.expect_value, _value_form_said, "value")
 
 
 #: What the form check of each kind of answer checks, as a check cell in graded mode says it.
@@ -532,12 +639,7 @@ def reveal(
     if check_mode() == "graded":
         print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
         return None
-    # the grader judges what the wire format hands it, which refuses what is no plain data
-    # (a function as an activation, a layer object): judge that here too, so the notebook
-    # never tells a learner "it does not build" where the grader says "write plain data"
-    record = to_plain(prediction)
-    if record["t"] == "unsupported":
-        prediction = from_plain(record)
+    prediction = _read_for_verdict(prediction)
     result = verdict(kind, prediction, actual, context, resolved)
     if not result.correct and _form_is_right(kind, prediction, context):
         # a student version carries its explanations sealed under the answers they explain

@@ -838,7 +838,7 @@ def _model_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
         for rule in COUNT_RULES:
             for value, message in rule(counted, inner):
                 if value is not None and value != counted:
-                    yield expected - counted + value, f"In {label}: {message}"
+                    yield expected - counted + value, f"In {label}, {_sentence_within(message)}"
 
 
 def _model_terms(context: Mapping[str, Any]) -> str | None:
@@ -1582,7 +1582,16 @@ def explain_shape(
     names = _axis_names(expected, f, role)
     reads = asks_input(f, role)
     if len(answer) != len(expected):
-        kind = "this weight" if f.weights else ("this input" if reads else "this output")
+        # a state handed over (07 q10's initial_state) is no output of the question's call
+        kind = (
+            "this weight"
+            if f.weights
+            else "this input"
+            if reads
+            else "a state"
+            if _is_state(role)
+            else "this output"
+        )
         return (
             f"{answer!r} has {len(answer)} ax{'is' if len(answer) == 1 else 'es'}; {kind} has "
             f"{len(expected)}: ({', '.join(names)})."
@@ -2113,7 +2122,8 @@ def _explain_dict(answer: dict, expected: dict) -> str:
         notes.append(
             f"Missing: {spoken_list(given)}, the old {'name' if len(given) == 1 else 'names'} the "
             f"question asks about: keep {'it' if len(given) == 1 else 'them'} as the "
-            f"{'key' if len(given) == 1 else 'keys'} and give each its Keras 3 name as value."
+            f"{'key' if len(given) == 1 else 'keys'} and give "
+            f"{'it' if len(given) == 1 else 'each'} its Keras 3 name as value."
         )
     if required:
         notes.append(
@@ -2725,6 +2735,15 @@ wrong size."
     )
     if len(mine) == len(theirs) and sorted(mine) == sorted(theirs):
         return f"{text} The right sizes in another order: check which axis is which."
+    if len(mine) < len(theirs) and [n for n in mine if n != 1] == [n for n in theirs if n != 1]:
+        # only axes of size 1 are gone: an index such as h[0] (or a squeeze) dropped them,
+        # which no reshape was written for
+        ones = len(theirs) - len(mine)
+        return (
+            f"{text} It holds as many numbers, without {'an axis' if ones == 1 else 'axes'} of "
+            "size 1: an index such as [0], or a squeeze, dropped "
+            f"{'it' if ones == 1 else 'them'}; keep the axes the question's array has."
+        )
     if math.prod(mine) == math.prod(theirs) and len(mine) != len(theirs):
         # the same numbers of elements: nothing was reduced, only laid out again
         return (

@@ -357,7 +357,9 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         )
     elif output != want_shape:
         problems.append(
-            _output_problem(answer, rows, layers, input_shape, output, want_shape, expected)
+            _output_problem(
+                answer, rows, layers, input_shape, output, want_shape, expected, problems
+            )
         )
     elif "params" in expected and params != int(expected["params"]):
         written = [spec for spec in answer if spec["class_name"] != "InputLayer"]
@@ -379,8 +381,15 @@ def _output_problem(
     output: tuple,
     want_shape: tuple,
     expected: Mapping[str, Any],
+    told: Sequence[str] = (),
 ) -> str:
     """A wrong output shape, told by the learner's own last layer.
+
+    ``told`` holds what the verdict already says of the layers: where it names a layer's
+    return_sequences, the shape's own return_sequences hint would say it a second time
+    ("Layer 3 (LSTM) has return_sequences=True, so it hands on every timestep ... (None,
+    20, 1) keeps the time axis: that is the shape with `return_sequences=True`"), so the
+    shapes alone are given.
 
     The shape hints of :func:`~lstm_lib.mistakes.shape_mistake` assume that the last layer is
     the question's (a Dense keeps every axis, a recurrent layer's return_sequences sets the
@@ -404,6 +413,8 @@ def _output_problem(
     )
     if named and "return_sequences" in named and not _has_return_sequences(last):
         named = _axis_changed_by(written, rows, len(output) < len(want_shape), named)
+    if named and "return_sequences" in named and any("return_sequences" in t for t in told):
+        named = None
     return f"{said}. {named or ''}"
 
 

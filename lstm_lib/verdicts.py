@@ -150,10 +150,7 @@ def _value_form(answer: Any, expected: Any) -> str | None:
     if type(expected) is str:
         return f"Answer with a string, e.g. {'KeyError'!r}; got {_describe(answer)}."
     if type(expected) is dict and type(answer) is not dict:
-        return (
-            "Answer with a dict of keyword arguments, from each name to its value, e.g. "
-            f"{{'units': 8}}; got {_describe(answer)}."
-        )
+        return _dict_form(answer, expected)
     if type(expected) is int and type(answer) is not int:
         return _int_problem(answer)
     if type(expected) is bool and type(answer) is not bool:
@@ -161,6 +158,32 @@ def _value_form(answer: Any, expected: Any) -> str | None:
     if type(expected) is list and type(answer) is tuple:
         return f"Write it as a list, [...] rather than (...): {list(answer)!r}."
     return None
+
+
+def _dict_form(answer: Any, expected: dict[Any, Any]) -> str:
+    """What to write instead of ``answer`` where a dict is asked: a dict of keyword
+    arguments, or, where every key the question gives is an old Keras name (09 q5's
+    ``{"input": ..., "output": ...}``), a table from each old keyword to its new name.
+
+    The example is the question's own first key, never another question's answer: a
+    table's message showing ``{'units': 8}`` told a learner what ``output_dim`` became.
+
+    Examples
+    --------
+    >>> print(_dict_form("inputs", {"input": "..."}))
+    Answer with a dict from each old keyword the question names to its Keras 3 name, as a string, e.g. {'input': ...}; got 'inputs' (type str).
+    """  # noqa: E501
+    from lstm_lib.mistakes import KERAS3_NAMES  # NumPy, read only for a slip of this form
+
+    if expected and all(type(key) is str and key in KERAS3_NAMES for key in expected):
+        return (
+            "Answer with a dict from each old keyword the question names to its Keras 3 "
+            f"name, as a string, e.g. {{{next(iter(expected))!r}: ...}}; got {_describe(answer)}."
+        )
+    return (
+        "Answer with a dict of keyword arguments, from each name to its value, e.g. "
+        f"{{'units': 8}}; got {_describe(answer)}."
+    )
 
 
 def expect_value(value: Any, example: Any) -> None:

@@ -15,7 +15,7 @@ from lstm_grader.record import declared_questions
 from lstm_grader.references import load_references
 from lstm_grader.self_install import INSTALL_TAG
 from lstm_grader.synthetic import answered, solution_sources
-from lstm_lib import checks
+from lstm_lib import checks, verdicts
 
 ASSIGNMENTS = assignments()
 #: The calls that compare a prediction with live Keras: only a question's check cell makes them.
@@ -274,6 +274,24 @@ def test_a_check_imports_the_modules_it_uses(assignment: str) -> None:
         assert not borrowed, (
             f"{assignment} {question}: the check uses {borrowed} as a data cell imported "
             "them; import them in the check, under `if keras_allowed():`"
+        )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_check_says_to_run_the_setup_cell_before_using_its_names(assignment: str) -> None:
+    """After a kernel restart, a check cell run before the setup cell showed a NameError
+    traceback on its first check (``expect_int``). Does every check cell, after the line
+    saying what it checks, first call ``say_what_to_run()``, imported in the cell itself,
+    so that such a run says in one line to run the setup cell?"""
+    guard = ast.parse("from lstm_lib.checks import say_what_to_run\nsay_what_to_run()").body
+    for question, tree in _check_trees(assignment):
+        docstring, *opening = tree.body[:3]
+        assert isinstance(docstring, ast.Expr) and isinstance(docstring.value, ast.Constant), (
+            f"{assignment} {question}: a check opens with the line saying what it checks"
+        )
+        assert [ast.dump(node) for node in opening] == [ast.dump(node) for node in guard], (
+            f"{assignment} {question}: open the check with `from lstm_lib.checks import "
+            "say_what_to_run` and `say_what_to_run()`, before anything the setup cell binds"
         )
 
 
@@ -768,3 +786,46 @@ def test_an_array_check_that_states_its_shape_records_it(assignment: str) -> Non
             f"{assignment} {question}: expect_array(..., shape=...) and "
             '"shape_in_prompt": True in the context go together'
         )
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_a_bidirectional_count_tells_its_two_misreadings_apart(assignment: str) -> None:
+    """07 q5 asked for Bidirectional(LSTM(8))'s count on (batch, 10, 5), where 2 × features
+    equals the timesteps: a learner who read each copy as taking both directions' 10
+    features was told they had used the timesteps as the features, one number for two
+    misreadings. Do a Bidirectional count's timesteps differ from 2 × features, and is each
+    misreading told its own slip?"""
+    path = ROOT / "references" / f"{assignment}.json"
+    for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+        context = entry.get("context") or {}
+        layer = context.get("layer") or {}
+        if entry["kind"] != "int" or layer.get("class_name") != "Bidirectional":
+            continue
+        timesteps, features = context["timesteps"], context["features"]
+        assert timesteps != 2 * features, (
+            f"{assignment} {question}: 2 × features equals the timesteps ({timesteps}); "
+            "change the data so the two misreadings give two counts"
+        )
+        inner = layer["config"]["layer"]["config"]["units"]
+
+        def count(width: int, units: int = inner) -> int:
+            return 2 * 4 * (units * (units + width) + units)
+
+        doubled = verdicts.verdict(
+            "int", count(2 * features), entry["expected"], context, entry["mistakes"]
+        ).message
+        swapped = verdicts.verdict(
+            "int", count(timesteps), entry["expected"], context, entry["mistakes"]
+        ).message
+        assert f"2 × {features} = {2 * features} features" in doubled
+        assert f"timesteps ({timesteps}) as the features" in swapped
+
+
+def test_the_largest_layer_hint_counts_each_layer_by_its_own_rule() -> None:
+    """08 q4 answered "LSTM(16)" was told to count it with the LSTM formula, "then count
+    every other layer the same way": the Embedding, the right answer, is no LSTM, and a
+    learner who applied the LSTM formula to it found a wrong size. Does the hint send
+    each layer to its own rule?"""
+    hint = _feedback("08-putting-together")["q4"]["LSTM(16)"]
+    assert "the same way" not in hint
+    assert "its own rule" in hint

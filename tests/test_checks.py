@@ -62,6 +62,9 @@ OLD_PUBLIC_NAMES = {
 #: Names added for the two check modes.
 MODE_NAMES = ("CHECK_MODES", "check_mode", "show_answer", "use_mode")
 
+#: Names a check cell calls before its checks, for a kernel restarted since the setup cell.
+RESTART_NAMES = ("say_what_to_run",)
+
 
 @pytest.mark.parametrize("name", sorted(OLD_PUBLIC_NAMES))
 def test_old_public_names_are_still_importable(name: str) -> None:
@@ -95,7 +98,9 @@ AUTHORING_NAMES = (
 def test_all_is_accurate() -> None:
     """Does ``lstm_lib.checks.__all__`` list exactly the old public names and the authoring
     helpers, each defined?"""
-    assert sorted(checks.__all__) == sorted([*OLD_PUBLIC_NAMES, *AUTHORING_NAMES, *MODE_NAMES])
+    assert sorted(checks.__all__) == sorted(
+        [*OLD_PUBLIC_NAMES, *AUTHORING_NAMES, *MODE_NAMES, *RESTART_NAMES]
+    )
     assert len(set(checks.__all__)) == len(checks.__all__)
     for name in checks.__all__:
         assert hasattr(checks, name), name
@@ -387,6 +392,56 @@ def test_a_value_answer_of_the_right_type_passes_its_form_check(
     checks.expect_value({"input": "inputs"}, {"input": "x"})
     out = capsys.readouterr().out
     assert "The form is right (a string)" in out and "The form is right (a dict)" in out
+
+
+def test_a_table_of_new_names_is_told_its_own_form(capsys: pytest.CaptureFixture[str]) -> None:
+    """09 q5 asks for a dict from Model's old keywords to their Keras 3 names; an answer of
+    another type was told to write "a dict of keyword arguments, from each name to its
+    value, e.g. {'units': 8}", which is not q5's form and shows what q1's output_dim became.
+    Is it told q5's own form, with q5's own key, alike in the notebook and from the grader?"""
+    expected = _reference("09-keras2-to-keras3", "q5")["expected"]
+    with pytest.raises(AnswerError) as raised:
+        checks.expect_value("inputs", {"input": "..."})
+    graded = verdicts.verdict("value", "inputs", expected)
+    assert str(raised.value) == graded.message
+    assert "from each old keyword the question names to its Keras 3 name" in graded.message
+    assert "{'input': ...}" in graded.message and "units" not in graded.message
+    # a dict of keyword arguments (09 q1) keeps its own form
+    assert "keyword arguments" in verdicts.verdict("value", "units=8", {"units": 128}).message
+
+
+def test_a_check_reads_the_answer_once_for_its_form_and_its_verdict(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A check cell's form check and its verdict each turned the answer into the grader's
+    wire format (a model's list, an array walked twice). Is it read once in one cell, and
+    read again in a later cell, where the learner may have changed it since?"""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    reads = []
+
+    def counted(value: Any) -> Any:
+        reads.append(value)
+        return answers.to_plain(value)
+
+    monkeypatch.setattr(checks, "to_plain", counted)
+    check = (
+        "from lstm_lib.checks import expect_shapes, reveal\n"
+        "expect_shapes(answer_q3)\n"
+        "reveal('q3', answer_q3, [(None, 4), (None, 4)], kind='shapes')\n"
+    )
+    try:
+        shell.user_ns["answer_q3"] = [(None, 4)]
+        shell.run_cell(check)
+        assert len(reads) == 1
+        assert "2 tensors" in capsys.readouterr().out  # judged: one shape too few
+        shell.run_cell("answer_q3.append((None, 4))")
+        shell.run_cell("from lstm_lib.checks import reveal\n" + check.splitlines()[-1])
+        assert len(reads) == 2
+        assert "✔ q3" in capsys.readouterr().out  # the changed list, not the first reading
+    finally:
+        shell.user_ns.pop("answer_q3", None)
 
 
 def _reference(assignment: str, question: str) -> dict[str, Any]:
@@ -855,6 +910,36 @@ class TestModes:
             shell.set_custom_exc((), None)
             for name in ("expect_int", "answer_q3", "answer_4", "answer_q5", "answer_q5_h"):
                 shell.user_ns.pop(name, None)
+
+    def test_a_check_run_before_the_setup_cell_says_to_run_it(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """After a kernel restart, a check cell run before the setup cell showed
+        ``NameError: name 'expect_int' is not defined``, a traceback through the check's
+        code, since the setup cell's hook was not in place. Does a check cell that opens
+        with ``say_what_to_run()`` say in one line to run the setup cell, for a check
+        (``expect_int``, ``reveal_layer``) or ``model_reference`` alike, while still failing?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        guard = "from lstm_lib.checks import say_what_to_run\nsay_what_to_run()\n"
+        try:
+            shell.set_custom_exc((), None)  # a fresh kernel: the setup cell has not run
+            for use in (
+                "expect_int(answer_q4)",
+                "reveal_layer('q1', None, (None, 2))",
+                "model_reference(None)",
+            ):
+                capsys.readouterr()
+                result = shell.run_cell(guard + use)
+                out = capsys.readouterr().out
+                name = use.split("(")[0]
+                assert isinstance(result.error_in_exec, NameError)
+                assert f"{name} is not defined: run the setup cell first" in out
+                assert "Traceback" not in out and len(out.strip().splitlines()) == 1
+        finally:
+            shell.set_custom_exc((), None)
+            shell.user_ns.pop("say_what_to_run", None)
 
     def test_reveal_layer_names_a_misspelt_answer(self) -> None:
         """Does a check built on ``reveal_layer`` name a near spelling of its answer too?"""

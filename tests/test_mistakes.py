@@ -505,6 +505,16 @@ class TestValueRules:
         assert f"{old} is the Keras 1/2 name of {new}" in message
         assert f"Keras 3 calls it {new}" in message
 
+    def test_one_old_name_left_out_is_told_in_the_singular(self) -> None:
+        """09 q5 answered ``{"input": "inputs"}`` was told to keep output "as the key and
+        give each its Keras 3 name": one key has no "each". Is the sentence in the singular
+        for one name and in the plural for two?"""
+        model = {"input": "inputs", "output": "outputs"}
+        message = says("value", {"input": "inputs"}, model, {})
+        assert "keep it as the key and give it its Keras 3 name as value." in message
+        message = says("value", {}, model, {})
+        assert "keep them as the keys and give each its Keras 3 name as value." in message
+
     def test_dict_rules(self) -> None:
         """Are input_length, swapped values, missing keys and plural names named?"""
         message = says("value", {**self.EXPECTED, "input_length": 40}, self.EXPECTED, {})
@@ -1821,3 +1831,22 @@ def test_an_array_of_another_shape_is_told_the_shape_its_prompt_states(qid: str)
     unstated = {**question["context"], "shape_in_prompt": False}
     told = verdict("array", answer, question["expected"], unstated).message
     assert str(expected.shape) not in told
+
+
+def test_a_models_layer_slip_reads_as_one_sentence() -> None:
+    """08 q3 answered with the first LSTM reading the 30 timesteps as its features was told
+    "In the LSTM(16) layer: That uses the timesteps (30) as the features", two sentences
+    glued by a colon. Does it read as one, "In the LSTM(16) layer, that uses ..."?"""
+    answer = 500 * 8 + 4 * (16 * (16 + 30) + 16) + 4 * (8 * (8 + 16) + 8) + 8 * 3 + 3
+    message = judge("08q3", answer).message
+    assert "In the LSTM(16) layer, that uses the timesteps (30) as the features" in message
+    assert ": That" not in message
+
+
+def test_a_state_of_another_rank_is_called_a_state() -> None:
+    """07 q10 asks which tensors go into initial_state; the encoder's sequence written for h,
+    (None, 12, 16), was told "this output has 2" axes, though q10 asks for no output. Is it
+    told that a state has 2?"""
+    message = judge("07q10", [(None, 12, 16), (None, 16)]).message
+    assert "(None, 12, 16) has 3 axes; a state has 2: (batch, units)" in message, message
+    assert "this output" not in message

@@ -1654,3 +1654,27 @@ def test_an_option_value_keras_refuses_earns_nothing(
     result = judge(assignment, question, answer)
     assert not result.correct and result.earned == 0.0, result.message
     assert message in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "flags", "said"),
+    [
+        ("05-return-flags", "q6", (True, True), "(None, 8, 8), not (None, 8)"),
+        ("08-putting-together", "q6", (True, False), "(None, 3), not (None, 30, 3)"),
+    ],
+)
+def test_a_layers_return_sequences_is_told_once(
+    assignment: str, question: str, flags: tuple[bool, bool], said: str
+) -> None:
+    """A stack whose upper LSTM hands on the wrong thing was told so twice: "Layer 2 (LSTM)
+    has return_sequences=True, so it hands on every timestep ...", then of the output
+    "(None, 8, 8) keeps the time axis: that is the shape with `return_sequences=True`".
+    Is it told once, with the shape the model outputs?"""
+    answer = copy.deepcopy(solution_answer(assignment, question))
+    recurrent = [spec for spec in answer if spec["class_name"] == "LSTM"]
+    for spec, flag in zip(recurrent, flags, strict=True):
+        spec["config"]["return_sequences"] = flag
+    ref = reference(assignment, question)
+    message = verdict("model", answer, ref["expected"], ref["context"]).message
+    assert message.count("return_sequences") == 1, message
+    assert f"Your model outputs {said}" in message

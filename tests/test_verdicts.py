@@ -1268,12 +1268,20 @@ def test_an_rnn_around_another_cell_is_told_the_layer_it_equals() -> None:
             "It holds as many numbers, laid out in fewer axes",
             "summed",
         ),
+        (
+            "03q6",
+            np.zeros(2),
+            "without an axis of size 1: an index such as [0], or a squeeze, dropped it",
+            "reshape",
+        ),
     ],
 )
 def test_a_numpy_form_is_told_what_it_is(qid: str, value: Any, told: str, not_told: str) -> None:
     """A NumPy scalar where an array is asked is told it is one number (writing float(...)
     around it would not help); a 0-d array where a count is asked is quoted as the int it
-    holds; an array of the right size in fewer axes is told it was reshaped, not reduced."""
+    holds; an array of the right size in fewer axes is told it was reshaped, not reduced,
+    and one that lost only an axis of size 1 (03 q6's h_2[0], told "a reshape or flatten")
+    that an index or a squeeze dropped it."""
     message = _grader_verdict(qid, value).message
     assert told in message and not_told not in message, message
 
