@@ -304,18 +304,29 @@ def release_kernel_identity(claim: str | None) -> None:
             os.unlink(claim)
 
 
-#: The folder, host-wide, where an ordinary user's kernels take turns (see
-#: :class:`KernelTurn`), followed by the uid. Fixed, not read from the environment
-#: ($XDG_RUNTIME_DIR, $HOME): every grader of the uid, however it was started, must find
-#: the same file.
-TURN_FOLDER_PREFIX = "/tmp/lstm-grade-turns-"
+#: The folder, in the uid's home, where an ordinary user's kernels take turns (see
+#: :class:`KernelTurn`). The home is the password database's, never $HOME nor /tmp: every
+#: grader of the uid on the host (cron, systemd with PrivateTmp, a Dask worker, nbgrader
+#: autograde) finds the same folder whatever its environment, and no other user may make
+#: it first.
+TURN_FOLDER_NAME = ".lstm-grade-turns"
 #: How often a kernel waiting for its turn asks again, in seconds.
 TURN_POLL_S = 0.2
 
 
+def _password_home(uid: int) -> str | None:
+    """The home the password database gives ``uid``, or None if it has no entry."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_dir or None
+    except KeyError:
+        return None
+
+
 class KernelTurn:
     """One uid's turn to run a grading kernel on this host: a ``flock`` on a file of a
-    folder only that uid may write, held while the kernel lives.
+    folder in the uid's home that only that uid may write, held while the kernel lives.
 
     Where the kernels of an ordinary user share one limit on processes
     (:func:`kernels_share_a_process_limit`), one kernel's threads take the room of any
@@ -332,23 +343,63 @@ class KernelTurn:
 
     @staticmethod
     def folder(uid: int) -> str:
-        """Where the kernels of ``uid`` take turns."""
-        return f"{TURN_FOLDER_PREFIX}{uid}"
+        """Where the kernels of ``uid`` take turns.
+
+        Raises
+        ------
+        SandboxUnavailable
+            If the password database has no home for ``uid``.
+        """
+        home = _password_home(uid)
+        if home is None:
+            raise SandboxUnavailable(
+                f"uid {uid} has no entry in the password database, so no home where its "
+                "grading kernels can take turns: grade as a user with a home"
+            )
+        return os.path.join(home, TURN_FOLDER_NAME)
 
     @classmethod
     def _open(cls, uid: int) -> int:
         """The turn file of ``uid``, opened without following any link, in a folder that
-        is ``uid``'s own and that no one else may write."""
+        is ``uid``'s own and that no one else may write, in a home that only ``uid`` or
+        root may write."""
         folder = cls.folder(uid)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(folder, 0o700)
+        home = os.path.dirname(folder)
+        try:
+            # the home's path is the password database's (root's word): it may be a link
+            home_fd = os.open(home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxUnavailable(
+                f"the home of uid {uid}, {home}, cannot be opened ({exc.strerror}): its "
+                "grading kernels cannot take turns (give the user a home)"
+            ) from exc
+        try:
+            info = os.fstat(home_fd)
+            if info.st_uid not in (uid, 0) or info.st_mode & 0o022:
+                raise SandboxUnavailable(
+                    f"the home of uid {uid}, {home}, is not the user's (or root's) alone to "
+                    "write: its grading kernels cannot take turns there (chmod go-w it)"
+                )
+            return cls._open_in_home(uid, home_fd, folder)
+        finally:
+            os.close(home_fd)
+
+    @staticmethod
+    def _open_in_home(uid: int, home_fd: int, folder: str) -> int:
         refused = SandboxUnavailable(
             f"{folder} is not a folder of uid {uid}'s own that only it may write: its "
-            "kernels cannot take turns (remove it, and grade again)"
+            f"kernels cannot take turns (make it: mkdir -m 700 {folder}, owned by uid "
+            f"{uid}, and grade again)"
         )
         try:
-            parent = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError as exc:  # a link (ELOOP), or not a folder
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(TURN_FOLDER_NAME, 0o700, dir_fd=home_fd)
+            parent = os.open(
+                TURN_FOLDER_NAME,
+                os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                dir_fd=home_fd,
+            )
+        except OSError as exc:  # a link (ELOOP), not a folder, or a home it may not write
             raise refused from exc
         try:
             info = os.fstat(parent)

@@ -2265,46 +2265,63 @@ NON_ROOT_CASES = (
 GRADER_UID = 61010
 
 
-#: The command prefix that runs the rest of its arguments as :data:`GRADER_UID`.
-AS_A_USER = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}", "--clear-groups", "--"]
+def _as_a_user(passwd: Path, uid: int = GRADER_UID) -> list[str]:
+    """The command prefix that runs the rest of its arguments as ``uid``, with
+    ``passwd`` as the password database it and its children read (a mount of their own:
+    the host's is left as it is), so that the user has a home of its own there."""
+    become = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    in_own_mounts = 'mount --bind "$0" /etc/passwd && exec "$@"'
+    return ["unshare", "--mount", "--", "sh", "-c", in_own_mounts, str(passwd), *become, "--"]
 
 
 @contextlib.contextmanager
-def _folder_for_a_user() -> Iterator[Path]:
-    """As root: a folder that :data:`GRADER_UID` may be given (see :func:`_give_to_the_user`),
-    removed afterwards, with this interpreter reachable by that user meanwhile."""
+def _folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]:
+    """As root: a folder that ``uid`` may be given (see :func:`_give_to_the_user`),
+    removed afterwards, with this interpreter reachable by that user meanwhile; and the
+    command prefix that runs the rest of its arguments as that user, whose home (in the
+    password database it reads) is the folder's ``home``."""
     interpreter = os.path.realpath(sys.executable)
     root_mode = os.stat("/root").st_mode & 0o7777
     # the interpreter may live in root's home (pyenv): let the grader's user through
     # while the test runs, and put the mode back whatever happens
     opened = interpreter.startswith("/root/") and not root_mode & 0o001
     folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
+    # root's, out of the folder the user is given: the user cannot rewrite its own entry
+    databases = Path(tempfile.mkdtemp(prefix="redteam-passwd-", dir="/tmp"))
     try:
         if opened:
             os.chmod("/root", root_mode | 0o001)
         os.chmod(folder, 0o755)
-        yield folder
+        home = folder / "home"
+        home.mkdir(mode=0o700)
+        os.chown(home, uid, uid)
+        passwd = databases / "passwd"
+        entry = f"redteam-grader:x:{uid}:{uid}::{home}:/bin/sh\n"
+        passwd.write_text(Path("/etc/passwd").read_text() + entry)
+        passwd.chmod(0o644)
+        yield folder, _as_a_user(passwd, uid)
     finally:
         if opened:
             os.chmod("/root", root_mode)
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(databases, ignore_errors=True)
 
 
 def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list[str]]:
     """A folder for a class graded by an ordinary user, removed when ``stack`` closes, and
     the command prefix that runs the grader as that user: as root, :data:`GRADER_UID`'s
-    (:data:`AS_A_USER`; give it the folder with :func:`_give_to_the_user`), otherwise this
-    process's own user (no prefix)."""
+    (see :func:`_folder_for_a_user`; give it the folder with :func:`_give_to_the_user`),
+    otherwise this process's own user (no prefix)."""
     if os.geteuid() == 0:
-        return stack.enter_context(_folder_for_a_user()), AS_A_USER
+        return stack.enter_context(_folder_for_a_user())
     parent = Path(tempfile.mkdtemp(prefix="redteam-user-"))
     stack.callback(shutil.rmtree, parent, ignore_errors=True)
     return parent, []
 
 
-def _give_to_the_user(folder: Path) -> None:
-    """Make :data:`GRADER_UID` the owner of everything in ``folder``."""
-    subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
+def _give_to_the_user(folder: Path, uid: int = GRADER_UID) -> None:
+    """Make ``uid`` the owner of everything in ``folder``."""
+    subprocess.run(["chown", "-R", f"{uid}:{uid}", str(folder)], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -2314,7 +2331,7 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         # already an ordinary user: the module's own grading was one, of every case
         yield request.getfixturevalue("graded")
         return
-    with _folder_for_a_user() as folder:
+    with _folder_for_a_user() as (folder, as_user):
         (folder / "course").mkdir()
         course = make_course(folder / "course", [ASSIGNMENT])
         with (course.root / "nbgrader_config.py").open("a") as config:
@@ -2323,7 +2340,7 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
         _submit_class(course, cases)
         _give_to_the_user(folder)
-        yield _grade_class(course, cases, AS_A_USER)
+        yield _grade_class(course, cases, as_user)
 
 
 def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
@@ -2959,8 +2976,9 @@ def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere
     if by_a_user and os.geteuid() != 0:
         pytest.skip("already an ordinary user: the run by 'root' is one")
     with contextlib.ExitStack() as stack:
+        as_user: list[str] = []
         if by_a_user:
-            parent = stack.enter_context(_folder_for_a_user())
+            parent, as_user = stack.enter_context(_folder_for_a_user())
         else:
             parent = Path(tempfile.mkdtemp(prefix="redteam-elsewhere-"))
             stack.callback(shutil.rmtree, parent, ignore_errors=True)
@@ -2989,7 +3007,7 @@ def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere
         # where jupyter_client looks for kernels first: share/jupyter/kernels of this path
         patch.setenv("JUPYTER_PATH", str(root / "kernels" / "share"))
         try:
-            graded = _grade_class(course, cases, as_user=AS_A_USER if by_a_user else [])
+            graded = _grade_class(course, cases, as_user)
             alive_after = _marked_processes()
             # the daemon writes every 0.2 s: a few seconds give it many chances
             subprocess.run(["sleep", "3"], check=True)
@@ -3203,3 +3221,37 @@ def test_two_runs_of_one_user_leave_no_classmate_without_room() -> None:
                 assert row["status"] == "graded", row
                 full = graded[name].full
                 assert graded[name].course.scores(student, ASSIGNMENT) == full, student
+
+
+#: The grading user of :func:`test_another_local_user_cannot_stop_a_users_grading`, and
+#: the other local user (a learner with a shell account on the grading host) who tries to.
+SQUATTED_UID, SQUATTER_UID = 61014, 61015
+
+
+def test_another_local_user_cannot_stop_a_users_grading() -> None:
+    """Another local user makes, before the grader's first run, every folder of the
+    shared /tmp and /dev/shm where an ordinary user's kernels could take their turn,
+    owned by that other user. Is the class graded all the same, each kernel still taking
+    its turn (in the grading user's home, which no one else may write)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if os.geteuid() != 0:
+        pytest.skip("only root can act as two local users")
+    squats = [Path(f"{place}/lstm-grade-turns-{SQUATTED_UID}") for place in ("/tmp", "/dev/shm")]
+    with contextlib.ExitStack() as stack:
+        parent, as_user = stack.enter_context(_folder_for_a_user(SQUATTED_UID))
+        for squat in squats:
+            squat.mkdir(mode=0o700)
+            stack.callback(shutil.rmtree, squat, ignore_errors=True)
+            os.chown(squat, SQUATTER_UID, SQUATTER_UID)
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        _submit_class(course, {})
+        _give_to_the_user(parent, SQUATTED_UID)
+        graded = _grade_class(course, {}, as_user)
+        assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+        if ONE_AT_A_TIME in graded.output:  # its kernels share a limit: they took turns
+            turn = parent / "home" / sandbox.TURN_FOLDER_NAME
+            assert (turn / "kernels.lock").stat().st_uid == SQUATTED_UID
+            assert turn.stat().st_mode & 0o777 == 0o700
