@@ -468,6 +468,49 @@ class KernelTurn:
         self.release()
 
 
+#: The environment variable naming the file where the kernels a grading process starts
+#: note when they waited for their turn (``<pid> <start> <end>`` lines, monotonic
+#: seconds; ``-`` while it lasts). ``lstm-grade`` sets it, so that its limit per
+#: submission (``--timeout``) does not count a wait for another grader of the user.
+TURN_WAITS_ENV = "LSTM_GRADE_TURN_WAITS"
+
+
+def _note_turn_wait(started: float, ended: float | None) -> None:
+    """Note a wait for the turn in the file :data:`TURN_WAITS_ENV` names, if any."""
+    path = os.environ.get(TURN_WAITS_ENV)
+    if not path:
+        return
+    with contextlib.suppress(OSError), open(path, "a", encoding="ascii") as notes:
+        notes.write(f"{os.getpid()} {started!r} {'-' if ended is None else repr(ended)}\n")
+
+
+def turn_waited_s(path: str | os.PathLike[str], pid: int, since: float) -> float:
+    """Seconds, after the monotonic time ``since``, that process ``pid``'s kernels spent
+    waiting for their turn, as noted in ``path`` (see :data:`TURN_WAITS_ENV`); a wait
+    that lasts counts until now."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0.0
+    now = time.monotonic()
+    lasting: dict[float, float] = {}
+    ended: dict[float, float] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 3 or fields[0] != str(pid):
+            continue
+        try:
+            start = float(fields[1])
+            if fields[2] == "-":
+                lasting[start] = now
+            else:
+                ended[start] = float(fields[2])
+        except ValueError:
+            continue
+    waits = lasting | ended  # a wait noted as over is over
+    return sum(max(0.0, min(end, now) - max(start, since)) for start, end in waits.items())
+
+
 #: Said once per process when a kernel waits for its turn.
 _TURN_WAIT_SAID: list[bool] = []
 
@@ -1599,8 +1642,18 @@ class SandboxProvisioner(LocalProvisioner):
         self.turn_waited_s = 0.0
         if self._turn is None and _kernels_take_turns(self._identity, group):
             asked = time.monotonic()
-            self._turn = await KernelTurn.take(self._identity.uid, _say_why_a_kernel_waits)
+
+            waited: list[bool] = []
+
+            def note_the_wait() -> None:
+                _say_why_a_kernel_waits()
+                _note_turn_wait(asked, None)
+                waited.append(True)
+
+            self._turn = await KernelTurn.take(self._identity.uid, note_the_wait)
             self.turn_waited_s = time.monotonic() - asked
+            if waited:
+                _note_turn_wait(asked, asked + self.turn_waited_s)
             self.sandbox_report["limits"].append(
                 f"processes: no other kernel of uid {self._identity.uid} runs on this host "
                 "meanwhile (its kernels take turns)"

@@ -16,6 +16,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import textwrap
 import threading
 import time
@@ -666,3 +668,37 @@ def test_a_child_that_cannot_be_forked_ahead_leaves_the_next_submission_cold(
     assert preloaded._fork_waiting(None) is None
     assert set(os.listdir("/proc/self/fd")) == before
     assert preloaded._OTHER_CHILDRENS_FDS == set()
+
+
+#: A grading run whose kernel waits for its turn (another grader of the user holds it)
+#: longer than the run's whole time limit, then runs a moment and ends.
+WAITS_FOR_ITS_TURN = """
+import time
+from lstm_grader import sandbox
+asked = time.monotonic()
+sandbox._note_turn_wait(asked, None)
+time.sleep(3)
+sandbox._note_turn_wait(asked, time.monotonic())
+time.sleep(0.5)
+"""
+
+
+def test_a_runs_wait_for_its_kernels_turn_is_not_its_time(tmp_path: Path) -> None:
+    """lstm-grade --timeout is the grading's time: does a run whose kernel waited for the
+    turn (held by another grader of the same user) longer than that limit still end
+    as it ran, while a run that merely takes as long is stopped?"""
+    from lstm_grader import preloaded, sandbox
+
+    notes = tmp_path / "waits"
+    notes.touch()
+    env = {**os.environ, sandbox.TURN_WAITS_ENV: str(notes)}
+    waiting = subprocess.Popen([sys.executable, "-c", WAITS_FOR_ITS_TURN], cwd=ROOT, env=env)
+    waited = preloaded._wait(waiting.pid, 2.0, str(notes))
+    assert waited is not None, "timed out while it waited for its turn"
+    assert os.waitstatus_to_exitcode(waited[0]) == 0
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    try:
+        assert preloaded._wait(slow.pid, 2.0, str(notes)) is None
+    finally:
+        slow.kill()
+        slow.wait()

@@ -1105,3 +1105,23 @@ def test_only_kernels_sharing_the_users_process_limit_take_turns(
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     assert not sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), counted)
     assert sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), uncounted)
+
+
+def test_a_kernels_waits_for_its_turn_are_noted_for_its_grader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lstm-grade's limit per submission must not count a wait for another grader of the
+    user: are a kernel's waits noted under its process, a wait that lasts counted until
+    now, and only the part of a wait after the submission began, nor another process's?"""
+    notes = tmp_path / "waits"
+    monkeypatch.setenv(sandbox.TURN_WAITS_ENV, str(notes))
+    now = time.monotonic()
+    sandbox._note_turn_wait(now - 50, now - 30)  # before and into the submission
+    sandbox._note_turn_wait(now - 10, None)  # lasts
+    with notes.open("a") as other:
+        other.write(f"{os.getpid() + 1} {now - 100!r} -\ngarbled line\n")
+    waited = sandbox.turn_waited_s(notes, os.getpid(), since=now - 40)
+    assert 19.9 < waited < 21, waited  # 10 of the first, 10 of the lasting one
+    sandbox._note_turn_wait(now - 10, now - 5)
+    assert sandbox.turn_waited_s(notes, os.getpid(), since=now - 40) == pytest.approx(15)
+    assert sandbox.turn_waited_s(tmp_path / "missing", os.getpid(), since=now) == 0.0
