@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -702,3 +703,35 @@ def test_a_runs_wait_for_its_kernels_turn_is_not_its_time(tmp_path: Path) -> Non
     finally:
         slow.kill()
         slow.wait()
+
+
+def test_the_client_waits_for_a_run_whose_kernel_waited_for_its_turn(tmp_path: Path) -> None:
+    """The client of the helper gives up on an answer later than the run's time limit:
+    does it, like the helper, leave the run's wait for its kernel's turn out, rather than
+    call the helper dead while the run waits?"""
+    from lstm_grader import sandbox
+
+    notes = tmp_path / "waits"
+    run = 4_000_000  # the run's pid: only its notes are read
+    asked = time.monotonic()
+    notes.write_text(f"{run} {asked!r} -\n")
+    read, write = os.pipe()
+    grader = PreloadedGrader()
+    grader._answers = os.fdopen(read, "r", encoding="utf-8")
+    grader._errors = tempfile.TemporaryFile()
+
+    def turn_then_answer() -> None:
+        time.sleep(2.5)  # longer than the run's limit
+        with notes.open("a") as more:
+            more.write(f"{run} {asked!r} {time.monotonic()!r}\n")
+        os.write(write, b'{"outcome": "ran", "log": ""}\n')
+
+    helper = threading.Thread(target=turn_then_answer)
+    helper.start()
+    try:
+        answer = grader._outcome(run, 1.0, {sandbox.TURN_WAITS_ENV: str(notes)})
+    finally:
+        helper.join()
+        os.close(write)
+        grader._close_streams()
+    assert answer["outcome"] == "ran"
