@@ -1009,6 +1009,20 @@ FILTER_IN_FORCE = (
 COLD_START_FILLER = "x" * (9 * 2**20)
 
 
+#: A right answer, then 60 MB of terminal escapes (retitle the window, clear the screen)
+#: written to the descriptors the kernel was started with, which ipykernel keeps aside
+#: when it captures descriptors 1 and 2: no message carries them, so no output cap does.
+RAW_DESCRIPTORS = (
+    "import os, sys\n"
+    "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
+    "chunk = (b'\\x1b]0;RAW-DESCRIPTORS\\x07\\x1b[2J' + b'x' * 1000 + b'\\n') * 1000\n"
+    "started_with = {s._original_stdstream_copy for s in (sys.stdout, sys.stderr)}\n"
+    "for _ in range(30):\n"
+    "    for fd in started_with:\n"
+    "        os.write(fd, chunk)\n"
+)
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -1225,6 +1239,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             status="output-limit",
         ),
+        # past ipykernel's capture, to the descriptors the kernel was started with
+        "raw-descriptors": Case(answers={"q3-answer": RAW_DESCRIPTORS}),
         # warnings that Keras or NumPy print never cost a correct answer its points
         "noisy-warnings": Case(
             answers={
@@ -1741,6 +1757,21 @@ def test_grades_csv_holds_nothing_a_terminal_acts_on(graded: Graded) -> None:
         for value in row.values():
             assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value), row
     assert "\\x1b]0;graded 10 of 10\\x07" in graded.rows["terminal-escapes"]["reason"]
+
+
+def test_what_a_kernel_writes_past_its_streams_reaches_no_log(graded: Graded) -> None:
+    """A kernel writes 60 MB of terminal escapes to the descriptors it was started with,
+    past ipykernel's capture and every output cap: does the answer keep its points while
+    none of it reaches the grading log an instructor reads (nor grades.csv, nor what
+    lstm-grade prints), which stays small?"""
+    assert graded.course.scores("raw-descriptors", ASSIGNMENT) == graded.full
+    reports = graded.course.root / "grading_reports" / "raw-descriptors" / ASSIGNMENT
+    for path in reports.iterdir():
+        data = path.read_bytes()
+        assert len(data) < 1_000_000, path
+        assert b"RAW-DESCRIPTORS" not in data and b"\x1b" not in data, path
+    assert "RAW-DESCRIPTORS" not in graded.output
+    assert "RAW-DESCRIPTORS" not in (graded.course.root / "grades.csv").read_text()
 
 
 def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:
