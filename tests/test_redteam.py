@@ -1764,6 +1764,10 @@ def test_what_a_kernel_writes_past_its_streams_reaches_no_log(graded: Graded) ->
     past ipykernel's capture and every output cap: does the answer keep its points while
     none of it reaches the grading log an instructor reads (nor grades.csv, nor what
     lstm-grade prints), which stays small?"""
+    _check_raw_descriptors_attack(graded)
+
+
+def _check_raw_descriptors_attack(graded: Graded) -> None:
     assert graded.course.scores("raw-descriptors", ASSIGNMENT) == graded.full
     reports = graded.course.root / "grading_reports" / "raw-descriptors" / ASSIGNMENT
     for path in reports.iterdir():
@@ -2292,6 +2296,7 @@ NON_ROOT_CASES = (
     "kernel-interfaces",
     "empty-frames",
     "standard-library-plant",
+    "raw-descriptors",
 )
 GRADER_UID = 61010
 
@@ -2416,6 +2421,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
     _check_launcher_takes_nothing_from_the_working_folder(graded)
+    _check_raw_descriptors_attack(graded)
     # the endless message's connection is cut, as a root grader's is: every point kept
     frames = graded.rows["empty-frames"]
     assert frames["status"] == "output-limit", frames
