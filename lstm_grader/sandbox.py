@@ -511,6 +511,28 @@ def turn_waited_s(path: str | os.PathLike[str], pid: int, since: float) -> float
     return sum(max(0.0, min(end, now) - max(start, since)) for start, end in waits.items())
 
 
+async def _take_turn(uid: int) -> tuple[KernelTurn, float]:
+    """Wait for the turn of ``uid``'s kernels: the turn, and the seconds waited for it.
+
+    A wait is said once per process and noted (see :data:`TURN_WAITS_ENV`) as it begins
+    and as it ends, however it ends: a wait given up (refused, cancelled) is over too.
+    """
+    asked = time.monotonic()
+    waited: list[bool] = []
+
+    def note_the_wait() -> None:
+        _say_why_a_kernel_waits()
+        _note_turn_wait(asked, None)
+        waited.append(True)
+
+    try:
+        turn = await KernelTurn.take(uid, note_the_wait)
+    finally:
+        if waited:
+            _note_turn_wait(asked, time.monotonic())
+    return turn, time.monotonic() - asked
+
+
 #: Said once per process when a kernel waits for its turn.
 _TURN_WAIT_SAID: list[bool] = []
 
@@ -1641,19 +1663,7 @@ class SandboxProvisioner(LocalProvisioner):
         }
         self.turn_waited_s = 0.0
         if self._turn is None and _kernels_take_turns(self._identity, group):
-            asked = time.monotonic()
-
-            waited: list[bool] = []
-
-            def note_the_wait() -> None:
-                _say_why_a_kernel_waits()
-                _note_turn_wait(asked, None)
-                waited.append(True)
-
-            self._turn = await KernelTurn.take(self._identity.uid, note_the_wait)
-            self.turn_waited_s = time.monotonic() - asked
-            if waited:
-                _note_turn_wait(asked, asked + self.turn_waited_s)
+            self._turn, self.turn_waited_s = await _take_turn(self._identity.uid)
             self.sandbox_report["limits"].append(
                 f"processes: no other kernel of uid {self._identity.uid} runs on this host "
                 "meanwhile (its kernels take turns)"

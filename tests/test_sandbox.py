@@ -8,6 +8,7 @@ nbgrader, is in test_redteam.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -1125,3 +1126,39 @@ def test_a_kernels_waits_for_its_turn_are_noted_for_its_grader(
     sandbox._note_turn_wait(now - 10, now - 5)
     assert sandbox.turn_waited_s(notes, os.getpid(), since=now - 40) == pytest.approx(15)
     assert sandbox.turn_waited_s(tmp_path / "missing", os.getpid(), since=now) == 0.0
+
+
+def test_a_kernels_wait_for_its_turn_is_noted_as_over_however_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait noted as lasting keeps lstm-grade from timing out its run: is a wait that
+    ends in the turn noted as over, and so is one given up (the start cancelled), so
+    that the rest of the run counts against its limit again?"""
+    _a_home(tmp_path, monkeypatch)
+    notes = tmp_path / "waits"
+    monkeypatch.setenv(sandbox.TURN_WAITS_ENV, str(notes))
+    monkeypatch.setattr(sandbox, "TURN_POLL_S", 0.01)
+    held = sandbox.KernelTurn.try_take(os.geteuid())
+    since = time.monotonic()
+
+    async def give_up_then_take() -> tuple[sandbox.KernelTurn, float]:
+        waiting = asyncio.ensure_future(sandbox._take_turn(os.geteuid()))
+        await asyncio.sleep(0.3)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        after_giving_up = sandbox.turn_waited_s(notes, os.getpid(), since)
+        await asyncio.sleep(0.3)
+        assert sandbox.turn_waited_s(notes, os.getpid(), since) == after_giving_up
+        waiting = asyncio.ensure_future(sandbox._take_turn(os.geteuid()))
+        await asyncio.sleep(0.3)
+        held.release()
+        return await asyncio.wait_for(waiting, 10)
+
+    turn, waited = asyncio.run(give_up_then_take())
+    turn.release()
+    assert 0.25 < waited < 5
+    noted = sandbox.turn_waited_s(notes, os.getpid(), since)
+    time.sleep(0.2)
+    assert sandbox.turn_waited_s(notes, os.getpid(), since) == noted
+    assert 0.5 < noted < 5
