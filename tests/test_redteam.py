@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1478,17 +1479,22 @@ if calls:
 """
 
 
-def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> Graded:
-    """Grade the class with lstm-grade, then generate feedback, as ``as_user`` (a command
-    prefix; empty for this process's user), with the grader's secrets in its environment
-    and its session keyring (:data:`GRADER_SESSION`)."""
+def _grade_class(
+    course: Course, cases: dict[str, Case], as_user: list[str], *options: str
+) -> Graded:
+    """Grade the class with lstm-grade (given ``options`` too), then generate feedback, as
+    ``as_user`` (a command prefix; empty for this process's user), with the grader's
+    secrets in its environment and its session keyring (:data:`GRADER_SESSION`)."""
     root = course.root
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
     env.update(SECRETS)  # as a hub or a database would set them for the grader
     env["HOME"] = str(root)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     before, course_before = _snapshot(root / "submitted"), _course_files(root)
-    grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"]
+    grade = [
+        *(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"),
+        *options,
+    ]
     run = subprocess.run(
         [*as_user, *GRADER_SESSION, *grade, "--no-progress"],
         cwd=root,
@@ -3292,3 +3298,68 @@ def test_another_local_user_cannot_stop_a_users_grading() -> None:
             turn = parent / "home" / sandbox.TURN_FOLDER_NAME
             assert (turn / "kernels.lock").stat().st_uid == SQUATTED_UID
             assert turn.stat().st_mode & 0o777 == 0o700
+
+
+#: A right answer to every question, each a while in coming: the kernel holds its user's
+#: turn (when it has to take one) for half a minute and more.
+SLOW_BUT_RIGHT = {
+    "q1-answer": "import time\ntime.sleep(12)\nanswer_q1 = (None, 16)\n",
+    "q2-answer": "import time\ntime.sleep(12)\nanswer_q2 = (None, 8, 16)\n",
+    "q3-answer": "import time\ntime.sleep(12)\nanswer_q3 = [(None, 16), (None, 16), (None, 16)]\n",
+}
+
+
+def _turn_is_held(folder: Path) -> bool:
+    """Whether a kernel holds the turn whose folder is ``folder`` now (asked without
+    waiting; a grader asking meanwhile only waits its next poll)."""
+    import fcntl
+
+    try:
+        descriptor = os.open(folder / "kernels.lock", os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
+def test_a_wait_for_another_graders_kernel_costs_no_submission_its_time() -> None:
+    """Two lstm-grade runs of one ordinary user, without a control group: the first
+    grades a slow but right notebook, whose kernel holds the user's turn for longer than
+    the second run's --timeout. Is the second run's honest notebook, which waits for the
+    turn, graded in full rather than timed out (the wait is not its time)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    classes = {"slow": {"a-slow": Case(answers=SLOW_BUT_RIGHT)}, "waiting": {}}
+    with contextlib.ExitStack() as stack:
+        parent, as_user = _graded_by_an_ordinary_user(stack)
+        courses = {}
+        for name, cases in classes.items():
+            (parent / name).mkdir()
+            courses[name] = make_course(parent / name, [ASSIGNMENT])
+            with (courses[name].root / "nbgrader_config.py").open("a") as config:
+                config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+            _submit_class(courses[name], cases)
+        if as_user:
+            _give_to_the_user(parent)
+        home = parent / "home" if as_user else Path(sandbox.KernelTurn.folder(os.geteuid())).parent
+        turn = home / sandbox.TURN_FOLDER_NAME
+        with ThreadPoolExecutor(2) as runs:
+            slow = runs.submit(_grade_class, courses["slow"], classes["slow"], as_user)
+            deadline = time.monotonic() + 120
+            while not _turn_is_held(turn) and not slow.done() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not _turn_is_held(turn):
+                slow.result()
+                pytest.skip("this grader's kernels take no turn (a control group counts them)")
+            waiting = runs.submit(_grade_class, courses["waiting"], {}, as_user, "--timeout", "30")
+            graded = {"slow": slow.result(), "waiting": waiting.result()}
+        assert ONE_AT_A_TIME in graded["slow"].output
+        for name, cases in classes.items():
+            for student in (*cases, "honest"):
+                row = graded[name].rows[student]
+                assert row["status"] == "graded", row
+                assert graded[name].course.scores(student, ASSIGNMENT) == graded[name].full
