@@ -25,9 +25,11 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -323,7 +325,8 @@ class ClassGrader:
     ) -> None:
         from lstm_grader.sandbox import kernels_share_a_process_limit
 
-        if workers > 1 and not scheduler and kernels_share_a_process_limit():
+        kernels_take_turns = not scheduler and kernels_share_a_process_limit()
+        if workers > 1 and kernels_take_turns:
             # one kernel's threads would take the room of the kernel graded beside it, whose
             # right answers would then fail: a grade must not depend on who was graded at
             # the same time
@@ -335,6 +338,12 @@ class ClassGrader:
             workers = 1
         self.root = root
         self.warm_kernels = warm_kernels
+        # where the kernels note their waits for the user's turn, which another grader of
+        # the user may hold for a whole notebook: --timeout does not count them
+        self._turn_waits: Path | None = None
+        if kernels_take_turns:
+            self._turn_waits = Path(tempfile.mkdtemp(prefix="lstm-grade-turn-waits-")) / "waits"
+            self._turn_waits.touch(mode=0o600)
         self._idle_graders: list[PreloadedGrader] = []
         self._every_grader: list[PreloadedGrader] = []
         self._graders_lock = threading.Lock()
@@ -702,25 +711,43 @@ class ClassGrader:
             grader.close()
         if self._cluster is not None:
             self._cluster.close()
+        if self._turn_waits is not None:
+            shutil.rmtree(self._turn_waits.parent, ignore_errors=True)
 
     def _autograde_in_new_process(self, argv: list[str], env: dict[str, str]) -> tuple[str, str]:
+        from lstm_grader.preloaded import TURN_WAIT_LOOK_S, time_left_s
+        from lstm_grader.sandbox import TURN_WAITS_ENV
+
         command = [
             sys.executable,
             "-c",
             _NBGRADER_MAIN,
             *argv,
         ]
-        try:
-            result = subprocess.run(
-                command,
-                cwd=self.root,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout,
-            )
-        except subprocess.TimeoutExpired:
-            return "timed-out", f"grading took longer than {self.timeout} s"
+        turn_waits = env.get(TURN_WAITS_ENV)
+        started = time.monotonic()
+        with subprocess.Popen(
+            command,
+            cwd=self.root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            while True:
+                left = time_left_s(started, self.timeout, process.pid, turn_waits)
+                if left <= 0:
+                    process.kill()
+                    process.communicate()
+                    return "timed-out", f"grading took longer than {self.timeout} s"
+                try:
+                    stdout, stderr = process.communicate(
+                        timeout=min(left, TURN_WAIT_LOOK_S) if turn_waits else left
+                    )
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         log = f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}"
         if result.returncode != 0:
             return "crashed", log
@@ -915,9 +942,14 @@ class ClassGrader:
             )
 
     def _env(self) -> dict[str, str]:
+        from lstm_grader.sandbox import TURN_WAITS_ENV
+
         env = dict(os.environ)
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
+        env.pop(TURN_WAITS_ENV, None)
+        if self._turn_waits is not None:
+            env[TURN_WAITS_ENV] = str(self._turn_waits)
         return env
 
 

@@ -255,10 +255,12 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _wait(pid: int, timeout: float) -> tuple[int, float] | None:
+def _wait(pid: int, timeout: float, turn_waits: str | None = None) -> tuple[int, float] | None:
     """Wait for a child: its exit status and the CPU seconds it and the processes it
-    waited for used, or None when ``timeout`` passed first."""
-    deadline = time.monotonic() + timeout
+    waited for used, or None when ``timeout`` passed first. The time its kernels spent
+    waiting for their turn, as noted in ``turn_waits`` (see
+    :data:`lstm_grader.sandbox.TURN_WAITS_ENV`), is not counted."""
+    started = time.monotonic()
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -268,9 +270,11 @@ def _wait(pid: int, timeout: float) -> tuple[int, float] | None:
             done, status, usage = os.wait4(pid, os.WNOHANG)
             if done:
                 return status, usage.ru_utime + usage.ru_stime
-            left = deadline - time.monotonic()
+            left = time_left_s(started, timeout, pid, turn_waits)
             if left <= 0:
                 return None
+            if turn_waits:  # a wait for the turn may begin: look again now and then
+                left = min(left, TURN_WAIT_LOOK_S)
             if pidfd is not None:
                 select.select([pidfd], [], [], left)
             else:
@@ -278,6 +282,21 @@ def _wait(pid: int, timeout: float) -> tuple[int, float] | None:
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+#: How often a wait for a child whose kernels may wait for their turn looks again.
+TURN_WAIT_LOOK_S = 1.0
+
+
+def time_left_s(started: float, timeout: float, pid: int, turn_waits: str | None) -> float:
+    """Seconds left of ``timeout`` since ``started`` for ``pid``'s run, not counting its
+    kernels' waits for their turn noted in ``turn_waits``."""
+    left = started + timeout - time.monotonic()
+    if turn_waits:
+        from lstm_grader.sandbox import turn_waited_s
+
+        left += turn_waited_s(turn_waits, pid, started)
+    return left
 
 
 def _kill_group(pid: int, reap: bool = True) -> None:
@@ -390,7 +409,10 @@ def _serve_one(
         # the client kills this process group should the helper die before answering
         say({"started": child.pid})
         waiting = _fork_waiting(warm)
-        waited = _wait(child.pid, float(request["timeout"]))
+        from lstm_grader.sandbox import TURN_WAITS_ENV
+
+        turn_waits = request["env"].get(TURN_WAITS_ENV)
+        waited = _wait(child.pid, float(request["timeout"]), turn_waits)
         if waited is None:
             _kill_group(child.pid)
             return {"outcome": "timed-out", "log": ""}, waiting, warm
@@ -564,6 +586,20 @@ class PreloadedGrader:
             raise GraderHelperDied(f"the grader helper {why}")
         return answer
 
+    def _outcome(self, child: int, timeout: float, env: dict[str, str]) -> dict[str, Any]:
+        """The helper's answer for the run of ``child``, within ``timeout`` seconds not
+        counting its kernels' waits for their turn (as the helper does not)."""
+        from lstm_grader.sandbox import TURN_WAITS_ENV
+
+        turn_waits = env.get(TURN_WAITS_ENV)
+        started = time.monotonic()
+        while True:
+            left = max(0.0, time_left_s(started, timeout, child, turn_waits))
+            look = min(left, TURN_WAIT_LOOK_S) if turn_waits else left
+            readable, _, _ = select.select([self._answers], [], [], look)
+            if readable or left <= 0:
+                return self._answer(0)
+
     def _send(self, request: dict[str, Any]) -> None:
         """Send a request, restarting a helper found dead first: a request that was never
         delivered is safe to send again."""
@@ -617,7 +653,7 @@ class PreloadedGrader:
                 answer = self._answer(START_TIMEOUT_S)
                 child = answer.get("started")
                 if child is not None:
-                    answer = self._answer(timeout + ANSWER_GRACE_S)
+                    answer = self._outcome(child, timeout + ANSWER_GRACE_S, env)
             except (GraderHelperDied, OSError) as exc:
                 self._stop()
                 if child is not None:  # what the orphaned run started goes with it

@@ -304,18 +304,29 @@ def release_kernel_identity(claim: str | None) -> None:
             os.unlink(claim)
 
 
-#: The folder, host-wide, where an ordinary user's kernels take turns (see
-#: :class:`KernelTurn`), followed by the uid. Fixed, not read from the environment
-#: ($XDG_RUNTIME_DIR, $HOME): every grader of the uid, however it was started, must find
-#: the same file.
-TURN_FOLDER_PREFIX = "/tmp/lstm-grade-turns-"
+#: The folder, in the uid's home, where an ordinary user's kernels take turns (see
+#: :class:`KernelTurn`). The home is the password database's, never $HOME nor /tmp: every
+#: grader of the uid on the host (cron, systemd with PrivateTmp, a Dask worker, nbgrader
+#: autograde) finds the same folder whatever its environment, and no other user may make
+#: it first.
+TURN_FOLDER_NAME = ".lstm-grade-turns"
 #: How often a kernel waiting for its turn asks again, in seconds.
 TURN_POLL_S = 0.2
 
 
+def _password_home(uid: int) -> str | None:
+    """The home the password database gives ``uid``, or None if it has no entry."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_dir or None
+    except KeyError:
+        return None
+
+
 class KernelTurn:
     """One uid's turn to run a grading kernel on this host: a ``flock`` on a file of a
-    folder only that uid may write, held while the kernel lives.
+    folder in the uid's home that only that uid may write, held while the kernel lives.
 
     Where the kernels of an ordinary user share one limit on processes
     (:func:`kernels_share_a_process_limit`), one kernel's threads take the room of any
@@ -332,23 +343,63 @@ class KernelTurn:
 
     @staticmethod
     def folder(uid: int) -> str:
-        """Where the kernels of ``uid`` take turns."""
-        return f"{TURN_FOLDER_PREFIX}{uid}"
+        """Where the kernels of ``uid`` take turns.
+
+        Raises
+        ------
+        SandboxUnavailable
+            If the password database has no home for ``uid``.
+        """
+        home = _password_home(uid)
+        if home is None:
+            raise SandboxUnavailable(
+                f"uid {uid} has no entry in the password database, so no home where its "
+                "grading kernels can take turns: grade as a user with a home"
+            )
+        return os.path.join(home, TURN_FOLDER_NAME)
 
     @classmethod
     def _open(cls, uid: int) -> int:
         """The turn file of ``uid``, opened without following any link, in a folder that
-        is ``uid``'s own and that no one else may write."""
+        is ``uid``'s own and that no one else may write, in a home that only ``uid`` or
+        root may write."""
         folder = cls.folder(uid)
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(folder, 0o700)
+        home = os.path.dirname(folder)
+        try:
+            # the home's path is the password database's (root's word): it may be a link
+            home_fd = os.open(home, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise SandboxUnavailable(
+                f"the home of uid {uid}, {home}, cannot be opened ({exc.strerror}): its "
+                "grading kernels cannot take turns (give the user a home)"
+            ) from exc
+        try:
+            info = os.fstat(home_fd)
+            if info.st_uid not in (uid, 0) or info.st_mode & 0o022:
+                raise SandboxUnavailable(
+                    f"the home of uid {uid}, {home}, is not the user's (or root's) alone to "
+                    "write: its grading kernels cannot take turns there (chmod go-w it)"
+                )
+            return cls._open_in_home(uid, home_fd, folder)
+        finally:
+            os.close(home_fd)
+
+    @staticmethod
+    def _open_in_home(uid: int, home_fd: int, folder: str) -> int:
         refused = SandboxUnavailable(
             f"{folder} is not a folder of uid {uid}'s own that only it may write: its "
-            "kernels cannot take turns (remove it, and grade again)"
+            f"kernels cannot take turns (make it: mkdir -m 700 {folder}, owned by uid "
+            f"{uid}, and grade again)"
         )
         try:
-            parent = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        except OSError as exc:  # a link (ELOOP), or not a folder
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(TURN_FOLDER_NAME, 0o700, dir_fd=home_fd)
+            parent = os.open(
+                TURN_FOLDER_NAME,
+                os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                dir_fd=home_fd,
+            )
+        except OSError as exc:  # a link (ELOOP), not a folder, or a home it may not write
             raise refused from exc
         try:
             info = os.fstat(parent)
@@ -415,6 +466,71 @@ class KernelTurn:
 
     def __del__(self) -> None:
         self.release()
+
+
+#: The environment variable naming the file where the kernels a grading process starts
+#: note when they waited for their turn (``<pid> <start> <end>`` lines, monotonic
+#: seconds; ``-`` while it lasts). ``lstm-grade`` sets it, so that its limit per
+#: submission (``--timeout``) does not count a wait for another grader of the user.
+TURN_WAITS_ENV = "LSTM_GRADE_TURN_WAITS"
+
+
+def _note_turn_wait(started: float, ended: float | None) -> None:
+    """Note a wait for the turn in the file :data:`TURN_WAITS_ENV` names, if any."""
+    path = os.environ.get(TURN_WAITS_ENV)
+    if not path:
+        return
+    with contextlib.suppress(OSError), open(path, "a", encoding="ascii") as notes:
+        notes.write(f"{os.getpid()} {started!r} {'-' if ended is None else repr(ended)}\n")
+
+
+def turn_waited_s(path: str | os.PathLike[str], pid: int, since: float) -> float:
+    """Seconds, after the monotonic time ``since``, that process ``pid``'s kernels spent
+    waiting for their turn, as noted in ``path`` (see :data:`TURN_WAITS_ENV`); a wait
+    that lasts counts until now."""
+    try:
+        text = Path(path).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return 0.0
+    now = time.monotonic()
+    lasting: dict[float, float] = {}
+    ended: dict[float, float] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) != 3 or fields[0] != str(pid):
+            continue
+        try:
+            start = float(fields[1])
+            if fields[2] == "-":
+                lasting[start] = now
+            else:
+                ended[start] = float(fields[2])
+        except ValueError:
+            continue
+    waits = lasting | ended  # a wait noted as over is over
+    return sum(max(0.0, min(end, now) - max(start, since)) for start, end in waits.items())
+
+
+async def _take_turn(uid: int) -> tuple[KernelTurn, float]:
+    """Wait for the turn of ``uid``'s kernels: the turn, and the seconds waited for it.
+
+    A wait is said once per process and noted (see :data:`TURN_WAITS_ENV`) as it begins
+    and as it ends, however it ends: a wait given up (refused, cancelled) is over too.
+    """
+    asked = time.monotonic()
+    waited: list[bool] = []
+
+    def note_the_wait() -> None:
+        _say_why_a_kernel_waits()
+        _note_turn_wait(asked, None)
+        waited.append(True)
+
+    try:
+        turn = await KernelTurn.take(uid, note_the_wait)
+    finally:
+        if waited:
+            _note_turn_wait(asked, time.monotonic())
+    return turn, time.monotonic() - asked
 
 
 #: Said once per process when a kernel waits for its turn.
@@ -1547,9 +1663,7 @@ class SandboxProvisioner(LocalProvisioner):
         }
         self.turn_waited_s = 0.0
         if self._turn is None and _kernels_take_turns(self._identity, group):
-            asked = time.monotonic()
-            self._turn = await KernelTurn.take(self._identity.uid, _say_why_a_kernel_waits)
-            self.turn_waited_s = time.monotonic() - asked
+            self._turn, self.turn_waited_s = await _take_turn(self._identity.uid)
             self.sandbox_report["limits"].append(
                 f"processes: no other kernel of uid {self._identity.uid} runs on this host "
                 "meanwhile (its kernels take turns)"

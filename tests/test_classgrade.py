@@ -1564,3 +1564,34 @@ def test_the_help_names_every_exit_status(capsys: pytest.CaptureFixture[str]) ->
     for status in ("0", "1", "2", "3", "130, 143"):
         assert f"\n  {status} " in out, status
     assert "grader-error" in out
+
+
+def test_a_new_process_per_submission_leaves_its_turn_wait_out_of_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a new process per submission, is a run whose kernel waited for its user's
+    turn (another grader of the user held it) longer than --timeout still let finish,
+    while a run as slow without waiting is stopped?"""
+    from types import SimpleNamespace
+
+    from lstm_grader import sandbox
+
+    notes = tmp_path / "waits"
+    notes.touch()
+    env = {**os.environ, sandbox.TURN_WAITS_ENV: str(notes)}
+    grader = SimpleNamespace(root=Path(__file__).resolve().parents[1], timeout=2)
+    waits_then_runs = (
+        "import time\n"
+        "from lstm_grader import sandbox\n"
+        "asked = time.monotonic()\n"
+        "sandbox._note_turn_wait(asked, None)\n"
+        "time.sleep(3.5)\n"
+        "sandbox._note_turn_wait(asked, time.monotonic())\n"
+        "print('graded')\n"
+    )
+    monkeypatch.setattr(classgrade, "_NBGRADER_MAIN", waits_then_runs)
+    outcome, log = classgrade.ClassGrader._autograde_in_new_process(grader, [], env)
+    assert (outcome, log.split()[-1]) == ("ran", "graded")
+    monkeypatch.setattr(classgrade, "_NBGRADER_MAIN", "import time; time.sleep(30)")
+    outcome, _ = classgrade.ClassGrader._autograde_in_new_process(grader, [], env)
+    assert outcome == "timed-out"

@@ -16,6 +16,9 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -666,3 +669,69 @@ def test_a_child_that_cannot_be_forked_ahead_leaves_the_next_submission_cold(
     assert preloaded._fork_waiting(None) is None
     assert set(os.listdir("/proc/self/fd")) == before
     assert preloaded._OTHER_CHILDRENS_FDS == set()
+
+
+#: A grading run whose kernel waits for its turn (another grader of the user holds it)
+#: longer than the run's whole time limit, then runs a moment and ends.
+WAITS_FOR_ITS_TURN = """
+import time
+from lstm_grader import sandbox
+asked = time.monotonic()
+sandbox._note_turn_wait(asked, None)
+time.sleep(3)
+sandbox._note_turn_wait(asked, time.monotonic())
+time.sleep(0.5)
+"""
+
+
+def test_a_runs_wait_for_its_kernels_turn_is_not_its_time(tmp_path: Path) -> None:
+    """lstm-grade --timeout is the grading's time: does a run whose kernel waited for the
+    turn (held by another grader of the same user) longer than that limit still end
+    as it ran, while a run that merely takes as long is stopped?"""
+    from lstm_grader import preloaded, sandbox
+
+    notes = tmp_path / "waits"
+    notes.touch()
+    env = {**os.environ, sandbox.TURN_WAITS_ENV: str(notes)}
+    waiting = subprocess.Popen([sys.executable, "-c", WAITS_FOR_ITS_TURN], cwd=ROOT, env=env)
+    waited = preloaded._wait(waiting.pid, 2.0, str(notes))
+    assert waited is not None, "timed out while it waited for its turn"
+    assert os.waitstatus_to_exitcode(waited[0]) == 0
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
+    try:
+        assert preloaded._wait(slow.pid, 2.0, str(notes)) is None
+    finally:
+        slow.kill()
+        slow.wait()
+
+
+def test_the_client_waits_for_a_run_whose_kernel_waited_for_its_turn(tmp_path: Path) -> None:
+    """The client of the helper gives up on an answer later than the run's time limit:
+    does it, like the helper, leave the run's wait for its kernel's turn out, rather than
+    call the helper dead while the run waits?"""
+    from lstm_grader import sandbox
+
+    notes = tmp_path / "waits"
+    run = 4_000_000  # the run's pid: only its notes are read
+    asked = time.monotonic()
+    notes.write_text(f"{run} {asked!r} -\n")
+    read, write = os.pipe()
+    grader = PreloadedGrader()
+    grader._answers = os.fdopen(read, "r", encoding="utf-8")
+    grader._errors = tempfile.TemporaryFile()
+
+    def turn_then_answer() -> None:
+        time.sleep(2.5)  # longer than the run's limit
+        with notes.open("a") as more:
+            more.write(f"{run} {asked!r} {time.monotonic()!r}\n")
+        os.write(write, b'{"outcome": "ran", "log": ""}\n')
+
+    helper = threading.Thread(target=turn_then_answer)
+    helper.start()
+    try:
+        answer = grader._outcome(run, 1.0, {sandbox.TURN_WAITS_ENV: str(notes)})
+    finally:
+        helper.join()
+        os.close(write)
+        grader._close_streams()
+    assert answer["outcome"] == "ran"

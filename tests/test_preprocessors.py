@@ -1114,7 +1114,7 @@ def test_the_wait_for_the_kernels_turn_is_not_the_notebooks_time(
     from lstm_grader import sandbox
 
     require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
-    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", str(tmp_path / "turns-"))
+    monkeypatch.setattr(sandbox, "_password_home", lambda uid: str(tmp_path))
     monkeypatch.setattr(sandbox, "_kernels_take_turns", lambda identity, group: True)
     real_take = sandbox.KernelTurn.take
 

@@ -24,6 +24,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -1009,6 +1010,20 @@ FILTER_IN_FORCE = (
 COLD_START_FILLER = "x" * (9 * 2**20)
 
 
+#: A right answer, then 60 MB of terminal escapes (retitle the window, clear the screen)
+#: written to the descriptors the kernel was started with, which ipykernel keeps aside
+#: when it captures descriptors 1 and 2: no message carries them, so no output cap does.
+RAW_DESCRIPTORS = (
+    "import os, sys\n"
+    "answer_q3 = [(None, 16), (None, 16), (None, 16)]\n"
+    "chunk = (b'\\x1b]0;RAW-DESCRIPTORS\\x07\\x1b[2J' + b'x' * 1000 + b'\\n') * 1000\n"
+    "started_with = {s._original_stdstream_copy for s in (sys.stdout, sys.stderr)}\n"
+    "for _ in range(30):\n"
+    "    for fd in started_with:\n"
+    "        os.write(fd, chunk)\n"
+)
+
+
 def _cases(course_root: Path, port: int) -> dict[str, Case]:
     return {
         # 1. redefining helpers and names the test cells use
@@ -1225,6 +1240,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
             },
             status="output-limit",
         ),
+        # past ipykernel's capture, to the descriptors the kernel was started with
+        "raw-descriptors": Case(answers={"q3-answer": RAW_DESCRIPTORS}),
         # warnings that Keras or NumPy print never cost a correct answer its points
         "noisy-warnings": Case(
             answers={
@@ -1462,17 +1479,22 @@ if calls:
 """
 
 
-def _grade_class(course: Course, cases: dict[str, Case], as_user: list[str]) -> Graded:
-    """Grade the class with lstm-grade, then generate feedback, as ``as_user`` (a command
-    prefix; empty for this process's user), with the grader's secrets in its environment
-    and its session keyring (:data:`GRADER_SESSION`)."""
+def _grade_class(
+    course: Course, cases: dict[str, Case], as_user: list[str], *options: str
+) -> Graded:
+    """Grade the class with lstm-grade (given ``options`` too), then generate feedback, as
+    ``as_user`` (a command prefix; empty for this process's user), with the grader's
+    secrets in its environment and its session keyring (:data:`GRADER_SESSION`)."""
     root = course.root
     env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
     env.update(SECRETS)  # as a hub or a database would set them for the grader
     env["HOME"] = str(root)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     before, course_before = _snapshot(root / "submitted"), _course_files(root)
-    grade = [sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"]
+    grade = [
+        *(sys.executable, "-m", "lstm_grader.classgrade", ASSIGNMENT, "--workers", "2"),
+        *options,
+    ]
     run = subprocess.run(
         [*as_user, *GRADER_SESSION, *grade, "--no-progress"],
         cwd=root,
@@ -1741,6 +1763,25 @@ def test_grades_csv_holds_nothing_a_terminal_acts_on(graded: Graded) -> None:
         for value in row.values():
             assert not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value), row
     assert "\\x1b]0;graded 10 of 10\\x07" in graded.rows["terminal-escapes"]["reason"]
+
+
+def test_what_a_kernel_writes_past_its_streams_reaches_no_log(graded: Graded) -> None:
+    """A kernel writes 60 MB of terminal escapes to the descriptors it was started with,
+    past ipykernel's capture and every output cap: does the answer keep its points while
+    none of it reaches the grading log an instructor reads (nor grades.csv, nor what
+    lstm-grade prints), which stays small?"""
+    _check_raw_descriptors_attack(graded)
+
+
+def _check_raw_descriptors_attack(graded: Graded) -> None:
+    assert graded.course.scores("raw-descriptors", ASSIGNMENT) == graded.full
+    reports = graded.course.root / "grading_reports" / "raw-descriptors" / ASSIGNMENT
+    for path in reports.iterdir():
+        data = path.read_bytes()
+        assert len(data) < 1_000_000, path
+        assert b"RAW-DESCRIPTORS" not in data and b"\x1b" not in data, path
+    assert "RAW-DESCRIPTORS" not in graded.output
+    assert "RAW-DESCRIPTORS" not in (graded.course.root / "grades.csv").read_text()
 
 
 def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:
@@ -2261,50 +2302,68 @@ NON_ROOT_CASES = (
     "kernel-interfaces",
     "empty-frames",
     "standard-library-plant",
+    "raw-descriptors",
 )
 GRADER_UID = 61010
 
 
-#: The command prefix that runs the rest of its arguments as :data:`GRADER_UID`.
-AS_A_USER = ["setpriv", f"--reuid={GRADER_UID}", f"--regid={GRADER_UID}", "--clear-groups", "--"]
+def _as_a_user(passwd: Path, uid: int = GRADER_UID) -> list[str]:
+    """The command prefix that runs the rest of its arguments as ``uid``, with
+    ``passwd`` as the password database it and its children read (a mount of their own:
+    the host's is left as it is), so that the user has a home of its own there."""
+    become = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    in_own_mounts = 'mount --bind "$0" /etc/passwd && exec "$@"'
+    return ["unshare", "--mount", "--", "sh", "-c", in_own_mounts, str(passwd), *become, "--"]
 
 
 @contextlib.contextmanager
-def _folder_for_a_user() -> Iterator[Path]:
-    """As root: a folder that :data:`GRADER_UID` may be given (see :func:`_give_to_the_user`),
-    removed afterwards, with this interpreter reachable by that user meanwhile."""
+def _folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]:
+    """As root: a folder that ``uid`` may be given (see :func:`_give_to_the_user`),
+    removed afterwards, with this interpreter reachable by that user meanwhile; and the
+    command prefix that runs the rest of its arguments as that user, whose home (in the
+    password database it reads) is the folder's ``home``."""
     interpreter = os.path.realpath(sys.executable)
     root_mode = os.stat("/root").st_mode & 0o7777
     # the interpreter may live in root's home (pyenv): let the grader's user through
     # while the test runs, and put the mode back whatever happens
     opened = interpreter.startswith("/root/") and not root_mode & 0o001
     folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
+    # root's, out of the folder the user is given: the user cannot rewrite its own entry
+    databases = Path(tempfile.mkdtemp(prefix="redteam-passwd-", dir="/tmp"))
     try:
         if opened:
             os.chmod("/root", root_mode | 0o001)
         os.chmod(folder, 0o755)
-        yield folder
+        home = folder / "home"
+        home.mkdir(mode=0o700)
+        os.chown(home, uid, uid)
+        passwd = databases / "passwd"
+        entry = f"redteam-grader:x:{uid}:{uid}::{home}:/bin/sh\n"
+        passwd.write_text(Path("/etc/passwd").read_text() + entry)
+        passwd.chmod(0o644)
+        yield folder, _as_a_user(passwd, uid)
     finally:
         if opened:
             os.chmod("/root", root_mode)
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(databases, ignore_errors=True)
 
 
 def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list[str]]:
     """A folder for a class graded by an ordinary user, removed when ``stack`` closes, and
     the command prefix that runs the grader as that user: as root, :data:`GRADER_UID`'s
-    (:data:`AS_A_USER`; give it the folder with :func:`_give_to_the_user`), otherwise this
-    process's own user (no prefix)."""
+    (see :func:`_folder_for_a_user`; give it the folder with :func:`_give_to_the_user`),
+    otherwise this process's own user (no prefix)."""
     if os.geteuid() == 0:
-        return stack.enter_context(_folder_for_a_user()), AS_A_USER
+        return stack.enter_context(_folder_for_a_user())
     parent = Path(tempfile.mkdtemp(prefix="redteam-user-"))
     stack.callback(shutil.rmtree, parent, ignore_errors=True)
     return parent, []
 
 
-def _give_to_the_user(folder: Path) -> None:
-    """Make :data:`GRADER_UID` the owner of everything in ``folder``."""
-    subprocess.run(["chown", "-R", f"{GRADER_UID}:{GRADER_UID}", str(folder)], check=True)
+def _give_to_the_user(folder: Path, uid: int = GRADER_UID) -> None:
+    """Make ``uid`` the owner of everything in ``folder``."""
+    subprocess.run(["chown", "-R", f"{uid}:{uid}", str(folder)], check=True)
 
 
 @pytest.fixture(scope="module")
@@ -2314,7 +2373,7 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         # already an ordinary user: the module's own grading was one, of every case
         yield request.getfixturevalue("graded")
         return
-    with _folder_for_a_user() as folder:
+    with _folder_for_a_user() as (folder, as_user):
         (folder / "course").mkdir()
         course = make_course(folder / "course", [ASSIGNMENT])
         with (course.root / "nbgrader_config.py").open("a") as config:
@@ -2323,7 +2382,7 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
         _submit_class(course, cases)
         _give_to_the_user(folder)
-        yield _grade_class(course, cases, AS_A_USER)
+        yield _grade_class(course, cases, as_user)
 
 
 def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
@@ -2368,6 +2427,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     assert scores["q1"] == scores["q2"] == 0.0
     assert float(graded.rows["fork-bomb"]["score"]) == float(honest["score"])
     _check_launcher_takes_nothing_from_the_working_folder(graded)
+    _check_raw_descriptors_attack(graded)
     # the endless message's connection is cut, as a root grader's is: every point kept
     frames = graded.rows["empty-frames"]
     assert frames["status"] == "output-limit", frames
@@ -2959,8 +3019,9 @@ def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere
     if by_a_user and os.geteuid() != 0:
         pytest.skip("already an ordinary user: the run by 'root' is one")
     with contextlib.ExitStack() as stack:
+        as_user: list[str] = []
         if by_a_user:
-            parent = stack.enter_context(_folder_for_a_user())
+            parent, as_user = stack.enter_context(_folder_for_a_user())
         else:
             parent = Path(tempfile.mkdtemp(prefix="redteam-elsewhere-"))
             stack.callback(shutil.rmtree, parent, ignore_errors=True)
@@ -2989,7 +3050,7 @@ def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere
         # where jupyter_client looks for kernels first: share/jupyter/kernels of this path
         patch.setenv("JUPYTER_PATH", str(root / "kernels" / "share"))
         try:
-            graded = _grade_class(course, cases, as_user=AS_A_USER if by_a_user else [])
+            graded = _grade_class(course, cases, as_user)
             alive_after = _marked_processes()
             # the daemon writes every 0.2 s: a few seconds give it many chances
             subprocess.run(["sleep", "3"], check=True)
@@ -3203,3 +3264,102 @@ def test_two_runs_of_one_user_leave_no_classmate_without_room() -> None:
                 assert row["status"] == "graded", row
                 full = graded[name].full
                 assert graded[name].course.scores(student, ASSIGNMENT) == full, student
+
+
+#: The grading user of :func:`test_another_local_user_cannot_stop_a_users_grading`, and
+#: the other local user (a learner with a shell account on the grading host) who tries to.
+SQUATTED_UID, SQUATTER_UID = 61014, 61015
+
+
+def test_another_local_user_cannot_stop_a_users_grading() -> None:
+    """Another local user makes, before the grader's first run, every folder of the
+    shared /tmp and /dev/shm where an ordinary user's kernels could take their turn,
+    owned by that other user. Is the class graded all the same, each kernel still taking
+    its turn (in the grading user's home, which no one else may write)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if os.geteuid() != 0:
+        pytest.skip("only root can act as two local users")
+    squats = [Path(f"{place}/lstm-grade-turns-{SQUATTED_UID}") for place in ("/tmp", "/dev/shm")]
+    with contextlib.ExitStack() as stack:
+        parent, as_user = stack.enter_context(_folder_for_a_user(SQUATTED_UID))
+        for squat in squats:
+            squat.mkdir(mode=0o700)
+            stack.callback(shutil.rmtree, squat, ignore_errors=True)
+            os.chown(squat, SQUATTER_UID, SQUATTER_UID)
+        root = parent / "course"
+        root.mkdir()
+        course = make_course(root, [ASSIGNMENT])
+        _submit_class(course, {})
+        _give_to_the_user(parent, SQUATTED_UID)
+        graded = _grade_class(course, {}, as_user)
+        assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+        if ONE_AT_A_TIME in graded.output:  # its kernels share a limit: they took turns
+            turn = parent / "home" / sandbox.TURN_FOLDER_NAME
+            assert (turn / "kernels.lock").stat().st_uid == SQUATTED_UID
+            assert turn.stat().st_mode & 0o777 == 0o700
+
+
+#: A right answer to every question, each a while in coming: the kernel holds its user's
+#: turn (when it has to take one) for half a minute and more.
+SLOW_BUT_RIGHT = {
+    "q1-answer": "import time\ntime.sleep(12)\nanswer_q1 = (None, 16)\n",
+    "q2-answer": "import time\ntime.sleep(12)\nanswer_q2 = (None, 8, 16)\n",
+    "q3-answer": "import time\ntime.sleep(12)\nanswer_q3 = [(None, 16), (None, 16), (None, 16)]\n",
+}
+
+
+def _turn_is_held(folder: Path) -> bool:
+    """Whether a kernel holds the turn whose folder is ``folder`` now (asked without
+    waiting; a grader asking meanwhile only waits its next poll)."""
+    import fcntl
+
+    try:
+        descriptor = os.open(folder / "kernels.lock", os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)
+    return False
+
+
+def test_a_wait_for_another_graders_kernel_costs_no_submission_its_time() -> None:
+    """Two lstm-grade runs of one ordinary user, without a control group: the first
+    grades a slow but right notebook, whose kernel holds the user's turn for longer than
+    the second run's --timeout. Is the second run's honest notebook, which waits for the
+    turn, graded in full rather than timed out (the wait is not its time)?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    classes = {"slow": {"a-slow": Case(answers=SLOW_BUT_RIGHT)}, "waiting": {}}
+    with contextlib.ExitStack() as stack:
+        parent, as_user = _graded_by_an_ordinary_user(stack)
+        courses = {}
+        for name, cases in classes.items():
+            (parent / name).mkdir()
+            courses[name] = make_course(parent / name, [ASSIGNMENT])
+            with (courses[name].root / "nbgrader_config.py").open("a") as config:
+                config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+            _submit_class(courses[name], cases)
+        if as_user:
+            _give_to_the_user(parent)
+        home = parent / "home" if as_user else Path(sandbox.KernelTurn.folder(os.geteuid())).parent
+        turn = home / sandbox.TURN_FOLDER_NAME
+        with ThreadPoolExecutor(2) as runs:
+            slow = runs.submit(_grade_class, courses["slow"], classes["slow"], as_user)
+            deadline = time.monotonic() + 120
+            while not _turn_is_held(turn) and not slow.done() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            if not _turn_is_held(turn):
+                slow.result()
+                pytest.skip("this grader's kernels take no turn (a control group counts them)")
+            waiting = runs.submit(_grade_class, courses["waiting"], {}, as_user, "--timeout", "30")
+            graded = {"slow": slow.result(), "waiting": waiting.result()}
+        assert ONE_AT_A_TIME in graded["slow"].output
+        for name, cases in classes.items():
+            for student in (*cases, "honest"):
+                row = graded[name].rows[student]
+                assert row["status"] == "graded", row
+                assert graded[name].course.scores(student, ASSIGNMENT) == graded[name].full

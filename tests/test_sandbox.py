@@ -8,6 +8,7 @@ nbgrader, is in test_redteam.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import queue
@@ -905,12 +906,12 @@ def test_the_grader_reconnects_only_to_a_socket(tmp_path: Path) -> None:
 
 # ------------------------------------------------------------------ one kernel's turn per user
 
-#: A process that takes the turn of this process's uid in ``prefix`` (argv[1]), says so,
+#: A process that takes the turn of this process's uid in the home ``argv[1]``, says so,
 #: and holds it until it is killed; or, with argv[2] == "try", says whether it was free.
 TURN_HOLDER = """
 import os, sys, time
 from lstm_grader import sandbox
-sandbox.TURN_FOLDER_PREFIX = sys.argv[1]
+sandbox._password_home = lambda uid: sys.argv[1]
 turn = sandbox.KernelTurn.try_take(os.geteuid())
 print("FREE" if turn is not None else "TAKEN", flush=True)
 if len(sys.argv) < 3:
@@ -918,9 +919,18 @@ if len(sys.argv) < 3:
 """
 
 
-def _turn_holder(prefix: str, *mode: str) -> subprocess.Popen:
+def _a_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home of this process's user's own, which the password database gives every uid
+    while the test runs."""
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setattr(sandbox, "_password_home", lambda uid: str(home))
+    return home
+
+
+def _turn_holder(home: Path, *mode: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", TURN_HOLDER, prefix, *mode],
+        [sys.executable, "-c", TURN_HOLDER, str(home), *mode],
         stdout=subprocess.PIPE,
         text=True,
         cwd=ROOT,
@@ -933,16 +943,15 @@ def test_a_kernels_turn_is_one_for_every_process_of_the_user(
     """While a process holds its user's kernel turn, does another process (another
     lstm-grade run, a Dask worker, nbgrader) find it taken, and free once it is given
     back; and does a second call to give it back do nothing?"""
-    prefix = str(tmp_path / "turns-")
-    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
+    home = _a_home(tmp_path, monkeypatch)
     turn = sandbox.KernelTurn.try_take(os.geteuid())
     assert turn is not None
     assert sandbox.KernelTurn.try_take(os.geteuid()) is None, "taken within this process too"
-    other = _turn_holder(prefix, "try")
+    other = _turn_holder(home, "try")
     assert other.communicate(timeout=60)[0].split() == ["TAKEN"]
     turn.release()
     turn.release()
-    other = _turn_holder(prefix, "try")
+    other = _turn_holder(home, "try")
     assert other.communicate(timeout=60)[0].split() == ["FREE"]
     folder = Path(sandbox.KernelTurn.folder(os.geteuid()))
     assert folder.stat().st_mode & 0o777 == 0o700
@@ -953,9 +962,8 @@ def test_a_kernels_turn_ends_with_the_process_holding_it(
 ) -> None:
     """A grader killed while its kernel runs cannot give the turn back itself: is it
     free for the next kernel all the same, with nothing left to clean?"""
-    prefix = str(tmp_path / "turns-")
-    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
-    holder = _turn_holder(prefix)
+    home = _a_home(tmp_path, monkeypatch)
+    holder = _turn_holder(home)
     try:
         assert holder.stdout.readline().split() == ["FREE"]
         assert sandbox.KernelTurn.try_take(os.geteuid()) is None
@@ -972,7 +980,7 @@ def test_a_waiting_kernel_says_why_once_and_takes_the_turn_when_it_is_given_back
 ) -> None:
     """Does a kernel whose turn is taken wait without holding up the event loop, say why
     once however long it waits, and start as soon as the turn is given back?"""
-    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", str(tmp_path / "turns-"))
+    _a_home(tmp_path, monkeypatch)
     monkeypatch.setattr(sandbox, "TURN_POLL_S", 0.01)
     held = sandbox.KernelTurn.try_take(os.geteuid())
     said: list[str] = []
@@ -994,11 +1002,10 @@ def test_a_waiting_kernel_says_why_once_and_takes_the_turn_when_it_is_given_back
 def test_a_kernels_turn_refuses_a_planted_link_or_a_folder_others_may_write(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The turn lives in a fixed folder of /tmp, where anyone may put a link first: is
-    a link in place of the folder or of its file refused, never followed (so no file
-    elsewhere is created or locked), as is a folder someone else may write?"""
-    prefix = str(tmp_path / "turns-")
-    monkeypatch.setattr(sandbox, "TURN_FOLDER_PREFIX", prefix)
+    """Should the turn's folder be a link (or its file one), is it refused, never
+    followed (so no file elsewhere is created or locked), as is a folder someone else may
+    write?"""
+    _a_home(tmp_path, monkeypatch)
     uid = os.geteuid()
     folder = Path(sandbox.KernelTurn.folder(uid))
     elsewhere = tmp_path / "elsewhere"
@@ -1015,11 +1022,71 @@ def test_a_kernels_turn_refuses_a_planted_link_or_a_folder_others_may_write(
         sandbox.KernelTurn.try_take(uid)
     assert not target.exists()
     (folder / "kernels.lock").unlink()
-    folder.chmod(0o777)
-    with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
-        sandbox.KernelTurn.try_take(uid)
+    for others_may_write in (0o777, 0o770, 0o702):
+        folder.chmod(others_may_write)
+        with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
+            sandbox.KernelTurn.try_take(uid)
     folder.chmod(0o700)
     turn = sandbox.KernelTurn.try_take(uid)
+    assert turn is not None
+    turn.release()
+
+
+def test_a_kernels_turn_is_in_the_users_home_from_the_password_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The turn's folder is in the home the password database gives the uid, whatever
+    $HOME says (cron, systemd and nbgrader set it differently, and /tmp may be private to
+    one service), so no other local user can make it first: is a home someone else may
+    write refused, as is a uid with no home, and is nothing made in $HOME or /tmp?"""
+    home = _a_home(tmp_path, monkeypatch)
+    uid = os.geteuid()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    monkeypatch.setenv("HOME", str(elsewhere))
+    turn = sandbox.KernelTurn.try_take(uid)
+    assert turn is not None
+    turn.release()
+    assert sandbox.KernelTurn.folder(uid) == str(home / sandbox.TURN_FOLDER_NAME)
+    assert (home / sandbox.TURN_FOLDER_NAME / "kernels.lock").is_file()
+    assert list(elsewhere.iterdir()) == []
+    for others_may_write in (0o777, 0o770):
+        home.chmod(others_may_write)
+        with pytest.raises(sandbox.SandboxUnavailable, match="not the user's"):
+            sandbox.KernelTurn.try_take(uid)
+    home.chmod(0o700)
+    monkeypatch.setattr(sandbox, "_password_home", lambda uid: str(tmp_path / "missing"))
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot be opened"):
+        sandbox.KernelTurn.try_take(uid)
+    monkeypatch.setattr(sandbox, "_password_home", lambda uid: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="no entry in the password database"):
+        sandbox.KernelTurn.try_take(uid)
+
+
+def test_a_kernels_turn_refuses_a_folder_or_home_of_another_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn folder another user made (or was given), or a home another ordinary user
+    owns, is refused; a home root owns is not (root may make the folder for the user)."""
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a folder to another user")
+    home = _a_home(tmp_path, monkeypatch)
+    stranger, user = 61_011, 61_012
+    os.chown(home, user, user)
+    folder = home / sandbox.TURN_FOLDER_NAME
+    folder.mkdir(mode=0o700)
+    os.chown(folder, stranger, stranger)
+    with pytest.raises(sandbox.SandboxUnavailable, match="cannot take turns"):
+        sandbox.KernelTurn.try_take(user)
+    os.chown(folder, user, user)
+    os.chown(home, stranger, stranger)
+    with pytest.raises(sandbox.SandboxUnavailable, match="not the user's"):
+        sandbox.KernelTurn.try_take(user)
+    os.chown(home, 0, 0)
+    lock = folder / "kernels.lock"
+    lock.touch(mode=0o600)
+    os.chown(lock, user, user)
+    turn = sandbox.KernelTurn.try_take(user)
     assert turn is not None
     turn.release()
 
@@ -1039,3 +1106,59 @@ def test_only_kernels_sharing_the_users_process_limit_take_turns(
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
     assert not sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), counted)
     assert sandbox._kernels_take_turns(sandbox.Identity(1000, 1000), uncounted)
+
+
+def test_a_kernels_waits_for_its_turn_are_noted_for_its_grader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lstm-grade's limit per submission must not count a wait for another grader of the
+    user: are a kernel's waits noted under its process, a wait that lasts counted until
+    now, and only the part of a wait after the submission began, nor another process's?"""
+    notes = tmp_path / "waits"
+    monkeypatch.setenv(sandbox.TURN_WAITS_ENV, str(notes))
+    now = time.monotonic()
+    sandbox._note_turn_wait(now - 50, now - 30)  # before and into the submission
+    sandbox._note_turn_wait(now - 10, None)  # lasts
+    with notes.open("a") as other:
+        other.write(f"{os.getpid() + 1} {now - 100!r} -\ngarbled line\n")
+    waited = sandbox.turn_waited_s(notes, os.getpid(), since=now - 40)
+    assert 19.9 < waited < 21, waited  # 10 of the first, 10 of the lasting one
+    sandbox._note_turn_wait(now - 10, now - 5)
+    assert sandbox.turn_waited_s(notes, os.getpid(), since=now - 40) == pytest.approx(15)
+    assert sandbox.turn_waited_s(tmp_path / "missing", os.getpid(), since=now) == 0.0
+
+
+def test_a_kernels_wait_for_its_turn_is_noted_as_over_however_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait noted as lasting keeps lstm-grade from timing out its run: is a wait that
+    ends in the turn noted as over, and so is one given up (the start cancelled), so
+    that the rest of the run counts against its limit again?"""
+    _a_home(tmp_path, monkeypatch)
+    notes = tmp_path / "waits"
+    monkeypatch.setenv(sandbox.TURN_WAITS_ENV, str(notes))
+    monkeypatch.setattr(sandbox, "TURN_POLL_S", 0.01)
+    held = sandbox.KernelTurn.try_take(os.geteuid())
+    since = time.monotonic()
+
+    async def give_up_then_take() -> tuple[sandbox.KernelTurn, float]:
+        waiting = asyncio.ensure_future(sandbox._take_turn(os.geteuid()))
+        await asyncio.sleep(0.3)
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        after_giving_up = sandbox.turn_waited_s(notes, os.getpid(), since)
+        await asyncio.sleep(0.3)
+        assert sandbox.turn_waited_s(notes, os.getpid(), since) == after_giving_up
+        waiting = asyncio.ensure_future(sandbox._take_turn(os.geteuid()))
+        await asyncio.sleep(0.3)
+        held.release()
+        return await asyncio.wait_for(waiting, 10)
+
+    turn, waited = asyncio.run(give_up_then_take())
+    turn.release()
+    assert 0.25 < waited < 5
+    noted = sandbox.turn_waited_s(notes, os.getpid(), since)
+    time.sleep(0.2)
+    assert sandbox.turn_waited_s(notes, os.getpid(), since) == noted
+    assert 0.5 < noted < 5
