@@ -2361,6 +2361,25 @@ def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list
     return parent, []
 
 
+def _classes_of_an_ordinary_user(
+    stack: contextlib.ExitStack, classes: dict[str, dict[str, Case]]
+) -> tuple[Path, list[str], dict[str, Course]]:
+    """Courses named by ``classes``' keys, each with its class of submissions handed in,
+    in a folder graded by an ordinary user (see :func:`_graded_by_an_ordinary_user`): the
+    folder, the command prefix that runs the grader as that user, and the courses."""
+    parent, as_user = _graded_by_an_ordinary_user(stack)
+    courses = {}
+    for name, cases in classes.items():
+        (parent / name).mkdir()
+        courses[name] = make_course(parent / name, [ASSIGNMENT])
+        with (courses[name].root / "nbgrader_config.py").open("a") as config:
+            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
+        _submit_class(courses[name], cases)
+    if as_user:
+        _give_to_the_user(parent)
+    return parent, as_user, courses
+
+
 def _give_to_the_user(folder: Path, uid: int = GRADER_UID) -> None:
     """Make ``uid`` the owner of everything in ``folder``."""
     subprocess.run(["chown", "-R", f"{uid}:{uid}", str(folder)], check=True)
@@ -3193,15 +3212,8 @@ def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
         "b-thread-pool": Case(answers={"q1-answer": THREAD_POOL}),
     }
     with contextlib.ExitStack() as stack:
-        parent, as_user = _graded_by_an_ordinary_user(stack)
-        root = parent / "course"
-        root.mkdir()
-        course = make_course(root, [ASSIGNMENT])
-        with (root / "nbgrader_config.py").open("a") as config:
-            config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
-        _submit_class(course, cases)
-        if as_user:
-            _give_to_the_user(parent)
+        _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+        course = courses["course"]
         graded = _grade_class(course, cases, as_user)
         held = [
             line
@@ -3236,16 +3248,7 @@ def test_two_runs_of_one_user_leave_no_classmate_without_room() -> None:
         "pooling": {"b-thread-pool": Case(answers={"q1-answer": THREAD_POOL})},
     }
     with contextlib.ExitStack() as stack:
-        parent, as_user = _graded_by_an_ordinary_user(stack)
-        courses = {}
-        for name, cases in classes.items():
-            (parent / name).mkdir()
-            courses[name] = make_course(parent / name, [ASSIGNMENT])
-            with (courses[name].root / "nbgrader_config.py").open("a") as config:
-                config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
-            _submit_class(courses[name], cases)
-        if as_user:
-            _give_to_the_user(parent)
+        _, as_user, courses = _classes_of_an_ordinary_user(stack, classes)
         with ThreadPoolExecutor(len(classes)) as runs:
             started = {
                 name: runs.submit(_grade_class, courses[name], cases, as_user)
@@ -3335,16 +3338,7 @@ def test_a_wait_for_another_graders_kernel_costs_no_submission_its_time() -> Non
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
     classes = {"slow": {"a-slow": Case(answers=SLOW_BUT_RIGHT)}, "waiting": {}}
     with contextlib.ExitStack() as stack:
-        parent, as_user = _graded_by_an_ordinary_user(stack)
-        courses = {}
-        for name, cases in classes.items():
-            (parent / name).mkdir()
-            courses[name] = make_course(parent / name, [ASSIGNMENT])
-            with (courses[name].root / "nbgrader_config.py").open("a") as config:
-                config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
-            _submit_class(courses[name], cases)
-        if as_user:
-            _give_to_the_user(parent)
+        parent, as_user, courses = _classes_of_an_ordinary_user(stack, classes)
         home = parent / "home" if as_user else Path(sandbox.KernelTurn.folder(os.geteuid())).parent
         turn = home / sandbox.TURN_FOLDER_NAME
         with ThreadPoolExecutor(2) as runs:
