@@ -25,7 +25,9 @@ code differs from the host's is refused, so every grade comes from the same code
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
+import functools
 import os
 import sys
 import tempfile
@@ -274,6 +276,39 @@ def _worker_name() -> str:
         return f"local process {os.getpid()}"
 
 
+@functools.cache
+def _kernels_take_turns_here() -> bool:
+    """Whether this worker process's kernels take the user's turn (asked once: the answer
+    probes for a control group, and does not change while the worker lives)."""
+    from lstm_grader.sandbox import kernels_share_a_process_limit
+
+    return kernels_share_a_process_limit()
+
+
+@contextlib.contextmanager
+def _turn_waits(env: dict[str, str]) -> Iterator[None]:
+    """Let one job's run note its kernels' waits for the user's turn in a file of its own
+    (:data:`lstm_grader.sandbox.TURN_WAITS_ENV` in ``env``), removed afterwards.
+
+    An ordinary user's worker processes on one host take the user's turn like the
+    ``lstm-grade`` processes do, and may wait for it as long as another's whole notebook
+    runs: counted against ``--timeout``, that wait failed a right submission as timed
+    out. A file named in the worker's own environment is never used: only this job's
+    run may say how long it waited.
+    """
+    from lstm_grader.sandbox import TURN_WAITS_ENV
+
+    env.pop(TURN_WAITS_ENV, None)
+    if not _kernels_take_turns_here():
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix=owners.temporary_prefix("job")) as folder:
+        waits = Path(folder) / "waits"
+        waits.touch(mode=0o600)
+        env[TURN_WAITS_ENV] = str(waits)
+        yield
+
+
 def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
     """Grade one submission in a private copy of the course; runs on a worker.
 
@@ -314,7 +349,8 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
 
             env[UNSAFE_SWITCH] = "1"
         argv = ["autograde", job.assignment, "--student", job.student, "--force"]
-        outcome, log = _worker_grader().run(argv, cwd=root, env=env, timeout=job.timeout)
+        with _turn_waits(env):
+            outcome, log = _worker_grader().run(argv, cwd=root, env=env, timeout=job.timeout)
         with Gradebook(db_url) as gradebook:
             state = submission_state(gradebook, job.assignment, job.student)
         return GradingResult(

@@ -46,12 +46,16 @@ MAX_REASON_CHARS = 2_000
 
 
 #: Characters a terminal acts on rather than shows (escape sequences that retitle the
-#: window, clear the screen or write the clipboard; line breaks; bidirectional overrides
-#: that reorder what is shown), which a reason may quote from a learner's file names; and
+#: window, clear the screen or write the clipboard; line breaks, the Unicode line and
+#: paragraph separators too, at which Python's ``str.splitlines`` starts a new line of a
+#: log it reads; every bidirectional control, the Arabic letter mark included, which
+#: reorder what is shown), which a reason may quote from a learner's file names; and
 #: lone surrogates, which stand for the bytes of a file name that is not UTF-8 (Python
 #: decodes such names with ``surrogateescape``) and which no UTF-8 file can hold: one
 #: learner's file named ``b"\xff"`` stopped ``grades.csv`` being written for the class.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def printable(text: str) -> str:

@@ -191,6 +191,55 @@ def test_a_worker_with_other_grading_code_refuses_to_grade() -> None:
     assert result.state is None and not result.autograded
 
 
+#: A course configuration that stands for a run whose kernel waited for the user's turn
+#: (another grader of the user held it) longer than the run's time limit, as the sandbox
+#: notes such a wait, then ran a moment. Only the nbgrader run (the worker's forked child)
+#: acts on it; the worker reads it too, to find the course's folders.
+CONFIG_THAT_WAITS_FOR_ITS_TURN = """
+import os, sys, time
+from lstm_grader import sandbox
+if sys.argv[:2] == ["nbgrader", "autograde"]:
+    asked = time.monotonic()
+    sandbox._note_turn_wait(asked, None)
+    time.sleep(3)
+    sandbox._note_turn_wait(asked, time.monotonic())
+    time.sleep(0.5)
+    os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("waits", [True, False], ids=["waits-for-its-turn", "slow"])
+def test_a_workers_wait_for_its_kernels_turn_is_not_its_time(
+    tmp_path: Path, assignment_gradebook: Path, monkeypatch: pytest.MonkeyPatch, waits: bool
+) -> None:
+    """An ordinary user's worker processes on one host take the user's kernel turn: does
+    a job whose kernel waited for it longer than --timeout still run, as on one host,
+    while a job that merely takes as long still times out? A waits file named in the
+    worker's own environment is not the job's."""
+    from lstm_grader import sandbox
+    from lstm_grader.grading_code import grading_code_version
+
+    monkeypatch.setattr(sandbox, "kernels_share_a_process_limit", lambda: True)
+    cluster._kernels_take_turns_here.cache_clear()
+    planted = tmp_path / "planted-waits"
+    planted.write_text(f"{os.getpid()} 0.0 -\n")  # "waited all along", for any pid it fits
+    monkeypatch.setenv(sandbox.TURN_WAITS_ENV, str(planted))
+    config = CONFIG_THAT_WAITS_FOR_ITS_TURN
+    if not waits:
+        config = config.replace("sandbox._note_turn_wait", "(lambda *_: None)")
+    files = {
+        "nbgrader_config.py": config.encode(),
+        cluster.WORKER_GRADEBOOK: assignment_gradebook.read_bytes(),
+    }
+    kit = GradingKit("a1", files, grading_code_version())
+    try:
+        result = cluster.grade_job(kit, GradingJob("ada", "a1", {}, {}, None, timeout=2))
+    finally:
+        cluster._kernels_take_turns_here.cache_clear()
+    assert result.outcome == ("ran" if waits else "timed-out"), result.log
+    assert planted.read_text() == f"{os.getpid()} 0.0 -\n"
+
+
 def test_a_workers_nbgrader_helper_imports_from_a_private_folder() -> None:
     """The helper a worker starts (``python -c``, which imports from its working folder
     first) works in a folder of its own, never in the shared temporary folder where

@@ -14,6 +14,7 @@ zip_collect``, and one with a file it cannot collect must exit 1 naming that fil
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import io
@@ -1964,3 +1965,146 @@ def test_collect_attacks_as_an_ordinary_user(
             assert f"Refused {refused}" in log
         owners = {p.stat().st_uid for p in (root / "submitted").rglob("*")}
         assert owners == {INSTRUCTOR_UID}
+
+
+#: A learner who keeps changing their inbound folder while it is collected: atomic
+#: exchanges (``renameat2(RENAME_EXCHANGE)``, so the name never goes missing) of the
+#: notebook with a link to a course file, of a subfolder with a link to a classmate's
+#: folder, and of the whole submission folder with a link to the classmate's; and a file
+#: that grows past the size limit and shrinks again. Started with the folder to attack,
+#: the course file and the classmate's folder; runs until killed.
+SWAPPING_LEARNER = r"""
+import ctypes, os, sys
+folder, course_file, classmate = sys.argv[1:4]
+libc = ctypes.CDLL(None, use_errno=True)
+def exchange(a, b):
+    libc.renameat2(-100, a.encode(), -100, b.encode(), 2)
+inbound, name = os.path.split(folder)
+os.chdir(folder)
+os.symlink(course_file, ".nb-link")
+os.symlink(classmate, ".sub-link")
+whole_link = os.path.join(inbound, "." + name + "-link")
+os.symlink(classmate, whole_link)
+print("ready", flush=True)
+while True:
+    for _ in range(50):
+        exchange(".nb-link", "NOTEBOOK")
+        exchange("sub", ".sub-link")
+        exchange(".nb-link", "NOTEBOOK")
+        exchange("sub", ".sub-link")
+    exchange(whole_link, folder)
+    exchange(whole_link, folder)
+    with open("grow.bin", "wb") as grow:
+        grow.truncate(0)
+        for _ in range(40):
+            grow.write(b"x" * 65536)
+"""
+
+
+#: The size limit of a collected file in the race, in kB (nbgrader's ``max_file_size``).
+LIMIT_KB = 1000
+
+
+@pytest.mark.parametrize("learner_uid", ["another-uid", "same-uid"])
+def test_a_learner_changing_their_folder_while_it_is_collected_gets_nothing_in(
+    learner_uid: str,
+) -> None:
+    """While collect copies a learner's inbound folder, the learner keeps swapping (in a
+    process of their own, on another core) the notebook for a link to a course file, a
+    subfolder and the whole folder for links to a classmate's, and grows a file past the
+    limit. Does each of many collects take no linked content, no symbolic link, nothing
+    over the limit and none of the classmate's work, collect the classmate as submitted,
+    date the learner's copy no earlier than the changes made before it, and leave the
+    learner's own files as they were?"""
+    if learner_uid == "another-uid" and os.geteuid() != 0:
+        pytest.skip("root (the learner's process runs as another uid)")
+    base = Path(tempfile.mkdtemp(prefix="collect-race-", dir="/tmp"))
+    try:
+        base.chmod(0o755)
+        _collect_while_swapping(base, learner_uid == "another-uid")
+    finally:
+        shutil.rmtree(base)
+
+
+def _collect_while_swapping(base: Path, as_learner: bool) -> None:
+    import signal
+    import subprocess
+
+    exchange = base / "exchange"
+    (exchange / COURSE_ID / "inbound").mkdir(parents=True)
+    (exchange / COURSE_ID / "inbound").chmod(0o2733)
+    course_file = base / "course-secret.txt"
+    course_file.write_text("COURSE-SECRET")
+    course_file.chmod(0o600)
+    student, owner = (LEARNER, LEARNER_UID) if as_learner else ("me", os.geteuid())
+    classmate_files = {NOTEBOOK: notebook_bytes("zoe-CLASSMATE"), "data/notes.txt": b"zoe"}
+    classmate = inbound_folder(exchange, "zoe", classmate_files)
+    mine = {NOTEBOOK: notebook_bytes(student), "sub/part.txt": b"part", "grow.bin": b""}
+    # claiming a time long past: only the changes made may date the copy
+    folder = inbound_folder(
+        exchange, student, mine, claimed=datetime.datetime(2020, 1, 1), owner=owner
+    )
+    before_attack = now_utc()
+    # the system's interpreter for another uid: this one may live in root's private home
+    interpreter = shutil.which("python3", path="/usr/bin:/bin") if as_learner else sys.executable
+    if interpreter is None:
+        pytest.skip("no python3 in /usr/bin or /bin that the learner's uid may run")
+    swapper = subprocess.Popen(
+        [interpreter, "-I", "-c", SWAPPING_LEARNER.replace("NOTEBOOK", NOTEBOOK)]
+        + [str(folder), str(course_file), str(classmate)],
+        stdout=subprocess.PIPE,
+        text=True,
+        user=owner if as_learner else None,
+        group=owner if as_learner else None,
+        extra_groups=[] if as_learner else None,
+        start_new_session=True,
+    )
+    collected_as_submitted = 0
+    try:
+        assert swapper.stdout is not None and swapper.stdout.readline() == "ready\n"
+        for attempt in range(40):
+            root = base / f"course-{attempt}"
+            root.mkdir()
+            collect = exchange_collect(root, exchange)
+            collect.coursedir.max_file_size = LIMIT_KB  # grow.bin crosses it as it grows
+            with contextlib.suppress(ExchangeError):
+                collect.start()
+            submitted = root / "submitted"
+            for path in submitted.rglob("*"):
+                assert not path.is_symlink(), path
+                if path.is_file():
+                    data = path.read_bytes()
+                    assert b"COURSE-SECRET" not in data, path
+                    assert len(data) <= LIMIT_KB * 1000, path
+                    if b"zoe-CLASSMATE" in data:
+                        assert path.relative_to(submitted).parts[0] == "zoe", path
+            for name, data in classmate_files.items():
+                assert (submitted / "zoe" / ASSIGNMENT / name).read_bytes() == data
+            collected = submitted / student / ASSIGNMENT
+            if collected.exists():
+                stamp = collect.coursedir.get_existing_timestamp(str(collected))
+                assert stamp >= before_attack - CLOCK_SLACK
+                notebook = collected / NOTEBOOK
+                collected_as_submitted += notebook.is_file() and (
+                    notebook.read_bytes() == mine[NOTEBOOK]
+                )
+    finally:
+        os.killpg(swapper.pid, signal.SIGKILL)
+        swapper.wait()
+    # the swaps are refused, not the learner's work with them
+    assert collected_as_submitted > 0
+    # put the learner's names back as they were (the kill may have come mid-swap)
+    whole_link = folder.parent / f".{folder.name}-link"
+    for swapped, real in (
+        (whole_link, folder),
+        (folder / ".nb-link", folder / NOTEBOOK),
+        (folder / ".sub-link", folder / "sub"),
+    ):
+        if not swapped.is_symlink():
+            real.unlink()
+            swapped.rename(real)
+    assert (folder / NOTEBOOK).read_bytes() == mine[NOTEBOOK], "the learner's file changed"
+    assert (folder / "sub" / "part.txt").read_bytes() == b"part"
+    assert course_file.read_text() == "COURSE-SECRET"
+    for name, data in classmate_files.items():
+        assert (classmate / name).read_bytes() == data

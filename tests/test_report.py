@@ -122,6 +122,26 @@ def test_a_reason_shows_what_a_terminal_would_act_on_as_escapes() -> None:
     )
 
 
+#: Unicode's bidirectional controls (the Bidi_Control property of PropList.txt).
+BIDI_CONTROLS = "\u061c\u200e\u200f" + "".join(
+    chr(code) for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+)
+
+
+def test_no_learner_text_starts_a_line_or_turns_a_line_around() -> None:
+    """A reason, and a line of collect's log, may quote a learner's file name. Is every
+    character at which Python's str.splitlines (which reads logs) starts a new line, and
+    every bidirectional control (the Arabic letter mark too), written as its escape, so
+    that a name cannot add a line of its own or show a line in another order?"""
+    breaks = [chr(code) for code in range(0x110000) if len(f"a{chr(code)}b".splitlines()) > 1]
+    for char in [*breaks, *BIDI_CONTROLS]:
+        assert char not in report.printable(f"a{char}b"), f"U+{ord(char):04X}"
+    name = "notes\u2028ValueError: graded by hand\u061c.ipynb"
+    reason = report.Outcome("refused", f"entries: {name}: a symbolic link").reason
+    assert reason.splitlines() == [reason]
+    assert reason.endswith("graded by hand\\u061c.ipynb: a symbolic link")
+
+
 def test_a_missing_notebook_names_the_notebooks_handed_in_instead() -> None:
     """Does a missing notebook's reason name what the learner saved instead (three at
     most, the count of the rest), escaped, so the instructor can see a renamed file?"""
