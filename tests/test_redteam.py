@@ -1206,10 +1206,13 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         ),
         "memory-bomb": Case(
             answers={"q3-answer": "hog = []\nwhile True:\n    hog.append(bytearray(10**8))\n"},
+            zero={"q3"},
             keep_before="q3",  # the sandbox's memory limit kills the kernel
             status="memory-limit",
-            # the per-process address space stops it, or the cell's time runs out first
-            status_without_group=("graded", "timed-out"),
+            # the per-process address space stops the cell (a MemoryError, which the grader
+            # reports as the memory limit) and the kernel lives on, or the cell's time runs
+            # out first
+            status_without_group=("memory-limit", "timed-out"),
         ),
         "os-exit": Case(
             answers={"q3-answer": "import os\nos._exit(1)\n"},
@@ -1603,8 +1606,12 @@ def test_attack(graded: Graded, name: str) -> None:
     case = graded.cases[name]
     row = graded.rows[name]
     status = case.status
+    keep_before = case.keep_before
     if case.status_without_group is not None and not _whole_sandbox_limits(graded):
         status = case.status_without_group
+        if row["status"] not in ("kernel-died", "timed-out"):
+            # a per-process limit stopped the cell, not the kernel: later cells kept theirs
+            keep_before = None
     statuses = (status,) if isinstance(status, str) else status
     assert row["status"] in statuses, f"{name}: status {row['status']!r} ({row['reason']})"
     if case.raw:
@@ -1613,10 +1620,10 @@ def test_attack(graded: Graded, name: str) -> None:
     scores = graded.course.scores(name, ASSIGNMENT)
     cells = list(graded.full)
     lost = set(case.zero)
-    if row["status"] in ("kernel-died", "timed-out") and not case.keep_before:
-        case.keep_before = min(case.zero)  # a crash costs the cells after it, no more
-    if case.keep_before:
-        lost |= set(cells[cells.index(case.keep_before) :])
+    if row["status"] in ("kernel-died", "timed-out") and not keep_before:
+        keep_before = min(case.zero)  # a crash costs the cells after it, no more
+    if keep_before:
+        lost |= set(cells[cells.index(keep_before) :])
     for cell in cells:
         expected = 0.0 if cell in lost else graded.full[cell]
         assert (scores.get(cell) or 0.0) == expected, f"{name}: {cell} scored {scores.get(cell)}"
