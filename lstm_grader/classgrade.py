@@ -715,7 +715,7 @@ class ClassGrader:
             shutil.rmtree(self._turn_waits.parent, ignore_errors=True)
 
     def _autograde_in_new_process(self, argv: list[str], env: dict[str, str]) -> tuple[str, str]:
-        from lstm_grader.preloaded import TURN_WAIT_LOOK_S, time_left_s
+        from lstm_grader.preloaded import looks_until_timeout
         from lstm_grader.sandbox import TURN_WAITS_ENV
 
         command = [
@@ -724,8 +724,6 @@ class ClassGrader:
             _NBGRADER_MAIN,
             *argv,
         ]
-        turn_waits = env.get(TURN_WAITS_ENV)
-        started = time.monotonic()
         with subprocess.Popen(
             command,
             cwd=self.root,
@@ -734,19 +732,16 @@ class ClassGrader:
             stderr=subprocess.PIPE,
             text=True,
         ) as process:
-            while True:
-                left = time_left_s(started, self.timeout, process.pid, turn_waits)
-                if left <= 0:
-                    process.kill()
-                    process.communicate()
-                    return "timed-out", f"grading took longer than {self.timeout} s"
+            for look in looks_until_timeout(self.timeout, process.pid, env.get(TURN_WAITS_ENV)):
                 try:
-                    stdout, stderr = process.communicate(
-                        timeout=min(left, TURN_WAIT_LOOK_S) if turn_waits else left
-                    )
+                    stdout, stderr = process.communicate(timeout=look)
                     break
                 except subprocess.TimeoutExpired:
                     continue
+            else:
+                process.kill()
+                process.communicate()
+                return "timed-out", f"grading took longer than {self.timeout} s"
         result = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
         log = f"$ {' '.join(command)}\n{result.stdout}\n{result.stderr}"
         if result.returncode != 0:

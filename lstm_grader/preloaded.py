@@ -42,6 +42,7 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -260,25 +261,24 @@ def _wait(pid: int, timeout: float, turn_waits: str | None = None) -> tuple[int,
     waited for used, or None when ``timeout`` passed first. The time its kernels spent
     waiting for their turn, as noted in ``turn_waits`` (see
     :data:`lstm_grader.sandbox.TURN_WAITS_ENV`), is not counted."""
-    started = time.monotonic()
+
+    def reaped() -> tuple[int, float] | None:
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        return (status, usage.ru_utime + usage.ru_stime) if done else None
+
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
         pidfd = None
     try:
-        while True:
-            done, status, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                return status, usage.ru_utime + usage.ru_stime
-            left = time_left_s(started, timeout, pid, turn_waits)
-            if left <= 0:
-                return None
-            if turn_waits:  # a wait for the turn may begin: look again now and then
-                left = min(left, TURN_WAIT_LOOK_S)
+        for look in looks_until_timeout(timeout, pid, turn_waits):
+            if (ended := reaped()) is not None:
+                return ended
             if pidfd is not None:
-                select.select([pidfd], [], [], left)
+                select.select([pidfd], [], [], look)
             else:
-                time.sleep(min(left, 0.02))
+                time.sleep(min(look, 0.02))
+        return reaped()  # a child that ended during the last look did not time out
     finally:
         if pidfd is not None:
             os.close(pidfd)
@@ -288,15 +288,25 @@ def _wait(pid: int, timeout: float, turn_waits: str | None = None) -> tuple[int,
 TURN_WAIT_LOOK_S = 1.0
 
 
-def time_left_s(started: float, timeout: float, pid: int, turn_waits: str | None) -> float:
-    """Seconds left of ``timeout`` since ``started`` for ``pid``'s run, not counting its
-    kernels' waits for their turn noted in ``turn_waits``."""
-    left = started + timeout - time.monotonic()
-    if turn_waits:
-        from lstm_grader.sandbox import turn_waited_s
+def looks_until_timeout(timeout: float, pid: int, turn_waits: str | None) -> Iterator[float]:
+    """How long to wait before each next look at ``pid``'s run, until ``timeout`` seconds
+    have passed, not counting its kernels' waits for their turn noted in ``turn_waits``.
 
-        left += turn_waited_s(turn_waits, pid, started)
-    return left
+    Every wait for a run with a time limit is this loop: wait at most the yielded seconds
+    for the run to end, then look again; the iteration ends when the time is up. Where a
+    kernel may wait for its turn (``turn_waits`` given), a look comes at least every
+    :data:`TURN_WAIT_LOOK_S`, since a wait that began since the last look adds time.
+    """
+    started = time.monotonic()
+    while True:
+        left = started + timeout - time.monotonic()
+        if turn_waits:
+            from lstm_grader.sandbox import turn_waited_s
+
+            left += turn_waited_s(turn_waits, pid, started)
+        if left <= 0:
+            return
+        yield min(left, TURN_WAIT_LOOK_S) if turn_waits else left
 
 
 def _kill_group(pid: int, reap: bool = True) -> None:
@@ -591,14 +601,11 @@ class PreloadedGrader:
         counting its kernels' waits for their turn (as the helper does not)."""
         from lstm_grader.sandbox import TURN_WAITS_ENV
 
-        turn_waits = env.get(TURN_WAITS_ENV)
-        started = time.monotonic()
-        while True:
-            left = max(0.0, time_left_s(started, timeout, child, turn_waits))
-            look = min(left, TURN_WAIT_LOOK_S) if turn_waits else left
+        for look in looks_until_timeout(timeout, child, env.get(TURN_WAITS_ENV)):
             readable, _, _ = select.select([self._answers], [], [], look)
-            if readable or left <= 0:
-                return self._answer(0)
+            if readable:
+                break
+        return self._answer(0)
 
     def _send(self, request: dict[str, Any]) -> None:
         """Send a request, restarting a helper found dead first: a request that was never
