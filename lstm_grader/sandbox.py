@@ -261,11 +261,11 @@ def kernels_share_a_process_limit() -> bool:
         True for an ordinary user's grader without a control group of its own that counts
         processes (found by making one, which is removed at once).
     """
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # known without making a group: each kernel has a uid of its own
         return False
     probe = _sandbox_group(cgroups.Limits(memory_bytes=2**30, processes=64, cpus=1))
     try:
-        return not _bounds_processes(probe)
+        return _kernels_take_turns(sandbox_identity(), probe)
     finally:
         probe.remove()
 
