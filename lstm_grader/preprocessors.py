@@ -1555,8 +1555,8 @@ def _make_output_metadata_inert(metadata: dict[str, Any]) -> None:
                 del level[key]
 
 
-#: What a learner's rendered markdown may keep: text structure, links and images over
-#: http(s), nothing that runs.
+#: What a learner's rendered markdown may keep: text structure, links over http(s), images
+#: the learner pasted into the note, nothing that runs.
 _LEARNER_TAGS = frozenset(
     {
         "a",
@@ -1596,6 +1596,7 @@ _LEARNER_TAGS = frozenset(
 )
 _LEARNER_ATTRIBUTES = {
     "a": ["href", "title"],
+    # an image's address is kept only where it is a pasted image's (clean_learner_markdown)
     "img": ["src", "alt", "title"],
     "span": ["class"],
     "div": ["class"],
@@ -1846,13 +1847,22 @@ def clean_learner_markdown(
                 return src
             return held.attachment(attachments, src.removeprefix("attachment:")) or ""
 
+    def image_attribute(tag: str, name: str, value: str) -> bool:
+        # an address the browser would load by itself, with no click: a learner's
+        # ![](https://tracker/?who=alice) told them when the instructor opened the work, and
+        # ![](/logout), read from the Jupyter server's own origin, signed the instructor out
+        # of the formgrader; only a pasted image's placeholder (or no address) is kept
+        if name == "src":
+            return value == "" or value in held.urls
+        return name in _LEARNER_ATTRIBUTES["img"]
+
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
     if too_costly_to_clean(html):
         html = _as_text(source)
     cleaned = clean(
         held.data_images(html),
         tags=_LEARNER_TAGS,
-        attributes=_LEARNER_ATTRIBUTES,
+        attributes={**_LEARNER_ATTRIBUTES, "img": image_attribute},
         protocols={"http", "https", "mailto"},
         strip=True,
     ).strip()
