@@ -1598,10 +1598,20 @@ _LEARNER_ATTRIBUTES = {
     "a": ["href", "title"],
     # an image's address is kept only where it is a pasted image's (clean_learner_markdown)
     "img": ["src", "alt", "title"],
+    # a class only of LEARNER_CLASSES (clean_learner_markdown)
     "span": ["class"],
     "div": ["class"],
     "code": ["class"],
 }
+
+#: The classes a learner's markup may keep: the coloured note boxes notebooks write as
+#: ``<div class="alert alert-block alert-info">``, which Jupyter and the pages' Bootstrap
+#: both style. Any other class is the page's to give: the formgrader's and the feedback's
+#: Bootstrap lays ``modal-backdrop in`` over the whole page, in front of the score boxes,
+#: and pins ``navbar-fixed-top`` (with whatever text a learner puts in it) over its header.
+LEARNER_CLASSES = frozenset(
+    {"alert", "alert-block", "alert-info", "alert-success", "alert-warning", "alert-danger"}
+)
 
 
 #: The deepest nesting of elements a learner's HTML may have and still be rendered.
@@ -1856,13 +1866,23 @@ def clean_learner_markdown(
             return value == "" or value in held.urls
         return name in _LEARNER_ATTRIBUTES["img"]
 
+    def class_attribute(tag: str, name: str, value: str) -> bool:
+        # a class of the page's own (a fixed overlay, a hidden score box) is dropped whole
+        return name == "class" and all(c in LEARNER_CLASSES for c in value.split())
+
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
     if too_costly_to_clean(html):
         html = _as_text(source)
     cleaned = clean(
         held.data_images(html),
         tags=_LEARNER_TAGS,
-        attributes={**_LEARNER_ATTRIBUTES, "img": image_attribute},
+        attributes={
+            "a": _LEARNER_ATTRIBUTES["a"],
+            "img": image_attribute,
+            "span": class_attribute,
+            "div": class_attribute,
+            "code": class_attribute,
+        },
         protocols={"http", "https", "mailto"},
         strip=True,
     ).strip()
