@@ -2,9 +2,11 @@
 
 Jupyter stores an image pasted into a markdown cell as a cell *attachment* (base64 data
 under a media type) and writes ``![name](attachment:name)`` in the cell. The grader renders
-a learner's markdown to HTML and cleans it with bleach, which keeps links and images over
-http(s) only (:func:`lstm_grader.preprocessors.clean_learner_markdown`); a ``data:`` image
-would be dropped, and the learner's plot with it.
+a learner's markdown to HTML and cleans it with bleach, which keeps links over http(s)
+and no image address at all (:func:`lstm_grader.preprocessors.clean_learner_markdown`: a
+browser loads an image unasked, so a note's ``![](https://tracker/...)`` would tell its
+server who opened the page and when); a ``data:`` image would be dropped, and the learner's
+plot with it.
 
 Here an attachment becomes a ``data:`` URL only when it holds a raster image (PNG, JPEG,
 GIF or WebP: an SVG can carry script) whose first bytes are what its media type says,

@@ -1555,8 +1555,8 @@ def _make_output_metadata_inert(metadata: dict[str, Any]) -> None:
                 del level[key]
 
 
-#: What a learner's rendered markdown may keep: text structure, links and images over
-#: http(s), nothing that runs.
+#: What a learner's rendered markdown may keep: text structure, links over http(s), images
+#: the learner pasted into the note, nothing that runs.
 _LEARNER_TAGS = frozenset(
     {
         "a",
@@ -1596,11 +1596,22 @@ _LEARNER_TAGS = frozenset(
 )
 _LEARNER_ATTRIBUTES = {
     "a": ["href", "title"],
+    # an image's address is kept only where it is a pasted image's (clean_learner_markdown)
     "img": ["src", "alt", "title"],
+    # a class only of LEARNER_CLASSES (clean_learner_markdown)
     "span": ["class"],
     "div": ["class"],
     "code": ["class"],
 }
+
+#: The classes a learner's markup may keep: the coloured note boxes notebooks write as
+#: ``<div class="alert alert-block alert-info">``, which Jupyter and the pages' Bootstrap
+#: both style. Any other class is the page's to give: the formgrader's and the feedback's
+#: Bootstrap lays ``modal-backdrop in`` over the whole page, in front of the score boxes,
+#: and pins ``navbar-fixed-top`` (with whatever text a learner puts in it) over its header.
+LEARNER_CLASSES = frozenset(
+    {"alert", "alert-block", "alert-info", "alert-success", "alert-warning", "alert-danger"}
+)
 
 
 #: The deepest nesting of elements a learner's HTML may have and still be rendered.
@@ -1846,13 +1857,32 @@ def clean_learner_markdown(
                 return src
             return held.attachment(attachments, src.removeprefix("attachment:")) or ""
 
+    def image_attribute(tag: str, name: str, value: str) -> bool:
+        # an address the browser would load by itself, with no click: a learner's
+        # ![](https://tracker/?who=alice) told them when the instructor opened the work, and
+        # ![](/logout), read from the Jupyter server's own origin, signed the instructor out
+        # of the formgrader; only a pasted image's placeholder (or no address) is kept
+        if name == "src":
+            return value == "" or value in held.urls
+        return name in _LEARNER_ATTRIBUTES["img"]
+
+    def class_attribute(tag: str, name: str, value: str) -> bool:
+        # a class of the page's own (a fixed overlay, a hidden score box) is dropped whole
+        return name == "class" and all(c in LEARNER_CLASSES for c in value.split())
+
     html = MarkdownWithMath(renderer=LearnerRenderer(escape=False)).render(source)
     if too_costly_to_clean(html):
         html = _as_text(source)
     cleaned = clean(
         held.data_images(html),
         tags=_LEARNER_TAGS,
-        attributes=_LEARNER_ATTRIBUTES,
+        attributes={
+            "a": _LEARNER_ATTRIBUTES["a"],
+            "img": image_attribute,
+            "span": class_attribute,
+            "div": class_attribute,
+            "code": class_attribute,
+        },
         protocols={"http", "https", "mailto"},
         strip=True,
     ).strip()

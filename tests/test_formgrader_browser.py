@@ -40,6 +40,15 @@ TAMPERED_SOURCE = '"""mine"""\nprint("trust me")\n'
 LEARNER_LINE = 'print("trust me")'
 FLAG_NOTE = "Flagged for the instructor: cell 'q3' was edited although it is locked."
 VERSION_NOTE = "The learner's version of this cell (the original was restored):"
+#: A note the flagged learner adds: a layer the formgrader's Bootstrap would lay over the
+#: whole page, text it would pin over its header, and images a browser loads unasked (the
+#: Jupyter server's own /logout, requested with the instructor's cookies, and a tracker's).
+NOTE_TEXT = "My working, for the instructor"
+LEARNER_NOTE = (
+    f'{NOTE_TEXT} <div class="modal-backdrop in"></div>'
+    '<div class="navbar navbar-fixed-top">Nothing to review here</div> '
+    "![out](/logout) ![seen](https://tracker.example/seen.gif)"
+)
 
 # Bounded waits: the machine is shared and slow.
 GRADE_TIMEOUT_S = 600
@@ -105,6 +114,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> GradedCourse:
     tampered = answered(release, source)
     cell = next(c for c in tampered.cells if grade_id(c) == TAMPERED_ID)
     cell.source = TAMPERED_SOURCE
+    tampered.cells.insert(tampered.cells.index(cell), nbformat.v4.new_markdown_cell(LEARNER_NOTE))
     course.submit(FLAGGED, ASSIGNMENT, tampered)
     return GradedCourse(course, release, lstm_grade(course))
 
@@ -336,6 +346,37 @@ def test_the_flagged_submission_waits_for_the_instructor_in_the_formgrader(
             expect(box).to_have_attribute("placeholder", re.compile(r"^\d"))
             expect(box).to_have_value("")  # no manual score yet
         page.screenshot(path=instructor.shots / "flagged-submission.png", full_page=True)
+    instructor.assert_no_page_errors()
+
+
+def test_a_learners_note_neither_covers_the_score_boxes_nor_loads_anything(
+    graded: GradedCourse, instructor: Instructor
+) -> None:
+    """The flagged learner's note asks the formgrader's Bootstrap for a layer over the page
+    and a bar pinned over its header, and shows images at the Jupyter server's /logout and a
+    tracker's address. Is the note shown, is each score box the element under its own centre
+    (so the instructor's click reaches it), and did the page request neither address (the
+    instructor stays signed in)?"""
+    from playwright.sync_api import expect
+
+    requested: list[str] = []
+    instructor.page.on("request", lambda request: requested.append(request.url))
+    with instructor.diagnosed("learner-note"):
+        instructor.open_submission(FLAGGED)
+        page = instructor.page
+        expect(page.locator("div.text_cell", has_text=NOTE_TEXT)).to_have_count(1)
+        for cell_id in check_cells(graded.release):
+            box = page.locator(f"input.score#{cell_id}")
+            box.scroll_into_view_if_needed()
+            on_top = box.evaluate(
+                "box => { const r = box.getBoundingClientRect();"
+                " return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)"
+                " === box; }"
+            )
+            assert on_top, f"something covers the score box of {cell_id}"
+        loaded = [url for url in requested if "logout" in url or "tracker.example" in url]
+        assert loaded == [], loaded
+        instructor.open_submission(PLAIN)  # still signed in: the pages load as before
     instructor.assert_no_page_errors()
 
 

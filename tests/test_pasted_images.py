@@ -83,6 +83,35 @@ def test_the_placeholder_of_a_held_image_cannot_be_guessed() -> None:
     assert "data:" not in html
 
 
+#: Images a learner's note points at an address of its choosing, which a browser loads with
+#: no click: a server that learns when the page was opened (and by whom), an address on the
+#: Jupyter server's own origin that the formgrader's page requests with the instructor's
+#: cookies (its /logout signs the instructor out), and the same written every other way.
+ADDRESSED_IMAGES = [
+    "![seen](https://tracker.example/seen.gif?who=alice)",
+    "![out](/logout)",
+    "![hub](/hub/logout)",
+    '<img alt="seen" src="//tracker.example/seen.gif">',
+    '<IMG ALT="seen" SRC="HTTPS://TRACKER.EXAMPLE/seen.gif">',
+    '<img alt="seen" src="&#104;ttps://tracker.example/seen.gif">',
+    "<img alt=seen src=seen.gif>",
+    '<img alt="seen" src=" https://tracker.example/seen.gif">',
+]
+
+
+@pytest.mark.parametrize("markdown", ADDRESSED_IMAGES)
+def test_an_image_at_an_address_loads_nothing(markdown: str) -> None:
+    """Does an image a note points at an address (anything but a pasted image) show its alt
+    text and no address a browser would load, in the autograded notebook and again in the
+    feedback pass, while a pasted image beside it still shows?"""
+    attachments = {"plot": {"image/png": _b64(PNG)}}
+    first = clean_learner_markdown(f"{markdown} ![plot](attachment:plot)", attachments)
+    for html in (first, clean_learner_markdown(first)):
+        addresses = re.findall(r"""src\s*=\s*["']?([^"'\s>]*)""", html, re.IGNORECASE)
+        assert addresses == [f"data:image/png;base64,{_b64(PNG)}"], html
+        assert 'alt="seen"' in html or 'alt="out"' in html or 'alt="hub"' in html, html
+
+
 def test_images_past_the_budget_show_their_alt_text() -> None:
     """Is an image over the per-image limit dropped, and are images dropped once the
     notebook's budget is spent?"""

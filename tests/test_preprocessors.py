@@ -526,6 +526,30 @@ def test_learner_markdown_is_rendered_inert() -> None:
     assert "<strong>Mine</strong>" in clean and "<code>a&lt;b</code>" in clean
 
 
+@pytest.mark.parametrize(
+    "classes",
+    [
+        "modal-backdrop in",  # a dark layer over the whole page, in front of the score boxes
+        "navbar navbar-fixed-top",  # the learner's text pinned over the formgrader's header
+        "alert alert-info modal-backdrop",  # a note's classes and one of the page's
+        "tabbable score",  # the formgrader's own score box, to its keyboard navigation
+        "hidden",
+    ],
+)
+def test_a_learner_note_takes_none_of_the_pages_classes(classes: str) -> None:
+    """The formgrader and the feedback page style a learner's note with their Bootstrap:
+    does a class of the page's own (a fixed overlay, a score box) leave the note's element
+    without a class, while a note box of Jupyter's alert classes keeps its colours?"""
+    clean = preprocessors.clean_learner_markdown(
+        f'<div class="{classes}">Score: 3 / 3, nothing to review</div> '
+        f'<span class="{classes}">s</span> <code class="{classes}">c</code> '
+        '<div class="alert alert-block alert-info">My note</div>'
+    )
+    assert clean.count("class=") == 1, clean
+    assert '<div class="alert alert-block alert-info">My note</div>' in clean
+    assert "Score: 3 / 3, nothing to review" in clean  # the text stays, shown plainly
+
+
 def test_learner_markdown_with_attachments_renders() -> None:
     """Does a note naming pasted images render to their alt text instead of failing
     (nbconvert's renderer raises for an attachment it is not handed), with no data: URL

@@ -911,6 +911,9 @@ def _learner_markdown(nb: nbformat.NotebookNode) -> None:
         index,
         nbformat.v4.new_markdown_cell(
             f"My notes {SCRIPT} <img src=x onerror=alert(1)> [link](javascript:alert(3))"
+            # images a browser loads unasked: a tracker's, and the Jupyter server's own
+            # /logout, which the formgrader's page requests with the instructor's cookies
+            " ![seen](https://tracker.example/note.gif?who=me) ![out](/logout)"
         ),
     )
 
@@ -2095,7 +2098,8 @@ def test_the_instructors_explanations_reach_no_kernel_and_no_learner(graded: Gra
 
 
 class _LiveMarkup(HTMLParser):
-    """Collects what a browser would run: script bodies, on* handlers, javascript: links."""
+    """Collects what a browser would run or load unasked: script bodies, on* handlers,
+    javascript: links, images at any address but a pasted image's ``data:`` URL."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -2109,6 +2113,8 @@ class _LiveMarkup(HTMLParser):
                 self.live.append(f"<{tag} {name}={value}>")
             if name in ("href", "src") and (value or "").strip().lower().startswith("javascript:"):
                 self.live.append(f"<{tag} {name}={value}>")
+            if tag == "img" and name == "src" and value and not value.startswith("data:"):
+                self.live.append(f"<{tag} {name}={value}>")
 
     def handle_endtag(self, tag: str) -> None:
         self._in_script = False
@@ -2120,7 +2126,8 @@ class _LiveMarkup(HTMLParser):
 
 def test_learner_markup_is_inert_in_feedback(graded: Graded) -> None:
     """Is a learner's <script>, event handler or javascript: link shown as text in the
-    feedback HTML, and a script output dropped from the autograded notebook?"""
+    feedback HTML, an image at an address shown as its alt text (no page loads what a
+    learner names), and a script output dropped from the autograded notebook?"""
     root = graded.course.root
     page = (root / "feedback" / "html-in-feedback" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     assert "My notes" in page
