@@ -509,6 +509,9 @@ def test_the_instructor_chapters_exercise_grades_a_test_learner_in_full(tmp_path
     row = grades()["test-learner"]
     assert (row["status"], float(row["score"])) == ("graded", guide.full), row
     assert float(row["max_score"]) == guide.full
+    # why the chapter sends the test to a fresh clone: the course's gradebook keeps the learner
+    students = guide.shell("nbgrader db student list", cwd=guide.root)
+    assert "test-learner" in students.stdout + students.stderr
 
     feedback = guide.shell("nbgrader generate_feedback 05-return-flags", cwd=guide.root)
     assert feedback.returncode == 0, feedback.stderr[-3000:]
