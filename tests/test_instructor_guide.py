@@ -474,3 +474,51 @@ def test_the_limits_the_guide_states_are_the_configured_ones() -> None:
     assert not missing, "the README states other limits than the configured ones:\n" + "\n".join(
         missing
     )
+
+
+def chapter_exercise_script(chapter: str) -> str:
+    """The ``bash`` blocks of a chapter's ``## Exercises`` section, joined into one script
+    (a heredoc inside a block stays whole, unlike the guide's one command a line)."""
+    exercises = chapter.split("\n## Exercises\n", 1)[1]
+    blocks = re.findall(r"^```bash\n(.*?)^```", exercises, flags=re.MULTILINE | re.DOTALL)
+    return "set -e\n" + "".join(blocks)
+
+
+@pytest.mark.slow
+def test_the_instructor_chapters_exercise_grades_a_test_learner_in_full(tmp_path: Path) -> None:
+    """Run the commands of the instructors' chapter's Exercises in a throwaway course: does
+    the test learner they hand in get the full score with the status graded, and feedback
+    from the command the chapter names? And is the solution notebook itself, which the
+    chapter warns against handing in, flagged and scored 0?"""
+    chapter = (ROOT / "book" / "10-for-instructors.md").read_text(encoding="utf-8")
+    script = chapter_exercise_script(chapter)
+    assert "lstm-grade 05-return-flags" in script, "the Exercises no longer grade"
+    assert "nbgrader generate_feedback 05-return-flags" in chapter
+    (tmp_path / "course").mkdir()
+    (tmp_path / "home").mkdir()
+    guide = Guide(
+        make_course(tmp_path / "course", ["05-return-flags"]), "05-return-flags", tmp_path / "home"
+    )
+
+    def grades() -> dict[str, dict[str, str]]:
+        with (guide.root / "grades.csv").open(newline="", encoding="utf-8") as handle:
+            return {row["student"]: row for row in csv.DictReader(handle)}
+
+    result = guide.shell(script, cwd=guide.root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    row = grades()["test-learner"]
+    assert (row["status"], float(row["score"])) == ("graded", guide.full), row
+    assert float(row["max_score"]) == guide.full
+    # why the chapter sends the test to a fresh clone: the course's gradebook keeps the learner
+    students = guide.shell("nbgrader db student list", cwd=guide.root)
+    assert "test-learner" in students.stdout + students.stderr
+
+    feedback = guide.shell("nbgrader generate_feedback 05-return-flags", cwd=guide.root)
+    assert feedback.returncode == 0, feedback.stderr[-3000:]
+    assert any((guide.root / "feedback" / "test-learner" / "05-return-flags").glob("*.html"))
+
+    guide.course.submit("solution-as-learner", "05-return-flags", guide.source)
+    regrade = guide.shell("lstm-grade 05-return-flags", cwd=guide.root)
+    assert regrade.returncode == 0, regrade.stderr[-3000:]
+    row = grades()["solution-as-learner"]
+    assert (row["status"], float(row["score"])) == ("flagged", 0.0), row

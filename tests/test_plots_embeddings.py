@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -184,3 +186,18 @@ def legibility_cases():
 
 
 LEGIBILITY = legibility_cases()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**16), dim=st.integers(3, 12), n=st.integers(3, 10))
+def test_embedding_scatter_kept_variance_is_the_sum_of_the_axes_shares(seed, dim, n):
+    """Does the title's "N% of variance kept" equal the two axes' shares added up, as a
+    reader adds them (chapter 08's read 86% and 12% beside "99% kept")?"""
+    vectors = np.random.default_rng(seed).normal(size=(n, dim))
+    fig = plots.embedding_scatter(vectors, [f"w{k}" for k in range(n)])
+    ax = fig.axes[0]
+    first = int(re.search(r"\((\d+)% of variance\)", ax.get_xlabel()).group(1))
+    second = int(re.search(r"\((\d+)%\)", ax.get_ylabel()).group(1))
+    kept = int(re.search(r"\((\d+)% of variance kept\)", ax.get_title()).group(1))
+    assert kept == first + second
+    plt.close(fig)

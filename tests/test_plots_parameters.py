@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lstm_lib import plots
 
@@ -24,6 +28,37 @@ def test_param_breakdown_bars_and_total():
     assert ax.get_title() == "Total: 24 + 16 + 8 = 48 parameters"
     written = [text.get_text() for text in ax.texts]
     assert written == ["24  (50%)", "16  (33%)", "8  (17%)"]
+    plt.close(fig)
+
+
+def written_percents(fig) -> list[int]:
+    """The whole percents a chart's annotations write, "<1%" read as 0."""
+    found = [re.search(r"\((<1|\d+)%\)", text.get_text()) for text in fig.axes[0].texts]
+    return [0 if m.group(1) == "<1" else int(m.group(1)) for m in found if m]
+
+
+def test_param_breakdown_shares_of_chapter_02s_model_add_up_to_100():
+    """Do the shares of chapter 02's model, 128, 16, 16 and 1 parameters, read 79%, 10%,
+    10% and 1%, where rounding each on its own wrote 80% + 10% + 10% + 1% = 101%?"""
+    fig = plots.param_breakdown({"W": 128, "b": 16, "W2": 16, "b2": 1})
+    assert written_percents(fig) == [79, 10, 10, 1]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(counts=st.lists(st.integers(0, 10**6), min_size=1, max_size=8).filter(any))
+def test_param_breakdown_shares_add_up_to_100_and_stay_within_a_point(counts):
+    """For any counts, do the written shares add up to 100%, each within one point of the
+    exact share, with "<1%" only beside a non-zero count under one percent?"""
+    fig = plots.param_breakdown({f"row {k}": count for k, count in enumerate(counts)})
+    written = [text.get_text() for text in fig.axes[0].texts]
+    nonzero = [count for count in counts if count]
+    percents = written_percents(fig)
+    assert len(percents) == len(nonzero)
+    assert sum(percents) == 100 or (sum(percents) < 100 and any("<1%" in w for w in written))
+    for count, percent in zip(nonzero, percents, strict=True):
+        assert abs(100 * count / sum(counts) - percent) < 1
     plt.close(fig)
 
 

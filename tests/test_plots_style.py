@@ -109,6 +109,7 @@ def every_figure():
         plots.embedding_lookup([3, 7, 3, 1], table),
         plots.training_curve(history),
         plots.embedding_scatter(vectors, list("abcdefgh")),
+        plots.assignment_sizes({"02-dense": (7, 9), "05-return-flags": (9, 10)}),
     ]
 
 
@@ -184,12 +185,14 @@ def test_every_family_draws_its_data_in_the_palette():
 
 
 def _legibility_cases() -> dict[str, object]:
+    import test_plots_course
     import test_plots_embeddings
     import test_plots_parameters
     import test_plots_recurrence
     import test_plots_training
 
     families = (
+        test_plots_course,
         test_plots_embeddings,
         test_plots_parameters,
         test_plots_recurrence,

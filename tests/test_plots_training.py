@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lstm_lib import plots
 
@@ -91,6 +93,48 @@ def test_race_curves_draw_a_line_per_layer_and_chance():
         "chance",
     ]
     plt.close(fig)
+
+
+def looks(fig) -> dict[str, tuple[str, str, str]]:
+    """Each labelled line's colour, line style and marker, by label."""
+    from matplotlib.colors import to_hex
+
+    return {
+        line.get_label(): (to_hex(line.get_color()), line.get_linestyle(), line.get_marker())
+        for line in fig.axes[0].get_lines()
+    }
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(order=st.permutations(["SimpleRNN", "LSTM", "GRU"]), lstm_only=st.booleans())
+def test_race_curves_give_each_layer_one_look_whatever_the_order(order, lstm_only):
+    """Does each layer keep its colour, line style and marker whichever order (and company)
+    its race lists it in, as chapter 04 (SimpleRNN, LSTM, GRU) and chapter 08 (SimpleRNN,
+    GRU, LSTM) do, so the LSTM of one chapter's figure is the LSTM of the next?"""
+    race = fake_race()
+    reference = looks(plots.race_curves(race))
+    names = ["LSTM"] if lstm_only else order
+    fig = plots.race_curves({name: race[name] for name in names})
+    assert {name: looks(fig)[name] for name in names} == {name: reference[name] for name in names}
+    plt.close("all")
+
+
+def test_race_curves_and_gradient_curves_draw_a_layer_alike():
+    """Does a layer keep its colour and marker from the gradient figure to the race figure
+    of chapter 04, and does a series that is no layer take a colour no layer keeps?"""
+    from lstm_lib.plots import gradient_by_distance
+
+    decay = 0.9 ** np.arange(10)
+    gradients = looks(
+        gradient_by_distance({"LSTM": decay, "SimpleRNN": decay, "LSTM, forget bias 3": decay})
+    )
+    race = looks(plots.race_curves(fake_race()))
+    for name in ("SimpleRNN", "LSTM"):
+        assert (gradients[name][0], gradients[name][2]) == (race[name][0], race[name][2])
+    assert gradients["LSTM, forget bias 3"][0] not in {look[0] for look in race.values()}
+    plt.close("all")
 
 
 def test_race_curves_accept_plain_lists_and_another_chance_level():

@@ -33,12 +33,15 @@ The figures come in families, one module each; every public name is re-exported 
   (a cell's one step, a layer's loop) and ``task_taxonomy_diagram`` (one-to-one,
   many-to-one, many-to-many by ``return_sequences``, and one-to-many by ``RepeatVector``).
 
+- ``course``: ``assignment_sizes`` (each assignment's graded questions and points).
+
 ``_style`` holds what they share: the palette, colormaps, figure size, fonts, the lazy
 matplotlib import and the small argument checks.
 """
 
 from __future__ import annotations
 
+from lstm_lib.plots.course import assignment_sizes
 from lstm_lib.plots.diagrams import (
     bidirectional_diagram,
     encoder_decoder_diagram,
@@ -54,6 +57,7 @@ from lstm_lib.plots.recurrence import gate_activations, unrolled_layer, unrolled
 from lstm_lib.plots.training import race_curves, training_curve
 
 __all__ = [
+    "assignment_sizes",
     "bidirectional_diagram",
     "embedding_lookup",
     "embedding_scatter",

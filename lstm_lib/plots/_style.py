@@ -33,6 +33,11 @@ _GREY_TINT = "#F2F2F2"
 _SIGNED_CMAP = "PuOr_r"
 _UNIT_CMAP = "cividis"
 
+# The slot (colour, line style and marker) each recurrent layer keeps in every figure that
+# compares layers: a reader who met the LSTM as the orange squares in one chapter's race
+# finds it so in the next, whatever order that chapter lists its layers in.
+_LAYER_SLOTS = {"SimpleRNN": 0, "LSTM": 1, "GRU": 2}
+
 _FIGSIZE = (8.0, 3.5)
 _FONT = 10
 _SMALL = 9
@@ -55,3 +60,18 @@ def _positive_int(name: str, value: Any) -> int:
     if not _is_int(value) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _series_slots(names: Any) -> list[int]:
+    """The slot of each series of a figure comparing layers, for indexing its palette, line
+    styles and markers: a layer's own slot (``_LAYER_SLOTS``) where the name is one, and for
+    any other name the next slot past those the layers keep, in order."""
+    names = [str(name) for name in names]
+    slots, free = [], len(_LAYER_SLOTS)
+    for name in names:
+        if name in _LAYER_SLOTS:
+            slots.append(_LAYER_SLOTS[name])
+        else:
+            slots.append(free)
+            free += 1
+    return slots

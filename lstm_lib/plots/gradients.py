@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_lib.plots._style import _CYCLE, _FIGSIZE, _FONT, _SMALL, _pyplot
+from lstm_lib.plots._style import _CYCLE, _FIGSIZE, _FONT, _SMALL, _pyplot, _series_slots
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -102,7 +102,7 @@ def gradient_by_distance(*panels: Mapping[str, Any], titles: Sequence[str] | Non
         1, len(panels), figsize=_FIGSIZE, layout="constrained", squeeze=False, sharey=True
     )
     for k, (ax, panel) in enumerate(zip(axes[0], curves, strict=True)):
-        for n, (label, values) in enumerate(panel.items()):
+        for n, (label, values) in zip(_series_slots(panel), panel.items(), strict=True):
             ax.plot(
                 np.arange(values.size),
                 values,

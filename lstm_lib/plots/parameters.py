@@ -67,14 +67,30 @@ def _param_rows(rows: Any) -> list[tuple[str, int]]:
     return clean
 
 
-def _count_and_share(count: int, total: int) -> str:
-    """A bar's annotation: the count with separators and its share of the total."""
-    if not total or not count:
-        return f"{count:,}"
-    share = count / total
-    # "0%" beside a non-zero count reads as a mistake; say it is small instead.
-    percent = "<1%" if 0 < share < 0.005 else f"{share:.0%}"
-    return f"{count:,}  ({percent})"
+def _whole_percents(counts: list[int]) -> list[int]:
+    """Each count's share of the total in whole percents that add up to 100 (largest
+    remainders round up), so the labels of one chart never add up to 99% or 101%."""
+    total = sum(counts)
+    if not total:
+        return [0] * len(counts)
+    exact = [100 * count / total for count in counts]
+    percents = [int(share) for share in exact]
+    by_remainder = sorted(range(len(counts)), key=lambda k: exact[k] - percents[k], reverse=True)
+    for k in by_remainder[: 100 - sum(percents)]:
+        percents[k] += 1
+    return percents
+
+
+def _counts_and_shares(counts: list[int]) -> list[str]:
+    """Each bar's annotation: the count with separators and its share of the total."""
+    annotations = []
+    for count, percent in zip(counts, _whole_percents(counts), strict=True):
+        if not count:
+            annotations.append(f"{count:,}")
+        else:
+            # "0%" beside a non-zero count reads as a mistake; say it is small instead.
+            annotations.append(f"{count:,}  ({f'{percent}%' if percent else '<1%'})")
+    return annotations
 
 
 def _total_title(counts: list[int], total: int) -> str:
@@ -151,7 +167,7 @@ def param_breakdown(rows: Mapping[str, int] | Sequence[tuple[str, int]]) -> Figu
     ax.invert_yaxis()  # first row on top, as in model.summary()
     ax.bar_label(
         bars,
-        labels=[_count_and_share(c, total) for c in counts.tolist()],
+        labels=_counts_and_shares(counts.tolist()),
         padding=4,
         fontsize=_SMALL,
     )

@@ -21,6 +21,7 @@ from lstm_lib.plots._style import (
     _ORANGE,
     _SMALL,
     _pyplot,
+    _series_slots,
 )
 
 if TYPE_CHECKING:
@@ -164,7 +165,9 @@ def race_curves(results: Mapping[str, Any], *, chance: float = 0.5) -> Figure:
     Returns
     -------
     matplotlib.figure.Figure
-        One axes: a line per layer (label and gid ``"race:<name>"``), epochs counted from 1
+        One axes: a line per layer (label and gid ``"race:<name>"``; SimpleRNN, LSTM and
+        GRU each in the colour, line style and marker it has in every figure, whatever
+        the order of ``results``), epochs counted from 1
         as Keras prints them, and the chance line (label ``"chance"``, gid
         ``"race:chance"``).
 
@@ -189,7 +192,7 @@ def race_curves(results: Mapping[str, Any], *, chance: float = 0.5) -> Figure:
     series = _race_series(results)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=_FIGSIZE, layout="constrained")
-    for n, (name, values) in enumerate(series.items()):
+    for n, (name, values) in zip(_series_slots(series), series.items(), strict=True):
         ax.plot(
             np.arange(1, values.size + 1),
             values,
