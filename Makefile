@@ -35,7 +35,19 @@ exercises: $(STAMP)  ## regenerate the student versions in exercises/ from solut
 	        $(BIN)/nbgrader generate_assignment $$assignment --force --log-level=WARN || exit 1; \
 	done
 
-book: $(STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
+# The execution cache knows each chapter's own code only, so a change to what the chapters
+# call (lstm_lib, the installed packages) or read (the solutions and references, in chapter
+# 10) would leave old outputs and figures on the page: such a change clears the cache.
+CHAPTER_INPUTS := $(shell find lstm_lib solutions references -type f \
+                    \( -name '*.py' -o -name '*.ipynb' -o -name '*.json' \) 2>/dev/null)
+CACHE_STAMP := _build/.jupyter_cache-inputs
+
+$(CACHE_STAMP): $(CHAPTER_INPUTS) $(STAMP)
+	rm -rf _build/.jupyter_cache $(SITE_BUILD)/_build/.jupyter_cache
+	mkdir -p _build
+	touch $@
+
+book: $(STAMP) $(CACHE_STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
 	$(BIN)/jb build . --warningiserror --nitpick --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
@@ -48,7 +60,7 @@ export COURSE_URL
 SITE := _build/site
 SITE_BUILD := _build/site-build
 
-site: $(STAMP)  ## build and check _build/site, the folder to publish (set repository.url first)
+site: $(STAMP) $(CACHE_STAMP)  ## build and check _build/site, the folder to publish (set repository.url first)
 	@# A failed run leaves no older folder behind that looks ready to upload.
 	rm -rf $(SITE)
 	$(BIN)/python -m lstm_grader.site address

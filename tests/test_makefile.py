@@ -55,3 +55,46 @@ def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) ->
     assert student_version.exists(), result.stdout + result.stderr
     assert "### BEGIN SOLUTION" not in student_version.read_text()
     assert nbformat.read(student_version, as_version=4).cells
+
+
+def _book_commands(stamp: Path, *changed: str) -> str:
+    """The commands ``make book`` would run (``-n``) with ``stamp`` as the cache's stamp,
+    taking each of ``changed`` as just modified (``-W``) and the install as current."""
+    what_if = [arg for path in changed for arg in ("-W", path)]
+    result = subprocess.run(
+        ["make", "-n", "--no-print-directory", "-o", ".venv/.installed-stamp"]
+        + [*what_if, f"CACHE_STAMP={stamp}", "book"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize(
+    ("changed", "clears"),
+    [
+        ((), False),
+        (("book/02-dense.md",), False),  # the cache itself sees a chapter's own change
+        (("lstm_lib/plots/parameters.py",), True),
+        (("lstm_lib/answers.py",), True),
+        (("solutions/05-return-flags/05-return-flags.ipynb",), True),
+        (("references/05-return-flags.json",), True),
+    ],
+)
+def test_a_change_to_what_the_chapters_call_clears_the_execution_cache(
+    tmp_path: Path, changed: tuple[str, ...], clears: bool
+) -> None:
+    """The execution cache keys a chapter on its own code: after a change to ``lstm_lib``
+    (a figure redrawn), to the solutions or to the references, ``make book`` kept showing the
+    old outputs and figures until ``_build`` was deleted by hand. Does such a change, and
+    only such a change, clear the cache before the build?"""
+    for path in changed:
+        assert (ROOT / path).exists(), path
+    stamp = tmp_path / "cache-stamp"
+    stamp.touch()
+    commands = _book_commands(stamp, *changed)
+    assert ("rm -rf _build/.jupyter_cache" in commands) is clears, commands
+    assert "jb build" in commands
