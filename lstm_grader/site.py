@@ -497,9 +497,10 @@ def check_site(
         name = path.relative_to(folder).as_posix()
         # latin-1 reads any bytes, so binary files are searched too.
         text = path.read_bytes().decode("latin-1")
-        for pattern in machine:
-            if found := pattern.search(text):
-                problems.append(Problem(name, f"names the build machine: {found.group()!r}"))
+        # one line a file, the most specific path first: a clone under /home/ matches the
+        # repository's path and /home/ at the same place
+        if found := next(filter(None, (pattern.search(text) for pattern in machine)), None):
+            problems.append(Problem(name, f"names the build machine: {found.group()!r}"))
         if placeholder.search(text):
             problems.append(Problem(name, f"carries the placeholder address {PLACEHOLDER_URL}"))
         if site and path.suffix == ".ipynb":

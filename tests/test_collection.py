@@ -1220,10 +1220,10 @@ def test_an_exchange_course_folder_a_learner_owns_is_not_collected_from(tmp_path
     exchange, root = tmp_path / "exchange", tmp_path / "course"
     root.mkdir()
     inbound_folder(exchange, "zoe", {NOTEBOOK: notebook_bytes("zoe")})
-    os.chown(exchange / COURSE_ID, STRANGER_UID, STRANGER_UID)
-    collect = exchange_collect(root, exchange)
     if os.geteuid() != 0:
         pytest.skip("only root can give the folder to another uid")
+    os.chown(exchange / COURSE_ID, STRANGER_UID, STRANGER_UID)
+    collect = exchange_collect(root, exchange)
     with pytest.raises(ExchangeError, match="owned by uid 61001, neither you"):
         collect.start()
     assert not (root / "submitted").exists()

@@ -424,3 +424,15 @@ def test_make_site_builds_a_publishable_folder() -> None:
     launches = (site / "exercises" / "04-lstm" / "04-lstm.html").read_text(encoding="utf-8")
     assert "mybinder.org/v2/gh/course-team/keras-course/" in launches
     assert "colab.research.google.com/github/course-team/keras-course/" in launches
+
+
+def test_a_clone_under_home_is_named_once_a_file(tmp_path: Path) -> None:
+    """A course cloned under /home/ matches both the repository's own path and /home/: is
+    each file that names it reported once, by the more specific path?"""
+    site = tmp_path / "site"
+    (site / "book").mkdir(parents=True)
+    (site / "book" / "two.txt").write_text("File /home/ada/course/lstm_lib/a.py, line 3\n")
+    found = check_site(site, [URL], root=Path("/home/ada/course"))
+    assert [str(problem) for problem in found] == [
+        "book/two.txt: names the build machine: '/home/ada/course'"
+    ]
