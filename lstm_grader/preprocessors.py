@@ -32,6 +32,7 @@ from html import escape as html_escape
 from pathlib import Path
 from queue import Empty
 from typing import Any
+from urllib.parse import urlsplit
 
 import nbformat
 from jupyter_core.utils import ensure_async
@@ -43,6 +44,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import BaseCell, Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Any as AnyTrait
 from traitlets import Bool, Integer, Unicode
 
 from lstm_grader import (
@@ -1334,6 +1336,24 @@ class FlagForReview(NbGraderPreprocessor):
         return nb, resources
 
 
+def kept_link_attribute(tag: str, name: str, value: str) -> bool:
+    """Whether a link a learner wrote, or their kernel displayed, keeps an attribute.
+
+    A link keeps its title, and its address when that leaves for a site of its own
+    (``http``, ``https``, ``mailto``) or points within the page (``#...``). A relative or
+    protocol-relative address opens on the site serving the page, the formgrader's Jupyter
+    server among them, with the instructor's cookies: a click on a note's "my plot" linking
+    to ``/logout`` signed the instructor out. Without its address the link shows as text.
+    """
+    if name != "href":
+        return name == "title"
+    return value.startswith("#") or urlsplit(value.strip()).scheme.lower() in {
+        "http",
+        "https",
+        "mailto",
+    }
+
+
 class SanitizeLearnerHTML(SanitizeHTML):
     """Render what a learner wrote as text, never as live HTML, in feedback and formgrader.
 
@@ -1346,6 +1366,11 @@ class SanitizeLearnerHTML(SanitizeHTML):
     """
 
     enabled = Bool(True, help="nbconvert preprocessors are off unless enabled.").tag(config=True)
+    attributes = AnyTrait(
+        default_value={"a": kept_link_attribute, "abbr": ["title"], "acronym": ["title"]},
+        help="The attributes each tag of the kernel's HTML output keeps (bleach's, with a "
+        "link's address kept only where kept_link_attribute keeps it).",
+    ).tag(config=True)
     max_markdown_chars = Integer(
         250_000,
         help="Characters of a learner's markdown (cells and markdown outputs) and raw cells "
@@ -1594,15 +1619,9 @@ _LEARNER_TAGS = frozenset(
         "ul",
     }
 )
-_LEARNER_ATTRIBUTES = {
-    "a": ["href", "title"],
-    # an image's address is kept only where it is a pasted image's (clean_learner_markdown)
-    "img": ["src", "alt", "title"],
-    # a class only of LEARNER_CLASSES (clean_learner_markdown)
-    "span": ["class"],
-    "div": ["class"],
-    "code": ["class"],
-}
+#: What an image in a learner's note keeps besides its address, which is kept only where
+#: it is a pasted image's (clean_learner_markdown).
+_LEARNER_IMAGE_ATTRIBUTES = frozenset({"alt", "title"})
 
 #: The classes a learner's markup may keep: the coloured note boxes notebooks write as
 #: ``<div class="alert alert-block alert-info">``, which Jupyter and the pages' Bootstrap
@@ -1864,7 +1883,7 @@ def clean_learner_markdown(
         # of the formgrader; only a pasted image's placeholder (or no address) is kept
         if name == "src":
             return value == "" or value in held.urls
-        return name in _LEARNER_ATTRIBUTES["img"]
+        return name in _LEARNER_IMAGE_ATTRIBUTES
 
     def class_attribute(tag: str, name: str, value: str) -> bool:
         # a class of the page's own (a fixed overlay, a hidden score box) is dropped whole
@@ -1877,7 +1896,7 @@ def clean_learner_markdown(
         held.data_images(html),
         tags=_LEARNER_TAGS,
         attributes={
-            "a": _LEARNER_ATTRIBUTES["a"],
+            "a": kept_link_attribute,
             "img": image_attribute,
             "span": class_attribute,
             "div": class_attribute,

@@ -550,6 +550,27 @@ def test_a_learner_note_takes_none_of_the_pages_classes(classes: str) -> None:
     assert "Score: 3 / 3, nothing to review" in clean  # the text stays, shown plainly
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["/logout", "logout", "../../logout", "//tracker.example/x", " /logout", "&#47;logout"],
+)
+def test_a_learners_link_opens_nothing_on_the_pages_own_site(address: str) -> None:
+    """A relative link opens on the site serving the page, the formgrader's Jupyter server
+    among them, with the instructor's cookies: a click on a note's "my plot" linking to
+    /logout signed the instructor out. Does such a link, in a note or in the kernel's HTML
+    output, show as text, while links to other sites and within the page keep working?"""
+    sanitizer = preprocessors.SanitizeLearnerHTML()
+    for shown in (
+        preprocessors.clean_learner_markdown(f"[my plot]({address.strip()})"),
+        preprocessors.clean_learner_markdown(f'<a href="{address}">my plot</a>'),
+        sanitizer.sanitize_html_tags(f'<a href="{address}" title="t">my plot</a>'),
+    ):
+        assert "href" not in shown and "my plot" in shown, shown
+    for kept in ("https://keras.io/api/", "mailto:ta@example.org", "#q3", "HTTP://a.example"):
+        assert f'href="{kept}"' in preprocessors.clean_learner_markdown(f"[x]({kept})")
+        assert f'href="{kept}"' in sanitizer.sanitize_html_tags(f'<a href="{kept}">x</a>')
+
+
 def test_learner_markdown_with_attachments_renders() -> None:
     """Does a note naming pasted images render to their alt text instead of failing
     (nbconvert's renderer raises for an attachment it is not handed), with no data: URL
