@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 
 import nbformat
 import pytest
@@ -829,3 +830,100 @@ def test_the_largest_layer_hint_counts_each_layer_by_its_own_rule() -> None:
     hint = _feedback("08-putting-together")["q4"]["LSTM(16)"]
     assert "the same way" not in hint
     assert "its own rule" in hint
+
+
+#: A kernel's start-up where Python cannot import the course library, as in a fresh Colab
+#: runtime before the install cell: every import of ``lstm_lib`` fails as a missing one does.
+_WITHOUT_COURSE_LIBRARY = """\
+import sys
+
+
+class NoCourseLibrary:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "lstm_lib":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoCourseLibrary())
+from ipykernel import kernelapp
+
+kernelapp.launch_new_instance()
+"""
+
+
+def _student(assignment: str) -> nbformat.NotebookNode:
+    return read_notebook(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+
+
+def _setup_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return next(c for c in notebook.cells if _nbgrader(c).get("grade_id") == "setup")
+
+
+def _run_out_of_order(
+    cells: list[nbformat.NotebookNode], kernel: str, cwd: str
+) -> list[nbformat.NotebookNode]:
+    """``cells`` run in one fresh kernel in the order given, each allowed to fail."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.from_dict(dict(c)) for c in cells])
+    for cell in notebook.cells:
+        cell.outputs = []
+    NotebookClient(notebook, timeout=120, kernel_name=kernel, allow_errors=True).execute(cwd=cwd)
+    return notebook.cells
+
+
+def _shown(cell: nbformat.NotebookNode) -> list[str]:
+    """The lines a learner reads under ``cell``: its streams and its error's traceback."""
+    lines: list[str] = []
+    for output in cell.outputs:
+        text = output.get("text") or "\n".join(output.get("traceback", []))
+        lines += [line for line in text.splitlines() if line.strip()]
+    return lines
+
+
+def test_a_cell_run_before_the_install_cell_says_in_one_line_to_run_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a fresh Colab runtime, a learner who ran a check cell (or the setup cell) before
+    the install cell read ``ModuleNotFoundError: No module named 'lstm_lib'`` under a
+    traceback, which Colab follows with advice to pip-install a package of that name. In a
+    kernel whose Python cannot import lstm_lib, does every student check cell and setup
+    cell, run first, say in one line to run the first code cell (the install cell), and
+    still fail as nbgrader reads a failure? And after a kernel restart, where lstm_lib is
+    installed, does a check run before the setup cell still say to run that cell?"""
+    from nbgrader.utils import determine_grade
+
+    spec = tmp_path / "jupyter" / "kernels" / "no-course-library"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-c", _WITHOUT_COURSE_LIBRARY, "-f", "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "fresh", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    checks_first = [
+        cell for assignment in ASSIGNMENTS for cell in _test_cells(_student(assignment))
+    ]
+    setups = [_setup_cell(_student(assignment)) for assignment in ASSIGNMENTS]
+    ran = _run_out_of_order(checks_first + setups, "no-course-library", str(tmp_path))
+    for cell in ran[: len(checks_first)]:
+        question = _nbgrader(cell)["grade_id"]
+        assert _shown(cell) == [
+            "UsageError: The course library is not installed in this Python yet: run this "
+            "notebook's first code cell, which installs it, then the setup cell below it and "
+            "this check again."
+        ], (question, cell.outputs)
+        assert determine_grade(cell)[0] == 0, f"{question}: nbgrader would read a pass"
+    for cell in ran[len(checks_first) :]:
+        (error,) = cell.outputs
+        assert error.output_type == "error" and error.ename == "CourseLibraryMissing"
+        assert _shown(cell) == [
+            "CourseLibraryMissing: The course library is not installed in this Python yet: "
+            "run this notebook's first code cell, which installs it, then this cell again."
+        ]
+    # after a restart: the library is there, the setup cell has not run
+    restarted = _run_out_of_order(checks_first, "python3", str(tmp_path))
+    for cell in restarted:
+        (line,) = _shown(cell)
+        assert "is not defined: run the setup cell first" in line, (cell.source, line)
+        assert determine_grade(cell)[0] == 0
