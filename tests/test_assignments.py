@@ -927,3 +927,106 @@ def test_a_cell_run_before_the_install_cell_says_in_one_line_to_run_it(
         (line,) = _shown(cell)
         assert "is not defined: run the setup cell first" in line, (cell.source, line)
         assert determine_grade(cell)[0] == 0
+
+
+#: Keys of a question's context whose numbers are the question's data.
+_DATA_KEYS = ("units", "input_dim", "output_dim", "features", "timesteps", "vocabulary")
+
+
+def _other_data(value: object, scale: int, shift: int) -> object:
+    """``value`` (a context, or part of one) with each of its data numbers ``n`` made
+    ``scale * n + shift``: the same question on other data."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                scale * item + shift
+                if key in _DATA_KEYS and isinstance(item, int) and not isinstance(item, bool)
+                else [n if n is None or i == 0 else scale * n + shift for i, n in enumerate(item)]
+                if key in ("input_shape", "batch_shape") and isinstance(item, list)
+                else _other_data(item, scale, shift)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_other_data(item, scale, shift) for item in value]
+    return value
+
+
+def _right_count(context: dict) -> int | None:
+    """The count Keras gives for a question's layer or model, from lstm_lib.shapes."""
+    from lstm_lib import shapes
+
+    try:
+        if isinstance(context.get("model"), list):
+            rows = shapes.stack_shapes(context["model"], tuple(context["input_shape"]))
+            trainable_only = bool(context.get("trainable_only"))
+            return sum(
+                int(row.params) - (int(row.non_trainable_params) if trainable_only else 0)
+                for row in rows
+            )
+        return shapes.count_params(context["layer"], tuple(context["input_shape"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _readings(expected: int, context: dict) -> dict[str, int]:
+    """Each misreading lstm_lib.mistakes recognises for a count question, by its message
+    with the numbers left out (the same misreading on any data), with the count it gives."""
+    from lstm_lib.mistakes import count_readings
+
+    return {
+        re.sub(r"[0-9]+", "#", message): value
+        for value, message in reversed(count_readings(expected, context))
+    }
+
+
+def _count_questions() -> list[tuple[str, str, dict]]:
+    found = []
+    for assignment in ASSIGNMENTS:
+        path = ROOT / "references" / f"{assignment}.json"
+        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+            if entry["kind"] == "int":
+                found.append((assignment, question, entry))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _count_questions(),
+    ids=[f"{a}-{q}" for a, q, _ in _count_questions()],
+)
+def test_no_two_misreadings_give_one_count(assignment: str, question: str, entry: dict) -> None:
+    """02 q3 asked for Dense(16)'s count on (batch, 10, 8): 160 is two bias vectors and
+    also timesteps × units, the numbers the layer outputs per sample, so a learner who
+    counted the outputs was told they had counted two biases. For every recorded count
+    question, does each misreading lstm_lib.mistakes recognises give a count of its own on
+    the question's data, and none the right count? Two misreadings that give one count on
+    any data (one block, a SimpleRNN's count) are one slip told two ways, not a
+    coincidence: they are told apart by the same question on other data."""
+    context, expected = entry.get("context") or {}, entry["expected"]
+    readings = _readings(expected, context)
+    assert expected not in readings.values(), (
+        f"{assignment} {question}: a misreading gives the right count {expected}: "
+        f"{[m for m, v in readings.items() if v == expected]}"
+    )
+    others = []
+    for scale, shift in ((2, 3), (3, 1), (5, 2)):
+        other = _other_data(context, scale, shift)
+        right = _right_count(other) if "solve_for" not in context else None
+        if right is not None:
+            others.append(_readings(right, other))
+    coincidences = [
+        (first, second, value)
+        for first, value in readings.items()
+        for second, same in readings.items()
+        if first < second
+        and same == value
+        and not any(
+            first in other and second in other and other[first] == other[second] for other in others
+        )
+    ]
+    assert not coincidences, (
+        f"{assignment} {question}: two misreadings give one count on this question's data; "
+        "change the data, or tell both in one message: "
+        + "; ".join(f"{value}: {first!r} and {second!r}" for first, second, value in coincidences)
+    )
