@@ -674,7 +674,8 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
     if _same_copy(f.config.get("backward_layer"), inner) and expected % 2 == 0:
         inner_facts = _replace_layer(f, inner)
         for rule in COUNT_RULES:
-            if rule is _rule_bidirectional:
+            # the merged output is the Bidirectional's own, which the rule reads whole
+            if rule in (_rule_bidirectional, _rule_counts_the_output):
                 continue
             for value, message in rule(expected // 2, inner_facts):
                 if value is not None:

@@ -1864,6 +1864,11 @@ class TestOneCountTwoReadings:
         said = mistakes.count_mistake(192, 144, context)
         assert said and "numbers the layer outputs for one sample" in said and "12 × 16" in said
         assert "two bias vectors" in str(mistakes.count_mistake(160, 144, context))
+        # a Bidirectional's merged output is told whole, not as each direction's slip
+        lstm = layer("LSTM", units=8, return_sequences=True)
+        both = count_context(layer("Bidirectional", layer=lstm), (None, 12, 5))
+        said = str(mistakes.count_mistake(192, 896, both))
+        assert said.startswith("That counts the numbers") and "(12 × 16)" in said
 
     def test_an_lstm_with_units_twice_its_features_names_the_swap_and_two_blocks(self) -> None:
         """LSTM(16) on 8 features: units and features swapped, and 2 blocks of 4, both give
