@@ -1030,3 +1030,53 @@ def test_no_two_misreadings_give_one_count(assignment: str, question: str, entry
         "change the data, or tell both in one message: "
         + "; ".join(f"{value}: {first!r} and {second!r}" for first, second, value in coincidences)
     )
+
+
+def _array_slips(context: dict) -> list[tuple[object, str]]:
+    """Each classic slip lstm_lib.mistakes recomputes for an array question, with its array."""
+    from lstm_lib.mistakes import _ARRAY_TWINS
+
+    twin = _ARRAY_TWINS.get(str(context.get("twin")))
+    return list(twin(context)) if twin else []
+
+
+def _array_questions() -> list[tuple[str, str, dict]]:
+    found = []
+    for assignment in ASSIGNMENTS:
+        path = ROOT / "references" / f"{assignment}.json"
+        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+            if entry["kind"] == "array":
+                found.append((assignment, question, entry))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _array_questions(),
+    ids=[f"{a}-{q}" for a, q, _ in _array_questions()],
+)
+def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict) -> None:
+    """As for counts: on an array question's own inputs and weights, does each classic slip
+    lstm_lib.mistakes recomputes give an array of its own, and none the right one (a zero
+    bias would make the array without the bias the right array)?"""
+    import numpy as np
+
+    expected = np.asarray(entry["expected"], dtype=float)
+    slips = [
+        (np.asarray(value, dtype=float), message)
+        for value, message in _array_slips(entry["context"])
+    ]
+    assert slips, f"{assignment} {question}: no slip is recomputed for this array question"
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-5, atol=1e-5))
+
+    right = [message for value, message in slips if same(value, expected)]
+    assert not right, f"{assignment} {question}: a slip gives the right array: {right}"
+    coincidences = [
+        (first, second)
+        for i, (value, first) in enumerate(slips)
+        for other, second in slips[i + 1 :]
+        if first != second and same(value, other)
+    ]
+    assert not coincidences, f"{assignment} {question}: two slips give one array: {coincidences}"
