@@ -11,6 +11,13 @@
 * adds, after the notebook's introduction, a cell that tells the learner how to work on
   the assignment: where to open it, what to install, what the check cells and nbgrader's
   Validate button check, and what they do not;
+* makes a cell run before the install cell, where the course library is missing (a fresh
+  Colab runtime), say so in one line (:func:`with_install_guard`, :data:`SETUP_GUARD`): each
+  check cell's opening ``from lstm_lib.checks import say_what_to_run`` and
+  ``say_what_to_run()`` become two lines that try the same import and, where it fails, stop
+  with one line saying to run the install and setup cells, rather than a
+  ``ModuleNotFoundError`` traceback (under which Colab suggests pip-installing a package of
+  that name); the setup cell opens with the same test;
 * tags the setup and test cells ``remove-input``: the book's Exercises pages show the
   questions, not the grading code;
 * takes the ``mistakes=`` argument out of each check cell's ``reveal`` and
@@ -51,10 +58,14 @@ from lstm_lib.checks import FEEDBACK_FILE
 from lstm_lib.sealed import SEALED_FILE, seal
 
 __all__ = [
+    "CHECK_GUARD",
     "HOW_CHECKED",
     "HOW_TO_WORK",
+    "NOT_INSTALLED",
     "PrepareStudentChecks",
+    "SETUP_GUARD",
     "sealed_entries",
+    "with_install_guard",
     "without_named_mistakes",
 ]
 
@@ -105,6 +116,45 @@ HOW_CHECKED = {
         "explanation."
     ),
 }
+
+#: What a cell run before the install cell says where the course library is missing: the
+#: cell it names is the one that installs the library (the student version's first code
+#: cell), and the setup cell loads the checks.
+NOT_INSTALLED = (
+    "The course library is not installed in this Python yet: run this notebook's first "
+    "code cell, which installs it, then {then}."
+)
+
+#: The two lines a solution's check cell opens with (after its docstring), run before
+#: anything the setup cell binds (see README, "Write or change an exercise").
+CHECK_OPENING = ("from lstm_lib.checks import say_what_to_run", "say_what_to_run()")
+
+#: The two lines that open a student version's check cell in their place. Only the
+#: standard library and IPython (which every Jupyter kernel runs on) are at hand before the
+#: install cell: IPython shows a ``UsageError`` as its one line, without a traceback, and a
+#: ``UsageError`` is no ``ImportError``, whose traceback Colab follows with advice to
+#: pip-install a package of the missing module's name. Two lines for two, so that a check
+#: cell is no longer than its solution.
+CHECK_GUARD = (
+    "try: from lstm_lib.checks import say_what_to_run; say_what_to_run()  "
+    "# run out of order, a check says which cell to run first",
+    'except ImportError: raise __import__("IPython").core.error.UsageError('
+    f"{NOT_INSTALLED.format(then='the setup cell below it and this check again')!r})",
+)
+
+#: What the setup cell opens with in the student version: the same test, stopping with an
+#: error a grader sees (an ``error`` output, which a ``UsageError`` does not leave), shown
+#: as one line as the install cell's own error is.
+SETUP_GUARD = f"""\
+try:  # the course library: the notebook's first code cell installs it
+    import lstm_lib.checks
+except ImportError:
+    class CourseLibraryMissing(Exception):
+        def _render_traceback_(self):  # one line, without a traceback
+            return [f"CourseLibraryMissing: {{self}}"]
+
+    raise CourseLibraryMissing({NOT_INSTALLED.format(then="this cell again")!r}) from None
+"""
 
 #: The id of the cell added after the introduction.
 HOW_CHECKED_ID = "how-checked"
@@ -209,6 +259,46 @@ def without_named_mistakes(source: str) -> str:
     return source
 
 
+def with_install_guard(source: str) -> str:
+    """``source``, a check cell, with its opening lines (:data:`CHECK_OPENING`) made to
+    say in one line what to run first where the course library is missing
+    (:data:`CHECK_GUARD`); everything else as it was written.
+
+    Parameters
+    ----------
+    source : str
+        A check cell's Python source.
+
+    Returns
+    -------
+    str
+        The source with the two guarded lines in place of the opening, as many lines as
+        before; the same text when it does not open that way.
+
+    Examples
+    --------
+    >>> opening = "from lstm_lib.checks import say_what_to_run\\nsay_what_to_run()\\n"
+    >>> cell = "'Is it right?'\\n" + opening + "expect_int(answer_q1)"
+    >>> [line.split(":")[0] for line in with_install_guard(cell).splitlines()]
+    ["'Is it right?'", 'try', 'except ImportError', 'expect_int(answer_q1)']
+    """
+    lines = source.splitlines(keepends=True)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    body = tree.body
+    opening = [ast.dump(node) for node in ast.parse("\n".join(CHECK_OPENING)).body]
+    if len(body) < 3 or [ast.dump(node) for node in body[1:3]] != opening:
+        return source
+    first, last = body[1].lineno - 1, body[2].end_lineno or body[2].lineno
+    if body[1].col_offset or body[2].lineno != first + 2:
+        return source
+    ending = "\n" if lines[last - 1].endswith("\n") else ""
+    guard = [CHECK_GUARD[0] + "\n", CHECK_GUARD[1] + ending]
+    return "".join(lines[:first] + guard + lines[last:])
+
+
 def _tag(cell: NotebookNode, tag: str) -> None:
     tags = cell.metadata.setdefault("tags", [])
     if tag not in tags:
@@ -232,7 +322,9 @@ class PrepareStudentChecks(NbGraderPreprocessor):
                 "version could not be told its check mode"
             )
         setup.source = (
-            setup.source.rstrip("\n") + "\nfrom lstm_lib.checks import show_answer, use_mode\n"
+            SETUP_GUARD
+            + setup.source.rstrip("\n")
+            + "\nfrom lstm_lib.checks import show_answer, use_mode\n"
             f"use_mode({mode!r})  # chosen by the instructor for this version"
         )
         _tag(setup, "remove-input")
@@ -241,7 +333,7 @@ class PrepareStudentChecks(NbGraderPreprocessor):
                 _tag(cell, "raises-exception")
             if _is_check(cell):
                 _tag(cell, "remove-input")
-                cell.source = without_named_mistakes(cell.source)
+                cell.source = with_install_guard(without_named_mistakes(cell.source))
         first_markdown = next(
             (i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"), -1
         )

@@ -43,6 +43,7 @@ __all__ = [
     "Facts",
     "array_mistake",
     "count_mistake",
+    "count_readings",
     "explain_array",
     "explain_count",
     "explain_shape",
@@ -349,8 +350,21 @@ def _rule_units_features_swapped(expected: int, f: Facts) -> Candidates:
         yield (
             _count(f, input_shape=_with_features(f, f.units), units=f.features),
             f"That swaps units and features: units = {f.units} (the layer's size, the "
-            f"columns of W and both sides of U), features = {f.features} (the rows of W).",
+            f"columns of W and both sides of U), features = {f.features} (the rows of W)."
+            + (
+                # the same number as 2 blocks of 4: both readings are named
+                " Or it counts 2 blocks where an LSTM has 4: with units = 2 × features, both "
+                "give this number."
+                if _two_blocks_is_swapped(f)
+                else ""
+            ),
         )
+
+
+def _two_blocks_is_swapped(f: Facts) -> bool:
+    """Whether an LSTM counted with 2 blocks gives the count with units and features
+    swapped: 2 × (u(u + f) + u) = 4 × (f(f + u) + f) when u = 2f, bias or not."""
+    return f.gates == 4 and bool(f.features) and f.units == 2 * f.features
 
 
 def _rule_bias_sized_by_input(expected: int, f: Facts) -> Candidates:
@@ -366,15 +380,28 @@ def _rule_bias_sized_by_input(expected: int, f: Facts) -> Candidates:
                 # the same number as two bias vectors: both confusions are named
                 " Or it counts two bias vectors, as PyTorch stores them (b_ih and b_hh): "
                 "with features = 2 × units, both give this number."
-                if f.features == 2 * f.units and f.class_name in ("LSTM", "SimpleRNN", "Dense")
+                if _bias_by_input_is_double(f)
                 else ""
             ),
         )
 
 
+def _bias_by_input_is_double(f: Facts) -> bool:
+    """Whether a bias sized by the input gives the count of two bias vectors: features =
+    2 × units, for the layers whose bias has one entry per unit and block."""
+    return (
+        bool(f.units)
+        and f.features == 2 * f.units
+        and f.class_name in ("LSTM", "SimpleRNN", "Dense")
+        and bool(_terms(f).get("bias"))
+    )
+
+
 def _rule_double_bias(expected: int, f: Facts) -> Candidates:
     """Two bias vectors where Keras keeps one (PyTorch's b_ih and b_hh)."""
     bias = _terms(f).get("bias")
+    if _bias_by_input_is_double(f):
+        return  # the same number as a bias sized by the input, whose message names both
     if bias and f.class_name in ("LSTM", "SimpleRNN") and f.units:
         yield (
             expected + bias,
@@ -385,7 +412,14 @@ def _rule_double_bias(expected: int, f: Facts) -> Candidates:
         yield (
             expected + bias,
             f"That counts two bias vectors. A Dense layer keeps one, b, one entry per unit "
-            f"(units = {f.units}).",
+            f"(units = {f.units})."
+            + (
+                # features + units adds the same 1 as a second bias: both readings are named
+                " Or it adds features and units where the kernel W holds features × units "
+                "weights: with units = 1, both give this number."
+                if f.units == 1
+                else ""
+            ),
         )
 
 
@@ -396,6 +430,8 @@ def _rule_sums_for_products(expected: int, f: Facts) -> Candidates:
         return
     pair = "one weight for every (input feature, unit) pair"
     if f.class_name == "Dense":
+        if f.units == 1 and terms.get("bias"):
+            return  # the same number as a second bias, whose message names both
         yield (
             expected - terms["kernel"] + f.features + f.units,
             f"That adds features and units (features = {f.features}, units = {f.units}); the "
@@ -435,6 +471,9 @@ def _rule_gate_count(expected: int, f: Facts) -> Candidates:
     block = expected // gates
     like = {1: " (the SimpleRNN's one)", 3: " (as a GRU has)", 4: " (as an LSTM has)"}
     for wrong in (3, 4, 1, 2):
+        # 2 blocks of an LSTM with units = 2 × features: the swap's message names both
+        if wrong == 2 and _two_blocks_is_swapped(f):
+            continue
         if wrong != gates and not (wrong == 1 and gates > 1):
             yield (
                 wrong * block,
@@ -521,6 +560,31 @@ def _rule_timesteps_multiply(expected: int, f: Facts) -> Candidates:
             f"The number of timesteps does not change the parameter count: {shared} "
             f"(timesteps = {f.timesteps} here).",
         )
+
+
+def _rule_counts_the_output(expected: int, f: Facts) -> Candidates:
+    """The numbers the layer outputs for one sample taken for its weights: on a sequence,
+    timesteps × the last axis (02 q3's 160 on (batch, 10, 8) was told it counted two bias
+    vectors, which that number also is)."""
+    # an Embedding's own rule says this of its output_dim × timesteps
+    if f.class_name not in ("Dense", *_RECURRENT, "Bidirectional"):
+        return
+    try:
+        output = shapes.output_shapes(
+            {"class_name": f.class_name, "config": f.config}, f.input_shape
+        )[0]
+    except (ValueError, TypeError, KeyError, IndexError):
+        return
+    if len(output) != 3 or not all(isinstance(n, int) for n in output[1:]):
+        return
+    timesteps, width = output[1], output[2]
+    axis = "(2 × units, both directions)" if f.class_name == "Bidirectional" else "units"
+    yield (
+        timesteps * width,
+        f"That counts the numbers the layer outputs for one sample, timesteps × {axis} "
+        f"({timesteps} × {width}), not its weights: the weights do not depend on the timesteps, "
+        "and the same ones serve every step.",
+    )
 
 
 def _rule_dense_flattens(expected: int, f: Facts) -> Candidates:
@@ -610,7 +674,8 @@ def _rule_bidirectional(expected: int, f: Facts) -> Candidates:
     if _same_copy(f.config.get("backward_layer"), inner) and expected % 2 == 0:
         inner_facts = _replace_layer(f, inner)
         for rule in COUNT_RULES:
-            if rule is _rule_bidirectional:
+            # the merged output is the Bidirectional's own, which the rule reads whole
+            if rule in (_rule_bidirectional, _rule_counts_the_output):
                 continue
             for value, message in rule(expected // 2, inner_facts):
                 if value is not None:
@@ -675,6 +740,7 @@ COUNT_RULES: tuple[CountRule, ...] = (
     _rule_gate_count,
     _rule_timesteps_multiply,
     _rule_dense_flattens,
+    _rule_counts_the_output,
     _rule_embedding,
 )
 
@@ -819,6 +885,7 @@ def _model_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
             "below it (an Embedding's output_dim, a lower LSTM's units). The timesteps appear "
             "in no weight.",
         )
+    by_total: dict[int, dict[str, list[str]]] = {}
     for i, (row, spec, label) in enumerate(zip(rows, specs, labels, strict=True)):
         counted = _counted(row, trainable_only)
         if not counted or counted != row.params:
@@ -838,7 +905,24 @@ def _model_candidates(expected: int, context: Mapping[str, Any]) -> Candidates:
         for rule in COUNT_RULES:
             for value, message in rule(counted, inner):
                 if value is not None and value != counted:
-                    yield expected - counted + value, f"In {label}, {_sentence_within(message)}"
+                    by_total.setdefault(expected - counted + value, {}).setdefault(
+                        label, []
+                    ).append(_sentence_within(message))
+    # A slip in one layer can give the total a slip in another gives (08 q3's 6027: 3 blocks
+    # in the LSTM(16) layer, 2 in the LSTM(8) one): such a total names each layer's slip.
+    for total, said in by_total.items():
+        if len(said) == 1:
+            ((label, messages),) = said.items()
+            for message in messages:
+                yield total, f"In {label}, {message}"
+        else:
+            slips = [f"in {label}, {messages[0]}" for label, messages in said.items()]
+            yield (
+                total,
+                sentence_start(slips[0])
+                + "".join(f" Or, {slip}" for slip in slips[1:])
+                + " Either slip gives this total.",
+            )
 
 
 def _model_terms(context: Mapping[str, Any]) -> str | None:
@@ -2191,6 +2275,40 @@ def _type_slip(key: str, mine: Any, theirs: Any) -> str:
     )
 
 
+def count_readings(expected: int, context: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """Every count the rules predict for a question, one per misreading, in the order they
+    are tried, the right count included where a misreading gives it.
+
+    Two misreadings that give one number for the question's data tell a learner of either
+    the first one's slip: ``tests/test_assignments.py`` keeps every recorded question free
+    of such a coincidence, and of a misreading that gives the right count.
+
+    Parameters
+    ----------
+    expected : int
+        The right count.
+    context : mapping
+        The question's context with its ``layer`` and ``input_shape``.
+
+    Returns
+    -------
+    list of (int, str)
+        Each predicted count with the message that names its misreading.
+    """
+    if context.get("solve_for") in _SOLVE_FOR:
+        found: Iterable[tuple[int | None, str]] = _SOLVE_FOR[context["solve_for"]](
+            expected, context
+        )
+    elif isinstance(context.get("model"), Sequence) and context.get("input_shape"):
+        found = _model_candidates(expected, context)
+    else:
+        f = facts(context)
+        if f.class_name is None or f.input_shape is None:
+            return []
+        found = [(value, message) for rule in COUNT_RULES for value, message in rule(expected, f)]
+    return [(value, message) for value, message in found if value is not None and value >= 0]
+
+
 def iter_count_candidates(expected: int, context: Mapping[str, Any]) -> Iterable[tuple[int, str]]:
     """Every wrong count the rules predict for a question, in the order they are tried.
 
@@ -2207,21 +2325,10 @@ def iter_count_candidates(expected: int, context: Mapping[str, Any]) -> Iterable
         Each predicted wrong count with the message that names it; the first entry with a
         given count is the message :func:`count_mistake` gives for it.
     """
-    if context.get("solve_for") in _SOLVE_FOR:
-        found: Iterable[tuple[int | None, str]] = _SOLVE_FOR[context["solve_for"]](
-            expected, context
-        )
-    elif isinstance(context.get("model"), Sequence) and context.get("input_shape"):
-        found = _model_candidates(expected, context)
-    else:
-        f = facts(context)
-        if f.class_name is None or f.input_shape is None:
-            return []
-        found = [(value, message) for rule in COUNT_RULES for value, message in rule(expected, f)]
     return [
         (value, message)
-        for value, message in found
-        if value is not None and value != expected and value >= 0
+        for value, message in count_readings(expected, context)
+        if value != expected
     ]
 
 

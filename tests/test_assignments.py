@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import sys
 
 import nbformat
 import pytest
@@ -829,3 +830,253 @@ def test_the_largest_layer_hint_counts_each_layer_by_its_own_rule() -> None:
     hint = _feedback("08-putting-together")["q4"]["LSTM(16)"]
     assert "the same way" not in hint
     assert "its own rule" in hint
+
+
+#: A kernel's start-up where Python cannot import the course library, as in a fresh Colab
+#: runtime before the install cell: every import of ``lstm_lib`` fails as a missing one does.
+_WITHOUT_COURSE_LIBRARY = """\
+import sys
+
+
+class NoCourseLibrary:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "lstm_lib":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
+sys.meta_path.insert(0, NoCourseLibrary())
+from ipykernel import kernelapp
+
+kernelapp.launch_new_instance()
+"""
+
+
+def _student(assignment: str) -> nbformat.NotebookNode:
+    return read_notebook(ROOT / "exercises" / assignment / f"{assignment}.ipynb")
+
+
+def _setup_cell(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    return next(c for c in notebook.cells if _nbgrader(c).get("grade_id") == "setup")
+
+
+def _run_out_of_order(
+    cells: list[nbformat.NotebookNode], kernel: str, cwd: str
+) -> list[nbformat.NotebookNode]:
+    """``cells`` run in one fresh kernel in the order given, each allowed to fail."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.from_dict(dict(c)) for c in cells])
+    for cell in notebook.cells:
+        cell.outputs = []
+    NotebookClient(notebook, timeout=120, kernel_name=kernel, allow_errors=True).execute(cwd=cwd)
+    return notebook.cells
+
+
+def _shown(cell: nbformat.NotebookNode) -> list[str]:
+    """The lines a learner reads under ``cell``: its streams and its error's traceback."""
+    lines: list[str] = []
+    for output in cell.outputs:
+        text = output.get("text") or "\n".join(output.get("traceback", []))
+        lines += [line for line in text.splitlines() if line.strip()]
+    return lines
+
+
+def test_a_cell_run_before_the_install_cell_says_in_one_line_to_run_it(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a fresh Colab runtime, a learner who ran a check cell (or the setup cell) before
+    the install cell read ``ModuleNotFoundError: No module named 'lstm_lib'`` under a
+    traceback, which Colab follows with advice to pip-install a package of that name. In a
+    kernel whose Python cannot import lstm_lib, does every student check cell and setup
+    cell, run first, say in one line to run the first code cell (the install cell), and
+    still fail as nbgrader reads a failure? And after a kernel restart, where lstm_lib is
+    installed, does a check run before the setup cell still say to run that cell?"""
+    from nbgrader.utils import determine_grade
+
+    spec = tmp_path / "jupyter" / "kernels" / "no-course-library"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-c", _WITHOUT_COURSE_LIBRARY, "-f", "{connection_file}"]
+    spec.joinpath("kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "fresh", "language": "python"})
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    checks_first = [
+        cell for assignment in ASSIGNMENTS for cell in _test_cells(_student(assignment))
+    ]
+    setups = [_setup_cell(_student(assignment)) for assignment in ASSIGNMENTS]
+    ran = _run_out_of_order(checks_first + setups, "no-course-library", str(tmp_path))
+    for cell in ran[: len(checks_first)]:
+        question = _nbgrader(cell)["grade_id"]
+        assert _shown(cell) == [
+            "UsageError: The course library is not installed in this Python yet: run this "
+            "notebook's first code cell, which installs it, then the setup cell below it and "
+            "this check again."
+        ], (question, cell.outputs)
+        assert determine_grade(cell)[0] == 0, f"{question}: nbgrader would read a pass"
+    for cell in ran[len(checks_first) :]:
+        (error,) = cell.outputs
+        assert error.output_type == "error" and error.ename == "CourseLibraryMissing"
+        assert _shown(cell) == [
+            "CourseLibraryMissing: The course library is not installed in this Python yet: "
+            "run this notebook's first code cell, which installs it, then this cell again."
+        ]
+    # after a restart: the library is there, the setup cell has not run
+    restarted = _run_out_of_order(checks_first, "python3", str(tmp_path))
+    for cell in restarted:
+        (line,) = _shown(cell)
+        assert "is not defined: run the setup cell first" in line, (cell.source, line)
+        assert determine_grade(cell)[0] == 0
+
+
+#: Keys of a question's context whose numbers are the question's data.
+_DATA_KEYS = ("units", "input_dim", "output_dim", "features", "timesteps", "vocabulary")
+
+
+def _other_data(value: object, scale: int, shift: int) -> object:
+    """``value`` (a context, or part of one) with each of its data numbers ``n`` made
+    ``scale * n + shift``: the same question on other data."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                scale * item + shift
+                if key in _DATA_KEYS and isinstance(item, int) and not isinstance(item, bool)
+                else [n if n is None or i == 0 else scale * n + shift for i, n in enumerate(item)]
+                if key in ("input_shape", "batch_shape") and isinstance(item, list)
+                else _other_data(item, scale, shift)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_other_data(item, scale, shift) for item in value]
+    return value
+
+
+def _right_count(context: dict) -> int | None:
+    """The count Keras gives for a question's layer or model, from lstm_lib.shapes."""
+    from lstm_lib import shapes
+
+    try:
+        if isinstance(context.get("model"), list):
+            rows = shapes.stack_shapes(context["model"], tuple(context["input_shape"]))
+            trainable_only = bool(context.get("trainable_only"))
+            return sum(
+                int(row.params) - (int(row.non_trainable_params) if trainable_only else 0)
+                for row in rows
+            )
+        return shapes.count_params(context["layer"], tuple(context["input_shape"]))
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
+def _readings(expected: int, context: dict) -> dict[str, int]:
+    """Each misreading lstm_lib.mistakes recognises for a count question, by its message
+    with the numbers left out (the same misreading on any data), with the count it gives."""
+    from lstm_lib.mistakes import count_readings
+
+    return {
+        re.sub(r"[0-9]+", "#", message): value
+        for value, message in reversed(count_readings(expected, context))
+    }
+
+
+def _count_questions() -> list[tuple[str, str, dict]]:
+    found = []
+    for assignment in ASSIGNMENTS:
+        path = ROOT / "references" / f"{assignment}.json"
+        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+            if entry["kind"] == "int":
+                found.append((assignment, question, entry))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _count_questions(),
+    ids=[f"{a}-{q}" for a, q, _ in _count_questions()],
+)
+def test_no_two_misreadings_give_one_count(assignment: str, question: str, entry: dict) -> None:
+    """02 q3 asked for Dense(16)'s count on (batch, 10, 8): 160 is two bias vectors and
+    also timesteps × units, the numbers the layer outputs per sample, so a learner who
+    counted the outputs was told they had counted two biases. For every recorded count
+    question, does each misreading lstm_lib.mistakes recognises give a count of its own on
+    the question's data, and none the right count? Two misreadings that give one count on
+    any data (one block, a SimpleRNN's count) are one slip told two ways, not a
+    coincidence: they are told apart by the same question on other data."""
+    context, expected = entry.get("context") or {}, entry["expected"]
+    readings = _readings(expected, context)
+    assert expected not in readings.values(), (
+        f"{assignment} {question}: a misreading gives the right count {expected}: "
+        f"{[m for m, v in readings.items() if v == expected]}"
+    )
+    others = []
+    for scale, shift in ((2, 3), (3, 1), (5, 2)):
+        other = _other_data(context, scale, shift)
+        right = _right_count(other) if "solve_for" not in context else None
+        if right is not None:
+            others.append(_readings(right, other))
+    coincidences = [
+        (first, second, value)
+        for first, value in readings.items()
+        for second, same in readings.items()
+        if first < second
+        and same == value
+        and not any(
+            first in other and second in other and other[first] == other[second] for other in others
+        )
+    ]
+    assert not coincidences, (
+        f"{assignment} {question}: two misreadings give one count on this question's data; "
+        "change the data, or tell both in one message: "
+        + "; ".join(f"{value}: {first!r} and {second!r}" for first, second, value in coincidences)
+    )
+
+
+def _array_slips(context: dict) -> list[tuple[object, str]]:
+    """Each classic slip lstm_lib.mistakes recomputes for an array question, with its array."""
+    from lstm_lib.mistakes import _ARRAY_TWINS
+
+    twin = _ARRAY_TWINS.get(str(context.get("twin")))
+    return list(twin(context)) if twin else []
+
+
+def _array_questions() -> list[tuple[str, str, dict]]:
+    found = []
+    for assignment in ASSIGNMENTS:
+        path = ROOT / "references" / f"{assignment}.json"
+        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+            if entry["kind"] == "array":
+                found.append((assignment, question, entry))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _array_questions(),
+    ids=[f"{a}-{q}" for a, q, _ in _array_questions()],
+)
+def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict) -> None:
+    """As for counts: on an array question's own inputs and weights, does each classic slip
+    lstm_lib.mistakes recomputes give an array of its own, and none the right one (a zero
+    bias would make the array without the bias the right array)?"""
+    import numpy as np
+
+    expected = np.asarray(entry["expected"], dtype=float)
+    slips = [
+        (np.asarray(value, dtype=float), message)
+        for value, message in _array_slips(entry["context"])
+    ]
+    assert slips, f"{assignment} {question}: no slip is recomputed for this array question"
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-5, atol=1e-5))
+
+    right = [message for value, message in slips if same(value, expected)]
+    assert not right, f"{assignment} {question}: a slip gives the right array: {right}"
+    coincidences = [
+        (first, second)
+        for i, (value, first) in enumerate(slips)
+        for other, second in slips[i + 1 :]
+        if first != second and same(value, other)
+    ]
+    assert not coincidences, f"{assignment} {question}: two slips give one array: {coincidences}"

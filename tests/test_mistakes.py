@@ -843,13 +843,13 @@ BANK: list[tuple[str, Any, str]] = [
     ("02q1", "(None, 16)", "without quotes"),
     ("02q1", [None, 16], "write a shape as a tuple"),
     ("02q2", (None, 16), "Dense never removes an axis"),
-    ("02q2", (None, 160), "merges two axes"),
-    ("02q2", (None, 10, 8), "not the 8 input features"),
-    ("02q2", (None, 10, 10), "timesteps = 10"),
-    ("02q2", (32, 10, 16), "batch size"),
-    ("02q3", 1440, "timesteps does not change"),
-    ("02q3", 176, "timesteps (10) as the features"),
-    ("02q3", 1296, "does not flatten"),
+    ("02q2", (None, 192), "merges two axes"),
+    ("02q2", (None, 12, 8), "not the 8 input features"),
+    ("02q2", (None, 12, 12), "timesteps = 12"),
+    ("02q2", (32, 12, 16), "batch size"),
+    ("02q3", 1728, "timesteps does not change"),
+    ("02q3", 208, "timesteps (12) as the features"),
+    ("02q3", 1552, "does not flatten"),
     ("02q3", 128, "leaves out the bias"),
     ("02q3", 144.0, "without the decimal point"),
     ("02q3", "144", "without quotes"),
@@ -927,11 +927,11 @@ BANK: list[tuple[str, Any, str]] = [
     ("06q7", 1728, "timesteps (10) as the features"),
     ("06q7", 784, "count for one block"),
     # 07: GRU and Bidirectional
-    ("07q1", 336, "reset_after=False"),
-    ("07q1", 120, "count for one block"),
-    ("07q1", 480, "timesteps (10) as the features"),
-    ("07q2", 360, "reset_after=True"),
-    ("07q2", 448, "4 blocks"),
+    ("07q1", 456, "reset_after=False"),
+    ("07q1", 160, "count for one block"),
+    ("07q1", 528, "timesteps (12) as the features"),
+    ("07q2", 480, "reset_after=True"),
+    ("07q2", 608, "4 blocks"),
     ("07q3", [(None, 10, 8), (None, 8), (None, 8)], "Only an LSTM has a cell state c"),
     ("07q3", [(None, 10, 8)], "is the output only"),
     ("07q5", 448, "one direction only"),
@@ -1226,6 +1226,7 @@ class TestMoreCountRules:
         [
             ("02q4", 24, ["adds features and units", "features × units"]),
             ("02q3", 160, ["two bias vectors", "A Dense layer keeps one"]),
+            ("02q3", 192, ["numbers the layer outputs for one sample", "(12 × 16)"]),
             ("07q5", 1408, ["one LSTM with 2 × units", "two copies"]),
             ("07q5", 960, ["In each direction", "two bias vectors"]),
             ("04q2", 104, ["no bias: use_bias=False"]),
@@ -1850,3 +1851,58 @@ def test_a_state_of_another_rank_is_called_a_state() -> None:
     message = judge("07q10", [(None, 12, 16), (None, 16)]).message
     assert "(None, 12, 16) has 3 axes; a state has 2: (batch, units)" in message, message
     assert "this output" not in message
+
+
+class TestOneCountTwoReadings:
+    """Where two misreadings give one count on any data of a kind, the count names both."""
+
+    def test_counting_the_output_is_its_own_misreading(self) -> None:
+        """Is a Dense count written as the numbers its output holds per sample (timesteps ×
+        units) told so, and not that it counts two bias vectors (02 q3 on (batch, 10, 8),
+        where both were 160)?"""
+        context = count_context(layer("Dense", units=16), (None, 12, 8))
+        said = mistakes.count_mistake(192, 144, context)
+        assert said and "numbers the layer outputs for one sample" in said and "12 × 16" in said
+        assert "two bias vectors" in str(mistakes.count_mistake(160, 144, context))
+        # a Bidirectional's merged output is told whole, not as each direction's slip
+        lstm = layer("LSTM", units=8, return_sequences=True)
+        both = count_context(layer("Bidirectional", layer=lstm), (None, 12, 5))
+        said = str(mistakes.count_mistake(192, 896, both))
+        assert said.startswith("That counts the numbers") and "(12 × 16)" in said
+
+    def test_an_lstm_with_units_twice_its_features_names_the_swap_and_two_blocks(self) -> None:
+        """LSTM(16) on 8 features: units and features swapped, and 2 blocks of 4, both give
+        800. Is 800 told both, and is the 2-block reading not listed again on its own?"""
+        context = count_context(layer("LSTM", units=16), (None, 10, 8))
+        said = str(mistakes.count_mistake(800, 1600, context))
+        assert "swaps units and features" in said and "counts 2 blocks" in said
+        assert [value for value, _ in mistakes.count_readings(1600, context)].count(800) == 1
+
+    def test_a_dense_of_one_unit_names_a_second_bias_and_the_sum(self) -> None:
+        """Dense(1) on 4 features: a second bias and features + units for features × units
+        both add one. Is that count told both, once?"""
+        context = count_context(layer("Dense", units=1), (None, 4))
+        said = str(mistakes.count_mistake(6, 5, context))
+        assert "two bias vectors" in said and "adds features and units" in said
+        assert [value for value, _ in mistakes.count_readings(5, context)].count(6) == 1
+
+    def test_a_bias_sized_by_the_input_is_one_reading_with_two_biases(self) -> None:
+        """LSTM(16) on 32 features: a bias sized by the input and two bias vectors give one
+        count; is it listed once, naming both?"""
+        context = count_context(layer("LSTM", units=16), (None, 10, 32))
+        readings = [m for v, m in mistakes.count_readings(3136, context) if v == 3200]
+        assert len(readings) == 1 and "Or it counts two bias vectors" in readings[0]
+
+    def test_two_layers_slips_that_give_one_total_are_both_named(self) -> None:
+        """08 q3's 6027 is 3 blocks in the LSTM(16) layer and 2 in the LSTM(8) one: is the
+        total told both layers' slips, and listed once?"""
+        model = [
+            layer("Embedding", input_dim=500, output_dim=8),
+            layer("LSTM", units=16, return_sequences=True),
+            layer("LSTM", units=8),
+            layer("Dense", units=3, activation="softmax"),
+        ]
+        context = {"model": model, "input_shape": [None, 30]}
+        said = str(mistakes.count_mistake(6027, 6427, context))
+        assert "In the LSTM(16) layer" in said and "Or, in the LSTM(8) layer" in said
+        assert [value for value, _ in mistakes.count_readings(6427, context)].count(6027) == 1

@@ -11,14 +11,18 @@ import nbformat
 import pytest
 from conftest import ROOT, classic_mistakes, make_course, read_notebook
 
+from lstm_grader.hidden import split_hidden
 from lstm_grader.references import load_references
 from lstm_grader.self_install import INSTALL_TAG, install_requirement
 from lstm_grader.site import site_address
 from lstm_grader.student_version import (
+    CHECK_GUARD,
     HOW_CHECKED,
     HOW_CHECKED_ID,
     HOW_TO_WORK,
+    SETUP_GUARD,
     sealed_entries,
+    with_install_guard,
     without_named_mistakes,
 )
 from lstm_grader.synthetic import answered
@@ -140,6 +144,36 @@ def test_student_check_cells_list_no_named_mistakes_and_change_nothing_else() ->
     for path in sorted((ROOT / "exercises").glob("*/*.ipynb")):
         for cell in _checks(read_notebook(path)):
             assert not _named_mistakes(ast.parse(cell.source)), (path.name, cell.source)
+
+
+def test_student_check_cells_guard_their_opening_and_are_no_longer() -> None:
+    """Does every committed student check cell open, after its docstring, with the two
+    guarded lines in place of the solution's two (so that, run before the install cell, it
+    says in one line what to run), keep every other line of its solution, and is no cell
+    longer than its solution's? Does the setup cell open with its own guard?"""
+    for path in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        student = read_notebook(ROOT / "exercises" / path.parent.name / path.name)
+        solution_checks = {c.metadata.nbgrader["grade_id"]: c for c in _checks(read_notebook(path))}
+        for cell in _checks(student):
+            lines = cell.source.splitlines()
+            solution, _ = split_hidden(solution_checks[cell.metadata.nbgrader["grade_id"]].source)
+            expected = without_named_mistakes(solution).rstrip("\n").splitlines()
+            assert tuple(lines[1:3]) == CHECK_GUARD, (path.name, cell.source)
+            assert lines[:1] + lines[3:] == expected[:1] + expected[3:], (path.name, cell.source)
+            assert len(lines) == len(expected), (path.name, cell.source)
+        setup = next(
+            c for c in student.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"
+        )
+        assert setup.source.startswith(SETUP_GUARD), path.name
+
+
+def test_the_guard_replaces_only_the_opening_it_knows() -> None:
+    """Is a check cell that does not open with the two lines left as it was?"""
+    plain = '"""Is it right?"""\nexpect_int(answer_q1)\n'
+    assert with_install_guard(plain) == plain
+    assert with_install_guard("not python (") == "not python ("
+    indented = '"""Doc."""\nif True:\n    from lstm_lib.checks import say_what_to_run\n'
+    assert with_install_guard(indented) == indented
 
 
 def test_the_committed_student_versions_carry_no_plain_explanations() -> None:
