@@ -980,20 +980,21 @@ def _readings(expected: int, context: dict) -> dict[str, int]:
     }
 
 
-def _count_questions() -> list[tuple[str, str, dict]]:
+def _recorded_questions(kind: str) -> list[tuple[str, str, dict]]:
+    """Every recorded question of ``kind`` ("int", "array", ...) as (assignment, id, entry)."""
     found = []
     for assignment in ASSIGNMENTS:
         path = ROOT / "references" / f"{assignment}.json"
         for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
-            if entry["kind"] == "int":
+            if entry["kind"] == kind:
                 found.append((assignment, question, entry))
     return found
 
 
 @pytest.mark.parametrize(
     ("assignment", "question", "entry"),
-    _count_questions(),
-    ids=[f"{a}-{q}" for a, q, _ in _count_questions()],
+    _recorded_questions("int"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("int")],
 )
 def test_no_two_misreadings_give_one_count(assignment: str, question: str, entry: dict) -> None:
     """02 q3 asked for Dense(16)'s count on (batch, 10, 8): 160 is two bias vectors and
@@ -1040,20 +1041,10 @@ def _array_slips(context: dict) -> list[tuple[object, str]]:
     return list(twin(context)) if twin else []
 
 
-def _array_questions() -> list[tuple[str, str, dict]]:
-    found = []
-    for assignment in ASSIGNMENTS:
-        path = ROOT / "references" / f"{assignment}.json"
-        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
-            if entry["kind"] == "array":
-                found.append((assignment, question, entry))
-    return found
-
-
 @pytest.mark.parametrize(
     ("assignment", "question", "entry"),
-    _array_questions(),
-    ids=[f"{a}-{q}" for a, q, _ in _array_questions()],
+    _recorded_questions("array"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("array")],
 )
 def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict) -> None:
     """As for counts: on an array question's own inputs and weights, does each classic slip
