@@ -731,6 +731,7 @@ def _postgres_available() -> bool:
 def postgres_url():
     """A real PostgreSQL server on a free localhost port, run as the postgres user, with a
     database ``course`` owned by a role ``grader``; stopped and removed afterwards."""
+    require_or_skip(os.geteuid() == 0, "root, to run the PostgreSQL server as its own user")
     require_or_skip(_postgres_available(), "PostgreSQL 15 (initdb, pg_ctl) and its Python driver")
     base = Path(tempfile.mkdtemp(prefix="lstm-pg-"))
     shutil.chown(base, "postgres", "postgres")
