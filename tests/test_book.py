@@ -5,8 +5,9 @@ shared ``_build`` (its execution cache makes a rebuild of unchanged chapters tak
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
 the end with a link to the chapter's notebook, the README's instructor guide included in the
-instructor chapter, and no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
-chapter's prose that its code does not hold or its executed outputs do not print.
+instructor chapter, no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
+chapter's prose that its code does not hold or its executed outputs do not print, and no size
+typed into a "Predict first" question that the cell after it chooses.
 """
 
 from __future__ import annotations
@@ -387,6 +388,84 @@ def test_figure_captions_state_no_size(chapter: str) -> None:
         for match in TYPED_CAPTION_SIZE.finditer(text)
     ]
     assert not typed, "sizes typed into figure texts:\n" + "\n".join(typed)
+
+
+# --- sizes typed into "Predict first" questions ------------------------------------------
+
+# A size a question can type that the cell after it chooses in code: a layer called with a
+# whole number among its arguments, `Dense(16)`, `Embedding(1000, 64)`, `LSTM(4,
+# input_shape=(3, 1))`; a shape that names its batch axis and types the others,
+# `(batch, 10, 8)`; a whole number before a size noun, "3 features", "10 timesteps". Left
+# alone: values that are not sizes, `Masking(mask_value=0.0)`, `Dropout(0.5)`; counts in
+# words, "two gates", which a layer's design fixes; glued values, which come from code.
+TYPED_CALL_SIZE = re.compile(
+    r"\b[A-Z]\w*\((?:[^()]|\([^()]*\))*?(?<![\w.])\d+(?![\w.])(?:[^()]|\([^()]*\))*\)"
+)
+TYPED_AXIS_SHAPE = re.compile(r"\(batch,[^()]*?(?<![\w.])\d+(?![\w.])[^()]*\)")
+TYPED_COUNT_SIZE = re.compile(rf"\b\d[\d,]*\s+(?:[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I)
+GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
+PREDICT_FIRST = re.compile(r"^:::\{admonition\} Predict first\n(.*?)^:::$", re.M | re.S)
+
+
+def typed_sizes(text: str) -> list[str]:
+    """The sizes ``text`` types (``TYPED_CALL_SIZE``, ``TYPED_AXIS_SHAPE``,
+    ``TYPED_COUNT_SIZE``), glued values and math left out."""
+    text = re.sub(r"\$[^$]*\$", "", GLUE_ROLE.sub("", text))
+    return [
+        match.group()
+        for pattern in (TYPED_CALL_SIZE, TYPED_AXIS_SHAPE, TYPED_COUNT_SIZE)
+        for match in pattern.finditer(text)
+    ]
+
+
+def predict_first_questions(chapter: str) -> list[tuple[int, str]]:
+    """Each "Predict first" question of a chapter: the line it opens on and its text."""
+    source = (BOOK / f"{chapter}.md").read_text(encoding="utf-8")
+    return [
+        (source.count("\n", 0, block.start()) + 1, block.group(1))
+        for block in PREDICT_FIRST.finditer(source)
+    ]
+
+
+def test_typed_sizes_finds_sizes_and_leaves_values_counts_and_glue_alone() -> None:
+    """Does the check catch a layer's size, a shape's axis or a count of features typed in a
+    question, and leave alone values, design counts, symbolic shapes, glue and math?"""
+    found = typed_sizes(
+        "An `LSTM(64)` on 10 features, `Embedding(1000, 64)`, `LSTM(4, input_shape=(3, 1))` on "
+        "`(batch, 5, 3)`, 1,000 timesteps? Not `LSTM(units, return_state=True)`, "
+        "`(batch, timesteps, features)`, `Masking(mask_value=0.0)`, `Dropout(0.5)`, two gates, "
+        "{glue:}`x_units` units, {glue:md}`call` on $(2, 3)$, `W[:, 0:2]`, say to 70%."
+    )
+    assert found == [
+        "LSTM(64)",
+        "Embedding(1000, 64)",
+        "LSTM(4, input_shape=(3, 1))",
+        "(batch, 5, 3)",
+        "10 features",
+        "1,000 timesteps",
+    ]
+
+
+def test_predict_first_questions_are_all_found() -> None:
+    """Does the question reader find the questions of a chapter known to ask many, so the
+    check below cannot pass by reading none?"""
+    questions = predict_first_questions("04-lstm")
+    assert len(questions) > 10
+    assert all(text.startswith(":class: tip") for _, text in questions)
+
+
+@pytest.mark.parametrize("chapter", [*CHAPTERS, "index"])
+def test_predict_first_questions_type_no_size(chapter: str) -> None:
+    """Does no "Predict first" question type a size (a layer's units, an input's features or
+    timesteps, a shape) that the cell after it chooses in code? A reader who predicts from
+    the question must predict about the sizes the code runs, so the question names the
+    layer and input the cell makes and prints, or glues their sizes."""
+    typed = [
+        f"book/{chapter}.md:{line}: {size!r}"
+        for line, text in predict_first_questions(chapter)
+        for size in typed_sizes(text)
+    ]
+    assert not typed, "sizes typed into Predict first questions:\n" + "\n".join(typed)
 
 
 def comment_shapes(python: str) -> list[str]:
