@@ -2671,6 +2671,49 @@ def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: lis
     assert _leaks(text) == []
 
 
+#: The kernel's sockets that the grader's client connects to but never reads from while a
+#: cell runs: input requests (``stdin``), ``control`` and the ``hb`` echo.
+UNREAD_CHANNELS = ("stdin", "control", "hb")
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_frames_on_channels_the_grader_never_reads_stop_their_kernel_not_the_grader(
+    tmp_path: Path, grader: str
+) -> None:
+    """A kernel writes one endless message of empty frames to a socket whose messages the
+    grader never reads (its input requests, its control replies, its heartbeat), where ZMQ
+    queues each frame in the grader's memory all the same. Is that kernel stopped rather
+    than the grading process aborted (a grader error), with exactly the points it earned
+    before, and is the classmate graded in full?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader == "ordinary-user" and os.geteuid() != 0:
+        pytest.skip("this user is an ordinary one already")
+    cases = {
+        f"{channel}-frames": Case(answers={"q3-answer": RIGHT_Q3 + _empty_frames(channel)})
+        for channel in UNREAD_CHANNELS
+    }
+    with contextlib.ExitStack() as stack:
+        if grader == "ordinary-user":
+            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+            course = courses["course"]
+        else:
+            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+            _submit_class(course, cases)
+        graded = _grade_class(course, cases, as_user, "--workers", "1")
+        assert "OUT OF MEMORY" not in graded.output
+        assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+        for name in cases:
+            row = graded.rows[name]
+            # killed with whatever it held: its own sandbox may count that first
+            assert row["status"] in ("output-limit", "memory-limit", "kernel-died"), row
+            scores = course.scores(name, ASSIGNMENT)
+            # the cell that floods never finishes, so q3's check never runs
+            earned = {"q1": 1.0, "q2": 1.0}
+            assert {q: p for q, p in scores.items() if p} == earned, (name, scores)
+            assert float(row["score"]) == sum(earned.values()), row
+
+
 #: The names of the IPC objects :data:`LEAVE_IPC_OBJECTS` leaves behind: a POSIX message
 #: queue and System V objects with fixed keys, which live as long as their IPC namespace,
 #: not as long as the process that made them.
