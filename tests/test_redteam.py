@@ -2714,6 +2714,68 @@ def test_frames_on_channels_the_grader_never_reads_stop_their_kernel_not_the_gra
             assert float(row["score"]) == sum(earned.values()), row
 
 
+#: A right answer, then a signal to every process the kernel may signal: an ordinary
+#: user's grader runs as the kernel's own uid, root's warm kernels as uids of their own.
+#: It prints how many processes besides itself it could signal first.
+KILL_EVERYONE = RIGHT_Q3 + (
+    "import os, signal, time\n"
+    "own = {int(tid) for tid in os.listdir('/proc/self/task')}  # its threads' ids too\n"
+    "reachable = []\n"
+    "for pid in range(1, 1 << 16):\n"
+    "    try:\n"
+    "        os.kill(pid, 0)\n"
+    "    except (ProcessLookupError, PermissionError):\n"
+    "        continue\n"
+    "    if pid not in own:\n"
+    "        reachable.append(pid)\n"
+    "print('REACHABLE', len(reachable), reachable[:20], flush=True)\n"
+    "time.sleep(1)  # the line is out before anything is signalled\n"
+    "for how in (signal.SIGSTOP, signal.SIGKILL):\n"
+    "    try:\n"
+    "        os.kill(-1, how)\n"
+    "        print('SIGNALLED', how.name, flush=True)\n"
+    "    except OSError as error:\n"
+    "        print('REFUSED', how.name, error.errno, flush=True)\n"
+    "    time.sleep(1)\n"
+    "os.kill(os.getpid(), signal.SIGKILL)\n"
+)
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, grader: str) -> None:
+    """A kernel stops, then kills, every process it may signal (``kill(-1, ...)``), as an
+    ordinary user's grader would let it signal the grader itself and every kernel of that
+    user, the one started ahead for the next submission included. Does only that kernel
+    die, keeping the points it earned before, while the grading goes on and the classmates
+    graded beside it and after it keep all of theirs?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader == "ordinary-user" and os.geteuid() != 0:
+        pytest.skip("this user is an ordinary one already")
+    cases = {
+        "a-kills-everyone": Case(answers={"q3-answer": KILL_EVERYONE}),
+        "b-slow-but-right": Case(answers=SLOW_BUT_RIGHT),
+    }
+    with contextlib.ExitStack() as stack:
+        if grader == "ordinary-user":
+            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+            course = courses["course"]
+        else:
+            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+            _submit_class(course, cases)
+        graded = _grade_class(course, cases, as_user)
+        printed = _printed_lines(_autograded_text(graded, "a-kills-everyone"))
+        reachable = [int(line.split()[1]) for line in printed if line.startswith("REACHABLE")]
+        # its sandbox's own helpers at most: nothing of the grader's, no other kernel
+        assert len(reachable) == 1 and reachable[0] <= 3, printed
+        row = graded.rows["a-kills-everyone"]
+        assert row["status"] == "kernel-died", row
+        scores = course.scores("a-kills-everyone", ASSIGNMENT)
+        assert {q: p for q, p in scores.items() if p} == {"q1": 1.0, "q2": 1.0}, scores
+        for name in ("b-slow-but-right", "honest"):
+            assert graded.rows[name]["status"] == "graded", graded.rows[name]
+            assert course.scores(name, ASSIGNMENT) == graded.full, name
+
+
 #: The names of the IPC objects :data:`LEAVE_IPC_OBJECTS` leaves behind: a POSIX message
 #: queue and System V objects with fixed keys, which live as long as their IPC namespace,
 #: not as long as the process that made them.
