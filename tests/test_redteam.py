@@ -2671,6 +2671,217 @@ def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: lis
     assert _leaks(text) == []
 
 
+#: The kernel's sockets that the grader's client connects to but never reads from while a
+#: cell runs: input requests (``stdin``), ``control`` and the ``hb`` echo.
+UNREAD_CHANNELS = ("stdin", "control", "hb")
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_frames_on_channels_the_grader_never_reads_stop_their_kernel_not_the_grader(
+    tmp_path: Path, grader: str
+) -> None:
+    """A kernel writes one endless message of empty frames to a socket whose messages the
+    grader never reads (its input requests, its control replies, its heartbeat), where ZMQ
+    queues each frame in the grader's memory all the same. Is that kernel stopped rather
+    than the grading process aborted (a grader error), with exactly the points it earned
+    before, and is the classmate graded in full?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader == "ordinary-user" and os.geteuid() != 0:
+        pytest.skip("this user is an ordinary one already")
+    cases = {
+        f"{channel}-frames": Case(answers={"q3-answer": RIGHT_Q3 + _empty_frames(channel)})
+        for channel in UNREAD_CHANNELS
+    }
+    with contextlib.ExitStack() as stack:
+        if grader == "ordinary-user":
+            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+            course = courses["course"]
+        else:
+            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+            _submit_class(course, cases)
+        graded = _grade_class(course, cases, as_user, "--workers", "1")
+        assert "OUT OF MEMORY" not in graded.output
+        assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+        for name in cases:
+            row = graded.rows[name]
+            # killed with whatever it held: its own sandbox may count that first
+            assert row["status"] in ("output-limit", "memory-limit", "kernel-died"), row
+            scores = course.scores(name, ASSIGNMENT)
+            # the cell that floods never finishes, so q3's check never runs
+            earned = {"q1": 1.0, "q2": 1.0}
+            assert {q: p for q, p in scores.items() if p} == earned, (name, scores)
+            assert float(row["score"]) == sum(earned.values()), row
+
+
+#: A right answer, then a signal to every process the kernel may signal: an ordinary
+#: user's grader runs as the kernel's own uid, root's warm kernels as uids of their own.
+#: It prints how many processes besides itself it could signal first.
+KILL_EVERYONE = RIGHT_Q3 + (
+    "import os, signal, time\n"
+    "own = {int(tid) for tid in os.listdir('/proc/self/task')}  # its threads' ids too\n"
+    "reachable = []\n"
+    "for pid in range(1, 1 << 16):\n"
+    "    try:\n"
+    "        os.kill(pid, 0)\n"
+    "    except (ProcessLookupError, PermissionError):\n"
+    "        continue\n"
+    "    if pid not in own:\n"
+    "        reachable.append(pid)\n"
+    "print('REACHABLE', len(reachable), reachable[:20], flush=True)\n"
+    "time.sleep(1)  # the line is out before anything is signalled\n"
+    "for how in (signal.SIGSTOP, signal.SIGKILL):\n"
+    "    try:\n"
+    "        os.kill(-1, how)\n"
+    "        print('SIGNALLED', how.name, flush=True)\n"
+    "    except OSError as error:\n"
+    "        print('REFUSED', how.name, error.errno, flush=True)\n"
+    "    time.sleep(1)\n"
+    "os.kill(os.getpid(), signal.SIGKILL)\n"
+)
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, grader: str) -> None:
+    """A kernel stops, then kills, every process it may signal (``kill(-1, ...)``), as an
+    ordinary user's grader would let it signal the grader itself and every kernel of that
+    user, the one started ahead for the next submission included. Does only that kernel
+    die, keeping the points it earned before, while the grading goes on and the classmates
+    graded beside it and after it keep all of theirs?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader == "ordinary-user" and os.geteuid() != 0:
+        pytest.skip("this user is an ordinary one already")
+    cases = {
+        "a-kills-everyone": Case(answers={"q3-answer": KILL_EVERYONE}),
+        "b-slow-but-right": Case(answers=SLOW_BUT_RIGHT),
+    }
+    with contextlib.ExitStack() as stack:
+        if grader == "ordinary-user":
+            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+            course = courses["course"]
+        else:
+            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+            _submit_class(course, cases)
+        graded = _grade_class(course, cases, as_user)
+        printed = _printed_lines(_autograded_text(graded, "a-kills-everyone"))
+        reachable = [int(line.split()[1]) for line in printed if line.startswith("REACHABLE")]
+        # its sandbox's own helpers at most: nothing of the grader's, no other kernel
+        assert len(reachable) == 1 and reachable[0] <= 3, printed
+        row = graded.rows["a-kills-everyone"]
+        assert row["status"] == "kernel-died", row
+        scores = course.scores("a-kills-everyone", ASSIGNMENT)
+        assert {q: p for q, p in scores.items() if p} == {"q1": 1.0, "q2": 1.0}, scores
+        for name in ("b-slow-but-right", "honest"):
+            assert graded.rows[name]["status"] == "graded", graded.rows[name]
+            assert course.scores(name, ASSIGNMENT) == graded.full, name
+
+
+#: The names of the IPC objects :data:`LEAVE_IPC_OBJECTS` leaves behind: a POSIX message
+#: queue and System V objects with fixed keys, which live as long as their IPC namespace,
+#: not as long as the process that made them.
+LEFT_QUEUE, LEFT_SHM_KEY, LEFT_MSG_KEY = b"/lstm-redteam-left", 0x5EED1, 0x5EED2
+_IPC_CALLS = (
+    "import ctypes, os\n"
+    "libc = ctypes.CDLL(None, use_errno=True)\n"
+    "libc.mq_open.restype = ctypes.c_int\n"
+)
+#: A right answer, and IPC objects anyone may open, left for whoever is graded next: the
+#: warm kernel already waiting for the next submission, or any later one.
+LEAVE_IPC_OBJECTS = (
+    RIGHT_Q3
+    + _IPC_CALLS
+    + f"queue = libc.mq_open({LEFT_QUEUE!r}, os.O_CREAT | os.O_RDWR, 0o666, None)\n"
+    "sent = queue >= 0 and libc.mq_send(queue, b'answer_q1 = (None, 8)', 21, 0) == 0\n"
+    "print('LEFT queue', sent or ctypes.get_errno())\n"
+    f"print('LEFT shm', libc.shmget({LEFT_SHM_KEY}, 4096, 0o1666) >= 0 or ctypes.get_errno())\n"
+    f"print('LEFT msg', libc.msgget({LEFT_MSG_KEY}, 0o1666) >= 0 or ctypes.get_errno())\n"
+)
+#: A right answer, after a look for what a submission graded before left.
+FIND_IPC_OBJECTS = (
+    _IPC_CALLS + f"if libc.mq_open({LEFT_QUEUE!r}, os.O_RDONLY, 0, None) >= 0:\n"
+    "    print('LEAK queue')\n"
+    f"if libc.shmget({LEFT_SHM_KEY}, 0, 0) >= 0:\n"
+    "    print('LEAK shm')\n"
+    f"if libc.msgget({LEFT_MSG_KEY}, 0) >= 0:\n"
+    "    print('LEAK msg')\n"
+    "print('LOOKED')\n"
+    "answer_q1 = (None, 16)\n"
+)
+
+
+def _remove_left_ipc_objects() -> list[str]:
+    """Remove, from this process's IPC namespace, what :data:`LEAVE_IPC_OBJECTS` makes;
+    the names of those it found."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    found = []
+    if libc.mq_unlink(LEFT_QUEUE) == 0:
+        found.append("queue")
+    for name, get, remove, key in (
+        ("shm", libc.shmget, libc.shmctl, LEFT_SHM_KEY),
+        ("msg", libc.msgget, libc.msgctl, LEFT_MSG_KEY),
+    ):
+        ident = get(key, 0, 0) if name == "shm" else get(key, 0)
+        if ident >= 0:
+            remove(ident, 0, None)  # IPC_RMID
+            found.append(name)
+    return found
+
+
+#: The two submissions of :func:`test_ipc_objects_a_kernel_leaves_reach_no_later_kernel`,
+#: graded in this order (students are taken in order), one at a time.
+IPC_CLASS = {
+    "a-leaves": Case(answers={"q3-answer": LEAVE_IPC_OBJECTS}),
+    "b-finds": Case(answers={"q1-answer": FIND_IPC_OBJECTS}),
+}
+
+
+@pytest.mark.parametrize("grader", ["root-warm", "root-cold", "user"])
+def test_ipc_objects_a_kernel_leaves_reach_no_later_kernel(tmp_path: Path, grader: str) -> None:
+    """A kernel leaves a POSIX message queue and System V objects that anyone may open,
+    none of which dies with its process. Does the next submission's kernel (as root, the
+    warm one, already waiting while the first is graded; as an ordinary user, one of the
+    same uid) find none of them, does the host keep none, and does every notebook keep
+    exactly its points?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader.startswith("root") and os.geteuid() != 0:
+        pytest.skip("only root grades as root")
+    found_before = _remove_left_ipc_objects()
+    assert found_before == [], f"left over from an earlier run: {found_before}"
+    options = ["--workers", "1", *(["--cold-kernels"] if grader == "root-cold" else [])]
+    with contextlib.ExitStack() as stack:
+        if grader == "user":
+            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": IPC_CLASS})
+            course = courses["course"]
+        else:
+            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+            _submit_class(course, IPC_CLASS)
+        try:
+            graded = _grade_class(course, IPC_CLASS, as_user, *options)
+        finally:
+            left_on_the_host = _remove_left_ipc_objects()
+        left = [
+            line
+            for line in _printed_lines(_autograded_text(graded, "a-leaves"))
+            if line.startswith("LEFT")
+        ]
+        assert len(left) == 3, left  # the probe ran; each object made, or refused
+        if grader.startswith("root"):
+            # the queue passes every filter, and a root grader's kernel may make it
+            assert "LEFT queue True" in left, left
+        found = _autograded_text(graded, "b-finds")
+        assert "LOOKED" in _printed_lines(found)
+        assert _leaks(found) == []
+        assert left_on_the_host == []
+        for student in (*IPC_CLASS, "honest"):
+            assert graded.rows[student]["status"] == "graded", graded.rows[student]
+            assert course.scores(student, ASSIGNMENT) == graded.full, student
+        if grader == "root-warm":
+            log = course.root / "grading_reports" / "b-finds" / ASSIGNMENT / "autograde.log"
+            assert "started ahead of this submission" in log.read_text(), "the warm kernel looked"
+
+
 #: One IOPub message of 150 frames, each the same 40 MiB: 6 GiB for the grader to hold,
 #: 40 MiB for the kernel to send. ZMQ's size limit is per frame, so only a limit on the
 #: grader's own memory stops it.
