@@ -2392,6 +2392,28 @@ def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list
     return parent, []
 
 
+def _class_graded_by(
+    grader: str,
+    stack: contextlib.ExitStack,
+    tmp_path: Path,
+    cases: dict[str, Case],
+    *options: str,
+) -> tuple[Course, Graded]:
+    """``cases`` handed in and graded with ``options``, by the user running the suite
+    (``grader`` "this-user") or, from root, by an ordinary user ("ordinary-user", skipped
+    when the suite already runs as one): the course and what grading gave."""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    if grader == "ordinary-user" and os.geteuid() != 0:
+        pytest.skip("this user is an ordinary one already")
+    if grader == "ordinary-user":
+        _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+        course = courses["course"]
+    else:
+        as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
+        _submit_class(course, cases)
+    return course, _grade_class(course, cases, as_user, *options)
+
+
 def _classes_of_an_ordinary_user(
     stack: contextlib.ExitStack, classes: dict[str, dict[str, Case]]
 ) -> tuple[Path, list[str], dict[str, Course]]:
@@ -2685,21 +2707,12 @@ def test_frames_on_channels_the_grader_never_reads_stop_their_kernel_not_the_gra
     queues each frame in the grader's memory all the same. Is that kernel stopped rather
     than the grading process aborted (a grader error), with exactly the points it earned
     before, and is the classmate graded in full?"""
-    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    if grader == "ordinary-user" and os.geteuid() != 0:
-        pytest.skip("this user is an ordinary one already")
     cases = {
         f"{channel}-frames": Case(answers={"q3-answer": RIGHT_Q3 + _empty_frames(channel)})
         for channel in UNREAD_CHANNELS
     }
     with contextlib.ExitStack() as stack:
-        if grader == "ordinary-user":
-            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
-            course = courses["course"]
-        else:
-            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
-            _submit_class(course, cases)
-        graded = _grade_class(course, cases, as_user, "--workers", "1")
+        course, graded = _class_graded_by(grader, stack, tmp_path, cases, "--workers", "1")
         assert "OUT OF MEMORY" not in graded.output
         assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
         assert course.scores("honest", ASSIGNMENT) == graded.full
@@ -2748,21 +2761,12 @@ def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, g
     user, the one started ahead for the next submission included. Does only that kernel
     die, keeping the points it earned before, while the grading goes on and the classmates
     graded beside it and after it keep all of theirs?"""
-    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    if grader == "ordinary-user" and os.geteuid() != 0:
-        pytest.skip("this user is an ordinary one already")
     cases = {
         "a-kills-everyone": Case(answers={"q3-answer": KILL_EVERYONE}),
         "b-slow-but-right": Case(answers=SLOW_BUT_RIGHT),
     }
     with contextlib.ExitStack() as stack:
-        if grader == "ordinary-user":
-            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
-            course = courses["course"]
-        else:
-            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
-            _submit_class(course, cases)
-        graded = _grade_class(course, cases, as_user)
+        course, graded = _class_graded_by(grader, stack, tmp_path, cases)
         printed = _printed_lines(_autograded_text(graded, "a-kills-everyone"))
         reachable = [int(line.split()[1]) for line in printed if line.startswith("REACHABLE")]
         # its sandbox's own helpers at most: nothing of the grader's, no other kernel
