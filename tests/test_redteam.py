@@ -2841,28 +2841,25 @@ IPC_CLASS = {
 }
 
 
-@pytest.mark.parametrize("grader", ["root-warm", "root-cold", "user"])
-def test_ipc_objects_a_kernel_leaves_reach_no_later_kernel(tmp_path: Path, grader: str) -> None:
+@pytest.mark.parametrize(
+    ("grader", "kernels"),
+    [("this-user", "warm"), ("this-user", "cold"), ("ordinary-user", "warm")],
+)
+def test_ipc_objects_a_kernel_leaves_reach_no_later_kernel(
+    tmp_path: Path, grader: str, kernels: str
+) -> None:
     """A kernel leaves a POSIX message queue and System V objects that anyone may open,
     none of which dies with its process. Does the next submission's kernel (as root, the
     warm one, already waiting while the first is graded; as an ordinary user, one of the
     same uid) find none of them, does the host keep none, and does every notebook keep
     exactly its points?"""
-    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    if grader.startswith("root") and os.geteuid() != 0:
-        pytest.skip("only root grades as root")
     found_before = _remove_left_ipc_objects()
     assert found_before == [], f"left over from an earlier run: {found_before}"
-    options = ["--workers", "1", *(["--cold-kernels"] if grader == "root-cold" else [])]
+    options = ["--workers", "1", *(["--cold-kernels"] if kernels == "cold" else [])]
+    as_root = grader == "this-user" and os.geteuid() == 0
     with contextlib.ExitStack() as stack:
-        if grader == "user":
-            _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": IPC_CLASS})
-            course = courses["course"]
-        else:
-            as_user, course = [], make_course(tmp_path, [ASSIGNMENT])
-            _submit_class(course, IPC_CLASS)
         try:
-            graded = _grade_class(course, IPC_CLASS, as_user, *options)
+            course, graded = _class_graded_by(grader, stack, tmp_path, IPC_CLASS, *options)
         finally:
             left_on_the_host = _remove_left_ipc_objects()
         left = [
@@ -2871,7 +2868,7 @@ def test_ipc_objects_a_kernel_leaves_reach_no_later_kernel(tmp_path: Path, grade
             if line.startswith("LEFT")
         ]
         assert len(left) == 3, left  # the probe ran; each object made, or refused
-        if grader.startswith("root"):
+        if as_root:
             # the queue passes every filter, and a root grader's kernel may make it
             assert "LEFT queue True" in left, left
         found = _autograded_text(graded, "b-finds")
@@ -2881,7 +2878,7 @@ def test_ipc_objects_a_kernel_leaves_reach_no_later_kernel(tmp_path: Path, grade
         for student in (*IPC_CLASS, "honest"):
             assert graded.rows[student]["status"] == "graded", graded.rows[student]
             assert course.scores(student, ASSIGNMENT) == graded.full, student
-        if grader == "root-warm":
+        if as_root and kernels == "warm":
             log = course.root / "grading_reports" / "b-finds" / ASSIGNMENT / "autograde.log"
             assert "started ahead of this submission" in log.read_text(), "the warm kernel looked"
 
