@@ -95,6 +95,21 @@ def _new_state() -> dict[str, Any]:
     }
 
 
+def flood_reason(kernel_stopped: bool) -> str:
+    """Why a notebook whose kernel sent more than the grader holds at once ended as it
+    did: said in ``grades.csv`` and the report, since the status alone ("output-limit")
+    reads as a long output cut at the byte cap, while such a kernel may have flooded a
+    channel that carries no output at all.
+
+    Examples
+    --------
+    >>> flood_reason(kernel_stopped=True)
+    'the kernel sent more at once than the grader accepts, so it was stopped'
+    """
+    what = "it was stopped" if kernel_stopped else "its output connection was cut"
+    return f"the kernel sent more at once than the grader accepts, so {what}"
+
+
 def _report_file(preprocessor: Any, resources: ResourcesDict) -> Path:
     ids = resources["nbgrader"]
     layout = layout_of(preprocessor)
@@ -764,6 +779,8 @@ class SandboxedExecute(Execute):
             self._memory_bound.close()
             if self._flooded and "output-limit" not in state["events"]:
                 state["events"].append("output-limit")
+            if self._flooded and not state["stopped_by"]:
+                state["stopped_by"] = flood_reason(self._stopped == "kernel-died")
             if self._stopped:
                 state["events"].append(self._stopped)
             if self._refused is not None and self._refused.unread:

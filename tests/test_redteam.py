@@ -36,7 +36,7 @@ import nbformat
 import pytest
 from conftest import Course, make_course, require_or_skip
 
-from lstm_grader import landlock, report, sandbox
+from lstm_grader import landlock, preprocessors, report, sandbox
 from lstm_grader.sandbox import bwrap_path
 from lstm_grader.synthetic import answered
 from lstm_lib import verdicts
@@ -2696,6 +2696,9 @@ def test_a_kernel_holds_no_descriptor_of_the_grader(tmp_path: Path, kernels: lis
 #: The kernel's sockets that the grader's client connects to but never reads from while a
 #: cell runs: input requests (``stdin``), ``control`` and the ``hb`` echo.
 UNREAD_CHANNELS = ("stdin", "control", "hb")
+#: How the reason in ``grades.csv`` of a kernel stopped or cut for flooding the grader
+#: begins, whichever of the two it was.
+FLOODED = preprocessors.flood_reason(kernel_stopped=True).partition(", so")[0]
 
 
 @pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
@@ -2720,6 +2723,9 @@ def test_frames_on_channels_the_grader_never_reads_stop_their_kernel_not_the_gra
             row = graded.rows[name]
             # killed with whatever it held: its own sandbox may count that first
             assert row["status"] in ("output-limit", "memory-limit", "kernel-died"), row
+            if row["status"] == "output-limit":
+                # the channel carries no output: the reason says what the kernel did
+                assert row["reason"].startswith(FLOODED), row
             scores = course.scores(name, ASSIGNMENT)
             # the cell that floods never finishes, so q3's check never runs
             earned = {"q1": 1.0, "q2": 1.0}
@@ -2916,6 +2922,7 @@ def test_a_flood_of_frames_cannot_exhaust_the_graders_memory(tmp_path: Path) -> 
     with (tmp_path / "grades.csv").open() as handle:
         row = next(csv.DictReader(handle))
     assert row["status"] == "output-limit", row
+    assert row["reason"].startswith(FLOODED), row
     assert float(row["score"]) == float(row["max_score"])
 
 
@@ -2956,6 +2963,7 @@ def test_a_message_of_endless_small_frames_stops_its_kernel_not_the_grader(
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     output = rows["flooder-output"]
     assert output["status"] == "output-limit", output
+    assert output["reason"] == preprocessors.flood_reason(kernel_stopped=False), output
     assert float(output["score"]) == float(output["max_score"]), output
     # killed with whatever it held: its own sandbox may count that against its memory first,
     # and without a control group the kernel's own address-space limit ends it while it
@@ -2965,6 +2973,8 @@ def test_a_message_of_endless_small_frames_stops_its_kernel_not_the_grader(
     if "for the whole sandbox" in replies["reason"]:
         possible.append("kernel-died")
     assert replies["status"] in possible, replies
+    if replies["status"] == "output-limit":
+        assert replies["reason"].startswith(FLOODED), replies
     scores = course.scores("flooder-replies", ASSIGNMENT)
     assert scores["q1"] == scores["q2"] == 1.0, scores
     assert sum(scores.values()) == float(replies["score"]) == 2.0, scores
