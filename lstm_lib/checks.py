@@ -233,6 +233,12 @@ def _show_missing_answers_plainly(shell: Any) -> None:
     unchanged: the cell still fails, so nbgrader's Validate still reports the missing
     answer.
 
+    IPython keeps one handler for custom exceptions, and the notebook's host may hold it
+    already: Colab's adds a note on how to install a package under a failed import. That
+    handler keeps the errors it was given (and a ``NameError`` this one does not word); a
+    second call, as from a setup cell run again, puts this one in place once, not over
+    itself.
+
     Parameters
     ----------
     shell : IPython.core.interactiveshell.InteractiveShell
@@ -243,16 +249,31 @@ def _show_missing_answers_plainly(shell: Any) -> None:
         shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None
     ) -> list[str] | None:
         name = getattr(value, "name", None)
-        told = _not_defined_message(name, shell.user_ns) if isinstance(name, str) else None
+        is_name_error = isinstance(value, NameError)
+        told = _not_defined_message(name, shell.user_ns) if is_name_error and name else None
         if told:
             # IPython's hook for how an exception is displayed, as AnswerError uses it
             value._render_traceback_ = lambda: [  # type: ignore[attr-defined]
                 f"\x1b[31mAnswerError\x1b[0m: {told}"
             ]
+        elif kept_types and issubclass(etype, kept_types):
+            return kept_handler(etype, value, tb, tb_offset=tb_offset)
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
 
-    shell.set_custom_exc((NameError,), show)
+    ours = getattr(shell, _HOOK_KEPT, None)
+    if ours is not None and shell.custom_exceptions is ours[0]:
+        # in place already: the handler it keeps is the host's, not an earlier copy of it
+        kept_types, kept_handler = ours[1], ours[2]
+    else:
+        kept_types, kept_handler = tuple(shell.custom_exceptions), shell.CustomTB
+    shell.set_custom_exc((NameError, *kept_types), show)
+    setattr(shell, _HOOK_KEPT, (shell.custom_exceptions, kept_types, kept_handler))
+
+
+#: Where :func:`_show_missing_answers_plainly` notes, on the shell, the exceptions it
+#: handles and the handler (with its exceptions) that was in place before it.
+_HOOK_KEPT = "_lstm_lib_kept_custom_exc"
 
 
 def say_what_to_run() -> None:

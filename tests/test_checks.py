@@ -874,6 +874,40 @@ class TestModes:
             shell.set_custom_exc((), None)
             shell.user_ns.pop("expect_int", None)
 
+    def test_the_hosts_own_error_handler_keeps_its_errors(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """Colab holds IPython's one custom-exception handler already, to add a note on
+        installing a package under a failed import; the setup cell's hook replaced it, so
+        a learner's own failed import lost that note. With the host's handler in place and
+        the setup cell run twice, does a failed import still get the host's note, a
+        missing answer the one line, and an unrelated NameError its traceback?"""
+        from IPython.core.interactiveshell import InteractiveShell
+
+        def host_handler(shell, etype, value, tb, tb_offset=None):
+            print("HOST NOTE:", etype.__name__)
+
+        shell = InteractiveShell.instance()
+        try:
+            shell.set_custom_exc((ImportError,), host_handler)
+            checks.use_mode("practice")
+            checks.use_mode("practice")  # the setup cell run again
+            shell.user_ns["expect_int"] = checks.expect_int
+            capsys.readouterr()
+            result = shell.run_cell("import a_package_this_kernel_lacks")
+            assert isinstance(result.error_in_exec, ImportError)
+            assert capsys.readouterr().out.count("HOST NOTE: ModuleNotFoundError") == 1
+            shell.run_cell("expect_int(answer_q4)")
+            out = capsys.readouterr().out
+            assert "answer_q4 is not defined: set it in its answer cell" in out
+            assert "HOST NOTE" not in out and "Traceback" not in out
+            shell.run_cell("anwser_q4")
+            out = capsys.readouterr().out
+            assert "name 'anwser_q4' is not defined" in out and "HOST NOTE" not in out
+        finally:
+            shell.set_custom_exc((), None)
+            shell.user_ns.pop("expect_int", None)
+
     def test_a_check_missing_a_misspelt_answer_or_its_data_says_which(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
