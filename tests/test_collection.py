@@ -2005,6 +2005,35 @@ while True:
 LIMIT_KB = 1000
 
 
+def test_a_folder_swapped_for_another_after_its_checks_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collect checks each inbound folder (its name, its owner, the time it was last
+    changed) before it copies it. A learner who swaps the folder for another of their
+    own in between (say, the work finished after the deadline, under the checked name)
+    would have that one copied, dated by the checked folder's time. Is the swapped folder
+    refused, nothing of it collected, and the classmate collected as submitted?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    folder = inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me-on-time")})
+    inbound_folder(exchange, "zoe", {NOTEBOOK: notebook_bytes("zoe")})
+    collect = exchange_collect(root, exchange)
+    checked_then_copied = collect._collect
+
+    def swap_first(submission: collection.InboundSubmission) -> None:
+        if submission.student_id == "me":
+            folder.rename(folder.with_name("me-checked"))
+            inbound_folder(exchange, "later", {NOTEBOOK: notebook_bytes("me-late")}).rename(folder)
+        checked_then_copied(submission)
+
+    monkeypatch.setattr(collect, "_collect", swap_first)
+    with pytest.raises(ExchangeError, match="1 inbound entr"):
+        collect.start()
+    assert [p.name for p in (root / "submitted").iterdir()] == ["zoe"]
+    [reason] = collect.refused
+    assert "replaced by another folder while collecting" in reason, reason
+
+
 @pytest.mark.parametrize("learner_uid", ["another-uid", "same-uid"])
 def test_a_learner_changing_their_folder_while_it_is_collected_gets_nothing_in(
     learner_uid: str,
