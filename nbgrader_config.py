@@ -170,8 +170,9 @@ guard_gradebook()
 # The course's own settings (check modes, sandbox limits, feedback) are read notebook by
 # notebook: a misspelt mode or a limit that is no number made a traceback per notebook and
 # failed every learner. generate_assignment, autograde and generate_feedback check them once
-# first, and stop with one line naming the setting and what it takes (lstm_grader/course.py).
-from lstm_grader.course import guard_settings  # noqa: E402
+# first, and stop with one line naming the setting and what it takes
+# (lstm_grader/course_settings.py).
+from lstm_grader.course_settings import guard_settings  # noqa: E402
 
 guard_settings()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has

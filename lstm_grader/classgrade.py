@@ -42,13 +42,8 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import (
-    CONFIG_FILE,
-    CourseLayout,
-    CourseSettingsError,
-    NestedCoursesError,
-    enclosing_course,
-)
+from lstm_grader.course import CONFIG_FILE, CourseLayout, NestedCoursesError, enclosing_course
+from lstm_grader.course_settings import CourseSettingsError, checked_layout_at
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
@@ -356,7 +351,7 @@ class ClassGrader:
         try:
             # every setting of the course's own is checked here, as the layout is made: a
             # misspelt one is a CourseSettingsError, whose one line lstm-grade prints
-            self.layout = CourseLayout.from_root(root, checked=True)
+            self.layout = checked_layout_at(root)
         except BaseException:
             self.close()  # the helpers just started are not left running
             raise

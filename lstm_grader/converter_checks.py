@@ -6,7 +6,7 @@ the first learner's folder. A check put in front of it can stop the whole comman
 line, where the same problem met notebook by notebook would fail, or remove the work of,
 every learner. The course's ``nbgrader_config.py`` installs the checks (through
 :func:`lstm_grader.gradebook_guard.guard_gradebook` and
-:func:`lstm_grader.course.guard_settings`), so plain ``nbgrader``, the formgrader and
+:func:`lstm_grader.course_settings.guard_settings`), so plain ``nbgrader``, the formgrader and
 ``lstm-grade`` are all checked.
 """
 

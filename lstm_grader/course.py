@@ -35,6 +35,15 @@ def load_config(root: str | Path) -> Config:
     return PyFileConfigLoader(CONFIG_FILE, path=str(root)).load_config()
 
 
+def rooted_config(root: str | Path) -> Config:
+    """The configuration of the course whose ``nbgrader_config.py`` is in ``root``: one
+    that leaves ``CourseDirectory.root`` unset gets ``root``."""
+    config = load_config(root)
+    if "root" not in config.get("CourseDirectory", {}):
+        config.CourseDirectory.root = str(Path(root).resolve())
+    return config
+
+
 class NestedCoursesError(ValueError):
     """A folder lies inside more than one folder holding a ``nbgrader_config.py``.
 
@@ -164,73 +173,6 @@ def _check_modes(modes: dict[str, Any]) -> None:
             )
 
 
-class CourseSettingsError(ValueError):
-    """A setting of the course's own cannot be used. The message is one line naming the
-    setting and what it takes, as traitlets' ``TraitError`` says it."""
-
-
-def checked_layout(config: Config) -> CourseLayout:
-    """The course's layout from ``config``, made with every setting of the course's own
-    checked: the one place a misspelt or unusable setting becomes its one line.
-
-    The settings of the classes this course adds to nbgrader: the layout and check modes
-    (:class:`CourseLayout`), the sandbox's limits (``SandboxKernelManager``,
-    ``SandboxedExecute``) and the feedback's (``PresentVerdicts``). Each is made once with
-    ``config``, as the command would make it later for every notebook. Their modules are
-    imported only here, so this module still loads where ``lstm_lib`` cannot.
-
-    Raises
-    ------
-    CourseSettingsError
-        Naming the first setting that cannot be used, and what it takes.
-    """
-    from lstm_grader.feedback import PresentVerdicts
-    from lstm_grader.preprocessors import SandboxedExecute
-    from lstm_grader.sandbox import SandboxKernelManager
-
-    try:
-        layout = CourseLayout(config=config)
-        for kind in (SandboxKernelManager, SandboxedExecute, PresentVerdicts):
-            kind(config=config)
-    except TraitError as exc:
-        raise CourseSettingsError(" ".join(str(exc).split())) from None
-    return layout
-
-
-def settings_problem(config: Config) -> str | None:
-    """Why the course's own settings in ``config`` cannot be used, in one line naming the
-    setting and what it takes (:func:`checked_layout`), or None."""
-    try:
-        checked_layout(config)
-    except CourseSettingsError as exc:
-        return str(exc)
-    return None
-
-
-def guard_settings() -> None:
-    """Make nbgrader's converters (``generate_assignment``, ``autograde``,
-    ``generate_feedback``) check the course's own settings once, before the first notebook
-    (:func:`settings_problem`).
-
-    The course's preprocessors and the sandbox read them notebook by notebook, so a
-    misspelt check mode or a limit that is not a number (``memory_limit_mb = "2G"``)
-    printed a traitlets traceback for every notebook, and autograde failed every learner.
-    Now it is logged as one error line that names the setting and the values it accepts,
-    and raised as nbgrader's ``NbGraderException``, so the command exits with status 1
-    having converted, removed and written nothing. The course's ``nbgrader_config.py``
-    calls it; calling it again changes nothing.
-    """
-    from nbgrader.converters.base import NbGraderException
-
-    from lstm_grader.converter_checks import check_before_converting
-
-    def problem_of(converter: Any) -> str | None:
-        problem = settings_problem(converter.config)
-        return None if problem is None else f"{problem.rstrip('.')}. Nothing was converted."
-
-    check_before_converting("settings_checked_by_lstm_grader", problem_of, NbGraderException)
-
-
 #: The last layout :func:`layout_of` made: the configuration it was made from, what that
 #: held of the layout's sections and the folder it was made in (a relative root is read
 #: from there), and the layout.
@@ -321,17 +263,11 @@ class CourseLayout(LoggingConfigurable):
         self.coursedir = CourseDirectory(config=self.config)
 
     @classmethod
-    def from_root(cls, root: str | Path, *, checked: bool = False) -> CourseLayout:
-        """The layout of the course whose ``nbgrader_config.py`` is in ``root``.
-
-        A config that leaves ``CourseDirectory.root`` unset gets ``root``. With
-        ``checked``, every setting of the course's own is checked as it is made
-        (:func:`checked_layout`, which raises :class:`CourseSettingsError`).
-        """
-        config = load_config(root)
-        if "root" not in config.get("CourseDirectory", {}):
-            config.CourseDirectory.root = str(Path(root).resolve())
-        return checked_layout(config) if checked else cls(config=config)
+    def from_root(cls, root: str | Path) -> CourseLayout:
+        """The layout of the course whose ``nbgrader_config.py`` is in ``root``
+        (:func:`rooted_config`); :func:`lstm_grader.course_settings.checked_layout` makes
+        it with every setting of the course's own checked."""
+        return cls(config=rooted_config(root))
 
     def mode(self, assignment: str) -> str:
         """The check mode ``assignment``'s student version is generated (and its feedback

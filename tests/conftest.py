@@ -78,6 +78,13 @@ def aged_folder(path: Path, seconds: float) -> Path:
     return aged(path, seconds)
 
 
+def write_file(path: Path, text: str = "") -> Path:
+    """``text`` written to ``path``, its folders made first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Course
+from conftest import ROOT, Course, write_file
 
 from lstm_grader.course import CourseLayout
 
@@ -20,12 +20,6 @@ c.CourseDirectory.directory_structure = "{nbgrader_step}/{assignment_id}/{studen
 c.CourseLayout.references_directory = "recorded"
 c.CourseLayout.reports_directory = "audit"
 """
-
-
-def _write(path: Path, text: str = "") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_the_repository_layout_is_the_one_its_config_sets() -> None:
@@ -45,7 +39,7 @@ def test_the_repository_layout_is_the_one_its_config_sets() -> None:
 def test_every_folder_follows_a_moved_layout(tmp_path: Path) -> None:
     """With every folder renamed and the student/assignment order swapped in the config,
     does each question about where a file lives follow the config?"""
-    _write(tmp_path / "nbgrader_config.py", _MOVED)
+    write_file(tmp_path / "nbgrader_config.py", _MOVED)
     layout = CourseLayout.from_root(tmp_path)
     assert layout.source("a1") == tmp_path / "instructor" / "a1"
     assert layout.release("a1") == tmp_path / "handout" / "a1"
@@ -59,17 +53,17 @@ def test_every_folder_follows_a_moved_layout(tmp_path: Path) -> None:
 def test_submissions_are_listed_under_a_moved_layout(tmp_path: Path) -> None:
     """Are the submitted folders of one assignment found, by student, whatever the
     directory structure, ignoring files and other assignments?"""
-    _write(tmp_path / "nbgrader_config.py", _MOVED)
-    _write(tmp_path / "inbox" / "a1" / "bob" / "a1.ipynb")
-    _write(tmp_path / "inbox" / "a1" / "ada" / "a1.ipynb")
-    _write(tmp_path / "inbox" / "a1" / "notes.txt")
-    _write(tmp_path / "inbox" / "a2" / "cy" / "a2.ipynb")
-    _write(tmp_path / "handout" / "a1" / "a1.ipynb")
-    _write(tmp_path / "handout" / "a2" / "a2.ipynb")
+    write_file(tmp_path / "nbgrader_config.py", _MOVED)
+    write_file(tmp_path / "inbox" / "a1" / "bob" / "a1.ipynb")
+    write_file(tmp_path / "inbox" / "a1" / "ada" / "a1.ipynb")
+    write_file(tmp_path / "inbox" / "a1" / "notes.txt")
+    write_file(tmp_path / "inbox" / "a2" / "cy" / "a2.ipynb")
+    write_file(tmp_path / "handout" / "a1" / "a1.ipynb")
+    write_file(tmp_path / "handout" / "a2" / "a2.ipynb")
     # Jupyter's checkpoints, left where a notebook was opened, are no assignment
-    _write(tmp_path / "handout" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
-    _write(tmp_path / "instructor" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
-    _write(tmp_path / "instructor" / "a1" / "a1.ipynb")
+    write_file(tmp_path / "handout" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
+    write_file(tmp_path / "instructor" / ".ipynb_checkpoints" / "a1-checkpoint.ipynb")
+    write_file(tmp_path / "instructor" / "a1" / "a1.ipynb")
     layout = CourseLayout.from_root(tmp_path)
     assert layout.source_assignments() == ["a1"]
     assert layout.submissions("a1") == [
@@ -86,9 +80,9 @@ def test_a_file_in_a_submissions_place_is_listed_only_inside_a_students_folder(
     """Is a file named as the assignment inside a student's folder listed (the class
     command refuses it, saying why), while a stray file where a layout puts student
     folders last is nobody's submission?"""
-    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
-    _write(tmp_path / "submitted" / "ada" / "a1")
-    _write(tmp_path / "submitted" / "a1")
+    write_file(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    write_file(tmp_path / "submitted" / "ada" / "a1")
+    write_file(tmp_path / "submitted" / "a1")
     assert CourseLayout.from_root(tmp_path).submissions("a1") == [
         ("ada", tmp_path / "submitted" / "ada" / "a1")
     ]
@@ -98,16 +92,16 @@ def test_a_student_folder_named_with_a_leading_dot_is_listed(tmp_path: Path) -> 
     """``glob`` leaves names starting with ``.`` out: is ``submitted/.alice/a1`` listed
     (the class command then refuses it as no student id, saying why) rather than left out
     in silence, under both orders of student and assignment folders?"""
-    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
-    _write(tmp_path / "submitted" / ".alice" / "a1" / "a1.ipynb")
-    _write(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb")
+    write_file(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    write_file(tmp_path / "submitted" / ".alice" / "a1" / "a1.ipynb")
+    write_file(tmp_path / "submitted" / "bob" / "a1" / "a1.ipynb")
     assert CourseLayout.from_root(tmp_path).submissions("a1") == [
         (".alice", tmp_path / "submitted" / ".alice" / "a1"),
         ("bob", tmp_path / "submitted" / "bob" / "a1"),
     ]
     moved = tmp_path / "moved"
-    _write(moved / "nbgrader_config.py", _MOVED)
-    _write(moved / "inbox" / "a1" / ".alice" / "a1.ipynb")
+    write_file(moved / "nbgrader_config.py", _MOVED)
+    write_file(moved / "inbox" / "a1" / ".alice" / "a1.ipynb")
     assert CourseLayout.from_root(moved).submissions("a1") == [
         (".alice", moved / "inbox" / "a1" / ".alice")
     ]
@@ -115,9 +109,9 @@ def test_a_student_folder_named_with_a_leading_dot_is_listed(tmp_path: Path) -> 
 
 def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
     """Is an assignment id with glob or regex characters matched literally?"""
-    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
-    _write(tmp_path / "submitted" / "ada" / "a1" / "a1.ipynb")
-    _write(tmp_path / "submitted" / "ada" / "a[1]" / "x.ipynb")
+    write_file(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    write_file(tmp_path / "submitted" / "ada" / "a1" / "a1.ipynb")
+    write_file(tmp_path / "submitted" / "ada" / "a[1]" / "x.ipynb")
     layout = CourseLayout.from_root(tmp_path)
     assert layout.submissions("a?") == []
     assert layout.submissions("a[1]") == [("ada", tmp_path / "submitted" / "ada" / "a[1]")]
@@ -126,7 +120,7 @@ def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
 def test_a_config_without_a_root_is_rooted_where_it_was_found(tmp_path: Path) -> None:
     """Does a config that does not set CourseDirectory.root still place the folders under
     its own folder, not under the current directory?"""
-    _write(tmp_path / "nbgrader_config.py", "c = get_config()\n")
+    write_file(tmp_path / "nbgrader_config.py", "c = get_config()\n")
     assert CourseLayout.from_root(tmp_path).release("a1") == tmp_path / "release" / "a1"
 
 
@@ -150,116 +144,6 @@ def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
             CourseLayout(config=config)
 
 
-def test_a_misspelt_setting_stops_a_converter_with_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A misspelt check mode, or a sandbox limit that is no number, made a traitlets
-    traceback per notebook (and autograde failed every learner). Do nbgrader's converters,
-    guarded, stop before the first notebook with one line naming the setting and what it
-    takes, while good settings convert as before; and does lstm-grade say the same and
-    grade nothing?"""
-    import logging
-
-    from nbgrader.converters.base import BaseConverter, NbGraderException
-    from traitlets.config import Config
-
-    from lstm_grader import classgrade, course, sandbox
-
-    converted: list[object] = []
-    monkeypatch.setattr(BaseConverter, "convert_notebooks", lambda self: converted.append(self))
-    course.guard_settings()
-    course.guard_settings()  # a second call adds no second check
-
-    class Converter:
-        def __init__(self, config: Config) -> None:
-            self.config = config
-            self.log = logging.getLogger("test-converter")
-
-    good = Config()
-    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
-    BaseConverter.convert_notebooks(Converter(good))  # type: ignore[arg-type]
-    assert len(converted) == 1
-    for section, setting, value, named, says in (
-        (
-            "CourseLayout",
-            "check_mode",
-            "pratice",
-            "c.CourseLayout.check_mode is 'pratice'",
-            "set it to 'practice' or 'graded' (did you mean 'practice'?)",
-        ),
-        (
-            "CourseLayout",
-            "check_modes",
-            {"04-lstm": "Graded"},
-            "c.CourseLayout.check_modes['04-lstm'] is",
-            "(did you mean 'graded'?)",
-        ),
-        (
-            "SandboxKernelManager",
-            "memory_limit_mb",
-            "2G",
-            "The 'memory_limit_mb' trait of a SandboxKernelManager instance",
-            "expected an int, not the str '2G'",
-        ),
-        ("SandboxedExecute", "timeout", "30 s", "The 'timeout' trait", "SandboxedExecute"),
-    ):
-        bad = Config()
-        setattr(bad[section], setting, value)
-        with pytest.raises(NbGraderException) as stopped:
-            BaseConverter.convert_notebooks(Converter(bad))  # type: ignore[arg-type]
-        line = str(stopped.value)
-        assert line.startswith(named) and says in line and "\n" not in line, line
-    assert len(converted) == 1, "a converter ran with a setting it cannot use"
-
-    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
-    for setting, said in (
-        ("CourseLayout.check_mode = 'exam'", "c.CourseLayout.check_mode is 'exam'"),
-        ("SandboxKernelManager.memory_limit_mb = '2G'", "The 'memory_limit_mb' trait"),
-    ):
-        root = tmp_path / setting.split(".")[0]  # a course each: a run keeps its lock
-        _write(root / "nbgrader_config.py", f"c = get_config()\nc.{setting}\n")
-        _write(root / "source" / "a1" / "a1.ipynb")
-        _write(root / "submitted" / "ada" / "a1" / "a1.ipynb")
-        status = classgrade.main(["a1", "--root", str(root), "--process-per-submission"])
-        assert status == classgrade.EXIT_NOTHING_GRADED
-        err = capsys.readouterr().err.strip()
-        # one line, the same for a check mode and a sandbox limit: one check says both
-        assert err.startswith("lstm-grade: nothing was graded: ") and said in err, err
-        assert "\n" not in err, err
-        assert not (root / "grades.csv").exists()
-
-
-def test_the_layout_is_made_inside_the_settings_check(tmp_path: Path) -> None:
-    """Is the course's layout made by the one check of the course's own settings, so a
-    caller that needs the layout cannot miss a setting the sandbox or the feedback cannot
-    take, and is each refused setting the line settings_problem gives?"""
-    from traitlets.config import Config
-
-    from lstm_grader import course
-
-    good = Config()
-    good.CourseLayout.check_modes = {"05-return-flags": "graded"}
-    good.CourseDirectory.root = str(tmp_path)
-    layout = course.checked_layout(good)
-    assert isinstance(layout, CourseLayout) and layout.mode("05-return-flags") == "graded"
-    assert course.settings_problem(good) is None
-    for section, setting, value in (
-        ("CourseLayout", "check_mode", "pratice"),
-        ("SandboxKernelManager", "memory_limit_mb", "2G"),
-        ("PresentVerdicts", "book_url", 3),
-    ):
-        bad = Config()
-        setattr(bad[section], setting, value)
-        with pytest.raises(course.CourseSettingsError) as refused:
-            course.checked_layout(bad)
-        assert str(refused.value) == course.settings_problem(bad)
-        assert setting in str(refused.value) and "\n" not in str(refused.value)
-    _write(tmp_path / "nbgrader_config.py", "c = get_config()\nc.SandboxedExecute.timeout = 'x'\n")
-    assert CourseLayout.from_root(tmp_path).root == tmp_path  # unchecked, as before
-    with pytest.raises(course.CourseSettingsError, match="'timeout' trait"):
-        CourseLayout.from_root(tmp_path, checked=True)
-
-
 def test_the_layout_loads_without_the_course_library() -> None:
     """Can the class command read a course's layout before lstm_lib is imported, so a course
     whose own copy of lstm_lib is broken still gets a grader error, not a traceback?"""
@@ -280,13 +164,13 @@ def test_a_subfolder_belongs_to_the_course_above_it(tmp_path: Path) -> None:
     course = tmp_path / "course"
     inside = course / "solutions" / "02-dense"
     inside.mkdir(parents=True)
-    _write(course / "nbgrader_config.py", "c = get_config()\n")
+    write_file(course / "nbgrader_config.py", "c = get_config()\n")
     assert enclosing_course(inside) == course
     assert enclosing_course(course / "solutions") == course
     assert enclosing_course(course) is None
     assert enclosing_course(tmp_path) is None
     shim = ROOT / "jupyter-config" / "nbgrader_config.py"
-    copy = _write(inside / "nbgrader_config.py", shim.read_text(encoding="utf-8"))
+    copy = write_file(inside / "nbgrader_config.py", shim.read_text(encoding="utf-8"))
     assert enclosing_course(inside, ignore=shim) == course
     copy.unlink()
 
@@ -300,8 +184,8 @@ def test_a_folder_inside_two_courses_belongs_to_neither(tmp_path: Path) -> None:
     course = tmp_path / "course"
     submission = course / "submitted" / "mallory" / "02-dense"
     (submission / "data").mkdir(parents=True)
-    _write(course / "nbgrader_config.py", "c = get_config()\n")
-    _write(submission / "nbgrader_config.py", "c = get_config()\n")
+    write_file(course / "nbgrader_config.py", "c = get_config()\n")
+    write_file(submission / "nbgrader_config.py", "c = get_config()\n")
     with pytest.raises(NestedCoursesError) as raised:
         enclosing_course(submission / "data")
     message = str(raised.value)
@@ -327,7 +211,7 @@ def test_a_learners_configuration_is_not_run_from_a_folder_below_it(tmp_path: Pa
     below = submission / "checkpoints"
     below.mkdir(parents=True)
     ran = tmp_path / "ran"
-    _write(
+    write_file(
         submission / "nbgrader_config.py",
         f"open({str(ran)!r}, 'w').write('run')\nc = get_config()\n",
     )
