@@ -4,10 +4,11 @@ The book is built with the command ``make book`` runs, from the repository root,
 shared ``_build`` (its execution cache makes a rebuild of unchanged chapters take seconds).
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
-the end with a link to the chapter's notebook, the README's instructor guide included in the
+the end with a link to the chapter's notebook, the README's instructor workflow included in the
 instructor chapter, no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
-chapter's prose that its code does not hold or its executed outputs do not print, and no size
-typed into a "Predict first" question that the cell after it chooses.
+chapter's prose that its code does not hold or its executed outputs do not print, no size
+typed into a chapter's prose ("Predict first" and "Check yourself" questions included) that
+code chooses, and every exercise page's "Chapter:" link titled as its chapter.
 """
 
 from __future__ import annotations
@@ -232,24 +233,42 @@ def test_chapter_ends_with_summary_and_exercises(build_output: str, chapter: str
         assert resolved.exists(), f"{chapter}: the link to {target} leads nowhere"
 
 
-def test_instructor_chapter_includes_the_readme_guide(build_output: str) -> None:
-    """Does the instructor chapter carry the README's guide, every heading of it (one
-    source, included, not copied)?"""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
-    prose = re.sub(r"^\s*```.*?^\s*```", "", guide, flags=re.MULTILINE | re.DOTALL)
-    wanted = [
+def readme_headings(markdown: str) -> list[str]:
+    """The headings of a piece of the README, outside its code blocks, without backticks."""
+    prose = re.sub(r"^\s*```.*?^\s*```", "", markdown, flags=re.MULTILINE | re.DOTALL)
+    return [
         line.lstrip("#").strip().replace("`", "")
         for line in prose.splitlines()
         if line.startswith("#")
     ]
-    assert "What the grader defends against, and what it does not" in wanted
+
+
+def test_instructor_chapter_includes_the_readme_workflow_and_names_the_rest(
+    build_output: str,
+) -> None:
+    """Does the instructor chapter carry the README guide's workflow (one source, included,
+    not copied), leave out its internals (the sandbox, the cluster, the costs), which a
+    reader running the course does not need on the page, and name each section it leaves
+    out, so an instructor finds it in the README?"""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
+    workflow = guide.split("<!-- book-workflow-start -->")[1].split("<!-- book-workflow-end -->")[0]
+    included = readme_headings(workflow)
+    left_out = readme_headings(guide.split("<!-- book-workflow-end -->")[1])
+    assert "4. Grade" in included and "Large courses" in left_out, (included, left_out)
     soup = page("10-for-instructors")
     headings = {heading_text(h) for h in soup.select("h1, h2, h3, h4")}
-    missing = [heading for heading in wanted if heading not in headings]
+    missing = [heading for heading in included if heading not in headings]
     assert not missing, f"the instructor chapter lacks the README's headings {missing}"
-    text = squeeze(soup.get_text())
-    assert squeeze("nbgrader generate_assignment 05-return-flags --force") in text
+    shown = [heading for heading in left_out if heading in headings]
+    assert not shown, f"the instructor chapter includes the README's internals {shown}"
+    text = " ".join(soup.get_text().split())
+    unnamed = [heading for heading in left_out if f"{heading}:" not in text]
+    assert not unnamed, f"the instructor chapter does not point to the README's {unnamed}"
+    assert "nbgrader generate_assignment 05-return-flags --force" in text
+    # The README's internals, which the chapter's page carried in full before.
+    for internal in ("seccomp", "RLIMIT_NPROC", "dask worker"):
+        assert internal not in text, internal
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
