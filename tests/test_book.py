@@ -421,7 +421,10 @@ TYPED_CALL_SIZE = re.compile(
     r"\b[A-Z]\w*\((?:[^()]|\([^()]*\))*?(?<![\w.])\d+(?![\w.])(?:[^()]|\([^()]*\))*\)"
 )
 TYPED_AXIS_SHAPE = re.compile(r"\(batch,[^()]*?(?<![\w.])\d+(?![\w.])[^()]*\)")
-TYPED_COUNT_SIZE = re.compile(rf"\b\d[\d,]*\s+(?:[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I)
+# "1 per unit", "1 at step p" give a value, not a count: no size is typed there.
+TYPED_COUNT_SIZE = re.compile(
+    rf"\b\d[\d,]*\s+(?:(?!(?:per|at)\b)[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I
+)
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
 PREDICT_FIRST = re.compile(r"^:::\{admonition\} Predict first\n(.*?)^:::$", re.M | re.S)
 
@@ -485,6 +488,122 @@ def test_predict_first_questions_type_no_size(chapter: str) -> None:
         for size in typed_sizes(text)
     ]
     assert not typed, "sizes typed into Predict first questions:\n" + "\n".join(typed)
+
+
+# --- sizes typed anywhere in a chapter's prose ------------------------------------------
+
+# The sizes a reader accepts typed in prose, with why. A size a layer's design or a task's
+# definition fixes, whatever the code chooses: one sigmoid unit gives one probability per
+# review, and a univariate series has one feature.
+FIXED_BY_DESIGN = {
+    'Dense(1, activation="sigmoid")': "one probability per review",
+    "(batch, 1)": "the output of one sigmoid unit",
+    "(batch, timesteps, 1)": "one sigmoid unit at every step",
+    "(batch, T, 1)": "a univariate series: one feature, by definition",
+    "1 feature": "a univariate series",
+}
+# Code and sizes a section quotes from elsewhere and is about: the Keras 2 listing and the
+# tutorials chapter 09 repairs, the classic question whose input the next cell builds, the
+# sizes of a cited pretrained table the book does not download. Each is checked to be still
+# in its chapter, so the list cannot keep a stale exception.
+QUOTED = {
+    "03-simplernn": {
+        "64 numbers": 'the classic confusion, quoted: "my input is (10, 64)..."',
+    },
+    "04-lstm": {
+        "LSTM(32)": "the Keras 2 docstring's example the section is about",
+        "LSTM(32, input_shape=(10, 64))": "the Keras 2 docstring's example, quoted",
+        "64 numbers": "the question asked about that example",
+        "32 units": "the answer, about that example",
+        "10 steps": "the answer, about that example",
+    },
+    "06-embedding": {
+        "400,000 words": "glove.6B's vocabulary, cited, not downloaded",
+        "300 numbers": "glove.6B's widest vectors, cited",
+        "Embedding(1000, 64, input_length=10)": "Keras 2 code, quoted and run as quoted",
+    },
+    "09-keras2-to-keras3": {
+        "Embedding(5000, 32, input_length=50)": "the Keras 2 listing",
+        'LSTM(output_dim=64, activation="sigmoid", inner_activation="hard_sigmoid")': (
+            "the Keras 2 listing"
+        ),
+        "Dense(1)": "the Keras 2 listing",
+        "Embedding(..., input_length=50)": "the listing's line the section repairs",
+        "(batch, 50)": "the listing's input_length=50, as a shape",
+        "LSTM(output_dim=64, ...)": "the listing's line, in the table of repairs",
+        "LSTM(units=64, ...)": "its repair, in the table",
+        "LSTM(64, inner_activation=...)": "the listing's line, in the table of repairs",
+        "LSTM(64, recurrent_activation=...)": "its repair, in the table",
+        "Embedding(10000, 32, input_length=100)": "the tutorial a question quotes",
+    },
+}
+
+
+def prose_paragraphs(chapter: str) -> list[tuple[int, str]]:
+    """Each paragraph of a chapter's prose, code cells left out, with the line it starts on:
+    the text, headings, "Predict first" questions, "Check yourself" questions and their
+    answers, tables and listings alike."""
+    prose, _ = source_cells(chapter)
+    paragraphs: list[tuple[int, str]] = []
+    blank = True
+    for number, line in prose:
+        if not line.strip():
+            blank = True
+        elif blank:
+            paragraphs.append((number, line))
+            blank = False
+        else:
+            paragraphs[-1] = (paragraphs[-1][0], paragraphs[-1][1] + "\n" + line)
+    return paragraphs
+
+
+def unexplained_sizes(chapter: str) -> list[str]:
+    """The sizes a chapter's prose types that no exception above explains."""
+    accepted = FIXED_BY_DESIGN.keys() | QUOTED.get(chapter, {}).keys()
+    return [
+        f"book/{chapter}.md:{line}: {size!r}"
+        for line, text in prose_paragraphs(chapter)
+        for size in typed_sizes(text)
+        if " ".join(size.split()) not in accepted
+    ]
+
+
+def test_prose_paragraphs_read_every_kind_of_prose() -> None:
+    """Does the paragraph reader see a chapter's "Check yourself" questions and answers, its
+    "Predict first" questions and a size typed across a line break, so the check below
+    cannot pass by reading less than the page shows?"""
+    text = "\n\n".join(paragraph for _, paragraph in prose_paragraphs("03-simplernn"))
+    assert "### Check yourself (not graded)" in text
+    assert ":::{dropdown} Answer" in text and ":::{admonition} Predict first" in text
+    assert typed_sizes("an input of 10\nfeatures, or `LSTM(\n32)`") == [
+        "LSTM(\n32)",
+        "10\nfeatures",
+    ]
+    assert typed_sizes("a number between 0 and 1 per unit; 1 at step `p`") == []
+
+
+@pytest.mark.parametrize("chapter", [*CHAPTERS, "index"])
+def test_prose_types_no_size(chapter: str) -> None:
+    """Does no paragraph of a chapter (its text, "Predict first" and "Check yourself"
+    questions, answers and headings) type a size (a layer's units, an input's features or
+    timesteps, a shape) that code chooses, save the sizes a reader accepts typed:
+    ``FIXED_BY_DESIGN``, and what the chapter ``QUOTED``? A size the chapter's own code
+    chooses is shown by a cell that makes and prints the layer and input, or glued."""
+    typed = unexplained_sizes(chapter)
+    assert not typed, "sizes typed into prose instead of glued or printed:\n" + "\n".join(typed)
+
+
+@pytest.mark.parametrize("chapter", sorted(QUOTED))
+def test_quoted_sizes_are_still_quoted(chapter: str) -> None:
+    """Is every exception of ``QUOTED`` still typed in its chapter, so none outlives the
+    quotation it excuses?"""
+    typed = {
+        " ".join(size.split())
+        for _, text in prose_paragraphs(chapter)
+        for size in typed_sizes(text)
+    }
+    stale = sorted(QUOTED[chapter].keys() - typed)
+    assert not stale, f"book/{chapter}.md no longer quotes {stale}: drop them from QUOTED"
 
 
 def comment_shapes(python: str) -> list[str]:
