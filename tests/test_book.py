@@ -992,3 +992,19 @@ def test_exercise_pages_say_how_to_work_and_hide_the_grading_code(
     for grading in ("COURSE_LIBRARY", "lstm_lib.checks", "use_mode", "grade_answer", "expect_"):
         assert grading not in code, f"{grading} is shown to readers"
     assert "YOUR CODE HERE" in code, "the answer cells are gone too"
+
+
+@pytest.mark.parametrize("notebook", STUDENT_NOTEBOOKS)
+def test_exercise_pages_name_their_chapter_by_its_title(build_output: str, notebook: str) -> None:
+    """Does an Exercises page's "Chapter:" link lead to its own chapter and name it by the
+    chapter's title, as every other page does, rather than by the short name its notebook
+    types (book/_ext/chapter_links.py)?"""
+    page_path = HTML / f"{notebook}.html"
+    article = BeautifulSoup(page_path.read_text(encoding="utf-8"), "html.parser").find("article")
+    (paragraph,) = [p for p in article.find_all("p") if p.get_text().startswith("Chapter:")]
+    (link,) = paragraph.find_all("a", href=True)
+    target = (page_path.parent / link["href"].split("#")[0]).resolve()
+    assert target == (HTML / "book" / f"{PurePosixPath(notebook).name}.html").resolve()
+    chapter = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
+    title = heading_text(chapter.find("article").find("h1"))
+    assert " ".join(link.get_text().split()) == title
