@@ -271,6 +271,23 @@ def test_instructor_chapter_includes_the_readme_workflow_and_names_the_rest(
         assert internal not in text, internal
 
 
+def test_instructor_chapter_names_only_options_lstm_grade_has() -> None:
+    """Is every ``lstm-grade`` option the instructor chapter's own prose names (the README's
+    included workflow aside) one that ``lstm-grade --help`` lists, so a renamed option cannot
+    leave the chapter pointing at one that is gone?"""
+    prose, _ = source_cells("10-for-instructors")
+    named = set(re.findall(r"`(?:lstm-grade )?(--[a-z][a-z-]*)", "\n".join(t for _, t in prose)))
+    assert {"--workers", "--scheduler"} <= named, named
+    command = Path(sys.executable).parent / "lstm-grade"
+    usage = subprocess.run(
+        [str(command), "--help"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    missing = sorted(
+        option for option in named if option not in set(re.findall(r"--[a-z-]+", usage))
+    )
+    assert not missing, f"the instructor chapter names options lstm-grade lacks: {missing}"
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_prose_types_no_worked_result(chapter: str) -> None:
     """Does no prose line of a chapter (math aside) type the result of a sum or product,
