@@ -4,10 +4,11 @@ The book is built with the command ``make book`` runs, from the repository root,
 shared ``_build`` (its execution cache makes a rebuild of unchanged chapters take seconds).
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
-the end with a link to the chapter's notebook, the README's instructor guide included in the
+the end with a link to the chapter's notebook, the README's instructor workflow included in the
 instructor chapter, no concrete shape such as ``(None, 10, 64)`` or ``(32, 10, 8)`` in a
-chapter's prose that its code does not hold or its executed outputs do not print, and no size
-typed into a "Predict first" question that the cell after it chooses.
+chapter's prose that its code does not hold or its executed outputs do not print, no size
+typed into a chapter's prose ("Predict first" and "Check yourself" questions included) that
+code chooses, and every exercise page's "Chapter:" link titled as its chapter.
 """
 
 from __future__ import annotations
@@ -232,24 +233,59 @@ def test_chapter_ends_with_summary_and_exercises(build_output: str, chapter: str
         assert resolved.exists(), f"{chapter}: the link to {target} leads nowhere"
 
 
-def test_instructor_chapter_includes_the_readme_guide(build_output: str) -> None:
-    """Does the instructor chapter carry the README's guide, every heading of it (one
-    source, included, not copied)?"""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
-    prose = re.sub(r"^\s*```.*?^\s*```", "", guide, flags=re.MULTILINE | re.DOTALL)
-    wanted = [
+def readme_headings(markdown: str) -> list[str]:
+    """The headings of a piece of the README, outside its code blocks, without backticks."""
+    prose = re.sub(r"^\s*```.*?^\s*```", "", markdown, flags=re.MULTILINE | re.DOTALL)
+    return [
         line.lstrip("#").strip().replace("`", "")
         for line in prose.splitlines()
         if line.startswith("#")
     ]
-    assert "What the grader defends against, and what it does not" in wanted
+
+
+def test_instructor_chapter_includes_the_readme_workflow_and_names_the_rest(
+    build_output: str,
+) -> None:
+    """Does the instructor chapter carry the README guide's workflow (one source, included,
+    not copied), leave out its internals (the sandbox, the cluster, the costs), which a
+    reader running the course does not need on the page, and name each section it leaves
+    out, so an instructor finds it in the README?"""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("<!-- instructors-start -->")[1].split("<!-- instructors-end -->")[0]
+    workflow = guide.split("<!-- book-workflow-start -->")[1].split("<!-- book-workflow-end -->")[0]
+    included = readme_headings(workflow)
+    left_out = readme_headings(guide.split("<!-- book-workflow-end -->")[1])
+    assert "4. Grade" in included and "Large courses" in left_out, (included, left_out)
     soup = page("10-for-instructors")
     headings = {heading_text(h) for h in soup.select("h1, h2, h3, h4")}
-    missing = [heading for heading in wanted if heading not in headings]
+    missing = [heading for heading in included if heading not in headings]
     assert not missing, f"the instructor chapter lacks the README's headings {missing}"
-    text = squeeze(soup.get_text())
-    assert squeeze("nbgrader generate_assignment 05-return-flags --force") in text
+    shown = [heading for heading in left_out if heading in headings]
+    assert not shown, f"the instructor chapter includes the README's internals {shown}"
+    text = " ".join(soup.get_text().split())
+    unnamed = [heading for heading in left_out if f"{heading}:" not in text]
+    assert not unnamed, f"the instructor chapter does not point to the README's {unnamed}"
+    assert "nbgrader generate_assignment 05-return-flags --force" in text
+    # The README's internals, which the chapter's page carried in full before.
+    for internal in ("seccomp", "RLIMIT_NPROC", "dask worker"):
+        assert internal not in text, internal
+
+
+def test_instructor_chapter_names_only_options_lstm_grade_has() -> None:
+    """Is every ``lstm-grade`` option the instructor chapter's own prose names (the README's
+    included workflow aside) one that ``lstm-grade --help`` lists, so a renamed option cannot
+    leave the chapter pointing at one that is gone?"""
+    prose, _ = source_cells("10-for-instructors")
+    named = set(re.findall(r"`(?:lstm-grade )?(--[a-z][a-z-]*)", "\n".join(t for _, t in prose)))
+    assert {"--workers", "--scheduler"} <= named, named
+    command = Path(sys.executable).parent / "lstm-grade"
+    usage = subprocess.run(
+        [str(command), "--help"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    missing = sorted(
+        option for option in named if option not in set(re.findall(r"--[a-z-]+", usage))
+    )
+    assert not missing, f"the instructor chapter names options lstm-grade lacks: {missing}"
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -402,7 +438,10 @@ TYPED_CALL_SIZE = re.compile(
     r"\b[A-Z]\w*\((?:[^()]|\([^()]*\))*?(?<![\w.])\d+(?![\w.])(?:[^()]|\([^()]*\))*\)"
 )
 TYPED_AXIS_SHAPE = re.compile(r"\(batch,[^()]*?(?<![\w.])\d+(?![\w.])[^()]*\)")
-TYPED_COUNT_SIZE = re.compile(rf"\b\d[\d,]*\s+(?:[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I)
+# "1 per unit", "1 at step p" give a value, not a count: no size is typed there.
+TYPED_COUNT_SIZE = re.compile(
+    rf"\b\d[\d,]*\s+(?:(?!(?:per|at)\b)[\w-]+\s+)?(?:{SIZE_NOUN})\b", re.I
+)
 GLUE_ROLE = re.compile(r"\{glue(?::\w+)?\}`[^`]*`")
 PREDICT_FIRST = re.compile(r"^:::\{admonition\} Predict first\n(.*?)^:::$", re.M | re.S)
 
@@ -466,6 +505,122 @@ def test_predict_first_questions_type_no_size(chapter: str) -> None:
         for size in typed_sizes(text)
     ]
     assert not typed, "sizes typed into Predict first questions:\n" + "\n".join(typed)
+
+
+# --- sizes typed anywhere in a chapter's prose ------------------------------------------
+
+# The sizes a reader accepts typed in prose, with why. A size a layer's design or a task's
+# definition fixes, whatever the code chooses: one sigmoid unit gives one probability per
+# review, and a univariate series has one feature.
+FIXED_BY_DESIGN = {
+    'Dense(1, activation="sigmoid")': "one probability per review",
+    "(batch, 1)": "the output of one sigmoid unit",
+    "(batch, timesteps, 1)": "one sigmoid unit at every step",
+    "(batch, T, 1)": "a univariate series: one feature, by definition",
+    "1 feature": "a univariate series",
+}
+# Code and sizes a section quotes from elsewhere and is about: the Keras 2 listing and the
+# tutorials chapter 09 repairs, the classic question whose input the next cell builds, the
+# sizes of a cited pretrained table the book does not download. Each is checked to be still
+# in its chapter, so the list cannot keep a stale exception.
+QUOTED = {
+    "03-simplernn": {
+        "64 numbers": 'the classic confusion, quoted: "my input is (10, 64)..."',
+    },
+    "04-lstm": {
+        "LSTM(32)": "the Keras 2 docstring's example the section is about",
+        "LSTM(32, input_shape=(10, 64))": "the Keras 2 docstring's example, quoted",
+        "64 numbers": "the question asked about that example",
+        "32 units": "the answer, about that example",
+        "10 steps": "the answer, about that example",
+    },
+    "06-embedding": {
+        "400,000 words": "glove.6B's vocabulary, cited, not downloaded",
+        "300 numbers": "glove.6B's widest vectors, cited",
+        "Embedding(1000, 64, input_length=10)": "Keras 2 code, quoted and run as quoted",
+    },
+    "09-keras2-to-keras3": {
+        "Embedding(5000, 32, input_length=50)": "the Keras 2 listing",
+        'LSTM(output_dim=64, activation="sigmoid", inner_activation="hard_sigmoid")': (
+            "the Keras 2 listing"
+        ),
+        "Dense(1)": "the Keras 2 listing",
+        "Embedding(..., input_length=50)": "the listing's line the section repairs",
+        "(batch, 50)": "the listing's input_length=50, as a shape",
+        "LSTM(output_dim=64, ...)": "the listing's line, in the table of repairs",
+        "LSTM(units=64, ...)": "its repair, in the table",
+        "LSTM(64, inner_activation=...)": "the listing's line, in the table of repairs",
+        "LSTM(64, recurrent_activation=...)": "its repair, in the table",
+        "Embedding(10000, 32, input_length=100)": "the tutorial a question quotes",
+    },
+}
+
+
+def prose_paragraphs(chapter: str) -> list[tuple[int, str]]:
+    """Each paragraph of a chapter's prose, code cells left out, with the line it starts on:
+    the text, headings, "Predict first" questions, "Check yourself" questions and their
+    answers, tables and listings alike."""
+    prose, _ = source_cells(chapter)
+    paragraphs: list[tuple[int, str]] = []
+    blank = True
+    for number, line in prose:
+        if not line.strip():
+            blank = True
+        elif blank:
+            paragraphs.append((number, line))
+            blank = False
+        else:
+            paragraphs[-1] = (paragraphs[-1][0], paragraphs[-1][1] + "\n" + line)
+    return paragraphs
+
+
+def unexplained_sizes(chapter: str) -> list[str]:
+    """The sizes a chapter's prose types that no exception above explains."""
+    accepted = FIXED_BY_DESIGN.keys() | QUOTED.get(chapter, {}).keys()
+    return [
+        f"book/{chapter}.md:{line}: {size!r}"
+        for line, text in prose_paragraphs(chapter)
+        for size in typed_sizes(text)
+        if " ".join(size.split()) not in accepted
+    ]
+
+
+def test_prose_paragraphs_read_every_kind_of_prose() -> None:
+    """Does the paragraph reader see a chapter's "Check yourself" questions and answers, its
+    "Predict first" questions and a size typed across a line break, so the check below
+    cannot pass by reading less than the page shows?"""
+    text = "\n\n".join(paragraph for _, paragraph in prose_paragraphs("03-simplernn"))
+    assert "### Check yourself (not graded)" in text
+    assert ":::{dropdown} Answer" in text and ":::{admonition} Predict first" in text
+    assert typed_sizes("an input of 10\nfeatures, or `LSTM(\n32)`") == [
+        "LSTM(\n32)",
+        "10\nfeatures",
+    ]
+    assert typed_sizes("a number between 0 and 1 per unit; 1 at step `p`") == []
+
+
+@pytest.mark.parametrize("chapter", [*CHAPTERS, "index"])
+def test_prose_types_no_size(chapter: str) -> None:
+    """Does no paragraph of a chapter (its text, "Predict first" and "Check yourself"
+    questions, answers and headings) type a size (a layer's units, an input's features or
+    timesteps, a shape) that code chooses, save the sizes a reader accepts typed:
+    ``FIXED_BY_DESIGN``, and what the chapter ``QUOTED``? A size the chapter's own code
+    chooses is shown by a cell that makes and prints the layer and input, or glued."""
+    typed = unexplained_sizes(chapter)
+    assert not typed, "sizes typed into prose instead of glued or printed:\n" + "\n".join(typed)
+
+
+@pytest.mark.parametrize("chapter", sorted(QUOTED))
+def test_quoted_sizes_are_still_quoted(chapter: str) -> None:
+    """Is every exception of ``QUOTED`` still typed in its chapter, so none outlives the
+    quotation it excuses?"""
+    typed = {
+        " ".join(size.split())
+        for _, text in prose_paragraphs(chapter)
+        for size in typed_sizes(text)
+    }
+    stale = sorted(QUOTED[chapter].keys() - typed)
+    assert not stale, f"book/{chapter}.md no longer quotes {stale}: drop them from QUOTED"
 
 
 def comment_shapes(python: str) -> list[str]:
@@ -854,3 +1009,19 @@ def test_exercise_pages_say_how_to_work_and_hide_the_grading_code(
     for grading in ("COURSE_LIBRARY", "lstm_lib.checks", "use_mode", "grade_answer", "expect_"):
         assert grading not in code, f"{grading} is shown to readers"
     assert "YOUR CODE HERE" in code, "the answer cells are gone too"
+
+
+@pytest.mark.parametrize("notebook", STUDENT_NOTEBOOKS)
+def test_exercise_pages_name_their_chapter_by_its_title(build_output: str, notebook: str) -> None:
+    """Does an Exercises page's "Chapter:" link lead to its own chapter and name it by the
+    chapter's title, as every other page does, rather than by the short name its notebook
+    types (book/_ext/chapter_links.py)?"""
+    page_path = HTML / f"{notebook}.html"
+    article = BeautifulSoup(page_path.read_text(encoding="utf-8"), "html.parser").find("article")
+    (paragraph,) = [p for p in article.find_all("p") if p.get_text().startswith("Chapter:")]
+    (link,) = paragraph.find_all("a", href=True)
+    target = (page_path.parent / link["href"].split("#")[0]).resolve()
+    assert target == (HTML / "book" / f"{PurePosixPath(notebook).name}.html").resolve()
+    chapter = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
+    title = heading_text(chapter.find("article").find("h1"))
+    assert " ".join(link.get_text().split()) == title
