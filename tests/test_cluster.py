@@ -423,15 +423,31 @@ class LocalCluster:
     commands as an instructor would on their servers (no nanny, so a killed worker
     stays dead)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str] | None = None, prefix: list[str] | None = None
+    ) -> None:
+        """Processes that log into ``folder``, started with ``env`` (the test's own
+        environment by default) behind the command prefix ``prefix``."""
         self.folder = folder
         self.file = folder / "scheduler.json"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.env = env if env is not None else _environment()
+        self.prefix = prefix or []
 
     def _start(self, name: str, command: list[str]) -> None:
         log = (self.folder / f"{name}.log").open("w")
         self.processes[name] = subprocess.Popen(
-            command, env=_environment(), stdout=log, stderr=log, start_new_session=True
+            [*self.prefix, *command],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+
+    def logs(self) -> str:
+        """What the scheduler and the workers wrote to their logs."""
+        return "\n".join(
+            (self.folder / f"{name}.log").read_text(errors="replace") for name in self.processes
         )
 
     def start(self, workers: int) -> str:
