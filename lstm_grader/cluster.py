@@ -344,9 +344,12 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
         env["NBGRADER_DB_URL"] = db_url
         # nbgrader runs `alembic` by name: this environment's scripts, even unactivated
         env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        if job.unsafe_no_sandbox:
-            from lstm_grader.sandbox import UNSAFE_SWITCH
+        from lstm_grader.sandbox import UNSAFE_SWITCH
 
+        # grading without a sandbox is the course host's instructor's choice alone, as on one
+        # host: a worker whose own environment held the switch graded every learner so
+        env.pop(UNSAFE_SWITCH, None)
+        if job.unsafe_no_sandbox:
             env[UNSAFE_SWITCH] = "1"
         argv = ["autograde", job.assignment, "--student", job.student, "--force"]
         with _turn_waits(env):

@@ -54,6 +54,7 @@ from nbgrader import utils
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from traitlets import Bool, Unicode
 
+from lstm_grader import report, safefiles
 from lstm_grader.course import FEEDBACK_GRADES_FILE, layout_of
 from lstm_grader.references import Reference, ReferenceFileError, load_references
 from lstm_lib.explanations import explain_answer, format_expected
@@ -632,7 +633,6 @@ def regenerate_stale_feedback() -> None:
     """
     from nbgrader.converters.generate_feedback import GenerateFeedback
 
-    from lstm_grader import safefiles
     from lstm_grader.submission_guard import is_safe_student_id
 
     unchecked = GenerateFeedback.init_destination
@@ -704,6 +704,13 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
     ends with one line naming every such learner, to be told to fetch again; a page the
     same as the one released is not written again. The status stays 0: releasing is what
     was asked for. Otherwise as nbgrader's (the same files, names and log lines).
+
+    A learner writes the ``submission_secret.txt`` of an exchange submission, which names
+    their page: an empty, undecodable or missing one stopped nbgrader's release at that
+    learner (an assertion, a decoding error), and no one after them got feedback; one
+    that is a classmate's named the classmate's page, and the later of the two replaced
+    the other's. Such a learner's page is not released, the others are, and the run
+    ends by naming each such learner, with status 1.
     """
 
     def copy_files(self) -> None:
@@ -721,6 +728,8 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
             ]
         )
         replaced: list[str] = []
+        pages: dict[str, list[tuple[str, str, str, str]]] = {}
+        withheld: dict[str, str] = {}
         for html_file in sorted(glob.glob(os.path.join(self.src_path, "*.html"))):
             match = re.match(pattern, html_file)
             if match is None:
@@ -731,42 +740,23 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
                 self.log.debug("Skipping student '%s'", student)
                 continue
             folder = os.path.dirname(html_file)
-            with open(os.path.join(folder, "timestamp.txt"), encoding="utf-8") as handle:
-                timestamp = handle.read()
-            with open(os.path.join(folder, "submission_secret.txt"), encoding="utf-8") as handle:
-                secret = handle.read()
-            name = utils.notebook_hash(secret=secret, notebook_id=notebook)
-            released = os.path.join(self.dest_path, f"{name}.html")
-            where = f"{coursedir.course_id}/{coursedir.assignment_id}/{notebook}"
-            page = Path(html_file).read_bytes()
-            before = Path(released).read_bytes() if os.path.isfile(released) else None
-            if before == page:
-                self.log.info(
-                    "Feedback for student '%s' on '%s' is released already, unchanged",
-                    student,
-                    where,
-                )
+            secret = _exchange_text(folder, "submission_secret.txt")
+            if not secret:
+                withheld[student] = "its submission_secret.txt is missing, empty or not text"
                 continue
-            if before is not None:
-                replaced.append(f"{student} ({coursedir.assignment_id}/{notebook})")
-                self.log.warning(
-                    "Replacing the feedback released before for student '%s' on '%s': if "
-                    "they fetched it, they keep the old page until they fetch feedback again",
-                    student,
-                    where,
-                )
-            self.log.info(
-                "Releasing feedback for student '%s' on assignment '%s' (%s)",
-                student,
-                where,
-                timestamp,
-            )
-            # beside the page and renamed over it, as nbgrader does: a learner fetching now
-            # gets the old page or the new one, never half of one
-            staged = os.path.join(self.dest_path, f"{name}-tmp.html")
-            shutil.copy(html_file, staged)
-            shutil.move(staged, released)
-            self.log.info("Feedback released to: %s", released)
+            name = utils.notebook_hash(secret=secret, notebook_id=notebook)
+            # shown in the instructor's terminal: a learner's text, so nothing it could act on
+            timestamp = report.printable(_exchange_text(folder, "timestamp.txt") or "no time")
+            pages.setdefault(name, []).append((html_file, student, notebook, timestamp))
+        for name, claims in pages.items():
+            if len({student for _, student, _, _ in claims}) > 1:
+                # never guess whose page the name is: either learner could be the other's
+                for _, student, _, _ in claims:
+                    withheld[student] = "its submission_secret.txt is another learner's too"
+                continue
+            for html_file, student, notebook, timestamp in claims:
+                if self._release(html_file, name, student, notebook, timestamp):
+                    replaced.append(f"{student} ({coursedir.assignment_id}/{notebook})")
         if replaced:
             self.log.warning(
                 "%d released feedback page(s) were replaced: %s. The exchange cannot tell who "
@@ -775,3 +765,58 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
                 len(replaced),
                 ", ".join(replaced),
             )
+        for student, why in sorted(withheld.items()):
+            self.log.error("No feedback released for student '%s': %s", student, why)
+        if withheld:
+            self.fail(
+                f"feedback not released for {len(withheld)} learner(s), whose submission "
+                f"names no page of its own: {', '.join(sorted(withheld))}; collect a new "
+                "submission from each (`nbgrader submit` writes a new secret) and release again"
+            )
+
+    def _release(
+        self, html_file: str, name: str, student: str, notebook: str, timestamp: str
+    ) -> bool:
+        """Release one learner's page under ``name``; whether it replaced a different one."""
+        released = os.path.join(self.dest_path, f"{name}.html")
+        where = f"{self.coursedir.course_id}/{self.coursedir.assignment_id}/{notebook}"
+        page = Path(html_file).read_bytes()
+        before = Path(released).read_bytes() if os.path.isfile(released) else None
+        if before == page:
+            self.log.info(
+                "Feedback for student '%s' on '%s' is released already, unchanged", student, where
+            )
+            return False
+        if before is not None:
+            self.log.warning(
+                "Replacing the feedback released before for student '%s' on '%s': if "
+                "they fetched it, they keep the old page until they fetch feedback again",
+                student,
+                where,
+            )
+        self.log.info(
+            "Releasing feedback for student '%s' on assignment '%s' (%s)", student, where, timestamp
+        )
+        # beside the page and renamed over it, as nbgrader does: a learner fetching now
+        # gets the old page or the new one, never half of one
+        staged = os.path.join(self.dest_path, f"{name}-tmp.html")
+        shutil.copy(html_file, staged)
+        shutil.move(staged, released)
+        self.log.info("Feedback released to: %s", released)
+        return before is not None
+
+
+#: The most bytes of a submission's exchange file read back on release (nbgrader's secret
+#: is 128 characters, its time a few dozen).
+MAX_EXCHANGE_TEXT_BYTES = 4096
+
+
+def _exchange_text(folder: str, name: str) -> str | None:
+    """The text of the exchange file ``name`` a learner's submission left in its feedback
+    ``folder``, as written (``nbgrader fetch_feedback`` hashes the secret so); None when
+    it is missing, a link, too large or not UTF-8."""
+    try:
+        data = safefiles.read_bytes(os.path.join(folder, name), MAX_EXCHANGE_TEXT_BYTES)
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None

@@ -240,6 +240,43 @@ def test_a_workers_wait_for_its_kernels_turn_is_not_its_time(
     assert planted.read_text() == f"{os.getpid()} 0.0 -\n"
 
 
+#: A course configuration that, in the worker's nbgrader run, writes whether that run may
+#: grade without a sandbox (the switch in its environment) to the file named below, and
+#: stops there.
+CONFIG_THAT_SAYS_IF_UNSAFE = """
+import os, sys
+from lstm_grader import sandbox
+if sys.argv[:2] == ["nbgrader", "autograde"]:
+    with open({said!r}, "w") as said:
+        said.write(str(sandbox.unsafe_allowed()))
+    os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["sandboxed", "unsafe-no-sandbox"])
+def test_only_the_course_host_may_let_a_worker_grade_without_a_sandbox(
+    tmp_path: Path, assignment_gradebook: Path, monkeypatch: pytest.MonkeyPatch, asked: bool
+) -> None:
+    """A worker host whose own environment holds the switch to grade without a sandbox (an
+    image built for a test, a profile copied from a teaching machine): does a job from a
+    course host that did not pass ``--unsafe-no-sandbox`` still refuse to grade without
+    one, as that host alone would, and does one that did pass it grade so?"""
+    from lstm_grader import sandbox
+    from lstm_grader.grading_code import grading_code_version
+
+    monkeypatch.setenv(sandbox.UNSAFE_SWITCH, "1")
+    said = tmp_path / "unsafe.txt"
+    files = {
+        "nbgrader_config.py": CONFIG_THAT_SAYS_IF_UNSAFE.format(said=str(said)).encode(),
+        cluster.WORKER_GRADEBOOK: assignment_gradebook.read_bytes(),
+    }
+    kit = GradingKit("a1", files, grading_code_version())
+    job = GradingJob("ada", "a1", {}, {}, None, timeout=30, unsafe_no_sandbox=asked)
+    result = cluster.grade_job(kit, job)
+    assert result.outcome == "ran", result.log
+    assert said.read_text() == str(asked)
+
+
 def test_a_workers_nbgrader_helper_imports_from_a_private_folder() -> None:
     """The helper a worker starts (``python -c``, which imports from its working folder
     first) works in a folder of its own, never in the shared temporary folder where
@@ -386,15 +423,31 @@ class LocalCluster:
     commands as an instructor would on their servers (no nanny, so a killed worker
     stays dead)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(
+        self, folder: Path, env: dict[str, str] | None = None, prefix: list[str] | None = None
+    ) -> None:
+        """Processes that log into ``folder``, started with ``env`` (the test's own
+        environment by default) behind the command prefix ``prefix``."""
         self.folder = folder
         self.file = folder / "scheduler.json"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.env = env if env is not None else _environment()
+        self.prefix = prefix or []
 
     def _start(self, name: str, command: list[str]) -> None:
         log = (self.folder / f"{name}.log").open("w")
         self.processes[name] = subprocess.Popen(
-            command, env=_environment(), stdout=log, stderr=log, start_new_session=True
+            [*self.prefix, *command],
+            env=self.env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+
+    def logs(self) -> str:
+        """What the scheduler and the workers wrote to their logs."""
+        return "\n".join(
+            (self.folder / f"{name}.log").read_text(errors="replace") for name in self.processes
         )
 
     def start(self, workers: int) -> str:

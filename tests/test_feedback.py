@@ -1014,3 +1014,46 @@ def test_release_feedback_names_the_pages_it_replaces(
     assert "student 'bob' on 'c1/a1/a1' is released already, unchanged" in again
     assert released["bob"].stat().st_mtime == 0, "an unchanged page was written again"
     assert "bob (" not in again
+
+
+#: What a learner may leave as ``submission_secret.txt`` in their exchange submission, which
+#: nbgrader's ``release_feedback`` reads for the page's name; each stopped the release there
+#: for every learner after them (an assertion, a decoding error, a missing file).
+UNUSABLE_SECRETS = {
+    "ada": b"",
+    "bob": b"\xff\xfe not UTF-8",
+    "cy": None,  # deleted, or too large for autograde to copy
+}
+
+
+def test_one_learners_secret_stops_no_other_learners_feedback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A learner writes their exchange submission by hand: an empty, undecodable or missing
+    ``submission_secret.txt``, or a classmate's secret, whose page name is the classmate's.
+    Is every other learner's page released, is none of theirs (a shared secret would have
+    put one learner's page, grades and code where the other fetches theirs), and does the
+    release name each and end with status 1?"""
+    from nbgrader.exchange import ExchangeError
+    from nbgrader.utils import notebook_hash
+
+    root, exchange = tmp_path / "course", tmp_path / "exchange"
+    (exchange / "c1").mkdir(parents=True)
+    secrets = {**UNUSABLE_SECRETS, "dan": b"shared", "eve": b"shared", "zoe": b"secret of zoe"}
+    for student, secret in secrets.items():
+        folder = root / "feedback" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-01-30 12:00:00.000000 UTC")
+        if secret is not None:
+            (folder / "submission_secret.txt").write_bytes(secret)
+        (folder / "a1.html").write_text(f"<p>{student}: 1 point</p>")
+
+    with pytest.raises(ExchangeError) as stopped:
+        _release_feedback(root, exchange, caplog)
+    released = exchange / "c1" / "feedback"
+    zoe = released / f"{notebook_hash(secret='secret of zoe', notebook_id='a1')}.html"
+    assert zoe.read_text() == "<p>zoe: 1 point</p>", "an honest learner got no feedback"
+    assert [p.name for p in released.iterdir()] == [zoe.name]
+    for student in ("ada", "bob", "cy", "dan", "eve"):
+        assert f"'{student}'" in caplog.text, f"{student} is not named"
+    assert "ada, bob, cy, dan, eve" in str(stopped.value)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import Course, make_course, require_or_skip
+from conftest import Course, make_course, require_module, require_or_skip
 
 from lstm_grader import landlock, preprocessors, report, sandbox
 from lstm_grader.sandbox import bwrap_path
@@ -1566,10 +1566,14 @@ def planted_config() -> Iterator[None]:
             folder.rmdir()
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory, planted_config: None) -> Graded:
+@pytest.fixture(scope="module", params=["one-host", "cluster"])
+def graded(request, tmp_path_factory, planted_config: None) -> Graded:
+    """The class of every attack, graded on this host, and again on a Dask cluster of two
+    workers on this host (``--scheduler``), whose scheduler and workers hold the grader's
+    secrets and keyring as the grader does: every test of it holds for both, and what a
+    kernel could have written to a worker's log counts as the grader's output."""
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    root = tmp_path_factory.mktemp("redteam")
+    root = tmp_path_factory.mktemp(f"redteam-{request.param}")
     course = make_course(root, [ASSIGNMENT])
     with (root / "nbgrader_config.py").open("a") as config:
         config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
@@ -1582,9 +1586,39 @@ def graded(tmp_path_factory, planted_config: None) -> Graded:
     cases = _cases(root, port)
     _submit_class(course, cases)
     try:
-        return _grade_class(course, cases, as_user=[])
+        if request.param == "one-host":
+            return _grade_class(course, cases, as_user=[])
+        return _grade_class_on_a_cluster(course, cases, tmp_path_factory.mktemp("dask"), [])
     finally:
         listener.close()
+
+
+def _grade_class_on_a_cluster(
+    course: Course, cases: dict[str, Case], folder: Path, as_user: list[str]
+) -> Graded:
+    """:func:`_grade_class` with ``--scheduler``: two Dask workers on this host, started
+    (with their scheduler, logging into ``folder``) as the grader is, ``as_user`` a
+    command prefix as there, grade the class."""
+    require_module("distributed", "Dask distributed")
+    from test_cluster import LocalCluster
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+    env.update(SECRETS)
+    env["HOME"] = str(folder)  # Dask's own files, out of the course
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    local = LocalCluster(folder, env=env, prefix=[*as_user, *GRADER_SESSION])
+    try:
+        address = local.start(workers=2)
+        graded = _grade_class(course, cases, as_user, "--scheduler", address)
+    finally:
+        local.stop()
+    graded.output += "\n" + local.logs()
+    logs = sorted((course.root / "grading_reports").glob(f"*/{ASSIGNMENT}/autograde.log"))
+    assert logs, "no submission was graded"
+    for log in logs:
+        first = log.read_text(encoding="utf-8").splitlines()[0]
+        assert first in {f"graded on {w}" for w in local.addresses.values()}, (log, first)
+    return graded
 
 
 CASE_NAMES = list(_cases(Path("/nowhere"), 0))
@@ -2438,9 +2472,10 @@ def _give_to_the_user(folder: Path, uid: int = GRADER_UID) -> None:
     subprocess.run(["chown", "-R", f"{uid}:{uid}", str(folder)], check=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["one-host", "cluster"])
 def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
-    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user."""
+    """The same attacks, graded by ``lstm-grade`` running as an unprivileged user, on this
+    host and on a Dask cluster whose scheduler and workers run as that user too."""
     if os.geteuid() != 0:
         # already an ordinary user: the module's own grading was one, of every case
         yield request.getfixturevalue("graded")
@@ -2453,8 +2488,12 @@ def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> It
         # rebuilt for this course, whose paths the link attack names
         cases = {n: c for n, c in _cases(course.root, 0).items() if n in NON_ROOT_CASES}
         _submit_class(course, cases)
+        (folder / "dask").mkdir()
         _give_to_the_user(folder)
-        yield _grade_class(course, cases, as_user)
+        if request.param == "one-host":
+            yield _grade_class(course, cases, as_user)
+        else:
+            yield _grade_class_on_a_cluster(course, cases, folder / "dask", as_user)
 
 
 def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> None:
