@@ -1566,14 +1566,33 @@ def planted_config() -> Iterator[None]:
             folder.rmdir()
 
 
-@pytest.fixture(scope="module", params=["one-host", "cluster"])
+#: Where the class of every attack is graded: by ``lstm-grade`` on this host, and on a Dask
+#: cluster of two workers on this host (``--scheduler``).
+GRADED_WHERE = ["one-host", "cluster"]
+#: The class of every attack, graded once a run where each of :data:`GRADED_WHERE` says.
+_GRADED_CLASSES: dict[str, Graded] = {}
+
+
+@pytest.fixture(scope="module", params=GRADED_WHERE)
 def graded(request, tmp_path_factory, planted_config: None) -> Graded:
     """The class of every attack, graded on this host, and again on a Dask cluster of two
     workers on this host (``--scheduler``), whose scheduler and workers hold the grader's
     secrets and keyring as the grader does: every test of it holds for both, and what a
     kernel could have written to a worker's log counts as the grader's output."""
+    return _graded_class(request.param, tmp_path_factory)
+
+
+def _graded_class(where: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
+    """The class of every attack graded ``where`` (one of :data:`GRADED_WHERE`) by the
+    user running the suite, graded at the first call only."""
+    if where not in _GRADED_CLASSES:
+        _GRADED_CLASSES[where] = _grade_attack_class(where, tmp_path_factory)
+    return _GRADED_CLASSES[where]
+
+
+def _grade_attack_class(where: str, tmp_path_factory: pytest.TempPathFactory) -> Graded:
     require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
-    root = tmp_path_factory.mktemp(f"redteam-{request.param}")
+    root = tmp_path_factory.mktemp(f"redteam-{where}")
     course = make_course(root, [ASSIGNMENT])
     with (root / "nbgrader_config.py").open("a") as config:
         config.write(f"\nc.SandboxedExecute.timeout = {CELL_TIMEOUT}\n")
@@ -1586,7 +1605,7 @@ def graded(request, tmp_path_factory, planted_config: None) -> Graded:
     cases = _cases(root, port)
     _submit_class(course, cases)
     try:
-        if request.param == "one-host":
+        if where == "one-host":
             return _grade_class(course, cases, as_user=[])
         return _grade_class_on_a_cluster(course, cases, tmp_path_factory.mktemp("dask"), [])
     finally:
@@ -2472,13 +2491,18 @@ def _give_to_the_user(folder: Path, uid: int = GRADER_UID) -> None:
     subprocess.run(["chown", "-R", f"{uid}:{uid}", str(folder)], check=True)
 
 
-@pytest.fixture(scope="module", params=["one-host", "cluster"])
-def graded_by_a_user(planted_config: None, request: pytest.FixtureRequest) -> Iterator[Graded]:
+@pytest.fixture(scope="module", params=GRADED_WHERE)
+def graded_by_a_user(
+    planted_config: None,
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Graded]:
     """The same attacks, graded by ``lstm-grade`` running as an unprivileged user, on this
     host and on a Dask cluster whose scheduler and workers run as that user too."""
     if os.geteuid() != 0:
-        # already an ordinary user: the module's own grading was one, of every case
-        yield request.getfixturevalue("graded")
+        # already an ordinary user: the module's own grading was one, of every case (a
+        # fixture of parameters of its own cannot ask for ``graded``'s)
+        yield _graded_class(request.param, tmp_path_factory)
         return
     with _folder_for_a_user() as (folder, as_user):
         (folder / "course").mkdir()
