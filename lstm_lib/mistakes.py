@@ -1301,6 +1301,16 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             )
         elif f.class_name == "Dense":
             yield f"{a!r} adds a time axis: Dense keeps the axes of its input and changes the last."
+        elif "timesteps" in _axis_names(e, f, role) or (f.embedding and m >= 3):
+            # the output asked for has its time axis already: the answer wrote it twice, and
+            # telling it return_sequences=True (which it may well have) would blame a flag
+            kept = (
+                "The Embedding keeps every axis of the ids once and adds output_dim after them"
+                if f.embedding
+                else "The layer keeps the input's time axis once and changes only the last axis"
+            )
+            twice = "axis 1 of the ids" if f.embedding and m > 3 else "the time axis"
+            yield f"{a!r} writes {twice} twice. {kept}: {_axes_text(e, f, role)}."
         elif not f.embedding:
             yield (
                 # "This layer" would mean the learner's own layer in an inverse question,
@@ -1350,10 +1360,18 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                     "The last axis is output_dim, the length of each id's vector; input_dim, "
                     f"{f.input_dim}, is the number of rows in the table."
                 )
-            elif f.timesteps is not None and last == f.timesteps:
+            elif m == 3 and last == e[1]:
                 yield (
                     "The last axis is output_dim, the length of each id's vector; the "
-                    f"timesteps ({f.timesteps}) are already the axis before it."
+                    f"timesteps ({e[1]}) are already the axis before it."
+                )
+            elif last in e[1:-1]:
+                # ids of more axes than (batch, timesteps): the size is one of them, and not
+                # always the one just before the last
+                yield (
+                    "The last axis is output_dim, the length of each id's vector; "
+                    f"{last} is the size of an axis of the ids, which the Embedding keeps "
+                    "before it."
                 )
         if f.merge_mode == "concat" and f.units and last == f.units:
             yield (
@@ -1367,6 +1385,8 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 "directions element by element, so the last axis stays one direction's units; "
                 "only 'concat' doubles it."
             )
+        # a Bidirectional's merged output is both directions' units side by side
+        width = "2 × units" if _axis_names(e, f, role)[-1] == "2 × units" else "`units`"
         if f.features is not None and last == f.features and e[-1] != f.features:
             yield (
                 (
@@ -1375,15 +1395,17 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 )
                 if _is_state(role)
                 else (
-                    "The last axis of the output is `units`, not the "
+                    f"The last axis of the output is {width}, not the "
                     f"{f.features} input features: each of the layer's units produces one "
                     "number per step."
                 )
             )
         if f.timesteps is not None and last == f.timesteps:
+            # "the size of the layer's output" was untrue of an output that keeps the time
+            # axis (Dense on a sequence, return_sequences=True), whose axis 1 is the timesteps
             yield (
-                "The last axis is `units`; the number of timesteps is an axis of the "
-                f"input (timesteps = {f.timesteps}), not the size of the layer's output."
+                f"The last axis is {width}, set by the layer; the number of timesteps is an "
+                f"axis of the input (timesteps = {f.timesteps}), the length of each sequence."
             )
         if f.vocabulary is not None and last == f.vocabulary:
             yield (
@@ -1419,11 +1441,12 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             f"({'batch, features' if len(a) == 2 else 'batch, timesteps, features'}): the output "
             "of the layer before it. This layer maps the features to its units"
             + (" and returns only the last step" if m == len(a) - 1 else "")
-            + f": its output is ({', '.join(_axis_names(e, f))})."
+            + f": its output is {_axes_text(e, f, role)}."
         )
     # --- the axes in the wrong order
     if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
-        names = ", ".join(_axis_names(e, f))
+        # by role: a Bidirectional's states are (batch, units) where its output is 2 × units
+        names = ", ".join(_axis_names(e, f, role))
         yield f"The right sizes in the wrong order: Keras orders the axes as ({names})."
 
 
@@ -1718,7 +1741,13 @@ def _number_meaning(n: int | None, f: Facts) -> str | None:
         return None
     known = [
         (f.features, "the features"),
-        (f.timesteps, "the timesteps"),
+        # ids of more axes than (batch, timesteps) name their axes by number
+        (
+            f.timesteps,
+            "the size of axis 1 of the ids"
+            if f.embedding and f.input_shape is not None and len(f.input_shape) > 2
+            else "the timesteps",
+        ),
         (f.units, "the units"),
         (f.input_dim, "input_dim, the vocabulary size"),
         (f.output_dim, "output_dim"),

@@ -1071,3 +1071,204 @@ def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict
         if first != second and same(value, other)
     ]
     assert not coincidences, f"{assignment} {question}: two slips give one array: {coincidences}"
+
+
+# ----------------------------------------------------------------- shapes, lists and designs
+# A shape's message comes from axis-by-axis rules, not from one named misreading, so each
+# misreading a learner makes of a shape question is written out here: the shape it gives,
+# made from the question's sizes, and the words by which a message tells it. The sizes are
+# named, not read off the recorded shape, so the same misreading can be made on other sizes
+# (``_GENERIC``), where two misreadings that coincide only by the question's numbers part.
+
+#: Sizes no question uses and no two of which coincide, sums and doubles included.
+_GENERIC = {"batch": 1031, "timesteps": 1009, "features": 1013, "units": 1019, "axis": 1021}
+
+
+def _shape_sizes(expected: list, context: dict) -> dict:
+    """The sizes a shape question is made of, by name (``None`` where the question has none),
+    and the names of the expected shape's axes."""
+    from lstm_lib import mistakes
+
+    shape = tuple(expected)
+    f = mistakes.facts(context, shape)
+    names = mistakes._axis_names(shape, f)
+    by_name = dict(zip(names, shape, strict=True)) if len(names) == len(shape) else {}
+    units = f.units
+    if units is None and "units" in by_name:
+        units = by_name["units"]
+    if units is None and "2 × units" in by_name:
+        units = by_name["2 × units"] // 2
+    if units is None and "output_dim" in by_name:
+        units = by_name["output_dim"]
+    return {
+        "names": names,
+        "batch": shape[0],
+        "timesteps": f.timesteps,
+        "features": f.features,
+        "units": units,
+        "gates": f.gates if f.gates and f.gates > 1 else None,
+        "merge_mode": f.merge_mode,
+        "embedding": f.embedding,
+        "input": f.input_shape,
+        "reads": mistakes.asks_input(f),
+        "ids": [n for name, n in by_name.items() if name.startswith("axis ")],
+    }
+
+
+def _generic_sizes(sizes: dict) -> dict:
+    """The same question on sizes of their own (``_GENERIC``): a fixed batch stays fixed."""
+    generic = dict(sizes)
+    for name in ("timesteps", "features", "units"):
+        if sizes[name] is not None:
+            generic[name] = _GENERIC[name]
+    if sizes["batch"] is not None:
+        generic["batch"] = _GENERIC["batch"]
+    generic["ids"] = [_GENERIC["axis"] + 2 * i for i in range(len(sizes["ids"]))]
+    if sizes["input"] is not None:
+        ids = iter(generic["ids"])
+        generic["input"] = tuple(
+            None
+            if i == 0 and n is None
+            else generic["batch"]
+            if i == 0
+            else generic["features"]
+            if i == len(sizes["input"]) - 1 and not sizes["embedding"]
+            else generic["timesteps"]
+            if i == 1 and not sizes["ids"]
+            else next(ids)
+            for i, n in enumerate(sizes["input"])
+        )
+    return generic
+
+
+def _shape_of(sizes: dict) -> tuple:
+    """The expected shape, made from the sizes by the names of its axes."""
+    ids = iter(sizes["ids"])
+    made = {
+        "batch": sizes["batch"],
+        "timesteps": sizes["timesteps"],
+        "features": sizes["features"],
+        "units": sizes["units"],
+        "output_dim": sizes["units"],
+        "2 × units": 2 * sizes["units"] if sizes["units"] else None,
+    }
+    return tuple(next(ids) if name.startswith("axis ") else made[name] for name in sizes["names"])
+
+
+#: The words by which a message tells each misreading (any one of them will do).
+_SHAPE_WORDS = {
+    "batch left out": ("batch",),
+    "batch written as a number, or left open": ("batch", "None"),
+    "features as the last axis": ("features",),
+    "timesteps as the last axis": ("timesteps",),
+    "the time axis dropped": ("time axis", "sequence axis"),
+    "the time axis written twice": ("twice", "adds a time axis"),
+    "the time axis kept": ("time axis", "return_sequences"),
+    "timesteps and the last axis swapped": ("wrong order",),
+    "features as the time axis": ("features",),
+    "the input for the output": ("input", "going into"),
+    "the ids for the output": ("input", "ids"),
+    "an axis of the ids as the last axis": ("axis of the ids",),
+    "the gates' blocks as the width": ("blocks",),
+    "one direction for the merged output": ("one direction",),
+    "both directions side by side, not merged": ("'concat'",),
+    "timesteps and features swapped": ("timestep",),
+    "units as the features": ("units",),
+    "no feature axis": ("2-D", "axes"),
+}
+
+
+def _shape_readings(sizes: dict) -> dict[str, tuple]:
+    """Each misreading of a shape question, with the shape it gives on these sizes."""
+    e = _shape_of(sizes)
+    batch, time, features, units = (sizes[k] for k in ("batch", "timesteps", "features", "units"))
+    other_batch = 32 if batch is None else None
+    found: dict[str, tuple] = {
+        "batch left out": e[1:],
+        "batch written as a number, or left open": (other_batch, *e[1:]),
+    }
+    if sizes["reads"]:  # the shape a layer reads, (batch, timesteps, features)
+        found["timesteps and features swapped"] = (batch, e[2], e[1])
+        found["no feature axis"] = e[:2]
+        if units is not None and units != features:
+            found["units as the features"] = (batch, e[1], units)
+        return found
+    if features is not None:
+        found["features as the last axis"] = (*e[:-1], features)
+    if sizes["ids"]:  # ids of more axes than (batch, timesteps) name them by number
+        found["an axis of the ids as the last axis"] = (*e[:-1], sizes["ids"][0])
+    elif time is not None and features is None and len(e) == 2:
+        # a model that reads ids, (batch, timesteps): that shape is the ids themselves
+        found["the ids for the output"] = (e[0], time)
+    elif time is not None:
+        found["timesteps as the last axis"] = (*e[:-1], time)
+    if "timesteps" in sizes["names"]:
+        found["the time axis dropped"] = (e[0], *e[2:])
+        found["the time axis written twice"] = (*e[:2], *e[1:])
+        found["timesteps and the last axis swapped"] = (e[0], e[2], e[1], *e[3:])
+        if features is not None:
+            found["features as the time axis"] = (e[0], features, *e[2:])
+    elif time is not None and len(e) == 2:
+        found["the time axis kept"] = (e[0], time, e[1])
+    if sizes["input"] is not None:
+        found["the input for the output"] = tuple(sizes["input"])
+    if sizes["gates"] and units:
+        width = sizes["gates"] * units * (2 if sizes["merge_mode"] == "concat" else 1)
+        found["the gates' blocks as the width"] = (*e[:-1], width)
+    if sizes["merge_mode"] == "concat" and units:
+        found["one direction for the merged output"] = (*e[:-1], units)
+    if sizes["merge_mode"] in ("sum", "mul", "ave") and units:
+        found["both directions side by side, not merged"] = (*e[:-1], 2 * units)
+    return found
+
+
+def _told(message: str, reading: str, same_on_any_data: set[str]) -> bool:
+    """Whether a message tells a misreading, or one it always coincides with."""
+    return any(
+        word in message for name in {reading, *same_on_any_data} for word in _SHAPE_WORDS[name]
+    )
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _recorded_questions("shape"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("shape")],
+)
+def test_each_misreading_of_a_shape_is_told(assignment: str, question: str, entry: dict) -> None:
+    """05 q2 asked for LSTM(16, return_sequences=True)'s shape: (None, 8, 8, 16), the time
+    axis written twice, was told it was "the shape with return_sequences=True" and that the
+    output asked for "keeps only the last step", both untrue of the question; 06 q2's
+    (None, 4, 6, 4) was told the timesteps (4) were "the axis before" the last, which is 6.
+    For every recorded shape question and each misreading a learner makes of it (batch left
+    out or fixed, the time axis dropped, kept or doubled, features or timesteps as the last
+    axis, axes swapped, the input given back, the gates' blocks, one direction of two), is
+    the shape it gives wrong, and its message one that names that misreading, both of two
+    misreadings that give one shape only on this question's sizes?"""
+    expected, context = tuple(entry["expected"]), entry["context"]
+    sizes = _shape_sizes(entry["expected"], context)
+    assert _shape_of(sizes) == expected, f"{assignment} {question}: the sizes do not make it"
+    readings = _shape_readings(sizes)
+    generic = _shape_readings(_generic_sizes(sizes))
+    problems = []
+    for reading, shape in readings.items():
+        if shape == expected:
+            problems.append(f"{reading} gives the right shape {shape}")
+            continue
+        result = verdicts.verdict("shape", shape, entry["expected"], context, entry["mistakes"])
+        always = {other for other in generic if generic[other] == generic[reading]}
+        coinciding = {
+            other
+            for other, same in readings.items()
+            if same == shape and other not in always | {reading}
+        }
+        if result.correct:
+            problems.append(f"{reading} {shape} is judged right")
+        elif not _told(result.message, reading, always):
+            problems.append(f"{reading} {shape} is told {result.message!r}")
+        for other in sorted(coinciding):
+            if not _told(result.message, other, set()):
+                problems.append(
+                    f"{shape} is both {reading} and {other}, but the message names only one: "
+                    f"{result.message!r}"
+                )
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)

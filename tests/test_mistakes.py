@@ -1906,3 +1906,51 @@ class TestOneCountTwoReadings:
         said = str(mistakes.count_mistake(6027, 6427, context))
         assert "In the LSTM(16) layer" in said and "Or, in the LSTM(8) layer" in said
         assert [value for value, _ in mistakes.count_readings(6427, context)].count(6027) == 1
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "phrases", "untrue"),
+    [
+        # the merged output of Bidirectional(LSTM(8)) is 2 × units wide, its states units
+        ("07q4", (None, 5), ["output is 2 × units, not the 5 input features"], "is `units`"),
+        ("07q4", (None, 10), ["last axis is 2 × units"], "is `units`"),
+        (
+            "07q6",
+            [(16, None), (8, None), (8, None), (8, None), (8, None)],
+            ["(batch, 2 × units). Tensors 2, 3, 4, 5", "orders the axes as (batch, units)."],
+            "backward c): The right sizes in the wrong order: Keras orders the axes as "
+            "(batch, 2 × units)",
+        ),
+        # Dense on a sequence keeps the time axis: the timesteps are a size of its output
+        ("02q2", (None, 12, 12), ["the length of each sequence"], "not the size of"),
+        # ids of shape (batch, 4, 6): 4 is axis 1, and the axis before the last is 6
+        ("06q2", (None, 4, 6, 4), ["4 is the size of an axis of the ids"], "the timesteps"),
+        ("06q2", (None, 4, 4, 8), ["(4 is the size of axis 1 of the ids)"], "the timesteps"),
+        # return_sequences=True is what the question asks: the answer doubled the time axis
+        ("05q2", (None, 8, 8, 16), ["writes the time axis twice"], "only the last step"),
+        ("06q1", (None, 10, 10, 64), ["writes the time axis twice"], "has 4 axes"),
+    ],
+    ids=[
+        "07q4-features",
+        "07q4-timesteps",
+        "07q6-transposed",
+        "02q2-timesteps",
+        "06q2-last",
+        "06q2-axis2",
+        "05q2-twice",
+        "06q1-twice",
+    ],
+)
+def test_a_shape_message_is_true_of_the_question(
+    qid: str, answer: Any, phrases: list[str], untrue: str
+) -> None:
+    """A learner's shapes, told something untrue of the question they answered: the merged
+    output of a Bidirectional called `units` wide, its states' axes called (batch,
+    2 × units), a Dense on a sequence told the timesteps are "not the size of the layer's
+    output", ids of shape (batch, 4, 6) told 4 is the axis before the last, and a time axis
+    written twice told it is "the shape with return_sequences=True" on a question that sets
+    it. Is each told what is true of its question instead?"""
+    message = judge(qid, answer).message
+    for phrase in phrases:
+        assert phrase in message, message
+    assert untrue not in message, message
