@@ -1084,14 +1084,14 @@ def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict
 _GENERIC = {"batch": 1031, "timesteps": 1009, "features": 1013, "units": 1019, "axis": 1021}
 
 
-def _shape_sizes(expected: list, context: dict) -> dict:
-    """The sizes a shape question is made of, by name (``None`` where the question has none),
-    and the names of the expected shape's axes."""
+def _shape_sizes(expected: list, context: dict, role: str | None = None) -> dict:
+    """The sizes a shape question (or the tensor ``role`` of a list) is made of, by name
+    (``None`` where the question has none), and the names of the expected shape's axes."""
     from lstm_lib import mistakes
 
     shape = tuple(expected)
     f = mistakes.facts(context, shape)
-    names = mistakes._axis_names(shape, f)
+    names = mistakes._axis_names(shape, f, role)
     by_name = dict(zip(names, shape, strict=True)) if len(names) == len(shape) else {}
     units = f.units
     if units is None and "units" in by_name:
@@ -1110,7 +1110,8 @@ def _shape_sizes(expected: list, context: dict) -> dict:
         "merge_mode": f.merge_mode,
         "embedding": f.embedding,
         "input": f.input_shape,
-        "reads": mistakes.asks_input(f),
+        "reads": mistakes.asks_input(f, role),
+        "state": mistakes._names_a_state(role),
         "ids": [n for name, n in by_name.items() if name.startswith("axis ")],
     }
 
@@ -1165,6 +1166,7 @@ _SHAPE_WORDS = {
     "the time axis written twice": ("twice", "adds a time axis"),
     "the time axis kept": ("time axis", "return_sequences"),
     "timesteps and the last axis swapped": ("wrong order",),
+    "the batch after the last axis": ("wrong order",),
     "features as the time axis": ("features",),
     "the input for the output": ("input", "going into"),
     "the ids for the output": ("input", "ids"),
@@ -1210,14 +1212,16 @@ def _shape_readings(sizes: dict) -> dict[str, tuple]:
             found["features as the time axis"] = (e[0], features, *e[2:])
     elif time is not None and len(e) == 2:
         found["the time axis kept"] = (e[0], time, e[1])
+    if len(e) == 2:
+        found["the batch after the last axis"] = (e[1], e[0])
     if sizes["input"] is not None:
         found["the input for the output"] = tuple(sizes["input"])
+    merged = sizes["names"][-1] == "2 × units"
     if sizes["gates"] and units:
-        width = sizes["gates"] * units * (2 if sizes["merge_mode"] == "concat" else 1)
-        found["the gates' blocks as the width"] = (*e[:-1], width)
-    if sizes["merge_mode"] == "concat" and units:
+        found["the gates' blocks as the width"] = (*e[:-1], sizes["gates"] * e[-1])
+    if merged and units:
         found["one direction for the merged output"] = (*e[:-1], units)
-    if sizes["merge_mode"] in ("sum", "mul", "ave") and units:
+    if sizes["merge_mode"] in ("sum", "mul", "ave") and units and not sizes["state"]:
         found["both directions side by side, not merged"] = (*e[:-1], 2 * units)
     return found
 
@@ -1271,4 +1275,102 @@ def test_each_misreading_of_a_shape_is_told(assignment: str, question: str, entr
                     f"{shape} is both {reading} and {other}, but the message names only one: "
                     f"{result.message!r}"
                 )
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)
+
+
+#: The words by which a message tells each misreading of a list of shapes.
+_LIST_WORDS = {
+    "the output only": ("output only", "one tensor"),
+    "a state left out": ("leaves out", "one state", "your list has"),
+    "one tensor too many": ("your list has", "whole tuple", "no cell state"),
+    "the states before the output": ("wrong order",),
+    "every weight transposed": ("transposed",),
+    "one block for the gates' arrays": ("one block",),
+    "the recurrent kernel left out": ("recurrent kernel",),
+    "the bias left out": ("bias",),
+    "two bias vectors": ("second bias",),
+}
+
+
+def _list_readings(expected: list[tuple], context: dict) -> dict[str, list[tuple]]:
+    """Each misreading of a whole list of shapes: its count of tensors, their order, and for
+    weights the transposes and the one block of a gated layer."""
+    roles = [str(role) for role in context.get("roles") or []]
+    weights = any(word in role for role in roles for word in ("kernel", "bias"))
+    if weights:
+        found = {"every weight transposed": [shape[::-1] for shape in expected]}
+        if len(expected) == 3:
+            found["the recurrent kernel left out"] = [expected[0], expected[2]]
+            found["the bias left out"] = expected[:2]
+            found["two bias vectors"] = [*expected, expected[2]]
+            units = expected[1][0]
+            if expected[2][0] > units:  # gated: the blocks side by side
+                found["one block for the gates' arrays"] = [
+                    (expected[0][0], units),
+                    (units, units),
+                    (units,),
+                ]
+        return found
+    found = {"a state left out": expected[:-1], "one tensor too many": [*expected, expected[-1]]}
+    if roles and roles[0].split()[-1] == "output":
+        found["the output only"] = expected[:1]
+        if expected[0] != expected[1]:
+            found["the states before the output"] = [*expected[1:], expected[0]]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _recorded_questions("shapes"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("shapes")],
+)
+def test_each_misreading_of_a_list_of_shapes_is_told(
+    assignment: str, question: str, entry: dict
+) -> None:
+    """As for one shape, over every recorded list of shapes (return_state's tuples, a
+    Bidirectional's five, initial_state, weights): is each misreading of the list (the
+    output alone, a state left out or added, the states first, every weight transposed, one
+    gate's block, a bias too many) and each misreading of one tensor in it, the others
+    right, told by its message, and both of two that coincide only on the question's sizes?"""
+    expected = [tuple(shape) for shape in entry["expected"]]
+    context = entry["context"]
+    judged = verdicts.verdict  # the checks' verdict, as the grader gives it
+    roles = [str(role) for role in context.get("roles") or []]
+    parts = context.get("parts") or []
+    problems = []
+    lists = _list_readings(expected, context)
+    for reading, answer in lists.items():
+        result = judged("shapes", answer, entry["expected"], context, entry["mistakes"])
+        # two readings of one list (the output alone is a list of two with its state left
+        # out) are one answer, told by either
+        words = [word for other in lists if lists[other] == answer for word in _LIST_WORDS[other]]
+        if answer == expected or result.correct:
+            problems.append(f"{reading} {answer} is judged right")
+        elif not any(word in result.message for word in words):
+            problems.append(f"{reading} {answer} is told {result.message!r}")
+    weights = any(word in role for role in roles for word in ("kernel", "bias"))
+    for i, shape in enumerate([] if weights else expected):
+        role = roles[i] if i < len(roles) else None
+        part = {**context, **parts[i]} if i < len(parts) else context
+        sizes = _shape_sizes(list(shape), part, role)
+        readings = _shape_readings(sizes)
+        generic = _shape_readings(_generic_sizes(sizes))
+        for reading, wrong in readings.items():
+            if wrong == shape:
+                problems.append(f"{role}: {reading} gives the right shape {wrong}")
+                continue
+            answer = [*expected[:i], wrong, *expected[i + 1 :]]
+            result = judged("shapes", answer, entry["expected"], context, entry["mistakes"])
+            always = {other for other in generic if generic[other] == generic[reading]}
+            coinciding = {o for o, same in readings.items() if same == wrong} - always
+            if result.correct:
+                problems.append(f"{role}: {reading} {wrong} is judged right")
+            elif not _told(result.message, reading, always):
+                problems.append(f"{role}: {reading} {wrong} is told {result.message!r}")
+            for other in sorted(coinciding - {reading}):
+                if not _told(result.message, other, set()):
+                    problems.append(
+                        f"{role}: {wrong} is both {reading} and {other}, but the message "
+                        f"names only one: {result.message!r}"
+                    )
     assert not problems, f"{assignment} {question}: " + "; ".join(problems)
