@@ -1374,3 +1374,163 @@ def test_each_misreading_of_a_list_of_shapes_is_told(
                         f"names only one: {result.message!r}"
                     )
     assert not problems, f"{assignment} {question}: " + "; ".join(problems)
+
+
+def _solution_answer(assignment: str, question: str) -> object:
+    """The instructor's answer to a question, a literal in the solution's answer cell."""
+    source = solution_sources(_solution(assignment))[f"{question}-answer"]
+    (assign,) = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)]
+    return ast.literal_eval(assign.value)
+
+
+#: The words by which a message tells each misreading of a layer or a model design.
+_DESIGN_WORDS = {
+    "return_sequences flipped": ("return_sequences",),
+    "return_state added": ("return_state",),
+    "return_state left out": ("return_state",),
+    "units as the features": ("features",),
+    "units as the timesteps": ("timesteps",),
+    "units doubled": ("units",),
+    "merge_mode left at 'concat'": ("'concat'",),
+    "merge_mode=None": ("merge_mode=None",),
+    "a GRU wrapped": ("GRU",),
+    "the layer unwrapped": ("asks for a Bidirectional",),
+    "a layer left out": ("missing",),
+    "a layer twice": ("one too many",),
+    "two layers swapped": ("wrong order", "Embedding first", "layer before it"),
+    "the units of two layers swapped": ("units",),
+    "the activation left out": ("activation",),
+    "input_dim and output_dim swapped": ("input_dim",),
+}
+
+
+def _with(spec: dict, **changes: object) -> dict:
+    config = {**spec["config"], **changes}
+    return {"class_name": spec["class_name"], "config": config}
+
+
+def _layer_readings(right: dict, context: dict) -> dict[str, dict]:
+    """Each misreading of an inverse question's one layer, made from the right layer."""
+    found = {}
+    wrapped = right["class_name"] == "Bidirectional"
+    inner = right["config"]["layer"] if wrapped else right
+
+    def rewrap(layer: dict) -> dict:
+        return _with(right, layer=layer) if wrapped else layer
+
+    config = inner["config"]
+    found["return_sequences flipped"] = rewrap(
+        _with(inner, return_sequences=not config.get("return_sequences", False))
+    )
+    if config.get("return_state"):
+        found["return_state left out"] = rewrap(_with(inner, return_state=False))
+    else:
+        found["return_state added"] = rewrap(_with(inner, return_state=True))
+    for name, size in (("features", context["features"]), ("timesteps", context["timesteps"])):
+        if size != config["units"]:
+            found[f"units as the {name}"] = rewrap(_with(inner, units=size))
+    found["units doubled"] = rewrap(_with(inner, units=2 * config["units"]))
+    if wrapped:
+        found["merge_mode left at 'concat'"] = {
+            "class_name": "Bidirectional",
+            "config": {"layer": inner},
+        }
+        found["merge_mode=None"] = _with(right, merge_mode=None)
+        found["a GRU wrapped"] = rewrap({"class_name": "GRU", "config": config})
+        found["the layer unwrapped"] = inner
+    return found
+
+
+def _model_readings(right: list[dict]) -> dict[str, list[dict]]:
+    """Each misreading of a model design, made from the right model: a flag, a layer, an
+    order or a size that a learner gets wrong while the rest stays right."""
+    found: dict[str, list[dict]] = {}
+    recurrent = [i for i, layer in enumerate(right) if layer["class_name"] in ("LSTM", "GRU")]
+    for i in recurrent:
+        flipped = not right[i]["config"].get("return_sequences", False)
+        found[f"return_sequences flipped, layer {i + 1}"] = [
+            *right[:i],
+            _with(right[i], return_sequences=flipped),
+            *right[i + 1 :],
+        ]
+        found[f"return_state added, layer {i + 1}"] = [
+            *right[:i],
+            _with(right[i], return_state=True),
+            *right[i + 1 :],
+        ]
+    for i in range(len(right) if len(right) > 1 else 0):  # an empty list is no model
+        found[f"a layer left out, layer {i + 1}"] = right[:i] + right[i + 1 :]
+    found["a layer twice, the last"] = [*right, right[-1]]
+    for i in range(len(right) - 1):
+        if right[i] != right[i + 1]:
+            found[f"two layers swapped, layers {i + 1} and {i + 2}"] = [
+                *right[:i],
+                right[i + 1],
+                right[i],
+                *right[i + 2 :],
+            ]
+    if len(recurrent) == 2:
+        first, second = (right[i]["config"]["units"] for i in recurrent)
+        if first != second:
+            swapped = list(right)
+            swapped[recurrent[0]] = _with(right[recurrent[0]], units=second)
+            swapped[recurrent[1]] = _with(right[recurrent[1]], units=first)
+            found["the units of two layers swapped"] = swapped
+    for i, layer in enumerate(right):
+        config = layer["config"]
+        if layer["class_name"] == "Dense" and config.get("activation"):
+            plain = {key: value for key, value in config.items() if key != "activation"}
+            found[f"the activation left out, layer {i + 1}"] = [
+                *right[:i],
+                {"class_name": "Dense", "config": plain},
+                *right[i + 1 :],
+            ]
+        if layer["class_name"] == "Embedding":
+            found["input_dim and output_dim swapped"] = [
+                *right[:i],
+                _with(layer, input_dim=config["output_dim"], output_dim=config["input_dim"]),
+                *right[i + 1 :],
+            ]
+    return found
+
+
+_DESIGN_QUESTIONS = _recorded_questions("layer_shapes") + _recorded_questions("model")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _DESIGN_QUESTIONS,
+    ids=[f"{a}-{q}" for a, q, _ in _DESIGN_QUESTIONS],
+)
+def test_each_misreading_of_a_design_is_told(assignment: str, question: str, entry: dict) -> None:
+    """For every recorded inverse question (one layer that returns given shapes) and model
+    design, starting from the instructor's answer: is each misreading a learner makes of it
+    (a return flag flipped or added, the units taken from the features or the timesteps,
+    the default merge_mode, a layer left out, doubled or swapped with the next, two layers'
+    units swapped, an activation or an Embedding's sizes lost) judged wrong, with a message
+    that names it? Two misreadings that make one answer are told by either's words."""
+    kind = entry["kind"]
+    right = _solution_answer(assignment, question)
+    judged = verdicts.verdict(kind, right, entry["expected"], entry["context"], entry["mistakes"])
+    assert judged.correct, f"{assignment} {question}: the solution is judged {judged.message!r}"
+    readings = (
+        _layer_readings(right, entry["context"])
+        if kind == "layer_shapes"
+        else _model_readings(right)
+    )
+    problems = []
+    for reading, answer in readings.items():
+        result = verdicts.verdict(
+            kind, answer, entry["expected"], entry["context"], entry["mistakes"]
+        )
+        words = [
+            word
+            for other, same in readings.items()
+            if same == answer
+            for word in _DESIGN_WORDS[other.split(",")[0]]
+        ]
+        if result.correct:
+            problems.append(f"{reading} is judged right: {answer}")
+        elif not any(word in result.message for word in words):
+            problems.append(f"{reading} is told {result.message!r}")
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)
