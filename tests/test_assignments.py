@@ -9,7 +9,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, assignments, classic_mistakes, read_notebook
+from conftest import ROOT, assignments, classic_mistakes, read_notebook, solution_answer
 
 from lstm_grader.hidden import graded_answers, split_hidden
 from lstm_grader.record import declared_questions
@@ -1376,13 +1376,6 @@ def test_each_misreading_of_a_list_of_shapes_is_told(
     assert not problems, f"{assignment} {question}: " + "; ".join(problems)
 
 
-def _solution_answer(assignment: str, question: str) -> object:
-    """The instructor's answer to a question, a literal in the solution's answer cell."""
-    source = solution_sources(_solution(assignment))[f"{question}-answer"]
-    (assign,) = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)]
-    return ast.literal_eval(assign.value)
-
-
 #: The words by which a message tells each misreading of a layer or a model design.
 _DESIGN_WORDS = {
     "return_sequences flipped": ("return_sequences",),
@@ -1510,7 +1503,7 @@ def test_each_misreading_of_a_design_is_told(assignment: str, question: str, ent
     units swapped, an activation or an Embedding's sizes lost) judged wrong, with a message
     that names it? Two misreadings that make one answer are told by either's words."""
     kind = entry["kind"]
-    right = _solution_answer(assignment, question)
+    right = solution_answer(assignment, question)
     judged = verdicts.verdict(kind, right, entry["expected"], entry["context"], entry["mistakes"])
     assert judged.correct, f"{assignment} {question}: the solution is judged {judged.message!r}"
     readings = (
