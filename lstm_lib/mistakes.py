@@ -2745,7 +2745,7 @@ def explain_array(
     if named:
         return named
     if answer.shape != expected.shape:
-        return _array_shape_message(
+        return _lookup_shape_message(answer.shape, context) or _array_shape_message(
             answer.shape, expected.shape, stated=bool(context.get("shape_in_prompt"))
         )
     close = np.isclose(answer, expected, rtol=rtol, atol=atol)
@@ -2844,6 +2844,36 @@ def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
         f"({tolerance}): the largest difference is {float(gaps.max()):.2g}, at {where}. "
         "Numbers copied from a rounded printout, or a constant slightly off, give this."
     )
+
+
+def _lookup_shape_message(mine: tuple[int, ...], context: Mapping[str, Any]) -> str | None:
+    """An Embedding lookup answered with the shape of the ids or of the table, or None: the
+    generic "one axis fewer: something summed or averaged an axis away" guesses at a
+    reduction where the learner gave back what the layer reads.
+
+    Examples
+    --------
+    >>> _lookup_shape_message((2, 3), {"twin": "embedding", "ids": [[2, 0, 2], [4, 1, 3]],
+    ...                                "table": [[0.0, 0.3]] * 5}).split(":")[0]
+    'Your array has shape (2, 3), the shape of the ids'
+    """
+    if context.get("twin") != "embedding":
+        return None
+    found = _arrays(context, "ids", "table")
+    if found is None:
+        return None
+    ids, table = found
+    if mine == ids.shape:
+        return (
+            f"Your array has shape {mine}, the shape of the ids: the Embedding replaces each "
+            "id by its row of the table, so its output has one more axis, the length of a row."
+        )
+    if mine == table.shape:
+        return (
+            f"Your array has shape {mine}, the shape of the whole table: the Embedding "
+            "returns only the rows the ids pick, one row per id, in the ids' layout."
+        )
+    return None
 
 
 def _array_shape_message(

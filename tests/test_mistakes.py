@@ -1954,3 +1954,17 @@ def test_a_shape_message_is_true_of_the_question(
     for phrase in phrases:
         assert phrase in message, message
     assert untrue not in message, message
+
+
+@pytest.mark.parametrize(
+    ("shape", "phrase"),
+    [((2, 3), "the shape of the ids"), ((5, 3), "the shape of the whole table")],
+)
+def test_a_lookup_of_the_ids_or_the_table_shape_is_told_so(shape: tuple, phrase: str) -> None:
+    """06 q4 asks for Embedding(5, 3)'s output on ids of shape (2, 3): an array of the ids'
+    shape was told "one axis fewer: something summed or averaged an axis away", a guess at a
+    reduction no learner wrote. Is an array of the ids' shape, or of the table's, told that
+    it is that shape and what the lookup returns instead?"""
+    message = judge("06q4", np.zeros(shape)).message
+    assert phrase in message, message
+    assert "summed or averaged" not in message, message
