@@ -1688,6 +1688,9 @@ def explain_shape(
     f = facts(context, expected)
     names = _axis_names(expected, f, role)
     reads = asks_input(f, role)
+    batch_too = _with_batch_slip(answer, expected, context, f, role)
+    if batch_too:
+        return batch_too
     if len(answer) != len(expected):
         # a state handed over (07 q10's initial_state) is no output of the question's call
         kind = (
@@ -1716,6 +1719,42 @@ def explain_shape(
     return f"{answer!r}: " + "; ".join(parts) + "."
 
 
+def _with_batch_slip(
+    answer: Shape, expected: Shape, context: Mapping[str, Any], f: Facts, role: str | None
+) -> str | None:
+    """Two slips at once, the batch and one a rule names: (32, 8, 16) for LSTM(16)'s
+    (None, 16) keeps the time axis and fixes a batch size. Each is told, where the rules
+    alone, which read one slip at a time, could only count axes or go axis by axis."""
+    if f.weights or len(answer) < 2 or len(expected) < 2 or answer[0] == expected[0]:
+        return None
+    rebatched = (expected[0], *answer[1:])
+    named = shape_mistake(rebatched, expected, context, role) if rebatched != expected else None
+    if not named:
+        return None
+    meaning = _number_meaning(answer[0], f)
+    if meaning in ("the features", "the timesteps", "the units"):
+        # (16, 8) for LSTM(16) on 8 timesteps: the units written where the batch goes
+        meaning = f" ({answer[0]} is {meaning})"
+    else:
+        meaning = ""
+    if expected[0] is None:
+        batch = (
+            "the first axis is the batch, which the model does not fix: None, not "
+            f"{answer[0]}{meaning}"
+        )
+    elif answer[0] is None:
+        batch = (
+            "the first axis is the batch, which the array (or the batch_shape) fixes: None "
+            "leaves it open"
+        )
+    else:
+        batch = (
+            f"the first axis is the batch, the number of samples; {answer[0]} is not that{meaning}"
+        )
+    # the rule quotes the shape it was given: quote the one the learner wrote
+    return f"{named.replace(repr(rebatched), repr(answer))} Also, {batch}."
+
+
 def _ordinal(position: int) -> str:
     """ "first" for position 0, "second" for 1, ...; "9th" past the eighth."""
     words = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -1732,6 +1771,11 @@ def _wrong_size(name: str, mine: int | None, f: Facts) -> str:
             "None there means the size is left open, as for the batch; this axis has a fixed size"
         )
     meaning = _number_meaning(mine, f)
+    if name == "batch":
+        # a number there is a batch size first: 32 is no "2 × units" a learner meant
+        plain = meaning in ("the features", "the timesteps", "the units")
+        also = f", and also {meaning}" if plain else ""
+        return f"{mine} fixes a batch size{also}"
     return f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
 
 

@@ -1176,7 +1176,7 @@ _SHAPE_WORDS = {
     "both directions side by side, not merged": ("'concat'",),
     "timesteps and features swapped": ("timestep",),
     "units as the features": ("units",),
-    "no feature axis": ("2-D", "axes"),
+    "no feature axis": ("2-D", "axes", "no features axis"),
 }
 
 
@@ -1275,6 +1275,15 @@ def test_each_misreading_of_a_shape_is_told(assignment: str, question: str, entr
                     f"{shape} is both {reading} and {other}, but the message names only one: "
                     f"{result.message!r}"
                 )
+        # the same slip with the batch written wrong too, as often as not: both are told
+        if "batch" in reading or len(shape) < 2 or shape[0] != expected[0]:
+            continue
+        both = (32 if expected[0] is None else None, *shape[1:])
+        if both in readings.values():
+            continue  # another single slip, told above
+        result = verdicts.verdict("shape", both, entry["expected"], context, entry["mistakes"])
+        if not (_told(result.message, reading, always) and "batch" in result.message):
+            problems.append(f"{reading} with a wrong batch, {both}, is told {result.message!r}")
     assert not problems, f"{assignment} {question}: " + "; ".join(problems)
 
 

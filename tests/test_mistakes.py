@@ -1929,6 +1929,12 @@ class TestOneCountTwoReadings:
         # return_sequences=True is what the question asks: the answer doubled the time axis
         ("05q2", (None, 8, 8, 16), ["writes the time axis twice"], "only the last step"),
         ("06q1", (None, 10, 10, 64), ["writes the time axis twice"], "has 4 axes"),
+        # a batch size written with another slip: both told, and 32 is a batch size, not
+        # the "2 × units" it happens to equal for LSTM(16)
+        ("05q1", (32, 8, 16), ["keeps the time axis", "None, not 32."], "has 3 axes"),
+        ("05q1", (32, 3), ["not the 3 input features", "None, not 32."], "2 × units"),
+        ("05q1", (32, 12), ["32 fixes a batch size"], "2 × units"),
+        ("05q1", (16, 8), ["timesteps", "None, not 16 (16 is the units)"], "units axis is wrong"),
     ],
     ids=[
         "07q4-features",
@@ -1939,6 +1945,10 @@ class TestOneCountTwoReadings:
         "06q2-axis2",
         "05q2-twice",
         "06q1-twice",
+        "05q1-batch-and-time",
+        "05q1-batch-and-features",
+        "05q1-batch-size",
+        "05q1-units-first",
     ],
 )
 def test_a_shape_message_is_true_of_the_question(
