@@ -1727,12 +1727,17 @@ def _with_batch_slip(
     alone, which read one slip at a time, could only count axes or go axis by axis."""
     if f.weights or len(answer) < 2 or len(expected) < 2 or answer[0] == expected[0]:
         return None
+    meaning = _number_meaning(answer[0], f)
+    plain = meaning in ("the features", "the timesteps", "the units", "output_dim")
+    if (plain or answer[0] in expected[1:]) and len(answer) != len(expected):
+        # (64, 10) for Embedding(1000, 64)'s (None, 10, 64) has no batch at all: its 64 is
+        # the output_dim written first, and "(64, 10) is the Embedding's input" is untrue
+        return None
     rebatched = (expected[0], *answer[1:])
     named = shape_mistake(rebatched, expected, context, role) if rebatched != expected else None
     if not named:
         return None
-    meaning = _number_meaning(answer[0], f)
-    if meaning in ("the features", "the timesteps", "the units"):
+    if plain:
         # (16, 8) for LSTM(16) on 8 timesteps: the units written where the batch goes
         meaning = f" ({answer[0]} is {meaning})"
     else:

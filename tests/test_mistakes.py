@@ -1935,6 +1935,9 @@ class TestOneCountTwoReadings:
         ("05q1", (32, 3), ["not the 3 input features", "None, not 32."], "2 × units"),
         ("05q1", (32, 12), ["32 fixes a batch size"], "2 × units"),
         ("05q1", (16, 8), ["timesteps", "None, not 16 (16 is the units)"], "units axis is wrong"),
+        # no batch at all: the first size is output_dim, not a batch, and this is no input
+        ("06q1", (64, 10), ["has 2 axes"], "is the Embedding's input"),
+        ("08q1", (8, 30), ["has 2 axes"], "is the Embedding's input"),
     ],
     ids=[
         "07q4-features",
@@ -1949,6 +1952,8 @@ class TestOneCountTwoReadings:
         "05q1-batch-and-features",
         "05q1-batch-size",
         "05q1-units-first",
+        "06q1-no-batch",
+        "08q1-no-batch",
     ],
 )
 def test_a_shape_message_is_true_of_the_question(
