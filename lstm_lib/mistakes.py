@@ -225,16 +225,35 @@ def facts(context: Mapping[str, Any], expected: Any = None) -> Facts:
         timesteps = input_shape[1]
     roles = tuple(str(role) for role in context.get("roles") or () if isinstance(role, str))
     weights = any(word in role.lower() for role in roles for word in ("kernel", "bias", "weight"))
+    units = _int(cell_config.get("units"))
+    if (
+        units is None
+        and class_name is None
+        and not embedding
+        and not weights
+        and not isinstance(context.get("role"), str)
+        and isinstance(expected, Sequence)
+        and len(expected) >= 2
+    ):
+        # a layer's output asked without its layer in the context (05 q2's LSTM with
+        # return_sequences=True): its last axis is the units, and a 16 written elsewhere is
+        # told as the units it is, not as the 2 × timesteps it happens to equal
+        units = _int(expected[-1])
     return Facts(
         class_name=class_name,
         config=config,
         cell=cell if cell in _RECURRENT else None,
-        units=_int(cell_config.get("units")),
+        units=units,
         features=None if embedding else features,
         timesteps=timesteps,
         input_shape=input_shape,
         input_dim=_int(config.get("input_dim")) if class_name == "Embedding" else None,
-        output_dim=_int(config.get("output_dim")) if class_name == "Embedding" else None,
+        output_dim=_int(config.get("output_dim"))
+        if class_name == "Embedding"
+        # an Embedding's output asked without its layer (08 q1): its last axis
+        else _int(expected[-1])
+        if embedding and isinstance(expected, Sequence) and len(expected) >= 2
+        else None,
         vocabulary=_int(context.get("vocabulary")),
         roles=roles,
         weights=weights,
@@ -1788,6 +1807,7 @@ def _number_meaning(n: int | None, f: Facts) -> str | None:
     """What a number the learner wrote is, among the question's sizes, or None."""
     if n is None:
         return None
+    two_directions = f.class_name == "Bidirectional"
     known = [
         (f.features, "the features"),
         # ids of more axes than (batch, timesteps) name their axes by number
@@ -1800,8 +1820,10 @@ def _number_meaning(n: int | None, f: Facts) -> str | None:
         (f.units, "the units"),
         (f.input_dim, "input_dim, the vocabulary size"),
         (f.output_dim, "output_dim"),
-        (2 * f.timesteps if f.timesteps else None, "2 × timesteps"),
-        (2 * f.units if f.units else None, "2 × units"),
+        # doubles are a reading only where two directions double a size: "32 is 2 × units"
+        # of an LSTM(16) names a sum no learner made, and gives the units away
+        (2 * f.timesteps if f.timesteps and two_directions else None, "2 × timesteps"),
+        (2 * f.units if f.units and two_directions else None, "2 × units"),
         ((f.gates or 0) * (f.units or 0) or None, f"{f.gates} × units"),
     ]
     return next((text for value, text in known if value is not None and value == n), None)

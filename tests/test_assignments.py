@@ -1168,6 +1168,7 @@ _SHAPE_WORDS = {
     "timesteps and the last axis swapped": ("wrong order",),
     "the batch after the last axis": ("wrong order",),
     "features as the time axis": ("features",),
+    "units as the time axis": ("is the units", "output_dim)", "is output_dim"),
     "the input for the output": ("input", "going into"),
     "the ids for the output": ("input", "ids"),
     "an axis of the ids as the last axis": ("axis of the ids",),
@@ -1210,6 +1211,8 @@ def _shape_readings(sizes: dict) -> dict[str, tuple]:
         found["timesteps and the last axis swapped"] = (e[0], e[2], e[1], *e[3:])
         if features is not None:
             found["features as the time axis"] = (e[0], features, *e[2:])
+        if units is not None:
+            found["units as the time axis"] = (e[0], units, *e[2:])
     elif time is not None and len(e) == 2:
         found["the time axis kept"] = (e[0], time, e[1])
     if len(e) == 2:

@@ -1938,6 +1938,10 @@ class TestOneCountTwoReadings:
         # no batch at all: the first size is output_dim, not a batch, and this is no input
         ("06q1", (64, 10), ["has 2 axes"], "is the Embedding's input"),
         ("08q1", (8, 30), ["has 2 axes"], "is the Embedding's input"),
+        # 16 on 05 q2's time axis is LSTM(16)'s units, though only the shape is recorded
+        ("05q2", (None, 16, 16), ["(16 is the units)"], "2 × timesteps"),
+        # a double is a reading of two directions only: Dense(16) has one
+        ("02q1", (None, 32), ["32 is not its size"], "2 × units"),
     ],
     ids=[
         "07q4-features",
@@ -1954,6 +1958,8 @@ class TestOneCountTwoReadings:
         "05q1-units-first",
         "06q1-no-batch",
         "08q1-no-batch",
+        "05q2-units-as-time",
+        "02q1-no-double",
     ],
 )
 def test_a_shape_message_is_true_of_the_question(
