@@ -225,35 +225,16 @@ def facts(context: Mapping[str, Any], expected: Any = None) -> Facts:
         timesteps = input_shape[1]
     roles = tuple(str(role) for role in context.get("roles") or () if isinstance(role, str))
     weights = any(word in role.lower() for role in roles for word in ("kernel", "bias", "weight"))
-    units = _int(cell_config.get("units"))
-    if (
-        units is None
-        and class_name is None
-        and not embedding
-        and not weights
-        and not isinstance(context.get("role"), str)
-        and isinstance(expected, Sequence)
-        and len(expected) >= 2
-    ):
-        # a layer's output asked without its layer in the context (05 q2's LSTM with
-        # return_sequences=True): its last axis is the units, and a 16 written elsewhere is
-        # told as the units it is, not as the 2 × timesteps it happens to equal
-        units = _int(expected[-1])
     return Facts(
         class_name=class_name,
         config=config,
         cell=cell if cell in _RECURRENT else None,
-        units=units,
+        units=_int(cell_config.get("units")),
         features=None if embedding else features,
         timesteps=timesteps,
         input_shape=input_shape,
         input_dim=_int(config.get("input_dim")) if class_name == "Embedding" else None,
-        output_dim=_int(config.get("output_dim"))
-        if class_name == "Embedding"
-        # an Embedding's output asked without its layer (08 q1): its last axis
-        else _int(expected[-1])
-        if embedding and isinstance(expected, Sequence) and len(expected) >= 2
-        else None,
+        output_dim=_int(config.get("output_dim")) if class_name == "Embedding" else None,
         vocabulary=_int(context.get("vocabulary")),
         roles=roles,
         weights=weights,

@@ -1112,6 +1112,7 @@ def _shape_sizes(expected: list, context: dict, role: str | None = None) -> dict
         "input": f.input_shape,
         "reads": mistakes.asks_input(f, role),
         "state": mistakes._names_a_state(role),
+        "units_recorded": (f.units or f.output_dim) is not None,
         "ids": [n for name, n in by_name.items() if name.startswith("axis ")],
     }
 
@@ -1211,7 +1212,9 @@ def _shape_readings(sizes: dict) -> dict[str, tuple]:
         found["timesteps and the last axis swapped"] = (e[0], e[2], e[1], *e[3:])
         if features is not None:
             found["features as the time axis"] = (e[0], features, *e[2:])
-        if units is not None:
+        if sizes["units_recorded"]:
+            # named only where the context records the layer: where it records the shape
+            # alone (04 q6 asks which number is units), "32 is the units" would answer it
             found["units as the time axis"] = (e[0], units, *e[2:])
     elif time is not None and len(e) == 2:
         found["the time axis kept"] = (e[0], time, e[1])

@@ -1938,8 +1938,10 @@ class TestOneCountTwoReadings:
         # no batch at all: the first size is output_dim, not a batch, and this is no input
         ("06q1", (64, 10), ["has 2 axes"], "is the Embedding's input"),
         ("08q1", (8, 30), ["has 2 axes"], "is the Embedding's input"),
-        # 16 on 05 q2's time axis is LSTM(16)'s units, though only the shape is recorded
-        ("05q2", (None, 16, 16), ["(16 is the units)"], "2 × timesteps"),
+        # 16 on 05 q2's time axis is LSTM(16)'s units, not the 2 × timesteps it equals; the
+        # context records only the shape, so the units are not named (04 q6 asks for them)
+        ("05q2", (None, 16, 16), ["(16 is not its size)"], "2 × timesteps"),
+        ("04q6", (32, 10), ["None, not 32."], "32 is the units"),
         # a double is a reading of two directions only: Dense(16) has one
         ("02q1", (None, 32), ["32 is not its size"], "2 × units"),
     ],
@@ -1959,6 +1961,7 @@ class TestOneCountTwoReadings:
         "06q1-no-batch",
         "08q1-no-batch",
         "05q2-units-as-time",
+        "04q6-units-not-named",
         "02q1-no-double",
     ],
 )
