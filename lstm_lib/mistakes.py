@@ -1780,7 +1780,7 @@ def _wrong_size(name: str, mine: int | None, f: Facts) -> str:
         # a number there is a batch size first: 32 is no "2 × units" a learner meant
         plain = meaning in ("the features", "the timesteps", "the units")
         also = f", and also {meaning}" if plain else ""
-        return f"{mine} fixes a batch size{also}"
+        return f"{mine} is a batch size{also}"
     return f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
 
 

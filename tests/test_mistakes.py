@@ -1933,7 +1933,7 @@ class TestOneCountTwoReadings:
         # the "2 × units" it happens to equal for LSTM(16)
         ("05q1", (32, 8, 16), ["keeps the time axis", "None, not 32."], "has 3 axes"),
         ("05q1", (32, 3), ["not the 3 input features", "None, not 32."], "2 × units"),
-        ("05q1", (32, 12), ["32 fixes a batch size"], "2 × units"),
+        ("05q1", (32, 12), ["32 is a batch size"], "2 × units"),
         ("05q1", (16, 8), ["timesteps", "None, not 16 (16 is the units)"], "units axis is wrong"),
         # no batch at all: the first size is output_dim, not a batch, and this is no input
         ("06q1", (64, 10), ["has 2 axes"], "is the Embedding's input"),
