@@ -1301,6 +1301,16 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             )
         elif f.class_name == "Dense":
             yield f"{a!r} adds a time axis: Dense keeps the axes of its input and changes the last."
+        elif "timesteps" in _axis_names(e, f, role) or (f.embedding and m >= 3):
+            # the output asked for has its time axis already: the answer wrote it twice, and
+            # telling it return_sequences=True (which it may well have) would blame a flag
+            kept = (
+                "The Embedding keeps every axis of the ids once and adds output_dim after them"
+                if f.embedding
+                else "The layer keeps the input's time axis once and changes only the last axis"
+            )
+            twice = "axis 1 of the ids" if f.embedding and m > 3 else "the time axis"
+            yield f"{a!r} writes {twice} twice. {kept}: {_axes_text(e, f, role)}."
         elif not f.embedding:
             yield (
                 # "This layer" would mean the learner's own layer in an inverse question,
@@ -1350,10 +1360,18 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                     "The last axis is output_dim, the length of each id's vector; input_dim, "
                     f"{f.input_dim}, is the number of rows in the table."
                 )
-            elif f.timesteps is not None and last == f.timesteps:
+            elif m == 3 and last == e[1]:
                 yield (
                     "The last axis is output_dim, the length of each id's vector; the "
-                    f"timesteps ({f.timesteps}) are already the axis before it."
+                    f"timesteps ({e[1]}) are already the axis before it."
+                )
+            elif last in e[1:-1]:
+                # ids of more axes than (batch, timesteps): the size is one of them, and not
+                # always the one just before the last
+                yield (
+                    "The last axis is output_dim, the length of each id's vector; "
+                    f"{last} is the size of an axis of the ids, which the Embedding keeps "
+                    "before it."
                 )
         if f.merge_mode == "concat" and f.units and last == f.units:
             yield (
@@ -1367,6 +1385,8 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 "directions element by element, so the last axis stays one direction's units; "
                 "only 'concat' doubles it."
             )
+        # a Bidirectional's merged output is both directions' units side by side
+        width = "2 × units" if _axis_names(e, f, role)[-1] == "2 × units" else "`units`"
         if f.features is not None and last == f.features and e[-1] != f.features:
             yield (
                 (
@@ -1375,15 +1395,17 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
                 )
                 if _is_state(role)
                 else (
-                    "The last axis of the output is `units`, not the "
+                    f"The last axis of the output is {width}, not the "
                     f"{f.features} input features: each of the layer's units produces one "
                     "number per step."
                 )
             )
         if f.timesteps is not None and last == f.timesteps:
+            # "the size of the layer's output" was untrue of an output that keeps the time
+            # axis (Dense on a sequence, return_sequences=True), whose axis 1 is the timesteps
             yield (
-                "The last axis is `units`; the number of timesteps is an axis of the "
-                f"input (timesteps = {f.timesteps}), not the size of the layer's output."
+                f"The last axis is {width}, set by the layer; the number of timesteps is an "
+                f"axis of the input (timesteps = {f.timesteps}), the length of each sequence."
             )
         if f.vocabulary is not None and last == f.vocabulary:
             yield (
@@ -1419,11 +1441,12 @@ def _shape_rules(a: Shape, e: Shape, f: Facts, role: str | None) -> Iterator[str
             f"({'batch, features' if len(a) == 2 else 'batch, timesteps, features'}): the output "
             "of the layer before it. This layer maps the features to its units"
             + (" and returns only the last step" if m == len(a) - 1 else "")
-            + f": its output is ({', '.join(_axis_names(e, f))})."
+            + f": its output is {_axes_text(e, f, role)}."
         )
     # --- the axes in the wrong order
     if n == m and a != e and sorted(map(str, a)) == sorted(map(str, e)):
-        names = ", ".join(_axis_names(e, f))
+        # by role: a Bidirectional's states are (batch, units) where its output is 2 × units
+        names = ", ".join(_axis_names(e, f, role))
         yield f"The right sizes in the wrong order: Keras orders the axes as ({names})."
 
 
@@ -1665,6 +1688,9 @@ def explain_shape(
     f = facts(context, expected)
     names = _axis_names(expected, f, role)
     reads = asks_input(f, role)
+    batch_too = _with_batch_slip(answer, expected, context, f, role)
+    if batch_too:
+        return batch_too
     if len(answer) != len(expected):
         # a state handed over (07 q10's initial_state) is no output of the question's call
         kind = (
@@ -1693,6 +1719,47 @@ def explain_shape(
     return f"{answer!r}: " + "; ".join(parts) + "."
 
 
+def _with_batch_slip(
+    answer: Shape, expected: Shape, context: Mapping[str, Any], f: Facts, role: str | None
+) -> str | None:
+    """Two slips at once, the batch and one a rule names: (32, 8, 16) for LSTM(16)'s
+    (None, 16) keeps the time axis and fixes a batch size. Each is told, where the rules
+    alone, which read one slip at a time, could only count axes or go axis by axis."""
+    if f.weights or len(answer) < 2 or len(expected) < 2 or answer[0] == expected[0]:
+        return None
+    meaning = _number_meaning(answer[0], f)
+    plain = meaning in ("the features", "the timesteps", "the units", "output_dim")
+    if (plain or answer[0] in expected[1:]) and len(answer) != len(expected):
+        # (64, 10) for Embedding(1000, 64)'s (None, 10, 64) has no batch at all: its 64 is
+        # the output_dim written first, and "(64, 10) is the Embedding's input" is untrue
+        return None
+    rebatched = (expected[0], *answer[1:])
+    named = shape_mistake(rebatched, expected, context, role) if rebatched != expected else None
+    if not named:
+        return None
+    if plain:
+        # (16, 8) for LSTM(16) on 8 timesteps: the units written where the batch goes
+        meaning = f" ({answer[0]} is {meaning})"
+    else:
+        meaning = ""
+    if expected[0] is None:
+        batch = (
+            "the first axis is the batch, which the model does not fix: None, not "
+            f"{answer[0]}{meaning}"
+        )
+    elif answer[0] is None:
+        batch = (
+            "the first axis is the batch, which the array (or the batch_shape) fixes: None "
+            "leaves it open"
+        )
+    else:
+        batch = (
+            f"the first axis is the batch, the number of samples; {answer[0]} is not that{meaning}"
+        )
+    # the rule quotes the shape it was given: quote the one the learner wrote
+    return f"{named.replace(repr(rebatched), repr(answer))} Also, {batch}."
+
+
 def _ordinal(position: int) -> str:
     """ "first" for position 0, "second" for 1, ...; "9th" past the eighth."""
     words = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
@@ -1709,6 +1776,11 @@ def _wrong_size(name: str, mine: int | None, f: Facts) -> str:
             "None there means the size is left open, as for the batch; this axis has a fixed size"
         )
     meaning = _number_meaning(mine, f)
+    if name == "batch":
+        # a number there is a batch size first: 32 is no "2 × units" a learner meant
+        plain = meaning in ("the features", "the timesteps", "the units")
+        also = f", and also {meaning}" if plain else ""
+        return f"{mine} is a batch size{also}"
     return f"{mine} is {meaning}" if meaning else f"{mine} is not its size"
 
 
@@ -1716,14 +1788,23 @@ def _number_meaning(n: int | None, f: Facts) -> str | None:
     """What a number the learner wrote is, among the question's sizes, or None."""
     if n is None:
         return None
+    two_directions = f.class_name == "Bidirectional"
     known = [
         (f.features, "the features"),
-        (f.timesteps, "the timesteps"),
+        # ids of more axes than (batch, timesteps) name their axes by number
+        (
+            f.timesteps,
+            "the size of axis 1 of the ids"
+            if f.embedding and f.input_shape is not None and len(f.input_shape) > 2
+            else "the timesteps",
+        ),
         (f.units, "the units"),
         (f.input_dim, "input_dim, the vocabulary size"),
         (f.output_dim, "output_dim"),
-        (2 * f.timesteps if f.timesteps else None, "2 × timesteps"),
-        (2 * f.units if f.units else None, "2 × units"),
+        # doubles are a reading only where two directions double a size: "32 is 2 × units"
+        # of an LSTM(16) names a sum no learner made, and gives the units away
+        (2 * f.timesteps if f.timesteps and two_directions else None, "2 × timesteps"),
+        (2 * f.units if f.units and two_directions else None, "2 × units"),
         ((f.gates or 0) * (f.units or 0) or None, f"{f.gates} × units"),
     ]
     return next((text for value, text in known if value is not None and value == n), None)
@@ -2716,7 +2797,7 @@ def explain_array(
     if named:
         return named
     if answer.shape != expected.shape:
-        return _array_shape_message(
+        return _lookup_shape_message(answer.shape, context) or _array_shape_message(
             answer.shape, expected.shape, stated=bool(context.get("shape_in_prompt"))
         )
     close = np.isclose(answer, expected, rtol=rtol, atol=atol)
@@ -2815,6 +2896,36 @@ def _near_miss(answer: np.ndarray, expected: np.ndarray, atol: float) -> str:
         f"({tolerance}): the largest difference is {float(gaps.max()):.2g}, at {where}. "
         "Numbers copied from a rounded printout, or a constant slightly off, give this."
     )
+
+
+def _lookup_shape_message(mine: tuple[int, ...], context: Mapping[str, Any]) -> str | None:
+    """An Embedding lookup answered with the shape of the ids or of the table, or None: the
+    generic "one axis fewer: something summed or averaged an axis away" guesses at a
+    reduction where the learner gave back what the layer reads.
+
+    Examples
+    --------
+    >>> _lookup_shape_message((2, 3), {"twin": "embedding", "ids": [[2, 0, 2], [4, 1, 3]],
+    ...                                "table": [[0.0, 0.3]] * 5}).split(":")[0]
+    'Your array has shape (2, 3), the shape of the ids'
+    """
+    if context.get("twin") != "embedding":
+        return None
+    found = _arrays(context, "ids", "table")
+    if found is None:
+        return None
+    ids, table = found
+    if mine == ids.shape:
+        return (
+            f"Your array has shape {mine}, the shape of the ids: the Embedding replaces each "
+            "id by its row of the table, so its output has one more axis, the length of a row."
+        )
+    if mine == table.shape:
+        return (
+            f"Your array has shape {mine}, the shape of the whole table: the Embedding "
+            "returns only the rows the ids pick, one row per id, in the ids' layout."
+        )
+    return None
 
 
 def _array_shape_message(

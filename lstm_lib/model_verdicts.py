@@ -304,7 +304,8 @@ def compare_model(answer: Any, expected: Any, context: Mapping[str, Any]) -> Ver
         return Verdict(
             False,
             f"{_state_hint(answer)}This model does not build: {exc}{_old_names_hint(answer)}"
-            f"{_units_note(answer, expected.get('layers'))}",
+            f"{_units_note(answer, expected.get('layers'))}"
+            f"{_layers_note(answer, expected.get('layers'))}",
         )
     problems, notes = _ignored_arguments(answer, input_shape, bool(context.get("repair")))
     problems += _text_input_problem(answer)
@@ -682,6 +683,20 @@ def _units_note(answer: list[dict[str, Any]], layers: Any) -> str:
         and not _same(config["units"], want["units"])
     ]
     return f" Also, {spoken_list(slips)}." if slips else ""
+
+
+def _layers_note(answer: list[dict[str, Any]], layers: Any) -> str:
+    """For a model that does not build: its layers, where they are not the question's, so a
+    layer too many (a third LSTM after the two asked for) is not told only as the flag the
+    build error asks of the layer before it, which would keep the extra layer."""
+    if not isinstance(layers, list) or not all(isinstance(entry, Mapping) for entry in layers):
+        return ""
+    try:
+        mine = [shapes.layer_spec(spec) for spec in answer if spec["class_name"] != "InputLayer"]
+        problem = _sequence_problem(mine, layers)
+    except (ValueError, TypeError, KeyError):
+        return ""
+    return f" {problem}" if problem else ""
 
 
 def _unused_layer(

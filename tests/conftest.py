@@ -89,6 +89,18 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(path, as_version=4)
 
 
+def solution_answer(assignment: str, question: str) -> object:
+    """The instructor's answer to a question: the literal its solution's answer cell sets."""
+    import ast
+
+    from lstm_grader.synthetic import solution_sources
+
+    notebook = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    source = solution_sources(notebook)[f"{question}-answer"]
+    (assign,) = [node for node in ast.parse(source).body if isinstance(node, ast.Assign)]
+    return ast.literal_eval(assign.value)
+
+
 def classic_mistakes(assignment: str) -> dict[str, dict[str, str]]:
     path = ROOT / "tests" / "files" / "classic-mistakes" / f"{assignment}.json"
     return json.loads(path.read_text(encoding="utf-8"))

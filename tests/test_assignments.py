@@ -9,7 +9,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, assignments, classic_mistakes, read_notebook
+from conftest import ROOT, assignments, classic_mistakes, read_notebook, solution_answer
 
 from lstm_grader.hidden import graded_answers, split_hidden
 from lstm_grader.record import declared_questions
@@ -1071,3 +1071,477 @@ def test_no_two_slips_give_one_array(assignment: str, question: str, entry: dict
         if first != second and same(value, other)
     ]
     assert not coincidences, f"{assignment} {question}: two slips give one array: {coincidences}"
+
+
+# ----------------------------------------------------------------- shapes, lists and designs
+# A shape's message comes from axis-by-axis rules, not from one named misreading, so each
+# misreading a learner makes of a shape question is written out here: the shape it gives,
+# made from the question's sizes, and the words by which a message tells it. The sizes are
+# named, not read off the recorded shape, so the same misreading can be made on other sizes
+# (``_GENERIC``), where two misreadings that coincide only by the question's numbers part.
+
+#: Sizes no question uses and no two of which coincide, sums and doubles included.
+_GENERIC = {"batch": 1031, "timesteps": 1009, "features": 1013, "units": 1019, "axis": 1021}
+
+
+def _shape_sizes(expected: list, context: dict, role: str | None = None) -> dict:
+    """The sizes a shape question (or the tensor ``role`` of a list) is made of, by name
+    (``None`` where the question has none), and the names of the expected shape's axes."""
+    from lstm_lib import mistakes
+
+    shape = tuple(expected)
+    f = mistakes.facts(context, shape)
+    names = mistakes._axis_names(shape, f, role)
+    by_name = dict(zip(names, shape, strict=True)) if len(names) == len(shape) else {}
+    units = f.units
+    if units is None and "units" in by_name:
+        units = by_name["units"]
+    if units is None and "2 × units" in by_name:
+        units = by_name["2 × units"] // 2
+    if units is None and "output_dim" in by_name:
+        units = by_name["output_dim"]
+    return {
+        "names": names,
+        "batch": shape[0],
+        "timesteps": f.timesteps,
+        "features": f.features,
+        "units": units,
+        "gates": f.gates if f.gates and f.gates > 1 else None,
+        "merge_mode": f.merge_mode,
+        "embedding": f.embedding,
+        "input": f.input_shape,
+        "reads": mistakes.asks_input(f, role),
+        "state": mistakes._names_a_state(role),
+        "units_recorded": (f.units or f.output_dim) is not None,
+        "ids": [n for name, n in by_name.items() if name.startswith("axis ")],
+    }
+
+
+def _generic_sizes(sizes: dict) -> dict:
+    """The same question on sizes of their own (``_GENERIC``): a fixed batch stays fixed."""
+    generic = dict(sizes)
+    for name in ("timesteps", "features", "units"):
+        if sizes[name] is not None:
+            generic[name] = _GENERIC[name]
+    if sizes["batch"] is not None:
+        generic["batch"] = _GENERIC["batch"]
+    generic["ids"] = [_GENERIC["axis"] + 2 * i for i in range(len(sizes["ids"]))]
+    if sizes["input"] is not None:
+        ids = iter(generic["ids"])
+        generic["input"] = tuple(
+            None
+            if i == 0 and n is None
+            else generic["batch"]
+            if i == 0
+            else generic["features"]
+            if i == len(sizes["input"]) - 1 and not sizes["embedding"]
+            else generic["timesteps"]
+            if i == 1 and not sizes["ids"]
+            else next(ids)
+            for i, n in enumerate(sizes["input"])
+        )
+    return generic
+
+
+def _shape_of(sizes: dict) -> tuple:
+    """The expected shape, made from the sizes by the names of its axes."""
+    ids = iter(sizes["ids"])
+    made = {
+        "batch": sizes["batch"],
+        "timesteps": sizes["timesteps"],
+        "features": sizes["features"],
+        "units": sizes["units"],
+        "output_dim": sizes["units"],
+        "2 × units": 2 * sizes["units"] if sizes["units"] else None,
+    }
+    return tuple(next(ids) if name.startswith("axis ") else made[name] for name in sizes["names"])
+
+
+#: The words by which a message tells each misreading (any one of them will do).
+_SHAPE_WORDS = {
+    "batch left out": ("batch",),
+    "batch written as a number, or left open": ("batch", "None"),
+    "features as the last axis": ("features",),
+    "timesteps as the last axis": ("timesteps",),
+    "the time axis dropped": ("time axis", "sequence axis"),
+    "the time axis written twice": ("twice", "adds a time axis"),
+    "the time axis kept": ("time axis", "return_sequences"),
+    "timesteps and the last axis swapped": ("wrong order",),
+    "the batch after the last axis": ("wrong order",),
+    "features as the time axis": ("features",),
+    "units as the time axis": ("is the units", "output_dim)", "is output_dim"),
+    "the input for the output": ("input", "going into"),
+    "the ids for the output": ("input", "ids"),
+    "an axis of the ids as the last axis": ("axis of the ids",),
+    "the gates' blocks as the width": ("blocks",),
+    "one direction for the merged output": ("one direction",),
+    "both directions side by side, not merged": ("'concat'",),
+    "timesteps and features swapped": ("timestep",),
+    "units as the features": ("units",),
+    "no feature axis": ("2-D", "axes", "no features axis"),
+}
+
+
+def _shape_readings(sizes: dict) -> dict[str, tuple]:
+    """Each misreading of a shape question, with the shape it gives on these sizes."""
+    e = _shape_of(sizes)
+    batch, time, features, units = (sizes[k] for k in ("batch", "timesteps", "features", "units"))
+    other_batch = 32 if batch is None else None
+    found: dict[str, tuple] = {
+        "batch left out": e[1:],
+        "batch written as a number, or left open": (other_batch, *e[1:]),
+    }
+    if sizes["reads"]:  # the shape a layer reads, (batch, timesteps, features)
+        found["timesteps and features swapped"] = (batch, e[2], e[1])
+        found["no feature axis"] = e[:2]
+        if units is not None and units != features:
+            found["units as the features"] = (batch, e[1], units)
+        return found
+    if features is not None:
+        found["features as the last axis"] = (*e[:-1], features)
+    if sizes["ids"]:  # ids of more axes than (batch, timesteps) name them by number
+        found["an axis of the ids as the last axis"] = (*e[:-1], sizes["ids"][0])
+    elif time is not None and features is None and len(e) == 2:
+        # a model that reads ids, (batch, timesteps): that shape is the ids themselves
+        found["the ids for the output"] = (e[0], time)
+    elif time is not None:
+        found["timesteps as the last axis"] = (*e[:-1], time)
+    if "timesteps" in sizes["names"]:
+        found["the time axis dropped"] = (e[0], *e[2:])
+        found["the time axis written twice"] = (*e[:2], *e[1:])
+        found["timesteps and the last axis swapped"] = (e[0], e[2], e[1], *e[3:])
+        if features is not None:
+            found["features as the time axis"] = (e[0], features, *e[2:])
+        if sizes["units_recorded"]:
+            # named only where the context records the layer: where it records the shape
+            # alone (04 q6 asks which number is units), "32 is the units" would answer it
+            found["units as the time axis"] = (e[0], units, *e[2:])
+    elif time is not None and len(e) == 2:
+        found["the time axis kept"] = (e[0], time, e[1])
+    if len(e) == 2:
+        found["the batch after the last axis"] = (e[1], e[0])
+    if sizes["input"] is not None:
+        found["the input for the output"] = tuple(sizes["input"])
+    merged = sizes["names"][-1] == "2 × units"
+    if sizes["gates"] and units:
+        found["the gates' blocks as the width"] = (*e[:-1], sizes["gates"] * e[-1])
+    if merged and units:
+        found["one direction for the merged output"] = (*e[:-1], units)
+    if sizes["merge_mode"] in ("sum", "mul", "ave") and units and not sizes["state"]:
+        found["both directions side by side, not merged"] = (*e[:-1], 2 * units)
+    return found
+
+
+def _told(message: str, reading: str, same_on_any_data: set[str]) -> bool:
+    """Whether a message tells a misreading, or one it always coincides with."""
+    return any(
+        word in message for name in {reading, *same_on_any_data} for word in _SHAPE_WORDS[name]
+    )
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _recorded_questions("shape"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("shape")],
+)
+def test_each_misreading_of_a_shape_is_told(assignment: str, question: str, entry: dict) -> None:
+    """05 q2 asked for LSTM(16, return_sequences=True)'s shape: (None, 8, 8, 16), the time
+    axis written twice, was told it was "the shape with return_sequences=True" and that the
+    output asked for "keeps only the last step", both untrue of the question; 06 q2's
+    (None, 4, 6, 4) was told the timesteps (4) were "the axis before" the last, which is 6.
+    For every recorded shape question and each misreading a learner makes of it (batch left
+    out or fixed, the time axis dropped, kept or doubled, features or timesteps as the last
+    axis, axes swapped, the input given back, the gates' blocks, one direction of two), is
+    the shape it gives wrong, and its message one that names that misreading, both of two
+    misreadings that give one shape only on this question's sizes?"""
+    expected, context = tuple(entry["expected"]), entry["context"]
+    sizes = _shape_sizes(entry["expected"], context)
+    assert _shape_of(sizes) == expected, f"{assignment} {question}: the sizes do not make it"
+    readings = _shape_readings(sizes)
+    generic = _shape_readings(_generic_sizes(sizes))
+    problems = []
+    for reading, shape in readings.items():
+        if shape == expected:
+            problems.append(f"{reading} gives the right shape {shape}")
+            continue
+        result = verdicts.verdict("shape", shape, entry["expected"], context, entry["mistakes"])
+        always = {other for other in generic if generic[other] == generic[reading]}
+        coinciding = {
+            other
+            for other, same in readings.items()
+            if same == shape and other not in always | {reading}
+        }
+        if result.correct:
+            problems.append(f"{reading} {shape} is judged right")
+        elif not _told(result.message, reading, always):
+            problems.append(f"{reading} {shape} is told {result.message!r}")
+        for other in sorted(coinciding):
+            if not _told(result.message, other, set()):
+                problems.append(
+                    f"{shape} is both {reading} and {other}, but the message names only one: "
+                    f"{result.message!r}"
+                )
+        # the same slip with the batch written wrong too, as often as not: both are told
+        if "batch" in reading or len(shape) < 2 or shape[0] != expected[0]:
+            continue
+        # a batch size no size of the question equals: 32 for 04 q6 is also its units
+        sizes_used = {sizes[key] for key in ("timesteps", "features", "units")} | set(expected)
+        batch = next(n for n in (32, 64, 100, 128) if n not in sizes_used)
+        both = (batch if expected[0] is None else None, *shape[1:])
+        if both in readings.values():
+            continue  # another single slip, told above
+        result = verdicts.verdict("shape", both, entry["expected"], context, entry["mistakes"])
+        if not (_told(result.message, reading, always) and "batch" in result.message):
+            problems.append(f"{reading} with a wrong batch, {both}, is told {result.message!r}")
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)
+
+
+#: The words by which a message tells each misreading of a list of shapes.
+_LIST_WORDS = {
+    "the output only": ("output only", "one tensor"),
+    "a state left out": ("leaves out", "one state", "your list has"),
+    "one tensor too many": ("your list has", "whole tuple", "no cell state"),
+    "the states before the output": ("wrong order",),
+    "every weight transposed": ("transposed",),
+    "one block for the gates' arrays": ("one block",),
+    "the recurrent kernel left out": ("recurrent kernel",),
+    "the bias left out": ("bias",),
+    "two bias vectors": ("second bias",),
+}
+
+
+def _list_readings(expected: list[tuple], context: dict) -> dict[str, list[tuple]]:
+    """Each misreading of a whole list of shapes: its count of tensors, their order, and for
+    weights the transposes and the one block of a gated layer."""
+    roles = [str(role) for role in context.get("roles") or []]
+    weights = any(word in role for role in roles for word in ("kernel", "bias"))
+    if weights:
+        found = {"every weight transposed": [shape[::-1] for shape in expected]}
+        if len(expected) == 3:
+            found["the recurrent kernel left out"] = [expected[0], expected[2]]
+            found["the bias left out"] = expected[:2]
+            found["two bias vectors"] = [*expected, expected[2]]
+            units = expected[1][0]
+            if expected[2][0] > units:  # gated: the blocks side by side
+                found["one block for the gates' arrays"] = [
+                    (expected[0][0], units),
+                    (units, units),
+                    (units,),
+                ]
+        return found
+    found = {"a state left out": expected[:-1], "one tensor too many": [*expected, expected[-1]]}
+    if roles and roles[0].split()[-1] == "output":
+        found["the output only"] = expected[:1]
+        if expected[0] != expected[1]:
+            found["the states before the output"] = [*expected[1:], expected[0]]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _recorded_questions("shapes"),
+    ids=[f"{a}-{q}" for a, q, _ in _recorded_questions("shapes")],
+)
+def test_each_misreading_of_a_list_of_shapes_is_told(
+    assignment: str, question: str, entry: dict
+) -> None:
+    """As for one shape, over every recorded list of shapes (return_state's tuples, a
+    Bidirectional's five, initial_state, weights): is each misreading of the list (the
+    output alone, a state left out or added, the states first, every weight transposed, one
+    gate's block, a bias too many) and each misreading of one tensor in it, the others
+    right, told by its message, and both of two that coincide only on the question's sizes?"""
+    expected = [tuple(shape) for shape in entry["expected"]]
+    context = entry["context"]
+    judged = verdicts.verdict  # the checks' verdict, as the grader gives it
+    roles = [str(role) for role in context.get("roles") or []]
+    parts = context.get("parts") or []
+    problems = []
+    lists = _list_readings(expected, context)
+    for reading, answer in lists.items():
+        result = judged("shapes", answer, entry["expected"], context, entry["mistakes"])
+        # two readings of one list (the output alone is a list of two with its state left
+        # out) are one answer, told by either
+        words = [word for other in lists if lists[other] == answer for word in _LIST_WORDS[other]]
+        if answer == expected or result.correct:
+            problems.append(f"{reading} {answer} is judged right")
+        elif not any(word in result.message for word in words):
+            problems.append(f"{reading} {answer} is told {result.message!r}")
+    weights = any(word in role for role in roles for word in ("kernel", "bias"))
+    for i, shape in enumerate([] if weights else expected):
+        role = roles[i] if i < len(roles) else None
+        part = {**context, **parts[i]} if i < len(parts) else context
+        sizes = _shape_sizes(list(shape), part, role)
+        readings = _shape_readings(sizes)
+        generic = _shape_readings(_generic_sizes(sizes))
+        for reading, wrong in readings.items():
+            if wrong == shape:
+                problems.append(f"{role}: {reading} gives the right shape {wrong}")
+                continue
+            answer = [*expected[:i], wrong, *expected[i + 1 :]]
+            result = judged("shapes", answer, entry["expected"], context, entry["mistakes"])
+            always = {other for other in generic if generic[other] == generic[reading]}
+            coinciding = {o for o, same in readings.items() if same == wrong} - always
+            if result.correct:
+                problems.append(f"{role}: {reading} {wrong} is judged right")
+            elif not _told(result.message, reading, always):
+                problems.append(f"{role}: {reading} {wrong} is told {result.message!r}")
+            for other in sorted(coinciding - {reading}):
+                if not _told(result.message, other, set()):
+                    problems.append(
+                        f"{role}: {wrong} is both {reading} and {other}, but the message "
+                        f"names only one: {result.message!r}"
+                    )
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)
+
+
+#: The words by which a message tells each misreading of a layer or a model design.
+_DESIGN_WORDS = {
+    "return_sequences flipped": ("return_sequences",),
+    "return_state added": ("return_state",),
+    "return_state left out": ("return_state",),
+    "units as the features": ("features",),
+    "units as the timesteps": ("timesteps",),
+    "units doubled": ("units",),
+    "merge_mode left at 'concat'": ("'concat'",),
+    "merge_mode=None": ("merge_mode=None",),
+    "a GRU wrapped": ("GRU",),
+    "the layer unwrapped": ("asks for a Bidirectional",),
+    "a layer left out": ("missing",),
+    "a layer twice": ("one too many",),
+    "two layers swapped": ("wrong order", "Embedding first", "layer before it"),
+    "the units of two layers swapped": ("units",),
+    "the activation left out": ("activation",),
+    "input_dim and output_dim swapped": ("input_dim",),
+}
+
+
+def _with(spec: dict, **changes: object) -> dict:
+    config = {**spec["config"], **changes}
+    return {"class_name": spec["class_name"], "config": config}
+
+
+def _layer_readings(right: dict, context: dict) -> dict[str, dict]:
+    """Each misreading of an inverse question's one layer, made from the right layer."""
+    found = {}
+    wrapped = right["class_name"] == "Bidirectional"
+    inner = right["config"]["layer"] if wrapped else right
+
+    def rewrap(layer: dict) -> dict:
+        return _with(right, layer=layer) if wrapped else layer
+
+    config = inner["config"]
+    found["return_sequences flipped"] = rewrap(
+        _with(inner, return_sequences=not config.get("return_sequences", False))
+    )
+    if config.get("return_state"):
+        found["return_state left out"] = rewrap(_with(inner, return_state=False))
+    else:
+        found["return_state added"] = rewrap(_with(inner, return_state=True))
+    for name, size in (("features", context["features"]), ("timesteps", context["timesteps"])):
+        if size != config["units"]:
+            found[f"units as the {name}"] = rewrap(_with(inner, units=size))
+    found["units doubled"] = rewrap(_with(inner, units=2 * config["units"]))
+    if wrapped:
+        found["merge_mode left at 'concat'"] = {
+            "class_name": "Bidirectional",
+            "config": {"layer": inner},
+        }
+        found["merge_mode=None"] = _with(right, merge_mode=None)
+        found["a GRU wrapped"] = rewrap({"class_name": "GRU", "config": config})
+        found["the layer unwrapped"] = inner
+    return found
+
+
+def _model_readings(right: list[dict]) -> dict[str, list[dict]]:
+    """Each misreading of a model design, made from the right model: a flag, a layer, an
+    order or a size that a learner gets wrong while the rest stays right."""
+    found: dict[str, list[dict]] = {}
+    recurrent = [i for i, layer in enumerate(right) if layer["class_name"] in ("LSTM", "GRU")]
+    for i in recurrent:
+        flipped = not right[i]["config"].get("return_sequences", False)
+        found[f"return_sequences flipped, layer {i + 1}"] = [
+            *right[:i],
+            _with(right[i], return_sequences=flipped),
+            *right[i + 1 :],
+        ]
+        found[f"return_state added, layer {i + 1}"] = [
+            *right[:i],
+            _with(right[i], return_state=True),
+            *right[i + 1 :],
+        ]
+    for i in range(len(right) if len(right) > 1 else 0):  # an empty list is no model
+        found[f"a layer left out, layer {i + 1}"] = right[:i] + right[i + 1 :]
+    found["a layer twice, the last"] = [*right, right[-1]]
+    for i in range(len(right) - 1):
+        if right[i] != right[i + 1]:
+            found[f"two layers swapped, layers {i + 1} and {i + 2}"] = [
+                *right[:i],
+                right[i + 1],
+                right[i],
+                *right[i + 2 :],
+            ]
+    if len(recurrent) == 2:
+        first, second = (right[i]["config"]["units"] for i in recurrent)
+        if first != second:
+            swapped = list(right)
+            swapped[recurrent[0]] = _with(right[recurrent[0]], units=second)
+            swapped[recurrent[1]] = _with(right[recurrent[1]], units=first)
+            found["the units of two layers swapped"] = swapped
+    for i, layer in enumerate(right):
+        config = layer["config"]
+        if layer["class_name"] == "Dense" and config.get("activation"):
+            plain = {key: value for key, value in config.items() if key != "activation"}
+            found[f"the activation left out, layer {i + 1}"] = [
+                *right[:i],
+                {"class_name": "Dense", "config": plain},
+                *right[i + 1 :],
+            ]
+        if layer["class_name"] == "Embedding":
+            found["input_dim and output_dim swapped"] = [
+                *right[:i],
+                _with(layer, input_dim=config["output_dim"], output_dim=config["input_dim"]),
+                *right[i + 1 :],
+            ]
+    return found
+
+
+_DESIGN_QUESTIONS = _recorded_questions("layer_shapes") + _recorded_questions("model")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"),
+    _DESIGN_QUESTIONS,
+    ids=[f"{a}-{q}" for a, q, _ in _DESIGN_QUESTIONS],
+)
+def test_each_misreading_of_a_design_is_told(assignment: str, question: str, entry: dict) -> None:
+    """For every recorded inverse question (one layer that returns given shapes) and model
+    design, starting from the instructor's answer: is each misreading a learner makes of it
+    (a return flag flipped or added, the units taken from the features or the timesteps,
+    the default merge_mode, a layer left out, doubled or swapped with the next, two layers'
+    units swapped, an activation or an Embedding's sizes lost) judged wrong, with a message
+    that names it? Two misreadings that make one answer are told by either's words."""
+    kind = entry["kind"]
+    right = solution_answer(assignment, question)
+    judged = verdicts.verdict(kind, right, entry["expected"], entry["context"], entry["mistakes"])
+    assert judged.correct, f"{assignment} {question}: the solution is judged {judged.message!r}"
+    readings = (
+        _layer_readings(right, entry["context"])
+        if kind == "layer_shapes"
+        else _model_readings(right)
+    )
+    problems = []
+    for reading, answer in readings.items():
+        result = verdicts.verdict(
+            kind, answer, entry["expected"], entry["context"], entry["mistakes"]
+        )
+        words = [
+            word
+            for other, same in readings.items()
+            if same == answer
+            for word in _DESIGN_WORDS[other.split(",")[0]]
+        ]
+        if result.correct:
+            problems.append(f"{reading} is judged right: {answer}")
+        elif not any(word in result.message for word in words):
+            problems.append(f"{reading} is told {result.message!r}")
+    assert not problems, f"{assignment} {question}: " + "; ".join(problems)

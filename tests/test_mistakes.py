@@ -1906,3 +1906,89 @@ class TestOneCountTwoReadings:
         said = str(mistakes.count_mistake(6027, 6427, context))
         assert "In the LSTM(16) layer" in said and "Or, in the LSTM(8) layer" in said
         assert [value for value, _ in mistakes.count_readings(6427, context)].count(6027) == 1
+
+
+@pytest.mark.parametrize(
+    ("qid", "answer", "phrases", "untrue"),
+    [
+        # the merged output of Bidirectional(LSTM(8)) is 2 × units wide, its states units
+        ("07q4", (None, 5), ["output is 2 × units, not the 5 input features"], "is `units`"),
+        ("07q4", (None, 10), ["last axis is 2 × units"], "is `units`"),
+        (
+            "07q6",
+            [(16, None), (8, None), (8, None), (8, None), (8, None)],
+            ["(batch, 2 × units). Tensors 2, 3, 4, 5", "orders the axes as (batch, units)."],
+            "backward c): The right sizes in the wrong order: Keras orders the axes as "
+            "(batch, 2 × units)",
+        ),
+        # Dense on a sequence keeps the time axis: the timesteps are a size of its output
+        ("02q2", (None, 12, 12), ["the length of each sequence"], "not the size of"),
+        # ids of shape (batch, 4, 6): 4 is axis 1, and the axis before the last is 6
+        ("06q2", (None, 4, 6, 4), ["4 is the size of an axis of the ids"], "the timesteps"),
+        ("06q2", (None, 4, 4, 8), ["(4 is the size of axis 1 of the ids)"], "the timesteps"),
+        # return_sequences=True is what the question asks: the answer doubled the time axis
+        ("05q2", (None, 8, 8, 16), ["writes the time axis twice"], "only the last step"),
+        ("06q1", (None, 10, 10, 64), ["writes the time axis twice"], "has 4 axes"),
+        # a batch size written with another slip: both told, and 32 is a batch size, not
+        # the "2 × units" it happens to equal for LSTM(16)
+        ("05q1", (32, 8, 16), ["keeps the time axis", "None, not 32."], "has 3 axes"),
+        ("05q1", (32, 3), ["not the 3 input features", "None, not 32."], "2 × units"),
+        ("05q1", (32, 12), ["32 is a batch size"], "2 × units"),
+        ("05q1", (16, 8), ["timesteps", "None, not 16 (16 is the units)"], "units axis is wrong"),
+        # no batch at all: the first size is output_dim, not a batch, and this is no input
+        ("06q1", (64, 10), ["has 2 axes"], "is the Embedding's input"),
+        ("08q1", (8, 30), ["has 2 axes"], "is the Embedding's input"),
+        # 16 on 05 q2's time axis is LSTM(16)'s units, not the 2 × timesteps it equals; the
+        # context records only the shape, so the units are not named (04 q6 asks for them)
+        ("05q2", (None, 16, 16), ["(16 is not its size)"], "2 × timesteps"),
+        ("04q6", (32, 10), ["None, not 32."], "32 is the units"),
+        # a double is a reading of two directions only: Dense(16) has one
+        ("02q1", (None, 32), ["32 is not its size"], "2 × units"),
+    ],
+    ids=[
+        "07q4-features",
+        "07q4-timesteps",
+        "07q6-transposed",
+        "02q2-timesteps",
+        "06q2-last",
+        "06q2-axis2",
+        "05q2-twice",
+        "06q1-twice",
+        "05q1-batch-and-time",
+        "05q1-batch-and-features",
+        "05q1-batch-size",
+        "05q1-units-first",
+        "06q1-no-batch",
+        "08q1-no-batch",
+        "05q2-units-as-time",
+        "04q6-units-not-named",
+        "02q1-no-double",
+    ],
+)
+def test_a_shape_message_is_true_of_the_question(
+    qid: str, answer: Any, phrases: list[str], untrue: str
+) -> None:
+    """A learner's shapes, told something untrue of the question they answered: the merged
+    output of a Bidirectional called `units` wide, its states' axes called (batch,
+    2 × units), a Dense on a sequence told the timesteps are "not the size of the layer's
+    output", ids of shape (batch, 4, 6) told 4 is the axis before the last, and a time axis
+    written twice told it is "the shape with return_sequences=True" on a question that sets
+    it. Is each told what is true of its question instead?"""
+    message = judge(qid, answer).message
+    for phrase in phrases:
+        assert phrase in message, message
+    assert untrue not in message, message
+
+
+@pytest.mark.parametrize(
+    ("shape", "phrase"),
+    [((2, 3), "the shape of the ids"), ((5, 3), "the shape of the whole table")],
+)
+def test_a_lookup_of_the_ids_or_the_table_shape_is_told_so(shape: tuple, phrase: str) -> None:
+    """06 q4 asks for Embedding(5, 3)'s output on ids of shape (2, 3): an array of the ids'
+    shape was told "one axis fewer: something summed or averaged an axis away", a guess at a
+    reduction no learner wrote. Is an array of the ids' shape, or of the table's, told that
+    it is that shape and what the lookup returns instead?"""
+    message = judge("06q4", np.zeros(shape)).message
+    assert phrase in message, message
+    assert "summed or averaged" not in message, message

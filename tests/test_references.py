@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import read_notebook, solution_answer
 
 from lstm_grader.record import record_assignment
 
@@ -170,3 +171,345 @@ def test_a_malformed_references_file_says_where_and_what(tmp_path: Path) -> None
     (tmp_path / "a2.json").write_text("{not json")
     with pytest.raises(ReferenceFileError, match="not valid JSON"):
         load_references(tmp_path, "a2")
+
+
+# ----------------------------------------------------------- recorded values and the rules
+# The drift test above needs TensorFlow and runs with the slow tests. The recorded values
+# are also what lstm_lib's rules compute (shapes, counts, the NumPy twins), and the messages
+# a learner reads are written from those rules: where a reference and a rule part, one of
+# them is wrong, and the quick tests say which question, without Keras.
+
+
+#: Keras's positional arguments of the layers the check cells build.
+_POSITIONAL = {
+    "Dense": ("units",),
+    "SimpleRNN": ("units",),
+    "LSTM": ("units",),
+    "GRU": ("units",),
+    "Embedding": ("input_dim", "output_dim"),
+    "Dropout": ("rate",),
+    "Activation": ("activation",),
+    "RepeatVector": ("n",),
+    "Bidirectional": ("layer",),
+    "TimeDistributed": ("layer",),
+}
+
+
+def _literal(node: Any) -> Any:
+    """A literal argument's value, or None for a name or an expression (``(1, 1, features)``)."""
+    import ast
+
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def _layer_class(call: Any) -> str | None:
+    """The class a call constructs, for ``keras.layers.LSTM(...)`` or ``layers.LSTM(...)``."""
+    import ast
+
+    func = call.func if isinstance(call, ast.Call) else None
+    if (
+        isinstance(func, ast.Attribute)
+        and func.attr in _POSITIONAL
+        and isinstance(func.value, ast.Attribute | ast.Name)
+        and (getattr(func.value, "attr", None) or getattr(func.value, "id", None)) == "layers"
+    ):
+        return func.attr
+    return None
+
+
+def _spec(call: Any) -> dict:
+    """A layer dict from the call that constructs the layer in a check cell."""
+    import ast
+
+    class_name = _layer_class(call)
+    names = _POSITIONAL[class_name]
+
+    def value(node: Any) -> Any:
+        return _spec(node) if _layer_class(node) else ast.literal_eval(node)
+
+    config = {names[i]: value(arg) for i, arg in enumerate(call.args)}
+    config.update({word.arg: value(word.value) for word in call.keywords})
+    return {"class_name": class_name, "config": config}
+
+
+def _check_cell_shapes(
+    assignment: str, question: str
+) -> tuple[list[list[tuple]], list[list[list[tuple]]]]:
+    """What lstm_lib.shapes gives for the layers a question's check cell builds with Keras,
+    on each input the cell gives (keras.Input, build, reveal_layer's shape): the shapes each
+    layer returns alone, and those of each layer stacked in the order the cell applies them."""
+    import ast
+
+    from lstm_lib import shapes
+
+    notebook = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    (cell,) = [
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == question
+    ]
+    layers: list[dict] = []
+    inputs: list[tuple] = []
+
+    def visit(node: Any) -> None:
+        if _layer_class(node):  # a layer built (with the layers it wraps): one spec
+            layers.append(_spec(node))
+            return
+        if not isinstance(node, ast.Call):
+            for child in ast.iter_child_nodes(node):
+                visit(child)
+            return
+        # arguments before the call that uses them, as Python applies nested calls:
+        # LSTM(16)(Embedding(1000, 32)(inputs)) builds the Embedding's output first
+        for argument in [*node.args, *(word.value for word in node.keywords)]:
+            visit(argument)
+        visit(node.func)
+        words = {word.arg: word.value for word in node.keywords}
+        name = getattr(node.func, "attr", None)
+        given = None
+        if name == "Input" and "shape" in words and _literal(words["shape"]) is not None:
+            given = (None, *_literal(words["shape"]))
+        elif name == "Input" and "batch_shape" in words:
+            given = _literal(words["batch_shape"])
+        elif name == "build" and node.args:
+            given = _literal(node.args[0])
+        elif getattr(node.func, "id", None) == "reveal_layer" and len(node.args) > 2:
+            given = _literal(node.args[2])
+        if given is not None:
+            inputs.append(tuple(given))
+
+    visit(ast.parse(cell.source))
+    alone, chains = [], []
+    for shape in inputs:
+        for layer in layers:
+            try:
+                alone.append([tuple(s) for s in shapes.output_shapes(layer, shape)])
+            except (ValueError, TypeError, KeyError):
+                pass
+        try:
+            rows = shapes.stack_shapes(layers, shape)
+        except (ValueError, TypeError, KeyError):
+            continue
+        chains.append([[tuple(s) for s in row.output_shapes] for row in rows])
+    return alone, chains
+
+
+def _check_cell_counts(assignment: str, question: str) -> set[int]:
+    """The counts lstm_lib.shapes gives for the layers a check cell builds, on its inputs."""
+    import ast
+
+    from lstm_lib import shapes
+
+    notebook = read_notebook(ROOT / "solutions" / assignment / f"{assignment}.ipynb")
+    (cell,) = [
+        c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == question
+    ]
+    tree = ast.parse(cell.source)
+    layers = [_spec(node) for node in ast.walk(tree) if _layer_class(node)]
+    given = [
+        (None, *_literal(word.value))
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Input"
+        for word in node.keywords
+        if word.arg == "shape" and _literal(word.value) is not None
+    ] + [
+        _literal(node.args[0])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "build"
+    ]
+    inputs = [tuple(shape) for shape in given if shape is not None]
+    return {shapes.count_params(layer, shape) for layer in layers for shape in inputs}
+
+
+def _among(expected: Any, computed: tuple, kind: str, states: bool = False) -> bool:
+    """Whether a recorded shape (or list) is what the check cell's layers return
+    (:func:`_check_cell_shapes`): a shape one of their tensors, a list all the tensors of
+    one (its states only, for a question that asks for ``states``) or the outputs of layers
+    stacked one on the next. A batch the cell's data fixes (predict on 16 reviews) stands
+    for the open batch of the layers' shapes."""
+    alone, chains = computed
+    found = alone + [row for chain in chains for row in chain]
+
+    def same(mine: tuple, theirs: tuple) -> bool:
+        return mine == theirs or (
+            len(mine) == len(theirs) and theirs[0] is None and mine[1:] == theirs[1:]
+        )
+
+    if kind == "shape":
+        return any(same(tuple(expected), shape) for shapes_ in found for shape in shapes_)
+    wanted = [tuple(shape) for shape in expected]
+    return any((shapes_[1:] if states else shapes_) == wanted for shapes_ in found) or any(
+        [row[0] for row in chain][i : i + len(wanted)] == wanted
+        for chain in chains
+        for i in range(len(chain))
+    )
+
+
+def _named_axes(shape: list, context: dict, role: str | None = None) -> list[tuple[int, str, Any]]:
+    """The axes of a recorded shape whose size the context names: (position, name, size)."""
+    from lstm_lib import mistakes
+
+    f = mistakes.facts(context, shape)
+    names = mistakes._axis_names(tuple(shape), f, role)
+    sizes = {"timesteps": f.timesteps, "features": f.features}
+    return [
+        (i, name, sizes[name])
+        for i, name in enumerate(names)
+        if sizes.get(name) is not None and len(names) == len(shape)
+    ]
+
+
+def _rule_values(assignment: str, question: str, entry: dict) -> list[tuple[str, Any, Any]]:
+    """What the rules compute for a recorded question: (what, recorded, computed) for each
+    value the context lets them compute."""
+    from lstm_lib import mistakes, reference, shapes
+
+    kind, expected, context = entry["kind"], entry["expected"], entry["context"]
+    input_shape = tuple(context["input_shape"]) if "input_shape" in context else None
+    found: list[tuple[str, Any, Any]] = []
+    if kind == "int" and context.get("solve_for") == "units":
+        layer = {**context["layer"], "config": {**context["layer"]["config"], "units": expected}}
+        found.append(
+            (
+                "the count with those units",
+                context["params"],
+                shapes.count_params(layer, input_shape),
+            )
+        )
+    elif kind == "int" and context.get("solve_for") == "input_dim":
+        # ids 0 to input_dim - 1 have a row each
+        found.append(("the largest id with a row", context["largest_id"], expected - 1))
+    elif kind == "int" and "model" in context:
+        rows = shapes.stack_shapes(context["model"], input_shape)
+        frozen = bool(context.get("trainable_only"))
+        total = sum(row.params - (row.non_trainable_params if frozen else 0) for row in rows)
+        found.append(("the model's count", expected, total))
+    elif kind == "int":
+        found.append(("the count", expected, shapes.count_params(context["layer"], input_shape)))
+    elif kind == "shape" and context.get("role") == "input":
+        # the shape a layer reads: it must build on it, the sizes the context names in place
+        found.append(
+            (
+                "the layer builds on it",
+                True,
+                bool(shapes.output_shapes(context["layer"], tuple(expected))),
+            )
+        )
+        found += [
+            (f"the {name} axis", size, expected[i])
+            for i, name, size in _named_axes(expected, context, "input")
+        ]
+    elif kind in ("shape", "shapes") and "layer" in context and input_shape is not None:
+        outputs = [list(shape) for shape in shapes.output_shapes(context["layer"], input_shape)]
+        found.append(("the output", expected, outputs[0] if kind == "shape" else outputs))
+    elif kind == "shapes" and all(
+        any(w in str(r) for w in ("kernel", "bias")) for r in context.get("roles") or [None]
+    ):
+        # weights: together as many numbers as the check cell's layer counts
+        layer_counts = _check_cell_counts(assignment, question)
+        total = sum(int(np.prod(shape)) for shape in expected)
+        found.append(
+            ("the weights' numbers, a count of the check cell's layer", True, total in layer_counts)
+        )
+    elif kind in ("shape", "shapes"):
+        roles = context.get("roles") or []
+        found.append(
+            (
+                "among the shapes the check cell's layers return",
+                True,
+                _among(
+                    expected,
+                    _check_cell_shapes(assignment, question),
+                    kind,
+                    states=bool(roles) and all(mistakes._names_a_state(role) for role in roles),
+                ),
+            )
+        )
+    elif kind == "layer_shapes":
+        answer = solution_answer(assignment, question)
+        outputs = [list(shape) for shape in shapes.output_shapes(answer, input_shape)]
+        found.append(("the shapes of the instructor's layer", expected, outputs))
+    elif kind == "model":
+        rows = shapes.stack_shapes(solution_answer(assignment, question), input_shape)
+        found.append(
+            (
+                "the instructor's model's output",
+                expected["output_shape"],
+                list(rows[-1].output_shapes[0]),
+            )
+        )
+        found.append(
+            ("the instructor's model's count", expected["params"], sum(row.params for row in rows))
+        )
+    elif kind == "array":
+        arrays = {
+            key: np.asarray(value, dtype=float)
+            for key, value in context.items()
+            if isinstance(value, list)
+        }
+        twin = context["twin"]
+        if twin == "dense":
+            computed = reference.dense(
+                arrays["x"],
+                arrays["kernel"],
+                arrays.get("bias"),
+                context.get("activation") or "linear",
+            )
+        elif twin == "simple_rnn":
+            computed = reference.simple_rnn(
+                arrays["x"], [arrays["kernel"], arrays["recurrent_kernel"], arrays["bias"]]
+            )
+        elif twin == "lstm_step":
+            step = reference.lstm_step(
+                arrays["x_t"],
+                arrays["h_prev"],
+                arrays["c_prev"],
+                arrays["kernel"],
+                arrays["recurrent_kernel"],
+                arrays["bias"],
+            )
+            computed = getattr(step, context.get("output") or "h")
+        else:
+            computed = reference.embedding(np.asarray(context["ids"]), arrays["table"])
+        close = np.asarray(computed).shape == np.asarray(expected).shape and np.allclose(
+            computed, expected, rtol=RTOL, atol=ATOL
+        )
+        found.append((f"the {twin} twin's array", True, bool(close)))
+    return found
+
+
+def _recorded(kinds: tuple[str, ...]) -> list[tuple[str, str, dict]]:
+    found = []
+    for assignment in assignments():
+        path = ROOT / "references" / f"{assignment}.json"
+        for question, entry in json.loads(path.read_text(encoding="utf-8"))["questions"].items():
+            if entry["kind"] in kinds:
+                found.append((assignment, question, entry))
+    return found
+
+
+_RULED = _recorded(("int", "shape", "shapes", "layer_shapes", "model", "array"))
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "entry"), _RULED, ids=[f"{a}-{q}" for a, q, _ in _RULED]
+)
+def test_recorded_values_are_what_the_rules_compute(
+    assignment: str, question: str, entry: dict
+) -> None:
+    """Is every recorded count, shape, list of shapes, inverse layer, model and array what
+    lstm_lib computes from the question's context without Keras (shapes.count_params,
+    output_shapes, stack_shapes on the layer or the instructor's answer, the NumPy twins)?
+    Where the context does not hold the layer (a shape about a model the prompt shows), the
+    shape must be one the rules give for the layers its check cell builds with Keras; a list
+    of weights, as many numbers as the rules count for that layer."""
+    found = _rule_values(assignment, question, entry)
+    assert found, f"{assignment} {question}: nothing in its context lets a rule check it"
+    differ = [
+        (what, recorded, computed) for what, recorded, computed in found if recorded != computed
+    ]
+    assert not differ, f"{assignment} {question}: " + "; ".join(
+        f"{what}: recorded {recorded!r}, the rules give {computed!r}"
+        for what, recorded, computed in differ
+    )
