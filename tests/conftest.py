@@ -78,6 +78,22 @@ def aged_folder(path: Path, seconds: float) -> Path:
     return aged(path, seconds)
 
 
+#: What a Keras layer class's positional arguments mean, in the order Keras takes them, to
+#: read a call such as ``keras.layers.LSTM(16)`` in a notebook cell without importing Keras.
+KERAS_POSITIONAL_ARGUMENTS = {
+    "Dense": ("units",),
+    "SimpleRNN": ("units",),
+    "LSTM": ("units",),
+    "GRU": ("units",),
+    "Embedding": ("input_dim", "output_dim"),
+    "Dropout": ("rate",),
+    "Activation": ("activation",),
+    "RepeatVector": ("n",),
+    "Bidirectional": ("layer", "merge_mode"),
+    "TimeDistributed": ("layer",),
+}
+
+
 def write_file(path: Path, text: str = "") -> Path:
     """``text`` written to ``path``, its folders made first."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,14 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, assignments, classic_mistakes, read_notebook, solution_answer
+from conftest import (
+    KERAS_POSITIONAL_ARGUMENTS,
+    ROOT,
+    assignments,
+    classic_mistakes,
+    read_notebook,
+    solution_answer,
+)
 
 from lstm_grader.hidden import graded_answers, split_hidden
 from lstm_grader.record import declared_questions
@@ -524,18 +531,6 @@ def _answer_name(assignment: str, question: str) -> str:
 
 #: The kinds whose reference is the learner's design (layers to choose, keywords to name).
 DESIGN_KINDS = ("model", "layer_shapes", "value")
-#: What a layer class's positional arguments mean, to read ``keras.layers.LSTM(16)`` in a cell.
-POSITIONAL = {
-    "Dense": ("units",),
-    "SimpleRNN": ("units",),
-    "LSTM": ("units",),
-    "GRU": ("units",),
-    "Embedding": ("input_dim", "output_dim"),
-    "Dropout": ("rate",),
-    "Activation": ("activation",),
-    "Bidirectional": ("layer", "merge_mode"),
-    "TimeDistributed": ("layer",),
-}
 _UNREADABLE = object()
 
 
@@ -557,9 +552,9 @@ def _layer_mention(node: ast.AST) -> dict | None:
     if isinstance(node, ast.Call):
         func = node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if name not in POSITIONAL:
+        if name not in KERAS_POSITIONAL_ARGUMENTS:
             return None
-        written = dict(zip(POSITIONAL[name], node.args, strict=False))
+        written = dict(zip(KERAS_POSITIONAL_ARGUMENTS[name], node.args, strict=False))
         written |= {k.arg: k.value for k in node.keywords if k.arg is not None}
         config = {key: _literal(value) for key, value in written.items()}
         return {

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import read_notebook, solution_answer
+from conftest import KERAS_POSITIONAL_ARGUMENTS, read_notebook, solution_answer
 
 from lstm_grader.record import record_assignment
 
@@ -180,21 +180,6 @@ def test_a_malformed_references_file_says_where_and_what(tmp_path: Path) -> None
 # them is wrong, and the quick tests say which question, without Keras.
 
 
-#: Keras's positional arguments of the layers the check cells build.
-_POSITIONAL = {
-    "Dense": ("units",),
-    "SimpleRNN": ("units",),
-    "LSTM": ("units",),
-    "GRU": ("units",),
-    "Embedding": ("input_dim", "output_dim"),
-    "Dropout": ("rate",),
-    "Activation": ("activation",),
-    "RepeatVector": ("n",),
-    "Bidirectional": ("layer",),
-    "TimeDistributed": ("layer",),
-}
-
-
 def _literal(node: Any) -> Any:
     """A literal argument's value, or None for a name or an expression (``(1, 1, features)``)."""
     import ast
@@ -212,7 +197,7 @@ def _layer_class(call: Any) -> str | None:
     func = call.func if isinstance(call, ast.Call) else None
     if (
         isinstance(func, ast.Attribute)
-        and func.attr in _POSITIONAL
+        and func.attr in KERAS_POSITIONAL_ARGUMENTS
         and isinstance(func.value, ast.Attribute | ast.Name)
         and (getattr(func.value, "attr", None) or getattr(func.value, "id", None)) == "layers"
     ):
@@ -225,7 +210,7 @@ def _spec(call: Any) -> dict:
     import ast
 
     class_name = _layer_class(call)
-    names = _POSITIONAL[class_name]
+    names = KERAS_POSITIONAL_ARGUMENTS[class_name]
 
     def value(node: Any) -> Any:
         return _spec(node) if _layer_class(node) else ast.literal_eval(node)
