@@ -212,6 +212,20 @@ def test_tracebacks_only_where_tagged(build_output: str, chapter: str) -> None:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_cell_prints_into_one_box(build_output: str, chapter: str) -> None:
+    """Does every cell show what it printed in one box? The kernel flushes stdout when it
+    pleases, so unmerged, one print could land in two boxes ("n:", then " 3") and a table's
+    header in one box and its rows in the next."""
+    for cell in page(chapter).select("div.cell"):
+        boxes = cell.select("div.cell_output div.output.stream")
+        source = cell.select_one("div.cell_input")
+        first_line = source.get_text().strip().splitlines()[0] if source else "?"
+        assert len(boxes) <= 1, (
+            f"{chapter}: printed output split into {len(boxes)} boxes: {first_line}"
+        )
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_ends_with_summary_and_exercises(build_output: str, chapter: str) -> None:
     """Does the chapter end with Summary then Exercises, and link its graded notebook?"""
     soup = page(chapter)
