@@ -1203,6 +1203,15 @@ def test_04_lstm_docstring_gives_unrolls_speed_and_memory_advice() -> None:
     assert "only suitable for" in advice
 
 
+def test_05_unpacking_an_lstms_states_into_two_names_is_pythons_value_error() -> None:
+    """Check-yourself answer 2 of chapter 05: does `output, h = LSTM(units,
+    return_state=True)(data)` fail in Python's unpacking, with "ValueError: too many values to
+    unpack", because the layer returns three tensors?"""
+    data = np.array([0.1, 0.2, 0.3], dtype="float32").reshape((1, 3, 1))
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        output, h = layers.LSTM(2, return_state=True)(data)
+
+
 def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:
     """Through initial_state=[vector, zeros], does a vector exactly units wide start an LSTM
     (and change its output), while a narrower or wider one fails inside the step?"""
