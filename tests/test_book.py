@@ -212,6 +212,54 @@ def test_tracebacks_only_where_tagged(build_output: str, chapter: str) -> None:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_cell_prints_into_one_box(build_output: str, chapter: str) -> None:
+    """Does every cell show what it printed in one box? The kernel flushes stdout when it
+    pleases, so unmerged, one print could land in two boxes ("n:", then " 3") and a table's
+    header in one box and its rows in the next."""
+    for cell in page(chapter).select("div.cell"):
+        boxes = cell.select("div.cell_output div.output.stream")
+        source = cell.select_one("div.cell_input")
+        first_line = source.get_text().strip().splitlines()[0] if source else "?"
+        assert len(boxes) <= 1, (
+            f"{chapter}: printed output split into {len(boxes)} boxes: {first_line}"
+        )
+
+
+# A pointer to one part of the long LSTM chapter, as its sentence reads before the link, and the
+# section it must open: the chapter's top leaves a reader a thousand lines from the answer.
+POINTERS_INTO_THE_LSTM_CHAPTER = [
+    ("05-return-flags", "through the output gate", "lstm-gates"),
+    ("05-return-flags", "the formula is in", "lstm-parameters"),
+    ("06-embedding", "the fused cuDNN kernel", "lstm-use-cudnn"),
+    ("07-gru-bidirectional", "three gates and a candidate", "lstm-gates"),
+    ("07-gru-bidirectional", "belongs to the last timestep", "lstm-go-backwards"),
+    ("08-putting-together", "so here is one that can", "lstm-gate-race"),
+    ("08-putting-together", "The reason is the one given in", "lstm-gate-race"),
+]
+
+
+@pytest.mark.parametrize(("chapter", "before", "anchor"), POINTERS_INTO_THE_LSTM_CHAPTER)
+def test_pointers_into_the_lstm_chapter_open_the_section_they_mean(
+    build_output: str, chapter: str, before: str, anchor: str
+) -> None:
+    """Does a link that sends the reader to one part of the LSTM chapter (the parameter
+    formula, cuDNN, go_backwards, the race) open that section, not the chapter's top?"""
+    for paragraph in page(chapter).select("p"):
+        text = " ".join(paragraph.get_text().split())
+        if before not in text:
+            continue
+        after = text.split(before, 1)[1]
+        links = [a for a in paragraph.select("a.reference.internal") if "04-lstm" in a["href"]]
+        following = [a for a in links if " ".join(a.get_text().split()) in after]
+        assert following, f"{chapter}: no link into the LSTM chapter after {before!r}"
+        assert following[0]["href"].endswith(f"04-lstm.html#{anchor}"), (
+            f"{chapter}: the link after {before!r} opens {following[0]['href']}, not #{anchor}"
+        )
+        return
+    pytest.fail(f"{chapter}: no paragraph reads {before!r}")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_ends_with_summary_and_exercises(build_output: str, chapter: str) -> None:
     """Does the chapter end with Summary then Exercises, and link its graded notebook?"""
     soup = page(chapter)

@@ -300,6 +300,22 @@ def test_06_embedding_wraps_negative_ids() -> None:
         assert type(caught.value).__name__ == "InvalidArgumentError"
 
 
+def test_06_an_id_below_minus_input_dim_is_reported_after_keras_adds_input_dim() -> None:
+    """Does the error for an id below -input_dim name the index after Keras added input_dim
+    (-6 on a 5-row table is reported as -1), the index the chapter tells readers to expect
+    in the message, not the id they passed?"""
+    import tensorflow as tf
+
+    layer = layers.Embedding(5, 3)
+    too_negative = -layer.input_dim - 1
+    with tf.device("/CPU:0"):
+        with pytest.raises(Exception, match=r"GatherV2") as caught:
+            layer(np.array([[too_negative]]))
+    message = str(caught.value)
+    assert f"indices[0,0] = {too_negative + layer.input_dim} is not in [0, 5)" in message
+    assert f"= {too_negative} " not in message
+
+
 def masked_padded_sequences() -> tuple[np.ndarray, np.ndarray]:
     """Two sequences of 5 steps, the second with its last two steps masked as padding."""
     mask = np.array([[True, True, True, True, False], [True, True, True, False, False]])
@@ -1185,6 +1201,15 @@ def test_04_lstm_docstring_gives_unrolls_speed_and_memory_advice() -> None:
     assert "speed-up" in advice
     assert "memory-intensive" in advice
     assert "only suitable for" in advice
+
+
+def test_05_unpacking_an_lstms_states_into_two_names_is_pythons_value_error() -> None:
+    """Check-yourself answer 2 of chapter 05: does `output, h = LSTM(units,
+    return_state=True)(data)` fail in Python's unpacking, with "ValueError: too many values to
+    unpack", because the layer returns three tensors?"""
+    data = np.array([0.1, 0.2, 0.3], dtype="float32").reshape((1, 3, 1))
+    with pytest.raises(ValueError, match="too many values to unpack"):
+        output, h = layers.LSTM(2, return_state=True)(data)
 
 
 def test_05_a_vector_starts_an_lstm_only_as_a_units_wide_state() -> None:

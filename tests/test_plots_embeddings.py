@@ -38,6 +38,16 @@ def test_embedding_lookup_draws_table_and_looked_up_rows():
     plt.close(fig)
 
 
+def test_embedding_lookup_titles_speak_of_ids_as_the_book_does():
+    """Do the panels call the input "token ids" and the output "table[ids]", the words of
+    the embedding chapter's text and alt text, rather than "indices"?"""
+    fig = plots.embedding_lookup([2, 0, 1], np.arange(6.0).reshape(3, 2))
+    ax_ids, _, ax_out = fig.axes[:3]
+    assert ax_ids.get_title().splitlines() == ["token ids", "(3,)"]
+    assert ax_out.get_title().splitlines() == ["output = table[ids]", "(3, 2)"]
+    plt.close(fig)
+
+
 def test_embedding_lookup_highlight_selects_positions():
     """Does highlight= outline only the chosen positions of the sequence?"""
     table = np.arange(12.0).reshape(6, 2)

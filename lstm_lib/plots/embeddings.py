@@ -166,7 +166,7 @@ def _draw_ids(ax_ids: Any, ids: np.ndarray) -> None:
     else:
         ax_ids.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_ids.set_ylabel("position in sequence", fontsize=_SMALL)
-    ax_ids.set_title(f"indices\n({steps},)", fontsize=_SMALL)
+    ax_ids.set_title(f"token ids\n({steps},)", fontsize=_SMALL)
 
 
 def _draw_heatmaps(axes: Any, ids: np.ndarray, weights: np.ndarray, chosen: list[int]) -> Any:
@@ -191,7 +191,7 @@ def _draw_heatmaps(axes: Any, ids: np.ndarray, weights: np.ndarray, chosen: list
         ax_table.set_yticks(_spaced_ticks(ids[chosen].tolist(), input_dim))
 
     ax_out.imshow(weights[ids], **style)
-    ax_out.set_title(f"output = table[indices]\n({ids.size}, {output_dim})", fontsize=_SMALL)
+    ax_out.set_title(f"output = table[ids]\n({ids.size}, {output_dim})", fontsize=_SMALL)
     # Rows line up with the index column, whose labels serve both.
     ax_out.set_ylim(ax_ids.get_ylim())
     ax_out.set_yticks(ax_ids.get_yticks())
