@@ -142,6 +142,12 @@ class LmsNaming:
 
 
 #: The formats :attr:`SafeFileNameCollector.lms` selects.
+#: How long after the time an exchange submission names ``nbgrader submit`` may still be
+#: copying it: it takes the time first and writes the files after, so every honest
+#: submission was last changed a little after its claim. The later time is always the one
+#: collected; only a correction past this is worth the instructor's log.
+SUBMIT_COPY_SLACK = datetime.timedelta(seconds=10)
+
 LMS_NAMINGS = {
     "blackboard": LmsNaming(
         "Blackboard",
@@ -1764,7 +1770,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             # ctime after the copy, so a change made while copying also counts.
             changed = _utc(max(result.newest_ctime, os.fstat(fd).st_ctime))
             timestamp = max(submission.claimed, changed)
-            if timestamp > submission.claimed:
+            if timestamp > submission.claimed + SUBMIT_COPY_SLACK:
                 self.log.info(
                     "%s claims %s but was last changed %s; collected as %s",
                     where,

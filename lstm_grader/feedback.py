@@ -742,7 +742,10 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
             folder = os.path.dirname(html_file)
             secret = _exchange_text(folder, "submission_secret.txt")
             if not secret:
-                withheld[student] = "its submission_secret.txt is missing, empty or not text"
+                withheld[student] = (
+                    "its submission_secret.txt is missing, empty or not text (a submission "
+                    "collected with zip_collect or placed in submitted/ by hand has none)"
+                )
                 continue
             name = utils.notebook_hash(secret=secret, notebook_id=notebook)
             # shown in the instructor's terminal: a learner's text, so nothing it could act on
@@ -770,8 +773,10 @@ class ReleaseFeedbackSayingReplaced(ExchangeReleaseFeedback):
         if withheld:
             self.fail(
                 f"feedback not released for {len(withheld)} learner(s), whose submission "
-                f"names no page of its own: {', '.join(sorted(withheld))}; collect a new "
-                "submission from each (`nbgrader submit` writes a new secret) and release again"
+                f"names no page of its own: {', '.join(sorted(withheld))}; hand each their "
+                f"page from {coursedir.feedback_directory}/ another way (upload it to your "
+                "learning-management system), or collect a new submission from each through "
+                "the exchange (`nbgrader submit` writes a new secret) and release again"
             )
 
     def _release(

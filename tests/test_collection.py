@@ -1880,6 +1880,21 @@ def test_collect_hard_link(exchange: Inbound, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @needs_root
+def test_collect_says_nothing_of_an_honest_submission_s_time(exchange: Inbound) -> None:
+    """``nbgrader submit`` names the time, then copies the files, so every honest
+    submission was last changed a few milliseconds after its claim: is it collected at the
+    later time without a log line per learner that reads like a correction of a
+    back-dated claim? (Two seconds back, a slow copy, past any file system's clock step.)"""
+    claimed = now_utc() - datetime.timedelta(seconds=2)
+    folder = exchange.learner({NOTEBOOK: notebook_bytes(LEARNER)}, claimed=claimed)
+    finish_learner(folder)
+    result = exchange.collect()
+    assert timestamp_of(exchange.course, LEARNER) >= exchange.truth - CLOCK_SLACK
+    assert f"{folder} claims" not in log_of(result)
+
+
+@pytest.mark.slow
+@needs_root
 def test_collect_back_dated_claim(exchange: Inbound) -> None:
     """Does a folder (and timestamp.txt) claiming 2020 get collected with a time no earlier
     than the folder's creation, with the correction logged?"""

@@ -1057,3 +1057,28 @@ def test_one_learners_secret_stops_no_other_learners_feedback(
     for student in ("ada", "bob", "cy", "dan", "eve"):
         assert f"'{student}'" in caplog.text, f"{student} is not named"
     assert "ada, bob, cy, dan, eve" in str(stopped.value)
+
+
+def test_feedback_not_released_for_a_zip_download_says_what_to_do(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A class collected from a learning-management system's zip download has no
+    ``submission_secret.txt``: the exchange cannot hand its pages back. Does the release
+    say so, and point the instructor at the pages in ``feedback/`` to upload, rather than
+    only at a new exchange submission the learners never made?"""
+    from nbgrader.exchange import ExchangeError
+
+    root, exchange = tmp_path / "course", tmp_path / "exchange"
+    (exchange / "c1").mkdir(parents=True)
+    for student in ("ada", "bob"):
+        folder = root / "feedback" / student / "a1"
+        folder.mkdir(parents=True)
+        (folder / "timestamp.txt").write_text("2026-01-30 12:00:00")
+        (folder / "a1.html").write_text(f"<p>{student}: 1 point</p>")
+
+    with pytest.raises(ExchangeError) as stopped:
+        _release_feedback(root, exchange, caplog)
+    assert "zip_collect" in caplog.text, "the usual reason for a missing secret is not named"
+    last_line = str(stopped.value)
+    assert "ada, bob" in last_line
+    assert "feedback/" in last_line and "learning-management system" in last_line
