@@ -141,13 +141,13 @@ class LmsNaming:
     receipt: str | None = None
 
 
-#: The formats :attr:`SafeFileNameCollector.lms` selects.
 #: How long after the time an exchange submission names ``nbgrader submit`` may still be
 #: copying it: it takes the time first and writes the files after, so every honest
 #: submission was last changed a little after its claim. The later time is always the one
 #: collected; only a correction past this is worth the instructor's log.
 SUBMIT_COPY_SLACK = datetime.timedelta(seconds=10)
 
+#: The formats :attr:`SafeFileNameCollector.lms` selects.
 LMS_NAMINGS = {
     "blackboard": LmsNaming(
         "Blackboard",
