@@ -1533,7 +1533,20 @@ BIDIRECTIONAL_ARRAYS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BIDIRECTIONAL_ARRAYS))
+# Each case runs a Keras model. The quick run keeps one array for each path of
+# _bidirectional_takes: no truth (two numbers), a true array of one or more dimensions (one
+# number), a false one (one zero), and a 0-d array holding 0 or another number; the 2-d
+# array of one number and the empty array repeat a path and run in `make test`.
+_SLOW_BIDIRECTIONAL_ARRAYS = {"one-number-2d", "empty"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow if name in _SLOW_BIDIRECTIONAL_ARRAYS else ())
+        for name in sorted(BIDIRECTIONAL_ARRAYS)
+    ],
+)
 def test_bidirectional_weights_as_an_array_are_refused_exactly_where_keras_refuses_them(
     name: str,
 ) -> None:
