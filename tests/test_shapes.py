@@ -1533,7 +1533,20 @@ BIDIRECTIONAL_ARRAYS = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(BIDIRECTIONAL_ARRAYS))
+# Each case runs a Keras model. The quick run keeps one array for each path of
+# _bidirectional_takes: no truth (two numbers), a true array of one or more dimensions (one
+# number), a false one (one zero), and a 0-d array holding 0 or another number; the 2-d
+# array of one number and the empty array repeat a path and run in `make test`.
+_SLOW_BIDIRECTIONAL_ARRAYS = {"one-number-2d", "empty"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow if name in _SLOW_BIDIRECTIONAL_ARRAYS else ())
+        for name in sorted(BIDIRECTIONAL_ARRAYS)
+    ],
+)
 def test_bidirectional_weights_as_an_array_are_refused_exactly_where_keras_refuses_them(
     name: str,
 ) -> None:
@@ -1568,9 +1581,28 @@ def keras_runs(class_name: str, config: dict[str, Any]) -> bool:
     return True
 
 
-@pytest.mark.parametrize("class_name", ["Dense", "LSTM", "GRU", "SimpleRNN"])
+UNITS_VALUES = {"int": 2, "0-d": np.array(2), "0-d-float": np.array(2.0), "1-d": np.array([2])}
+# Each case runs a Keras model. lstm_lib.shapes takes one path for an int and one for any
+# array, so the quick run keeps, for every class, the int and the 0-d integer array (which
+# Keras builds but cannot call: the case this test exists for), and each other array for
+# one class; `make test` runs every class with every value.
+_QUICK_UNITS = {("Dense", "0-d-float"), ("LSTM", "1-d")}
+
+
 @pytest.mark.parametrize(
-    "units", [2, np.array(2), np.array(2.0), np.array([2])], ids=["int", "0-d", "0-d-float", "1-d"]
+    ("units", "class_name"),
+    [
+        pytest.param(
+            value,
+            class_name,
+            id=f"{name}-{class_name}",
+            marks=()
+            if name in ("int", "0-d") or (class_name, name) in _QUICK_UNITS
+            else pytest.mark.slow,
+        )
+        for class_name in ["Dense", "LSTM", "GRU", "SimpleRNN"]
+        for name, value in UNITS_VALUES.items()
+    ],
 )
 def test_units_as_an_array_are_refused_exactly_where_keras_cannot_run(
     class_name: str, units: Any
@@ -1598,18 +1630,47 @@ IGNORED_OPTION_VALUES = {
 }
 
 
+IGNORED_OPTIONS = [
+    ("LSTM", "zero_output_for_mask"),
+    ("GRU", "zero_output_for_mask"),
+    ("LSTM", "autocast"),
+    ("Dense", "autocast"),
+    ("Dense", "lora_alpha"),
+    ("Embedding", "lora_alpha"),
+]
+# Each case runs a Keras model (about 0.4 s of graph tracing), so the quick run keeps, for
+# every class and option, the values that take each path of lstm_lib.shapes: a plain value
+# (never an array, so _has_truth answers at once), an array of one number (which has a
+# truth) and an array of another size (which has none: autocast's refusal, and a value
+# the other options never test). zero_output_for_mask and lora_alpha take no branch of
+# their own, so a plain value and a truthless array show that Keras never reads them.
+# The plain value rotates, so every plain type still meets Keras in the quick run; the
+# full matrix runs in `make test`.
+_QUICK_PLAIN_VALUES = ["'x'", "2.5", "[1, 2]", "{'a': 1}", "None", "[]"]
+QUICK_IGNORED_OPTION_CASES = {
+    *((pair, plain) for pair, plain in zip(IGNORED_OPTIONS, _QUICK_PLAIN_VALUES, strict=True)),
+    *((pair, "array-of-two") for pair in IGNORED_OPTIONS),
+    *((pair, "array-of-one") for pair in IGNORED_OPTIONS if pair[1] == "autocast"),
+    *((pair, "empty-array") for pair in IGNORED_OPTIONS if pair[1] == "autocast"),
+}
+
+
 @pytest.mark.parametrize(
-    ("class_name", "key"),
+    ("name", "class_name", "key"),
     [
-        ("LSTM", "zero_output_for_mask"),
-        ("GRU", "zero_output_for_mask"),
-        ("LSTM", "autocast"),
-        ("Dense", "autocast"),
-        ("Dense", "lora_alpha"),
-        ("Embedding", "lora_alpha"),
+        pytest.param(
+            name,
+            class_name,
+            key,
+            id=f"{name}-{class_name}-{key}",
+            marks=()
+            if ((class_name, key), name) in QUICK_IGNORED_OPTION_CASES
+            else pytest.mark.slow,
+        )
+        for class_name, key in IGNORED_OPTIONS
+        for name in sorted(IGNORED_OPTION_VALUES)
     ],
 )
-@pytest.mark.parametrize("name", sorted(IGNORED_OPTION_VALUES))
 def test_options_keras_reads_only_for_truth_are_refused_exactly_where_it_cannot_run(
     class_name: str, key: str, name: str
 ) -> None:
