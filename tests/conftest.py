@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import atexit
 import importlib
 import json
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -92,6 +94,24 @@ KERAS_POSITIONAL_ARGUMENTS = {
     "Bidirectional": ("layer", "merge_mode"),
     "TimeDistributed": ("layer",),
 }
+
+
+def layer_call_options(call: ast.Call, read: Callable[[ast.expr], object]) -> dict:
+    """The options a call such as ``keras.layers.LSTM(16, return_sequences=True)`` writes,
+    each argument named as Keras names it and its value as ``read`` reads the node.
+
+    Raises
+    ------
+    ValueError
+        If the call gives more positional arguments than the class takes by position.
+    """
+    class_name = call.func.attr if isinstance(call.func, ast.Attribute) else call.func.id
+    names = KERAS_POSITIONAL_ARGUMENTS[class_name]
+    if len(call.args) > len(names):
+        raise ValueError(f"{class_name} takes {len(names)} positional arguments here")
+    written = dict(zip(names, call.args, strict=False))
+    written |= {word.arg: word.value for word in call.keywords if word.arg is not None}
+    return {name: read(value) for name, value in written.items()}
 
 
 def write_file(path: Path, text: str = "") -> Path:

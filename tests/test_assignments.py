@@ -14,6 +14,7 @@ from conftest import (
     ROOT,
     assignments,
     classic_mistakes,
+    layer_call_options,
     read_notebook,
     solution_answer,
 )
@@ -554,9 +555,7 @@ def _layer_mention(node: ast.AST) -> dict | None:
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if name not in KERAS_POSITIONAL_ARGUMENTS:
             return None
-        written = dict(zip(KERAS_POSITIONAL_ARGUMENTS[name], node.args, strict=False))
-        written |= {k.arg: k.value for k in node.keywords if k.arg is not None}
-        config = {key: _literal(value) for key, value in written.items()}
+        config = layer_call_options(node, _literal)
         return {
             "class_name": name,
             "config": {k: v for k, v in config.items() if v is not _UNREADABLE},

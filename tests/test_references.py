@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import KERAS_POSITIONAL_ARGUMENTS, read_notebook, solution_answer
+from conftest import KERAS_POSITIONAL_ARGUMENTS, layer_call_options, read_notebook, solution_answer
 
 from lstm_grader.record import record_assignment
 
@@ -209,15 +209,10 @@ def _spec(call: Any) -> dict:
     """A layer dict from the call that constructs the layer in a check cell."""
     import ast
 
-    class_name = _layer_class(call)
-    names = KERAS_POSITIONAL_ARGUMENTS[class_name]
-
     def value(node: Any) -> Any:
         return _spec(node) if _layer_class(node) else ast.literal_eval(node)
 
-    config = {names[i]: value(arg) for i, arg in enumerate(call.args)}
-    config.update({word.arg: value(word.value) for word in call.keywords})
-    return {"class_name": class_name, "config": config}
+    return {"class_name": _layer_class(call), "config": layer_call_options(call, value)}
 
 
 def _check_cell_shapes(
