@@ -623,3 +623,68 @@ def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
     )
     assert out_local.returncode == 0, out_local.stderr
     assert _without_seconds(grade_rows(course)) == _without_seconds(rows)
+
+
+@pytest.mark.slow
+def test_a_submission_whose_workers_keep_dying_gets_a_grader_error_and_the_next_run_grades_it(
+    course_factory, tmp_path: Path
+) -> None:
+    """Dask gives a task up once more workers than ``allowed-failures`` died holding it
+    (the README's "A worker that dies"). With the limit at 0, a worker killed while it
+    grades a notebook makes Dask give that submission up at once: it gets a
+    ``grader-error`` row naming ``KilledWorker`` and ``lstm-grade`` exits 3, the rest of
+    the class is graded by the other worker, and the next run grades it as on one host."""
+    require_module("distributed", "Dask distributed")
+    course = course_factory(ASSIGNMENT)
+    _limit_cell_time(course)
+    students = [f"s{index:02d}-correct" for index in range(1, 5)]
+    for student in students:
+        course.submit(student, ASSIGNMENT, answered_notebook(course))
+    env = _environment() | {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    local = LocalCluster(tmp_path, env=env)
+    try:
+        address = local.start(workers=2)
+        grading = subprocess.Popen(
+            [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress", "--scheduler", address],
+            cwd=course.root,
+            env=_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        held = None
+        deadline = time.monotonic() + 300
+        while held is None and grading.poll() is None and time.monotonic() < deadline:
+            job = _submission_graded_by(_grading_child(local.processes["w1"].pid))
+            if job is not None:
+                held = job.name
+                local.kill("w1")
+            time.sleep(0.02)
+        out, err = grading.communicate(timeout=600)
+    finally:
+        local.stop()
+    assert held, "worker w1 was never seen grading a notebook"
+    assert grading.returncode == 3, f"lstm-grade:\n{out}\n{err}"
+    rows = grade_rows(course)
+    given_up = {s for s, row in rows.items() if row["status"] == "grader-error"}
+    # the notebook w1 graded, and any that waited on w1 behind it, were given up
+    assert held in given_up
+    for student in given_up:
+        assert "KilledWorker" in rows[student]["reason"], rows[student]["reason"]
+    assert {rows[s]["status"] for s in set(students) - given_up} == {"graded"}
+    assert set(students) - given_up, "the other worker graded nobody"
+    assert "run lstm-grade again" in err
+
+    again = subprocess.run(
+        [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress"],
+        cwd=course.root,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+    )
+    assert again.returncode == 0, again.stderr
+    regraded = grade_rows(course)
+    assert {s: regraded[s]["status"] for s in students} == dict.fromkeys(students, "graded")
+    assert {regraded[s]["score"] for s in students} == {
+        rows[s]["score"] for s in set(students) - given_up
+    }
