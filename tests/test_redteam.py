@@ -3026,7 +3026,9 @@ def test_a_message_of_endless_small_frames_stops_its_kernel_not_the_grader(
         rows = {row["student"]: row for row in csv.DictReader(handle)}
     output = rows["flooder-output"]
     assert output["status"] == "output-limit", output
-    assert output["reason"] == preprocessors.flood_reason(kernel_stopped=False), output
+    # first of the reasons: a grader with no control group of its own adds the limits it
+    # could not apply after it
+    assert output["reason"].split("; ")[0] == preprocessors.flood_reason(False), output
     assert float(output["score"]) == float(output["max_score"]), output
     # killed with whatever it held: its own sandbox may count that against its memory first,
     # and without a control group the kernel's own address-space limit ends it while it
