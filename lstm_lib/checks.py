@@ -894,7 +894,8 @@ def grade_answer(question: str, value: Any = _BY_NAME) -> None:
     learner's kernel: it reads the line as a declaration and judges the answer in its
     own process. Run directly (``nbgrader validate`` on a notebook in ``solutions/``),
     it looks for ``references/<assignment>.json`` above the working folder, where
-    ``<assignment>`` is the folder's name.
+    ``<assignment>`` is the folder's name, and judges the answer as the grader reads it
+    from the wire format (:mod:`lstm_lib.answers`).
 
     Raises
     ------
@@ -922,8 +923,14 @@ def grade_answer(question: str, value: Any = _BY_NAME) -> None:
         folder = parent
     with open(candidate, encoding="utf-8") as handle:
         entry = json.load(handle)["questions"][question]
+    # judged as the grader reads it from the wire: a NumPy int in a layer's config, which
+    # the grader refuses, passed here as written, so a solution validated that the grader fails
     result = verdict(
-        entry["kind"], value, entry["expected"], entry.get("context"), entry.get("mistakes", ())
+        entry["kind"],
+        from_plain(to_plain(value)),
+        entry["expected"],
+        entry.get("context"),
+        entry.get("mistakes", ()),
     )
     if not result.correct:
         raise AnswerError(f"{question}: {result.message}")

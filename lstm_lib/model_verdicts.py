@@ -1129,6 +1129,10 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     >>> _keeps_default("Embedding", "embeddings_initializer", {"class_name": "RandomUniform",
     ...     "config": {"seed": None, "minval": -0.05, "maxval": 0.05}})
     True
+    >>> _keeps_default("LSTM", "kernel_initializer", None)
+    True
+    >>> _keeps_default("LSTM", "recurrent_initializer", None)
+    False
     >>> _keeps_default("Dense", "kernel_regularizer", "l2"), _keeps_default("Dense", "units", 3)
     (False, None)
     >>> _keeps_default("Dropout", "dtype", "int32"), _keeps_default("Activation", "dtype", None)
@@ -1139,8 +1143,11 @@ def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:
     initializers = DEFAULT_INITIALIZERS.get(class_name, {})
     if key in initializers:
         default_class, default_config = initializers[key]
-        if value is None:  # Keras's getter returns None, and the layer then uses its default
-            return True
+        if value is None:
+            # Keras's getter returns None, and add_weight then draws the weight as it draws
+            # any float weight, with glorot_uniform: an orthogonal recurrent kernel, a zero
+            # bias or Embedding's small uniform table is lost, though None reads as "default"
+            return default_class == _GLOROT_UNIFORM[0]
         if isinstance(value, str):
             return _initializer_class(value) == default_class
         if not isinstance(value, Mapping):
@@ -1186,14 +1193,23 @@ def _describe_changed_defaults(
         ]
     )
     them, plural = ("it", "") if len(changed) == 1 else ("them", "s")
+    # None reads as "the default", and is not one here: say what Keras draws instead
+    unset = [key for key, value in changed if value is None and key.endswith("_initializer")]
+    why_none = (
+        f" An initializer of None is not the layer's default: Keras then draws "
+        f"{'that weight' if len(unset) == 1 else 'those weights'} with glorot_uniform, as it "
+        "draws any weight not given one."
+        if unset
+        else ""
+    )
     if context.get("repair"):
         return (
             f"{label} sets {settings}, which the old model did not set: leave {them} out, so "
-            "the repair behaves as the old model did."
+            f"the repair behaves as the old model did.{why_none}"
         )
     return (
         f"{label} sets {settings}, which the question's model leaves at Keras's "
-        f"default{plural}: leave {them} out."
+        f"default{plural}: leave {them} out.{why_none}"
     )
 
 

@@ -656,7 +656,9 @@ def _refuse_config(class_name: str, config: Mapping[str, Any]) -> None:
     if (
         class_name in (*_RECURRENT_GATES, *_CELL_LAYERS)
         and _unquantized(_dtype_name(config.get("dtype"))) == "bfloat16"
-        and _initializer_name(config.get("recurrent_initializer")) in (None, *_ORTHOGONAL_NAMES)
+        # left out, the kernel starts orthogonal; written None, Keras draws it glorot_uniform
+        and _initializer_name(config.get("recurrent_initializer", "orthogonal"))
+        in _ORTHOGONAL_NAMES
     ):
         raise ValueError(
             f"{class_name} with dtype='bfloat16' does not build: its recurrent kernel starts "

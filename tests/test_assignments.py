@@ -1539,3 +1539,81 @@ def test_each_misreading_of_a_design_is_told(assignment: str, question: str, ent
         elif not any(word in result.message for word in words):
             problems.append(f"{reading} is told {result.message!r}")
     assert not problems, f"{assignment} {question}: " + "; ".join(problems)
+
+
+#: Answers to 08-putting-together written as a learner might, each with its verdict: a right
+#: answer in a form the grader takes (a design written by keras.layers.serialize), in one it
+#: tells how to write (a list for a shape, a NumPy count, an option in another case, a tuple
+#: of shapes), and a wrong design once judged right (an initializer written None).
+NOTABLE_ANSWERS = {
+    "q1-answer": "answer_q1 = [None, 30, 8]",
+    "q3-answer": "import numpy as np\nanswer_q3 = np.int64(6427)",
+    "q4-answer": 'answer_q4 = "embedding"',
+    "q5-answer": "answer_q5 = ((None, 30, 16), (None, 30, 3))",
+    "q6-answer": (
+        "import keras\n"
+        "answer_q6 = [keras.layers.serialize(layer) for layer in (\n"
+        "    keras.layers.Embedding(500, 8),\n"
+        "    keras.layers.LSTM(16, return_sequences=True),\n"
+        "    keras.layers.LSTM(8, return_sequences=True),\n"
+        '    keras.layers.Dense(3, activation="softmax"))]'
+    ),
+    "q7-answer": (
+        "answer_q7 = [\n"
+        '    {"class_name": "Embedding", "config": {"input_dim": 1000, "output_dim": 16}},\n'
+        '    {"class_name": "LSTM", "config": {"units": 32, "return_sequences": True}},\n'
+        '    {"class_name": "LSTM", "config": {"units": 16, "recurrent_initializer": None}},\n'
+        '    {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}},\n'
+        "]"
+    ),
+}
+
+
+def _check_verdict(cell: nbformat.NotebookNode) -> tuple[bool, str]:
+    """What a practice check cell told the learner: right or not, and the message."""
+    for output in cell.outputs:
+        if output.output_type == "error":
+            assert output.ename == "AnswerError", (output.ename, output.evalue)
+            return False, output.evalue
+    text = "".join(output.get("text", "") for output in cell.outputs)
+    question = _nbgrader(cell)["grade_id"]
+    for line in text.splitlines():
+        for mark, correct in (("✔", True), ("✘", False)):
+            if line.startswith(f"{mark} {question}: "):
+                return correct, line.removeprefix(f"{mark} {question}: ")
+    raise AssertionError(f"{question}: no verdict in {text!r}")
+
+
+@pytest.mark.slow
+def test_a_check_cell_and_lstm_grade_agree_on_answers_written_as_learners_write_them(
+    course_factory,
+) -> None:
+    """A learner reads the check cell's verdict, and the instructor's lstm-grade gives the
+    grade. For a design written out by keras.layers.serialize, a shape written as a list, a
+    count left a NumPy int, an option in another case, shapes in a tuple and a design with
+    an initializer written None, does the check cell, run in a real kernel against live
+    Keras, say what lstm-grade then says: the same verdict, in the same words?"""
+    from nbclient import NotebookClient
+
+    assignment = "08-putting-together"
+    course = course_factory(assignment)
+    notebook = answered(course.release(assignment), course.source(assignment), NOTABLE_ANSWERS)
+    course.submit("notable", assignment, notebook)
+
+    ran = nbformat.from_dict(notebook)
+    folder = course.layout.release(assignment)
+    NotebookClient(ran, timeout=600, kernel_name="python3", allow_errors=True).execute(
+        cwd=str(folder)
+    )
+    in_notebook = {_nbgrader(cell)["grade_id"]: _check_verdict(cell) for cell in _test_cells(ran)}
+
+    course.run("lstm-grade", assignment, "--workers", "1", "--no-progress", timeout=1800)
+    graded = course.report("notable", assignment)["questions"]
+    for answer_cell in NOTABLE_ANSWERS:
+        question = answer_cell.removesuffix("-answer")
+        correct, message = in_notebook[question]
+        assert correct == (graded[question]["score"] == 1), (question, message, graded[question])
+        assert message == graded[question]["message"], (question, message, graded[question])
+    assert in_notebook["q6"][0] is True
+    assert not any(in_notebook[q][0] for q in ("q1", "q3", "q4", "q5", "q7"))
+    assert "glorot_uniform" in in_notebook["q7"][1]

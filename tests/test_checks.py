@@ -11,14 +11,17 @@ owner module, and whether the kernel-side helpers (``reveal``, recording, ``grad
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_grader.references import load_references
 from lstm_lib import answers, checks, verdicts
 from lstm_lib.checks import AnswerError, Verdict
 
@@ -508,6 +511,31 @@ class TestGradeAnswer:
             checks.grade_answer("q2", 1)
         with pytest.raises(AnswerError, match="the count for one block"):
             checks.grade_answer("q2", 320)
+
+    def test_an_answer_is_graded_as_the_grader_reads_it(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A design whose units are a NumPy int (``units=np.int64(4)``, from arithmetic on
+        shapes) passed ``grade_answer`` as written, where the grader, reading it from the
+        wire, refuses it: a solution validated with nbgrader would fail in grading. Is it
+        told what the grader tells it, and does the plain design still pass?"""
+        (tmp_path / "references").mkdir()
+        shutil.copy(ROOT / "references" / "02-dense.json", tmp_path / "references")
+        folder = tmp_path / "solutions" / "02-dense"
+        folder.mkdir(parents=True)
+        monkeypatch.chdir(folder)
+        design = [{"class_name": "Dense", "config": {"units": 4, "use_bias": False}}]
+        checks.grade_answer("q7", design)
+        design[0]["config"]["units"] = np.int64(4)
+        reference = load_references(tmp_path / "references", "02-dense")["q7"]
+        read = answers.parse_answer_json(answers.answer_json(design))
+        graded = verdicts.verdict(
+            "model", read, reference.expected, reference.context, reference.mistakes
+        )
+        with pytest.raises(AnswerError) as info:
+            checks.grade_answer("q7", design)
+        assert str(info.value) == f"q7: {graded.message}"
+        assert "int(...)" in graded.message
 
     def test_no_reference(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Without references above the working folder, is the learner told so?"""

@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_answers import SneakyArray, SneakyInt, SneakyStr, SneakyTuple, plain_values
 from test_mistakes import QUESTIONS
+from test_model_verdicts import solution_answer
 
+from lstm_grader.references import load_references
 from lstm_lib import judging, verdicts
 from lstm_lib.answers import answer_json, from_plain, parse_answer_json, to_plain
 from lstm_lib.verdicts import AnswerError, Verdict
@@ -1572,3 +1575,288 @@ def test_an_array_answer_computed_as_a_tensor_is_told_to_convert_it(type_name: s
     )
     # a shape question's tensor is no array to convert
     assert "convert_to_numpy" not in verdicts.verdict("shape", refused, [None, 3]).message
+
+
+# ====================================================== a changed answer earns nothing
+# A wrong answer judged right gives a learner a point not earned. Every recorded question
+# is asked here with its right answer changed in one of the ways a learner's answer differs
+# from it: another size, count, option or layer, another type for the same number, a list
+# reordered, an entry dropped or added. None of these is one of the documented
+# equivalences (an RNN around a cell for its layer, a flag written 0, 1 or None, a
+# layer dict written out whole, an array within the tolerance), so none may be correct,
+# whether judged as written or as the grader reads it from the wire.
+
+
+def _recorded_questions() -> dict[str, Any]:
+    """Every recorded question, by ``"<assignment> <question>"``, as the grader loads it."""
+    return {
+        f"{path.stem} {question}": reference
+        for path in sorted((ROOT / "references").glob("*.json"))
+        for question, reference in load_references(ROOT / "references", path.stem).items()
+    }
+
+
+RECORDED = _recorded_questions()
+
+
+def _right_answer(qid: str) -> Any:
+    """The right answer as a learner writes it: the solution's own for a layer or a design."""
+    reference = RECORDED[qid]
+    if reference.kind in ("model", "layer_shapes"):
+        return solution_answer(*qid.split())
+    if reference.kind == "shape":
+        return tuple(reference.expected)
+    if reference.kind == "shapes":
+        return [tuple(shape) for shape in reference.expected]
+    if reference.kind == "array":
+        return np.asarray(reference.expected, dtype=float)
+    return copy.deepcopy(reference.expected)
+
+
+def _same_plain(one: Any, other: Any) -> bool:
+    """Whether two answers are the same plain data, types and all (True is not 1)."""
+    return to_plain(one) == to_plain(other)
+
+
+#: Entries that stand where a size, a count or a name stood: plain values of other types,
+#: NumPy scalars, containers, a huge int.
+OTHER_ENTRIES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 2**40),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(max_size=4),
+    st.integers(0, 64).map(np.int64),
+    st.integers(0, 64).map(np.float32),
+    st.just(2**70),
+    st.lists(st.integers(0, 4), max_size=2),
+    st.integers(0, 64).map(lambda n: (n,)),
+)
+
+
+def _changed_entry(original: Any) -> st.SearchStrategy:
+    """Another entry than ``original``: any value but the same plain data."""
+    changed = OTHER_ENTRIES
+    if type(original) is int:
+        changed = st.one_of(
+            changed,
+            st.integers(1, 5).map(lambda k: original + k),
+            st.just(float(original)),
+            st.just(str(original)),
+        )
+    return changed.filter(lambda value: not _same_plain(value, original))
+
+
+def _changed_sequence(right: Any, entry: Any) -> st.SearchStrategy:
+    """``right`` (a tuple or a list) with one entry changed by ``entry``, one dropped, one
+    added, two unequal entries swapped, or written as the other kind of sequence."""
+    kind = type(right)
+    n = len(right)
+    options = [
+        st.integers(0, n - 1).flatmap(
+            lambda i: entry(right[i]).map(lambda new: kind([*right[:i], new, *right[i + 1 :]]))
+        ),
+        st.integers(0, n - 1).map(lambda i: kind([*right[:i], *right[i + 1 :]])),
+        OTHER_ENTRIES.map(lambda new: kind([*right, new])),
+        st.just(list(right) if kind is tuple else tuple(right)),
+    ]
+    unequal = [
+        (i, j) for i in range(n) for j in range(i + 1, n) if not _same_plain(right[i], right[j])
+    ]
+    if unequal:
+        options.append(
+            st.sampled_from(unequal).map(
+                lambda ij: kind(
+                    right[ij[1]] if k == ij[0] else right[ij[0]] if k == ij[1] else item
+                    for k, item in enumerate(right)
+                )
+            )
+        )
+    return st.one_of(options)
+
+
+def _changed_array(right: np.ndarray) -> st.SearchStrategy:
+    """The array with one entry moved past the tolerance, another shape, or another form."""
+    size = right.size
+
+    def moved(index: int, factor: float) -> np.ndarray:
+        array = right.copy().ravel()
+        tolerance = verdicts.ARRAY_ATOL + verdicts.ARRAY_RTOL * abs(array[index])
+        array[index] += 2 * tolerance * factor
+        return array.reshape(right.shape)
+
+    return st.one_of(
+        st.builds(moved, st.integers(0, size - 1), st.sampled_from([1, -1, 10, -1e4, 1e6])),
+        st.just(right[None]),
+        st.just(right.reshape(-1)[:-1]) if size > 1 else st.just(right.reshape(1, -1, 1)),
+        st.just(right.tolist()),
+        st.just(right.ravel()[0]),
+        st.just(np.zeros_like(right)),
+        st.just(right.astype(bool)),
+    ).filter(
+        lambda array: (
+            not isinstance(array, np.ndarray)
+            or array.shape != right.shape
+            or not np.allclose(array, right, rtol=verdicts.ARRAY_RTOL, atol=verdicts.ARRAY_ATOL)
+        )
+    )
+
+
+def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
+    """Another count, option, name or dict of keyword arguments than ``right``."""
+    if type(right) is dict:
+        keys = sorted(right)
+        return st.one_of(
+            st.sampled_from(keys).flatmap(
+                lambda key: _changed_entry(right[key]).map(lambda new: {**right, key: new})
+            ),
+            st.sampled_from(keys).map(lambda key: {k: v for k, v in right.items() if k != key}),
+            st.builds(lambda value: {**right, "return_sequences": value}, st.booleans()),
+            st.just(str(right)),
+        )
+    if type(right) is str:
+        options = (reference.context.get("options") or []) if reference.kind == "choice" else []
+        return st.one_of(
+            st.sampled_from([*options, right.upper(), right.lower(), f" {right}", f"{right}."]),
+            st.text(max_size=12),
+            _changed_entry(right),
+        ).filter(lambda value: not _same_plain(value, right))
+    return _changed_entry(right)
+
+
+def _changed_answers(qid: str) -> st.SearchStrategy:
+    """Answers to a recorded question that differ from its right answer, each wrong."""
+    reference = RECORDED[qid]
+    right = _right_answer(qid)
+    if reference.kind == "shape":
+        return _changed_sequence(right, _changed_entry)
+    if reference.kind == "shapes":
+        return _changed_sequence(
+            right, lambda shape: _changed_sequence(shape, _changed_entry) | OTHER_ENTRIES
+        )
+    if reference.kind == "array":
+        return _changed_array(right)
+    if reference.kind in ("model", "layer_shapes"):
+        changes = changed_designs(qid)
+        return st.sampled_from(changes)
+    return _changed_scalar(right, reference)
+
+
+#: Activations a changed design may take instead of the one it has.
+OTHER_ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "elu", "hard_sigmoid", "linear")
+
+
+def _layer_config(spec: dict[str, Any]) -> dict[str, Any]:
+    """The config a judged option of a layer dict is set in: a wrapper's wrapped layer."""
+    config = spec["config"]
+    inner = config.get("layer")
+    return inner["config"] if isinstance(inner, dict) else config
+
+
+def changed_designs(qid: str) -> list[Any]:
+    """Designs one change away from a design question's solution, none of them right.
+
+    Each judged option of each layer set otherwise (a flag flipped, a size, a rate or an
+    activation changed), each initializer whose default is not glorot_uniform written
+    None (Keras then draws it with glorot_uniform) or "ones", and, for a model, each layer
+    dropped, repeated or swapped with a neighbour of another class; for one layer, the
+    flags and the size that set the shapes it returns.
+    """
+    from lstm_lib.model_verdicts import DEFAULT_INITIALIZERS
+
+    reference = RECORDED[qid]
+    right = _right_answer(qid)
+    layers = right if reference.kind == "model" else [right]
+    changes: list[Any] = []
+
+    def with_option(index: int, key: str, value: Any) -> Any:
+        design = copy.deepcopy(layers)
+        _layer_config(design[index])[key] = value
+        return design if reference.kind == "model" else design[0]
+
+    if reference.kind == "model":
+        for index, entry in enumerate(reference.expected["layers"]):
+            free = set(entry.get("free", ()))
+            for key, value in entry["config"].items():
+                if key in free:
+                    continue
+                if type(value) is bool:
+                    changes.append(with_option(index, key, not value))
+                elif type(value) is int:
+                    changes += [with_option(index, key, value + k) for k in (1, -1)]
+                elif type(value) is float:
+                    changes.append(with_option(index, key, value + 0.25))
+                elif key.endswith("activation"):
+                    changes += [
+                        with_option(index, key, other)
+                        for other in OTHER_ACTIVATIONS
+                        if other != value
+                    ]
+            class_name = layers[index]["class_name"]
+            for key, (default_class, _) in DEFAULT_INITIALIZERS.get(class_name, {}).items():
+                changes.append(with_option(index, key, "ones"))
+                if default_class != "GlorotUniform":
+                    changes.append(with_option(index, key, None))
+        for index in range(len(layers)):
+            changes.append(layers[:index] + layers[index + 1 :])
+            changes.append(layers[: index + 1] + layers[index:])
+            if (
+                index + 1 < len(layers)
+                and layers[index]["class_name"] != layers[index + 1]["class_name"]
+            ):
+                swapped = copy.deepcopy(layers)
+                swapped[index], swapped[index + 1] = swapped[index + 1], swapped[index]
+                changes.append(swapped)
+    else:
+        config = _layer_config(right)
+        changes += [with_option(0, "units", config["units"] + k) for k in (1, -1)]
+        for flag in ("return_sequences", "return_state"):
+            changes.append(with_option(0, flag, not config.get(flag, False)))
+        if right["class_name"] == "Bidirectional":
+            concatenated = copy.deepcopy(right)
+            concatenated["config"]["merge_mode"] = "concat"
+            changes.append(concatenated)
+        changes.append({"class_name": "Dense", "config": {"units": config["units"]}})
+    return changes
+
+
+def _judged_both_ways(qid: str, answer: Any) -> list[Verdict]:
+    """The verdict on an answer as written, and as the grader reads it from the wire."""
+    reference = RECORDED[qid]
+    judge = [reference.kind, reference.expected, reference.context, reference.mistakes]
+    as_written = verdicts.verdict(judge[0], answer, *judge[1:])
+    as_read = verdicts.verdict(judge[0], parse_answer_json(answer_json(answer)), *judge[1:])
+    return [as_written, as_read]
+
+
+@pytest.mark.parametrize("qid", sorted(RECORDED))
+def test_every_recorded_question_takes_its_right_answer(qid: str) -> None:
+    """Is the right answer the changes below start from judged right, both ways? (Else
+    every change of it would be wrong for nothing.)"""
+    for result in _judged_both_ways(qid, _right_answer(qid)):
+        assert result.correct, (qid, result.message)
+
+
+@pytest.mark.parametrize("qid", sorted(RECORDED))
+@settings(PROPERTY, max_examples=40)
+@given(data=st.data())
+def test_a_changed_answer_is_never_correct(qid: str, data: st.DataObject) -> None:
+    """Does every answer that differs from a recorded question's right answer (outside the
+    documented equivalences) earn nothing, as written and as the grader reads it?"""
+    answer = data.draw(_changed_answers(qid), label="answer")
+    for result in _judged_both_ways(qid, answer):
+        assert not result.correct, (qid, answer, result.message)
+        assert result.earned < 1, (qid, answer, result.message)
+
+
+@pytest.mark.parametrize(
+    "qid", sorted(qid for qid, ref in RECORDED.items() if ref.kind in ("model", "layer_shapes"))
+)
+def test_every_design_one_change_away_is_wrong(qid: str) -> None:
+    """The property above draws some of a design's changes; are all of them wrong? An
+    LSTM's recurrent_initializer, a Dense's bias_initializer or Embedding's
+    embeddings_initializer written None was judged as the default, where Keras draws the
+    weight with glorot_uniform instead."""
+    for answer in changed_designs(qid):
+        for result in _judged_both_ways(qid, answer):
+            assert not result.correct, (qid, answer, result.message)
