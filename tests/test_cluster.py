@@ -479,6 +479,32 @@ class LocalCluster:
         os.killpg(self.processes[name].pid, signal.SIGKILL)
         self.processes[name].wait()
 
+    def grade_killing_w1(self, course: Course, options: list[str]) -> tuple[str, tuple]:
+        """Run ``lstm-grade`` on this cluster with ``options`` and kill worker w1 as soon as
+        it is seen grading a notebook: the learner whose notebook it held, and the run's
+        exit status, output and errors."""
+        address = self.start(workers=2)
+        grading = subprocess.Popen(
+            [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress", "--scheduler", address]
+            + options,
+            cwd=course.root,
+            env=_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        held = None
+        deadline = time.monotonic() + 300
+        while held is None and grading.poll() is None and time.monotonic() < deadline:
+            job = _submission_graded_by(_grading_child(self.processes["w1"].pid))
+            if job is not None:
+                held = job.name
+                self.kill("w1")
+            time.sleep(0.02)
+        out, err = grading.communicate(timeout=600)
+        assert held, "worker w1 was never seen grading a notebook"
+        return held, (grading.returncode, out, err)
+
     def stop(self) -> None:
         for process in self.processes.values():
             try:
@@ -550,30 +576,10 @@ def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
     submitted_before = _submitted_bytes(course)
     local = LocalCluster(tmp_path)
     try:
-        address = local.start(workers=2)
-        command = [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress"]
-        command += ["--scheduler", address, "--db-url", postgres_url]
-        grading = subprocess.Popen(
-            command,
-            cwd=course.root,
-            env=_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        held = None
-        deadline = time.monotonic() + 300
-        while held is None and grading.poll() is None and time.monotonic() < deadline:
-            job = _submission_graded_by(_grading_child(local.processes["w1"].pid))
-            if job is not None:
-                held = job.name
-                local.kill("w1")
-            time.sleep(0.02)
-        out, err = grading.communicate(timeout=600)
+        held, (status, out, err) = local.grade_killing_w1(course, ["--db-url", postgres_url])
     finally:
         local.stop()
-    assert held, "worker w1 was never seen grading a notebook"
-    assert grading.returncode == 0, f"lstm-grade failed:\n{out}\n{err}"
+    assert status == 0, f"lstm-grade failed:\n{out}\n{err}"
 
     rows = grade_rows(course)
     got = {student: (row["status"], float(row["score"])) for student, row in rows.items()}
@@ -643,28 +649,10 @@ def test_a_submission_whose_workers_keep_dying_gets_a_grader_error_and_the_next_
     env = _environment() | {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     local = LocalCluster(tmp_path, env=env)
     try:
-        address = local.start(workers=2)
-        grading = subprocess.Popen(
-            [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress", "--scheduler", address],
-            cwd=course.root,
-            env=_environment(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        held = None
-        deadline = time.monotonic() + 300
-        while held is None and grading.poll() is None and time.monotonic() < deadline:
-            job = _submission_graded_by(_grading_child(local.processes["w1"].pid))
-            if job is not None:
-                held = job.name
-                local.kill("w1")
-            time.sleep(0.02)
-        out, err = grading.communicate(timeout=600)
+        held, (status, out, err) = local.grade_killing_w1(course, [])
     finally:
         local.stop()
-    assert held, "worker w1 was never seen grading a notebook"
-    assert grading.returncode == 3, f"lstm-grade:\n{out}\n{err}"
+    assert status == 3, f"lstm-grade:\n{out}\n{err}"
     rows = grade_rows(course)
     given_up = {s for s, row in rows.items() if row["status"] == "grader-error"}
     # the notebook w1 graded, and any that waited on w1 behind it, were given up
