@@ -442,3 +442,70 @@ def test_one_search_box_and_no_header_bar_of_its_own(site: str, browser, width: 
     assert bars == 1, f"{bars} header bars at {width} px"
     if width == PHONE["width"]:
         assert searches[0]["header"], "at phone width the search sits in the header"
+
+
+# --- readers who do not use a mouse, see less well, or print ------------------------------
+
+# The focused element's box, and where it sits: the page's header and sidebars, or the text.
+FOCUSED_JS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const r = e.getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height,
+          name: (e.getAttribute("aria-label") || e.innerText || e.tagName).trim().slice(0, 60),
+          inText: Boolean(e.closest("article.bd-article"))};
+}"""
+
+
+def _ring_clip(box: dict) -> dict:
+    """The focused element's box with room around it for a focus ring drawn outside it."""
+    return {
+        "x": max(0, box["x"] - 6),
+        "y": max(0, box["y"] - 6),
+        "width": box["width"] + 12,
+        "height": box["height"] + 12,
+    }
+
+
+def test_every_control_before_the_text_shows_keyboard_focus(site: str, browser) -> None:
+    """Moving with Tab from the top of a chapter to its text, and through the items of the
+    *Launch* and *Download* menus opened with Enter, does every control the reader lands on
+    look different focused than not (a visible focus ring, WCAG 2.4.7)?"""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    unseen: list[str] = []
+    try:
+        page.goto(site + "book/02-dense.html", wait_until="networkidle")
+        menus = []
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            box = page.evaluate(FOCUSED_JS)
+            if box is None or box["inText"]:
+                break
+            if box["width"] < 1 or box["height"] < 1:
+                continue
+            focused = page.screenshot(clip=_ring_clip(box), animations="disabled")
+            page.evaluate("() => document.activeElement.blur()")
+            # Tab goes on from the blurred control: the browser keeps its place.
+            if focused == page.screenshot(clip=_ring_clip(box), animations="disabled"):
+                unseen.append(box["name"])
+            if box["name"] in ("Launch interactive content", "Download this page"):
+                menus.append(box["name"])
+        assert menus == ["Launch interactive content", "Download this page"], menus
+        for menu in menus:
+            page.locator(f"button[aria-label='{menu}']").focus()
+            page.keyboard.press("Enter")
+            page.keyboard.press("ArrowDown")
+            first = page.evaluate(FOCUSED_JS)
+            focused = page.screenshot(clip=_ring_clip(first), animations="disabled")
+            page.keyboard.press("ArrowDown")  # the next item, or the first again (one item)
+            if page.evaluate(FOCUSED_JS) == first:
+                page.keyboard.press("ArrowUp")
+            if page.evaluate(FOCUSED_JS) != first and focused == page.screenshot(
+                clip=_ring_clip(first), animations="disabled"
+            ):
+                unseen.append(f"{menu} menu: {first['name']}")
+            page.keyboard.press("Escape")
+    finally:
+        page.close()
+    assert not unseen, f"controls that look the same focused and not: {unseen}"
