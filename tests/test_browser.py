@@ -509,3 +509,46 @@ def test_every_control_before_the_text_shows_keyboard_focus(site: str, browser) 
     finally:
         page.close()
     assert not unseen, f"controls that look the same focused and not: {unseen}"
+
+
+# A span a cell's printed output colours itself (model.summary()'s names, shapes and counts)
+# whose colour stands out from the output's background by less than WCAG AA's 4.5:1.
+PALE_OUTPUT_JS = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = (c) => {
+      c /= 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return [...document.querySelectorAll("div.cell_output pre span[style*='color']")]
+    .filter((span) => span.textContent.trim())
+    .map((span) => {
+      const [a, b] = [luminance(rgb(getComputedStyle(span).color)), luminance(background(span))];
+      return {text: span.textContent.trim().slice(0, 40),
+              ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+    })
+    .filter((span) => span.ratio < 4.5);
+}"""
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_printed_outputs_read_at_wcag_aa_contrast(site: str, browser, chapter: str) -> None:
+    """Does every coloured piece of a cell's printed output (``model.summary()`` colours its
+    layer names, shapes and counts) stand out from the output's background by 4.5:1 or more,
+    for a reader with low vision?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + chapter, wait_until="load")
+        pale = page.evaluate(PALE_OUTPUT_JS)
+    finally:
+        page.close()
+    assert not pale, f"{chapter}: output text below 4.5:1: {pale}"
