@@ -552,3 +552,34 @@ def test_printed_outputs_read_at_wcag_aa_contrast(site: str, browser, chapter: s
     finally:
         page.close()
     assert not pale, f"{chapter}: output text below 4.5:1: {pale}"
+
+
+# Printed: the "Check yourself" answers shown, no "Show code cell source" button.
+PRINTED_JS = """() => ({
+  answers: [...document.querySelectorAll("details.sd-dropdown .sd-summary-content")]
+    .map((answer) => answer.checkVisibility()),
+  toggles: [...document.querySelectorAll("div.cell details.hide > summary")]
+    .filter((summary) => summary.checkVisibility()).length,
+})"""
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_printed_chapter_shows_its_answers_and_no_toggles(
+    site: str, browser, chapter: str
+) -> None:
+    """Printed, or saved as PDF (the *Download* menu's ``.pdf`` prints the page), does a
+    chapter show its "Check yourself" answers, which paper cannot unfold, and leave out the
+    "Show code cell source" buttons, which paper cannot press?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + chapter, wait_until="load")
+        page.emulate_media(media="print")
+        printed = page.evaluate(PRINTED_JS)
+        page.emulate_media(media="screen")
+        on_screen = page.evaluate(PRINTED_JS)
+    finally:
+        page.close()
+    assert all(printed["answers"]), f"{chapter}: answers folded on paper: {printed}"
+    assert printed["toggles"] == 0, f"{chapter}: {printed['toggles']} toggle buttons on paper"
+    # On screen the answers still wait for a click.
+    assert not any(on_screen["answers"]), chapter

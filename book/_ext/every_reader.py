@@ -1,6 +1,6 @@
 """Keep the book usable for readers who do not read it with a mouse on a bright screen.
 
-The theme's defaults leave out two kinds of reader, and this extension fixes each one:
+The theme's defaults leave out three kinds of reader, and this extension fixes each one:
 
 - Keyboard readers: the article header's buttons (the table of contents toggle, *Launch*
   and *Download* with their menus) drop the theme's focus ring, so a reader moving with Tab
@@ -9,6 +9,10 @@ The theme's defaults leave out two kinds of reader, and this extension fixes eac
 - Readers with low vision: ``model.summary()`` colours its layer names, shapes and counts
   (light blue, cyan, green) at 1.6 to 3.2:1 on the output's grey, below WCAG AA's 4.5:1.
   Its text takes the page's text colour, in light and dark mode alike.
+- Readers who print a chapter or save it as PDF (the *Download* menu's ``.pdf`` prints the
+  page): the "Check yourself" answers were folded away on paper, with no way to open them,
+  and each hidden cell left a "Show code cell source" button. In print the answers are
+  unfolded and the buttons left out.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ def _refresh_copy(app: Any) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    """Add the stylesheet for keyboard and low-vision readers."""
+    """Add the stylesheet for keyboard, low-vision and print readers."""
     app.connect("config-inited", _add_static_path)
     app.connect("builder-inited", _refresh_copy)
     app.add_css_file(STYLESHEET)
