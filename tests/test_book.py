@@ -1073,3 +1073,22 @@ def test_exercise_pages_name_their_chapter_by_its_title(build_output: str, noteb
     chapter = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
     title = heading_text(chapter.find("article").find("h1"))
     assert " ".join(link.get_text().split()) == title
+
+
+# --- readers with a screen reader or voice control ------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_hidden_cell_toggles_are_named_by_their_visible_text(
+    build_output: str, chapter: str
+) -> None:
+    """Is every "Show code cell source" toggle of a chapter named by the words it shows,
+    not by a label the reader never sees ("Toggle hidden content"), so that a screen reader
+    announces what it shows and a voice command naming its words finds it (WCAG 2.5.3)?"""
+    toggles = page(chapter).select("div.cell details.hide > summary")
+    misnamed = [
+        toggle.get("aria-label")
+        for toggle in toggles
+        if toggle.has_attr("aria-label") or "Show code cell source" not in toggle.get_text()
+    ]
+    assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"

@@ -1,6 +1,6 @@
 """Keep the book usable for readers who do not read it with a mouse on a bright screen.
 
-The theme's defaults leave out three kinds of reader, and this extension fixes each one:
+The theme's defaults leave out four kinds of reader, and this extension fixes each one:
 
 - Keyboard readers: the article header's buttons (the table of contents toggle, *Launch*
   and *Download* with their menus) drop the theme's focus ring, so a reader moving with Tab
@@ -13,6 +13,10 @@ The theme's defaults leave out three kinds of reader, and this extension fixes e
   page): the "Check yourself" answers were folded away on paper, with no way to open them,
   and each hidden cell left a "Show code cell source" button. In print the answers are
   unfolded and the buttons left out.
+- Screen-reader and voice-control readers: myst-nb labels every "Show code cell source"
+  toggle "Toggle hidden content", a name the reader never sees; a screen reader announced
+  what the toggle does, not what it shows, and a voice command naming the visible words
+  found nothing. The label is dropped, so the toggle is named by its visible text.
 """
 
 from __future__ import annotations
@@ -23,6 +27,19 @@ from typing import Any
 
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "every_reader.css"
+#: The name myst-nb gives every hide-input toggle, over its visible "Show code cell source".
+UNSEEN_TOGGLE_LABEL = ' aria-label="Toggle hidden content"'
+
+
+def name_toggles_by_their_text(body: str) -> str:
+    """``body`` with the hidden-cell toggles' unseen label dropped: each ``<summary>`` is
+    then named by the words it shows ("Show code cell source")."""
+    return body.replace(f"<summary{UNSEEN_TOGGLE_LABEL}>", "<summary>")
+
+
+def _on_page(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    if "body" in context:
+        context["body"] = name_toggles_by_their_text(context["body"])
 
 
 def _add_static_path(app: Any, config: Any) -> None:
@@ -39,8 +56,9 @@ def _refresh_copy(app: Any) -> None:
 
 
 def setup(app: Any) -> dict[str, Any]:
-    """Add the stylesheet for keyboard, low-vision and print readers."""
+    """Add the stylesheet for keyboard, low-vision and print readers; name the toggles."""
     app.connect("config-inited", _add_static_path)
     app.connect("builder-inited", _refresh_copy)
+    app.connect("html-page-context", _on_page)
     app.add_css_file(STYLESHEET)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
