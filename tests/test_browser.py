@@ -563,6 +563,35 @@ PRINTED_JS = """() => ({
 })"""
 
 
+#: An A4 page's printable width in CSS px: 210 mm at 96 px per inch, less Chromium's default
+#: margins of 0.4 in on either side.
+A4_PRINTABLE = {"width": 718, "height": 1046}
+
+# Blocks of code or printed output whose text runs past their width: on paper, where
+# nothing scrolls, that text is lost.
+CUT_ON_PAPER_JS = """() => [...document.querySelectorAll("pre, table")]
+  .filter((block) => block.offsetParent !== null && block.scrollWidth > block.clientWidth + 1)
+  .map((block) => block.textContent.trim().slice(0, 60))"""
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_printed_chapter_fits_its_code_and_outputs_on_a4(
+    site: str, browser, chapter: str
+) -> None:
+    """Printed on A4 (or saved as PDF), does every block of code and printed output fit the
+    page's width, including the box-drawn ``model.summary()`` tables that scroll sideways
+    on screen but cannot on paper?"""
+    page = browser.new_page()
+    page.set_viewport_size(A4_PRINTABLE)
+    try:
+        page.goto(site + chapter, wait_until="load")
+        page.emulate_media(media="print")
+        cut = page.evaluate(CUT_ON_PAPER_JS)
+    finally:
+        page.close()
+    assert not cut, f"{chapter}: blocks cut at the paper's edge: {cut}"
+
+
 @pytest.mark.parametrize("chapter", chapters())
 def test_a_printed_chapter_shows_its_answers_and_no_toggles(
     site: str, browser, chapter: str

@@ -11,8 +11,9 @@ The theme's defaults leave out four kinds of reader, and this extension fixes ea
   Its text takes the page's text colour, in light and dark mode alike.
 - Readers who print a chapter or save it as PDF (the *Download* menu's ``.pdf`` prints the
   page): the "Check yourself" answers were folded away on paper, with no way to open them,
-  and each hidden cell left a "Show code cell source" button. In print the answers are
-  unfolded and the buttons left out.
+  each hidden cell left a "Show code cell source" button, and a ``model.summary()`` table,
+  which scrolls sideways on screen, lost its right edge on A4. In print the answers are
+  unfolded, the buttons left out and those tables set smaller.
 - Screen-reader and voice-control readers: myst-nb labels every "Show code cell source"
   toggle "Toggle hidden content", a name the reader never sees; a screen reader announced
   what the toggle does, not what it shows, and a voice command naming the visible words
