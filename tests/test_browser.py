@@ -511,8 +511,9 @@ def test_every_control_before_the_text_shows_keyboard_focus(site: str, browser) 
     assert not unseen, f"controls that look the same focused and not: {unseen}"
 
 
-# A span a cell's printed output colours itself (model.summary()'s names, shapes and counts)
-# whose colour stands out from the output's background by less than WCAG AA's 4.5:1.
+# Text of a cell's output (a span model.summary() colours itself, a table's caption or
+# cells, printed text) whose colour stands out from its background by less than WCAG AA's
+# 4.5:1.
 PALE_OUTPUT_JS = """() => {
   const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
   const luminance = ([r, g, b]) => {
@@ -529,7 +530,9 @@ PALE_OUTPUT_JS = """() => {
     }
     return [255, 255, 255];
   };
-  return [...document.querySelectorAll("div.cell_output pre span[style*='color']")]
+  const texts = ["pre", "pre span[style*='color']", "caption", "th", "td"]
+    .map((selector) => `div.cell_output ${selector}`).join(", ");
+  return [...document.querySelectorAll(texts)]
     .filter((span) => span.textContent.trim())
     .map((span) => {
       const [a, b] = [luminance(rgb(getComputedStyle(span).color)), luminance(background(span))];
@@ -540,18 +543,28 @@ PALE_OUTPUT_JS = """() => {
 }"""
 
 
+@pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("chapter", chapters())
-def test_printed_outputs_read_at_wcag_aa_contrast(site: str, browser, chapter: str) -> None:
-    """Does every coloured piece of a cell's printed output (``model.summary()`` colours its
-    layer names, shapes and counts) stand out from the output's background by 4.5:1 or more,
-    for a reader with low vision?"""
+def test_printed_outputs_read_at_wcag_aa_contrast(
+    site: str, browser, chapter: str, mode: str
+) -> None:
+    """In the light mode and in the dark one a reader can switch to, does every piece of a
+    cell's output (the layer names, shapes and counts ``model.summary()`` colours, the name
+    ``lstm_lib.explain`` captions its table with, printed text) stand out from its
+    background by 4.5:1 or more, for a reader with low vision?"""
     page = browser.new_page()
     try:
         page.goto(site + chapter, wait_until="load")
+        # What the theme's colour-mode button sets.
+        page.evaluate(
+            "(mode) => { document.documentElement.dataset.theme = mode;"
+            " document.documentElement.dataset.mode = mode; }",
+            mode,
+        )
         pale = page.evaluate(PALE_OUTPUT_JS)
     finally:
         page.close()
-    assert not pale, f"{chapter}: output text below 4.5:1: {pale}"
+    assert not pale, f"{chapter} ({mode}): output text below 4.5:1: {pale}"
 
 
 # Printed: the "Check yourself" answers shown, no "Show code cell source" button.

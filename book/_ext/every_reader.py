@@ -8,7 +8,9 @@ The theme's defaults leave out four kinds of reader, and this extension fixes ea
   page uses.
 - Readers with low vision: ``model.summary()`` colours its layer names, shapes and counts
   (light blue, cyan, green) at 1.6 to 3.2:1 on the output's grey, below WCAG AA's 4.5:1.
-  Its text takes the page's text colour, in light and dark mode alike.
+  Its text takes the page's text colour, in light and dark mode alike. In dark mode the
+  name over an ``lstm_lib.explain`` table stood at 1.7:1 on its light output box; it takes
+  its table's dark text colour.
 - Readers who print a chapter or save it as PDF (the *Download* menu's ``.pdf`` prints the
   page): the "Check yourself" answers were folded away on paper, with no way to open them,
   each hidden cell left a "Show code cell source" button, and a ``model.summary()`` table,
