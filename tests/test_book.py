@@ -1092,3 +1092,16 @@ def test_hidden_cell_toggles_are_named_by_their_visible_text(
         if toggle.has_attr("aria-label") or "Show code cell source" not in toggle.get_text()
     ]
     assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"
+
+
+def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: str) -> None:
+    """Does the site's root page, which sends the reader on to the book, declare its language
+    and title for a screen reader, and hold a link to the book's first page for a reader
+    whose browser does not follow automatic redirects?"""
+    soup = BeautifulSoup((HTML / "index.html").read_text(encoding="utf-8"), "html.parser")
+    root = soup.find("html")
+    assert root is not None and root.get("lang"), "the root page declares no language"
+    assert soup.title is not None and soup.title.get_text().strip(), "the root page has no title"
+    links = {a.get("href"): a.get_text().strip() for a in soup.select("a[href]")}
+    assert links.get("book/index.html"), f"no link with text to the book's first page: {links}"
+    assert soup.select_one("meta[http-equiv=Refresh]"), "the root page no longer redirects"
