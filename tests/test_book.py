@@ -1105,3 +1105,31 @@ def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: 
     links = {a.get("href"): a.get_text().strip() for a in soup.select("a[href]")}
     assert links.get("book/index.html"), f"no link with text to the book's first page: {links}"
     assert soup.select_one("meta[http-equiv=Refresh]"), "the root page no longer redirects"
+
+
+@pytest.mark.parametrize(
+    ("extension", "stylesheet"),
+    [
+        ("phone_width", "phone_width.css"),
+        ("readable_errors", "readable_errors.css"),
+        ("every_reader", "every_reader.css"),
+    ],
+)
+def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
+    tmp_path: Path, extension: str, stylesheet: str
+) -> None:
+    """When a book extension's stylesheet has been edited since the last build, does the
+    next build start with the new one in ``_static``, rather than the old copy (Sphinx 7.4
+    never overwrites it) or none (it copies nothing when no page is out of date), which
+    would leave readers without the wrapping, focus rings or print rules it carries?"""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location(extension, BOOK / "_ext" / f"{extension}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    copy = tmp_path / "_static" / stylesheet
+    copy.parent.mkdir()
+    copy.write_text("/* the stylesheet as it was at the last build */\n", encoding="utf-8")
+    module._refresh_copy(SimpleNamespace(outdir=str(tmp_path)))
+    assert copy.read_bytes() == (BOOK / "_ext" / "static" / stylesheet).read_bytes()
