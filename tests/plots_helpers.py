@@ -67,3 +67,46 @@ def layout_problems(fig) -> list[str]:
         if width > 1 and height > 1:
             problems.append(f"{a.get_text()!r} overlaps {b.get_text()!r}")
     return problems
+
+
+#: WCAG AA's least contrast for text of normal size; every label of a figure is 9 to 12 pt.
+MIN_TEXT_CONTRAST = 4.5
+
+
+def relative_luminance(rgb) -> float:
+    """WCAG's relative luminance of an sRGB colour given as three floats in [0, 1]."""
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb[:3]]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(first, second) -> float:
+    """WCAG's contrast ratio of two sRGB colours, from 1 (none) to 21 (black on white)."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def low_contrast_texts(fig, minimum: float = MIN_TEXT_CONTRAST) -> list[str]:
+    """The texts of a render whose colour stands out from what they are drawn on (the most
+    common pixel of their box: the figure, a box's fill, a label's background) by less than
+    ``minimum``, each with its ratio."""
+    from matplotlib.colors import to_rgb
+
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3]
+    height = pixels.shape[0]
+    problems = []
+    for text in texts:
+        box = text.get_window_extent(renderer)
+        # Display coordinates count up from the bottom; the pixel rows count down.
+        rows = slice(max(0, int(height - box.y1)), max(0, int(np.ceil(height - box.y0))))
+        cols = slice(max(0, int(box.x0)), max(0, int(np.ceil(box.x1))))
+        region = pixels[rows, cols].reshape(-1, 3)
+        if region.size == 0:
+            continue
+        colours, counts = np.unique(region, axis=0, return_counts=True)
+        background = colours[counts.argmax()] / 255
+        ratio = contrast_ratio(to_rgb(text.get_color()), background)
+        if ratio < minimum:
+            problems.append(f"{text.get_text()!r} at {ratio:.2f}:1")
+    return problems

@@ -1073,3 +1073,63 @@ def test_exercise_pages_name_their_chapter_by_its_title(build_output: str, noteb
     chapter = BeautifulSoup(target.read_text(encoding="utf-8"), "html.parser")
     title = heading_text(chapter.find("article").find("h1"))
     assert " ".join(link.get_text().split()) == title
+
+
+# --- readers with a screen reader or voice control ------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_hidden_cell_toggles_are_named_by_their_visible_text(
+    build_output: str, chapter: str
+) -> None:
+    """Is every "Show code cell source" toggle of a chapter named by the words it shows,
+    not by a label the reader never sees ("Toggle hidden content"), so that a screen reader
+    announces what it shows and a voice command naming its words finds it (WCAG 2.5.3)?"""
+    toggles = page(chapter).select("div.cell details.hide > summary")
+    misnamed = [
+        toggle.get("aria-label")
+        for toggle in toggles
+        if toggle.has_attr("aria-label") or "Show code cell source" not in toggle.get_text()
+    ]
+    assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"
+
+
+def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: str) -> None:
+    """Does the site's root page, which sends the reader on to the book, declare its language
+    and title for a screen reader, and hold a link to the book's first page for a reader
+    whose browser does not follow automatic redirects?"""
+    soup = BeautifulSoup((HTML / "index.html").read_text(encoding="utf-8"), "html.parser")
+    root = soup.find("html")
+    assert root is not None and root.get("lang"), "the root page declares no language"
+    assert soup.title is not None and soup.title.get_text().strip(), "the root page has no title"
+    links = {a.get("href"): a.get_text().strip() for a in soup.select("a[href]")}
+    assert links.get("book/index.html"), f"no link with text to the book's first page: {links}"
+    assert soup.select_one("meta[http-equiv=Refresh]"), "the root page no longer redirects"
+
+
+@pytest.mark.parametrize(
+    ("extension", "stylesheet"),
+    [
+        ("phone_width", "phone_width.css"),
+        ("readable_errors", "readable_errors.css"),
+        ("every_reader", "every_reader.css"),
+    ],
+)
+def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
+    tmp_path: Path, extension: str, stylesheet: str
+) -> None:
+    """When a book extension's stylesheet has been edited since the last build, does the
+    next build start with the new one in ``_static``, rather than the old copy (Sphinx 7.4
+    never overwrites it) or none (it copies nothing when no page is out of date), which
+    would leave readers without the wrapping, focus rings or print rules it carries?"""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location(extension, BOOK / "_ext" / f"{extension}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    copy = tmp_path / "_static" / stylesheet
+    copy.parent.mkdir()
+    copy.write_text("/* the stylesheet as it was at the last build */\n", encoding="utf-8")
+    module._refresh_copy(SimpleNamespace(outdir=str(tmp_path)))
+    assert copy.read_bytes() == (BOOK / "_ext" / "static" / stylesheet).read_bytes()

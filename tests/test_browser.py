@@ -442,3 +442,186 @@ def test_one_search_box_and_no_header_bar_of_its_own(site: str, browser, width: 
     assert bars == 1, f"{bars} header bars at {width} px"
     if width == PHONE["width"]:
         assert searches[0]["header"], "at phone width the search sits in the header"
+
+
+# --- readers who do not use a mouse, see less well, or print ------------------------------
+
+# The focused element's box, and where it sits: the page's header and sidebars, or the text.
+FOCUSED_JS = """() => {
+  const e = document.activeElement;
+  if (!e || e === document.body) return null;
+  const r = e.getBoundingClientRect();
+  return {x: r.x, y: r.y, width: r.width, height: r.height,
+          name: (e.getAttribute("aria-label") || e.innerText || e.tagName).trim().slice(0, 60),
+          inText: Boolean(e.closest("article.bd-article"))};
+}"""
+
+
+def _ring_clip(box: dict) -> dict:
+    """The focused element's box with room around it for a focus ring drawn outside it."""
+    return {
+        "x": max(0, box["x"] - 6),
+        "y": max(0, box["y"] - 6),
+        "width": box["width"] + 12,
+        "height": box["height"] + 12,
+    }
+
+
+def test_every_control_before_the_text_shows_keyboard_focus(site: str, browser) -> None:
+    """Moving with Tab from the top of a chapter to its text, and through the items of the
+    *Launch* and *Download* menus opened with Enter, does every control the reader lands on
+    look different focused than not (a visible focus ring, WCAG 2.4.7)?"""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    unseen: list[str] = []
+    try:
+        page.goto(site + "book/02-dense.html", wait_until="networkidle")
+        menus = []
+        for _ in range(60):
+            page.keyboard.press("Tab")
+            box = page.evaluate(FOCUSED_JS)
+            if box is None or box["inText"]:
+                break
+            if box["width"] < 1 or box["height"] < 1:
+                continue
+            focused = page.screenshot(clip=_ring_clip(box), animations="disabled")
+            page.evaluate("() => document.activeElement.blur()")
+            # Tab goes on from the blurred control: the browser keeps its place.
+            if focused == page.screenshot(clip=_ring_clip(box), animations="disabled"):
+                unseen.append(box["name"])
+            if box["name"] in ("Launch interactive content", "Download this page"):
+                menus.append(box["name"])
+        assert menus == ["Launch interactive content", "Download this page"], menus
+        for menu in menus:
+            page.locator(f"button[aria-label='{menu}']").focus()
+            page.keyboard.press("Enter")
+            page.keyboard.press("ArrowDown")
+            first = page.evaluate(FOCUSED_JS)
+            focused = page.screenshot(clip=_ring_clip(first), animations="disabled")
+            page.keyboard.press("ArrowDown")  # the next item, or the first again (one item)
+            if page.evaluate(FOCUSED_JS) == first:
+                page.keyboard.press("ArrowUp")
+            if page.evaluate(FOCUSED_JS) != first and focused == page.screenshot(
+                clip=_ring_clip(first), animations="disabled"
+            ):
+                unseen.append(f"{menu} menu: {first['name']}")
+            page.keyboard.press("Escape")
+    finally:
+        page.close()
+    assert not unseen, f"controls that look the same focused and not: {unseen}"
+
+
+# Text of a cell's output (a span model.summary() colours itself, a table's caption or
+# cells, printed text) whose colour stands out from its background by less than WCAG AA's
+# 4.5:1.
+PALE_OUTPUT_JS = """() => {
+  const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = (c) => {
+      c /= 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const texts = ["pre", "pre span[style*='color']", "caption", "th", "td"]
+    .map((selector) => `div.cell_output ${selector}`).join(", ");
+  return [...document.querySelectorAll(texts)]
+    .filter((span) => span.textContent.trim())
+    .map((span) => {
+      const [a, b] = [luminance(rgb(getComputedStyle(span).color)), luminance(background(span))];
+      return {text: span.textContent.trim().slice(0, 40),
+              ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+    })
+    .filter((span) => span.ratio < 4.5);
+}"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("chapter", chapters())
+def test_printed_outputs_read_at_wcag_aa_contrast(
+    site: str, browser, chapter: str, mode: str
+) -> None:
+    """In the light mode and in the dark one a reader can switch to, does every piece of a
+    cell's output (the layer names, shapes and counts ``model.summary()`` colours, the name
+    ``lstm_lib.explain`` captions its table with, printed text) stand out from its
+    background by 4.5:1 or more, for a reader with low vision?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + chapter, wait_until="load")
+        # What the theme's colour-mode button sets.
+        page.evaluate(
+            "(mode) => { document.documentElement.dataset.theme = mode;"
+            " document.documentElement.dataset.mode = mode; }",
+            mode,
+        )
+        pale = page.evaluate(PALE_OUTPUT_JS)
+    finally:
+        page.close()
+    assert not pale, f"{chapter} ({mode}): output text below 4.5:1: {pale}"
+
+
+# Printed: the "Check yourself" answers shown, no "Show code cell source" button.
+PRINTED_JS = """() => ({
+  answers: [...document.querySelectorAll("details.sd-dropdown .sd-summary-content")]
+    .map((answer) => answer.checkVisibility()),
+  toggles: [...document.querySelectorAll("div.cell details.hide > summary")]
+    .filter((summary) => summary.checkVisibility()).length,
+})"""
+
+
+#: An A4 page's printable width in CSS px: 210 mm at 96 px per inch, less Chromium's default
+#: margins of 0.4 in on either side.
+A4_PRINTABLE = {"width": 718, "height": 1046}
+
+# Blocks of code or printed output whose text runs past their width: on paper, where
+# nothing scrolls, that text is lost.
+CUT_ON_PAPER_JS = """() => [...document.querySelectorAll("pre, table")]
+  .filter((block) => block.offsetParent !== null && block.scrollWidth > block.clientWidth + 1)
+  .map((block) => block.textContent.trim().slice(0, 60))"""
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_printed_chapter_fits_its_code_and_outputs_on_a4(
+    site: str, browser, chapter: str
+) -> None:
+    """Printed on A4 (or saved as PDF), does every block of code and printed output fit the
+    page's width, including the box-drawn ``model.summary()`` tables that scroll sideways
+    on screen but cannot on paper?"""
+    page = browser.new_page()
+    page.set_viewport_size(A4_PRINTABLE)
+    try:
+        page.goto(site + chapter, wait_until="load")
+        page.emulate_media(media="print")
+        cut = page.evaluate(CUT_ON_PAPER_JS)
+    finally:
+        page.close()
+    assert not cut, f"{chapter}: blocks cut at the paper's edge: {cut}"
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_a_printed_chapter_shows_its_answers_and_no_toggles(
+    site: str, browser, chapter: str
+) -> None:
+    """Printed, or saved as PDF (the *Download* menu's ``.pdf`` prints the page), does a
+    chapter show its "Check yourself" answers, which paper cannot unfold, and leave out the
+    "Show code cell source" buttons, which paper cannot press?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + chapter, wait_until="load")
+        page.emulate_media(media="print")
+        printed = page.evaluate(PRINTED_JS)
+        page.emulate_media(media="screen")
+        on_screen = page.evaluate(PRINTED_JS)
+    finally:
+        page.close()
+    assert all(printed["answers"]), f"{chapter}: answers folded on paper: {printed}"
+    assert printed["toggles"] == 0, f"{chapter}: {printed['toggles']} toggle buttons on paper"
+    # On screen the answers still wait for a click.
+    assert not any(on_screen["answers"]), chapter

@@ -18,7 +18,7 @@ from conftest import require_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matplotlib.text import Text
-from plots_helpers import drawn_texts, layout_problems
+from plots_helpers import drawn_texts, layout_problems, low_contrast_texts
 
 from lstm_lib import plots
 from lstm_lib.plots import diagrams
@@ -625,3 +625,12 @@ def test_diagrams_stay_legible_at_their_widest_labels(case):
     figure, at 9 pt or more, on a figure at most 7 in wide?"""
     fig = LEGIBILITY[case]()
     assert_legible(fig)
+
+
+@pytest.mark.parametrize("case", sorted(LEGIBILITY))
+def test_diagram_labels_read_at_wcag_aa_contrast(case):
+    """Does every label of every diagram (the vermillion shapes of the returned tensors, the
+    grey of what is dropped, the orange of the cell state's path) stand out from what it is
+    drawn on by 4.5:1 or more, for a reader with low vision?"""
+    fig = LEGIBILITY[case]()
+    assert low_contrast_texts(fig) == []

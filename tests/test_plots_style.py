@@ -21,7 +21,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from plots_helpers import layout_problems, make_trace
+from plots_helpers import layout_problems, low_contrast_texts, make_trace
 
 from lstm_lib import plots
 from lstm_lib.plots import _style
@@ -214,4 +214,25 @@ def test_no_text_overlaps_or_runs_off_at_default_size(case):
     inside the figure?"""
     fig = LEGIBILITY[case]()
     assert layout_problems(fig) == []
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("case", sorted(LEGIBILITY))
+def test_every_label_reads_at_wcag_aa_contrast(case):
+    """Does every label of every family stand out from what it is drawn on by 4.5:1 or more
+    (WCAG AA), so that a reader with low vision can read the badges and shapes written in a
+    palette colour?"""
+    fig = LEGIBILITY[case]()
+    assert low_contrast_texts(fig) == []
+    plt.close(fig)
+
+
+def test_low_contrast_texts_finds_pale_labels_only():
+    """Does the contrast check flag orange text on white and pass black text, and text on
+    a dark fill only when it is dark too?"""
+    fig, ax = plt.subplots()
+    ax.text(0.2, 0.8, "pale", color="#E69F00", fontsize=12)
+    ax.text(0.2, 0.5, "clear", color="black", fontsize=12)
+    ax.text(0.2, 0.2, "on dark", color="white", fontsize=12, bbox={"facecolor": "black"})
+    assert low_contrast_texts(fig) == ["'pale' at 2.25:1"]
     plt.close(fig)

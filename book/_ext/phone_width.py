@@ -16,6 +16,7 @@ extension fixes each one:
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +47,18 @@ def _use_svg_kernels(app: Any, config: Any) -> None:
         config.html_static_path.append(str(STATIC))
 
 
-def _drop_stale_copy(app: Any) -> None:
-    # Sphinx 7.4 does not overwrite a static file already in the output: an edited
-    # stylesheet would never reach the pages of an incremental build.
+def _refresh_copy(app: Any) -> None:
+    # Sphinx 7.4 does not overwrite a static file already in the output, and copies none
+    # when no page is out of date (deleting the old copy left the pages without one): an
+    # edited stylesheet is written over the old copy here.
     copy = Path(app.outdir) / "_static" / "phone_width.css"
     if copy.exists() and copy.read_bytes() != (STATIC / "phone_width.css").read_bytes():
-        copy.unlink()
+        shutil.copyfile(STATIC / "phone_width.css", copy)
 
 
 def setup(app: Any) -> dict[str, Any]:
     """Run the chapters' kernels with SVG figures and add the phone-width stylesheet."""
     app.connect("config-inited", _use_svg_kernels)
-    app.connect("builder-inited", _drop_stale_copy)
+    app.connect("builder-inited", _refresh_copy)
     app.add_css_file("phone_width.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,6 +14,7 @@ letting the page cut them at the right edge.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,18 @@ def _add_static_path(app: Any, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
 
+def _refresh_copy(app: Any) -> None:
+    # Sphinx 7.4 does not overwrite a static file already in the output: an edited
+    # stylesheet is written over the old copy here, or it would never reach the pages.
+    copy = Path(app.outdir) / "_static" / "readable_errors.css"
+    if copy.exists() and copy.read_bytes() != (STATIC / "readable_errors.css").read_bytes():
+        shutil.copyfile(STATIC / "readable_errors.css", copy)
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Render errors briefly and add the stylesheet that wraps their lines."""
     NbElementRenderer.render_error = _render_error
     app.connect("config-inited", _add_static_path)
+    app.connect("builder-inited", _refresh_copy)
     app.add_css_file("readable_errors.css")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -32,6 +32,7 @@ from lstm_lib.plots._style import (
     _SMALL,
     _VERMILLION,
     _VERMILLION_TINT,
+    _ink,
     _is_int,
     _positive_int,
     _pyplot,
@@ -107,8 +108,9 @@ def _text(
     colour: str = _BLACK,
     **kwargs: Any,
 ) -> Any:
-    """A label at (x, y) in inches, drawn over boxes and wires."""
-    return ax.text(x, y, text, ha=ha, va=va, fontsize=size, color=colour, zorder=6, **kwargs)
+    """A label at (x, y) in inches, drawn over boxes and wires, in the shade of ``colour``
+    that text reads in (``_ink``)."""
+    return ax.text(x, y, text, ha=ha, va=va, fontsize=size, color=_ink(colour), zorder=6, **kwargs)
 
 
 # add_artist, not add_patch: the limits are fixed by _canvas, and skipping the data-limit

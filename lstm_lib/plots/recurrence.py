@@ -27,6 +27,7 @@ from lstm_lib.plots._style import (
     _UNIT_CMAP,
     _VERMILLION,
     _VERMILLION_TINT,
+    _ink,
     _is_int,
     _positive_int,
     _pyplot,
@@ -230,7 +231,7 @@ def _draw_states(ax: Any, steps: int, return_state: bool, lanes: dict[str, float
 
 def _badge(ax: Any, x: float, y: float, text: str, ha: str, va: str) -> None:
     """The label of a returned tensor: its name, or its index in the list Keras returns."""
-    ax.text(x, y, text, ha=ha, va=va, fontsize=_SMALL, color=_VERMILLION, fontweight="bold")
+    ax.text(x, y, text, ha=ha, va=va, fontsize=_SMALL, color=_ink(_VERMILLION), fontweight="bold")
 
 
 def _outline_output(ax: Any, steps: int, return_sequences: bool, in_list: bool) -> None:
