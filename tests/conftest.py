@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -256,6 +257,35 @@ def course_factory(tmp_path: Path):
 
     (tmp_path / "course").mkdir()
     return factory
+
+
+#: nbgrader's alembic head, by the ``alembic`` command that reported it.
+_ALEMBIC_HEADS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def alembic_asked_once_per_command() -> Iterator[None]:
+    """nbgrader stamps each new gradebook with the alembic head it reads by running the
+    ``alembic`` command found on ``PATH``: a Python start with SQLAlchemy, seconds each,
+    paid again for every gradebook a test makes in this process. The head is fixed by the
+    installed nbgrader, so each ``alembic`` command is asked once per test run. A ``PATH``
+    without the command still fails as nbgrader fails, so a test still sees a missing
+    ``alembic``; nbgrader started in a subprocess still asks for itself."""
+    import nbgrader.api
+
+    ask = nbgrader.api.get_alembic_version
+
+    def once_per_command() -> str:
+        command = shutil.which("alembic")
+        if command is None:
+            return ask()
+        if command not in _ALEMBIC_HEADS:
+            _ALEMBIC_HEADS[command] = ask()
+        return _ALEMBIC_HEADS[command]
+
+    nbgrader.api.get_alembic_version = once_per_command
+    yield
+    nbgrader.api.get_alembic_version = ask
 
 
 @pytest.fixture
