@@ -228,6 +228,21 @@ def copy_course(root: Path, names: list[str]) -> Course:
 _GENERATED: dict[tuple[str, ...], Path] = {}
 
 
+def _empty_gradebook(course: Course) -> None:
+    """The course's gradebook made empty in this process, as ``generate_assignment`` would
+    make it there (nbgrader's own :class:`~nbgrader.api.Gradebook`, the course's id): the
+    command then finds one, and skips the alembic run it makes a new gradebook with (two
+    seconds, which :func:`alembic_asked_once_per_command` pays once per test run here)."""
+    from nbgrader.api import Gradebook
+
+    scripts = str(Path(sys.executable).parent)  # nbgrader runs alembic by name
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}")
+        url = f"sqlite:///{course.root / 'gradebook.db'}"
+        with Gradebook(url, course.layout.coursedir.course_id):
+            pass
+
+
 def make_course(root: Path, names: list[str]) -> Course:
     """Copy the config, lstm references and the named assignments; generate student
     versions. The generated course is made once per test run and copied into ``root``."""
@@ -236,6 +251,7 @@ def make_course(root: Path, names: list[str]) -> Course:
         template = Path(tempfile.mkdtemp(prefix="lstm-test-course-"))
         atexit.register(shutil.rmtree, template, ignore_errors=True)
         course = copy_course(template, names)
+        _empty_gradebook(course)
         for name in names:
             course.run("nbgrader", "generate_assignment", name, "--force")
         _GENERATED[key] = template
