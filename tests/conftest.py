@@ -13,17 +13,26 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import matplotlib
-import nbformat
 import pytest
 
 from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.preloaded import skip_iri_grammars
+
+if TYPE_CHECKING:
+    import nbformat
 
 # Before pyplot is imported anywhere in the test process: no display, and the same pixels
 # wherever the tests run. In this process only: an environment variable would reach the
 # kernels that execute the book, whose figures need Jupyter's inline backend.
 matplotlib.use("Agg")
+# Before anything in the test process imports nbformat: jsonschema then leaves out
+# rfc3987_syntax, whose IRI grammars take a second to compile in every test run and which
+# no schema checked here uses (nbformat's and nbgrader's have no "format"), as lstm-grade's
+# own processes leave it out. The nbgrader commands the tests start still load it.
+skip_iri_grammars()
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -103,6 +112,8 @@ def write_file(path: Path, text: str = "") -> Path:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
+    import nbformat
+
     return nbformat.read(path, as_version=4)
 
 
@@ -177,6 +188,8 @@ class Course:
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name or assignment}.ipynb"
+        import nbformat
+
         nbformat.write(notebook, path)
         return path
 
