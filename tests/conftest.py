@@ -11,20 +11,29 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import matplotlib
-import nbformat
 import pytest
 
 from lstm_grader.course import CONFIG_FILE, CourseLayout
+from lstm_grader.preloaded import skip_iri_grammars
+
+if TYPE_CHECKING:
+    import nbformat
 
 # Before pyplot is imported anywhere in the test process: no display, and the same pixels
 # wherever the tests run. In this process only: an environment variable would reach the
 # kernels that execute the book, whose figures need Jupyter's inline backend.
 matplotlib.use("Agg")
+# Before anything in the test process imports nbformat: jsonschema then leaves out
+# rfc3987_syntax, whose IRI grammars take a second to compile in every test run and which
+# no schema checked here uses (nbformat's and nbgrader's have no "format"), as lstm-grade's
+# own processes leave it out. The nbgrader commands the tests start still load it.
+skip_iri_grammars()
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -122,6 +131,8 @@ def write_file(path: Path, text: str = "") -> Path:
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
+    import nbformat
+
     return nbformat.read(path, as_version=4)
 
 
@@ -196,6 +207,8 @@ class Course:
         folder = self.root / "submitted" / student / assignment
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name or assignment}.ipynb"
+        import nbformat
+
         nbformat.write(notebook, path)
         return path
 
@@ -247,6 +260,21 @@ def copy_course(root: Path, names: list[str]) -> Course:
 _GENERATED: dict[tuple[str, ...], Path] = {}
 
 
+def _empty_gradebook(course: Course) -> None:
+    """The course's gradebook made empty in this process, as ``generate_assignment`` would
+    make it there (nbgrader's own :class:`~nbgrader.api.Gradebook`, the course's id): the
+    command then finds one, and skips the alembic run it makes a new gradebook with (two
+    seconds, which :func:`alembic_asked_once_per_command` pays once per test run here)."""
+    from nbgrader.api import Gradebook
+
+    scripts = str(Path(sys.executable).parent)  # nbgrader runs alembic by name
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{scripts}{os.pathsep}{os.environ.get('PATH', '')}")
+        url = f"sqlite:///{course.root / 'gradebook.db'}"
+        with Gradebook(url, course.layout.coursedir.course_id):
+            pass
+
+
 def make_course(root: Path, names: list[str]) -> Course:
     """Copy the config, lstm references and the named assignments; generate student
     versions. The generated course is made once per test run and copied into ``root``."""
@@ -255,6 +283,7 @@ def make_course(root: Path, names: list[str]) -> Course:
         template = Path(tempfile.mkdtemp(prefix="lstm-test-course-"))
         atexit.register(shutil.rmtree, template, ignore_errors=True)
         course = copy_course(template, names)
+        _empty_gradebook(course)
         for name in names:
             course.run("nbgrader", "generate_assignment", name, "--force")
         _GENERATED[key] = template
@@ -276,6 +305,35 @@ def course_factory(tmp_path: Path):
 
     (tmp_path / "course").mkdir()
     return factory
+
+
+#: nbgrader's alembic head, by the ``alembic`` command that reported it.
+_ALEMBIC_HEADS: dict[str, str] = {}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def alembic_asked_once_per_command() -> Iterator[None]:
+    """nbgrader stamps each new gradebook with the alembic head it reads by running the
+    ``alembic`` command found on ``PATH``: a Python start with SQLAlchemy, seconds each,
+    paid again for every gradebook a test makes in this process. The head is fixed by the
+    installed nbgrader, so each ``alembic`` command is asked once per test run. A ``PATH``
+    without the command still fails as nbgrader fails, so a test still sees a missing
+    ``alembic``; nbgrader started in a subprocess still asks for itself."""
+    import nbgrader.api
+
+    ask = nbgrader.api.get_alembic_version
+
+    def once_per_command() -> str:
+        command = shutil.which("alembic")
+        if command is None:
+            return ask()
+        if command not in _ALEMBIC_HEADS:
+            _ALEMBIC_HEADS[command] = ask()
+        return _ALEMBIC_HEADS[command]
+
+    nbgrader.api.get_alembic_version = once_per_command
+    yield
+    nbgrader.api.get_alembic_version = ask
 
 
 @pytest.fixture

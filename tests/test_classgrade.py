@@ -7,6 +7,7 @@ and once against a real PostgreSQL server.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import csv
 import json
@@ -1596,8 +1597,16 @@ def test_a_new_process_per_submission_leaves_its_turn_wait_out_of_the_timeout(
         "print('graded')\n"
     )
     monkeypatch.setattr(classgrade, "_NBGRADER_MAIN", waits_then_runs)
-    outcome, log = classgrade.ClassGrader._autograde_in_new_process(grader, [], env)
+    # both runs at once, each timed from its own start: the test then lasts as long as the
+    # turn, not the turn and the limit one after the other
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        waits = pool.submit(classgrade.ClassGrader._autograde_in_new_process, grader, [], env)
+        # its run noting the wait has started with its command: the slow one may replace it
+        given_up = time.monotonic() + 60
+        while not notes.read_text() and not waits.done() and time.monotonic() < given_up:
+            time.sleep(0.05)
+        monkeypatch.setattr(classgrade, "_NBGRADER_MAIN", "import time; time.sleep(30)")
+        outcome, _ = classgrade.ClassGrader._autograde_in_new_process(grader, [], env)
+        assert outcome == "timed-out"
+        outcome, log = waits.result()
     assert (outcome, log.split()[-1]) == ("ran", "graded")
-    monkeypatch.setattr(classgrade, "_NBGRADER_MAIN", "import time; time.sleep(30)")
-    outcome, _ = classgrade.ClassGrader._autograde_in_new_process(grader, [], env)
-    assert outcome == "timed-out"

@@ -775,15 +775,39 @@ UNUSED_OPTIONS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("assignment", "question", "option"),
-    [
-        (assignment, question, option)
+#: Each case builds two Keras models and predicts with both (about 1.3 s of graph tracing).
+#: The judge takes an option by one path per option, whatever the question, so the quick
+#: run keeps each option once, on a model holding every class of the course's models that
+#: takes it: zero_output_for_mask on LSTMs (the one recurrent class there), autocast on
+#: 09 q7's Embedding, LSTM, Dropout and Dense, lora_alpha on 08 q6's Embedding and Dense.
+#: `make test` runs every question with every option.
+_QUICK_UNUSED_OPTIONS = {
+    ("05-return-flags", "q6", "zero_output_for_mask"),
+    ("09-keras2-to-keras3", "q7", "autocast"),
+    ("08-putting-together", "q6", "lora_alpha"),
+}
+
+
+def unused_option_cases() -> list[Any]:
+    """Every model question with every option of :data:`UNUSED_OPTIONS` one of its layers
+    takes; the quick run keeps :data:`_QUICK_UNUSED_OPTIONS`."""
+    return [
+        pytest.param(
+            assignment,
+            question,
+            option,
+            id=f"{assignment}-{question}-{option}",
+            marks=()
+            if (assignment, question, option) in _QUICK_UNUSED_OPTIONS
+            else pytest.mark.slow,
+        )
         for assignment, question in MODEL_QUESTIONS
         for option, (_, classes) in sorted(UNUSED_OPTIONS.items())
         if any(spec["class_name"] in classes for spec in _solution_answer(assignment, question))
-    ],
-)
+    ]
+
+
+@pytest.mark.parametrize(("assignment", "question", "option"), unused_option_cases())
 def test_an_option_keras_does_not_use_here_keeps_the_point_and_the_outputs(
     keras: Any, assignment: str, question: str, option: str
 ) -> None:

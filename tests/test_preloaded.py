@@ -11,6 +11,7 @@ close it share one.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -694,15 +695,19 @@ def test_a_runs_wait_for_its_kernels_turn_is_not_its_time(tmp_path: Path) -> Non
     notes.touch()
     env = {**os.environ, sandbox.TURN_WAITS_ENV: str(notes)}
     waiting = subprocess.Popen([sys.executable, "-c", WAITS_FOR_ITS_TURN], cwd=ROOT, env=env)
-    waited = preloaded._wait(waiting.pid, 2.0, str(notes))
-    assert waited is not None, "timed out while it waited for its turn"
-    assert os.waitstatus_to_exitcode(waited[0]) == 0
     slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], env=env)
-    try:
-        assert preloaded._wait(slow.pid, 2.0, str(notes)) is None
-    finally:
-        slow.kill()
-        slow.wait()
+    # both waits at once, each timing its own run from its own start: the test then lasts
+    # as long as the turn, not the turn and the limit one after the other
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        slow_waited = pool.submit(preloaded._wait, slow.pid, 2.0, str(notes))
+        try:
+            waited = preloaded._wait(waiting.pid, 2.0, str(notes))
+            assert waited is not None, "timed out while it waited for its turn"
+            assert os.waitstatus_to_exitcode(waited[0]) == 0
+            assert slow_waited.result() is None
+        finally:
+            slow.kill()
+            slow.wait()
 
 
 def test_the_client_waits_for_a_run_whose_kernel_waited_for_its_turn(tmp_path: Path) -> None:
