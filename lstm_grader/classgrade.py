@@ -1230,7 +1230,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             raise
         print(
             f"lstm-grade: cannot reach the Dask scheduler at {args.scheduler}, nothing was "
-            f"graded ({type(exc).__name__}: {exc})",
+            f"graded ({type(exc).__name__}: {exc}): start the scheduler (`dask scheduler`), or "
+            "give --scheduler the address it printed as 'Scheduler at' (not its dashboard's), "
+            "then try again",
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED

@@ -371,6 +371,41 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
 # --------------------------------------------------------------------------- the host's side
 
 
+#: How long the course host waits for a Dask scheduler to answer before it says so.
+CONNECT_TIMEOUT_S = 30.0
+
+
+def connect_scheduler(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
+    """A Dask client of the scheduler at ``address``, or an :class:`OSError` saying what to
+    check once none has answered as one within ``timeout_s`` seconds.
+
+    Dask's own timeout covers the connection alone: at an address where something else
+    listens (the scheduler's dashboard, port 8787, or any web server) the handshake waited
+    for ever, or read an HTTP reply as the length of a message and failed to allocate it.
+    """
+    from distributed import Client
+
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=f"{timeout_s}s")
+        except BaseException as exc:  # handed to the waiting thread, which says what it was
+            outcome["error"] = exc
+
+    # a daemon thread: one stuck in a handshake that never ends does not keep lstm-grade
+    connecting = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    connecting.start()
+    connecting.join(timeout_s + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    error = outcome.get("error")
+    if isinstance(error, OSError):  # nothing listens there, or the connection timed out
+        raise error
+    what = f"{type(error).__name__}: {error}" if error else f"no answer in {timeout_s:.0f} s"
+    raise OSError(f"what answers there is not a Dask scheduler: {what}") from error
+
+
 class ClusterGrading:
     """The course host's end: builds kits and jobs, sends them, writes what comes back.
 
@@ -385,11 +420,9 @@ class ClusterGrading:
     """
 
     def __init__(self, address: str, layout: CourseLayout, db_url: str) -> None:
-        from distributed import Client
-
         self.layout = layout
         self.db_url = db_url
-        self.client = Client(address, timeout="30s")
+        self.client = connect_scheduler(address)
         self._kits: dict[str, Any] = {}
         self._kits_lock = threading.Lock()
         self._write_lock = threading.Lock()

@@ -344,6 +344,64 @@ def _run_all(limit: cluster.InFlightLimit, calls: _Calls, count: int) -> list:
     return [pool.submit(limit.run, calls, i) for i in range(count)]
 
 
+def _not_a_scheduler(reply: bytes) -> tuple[str, threading.Event]:
+    """The address of a server that accepts connections and sends ``reply`` (nothing: a
+    web server waiting for a request), as the Dask dashboard or a web server does."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.sendall(reply)
+            held.append(connection)
+        for connection in held:
+            connection.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{server.getsockname()[1]}", stop
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"", b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"],
+    ids=["silent", "http"],
+)
+def test_an_address_that_is_not_a_scheduler_is_named_in_time(reply: bytes) -> None:
+    """An instructor who gives lstm-grade --scheduler the dashboard's port, or an address
+    where a web server answers, must be told so. Does connecting stop within its time with
+    an OSError saying no Dask scheduler answers there (it waited for ever on a silent
+    server, and failed with a MemoryError on an HTTP reply)?"""
+    require_module("distributed", "Dask distributed (pip install .[grading])")
+    address, stop = _not_a_scheduler(reply)
+    outcome: list[BaseException | object] = []
+
+    def connect() -> None:
+        try:
+            outcome.append(cluster.connect_scheduler(address, timeout_s=2))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    try:
+        connecting = threading.Thread(target=connect, daemon=True)
+        connecting.start()
+        connecting.join(30)
+        assert outcome, "still connecting after 30 s"
+        error = outcome[0]
+        assert isinstance(error, OSError), error
+        assert "not a Dask scheduler" in str(error)
+    finally:
+        stop.set()
+
+
 def test_no_more_submissions_run_at_once_than_the_cluster_has_slots() -> None:
     calls = _Calls()
     futures = _run_all(cluster.InFlightLimit(lambda: 2, recheck_s=0.02), calls, 8)
