@@ -53,6 +53,8 @@ WORKER_GRADEBOOK = "gradebook.db"
 MAX_IN_FLIGHT = 512
 #: How often a waiting submission asks the scheduler again how many workers there are.
 RECHECK_S = 5.0
+#: How often one submission's assignment kit is sent again, lost with the workers holding it.
+KIT_RESENDS = 3
 
 
 class InFlightLimit:
@@ -435,9 +437,12 @@ class ClusterGrading:
     def close(self) -> None:
         self.client.close()
 
-    def _kit(self, assignment: str) -> Any:
-        """The assignment's kit, built and sent to the cluster once."""
+    def _kit(self, assignment: str, lost: Any = None) -> Any:
+        """The assignment's kit, built and sent to the cluster once, and again when the
+        one sent, ``lost``, was lost with the workers that held it."""
         with self._kits_lock:
+            if lost is not None and self._kits.get(assignment) is lost:
+                del self._kits[assignment]
             if assignment not in self._kits:
                 kit = build_kit(self.layout, self.db_url, assignment)
                 self._kits[assignment] = self.client.scatter(kit, broadcast=True, hash=False)
@@ -461,8 +466,22 @@ class ClusterGrading:
             timeout,
             unsafe_no_sandbox,
         )
-        future = self.client.submit(grade_job, self._kit(assignment), job, pure=False)
-        result: GradingResult = future.result()
+        from distributed.client import FutureCancelledError
+
+        kit = self._kit(assignment)
+        for resend in range(KIT_RESENDS + 1):
+            future = self.client.submit(grade_job, kit, job, pure=False)
+            try:
+                result: GradingResult = future.result()
+                break
+            except FutureCancelledError:
+                # the kit is data sent once, which Dask cannot compute again: when every
+                # worker holding it died, each task needing it was cancelled unstarted
+                # ("lost dependencies"), and the rest of the assignment's class got grader
+                # errors. Sent again, the kit reaches the workers alive now.
+                if resend == KIT_RESENDS:
+                    raise
+                kit = self._kit(assignment, lost=kit)
         log = f"graded on {result.worker}\n{result.log}"
         if result.outcome == "ran" or result.state is not None:
             self._write(student, assignment, result)

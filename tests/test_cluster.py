@@ -36,6 +36,7 @@ from test_classgrade import (
 
 from lstm_grader import cluster
 from lstm_grader.cluster import GradingJob, GradingKit
+from lstm_grader.course import CourseLayout
 
 BIN = Path(sys.executable).parent
 #: A real PostgreSQL server for the gradebook (the fixture of test_classgrade.py)
@@ -519,11 +520,7 @@ class LocalCluster:
             time.sleep(0.1)
         address = json.loads(self.file.read_text())["address"]
         for index in range(1, workers + 1):
-            self._start(
-                f"w{index}",
-                [str(BIN / "dask"), "worker", address, "--name", f"w{index}", "--nthreads", "1"]
-                + ["--no-nanny", "--no-dashboard", "--local-directory", str(self.folder)],
-            )
+            self.add_worker(address, f"w{index}")
         from distributed import Client
 
         with Client(address, timeout="60s") as client:
@@ -532,6 +529,14 @@ class LocalCluster:
                 info["name"]: worker for worker, info in client.scheduler_info()["workers"].items()
             }
         return address
+
+    def add_worker(self, address: str, name: str) -> None:
+        """Start worker ``name`` for the scheduler at ``address``, as a host added by hand."""
+        self._start(
+            name,
+            [str(BIN / "dask"), "worker", address, "--name", name, "--nthreads", "1"]
+            + ["--no-nanny", "--no-dashboard", "--local-directory", str(self.folder)],
+        )
 
     def kill(self, name: str) -> None:
         os.killpg(self.processes[name].pid, signal.SIGKILL)
@@ -584,6 +589,38 @@ def _graded_on(course: Course, student: str) -> str:
     first = log.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("graded on "), first
     return first.removeprefix("graded on ")
+
+
+@pytest.mark.slow
+def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> None:
+    """The assignment's kit is sent to the cluster once. When the workers holding it die
+    and another joins, is the next submission still graded (its task was cancelled for
+    "lost dependencies", and every submission after it of that assignment got a grader
+    error)?"""
+    require_module("distributed", "Dask distributed")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
+    # a kit for other code: a worker answers at once that it will not grade with it
+    monkeypatch.setattr(
+        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
+    )
+    local = LocalCluster(tmp_path)
+    address = local.start(workers=1)
+    try:
+        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
+        try:
+            first = grading.autograde("ada", "a1", 60, False)
+            local.kill("w1")
+            local.add_worker(address, "w2")
+            second = grading.autograde("ada", "a1", 60, False)
+        finally:
+            grading.close()
+    finally:
+        local.stop()
+    for outcome, log, _seconds in (first, second):
+        assert outcome == "crashed" and "other code than the course host" in log, log
 
 
 @pytest.mark.slow
