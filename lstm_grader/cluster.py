@@ -326,8 +326,8 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
         return GradingResult(
             "crashed",
             f"worker {worker} grades with other code than the course host (lstm-course, "
-            "nbgrader or their dependencies differ): install the same versions on every "
-            "worker",
+            "nbgrader, Keras or their dependencies differ, or are missing): install the "
+            "same versions on every worker, lstm-course with its grading and keras extras",
             worker,
             version,
         )
