@@ -424,6 +424,7 @@ class ClusterGrading:
     def __init__(self, address: str, layout: CourseLayout, db_url: str) -> None:
         self.layout = layout
         self.db_url = db_url
+        self.address = address
         self.client = connect_scheduler(address)
         self._kits: dict[str, Any] = {}
         self._kits_lock = threading.Lock()
@@ -466,26 +467,40 @@ class ClusterGrading:
             timeout,
             unsafe_no_sandbox,
         )
+        try:
+            result = self._grade_on_cluster(assignment, job)
+        except Exception as exc:
+            if self.client.status == "running":
+                raise
+            # the scheduler is gone: Dask's own words ("ConnectionPool closing.", a task
+            # "cancelled for reason: unknown") said neither that nor what to do
+            raise OSError(
+                f"the Dask scheduler at {self.address} was lost mid-run "
+                f"({type(exc).__name__}: {exc}): start it again, then run lstm-grade again"
+            ) from exc
+        log = f"graded on {result.worker}\n{result.log}"
+        if result.outcome == "ran" or result.state is not None:
+            self._write(student, assignment, result)
+        return result.outcome, log, result.seconds
+
+    def _grade_on_cluster(self, assignment: str, job: GradingJob) -> GradingResult:
+        """Send ``job`` with its assignment's kit and wait for its result."""
         from distributed.client import FutureCancelledError
 
         kit = self._kit(assignment)
         for resend in range(KIT_RESENDS + 1):
             future = self.client.submit(grade_job, kit, job, pure=False)
             try:
-                result: GradingResult = future.result()
-                break
+                return future.result()
             except FutureCancelledError:
                 # the kit is data sent once, which Dask cannot compute again: when every
                 # worker holding it died, each task needing it was cancelled unstarted
                 # ("lost dependencies"), and the rest of the assignment's class got grader
                 # errors. Sent again, the kit reaches the workers alive now.
-                if resend == KIT_RESENDS:
+                if resend == KIT_RESENDS or self.client.status != "running":
                     raise
                 kit = self._kit(assignment, lost=kit)
-        log = f"graded on {result.worker}\n{result.log}"
-        if result.outcome == "ran" or result.state is not None:
-            self._write(student, assignment, result)
-        return result.outcome, log, result.seconds
+        raise AssertionError("unreachable: the last resend returned or raised")
 
     def _write(self, student: str, assignment: str, result: GradingResult) -> None:
         """The single writer: the gradebook, then the autograded notebooks and reports."""

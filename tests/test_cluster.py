@@ -624,6 +624,36 @@ def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
 
 
 @pytest.mark.slow
+def test_a_scheduler_lost_mid_run_is_named_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> None:
+    """When the scheduler stops mid-run, Dask gives up reconnecting after 30 s and each
+    submission still to grade gets a grader-error row. Does its reason say the scheduler
+    was lost and what to do (it read "CommClosedError: ConnectionPool closing.")?"""
+    require_module("distributed", "Dask distributed")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
+    monkeypatch.setattr(
+        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
+    )
+    local = LocalCluster(tmp_path)
+    address = local.start(workers=1)
+    try:
+        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
+        try:
+            grading.autograde("ada", "a1", 60, False)
+            local.kill("scheduler")
+            with pytest.raises(OSError) as lost:
+                grading.autograde("ada", "a1", 60, False)
+        finally:
+            grading.close()
+    finally:
+        local.stop()
+    assert f"the Dask scheduler at {address} was lost" in str(lost.value)
+    assert "start it again, then run lstm-grade again" in str(lost.value)
+
+
+@pytest.mark.slow
 def test_a_class_graded_on_a_cluster_with_a_worker_killed_mid_notebook(
     course_factory, postgres_url, tmp_path: Path
 ) -> None:
