@@ -917,8 +917,23 @@ class ClassGrader:
         nbgrader's autograde adds its learner by looking the id up and inserting it if
         missing: two workers grading one new learner's two assignments at once could both
         miss it, and the second insert failed (UNIQUE constraint), a grader error."""
+        extensions: dict[tuple[str, str], Any] = {}
         with self._gradebook() as gradebook:
-            known = {a.name for a in gradebook.assignments}
+            # `nbgrader db assignment add` (a due date set in a new gradebook, PostgreSQL's
+            # after a move) defines an assignment without its notebooks: autograde then
+            # finds no notebook to grade, and every learner got a grader error, run after
+            # run. Such an assignment is defined here as a new one is.
+            bare = [a for a in gradebook.assignments if a.name in assignments and not a.notebooks]
+            known = {a.name for a in gradebook.assignments if a.notebooks}
+            for assignment in bare:
+                for submitted in list(assignment.submissions):
+                    # left by a run against the bare assignment: no notebook, so no score;
+                    # nbgrader defines no notebook of an assignment that has submissions
+                    # (and removes its release folder when it refuses)
+                    student = submitted.student.id
+                    if submitted.extension is not None:
+                        extensions[assignment.name, student] = submitted.extension
+                    gradebook.remove_submission(assignment.name, student)
             # an id nbgrader cannot take is refused before grading and never reaches it
             for student in sorted(filter(is_safe_student_id, students)):
                 gradebook.update_or_create_student(student)
@@ -930,6 +945,10 @@ class ClassGrader:
                 capture_output=True,
                 env=self._env(),
             )
+        if extensions:  # an extension given to a learner of the bare assignment stands
+            with self._gradebook() as gradebook:
+                for (assignment, student), extension in extensions.items():
+                    gradebook.update_or_create_submission(assignment, student, extension=extension)
 
     def _env(self) -> dict[str, str]:
         from lstm_grader.sandbox import TURN_WAITS_ENV
@@ -1211,7 +1230,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             raise
         print(
             f"lstm-grade: cannot reach the Dask scheduler at {args.scheduler}, nothing was "
-            f"graded ({type(exc).__name__}: {exc})",
+            f"graded ({type(exc).__name__}: {exc}): start the scheduler (`dask scheduler`), or "
+            "give --scheduler the address it printed as 'Scheduler at' (not its dashboard's), "
+            "then try again",
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED

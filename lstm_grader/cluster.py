@@ -53,6 +53,8 @@ WORKER_GRADEBOOK = "gradebook.db"
 MAX_IN_FLIGHT = 512
 #: How often a waiting submission asks the scheduler again how many workers there are.
 RECHECK_S = 5.0
+#: How often one submission's assignment kit is sent again, lost with the workers holding it.
+KIT_RESENDS = 3
 
 
 class InFlightLimit:
@@ -324,8 +326,8 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
         return GradingResult(
             "crashed",
             f"worker {worker} grades with other code than the course host (lstm-course, "
-            "nbgrader or their dependencies differ): install the same versions on every "
-            "worker",
+            "nbgrader, Keras or their dependencies differ, or are missing): install the "
+            "same versions on every worker, lstm-course with its grading and keras extras",
             worker,
             version,
         )
@@ -371,6 +373,41 @@ def grade_job(kit: GradingKit, job: GradingJob) -> GradingResult:
 # --------------------------------------------------------------------------- the host's side
 
 
+#: How long the course host waits for a Dask scheduler to answer before it says so.
+CONNECT_TIMEOUT_S = 30.0
+
+
+def connect_scheduler(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
+    """A Dask client of the scheduler at ``address``, or an :class:`OSError` saying what to
+    check once none has answered as one within ``timeout_s`` seconds.
+
+    Dask's own timeout covers the connection alone: at an address where something else
+    listens (the scheduler's dashboard, port 8787, or any web server) the handshake waited
+    for ever, or read an HTTP reply as the length of a message and failed to allocate it.
+    """
+    from distributed import Client
+
+    outcome: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            outcome["client"] = Client(address, timeout=f"{timeout_s}s")
+        except BaseException as exc:  # handed to the waiting thread, which says what it was
+            outcome["error"] = exc
+
+    # a daemon thread: one stuck in a handshake that never ends does not keep lstm-grade
+    connecting = threading.Thread(target=connect, name="dask-connect", daemon=True)
+    connecting.start()
+    connecting.join(timeout_s + 5)
+    if "client" in outcome:
+        return outcome["client"]
+    error = outcome.get("error")
+    if isinstance(error, OSError):  # nothing listens there, or the connection timed out
+        raise error
+    what = f"{type(error).__name__}: {error}" if error else f"no answer in {timeout_s:.0f} s"
+    raise OSError(f"what answers there is not a Dask scheduler: {what}") from error
+
+
 class ClusterGrading:
     """The course host's end: builds kits and jobs, sends them, writes what comes back.
 
@@ -385,11 +422,10 @@ class ClusterGrading:
     """
 
     def __init__(self, address: str, layout: CourseLayout, db_url: str) -> None:
-        from distributed import Client
-
         self.layout = layout
         self.db_url = db_url
-        self.client = Client(address, timeout="30s")
+        self.address = address
+        self.client = connect_scheduler(address)
         self._kits: dict[str, Any] = {}
         self._kits_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -402,9 +438,12 @@ class ClusterGrading:
     def close(self) -> None:
         self.client.close()
 
-    def _kit(self, assignment: str) -> Any:
-        """The assignment's kit, built and sent to the cluster once."""
+    def _kit(self, assignment: str, lost: Any = None) -> Any:
+        """The assignment's kit, built and sent to the cluster once, and again when the
+        one sent, ``lost``, was lost with the workers that held it."""
         with self._kits_lock:
+            if lost is not None and self._kits.get(assignment) is lost:
+                del self._kits[assignment]
             if assignment not in self._kits:
                 kit = build_kit(self.layout, self.db_url, assignment)
                 self._kits[assignment] = self.client.scatter(kit, broadcast=True, hash=False)
@@ -428,12 +467,40 @@ class ClusterGrading:
             timeout,
             unsafe_no_sandbox,
         )
-        future = self.client.submit(grade_job, self._kit(assignment), job, pure=False)
-        result: GradingResult = future.result()
+        try:
+            result = self._grade_on_cluster(assignment, job)
+        except Exception as exc:
+            if self.client.status == "running":
+                raise
+            # the scheduler is gone: Dask's own words ("ConnectionPool closing.", a task
+            # "cancelled for reason: unknown") said neither that nor what to do
+            raise OSError(
+                f"the Dask scheduler at {self.address} was lost mid-run "
+                f"({type(exc).__name__}: {exc}): start it again, then run lstm-grade again"
+            ) from exc
         log = f"graded on {result.worker}\n{result.log}"
         if result.outcome == "ran" or result.state is not None:
             self._write(student, assignment, result)
         return result.outcome, log, result.seconds
+
+    def _grade_on_cluster(self, assignment: str, job: GradingJob) -> GradingResult:
+        """Send ``job`` with its assignment's kit and wait for its result."""
+        from distributed.client import FutureCancelledError
+
+        kit = self._kit(assignment)
+        for resend in range(KIT_RESENDS + 1):
+            future = self.client.submit(grade_job, kit, job, pure=False)
+            try:
+                return future.result()
+            except FutureCancelledError:
+                # the kit is data sent once, which Dask cannot compute again: when every
+                # worker holding it died, each task needing it was cancelled unstarted
+                # ("lost dependencies"), and the rest of the assignment's class got grader
+                # errors. Sent again, the kit reaches the workers alive now.
+                if resend == KIT_RESENDS or self.client.status != "running":
+                    raise
+                kit = self._kit(assignment, lost=kit)
+        raise AssertionError("unreachable: the last resend returned or raised")
 
     def _write(self, student: str, assignment: str, result: GradingResult) -> None:
         """The single writer: the gradebook, then the autograded notebooks and reports."""

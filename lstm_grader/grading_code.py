@@ -13,7 +13,10 @@ from lstm_grader import safefiles
 
 #: The packages whose code decides a grade: their source is part of every fingerprint.
 GRADING_PACKAGES = ("lstm_lib", "lstm_grader")
-#: Installed distributions whose version decides how a notebook is run and graded.
+#: Installed distributions whose version decides how a notebook is run and graded. Keras and
+#: TensorFlow too: a learner's cells may use Keras, and grading runs a check cell's Keras
+#: code again where a later cell reads what it built, so a grading host without them (or
+#: with others) gave such a learner fewer points than the course host.
 GRADING_DISTRIBUTIONS = (
     "lstm-course",
     "nbgrader",
@@ -22,6 +25,8 @@ GRADING_DISTRIBUTIONS = (
     "jupyter_client",
     "ipykernel",
     "numpy",
+    "keras",
+    "tensorflow",
 )
 
 

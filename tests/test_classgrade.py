@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import csv
+import datetime as dt
 import json
 import os
 import shutil
@@ -96,9 +97,10 @@ def test_every_learner_who_submitted_is_in_the_gradebook_before_any_worker_grade
     schema = create_engine(url)
     Base.metadata.create_all(schema)
     schema.dispose()
-    with Gradebook(url) as gradebook:  # known, so no nbgrader run generates them
+    with Gradebook(url) as gradebook:  # defined, so no nbgrader run generates them
         for assignment in ("a1", "a2"):
             gradebook.update_or_create_assignment(assignment)
+            gradebook.add_notebook(assignment, assignment)
     seen: list[set[str]] = []
 
     def grade(submission: Submission, *, again: bool = False) -> list[Row]:
@@ -846,6 +848,57 @@ def test_a_postgresql_gradebook_gives_the_same_grades_as_sqlite(
     assert graded <= set(sqlite_scores)
     assert _cell_scores(postgres_url, students) == sqlite_scores
     assert _cell_scores(sqlite_url, students) == sqlite_scores, "the move changed SQLite"
+
+
+@pytest.mark.slow
+def test_a_due_date_set_in_a_new_gradebook_before_grading_leaves_the_class_gradable(
+    course_factory,
+) -> None:
+    """An instructor who moves a course to a new gradebook sets each due date there first
+    (`nbgrader db assignment add --duedate`), which defines the assignment without its
+    notebooks; a run before this was fixed also left a submission row with no notebook,
+    and an extension given to it. Does lstm-grade grade the class in full (it gave every
+    learner a grader error, "No notebooks found", run after run), keep the due date and
+    the extension, and leave the release folder in place?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    expected = {"s01-correct": answered_notebook(course), "s02-blank": course.release(ASSIGNMENT)}
+    for student, notebook in expected.items():
+        course.submit(student, ASSIGNMENT, notebook)
+    new_url = "sqlite:///" + str(course.root / "moved.db")
+    course.run(
+        "nbgrader",
+        "db",
+        "assignment",
+        "add",
+        ASSIGNMENT,
+        "--duedate=2027-01-30 23:59 UTC",
+        f"--CourseDirectory.db_url={new_url}",
+    )
+    with Gradebook(new_url) as gradebook:
+        gradebook.add_student("s02-blank")
+        with gradebook.db.no_autoflush:  # as nbgrader builds a submission: no half-made flush
+            gradebook.add_submission(ASSIGNMENT, "s02-blank", extension=dt.timedelta(days=2))
+    release = course.layout.release(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    released = release.read_bytes()
+
+    lstm_grade(course, db_url=new_url)
+
+    rows = grade_rows(course)
+    full = sum(_points(c) for c in course.release(ASSIGNMENT).cells)
+    assert (rows["s01-correct"]["status"], float(rows["s01-correct"]["score"])) == (
+        "graded",
+        full,
+    )
+    assert rows["s02-blank"]["status"] == "no-answers"
+    assert release.read_bytes() == released
+    with Gradebook(new_url) as gradebook:
+        assignment = gradebook.find_assignment(ASSIGNMENT)
+        assert [notebook.name for notebook in assignment.notebooks] == [ASSIGNMENT]
+        assert assignment.duedate == dt.datetime(2027, 1, 30, 23, 59)
+        extension = gradebook.find_submission(ASSIGNMENT, "s02-blank").extension
+        assert extension == dt.timedelta(days=2)
 
 
 @pytest.mark.slow

@@ -36,6 +36,7 @@ from test_classgrade import (
 
 from lstm_grader import cluster
 from lstm_grader.cluster import GradingJob, GradingKit
+from lstm_grader.course import CourseLayout
 
 BIN = Path(sys.executable).parent
 #: A real PostgreSQL server for the gradebook (the fixture of test_classgrade.py)
@@ -344,6 +345,64 @@ def _run_all(limit: cluster.InFlightLimit, calls: _Calls, count: int) -> list:
     return [pool.submit(limit.run, calls, i) for i in range(count)]
 
 
+def _not_a_scheduler(reply: bytes) -> tuple[str, threading.Event]:
+    """The address of a server that accepts connections and sends ``reply`` (nothing: a
+    web server waiting for a request), as the Dask dashboard or a web server does."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            connection.sendall(reply)
+            held.append(connection)
+        for connection in held:
+            connection.close()
+        server.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"tcp://127.0.0.1:{server.getsockname()[1]}", stop
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"", b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n"],
+    ids=["silent", "http"],
+)
+def test_an_address_that_is_not_a_scheduler_is_named_in_time(reply: bytes) -> None:
+    """An instructor who gives lstm-grade --scheduler the dashboard's port, or an address
+    where a web server answers, must be told so. Does connecting stop within its time with
+    an OSError saying no Dask scheduler answers there (it waited for ever on a silent
+    server, and failed with a MemoryError on an HTTP reply)?"""
+    require_module("distributed", "Dask distributed (pip install .[grading])")
+    address, stop = _not_a_scheduler(reply)
+    outcome: list[BaseException | object] = []
+
+    def connect() -> None:
+        try:
+            outcome.append(cluster.connect_scheduler(address, timeout_s=2))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    try:
+        connecting = threading.Thread(target=connect, daemon=True)
+        connecting.start()
+        connecting.join(30)
+        assert outcome, "still connecting after 30 s"
+        error = outcome[0]
+        assert isinstance(error, OSError), error
+        assert "not a Dask scheduler" in str(error)
+    finally:
+        stop.set()
+
+
 def test_no_more_submissions_run_at_once_than_the_cluster_has_slots() -> None:
     calls = _Calls()
     futures = _run_all(cluster.InFlightLimit(lambda: 2, recheck_s=0.02), calls, 8)
@@ -461,11 +520,7 @@ class LocalCluster:
             time.sleep(0.1)
         address = json.loads(self.file.read_text())["address"]
         for index in range(1, workers + 1):
-            self._start(
-                f"w{index}",
-                [str(BIN / "dask"), "worker", address, "--name", f"w{index}", "--nthreads", "1"]
-                + ["--no-nanny", "--no-dashboard", "--local-directory", str(self.folder)],
-            )
+            self.add_worker(address, f"w{index}")
         from distributed import Client
 
         with Client(address, timeout="60s") as client:
@@ -474,6 +529,14 @@ class LocalCluster:
                 info["name"]: worker for worker, info in client.scheduler_info()["workers"].items()
             }
         return address
+
+    def add_worker(self, address: str, name: str) -> None:
+        """Start worker ``name`` for the scheduler at ``address``, as a host added by hand."""
+        self._start(
+            name,
+            [str(BIN / "dask"), "worker", address, "--name", name, "--nthreads", "1"]
+            + ["--no-nanny", "--no-dashboard", "--local-directory", str(self.folder)],
+        )
 
     def kill(self, name: str) -> None:
         os.killpg(self.processes[name].pid, signal.SIGKILL)
@@ -552,6 +615,68 @@ def _graded_on(course: Course, student: str) -> str:
     first = log.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("graded on "), first
     return first.removeprefix("graded on ")
+
+
+@pytest.mark.slow
+def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> None:
+    """The assignment's kit is sent to the cluster once. When the workers holding it die
+    and another joins, is the next submission still graded (its task was cancelled for
+    "lost dependencies", and every submission after it of that assignment got a grader
+    error)?"""
+    require_module("distributed", "Dask distributed")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
+    # a kit for other code: a worker answers at once that it will not grade with it
+    monkeypatch.setattr(
+        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
+    )
+    local = LocalCluster(tmp_path)
+    address = local.start(workers=1)
+    try:
+        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
+        try:
+            first = grading.autograde("ada", "a1", 60, False)
+            local.kill("w1")
+            local.add_worker(address, "w2")
+            second = grading.autograde("ada", "a1", 60, False)
+        finally:
+            grading.close()
+    finally:
+        local.stop()
+    for outcome, log, _seconds in (first, second):
+        assert outcome == "crashed" and "other code than the course host" in log, log
+
+
+@pytest.mark.slow
+def test_a_scheduler_lost_mid_run_is_named_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> None:
+    """When the scheduler stops mid-run, Dask gives up reconnecting after 30 s and each
+    submission still to grade gets a grader-error row. Does its reason say the scheduler
+    was lost and what to do (it read "CommClosedError: ConnectionPool closing.")?"""
+    require_module("distributed", "Dask distributed")
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
+    monkeypatch.setattr(
+        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
+    )
+    local = LocalCluster(tmp_path)
+    address = local.start(workers=1)
+    try:
+        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
+        try:
+            grading.autograde("ada", "a1", 60, False)
+            local.kill("scheduler")
+            with pytest.raises(OSError) as lost:
+                grading.autograde("ada", "a1", 60, False)
+        finally:
+            grading.close()
+    finally:
+        local.stop()
+    assert f"the Dask scheduler at {address} was lost" in str(lost.value)
+    assert "start it again, then run lstm-grade again" in str(lost.value)
 
 
 @pytest.mark.slow
