@@ -617,6 +617,20 @@ def _graded_on(course: Course, student: str) -> str:
     return first.removeprefix("graded on ")
 
 
+def _course_sending_other_code(
+    root: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> str:
+    """A course at ``root`` (gradebook: assignment a1, learner ada) whose kits are for other
+    code, so a worker answers each at once that it will not grade with it: its gradebook's
+    address."""
+    require_module("distributed", "Dask distributed")
+    (root / "nbgrader_config.py").write_text("c = get_config()\n")
+    monkeypatch.setattr(
+        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
+    )
+    return _copy(assignment_gradebook, root / "gradebook.db")
+
+
 @pytest.mark.slow
 def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
@@ -625,13 +639,7 @@ def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
     and another joins, is the next submission still graded (its task was cancelled for
     "lost dependencies", and every submission after it of that assignment got a grader
     error)?"""
-    require_module("distributed", "Dask distributed")
-    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
-    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
-    # a kit for other code: a worker answers at once that it will not grade with it
-    monkeypatch.setattr(
-        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
-    )
+    db_url = _course_sending_other_code(tmp_path, monkeypatch, assignment_gradebook)
     local = LocalCluster(tmp_path)
     address = local.start(workers=1)
     try:
@@ -656,12 +664,7 @@ def test_a_scheduler_lost_mid_run_is_named_with_what_to_do(
     """When the scheduler stops mid-run, Dask gives up reconnecting after 30 s and each
     submission still to grade gets a grader-error row. Does its reason say the scheduler
     was lost and what to do (it read "CommClosedError: ConnectionPool closing.")?"""
-    require_module("distributed", "Dask distributed")
-    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
-    db_url = _copy(assignment_gradebook, tmp_path / "gradebook.db")
-    monkeypatch.setattr(
-        cluster, "build_kit", lambda layout, url, assignment: GradingKit(assignment, {}, "other")
-    )
+    db_url = _course_sending_other_code(tmp_path, monkeypatch, assignment_gradebook)
     local = LocalCluster(tmp_path)
     address = local.start(workers=1)
     try:
