@@ -18,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -631,6 +633,25 @@ def _course_sending_other_code(
     return _copy(assignment_gradebook, root / "gradebook.db")
 
 
+@contextmanager
+def _one_worker_grading_other_code(
+    root: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
+) -> Iterator[tuple[LocalCluster, cluster.ClusterGrading, str]]:
+    """A local cluster of one worker (``w1``) and the course host's end grading the course of
+    :func:`_course_sending_other_code` on it, with the scheduler's address; both stopped after."""
+    db_url = _course_sending_other_code(root, monkeypatch, assignment_gradebook)
+    local = LocalCluster(root)
+    address = local.start(workers=1)
+    try:
+        grading = cluster.ClusterGrading(address, CourseLayout.from_root(root), db_url)
+        try:
+            yield local, grading, address
+        finally:
+            grading.close()
+    finally:
+        local.stop()
+
+
 @pytest.mark.slow
 def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, assignment_gradebook: Path
@@ -639,20 +660,15 @@ def test_an_assignment_kit_lost_with_its_workers_is_sent_again(
     and another joins, is the next submission still graded (its task was cancelled for
     "lost dependencies", and every submission after it of that assignment got a grader
     error)?"""
-    db_url = _course_sending_other_code(tmp_path, monkeypatch, assignment_gradebook)
-    local = LocalCluster(tmp_path)
-    address = local.start(workers=1)
-    try:
-        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
-        try:
-            first = grading.autograde("ada", "a1", 60, False)
-            local.kill("w1")
-            local.add_worker(address, "w2")
-            second = grading.autograde("ada", "a1", 60, False)
-        finally:
-            grading.close()
-    finally:
-        local.stop()
+    with _one_worker_grading_other_code(tmp_path, monkeypatch, assignment_gradebook) as (
+        local,
+        grading,
+        address,
+    ):
+        first = grading.autograde("ada", "a1", 60, False)
+        local.kill("w1")
+        local.add_worker(address, "w2")
+        second = grading.autograde("ada", "a1", 60, False)
     for outcome, log, _seconds in (first, second):
         assert outcome == "crashed" and "other code than the course host" in log, log
 
@@ -664,20 +680,15 @@ def test_a_scheduler_lost_mid_run_is_named_with_what_to_do(
     """When the scheduler stops mid-run, Dask gives up reconnecting after 30 s and each
     submission still to grade gets a grader-error row. Does its reason say the scheduler
     was lost and what to do (it read "CommClosedError: ConnectionPool closing.")?"""
-    db_url = _course_sending_other_code(tmp_path, monkeypatch, assignment_gradebook)
-    local = LocalCluster(tmp_path)
-    address = local.start(workers=1)
-    try:
-        grading = cluster.ClusterGrading(address, CourseLayout.from_root(tmp_path), db_url)
-        try:
+    with _one_worker_grading_other_code(tmp_path, monkeypatch, assignment_gradebook) as (
+        local,
+        grading,
+        address,
+    ):
+        grading.autograde("ada", "a1", 60, False)
+        local.kill("scheduler")
+        with pytest.raises(OSError) as lost:
             grading.autograde("ada", "a1", 60, False)
-            local.kill("scheduler")
-            with pytest.raises(OSError) as lost:
-                grading.autograde("ada", "a1", 60, False)
-        finally:
-            grading.close()
-    finally:
-        local.stop()
     assert f"the Dask scheduler at {address} was lost" in str(lost.value)
     assert "start it again, then run lstm-grade again" in str(lost.value)
 
