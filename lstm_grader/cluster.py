@@ -398,7 +398,8 @@ def connect_scheduler(address: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Any
     # a daemon thread: one stuck in a handshake that never ends does not keep lstm-grade
     connecting = threading.Thread(target=connect, name="dask-connect", daemon=True)
     connecting.start()
-    connecting.join(timeout_s + 5)
+    # the grace lets Dask's own timeout, which says nothing listens, be the one given
+    connecting.join(timeout_s + min(5.0, timeout_s))
     if "client" in outcome:
         return outcome["client"]
     error = outcome.get("error")

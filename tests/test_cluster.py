@@ -389,7 +389,7 @@ def test_an_address_that_is_not_a_scheduler_is_named_in_time(reply: bytes) -> No
 
     def connect() -> None:
         try:
-            outcome.append(cluster.connect_scheduler(address, timeout_s=2))
+            outcome.append(cluster.connect_scheduler(address, timeout_s=1))
         except BaseException as exc:
             outcome.append(exc)
 
