@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ LOCK_FILE = ".lstm-grade.lock"
 TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
 COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason", "seconds")
+
+#: The statuses of notebooks that could not be scored yet: they count in no maximum total.
+NOT_SCORED_YET = ("not-due-yet", "ungraded")
 
 #: ``lstm-grade``'s exit statuses. A script running it tells "the learners' results are in
 #: grades.csv" (0, whatever the learners' notebooks did) from runs an instructor must look
@@ -492,31 +496,46 @@ class ClassGrader:
 
     def recorded_rows(self, assignments: Iterable[str]) -> list[Row]:
         """The rows the last grading of ``assignments`` left, grading nothing: each graded
-        submission's saved facts with the gradebook's scores now, refusals, and the
-        ``missing`` rows of the roster.
+        submission's saved facts with the gradebook's scores now, refusals, ``ungraded``
+        rows for the submissions never graded, and the roster's rows (:meth:`roster_rows`).
 
         A run that grades some assignments writes these beside its own, so the grades
-        files always hold the whole course. A submission handed in since its last grading
-        keeps that grading's row until its assignment is graded again; one never graded has
-        no row yet, and an assignment the gradebook does not know (never graded) has none.
+        files always hold every learner for every released assignment. A submission handed
+        in since its last grading keeps that grading's row until its assignment is graded
+        again.
         """
-        with self._gradebook() as gradebook:
-            known = {a.name for a in gradebook.assignments}
-        assignments = sorted(set(assignments) & known)
+        assignments = sorted(set(assignments))
         submissions = find_submissions(self.layout, assignments)
         rows: list[Row] = []
         for submission in submissions:
             facts = self._refusal(submission)
             if facts is None:
                 state_file = self._state_file(submission)
-                if not state_file.is_file():
-                    continue
-                facts = json.loads(safefiles.read_text(state_file)).get("facts")
+                if state_file.is_file():
+                    facts = json.loads(safefiles.read_text(state_file)).get("facts")
                 if not isinstance(facts, dict):
+                    rows += self._ungraded_rows(submission)
                     continue
             rows += self._rows(submission, facts)
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return rows
+
+    def _ungraded_rows(self, submission: Submission) -> list[Row]:
+        """The rows of a submission its assignment's grading has not reached yet."""
+        ungraded = report.notebook_outcome(graded_yet=False)
+        return [
+            Row(
+                submission.student,
+                submission.assignment,
+                name,
+                0.0,
+                self._max_score(submission.assignment, name),
+                ungraded.status,
+                ungraded.reason,
+                0.0,
+            )
+            for name in self.layout.notebooks(submission.assignment)
+        ]
 
     @staticmethod
     def _notebooks_instead(submission: Submission, expected: list[str]) -> list[str]:
@@ -778,32 +797,69 @@ class ClassGrader:
             )
 
     def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
-        """A ``missing`` row per notebook for every learner the gradebook knows who handed
-        in nothing for an assignment."""
+        """A row per notebook for every learner the gradebook knows who handed in nothing
+        for an assignment: ``not-due-yet`` while its due date (with the learner's
+        extension) is still to come, else ``missing``.
+
+        An assignment the gradebook does not know yet (released, never graded) has no due
+        date, and its notebooks' maximum scores are read from its student version.
+        """
+        now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are UTC
         with self._gradebook() as gradebook:
             students = sorted(student.id for student in gradebook.students)
-        missing = report.notebook_outcome(submitted=False)
+            due: dict[tuple[str, str], datetime] = {}
+            for known in gradebook.assignments:
+                if known.name not in assignments or known.duedate is None:
+                    continue
+                for student in students:
+                    due[known.name, student] = known.duedate
+                for handed in known.submissions:  # where an extension was given
+                    if handed.extension is not None:
+                        due[known.name, handed.student.id] = known.duedate + handed.extension
         rows = []
         for assignment in sorted(set(assignments)):
             absent = [student for student in students if (student, assignment) not in submitted]
             for name in self.layout.notebooks(assignment) if absent else []:
-                # the notebook's max score, the same for every learner: one gradebook read
-                nobody = Submission("", assignment, Path())
-                max_score = self._gradebook_entry(nobody, name).max_score
-                rows += [
-                    Row(
-                        student,
-                        assignment,
-                        name,
-                        0.0,
-                        max_score,
-                        missing.status,
-                        "nothing was submitted for this assignment",
-                        0.0,
+                max_score = self._max_score(assignment, name)
+                for student in absent:
+                    deadline = due.get((assignment, student))
+                    outcome = report.notebook_outcome(
+                        submitted=False,
+                        due_later=(
+                            f"{deadline:%Y-%m-%d %H:%M} UTC"
+                            if deadline is not None and deadline > now
+                            else None
+                        ),
                     )
-                    for student in absent
-                ]
+                    reason = (
+                        outcome.reason
+                        if outcome.status != "missing"
+                        else "nothing was submitted for this assignment"
+                    )
+                    rows.append(
+                        Row(student, assignment, name, 0.0, max_score, outcome.status, reason, 0.0)
+                    )
         return rows
+
+    def _max_score(self, assignment: str, notebook: str) -> float:
+        """A notebook's maximum score, the same for every learner: the gradebook's, or, for
+        an assignment it does not know yet, the points of its student version's cells."""
+        from nbgrader import utils
+
+        # one gradebook read: no learner has a submission under an empty id
+        known = self._gradebook_entry(Submission("", assignment, Path()), notebook)
+        if known.max_score or not (path := self.layout.release(assignment)).is_dir():
+            return known.max_score
+        import nbformat
+
+        cells = nbformat.read(path / f"{notebook}.ipynb", as_version=nbformat.NO_CONVERT).cells
+        return float(
+            sum(
+                float(cell.metadata.nbgrader.get("points") or 0)
+                for cell in cells
+                if utils.is_grade(cell) or utils.is_task(cell)
+            )
+        )
 
     # ---------------------------------------------------------------- the class
     def grade_all(
@@ -1010,7 +1066,12 @@ def _csv_text(rows: Iterable[Iterable[object]]) -> str:
 def write_grades(
     root: Path, rows: list[Row], grades: str = GRADES_FILE, totals: str = TOTALS_FILE
 ) -> tuple[Path, Path]:
-    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student)."""
+    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student).
+
+    A notebook not due yet, or handed in and not graded yet, has its row in ``grades.csv``
+    and its 0 in the totals' assignment column, but its points are left out of
+    ``max_total``, which counts what could be scored so far.
+    """
     grades_path = root / grades
     safefiles.write_text(
         grades_path,
@@ -1022,7 +1083,8 @@ def write_grades(
         entry = per_student.setdefault(row.student, {"total": 0.0, "max_total": 0.0})
         entry[row.assignment] = entry.get(row.assignment, 0.0) + row.score
         entry["total"] += row.score
-        entry["max_total"] += row.max_score
+        if row.status not in NOT_SCORED_YET:
+            entry["max_total"] += row.max_score
     totals_path = root / totals
     safefiles.write_text(
         totals_path,

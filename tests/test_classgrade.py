@@ -118,6 +118,89 @@ def test_every_learner_who_submitted_is_in_the_gradebook_before_any_worker_grade
     assert seen and all(students == {"alice", "bob"} for students in seen), seen
 
 
+def _graded_cell(grade_id: str, points: float) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("")
+    cell.metadata.nbgrader = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "grade_id": grade_id,
+        "points": points,
+        "schema_version": 3,
+    }
+    return cell
+
+
+def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
+    tmp_path: Path,
+) -> None:
+    """grades.csv had no row for an assignment nobody had handed in or that the gradebook
+    did not know yet, and called a learner ``missing`` before the due date: an instructor
+    could not see who was missing what. Does every learner the gradebook knows get a row
+    for every released notebook: ``not-due-yet`` before the due date (the learner's
+    extension counted), ``missing`` after it or without one, ``ungraded`` for a submission
+    never graded, with the notebook's maximum score even where the gradebook does not know
+    the assignment; and do the totals leave what cannot be scored yet out of the maximum?"""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    _touch(tmp_path / "nbgrader_config.py", _TINY_CONFIG)
+    for assignment in ("a1", "a2", "a3"):
+        _touch(tmp_path / "recorded" / f"{assignment}.json", '{"questions": {}}')
+        notebook = nbformat.v4.new_notebook(cells=[_graded_cell("q1", 2), _graded_cell("q2", 3)])
+        for step in ("instructor", "handout"):
+            (tmp_path / step / assignment).mkdir(parents=True)
+            nbformat.write(notebook, tmp_path / step / assignment / f"{assignment}.ipynb")
+    # alice handed a3 in; its assignment was never graded
+    _touch(tmp_path / "submitted" / "alice" / "a3" / "a3.ipynb", "{}")
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=1, force=False, timeout=60, process_per_submission=True
+    )
+    schema = create_engine(grader.layout.db_url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with Gradebook(grader.layout.db_url) as gradebook:
+        for student in ("alice", "bob", "carol"):
+            gradebook.update_or_create_student(student)
+        # a1 was due yesterday, bob has two days more; a2 is due next week; the gradebook
+        # does not know a3 yet
+        gradebook.update_or_create_assignment("a1", duedate=now - dt.timedelta(days=1))
+        gradebook.add_notebook("a1", "a1")
+        gradebook.update_or_create_submission("a1", "bob", extension=dt.timedelta(days=2))
+        gradebook.update_or_create_assignment("a2", duedate=now + dt.timedelta(days=7))
+        gradebook.add_notebook("a2", "a2")
+
+    rows = grader.recorded_rows(grader.layout.released_assignments())
+    assert {(r.student, r.assignment): r.status for r in rows} == {
+        ("alice", "a1"): "missing",
+        ("bob", "a1"): "not-due-yet",
+        ("carol", "a1"): "missing",
+        ("alice", "a2"): "not-due-yet",
+        ("bob", "a2"): "not-due-yet",
+        ("carol", "a2"): "not-due-yet",
+        ("alice", "a3"): "ungraded",
+        ("bob", "a3"): "missing",
+        ("carol", "a3"): "missing",
+    }
+    assert len(rows) == 9
+    due = (now + dt.timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
+    by_place = {(r.student, r.assignment): r for r in rows}
+    assert by_place["carol", "a2"].reason == (
+        f"nothing was submitted yet; the assignment is due {due} UTC"
+    )
+    assert "lstm-grade" in by_place["alice", "a3"].reason
+    assert by_place["carol", "a3"].max_score == 5.0  # from the student version
+
+    _, totals = classgrade.write_grades(tmp_path, sorted(rows, key=Row.sort_key))
+    assert _read_csv(totals)[1:] == [
+        # a max_total of what could be scored so far: alice's a3 awaits its grading
+        ["alice", "0.0", "0.0", "0.0", "0.0", str(by_place["alice", "a1"].max_score)],
+        ["bob", "0.0", "0.0", "0.0", "0.0", "5.0"],
+        ["carol", "0.0", "0.0", "0.0", "0.0", str(by_place["carol", "a1"].max_score + 5.0)],
+    ]
+
+
 def _tiny_course(root: Path) -> Submission:
     """A course whose folders are not the defaults, so only a layout read from its config
     finds them."""
