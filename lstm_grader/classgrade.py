@@ -133,6 +133,40 @@ class Submission:
     folder: Path
 
 
+#: The share of a time limit a notebook must have waited for a CPU, while it ran in that
+#: limit, to be taken for held up by the host: less than that changes no outcome but a
+#: cell's that needs its whole limit even alone, which any busier host would stop too.
+HELD_UP_SHARE = 0.05
+
+
+def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
+    """Whether a notebook that ran out of time may have done so because the host was busy.
+
+    The grading report keeps how long the sandbox's threads waited, ready to run, for a
+    CPU during the limit the notebook ran past (``timeout_cpu_wait``, from
+    ``SandboxedExecute``). A wait of at least :data:`HELD_UP_SHARE` of that limit means
+    other work on the host took the time; a shorter one means the notebook's own cells
+    did. Where nothing was measured (the whole submission ran past ``--timeout``, a
+    report from before the measure), it may have been the host.
+
+    Examples
+    --------
+    >>> timed_out_beside_others({"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 0.2}})
+    False
+    >>> timed_out_beside_others({"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 12}})
+    True
+    >>> timed_out_beside_others({})
+    True
+    """
+    measured = notebook_report.get("timeout_cpu_wait")
+    if not isinstance(measured, Mapping):
+        return True
+    waited, limit = measured.get("waited_seconds"), measured.get("limit_seconds")
+    if not isinstance(waited, int | float) or not isinstance(limit, int | float):
+        return True
+    return waited >= HELD_UP_SHARE * limit
+
+
 def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:
     """Every submitted folder (``submitted/<student>/<assignment>/`` by default) of the
     given assignments, by student then assignment."""
@@ -922,13 +956,16 @@ class ClassGrader:
         grade_again: Callable[[Submission], list[Row]],
     ) -> None:
         """Grade again, one at a time, each submission that ran out of time in this run
-        while others were graded beside it; its second rows stand. One whose rows were
-        read back from an earlier run stands as it is.
+        while others were graded beside it and held it up; its second rows stand. One whose
+        rows were read back from an earlier run stands as it is.
 
         A cell's limit is wall-clock time, and other learners' kernels, each within its own
         CPU limit, share the cores with it: three classmates' busy loops made an honest
         notebook, 10 of 10 alone, run out of time and score 0. A grade must not depend on
-        who was graded at the same time.
+        who was graded at the same time. A notebook that ran out of time without waiting
+        for a CPU (an endless loop on a host with cores to spare, a cell waiting for input)
+        would run out of it alone too: it is not graded again, and costs its time limit
+        once (:func:`timed_out_beside_others`).
         """
         if len(self._graded_now) < 2:
             return  # nothing was graded beside anything
@@ -936,7 +973,15 @@ class ClassGrader:
             s
             for s in submissions
             if (s.student, s.assignment) in self._graded_now
-            and any(row.status == "timed-out" for row in graded[s.student, s.assignment])
+            and any(
+                row.status == "timed-out"
+                and timed_out_beside_others(
+                    report.read_report(
+                        self.layout.report_file(s.student, s.assignment, row.notebook)
+                    )
+                )
+                for row in graded[s.student, s.assignment]
+            )
         ]
         if late:
             print(

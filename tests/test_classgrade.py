@@ -724,6 +724,11 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
     assert "('while True:') ran past the 5 s a cell may take while graded" in endless
     endless_report = course.report("s06-endless-loop", ASSIGNMENT)
     assert endless_report["stopped_by"] in endless
+    # how long its sandbox waited for a CPU in that cell: what decides whether a timeout
+    # beside others is graded again alone
+    waited = endless_report["timeout_cpu_wait"]
+    assert waited["limit_seconds"] == CELL_TIMEOUT
+    assert isinstance(waited["waited_seconds"], float) and waited["waited_seconds"] >= 0
     later = endless_report["questions"]["q4"]["message"]
     assert later == f"Not graded: {endless_report['stopped_by']}, so this cell did not run."
     graded_copy = course.root / "autograded" / "s06-endless-loop" / ASSIGNMENT
@@ -1656,6 +1661,56 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     assert late, "no submission was graded beside another"
     assert all((student, False, True) in calls for student in late), calls
     assert "Grading again, one at a time, " in capsys.readouterr().out
+
+
+def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endless loop ran out of time beside others and was graded again alone, to run
+    out of time again: it cost the time limit twice. Is a submission whose sandbox did not
+    wait for a CPU during the limit it ran past graded once, while one that waited long
+    (held up by the host), or whose wait was not measured, is still graded again alone?"""
+    from lstm_grader import report, sandbox
+
+    _tiny_course(tmp_path)
+    monkeypatch.setattr(sandbox, "kernels_share_a_process_limit", lambda: False)
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=2, force=False, timeout=60, process_per_submission=True
+    )
+    waits = {"looping": 0.3, "held-up": 9.0, "unmeasured": None}
+    calls: list[tuple[str, bool]] = []
+
+    def grade(submission: Submission, *, again: bool = False) -> list[Row]:
+        student = submission.student
+        grader._graded_now.add((student, submission.assignment))
+        calls.append((student, again))
+        path = grader.layout.report_file(student, "a1", "a1")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        measured = {"limit_seconds": 30, "waited_seconds": waits[student]}
+        report.write_report(path, {"timeout_cpu_wait": measured})
+        # alone, only the endless loop runs out of time again
+        status = "timed-out" if student == "looping" or not again else "graded"
+        return [Row(student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
+
+    monkeypatch.setattr(grader, "grade", grade)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: None)
+    monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
+    submissions = [
+        Submission(student, "a1", tmp_path / "submitted" / student / "a1") for student in waits
+    ]
+    rows = grader.grade_all(submissions, progress=False)
+    assert {row.student: row.status for row in rows} == {
+        "looping": "timed-out",
+        "held-up": "graded",
+        "unmeasured": "graded",
+    }
+    assert sorted(calls) == [
+        ("held-up", False),
+        ("held-up", True),
+        ("looping", False),
+        ("unmeasured", False),
+        ("unmeasured", True),
+    ]
 
 
 def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
