@@ -96,6 +96,10 @@ _NBGRADER_MAIN = (
 )
 
 
+class AssignmentNotDefined(RuntimeError):
+    """An assignment the gradebook does not define yet could not be defined in it."""
+
+
 @dataclass
 class Row:
     """One line of ``grades.csv``: a student's notebook."""
@@ -1039,17 +1043,50 @@ class ClassGrader:
             for student in sorted(filter(is_safe_student_id, students)):
                 gradebook.update_or_create_student(student)
         for assignment in sorted(assignments - known):
-            subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-                cwd=self.root,
-                check=True,
-                capture_output=True,
-                env=self._env(),
-            )
+            self._define_assignment(assignment)
         if extensions:  # an extension given to a learner of the bare assignment stands
             with self._gradebook() as gradebook:
                 for (assignment, student), extension in extensions.items():
                     gradebook.update_or_create_submission(assignment, student, extension=extension)
+
+    def _define_assignment(self, assignment: str) -> None:
+        """Define ``assignment`` and its notebooks in the gradebook, as nbgrader's
+        ``generate_assignment`` does, leaving its release folder as it is.
+
+        The student version is written to a folder thrown away: made in the release folder,
+        it replaced the version learners were given with one made from the source as it is
+        now, without a word.
+
+        Raises
+        ------
+        AssignmentNotDefined
+            When nbgrader cannot convert the assignment's source, with its last error.
+        """
+        # inside the course: nbgrader takes every step's folder for one below its root
+        with tempfile.TemporaryDirectory(prefix=".lstm-grade-define-", dir=self.root) as scratch:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "nbgrader",
+                    "generate_assignment",
+                    assignment,
+                    "--force",
+                    f"--CourseDirectory.release_directory={Path(scratch).name}",
+                ],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                env=self._env(),
+            )
+        if done.returncode != 0:
+            raise AssignmentNotDefined(
+                f"the gradebook does not define {assignment!r} yet, and `nbgrader "
+                f"generate_assignment {assignment}` could not define it from "
+                f"{report.printable(str(self.layout.source(assignment)))} "
+                f"({_last_line(done.stdout + done.stderr)}): fix the source and run "
+                "lstm-grade again"
+            )
 
     def _env(self) -> dict[str, str]:
         from lstm_grader.sandbox import TURN_WAITS_ENV
@@ -1343,7 +1380,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED
-    except CourseSettingsError as exc:  # a setting misspelt: the line says which, and how
+    except (CourseSettingsError, AssignmentNotDefined) as exc:  # the line says what to do
         print(f"lstm-grade: nothing was graded: {exc}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except Exception as exc:  # the course's own setup is broken: nothing can be graded

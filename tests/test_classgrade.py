@@ -1254,6 +1254,48 @@ def test_grading_one_assignment_keeps_the_other_assignments_rows_and_totals(
     assert run(ASSIGNMENT, "--force") == (whole, whole_totals)
 
 
+@pytest.mark.slow
+def test_defining_an_assignment_in_the_gradebook_leaves_the_release_folder_as_it_is(
+    course_factory,
+) -> None:
+    """lstm-grade defines an assignment the gradebook does not know by running nbgrader's
+    generate_assignment, which rewrote ``exercises/NAME`` from the source as it is now: an
+    edit made since the release replaced, without a word, the version learners were given.
+    Is the assignment defined while the release folder stays byte for byte; and does a
+    source nbgrader cannot convert stop lstm-grade with one line naming the assignment and
+    what to do (it was a CalledProcessError blamed on the course's configuration)?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    release = course.layout.release(ASSIGNMENT)
+    given = {path.name: path.read_bytes() for path in release.iterdir()}
+
+    def forget_assignment() -> None:
+        with Gradebook(_gradebook_url(course)) as gradebook:
+            gradebook.remove_assignment(ASSIGNMENT)
+
+    forget_assignment()
+    source = course.layout.source(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    edited = read_notebook(source)
+    edited.cells.insert(0, nbformat.v4.new_markdown_cell("A note added after the release."))
+    nbformat.write(edited, source)
+    grader = classgrade.ClassGrader(course.root, workers=1, force=False, timeout=600)
+    grader._prepare_gradebook({ASSIGNMENT}, set())
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        assert gradebook.find_notebook(ASSIGNMENT, ASSIGNMENT).max_score > 0
+    assert {path.name: path.read_bytes() for path in release.iterdir()} == given
+
+    forget_assignment()
+    source.write_text("{not a notebook", encoding="utf-8")
+    result = course.run("lstm-grade", ASSIGNMENT, "--no-progress", check=False)
+    assert result.returncode == classgrade.EXIT_NOTHING_GRADED, result.stderr
+    said = result.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("lstm-grade: nothing was graded: "), said
+    assert f"does not define '{ASSIGNMENT}' yet" in said[0]
+    assert "fix the source and run lstm-grade again" in said[0]
+    assert {path.name: path.read_bytes() for path in release.iterdir()} == given
+
+
 # --------------------------------------------------------------------------- slow: manual grading
 
 
