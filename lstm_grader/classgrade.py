@@ -842,6 +842,7 @@ class ClassGrader:
         An assignment the gradebook does not know yet (released, never graded) has no due
         date, and its notebooks' maximum scores are read from its student version.
         """
+        assignments = set(assignments)
         now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are UTC
         with self._gradebook() as gradebook:
             students = sorted(student.id for student in gradebook.students)
@@ -855,7 +856,7 @@ class ClassGrader:
                     if handed.extension is not None:
                         due[known.name, handed.student.id] = known.duedate + handed.extension
         rows = []
-        for assignment in sorted(set(assignments)):
+        for assignment in sorted(assignments):
             absent = [student for student in students if (student, assignment) not in submitted]
             for name in self.layout.notebooks(assignment) if absent else []:
                 max_score = self._max_score(assignment, name)
