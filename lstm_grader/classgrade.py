@@ -1043,7 +1043,14 @@ class ClassGrader:
             # an id nbgrader cannot take is refused before grading and never reaches it
             for student in sorted(filter(is_safe_student_id, students)):
                 gradebook.update_or_create_student(student)
-        for assignment in sorted(assignments - known):
+        undefined = sorted(assignments - known)
+        if undefined:  # seconds each, before the first submission: say why nothing moves
+            print(
+                f"Defining {len(undefined)} assignment(s) the gradebook does not know yet: "
+                + ", ".join(undefined),
+                flush=True,
+            )
+        for assignment in undefined:
             self._define_assignment(assignment)
         if extensions:  # an extension given to a learner of the bare assignment stands
             with self._gradebook() as gradebook:
