@@ -175,6 +175,13 @@ guard_gradebook()
 from lstm_grader.course_settings import guard_settings  # noqa: E402
 
 guard_settings()
+# With --force, nbgrader removes an assignment's release folder before converting it, and
+# again when the conversion fails: a refused generate_assignment (references not recorded, a
+# notebook it cannot convert) left learners' assignment with no student version. The folder
+# it could not make anew is put back as it was (lstm_grader/release_guard.py).
+from lstm_grader.release_guard import guard_release  # noqa: E402
+
+guard_release()
 # Re-add test cells a learner deleted, so the notebook still grades (CheckSubmission has
 # already flagged them and their questions score 0).
 c.OverwriteCells.add_missing_cells = True  # OverwriteCellsLoadedOnce is an OverwriteCells

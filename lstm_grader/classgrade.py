@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ LOCK_FILE = ".lstm-grade.lock"
 TOTALS_FILE = "grades_totals.csv"
 ROW_FILE = "class-rows.json"
 COLUMNS = ("student", "assignment", "notebook", "score", "max_score", "status", "reason", "seconds")
+
+#: The statuses of notebooks that could not be scored yet: they count in no maximum total.
+NOT_SCORED_YET = ("not-due-yet", "ungraded")
 
 #: ``lstm-grade``'s exit statuses. A script running it tells "the learners' results are in
 #: grades.csv" (0, whatever the learners' notebooks did) from runs an instructor must look
@@ -90,6 +94,10 @@ _NBGRADER_MAIN = (
     "from nbgrader.apps.nbgraderapp import main\n"
     "sys.exit(main())\n"
 )
+
+
+class AssignmentNotDefined(RuntimeError):
+    """An assignment the gradebook does not define yet could not be defined in it."""
 
 
 @dataclass
@@ -127,6 +135,40 @@ class Submission:
     student: str
     assignment: str
     folder: Path
+
+
+#: The share of a time limit a notebook must have waited for a CPU, while it ran in that
+#: limit, to be taken for held up by the host: less than that changes no outcome but a
+#: cell's that needs its whole limit even alone, which any busier host would stop too.
+HELD_UP_SHARE = 0.05
+
+
+def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
+    """Whether a notebook that ran out of time may have done so because the host was busy.
+
+    The grading report keeps how long the sandbox's threads waited, ready to run, for a
+    CPU during the limit the notebook ran past (``timeout_cpu_wait``, from
+    ``SandboxedExecute``). A wait of at least :data:`HELD_UP_SHARE` of that limit means
+    other work on the host took the time; a shorter one means the notebook's own cells
+    did. Where nothing was measured (the whole submission ran past ``--timeout``, a
+    report from before the measure), it may have been the host.
+
+    Examples
+    --------
+    >>> timed_out_beside_others({"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 0.2}})
+    False
+    >>> timed_out_beside_others({"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 12}})
+    True
+    >>> timed_out_beside_others({})
+    True
+    """
+    measured = notebook_report.get("timeout_cpu_wait")
+    if not isinstance(measured, Mapping):
+        return True
+    waited, limit = measured.get("waited_seconds"), measured.get("limit_seconds")
+    if not isinstance(waited, int | float) or not isinstance(limit, int | float):
+        return True
+    return waited >= HELD_UP_SHARE * limit
 
 
 def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:
@@ -492,31 +534,46 @@ class ClassGrader:
 
     def recorded_rows(self, assignments: Iterable[str]) -> list[Row]:
         """The rows the last grading of ``assignments`` left, grading nothing: each graded
-        submission's saved facts with the gradebook's scores now, refusals, and the
-        ``missing`` rows of the roster.
+        submission's saved facts with the gradebook's scores now, refusals, ``ungraded``
+        rows for the submissions never graded, and the roster's rows (:meth:`roster_rows`).
 
         A run that grades some assignments writes these beside its own, so the grades
-        files always hold the whole course. A submission handed in since its last grading
-        keeps that grading's row until its assignment is graded again; one never graded has
-        no row yet, and an assignment the gradebook does not know (never graded) has none.
+        files always hold every learner for every released assignment. A submission handed
+        in since its last grading keeps that grading's row until its assignment is graded
+        again.
         """
-        with self._gradebook() as gradebook:
-            known = {a.name for a in gradebook.assignments}
-        assignments = sorted(set(assignments) & known)
+        assignments = sorted(set(assignments))
         submissions = find_submissions(self.layout, assignments)
         rows: list[Row] = []
         for submission in submissions:
             facts = self._refusal(submission)
             if facts is None:
                 state_file = self._state_file(submission)
-                if not state_file.is_file():
-                    continue
-                facts = json.loads(safefiles.read_text(state_file)).get("facts")
+                if state_file.is_file():
+                    facts = json.loads(safefiles.read_text(state_file)).get("facts")
                 if not isinstance(facts, dict):
+                    rows += self._ungraded_rows(submission)
                     continue
             rows += self._rows(submission, facts)
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return rows
+
+    def _ungraded_rows(self, submission: Submission) -> list[Row]:
+        """The rows of a submission its assignment's grading has not reached yet."""
+        ungraded = report.notebook_outcome(graded_yet=False)
+        return [
+            Row(
+                submission.student,
+                submission.assignment,
+                name,
+                0.0,
+                self._max_score(submission.assignment, name),
+                ungraded.status,
+                ungraded.reason,
+                0.0,
+            )
+            for name in self.layout.notebooks(submission.assignment)
+        ]
 
     @staticmethod
     def _notebooks_instead(submission: Submission, expected: list[str]) -> list[str]:
@@ -778,32 +835,70 @@ class ClassGrader:
             )
 
     def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
-        """A ``missing`` row per notebook for every learner the gradebook knows who handed
-        in nothing for an assignment."""
+        """A row per notebook for every learner the gradebook knows who handed in nothing
+        for an assignment: ``not-due-yet`` while its due date (with the learner's
+        extension) is still to come, else ``missing``.
+
+        An assignment the gradebook does not know yet (released, never graded) has no due
+        date, and its notebooks' maximum scores are read from its student version.
+        """
+        assignments = set(assignments)
+        now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are UTC
         with self._gradebook() as gradebook:
             students = sorted(student.id for student in gradebook.students)
-        missing = report.notebook_outcome(submitted=False)
+            due: dict[tuple[str, str], datetime] = {}
+            for known in gradebook.assignments:
+                if known.name not in assignments or known.duedate is None:
+                    continue
+                for student in students:
+                    due[known.name, student] = known.duedate
+                for handed in known.submissions:  # where an extension was given
+                    if handed.extension is not None:
+                        due[known.name, handed.student.id] = known.duedate + handed.extension
         rows = []
-        for assignment in sorted(set(assignments)):
+        for assignment in sorted(assignments):
             absent = [student for student in students if (student, assignment) not in submitted]
             for name in self.layout.notebooks(assignment) if absent else []:
-                # the notebook's max score, the same for every learner: one gradebook read
-                nobody = Submission("", assignment, Path())
-                max_score = self._gradebook_entry(nobody, name).max_score
-                rows += [
-                    Row(
-                        student,
-                        assignment,
-                        name,
-                        0.0,
-                        max_score,
-                        missing.status,
-                        "nothing was submitted for this assignment",
-                        0.0,
+                max_score = self._max_score(assignment, name)
+                for student in absent:
+                    deadline = due.get((assignment, student))
+                    outcome = report.notebook_outcome(
+                        submitted=False,
+                        due_later=(
+                            f"{deadline:%Y-%m-%d %H:%M} UTC"
+                            if deadline is not None and deadline > now
+                            else None
+                        ),
                     )
-                    for student in absent
-                ]
+                    reason = (
+                        outcome.reason
+                        if outcome.status != "missing"
+                        else "nothing was submitted for this assignment"
+                    )
+                    rows.append(
+                        Row(student, assignment, name, 0.0, max_score, outcome.status, reason, 0.0)
+                    )
         return rows
+
+    def _max_score(self, assignment: str, notebook: str) -> float:
+        """A notebook's maximum score, the same for every learner: the gradebook's, or, for
+        an assignment it does not know yet, the points of its student version's cells."""
+        from nbgrader import utils
+
+        # one gradebook read: no learner has a submission under an empty id
+        known = self._gradebook_entry(Submission("", assignment, Path()), notebook)
+        if known.max_score or not (path := self.layout.release(assignment)).is_dir():
+            return known.max_score
+        import nbformat
+
+        cells = nbformat.read(path / f"{notebook}.ipynb", as_version=nbformat.NO_CONVERT).cells
+        return float(
+            sum(
+                float(cell.metadata.nbgrader.get("points") or 0)
+                for cell in cells
+                if utils.is_grade(cell) or utils.is_task(cell)
+            )
+        )
 
     # ---------------------------------------------------------------- the class
     def grade_all(
@@ -866,13 +961,16 @@ class ClassGrader:
         grade_again: Callable[[Submission], list[Row]],
     ) -> None:
         """Grade again, one at a time, each submission that ran out of time in this run
-        while others were graded beside it; its second rows stand. One whose rows were
-        read back from an earlier run stands as it is.
+        while others were graded beside it and held it up; its second rows stand. One whose
+        rows were read back from an earlier run stands as it is.
 
         A cell's limit is wall-clock time, and other learners' kernels, each within its own
         CPU limit, share the cores with it: three classmates' busy loops made an honest
         notebook, 10 of 10 alone, run out of time and score 0. A grade must not depend on
-        who was graded at the same time.
+        who was graded at the same time. A notebook that ran out of time without waiting
+        for a CPU (an endless loop on a host with cores to spare, a cell waiting for input)
+        would run out of it alone too: it is not graded again, and costs its time limit
+        once (:func:`timed_out_beside_others`).
         """
         if len(self._graded_now) < 2:
             return  # nothing was graded beside anything
@@ -880,7 +978,15 @@ class ClassGrader:
             s
             for s in submissions
             if (s.student, s.assignment) in self._graded_now
-            and any(row.status == "timed-out" for row in graded[s.student, s.assignment])
+            and any(
+                row.status == "timed-out"
+                and timed_out_beside_others(
+                    report.read_report(
+                        self.layout.report_file(s.student, s.assignment, row.notebook)
+                    )
+                )
+                for row in graded[s.student, s.assignment]
+            )
         ]
         if late:
             print(
@@ -937,18 +1043,58 @@ class ClassGrader:
             # an id nbgrader cannot take is refused before grading and never reaches it
             for student in sorted(filter(is_safe_student_id, students)):
                 gradebook.update_or_create_student(student)
-        for assignment in sorted(assignments - known):
-            subprocess.run(
-                [sys.executable, "-m", "nbgrader", "generate_assignment", assignment, "--force"],
-                cwd=self.root,
-                check=True,
-                capture_output=True,
-                env=self._env(),
+        undefined = sorted(assignments - known)
+        if undefined:  # seconds each, before the first submission: say why nothing moves
+            print(
+                f"Defining {len(undefined)} assignment(s) the gradebook does not know yet: "
+                + ", ".join(undefined),
+                flush=True,
             )
+        for assignment in undefined:
+            self._define_assignment(assignment)
         if extensions:  # an extension given to a learner of the bare assignment stands
             with self._gradebook() as gradebook:
                 for (assignment, student), extension in extensions.items():
                     gradebook.update_or_create_submission(assignment, student, extension=extension)
+
+    def _define_assignment(self, assignment: str) -> None:
+        """Define ``assignment`` and its notebooks in the gradebook, as nbgrader's
+        ``generate_assignment`` does, leaving its release folder as it is.
+
+        The student version is written to a folder thrown away: made in the release folder,
+        it replaced the version learners were given with one made from the source as it is
+        now, without a word.
+
+        Raises
+        ------
+        AssignmentNotDefined
+            When nbgrader cannot convert the assignment's source, with its last error.
+        """
+        # inside the course: nbgrader takes every step's folder for one below its root
+        with tempfile.TemporaryDirectory(prefix=".lstm-grade-define-", dir=self.root) as scratch:
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "nbgrader",
+                    "generate_assignment",
+                    assignment,
+                    "--force",
+                    f"--CourseDirectory.release_directory={Path(scratch).name}",
+                ],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                env=self._env(),
+            )
+        if done.returncode != 0:
+            raise AssignmentNotDefined(
+                f"the gradebook does not define {assignment!r} yet, and `nbgrader "
+                f"generate_assignment {assignment}` could not define it from "
+                f"{report.printable(str(self.layout.source(assignment)))} "
+                f"({_last_line(done.stdout + done.stderr)}): fix the source and run "
+                "lstm-grade again"
+            )
 
     def _env(self) -> dict[str, str]:
         from lstm_grader.sandbox import TURN_WAITS_ENV
@@ -1010,7 +1156,12 @@ def _csv_text(rows: Iterable[Iterable[object]]) -> str:
 def write_grades(
     root: Path, rows: list[Row], grades: str = GRADES_FILE, totals: str = TOTALS_FILE
 ) -> tuple[Path, Path]:
-    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student)."""
+    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student).
+
+    A notebook not due yet, or handed in and not graded yet, has its row in ``grades.csv``
+    and its 0 in the totals' assignment column, but its points are left out of
+    ``max_total``, which counts what could be scored so far.
+    """
     grades_path = root / grades
     safefiles.write_text(
         grades_path,
@@ -1022,7 +1173,8 @@ def write_grades(
         entry = per_student.setdefault(row.student, {"total": 0.0, "max_total": 0.0})
         entry[row.assignment] = entry.get(row.assignment, 0.0) + row.score
         entry["total"] += row.score
-        entry["max_total"] += row.max_score
+        if row.status not in NOT_SCORED_YET:
+            entry["max_total"] += row.max_score
     totals_path = root / totals
     safefiles.write_text(
         totals_path,
@@ -1236,7 +1388,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED
-    except CourseSettingsError as exc:  # a setting misspelt: the line says which, and how
+    except (CourseSettingsError, AssignmentNotDefined) as exc:  # the line says what to do
         print(f"lstm-grade: nothing was graded: {exc}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except Exception as exc:  # the course's own setup is broken: nothing can be graded

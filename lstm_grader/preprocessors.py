@@ -767,6 +767,9 @@ class SandboxedExecute(Execute):
         self._cut_at = None
         self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
+        # the sandbox's wait for a CPU when the first cell and the current one started
+        self._waited_at_first_cell: float | None = None
+        self._waited_at_cell: float | None = None
         state = resources.setdefault(_STATE, _new_state())
         self._state = state
         try:
@@ -811,6 +814,9 @@ class SandboxedExecute(Execute):
         if self._stopped is not None:
             resources[_STATE]["not_run"].append(index)
             return cell, resources
+        self._waited_at_cell = self._cpu_wait()
+        if self._waited_at_first_cell is None:
+            self._waited_at_first_cell = self._waited_at_cell
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -827,6 +833,7 @@ class SandboxedExecute(Execute):
         if any(o.get("ename") == "CellTimeoutError" for o in errors):
             self._stopped = "timed-out"
         if self._stopped == "timed-out" and not resources[_STATE]["stopped_by"]:
+            self._note_cpu_wait(resources)
             self._note_cell_timeout(cell, resources, index)
         self._check_course_preamble(cell, errors)
         self._check_limits(errors)
@@ -839,6 +846,28 @@ class SandboxedExecute(Execute):
         left = max(1, math.ceil(self._deadline - time.monotonic()))
         self._cut_by_notebook_deadline = limit is None or left < limit
         return left if self._cut_by_notebook_deadline else limit
+
+    def _cpu_wait(self) -> float | None:
+        """The sandbox's wait for a CPU so far, in seconds, where it can be read."""
+        read = getattr(self._sandbox_km, "cpu_wait_seconds", None)
+        return read() if callable(read) else None
+
+    def _note_cpu_wait(self, resources: ResourcesDict) -> None:
+        """Keep in the report how long the sandbox waited for a CPU during the time limit
+        it ran past (the cell's, or the notebook's), and that limit: ``lstm-grade`` grades
+        again alone only a notebook that waited long (``timed_out_beside_others``)."""
+        started = (
+            self._waited_at_first_cell if self._cut_by_notebook_deadline else self._waited_at_cell
+        )
+        now = self._cpu_wait()
+        resources[_STATE]["timeout_cpu_wait"] = {
+            "limit_seconds": (
+                self.notebook_timeout if self._cut_by_notebook_deadline else self.timeout
+            ),
+            "waited_seconds": (
+                None if now is None or started is None else round(max(0.0, now - started), 3)
+            ),
+        }
 
     def _note_cell_timeout(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> None:
         """Say, under the cell that ran out of time and in the report, which cell it was
@@ -1201,6 +1230,9 @@ class JudgeAnswers(NbGraderPreprocessor):
         notebook_report["grader_errors"] = grader_errors
         if state.get("stopped_by"):
             notebook_report["stopped_by"] = state["stopped_by"]
+        notebook_report.pop("timeout_cpu_wait", None)
+        if state.get("timeout_cpu_wait"):
+            notebook_report["timeout_cpu_wait"] = state["timeout_cpu_wait"]
         sandbox = state.get("sandbox") or {}
         notebook_report["limits"] = sandbox.get("limits", [])
         notebook_report["limits_not_applied"] = sandbox.get("limits_not_applied", [])

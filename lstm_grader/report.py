@@ -21,6 +21,8 @@ STATUSES = {
     "flagged": "tampering the test cells cannot stop; marked for manual grading",
     "invalid-notebook": "the file is not a readable notebook",
     "missing": "the notebook was not submitted",
+    "not-due-yet": "nothing was submitted yet, and the assignment is not due yet",
+    "ungraded": "submitted, and not graded yet: grade its assignment with lstm-grade",
     "memory-limit": "the sandbox reached its memory limit",
     "process-limit": "the sandbox reached its limit on processes",
     "disk-limit": "the sandbox filled its tmpfs, wrote a file over the size limit, or made "
@@ -135,6 +137,8 @@ def notebook_outcome(
     *,
     refused: str | None = None,
     submitted: bool = True,
+    due_later: str | None = None,
+    graded_yet: bool = True,
     notebooks_instead: Sequence[str] = (),
     unreadable: str | None = None,
     timed_out: str | None = None,
@@ -154,6 +158,12 @@ def notebook_outcome(
         Why the submission folder was not opened (links, special files), if it was not.
     submitted
         Whether the notebook was submitted at all.
+    due_later
+        When the assignment is due, if that is still to come: a learner who has not
+        submitted yet is not missing it.
+    graded_yet
+        Whether the submission was graded at all (an assignment not graded since it was
+        handed in has no grade to show).
     notebooks_instead
         The other notebooks the submission holds, when it was not (a learner who saved
         under another name): the first three are named.
@@ -174,6 +184,8 @@ def notebook_outcome(
     --------
     >>> notebook_outcome(submitted=False)
     Outcome(status='missing', reason='the notebook was not submitted')
+    >>> notebook_outcome(submitted=False, due_later="2027-01-30 23:59 UTC").reason
+    'nothing was submitted yet; the assignment is due 2027-01-30 23:59 UTC'
     >>> notebook_outcome(submitted=False, notebooks_instead=["Untitled.ipynb"]).reason
     'the notebook was not submitted; the submission holds Untitled.ipynb instead'
     >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).reason
@@ -187,6 +199,10 @@ def notebook_outcome(
         return Outcome("grader-error", grader_failure)
     if refused:
         return Outcome("refused", refused)
+    if not submitted and due_later:
+        return Outcome(
+            "not-due-yet", f"nothing was submitted yet; the assignment is due {due_later}"
+        )
     if not submitted:
         instead = ", ".join(notebooks_instead[:3]) + (
             f" and {len(notebooks_instead) - 3} more" if len(notebooks_instead) > 3 else ""
@@ -196,6 +212,8 @@ def notebook_outcome(
             STATUSES["missing"]
             + (f"; the submission holds {instead} instead" if notebooks_instead else ""),
         )
+    if not graded_yet:
+        return Outcome("ungraded", STATUSES["ungraded"])
     if unreadable:
         return Outcome("invalid-notebook", unreadable)
     if timed_out:

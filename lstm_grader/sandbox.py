@@ -1588,6 +1588,13 @@ class SandboxKernelManager(AsyncKernelManager):
             return self.provisioner.limits_hit()
         return []
 
+    def cpu_wait_seconds(self) -> float | None:
+        """How long the sandbox's threads waited for a CPU so far
+        (:meth:`SandboxProvisioner.cpu_wait_seconds`); None where it cannot be read."""
+        if isinstance(self.provisioner, SandboxProvisioner):
+            return self.provisioner.cpu_wait_seconds()
+        return None
+
     def too_many_files(self) -> bool:
         """Whether the sandbox held more than ``max_files`` files so far (read by
         :meth:`limits_hit`): they hold the host's memory, and the next cell could add as
@@ -1972,6 +1979,35 @@ class SandboxProvisioner(LocalProvisioner):
         """Whether ``/tmp`` and ``/dev/shm`` held more than ``max_files`` files so far."""
         usage = (self.sandbox_report or {}).get("usage", {})
         return usage.get("tmpfs_peak_files", 0) > self.parent.max_files
+
+    def cpu_wait_seconds(self) -> float | None:
+        """How long the threads of the sandbox's processes alive now waited, ready to run,
+        for a CPU: the sum of their ``/proc/<pid>/task/<tid>/schedstat`` run delays, read
+        from the host (nothing in the sandbox is opened). A cell that ran out of time while
+        they waited long was slowed by other work on the host, not by its own; see
+        :func:`lstm_grader.classgrade.timed_out_beside_others`. None where nothing could
+        be read (a kernel without its process)."""
+        if self.pid is None:
+            return None
+        waited_ns, read, pending, seen = 0, False, [self.pid], set()
+        while pending:  # the tree is bounded by the sandbox's process limit
+            pid = pending.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue  # ended since its parent listed it
+            for task in tasks:
+                folder = f"/proc/{pid}/task/{task}"
+                try:
+                    waited_ns += int(Path(f"{folder}/schedstat").read_text().split()[1])
+                    pending += map(int, Path(f"{folder}/children").read_text().split())
+                except (OSError, ValueError, IndexError):
+                    continue
+                read = True
+        return waited_ns / 1e9 if read else None
 
     def limits_hit(self) -> list[str]:
         """The statuses of the whole-sandbox limits the kernel ran into so far."""

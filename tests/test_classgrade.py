@@ -118,6 +118,89 @@ def test_every_learner_who_submitted_is_in_the_gradebook_before_any_worker_grade
     assert seen and all(students == {"alice", "bob"} for students in seen), seen
 
 
+def _graded_cell(grade_id: str, points: float) -> nbformat.NotebookNode:
+    cell = nbformat.v4.new_code_cell("")
+    cell.metadata.nbgrader = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "grade_id": grade_id,
+        "points": points,
+        "schema_version": 3,
+    }
+    return cell
+
+
+def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
+    tmp_path: Path,
+) -> None:
+    """grades.csv had no row for an assignment nobody had handed in or that the gradebook
+    did not know yet, and called a learner ``missing`` before the due date: an instructor
+    could not see who was missing what. Does every learner the gradebook knows get a row
+    for every released notebook: ``not-due-yet`` before the due date (the learner's
+    extension counted), ``missing`` after it or without one, ``ungraded`` for a submission
+    never graded, with the notebook's maximum score even where the gradebook does not know
+    the assignment; and do the totals leave what cannot be scored yet out of the maximum?"""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    _touch(tmp_path / "nbgrader_config.py", _TINY_CONFIG)
+    for assignment in ("a1", "a2", "a3"):
+        _touch(tmp_path / "recorded" / f"{assignment}.json", '{"questions": {}}')
+        notebook = nbformat.v4.new_notebook(cells=[_graded_cell("q1", 2), _graded_cell("q2", 3)])
+        for step in ("instructor", "handout"):
+            (tmp_path / step / assignment).mkdir(parents=True)
+            nbformat.write(notebook, tmp_path / step / assignment / f"{assignment}.ipynb")
+    # alice handed a3 in; its assignment was never graded
+    _touch(tmp_path / "submitted" / "alice" / "a3" / "a3.ipynb", "{}")
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=1, force=False, timeout=60, process_per_submission=True
+    )
+    schema = create_engine(grader.layout.db_url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    with Gradebook(grader.layout.db_url) as gradebook:
+        for student in ("alice", "bob", "carol"):
+            gradebook.update_or_create_student(student)
+        # a1 was due yesterday, bob has two days more; a2 is due next week; the gradebook
+        # does not know a3 yet
+        gradebook.update_or_create_assignment("a1", duedate=now - dt.timedelta(days=1))
+        gradebook.add_notebook("a1", "a1")
+        gradebook.update_or_create_submission("a1", "bob", extension=dt.timedelta(days=2))
+        gradebook.update_or_create_assignment("a2", duedate=now + dt.timedelta(days=7))
+        gradebook.add_notebook("a2", "a2")
+
+    rows = grader.recorded_rows(grader.layout.released_assignments())
+    assert {(r.student, r.assignment): r.status for r in rows} == {
+        ("alice", "a1"): "missing",
+        ("bob", "a1"): "not-due-yet",
+        ("carol", "a1"): "missing",
+        ("alice", "a2"): "not-due-yet",
+        ("bob", "a2"): "not-due-yet",
+        ("carol", "a2"): "not-due-yet",
+        ("alice", "a3"): "ungraded",
+        ("bob", "a3"): "missing",
+        ("carol", "a3"): "missing",
+    }
+    assert len(rows) == 9
+    due = (now + dt.timedelta(days=7)).strftime("%Y-%m-%d %H:%M")
+    by_place = {(r.student, r.assignment): r for r in rows}
+    assert by_place["carol", "a2"].reason == (
+        f"nothing was submitted yet; the assignment is due {due} UTC"
+    )
+    assert "lstm-grade" in by_place["alice", "a3"].reason
+    assert by_place["carol", "a3"].max_score == 5.0  # from the student version
+
+    _, totals = classgrade.write_grades(tmp_path, sorted(rows, key=Row.sort_key))
+    assert _read_csv(totals)[1:] == [
+        # a max_total of what could be scored so far: alice's a3 awaits its grading
+        ["alice", "0.0", "0.0", "0.0", "0.0", str(by_place["alice", "a1"].max_score)],
+        ["bob", "0.0", "0.0", "0.0", "0.0", "5.0"],
+        ["carol", "0.0", "0.0", "0.0", "0.0", str(by_place["carol", "a1"].max_score + 5.0)],
+    ]
+
+
 def _tiny_course(root: Path) -> Submission:
     """A course whose folders are not the defaults, so only a layout read from its config
     finds them."""
@@ -641,6 +724,11 @@ def test_a_class_with_broken_submissions_is_graded_and_regraded_only_when_change
     assert "('while True:') ran past the 5 s a cell may take while graded" in endless
     endless_report = course.report("s06-endless-loop", ASSIGNMENT)
     assert endless_report["stopped_by"] in endless
+    # how long its sandbox waited for a CPU in that cell: what decides whether a timeout
+    # beside others is graded again alone
+    waited = endless_report["timeout_cpu_wait"]
+    assert waited["limit_seconds"] == CELL_TIMEOUT
+    assert isinstance(waited["waited_seconds"], float) and waited["waited_seconds"] >= 0
     later = endless_report["questions"]["q4"]["message"]
     assert later == f"Not graded: {endless_report['stopped_by']}, so this cell did not run."
     graded_copy = course.root / "autograded" / "s06-endless-loop" / ASSIGNMENT
@@ -1166,6 +1254,48 @@ def test_grading_one_assignment_keeps_the_other_assignments_rows_and_totals(
     assert run(ASSIGNMENT, "--force") == (whole, whole_totals)
 
 
+@pytest.mark.slow
+def test_defining_an_assignment_in_the_gradebook_leaves_the_release_folder_as_it_is(
+    course_factory,
+) -> None:
+    """lstm-grade defines an assignment the gradebook does not know by running nbgrader's
+    generate_assignment, which rewrote ``exercises/NAME`` from the source as it is now: an
+    edit made since the release replaced, without a word, the version learners were given.
+    Is the assignment defined while the release folder stays byte for byte; and does a
+    source nbgrader cannot convert stop lstm-grade with one line naming the assignment and
+    what to do (it was a CalledProcessError blamed on the course's configuration)?"""
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    release = course.layout.release(ASSIGNMENT)
+    given = {path.name: path.read_bytes() for path in release.iterdir()}
+
+    def forget_assignment() -> None:
+        with Gradebook(_gradebook_url(course)) as gradebook:
+            gradebook.remove_assignment(ASSIGNMENT)
+
+    forget_assignment()
+    source = course.layout.source(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    edited = read_notebook(source)
+    edited.cells.insert(0, nbformat.v4.new_markdown_cell("A note added after the release."))
+    nbformat.write(edited, source)
+    grader = classgrade.ClassGrader(course.root, workers=1, force=False, timeout=600)
+    grader._prepare_gradebook({ASSIGNMENT}, set())
+    with Gradebook(_gradebook_url(course)) as gradebook:
+        assert gradebook.find_notebook(ASSIGNMENT, ASSIGNMENT).max_score > 0
+    assert {path.name: path.read_bytes() for path in release.iterdir()} == given
+
+    forget_assignment()
+    source.write_text("{not a notebook", encoding="utf-8")
+    result = course.run("lstm-grade", ASSIGNMENT, "--no-progress", check=False)
+    assert result.returncode == classgrade.EXIT_NOTHING_GRADED, result.stderr
+    said = result.stderr.strip().splitlines()
+    assert len(said) == 1 and said[0].startswith("lstm-grade: nothing was graded: "), said
+    assert f"does not define '{ASSIGNMENT}' yet" in said[0]
+    assert "fix the source and run lstm-grade again" in said[0]
+    assert {path.name: path.read_bytes() for path in release.iterdir()} == given
+
+
 # --------------------------------------------------------------------------- slow: manual grading
 
 
@@ -1573,6 +1703,56 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
     assert late, "no submission was graded beside another"
     assert all((student, False, True) in calls for student in late), calls
     assert "Grading again, one at a time, " in capsys.readouterr().out
+
+
+def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endless loop ran out of time beside others and was graded again alone, to run
+    out of time again: it cost the time limit twice. Is a submission whose sandbox did not
+    wait for a CPU during the limit it ran past graded once, while one that waited long
+    (held up by the host), or whose wait was not measured, is still graded again alone?"""
+    from lstm_grader import report, sandbox
+
+    _tiny_course(tmp_path)
+    monkeypatch.setattr(sandbox, "kernels_share_a_process_limit", lambda: False)
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=2, force=False, timeout=60, process_per_submission=True
+    )
+    waits = {"looping": 0.3, "held-up": 9.0, "unmeasured": None}
+    calls: list[tuple[str, bool]] = []
+
+    def grade(submission: Submission, *, again: bool = False) -> list[Row]:
+        student = submission.student
+        grader._graded_now.add((student, submission.assignment))
+        calls.append((student, again))
+        path = grader.layout.report_file(student, "a1", "a1")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        measured = {"limit_seconds": 30, "waited_seconds": waits[student]}
+        report.write_report(path, {"timeout_cpu_wait": measured})
+        # alone, only the endless loop runs out of time again
+        status = "timed-out" if student == "looping" or not again else "graded"
+        return [Row(student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
+
+    monkeypatch.setattr(grader, "grade", grade)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: None)
+    monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
+    submissions = [
+        Submission(student, "a1", tmp_path / "submitted" / student / "a1") for student in waits
+    ]
+    rows = grader.grade_all(submissions, progress=False)
+    assert {row.student: row.status for row in rows} == {
+        "looping": "timed-out",
+        "held-up": "graded",
+        "unmeasured": "graded",
+    }
+    assert sorted(calls) == [
+        ("held-up", False),
+        ("held-up", True),
+        ("looping", False),
+        ("unmeasured", False),
+        ("unmeasured", True),
+    ]
 
 
 def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(

@@ -801,6 +801,9 @@ def test_a_real_kernels_messages_are_never_refused(tmp_path: Path) -> None:
     state = resources[preprocessors._STATE]
     assert "bad-message" not in state["events"], state["refused_messages"]
     assert "timed-out" in state["events"]
+    # the sandbox's wait for a CPU in the cell that ran out of time, against the cell's limit
+    assert state["timeout_cpu_wait"]["limit_seconds"] == 3
+    assert isinstance(state["timeout_cpu_wait"]["waited_seconds"], float)
     kinds = {output["output_type"] for cell in notebook.cells for output in cell.outputs}
     assert kinds == {"stream", "display_data", "execute_result", "error"}
     nbformat.validate(notebook)
@@ -828,6 +831,9 @@ def test_the_notebook_deadline_cuts_short_the_cell_running_when_it_comes(tmp_pat
         "the notebook ran past the 6 s it may take while graded, in cell 2 ('time.sleep(60)')"
     )
     assert "timed-out" in state["events"] and state["not_run"] == [2]
+    # the wait for a CPU is counted against the notebook's limit, the one it ran past
+    assert state["timeout_cpu_wait"]["limit_seconds"] == 6
+    assert isinstance(state["timeout_cpu_wait"]["waited_seconds"], float)
     stopped = [o["evalue"] for o in notebook.cells[1].outputs if o["output_type"] == "error"]
     assert stopped == [
         "Grading stopped this cell when the notebook reached the 6 s it may take while "

@@ -1165,3 +1165,33 @@ def test_a_kernels_wait_for_its_turn_is_noted_as_over_however_it_ends(
     time.sleep(0.2)
     assert sandbox.turn_waited_s(notes, os.getpid(), since) == noted
     assert 0.5 < noted < 5
+
+
+def test_the_wait_for_a_cpu_is_read_for_every_thread_of_the_process_tree() -> None:
+    """A timeout beside others is graded again alone only where the sandbox waited for a
+    CPU. Is the wait read from the run delays of every thread of the kernel's process and
+    its descendants (``/proc/<pid>/task/<tid>/schedstat``), as seconds; and is it None,
+    rather than 0 (which would read as "never held up"), where nothing can be read?"""
+    from types import SimpleNamespace
+
+    tree = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while len(Path(f"/proc/{tree.pid}/task/{tree.pid}/children").read_text().split()) < 2:
+            assert time.monotonic() < deadline, "the shell started no children"
+            time.sleep(0.01)
+        children = Path(f"/proc/{tree.pid}/task/{tree.pid}/children").read_text().split()
+        each = [
+            int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
+            for pid in [str(tree.pid), *children]
+        ]
+        waited = sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=tree.pid))
+        assert isinstance(waited, float)
+        # the run delays only grow between the two readings (to a float's rounding)
+        assert waited >= sum(each) - 1e-9
+    finally:
+        os.killpg(tree.pid, 9)
+        tree.wait()
+    gone = sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=tree.pid))
+    assert gone is None
+    assert sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=None)) is None
