@@ -50,7 +50,6 @@ from lstm_lib.verdicts import (
     KINDS,
     AnswerError,
     Verdict,
-    _form_is_right,
     verdict,
 )
 
@@ -661,12 +660,17 @@ def reveal(
         print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
         return None
     prediction = _read_for_verdict(prediction)
-    result = verdict(kind, prediction, actual, context, resolved)
-    if not result.correct and _form_is_right(kind, prediction, context):
-        # a student version carries its explanations sealed under the answers they explain
-        explained = unseal(read_sealed(), question, prediction)
-        if explained:
-            result = Verdict(False, explained, result.score)
+    # a student version carries its explanations sealed under the answers they explain,
+    # opened where the grader would name them, and told as the grader tells them
+    sealed = read_sealed()
+    result = verdict(
+        kind,
+        prediction,
+        actual,
+        context,
+        resolved,
+        explain=(lambda answer: unseal(sealed, question, answer, kind)) if sealed else None,
+    )
     _session["attempts"][question] = {"actual": actual, "kind": kind, "context": context}
     mark = "✔" if result.correct else "✘"
     print(f"{mark} {question}: {result.message}")

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
 import json
+import os
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_lib import verdicts
+from lstm_lib import checks, verdicts
 from lstm_lib.sealed import SEALED_FILE, canonical, read_sealed, seal, unseal
 
 answers = st.recursive(
@@ -34,8 +40,13 @@ def test_the_sealed_file_holds_neither_answers_nor_messages() -> None:
     """Can nothing of an answer or its explanation be read off the sealed data?"""
     box = seal([("q3", "b", "Option b counts timesteps as features"), ("q3", (None, 16), "xyz")])
     text = json.dumps(box)
-    for leak in ("timesteps", "features", "None", "16", "q3", "xyz"):
+    for leak in ("timesteps", "features", "None", "null", "q3", "xyz"):
         assert leak not in text
+    # a label is a hash and a sealed text base64, where digits such as "16" may fall by
+    # chance: what must not be there is the bytes of an answer or a message
+    sealed_bytes = b"".join(base64.b64decode(value) for value in box.values())
+    for leak in (b"16", b"null", b"timesteps", b"xyz", b"message", b"value"):
+        assert leak not in sealed_bytes
 
 
 def test_tuples_and_lists_and_nearby_floats_are_one_answer() -> None:
@@ -78,3 +89,87 @@ def test_a_string_the_grader_names_opens_its_sealed_explanation(
     opened = unseal(box, "q2", written)
     assert graded.message == "The recorded explanation."
     assert opened == graded.message
+
+
+def _told_in_the_notebook(
+    folder: Path, question: str, answer: Any, expected: Any, kind: str
+) -> verdicts.Verdict:
+    """What a practice-mode check cell tells ``answer`` in a student folder ``folder``."""
+    assert not os.environ.get(checks.RECORD_ENV)
+    checks.use_mode("practice")
+    with contextlib.chdir(folder), contextlib.redirect_stdout(io.StringIO()):
+        told = checks.reveal(question, answer, expected, kind=kind)
+    assert told is not None
+    return told
+
+
+#: Recorded entries on a rounding boundary of the old three decimals (0.0125), near one,
+#: and anywhere, of the sizes the course's arrays have.
+_ENTRIES = st.one_of(
+    st.integers(-2000, 2000).map(lambda k: k / 1000 + 0.0005),
+    st.tuples(st.integers(-2000, 2000), st.floats(-3e-5, 3e-5)).map(
+        lambda pair: pair[0] / 1000 + 0.0005 + pair[1]
+    ),
+    st.floats(-20, 20, allow_nan=False),
+)
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    recorded=st.lists(_ENTRIES, min_size=1, max_size=18),
+    shifts=st.lists(st.floats(-1.5, 1.5, allow_nan=False), min_size=18, max_size=18),
+    rows=st.sampled_from([1, 2]),
+)
+def test_an_array_is_named_in_the_notebook_exactly_where_the_grader_names_it(
+    recorded: list[float], shifts: list[float], rows: int
+) -> None:
+    """Is an array answer within the grader's tolerance of a classic mistake told that
+    mistake's explanation in a practice notebook, on either side of any rounding boundary
+    (0.0124999 for 0.0125001), and one past the tolerance told what the grader tells it?"""
+    values = np.array(recorded * rows).reshape(rows, len(recorded))
+    tolerance = verdicts.ARRAY_ATOL + verdicts.ARRAY_RTOL * np.abs(values)
+    # each entry moved by up to one and a half tolerances: within it, at its edge, past it
+    moved = values + np.resize(np.array(shifts), values.shape) * tolerance
+    expected = np.full(values.shape, 50.0)
+    mistakes = [{"value": values.tolist(), "message": "Named: the classic slip."}]
+    graded = verdicts.verdict("array", moved, expected.tolist(), {}, mistakes)
+    with tempfile.TemporaryDirectory() as folder:
+        box = seal([("q5", values.tolist(), "Named: the classic slip.")])
+        Path(folder, SEALED_FILE).write_text(json.dumps(box))
+        told = _told_in_the_notebook(Path(folder), "q5", moved, expected.tolist(), "array")
+    assert (told.correct, told.message, told.score) == (
+        graded.correct,
+        graded.message,
+        graded.score,
+    )
+
+
+def test_a_value_across_a_rounding_boundary_opens_its_explanation(tmp_path: Path) -> None:
+    """Is 0.0124999, within the tolerance of the classic mistake 0.0125001, told that
+    mistake in the notebook as the grader tells it, and 0.0125 + 3e-5 told neither?"""
+    mistakes = [{"value": [[0.0125001, -0.5]], "message": "Named: that is c, not h."}]
+    box = seal([("q5", [[0.0125001, -0.5]], "Named: that is c, not h.")])
+    (tmp_path / SEALED_FILE).write_text(json.dumps(box))
+    for answer, named in (([[0.0124999, -0.5]], True), ([[0.0125301, -0.5]], False)):
+        array = np.array(answer)
+        graded = verdicts.verdict("array", array, [[0.9, 0.9]], {}, mistakes)
+        told = _told_in_the_notebook(tmp_path, "q5", array, [[0.9, 0.9]], "array")
+        assert (graded.message == "Named: that is c, not h.") is named
+        assert told.message == graded.message
+
+
+@settings(deadline=None, max_examples=200)
+@given(answer=answers, written=answers)
+def test_an_answer_is_named_in_the_notebook_exactly_where_the_grader_names_it(
+    answer: Any, written: Any
+) -> None:
+    """Does every answer that is no array open a sealed explanation exactly where the
+    grader names the recorded mistake: tuples for the recorded lists at any depth, a
+    string in another case, and a choice's option only as offered?"""
+    recorded = json.loads(json.dumps(written))  # a reference holds JSON: lists, no tuples
+    box = seal([("q1", recorded, "Named.")])
+    named = verdicts.names_mistake("value", answer, recorded)
+    assert named is (canonical("q1", answer) == canonical("q1", recorded))
+    assert (unseal(box, "q1", answer, "value") == "Named.") is named
+    as_offered = type(answer) is str and answer == recorded
+    assert (unseal(box, "q1", answer, "choice") == "Named.") is as_offered
