@@ -1758,7 +1758,8 @@ def changed_designs(qid: str) -> list[Any]:
 
     Each judged option of each layer set otherwise (a flag flipped, a size, a rate or an
     activation changed), each initializer whose default is not glorot_uniform written
-    None (Keras then draws it with glorot_uniform) or "ones", and, for a model, each layer
+    None (Keras then draws it with glorot_uniform) or "ones" (a bias's only where the layer
+    has one), and, for a model, each layer
     dropped, repeated or swapped with a neighbour of another class; for one layer, the
     flags and the size that set the shapes it returns.
     """
@@ -1793,7 +1794,10 @@ def changed_designs(qid: str) -> list[Any]:
                         if other != value
                     ]
             class_name = layers[index]["class_name"]
+            without_bias = not _layer_config(layers[index]).get("use_bias", True)
             for key, (default_class, _) in DEFAULT_INITIALIZERS.get(class_name, {}).items():
+                if without_bias and key == "bias_initializer":
+                    continue  # no bias is drawn: Keras builds the same layer (02 q7)
                 changes.append(with_option(index, key, "ones"))
                 if default_class != "GlorotUniform":
                     changes.append(with_option(index, key, None))
