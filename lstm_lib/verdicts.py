@@ -87,6 +87,7 @@ __all__ = [
     "printable",
     "sentence_start",
     "shorten_message",
+    "unreadable_answer",
     "verdict",
     "with_article",
 ]
@@ -805,6 +806,20 @@ def _cells_as_layers(kind: str, answer: Any) -> tuple[Any, str]:
         for cell in dict.fromkeys(cells)
     )
     return answer, f"(Judged {named}: the same weights and the same outputs.)"
+
+
+def unreadable_answer(reason: object) -> Verdict:
+    """The verdict on an answer the wire format cannot carry (a NaN or an infinity in it,
+    which :func:`~lstm_lib.answers.parse_answer_json` refuses): no answer, so no point.
+    The grader gives it to the answer a kernel hands over, and a practice notebook's check
+    to the answer it reads the same way.
+
+    Examples
+    --------
+    >>> unreadable_answer("NaN and infinity are not answers").message
+    'The answer could not be read as plain data (NaN and infinity are not answers).'
+    """
+    return Verdict(False, f"The answer could not be read as plain data ({reason}).")
 
 
 def names_mistake(kind: str | None, answer: Any, recorded: Any) -> bool:

@@ -1634,9 +1634,13 @@ OTHER_ENTRIES = st.one_of(
 )
 
 
+#: Numbers no answer holds: the wire refuses them, and so does a form check.
+NOT_FINITE = st.sampled_from([float("nan"), float("inf"), -float("inf")])
+
+
 def _changed_entry(original: Any) -> st.SearchStrategy:
     """Another entry than ``original``: any value but the same plain data."""
-    changed = OTHER_ENTRIES
+    changed = OTHER_ENTRIES | NOT_FINITE
     if type(original) is int:
         changed = st.one_of(
             changed,
@@ -1693,6 +1697,12 @@ def _changed_array(right: np.ndarray) -> st.SearchStrategy:
         st.just(right.ravel()[0]),
         st.just(np.zeros_like(right)),
         st.just(right.astype(bool)),
+        st.builds(
+            lambda index, bad: _with_entry(right, index, bad), st.integers(0, size - 1), NOT_FINITE
+        ),
+        st.just(right.astype(np.float32).T)
+        if right.ndim == 2 and right.shape[0] != right.shape[1]
+        else st.just(right.T.copy() + 1),
     ).filter(
         lambda array: (
             not isinstance(array, np.ndarray)
@@ -1700,6 +1710,55 @@ def _changed_array(right: np.ndarray) -> st.SearchStrategy:
             or not np.allclose(array, right, rtol=verdicts.ARRAY_RTOL, atol=verdicts.ARRAY_ATOL)
         )
     )
+
+
+def _with_entry(right: np.ndarray, index: int, value: float) -> np.ndarray:
+    array = right.copy().ravel()
+    array[index] = value
+    return array.reshape(right.shape)
+
+
+def _misspelt(key: str) -> st.SearchStrategy:
+    """A key as a learner mistypes it: a letter dropped or added, capitalised, camelCase."""
+    camel = "".join(part.capitalize() if i else part for i, part in enumerate(key.split("_")))
+    return st.sampled_from(
+        [key[:-1], f"{key}s", key.capitalize(), key.upper(), camel, key.replace("_", " ")]
+    ).filter(lambda other: other != key)
+
+
+def _misspelt_dict(right: dict[str, Any]) -> st.SearchStrategy:
+    """``right`` with one key misspelt, its value kept."""
+    return st.sampled_from(sorted(right)).flatmap(
+        lambda key: _misspelt(key).map(
+            lambda other: {(other if k == key else k): v for k, v in right.items()}
+        )
+    )
+
+
+def _misspelt_designs(qid: str) -> st.SearchStrategy:
+    """A design question's solution with one layer dict mistyped: a config key, the
+    ``class_name`` or ``config`` key, or the class's name in another case."""
+    reference = RECORDED[qid]
+    right = _right_answer(qid)
+    layers = right if reference.kind == "model" else [right]
+
+    def replaced(index: int, layer: dict[str, Any]) -> Any:
+        design = copy.deepcopy(layers)
+        design[index] = layer
+        return design if reference.kind == "model" else design[0]
+
+    def mistyped(index: int) -> st.SearchStrategy:
+        layer = layers[index]
+        name = layer["class_name"]
+        return st.one_of(
+            _misspelt_dict(layer["config"]).map(lambda config: {**layer, "config": config}),
+            _misspelt_dict(layer),
+            st.sampled_from([name.lower(), name.upper(), f"keras.layers.{name}"])
+            .filter(lambda other: other != name)
+            .map(lambda other: {**layer, "class_name": other}),
+        ).map(lambda changed: replaced(index, changed))
+
+    return st.integers(0, len(layers) - 1).flatmap(mistyped)
 
 
 def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
@@ -1713,6 +1772,9 @@ def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
             st.sampled_from(keys).map(lambda key: {k: v for k, v in right.items() if k != key}),
             st.builds(lambda value: {**right, "return_sequences": value}, st.booleans()),
             st.just(str(right)),
+            _misspelt_dict(right),
+            st.just(list(right.items())),
+            st.sampled_from(keys).map(lambda key: {**right, key: (right[key],)}),
         )
     if type(right) is str:
         options = (reference.context.get("options") or []) if reference.kind == "choice" else []
@@ -1738,7 +1800,7 @@ def _changed_answers(qid: str) -> st.SearchStrategy:
         return _changed_array(right)
     if reference.kind in ("model", "layer_shapes"):
         changes = changed_designs(qid)
-        return st.sampled_from(changes)
+        return st.sampled_from(changes) | _misspelt_designs(qid)
     return _changed_scalar(right, reference)
 
 
@@ -1829,8 +1891,11 @@ def _judged_both_ways(qid: str, answer: Any) -> list[Verdict]:
     reference = RECORDED[qid]
     judge = [reference.kind, reference.expected, reference.context, reference.mistakes]
     as_written = verdicts.verdict(judge[0], answer, *judge[1:])
-    as_read = verdicts.verdict(judge[0], parse_answer_json(answer_json(answer)), *judge[1:])
-    return [as_written, as_read]
+    try:
+        read = parse_answer_json(answer_json(answer))
+    except ValueError:  # NaN or infinity: the grader reads no answer, which earns nothing
+        return [as_written]
+    return [as_written, verdicts.verdict(judge[0], read, *judge[1:])]
 
 
 @pytest.mark.parametrize("qid", sorted(RECORDED))
