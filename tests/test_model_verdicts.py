@@ -1932,3 +1932,39 @@ def test_no_embedding_that_earns_a_point_makes_a_mask(
             continue
         layer = keras.layers.Embedding(**answer[0]["config"])
         assert layer.compute_mask(np.zeros((1, 3), dtype="int32")) is None, value
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question"),
+    [
+        *MODEL_QUESTIONS,
+        ("03-simplernn", "q7"),
+        ("05-return-flags", "q7"),
+        ("07-gru-bidirectional", "q9"),
+    ],
+)
+def test_a_right_design_as_keras_writes_it_keeps_its_point(
+    keras: Any, assignment: str, question: str
+) -> None:
+    """Is a design question's solution, written as Keras writes it (each layer as
+    keras.layers.serialize gives it, every option spelt out, through JSON; and a model as
+    its get_config() lists its layers, InputLayer first), still judged right, both as
+    written and as the grader reads it?"""
+    from lstm_lib.answers import from_plain, to_plain
+    from lstm_lib.designs import build_model
+
+    entry = reference(assignment, question)
+    solution = solution_answer(assignment, question)
+    specs = solution if isinstance(solution, list) else [solution]
+    keras.backend.clear_session(free_memory=False)
+    model = build_model(specs, tuple(entry["context"]["input_shape"]))
+    written = json.loads(json.dumps([keras.layers.serialize(layer) for layer in model.layers]))
+    forms = [written if isinstance(solution, list) else written[0]]
+    if isinstance(solution, list):
+        forms.append(json.loads(json.dumps(model.get_config()["layers"])))
+    for answer in forms:
+        for read in (answer, from_plain(to_plain(answer))):
+            result = verdict(
+                entry["kind"], read, entry["expected"], entry["context"], entry["mistakes"]
+            )
+            assert result.correct, result.message

@@ -1929,3 +1929,34 @@ def test_every_design_one_change_away_is_wrong(qid: str) -> None:
     for answer in changed_designs(qid):
         for result in _judged_both_ways(qid, answer):
             assert not result.correct, (qid, answer, result.message)
+
+
+def _array_forms() -> list[tuple[str, str]]:
+    """Each array question with each form its right array may take (integers only where
+    every entry is whole)."""
+    cases = []
+    for qid in sorted(qid for qid, ref in RECORDED.items() if ref.kind == "array"):
+        right = _right_answer(qid)
+        forms = ["float32", "big-endian", "fortran-order", "strided-view"]
+        if np.array_equal(right, np.round(right)):
+            forms.append("integers-where-whole")
+        cases += [(qid, form) for form in forms]
+    return cases
+
+
+@pytest.mark.parametrize(("qid", "form"), _array_forms())
+def test_a_right_array_in_another_form_keeps_its_point(qid: str, form: str) -> None:
+    """Is a right array still right however NumPy holds it: computed in float32 as Keras
+    computes, big-endian, in Fortran order, as a strided view of a larger array, or as
+    integers where every entry is whole (02 q6's relu of whole numbers)?"""
+    right = _right_answer(qid)
+    answer = {
+        "float32": lambda: right.astype(np.float32),
+        "big-endian": lambda: right.astype(">f8"),
+        "fortran-order": lambda: np.asfortranarray(right),
+        "strided-view": lambda: np.repeat(right, 2, axis=-1)[..., ::2],
+        "integers-where-whole": lambda: right.astype(np.int64),
+    }[form]()
+    assert answer.shape == right.shape
+    for result in _judged_both_ways(qid, answer):
+        assert result.correct, (qid, form, result.message)
