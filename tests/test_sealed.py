@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
+from conftest import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lstm_grader.references import load_references
 from lstm_lib import checks, verdicts
 from lstm_lib.sealed import SEALED_FILE, canonical, read_sealed, seal, unseal
 
@@ -173,3 +176,39 @@ def test_an_answer_is_named_in_the_notebook_exactly_where_the_grader_names_it(
     assert (unseal(box, "q1", answer, "value") == "Named.") is named
     as_offered = type(answer) is str and answer == recorded
     assert (unseal(box, "q1", answer, "choice") == "Named.") is as_offered
+
+
+def _recorded_array_mistakes() -> list[Any]:
+    """Each array mistake a committed practice-mode student version seals."""
+    cases = []
+    for folder in sorted((ROOT / "exercises").iterdir()):
+        if not (folder / SEALED_FILE).is_file():
+            continue
+        for question, ref in load_references(ROOT / "references", folder.name).items():
+            if ref.kind != "array":
+                continue
+            cases += [
+                pytest.param(folder.name, question, index, id=f"{folder.name}-{question}-{index}")
+                for index, mistake in enumerate(ref.mistakes)
+                if mistake.get("message")
+            ]
+    return cases
+
+
+@pytest.mark.parametrize(("assignment", "question", "index"), _recorded_array_mistakes())
+def test_a_student_version_names_each_array_mistake_within_tolerance(
+    assignment: str, question: str, index: int
+) -> None:
+    """Does the committed student version open each recorded array mistake's explanation
+    for answers within the grader's tolerance of it, each entry pushed up, down or both
+    ways to nine tenths of its tolerance, and give the grader's message for each?"""
+    ref = load_references(ROOT / "references", assignment)[question]
+    sealed = read_sealed(str(ROOT / "exercises" / assignment))
+    recorded = np.asarray(ref.mistakes[index]["value"], dtype=float)
+    tolerance = verdicts.ARRAY_ATOL + verdicts.ARRAY_RTOL * np.abs(recorded)
+    signs = np.resize(np.array([1.0, -1.0]), recorded.shape)
+    for push in (np.ones_like(recorded), -np.ones_like(recorded), signs, -signs):
+        answer = recorded + 0.9 * push * tolerance
+        graded = verdicts.verdict("array", answer, ref.expected, ref.context, ref.mistakes)
+        assert graded.message == ref.mistakes[index]["message"]
+        assert unseal(sealed, question, answer, "array") == graded.message
