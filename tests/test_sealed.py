@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -95,13 +96,18 @@ def test_a_string_the_grader_names_opens_its_sealed_explanation(
 
 
 def _told_in_the_notebook(
-    folder: Path, question: str, answer: Any, expected: Any, kind: str
+    folder: Path,
+    question: str,
+    answer: Any,
+    expected: Any,
+    kind: str,
+    context: dict[str, Any] | None = None,
 ) -> verdicts.Verdict:
     """What a practice-mode check cell tells ``answer`` in a student folder ``folder``."""
     assert not os.environ.get(checks.RECORD_ENV)
     checks.use_mode("practice")
     with contextlib.chdir(folder), contextlib.redirect_stdout(io.StringIO()):
-        told = checks.reveal(question, answer, expected, kind=kind)
+        told = checks.reveal(question, answer, expected, kind=kind, context=context)
     assert told is not None
     return told
 
@@ -212,3 +218,31 @@ def test_a_student_version_names_each_array_mistake_within_tolerance(
         graded = verdicts.verdict("array", answer, ref.expected, ref.context, ref.mistakes)
         assert graded.message == ref.mistakes[index]["message"]
         assert unseal(sealed, question, answer, "array") == graded.message
+
+
+def test_an_rnn_around_a_cell_is_told_its_sealed_mistake_as_the_grader_tells_it(
+    tmp_path: Path,
+) -> None:
+    """07 q9's classic mistake written with an RNN around an LSTMCell is judged as the LSTM
+    it equals: does the practice check, in the committed student version's folder, open
+    that mistake's explanation and add the grader's note on the cell, word for word?"""
+    ref = load_references(ROOT / "references", "07-gru-bidirectional")["q9"]
+    mistake = ref.mistakes[0]["value"]
+    inner = dict(mistake["config"]["layer"]["config"])
+    cell = {"class_name": "LSTMCell", "config": {"units": inner.pop("units")}}
+    answer = {
+        **mistake,
+        "config": {
+            **mistake["config"],
+            "layer": {"class_name": "RNN", "config": {**inner, "cell": cell}},
+        },
+    }
+    graded = verdicts.verdict("layer_shapes", answer, ref.expected, ref.context, ref.mistakes)
+    assert graded.message.startswith(ref.mistakes[0]["message"])
+    assert "LSTMCell" in graded.message
+    folder = tmp_path / "07"
+    shutil.copytree(ROOT / "exercises" / "07-gru-bidirectional", folder)
+    told = _told_in_the_notebook(
+        folder, "q9", answer, ref.expected, "layer_shapes", dict(ref.context)
+    )
+    assert (told.correct, told.message) == (False, graded.message)
