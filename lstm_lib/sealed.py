@@ -128,6 +128,8 @@ def _grid(recorded: Any) -> tuple[float, float]:
     import numpy as np
 
     values = recorded.ravel()
+    if not values.size:
+        return _FINEST_STEP, 0.0
     margins = 2 * (ARRAY_ATOL + ARRAY_RTOL * np.abs(values))
     step = _FINEST_STEP
     while True:
@@ -136,22 +138,31 @@ def _grid(recorded: Any) -> tuple[float, float]:
             offsets = np.arange(4 * values.size + 4) * (step / (4 * values.size + 4))
             apart = np.abs(positions[None, :] - offsets[:, None])
             apart = np.minimum(apart, step - apart)  # around the cell's circle
-            slack = (apart - margins[None, :]).min(axis=1) if values.size else offsets * 0 + 1
+            slack = (apart - margins[None, :]).min(axis=1)
             best = int(np.argmax(slack))
             if slack[best] > 0:
                 return step, float(offsets[best])
         step *= 10
 
 
-def _cells(array: Any, step: float, offset: float) -> list[int]:
+def _cells(array: Any, step: float, offset: float) -> list[int] | None:
+    """Each entry's cell on the grid, or None where a grid (one a damaged file names)
+    puts an entry past every number a cell can have."""
     import numpy as np
 
-    return [int(cell) for cell in np.floor((array.ravel() - offset) / step)]
+    with np.errstate(all="ignore"):
+        cells = np.floor((array.ravel() - offset) / step)
+    if not np.all(np.isfinite(cells)):
+        return None
+    return [int(cell) for cell in cells]
 
 
-def _array_key(question: str, array: Any, step: float, offset: float) -> tuple[str, bytes]:
-    """The label and secret of a float array on the grid ``(step, offset)``."""
+def _array_key(question: str, array: Any, step: float, offset: float) -> tuple[str, bytes] | None:
+    """The label and secret of a float array on the grid ``(step, offset)`` (None if the
+    grid cannot hold it)."""
     cells = _cells(array, step, offset)
+    if cells is None:
+        return None
     text = json.dumps(
         [question, "array", repr(step), repr(offset), list(array.shape), cells],
         separators=(",", ":"),
@@ -171,8 +182,9 @@ def _keys(question: str, answer: Any, recorded: bool) -> Iterator[tuple[str, byt
     yield _secret(canonical(question, answer))
     if recorded and _holds_float(answer):
         array = _as_float_array(answer)
-        if array is not None:
-            yield _array_key(question, array, *_grid(array))
+        key = None if array is None else _array_key(question, array, *_grid(array))
+        if key is not None:
+            yield key
 
 
 def _holds_float(value: Any) -> bool:
@@ -286,11 +298,8 @@ def unseal(
     numpy = _numpy_if_imported()
     if numpy is not None and type(answer) is numpy.ndarray:
         array = _as_float_array(answer)
-        keys = (
-            [_array_key(question, array, step, offset) for step, offset in _grids(sealed)]
-            if array is not None
-            else []
-        )
+        grids = _grids(sealed) if array is not None else []
+        keys = [key for grid in grids if (key := _array_key(question, array, *grid)) is not None]
     else:
         keys = list(_keys(question, answer, recorded=False))
     found: list[tuple[int, str]] = []

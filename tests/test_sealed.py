@@ -73,6 +73,10 @@ def test_a_damaged_file_opens_nothing(tmp_path: Path) -> None:
     label = next(iter(box))
     assert unseal({label: "@@not base64@@"}, "q1", 3) is None
     assert unseal({label: box[label][::-1]}, "q1", 3) != "three"
+    # an array's label names its grid: a damaged one that no answer fits opens nothing
+    answer = np.array([[1e10, -0.5]])
+    for grid in ("1e-300,0.0", "5e-324,0.0", "inf,0.0", "nan,0.0", "0.0,0.0", "-1.0,x", "x,1"):
+        assert unseal({f"{grid}@{'0' * 32}": box[label]}, "q1", answer, "array") is None
 
 
 @settings(deadline=None, max_examples=200)
