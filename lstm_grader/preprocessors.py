@@ -1318,9 +1318,7 @@ class JudgeAnswers(NbGraderPreprocessor):
                 raise ValueError("the kernel did not hand over an encoded answer")
             answer = parse_answer_json(encoded)
         except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-            return verdicts.Verdict(
-                False, f"The answer could not be read as plain data ({exc})."
-            ), False
+            return verdicts.unreadable_answer(exc), False
         return verdicts.verdict(ref.kind, answer, ref.expected, ref.context, ref.mistakes), True
 
 

@@ -50,7 +50,6 @@ from lstm_lib.verdicts import (
     KINDS,
     AnswerError,
     Verdict,
-    _form_is_right,
     verdict,
 )
 
@@ -403,6 +402,16 @@ def _read_for_verdict(prediction: Any) -> Any:
     return from_plain(to_plain(prediction))
 
 
+def _wire_refusal(prediction: Any) -> ValueError | None:
+    """Why the grader cannot read ``prediction`` from the text a kernel hands over, in its
+    words (the JSON text's ``NaN`` is refused before any record is), or None."""
+    try:
+        parse_answer_json(answer_json(prediction))
+    except ValueError as exc:
+        return exc
+    return None
+
+
 def _value_form_said(value: Any, example: Any) -> str:
     """The form a value question's check checks, in words, after the type of its example."""
     return {dict: "a dict", str: "a string"}.get(type(example), "the asked type")
@@ -660,13 +669,22 @@ def reveal(
     if check_mode() == "graded":
         print(f"✔ {question}: your answer is recorded. {_GRADED_NOTE}")
         return None
-    prediction = _read_for_verdict(prediction)
-    result = verdict(kind, prediction, actual, context, resolved)
-    if not result.correct and _form_is_right(kind, prediction, context):
-        # a student version carries its explanations sealed under the answers they explain
-        explained = unseal(read_sealed(), question, prediction)
-        if explained:
-            result = Verdict(False, explained, result.score)
+    try:
+        prediction = _read_for_verdict(prediction)
+    except ValueError:  # a NaN or an infinity, which the grader cannot read either
+        result = verdicts.unreadable_answer(_wire_refusal(prediction))
+    else:
+        # a student version carries its explanations sealed under the answers they explain,
+        # opened where the grader would name them, and told as the grader tells them
+        sealed = read_sealed()
+        result = verdict(
+            kind,
+            prediction,
+            actual,
+            context,
+            resolved,
+            explain=(lambda answer: unseal(sealed, question, answer, kind)) if sealed else None,
+        )
     _session["attempts"][question] = {"actual": actual, "kind": kind, "context": context}
     mark = "✔" if result.correct else "✘"
     print(f"{mark} {question}: {result.message}")

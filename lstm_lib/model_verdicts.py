@@ -1099,14 +1099,36 @@ def _config_problems(
             wrong.append((key, said, want, defaulted))
     if wrong:
         problems.insert(0, _describe_wrong(label, want_class, wrong, wanted, context))
+    unread = _unread_bias_options(class_name, written)
     changed = outer + [
         (key, value)
         for key, value in written.items()
-        if key not in free and _keeps_default(class_name, key, value) is False
+        if key not in free and key not in unread and _keeps_default(class_name, key, value) is False
     ]
     if changed:
         problems.append(_describe_changed_defaults(label, changed, context))
     return problems
+
+
+def _unread_bias_options(class_name: str, written: Mapping[str, Any]) -> frozenset[str]:
+    """The bias options of a layer that has no bias, which Keras then never reads.
+
+    With use_bias False (or 0, or None) Keras makes no bias weight, so how it would be
+    initialised, regularized or constrained changes nothing: the same weights, outputs
+    and losses (02 q7's Dense, tested against live Keras). A name Keras cannot read is
+    still refused, when the layer is built (:mod:`lstm_lib.shapes`).
+
+    Examples
+    --------
+    >>> sorted(_unread_bias_options("Dense", {"use_bias": False, "bias_initializer": "ones"}))
+    ['bias_initializer']
+    >>> _unread_bias_options("Dense", {"bias_initializer": "ones"})
+    frozenset()
+    """
+    use_bias, _ = _effective(class_name, written, "use_bias")
+    if use_bias is _MISSING or use_bias:
+        return frozenset()
+    return frozenset(key for key in written if isinstance(key, str) and key.startswith("bias_"))
 
 
 def _keeps_default(class_name: str, key: Any, value: Any) -> bool | None:

@@ -83,9 +83,11 @@ __all__ = [
     "expect_shape",
     "expect_shapes",
     "expect_value",
+    "names_mistake",
     "printable",
     "sentence_start",
     "shorten_message",
+    "unreadable_answer",
     "verdict",
     "with_article",
 ]
@@ -697,6 +699,7 @@ def verdict(
     expected: Any,
     context: Mapping[str, Any] | None = None,
     mistakes: Sequence[Mapping[str, Any]] = (),
+    explain: Callable[[Any], str | None] | None = None,
 ) -> Verdict:
     """Compare an answer with the expected value and say what is wrong, if anything.
 
@@ -726,6 +729,12 @@ def verdict(
         Recorded wrong answers, each ``{"value": ..., "message": ...}``, that name a
         confusion specific to this question; they are tried before the general rules of
         :mod:`lstm_lib.mistakes`.
+    explain : callable, optional
+        ``explain(answer)``: a recorded mistake's explanation of a wrong answer of the
+        right form that none of ``mistakes`` names, or None; the answer is the one judged
+        (an RNN around a cell read as its layer). A practice notebook opens its sealed
+        explanations so (:func:`lstm_lib.sealed.unseal`), which match an answer as
+        :func:`names_mistake` does, so the notebook names the mistake the grader names.
 
     Returns
     -------
@@ -766,6 +775,10 @@ def verdict(
             if _matches(answer, mistake.get("value"), encoded):
                 result = Verdict(False, str(mistake.get("message", result.message)), result.score)
                 break
+        else:
+            told = explain(answer) if explain is not None else None
+            if told:
+                result = Verdict(False, told, result.score)
     if cell_note:
         result = Verdict(result.correct, f"{result.message} {cell_note}", result.score)
     return result
@@ -795,6 +808,47 @@ def _cells_as_layers(kind: str, answer: Any) -> tuple[Any, str]:
     return answer, f"(Judged {named}: the same weights and the same outputs.)"
 
 
+def unreadable_answer(reason: object) -> Verdict:
+    """The verdict on an answer the wire format cannot carry (a NaN or an infinity in it,
+    which :func:`~lstm_lib.answers.parse_answer_json` refuses): no answer, so no point.
+    The grader gives it to the answer a kernel hands over, and a practice notebook's check
+    to the answer it reads the same way.
+
+    Examples
+    --------
+    >>> unreadable_answer("NaN and infinity are not answers").message
+    'The answer could not be read as plain data (NaN and infinity are not answers).'
+    """
+    return Verdict(False, f"The answer could not be read as plain data ({reason}).")
+
+
+def names_mistake(kind: str | None, answer: Any, recorded: Any) -> bool:
+    """Whether the grader tells ``answer`` the explanation recorded for ``recorded``.
+
+    A question's recorded mistake names an array within the tolerance, a string without
+    case or extra spaces, anything else as exactly the same plain data (a recorded list
+    standing for a tuple); a choice question's wrong option names only itself, written
+    exactly as offered.
+
+    Parameters
+    ----------
+    kind : str or None
+        The question's kind, one of :data:`KINDS` (None for any but ``"choice"``).
+    answer : Any
+        The learner's answer, as the grader reads it.
+    recorded : Any
+        The recorded mistake's value (or the wrong option), as JSON data.
+
+    Examples
+    --------
+    >>> names_mistake("shape", (None, 16), [None, 16]), names_mistake("choice", "B", "b")
+    (True, False)
+    """
+    if kind == "choice":
+        return type(answer) is str and answer == recorded
+    return _matches(answer, recorded, [])
+
+
 def _matches(answer: Any, recorded: Any, encoded: list[Any]) -> bool:
     """Whether an answer is a recorded mistake: arrays within tolerance, the rest exactly,
     as plain data (``encoded`` keeps the answer's, made at the first call: an answer near
@@ -817,12 +871,20 @@ def _matches(answer: Any, recorded: Any, encoded: list[Any]) -> bool:
 
 
 def _coerce_like(recorded: Any, answer: Any) -> Any:
-    """Recorded JSON has lists where the answer has tuples: give it the answer's form."""
-    if type(answer) is tuple and isinstance(recorded, list):
-        return tuple(_coerce_like(item, None) for item in recorded)
-    if type(answer) is list and isinstance(recorded, list):
-        return [
+    """Recorded JSON has lists where the answer has tuples: give it the answer's form, at
+    every depth (a layer dict's ``(10, 8)`` inside a model's list is recorded ``[10, 8]``).
+
+    Examples
+    --------
+    >>> _coerce_like([None, [None, 2]], (None, (None, 2)))
+    (None, (None, 2))
+    """
+    if isinstance(recorded, list) and type(answer) in (tuple, list):
+        items = [
             _coerce_like(item, sub)
-            for item, sub in zip(recorded, answer + [None] * len(recorded), strict=False)
+            for item, sub in zip(recorded, list(answer) + [None] * len(recorded), strict=False)
         ]
+        return tuple(items) if type(answer) is tuple else items
+    if isinstance(recorded, dict) and type(answer) is dict:
+        return {key: _coerce_like(item, answer.get(key)) for key, item in recorded.items()}
     return recorded

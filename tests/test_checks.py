@@ -1099,3 +1099,29 @@ def test_keras_starts_without_log_lines_in_a_kernel(tmp_path: Path) -> None:
     outputs = notebook.cells[0].outputs
     assert [o.get("name") for o in outputs] == ["stdout"], outputs
     assert "(None, 3)" in outputs[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer", "expected"),
+    [
+        ("value", {"units": float("nan")}, {"units": 8}),
+        ("array", np.array([[0.5, float("inf")]]), [[0.5, 0.5]]),
+        (
+            "model",
+            [{"class_name": "Dense", "config": {"units": 2, "bias_constraint": float("nan")}}],
+            {"output_shape": [None, 2], "params": 8},
+        ),
+    ],
+)
+def test_an_answer_holding_nan_is_told_what_the_grader_tells_it(
+    kind: str, answer: Any, expected: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NaN or an infinity cannot cross the wire, so the grader reads no answer: does a
+    practice check whose form check let it through say the grader's words, on one ✘ line,
+    instead of stopping on a ValueError traceback?"""
+    with pytest.raises(ValueError) as refused:
+        answers.parse_answer_json(answers.answer_json(answer))
+    told = checks.reveal("q1", answer, expected, kind=kind, context={"input_shape": [None, 3]})
+    assert told is not None and not told.correct
+    assert told.message == verdicts.unreadable_answer(refused.value).message
+    assert f"✘ q1: {told.message}" in capsys.readouterr().out

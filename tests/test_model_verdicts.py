@@ -1787,3 +1787,184 @@ def test_a_layers_return_sequences_is_told_once(
     message = verdict("model", answer, ref["expected"], ref["context"]).message
     assert message.count("return_sequences") == 1, message
     assert f"Your model outputs {said}" in message
+
+
+#: A layer's options Keras reads only through its bias, each with values Keras takes, one
+#: it refuses, and options beside them that act without a bias.
+BIAS_OPTION_CASES = {
+    "bias_initializer-ones": {"bias_initializer": "ones"},
+    "bias_initializer-constant": {
+        "bias_initializer": {"class_name": "Constant", "config": {"value": 3.0}}
+    },
+    "bias_initializer-none": {"bias_initializer": None},
+    "bias_regularizer-l2": {"bias_regularizer": "l2"},
+    "bias_constraint-non_neg": {"bias_constraint": "non_neg"},
+    "bias_initializer-unknown": {"bias_initializer": "bogus"},
+    "kernel_regularizer-l2": {"kernel_regularizer": "l2"},
+    "activity_regularizer-l2": {"activity_regularizer": "l2"},
+    "bias-with-use_bias-0": {"use_bias": 0, "bias_initializer": "ones"},
+    "bias-with-use_bias-true": {"use_bias": True, "bias_initializer": "ones"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIAS_OPTION_CASES))
+def test_a_bias_option_of_a_layer_without_bias_is_judged_as_keras_builds_it(
+    keras: Any, name: str
+) -> None:
+    """02 q7 asks for a Dense layer that holds only its kernel: does the solution with an
+    option Keras reads only through a bias earn its point exactly where Keras builds the
+    solution's model (the same weights, outputs and losses), and no option Keras refuses
+    or that changes the model (a kernel regularizer adds a loss)?"""
+    import numpy as np
+
+    entry = reference("02-dense", "q7")
+    answer = solution_answer("02-dense", "q7")
+    answer[0]["config"].update(BIAS_OPTION_CASES[name])
+    shape = tuple(entry["context"]["input_shape"][1:])
+    data = np.random.default_rng(0).normal(size=(2, *shape)).astype("float32")
+    keras.backend.clear_session(free_memory=False)
+
+    def model(specs: list[dict[str, Any]]) -> Any:
+        return keras.Sequential(
+            [keras.Input(shape=shape)]
+            + [getattr(keras.layers, spec["class_name"])(**spec["config"]) for spec in specs]
+        )
+
+    plain = model(solution_answer("02-dense", "q7"))
+    try:
+        mine = model(answer)
+    except ValueError:  # an identifier Keras cannot interpret
+        same = False
+    else:
+        same = [w.shape for w in mine.weights] == [w.shape for w in plain.weights]
+        if same:
+            mine.set_weights(plain.get_weights())
+            same = np.array_equal(mine.predict(data, verbose=0), plain.predict(data, verbose=0))
+            mine(data)
+            same = same and not mine.losses
+    result = judge("02-dense", "q7", answer)
+    assert result.correct == same, result.message
+
+
+#: The recurrent layers a layer question's answer holds, inside a Bidirectional too.
+_RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question", "name"),
+    [
+        pytest.param(
+            assignment,
+            question,
+            name,
+            id=f"{assignment}-{question}-{name}",
+            marks=() if name in ("'x'", "array-of-two", "None") else pytest.mark.slow,
+        )
+        for assignment, question in [
+            ("03-simplernn", "q7"),
+            ("05-return-flags", "q7"),
+            ("07-gru-bidirectional", "q9"),
+        ]
+        for name in ("True", "None", "'x'", "[]", "{'a': 1}", "array-of-two", "empty-array")
+    ],
+)
+def test_zero_output_for_mask_of_any_value_keeps_a_layer_answer_s_point_and_outputs(
+    keras: Any, assignment: str, question: str, name: str
+) -> None:
+    """Keras reads zero_output_for_mask only for a mask, which no layer question's input
+    has: does a layer answer with any value of it, on its own or inside a Bidirectional,
+    give Keras's layer the same outputs with the same weights, and earn the point?"""
+    import numpy as np
+
+    values = {
+        "True": True,
+        "None": None,
+        "'x'": "x",
+        "[]": [],
+        "{'a': 1}": {"a": 1},
+        "array-of-two": np.array([1.0, 2.0]),
+        "empty-array": np.zeros(0),
+    }
+    entry = reference(assignment, question)
+    plain = solution_answer(assignment, question)
+    changed = solution_answer(assignment, question)
+    for spec in (changed, changed["config"].get("layer")):
+        if isinstance(spec, dict) and spec["class_name"] in _RECURRENT:
+            spec["config"]["zero_output_for_mask"] = values[name]
+    assert changed != plain
+    from lstm_lib.answers import from_plain, to_plain
+    from lstm_lib.designs import build_model
+
+    shape = tuple(entry["context"]["input_shape"])
+    keras.backend.clear_session(free_memory=False)
+    before, after = build_model([plain], shape), build_model([changed], shape)
+    after.set_weights(before.get_weights())
+    data = np.random.default_rng(0).normal(size=(2, *shape[1:])).astype("float32")
+    outputs = [keras.tree.flatten(m.predict(data, verbose=0)) for m in (before, after)]
+    for mine, theirs in zip(*outputs, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    result = verdict(
+        entry["kind"],
+        from_plain(to_plain(changed)),
+        entry["expected"],
+        entry["context"],
+        entry["mistakes"],
+    )
+    assert result.correct, result.message
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question"),
+    [("08-putting-together", "q6"), ("09-keras2-to-keras3", "q7")],
+)
+def test_no_embedding_that_earns_a_point_makes_a_mask(
+    keras: Any, assignment: str, question: str
+) -> None:
+    """zero_output_for_mask, which the grader leaves unjudged, acts only on a mask: does
+    every mask_zero a model question's Embedding earns its point with leave Keras's
+    Embedding without a mask, so that no earning model computes with one?"""
+    import numpy as np
+
+    for value in (True, False, None, 0, 1, "", "False", [], [0], 0.0, np.array(0.0)):
+        answer = solution_answer(assignment, question)
+        answer[0]["config"]["mask_zero"] = value
+        if not judge(assignment, question, answer).correct:
+            continue
+        layer = keras.layers.Embedding(**answer[0]["config"])
+        assert layer.compute_mask(np.zeros((1, 3), dtype="int32")) is None, value
+
+
+@pytest.mark.parametrize(
+    ("assignment", "question"),
+    [
+        *MODEL_QUESTIONS,
+        ("03-simplernn", "q7"),
+        ("05-return-flags", "q7"),
+        ("07-gru-bidirectional", "q9"),
+    ],
+)
+def test_a_right_design_as_keras_writes_it_keeps_its_point(
+    keras: Any, assignment: str, question: str
+) -> None:
+    """Is a design question's solution, written as Keras writes it (each layer as
+    keras.layers.serialize gives it, every option spelt out, through JSON; and a model as
+    its get_config() lists its layers, InputLayer first), still judged right, both as
+    written and as the grader reads it?"""
+    from lstm_lib.answers import from_plain, to_plain
+    from lstm_lib.designs import build_model
+
+    entry = reference(assignment, question)
+    solution = solution_answer(assignment, question)
+    specs = solution if isinstance(solution, list) else [solution]
+    keras.backend.clear_session(free_memory=False)
+    model = build_model(specs, tuple(entry["context"]["input_shape"]))
+    written = json.loads(json.dumps([keras.layers.serialize(layer) for layer in model.layers]))
+    forms = [written if isinstance(solution, list) else written[0]]
+    if isinstance(solution, list):
+        forms.append(json.loads(json.dumps(model.get_config()["layers"])))
+    for answer in forms:
+        for read in (answer, from_plain(to_plain(answer))):
+            result = verdict(
+                entry["kind"], read, entry["expected"], entry["context"], entry["mistakes"]
+            )
+            assert result.correct, result.message

@@ -1634,9 +1634,13 @@ OTHER_ENTRIES = st.one_of(
 )
 
 
+#: Numbers no answer holds: the wire refuses them, and so does a form check.
+NOT_FINITE = st.sampled_from([float("nan"), float("inf"), -float("inf")])
+
+
 def _changed_entry(original: Any) -> st.SearchStrategy:
     """Another entry than ``original``: any value but the same plain data."""
-    changed = OTHER_ENTRIES
+    changed = OTHER_ENTRIES | NOT_FINITE
     if type(original) is int:
         changed = st.one_of(
             changed,
@@ -1693,6 +1697,12 @@ def _changed_array(right: np.ndarray) -> st.SearchStrategy:
         st.just(right.ravel()[0]),
         st.just(np.zeros_like(right)),
         st.just(right.astype(bool)),
+        st.builds(
+            lambda index, bad: _with_entry(right, index, bad), st.integers(0, size - 1), NOT_FINITE
+        ),
+        st.just(right.astype(np.float32).T)
+        if right.ndim == 2 and right.shape[0] != right.shape[1]
+        else st.just(right.T.copy() + 1),
     ).filter(
         lambda array: (
             not isinstance(array, np.ndarray)
@@ -1700,6 +1710,55 @@ def _changed_array(right: np.ndarray) -> st.SearchStrategy:
             or not np.allclose(array, right, rtol=verdicts.ARRAY_RTOL, atol=verdicts.ARRAY_ATOL)
         )
     )
+
+
+def _with_entry(right: np.ndarray, index: int, value: float) -> np.ndarray:
+    array = right.copy().ravel()
+    array[index] = value
+    return array.reshape(right.shape)
+
+
+def _misspelt(key: str) -> st.SearchStrategy:
+    """A key as a learner mistypes it: a letter dropped or added, capitalised, camelCase."""
+    camel = "".join(part.capitalize() if i else part for i, part in enumerate(key.split("_")))
+    return st.sampled_from(
+        [key[:-1], f"{key}s", key.capitalize(), key.upper(), camel, key.replace("_", " ")]
+    ).filter(lambda other: other != key)
+
+
+def _misspelt_dict(right: dict[str, Any]) -> st.SearchStrategy:
+    """``right`` with one key misspelt, its value kept."""
+    return st.sampled_from(sorted(right)).flatmap(
+        lambda key: _misspelt(key).map(
+            lambda other: {(other if k == key else k): v for k, v in right.items()}
+        )
+    )
+
+
+def _misspelt_designs(qid: str) -> st.SearchStrategy:
+    """A design question's solution with one layer dict mistyped: a config key, the
+    ``class_name`` or ``config`` key, or the class's name in another case."""
+    reference = RECORDED[qid]
+    right = _right_answer(qid)
+    layers = right if reference.kind == "model" else [right]
+
+    def replaced(index: int, layer: dict[str, Any]) -> Any:
+        design = copy.deepcopy(layers)
+        design[index] = layer
+        return design if reference.kind == "model" else design[0]
+
+    def mistyped(index: int) -> st.SearchStrategy:
+        layer = layers[index]
+        name = layer["class_name"]
+        return st.one_of(
+            _misspelt_dict(layer["config"]).map(lambda config: {**layer, "config": config}),
+            _misspelt_dict(layer),
+            st.sampled_from([name.lower(), name.upper(), f"keras.layers.{name}"])
+            .filter(lambda other: other != name)
+            .map(lambda other: {**layer, "class_name": other}),
+        ).map(lambda changed: replaced(index, changed))
+
+    return st.integers(0, len(layers) - 1).flatmap(mistyped)
 
 
 def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
@@ -1713,6 +1772,9 @@ def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
             st.sampled_from(keys).map(lambda key: {k: v for k, v in right.items() if k != key}),
             st.builds(lambda value: {**right, "return_sequences": value}, st.booleans()),
             st.just(str(right)),
+            _misspelt_dict(right),
+            st.just(list(right.items())),
+            st.sampled_from(keys).map(lambda key: {**right, key: (right[key],)}),
         )
     if type(right) is str:
         options = (reference.context.get("options") or []) if reference.kind == "choice" else []
@@ -1738,7 +1800,7 @@ def _changed_answers(qid: str) -> st.SearchStrategy:
         return _changed_array(right)
     if reference.kind in ("model", "layer_shapes"):
         changes = changed_designs(qid)
-        return st.sampled_from(changes)
+        return st.sampled_from(changes) | _misspelt_designs(qid)
     return _changed_scalar(right, reference)
 
 
@@ -1758,7 +1820,8 @@ def changed_designs(qid: str) -> list[Any]:
 
     Each judged option of each layer set otherwise (a flag flipped, a size, a rate or an
     activation changed), each initializer whose default is not glorot_uniform written
-    None (Keras then draws it with glorot_uniform) or "ones", and, for a model, each layer
+    None (Keras then draws it with glorot_uniform) or "ones" (a bias's only where the layer
+    has one), and, for a model, each layer
     dropped, repeated or swapped with a neighbour of another class; for one layer, the
     flags and the size that set the shapes it returns.
     """
@@ -1793,7 +1856,10 @@ def changed_designs(qid: str) -> list[Any]:
                         if other != value
                     ]
             class_name = layers[index]["class_name"]
+            without_bias = not _layer_config(layers[index]).get("use_bias", True)
             for key, (default_class, _) in DEFAULT_INITIALIZERS.get(class_name, {}).items():
+                if without_bias and key == "bias_initializer":
+                    continue  # no bias is drawn: Keras builds the same layer (02 q7)
                 changes.append(with_option(index, key, "ones"))
                 if default_class != "GlorotUniform":
                     changes.append(with_option(index, key, None))
@@ -1825,8 +1891,11 @@ def _judged_both_ways(qid: str, answer: Any) -> list[Verdict]:
     reference = RECORDED[qid]
     judge = [reference.kind, reference.expected, reference.context, reference.mistakes]
     as_written = verdicts.verdict(judge[0], answer, *judge[1:])
-    as_read = verdicts.verdict(judge[0], parse_answer_json(answer_json(answer)), *judge[1:])
-    return [as_written, as_read]
+    try:
+        read = parse_answer_json(answer_json(answer))
+    except ValueError:  # NaN or infinity: the grader reads no answer, which earns nothing
+        return [as_written]
+    return [as_written, verdicts.verdict(judge[0], read, *judge[1:])]
 
 
 @pytest.mark.parametrize("qid", sorted(RECORDED))
@@ -1860,3 +1929,34 @@ def test_every_design_one_change_away_is_wrong(qid: str) -> None:
     for answer in changed_designs(qid):
         for result in _judged_both_ways(qid, answer):
             assert not result.correct, (qid, answer, result.message)
+
+
+def _array_forms() -> list[tuple[str, str]]:
+    """Each array question with each form its right array may take (integers only where
+    every entry is whole)."""
+    cases = []
+    for qid in sorted(qid for qid, ref in RECORDED.items() if ref.kind == "array"):
+        right = _right_answer(qid)
+        forms = ["float32", "big-endian", "fortran-order", "strided-view"]
+        if np.array_equal(right, np.round(right)):
+            forms.append("integers-where-whole")
+        cases += [(qid, form) for form in forms]
+    return cases
+
+
+@pytest.mark.parametrize(("qid", "form"), _array_forms())
+def test_a_right_array_in_another_form_keeps_its_point(qid: str, form: str) -> None:
+    """Is a right array still right however NumPy holds it: computed in float32 as Keras
+    computes, big-endian, in Fortran order, as a strided view of a larger array, or as
+    integers where every entry is whole (02 q6's relu of whole numbers)?"""
+    right = _right_answer(qid)
+    answer = {
+        "float32": lambda: right.astype(np.float32),
+        "big-endian": lambda: right.astype(">f8"),
+        "fortran-order": lambda: np.asfortranarray(right),
+        "strided-view": lambda: np.repeat(right, 2, axis=-1)[..., ::2],
+        "integers-where-whole": lambda: right.astype(np.int64),
+    }[form]()
+    assert answer.shape == right.shape
+    for result in _judged_both_ways(qid, answer):
+        assert result.correct, (qid, form, result.message)
