@@ -213,6 +213,41 @@ KERNEL_FOLDER = (
     "answer_q1 = (None, 16)\n"
 )
 WHO_AM_I = "import os\nprint('UID', os.getuid())\nanswer_q1 = (None, 16)\n"
+#: A socket file is the one entry a kernel that owns its private folder (an ordinary
+#: user's) may make there, on the host's /dev/shm, outside its disk and file limits: a cell
+#: bound 40,000 a second. Take the folder back (chmod, as its owner may), then bind as many
+#: as it lets, from the kernel's own thread and from a thread ipykernel started before any
+#: cell ran (Landlock, say, binds only the thread that asks it), and make one with mknod.
+SOCKET_FILES = (
+    "import glob, os, socket, stat, threading\n"
+    "def bind_many(folder, tag):\n"
+    "    made = 0\n"
+    "    for number in range(2000):\n"
+    "        try:\n"
+    "            with socket.socket(socket.AF_UNIX) as bound:\n"
+    "                bound.bind(f'{folder}/redteam-{tag}-{number}')\n"
+    "        except OSError:\n"
+    "            break\n"
+    "        made += 1\n"
+    "    try:\n"
+    "        os.mknod(f'{folder}/redteam-{tag}-node', 0o600 | stat.S_IFSOCK)\n"
+    "        made += 1\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    print('SOCKET FILES', tag, made)\n"
+    "control = get_ipython().kernel.control_thread.io_loop\n"
+    "for folder in glob.glob('/dev/shm/lstm-grade-kernel-*/kernel') + glob.glob(\n"
+    "        '/tmp/lstm-grade-kernel-*/kernel') + glob.glob('/run/lstm-grade-kernel'):\n"
+    "    try:\n"
+    "        os.chmod(folder, 0o700)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    bind_many(folder, 'kernel')\n"
+    "    done = threading.Event()\n"
+    "    control.add_callback(lambda: (bind_many(folder, 'control'), done.set()))\n"
+    "    print('CONTROL RAN', done.wait(10))\n"
+    "answer_q1 = (None, 16)\n"
+)
 #: Files, folders, FIFOs and links in every folder of the sandbox outside its two
 #: size-limited tmpfs: the ones bubblewrap makes (on a tmpfs without a size) and the
 #: kernel's private folder (on the host's /dev/shm), wherever the kernel sees it.
@@ -1272,6 +1307,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        "socket-files": Case(answers={"q1-answer": SOCKET_FILES}),
         # a learner's module named like one the kernel's launcher imports before ipykernel
         "standard-library-plant": Case(
             answers={"q1-answer": FILTER_IN_FORCE},
@@ -1917,6 +1953,25 @@ def _check_kernel_folder_attack(graded: Graded) -> None:
     assert "\x1b" not in graded.output and "PWNED" not in graded.output
 
 
+def _check_socket_files_attack(graded: Graded) -> None:
+    """The kernel bound no socket file in its private folder, from any of its threads."""
+    printed = _printed_lines(_autograded_text(graded, "socket-files"))
+    counts = sorted(line for line in printed if line.startswith("SOCKET FILES"))
+    assert counts == ["SOCKET FILES control 0", "SOCKET FILES kernel 0"], printed
+    assert "CONTROL RAN True" in printed, printed
+    row = graded.rows["socket-files"]
+    assert row["status"] == "graded" and row["score"] == graded.rows["honest"]["score"], row
+
+
+def test_the_kernels_private_folder_takes_no_socket_but_its_own(graded: Graded) -> None:
+    """Can a kernel, from its own thread or one ipykernel started before any cell, bind
+    no socket (or make one with mknod) in its private folder on the host's /dev/shm, once
+    its own are bound: taken back from it by a root grader, refused by its seccomp filter
+    where an ordinary user's kernel owns that folder? Unrefused, a cell's 40,000 a second
+    would use up the files the host's /dev/shm may hold, outside every limit."""
+    _check_socket_files_attack(graded)
+
+
 def _check_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
     printed = _printed_lines(_autograded_text(graded, "standard-library-plant"))
     assert "SECCOMP 2 PLANTED False" in printed, printed
@@ -2372,6 +2427,7 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 #: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
 NON_ROOT_CASES = (
     "kernel-folder",
+    "socket-files",
     "own-folders",
     "host-escape",
     "secrets",
@@ -2554,6 +2610,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     _check_kernel_folder_attack(graded)
     if landlock.abi_version() > 0:
         _check_own_folders_attack(graded)
+        _check_socket_files_attack(graded)
         printed = _printed_lines(_autograded_text(graded, "kernel-folder"))
         assert not [line for line in printed if line.startswith("WROTE")], printed
     else:
