@@ -1165,3 +1165,23 @@ def test_a_kernels_wait_for_its_turn_is_noted_as_over_however_it_ends(
     time.sleep(0.2)
     assert sandbox.turn_waited_s(notes, os.getpid(), since) == noted
     assert 0.5 < noted < 5
+
+
+def test_an_ordinary_users_kernel_seals_its_folder_between_binding_and_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Does the launcher of a kernel that owns its private folder install the sealing
+    filter (no bind, in every thread) after ipykernel has bound its sockets, heartbeat
+    included, and before it serves a cell; and does a root grader's kernel, whose folder
+    is taken back from it, start as before?"""
+    spec = ["/env/bin/python", "-m", "ipykernel_launcher", "-f", "c"]
+    monkeypatch.setattr(sandbox.landlock, "abi_version", lambda: 3)
+    command, not_applied = sandbox._write_restriction(spec, "/run/k")
+    launcher = command[2]
+    assert not_applied is None
+    order = ["restrict_writes(", "app.initialize()", "hb_port", "every_thread_via=", "app.start()"]
+    assert [launcher.index(step) for step in order] == sorted(
+        launcher.index(step) for step in order
+    )
+    plain = sandbox.grading_kernel_command(spec)[2]
+    assert "every_thread_via" not in plain and plain.endswith(sandbox.GRADING_KERNEL_LAUNCHER)
