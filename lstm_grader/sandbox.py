@@ -1160,6 +1160,33 @@ def _write_restriction(
     )
 
 
+#: The sandbox's RLIMIT_CORE, which its seccomp filter keeps (:mod:`lstm_grader.syscall_filter`).
+#: Not 0: at 0 Linux writes no core file, but a ``kernel.core_pattern`` that pipes to a
+#: program (``|/usr/share/apport/apport ...``, ``|.../systemd-coredump ...``) still has the
+#: host run it as root, outside the sandbox, for every crash. 1 is the value Linux keeps
+#: for that program's own crashes: it then runs none, and a core file of at most one byte
+#: is none either.
+CORE_LIMIT = 1
+
+
+def _core_dumps_not_stopped(pattern_file: str = "/proc/sys/kernel/core_pattern") -> list[str]:
+    """What :data:`CORE_LIMIT` cannot stop on this host, in words: a ``core_pattern`` that
+    hands each crash to a socket (``@...``, Linux 6.16 or later) takes it whatever the
+    limit, from any program the kernel runs; nothing otherwise."""
+    try:
+        with open(pattern_file, encoding="utf-8", errors="replace") as handle:
+            pattern = handle.read()
+    except OSError:
+        return []
+    if not pattern.startswith("@"):
+        return []
+    return [
+        "core dumps: this host's kernel.core_pattern hands each crash to a socket, which "
+        "takes it whatever RLIMIT_CORE says, so a crash in the sandbox reaches that socket's "
+        "program outside the sandbox"
+    ]
+
+
 @dataclass(frozen=True)
 class ProcessLimits:
     """Per-process limits, inherited by everything the kernel starts."""
@@ -1190,7 +1217,7 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
         (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CORE, CORE_LIMIT),
     ):
         resource.setrlimit(which, (value, value))
     if limits.processes is not None:
@@ -1684,7 +1711,7 @@ class SandboxProvisioner(LocalProvisioner):
             "no_sandbox_reason": self._no_sandbox,
             "uid": self._identity.uid,
             "limits": group.applied + self._limits_words(),
-            "limits_not_applied": list(group.not_applied),
+            "limits_not_applied": [*group.not_applied, *_core_dumps_not_stopped()],
             "usage": {},
         }
         self.turn_waited_s = 0.0

@@ -23,6 +23,11 @@ Always:
   BPF programs are large interfaces of their own), and which a host otherwise opens or
   closes to every user with its sysctls (``vm.unprivileged_userfaultfd``,
   ``kernel.perf_event_paranoid``, ``kernel.unprivileged_bpf_disabled``);
+* ``setrlimit`` and ``prlimit64`` of ``RLIMIT_CORE`` fail with ``EPERM`` (reading it
+  passes): the sandbox sets it to 1, the one value at which Linux runs no core-dump helper
+  (:data:`lstm_grader.sandbox.CORE_LIMIT`); at 0, a crash in the sandbox made the host
+  run the program of its ``kernel.core_pattern`` (apport, systemd-coredump, abrt) as
+  root, outside the sandbox's namespaces and control group, on what the crash left;
 * every call through another system-call ABI (x86's 32-bit ``int 0x80``, x32) fails with
   ``EPERM``: the numbers here are those of the native ABI only.
 
@@ -109,6 +114,9 @@ _CLONE_THREAD = 0x00010000
 _NUMBER, _ARCH, _FIRST_ARGUMENT_LOW_WORD = 0, 4, 16
 # and the low words of the second and third (setsockopt's level and option name)
 _SECOND_ARGUMENT_LOW_WORD, _THIRD_ARGUMENT_LOW_WORD = 24, 32
+_THIRD_ARGUMENT_HIGH_WORD = 36
+#: RLIMIT_CORE, the same number on both machines below
+_RLIMIT_CORE = 4
 
 #: The socket families a sandboxed kernel may open: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
 ALLOWED_SOCKET_FAMILIES = (1, 2, 10, 16)
@@ -141,6 +149,8 @@ class _Machine:
     # (number, which argument holds the mode: 1 or 2) of mknod and mknodat
     make_nodes: tuple[tuple[int, int], ...]
     seccomp: int  # the seccomp call, the only way to filter every thread at once
+    setrlimit: int
+    prlimit: int  # prlimit64(pid, resource, new limit or NULL, old limit or NULL)
 
 
 _MACHINES = {
@@ -160,6 +170,8 @@ _MACHINES = {
         49,
         ((133, 1), (259, 2)),
         317,
+        160,
+        302,
     ),
     "aarch64": _Machine(
         0xC00000B7,
@@ -177,6 +189,8 @@ _MACHINES = {
         200,
         ((33, 2),),
         277,
+        164,
+        261,
     ),
 }
 
@@ -212,6 +226,10 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     program += [
         (_JUMP_EQUAL, "refuse", 0, number) for number in (*known.keyrings, *known.kernel_interfaces)
     ]
+    program += [
+        (_JUMP_EQUAL, "set-limit", 0, known.setrlimit),
+        (_JUMP_EQUAL, "limit-of-a-process", 0, known.prlimit),
+    ]
     families = ALLOWED_SOCKET_FAMILIES
     if one_process:
         families = ONE_PROCESS_SOCKET_FAMILIES
@@ -237,6 +255,19 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
         ]
         program += [(_JUMP_EQUAL, "refuse", 0, option) for option in _BUFFER_SIZE_OPTIONS]
         program.append((_JUMP_EQUAL, "allow", "allow", 0))
+    program += [
+        "set-limit",
+        (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, "refuse", "allow", _RLIMIT_CORE),
+        "limit-of-a-process",
+        (_LOAD_WORD, 0, 0, _SECOND_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, 0, "allow", _RLIMIT_CORE),
+        # a new limit given (its pointer, either word, not 0): refused; only read
+        (_LOAD_WORD, 0, 0, _THIRD_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, 0, "refuse", 0),
+        (_LOAD_WORD, 0, 0, _THIRD_ARGUMENT_HIGH_WORD),
+        (_JUMP_EQUAL, "allow", "refuse", 0),
+    ]
     program += ["family", (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD)]
     program += [(_JUMP_EQUAL, "allow", 0, family) for family in families]
     program += [

@@ -2906,6 +2906,78 @@ def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, g
             assert course.scores(name, ASSIGNMENT) == graded.full, name
 
 
+#: A kernel that crashes as hard as it can: it tries to lower its core-file limit to 0 (at
+#: which Linux still runs a ``core_pattern`` program), makes itself dumpable, has a program
+#: it starts (dumpable anew) crash where it may start one, then crashes itself.
+CRASH_FOR_THE_HOST = RIGHT_Q3 + (
+    "import ctypes, os, resource, signal, subprocess, sys\n"
+    "for name, lower in (('setrlimit', lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))),\n"
+    "                    ('prlimit', lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0)))):\n"
+    "    try:\n"
+    "        lower()\n"
+    "        print('LOWERED', name, flush=True)\n"
+    "    except (OSError, ValueError) as error:\n"
+    "        print('REFUSED', name, error, flush=True)\n"
+    "print('CORE LIMIT', resource.getrlimit(resource.RLIMIT_CORE), flush=True)\n"
+    "ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE\n"
+    "crash = 'import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'\n"
+    "try:\n"
+    "    print('CHILD', subprocess.run([sys.executable, '-c', crash]).returncode, flush=True)\n"
+    "except OSError as error:\n"  # a sandbox kept to one process
+    "    print('NO CHILD', error.errno, flush=True)\n"
+    "os.kill(os.getpid(), signal.SIGSEGV)\n"
+)
+
+
+@contextlib.contextmanager
+def _core_dump_helper(folder: Path) -> Iterator[Path]:
+    """As root: the host's ``kernel.core_pattern`` pointed, meanwhile, at a program (as
+    apport or systemd-coredump is on many hosts) that notes in the folder it yields each
+    crash of a process whose host name is the sandbox's; the pattern is put back whatever
+    happens."""
+    pattern = Path("/proc/sys/kernel/core_pattern")
+    noted = folder / "crashes"
+    noted.mkdir()
+    helper = folder / "core-helper"
+    helper.write_text(
+        "#!/bin/sh\n"
+        f'[ "$2" = {sandbox.SANDBOX_HOSTNAME} ] && echo "$1" > {noted}/"$1"\n'
+        "exec cat > /dev/null\n"
+    )
+    helper.chmod(0o755)
+    before = pattern.read_text()
+    try:
+        pattern.write_text(f"|{helper} %P %h\n")
+        yield noted
+    finally:
+        pattern.write_text(before)
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_a_crash_in_the_sandbox_runs_nothing_on_the_host(tmp_path: Path, grader: str) -> None:
+    """Where the host's core_pattern pipes each crash to a program (apport,
+    systemd-coredump, abrt), Linux runs it as root, outside every namespace and control
+    group, on what the crashing process left, whatever its RLIMIT_CORE but 1. A kernel tries
+    to lower that limit, makes itself dumpable, crashes a program it starts and then
+    itself: does the host run nothing, while the kernel dies keeping its earned points and
+    its classmate keeps all of theirs?"""
+    _skip_unless_root("only root can point the host's core_pattern at a program")
+    cases = {"a-crashes": Case(answers={"q3-answer": CRASH_FOR_THE_HOST})}
+    with contextlib.ExitStack() as stack:
+        crashes = stack.enter_context(_core_dump_helper(tmp_path))
+        course, graded = _class_graded_by(grader, stack, tmp_path, cases)
+        time.sleep(1)  # a helper the host started has written its note
+        assert sorted(p.name for p in crashes.iterdir()) == [], "the host ran its core helper"
+        printed = _printed_lines(_autograded_text(graded, "a-crashes"))
+        assert not [line for line in printed if line.startswith("LOWERED")], printed
+        assert "CORE LIMIT (1, 1)" in printed, printed
+        row = graded.rows["a-crashes"]
+        assert row["status"] == "kernel-died", row
+        scores = course.scores("a-crashes", ASSIGNMENT)
+        assert {q: p for q, p in scores.items() if p} == {"q1": 1.0, "q2": 1.0}, scores
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+
+
 #: The names of the IPC objects :data:`LEAVE_IPC_OBJECTS` leaves behind: a POSIX message
 #: queue and System V objects with fixed keys, which live as long as their IPC namespace,
 #: not as long as the process that made them.
