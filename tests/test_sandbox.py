@@ -1185,3 +1185,25 @@ def test_an_ordinary_users_kernel_seals_its_folder_between_binding_and_serving(
     )
     plain = sandbox.grading_kernel_command(spec)[2]
     assert "every_thread_via" not in plain and plain.endswith(sandbox.GRADING_KERNEL_LAUNCHER)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        ("core\n", False),
+        ("|/usr/share/apport/apport -p%p -s%s -c%c\n", False),
+        ("@/run/c.sock\n", True),
+    ],
+)
+def test_a_core_pattern_no_core_file_limit_stops_is_named(
+    tmp_path: Path, pattern: str, named: bool
+) -> None:
+    """Is a core_pattern that hands crashes to a socket, which takes them whatever the
+    sandbox's RLIMIT_CORE of 1, named as a limit not applied, while a file or a program
+    (which that limit stops) is not? The sandbox's limit is 1, not 0, at which a program
+    still runs."""
+    assert sandbox.CORE_LIMIT == 1
+    (tmp_path / "core_pattern").write_text(pattern)
+    words = sandbox._core_dumps_not_stopped(str(tmp_path / "core_pattern"))
+    assert bool(words) == named and all("core_pattern" in w for w in words)
+    assert sandbox._core_dumps_not_stopped(str(tmp_path / "missing")) == []

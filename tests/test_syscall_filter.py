@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+import resource
 import struct
 import subprocess
 import sys
@@ -49,6 +50,10 @@ I386 = 0x40000003
 #: bind, and (number, which argument holds the mode) of mknod and mknodat, per machine
 BIND = {"x86_64": 49, "aarch64": 200}
 MAKE_NODES = {"x86_64": ((133, 1), (259, 2)), "aarch64": ((33, 2),)}
+#: setrlimit and prlimit64, per machine; RLIMIT_CORE
+SETRLIMIT = {"x86_64": 160, "aarch64": 164}
+PRLIMIT = {"x86_64": 302, "aarch64": 261}
+RLIMIT_CORE = 4
 S_IFSOCK, OTHER_FILE_TYPES = 0o140000, (0o010000, 0o020000, 0o040000, 0o060000, 0o100000, 0)
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
@@ -530,3 +535,64 @@ def test_a_sealed_interpreter_binds_nothing_from_any_thread() -> None:
     assert run("") == done
     refused = {**done, "bind": 13, "mknod socket": 13, "earlier thread": 13}
     assert run(sealing) == refused
+
+
+@given(
+    machine=st.sampled_from(sorted(MACHINES)),
+    one_process=st.booleans(),
+    other_resource=st.integers(0, 15).filter(lambda resource: resource != RLIMIT_CORE),
+    new_limit=st.integers(1, 2**64 - 1),
+)
+def test_the_core_file_limit_is_read_but_never_set(
+    machine: str, one_process: bool, other_resource: int, new_limit: int
+) -> None:
+    """Is setrlimit of RLIMIT_CORE refused (EPERM), and prlimit64 of it given a new limit
+    (a pointer whose low or high word is not 0), while prlimit64 only reading it passes, and
+    both calls pass for every other resource? At 0 a crash ran the host's core_pattern
+    program; the sandbox's 1 must stay."""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch = MACHINES[machine][0]
+
+    def decided(number: int, *arguments: int) -> int:
+        padded = [*arguments, 0, 0, 0, 0, 0, 0][:6]
+        return run_filter(program, struct.pack("=iIQ6Q", number, arch, 0, *padded))
+
+    assert decided(SETRLIMIT[machine], RLIMIT_CORE, new_limit) == EPERM
+    assert decided(SETRLIMIT[machine], other_resource, new_limit) == ALLOW
+    assert decided(PRLIMIT[machine], 0, RLIMIT_CORE, new_limit) == EPERM
+    assert decided(PRLIMIT[machine], 0, RLIMIT_CORE, 0, new_limit) == ALLOW
+    assert decided(PRLIMIT[machine], 0, other_resource, new_limit) == ALLOW
+
+
+CORE_LIMIT_PROBE = """
+import json, resource
+done = {"read": list(resource.getrlimit(resource.RLIMIT_CORE))}
+for name, change in (
+    ("core", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))),
+    ("core of a process", lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0))),
+    ("open files", lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))),
+):
+    try:
+        change()
+        done[name] = "set"
+    except (OSError, ValueError):
+        done[name] = "refused"
+print(json.dumps(done))
+"""
+
+
+def test_an_interpreter_under_the_filter_keeps_its_core_file_limit() -> None:
+    """After the prelude, can an interpreter still read its core-file limit and lower
+    another, but not change that one, by either call; and without it, can it (so the
+    refusals are the filter's)?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    core = list(resource.getrlimit(resource.RLIMIT_CORE))
+    changed = {"core": "set", "core of a process": "set", "open files": "set"}
+    assert run_probe("", CORE_LIMIT_PROBE) == {"read": core, **changed}
+    kept = {**changed, "core": "refused", "core of a process": "refused"}
+    for one_process in (False, True):
+        prelude = syscall_filter.launcher_prelude(one_process=one_process)
+        assert run_probe(prelude, CORE_LIMIT_PROBE) == {"read": core, **kept}
