@@ -43,7 +43,9 @@ works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bu
 adds the user namespace that forbids further namespaces. As an ordinary user one
 unprivileged bubblewrap does all of it; the kernel then owns the folders bubblewrap makes
 and its private folder, so Landlock (:mod:`lstm_grader.landlock`) keeps its files in the
-two size-limited tmpfs and its sockets in the private folder.
+two size-limited tmpfs and its sockets in the private folder, and, once ipykernel has bound
+its own there, a second seccomp filter lets it bind no other
+(:func:`lstm_grader.syscall_filter.sealing_program`).
 
 If the sandbox cannot be built, no kernel starts: grading stops with
 :data:`CANNOT_SANDBOX`, unless the instructor passes the explicit unsafe switch
