@@ -307,6 +307,12 @@ def _remove(path: Path) -> None:
     path.unlink()
 
 
+def _host_abstract_socket(port: int) -> bytes:
+    """The abstract Unix socket the grading host listens on beside its TCP ``port``, as a
+    host's services do (D-Bus, X11, systemd): its name, leading NUL included."""
+    return f"\0lstm-redteam-host-{port}".encode()
+
+
 def _escape_attempts(course_root: Path, port: int) -> str:
     targets = [
         course_root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
@@ -337,6 +343,11 @@ def _escape_attempts(course_root: Path, port: int) -> str:
         "try:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
         "    print('LEAK network')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "try:\n"  # a host service's abstract Unix socket, which no file permission guards
+        f"    socket.socket(socket.AF_UNIX).connect({_host_abstract_socket(port)!r})\n"
+        "    print('LEAK network abstract socket')\n"
         "except OSError:\n"
         "    pass\n"
         "try:\n"  # vsock reaches a virtual machine's host whatever the network namespace
@@ -1638,6 +1649,9 @@ def _grade_attack_class(where: str, tmp_path_factory: pytest.TempPathFactory) ->
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind(_host_abstract_socket(port))
+    abstract.listen()
     cases = _cases(root, port)
     _submit_class(course, cases)
     try:
@@ -1646,6 +1660,7 @@ def _grade_attack_class(where: str, tmp_path_factory: pytest.TempPathFactory) ->
         return _grade_class_on_a_cluster(course, cases, tmp_path_factory.mktemp("dask"), [])
     finally:
         listener.close()
+        abstract.close()
 
 
 def _grade_class_on_a_cluster(
