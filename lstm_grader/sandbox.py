@@ -43,7 +43,9 @@ works), then ``setpriv`` drops to the sandbox uid, and a second, unprivileged bu
 adds the user namespace that forbids further namespaces. As an ordinary user one
 unprivileged bubblewrap does all of it; the kernel then owns the folders bubblewrap makes
 and its private folder, so Landlock (:mod:`lstm_grader.landlock`) keeps its files in the
-two size-limited tmpfs and its sockets in the private folder.
+two size-limited tmpfs and its sockets in the private folder, and, once ipykernel has bound
+its own there, a second seccomp filter lets it bind no other
+(:func:`lstm_grader.syscall_filter.sealing_program`).
 
 If the sandbox cannot be built, no kernel starts: grading stops with
 :data:`CANNOT_SANDBOX`, unless the instructor passes the explicit unsafe switch
@@ -1059,15 +1061,36 @@ def _launcher_index(kernel_cmd: list[str]) -> int | None:
     return None
 
 
-def grading_kernel_command(kernel_cmd: list[str], prelude: str = "") -> list[str]:
+#: The same start as :data:`GRADING_KERNEL_LAUNCHER`, in its two steps, with ``{sealing}``
+#: run between them: once ipykernel has bound every socket (the heartbeat binds its own in
+#: a thread of its own, so its socket file is waited for) and before any cell runs.
+SEALED_KERNEL_LAUNCHER = """sys.modules['debugpy'] = None
+from ipykernel import kernelapp
+app = kernelapp.IPKernelApp.instance()
+app.initialize()
+import os, stat, time
+heartbeat, deadline = f"{{app.ip}}-{{app.hb_port}}", time.monotonic() + 60
+while not (os.path.exists(heartbeat) and stat.S_ISSOCK(os.stat(heartbeat).st_mode)):
+    if time.monotonic() > deadline:
+        raise OSError("the kernel's heartbeat socket was never bound")
+    time.sleep(0.005)
+{sealing}app.start()
+"""
+
+
+def grading_kernel_command(
+    kernel_cmd: list[str], prelude: str = "", sealing: str = ""
+) -> list[str]:
     """The kernel spec's command with ``-m ipykernel_launcher`` replaced by
     :data:`GRADING_KERNEL_LAUNCHER`, after :data:`WORKING_FOLDER_OFF_PATH` and ``prelude``
-    (Python source run first, with nothing of the working folder importable); any other
-    command is returned unchanged."""
+    (Python source run first, with nothing of the working folder importable), or, given
+    ``sealing`` (Python source), by :data:`SEALED_KERNEL_LAUNCHER`, which runs it once the
+    kernel's sockets are bound; any other command is returned unchanged."""
     i = _launcher_index(kernel_cmd)
     if i is None:
         return list(kernel_cmd)
-    launcher = WORKING_FOLDER_OFF_PATH + prelude + GRADING_KERNEL_LAUNCHER
+    start = SEALED_KERNEL_LAUNCHER.format(sealing=sealing) if sealing else GRADING_KERNEL_LAUNCHER
+    launcher = WORKING_FOLDER_OFF_PATH + prelude + start
     return [*kernel_cmd[:i], "-c", launcher, *kernel_cmd[i + 2 :]]
 
 
@@ -1119,19 +1142,51 @@ def _write_restriction(
 ) -> tuple[list[str], str | None]:
     """The grading kernel's command for a grader that is not root, with the Landlock
     prelude that keeps its writes in :data:`WRITABLE_IN_SANDBOX` after the prelude
-    ``first``, and what could not be applied (None when all was)."""
+    ``first``, and the seccomp filter that, once its sockets are bound, lets it bind no
+    other (:func:`lstm_grader.syscall_filter.sealing_program`); and what could not be
+    applied (None when all was)."""
+    sealing = syscall_filter.sealing_prelude()
     if landlock.abi_version() < 1:
         why = "this host's kernel has no Landlock (Linux 5.13 or later)"
     elif _launcher_index(cmd) is None:
         why = "the kernel spec does not start ipykernel_launcher, where it is applied"
+    elif sealing is None:
+        why = f"no seccomp filter for this machine ({os.uname().machine})"
     else:
         prelude = landlock.launcher_prelude(WRITABLE_IN_SANDBOX, "/dev", [kernel_dir])
-        return grading_kernel_command(cmd, first + prelude), None
+        return grading_kernel_command(cmd, first + prelude, sealing), None
     return grading_kernel_command(cmd, first), (
         f"writes outside /tmp and /dev/shm: {why}, so this kernel, run by a grader that is "
         "not root, may write the sandbox's own folders (/, /etc, /dev) and its private "
         "folder on the host's /dev/shm without a size limit"
     )
+
+
+#: The sandbox's RLIMIT_CORE, which its seccomp filter keeps (:mod:`lstm_grader.syscall_filter`).
+#: Not 0: at 0 Linux writes no core file, but a ``kernel.core_pattern`` that pipes to a
+#: program (``|/usr/share/apport/apport ...``, ``|.../systemd-coredump ...``) still has the
+#: host run it as root, outside the sandbox, for every crash. 1 is the value Linux keeps
+#: for that program's own crashes: it then runs none, and a core file of at most one byte
+#: is none either.
+CORE_LIMIT = 1
+
+
+def _core_dumps_not_stopped(pattern_file: str = "/proc/sys/kernel/core_pattern") -> list[str]:
+    """What :data:`CORE_LIMIT` cannot stop on this host, in words: a ``core_pattern`` that
+    hands each crash to a socket (``@...``, Linux 6.16 or later) takes it whatever the
+    limit, from any program the kernel runs; nothing otherwise."""
+    try:
+        with open(pattern_file, encoding="utf-8", errors="replace") as handle:
+            pattern = handle.read()
+    except OSError:
+        return []
+    if not pattern.startswith("@"):
+        return []
+    return [
+        "core dumps: this host's kernel.core_pattern hands each crash to a socket, which "
+        "takes it whatever RLIMIT_CORE says, so a crash in the sandbox reaches that socket's "
+        "program outside the sandbox"
+    ]
 
 
 @dataclass(frozen=True)
@@ -1164,7 +1219,7 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
         (resource.RLIMIT_CPU, limits.cpu_seconds),
         (resource.RLIMIT_FSIZE, limits.file_bytes),
         (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_CORE, CORE_LIMIT),
     ):
         resource.setrlimit(which, (value, value))
     if limits.processes is not None:
@@ -1665,7 +1720,7 @@ class SandboxProvisioner(LocalProvisioner):
             "no_sandbox_reason": self._no_sandbox,
             "uid": self._identity.uid,
             "limits": group.applied + self._limits_words(),
-            "limits_not_applied": list(group.not_applied),
+            "limits_not_applied": [*group.not_applied, *_core_dumps_not_stopped()],
             "usage": {},
         }
         self.turn_waited_s = 0.0
@@ -1713,8 +1768,8 @@ class SandboxProvisioner(LocalProvisioner):
                 self.sandbox_report["limits_not_applied"].append(not_applied)
             else:
                 self.sandbox_report["limits"].append(
-                    "writes: files only in /tmp and /dev/shm, sockets in the kernel's "
-                    "private folder (Landlock)"
+                    "writes: files only in /tmp and /dev/shm, and in the kernel's private "
+                    "folder its own sockets and no other (Landlock, then seccomp: no bind)"
                 )
         host_workdir = os.path.realpath(kw.get("cwd") or os.getcwd())
         seed, skipped = submission_files(

@@ -23,6 +23,11 @@ Always:
   BPF programs are large interfaces of their own), and which a host otherwise opens or
   closes to every user with its sysctls (``vm.unprivileged_userfaultfd``,
   ``kernel.perf_event_paranoid``, ``kernel.unprivileged_bpf_disabled``);
+* ``setrlimit`` and ``prlimit64`` of ``RLIMIT_CORE`` fail with ``EPERM`` (reading it
+  passes): the sandbox sets it to 1, the one value at which Linux runs no core-dump helper
+  (:data:`lstm_grader.sandbox.CORE_LIMIT`); at 0, a crash in the sandbox made the host
+  run the program of its ``kernel.core_pattern`` (apport, systemd-coredump, abrt) as
+  root, outside the sandbox's namespaces and control group, on what the crash left;
 * every call through another system-call ABI (x86's 32-bit ``int 0x80``, x32) fails with
   ``EPERM``: the numbers here are those of the native ABI only.
 
@@ -57,6 +62,18 @@ one address space, and no other process:
   limit allows. ZMQ's ``ipc`` sockets keep the default buffers.
 
 The filter holds for everything the kernel runs, ``execve`` included.
+
+A kernel that owns its private folder (one run by a grader that is not root, which cannot
+take the folder back from it, see :meth:`lstm_grader.sandbox.SandboxProvisioner.seal_kernel_folder`)
+also installs, once ipykernel has bound its sockets there and before any cell runs, a
+second filter (:func:`sealing_program`), in every thread it then has:
+
+* ``bind`` fails with ``EACCES``, and so do ``mknod`` and ``mknodat`` of a socket: a
+  socket file is the one entry Landlock lets the kernel make in that folder, which lies on
+  the host's ``/dev/shm``, outside the sandbox's disk and file limits; a cell bound forty
+  thousand of them a second, so within its timeout it could take every file the host's
+  ``/dev/shm`` may hold, and with them a share of the host's memory no limit counts. A
+  socket that is not bound still connects; no notebook needs to listen.
 """
 
 from __future__ import annotations
@@ -74,6 +91,8 @@ __all__ = [
     "filter_program",
     "install_filter",
     "launcher_prelude",
+    "sealing_prelude",
+    "sealing_program",
 ]
 
 # classic BPF as seccomp runs it (linux/filter.h, linux/seccomp.h, linux/audit.h)
@@ -82,9 +101,12 @@ _JUMP_EQUAL = 0x15  # BPF_JMP | BPF_JEQ | BPF_K
 _JUMP_AT_LEAST = 0x35  # BPF_JMP | BPF_JGE | BPF_K
 _JUMP_ANY_BIT = 0x45  # BPF_JMP | BPF_JSET | BPF_K
 _RETURN = 0x06  # BPF_RET | BPF_K
+_AND = 0x54  # BPF_ALU | BPF_AND | BPF_K
 _ALLOW = 0x7FFF0000
 _ERRNO = 0x00050000
-_EPERM, _ENOSYS = 1, 38
+_EPERM, _EACCES, _ENOSYS = 1, 13, 38
+# a mode's file type bits, and a socket's (linux/stat.h)
+_FILE_TYPE, _SOCKET_FILE = 0o170000, 0o140000
 _CLONE_THREAD = 0x00010000
 # struct seccomp_data: nr (u32), arch (u32), instruction_pointer (u64), args[6] (u64); the
 # low word of the first argument (clone's flags, socket's family) is at offset 16 on both
@@ -92,6 +114,9 @@ _CLONE_THREAD = 0x00010000
 _NUMBER, _ARCH, _FIRST_ARGUMENT_LOW_WORD = 0, 4, 16
 # and the low words of the second and third (setsockopt's level and option name)
 _SECOND_ARGUMENT_LOW_WORD, _THIRD_ARGUMENT_LOW_WORD = 24, 32
+_THIRD_ARGUMENT_HIGH_WORD = 36
+#: RLIMIT_CORE, the same number on both machines below
+_RLIMIT_CORE = 4
 
 #: The socket families a sandboxed kernel may open: AF_UNIX, AF_INET, AF_INET6, AF_NETLINK.
 ALLOWED_SOCKET_FAMILIES = (1, 2, 10, 16)
@@ -120,6 +145,12 @@ class _Machine:
     # memfd_create, shmget, semget, msgget: memory RLIMIT_AS does not count
     beside_address_space: tuple[int, ...]
     other_abi: int | None  # the first number of a second ABI sharing the architecture
+    bind: int
+    # (number, which argument holds the mode: 1 or 2) of mknod and mknodat
+    make_nodes: tuple[tuple[int, int], ...]
+    seccomp: int  # the seccomp call, the only way to filter every thread at once
+    setrlimit: int
+    prlimit: int  # prlimit64(pid, resource, new limit or NULL, old limit or NULL)
 
 
 _MACHINES = {
@@ -136,6 +167,11 @@ _MACHINES = {
         (323, 298, 321),
         (319, 29, 64, 68),
         0x40000000,
+        49,
+        ((133, 1), (259, 2)),
+        317,
+        160,
+        302,
     ),
     "aarch64": _Machine(
         0xC00000B7,
@@ -150,6 +186,11 @@ _MACHINES = {
         (282, 241, 280),
         (279, 194, 190, 186),
         None,
+        200,
+        ((33, 2),),
+        277,
+        164,
+        261,
     ),
 }
 
@@ -185,6 +226,10 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     program += [
         (_JUMP_EQUAL, "refuse", 0, number) for number in (*known.keyrings, *known.kernel_interfaces)
     ]
+    program += [
+        (_JUMP_EQUAL, "set-limit", 0, known.setrlimit),
+        (_JUMP_EQUAL, "limit-of-a-process", 0, known.prlimit),
+    ]
     families = ALLOWED_SOCKET_FAMILIES
     if one_process:
         families = ONE_PROCESS_SOCKET_FAMILIES
@@ -210,6 +255,19 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
         ]
         program += [(_JUMP_EQUAL, "refuse", 0, option) for option in _BUFFER_SIZE_OPTIONS]
         program.append((_JUMP_EQUAL, "allow", "allow", 0))
+    program += [
+        "set-limit",
+        (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, "refuse", "allow", _RLIMIT_CORE),
+        "limit-of-a-process",
+        (_LOAD_WORD, 0, 0, _SECOND_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, 0, "allow", _RLIMIT_CORE),
+        # a new limit given (its pointer, either word, not 0): refused; only read
+        (_LOAD_WORD, 0, 0, _THIRD_ARGUMENT_LOW_WORD),
+        (_JUMP_EQUAL, 0, "refuse", 0),
+        (_LOAD_WORD, 0, 0, _THIRD_ARGUMENT_HIGH_WORD),
+        (_JUMP_EQUAL, "allow", "refuse", 0),
+    ]
     program += ["family", (_LOAD_WORD, 0, 0, _FIRST_ARGUMENT_LOW_WORD)]
     program += [(_JUMP_EQUAL, "allow", 0, family) for family in families]
     program += [
@@ -220,6 +278,48 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
         (_RETURN, 0, 0, _ERRNO | _EPERM),
         "no-such-call",
         (_RETURN, 0, 0, _ERRNO | _ENOSYS),
+    ]
+    return _assemble(program)
+
+
+def sealing_program(machine: str | None = None) -> bytes | None:
+    """The second filter of a kernel that owns its private folder, as the bytes of its
+    ``struct sock_filter`` array: ``bind``, and ``mknod``/``mknodat`` of a socket, fail
+    with ``EACCES``; every other call passes (the first filter still judges it). None for
+    an architecture it does not know.
+
+    Examples
+    --------
+    >>> len(sealing_program("x86_64")) % 8
+    0
+    >>> sealing_program("mips") is None
+    True
+    """
+    known = _MACHINES.get(machine or platform.machine())
+    if known is None:
+        return None
+    program: list[tuple[int, str | int, str | int, int] | str] = [
+        (_LOAD_WORD, 0, 0, _ARCH),
+        (_JUMP_EQUAL, 0, "allow", known.audit_arch),  # the first filter refuses the rest
+        (_LOAD_WORD, 0, 0, _NUMBER),
+        (_JUMP_EQUAL, "refuse", 0, known.bind),
+    ]
+    for number, _ in known.make_nodes:
+        program.append((_JUMP_EQUAL, f"mode-{number}", 0, number))
+    program.append((_JUMP_EQUAL, "allow", "allow", 0))
+    arguments = {1: _SECOND_ARGUMENT_LOW_WORD, 2: _THIRD_ARGUMENT_LOW_WORD}
+    for number, argument in known.make_nodes:
+        program += [
+            f"mode-{number}",
+            (_LOAD_WORD, 0, 0, arguments[argument]),
+            (_AND, 0, 0, _FILE_TYPE),
+            (_JUMP_EQUAL, "refuse", "allow", _SOCKET_FILE),
+        ]
+    program += [
+        "allow",
+        (_RETURN, 0, 0, _ALLOW),
+        "refuse",
+        (_RETURN, 0, 0, _ERRNO | _EACCES),
     ]
     return _assemble(program)
 
@@ -243,12 +343,20 @@ def _assemble(program: list[tuple[int, str | int, str | int, int] | str]) -> byt
     )
 
 
-def install_filter(program: bytes) -> None:
+def install_filter(program: bytes, every_thread_via: int | None = None) -> None:
     """Install ``program`` (:func:`filter_program`) as this process's seccomp filter, for
     it and all it runs, for good.
 
     Runs first in the grading kernel's launcher (its source is copied there, so it uses
     only the standard library).
+
+    Parameters
+    ----------
+    program : bytes
+        The filter's instructions.
+    every_thread_via : int, optional
+        The number of the ``seccomp`` system call: the filter then goes to every thread
+        the process already runs (``SECCOMP_FILTER_FLAG_TSYNC``), not only the caller.
 
     Raises
     ------
@@ -265,8 +373,15 @@ def install_filter(program: bytes) -> None:
     instructions = ctypes.create_string_buffer(program, len(program))
     fprog = Program(len(program) // 8, ctypes.cast(instructions, ctypes.c_char_p))
     # PR_SET_NO_NEW_PRIVS, which an unprivileged filter needs; then PR_SET_SECCOMP with
-    # SECCOMP_MODE_FILTER
-    if libc.prctl(38, 1, 0, 0, 0) != 0 or libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) != 0:
+    # SECCOMP_MODE_FILTER, or seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC),
+    # which answers a thread's id where it could not filter that thread
+    if libc.prctl(38, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp: no_new_privs refused")
+    if every_thread_via is None:
+        installed = libc.prctl(22, 2, ctypes.byref(fprog), 0, 0)
+    else:
+        installed = libc.syscall(every_thread_via, 1, 1, ctypes.byref(fprog))
+    if installed != 0:
         raise OSError(ctypes.get_errno(), "seccomp: the filter was refused")
 
 
@@ -285,6 +400,24 @@ def launcher_prelude(*, one_process: bool = False) -> str | None:
     if program is None:
         return None
     return f"{_install_source()}\ninstall_filter({program!r})\n"
+
+
+def sealing_prelude() -> str | None:
+    """Python source that installs :func:`sealing_program` in every thread of the process
+    that runs it, for the grading kernel's launcher once ipykernel has bound its sockets;
+    None on an architecture it does not know.
+
+    Examples
+    --------
+    >>> source = sealing_prelude()
+    >>> source is None or compile(source, "<launcher>", "exec") is not None
+    True
+    """
+    program = sealing_program()
+    if program is None:
+        return None
+    call = _MACHINES[platform.machine()].seccomp
+    return f"{_install_source()}\ninstall_filter({program!r}, every_thread_via={call})\n"
 
 
 @functools.cache

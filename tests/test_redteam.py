@@ -213,6 +213,41 @@ KERNEL_FOLDER = (
     "answer_q1 = (None, 16)\n"
 )
 WHO_AM_I = "import os\nprint('UID', os.getuid())\nanswer_q1 = (None, 16)\n"
+#: A socket file is the one entry a kernel that owns its private folder (an ordinary
+#: user's) may make there, on the host's /dev/shm, outside its disk and file limits: a cell
+#: bound 40,000 a second. Take the folder back (chmod, as its owner may), then bind as many
+#: as it lets, from the kernel's own thread and from a thread ipykernel started before any
+#: cell ran (Landlock, say, binds only the thread that asks it), and make one with mknod.
+SOCKET_FILES = (
+    "import glob, os, socket, stat, threading\n"
+    "def bind_many(folder, tag):\n"
+    "    made = 0\n"
+    "    for number in range(2000):\n"
+    "        try:\n"
+    "            with socket.socket(socket.AF_UNIX) as bound:\n"
+    "                bound.bind(f'{folder}/redteam-{tag}-{number}')\n"
+    "        except OSError:\n"
+    "            break\n"
+    "        made += 1\n"
+    "    try:\n"
+    "        os.mknod(f'{folder}/redteam-{tag}-node', 0o600 | stat.S_IFSOCK)\n"
+    "        made += 1\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    print('SOCKET FILES', tag, made)\n"
+    "control = get_ipython().kernel.control_thread.io_loop\n"
+    "for folder in glob.glob('/dev/shm/lstm-grade-kernel-*/kernel') + glob.glob(\n"
+    "        '/tmp/lstm-grade-kernel-*/kernel') + glob.glob('/run/lstm-grade-kernel'):\n"
+    "    try:\n"
+    "        os.chmod(folder, 0o700)\n"
+    "    except OSError:\n"
+    "        pass\n"
+    "    bind_many(folder, 'kernel')\n"
+    "    done = threading.Event()\n"
+    "    control.add_callback(lambda: (bind_many(folder, 'control'), done.set()))\n"
+    "    print('CONTROL RAN', done.wait(10))\n"
+    "answer_q1 = (None, 16)\n"
+)
 #: Files, folders, FIFOs and links in every folder of the sandbox outside its two
 #: size-limited tmpfs: the ones bubblewrap makes (on a tmpfs without a size) and the
 #: kernel's private folder (on the host's /dev/shm), wherever the kernel sees it.
@@ -272,6 +307,12 @@ def _remove(path: Path) -> None:
     path.unlink()
 
 
+def _host_abstract_socket(port: int) -> bytes:
+    """The abstract Unix socket the grading host listens on beside its TCP ``port``, as a
+    host's services do (D-Bus, X11, systemd): its name, leading NUL included."""
+    return f"\0lstm-redteam-host-{port}".encode()
+
+
 def _escape_attempts(course_root: Path, port: int) -> str:
     targets = [
         course_root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb",
@@ -302,6 +343,11 @@ def _escape_attempts(course_root: Path, port: int) -> str:
         "try:\n"
         f"    socket.create_connection(('127.0.0.1', {port}), timeout=2)\n"
         "    print('LEAK network')\n"
+        "except OSError:\n"
+        "    pass\n"
+        "try:\n"  # a host service's abstract Unix socket, which no file permission guards
+        f"    socket.socket(socket.AF_UNIX).connect({_host_abstract_socket(port)!r})\n"
+        "    print('LEAK network abstract socket')\n"
         "except OSError:\n"
         "    pass\n"
         "try:\n"  # vsock reaches a virtual machine's host whatever the network namespace
@@ -1272,6 +1318,7 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
+        "socket-files": Case(answers={"q1-answer": SOCKET_FILES}),
         # a learner's module named like one the kernel's launcher imports before ipykernel
         "standard-library-plant": Case(
             answers={"q1-answer": FILTER_IN_FORCE},
@@ -1602,6 +1649,9 @@ def _grade_attack_class(where: str, tmp_path_factory: pytest.TempPathFactory) ->
     listener.bind(("127.0.0.1", 0))
     listener.listen()
     port = listener.getsockname()[1]
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind(_host_abstract_socket(port))
+    abstract.listen()
     cases = _cases(root, port)
     _submit_class(course, cases)
     try:
@@ -1610,6 +1660,7 @@ def _grade_attack_class(where: str, tmp_path_factory: pytest.TempPathFactory) ->
         return _grade_class_on_a_cluster(course, cases, tmp_path_factory.mktemp("dask"), [])
     finally:
         listener.close()
+        abstract.close()
 
 
 def _grade_class_on_a_cluster(
@@ -1915,6 +1966,25 @@ def _check_kernel_folder_attack(graded: Graded) -> None:
     ).read_bytes()
     assert len(log) < 2**20 and b"\x1b" not in log and b"PWNED" not in log
     assert "\x1b" not in graded.output and "PWNED" not in graded.output
+
+
+def _check_socket_files_attack(graded: Graded) -> None:
+    """The kernel bound no socket file in its private folder, from any of its threads."""
+    printed = _printed_lines(_autograded_text(graded, "socket-files"))
+    counts = sorted(line for line in printed if line.startswith("SOCKET FILES"))
+    assert counts == ["SOCKET FILES control 0", "SOCKET FILES kernel 0"], printed
+    assert "CONTROL RAN True" in printed, printed
+    row = graded.rows["socket-files"]
+    assert row["status"] == "graded" and row["score"] == graded.rows["honest"]["score"], row
+
+
+def test_the_kernels_private_folder_takes_no_socket_but_its_own(graded: Graded) -> None:
+    """Can a kernel, from its own thread or one ipykernel started before any cell, bind
+    no socket (or make one with mknod) in its private folder on the host's /dev/shm, once
+    its own are bound: taken back from it by a root grader, refused by its seccomp filter
+    where an ordinary user's kernel owns that folder? Unrefused, a cell's 40,000 a second
+    would use up the files the host's /dev/shm may hold, outside every limit."""
+    _check_socket_files_attack(graded)
 
 
 def _check_launcher_takes_nothing_from_the_working_folder(graded: Graded) -> None:
@@ -2372,6 +2442,7 @@ def test_without_a_sandbox_grading_stops_unless_the_unsafe_switch_is_set(
 #: unprivileged bubblewrap, and the whole-sandbox limits fall back to per-uid ones.
 NON_ROOT_CASES = (
     "kernel-folder",
+    "socket-files",
     "own-folders",
     "host-escape",
     "secrets",
@@ -2554,6 +2625,7 @@ def test_a_non_root_grader_gives_attacks_nothing(graded_by_a_user: Graded) -> No
     _check_kernel_folder_attack(graded)
     if landlock.abi_version() > 0:
         _check_own_folders_attack(graded)
+        _check_socket_files_attack(graded)
         printed = _printed_lines(_autograded_text(graded, "kernel-folder"))
         assert not [line for line in printed if line.startswith("WROTE")], printed
     else:
@@ -2847,6 +2919,78 @@ def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, g
         for name in ("b-slow-but-right", "honest"):
             assert graded.rows[name]["status"] == "graded", graded.rows[name]
             assert course.scores(name, ASSIGNMENT) == graded.full, name
+
+
+#: A kernel that crashes as hard as it can: it tries to lower its core-file limit to 0 (at
+#: which Linux still runs a ``core_pattern`` program), makes itself dumpable, has a program
+#: it starts (dumpable anew) crash where it may start one, then crashes itself.
+CRASH_FOR_THE_HOST = RIGHT_Q3 + (
+    "import ctypes, os, resource, signal, subprocess, sys\n"
+    "for name, lower in (('setrlimit', lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))),\n"
+    "                    ('prlimit', lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0)))):\n"
+    "    try:\n"
+    "        lower()\n"
+    "        print('LOWERED', name, flush=True)\n"
+    "    except (OSError, ValueError) as error:\n"
+    "        print('REFUSED', name, error, flush=True)\n"
+    "print('CORE LIMIT', resource.getrlimit(resource.RLIMIT_CORE), flush=True)\n"
+    "ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE\n"
+    "crash = 'import os, signal; os.kill(os.getpid(), signal.SIGSEGV)'\n"
+    "try:\n"
+    "    print('CHILD', subprocess.run([sys.executable, '-c', crash]).returncode, flush=True)\n"
+    "except OSError as error:\n"  # a sandbox kept to one process
+    "    print('NO CHILD', error.errno, flush=True)\n"
+    "os.kill(os.getpid(), signal.SIGSEGV)\n"
+)
+
+
+@contextlib.contextmanager
+def _core_dump_helper(folder: Path) -> Iterator[Path]:
+    """As root: the host's ``kernel.core_pattern`` pointed, meanwhile, at a program (as
+    apport or systemd-coredump is on many hosts) that notes in the folder it yields each
+    crash of a process whose host name is the sandbox's; the pattern is put back whatever
+    happens."""
+    pattern = Path("/proc/sys/kernel/core_pattern")
+    noted = folder / "crashes"
+    noted.mkdir()
+    helper = folder / "core-helper"
+    helper.write_text(
+        "#!/bin/sh\n"
+        f'[ "$2" = {sandbox.SANDBOX_HOSTNAME} ] && echo "$1" > {noted}/"$1"\n'
+        "exec cat > /dev/null\n"
+    )
+    helper.chmod(0o755)
+    before = pattern.read_text()
+    try:
+        pattern.write_text(f"|{helper} %P %h\n")
+        yield noted
+    finally:
+        pattern.write_text(before)
+
+
+@pytest.mark.parametrize("grader", ["this-user", "ordinary-user"])
+def test_a_crash_in_the_sandbox_runs_nothing_on_the_host(tmp_path: Path, grader: str) -> None:
+    """Where the host's core_pattern pipes each crash to a program (apport,
+    systemd-coredump, abrt), Linux runs it as root, outside every namespace and control
+    group, on what the crashing process left, whatever its RLIMIT_CORE but 1. A kernel tries
+    to lower that limit, makes itself dumpable, crashes a program it starts and then
+    itself: does the host run nothing, while the kernel dies keeping its earned points and
+    its classmate keeps all of theirs?"""
+    _skip_unless_root("only root can point the host's core_pattern at a program")
+    cases = {"a-crashes": Case(answers={"q3-answer": CRASH_FOR_THE_HOST})}
+    with contextlib.ExitStack() as stack:
+        crashes = stack.enter_context(_core_dump_helper(tmp_path))
+        course, graded = _class_graded_by(grader, stack, tmp_path, cases)
+        time.sleep(1)  # a helper the host started has written its note
+        assert sorted(p.name for p in crashes.iterdir()) == [], "the host ran its core helper"
+        printed = _printed_lines(_autograded_text(graded, "a-crashes"))
+        assert not [line for line in printed if line.startswith("LOWERED")], printed
+        assert "CORE LIMIT (1, 1)" in printed, printed
+        row = graded.rows["a-crashes"]
+        assert row["status"] == "kernel-died", row
+        scores = course.scores("a-crashes", ASSIGNMENT)
+        assert {q: p for q, p in scores.items() if p} == {"q1": 1.0, "q2": 1.0}, scores
+        assert course.scores("honest", ASSIGNMENT) == graded.full
 
 
 #: The names of the IPC objects :data:`LEAVE_IPC_OBJECTS` leaves behind: a POSIX message

@@ -1195,3 +1195,45 @@ def test_the_wait_for_a_cpu_is_read_for_every_thread_of_the_process_tree() -> No
     gone = sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=tree.pid))
     assert gone is None
     assert sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=None)) is None
+
+
+def test_an_ordinary_users_kernel_seals_its_folder_between_binding_and_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Does the launcher of a kernel that owns its private folder install the sealing
+    filter (no bind, in every thread) after ipykernel has bound its sockets, heartbeat
+    included, and before it serves a cell; and does a root grader's kernel, whose folder
+    is taken back from it, start as before?"""
+    spec = ["/env/bin/python", "-m", "ipykernel_launcher", "-f", "c"]
+    monkeypatch.setattr(sandbox.landlock, "abi_version", lambda: 3)
+    command, not_applied = sandbox._write_restriction(spec, "/run/k")
+    launcher = command[2]
+    assert not_applied is None
+    order = ["restrict_writes(", "app.initialize()", "hb_port", "every_thread_via=", "app.start()"]
+    assert [launcher.index(step) for step in order] == sorted(
+        launcher.index(step) for step in order
+    )
+    plain = sandbox.grading_kernel_command(spec)[2]
+    assert "every_thread_via" not in plain and plain.endswith(sandbox.GRADING_KERNEL_LAUNCHER)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "named"),
+    [
+        ("core\n", False),
+        ("|/usr/share/apport/apport -p%p -s%s -c%c\n", False),
+        ("@/run/c.sock\n", True),
+    ],
+)
+def test_a_core_pattern_no_core_file_limit_stops_is_named(
+    tmp_path: Path, pattern: str, named: bool
+) -> None:
+    """Is a core_pattern that hands crashes to a socket, which takes them whatever the
+    sandbox's RLIMIT_CORE of 1, named as a limit not applied, while a file or a program
+    (which that limit stops) is not? The sandbox's limit is 1, not 0, at which a program
+    still runs."""
+    assert sandbox.CORE_LIMIT == 1
+    (tmp_path / "core_pattern").write_text(pattern)
+    words = sandbox._core_dumps_not_stopped(str(tmp_path / "core_pattern"))
+    assert bool(words) == named and all("core_pattern" in w for w in words)
+    assert sandbox._core_dumps_not_stopped(str(tmp_path / "missing")) == []

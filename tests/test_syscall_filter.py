@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import platform
+import resource
 import struct
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from lstm_grader import syscall_filter
 
-ALLOW, EPERM, ENOSYS = 0x7FFF0000, 0x00050001, 0x00050026
+ALLOW, EPERM, EACCES, ENOSYS = 0x7FFF0000, 0x00050001, 0x0005000D, 0x00050026
 CLONE_THREAD = 0x00010000
 #: audit architecture, clone, fork and vfork, clone3, socket and socketpair, per machine
 #: the filter knows (from the kernel's unistd headers)
@@ -46,6 +47,14 @@ SOL_SOCKET, SOL_TCP = 1, 6
 #: SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE; and SO_REUSEADDR, SO_KEEPALIVE
 BUFFER_SIZE_OPTIONS, OTHER_OPTIONS = (7, 8, 32, 33), (2, 9)
 I386 = 0x40000003
+#: bind, and (number, which argument holds the mode) of mknod and mknodat, per machine
+BIND = {"x86_64": 49, "aarch64": 200}
+MAKE_NODES = {"x86_64": ((133, 1), (259, 2)), "aarch64": ((33, 2),)}
+#: setrlimit and prlimit64, per machine; RLIMIT_CORE
+SETRLIMIT = {"x86_64": 160, "aarch64": 164}
+PRLIMIT = {"x86_64": 302, "aarch64": 261}
+RLIMIT_CORE = 4
+S_IFSOCK, OTHER_FILE_TYPES = 0o140000, (0o010000, 0o020000, 0o040000, 0o060000, 0o100000, 0)
 AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_ALG, AF_VSOCK = 1, 2, 10, 16, 17, 38, 40
 
 
@@ -64,6 +73,8 @@ def run_filter(program: bytes, data: bytes) -> int:
         at += 1
         if code == 0x20:  # load a word of the call's data
             accumulator = struct.unpack_from("=I", data, constant)[0]
+        elif code == 0x54:  # and a constant into the accumulator
+            accumulator &= constant
         elif code == 0x06:
             return constant
         else:
@@ -438,3 +449,150 @@ def test_raw_system_calls_and_a_stacked_filter_start_no_process() -> None:
         "stacked-allow-all": 0,
         "fork-after-stacking": 1,
     }
+
+
+@given(
+    machine=st.sampled_from(sorted(MACHINES)),
+    permissions=st.integers(0, 0o7777),
+    other_type=st.sampled_from(OTHER_FILE_TYPES),
+    number=st.integers(0, 2**31 - 1),
+)
+def test_the_sealing_filter_refuses_bind_and_socket_nodes_and_nothing_else(
+    machine: str, permissions: int, other_type: int, number: int
+) -> None:
+    """Does the filter of a kernel that owns its private folder refuse bind, and mknod or
+    mknodat of a socket, whatever its permissions (EACCES), and let every other node type
+    and every other call through, other ABIs included (the first filter judges those)?"""
+    program = syscall_filter.sealing_program(machine)
+    arch = MACHINES[machine][0]
+    assert decide(program, BIND[machine], arch, first=3) == EACCES
+    make_nodes = dict(MAKE_NODES[machine])
+    for call, argument in make_nodes.items():
+
+        def made(mode: int, call: int = call, argument: int = argument) -> int:
+            arguments = [0, 0, 0, 0, 0, 0]
+            arguments[argument] = mode
+            return run_filter(program, struct.pack("=iIQ6Q", call, arch, 0, *arguments))
+
+        assert made(S_IFSOCK | permissions) == EACCES
+        assert made(other_type | permissions) == ALLOW
+    if number != BIND[machine] and number not in make_nodes:
+        assert decide(program, number, arch) == ALLOW
+    assert decide(program, BIND[machine], I386) == ALLOW
+
+
+SEALED_PROBE_BEFORE = """
+import json, os, socket, stat, sys, tempfile, threading
+folder = tempfile.mkdtemp()
+listener = socket.socket(socket.AF_UNIX)
+listener.bind(folder + "/listening")
+listener.listen()
+asked, answered, found = threading.Event(), threading.Event(), {}
+def bind_when_asked():
+    asked.wait()
+    found["earlier thread"] = attempt(lambda: bind(folder + "/from-earlier-thread"))
+    answered.set()
+def bind(path):
+    with socket.socket(socket.AF_UNIX) as bound:
+        bound.bind(path)
+def attempt(action):
+    try:
+        action()
+        return "done"
+    except OSError as error:
+        return error.errno
+earlier = threading.Thread(target=bind_when_asked)
+earlier.start()
+"""
+SEALED_PROBE_AFTER = """
+found["bind"] = attempt(lambda: bind(folder + "/after"))
+found["mknod socket"] = attempt(lambda: os.mknod(folder + "/node", 0o600 | stat.S_IFSOCK))
+found["mkfifo"] = attempt(lambda: os.mkfifo(folder + "/fifo"))
+found["connect"] = attempt(lambda: socket.socket(socket.AF_UNIX).connect(folder + "/listening"))
+asked.set()
+answered.wait(10)
+earlier.join()
+print(json.dumps(found))
+"""
+
+
+def test_a_sealed_interpreter_binds_nothing_from_any_thread() -> None:
+    """Once the sealing filter is installed, can neither the thread that installed it nor
+    a thread started before bind a socket or make one with mknod, while a FIFO is still
+    made and a socket bound before still takes connections; and without it, does each
+    go through (so the refusals are the filter's)?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    sealing = syscall_filter.sealing_prelude()
+    assert sealing is not None
+
+    def run(middle: str) -> dict[str, object]:
+        return run_probe("", SEALED_PROBE_BEFORE + middle + SEALED_PROBE_AFTER)
+
+    done = dict.fromkeys(["bind", "mknod socket", "mkfifo", "connect", "earlier thread"], "done")
+    assert run("") == done
+    refused = {**done, "bind": 13, "mknod socket": 13, "earlier thread": 13}
+    assert run(sealing) == refused
+
+
+@given(
+    machine=st.sampled_from(sorted(MACHINES)),
+    one_process=st.booleans(),
+    other_resource=st.integers(0, 15).filter(lambda resource: resource != RLIMIT_CORE),
+    new_limit=st.integers(1, 2**64 - 1),
+)
+def test_the_core_file_limit_is_read_but_never_set(
+    machine: str, one_process: bool, other_resource: int, new_limit: int
+) -> None:
+    """Is setrlimit of RLIMIT_CORE refused (EPERM), and prlimit64 of it given a new limit
+    (a pointer whose low or high word is not 0), while prlimit64 only reading it passes, and
+    both calls pass for every other resource? At 0 a crash ran the host's core_pattern
+    program; the sandbox's 1 must stay."""
+    program = syscall_filter.filter_program(machine, one_process=one_process)
+    arch = MACHINES[machine][0]
+
+    def decided(number: int, *arguments: int) -> int:
+        padded = [*arguments, 0, 0, 0, 0, 0, 0][:6]
+        return run_filter(program, struct.pack("=iIQ6Q", number, arch, 0, *padded))
+
+    assert decided(SETRLIMIT[machine], RLIMIT_CORE, new_limit) == EPERM
+    assert decided(SETRLIMIT[machine], other_resource, new_limit) == ALLOW
+    assert decided(PRLIMIT[machine], 0, RLIMIT_CORE, new_limit) == EPERM
+    assert decided(PRLIMIT[machine], 0, RLIMIT_CORE, 0, new_limit) == ALLOW
+    assert decided(PRLIMIT[machine], 0, other_resource, new_limit) == ALLOW
+
+
+CORE_LIMIT_PROBE = """
+import json, resource
+done = {"read": list(resource.getrlimit(resource.RLIMIT_CORE))}
+for name, change in (
+    ("core", lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))),
+    ("core of a process", lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0))),
+    ("open files", lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))),
+):
+    try:
+        change()
+        done[name] = "set"
+    except (OSError, ValueError):
+        done[name] = "refused"
+print(json.dumps(done))
+"""
+
+
+def test_an_interpreter_under_the_filter_keeps_its_core_file_limit() -> None:
+    """After the prelude, can an interpreter still read its core-file limit and lower
+    another, but not change that one, by either call; and without it, can it (so the
+    refusals are the filter's)?"""
+    require_or_skip(
+        platform.system() == "Linux" and platform.machine() in MACHINES,
+        "Linux on x86-64 or aarch64, where the filter is made",
+    )
+    core = list(resource.getrlimit(resource.RLIMIT_CORE))
+    changed = {"core": "set", "core of a process": "set", "open files": "set"}
+    assert run_probe("", CORE_LIMIT_PROBE) == {"read": core, **changed}
+    kept = {**changed, "core": "refused", "core of a process": "refused"}
+    for one_process in (False, True):
+        prelude = syscall_filter.launcher_prelude(one_process=one_process)
+        assert run_probe(prelude, CORE_LIMIT_PROBE) == {"read": core, **kept}
