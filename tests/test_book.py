@@ -1113,6 +1113,7 @@ def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: 
         ("phone_width", "phone_width.css"),
         ("readable_errors", "readable_errors.css"),
         ("every_reader", "every_reader.css"),
+        ("every_reader", "every_reader.js"),
     ],
 )
 def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
