@@ -226,7 +226,10 @@ class ModelTable:
         def cell(tag: str, text: str, column: int, scope: str = "", weight: str = "") -> str:
             align = "right" if column in right else "left"
             scoped = f' scope="{scope}"' if scope else ""
-            style = f"{padded}; text-align: {align}{weight}"
+            # A shape, count or formula broken over lines ("(None," above "16)") misreads on
+            # a narrow screen: they stay whole, and the table scrolls sideways in its box.
+            whole = "; white-space: nowrap" if column > 0 else ""
+            style = f"{padded}; text-align: {align}{whole}{weight}"
             return f'<{tag}{scoped} style="{style}">{html.escape(text)}</{tag}>'
 
         def row_html(cells: Sequence[str], weight: str) -> str:

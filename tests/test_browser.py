@@ -425,6 +425,37 @@ def test_phone_width_code_wraps_instead_of_being_cut(site: str, phone, chapter: 
     assert overflow <= 1, f"{chapter}: the page scrolls sideways by {overflow} px"
 
 
+# Cells of lstm_lib.explain's tables (beyond the layer names) whose text takes more than one
+# line: a shape broken as "(None," over "16)".
+BROKEN_TABLE_CELLS_JS = """() => {
+  const cells = [...document.querySelectorAll(
+    "table.lstm-lib-model-table td, table.lstm-lib-model-table th:not(:first-child)")];
+  const lines = (cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+  };
+  return {tables: document.querySelectorAll("table.lstm-lib-model-table").length,
+          broken: cells.filter((cell) => lines(cell) > 1).map((cell) => cell.textContent)};
+}"""
+
+
+def test_phone_width_explain_tables_keep_shapes_and_formulas_whole(site: str, phone) -> None:
+    """At 390 px, does every ``lstm_lib.explain`` table of the book keep each shape, count
+    and formula on one line (the table scrolls sideways in its box), rather than break
+    ``(None, 16)`` or ``8 × 16 + 16 = 144`` over lines a reader must piece together?"""
+    tables = 0
+    broken: dict[str, list[str]] = {}
+    for chapter in chapters():
+        phone.goto(site + chapter, wait_until="load")
+        found = phone.evaluate(BROKEN_TABLE_CELLS_JS)
+        tables += found["tables"]
+        if found["broken"]:
+            broken[chapter] = found["broken"][:5]
+    assert tables, "no lstm_lib.explain table in the book"
+    assert not broken, f"cells broken over lines at phone width: {broken}"
+
+
 @pytest.mark.parametrize("width", [PHONE["width"], 1280])
 def test_one_search_box_and_no_header_bar_of_its_own(site: str, browser, width: int) -> None:
     """On a chapter page, at a phone's width and a desktop's, does the reader see exactly one

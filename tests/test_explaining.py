@@ -323,6 +323,19 @@ def test_html_table_is_read_with_its_headers(frozen: bool, name: str) -> None:
     assert (("embedding (Embedding)", "Trainable") in cells) == frozen
 
 
+def test_html_table_keeps_shapes_counts_and_formulas_on_one_line() -> None:
+    """On a narrow screen, does each shape, count and formula stay on one line (the table
+    scrolls sideways instead), rather than break as "(None," over "16)"?"""
+    table = ModelTable(
+        [LayerRow("lstm", "LSTM", (None, 10, 64), [(None, 32)], 12416, "4 × 32 = 128")]
+    )
+    cells = re.findall(r"<t[hd][^>]*>[^<]*</t[hd]>", table._repr_html_())
+    for cell in cells:
+        text = re.sub(r"<[^>]*>", "", cell)
+        first_column = text in ("Layer", "lstm (LSTM)", "Total", "Trainable", "Non-trainable")
+        assert ("white-space: nowrap" in cell) != first_column, cell
+
+
 def test_read_aloud_refuses_the_tables_a_screen_reader_cannot_place() -> None:
     """Does the check fail on the faults it looks for: footer labels as data, an empty
     header cell, a header without scope?"""
@@ -369,7 +382,7 @@ def test_frozen_pretrained_embedding() -> None:
         ["Non-trainable", "10"],
     ]
     assert table.to_records()[0]["trainable_params"] == 0
-    assert 'text-align: right">0</td>' in table._repr_html_()
+    assert read_aloud(table._repr_html_())["cells"][("embedding (Embedding)", "Trainable")] == "0"
 
 
 def test_frozen_lstm_and_bidirectional() -> None:
