@@ -64,7 +64,9 @@
       dialog.addEventListener("close", () => {
         // After the theme's own close handlers, which move the sidebar back first.
         setTimeout(() => {
-          if (opener && opener.isConnected && opener.checkVisibility()) {
+          // checkVisibility is recent (Safari 17.4): without it, a connected opener will do.
+          const visible = !opener || !opener.checkVisibility || opener.checkVisibility();
+          if (opener && opener.isConnected && visible) {
             opener.focus();
           }
           opener = null;
