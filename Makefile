@@ -47,7 +47,17 @@ $(CACHE_STAMP): $(CHAPTER_INPUTS) $(STAMP)
 	mkdir -p _build
 	touch $@
 
-book: $(STAMP) $(CACHE_STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
+# Sphinx writes a page again only when its source changed: a cleared execution cache, or a
+# change to the book's own extensions (which write every page's markup, styles and scripts),
+# would leave every page as it was. Such a change drops Sphinx's saved environment too.
+BOOK_EXTENSIONS := $(shell find book/_ext -type f \( -name '*.py' -o -name '*.css' -o -name '*.js' \))
+DOCTREES_STAMP := _build/.doctrees-inputs
+
+$(DOCTREES_STAMP): $(BOOK_EXTENSIONS) $(CACHE_STAMP)
+	rm -rf _build/.doctrees $(SITE_BUILD)/_build/.doctrees
+	touch $@
+
+book: $(STAMP) $(DOCTREES_STAMP)  ## build the HTML book into _build/html (cached: unchanged chapters do not rerun)
 	$(BIN)/jb build . --warningiserror --nitpick --keep-going
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
 
@@ -60,7 +70,7 @@ export COURSE_URL
 SITE := _build/site
 SITE_BUILD := _build/site-build
 
-site: $(STAMP) $(CACHE_STAMP)  ## build and check _build/site, the folder to publish (set repository.url first)
+site: $(STAMP) $(DOCTREES_STAMP)  ## build and check _build/site, the folder to publish (set repository.url first)
 	@# A failed run leaves no older folder behind that looks ready to upload.
 	rm -rf $(SITE)
 	$(BIN)/python -m lstm_grader.site address

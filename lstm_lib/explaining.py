@@ -33,7 +33,9 @@ class ModelTable:
 
     Below the rows come the totals ``model.summary()`` prints: every weight, the trainable
     ones and the non-trainable (frozen) ones. When some layer is frozen, a ``Trainable``
-    column shows each row's trainable count, so the frozen rows stand out.
+    column shows each row's trainable count, so the frozen rows stand out. In HTML the
+    table is captioned, and every count is headed by its column and by its row's layer (or
+    total), so a screen reader reads "Total, Params, 12,449" rather than a bare number.
 
     Parameters
     ----------
@@ -195,26 +197,57 @@ class ModelTable:
             lines.insert(0, f'Model: "{self.name}"')
         return "\n".join(lines)
 
+    @property
+    def caption(self) -> str:
+        """What the table shows, as its HTML caption names it for every reader.
+
+        Returns
+        -------
+        str
+            The model's name and what each row tells.
+
+        Examples
+        --------
+        >>> print(ModelTable([], name="sequential").caption)
+        Model "sequential": each layer's output shape and parameters
+        >>> print(ModelTable([]).caption)
+        Each layer's output shape and parameters
+        """
+        shown = "each layer's output shape and parameters"
+        if not self.name:
+            return shown[0].upper() + shown[1:]
+        return f'Model "{self.name}": {shown}'
+
     def _repr_html_(self) -> str:
         headers, body, totals, right = self._layout()
         # inline styles, because a notebook or a book page has no stylesheet for this table
         padded = "padding: 0.15em 0.75em"
-        left = f' style="{padded}; text-align: left"'
-        right_aligned = f' style="{padded}; text-align: right"'
 
-        def row_html(cells: Sequence[str], tag: str) -> str:
-            parts = [
-                f"<{tag}{right_aligned if column in right else left}>{html.escape(cell)}</{tag}>"
-                for column, cell in enumerate(cells)
-            ]
+        def cell(tag: str, text: str, column: int, scope: str = "", weight: str = "") -> str:
+            align = "right" if column in right else "left"
+            scoped = f' scope="{scope}"' if scope else ""
+            # A shape, count or formula broken over lines ("(None," above "16)") misreads on
+            # a narrow screen: they stay whole, and the table scrolls sideways in its box.
+            whole = "; white-space: nowrap" if column > 0 else ""
+            style = f"{padded}; text-align: {align}{whole}{weight}"
+            return f'<{tag}{scoped} style="{style}">{html.escape(text)}</{tag}>'
+
+        def row_html(cells: Sequence[str], weight: str) -> str:
+            # The first cell heads its row, so a screen reader reads a count with both its
+            # headers ("Total, Params, 12,449"); the others are data cells, the empty ones
+            # too: an empty header cell would name nothing.
+            head, *data = cells
+            parts = [cell("th", head, 0, "row", weight)]
+            parts += [cell("td", text, column) for column, text in enumerate(data, start=1)]
             return "<tr>" + "".join(parts) + "</tr>"
 
-        caption = f"<caption>{html.escape(self.name)}</caption>" if self.name else ""
-        rows = "".join(row_html(cells, "td") for cells in body)
-        foot = "".join(row_html(cells, "th") for cells in totals)
+        columns = "".join(cell("th", text, column, "col") for column, text in enumerate(headers))
+        # A layer's name keeps the weight of the text; the totals' labels stand out in bold.
+        rows = "".join(row_html(cells, "; font-weight: normal") for cells in body)
+        foot = "".join(row_html(cells, "") for cells in totals)
         return (
-            f'<table class="lstm-lib-model-table">{caption}'
-            f"<thead>{row_html(headers, 'th')}</thead>"
+            f'<table class="lstm-lib-model-table"><caption>{html.escape(self.caption)}</caption>'
+            f"<thead><tr>{columns}</tr></thead>"
             f"<tbody>{rows}</tbody><tfoot>{foot}</tfoot></table>"
         )
 

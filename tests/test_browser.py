@@ -425,6 +425,37 @@ def test_phone_width_code_wraps_instead_of_being_cut(site: str, phone, chapter: 
     assert overflow <= 1, f"{chapter}: the page scrolls sideways by {overflow} px"
 
 
+# Cells of lstm_lib.explain's tables (beyond the layer names) whose text takes more than one
+# line: a shape broken as "(None," over "16)".
+BROKEN_TABLE_CELLS_JS = """() => {
+  const cells = [...document.querySelectorAll(
+    "table.lstm-lib-model-table td, table.lstm-lib-model-table th:not(:first-child)")];
+  const lines = (cell) => {
+    const range = document.createRange();
+    range.selectNodeContents(cell);
+    return new Set([...range.getClientRects()].map((box) => Math.round(box.top))).size;
+  };
+  return {tables: document.querySelectorAll("table.lstm-lib-model-table").length,
+          broken: cells.filter((cell) => lines(cell) > 1).map((cell) => cell.textContent)};
+}"""
+
+
+def test_phone_width_explain_tables_keep_shapes_and_formulas_whole(site: str, phone) -> None:
+    """At 390 px, does every ``lstm_lib.explain`` table of the book keep each shape, count
+    and formula on one line (the table scrolls sideways in its box), rather than break
+    ``(None, 16)`` or ``8 × 16 + 16 = 144`` over lines a reader must piece together?"""
+    tables = 0
+    broken: dict[str, list[str]] = {}
+    for chapter in chapters():
+        phone.goto(site + chapter, wait_until="load")
+        found = phone.evaluate(BROKEN_TABLE_CELLS_JS)
+        tables += found["tables"]
+        if found["broken"]:
+            broken[chapter] = found["broken"][:5]
+    assert tables, "no lstm_lib.explain table in the book"
+    assert not broken, f"cells broken over lines at phone width: {broken}"
+
+
 @pytest.mark.parametrize("width", [PHONE["width"], 1280])
 def test_one_search_box_and_no_header_bar_of_its_own(site: str, browser, width: int) -> None:
     """On a chapter page, at a phone's width and a desktop's, does the reader see exactly one
@@ -625,3 +656,149 @@ def test_a_printed_chapter_shows_its_answers_and_no_toggles(
     assert printed["toggles"] == 0, f"{chapter}: {printed['toggles']} toggle buttons on paper"
     # On screen the answers still wait for a click.
     assert not any(on_screen["answers"]), chapter
+
+
+# --- the axe-core audit, and the theme's controls -----------------------------------------
+
+#: Every rule axe-core runs by default (WCAG 2 A and AA, and its best practices), none
+#: disabled; experimental rules are left out, as axe does.
+AXE_OPTIONS = {"resultTypes": ["violations"]}
+
+# How a reader sees the book: a desktop in the default light mode, and a phone in dark mode
+# (figures scroll in their own boxes there, and the sidebars become drawers).
+AXE_VIEWS = {
+    "desktop-light": ({"width": 1280, "height": 900}, "light"),
+    "phone-dark": (PHONE, "dark"),
+}
+
+
+def axe_script() -> str:
+    """axe-core's script, as the ``axe-playwright-python`` package ships it (no download)."""
+    spec = importlib.util.find_spec("axe_playwright_python")
+    require_or_skip(spec is not None, "the axe-playwright-python package (axe-core)")
+    return (Path(spec.origin).parent / "axe.min.js").read_text(encoding="utf-8")
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's findings on the page as it stands, one line per rule broken."""
+    page.evaluate(axe_script())
+    results = page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)
+    return [
+        f"{rule['id']} ({rule['impact']}, {len(rule['nodes'])}x): {rule['help']}: "
+        f"{[node['target'] for node in rule['nodes'][:3]]}"
+        for rule in results["violations"]
+    ]
+
+
+@pytest.fixture()
+def view_page(browser, request):
+    """A page of the given view's size whose theme starts in the view's colour mode."""
+    size, mode = AXE_VIEWS[request.param]
+    page = browser.new_page()
+    page.set_viewport_size(size)
+    # What the colour-mode button stores, read by the theme before the page is drawn.
+    page.add_init_script(f"localStorage.setItem('mode', '{mode}')")
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("view_page", list(AXE_VIEWS), indirect=True)
+def test_every_page_passes_the_axe_audit(site: str, view_page) -> None:
+    """Does every page of the book break none of axe-core's rules (WCAG 2 A and AA and axe's
+    best practices, none disabled), on a desktop in light mode and a phone in dark mode:
+    named buttons, landmarks around all content, scrolling boxes reachable by keyboard,
+    table headers that name something, enough contrast?"""
+    problems: list[str] = []
+    for name in book_pages():
+        view_page.goto(site + name, wait_until="networkidle")
+        problems += [f"{name}: {finding}" for finding in axe_violations(view_page)]
+    assert not problems, "axe-core:\n" + "\n".join(problems)
+
+
+FOCUSED_CLASSES_JS = "() => document.activeElement && document.activeElement.className"
+
+
+def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser) -> None:
+    """Is the colour-mode button named with the mode it has on (light, dark, the system's
+    setting), renamed as a keyboard reader presses it, and still focused after each press,
+    so that a screen reader announces the new mode? Are the search box's and the drawers'
+    dialogs named?"""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    try:
+        page.goto(site + "book/02-dense.html", wait_until="networkidle")
+        button = page.locator(".bd-header-article .theme-switch-button")
+        heard = []
+        for _ in range(3):
+            mode = page.evaluate("() => document.documentElement.dataset.mode")
+            name = button.get_attribute("aria-label")
+            heard.append((mode, name))
+            spoken = {"light": "light", "dark": "dark", "auto": "the system's setting"}[mode]
+            assert page.get_by_role("button", name=f"Color mode: {spoken}").count() == 1, heard
+            button.focus()
+            page.keyboard.press("Enter")
+            assert "theme-switch-button" in page.evaluate(FOCUSED_CLASSES_JS), heard
+        assert {mode for mode, _ in heard} == {"light", "dark", "auto"}, heard
+        for dialog, name in (
+            ("pst-search-dialog", "Search this book"),
+            ("pst-primary-sidebar-modal", "Book navigation"),
+            ("pst-secondary-sidebar-modal", "Contents of this page"),
+        ):
+            found = page.get_by_role("dialog", name=name, include_hidden=True)
+            assert found.get_attribute("id") == dialog, name
+    finally:
+        page.close()
+
+
+# Where to click to close a drawer on its backdrop: beside the drawer, on the other side.
+DRAWERS = {
+    ".primary-toggle": ("pst-primary-sidebar-modal", {"x": PHONE["width"] - 10, "y": 400}),
+    ".secondary-toggle": ("pst-secondary-sidebar-modal", {"x": 10, "y": 400}),
+}
+
+
+@pytest.mark.parametrize("closed_by", ["Escape", "backdrop"])
+@pytest.mark.parametrize("toggle", list(DRAWERS))
+def test_a_closed_drawer_gives_focus_back_to_its_button(
+    site: str, phone, toggle: str, closed_by: str
+) -> None:
+    """At phone width, when a sidebar drawer opened from the keyboard closes (Escape, or a
+    tap on the page beside it), does keyboard focus return to the button that opened it,
+    rather than fall to the top of the page? And does the page with a drawer open break
+    none of axe-core's rules?"""
+    dialog_id, beside = DRAWERS[toggle]
+    phone.goto(site + "book/02-dense.html", wait_until="networkidle")
+    phone.locator(toggle).focus()
+    phone.keyboard.press("Enter")
+    dialog = phone.locator(f"#{dialog_id}")
+    dialog.wait_for(state="visible")
+    assert not axe_violations(phone), f"{toggle}'s drawer open"
+    if closed_by == "Escape":
+        phone.keyboard.press("Escape")
+    else:
+        phone.mouse.click(beside["x"], beside["y"])
+    dialog.wait_for(state="hidden")
+    phone.wait_for_function(
+        "(toggle) => document.activeElement === document.querySelector(toggle)",
+        arg=toggle,
+        timeout=5_000,
+    )
+
+
+def test_a_closed_search_box_gives_focus_back_to_its_button(site: str, phone) -> None:
+    """When the search box, opened from the keyboard with the header's search button, closes
+    (Escape), does keyboard focus return to that button?"""
+    phone.goto(site + "book/02-dense.html", wait_until="networkidle")
+    button = phone.locator(".bd-header-article .search-button")
+    button.focus()
+    phone.keyboard.press("Enter")
+    phone.locator("#pst-search-dialog").wait_for(state="visible")
+    phone.keyboard.press("Escape")
+    phone.locator("#pst-search-dialog").wait_for(state="hidden")
+    phone.wait_for_function(
+        "() => document.activeElement"
+        " === document.querySelector('.bd-header-article .search-button')",
+        timeout=5_000,
+    )

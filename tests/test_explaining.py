@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -71,6 +72,69 @@ def assert_agrees_with_keras(model: keras.Model) -> ModelTable:
         summary_row = next(line for line in text.splitlines() if line.startswith(f"│ {row.name} "))
         assert f"│ {row.params:,} │".replace(" ", "") in summary_row.replace(" ", "")
     return table
+
+
+class _TableReader(HTMLParser):
+    """A table's caption and cells as a screen reader meets them: section, tag, scope, text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.caption = ""
+        self.rows: list[tuple[str, list[tuple[str, str | None, str]]]] = []
+        self._section = ""
+        self._cell: list | None = None
+        self._in_caption = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("thead", "tbody", "tfoot"):
+            self._section = tag
+        elif tag == "tr":
+            self.rows.append((self._section, []))
+        elif tag in ("th", "td"):
+            self._cell = [tag, dict(attrs).get("scope"), ""]
+        elif tag == "caption":
+            self._in_caption = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell is not None:
+            self.rows[-1][1].append(tuple(self._cell))
+            self._cell = None
+        elif tag == "caption":
+            self._in_caption = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell[2] += data
+        elif self._in_caption:
+            self.caption += data
+
+
+def read_aloud(page: str) -> dict:
+    """The caption and each data cell under its (row header, column header), as HTML's
+    header association (``scope``) gives them to a screen reader; fails on a cell that
+    such a reader could not place: an empty or unscoped header, a data cell without a
+    row or a column header, a row of another length."""
+    reader = _TableReader()
+    reader.feed(page)
+    sections = [section for section, _ in reader.rows]
+    assert sections[0] == "thead" and sections.count("thead") == 1, sections
+    (_, head), *rows = reader.rows
+    assert all(tag == "th" and scope == "col" and text for tag, scope, text in head), head
+    columns = [text for _, _, text in head]
+    cells: dict[tuple[str, str], str] = {}
+    for section, row in rows:
+        assert section in ("tbody", "tfoot") and len(row) == len(columns), row
+        (tag, scope, row_header), *data = row
+        assert (tag, scope) == ("th", "row") and row_header, row
+        for (tag, scope, text), column in zip(data, columns[1:], strict=True):
+            assert tag == "td" and scope is None, row
+            if text:
+                cells[(row_header, column)] = text
+    return {
+        "caption": reader.caption,
+        "cells": cells,
+        "footer": [row[0][2] for section, row in rows if section == "tfoot"],
+    }
 
 
 def assert_agrees_with_keras_counts(model: keras.Model) -> ModelTable:
@@ -224,9 +288,68 @@ def test_text_and_html_rendering() -> None:
     page = table._repr_html_()
     assert page.startswith("<table") and page.endswith("</table>")
     assert "4 × (32 × (32 + 64) + 32) = 12416" in page
-    assert '<th style="padding: 0.15em 0.75em; text-align: right">12,416</th>' in page
-    assert 'text-align: left">Non-trainable</th>' in page
+    assert read_aloud(page)["cells"][("Total", "Params")] == "12,416"
     assert table.to_records()[0]["output_shapes"] == [(None, 32)] * 3
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["trainable", "frozen-embedding"])
+@pytest.mark.parametrize("name", ["demo", ""], ids=["named", "unnamed"])
+def test_html_table_is_read_with_its_headers(frozen: bool, name: str) -> None:
+    """Does a screen reader meet a captioned table whose every number has its row header
+    (the layer, or Total / Trainable / Non-trainable in the footer) and its column header,
+    with no empty header cell?"""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6,)),
+            layers.Embedding(5, 2, trainable=not frozen, name="embedding"),
+            layers.LSTM(4, name="lstm"),
+        ],
+        name="demo",
+    )
+    table = explain(model)
+    table = ModelTable(table.rows, name=name)
+    heard = read_aloud(table._repr_html_())
+    assert heard["caption"] == table.caption
+    assert ("demo" in heard["caption"]) == bool(name)
+    assert "output shape and parameters" in heard["caption"]
+    assert heard["footer"] == ["Total", "Trainable", "Non-trainable"]
+    cells = heard["cells"]
+    assert cells[("embedding (Embedding)", "Output shape")] == "(None, 6, 2)"
+    assert cells[("lstm (LSTM)", "Params")] == "112"
+    assert cells[("lstm (LSTM)", "Formula")] == "4 × (4 × (4 + 2) + 4) = 112"
+    assert cells[("Total", "Params")] == f"{table.total_params:,}"
+    assert cells[("Trainable", "Params")] == f"{table.trainable_params:,}"
+    assert cells[("Non-trainable", "Params")] == f"{table.non_trainable_params:,}"
+    assert (("embedding (Embedding)", "Trainable") in cells) == frozen
+
+
+def test_html_table_keeps_shapes_counts_and_formulas_on_one_line() -> None:
+    """On a narrow screen, does each shape, count and formula stay on one line (the table
+    scrolls sideways instead), rather than break as "(None," over "16)"?"""
+    table = ModelTable(
+        [LayerRow("lstm", "LSTM", (None, 10, 64), [(None, 32)], 12416, "4 × 32 = 128")]
+    )
+    cells = re.findall(r"<t[hd][^>]*>[^<]*</t[hd]>", table._repr_html_())
+    for cell in cells:
+        text = re.sub(r"<[^>]*>", "", cell)
+        first_column = text in ("Layer", "lstm (LSTM)", "Total", "Trainable", "Non-trainable")
+        assert ("white-space: nowrap" in cell) != first_column, cell
+
+
+def test_read_aloud_refuses_the_tables_a_screen_reader_cannot_place() -> None:
+    """Does the check fail on the faults it looks for: footer labels as data, an empty
+    header cell, a header without scope?"""
+    good = "<table><thead><tr><th scope='col'>A</th><th scope='col'>B</th></tr></thead>"
+    for bad_row in (
+        "<tr><td>Total</td><td>3</td></tr>",
+        "<tr><th scope='row'>Total</th><th scope='row'></th></tr>",
+        "<tr><th>Total</th><td>3</td></tr>",
+    ):
+        with pytest.raises(AssertionError):
+            read_aloud(f"{good}<tfoot>{bad_row}</tfoot></table>")
+    assert read_aloud(f"{good}<tfoot><tr><th scope='row'>Total</th><td>3</td></tr></tfoot>")[
+        "cells"
+    ] == {("Total", "B"): "3"}
 
 
 def test_frozen_pretrained_embedding() -> None:
@@ -259,7 +382,7 @@ def test_frozen_pretrained_embedding() -> None:
         ["Non-trainable", "10"],
     ]
     assert table.to_records()[0]["trainable_params"] == 0
-    assert 'text-align: right">0</td>' in table._repr_html_()
+    assert read_aloud(table._repr_html_())["cells"][("embedding (Embedding)", "Trainable")] == "0"
 
 
 def test_frozen_lstm_and_bidirectional() -> None:

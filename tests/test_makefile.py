@@ -57,13 +57,15 @@ def test_make_exercises_works_unactivated_without_a_gradebook(tmp_path: Path) ->
     assert nbformat.read(student_version, as_version=4).cells
 
 
-def _book_commands(stamp: Path, *changed: str) -> str:
-    """The commands ``make book`` would run (``-n``) with ``stamp`` as the cache's stamp,
-    taking each of ``changed`` as just modified (``-W``) and the install as current."""
+def _book_commands(stamp: Path, *changed: str, pages: Path | None = None) -> str:
+    """The commands ``make book`` would run (``-n``) with ``stamp`` as the cache's stamp
+    (and ``pages`` as the stamp of Sphinx's saved pages, when given), taking each of
+    ``changed`` as just modified (``-W``) and the install as current."""
     what_if = [arg for path in changed for arg in ("-W", path)]
+    stamps = [f"CACHE_STAMP={stamp}"] + ([f"DOCTREES_STAMP={pages}"] if pages else [])
     result = subprocess.run(
         ["make", "-n", "--no-print-directory", "-o", ".venv/.installed-stamp"]
-        + [*what_if, f"CACHE_STAMP={stamp}", "book"],
+        + [*what_if, *stamps, "book"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -97,4 +99,32 @@ def test_a_change_to_what_the_chapters_call_clears_the_execution_cache(
     stamp.touch()
     commands = _book_commands(stamp, *changed)
     assert ("rm -rf _build/.jupyter_cache" in commands) is clears, commands
+    assert "jb build" in commands
+
+
+@pytest.mark.parametrize(
+    ("changed", "rewrites"),
+    [
+        ((), False),
+        (("book/02-dense.md",), False),  # Sphinx itself sees a chapter's own change
+        (("book/_ext/every_reader.py",), True),
+        (("book/_ext/static/every_reader.js",), True),
+        (("book/_ext/static/phone_width.css",), True),
+        (("lstm_lib/explaining.py",), True),  # the cleared cache: outputs run anew
+    ],
+)
+def test_a_change_to_the_books_extensions_or_outputs_writes_every_page_again(
+    tmp_path: Path, changed: tuple[str, ...], rewrites: bool
+) -> None:
+    """Sphinx writes a page again only when its source changed: after a change to the book's
+    extensions (the markup, styles and scripts of every page) or a cleared execution cache,
+    ``make book`` reported "no targets are out of date" and kept every old page. Does such
+    a change, and only such a change, drop Sphinx's saved environment before the build?"""
+    for path in changed:
+        assert (ROOT / path).exists(), path
+    stamp, pages = tmp_path / "cache-stamp", tmp_path / "pages-stamp"
+    stamp.touch()
+    pages.touch()
+    commands = _book_commands(stamp, *changed, pages=pages)
+    assert ("rm -rf _build/.doctrees" in commands) is rewrites, commands
     assert "jb build" in commands

@@ -1,6 +1,6 @@
 """Keep the book usable for readers who do not read it with a mouse on a bright screen.
 
-The theme's defaults leave out five kinds of reader, and this extension fixes each one:
+The theme's defaults leave out six kinds of reader, and this extension fixes each one:
 
 - Keyboard readers: the article header's buttons (the table of contents toggle, *Launch*
   and *Download* with their menus) drop the theme's focus ring, so a reader moving with Tab
@@ -23,6 +23,15 @@ The theme's defaults leave out five kinds of reader, and this extension fixes ea
   toggle "Toggle hidden content", a name the reader never sees; a screen reader announced
   what the toggle does, not what it shows, and a voice command naming the visible words
   found nothing. The label is dropped, so the toggle is named by its visible text.
+- Screen-reader and keyboard readers of the theme's own controls (``static/every_reader.js``,
+  as the theme builds them in the browser): the colour-mode button was named "Color mode"
+  whatever the mode, and lost keyboard focus when pressed; the search box and the sidebar
+  drawers of a narrow screen opened as unnamed dialogs and, closed, dropped keyboard focus
+  to the top of the page instead of the button that opened them; the sidebar (the book's
+  title, search and chapters) sat in no landmark; and a figure scrolling sideways in its
+  own box at phone width could not be scrolled from the keyboard. The button now says the
+  mode, focus returns to the opener, the dialogs are named, the sidebar is the book's
+  navigation and a scrolling figure takes focus.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from typing import Any
 
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "every_reader.css"
+SCRIPT = "every_reader.js"
 #: The name myst-nb gives every hide-input toggle, over its visible "Show code cell source".
 UNSEEN_TOGGLE_LABEL = ' aria-label="Toggle hidden content"'
 
@@ -96,19 +106,22 @@ def _add_static_path(app: Any, config: Any) -> None:
 
 def _refresh_copy(app: Any) -> None:
     # Sphinx 7.4 does not overwrite a static file already in the output, and copies none
-    # when no page is out of date: an edited stylesheet is written over the old copy here.
-    copy = Path(app.outdir) / "_static" / STYLESHEET
-    if copy.exists() and copy.read_bytes() != (STATIC / STYLESHEET).read_bytes():
-        shutil.copyfile(STATIC / STYLESHEET, copy)
+    # when no page is out of date: an edited file is written over the old copy here.
+    for name in (STYLESHEET, SCRIPT):
+        copy = Path(app.outdir) / "_static" / name
+        if copy.exists() and copy.read_bytes() != (STATIC / name).read_bytes():
+            shutil.copyfile(STATIC / name, copy)
 
 
 def setup(app: Any) -> dict[str, Any]:
-    """Add the stylesheet for keyboard, low-vision and print readers; name the toggles;
-    write a root page that says what it is."""
+    """Add the stylesheet for keyboard, low-vision and print readers and the script for the
+    theme's controls; name the toggles; write a root page that says what it is."""
     app.connect("config-inited", _add_static_path)
     app.connect("builder-inited", _refresh_copy)
     app.connect("html-page-context", _on_page)
     # Before sphinx-external-toc's own handler (priority 500), which then leaves it be.
     app.connect("build-finished", _write_root_page, priority=400)
     app.add_css_file(STYLESHEET)
+    # Deferred: it runs after the theme's scripts have built the controls it names.
+    app.add_js_file(SCRIPT, loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}
