@@ -561,18 +561,26 @@ class ClassGrader:
     def _ungraded_rows(self, submission: Submission) -> list[Row]:
         """The rows of a submission its assignment's grading has not reached yet."""
         ungraded = report.notebook_outcome(graded_yet=False)
+        return self._unscored_rows(submission, ungraded, max_scores=True)
+
+    def _unscored_rows(
+        self, submission: Submission, outcome: report.Outcome, *, max_scores: bool
+    ) -> list[Row]:
+        """A row of 0 points with ``outcome``'s status and reason for each notebook of
+        ``submission``'s assignment; its notebooks' maximum scores if ``max_scores``, else 0."""
+        assignment = submission.assignment
         return [
             Row(
                 submission.student,
-                submission.assignment,
+                assignment,
                 name,
                 0.0,
-                self._max_score(submission.assignment, name),
-                ungraded.status,
-                ungraded.reason,
+                self._max_score(assignment, name) if max_scores else 0.0,
+                outcome.status,
+                outcome.reason,
                 0.0,
             )
-            for name in self.layout.notebooks(submission.assignment)
+            for name in self.layout.notebooks(assignment)
         ]
 
     @staticmethod
@@ -1002,19 +1010,7 @@ class ClassGrader:
     def _crashed_rows(self, submission: Submission, exc: Exception) -> list[Row]:
         """The rows of a submission whose grading raised: a grader failure, 0 points."""
         crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
-        return [
-            Row(
-                submission.student,
-                submission.assignment,
-                name,
-                0.0,
-                0.0,
-                crashed.status,
-                crashed.reason,
-                0.0,
-            )
-            for name in self.layout.notebooks(submission.assignment)
-        ]
+        return self._unscored_rows(submission, crashed, max_scores=False)
 
     def _prepare_gradebook(self, assignments: set[str], students: set[str]) -> None:
         """Make sure each assignment, and each learner who submitted, is in the gradebook

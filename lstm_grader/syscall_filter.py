@@ -195,6 +195,17 @@ _MACHINES = {
 }
 
 
+#: One instruction of a filter as written: (code, jump if true, jump if false, constant), or
+#: a label's name where the next instruction starts; a jump names its label (all jumps run
+#: forward) or an offset.
+_Instruction = tuple[int, str | int, str | int, int] | str
+
+
+def _machine(machine: str | None) -> _Machine | None:
+    """What a filter needs to know of ``machine`` (default: this one); None if unknown."""
+    return _MACHINES.get(machine or platform.machine())
+
+
 def filter_program(machine: str | None = None, *, one_process: bool = False) -> bytes | None:
     """The seccomp filter, as the bytes of its ``struct sock_filter`` array, for
     ``machine`` (default: this one, as :func:`platform.machine` names it), keeping the
@@ -207,12 +218,10 @@ def filter_program(machine: str | None = None, *, one_process: bool = False) -> 
     >>> filter_program("mips") is None
     True
     """
-    known = _MACHINES.get(machine or platform.machine())
+    known = _machine(machine)
     if known is None:
         return None
-    # (code, jump if true, jump if false, constant), or a label's name where the next
-    # instruction starts; a jump names its label (all jumps run forward) or an offset
-    program: list[tuple[int, str | int, str | int, int] | str] = [
+    program: list[_Instruction] = [
         (_LOAD_WORD, 0, 0, _ARCH),
         (_JUMP_EQUAL, 0, "refuse", known.audit_arch),
         (_LOAD_WORD, 0, 0, _NUMBER),
@@ -290,15 +299,18 @@ def sealing_program(machine: str | None = None) -> bytes | None:
 
     Examples
     --------
-    >>> len(sealing_program("x86_64")) % 8
-    0
-    >>> sealing_program("mips") is None
+    >>> sealing_program("aarch64") != sealing_program("x86_64")  # each its own call numbers
     True
+    >>> print(sealing_program("mips"))
+    None
     """
-    known = _MACHINES.get(machine or platform.machine())
-    if known is None:
-        return None
-    program: list[tuple[int, str | int, str | int, int] | str] = [
+    known = _machine(machine)
+    return None if known is None else _assemble(_sealing_instructions(known))
+
+
+def _sealing_instructions(known: _Machine) -> list[_Instruction]:
+    """The instructions of :func:`sealing_program` for the machine ``known``."""
+    program: list[_Instruction] = [
         (_LOAD_WORD, 0, 0, _ARCH),
         (_JUMP_EQUAL, 0, "allow", known.audit_arch),  # the first filter refuses the rest
         (_LOAD_WORD, 0, 0, _NUMBER),
@@ -321,10 +333,10 @@ def sealing_program(machine: str | None = None) -> bytes | None:
         "refuse",
         (_RETURN, 0, 0, _ERRNO | _EACCES),
     ]
-    return _assemble(program)
+    return program
 
 
-def _assemble(program: list[tuple[int, str | int, str | int, int] | str]) -> bytes:
+def _assemble(program: list[_Instruction]) -> bytes:
     """The bytes of ``program``, its labels resolved to jump offsets."""
     labels: dict[str, int] = {}
     instructions: list[tuple[int, str | int, str | int, int]] = []
