@@ -2925,7 +2925,7 @@ def test_a_kernel_that_signals_every_process_stops_only_itself(tmp_path: Path, g
 #: which Linux still runs a ``core_pattern`` program), makes itself dumpable, has a program
 #: it starts (dumpable anew) crash where it may start one, then crashes itself.
 CRASH_FOR_THE_HOST = RIGHT_Q3 + (
-    "import ctypes, os, resource, signal, subprocess, sys\n"
+    "import ctypes, os, resource, signal, subprocess, sys, time\n"
     "for name, lower in (('setrlimit', lambda: resource.setrlimit(resource.RLIMIT_CORE, (0, 0))),\n"
     "                    ('prlimit', lambda: resource.prlimit(0, resource.RLIMIT_CORE, (0, 0)))):\n"
     "    try:\n"
@@ -2940,6 +2940,8 @@ CRASH_FOR_THE_HOST = RIGHT_Q3 + (
     "    print('CHILD', subprocess.run([sys.executable, '-c', crash]).returncode, flush=True)\n"
     "except OSError as error:\n"  # a sandbox kept to one process
     "    print('NO CHILD', error.errno, flush=True)\n"
+    # a flushed line is still on its way out of the kernel: the crash would lose it
+    "time.sleep(1)\n"
     "os.kill(os.getpid(), signal.SIGSEGV)\n"
 )
 
@@ -3420,12 +3422,17 @@ def _meet(me: str) -> str:
     return (
         "import socket, time\n"
         "start = time.time()\n"
-        "listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
-        f"listening.bind('\\0lstm-redteam-{me}')\n"
-        "servers = [listening]\n"
+        "servers = []\n"
+        "try:\n"  # refused where the kernel may bind no socket of its own
+        "    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        f"    listening.bind('\\0lstm-redteam-{me}')\n"
+        "    servers.append(listening)\n"
+        "except OSError as error:\n"
+        "    print('ABSTRACT refused', error.errno)\n"
         "try:\n"  # refused where the kernel keeps to one process
-        "    servers.append(socket.socket())\n"
-        f"    servers[-1].bind(('127.0.0.1', {MEETING[me]}))\n"
+        "    listening = socket.socket()\n"
+        f"    listening.bind(('127.0.0.1', {MEETING[me]}))\n"
+        "    servers.append(listening)\n"
         "except OSError as error:\n"
         "    print('LOOPBACK refused', error.errno)\n"
         "reached = set()\n"
