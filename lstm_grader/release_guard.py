@@ -30,8 +30,7 @@ def _restore(folder: Path, kept: Path) -> None:
         folder.unlink()
     elif folder.exists():
         shutil.rmtree(folder)
-    shutil.copytree(kept, folder, symlinks=True)
-    shutil.copystat(kept, folder)
+    shutil.copytree(kept, folder, symlinks=True)  # the folder's own mode and times too
 
 
 def guard_release() -> None:
@@ -76,7 +75,6 @@ def guard_release() -> None:
         if kept is not None and folder not in kept and folder.is_dir():
             copy = Path(tempfile.mkdtemp(prefix="lstm-release-kept-"))
             shutil.copytree(folder, copy / folder.name, symlinks=True)
-            shutil.copystat(folder, copy / folder.name)
             kept[folder] = copy
         should_convert = unguarded_init(converter, assignment_id, student_id)
         if not should_convert and kept is not None:  # skipped: nothing was removed
