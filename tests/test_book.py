@@ -1094,26 +1094,49 @@ def test_hidden_cell_toggles_are_named_by_their_visible_text(
     assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"
 
 
-# Chapters whose explain() tables show models the reader builds in that very cell; Keras's
-# counters ("lstm_15") there count every LSTM the page has made before, not what the cell
-# shows. (Chapter 09 keeps its Keras 2 listings as written, counters included; chapter 08's
-# tables are not named yet.)
-NAMED_TABLE_CHAPTERS = ["04-lstm", "05-return-flags", "07-gru-bidirectional"]
+# Keras names a layer or model the cell does not name by a page-wide counter ("lstm_15"): it
+# counts every LSTM the page has made before, not what the cell shows. Every chapter's
+# explain() tables name what the cell builds; in the chapters listed here, so does every
+# printed output. (Chapter 09 quotes Keras 2 listings as written, counters included: they are
+# prose, not what the chapter's code prints.)
 KERAS_COUNTER = re.compile(r"\b[a-z]+(?:_[a-z]+)*_\d+\b")
+PRINTED_NAME_CHAPTERS = ["08-putting-together", "09-keras2-to-keras3"]
+# A layer's output tensor takes no name: Keras's own error message quoting one is left as is.
+KERAS_TENSOR = re.compile(r"\bkeras_tensor_\d+\b")
+# A cell shows an explain() table where the call is an unindented expression of its own.
+SHOWN_EXPLAIN = re.compile(r"^lstm_lib\.explain\(", flags=re.M)
 
 
-@pytest.mark.parametrize("chapter", NAMED_TABLE_CHAPTERS)
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_explain_tables_name_what_the_cell_builds(build_output: str, chapter: str) -> None:
     """Does each ``lstm_lib.explain`` table of the chapter name its model and layers as the
     cell does, rather than by Keras's page-wide counters ("sequential_3", "lstm_15") that
     leave a reader wondering where the other fourteen LSTMs are?"""
     tables = page(chapter).select("table.lstm-lib-model-table")
-    assert tables, f"{chapter}: no lstm_lib.explain table"
+    _, code = source_cells(chapter)
+    shown = sum(len(SHOWN_EXPLAIN.findall(cell)) for cell in code)
+    assert len(tables) == shown, f"{chapter}: {len(tables)} explain tables, {shown} in its code"
     names = [
         cell.get_text() for table in tables for cell in table.select("caption, tbody th[scope=row]")
     ]
     counted = [name for name in names if KERAS_COUNTER.search(name)]
     assert not counted, f"{chapter}: tables named by Keras's counters: {counted}"
+
+
+@pytest.mark.parametrize("chapter", PRINTED_NAME_CHAPTERS)
+def test_printed_outputs_name_what_the_cell_builds(build_output: str, chapter: str) -> None:
+    """Do the chapter's outputs (summaries, printed layer names, error messages) name each
+    layer and model as the code does, never by Keras's page-wide counters?"""
+    outputs = page(chapter).select("div.cell_output")
+    assert outputs, f"{chapter}: no outputs"
+    counted = sorted(
+        {
+            name
+            for output in outputs
+            for name in KERAS_COUNTER.findall(KERAS_TENSOR.sub("", output.get_text()))
+        }
+    )
+    assert not counted, f"{chapter}: outputs name Keras's counters: {counted}"
 
 
 def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: str) -> None:
