@@ -1,7 +1,7 @@
 """Does the book build cleanly, with every chapter executed, closed and linked as promised?
 
-The book is built with the command ``make book`` runs, from the repository root, into the
-shared ``_build`` (its execution cache makes a rebuild of unchanged chapters take seconds).
+The book is built with ``make book``, from the repository root, into the shared ``_build``
+(its execution cache makes a rebuild of unchanged chapters take seconds).
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
 the end with a link to the chapter's notebook, the README's instructor workflow included in the
@@ -31,13 +31,18 @@ BOOK = ROOT / "book"
 HTML = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 CHAPTERS = sorted(path.stem for path in BOOK.glob("[0-9][0-9]-*.md"))
+# `make book` itself, with this environment's jb: a direct `jb build` missed the Makefile's
+# clearing of the execution cache (after a change to what the chapters call) and of Sphinx's
+# saved pages (after a change to book/_ext), so a test could read pages that the extensions
+# under test had never written. The install counts as current (-o): a test does not reinstall
+# the environment it runs in.
+VENV = Path(sys.executable).parent.parent  # not resolved: the environment, not its base
 BUILD = [
-    str(Path(sys.executable).parent / "jb"),
-    "build",
-    ".",
-    "--warningiserror",
-    "--nitpick",
-    "--keep-going",
+    "make",
+    "--no-print-directory",
+    *("-o", str(VENV / ".installed-stamp")),
+    f"VENV={VENV}",
+    "book",
 ]
 # When a chapter runs (a cache miss), the kernel process writes these two lines to the
 # build's stderr itself; they are not Sphinx warnings and no setting of the book removes
@@ -71,8 +76,28 @@ def build_output() -> str:
     result = subprocess.run(BUILD, cwd=ROOT, capture_output=True, text=True, timeout=3600)
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        pytest.fail(f"`jb build` exited with {result.returncode}:\n{output[-6000:]}")
+        pytest.fail(f"`make book` exited with {result.returncode}:\n{output[-6000:]}")
     return output
+
+
+def test_the_book_tests_build_as_make_book_does(tmp_path: Path) -> None:
+    """Do the book's tests build with ``make book``'s own recipe, so that after a change to
+    ``book/_ext`` Sphinx's saved pages are dropped for them too? A direct ``jb build`` kept
+    every old page, and a test read markup the extension under test had never written."""
+    stamps = [f"CACHE_STAMP={tmp_path / 'cache'}", f"DOCTREES_STAMP={tmp_path / 'pages'}"]
+    for stamp in stamps:
+        Path(stamp.partition("=")[2]).touch()
+    changed = ["-W", "book/_ext/static/every_reader.js"]
+    dry_run = subprocess.run(
+        [BUILD[0], "-n", *changed, *stamps, *BUILD[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "rm -rf _build/.doctrees" in dry_run.stdout, dry_run.stdout
+    assert "jb build" in dry_run.stdout, dry_run.stdout
 
 
 def page(chapter: str) -> BeautifulSoup:

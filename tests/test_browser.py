@@ -10,7 +10,6 @@ import functools
 import http.server
 import importlib.util
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,11 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require_or_skip
+from test_book import BUILD as BUILD_COMMAND
 
 pytestmark = pytest.mark.slow
 
 BUILD = ROOT / "_build" / "html"
-BUILD_COMMAND = [
-    str(Path(sys.executable).parent / "jb"),
-    *("build", ".", "--warningiserror", "--nitpick", "--keep-going"),
-]
 # Bounded waits: a page of this book loads in well under a second from 127.0.0.1.
 PAGE_TIMEOUT_MS = 30_000
 IMAGE_TIMEOUT_MS = 10_000
