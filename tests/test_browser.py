@@ -750,12 +750,13 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
 
 # Each control of a page's header as the reader's screen reader names it, with what the
 # control does. The theme names the icon buttons by their tooltip alone ("Toggle primary
-# sidebar", "Fullscreen mode") and a menu item by its bare ".ipynb".
+# sidebar", "Fullscreen mode") and a menu item by its bare ".ipynb". The words shown are
+# innerText: the colour-mode button's icons hold their unshown titles as text content.
 HEADER_CONTROLS_JS = """() => [...document.querySelectorAll(
     ".bd-header-article button, .bd-header-article a")].map((control) => ({
   classes: control.className,
   label: control.getAttribute("aria-label"),
-  text: control.textContent.trim(),
+  text: control.innerText.trim(),
 }))"""
 FULL_SCREEN = ("button", "Show the page full screen, or leave full screen")
 PRINT = ("button", "Print this page or save it as PDF (.pdf)")
