@@ -1,7 +1,7 @@
 """Does the book build cleanly, with every chapter executed, closed and linked as promised?
 
-The book is built with the command ``make book`` runs, from the repository root, into the
-shared ``_build`` (its execution cache makes a rebuild of unchanged chapters take seconds).
+The book is built with ``make book``, from the repository root, into the shared ``_build``
+(its execution cache makes a rebuild of unchanged chapters take seconds).
 The built HTML is then read: executed outputs and figures on every chapter page, no
 traceback outside cells tagged ``raises-exception``, ``## Summary`` and ``## Exercises`` at
 the end with a link to the chapter's notebook, the README's instructor workflow included in the
@@ -31,13 +31,18 @@ BOOK = ROOT / "book"
 HTML = ROOT / "_build" / "html"
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 CHAPTERS = sorted(path.stem for path in BOOK.glob("[0-9][0-9]-*.md"))
+# `make book` itself, with this environment's jb: a direct `jb build` missed the Makefile's
+# clearing of the execution cache (after a change to what the chapters call) and of Sphinx's
+# saved pages (after a change to book/_ext), so a test could read pages that the extensions
+# under test had never written. The install counts as current (-o): a test does not reinstall
+# the environment it runs in.
+VENV = Path(sys.executable).parent.parent  # not resolved: the environment, not its base
 BUILD = [
-    str(Path(sys.executable).parent / "jb"),
-    "build",
-    ".",
-    "--warningiserror",
-    "--nitpick",
-    "--keep-going",
+    "make",
+    "--no-print-directory",
+    *("-o", str(VENV / ".installed-stamp")),
+    f"VENV={VENV}",
+    "book",
 ]
 # When a chapter runs (a cache miss), the kernel process writes these two lines to the
 # build's stderr itself; they are not Sphinx warnings and no setting of the book removes
@@ -71,8 +76,28 @@ def build_output() -> str:
     result = subprocess.run(BUILD, cwd=ROOT, capture_output=True, text=True, timeout=3600)
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        pytest.fail(f"`jb build` exited with {result.returncode}:\n{output[-6000:]}")
+        pytest.fail(f"`make book` exited with {result.returncode}:\n{output[-6000:]}")
     return output
+
+
+def test_the_book_tests_build_as_make_book_does(tmp_path: Path) -> None:
+    """Do the book's tests build with ``make book``'s own recipe, so that after a change to
+    ``book/_ext`` Sphinx's saved pages are dropped for them too? A direct ``jb build`` kept
+    every old page, and a test read markup the extension under test had never written."""
+    stamps = [f"CACHE_STAMP={tmp_path / 'cache'}", f"DOCTREES_STAMP={tmp_path / 'pages'}"]
+    for stamp in stamps:
+        Path(stamp.partition("=")[2]).touch()
+    changed = ["-W", "book/_ext/static/every_reader.js"]
+    dry_run = subprocess.run(
+        [BUILD[0], "-n", *changed, *stamps, *BUILD[1:]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "rm -rf _build/.doctrees" in dry_run.stdout, dry_run.stdout
+    assert "jb build" in dry_run.stdout, dry_run.stdout
 
 
 def page(chapter: str) -> BeautifulSoup:
@@ -1094,26 +1119,49 @@ def test_hidden_cell_toggles_are_named_by_their_visible_text(
     assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"
 
 
-# Chapters whose explain() tables show models the reader builds in that very cell; Keras's
-# counters ("lstm_15") there count every LSTM the page has made before, not what the cell
-# shows. (Chapter 09 keeps its Keras 2 listings as written, counters included; chapter 08's
-# tables are not named yet.)
-NAMED_TABLE_CHAPTERS = ["04-lstm", "05-return-flags", "07-gru-bidirectional"]
+# Keras names a layer or model the cell does not name by a page-wide counter ("lstm_15"): it
+# counts every LSTM the page has made before, not what the cell shows. Every chapter's
+# explain() tables name what the cell builds; in the chapters listed here, so does every
+# printed output. (Chapter 09 quotes Keras 2 listings as written, counters included: they are
+# prose, not what the chapter's code prints.)
 KERAS_COUNTER = re.compile(r"\b[a-z]+(?:_[a-z]+)*_\d+\b")
+PRINTED_NAME_CHAPTERS = ["08-putting-together", "09-keras2-to-keras3"]
+# A layer's output tensor takes no name: Keras's own error message quoting one is left as is.
+KERAS_TENSOR = re.compile(r"\bkeras_tensor_\d+\b")
+# A cell shows an explain() table where the call is an unindented expression of its own.
+SHOWN_EXPLAIN = re.compile(r"^lstm_lib\.explain\(", flags=re.M)
 
 
-@pytest.mark.parametrize("chapter", NAMED_TABLE_CHAPTERS)
+@pytest.mark.parametrize("chapter", CHAPTERS)
 def test_explain_tables_name_what_the_cell_builds(build_output: str, chapter: str) -> None:
     """Does each ``lstm_lib.explain`` table of the chapter name its model and layers as the
     cell does, rather than by Keras's page-wide counters ("sequential_3", "lstm_15") that
     leave a reader wondering where the other fourteen LSTMs are?"""
     tables = page(chapter).select("table.lstm-lib-model-table")
-    assert tables, f"{chapter}: no lstm_lib.explain table"
+    _, code = source_cells(chapter)
+    shown = sum(len(SHOWN_EXPLAIN.findall(cell)) for cell in code)
+    assert len(tables) == shown, f"{chapter}: {len(tables)} explain tables, {shown} in its code"
     names = [
         cell.get_text() for table in tables for cell in table.select("caption, tbody th[scope=row]")
     ]
     counted = [name for name in names if KERAS_COUNTER.search(name)]
     assert not counted, f"{chapter}: tables named by Keras's counters: {counted}"
+
+
+@pytest.mark.parametrize("chapter", PRINTED_NAME_CHAPTERS)
+def test_printed_outputs_name_what_the_cell_builds(build_output: str, chapter: str) -> None:
+    """Do the chapter's outputs (summaries, printed layer names, error messages) name each
+    layer and model as the code does, never by Keras's page-wide counters?"""
+    outputs = page(chapter).select("div.cell_output")
+    assert outputs, f"{chapter}: no outputs"
+    counted = sorted(
+        {
+            name
+            for output in outputs
+            for name in KERAS_COUNTER.findall(KERAS_TENSOR.sub("", output.get_text()))
+        }
+    )
+    assert not counted, f"{chapter}: outputs name Keras's counters: {counted}"
 
 
 def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: str) -> None:

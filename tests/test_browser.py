@@ -10,7 +10,6 @@ import functools
 import http.server
 import importlib.util
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,11 @@ from urllib.parse import urldefrag, urlsplit
 import pytest
 import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require_or_skip
+from test_book import BUILD as BUILD_COMMAND
 
 pytestmark = pytest.mark.slow
 
 BUILD = ROOT / "_build" / "html"
-BUILD_COMMAND = [
-    str(Path(sys.executable).parent / "jb"),
-    *("build", ".", "--warningiserror", "--nitpick", "--keep-going"),
-]
 # Bounded waits: a page of this book loads in well under a second from 127.0.0.1.
 PAGE_TIMEOUT_MS = 30_000
 IMAGE_TIMEOUT_MS = 10_000
@@ -750,6 +746,65 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
             assert found.get_attribute("id") == dialog, name
     finally:
         page.close()
+
+
+# Each control of a page's header as the reader's screen reader names it, with what the
+# control does. The theme names the icon buttons by their tooltip alone ("Toggle primary
+# sidebar", "Fullscreen mode") and a menu item by its bare ".ipynb". The words shown are
+# innerText: the colour-mode button's icons hold their unshown titles as text content.
+HEADER_CONTROLS_JS = """() => [...document.querySelectorAll(
+    ".bd-header-article button, .bd-header-article a")].map((control) => ({
+  classes: control.className,
+  label: control.getAttribute("aria-label"),
+  text: control.innerText.trim(),
+}))"""
+FULL_SCREEN = ("button", "Show the page full screen, or leave full screen")
+PRINT = ("button", "Print this page or save it as PDF (.pdf)")
+HEADER_NAMES = {
+    "book/02-dense.html": [
+        ("button", "Show or hide the book's chapters"),
+        ("button", "Show or hide the contents of this page"),
+        FULL_SCREEN,
+        ("link", "Launch on Binder"),
+        ("link", "Download this page as a notebook (.ipynb)"),
+        ("link", "Download this page's source (.md)"),
+        PRINT,
+    ],
+    "exercises/02-dense/02-dense.html": [
+        ("button", "Show or hide the book's chapters"),
+        FULL_SCREEN,
+        ("link", "Launch on Binder"),
+        ("link", "Launch on Colab"),
+        ("link", "Download this page's source (.ipynb)"),
+        PRINT,
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(HEADER_NAMES))
+def test_the_header_buttons_are_named_for_what_they_do(site: str, browser, name: str) -> None:
+    """Does every button and link of a page's header (the sidebar toggles, full screen, the
+    *Launch* and *Download* menus and their items) carry a name (``aria-label``) that says
+    what pressing it does and holds the words it shows, so that a screen reader announces
+    more than a tooltip's "Toggle primary sidebar" or a bare ".ipynb", and a voice command
+    saying the visible words finds it?"""
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    try:
+        page.goto(site + name, wait_until="networkidle")
+        controls = page.evaluate(HEADER_CONTROLS_JS)
+        heard = {
+            expected: page.get_by_role(role, name=expected, exact=True, include_hidden=True).count()
+            for role, expected in HEADER_NAMES[name]
+        }
+    finally:
+        page.close()
+    assert controls, f"{name}: no header controls"
+    unnamed = [control for control in controls if not control["label"]]
+    assert not unnamed, f"{name}: header controls named by their tooltip alone: {unnamed}"
+    unspoken = [c for c in controls if c["text"] and c["text"] not in c["label"]]
+    assert not unspoken, f"{name}: names that leave out the words shown: {unspoken}"
+    assert all(count == 1 for count in heard.values()), f"{name}: {heard}"
 
 
 # Where to click to close a drawer on its backdrop: beside the drawer, on the other side.

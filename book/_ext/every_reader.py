@@ -29,9 +29,12 @@ The theme's defaults leave out six kinds of reader, and this extension fixes eac
   drawers of a narrow screen opened as unnamed dialogs and, closed, dropped keyboard focus
   to the top of the page instead of the button that opened them; the sidebar (the book's
   title, search and chapters) sat in no landmark; and a figure scrolling sideways in its
-  own box at phone width could not be scrolled from the keyboard. The button now says the
-  mode, focus returns to the opener, the dialogs are named, the sidebar is the book's
-  navigation and a scrolling figure takes focus.
+  own box at phone width could not be scrolled from the keyboard; and the header's icon
+  buttons (sidebar toggles, full screen) and the *Download* menu's items were named by
+  their tooltip's theme words ("Toggle primary sidebar") or a bare ".ipynb". The button now
+  says the mode, focus returns to the opener, the dialogs are named, the sidebar is the
+  book's navigation, a scrolling figure takes focus and each header control is named for
+  what it does, its visible words included.
 """
 
 from __future__ import annotations

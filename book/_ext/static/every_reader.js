@@ -85,6 +85,48 @@
     }
   };
 
+  /* The header's icon buttons (the two sidebar toggles, full screen, the repository's
+     buttons) and the items of its Launch and Download menus were named by their tooltip
+     alone ("Toggle primary sidebar", "Fullscreen mode"), or by a bare ".ipynb": theme words
+     that say what the control is, not what pressing it does. Each is named for what it
+     does, its visible text kept in the name (WCAG 2.5.3), so a voice command saying it still
+     finds it. A control not listed here (a launch service, say) keeps its tooltip's words,
+     which already name its action ("Launch on Binder"), as its name. */
+  const HEADER_BUTTON_NAMES = {
+    "primary-toggle": "Show or hide the book's chapters",
+    "secondary-toggle": "Show or hide the contents of this page",
+    "btn-fullscreen-button": "Show the page full screen, or leave full screen",
+    "btn-download-notebook-button": "Download this page as a notebook",
+    "btn-download-source-button": "Download this page's source",
+    "btn-download-pdf-button": "Print this page or save it as PDF",
+    "btn-source-repository-button": "Open the course's repository",
+    "btn-source-file-button": "Show this page's source in the repository",
+    "btn-source-edit-button": "Suggest an edit to this page",
+    "btn-source-issues-button": "Open an issue about this page",
+  };
+  const nameHeaderButtons = () => {
+    const controls = document.querySelectorAll(
+      ".bd-header-article button, .bd-header-article a, .bd-header button.sidebar-toggle"
+    );
+    controls.forEach((control) => {
+      const known = Object.keys(HEADER_BUTTON_NAMES).find((name) =>
+        control.classList.contains(name)
+      );
+      // Bootstrap moves the tooltip from title to data-bs-original-title once it starts.
+      const tooltip =
+        control.getAttribute("title") ||
+        control.getAttribute("data-bs-original-title") ||
+        control.getAttribute("data-bs-title");
+      const action = known ? HEADER_BUTTON_NAMES[known] : tooltip;
+      if (!action || (!known && control.hasAttribute("aria-label"))) {
+        return;
+      }
+      const visible = control.innerText.trim();
+      const shown = visible && !action.includes(visible) ? ` (${visible})` : "";
+      control.setAttribute("aria-label", action + shown);
+    });
+  };
+
   /* At phone width a figure scrolls sideways in its own box (phone_width.css): a keyboard
      reader can scroll it only if it takes focus, which it does while it scrolls. */
   const focusScrollingFigures = () => {
@@ -98,6 +140,7 @@
   };
 
   const start = () => {
+    nameHeaderButtons();
     nameColourModeButtons();
     new MutationObserver(nameColourModeButtons).observe(document.documentElement, {
       attributes: true,
