@@ -872,19 +872,24 @@ class ClassGrader:
                     deadline = due.get((assignment, student))
                     outcome = report.notebook_outcome(
                         submitted=False,
+                        assignment_submitted=False,
                         due_later=(
                             f"{deadline:%Y-%m-%d %H:%M} UTC"
                             if deadline is not None and deadline > now
                             else None
                         ),
                     )
-                    reason = (
-                        outcome.reason
-                        if outcome.status != "missing"
-                        else "nothing was submitted for this assignment"
-                    )
                     rows.append(
-                        Row(student, assignment, name, 0.0, max_score, outcome.status, reason, 0.0)
+                        Row(
+                            student,
+                            assignment,
+                            name,
+                            0.0,
+                            max_score,
+                            outcome.status,
+                            outcome.reason,
+                            0.0,
+                        )
                     )
         return rows
 

@@ -190,6 +190,7 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
         f"nothing was submitted yet; the assignment is due {due} UTC"
     )
     assert "lstm-grade" in by_place["alice", "a3"].reason
+    assert by_place["carol", "a1"].reason == "nothing was submitted for this assignment"
     assert by_place["carol", "a3"].max_score == 5.0  # from the student version
 
     _, totals = classgrade.write_grades(tmp_path, sorted(rows, key=Row.sort_key))
