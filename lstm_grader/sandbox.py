@@ -2058,7 +2058,8 @@ class SandboxProvisioner(LocalProvisioner):
         :func:`lstm_grader.classgrade.timed_out_beside_others`. None where nothing could
         be read (a kernel without its process).
 
-        It is read at the start of every cell. Where the sandbox has a control group, its
+        It is read at the start of every cell and as a cell runs out of time
+        (``SandboxedExecute``). Where the sandbox has a control group, its
         threads are the group's, listed in one file (:meth:`cgroups.ControlGroup.thread_ids`);
         else they are found by walking the kernel's process tree, two reads per thread.
         The group's cumulative ``cpu.pressure`` would be one read, but is not the same
