@@ -139,6 +139,22 @@ class ControlGroup:
             found.cpu_seconds = None if microseconds is None else microseconds / 1e6
         return found
 
+    def thread_ids(self) -> list[int] | None:
+        """The id of every thread of every process in the group now, as the host's kernel
+        lists them in one file (``tasks`` on v1, ``cgroup.threads`` on v2): no process
+        in the group can leave it or forge the list. None where it cannot be read."""
+        if self.version == 2:
+            listing = self.directories["unified"] / "cgroup.threads"
+        elif self.version == 1 and self.directories:
+            # a sandbox's processes join the group of every controller, so any one lists them
+            listing = next(iter(self.directories.values())) / "tasks"
+        else:
+            return None
+        try:
+            return [int(tid) for tid in _read_small(listing).split()]
+        except (OSError, ValueError):
+            return None
+
     def kill_all(self, timeout: float = 1.0) -> None:
         """SIGKILL every process left in the group (a kernel's orphans included), until
         the group is empty or ``timeout`` seconds have passed."""
@@ -355,7 +371,10 @@ def _read_small(path: Path) -> bytes:
     grading reads several after every cell."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        return os.read(fd, 65536)
+        chunks = [os.read(fd, 65536)]
+        while chunks[-1]:  # a listing may come in more than one read
+            chunks.append(os.read(fd, 65536))
+        return b"".join(chunks)
     finally:
         os.close(fd)
 

@@ -545,6 +545,8 @@ class ClassGrader:
         assignments = sorted(set(assignments))
         submissions = find_submissions(self.layout, assignments)
         rows: list[Row] = []
+        # read once per assignment, not once per learner's submission
+        max_scores: dict[str, dict[str, float]] = {}
         for submission in submissions:
             facts = self._refusal(submission)
             if facts is None:
@@ -552,22 +554,33 @@ class ClassGrader:
                 if state_file.is_file():
                     facts = json.loads(safefiles.read_text(state_file)).get("facts")
                 if not isinstance(facts, dict):
-                    rows += self._ungraded_rows(submission)
+                    rows += self._ungraded_rows(submission, max_scores)
                     continue
             rows += self._rows(submission, facts)
         rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
         return rows
 
-    def _ungraded_rows(self, submission: Submission) -> list[Row]:
-        """The rows of a submission its assignment's grading has not reached yet."""
+    def _ungraded_rows(
+        self, submission: Submission, max_scores: dict[str, dict[str, float]]
+    ) -> list[Row]:
+        """The rows of a submission its assignment's grading has not reached yet.
+        ``max_scores`` holds each assignment's :meth:`_max_scores` read so far in this run,
+        and gains this one's if it is not there yet."""
+        assignment = submission.assignment
+        if assignment not in max_scores:
+            max_scores[assignment] = self._max_scores(assignment)
         ungraded = report.notebook_outcome(graded_yet=False)
-        return self._unscored_rows(submission, ungraded, max_scores=True)
+        return self._unscored_rows(submission, ungraded, max_scores[assignment])
 
     def _unscored_rows(
-        self, submission: Submission, outcome: report.Outcome, *, max_scores: bool
+        self,
+        submission: Submission,
+        outcome: report.Outcome,
+        max_scores: Mapping[str, float] | None,
     ) -> list[Row]:
         """A row of 0 points with ``outcome``'s status and reason for each notebook of
-        ``submission``'s assignment; its notebooks' maximum scores if ``max_scores``, else 0."""
+        ``submission``'s assignment; its notebooks' maximum scores from ``max_scores``
+        (:meth:`_max_scores`), or 0 where it is None."""
         assignment = submission.assignment
         return [
             Row(
@@ -575,7 +588,7 @@ class ClassGrader:
                 assignment,
                 name,
                 0.0,
-                self._max_score(assignment, name) if max_scores else 0.0,
+                max_scores[name] if max_scores is not None else 0.0,
                 outcome.status,
                 outcome.reason,
                 0.0,
@@ -866,37 +879,59 @@ class ClassGrader:
         rows = []
         for assignment in sorted(assignments):
             absent = [student for student in students if (student, assignment) not in submitted]
-            for name in self.layout.notebooks(assignment) if absent else []:
-                max_score = self._max_score(assignment, name)
+            max_scores = self._max_scores(assignment) if absent else {}
+            for name, max_score in max_scores.items():
                 for student in absent:
                     deadline = due.get((assignment, student))
                     outcome = report.notebook_outcome(
                         submitted=False,
+                        assignment_submitted=False,
                         due_later=(
                             f"{deadline:%Y-%m-%d %H:%M} UTC"
                             if deadline is not None and deadline > now
                             else None
                         ),
                     )
-                    reason = (
-                        outcome.reason
-                        if outcome.status != "missing"
-                        else "nothing was submitted for this assignment"
-                    )
                     rows.append(
-                        Row(student, assignment, name, 0.0, max_score, outcome.status, reason, 0.0)
+                        Row(
+                            student,
+                            assignment,
+                            name,
+                            0.0,
+                            max_score,
+                            outcome.status,
+                            outcome.reason,
+                            0.0,
+                        )
                     )
         return rows
 
-    def _max_score(self, assignment: str, notebook: str) -> float:
-        """A notebook's maximum score, the same for every learner: the gradebook's, or, for
-        an assignment it does not know yet, the points of its student version's cells."""
+    def _max_scores(self, assignment: str) -> dict[str, float]:
+        """Each notebook of ``assignment`` (in :meth:`CourseLayout.notebooks` order) with its
+        maximum score, the same for every learner, read in one gradebook visit: the
+        gradebook's, or, for a notebook it does not know yet, the points of its student
+        version's cells (0 where there is no student version)."""
+        from nbgrader.api import MissingEntry
+
+        with self._gradebook() as gradebook:
+            try:
+                known = {
+                    notebook.name: float(notebook.max_score)
+                    for notebook in gradebook.find_assignment(assignment).notebooks
+                }
+            except MissingEntry:
+                known = {}
+        return {
+            name: known.get(name) or self._release_max_score(assignment, name)
+            for name in self.layout.notebooks(assignment)
+        }
+
+    def _release_max_score(self, assignment: str, notebook: str) -> float:
+        """The points of a notebook's student version's cells; 0 without a student version."""
         from nbgrader import utils
 
-        # one gradebook read: no learner has a submission under an empty id
-        known = self._gradebook_entry(Submission("", assignment, Path()), notebook)
-        if known.max_score or not (path := self.layout.release(assignment)).is_dir():
-            return known.max_score
+        if not (path := self.layout.release(assignment)).is_dir():
+            return 0.0
         import nbformat
 
         cells = nbformat.read(path / f"{notebook}.ipynb", as_version=nbformat.NO_CONVERT).cells
@@ -1010,7 +1045,7 @@ class ClassGrader:
     def _crashed_rows(self, submission: Submission, exc: Exception) -> list[Row]:
         """The rows of a submission whose grading raised: a grader failure, 0 points."""
         crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
-        return self._unscored_rows(submission, crashed, max_scores=False)
+        return self._unscored_rows(submission, crashed, None)
 
     def _prepare_gradebook(self, assignments: set[str], students: set[str]) -> None:
         """Make sure each assignment, and each learner who submitted, is in the gradebook

@@ -770,6 +770,8 @@ class SandboxedExecute(Execute):
         # the sandbox's wait for a CPU when the first cell and the current one started
         self._waited_at_first_cell: float | None = None
         self._waited_at_cell: float | None = None
+        # the reading taken as the cell ran out of time, if it did: (seconds or None,)
+        self._waited_at_timeout: tuple[float | None] | None = None
         state = resources.setdefault(_STATE, _new_state())
         self._state = state
         try:
@@ -815,6 +817,7 @@ class SandboxedExecute(Execute):
             resources[_STATE]["not_run"].append(index)
             return cell, resources
         self._waited_at_cell = self._cpu_wait()
+        self._waited_at_timeout = None
         if self._waited_at_first_cell is None:
             self._waited_at_first_cell = self._waited_at_cell
         try:
@@ -852,6 +855,15 @@ class SandboxedExecute(Execute):
         read = getattr(self._sandbox_km, "cpu_wait_seconds", None)
         return read() if callable(read) else None
 
+    async def _async_handle_timeout(
+        self, timeout: int, cell: NotebookNode | None = None
+    ) -> None | dict[str, Any]:
+        """Read the sandbox's wait for a CPU as the cell runs out of time, before nbclient
+        interrupts the kernel: the interrupt ends the sandbox, and what is read after it
+        is one exited process's wait, not its threads'."""
+        self._waited_at_timeout = (self._cpu_wait(),)
+        return await super()._async_handle_timeout(timeout, cell)
+
     def _note_cpu_wait(self, resources: ResourcesDict) -> None:
         """Keep in the report how long the sandbox waited for a CPU during the time limit
         it ran past (the cell's, or the notebook's), and that limit: ``lstm-grade`` grades
@@ -859,7 +871,7 @@ class SandboxedExecute(Execute):
         started = (
             self._waited_at_first_cell if self._cut_by_notebook_deadline else self._waited_at_cell
         )
-        now = self._cpu_wait()
+        now = self._waited_at_timeout[0] if self._waited_at_timeout else self._cpu_wait()
         resources[_STATE]["timeout_cpu_wait"] = {
             "limit_seconds": (
                 self.notebook_timeout if self._cut_by_notebook_deadline else self.timeout

@@ -137,6 +137,7 @@ def notebook_outcome(
     *,
     refused: str | None = None,
     submitted: bool = True,
+    assignment_submitted: bool = True,
     due_later: str | None = None,
     graded_yet: bool = True,
     notebooks_instead: Sequence[str] = (),
@@ -158,6 +159,9 @@ def notebook_outcome(
         Why the submission folder was not opened (links, special files), if it was not.
     submitted
         Whether the notebook was submitted at all.
+    assignment_submitted
+        Whether anything was submitted for the notebook's assignment: a learner on the
+        roster who handed in no folder is told so, not that one notebook is missing.
     due_later
         When the assignment is due, if that is still to come: a learner who has not
         submitted yet is not missing it.
@@ -188,6 +192,8 @@ def notebook_outcome(
     'nothing was submitted yet; the assignment is due 2027-01-30 23:59 UTC'
     >>> notebook_outcome(submitted=False, notebooks_instead=["Untitled.ipynb"]).reason
     'the notebook was not submitted; the submission holds Untitled.ipynb instead'
+    >>> notebook_outcome(submitted=False, assignment_submitted=False)
+    Outcome(status='missing', reason='nothing was submitted for this assignment')
     >>> notebook_outcome(report={"events": ["kernel-died"], "flags": []}).reason
     'the kernel died; points earned before are kept'
     >>> notebook_outcome(report={"events": []}, needs_manual_grade=True).status
@@ -203,6 +209,8 @@ def notebook_outcome(
         return Outcome(
             "not-due-yet", f"nothing was submitted yet; the assignment is due {due_later}"
         )
+    if not submitted and not assignment_submitted:
+        return Outcome("missing", "nothing was submitted for this assignment")
     if not submitted:
         instead = ", ".join(notebooks_instead[:3]) + (
             f" and {len(notebooks_instead) - 3} more" if len(notebooks_instead) > 3 else ""

@@ -1200,6 +1200,21 @@ class ProcessLimits:
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
 
+def _run_delay_ns(schedstat: str) -> int | None:
+    """A thread's wait for a CPU so far, in nanoseconds: the second field of its
+    ``schedstat``, which the host's kernel writes; None once the thread has ended."""
+    try:
+        fd = os.open(schedstat, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return int(os.read(fd, 128).split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    finally:
+        os.close(fd)
+
+
 def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Identity | None) -> None:
     """Run in the new process before it becomes the sandbox: join the control groups
     (as root, before anything can fork), set the limits, and, without bubblewrap, drop
@@ -2037,14 +2052,37 @@ class SandboxProvisioner(LocalProvisioner):
 
     def cpu_wait_seconds(self) -> float | None:
         """How long the threads of the sandbox's processes alive now waited, ready to run,
-        for a CPU: the sum of their ``/proc/<pid>/task/<tid>/schedstat`` run delays, read
-        from the host (nothing in the sandbox is opened). A cell that ran out of time while
-        they waited long was slowed by other work on the host, not by its own; see
+        for a CPU: the sum of their ``/proc/<tid>/schedstat`` run delays, read from the
+        host (nothing in the sandbox is opened). A cell that ran out of time while they
+        waited long was slowed by other work on the host, not by its own; see
         :func:`lstm_grader.classgrade.timed_out_beside_others`. None where nothing could
-        be read (a kernel without its process)."""
+        be read (a kernel without its process).
+
+        It is read at the start of every cell and as a cell runs out of time
+        (``SandboxedExecute``). Where the sandbox has a control group, its
+        threads are the group's, listed in one file (:meth:`cgroups.ControlGroup.thread_ids`);
+        else they are found by walking the kernel's process tree, two reads per thread.
+        The group's cumulative ``cpu.pressure`` would be one read, but is not the same
+        measure: the kernel averages it over CPUs, so a thread that waited on several
+        reads as having waited less, and a timeout that was held up could read as not."""
         if self.pid is None:
             return None
-        waited_ns, read, pending, seen = 0, False, [self.pid], set()
+        group = self._cgroup
+        if group is not None and group.version:
+            # never the tree instead when the listing fails: a cell's two readings must
+            # count the same threads
+            threads = group.thread_ids()
+            delays = [_run_delay_ns(f"/proc/{tid}/schedstat") for tid in threads or []]
+        else:
+            delays = self._tree_run_delays_ns()
+        read = [delay for delay in delays if delay is not None]
+        return sum(read) / 1e9 if read else None
+
+    def _tree_run_delays_ns(self) -> list[int | None]:
+        """The run delay of every thread of the kernel's process and its descendants,
+        found through each thread's ``children``: for a sandbox without a control group."""
+        delays: list[int | None] = []
+        pending, seen = [self.pid], set()
         while pending:  # the tree is bounded by the sandbox's process limit
             pid = pending.pop()
             if pid in seen:
@@ -2056,13 +2094,12 @@ class SandboxProvisioner(LocalProvisioner):
                 continue  # ended since its parent listed it
             for task in tasks:
                 folder = f"/proc/{pid}/task/{task}"
+                delays.append(_run_delay_ns(f"{folder}/schedstat"))
                 try:
-                    waited_ns += int(Path(f"{folder}/schedstat").read_text().split()[1])
                     pending += map(int, Path(f"{folder}/children").read_text().split())
-                except (OSError, ValueError, IndexError):
+                except (OSError, ValueError):
                     continue
-                read = True
-        return waited_ns / 1e9 if read else None
+        return delays
 
     def limits_hit(self) -> list[str]:
         """The statuses of the whole-sandbox limits the kernel ran into so far."""

@@ -63,6 +63,27 @@ def test_the_memory_limit_is_the_own_groups_on_v1_and_v2_and_none_when_unlimited
     assert cgroups.memory_limit(unified) == 3 * 2**30
 
 
+def test_the_threads_of_a_group_are_listed_from_one_file_in_either_layout(
+    tmp_path: Path,
+) -> None:
+    """Does a group list its threads from the kernel's one listing (``tasks`` on v1,
+    ``cgroup.threads`` on v2), however long, and say None, not "no threads", where the
+    listing cannot be read or there is no group?"""
+    _fake_v1(tmp_path / "v1")
+    v1 = cgroups.create(LIMITS, root=tmp_path / "v1")
+    many = range(100_000, 400_000, 3)  # a listing past one read's size
+    for folder in v1.directories.values():
+        (folder / "tasks").write_text("".join(f"{tid}\n" for tid in many))
+    assert v1.thread_ids() == list(many)
+    v2 = cgroups.ControlGroup(directories={"unified": tmp_path / "v2"}, version=2)
+    (tmp_path / "v2").mkdir()
+    (tmp_path / "v2" / "cgroup.threads").write_text("12\n34\n")
+    assert v2.thread_ids() == [12, 34]
+    (tmp_path / "v2" / "cgroup.threads").unlink()
+    assert v2.thread_ids() is None
+    assert cgroups.ControlGroup().thread_ids() is None
+
+
 def test_missing_controllers_are_reported_not_skipped(tmp_path: Path) -> None:
     """Where a controller is absent, does the group say which limit is not applied?"""
     group = cgroups.create(LIMITS, root=tmp_path)

@@ -190,6 +190,7 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
         f"nothing was submitted yet; the assignment is due {due} UTC"
     )
     assert "lstm-grade" in by_place["alice", "a3"].reason
+    assert by_place["carol", "a1"].reason == "nothing was submitted for this assignment"
     assert by_place["carol", "a3"].max_score == 5.0  # from the student version
 
     _, totals = classgrade.write_grades(tmp_path, sorted(rows, key=Row.sort_key))
@@ -199,6 +200,63 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
         ["bob", "0.0", "0.0", "0.0", "0.0", "5.0"],
         ["carol", "0.0", "0.0", "0.0", "0.0", str(by_place["carol", "a1"].max_score + 5.0)],
     ]
+
+
+def _gradebook_visits_for_recorded_rows(root: Path, learners: int) -> tuple[int, list[Row]]:
+    """How many times the grader opened the gradebook to list the rows of a class of
+    ``learners`` whose two-notebook submissions were never graded, and those rows."""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    _touch(root / "nbgrader_config.py", _TINY_CONFIG)
+    _touch(root / "recorded" / "a1.json", '{"questions": {}}')
+    for name, points in (("a1", 2), ("a1-extra", 3)):
+        notebook = nbformat.v4.new_notebook(cells=[_graded_cell("q1", points)])
+        for step in ("instructor", "handout"):
+            (root / step / "a1").mkdir(parents=True, exist_ok=True)
+            nbformat.write(notebook, root / step / "a1" / f"{name}.ipynb")
+    grader = classgrade.ClassGrader(
+        root, workers=1, force=False, timeout=60, process_per_submission=True
+    )
+    schema = create_engine(grader.layout.db_url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    with Gradebook(grader.layout.db_url) as gradebook:
+        gradebook.update_or_create_assignment("a1")
+        gradebook.add_notebook("a1", "a1")
+        gradebook.add_grade_cell("q1", "a1", "a1", max_score=7, cell_type="code")
+        for i in range(learners):
+            gradebook.update_or_create_student(f"s{i}")
+            _touch(root / "submitted" / f"s{i}" / "a1" / "a1.ipynb", "{}")
+    visits = 0
+    opened = grader._gradebook
+
+    def counted():
+        nonlocal visits
+        visits += 1
+        return opened()
+
+    grader._gradebook = counted
+    rows = grader.recorded_rows(["a1"])
+    return visits, rows
+
+
+def test_a_notebooks_maximum_score_is_read_once_per_run_not_once_per_learner(
+    tmp_path: Path,
+) -> None:
+    """Listing a class's rows asked the gradebook for each notebook's maximum score once
+    per submission never graded: a class of 300 opened it 300 times per notebook. Does a
+    class of five open it as often as a class of one, with the same maximum scores?"""
+    alone, rows_alone = _gradebook_visits_for_recorded_rows(tmp_path / "one", 1)
+    many, rows_many = _gradebook_visits_for_recorded_rows(tmp_path / "five", 5)
+    assert many == alone
+    assert len(rows_many) == 10
+    for rows in (rows_alone, rows_many):
+        # a1 from the gradebook, a1-extra (unknown to it) from the student version
+        assert {(r.notebook, r.status, r.max_score) for r in rows} == {
+            ("a1", "ungraded", 7.0),
+            ("a1-extra", "ungraded", 3.0),
+        }
 
 
 def _tiny_course(root: Path) -> Submission:

@@ -842,6 +842,42 @@ def test_the_notebook_deadline_cuts_short_the_cell_running_when_it_comes(tmp_pat
     ]
 
 
+@pytest.mark.slow
+def test_a_cell_that_ran_out_of_time_waiting_for_a_cpu_reads_as_held_up(tmp_path: Path) -> None:
+    """nbclient interrupts a cell that runs out of time, and the interrupt ends the
+    sandbox: the wait read after it was one exited process's, so a cell that waited for a
+    CPU for much of its limit read as never held up (0 s), and ``lstm-grade`` would not
+    grade it again alone. Is the wait read before the interrupt, so that a cell whose
+    threads took turns on one CPU reads as held up?"""
+    from conftest import require_or_skip
+
+    from lstm_grader.classgrade import timed_out_beside_others
+    from lstm_grader.sandbox import sandbox_problem
+
+    require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    # hashing a large buffer lets go of the GIL: the four threads are ready at once
+    source = (
+        "import hashlib, os, threading\n"
+        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
+        "def churn():\n"
+        "    while True:\n"
+        "        hashlib.sha256(bytes(1 << 22)).digest()\n"
+        "for _ in range(3):\n"
+        "    threading.Thread(target=churn, daemon=True).start()\n"
+        "churn()"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    execute = preprocessors.SandboxedExecute(timeout=3)
+    notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    state = resources[preprocessors._STATE]
+    assert "timed-out" in state["events"], notebook.cells[0].outputs
+    measured = state["timeout_cpu_wait"]
+    assert measured["limit_seconds"] == 3
+    # measured, not unknown (which would be graded again too, without knowing why)
+    assert isinstance(measured["waited_seconds"], float), measured
+    assert timed_out_beside_others(state), measured
+
+
 def test_an_answer_that_quotes_a_lone_surrogate_still_leaves_a_notebook_that_saves(
     course: Path,
 ) -> None:

@@ -52,6 +52,23 @@ def test_every_status_is_decided_by_notebook_outcome() -> None:
     assert blamed == report.Outcome("grader-error", "nbgrader crashed")
 
 
+def test_a_learner_who_handed_in_nothing_is_worded_by_notebook_outcome() -> None:
+    """The roster's rows for a learner with no folder for an assignment were worded beside
+    notebook_outcome. Does notebook_outcome say that nothing was submitted for the
+    assignment, keep a due date still to come first, and leave a missing notebook of a
+    submitted folder worded as it was?"""
+    nothing = report.notebook_outcome(submitted=False, assignment_submitted=False)
+    assert nothing == report.Outcome("missing", "nothing was submitted for this assignment")
+    before_due = report.notebook_outcome(
+        submitted=False, assignment_submitted=False, due_later="2027-01-30 23:59 UTC"
+    )
+    assert before_due == report.Outcome(
+        "not-due-yet", "nothing was submitted yet; the assignment is due 2027-01-30 23:59 UTC"
+    )
+    one_notebook = report.notebook_outcome(submitted=False)
+    assert one_notebook == report.Outcome("missing", report.STATUSES["missing"])
+
+
 def test_the_reason_names_grader_errors_flags_and_limits_not_applied() -> None:
     """Does the reason carry the grader's own errors, then the flags, then the limits the
     host could not apply, so an instructor sees why without opening the report?"""

@@ -16,7 +16,9 @@ import subprocess
 import sys
 import time
 from fnmatch import fnmatch
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -1172,8 +1174,6 @@ def test_the_wait_for_a_cpu_is_read_for_every_thread_of_the_process_tree() -> No
     CPU. Is the wait read from the run delays of every thread of the kernel's process and
     its descendants (``/proc/<pid>/task/<tid>/schedstat``), as seconds; and is it None,
     rather than 0 (which would read as "never held up"), where nothing can be read?"""
-    from types import SimpleNamespace
-
     tree = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"], start_new_session=True)
     try:
         deadline = time.monotonic() + 10
@@ -1185,16 +1185,72 @@ def test_the_wait_for_a_cpu_is_read_for_every_thread_of_the_process_tree() -> No
             int(Path(f"/proc/{pid}/task/{pid}/schedstat").read_text().split()[1]) / 1e9
             for pid in [str(tree.pid), *children]
         ]
-        waited = sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=tree.pid))
+        waited = sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(tree.pid))
         assert isinstance(waited, float)
         # the run delays only grow between the two readings (to a float's rounding)
         assert waited >= sum(each) - 1e-9
     finally:
         os.killpg(tree.pid, 9)
         tree.wait()
-    gone = sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=tree.pid))
+    gone = sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(tree.pid))
     assert gone is None
-    assert sandbox.SandboxProvisioner.cpu_wait_seconds(SimpleNamespace(pid=None)) is None
+    assert sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(None)) is None
+
+
+def _provisioner(pid: int | None, group: Any = None) -> Any:
+    """What ``cpu_wait_seconds`` reads of a provisioner: its kernel's pid, its sandbox's
+    control group (None: it has none), and the walk of its kernel's process tree."""
+    from types import SimpleNamespace
+
+    found = SimpleNamespace(pid=pid, _cgroup=group)
+    found._tree_run_delays_ns = partial(sandbox.SandboxProvisioner._tree_run_delays_ns, found)
+    return found
+
+
+def test_the_wait_for_a_cpu_of_a_sandbox_in_a_control_group_is_its_groups_threads(
+    tmp_path: Path,
+) -> None:
+    """The wait is read at the start of every cell: walking the kernel's process tree took
+    two reads per thread. Where the sandbox has a control group, is it read from the
+    group's one listing of its threads instead, so that a process of the sandbox outside
+    the kernel's tree (an orphan handed to another parent) counts too; and where that
+    listing cannot be read, is the wait None, never the tree's sum, which the cell's
+    other reading did not count the same way?"""
+    from lstm_grader import cgroups
+
+    require_or_skip(os.geteuid() == 0, "root, for a control group of the test's own")
+    group = cgroups.create(cgroups.Limits(memory_bytes=2**30, processes=64, cpus=1.0))
+    require_or_skip(group.version != 0, "a control group")
+    cpu = min(os.sched_getaffinity(0))
+
+    def joined() -> None:
+        for procs in group.procs_files:
+            Path(procs).write_text(str(os.getpid()))
+        os.sched_setaffinity(0, {cpu})  # two busy processes on one CPU: each waits
+
+    busy = [sys.executable, "-c", "while True: pass"]
+    kernel = subprocess.Popen(["sleep", "60"], preexec_fn=joined)
+    others = [subprocess.Popen(busy, preexec_fn=joined) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            outside_the_tree = (
+                sum(sandbox._run_delay_ns(f"/proc/{p.pid}/schedstat") or 0 for p in others) / 1e9
+            )
+            if outside_the_tree > 0.05:
+                break
+            assert time.monotonic() < deadline, "two busy processes on one CPU never waited"
+            time.sleep(0.05)
+        waited = sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(kernel.pid, group))
+        assert waited is not None and waited >= outside_the_tree
+        unlisted = cgroups.ControlGroup(directories={"cpu": tmp_path / "gone"}, version=1)
+        unread = sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(kernel.pid, unlisted))
+        assert unread is None
+    finally:
+        group.remove()
+        for process in [kernel, *others]:
+            process.kill()
+            process.wait()
 
 
 def test_an_ordinary_users_kernel_seals_its_folder_between_binding_and_serving(
