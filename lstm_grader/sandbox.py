@@ -2068,7 +2068,8 @@ class SandboxProvisioner(LocalProvisioner):
         """How long the threads of the sandbox's processes alive now waited, ready to run,
         for a CPU: the sum of their ``/proc/<tid>/schedstat`` run delays, read from the
         host (nothing in the sandbox is opened). A cell that ran out of time while they
-        waited long was slowed by other work on the host, not by its own; see
+        waited long, and used less CPU than its quota allowed (:meth:`cpu_used_seconds`),
+        was slowed by other work on the host, not by its own; see
         :func:`lstm_grader.classgrade.timed_out_beside_others`. None where nothing could
         be read (a kernel without its process).
 
