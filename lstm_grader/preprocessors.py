@@ -633,11 +633,12 @@ IOPUB_WELCOME_WAIT_S = 2.0
 class _CpuReading(NamedTuple):
     """What is read of a sandbox's CPU at one moment: when (``time.monotonic``), how long
     its threads waited, ready to run, for a CPU so far, and the CPU time it used so far,
-    in seconds (None: not read)."""
+    in seconds; and the cores its control group holds it to (None: not read)."""
 
     at: float
     waited: float | None
     used: float | None
+    cpus: float | None
 
 
 def _grown(before: float | None, after: float | None) -> float | None:
@@ -874,6 +875,7 @@ class SandboxedExecute(Execute):
             time.monotonic(),
             self._from_sandbox("cpu_wait_seconds"),
             self._from_sandbox("cpu_used_seconds"),
+            self._from_sandbox("cpu_quota"),
         )
 
     def _from_sandbox(self, reading: str) -> float | None:
@@ -884,9 +886,9 @@ class SandboxedExecute(Execute):
     async def _async_handle_timeout(
         self, timeout: int, cell: NotebookNode | None = None
     ) -> None | dict[str, Any]:
-        """Read the sandbox's wait for a CPU as the cell runs out of time, before nbclient
-        interrupts the kernel: the interrupt ends the sandbox, and what is read after it
-        is one exited process's wait, not its threads'."""
+        """Read the sandbox's wait for a CPU and its CPU use as the cell runs out of time,
+        before nbclient interrupts the kernel: the interrupt ends the sandbox, and what is
+        read after it is one exited process's wait, not its threads'."""
         self._cpu_at_timeout = self._cpu_reading()
         return await super()._async_handle_timeout(timeout, cell)
 
@@ -901,19 +903,18 @@ class SandboxedExecute(Execute):
         processes busy than its quota allows waits as long as one the host held up."""
         started = self._cpu_at_first_cell if self._cut_by_notebook_deadline else self._cpu_at_cell
         now = self._cpu_at_timeout or self._cpu_reading()
-        started = started or _CpuReading(now.at, None, None)
+        started = started or _CpuReading(now.at, None, None, None)
         measured: dict[str, Any] = {
             "limit_seconds": (
                 self.notebook_timeout if self._cut_by_notebook_deadline else self.timeout
             ),
             "waited_seconds": _grown(started.waited, now.waited),
         }
-        cpus = self._from_sandbox("cpu_quota")
         used = _grown(started.used, now.used)
-        if cpus is not None and used is not None:
+        if now.cpus is not None and used is not None:
             measured["used_cpu_seconds"] = used
             measured["elapsed_seconds"] = round(max(0.0, now.at - started.at), 3)
-            measured["cpus"] = cpus
+            measured["cpus"] = now.cpus
         resources[_STATE]["timeout_cpu_wait"] = measured
 
     def _note_cell_timeout(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> None:

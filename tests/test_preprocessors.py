@@ -777,10 +777,10 @@ def test_widget_messages_are_ignored() -> None:
 
 class _CountingSandbox:
     """A sandbox kernel manager's CPU readings, each larger than the last (as cumulative
-    counts are), and the cores it may use (None: no quota held it)."""
+    counts are), and the cores it may use (None: no quota held it, or it has ended)."""
 
     def __init__(self, quota: float | None) -> None:
-        self.quota, self.reads = quota, 0
+        self.quota, self.reads, self.ended = quota, 0, False
 
     def cpu_wait_seconds(self) -> float:
         self.reads += 1
@@ -790,7 +790,7 @@ class _CountingSandbox:
         return 100.0 * self.reads
 
     def cpu_quota(self) -> float | None:
-        return self.quota
+        return None if self.ended else self.quota
 
 
 @pytest.mark.parametrize("quota", [1.0, None])
@@ -813,7 +813,9 @@ def test_a_timeout_keeps_the_cpu_use_read_with_the_wait_before_the_interrupt(
     execute._cut_by_notebook_deadline = False
     execute._cpu_at_cell = execute._cpu_reading()
     asyncio.run(execute._async_handle_timeout(30, None))
-    execute._sandbox_km.reads += 5  # what the interrupt and the kernel's end add
+    # the interrupt ends the sandbox: its readings grow on, and its group is gone
+    execute._sandbox_km.reads += 5
+    execute._sandbox_km.ended = True
     resources: dict[str, Any] = {preprocessors._STATE: preprocessors._new_state()}
     execute._note_cpu_wait(resources)
     measured = resources[preprocessors._STATE]["timeout_cpu_wait"]
