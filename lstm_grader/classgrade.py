@@ -139,7 +139,8 @@ class Submission:
 
 #: The share of a time limit a notebook must have waited for a CPU, while it ran in that
 #: limit, to be taken for held up by the host: less than that changes no outcome but a
-#: cell's that needs its whole limit even alone, which any busier host would stop too.
+#: cell's that needs its whole limit even alone, which any busier host would stop too. It
+#: is also the share of the limit its CPU use must have fallen short of its quota by.
 HELD_UP_SHARE = 0.05
 
 
@@ -148,9 +149,20 @@ def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
 
     The grading report keeps how long the sandbox's threads waited, ready to run, for a
     CPU during the limit the notebook ran past (``timeout_cpu_wait``, from
-    ``SandboxedExecute``). A wait of at least :data:`HELD_UP_SHARE` of that limit means
-    other work on the host took the time; a shorter one means the notebook's own cells
-    did. Where nothing was measured (the whole submission ran past ``--timeout``, a
+    ``SandboxedExecute``): ``waited_seconds`` against ``limit_seconds``. A wait of at
+    least :data:`HELD_UP_SHARE` of that limit means other work on the host took the
+    time; a shorter one means the notebook's own cells did.
+
+    A sandbox held to a CPU quota also waits when it keeps more processes busy than the
+    quota allows: its throttling and its own threads' turns count as run delay. So where
+    the report also keeps the sandbox's CPU use between the two readings
+    (``used_cpu_seconds``), the seconds between them (``elapsed_seconds``) and its quota
+    (``cpus``), it was held up only if that use also fell short of ``cpus ×
+    elapsed_seconds`` by at least :data:`HELD_UP_SHARE` of the limit: a sandbox that
+    used all the CPU it may was not held up, however long it waited, and grading it
+    again would only cost its limit twice. A report without them (no control group
+    counted the use or held the quota; a report from before them) decides by the wait
+    alone. Where nothing was measured (the whole submission ran past ``--timeout``, a
     report from before the measure), it may have been the host.
 
     Examples
@@ -161,6 +173,22 @@ def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
     True
     >>> timed_out_beside_others({})
     True
+
+    Two busy processes in a one-core sandbox wait half the time, yet use their whole core:
+
+    >>> busy = {"used_cpu_seconds": 29.9, "elapsed_seconds": 30.1, "cpus": 1.0}
+    >>> timed_out_beside_others(
+    ...     {"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 30.0, **busy}}
+    ... )
+    False
+
+    One held up by the host got only part of its core:
+
+    >>> starved = {"used_cpu_seconds": 14.0, "elapsed_seconds": 30.1, "cpus": 1.0}
+    >>> timed_out_beside_others(
+    ...     {"timeout_cpu_wait": {"limit_seconds": 30, "waited_seconds": 16.0, **starved}}
+    ... )
+    True
     """
     measured = notebook_report.get("timeout_cpu_wait")
     if not isinstance(measured, Mapping):
@@ -168,7 +196,14 @@ def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
     waited, limit = measured.get("waited_seconds"), measured.get("limit_seconds")
     if not isinstance(waited, int | float) or not isinstance(limit, int | float):
         return True
-    return waited >= HELD_UP_SHARE * limit
+    if waited < HELD_UP_SHARE * limit:
+        return False
+    used, elapsed, cpus = (
+        measured.get(key) for key in ("used_cpu_seconds", "elapsed_seconds", "cpus")
+    )
+    if not all(isinstance(value, int | float) for value in (used, elapsed, cpus)):
+        return True
+    return cpus * elapsed - used >= HELD_UP_SHARE * limit
 
 
 def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:

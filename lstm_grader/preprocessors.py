@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from html import escape as html_escape
 from pathlib import Path
 from queue import Empty
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import nbformat
@@ -630,6 +630,25 @@ _ONE_STRING_LITERAL = re.compile(r"'(?:[^'\\\n]++|\\.)*+'|\"(?:[^\"\\\n]++|\\.)*
 IOPUB_WELCOME_WAIT_S = 2.0
 
 
+class _CpuReading(NamedTuple):
+    """What is read of a sandbox's CPU at one moment: when (``time.monotonic``), how long
+    its threads waited, ready to run, for a CPU so far, and the CPU time it used so far,
+    in seconds; and the cores its control group holds it to (None: not read)."""
+
+    at: float
+    waited: float | None
+    used: float | None
+    cpus: float | None
+
+
+def _grown(before: float | None, after: float | None) -> float | None:
+    """How much a cumulative reading grew between two moments, to the millisecond; None
+    where either was not read."""
+    if before is None or after is None:
+        return None
+    return round(max(0.0, after - before), 3)
+
+
 class SandboxedExecute(Execute):
     """nbgrader's ``Execute`` with a sandboxed kernel, output caps and a notebook deadline.
 
@@ -767,11 +786,11 @@ class SandboxedExecute(Execute):
         self._cut_at = None
         self._message_cell: tuple[int, NotebookNode] | None = None
         self._in_preamble = True
-        # the sandbox's wait for a CPU when the first cell and the current one started
-        self._waited_at_first_cell: float | None = None
-        self._waited_at_cell: float | None = None
-        # the reading taken as the cell ran out of time, if it did: (seconds or None,)
-        self._waited_at_timeout: tuple[float | None] | None = None
+        # the sandbox's CPU readings when the first cell and the current one started
+        self._cpu_at_first_cell: _CpuReading | None = None
+        self._cpu_at_cell: _CpuReading | None = None
+        # the reading taken as the cell ran out of time, if it did
+        self._cpu_at_timeout: _CpuReading | None = None
         state = resources.setdefault(_STATE, _new_state())
         self._state = state
         try:
@@ -816,10 +835,10 @@ class SandboxedExecute(Execute):
         if self._stopped is not None:
             resources[_STATE]["not_run"].append(index)
             return cell, resources
-        self._waited_at_cell = self._cpu_wait()
-        self._waited_at_timeout = None
-        if self._waited_at_first_cell is None:
-            self._waited_at_first_cell = self._waited_at_cell
+        self._cpu_at_cell = self._cpu_reading()
+        self._cpu_at_timeout = None
+        if self._cpu_at_first_cell is None:
+            self._cpu_at_first_cell = self._cpu_at_cell
         try:
             cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
@@ -850,36 +869,53 @@ class SandboxedExecute(Execute):
         self._cut_by_notebook_deadline = limit is None or left < limit
         return left if self._cut_by_notebook_deadline else limit
 
-    def _cpu_wait(self) -> float | None:
-        """The sandbox's wait for a CPU so far, in seconds, where it can be read."""
-        read = getattr(self._sandbox_km, "cpu_wait_seconds", None)
+    def _cpu_reading(self) -> _CpuReading:
+        """The sandbox's wait for a CPU and its CPU use so far, where they can be read."""
+        return _CpuReading(
+            time.monotonic(),
+            self._from_sandbox("cpu_wait_seconds"),
+            self._from_sandbox("cpu_used_seconds"),
+            self._from_sandbox("cpu_quota"),
+        )
+
+    def _from_sandbox(self, reading: str) -> float | None:
+        """One of the sandbox kernel manager's CPU readings; None for another manager."""
+        read = getattr(self._sandbox_km, reading, None)
         return read() if callable(read) else None
 
     async def _async_handle_timeout(
         self, timeout: int, cell: NotebookNode | None = None
     ) -> None | dict[str, Any]:
-        """Read the sandbox's wait for a CPU as the cell runs out of time, before nbclient
-        interrupts the kernel: the interrupt ends the sandbox, and what is read after it
-        is one exited process's wait, not its threads'."""
-        self._waited_at_timeout = (self._cpu_wait(),)
+        """Read the sandbox's wait for a CPU and its CPU use as the cell runs out of time,
+        before nbclient interrupts the kernel: the interrupt ends the sandbox, and what is
+        read after it is one exited process's wait, not its threads'."""
+        self._cpu_at_timeout = self._cpu_reading()
         return await super()._async_handle_timeout(timeout, cell)
 
     def _note_cpu_wait(self, resources: ResourcesDict) -> None:
         """Keep in the report how long the sandbox waited for a CPU during the time limit
         it ran past (the cell's, or the notebook's), and that limit: ``lstm-grade`` grades
-        again alone only a notebook that waited long (``timed_out_beside_others``)."""
-        started = (
-            self._waited_at_first_cell if self._cut_by_notebook_deadline else self._waited_at_cell
-        )
-        now = self._waited_at_timeout[0] if self._waited_at_timeout else self._cpu_wait()
-        resources[_STATE]["timeout_cpu_wait"] = {
+        again alone only a notebook that waited long (``timed_out_beside_others``).
+
+        Beside the wait, where the sandbox's control group counts its CPU use and holds it
+        to a quota: the CPU time it used between the two readings, the seconds between
+        them and the cores it may keep busy at once, since a sandbox that kept more
+        processes busy than its quota allows waits as long as one the host held up."""
+        started = self._cpu_at_first_cell if self._cut_by_notebook_deadline else self._cpu_at_cell
+        now = self._cpu_at_timeout or self._cpu_reading()
+        started = started or _CpuReading(now.at, None, None, None)
+        measured: dict[str, Any] = {
             "limit_seconds": (
                 self.notebook_timeout if self._cut_by_notebook_deadline else self.timeout
             ),
-            "waited_seconds": (
-                None if now is None or started is None else round(max(0.0, now - started), 3)
-            ),
+            "waited_seconds": _grown(started.waited, now.waited),
         }
+        used = _grown(started.used, now.used)
+        if now.cpus is not None and used is not None:
+            measured["used_cpu_seconds"] = used
+            measured["elapsed_seconds"] = round(max(0.0, now.at - started.at), 3)
+            measured["cpus"] = now.cpus
+        resources[_STATE]["timeout_cpu_wait"] = measured
 
     def _note_cell_timeout(self, cell: NotebookNode, resources: ResourcesDict, index: int) -> None:
         """Say, under the cell that ran out of time and in the report, which cell it was

@@ -1665,6 +1665,20 @@ class SandboxKernelManager(AsyncKernelManager):
             return self.provisioner.cpu_wait_seconds()
         return None
 
+    def cpu_used_seconds(self) -> float | None:
+        """CPU time every process of the sandbox used so far
+        (:meth:`SandboxProvisioner.cpu_used_seconds`); None where it cannot be read."""
+        if isinstance(self.provisioner, SandboxProvisioner):
+            return self.provisioner.cpu_used_seconds()
+        return None
+
+    def cpu_quota(self) -> float | None:
+        """The CPU cores the sandbox may keep busy at once, where its control group holds
+        it to them (:meth:`SandboxProvisioner.cpu_quota`); None where nothing does."""
+        if isinstance(self.provisioner, SandboxProvisioner):
+            return self.provisioner.cpu_quota()
+        return None
+
     def too_many_files(self) -> bool:
         """Whether the sandbox held more than ``max_files`` files so far (read by
         :meth:`limits_hit`): they hold the host's memory, and the next cell could add as
@@ -2054,7 +2068,8 @@ class SandboxProvisioner(LocalProvisioner):
         """How long the threads of the sandbox's processes alive now waited, ready to run,
         for a CPU: the sum of their ``/proc/<tid>/schedstat`` run delays, read from the
         host (nothing in the sandbox is opened). A cell that ran out of time while they
-        waited long was slowed by other work on the host, not by its own; see
+        waited long, and used less CPU than its quota allowed (:meth:`cpu_used_seconds`),
+        was slowed by other work on the host, not by its own; see
         :func:`lstm_grader.classgrade.timed_out_beside_others`. None where nothing could
         be read (a kernel without its process).
 
@@ -2077,6 +2092,28 @@ class SandboxProvisioner(LocalProvisioner):
             delays = self._tree_run_delays_ns()
         read = [delay for delay in delays if delay is not None]
         return sum(read) / 1e9 if read else None
+
+    def cpu_used_seconds(self) -> float | None:
+        """CPU time every process of the sandbox used so far, in seconds, as its control
+        group counts it (``cpuacct.usage``, ``cpu.stat``), read from the host; None
+        without a group or where it cannot be read.
+
+        Read beside :meth:`cpu_wait_seconds`: a sandbox whose processes outnumber its
+        :meth:`cpu_quota` waits for a CPU of its own making, its quota's throttling and its
+        threads' turns counting as run delay, yet uses every core it may; one that the
+        host held up used less (:func:`lstm_grader.classgrade.timed_out_beside_others`)."""
+        if self.pid is None or self._cgroup is None:
+            return None
+        return self._cgroup.usage().cpu_seconds
+
+    def cpu_quota(self) -> float | None:
+        """The CPU cores the sandbox may keep busy at once (``SandboxKernelManager.cpus``),
+        where its control group holds it to them (``cpu.max``, ``cpu.cfs_quota_us``);
+        None where no group applied the limit, and the sandbox may use every core."""
+        group = self._cgroup
+        if group is None or not any(words.startswith("cpu:") for words in group.applied):
+            return None
+        return float(self.parent.cpus)
 
     def _tree_run_delays_ns(self) -> list[int | None]:
         """The run delay of every thread of the kernel's process and its descendants,

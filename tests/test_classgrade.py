@@ -20,10 +20,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import hypothesis
 import nbformat
 import pytest
 from conftest import Course, classic_mistakes, read_notebook, require_module, require_or_skip
+from hypothesis import strategies as st
 
 from lstm_grader import classgrade, grading_code
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
@@ -1768,8 +1771,10 @@ def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
 ) -> None:
     """An endless loop ran out of time beside others and was graded again alone, to run
     out of time again: it cost the time limit twice. Is a submission whose sandbox did not
-    wait for a CPU during the limit it ran past graded once, while one that waited long
-    (held up by the host), or whose wait was not measured, is still graded again alone?"""
+    wait for a CPU during the limit it ran past graded once, and one that waited only for
+    its own quota (more busy processes than cores it may use: all of its CPU used), while
+    one that waited long (held up by the host), or whose wait was not measured, is still
+    graded again alone?"""
     from lstm_grader import report, sandbox
 
     _tiny_course(tmp_path)
@@ -1777,7 +1782,9 @@ def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
     grader = classgrade.ClassGrader(
         tmp_path, workers=2, force=False, timeout=60, process_per_submission=True
     )
-    waits = {"looping": 0.3, "held-up": 9.0, "unmeasured": None}
+    waits = {"looping": 0.3, "held-up": 9.0, "unmeasured": None, "self-contending": 15.0}
+    # CPU time used between the readings: all of a one-core quota, or far less of it
+    used = {"held-up": 20.0, "self-contending": 30.0}
     calls: list[tuple[str, bool]] = []
 
     def grade(submission: Submission, *, again: bool = False) -> list[Row]:
@@ -1787,9 +1794,12 @@ def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
         path = grader.layout.report_file(student, "a1", "a1")
         path.parent.mkdir(parents=True, exist_ok=True)
         measured = {"limit_seconds": 30, "waited_seconds": waits[student]}
+        if student in used:
+            measured.update(used_cpu_seconds=used[student], elapsed_seconds=30.05, cpus=1.0)
         report.write_report(path, {"timeout_cpu_wait": measured})
-        # alone, only the endless loop runs out of time again
-        status = "timed-out" if student == "looping" or not again else "graded"
+        # alone, only the endless loops run out of time again
+        endless = student in ("looping", "self-contending")
+        status = "timed-out" if endless or not again else "graded"
         return [Row(student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
 
     monkeypatch.setattr(grader, "grade", grade)
@@ -1803,14 +1813,79 @@ def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
         "looping": "timed-out",
         "held-up": "graded",
         "unmeasured": "graded",
+        "self-contending": "timed-out",
     }
     assert sorted(calls) == [
         ("held-up", False),
         ("held-up", True),
         ("looping", False),
+        ("self-contending", False),
         ("unmeasured", False),
         ("unmeasured", True),
     ]
+
+
+def _wait(waited: Any, limit: Any = 30, **cpu: Any) -> dict[str, Any]:
+    """A grading report whose notebook ran past ``limit`` having waited ``waited`` for a
+    CPU, with the CPU readings ``cpu`` (``used_cpu_seconds``, ``elapsed_seconds``,
+    ``cpus``) beside the wait."""
+    return {"timeout_cpu_wait": {"limit_seconds": limit, "waited_seconds": waited, **cpu}}
+
+
+@pytest.mark.parametrize(
+    ("notebook_report", "held_up"),
+    [
+        # all of a one-core quota used, however long its own processes waited
+        (_wait(30.0, used_cpu_seconds=30.0, elapsed_seconds=30.1, cpus=1.0), False),
+        # two cores' quota, used to within less than 5 % of the limit
+        (_wait(40.0, used_cpu_seconds=59.0, elapsed_seconds=30.0, cpus=2.0), False),
+        # the host took part of its core while it waited
+        (_wait(10.0, used_cpu_seconds=20.0, elapsed_seconds=30.0, cpus=1.0), True),
+        (_wait(10.0, used_cpu_seconds=28.5, elapsed_seconds=30.0, cpus=1.0), True),
+        # short of its quota, but hardly waited: its own sleep or input, not the host
+        (_wait(0.5, used_cpu_seconds=1.0, elapsed_seconds=30.0, cpus=1.0), False),
+        # no quota or no use read (no control group): the wait alone decides, as before
+        (_wait(10.0, used_cpu_seconds=30.0, elapsed_seconds=30.0), True),
+        (_wait(10.0, elapsed_seconds=30.0, cpus=1.0), True),
+        (_wait(10.0, used_cpu_seconds=None, elapsed_seconds=30.0, cpus=1.0), True),
+        (_wait(0.2, used_cpu_seconds="30", elapsed_seconds=30.0, cpus=1.0), False),
+        # nothing measured: graded again, as before
+        (_wait(None, used_cpu_seconds=30.0, elapsed_seconds=30.0, cpus=1.0), True),
+        ({}, True),
+    ],
+)
+def test_a_timeout_reads_as_held_up_only_where_the_host_kept_the_sandbox_from_its_quota(
+    notebook_report: dict[str, Any], held_up: bool
+) -> None:
+    """A notebook that keeps more processes busy than its sandbox's CPU quota allows waits
+    for a CPU of its own making, and read as held up: graded again, it cost its limit twice.
+    Is a timeout taken for held up only where the sandbox waited and also used less than
+    its quota allowed, by the wait alone where its CPU use or quota was not read, and
+    always where nothing was measured?"""
+    assert classgrade.timed_out_beside_others(notebook_report) is held_up
+
+
+@hypothesis.settings(max_examples=300, deadline=None)
+@hypothesis.given(
+    limit=st.integers(1, 3600),
+    waited=st.floats(0, 1e5, allow_nan=False),
+    cpus=st.sampled_from([0.5, 1.0, 1.5, 2.0, 4.0]),
+    late=st.floats(0, 5, allow_nan=False),
+    idle=st.floats(0, 1, allow_nan=False),
+)
+def test_the_cpu_use_only_ever_takes_a_wait_for_the_notebooks_own(
+    limit: int, waited: float, cpus: float, late: float, idle: float
+) -> None:
+    """Over many limits, quotas and waits: does a sandbox that used all its quota allowed
+    between the readings never read as held up; and do the CPU readings never make held up
+    a timeout the wait alone would not (no notebook gains a second grading from them)?"""
+    elapsed = limit + late
+    full = _wait(waited, limit, used_cpu_seconds=cpus * elapsed, elapsed_seconds=elapsed, cpus=cpus)
+    assert not classgrade.timed_out_beside_others(full)
+    used = cpus * elapsed * idle
+    some = _wait(waited, limit, used_cpu_seconds=used, elapsed_seconds=elapsed, cpus=cpus)
+    if classgrade.timed_out_beside_others(some):
+        assert classgrade.timed_out_beside_others(_wait(waited, limit))
 
 
 def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(

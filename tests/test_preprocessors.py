@@ -5,11 +5,13 @@ kernel. The whole pipeline through real nbgrader is in test_redteam.py and test_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import html
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -773,6 +775,64 @@ def test_widget_messages_are_ignored() -> None:
     assert events == []
 
 
+class _CountingSandbox:
+    """A sandbox kernel manager's CPU readings, each larger than the last (as cumulative
+    counts are), and the cores it may use (None: no quota held it, or it has ended)."""
+
+    def __init__(self, quota: float | None) -> None:
+        self.quota, self.reads, self.ended = quota, 0, False
+
+    def cpu_wait_seconds(self) -> float:
+        self.reads += 1
+        return 10.0 * self.reads
+
+    def cpu_used_seconds(self) -> float:
+        return 100.0 * self.reads
+
+    def cpu_quota(self) -> float | None:
+        return None if self.ended else self.quota
+
+
+@pytest.mark.parametrize("quota", [1.0, None])
+def test_a_timeout_keeps_the_cpu_use_read_with_the_wait_before_the_interrupt(
+    monkeypatch: pytest.MonkeyPatch, quota: float | None
+) -> None:
+    """A sandbox that keeps more processes busy than its quota allows waits as long as one
+    the host held up. Is its CPU use read with the wait, at the cell's start and as the
+    cell runs out of time (not after the interrupt, which ends the sandbox), and kept in
+    the report with the seconds between the readings and the sandbox's cores; and, where
+    no quota holds the sandbox, is the wait kept alone?"""
+    from nbclient.client import NotebookClient
+
+    async def interrupted(self: Any, timeout: int, cell: Any = None) -> None:
+        return None
+
+    monkeypatch.setattr(NotebookClient, "_async_handle_timeout", interrupted)
+    execute = preprocessors.SandboxedExecute(timeout=30)
+    execute._sandbox_km = _CountingSandbox(quota)
+    execute._cut_by_notebook_deadline = False
+    execute._cpu_at_cell = execute._cpu_reading()
+    asyncio.run(execute._async_handle_timeout(30, None))
+    # the interrupt ends the sandbox: its readings grow on, and its group is gone
+    execute._sandbox_km.reads += 5
+    execute._sandbox_km.ended = True
+    resources: dict[str, Any] = {preprocessors._STATE: preprocessors._new_state()}
+    execute._note_cpu_wait(resources)
+    measured = resources[preprocessors._STATE]["timeout_cpu_wait"]
+    elapsed = measured.pop("elapsed_seconds", None)
+    if quota is None:
+        assert measured == {"limit_seconds": 30, "waited_seconds": 10.0}
+        assert elapsed is None
+    else:
+        assert measured == {
+            "limit_seconds": 30,
+            "waited_seconds": 10.0,
+            "used_cpu_seconds": 100.0,
+            "cpus": 1.0,
+        }
+        assert isinstance(elapsed, float) and 0 <= elapsed < 30
+
+
 @pytest.mark.slow
 def test_a_real_kernels_messages_are_never_refused(tmp_path: Path) -> None:
     """Does every kind of message a real kernel sends get through the grader's checks:
@@ -842,40 +902,92 @@ def test_the_notebook_deadline_cuts_short_the_cell_running_when_it_comes(tmp_pat
     ]
 
 
+@contextlib.contextmanager
+def _busy_host_processes(count: int, cpu: int) -> Iterator[None]:
+    """``count`` busy processes outside any sandbox, on CPU ``cpu`` alone, while inside."""
+    import subprocess
+    import sys
+
+    def pinned() -> None:
+        os.sched_setaffinity(0, {cpu})
+
+    busy = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=pinned)
+        for _ in range(count)
+    ]
+    try:
+        yield
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+
+
 @pytest.mark.slow
 def test_a_cell_that_ran_out_of_time_waiting_for_a_cpu_reads_as_held_up(tmp_path: Path) -> None:
     """nbclient interrupts a cell that runs out of time, and the interrupt ends the
     sandbox: the wait read after it was one exited process's, so a cell that waited for a
     CPU for much of its limit read as never held up (0 s), and ``lstm-grade`` would not
-    grade it again alone. Is the wait read before the interrupt, so that a cell whose
-    threads took turns on one CPU reads as held up?"""
+    grade it again alone. Is the wait read before the interrupt, with the sandbox's CPU
+    use, so that a cell whose CPU two busy processes outside the sandbox shared reads as
+    held up?"""
     from conftest import require_or_skip
 
     from lstm_grader.classgrade import timed_out_beside_others
     from lstm_grader.sandbox import sandbox_problem
 
     require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
-    # hashing a large buffer lets go of the GIL: the four threads are ready at once
-    source = (
-        "import hashlib, os, threading\n"
-        "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})\n"
-        "def churn():\n"
-        "    while True:\n"
-        "        hashlib.sha256(bytes(1 << 22)).digest()\n"
-        "for _ in range(3):\n"
-        "    threading.Thread(target=churn, daemon=True).start()\n"
-        "churn()"
-    )
+    cpu = min(os.sched_getaffinity(0))
+    source = f"import os\nos.sched_setaffinity(0, {{{cpu}}})\nwhile True:\n    pass"
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    execute = preprocessors.SandboxedExecute(timeout=3)
+    execute = preprocessors.SandboxedExecute(timeout=5)
+    with _busy_host_processes(2, cpu):
+        notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    state = resources[preprocessors._STATE]
+    assert "timed-out" in state["events"], notebook.cells[0].outputs
+    measured = state["timeout_cpu_wait"]
+    assert measured["limit_seconds"] == 5
+    # measured, not unknown (which would be graded again too, without knowing why)
+    assert isinstance(measured["waited_seconds"], float), measured
+    assert timed_out_beside_others(state), measured
+
+
+QUARTER_CORE = 0.25
+
+
+@pytest.mark.slow
+def test_a_cell_that_kept_more_processes_busy_than_its_cores_reads_as_not_held_up(
+    tmp_path: Path,
+) -> None:
+    """Two busy processes in a one-core sandbox wait for a CPU half the time, throttled by
+    its quota and taking turns: that read as held up by the host, so any endless notebook
+    could make itself graded again and cost its limit twice. Does a cell that keeps two
+    busy processes until its limit, in a sandbox of fewer cores than that, read as having
+    waited, yet used all of its cores, and so as not held up?"""
+    from conftest import require_or_skip
+
+    from lstm_grader.classgrade import HELD_UP_SHARE, timed_out_beside_others
+    from lstm_grader.sandbox import sandbox_problem
+
+    require_or_skip(sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    source = "import os\nos.fork()\nwhile True:\n    pass"
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+    config = Config()
+    # a quarter of a core, not one: a test host busy with other work gave a busy process
+    # half a core, and a one-core sandbox there was held up by the host, truly
+    config.SandboxKernelManager.cpus = QUARTER_CORE
+    execute = preprocessors.SandboxedExecute(timeout=5, config=config)
     notebook, resources = execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
     state = resources[preprocessors._STATE]
     assert "timed-out" in state["events"], notebook.cells[0].outputs
     measured = state["timeout_cpu_wait"]
-    assert measured["limit_seconds"] == 3
-    # measured, not unknown (which would be graded again too, without knowing why)
-    assert isinstance(measured["waited_seconds"], float), measured
-    assert timed_out_beside_others(state), measured
+    held_to_its_cores = any(limit.startswith("cpu:") for limit in state["sandbox"]["limits"])
+    require_or_skip(held_to_its_cores, "a cpu control group for the sandbox")
+    assert "used_cpu_seconds" in measured, measured
+    assert measured["cpus"] == QUARTER_CORE
+    # by the wait alone, it would read as held up
+    assert measured["waited_seconds"] >= HELD_UP_SHARE * measured["limit_seconds"], measured
+    assert not timed_out_beside_others(state), measured
 
 
 def test_an_answer_that_quotes_a_lone_surrogate_still_leaves_a_notebook_that_saves(

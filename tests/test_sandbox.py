@@ -1253,6 +1253,58 @@ def test_the_wait_for_a_cpu_of_a_sandbox_in_a_control_group_is_its_groups_thread
             process.wait()
 
 
+def test_the_cpu_a_sandbox_used_and_may_use_are_read_from_its_control_group() -> None:
+    """A sandbox that keeps more processes busy than its quota allows waits for a CPU as
+    long as one the host held up; what tells them apart is the CPU it used against the
+    cores it may use. Are both read from the sandbox's control group, its use counting
+    every process in it; and are they None, so that the wait alone decides, where there is
+    no group, or the group does not hold the sandbox to its cores?"""
+    from types import SimpleNamespace
+
+    from lstm_grader import cgroups
+
+    require_or_skip(os.geteuid() == 0, "root, for a control group of the test's own")
+    group = cgroups.create(cgroups.Limits(memory_bytes=2**30, processes=64, cpus=1.5))
+    require_or_skip(group.version != 0, "a control group")
+    require_or_skip(any(words.startswith("cpu:") for words in group.applied), "a cpu control group")
+
+    def joined() -> None:
+        for procs in group.procs_files:
+            Path(procs).write_text(str(os.getpid()))
+
+    kernel = subprocess.Popen(["sleep", "60"], preexec_fn=joined)
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=joined)
+    found = SimpleNamespace(pid=kernel.pid, _cgroup=group, parent=SimpleNamespace(cpus=1.5))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            # the busy process's own CPU time so far: the first field of its schedstat
+            ran = int(Path(f"/proc/{busy.pid}/schedstat").read_text().split()[0]) / 1e9
+            if ran > 0.2:
+                break
+            assert time.monotonic() < deadline, "a busy process never ran"
+            time.sleep(0.05)
+        used = sandbox.SandboxProvisioner.cpu_used_seconds(found)
+        # the process outside the kernel's tree counts too
+        assert isinstance(used, float) and used >= ran
+        assert sandbox.SandboxProvisioner.cpu_quota(found) == 1.5
+        unbounded = cgroups.ControlGroup(
+            directories=group.directories,
+            version=group.version,
+            applied=[w for w in group.applied if not w.startswith("cpu:")],
+        )
+        found._cgroup = unbounded
+        assert sandbox.SandboxProvisioner.cpu_quota(found) is None
+        found._cgroup = None
+        assert sandbox.SandboxProvisioner.cpu_used_seconds(found) is None
+        assert sandbox.SandboxProvisioner.cpu_quota(found) is None
+    finally:
+        for process in [kernel, busy]:
+            process.kill()
+            process.wait()
+        group.remove()
+
+
 def test_an_ordinary_users_kernel_seals_its_folder_between_binding_and_serving(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
