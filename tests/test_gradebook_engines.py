@@ -31,6 +31,17 @@ def _installed() -> Iterator[None]:
     gradebook_engines.uninstall()
 
 
+@pytest.fixture
+def own_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder :mod:`tempfile` makes scratch folders in, this test's alone: a warm-up
+    that another process runs at the same time leaves its scratch gradebook in the shared
+    one while it works, which is not this test's leftover."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def _url(path: Path) -> str:
     return f"sqlite:///{path}?timeout=120"
 
@@ -215,7 +226,7 @@ def test_without_the_warm_up_the_same_lookups_compile(tmp_path: Path) -> None:
     assert _compiled_anew(url) != []
 
 
-def test_the_warm_up_never_opens_the_course_gradebook(tmp_path: Path) -> None:
+def test_the_warm_up_never_opens_the_course_gradebook(tmp_path: Path, own_tempdir: Path) -> None:
     path = tmp_path / "gradebook.db"
     url = _course_gradebook(path)
     before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
@@ -336,7 +347,9 @@ def test_a_kept_connection_holds_no_lock_between_openings(tmp_path: Path) -> Non
         assert gradebook.find_student("ada").first_name == "Ada"
 
 
-def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(tmp_path: Path) -> None:
+def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(
+    tmp_path: Path, own_tempdir: Path
+) -> None:
     """Whatever this process keeps, the scratch gradebook's connections are closed."""
     gradebook_engines.keep_connections()
     assert gradebook_engines.warm(_url(tmp_path / "gradebook.db"))
