@@ -238,6 +238,20 @@ def test_every_label_reads_at_wcag_aa_contrast(case):
     assert low_contrast == []
 
 
+def test_a_figure_changed_after_a_render_is_checked_as_it_is_now():
+    """The checks read a figure's last render while it is unchanged: is a label added
+    after a render still found overlapping another, and a label whose background turned
+    dark after a render found unreadable?"""
+    fig, ax = plt.subplots()
+    ax.text(0.2, 0.5, "clear", color="black", fontsize=12)
+    assert layout_problems(fig) == [] and low_contrast_texts(fig) == []
+    ax.set_facecolor("black")
+    assert low_contrast_texts(fig) == ["'clear' at 1.00:1"]
+    ax.text(0.2, 0.5, "again", color="white", fontsize=12)
+    assert layout_problems(fig) == ["'clear' overlaps 'again'"]
+    plt.close(fig)
+
+
 def test_low_contrast_texts_finds_pale_labels_only():
     """Does the contrast check flag orange text on white and pass black text, and text on
     a dark fill only when it is dark too?"""
