@@ -7,6 +7,7 @@ opening that gradebook."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import sys
@@ -31,6 +32,17 @@ def _installed() -> Iterator[None]:
     gradebook_engines.uninstall()
 
 
+@pytest.fixture
+def own_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder :mod:`tempfile` makes scratch folders in, this test's alone: a warm-up
+    that another process runs at the same time leaves its scratch gradebook in the shared
+    one while it works, which is not this test's leftover."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def _url(path: Path) -> str:
     return f"sqlite:///{path}?timeout=120"
 
@@ -38,34 +50,45 @@ def _url(path: Path) -> str:
 def _course_gradebook(path: Path) -> str:
     """A gradebook with nbgrader's own rows, made with nbgrader's plain engines (the
     made-up names differ from the warm-up's, so nothing is found by accident)."""
+    gradebook_engines.uninstall()
+    path.write_bytes(_course_gradebook_file())
+    gradebook_engines.install()
+    return _url(path)
+
+
+@functools.cache
+def _course_gradebook_file() -> bytes:
+    """The bytes of :func:`_course_gradebook`'s file, made once per test run (nbgrader's
+    schema and rows are a few hundred SQLite writes) and copied for every test after.
+    Call it with the shared engines uninstalled."""
     from nbgrader.api import Base, Gradebook
     from sqlalchemy import create_engine
 
-    gradebook_engines.uninstall()
-    url = _url(path)
-    # the schema first: a gradebook that finds no tables runs the alembic command
-    schema = create_engine(url)
-    Base.metadata.create_all(schema)
-    schema.dispose()
-    with Gradebook(url, "course") as gradebook:
-        gradebook.update_or_create_student("ada")
-        gradebook.update_or_create_assignment("05-return-flags")
-        gradebook.update_or_create_notebook("05-return-flags", "05-return-flags")
-        gradebook.update_or_create_grade_cell(
-            "q1", "05-return-flags", "05-return-flags", max_score=2.0, cell_type="code"
-        )
-        gradebook.update_or_create_source_cell(
-            "q1",
-            "05-return-flags",
-            "05-return-flags",
-            cell_type="code",
-            locked=True,
-            source="assert True",
-            checksum="c",
-        )
-        gradebook.update_or_create_submission("05-return-flags", "ada")
-    gradebook_engines.install()
-    return url
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "gradebook.db"
+        url = _url(path)
+        # the schema first: a gradebook that finds no tables runs the alembic command
+        schema = create_engine(url)
+        Base.metadata.create_all(schema)
+        schema.dispose()
+        with Gradebook(url, "course") as gradebook:
+            gradebook.update_or_create_student("ada")
+            gradebook.update_or_create_assignment("05-return-flags")
+            gradebook.update_or_create_notebook("05-return-flags", "05-return-flags")
+            gradebook.update_or_create_grade_cell(
+                "q1", "05-return-flags", "05-return-flags", max_score=2.0, cell_type="code"
+            )
+            gradebook.update_or_create_source_cell(
+                "q1",
+                "05-return-flags",
+                "05-return-flags",
+                cell_type="code",
+                locked=True,
+                source="assert True",
+                checksum="c",
+            )
+            gradebook.update_or_create_submission("05-return-flags", "ada")
+        return path.read_bytes()
 
 
 def _lookups(url: str) -> None:
@@ -215,7 +238,7 @@ def test_without_the_warm_up_the_same_lookups_compile(tmp_path: Path) -> None:
     assert _compiled_anew(url) != []
 
 
-def test_the_warm_up_never_opens_the_course_gradebook(tmp_path: Path) -> None:
+def test_the_warm_up_never_opens_the_course_gradebook(tmp_path: Path, own_tempdir: Path) -> None:
     path = tmp_path / "gradebook.db"
     url = _course_gradebook(path)
     before = (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
@@ -336,7 +359,9 @@ def test_a_kept_connection_holds_no_lock_between_openings(tmp_path: Path) -> Non
         assert gradebook.find_student("ada").first_name == "Ada"
 
 
-def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(tmp_path: Path) -> None:
+def test_the_warm_up_leaves_no_connection_in_a_process_that_keeps_them(
+    tmp_path: Path, own_tempdir: Path
+) -> None:
     """Whatever this process keeps, the scratch gradebook's connections are closed."""
     gradebook_engines.keep_connections()
     assert gradebook_engines.warm(_url(tmp_path / "gradebook.db"))

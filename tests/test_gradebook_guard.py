@@ -9,11 +9,13 @@ every earlier ``autograded/`` and ``feedback/`` folder must stay as it was.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,14 +49,24 @@ def _url(path: Path, query: str = "") -> str:
 def gradebook(tmp_path: Path) -> Path:
     """An empty gradebook with nbgrader's tables (nbgrader's schema, without the
     alembic version stamp, whose ``alembic`` run costs seconds)."""
+    path = tmp_path / "gradebook.db"
+    path.write_bytes(_empty_gradebook_file())
+    return path
+
+
+@functools.cache
+def _empty_gradebook_file() -> bytes:
+    """The bytes of the ``gradebook`` fixture's file, made once per test run (nbgrader's
+    schema is dozens of SQLite statements) and copied for every test after."""
     import sqlalchemy
     from nbgrader.api import Base
 
-    path = tmp_path / "gradebook.db"
-    engine = sqlalchemy.create_engine(_url(path))
-    Base.metadata.create_all(engine)
-    engine.dispose()
-    return path
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "gradebook.db"
+        engine = sqlalchemy.create_engine(_url(path))
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        return path.read_bytes()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import functools
 import importlib
 import pkgutil
 import re
@@ -208,13 +209,24 @@ def _legibility_cases() -> dict[str, object]:
 LEGIBILITY = _legibility_cases()
 
 
+@functools.cache
+def legibility_problems(case: str) -> tuple[list[str], list[str]]:
+    """The case's layout problems and its low-contrast texts, read from one drawing and
+    render of its figure: that is most of each check's time, and neither check changes
+    the figure. Each test below asserts its own half."""
+    fig = LEGIBILITY[case]()
+    try:
+        return layout_problems(fig), low_contrast_texts(fig)
+    finally:
+        plt.close(fig)
+
+
 @pytest.mark.parametrize("case", sorted(LEGIBILITY))
 def test_no_text_overlaps_or_runs_off_at_default_size(case):
     """At the default size, does every label of every family stay clear of the others and
     inside the figure?"""
-    fig = LEGIBILITY[case]()
-    assert layout_problems(fig) == []
-    plt.close(fig)
+    overlaps_and_run_offs, _ = legibility_problems(case)
+    assert overlaps_and_run_offs == []
 
 
 @pytest.mark.parametrize("case", sorted(LEGIBILITY))
@@ -222,8 +234,21 @@ def test_every_label_reads_at_wcag_aa_contrast(case):
     """Does every label of every family stand out from what it is drawn on by 4.5:1 or more
     (WCAG AA), so that a reader with low vision can read the badges and shapes written in a
     palette colour?"""
-    fig = LEGIBILITY[case]()
-    assert low_contrast_texts(fig) == []
+    _, low_contrast = legibility_problems(case)
+    assert low_contrast == []
+
+
+def test_a_figure_changed_after_a_render_is_checked_as_it_is_now():
+    """The checks read a figure's last render while it is unchanged: is a label added
+    after a render still found overlapping another, and a label whose background turned
+    dark after a render found unreadable?"""
+    fig, ax = plt.subplots()
+    ax.text(0.2, 0.5, "clear", color="black", fontsize=12)
+    assert layout_problems(fig) == [] and low_contrast_texts(fig) == []
+    ax.set_facecolor("black")
+    assert low_contrast_texts(fig) == ["'clear' at 1.00:1"]
+    ax.text(0.2, 0.5, "again", color="white", fontsize=12)
+    assert layout_problems(fig) == ["'clear' overlaps 'again'"]
     plt.close(fig)
 
 

@@ -10,6 +10,7 @@ No test here imports TensorFlow: the verdicts must work without it.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
 import numpy as np
@@ -1786,8 +1787,13 @@ def _changed_scalar(right: Any, reference: Any) -> st.SearchStrategy:
     return _changed_entry(right)
 
 
+@functools.cache
 def _changed_answers(qid: str) -> st.SearchStrategy:
-    """Answers to a recorded question that differ from its right answer, each wrong."""
+    """Answers to a recorded question that differ from its right answer, each wrong.
+
+    One strategy per question, kept for every example drawn from it: built afresh, it read
+    the solution notebook and Hypothesis checked it again, most of the property's time.
+    """
     reference = RECORDED[qid]
     right = _right_answer(qid)
     if reference.kind == "shape":
