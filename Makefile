@@ -92,8 +92,10 @@ lint: install  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-check: lint  ## lint and the quick tests (the inner loop)
-	$(BIN)/python -m pytest -m "not slow" -q
+# The quick tests side by side, on up to 4 processes (each loads TensorFlow). `make test`
+# runs one test at a time: its slow tests time grading classes, clusters and browsers.
+check: lint  ## lint and the quick tests on the machine's cores (the inner loop)
+	$(BIN)/python -m pytest -m "not slow" -q -n auto --maxprocesses 4
 
 test: lint  ## the whole suite: quick tests, book build, real nbgrader runs, browser
 	$(BIN)/python -m pytest -q
