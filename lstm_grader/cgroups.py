@@ -125,19 +125,27 @@ class ControlGroup:
             pids = self.directories.get("pids")
             if pids is not None:
                 found.process_limit_hit = _read_keyed(pids / "pids.events").get("max", 0) > 0
-            cpuacct = self.directories.get("cpuacct")
-            if cpuacct is not None:
-                nanoseconds = _read_int(cpuacct / "cpuacct.usage")
-                found.cpu_seconds = None if nanoseconds is None else nanoseconds / 1e9
         elif self.version == 2:
             folder = self.directories["unified"]
             events = _read_keyed(folder / "memory.events")
             found.oom_kills = events.get("oom_kill", 0)
             found.memory_limit_hit = found.oom_kills > 0 or events.get("max", 0) > 0
             found.process_limit_hit = _read_keyed(folder / "pids.events").get("max", 0) > 0
-            microseconds = _read_keyed(folder / "cpu.stat").get("usage_usec")
-            found.cpu_seconds = None if microseconds is None else microseconds / 1e6
+        found.cpu_seconds = self.cpu_seconds()
         return found
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time every process of the group used so far, in seconds, from the one
+        file that counts it (``cpuacct.usage``, ``cpu.stat``); None where it cannot be read.
+        Read on its own where only the CPU matters: :meth:`usage` reads every counter."""
+        if self.version == 1:
+            cpuacct = self.directories.get("cpuacct")
+            nanoseconds = None if cpuacct is None else _read_int(cpuacct / "cpuacct.usage")
+            return None if nanoseconds is None else nanoseconds / 1e9
+        if self.version == 2:
+            microseconds = _read_keyed(self.directories["unified"] / "cpu.stat").get("usage_usec")
+            return None if microseconds is None else microseconds / 1e6
+        return None
 
     def thread_ids(self) -> list[int] | None:
         """The id of every thread of every process in the group now, as the host's kernel

@@ -2104,7 +2104,7 @@ class SandboxProvisioner(LocalProvisioner):
         host held up used less (:func:`lstm_grader.classgrade.timed_out_beside_others`)."""
         if self.pid is None or self._cgroup is None:
             return None
-        return self._cgroup.usage().cpu_seconds
+        return self._cgroup.cpu_seconds()
 
     def cpu_quota(self) -> float | None:
         """The CPU cores the sandbox may keep busy at once (``SandboxKernelManager.cpus``),
