@@ -92,10 +92,11 @@ lint: install  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The quick tests side by side, on up to 4 processes (each loads TensorFlow). `make test`
-# runs one test at a time: its slow tests time grading classes, clusters and browsers.
+# The whole quick suite runs side by side on up to 4 cores by itself (tests/conftest.py,
+# quick_suite_processes). `make test` runs one test at a time: its slow tests time grading
+# classes, clusters and browsers.
 check: lint  ## lint and the quick tests on the machine's cores (the inner loop)
-	$(BIN)/python -m pytest -m "not slow" -q -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -m "not slow" -q
 
 test: lint  ## the whole suite: quick tests, book build, real nbgrader runs, browser
 	$(BIN)/python -m pytest -q

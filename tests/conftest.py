@@ -6,8 +6,10 @@ import ast
 import atexit
 import gc
 import importlib
+import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -361,3 +363,94 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     and the quick loop's allocations ask for one every few seconds."""
     gc.collect()
     gc.freeze()
+
+
+# --- the whole quick suite on the machine's cores ---------------------------------------
+
+#: The most processes ``pytest -m "not slow"`` spreads the whole suite over: each loads
+#: TensorFlow, and past four each one's start-up outweighs what it takes off the run.
+QUICK_SUITE_MAX_PROCESSES = 4
+#: Past this many other names in a ``-m`` expression, :func:`excludes_slow_tests` does not
+#: try every combination of them and answers False.
+_MOST_NAMES_TRIED = 8
+#: How many processes :func:`pytest_cmdline_main` spread this run over, for the header.
+_SPREAD_OVER = pytest.StashKey[int]()
+
+
+def excludes_slow_tests(markexpr: str) -> bool:
+    """Whether ``-m markexpr`` deselects every test marked ``slow``, whatever other marks
+    it carries, so that no timing class, cluster or browser a slow test starts shares the
+    cores with another test.
+
+    An expression pytest cannot read answers False (the tests then run one at a time).
+
+    Examples
+    --------
+    >>> [excludes_slow_tests(e) for e in ("not slow", "slow", "", "not (slow or browser)")]
+    [True, False, False, True]
+    >>> excludes_slow_tests("not slow or browser")  # a slow browser test is kept
+    False
+    """
+    others = sorted(set(re.findall(r"[A-Za-z_]\w*", markexpr)) - {"and", "or", "not", "slow"})
+    if not markexpr.strip() or len(others) > _MOST_NAMES_TRIED:
+        return False
+    try:
+        # pytest's own reading of -m (private, so any change in it falls back to one process)
+        from _pytest.mark.expression import Expression
+
+        expression = Expression.compile(markexpr)
+        for size in range(len(others) + 1):
+            for beside in itertools.combinations(others, size):
+                if expression.evaluate(_marked({"slow", *beside})):
+                    return False
+    except Exception:  # whatever goes wrong, one process is always right
+        return False
+    return True
+
+
+def _marked(marks: set[str]) -> Callable[..., bool]:
+    """A ``-m`` matcher for a test carrying ``marks`` (with any arguments)."""
+    return lambda name, /, **kwargs: name in marks
+
+
+def quick_suite_processes(config: pytest.Config) -> int | None:
+    """How many processes to spread this run over, or None to leave it as asked.
+
+    ``pytest -m "not slow"`` with no paths, the whole quick suite, runs on up to
+    :data:`QUICK_SUITE_MAX_PROCESSES` of the machine's cores (pytest-xdist): the inner loop
+    is then about half as long on two cores. Nothing changes where a number of processes
+    was given (``-n 0`` runs one), where paths were given, where a slow test may run
+    (``make test`` and ``.ci/run`` run the whole suite one test at a time, for its timing
+    classes), under ``--pdb``, ``--collect-only`` or ``-p no:xdist``, or in a worker.
+    """
+    if not config.pluginmanager.hasplugin("xdist"):
+        return None
+    if getattr(config.option, "numprocesses", "given") is not None:
+        return None
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.getoption("usepdb", False):
+        return None
+    if config.getoption("collectonly", False):
+        return None
+    if config.args_source is not pytest.Config.ArgsSource.TESTPATHS:
+        return None
+    if not excludes_slow_tests(config.getoption("markexpr", "") or ""):
+        return None
+    cores = len(os.sched_getaffinity(0))
+    return min(cores, QUICK_SUITE_MAX_PROCESSES) if cores > 1 else None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Before pytest-xdist reads its options: spread the whole quick suite over the cores
+    (:func:`quick_suite_processes`)."""
+    processes = quick_suite_processes(config)
+    if processes:
+        config.option.numprocesses = processes
+        config.stash[_SPREAD_OVER] = processes
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    processes = config.stash.get(_SPREAD_OVER, None)
+    if processes:
+        return f"the quick suite on {processes} processes (pytest-xdist); -n 0 runs one"
+    return None

@@ -4,10 +4,18 @@ still behaves as what they stand in for."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from conftest import (
+    QUICK_SUITE_MAX_PROCESSES,
+    ROOT,
+    excludes_slow_tests,
+    quick_suite_processes,
+)
 
 
 def test_a_gradebook_made_without_alembic_on_path_still_fails_as_in_nbgrader(
@@ -24,3 +32,106 @@ def test_a_gradebook_made_without_alembic_on_path_still_fails_as_in_nbgrader(
     monkeypatch.setenv("PATH", str(tmp_path / "no-scripts-here"))
     with pytest.raises(FileNotFoundError, match="alembic"):
         Gradebook(f"sqlite:///{tmp_path / 'not-found.db'}")
+
+
+@pytest.mark.parametrize(
+    ("markexpr", "excluded"),
+    [
+        ("not slow", True),
+        ("  not   slow ", True),
+        ("not (slow or browser)", True),
+        ("not slow and not browser", True),
+        ("browser and not slow", True),
+        ("", False),
+        ("slow", False),
+        ("not browser", False),
+        ("not slow or browser", False),
+        ("slow and browser", False),
+        ("not (slow and browser)", False),
+        ("not not slow", False),
+        ("not slow(", False),
+        (" or ".join(f"m{i}" for i in range(20)) + " and not slow", False),
+    ],
+)
+def test_only_an_expression_that_drops_every_slow_test_counts_as_the_quick_suite(
+    markexpr: str, excluded: bool
+) -> None:
+    """A slow test carries other marks too: does the quick suite's reading of ``-m`` keep
+    it out only where pytest would deselect it whatever else it is marked with?"""
+    assert excludes_slow_tests(markexpr) is excluded
+
+
+def _config(**given: object) -> SimpleNamespace:
+    """A stand-in for the pytest configuration of ``pytest -m "not slow"``, with
+    ``given`` options changed."""
+    options = {"numprocesses": None, "usepdb": False, "collectonly": False, "markexpr": "not slow"}
+    options.update({key: value for key, value in given.items() if key in options})
+    return SimpleNamespace(
+        pluginmanager=SimpleNamespace(hasplugin=lambda name: given.get("xdist", True)),
+        option=SimpleNamespace(**options),
+        getoption=lambda name, default=None: options.get(name, default),
+        args_source=given.get("args_source", pytest.Config.ArgsSource.TESTPATHS),
+    )
+
+
+def test_the_whole_quick_suite_is_spread_over_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``pytest -m "not slow"`` with no paths: up to four processes, one per core."""
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    for cores, processes in ((1, None), (2, 2), (3, 3), (16, QUICK_SUITE_MAX_PROCESSES)):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)))
+        assert quick_suite_processes(_config()) == processes
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"numprocesses": 0},
+        {"numprocesses": 3},
+        {"usepdb": True},
+        {"collectonly": True},
+        {"markexpr": ""},
+        {"markexpr": "slow"},
+        {"xdist": False},
+        {"args_source": pytest.Config.ArgsSource.ARGS},
+        {"args_source": pytest.Config.ArgsSource.INVOCATION_DIR},
+        {"worker": "gw0"},
+    ],
+)
+def test_any_other_run_is_left_as_asked(given: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths, a process count, a debugger, a slow test, no pytest-xdist, or a run inside a
+    worker: is the run left one process (or as many as asked)?"""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert quick_suite_processes(_config()) == 2  # the stand-in itself is spread
+    if "worker" in given:
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", given["worker"])
+    assert quick_suite_processes(_config(**given)) is None
+
+
+@pytest.mark.slow
+def test_pytest_not_slow_runs_on_several_processes_and_n_0_on_one() -> None:
+    """The real command, deselecting every test by name: does pytest-xdist start workers
+    for ``pytest -m "not slow"``, and none with ``-n 0`` or for ``-m slow``?"""
+    nothing = ["-k", "a_test_name_nothing_has", "-p", "no:cacheprovider"]
+
+    def header(*args: str) -> str:
+        environment = {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+        run = subprocess.run(
+            [sys.executable, "-m", "pytest", *args, *nothing],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert run.returncode == 5, run.stdout[-2000:] + run.stderr[-2000:]  # none collected
+        return run.stdout
+
+    cores = min(len(os.sched_getaffinity(0)), QUICK_SUITE_MAX_PROCESSES)
+    spread = header("-m", "not slow")
+    if cores > 1:
+        assert f"the quick suite on {cores} processes" in spread
+        assert f"created: {cores}/{cores} workers" in spread
+    for one in (["-m", "not slow", "-n", "0"], ["-m", "slow"]):
+        output = header(*one)
+        assert "the quick suite on" not in output and "workers" not in output
