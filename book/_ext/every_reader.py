@@ -93,9 +93,9 @@ MODE_NAMES = {"light": "light", "dark": "dark", "auto": "the system's setting"}
 #: this extension does not know, and its names would be left to the theme.
 EVERY_HEADER_HAS = ("primary-toggle", "btn-fullscreen-button", COLOUR_MODE_BUTTON)
 HEADER_CONTROLS = ".bd-header-article button, .bd-header-article a"
-START_TAG = re.compile(
-    r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""
-)
+#: An attribute's value in a start tag, with its "=": quoted either way, or bare.
+ATTRIBUTE_VALUE = r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
+START_TAG = re.compile(rf"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+{ATTRIBUTE_VALUE})*\s*/?>""")
 
 
 class HeaderMarkupChanged(ValueError):
@@ -130,8 +130,7 @@ def _control_name(control: Tag, default_mode: str) -> dict[str, str]:
 def _with_attributes(start_tag: str, attributes: dict[str, str]) -> str:
     """``start_tag`` (``<button class="...">``) with ``attributes`` set, any old values gone."""
     for name in attributes:
-        value = r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
-        start_tag = re.sub(rf"\s+{re.escape(name)}{value}(?=[\s/>])", "", start_tag)
+        start_tag = re.sub(rf"\s+{re.escape(name)}{ATTRIBUTE_VALUE}(?=[\s/>])", "", start_tag)
     tag_name = re.match(r"<[^\s/>]+", start_tag).group()
     added = "".join(f' {name}="{html.escape(value)}"' for name, value in attributes.items())
     return tag_name + added + start_tag[len(tag_name) :]
