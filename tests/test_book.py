@@ -14,6 +14,7 @@ code chooses, and every exercise page's "Chapter:" link titled as its chapter.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 import re
 import subprocess
@@ -21,6 +22,7 @@ import sys
 import tokenize
 from io import StringIO
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 
 import pytest
 import yaml
@@ -98,6 +100,14 @@ def test_the_book_tests_build_as_make_book_does(tmp_path: Path) -> None:
     assert dry_run.returncode == 0, dry_run.stderr
     assert "rm -rf _build/.doctrees" in dry_run.stdout, dry_run.stdout
     assert "jb build" in dry_run.stdout, dry_run.stdout
+
+
+def book_extension(name: str) -> ModuleType:
+    """The book's extension ``book/_ext/<name>.py``, loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, BOOK / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def page(chapter: str) -> BeautifulSoup:
@@ -1119,6 +1129,146 @@ def test_hidden_cell_toggles_are_named_by_their_visible_text(
     assert not misnamed, f"{chapter}: {len(misnamed)} toggles named otherwise: {misnamed[:1]}"
 
 
+# Each control of a page's header by role and the name it carries, saying what the control
+# does and holding the words it shows. The theme names the icon buttons by their tooltip
+# alone ("Toggle primary sidebar", "Fullscreen mode") and a menu item by its bare ".ipynb".
+FULL_SCREEN = ("button", "Show the page full screen, or leave full screen")
+PRINT = ("button", "Print this page or save it as PDF (.pdf)")
+HEADER_NAMES = {
+    "book/02-dense.html": [
+        ("button", "Show or hide the book's chapters"),
+        ("button", "Show or hide the contents of this page"),
+        FULL_SCREEN,
+        ("link", "Launch on Binder"),
+        ("link", "Download this page as a notebook (.ipynb)"),
+        ("link", "Download this page's source (.md)"),
+        PRINT,
+    ],
+    "exercises/02-dense/02-dense.html": [
+        ("button", "Show or hide the book's chapters"),
+        FULL_SCREEN,
+        ("link", "Launch on Binder"),
+        ("link", "Launch on Colab"),
+        ("link", "Download this page's source (.ipynb)"),
+        PRINT,
+    ],
+}
+HEADER_CONTROLS = ".bd-header-article button, .bd-header-article a"
+ROLES = {"button": "button", "link": "a[href]"}
+
+
+def shown_words(control) -> str:
+    return " ".join(control.get_text(" ").split())
+
+
+@pytest.mark.parametrize("name", list(HEADER_NAMES))
+def test_the_built_html_names_the_header_controls(build_output: str, name: str) -> None:
+    """Does the built page itself, with no script run, name every button and link of its
+    header (``aria-label``) for what pressing it does, with the words it shows, so that a
+    reader without JavaScript, or a tool that reads the HTML, hears "Show or hide the book's
+    chapters" rather than the tooltip's "Toggle primary sidebar"? Does the colour-mode
+    button carry its name for each mode, which the page's script takes as the mode changes?"""
+    soup = BeautifulSoup((HTML / name).read_text(encoding="utf-8"), "html.parser")
+    controls = soup.select(HEADER_CONTROLS)
+    assert controls, f"{name}: no header controls"
+    unnamed = [str(control)[:160] for control in controls if not control.get("aria-label")]
+    assert not unnamed, f"{name}: header controls without a name: {unnamed}"
+    unspoken = [
+        (shown_words(control), control["aria-label"])
+        for control in controls
+        if shown_words(control) not in control["aria-label"]
+    ]
+    assert not unspoken, f"{name}: names that leave out the words shown: {unspoken}"
+    carried = {
+        expected: sum(control.get("aria-label") == expected for control in soup.select(ROLES[role]))
+        for role, expected in HEADER_NAMES[name]
+    }
+    assert all(count == 1 for count in carried.values()), f"{name}: {carried}"
+    (colour_mode,) = soup.select(".bd-header-article .theme-switch-button")
+    by_mode = {mode: colour_mode.get(f"data-name-{mode}") for mode in ("light", "dark", "auto")}
+    # A first visit starts in the book's default mode, light; a stored one, in the browser.
+    assert colour_mode["aria-label"] == "Color mode: light (press to change)", by_mode
+    assert by_mode["light"] == colour_mode["aria-label"] == colour_mode["data-bs-title"], by_mode
+    assert "dark" in by_mode["dark"] and "system" in by_mode["auto"], by_mode
+
+
+# A header as the theme draws it, cut down to the controls every page's header holds.
+THEME_HEADER = """<html><body><div class="bd-header-article">
+<button class="sidebar-toggle primary-toggle btn btn-sm" title="Toggle primary sidebar">
+  <span class="fa-solid fa-bars"></span></button>
+<ul><li><a href="x.ipynb" class="btn btn-download-notebook-button dropdown-item"
+   title="Download notebook file"><span class="btn__text-container">.ipynb</span></a></li>
+<li><a href="https://mybinder.org/x" class="btn dropdown-item" title="Launch on Binder"
+   ><img alt="Binder logo" src="b.svg"></a></li></ul>
+<button onclick="toggleFullScreen()" class="btn btn-fullscreen-button" title="Fullscreen mode">
+</button>
+<button class="btn theme-switch-button pst-js-only" aria-label="Color mode"
+  data-bs-title='Color mode'><i class="theme-switch" title="Light"></i></button>
+<button class="btn search-button" title="Search" aria-label="Search"></button>
+</div><p>The page's text, <em>untouched</em> &amp; as written.</p></body></html>
+"""
+
+
+def test_the_header_names_change_the_controls_start_tags_alone() -> None:
+    """Does naming a header's controls give each its name, keep a name the theme gave a
+    control it does not know (search), take a tooltip for one (Binder), change only the
+    controls' start tags, and change nothing more when a page is named again (a page an
+    earlier build wrote)?"""
+    every_reader = book_extension("every_reader")
+    named = every_reader.name_header_controls(THEME_HEADER, "light")
+    soup = BeautifulSoup(named, "html.parser")
+    names = [control.get("aria-label") for control in soup.select(HEADER_CONTROLS)]
+    assert names == [
+        "Show or hide the book's chapters",
+        "Download this page as a notebook (.ipynb)",
+        "Launch on Binder",
+        "Show the page full screen, or leave full screen",
+        "Color mode: light (press to change)",
+        "Search",
+    ]
+    start_tag = re.compile(r"<(?:button|a)\b[^>]*>")
+    assert start_tag.sub("", named) == start_tag.sub("", THEME_HEADER)
+    assert every_reader.name_header_controls(named, "light") == named
+
+
+@pytest.mark.parametrize(
+    ("change", "header"),
+    [
+        ("no article header", THEME_HEADER.replace("bd-header-article", "bd-header-page")),
+        ("the sidebar toggle renamed", THEME_HEADER.replace("primary-toggle", "start-toggle")),
+        ("no full-screen button", THEME_HEADER.replace("btn-fullscreen-button", "btn-zoom")),
+        ("no colour-mode button", THEME_HEADER.replace("theme-switch-button", "mode-button")),
+        (
+            "a control without a name or a tooltip",
+            THEME_HEADER.replace("</div>", '<button class="btn btn-new"><i></i></button></div>'),
+        ),
+    ],
+)
+def test_a_header_the_theme_draws_otherwise_fails_the_build(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, change: str, header: str
+) -> None:
+    """If the theme's header changes (its controls lose the classes the build names them
+    by, or come without a name or a tooltip), does the build warn, which fails ``make book``
+    (warnings are errors), rather than publish pages whose controls only a tooltip names?"""
+    from types import SimpleNamespace
+
+    every_reader = book_extension("every_reader")
+    page = tmp_path / "book" / "page.html"
+    page.parent.mkdir()
+    page.write_text(header, encoding="utf-8")
+    app = SimpleNamespace(
+        outdir=str(tmp_path),
+        builder=SimpleNamespace(format="html", get_target_uri=lambda name: f"{name}.html"),
+        config=SimpleNamespace(html_context={"default_mode": "light"}),
+        env=SimpleNamespace(found_docs={"book/page"}),
+    )
+    with caplog.at_level("WARNING"):
+        every_reader._name_header_controls_in_pages(app, None)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert any("header" in warning for warning in warnings), f"{change}: no warning"
+    assert page.read_text(encoding="utf-8") == header, f"{change}: the page was changed"
+
+
 # Keras names a layer or model the cell does not name by a page-wide counter ("lstm_15"): it
 # counts every LSTM the page has made before, not what the cell shows. Every chapter's
 # explain() tables and printed outputs name what the cell builds. (Chapter 09 quotes Keras 2
@@ -1194,12 +1344,9 @@ def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
     next build start with the new one in ``_static``, rather than the old copy (Sphinx 7.4
     never overwrites it) or none (it copies nothing when no page is out of date), which
     would leave readers without the wrapping, focus rings or print rules it carries?"""
-    import importlib.util
     from types import SimpleNamespace
 
-    spec = importlib.util.spec_from_file_location(extension, BOOK / "_ext" / f"{extension}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = book_extension(extension)
     copy = tmp_path / "_static" / stylesheet
     copy.parent.mkdir()
     copy.write_text("/* the stylesheet as it was at the last build */\n", encoding="utf-8")

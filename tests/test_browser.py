@@ -19,6 +19,7 @@ import pytest
 import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require_or_skip
 from test_book import BUILD as BUILD_COMMAND
+from test_book import HEADER_NAMES
 
 pytestmark = pytest.mark.slow
 
@@ -748,37 +749,15 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
         page.close()
 
 
-# Each control of a page's header as the reader's screen reader names it, with what the
-# control does. The theme names the icon buttons by their tooltip alone ("Toggle primary
-# sidebar", "Fullscreen mode") and a menu item by its bare ".ipynb". The words shown are
-# innerText: the colour-mode button's icons hold their unshown titles as text content.
+# Each control of a page's header as the reader's screen reader names it (HEADER_NAMES, which
+# the built HTML carries already). The words shown are innerText: the colour-mode button's
+# icons hold their unshown titles as text content.
 HEADER_CONTROLS_JS = """() => [...document.querySelectorAll(
     ".bd-header-article button, .bd-header-article a")].map((control) => ({
   classes: control.className,
   label: control.getAttribute("aria-label"),
   text: control.innerText.trim(),
 }))"""
-FULL_SCREEN = ("button", "Show the page full screen, or leave full screen")
-PRINT = ("button", "Print this page or save it as PDF (.pdf)")
-HEADER_NAMES = {
-    "book/02-dense.html": [
-        ("button", "Show or hide the book's chapters"),
-        ("button", "Show or hide the contents of this page"),
-        FULL_SCREEN,
-        ("link", "Launch on Binder"),
-        ("link", "Download this page as a notebook (.ipynb)"),
-        ("link", "Download this page's source (.md)"),
-        PRINT,
-    ],
-    "exercises/02-dense/02-dense.html": [
-        ("button", "Show or hide the book's chapters"),
-        FULL_SCREEN,
-        ("link", "Launch on Binder"),
-        ("link", "Launch on Colab"),
-        ("link", "Download this page's source (.ipynb)"),
-        PRINT,
-    ],
-}
 
 
 @pytest.mark.parametrize("name", list(HEADER_NAMES))

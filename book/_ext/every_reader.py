@@ -1,6 +1,6 @@
 """Keep the book usable for readers who do not read it with a mouse on a bright screen.
 
-The theme's defaults leave out six kinds of reader, and this extension fixes each one:
+The theme's defaults leave out seven kinds of reader, and this extension fixes each one:
 
 - Keyboard readers: the article header's buttons (the table of contents toggle, *Launch*
   and *Download* with their menus) drop the theme's focus ring, so a reader moving with Tab
@@ -23,26 +23,35 @@ The theme's defaults leave out six kinds of reader, and this extension fixes eac
   toggle "Toggle hidden content", a name the reader never sees; a screen reader announced
   what the toggle does, not what it shows, and a voice command naming the visible words
   found nothing. The label is dropped, so the toggle is named by its visible text.
+- Screen-reader and voice-control readers of the header: its icon buttons (sidebar toggles,
+  full screen, the colour mode) and the *Download* menu's items were named by their
+  tooltip's theme words ("Toggle primary sidebar") or a bare ".ipynb". Each header control
+  is named in the built HTML for what it does, its visible words included, so a page read
+  without JavaScript, or by a tool that reads the HTML, carries the same names as one
+  read in a browser.
 - Screen-reader and keyboard readers of the theme's own controls (``static/every_reader.js``,
-  as the theme builds them in the browser): the colour-mode button was named "Color mode"
-  whatever the mode, and lost keyboard focus when pressed; the search box and the sidebar
-  drawers of a narrow screen opened as unnamed dialogs and, closed, dropped keyboard focus
-  to the top of the page instead of the button that opened them; the sidebar (the book's
-  title, search and chapters) sat in no landmark; and a figure scrolling sideways in its
-  own box at phone width could not be scrolled from the keyboard; and the header's icon
-  buttons (sidebar toggles, full screen) and the *Download* menu's items were named by
-  their tooltip's theme words ("Toggle primary sidebar") or a bare ".ipynb". The button now
-  says the mode, focus returns to the opener, the dialogs are named, the sidebar is the
-  book's navigation, a scrolling figure takes focus and each header control is named for
-  what it does, its visible words included.
+  what only the browser knows): the colour-mode button's name follows the mode, which a
+  stored choice or a press changes, and the button kept no keyboard focus when pressed;
+  the search box and the sidebar drawers of a narrow screen opened as unnamed dialogs and,
+  closed, dropped keyboard focus to the top of the page instead of the button that opened
+  them; the sidebar (the book's title, search and chapters) sat in no landmark; and a
+  figure scrolling sideways in its own box at phone width could not be scrolled from the
+  keyboard. The button now says the mode, focus returns to the opener, the dialogs are
+  named, the sidebar is the book's navigation and a scrolling figure takes focus.
 """
 
 from __future__ import annotations
 
 import html
+import re
 import shutil
 from pathlib import Path
 from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+from sphinx.util import logging
+
+LOGGER = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "every_reader.css"
@@ -60,6 +69,135 @@ def name_toggles_by_their_text(body: str) -> str:
 def _on_page(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
     if "body" in context:
         context["body"] = name_toggles_by_their_text(context["body"])
+
+
+#: What each of the header's controls does, by the class the theme gives it. A control not
+#: listed here keeps a name the theme gave it ("Download this page" on the menu's button) or
+#: takes its tooltip's words, which already name its action ("Launch on Binder").
+HEADER_CONTROL_NAMES = {
+    "primary-toggle": "Show or hide the book's chapters",
+    "secondary-toggle": "Show or hide the contents of this page",
+    "btn-fullscreen-button": "Show the page full screen, or leave full screen",
+    "btn-download-notebook-button": "Download this page as a notebook",
+    "btn-download-source-button": "Download this page's source",
+    "btn-download-pdf-button": "Print this page or save it as PDF",
+    "btn-source-repository-button": "Open the course's repository",
+    "btn-source-file-button": "Show this page's source in the repository",
+    "btn-source-edit-button": "Suggest an edit to this page",
+    "btn-source-issues-button": "Open an issue about this page",
+}
+#: The colour-mode button's class, and what its name says of each mode.
+COLOUR_MODE_BUTTON = "theme-switch-button"
+MODE_NAMES = {"light": "light", "dark": "dark", "auto": "the system's setting"}
+#: Controls every page's header holds: a page whose header lacks one was drawn from markup
+#: this extension does not know, and its names would be left to the theme.
+EVERY_HEADER_HAS = ("primary-toggle", "btn-fullscreen-button", COLOUR_MODE_BUTTON)
+HEADER_CONTROLS = ".bd-header-article button, .bd-header-article a"
+#: An attribute's value in a start tag, with its "=": quoted either way, or bare.
+ATTRIBUTE_VALUE = r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
+START_TAG = re.compile(rf"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+{ATTRIBUTE_VALUE})*\s*/?>""")
+
+
+class HeaderMarkupChanged(ValueError):
+    """The theme's header is not drawn as ``name_header_controls`` expects."""
+
+
+def colour_mode_name(mode: str) -> str:
+    """The colour-mode button's name while ``mode`` (``light``, ``dark``, ``auto``) is on."""
+    return f"Color mode: {MODE_NAMES.get(mode, mode)} (press to change)"
+
+
+def _control_name(control: Tag, default_mode: str) -> dict[str, str]:
+    """The attributes that name ``control``: empty where it keeps the theme's own name."""
+    classes = control.get("class", [])
+    if COLOUR_MODE_BUTTON in classes:
+        # Its tooltip says the mode too. The script renames it from these as the mode changes.
+        name = colour_mode_name(default_mode)
+        named = {"aria-label": name, "data-bs-title": name}
+        return named | {f"data-name-{mode}": colour_mode_name(mode) for mode in MODE_NAMES}
+    known = next((name for key, name in HEADER_CONTROL_NAMES.items() if key in classes), None)
+    if known is None and control.has_attr("aria-label"):
+        return {}
+    action = known or control.get("title") or control.get("data-bs-title")
+    if not action:
+        raise HeaderMarkupChanged(f"a header control has no name nor tooltip: {control}")
+    # Its visible words stay in its name (WCAG 2.5.3), so a voice command saying them finds it.
+    visible = " ".join(control.get_text(" ").split())
+    shown = f" ({visible})" if visible and visible not in action else ""
+    return {"aria-label": action + shown}
+
+
+def _with_attributes(start_tag: str, attributes: dict[str, str]) -> str:
+    """``start_tag`` (``<button class="...">``) with ``attributes`` set, any old values gone."""
+    for name in attributes:
+        start_tag = re.sub(rf"\s+{re.escape(name)}{ATTRIBUTE_VALUE}(?=[\s/>])", "", start_tag)
+    tag_name = re.match(r"<[^\s/>]+", start_tag).group()
+    added = "".join(f' {name}="{html.escape(value)}"' for name, value in attributes.items())
+    return tag_name + added + start_tag[len(tag_name) :]
+
+
+def name_header_controls(page: str, default_mode: str = "auto") -> str:
+    """``page`` (a built page's HTML) with each control of its article header named for
+    what it does: the sidebar toggles, full screen, the colour mode (named for
+    ``default_mode``, the mode a first visit starts in) and the items of the *Launch* and
+    *Download* menus. Only the controls' start tags change.
+
+    Raises
+    ------
+    HeaderMarkupChanged
+        If the page has no article header, its header lacks a control every header has, or
+        a control has neither a name of ours, nor the theme's, nor a tooltip.
+    """
+    soup = BeautifulSoup(page, "html.parser")
+    controls = soup.select(HEADER_CONTROLS)
+    if not controls:
+        raise HeaderMarkupChanged("the page has no controls in a .bd-header-article")
+    for expected in EVERY_HEADER_HAS:
+        if not any(expected in control.get("class", []) for control in controls):
+            raise HeaderMarkupChanged(f"the header has no control of class {expected!r}")
+    line_starts = [0] + [match.end() for match in re.finditer("\n", page)]
+    edits = []
+    for control in controls:
+        attributes = _control_name(control, default_mode)
+        if not attributes:
+            continue
+        start = line_starts[control.sourceline - 1] + control.sourcepos
+        start_tag = START_TAG.match(page, start)
+        if start_tag is None or not start_tag.group().lower().startswith(f"<{control.name}"):
+            raise HeaderMarkupChanged(f"no <{control.name}> where the parser found one: {control}")
+        edits.append((start_tag.start(), start_tag.end(), attributes))
+    for begin, end, attributes in reversed(edits):
+        page = page[:begin] + _with_attributes(page[begin:end], attributes) + page[end:]
+    return page
+
+
+def _name_header_controls_in_pages(app: Any, exception: Exception | None) -> None:
+    # The theme draws the header from templates and macros of its own, and Sphinx hands no
+    # page over once drawn: its names are set in the written files. Every page is read (a
+    # page written by an earlier build is named already, and naming it again changes
+    # nothing), so a page Sphinx left as it was keeps its names too.
+    if exception is not None or app.builder.format != "html":
+        return
+    default_mode = app.config.html_context.get("default_mode", "auto")
+    outdir = Path(app.outdir)
+    documents = {outdir / app.builder.get_target_uri(name) for name in app.env.found_docs}
+    for path in sorted(outdir.rglob("*.html")):
+        if path.relative_to(outdir).parts[0] in ("_static", "_sources", "_images"):
+            continue
+        page = path.read_text(encoding="utf-8")
+        if path not in documents and "bd-header-article" not in page:
+            continue  # the root page, which sends the reader on
+        try:
+            named = name_header_controls(page, default_mode)
+        except HeaderMarkupChanged as error:
+            LOGGER.warning(
+                f"every_reader: the header's controls are left unnamed: {error}. The theme's "
+                "markup has changed; book/_ext/every_reader.py names them by their classes.",
+                location=str(path),
+            )
+            continue
+        if named != page:
+            path.write_text(named, encoding="utf-8")
 
 
 ROOT_PAGE = """\
@@ -118,12 +256,14 @@ def _refresh_copy(app: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     """Add the stylesheet for keyboard, low-vision and print readers and the script for the
-    theme's controls; name the toggles; write a root page that says what it is."""
+    theme's controls; name the toggles and the header's controls; write a root page that
+    says what it is."""
     app.connect("config-inited", _add_static_path)
     app.connect("builder-inited", _refresh_copy)
     app.connect("html-page-context", _on_page)
     # Before sphinx-external-toc's own handler (priority 500), which then leaves it be.
     app.connect("build-finished", _write_root_page, priority=400)
+    app.connect("build-finished", _name_header_controls_in_pages)
     app.add_css_file(STYLESHEET)
     # Deferred: it runs after the theme's scripts have built the controls it names.
     app.add_js_file(SCRIPT, loading_method="defer")

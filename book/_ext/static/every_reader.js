@@ -1,17 +1,20 @@
 /* The theme's controls for keyboard and screen-reader readers (book/_ext/every_reader.py
-   says why). Runs once the page and the theme's own scripts have loaded. */
+   says why): what only the browser knows, the colour mode, focus and layout; the build
+   names the header's controls. Runs once the page and the theme's own scripts have loaded. */
 "use strict";
 
 (() => {
-  const MODE_NAMES = { light: "light", dark: "dark", auto: "the system's setting" };
-
-  /* The colour-mode button was named "Color mode" whatever the mode: a screen reader never
-     heard which mode was on, nor that pressing changed it. Its name (and its tooltip) says
-     the mode, and follows every change of it. */
+  /* The colour-mode button's name says the mode, and follows every change of it: a stored
+     choice, known only here, or a press. The build names the button for the mode a first
+     visit starts in and writes its name for each mode beside it (data-name-light, ...);
+     its tooltip says the same. */
   const nameColourModeButtons = () => {
     const mode = document.documentElement.dataset.mode || "auto";
-    const name = `Color mode: ${MODE_NAMES[mode] || mode} (press to change)`;
     document.querySelectorAll(".theme-switch-button").forEach((button) => {
+      const name = button.getAttribute(`data-name-${mode}`);
+      if (!name) {
+        return;
+      }
       button.setAttribute("aria-label", name);
       button.setAttribute("data-bs-title", name);
       button.setAttribute("data-bs-original-title", name);
@@ -85,48 +88,6 @@
     }
   };
 
-  /* The header's icon buttons (the two sidebar toggles, full screen, the repository's
-     buttons) and the items of its Launch and Download menus were named by their tooltip
-     alone ("Toggle primary sidebar", "Fullscreen mode"), or by a bare ".ipynb": theme words
-     that say what the control is, not what pressing it does. Each is named for what it
-     does, its visible text kept in the name (WCAG 2.5.3), so a voice command saying it still
-     finds it. A control not listed here (a launch service, say) keeps its tooltip's words,
-     which already name its action ("Launch on Binder"), as its name. */
-  const HEADER_BUTTON_NAMES = {
-    "primary-toggle": "Show or hide the book's chapters",
-    "secondary-toggle": "Show or hide the contents of this page",
-    "btn-fullscreen-button": "Show the page full screen, or leave full screen",
-    "btn-download-notebook-button": "Download this page as a notebook",
-    "btn-download-source-button": "Download this page's source",
-    "btn-download-pdf-button": "Print this page or save it as PDF",
-    "btn-source-repository-button": "Open the course's repository",
-    "btn-source-file-button": "Show this page's source in the repository",
-    "btn-source-edit-button": "Suggest an edit to this page",
-    "btn-source-issues-button": "Open an issue about this page",
-  };
-  const nameHeaderButtons = () => {
-    const controls = document.querySelectorAll(
-      ".bd-header-article button, .bd-header-article a, .bd-header button.sidebar-toggle"
-    );
-    controls.forEach((control) => {
-      const known = Object.keys(HEADER_BUTTON_NAMES).find((name) =>
-        control.classList.contains(name)
-      );
-      // Bootstrap moves the tooltip from title to data-bs-original-title once it starts.
-      const tooltip =
-        control.getAttribute("title") ||
-        control.getAttribute("data-bs-original-title") ||
-        control.getAttribute("data-bs-title");
-      const action = known ? HEADER_BUTTON_NAMES[known] : tooltip;
-      if (!action || (!known && control.hasAttribute("aria-label"))) {
-        return;
-      }
-      const visible = control.innerText.trim();
-      const shown = visible && !action.includes(visible) ? ` (${visible})` : "";
-      control.setAttribute("aria-label", action + shown);
-    });
-  };
-
   /* At phone width a figure scrolls sideways in its own box (phone_width.css): a keyboard
      reader can scroll it only if it takes focus, which it does while it scrolls. */
   const focusScrollingFigures = () => {
@@ -140,7 +101,6 @@
   };
 
   const start = () => {
-    nameHeaderButtons();
     nameColourModeButtons();
     new MutationObserver(nameColourModeButtons).observe(document.documentElement, {
       attributes: true,
