@@ -592,7 +592,8 @@ class ClassGrader:
                     rows += self._ungraded_rows(submission, max_scores)
                     continue
             rows += self._rows(submission, facts)
-        rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
+        submitted = {(s.student, s.assignment) for s in submissions}
+        rows += self.roster_rows(assignments, submitted, max_scores)
         return rows
 
     def _ungraded_rows(
@@ -890,13 +891,21 @@ class ClassGrader:
                 any(grade.manual_score is not None for grade in found.grades),
             )
 
-    def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
+    def roster_rows(
+        self,
+        assignments: Iterable[str],
+        submitted: set[tuple[str, str]],
+        max_scores: dict[str, dict[str, float]] | None = None,
+    ) -> list[Row]:
         """A row per notebook for every learner the gradebook knows who handed in nothing
         for an assignment: ``not-due-yet`` while its due date (with the learner's
         extension) is still to come, else ``missing``.
 
         An assignment the gradebook does not know yet (released, never graded) has no due
         date, and its notebooks' maximum scores are read from its student version.
+        ``max_scores`` holds each assignment's :meth:`_max_scores` the caller read in this
+        run (:meth:`recorded_rows`), and gains those read here: an assignment's are read
+        once per run.
         """
         assignments = set(assignments)
         now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are UTC
@@ -911,11 +920,13 @@ class ClassGrader:
                 for handed in known.submissions:  # where an extension was given
                     if handed.extension is not None:
                         due[known.name, handed.student.id] = known.duedate + handed.extension
+        read = {} if max_scores is None else max_scores
         rows = []
         for assignment in sorted(assignments):
             absent = [student for student in students if (student, assignment) not in submitted]
-            max_scores = self._max_scores(assignment) if absent else {}
-            for name, max_score in max_scores.items():
+            if absent and assignment not in read:
+                read[assignment] = self._max_scores(assignment)
+            for name, max_score in (read[assignment] if absent else {}).items():
                 for student in absent:
                     deadline = due.get((assignment, student))
                     outcome = report.notebook_outcome(

@@ -205,9 +205,12 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
     ]
 
 
-def _gradebook_visits_for_recorded_rows(root: Path, learners: int) -> tuple[int, list[Row]]:
+def _gradebook_visits_for_recorded_rows(
+    root: Path, learners: int, absent: int = 0
+) -> tuple[int, list[Row]]:
     """How many times the grader opened the gradebook to list the rows of a class of
-    ``learners`` whose two-notebook submissions were never graded, and those rows."""
+    ``learners`` whose two-notebook submissions were never graded, and ``absent`` more the
+    gradebook knows who handed in nothing, and those rows."""
     from nbgrader.api import Base, Gradebook
     from sqlalchemy import create_engine
 
@@ -231,6 +234,8 @@ def _gradebook_visits_for_recorded_rows(root: Path, learners: int) -> tuple[int,
         for i in range(learners):
             gradebook.update_or_create_student(f"s{i}")
             _touch(root / "submitted" / f"s{i}" / "a1" / "a1.ipynb", "{}")
+        for i in range(absent):
+            gradebook.update_or_create_student(f"absent{i}")
     visits = 0
     opened = grader._gradebook
 
@@ -260,6 +265,23 @@ def test_a_notebooks_maximum_score_is_read_once_per_run_not_once_per_learner(
             ("a1", "ungraded", 7.0),
             ("a1-extra", "ungraded", 3.0),
         }
+
+
+def test_a_run_reads_the_maximum_scores_once_for_ungraded_and_missing_rows(
+    tmp_path: Path,
+) -> None:
+    """The roster's rows read each notebook's maximum score again, though the ungraded
+    rows of the same run had just read it. With a learner who handed in nothing beside
+    one whose submission was never graded, is the gradebook opened twice (the maximum
+    scores, the roster) and no more, with the same maximum score in both kinds of row?"""
+    visits, rows = _gradebook_visits_for_recorded_rows(tmp_path, 1, absent=1)
+    assert visits == 2
+    assert sorted((r.student, r.notebook, r.status, r.max_score) for r in rows) == [
+        ("absent0", "a1", "missing", 7.0),
+        ("absent0", "a1-extra", "missing", 3.0),
+        ("s0", "a1", "ungraded", 7.0),
+        ("s0", "a1-extra", "ungraded", 3.0),
+    ]
 
 
 def _tiny_course(root: Path) -> Submission:
