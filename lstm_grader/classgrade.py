@@ -440,6 +440,8 @@ class ClassGrader:
         self._code_digest = grading_code_digest(root)
         # the submissions graded in this run (not read back from an earlier one)
         self._graded_now: set[tuple[str, str]] = set()
+        # the SQLite gradebook file whose pages this run checked (gradebook_guard)
+        self._pages_checked: str | None = None
         if scheduler:
             self._cluster = ClusterGrading(
                 scheduler, self.layout, self.db_url or self.layout.db_url
@@ -534,17 +536,23 @@ class ClassGrader:
         return problems
 
     def _unusable_gradebook(self) -> str | None:
-        """Why the gradebook cannot be written now (locked, read-only, not nbgrader's,
-        another course's), or None; one this run makes (no SQLite file yet, or a new empty
-        database) is none."""
-        from lstm_grader.gradebook_guard import gradebook_problem
+        """Why the gradebook cannot be written now (locked, read-only, damaged, emptied,
+        not nbgrader's, another course's), or None; one this run makes (no SQLite file
+        yet, or a new empty server database) is none.
 
-        return gradebook_problem(
-            self.db_url or self.layout.db_url,
+        A SQLite file's pages are read whole here, once per run: the nbgrader runs this
+        one starts are told so (:meth:`_env`), and check the rest only."""
+        from lstm_grader.gradebook_guard import gradebook_problem, pages_checked_mark
+
+        db_url = self.db_url or self.layout.db_url
+        problem = gradebook_problem(
+            db_url,
             write=True,
             new_allowed=True,
             course_id=self.layout.coursedir.course_id,
         )
+        self._pages_checked = None if problem else pages_checked_mark(db_url)
+        return problem
 
     def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
         """Why the grader will not open a submission, per notebook, or None."""
@@ -1174,11 +1182,15 @@ class ClassGrader:
             )
 
     def _env(self) -> dict[str, str]:
+        from lstm_grader.gradebook_guard import PAGES_CHECKED_ENV
         from lstm_grader.sandbox import TURN_WAITS_ENV
 
         env = dict(os.environ)
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
+        env.pop(PAGES_CHECKED_ENV, None)
+        if self._pages_checked is not None:
+            env[PAGES_CHECKED_ENV] = self._pages_checked
         env.pop(TURN_WAITS_ENV, None)
         if self._turn_waits is not None:
             env[TURN_WAITS_ENV] = str(self._turn_waits)
