@@ -26,8 +26,8 @@ out of a whole database.
 
 A SQLite file's pages are read whole by that check, so it is made once per run:
 ``lstm-grade`` checks them before it grades, and tells the nbgrader runs it starts which
-file it checked (:data:`PAGES_CHECKED_ENV`); each of them checks the rest again, and the
-pages only of another file (one put in the gradebook's place since).
+file it checked (:data:`PAGES_CHECKED_ENV`); each of them checks the rest again, and reads
+the pages only of another file (one put in the gradebook's place since).
 """
 
 from __future__ import annotations
@@ -167,9 +167,8 @@ _PAGE_PROBLEMS = 3
 
 def _pages_problem(connection: sqlite3.Connection, name: str) -> str | None:
     """Why the SQLite gradebook ``name``, open on ``connection``, is damaged, or None:
-    ``PRAGMA quick_check`` reads every page (a few milliseconds per megabyte), finding a
-    page overwritten, cut off or wrongly linked that reading nbgrader's tables alone does
-    not reach."""
+    ``PRAGMA quick_check`` reads every page of the file, finding a page overwritten, cut
+    off or wrongly linked that reading nbgrader's tables alone does not reach."""
     found = [row[0] for row in connection.execute(f"PRAGMA quick_check({_PAGE_PROBLEMS})")]
     if found == ["ok"] or not found:
         return None

@@ -495,10 +495,11 @@ def test_guarding_twice_checks_once(
 def test_the_pages_are_read_once_per_grading_run(
     tmp_path: Path, gradebook: Path, unchecked: list[str], monkeypatch, caplog
 ) -> None:
-    """Reading every page costs a few milliseconds per megabyte of gradebook, for each
-    nbgrader run lstm-grade starts, one per submission. Does a command whose environment
-    names this very file as checked (``PAGES_CHECKED_ENV``) skip its pages, while one
-    naming nothing, another file, or the file another took the place of, reads them?"""
+    """Reading every page reads the whole gradebook: for each nbgrader run lstm-grade
+    starts, one per submission, a large course's file would be read again. Does a
+    command whose environment names this very file as checked (``PAGES_CHECKED_ENV``)
+    skip its pages, while one naming nothing, another file, or the file another took the
+    place of, reads them?"""
     from lstm_grader import gradebook_guard
 
     read: list[str] = []
