@@ -159,7 +159,7 @@ class ControlGroup:
         else:
             return None
         try:
-            return [int(tid) for tid in _read_small(listing).split()]
+            return [int(tid) for tid in read_small(listing).split()]
         except (OSError, ValueError):
             return None
 
@@ -374,22 +374,52 @@ def _create_v2(limits: Limits, root: Path, name: str) -> ControlGroup:
     return group
 
 
-def _read_small(path: Path) -> bytes:
-    """The whole of a control group's small file, read without Python's file objects:
-    grading reads several after every cell."""
+def read_small(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of a small file the host's kernel writes (a control group's counter or
+    thread listing, a thread's ``schedstat``), read without Python's file objects: grading
+    reads several after every cell.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file, under ``/sys/fs/cgroup`` or ``/proc``.
+    limit : int, optional
+        The most bytes read: what lies past them is never read. None reads to the end, in
+        as many reads as it takes (a listing of many threads comes in more than one).
+
+    Returns
+    -------
+    bytes
+        The file's first ``limit`` bytes, or all of them.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be opened or read (a group removed, a thread ended).
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks = [os.read(fd, 65536)]
-        while chunks[-1]:  # a listing may come in more than one read
-            chunks.append(os.read(fd, 65536))
+        chunks: list[bytes] = []
+        left = limit
+        while left is None or left > 0:
+            chunk = os.read(fd, _READ_BYTES if left is None else min(left, _READ_BYTES))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if left is not None:
+                left -= len(chunk)
         return b"".join(chunks)
     finally:
         os.close(fd)
 
 
+#: The bytes :func:`read_small` asks for at once.
+_READ_BYTES = 65536
+
+
 def _read_int(path: Path) -> int | None:
     try:
-        return int(_read_small(path).split()[0])
+        return int(read_small(path).split()[0])
     except (OSError, ValueError, IndexError):
         return None
 
@@ -398,7 +428,7 @@ def _read_keyed(path: Path) -> dict[str, int]:
     """Read a ``key value`` per line file (``memory.events``, ``pids.events``, ...)."""
     found: dict[str, int] = {}
     try:
-        text = _read_small(path).decode("ascii", "replace")
+        text = read_small(path).decode("ascii", "replace")
     except OSError:
         return found
     for line in text.splitlines():

@@ -440,6 +440,8 @@ class ClassGrader:
         self._code_digest = grading_code_digest(root)
         # the submissions graded in this run (not read back from an earlier one)
         self._graded_now: set[tuple[str, str]] = set()
+        # the SQLite gradebook file whose pages this run checked (gradebook_guard)
+        self._pages_checked: str | None = None
         if scheduler:
             self._cluster = ClusterGrading(
                 scheduler, self.layout, self.db_url or self.layout.db_url
@@ -534,17 +536,23 @@ class ClassGrader:
         return problems
 
     def _unusable_gradebook(self) -> str | None:
-        """Why the gradebook cannot be written now (locked, read-only, not nbgrader's,
-        another course's), or None; one this run makes (no SQLite file yet, or a new empty
-        database) is none."""
-        from lstm_grader.gradebook_guard import gradebook_problem
+        """Why the gradebook cannot be written now (locked, read-only, damaged, emptied,
+        not nbgrader's, another course's), or None; one this run makes (no SQLite file
+        yet, or a new empty server database) is none.
 
-        return gradebook_problem(
-            self.db_url or self.layout.db_url,
+        A SQLite file's pages are read whole here, once per run: the nbgrader runs this
+        one starts are told so (:meth:`_env`), and check the rest only."""
+        from lstm_grader.gradebook_guard import gradebook_problem, pages_checked_mark
+
+        db_url = self.db_url or self.layout.db_url
+        problem = gradebook_problem(
+            db_url,
             write=True,
             new_allowed=True,
             course_id=self.layout.coursedir.course_id,
         )
+        self._pages_checked = None if problem else pages_checked_mark(db_url)
+        return problem
 
     def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
         """Why the grader will not open a submission, per notebook, or None."""
@@ -592,7 +600,8 @@ class ClassGrader:
                     rows += self._ungraded_rows(submission, max_scores)
                     continue
             rows += self._rows(submission, facts)
-        rows += self.roster_rows(assignments, {(s.student, s.assignment) for s in submissions})
+        submitted = {(s.student, s.assignment) for s in submissions}
+        rows += self.roster_rows(assignments, submitted, max_scores)
         return rows
 
     def _ungraded_rows(
@@ -890,13 +899,21 @@ class ClassGrader:
                 any(grade.manual_score is not None for grade in found.grades),
             )
 
-    def roster_rows(self, assignments: Iterable[str], submitted: set[tuple[str, str]]) -> list[Row]:
+    def roster_rows(
+        self,
+        assignments: Iterable[str],
+        submitted: set[tuple[str, str]],
+        max_scores: dict[str, dict[str, float]] | None = None,
+    ) -> list[Row]:
         """A row per notebook for every learner the gradebook knows who handed in nothing
         for an assignment: ``not-due-yet`` while its due date (with the learner's
         extension) is still to come, else ``missing``.
 
         An assignment the gradebook does not know yet (released, never graded) has no due
         date, and its notebooks' maximum scores are read from its student version.
+        ``max_scores`` holds each assignment's :meth:`_max_scores` the caller read in this
+        run (:meth:`recorded_rows`), and gains those read here: an assignment's are read
+        once per run.
         """
         assignments = set(assignments)
         now = datetime.now(UTC).replace(tzinfo=None)  # nbgrader's dates are UTC
@@ -911,11 +928,13 @@ class ClassGrader:
                 for handed in known.submissions:  # where an extension was given
                     if handed.extension is not None:
                         due[known.name, handed.student.id] = known.duedate + handed.extension
+        read = {} if max_scores is None else max_scores
         rows = []
         for assignment in sorted(assignments):
             absent = [student for student in students if (student, assignment) not in submitted]
-            max_scores = self._max_scores(assignment) if absent else {}
-            for name, max_score in max_scores.items():
+            if absent and assignment not in read:
+                read[assignment] = self._max_scores(assignment)
+            for name, max_score in (read[assignment] if absent else {}).items():
                 for student in absent:
                     deadline = due.get((assignment, student))
                     outcome = report.notebook_outcome(
@@ -1163,11 +1182,15 @@ class ClassGrader:
             )
 
     def _env(self) -> dict[str, str]:
+        from lstm_grader.gradebook_guard import PAGES_CHECKED_ENV
         from lstm_grader.sandbox import TURN_WAITS_ENV
 
         env = dict(os.environ)
         if self.db_url:
             env["NBGRADER_DB_URL"] = self.db_url
+        env.pop(PAGES_CHECKED_ENV, None)
+        if self._pages_checked is not None:
+            env[PAGES_CHECKED_ENV] = self._pages_checked
         env.pop(TURN_WAITS_ENV, None)
         if self._turn_waits is not None:
             env[TURN_WAITS_ENV] = str(self._turn_waits)

@@ -12,21 +12,29 @@ timeout).
 
 :func:`guard_gradebook` puts :func:`gradebook_problem` in front of the conversion: once
 per command, before the first learner's folder is touched, the gradebook must open, hold
-nbgrader's tables and, for autograde, which writes scores, take a write lock (taken and
-released at once). If it cannot, the command logs one line saying what is wrong and what
-to do, and exits with status 1 having removed and written nothing. The course's
-``nbgrader_config.py`` calls it, so plain ``nbgrader``, the formgrader and ``lstm-grade``
-are all checked.
+nbgrader's tables with their columns and, for autograde, which writes scores, take a write
+lock (taken and released at once). If it cannot, the command logs one line saying what is
+wrong and what to do, and exits with status 1 having removed and written nothing. The
+course's ``nbgrader_config.py`` calls it, so plain ``nbgrader``, the formgrader and
+``lstm-grade`` are all checked.
 
-Only what applies is checked: a SQLite file fully; any other database (PostgreSQL) for a
-connection and nbgrader's tables, since its writers do not lock readers or one another
+Only what applies is checked: a SQLite file fully, its pages too (``PRAGMA quick_check``:
+a page overwritten or cut off is otherwise met learner by learner, half-way through a
+grading run); any other database (PostgreSQL) for a connection and nbgrader's tables,
+since its server keeps its own pages and its writers do not lock readers or one another
 out of a whole database.
+
+A SQLite file's pages are read whole by that check, so it is made once per run:
+``lstm-grade`` checks them before it grades, and tells the nbgrader runs it starts which
+file it checked (:data:`PAGES_CHECKED_ENV`); each of them checks the rest again, and reads
+the pages only of another file (one put in the gradebook's place since).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Mapping
 from typing import Any
 from urllib.request import pathname2url
 
@@ -39,6 +47,11 @@ from nbgrader.converters.base import NbGraderException
 #: at once instead of after the course's 120 s timeout per learner. The gradebook URL's
 #: own ``timeout``, when shorter, is used instead.
 LOCK_TIMEOUT_S = 10.0
+
+#: Set, in the environment of the nbgrader runs ``lstm-grade`` starts, to the identity of
+#: the SQLite gradebook file whose pages it checked before grading
+#: (:func:`pages_checked_mark`): those runs do not read the same file's pages again.
+PAGES_CHECKED_ENV = "LSTM_GRADE_GRADEBOOK_PAGES_CHECKED"
 
 #: What an instructor is told to do about each kind of problem.
 _RESTORE = "restore it from a backup"
@@ -53,11 +66,11 @@ class GradebookUnusable(NbGraderException):
     """
 
 
-def _nbgrader_tables() -> set[str]:
-    """The tables of nbgrader's gradebook schema (``nbgrader.api``)."""
+def _nbgrader_tables() -> dict[str, set[str]]:
+    """The tables of nbgrader's gradebook schema (``nbgrader.api``), each with its columns."""
     from nbgrader.api import Base
 
-    return set(Base.metadata.tables)
+    return {name: set(table.columns.keys()) for name, table in Base.metadata.tables.items()}
 
 
 def _display_path(path: str) -> str:
@@ -82,6 +95,8 @@ def _sqlite_error_problem(error: sqlite3.Error, name: str, waited: float) -> str
             f"the gradebook {name} cannot be written ({detail}): let the grader write to it "
             "and to its folder, then try again"
         )
+    if primary == sqlite3.SQLITE_CORRUPT:
+        return f"{name} is damaged ({detail}): {_RESTORE}"
     if primary == sqlite3.SQLITE_CANTOPEN:
         return (
             f"the gradebook {name} cannot be opened ({detail}): check that the grader may "
@@ -90,23 +105,39 @@ def _sqlite_error_problem(error: sqlite3.Error, name: str, waited: float) -> str
     return f"{name} is not a readable nbgrader gradebook ({detail}): {_RESTORE}"
 
 
-def _tables_problem(found: set[str], name: str, new_allowed: bool = False) -> str | None:
-    """Why a database holding the tables ``found`` is not a gradebook nbgrader can use
-    (an empty one is, when ``new_allowed``: nbgrader makes its tables)."""
+def _tables_problem(
+    found: Mapping[str, set[str]], name: str, new_allowed: bool = False
+) -> str | None:
+    """Why a database holding the tables ``found`` (each with its columns) is not a
+    gradebook nbgrader can use (an empty one is, when ``new_allowed``: nbgrader makes its
+    tables).
+
+    nbgrader makes whatever table it misses, empty, as it opens a gradebook, and fails on
+    a missing column only when a query names it: a gradebook without its ``grade`` table
+    lost every score without a word, and one whose ``student`` table lost a column failed
+    every learner it graded."""
     expected = _nbgrader_tables()
-    missing = sorted(expected - found)
-    if not missing or (new_allowed and not found):
+    missing = sorted(set(expected) - set(found))
+    if new_allowed and not found:
         return None
     if len(missing) == len(expected):
         return (
             f"{name} is not a readable nbgrader gradebook (it has none of its tables): {_RESTORE}"
         )
-    # a gradebook from an older nbgrader lacks the tables added since; only then is
-    # nbgrader's own advice the right one
+    lacking = [f"the tables {', '.join(missing)}"] if missing else []
+    lacking += [
+        f"the columns {', '.join(sorted(expected[table] - columns))} of {table}"
+        for table, columns in sorted(found.items())
+        if table in expected and expected[table] - columns
+    ]
+    if not lacking:
+        return None
+    # a gradebook from an older nbgrader lacks the tables and columns added since; only
+    # then is nbgrader's own advice the right one
     return (
-        f"{name} is not a complete nbgrader gradebook (it lacks the tables "
-        f"{', '.join(missing)}): {_RESTORE}, or, if an older nbgrader made it, back it up "
-        "and run `nbgrader db upgrade`"
+        f"{name} is not a complete nbgrader gradebook (it lacks {'; '.join(lacking)}): "
+        f"{_RESTORE}, or, if an older nbgrader made it, back it up and run "
+        "`nbgrader db upgrade`"
     )
 
 
@@ -130,8 +161,47 @@ def _course_problem(courses: set[str], course_id: str, name: str) -> str | None:
     )
 
 
+#: The most problems ``PRAGMA quick_check`` is asked for: the first is named.
+_PAGE_PROBLEMS = 3
+
+
+def _pages_problem(connection: sqlite3.Connection, name: str) -> str | None:
+    """Why the SQLite gradebook ``name``, open on ``connection``, is damaged, or None:
+    ``PRAGMA quick_check`` reads every page of the file, finding a page overwritten, cut
+    off or wrongly linked that reading nbgrader's tables alone does not reach."""
+    found = [row[0] for row in connection.execute(f"PRAGMA quick_check({_PAGE_PROBLEMS})")]
+    if found == ["ok"] or not found:
+        return None
+    # each problem's words, without the "*** in database main ***" heading
+    first = " ".join(str(found[0]).replace("*** in database main ***", "").split())
+    return f"{name} is damaged (SQLite's check of its pages found: {first}): {_RESTORE}"
+
+
+def _unwritable_problem(path: str, name: str) -> str | None:
+    """Why the gradebook file ``path`` or its folder (where SQLite writes its journal)
+    cannot be written, or None. ``os.access`` answers for this process, as root too: an
+    immutable file or a read-only mount refuses root, which SQLite would see only at the
+    first score written, after the grading run had begun."""
+    folder = os.path.dirname(path)
+    if not os.access(path, os.W_OK):
+        what = f"the gradebook {name}"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        what = f"the folder of the gradebook {name} (where SQLite keeps its journal)"
+    else:
+        return None
+    return (
+        f"{what} cannot be written: let the grader write to the gradebook and its folder "
+        "(a read-only mount, `chattr +i` or its mode), then try again"
+    )
+
+
 def _sqlite_problem(
-    path: str, write: bool, timeout: float, new_allowed: bool, course_id: str | None
+    path: str,
+    write: bool,
+    timeout: float,
+    new_allowed: bool,
+    course_id: str | None,
+    pages: bool = True,
 ) -> str | None:
     """:func:`gradebook_problem` for a SQLite gradebook in the file ``path``."""
     name = _display_path(path)
@@ -143,6 +213,15 @@ def _sqlite_problem(
             f"there is no gradebook at {name}: {_RESTORE}, or, for a new course, run "
             "`nbgrader generate_assignment` first"
         )
+    if os.path.getsize(path) == 0:
+        # SQLite reads an empty file as a database without tables, which nbgrader fills
+        # with empty ones: a gradebook cut to nothing would lose every grade in silence
+        return (
+            f"{name} is an empty file, not a gradebook: {_RESTORE}, or, if the course has "
+            "no grades yet, delete it"
+        )
+    if write and (problem := _unwritable_problem(path, name)):
+        return problem
     # mode=rw: never create the file; isolation_level=None: no transaction but our own
     uri = "file:" + pathname2url(os.path.abspath(path)) + "?mode=rw"
     try:
@@ -150,11 +229,17 @@ def _sqlite_problem(
     except sqlite3.Error as error:
         return _sqlite_error_problem(error, name, timeout)
     try:
-        found = {
-            row[0]
-            for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-        problem = _tables_problem(found, name, new_allowed)
+        problem = _pages_problem(connection, name) if pages else None
+        if problem is None:
+            found = {
+                table: {column[1] for column in connection.execute(_COLUMNS_QUERY, (table,))}
+                for (table,) in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type='table'"
+                )
+            }
+            # a SQLite gradebook not made yet has no file: a file without tables is one
+            # emptied, whose grades nbgrader's new tables would replace in silence
+            problem = _tables_problem(found, name)
         if problem is None and course_id is not None and "assignment" in found:
             courses = {course for (course,) in connection.execute(_COURSES_QUERY)}
             problem = _course_problem(courses, course_id, name)
@@ -167,6 +252,10 @@ def _sqlite_problem(
         return _sqlite_error_problem(error, name, timeout)
     finally:
         connection.close()
+
+
+#: A SQLite table's columns, one row each, the name second.
+_COLUMNS_QUERY = "SELECT * FROM pragma_table_info(?)"
 
 
 def _server_problem(
@@ -187,7 +276,11 @@ def _server_problem(
         return f"the gradebook {shown} cannot be opened ({error}): correct NBGRADER_DB_URL"
     try:
         with engine.connect() as connection:
-            found = set(sqlalchemy.inspect(connection).get_table_names())
+            inspector = sqlalchemy.inspect(connection)
+            found = {
+                table: {column["name"] for column in inspector.get_columns(table)}
+                for table in inspector.get_table_names()
+            }
             problem = _tables_problem(found, shown, new_allowed)
             if problem is None and course_id is not None and "assignment" in found:
                 rows = connection.execute(sqlalchemy.text(_COURSES_QUERY))
@@ -210,6 +303,7 @@ def gradebook_problem(
     *,
     new_allowed: bool = False,
     course_id: str | None = None,
+    pages: bool = True,
 ) -> str | None:
     """Why the gradebook at ``db_url`` cannot be used now, or None when it can.
 
@@ -219,34 +313,43 @@ def gradebook_problem(
         The gradebook's SQLAlchemy URL, as in ``CourseDirectory.db_url``; a relative
         SQLite path is read from the current folder, as nbgrader's own opening does.
     write : bool
-        Whether the command writes the gradebook: a SQLite gradebook must then also take
-        a write lock (``BEGIN IMMEDIATE``, rolled back at once).
+        Whether the command writes the gradebook: a SQLite gradebook and its folder must
+        then also be writable, and the file take a write lock (``BEGIN IMMEDIATE``,
+        rolled back at once).
     timeout : float, optional
         The longest, in seconds, to wait for another program's lock on a SQLite
         gradebook (or to connect to a server); the URL's own SQLite ``timeout`` when
         shorter.
     new_allowed : bool, optional
-        Whether a gradebook not made yet (no SQLite file, or a database without any
-        table) is one the caller makes, as ``lstm-grade`` does before it grades: then it
-        is no problem. nbgrader's converters cannot: for them it is one.
+        Whether a gradebook not made yet (no SQLite file, or a server's database without
+        any table) is one the caller makes, as ``lstm-grade`` does before it grades: then
+        it is no problem. nbgrader's converters cannot: for them it is one. An empty
+        SQLite file, or one without tables, is a problem either way: a gradebook emptied
+        by accident would otherwise be filled anew, its grades lost in silence.
     course_id : str, optional
         The course that will write the gradebook, when the caller must not write another
         course's: a gradebook holding assignments, none of them this course's (nor
         nbgrader's ``default_course``), is then a problem. Not checked when None.
+    pages : bool, optional
+        Whether a SQLite gradebook's pages are checked (``PRAGMA quick_check``, which
+        reads the whole file): False where this run checked them already.
 
     Returns
     -------
     str or None
         One line saying what is wrong and what to do, or None. Nothing is created or
-        written either way: a missing SQLite file is reported (or passed), not made.
+        written either way: a missing SQLite file is reported (or passed), not made. (A
+        transaction a crashed writer left half-done, in a ``-journal`` beside the file, is
+        rolled back by SQLite as the check opens it, as by any opening: the file is then
+        as that writer found it.)
     """
     from sqlalchemy.engine import make_url
 
     url = make_url(db_url)
     if url.get_backend_name() != "sqlite":
         return _server_problem(url, timeout, new_allowed, course_id)
-    database = url.database or ""
-    if database in ("", ":memory:") or database.startswith("file:"):
+    path = _sqlite_path(db_url)
+    if path is None:
         return None  # in memory (nothing to lose), or a URI naming its own options
     own = url.query.get("timeout")
     if isinstance(own, str):
@@ -254,7 +357,42 @@ def gradebook_problem(
             timeout = min(timeout, float(own))
         except ValueError:
             pass  # SQLAlchemy will refuse it when nbgrader connects
-    return _sqlite_problem(os.path.abspath(database), write, timeout, new_allowed, course_id)
+    return _sqlite_problem(path, write, timeout, new_allowed, course_id, pages)
+
+
+def _sqlite_path(db_url: str) -> str | None:
+    """The absolute path of the file a SQLite gradebook URL names, or None for any other
+    gradebook (a server's, one in memory, a URI naming its own options)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url)
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else os.path.abspath(database)
+
+
+def pages_checked_mark(db_url: str) -> str | None:
+    """What :data:`PAGES_CHECKED_ENV` holds once the pages of the SQLite gradebook at
+    ``db_url`` were checked: the file's device and inode, so that a file put in its place
+    since is checked again. None where there is no such file (nothing to mark).
+
+    Parameters
+    ----------
+    db_url : str
+        The gradebook's SQLAlchemy URL, as for :func:`gradebook_problem`.
+
+    Returns
+    -------
+    str or None
+        ``"<device>:<inode>"``, or None.
+    """
+    path = _sqlite_path(db_url)
+    try:
+        found = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return None if found is None else f"{found.st_dev}:{found.st_ino}"
 
 
 def _checked_converters() -> dict[type, bool]:
@@ -275,6 +413,8 @@ def guard_gradebook() -> None:
     first learner's folder). A problem is logged as one error line and raised as
     :class:`GradebookUnusable`, so the command exits with status 1 and every folder
     stays as it was. Other converters are left alone. Calling it again changes nothing.
+    A SQLite gradebook's pages are not read again where :data:`PAGES_CHECKED_ENV` says
+    the ``lstm-grade`` run that started the command checked this very file.
     """
     from lstm_grader.converter_checks import check_before_converting
 
@@ -285,7 +425,11 @@ def guard_gradebook() -> None:
         )
         if writes is None:
             return None
-        problem = gradebook_problem(converter.coursedir.db_url, write=writes)
+        db_url = converter.coursedir.db_url
+        # an lstm-grade run checked this file's pages before it started this command
+        checked = os.environ.get(PAGES_CHECKED_ENV)
+        pages = checked is None or checked != pages_checked_mark(db_url)
+        problem = gradebook_problem(db_url, write=writes, pages=pages)
         return f"{problem}. Nothing was removed or written." if problem else None
 
     check_before_converting("gradebook_checked_by_lstm_grader", problem_of, GradebookUnusable)

@@ -1200,19 +1200,18 @@ class ProcessLimits:
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
 
+#: The most bytes of a thread's ``schedstat`` read: its three counters, at most 20 digits
+#: each, fit; nothing past them is read.
+SCHEDSTAT_BYTES = 128
+
+
 def _run_delay_ns(schedstat: str) -> int | None:
     """A thread's wait for a CPU so far, in nanoseconds: the second field of its
     ``schedstat``, which the host's kernel writes; None once the thread has ended."""
     try:
-        fd = os.open(schedstat, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        return int(os.read(fd, 128).split()[1])
+        return int(cgroups.read_small(schedstat, limit=SCHEDSTAT_BYTES).split()[1])
     except (OSError, ValueError, IndexError):
         return None
-    finally:
-        os.close(fd)
 
 
 def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Identity | None) -> None:

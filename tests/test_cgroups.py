@@ -84,6 +84,21 @@ def test_the_threads_of_a_group_are_listed_from_one_file_in_either_layout(
     assert cgroups.ControlGroup().thread_ids() is None
 
 
+def test_a_small_file_is_read_whole_or_up_to_its_bound(tmp_path: Path) -> None:
+    """Does ``read_small`` read a file to its end in as many reads as it takes, and with a
+    bound read no byte past it, however long the file?"""
+    path = tmp_path / "listing"
+    data = os.urandom(3 * 65536 + 5)
+    path.write_bytes(data)
+    assert cgroups.read_small(path) == data
+    assert cgroups.read_small(path, limit=128) == data[:128]
+    assert cgroups.read_small(path, limit=70_000) == data[:70_000]
+    assert cgroups.read_small(path, limit=len(data) + 1) == data
+    assert cgroups.read_small(path, limit=0) == b""
+    # a file without an end: the bound alone stops the read
+    assert cgroups.read_small("/dev/zero", limit=100) == bytes(100)
+
+
 def test_missing_controllers_are_reported_not_skipped(tmp_path: Path) -> None:
     """Where a controller is absent, does the group say which limit is not applied?"""
     group = cgroups.create(LIMITS, root=tmp_path)

@@ -205,9 +205,12 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
     ]
 
 
-def _gradebook_visits_for_recorded_rows(root: Path, learners: int) -> tuple[int, list[Row]]:
+def _gradebook_visits_for_recorded_rows(
+    root: Path, learners: int, absent: int = 0
+) -> tuple[int, list[Row]]:
     """How many times the grader opened the gradebook to list the rows of a class of
-    ``learners`` whose two-notebook submissions were never graded, and those rows."""
+    ``learners`` whose two-notebook submissions were never graded, and ``absent`` more the
+    gradebook knows who handed in nothing, and those rows."""
     from nbgrader.api import Base, Gradebook
     from sqlalchemy import create_engine
 
@@ -231,6 +234,8 @@ def _gradebook_visits_for_recorded_rows(root: Path, learners: int) -> tuple[int,
         for i in range(learners):
             gradebook.update_or_create_student(f"s{i}")
             _touch(root / "submitted" / f"s{i}" / "a1" / "a1.ipynb", "{}")
+        for i in range(absent):
+            gradebook.update_or_create_student(f"absent{i}")
     visits = 0
     opened = grader._gradebook
 
@@ -260,6 +265,57 @@ def test_a_notebooks_maximum_score_is_read_once_per_run_not_once_per_learner(
             ("a1", "ungraded", 7.0),
             ("a1-extra", "ungraded", 3.0),
         }
+
+
+def test_a_run_reads_the_maximum_scores_once_for_ungraded_and_missing_rows(
+    tmp_path: Path,
+) -> None:
+    """The roster's rows read each notebook's maximum score again, though the ungraded
+    rows of the same run had just read it. With a learner who handed in nothing beside
+    one whose submission was never graded, is the gradebook opened twice (the maximum
+    scores, the roster) and no more, with the same maximum score in both kinds of row?"""
+    visits, rows = _gradebook_visits_for_recorded_rows(tmp_path, 1, absent=1)
+    assert visits == 2
+    assert sorted((r.student, r.notebook, r.status, r.max_score) for r in rows) == [
+        ("absent0", "a1", "missing", 7.0),
+        ("absent0", "a1-extra", "missing", 3.0),
+        ("s0", "a1", "ungraded", 7.0),
+        ("s0", "a1-extra", "ungraded", 3.0),
+    ]
+
+
+def test_the_gradebooks_pages_are_checked_once_and_the_nbgrader_runs_told(
+    tmp_path: Path,
+) -> None:
+    """A damaged gradebook stops the run before anything is graded; a sound one's pages
+    are read once, here, and each nbgrader run the grader starts is told which file was
+    checked, so that it does not read them again. Is the mark in their environment only
+    after a check that passed, and never one an earlier environment carried?"""
+    from nbgrader.api import Base
+    from sqlalchemy import create_engine
+
+    from lstm_grader.gradebook_guard import PAGES_CHECKED_ENV, pages_checked_mark
+
+    _touch(tmp_path / "nbgrader_config.py", _TINY_CONFIG)
+    grader = classgrade.ClassGrader(
+        tmp_path, workers=1, force=False, timeout=60, process_per_submission=True
+    )
+    db_url = grader.layout.db_url
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PAGES_CHECKED_ENV, "0:0")  # left by whatever started this grader
+        assert grader.setup_problems([]) == []  # no gradebook yet: this run makes one
+        assert PAGES_CHECKED_ENV not in grader._env()
+        schema = create_engine(db_url)
+        Base.metadata.create_all(schema)
+        schema.dispose()
+        assert grader.setup_problems([]) == []
+        assert grader._env()[PAGES_CHECKED_ENV] == pages_checked_mark(db_url)
+        gradebook = tmp_path / "gradebook.db"
+        gradebook.write_bytes(gradebook.read_bytes()[:4096])  # cut after its first page
+        (problem,) = grader.setup_problems([])
+        assert problem.startswith("gradebook.db ") or problem.startswith(f"{gradebook} ")
+        assert "restore it from a backup" in problem
+        assert PAGES_CHECKED_ENV not in grader._env()
 
 
 def _tiny_course(root: Path) -> Submission:
@@ -1070,6 +1126,76 @@ def test_an_unknown_assignment_or_a_broken_gradebook_is_named(course_factory) ->
     assert first == "lstm-grade: nothing was graded:"
     assert "not a database" in why and "restore it from a backup" in why
     assert not (course.root / "grades.csv").exists()
+
+
+@pytest.mark.slow
+def test_a_damaged_gradebook_grades_nothing_changes_nothing_and_says_what_to_do(
+    course_factory,
+) -> None:
+    """After a graded run, the gradebook is cut to nothing, has a page overwritten, loses
+    a column, or cannot be written (as root too). Before, lstm-grade filled an emptied
+    one anew without a word, graded every learner as a grader error on the overwritten
+    page (their autograded work removed), and stopped on the other two with a raw
+    SQLAlchemy error or a traceback blaming the course's configuration. Does each run now
+    grade nothing, say in one line what is wrong with gradebook.db and what to do, and
+    leave the gradebook, the grades files and every learner's folders as they were?"""
+    from test_gradebook_guard import damaged_bytes, unwritable
+
+    course = course_factory(ASSIGNMENT)
+    for student in ("alice", "bob"):
+        course.submit(student, ASSIGNMENT, answered_notebook(course))
+    lstm_grade(course)
+    gradebook = course.root / "gradebook.db"
+    sound = gradebook.read_bytes()
+
+    def kept() -> dict[str, bytes]:
+        return {
+            str(path.relative_to(course.root)): path.read_bytes()
+            for kind in ("submitted", "autograded", "feedback", "grading_reports")
+            for path in sorted((course.root / kind).rglob("*"))
+            if path.is_file()
+        } | {name: (course.root / name).read_bytes() for name in ("grades.csv", "gradebook.db")}
+
+    def renamed_column() -> bytes:
+        import sqlite3
+
+        connection = sqlite3.connect(gradebook)
+        connection.execute("ALTER TABLE student RENAME COLUMN email TO mail")
+        connection.commit()
+        connection.close()
+        return gradebook.read_bytes()
+
+    damages = {
+        "cut-to-nothing": (
+            "gradebook.db is an empty file, not a gradebook: restore it from "
+            "a backup, or, if the course has no grades yet, delete it"
+        ),
+        "page-overwritten": "gradebook.db is damaged (",
+        "renamed-column": (
+            "gradebook.db is not a complete nbgrader gradebook (it lacks the "
+            "columns email of student): restore it from a backup"
+        ),
+        "unwritable": "the gradebook gradebook.db cannot be written: let the grader write",
+    }
+    grade = [sys.executable, "-m", "lstm_grader.classgrade", "--no-progress", "--force"]
+    for damage, said in damages.items():
+        gradebook.write_bytes(sound)
+        if damage == "renamed-column":
+            renamed_column()
+        elif damage != "unwritable":
+            gradebook.write_bytes(damaged_bytes(sound, damage, gradebook))
+        before = kept()
+        with unwritable(gradebook) if damage == "unwritable" else contextlib.nullcontext():
+            run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
+        assert run.returncode == 2, (damage, run.stdout, run.stderr)
+        first, why = run.stderr.strip().splitlines()
+        assert first == "lstm-grade: nothing was graded:", damage
+        assert why.strip().startswith(said), (damage, why)
+        assert kept() == before, f"{damage}: a file changed"
+        assert sorted(p.name for p in course.root.glob("gradebook.db*")) == ["gradebook.db"]
+    gradebook.write_bytes(sound)  # the backup put back: the run grades again
+    run = course.run(*grade, ASSIGNMENT, check=False, timeout=600)
+    assert run.returncode == 0, run.stderr
 
 
 @pytest.mark.slow

@@ -9,12 +9,15 @@ every earlier ``autograded/`` and ``feedback/`` folder must stay as it was.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -27,9 +30,11 @@ from nbgrader.converters.base import BaseConverter
 
 from lstm_grader.gradebook_guard import (
     LOCK_TIMEOUT_S,
+    PAGES_CHECKED_ENV,
     GradebookUnusable,
     gradebook_problem,
     guard_gradebook,
+    pages_checked_mark,
 )
 
 ASSIGNMENT = "05-return-flags"
@@ -97,9 +102,16 @@ def test_a_file_that_is_not_a_database_is_named(gradebook: Path) -> None:
     assert "upgrade" not in problem
 
 
+def _tableless(path: Path) -> None:
+    """Make ``path`` a SQLite database without a table (a header and nothing more)."""
+    other = sqlite3.connect(path)
+    other.execute("PRAGMA user_version = 1")
+    other.close()
+
+
 def test_a_database_without_nbgraders_tables_is_named(tmp_path: Path) -> None:
     path = tmp_path / "gradebook.db"
-    path.write_bytes(b"")  # SQLite reads an empty file as an empty database
+    _tableless(path)
     assert gradebook_problem(_url(path), write=True) == (
         f"{path} {NOT_READABLE} (it has none of its tables): restore it from a backup"
     )
@@ -112,6 +124,188 @@ def test_a_database_without_nbgraders_tables_is_named(tmp_path: Path) -> None:
     assert "grade_cells" in problem and "nbgrader db upgrade" in problem
 
 
+def test_a_table_that_lost_a_column_is_named(gradebook: Path) -> None:
+    """nbgrader finds its tables by name and names their columns only in its queries: a
+    ``student`` table without ``email`` stopped every learner's grading with a raw
+    SQLAlchemy error. Is the column named, with the table, before anything runs?"""
+    other = sqlite3.connect(gradebook)
+    other.execute("ALTER TABLE student RENAME COLUMN email TO mail")
+    other.commit()
+    other.close()
+    before = gradebook.read_bytes()
+    problem = gradebook_problem(_url(gradebook), write=True, new_allowed=True)
+    assert problem == (
+        f"{gradebook} is not a complete nbgrader gradebook (it lacks the columns email of "
+        "student): restore it from a backup, or, if an older nbgrader made it, back it up "
+        "and run `nbgrader db upgrade`"
+    )
+    assert gradebook.read_bytes() == before
+
+
+def _with_rows(gradebook: Path) -> bytes:
+    """Give ``gradebook`` a class of learners, pages of them (plain SQL, in nbgrader's
+    own table); return its bytes."""
+    connection = sqlite3.connect(gradebook)
+    connection.executemany(
+        "INSERT INTO student (id, first_name, last_name, email) VALUES (?, ?, ?, ?)",
+        [
+            (f"learner-{n:03}", "Ada", "Lovelace", f"learner-{n:03}@example.org" + " " * 150)
+            for n in range(120)
+        ],
+    )
+    connection.commit()
+    connection.close()
+    return gradebook.read_bytes()
+
+
+def damaged_bytes(data: bytes, damage: str, gradebook: Path) -> bytes:
+    """``data``, a gradebook's bytes, damaged as ``damage`` says: cut in half, one table's
+    page overwritten with random bytes, or cut to nothing."""
+    if damage == "cut-in-half":
+        return data[: len(data) // 2]
+    if damage == "cut-to-nothing":
+        return b""
+    # the first page of the learners' table: the list of tables (page 1) still reads
+    connection = sqlite3.connect(gradebook)
+    (root,) = connection.execute(
+        "SELECT rootpage FROM sqlite_master WHERE name = 'student'"
+    ).fetchone()
+    (size,) = connection.execute("PRAGMA page_size").fetchone()
+    connection.close()
+    start = (root - 1) * size
+    return data[:start] + os.urandom(size) + data[start + size :]
+
+
+@pytest.mark.parametrize("damage", ["cut-in-half", "page-overwritten", "cut-to-nothing"])
+@pytest.mark.parametrize("new_allowed", [False, True], ids=["nbgrader", "lstm-grade"])
+def test_a_damaged_gradebook_is_named_and_left_as_it_was(
+    gradebook: Path, damage: str, new_allowed: bool
+) -> None:
+    """A page overwritten with garbage passed the check (its tables were listed) and
+    failed every learner as a grader error, their earlier work removed; a gradebook cut to
+    nothing was taken by lstm-grade for a course not graded yet and filled anew, every
+    grade lost without a word. Is each named, with what to do, and left byte for byte?"""
+    data = damaged_bytes(_with_rows(gradebook), damage, gradebook)
+    gradebook.write_bytes(data)
+    problem = gradebook_problem(_url(gradebook), write=True, new_allowed=new_allowed)
+    assert problem is not None and problem.startswith(str(gradebook))
+    assert "restore it from a backup" in problem
+    assert gradebook.read_bytes() == data
+    assert sorted(p.name for p in gradebook.parent.iterdir()) == ["gradebook.db"]
+
+
+def test_the_pages_are_read_only_when_asked(gradebook: Path) -> None:
+    """``pages=False`` is for a run that read this file's pages already: does it still
+    check what the rest of the check reads, and skip the pages only?"""
+    gradebook.write_bytes(damaged_bytes(_with_rows(gradebook), "page-overwritten", gradebook))
+    problem = gradebook_problem(_url(gradebook), write=True)
+    assert problem is not None and "is damaged (SQLite's check of its pages found: " in problem
+    assert gradebook_problem(_url(gradebook), write=True, pages=False) is None
+    _tableless(gradebook.parent / "other.db")
+    problem = gradebook_problem(_url(gradebook.parent / "other.db"), write=True, pages=False)
+    assert problem is not None and "it has none of its tables" in problem
+
+
+@contextlib.contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """``path`` unwritable for this process while open: immutable (``chattr +i``) for
+    root, whom a mode does not stop; read-only by its mode otherwise. Put back after,
+    however the test ends."""
+    if os.geteuid() == 0:
+        chattr = shutil.which("chattr")
+        require_or_skip(chattr is not None, "chattr (e2fsprogs)")
+        made = subprocess.run([chattr, "+i", str(path)], capture_output=True, text=True)
+        require_or_skip(made.returncode == 0, f"an immutable file here ({made.stderr.strip()})")
+        try:
+            yield
+        finally:
+            subprocess.run([chattr, "-i", str(path)], check=True)
+    else:
+        mode = path.stat().st_mode
+        path.chmod(mode & 0o555)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+
+
+@pytest.mark.parametrize("which", ["file", "folder"])
+def test_an_unwritable_gradebook_or_folder_stops_a_writer_only(gradebook: Path, which: str) -> None:
+    """As root, a read-only gradebook passed the write lock (which writes nothing) and
+    lstm-grade then failed at its first write with a traceback blaming the course's
+    configuration. Is the file, or its folder (SQLite's journal goes there), named for a
+    command that writes, and left alone by one that only reads?"""
+    before = gradebook.read_bytes()
+    with unwritable(gradebook if which == "file" else gradebook.parent):
+        problem = gradebook_problem(_url(gradebook), write=True, new_allowed=True)
+        assert gradebook_problem(_url(gradebook), write=False) is None
+    assert problem is not None and problem.endswith(
+        "cannot be written: let the grader write to the gradebook and its folder "
+        "(a read-only mount, `chattr +i` or its mode), then try again"
+    )
+    named = "the folder of the gradebook" if which == "folder" else "the gradebook"
+    assert problem.startswith(f"{named} {gradebook} ")
+    assert gradebook.read_bytes() == before
+
+
+def test_a_journal_left_beside_the_gradebook_is_sqlites_to_settle(gradebook: Path) -> None:
+    """A writer killed mid-transaction (a timed-out grading, a power cut) leaves its
+    ``-journal``: SQLite rolls it back at the next opening, so the gradebook is as before
+    the transaction, and the check passes. A ``-journal`` or ``-wal`` of garbage is no
+    journal to SQLite: the gradebook is left as it is. Is each so?"""
+    _with_rows(gradebook)
+    before = _rows_of(gradebook)
+    _kill_a_writer(gradebook)
+    journal = gradebook.with_name("gradebook.db-journal")
+    assert journal.stat().st_size > 0, "the killed writer left no journal"
+    assert gradebook_problem(_url(gradebook), write=True) is None
+    assert _rows_of(gradebook) == before and not journal.exists()
+    for leftover in ("gradebook.db-journal", "gradebook.db-wal"):
+        gradebook.with_name(leftover).write_bytes(os.urandom(8192))
+        assert gradebook_problem(_url(gradebook), write=True) is None
+        assert _rows_of(gradebook) == before
+        gradebook.with_name(leftover).unlink(missing_ok=True)
+
+
+def _kill_a_writer(gradebook: Path) -> None:
+    """Leave a ``-journal`` beside ``gradebook``: a writer that changes every learner's row
+    and is killed before it commits."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, sqlite3, sys\n"
+            "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "db.execute('PRAGMA cache_size = 1')  # pages reach the file mid-transaction\n"
+            "db.execute('BEGIN IMMEDIATE')\n"
+            "db.execute(\"UPDATE student SET email = 'changed' || randomblob(500)\")\n"
+            "os._exit(0)\n",
+            str(gradebook),
+        ],
+        check=True,
+    )
+
+
+def test_a_copy_put_back_beside_an_old_journal_is_changed_by_it(gradebook: Path) -> None:
+    """The README tells an instructor who puts a copy back to delete the ``-journal``
+    beside the damaged file first. Is that so: does SQLite apply a journal to whatever
+    file it finds beside it, so that the copy put back is no longer the copy?"""
+    copy = gradebook.read_bytes()
+    _with_rows(gradebook)
+    _kill_a_writer(gradebook)
+    gradebook.write_bytes(copy)  # the journal left where it was
+    gradebook_problem(_url(gradebook), write=True)
+    assert gradebook.read_bytes() != copy
+
+
+def _rows_of(gradebook: Path) -> list[tuple]:
+    connection = sqlite3.connect(gradebook)
+    try:
+        return connection.execute("SELECT * FROM student ORDER BY id").fetchall()
+    finally:
+        connection.close()
+
+
 def test_a_missing_gradebook_is_named_and_not_created(tmp_path: Path) -> None:
     """nbgrader would create an empty gradebook and fail every learner on it."""
     path = tmp_path / "gradebook.db"
@@ -121,14 +315,21 @@ def test_a_missing_gradebook_is_named_and_not_created(tmp_path: Path) -> None:
 
 
 def test_a_gradebook_not_made_yet_passes_where_the_caller_makes_it(tmp_path: Path) -> None:
-    """lstm-grade makes the gradebook before it grades: for it, no SQLite file, or an
-    empty database, is none of these problems (and no file is made by the check), while a
-    partial gradebook or one that is not a database still is."""
+    """lstm-grade makes the gradebook before it grades: for it, no SQLite file is none of
+    these problems (and no file is made by the check), while an empty file, a database
+    without tables (an emptied gradebook, which nbgrader would fill anew), a partial
+    gradebook or one that is not a database still is."""
     path = tmp_path / "gradebook.db"
     assert gradebook_problem(_url(path), write=True, new_allowed=True) is None
     assert not path.exists()
     path.write_bytes(b"")
-    assert gradebook_problem(_url(path), write=True, new_allowed=True) is None
+    assert gradebook_problem(_url(path), write=True, new_allowed=True) == (
+        f"{path} is an empty file, not a gradebook: restore it from a backup, or, if the "
+        "course has no grades yet, delete it"
+    )
+    _tableless(path)
+    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    assert problem is not None and "it has none of its tables" in problem
     other = sqlite3.connect(path)
     other.execute("CREATE TABLE student (id TEXT)")
     other.commit()
@@ -281,12 +482,54 @@ def test_guarding_twice_checks_once(
 
     checks: list[str] = []
     monkeypatch.setattr(
-        gradebook_guard, "gradebook_problem", lambda url, write: checks.append(url) or None
+        gradebook_guard,
+        "gradebook_problem",
+        lambda url, write, pages: checks.append(url) or None,
     )
     guard_gradebook()
     guard_gradebook()
     BaseConverter.convert_notebooks(_converter(GenerateFeedback, _url(gradebook), caplog))
     assert checks == [_url(gradebook)] and unchecked == ["GenerateFeedback"]
+
+
+def test_the_pages_are_read_once_per_grading_run(
+    tmp_path: Path, gradebook: Path, unchecked: list[str], monkeypatch, caplog
+) -> None:
+    """Reading every page reads the whole gradebook: for each nbgrader run lstm-grade
+    starts, one per submission, a large course's file would be read again. Does a
+    command whose environment names this very file as checked (``PAGES_CHECKED_ENV``)
+    skip its pages, while one naming nothing, another file, or the file another took the
+    place of, reads them?"""
+    from lstm_grader import gradebook_guard
+
+    read: list[str] = []
+    real = gradebook_guard._pages_problem
+    monkeypatch.setattr(
+        gradebook_guard,
+        "_pages_problem",
+        lambda connection, name: read.append(name) or real(connection, name),
+    )
+    guard_gradebook()
+    other = tmp_path / "other.db"
+    other.write_bytes(gradebook.read_bytes())
+
+    def reads(mark: str | None) -> int:
+        read.clear()
+        if mark is None:
+            monkeypatch.delenv(PAGES_CHECKED_ENV, raising=False)
+        else:
+            monkeypatch.setenv(PAGES_CHECKED_ENV, mark)
+        BaseConverter.convert_notebooks(_converter(Autograde, _url(gradebook), caplog))
+        return len(read)
+
+    assert reads(None) == 1
+    assert reads(pages_checked_mark(_url(gradebook))) == 0
+    assert reads(pages_checked_mark(_url(other))) == 1
+    mark = pages_checked_mark(_url(gradebook))
+    other.replace(gradebook)  # a copy put in its place: another file, read again
+    assert reads(mark) == 1
+    assert pages_checked_mark(_url(tmp_path / "none.db")) is None
+    assert pages_checked_mark("postgresql://grader@db/course") is None
 
 
 def test_the_course_config_installs_the_guard(unchecked: list[str]) -> None:
@@ -350,9 +593,10 @@ def _learners_work(course: Course) -> dict[str, str]:
     return found
 
 
-def _assert_stopped(course: Course, command: str, message: str) -> None:
+def _assert_stopped(course: Course, command: str, message: str, *, whole: bool = True) -> None:
     """Run ``command`` with --force: does it exit 1 with ``message`` as its one error
-    line, no traceback and no advice to upgrade, leaving every learner's work as it was?"""
+    line (or its start, unless ``whole``), no traceback and no advice to upgrade, leaving
+    every learner's work as it was?"""
     work = _learners_work(course)
     assert {Path(p).parts[:2] for p in work} == {
         (kind, student) for kind in ("autograded", "feedback") for student in STUDENTS
@@ -362,7 +606,11 @@ def _assert_stopped(course: Course, command: str, message: str) -> None:
     output = run.stdout + run.stderr
     errors = [line for line in output.splitlines() if "ERROR]" in line]
     assert run.returncode == 1, output
-    assert errors == [f"[{APPS[command]} | ERROR] {message}"], output
+    if whole:
+        assert errors == [f"[{APPS[command]} | ERROR] {message}"], output
+    else:
+        assert len(errors) == 1 and errors[0].startswith(f"[{APPS[command]} | ERROR] {message}")
+        assert errors[0].endswith("restore it from a backup. Nothing was removed or written.")
     assert "Traceback" not in output and "db upgrade" not in output, output
     assert "Removing" not in output, output
     assert _learners_work(course) == work
@@ -384,6 +632,28 @@ def test_a_corrupt_gradebook_stops_the_command_before_it_removes_anything(
         command,
         f"gradebook.db {NOT_READABLE} (file is not a database): restore it from a backup. "
         "Nothing was removed or written.",
+    )
+    assert gradebook.read_bytes() == damaged
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_gradebook_with_a_page_overwritten_stops_the_command_before_it_removes_anything(
+    course: Course, command: str
+) -> None:
+    """One page of the learners' table overwritten with garbage: the tables were still
+    listed, and nbgrader went on. autograde removed each learner's folder and failed on
+    that learner; generate_feedback removed and made every page again from a gradebook it
+    could not wholly read, exit status 0. Is the damage found by reading the pages,
+    before any folder is touched?"""
+    gradebook = course.root / "gradebook.db"
+    damaged = damaged_bytes(gradebook.read_bytes(), "page-overwritten", gradebook)
+    gradebook.write_bytes(damaged)
+    _assert_stopped(
+        course,
+        command,
+        "gradebook.db is damaged (",
+        whole=False,
     )
     assert gradebook.read_bytes() == damaged
 

@@ -1197,6 +1197,25 @@ def test_the_wait_for_a_cpu_is_read_for_every_thread_of_the_process_tree() -> No
     assert sandbox.SandboxProvisioner.cpu_wait_seconds(_provisioner(None)) is None
 
 
+def test_a_threads_run_delay_is_read_from_its_schedstats_first_bytes_only(
+    tmp_path: Path,
+) -> None:
+    """``schedstat`` is the host kernel's three counters, read for every thread at every
+    cell's start. Is the run delay its second field, read from no more than
+    ``SCHEDSTAT_BYTES`` of the file (a field past them is never seen), and None for a
+    thread that has ended or a file that holds no such field?"""
+    schedstat = tmp_path / "schedstat"
+    schedstat.write_bytes(b"1200 3400 5\n")
+    assert sandbox._run_delay_ns(str(schedstat)) == 3400
+    # the second field starts right after the bound: a reader past it would find 5
+    schedstat.write_bytes(b"1" * (sandbox.SCHEDSTAT_BYTES - 1) + b" 5 6\n")
+    assert sandbox._run_delay_ns(str(schedstat)) is None
+    schedstat.write_bytes(b"")
+    assert sandbox._run_delay_ns(str(schedstat)) is None
+    assert sandbox._run_delay_ns(str(tmp_path / "ended" / "schedstat")) is None
+    assert sandbox._run_delay_ns(f"/proc/{os.getpid()}/schedstat") is not None
+
+
 def _provisioner(pid: int | None, group: Any = None) -> Any:
     """What ``cpu_wait_seconds`` reads of a provisioner: its kernel's pid, its sandbox's
     control group (None: it has none), and the walk of its kernel's process tree."""
