@@ -215,7 +215,10 @@ def unwritable(path: Path) -> Iterator[None]:
         chattr = shutil.which("chattr")
         require_or_skip(chattr is not None, "chattr (e2fsprogs)")
         made = subprocess.run([chattr, "+i", str(path)], capture_output=True, text=True)
-        require_or_skip(made.returncode == 0, f"an immutable file here ({made.stderr.strip()})")
+        if made.returncode != 0:
+            # chattr is a component CI installs; a filesystem without immutable files (an
+            # overlay, tmpfs) is the machine's, which no install changes
+            pytest.skip(f"this filesystem has no immutable files ({made.stderr.strip()})")
         try:
             yield
         finally:
