@@ -66,8 +66,9 @@ NOT_SCORED_YET = ("not-due-yet", "ungraded")
 
 #: ``lstm-grade``'s exit statuses. A script running it tells "the learners' results are in
 #: grades.csv" (0, whatever the learners' notebooks did) from runs an instructor must look
-#: at: the grades file not written (1), nothing graded (2), or grades.csv written with
-#: rows where the grader itself failed (3), which the next run grades again. An
+#: at: the grades file not written, what was graded kept (1), nothing graded (2), or
+#: grades.csv written with rows where the grader itself failed (3), which the next run
+#: grades again. An
 #: interruption exits 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
 EXIT_GRADES_NOT_WRITTEN = 1
 EXIT_NOTHING_GRADED = 2
@@ -75,8 +76,9 @@ EXIT_GRADER_ERRORS = 3
 EXIT_STATUSES = f"""exit status:
   0    every notebook has its row in {GRADES_FILE} (what the learners' notebooks did,
        refused or missing ones included, is in its status column)
-  {EXIT_GRADES_NOT_WRITTEN}    the grades are in the gradebook, but {GRADES_FILE} could not be
-       written
+  {EXIT_GRADES_NOT_WRITTEN}    the grades are in the gradebook, but {GRADES_FILE} was not written:
+       it could not be, or a grader error stopped the run part-way (the next run
+       grades only the rest)
   {EXIT_NOTHING_GRADED}    nothing was graded (the course, its references, the gradebook or the
        sandbox cannot be used, or another run is grading the course)
   {EXIT_GRADER_ERRORS}    {GRADES_FILE} was written, every other submission graded, but some rows
@@ -1432,6 +1434,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         return EXIT_NOTHING_GRADED
     if args.workers is None:
         args.workers = default_workers()
+    grading_started = False
     try:
         grader = ClassGrader(
             root,
@@ -1461,6 +1464,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             )
             grader.close()
             return EXIT_NOTHING_GRADED
+        grading_started = True
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
         # the grades files are the whole course's: the rows of the assignments not named
         # are those their last grading left
@@ -1480,17 +1484,25 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     except (CourseSettingsError, AssignmentNotDefined) as exc:  # the line says what to do
         print(f"lstm-grade: nothing was graded: {exc}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
-    except Exception as exc:  # the course's own setup is broken: nothing can be graded
+    except Exception as exc:
+        shown = f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})"
+        if grading_started:
+            # each submission's grades reach the gradebook as it is graded: only the
+            # class's files are missing
+            print(
+                f"lstm-grade: grader error, the run stopped part-way {shown}: what was graded "
+                f"is kept in the gradebook, {GRADES_FILE} was not written; the next run grades "
+                "only the rest",
+                file=sys.stderr,
+            )
+            return EXIT_GRADES_NOT_WRITTEN
+        # the course's own setup is broken: nothing can be graded
         what = (
             "the gradebook cannot be opened"
             if type(exc).__module__.startswith("sqlalchemy")
             else "the course's configuration or library cannot be loaded"
         )
-        print(
-            f"lstm-grade: grader error, nothing was graded: {what} "
-            f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})",
-            file=sys.stderr,
-        )
+        print(f"lstm-grade: grader error, nothing was graded: {what} {shown}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except KeyboardInterrupt:
         print(

@@ -2055,6 +2055,40 @@ def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
     assert "grader itself failed" not in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("stage", ["setup", "grading"])
+def test_a_grader_error_says_whether_anything_was_graded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stage: str
+) -> None:
+    """An error no submission's own handling caught: before grading began, nothing was
+    graded (2); once it began, each submission graded so far is in the gradebook, so the
+    line must not say that nothing was, and the run exits as one whose grades.csv was not
+    written (1). Is each said, with the error, and no grades.csv written?"""
+    from lstm_grader import sandbox
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the disk went away")
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.setattr(classgrade.ClassGrader, "setup_problems", lambda self, subs: [])
+    if stage == "setup":
+        monkeypatch.setattr(classgrade, "find_submissions", fail)
+    else:
+        monkeypatch.setattr(classgrade.ClassGrader, "grade_all", fail)
+    _tiny_course(tmp_path)
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--no-progress"])
+    said = capsys.readouterr().err.strip().splitlines()
+    assert len(said) == 1 and "(RuntimeError: the disk went away)" in said[0], said
+    if stage == "setup":
+        assert status == classgrade.EXIT_NOTHING_GRADED
+        assert said[0].startswith("lstm-grade: grader error, nothing was graded: ")
+    else:
+        assert status == classgrade.EXIT_GRADES_NOT_WRITTEN
+        assert "nothing was graded" not in said[0]
+        assert "what was graded is kept in the gradebook" in said[0]
+        assert said[0].endswith("the next run grades only the rest")
+    assert not (tmp_path / classgrade.GRADES_FILE).exists()
+
+
 def test_the_help_names_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     """Does ``lstm-grade --help`` say what each exit status means, grader errors included?"""
     with pytest.raises(SystemExit):
