@@ -14,7 +14,6 @@ code chooses, and every exercise page's "Chapter:" link titled as its chapter.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import inspect
 import re
 import subprocess
@@ -22,7 +21,6 @@ import sys
 import tokenize
 from io import StringIO
 from pathlib import Path, PurePosixPath
-from types import ModuleType
 
 import pytest
 import yaml
@@ -100,14 +98,6 @@ def test_the_book_tests_build_as_make_book_does(tmp_path: Path) -> None:
     assert dry_run.returncode == 0, dry_run.stderr
     assert "rm -rf _build/.doctrees" in dry_run.stdout, dry_run.stdout
     assert "jb build" in dry_run.stdout, dry_run.stdout
-
-
-def book_extension(name: str) -> ModuleType:
-    """The book's extension ``book/_ext/<name>.py``, loaded from its file."""
-    spec = importlib.util.spec_from_file_location(name, BOOK / "_ext" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def page(chapter: str) -> BeautifulSoup:
@@ -1192,81 +1182,36 @@ def test_the_built_html_names_the_header_controls(build_output: str, name: str) 
     assert "dark" in by_mode["dark"] and "system" in by_mode["auto"], by_mode
 
 
-# A header as the theme draws it, cut down to the controls every page's header holds.
-THEME_HEADER = """<html><body><div class="bd-header-article">
-<button class="sidebar-toggle primary-toggle btn btn-sm" title="Toggle primary sidebar">
-  <span class="fa-solid fa-bars"></span></button>
-<ul><li><a href="x.ipynb" class="btn btn-download-notebook-button dropdown-item"
-   title="Download notebook file"><span class="btn__text-container">.ipynb</span></a></li>
-<li><a href="https://mybinder.org/x" class="btn dropdown-item" title="Launch on Binder"
-   ><img alt="Binder logo" src="b.svg"></a></li></ul>
-<button onclick="toggleFullScreen()" class="btn btn-fullscreen-button" title="Fullscreen mode">
-</button>
-<button class="btn theme-switch-button pst-js-only" aria-label="Color mode"
-  data-bs-title='Color mode'><i class="theme-switch" title="Light"></i></button>
-<button class="btn search-button" title="Search" aria-label="Search"></button>
-</div><p>The page's text, <em>untouched</em> &amp; as written.</p></body></html>
-"""
+# Each page's dialogs by id, with the name the built HTML gives each: the search box, and the
+# drawers of a narrow screen, one for the chapters and, where a page has contents of its own,
+# one for those. The theme leaves them unnamed.
+DIALOG_NAMES = {
+    "book/02-dense.html": {
+        "pst-search-dialog": "Search this book",
+        "pst-primary-sidebar-modal": "Book navigation",
+        "pst-secondary-sidebar-modal": "Contents of this page",
+    },
+    "exercises/02-dense/02-dense.html": {
+        "pst-search-dialog": "Search this book",
+        "pst-primary-sidebar-modal": "Book navigation",
+    },
+}
 
 
-def test_the_header_names_change_the_controls_start_tags_alone() -> None:
-    """Does naming a header's controls give each its name, keep a name the theme gave a
-    control it does not know (search), take a tooltip for one (Binder), change only the
-    controls' start tags, and change nothing more when a page is named again (a page an
-    earlier build wrote)?"""
-    every_reader = book_extension("every_reader")
-    named = every_reader.name_header_controls(THEME_HEADER, "light")
-    soup = BeautifulSoup(named, "html.parser")
-    names = [control.get("aria-label") for control in soup.select(HEADER_CONTROLS)]
-    assert names == [
-        "Show or hide the book's chapters",
-        "Download this page as a notebook (.ipynb)",
-        "Launch on Binder",
-        "Show the page full screen, or leave full screen",
-        "Color mode: light (press to change)",
-        "Search",
-    ]
-    start_tag = re.compile(r"<(?:button|a)\b[^>]*>")
-    assert start_tag.sub("", named) == start_tag.sub("", THEME_HEADER)
-    assert every_reader.name_header_controls(named, "light") == named
-
-
-@pytest.mark.parametrize(
-    ("change", "header"),
-    [
-        ("no article header", THEME_HEADER.replace("bd-header-article", "bd-header-page")),
-        ("the sidebar toggle renamed", THEME_HEADER.replace("primary-toggle", "start-toggle")),
-        ("no full-screen button", THEME_HEADER.replace("btn-fullscreen-button", "btn-zoom")),
-        ("no colour-mode button", THEME_HEADER.replace("theme-switch-button", "mode-button")),
-        (
-            "a control without a name or a tooltip",
-            THEME_HEADER.replace("</div>", '<button class="btn btn-new"><i></i></button></div>'),
-        ),
-    ],
-)
-def test_a_header_the_theme_draws_otherwise_fails_the_build(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, change: str, header: str
+@pytest.mark.parametrize("name", list(DIALOG_NAMES))
+def test_the_built_html_names_the_sidebar_landmark_and_the_dialogs(
+    build_output: str, name: str
 ) -> None:
-    """If the theme's header changes (its controls lose the classes the build names them
-    by, or come without a name or a tooltip), does the build warn, which fails ``make book``
-    (warnings are errors), rather than publish pages whose controls only a tooltip names?"""
-    from types import SimpleNamespace
-
-    every_reader = book_extension("every_reader")
-    page = tmp_path / "book" / "page.html"
-    page.parent.mkdir()
-    page.write_text(header, encoding="utf-8")
-    app = SimpleNamespace(
-        outdir=str(tmp_path),
-        builder=SimpleNamespace(format="html", get_target_uri=lambda name: f"{name}.html"),
-        config=SimpleNamespace(html_context={"default_mode": "light"}),
-        env=SimpleNamespace(found_docs={"book/page"}),
-    )
-    with caplog.at_level("WARNING"):
-        every_reader._name_header_controls_in_pages(app, None)
-    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
-    assert any("header" in warning for warning in warnings), f"{change}: no warning"
-    assert page.read_text(encoding="utf-8") == header, f"{change}: the page was changed"
+    """Does the built page itself, with no script run, make its primary sidebar (the book's
+    title, search and chapters) the book's navigation landmark, named "Book", and name the
+    search box's and the drawers' dialogs, so that a reader without JavaScript, or a tool
+    that reads the HTML, finds the sidebar among the page's regions and hears each dialog's
+    name?"""
+    soup = BeautifulSoup((HTML / name).read_text(encoding="utf-8"), "html.parser")
+    books = soup.select("[role=navigation][aria-label=Book], nav[aria-label=Book]")
+    assert [(tag.name, tag.get("id")) for tag in books] == [("div", "pst-primary-sidebar")]
+    dialogs = {dialog.get("id"): dialog.get("aria-label") for dialog in soup.select("dialog")}
+    assert dialogs == DIALOG_NAMES[name], f"{name}: {dialogs}"
 
 
 # Keras names a layer or model the cell does not name by a page-wide counter ("lstm_15"): it
@@ -1326,29 +1271,3 @@ def test_the_root_page_is_titled_in_a_language_and_links_the_book(build_output: 
     links = {a.get("href"): a.get_text().strip() for a in soup.select("a[href]")}
     assert links.get("book/index.html"), f"no link with text to the book's first page: {links}"
     assert soup.select_one("meta[http-equiv=Refresh]"), "the root page no longer redirects"
-
-
-@pytest.mark.parametrize(
-    ("extension", "stylesheet"),
-    [
-        ("phone_width", "phone_width.css"),
-        ("readable_errors", "readable_errors.css"),
-        ("every_reader", "every_reader.css"),
-        ("every_reader", "every_reader.js"),
-    ],
-)
-def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
-    tmp_path: Path, extension: str, stylesheet: str
-) -> None:
-    """When a book extension's stylesheet has been edited since the last build, does the
-    next build start with the new one in ``_static``, rather than the old copy (Sphinx 7.4
-    never overwrites it) or none (it copies nothing when no page is out of date), which
-    would leave readers without the wrapping, focus rings or print rules it carries?"""
-    from types import SimpleNamespace
-
-    module = book_extension(extension)
-    copy = tmp_path / "_static" / stylesheet
-    copy.parent.mkdir()
-    copy.write_text("/* the stylesheet as it was at the last build */\n", encoding="utf-8")
-    module._refresh_copy(SimpleNamespace(outdir=str(tmp_path)))
-    assert copy.read_bytes() == (BOOK / "_ext" / "static" / stylesheet).read_bytes()

@@ -721,7 +721,7 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
     """Is the colour-mode button named with the mode it has on (light, dark, the system's
     setting), renamed as a keyboard reader presses it, and still focused after each press,
     so that a screen reader announces the new mode? Are the search box's and the drawers'
-    dialogs named?"""
+    dialogs named, and is the sidebar the book's navigation?"""
     page = browser.new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     try:
@@ -745,6 +745,8 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
         ):
             found = page.get_by_role("dialog", name=name, include_hidden=True)
             assert found.get_attribute("id") == dialog, name
+        book = page.get_by_role("navigation", name="Book", exact=True)
+        assert book.get_attribute("id") == "pst-primary-sidebar"
     finally:
         page.close()
 

@@ -1,6 +1,6 @@
 """Keep the book usable for readers who do not read it with a mouse on a bright screen.
 
-The theme's defaults leave out seven kinds of reader, and this extension fixes each one:
+The theme's defaults leave out eight kinds of reader, and this extension fixes each one:
 
 - Keyboard readers: the article header's buttons (the table of contents toggle, *Launch*
   and *Download* with their menus) drop the theme's focus ring, so a reader moving with Tab
@@ -29,15 +29,17 @@ The theme's defaults leave out seven kinds of reader, and this extension fixes e
   is named in the built HTML for what it does, its visible words included, so a page read
   without JavaScript, or by a tool that reads the HTML, carries the same names as one
   read in a browser.
+- Screen-reader readers of the rest of the page: the sidebar (the book's title, search and
+  chapters) sat in no landmark, and the search box and the sidebar drawers of a narrow
+  screen opened as unnamed dialogs. In the built HTML, the sidebar is the book's navigation
+  and each dialog is named.
 - Screen-reader and keyboard readers of the theme's own controls (``static/every_reader.js``,
   what only the browser knows): the colour-mode button's name follows the mode, which a
   stored choice or a press changes, and the button kept no keyboard focus when pressed;
-  the search box and the sidebar drawers of a narrow screen opened as unnamed dialogs and,
-  closed, dropped keyboard focus to the top of the page instead of the button that opened
-  them; the sidebar (the book's title, search and chapters) sat in no landmark; and a
-  figure scrolling sideways in its own box at phone width could not be scrolled from the
-  keyboard. The button now says the mode, focus returns to the opener, the dialogs are
-  named, the sidebar is the book's navigation and a scrolling figure takes focus.
+  the dialogs, closed, dropped keyboard focus to the top of the page instead of the button
+  that opened them; and a figure scrolling sideways in its own box at phone width could not
+  be scrolled from the keyboard. The button now says the mode, focus returns to the opener
+  and a scrolling figure takes focus.
 """
 
 from __future__ import annotations
@@ -98,8 +100,16 @@ ATTRIBUTE_VALUE = r"""(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?"""
 START_TAG = re.compile(rf"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'>/=]+{ATTRIBUTE_VALUE})*\s*/?>""")
 
 
-class HeaderMarkupChanged(ValueError):
+class ThemeMarkupChanged(ValueError):
+    """A built page is not drawn as this extension expects: what it names is not there."""
+
+
+class HeaderMarkupChanged(ThemeMarkupChanged):
     """The theme's header is not drawn as ``name_header_controls`` expects."""
+
+
+class LandmarkMarkupChanged(ThemeMarkupChanged):
+    """The theme's sidebar or dialogs are not drawn as ``name_landmarks`` expects."""
 
 
 def colour_mode_name(mode: str) -> str:
@@ -155,27 +165,83 @@ def name_header_controls(page: str, default_mode: str = "auto") -> str:
     for expected in EVERY_HEADER_HAS:
         if not any(expected in control.get("class", []) for control in controls):
             raise HeaderMarkupChanged(f"the header has no control of class {expected!r}")
+    named = [(control, _control_name(control, default_mode)) for control in controls]
+    return _set_attributes(page, named, HeaderMarkupChanged)
+
+
+def _set_attributes(
+    page: str, named: list[tuple[Tag, dict[str, str]]], changed: type[ThemeMarkupChanged]
+) -> str:
+    """``page`` with each tag of ``named`` (found in ``page`` by ``html.parser``) given its
+    attributes in its start tag, and nothing else of ``page`` changed: the page is not
+    written back from the parsed tree, which would respell every tag of it.
+
+    Raises
+    ------
+    ThemeMarkupChanged
+        ``changed``, if a tag's start tag is not where the parser found it.
+    """
     line_starts = [0] + [match.end() for match in re.finditer("\n", page)]
     edits = []
-    for control in controls:
-        attributes = _control_name(control, default_mode)
+    for tag, attributes in named:
         if not attributes:
             continue
-        start = line_starts[control.sourceline - 1] + control.sourcepos
+        start = line_starts[tag.sourceline - 1] + tag.sourcepos
         start_tag = START_TAG.match(page, start)
-        if start_tag is None or not start_tag.group().lower().startswith(f"<{control.name}"):
-            raise HeaderMarkupChanged(f"no <{control.name}> where the parser found one: {control}")
+        if start_tag is None or not start_tag.group().lower().startswith(f"<{tag.name}"):
+            raise changed(f"no <{tag.name}> where the parser found one: {tag}")
         edits.append((start_tag.start(), start_tag.end(), attributes))
-    for begin, end, attributes in reversed(edits):
+    for begin, end, attributes in sorted(edits, reverse=True):
         page = page[:begin] + _with_attributes(page[begin:end], attributes) + page[end:]
     return page
 
 
-def _name_header_controls_in_pages(app: Any, exception: Exception | None) -> None:
-    # The theme draws the header from templates and macros of its own, and Sphinx hands no
-    # page over once drawn: its names are set in the written files. Every page is read (a
-    # page written by an earlier build is named already, and naming it again changes
-    # nothing), so a page Sphinx left as it was keeps its names too.
+#: The primary sidebar (the book's title, search and chapter list) is the book's navigation:
+#: the theme draws it as a bare ``<div>``, in no landmark, which a screen reader's list of
+#: regions skips.
+SIDEBAR_ID = "pst-primary-sidebar"
+SIDEBAR_LANDMARK = {"role": "navigation", "aria-label": "Book"}
+#: The dialogs the theme opens, by id, each with its name and the header control that opens
+#: it: the search box and, on a narrow screen, the two sidebars as drawers. The theme leaves
+#: them unnamed. A page draws a dialog where it draws the control that opens it.
+DIALOGS = {
+    "pst-search-dialog": ("Search this book", "search-button__button"),
+    "pst-primary-sidebar-modal": ("Book navigation", "primary-toggle"),
+    "pst-secondary-sidebar-modal": ("Contents of this page", "secondary-toggle"),
+}
+
+
+def name_landmarks(page: str) -> str:
+    """``page`` (a built page's HTML) with its primary sidebar made the book's navigation
+    landmark (``role="navigation"``, named "Book") and each dialog the theme opens (the
+    search box, the sidebars' drawers) named. Only their start tags change.
+
+    Raises
+    ------
+    LandmarkMarkupChanged
+        If the page has no primary sidebar, or lacks the dialog one of its controls opens.
+    """
+    soup = BeautifulSoup(page, "html.parser")
+    sidebar = soup.find("div", id=SIDEBAR_ID)
+    if sidebar is None:
+        raise LandmarkMarkupChanged(f"the page has no <div id={SIDEBAR_ID!r}>")
+    named = [(sidebar, SIDEBAR_LANDMARK)]
+    for dialog_id, (name, opener) in DIALOGS.items():
+        dialog = soup.find("dialog", id=dialog_id)
+        if dialog is None and soup.select_one(f".{opener}") is not None:
+            raise LandmarkMarkupChanged(
+                f"the page has a .{opener} control but no <dialog id={dialog_id!r}> it opens"
+            )
+        if dialog is not None:
+            named.append((dialog, {"aria-label": name}))
+    return _set_attributes(page, named, LandmarkMarkupChanged)
+
+
+def _name_controls_and_landmarks_in_pages(app: Any, exception: Exception | None) -> None:
+    # The theme draws the header, the sidebar and the dialogs from templates and macros of
+    # its own, and Sphinx hands no page over once drawn: their names are set in the written
+    # files. Every page is read (a page written by an earlier build is named already, and
+    # naming it again changes nothing), so a page Sphinx left as it was keeps its names too.
     if exception is not None or app.builder.format != "html":
         return
     default_mode = app.config.html_context.get("default_mode", "auto")
@@ -188,11 +254,13 @@ def _name_header_controls_in_pages(app: Any, exception: Exception | None) -> Non
         if path not in documents and "bd-header-article" not in page:
             continue  # the root page, which sends the reader on
         try:
-            named = name_header_controls(page, default_mode)
-        except HeaderMarkupChanged as error:
+            named = name_landmarks(name_header_controls(page, default_mode))
+        except ThemeMarkupChanged as error:
+            # The page is left whole: one named in part would pass for one named in full.
             LOGGER.warning(
-                f"every_reader: the header's controls are left unnamed: {error}. The theme's "
-                "markup has changed; book/_ext/every_reader.py names them by their classes.",
+                f"every_reader: the page's controls and landmarks are left unnamed: {error}. "
+                "The theme's markup has changed; book/_ext/every_reader.py names them by the "
+                "theme's classes and ids.",
                 location=str(path),
             )
             continue
@@ -256,14 +324,14 @@ def _refresh_copy(app: Any) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     """Add the stylesheet for keyboard, low-vision and print readers and the script for the
-    theme's controls; name the toggles and the header's controls; write a root page that
-    says what it is."""
+    theme's controls; name the toggles, the header's controls, the sidebar's landmark and the
+    dialogs; write a root page that says what it is."""
     app.connect("config-inited", _add_static_path)
     app.connect("builder-inited", _refresh_copy)
     app.connect("html-page-context", _on_page)
     # Before sphinx-external-toc's own handler (priority 500), which then leaves it be.
     app.connect("build-finished", _write_root_page, priority=400)
-    app.connect("build-finished", _name_header_controls_in_pages)
+    app.connect("build-finished", _name_controls_and_landmarks_in_pages)
     app.add_css_file(STYLESHEET)
     # Deferred: it runs after the theme's scripts have built the controls it names.
     app.add_js_file(SCRIPT, loading_method="defer")

@@ -1,6 +1,8 @@
 /* The theme's controls for keyboard and screen-reader readers (book/_ext/every_reader.py
-   says why): what only the browser knows, the colour mode, focus and layout; the build
-   names the header's controls. Runs once the page and the theme's own scripts have loaded. */
+   says why): what only the browser knows, the colour mode, focus and layout. Whatever does
+   not change once the page is built, the header's controls' names, the sidebar's landmark
+   and the dialogs' names, the build writes into the HTML, for a reader without JavaScript
+   too. Runs once the page and the theme's own scripts have loaded. */
 "use strict";
 
 (() => {
@@ -35,14 +37,9 @@
   };
 
   /* Dialogs the theme opens: the search box and, on a narrow screen, the two sidebars as
-     drawers. Each gets a name, and when it closes, keyboard focus returns to the control
-     that opened it (the theme blurs that control on click, so focus fell to the page's
-     top and a keyboard reader had to start over). */
-  const DIALOGS = {
-    "pst-search-dialog": "Search this book",
-    "pst-primary-sidebar-modal": "Book navigation",
-    "pst-secondary-sidebar-modal": "Contents of this page",
-  };
+     drawers (the build names them). When one closes, keyboard focus returns to the control
+     that opened it, which only the browser knows (the theme blurs that control on click,
+     so focus fell to the page's top and a keyboard reader had to start over). */
   let lastControl = null;
   const noteControl = (event) => {
     const control = event.target.closest && event.target.closest("button, a, [tabindex]");
@@ -52,12 +49,7 @@
     // Capture on window: before the theme's own handlers blur the control.
     window.addEventListener("click", noteControl, true);
     window.addEventListener("keydown", noteControl, true);
-    Object.entries(DIALOGS).forEach(([id, name]) => {
-      const dialog = document.getElementById(id);
-      if (!dialog) {
-        return;
-      }
-      dialog.setAttribute("aria-label", name);
+    document.querySelectorAll("dialog").forEach((dialog) => {
       let opener = null;
       new MutationObserver(() => {
         if (dialog.open) {
@@ -76,16 +68,6 @@
         });
       });
     });
-  };
-
-  /* The primary sidebar (the book's title, search and chapter list) sat in no landmark: a
-     screen reader's list of regions skipped it. It is the book's navigation. */
-  const markSidebarLandmark = () => {
-    const sidebar = document.getElementById("pst-primary-sidebar");
-    if (sidebar) {
-      sidebar.setAttribute("role", "navigation");
-      sidebar.setAttribute("aria-label", "Book");
-    }
   };
 
   /* At phone width a figure scrolls sideways in its own box (phone_width.css): a keyboard
@@ -108,7 +90,6 @@
     });
     keepKeyboardFocus();
     returnFocusOnClose();
-    markSidebarLandmark();
     focusScrollingFigures();
     window.addEventListener("resize", focusScrollingFigures);
     // Figures are lazy images: their width is known once each has loaded.
