@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Course, make_course, require_or_skip
@@ -436,14 +437,19 @@ def test_an_in_memory_gradebook_is_not_checked() -> None:
 # --------------------------------------------------------------------------- fast: the guard
 @pytest.fixture
 def unchecked(monkeypatch) -> list[str]:
-    """nbgrader's ``BaseConverter.convert_notebooks`` replaced by a recorder (restored
-    after), so the guard wraps the recorder."""
+    """nbgrader's ``BaseConverter.convert_notebooks`` and the ``start`` of each application
+    the guard checks replaced by recorders (restored after), so the guard wraps the
+    recorders."""
+    from lstm_grader.gradebook_guard import _checked_apps
+
     calls: list[str] = []
 
-    def convert_notebooks(converter) -> None:
-        calls.append(type(converter).__name__)
+    def record(command) -> None:
+        calls.append(type(command).__name__)
 
-    monkeypatch.setattr(BaseConverter, "convert_notebooks", convert_notebooks)
+    monkeypatch.setattr(BaseConverter, "convert_notebooks", record)
+    for app in _checked_apps():
+        monkeypatch.setattr(app, "start", record)
     return calls
 
 
@@ -457,16 +463,16 @@ def _converter(kind: type, db_url: str, caplog) -> BaseConverter:
     return converter
 
 
-def test_the_guard_stops_autograde_and_feedback_before_they_start(
+def test_the_guard_stops_the_converters_before_they_start(
     tmp_path: Path, gradebook: Path, unchecked: list[str], caplog
 ) -> None:
     """Does a broken gradebook raise (nbgrader's apps exit 1 on it) with one error logged
-    before nbgrader's conversion runs, a healthy one go on, and a converter that does not
-    use the gradebook this way pass unchecked?"""
+    before nbgrader's conversion runs, a healthy one go on, and generate_assignment with
+    ``--no-db``, which does not open the gradebook, pass unchecked?"""
     guard_gradebook()
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database " * 100)
-    for kind in (Autograde, GenerateFeedback):
+    for kind in (Autograde, GenerateFeedback, GenerateAssignment):
         caplog.clear()
         with pytest.raises(GradebookUnusable, match=NOT_READABLE):
             BaseConverter.convert_notebooks(_converter(kind, _url(broken), caplog))
@@ -474,8 +480,117 @@ def test_the_guard_stops_autograde_and_feedback_before_they_start(
         assert caplog.records[0].getMessage().endswith("Nothing was removed or written.")
     assert unchecked == []
     BaseConverter.convert_notebooks(_converter(Autograde, _url(gradebook), caplog))
-    BaseConverter.convert_notebooks(_converter(GenerateAssignment, _url(broken), caplog))
+    no_database = _converter(GenerateAssignment, _url(broken), caplog)
+    no_database.no_database = True
+    BaseConverter.convert_notebooks(no_database)
     assert unchecked == ["Autograde", "GenerateAssignment"]
+
+
+def test_generate_assignment_may_make_a_new_courses_gradebook(
+    tmp_path: Path, unchecked: list[str], caplog
+) -> None:
+    """A new course's first ``generate_assignment`` makes its gradebook: does it go on
+    where there is none, while autograde, which cannot grade into a new one, stops?"""
+    guard_gradebook()
+    missing = _url(tmp_path / "gradebook.db")
+    BaseConverter.convert_notebooks(_converter(GenerateAssignment, missing, caplog))
+    with pytest.raises(GradebookUnusable, match="there is no gradebook at "):
+        BaseConverter.convert_notebooks(_converter(Autograde, missing, caplog))
+    assert unchecked == ["GenerateAssignment"]
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def _app(kind: type, db_url: str) -> Any:
+    """A real nbgrader application of ``kind`` for the gradebook ``db_url``, as its
+    ``initialize`` leaves it, logging where ``caplog`` reads."""
+    from nbgrader.coursedir import CourseDirectory
+
+    app = kind()
+    app.coursedir = CourseDirectory(db_url=db_url)
+    app.log = logging.getLogger(f"test-{kind.__name__}")
+    return app
+
+
+def test_the_guard_stops_the_other_gradebook_commands_before_they_start(
+    tmp_path: Path, gradebook: Path, unchecked: list[str], caplog
+) -> None:
+    """``nbgrader export``, ``collect`` and ``db student|assignment list|add|import|remove``
+    open the gradebook themselves: does a broken one stop each with one logged error and
+    exit status 1 before its own ``start`` runs, and a healthy one let it run?"""
+    from lstm_grader.gradebook_guard import _checked_apps
+
+    guard_gradebook()
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database " * 100)
+    apps = list(_checked_apps())
+    assert {app.__name__ for app in apps} >= {
+        "ExportApp",
+        "CollectApp",
+        "DbStudentListApp",
+        "DbStudentAddApp",
+        "DbStudentImportApp",
+        "DbAssignmentListApp",
+        "DbAssignmentAddApp",
+    }
+    for kind in apps:
+        caplog.clear()
+        with pytest.raises(SystemExit) as stopped:
+            kind.start(_app(kind, _url(broken)))
+        assert stopped.value.code == 1
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+            (
+                "ERROR",
+                f"{broken} {NOT_READABLE} (file is not a database): restore it from a "
+                "backup. Nothing was removed or written.",
+            )
+        ]
+    assert unchecked == []
+    for kind in apps:
+        kind.start(_app(kind, _url(gradebook)))
+    assert unchecked == [app.__name__ for app in apps]
+
+
+@pytest.mark.parametrize("before_duedate", [False, True])
+def test_collect_is_checked_when_it_reads_the_due_date(
+    tmp_path: Path, unchecked: list[str], before_duedate: bool
+) -> None:
+    """The course's collector opens the gradebook only for ``--before-duedate``: is a
+    collection without it let through a gradebook it never reads, and one with it
+    stopped?"""
+    from nbgrader.apps.collectapp import CollectApp
+    from traitlets.config import Config
+
+    guard_gradebook()
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database " * 100)
+    app = _app(CollectApp, _url(broken))
+    config = Config()
+    config.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
+    config.ExchangeCollect.before_duedate = before_duedate
+    app.update_config(config)
+    if before_duedate:
+        with pytest.raises(SystemExit):
+            CollectApp.start(app)
+        assert unchecked == []
+    else:
+        CollectApp.start(app)
+        assert unchecked == ["CollectApp"]
+
+
+def test_a_reader_needs_no_write_lock(
+    gradebook: Path, locker: sqlite3.Connection, unchecked: list[str]
+) -> None:
+    """Another program writing the gradebook (holding SQLite's write lock) does not keep
+    ``nbgrader export`` or a ``list`` from reading it: do they go on, where a command
+    that writes waits for the lock?"""
+    from nbgrader.apps.dbapp import DbAssignmentListApp, DbStudentListApp
+    from nbgrader.apps.exportapp import ExportApp
+
+    guard_gradebook()
+    locker.execute("BEGIN IMMEDIATE")
+    for kind in (ExportApp, DbStudentListApp, DbAssignmentListApp):
+        kind.start(_app(kind, _url(gradebook, "?timeout=0.2")))
+    assert unchecked == ["ExportApp", "DbStudentListApp", "DbAssignmentListApp"]
 
 
 def test_guarding_twice_checks_once(
@@ -487,7 +602,7 @@ def test_guarding_twice_checks_once(
     monkeypatch.setattr(
         gradebook_guard,
         "gradebook_problem",
-        lambda url, write, pages: checks.append(url) or None,
+        lambda url, write, pages, new_allowed: checks.append(url) or None,
     )
     guard_gradebook()
     guard_gradebook()
@@ -540,10 +655,14 @@ def test_the_course_config_installs_the_guard(unchecked: list[str]) -> None:
     formgrader do) put the check in place?"""
     from traitlets.config.loader import PyFileConfigLoader
 
-    assert not getattr(BaseConverter.convert_notebooks, "gradebook_checked_by_lstm_grader", False)
+    from lstm_grader.gradebook_guard import _checked_apps
+
+    methods = [BaseConverter.convert_notebooks, *(app.start for app in _checked_apps())]
+    assert not any(getattr(m, "gradebook_checked_by_lstm_grader", False) for m in methods)
     root = Path(__file__).resolve().parents[1]
     PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    assert getattr(BaseConverter.convert_notebooks, "gradebook_checked_by_lstm_grader", False)
+    methods = [BaseConverter.convert_notebooks, *(app.start for app in _checked_apps())]
+    assert all(getattr(m, "gradebook_checked_by_lstm_grader", False) for m in methods)
 
 
 # --------------------------------------------------------------------------- slow: nbgrader
