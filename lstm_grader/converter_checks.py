@@ -98,8 +98,7 @@ def check_before_starting(
     """
 
     def stop(app: Any, problem: str) -> None:
-        # %-formatting: a line naming a path with "%" in it is logged as it is
-        app.fail("%s", problem)
+        app.fail(problem)
 
     for app in apps:
         unchecked = app.start

@@ -80,7 +80,7 @@ class _InheritingApp(_App):
 
 def test_an_application_is_stopped_before_it_starts(caplog: pytest.LogCaptureFixture) -> None:
     """Does a check's line stop an application before its own ``start`` (also one it
-    inherits), logged once as it is (a ``%`` in a path included), with status 1, while one
+    inherits), logged once as it is, with status 1, while one
     without a problem starts, and does installing the check again add no second call?"""
     from lstm_grader.converter_checks import check_before_starting
 
