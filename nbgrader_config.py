@@ -161,9 +161,12 @@ guard_autograde()
 # With --force (the formgrader's buttons and lstm-grade always pass it) nbgrader removes a
 # learner's autograded/ or feedback/ folder before it opens the gradebook, and removes it
 # again when the gradebook then fails: a damaged or locked gradebook cost every learner's
-# earlier work. autograde and generate_feedback check the gradebook once first (it opens,
-# holds nbgrader's tables, and for autograde takes a write lock within 10 s) and otherwise
-# stop with one line saying what to do, having removed nothing (lstm_grader/gradebook_guard.py).
+# earlier work, and the other commands met it with a traceback half-way through. Every
+# command that uses the gradebook (autograde, generate_feedback, generate_assignment, export,
+# collect, db student/assignment list/add/import/remove) checks it once first (it opens,
+# holds nbgrader's tables, and for a command that writes is writable and takes a write lock
+# within 10 s) and otherwise stops with one line saying what to do, having removed nothing
+# (lstm_grader/gradebook_guard.py).
 from lstm_grader.gradebook_guard import guard_gradebook  # noqa: E402
 
 guard_gradebook()

@@ -1,10 +1,12 @@
-"""Course checks that nbgrader's converters make once, before the first notebook.
+"""Course checks that nbgrader's commands make once, before they touch anything.
 
 nbgrader calls ``BaseConverter.convert_notebooks`` once per command (``generate_assignment``,
 ``autograde``, ``generate_feedback``), after finding the submissions and before touching
 the first learner's folder. A check put in front of it can stop the whole command with one
 line, where the same problem met notebook by notebook would fail, or remove the work of,
-every learner. The course's ``nbgrader_config.py`` installs the checks (through
+every learner. The commands that are no converter (``export``, ``db ...``, ``collect``) are
+checked in front of their application's ``start`` in the same way. The course's
+``nbgrader_config.py`` installs the checks (through
 :func:`lstm_grader.gradebook_guard.guard_gradebook` and
 :func:`lstm_grader.course_settings.guard_settings`), so plain ``nbgrader``, the formgrader and
 ``lstm-grade`` are all checked.
@@ -13,10 +15,31 @@ every learner. The course's ``nbgrader_config.py`` installs the checks (through
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["check_before_converting"]
+__all__ = ["check_before_converting", "check_before_starting"]
+
+
+def _checked(
+    unchecked: Callable[[Any], None],
+    flag: str,
+    problem_of: Callable[[Any], str | None],
+    stop: Callable[[Any, str], None],
+) -> Callable[[Any], None]:
+    """``unchecked`` (a method), asking ``problem_of(self)`` first and calling
+    ``stop(self, line)`` instead when it answers a line; marked with ``flag``."""
+
+    @functools.wraps(unchecked)
+    def checked(self: Any) -> None:
+        problem = problem_of(self)
+        if problem is not None:
+            stop(self, problem)
+            return
+        unchecked(self)
+
+    setattr(checked, flag, True)
+    return checked
 
 
 def check_before_converting(
@@ -43,13 +66,41 @@ def check_before_converting(
     if getattr(unchecked, flag, False):
         return
 
-    @functools.wraps(unchecked)
-    def convert_notebooks(converter: Any) -> None:
-        problem = problem_of(converter)
-        if problem is not None:
-            converter.log.error(problem)
-            raise error(problem)
-        unchecked(converter)
+    def stop(converter: Any, problem: str) -> None:
+        converter.log.error(problem)
+        raise error(problem)
 
-    setattr(convert_notebooks, flag, True)
-    BaseConverter.convert_notebooks = convert_notebooks  # type: ignore[method-assign]
+    BaseConverter.convert_notebooks = _checked(unchecked, flag, problem_of, stop)  # type: ignore[method-assign]
+
+
+def check_before_starting(
+    apps: Iterable[type], flag: str, problem_of: Callable[[Any], str | None]
+) -> None:
+    """Make each of nbgrader's applications ``apps`` ask ``problem_of(app)`` before it
+    starts its work.
+
+    For the applications that are no converter (``nbgrader export``, ``nbgrader db ...``,
+    ``nbgrader collect``): nbgrader calls an application's ``start`` once per command,
+    after reading its configuration and before it opens or copies anything.
+
+    Parameters
+    ----------
+    apps : iterable of type
+        nbgrader application classes (``nbgrader.apps.baseapp.NbGrader`` subclasses),
+        each checked whether it defines ``start`` or inherits it.
+    flag : str
+        The check's name, set on each installed wrapper: installing the same check again
+        changes nothing.
+    problem_of : callable
+        Takes the application and returns None to go on, or the one line to stop with.
+        The line is logged as the application's error and the command exits with status
+        1 (nbgrader's own ``fail``), without a traceback.
+    """
+
+    def stop(app: Any, problem: str) -> None:
+        app.fail(problem)
+
+    for app in apps:
+        unchecked = app.start
+        if not getattr(unchecked, flag, False):
+            app.start = _checked(unchecked, flag, problem_of, stop)

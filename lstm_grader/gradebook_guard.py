@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 from urllib.request import pathname2url
 
 from nbgrader.converters.base import NbGraderException
@@ -395,41 +395,122 @@ def pages_checked_mark(db_url: str) -> str | None:
     return None if found is None else f"{found.st_dev}:{found.st_ino}"
 
 
-def _checked_converters() -> dict[type, bool]:
-    """The converters checked, and whether each writes the gradebook. Feedback only reads
-    scores (GetGrades), so a gradebook another program is merely writing does not stop
-    it."""
-    from nbgrader.converters import Autograde, GenerateFeedback
+def _always(command: Any) -> bool:
+    """Every run of the command opens the gradebook."""
+    return True
 
-    return {Autograde: True, GenerateFeedback: False}
+
+class _Use(NamedTuple):
+    """How a command uses the gradebook: whether it writes it, whether it makes one
+    where there is none yet (nbgrader's tables in a new SQLite file), as a new course's
+    first command does, and whether this run opens it at all."""
+
+    writes: bool
+    makes: bool = False
+    opens: Callable[[Any], bool] = _always
+
+
+_READS = _Use(writes=False)
+_WRITES = _Use(writes=True)
+_MAKES = _Use(writes=True, makes=True)
+
+
+def _collect_opens_gradebook(app: Any) -> bool:
+    """Whether ``nbgrader collect`` opens the gradebook: nbgrader's own collector does every
+    time; the course's (:class:`lstm_grader.collection.SafeExchangeCollect`) only for the
+    due date ``--before-duedate`` asks for, so a collection without it is not stopped by a
+    gradebook it never reads."""
+    from nbgrader.exchange import ExchangeFactory
+
+    from lstm_grader.collection import SafeExchangeCollect
+
+    collector = ExchangeFactory(parent=app).collect(coursedir=app.coursedir, parent=app)
+    return collector.before_duedate or not isinstance(collector, SafeExchangeCollect)
+
+
+def _checked_converters() -> dict[type, _Use]:
+    """The converters checked, and how each uses the gradebook. Feedback only reads
+    scores (GetGrades), so a gradebook another program is merely writing does not stop
+    it; generate_assignment writes the assignment's cells, and makes a new course's
+    gradebook, unless told ``--no-db``."""
+    from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
+
+    return {
+        Autograde: _WRITES,
+        GenerateFeedback: _READS,
+        GenerateAssignment: _MAKES._replace(opens=lambda converter: not converter.no_database),
+    }
+
+
+def _checked_apps() -> dict[type, _Use]:
+    """nbgrader's applications that open the gradebook themselves, not through a
+    converter, and how each uses it. ``collect`` only reads the assignment's due date;
+    ``db upgrade`` is left alone: it is the mending that the check's advice names for an
+    older gradebook."""
+    from nbgrader.apps.collectapp import CollectApp
+    from nbgrader.apps.dbapp import (
+        DbAssignmentAddApp,
+        DbAssignmentImportApp,
+        DbAssignmentListApp,
+        DbAssignmentRemoveApp,
+        DbStudentAddApp,
+        DbStudentImportApp,
+        DbStudentListApp,
+        DbStudentRemoveApp,
+    )
+    from nbgrader.apps.exportapp import ExportApp
+
+    return {
+        ExportApp: _READS,
+        CollectApp: _READS._replace(opens=_collect_opens_gradebook),
+        DbStudentListApp: _READS,
+        DbAssignmentListApp: _READS,
+        DbStudentAddApp: _MAKES,
+        DbStudentImportApp: _MAKES,
+        DbAssignmentAddApp: _MAKES,
+        DbAssignmentImportApp: _MAKES,
+        DbStudentRemoveApp: _WRITES,
+        DbAssignmentRemoveApp: _WRITES,
+    }
+
+
+def _command_problem(command: Any, checked: Mapping[type, _Use]) -> str | None:
+    """:func:`gradebook_problem` for the nbgrader converter or application ``command``,
+    used as ``checked`` says (None for one it does not name), ending in what was left
+    alone."""
+    use = next((u for kind, u in checked.items() if isinstance(command, kind)), None)
+    if use is None or not use.opens(command):
+        return None
+    db_url = command.coursedir.db_url
+    # an lstm-grade run checked this file's pages before it started this command
+    checked_mark = os.environ.get(PAGES_CHECKED_ENV)
+    pages = checked_mark is None or checked_mark != pages_checked_mark(db_url)
+    problem = gradebook_problem(db_url, write=use.writes, pages=pages, new_allowed=use.makes)
+    return f"{problem}. Nothing was removed or written." if problem else None
 
 
 def guard_gradebook() -> None:
-    """Make nbgrader's ``autograde`` and ``generate_feedback`` check the gradebook with
-    :func:`gradebook_problem` before they remove or write anything.
+    """Make nbgrader's commands that use the gradebook check it with
+    :func:`gradebook_problem` before they remove, read or write anything.
 
-    The check runs once per command, in front of ``BaseConverter.convert_notebooks``
-    (which nbgrader calls once, after finding the submissions and before touching the
-    first learner's folder). A problem is logged as one error line and raised as
-    :class:`GradebookUnusable`, so the command exits with status 1 and every folder
-    stays as it was. Other converters are left alone. Calling it again changes nothing.
-    A SQLite gradebook's pages are not read again where :data:`PAGES_CHECKED_ENV` says
-    the ``lstm-grade`` run that started the command checked this very file.
+    The converters (``generate_assignment``, ``autograde``, ``generate_feedback``) are
+    checked in front of ``BaseConverter.convert_notebooks`` (which nbgrader calls once,
+    after finding the submissions and before touching the first learner's folder); a
+    problem is logged as one error line and raised as :class:`GradebookUnusable`. The
+    applications that open the gradebook themselves (``export``, ``collect``, and ``db
+    student`` and ``db assignment``'s ``list``, ``add``, ``import`` and ``remove``) are
+    checked in front of their ``start``, and stop with nbgrader's own one logged line.
+    Either way the command exits with status 1 and every file stays as it was; a command
+    that only reads needs no write lock. Other commands are left alone. Calling it again
+    changes nothing. A SQLite gradebook's pages are not read again where
+    :data:`PAGES_CHECKED_ENV` says the ``lstm-grade`` run that started the command
+    checked this very file.
     """
-    from lstm_grader.converter_checks import check_before_converting
+    from lstm_grader.converter_checks import check_before_converting, check_before_starting
 
-    def problem_of(converter: Any) -> str | None:
-        writes = next(
-            (w for kind, w in _checked_converters().items() if isinstance(converter, kind)),
-            None,
-        )
-        if writes is None:
-            return None
-        db_url = converter.coursedir.db_url
-        # an lstm-grade run checked this file's pages before it started this command
-        checked = os.environ.get(PAGES_CHECKED_ENV)
-        pages = checked is None or checked != pages_checked_mark(db_url)
-        problem = gradebook_problem(db_url, write=writes, pages=pages)
-        return f"{problem}. Nothing was removed or written." if problem else None
-
-    check_before_converting("gradebook_checked_by_lstm_grader", problem_of, GradebookUnusable)
+    flag = "gradebook_checked_by_lstm_grader"
+    check_before_converting(
+        flag, lambda command: _command_problem(command, _checked_converters()), GradebookUnusable
+    )
+    apps = _checked_apps()
+    check_before_starting(apps, flag, lambda command: _command_problem(command, apps))

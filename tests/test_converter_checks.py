@@ -56,3 +56,55 @@ def test_each_check_is_installed_once_and_later_ones_keep_it(converted: list[Any
     check_before_converting("first_check", first, Refused)
     BaseConverter.convert_notebooks(_Converter("any"))  # type: ignore[arg-type]
     assert calls == ["second", "first"] and len(converted) == 1
+
+
+class _App:
+    """An application with nbgrader's ``fail``: log the line, exit with status 1."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.log = logging.getLogger(f"test-app-{name}")
+        self.started = False
+
+    def fail(self, message: str, *args: object) -> None:
+        self.log.error(message, *args)
+        raise SystemExit(1)
+
+    def start(self) -> None:
+        self.started = True
+
+
+class _InheritingApp(_App):
+    """An application whose ``start`` is its parent's."""
+
+
+def test_an_application_is_stopped_before_it_starts(caplog: pytest.LogCaptureFixture) -> None:
+    """Does a check's line stop an application before its own ``start`` (also one it
+    inherits), logged once as it is, with status 1, while one
+    without a problem starts, and does installing the check again add no second call?"""
+    from lstm_grader.converter_checks import check_before_starting
+
+    calls: list[str] = []
+
+    def problem_of(app: Any) -> str | None:
+        calls.append(app.name)
+        return "100% broken: fix it" if app.name == "bad" else None
+
+    original = (_App.start, _InheritingApp.__dict__.get("start"))
+    try:
+        check_before_starting([_App, _InheritingApp], "test_app_check", problem_of)
+        check_before_starting([_App, _InheritingApp], "test_app_check", problem_of)
+        bad = _InheritingApp("bad")
+        with pytest.raises(SystemExit) as stopped:
+            bad.start()
+        assert stopped.value.code == 1 and not bad.started
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+            ("ERROR", "100% broken: fix it")
+        ]
+        good = _App("good")
+        good.start()
+        assert good.started and calls == ["bad", "good"]
+    finally:
+        _App.start = original[0]  # type: ignore[method-assign]
+        if "start" in _InheritingApp.__dict__:
+            del _InheritingApp.start

@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Course, make_course, require_or_skip
@@ -436,14 +437,19 @@ def test_an_in_memory_gradebook_is_not_checked() -> None:
 # --------------------------------------------------------------------------- fast: the guard
 @pytest.fixture
 def unchecked(monkeypatch) -> list[str]:
-    """nbgrader's ``BaseConverter.convert_notebooks`` replaced by a recorder (restored
-    after), so the guard wraps the recorder."""
+    """nbgrader's ``BaseConverter.convert_notebooks`` and the ``start`` of each application
+    the guard checks replaced by recorders (restored after), so the guard wraps the
+    recorders."""
+    from lstm_grader.gradebook_guard import _checked_apps
+
     calls: list[str] = []
 
-    def convert_notebooks(converter) -> None:
-        calls.append(type(converter).__name__)
+    def record(command) -> None:
+        calls.append(type(command).__name__)
 
-    monkeypatch.setattr(BaseConverter, "convert_notebooks", convert_notebooks)
+    monkeypatch.setattr(BaseConverter, "convert_notebooks", record)
+    for app in _checked_apps():
+        monkeypatch.setattr(app, "start", record)
     return calls
 
 
@@ -457,16 +463,16 @@ def _converter(kind: type, db_url: str, caplog) -> BaseConverter:
     return converter
 
 
-def test_the_guard_stops_autograde_and_feedback_before_they_start(
+def test_the_guard_stops_the_converters_before_they_start(
     tmp_path: Path, gradebook: Path, unchecked: list[str], caplog
 ) -> None:
     """Does a broken gradebook raise (nbgrader's apps exit 1 on it) with one error logged
-    before nbgrader's conversion runs, a healthy one go on, and a converter that does not
-    use the gradebook this way pass unchecked?"""
+    before nbgrader's conversion runs, a healthy one go on, and generate_assignment with
+    ``--no-db``, which does not open the gradebook, pass unchecked?"""
     guard_gradebook()
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database " * 100)
-    for kind in (Autograde, GenerateFeedback):
+    for kind in (Autograde, GenerateFeedback, GenerateAssignment):
         caplog.clear()
         with pytest.raises(GradebookUnusable, match=NOT_READABLE):
             BaseConverter.convert_notebooks(_converter(kind, _url(broken), caplog))
@@ -474,8 +480,117 @@ def test_the_guard_stops_autograde_and_feedback_before_they_start(
         assert caplog.records[0].getMessage().endswith("Nothing was removed or written.")
     assert unchecked == []
     BaseConverter.convert_notebooks(_converter(Autograde, _url(gradebook), caplog))
-    BaseConverter.convert_notebooks(_converter(GenerateAssignment, _url(broken), caplog))
+    no_database = _converter(GenerateAssignment, _url(broken), caplog)
+    no_database.no_database = True
+    BaseConverter.convert_notebooks(no_database)
     assert unchecked == ["Autograde", "GenerateAssignment"]
+
+
+def test_generate_assignment_may_make_a_new_courses_gradebook(
+    tmp_path: Path, unchecked: list[str], caplog
+) -> None:
+    """A new course's first ``generate_assignment`` makes its gradebook: does it go on
+    where there is none, while autograde, which cannot grade into a new one, stops?"""
+    guard_gradebook()
+    missing = _url(tmp_path / "gradebook.db")
+    BaseConverter.convert_notebooks(_converter(GenerateAssignment, missing, caplog))
+    with pytest.raises(GradebookUnusable, match="there is no gradebook at "):
+        BaseConverter.convert_notebooks(_converter(Autograde, missing, caplog))
+    assert unchecked == ["GenerateAssignment"]
+    assert not (tmp_path / "gradebook.db").exists()
+
+
+def _app(kind: type, db_url: str) -> Any:
+    """A real nbgrader application of ``kind`` for the gradebook ``db_url``, as its
+    ``initialize`` leaves it, logging where ``caplog`` reads."""
+    from nbgrader.coursedir import CourseDirectory
+
+    app = kind()
+    app.coursedir = CourseDirectory(db_url=db_url)
+    app.log = logging.getLogger(f"test-{kind.__name__}")
+    return app
+
+
+def test_the_guard_stops_the_other_gradebook_commands_before_they_start(
+    tmp_path: Path, gradebook: Path, unchecked: list[str], caplog
+) -> None:
+    """``nbgrader export``, ``collect`` and ``db student|assignment list|add|import|remove``
+    open the gradebook themselves: does a broken one stop each with one logged error and
+    exit status 1 before its own ``start`` runs, and a healthy one let it run?"""
+    from lstm_grader.gradebook_guard import _checked_apps
+
+    guard_gradebook()
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database " * 100)
+    apps = list(_checked_apps())
+    assert {app.__name__ for app in apps} >= {
+        "ExportApp",
+        "CollectApp",
+        "DbStudentListApp",
+        "DbStudentAddApp",
+        "DbStudentImportApp",
+        "DbAssignmentListApp",
+        "DbAssignmentAddApp",
+    }
+    for kind in apps:
+        caplog.clear()
+        with pytest.raises(SystemExit) as stopped:
+            kind.start(_app(kind, _url(broken)))
+        assert stopped.value.code == 1
+        assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+            (
+                "ERROR",
+                f"{broken} {NOT_READABLE} (file is not a database): restore it from a "
+                "backup. Nothing was removed or written.",
+            )
+        ]
+    assert unchecked == []
+    for kind in apps:
+        kind.start(_app(kind, _url(gradebook)))
+    assert unchecked == [app.__name__ for app in apps]
+
+
+@pytest.mark.parametrize("before_duedate", [False, True])
+def test_collect_is_checked_when_it_reads_the_due_date(
+    tmp_path: Path, unchecked: list[str], before_duedate: bool
+) -> None:
+    """The course's collector opens the gradebook only for ``--before-duedate``: is a
+    collection without it let through a gradebook it never reads, and one with it
+    stopped?"""
+    from nbgrader.apps.collectapp import CollectApp
+    from traitlets.config import Config
+
+    guard_gradebook()
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"not a database " * 100)
+    app = _app(CollectApp, _url(broken))
+    config = Config()
+    config.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
+    config.ExchangeCollect.before_duedate = before_duedate
+    app.update_config(config)
+    if before_duedate:
+        with pytest.raises(SystemExit):
+            CollectApp.start(app)
+        assert unchecked == []
+    else:
+        CollectApp.start(app)
+        assert unchecked == ["CollectApp"]
+
+
+def test_a_reader_needs_no_write_lock(
+    gradebook: Path, locker: sqlite3.Connection, unchecked: list[str]
+) -> None:
+    """Another program writing the gradebook (holding SQLite's write lock) does not keep
+    ``nbgrader export`` or a ``list`` from reading it: do they go on, where a command
+    that writes waits for the lock?"""
+    from nbgrader.apps.dbapp import DbAssignmentListApp, DbStudentListApp
+    from nbgrader.apps.exportapp import ExportApp
+
+    guard_gradebook()
+    locker.execute("BEGIN IMMEDIATE")
+    for kind in (ExportApp, DbStudentListApp, DbAssignmentListApp):
+        kind.start(_app(kind, _url(gradebook, "?timeout=0.2")))
+    assert unchecked == ["ExportApp", "DbStudentListApp", "DbAssignmentListApp"]
 
 
 def test_guarding_twice_checks_once(
@@ -487,7 +602,7 @@ def test_guarding_twice_checks_once(
     monkeypatch.setattr(
         gradebook_guard,
         "gradebook_problem",
-        lambda url, write, pages: checks.append(url) or None,
+        lambda url, write, pages, new_allowed: checks.append(url) or None,
     )
     guard_gradebook()
     guard_gradebook()
@@ -540,10 +655,14 @@ def test_the_course_config_installs_the_guard(unchecked: list[str]) -> None:
     formgrader do) put the check in place?"""
     from traitlets.config.loader import PyFileConfigLoader
 
-    assert not getattr(BaseConverter.convert_notebooks, "gradebook_checked_by_lstm_grader", False)
+    from lstm_grader.gradebook_guard import _checked_apps
+
+    methods = [BaseConverter.convert_notebooks, *(app.start for app in _checked_apps())]
+    assert not any(getattr(m, "gradebook_checked_by_lstm_grader", False) for m in methods)
     root = Path(__file__).resolve().parents[1]
     PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    assert getattr(BaseConverter.convert_notebooks, "gradebook_checked_by_lstm_grader", False)
+    methods = [BaseConverter.convert_notebooks, *(app.start for app in _checked_apps())]
+    assert all(getattr(m, "gradebook_checked_by_lstm_grader", False) for m in methods)
 
 
 # --------------------------------------------------------------------------- slow: nbgrader
@@ -694,3 +813,233 @@ def test_the_readme_states_the_wait() -> None:
     """Does the instructor guide give the check's wait as the code has it?"""
     guide = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
     assert f"still holds it locked after {LOCK_TIMEOUT_S:g} s" in guide
+
+
+# ------------------------------------------------------ slow: the other instructor commands
+#: The course's own id (nbgrader_config.py), under which the exchange keeps submissions.
+COURSE_ID = "keras-recurrent-layers"
+
+#: Each command an instructor runs from the course root that opens the gradebook without
+#: being a converter of autograde's kind, as run here.
+INSTRUCTOR_COMMANDS = {
+    "export": ("export",),
+    "generate_assignment": ("generate_assignment", ASSIGNMENT, "--force"),
+    "db student list": ("db", "student", "list"),
+    "db student add": ("db", "student", "add", "dave"),
+    "db student import": ("db", "student", "import", "students.csv"),
+    "db student remove": ("db", "student", "remove", "bob"),
+    "db assignment list": ("db", "assignment", "list"),
+    "db assignment add": ("db", "assignment", "add", "extra"),
+    "db assignment import": ("db", "assignment", "import", "assignments.csv"),
+    "db assignment remove": ("db", "assignment", "remove", "spare"),
+    "collect": ("collect", ASSIGNMENT, "--before-duedate"),
+}
+#: The application that logs each command's line.
+INSTRUCTOR_APPS = {
+    "export": "ExportApp",
+    "generate_assignment": "GenerateAssignmentApp",
+    "db student list": "DbStudentListApp",
+    "db student add": "DbStudentAddApp",
+    "db student import": "DbStudentImportApp",
+    "db student remove": "DbStudentRemoveApp",
+    "db assignment list": "DbAssignmentListApp",
+    "db assignment add": "DbAssignmentAddApp",
+    "db assignment import": "DbAssignmentImportApp",
+    "db assignment remove": "DbAssignmentRemoveApp",
+    "collect": "CollectApp",
+}
+#: What the one line says of each damage (the rest: the file's name, what to do, and that
+#: nothing was removed or written).
+DAMAGE_SAID = {
+    "cut-in-half": "gradebook.db ",
+    "page-overwritten": "gradebook.db is damaged (",
+    "not-a-database": f"gradebook.db {NOT_READABLE} (file is not a database): ",
+    "table-missing": "gradebook.db is not a complete nbgrader gradebook (it lacks the tables grade",
+    "column-missing": "gradebook.db is not a complete nbgrader gradebook (it lacks the columns ",
+    "read-only": "the gradebook gradebook.db cannot be written: ",
+    "locked": LOCKED,
+    "write-locked": LOCKED,
+}
+#: Each command with the damage it meets: every command once, every damage at least once,
+#: each lock and the read-only file on commands that must write.
+DAMAGED_RUNS = [
+    ("export", "page-overwritten"),
+    ("generate_assignment", "cut-in-half"),
+    ("db student list", "not-a-database"),
+    ("db student add", "column-missing"),
+    ("db student import", "read-only"),
+    ("db student remove", "write-locked"),
+    ("db assignment list", "locked"),
+    ("db assignment add", "table-missing"),
+    ("db assignment import", "page-overwritten"),
+    ("db assignment remove", "cut-in-half"),
+    ("collect", "not-a-database"),
+]
+
+
+def _instructor_course(course_factory) -> Course:
+    """A course made by the test helpers, with what each instructor command works on: two
+    learners and a spare assignment in the gradebook, rosters to import, a submission in
+    the exchange to collect."""
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    course = course_factory(ASSIGNMENT)
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gradebook:
+        for student in STUDENTS:
+            gradebook.add_student(student)
+        gradebook.add_assignment("spare")
+    (course.root / "students.csv").write_text("id,first_name\ncarol,Carol\n")
+    (course.root / "assignments.csv").write_text("name\nimported\n")
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    stamp = f"{now:%Y-%m-%d %H:%M:%S.%f} UTC"
+    inbound = course.root / "exchange" / COURSE_ID / "inbound" / f"bob+{ASSIGNMENT}+{stamp}+x1"
+    inbound.mkdir(parents=True)
+    (inbound / "timestamp.txt").write_text(stamp)
+    release = course.layout.release(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    shutil.copy(release, inbound / release.name)
+    return course
+
+
+def _course_files(root: Path) -> dict[str, tuple[bool, int, str | None]]:
+    """Every entry under ``root``, by path: whether a folder, its mtime and its contents'
+    hash. nbgrader's own log of each command is left out: it is the command's to write."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        if path.name == ".nbgrader.log":
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+        found[str(path.relative_to(root))] = (path.is_dir(), path.lstat().st_mtime_ns, digest)
+    return found
+
+
+def _damage(gradebook: Path, damage: str) -> None:
+    """Damage ``gradebook`` as ``damage`` says (the damages of the file itself)."""
+    if damage in ("cut-in-half", "page-overwritten"):
+        gradebook.write_bytes(damaged_bytes(gradebook.read_bytes(), damage, gradebook))
+    elif damage == "not-a-database":
+        gradebook.write_bytes(os.urandom(gradebook.stat().st_size))
+    else:
+        connection = sqlite3.connect(gradebook)
+        if damage == "table-missing":
+            connection.execute("DROP TABLE grade")
+        else:
+            connection.execute("ALTER TABLE student DROP COLUMN email")
+        connection.commit()
+        connection.close()
+
+
+@contextlib.contextmanager
+def _held(gradebook: Path, damage: str) -> Iterator[None]:
+    """The gradebook as ``damage`` leaves it while a command runs: locked by another
+    program, or unwritable, for the time of the block; else damaged for good."""
+    if damage in ("locked", "write-locked"):
+        holder = sqlite3.connect(gradebook, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE" if damage == "locked" else "BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    elif damage == "read-only":
+        with unwritable(gradebook):
+            yield
+    else:
+        _damage(gradebook, damage)
+        yield
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "damage"), DAMAGED_RUNS)
+def test_each_instructor_command_stops_on_a_damaged_gradebook_touching_nothing(
+    course_factory, command: str, damage: str
+) -> None:
+    """nbgrader's export, generate_assignment, collect and db commands met a damaged,
+    unwritable or locked gradebook with a traceback (or two minutes of waiting), some
+    after writing grades-nbgrader.csv, emptying exercises/ or adding nbgrader's tables to
+    the gradebook, some ending with status 0. Does each stop with one line, status 1,
+    every file of the course (the gradebook included) as it was?"""
+    course = _instructor_course(course_factory)
+    gradebook = course.root / "gradebook.db"
+    locks = damage in ("locked", "write-locked")
+    # the files are read with the lock not yet held: closing any of the gradebook's file
+    # descriptors in this process drops the POSIX locks SQLite holds on it
+    before = None if not locks else _course_files(course.root)
+    with _held(gradebook, damage):
+        before = before or _course_files(course.root)
+        run = course.run(
+            "nbgrader", *INSTRUCTOR_COMMANDS[command], check=False, timeout=COMMAND_TIMEOUT_S
+        )
+    output = run.stdout + run.stderr
+    errors = [line for line in output.splitlines() if "ERROR]" in line or "CRITICAL]" in line]
+    assert run.returncode == 1, output
+    assert len(errors) == 1, output
+    assert errors[0].startswith(f"[{INSTRUCTOR_APPS[command]} | ERROR] {DAMAGE_SAID[damage]}")
+    assert errors[0].endswith(". Nothing was removed or written."), output
+    # nbgrader's own advice to upgrade, which mends none of these (the check gives it
+    # only for a gradebook lacking tables, as an older nbgrader's does)
+    rest = output.replace(errors[0], "")
+    assert "Traceback" not in output and "db upgrade" not in rest, output
+    assert _course_files(course.root) == before
+
+
+def _students(course: Course) -> set[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gradebook:
+        return {student.id for student in gradebook.students}
+
+
+def _assignments(course: Course) -> set[str]:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course.root / 'gradebook.db'}", COURSE_ID) as gradebook:
+        return {assignment.name for assignment in gradebook.assignments}
+
+
+@pytest.mark.slow
+def test_each_instructor_command_still_works_on_a_sound_gradebook(course_factory) -> None:
+    """With the guard in place, does each command still do its work on a sound gradebook,
+    without an error line?"""
+    course = _instructor_course(course_factory)
+
+    def run(command: str) -> str:
+        result = course.run("nbgrader", *INSTRUCTOR_COMMANDS[command], timeout=COMMAND_TIMEOUT_S)
+        output = result.stdout + result.stderr
+        assert "ERROR]" not in output and "CRITICAL]" not in output, output
+        return output
+
+    assert "alice" in run("db student list") and "spare" in run("db assignment list")
+    run("export")
+    assert "alice" in (course.root / "grades-nbgrader.csv").read_text()
+    run("db student add")
+    run("db student import")
+    run("db student remove")
+    assert _students(course) == {"alice", "carol", "dave"}
+    run("db assignment add")
+    run("db assignment import")
+    run("db assignment remove")
+    assert _assignments(course) == {ASSIGNMENT, "extra", "imported"}
+    run("collect")
+    assert (course.root / "submitted" / "bob" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    release = course.layout.release(ASSIGNMENT) / f"{ASSIGNMENT}.ipynb"
+    made = release.stat().st_mtime_ns
+    run("generate_assignment")
+    assert release.stat().st_mtime_ns > made
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["read-only", "write-locked"])
+def test_a_reader_works_on_a_gradebook_it_cannot_write(course_factory, damage: str) -> None:
+    """A gradebook another program is writing, or that cannot be written (as root: `chattr
+    +i`), is still read: do export and the lists go on, the gradebook as it was?"""
+    course = _instructor_course(course_factory)
+    gradebook = course.root / "gradebook.db"
+    data = gradebook.read_bytes()
+    with _held(gradebook, damage):
+        for command in ("export", "db student list"):
+            run = course.run("nbgrader", *INSTRUCTOR_COMMANDS[command], timeout=COMMAND_TIMEOUT_S)
+            assert "ERROR]" not in run.stdout + run.stderr
+    assert (course.root / "grades-nbgrader.csv").is_file()
+    assert gradebook.read_bytes() == data
