@@ -384,8 +384,9 @@ def read_small(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     path : str or path-like
         The file, under ``/sys/fs/cgroup`` or ``/proc``.
     limit : int, optional
-        The most bytes read: what lies past them is never read. None reads to the end, in
-        as many reads as it takes (a listing of many threads comes in more than one).
+        The most bytes read, in one read, for a record the kernel hands over whole (a
+        thread's ``schedstat``): what lies past them is never read. None reads to the end,
+        in as many reads as it takes (a listing of many threads comes in more than one).
 
     Returns
     -------
@@ -399,15 +400,13 @@ def read_small(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     """
     fd = os.open(path, os.O_RDONLY)
     try:
-        chunks: list[bytes] = []
-        left = limit
-        while left is None or left > 0:
-            chunk = os.read(fd, _READ_BYTES if left is None else min(left, _READ_BYTES))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if left is not None:
-                left -= len(chunk)
+        if limit is not None:
+            # one read per thread and cell, as before the bound was shared: no second
+            # read to find the end of a record that came whole
+            return os.read(fd, limit)
+        chunks = [os.read(fd, _READ_BYTES)]
+        while chunks[-1]:  # a listing may come in more than one read
+            chunks.append(os.read(fd, _READ_BYTES))
         return b"".join(chunks)
     finally:
         os.close(fd)
