@@ -68,8 +68,8 @@ NOT_SCORED_YET = ("not-due-yet", "ungraded")
 #: grades.csv" (0, whatever the learners' notebooks did) from runs an instructor must look
 #: at: the grades file not written, what was graded kept (1), nothing graded (2), or
 #: grades.csv written with rows where the grader itself failed (3), which the next run
-#: grades again. An
-#: interruption exits 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+#: grades again. An interruption exits 128 + the signal's number (130 for Ctrl-C, 143 for
+#: SIGTERM).
 EXIT_GRADES_NOT_WRITTEN = 1
 EXIT_NOTHING_GRADED = 2
 EXIT_GRADER_ERRORS = 3

@@ -509,8 +509,9 @@ def guard_gradebook() -> None:
     from lstm_grader.converter_checks import check_before_converting, check_before_starting
 
     flag = "gradebook_checked_by_lstm_grader"
+    converters = _checked_converters()
     check_before_converting(
-        flag, lambda command: _command_problem(command, _checked_converters()), GradebookUnusable
+        flag, lambda command: _command_problem(command, converters), GradebookUnusable
     )
     apps = _checked_apps()
     check_before_starting(apps, flag, lambda command: _command_problem(command, apps))
