@@ -712,8 +712,23 @@ class SandboxedExecute(Execute):
 
     async def async_start_new_kernel_client(self) -> Any:
         """Connect to the kernel; a warm kernel then receives the submission's files,
-        before it runs any cell."""
-        kc = await super().async_start_new_kernel_client()
+        before it runs any cell.
+
+        A kernel that ends before it is ready (the sandbox could not be built, or its
+        launch failed) raises RuntimeError with what the sandbox printed, for the grader
+        error's reason.
+        """
+        try:
+            kc = await super().async_start_new_kernel_client()
+        except RuntimeError as exc:
+            said = (getattr(self._sandbox_km, "sandbox_report", None) or {}).get(
+                "kernel_output_tail"
+            )
+            if not said:
+                raise
+            raise RuntimeError(
+                f"{exc}; the sandbox printed: {report.shortened(said, 400)}"
+            ) from exc
         self._refused = getattr(kc, "refused_messages", None)
         if (provisioner := self._provisioner()) is not None:
             # its sockets are bound: from here its private folder is the grader's alone

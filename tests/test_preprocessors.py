@@ -702,6 +702,31 @@ def test_a_lost_output_channel_is_opened_again_for_the_next_cell(tmp_path: Path)
     assert "output-limit" in resources[preprocessors._STATE]["events"]
 
 
+@pytest.mark.slow
+def test_a_kernel_whose_launch_fails_is_reported_with_what_the_launch_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel whose sandbox cannot be entered ends before it is ready: does its start
+    fail with what the launch printed (here, the control group it could not join), for
+    the grader error's reason, rather than only "Kernel died"?"""
+    from conftest import require_or_skip
+
+    from lstm_grader import sandbox
+
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    unwritable = str(tmp_path / "removed-group" / "cgroup.procs")
+    real_prefix = sandbox.launch_prefix
+    require_or_skip(real_prefix([], sandbox.ProcessLimits(1, 1, 1, 1, None)) is not None, "prlimit")
+    monkeypatch.setattr(
+        sandbox, "launch_prefix", lambda procs, limits: real_prefix([*procs, unwritable], limits)
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    execute = preprocessors.SandboxedExecute(timeout=30)
+    with pytest.raises(RuntimeError, match="Kernel died") as failed:
+        execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    assert f"could not join the control group {unwritable}" in str(failed.value)
+
+
 def _executor_fed(messages: list[tuple[str, dict]]) -> tuple[preprocessors.SandboxedExecute, list]:
     """A ``SandboxedExecute`` (caps: 1000 bytes per cell, 3000 per notebook) that has read
     ``messages`` on IOPub while one cell ran, without a kernel; and the state it kept."""

@@ -1364,3 +1364,204 @@ def test_a_core_pattern_no_core_file_limit_stops_is_named(
     words = sandbox._core_dumps_not_stopped(str(tmp_path / "core_pattern"))
     assert bool(words) == named and all("core_pattern" in w for w in words)
     assert sandbox._core_dumps_not_stopped(str(tmp_path / "missing")) == []
+
+
+#: The limits the launch tests set, under any hard limit an ordinary user already has.
+def _launch_limits(processes: int | None) -> sandbox.ProcessLimits:
+    import resource
+
+    def under(which: int, wanted: int) -> int:
+        hard = resource.getrlimit(which)[1]
+        return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+
+    return sandbox.ProcessLimits(
+        address_space_bytes=under(resource.RLIMIT_AS, 2**34),
+        cpu_seconds=under(resource.RLIMIT_CPU, 90),
+        file_bytes=under(resource.RLIMIT_FSIZE, 2**30),
+        open_files=under(resource.RLIMIT_NOFILE, 321),
+        processes=None if processes is None else under(resource.RLIMIT_NPROC, processes),
+    )
+
+
+_REPORT_OWN_LIMITS = (
+    "import json, os, resource\n"
+    "names = ('AS', 'DATA', 'CPU', 'FSIZE', 'NOFILE', 'CORE', 'NPROC')\n"
+    "print(json.dumps({'pid': os.getpid(), **{n: resource.getrlimit(getattr(resource, "
+    "'RLIMIT_' + n)) for n in names}}))\n"
+)
+
+
+@pytest.mark.parametrize("processes", [None, 4321], ids=["no-process-limit", "process-limit"])
+def test_the_launch_joins_each_group_and_sets_each_limit_before_the_command_runs(
+    tmp_path: Path, processes: int | None
+) -> None:
+    """Started through the launch's ``sh`` and ``prlimit`` (no preexec_fn, so Python can
+    vfork), is the command's own process, the pid it keeps, written to every group's
+    ``cgroup.procs``, and does it run under each limit :func:`_enter_sandbox` would set,
+    soft and hard alike?"""
+    limits = _launch_limits(processes)
+    procs = [tmp_path / "memory.procs", tmp_path / "pids.procs"]
+    for file in procs:
+        file.write_text("")
+    prefix = sandbox.launch_prefix([str(p) for p in procs], limits)
+    require_or_skip(prefix is not None, "sh and prlimit (util-linux) in a system folder")
+    ran = subprocess.run(
+        [*prefix, sys.executable, "-c", _REPORT_OWN_LIMITS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": os.defpath},
+        check=True,
+    )
+    facts = json.loads(ran.stdout)
+    assert [p.read_text() for p in procs] == [str(facts["pid"])] * 2
+    expected = {
+        "AS": limits.address_space_bytes,
+        "DATA": limits.address_space_bytes,
+        "CPU": limits.cpu_seconds,
+        "FSIZE": limits.file_bytes,
+        "NOFILE": limits.open_files,
+        "CORE": sandbox.CORE_LIMIT,
+    }
+    if processes is not None:
+        expected["NPROC"] = limits.processes
+    for name, value in expected.items():
+        assert facts[name] == [value, value], name
+
+
+def test_a_launch_that_cannot_join_a_group_or_set_a_limit_never_runs_the_command(
+    tmp_path: Path,
+) -> None:
+    """Does a group whose ``cgroup.procs`` cannot be written stop the launch, naming it,
+    before any later group, limit or the command; and does a limit the host refuses stop
+    it before the command? The kernel then dies at once, which its start reports with
+    what the launch printed."""
+    joined = tmp_path / "joined.procs"
+    joined.write_text("")
+    missing = tmp_path / "gone" / "cgroup.procs"
+    later = tmp_path / "later.procs"
+    later.write_text("")
+    marker = tmp_path / "ran"
+    prefix = sandbox.launch_prefix([str(joined), str(missing), str(later)], _launch_limits(None))
+    require_or_skip(prefix is not None, "sh and prlimit (util-linux) in a system folder")
+    stopped = subprocess.run(
+        [*prefix, "touch", str(marker)], capture_output=True, text=True, timeout=60
+    )
+    assert stopped.returncode == 125
+    assert f"could not join the control group {missing}" in stopped.stderr
+    assert joined.read_text() and not later.read_text() and not marker.exists()
+    # more open files than Linux allows anyone (fs.nr_open is at most 2**30)
+    refused = sandbox.ProcessLimits(2**34, 90, 2**30, 2**31, None)
+    prefix = sandbox.launch_prefix([], refused)
+    stopped = subprocess.run(
+        [*prefix, "touch", str(marker)], capture_output=True, text=True, timeout=60
+    )
+    assert stopped.returncode != 0 and "NOFILE" in stopped.stderr.upper()
+    assert not marker.exists()
+
+
+def test_without_sh_or_prlimit_in_a_system_folder_the_launch_uses_the_preexec_fn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Is the launch's ``prlimit`` taken from the system's folders only, never from the
+    grader's PATH, and without one is there no prefix (the launch then joins and limits in
+    a preexec_fn)?"""
+    planted = tmp_path / "prlimit"
+    planted.write_text("#!/bin/sh\nexit 0\n")
+    planted.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    sandbox._system_program.cache_clear()
+    prefix = sandbox.launch_prefix([], _launch_limits(None))
+    assert prefix is None or str(planted) not in prefix
+    monkeypatch.setattr(sandbox, "SYSTEM_PROGRAM_FOLDERS", (str(tmp_path / "empty"),))
+    sandbox._system_program.cache_clear()
+    try:
+        assert sandbox.launch_prefix([], _launch_limits(None)) is None
+    finally:
+        monkeypatch.undo()
+        sandbox._system_program.cache_clear()
+
+
+def _limits_of(pid: int) -> dict[str, list[str]]:
+    """A process's limits as ``/proc/PID/limits`` lists them: name, then soft and hard."""
+    rows = Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]
+    return {row[:26].strip(): row[26:].split()[:2] for row in rows}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("launch", ["sh-and-prlimit", "preexec_fn"])
+def test_a_real_kernel_runs_in_its_groups_under_its_limits_however_it_was_launched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, launch: str
+) -> None:
+    """Seen from the host while a cell runs, is every process of a real sandboxed kernel in
+    each of its sandbox's control groups, and under each per-process limit, whether it was
+    launched through ``sh`` and ``prlimit`` (vfork) or, where those are missing, with the
+    preexec_fn?"""
+    from jupyter_client import launcher
+    from nbclient import NotebookClient
+
+    require_or_skip(sandbox.sandbox_problem() is None, "bubblewrap (the grading sandbox)")
+    if launch == "preexec_fn":
+        monkeypatch.setattr(sandbox, "launch_prefix", lambda *_: None)
+    else:
+        prefix = sandbox.launch_prefix([], _launch_limits(None))
+        require_or_skip(prefix is not None, "sh and prlimit (util-linux) in a system folder")
+    launched: list[tuple[list[str], Any]] = []
+    real_popen = launcher.Popen
+
+    def recording(cmd: list[str], **kwargs: Any) -> Any:
+        launched.append((list(cmd), kwargs.get("preexec_fn")))
+        return real_popen(cmd, **kwargs)
+
+    monkeypatch.setattr(launcher, "Popen", recording)
+    seen: dict[str, Any] = {}
+
+    def look(cell: Any, cell_index: int) -> None:
+        provisioner = client.km.provisioner
+        tree = [
+            int(entry)
+            for entry in os.listdir("/proc")
+            if entry.isdigit() and sandbox._descends_from(int(entry), provisioner.pid)
+        ]
+        group = provisioner._cgroup
+        seen["tree"] = tree
+        seen["groups"] = [
+            {int(pid) for pid in Path(procs).read_text().split()}
+            for procs in (group.procs_files if group is not None else [])
+        ]
+        seen["limits"] = {pid: _limits_of(pid) for pid in tree}
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    client = NotebookClient(
+        notebook,
+        timeout=60,
+        kernel_manager_class=sandbox.SandboxKernelManager,
+        resources={"metadata": {"path": str(workdir)}},
+        on_cell_execute=look,
+    )
+    km = client.create_kernel_manager()
+    client.execute()
+    command, preexec = launched[-1]
+    if launch == "preexec_fn":
+        assert preexec is not None and "prlimit" not in " ".join(command)
+    else:
+        assert preexec is None and command[0].endswith("/sh")
+        assert command.index("--") < command.index(sandbox.bwrap_path())
+    assert len(seen["tree"]) >= 3, "bubblewrap, its namespace's init and the kernel"
+    for members in seen["groups"]:
+        assert set(seen["tree"]) <= members
+    if os.geteuid() == 0:
+        assert seen["groups"], "root's sandbox has control groups"
+    expected = {
+        "Max address space": km.address_space_mb * 2**20,
+        "Max data size": km.address_space_mb * 2**20,
+        "Max cpu time": km.cpu_limit_seconds,
+        "Max file size": km.disk_limit_mb * 2**20,
+        "Max open files": km.open_files,
+        "Max core file size": sandbox.CORE_LIMIT,
+    }
+    for pid, limits in seen["limits"].items():
+        for name, value in expected.items():
+            assert limits[name] == [str(value)] * 2, (pid, name, limits[name])
