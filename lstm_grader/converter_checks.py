@@ -102,8 +102,10 @@ def _answer_with_the_line() -> None:
 
     @functools.wraps(capture)
     def capture_log(app: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # a line an earlier run of the same converter left is not this run's
+        getattr(app, "__dict__", {}).pop(_STOPPED_LINE, None)
         answer = capture(app, *args, **kwargs)
-        line = vars(app).get(_STOPPED_LINE)
+        line = getattr(app, "__dict__", {}).get(_STOPPED_LINE)
         if line is not None and not answer.get("success"):
             answer["error"] = line
         return answer

@@ -89,8 +89,11 @@ def test_the_formgraders_answer_gives_a_checks_line_as_its_error(
     check_before_converting("another_check", lambda c: None, Refused)
     assert api.capture_log is wrapped
 
-    stopped = api.capture_log(_Pressed("bad"))
+    bad = _Pressed("bad")
+    stopped = api.capture_log(bad)
     assert stopped == {"success": False, "error": "bad: fix it", "log": "[ERROR] bad: fix it\n"}
+    bad.name, bad.failure = "mended", ValueError("another failure")  # the same converter again
+    assert api.capture_log(bad)["error"].startswith("Traceback")
     failed = api.capture_log(_Pressed("good", ValueError("not the check's")))
     assert failed["success"] is False
     assert (
