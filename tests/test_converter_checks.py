@@ -58,6 +58,51 @@ def test_each_check_is_installed_once_and_later_ones_keep_it(converted: list[Any
     assert calls == ["second", "first"] and len(converted) == 1
 
 
+class _Pressed(_Converter):
+    """A converter as the formgrader's buttons run it: ``start`` converts, failing with
+    ``failure`` (or a check's stop) when given one."""
+
+    def __init__(self, name: str, failure: Exception | None = None) -> None:
+        super().__init__(name)
+        self.failure = failure
+
+    def start(self) -> None:
+        BaseConverter.convert_notebooks(self)  # type: ignore[arg-type]
+        if self.failure is not None:
+            raise self.failure
+
+
+def test_the_formgraders_answer_gives_a_checks_line_as_its_error(
+    converted: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The formgrader answers a button with nbgrader's ``capture_log`` of the converter,
+    whose error is the traceback of what stopped it. Is a check's stop answered with the
+    check's line as the error (and in the log), while another failure keeps its
+    traceback, a success stays a success, and installing again wraps nbgrader's once?"""
+    from nbgrader.apps import api
+
+    monkeypatch.setattr(api, "capture_log", api.capture_log)  # put back after the test
+    check_before_converting(
+        "answered_check", lambda c: "bad: fix it" if c.name == "bad" else None, Refused
+    )
+    wrapped = api.capture_log
+    check_before_converting("another_check", lambda c: None, Refused)
+    assert api.capture_log is wrapped
+
+    bad = _Pressed("bad")
+    stopped = api.capture_log(bad)
+    assert stopped == {"success": False, "error": "bad: fix it", "log": "[ERROR] bad: fix it\n"}
+    bad.name, bad.failure = "mended", ValueError("another failure")  # the same converter again
+    assert api.capture_log(bad)["error"].startswith("Traceback")
+    failed = api.capture_log(_Pressed("good", ValueError("not the check's")))
+    assert failed["success"] is False
+    assert (
+        failed["error"].startswith("Traceback")
+        and "ValueError: not the check's" in (failed["error"])
+    )
+    assert api.capture_log(_Pressed("good")) == {"success": True}
+
+
 class _App:
     """An application with nbgrader's ``fail``: log the line, exit with status 1."""
 

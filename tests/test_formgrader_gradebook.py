@@ -1,0 +1,190 @@
+"""Do the formgrader's buttons that run nbgrader's converters check the gradebook first?
+
+The formgrader (nbgrader's server extension in Jupyter Server, started at the course
+root) runs ``generate_assignment``, ``autograde`` and ``generate_feedback`` in its own
+process when the instructor presses Generate, Autograde or Generate Feedback: each button
+posts to the formgrader's API, which builds the converter and answers with nbgrader's
+``{"success", "log", "error"}``. A damaged, emptied, incomplete or unwritable gradebook
+must stop each press with the course's one line (``lstm_grader.gradebook_guard``), shown
+to the instructor as the error, leaving every file of the course, the gradebook's bytes
+included, as it was; a sound gradebook must still let each press do its work.
+
+The buttons are pressed through the API the formgrader's pages call (nbgrader 0.9's
+``formgrader/api`` handlers), on a real Jupyter server; tests/test_formgrader_browser.py
+drives the pages themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser_server import Server, isolated_environment, jupyter_server
+from conftest import Course, make_course, require_or_skip
+from test_gradebook_guard import DAMAGE_SAID, _course_files, _held
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "05-return-flags"
+STUDENT = "alice"
+START_TIMEOUT_S = 120
+#: A press that stops at the check answers in seconds; one that grades runs the sandbox.
+PRESS_TIMEOUT_S = 600
+CHECKED_LINE_END = ". Nothing was removed or written."
+
+#: Each button that runs an nbgrader converter in the formgrader's process, by the API
+#: path its page posts to (nbgrader 0.9's ``server_extensions/formgrader/apihandlers.py``).
+BUTTONS = {
+    "generate": f"assignment/{ASSIGNMENT}/assign",
+    "autograde": f"submission/{ASSIGNMENT}/{STUDENT}/autograde",
+    "generate feedback (all)": f"assignment/{ASSIGNMENT}/generate_feedback",
+    "generate feedback (one)": f"assignment/{ASSIGNMENT}/{STUDENT}/generate_feedback",
+}
+#: What each button makes anew on a sound gradebook (with ``--force``, as the formgrader
+#: always runs them): the student version, the learner's autograded notebook, their
+#: feedback page.
+MADE = {
+    "generate": Path("exercises", ASSIGNMENT, f"{ASSIGNMENT}.ipynb"),
+    "autograde": Path("autograded", STUDENT, ASSIGNMENT, f"{ASSIGNMENT}.ipynb"),
+    "generate feedback (all)": Path("feedback", STUDENT, ASSIGNMENT, f"{ASSIGNMENT}.html"),
+    "generate feedback (one)": Path("feedback", STUDENT, ASSIGNMENT, f"{ASSIGNMENT}.html"),
+}
+#: Each button with the damages it meets: every button each damage of the file itself;
+#: the two that write the gradebook (generate, autograde) also a file they cannot write,
+#: which feedback, a reader, may still read.
+DAMAGES = [
+    "page-overwritten",
+    "cut-to-nothing",
+    "not-a-database",
+    "table-missing",
+    "column-missing",
+]
+DAMAGED_PRESSES = [
+    *((button, damage) for button in BUTTONS for damage in DAMAGES),
+    ("generate", "read-only"),
+    ("autograde", "read-only"),
+]
+#: What the line says of a gradebook cut to nothing (the other damages: DAMAGE_SAID).
+EMPTIED_SAID = "gradebook.db is an empty file, not a gradebook: "
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Course:
+    """A course whose learner was autograded and given feedback by plain nbgrader."""
+    from lstm_grader.sandbox import bwrap_path
+    from lstm_grader.synthetic import answered
+
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    root = tmp_path_factory.mktemp("formgrader-gradebook") / "course"
+    root.mkdir()
+    course = make_course(root, [ASSIGNMENT])
+    course.submit(
+        STUDENT, ASSIGNMENT, answered(course.release(ASSIGNMENT), course.source(ASSIGNMENT))
+    )
+    course.run("nbgrader", "autograde", ASSIGNMENT)
+    course.run("nbgrader", "generate_feedback", ASSIGNMENT)
+    return course
+
+
+@pytest.fixture(scope="module")
+def formgrader(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Jupyter Server with nbgrader's formgrader, started at the course root, so the
+    formgrader reads the course's ``nbgrader_config.py`` as an instructor's does."""
+    tmp = tmp_path_factory.mktemp("formgrader-jupyter")
+    env = isolated_environment(tmp, {"HOME": "home"})
+    with jupyter_server(
+        "server", course.root, env, tmp / "jupyter-server.log", start_timeout=START_TIMEOUT_S
+    ) as server:
+        yield server
+
+
+def press(server: Server, button: str) -> dict:
+    """Post to the button's API path as its page does, with the server's token; the
+    formgrader's answer (nbgrader's ``capture_log``)."""
+    request = urllib.request.Request(
+        f"{server.url}formgrader/api/{BUTTONS[button]}",
+        data=b"",
+        method="POST",
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S) as response:
+        assert response.status == 200, response.status
+        return json.loads(response.read())
+
+
+@contextlib.contextmanager
+def damaged(gradebook: Path, damage: str) -> Iterator[None]:
+    """The gradebook damaged as ``damage`` says for the block, then put back byte for
+    byte, so the module's other tests find it sound."""
+    sound = gradebook.read_bytes()
+    try:
+        if damage == "cut-to-nothing":
+            gradebook.write_bytes(b"")
+            yield
+        else:
+            with _held(gradebook, damage):
+                yield
+    finally:
+        gradebook.write_bytes(sound)
+
+
+@pytest.mark.parametrize(("button", "damage"), DAMAGED_PRESSES)
+def test_a_button_stops_on_a_damaged_gradebook_touching_nothing(
+    course: Course, formgrader: Server, button: str, damage: str
+) -> None:
+    """Does the press fail with the check's one line as its error (not nbgrader's
+    traceback, not success), and leave every file of the course, the student version and
+    the gradebook's bytes included, as it was?"""
+    gradebook = course.root / "gradebook.db"
+    with damaged(gradebook, damage):
+        before = _course_files(course.root)
+        data = gradebook.read_bytes()
+        answer = press(formgrader, button)
+        assert _course_files(course.root) == before, answer
+        assert gradebook.read_bytes() == data
+    said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
+    assert answer["success"] is False, answer
+    line = answer["error"]
+    assert line.startswith(said) and line.endswith(CHECKED_LINE_END), answer
+    assert "\n" not in line and "Traceback" not in json.dumps(answer), answer
+    errors = [row for row in answer.get("log", "").splitlines() if row.startswith("[ERROR]")]
+    assert errors == [f"[ERROR] {line}"], answer
+
+
+def test_a_new_assignments_student_version_is_not_made_on_a_damaged_gradebook(
+    course: Course, formgrader: Server
+) -> None:
+    """An assignment never generated: is its release folder left unmade?"""
+    release = course.root / "exercises" / ASSIGNMENT
+    kept = course.root / "kept-release"
+    shutil.move(release, kept)
+    try:
+        with damaged(course.root / "gradebook.db", "page-overwritten"):
+            answer = press(formgrader, "generate")
+        assert answer["success"] is False, answer
+        assert not release.exists(), sorted(p.name for p in release.parent.iterdir())
+    finally:
+        shutil.rmtree(release, ignore_errors=True)
+        shutil.move(kept, release)
+
+
+@pytest.mark.parametrize("button", BUTTONS)
+def test_a_button_still_works_on_a_sound_gradebook(
+    course: Course, formgrader: Server, button: str
+) -> None:
+    """With the check in place, does each press on a sound gradebook succeed and make its
+    file anew?"""
+    made = course.root / MADE[button]
+    before = made.stat().st_mtime_ns
+    scores = course.scores(STUDENT, ASSIGNMENT)
+    answer = press(formgrader, button)
+    assert answer["success"] is True, answer
+    assert "[ERROR]" not in answer.get("log", ""), answer
+    assert made.stat().st_mtime_ns > before, answer
+    # every answer of the learner's is right: graded again, they score as before
+    assert course.scores(STUDENT, ASSIGNMENT) == scores and sum(scores.values()) > 0
