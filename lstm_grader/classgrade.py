@@ -80,8 +80,8 @@ EXIT_STATUSES = f"""exit status:
   0    every notebook has its row in {GRADES_FILE} (what the learners' notebooks did,
        refused or missing ones included, is in its status column)
   {EXIT_GRADES_NOT_WRITTEN}    the grades are in the gradebook, but {GRADES_FILE} was not written:
-       it could not be, or a grader error stopped the run part-way (the next run
-       grades only the rest)
+       it could not be, or a grader error or a course file it could not use stopped
+       the run part-way (the next run grades only the rest)
   {EXIT_NOTHING_GRADED}    nothing was graded (the course, its references, the gradebook or the
        sandbox cannot be used, or another run is grading the course)
   {EXIT_GRADER_ERRORS}    {GRADES_FILE} was written, every other submission graded, but some rows
