@@ -1275,8 +1275,8 @@ def _refused_as(change: str, command: str | None = None) -> Iterator[None]:
         check = f" (`{command}` must succeed)" if command else ""
         raise GradebookRefused(
             f"the gradebook refused to {report.printable(change)} "
-            f"({report.shortened(said.strip(), 300)}): make it take the change{check}, then "
-            "run lstm-grade again"
+            f"({report.printable(report.shortened(said.strip(), 300))}): make it take the "
+            f"change{check}, then run lstm-grade again"
         ) from exc
     finally:
         nbgrader_log.removeFilter(_not_a_rollback_notice)
@@ -1502,10 +1502,13 @@ def _setup_failure_words(exc: Exception, root: Path, shown: str) -> str:
             f"stopped at its line {line} {shown}: fix it, then run lstm-grade again"
         )
     if isinstance(exc, ImportError):
+        # a module found but lacking a name may be a copy in the course folder, not the
+        # installed one: the file the error names is offered too
+        copy = f", or mend {report.printable(exc.path)}" if exc.path else ""
         return (
             f"nothing was graded: a library the grader needs cannot be imported {shown}: "
             "install the course kit with its grading extra (`lstm-course[grading]`) in "
-            "the environment lstm-grade runs from, then run it again"
+            f"the environment lstm-grade runs from{copy}, then run lstm-grade again"
         )
     if type(exc).__module__.startswith("sqlalchemy"):
         return f"grader error, nothing was graded: the gradebook cannot be opened {shown}"
@@ -1676,7 +1679,8 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         return EXIT_NOTHING_GRADED
     except CourseSettingsError as exc:  # the line names the setting and what it takes
         # made from the course's file alone (checked_layout_at): name it
-        print(f"lstm-grade: nothing was graded: {root / CONFIG_FILE}: {exc}", file=sys.stderr)
+        config = report.printable(str(root / CONFIG_FILE))
+        print(f"lstm-grade: nothing was graded: {config}: {exc}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except (AssignmentNotDefined, GradebookRefused) as exc:  # the line says what to do
         if grader is not None:  # raised as the gradebook is prepared, before grading

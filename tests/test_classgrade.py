@@ -2320,6 +2320,30 @@ def test_a_learner_the_gradebook_refuses_is_named_and_nothing_is_graded(
     assert not [r for r in caplog.records if "Rolling back session" in r.getMessage()]
 
 
+def test_a_library_that_cannot_be_imported_is_named_not_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nbgrader's gradebook module cannot be imported (an environment without the grading
+    extra, or a broken one): the line blamed "the course's configuration or library". Does
+    it now say a library cannot be imported, which, and how to install it?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.setitem(sys.modules, "nbgrader.api", None)  # the import machinery refuses it
+    _tiny_course(tmp_path)
+    status = classgrade.main(
+        ["a1", "--root", str(tmp_path), "--no-progress", "--process-per-submission"]
+    )
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert line == (
+        "lstm-grade: nothing was graded: a library the grader needs cannot be imported "
+        "(ModuleNotFoundError: import of nbgrader.api halted; None in sys.modules): install "
+        "the course kit with its grading extra (`lstm-course[grading]`) in the environment "
+        "lstm-grade runs from, then run lstm-grade again"
+    )
+
+
 def test_a_scheduler_that_cannot_be_reached_keeps_its_own_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
