@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -32,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -77,8 +80,8 @@ EXIT_STATUSES = f"""exit status:
   0    every notebook has its row in {GRADES_FILE} (what the learners' notebooks did,
        refused or missing ones included, is in its status column)
   {EXIT_GRADES_NOT_WRITTEN}    the grades are in the gradebook, but {GRADES_FILE} was not written:
-       it could not be, or a grader error stopped the run part-way (the next run
-       grades only the rest)
+       it could not be, or a grader error or a course file it could not use stopped
+       the run part-way (the next run grades only the rest)
   {EXIT_NOTHING_GRADED}    nothing was graded (the course, its references, the gradebook or the
        sandbox cannot be used, or another run is grading the course)
   {EXIT_GRADER_ERRORS}    {GRADES_FILE} was written, every other submission graded, but some rows
@@ -100,6 +103,11 @@ _NBGRADER_MAIN = (
 
 class AssignmentNotDefined(RuntimeError):
     """An assignment the gradebook does not define yet could not be defined in it."""
+
+
+class GradebookRefused(RuntimeError):
+    """The gradebook refused a change made to it before grading (nbgrader's
+    ``InvalidEntry`` or ``MissingEntry``); the message names the change and what to do."""
 
 
 @dataclass
@@ -210,13 +218,38 @@ def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
 
 def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:
     """Every submitted folder (``submitted/<student>/<assignment>/`` by default) of the
-    given assignments, by student then assignment."""
+    given assignments, by student then assignment.
+
+    Raises
+    ------
+    OSError
+        When the folder the submissions are listed from (``submitted/``) is there but
+        cannot be listed: its mode, or a file in its place. A listing by pattern passes
+        over it in silence, and every learner read as having handed in nothing.
+    """
+    assignments = set(assignments)
+    for assignment in assignments:
+        listed = _fixed_part(layout.submitted("*", assignment))
+        if os.path.lexists(listed):
+            with os.scandir(listed):  # raises what the listing by pattern keeps quiet
+                pass
     found = [
         Submission(student, assignment, folder)
-        for assignment in set(assignments)
+        for assignment in assignments
         for student, folder in layout.submissions(assignment)
     ]
     return sorted(found, key=lambda s: (s.student, s.assignment))
+
+
+def _fixed_part(pattern: Path) -> Path:
+    """The folder a path pattern's matches are listed from: its parts before the first
+    holding a wildcard."""
+    fixed = Path(pattern.anchor)
+    for part in pattern.parts[1 if pattern.anchor else 0 :]:
+        if any(wildcard in part for wildcard in "*?["):
+            break
+        fixed /= part
+    return fixed
 
 
 #: Grading workers per core by default. A worker's forked child and its kernel take turns
@@ -442,6 +475,9 @@ class ClassGrader:
         self._code_digest = grading_code_digest(root)
         # the submissions graded in this run (not read back from an earlier one)
         self._graded_now: set[tuple[str, str]] = set()
+        #: Whether :meth:`grade_all` has begun grading submissions (the gradebook is
+        #: prepared): from then on, what stops the run leaves some graded.
+        self.grading_began = False
         # the SQLite gradebook file whose pages this run checked (gradebook_guard)
         self._pages_checked: str | None = None
         if scheduler:
@@ -1013,6 +1049,7 @@ class ClassGrader:
         """
         assignments = set(assignments or ()) | {s.assignment for s in submissions}
         self._prepare_gradebook(assignments, {s.student for s in submissions})
+        self.grading_began = True
         graded: dict[tuple[str, str], list[Row]] = {}
         bar = _progress_bar(len(submissions), progress)
         failed = 0
@@ -1109,7 +1146,15 @@ class ClassGrader:
 
         nbgrader's autograde adds its learner by looking the id up and inserting it if
         missing: two workers grading one new learner's two assignments at once could both
-        miss it, and the second insert failed (UNIQUE constraint), a grader error."""
+        miss it, and the second insert failed (UNIQUE constraint), a grader error.
+
+        Raises
+        ------
+        GradebookRefused
+            When the gradebook refuses one of these changes, naming it.
+        AssignmentNotDefined
+            When nbgrader cannot define an assignment from its source.
+        """
         extensions: dict[tuple[str, str], Any] = {}
         with self._gradebook() as gradebook:
             # `nbgrader db assignment add` (a due date set in a new gradebook, PostgreSQL's
@@ -1126,10 +1171,17 @@ class ClassGrader:
                     student = submitted.student.id
                     if submitted.extension is not None:
                         extensions[assignment.name, student] = submitted.extension
-                    gradebook.remove_submission(assignment.name, student)
+                    with _refused_as(
+                        f"remove {student}'s submission of {assignment.name!r}, which has "
+                        "no notebooks"
+                    ):
+                        gradebook.remove_submission(assignment.name, student)
             # an id nbgrader cannot take is refused before grading and never reaches it
             for student in sorted(filter(is_safe_student_id, students)):
-                gradebook.update_or_create_student(student)
+                with _refused_as(
+                    f"add the learner {student!r}", f"nbgrader db student add {student}"
+                ):
+                    gradebook.update_or_create_student(student)
         undefined = sorted(assignments - known)
         if undefined:  # seconds each, before the first submission: say why nothing moves
             print(
@@ -1142,7 +1194,10 @@ class ClassGrader:
         if extensions:  # an extension given to a learner of the bare assignment stands
             with self._gradebook() as gradebook:
                 for (assignment, student), extension in extensions.items():
-                    gradebook.update_or_create_submission(assignment, student, extension=extension)
+                    with _refused_as(f"give {student} back their extension for {assignment!r}"):
+                        gradebook.update_or_create_submission(
+                            assignment, student, extension=extension
+                        )
 
     def _define_assignment(self, assignment: str) -> None:
         """Define ``assignment`` and its notebooks in the gradebook, as nbgrader's
@@ -1197,6 +1252,40 @@ class ClassGrader:
         if self._turn_waits is not None:
             env[TURN_WAITS_ENV] = str(self._turn_waits)
         return env
+
+
+@contextmanager
+def _refused_as(change: str, command: str | None = None) -> Iterator[None]:
+    """Inside, nbgrader's ``InvalidEntry`` or ``MissingEntry`` (a constraint or trigger
+    of the gradebook's own, a full disk or a read-only copy, as the database said it)
+    becomes a :class:`GradebookRefused` naming ``change`` and what to do: make the
+    gradebook take it, which ``command`` (an ``nbgrader db`` command making the same
+    change, where there is one) then shows."""
+    from nbgrader.api import InvalidEntry, MissingEntry
+
+    # nbgrader logs the database's error with its traceback before it raises; the line
+    # made of it here says it all, and the traceback buried it
+    nbgrader_log = logging.getLogger("tornado.application")
+    nbgrader_log.addFilter(_not_a_rollback_notice)
+    try:
+        yield
+    except (InvalidEntry, MissingEntry) as exc:
+        # the database's own words come first; the statement and its values follow them
+        said = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        check = f" (`{command}` must succeed)" if command else ""
+        raise GradebookRefused(
+            f"the gradebook refused to {report.printable(change)} "
+            f"({report.printable(report.shortened(said.strip(), 300))}): make it take the "
+            f"change{check}, then run lstm-grade again"
+        ) from exc
+    finally:
+        nbgrader_log.removeFilter(_not_a_rollback_notice)
+
+
+def _not_a_rollback_notice(record: logging.LogRecord) -> bool:
+    """Whether a log record is other than nbgrader's notice of a change the gradebook
+    refused (:func:`_refused_as` says it)."""
+    return not record.getMessage().startswith("Rolling back session due to database error")
 
 
 @contextmanager
@@ -1338,6 +1427,94 @@ def _stopped_by_signals() -> Iterator[list[int]]:
             signal.signal(signum, signal.SIG_IGN if received else handler)
 
 
+#: What to do about an :class:`OSError` met on the course's files or the host, by its
+#: ``errno``: the words follow the path and the system's reason.
+_WHAT_TO_DO_ABOUT: dict[int, str] = {
+    errno.EACCES: "let the grader read and write it (its mode, a read-only mount or "
+    "`chattr +i` stops it)",
+    errno.ENOENT: "it was moved or removed while lstm-grade ran: put it back",
+    errno.ENOTDIR: "a file stands where a folder belongs: move the file away",
+    errno.EISDIR: "a folder stands where a file belongs: move the folder away",
+    errno.ENOSPC: "the disk is full: free some space on it",
+    errno.EDQUOT: "the disk quota is used up: free some space",
+    errno.EMFILE: "too many files are open: raise the limit (`ulimit -n`) or give fewer --workers",
+    errno.EAGAIN: "the host could not start another process or thread: give fewer --workers",
+    errno.EIO: "the disk failed to read or write: check it",
+}
+_WHAT_TO_DO_ABOUT[errno.EPERM] = _WHAT_TO_DO_ABOUT[errno.EROFS] = _WHAT_TO_DO_ABOUT[errno.EACCES]
+_WHAT_TO_DO_ABOUT[errno.ENFILE] = _WHAT_TO_DO_ABOUT[errno.EMFILE]
+_WHAT_TO_DO_ABOUT[errno.ENOMEM] = _WHAT_TO_DO_ABOUT[errno.EAGAIN]
+
+
+def _shown_path(path: object, root: Path) -> str:
+    """``path`` as a line shows it: relative to the course root where it lies below it,
+    every character a terminal would act on escaped (a learner may have named it)."""
+    text = os.fsdecode(path) if isinstance(path, str | bytes | os.PathLike) else str(path)
+    if os.path.isabs(text):
+        inside = os.path.relpath(text, root)
+        if inside != os.curdir and inside.split(os.sep)[0] != os.pardir:
+            text = inside
+    return report.printable(text)
+
+
+def _os_error_words(exc: OSError, root: Path) -> tuple[str, str]:
+    """An :class:`OSError` that stopped ``lstm-grade`` as two pieces of one line: what
+    failed (the path it names, or the system's words where it names none, with the
+    system's reason) and what to do."""
+    reason = report.printable(exc.strerror or str(exc) or type(exc).__name__)
+    if exc.filename is None:
+        problem = f"the system refused an operation ({type(exc).__name__}: {reason})"
+    else:
+        path = os.fsdecode(exc.filename) if isinstance(exc.filename, str | bytes) else None
+        folder = os.path.dirname(path) if path else None
+        if exc.errno != errno.ENOENT and folder and not os.path.lexists(path):
+            # a file or folder that could not be made: the folder refused it
+            made = report.printable(os.path.basename(path))
+            problem = f"cannot make {made} in {_shown_path(folder, root)} ({reason})"
+        else:
+            paths = [_shown_path(exc.filename, root)]
+            if exc.filename2 is not None:
+                paths.append(_shown_path(exc.filename2, root))
+            problem = f"cannot use {' or '.join(paths)} ({reason})"
+    return problem, _WHAT_TO_DO_ABOUT.get(exc.errno or 0, "put that right")
+
+
+def _setup_failure_words(exc: Exception, root: Path, shown: str) -> str:
+    """The line, after ``lstm-grade: ``, for an exception that stopped the run before any
+    submission was graded, ``shown`` its type and words: the course's configuration file
+    when it was raised there, a library that cannot be imported, the gradebook when it came
+    from its database layer, and otherwise a grader error, its cause left unguessed."""
+    config = os.path.realpath(root / CONFIG_FILE)
+    if isinstance(exc, SyntaxError) and exc.filename is not None:
+        line = exc.lineno if os.path.realpath(exc.filename) == config else None
+    else:
+        line = next(
+            (
+                frame.lineno
+                for frame in reversed(traceback.extract_tb(exc.__traceback__))
+                if os.path.realpath(frame.filename) == config
+            ),
+            None,
+        )
+    if line is not None:
+        return (
+            f"nothing was graded: the course's configuration {report.printable(config)} "
+            f"stopped at its line {line} {shown}: fix it, then run lstm-grade again"
+        )
+    if isinstance(exc, ImportError):
+        # a module found but lacking a name may be a copy in the course folder, not the
+        # installed one: the file the error names is offered too
+        copy = f", or mend {report.printable(exc.path)}" if exc.path else ""
+        return (
+            f"nothing was graded: a library the grader needs cannot be imported {shown}: "
+            "install the course kit with its grading extra (`lstm-course[grading]`) in "
+            f"the environment lstm-grade runs from{copy}, then run lstm-grade again"
+        )
+    if type(exc).__module__.startswith("sqlalchemy"):
+        return f"grader error, nothing was graded: the gradebook cannot be opened {shown}"
+    return f"grader error before grading began, nothing was graded {shown}"
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``lstm-grade`` command."""
     with _stopped_by_signals() as received:
@@ -1434,7 +1611,7 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
         return EXIT_NOTHING_GRADED
     if args.workers is None:
         args.workers = default_workers()
-    grading_started = False
+    grader: ClassGrader | None = None
     try:
         grader = ClassGrader(
             root,
@@ -1464,15 +1641,34 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             )
             grader.close()
             return EXIT_NOTHING_GRADED
-        grading_started = True
         rows = grader.grade_all(submissions, progress=not args.no_progress, assignments=assignments)
         # the grades files are the whole course's: the rows of the assignments not named
         # are those their last grading left
         others = [a for a in grader.layout.released_assignments() if a not in assignments]
         rows = sorted(rows + grader.recorded_rows(others), key=Row.sort_key)
     except OSError as exc:
-        if not args.scheduler:
-            raise
+        # grade_all closes the grader once it has begun; before, the helpers are ended here
+        grading_started = grader is not None and grader.grading_began
+        if grader is not None and not grading_started:
+            grader.close()
+        # a cluster that cannot be reached is an OSError without a file, met as the grader
+        # is made; one naming a file is the course's, on a cluster run as on a local one
+        if not args.scheduler or grading_started or exc.filename is not None:
+            problem, what_to_do = _os_error_words(exc, root)
+            if grading_started:
+                print(
+                    f"lstm-grade: the run stopped part-way: {problem}: what was graded is kept "
+                    f"in the gradebook, {GRADES_FILE} was not written; {what_to_do}, then run "
+                    "lstm-grade again: it grades only the rest",
+                    file=sys.stderr,
+                )
+                return EXIT_GRADES_NOT_WRITTEN
+            print(
+                f"lstm-grade: nothing was graded: {problem}: {what_to_do}, then run "
+                "lstm-grade again",
+                file=sys.stderr,
+            )
+            return EXIT_NOTHING_GRADED
         print(
             f"lstm-grade: cannot reach the Dask scheduler at {args.scheduler}, nothing was "
             f"graded ({type(exc).__name__}: {exc}): start the scheduler (`dask scheduler`), or "
@@ -1481,10 +1677,18 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             file=sys.stderr,
         )
         return EXIT_NOTHING_GRADED
-    except (CourseSettingsError, AssignmentNotDefined) as exc:  # the line says what to do
+    except CourseSettingsError as exc:  # the line names the setting and what it takes
+        # made from the course's file alone (checked_layout_at): name it
+        config = report.printable(str(root / CONFIG_FILE))
+        print(f"lstm-grade: nothing was graded: {config}: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_GRADED
+    except (AssignmentNotDefined, GradebookRefused) as exc:  # the line says what to do
+        if grader is not None:  # raised as the gradebook is prepared, before grading
+            grader.close()
         print(f"lstm-grade: nothing was graded: {exc}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except Exception as exc:
+        grading_started = grader is not None and grader.grading_began
         shown = f"({type(exc).__name__}: {report.shortened(' '.join(str(exc).split()), 600)})"
         if grading_started:
             # each submission's grades reach the gradebook as it is graded: only the
@@ -1496,13 +1700,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
                 file=sys.stderr,
             )
             return EXIT_GRADES_NOT_WRITTEN
-        # the course's own setup is broken: nothing can be graded
-        what = (
-            "the gradebook cannot be opened"
-            if type(exc).__module__.startswith("sqlalchemy")
-            else "the course's configuration or library cannot be loaded"
-        )
-        print(f"lstm-grade: grader error, nothing was graded: {what} {shown}", file=sys.stderr)
+        if grader is not None:
+            grader.close()
+        print(f"lstm-grade: {_setup_failure_words(exc, root, shown)}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
     except KeyboardInterrupt:
         print(

@@ -11,6 +11,7 @@ import concurrent.futures
 import contextlib
 import csv
 import datetime as dt
+import errno
 import json
 import os
 import shutil
@@ -2055,38 +2056,321 @@ def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
     assert "grader itself failed" not in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("stage", ["setup", "grading"])
+@pytest.mark.parametrize("stage", ["setup", "gradebook", "grading"])
 def test_a_grader_error_says_whether_anything_was_graded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], stage: str
 ) -> None:
-    """An error no submission's own handling caught: before grading began, nothing was
-    graded (2); once it began, each submission graded so far is in the gradebook, so the
-    line must not say that nothing was, and the run exits as one whose grades.csv was not
-    written (1). Is each said, with the error, and no grades.csv written?"""
+    """An error no submission's own handling caught: before grading began (the gradebook
+    being prepared included), nothing was graded (2), and the line guesses no cause (it
+    blamed the course's configuration); once it began, each submission graded so far is
+    in the gradebook, so the line must not say that nothing was, and the run exits as one
+    whose grades.csv was not written (1). Is each said, with the error, and no grades.csv
+    written?"""
     from lstm_grader import sandbox
 
     def fail(*args, **kwargs):
         raise RuntimeError("the disk went away")
 
+    def fail_once_grading(self, *args, **kwargs):
+        self.grading_began = True  # as grade_all marks it, with the gradebook prepared
+        fail()
+
     monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
     monkeypatch.setattr(classgrade.ClassGrader, "setup_problems", lambda self, subs: [])
     if stage == "setup":
         monkeypatch.setattr(classgrade, "find_submissions", fail)
+    elif stage == "gradebook":
+        monkeypatch.setattr(classgrade.ClassGrader, "_prepare_gradebook", fail)
     else:
-        monkeypatch.setattr(classgrade.ClassGrader, "grade_all", fail)
+        monkeypatch.setattr(classgrade.ClassGrader, "grade_all", fail_once_grading)
     _tiny_course(tmp_path)
-    status = classgrade.main(["a1", "--root", str(tmp_path), "--no-progress"])
+    status = classgrade.main(
+        ["a1", "--root", str(tmp_path), "--no-progress", "--process-per-submission"]
+    )
     said = capsys.readouterr().err.strip().splitlines()
     assert len(said) == 1 and "(RuntimeError: the disk went away)" in said[0], said
-    if stage == "setup":
+    if stage != "grading":
         assert status == classgrade.EXIT_NOTHING_GRADED
-        assert said[0].startswith("lstm-grade: grader error, nothing was graded: ")
+        assert said[0] == (
+            "lstm-grade: grader error before grading began, nothing was graded "
+            "(RuntimeError: the disk went away)"
+        )
     else:
         assert status == classgrade.EXIT_GRADES_NOT_WRITTEN
         assert "nothing was graded" not in said[0]
         assert "what was graded is kept in the gradebook" in said[0]
         assert said[0].endswith("the next run grades only the rest")
     assert not (tmp_path / classgrade.GRADES_FILE).exists()
+
+
+def _tiny_course_beside_its_gradebook(root: Path) -> list[str]:
+    """A tiny course whose assignments a1 and a2 are released, with its SQLite gradebook
+    outside it (so the course folder's state alone decides what fails), and its grading
+    lock taken once: the arguments that grade its a1 with that gradebook."""
+    _tiny_course(root / "course")
+    for assignment in ("a1", "a2"):
+        _touch(root / "course" / "handout" / assignment / f"{assignment}.ipynb", "{}")
+    (root / "gradebook").mkdir()
+    (root / "course" / classgrade.LOCK_FILE).touch()
+    url = f"sqlite:///{root / 'gradebook' / 'gradebook.db'}"
+    return ["a1", "--root", str(root / "course"), "--db-url", url, "--no-progress"]
+
+
+def _course_files(root: Path) -> dict[str, bytes | None]:
+    """Every entry below ``root``, a file's bytes (None for a folder), but the grading
+    lock, which holds the pid of the run that took it last."""
+    return {
+        str(path.relative_to(root)): path.read_bytes() if path.is_file() else None
+        for path in sorted(root.rglob("*"))
+        if path.name != classgrade.LOCK_FILE
+    }
+
+
+def test_a_course_folder_that_cannot_be_written_stops_the_run_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The course folder cannot be written (``chattr +i`` for root, its mode otherwise)
+    while the gradebook, elsewhere, can: defining an assignment the gradebook lacks then
+    could not make its scratch folder, and lstm-grade ended in a raw traceback. Does it
+    now grade nothing (2), say in one line which folder refused what and what to do, and
+    leave every file as it was?"""
+    from test_gradebook_guard import unwritable
+
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    args = _tiny_course_beside_its_gradebook(tmp_path)
+    course = tmp_path / "course"
+    before = _course_files(course)
+    with unwritable(course):
+        status = classgrade.main([*args, "--process-per-submission"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED, line
+    assert line.startswith("lstm-grade: nothing was graded: cannot make .lstm-grade-define-")
+    assert line.endswith(
+        f" in {course} ({os.strerror(errno.EPERM if os.geteuid() == 0 else errno.EACCES)}): "
+        "let the grader read and write it (its mode, a read-only mount or `chattr +i` stops "
+        "it), then run lstm-grade again"
+    ), line
+    assert _course_files(course) == before
+
+
+@pytest.mark.parametrize("when", ["before-grading", "after-grading"])
+def test_a_submitted_folder_that_cannot_be_listed_is_named_never_read_as_empty(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    when: str,
+) -> None:
+    """``submitted`` is a file, not a folder: before grading, a listing by pattern found
+    no submission in it, and the run wrote grades.csv with nobody's work graded, exit 0;
+    replaced mid-run, as the other assignments' rows were read, it ended in a raw
+    traceback. Is it named in one line saying what to do, nothing was graded before
+    grading (2), and after, the line says what was graded is kept and grades.csv was not
+    written (1), never that nothing was graded?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    args = _tiny_course_beside_its_gradebook(tmp_path)
+    submitted = tmp_path / "course" / "submitted"
+    graded: list[str] = []
+
+    def grade_all(self, submissions, progress=True, assignments=None) -> list[Row]:
+        self.grading_began = True
+        graded.extend(s.student for s in submissions)
+        shutil.rmtree(submitted)  # replaced while the class was graded
+        submitted.write_text("not a folder")
+        return [Row(s.student, "a1", "a1", 1.0, 1.0, "graded", "", 0.1) for s in submissions]
+
+    if when == "before-grading":
+        shutil.rmtree(submitted)
+        submitted.write_text("not a folder")
+    else:
+        monkeypatch.setattr(classgrade.ClassGrader, "grade_all", grade_all)
+    status = classgrade.main([*args, "--process-per-submission"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    what_to_do = (
+        "a file stands where a folder belongs: move the file away, then run lstm-grade again"
+    )
+    if when == "before-grading":
+        assert status == classgrade.EXIT_NOTHING_GRADED, line
+        assert line == (
+            "lstm-grade: nothing was graded: cannot use submitted (Not a directory): " + what_to_do
+        )
+    else:
+        assert graded == ["alice", "bob"]
+        assert status == classgrade.EXIT_GRADES_NOT_WRITTEN, line
+        assert line == (
+            "lstm-grade: the run stopped part-way: cannot use submitted (Not a directory): "
+            "what was graded is kept in the gradebook, grades.csv was not written; "
+            + what_to_do
+            + ": it grades only the rest"
+        )
+    assert not (tmp_path / "course" / classgrade.GRADES_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("c.CourseDirectory.course_id = undefined_name", "(NameError: name 'undefined_name'"),
+        ("c.CourseDirectory.course_id = (", "(SyntaxError: '(' was never closed"),
+    ],
+    ids=["name-error", "syntax-error"],
+)
+def test_a_configuration_file_that_cannot_be_run_is_named_with_its_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    setting: str,
+    said: str,
+) -> None:
+    """A ``nbgrader_config.py`` that stops with an error was worded as "the course's
+    configuration or library cannot be loaded". Does the line name the file, its line and
+    the error, and grade nothing?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    _tiny_course(tmp_path)
+    config = tmp_path / "nbgrader_config.py"
+    config.write_text(_TINY_CONFIG + setting + "\n", encoding="utf-8")
+    line_of_setting = len(_TINY_CONFIG.splitlines()) + 1
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--process-per-submission"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert line.startswith(
+        f"lstm-grade: nothing was graded: the course's configuration {config.resolve()} "
+        f"stopped at its line {line_of_setting} {said}"
+    ), line
+    assert line.endswith("): fix it, then run lstm-grade again"), line
+    assert not (tmp_path / classgrade.GRADES_FILE).exists()
+
+
+def test_a_setting_of_the_wrong_type_names_the_configuration_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A setting of nbgrader's own with a value of the wrong type was named without the
+    file it is in. Is the course's ``nbgrader_config.py`` named before traitlets' words?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    _tiny_course(tmp_path)
+    config = tmp_path / "nbgrader_config.py"
+    config.write_text(_TINY_CONFIG + "c.CourseDirectory.course_id = 5\n", encoding="utf-8")
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--process-per-submission"])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert line == (
+        f"lstm-grade: nothing was graded: {config.resolve()}: The 'course_id' trait of a "
+        "CourseDirectory instance expected a unicode string, not the int 5."
+    )
+
+
+def test_a_learner_the_gradebook_refuses_is_named_and_nothing_is_graded(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A gradebook that refuses a learner (here a trigger of its own admits only the
+    registrar's roster) made nbgrader raise InvalidEntry as lstm-grade added the learners
+    who submitted: the run printed nbgrader's traceback and said a grader error had stopped
+    it part-way, what was graded kept, though nothing was. Does it now grade nothing (2)
+    and say in one line which learner was refused, the database's words and the
+    ``nbgrader db`` command that must succeed?"""
+    import sqlite3
+
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine
+
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    _tiny_course(tmp_path)
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    schema = create_engine(url)
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    with Gradebook(url) as gradebook:  # defined, so no nbgrader run generates it
+        gradebook.update_or_create_assignment("a1")
+        gradebook.add_notebook("a1", "a1")
+    database = sqlite3.connect(tmp_path / "gradebook.db")
+    database.execute(
+        "CREATE TRIGGER roster BEFORE INSERT ON student WHEN NEW.id <> 'alice' "
+        "BEGIN SELECT RAISE(ABORT, 'not on the registrar''s roster'); END"
+    )
+    database.commit()
+    database.close()
+    graded: list[Submission] = []
+    monkeypatch.setattr(
+        classgrade.ClassGrader, "grade", lambda self, submission, **kw: graded.append(submission)
+    )
+    status = classgrade.main(
+        ["a1", "--root", str(tmp_path), "--no-progress", "--process-per-submission"]
+    )
+    said = capsys.readouterr().err.strip().splitlines()
+    assert said == [
+        "lstm-grade: nothing was graded: the gradebook refused to add the learner 'bob' "
+        "((sqlite3.IntegrityError) not on the registrar's roster): make it take the change "
+        "(`nbgrader db student add bob` must succeed), then run lstm-grade again"
+    ]
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert not graded
+    assert not (tmp_path / classgrade.GRADES_FILE).exists()
+    # nbgrader's own notice, a traceback on the terminal of a run that logs nowhere else
+    assert not [r for r in caplog.records if "Rolling back session" in r.getMessage()]
+
+
+def test_a_library_that_cannot_be_imported_is_named_not_the_configuration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """nbgrader's gradebook module cannot be imported (an environment without the grading
+    extra, or a broken one): the line blamed "the course's configuration or library". Does
+    it now say a library cannot be imported, which, and how to install it?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.setitem(sys.modules, "nbgrader.api", None)  # the import machinery refuses it
+    _tiny_course(tmp_path)
+    status = classgrade.main(
+        ["a1", "--root", str(tmp_path), "--no-progress", "--process-per-submission"]
+    )
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert line == (
+        "lstm-grade: nothing was graded: a library the grader needs cannot be imported "
+        "(ModuleNotFoundError: import of nbgrader.api halted; None in sys.modules): install "
+        "the course kit with its grading extra (`lstm-course[grading]`) in the environment "
+        "lstm-grade runs from, then run lstm-grade again"
+    )
+
+
+def test_a_scheduler_that_cannot_be_reached_keeps_its_own_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Is a --scheduler address where nothing listens still told as the Dask scheduler
+    that cannot be reached, not as a file of the course?"""
+    require_module("distributed", "Dask distributed (pip install .[grading])")
+    from functools import partial
+
+    from lstm_grader import cluster
+
+    with socket.socket() as free:  # a port nothing listens on once closed
+        free.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{free.getsockname()[1]}"
+    monkeypatch.setattr(
+        cluster, "connect_scheduler", partial(cluster.connect_scheduler, timeout_s=2)
+    )
+    _tiny_course(tmp_path)
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--scheduler", address])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert status == classgrade.EXIT_NOTHING_GRADED
+    assert line.startswith(
+        f"lstm-grade: cannot reach the Dask scheduler at {address}, nothing was graded (OSError: "
+    ), line
+    assert line.endswith(
+        "start the scheduler (`dask scheduler`), or give --scheduler the address it printed "
+        "as 'Scheduler at' (not its dashboard's), then try again"
+    )
 
 
 def test_the_help_names_every_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
