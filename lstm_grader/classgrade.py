@@ -1485,26 +1485,32 @@ def _setup_failure_words(exc: Exception, root: Path, shown: str) -> str:
     when it was raised there, a library that cannot be imported, the gradebook when it came
     from its database layer, and otherwise a grader error, its cause left unguessed."""
     config = os.path.realpath(root / CONFIG_FILE)
+    # the import machinery's own frames say nothing about which file failed
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<")]
+    innermost = frames[-1] if frames else None
+    in_config = [f.lineno for f in frames if os.path.realpath(f.filename) == config]
     if isinstance(exc, SyntaxError) and exc.filename is not None:
         line = exc.lineno if os.path.realpath(exc.filename) == config else None
+    elif innermost is not None and os.path.realpath(innermost.filename) == config:
+        line = innermost.lineno
+    elif isinstance(exc, ImportError):
+        # the configuration imports the course's library: a copy of it that fails as it
+        # is imported is to blame, not the line importing it
+        line = None
     else:
-        line = next(
-            (
-                frame.lineno
-                for frame in reversed(traceback.extract_tb(exc.__traceback__))
-                if os.path.realpath(frame.filename) == config
-            ),
-            None,
-        )
+        line = in_config[-1] if in_config else None
     if line is not None:
         return (
             f"nothing was graded: the course's configuration {report.printable(config)} "
             f"stopped at its line {line} {shown}: fix it, then run lstm-grade again"
         )
     if isinstance(exc, ImportError):
-        # a module found but lacking a name may be a copy in the course folder, not the
-        # installed one: the file the error names is offered too
-        copy = f", or mend {report.printable(exc.path)}" if exc.path else ""
+        # a module found but lacking a name, or failing as it runs, may be a copy in the
+        # course folder, not the installed one: the file is offered too
+        failing = exc.path or (
+            innermost.filename if innermost is not None and innermost.name == "<module>" else None
+        )
+        copy = f", or mend {report.printable(failing)}" if failing else ""
         return (
             f"nothing was graded: a library the grader needs cannot be imported {shown}: "
             "install the course kit with its grading extra (`lstm-course[grading]`) in "
