@@ -625,7 +625,7 @@ def test_08_review_race_only_the_gated_layers_read_the_verdict(seed: int) -> Non
     same race on seeds 0, 1 and 2 and check that the SimpleRNN stays below 65% while the GRU
     and the LSTM reach at least 90%". The chapter glues those seeds and thresholds from
     ``tasks.REVIEW_RACE_CLAIM``, which this test reads too; the race runs with the
-    function's defaults, which test_book.py checks are the chapter's settings. Seed 0 is
+    function's defaults, which test_book_sources.py checks are the chapter's settings. Seed 0 is
     the chapter's."""
     claim = tasks.REVIEW_RACE_CLAIM
     race = tasks.train_review_race(["SimpleRNN", "GRU", "LSTM"], seed=seed)

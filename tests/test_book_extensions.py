@@ -1,18 +1,21 @@
 """Do the book's extensions (``book/_ext``) do their work on the markup the theme draws?
 
 Their pure functions and build steps run here on small pages as the theme draws them, with no
-book build: what the built book itself carries is checked in ``test_book.py``.
+book build, and ``make book``'s recipe, dry-run, is checked to write every page again after an
+extension changes: what the built book itself carries is checked in ``test_book.py``.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 from bs4 import BeautifulSoup
+from test_book import BUILD
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 HEADER_CONTROLS = ".bd-header-article button, .bd-header-article a"
@@ -273,3 +276,23 @@ def test_an_edited_stylesheet_replaces_its_old_copy_in_the_build(
     copy.write_text("/* the stylesheet as it was at the last build */\n", encoding="utf-8")
     module._refresh_copy(SimpleNamespace(outdir=str(tmp_path)))
     assert copy.read_bytes() == (BOOK / "_ext" / "static" / stylesheet).read_bytes()
+
+
+def test_the_book_tests_build_as_make_book_does(tmp_path: Path) -> None:
+    """Do the book's tests build with ``make book``'s own recipe, so that after a change to
+    ``book/_ext`` Sphinx's saved pages are dropped for them too? A direct ``jb build`` kept
+    every old page, and a test read markup the extension under test had never written."""
+    stamps = [f"CACHE_STAMP={tmp_path / 'cache'}", f"DOCTREES_STAMP={tmp_path / 'pages'}"]
+    for stamp in stamps:
+        Path(stamp.partition("=")[2]).touch()
+    changed = ["-W", "book/_ext/static/every_reader.js"]
+    dry_run = subprocess.run(
+        [BUILD[0], "-n", *changed, *stamps, *BUILD[1:]],
+        cwd=BOOK.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert "rm -rf _build/.doctrees" in dry_run.stdout, dry_run.stdout
+    assert "jb build" in dry_run.stdout, dry_run.stdout

@@ -13,6 +13,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
@@ -20,6 +21,9 @@ import yaml
 from conftest import CHROMIUM, CHROMIUM_ARGS, ROOT, require_or_skip
 from test_book import BUILD as BUILD_COMMAND
 from test_book import HEADER_NAMES
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext
 
 pytestmark = pytest.mark.slow
 
@@ -91,8 +95,15 @@ def site() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser(site: str, tmp_path_factory: pytest.TempPathFactory):
-    """One headless Chromium context with a fresh profile; requests off 127.0.0.1 are refused."""
+def chromium(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    """One headless Chromium context with a fresh profile; requests off 127.0.0.1 are refused.
+
+    Its tests take it through ``browser``, which empties it first. A context of its own per
+    test (``Browser.new_context``) would cost less still, but in such a context Chromium
+    aborts the icon request of the root page, which redirects at once (``net::ERR_ABORTED``),
+    and the offline test counts that as a failed request; a profile per test costs a
+    Chromium launch per test.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -110,6 +121,27 @@ def browser(site: str, tmp_path_factory: pytest.TempPathFactory):
             yield context
         finally:
             context.close()
+
+
+@pytest.fixture()
+def browser(site: str, chromium: BrowserContext) -> Iterator[BrowserContext]:
+    """The module's Chromium context holding nothing an earlier test stored: no colour mode
+    picked, no search terms to highlight, no cookie, no cached response, no tab left open
+    (a tab keeps its session storage). Shared as it was, the context opened a test's pages in
+    the colour mode an earlier test had picked."""
+    for page in chromium.pages:
+        if page.url != "about:blank":
+            page.close()
+    chromium.clear_cookies()
+    page = chromium.new_page()
+    try:
+        devtools = chromium.new_cdp_session(page)
+        origin = site.rstrip("/")
+        devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        devtools.send("Network.clearBrowserCache")
+    finally:
+        page.close()
+    yield chromium
 
 
 def book_pages() -> list[str]:
@@ -715,6 +747,8 @@ def test_every_page_passes_the_axe_audit(site: str, view_page) -> None:
 
 
 FOCUSED_CLASSES_JS = "() => document.activeElement && document.activeElement.className"
+COLOUR_MODE_BUTTON = ".bd-header-article .theme-switch-button"
+MODE_JS = "() => document.documentElement.dataset.mode"
 
 
 def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser) -> None:
@@ -726,10 +760,10 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
     page.set_viewport_size({"width": 1280, "height": 900})
     try:
         page.goto(site + "book/02-dense.html", wait_until="networkidle")
-        button = page.locator(".bd-header-article .theme-switch-button")
+        button = page.locator(COLOUR_MODE_BUTTON)
         heard = []
         for _ in range(3):
-            mode = page.evaluate("() => document.documentElement.dataset.mode")
+            mode = page.evaluate(MODE_JS)
             name = button.get_attribute("aria-label")
             heard.append((mode, name))
             spoken = {"light": "light", "dark": "dark", "auto": "the system's setting"}[mode]
@@ -747,6 +781,42 @@ def test_the_colour_mode_button_says_the_mode_and_keeps_focus(site: str, browser
             assert found.get_attribute("id") == dialog, name
         book = page.get_by_role("navigation", name="Book", exact=True)
         assert book.get_attribute("id") == "pst-primary-sidebar"
+    finally:
+        page.close()
+
+
+def test_the_colour_mode_a_reader_picks_holds_on_the_next_page(site: str, browser) -> None:
+    """Does the colour mode a reader picks with the header's button (dark, here) hold on the
+    next page they open, the theme having stored it in the browser's local storage?"""
+    page = browser.new_page()
+    try:
+        page.goto(site + "book/02-dense.html", wait_until="networkidle")
+        for _ in range(3):
+            if page.evaluate(MODE_JS) == "dark":
+                break
+            page.locator(COLOUR_MODE_BUTTON).click()
+        assert page.evaluate(MODE_JS) == "dark"
+        page.goto(site + "book/03-simplernn.html", wait_until="networkidle")
+        assert page.evaluate(MODE_JS) == "dark"
+        assert page.evaluate("() => localStorage.getItem('mode')") == "dark"
+        assert page.get_by_role("button", name="Color mode: dark").count() == 1
+    finally:
+        page.close()
+
+
+def test_a_first_visit_opens_in_the_books_default_mode(site: str, browser) -> None:
+    """Does a reader's first visit open in the book's default mode, light, with nothing
+    stored, although the test before this one picked dark? Each test's browser starts empty
+    (no cookie, no local storage of any origin; session storage is a tab's own), so what one
+    test stores (a colour mode, Sphinx's search terms to highlight) reaches no other."""
+    stored = browser.storage_state()
+    assert stored["cookies"] == [], stored
+    assert not [origin for origin in stored["origins"] if origin.get("localStorage")], stored
+    page = browser.new_page()
+    try:
+        page.goto(site + "book/02-dense.html", wait_until="networkidle")
+        assert page.evaluate(MODE_JS) == "light"
+        assert page.get_by_role("button", name="Color mode: light").count() == 1
     finally:
         page.close()
 
