@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -188,3 +189,183 @@ def test_a_button_still_works_on_a_sound_gradebook(
     assert made.stat().st_mtime_ns > before, answer
     # every answer of the learner's is right: graded again, they score as before
     assert course.scores(STUDENT, ASSIGNMENT) == scores and sum(scores.values()) > 0
+
+
+# ------------------------------------------------------- the formgrader's own gradebook openings
+#: Each kind of request the formgrader's pages make that opens the gradebook outside any
+#: converter, by method, API path and body (nbgrader 0.9's ``apihandlers.py``): listing the
+#: assignments (``NbGraderAPI.gradebook``, a new ``Gradebook`` each time), and the edits
+#: made through the gradebook the server keeps (``BaseHandler.gradebook``). ``{grade}``,
+#: ``{comment}`` and ``{notebook}`` are the learner's rows (:func:`rows`).
+REQUESTS = {
+    "assignments list": ("GET", "assignments", None),
+    "due date edit": (
+        "PUT",
+        f"assignment/{ASSIGNMENT}",
+        {"duedate_notimezone": "2031-01-31 12:00:00", "duedate_timezone": "+0000"},
+    ),
+    "student edit": (
+        "PUT",
+        f"student/{STUDENT}",
+        {"first_name": "Alice", "last_name": "Liddell", "email": "alice@example.org"},
+    ),
+    "manual grade save": ("PUT", "grade/{grade}", {"manual_score": 0.5, "extra_credit": 0.25}),
+    "comment save": ("PUT", "comment/{comment}", {"manual_comment": "Named the time axis."}),
+    "flag": ("POST", "submitted_notebook/{notebook}/flag", None),
+}
+#: Each request with the damages it meets: every request each damage of the file itself;
+#: those that write also a file they cannot write, which the list, a reader, still reads.
+REFUSED_REQUESTS = [
+    *((request, damage) for request in REQUESTS for damage in DAMAGES),
+    *((request, "read-only") for request, (method, _, _) in REQUESTS.items() if method != "GET"),
+]
+
+
+@pytest.fixture(scope="module")
+def rows(course: Course) -> dict[str, str]:
+    """The ids of one of the learner's grades, comments and submitted notebooks, which the
+    manual grading page edits (read as plain SQL: nbgrader's ``Gradebook`` would write)."""
+    import sqlite3
+
+    connection = sqlite3.connect(course.root / "gradebook.db")
+    try:
+        return {
+            kind: connection.execute(f"SELECT id FROM {table} ORDER BY id LIMIT 1").fetchone()[0]
+            for kind, table in (
+                ("grade", "grade"),
+                ("comment", "comment"),
+                ("notebook", "submitted_notebook"),
+            )
+        }
+    finally:
+        connection.close()
+
+
+def ask(server: Server, request: str, rows: dict[str, str]) -> tuple[int, str]:
+    """Make the request as its page does, with the server's token: the answer's status
+    and body."""
+    method, path, body = REQUESTS[request]
+    data = None if method == "GET" else json.dumps(body).encode() if body else b""
+    sent = urllib.request.Request(
+        f"{server.url}formgrader/api/{path.format(**rows)}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"token {server.token}"},
+    )
+    try:
+        with urllib.request.urlopen(sent, timeout=PRESS_TIMEOUT_S) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+@pytest.mark.parametrize(("request_kind", "damage"), REFUSED_REQUESTS)
+def test_a_formgrader_request_refuses_a_damaged_gradebook_touching_nothing(
+    course: Course, formgrader: Server, rows: dict[str, str], request_kind: str, damage: str
+) -> None:
+    """Listing the assignments filled an emptied gradebook with empty tables, and gave one
+    missing its grade table that table back, empty; a due date or learner edit wrote into a
+    damaged file and answered success. Does each request fail with the check's one line as
+    its answer, logged without a traceback, the gradebook's bytes and every other file of
+    the course as they were?"""
+    gradebook = course.root / "gradebook.db"
+    logged = len(formgrader.log.read_bytes())
+    with damaged(gradebook, damage):
+        before = _course_files(course.root)
+        data = gradebook.read_bytes()
+        status, answer = ask(formgrader, request_kind, rows)
+        assert _course_files(course.root) == before, answer
+        assert gradebook.read_bytes() == data
+    said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
+    assert status == 500, (status, answer)
+    assert answer.startswith(said) and answer.endswith(CHECKED_LINE_END), answer
+    assert "\n" not in answer, answer
+    log = formgrader.log.read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log and answer in log, log
+
+
+def test_a_formgrader_page_shows_the_line_of_a_damaged_gradebook(
+    course: Course, formgrader: Server
+) -> None:
+    """The formgrader's pages list and edit through their API, whose failures their
+    scripts never show: an instructor opening them saw an empty table. Does the page
+    itself show the check's line as its error?"""
+    with damaged(course.root / "gradebook.db", "table-missing"):
+        request = urllib.request.Request(
+            f"{formgrader.url}formgrader/manage_assignments",
+            headers={"Authorization": f"token {formgrader.token}"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S)
+        page = refused.value.read().decode()
+    assert refused.value.code == 500
+    line = DAMAGE_SAID["table-missing"]
+    assert f'<p id="gradebook-problem" class="alert alert-danger">{line}' in page, page
+    assert CHECKED_LINE_END in page and "Traceback" not in page, page
+
+
+def _saved(course: Course, rows: dict[str, str]) -> dict[str, object]:
+    """What the edits of :data:`REQUESTS` write, read back from the gradebook file."""
+    import sqlite3
+
+    connection = sqlite3.connect(course.root / "gradebook.db")
+    try:
+        one = lambda query, *args: connection.execute(query, args).fetchone()  # noqa: E731
+        return {
+            "due date edit": one("SELECT duedate FROM assignment WHERE name = ?", ASSIGNMENT)[0],
+            "student edit": one(
+                "SELECT first_name, last_name, email FROM student WHERE id = ?", STUDENT
+            ),
+            "manual grade save": one(
+                "SELECT manual_score, extra_credit FROM grade WHERE id = ?", rows["grade"]
+            ),
+            "comment save": one("SELECT manual_comment FROM comment WHERE id = ?", rows["comment"])[
+                0
+            ],
+            "flag": one("SELECT flagged FROM submitted_notebook WHERE id = ?", rows["notebook"])[0],
+        }
+    finally:
+        connection.close()
+
+
+def test_each_formgrader_request_still_works_on_a_sound_gradebook(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """With the check in place, does each request on a sound gradebook answer as nbgrader
+    does and each edit reach the gradebook file? (The gradebook is put back after.)"""
+    gradebook = course.root / "gradebook.db"
+    sound = gradebook.read_bytes()
+    try:
+        before = _saved(course, rows)
+        answers = {request: ask(formgrader, request, rows) for request in REQUESTS}
+        after = _saved(course, rows)
+    finally:
+        gradebook.write_bytes(sound)
+    assert all(status == 200 for status, _ in answers.values()), answers
+    listed = json.loads(answers["assignments list"][1])
+    assert [assignment["name"] for assignment in listed] == [ASSIGNMENT], listed
+    assert after == {
+        "due date edit": "2031-01-31 12:00:00.000000",
+        "student edit": ("Alice", "Liddell", "alice@example.org"),
+        "manual grade save": (0.5, 0.25),
+        "comment save": "Named the time axis.",
+        "flag": 0 if before["flag"] else 1,
+    }, (before, answers)
+
+
+def test_a_new_courses_gradebook_is_still_made_by_the_formgrader(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """A course with no gradebook file yet is new: does listing its assignments still
+    make nbgrader's gradebook, as nbgrader does?"""
+    gradebook = course.root / "gradebook.db"
+    kept = course.root / "kept-gradebook.db"
+    gradebook.rename(kept)
+    try:
+        status, answer = ask(formgrader, "assignments list", rows)
+        made = gradebook.exists() and gradebook.stat().st_size > 0
+    finally:
+        gradebook.unlink(missing_ok=True)
+        kept.rename(gradebook)
+    assert status == 200, answer
+    assert made

@@ -1,0 +1,149 @@
+"""Checking the gradebook before each opening the formgrader's own pages make.
+
+The formgrader's buttons run nbgrader's converters, which the course checks once per
+command (:mod:`lstm_grader.converter_checks`). Its pages and their API open the gradebook
+themselves, outside any converter: ``BaseHandler.gradebook`` (one ``Gradebook`` kept for
+the server's life, used to edit due dates, learners, manual grades, comments and flags)
+and ``NbGraderAPI.gradebook`` (a new ``Gradebook`` for each listing). nbgrader's
+``Gradebook`` makes the tables it misses as it opens: merely listing the assignments of an
+emptied gradebook filled it with empty tables, and one missing its ``grade`` table got it
+back empty, after which the course's check passed the file and every grade was lost in
+silence; a due date or learner edit wrote into a damaged file and answered success.
+
+:func:`check_formgrader_openings` puts :class:`lstm_grader.gradebook_guard.OpeningCheck` in
+front of both openings, and in front of each of the formgrader's pages. A gradebook it
+refuses is not opened, and the request fails with the check's one line: an API request's
+answer (status 500) is that line as plain text, and a page shows it as its error, where
+nbgrader's pages, whose scripts show no failed API request, would show an empty table.
+Tornado logs it as one warning, without a traceback. The course's ``nbgrader_config.py``
+installs it (through :func:`lstm_grader.gradebook_guard.guard_gradebook`) in every process
+that reads the course's configuration, the formgrader's server among them.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import inspect
+from typing import Any
+
+from tornado import web
+
+__all__ = ["GradebookRefused", "check_formgrader_openings"]
+
+#: The mark of the installed wrappers, so a second install changes nothing.
+_INSTALLED = "checks_the_gradebook_for_lstm_grader"
+#: The attribute on a request's handler saying its gradebook was checked for this
+#: request: a handler lives for one request, which may reach the gradebook several times.
+_CHECKED = "gradebook_checked_for_this_request"
+#: The page shown for a refused gradebook: nbgrader's own frame, the line as its error.
+_REFUSED_PAGE = """{%- extends 'base.tpl' -%}
+{%- block title -%}The gradebook cannot be used{%- endblock -%}
+{%- block body -%}
+<div class="panel-body"><p id="gradebook-problem" class="alert alert-danger">{{ line }}</p></div>
+{%- endblock -%}"""
+
+
+class GradebookRefused(web.HTTPError):
+    """The formgrader's request stopped before opening a gradebook the check refused.
+
+    Parameters
+    ----------
+    line : str
+        The check's one line, kept as :attr:`line` and shown to the instructor.
+    """
+
+    def __init__(self, line: str) -> None:
+        # tornado formats log_message with %: a % in a path must stay a %
+        super().__init__(500, line.replace("%", "%%"), reason="Gradebook Unusable")
+        self.line = line
+
+
+def _is_writing(handler: Any) -> bool:
+    """Whether ``handler``'s request may write the gradebook: every method but a read."""
+    return handler.request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def check_formgrader_openings() -> None:
+    """Make the formgrader check the gradebook before each opening of it, and before each
+    of its pages, with one :class:`~lstm_grader.gradebook_guard.OpeningCheck` per process.
+
+    A request that would write the gradebook (any but GET, HEAD or OPTIONS) also needs it
+    writable. A refused gradebook is not opened: the request raises
+    :class:`GradebookRefused`, whose line the formgrader answers with, and the gradebook
+    the server kept open is closed, so the file restored is opened anew. Installing it
+    again changes nothing.
+    """
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.server_extensions.formgrader.base import BaseApiHandler, BaseHandler
+
+    from lstm_grader.gradebook_guard import OpeningCheck
+
+    if getattr(BaseHandler.gradebook.fget, _INSTALLED, False):
+        return
+    check = OpeningCheck()
+
+    def refuse_unless_usable(handler: Any) -> None:
+        """Raise :class:`GradebookRefused` for a gradebook ``handler`` must not open,
+        dropping the one the server kept; checked once per request."""
+        if getattr(handler, _CHECKED, False):
+            return
+        line = check.problem(handler.db_url, write=_is_writing(handler))
+        if line is not None:
+            kept = handler.settings.get("nbgrader_gradebook")
+            if kept is not None:
+                kept.close()
+                handler.settings["nbgrader_gradebook"] = None
+            raise GradebookRefused(line)
+        setattr(handler, _CHECKED, True)
+
+    kept_gradebook = BaseHandler.gradebook.fget
+
+    @functools.wraps(kept_gradebook)
+    def handler_gradebook(handler: Any) -> Any:
+        refuse_unless_usable(handler)
+        return kept_gradebook(handler)
+
+    new_gradebook = NbGraderAPI.gradebook.fget
+
+    @functools.wraps(new_gradebook)
+    def api_gradebook(api: Any) -> Any:
+        # the API lists; its callers that write use the handler's gradebook
+        line = check.problem(api.coursedir.db_url, write=False)
+        if line is not None:
+            raise GradebookRefused(line)
+        return new_gradebook(api)
+
+    unprepared = BaseHandler.prepare
+
+    @functools.wraps(unprepared)
+    async def prepare(handler: Any, *args: Any, **kwargs: Any) -> None:
+        prepared = unprepared(handler, *args, **kwargs)
+        if inspect.isawaitable(prepared):
+            await prepared
+        # a page's scripts show no failed API request: the page itself says what is wrong;
+        # only to a signed-in instructor, to whom the login page leads first
+        if not isinstance(handler, BaseApiHandler) and handler.current_user:
+            refuse_unless_usable(handler)
+
+    unwritten_error = BaseHandler.write_error
+
+    @functools.wraps(unwritten_error)
+    def write_error(handler: Any, status_code: int, **kwargs: Any) -> None:
+        refused = kwargs.get("exc_info", (None, None, None))[1]
+        if not isinstance(refused, GradebookRefused):
+            unwritten_error(handler, status_code, **kwargs)
+            return
+        if isinstance(handler, BaseApiHandler):
+            handler.set_header("Content-Type", "text/plain; charset=UTF-8")
+            handler.finish(refused.line)
+            return
+        page = handler.settings["nbgrader_jinja2_env"].from_string(_REFUSED_PAGE)
+        handler.finish(page.render(base_url=handler.base_url, line=html.escape(refused.line)))
+
+    for wrapper in (handler_gradebook, api_gradebook, prepare, write_error):
+        setattr(wrapper, _INSTALLED, True)
+    BaseHandler.gradebook = property(handler_gradebook)  # type: ignore[method-assign]
+    NbGraderAPI.gradebook = property(api_gradebook)  # type: ignore[method-assign]
+    BaseHandler.prepare = prepare  # type: ignore[method-assign]
+    BaseHandler.write_error = write_error  # type: ignore[method-assign]
