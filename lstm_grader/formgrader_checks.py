@@ -10,8 +10,9 @@ emptied gradebook filled it with empty tables, and one missing its ``grade`` tab
 back empty, after which the course's check passed the file and every grade was lost in
 silence; a due date or learner edit wrote into a damaged file and answered success.
 
-:func:`check_formgrader_openings` puts :class:`lstm_grader.gradebook_guard.OpeningCheck` in
-front of both openings, and in front of each of the formgrader's pages. A gradebook it
+:func:`check_formgrader_openings` puts a check (the course's:
+:class:`lstm_grader.gradebook_guard.OpeningCheck`) in front of both openings, and in front
+of each of the formgrader's pages. A gradebook it
 refuses is not opened, and the request fails with the check's one line: an API request's
 answer (status 500) is that line as plain text, and a page shows it as its error, where
 nbgrader's pages, whose scripts show no failed API request, would show an empty table.
@@ -25,6 +26,7 @@ from __future__ import annotations
 import functools
 import html
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from tornado import web
@@ -54,8 +56,8 @@ class GradebookRefused(web.HTTPError):
     """
 
     def __init__(self, line: str) -> None:
-        # tornado formats log_message with %: a % in a path must stay a %
-        super().__init__(500, line.replace("%", "%%"), reason="Gradebook Unusable")
+        # no arguments: tornado then logs log_message as it is, a % in a path kept
+        super().__init__(500, line, reason="Gradebook Unusable")
         self.line = line
 
 
@@ -64,31 +66,32 @@ def _is_writing(handler: Any) -> bool:
     return handler.request.method not in ("GET", "HEAD", "OPTIONS")
 
 
-def check_formgrader_openings() -> None:
-    """Make the formgrader check the gradebook before each opening of it, and before each
-    of its pages, with one :class:`~lstm_grader.gradebook_guard.OpeningCheck` per process.
+def check_formgrader_openings(problem_of: Callable[[str, bool], str | None]) -> None:
+    """Make the formgrader ask ``problem_of`` before each opening of the gradebook, and
+    before each of its pages.
 
-    A request that would write the gradebook (any but GET, HEAD or OPTIONS) also needs it
-    writable. A refused gradebook is not opened: the request raises
-    :class:`GradebookRefused`, whose line the formgrader answers with, and the gradebook
-    the server kept open is closed, so the file restored is opened anew. Installing it
-    again changes nothing.
+    Parameters
+    ----------
+    problem_of : callable
+        Takes the gradebook's URL and whether the request may write it (any method but
+        GET, HEAD or OPTIONS), and returns None to open it, or the one line to refuse it
+        with (as :meth:`lstm_grader.gradebook_guard.OpeningCheck.problem` does). A refused
+        gradebook is not opened: the request raises :class:`GradebookRefused`, whose line
+        the formgrader answers with, and the gradebook the server kept open is closed, so
+        the file restored is opened anew. Installing a check again changes nothing.
     """
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.server_extensions.formgrader.base import BaseApiHandler, BaseHandler
 
-    from lstm_grader.gradebook_guard import OpeningCheck
-
     if getattr(BaseHandler.gradebook.fget, _INSTALLED, False):
         return
-    check = OpeningCheck()
 
     def refuse_unless_usable(handler: Any) -> None:
         """Raise :class:`GradebookRefused` for a gradebook ``handler`` must not open,
         dropping the one the server kept; checked once per request."""
         if getattr(handler, _CHECKED, False):
             return
-        line = check.problem(handler.db_url, write=_is_writing(handler))
+        line = problem_of(handler.db_url, _is_writing(handler))
         if line is not None:
             kept = handler.settings.get("nbgrader_gradebook")
             if kept is not None:
@@ -109,7 +112,7 @@ def check_formgrader_openings() -> None:
     @functools.wraps(new_gradebook)
     def api_gradebook(api: Any) -> Any:
         # the API lists; its callers that write use the handler's gradebook
-        line = check.problem(api.coursedir.db_url, write=False)
+        line = problem_of(api.coursedir.db_url, False)
         if line is not None:
             raise GradebookRefused(line)
         return new_gradebook(api)

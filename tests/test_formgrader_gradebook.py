@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from browser_server import Server, isolated_environment, jupyter_server
 from conftest import Course, make_course, require_or_skip
-from test_gradebook_guard import DAMAGE_SAID, _course_files, _held
+from gradebook_damage import DAMAGE_SAID, course_files, held
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +128,7 @@ def damaged(gradebook: Path, damage: str) -> Iterator[None]:
             gradebook.write_bytes(b"")
             yield
         else:
-            with _held(gradebook, damage):
+            with held(gradebook, damage):
                 yield
     finally:
         gradebook.write_bytes(sound)
@@ -143,10 +143,10 @@ def test_a_button_stops_on_a_damaged_gradebook_touching_nothing(
     the gradebook's bytes included, as it was?"""
     gradebook = course.root / "gradebook.db"
     with damaged(gradebook, damage):
-        before = _course_files(course.root)
+        before = course_files(course.root)
         data = gradebook.read_bytes()
         answer = press(formgrader, button)
-        assert _course_files(course.root) == before, answer
+        assert course_files(course.root) == before, answer
         assert gradebook.read_bytes() == data
     said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
     assert answer["success"] is False, answer
@@ -271,10 +271,10 @@ def test_a_formgrader_request_refuses_a_damaged_gradebook_touching_nothing(
     gradebook = course.root / "gradebook.db"
     logged = len(formgrader.log.read_bytes())
     with damaged(gradebook, damage):
-        before = _course_files(course.root)
+        before = course_files(course.root)
         data = gradebook.read_bytes()
         status, answer = ask(formgrader, request_kind, rows)
-        assert _course_files(course.root) == before, answer
+        assert course_files(course.root) == before, answer
         assert gradebook.read_bytes() == data
     said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
     assert status == 500, (status, answer)
