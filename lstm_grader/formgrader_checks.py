@@ -12,7 +12,9 @@ silence; a due date or learner edit wrote into a damaged file and answered succe
 
 :func:`check_formgrader_openings` puts a check (the course's:
 :class:`lstm_grader.gradebook_guard.OpeningCheck`) in front of both openings, and in front
-of each of the formgrader's pages. A gradebook it
+of each of the formgrader's pages; and, where the course's collector reads the due date
+from the gradebook (``before_duedate``), in front of the *Collect* button, which then
+answers a refused gradebook as the converters' buttons do. A gradebook it
 refuses is not opened, and the request fails with the check's one line: an API request's
 answer (status 500) is that line as plain text, and a page shows it as its error, where
 nbgrader's pages, whose scripts show no failed API request, would show an empty table.
@@ -66,7 +68,9 @@ def _is_writing(handler: Any) -> bool:
     return handler.request.method not in ("GET", "HEAD", "OPTIONS")
 
 
-def check_formgrader_openings(problem_of: Callable[[str, bool], str | None]) -> None:
+def check_formgrader_openings(
+    problem_of: Callable[[str, bool], str | None], collect_opens: Callable[[Any], bool]
+) -> None:
     """Make the formgrader ask ``problem_of`` before each opening of the gradebook, and
     before each of its pages.
 
@@ -79,6 +83,11 @@ def check_formgrader_openings(problem_of: Callable[[str, bool], str | None]) -> 
         gradebook is not opened: the request raises :class:`GradebookRefused`, whose line
         the formgrader answers with, and the gradebook the server kept open is closed, so
         the file restored is opened anew. Installing a check again changes nothing.
+    collect_opens : callable
+        Takes the formgrader's ``NbGraderAPI`` and says whether its *Collect* button's
+        collector opens the gradebook (for the due date): such a press is checked first,
+        and answers a refused gradebook with the line as its error, as the buttons that
+        run a converter do.
     """
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.server_extensions.formgrader.base import BaseApiHandler, BaseHandler
@@ -117,6 +126,18 @@ def check_formgrader_openings(problem_of: Callable[[str, bool], str | None]) -> 
             raise GradebookRefused(line)
         return new_gradebook(api)
 
+    uncollected = NbGraderAPI.collect
+
+    @functools.wraps(uncollected)
+    def collect(api: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if collect_opens(api):
+            line = problem_of(api.coursedir.db_url, False)
+            if line is not None:
+                api.log.error(line)
+                # nbgrader's capture_log answer, which the page shows
+                return {"success": False, "error": line, "log": f"[ERROR] {line}"}
+        return uncollected(api, *args, **kwargs)
+
     unprepared = BaseHandler.prepare
 
     @functools.wraps(unprepared)
@@ -144,9 +165,10 @@ def check_formgrader_openings(problem_of: Callable[[str, bool], str | None]) -> 
         page = handler.settings["nbgrader_jinja2_env"].from_string(_REFUSED_PAGE)
         handler.finish(page.render(base_url=handler.base_url, line=html.escape(refused.line)))
 
-    for wrapper in (handler_gradebook, api_gradebook, prepare, write_error):
+    for wrapper in (handler_gradebook, api_gradebook, collect, prepare, write_error):
         setattr(wrapper, _INSTALLED, True)
     BaseHandler.gradebook = property(handler_gradebook)  # type: ignore[method-assign]
     NbGraderAPI.gradebook = property(api_gradebook)  # type: ignore[method-assign]
+    NbGraderAPI.collect = collect  # type: ignore[method-assign]
     BaseHandler.prepare = prepare  # type: ignore[method-assign]
     BaseHandler.write_error = write_error  # type: ignore[method-assign]

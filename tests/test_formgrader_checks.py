@@ -162,7 +162,7 @@ def _handler(db_url: str, method: str, kept: Any = None) -> Any:
 def test_the_kept_gradebook_is_not_opened_on_a_damaged_file(gradebook: Path) -> None:
     """Is the gradebook the server keeps refused (and closed, so the file restored is
     opened anew) when the file is damaged, and the request stopped with the line?"""
-    check_formgrader_openings(OpeningCheck().problem)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
     damage_file(gradebook, "table-missing")
     kept = _Kept()
     handler = _handler(sqlite_url(gradebook), "PUT", kept)
@@ -176,7 +176,7 @@ def test_the_kept_gradebook_is_not_opened_on_a_damaged_file(gradebook: Path) -> 
 def test_the_kept_gradebook_is_checked_once_per_request(gradebook: Path) -> None:
     """A request reaches the kept gradebook several times (find, then commit): is it
     checked at the first and handed over after?"""
-    check_formgrader_openings(OpeningCheck().problem)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
     kept = _Kept()
     handler = _handler(sqlite_url(gradebook), "PUT", kept)
     assert BaseHandler.gradebook.fget(handler) is kept
@@ -189,7 +189,7 @@ def test_the_kept_gradebook_is_checked_once_per_request(gradebook: Path) -> None
 def test_the_apis_new_gradebook_is_not_opened_on_an_emptied_file(gradebook: Path) -> None:
     """``NbGraderAPI.gradebook`` made a new ``Gradebook`` (and so nbgrader's tables) for
     every listing: is an emptied file refused and left empty?"""
-    check_formgrader_openings(OpeningCheck().problem)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
     gradebook.write_bytes(b"")
     api = types.SimpleNamespace(
         coursedir=types.SimpleNamespace(db_url=sqlite_url(gradebook)), course_id="course"
@@ -210,13 +210,21 @@ def test_the_course_config_installs_the_formgrader_checks() -> None:
     """Does the guard every nbgrader process installs through ``nbgrader_config.py`` put
     the check in front of both openings, once however often it is called?"""
     guard_gradebook()
-    installed = BaseHandler.gradebook.fget, NbGraderAPI.gradebook.fget, BaseHandler.prepare
+    installed = (
+        BaseHandler.gradebook.fget,
+        NbGraderAPI.gradebook.fget,
+        NbGraderAPI.collect,
+        BaseHandler.prepare,
+        BaseHandler.write_error,
+    )
     guard_gradebook()
-    check_formgrader_openings(OpeningCheck().problem)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
     assert (
         BaseHandler.gradebook.fget,
         NbGraderAPI.gradebook.fget,
+        NbGraderAPI.collect,
         BaseHandler.prepare,
+        BaseHandler.write_error,
     ) == installed
     assert all(
         getattr(wrapper, "checks_the_gradebook_for_lstm_grader", False) for wrapper in installed

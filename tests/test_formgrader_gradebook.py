@@ -369,3 +369,43 @@ def test_a_new_courses_gradebook_is_still_made_by_the_formgrader(
         kept.rename(gradebook)
     assert status == 200, answer
     assert made
+
+
+@contextlib.contextmanager
+def collecting_before_the_due_date(course: Course) -> Iterator[None]:
+    """The course's collector set to read the due date from the gradebook for the block
+    (the formgrader reads the course's configuration again at each request)."""
+    config = course.root / "nbgrader_config.py"
+    kept = config.read_bytes()
+    config.write_bytes(kept + b"\nc.ExchangeCollect.before_duedate = True\n")
+    try:
+        yield
+    finally:
+        config.write_bytes(kept)
+
+
+@pytest.mark.parametrize("damage", ["cut-to-nothing", "table-missing"])
+def test_the_collect_button_reading_the_due_date_stops_on_a_damaged_gradebook(
+    course: Course, formgrader: Server, damage: str
+) -> None:
+    """A collector that reads the due date opens the gradebook, outside any checked command:
+    an emptied one was filled with empty tables. Does the press answer with the line as
+    its error, every file as it was?"""
+    gradebook = course.root / "gradebook.db"
+    with collecting_before_the_due_date(course), damaged(gradebook, damage):
+        before = course_files(course.root)
+        data = gradebook.read_bytes()
+        request = urllib.request.Request(
+            f"{formgrader.url}formgrader/api/assignment/{ASSIGNMENT}/collect",
+            data=b"",
+            method="POST",
+            headers={"Authorization": f"token {formgrader.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S) as response:
+            answer = json.loads(response.read())
+        assert course_files(course.root) == before, answer
+        assert gradebook.read_bytes() == data
+    said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
+    assert answer["success"] is False, answer
+    assert answer["error"].startswith(said) and answer["error"].endswith(CHECKED_LINE_END)
+    assert answer["log"] == f"[ERROR] {answer['error']}", answer
