@@ -33,13 +33,28 @@ from typing import Any
 
 from tornado import web
 
-__all__ = ["GradebookRefused", "check_formgrader_openings"]
+__all__ = ["REFUSED_HEADER", "GradebookRefused", "check_formgrader_openings"]
 
 #: The mark of the installed wrappers, so a second install changes nothing.
 _INSTALLED = "checks_the_gradebook_for_lstm_grader"
 #: The attribute on a request's handler saying its gradebook was checked for this
 #: request: a handler lives for one request, which may reach the gradebook several times.
 _CHECKED = "gradebook_checked_for_this_request"
+#: The header that marks an API answer as the check's refusal, for the pages' script.
+REFUSED_HEADER = "X-Gradebook-Refused"
+#: What every formgrader page gets before ``</body>``: nbgrader's scripts show no failed
+#: list or edit (a score typed into a damaged gradebook looked saved), so a request the
+#: check refused shows its line in nbgrader's own dialog, once.
+_SHOW_REFUSALS = f"""<script>
+$(document).ajaxError(function (event, request) {{
+  if (!request.getResponseHeader("{REFUSED_HEADER}") || $("#gradebook-refused").length) return;
+  var line = $("<p/>").addClass("alert alert-danger").text(request.responseText);
+  createModal("gradebook-refused", "The gradebook cannot be used", line);
+}});
+</script>
+"""
+#: A page of the formgrader's own (not a file of a learner's it serves): it loads this.
+_FORMGRADER_PAGE = "/formgrader/static/js/utils.js"
 #: The page shown for a refused gradebook: nbgrader's own frame, the line as its error.
 _REFUSED_PAGE = """{%- extends 'base.tpl' -%}
 {%- block title -%}The gradebook cannot be used{%- endblock -%}
@@ -160,15 +175,27 @@ def check_formgrader_openings(
             return
         if isinstance(handler, BaseApiHandler):
             handler.set_header("Content-Type", "text/plain; charset=UTF-8")
+            handler.set_header(REFUSED_HEADER, "1")
             handler.finish(refused.line)
             return
         page = handler.settings["nbgrader_jinja2_env"].from_string(_REFUSED_PAGE)
         handler.finish(page.render(base_url=handler.base_url, line=html.escape(refused.line)))
 
-    for wrapper in (handler_gradebook, api_gradebook, collect, prepare, write_error):
+    unshown = BaseHandler.write
+
+    @functools.wraps(unshown)
+    def write(handler: Any, chunk: Any) -> None:
+        # pages are written whole, as text; the files a learner submitted are bytes
+        if isinstance(chunk, str) and _FORMGRADER_PAGE in chunk and "</body>" in chunk:
+            before, body_end, after = chunk.rpartition("</body>")
+            chunk = before + _SHOW_REFUSALS + body_end + after
+        unshown(handler, chunk)
+
+    for wrapper in (handler_gradebook, api_gradebook, collect, prepare, write_error, write):
         setattr(wrapper, _INSTALLED, True)
     BaseHandler.gradebook = property(handler_gradebook)  # type: ignore[method-assign]
     NbGraderAPI.gradebook = property(api_gradebook)  # type: ignore[method-assign]
     NbGraderAPI.collect = collect  # type: ignore[method-assign]
     BaseHandler.prepare = prepare  # type: ignore[method-assign]
     BaseHandler.write_error = write_error  # type: ignore[method-assign]
+    BaseHandler.write = write  # type: ignore[method-assign]

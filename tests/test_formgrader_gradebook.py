@@ -409,3 +409,66 @@ def test_the_collect_button_reading_the_due_date_stops_on_a_damaged_gradebook(
     assert answer["success"] is False, answer
     assert answer["error"].startswith(said) and answer["error"].endswith(CHECKED_LINE_END)
     assert answer["log"] == f"[ERROR] {answer['error']}", answer
+
+
+#: The submission page has loaded its grades into the score boxes (formgrade.js).
+GRADES_LOADED_JS = "() => window.formgrader?.grades?.loaded === true"
+UI_TIMEOUT_MS = 60_000
+
+
+def test_a_score_typed_into_a_damaged_gradebook_shows_the_line_on_the_page(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """nbgrader's pages show no failed save: a score typed while the gradebook was damaged
+    looked saved. In headless Chromium, on a submission's page opened while the gradebook
+    was sound, does a score typed after it was damaged show the check's line, the gradebook
+    left as it was?"""
+    from browser_server import chromium_ready
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium_ready()
+    gradebook = course.root / "gradebook.db"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(UI_TIMEOUT_MS)
+            # the page asks a CDN for MathJax: refused at once, nothing leaves the machine
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(formgrader.url)
+                    else route.abort("internetdisconnected")
+                ),
+            )
+            page = context.new_page()
+            page.goto(f"{formgrader.url}login")
+            page.locator("#password_input").fill(formgrader.token)
+            with page.expect_navigation():
+                page.locator("#password_input").press("Enter")
+            page.goto(f"{formgrader.url}formgrader/submissions/{rows['notebook']}/")
+            page.wait_for_function(GRADES_LOADED_JS)
+            with damaged(gradebook, "table-missing"):
+                data = gradebook.read_bytes()
+                box = page.locator("input.score").first
+                box.click()
+                box.fill("0.5")
+                with page.expect_response(
+                    lambda response: (
+                        response.request.method == "PUT"
+                        and "/formgrader/api/grade/" in response.url
+                    )
+                ) as saved:
+                    box.press("Tab")
+                status, line = saved.value.status, saved.value.text()
+                shown = page.locator("#gradebook-refused .alert-danger")
+                expect(shown).to_have_text(line, timeout=UI_TIMEOUT_MS)
+                assert gradebook.read_bytes() == data
+        finally:
+            browser.close()
+    assert status == 500
+    assert line.startswith(DAMAGE_SAID["table-missing"]) and line.endswith(CHECKED_LINE_END)
