@@ -472,3 +472,25 @@ def test_a_score_typed_into_a_damaged_gradebook_shows_the_line_on_the_page(
             browser.close()
     assert status == 500
     assert line.startswith(DAMAGE_SAID["table-missing"]) and line.endswith(CHECKED_LINE_END)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """An opener's handler that hands a redirect back as the answer."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_a_page_tells_the_gradebooks_problem_only_to_a_signed_in_instructor(
+    course: Course, formgrader: Server
+) -> None:
+    """The line names the gradebook's file and folder: does a page asked for without
+    signing in still lead to the login page, the line left unsaid?"""
+    opener = urllib.request.build_opener(_NoRedirects)
+    with damaged(course.root / "gradebook.db", "table-missing"):
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            opener.open(f"{formgrader.url}formgrader/manage_assignments", timeout=60)
+        body = answered.value.read().decode()
+    assert answered.value.code == 302, body
+    assert "/login" in answered.value.headers["Location"]
+    assert "gradebook.db" not in body
