@@ -40,6 +40,8 @@ _INSTALLED = "checks_the_gradebook_for_lstm_grader"
 #: The attribute on a request's handler saying its gradebook was checked for this
 #: request: a handler lives for one request, which may reach the gradebook several times.
 _CHECKED = "gradebook_checked_for_this_request"
+#: The setting in which the formgrader's settings name the file its kept gradebook is in.
+_KEPT_FILE = "lstm_grader_kept_gradebook_file"
 #: The header that marks an API answer as the check's refusal, for the pages' script.
 REFUSED_HEADER = "X-Gradebook-Refused"
 #: What every formgrader page gets before ``</body>``: nbgrader's scripts show no failed
@@ -84,7 +86,9 @@ def _is_writing(handler: Any) -> bool:
 
 
 def check_formgrader_openings(
-    problem_of: Callable[[str, bool], str | None], collect_opens: Callable[[Any], bool]
+    problem_of: Callable[[str, bool], str | None],
+    collect_opens: Callable[[Any], bool],
+    file_of: Callable[[str], str | None],
 ) -> None:
     """Make the formgrader ask ``problem_of`` before each opening of the gradebook, and
     before each of its pages.
@@ -103,6 +107,11 @@ def check_formgrader_openings(
         collector opens the gradebook (for the due date): such a press is checked first,
         and answers a refused gradebook with the line as its error, as the buttons that
         run a converter do.
+    file_of : callable
+        Takes the gradebook's URL and names the file it is in (as
+        :func:`lstm_grader.gradebook_guard.pages_checked_mark` does), or None. The
+        gradebook the server keeps is opened anew when another file was put in its place:
+        it would go on writing the file removed, every edit lost.
     """
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.server_extensions.formgrader.base import BaseApiHandler, BaseHandler
@@ -129,7 +138,14 @@ def check_formgrader_openings(
     @functools.wraps(kept_gradebook)
     def handler_gradebook(handler: Any) -> Any:
         refuse_unless_usable(handler)
-        return kept_gradebook(handler)
+        settings = handler.settings
+        kept = settings.get("nbgrader_gradebook")
+        if kept is not None and settings.get(_KEPT_FILE) != file_of(handler.db_url):
+            kept.close()
+            settings["nbgrader_gradebook"] = None
+        gradebook = kept_gradebook(handler)
+        settings[_KEPT_FILE] = file_of(handler.db_url)
+        return gradebook
 
     new_gradebook = NbGraderAPI.gradebook.fget
 

@@ -595,4 +595,4 @@ def guard_gradebook() -> None:
     check_before_starting(apps, flag, lambda command: _command_problem(command, apps))
     from lstm_grader.formgrader_checks import check_formgrader_openings
 
-    check_formgrader_openings(OpeningCheck().problem, _collect_opens_gradebook)
+    check_formgrader_openings(OpeningCheck().problem, _collect_opens_gradebook, pages_checked_mark)

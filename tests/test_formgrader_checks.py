@@ -25,8 +25,17 @@ from nbgrader.apps.api import NbGraderAPI
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 
 from lstm_grader import gradebook_guard
-from lstm_grader.formgrader_checks import GradebookRefused, check_formgrader_openings
-from lstm_grader.gradebook_guard import NOTHING_TOUCHED, OpeningCheck, guard_gradebook
+from lstm_grader.formgrader_checks import (
+    _KEPT_FILE,
+    GradebookRefused,
+    check_formgrader_openings,
+)
+from lstm_grader.gradebook_guard import (
+    NOTHING_TOUCHED,
+    OpeningCheck,
+    guard_gradebook,
+    pages_checked_mark,
+)
 
 EMPTIED_SAID = "gradebook.db is an empty file, not a gradebook: "
 
@@ -152,7 +161,7 @@ def _handler(db_url: str, method: str, kept: Any = None) -> Any:
     """What ``BaseHandler.gradebook`` reads of a request's handler."""
     return types.SimpleNamespace(
         db_url=db_url,
-        settings={"nbgrader_gradebook": kept},
+        settings={"nbgrader_gradebook": kept, _KEPT_FILE: pages_checked_mark(db_url)},
         request=types.SimpleNamespace(method=method),
         coursedir=types.SimpleNamespace(course_id="course"),
         log=types.SimpleNamespace(debug=lambda *args: None),
@@ -162,7 +171,7 @@ def _handler(db_url: str, method: str, kept: Any = None) -> Any:
 def test_the_kept_gradebook_is_not_opened_on_a_damaged_file(gradebook: Path) -> None:
     """Is the gradebook the server keeps refused (and closed, so the file restored is
     opened anew) when the file is damaged, and the request stopped with the line?"""
-    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True, pages_checked_mark)
     damage_file(gradebook, "table-missing")
     kept = _Kept()
     handler = _handler(sqlite_url(gradebook), "PUT", kept)
@@ -176,7 +185,7 @@ def test_the_kept_gradebook_is_not_opened_on_a_damaged_file(gradebook: Path) -> 
 def test_the_kept_gradebook_is_checked_once_per_request(gradebook: Path) -> None:
     """A request reaches the kept gradebook several times (find, then commit): is it
     checked at the first and handed over after?"""
-    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True, pages_checked_mark)
     kept = _Kept()
     handler = _handler(sqlite_url(gradebook), "PUT", kept)
     assert BaseHandler.gradebook.fget(handler) is kept
@@ -186,10 +195,28 @@ def test_the_kept_gradebook_is_checked_once_per_request(gradebook: Path) -> None
         BaseHandler.gradebook.fget(_handler(sqlite_url(gradebook), "GET", kept))
 
 
+def test_the_kept_gradebook_is_opened_anew_on_a_file_put_in_its_place(gradebook: Path) -> None:
+    """A copy moved back over the gradebook (``mv``) is another file: the gradebook the
+    server kept went on writing the one removed, every edit lost. Is it closed, and the
+    file now in place opened?"""
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True, pages_checked_mark)
+    kept = _Kept()
+    handler = _handler(sqlite_url(gradebook), "PUT", kept)
+    copy = gradebook.parent / "copy.db"
+    copy.write_bytes(gradebook.read_bytes())
+    os.replace(copy, gradebook)
+    opened = BaseHandler.gradebook.fget(handler)
+    try:
+        assert kept.closed and opened is not kept
+        assert handler.settings[_KEPT_FILE] == pages_checked_mark(sqlite_url(gradebook))
+    finally:
+        opened.close()
+
+
 def test_the_apis_new_gradebook_is_not_opened_on_an_emptied_file(gradebook: Path) -> None:
     """``NbGraderAPI.gradebook`` made a new ``Gradebook`` (and so nbgrader's tables) for
     every listing: is an emptied file refused and left empty?"""
-    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True, pages_checked_mark)
     gradebook.write_bytes(b"")
     api = types.SimpleNamespace(
         coursedir=types.SimpleNamespace(db_url=sqlite_url(gradebook)), course_id="course"
@@ -218,7 +245,7 @@ def test_the_course_config_installs_the_formgrader_checks() -> None:
         BaseHandler.write_error,
     )
     guard_gradebook()
-    check_formgrader_openings(OpeningCheck().problem, lambda api: True)
+    check_formgrader_openings(OpeningCheck().problem, lambda api: True, pages_checked_mark)
     assert (
         BaseHandler.gradebook.fget,
         NbGraderAPI.gradebook.fget,

@@ -494,3 +494,24 @@ def test_a_page_tells_the_gradebooks_problem_only_to_a_signed_in_instructor(
     assert answered.value.code == 302, body
     assert "/login" in answered.value.headers["Location"]
     assert "gradebook.db" not in body
+
+
+def test_an_edit_reaches_a_gradebook_moved_back_in_place(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """A backup moved back over the gradebook (``mv``) is another file, which the check
+    finds sound: the gradebook the server kept went on writing the file removed, so each
+    later edit answered success and was lost. Does an edit after the move reach the file
+    now in place?"""
+    gradebook = course.root / "gradebook.db"
+    sound = gradebook.read_bytes()
+    moved = course.root / "gradebook-backup.db"
+    try:
+        assert ask(formgrader, "student edit", rows)[0] == 200  # the server keeps it open
+        moved.write_bytes(gradebook.read_bytes())
+        moved.replace(gradebook)
+        assert ask(formgrader, "manual grade save", rows)[0] == 200
+        saved = _saved(course, rows)["manual grade save"]
+    finally:
+        gradebook.write_bytes(sound)
+    assert saved == (0.5, 0.25)
