@@ -53,6 +53,9 @@ LOCK_TIMEOUT_S = 10.0
 #: (:func:`pages_checked_mark`): those runs do not read the same file's pages again.
 PAGES_CHECKED_ENV = "LSTM_GRADE_GRADEBOOK_PAGES_CHECKED"
 
+#: How every line the check stops a command or a formgrader request with ends.
+NOTHING_TOUCHED = "Nothing was removed or written."
+
 #: What an instructor is told to do about each kind of problem.
 _RESTORE = "restore it from a backup"
 _LOCKED = "close the formgrader or the other grading run and try again"
@@ -395,6 +398,78 @@ def pages_checked_mark(db_url: str) -> str | None:
     return None if found is None else f"{found.st_dev}:{found.st_ino}"
 
 
+class _FileIdentity(NamedTuple):
+    """What changes when a file is written or another is put in its place: its device
+    and inode, size, and times of last change (``ctime`` cannot be set back by a user)."""
+
+    device: int
+    inode: int
+    size: int
+    modified_ns: int
+    changed_ns: int
+
+
+def _file_identity(path: str) -> _FileIdentity | None:
+    """The :class:`_FileIdentity` of the file ``path``, or None where there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return _FileIdentity(
+        found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns
+    )
+
+
+class OpeningCheck:
+    """The check of the gradebook before each opening by a program that opens it again
+    and again (the formgrader, on nearly every request).
+
+    nbgrader's ``Gradebook`` makes every table it misses as it opens, empty: opened on a
+    gradebook emptied or missing a table, it makes a database the course's check then
+    passes, every grade lost in silence. Each opening is checked as a new course's
+    command is, but cheaply where it can be: the tables and columns are read at every
+    opening (that is what ``create_all`` would make up); a SQLite file's pages
+    (``PRAGMA quick_check``, a read of the whole file) only when the file is not the one
+    found sound last time, by device, inode, size and times, so a file written,
+    damaged or replaced since is read again. A missing SQLite file (or a database server's
+    database without tables) is a new course, which nbgrader makes.
+    """
+
+    def __init__(self) -> None:
+        self._sound: dict[str, _FileIdentity] = {}
+
+    def problem(self, db_url: str, write: bool) -> str | None:
+        """Why nbgrader must not open the gradebook at ``db_url`` now, or None.
+
+        Parameters
+        ----------
+        db_url : str
+            The gradebook's SQLAlchemy URL, as in ``CourseDirectory.db_url``.
+        write : bool
+            Whether the opening is to write: a SQLite gradebook and its folder must then
+            be writable. No write lock is taken: nbgrader's own opening waits for one.
+
+        Returns
+        -------
+        str or None
+            One line saying what is wrong, what to do, and that nothing was touched
+            (ending in :data:`NOTHING_TOUCHED`), or None.
+        """
+        path = _sqlite_path(db_url)
+        before = _file_identity(path) if path is not None else None
+        pages = before is None or self._sound.get(path or "") != before
+        problem = gradebook_problem(db_url, write=False, new_allowed=True, pages=pages)
+        if problem is None and write and path is not None and before is not None:
+            problem = _unwritable_problem(path, _display_path(path))
+        if path is not None:
+            # the identity from before the check: a change made while it read is read again
+            if problem is None and before is not None:
+                self._sound[path] = before
+            else:
+                self._sound.pop(path, None)
+        return f"{problem}. {NOTHING_TOUCHED}" if problem else None
+
+
 def _always(command: Any) -> bool:
     """Every run of the command opens the gradebook."""
     return True
@@ -486,7 +561,7 @@ def _command_problem(command: Any, checked: Mapping[type, _Use]) -> str | None:
     checked_mark = os.environ.get(PAGES_CHECKED_ENV)
     pages = checked_mark is None or checked_mark != pages_checked_mark(db_url)
     problem = gradebook_problem(db_url, write=use.writes, pages=pages, new_allowed=use.makes)
-    return f"{problem}. Nothing was removed or written." if problem else None
+    return f"{problem}. {NOTHING_TOUCHED}" if problem else None
 
 
 def guard_gradebook() -> None:
@@ -502,7 +577,10 @@ def guard_gradebook() -> None:
     checked in front of their ``start``, and stop with nbgrader's own one logged line.
     Either way the command exits with status 1 and every file stays as it was; a command
     that only reads needs no write lock. Other commands are left alone. Calling it again
-    changes nothing. A SQLite gradebook's pages are not read again where
+    changes nothing. The formgrader's own openings of the gradebook, outside any
+    command, are checked before each one
+    (:func:`lstm_grader.formgrader_checks.check_formgrader_openings`). A SQLite
+    gradebook's pages are not read again where
     :data:`PAGES_CHECKED_ENV` says the ``lstm-grade`` run that started the command
     checked this very file.
     """
@@ -515,3 +593,6 @@ def guard_gradebook() -> None:
     )
     apps = _checked_apps()
     check_before_starting(apps, flag, lambda command: _command_problem(command, apps))
+    from lstm_grader.formgrader_checks import check_formgrader_openings
+
+    check_formgrader_openings(OpeningCheck().problem, _collect_opens_gradebook, pages_checked_mark)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from pathlib import Path
 import pytest
 from browser_server import Server, isolated_environment, jupyter_server
 from conftest import Course, make_course, require_or_skip
-from test_gradebook_guard import DAMAGE_SAID, _course_files, _held
+from gradebook_damage import DAMAGE_SAID, course_files, held
 
 pytestmark = pytest.mark.slow
 
@@ -127,7 +128,7 @@ def damaged(gradebook: Path, damage: str) -> Iterator[None]:
             gradebook.write_bytes(b"")
             yield
         else:
-            with _held(gradebook, damage):
+            with held(gradebook, damage):
                 yield
     finally:
         gradebook.write_bytes(sound)
@@ -142,10 +143,10 @@ def test_a_button_stops_on_a_damaged_gradebook_touching_nothing(
     the gradebook's bytes included, as it was?"""
     gradebook = course.root / "gradebook.db"
     with damaged(gradebook, damage):
-        before = _course_files(course.root)
+        before = course_files(course.root)
         data = gradebook.read_bytes()
         answer = press(formgrader, button)
-        assert _course_files(course.root) == before, answer
+        assert course_files(course.root) == before, answer
         assert gradebook.read_bytes() == data
     said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
     assert answer["success"] is False, answer
@@ -188,3 +189,329 @@ def test_a_button_still_works_on_a_sound_gradebook(
     assert made.stat().st_mtime_ns > before, answer
     # every answer of the learner's is right: graded again, they score as before
     assert course.scores(STUDENT, ASSIGNMENT) == scores and sum(scores.values()) > 0
+
+
+# ------------------------------------------------------- the formgrader's own gradebook openings
+#: Each kind of request the formgrader's pages make that opens the gradebook outside any
+#: converter, by method, API path and body (nbgrader 0.9's ``apihandlers.py``): listing the
+#: assignments (``NbGraderAPI.gradebook``, a new ``Gradebook`` each time), and the edits
+#: made through the gradebook the server keeps (``BaseHandler.gradebook``). ``{grade}``,
+#: ``{comment}`` and ``{notebook}`` are the learner's rows (:func:`rows`).
+REQUESTS = {
+    "assignments list": ("GET", "assignments", None),
+    "due date edit": (
+        "PUT",
+        f"assignment/{ASSIGNMENT}",
+        {"duedate_notimezone": "2031-01-31 12:00:00", "duedate_timezone": "+0000"},
+    ),
+    "student edit": (
+        "PUT",
+        f"student/{STUDENT}",
+        {"first_name": "Alice", "last_name": "Liddell", "email": "alice@example.org"},
+    ),
+    "manual grade save": ("PUT", "grade/{grade}", {"manual_score": 0.5, "extra_credit": 0.25}),
+    "comment save": ("PUT", "comment/{comment}", {"manual_comment": "Named the time axis."}),
+    "flag": ("POST", "submitted_notebook/{notebook}/flag", None),
+}
+#: Each request with the damages it meets: every request each damage of the file itself;
+#: those that write also a file they cannot write, which the list, a reader, still reads.
+REFUSED_REQUESTS = [
+    *((request, damage) for request in REQUESTS for damage in DAMAGES),
+    *((request, "read-only") for request, (method, _, _) in REQUESTS.items() if method != "GET"),
+]
+
+
+@pytest.fixture(scope="module")
+def rows(course: Course) -> dict[str, str]:
+    """The ids of one of the learner's grades, comments and submitted notebooks, which the
+    manual grading page edits (read as plain SQL: nbgrader's ``Gradebook`` would write)."""
+    import sqlite3
+
+    connection = sqlite3.connect(course.root / "gradebook.db")
+    try:
+        return {
+            kind: connection.execute(f"SELECT id FROM {table} ORDER BY id LIMIT 1").fetchone()[0]
+            for kind, table in (
+                ("grade", "grade"),
+                ("comment", "comment"),
+                ("notebook", "submitted_notebook"),
+            )
+        }
+    finally:
+        connection.close()
+
+
+def ask(server: Server, request: str, rows: dict[str, str]) -> tuple[int, str]:
+    """Make the request as its page does, with the server's token: the answer's status
+    and body."""
+    method, path, body = REQUESTS[request]
+    data = None if method == "GET" else json.dumps(body).encode() if body else b""
+    sent = urllib.request.Request(
+        f"{server.url}formgrader/api/{path.format(**rows)}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"token {server.token}"},
+    )
+    try:
+        with urllib.request.urlopen(sent, timeout=PRESS_TIMEOUT_S) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+@pytest.mark.parametrize(("request_kind", "damage"), REFUSED_REQUESTS)
+def test_a_formgrader_request_refuses_a_damaged_gradebook_touching_nothing(
+    course: Course, formgrader: Server, rows: dict[str, str], request_kind: str, damage: str
+) -> None:
+    """Listing the assignments filled an emptied gradebook with empty tables, and gave one
+    missing its grade table that table back, empty; a due date or learner edit wrote into a
+    damaged file and answered success. Does each request fail with the check's one line as
+    its answer, logged without a traceback, the gradebook's bytes and every other file of
+    the course as they were?"""
+    gradebook = course.root / "gradebook.db"
+    logged = len(formgrader.log.read_bytes())
+    with damaged(gradebook, damage):
+        before = course_files(course.root)
+        data = gradebook.read_bytes()
+        status, answer = ask(formgrader, request_kind, rows)
+        assert course_files(course.root) == before, answer
+        assert gradebook.read_bytes() == data
+    said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
+    assert status == 500, (status, answer)
+    assert answer.startswith(said) and answer.endswith(CHECKED_LINE_END), answer
+    assert "\n" not in answer, answer
+    log = formgrader.log.read_bytes()[logged:].decode(errors="replace")
+    assert "Traceback" not in log and answer in log, log
+
+
+def test_a_formgrader_page_shows_the_line_of_a_damaged_gradebook(
+    course: Course, formgrader: Server
+) -> None:
+    """The formgrader's pages list and edit through their API, whose failures their
+    scripts never show: an instructor opening them saw an empty table. Does the page
+    itself show the check's line as its error?"""
+    with damaged(course.root / "gradebook.db", "table-missing"):
+        request = urllib.request.Request(
+            f"{formgrader.url}formgrader/manage_assignments",
+            headers={"Authorization": f"token {formgrader.token}"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S)
+        page = refused.value.read().decode()
+    assert refused.value.code == 500
+    line = DAMAGE_SAID["table-missing"]
+    assert f'<p id="gradebook-problem" class="alert alert-danger">{line}' in page, page
+    assert CHECKED_LINE_END in page and "Traceback" not in page, page
+
+
+def _saved(course: Course, rows: dict[str, str]) -> dict[str, object]:
+    """What the edits of :data:`REQUESTS` write, read back from the gradebook file."""
+    import sqlite3
+
+    connection = sqlite3.connect(course.root / "gradebook.db")
+    try:
+        one = lambda query, *args: connection.execute(query, args).fetchone()  # noqa: E731
+        return {
+            "due date edit": one("SELECT duedate FROM assignment WHERE name = ?", ASSIGNMENT)[0],
+            "student edit": one(
+                "SELECT first_name, last_name, email FROM student WHERE id = ?", STUDENT
+            ),
+            "manual grade save": one(
+                "SELECT manual_score, extra_credit FROM grade WHERE id = ?", rows["grade"]
+            ),
+            "comment save": one("SELECT manual_comment FROM comment WHERE id = ?", rows["comment"])[
+                0
+            ],
+            "flag": one("SELECT flagged FROM submitted_notebook WHERE id = ?", rows["notebook"])[0],
+        }
+    finally:
+        connection.close()
+
+
+def test_each_formgrader_request_still_works_on_a_sound_gradebook(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """With the check in place, does each request on a sound gradebook answer as nbgrader
+    does and each edit reach the gradebook file? (The gradebook is put back after.)"""
+    gradebook = course.root / "gradebook.db"
+    sound = gradebook.read_bytes()
+    try:
+        before = _saved(course, rows)
+        answers = {request: ask(formgrader, request, rows) for request in REQUESTS}
+        after = _saved(course, rows)
+    finally:
+        gradebook.write_bytes(sound)
+    assert all(status == 200 for status, _ in answers.values()), answers
+    listed = json.loads(answers["assignments list"][1])
+    assert [assignment["name"] for assignment in listed] == [ASSIGNMENT], listed
+    assert after == {
+        "due date edit": "2031-01-31 12:00:00.000000",
+        "student edit": ("Alice", "Liddell", "alice@example.org"),
+        "manual grade save": (0.5, 0.25),
+        "comment save": "Named the time axis.",
+        "flag": 0 if before["flag"] else 1,
+    }, (before, answers)
+
+
+def test_a_new_courses_gradebook_is_still_made_by_the_formgrader(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """A course with no gradebook file yet is new: does listing its assignments still
+    make nbgrader's gradebook, as nbgrader does?"""
+    gradebook = course.root / "gradebook.db"
+    kept = course.root / "kept-gradebook.db"
+    gradebook.rename(kept)
+    try:
+        status, answer = ask(formgrader, "assignments list", rows)
+        made = gradebook.exists() and gradebook.stat().st_size > 0
+    finally:
+        gradebook.unlink(missing_ok=True)
+        kept.rename(gradebook)
+    assert status == 200, answer
+    assert made
+
+
+@contextlib.contextmanager
+def collecting_before_the_due_date(course: Course) -> Iterator[None]:
+    """The course's collector set to read the due date from the gradebook for the block
+    (the formgrader reads the course's configuration again at each request)."""
+    config = course.root / "nbgrader_config.py"
+    kept = config.read_bytes()
+    config.write_bytes(kept + b"\nc.ExchangeCollect.before_duedate = True\n")
+    try:
+        yield
+    finally:
+        config.write_bytes(kept)
+
+
+@pytest.mark.parametrize("damage", ["cut-to-nothing", "table-missing"])
+def test_the_collect_button_reading_the_due_date_stops_on_a_damaged_gradebook(
+    course: Course, formgrader: Server, damage: str
+) -> None:
+    """A collector that reads the due date opens the gradebook, outside any checked command:
+    an emptied one was filled with empty tables. Does the press answer with the line as
+    its error, every file as it was?"""
+    gradebook = course.root / "gradebook.db"
+    with collecting_before_the_due_date(course), damaged(gradebook, damage):
+        before = course_files(course.root)
+        data = gradebook.read_bytes()
+        request = urllib.request.Request(
+            f"{formgrader.url}formgrader/api/assignment/{ASSIGNMENT}/collect",
+            data=b"",
+            method="POST",
+            headers={"Authorization": f"token {formgrader.token}"},
+        )
+        with urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S) as response:
+            answer = json.loads(response.read())
+        assert course_files(course.root) == before, answer
+        assert gradebook.read_bytes() == data
+    said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
+    assert answer["success"] is False, answer
+    assert answer["error"].startswith(said) and answer["error"].endswith(CHECKED_LINE_END)
+    assert answer["log"] == f"[ERROR] {answer['error']}", answer
+
+
+#: The submission page has loaded its grades into the score boxes (formgrade.js).
+GRADES_LOADED_JS = "() => window.formgrader?.grades?.loaded === true"
+UI_TIMEOUT_MS = 60_000
+
+
+def test_a_score_typed_into_a_damaged_gradebook_shows_the_line_on_the_page(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """nbgrader's pages show no failed save: a score typed while the gradebook was damaged
+    looked saved. In headless Chromium, on a submission's page opened while the gradebook
+    was sound, does a score typed after it was damaged show the check's line, the gradebook
+    left as it was?"""
+    from browser_server import chromium_ready
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium_ready()
+    gradebook = course.root / "gradebook.db"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            context = browser.new_context()
+            context.set_default_timeout(UI_TIMEOUT_MS)
+            # the page asks a CDN for MathJax: refused at once, nothing leaves the machine
+            context.route(
+                "**/*",
+                lambda route: (
+                    route.continue_()
+                    if route.request.url.startswith(formgrader.url)
+                    else route.abort("internetdisconnected")
+                ),
+            )
+            page = context.new_page()
+            page.goto(f"{formgrader.url}login")
+            page.locator("#password_input").fill(formgrader.token)
+            with page.expect_navigation():
+                page.locator("#password_input").press("Enter")
+            page.goto(f"{formgrader.url}formgrader/submissions/{rows['notebook']}/")
+            page.wait_for_function(GRADES_LOADED_JS)
+            with damaged(gradebook, "table-missing"):
+                data = gradebook.read_bytes()
+                box = page.locator("input.score").first
+                box.click()
+                box.fill("0.5")
+                with page.expect_response(
+                    lambda response: (
+                        response.request.method == "PUT"
+                        and "/formgrader/api/grade/" in response.url
+                    )
+                ) as saved:
+                    box.press("Tab")
+                status, line = saved.value.status, saved.value.text()
+                shown = page.locator("#gradebook-refused .alert-danger")
+                expect(shown).to_have_text(line, timeout=UI_TIMEOUT_MS)
+                assert gradebook.read_bytes() == data
+        finally:
+            browser.close()
+    assert status == 500
+    assert line.startswith(DAMAGE_SAID["table-missing"]) and line.endswith(CHECKED_LINE_END)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """An opener's handler that hands a redirect back as the answer."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_a_page_tells_the_gradebooks_problem_only_to_a_signed_in_instructor(
+    course: Course, formgrader: Server
+) -> None:
+    """The line names the gradebook's file and folder: does a page asked for without
+    signing in still lead to the login page, the line left unsaid?"""
+    opener = urllib.request.build_opener(_NoRedirects)
+    with damaged(course.root / "gradebook.db", "table-missing"):
+        with pytest.raises(urllib.error.HTTPError) as answered:
+            opener.open(f"{formgrader.url}formgrader/manage_assignments", timeout=60)
+        body = answered.value.read().decode()
+    assert answered.value.code == 302, body
+    assert "/login" in answered.value.headers["Location"]
+    assert "gradebook.db" not in body
+
+
+def test_an_edit_reaches_a_gradebook_moved_back_in_place(
+    course: Course, formgrader: Server, rows: dict[str, str]
+) -> None:
+    """A backup moved back over the gradebook (``mv``) is another file, which the check
+    finds sound: the gradebook the server kept went on writing the file removed, so each
+    later edit answered success and was lost. Does an edit after the move reach the file
+    now in place?"""
+    gradebook = course.root / "gradebook.db"
+    sound = gradebook.read_bytes()
+    moved = course.root / "gradebook-backup.db"
+    try:
+        assert ask(formgrader, "student edit", rows)[0] == 200  # the server keeps it open
+        moved.write_bytes(gradebook.read_bytes())
+        moved.replace(gradebook)
+        assert ask(formgrader, "manual grade save", rows)[0] == 200
+        saved = _saved(course, rows)["manual grade save"]
+    finally:
+        gradebook.write_bytes(sound)
+    assert saved == (0.5, 0.25)

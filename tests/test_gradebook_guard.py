@@ -9,8 +9,6 @@ every earlier ``autograded/`` and ``feedback/`` folder must stay as it was.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import logging
 import os
@@ -18,7 +16,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +23,17 @@ from typing import Any
 
 import pytest
 from conftest import Course, make_course, require_or_skip
+from gradebook_damage import (
+    DAMAGE_SAID,
+    LOCKED,
+    NOT_READABLE,
+    course_files,
+    damaged_bytes,
+    empty_gradebook_file,
+    held,
+    sqlite_url,
+    unwritable,
+)
 from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
 from nbgrader.converters.base import BaseConverter
 
@@ -40,15 +48,6 @@ from lstm_grader.gradebook_guard import (
 
 ASSIGNMENT = "05-return-flags"
 STUDENTS = ("alice", "bob")
-NOT_READABLE = "is not a readable nbgrader gradebook"
-LOCKED = (
-    "the gradebook is locked by another program (gradebook.db, still locked after 10 s): "
-    "close the formgrader or the other grading run and try again. Nothing was removed or written."
-)
-
-
-def _url(path: Path, query: str = "") -> str:
-    return f"sqlite:///{path}{query}"
 
 
 @pytest.fixture
@@ -56,23 +55,8 @@ def gradebook(tmp_path: Path) -> Path:
     """An empty gradebook with nbgrader's tables (nbgrader's schema, without the
     alembic version stamp, whose ``alembic`` run costs seconds)."""
     path = tmp_path / "gradebook.db"
-    path.write_bytes(_empty_gradebook_file())
+    path.write_bytes(empty_gradebook_file())
     return path
-
-
-@functools.cache
-def _empty_gradebook_file() -> bytes:
-    """The bytes of the ``gradebook`` fixture's file, made once per test run (nbgrader's
-    schema is dozens of SQLite statements) and copied for every test after."""
-    import sqlalchemy
-    from nbgrader.api import Base
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "gradebook.db"
-        engine = sqlalchemy.create_engine(_url(path))
-        Base.metadata.create_all(engine)
-        engine.dispose()
-        return path.read_bytes()
 
 
 @pytest.fixture
@@ -89,7 +73,7 @@ def locker(gradebook: Path) -> Iterator[sqlite3.Connection]:
 @pytest.mark.parametrize("write", [False, True], ids=["read", "write"])
 def test_a_healthy_gradebook_passes(gradebook: Path, write: bool) -> None:
     before = gradebook.read_bytes()
-    assert gradebook_problem(_url(gradebook), write=write) is None
+    assert gradebook_problem(sqlite_url(gradebook), write=write) is None
     assert gradebook.read_bytes() == before
 
 
@@ -97,7 +81,7 @@ def test_a_file_that_is_not_a_database_is_named(gradebook: Path) -> None:
     """Random bytes (the probe's ``head -c 200000 /dev/urandom``): restore from a backup,
     not nbgrader's ``db upgrade``."""
     gradebook.write_bytes(os.urandom(200_000))
-    problem = gradebook_problem(_url(gradebook), write=False)
+    problem = gradebook_problem(sqlite_url(gradebook), write=False)
     assert problem is not None
     assert problem.endswith(f"{NOT_READABLE} (file is not a database): restore it from a backup")
     assert "upgrade" not in problem
@@ -113,14 +97,14 @@ def _tableless(path: Path) -> None:
 def test_a_database_without_nbgraders_tables_is_named(tmp_path: Path) -> None:
     path = tmp_path / "gradebook.db"
     _tableless(path)
-    assert gradebook_problem(_url(path), write=True) == (
+    assert gradebook_problem(sqlite_url(path), write=True) == (
         f"{path} {NOT_READABLE} (it has none of its tables): restore it from a backup"
     )
     other = sqlite3.connect(path)
     other.execute("CREATE TABLE student (id TEXT)")
     other.commit()
     other.close()
-    problem = gradebook_problem(_url(path), write=True)
+    problem = gradebook_problem(sqlite_url(path), write=True)
     assert problem is not None and "is not a complete nbgrader gradebook" in problem
     assert "grade_cells" in problem and "nbgrader db upgrade" in problem
 
@@ -134,7 +118,7 @@ def test_a_table_that_lost_a_column_is_named(gradebook: Path) -> None:
     other.commit()
     other.close()
     before = gradebook.read_bytes()
-    problem = gradebook_problem(_url(gradebook), write=True, new_allowed=True)
+    problem = gradebook_problem(sqlite_url(gradebook), write=True, new_allowed=True)
     assert problem == (
         f"{gradebook} is not a complete nbgrader gradebook (it lacks the columns email of "
         "student): restore it from a backup, or, if an older nbgrader made it, back it up "
@@ -159,24 +143,6 @@ def _with_rows(gradebook: Path) -> bytes:
     return gradebook.read_bytes()
 
 
-def damaged_bytes(data: bytes, damage: str, gradebook: Path) -> bytes:
-    """``data``, a gradebook's bytes, damaged as ``damage`` says: cut in half, one table's
-    page overwritten with random bytes, or cut to nothing."""
-    if damage == "cut-in-half":
-        return data[: len(data) // 2]
-    if damage == "cut-to-nothing":
-        return b""
-    # the first page of the learners' table: the list of tables (page 1) still reads
-    connection = sqlite3.connect(gradebook)
-    (root,) = connection.execute(
-        "SELECT rootpage FROM sqlite_master WHERE name = 'student'"
-    ).fetchone()
-    (size,) = connection.execute("PRAGMA page_size").fetchone()
-    connection.close()
-    start = (root - 1) * size
-    return data[:start] + os.urandom(size) + data[start + size :]
-
-
 @pytest.mark.parametrize("damage", ["cut-in-half", "page-overwritten", "cut-to-nothing"])
 @pytest.mark.parametrize("new_allowed", [False, True], ids=["nbgrader", "lstm-grade"])
 def test_a_damaged_gradebook_is_named_and_left_as_it_was(
@@ -188,7 +154,7 @@ def test_a_damaged_gradebook_is_named_and_left_as_it_was(
     grade lost without a word. Is each named, with what to do, and left byte for byte?"""
     data = damaged_bytes(_with_rows(gradebook), damage, gradebook)
     gradebook.write_bytes(data)
-    problem = gradebook_problem(_url(gradebook), write=True, new_allowed=new_allowed)
+    problem = gradebook_problem(sqlite_url(gradebook), write=True, new_allowed=new_allowed)
     assert problem is not None and problem.startswith(str(gradebook))
     assert "restore it from a backup" in problem
     assert gradebook.read_bytes() == data
@@ -199,38 +165,12 @@ def test_the_pages_are_read_only_when_asked(gradebook: Path) -> None:
     """``pages=False`` is for a run that read this file's pages already: does it still
     check what the rest of the check reads, and skip the pages only?"""
     gradebook.write_bytes(damaged_bytes(_with_rows(gradebook), "page-overwritten", gradebook))
-    problem = gradebook_problem(_url(gradebook), write=True)
+    problem = gradebook_problem(sqlite_url(gradebook), write=True)
     assert problem is not None and "is damaged (SQLite's check of its pages found: " in problem
-    assert gradebook_problem(_url(gradebook), write=True, pages=False) is None
+    assert gradebook_problem(sqlite_url(gradebook), write=True, pages=False) is None
     _tableless(gradebook.parent / "other.db")
-    problem = gradebook_problem(_url(gradebook.parent / "other.db"), write=True, pages=False)
+    problem = gradebook_problem(sqlite_url(gradebook.parent / "other.db"), write=True, pages=False)
     assert problem is not None and "it has none of its tables" in problem
-
-
-@contextlib.contextmanager
-def unwritable(path: Path) -> Iterator[None]:
-    """``path`` unwritable for this process while open: immutable (``chattr +i``) for
-    root, whom a mode does not stop; read-only by its mode otherwise. Put back after,
-    however the test ends."""
-    if os.geteuid() == 0:
-        chattr = shutil.which("chattr")
-        require_or_skip(chattr is not None, "chattr (e2fsprogs)")
-        made = subprocess.run([chattr, "+i", str(path)], capture_output=True, text=True)
-        if made.returncode != 0:
-            # chattr is a component CI installs; a filesystem without immutable files (an
-            # overlay, tmpfs) is the machine's, which no install changes
-            pytest.skip(f"this filesystem has no immutable files ({made.stderr.strip()})")
-        try:
-            yield
-        finally:
-            subprocess.run([chattr, "-i", str(path)], check=True)
-    else:
-        mode = path.stat().st_mode
-        path.chmod(mode & 0o555)
-        try:
-            yield
-        finally:
-            path.chmod(mode)
 
 
 @pytest.mark.parametrize("which", ["file", "folder"])
@@ -241,8 +181,8 @@ def test_an_unwritable_gradebook_or_folder_stops_a_writer_only(gradebook: Path, 
     command that writes, and left alone by one that only reads?"""
     before = gradebook.read_bytes()
     with unwritable(gradebook if which == "file" else gradebook.parent):
-        problem = gradebook_problem(_url(gradebook), write=True, new_allowed=True)
-        assert gradebook_problem(_url(gradebook), write=False) is None
+        problem = gradebook_problem(sqlite_url(gradebook), write=True, new_allowed=True)
+        assert gradebook_problem(sqlite_url(gradebook), write=False) is None
     assert problem is not None and problem.endswith(
         "cannot be written: let the grader write to the gradebook and its folder "
         "(a read-only mount, `chattr +i` or its mode), then try again"
@@ -262,11 +202,11 @@ def test_a_journal_left_beside_the_gradebook_is_sqlites_to_settle(gradebook: Pat
     _kill_a_writer(gradebook)
     journal = gradebook.with_name("gradebook.db-journal")
     assert journal.stat().st_size > 0, "the killed writer left no journal"
-    assert gradebook_problem(_url(gradebook), write=True) is None
+    assert gradebook_problem(sqlite_url(gradebook), write=True) is None
     assert _rows_of(gradebook) == before and not journal.exists()
     for leftover in ("gradebook.db-journal", "gradebook.db-wal"):
         gradebook.with_name(leftover).write_bytes(os.urandom(8192))
-        assert gradebook_problem(_url(gradebook), write=True) is None
+        assert gradebook_problem(sqlite_url(gradebook), write=True) is None
         assert _rows_of(gradebook) == before
         gradebook.with_name(leftover).unlink(missing_ok=True)
 
@@ -298,7 +238,7 @@ def test_a_copy_put_back_beside_an_old_journal_is_changed_by_it(gradebook: Path)
     _with_rows(gradebook)
     _kill_a_writer(gradebook)
     gradebook.write_bytes(copy)  # the journal left where it was
-    gradebook_problem(_url(gradebook), write=True)
+    gradebook_problem(sqlite_url(gradebook), write=True)
     assert gradebook.read_bytes() != copy
 
 
@@ -313,7 +253,7 @@ def _rows_of(gradebook: Path) -> list[tuple]:
 def test_a_missing_gradebook_is_named_and_not_created(tmp_path: Path) -> None:
     """nbgrader would create an empty gradebook and fail every learner on it."""
     path = tmp_path / "gradebook.db"
-    problem = gradebook_problem(_url(path), write=False)
+    problem = gradebook_problem(sqlite_url(path), write=False)
     assert problem is not None and problem.startswith(f"there is no gradebook at {path}")
     assert not path.exists()
 
@@ -324,24 +264,24 @@ def test_a_gradebook_not_made_yet_passes_where_the_caller_makes_it(tmp_path: Pat
     without tables (an emptied gradebook, which nbgrader would fill anew), a partial
     gradebook or one that is not a database still is."""
     path = tmp_path / "gradebook.db"
-    assert gradebook_problem(_url(path), write=True, new_allowed=True) is None
+    assert gradebook_problem(sqlite_url(path), write=True, new_allowed=True) is None
     assert not path.exists()
     path.write_bytes(b"")
-    assert gradebook_problem(_url(path), write=True, new_allowed=True) == (
+    assert gradebook_problem(sqlite_url(path), write=True, new_allowed=True) == (
         f"{path} is an empty file, not a gradebook: restore it from a backup, or, if the "
         "course has no grades yet, delete it"
     )
     _tableless(path)
-    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    problem = gradebook_problem(sqlite_url(path), write=True, new_allowed=True)
     assert problem is not None and "it has none of its tables" in problem
     other = sqlite3.connect(path)
     other.execute("CREATE TABLE student (id TEXT)")
     other.commit()
     other.close()
-    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    problem = gradebook_problem(sqlite_url(path), write=True, new_allowed=True)
     assert problem is not None and "is not a complete nbgrader gradebook" in problem
     path.write_bytes(b"not a database " * 400)
-    problem = gradebook_problem(_url(path), write=True, new_allowed=True)
+    problem = gradebook_problem(sqlite_url(path), write=True, new_allowed=True)
     assert problem is not None and NOT_READABLE in problem
 
 
@@ -376,14 +316,14 @@ def test_another_courses_gradebook_is_named_only_when_asked(
     was; without ``course_id`` (nbgrader's converters) the course is not checked."""
     _hold_assignments(gradebook, *held)
     before = gradebook.read_bytes()
-    problem = gradebook_problem(_url(gradebook), write=True, course_id="our-course")
+    problem = gradebook_problem(sqlite_url(gradebook), write=True, course_id="our-course")
     if foreign:
         assert problem is not None
         assert "not of this course ('our-course', nbgrader_config.py's course_id)" in problem
         assert "'their-course'" in problem
     else:
         assert problem is None
-    assert gradebook_problem(_url(gradebook), write=True) is None
+    assert gradebook_problem(sqlite_url(gradebook), write=True) is None
     assert gradebook.read_bytes() == before
 
 
@@ -395,7 +335,7 @@ def test_an_exclusive_lock_is_reported_after_the_short_wait(
     after the check's own wait, not the URL's 120 s."""
     locker.execute("BEGIN EXCLUSIVE")
     started = time.monotonic()
-    problem = gradebook_problem(_url(gradebook, "?timeout=120"), write=write, timeout=0.3)
+    problem = gradebook_problem(sqlite_url(gradebook, "?timeout=120"), write=write, timeout=0.3)
     assert time.monotonic() - started < 5
     assert problem is not None
     assert problem.startswith("the gradebook is locked by another program (")
@@ -406,17 +346,17 @@ def test_a_write_lock_stops_grading_only(gradebook: Path, locker: sqlite3.Connec
     """Another program in the middle of writing still lets feedback read the scores, but
     autograde, which writes, is told."""
     locker.execute("BEGIN IMMEDIATE")
-    assert gradebook_problem(_url(gradebook), write=False, timeout=0.3) is None
-    problem = gradebook_problem(_url(gradebook), write=True, timeout=0.3)
+    assert gradebook_problem(sqlite_url(gradebook), write=False, timeout=0.3) is None
+    problem = gradebook_problem(sqlite_url(gradebook), write=True, timeout=0.3)
     assert problem is not None and "locked by another program" in problem
     locker.execute("ROLLBACK")
-    assert gradebook_problem(_url(gradebook), write=True, timeout=0.3) is None
+    assert gradebook_problem(sqlite_url(gradebook), write=True, timeout=0.3) is None
 
 
 def test_the_urls_shorter_timeout_is_kept(gradebook: Path, locker: sqlite3.Connection) -> None:
     locker.execute("BEGIN EXCLUSIVE")
     started = time.monotonic()
-    problem = gradebook_problem(_url(gradebook, "?timeout=0.2"), write=True)
+    problem = gradebook_problem(sqlite_url(gradebook, "?timeout=0.2"), write=True)
     assert time.monotonic() - started < LOCK_TIMEOUT_S / 2
     assert problem is not None and "still locked after 0.2 s" in problem
 
@@ -475,12 +415,12 @@ def test_the_guard_stops_the_converters_before_they_start(
     for kind in (Autograde, GenerateFeedback, GenerateAssignment):
         caplog.clear()
         with pytest.raises(GradebookUnusable, match=NOT_READABLE):
-            BaseConverter.convert_notebooks(_converter(kind, _url(broken), caplog))
+            BaseConverter.convert_notebooks(_converter(kind, sqlite_url(broken), caplog))
         assert [r.levelname for r in caplog.records] == ["ERROR"]
         assert caplog.records[0].getMessage().endswith("Nothing was removed or written.")
     assert unchecked == []
-    BaseConverter.convert_notebooks(_converter(Autograde, _url(gradebook), caplog))
-    no_database = _converter(GenerateAssignment, _url(broken), caplog)
+    BaseConverter.convert_notebooks(_converter(Autograde, sqlite_url(gradebook), caplog))
+    no_database = _converter(GenerateAssignment, sqlite_url(broken), caplog)
     no_database.no_database = True
     BaseConverter.convert_notebooks(no_database)
     assert unchecked == ["Autograde", "GenerateAssignment"]
@@ -492,7 +432,7 @@ def test_generate_assignment_may_make_a_new_courses_gradebook(
     """A new course's first ``generate_assignment`` makes its gradebook: does it go on
     where there is none, while autograde, which cannot grade into a new one, stops?"""
     guard_gradebook()
-    missing = _url(tmp_path / "gradebook.db")
+    missing = sqlite_url(tmp_path / "gradebook.db")
     BaseConverter.convert_notebooks(_converter(GenerateAssignment, missing, caplog))
     with pytest.raises(GradebookUnusable, match="there is no gradebook at "):
         BaseConverter.convert_notebooks(_converter(Autograde, missing, caplog))
@@ -535,7 +475,7 @@ def test_the_guard_stops_the_other_gradebook_commands_before_they_start(
     for kind in apps:
         caplog.clear()
         with pytest.raises(SystemExit) as stopped:
-            kind.start(_app(kind, _url(broken)))
+            kind.start(_app(kind, sqlite_url(broken)))
         assert stopped.value.code == 1
         assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
             (
@@ -546,7 +486,7 @@ def test_the_guard_stops_the_other_gradebook_commands_before_they_start(
         ]
     assert unchecked == []
     for kind in apps:
-        kind.start(_app(kind, _url(gradebook)))
+        kind.start(_app(kind, sqlite_url(gradebook)))
     assert unchecked == [app.__name__ for app in apps]
 
 
@@ -563,7 +503,7 @@ def test_collect_is_checked_when_it_reads_the_due_date(
     guard_gradebook()
     broken = tmp_path / "broken.db"
     broken.write_bytes(b"not a database " * 100)
-    app = _app(CollectApp, _url(broken))
+    app = _app(CollectApp, sqlite_url(broken))
     config = Config()
     config.ExchangeFactory.collect = "lstm_grader.collection.SafeExchangeCollect"
     config.ExchangeCollect.before_duedate = before_duedate
@@ -589,7 +529,7 @@ def test_a_reader_needs_no_write_lock(
     guard_gradebook()
     locker.execute("BEGIN IMMEDIATE")
     for kind in (ExportApp, DbStudentListApp, DbAssignmentListApp):
-        kind.start(_app(kind, _url(gradebook, "?timeout=0.2")))
+        kind.start(_app(kind, sqlite_url(gradebook, "?timeout=0.2")))
     assert unchecked == ["ExportApp", "DbStudentListApp", "DbAssignmentListApp"]
 
 
@@ -606,8 +546,8 @@ def test_guarding_twice_checks_once(
     )
     guard_gradebook()
     guard_gradebook()
-    BaseConverter.convert_notebooks(_converter(GenerateFeedback, _url(gradebook), caplog))
-    assert checks == [_url(gradebook)] and unchecked == ["GenerateFeedback"]
+    BaseConverter.convert_notebooks(_converter(GenerateFeedback, sqlite_url(gradebook), caplog))
+    assert checks == [sqlite_url(gradebook)] and unchecked == ["GenerateFeedback"]
 
 
 def test_the_pages_are_read_once_per_grading_run(
@@ -637,16 +577,16 @@ def test_the_pages_are_read_once_per_grading_run(
             monkeypatch.delenv(PAGES_CHECKED_ENV, raising=False)
         else:
             monkeypatch.setenv(PAGES_CHECKED_ENV, mark)
-        BaseConverter.convert_notebooks(_converter(Autograde, _url(gradebook), caplog))
+        BaseConverter.convert_notebooks(_converter(Autograde, sqlite_url(gradebook), caplog))
         return len(read)
 
     assert reads(None) == 1
-    assert reads(pages_checked_mark(_url(gradebook))) == 0
-    assert reads(pages_checked_mark(_url(other))) == 1
-    mark = pages_checked_mark(_url(gradebook))
+    assert reads(pages_checked_mark(sqlite_url(gradebook))) == 0
+    assert reads(pages_checked_mark(sqlite_url(other))) == 1
+    mark = pages_checked_mark(sqlite_url(gradebook))
     other.replace(gradebook)  # a copy put in its place: another file, read again
     assert reads(mark) == 1
-    assert pages_checked_mark(_url(tmp_path / "none.db")) is None
+    assert pages_checked_mark(sqlite_url(tmp_path / "none.db")) is None
     assert pages_checked_mark("postgresql://grader@db/course") is None
 
 
@@ -848,18 +788,6 @@ INSTRUCTOR_APPS = {
     "db assignment remove": "DbAssignmentRemoveApp",
     "collect": "CollectApp",
 }
-#: What the one line says of each damage (the rest: the file's name, what to do, and that
-#: nothing was removed or written).
-DAMAGE_SAID = {
-    "cut-in-half": "gradebook.db ",
-    "page-overwritten": "gradebook.db is damaged (",
-    "not-a-database": f"gradebook.db {NOT_READABLE} (file is not a database): ",
-    "table-missing": "gradebook.db is not a complete nbgrader gradebook (it lacks the tables grade",
-    "column-missing": "gradebook.db is not a complete nbgrader gradebook (it lacks the columns ",
-    "read-only": "the gradebook gradebook.db cannot be written: ",
-    "locked": LOCKED,
-    "write-locked": LOCKED,
-}
 #: Each command with the damage it meets: every command once, every damage at least once,
 #: each lock and the read-only file on commands that must write.
 DAMAGED_RUNS = [
@@ -902,54 +830,6 @@ def _instructor_course(course_factory) -> Course:
     return course
 
 
-def _course_files(root: Path) -> dict[str, tuple[bool, int, str | None]]:
-    """Every entry under ``root``, by path: whether a folder, its mtime and its contents'
-    hash. nbgrader's own log of each command is left out: it is the command's to write."""
-    found = {}
-    for path in sorted(root.rglob("*")):
-        if path.name == ".nbgrader.log":
-            continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
-        found[str(path.relative_to(root))] = (path.is_dir(), path.lstat().st_mtime_ns, digest)
-    return found
-
-
-def _damage(gradebook: Path, damage: str) -> None:
-    """Damage ``gradebook`` as ``damage`` says (the damages of the file itself)."""
-    if damage in ("cut-in-half", "page-overwritten"):
-        gradebook.write_bytes(damaged_bytes(gradebook.read_bytes(), damage, gradebook))
-    elif damage == "not-a-database":
-        gradebook.write_bytes(os.urandom(gradebook.stat().st_size))
-    else:
-        connection = sqlite3.connect(gradebook)
-        if damage == "table-missing":
-            connection.execute("DROP TABLE grade")
-        else:
-            connection.execute("ALTER TABLE student DROP COLUMN email")
-        connection.commit()
-        connection.close()
-
-
-@contextlib.contextmanager
-def _held(gradebook: Path, damage: str) -> Iterator[None]:
-    """The gradebook as ``damage`` leaves it while a command runs: locked by another
-    program, or unwritable, for the time of the block; else damaged for good."""
-    if damage in ("locked", "write-locked"):
-        holder = sqlite3.connect(gradebook, isolation_level=None)
-        holder.execute("BEGIN EXCLUSIVE" if damage == "locked" else "BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-    elif damage == "read-only":
-        with unwritable(gradebook):
-            yield
-    else:
-        _damage(gradebook, damage)
-        yield
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("command", "damage"), DAMAGED_RUNS)
 def test_each_instructor_command_stops_on_a_damaged_gradebook_touching_nothing(
@@ -965,9 +845,9 @@ def test_each_instructor_command_stops_on_a_damaged_gradebook_touching_nothing(
     locks = damage in ("locked", "write-locked")
     # the files are read with the lock not yet held: closing any of the gradebook's file
     # descriptors in this process drops the POSIX locks SQLite holds on it
-    before = None if not locks else _course_files(course.root)
-    with _held(gradebook, damage):
-        before = before or _course_files(course.root)
+    before = None if not locks else course_files(course.root)
+    with held(gradebook, damage):
+        before = before or course_files(course.root)
         run = course.run(
             "nbgrader", *INSTRUCTOR_COMMANDS[command], check=False, timeout=COMMAND_TIMEOUT_S
         )
@@ -981,7 +861,7 @@ def test_each_instructor_command_stops_on_a_damaged_gradebook_touching_nothing(
     # only for a gradebook lacking tables, as an older nbgrader's does)
     rest = output.replace(errors[0], "")
     assert "Traceback" not in output and "db upgrade" not in rest, output
-    assert _course_files(course.root) == before
+    assert course_files(course.root) == before
 
 
 def _students(course: Course) -> set[str]:
@@ -1037,7 +917,7 @@ def test_a_reader_works_on_a_gradebook_it_cannot_write(course_factory, damage: s
     course = _instructor_course(course_factory)
     gradebook = course.root / "gradebook.db"
     data = gradebook.read_bytes()
-    with _held(gradebook, damage):
+    with held(gradebook, damage):
         for command in ("export", "db student list"):
             run = course.run("nbgrader", *INSTRUCTOR_COMMANDS[command], timeout=COMMAND_TIMEOUT_S)
             assert "ERROR]" not in run.stdout + run.stderr
