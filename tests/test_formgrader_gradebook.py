@@ -104,18 +104,30 @@ def formgrader(course: Course, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield server
 
 
-def press(server: Server, button: str) -> dict:
-    """Post to the button's API path as its page does, with the server's token; the
-    formgrader's answer (nbgrader's ``capture_log``)."""
-    request = urllib.request.Request(
-        f"{server.url}formgrader/api/{BUTTONS[button]}",
-        data=b"",
-        method="POST",
+def formgrader_request(
+    server: Server, path: str, method: str = "GET", data: bytes | None = None
+) -> tuple[int, str]:
+    """Ask the formgrader for ``path`` (below ``formgrader/``) as its pages do, with the
+    server's token: the answer's status and body, a refusal's included."""
+    sent = urllib.request.Request(
+        f"{server.url}formgrader/{path}",
+        data=data,
+        method=method,
         headers={"Authorization": f"token {server.token}"},
     )
-    with urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S) as response:
-        assert response.status == 200, response.status
-        return json.loads(response.read())
+    try:
+        with urllib.request.urlopen(sent, timeout=PRESS_TIMEOUT_S) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def press(server: Server, api_path: str) -> dict:
+    """Post to a button's API path as its page does; the formgrader's answer (nbgrader's
+    ``capture_log``)."""
+    status, body = formgrader_request(server, f"api/{api_path}", "POST", b"")
+    assert status == 200, (status, body)
+    return json.loads(body)
 
 
 @contextlib.contextmanager
@@ -145,7 +157,7 @@ def test_a_button_stops_on_a_damaged_gradebook_touching_nothing(
     with damaged(gradebook, damage):
         before = course_files(course.root)
         data = gradebook.read_bytes()
-        answer = press(formgrader, button)
+        answer = press(formgrader, BUTTONS[button])
         assert course_files(course.root) == before, answer
         assert gradebook.read_bytes() == data
     said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
@@ -166,7 +178,7 @@ def test_a_new_assignments_student_version_is_not_made_on_a_damaged_gradebook(
     shutil.move(release, kept)
     try:
         with damaged(course.root / "gradebook.db", "page-overwritten"):
-            answer = press(formgrader, "generate")
+            answer = press(formgrader, BUTTONS["generate"])
         assert answer["success"] is False, answer
         assert not release.exists(), sorted(p.name for p in release.parent.iterdir())
     finally:
@@ -183,7 +195,7 @@ def test_a_button_still_works_on_a_sound_gradebook(
     made = course.root / MADE[button]
     before = made.stat().st_mtime_ns
     scores = course.scores(STUDENT, ASSIGNMENT)
-    answer = press(formgrader, button)
+    answer = press(formgrader, BUTTONS[button])
     assert answer["success"] is True, answer
     assert "[ERROR]" not in answer.get("log", ""), answer
     assert made.stat().st_mtime_ns > before, answer
@@ -246,17 +258,7 @@ def ask(server: Server, request: str, rows: dict[str, str]) -> tuple[int, str]:
     and body."""
     method, path, body = REQUESTS[request]
     data = None if method == "GET" else json.dumps(body).encode() if body else b""
-    sent = urllib.request.Request(
-        f"{server.url}formgrader/api/{path.format(**rows)}",
-        data=data,
-        method=method,
-        headers={"Authorization": f"token {server.token}"},
-    )
-    try:
-        with urllib.request.urlopen(sent, timeout=PRESS_TIMEOUT_S) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as refused:
-        return refused.code, refused.read().decode()
+    return formgrader_request(server, f"api/{path.format(**rows)}", method, data)
 
 
 @pytest.mark.parametrize(("request_kind", "damage"), REFUSED_REQUESTS)
@@ -291,14 +293,8 @@ def test_a_formgrader_page_shows_the_line_of_a_damaged_gradebook(
     scripts never show: an instructor opening them saw an empty table. Does the page
     itself show the check's line as its error?"""
     with damaged(course.root / "gradebook.db", "table-missing"):
-        request = urllib.request.Request(
-            f"{formgrader.url}formgrader/manage_assignments",
-            headers={"Authorization": f"token {formgrader.token}"},
-        )
-        with pytest.raises(urllib.error.HTTPError) as refused:
-            urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S)
-        page = refused.value.read().decode()
-    assert refused.value.code == 500
+        status, page = formgrader_request(formgrader, "manage_assignments")
+    assert status == 500
     line = DAMAGE_SAID["table-missing"]
     assert f'<p id="gradebook-problem" class="alert alert-danger">{line}' in page, page
     assert CHECKED_LINE_END in page and "Traceback" not in page, page
@@ -395,14 +391,7 @@ def test_the_collect_button_reading_the_due_date_stops_on_a_damaged_gradebook(
     with collecting_before_the_due_date(course), damaged(gradebook, damage):
         before = course_files(course.root)
         data = gradebook.read_bytes()
-        request = urllib.request.Request(
-            f"{formgrader.url}formgrader/api/assignment/{ASSIGNMENT}/collect",
-            data=b"",
-            method="POST",
-            headers={"Authorization": f"token {formgrader.token}"},
-        )
-        with urllib.request.urlopen(request, timeout=PRESS_TIMEOUT_S) as response:
-            answer = json.loads(response.read())
+        answer = press(formgrader, f"assignment/{ASSIGNMENT}/collect")
         assert course_files(course.root) == before, answer
         assert gradebook.read_bytes() == data
     said = EMPTIED_SAID if damage == "cut-to-nothing" else DAMAGE_SAID[damage]
