@@ -1199,6 +1199,23 @@ class ProcessLimits:
     open_files: int
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
+    def each(self) -> list[tuple[str, int, int]]:
+        """Every limit to set, soft and hard alike: its name as ``prlimit`` takes it, its
+        ``resource.RLIMIT_*`` constant, and its value."""
+        each = [
+            ("as", resource.RLIMIT_AS, self.address_space_bytes),
+            # no tighter than the address space; set, so that the kernel never inherits the
+            # grader's own bound (kernel_messages.bounded_client_memory)
+            ("data", resource.RLIMIT_DATA, self.address_space_bytes),
+            ("cpu", resource.RLIMIT_CPU, self.cpu_seconds),
+            ("fsize", resource.RLIMIT_FSIZE, self.file_bytes),
+            ("nofile", resource.RLIMIT_NOFILE, self.open_files),
+            ("core", resource.RLIMIT_CORE, CORE_LIMIT),
+        ]
+        if self.processes is not None:
+            each.append(("nproc", resource.RLIMIT_NPROC, self.processes))
+        return each
+
 
 #: The most bytes of a thread's ``schedstat`` read: its three counters, at most 20 digits
 #: each, fit; nothing past them is read.
@@ -1225,19 +1242,8 @@ def _enter_sandbox(procs_files: list[str], limits: ProcessLimits, drop_to: Ident
             os.write(fd, pid)
         finally:
             os.close(fd)
-    for which, value in (
-        (resource.RLIMIT_AS, limits.address_space_bytes),
-        # no tighter than the address space; set, so that the kernel never inherits the
-        # grader's own bound (kernel_messages.bounded_client_memory)
-        (resource.RLIMIT_DATA, limits.address_space_bytes),
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
-        (resource.RLIMIT_FSIZE, limits.file_bytes),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, CORE_LIMIT),
-    ):
+    for _, which, value in limits.each():
         resource.setrlimit(which, (value, value))
-    if limits.processes is not None:
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     if drop_to is not None:
         os.setgroups([])
         os.setresgid(drop_to.gid, drop_to.gid, drop_to.gid)
@@ -1297,18 +1303,6 @@ def launch_prefix(procs_files: list[str], limits: ProcessLimits) -> list[str] | 
     shell, prlimit = _system_program("sh"), _system_program("prlimit")
     if shell is None or prlimit is None:
         return None
-    settings = [
-        ("as", limits.address_space_bytes),
-        # no tighter than the address space; set, so that the kernel never inherits the
-        # grader's own bound (kernel_messages.bounded_client_memory)
-        ("data", limits.address_space_bytes),
-        ("cpu", limits.cpu_seconds),
-        ("fsize", limits.file_bytes),
-        ("nofile", limits.open_files),
-        ("core", CORE_LIMIT),
-    ]
-    if limits.processes is not None:
-        settings.append(("nproc", limits.processes))
     return [
         shell,
         "-c",
@@ -1317,7 +1311,7 @@ def launch_prefix(procs_files: list[str], limits: ProcessLimits) -> list[str] | 
         str(len(procs_files)),
         *procs_files,
         prlimit,
-        *(f"--{name}={value}:{value}" for name, value in settings),
+        *(f"--{name}={value}:{value}" for name, _, value in limits.each()),
         "--",
     ]
 
