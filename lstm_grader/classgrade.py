@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -218,38 +219,20 @@ def timed_out_beside_others(notebook_report: Mapping[str, Any]) -> bool:
 
 def find_submissions(layout: CourseLayout, assignments: Iterable[str]) -> list[Submission]:
     """Every submitted folder (``submitted/<student>/<assignment>/`` by default) of the
-    given assignments, by student then assignment.
+    given assignments, by student then assignment (see :meth:`CourseLayout.submissions`).
 
     Raises
     ------
     OSError
         When the folder the submissions are listed from (``submitted/``) is there but
-        cannot be listed: its mode, or a file in its place. A listing by pattern passes
-        over it in silence, and every learner read as having handed in nothing.
+        cannot be listed.
     """
-    assignments = set(assignments)
-    for assignment in assignments:
-        listed = _fixed_part(layout.submitted("*", assignment))
-        if os.path.lexists(listed):
-            with os.scandir(listed):  # raises what the listing by pattern keeps quiet
-                pass
     found = [
         Submission(student, assignment, folder)
-        for assignment in assignments
+        for assignment in set(assignments)
         for student, folder in layout.submissions(assignment)
     ]
     return sorted(found, key=lambda s: (s.student, s.assignment))
-
-
-def _fixed_part(pattern: Path) -> Path:
-    """The folder a path pattern's matches are listed from: its parts before the first
-    holding a wildcard."""
-    fixed = Path(pattern.anchor)
-    for part in pattern.parts[1 if pattern.anchor else 0 :]:
-        if any(wildcard in part for wildcard in "*?["):
-            break
-        fixed /= part
-    return fixed
 
 
 #: Grading workers per core by default. A worker's forked child and its kernel take turns
@@ -604,9 +587,17 @@ class ClassGrader:
                 "folder to the learner's id"
             )
             return self._refused_all(submission, why)
-        if not submission.folder.is_symlink() and not submission.folder.is_dir():
-            where = os.path.relpath(submission.folder, self.root)
-            return self._refused_all(submission, f"{report.printable(where)} is not a folder")
+        where = report.printable(os.path.relpath(submission.folder, self.root))
+        try:
+            mode = os.lstat(submission.folder).st_mode
+        except OSError as exc:  # a folder above it the grader may not enter
+            return self._refused_all(
+                submission,
+                f"the grader cannot reach {where} ({exc.strerror}): let it enter the "
+                "folders above it, then run lstm-grade again",
+            )
+        if not stat.S_ISLNK(mode) and not stat.S_ISDIR(mode):
+            return self._refused_all(submission, f"{where} is not a folder")
         unsafe = refused_entries(submission.folder)
         if unsafe:
             why = "the grader will not open these entries: " + "; ".join(unsafe[:5])

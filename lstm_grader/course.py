@@ -211,6 +211,17 @@ def _assignment_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def _fixed_part(pattern: Path) -> Path:
+    """The folder a path pattern's matches are listed from: its parts before the first
+    holding a wildcard."""
+    fixed = Path(pattern.anchor)
+    for part in pattern.parts[1 if pattern.anchor else 0 :]:
+        if any(wildcard in part for wildcard in "*?["):
+            break
+        fixed /= part
+    return fixed
+
+
 class CourseLayout(LoggingConfigurable):
     """The course's folders, as nbgrader's ``CourseDirectory`` and this config set them.
 
@@ -343,7 +354,18 @@ class CourseLayout(LoggingConfigurable):
         A folder whose name starts with ``.`` is listed too (``glob`` leaves such names
         out by default): its name is no student id, so the class command refuses it with
         the other names it cannot grade, and the instructor learns of it rather than
-        finding a learner with no row."""
+        finding a learner with no row. So is the place of an assignment inside a
+        student's folder this process may not enter: whether it holds anything cannot be
+        seen, and ``glob`` passed over it, so the learner read as having handed nothing in.
+
+        Raises
+        ------
+        OSError
+            When the folder the students' folders are listed from (``submitted/``) is
+            there but cannot be listed: its mode, or a file in its place. A listing by
+            pattern passes over it in silence, and every learner read as having handed in
+            nothing.
+        """
         pattern = self.coursedir.format_path(
             self.coursedir.submitted_directory, "*", glob.escape(assignment)
         )
@@ -359,6 +381,11 @@ class CourseLayout(LoggingConfigurable):
         student_folder_is_last = self.coursedir.directory_structure.rstrip("/").endswith(
             "{student_id}"
         )
+        students_folder = _fixed_part(Path(pattern))
+        students: list[str] = []
+        if os.path.lexists(students_folder):
+            with os.scandir(students_folder) as entries:  # raises what glob keeps quiet
+                students = [entry.name for entry in entries if not entry.is_file()]
         found = []
         for path in glob.glob(pattern, include_hidden=True):
             match = parse.match(path)
@@ -367,4 +394,17 @@ class CourseLayout(LoggingConfigurable):
             if student_folder_is_last and not (os.path.isdir(path) or os.path.islink(path)):
                 continue
             found.append((match.group("student"), Path(path)))
+        listed = {path for _, path in found}
+        for student in students if not student_folder_is_last else ():
+            path = self.coursedir.format_path(
+                self.coursedir.submitted_directory, student, assignment
+            )
+            if Path(path) in listed or not parse.match(path):
+                continue
+            try:
+                os.lstat(path)
+            except PermissionError:
+                found.append((student, Path(path)))
+            except OSError:  # nothing submitted there
+                pass
         return sorted(found)

@@ -17,7 +17,8 @@ from lstm_grader import safefiles
 STATUSES = {
     "grader-error": "the grader failed, not the learner (a setup cell could not import "
     "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
-    "refused": "the submission folder holds links or special files; nothing was opened",
+    "refused": "the submission holds links or special files, or the grader cannot reach "
+    "or list it; nothing was opened",
     "flagged": "tampering the test cells cannot stop; marked for manual grading",
     "invalid-notebook": "the file is not a readable notebook",
     "missing": "the notebook was not submitted",

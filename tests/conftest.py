@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import contextlib
 import gc
 import importlib
 import itertools
@@ -183,6 +184,52 @@ def require_module(name: str, what: str | None = None) -> ModuleType:
     except ImportError:
         require_or_skip(False, what or f"the {name} package")
         raise  # unreachable: require_or_skip raised
+
+
+#: The ordinary user a test running as root gives a folder and a grader's work to.
+GRADER_UID = 61010
+
+
+def as_a_user(passwd: Path, uid: int = GRADER_UID) -> list[str]:
+    """The command prefix that runs the rest of its arguments as ``uid``, with
+    ``passwd`` as the password database it and its children read (a mount of their own:
+    the host's is left as it is), so that the user has a home of its own there."""
+    become = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    in_own_mounts = 'mount --bind "$0" /etc/passwd && exec "$@"'
+    return ["unshare", "--mount", "--", "sh", "-c", in_own_mounts, str(passwd), *become, "--"]
+
+
+@contextlib.contextmanager
+def folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]:
+    """As root: a folder that ``uid`` may be given (``chown -R`` it), removed afterwards,
+    with this interpreter reachable by that user meanwhile; and the command prefix that
+    runs the rest of its arguments as that user, whose home (in the password database it
+    reads) is the folder's ``home``."""
+    interpreter = os.path.realpath(sys.executable)
+    root_mode = os.stat("/root").st_mode & 0o7777
+    # the interpreter may live in root's home (pyenv): let the grader's user through
+    # while the test runs, and put the mode back whatever happens
+    opened = interpreter.startswith("/root/") and not root_mode & 0o001
+    folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
+    # root's, out of the folder the user is given: the user cannot rewrite its own entry
+    databases = Path(tempfile.mkdtemp(prefix="redteam-passwd-", dir="/tmp"))
+    try:
+        if opened:
+            os.chmod("/root", root_mode | 0o001)
+        os.chmod(folder, 0o755)
+        home = folder / "home"
+        home.mkdir(mode=0o700)
+        os.chown(home, uid, uid)
+        passwd = databases / "passwd"
+        entry = f"redteam-grader:x:{uid}:{uid}::{home}:/bin/sh\n"
+        passwd.write_text(Path("/etc/passwd").read_text() + entry)
+        passwd.chmod(0o644)
+        yield folder, as_a_user(passwd, uid)
+    finally:
+        if opened:
+            os.chmod("/root", root_mode)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(databases, ignore_errors=True)
 
 
 class Course:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import csv
+import errno
 import glob
 import json
 import os
@@ -34,7 +35,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import Course, make_course, require_module, require_or_skip
+from conftest import (
+    GRADER_UID,
+    Course,
+    folder_for_a_user,
+    make_course,
+    require_module,
+    require_or_skip,
+)
 
 from lstm_grader import landlock, preprocessors, report, sandbox
 from lstm_grader.sandbox import bwrap_path
@@ -2459,58 +2467,15 @@ NON_ROOT_CASES = (
     "standard-library-plant",
     "raw-descriptors",
 )
-GRADER_UID = 61010
-
-
-def _as_a_user(passwd: Path, uid: int = GRADER_UID) -> list[str]:
-    """The command prefix that runs the rest of its arguments as ``uid``, with
-    ``passwd`` as the password database it and its children read (a mount of their own:
-    the host's is left as it is), so that the user has a home of its own there."""
-    become = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
-    in_own_mounts = 'mount --bind "$0" /etc/passwd && exec "$@"'
-    return ["unshare", "--mount", "--", "sh", "-c", in_own_mounts, str(passwd), *become, "--"]
-
-
-@contextlib.contextmanager
-def _folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]:
-    """As root: a folder that ``uid`` may be given (see :func:`_give_to_the_user`),
-    removed afterwards, with this interpreter reachable by that user meanwhile; and the
-    command prefix that runs the rest of its arguments as that user, whose home (in the
-    password database it reads) is the folder's ``home``."""
-    interpreter = os.path.realpath(sys.executable)
-    root_mode = os.stat("/root").st_mode & 0o7777
-    # the interpreter may live in root's home (pyenv): let the grader's user through
-    # while the test runs, and put the mode back whatever happens
-    opened = interpreter.startswith("/root/") and not root_mode & 0o001
-    folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
-    # root's, out of the folder the user is given: the user cannot rewrite its own entry
-    databases = Path(tempfile.mkdtemp(prefix="redteam-passwd-", dir="/tmp"))
-    try:
-        if opened:
-            os.chmod("/root", root_mode | 0o001)
-        os.chmod(folder, 0o755)
-        home = folder / "home"
-        home.mkdir(mode=0o700)
-        os.chown(home, uid, uid)
-        passwd = databases / "passwd"
-        entry = f"redteam-grader:x:{uid}:{uid}::{home}:/bin/sh\n"
-        passwd.write_text(Path("/etc/passwd").read_text() + entry)
-        passwd.chmod(0o644)
-        yield folder, _as_a_user(passwd, uid)
-    finally:
-        if opened:
-            os.chmod("/root", root_mode)
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(databases, ignore_errors=True)
 
 
 def _graded_by_an_ordinary_user(stack: contextlib.ExitStack) -> tuple[Path, list[str]]:
     """A folder for a class graded by an ordinary user, removed when ``stack`` closes, and
     the command prefix that runs the grader as that user: as root, :data:`GRADER_UID`'s
-    (see :func:`_folder_for_a_user`; give it the folder with :func:`_give_to_the_user`),
+    (see :func:`folder_for_a_user`; give it the folder with :func:`_give_to_the_user`),
     otherwise this process's own user (no prefix)."""
     if os.geteuid() == 0:
-        return stack.enter_context(_folder_for_a_user())
+        return stack.enter_context(folder_for_a_user())
     parent = Path(tempfile.mkdtemp(prefix="redteam-user-"))
     stack.callback(shutil.rmtree, parent, ignore_errors=True)
     return parent, []
@@ -2575,7 +2540,7 @@ def graded_by_a_user(
         # fixture of parameters of its own cannot ask for ``graded``'s)
         yield _graded_class(request.param, tmp_path_factory)
         return
-    with _folder_for_a_user() as (folder, as_user):
+    with folder_for_a_user() as (folder, as_user):
         (folder / "course").mkdir()
         course = make_course(folder / "course", [ASSIGNMENT])
         with (course.root / "nbgrader_config.py").open("a") as config:
@@ -3519,7 +3484,7 @@ def graded_elsewhere(request: pytest.FixtureRequest) -> Iterator[GradedElsewhere
     with contextlib.ExitStack() as stack:
         as_user: list[str] = []
         if by_a_user:
-            parent, as_user = stack.enter_context(_folder_for_a_user())
+            parent, as_user = stack.enter_context(folder_for_a_user())
         else:
             parent = Path(tempfile.mkdtemp(prefix="redteam-elsewhere-"))
             stack.callback(shutil.rmtree, parent, ignore_errors=True)
@@ -3674,6 +3639,40 @@ THREAD_POOL = (
 )
 
 
+def test_a_learners_folder_the_grader_cannot_enter_is_named_not_read_as_missing() -> None:
+    """Graded by an ordinary user, one learner's folder is not the grader's to enter (left
+    by another account with mode 0700). The listing by pattern passed over it, and the
+    row said ``missing``, "nothing was submitted for this assignment": 0 points for work
+    that may be there, and no word of why. Is the row ``refused``, naming the folder and
+    what to do, the classmate graded in full and the folder left as it was?"""
+    require_or_skip(bwrap_path() is not None, "bubblewrap (the grading sandbox)")
+    cases = {"locked-out": Case()}
+    with contextlib.ExitStack() as stack:
+        _, as_user, courses = _classes_of_an_ordinary_user(stack, {"course": cases})
+        course = courses["course"]
+        locked = course.root / "submitted" / "locked-out"
+        if as_user:  # root: another account's folder
+            os.chown(locked, 0, 0)
+            os.chmod(locked, 0o700)
+        else:  # the grader's own, which it may not enter either
+            os.chmod(locked, 0)
+            stack.callback(os.chmod, locked, 0o755)  # before the folder is removed
+        graded = _grade_class(course, cases, as_user)
+        row = graded.rows["locked-out"]
+        assert row["status"] == "refused", row
+        assert row["reason"] == (
+            f"the grader cannot reach submitted/locked-out/{ASSIGNMENT} "
+            f"({os.strerror(errno.EACCES)}): let it enter the folders above it, then run "
+            "lstm-grade again"
+        ), row
+        assert float(row["score"]) == 0.0
+        assert graded.rows["honest"]["status"] == "graded", graded.rows["honest"]
+        assert course.scores("honest", ASSIGNMENT) == graded.full
+        assert os.stat(locked).st_mode & 0o7777 == (0o700 if as_user else 0)
+        os.chmod(locked, 0o755)
+        assert (locked / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+
+
 def test_a_kernels_threads_leave_no_classmate_without_room() -> None:
     """Graded by an ordinary user without a control group, where RLIMIT_NPROC counts the
     tasks of every kernel together (they all run as that user), does a classmate's right
@@ -3763,7 +3762,7 @@ def test_another_local_user_cannot_stop_a_users_grading() -> None:
         pytest.skip("only root can act as two local users")
     squats = [Path(f"{place}/lstm-grade-turns-{SQUATTED_UID}") for place in ("/tmp", "/dev/shm")]
     with contextlib.ExitStack() as stack:
-        parent, as_user = stack.enter_context(_folder_for_a_user(SQUATTED_UID))
+        parent, as_user = stack.enter_context(folder_for_a_user(SQUATTED_UID))
         for squat in squats:
             squat.mkdir(mode=0o700)
             stack.callback(shutil.rmtree, squat, ignore_errors=True)
