@@ -23,7 +23,7 @@ from test_book import BUILD as BUILD_COMMAND
 from test_book import HEADER_NAMES
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext
+    from playwright.sync_api import BrowserContext, Page
 
 pytestmark = pytest.mark.slow
 
@@ -125,23 +125,38 @@ def chromium(site: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Br
 
 @pytest.fixture()
 def browser(site: str, chromium: BrowserContext) -> Iterator[BrowserContext]:
-    """The module's Chromium context holding nothing an earlier test stored: no colour mode
-    picked, no search terms to highlight, no cookie, no cached response, no tab left open
-    (a tab keeps its session storage). Shared as it was, the context opened a test's pages in
+    """The module's Chromium context holding nothing an earlier test stored (see
+    :func:`forget_what_was_stored`). Shared as it was, the context opened a test's pages in
     the colour mode an earlier test had picked."""
-    for page in chromium.pages:
+    forget_what_was_stored(chromium, site)
+    yield chromium
+
+
+def forget_what_was_stored(context: BrowserContext, site: str) -> None:
+    """Leave ``context`` holding nothing of ``site``'s: no colour mode picked, no search
+    terms to highlight, no cookie, no cached response, no tab left open (a tab keeps its
+    session storage)."""
+    for page in context.pages:
         if page.url != "about:blank":
             page.close()
-    chromium.clear_cookies()
-    page = chromium.new_page()
+    context.clear_cookies()
+    page = context.new_page()
     try:
-        devtools = chromium.new_cdp_session(page)
+        devtools = context.new_cdp_session(page)
         origin = site.rstrip("/")
         devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
         devtools.send("Network.clearBrowserCache")
     finally:
         page.close()
-    yield chromium
+
+
+def pick_dark_mode(page: Page) -> None:
+    """Press the header's colour-mode button until the page is dark, as a reader would."""
+    for _ in range(3):
+        if page.evaluate(MODE_JS) == "dark":
+            break
+        page.locator(COLOUR_MODE_BUTTON).click()
+    assert page.evaluate(MODE_JS) == "dark"
 
 
 def book_pages() -> list[str]:
@@ -791,11 +806,7 @@ def test_the_colour_mode_a_reader_picks_holds_on_the_next_page(site: str, browse
     page = browser.new_page()
     try:
         page.goto(site + "book/02-dense.html", wait_until="networkidle")
-        for _ in range(3):
-            if page.evaluate(MODE_JS) == "dark":
-                break
-            page.locator(COLOUR_MODE_BUTTON).click()
-        assert page.evaluate(MODE_JS) == "dark"
+        pick_dark_mode(page)
         page.goto(site + "book/03-simplernn.html", wait_until="networkidle")
         assert page.evaluate(MODE_JS) == "dark"
         assert page.evaluate("() => localStorage.getItem('mode')") == "dark"
@@ -806,9 +817,16 @@ def test_the_colour_mode_a_reader_picks_holds_on_the_next_page(site: str, browse
 
 def test_a_first_visit_opens_in_the_books_default_mode(site: str, browser) -> None:
     """Does a reader's first visit open in the book's default mode, light, with nothing
-    stored, although the test before this one picked dark? Each test's browser starts empty
-    (no cookie, no local storage of any origin; session storage is a tab's own), so what one
-    test stores (a colour mode, Sphinx's search terms to highlight) reaches no other."""
+    stored, although this browser picked dark before? What one test stores (a colour mode,
+    Sphinx's search terms to highlight) is forgotten before the next, as here (no cookie, no
+    local storage of any origin; session storage is a tab's own), so it reaches no other."""
+    page = browser.new_page()
+    try:
+        page.goto(site + "book/03-simplernn.html", wait_until="networkidle")
+        pick_dark_mode(page)
+    finally:
+        page.close()
+    forget_what_was_stored(browser, site)
     stored = browser.storage_state()
     assert stored["cookies"] == [], stored
     assert not [origin for origin in stored["origins"] if origin.get("localStorage")], stored
