@@ -1039,22 +1039,29 @@ class ClassGrader:
         (default: those of the submissions) gets ``missing`` rows.
         """
         assignments = set(assignments or ()) | {s.assignment for s in submissions}
-        self._prepare_gradebook(assignments, {s.student for s in submissions})
+        refused = self._prepare_gradebook(assignments, {s.student for s in submissions})
         self.grading_began = True
         graded: dict[tuple[str, str], list[Row]] = {}
-        bar = _progress_bar(len(submissions), progress)
-        failed = 0
+        for submission in submissions:
+            if submission.student in refused:  # a grader error: the next run tries again
+                outcome = report.notebook_outcome(grader_failure=refused[submission.student])
+                graded[submission.student, submission.assignment] = self._unscored_rows(
+                    submission, outcome, None
+                )
+        failed = len(graded)
+        to_grade = [s for s in submissions if s.student not in refused]
+        bar = _progress_bar(len(to_grade), progress)
         grade: Callable[[Submission], list[Row]] = self.grade
         grade_again: Callable[[Submission], list[Row]] = partial(self.grade, again=True)
         threads = self.workers
         if self._cluster:
             # workers that join the cluster mid-run get work: the limit follows its size
             limit = InFlightLimit(self._cluster.slots)
-            threads = max(1, min(len(submissions), MAX_IN_FLIGHT))
+            threads = max(1, min(len(to_grade), MAX_IN_FLIGHT))
             grade = partial(limit.run, self.grade)
             grade_again = partial(limit.run, grade_again)
         with _closing(self), ThreadPoolExecutor(max_workers=threads) as pool:
-            futures = {pool.submit(grade, s): s for s in submissions}
+            futures = {pool.submit(grade, s): s for s in to_grade}
             try:
                 for future in as_completed(futures):
                     submission = futures[future]
@@ -1062,9 +1069,9 @@ class ClassGrader:
                     graded[submission.student, submission.assignment] = new_rows
                     failed += any(r.status not in report.GRADED_STATUSES for r in new_rows)
                     bar.update(1)
-                    bar.set_postfix(done=bar.n, failed=failed, remaining=len(submissions) - bar.n)
+                    bar.set_postfix(done=bar.n, failed=failed, remaining=len(to_grade) - bar.n)
                 if threads > 1:
-                    self._grade_timed_out_alone(submissions, graded, grade_again)
+                    self._grade_timed_out_alone(to_grade, graded, grade_again)
             except KeyboardInterrupt:  # or SIGTERM (see main): stop now, then leave
                 pool.shutdown(wait=False, cancel_futures=True)
                 self.stop_grading()
@@ -1131,22 +1138,29 @@ class ClassGrader:
         crashed = report.notebook_outcome(grader_failure=f"{type(exc).__name__}: {exc}")
         return self._unscored_rows(submission, crashed, None)
 
-    def _prepare_gradebook(self, assignments: set[str], students: set[str]) -> None:
+    def _prepare_gradebook(self, assignments: set[str], students: set[str]) -> dict[str, str]:
         """Make sure each assignment, and each learner who submitted, is in the gradebook
-        before workers write to it at once.
+        before workers write to it at once; return the learners it refused, each with the
+        line saying so.
 
         nbgrader's autograde adds its learner by looking the id up and inserting it if
         missing: two workers grading one new learner's two assignments at once could both
         miss it, and the second insert failed (UNIQUE constraint), a grader error.
 
+        A gradebook that refuses some learners (a trigger or constraint of its own, such
+        as a registrar's roster) cannot take their grades, but takes the others': those
+        are graded.
+
         Raises
         ------
         GradebookRefused
-            When the gradebook refuses one of these changes, naming it.
+            When the gradebook refuses another of these changes, or every learner, naming
+            the change.
         AssignmentNotDefined
             When nbgrader cannot define an assignment from its source.
         """
         extensions: dict[tuple[str, str], Any] = {}
+        refused: dict[str, str] = {}
         with self._gradebook() as gradebook:
             # `nbgrader db assignment add` (a due date set in a new gradebook, PostgreSQL's
             # after a move) defines an assignment without its notebooks: autograde then
@@ -1168,11 +1182,17 @@ class ClassGrader:
                     ):
                         gradebook.remove_submission(assignment.name, student)
             # an id nbgrader cannot take is refused before grading and never reaches it
-            for student in sorted(filter(is_safe_student_id, students)):
-                with _refused_as(
-                    f"add the learner {student!r}", f"nbgrader db student add {student}"
-                ):
-                    gradebook.update_or_create_student(student)
+            learners = sorted(filter(is_safe_student_id, students))
+            for student in learners:
+                try:
+                    with _refused_as(
+                        f"add the learner {student!r}", f"nbgrader db student add {student}"
+                    ):
+                        gradebook.update_or_create_student(student)
+                except GradebookRefused as exc:
+                    refused[student] = str(exc)
+            if learners and len(refused) == len(learners):  # nothing could be graded
+                raise GradebookRefused(refused[learners[0]])
         undefined = sorted(assignments - known)
         if undefined:  # seconds each, before the first submission: say why nothing moves
             print(
@@ -1189,6 +1209,7 @@ class ClassGrader:
                         gradebook.update_or_create_submission(
                             assignment, student, extension=extension
                         )
+        return refused
 
     def _define_assignment(self, assignment: str) -> None:
         """Define ``assignment`` and its notebooks in the gradebook, as nbgrader's

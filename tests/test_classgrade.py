@@ -1878,7 +1878,7 @@ def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(
         return [Row(submission.student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
 
     monkeypatch.setattr(grader, "grade", grade)
-    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: None)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: {})
     monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
     submissions = [
         Submission(student, "a1", tmp_path / "submitted" / student / "a1")
@@ -1930,7 +1930,7 @@ def test_a_submission_that_ran_out_of_time_on_its_own_costs_one_timeout(
         return [Row(student, "a1", "a1", 0.0, 1.0, status, "", 0.5)]
 
     monkeypatch.setattr(grader, "grade", grade)
-    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: None)
+    monkeypatch.setattr(grader, "_prepare_gradebook", lambda assignments, students: {})
     monkeypatch.setattr(grader, "roster_rows", lambda assignments, submitted: [])
     submissions = [
         Submission(student, "a1", tmp_path / "submitted" / student / "a1") for student in waits
@@ -2265,18 +2265,22 @@ def test_a_setting_of_the_wrong_type_names_the_configuration_file(
     )
 
 
-def test_a_learner_the_gradebook_refuses_is_named_and_nothing_is_graded(
+@pytest.mark.parametrize("roster", ["alice", "nobody"])
+def test_a_learner_the_gradebook_refuses_is_named_and_the_others_are_graded(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
+    roster: str,
 ) -> None:
     """A gradebook that refuses a learner (here a trigger of its own admits only the
     registrar's roster) made nbgrader raise InvalidEntry as lstm-grade added the learners
     who submitted: the run printed nbgrader's traceback and said a grader error had stopped
-    it part-way, what was graded kept, though nothing was. Does it now grade nothing (2)
-    and say in one line which learner was refused, the database's words and the
-    ``nbgrader db`` command that must succeed?"""
+    it part-way, what was graded kept, though nothing was; later it stopped the whole
+    class. Is the refused learner's row now a grader error saying which learner was
+    refused, the database's words and the ``nbgrader db`` command that must succeed, while
+    the others are graded (3)? And when every learner is refused, is nothing graded (2),
+    with that line?"""
     import sqlite3
 
     from nbgrader.api import Base, Gradebook
@@ -2286,6 +2290,7 @@ def test_a_learner_the_gradebook_refuses_is_named_and_nothing_is_graded(
 
     monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
     _tiny_course(tmp_path)
+    _touch(tmp_path / "handout" / "a1" / "a1.ipynb", "{}")  # released: its notebooks' rows
     url = f"sqlite:///{tmp_path / 'gradebook.db'}"
     schema = create_engine(url)
     Base.metadata.create_all(schema)
@@ -2295,27 +2300,42 @@ def test_a_learner_the_gradebook_refuses_is_named_and_nothing_is_graded(
         gradebook.add_notebook("a1", "a1")
     database = sqlite3.connect(tmp_path / "gradebook.db")
     database.execute(
-        "CREATE TRIGGER roster BEFORE INSERT ON student WHEN NEW.id <> 'alice' "
+        f"CREATE TRIGGER roster BEFORE INSERT ON student WHEN NEW.id <> '{roster}' "
         "BEGIN SELECT RAISE(ABORT, 'not on the registrar''s roster'); END"
     )
     database.commit()
     database.close()
-    graded: list[Submission] = []
-    monkeypatch.setattr(
-        classgrade.ClassGrader, "grade", lambda self, submission, **kw: graded.append(submission)
-    )
+    graded: list[str] = []
+
+    def grade(self, submission: Submission, **kw: object) -> list[Row]:
+        graded.append(submission.student)
+        return [Row(submission.student, "a1", "a1", 1.0, 1.0, "graded", "", 0.1)]
+
+    monkeypatch.setattr(classgrade.ClassGrader, "grade", grade)
     status = classgrade.main(
         ["a1", "--root", str(tmp_path), "--no-progress", "--process-per-submission"]
     )
     said = capsys.readouterr().err.strip().splitlines()
-    assert said == [
-        "lstm-grade: nothing was graded: the gradebook refused to add the learner 'bob' "
-        "((sqlite3.IntegrityError) not on the registrar's roster): make it take the change "
-        "(`nbgrader db student add bob` must succeed), then run lstm-grade again"
-    ]
-    assert status == classgrade.EXIT_NOTHING_GRADED
-    assert not graded
-    assert not (tmp_path / classgrade.GRADES_FILE).exists()
+    refused = (
+        "the gradebook refused to add the learner {} ((sqlite3.IntegrityError) not on the "
+        "registrar's roster): make it take the change (`nbgrader db student add {}` must "
+        "succeed), then run lstm-grade again"
+    )
+    if roster == "nobody":
+        assert said == ["lstm-grade: nothing was graded: " + refused.format("'alice'", "alice")]
+        assert status == classgrade.EXIT_NOTHING_GRADED
+        assert not graded
+        assert not (tmp_path / classgrade.GRADES_FILE).exists()
+    else:
+        assert status == classgrade.EXIT_GRADER_ERRORS, said
+        assert graded == ["alice"]
+        with (tmp_path / classgrade.GRADES_FILE).open(encoding="utf-8") as grades:
+            rows = {row["student"]: row for row in csv.DictReader(grades)}
+        assert rows["alice"]["status"] == "graded"
+        assert rows["bob"]["status"] == "grader-error"
+        assert rows["bob"]["reason"] == refused.format("'bob'", "bob")
+        assert float(rows["bob"]["score"]) == 0.0
+        assert len(said) == 1 and "bob/a1/a1" in said[0], said
     # nbgrader's own notice, a traceback on the terminal of a run that logs nowhere else
     assert not [r for r in caplog.records if "Rolling back session" in r.getMessage()]
 
