@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import atexit
 import contextlib
+import fcntl
 import gc
 import importlib
 import itertools
@@ -18,7 +19,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pytest
@@ -205,17 +206,15 @@ def folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]
     with this interpreter reachable by that user meanwhile; and the command prefix that
     runs the rest of its arguments as that user, whose home (in the password database it
     reads) is the folder's ``home``."""
-    interpreter = os.path.realpath(sys.executable)
-    root_mode = os.stat("/root").st_mode & 0o7777
+    stack = contextlib.ExitStack()
     # the interpreter may live in root's home (pyenv): let the grader's user through
-    # while the test runs, and put the mode back whatever happens
-    opened = interpreter.startswith("/root/") and not root_mode & 0o001
+    # while the test runs
+    if os.path.realpath(sys.executable).startswith("/root/"):
+        stack.enter_context(searchable_by_all("/root"))
     folder = Path(tempfile.mkdtemp(prefix="redteam-user-", dir="/tmp"))
     # root's, out of the folder the user is given: the user cannot rewrite its own entry
     databases = Path(tempfile.mkdtemp(prefix="redteam-passwd-", dir="/tmp"))
     try:
-        if opened:
-            os.chmod("/root", root_mode | 0o001)
         os.chmod(folder, 0o755)
         home = folder / "home"
         home.mkdir(mode=0o700)
@@ -226,10 +225,62 @@ def folder_for_a_user(uid: int = GRADER_UID) -> Iterator[tuple[Path, list[str]]]
         passwd.chmod(0o644)
         yield folder, as_a_user(passwd, uid)
     finally:
-        if opened:
-            os.chmod("/root", root_mode)
+        stack.close()
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(databases, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def searchable_by_all(folder: str, records: Path = Path("/run")) -> Iterator[None]:
+    """As root: ``folder`` searchable by every user while any test process of this host
+    is inside, its mode put back when the last one leaves, whatever happens.
+
+    Each process put back the mode it had found when it left: with two test processes at
+    once (a test file run beside ``make test``, or ``-n``), the first to finish closed the
+    folder under the other, whose ordinary-user grader then failed on every notebook. The
+    processes inside are listed, with the mode to put back, in a file of ``records``
+    (root's own ``/run``: in a world-writable folder another user could plant the mode),
+    changed under a lock; one that died without leaving is dropped.
+    """
+    record = records / f"lstm-course-tests-{folder.strip('/').replace('/', '-')}.json"
+
+    def change(step: Callable[[dict[str, Any]], None]) -> None:
+        with open(record, "a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            state = json.loads(handle.read() or '{"inside": []}')
+            state["inside"] = [pid for pid in state["inside"] if _alive(pid)]
+            step(state)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps(state))
+
+    def enter(state: dict[str, Any]) -> None:
+        # kept while anyone is inside, or after one died inside: the folder's own mode
+        state.setdefault("mode", os.stat(folder).st_mode & 0o7777)
+        state["inside"].append(os.getpid())
+        os.chmod(folder, state["mode"] | 0o001)
+
+    def leave(state: dict[str, Any]) -> None:
+        state["inside"].remove(os.getpid())
+        if not state["inside"]:
+            os.chmod(folder, state.pop("mode"))
+
+    change(enter)
+    try:
+        yield
+    finally:
+        change(leave)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class Course:

@@ -15,6 +15,7 @@ from conftest import (
     ROOT,
     excludes_slow_tests,
     quick_suite_processes,
+    searchable_by_all,
 )
 
 
@@ -135,3 +136,39 @@ def test_pytest_not_slow_runs_on_several_processes_and_n_0_on_one() -> None:
     for one in (["-m", "not slow", "-n", "0"], ["-m", "slow"]):
         output = header(*one)
         assert "the quick suite on" not in output and "workers" not in output
+
+
+def test_a_folder_opened_for_a_user_closes_when_the_last_process_leaves(tmp_path: Path) -> None:
+    """Two test processes open a folder (root's home, where the interpreter may live) for
+    an ordinary user's grader: the first to finish put back the mode it had found, closing
+    the folder under the other. Does it stay searchable while another process is inside,
+    close when the last one leaves, and forget a process that died inside?"""
+    folder = tmp_path / "home"
+    folder.mkdir(mode=0o700)
+    folder.chmod(0o700)
+    records = tmp_path / "records"
+    records.mkdir()
+    mode = lambda: folder.stat().st_mode & 0o7777  # noqa: E731
+    inside = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from conftest import searchable_by_all\n"
+        f"with searchable_by_all({str(folder)!r}, Path({str(records)!r})):\n"
+        "    print('inside', flush=True)\n"
+        "    time.sleep(600)\n"
+    )
+    other = subprocess.Popen([sys.executable, "-c", inside], stdout=subprocess.PIPE, text=True)
+    try:
+        assert other.stdout is not None and other.stdout.readline() == "inside\n"
+        assert mode() == 0o701
+        with searchable_by_all(str(folder), records):
+            assert mode() == 0o701
+        assert mode() == 0o701, "closed while the other process was inside"
+    finally:
+        other.kill()
+        other.wait()
+    # it died inside: the last one to leave puts the folder's own mode back
+    with searchable_by_all(str(folder), records):
+        assert mode() == 0o701
+    assert mode() == 0o700
