@@ -28,6 +28,15 @@ def chromium_ready() -> None:
     require_or_skip(Path(CHROMIUM).exists(), f"Chromium ({CHROMIUM})")
 
 
+#: The formgrader's submission page has loaded its grades into the score boxes and its
+#: comments into theirs (formgrade.js asks for each apart: a test that changes the gradebook
+#: next must not meet a late answer).
+SUBMISSION_PAGE_LOADED_JS = (
+    "() => window.formgrader?.grades?.loaded === true"
+    " && window.formgrader?.comments?.loaded === true"
+)
+#: How long a browser test waits for the formgrader's page to answer.
+UI_TIMEOUT_MS = 60_000
 #: The per-user folders every Jupyter reads, by the variable that moves them.
 JUPYTER_FOLDERS = {
     "JUPYTER_CONFIG_DIR": "config",

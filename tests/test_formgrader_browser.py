@@ -26,7 +26,14 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
-from browser_server import Server, chromium_ready, isolated_environment, jupyter_server
+from browser_server import (
+    SUBMISSION_PAGE_LOADED_JS,
+    UI_TIMEOUT_MS,
+    Server,
+    chromium_ready,
+    isolated_environment,
+    jupyter_server,
+)
 from conftest import CHROMIUM, CHROMIUM_ARGS, Course, make_course, require_or_skip
 
 from lstm_grader import sandbox
@@ -53,12 +60,10 @@ LEARNER_NOTE = (
 # Bounded waits: the machine is shared and slow.
 GRADE_TIMEOUT_S = 600
 START_TIMEOUT_S = 120
-UI_TIMEOUT_MS = 60_000
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 # formgrade.js reads MathJax, which the submission page loads from a CDN; with no network
 # its init stops with this error after the score boxes are wired up (nbgrader's, not ours).
 OFFLINE_PAGE_ERRORS = ("MathJax is not defined",)
-GRADES_LOADED_JS = "() => window.formgrader?.grades?.loaded === true"
 
 
 def grade_id(cell: nbformat.NotebookNode) -> str | None:
@@ -252,7 +257,7 @@ class Instructor:
         with self.page.expect_navigation():
             rows[student].locator("a.name-shown").click()
         expect(self.page.locator("li.live-notebook a.name-shown")).to_contain_text(student)
-        self.page.wait_for_function(GRADES_LOADED_JS)
+        self.page.wait_for_function(SUBMISSION_PAGE_LOADED_JS)
 
     def cell(self, cell_id: str):
         """The rendered cell whose score box is named ``cell_id``."""
@@ -416,7 +421,7 @@ def test_a_score_given_in_the_formgrader_reaches_grades_csv_and_the_export(
         expect(box).not_to_have_class(re.compile(r"\bneeds_manual_grade\b"))
 
         page.reload()
-        page.wait_for_function(GRADES_LOADED_JS)
+        page.wait_for_function(SUBMISSION_PAGE_LOADED_JS)
         expect(box).to_have_value(f"{max_score:g}")
         expect(page.locator("input.score.needs_manual_grade")).to_have_count(0)
 

@@ -25,7 +25,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_server import Server, isolated_environment, jupyter_server
+from browser_server import (
+    SUBMISSION_PAGE_LOADED_JS,
+    UI_TIMEOUT_MS,
+    Server,
+    isolated_environment,
+    jupyter_server,
+)
 from conftest import Course, make_course, require_or_skip
 from gradebook_damage import DAMAGE_SAID, course_files, held
 
@@ -400,11 +406,6 @@ def test_the_collect_button_reading_the_due_date_stops_on_a_damaged_gradebook(
     assert answer["log"] == f"[ERROR] {answer['error']}", answer
 
 
-#: The submission page has loaded its grades into the score boxes (formgrade.js).
-GRADES_LOADED_JS = "() => window.formgrader?.grades?.loaded === true"
-UI_TIMEOUT_MS = 60_000
-
-
 def test_a_score_typed_into_a_damaged_gradebook_shows_the_line_on_the_page(
     course: Course, formgrader: Server, rows: dict[str, str]
 ) -> None:
@@ -440,7 +441,8 @@ def test_a_score_typed_into_a_damaged_gradebook_shows_the_line_on_the_page(
             with page.expect_navigation():
                 page.locator("#password_input").press("Enter")
             page.goto(f"{formgrader.url}formgrader/submissions/{rows['notebook']}/")
-            page.wait_for_function(GRADES_LOADED_JS)
+            page.wait_for_function(SUBMISSION_PAGE_LOADED_JS)
+            page.wait_for_load_state("networkidle")
             with damaged(gradebook, "table-missing"):
                 data = gradebook.read_bytes()
                 box = page.locator("input.score").first
