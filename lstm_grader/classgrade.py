@@ -590,12 +590,14 @@ class ClassGrader:
         where = report.printable(os.path.relpath(submission.folder, self.root))
         try:
             mode = os.lstat(submission.folder).st_mode
-        except OSError as exc:  # a folder above it the grader may not enter
+        except PermissionError as exc:  # a folder above it the grader may not enter
             return self._refused_all(
                 submission,
                 f"the grader cannot reach {where} ({exc.strerror}): let it enter the "
                 "folders above it, then run lstm-grade again",
             )
+        except OSError:  # gone since it was listed
+            mode = 0
         if not stat.S_ISLNK(mode) and not stat.S_ISDIR(mode):
             return self._refused_all(submission, f"{where} is not a folder")
         unsafe = refused_entries(submission.folder)
