@@ -385,7 +385,8 @@ class CourseLayout(LoggingConfigurable):
         students: list[str] = []
         if os.path.lexists(students_folder):
             with os.scandir(students_folder) as entries:  # raises what glob keeps quiet
-                students = [entry.name for entry in entries if not entry.is_file()]
+                if not student_folder_is_last:  # else glob lists every student's folder
+                    students = [entry.name for entry in entries if not entry.is_file()]
         found = []
         for path in glob.glob(pattern, include_hidden=True):
             match = parse.match(path)
@@ -395,7 +396,7 @@ class CourseLayout(LoggingConfigurable):
                 continue
             found.append((match.group("student"), Path(path)))
         listed = {path for _, path in found}
-        for student in students if not student_folder_is_last else ():
+        for student in students:
             path = self.coursedir.format_path(
                 self.coursedir.submitted_directory, student, assignment
             )
