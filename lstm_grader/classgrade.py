@@ -495,12 +495,11 @@ class ClassGrader:
         stamp = fingerprint(
             self.layout, submission, code=self._code_digest, settings=self._settings()
         )
-        if not (self.force or again) and state_file.exists():
-            saved = json.loads(safefiles.read_text(state_file))
-            if saved.get("fingerprint") == stamp and "facts" in saved:
-                entries = self._held_entries(submission, saved["facts"])
-                if entries is not None:
-                    return self._rows(submission, saved["facts"], entries)
+        saved = None if self.force or again else self._saved_grading(submission)
+        if saved is not None and saved["fingerprint"] == stamp:
+            entries = self._held_entries(submission, saved["facts"])
+            if entries is not None:
+                return self._rows(submission, saved["facts"], entries)
         self._graded_now.add((submission.student, submission.assignment))
         # a feedback page shows the grading this one replaces; generate_feedback, which
         # skips a page that exists, then makes it anew from this grading
@@ -622,18 +621,52 @@ class ClassGrader:
         # read once per assignment, not once per learner's submission
         max_scores: dict[str, dict[str, float]] = {}
         for submission in submissions:
-            facts = self._refusal(submission)
-            if facts is None:
-                state_file = self._state_file(submission)
-                if state_file.is_file():
-                    facts = json.loads(safefiles.read_text(state_file)).get("facts")
-                if not isinstance(facts, dict):
-                    rows += self._ungraded_rows(submission, max_scores)
-                    continue
-            rows += self._rows(submission, facts)
+            # one learner's record that cannot be turned into rows is their grader error,
+            # as in grading: the others' rows and the grades files are still written
+            rows += self._rows_of(
+                partial(self._recorded_rows_of, submission, max_scores), submission
+            )
         submitted = {(s.student, s.assignment) for s in submissions}
         rows += self.roster_rows(assignments, submitted, max_scores)
         return rows
+
+    def _recorded_rows_of(
+        self, submission: Submission, max_scores: dict[str, dict[str, float]]
+    ) -> list[Row]:
+        """The rows the last grading of one submission left (see :meth:`recorded_rows`)."""
+        facts = self._refusal(submission)
+        if facts is None:
+            saved = self._saved_grading(submission)
+            if saved is None:
+                return self._ungraded_rows(submission, max_scores)
+            facts = saved["facts"]
+        return self._rows(submission, facts)
+
+    def _saved_grading(self, submission: Submission) -> dict[str, Any] | None:
+        """The fingerprint and facts the last grading of ``submission`` saved, or None
+        where it saved none, or its record is not one (cut short, edited by hand): such a
+        submission is graded again, never left a grader error at every run.
+
+        Raises
+        ------
+        OSError
+            If the record is there but cannot be read (a folder's permissions, a disk
+            error): grading again would not mend that.
+        """
+        try:
+            saved = json.loads(safefiles.read_text(self._state_file(submission)))
+        except FileNotFoundError:
+            return None
+        except ValueError:  # not UTF-8, or not JSON
+            return None
+        if (
+            isinstance(saved, dict)
+            and isinstance(saved.get("fingerprint"), str)
+            and isinstance(saved.get("facts"), dict)
+            and all(isinstance(fact, dict) for fact in saved["facts"].values())
+        ):
+            return saved
+        return None
 
     def _ungraded_rows(
         self, submission: Submission, max_scores: dict[str, dict[str, float]]

@@ -206,12 +206,10 @@ def test_every_learner_has_a_row_for_every_released_assignment_with_its_status(
     ]
 
 
-def _gradebook_visits_for_recorded_rows(
-    root: Path, learners: int, absent: int = 0
-) -> tuple[int, list[Row]]:
-    """How many times the grader opened the gradebook to list the rows of a class of
-    ``learners`` whose two-notebook submissions were never graded, and ``absent`` more the
-    gradebook knows who handed in nothing, and those rows."""
+def _never_graded_class(root: Path, learners: int, absent: int = 0) -> classgrade.ClassGrader:
+    """The grader of a class of ``learners`` (``s0``, ``s1``, ...) whose two-notebook
+    submissions of ``a1`` were never graded, and ``absent`` more the gradebook knows who
+    handed in nothing."""
     from nbgrader.api import Base, Gradebook
     from sqlalchemy import create_engine
 
@@ -237,6 +235,15 @@ def _gradebook_visits_for_recorded_rows(
             _touch(root / "submitted" / f"s{i}" / "a1" / "a1.ipynb", "{}")
         for i in range(absent):
             gradebook.update_or_create_student(f"absent{i}")
+    return grader
+
+
+def _gradebook_visits_for_recorded_rows(
+    root: Path, learners: int, absent: int = 0
+) -> tuple[int, list[Row]]:
+    """How many times the grader opened the gradebook to list the rows of
+    :func:`_never_graded_class`, and those rows."""
+    grader = _never_graded_class(root, learners, absent)
     visits = 0
     opened = grader._gradebook
 
@@ -283,6 +290,88 @@ def test_a_run_reads_the_maximum_scores_once_for_ungraded_and_missing_rows(
         ("s0", "a1", "ungraded", 7.0),
         ("s0", "a1-extra", "ungraded", 3.0),
     ]
+
+
+def _stand_in_grading() -> dict:
+    """What a grading of :func:`_never_graded_class`'s ``a1`` found, as saved: each
+    notebook unreadable, a status nothing else gives those submissions."""
+    return {name: {"unreadable": "stand-in", "seconds": 0.1} for name in ("a1", "a1-extra")}
+
+
+_DAMAGED_RECORDS = {
+    "empty": b"",
+    "cut short": b'{"fingerprint": "0123',
+    "not UTF-8": b"\xff\xfe{}",
+    "a list": b"[]",
+    "no facts": b'{"fingerprint": "0123"}',
+    "facts of the wrong kind": b'{"fingerprint": "0123", "facts": {"a1": 3}}',
+    "fingerprint of the wrong kind": b'{"fingerprint": 7, "facts": {}}',
+}
+
+
+@pytest.mark.parametrize("damage", _DAMAGED_RECORDS.values(), ids=_DAMAGED_RECORDS.keys())
+def test_a_damaged_grading_record_is_graded_again_not_a_grader_error_at_every_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: bytes
+) -> None:
+    """A submission's record of its last grading (cut short, emptied, edited by hand)
+    that was not JSON raised at every run, so the learner stayed a grader error however
+    often lstm-grade ran again, and listing the class's rows stopped the run. Is such a
+    record listed as ungraded, beside a classmate's sound one, and is that submission
+    graded again, once, its new record then kept?"""
+    grader = _never_graded_class(tmp_path, 2)
+    damaged, sound = classgrade.find_submissions(grader.layout, ["a1"])
+    grader._state_file(damaged).parent.mkdir(parents=True)
+    grader._state_file(damaged).write_bytes(damage)
+    record = {"fingerprint": "0123", "facts": _stand_in_grading()}
+    grader._state_file(sound).parent.mkdir(parents=True)
+    grader._state_file(sound).write_text(json.dumps(record), encoding="utf-8")
+
+    listed = {(r.student, r.notebook): r.status for r in grader.recorded_rows(["a1"])}
+    assert listed == {
+        ("s0", "a1"): "ungraded",
+        ("s0", "a1-extra"): "ungraded",
+        ("s1", "a1"): "invalid-notebook",
+        ("s1", "a1-extra"): "invalid-notebook",
+    }
+
+    graded = []
+
+    def run(self, submission: Submission) -> dict:
+        graded.append(submission.student)
+        return _stand_in_grading()
+
+    monkeypatch.setattr(classgrade.ClassGrader, "_run", run)
+    for _ in range(2):
+        rows = grader.grade(damaged)
+        assert {r.status for r in rows} == {"invalid-notebook"}
+    assert graded == ["s0"]  # graded again at the first run, its new record kept after
+
+
+def test_one_learners_record_that_cannot_be_listed_is_their_grader_error_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Listing the rows an earlier grading left (the assignments a run does not grade)
+    caught no error per submission: one learner's record that could not be turned into
+    rows stopped the run before grades.csv was written. Is that learner's row a grader
+    error naming the cause, with the classmate's row as it was?"""
+    grader = _never_graded_class(tmp_path, 2)
+    ungraded_rows = classgrade.ClassGrader._ungraded_rows
+
+    def ungraded_unless_s0(self, submission: Submission, max_scores: dict) -> list[Row]:
+        if submission.student == "s0":
+            raise PermissionError(13, "Permission denied", "class-rows.json")
+        return ungraded_rows(self, submission, max_scores)
+
+    monkeypatch.setattr(classgrade.ClassGrader, "_ungraded_rows", ungraded_unless_s0)
+    rows = {(r.student, r.notebook): r for r in grader.recorded_rows(["a1"])}
+    assert {place: row.status for place, row in rows.items()} == {
+        ("s0", "a1"): "grader-error",
+        ("s0", "a1-extra"): "grader-error",
+        ("s1", "a1"): "ungraded",
+        ("s1", "a1-extra"): "ungraded",
+    }
+    assert "Permission denied" in rows["s0", "a1"].reason
+    assert rows["s1", "a1"].max_score == 7.0
 
 
 def test_the_gradebooks_pages_are_checked_once_and_the_nbgrader_runs_told(
