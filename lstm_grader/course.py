@@ -15,6 +15,7 @@ import difflib
 import glob
 import os
 import re
+import string
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,43 @@ def _check_modes(modes: dict[str, Any]) -> None:
             )
 
 
+#: The names nbgrader fills in ``CourseDirectory.directory_structure``.
+_STRUCTURE_KEYS = ("nbgrader_step", "student_id", "assignment_id")
+
+
+def _check_directory_structure(structure: str) -> None:
+    """Raise a ``TraitError`` whose one line names ``c.CourseDirectory.directory_structure``
+    and what is wrong with it, unless it names each of nbgrader's keys
+    (:data:`_STRUCTURE_KEYS`) once and nothing else.
+
+    nbgrader takes any string there. One without the student's key put every learner's
+    submission in one folder, and ``lstm-grade`` then said the course had no such
+    assignment; one with a misspelt key stopped it with a ``KeyError``.
+    """
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(structure) if name is not None]
+    except ValueError as exc:  # an unmatched brace
+        problem = f"which is no format string ({exc})"
+    else:
+        unknown = [f"{{{name}}}" for name in dict.fromkeys(names) if name not in _STRUCTURE_KEYS]
+        missing = [f"{{{key}}}" for key in _STRUCTURE_KEYS if key not in names]
+        twice = [f"{{{key}}}" for key in _STRUCTURE_KEYS if names.count(key) > 1]
+        if unknown:
+            problem = f"whose {', '.join(unknown)} nbgrader does not fill"
+        elif missing:
+            problem = f"which lacks {', '.join(missing)}"
+        elif twice:
+            problem = f"which names {', '.join(twice)} more than once"
+        else:
+            return
+    keys = [f"{{{key}}}" for key in _STRUCTURE_KEYS]
+    raise TraitError(
+        f"c.CourseDirectory.directory_structure is {structure!r}, {problem}: it must name "
+        f"each of {', '.join(keys[:-1])} and {keys[-1]} once, and nothing else, as "
+        f"nbgrader's default {os.path.join(*keys)!r} does"
+    )
+
+
 #: The last layout :func:`layout_of` made: the configuration it was made from, what that
 #: held of the layout's sections and the folder it was made in (a relative root is read
 #: from there), and the layout.
@@ -272,6 +310,7 @@ class CourseLayout(LoggingConfigurable):
         from nbgrader.coursedir import CourseDirectory
 
         self.coursedir = CourseDirectory(config=self.config)
+        _check_directory_structure(self.coursedir.directory_structure)
 
     @classmethod
     def from_root(cls, root: str | Path) -> CourseLayout:

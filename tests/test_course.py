@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hypothesis
 import pytest
 from conftest import ROOT, Course, write_file
+from hypothesis import strategies as st
 
 from lstm_grader.course import CourseLayout
 
@@ -142,6 +144,59 @@ def test_check_modes_are_checked_and_chosen_per_assignment() -> None:
             setattr(config.CourseLayout, key, value)
         with pytest.raises(TraitError, match="practice"):
             CourseLayout(config=config)
+
+
+@hypothesis.given(
+    order=st.permutations(["{nbgrader_step}", "{student_id}", "{assignment_id}"]),
+    dropped=st.sampled_from(["", "{nbgrader_step}", "{student_id}", "{assignment_id}"]),
+    fixed=st.sampled_from([[], ["term-1"]]),
+)
+def test_a_directory_structure_must_name_each_of_nbgraders_keys_once(
+    order: list[str], dropped: str, fixed: list[str]
+) -> None:
+    """nbgrader takes any string as its directory structure. One without the student's key
+    put every learner in one folder, and lstm-grade said the course had no such
+    assignment. In any order, with or without a fixed folder among them, is a structure
+    naming each key once taken, and one lacking a key refused in one line naming it?"""
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    config = Config()
+    structure = "/".join(fixed + [key for key in order if key != dropped])
+    config.CourseDirectory.directory_structure = structure
+    if not dropped:
+        CourseLayout(config=config)
+        return
+    with pytest.raises(TraitError) as refused:
+        CourseLayout(config=config)
+    line = str(refused.value)
+    assert line.startswith(f"c.CourseDirectory.directory_structure is {structure!r}, ")
+    assert f"which lacks {dropped}:" in line and "\n" not in line
+
+
+@pytest.mark.parametrize(
+    ("structure", "says"),
+    [
+        ("{nbgrader_step}/{student}/{assignment_id}", "whose {student} nbgrader does not fill"),
+        ("{nbgrader_step}/{}/{student_id}/{assignment_id}", "whose {} nbgrader does not fill"),
+        ("{nbgrader_step}/{student_id}/{assignment_id}/{student_id}", "names {student_id} more"),
+        ("{nbgrader_step}/{student_id/{assignment_id}", "which is no format string"),
+        ("{nbgrader_step}/{student_id}}/{assignment_id}", "which is no format string"),
+    ],
+)
+def test_a_directory_structure_nbgrader_cannot_fill_is_refused_in_one_line(
+    structure: str, says: str
+) -> None:
+    """A misspelt key stopped lstm-grade with a bare ``KeyError``, and an unmatched brace
+    with a traceback. Is each refused in one line saying what is wrong?"""
+    from traitlets import TraitError
+    from traitlets.config import Config
+
+    config = Config()
+    config.CourseDirectory.directory_structure = structure
+    with pytest.raises(TraitError) as refused:
+        CourseLayout(config=config)
+    assert says in str(refused.value) and "\n" not in str(refused.value)
 
 
 def test_the_layout_loads_without_the_course_library() -> None:

@@ -64,6 +64,13 @@ def test_a_misspelt_setting_stops_a_converter_with_one_line(
             "expected an int, not the str '2G'",
         ),
         ("SandboxedExecute", "timeout", "30 s", "The 'timeout' trait", "SandboxedExecute"),
+        (
+            "CourseDirectory",
+            "directory_structure",
+            "{nbgrader_step}/{assignment_id}",
+            "c.CourseDirectory.directory_structure is '{nbgrader_step}/{assignment_id}'",
+            "which lacks {student_id}",
+        ),
     ):
         bad = Config()
         setattr(bad[section], setting, value)
@@ -77,6 +84,11 @@ def test_a_misspelt_setting_stops_a_converter_with_one_line(
     for setting, said in (
         ("CourseLayout.check_mode = 'exam'", "c.CourseLayout.check_mode is 'exam'"),
         ("SandboxKernelManager.memory_limit_mb = '2G'", "The 'memory_limit_mb' trait"),
+        (
+            "CourseDirectory.directory_structure = '{nbgrader_step}/{assignment_id}'",
+            "c.CourseDirectory.directory_structure is '{nbgrader_step}/{assignment_id}', "
+            "which lacks {student_id}",
+        ),
     ):
         root = tmp_path / setting.split(".")[0]  # a course each: a run keeps its lock
         write_file(root / "nbgrader_config.py", f"c = get_config()\nc.{setting}\n")
