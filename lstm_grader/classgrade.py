@@ -27,6 +27,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import signal
 import stat
@@ -1787,10 +1788,12 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
             report.printable(f"{row.student}/{row.assignment}/{row.notebook}") for row in failed[:5]
         )
         more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+        # a failure may be in the rows an earlier run left, of an assignment not named here
+        again = shlex.join(["lstm-grade", *sorted({row.assignment for row in failed})])
         print(
             f"lstm-grade: the grader itself failed on {len(failed)} notebook(s) ({named}{more}; "
-            f"status grader-error in {GRADES_FILE}, see its reason): run lstm-grade again "
-            "to grade them again",
+            f"status grader-error in {GRADES_FILE}, see its reason): run "
+            f"{report.printable(again)} to grade them again",
             file=sys.stderr,
         )
         return EXIT_GRADER_ERRORS

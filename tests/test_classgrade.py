@@ -2109,11 +2109,15 @@ def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
 ) -> None:
     """A script running lstm-grade must tell a run where the grader itself failed on a
     submission from one where only learners' notebooks were bad. Does a run with a
-    grader-error row still write every row to grades.csv, name the failed notebook, and
-    exit with its own status (3), while a run of learners' failures alone exits 0?"""
+    grader-error row still write every row to grades.csv, name the failed notebook and
+    the command that grades it again (its assignment's, though an earlier run left the
+    row), and exit with its own status (3), while a run of learners' failures alone
+    exits 0?"""
     from lstm_grader import sandbox
 
     statuses = {"alice": "grader-error", "bob": "invalid-notebook"}
+    # the rows an earlier grading of another assignment left
+    recorded = [Row("carol", "a2", "a2", 0.0, 1.0, "grader-error", "why", 0.1)]
 
     def grade_all(self, submissions, progress=True, assignments=None) -> list[Row]:
         return [
@@ -2124,7 +2128,7 @@ def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
     monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
     monkeypatch.setattr(classgrade.ClassGrader, "grade_all", grade_all)
     monkeypatch.setattr(classgrade.ClassGrader, "setup_problems", lambda self, subs: [])
-    monkeypatch.setattr(classgrade.ClassGrader, "recorded_rows", lambda self, names: [])
+    monkeypatch.setattr(classgrade.ClassGrader, "recorded_rows", lambda self, names: recorded)
 
     def run(root: Path) -> int:
         # a course each: a run keeps its course's lock for the rest of its process
@@ -2135,12 +2139,14 @@ def test_grader_errors_give_their_own_exit_status_after_grading_the_rest(
 
     assert run(tmp_path / "failed") == classgrade.EXIT_GRADER_ERRORS == 3
     err = capsys.readouterr().err
-    assert "the grader itself failed on 1 notebook(s) (alice/a1/a1" in err
+    assert "the grader itself failed on 2 notebook(s) (alice/a1/a1, carol/a2/a2" in err
+    assert "run lstm-grade a1 a2 to grade them again" in err
     with (tmp_path / "failed" / "grades.csv").open(newline="", encoding="utf-8") as handle:
         written = {row["student"]: row["status"] for row in csv.DictReader(handle)}
-    assert written == statuses
+    assert written == statuses | {"carol": "grader-error"}
 
     statuses["alice"] = "graded"
+    recorded.clear()
     assert run(tmp_path / "learners") == 0
     assert "grader itself failed" not in capsys.readouterr().err
 
