@@ -1384,16 +1384,22 @@ def _csv_text(rows: Iterable[Iterable[object]]) -> str:
 def write_grades(
     root: Path, rows: list[Row], grades: str = GRADES_FILE, totals: str = TOTALS_FILE
 ) -> tuple[Path, Path]:
-    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student).
+    """Write ``grades.csv`` (one row per notebook) and ``grades_totals.csv`` (per student),
+    both or neither: a disk that fills up between them left a new ``grades.csv`` beside the
+    totals of an earlier run.
 
     A notebook not due yet, or handed in and not graded yet, has its row in ``grades.csv``
     and its 0 in the totals' assignment column, but its points are left out of
     ``max_total``, which counts what could be scored so far.
+
+    Raises
+    ------
+    OSError
+        Naming the file that could not be written (:func:`safefiles.write_files`).
     """
     grades_path = root / grades
-    safefiles.write_text(
-        grades_path,
-        _csv_text([COLUMNS, *([getattr(row, column) for column in COLUMNS] for row in rows)]),
+    grades_text = _csv_text(
+        [COLUMNS, *([getattr(row, column) for column in COLUMNS] for row in rows)]
     )
     per_student: dict[str, dict[str, float]] = {}
     assignments = sorted({row.assignment for row in rows})
@@ -1404,36 +1410,43 @@ def write_grades(
         if row.status not in NOT_SCORED_YET:
             entry["max_total"] += row.max_score
     totals_path = root / totals
-    safefiles.write_text(
-        totals_path,
-        _csv_text(
-            [
-                ["student", *assignments, "total", "max_total"],
-                *(
-                    [
-                        student,
-                        *(entry.get(a, 0.0) for a in assignments),
-                        entry["total"],
-                        entry["max_total"],
-                    ]
-                    for student, entry in sorted(per_student.items())
-                ),
-            ]
-        ),
+    totals_text = _csv_text(
+        [
+            ["student", *assignments, "total", "max_total"],
+            *(
+                [
+                    student,
+                    *(entry.get(a, 0.0) for a in assignments),
+                    entry["total"],
+                    entry["max_total"],
+                ]
+                for student, entry in sorted(per_student.items())
+            ),
+        ]
+    )
+    safefiles.write_files(
+        {grades_path: grades_text.encode("utf-8"), totals_path: totals_text.encode("utf-8")}
     )
     return grades_path, totals_path
 
 
 def _lock_course(root: Path) -> int | str:
     """Take the course's grading lock for the rest of this process: its file descriptor,
-    or why it cannot be had (another run holds it)."""
+    or why it cannot be had (another run holds it, or the course folder or its disk
+    refuses the file), in words that say what to do."""
     import fcntl
 
     path = root / LOCK_FILE
+
+    def refused(exc: OSError) -> str:
+        # os.write names no file: the lock file is what was written
+        problem, what_to_do = _os_error_words(OSError(exc.errno, exc.strerror, str(path)), root)
+        return f"{problem}: {what_to_do}, then run lstm-grade again"
+
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
-        return f"cannot open the course's lock file {path} ({exc.strerror})"
+        return refused(exc)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -1443,8 +1456,13 @@ def _lock_course(root: Path) -> int | str:
             f"another lstm-grade run is grading this course (pid {report.printable(holder)}); "
             "run again when it has finished"
         )
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+    try:
+        os.ftruncate(fd, 0)
+        # the first write of a run: on a full disk, the run stops here, before any other
+        os.write(fd, str(os.getpid()).encode())
+    except OSError as exc:
+        os.close(fd)
+        return refused(exc)
     return fd
 
 
@@ -1768,10 +1786,11 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     try:
         grades_path, totals_path = write_grades(root, rows)
     except OSError as exc:
+        problem, what_to_do = _os_error_words(exc, root)
         print(
-            f"lstm-grade: the grades were kept in the gradebook, but {GRADES_FILE} could "
-            f"not be written ({type(exc).__name__}: {exc}); make it and the course folder "
-            "writable and run lstm-grade again (it grades nothing already graded)",
+            f"lstm-grade: the grades were kept in the gradebook, but {GRADES_FILE} and "
+            f"{TOTALS_FILE} were not written: {problem}: {what_to_do}, then run lstm-grade "
+            "again (it grades nothing already graded)",
             file=sys.stderr,
         )
         return EXIT_GRADES_NOT_WRITTEN

@@ -53,20 +53,53 @@ def read_text(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
 
 
 def write_bytes(path: str | Path, data: bytes, mode: int = 0o644) -> None:
-    """Write a file atomically, replacing (never following) whatever entry has its name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a short name of its own: a file's name of 255 bytes leaves no room to add to it
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".partial")
+    """Write a file atomically, replacing (never following) whatever entry has its name.
+
+    Raises
+    ------
+    OSError
+        Naming ``path`` (not the partial file beside it), with the system's reason.
+    """
+    write_files({Path(path): data}, mode)
+
+
+def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
+    """Write several files as :func:`write_bytes` does, each in full beside its target
+    before any target is replaced: a disk that fills up, or any other failed write,
+    changes none of them.
+
+    The replacing renames come last and need no room; one refused (a folder standing in
+    a file's place) leaves the targets before it replaced.
+
+    Raises
+    ------
+    OSError
+        Naming the target it failed on, with the system's reason.
+    """
+    partials: dict[Path, str] = {}
+    target = Path()
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(partial, mode)
-        os.replace(partial, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(partial)
-        raise
+        for target, data in contents.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # a short name of its own: a file's name of 255 bytes leaves no room to add to it
+            fd, partials[target] = tempfile.mkstemp(
+                dir=target.parent, prefix=".", suffix=".partial"
+            )
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.chmod(partials[target], mode)
+        for target, partial in list(partials.items()):
+            os.replace(partial, target)
+            del partials[target]
+    except OSError as exc:
+        if exc.filename is not None and not str(exc.filename).endswith(".partial"):
+            raise  # a folder above that could not be made names itself
+        # a write names no file, and a rename names the partial first: say which target
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+    finally:
+        for partial in partials.values():
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
 
 
 def write_text(path: str | Path, text: str, mode: int = 0o644) -> None:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -1381,10 +1382,88 @@ def test_a_lost_gradebook_is_filled_again_and_unwritable_grades_are_named(course
     run = course.run(*grade, ASSIGNMENT, check=False, timeout=300)
     assert run.returncode == 1
     [line] = run.stderr.strip().splitlines()
-    assert line.startswith(
-        "lstm-grade: the grades were kept in the gradebook, but grades.csv could not be written"
+    assert line == (
+        "lstm-grade: the grades were kept in the gradebook, but grades.csv and "
+        "grades_totals.csv were not written: cannot use grades.csv (Is a directory): a folder "
+        "stands where a file belongs: move the folder away, then run lstm-grade again (it "
+        "grades nothing already graded)"
     )
     assert course.scores("alice", ASSIGNMENT)
+
+
+@contextlib.contextmanager
+def _small_disk(folder: Path, size: str = "64m") -> Iterator[Path]:
+    """``folder`` as the mount point of a disk of its own, ``size`` large, that
+    other tests cannot fill or be filled by; unmounted after."""
+    require_or_skip(os.geteuid() == 0, "root, to mount a disk of its own")
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", folder], check=True)
+
+
+def _fill(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` up to its last ``leave`` bytes with one file, and return it."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        with contextlib.suppress(OSError):  # no space left
+            while True:
+                handle.write(bytes(2**16))
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.mark.slow
+def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path: Path) -> None:
+    """The course and its gradebook on a disk that fills up, with from nothing to a few
+    tens of kB left. On a full disk the run ended in a traceback from the grading lock; a
+    little further, grades.csv was written and the totals beside it were not. At every
+    point, does the run end with lines of its own, no traceback, the submissions unchanged
+    and the two grades files both written or neither; and once there is room, does the next
+    run grade both learners in full?"""
+    from conftest import make_course
+
+    with _small_disk(tmp_path / "disk") as disk:
+        (disk / "course").mkdir()
+        course = make_course(disk / "course", [ASSIGNMENT])
+        for student in ("ann", "bob"):
+            course.submit(student, ASSIGNMENT, answered_notebook(course))
+        submitted = _submitted_bytes(course)
+        grades_files = [course.root / "grades.csv", course.root / "grades_totals.csv"]
+        command = ["lstm-grade", ASSIGNMENT, "--workers", "2", "--no-progress", "--force"]
+        statuses = {}
+        for leave in range(0, 56 * 1024, 4 * 1024):  # a page at a time
+            filler = _fill(disk, leave)
+            run = course.run(*command, check=False, timeout=300)
+            filler.unlink()
+            told = f"{leave} bytes left:\n{run.stdout}\n{run.stderr}"
+            statuses[leave] = run.returncode
+            assert run.returncode in (0, 1, 2, 3), told
+            assert "Traceback" not in run.stderr, told
+            assert all(line.startswith("lstm-grade: ") for line in run.stderr.splitlines()), told
+            if leave == 0:  # the run's first write
+                assert run.stderr == (
+                    "lstm-grade: nothing was graded: cannot use .lstm-grade.lock (No space left "
+                    "on device): the disk is full: free some space on it, then run lstm-grade "
+                    "again\n"
+                ), told
+            assert _submitted_bytes(course) == submitted, told
+            written = [path.exists() for path in grades_files]
+            assert written == [run.returncode in (0, 3)] * 2, told
+            for path in grades_files:
+                path.unlink(missing_ok=True)
+        assert {1, 2} <= set(statuses.values()), f"the disk never filled at a point: {statuses}"
+
+        lstm_grade(course)
+        rows = grade_rows(course)
+        assert {student: row["status"] for student, row in rows.items()} == {
+            "ann": "graded",
+            "bob": "graded",
+        }
+        assert rows["ann"]["score"] == rows["ann"]["max_score"]
+        assert rows["bob"]["score"] == rows["bob"]["max_score"]
 
 
 def _processes_of(root: Path) -> list[str]:

@@ -98,3 +98,55 @@ def test_unsafe_entries_name_what_is_over_the_limits(tmp_path: Path, monkeypatch
     ]
     monkeypatch.setattr(safefiles, "MAX_ENTRIES", 2)
     assert safefiles.unsafe_entries(total) == [".: more than 2 entries; the rest was not examined"]
+
+
+_WRITE_IN_A_FILE_SIZE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from lstm_grader import safefiles
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+folder = Path(sys.argv[1])
+try:
+    safefiles.write_files({folder / "small": b"new", folder / "large": bytes(5000)})
+except OSError as exc:
+    print(exc.errno, exc.filename)
+"""
+
+
+def test_files_written_together_are_all_replaced_or_none(tmp_path: Path) -> None:
+    """A disk that filled up between two files written one after the other left the first
+    new beside the second old (``grades.csv`` beside an earlier run's totals). With the
+    second file's write failing (a file size limit, as a full disk fails it), is neither
+    replaced, no partial file left, and the error named after the file it failed on? And
+    without the limit, are both written?"""
+    import errno
+    import subprocess
+    import sys
+
+    for name in ("small", "large"):
+        (tmp_path / name).write_bytes(b"old")
+    run = subprocess.run(
+        [sys.executable, "-c", _WRITE_IN_A_FILE_SIZE_LIMIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert run.stdout.split() == [str(errno.EFBIG), str(tmp_path / "large")]
+    assert sorted(os.listdir(tmp_path)) == ["large", "small"]
+    assert (tmp_path / "small").read_bytes() == (tmp_path / "large").read_bytes() == b"old"
+
+    safefiles.write_files({tmp_path / "small": b"new", tmp_path / "large": bytes(5000)})
+    assert (tmp_path / "small").read_bytes() == b"new"
+    assert (tmp_path / "large").read_bytes() == bytes(5000)
+
+
+def test_a_write_that_fails_names_its_file_not_the_partial_beside_it(tmp_path: Path) -> None:
+    """A rename onto a folder named the hidden partial file first, so lstm-grade's line
+    spoke of a file the instructor never made. Does the error name the target, with
+    nothing left beside it?"""
+    (tmp_path / "grades.csv").mkdir()
+    with pytest.raises(IsADirectoryError) as refused:
+        safefiles.write_bytes(tmp_path / "grades.csv", b"x")
+    assert refused.value.filename == str(tmp_path / "grades.csv")
+    assert os.listdir(tmp_path) == ["grades.csv"]
