@@ -542,8 +542,9 @@ class ClassGrader:
     def setup_problems(self, submissions: Iterable[Submission]) -> list[str]:
         """What in the course stops every submission of ``submissions`` from being graded,
         one line each, checked before any is: an assignment's references that are missing
-        or unreadable, and a gradebook that holds another course's grades. (A setting of
-        the course's own that cannot be used stopped the run as the layout was made.)"""
+        or unreadable, a gradebook that holds another course's grades, and sandbox limits
+        this process may not give its kernels. (A setting of the course's own that cannot
+        be used stopped the run as the layout was made.)"""
         from lstm_grader.references import load_references
 
         problems: list[str] = []
@@ -554,7 +555,20 @@ class ClassGrader:
                 problems.append(str(exc))
         if problem := self._unusable_gradebook():
             problems.append(problem)
+        if problem := self._kernel_limits_out_of_reach():
+            problems.append(problem)
         return problems
+
+    def _kernel_limits_out_of_reach(self) -> str | None:
+        """Why no kernel started here could be given the sandbox's limits for each process,
+        or None (:func:`lstm_grader.sandbox.limits_out_of_reach`). A cluster's workers
+        start their kernels under their own limits, and check them there."""
+        from lstm_grader.sandbox import ProcessLimits, SandboxKernelManager, limits_out_of_reach
+
+        if self._cluster is not None:
+            return None
+        kernels = SandboxKernelManager(config=self.layout.config)
+        return limits_out_of_reach(ProcessLimits.of(kernels))
 
     def _unusable_gradebook(self) -> str | None:
         """Why the gradebook cannot be written now (locked, read-only, damaged, emptied,

@@ -1199,6 +1199,17 @@ class ProcessLimits:
     open_files: int
     processes: int | None  # RLIMIT_NPROC, only for a dedicated uid without a pids group
 
+    @classmethod
+    def of(cls, km: SandboxKernelManager, processes: int | None = None) -> ProcessLimits:
+        """The limits ``km``'s settings give each process of its sandbox."""
+        return cls(
+            address_space_bytes=km.address_space_mb * 2**20,
+            cpu_seconds=km.cpu_limit_seconds,
+            file_bytes=km.disk_limit_mb * 2**20,
+            open_files=km.open_files,
+            processes=processes,
+        )
+
     def each(self) -> list[tuple[str, int, int]]:
         """Every limit to set, soft and hard alike: its name as ``prlimit`` takes it, its
         ``resource.RLIMIT_*`` constant, and its value."""
@@ -1215,6 +1226,59 @@ class ProcessLimits:
         if self.processes is not None:
             each.append(("nproc", resource.RLIMIT_NPROC, self.processes))
         return each
+
+
+#: The capability that lets a process raise its own hard limits (``capabilities(7)``).
+CAP_SYS_RESOURCE = 24
+
+#: The ``SandboxKernelManager`` setting each limit of :meth:`ProcessLimits.each` comes from.
+_SETTING_OF_LIMIT = {
+    "as": "address_space_mb",
+    "data": "address_space_mb",
+    "cpu": "cpu_limit_seconds",
+    "fsize": "disk_limit_mb",
+    "nofile": "open_files",
+    "nproc": "max_processes",
+}
+
+
+def _may_raise_hard_limits() -> bool:
+    """Whether this process holds ``CAP_SYS_RESOURCE``, which lets it raise a hard limit."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> CAP_SYS_RESOURCE & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def limits_out_of_reach(limits: ProcessLimits) -> str | None:
+    """Why a kernel started from this process could not be given ``limits``, in one line
+    naming each limit and its setting, or None.
+
+    Each is set as a hard limit, and a process without ``CAP_SYS_RESOURCE`` (any user but
+    root, and root in most containers) cannot set one above its own. A grader started
+    under lower ones (``ulimit -Hn 100``, a service's ``LimitNOFILE=``) saw every kernel
+    die before it replied, and every notebook a grader error.
+    """
+    if _may_raise_hard_limits():
+        return None
+    beyond = []
+    for name, which, value in limits.each():
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY and value > hard:
+            setting = _SETTING_OF_LIMIT.get(name)
+            named = f" (c.SandboxKernelManager.{setting})" if setting else ""
+            beyond.append(f"{name} {value}{named} above its {hard}")
+    if not beyond:
+        return None
+    return (
+        "the sandbox's limits for each process are above the grader's own hard limits, "
+        f"which it may not raise: {'; '.join(beyond)}. Start the grader with higher ones "
+        "(`ulimit -H`, or a service's Limit...= settings), or lower those settings"
+    )
 
 
 #: The most bytes of a thread's ``schedstat`` read: its three counters, at most 20 digits
@@ -1886,13 +1950,9 @@ class SandboxProvisioner(LocalProvisioner):
                 f"processes: {km.max_processes} more than uid {self._identity.uid} already "
                 "runs (RLIMIT_NPROC; reaching it is not detected)"
             )
-        limits = ProcessLimits(
-            address_space_bytes=km.address_space_mb * 2**20,
-            cpu_seconds=km.cpu_limit_seconds,
-            file_bytes=km.disk_limit_mb * 2**20,
-            open_files=km.open_files,
-            processes=processes,
-        )
+        limits = ProcessLimits.of(km, processes)
+        if problem := limits_out_of_reach(limits):
+            raise SandboxUnavailable(problem)
         environment = kernel_environment()
         compile_library(course_library_folder())
         workdir = "/tmp/" + (os.path.basename(host_workdir) or "work")

@@ -552,3 +552,17 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     if processes:
         return f"the quick suite on {processes} processes (pytest-xdist); -n 0 runs one"
     return None
+
+
+def under_hard_limit(open_files: int) -> list[str]:
+    """A command's prefix that runs it with a hard limit of ``open_files`` open files and
+    without the capability to raise it (root's bounding set loses it)."""
+    from lstm_grader.sandbox import _system_program
+
+    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
+    prefix = [_system_program("prlimit") or "prlimit", f"--nofile={open_files}"]
+    if os.geteuid() == 0:
+        setpriv = _system_program("setpriv")
+        require_or_skip(setpriv is not None, "setpriv (util-linux)")
+        prefix = [str(setpriv), "--bounding-set=-sys_resource", "--", *prefix]
+    return [*prefix, "--"]

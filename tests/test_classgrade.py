@@ -27,7 +27,14 @@ from typing import Any
 import hypothesis
 import nbformat
 import pytest
-from conftest import Course, classic_mistakes, read_notebook, require_module, require_or_skip
+from conftest import (
+    Course,
+    classic_mistakes,
+    read_notebook,
+    require_module,
+    require_or_skip,
+    under_hard_limit,
+)
 from hypothesis import strategies as st
 
 from lstm_grader import classgrade, grading_code
@@ -2381,6 +2388,33 @@ def test_a_submitted_folder_that_cannot_be_listed_is_named_never_read_as_empty(
             + ": it grades only the rest"
         )
     assert not (tmp_path / "course" / classgrade.GRADES_FILE).exists()
+
+
+def test_kernel_limits_the_grader_may_not_give_stop_the_run_before_grading(
+    tmp_path: Path,
+) -> None:
+    """Started under a lower hard limit of open files than the sandbox gives each process
+    (``LimitNOFILE=512`` in a service), and unable to raise it, lstm-grade had every kernel
+    die and every notebook a grader error. Does it grade nothing (2), saying in one line
+    which limit, its setting and what to do, with every file of the course as it was?"""
+    _tiny_course(tmp_path)
+    before = _course_files(tmp_path)
+    command = [sys.executable, "-m", "lstm_grader.classgrade", "a1", "--no-progress"]
+    run = subprocess.run(
+        [*under_hard_limit(512), *command, "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == classgrade.EXIT_NOTHING_GRADED, run.stderr
+    assert run.stderr.splitlines() == [
+        "lstm-grade: nothing was graded:",
+        "  the sandbox's limits for each process are above the grader's own hard limits, "
+        "which it may not raise: nofile 1024 (c.SandboxKernelManager.open_files) above its "
+        "512. Start the grader with higher ones (`ulimit -H`, or a service's Limit...= "
+        "settings), or lower those settings",
+    ]
+    assert _course_files(tmp_path) == before
 
 
 @pytest.mark.parametrize(

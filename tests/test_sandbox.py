@@ -22,7 +22,15 @@ from typing import Any
 
 import nbformat
 import pytest
-from conftest import ROOT, aged, aged_folder, gone_owner_tag, require_module, require_or_skip
+from conftest import (
+    ROOT,
+    aged,
+    aged_folder,
+    gone_owner_tag,
+    require_module,
+    require_or_skip,
+    under_hard_limit,
+)
 
 from lstm_grader import sandbox
 
@@ -1565,3 +1573,48 @@ def test_a_real_kernel_runs_in_its_groups_under_its_limits_however_it_was_launch
     for pid, limits in seen["limits"].items():
         for name, value in expected.items():
             assert limits[name] == [str(value)] * 2, (pid, name, limits[name])
+
+
+_START_UNDER_THE_GRADERS_LIMITS = """
+import asyncio, sys
+from lstm_grader import sandbox
+
+async def start(open_files):
+    manager = sandbox.SandboxKernelManager(kernel_name="python3")
+    manager.open_files = open_files
+    try:
+        await manager.start_kernel()
+    except sandbox.SandboxUnavailable as exc:
+        return f"refused: {exc}"
+    await manager.shutdown_kernel(now=True)
+    return "started"
+
+for open_files in map(int, sys.argv[1:]):
+    print(asyncio.run(start(open_files)))
+"""
+
+
+def test_limits_the_grader_may_not_give_refuse_the_kernel_saying_which(tmp_path: Path) -> None:
+    """A grader started under a lower hard limit than the sandbox gives each process (a
+    service's ``LimitNOFILE=512``) may not raise it: every kernel died before it replied,
+    each notebook a grader error saying only that the kernel died. Is the kernel refused
+    before it starts, naming the limit, its setting and the grader's own, while one within
+    the grader's limits starts?"""
+    sandbox.check_can_grade()
+    run = subprocess.run(
+        [*under_hard_limit(512), sys.executable, "-c", _START_UNDER_THE_GRADERS_LIMITS]
+        + ["1024", "512"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    refused, started = run.stdout.splitlines()
+    assert refused == (
+        "refused: the sandbox's limits for each process are above the grader's own hard "
+        "limits, which it may not raise: nofile 1024 (c.SandboxKernelManager.open_files) "
+        "above its 512. Start the grader with higher ones (`ulimit -H`, or a service's "
+        "Limit...= settings), or lower those settings"
+    )
+    assert started == "started"
