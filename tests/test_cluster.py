@@ -800,7 +800,7 @@ def test_a_submission_whose_workers_keep_dying_gets_a_grader_error_and_the_next_
         assert "KilledWorker" in rows[student]["reason"], rows[student]["reason"]
     assert {rows[s]["status"] for s in set(students) - given_up} == {"graded"}
     assert set(students) - given_up, "the other worker graded nobody"
-    assert "run lstm-grade again" in err
+    assert f"run lstm-grade {ASSIGNMENT} to grade them again" in err
 
     again = subprocess.run(
         [str(BIN / "lstm-grade"), ASSIGNMENT, "--no-progress"],
