@@ -188,7 +188,8 @@ def test_a_directory_structure_nbgrader_cannot_fill_is_refused_in_one_line(
     structure: str, says: str
 ) -> None:
     """A misspelt key stopped lstm-grade with a bare ``KeyError``, and an unmatched brace
-    with a traceback. Is each refused in one line saying what is wrong?"""
+    with a bare ``ValueError`` from ``str.format``, each a "grader error before grading
+    began". Is each refused in one line saying what is wrong?"""
     from traitlets import TraitError
     from traitlets.config import Config
 
