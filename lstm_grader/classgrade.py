@@ -670,9 +670,7 @@ class ClassGrader:
         """
         try:
             saved = json.loads(safefiles.read_text(self._state_file(submission)))
-        except FileNotFoundError:
-            return None
-        except ValueError:  # not UTF-8, or not JSON
+        except (FileNotFoundError, ValueError):  # none, or not UTF-8 or not JSON
             return None
         if (
             isinstance(saved, dict)

@@ -203,11 +203,14 @@ def _check_directory_structure(structure: str) -> None:
             problem = f"which names {', '.join(twice)} more than once"
         else:
             return
+    # lstm_lib only on refusal: a course whose own lstm_lib cannot be imported gets its layout
+    from lstm_lib.prose import spoken_list
+
     keys = [f"{{{key}}}" for key in _STRUCTURE_KEYS]
     raise TraitError(
         f"c.CourseDirectory.directory_structure is {structure!r}, {problem}: it must name "
-        f"each of {', '.join(keys[:-1])} and {keys[-1]} once, and nothing else, as "
-        f"nbgrader's default {os.path.join(*keys)!r} does"
+        f"each of {spoken_list(keys)} once, and nothing else, as nbgrader's default "
+        f"{os.path.join(*keys)!r} does"
     )
 
 
