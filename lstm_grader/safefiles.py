@@ -12,9 +12,12 @@ renamed over the target (a rename replaces a link, it never follows it).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import secrets
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,12 +67,10 @@ def write_bytes(path: str | Path, data: bytes, mode: int = 0o644) -> None:
 
 
 def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
-    """Write several files as :func:`write_bytes` does, each in full beside its target
-    before any target is replaced: a disk that fills up, or any other failed write,
-    changes none of them.
-
-    The replacing renames come last and need no room; one refused (a folder standing in
-    a file's place) leaves the targets before it replaced.
+    """Write several files as :func:`write_bytes` does, all of them or none: each is
+    written in full beside its target before any target is replaced, so a disk that
+    fills up changes none of them, and a replacement refused part-way (a folder, or an
+    immutable file, standing in a later file's place) puts back the ones before it.
 
     Raises
     ------
@@ -77,6 +78,9 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
         Naming the target it failed on, with the system's reason.
     """
     partials: dict[Path, str] = {}
+    # what stood at each target before, kept under another name until all are replaced
+    previous: dict[Path, str | None] = {}
+    replaced: list[Path] = []
     target = Path()
     try:
         for target, data in contents.items():
@@ -88,18 +92,72 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.chmod(partials[target], mode)
+        if len(partials) > 1:  # one rename is all or nothing by itself
+            for target in partials:
+                previous[target] = _kept_aside(target)
         for target, partial in list(partials.items()):
             os.replace(partial, target)
             del partials[target]
+            replaced.append(target)
     except OSError as exc:
-        if exc.filename is not None and not str(exc.filename).endswith(".partial"):
+        for done in reversed(replaced):
+            with contextlib.suppress(OSError):
+                if (aside := previous[done]) is None:
+                    os.unlink(done)
+                else:
+                    os.replace(aside, done)
+                    previous[done] = None
+        if exc.filename is not None and not str(exc.filename).endswith((".partial", ".previous")):
             raise  # a folder above that could not be made names itself
         # a write names no file, and a rename names the partial first: say which target
         raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
     finally:
-        for partial in partials.values():
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
+        for left in [*partials.values(), *previous.values()]:
+            if left is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(left)
+
+
+def _kept_aside(target: Path) -> str | None:
+    """A second name for what stands at ``target`` now (a file, or a link, never
+    followed), beside it, so that replacing it can be undone; None if nothing stands
+    there.
+
+    Raises
+    ------
+    OSError
+        If a folder stands there (``EISDIR``, as replacing it would), or the entry cannot
+        be linked or copied.
+    """
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+
+    def made_beside(make: Callable[[str], None]) -> str:
+        for _ in range(100):
+            aside = str(target.parent / f".{secrets.token_hex(8)}.previous")
+            with contextlib.suppress(FileExistsError):
+                make(aside)
+                return aside
+        raise FileExistsError(errno.EEXIST, "no free name beside it", str(target))
+
+    try:
+        return made_beside(lambda aside: os.link(target, aside, follow_symlinks=False))
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: keep a copy instead
+        if stat.S_ISLNK(info.st_mode):
+            return made_beside(lambda aside: os.symlink(os.readlink(target), aside))
+        if not stat.S_ISREG(info.st_mode):
+            raise
+    fd, aside = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".previous")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(read_bytes(target, limit=info.st_size + MAX_FILE_BYTES))
+    os.chmod(aside, stat.S_IMODE(info.st_mode))
+    return aside
 
 
 def write_text(path: str | Path, text: str, mode: int = 0o644) -> None:

@@ -150,3 +150,99 @@ def test_a_write_that_fails_names_its_file_not_the_partial_beside_it(tmp_path: P
         safefiles.write_bytes(tmp_path / "grades.csv", b"x")
     assert refused.value.filename == str(tmp_path / "grades.csv")
     assert os.listdir(tmp_path) == ["grades.csv"]
+
+
+def _entries(folder: Path) -> dict[str, bytes | str | None]:
+    """Each entry of ``folder``: a file's bytes, a link's target, None for a folder."""
+    return {
+        path.name: os.readlink(path)
+        if path.is_symlink()
+        else path.read_bytes()
+        if path.is_file()
+        else None
+        for path in sorted(folder.iterdir())
+    }
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _files_to_write(folder: Path) -> dict[Path, bytes]:
+    """Four targets: a file, nothing, a link (replaced, never followed) and a file."""
+    (folder / "a").write_bytes(b"old a")
+    (folder / "c").symlink_to("elsewhere")
+    (folder / "d").write_bytes(b"old d")
+    return {folder / name: f"new {name}".encode() for name in ("a", "b", "c", "d")}
+
+
+@pytest.mark.parametrize("hard_links", [True, False], ids=["hard-links", "no-hard-links"])
+@pytest.mark.parametrize("refused", ["a", "b", "c", "d"])
+def test_a_replacement_refused_part_way_puts_back_the_ones_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str, hard_links: bool
+) -> None:
+    """The renames that replace the targets come after every file is written, and one of
+    them refused (an immutable file, a mount point in a file's place) left the targets
+    before it replaced: grades.csv new beside an earlier run's totals. With the rename
+    onto each target in turn refused, does every target stand as before (a file, nothing,
+    a link), with nothing left beside them, and the error name the refused target? On a
+    file system without hard links too (the files before are kept as copies)?"""
+    if not hard_links:
+        monkeypatch.setattr(
+            safefiles.os, "link", lambda *a, **kw: _raise(PermissionError(1, "not here"))
+        )
+    contents = _files_to_write(tmp_path)
+    before = _entries(tmp_path)
+    rename = os.replace
+
+    def refusing(source: str, target: str | Path) -> None:
+        if Path(target) == tmp_path / refused and str(source).endswith(".partial"):
+            raise PermissionError(1, "Operation not permitted", str(source), str(target))
+        rename(source, target)
+
+    monkeypatch.setattr(safefiles.os, "replace", refusing)
+    with pytest.raises(PermissionError) as raised:
+        safefiles.write_files(contents)
+    assert raised.value.filename == str(tmp_path / refused)
+    assert _entries(tmp_path) == before
+
+    monkeypatch.setattr(safefiles.os, "replace", rename)
+    safefiles.write_files(contents)
+    assert _entries(tmp_path) == {path.name: data for path, data in contents.items()}
+
+
+def test_a_folder_in_a_later_files_place_changes_nothing(tmp_path: Path) -> None:
+    """A folder standing where the second of two files belongs: is the first left as it
+    was, and the error the folder's (``EISDIR``, naming it), with nothing left beside?"""
+    (tmp_path / "grades.csv").write_bytes(b"old")
+    (tmp_path / "grades_totals.csv").mkdir()
+    with pytest.raises(IsADirectoryError) as refused:
+        safefiles.write_files(
+            {tmp_path / "grades.csv": b"new", tmp_path / "grades_totals.csv": b"new"}
+        )
+    assert refused.value.filename == str(tmp_path / "grades_totals.csv")
+    assert _entries(tmp_path) == {"grades.csv": b"old", "grades_totals.csv": None}
+
+
+def test_an_immutable_file_in_a_later_files_place_changes_nothing(tmp_path: Path) -> None:
+    """For real: the second of three files is immutable (``chattr +i``, root's), so it can
+    be neither linked nor replaced. Is the first put back as it was, keeping its mode,
+    the third never touched, and the error the immutable file's?"""
+    import shutil
+    import subprocess
+
+    from conftest import require_or_skip
+
+    require_or_skip(os.geteuid() == 0 and shutil.which("chattr") is not None, "root and chattr")
+    (tmp_path / "first").write_bytes(b"old first")
+    (tmp_path / "first").chmod(0o600)
+    (tmp_path / "kept").write_bytes(b"old kept")
+    subprocess.run(["chattr", "+i", str(tmp_path / "kept")], check=True)
+    try:
+        with pytest.raises(PermissionError) as refused:
+            safefiles.write_files({tmp_path / name: b"new" for name in ("first", "kept", "third")})
+        assert refused.value.filename == str(tmp_path / "kept")
+        assert _entries(tmp_path) == {"first": b"old first", "kept": b"old kept"}
+        assert (tmp_path / "first").stat().st_mode & 0o777 == 0o600
+    finally:
+        subprocess.run(["chattr", "-i", str(tmp_path / "kept")], check=True)
