@@ -1333,13 +1333,43 @@ def _refused_as(change: str, command: str | None = None) -> Iterator[None]:
         # the database's own words come first; the statement and its values follow them
         said = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
         check = f" (`{command}` must succeed)" if command else ""
+        what_to_do = (
+            "the disk under the gradebook is full: free some space on it"
+            if _disk_full(exc)
+            else f"make it take the change{check}"
+        )
         raise GradebookRefused(
             f"the gradebook refused to {report.printable(change)} "
-            f"({report.printable(report.shortened(said.strip(), 300))}): make it take the "
-            f"change{check}, then run lstm-grade again"
+            f"({report.printable(report.shortened(said.strip(), 300))}): {what_to_do}, then "
+            "run lstm-grade again"
         ) from exc
     finally:
         nbgrader_log.removeFilter(_not_a_rollback_notice)
+
+
+#: SQLite's result code for a write that found the disk, or the database's page limit, full.
+SQLITE_FULL = 13
+#: PostgreSQL's SQLSTATE for a full disk on the server (``disk_full``).
+POSTGRES_DISK_FULL = "53100"
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Whether the database error behind ``exc`` (nbgrader's, raised while SQLAlchemy's
+    was handled) is a full disk: SQLite's ``SQLITE_FULL``, PostgreSQL's ``disk_full``, or
+    the system's ``ENOSPC`` or ``EDQUOT``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        for error in (cause, getattr(cause, "orig", None)):
+            if (
+                getattr(error, "sqlite_errorcode", None) == SQLITE_FULL
+                or getattr(error, "pgcode", None) == POSTGRES_DISK_FULL
+                or (isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT))
+            ):
+                return True
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def _not_a_rollback_notice(record: logging.LogRecord) -> bool:
@@ -1515,7 +1545,8 @@ _WHAT_TO_DO_ABOUT: dict[int, str] = {
     errno.EISDIR: "a folder stands where a file belongs: move the folder away",
     errno.ENOSPC: "the disk is full: free some space on it",
     errno.EDQUOT: "the disk quota is used up: free some space",
-    errno.EMFILE: "too many files are open: raise the limit (`ulimit -n`) or give fewer --workers",
+    errno.EMFILE: "too many files are open: raise the grader's hard limit (`ulimit -Hn`) or give "
+    "fewer --workers",
     errno.EAGAIN: "the host could not start another process or thread: give fewer --workers",
     errno.EIO: "the disk failed to read or write: check it",
 }
@@ -1685,8 +1716,9 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     if isinstance(lock, str):
         print(f"lstm-grade: nothing was graded: {lock}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
-    from lstm_grader.sandbox import SandboxUnavailable, check_can_grade
+    from lstm_grader.sandbox import SandboxUnavailable, check_can_grade, raise_own_open_files
 
+    raise_own_open_files()
     try:
         if not args.scheduler:  # on a cluster, each worker's own sandbox is checked
             check_can_grade()

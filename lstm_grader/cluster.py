@@ -250,9 +250,12 @@ _worker_local = threading.local()
 def _worker_grader():
     """This worker thread's preloaded nbgrader helper, started on first use."""
     from lstm_grader.preloaded import PreloadedGrader
+    from lstm_grader.sandbox import raise_own_open_files
 
     grader = getattr(_worker_local, "grader", None)
     if grader is None:
+        # a worker started from a login shell has its low soft limit, as lstm-grade may
+        raise_own_open_files()
         # `python -c` imports from its working folder first: a private empty one, never a
         # shared /tmp where another user of the host could plant a module
         home = tempfile.mkdtemp(prefix=owners.temporary_prefix("helper"))

@@ -44,7 +44,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 #: What the helper imports before it forks anything: nbgrader's applications (they import
 #: the converters, preprocessors, the gradebook and nbconvert) and this grader's modules
@@ -275,13 +275,26 @@ def _wait(pid: int, timeout: float, turn_waits: str | None = None) -> tuple[int,
             if (ended := reaped()) is not None:
                 return ended
             if pidfd is not None:
-                select.select([pidfd], [], [], look)
+                readable_within(pidfd, look)
             else:
                 time.sleep(min(look, 0.02))
         return reaped()  # a child that ended during the last look did not time out
     finally:
         if pidfd is not None:
             os.close(pidfd)
+
+
+def readable_within(source: int | IO[Any], timeout: float) -> bool:
+    """Whether ``source`` (a descriptor, or what has one) can be read, or has ended,
+    within ``timeout`` seconds.
+
+    ``poll``, not ``select``: ``select`` refuses a descriptor numbered 1,024 or more, and
+    the class command raises its own limit of open files above that
+    (:func:`lstm_grader.sandbox.raise_own_open_files`).
+    """
+    poller = select.poll()
+    poller.register(source, select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
 
 
 #: How often a wait for a child whose kernels may wait for their turn looks again.
@@ -579,7 +592,7 @@ class PreloadedGrader:
         return (": " + " | ".join(lines[-3:])) if lines else ""
 
     def _answer(self, timeout: float) -> dict[str, Any]:
-        readable, _, _ = select.select([self._answers], [], [], timeout)
+        readable = readable_within(self._answers, timeout)
         line = self._answers.readline() if readable else ""
         try:
             answer = json.loads(line) if line else None
@@ -602,8 +615,7 @@ class PreloadedGrader:
         from lstm_grader.sandbox import TURN_WAITS_ENV
 
         for look in looks_until_timeout(timeout, child, env.get(TURN_WAITS_ENV)):
-            readable, _, _ = select.select([self._answers], [], [], look)
-            if readable:
+            if readable_within(self._answers, look):
                 break
         return self._answer(0)
 

@@ -1171,7 +1171,28 @@ def _write_restriction(
 CORE_LIMIT = 1
 
 
-def _core_dumps_not_stopped(pattern_file: str = "/proc/sys/kernel/core_pattern") -> list[str]:
+#: Where Linux shows what it does with a crashed process's memory.
+CORE_PATTERN_FILE = "/proc/sys/kernel/core_pattern"
+
+
+def core_limit(pattern_file: str | None = None) -> int:
+    """The RLIMIT_CORE each process of the sandbox gets on this host: :data:`CORE_LIMIT`,
+    or 0 where the grader's own hard limit is 0 (``* hard core 0``, as hardening guides
+    set it) and ``kernel.core_pattern`` names a file: at 0 Linux then writes none and runs
+    no program. A pattern that pipes each crash to a program, or hands it to a socket, or
+    cannot be read, needs :data:`CORE_LIMIT`, which such a grader may not give
+    (:func:`limits_out_of_reach`)."""
+    if resource.getrlimit(resource.RLIMIT_CORE)[1] != 0:
+        return CORE_LIMIT
+    try:
+        with open(pattern_file or CORE_PATTERN_FILE, encoding="utf-8", errors="replace") as handle:
+            pattern = handle.read()
+    except OSError:
+        return CORE_LIMIT
+    return CORE_LIMIT if pattern.startswith(("|", "@")) else 0
+
+
+def _core_dumps_not_stopped(pattern_file: str = CORE_PATTERN_FILE) -> list[str]:
     """What :data:`CORE_LIMIT` cannot stop on this host, in words: a ``core_pattern`` that
     hands each crash to a socket (``@...``, Linux 6.16 or later) takes it whatever the
     limit, from any program the kernel runs; nothing otherwise."""
@@ -1221,7 +1242,7 @@ class ProcessLimits:
             ("cpu", resource.RLIMIT_CPU, self.cpu_seconds),
             ("fsize", resource.RLIMIT_FSIZE, self.file_bytes),
             ("nofile", resource.RLIMIT_NOFILE, self.open_files),
-            ("core", resource.RLIMIT_CORE, CORE_LIMIT),
+            ("core", resource.RLIMIT_CORE, core_limit()),
         ]
         if self.processes is not None:
             each.append(("nproc", resource.RLIMIT_NPROC, self.processes))
@@ -1271,6 +1292,11 @@ def limits_out_of_reach(limits: ProcessLimits) -> str | None:
         if hard != resource.RLIM_INFINITY and value > hard:
             setting = _SETTING_OF_LIMIT.get(name)
             named = f" (c.SandboxKernelManager.{setting})" if setting else ""
+            if name == "core":  # no setting: what a crash would reach without it
+                named = (
+                    " (while kernel.core_pattern pipes each crash to a program, which only "
+                    "this limit keeps from running on the host for a crash in the sandbox)"
+                )
             beyond.append(f"{name} {value}{named} above its {hard}")
     if not beyond:
         return None
@@ -1279,6 +1305,33 @@ def limits_out_of_reach(limits: ProcessLimits) -> str | None:
         f"which it may not raise: {'; '.join(beyond)}. Start the grader with higher ones "
         "(`ulimit -H`, or a service's Limit...= settings), or lower those settings"
     )
+
+
+#: The most open files the grader gives itself where its hard limit allows more: its
+#: workers' helpers, pipes and kernel sockets, and the gradebook, with room to spare.
+OWN_OPEN_FILES = 65536
+
+
+def raise_own_open_files() -> int:
+    """Raise this process's soft limit of open files to its hard limit (at most
+    :data:`OWN_OPEN_FILES`), and return the soft limit it has now.
+
+    A grader started with a low soft limit under a higher hard one (``ulimit -Sn 64``,
+    a login's default) ran out of files as it graded: each notebook a grader error
+    reading "Too many open files", and "run lstm-grade again" met the same. Any process
+    may raise its soft limit up to its hard one; the helpers it starts inherit it, and
+    each kernel gets the sandbox's own (:class:`ProcessLimits`). A hard limit too low
+    for the kernels is :func:`limits_out_of_reach`'s.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = OWN_OPEN_FILES if hard == resource.RLIM_INFINITY else min(hard, OWN_OPEN_FILES)
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (OSError, ValueError):  # refused by a security module: grade within the soft one
+        return soft
+    return wanted
 
 
 #: The most bytes of a thread's ``schedstat`` read: its three counters, at most 20 digits

@@ -1456,6 +1456,8 @@ def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path
                     "on device): the disk is full: free some space on it, then run lstm-grade "
                     "again\n"
                 ), told
+            if run.returncode in (1, 2):  # the line says what stopped it: the disk
+                assert "free some space on it" in run.stderr, told
             assert _submitted_bytes(course) == submitted, told
             written = [path.exists() for path in grades_files]
             assert written == [run.returncode in (0, 3)] * 2, told
@@ -1471,6 +1473,45 @@ def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path
         }
         assert rows["ann"]["score"] == rows["ann"]["max_score"]
         assert rows["bob"]["score"] == rows["bob"]["max_score"]
+
+
+@pytest.mark.slow
+def test_a_low_soft_limit_of_open_files_does_not_fail_the_class(tmp_path: Path) -> None:
+    """Started with a low soft limit of open files under a higher hard one (``ulimit -Sn``),
+    lstm-grade ran out of files as it graded: every notebook a grader error reading "Too
+    many open files", and running it again met the same. Does it raise its own soft limit
+    and grade the class in full?"""
+    import resource
+
+    from conftest import make_course
+
+    from lstm_grader.sandbox import _system_program
+
+    prlimit = _system_program("prlimit")
+    require_or_skip(prlimit is not None, "prlimit (util-linux)")
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    require_or_skip(hard >= 1024, "a hard limit of open files the sandbox's kernels fit in")
+    course = make_course(tmp_path, [ASSIGNMENT])
+    for student in ("ann", "bob"):
+        course.submit(student, ASSIGNMENT, answered_notebook(course))
+    run = course.run(
+        str(prlimit),
+        f"--nofile={LOW_SOFT_OPEN_FILES}:{hard}",
+        "--",
+        *["lstm-grade", ASSIGNMENT, "--workers", "2", "--no-progress"],
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = grade_rows(course)
+    assert {student: row["status"] for student, row in rows.items()} == {
+        "ann": "graded",
+        "bob": "graded",
+    }
+    assert rows["ann"]["score"] == rows["ann"]["max_score"]
+
+
+#: A soft limit of open files lstm-grade starts under but cannot grade within.
+LOW_SOFT_OPEN_FILES = 24
 
 
 def _processes_of(root: Path) -> list[str]:
@@ -2546,6 +2587,43 @@ def test_a_learner_the_gradebook_refuses_is_named_and_the_others_are_graded(
         assert len(said) == 1 and "bob/a1/a1" in said[0], said
     # nbgrader's own notice, a traceback on the terminal of a run that logs nowhere else
     assert not [r for r in caplog.records if "Rolling back session" in r.getMessage()]
+
+
+def test_too_many_open_files_says_to_raise_the_hard_limit(tmp_path: Path) -> None:
+    """lstm-grade raises its own soft limit of open files to the hard one, so the line for
+    running out said to raise "the limit (`ulimit -n`)", which is already as high as it
+    goes. Does it name the hard limit?"""
+    exc = OSError(errno.EMFILE, os.strerror(errno.EMFILE), str(tmp_path / "grades.csv"))
+    assert classgrade._os_error_words(exc, tmp_path) == (
+        f"cannot make grades.csv in {tmp_path} (Too many open files)",
+        "too many files are open: raise the grader's hard limit (`ulimit -Hn`) or give fewer "
+        "--workers",
+    )
+
+
+def test_a_gradebook_whose_disk_is_full_says_to_free_space_not_to_mend_the_gradebook(
+    tmp_path: Path,
+) -> None:
+    """A gradebook that cannot grow (SQLite's "database or disk is full", here its page
+    limit reached for real) refused a learner, and the line said to make the gradebook
+    take the change, the ``nbgrader db`` command to run, which a full disk fails too. Does
+    it now say the disk is full and to free some space, with the database's words?"""
+    from nbgrader.api import Gradebook
+    from sqlalchemy import text
+
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+        pages = gradebook.db.execute(text("PRAGMA page_count")).scalar()
+        gradebook.db.execute(text(f"PRAGMA max_page_count = {pages}"))
+        with (
+            pytest.raises(classgrade.GradebookRefused) as refused,
+            classgrade._refused_as("add the learner 'bob'", "nbgrader db student add bob"),
+        ):
+            gradebook.update_or_create_student("bob", first_name="b" * 100_000)
+    assert str(refused.value) == (
+        "the gradebook refused to add the learner 'bob' ((sqlite3.OperationalError) database "
+        "or disk is full): the disk under the gradebook is full: free some space on it, then "
+        "run lstm-grade again"
+    )
 
 
 def test_a_library_that_cannot_be_imported_is_named_not_the_configuration(

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import nbgrader
 import pytest
-from conftest import ROOT
+from conftest import ROOT, require_or_skip
 
 from lstm_grader.preloaded import PreloadedGrader
 
@@ -215,6 +215,42 @@ def test_a_failing_command_is_crashed_with_its_error_in_the_log(
     outcome, log = grader.run(VERSION, cwd=tmp_path, env=_env(tmp_path), timeout=60)
     assert outcome == "ran", log
     assert FAILING_MESSAGE not in log, "the previous run's log leaked into this one"
+
+
+_RUN_PAST_DESCRIPTOR_1024 = """
+import os, resource, sys, tempfile
+from lstm_grader.preloaded import PreloadedGrader
+from lstm_grader.sandbox import raise_own_open_files
+
+if raise_own_open_files() < 2048:
+    print("short")
+    sys.exit(0)
+taken = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+home = tempfile.mkdtemp()
+grader = PreloadedGrader(cwd=home)
+try:
+    outcome, log = grader.run(["--version"], cwd=home, env=dict(os.environ), timeout=120)
+    print(outcome, log.splitlines()[-1])
+finally:
+    grader.close()
+"""
+
+
+def test_the_helper_answers_through_descriptors_numbered_past_1024(tmp_path: Path) -> None:
+    """lstm-grade raises its own limit of open files, so on a busy class its helper's
+    pipes may be numbered past 1,024, which ``select`` refuses. Does a helper started with
+    a thousand and more descriptors already open still run a command and answer?"""
+    run = subprocess.run(
+        [sys.executable, "-c", _RUN_PAST_DESCRIPTOR_1024],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    require_or_skip(run.stdout != "short\n", "a hard limit of 2,048 open files or more")
+    assert run.stdout.split()[:1] == ["ran"], run.stdout + run.stderr
+    assert f"nbgrader version {nbgrader.__version__}" in run.stdout
 
 
 # --------------------------------------------------------------------------- what a child sees

@@ -1374,6 +1374,92 @@ def test_a_core_pattern_no_core_file_limit_stops_is_named(
     assert sandbox._core_dumps_not_stopped(str(tmp_path / "missing")) == []
 
 
+_CORE_LIMIT_UNDER_HARD_0 = """
+import sys
+from lstm_grader import sandbox
+print(sandbox.core_limit(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("pattern", "under_hard_0"),
+    [
+        ("core\n", 0),
+        ("/var/crash/core.%e.%p\n", 0),
+        ("|/usr/share/apport/apport -p%p -s%s -c%c\n", sandbox.CORE_LIMIT),
+        ("@/run/c.sock\n", sandbox.CORE_LIMIT),
+        (None, sandbox.CORE_LIMIT),  # cannot be read
+    ],
+    ids=["core", "a-path", "a-program", "a-socket", "unreadable"],
+)
+def test_a_grader_with_no_core_files_gives_kernels_none_where_that_stops_every_dump(
+    tmp_path: Path, pattern: str | None, under_hard_0: int
+) -> None:
+    """A host hardened with ``* hard core 0`` could not grade: its grader may not give
+    kernels RLIMIT_CORE 1, which stops a core_pattern's program. Where the pattern names a
+    file, 0 writes nothing and runs nothing: does the sandbox then take 0, keeping 1 where
+    a program, a socket or an unknown pattern would take the crash, and 1 wherever the
+    grader's own hard limit allows it?"""
+    from lstm_grader.sandbox import _system_program
+
+    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
+    pattern_file = tmp_path / "core_pattern"
+    if pattern is not None:
+        pattern_file.write_text(pattern)
+        assert sandbox.core_limit(str(pattern_file)) == sandbox.CORE_LIMIT  # hard unlimited
+    run = subprocess.run(
+        [str(_system_program("prlimit")), "--core=0", "--"]
+        + [sys.executable, "-c", _CORE_LIMIT_UNDER_HARD_0, str(pattern_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(under_hard_0)]
+
+
+_START_WITH_THE_CORE_PATTERN = """
+import sys
+from lstm_grader import sandbox
+sandbox.CORE_PATTERN_FILE = sys.argv.pop()
+"""
+
+
+@pytest.mark.parametrize("pattern", ["core\n", "|/usr/lib/systemd/systemd-coredump %P\n"])
+def test_a_kernel_starts_under_a_hard_core_limit_of_0_or_the_refusal_says_why(
+    tmp_path: Path, pattern: str
+) -> None:
+    """For real, a grader under a hard core limit of 0 that it may not raise: does a
+    sandboxed kernel start where the core_pattern names a file, and is it refused before
+    it starts, saying what the limit is for, where the pattern pipes crashes to a
+    program?"""
+    sandbox.check_can_grade()
+    pattern_file = tmp_path / "core_pattern"
+    pattern_file.write_text(pattern)
+    prefix = under_hard_limit(sandbox.DEFAULT_OPEN_FILES)
+    run = subprocess.run(
+        [*prefix[:-1], "--core=0", "--", sys.executable, "-c"]
+        + [_START_WITH_THE_CORE_PATTERN + _START_UNDER_THE_GRADERS_LIMITS, "1024"]
+        + [str(pattern_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    if pattern.startswith("|"):
+        assert run.stdout.splitlines() == [
+            "refused: the sandbox's limits for each process are above the grader's own hard "
+            "limits, which it may not raise: core 1 (while kernel.core_pattern pipes each "
+            "crash to a program, which only this limit keeps from running on the host for a "
+            "crash in the sandbox) above its 0. Start the grader with higher ones (`ulimit "
+            "-H`, or a service's Limit...= settings), or lower those settings"
+        ]
+    else:
+        assert run.stdout.splitlines() == ["started"]
+
+
 #: The limits the launch tests set, under any hard limit an ordinary user already has.
 def _launch_limits(processes: int | None) -> sandbox.ProcessLimits:
     import resource
@@ -1429,7 +1515,7 @@ def test_the_launch_joins_each_group_and_sets_each_limit_before_the_command_runs
         "CPU": limits.cpu_seconds,
         "FSIZE": limits.file_bytes,
         "NOFILE": limits.open_files,
-        "CORE": sandbox.CORE_LIMIT,
+        "CORE": sandbox.core_limit(),
     }
     if processes is not None:
         expected["NPROC"] = limits.processes
@@ -1568,7 +1654,7 @@ def test_a_real_kernel_runs_in_its_groups_under_its_limits_however_it_was_launch
         "Max cpu time": km.cpu_limit_seconds,
         "Max file size": km.disk_limit_mb * 2**20,
         "Max open files": km.open_files,
-        "Max core file size": sandbox.CORE_LIMIT,
+        "Max core file size": sandbox.core_limit(),
     }
     for pid, limits in seen["limits"].items():
         for name, value in expected.items():
@@ -1618,3 +1704,44 @@ def test_limits_the_grader_may_not_give_refuse_the_kernel_saying_which(tmp_path:
         "Limit...= settings), or lower those settings"
     )
     assert started == "started"
+
+
+_RAISE_OWN_OPEN_FILES = """
+import resource, sys
+from lstm_grader import sandbox
+
+sandbox.OWN_OPEN_FILES = int(sys.argv[1])
+said = sandbox.raise_own_open_files()
+print(said, *resource.getrlimit(resource.RLIMIT_NOFILE))
+"""
+
+
+@pytest.mark.parametrize(
+    ("soft", "hard", "bound", "raised_to"),
+    [
+        (64, 4096, 65536, 4096),
+        (64, 4096, 1000, 1000),
+        (512, 512, 65536, 512),
+        (4000, 4096, 1000, 4000),
+    ],
+    ids=["to-the-hard-limit", "to-its-own-bound", "already-at-the-hard-limit", "never-lowered"],
+)
+def test_the_grader_raises_its_own_soft_limit_of_open_files(
+    soft: int, hard: int, bound: int, raised_to: int
+) -> None:
+    """A grader started with a low soft limit of open files under a higher hard one ran
+    out of files as it graded. Does it raise the soft limit to the hard one, at most to its
+    own bound, keep the hard one, and never lower either?"""
+    from lstm_grader.sandbox import _system_program
+
+    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
+    run = subprocess.run(
+        [str(_system_program("prlimit")), f"--nofile={soft}:{hard}", "--"]
+        + [sys.executable, "-c", _RAISE_OWN_OPEN_FILES, str(bound)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(raised_to), str(raised_to), str(hard)]
