@@ -2608,10 +2608,14 @@ def test_a_gradebook_whose_disk_is_full_says_to_free_space_not_to_mend_the_grade
     limit reached for real) refused a learner, and the line said to make the gradebook
     take the change, the ``nbgrader db`` command to run, which a full disk fails too. Does
     it now say the disk is full and to free some space, with the database's words?"""
-    from nbgrader.api import Gradebook
-    from sqlalchemy import text
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import create_engine, text
 
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+    url = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    schema = create_engine(url)  # made here: nbgrader would run `alembic` by name
+    Base.metadata.create_all(schema)
+    schema.dispose()
+    with Gradebook(url) as gradebook:
         pages = gradebook.db.execute(text("PRAGMA page_count")).scalar()
         gradebook.db.execute(text(f"PRAGMA max_page_count = {pages}"))
         with (
