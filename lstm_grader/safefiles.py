@@ -72,6 +72,10 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
     fills up changes none of them, and a replacement refused part-way (a folder, or an
     immutable file, standing in a later file's place) puts back the ones before it.
 
+    What stands at a target is kept under a second name until all are replaced. One that
+    cannot be kept (another user's file this one may neither link nor read) is replaced
+    last, when nothing after it can fail; only a second such file is not put back.
+
     Raises
     ------
     OSError
@@ -80,6 +84,7 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
     partials: dict[Path, str] = {}
     # what stood at each target before, kept under another name until all are replaced
     previous: dict[Path, str | None] = {}
+    unkept: list[Path] = []  # what could not be kept (another user's unreadable file)
     replaced: list[Path] = []
     target = Path()
     try:
@@ -94,13 +99,21 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
             os.chmod(partials[target], mode)
         if len(partials) > 1:  # one rename is all or nothing by itself
             for target in partials:
-                previous[target] = _kept_aside(target)
-        for target, partial in list(partials.items()):
-            os.replace(partial, target)
+                try:
+                    previous[target] = _kept_aside(target)
+                except IsADirectoryError:
+                    raise
+                except OSError:
+                    unkept.append(target)
+        # what cannot be put back is replaced last, when no later replacement can fail
+        for target in sorted(partials, key=unkept.__contains__):
+            os.replace(partials[target], target)
             del partials[target]
             replaced.append(target)
     except OSError as exc:
         for done in reversed(replaced):
+            if done in unkept:
+                continue
             with contextlib.suppress(OSError):
                 if (aside := previous[done]) is None:
                     os.unlink(done)

@@ -246,3 +246,36 @@ def test_an_immutable_file_in_a_later_files_place_changes_nothing(tmp_path: Path
         assert (tmp_path / "first").stat().st_mode & 0o777 == 0o600
     finally:
         subprocess.run(["chattr", "-i", str(tmp_path / "kept")], check=True)
+
+
+@pytest.mark.parametrize("refused", [None, "d"])
+def test_a_file_that_cannot_be_kept_is_replaced_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: str | None
+) -> None:
+    """What stands at the first target cannot be kept under a second name (another user's
+    file, neither linkable nor readable): refusing to write then would fail a write that
+    replacing alone allows. Is it replaced last, so that a later refusal still leaves
+    every target as it was, and without one is every file written?"""
+    contents = _files_to_write(tmp_path)
+    before = _entries(tmp_path)
+    kept_aside, rename = safefiles._kept_aside, os.replace
+
+    def not_for_a(target: Path) -> str | None:
+        if target.name == "a":
+            raise PermissionError(1, "Operation not permitted", str(target))
+        return kept_aside(target)
+
+    def refusing(source: str, target: str | Path) -> None:
+        if Path(target).name == refused and str(source).endswith(".partial"):
+            raise PermissionError(1, "Operation not permitted", str(source), str(target))
+        rename(source, target)
+
+    monkeypatch.setattr(safefiles, "_kept_aside", not_for_a)
+    monkeypatch.setattr(safefiles.os, "replace", refusing)
+    if refused is None:
+        safefiles.write_files(contents)
+        assert _entries(tmp_path) == {path.name: data for path, data in contents.items()}
+        return
+    with pytest.raises(PermissionError):
+        safefiles.write_files(contents)
+    assert _entries(tmp_path) == before
