@@ -1175,6 +1175,16 @@ CORE_LIMIT = 1
 CORE_PATTERN_FILE = "/proc/sys/kernel/core_pattern"
 
 
+def _core_pattern(pattern_file: str | None = None) -> str | None:
+    """This host's ``kernel.core_pattern`` (or ``pattern_file``'s), None if it cannot be
+    read."""
+    try:
+        with open(pattern_file or CORE_PATTERN_FILE, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def core_limit(pattern_file: str | None = None) -> int:
     """The RLIMIT_CORE each process of the sandbox gets on this host: :data:`CORE_LIMIT`,
     or 0 where the grader's own hard limit is 0 (``* hard core 0``, as hardening guides
@@ -1184,24 +1194,16 @@ def core_limit(pattern_file: str | None = None) -> int:
     (:func:`limits_out_of_reach`)."""
     if resource.getrlimit(resource.RLIMIT_CORE)[1] != 0:
         return CORE_LIMIT
-    try:
-        with open(pattern_file or CORE_PATTERN_FILE, encoding="utf-8", errors="replace") as handle:
-            pattern = handle.read()
-    except OSError:
-        return CORE_LIMIT
-    return CORE_LIMIT if pattern.startswith(("|", "@")) else 0
+    pattern = _core_pattern(pattern_file)
+    return CORE_LIMIT if pattern is None or pattern.startswith(("|", "@")) else 0
 
 
-def _core_dumps_not_stopped(pattern_file: str = CORE_PATTERN_FILE) -> list[str]:
+def _core_dumps_not_stopped(pattern_file: str | None = None) -> list[str]:
     """What :data:`CORE_LIMIT` cannot stop on this host, in words: a ``core_pattern`` that
     hands each crash to a socket (``@...``, Linux 6.16 or later) takes it whatever the
     limit, from any program the kernel runs; nothing otherwise."""
-    try:
-        with open(pattern_file, encoding="utf-8", errors="replace") as handle:
-            pattern = handle.read()
-    except OSError:
-        return []
-    if not pattern.startswith("@"):
+    pattern = _core_pattern(pattern_file)
+    if pattern is None or not pattern.startswith("@"):
         return []
     return [
         "core dumps: this host's kernel.core_pattern hands each crash to a socket, which "

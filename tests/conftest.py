@@ -566,3 +566,20 @@ def under_hard_limit(open_files: int) -> list[str]:
         require_or_skip(setpriv is not None, "setpriv (util-linux)")
         prefix = [str(setpriv), "--bounding-set=-sys_resource", "--", *prefix]
     return [*prefix, "--"]
+
+
+def python_under_limit(limit: str, code: str, *args: str) -> list[str]:
+    """The words ``code`` prints, run by this Python from the repository root under
+    ``prlimit`` with ``limit`` (``--core=0``) and ``args``."""
+    from lstm_grader.sandbox import _system_program
+
+    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
+    run = subprocess.run(
+        [str(_system_program("prlimit")), limit, "--", sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout.split()

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 import test_classgrade
-from conftest import Course, read_notebook, require_module, require_or_skip
+from conftest import Course, python_under_limit, read_notebook, require_module
 from test_classgrade import (
     ASSIGNMENT,
     _limit_cell_time,
@@ -319,9 +319,6 @@ def test_a_worker_started_under_a_low_soft_limit_of_open_files_raises_it() -> No
     or lower), which ran lstm-grade's own grading out of files. Does the worker raise
     its soft limit to the hard one, as lstm-grade does, before its helper starts, so that
     the helper has it too?"""
-    from lstm_grader.sandbox import _system_program
-
-    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
     code = (
         "import resource; from lstm_grader import cluster\n"
         "helper = cluster._worker_grader(); helper.start()\n"
@@ -329,14 +326,7 @@ def test_a_worker_started_under_a_low_soft_limit_of_open_files_raises_it() -> No
         "helpers = resource.prlimit(helper._process.pid, resource.RLIMIT_NOFILE)\n"
         "print(*own, *helpers)\n"
     )
-    done = subprocess.run(
-        [str(_system_program("prlimit")), "--nofile=64:4096", "--", sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.split() == ["4096"] * 4
+    assert python_under_limit("--nofile=64:4096", code) == ["4096"] * 4
 
 
 class _Calls:

@@ -27,6 +27,7 @@ from conftest import (
     aged,
     aged_folder,
     gone_owner_tag,
+    python_under_limit,
     require_module,
     require_or_skip,
     under_hard_limit,
@@ -1408,7 +1409,7 @@ def test_a_grader_with_no_core_files_gives_kernels_none_where_that_stops_every_d
         pattern_file.write_text(pattern)
         if resource.getrlimit(resource.RLIMIT_CORE)[1] != 0:
             assert sandbox.core_limit(str(pattern_file)) == sandbox.CORE_LIMIT
-    said = _python_under_limit("--core=0", _CORE_LIMIT_UNDER_HARD_0, str(pattern_file))
+    said = python_under_limit("--core=0", _CORE_LIMIT_UNDER_HARD_0, str(pattern_file))
     assert said == [str(under_hard_0)]
 
 
@@ -1725,22 +1726,5 @@ def test_the_grader_raises_its_own_soft_limit_of_open_files(
     """A grader started with a low soft limit of open files under a higher hard one ran
     out of files as it graded. Does it raise the soft limit to the hard one, at most to its
     own bound, keep the hard one, and never lower either?"""
-    said = _python_under_limit(f"--nofile={soft}:{hard}", _RAISE_OWN_OPEN_FILES, str(bound))
+    said = python_under_limit(f"--nofile={soft}:{hard}", _RAISE_OWN_OPEN_FILES, str(bound))
     assert said == [str(raised_to), str(raised_to), str(hard)]
-
-
-def _python_under_limit(limit: str, code: str, *args: str) -> list[str]:
-    """The words ``code`` prints, run by this Python under ``prlimit`` with ``limit``
-    (``--core=0``) and ``args``."""
-    from lstm_grader.sandbox import _system_program
-
-    require_or_skip(_system_program("prlimit") is not None, "prlimit (util-linux)")
-    run = subprocess.run(
-        [str(_system_program("prlimit")), limit, "--", sys.executable, "-c", code, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
-    assert run.returncode == 0, run.stderr
-    return run.stdout.split()
