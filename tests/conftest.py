@@ -517,9 +517,10 @@ def quick_suite_processes(config: pytest.Config) -> int | None:
     ``pytest -m "not slow"`` with no paths, the whole quick suite, runs on up to
     :data:`QUICK_SUITE_MAX_PROCESSES` of the machine's cores (pytest-xdist): the inner loop
     is then about half as long on two cores. Nothing changes where a number of processes
-    was given (``-n 0`` runs one), where paths were given, where a slow test may run
-    (``make test`` and ``.ci/run`` run the whole suite one test at a time, for its timing
-    classes), under ``--pdb``, ``--collect-only`` or ``-p no:xdist``, or in a worker.
+    was given (``-n 0`` runs one; ``make test`` gives two to its slow tests, in
+    streams: :data:`BOOK_SIDE_FILES`), where paths were given, where a slow test may run
+    (its grading classes are timed), under ``--pdb``, ``--collect-only`` or
+    ``-p no:xdist``, or in a worker.
     """
     if not config.pluginmanager.hasplugin("xdist"):
         return None
@@ -583,3 +584,38 @@ def python_under_limit(limit: str, code: str, *args: str) -> list[str]:
     )
     assert run.returncode == 0, run.stderr
     return run.stdout.split()
+
+
+# --- the slow tests in two streams ------------------------------------------------------
+
+#: Test files that build or read the book, or run Keras, and start no sandboxed kernel,
+#: ``lstm-grade`` or formgrader. ``make test`` runs the slow tests in two
+#: streams side by side (pytest-xdist's ``loadgroup``): these files in one, every other
+#: file in the other, so that the grading tests, which time classes and count the host's
+#: processes and kernel folders, still run one at a time and never beside one another.
+BOOK_SIDE_FILES = frozenset(
+    {
+        "test_book",
+        "test_book_claims",
+        "test_browser",
+        "test_makefile",
+        "test_model_verdicts",
+        "test_notebook_downloads",
+        "test_references",
+        "test_shapes",
+        "test_site",
+    }
+)
+
+
+def stream_of(test_file: Path) -> str:
+    """The stream (an ``xdist_group``) a test of ``test_file`` runs in: ``"book"`` for
+    :data:`BOOK_SIDE_FILES`, ``"grading"`` for every other file."""
+    return "book" if test_file.stem in BOOK_SIDE_FILES else "grading"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test joins its file's stream (:func:`stream_of`), which only
+    ``--dist loadgroup`` reads."""
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(stream_of(item.path)))

@@ -4,6 +4,7 @@ still behaves as what they stand in for."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,11 +12,13 @@ from types import SimpleNamespace
 
 import pytest
 from conftest import (
+    BOOK_SIDE_FILES,
     QUICK_SUITE_MAX_PROCESSES,
     ROOT,
     excludes_slow_tests,
     quick_suite_processes,
     searchable_by_all,
+    stream_of,
 )
 
 
@@ -172,3 +175,21 @@ def test_a_folder_opened_for_a_user_closes_when_the_last_process_leaves(tmp_path
     with searchable_by_all(str(folder), records):
         assert mode() == 0o701
     assert mode() == 0o700
+
+
+def test_the_book_stream_holds_only_files_that_grade_nothing() -> None:
+    """``make test`` runs the book's slow tests beside the grading ones: does each file of
+    the book stream exist, and start nothing that grades (a course of ``make_course``,
+    ``lstm-grade``, a sandboxed kernel, the formgrader), which the grading stream's timed
+    classes and counts of the host's processes would then meet? Every other file is in
+    the grading stream."""
+    tests = ROOT / "tests"
+    grading = re.compile(
+        r"make_course\(|lstm-grade|classgrade|autograde|preloaded|formgrader|sandbox\."
+    )
+    for name in sorted(BOOK_SIDE_FILES):
+        source = (tests / f"{name}.py").read_text()
+        assert not grading.findall(source), name
+        assert stream_of(tests / f"{name}.py") == "book"
+    assert stream_of(tests / "test_redteam.py") == "grading"
+    assert stream_of(tests / "test_learner_browser.py") == "grading"
