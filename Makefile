@@ -93,14 +93,17 @@ lint: install  ## ruff: lint rules (stale noqa included) and formatting
 	$(BIN)/ruff format --check .
 
 # The whole quick suite runs side by side on up to 4 cores by itself (tests/conftest.py,
-# quick_suite_processes). `make test` then runs the slow tests in two streams side by side
-# (tests/conftest.py, BOOK_SIDE_FILES): the book's, and the grading tests', which time
-# grading classes and clusters and so run one at a time within their stream.
+# quick_suite_processes). `make test` then runs the slow tests in two pytest processes side
+# by side (tests/conftest.py, BOOK_SIDE_FILES): the book's, and the grading tests', which
+# time grading classes and clusters and so run one at a time within their stream.
 check: lint  ## lint and the quick tests on the machine's cores (the inner loop)
 	$(BIN)/python -m pytest -m "not slow" -q
 
 test: check  ## the whole suite: quick tests, book build, real nbgrader runs, browser
-	$(BIN)/python -m pytest -m slow -q -n 2 --dist loadgroup
+	$(MAKE) --no-print-directory -j2 slow-tests-book slow-tests-grading
+
+slow-tests-%: $(STAMP)
+	$(BIN)/python -m pytest -m slow -q --stream=$*
 
 bench: $(STAMP)  ## timings: book builds, grading speed and parallel throughput
 	$(BIN)/python -m benchmarks

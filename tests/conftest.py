@@ -517,8 +517,8 @@ def quick_suite_processes(config: pytest.Config) -> int | None:
     ``pytest -m "not slow"`` with no paths, the whole quick suite, runs on up to
     :data:`QUICK_SUITE_MAX_PROCESSES` of the machine's cores (pytest-xdist): the inner loop
     is then about half as long on two cores. Nothing changes where a number of processes
-    was given (``-n 0`` runs one; ``make test`` gives two to its slow tests, in
-    streams: :data:`BOOK_SIDE_FILES`), where paths were given, where a slow test may run
+    was given (``-n 0`` runs one; ``make test`` runs its slow tests in two processes of
+    its own: :data:`BOOK_SIDE_FILES`), where paths were given, where a slow test may run
     (its grading classes are timed), under ``--pdb``, ``--collect-only`` or
     ``-p no:xdist``, or in a worker.
     """
@@ -589,10 +589,11 @@ def python_under_limit(limit: str, code: str, *args: str) -> list[str]:
 # --- the slow tests in two streams ------------------------------------------------------
 
 #: Test files that build or read the book, or run Keras, and start no sandboxed kernel,
-#: ``lstm-grade`` or formgrader. ``make test`` runs the slow tests in two
-#: streams side by side (pytest-xdist's ``loadgroup``): these files in one, every other
-#: file in the other, so that the grading tests, which time classes and count the host's
-#: processes and kernel folders, still run one at a time and never beside one another.
+#: ``lstm-grade`` or formgrader. ``make test`` runs the slow tests in two pytest processes
+#: side by side (``--stream book`` and ``--stream grading``): these files in one, every
+#: other file in the other, so that the grading tests, which time classes and count the
+#: host's processes, kernel folders and an ordinary user's tasks, still run one at a time
+#: and never beside one another.
 BOOK_SIDE_FILES = frozenset(
     {
         "test_book",
@@ -606,16 +607,38 @@ BOOK_SIDE_FILES = frozenset(
         "test_site",
     }
 )
+#: The streams ``--stream`` chooses from.
+STREAMS = ("book", "grading")
 
 
 def stream_of(test_file: Path) -> str:
-    """The stream (an ``xdist_group``) a test of ``test_file`` runs in: ``"book"`` for
+    """The stream a test of ``test_file`` runs in: ``"book"`` for
     :data:`BOOK_SIDE_FILES`, ``"grading"`` for every other file."""
     return "book" if test_file.stem in BOOK_SIDE_FILES else "grading"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Each test joins its file's stream (:func:`stream_of`), which only
-    ``--dist loadgroup`` reads."""
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(stream_of(item.path)))
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--stream",
+        choices=STREAMS,
+        default=None,
+        help="run only the tests of one stream: the book's files (BOOK_SIDE_FILES in "
+        "tests/conftest.py) or every other file; make test runs both side by side",
+    )
+
+
+def split_by_stream(items: list[Any], stream: str) -> tuple[list[Any], list[Any]]:
+    """``items`` (anything with a ``path``) in ``stream``, and the rest, each in order."""
+    kept = [item for item in items if stream_of(item.path) == stream]
+    return kept, [item for item in items if stream_of(item.path) != stream]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``--stream``, the other stream's tests are deselected."""
+    stream = config.getoption("stream")
+    if stream is None:
+        return
+    kept, others = split_by_stream(items, stream)
+    if others:
+        config.hook.pytest_deselected(items=others)
+        items[:] = kept

@@ -18,6 +18,7 @@ from conftest import (
     excludes_slow_tests,
     quick_suite_processes,
     searchable_by_all,
+    split_by_stream,
     stream_of,
 )
 
@@ -193,3 +194,17 @@ def test_the_book_stream_holds_only_files_that_grade_nothing() -> None:
         assert stream_of(tests / f"{name}.py") == "book"
     assert stream_of(tests / "test_redteam.py") == "grading"
     assert stream_of(tests / "test_learner_browser.py") == "grading"
+
+
+def test_each_test_runs_in_exactly_one_stream() -> None:
+    """Does ``--stream`` keep, in their order, the tests of its stream, so that the two
+    streams of ``make test`` together run every test once?"""
+    tests = ROOT / "tests"
+    items = [
+        SimpleNamespace(path=tests / f"{name}.py", index=index)
+        for index, name in enumerate(["test_book", "test_redteam", "test_shapes", "test_cluster"])
+    ]
+    book, rest = split_by_stream(items, "book")
+    grading, others = split_by_stream(items, "grading")
+    assert [item.index for item in book] == [0, 2] and rest == grading == [items[1], items[3]]
+    assert others == book
