@@ -208,3 +208,42 @@ def test_each_test_runs_in_exactly_one_stream() -> None:
     grading, others = split_by_stream(items, "grading")
     assert [item.index for item in book] == [0, 2] and rest == grading == [items[1], items[3]]
     assert others == book
+
+
+def test_a_check_that_skips_only_when_asked_to() -> None:
+    """Passes, unless ``LSTM_TEST_SKIP_ON_PURPOSE`` asks it to skip: the skip that
+    :func:`test_a_skip_fails_the_run_under_ci` makes."""
+    if os.environ.get("LSTM_TEST_SKIP_ON_PURPOSE"):
+        pytest.skip("asked to skip")
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_skip_fails_the_run_under_ci(ci: str) -> None:
+    """Under ``CI=true`` does a test that skips fail the run, saying why, while it stays a
+    skip elsewhere (a developer's machine without Chromium, an ordinary user's run)?"""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-n",
+            "0",
+            f"{Path(__file__)}::test_a_check_that_skips_only_when_asked_to",
+        ],
+        env={**os.environ, "CI": ci, "LSTM_TEST_SKIP_ON_PURPOSE": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if ci:
+        assert run.returncode == 1, run.stdout
+        assert "skipped under CI=true, where every check must run: Skipped: asked to skip" in (
+            run.stdout
+        )
+        assert "1 failed" in run.stdout
+    else:
+        assert run.returncode == 0 and "1 skipped" in run.stdout, run.stdout
