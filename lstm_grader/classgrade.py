@@ -502,6 +502,8 @@ class ClassGrader:
             if entries is not None:
                 return self._rows(submission, saved["facts"], entries)
         self._graded_now.add((submission.student, submission.assignment))
+        # what a run killed outright while it wrote this submission's record left beside it
+        safefiles.remove_leftovers(state_file.parent)
         # a feedback page shows the grading this one replaces; generate_feedback, which
         # skips a page that exists, then makes it anew from this grading
         safefiles.remove_tree(self.layout.feedback(submission.student, submission.assignment))
@@ -1716,6 +1718,13 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     if isinstance(lock, str):
         print(f"lstm-grade: nothing was graded: {lock}", file=sys.stderr)
         return EXIT_NOTHING_GRADED
+    if left := safefiles.remove_leftovers(root):
+        # the course's lock is this run's: no other lstm-grade writes the grades files now
+        print(
+            f"lstm-grade: removed what a run killed while it wrote {GRADES_FILE} and "
+            f"{TOTALS_FILE} left beside them: {', '.join(left)}",
+            file=sys.stderr,
+        )
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade, raise_own_open_files
 
     raise_own_open_files()

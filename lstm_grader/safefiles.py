@@ -14,15 +14,25 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 #: The largest single file the grader reads or copies from a submission.
 MAX_FILE_BYTES = 50 * 2**20
+#: The names :func:`write_files` gives the files it makes beside a target: ``tempfile``'s
+#: eight characters, or the sixteen hex digits of :func:`_kept_aside`, between a dot and
+#: its suffix.
+_LEFTOVER_NAME = re.compile(r"\.(?:[a-z0-9_]{8}\.(?:partial|previous)|[0-9a-f]{16}\.previous)")
+#: How many seconds since its inode last changed before :func:`remove_leftovers` takes
+#: such a file for the leftover of a writer killed outright: a write that is still going
+#: on made (or linked) its files well under a second before.
+LEFTOVER_AGE = 60.0
 
 
 def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
@@ -129,6 +139,47 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
             if left is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(left)
+
+
+def remove_leftovers(folder: str | Path, older_than: float | None = None) -> list[str]:
+    """Remove what a :func:`write_files` killed outright (``SIGKILL``, a power cut) left in
+    ``folder``: its hidden ``.*.partial`` and ``.*.previous`` files, and nothing else.
+
+    Only files of exactly those names that this process's user owns, and whose inode has
+    not changed for ``older_than`` seconds (:data:`LEFTOVER_AGE` if None) are removed (a
+    link is removed, never followed), so a write still under way beside them keeps its
+    files. Call it only on a
+    folder the caller alone writes into, and never where a learner names the files.
+
+    Returns
+    -------
+    list of str
+        The names removed, sorted; empty if ``folder`` does not exist.
+    """
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    now = time.time()
+    older_than = LEFTOVER_AGE if older_than is None else older_than
+    removed = []
+    for name in sorted(filter(_LEFTOVER_NAME.fullmatch, names)):
+        path = os.path.join(folder, name)
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if (
+            stat.S_ISDIR(info.st_mode)
+            or info.st_uid != os.geteuid()
+            # ctime, not mtime: a file kept aside is a hard link to a target that may be old
+            or now - info.st_ctime < older_than
+        ):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            removed.append(name)
+    return removed
 
 
 def _kept_aside(target: Path) -> str | None:

@@ -100,6 +100,37 @@ def aged_folder(path: Path, seconds: float) -> Path:
     return aged(path, seconds)
 
 
+#: A child that writes ``new`` over the files it is given (argv) with
+#: ``safefiles.write_files`` and is killed outright (``SIGKILL``) as it is about to make
+#: the last replacement, as the kernel's out-of-memory killer or a power cut would stop
+#: a grader.
+_KILLED_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from lstm_grader import safefiles
+replace, replacements = os.replace, []
+def replace_unless_last(source, target):
+    replacements.append(target)
+    if len(replacements) == len(sys.argv) - 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    replace(source, target)
+os.replace = replace_unless_last
+safefiles.write_files({Path(name): b"new" for name in sys.argv[1:]})
+"""
+
+
+def killed_while_writing(*targets: Path) -> None:
+    """What a grader killed outright while it wrote ``targets`` together leaves: all but
+    the last target replaced by ``new``, the last as it was, and the hidden files
+    beside them."""
+    import signal
+
+    run = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_WRITING, *map(str, targets)], cwd=ROOT
+    )
+    assert run.returncode == -signal.SIGKILL, run
+
+
 #: What a Keras layer class's positional arguments mean, in the order Keras takes them, to
 #: read a call such as ``keras.layers.LSTM(16)`` in a notebook cell without importing Keras.
 KERAS_POSITIONAL_ARGUMENTS = {

@@ -30,6 +30,7 @@ import pytest
 from conftest import (
     Course,
     classic_mistakes,
+    killed_while_writing,
     read_notebook,
     require_module,
     require_or_skip,
@@ -37,7 +38,7 @@ from conftest import (
 )
 from hypothesis import strategies as st
 
-from lstm_grader import classgrade, grading_code
+from lstm_grader import classgrade, grading_code, safefiles
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
 from lstm_grader.course import CourseLayout
 
@@ -353,6 +354,27 @@ def test_a_damaged_grading_record_is_graded_again_not_a_grader_error_at_every_ru
         rows = grader.grade(damaged)
         assert {r.status for r in rows} == {"invalid-notebook"}
     assert graded == ["s0"]  # graded again at the first run, its new record kept after
+
+
+def test_grading_a_submission_removes_what_a_killed_run_left_beside_its_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run killed outright while it wrote a submission's record left a hidden partial
+    file in its reports folder. Is it gone once the submission is graded again, with the
+    new record written?"""
+    grader = _never_graded_class(tmp_path, 1)
+    (submission,) = classgrade.find_submissions(grader.layout, ["a1"])
+    record = grader._state_file(submission)
+    record.parent.mkdir(parents=True)
+    killed_while_writing(record)
+    (partial,) = os.listdir(record.parent)
+    assert partial.endswith(".partial") and not record.exists()
+    monkeypatch.setattr(safefiles, "LEFTOVER_AGE", 0.0)  # what the killed run left is old
+    monkeypatch.setattr(classgrade.ClassGrader, "_run", lambda self, s: _stand_in_grading())
+
+    grader.grade(submission)
+
+    assert os.listdir(record.parent) == [record.name]
 
 
 def test_one_learners_record_that_cannot_be_listed_is_their_grader_error_alone(
@@ -2054,6 +2076,37 @@ def test_a_second_run_on_a_course_being_graded_stops_at_once_saying_why(
     assert isinstance(taken, int)
     assert (tmp_path / classgrade.LOCK_FILE).read_text() == str(os.getpid())
     os.close(taken)
+
+
+def test_a_run_removes_what_a_run_killed_while_writing_the_grades_left_beside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run killed outright while it wrote grades.csv and totals.csv left hidden files
+    beside them, which no later run took away. Does the next run, once it holds the
+    course's lock, remove them and say so, before anything else (here an unknown
+    assignment, which grades nothing)?"""
+    _tiny_course(tmp_path)
+    grades, totals = tmp_path / classgrade.GRADES_FILE, tmp_path / classgrade.TOTALS_FILE
+    for target in (grades, totals):
+        target.write_text("old")
+    killed_while_writing(grades, totals)
+    left = sorted(name for name in os.listdir(tmp_path) if name.startswith("."))
+    assert len(left) == 3, left
+    monkeypatch.setattr(safefiles, "LEFTOVER_AGE", 0.0)  # what the killed run left is old
+
+    status = classgrade.main(["no-such-assignment", "--root", str(tmp_path), "--no-progress"])
+
+    assert status == 2
+    said = capsys.readouterr().err.splitlines()
+    assert said[0] == (
+        f"lstm-grade: removed what a run killed while it wrote {classgrade.GRADES_FILE} and "
+        f"{classgrade.TOTALS_FILE} left beside them: {', '.join(left)}"
+    ), said
+    assert "has no assignment 'no-such-assignment'" in said[1], said
+    assert sorted(name for name in os.listdir(tmp_path) if name.startswith(".")) == [
+        classgrade.LOCK_FILE
+    ]
+    assert (grades.read_text(), totals.read_text()) == ("new", "old")
 
 
 def test_a_submission_that_ran_out_of_time_beside_others_is_graded_again_alone(

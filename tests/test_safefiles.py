@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import killed_while_writing, require_or_skip
 
 from lstm_grader import safefiles
 
@@ -279,3 +280,59 @@ def test_a_file_that_cannot_be_kept_is_replaced_last(
     with pytest.raises(PermissionError):
         safefiles.write_files(contents)
     assert _entries(tmp_path) == before
+
+
+def test_what_a_write_killed_outright_left_is_removed_and_nothing_else(
+    tmp_path: Path, secret: Path
+) -> None:
+    """A grader killed (``SIGKILL``) between the two replacements of one ``write_files``
+    leaves hidden ``.partial`` and ``.previous`` files beside its targets, and no later
+    run took them away. Does :func:`safefiles.remove_leftovers` remove exactly those once
+    they are old enough, leave the targets as the killed write left them, and keep files
+    that only look alike, a folder of such a name, and what a link of such a name points
+    to?"""
+    grades, totals = tmp_path / "grades.csv", tmp_path / "totals.csv"
+    for target in (grades, totals):
+        target.write_bytes(b"old")
+    killed_while_writing(grades, totals)
+    left = sorted(name for name in os.listdir(tmp_path) if name.startswith("."))
+    assert sorted(name.rsplit(".", 1)[1] for name in left) == [
+        "partial",
+        "previous",
+        "previous",
+    ], left
+    lookalikes = [
+        ".abcdefgh.partial.bak",
+        "abcdefgh.partial",
+        ".ABCDEFGH.partial",
+        ".abc.partial",
+        ".0123456789abcdef0.previous",
+        ".abcdefgh.part",
+    ]
+    for name in lookalikes:
+        (tmp_path / name).write_bytes(b"keep")
+    (tmp_path / ".folder00.partial").mkdir()
+    (tmp_path / ".0123456789abcdef.previous").symlink_to(secret)
+
+    assert safefiles.remove_leftovers(tmp_path) == [], "a write just made lost its files"
+    removed = safefiles.remove_leftovers(tmp_path, older_than=0)
+
+    assert removed == sorted([*left, ".0123456789abcdef.previous"])
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        [*lookalikes, ".folder00.partial", "grades.csv", "instructor-only.txt", "totals.csv"]
+    )
+    assert (grades.read_bytes(), totals.read_bytes()) == (b"new", b"old")
+    assert secret.read_text() == "the answers"
+    assert safefiles.remove_leftovers(tmp_path / "no-such-folder") == []
+
+
+def test_leftovers_of_another_user_are_kept(tmp_path: Path) -> None:
+    """Another user's file is no write of this process's: is it kept, whatever its name?"""
+    require_or_skip(os.geteuid() == 0, "root (the test gives a file to another uid)")
+    theirs = tmp_path / ".abcdefgh.partial"
+    theirs.write_bytes(b"theirs")
+    os.chown(theirs, 61010, 61010)
+    mine = tmp_path / ".zyxwvuts.partial"
+    mine.write_bytes(b"mine")
+    assert safefiles.remove_leftovers(tmp_path, older_than=0) == [mine.name]
+    assert theirs.read_bytes() == b"theirs"
