@@ -146,10 +146,11 @@ def remove_leftovers(folder: str | Path, older_than: float | None = None) -> lis
     ``folder``: its hidden ``.*.partial`` and ``.*.previous`` files, and nothing else.
 
     Only files of exactly those names that this process's user owns, and whose inode has
-    not changed for ``older_than`` seconds (:data:`LEFTOVER_AGE` if None) are removed (a
+    not changed for ``older_than`` seconds (:data:`LEFTOVER_AGE` if None), are removed (a
     link is removed, never followed), so a write still under way beside them keeps its
-    files. Call it only on a
-    folder the caller alone writes into, and never where a learner names the files.
+    files. Call it only on a folder the caller alone writes into, never where a learner
+    names the files. What cannot be listed or removed stays, silently: a leftover is
+    litter, and no run should stop for it.
 
     Returns
     -------
@@ -158,25 +159,23 @@ def remove_leftovers(folder: str | Path, older_than: float | None = None) -> lis
     """
     try:
         names = os.listdir(folder)
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:
         return []
     now = time.time()
     older_than = LEFTOVER_AGE if older_than is None else older_than
     removed = []
     for name in sorted(filter(_LEFTOVER_NAME.fullmatch, names)):
         path = os.path.join(folder, name)
-        try:
+        with contextlib.suppress(OSError):
             info = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        if (
-            stat.S_ISDIR(info.st_mode)
-            or info.st_uid != os.geteuid()
-            # ctime, not mtime: a file kept aside is a hard link to a target that may be old
-            or now - info.st_ctime < older_than
-        ):
-            continue
-        with contextlib.suppress(FileNotFoundError):
+            if (
+                stat.S_ISDIR(info.st_mode)
+                or info.st_uid != os.geteuid()
+                # ctime, not mtime: a file kept aside is a hard link to a target that may
+                # be old
+                or now - info.st_ctime < older_than
+            ):
+                continue
             os.unlink(path)
             removed.append(name)
     return removed

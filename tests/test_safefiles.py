@@ -336,3 +336,24 @@ def test_leftovers_of_another_user_are_kept(tmp_path: Path) -> None:
     mine.write_bytes(b"mine")
     assert safefiles.remove_leftovers(tmp_path, older_than=0) == [mine.name]
     assert theirs.read_bytes() == b"theirs"
+
+
+def test_a_leftover_that_cannot_be_removed_stops_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A leftover is litter: one the folder will not let go (an immutable folder, a
+    read-only mount) must not stop a grading run. Is it kept, with no error, and the
+    others removed; and is a folder that cannot be listed simply passed?"""
+    for name in (".aaaaaaaa.partial", ".bbbbbbbb.partial"):
+        (tmp_path / name).write_bytes(b"left")
+    unlink = os.unlink
+
+    def refuse_the_first(path, *args, **kwargs):
+        if str(path).endswith(".aaaaaaaa.partial"):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse_the_first)
+    assert safefiles.remove_leftovers(tmp_path, older_than=0) == [".bbbbbbbb.partial"]
+    assert os.listdir(tmp_path) == [".aaaaaaaa.partial"]
+    assert safefiles.remove_leftovers(tmp_path / ".aaaaaaaa.partial", older_than=0) == []
