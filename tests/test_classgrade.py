@@ -2081,7 +2081,7 @@ def test_a_second_run_on_a_course_being_graded_stops_at_once_saying_why(
 def test_a_run_removes_what_a_run_killed_while_writing_the_grades_left_beside_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A run killed outright while it wrote grades.csv and totals.csv left hidden files
+    """A run killed outright while it wrote grades.csv and grades_totals.csv left hidden files
     beside them, which no later run took away. Does the next run, once it holds the
     course's lock, remove them and say so, before anything else (here an unknown
     assignment, which grades nothing)?"""

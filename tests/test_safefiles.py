@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import killed_while_writing, require_or_skip
+from conftest import GRADER_UID, killed_while_writing, require_or_skip
 
 from lstm_grader import safefiles
 
@@ -331,7 +331,7 @@ def test_leftovers_of_another_user_are_kept(tmp_path: Path) -> None:
     require_or_skip(os.geteuid() == 0, "root (the test gives a file to another uid)")
     theirs = tmp_path / ".abcdefgh.partial"
     theirs.write_bytes(b"theirs")
-    os.chown(theirs, 61010, 61010)
+    os.chown(theirs, GRADER_UID, GRADER_UID)
     mine = tmp_path / ".zyxwvuts.partial"
     mine.write_bytes(b"mine")
     assert safefiles.remove_leftovers(tmp_path, older_than=0) == [mine.name]
