@@ -682,8 +682,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def split_by_stream(items: list[Any], stream: str) -> tuple[list[Any], list[Any]]:
     """``items`` (anything with a ``path``) in ``stream``, and the rest, each in order."""
-    kept = [item for item in items if stream_of(item.path) == stream]
-    return kept, [item for item in items if stream_of(item.path) != stream]
+    kept: list[Any] = []
+    others: list[Any] = []
+    for item in items:
+        (kept if stream_of(item.path) == stream else others).append(item)
+    return kept, others
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
