@@ -141,16 +141,16 @@ def write_files(contents: dict[Path, bytes], mode: int = 0o644) -> None:
                     os.unlink(left)
 
 
-def remove_leftovers(folder: str | Path, older_than: float | None = None) -> list[str]:
+def remove_leftovers(folder: str | Path) -> list[str]:
     """Remove what a :func:`write_files` killed outright (``SIGKILL``, a power cut) left in
     ``folder``: its hidden ``.*.partial`` and ``.*.previous`` files, and nothing else.
 
     Only files of exactly those names that this process's user owns, and whose inode has
-    not changed for ``older_than`` seconds (:data:`LEFTOVER_AGE` if None), are removed (a
-    link is removed, never followed), so a write still under way beside them keeps its
-    files. Call it only on a folder the caller alone writes into, never where a learner
-    names the files. What cannot be listed or removed stays, silently: a leftover is
-    litter, and no run should stop for it.
+    not changed for :data:`LEFTOVER_AGE` seconds, are removed (a link is removed, never
+    followed), so a write still under way beside them keeps its files. Call it only on a
+    folder the caller alone writes into, never where a learner names the files. What
+    cannot be listed or removed stays, silently: a leftover is litter, and no run should
+    stop for it.
 
     Returns
     -------
@@ -162,7 +162,6 @@ def remove_leftovers(folder: str | Path, older_than: float | None = None) -> lis
     except OSError:
         return []
     now = time.time()
-    older_than = LEFTOVER_AGE if older_than is None else older_than
     removed = []
     for name in sorted(filter(_LEFTOVER_NAME.fullmatch, names)):
         path = os.path.join(folder, name)
@@ -173,7 +172,7 @@ def remove_leftovers(folder: str | Path, older_than: float | None = None) -> lis
                 or info.st_uid != os.geteuid()
                 # ctime, not mtime: a file kept aside is a hard link to a target that may
                 # be old
-                or now - info.st_ctime < older_than
+                or now - info.st_ctime < LEFTOVER_AGE
             ):
                 continue
             os.unlink(path)

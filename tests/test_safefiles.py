@@ -283,7 +283,7 @@ def test_a_file_that_cannot_be_kept_is_replaced_last(
 
 
 def test_what_a_write_killed_outright_left_is_removed_and_nothing_else(
-    tmp_path: Path, secret: Path
+    tmp_path: Path, secret: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A grader killed (``SIGKILL``) between the two replacements of one ``write_files``
     leaves hidden ``.partial`` and ``.previous`` files beside its targets, and no later
@@ -315,7 +315,8 @@ def test_what_a_write_killed_outright_left_is_removed_and_nothing_else(
     (tmp_path / ".0123456789abcdef.previous").symlink_to(secret)
 
     assert safefiles.remove_leftovers(tmp_path) == [], "a write just made lost its files"
-    removed = safefiles.remove_leftovers(tmp_path, older_than=0)
+    monkeypatch.setattr(safefiles, "LEFTOVER_AGE", 0.0)  # what the killed write left is old
+    removed = safefiles.remove_leftovers(tmp_path)
 
     assert removed == sorted([*left, ".0123456789abcdef.previous"])
     assert sorted(os.listdir(tmp_path)) == sorted(
@@ -326,7 +327,9 @@ def test_what_a_write_killed_outright_left_is_removed_and_nothing_else(
     assert safefiles.remove_leftovers(tmp_path / "no-such-folder") == []
 
 
-def test_leftovers_of_another_user_are_kept(tmp_path: Path) -> None:
+def test_leftovers_of_another_user_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another user's file is no write of this process's: is it kept, whatever its name?"""
     require_or_skip(os.geteuid() == 0, "root (the test gives a file to another uid)")
     theirs = tmp_path / ".abcdefgh.partial"
@@ -334,7 +337,8 @@ def test_leftovers_of_another_user_are_kept(tmp_path: Path) -> None:
     os.chown(theirs, GRADER_UID, GRADER_UID)
     mine = tmp_path / ".zyxwvuts.partial"
     mine.write_bytes(b"mine")
-    assert safefiles.remove_leftovers(tmp_path, older_than=0) == [mine.name]
+    monkeypatch.setattr(safefiles, "LEFTOVER_AGE", 0.0)
+    assert safefiles.remove_leftovers(tmp_path) == [mine.name]
     assert theirs.read_bytes() == b"theirs"
 
 
@@ -354,6 +358,7 @@ def test_a_leftover_that_cannot_be_removed_stops_nothing(
         unlink(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "unlink", refuse_the_first)
-    assert safefiles.remove_leftovers(tmp_path, older_than=0) == [".bbbbbbbb.partial"]
+    monkeypatch.setattr(safefiles, "LEFTOVER_AGE", 0.0)
+    assert safefiles.remove_leftovers(tmp_path) == [".bbbbbbbb.partial"]
     assert os.listdir(tmp_path) == [".aaaaaaaa.partial"]
-    assert safefiles.remove_leftovers(tmp_path / ".aaaaaaaa.partial", older_than=0) == []
+    assert safefiles.remove_leftovers(tmp_path / ".aaaaaaaa.partial") == []
