@@ -155,9 +155,12 @@ c.GenerateAssignment.preprocessors = [
 # nbgrader reads timestamp.txt and copies every file of a submission (following links)
 # before any preprocessor runs, and has no hook that can stop it there: the guard refuses a
 # folder holding links, FIFOs, devices, oversized files or an unreadable timestamp.txt first.
-from lstm_grader.submission_guard import guard_autograde  # noqa: E402
+from lstm_grader.submission_guard import guard_autograde, quiet_notebook_repairs  # noqa: E402
 
 guard_autograde()
+# nbformat warns once per cell whose id it repairs, quoting the learner's id whole: one
+# notebook's repeated ids filled the grading log, so only the repair is kept
+quiet_notebook_repairs()
 # With --force (the formgrader's buttons and lstm-grade always pass it) nbgrader removes a
 # learner's autograded/ or feedback/ folder before it opens the gradebook, and removes it
 # again when the gradebook then fails: a damaged or locked gradebook cost every learner's

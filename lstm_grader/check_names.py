@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 __all__ = ["assigned_names", "cells_to_replay", "replay_source"]
 
@@ -36,9 +37,13 @@ MAX_ANALYSED_CHARS = 100_000
 def _parsed(source: str) -> ast.Module | None:
     """The cell's syntax tree, or None for a cell that cannot run: a learner's cell may be
     nested past the parser's depth (``a.a.a...`` 5,000 deep), which it refuses with a
-    RecursionError or a MemoryError, as it would refuse to run the cell."""
+    RecursionError or a MemoryError, as it would refuse to run the cell. What the parser
+    warns of (an invalid escape, on Python 3.12 and later a warning per line and per
+    parse) is the learner's to see in their own run, never the grading log's."""
     try:
-        return ast.parse(_MAGIC_LINE.sub("", source))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(_MAGIC_LINE.sub("", source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

@@ -259,3 +259,24 @@ def notebook_too_large(notebook: Any) -> str | None:
         inner = item.values() if isinstance(item, dict) else item
         pending += [(part, depth + 1) for part in inner if isinstance(part, dict | list)]
     return None
+
+
+def quiet_notebook_repairs() -> None:
+    """Keep nbformat's warnings about the cell ids it repairs out of this process's output.
+
+    Reading a notebook, nbformat gives each cell without an id, or with an id an earlier
+    cell already holds, an id of its own, and warns once per such cell, quoting the
+    learner's id whole and naming no learner. One submitted notebook of 1,950 cells
+    sharing an id wrote 3,960 lines into ``lstm-grade``'s output and as many into its
+    grading log; one whose shared ids were 25,000 characters long wrote 48 MB before it
+    was refused as invalid. The repair stays (nbgrader grades the repaired notebook, as
+    before); only its warnings go. ``lstm-grade`` calls this before it reads a
+    submission, and the course's ``nbgrader_config.py`` in every nbgrader command.
+    Calling it again changes nothing.
+    """
+    import warnings
+
+    from nbformat.warnings import DuplicateCellId, MissingIDFieldWarning
+
+    for repair in (DuplicateCellId, MissingIDFieldWarning):
+        warnings.filterwarnings("ignore", category=repair)

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -157,3 +158,14 @@ def test_a_cell_nested_past_the_parsers_depth_reads_and_binds_nothing(cell: str)
     replayed?"""
     assert assigned_names(cell) == set()
     assert cells_to_replay([(True, "model = build()"), (False, cell)]) == set()
+
+
+def test_what_the_parser_warns_of_in_a_learners_cell_is_not_the_graders_to_print() -> None:
+    """A learner's cell of invalid escapes (``'\\d'``) made Python's parser warn once per line
+    each time the grader read it (on Python 3.12 and later, where the warning shows): is
+    the cell still read for its names, with no warning left for the grading log?"""
+    learner = "".join(f"pattern_{i} = '\\d+'\n" for i in range(200)) + "answer_q1 = model\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cells_to_replay([(True, "model = build()"), (False, learner)]) == {0}
+    assert caught == []

@@ -303,6 +303,28 @@ def _many_cells(path: Path) -> None:
     path.write_text(json.dumps(notebook))
 
 
+#: The id a learner gives every cell of a notebook (Jupyter gives each its own): nbformat
+#: repairs each repeat as it reads the notebook.
+REPEATED_CELL_ID = "REPEATED-CELL-ID"
+
+
+def _repeated_cell_ids(length: int) -> Callable[[Path], None]:
+    """Every cell's id, and 1,900 more cells', one id of ``length`` characters (at most 64
+    of them in a valid notebook)."""
+
+    def raw(path: Path) -> None:
+        notebook = json.loads(path.read_text())
+        shared = REPEATED_CELL_ID.ljust(length, "-")
+        notebook["cells"] += [
+            {"cell_type": "markdown", "metadata": {}, "source": "note"} for _ in range(1_900)
+        ]
+        for cell in notebook["cells"]:
+            cell["id"] = shared
+        path.write_text(json.dumps(notebook))
+
+    return raw
+
+
 def _timestamp_not_a_time(path: Path) -> None:
     (path.parent / "timestamp.txt").write_text("handed in on time, honest\n")
 
@@ -1323,6 +1345,8 @@ def _cases(course_root: Path, port: int) -> dict[str, Case]:
         "folder-as-notebook": Case(raw=_folder_instead, status="invalid-notebook"),
         "renamed-notebook": Case(raw=_rename, status="missing"),
         "many-cells": Case(raw=_many_cells, status="invalid-notebook"),
+        "repeated-cell-ids": Case(raw=_repeated_cell_ids(64)),
+        "repeated-long-cell-ids": Case(raw=_repeated_cell_ids(5_000), status="invalid-notebook"),
         "huge-code": Case(answers={"q1-answer": HUGE_CODE}),
         "kernel-folder": Case(answers={"q1-answer": KERNEL_FOLDER}, status="output-limit"),
         "who-am-i": Case(answers={"q1-answer": WHO_AM_I}),
@@ -1729,7 +1753,7 @@ def test_attack(graded: Graded, name: str) -> None:
             keep_before = None
     statuses = (status,) if isinstance(status, str) else status
     assert row["status"] in statuses, f"{name}: status {row['status']!r} ({row['reason']})"
-    if case.raw:
+    if case.raw and "graded" not in statuses:  # a file nbgrader cannot grade earns nothing
         assert float(row["score"]) == 0.0
         return
     scores = graded.course.scores(name, ASSIGNMENT)
@@ -1910,6 +1934,17 @@ def _check_raw_descriptors_attack(graded: Graded) -> None:
         assert b"RAW-DESCRIPTORS" not in data and b"\x1b" not in data, path
     assert "RAW-DESCRIPTORS" not in graded.output
     assert "RAW-DESCRIPTORS" not in (graded.course.root / "grades.csv").read_text()
+
+
+def test_cell_ids_a_learner_repeats_reach_no_log(graded: Graded) -> None:
+    """A notebook whose cells all share one id is read with each repeat repaired (and
+    graded in full), one whose shared id is too long to be valid is refused: does the id,
+    which nbformat quoted once per repaired cell (9.6 MB of warnings for the long one),
+    stay out of what the grader prints and out of the grading log?"""
+    assert graded.course.scores("repeated-cell-ids", ASSIGNMENT) == graded.full
+    assert REPEATED_CELL_ID not in graded.output
+    reports = graded.course.root / "grading_reports" / "repeated-cell-ids" / ASSIGNMENT
+    assert REPEATED_CELL_ID not in (reports / "autograde.log").read_text()
 
 
 def test_a_verdict_never_quotes_a_huge_answer_whole(graded: Graded) -> None:

@@ -4,10 +4,13 @@ nbgrader's autograde reads or copies anything in it."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import ROOT
 from nbgrader.converters.autograde import Autograde
 
 from lstm_grader import submission_guard
@@ -221,3 +224,47 @@ def test_nbgrader_autograde_copies_none_of_a_learners_other_files(
 
     BaseConverter.init_assignment(converter(OtherConverter), "05-return-flags", "mallory")
     assert (destination / "notes.html").is_file()
+
+
+#: Reads a notebook whose 50 cells share one id, and one cell without an id, after the
+#: ``{quieting}`` statement, in a Python of its own (the warnings' filters are the process's);
+#: prints how many ids the cells then have.
+READ_REPAIRED_NOTEBOOK = """
+import json
+import nbformat
+{quieting}
+shared = {{"cell_type": "markdown", "id": "LEARNER-CHOSEN-ID", "metadata": {{}}, "source": "n"}}
+without = {{"cell_type": "markdown", "metadata": {{}}, "source": "n"}}
+cells = [shared] * 50 + [without]
+text = json.dumps({{"cells": cells, "metadata": {{}}, "nbformat": 4, "nbformat_minor": 5}})
+print(len({{cell.id for cell in nbformat.reads(text, as_version=4).cells}}))
+"""
+
+QUIETINGS = {
+    "none": "",
+    "called": "from lstm_grader.submission_guard import quiet_notebook_repairs\n"
+    "quiet_notebook_repairs()\nquiet_notebook_repairs()",
+    "course config": "from traitlets.config.loader import PyFileConfigLoader\n"
+    f"PyFileConfigLoader('nbgrader_config.py', path={str(ROOT)!r}).load_config()",
+}
+
+
+@pytest.mark.parametrize("quieting", QUIETINGS)
+def test_cell_ids_are_repaired_without_a_warning_per_cell(quieting: str) -> None:
+    """nbformat gives each repeated or missing cell id one of its own as it reads, warning
+    per cell with the learner's id: after ``quiet_notebook_repairs`` (called once or twice,
+    or by the course's config, as every nbgrader command reads it) is the repair still made,
+    with nothing written? Without it, nbformat's warnings show what it keeps out."""
+    run = subprocess.run(
+        [sys.executable, "-c", READ_REPAIRED_NOTEBOOK.format(quieting=QUIETINGS[quieting])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert run.stdout.split() == ["51"]
+    if quieting == "none":
+        assert run.stderr.count("LEARNER-CHOSEN-ID") == 49 and "missing an id" in run.stderr
+    else:
+        assert run.stderr == ""
