@@ -55,7 +55,6 @@ from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
 from lstm_grader.submission_guard import (
     is_safe_student_id,
     notebook_too_large,
-    quiet_notebook_repairs,
     refused_entries,
 )
 
@@ -1729,7 +1728,6 @@ def _main(argv: list[str] | None, received: list[int]) -> int:
     from lstm_grader.sandbox import SandboxUnavailable, check_can_grade, raise_own_open_files
 
     raise_own_open_files()
-    quiet_notebook_repairs()  # readable_notebook reads every submission here
     try:
         if not args.scheduler:  # on a cluster, each worker's own sandbox is checked
             check_can_grade()

@@ -270,9 +270,10 @@ def quiet_notebook_repairs() -> None:
     sharing an id wrote 3,960 lines into ``lstm-grade``'s output and as many into its
     grading log; one whose shared ids were 25,000 characters long wrote 48 MB before it
     was refused as invalid. The repair stays (nbgrader grades the repaired notebook, as
-    before); only its warnings go. ``lstm-grade`` calls this before it reads a
-    submission, and the course's ``nbgrader_config.py`` in every nbgrader command.
-    Calling it again changes nothing.
+    before); only its warnings go. The course's ``nbgrader_config.py`` calls it, so every
+    process that reads the course's configuration does: each nbgrader command (a Dask
+    worker's too), and ``lstm-grade`` before it reads a submission. Calling it again
+    changes nothing.
     """
     import warnings
 

@@ -1939,7 +1939,7 @@ def _check_raw_descriptors_attack(graded: Graded) -> None:
 def test_cell_ids_a_learner_repeats_reach_no_log(graded: Graded) -> None:
     """A notebook whose cells all share one id is read with each repeat repaired (and
     graded in full), one whose shared id is too long to be valid is refused: does the id,
-    which nbformat quoted once per repaired cell (9.6 MB of warnings for the long one),
+    which nbformat quoted once per repaired cell (10 MB of warnings for the long one),
     stay out of what the grader prints and out of the grading log?"""
     assert graded.course.scores("repeated-cell-ids", ASSIGNMENT) == graded.full
     assert REPEATED_CELL_ID not in graded.output
