@@ -14,8 +14,10 @@ nbgrader:
     Moodle, :data:`LMS_NAMINGS`), so the learner-chosen tail cannot pick whose submission a
     file is or when it was made, and maps the file to one of the assignment's released
     notebooks; a file older than the submission already collected for its learner is not
-    collected. If any file of the download is not collected, ``nbgrader zip_collect`` exits
-    with status 1 after collecting the rest, naming each such file and why.
+    collected. Each learner's files replace what was collected for them whole or not at
+    all (:func:`transfer_collected`). If any file of the download is not collected,
+    ``nbgrader zip_collect`` exits with status 1 after collecting the rest, naming each
+    such file and why.
 :class:`SafeExchangeCollect` (``nbgrader collect``)
     Collects inbound folders only from their owner (or the instructor running collect),
     copies plain folders and regular files only, without ever opening through a link, and
@@ -31,6 +33,7 @@ import csv
 import datetime
 import difflib
 import fnmatch
+import functools
 import glob
 import io
 import logging
@@ -38,6 +41,7 @@ import os
 import posixpath
 import pwd
 import re
+import secrets
 import shutil
 import stat
 import sys
@@ -578,6 +582,7 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
                 type(self).__name__,
             )
         _report_when_done(self.parent)
+        _transfer_whole(self.parent)
 
     def skip(self, what: str, why: str) -> None:
         """Record and log that ``what`` is not a submission to collect, and why."""
@@ -1068,6 +1073,93 @@ def _report_when_done(app: Any) -> None:
         report_uncollected(app)
 
     app.process_extracted_files = process_then_report
+
+
+def _transfer_whole(app: Any) -> None:
+    """Have ``nbgrader zip_collect`` copy each learner's files with
+    :func:`transfer_collected` instead of its own ``_transfer_files``, which the collector
+    plugin, made with the app as parent, puts in place on this app alone."""
+    if isinstance(app, ZipCollectApp) and "_transfer_files" not in vars(app):
+        app._transfer_files = functools.partial(transfer_collected, app)
+
+
+def transfer_collected(app: ZipCollectApp, collected_data: dict[str, dict[str, Any]]) -> None:
+    """Put each learner's collected files into ``submitted/<student>/<assignment>`` whole,
+    or leave that folder as it was.
+
+    nbgrader's ``_transfer_files`` (``zip_collect --force``) empties a learner's folder and
+    then copies the new files into it one by one: a copy that failed part-way (a full
+    disk, a quota) lost the submission collected, and perhaps graded, before, left part
+    of the new one without its ``timestamp.txt``, and stopped zip_collect with a traceback
+    before the learners after it. Here a learner's files and time are written into a new
+    hidden folder beside theirs, which then takes its place by renaming. A learner whose
+    files cannot be written is refused, naming why (zip_collect then exits 1), and keeps
+    what was collected before; the others are collected. Without ``--force``, a learner's
+    folder that already holds files stops zip_collect, as nbgrader's own does.
+
+    Parameters
+    ----------
+    app
+        The ``ZipCollectApp`` running; its collector plugin records the refusals.
+    collected_data
+        nbgrader's ``{student_id: {"src_files", "dest_files", "file_ids", "timestamp"}}``.
+    """
+    collector = app.collector_plugin_inst
+    coursedir = app.coursedir
+    for student_id, data in collected_data.items():
+        folder = coursedir.format_path(
+            coursedir.submitted_directory, student_id, coursedir.assignment_id
+        )
+        if os.path.isdir(folder) and os.listdir(folder) and not app.force:
+            app.fail(
+                f"Directory not empty: {folder}\nuse the --force option to clear "
+                "previously existing files"
+            )
+        try:
+            _put_in_place(app, folder, data)
+        except OSError as exc:
+            for source in data["src_files"]:
+                with contextlib.suppress(ValueError):
+                    collector.collected.remove(source)
+                collector.refuse(
+                    source,
+                    f"could not be copied into {folder} ({exc.strerror or exc}), which is "
+                    "left as it was",
+                )
+
+
+def _put_in_place(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> None:
+    """Write one learner's files and time into a hidden folder beside ``folder``, then
+    rename it to ``folder``, whatever stood there kept aside until then."""
+    parent, name = os.path.split(folder)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{name}.collecting-{secrets.token_hex(8)}")
+    os.mkdir(staging)  # the mode nbgrader's own makedirs gives the learner's folder
+    try:
+        for source, destination in zip(data["src_files"], data["dest_files"], strict=True):
+            target = os.path.join(staging, os.path.relpath(destination, folder))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            app.log.info("Copying %s to %s", source, destination)
+            shutil.copy(source, target)
+        if data["timestamp"] is not None:
+            app.log.info("Creating timestamp: %s", os.path.join(folder, TIMESTAMP_FILE))
+            moment = data["timestamp"].isoformat(" ")
+            safefiles.write_text(os.path.join(staging, TIMESTAMP_FILE), moment)
+        aside = None
+        if os.path.lexists(folder):
+            app.log.warning("Replacing the files collected before in %s", folder)
+            aside = os.path.join(parent, f".{name}.replaced-{secrets.token_hex(8)}")
+            os.rename(folder, aside)
+        try:
+            os.rename(staging, folder)
+        except OSError:
+            if aside is not None:
+                os.rename(aside, folder)
+            raise
+        staging = aside
+    finally:
+        if staging is not None:
+            safefiles.remove_tree(staging)
 
 
 def report_uncollected(app: ZipCollectApp) -> None:

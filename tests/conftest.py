@@ -209,6 +209,30 @@ def require_or_skip(available: bool, what: str) -> None:
     pytest.skip(f"{what} is not available on this machine", allow_module_level=True)
 
 
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str = "64m") -> Iterator[Path]:
+    """``folder`` as the mount point of a disk of its own, ``size`` large, that
+    other tests cannot fill or be filled by; unmounted after."""
+    require_or_skip(os.geteuid() == 0, "root, to mount a disk of its own")
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "--lazy", folder], check=True)
+
+
+def fill_disk(disk: Path, leave: int) -> Path:
+    """Fill ``disk`` up to its last ``leave`` bytes with one file, and return it."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as handle:
+        with contextlib.suppress(OSError):  # no space left
+            while True:
+                handle.write(bytes(2**16))
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
 def require_module(name: str, what: str | None = None) -> ModuleType:
     """Import ``name`` under :func:`require_or_skip`'s rule and return it."""
     try:

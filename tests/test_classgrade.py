@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,12 @@ import pytest
 from conftest import (
     Course,
     classic_mistakes,
+    fill_disk,
     killed_while_writing,
     read_notebook,
     require_module,
     require_or_skip,
+    small_disk,
     under_hard_limit,
 )
 from hypothesis import strategies as st
@@ -1420,30 +1421,6 @@ def test_a_lost_gradebook_is_filled_again_and_unwritable_grades_are_named(course
     assert course.scores("alice", ASSIGNMENT)
 
 
-@contextlib.contextmanager
-def _small_disk(folder: Path, size: str = "64m") -> Iterator[Path]:
-    """``folder`` as the mount point of a disk of its own, ``size`` large, that
-    other tests cannot fill or be filled by; unmounted after."""
-    require_or_skip(os.geteuid() == 0, "root, to mount a disk of its own")
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", folder], check=True)
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "--lazy", folder], check=True)
-
-
-def _fill(disk: Path, leave: int) -> Path:
-    """Fill ``disk`` up to its last ``leave`` bytes with one file, and return it."""
-    filler = disk / "filler"
-    with filler.open("wb", buffering=0) as handle:
-        with contextlib.suppress(OSError):  # no space left
-            while True:
-                handle.write(bytes(2**16))
-    os.truncate(filler, max(0, filler.stat().st_size - leave))
-    return filler
-
-
 @pytest.mark.slow
 def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path: Path) -> None:
     """The course and its gradebook on a disk that fills up, with from nothing to a few
@@ -1454,7 +1431,7 @@ def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path
     run grade both learners in full?"""
     from conftest import make_course
 
-    with _small_disk(tmp_path / "disk") as disk:
+    with small_disk(tmp_path / "disk") as disk:
         (disk / "course").mkdir()
         course = make_course(disk / "course", [ASSIGNMENT])
         for student in ("ann", "bob"):
@@ -1464,7 +1441,7 @@ def test_a_disk_that_fills_up_stops_the_run_in_a_line_and_loses_nothing(tmp_path
         command = ["lstm-grade", ASSIGNMENT, "--workers", "2", "--no-progress", "--force"]
         statuses = {}
         for leave in range(0, 56 * 1024, 4 * 1024):  # a page at a time
-            filler = _fill(disk, leave)
+            filler = fill_disk(disk, leave)
             run = course.run(*command, check=False, timeout=300)
             filler.unlink()
             told = f"{leave} bytes left:\n{run.stdout}\n{run.stderr}"

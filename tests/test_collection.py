@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import errno
 import hashlib
 import io
 import json
@@ -31,7 +32,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from conftest import Course, make_course, require_or_skip
+from conftest import Course, fill_disk, make_course, require_or_skip, small_disk
 from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.auth import Authenticator
 from nbgrader.coursedir import CourseDirectory
@@ -464,10 +465,16 @@ def test_receipts_are_skipped_quietly_other_files_are_reported(tmp_path: Path) -
 
 
 def zip_collect_in_process(
-    root: Path, entries: list, caplog: pytest.LogCaptureFixture, **traits: object
+    root: Path,
+    entries: list,
+    caplog: pytest.LogCaptureFixture,
+    force: bool = False,
+    **traits: object,
 ) -> tuple[int, str]:
-    """Run zip_collect's two steps in-process with our plugins; (exit status, log)."""
+    """Run zip_collect's two steps in-process with our plugins (``--force`` if ``force``);
+    (exit status, log)."""
     app = tiny_course(root)
+    app.force = force
     app.extractor_plugin, app.collector_plugin = SafeZipExtractor, SafeFileNameCollector
     for name, value in traits.items():
         setattr(app.config.SafeFileNameCollector, name, value)
@@ -641,6 +648,79 @@ def test_zip_collect_keeps_the_newer_submission_and_exits_1(
     assert f"  {older}: an older attempt (2026-01-01 00:00:00) than" in summary
     bob = tmp_path / "submitted" / "bob" / ASSIGNMENT / NOTEBOOK
     assert bob.read_bytes() == notebook_bytes("bob")
+
+
+def test_a_copy_that_fails_part_way_keeps_what_was_collected_before(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``zip_collect --force`` with newer attempts of alice and bob, both collected before;
+    alice's copy fails half-written, as on a full disk. nbgrader emptied her folder first:
+    her collected notebook and time were lost, half of the new one left, and zip_collect
+    stopped in a traceback before bob. Is her folder as it was, nothing left beside it,
+    her file refused naming why (exit 1), and bob's newer attempt in place of his old one?"""
+    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    bob = collected_before(tmp_path, "bob", "2026-01-30 15:00:00")
+    copy = shutil.copy
+
+    def fails_for_alice(source: str, target: str) -> str:
+        if "_alice_" in os.path.basename(source):
+            with open(target, "wb") as half:
+                half.write(Path(source).read_bytes()[:10])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return copy(source, target)
+
+    monkeypatch.setattr(shutil, "copy", fails_for_alice)
+    entries = [
+        (lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer")),
+        (lms_name("bob", when=LATER_LMS_TIME), notebook_bytes("bob, newer")),
+    ]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog, force=True)
+    assert status == 1
+    assert (alice / NOTEBOOK).read_bytes() == notebook_bytes("collected before")
+    assert (alice / "timestamp.txt").read_text() == "2026-01-30 15:00:00"
+    submitted = tmp_path / "submitted"
+    assert sorted(str(p.relative_to(submitted)) for p in submitted.rglob("*")) == [
+        "alice",
+        f"alice/{ASSIGNMENT}",
+        f"alice/{ASSIGNMENT}/{NOTEBOOK}",
+        f"alice/{ASSIGNMENT}/timestamp.txt",
+        "bob",
+        f"bob/{ASSIGNMENT}",
+        f"bob/{ASSIGNMENT}/{NOTEBOOK}",
+        f"bob/{ASSIGNMENT}/timestamp.txt",
+    ]
+    assert (bob / NOTEBOOK).read_bytes() == notebook_bytes("bob, newer")
+    assert (bob / "timestamp.txt").read_text() == "2026-01-30 16:00:00"
+    summary = log.split("was collected (1 collected); not collected:\n", 1)[1]
+    source = extracted(tmp_path) / "download" / lms_name("alice", when=LATER_LMS_TIME)
+    assert summary.splitlines()[0].strip() == (
+        f"{source}: could not be copied into {alice} (No space left on device), which is "
+        "left as it was"
+    )
+
+
+def test_a_refused_rename_puts_the_collected_submission_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice's newer files are written, her collected folder is moved aside, and the rename
+    that would put the new folder in its place is refused: is her collected folder back
+    where it was, nothing left beside it, and her file named as not copied?"""
+    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    rename = os.rename
+
+    def refused_for_the_new_folder(source: str, target: str) -> None:
+        if ".collecting-" in os.path.basename(source):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", refused_for_the_new_folder)
+    entries = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
+    status, log = zip_collect_in_process(tmp_path, entries, caplog, force=True)
+    assert status == 1
+    assert sorted(p.name for p in alice.parent.iterdir()) == [ASSIGNMENT]
+    assert sorted(p.name for p in alice.iterdir()) == [NOTEBOOK, "timestamp.txt"]
+    assert (alice / NOTEBOOK).read_bytes() == notebook_bytes("collected before")
+    assert f"could not be copied into {alice} (Permission denied)" in log
 
 
 # ---------------------------------------------------------------------- the zip extractor
@@ -1663,7 +1743,7 @@ def test_zip_collect_older_attempt_never_replaces_the_collected_one(
     assert after[f"bob/{ASSIGNMENT}/{NOTEBOOK}"] == notebook_bytes("bob")
     log = log_of(result)
     folder = course.root / "submitted" / "alice" / ASSIGNMENT
-    assert f"Clearing existing files in {folder}" not in log
+    assert f"Replacing the files collected before in {folder}" not in log
     summary = log.split("was collected (1 collected); not collected:\n", 1)[1]
     first = summary.splitlines()[0].strip()  # nbgrader's log indents continuation lines
     assert first == (
@@ -1672,6 +1752,44 @@ def test_zip_collect_older_attempt_never_replaces_the_collected_one(
         f"(2026-01-30 15:00:00), which is kept; move {folder} away to collect this one "
         "instead"
     )
+
+
+@pytest.mark.slow
+def test_zip_collect_on_a_full_disk_keeps_the_collected_submission(
+    template: Path, tmp_path: Path
+) -> None:
+    """The course on a disk with room to extract alice's newer 256 kB attempt but not to
+    copy it into submitted/. ``nbgrader zip_collect --force`` emptied her folder first and
+    then failed in a traceback: her collected notebook and time were gone. Does it exit 1
+    with her file named as not copied for want of space, her folder as it was and nothing
+    left beside it; and once there is room, does it collect her newer attempt?"""
+    with small_disk(tmp_path / "disk", size="8m") as disk:
+        shutil.copytree(template, disk / "course", symlinks=True)
+        course = Course(disk / "course")
+        zip_collect(course, [(lms_name("alice"), notebook_bytes("alice"))], tmp_path=tmp_path)
+        before = submitted_files(course)
+        newer = json.loads(notebook_bytes("alice, newer"))
+        newer["metadata"]["padding"] = "x" * 256 * 1024
+        newer_bytes = json.dumps(newer).encode()
+        download = [(lms_name("alice", when=LATER_LMS_TIME), newer_bytes)]
+        make_zip(course.root / "downloaded" / ASSIGNMENT / "archive" / "alice.zip", download)
+        filler = fill_disk(disk, leave=384 * 1024)  # the extracted copy fits, a second not
+        command = ("nbgrader", "zip_collect", ASSIGNMENT, "--force")
+        result = course.run(*command, check=False, timeout=120)
+        log = log_of(result)
+        assert result.returncode == 1, log
+        assert "Traceback" not in log
+        folder = course.root / "submitted" / "alice" / ASSIGNMENT
+        assert f"could not be copied into {folder} (No space left on device)" in log
+        assert submitted_files(course) == before
+        assert [p.name for p in (course.root / "submitted" / "alice").iterdir()] == [ASSIGNMENT]
+        filler.unlink()
+        result = course.run(*command, check=False, timeout=120)
+        assert result.returncode == 0, log_of(result)
+        assert submitted_files(course) == {
+            f"alice/{ASSIGNMENT}/{NOTEBOOK}": newer_bytes,
+            f"alice/{ASSIGNMENT}/timestamp.txt": b"2026-01-30 16:00:00",
+        }
 
 
 @pytest.mark.slow
