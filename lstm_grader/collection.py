@@ -1116,7 +1116,7 @@ def transfer_collected(app: ZipCollectApp, collected_data: dict[str, dict[str, A
                 "previously existing files"
             )
         try:
-            _put_in_place(app, folder, data)
+            _transfer_learner(app, folder, data)
         except OSError as exc:
             for source in data["src_files"]:
                 with contextlib.suppress(ValueError):
@@ -1128,7 +1128,7 @@ def transfer_collected(app: ZipCollectApp, collected_data: dict[str, dict[str, A
                 )
 
 
-def _put_in_place(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> None:
+def _transfer_learner(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> None:
     """Write one learner's files and time into a hidden folder beside ``folder``, then
     rename it to ``folder``, whatever stood there kept aside until then."""
     parent, name = os.path.split(folder)
@@ -1145,21 +1145,37 @@ def _put_in_place(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> None
             app.log.info("Creating timestamp: %s", os.path.join(folder, TIMESTAMP_FILE))
             moment = data["timestamp"].isoformat(" ")
             safefiles.write_text(os.path.join(staging, TIMESTAMP_FILE), moment)
-        aside = None
         if os.path.lexists(folder):
             app.log.warning("Replacing the files collected before in %s", folder)
-            aside = os.path.join(parent, f".{name}.replaced-{secrets.token_hex(8)}")
-            os.rename(folder, aside)
-        try:
-            os.rename(staging, folder)
-        except OSError:
-            if aside is not None:
-                os.rename(aside, folder)
-            raise
-        staging = aside
+        _replace_folder(staging, folder)
+        staging = None
     finally:
         if staging is not None:
             safefiles.remove_tree(staging)
+
+
+def _replace_folder(staging: str, folder: str) -> None:
+    """Rename the folder ``staging`` to ``folder``, in the same parent folder, replacing
+    whatever stands there (a folder, a file, or a link, never followed) in one step.
+
+    What stood at ``folder`` is first renamed aside, under a hidden name, and removed only
+    once ``staging`` has taken its place: if that rename is refused, it is put back and the
+    error raised (``staging`` is then the caller's to remove). Removing it first, as
+    nbgrader does, lost it whenever the new folder then could not be put in place.
+    """
+    parent, name = os.path.split(folder)
+    aside = None
+    if os.path.lexists(folder):
+        aside = os.path.join(parent, f".{name}.replaced-{secrets.token_hex(8)}")
+        os.rename(folder, aside)
+    try:
+        os.rename(staging, folder)
+    except OSError:
+        if aside is not None:
+            os.rename(aside, folder)
+        raise
+    if aside is not None:
+        safefiles.remove_tree(aside)
 
 
 def report_uncollected(app: ZipCollectApp) -> None:
@@ -1877,11 +1893,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             safefiles.write_text(
                 os.path.join(staging, "timestamp.txt"), format_timestamp(timestamp)
             )
-            if os.path.islink(dest_path) or os.path.isfile(dest_path):
-                os.unlink(dest_path)
-            elif os.path.isdir(dest_path):
-                shutil.rmtree(dest_path)
-            os.rename(staging, dest_path)
+            _replace_folder(staging, dest_path)
             staging = None
             if coursedir.groupshared:
                 _make_groupshared(dest_path, self.log)

@@ -1218,6 +1218,37 @@ def test_exchange_collect_in_process(tmp_path: Path) -> None:
         assert f"/{who}+{ASSIGNMENT}" in reasons
 
 
+def test_a_newer_submission_that_cannot_be_put_in_place_keeps_the_collected_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``collect --update`` of a learner's newer submission, whose copied folder the file
+    system then refuses to rename into place. The collected one was removed first, and
+    lost: is it in place, as it was, with nothing left beside it, and the newer one
+    refused naming why?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me, first")})
+    exchange_collect(root, exchange).start()
+    collected = root / "submitted" / "me" / ASSIGNMENT
+    before = {p.name: p.read_bytes() for p in collected.iterdir()}
+    later = now_utc() + datetime.timedelta(minutes=1)
+    inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me, newer")}, claimed=later)
+    rename = os.rename
+
+    def refused_for_the_new_folder(source: str, target: str) -> None:
+        if ".collecting-" in os.path.basename(source):
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", refused_for_the_new_folder)
+    collect = exchange_collect(root, exchange, update=True)
+    with pytest.raises(ExchangeError, match="1 inbound entries were refused"):
+        collect.start()
+    assert [p.name for p in collected.parent.iterdir()] == [ASSIGNMENT]
+    assert {p.name: p.read_bytes() for p in collected.iterdir()} == before
+    assert "could not be collected ([Errno 13] Permission denied)" in collect.refused[0]
+
+
 def test_one_submission_that_cannot_be_collected_never_stops_the_others(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
