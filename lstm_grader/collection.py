@@ -1156,12 +1156,14 @@ def _transfer_learner(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> 
 
 def _replace_folder(staging: str, folder: str) -> None:
     """Rename the folder ``staging`` to ``folder``, in the same parent folder, replacing
-    whatever stands there (a folder, a file, or a link, never followed) in one step.
+    whatever stands there (a folder, a file, or a link, never followed) without losing it
+    on the way.
 
     What stood at ``folder`` is first renamed aside, under a hidden name, and removed only
     once ``staging`` has taken its place: if that rename is refused, it is put back and the
     error raised (``staging`` is then the caller's to remove). Removing it first, as
-    nbgrader does, lost it whenever the new folder then could not be put in place.
+    nbgrader's zip_collect and this module's exchange collect did, lost it whenever the
+    new folder then could not be put in place.
     """
     parent, name = os.path.split(folder)
     aside = None
