@@ -699,13 +699,9 @@ def test_a_copy_that_fails_part_way_keeps_what_was_collected_before(
     )
 
 
-def test_a_refused_rename_puts_the_collected_submission_back(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Alice's newer files are written, her collected folder is moved aside, and the rename
-    that would put the new folder in its place is refused: is her collected folder back
-    where it was, nothing left beside it, and her file named as not copied?"""
-    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+def refuse_renaming_new_folders(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every rename of a collection's new (``.collecting-``) folder fail with EACCES,
+    as a file system may refuse it, for the rest of the test."""
     rename = os.rename
 
     def refused_for_the_new_folder(source: str, target: str) -> None:
@@ -714,6 +710,16 @@ def test_a_refused_rename_puts_the_collected_submission_back(
         rename(source, target)
 
     monkeypatch.setattr(os, "rename", refused_for_the_new_folder)
+
+
+def test_a_refused_rename_puts_the_collected_submission_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alice's newer files are written, her collected folder is moved aside, and the rename
+    that would put the new folder in its place is refused: is her collected folder back
+    where it was, nothing left beside it, and her file named as not copied?"""
+    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    refuse_renaming_new_folders(monkeypatch)
     entries = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
     status, log = zip_collect_in_process(tmp_path, entries, caplog, force=True)
     assert status == 1
@@ -1233,14 +1239,7 @@ def test_a_newer_submission_that_cannot_be_put_in_place_keeps_the_collected_one(
     before = {p.name: p.read_bytes() for p in collected.iterdir()}
     later = now_utc() + datetime.timedelta(minutes=1)
     inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me, newer")}, claimed=later)
-    rename = os.rename
-
-    def refused_for_the_new_folder(source: str, target: str) -> None:
-        if ".collecting-" in os.path.basename(source):
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES))
-        rename(source, target)
-
-    monkeypatch.setattr(os, "rename", refused_for_the_new_folder)
+    refuse_renaming_new_folders(monkeypatch)
     collect = exchange_collect(root, exchange, update=True)
     with pytest.raises(ExchangeError, match="1 inbound entries were refused"):
         collect.start()
