@@ -45,7 +45,6 @@ import secrets
 import shutil
 import stat
 import sys
-import tempfile
 import zipfile
 import zlib
 from collections import defaultdict
@@ -670,6 +669,7 @@ class SafeFileNameCollector(_Refusals, FileNameCollectorPlugin):
         folder = coursedir.format_path(
             coursedir.submitted_directory, info["student_id"], coursedir.assignment_id
         )
+        settle_interrupted_collection(folder, self.log)
         problem = replacement_problem(folder, info.get("timestamp"))
         if problem is not None:
             existing = _older_than(folder, info.get("timestamp"))
@@ -1131,10 +1131,7 @@ def transfer_collected(app: ZipCollectApp, collected_data: dict[str, dict[str, A
 def _transfer_learner(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> None:
     """Write one learner's files and time into a hidden folder beside ``folder``, then
     rename it to ``folder``, whatever stood there kept aside until then."""
-    parent, name = os.path.split(folder)
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{name}.collecting-{secrets.token_hex(8)}")
-    os.mkdir(staging)  # the mode nbgrader's own makedirs gives the learner's folder
+    staging = _new_folder_beside(folder)
     try:
         for source, destination in zip(data["src_files"], data["dest_files"], strict=True):
             target = os.path.join(staging, os.path.relpath(destination, folder))
@@ -1154,6 +1151,74 @@ def _transfer_learner(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> 
             safefiles.remove_tree(staging)
 
 
+#: What a collection of ``submitted/<student>/<assignment>`` writes beside it, as
+#: ``.<assignment><marker><random hex>``: the new folder it fills, and the one it replaces
+#: while the new one is renamed into place.
+_COLLECTING, _REPLACED = ".collecting-", ".replaced-"
+
+
+def _new_folder_beside(folder: str) -> str:
+    """A new, empty hidden folder beside ``folder`` (its parent made if missing) for a
+    collection to fill before :func:`_replace_folder` renames it to ``folder``."""
+    parent, name = os.path.split(folder)
+    os.makedirs(parent, exist_ok=True)
+    staging = os.path.join(parent, f".{name}{_COLLECTING}{secrets.token_hex(8)}")
+    os.mkdir(staging)  # the mode nbgrader's own makedirs gives the learner's folder
+    return staging
+
+
+def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
+    """Put back, or remove, what a collection of ``folder`` that was killed outright
+    (``kill -9``, a power cut) left beside it, logging each; never raises.
+
+    A collection fills a hidden ``.<assignment>.collecting-*`` folder and then renames it
+    into place, the learner's collected folder first renamed aside as
+    ``.<assignment>.replaced-*`` (:func:`_replace_folder`). Killed between those two renames,
+    it leaves the learner without ``folder`` and their collected submission aside, where
+    neither grading nor the check that an older attempt never replaces a newer one sees it:
+    that folder is put back. Every other such folder is a copy never put in place or one
+    already replaced, and is removed. Called for a learner before their submission is
+    compared with, or put in place of, the one collected.
+    """
+    parent, name = os.path.split(folder)
+    try:
+        leftovers = [
+            entry
+            for entry in os.scandir(parent)
+            if entry.name.startswith((f".{name}{_COLLECTING}", f".{name}{_REPLACED}"))
+        ]
+    except OSError:  # no folder for this learner yet, or not one to look into
+        return
+    set_aside = [
+        entry
+        for entry in leftovers
+        if entry.name.startswith(f".{name}{_REPLACED}") and entry.is_dir(follow_symlinks=False)
+    ]
+    if set_aside and not os.path.lexists(folder):
+        newest = max(set_aside, key=lambda entry: entry.stat(follow_symlinks=False).st_ctime)
+        try:
+            os.rename(newest.path, folder)
+        except OSError as exc:
+            log.warning(
+                "Could not put %s back as %s (%s): a collection was interrupted as it replaced it",
+                newest.path,
+                folder,
+                exc.strerror or exc,
+            )
+        else:
+            leftovers.remove(newest)
+            log.warning(
+                "Put the submission collected before back in %s: a collection was "
+                "interrupted as it replaced it",
+                folder,
+            )
+    for entry in leftovers:
+        if safefiles.remove_tree(entry.path):
+            log.info("Removed %s, left by an interrupted collection", entry.path)
+        else:
+            log.warning("Could not remove %s, left by an interrupted collection", entry.path)
+
+
 def _replace_folder(staging: str, folder: str) -> None:
     """Rename the folder ``staging`` to ``folder``, in the same parent folder, replacing
     whatever stands there (a folder, a file, or a link, never followed) without losing it
@@ -1168,7 +1233,7 @@ def _replace_folder(staging: str, folder: str) -> None:
     parent, name = os.path.split(folder)
     aside = None
     if os.path.lexists(folder):
-        aside = os.path.join(parent, f".{name}.replaced-{secrets.token_hex(8)}")
+        aside = os.path.join(parent, f".{name}{_REPLACED}{secrets.token_hex(8)}")
         os.rename(folder, aside)
     try:
         os.rename(staging, folder)
@@ -1826,6 +1891,7 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
             dest_path = self.coursedir.format_path(
                 self.coursedir.submitted_directory, student, assignment
             )
+            settle_interrupted_collection(dest_path, self.log)
             copy, updating = self._needs_copy(submission, dest_path)
             if not copy:
                 if self.update:
@@ -1858,14 +1924,11 @@ class SafeExchangeCollect(_Refusals, ExchangeCollect):
         self, fd: int, submission: InboundSubmission, where: str, dest_path: str
     ) -> None:
         coursedir = self.coursedir
-        os.makedirs(os.path.dirname(dest_path), exist_ok=True)
         # Copy beside the destination and rename: a refused or failed copy leaves the
         # previously collected submission as it was.
-        staging = tempfile.mkdtemp(
-            prefix=f".{coursedir.assignment_id}.collecting-", dir=os.path.dirname(dest_path)
-        )
+        staging = _new_folder_beside(dest_path)
         try:
-            os.chmod(staging, 0o755)
+            os.chmod(staging, 0o755)  # as this collect always made it, whatever the umask
             result = copy_regular_tree_at(
                 fd,
                 staging,

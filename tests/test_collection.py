@@ -20,10 +20,13 @@ import errno
 import hashlib
 import io
 import json
+import logging
 import os
 import pwd
 import shutil
+import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -100,11 +103,11 @@ def notebook_bytes(who: str) -> bytes:
 def tiny_course(root: Path, notebooks: Iterable[str] = (NOTEBOOK,)) -> ZipCollectApp:
     """A course folder with released notebooks only, and a ZipCollectApp over it."""
     release = root / "exercises" / ASSIGNMENT
-    release.mkdir(parents=True)
+    release.mkdir(parents=True, exist_ok=True)
     for name in notebooks:
         (release / name).write_bytes(notebook_bytes("release"))
-    (root / "downloaded" / ASSIGNMENT / "extracted").mkdir(parents=True)
-    (root / "downloaded" / ASSIGNMENT / "archive").mkdir(parents=True)
+    (root / "downloaded" / ASSIGNMENT / "extracted").mkdir(parents=True, exist_ok=True)
+    (root / "downloaded" / ASSIGNMENT / "archive").mkdir(parents=True, exist_ok=True)
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.release_directory = "exercises"
@@ -729,6 +732,124 @@ def test_a_refused_rename_puts_the_collected_submission_back(
     assert f"could not be copied into {alice} (Permission denied)" in log
 
 
+#: ``nbgrader zip_collect`` with this kit's plugins, killed outright (SIGKILL) at the rename
+#: that puts a learner's new folder in place, after their collected one was moved aside.
+_ZIP_COLLECT_KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+rename = os.rename
+def killed_renaming_the_new_folder(source, target):
+    if ".collecting-" in os.path.basename(source):
+        os.kill(os.getpid(), signal.SIGKILL)
+    rename(source, target)
+os.rename = killed_renaming_the_new_folder
+from nbgrader.apps.nbgraderapp import main
+sys.argv = ["nbgrader", "zip_collect", *sys.argv[1:]]
+main()
+"""
+
+
+def zip_collect_killed_between_renames(root: Path, entries: list) -> None:
+    """Run a real ``nbgrader zip_collect --force`` of ``entries`` over the course at
+    ``root``, killed between its two renames."""
+    tiny_course(root)
+    make_zip(root / "downloaded" / ASSIGNMENT / "archive" / "download.zip", entries)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _ZIP_COLLECT_KILLED_BETWEEN_RENAMES,
+            ASSIGNMENT,
+            "--force",
+            f"--CourseDirectory.root={root}",
+            "--CourseDirectory.release_directory=exercises",
+            "--ZipCollectApp.extractor_plugin=lstm_grader.collection.SafeZipExtractor",
+            "--ZipCollectApp.collector_plugin=lstm_grader.collection.SafeFileNameCollector",
+        ],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == -signal.SIGKILL, run
+
+
+def hidden_beside(folder: Path) -> list[str]:
+    """The kinds of hidden folders a collection left beside ``folder``, sorted."""
+    return sorted(
+        p.name.removeprefix(f".{folder.name}.").split("-")[0]
+        for p in folder.parent.iterdir()
+        if p.name.startswith(".")
+    )
+
+
+def test_a_collection_killed_as_it_replaced_a_folder_is_settled_by_the_next(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """zip_collect, killed outright between moving alice's collected folder aside and
+    renaming her newer one into place, leaves her without a folder. Does the next
+    collection put her collected submission back before anything compares with it (so
+    an older attempt in the next download is still refused as older), remove the copy
+    never put in place, and say both?"""
+    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    before = {p.name: p.read_bytes() for p in alice.iterdir()}
+    newer = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
+    zip_collect_killed_between_renames(tmp_path, newer)
+    assert not alice.exists() and hidden_beside(alice) == ["collecting", "replaced"]
+
+    shutil.rmtree(tmp_path / "downloaded")
+    older = [(lms_name("alice", when=OLDER_LMS_TIME), notebook_bytes("alice, older"))]
+    status, log = zip_collect_in_process(tmp_path, older, caplog, force=True)
+    assert status == 1
+    assert {p.name: p.read_bytes() for p in alice.iterdir()} == before
+    assert hidden_beside(alice) == []
+    assert f"Put the submission collected before back in {alice}: a collection was" in log
+    assert f"Removed {alice.parent}/.{ASSIGNMENT}.collecting-" in log
+    assert "an older attempt (2026-01-01 00:00:00) than the submission already in" in log
+
+
+def test_a_newer_attempt_replaces_a_folder_an_interrupted_collection_set_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the same kill, is the same newer attempt collected again in alice's place,
+    with nothing left beside it?"""
+    alice = collected_before(tmp_path, "alice", "2026-01-30 15:00:00")
+    newer = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
+    zip_collect_killed_between_renames(tmp_path, newer)
+    shutil.rmtree(tmp_path / "downloaded")
+    status, log = zip_collect_in_process(tmp_path, newer, caplog, force=True)
+    assert status == 0, log
+    assert (alice / NOTEBOOK).read_bytes() == notebook_bytes("alice, newer")
+    assert (alice / "timestamp.txt").read_text() == "2026-01-30 16:00:00"
+    assert hidden_beside(alice) == []
+
+
+def test_only_a_folder_set_aside_is_put_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the learner's folder missing, is a link named as a folder set aside removed
+    (never followed, its target kept) instead of put in the learner's place, and with
+    the learner's folder there, is a folder set aside removed and the learner's kept?"""
+    learner = tmp_path / "submitted" / "alice"
+    learner.mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / NOTEBOOK).write_bytes(b"kept")
+    (learner / f".{ASSIGNMENT}.replaced-00").symlink_to(tmp_path / "elsewhere")
+    folder = learner / ASSIGNMENT
+    with caplog.at_level(logging.INFO):
+        collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
+    assert list(learner.iterdir()) == []
+    assert (tmp_path / "elsewhere" / NOTEBOOK).read_bytes() == b"kept"
+    assert f"Removed {learner}/.{ASSIGNMENT}.replaced-00, left by an interrupted" in caplog.text
+
+    folder.mkdir()
+    (folder / NOTEBOOK).write_bytes(b"collected")
+    (learner / f".{ASSIGNMENT}.replaced-01").mkdir()
+    (learner / f".{ASSIGNMENT}.replaced-01" / NOTEBOOK).write_bytes(b"replaced")
+    collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
+    assert [p.name for p in learner.iterdir()] == [ASSIGNMENT]
+    assert (folder / NOTEBOOK).read_bytes() == b"collected"
+
+
 # ---------------------------------------------------------------------- the zip extractor
 
 
@@ -1246,6 +1367,32 @@ def test_a_newer_submission_that_cannot_be_put_in_place_keeps_the_collected_one(
     assert [p.name for p in collected.parent.iterdir()] == [ASSIGNMENT]
     assert {p.name: p.read_bytes() for p in collected.iterdir()} == before
     assert "could not be collected ([Errno 13] Permission denied)" in collect.refused[0]
+
+
+def test_exchange_collect_settles_a_collection_interrupted_as_it_replaced_a_folder(
+    tmp_path: Path,
+) -> None:
+    """What a collection killed between its two renames leaves (the learner's collected
+    folder aside, a new one never put in place, nothing in the learner's place), then
+    ``collect --update`` with an inbound submission older than the collected one. Is the
+    collected one put back before the two are compared, so that it is kept, and the new
+    copy removed?"""
+    exchange, root = tmp_path / "exchange", tmp_path / "course"
+    root.mkdir()
+    ahead = now_utc() + datetime.timedelta(days=1)
+    first = inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me, first")}, ahead)
+    exchange_collect(root, exchange).start()
+    collected = root / "submitted" / "me" / ASSIGNMENT
+    before = {p.name: p.read_bytes() for p in collected.iterdir()}
+    collected.rename(collected.parent / f".{ASSIGNMENT}.replaced-0123456789abcdef")
+    unfinished = collected.parent / f".{ASSIGNMENT}.collecting-fedcba9876543210"
+    unfinished.mkdir()
+    (unfinished / NOTEBOOK).write_bytes(notebook_bytes("me, newer")[:10])
+    shutil.rmtree(first)
+    inbound_folder(exchange, "me", {NOTEBOOK: notebook_bytes("me, older")})
+    exchange_collect(root, exchange, update=True).start()
+    assert [p.name for p in collected.parent.iterdir()] == [ASSIGNMENT]
+    assert {p.name: p.read_bytes() for p in collected.iterdir()} == before
 
 
 def test_one_submission_that_cannot_be_collected_never_stops_the_others(
