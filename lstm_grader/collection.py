@@ -1176,9 +1176,11 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
     ``.<assignment>.replaced-*`` (:func:`_replace_folder`). Killed between those two renames,
     it leaves the learner without ``folder`` and their collected submission aside, where
     neither grading nor the check that an older attempt never replaces a newer one sees it:
-    that folder is put back. Every other such folder is a copy never put in place or one
-    already replaced, and is removed. Called for a learner before their submission is
-    compared with, or put in place of, the one collected.
+    what was set aside is put back, whatever it is (a folder, or a file or link, never
+    followed), so the learner's place is as it was before that collection. Every other
+    such entry is a copy never put in place or one already replaced, and is removed.
+    Called for a learner before their submission is compared with, or put in place of,
+    the one collected.
     """
     parent, name = os.path.split(folder)
     try:
@@ -1189,11 +1191,7 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
         ]
     except OSError:  # no folder for this learner yet, or not one to look into
         return
-    set_aside = [
-        entry
-        for entry in leftovers
-        if entry.name.startswith(f".{name}{_REPLACED}") and entry.is_dir(follow_symlinks=False)
-    ]
+    set_aside = [entry for entry in leftovers if entry.name.startswith(f".{name}{_REPLACED}")]
     if set_aside and not os.path.lexists(folder):
         newest = max(set_aside, key=lambda entry: entry.stat(follow_symlinks=False).st_ctime)
         try:

@@ -823,31 +823,37 @@ def test_a_newer_attempt_replaces_a_folder_an_interrupted_collection_set_aside(
     assert hidden_beside(alice) == []
 
 
-def test_only_a_folder_set_aside_is_put_back(
+def test_what_was_set_aside_is_put_back_as_it_was(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """With the learner's folder missing, is a link named as a folder set aside removed
-    (never followed, its target kept) instead of put in the learner's place, and with
-    the learner's folder there, is a folder set aside removed and the learner's kept?"""
+    """With the learner's folder missing, is a link set aside put back as the link it was
+    (never followed, its target as it was), so that the collection then refuses it as
+    before; and with the learner's folder there, is a folder set aside removed and the
+    learner's kept?"""
     learner = tmp_path / "submitted" / "alice"
     learner.mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / NOTEBOOK).write_bytes(b"kept")
     (learner / f".{ASSIGNMENT}.replaced-00").symlink_to(tmp_path / "elsewhere")
     folder = learner / ASSIGNMENT
-    with caplog.at_level(logging.INFO):
-        collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
-    assert list(learner.iterdir()) == []
-    assert (tmp_path / "elsewhere" / NOTEBOOK).read_bytes() == b"kept"
-    assert f"Removed {learner}/.{ASSIGNMENT}.replaced-00, left by an interrupted" in caplog.text
+    app = tiny_course(tmp_path)
+    plugin = SafeFileNameCollector(parent=app)
+    assert plugin.collect(str(place(tmp_path, lms_name("alice")))) is None
+    assert [p.name for p in learner.iterdir()] == [ASSIGNMENT]
+    assert os.readlink(folder) == str(tmp_path / "elsewhere")
+    assert [p.name for p in (tmp_path / "elsewhere").iterdir()] == [NOTEBOOK]
+    assert "is not a folder (a link or a file), so nothing replaces it" in plugin.refused[0]
 
+    folder.unlink()
     folder.mkdir()
     (folder / NOTEBOOK).write_bytes(b"collected")
     (learner / f".{ASSIGNMENT}.replaced-01").mkdir()
     (learner / f".{ASSIGNMENT}.replaced-01" / NOTEBOOK).write_bytes(b"replaced")
-    collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
+    with caplog.at_level(logging.INFO):
+        collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
     assert [p.name for p in learner.iterdir()] == [ASSIGNMENT]
     assert (folder / NOTEBOOK).read_bytes() == b"collected"
+    assert f"Removed {learner}/.{ASSIGNMENT}.replaced-01, left by an interrupted" in caplog.text
 
 
 # ---------------------------------------------------------------------- the zip extractor
