@@ -23,6 +23,8 @@ nbgrader:
     copies plain folders and regular files only, without ever opening through a link, and
     dates each submission no earlier than the last change to its inbound folder.
 
+Both collectors put a learner's new folder in place by renaming, and the next collection of
+a learner first settles what one killed outright left (:func:`settle_interrupted_collection`).
 Every refused entry is logged as a warning that names it and says why.
 """
 
@@ -1193,7 +1195,7 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
         return
     set_aside = [entry for entry in leftovers if entry.name.startswith(f".{name}{_REPLACED}")]
     if set_aside and not os.path.lexists(folder):
-        newest = max(set_aside, key=lambda entry: entry.stat(follow_symlinks=False).st_ctime)
+        newest = max(set_aside, key=_changed)
         try:
             os.rename(newest.path, folder)
         except OSError as exc:
@@ -1215,6 +1217,14 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
             log.info("Removed %s, left by an interrupted collection", entry.path)
         else:
             log.warning("Could not remove %s, left by an interrupted collection", entry.path)
+
+
+def _changed(entry: os.DirEntry[str]) -> float:
+    """When ``entry`` (not followed) last changed; 0 if it cannot be told (gone since)."""
+    try:
+        return entry.stat(follow_symlinks=False).st_ctime
+    except OSError:
+        return 0.0
 
 
 def _replace_folder(staging: str, folder: str) -> None:
