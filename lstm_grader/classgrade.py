@@ -48,7 +48,13 @@ from typing import Any
 
 from lstm_grader import report, safefiles
 from lstm_grader.cluster import MAX_IN_FLIGHT, ClusterGrading, InFlightLimit
-from lstm_grader.course import CONFIG_FILE, CourseLayout, NestedCoursesError, enclosing_course
+from lstm_grader.course import (
+    CONFIG_FILE,
+    CourseLayout,
+    NestedCoursesError,
+    enclosing_course,
+    set_aside_submissions,
+)
 from lstm_grader.course_settings import CourseSettingsError, checked_layout_at
 from lstm_grader.grading_code import grading_code_digest
 from lstm_grader.preloaded import PreloadedGrader, skip_iri_grammars
@@ -489,7 +495,8 @@ class ClassGrader:
         refused = self._refusal(submission)
         if refused is not None:
             # Nothing is graded or forgotten under a name that is not an id (see _refusal).
-            if is_safe_student_id(submission.student):
+            learners_own = any("refused" in fact for fact in refused.values())
+            if learners_own and is_safe_student_id(submission.student):
                 self._forget_grades(submission)
             return self._rows(submission, refused)
         state_file = self._state_file(submission)
@@ -592,7 +599,9 @@ class ClassGrader:
         return problem
 
     def _refusal(self, submission: Submission) -> dict[str, dict[str, Any]] | None:
-        """Why the grader will not open a submission, per notebook, or None."""
+        """Why the grader will not open a submission, per notebook (each a fact of
+        :meth:`_row`: ``refused``, or ``grader_failure`` where the fault is not the
+        learner's), or None."""
         if not is_safe_student_id(submission.student):
             # nbgrader reads --student as a pattern: `*` would grade, and rewrite, other
             # learners' work, and a leading `-` is read as an option
@@ -604,6 +613,18 @@ class ClassGrader:
             )
             return self._refused_all(submission, why)
         where = report.printable(os.path.relpath(submission.folder, self.root))
+        if aside := set_aside_submissions(submission.folder):
+            # the instructor's collection failed, not the learner: no grade is forgotten,
+            # and the folder put back is graded as it was
+            why = (
+                f"{where} is not there: a collection (nbgrader zip_collect or collect) was "
+                "killed as it replaced it, and left the submission collected before in "
+                f"{report.printable(os.path.relpath(aside[0], self.root))}; collecting "
+                f"again puts it back first (or rename it back to "
+                f"{report.printable(submission.folder.name)}), then run lstm-grade again"
+            )
+            notebooks = self.layout.notebooks(submission.assignment)
+            return {name: {"grader_failure": why} for name in notebooks}
         try:
             mode = os.lstat(submission.folder).st_mode
         except PermissionError as exc:  # a folder above it the grader may not enter

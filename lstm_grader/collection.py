@@ -43,7 +43,6 @@ import os
 import posixpath
 import pwd
 import re
-import secrets
 import shutil
 import stat
 import sys
@@ -63,6 +62,13 @@ from nbgrader.utils import check_mode
 from traitlets import Integer, TraitError, Unicode, validate
 
 from lstm_grader import safefiles
+from lstm_grader.course import (
+    COLLECTING_MARKER,
+    REPLACED_MARKER,
+    collection_entries,
+    collection_entry_beside,
+    set_aside_submissions,
+)
 from lstm_grader.report import printable
 from lstm_grader.submission_guard import is_safe_student_id
 from lstm_grader.timestamps import TIMESTAMP_FILE, read_timestamp, timestamp_problem
@@ -1153,18 +1159,11 @@ def _transfer_learner(app: ZipCollectApp, folder: str, data: dict[str, Any]) -> 
             safefiles.remove_tree(staging)
 
 
-#: What a collection of ``submitted/<student>/<assignment>`` writes beside it, as
-#: ``.<assignment><marker><random hex>``: the new folder it fills, and the one it replaces
-#: while the new one is renamed into place.
-_COLLECTING, _REPLACED = ".collecting-", ".replaced-"
-
-
 def _new_folder_beside(folder: str) -> str:
     """A new, empty hidden folder beside ``folder`` (its parent made if missing) for a
     collection to fill before :func:`_replace_folder` renames it to ``folder``."""
-    parent, name = os.path.split(folder)
-    os.makedirs(parent, exist_ok=True)
-    staging = os.path.join(parent, f".{name}{_COLLECTING}{secrets.token_hex(8)}")
+    os.makedirs(os.path.dirname(folder), exist_ok=True)
+    staging = collection_entry_beside(folder, COLLECTING_MARKER)
     os.mkdir(staging)  # the mode nbgrader's own makedirs gives the learner's folder
     return staging
 
@@ -1177,54 +1176,39 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
     into place, the learner's collected folder first renamed aside as
     ``.<assignment>.replaced-*`` (:func:`_replace_folder`). Killed between those two renames,
     it leaves the learner without ``folder`` and their collected submission aside, where
-    neither grading nor the check that an older attempt never replaces a newer one sees it:
-    what was set aside is put back, whatever it is (a folder, or a file or link, never
-    followed), so the learner's place is as it was before that collection. Every other
-    such entry is a copy never put in place or one already replaced, and is removed.
+    the check that an older attempt never replaces a newer one does not see it (and
+    ``lstm-grade`` reports it as set aside, grading nothing): what was set aside is put
+    back, whatever it is (a folder, or a file or link, never followed), so the learner's
+    place is as it was before that collection. Every other such entry is a copy never put
+    in place or one already replaced, and is removed.
     Called for a learner before their submission is compared with, or put in place of,
     the one collected.
     """
-    parent, name = os.path.split(folder)
-    try:
-        leftovers = [
-            entry
-            for entry in os.scandir(parent)
-            if entry.name.startswith((f".{name}{_COLLECTING}", f".{name}{_REPLACED}"))
-        ]
-    except OSError:  # no folder for this learner yet, or not one to look into
-        return
-    set_aside = [entry for entry in leftovers if entry.name.startswith(f".{name}{_REPLACED}")]
-    if set_aside and not os.path.lexists(folder):
-        newest = max(set_aside, key=_changed)
+    for newest in set_aside_submissions(folder)[:1]:
         try:
-            os.rename(newest.path, folder)
+            os.rename(newest, folder)
         except OSError as exc:
             log.warning(
                 "Could not put %s back as %s (%s): a collection was interrupted as it replaced it",
-                newest.path,
+                newest,
                 folder,
                 exc.strerror or exc,
             )
         else:
-            leftovers.remove(newest)
             log.warning(
                 "Put the submission collected before back in %s: a collection was "
                 "interrupted as it replaced it",
                 folder,
             )
-    for entry in leftovers:
-        if safefiles.remove_tree(entry.path):
-            log.info("Removed %s, left by an interrupted collection", entry.path)
-        else:
-            log.warning("Could not remove %s, left by an interrupted collection", entry.path)
-
-
-def _changed(entry: os.DirEntry[str]) -> float:
-    """When ``entry`` (not followed) last changed; 0 if it cannot be told (gone since)."""
     try:
-        return entry.stat(follow_symlinks=False).st_ctime
-    except OSError:
-        return 0.0
+        leftovers = [entry.path for found in collection_entries(folder).values() for entry in found]
+    except OSError:  # no folder for this learner yet, or not one to look into
+        return
+    for path in leftovers:
+        if safefiles.remove_tree(path):
+            log.info("Removed %s, left by an interrupted collection", path)
+        else:
+            log.warning("Could not remove %s, left by an interrupted collection", path)
 
 
 def _replace_folder(staging: str, folder: str) -> None:
@@ -1238,10 +1222,9 @@ def _replace_folder(staging: str, folder: str) -> None:
     nbgrader's zip_collect and this module's exchange collect did, lost it whenever the
     new folder then could not be put in place.
     """
-    parent, name = os.path.split(folder)
     aside = None
     if os.path.lexists(folder):
-        aside = os.path.join(parent, f".{name}{_REPLACED}{secrets.token_hex(8)}")
+        aside = collection_entry_beside(folder, REPLACED_MARKER)
         os.rename(folder, aside)
     try:
         os.rename(staging, folder)

@@ -15,6 +15,7 @@ import difflib
 import glob
 import os
 import re
+import secrets
 import string
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,15 @@ from traitlets.config import Config, LoggingConfigurable
 
 #: The file a course root is recognised by, and its layout read from.
 CONFIG_FILE = "nbgrader_config.py"
+#: What a collection of a submission folder writes beside it, as
+#: ``.<folder's name><marker><16 hex digits>`` (:func:`collection_entry_beside`): the new
+#: folder it fills, and the collected one it replaces while the new one is renamed into
+#: place (:mod:`lstm_grader.collection`).
+COLLECTING_MARKER, REPLACED_MARKER = ".collecting-", ".replaced-"
+_COLLECTION_ENTRY = re.compile(
+    rf"\.(?P<owner>.+)(?P<marker>{re.escape(COLLECTING_MARKER)}|{re.escape(REPLACED_MARKER)})"
+    r"[0-9a-f]{16}"
+)
 #: In a submission's reports folder (:meth:`CourseLayout.reports`): the gradebook's scores
 #: and comments its feedback pages were made from (:mod:`lstm_grader.feedback`).
 FEEDBACK_GRADES_FILE = "feedback-grades.json"
@@ -252,6 +262,57 @@ def _assignment_folders(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def collection_entry_beside(folder: str, marker: str) -> str:
+    """A new path beside the submission folder ``folder`` for what a collection of it
+    writes there (``marker``: :data:`COLLECTING_MARKER` or :data:`REPLACED_MARKER`)."""
+    parent, name = os.path.split(folder)
+    return os.path.join(parent, f".{name}{marker}{secrets.token_hex(8)}")
+
+
+def collection_entries(folder: str | Path) -> dict[str, list[os.DirEntry[str]]]:
+    """What collections of the submission folder ``folder`` wrote beside it and left there,
+    by marker (:data:`COLLECTING_MARKER`, :data:`REPLACED_MARKER`, each a key).
+
+    Only a collection killed outright between its steps leaves any: a ``REPLACED_MARKER``
+    entry with no ``folder`` beside it is the submission collected before, which that
+    collection had renamed aside to put a new one in its place.
+
+    Raises
+    ------
+    OSError
+        When the folder ``folder`` is in cannot be listed (missing, or not a folder).
+    """
+    parent, name = os.path.split(os.fspath(folder))
+    found: dict[str, list[os.DirEntry[str]]] = {COLLECTING_MARKER: [], REPLACED_MARKER: []}
+    with os.scandir(parent or ".") as entries:
+        for entry in entries:
+            match = _COLLECTION_ENTRY.fullmatch(entry.name)
+            if match and match["owner"] == name:
+                found[match["marker"]].append(entry)
+    return found
+
+
+def set_aside_submissions(folder: str | Path) -> list[str]:
+    """Where the submission collected before in ``folder`` is, when a collection killed
+    outright as it replaced it left it renamed aside, and nothing in its place: the paths
+    of such entries beside a missing ``folder`` (newest first), else none."""
+    if os.path.lexists(folder):
+        return []
+    try:
+        aside = collection_entries(folder)[REPLACED_MARKER]
+    except OSError:
+        return []
+    return [entry.path for entry in sorted(aside, key=_changed, reverse=True)]
+
+
+def _changed(entry: os.DirEntry[str]) -> float:
+    """When ``entry`` (not followed) last changed; 0 if it cannot be told (gone since)."""
+    try:
+        return entry.stat(follow_symlinks=False).st_ctime
+    except OSError:
+        return 0.0
+
+
 def _fixed_part(pattern: Path) -> Path:
     """The folder a path pattern's matches are listed from: its parts before the first
     holding a wildcard."""
@@ -399,6 +460,9 @@ class CourseLayout(LoggingConfigurable):
         finding a learner with no row. So is the place of an assignment inside a
         student's folder this process may not enter: whether it holds anything cannot be
         seen, and ``glob`` passed over it, so the learner read as having handed nothing in.
+        So is the place of a submission that a collection killed outright left renamed
+        aside (:func:`set_aside_submissions`), which the class command reports; what else
+        collections leave beside a student's folder is no student's and is left out.
 
         Raises
         ------
@@ -436,7 +500,11 @@ class CourseLayout(LoggingConfigurable):
                 continue
             if student_folder_is_last and not (os.path.isdir(path) or os.path.islink(path)):
                 continue
-            found.append((match.group("student"), Path(path)))
+            student = match.group("student")
+            if student_folder_is_last and (leftover := _COLLECTION_ENTRY.fullmatch(student)):
+                students.append(leftover["owner"])
+                continue
+            found.append((student, Path(path)))
         listed = {path for _, path in found}
         for student in students:
             path = self.coursedir.format_path(
@@ -448,6 +516,7 @@ class CourseLayout(LoggingConfigurable):
                 os.lstat(path)
             except PermissionError:
                 found.append((student, Path(path)))
-            except OSError:  # nothing submitted there
-                pass
-        return sorted(found)
+            except OSError:  # nothing submitted there, unless a collection set it aside
+                if set_aside_submissions(path):
+                    found.append((student, Path(path)))
+        return sorted(set(found))

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from lstm_grader import classgrade, grading_code, safefiles
 from lstm_grader.classgrade import COLUMNS, ROW_FILE, Row, Submission
-from lstm_grader.course import CourseLayout
+from lstm_grader.course import REPLACED_MARKER, CourseLayout, collection_entry_beside
 
 ASSIGNMENT = "05-return-flags"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -306,6 +306,53 @@ def _stand_in_grading() -> dict:
     """What a grading of :func:`_never_graded_class`'s ``a1`` found, as saved: each
     notebook unreadable, a status nothing else gives those submissions."""
     return {name: {"unreadable": "stand-in", "seconds": 0.1} for name in ("a1", "a1-extra")}
+
+
+def test_a_submission_a_killed_collection_set_aside_is_a_grader_error_naming_where_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A collection killed between renaming s0's collected folder aside and the new one into
+    place left s0 without a folder, and grading listed them as having handed in nothing, 0
+    points. Is s0 instead a grader error, in grading and in the listed rows, whose reason
+    names where the submission is and what to do; with nothing graded, no grade forgotten
+    and nothing moved; and once the folder is back, is it graded as any other?"""
+    grader = _never_graded_class(tmp_path, 2)
+    folder = tmp_path / "submitted" / "s0" / "a1"
+    aside = Path(collection_entry_beside(str(folder), REPLACED_MARKER))
+    folder.rename(aside)
+    submitted = {p: p.read_bytes() for p in (tmp_path / "submitted").rglob("*") if p.is_file()}
+    calls = []
+
+    def run(self, submission: Submission) -> dict:
+        calls.append(("graded", submission.student))
+        return _stand_in_grading()
+
+    monkeypatch.setattr(classgrade.ClassGrader, "_run", run)
+    monkeypatch.setattr(
+        classgrade.ClassGrader, "_forget_grades", lambda self, s: calls.append(("forgot", s))
+    )
+    s0, _ = classgrade.find_submissions(grader.layout, ["a1"])
+    assert (s0.student, s0.folder) == ("s0", folder)
+    listed = [row for row in grader.recorded_rows(["a1"]) if row.student == "s0"]
+    for rows in (grader.grade(s0), listed):
+        assert [(r.notebook, r.status, r.score) for r in rows] == [
+            ("a1", "grader-error", 0.0),
+            ("a1-extra", "grader-error", 0.0),
+        ]
+        assert rows[0].reason == (
+            "submitted/s0/a1 is not there: a collection (nbgrader zip_collect or collect) was "
+            "killed as it replaced it, and left the submission collected before in "
+            f"submitted/s0/{aside.name}; collecting again puts it back first (or rename it "
+            "back to a1), then run lstm-grade again"
+        )
+    assert calls == []
+    assert {p: p.read_bytes() for p in (tmp_path / "submitted").rglob("*") if p.is_file()} == (
+        submitted
+    )
+
+    aside.rename(folder)
+    assert {r.status for r in grader.grade(s0)} == {"invalid-notebook"}
+    assert calls == [("graded", "s0")]
 
 
 _DAMAGED_RECORDS = {

@@ -53,6 +53,7 @@ from lstm_grader.collection import (
     zip_member_path,
     zip_member_problem,
 )
+from lstm_grader.course import COLLECTING_MARKER, REPLACED_MARKER, collection_entry_beside
 
 ASSIGNMENT = "05-return-flags"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -773,6 +774,11 @@ def zip_collect_killed_between_renames(root: Path, entries: list) -> None:
     assert run.returncode == -signal.SIGKILL, run
 
 
+def set_aside_path(folder: Path) -> str:
+    """A path where a collection of ``folder`` sets what it replaces aside."""
+    return collection_entry_beside(str(folder), REPLACED_MARKER)
+
+
 def hidden_beside(folder: Path) -> list[str]:
     """The kinds of hidden folders a collection left beside ``folder``, sorted."""
     return sorted(
@@ -834,8 +840,8 @@ def test_what_was_set_aside_is_put_back_as_it_was(
     learner.mkdir(parents=True)
     (tmp_path / "elsewhere").mkdir()
     (tmp_path / "elsewhere" / NOTEBOOK).write_bytes(b"kept")
-    (learner / f".{ASSIGNMENT}.replaced-00").symlink_to(tmp_path / "elsewhere")
     folder = learner / ASSIGNMENT
+    Path(set_aside_path(folder)).symlink_to(tmp_path / "elsewhere")
     app = tiny_course(tmp_path)
     plugin = SafeFileNameCollector(parent=app)
     assert plugin.collect(str(place(tmp_path, lms_name("alice")))) is None
@@ -847,13 +853,14 @@ def test_what_was_set_aside_is_put_back_as_it_was(
     folder.unlink()
     folder.mkdir()
     (folder / NOTEBOOK).write_bytes(b"collected")
-    (learner / f".{ASSIGNMENT}.replaced-01").mkdir()
-    (learner / f".{ASSIGNMENT}.replaced-01" / NOTEBOOK).write_bytes(b"replaced")
+    replaced = Path(set_aside_path(folder))
+    replaced.mkdir()
+    (replaced / NOTEBOOK).write_bytes(b"replaced")
     with caplog.at_level(logging.INFO):
         collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
     assert [p.name for p in learner.iterdir()] == [ASSIGNMENT]
     assert (folder / NOTEBOOK).read_bytes() == b"collected"
-    assert f"Removed {learner}/.{ASSIGNMENT}.replaced-01, left by an interrupted" in caplog.text
+    assert f"Removed {replaced}, left by an interrupted" in caplog.text
 
 
 # ---------------------------------------------------------------------- the zip extractor
@@ -1390,8 +1397,8 @@ def test_exchange_collect_settles_a_collection_interrupted_as_it_replaced_a_fold
     exchange_collect(root, exchange).start()
     collected = root / "submitted" / "me" / ASSIGNMENT
     before = {p.name: p.read_bytes() for p in collected.iterdir()}
-    collected.rename(collected.parent / f".{ASSIGNMENT}.replaced-0123456789abcdef")
-    unfinished = collected.parent / f".{ASSIGNMENT}.collecting-fedcba9876543210"
+    collected.rename(set_aside_path(collected))
+    unfinished = Path(collection_entry_beside(str(collected), COLLECTING_MARKER))
     unfinished.mkdir()
     (unfinished / NOTEBOOK).write_bytes(notebook_bytes("me, newer")[:10])
     shutil.rmtree(first)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import hypothesis
@@ -9,7 +10,13 @@ import pytest
 from conftest import ROOT, Course, write_file
 from hypothesis import strategies as st
 
-from lstm_grader.course import CourseLayout
+from lstm_grader.course import (
+    COLLECTING_MARKER,
+    REPLACED_MARKER,
+    CourseLayout,
+    collection_entry_beside,
+    set_aside_submissions,
+)
 
 _MOVED = """\
 c = get_config()
@@ -107,6 +114,38 @@ def test_a_student_folder_named_with_a_leading_dot_is_listed(tmp_path: Path) -> 
     assert CourseLayout.from_root(moved).submissions("a1") == [
         (".alice", moved / "inbox" / "a1" / ".alice")
     ]
+
+
+@hypothesis.settings(max_examples=12, deadline=None)
+@hypothesis.given(order=st.permutations(["{nbgrader_step}", "{student_id}", "{assignment_id}"]))
+def test_a_submission_a_killed_collection_set_aside_is_listed_and_its_copies_are_not(
+    order: list[str],
+) -> None:
+    """A collection killed between renaming a learner's collected folder aside and its new
+    one into place leaves the learner without a folder: grading read them as having handed
+    nothing in. In any order of the layout's folders, is such a learner listed at their
+    folder's place; is a learner with only a copy never put in place not listed; is one
+    whose folder is there, beside leftovers, listed once; and is no leftover listed as a
+    student of its own?"""
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        write_file(
+            root / "nbgrader_config.py",
+            f"c = get_config()\nc.CourseDirectory.directory_structure = {'/'.join(order)!r}\n",
+        )
+        layout = CourseLayout.from_root(root)
+        ada, bob, cy = (layout.submitted(student, "a1") for student in ("ada", "bob", "cy"))
+        ada_aside = collection_entry_beside(str(ada), REPLACED_MARKER)
+        write_file(Path(ada_aside) / "a1.ipynb")
+        write_file(Path(collection_entry_beside(str(bob), COLLECTING_MARKER)) / "a1.ipynb")
+        write_file(cy / "a1.ipynb")
+        for marker in (COLLECTING_MARKER, REPLACED_MARKER):
+            write_file(Path(collection_entry_beside(str(cy), marker)) / "a1.ipynb")
+        write_file(layout.submitted("dee", "a2") / "a2.ipynb")
+
+        assert layout.submissions("a1") == [("ada", ada), ("cy", cy)]
+        assert set_aside_submissions(ada) == [ada_aside]
+        assert set_aside_submissions(bob) == set_aside_submissions(cy) == []
 
 
 def test_assignment_names_are_not_patterns(tmp_path: Path) -> None:
