@@ -53,7 +53,12 @@ from lstm_grader.collection import (
     zip_member_path,
     zip_member_problem,
 )
-from lstm_grader.course import COLLECTING_MARKER, REPLACED_MARKER, collection_entry_beside
+from lstm_grader.course import (
+    COLLECTING_MARKER,
+    REPLACED_MARKER,
+    collection_entry_beside,
+    set_aside_submissions,
+)
 
 ASSIGNMENT = "05-return-flags"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
@@ -801,6 +806,9 @@ def test_a_collection_killed_as_it_replaced_a_folder_is_settled_by_the_next(
     newer = [(lms_name("alice", when=LATER_LMS_TIME), notebook_bytes("alice, newer"))]
     zip_collect_killed_between_renames(tmp_path, newer)
     assert not alice.exists() and hidden_beside(alice) == ["collecting", "replaced"]
+    # what grading reports her submission as, in the meantime
+    [aside] = set_aside_submissions(alice)
+    assert {p.name: p.read_bytes() for p in Path(aside).iterdir()} == before
 
     shutil.rmtree(tmp_path / "downloaded")
     older = [(lms_name("alice", when=OLDER_LMS_TIME), notebook_bytes("alice, older"))]
