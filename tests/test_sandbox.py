@@ -695,10 +695,20 @@ def test_without_the_registered_provisioner_no_kernel_starts(
 ) -> None:
     """If the package's entry point is missing (a grader run from an uninstalled copy), is
     the kernel refused with a way out, never started unsandboxed by the default
-    provisioner?"""
+    provisioner?
+
+    Only this package's entry point is taken away, as in such a run: jupyter_client's own
+    stays. (With none at all, jupyter_client on Python 3.12 and later cannot look its own
+    up again, ``EntryPoints`` being no longer indexed by position, and refuses the kernel
+    spec itself, before the sandbox is asked.)"""
     from jupyter_client.provisioning import KernelProvisionerFactory
 
-    monkeypatch.setattr(KernelProvisionerFactory.instance(), "provisioners", {})
+    registered = KernelProvisionerFactory.instance().provisioners
+    without_this_package = {
+        name: entry for name, entry in registered.items() if name != sandbox.PROVISIONER_NAME
+    }
+    assert "local-provisioner" in without_this_package
+    monkeypatch.setattr(KernelProvisionerFactory.instance(), "provisioners", without_this_package)
     manager = sandbox.SandboxKernelManager(kernel_name="python3")
 
     with pytest.raises(sandbox.SandboxUnavailable, match="not registered"):
