@@ -355,6 +355,37 @@ def test_a_submission_a_killed_collection_set_aside_is_a_grader_error_naming_whe
     assert calls == [("graded", "s0")]
 
 
+def test_a_run_with_a_set_aside_submission_grades_the_others_and_exits_with_grader_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Does lstm-grade, with s0's submission set aside by a killed collection, still grade
+    s1, write grades.csv with s0's rows as grader errors, and exit with status 3, so a
+    script running it does not take the run for a success?"""
+    from lstm_grader import sandbox
+
+    monkeypatch.setattr(sandbox, "check_can_grade", lambda: None)
+    monkeypatch.setattr(classgrade.ClassGrader, "_run", lambda self, s: _stand_in_grading())
+    _never_graded_class(tmp_path, 2)
+    folder = tmp_path / "submitted" / "s0" / "a1"
+    folder.rename(collection_entry_beside(str(folder), REPLACED_MARKER))
+
+    status = classgrade.main(["a1", "--root", str(tmp_path), "--no-progress"])
+
+    assert status == classgrade.EXIT_GRADER_ERRORS
+    assert "the grader itself failed on 2 notebook(s) (s0/a1/a1, s0/a1/a1-extra" in (
+        capsys.readouterr().err
+    )
+    with (tmp_path / classgrade.GRADES_FILE).open(encoding="utf-8") as handle:
+        written = {(row["student"], row["notebook"]): row for row in csv.DictReader(handle)}
+    assert {place: row["status"] for place, row in written.items()} == {
+        ("s0", "a1"): "grader-error",
+        ("s0", "a1-extra"): "grader-error",
+        ("s1", "a1"): "invalid-notebook",
+        ("s1", "a1-extra"): "invalid-notebook",
+    }
+    assert "collecting again puts it back first" in written["s0", "a1"]["reason"]
+
+
 _DAMAGED_RECORDS = {
     "empty": b"",
     "cut short": b'{"fingerprint": "0123',
