@@ -36,8 +36,9 @@ MAX_ANALYSED_CHARS = 100_000
 
 def _parsed(source: str) -> ast.Module | None:
     """The cell's syntax tree, or None for a cell that cannot run: a learner's cell may be
-    nested past the parser's depth (``a.a.a...`` 5,000 deep), which it refuses with a
-    RecursionError or a MemoryError, as it would refuse to run the cell. What the parser
+    nested past the parser's depth (``1+1+...`` 20,000 terms long, or, before Python
+    3.13, ``a.a.a...`` 5,000 deep), which it refuses with a RecursionError or a
+    MemoryError, as it would refuse to run the cell. What the parser
     warns of (an invalid escape, on Python 3.12 and later a warning per line and per
     parse) is the learner's to see in their own run, never the grading log's."""
     try:

@@ -150,13 +150,38 @@ def test_learner_code_past_the_budget_is_not_parsed_and_replays_every_check(
     assert cells_to_replay(cells[:3] + [(False, "answer_q2 = 2\n")]) == set()
 
 
-@pytest.mark.parametrize("cell", ["x = a" + ".a" * 5000, "x = " + "-" * 20000 + "1"])
-def test_a_cell_nested_past_the_parsers_depth_reads_and_binds_nothing(cell: str) -> None:
+#: Cells nested deeply, each with whether every supported Python's parser refuses it: a
+#: chain of attributes or calls is past the depth of Python 3.11's and 3.12's, and Python
+#: 3.13 parses it.
+_DEEP_CELLS = {
+    "attributes": ("x = a" + ".a" * 5000, False),
+    "calls": ("x = f" + "()" * 5000, False),
+    "sum": ("x = " + "+".join(["1"] * 20_000), True),
+    "signs": ("x = " + "-" * 20000 + "1", True),
+}
+
+
+def _runs(source: str) -> bool:
+    """Whether this Python compiles ``source``, as the learner's kernel would have to."""
+    try:
+        compile(source, "<cell>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize(("cell", "refused_everywhere"), _DEEP_CELLS.values(), ids=_DEEP_CELLS)
+def test_a_cell_nested_past_the_parsers_depth_reads_and_binds_nothing(
+    cell: str, refused_everywhere: bool
+) -> None:
     """A learner's cell nested past Python's parser depth cannot run, and once made the
     grader's replay analysis raise a RecursionError, so the whole notebook scored 0 as a
-    grader error. Is it read as binding and reading nothing, the check before it not
-    replayed?"""
-    assert assigned_names(cell) == set()
+    grader error. Is such a cell read as binding and reading nothing, the check before it
+    not replayed; and one as deep that this Python does run read for what it binds, without
+    raising?"""
+    runs = _runs(cell)
+    assert not (runs and refused_everywhere)
+    assert assigned_names(cell) == ({"x"} if runs else set())
     assert cells_to_replay([(True, "model = build()"), (False, cell)]) == set()
 
 
