@@ -1184,10 +1184,12 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
     Called for a learner before their submission is compared with, or put in place of,
     the one collected.
     """
+    kept = None
     for newest in set_aside_submissions(folder)[:1]:
         try:
             os.rename(newest, folder)
         except OSError as exc:
+            kept = newest  # the learner's collected submission: never removed with the rest
             log.warning(
                 "Could not put %s back as %s (%s): a collection was interrupted as it replaced it",
                 newest,
@@ -1201,7 +1203,12 @@ def settle_interrupted_collection(folder: str, log: logging.Logger) -> None:
                 folder,
             )
     try:
-        leftovers = [entry.path for found in collection_entries(folder).values() for entry in found]
+        leftovers = [
+            entry.path
+            for found in collection_entries(folder).values()
+            for entry in found
+            if entry.path != kept
+        ]
     except OSError:  # no folder for this learner yet, or not one to look into
         return
     for path in leftovers:

@@ -871,6 +871,35 @@ def test_what_was_set_aside_is_put_back_as_it_was(
     assert f"Removed {replaced}, left by an interrupted" in caplog.text
 
 
+def test_a_submission_that_cannot_be_put_back_is_kept_not_removed_with_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Settling removed every entry left beside a learner's place but the one it put
+    back: when putting it back was refused, the learner's only collected submission was
+    removed with the rest. Is it kept, and the refusal logged, while the copy never put in
+    place is still removed?"""
+    folder = tmp_path / "submitted" / "alice" / ASSIGNMENT
+    aside = Path(set_aside_path(folder))
+    aside.mkdir(parents=True)
+    (aside / NOTEBOOK).write_bytes(b"collected")
+    unfinished = Path(collection_entry_beside(str(folder), COLLECTING_MARKER))
+    unfinished.mkdir()
+    rename = os.rename
+
+    def refused(source: str, target: str) -> None:
+        if source == str(aside):
+            raise PermissionError(errno.EACCES, "Permission denied")
+        rename(source, target)
+
+    monkeypatch.setattr(os, "rename", refused)
+    with caplog.at_level(logging.INFO):
+        collection.settle_interrupted_collection(str(folder), logging.getLogger("test"))
+    assert [p.name for p in folder.parent.iterdir()] == [aside.name]
+    assert (aside / NOTEBOOK).read_bytes() == b"collected"
+    assert f"Could not put {aside} back as {folder} (Permission denied)" in caplog.text
+    assert f"Removed {unfinished}, left by an interrupted collection" in caplog.text
+
+
 # ---------------------------------------------------------------------- the zip extractor
 
 
