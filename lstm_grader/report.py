@@ -16,7 +16,8 @@ from lstm_grader import safefiles
 #: tests all take the vocabulary from here.
 STATUSES = {
     "grader-error": "the grader failed, not the learner (a setup cell could not import "
-    "lstm_lib in the sandbox, nbgrader crashed, a verdict raised): see reason",
+    "lstm_lib in the sandbox, nbgrader crashed, a verdict raised, a killed collection left "
+    "the submission set aside): see reason",
     "refused": "the submission holds links or special files, or the grader cannot reach "
     "or list it; nothing was opened",
     "flagged": "tampering the test cells cannot stop; marked for manual grading",
