@@ -613,18 +613,6 @@ class ClassGrader:
             )
             return self._refused_all(submission, why)
         where = report.printable(os.path.relpath(submission.folder, self.root))
-        if aside := set_aside_submissions(submission.folder):
-            # the instructor's collection failed, not the learner: no grade is forgotten,
-            # and the folder put back is graded as it was
-            why = (
-                f"{where} is not there: a collection (nbgrader zip_collect or collect) was "
-                "killed as it replaced it, and left the submission collected before in "
-                f"{report.printable(os.path.relpath(aside[0], self.root))}; collecting "
-                f"again puts it back first (or rename it back to "
-                f"{report.printable(submission.folder.name)}), then run lstm-grade again"
-            )
-            notebooks = self.layout.notebooks(submission.assignment)
-            return {name: {"grader_failure": why} for name in notebooks}
         try:
             mode = os.lstat(submission.folder).st_mode
         except PermissionError as exc:  # a folder above it the grader may not enter
@@ -633,7 +621,18 @@ class ClassGrader:
                 f"the grader cannot reach {where} ({exc.strerror}): let it enter the "
                 "folders above it, then run lstm-grade again",
             )
-        except OSError:  # gone since it was listed
+        except OSError:  # gone since it was listed, or set aside by a killed collection
+            if aside := set_aside_submissions(submission.folder):
+                # the instructor's collection failed, not the learner: no grade is
+                # forgotten, and the folder put back is graded as it was
+                why = (
+                    f"{where} is not there: a collection (nbgrader zip_collect or collect) "
+                    "was killed as it replaced it, and left the submission collected before "
+                    f"in {report.printable(os.path.relpath(aside[0], self.root))}; "
+                    "collecting again puts it back first (or rename it back to "
+                    f"{report.printable(submission.folder.name)}), then run lstm-grade again"
+                )
+                return self._refused_all(submission, why, fact="grader_failure")
             mode = 0
         if not stat.S_ISLNK(mode) and not stat.S_ISDIR(mode):
             return self._refused_all(submission, f"{where} is not a folder")
@@ -749,8 +748,11 @@ class ClassGrader:
             if entry.name.endswith(".ipynb") and entry.name[: -len(".ipynb")] not in expected
         )
 
-    def _refused_all(self, submission: Submission, why: str) -> dict[str, dict[str, Any]]:
-        return {name: {"refused": why} for name in self.layout.notebooks(submission.assignment)}
+    def _refused_all(
+        self, submission: Submission, why: str, fact: str = "refused"
+    ) -> dict[str, dict[str, Any]]:
+        """``why`` as each notebook's ``fact`` (see :meth:`_refusal`)."""
+        return {name: {fact: why} for name in self.layout.notebooks(submission.assignment)}
 
     def _run(self, submission: Submission) -> dict[str, dict[str, Any]]:
         """Autograde a submission; return what happened to each of its notebooks."""
