@@ -506,7 +506,7 @@ class CourseLayout(LoggingConfigurable):
                 continue
             found.append((student, Path(path)))
         listed = {path for _, path in found}
-        for student in students:
+        for student in dict.fromkeys(students):  # an owner of two leftovers, once
             path = self.coursedir.format_path(
                 self.coursedir.submitted_directory, student, assignment
             )
@@ -519,4 +519,4 @@ class CourseLayout(LoggingConfigurable):
             except OSError:  # nothing submitted there, unless a collection set it aside
                 if set_aside_submissions(path):
                     found.append((student, Path(path)))
-        return sorted(set(found))
+        return sorted(found)

@@ -137,6 +137,8 @@ def test_a_submission_a_killed_collection_set_aside_is_listed_and_its_copies_are
         ada, bob, cy = (layout.submitted(student, "a1") for student in ("ada", "bob", "cy"))
         ada_aside = collection_entry_beside(str(ada), REPLACED_MARKER)
         write_file(Path(ada_aside) / "a1.ipynb")
+        # and the new copy the killed collection never put in place
+        write_file(Path(collection_entry_beside(str(ada), COLLECTING_MARKER)) / "a1.ipynb")
         write_file(Path(collection_entry_beside(str(bob), COLLECTING_MARKER)) / "a1.ipynb")
         write_file(cy / "a1.ipynb")
         for marker in (COLLECTING_MARKER, REPLACED_MARKER):
