@@ -428,6 +428,9 @@ _ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
 #   "number"   an int, float or bool (Keras turns it into a float tensor when it builds);
 #   "positive" a number not <= 0 (VarianceScaling checks scale <= 0, so NaN passes);
 #   "penalty"  a finite number >= 0 (regularizers.validate_float_arg); "penalty?" also None;
+#   "float penalty" the same, a float only: OrthogonalRegularizer keeps its factor as a
+#              tensor of the value's own type, and an int or bool one then fails to multiply
+#              with the float weights when the loss is computed;
 #   "axes"     a list of axes of the weight, read only when input_axes and output_axes are
 #              both given (compute_fans);
 #   "axis"     an axis of the weight, a list of them, or None for all (constraints sum
@@ -466,7 +469,10 @@ _SERIALIZED_CLASSES: dict[str, dict[str, dict[str, str | frozenset[str]]]] = {
         "L1": {"l1": "penalty?"},
         "L2": {"l2": "penalty?"},
         "L1L2": {"l1": "penalty?", "l2": "penalty?"},
-        "OrthogonalRegularizer": {"factor": "penalty", "mode": frozenset({"rows", "columns"})},
+        "OrthogonalRegularizer": {
+            "factor": "float penalty",
+            "mode": frozenset({"rows", "columns"}),
+        },
         "Regularizer": {},
     },
     "constraint": {
@@ -1637,6 +1643,10 @@ def _value_advice(rule: str | frozenset[str], value: Any, rank: int | None) -> s
         if _is_number(value) and math.isfinite(value) and value >= 0:
             return None
         return f"{refused} a number 0 or above, such as 0.01"
+    if rule == "float penalty":
+        if isinstance(value, float) and math.isfinite(value) and value >= 0:
+            return None
+        return f"{refused} a number with a decimal point, 0.0 or above, such as 0.01"
     if rule == "axis" and rank is not None:
         axes = value if isinstance(value, list | tuple) else [value]
         if value is None or all(_is_axis(axis, rank) for axis in axes):  # None: every axis

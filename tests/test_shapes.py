@@ -1466,6 +1466,24 @@ def serialized_objects(draw: st.DrawFn, kind: str) -> dict[str, Any]:
     return spec
 
 
+@pytest.mark.parametrize("factor", [False, True, 0, 1, 0.0, 0.01, -0.01])
+def test_the_orthogonal_regularizers_factor_is_taken_exactly_where_keras_takes_it(
+    factor: Any,
+) -> None:
+    """Keras checks OrthogonalRegularizer's factor as a number, then keeps it as a tensor
+    of its own type: an int or bool factor passed the spec and then stopped the first
+    training step. Does the spec take exactly the factors Keras trains with?"""
+    config = {
+        "input_dim": 5,
+        "output_dim": 2,
+        "embeddings_regularizer": {
+            "class_name": "orthogonal_regularizer",
+            "config": {"factor": factor},
+        },
+    }
+    assert spec_builds("Embedding", config) == keras_builds("Embedding", config)
+
+
 @settings(deadline=None, max_examples=60)
 @given(data=st.data())
 def test_an_option_value_is_refused_exactly_where_keras_refuses_it(data: st.DataObject) -> None:
